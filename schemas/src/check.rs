@@ -1,0 +1,274 @@
+//! The rules a value can break, and the checked, normalised values that pass them.
+
+use std::borrow::Cow;
+
+use crate::column::Kind;
+use crate::identifiers::{dates, names, nhs, pnc, postcode, upn, uprn};
+
+/// A rule a value, a record or a file can break.
+///
+/// Each rule has a stable dotted code for logs, quarantine and reports. A rule never carries the
+/// offending value: messages built from it are safe to log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub enum Rule {
+    /// A required column is empty or absent.
+    Required,
+    /// A reference is longer than its kind allows.
+    ReferenceTooLong,
+    /// A name or address line has no letters or digits once punctuation is folded.
+    TextEmpty,
+    /// A name or address line is longer than 100 bytes.
+    TextTooLong,
+    /// An NHS number is not ten digits.
+    NhsNumberFormat,
+    /// An NHS number's modulus 11 check digit does not match.
+    NhsNumberCheckDigit,
+    /// A UPN is not a letter then twelve characters.
+    UpnFormat,
+    /// A UPN's check letter does not match.
+    UpnCheckLetter,
+    /// A PNC ID is not `YYYY/NNNNNNNC` or `YY/NNNNNC`.
+    PncFormat,
+    /// A PNC ID's check character does not match.
+    PncCheckCharacter,
+    /// A postcode is not in a Royal Mail format.
+    PostcodeFormat,
+    /// A UPRN is not one to twelve digits (and not zero).
+    UprnFormat,
+    /// A date is not `YYYY-MM-DD`.
+    DateFormat,
+    /// A date names a day that does not exist (30 February).
+    DateCalendar,
+    /// A date is outside 1900-01-01 to 2099-12-31.
+    DateRange,
+    /// A date of birth is after the day it is processed.
+    DateInFuture,
+    /// An integer does not parse.
+    IntegerFormat,
+    /// An integer is outside its range.
+    IntegerRange,
+    /// A decimal does not parse or is not finite.
+    DecimalFormat,
+    /// A decimal is outside its range.
+    DecimalRange,
+    /// A boolean is not one of the accepted spellings.
+    BooleanFormat,
+    /// A code is not in the column's list.
+    CodeUnknown,
+    /// The same `record_id` appears twice in one input.
+    DuplicateRecordId,
+    /// A CSV row has a different number of fields from the header.
+    CsvRaggedRow,
+    /// A CSV row could not be parsed (for example an unclosed quote).
+    CsvMalformed,
+    /// A row or line is not valid UTF-8.
+    InvalidUtf8,
+    /// A row or line is longer than the configured maximum.
+    LineTooLong,
+    /// A JSON Lines line is not a JSON object.
+    JsonMalformed,
+    /// A JSON value is not a string, number, boolean or null.
+    JsonValueType,
+}
+
+impl Rule {
+    /// The stable dotted code, for logs, quarantine and reports.
+    pub fn code(self) -> &'static str {
+        match self {
+            Rule::Required => "value.required",
+            Rule::ReferenceTooLong => "reference.too_long",
+            Rule::TextEmpty => "text.empty",
+            Rule::TextTooLong => "text.too_long",
+            Rule::NhsNumberFormat => "nhs_number.format",
+            Rule::NhsNumberCheckDigit => "nhs_number.check_digit",
+            Rule::UpnFormat => "upn.format",
+            Rule::UpnCheckLetter => "upn.check_letter",
+            Rule::PncFormat => "pnc_id.format",
+            Rule::PncCheckCharacter => "pnc_id.check_character",
+            Rule::PostcodeFormat => "postcode.format",
+            Rule::UprnFormat => "uprn.format",
+            Rule::DateFormat => "date.format",
+            Rule::DateCalendar => "date.calendar",
+            Rule::DateRange => "date.range",
+            Rule::DateInFuture => "date.in_future",
+            Rule::IntegerFormat => "integer.format",
+            Rule::IntegerRange => "integer.range",
+            Rule::DecimalFormat => "decimal.format",
+            Rule::DecimalRange => "decimal.range",
+            Rule::BooleanFormat => "boolean.format",
+            Rule::CodeUnknown => "code.unknown",
+            Rule::DuplicateRecordId => "record_id.duplicate",
+            Rule::CsvRaggedRow => "csv.ragged_row",
+            Rule::CsvMalformed => "csv.malformed",
+            Rule::InvalidUtf8 => "encoding.invalid_utf8",
+            Rule::LineTooLong => "line.too_long",
+            Rule::JsonMalformed => "json.malformed",
+            Rule::JsonValueType => "json.value_type",
+        }
+    }
+
+    /// Every rule, for reports and tests.
+    pub const ALL: &'static [Rule] = &[
+        Rule::Required,
+        Rule::ReferenceTooLong,
+        Rule::TextEmpty,
+        Rule::TextTooLong,
+        Rule::NhsNumberFormat,
+        Rule::NhsNumberCheckDigit,
+        Rule::UpnFormat,
+        Rule::UpnCheckLetter,
+        Rule::PncFormat,
+        Rule::PncCheckCharacter,
+        Rule::PostcodeFormat,
+        Rule::UprnFormat,
+        Rule::DateFormat,
+        Rule::DateCalendar,
+        Rule::DateRange,
+        Rule::DateInFuture,
+        Rule::IntegerFormat,
+        Rule::IntegerRange,
+        Rule::DecimalFormat,
+        Rule::DecimalRange,
+        Rule::BooleanFormat,
+        Rule::CodeUnknown,
+        Rule::DuplicateRecordId,
+        Rule::CsvRaggedRow,
+        Rule::CsvMalformed,
+        Rule::InvalidUtf8,
+        Rule::LineTooLong,
+        Rule::JsonMalformed,
+        Rule::JsonValueType,
+    ];
+
+    /// The rule with this code, if any.
+    pub fn from_code(code: &str) -> Option<Rule> {
+        Rule::ALL.iter().copied().find(|r| r.code() == code)
+    }
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A value that passed its checks, normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'a> {
+    /// Normalised text (an identifier's canonical form, a code, a reference).
+    Text(Cow<'a, str>),
+    /// A date, as days since 1970-01-01 (Arrow's `Date32`).
+    Date(i32),
+    /// A whole number.
+    Int(i64),
+    /// A decimal number.
+    Decimal(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// Longest name or address line accepted, in bytes.
+const MAX_TEXT_BYTES: usize = 100;
+
+pub(crate) fn check<'a>(kind: &Kind, raw: &'a str) -> Result<Value<'a>, Rule> {
+    let raw = raw.trim();
+    match *kind {
+        Kind::Reference { max_bytes } => {
+            if raw.len() > max_bytes {
+                Err(Rule::ReferenceTooLong)
+            } else {
+                Ok(Value::Text(Cow::Borrowed(raw)))
+            }
+        }
+        Kind::PersonName | Kind::AddressLine => {
+            if raw.len() > MAX_TEXT_BYTES {
+                return Err(Rule::TextTooLong);
+            }
+            let folded = names::fold(raw);
+            if folded.is_empty() { Err(Rule::TextEmpty) } else { Ok(Value::Text(Cow::Owned(folded))) }
+        }
+        Kind::NhsNumber => nhs::normalise(raw).map(Value::Text),
+        Kind::Upn => upn::normalise(raw).map(Value::Text),
+        Kind::PncId => pnc::normalise(raw).map(|s| Value::Text(Cow::Owned(s))),
+        Kind::Postcode => postcode::normalise(raw).map(|s| Value::Text(Cow::Owned(s))),
+        Kind::Uprn => uprn::normalise(raw).map(Value::Text),
+        Kind::Date => dates::parse(raw).map(Value::Date),
+        Kind::BirthDate => {
+            let d = dates::parse(raw)?;
+            if d > dates::today() { Err(Rule::DateInFuture) } else { Ok(Value::Date(d)) }
+        }
+        Kind::Integer { min, max } => {
+            let v: i64 = raw.parse().map_err(|_| Rule::IntegerFormat)?;
+            if v < min || v > max { Err(Rule::IntegerRange) } else { Ok(Value::Int(v)) }
+        }
+        Kind::Decimal { min, max } => {
+            let v: f64 = raw.parse().map_err(|_| Rule::DecimalFormat)?;
+            if !v.is_finite() {
+                Err(Rule::DecimalFormat)
+            } else if v < min || v > max {
+                Err(Rule::DecimalRange)
+            } else {
+                Ok(Value::Decimal(v))
+            }
+        }
+        Kind::Boolean => parse_bool(raw).map(Value::Bool),
+        Kind::Code(codes) => codes
+            .iter()
+            .find(|c| c.eq_ignore_ascii_case(raw))
+            .map(|c| Value::Text(Cow::Borrowed(*c)))
+            .ok_or(Rule::CodeUnknown),
+    }
+}
+
+fn parse_bool(raw: &str) -> Result<bool, Rule> {
+    const TRUE: &[&str] = &["true", "yes", "y", "1", "t"];
+    const FALSE: &[&str] = &["false", "no", "n", "0", "f"];
+    if TRUE.iter().any(|t| t.eq_ignore_ascii_case(raw)) {
+        Ok(true)
+    } else if FALSE.iter().any(|f| f.eq_ignore_ascii_case(raw)) {
+        Ok(false)
+    } else {
+        Err(Rule::BooleanFormat)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_code_is_unique_and_round_trips() {
+        let mut seen = std::collections::HashSet::new();
+        for r in Rule::ALL {
+            assert!(seen.insert(r.code()), "duplicate code {}", r.code());
+            assert_eq!(Rule::from_code(r.code()), Some(*r));
+        }
+    }
+
+    #[test]
+    fn codes_match_without_case_and_return_the_canonical_spelling() {
+        let k = Kind::Code(&["ACCEPTED", "REJECTED"]);
+        assert_eq!(k.check(" accepted "), Ok(Value::Text(Cow::Borrowed("ACCEPTED"))));
+        assert_eq!(k.check("maybe"), Err(Rule::CodeUnknown));
+    }
+
+    #[test]
+    fn numbers_and_booleans_are_checked_against_their_ranges() {
+        let k = Kind::Integer { min: 0, max: 60 };
+        assert_eq!(k.check("55"), Ok(Value::Int(55)));
+        assert_eq!(k.check("61"), Err(Rule::IntegerRange));
+        assert_eq!(k.check("5x"), Err(Rule::IntegerFormat));
+        let d = Kind::Decimal { min: 0.0, max: 100.0 };
+        assert_eq!(d.check("87.5"), Ok(Value::Decimal(87.5)));
+        assert_eq!(d.check("NaN"), Err(Rule::DecimalFormat));
+        assert_eq!(d.check("100.1"), Err(Rule::DecimalRange));
+        assert_eq!(Kind::Boolean.check("Y"), Ok(Value::Bool(true)));
+        assert_eq!(Kind::Boolean.check("nope"), Err(Rule::BooleanFormat));
+    }
+
+    #[test]
+    fn a_birth_date_in_the_future_is_refused() {
+        assert_eq!(Kind::BirthDate.check("2099-01-01"), Err(Rule::DateInFuture));
+        assert!(Kind::BirthDate.check("2015-06-30").is_ok());
+    }
+}

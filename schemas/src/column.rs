@@ -1,0 +1,211 @@
+//! Column definitions: what a column holds, what role it plays, how sensitive it is.
+
+use crate::check::{self, Rule, Value};
+
+/// What a column is, for the stages that act on it.
+///
+/// Later stages act on the role, never on the column's name: a new feed with a direct identifier
+/// under a new name is tokenised without any code change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Identifies a person or a household on its own (NHS number, UPN, name, address line).
+    /// Never written in clear: becomes a keyed token.
+    DirectIdentifier,
+    /// Identifies in combination with other data (date of birth, postcode, sex). Written only
+    /// generalised; a keyed token of the exact value is kept for linkage.
+    QuasiIdentifier,
+    /// A fact about the event (dates, types, flags, scores). Passes.
+    EventAttribute,
+    /// The partner's own reference for the record (`record_id`). Passes.
+    RecordReference,
+}
+
+impl Role {
+    /// The role's name as written in the data dictionary.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::DirectIdentifier => "direct identifier",
+            Role::QuasiIdentifier => "quasi-identifier",
+            Role::EventAttribute => "event attribute",
+            Role::RecordReference => "record reference",
+        }
+    }
+}
+
+/// The data-protection category of a column, which decides what condition an agreement needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sensitivity {
+    /// Personal data: an Article 6 basis suffices.
+    Personal,
+    /// Special category data (health, ethnicity): an Article 9 condition is also needed.
+    SpecialCategory,
+    /// Criminal offence data: an Article 10 / DPA 2018 Schedule 1 condition is also needed.
+    CriminalOffence,
+}
+
+impl Sensitivity {
+    /// The category's name as written in the data dictionary.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sensitivity::Personal => "personal",
+            Sensitivity::SpecialCategory => "special category (Art. 9)",
+            Sensitivity::CriminalOffence => "criminal offence (Art. 10)",
+        }
+    }
+}
+
+/// The type of a column's values, with the checks that apply to it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    /// Free-form reference text (a partner's record or case reference), at most this many bytes.
+    Reference {
+        /// Longest accepted value, in bytes.
+        max_bytes: usize,
+    },
+    /// A person's forename or surname: upper-cased, punctuation and spaces folded.
+    PersonName,
+    /// One line of a postal address: upper-cased, punctuation and spaces folded.
+    AddressLine,
+    /// NHS number: ten digits with a modulus 11 check digit.
+    NhsNumber,
+    /// Unique Pupil Number: check letter then twelve characters, modulus 23.
+    Upn,
+    /// Police National Computer ID: `YYYY/NNNNNNNC` (or `YY/NNNNNC`), modulus 23 check character.
+    PncId,
+    /// UK postcode: Royal Mail format, normalised to `OUTWARD INWARD`.
+    Postcode,
+    /// Unique Property Reference Number: up to twelve digits.
+    Uprn,
+    /// An ISO 8601 calendar date (`YYYY-MM-DD`) between 1900-01-01 and 2099-12-31.
+    Date,
+    /// A date of birth: as [`Kind::Date`], and not after the day it is processed.
+    BirthDate,
+    /// A whole number in an inclusive range.
+    Integer {
+        /// Smallest accepted value.
+        min: i64,
+        /// Largest accepted value.
+        max: i64,
+    },
+    /// A decimal number in an inclusive range.
+    Decimal {
+        /// Smallest accepted value.
+        min: f64,
+        /// Largest accepted value.
+        max: f64,
+    },
+    /// `true`/`false` (also `yes`/`no`, `y`/`n`, `1`/`0`, any case).
+    Boolean,
+    /// One of a fixed list of codes (matched without regard to case).
+    Code(&'static [&'static str]),
+}
+
+impl Kind {
+    /// Checks and normalises one non-empty value.
+    ///
+    /// The error names the rule broken, never the value, so that it can be logged safely.
+    pub fn check<'a>(&self, raw: &'a str) -> Result<Value<'a>, Rule> {
+        check::check(self, raw)
+    }
+
+    /// A short name for the data dictionary.
+    pub fn describe(&self) -> String {
+        match self {
+            Kind::Reference { max_bytes } => format!("reference (≤ {max_bytes} bytes)"),
+            Kind::PersonName => "person name".into(),
+            Kind::AddressLine => "address line".into(),
+            Kind::NhsNumber => "NHS number (mod 11)".into(),
+            Kind::Upn => "UPN (mod 23 check letter)".into(),
+            Kind::PncId => "PNC ID (mod 23 check character)".into(),
+            Kind::Postcode => "UK postcode".into(),
+            Kind::Uprn => "UPRN (≤ 12 digits)".into(),
+            Kind::Date => "date (YYYY-MM-DD)".into(),
+            Kind::BirthDate => "date of birth (YYYY-MM-DD, not in the future)".into(),
+            Kind::Integer { min, max } => format!("integer {min}..={max}"),
+            Kind::Decimal { min, max } => format!("decimal {min}..={max}"),
+            Kind::Boolean => "boolean".into(),
+            Kind::Code(codes) => format!("code: {}", codes.join(" | ")),
+        }
+    }
+
+    /// Whether a keyed token of the exact value is useful for linkage.
+    ///
+    /// Direct identifiers always get one; of the quasi-identifiers, dates of birth and postcodes do.
+    pub fn links(&self) -> bool {
+        !matches!(self, Kind::Boolean | Kind::Code(_) | Kind::Integer { .. } | Kind::Decimal { .. } | Kind::Date)
+    }
+}
+
+/// How a quasi-identifier is coarsened for the columns analysts may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Generalisation {
+    /// Kept as it is (a code with few values, such as sex).
+    Keep,
+    /// A date becomes its year and month, `YYYY-MM`.
+    YearMonth,
+    /// A postcode becomes its outward code (`RH10 1AB` → `RH10`).
+    OutwardCode,
+    /// Not written at all outside its token.
+    Withhold,
+}
+
+/// One column of a feed schema.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    /// The column's name in the partner's file (CSV header or JSON key).
+    pub name: &'static str,
+    /// Its values' type and checks.
+    pub kind: Kind,
+    /// What the later stages do with it.
+    pub role: Role,
+    /// Its data-protection category.
+    pub sensitivity: Sensitivity,
+    /// Whether every record must carry a value.
+    pub required: bool,
+    /// How it is coarsened when its role is [`Role::QuasiIdentifier`].
+    pub generalise: Generalisation,
+    /// One sentence for the data dictionary.
+    pub description: &'static str,
+}
+
+impl Column {
+    /// A column with the given name, kind and role; personal, optional, kept as it is.
+    pub const fn new(name: &'static str, kind: Kind, role: Role, description: &'static str) -> Self {
+        Column {
+            name,
+            kind,
+            role,
+            sensitivity: Sensitivity::Personal,
+            required: false,
+            generalise: Generalisation::Keep,
+            description,
+        }
+    }
+
+    /// The same column, required on every record.
+    pub const fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    /// The same column, special category data.
+    pub const fn special(mut self) -> Self {
+        self.sensitivity = Sensitivity::SpecialCategory;
+        self
+    }
+
+    /// The same column, criminal offence data.
+    pub const fn criminal(mut self) -> Self {
+        self.sensitivity = Sensitivity::CriminalOffence;
+        self
+    }
+
+    /// The same column, generalised this way.
+    pub const fn generalised(mut self, how: Generalisation) -> Self {
+        self.generalise = how;
+        self
+    }
+}

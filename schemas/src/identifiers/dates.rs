@@ -1,0 +1,124 @@
+//! ISO 8601 calendar dates as days since 1970-01-01 (Arrow's `Date32`).
+
+use crate::check::Rule;
+
+/// Earliest plausible date: 1900-01-01.
+pub const MIN_DAYS: i32 = -25_567;
+/// Latest plausible date: 2099-12-31.
+pub const MAX_DAYS: i32 = 47_481;
+
+/// Parses `YYYY-MM-DD` (a trailing `T…` time part is ignored) into days since 1970-01-01.
+///
+/// ```
+/// use tellonce_schemas::identifiers::dates;
+/// assert_eq!(dates::parse("1970-01-02"), Ok(1));
+/// assert_eq!(dates::parse("2023-02-29").unwrap_err().code(), "date.calendar");
+/// ```
+pub fn parse(raw: &str) -> Result<i32, Rule> {
+    let date = raw.split_once('T').map_or(raw, |(d, _)| d);
+    let b = date.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return Err(Rule::DateFormat);
+    }
+    let num = |s: &[u8]| -> Result<u32, Rule> {
+        s.iter().try_fold(0u32, |acc, &c| {
+            if c.is_ascii_digit() { Ok(acc * 10 + u32::from(c - b'0')) } else { Err(Rule::DateFormat) }
+        })
+    };
+    let (y, m, d) = (num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?);
+    if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+        return Err(Rule::DateCalendar);
+    }
+    let days = days_from_civil(y as i32, m, d);
+    if !(MIN_DAYS..=MAX_DAYS).contains(&days) {
+        return Err(Rule::DateRange);
+    }
+    Ok(days)
+}
+
+fn is_leap(y: u32) -> bool {
+    (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)
+}
+
+fn days_in_month(y: u32, m: u32) -> u32 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+pub fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = m as i32;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i32 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The `(year, month, day)` of a count of days since 1970-01-01.
+pub fn civil_from_days(z: i32) -> (i32, u32, u32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// `YYYY-MM-DD` for a count of days since 1970-01-01.
+pub fn format(days: i32) -> String {
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// `YYYY-MM` for a count of days since 1970-01-01: the generalised form of a date of birth.
+pub fn year_month(days: i32) -> String {
+    let (y, m, _) = civil_from_days(days);
+    format!("{y:04}-{m:02}")
+}
+
+/// Today, as days since 1970-01-01 (UTC).
+pub fn today() -> i32 {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    i32::try_from(secs / 86_400).unwrap_or(MAX_DAYS)
+}
+
+/// This year (UTC).
+pub fn current_year() -> u32 {
+    u32::try_from(civil_from_days(today()).0).unwrap_or(2000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_across_the_plausible_range() {
+        for days in (MIN_DAYS..=MAX_DAYS).step_by(97) {
+            assert_eq!(parse(&format(days)), Ok(days));
+        }
+        assert_eq!(parse("1900-01-01"), Ok(MIN_DAYS));
+        assert_eq!(parse("2099-12-31"), Ok(MAX_DAYS));
+    }
+
+    #[test]
+    fn impossible_and_implausible_dates_are_refused() {
+        assert_eq!(parse("2023-02-30"), Err(Rule::DateCalendar));
+        assert_eq!(parse("2023-13-01"), Err(Rule::DateCalendar));
+        assert_eq!(parse("1899-12-31"), Err(Rule::DateRange));
+        assert_eq!(parse("31/12/2020"), Err(Rule::DateFormat));
+        assert_eq!(parse("2020-1-01"), Err(Rule::DateFormat));
+        assert_eq!(parse("2024-02-29"), Ok(days_from_civil(2024, 2, 29)));
+        assert_eq!(parse("2024-02-29T10:00:00Z"), parse("2024-02-29"));
+        assert_eq!(year_month(parse("2019-07-04").unwrap()), "2019-07");
+    }
+}

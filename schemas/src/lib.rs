@@ -1,0 +1,23 @@
+//! Feed schemas, identifier checks and the data dictionary for tellonce.
+//!
+//! A [`FeedSchema`] names a partner feed's columns at one version. Each [`Column`] declares its
+//! [`Role`] (direct identifier, quasi-identifier, event attribute, record reference), and the
+//! later stages act on the role, never on the column's name. [`Kind::check`] validates and
+//! normalises a value, naming the [`Rule`] broken and never the value.
+//!
+//! ```
+//! use tellonce_schemas::{feed, Role};
+//! let police = feed::latest("police").unwrap();
+//! assert_eq!(police.column("forename").unwrap().role, Role::DirectIdentifier);
+//! ```
+
+pub mod check;
+pub mod column;
+pub mod feed;
+pub mod feeds;
+pub mod identifiers;
+pub mod staging;
+
+pub use check::{Rule, Value};
+pub use column::{Column, Generalisation, Kind, Role, Sensitivity};
+pub use feed::FeedSchema;

@@ -1,0 +1,211 @@
+//! The pseudonymised staging dataset's columns, derived from a feed schema by column role.
+//!
+//! One definition serves the pseudonymise stage (which builds batches of this shape), the
+//! Parquet sink (which writes the descriptions into the file metadata) and the data dictionary.
+
+use arrow_schema::{DataType, Field, Schema};
+
+use crate::column::{Column, Generalisation, Kind, Role};
+use crate::feed::FeedSchema;
+
+/// Lineage column: the input the row came from (file name, or topic and partition).
+pub const SOURCE: &str = "_source";
+/// Lineage column: the row's position in that input (line number, or offset).
+pub const POSITION: &str = "_position";
+/// Derived column: the synthetic small area (LSOA-like) of the postcode, where known.
+pub const SMALL_AREA: &str = "small_area";
+/// Derived column: the district of the postcode, where known.
+pub const DISTRICT: &str = "district";
+/// Derived column: the IMD decile (1 = most deprived) of the small area, where known.
+pub const IMD_DECILE: &str = "imd_decile";
+
+/// How a staging column is made from its input.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Derivation {
+    /// The checked value, typed.
+    Pass,
+    /// A keyed HMAC token of the normalised value (hex), for linkage in the build tier.
+    Token,
+    /// The value coarsened.
+    Generalised(Generalisation),
+    /// Looked up from the full postcode before it is discarded.
+    Geography,
+    /// Where the row came from.
+    Lineage,
+}
+
+/// One column of a staging dataset.
+#[derive(Debug, Clone)]
+pub struct StagingColumn {
+    /// Column name in the Parquet file.
+    pub name: String,
+    /// Arrow type.
+    pub data_type: DataType,
+    /// The feed column it is made from (`None` for lineage).
+    pub input: Option<&'static Column>,
+    /// How it is made.
+    pub derivation: Derivation,
+    /// One sentence for the data dictionary and the Parquet metadata.
+    pub description: String,
+}
+
+impl StagingColumn {
+    /// The Arrow field, nullable, with its description under the `description` metadata key.
+    pub fn field(&self) -> Field {
+        let meta = [("description".to_owned(), self.description.clone())].into_iter().collect();
+        Field::new(&self.name, self.data_type.clone(), true).with_metadata(meta)
+    }
+}
+
+/// The Arrow type of a checked value of this kind, when it passes as it is.
+pub fn pass_type(kind: &Kind) -> DataType {
+    match kind {
+        Kind::Date | Kind::BirthDate => DataType::Date32,
+        Kind::Integer { .. } => DataType::Int64,
+        Kind::Decimal { .. } => DataType::Float64,
+        Kind::Boolean => DataType::Boolean,
+        _ => DataType::Utf8,
+    }
+}
+
+/// The staging columns of a feed, in order: inputs by role, then geography, then lineage.
+pub fn columns(feed: &'static FeedSchema) -> Vec<StagingColumn> {
+    let mut out = Vec::new();
+    for col in feed.columns {
+        let mut push = |name: String, data_type: DataType, derivation: Derivation, description: String| {
+            out.push(StagingColumn { name, data_type, input: Some(col), derivation, description });
+        };
+        match col.role {
+            Role::RecordReference | Role::EventAttribute => {
+                push(col.name.to_owned(), pass_type(&col.kind), Derivation::Pass, col.description.to_owned());
+            }
+            Role::DirectIdentifier => push(
+                format!("{}_token", col.name),
+                DataType::Utf8,
+                Derivation::Token,
+                format!("Keyed linkage token (HMAC-SHA256, hex) of the normalised {}.", col.name),
+            ),
+            Role::QuasiIdentifier => {
+                match col.generalise {
+                    Generalisation::Keep => push(
+                        col.name.to_owned(),
+                        pass_type(&col.kind),
+                        Derivation::Generalised(Generalisation::Keep),
+                        col.description.to_owned(),
+                    ),
+                    Generalisation::YearMonth => push(
+                        format!("{}_month", col.name),
+                        DataType::Utf8,
+                        Derivation::Generalised(Generalisation::YearMonth),
+                        format!("Year and month (YYYY-MM) of {}.", col.name),
+                    ),
+                    Generalisation::OutwardCode => push(
+                        format!("{}_outward", col.name),
+                        DataType::Utf8,
+                        Derivation::Generalised(Generalisation::OutwardCode),
+                        format!("Outward code of {} (the part before the space).", col.name),
+                    ),
+                    Generalisation::Withhold => {}
+                }
+                if col.kind.links() {
+                    push(
+                        format!("{}_token", col.name),
+                        DataType::Utf8,
+                        Derivation::Token,
+                        format!("Keyed linkage token (HMAC-SHA256, hex) of the exact normalised {}.", col.name),
+                    );
+                }
+            }
+        }
+    }
+    if feed.columns.iter().any(|c| c.kind == Kind::Postcode) {
+        let geo = [
+            (SMALL_AREA, DataType::Utf8, "Synthetic small area (LSOA-like) of the postcode, from the lookup."),
+            (DISTRICT, DataType::Utf8, "District or borough of the postcode, from the lookup."),
+            (IMD_DECILE, DataType::UInt8, "IMD decile of the small area (1 = most deprived), from the lookup."),
+        ];
+        for (name, data_type, description) in geo {
+            out.push(StagingColumn {
+                name: name.to_owned(),
+                data_type,
+                input: feed.columns.iter().find(|c| c.kind == Kind::Postcode),
+                derivation: Derivation::Geography,
+                description: description.to_owned(),
+            });
+        }
+    }
+    out.push(StagingColumn {
+        name: SOURCE.to_owned(),
+        data_type: DataType::Utf8,
+        input: None,
+        derivation: Derivation::Lineage,
+        description: "The input the row came from: file name, or Kafka topic and partition.".to_owned(),
+    });
+    out.push(StagingColumn {
+        name: POSITION.to_owned(),
+        data_type: DataType::UInt64,
+        input: None,
+        derivation: Derivation::Lineage,
+        description: "The row's position in its input: line number, or Kafka offset.".to_owned(),
+    });
+    out
+}
+
+/// The Arrow schema of a feed's staging dataset.
+pub fn schema(feed: &'static FeedSchema) -> Schema {
+    Schema::new(columns(feed).iter().map(StagingColumn::field).collect::<Vec<_>>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feed;
+
+    #[test]
+    fn no_direct_or_exact_quasi_identifier_is_passed_in_clear() {
+        for f in feed::all() {
+            for c in columns(f) {
+                if let Some(input) = c.input {
+                    match input.role {
+                        Role::DirectIdentifier => {
+                            assert_eq!(c.derivation, Derivation::Token, "{}", c.name)
+                        }
+                        Role::QuasiIdentifier => assert!(
+                            matches!(
+                                c.derivation,
+                                Derivation::Token | Derivation::Generalised(_) | Derivation::Geography
+                            ),
+                            "{}",
+                            c.name
+                        ),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn health_visiting_staging_has_tokens_generalised_columns_and_lineage() {
+        let names: Vec<String> =
+            columns(feed::latest("health_visiting").unwrap()).into_iter().map(|c| c.name).collect();
+        for want in [
+            "record_id",
+            "nhs_number_token",
+            "forename_token",
+            "date_of_birth_month",
+            "date_of_birth_token",
+            "postcode_outward",
+            "postcode_token",
+            "sex",
+            "contact_date",
+            "small_area",
+            "imd_decile",
+            "_source",
+            "_position",
+        ] {
+            assert!(names.iter().any(|n| n == want), "missing {want}");
+        }
+        assert!(!names.iter().any(|n| n == "nhs_number" || n == "date_of_birth" || n == "postcode"));
+    }
+}
