@@ -1,0 +1,167 @@
+//! CSV input: the header, then records checked for shape and encoding and appended to a batch.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::path::Path;
+
+use tellonce_schemas::{FeedSchema, Rule};
+
+use super::batch::BatchBuilder;
+use super::columns::ColumnLookup;
+use super::tokenizer::{Status, Tokenizer};
+use super::{FileSourceOptions, SourceError};
+
+/// An open CSV file whose header has been read and matched to the schema.
+pub(super) struct CsvInput {
+    tok: Tokenizer,
+    /// Fields per record, from the header.
+    width: usize,
+    /// (schema column, field index in the file) for every schema column the file has, in
+    /// schema order.
+    mapped: Vec<(usize, usize)>,
+    names: Vec<&'static str>,
+    unknown: Vec<String>,
+}
+
+impl CsvInput {
+    /// Reads and checks the header. Also returns, per schema column, whether the file has it.
+    pub(super) fn open(
+        path: &Path,
+        file: File,
+        feed: &'static FeedSchema,
+        opts: &FileSourceOptions,
+    ) -> Result<(CsvInput, Vec<bool>), SourceError> {
+        let mut tok = Tokenizer::new(file, opts.max_line_bytes).map_err(|source| SourceError::Read {
+            path: path.to_owned(),
+            line: 1,
+            source,
+        })?;
+        loop {
+            let status = tok.next_record().map_err(|source| SourceError::Read {
+                path: path.to_owned(),
+                line: tok.line(),
+                source,
+            })?;
+            match status {
+                None => return Err(SourceError::EmptyFile { path: path.to_owned() }),
+                Some(Status::TooLong) => {
+                    return Err(SourceError::HeaderTooLong {
+                        path: path.to_owned(),
+                        max_line_bytes: opts.max_line_bytes,
+                    });
+                }
+                Some(Status::Unclosed) => return Err(SourceError::HeaderMalformed { path: path.to_owned() }),
+                Some(Status::Parsed) if is_blank(&tok) => continue,
+                Some(Status::Parsed) => break,
+            }
+        }
+
+        let lookup = ColumnLookup::new(feed);
+        let width = tok.field_count();
+        let mut field_of: Vec<Option<usize>> = vec![None; feed.columns.len()];
+        let mut unknown = BTreeSet::new();
+        for j in 0..width {
+            let name =
+                std::str::from_utf8(tok.field(j)).map_err(|_| SourceError::HeaderNotUtf8 { path: path.to_owned() })?;
+            match lookup.find(name) {
+                Some(i) if field_of[i].is_some() => {
+                    return Err(SourceError::DuplicateColumn {
+                        path: path.to_owned(),
+                        column: lookup.names()[i].to_owned(),
+                    });
+                }
+                Some(i) => field_of[i] = Some(j),
+                None if name.trim().is_empty() => {}
+                None => {
+                    unknown.insert(name.trim().to_owned());
+                }
+            }
+        }
+        let missing: Vec<String> = feed
+            .columns
+            .iter()
+            .zip(&field_of)
+            .filter(|(c, f)| c.required && f.is_none())
+            .map(|(c, _)| c.name.to_owned())
+            .collect();
+        if !missing.is_empty() {
+            return Err(SourceError::MissingColumns { path: path.to_owned(), columns: missing });
+        }
+        let mapped = field_of.iter().enumerate().filter_map(|(i, f)| f.map(|j| (i, j))).collect();
+        let present = field_of.iter().map(Option::is_some).collect();
+        let input =
+            CsvInput { tok, width, mapped, names: lookup.names().to_vec(), unknown: unknown.into_iter().collect() };
+        Ok((input, present))
+    }
+
+    /// Header names that match no schema column (trimmed, deduplicated, sorted).
+    pub(super) fn unknown_columns(&self) -> Vec<String> {
+        self.unknown.clone()
+    }
+
+    /// The line the reader is at.
+    pub(super) fn line(&self) -> u64 {
+        self.tok.line()
+    }
+
+    /// File bytes parsed so far.
+    pub(super) fn bytes_consumed(&self) -> u64 {
+        self.tok.bytes_consumed()
+    }
+
+    /// Reads records into `batch` until it is full (returns true) or the file ends (false).
+    pub(super) fn fill(&mut self, path: &Path, batch: &mut BatchBuilder) -> Result<bool, SourceError> {
+        while !batch.is_full() {
+            let status = self.tok.next_record().map_err(|source| SourceError::Read {
+                path: path.to_owned(),
+                line: self.tok.line(),
+                source,
+            })?;
+            let Some(status) = status else { return Ok(false) };
+            let line = self.tok.record_line();
+            match status {
+                Status::Unclosed => batch.reject(line, Rule::CsvMalformed, None, self.tok.raw()),
+                Status::TooLong => batch.reject(line, Rule::LineTooLong, None, self.tok.raw()),
+                Status::Parsed if is_blank(&self.tok) => {}
+                Status::Parsed if self.tok.field_count() != self.width => {
+                    batch.reject(line, Rule::CsvRaggedRow, None, self.tok.raw());
+                }
+                Status::Parsed => self.append(line, batch),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Appends the record just read, or rejects it if a field the schema takes is not UTF-8.
+    fn append(&self, line: u64, batch: &mut BatchBuilder) {
+        let bytes = self.tok.fields();
+        // One validation for the whole record; each field is then a slice of it, valid when
+        // its ends fall on character boundaries. If the record as a whole is not UTF-8, check
+        // field by field: the bad bytes may lie only in columns that are dropped.
+        let whole = std::str::from_utf8(bytes).ok();
+        let field = |j: usize| -> Option<&str> {
+            let (a, b) = self.tok.span(j);
+            match whole {
+                Some(s) => s.get(a..b),
+                None => std::str::from_utf8(&bytes[a..b]).ok(),
+            }
+        };
+        if let Some(&(i, _)) = self.mapped.iter().find(|&&(_, j)| field(j).is_none()) {
+            batch.reject(line, Rule::InvalidUtf8, Some(self.names[i]), self.tok.raw());
+            return;
+        }
+        for &(i, j) in &self.mapped {
+            match field(j) {
+                Some(v) => batch.append(i, v),
+                None => batch.append_null(i),
+            }
+        }
+        batch.end_row(line);
+    }
+}
+
+/// Whether the record just read is a line of nothing but spaces and tabs, which carries no data
+/// and is skipped like an empty line.
+fn is_blank(tok: &Tokenizer) -> bool {
+    tok.field_count() == 1 && tok.raw().iter().all(|b| matches!(b, b' ' | b'\t'))
+}

@@ -1,0 +1,365 @@
+//! Partner files (CSV, JSON Lines) read as bounded batches of text columns with their lineage.
+//!
+//! A [`FileSource`] reads one file against one [`FeedSchema`] and yields [`RawBatch`]es: one
+//! nullable Utf8 column per schema column, in schema order, then `_position`, the line each
+//! record starts on. Values are passed as they are (no trimming); an empty value is null.
+//! Records that cannot be read as a row (wrong number of fields, bad encoding, too long,
+//! malformed) are not in the batch but in its [`RawReject`]s, with their original bytes, so that
+//! nothing is lost: the caller seals them into quarantine.
+//!
+//! Positions are line numbers (1-based; a CSV header is line 1, or later after blank lines),
+//! counted by `\n`: a row's `_position` is the line its record starts on, so a multi-line CSV
+//! record takes several lines but one position. Empty and white-space-only lines are skipped
+//! (but counted).
+//!
+//! Rejected at the source ([`RawReject::rule`]):
+//! - CSV: [`Rule::CsvRaggedRow`] (field count differs from the header), [`Rule::InvalidUtf8`]
+//!   (naming the first schema column whose value is not UTF-8; bad bytes in a dropped column
+//!   do not matter), [`Rule::LineTooLong`], [`Rule::CsvMalformed`] (a quote still open at the
+//!   end of the file: the record swallowed every line after it).
+//! - JSON Lines: [`Rule::JsonMalformed`] (not one JSON object; also a schema column given
+//!   twice, naming it), [`Rule::JsonValueType`] (an array or object under a schema column,
+//!   naming it), [`Rule::InvalidUtf8`], [`Rule::LineTooLong`]. Strings pass as they are,
+//!   numbers as their JSON text, booleans as `true`/`false`, null as null.
+//!
+//! Memory does not grow with the file: a batch holds at most `batch_rows` records (rows and
+//! rejects together), and no record is held beyond `max_line_bytes`.
+//!
+//! ```
+//! use tellonce_connectors::file_source::{FileFormat, FileSource, FileSourceOptions};
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let path = dir.path().join("police.csv");
+//! # std::fs::write(&path, "record_id,occurrence_ref,forename,surname,incident_date,incident_type,person_role\n\
+//! #     R1,OCC1,Ann,Lee,2024-01-05,CRIME,VICTIM\n").unwrap();
+//! let feed = tellonce_schemas::feed::latest("police").unwrap();
+//! let mut source = FileSource::open(&path, FileFormat::Csv, feed, FileSourceOptions::default())?;
+//! let mut rows = 0;
+//! while let Some(raw) = source.next_batch()? {
+//!     rows += raw.batch.num_rows();
+//!     assert!(raw.rejects.is_empty());
+//! }
+//! assert_eq!(rows, 1);
+//! # Ok::<(), tellonce_connectors::file_source::SourceError>(())
+//! ```
+
+mod batch;
+mod columns;
+mod csv_file;
+mod jsonl_file;
+mod tokenizer;
+
+use std::fmt;
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use arrow_array::RecordBatch;
+use tellonce_schemas::{FeedSchema, Rule};
+
+use crate::lineage::Lineage;
+use batch::BatchBuilder;
+use csv_file::CsvInput;
+use jsonl_file::JsonlInput;
+
+/// At most this many distinct unknown JSON keys are remembered for
+/// [`FileSource::unknown_columns`], so that a file with a new key on every line cannot make
+/// memory grow with its size.
+pub const MAX_UNKNOWN_KEYS: usize = 1000;
+
+/// The format of a partner file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileFormat {
+    /// RFC 4180 CSV with a header line; UTF-8, with or without a BOM; LF or CRLF.
+    Csv,
+    /// JSON Lines: one JSON object per line; UTF-8.
+    JsonLines,
+}
+
+impl FileFormat {
+    /// The format a file name's extension suggests: `.csv`, or `.jsonl` / `.ndjson`.
+    pub fn from_path(path: &Path) -> Option<FileFormat> {
+        let ext = path.extension()?.to_str()?;
+        if ext.eq_ignore_ascii_case("csv") {
+            Some(FileFormat::Csv)
+        } else if ext.eq_ignore_ascii_case("jsonl") || ext.eq_ignore_ascii_case("ndjson") {
+            Some(FileFormat::JsonLines)
+        } else {
+            None
+        }
+    }
+
+    /// The format's name: `csv` or `jsonl`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileFormat::Csv => "csv",
+            FileFormat::JsonLines => "jsonl",
+        }
+    }
+}
+
+impl fmt::Display for FileFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A format name that is not `csv` or `jsonl`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown file format {given:?}: expected \"csv\" or \"jsonl\"")]
+pub struct ParseFormatError {
+    /// The name given.
+    pub given: String,
+}
+
+impl FromStr for FileFormat {
+    type Err = ParseFormatError;
+
+    /// `csv` or `jsonl` (also `ndjson`), in any case.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "csv" => Ok(FileFormat::Csv),
+            "jsonl" | "ndjson" => Ok(FileFormat::JsonLines),
+            _ => Err(ParseFormatError { given: s.to_owned() }),
+        }
+    }
+}
+
+/// How a file is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileSourceOptions {
+    /// Most records (rows and rejects together) in one batch. Default 8192.
+    pub batch_rows: usize,
+    /// Longest record accepted, in bytes, without its line terminator; a longer one is
+    /// rejected with [`Rule::LineTooLong`]. Default 65536.
+    pub max_line_bytes: usize,
+}
+
+impl Default for FileSourceOptions {
+    fn default() -> Self {
+        FileSourceOptions { batch_rows: 8192, max_line_bytes: 65536 }
+    }
+}
+
+/// Why a file cannot be read. Each names the file (and the line, where one is known), never a
+/// value from it.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The file cannot be opened.
+    #[error("cannot open {}: {source}", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// Reading failed part way.
+    #[error("cannot read {} at line {line}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The line being read.
+        line: u64,
+        /// The cause.
+        source: io::Error,
+    },
+    /// A CSV file has no header at all: it is empty, or holds only a BOM and white space.
+    #[error("{} is empty: it has no header line", path.display())]
+    EmptyFile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A CSV header is not valid UTF-8.
+    #[error("the header of {} is not valid UTF-8", path.display())]
+    HeaderNotUtf8 {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A CSV header is longer than `max_line_bytes`.
+    #[error("the header of {} is longer than {max_line_bytes} bytes", path.display())]
+    HeaderTooLong {
+        /// The file.
+        path: PathBuf,
+        /// The limit.
+        max_line_bytes: usize,
+    },
+    /// A CSV header opens a quote that is never closed.
+    #[error("the header of {} has an unclosed quote", path.display())]
+    HeaderMalformed {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A CSV header lacks columns the schema requires.
+    #[error("{} lacks required column(s): {}", path.display(), columns.join(", "))]
+    MissingColumns {
+        /// The file.
+        path: PathBuf,
+        /// The schema names of the missing columns, in schema order.
+        columns: Vec<String>,
+    },
+    /// A CSV header names a schema column twice (names match trimmed and without case).
+    #[error("{} has the column {column} more than once", path.display())]
+    DuplicateColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column's schema name.
+        column: String,
+    },
+}
+
+/// A record rejected at the source, with its original bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawReject {
+    /// The line the record starts on (1-based).
+    pub position: u64,
+    /// Why it was rejected.
+    pub rule: Rule,
+    /// The schema column at fault, where one is.
+    pub column: Option<String>,
+    /// The record's original bytes without its line terminator, at most `max_line_bytes` of
+    /// them (a longer record keeps its first `max_line_bytes`). For CSV, every line of a
+    /// multi-line record; for an unclosed quote, everything from its line to the end of the
+    /// file, cut at `max_line_bytes`. For JSON Lines, the line.
+    pub raw: Vec<u8>,
+}
+
+/// One bounded batch read from a file.
+#[derive(Debug, Clone)]
+pub struct RawBatch {
+    /// Where it came from: positions are the first and last line numbers of its records,
+    /// rejects included.
+    pub lineage: Lineage,
+    /// One nullable Utf8 column per schema column, in schema order and named as in the schema
+    /// (null where the file lacks the column or the value is empty), then a non-null UInt64
+    /// `_position`: the line the row starts on.
+    pub batch: RecordBatch,
+    /// The records rejected at the source, in file order.
+    pub rejects: Vec<RawReject>,
+}
+
+enum Input {
+    Csv(Box<CsvInput>),
+    Jsonl(Box<JsonlInput>),
+}
+
+/// One partner file, read as batches.
+pub struct FileSource {
+    path: PathBuf,
+    source: String,
+    feed: &'static FeedSchema,
+    input: Input,
+    builder: BatchBuilder,
+    done: bool,
+}
+
+impl fmt::Debug for FileSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileSource")
+            .field("path", &self.path)
+            .field("feed", &self.feed.name)
+            .field("bytes_read", &self.bytes_read())
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FileSource {
+    /// Opens a file; for CSV, reads its header and matches it to the schema.
+    ///
+    /// CSV header names are trimmed and matched to schema names without regard to case. A
+    /// header name the schema lacks is dropped (see [`FileSource::unknown_columns`]); a blank
+    /// one (as a trailing comma leaves) is dropped silently. An empty JSON Lines file is not an
+    /// error: it has no records.
+    pub fn open(
+        path: &Path,
+        format: FileFormat,
+        feed: &'static FeedSchema,
+        opts: FileSourceOptions,
+    ) -> Result<FileSource, SourceError> {
+        let file = File::open(path).map_err(|source| SourceError::Open { path: path.to_owned(), source })?;
+        let schema = batch::raw_schema(feed);
+        let (input, present) = match format {
+            FileFormat::Csv => {
+                let (csv, present) = CsvInput::open(path, file, feed, &opts)?;
+                (Input::Csv(Box::new(csv)), present)
+            }
+            FileFormat::JsonLines => {
+                (Input::Jsonl(Box::new(JsonlInput::open(file, feed, &opts))), vec![true; feed.columns.len()])
+            }
+        };
+        Ok(FileSource {
+            path: path.to_owned(),
+            source: path.display().to_string(),
+            feed,
+            input,
+            builder: BatchBuilder::new(schema, &present, opts.batch_rows),
+            done: false,
+        })
+    }
+
+    /// Names in the file that are not in the schema: dropped (never passed on), for the caller
+    /// to report. Trimmed, deduplicated and sorted. For CSV, the header's; for JSON Lines, the
+    /// keys seen so far (at most [`MAX_UNKNOWN_KEYS`] of them).
+    pub fn unknown_columns(&self) -> Vec<String> {
+        match &self.input {
+            Input::Csv(c) => c.unknown_columns(),
+            Input::Jsonl(j) => j.unknown_columns(),
+        }
+    }
+
+    /// The next batch; `None` at the end of the file. After an error, `None`.
+    ///
+    /// A batch has at least one row or one reject, and at most `batch_rows` of them together
+    /// (fewer when its rejects' bytes reach 8 MiB).
+    pub fn next_batch(&mut self) -> Result<Option<RawBatch>, SourceError> {
+        if self.done {
+            return Ok(None);
+        }
+        let filled = match &mut self.input {
+            Input::Csv(c) => c.fill(&self.path, &mut self.builder),
+            Input::Jsonl(j) => j.fill(&self.path, &mut self.builder),
+        };
+        match filled {
+            Ok(more) => self.done = !more,
+            Err(e) => {
+                self.done = true;
+                return Err(e);
+            }
+        }
+        let taken = self.builder.take().map_err(|e| {
+            // Unreachable: every column is built to the same length. Reported, not panicked on.
+            self.done = true;
+            SourceError::Read { path: self.path.clone(), line: self.current_line(), source: io::Error::other(e) }
+        })?;
+        Ok(taken.map(|t| RawBatch {
+            lineage: Lineage {
+                feed: self.feed.name,
+                schema_version: self.feed.version,
+                source: self.source.clone(),
+                first_position: t.first,
+                last_position: t.last,
+            },
+            batch: t.batch,
+            rejects: t.rejects,
+        }))
+    }
+
+    /// File bytes consumed so far (for a progress bar); the file's size once it is read.
+    pub fn bytes_read(&self) -> u64 {
+        match &self.input {
+            Input::Csv(c) => c.bytes_consumed(),
+            Input::Jsonl(j) => j.bytes_consumed(),
+        }
+    }
+
+    /// The line the reader is at, for error messages.
+    fn current_line(&self) -> u64 {
+        match &self.input {
+            Input::Csv(c) => c.line(),
+            Input::Jsonl(j) => j.line(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,740 @@
+//! File source tests: every file is generated in a temp dir.
+
+use std::path::PathBuf;
+
+use arrow_array::{Array, StringArray, UInt64Array};
+use arrow_schema::DataType;
+use tellonce_schemas::{FeedSchema, Rule, feed};
+
+use super::*;
+
+/// The police feed: required columns record_id, occurrence_ref, forename, surname,
+/// incident_date, incident_type, person_role.
+fn police() -> &'static FeedSchema {
+    feed::latest("police").unwrap()
+}
+
+const HEADER: &str = "record_id,occurrence_ref,forename,surname,incident_date,incident_type,person_role";
+
+fn row(id: &str) -> String {
+    format!("{id},OCC-{id},Ann,Lee,2024-01-05,CRIME,VICTIM")
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+fn file(name: &str, bytes: impl AsRef<[u8]>) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    Fixture { _dir: dir, path }
+}
+
+fn opts(batch_rows: usize, max_line_bytes: usize) -> FileSourceOptions {
+    FileSourceOptions { batch_rows, max_line_bytes }
+}
+
+/// Everything a source yields.
+#[derive(Debug, Default)]
+struct Read {
+    batches: Vec<RawBatch>,
+    /// Per row: position and the value of every schema column.
+    rows: Vec<(u64, Vec<Option<String>>)>,
+    rejects: Vec<RawReject>,
+}
+
+impl Read {
+    fn column(&self, feed: &FeedSchema, name: &str) -> Vec<Option<String>> {
+        let i = feed.index_of(name).unwrap();
+        self.rows.iter().map(|(_, v)| v[i].clone()).collect()
+    }
+
+    fn positions(&self) -> Vec<u64> {
+        self.rows.iter().map(|(p, _)| *p).collect()
+    }
+
+    fn reject_summary(&self) -> Vec<(u64, Rule, Option<&str>)> {
+        self.rejects.iter().map(|r| (r.position, r.rule, r.column.as_deref())).collect()
+    }
+}
+
+fn read_source(source: &mut FileSource, feed: &FeedSchema) -> Read {
+    let mut out = Read::default();
+    while let Some(raw) = source.next_batch().unwrap() {
+        let b = &raw.batch;
+        assert_eq!(b.num_columns(), feed.columns.len() + 1);
+        for (i, c) in feed.columns.iter().enumerate() {
+            assert_eq!(b.schema().field(i).name(), c.name);
+            assert_eq!(b.schema().field(i).data_type(), &DataType::Utf8);
+            assert!(b.schema().field(i).is_nullable());
+        }
+        let pos_field = b.schema().field(feed.columns.len()).clone();
+        assert_eq!(
+            (pos_field.name().as_str(), pos_field.data_type(), pos_field.is_nullable()),
+            ("_position", &DataType::UInt64, false)
+        );
+        let positions = b.column(feed.columns.len()).as_any().downcast_ref::<UInt64Array>().unwrap();
+        for r in 0..b.num_rows() {
+            let values = (0..feed.columns.len())
+                .map(|i| {
+                    let col = b.column(i).as_any().downcast_ref::<StringArray>().unwrap();
+                    col.is_valid(r).then(|| col.value(r).to_owned())
+                })
+                .collect();
+            out.rows.push((positions.value(r), values));
+        }
+        // Lineage covers rows and rejects.
+        let mut all: Vec<u64> = positions.values().to_vec();
+        all.extend(raw.rejects.iter().map(|r| r.position));
+        assert!(!all.is_empty(), "a batch is never empty");
+        assert_eq!(raw.lineage.first_position, *all.iter().min().unwrap());
+        assert_eq!(raw.lineage.last_position, *all.iter().max().unwrap());
+        assert_eq!((raw.lineage.feed, raw.lineage.schema_version), (feed.name, feed.version));
+        out.rejects.extend(raw.rejects.iter().cloned());
+        out.batches.push(raw);
+    }
+    assert!(source.next_batch().unwrap().is_none(), "stays at the end");
+    out
+}
+
+fn read_csv(bytes: impl AsRef<[u8]>, o: FileSourceOptions) -> Read {
+    let f = file("police.csv", bytes);
+    let mut source = FileSource::open(&f.path, FileFormat::Csv, police(), o).unwrap();
+    read_source(&mut source, police())
+}
+
+fn open_err(bytes: impl AsRef<[u8]>) -> SourceError {
+    let f = file("police.csv", bytes);
+    FileSource::open(&f.path, FileFormat::Csv, police(), FileSourceOptions::default()).unwrap_err()
+}
+
+fn s(v: &str) -> Option<String> {
+    Some(v.to_owned())
+}
+
+// ---------------------------------------------------------------------------------------- CSV
+
+#[test]
+fn csv_quoted_commas_and_newlines_with_positions_at_the_starting_line() {
+    let text = format!(
+        "{HEADER},pnc_id\n\
+         R1,OCC1,\"Lee, Ann\",Smith,2024-01-05,CRIME,VICTIM,\n\
+         R2,OCC2,\"Multi\nLine\nName\",\"Said \"\"hi\"\"\",2024-01-06,ASB,SUSPECT,2001/0000001Z\n\
+         R3,OCC3,Bo,Ng,2024-01-07,CRIME,OTHER,\"\"\n"
+    );
+    let r = read_csv(&text, FileSourceOptions::default());
+    assert!(r.rejects.is_empty(), "{:?}", r.rejects);
+    assert_eq!(r.positions(), [2, 3, 6]);
+    let f = police();
+    assert_eq!(r.column(f, "record_id"), [s("R1"), s("R2"), s("R3")]);
+    assert_eq!(r.column(f, "forename"), [s("Lee, Ann"), s("Multi\nLine\nName"), s("Bo")]);
+    assert_eq!(r.column(f, "surname"), [s("Smith"), s("Said \"hi\""), s("Ng")]);
+    // Empty (quoted or not) is null; a column the file lacks is null.
+    assert_eq!(r.column(f, "pnc_id"), [None, s("2001/0000001Z"), None]);
+    assert_eq!(r.column(f, "postcode"), [None, None, None]);
+    let lineage = &r.batches[0].lineage;
+    assert_eq!((lineage.first_position, lineage.last_position), (2, 6));
+}
+
+#[test]
+fn csv_source_is_the_path_as_given() {
+    let f = file("police.csv", format!("{HEADER}\n{}\n", row("R1")));
+    let mut src = FileSource::open(&f.path, FileFormat::Csv, police(), FileSourceOptions::default()).unwrap();
+    let raw = src.next_batch().unwrap().unwrap();
+    assert_eq!(raw.lineage.source, f.path.display().to_string());
+}
+
+#[test]
+fn csv_values_are_not_trimmed() {
+    let r = read_csv(format!("{HEADER}\n R1 ,OCC1,  ,Lee,2024-01-05,CRIME,VICTIM\n"), FileSourceOptions::default());
+    assert_eq!(r.column(police(), "record_id"), [s(" R1 ")]);
+    assert_eq!(r.column(police(), "forename"), [s("  ")]);
+}
+
+#[test]
+fn csv_bom_crlf_and_lf_read_the_same() {
+    let body = format!("{HEADER}\n{}\n\"R2\",OCC2,\"A\nB\",Lee,2024-01-05,CRIME,VICTIM\n{}", row("R1"), row("R3"));
+    let crlf = body.replace('\n', "\r\n");
+    let variants: Vec<Vec<u8>> = vec![
+        body.clone().into_bytes(),
+        [b"\xEF\xBB\xBF".as_slice(), body.as_bytes()].concat(),
+        crlf.clone().into_bytes(),
+        [b"\xEF\xBB\xBF".as_slice(), crlf.as_bytes(), b"\r\n"].concat(),
+    ];
+    for (n, bytes) in variants.iter().enumerate() {
+        let r = read_csv(bytes, FileSourceOptions::default());
+        assert!(r.rejects.is_empty(), "variant {n}: {:?}", r.reject_summary());
+        assert_eq!(r.positions(), [2, 3, 5], "variant {n}");
+        assert_eq!(r.column(police(), "record_id"), [s("R1"), s("R2"), s("R3")], "variant {n}: BOM stripped");
+        let forename = if n >= 2 { "A\r\nB" } else { "A\nB" };
+        assert_eq!(r.column(police(), "forename")[1], s(forename), "variant {n}: a quoted newline is kept as is");
+        assert_eq!(r.column(police(), "person_role")[2], s("VICTIM"), "variant {n}: no CR in the last field");
+    }
+}
+
+#[test]
+fn csv_header_names_are_trimmed_and_matched_without_case() {
+    let header = " Record_ID ,OCCURRENCE_REF,\tForename,surname , Incident_Date,incident_type,PERSON_ROLE";
+    let r = read_csv(format!("\u{feff}{header}\n{}\n", row("R1")), FileSourceOptions::default());
+    assert_eq!(r.column(police(), "record_id"), [s("R1")]);
+    assert_eq!(r.column(police(), "person_role"), [s("VICTIM")]);
+}
+
+#[test]
+fn csv_columns_may_come_in_any_order() {
+    let r = read_csv(
+        "person_role,incident_type,incident_date,surname,forename,occurrence_ref,record_id\nV,T,D,S,F,O,R\n",
+        FileSourceOptions::default(),
+    );
+    let f = police();
+    assert_eq!(r.rows[0].1[f.index_of("record_id").unwrap()], s("R"));
+    assert_eq!(r.rows[0].1[f.index_of("person_role").unwrap()], s("V"));
+}
+
+#[test]
+fn csv_unknown_columns_are_dropped_and_reported() {
+    let f = file("police.csv", format!("Notes,{HEADER},extra, notes ,\nsecret note,{},x,y,\n", row("R1")));
+    let mut src = FileSource::open(&f.path, FileFormat::Csv, police(), FileSourceOptions::default()).unwrap();
+    assert_eq!(src.unknown_columns(), ["Notes", "extra", "notes"]);
+    let r = read_source(&mut src, police());
+    assert_eq!(r.rows.len(), 1);
+    assert!(r.rows[0].1.iter().flatten().all(|v| v != "secret note" && v != "x"));
+    assert_eq!(r.column(police(), "record_id"), [s("R1")]);
+}
+
+#[test]
+fn csv_missing_required_columns_are_named() {
+    let header = "record_id,occurrence_ref,surname,incident_date,incident_type";
+    match open_err(format!("{header}\nR1,O,S,D,T\n")) {
+        SourceError::MissingColumns { columns, path } => {
+            assert_eq!(columns, ["forename", "person_role"]);
+            assert!(path.ends_with("police.csv"));
+        }
+        e => panic!("{e}"),
+    }
+}
+
+#[test]
+fn csv_duplicate_header_is_an_error() {
+    match open_err(format!("{HEADER}, Forename\n")) {
+        SourceError::DuplicateColumn { column, .. } => assert_eq!(column, "forename"),
+        e => panic!("{e}"),
+    }
+    // An unknown name twice, or two blank names, is not.
+    let r = read_csv(format!("{HEADER},x,x,,\n{},1,2,,\n", row("R1")), FileSourceOptions::default());
+    assert_eq!(r.rows.len(), 1);
+}
+
+#[test]
+fn csv_empty_file_is_an_error() {
+    for bytes in [&b""[..], b"\xEF\xBB\xBF", b"\n\r\n\n", b"\xEF\xBB\xBF  \t\n \n"] {
+        assert!(matches!(open_err(bytes), SourceError::EmptyFile { .. }), "{bytes:?}");
+    }
+}
+
+#[test]
+fn csv_header_only_file_has_no_batches() {
+    for text in [HEADER.to_owned(), format!("{HEADER}\n"), format!("{HEADER}\r\n\r\n")] {
+        let r = read_csv(&text, FileSourceOptions::default());
+        assert!(r.batches.is_empty());
+    }
+}
+
+#[test]
+fn csv_bad_headers() {
+    assert!(matches!(open_err(b"record_id,\xFFname\n"), SourceError::HeaderNotUtf8 { .. }));
+    assert!(matches!(open_err(format!("{HEADER},\"oops\n{}\n", row("R1"))), SourceError::HeaderMalformed { .. }));
+    let f = file("police.csv", format!("{HEADER}\n"));
+    let err = FileSource::open(&f.path, FileFormat::Csv, police(), opts(10, 20)).unwrap_err();
+    assert!(matches!(err, SourceError::HeaderTooLong { max_line_bytes: 20, .. }), "{err}");
+}
+
+#[test]
+fn csv_blank_lines_are_skipped_but_counted() {
+    let r = read_csv(format!("\n{HEADER}\n\n{}\n   \n\t\n{}\n\n", row("R1"), row("R2")), FileSourceOptions::default());
+    assert!(r.rejects.is_empty());
+    assert_eq!(r.positions(), [4, 7]);
+}
+
+#[test]
+fn csv_ragged_rows_are_rejected_with_their_line_and_bytes() {
+    let text = format!("{HEADER}\n{}\nR2,OCC2,too,few\n{},extra\n{}\n", row("R1"), row("R3"), row("R4"));
+    let r = read_csv(&text, FileSourceOptions::default());
+    assert_eq!(r.positions(), [2, 5]);
+    assert_eq!(r.reject_summary(), [(3, Rule::CsvRaggedRow, None), (4, Rule::CsvRaggedRow, None)]);
+    assert_eq!(r.rejects[0].raw, b"R2,OCC2,too,few");
+    assert_eq!(r.rejects[1].raw, format!("{},extra", row("R3")).as_bytes());
+}
+
+#[test]
+fn csv_invalid_utf8_is_rejected_naming_the_column() {
+    let bad = b"R2,OCC2,An\xFFn,Lee,2024-01-05,CRIME,VICTIM";
+    let mut text = format!("{HEADER},notes\n{},ok\n", row("R1")).into_bytes();
+    text.extend_from_slice(bad);
+    text.extend_from_slice(b",fine\n");
+    // Invalid bytes in a dropped column do not matter.
+    text.extend_from_slice(format!("{},", row("R3")).as_bytes());
+    text.extend_from_slice(b"\xC3\n");
+    // A multi-byte character split across two fields is caught (each half is invalid).
+    text.extend_from_slice(b"R4,OCC4,A\xC3,\xA9b,2024-01-05,CRIME,VICTIM,\n");
+    let r = read_csv(&text, FileSourceOptions::default());
+    assert_eq!(r.positions(), [2, 4]);
+    assert_eq!(
+        r.reject_summary(),
+        [(3, Rule::InvalidUtf8, Some("forename")), (5, Rule::InvalidUtf8, Some("forename"))]
+    );
+    assert_eq!(r.rejects[0].raw, [&bad[..], b",fine"].concat());
+}
+
+#[test]
+fn csv_unclosed_quote_is_malformed_at_its_first_line_with_the_swallowed_lines() {
+    let text =
+        format!("{HEADER}\n{}\nR2,OCC2,\"Ann,Lee,2024-01-05,CRIME,VICTIM\n{}\n{}\n", row("R1"), row("R3"), row("R4"));
+    let r = read_csv(&text, FileSourceOptions::default());
+    assert_eq!(r.positions(), [2]);
+    assert_eq!(r.reject_summary(), [(3, Rule::CsvMalformed, None)]);
+    let raw = String::from_utf8(r.rejects[0].raw.clone()).unwrap();
+    assert_eq!(raw, format!("R2,OCC2,\"Ann,Lee,2024-01-05,CRIME,VICTIM\n{}\n{}\n", row("R3"), row("R4")));
+}
+
+#[test]
+fn csv_runaway_quote_holds_no_more_than_the_limit() {
+    let mut text = format!("{HEADER}\n{}\nR2,\"OCC2\n", row("R1"));
+    for i in 0..20_000 {
+        text.push_str(&row(&format!("X{i}")));
+        text.push('\n');
+    }
+    let r = read_csv(&text, opts(100, 1000));
+    assert_eq!(r.positions(), [2]);
+    assert_eq!(r.reject_summary(), [(3, Rule::CsvMalformed, None)]);
+    assert_eq!(r.rejects[0].raw.len(), 1000);
+    assert!(r.rejects[0].raw.starts_with(b"R2,\"OCC2\n"));
+}
+
+#[test]
+fn csv_long_line_is_rejected_and_reading_goes_on() {
+    let long = format!("R2,OCC2,{},Lee,2024-01-05,CRIME,VICTIM", "A".repeat(500));
+    let text = format!("{HEADER}\n{}\n{long}\n{}\n", row("R1"), row("R3"));
+    let r = read_csv(&text, opts(10, 200));
+    assert_eq!(r.positions(), [2, 4]);
+    assert_eq!(r.reject_summary(), [(3, Rule::LineTooLong, None)]);
+    assert_eq!(r.rejects[0].raw, &long.as_bytes()[..200]);
+    // Exactly at the limit passes.
+    let limit = HEADER.len() + 5;
+    let exact = row("R9").replacen("Ann", &"N".repeat(limit + 3 - row("R9").len()), 1);
+    assert_eq!(exact.len(), limit);
+    let r = read_csv(format!("{HEADER}\n{exact}\r\n{exact}N\n"), opts(10, limit));
+    assert_eq!(r.positions(), [2]);
+    assert_eq!(r.reject_summary(), [(3, Rule::LineTooLong, None)]);
+}
+
+#[test]
+fn csv_batches_are_bounded_and_every_record_is_accounted_for() {
+    let mut text = format!("{HEADER}\n");
+    let mut data_rows = 0;
+    for i in 0..1000 {
+        match i % 97 {
+            13 => text.push_str("short,row\n"),
+            41 => text.push_str(&format!("{},\"multi\nline\"\n", row(&i.to_string())).replace(",VICTIM,", ",")),
+            _ => {
+                text.push_str(&row(&i.to_string()));
+                text.push('\n');
+            }
+        }
+        data_rows += 1;
+    }
+    for batch_rows in [1, 7, 64, 8192] {
+        let f = file("police.csv", &text);
+        let mut src = FileSource::open(&f.path, FileFormat::Csv, police(), opts(batch_rows, 65536)).unwrap();
+        let mut seen = 0;
+        let mut positions = Vec::new();
+        let mut last_bytes = 0;
+        while let Some(raw) = src.next_batch().unwrap() {
+            let n = raw.batch.num_rows() + raw.rejects.len();
+            assert!(n >= 1 && n <= batch_rows, "batch of {n} with batch_rows {batch_rows}");
+            seen += n;
+            let p = raw.batch.column(police().columns.len()).as_any().downcast_ref::<UInt64Array>().unwrap();
+            positions.extend(p.values().iter().copied());
+            positions.extend(raw.rejects.iter().map(|r| r.position));
+            assert!(src.bytes_read() >= last_bytes);
+            last_bytes = src.bytes_read();
+        }
+        assert_eq!(seen, data_rows, "batch_rows {batch_rows}");
+        assert_eq!(src.bytes_read(), text.len() as u64);
+        positions.sort_unstable();
+        positions.dedup();
+        assert_eq!(positions.len(), data_rows, "one position per record");
+    }
+}
+
+#[test]
+fn csv_matches_the_csv_crate_on_awkward_fields() {
+    // Write with the csv crate (quoting what needs it, CRLF), read with ours, compare.
+    let awkward = ["", " ", "a,b", "q\"uote", "\"", "line\nbreak", "cr\r\nlf", "é ñ 漢字", "trailing ", ",", "\"\""];
+    let mut w = ::csv::WriterBuilder::new().terminator(::csv::Terminator::CRLF).from_writer(Vec::new());
+    w.write_record(HEADER.split(',')).unwrap();
+    let mut want = Vec::new();
+    for i in 0..200usize {
+        let rec: Vec<String> = (0..7)
+            .map(|j| {
+                format!(
+                    "{}{}",
+                    awkward[(i * 7 + j * 3) % awkward.len()],
+                    if j == 0 { i.to_string() } else { String::new() }
+                )
+            })
+            .collect();
+        w.write_record(&rec).unwrap();
+        want.push(rec);
+    }
+    let bytes = w.into_inner().unwrap();
+    // The reference reading.
+    let mut reference = ::csv::ReaderBuilder::new().from_reader(bytes.as_slice());
+    let ref_rows: Vec<Vec<String>> =
+        reference.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect();
+    assert_eq!(ref_rows, want);
+
+    let r = read_csv(&bytes, opts(33, 65536));
+    assert!(r.rejects.is_empty());
+    let names: Vec<&str> = HEADER.split(',').collect();
+    for (got, want) in r.rows.iter().zip(&want) {
+        for (name, value) in names.iter().zip(want) {
+            let i = police().index_of(name).unwrap();
+            let expect = (!value.is_empty()).then(|| value.clone());
+            assert_eq!(got.1[i], expect, "{name}");
+        }
+    }
+    assert_eq!(r.rows.len(), want.len());
+}
+
+// -------------------------------------------------------------------------------- JSON Lines
+
+fn read_jsonl(bytes: impl AsRef<[u8]>, o: FileSourceOptions) -> (Read, Vec<String>) {
+    let f = file("police.jsonl", bytes);
+    let mut src = FileSource::open(&f.path, FileFormat::JsonLines, police(), o).unwrap();
+    let read = read_source(&mut src, police());
+    (read, src.unknown_columns())
+}
+
+#[test]
+fn jsonl_values_of_each_type() {
+    let text = concat!(
+        r#"{"record_id":"R1","forename":"Ann","missing_duration_hours":12,"marac_referral":true,"encompass_notified":false,"pnc_id":null,"surname":""}"#,
+        "\n",
+        r#"{"record_id":"R2","missing_duration_hours":1.50,"uprn":-1e3,"forename":"Line\nbreak \"q\" \u00e9 \ud83d\ude00","surname":"Lee"}"#,
+        "\n",
+    );
+    let (r, unknown) = read_jsonl(text, FileSourceOptions::default());
+    assert!(r.rejects.is_empty(), "{:?}", r.reject_summary());
+    assert!(unknown.is_empty());
+    let f = police();
+    assert_eq!(r.positions(), [1, 2]);
+    assert_eq!(r.column(f, "record_id"), [s("R1"), s("R2")]);
+    assert_eq!(r.column(f, "forename"), [s("Ann"), s("Line\nbreak \"q\" é 😀")]);
+    assert_eq!(r.column(f, "missing_duration_hours"), [s("12"), s("1.50")], "numbers keep their JSON text");
+    assert_eq!(r.column(f, "uprn"), [None, s("-1e3")]);
+    assert_eq!(r.column(f, "marac_referral"), [s("true"), None]);
+    assert_eq!(r.column(f, "encompass_notified"), [s("false"), None]);
+    assert_eq!(r.column(f, "pnc_id"), [None, None], "null is null");
+    assert_eq!(r.column(f, "surname"), [None, s("Lee")], "empty is null");
+    assert_eq!(r.column(f, "postcode"), [None, None], "absent is null");
+}
+
+#[test]
+fn jsonl_keys_match_without_case_and_unknown_keys_are_reported() {
+    let text = concat!(
+        r#"{"Record_ID":"R1","notes":"secret","extra":{"deep":[1]}}"#,
+        "\n",
+        r#"{"record_id":"R2","Notes":"x","zeta":1}"#,
+        "\n",
+    );
+    let (r, unknown) = read_jsonl(text, FileSourceOptions::default());
+    assert!(r.rejects.is_empty(), "a nested value under an unknown key is dropped, not rejected");
+    assert_eq!(r.column(police(), "record_id"), [s("R1"), s("R2")]);
+    assert_eq!(unknown, ["Notes", "extra", "notes", "zeta"]);
+}
+
+#[test]
+fn jsonl_keys_in_changing_order() {
+    let text = concat!(
+        r#"{"record_id":"R1","forename":"A","surname":"B"}"#,
+        "\n",
+        r#"{"surname":"D","record_id":"R2","forename":"C"}"#,
+        "\n",
+        r#"{"forename":"E"}"#,
+        "\n",
+    );
+    let (r, _) = read_jsonl(text, FileSourceOptions::default());
+    assert_eq!(r.column(police(), "record_id"), [s("R1"), s("R2"), None]);
+    assert_eq!(r.column(police(), "forename"), [s("A"), s("C"), s("E")]);
+    assert_eq!(r.column(police(), "surname"), [s("B"), s("D"), None]);
+}
+
+#[test]
+fn jsonl_bad_lines_are_rejected_with_their_line_and_bytes() {
+    let mut text = Vec::new();
+    let lines: [&[u8]; 9] = [
+        br#"{"record_id":"R1"}"#,
+        br#"{"record_id":"R2","forename":{"first":"Ann"}}"#,
+        br#"{"record_id":"R3","surname":["Lee"]}"#,
+        br#"["record_id","R4"]"#,
+        br#""just a string""#,
+        br#"{"record_id":"R6","forename":"Ann""#,
+        b"{\"record_id\":\"R7\",\"forename\":\"A\xFFn\"}",
+        br#"{"record_id":"R8","forename":"A","FORENAME":"B"}"#,
+        br#"{"record_id":"R9"} trailing"#,
+    ];
+    for l in lines {
+        text.extend_from_slice(l);
+        text.push(b'\n');
+    }
+    text.extend_from_slice(br#"{"record_id":"R10"}"#);
+    let (r, _) = read_jsonl(&text, FileSourceOptions::default());
+    assert_eq!(r.positions(), [1, 10]);
+    assert_eq!(
+        r.reject_summary(),
+        [
+            (2, Rule::JsonValueType, Some("forename")),
+            (3, Rule::JsonValueType, Some("surname")),
+            (4, Rule::JsonMalformed, None),
+            (5, Rule::JsonMalformed, None),
+            (6, Rule::JsonMalformed, None),
+            (7, Rule::InvalidUtf8, None),
+            (8, Rule::JsonMalformed, Some("forename")),
+            (9, Rule::JsonMalformed, None),
+        ]
+    );
+    for rej in &r.rejects {
+        assert_eq!(rej.raw, lines[rej.position as usize - 1], "line {}", rej.position);
+    }
+}
+
+#[test]
+fn jsonl_blank_lines_crlf_and_bom() {
+    let text = "\u{feff}{\"record_id\":\"R1\"}\r\n\r\n   \n\t\r\n{\"record_id\":\"R5\"}\r\n\n";
+    let (r, _) = read_jsonl(text, FileSourceOptions::default());
+    assert!(r.rejects.is_empty(), "{:?}", r.reject_summary());
+    assert_eq!(r.positions(), [1, 5]);
+    assert_eq!(r.column(police(), "record_id"), [s("R1"), s("R5")]);
+    let (r, unknown) = read_jsonl("", FileSourceOptions::default());
+    assert!(r.batches.is_empty() && unknown.is_empty(), "an empty JSON Lines file has no records");
+}
+
+#[test]
+fn jsonl_too_long_line_is_rejected_keeping_at_most_the_limit() {
+    let long = format!(r#"{{"record_id":"R2","forename":"{}"}}"#, "A".repeat(100_000));
+    let exact = r#"{"record_id":"R3"}"#;
+    let text = format!("{{\"record_id\":\"R1\"}}\n{long}\r\n{exact}\r\n{long}");
+    let (r, _) = read_jsonl(&text, opts(10, exact.len()));
+    assert_eq!(r.positions(), [1, 3]);
+    assert_eq!(r.reject_summary(), [(2, Rule::LineTooLong, None), (4, Rule::LineTooLong, None)]);
+    assert_eq!(r.rejects[0].raw, &long.as_bytes()[..exact.len()]);
+}
+
+#[test]
+fn jsonl_batches_are_bounded() {
+    let mut text = String::new();
+    for i in 0..500 {
+        if i % 10 == 3 {
+            text.push_str("not json\n");
+        } else {
+            text.push_str(&format!("{{\"record_id\":\"R{i}\"}}\n"));
+        }
+    }
+    let f = file("police.jsonl", &text);
+    let mut src = FileSource::open(&f.path, FileFormat::JsonLines, police(), opts(16, 1024)).unwrap();
+    let r = read_source(&mut src, police());
+    assert!(r.batches.iter().all(|b| b.batch.num_rows() + b.rejects.len() <= 16));
+    assert_eq!((r.rows.len(), r.rejects.len()), (450, 50));
+    assert_eq!(src.bytes_read(), text.len() as u64);
+}
+
+#[test]
+fn jsonl_unknown_keys_are_bounded() {
+    let mut text = String::new();
+    for i in 0..(MAX_UNKNOWN_KEYS + 50) {
+        text.push_str(&format!("{{\"record_id\":\"R\",\"k{i:05}\":1}}\n"));
+    }
+    let (r, unknown) = read_jsonl(&text, FileSourceOptions::default());
+    assert_eq!(r.rows.len(), MAX_UNKNOWN_KEYS + 50);
+    assert_eq!(unknown.len(), MAX_UNKNOWN_KEYS);
+}
+
+// ------------------------------------------------------------------------------------ errors
+
+#[test]
+fn open_a_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nope.csv");
+    let err = FileSource::open(&path, FileFormat::Csv, police(), FileSourceOptions::default()).unwrap_err();
+    assert!(matches!(err, SourceError::Open { .. }));
+    assert!(err.to_string().contains("nope.csv"), "{err}");
+}
+
+#[test]
+fn error_messages_name_the_file_but_never_a_value() {
+    const SECRET: &str = "9434765919";
+    let data = format!("{},{SECRET}", row(SECRET));
+    let mut errors = vec![
+        open_err(b""),
+        open_err([SECRET.as_bytes(), b",\xFF\n"].concat()),
+        open_err(format!("record_id,{SECRET},occurrence_ref\n{data}\n")),
+        open_err(format!("{HEADER},forename\n{data}\n")),
+        open_err(format!("{HEADER},\"{SECRET}\n{data}\n")),
+    ];
+    let f = file("police.csv", format!("{HEADER},{SECRET}\n{data}\n"));
+    errors.push(FileSource::open(&f.path, FileFormat::Csv, police(), opts(10, 30)).unwrap_err());
+    let path = PathBuf::from("in/police.csv");
+    errors.push(SourceError::Read { path: path.clone(), line: 7, source: std::io::Error::other("disk on fire") });
+    errors.push(SourceError::Open { path, source: std::io::Error::from(std::io::ErrorKind::PermissionDenied) });
+    let kinds: Vec<&str> = errors
+        .iter()
+        .map(|e| match e {
+            SourceError::Open { .. } => "open",
+            SourceError::Read { .. } => "read",
+            SourceError::EmptyFile { .. } => "empty",
+            SourceError::HeaderNotUtf8 { .. } => "utf8",
+            SourceError::HeaderTooLong { .. } => "too_long",
+            SourceError::HeaderMalformed { .. } => "malformed",
+            SourceError::MissingColumns { .. } => "missing",
+            SourceError::DuplicateColumn { .. } => "duplicate",
+        })
+        .collect();
+    assert_eq!(kinds, ["empty", "utf8", "missing", "duplicate", "malformed", "too_long", "read", "open"]);
+    for e in &errors {
+        let msg = format!("{e} / {e:?}");
+        assert!(!msg.contains(SECRET), "{msg}");
+        assert!(msg.contains("police.csv"), "{msg}");
+    }
+    assert!(errors[6].to_string().contains("line 7"));
+}
+
+#[test]
+fn file_format_names() {
+    assert_eq!("csv".parse::<FileFormat>(), Ok(FileFormat::Csv));
+    assert_eq!(" JSONL ".parse::<FileFormat>(), Ok(FileFormat::JsonLines));
+    assert_eq!("ndjson".parse::<FileFormat>(), Ok(FileFormat::JsonLines));
+    assert!("xlsx".parse::<FileFormat>().is_err());
+    assert_eq!(FileFormat::Csv.to_string(), "csv");
+    assert_eq!(FileFormat::JsonLines.to_string(), "jsonl");
+    for f in [FileFormat::Csv, FileFormat::JsonLines] {
+        assert_eq!(f.to_string().parse::<FileFormat>(), Ok(f));
+    }
+    assert_eq!(FileFormat::from_path(std::path::Path::new("a/b.CSV")), Some(FileFormat::Csv));
+    assert_eq!(FileFormat::from_path(std::path::Path::new("b.ndjson")), Some(FileFormat::JsonLines));
+    assert_eq!(FileFormat::from_path(std::path::Path::new("b.txt")), None);
+    assert_eq!(FileSourceOptions::default(), opts(8192, 65536));
+}
+
+#[test]
+fn jsonl_whitespace_inside_objects() {
+    let text = "  { \"record_id\" : \"R1\" ,\t\"missing_duration_hours\" :  12 , \"marac_referral\":true }  \n";
+    let (r, _) = read_jsonl(text, FileSourceOptions::default());
+    assert!(r.rejects.is_empty(), "{:?}", r.reject_summary());
+    assert_eq!(r.column(police(), "record_id"), [s("R1")]);
+    assert_eq!(r.column(police(), "missing_duration_hours"), [s("12")]);
+    assert_eq!(r.column(police(), "marac_referral"), [s("true")]);
+}
+
+#[test]
+fn a_source_can_move_to_a_reader_thread() {
+    fn send<T: Send>() {}
+    send::<FileSource>();
+    send::<RawBatch>();
+}
+
+/// Throughput, for a release build: `cargo test -p tellonce-connectors --release -- --ignored
+/// throughput --nocapture`.
+#[test]
+#[ignore = "benchmark: run in release with --ignored"]
+fn throughput() {
+    use std::io::Write as _;
+    use std::time::Instant;
+    let rows = 1_000_000;
+    let dir = tempfile::tempdir().unwrap();
+    let header = format!("{HEADER},pnc_id,date_of_birth,sex,address_line_1,postcode,uprn,dash_risk,outcome");
+    let csv_path = dir.path().join("police.csv");
+    let jsonl_path = dir.path().join("police.jsonl");
+    let mut csv = std::io::BufWriter::new(std::fs::File::create(&csv_path).unwrap());
+    let mut jsonl = std::io::BufWriter::new(std::fs::File::create(&jsonl_path).unwrap());
+    writeln!(csv, "{header}").unwrap();
+    for i in 0..rows {
+        let values = [
+            format!("R{i:08}"),
+            format!("OCC{:07}", i / 3),
+            "Annabelle".to_owned(),
+            if i % 10 == 0 { "\"Smith, Jones\"".to_owned() } else { "Smith-Jones".to_owned() },
+            "2024-03-15".to_owned(),
+            "DOMESTIC_ABUSE".to_owned(),
+            "CHILD_PRESENT".to_owned(),
+            "2001/0000001Z".to_owned(),
+            "2014-07-21".to_owned(),
+            "F".to_owned(),
+            "12 Acacia Avenue".to_owned(),
+            "RH10 1AB".to_owned(),
+            format!("{}", 100_000_000 + i),
+            "MEDIUM".to_owned(),
+            String::new(),
+        ];
+        writeln!(csv, "{}", values.join(",")).unwrap();
+        let names: Vec<&str> = header.split(',').collect();
+        let obj: Vec<String> = names
+            .iter()
+            .zip(&values)
+            .map(|(k, v)| format!("\"{k}\":{}", serde_json::to_string(&v.replace('"', "")).unwrap()))
+            .collect();
+        writeln!(jsonl, "{{{}}}", obj.join(",")).unwrap();
+    }
+    drop((csv, jsonl));
+
+    for (path, format) in [(&csv_path, FileFormat::Csv), (&jsonl_path, FileFormat::JsonLines)] {
+        let size = std::fs::metadata(path).unwrap().len();
+        let start = Instant::now();
+        let mut src = FileSource::open(path, format, police(), FileSourceOptions::default()).unwrap();
+        let mut n = 0;
+        let mut batches = Vec::new();
+        while let Some(b) = src.next_batch().unwrap() {
+            n += b.batch.num_rows();
+            if batches.len() < 16 {
+                batches.push(b.batch);
+            }
+        }
+        let secs = start.elapsed().as_secs_f64();
+        assert_eq!(n, rows);
+        eprintln!(
+            "{format}: {rows} rows, {:.0} MB in {secs:.2} s: {:.2} M rows/s, {:.0} MB/s",
+            size as f64 / 1e6,
+            rows as f64 / secs / 1e6,
+            size as f64 / secs / 1e6
+        );
+        if format == FileFormat::Csv {
+            let schema = batches[0].schema();
+            let start = Instant::now();
+            let mut w = crate::parquet_sink::PartWriter::create(
+                dir.path(),
+                "bench",
+                &[("feed", "police")],
+                "p.parquet",
+                schema,
+                &crate::parquet_sink::PartOptions::default(),
+            )
+            .unwrap();
+            let mut written = 0;
+            for _ in 0..(rows / (16 * 8192)).max(1) {
+                for b in &batches {
+                    w.write(b).unwrap();
+                    written += b.num_rows();
+                }
+            }
+            let c = w.commit().unwrap();
+            let secs = start.elapsed().as_secs_f64();
+            eprintln!(
+                "parquet (raw Utf8 batches): {written} rows in {secs:.2} s: {:.2} M rows/s, {} bytes",
+                written as f64 / secs / 1e6,
+                c.bytes
+            );
+        }
+    }
+}

@@ -1,0 +1,405 @@
+//! A CSV record reader over `csv_core` with bounded memory and the original bytes at hand.
+//!
+//! `csv::Reader` grows its record without limit, so an unclosed quote near the top of a large
+//! file would pull the rest of the file into memory. This reader holds at most
+//! `max_line_bytes` of any record: a longer record is still parsed to its end (so the records
+//! after it are found) but its fields are discarded and only its first `max_line_bytes` bytes
+//! are kept. It also knows each record's first line and its raw bytes.
+
+use std::fs::File;
+use std::io::{self, Read};
+
+use csv_core::{ReadRecordResult, ReaderBuilder};
+
+/// Bytes read from the file at a time.
+const CHUNK_BYTES: usize = 256 * 1024;
+
+/// The UTF-8 byte order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// What the record just read is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Status {
+    /// Parsed: its fields are in [`Tokenizer::field`].
+    Parsed,
+    /// Longer than `max_line_bytes` (without its line terminator): no fields, and
+    /// [`Tokenizer::raw`] holds its first `max_line_bytes` bytes.
+    TooLong,
+    /// It reached the end of the file inside a quoted field: an unclosed quote swallowed the
+    /// lines after it. No fields; [`Tokenizer::raw`] holds its bytes (at most `max_line_bytes`).
+    Unclosed,
+}
+
+/// Reads CSV records (RFC 4180: `,`, `"`, doubled quotes, CRLF or LF) from a file.
+pub(super) struct Tokenizer {
+    file: File,
+    core: csv_core::Reader,
+    max_line: usize,
+    /// Input; `buf[..end]` holds data, `buf[pos..end]` is not parsed yet.
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    /// File offset of `buf[0]`.
+    offset: u64,
+    eof: bool,
+    /// Line number at `pos` (1-based, counting `\n`).
+    line: u64,
+    /// Field bytes of the current record (quotes removed) and the end of each field.
+    out: Vec<u8>,
+    ends: Vec<usize>,
+    out_len: usize,
+    nfields: usize,
+    /// Current record: where it starts in `buf` (while not too long), its first line, its raw
+    /// length without terminator.
+    rec_start: usize,
+    rec_line: u64,
+    raw_len: usize,
+    too_long: bool,
+    /// The first `max_line` bytes of a record that turned out too long.
+    prefix: Vec<u8>,
+    /// Quote state of a too-long record, followed byte by byte (only for those).
+    quotes: QuoteState,
+}
+
+impl Tokenizer {
+    /// A reader at the start of `file`, past a UTF-8 BOM if there is one.
+    pub(super) fn new(file: File, max_line_bytes: usize) -> io::Result<Self> {
+        let max_line = max_line_bytes.max(1);
+        let first_out = max_line.min(64 * 1024) + 1;
+        let mut t = Tokenizer {
+            file,
+            core: ReaderBuilder::new().build(),
+            max_line,
+            buf: vec![0; max_line + CHUNK_BYTES + 1],
+            pos: 0,
+            end: 0,
+            offset: 0,
+            eof: false,
+            line: 1,
+            out: vec![0; first_out],
+            ends: vec![0; 64],
+            out_len: 0,
+            nfields: 0,
+            rec_start: 0,
+            rec_line: 1,
+            raw_len: 0,
+            too_long: false,
+            prefix: Vec::new(),
+            quotes: QuoteState::StartField,
+        };
+        while t.end < BOM.len() && t.refill()? {}
+        if t.buf[..t.end].starts_with(BOM) {
+            t.pos = BOM.len();
+        }
+        Ok(t)
+    }
+
+    /// File bytes parsed so far.
+    pub(super) fn bytes_consumed(&self) -> u64 {
+        self.offset + self.pos as u64
+    }
+
+    /// The line the parser is at (for error messages).
+    pub(super) fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// The line the record just read starts on.
+    pub(super) fn record_line(&self) -> u64 {
+        self.rec_line
+    }
+
+    /// The number of fields of the record just read (0 unless [`Status::Parsed`]).
+    pub(super) fn field_count(&self) -> usize {
+        self.nfields
+    }
+
+    /// All field bytes of the record just read, back to back; field `j` is `fields()[span(j)]`.
+    pub(super) fn fields(&self) -> &[u8] {
+        &self.out[..self.out_len]
+    }
+
+    /// Where field `j` of the record just read lies in [`Tokenizer::fields`].
+    #[inline]
+    pub(super) fn span(&self, j: usize) -> (usize, usize) {
+        let start = if j == 0 { 0 } else { self.ends[j - 1] };
+        (start, self.ends[j])
+    }
+
+    /// Field `j` of the record just read.
+    pub(super) fn field(&self, j: usize) -> &[u8] {
+        let (a, b) = self.span(j);
+        &self.out[a..b]
+    }
+
+    /// The original bytes of the record just read, without its line terminator; at most
+    /// `max_line_bytes` of them.
+    pub(super) fn raw(&self) -> &[u8] {
+        if self.too_long { &self.prefix } else { &self.buf[self.rec_start..self.rec_start + self.raw_len] }
+    }
+
+    /// Reads the next record; `None` at the end of the file. Empty lines are skipped.
+    pub(super) fn next_record(&mut self) -> io::Result<Option<Status>> {
+        // Skip line terminators (blank lines, the LF of a CRLF) ourselves, so that the record
+        // starts, and its first line is counted, at its first byte.
+        loop {
+            if self.pos == self.end {
+                // Nothing before `pos` is needed any more.
+                self.rec_start = self.pos;
+                self.too_long = false;
+                if !self.refill()? {
+                    return Ok(None);
+                }
+                continue;
+            }
+            match self.buf[self.pos] {
+                b'\n' => {
+                    self.pos += 1;
+                    self.line += 1;
+                }
+                b'\r' => self.pos += 1,
+                _ => break,
+            }
+        }
+        self.core.set_line(self.line);
+        self.rec_start = self.pos;
+        self.rec_line = self.line;
+        self.out_len = 0;
+        self.nfields = 0;
+        self.too_long = false;
+        self.prefix.clear();
+        self.quotes = QuoteState::StartField;
+
+        let ended_by_eof = loop {
+            let at_eof = self.pos == self.end;
+            let (res, nin, nout, nend) = self.core.read_record(
+                &self.buf[self.pos..self.end],
+                &mut self.out[self.out_len..],
+                &mut self.ends[self.nfields..],
+            );
+            if self.too_long {
+                self.quotes.feed(&self.buf[self.pos..self.pos + nin]);
+            }
+            self.pos += nin;
+            self.out_len += nout;
+            self.nfields += nend;
+            self.line = self.core.line();
+            if res == ReadRecordResult::Record {
+                break at_eof;
+            }
+            // Not complete: everything consumed so far is content.
+            if !self.too_long && self.pos - self.rec_start > self.max_line {
+                self.become_too_long();
+            }
+            match res {
+                ReadRecordResult::InputEmpty => {
+                    self.refill()?;
+                }
+                ReadRecordResult::OutputFull => {
+                    if self.too_long {
+                        self.out_len = 0;
+                    } else {
+                        let len = self.out.len() * 2;
+                        self.out.resize(len, 0);
+                    }
+                }
+                ReadRecordResult::OutputEndsFull => {
+                    if self.too_long {
+                        self.nfields = 0;
+                    } else {
+                        let len = self.ends.len() * 2;
+                        self.ends.resize(len, 0);
+                    }
+                }
+                // Only reachable with no record under way, which the skip above rules out.
+                ReadRecordResult::End | ReadRecordResult::Record => return Ok(None),
+            }
+        };
+
+        if !self.too_long {
+            let consumed = self.pos - self.rec_start;
+            // A record ended by a terminator consumed exactly one terminator byte (`\n`, or
+            // the `\r` of a CRLF, whose `\n` the next call skips).
+            self.raw_len = if ended_by_eof { consumed } else { consumed - 1 };
+            if self.raw_len > self.max_line {
+                self.become_too_long();
+            }
+        }
+        if ended_by_eof && !self.too_long {
+            self.quotes.feed(&self.buf[self.rec_start..self.rec_start + self.raw_len]);
+        }
+        let unclosed = ended_by_eof && self.quotes == QuoteState::InQuoted;
+        Ok(Some(if unclosed {
+            self.nfields = 0;
+            Status::Unclosed
+        } else if self.too_long {
+            self.nfields = 0;
+            Status::TooLong
+        } else {
+            Status::Parsed
+        }))
+    }
+
+    /// Keeps the first `max_line` bytes of the current record, starts following its quotes,
+    /// and stops keeping its fields.
+    fn become_too_long(&mut self) {
+        self.too_long = true;
+        let start = self.rec_start;
+        self.prefix.extend_from_slice(&self.buf[start..start + self.max_line]);
+        self.quotes.feed(&self.buf[start..self.pos]);
+        self.out_len = 0;
+        self.nfields = 0;
+    }
+
+    /// Reads more input, keeping the unparsed bytes and (unless it is too long) the current
+    /// record's bytes. Returns false at the end of the file.
+    fn refill(&mut self) -> io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        let keep = if self.too_long { self.pos } else { self.rec_start.min(self.pos) };
+        if keep > 0 {
+            self.buf.copy_within(keep..self.end, 0);
+            self.offset += keep as u64;
+            self.pos -= keep;
+            self.end -= keep;
+            self.rec_start = self.rec_start.saturating_sub(keep);
+        }
+        loop {
+            match self.file.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// Where a CSV parser is with respect to quotes, following `csv_core`'s rules: a quote opens a
+/// quoted field only at the start of a field; inside one, a doubled quote is a literal quote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QuoteState {
+    StartField,
+    InField,
+    InQuoted,
+    /// Just after a quote inside a quoted field: closed, unless another quote follows.
+    AfterQuote,
+}
+
+impl QuoteState {
+    fn feed(&mut self, bytes: &[u8]) {
+        use QuoteState::*;
+        let mut s = *self;
+        for &b in bytes {
+            s = match (s, b) {
+                (InQuoted, b'"') => AfterQuote,
+                (InQuoted, _) => InQuoted,
+                (StartField | AfterQuote, b'"') => InQuoted,
+                (_, b',') => StartField,
+                _ => InField,
+            };
+        }
+        *self = s;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn tokenizer(bytes: &[u8], max_line: usize) -> (tempfile::NamedTempFile, Tokenizer) {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(bytes).unwrap();
+        let t = Tokenizer::new(File::open(f.path()).unwrap(), max_line).unwrap();
+        (f, t)
+    }
+
+    /// (line, status, fields, raw) of every record.
+    fn all(bytes: &[u8], max_line: usize) -> Vec<(u64, Status, Vec<String>, String)> {
+        let (_f, mut t) = tokenizer(bytes, max_line);
+        let mut got = Vec::new();
+        while let Some(s) = t.next_record().unwrap() {
+            let fields = (0..t.field_count()).map(|j| String::from_utf8_lossy(t.field(j)).into_owned()).collect();
+            got.push((t.record_line(), s, fields, String::from_utf8_lossy(t.raw()).into_owned()));
+        }
+        assert_eq!(t.bytes_consumed(), bytes.len() as u64);
+        got
+    }
+
+    #[test]
+    fn quote_state_follows_csv_rules() {
+        let state = |s: &str| {
+            let mut q = QuoteState::StartField;
+            q.feed(s.as_bytes());
+            q
+        };
+        assert_eq!(state("a,\"b"), QuoteState::InQuoted);
+        assert_eq!(state("a,\"b\""), QuoteState::AfterQuote);
+        assert_eq!(state("a,\"b\"\"c"), QuoteState::InQuoted);
+        assert_eq!(state("a\"b,c"), QuoteState::InField, "a quote inside an unquoted field is literal");
+        assert_eq!(state("\"x\"y,\"z\""), QuoteState::AfterQuote);
+        assert_eq!(state("\"x\"y,\"z\"\""), QuoteState::InQuoted, "a doubled quote reopens");
+    }
+
+    #[test]
+    fn records_lines_and_raw_bytes() {
+        let got = all(b"\xEF\xBB\xBFa,b\r\n\r\n1,\"x\ny\"\r\n2,\"q\"\"\"\n", 100);
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0], (1, Status::Parsed, vec!["a".into(), "b".into()], "a,b".into()));
+        assert_eq!(got[1], (3, Status::Parsed, vec!["1".into(), "x\ny".into()], "1,\"x\ny\"".into()));
+        assert_eq!(got[2], (5, Status::Parsed, vec!["2".into(), "q\"".into()], "2,\"q\"\"\"".into()));
+    }
+
+    #[test]
+    fn the_last_record_without_terminator_and_an_unclosed_quote() {
+        let got = all(b"a,b\n1,2", 100);
+        assert_eq!(got[1], (2, Status::Parsed, vec!["1".into(), "2".into()], "1,2".into()));
+        let got = all(b"a,b\n1,\"2\n3,4\n", 100);
+        assert_eq!(got[1], (2, Status::Unclosed, vec![], "1,\"2\n3,4\n".into()));
+    }
+
+    #[test]
+    fn long_records_are_cut_and_parsing_resumes_after_them() {
+        let long = "x".repeat(50);
+        let text = format!("a,b\n1,{long}\n2,\"{long}\n{long}\"\n3,4\n5,\"{long}");
+        let got = all(text.as_bytes(), 20);
+        let summary: Vec<_> = got.iter().map(|(l, s, _, raw)| (*l, *s, raw.len())).collect();
+        assert_eq!(
+            summary,
+            [
+                (1, Status::Parsed, 3),
+                (2, Status::TooLong, 20),
+                (3, Status::TooLong, 20),
+                (5, Status::Parsed, 3),
+                (6, Status::Unclosed, 20)
+            ]
+        );
+        assert_eq!(got[1].3, format!("1,{}", &long[..18]));
+    }
+
+    #[test]
+    fn a_record_of_exactly_the_maximum_passes() {
+        let got = all(b"abcde\r\nabcdef\r\nabcde", 5);
+        let summary: Vec<_> = got.iter().map(|(l, s, _, _)| (*l, *s)).collect();
+        assert_eq!(summary, [(1, Status::Parsed), (2, Status::TooLong), (3, Status::Parsed)]);
+    }
+
+    #[test]
+    fn records_spanning_many_refills_keep_their_bytes() {
+        // Fields far bigger than a read chunk, with max_line larger still.
+        let big = "y".repeat(CHUNK_BYTES * 2 + 17);
+        let text = format!("h\n\"{big}\"\nz\n");
+        let got = all(text.as_bytes(), CHUNK_BYTES * 3);
+        assert_eq!(got[1].2, vec![big.clone()]);
+        assert_eq!(got[1].3.len(), big.len() + 2);
+        assert_eq!((got[2].0, got[2].2.clone()), (3, vec!["z".to_owned()]));
+    }
+}

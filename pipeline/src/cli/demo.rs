@@ -1,0 +1,154 @@
+//! `tellonce synth`, `tellonce demo` and `tellonce bench`: synthetic data, the one-command demo
+//! on the embedded default, and the throughput benchmark.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context as _;
+use tellonce_connectors::file_source::FileFormat;
+use tellonce_schemas::feed;
+
+use super::args::{BenchArgs, DemoArgs, SynthArgs};
+use super::{ExitContext, Failure, print_summary, run_failure};
+use crate::config::{Settings, Source};
+use crate::exit::Exit;
+use crate::run::{self, RunOptions};
+use crate::synth::{self, SynthOptions, SynthSummary};
+
+/// The config file `synth` writes beside the data.
+pub const CONFIG_NAME: &str = "tellonce.toml";
+
+/// Writes the synthetic data, a key (kept if one exists) and a ready-to-run config.
+pub(super) fn synth(a: &SynthArgs) -> Result<(SynthSummary, PathBuf), Failure> {
+    let started = Instant::now();
+    let summary = synth::generate(&SynthOptions { out: a.out.clone(), children: a.children, seed: a.seed })
+        .with_context(|| format!("writing synthetic data under {}", a.out.display()))
+        .exit(Exit::Output)?;
+    let key = a.out.join("keys").join("tellonce.key");
+    if !key.exists() {
+        tellonce_governance::create_key_file(&key).exit(Exit::Output)?;
+    }
+    let config = a.out.join(CONFIG_NAME);
+    let text = config_text(&summary, &a.out);
+    tellonce_connectors::atomic::write_atomic(&config, text.as_bytes())
+        .with_context(|| format!("writing {}", config.display()))
+        .exit(Exit::Output)?;
+    tracing::info!(
+        children = a.children,
+        seed = a.seed,
+        persons = summary.persons,
+        families = summary.families,
+        records = summary.records,
+        seconds = started.elapsed().as_secs_f64(),
+        "synthetic data written"
+    );
+    println!(
+        "wrote {} synthetic records ({} persons, {} families) to {}\nconfig: {}",
+        summary.records,
+        summary.persons,
+        summary.families,
+        a.out.display(),
+        config.display()
+    );
+    Ok((summary, config))
+}
+
+fn config_text(summary: &SynthSummary, out: &Path) -> String {
+    let rel = |p: &Path| p.strip_prefix(out).unwrap_or(p).display().to_string();
+    let mut s = String::from(
+        "# Written by `tellonce synth`: synthetic data only. Paths are relative to this file.\n\n\
+         [output]\ndir = \"output\"\n\n[keys]\nfile = \"keys/tellonce.key\"\n\n",
+    );
+    let _ = writeln!(s, "[reference]\npostcode_lookup = {:?}\n", rel(&summary.postcode_lookup));
+    for f in &summary.feeds {
+        let _ = writeln!(s, "[[sources]]\nfeed = {:?}\npath = {:?}\nformat = {:?}\n", f.feed, rel(&f.path), f.format);
+    }
+    s
+}
+
+/// Synthesise, run, summarise.
+pub(super) fn demo(a: &DemoArgs) -> Result<Exit, Failure> {
+    let (_, config) = synth(&SynthArgs { out: a.out.clone(), children: a.children, seed: a.seed })?;
+    let settings = Settings::load(&config).exit(Exit::Config)?;
+    let opts = RunOptions { force: false, progress: std::io::IsTerminal::is_terminal(&std::io::stderr()) };
+    let report = run::run(&settings, &opts).map_err(run_failure)?;
+    print_summary(&report, a.json)?;
+    if !a.json {
+        println!(
+            "\nstaging Parquet: {}/staging/feed=*/\ntry: duckdb -c \"SELECT feed, count(*) FROM read_parquet('{}/staging/*/*.parquet', hive_partitioning=true) GROUP BY feed\"",
+            settings.output_dir.display(),
+            settings.output_dir.display()
+        );
+    }
+    Ok(if report.has_rejected_inputs() { Exit::Input } else { Exit::Success })
+}
+
+/// Generates rows of one feed, runs them, and prints records/s and peak RSS.
+pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
+    let schema =
+        feed::latest(&a.feed).ok_or_else(|| anyhow::anyhow!("no feed named {:?}", a.feed)).exit(Exit::Config)?;
+    let (dir, temporary) = match &a.dir {
+        Some(d) => (d.clone(), false),
+        None => (std::env::temp_dir().join(format!("tellonce-bench-{}", std::process::id())), true),
+    };
+    let key = dir.join("bench.key");
+    if !key.exists() {
+        tellonce_governance::create_key_file(&key).exit(Exit::Output)?;
+    }
+    println!(
+        "{:<16} {:>11} {:>9} {:>9} {:>13} {:>13}  notes",
+        "feed", "rows", "input MiB", "seconds", "records/s", "peak RSS MiB"
+    );
+    for &rows in &a.rows {
+        let input = dir.join("input").join(format!("{}-{rows}.csv", a.feed));
+        if !input.exists() {
+            synth::write_bench_feed(&a.feed, rows, 7, &input)
+                .with_context(|| format!("writing {}", input.display()))
+                .exit(Exit::Output)?;
+        }
+        let out = dir.join(format!("out-{rows}"));
+        let _ = std::fs::remove_dir_all(&out);
+        let settings = Settings {
+            output_dir: out.clone(),
+            key_file: key.clone(),
+            postcode_lookup: None,
+            batch_rows: 8192,
+            max_line_bytes: 65_536,
+            row_group_rows: 131_072,
+            max_file_rows: 2_000_000,
+            workers: std::thread::available_parallelism().map_or(2, usize::from),
+            sources: vec![Source { feed: schema, path: input.clone(), format: FileFormat::Csv }],
+        };
+        let started = Instant::now();
+        let report = run::run(&settings, &RunOptions { force: true, progress: false }).map_err(run_failure)?;
+        let secs = started.elapsed().as_secs_f64();
+        let i = &report.inputs[0];
+        let mib = std::fs::metadata(&input).map_or(0.0, |m| m.len() as f64 / 1_048_576.0);
+        println!(
+            "{:<16} {:>11} {:>9.1} {:>9.2} {:>13.0} {:>13.1}  written {} quarantined {}",
+            a.feed,
+            rows,
+            mib,
+            secs,
+            i.read as f64 / secs,
+            peak_rss_mib().unwrap_or(f64::NAN),
+            i.written,
+            i.quarantined
+        );
+        let _ = std::fs::remove_dir_all(&out);
+    }
+    println!("(peak RSS is the process high-water mark so far, read from /proc/self/status VmHWM)");
+    if temporary {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(Exit::Success)
+}
+
+/// The process's peak resident set size, in MiB (Linux).
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}

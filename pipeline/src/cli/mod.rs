@@ -1,0 +1,122 @@
+//! The `tellonce` command line: parse, validate, run, and map each failure to its exit code.
+//!
+//! The binary is thin: `main` calls [`main_with_args`]. Errors carry context with `anyhow`, and
+//! each is tagged with the [`Exit`] code its kind deserves.
+
+mod args;
+mod demo;
+mod quarantine;
+mod schemas;
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+
+use anyhow::Context as _;
+use clap::Parser;
+
+pub use args::{Cli, Command};
+
+use crate::config::Settings;
+use crate::exit::Exit;
+use crate::run::{self, RunError, RunOptions};
+use crate::summary;
+
+/// A failure with the exit code it maps to.
+#[derive(Debug)]
+pub struct Failure {
+    /// The exit code.
+    pub exit: Exit,
+    /// What went wrong, with context.
+    pub error: anyhow::Error,
+}
+
+/// Tags an error with its exit code.
+pub(crate) trait ExitContext<T> {
+    /// Tags the error of this result with `exit`.
+    fn exit(self, exit: Exit) -> Result<T, Failure>;
+}
+
+impl<T, E: Into<anyhow::Error>> ExitContext<T> for Result<T, E> {
+    fn exit(self, exit: Exit) -> Result<T, Failure> {
+        self.map_err(|e| Failure { exit, error: e.into() })
+    }
+}
+
+/// The exit code a run failure deserves.
+pub(crate) fn run_failure(e: RunError) -> Failure {
+    let exit = match &e {
+        RunError::Key(_) | RunError::Lookup(_) => Exit::Config,
+        RunError::Output { .. } | RunError::Sink(_) => Exit::Output,
+        RunError::Internal(_) => Exit::Internal,
+    };
+    Failure { exit, error: anyhow::Error::new(e) }
+}
+
+/// Parses `args` (program name first), runs the command and returns its exit code.
+pub fn main_with_args<I, T>(args: I) -> Exit
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { Exit::Config } else { Exit::Success };
+        }
+    };
+    init_logging(&cli);
+    match dispatch(cli.command) {
+        Ok(exit) => exit,
+        Err(f) => {
+            tracing::error!(exit_code = f.exit.code(), "{:#}", f.error);
+            eprintln!("error: {:#}", f.error);
+            f.exit
+        }
+    }
+}
+
+fn init_logging(cli: &Cli) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match cli.log_format {
+        args::LogFormat::Json => builder.json().try_init(),
+        args::LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
+    };
+}
+
+fn dispatch(command: Command) -> Result<Exit, Failure> {
+    match command {
+        Command::Run(a) => {
+            let settings = Settings::load(&a.config).exit(Exit::Config)?;
+            let opts = RunOptions { force: a.force, progress: !a.no_progress && std::io::stderr().is_terminal() };
+            let report = run::run(&settings, &opts).map_err(run_failure)?;
+            print_summary(&report, a.json)?;
+            Ok(if report.has_rejected_inputs() { Exit::Input } else { Exit::Success })
+        }
+        Command::Schemas(c) => schemas::command(c),
+        Command::Keys(args::KeysCommand::New { path }) => {
+            let id = tellonce_governance::create_key_file(&path).exit(Exit::Config)?;
+            println!("created key file {} (key id {id}); keep it out of version control and backups", path.display());
+            Ok(Exit::Success)
+        }
+        Command::Quarantine(c) => quarantine::command(c),
+        Command::Synth(a) => demo::synth(&a).map(|_| Exit::Success),
+        Command::Demo(a) => demo::demo(&a),
+        Command::Bench(a) => demo::bench(&a),
+    }
+}
+
+/// Prints a run's summary on stdout, as a table or as JSON.
+pub(crate) fn print_summary(report: &run::RunReport, json: bool) -> Result<(), Failure> {
+    let text = if json {
+        serde_json::to_string_pretty(&summary::to_json(report))
+            .context("serialising the summary")
+            .exit(Exit::Internal)?
+            + "\n"
+    } else {
+        summary::to_text(report)
+    };
+    std::io::stdout().write_all(text.as_bytes()).context("writing the summary").exit(Exit::Output)
+}

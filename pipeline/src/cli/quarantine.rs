@@ -1,0 +1,91 @@
+//! `tellonce quarantine`: what was set aside and why (never values), and the decrypting export
+//! for the authorised user who fixes and replays it.
+
+use std::collections::BTreeMap;
+use std::fs::OpenOptions;
+use std::io::{BufWriter, Write};
+
+use anyhow::Context as _;
+use base64::Engine as _;
+use tellonce_connectors::quarantine;
+use tellonce_governance::KeyRing;
+
+use super::args::QuarantineCommand;
+use super::{ExitContext, Failure};
+use crate::config::Settings;
+use crate::exit::Exit;
+
+pub(super) fn command(c: QuarantineCommand) -> Result<Exit, Failure> {
+    match c {
+        QuarantineCommand::List { config, json } => {
+            let settings = Settings::load(&config).exit(Exit::Config)?;
+            let entries = quarantine::read_all(&settings.output_dir)
+                .with_context(|| format!("reading quarantine under {}", settings.output_dir.display()))
+                .exit(Exit::Input)?;
+            let mut counts: BTreeMap<(String, String, String, String), u64> = BTreeMap::new();
+            for (_, e) in &entries {
+                let key = (e.feed.clone(), e.rule.clone(), e.column.clone().unwrap_or_default(), e.source.clone());
+                *counts.entry(key).or_default() += 1;
+            }
+            if json {
+                let rows: Vec<_> = counts
+                    .iter()
+                    .map(|((feed, rule, column, source), n)| {
+                        serde_json::json!({"feed": feed, "rule": rule, "column": column, "source": source, "count": n})
+                    })
+                    .collect();
+                println!("{}", serde_json::Value::Array(rows));
+            } else {
+                println!("{:<16} {:<24} {:<22} {:>8}  source", "feed", "rule", "column", "count");
+                for ((feed, rule, column, source), n) in &counts {
+                    println!("{feed:<16} {rule:<24} {column:<22} {n:>8}  {source}");
+                }
+                println!("{} quarantined record(s) in all", entries.len());
+            }
+            Ok(Exit::Success)
+        }
+        QuarantineCommand::Export { config, out, feed } => {
+            let settings = Settings::load(&config).exit(Exit::Config)?;
+            let keys = KeyRing::load(&settings.key_file).exit(Exit::Config)?;
+            let sealer = keys.sealer();
+            let entries = quarantine::read_all(&settings.output_dir)
+                .with_context(|| format!("reading quarantine under {}", settings.output_dir.display()))
+                .exit(Exit::Input)?;
+            let mut opts = OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+            let file = opts
+                .open(&out)
+                .with_context(|| format!("creating {} (it must not exist already)", out.display()))
+                .exit(Exit::Output)?;
+            let mut w = BufWriter::new(file);
+            let mut n = 0u64;
+            for (path, e) in entries.iter().filter(|(_, e)| feed.as_ref().is_none_or(|f| *f == e.feed)) {
+                let raw = sealer
+                    .open(&e.aad(), &e.sealed)
+                    .map_err(|err| {
+                        anyhow::anyhow!("{}: entry at {} line {}: {err}", path.display(), e.source, e.position)
+                    })
+                    .exit(Exit::Input)?;
+                let mut obj = serde_json::json!({
+                    "feed": e.feed, "source": e.source, "position": e.position, "rule": e.rule, "column": e.column,
+                });
+                match String::from_utf8(raw) {
+                    Ok(s) => obj["record"] = serde_json::Value::String(s),
+                    Err(bytes) => {
+                        obj["record_base64"] = serde_json::Value::String(
+                            base64::engine::general_purpose::STANDARD.encode(bytes.as_bytes()),
+                        )
+                    }
+                }
+                writeln!(w, "{obj}").with_context(|| format!("writing {}", out.display())).exit(Exit::Output)?;
+                n += 1;
+            }
+            w.flush().with_context(|| format!("writing {}", out.display())).exit(Exit::Output)?;
+            tracing::warn!(records = n, "quarantined records exported in clear; delete the file once they are fixed");
+            println!("exported {n} record(s) to {} (mode 0600; contains clear identifiers)", out.display());
+            Ok(Exit::Success)
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! Configuration: what the user wrote (`*File` types, straight from TOML) and the validated
+//! [`Settings`] the pipeline runs on.
+//!
+//! Validation is pure and reports every problem at once, each naming the setting it concerns.
+//! Relative paths are resolved against the directory of the configuration file, so a config
+//! works wherever it is run from.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use tellonce_connectors::file_source::FileFormat;
+use tellonce_schemas::{FeedSchema, feed};
+
+/// The configuration file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Where datasets, quarantine, manifests and state are written.
+    pub output: OutputFile,
+    /// The key file.
+    pub keys: KeysFile,
+    /// Reference data used at the edge.
+    #[serde(default)]
+    pub reference: ReferenceFile,
+    /// Batch and file sizes.
+    #[serde(default)]
+    pub limits: LimitsFile,
+    /// The partner files to ingest.
+    #[serde(default, rename = "sources")]
+    pub sources: Vec<SourceFile>,
+}
+
+/// `[output]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputFile {
+    /// The deployment's output root.
+    pub dir: PathBuf,
+}
+
+/// `[keys]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysFile {
+    /// The 256-bit master key file (mode 0600), made by `tellonce keys new`.
+    pub file: PathBuf,
+}
+
+/// `[reference]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceFile {
+    /// CSV of `postcode,small_area,district,imd_decile`, used to attach geography before the
+    /// full postcode is discarded.
+    pub postcode_lookup: Option<PathBuf>,
+}
+
+/// `[limits]`; every field has a default.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsFile {
+    /// Rows per in-memory batch.
+    pub batch_rows: usize,
+    /// Longest accepted record, in bytes.
+    pub max_line_bytes: usize,
+    /// Rows per Parquet row group.
+    pub row_group_rows: usize,
+    /// Rows per Parquet file before a new part is started.
+    pub max_file_rows: u64,
+    /// Worker threads for validation and pseudonymisation (0: one per core).
+    pub workers: usize,
+}
+
+impl Default for LimitsFile {
+    fn default() -> Self {
+        LimitsFile {
+            batch_rows: 8192,
+            max_line_bytes: 65_536,
+            row_group_rows: 131_072,
+            max_file_rows: 2_000_000,
+            workers: 0,
+        }
+    }
+}
+
+/// One `[[sources]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceFile {
+    /// The feed the file belongs to.
+    pub feed: String,
+    /// The file.
+    pub path: PathBuf,
+    /// `csv` or `jsonl`; by default from the file's extension.
+    pub format: Option<String>,
+    /// The schema version the file is written in; by default the newest.
+    pub schema_version: Option<u32>,
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Output root.
+    pub output_dir: PathBuf,
+    /// Key file.
+    pub key_file: PathBuf,
+    /// Postcode lookup, if configured.
+    pub postcode_lookup: Option<PathBuf>,
+    /// Rows per batch.
+    pub batch_rows: usize,
+    /// Longest record, bytes.
+    pub max_line_bytes: usize,
+    /// Rows per row group.
+    pub row_group_rows: usize,
+    /// Rows per Parquet file.
+    pub max_file_rows: u64,
+    /// Worker threads (at least one).
+    pub workers: usize,
+    /// Sources in configured order.
+    pub sources: Vec<Source>,
+}
+
+/// A validated source.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Its feed's schema at the declared version.
+    pub feed: &'static FeedSchema,
+    /// The file.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: FileFormat,
+}
+
+/// Every problem found in a configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The config file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or has unknown keys.
+    #[error("config {path}: {message}")]
+    Parse {
+        /// The config file.
+        path: PathBuf,
+        /// The parser's message (it names line and column).
+        message: String,
+    },
+    /// One or more settings are invalid.
+    #[error("config {path} has {} problem(s):\n  - {}", problems.len(), problems.join("\n  - "))]
+    Invalid {
+        /// The config file.
+        path: PathBuf,
+        /// Each problem, naming its setting.
+        problems: Vec<String>,
+    },
+}
+
+impl Settings {
+    /// Reads and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let file: ConfigFile =
+            toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Settings::validate(file, &base).map_err(|problems| ConfigError::Invalid { path: path.to_owned(), problems })
+    }
+
+    /// Validates a parsed configuration, resolving relative paths against `base`.
+    pub fn validate(file: ConfigFile, base: &Path) -> Result<Settings, Vec<String>> {
+        let mut problems = Vec::new();
+        let resolve = |p: &Path| if p.is_absolute() { p.to_owned() } else { base.join(p) };
+        let l = &file.limits;
+        if l.batch_rows == 0 || l.batch_rows > 1_000_000 {
+            problems.push(format!("limits.batch_rows = {} must be between 1 and 1000000", l.batch_rows));
+        }
+        if l.max_line_bytes < 256 {
+            problems.push(format!("limits.max_line_bytes = {} must be at least 256", l.max_line_bytes));
+        }
+        if l.row_group_rows == 0 {
+            problems.push("limits.row_group_rows must be at least 1".to_owned());
+        }
+        if l.max_file_rows == 0 {
+            problems.push("limits.max_file_rows must be at least 1".to_owned());
+        }
+        let mut sources = Vec::new();
+        for (i, s) in file.sources.iter().enumerate() {
+            let at = format!("sources[{i}]");
+            let schema = match feed::latest(&s.feed) {
+                None => {
+                    let known: Vec<_> = feed::names().collect();
+                    problems.push(format!("{at}.feed = {:?} is not a feed; known feeds: {}", s.feed, known.join(", ")));
+                    None
+                }
+                Some(latest) => match s.schema_version {
+                    None => Some(latest),
+                    Some(v) => {
+                        let found = feed::version(&s.feed, v);
+                        if found.is_none() {
+                            problems.push(format!("{at}.schema_version = {v} does not exist for feed {}", s.feed));
+                        }
+                        found
+                    }
+                },
+            };
+            let path = resolve(&s.path);
+            let format = match s.format.as_deref() {
+                Some(f) => f.parse::<FileFormat>().map_err(|_| f.to_owned()),
+                None => match path.extension().and_then(|e| e.to_str()) {
+                    Some("csv") => Ok(FileFormat::Csv),
+                    Some("jsonl" | "ndjson") => Ok(FileFormat::JsonLines),
+                    other => Err(other.unwrap_or("").to_owned()),
+                },
+            };
+            let format = match format {
+                Ok(f) => Some(f),
+                Err(bad) => {
+                    problems.push(format!(
+                        "{at}.format: cannot tell the format of {} ({bad:?}); set format = \"csv\" or \"jsonl\"",
+                        path.display()
+                    ));
+                    None
+                }
+            };
+            if sources.iter().any(|o: &Source| o.path == path) {
+                problems.push(format!("{at}.path {} is listed twice", path.display()));
+            }
+            if let (Some(feed), Some(format)) = (schema, format) {
+                sources.push(Source { feed, path, format });
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let workers =
+            if l.workers == 0 { std::thread::available_parallelism().map_or(2, usize::from) } else { l.workers };
+        Ok(Settings {
+            output_dir: resolve(&file.output.dir),
+            key_file: resolve(&file.keys.file),
+            postcode_lookup: file.reference.postcode_lookup.as_deref().map(resolve),
+            batch_rows: l.batch_rows,
+            max_line_bytes: l.max_line_bytes,
+            row_group_rows: l.row_group_rows,
+            max_file_rows: l.max_file_rows,
+            workers,
+            sources,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Settings, Vec<String>> {
+        let file: ConfigFile = toml::from_str(text).map_err(|e| vec![e.to_string()])?;
+        Settings::validate(file, Path::new("/base"))
+    }
+
+    #[test]
+    fn a_minimal_config_resolves_paths_against_its_directory() {
+        let s = parse(
+            r#"
+            output = { dir = "out" }
+            keys = { file = "/keys/k.key" }
+            [[sources]]
+            feed = "police"
+            path = "in/police.jsonl"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(s.output_dir, Path::new("/base/out"));
+        assert_eq!(s.key_file, Path::new("/keys/k.key"));
+        assert_eq!(s.sources[0].path, Path::new("/base/in/police.jsonl"));
+        assert_eq!(s.sources[0].format, FileFormat::JsonLines);
+        assert_eq!(s.batch_rows, 8192);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let problems = parse(
+            r#"
+            output = { dir = "out" }
+            keys = { file = "k" }
+            limits = { batch_rows = 0 }
+            [[sources]]
+            feed = "polce"
+            path = "a.csv"
+            [[sources]]
+            feed = "camhs"
+            path = "b.txt"
+            [[sources]]
+            feed = "camhs"
+            path = "c.csv"
+            schema_version = 9
+            "#,
+        )
+        .unwrap_err();
+        assert_eq!(problems.len(), 4, "{problems:#?}");
+        assert!(problems.iter().any(|p| p.contains("sources[0].feed") && p.contains("police")));
+        assert!(problems.iter().any(|p| p.contains("sources[1].format")));
+        assert!(problems.iter().any(|p| p.contains("sources[2].schema_version")));
+        assert!(problems.iter().any(|p| p.contains("limits.batch_rows")));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = parse("output = { dir = \"o\" }\nkeys = { file = \"k\" }\nextra = 1\n").unwrap_err();
+        assert!(err[0].contains("unknown field"), "{err:?}");
+    }
+}

@@ -1,0 +1,30 @@
+//! Process exit codes, one per kind of failure, so that schedulers can tell them apart.
+
+/// How a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Everything was processed (rows may have been quarantined; the summary says so).
+    Success = 0,
+    /// A bug or an unexpected failure inside tellonce.
+    Internal = 1,
+    /// The command line, the configuration or the key file is wrong; nothing was processed.
+    Config = 2,
+    /// At least one input file could not be processed at all (unreadable, empty, wrong header);
+    /// the other inputs were processed.
+    Input = 3,
+    /// Output could not be written (permissions, disk full); nothing was half-written.
+    Output = 4,
+}
+
+impl Exit {
+    /// The numeric code.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(e: Exit) -> Self {
+        std::process::ExitCode::from(e.code())
+    }
+}

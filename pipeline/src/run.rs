@@ -1,0 +1,487 @@
+//! The batch run: each configured input through validate → pseudonymise → staging Parquet, with
+//! rejected rows sealed into quarantine, a manifest per run, and inputs already processed skipped.
+//!
+//! Per input, one reader thread parses bounded batches and marks duplicate `record_id`s in
+//! order; worker threads validate and pseudonymise; the calling thread puts results back in input
+//! order and writes them, so that the same input always gives byte-identical files. Channels are
+//! bounded, so memory does not grow with the input. An input's files become visible only when all
+//! of it has been processed: until then they are temporary files, removed on failure.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use crossbeam_channel::{Receiver, Sender, bounded};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use tellonce_connectors::file_source::{FileSource, FileSourceOptions, RawBatch, RawReject, SourceError};
+use tellonce_connectors::hashing::sha256_file;
+use tellonce_connectors::manifest::{InputRecord, Manifest};
+use tellonce_connectors::parquet_sink::{CommittedFile, PartOptions, PartWriter, SinkError};
+use tellonce_connectors::quarantine::{QuarantineEntry, QuarantineWriter};
+use tellonce_governance::{KeyError, KeyRing, Purpose, Sealer};
+use tracing::{info, info_span, warn};
+
+use crate::config::{Settings, Source};
+use crate::reference::{LookupError, PostcodeLookup};
+use crate::stages::pseudonymise::Pseudonymiser;
+use crate::stages::validate::{self, DuplicateIndex};
+use crate::timefmt;
+
+/// The staging dataset's directory under the output root.
+pub const STAGING: &str = "staging";
+
+/// Options of one run that are not configuration.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Process inputs even if their content was processed before.
+    pub force: bool,
+    /// Show a progress bar (only drawn on a terminal).
+    pub progress: bool,
+}
+
+/// Failures that stop the whole run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The key file is missing, unsafe or malformed.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The postcode lookup is unreadable.
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
+    /// The output root cannot be written.
+    #[error("cannot write output {path}: {source}")]
+    Output {
+        /// What could not be written.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A Parquet file could not be written.
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+    /// Something that should not happen (a bug).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// What became of one input.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputReport {
+    /// The feed.
+    pub feed: &'static str,
+    /// The file, as configured.
+    pub source: String,
+    /// SHA-256 of its content (empty if it could not be read).
+    pub sha256: String,
+    /// `processed`, `skipped` (same content processed before) or `rejected` (see `error`).
+    pub status: &'static str,
+    /// Why a rejected input was rejected (names the file, line and rule; never a value).
+    pub error: Option<String>,
+    /// Records read (rows after the header, including those rejected at parse).
+    pub read: u64,
+    /// Records written to staging.
+    pub written: u64,
+    /// Records quarantined.
+    pub quarantined: u64,
+    /// Quarantined records by rule code.
+    pub quarantined_by_rule: BTreeMap<String, u64>,
+    /// Columns in the file that the schema does not have: dropped, never passed on.
+    pub unknown_columns: Vec<String>,
+    /// Staging files written.
+    pub files: Vec<CommittedFile>,
+    /// The quarantine file written, if any row was rejected.
+    pub quarantine_file: Option<String>,
+}
+
+impl InputReport {
+    fn new(source: &Source) -> Self {
+        InputReport {
+            feed: source.feed.name,
+            source: source.path.display().to_string(),
+            sha256: String::new(),
+            status: "processed",
+            error: None,
+            read: 0,
+            written: 0,
+            quarantined: 0,
+            quarantined_by_rule: BTreeMap::new(),
+            unknown_columns: Vec::new(),
+            files: Vec::new(),
+            quarantine_file: None,
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// The run's id (also the manifest's name).
+    pub run_id: String,
+    /// The key id the tokens were made under.
+    pub key_id: String,
+    /// The manifest written.
+    pub manifest: String,
+    /// Each input, in configured order.
+    pub inputs: Vec<InputReport>,
+}
+
+impl RunReport {
+    /// Whether any input was rejected whole.
+    pub fn has_rejected_inputs(&self) -> bool {
+        self.inputs.iter().any(|i| i.status == "rejected")
+    }
+}
+
+/// The shared, read-only context of a run.
+struct Context<'a> {
+    settings: &'a Settings,
+    keys: KeyRing,
+    sealer: Sealer,
+    lookup: Option<Arc<PostcodeLookup>>,
+    part_options: PartOptions,
+    progress: ProgressBar,
+}
+
+/// Runs every configured input.
+pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError> {
+    let started_at = timefmt::now_rfc3339();
+    let run_id = format!("{}-{}", timefmt::now_compact(), std::process::id());
+    let keys = KeyRing::load(&settings.key_file)?;
+    let lookup = settings.postcode_lookup.as_deref().map(PostcodeLookup::load).transpose()?.map(Arc::new);
+    let out = &settings.output_dir;
+    std::fs::create_dir_all(out.join(STAGING)).map_err(|source| RunError::Output { path: out.clone(), source })?;
+    let part_options = PartOptions {
+        row_group_rows: settings.row_group_rows,
+        metadata: vec![
+            ("tellonce.key_id".to_owned(), keys.key_id().to_string()),
+            ("tellonce.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
+        ],
+        ..PartOptions::default()
+    };
+    let total_bytes: u64 =
+        settings.sources.iter().filter_map(|s| std::fs::metadata(&s.path).ok()).map(|m| m.len()).sum();
+    let progress = if opts.progress { ProgressBar::new(total_bytes) } else { ProgressBar::hidden() };
+    progress.set_style(
+        ProgressStyle::with_template("{spinner} {msg:20} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let ctx = Context { settings, sealer: keys.sealer(), keys, lookup, part_options, progress };
+
+    let mut inputs = Vec::with_capacity(settings.sources.len());
+    for source in &settings.sources {
+        let span = info_span!("input", feed = source.feed.name, source = %source.path.display());
+        let _guard = span.enter();
+        ctx.progress.set_message(source.feed.name);
+        let report = process_input(&ctx, source, opts.force)?;
+        match report.status {
+            "rejected" => warn!(error = report.error.as_deref().unwrap_or(""), "input rejected"),
+            "skipped" => info!(sha256 = %report.sha256, "input already processed; skipped (use --force to redo)"),
+            _ => info!(
+                read = report.read,
+                written = report.written,
+                quarantined = report.quarantined,
+                files = report.files.len(),
+                "input processed"
+            ),
+        }
+        inputs.push(report);
+    }
+    ctx.progress.finish_and_clear();
+
+    let manifest = Manifest {
+        run_id: run_id.clone(),
+        started_at,
+        finished_at: timefmt::now_rfc3339(),
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        key_id: Some(ctx.keys.key_id().to_string()),
+        inputs: inputs.iter().map(input_record).collect(),
+        files: inputs.iter().flat_map(|i| i.files.iter().cloned()).collect(),
+    };
+    let manifest_path =
+        manifest.write(out).map_err(|source| RunError::Output { path: out.join("manifests"), source })?;
+    Ok(RunReport {
+        run_id,
+        key_id: ctx.keys.key_id().to_string(),
+        manifest: manifest_path.display().to_string(),
+        inputs,
+    })
+}
+
+fn input_record(r: &InputReport) -> InputRecord {
+    InputRecord {
+        feed: r.feed.to_owned(),
+        source: r.source.clone(),
+        sha256: r.sha256.clone(),
+        status: r.status.to_owned(),
+        rows_read: r.read,
+        rows_written: r.written,
+        rows_quarantined: r.quarantined,
+    }
+}
+
+/// Where the marker of a processed input lives.
+fn marker_path(out: &Path, feed: &str, sha256: &str) -> PathBuf {
+    out.join("state").join("inputs").join(feed).join(format!("{sha256}.json"))
+}
+
+fn process_input(ctx: &Context<'_>, source: &Source, force: bool) -> Result<InputReport, RunError> {
+    let mut report = InputReport::new(source);
+    let reject = |mut report: InputReport, error: String| {
+        report.status = "rejected";
+        report.error = Some(error);
+        Ok(report)
+    };
+    report.sha256 = match sha256_file(&source.path) {
+        Ok(h) => h,
+        Err(e) => return reject(report, format!("cannot read {}: {e}", source.path.display())),
+    };
+    let out = &ctx.settings.output_dir;
+    let marker = marker_path(out, source.feed.name, &report.sha256);
+    if marker.exists() && !force {
+        report.status = "skipped";
+        return Ok(report);
+    }
+    let opts = FileSourceOptions { batch_rows: ctx.settings.batch_rows, max_line_bytes: ctx.settings.max_line_bytes };
+    let file = match FileSource::open(&source.path, source.format, source.feed, opts) {
+        Ok(f) => f,
+        Err(e) => return reject(report, e.to_string()),
+    };
+    match ingest(ctx, source, file, &mut report) {
+        Ok(()) => {}
+        Err(IngestError::Source(e)) => return reject(report, e.to_string()),
+        Err(IngestError::Run(e)) => return Err(e),
+    }
+    if report.read != report.written + report.quarantined {
+        return Err(RunError::Internal(format!(
+            "{}: counts do not reconcile: read {} != written {} + quarantined {}",
+            report.source, report.read, report.written, report.quarantined
+        )));
+    }
+    let record = serde_json::to_vec_pretty(&input_record(&report)).map_err(|e| RunError::Internal(e.to_string()))?;
+    tellonce_connectors::atomic::write_atomic(&marker, &record)
+        .map_err(|source| RunError::Output { path: marker.clone(), source })?;
+    Ok(report)
+}
+
+enum IngestError {
+    Source(SourceError),
+    Run(RunError),
+}
+
+impl From<RunError> for IngestError {
+    fn from(e: RunError) -> Self {
+        IngestError::Run(e)
+    }
+}
+
+impl From<SinkError> for IngestError {
+    fn from(e: SinkError) -> Self {
+        IngestError::Run(RunError::Sink(e))
+    }
+}
+
+/// One raw batch for a worker: its sequence number and its rows' duplicate marks.
+type Todo = (u64, RawBatch, Vec<bool>);
+
+/// One batch's result from a worker, with its sequence number.
+type Done = (u64, Result<(RecordBatch, Vec<RawReject>), RunError>);
+
+fn ingest(
+    ctx: &Context<'_>,
+    source: &Source,
+    mut file: FileSource,
+    report: &mut InputReport,
+) -> Result<(), IngestError> {
+    let feed = source.feed;
+    let workers = ctx.settings.workers.max(1);
+    let pseudo = Pseudonymiser::new(feed, ctx.keys.tokeniser(Purpose::Linkage), ctx.lookup.clone());
+    let checked_schema = validate::checked_schema(feed);
+    let (raw_tx, raw_rx): (Sender<Todo>, Receiver<Todo>) = bounded(workers * 2);
+    let (done_tx, done_rx): (Sender<Done>, Receiver<Done>) = bounded(workers * 2);
+    let stem = report.sha256.get(..16).unwrap_or(&report.sha256).to_owned();
+    let source_name = source.path.display().to_string();
+
+    let mut writer = Writer::new(ctx, feed.name, &stem, &source_name, pseudo.schema().clone())?;
+    std::thread::scope(|scope| -> Result<(), IngestError> {
+        // Owned by this closure, so that an early return drops it and unblocks the workers.
+        let done_rx = done_rx;
+        let reader = scope.spawn(move || -> Result<(u64, Vec<String>), SourceError> {
+            let mut dups = DuplicateIndex::default();
+            let mut seq = 0u64;
+            let mut last_bytes = 0u64;
+            while let Some(raw) = file.next_batch()? {
+                let marks = dups.mark(&raw, feed);
+                let bytes = file.bytes_read();
+                ctx.progress.inc(bytes.saturating_sub(last_bytes));
+                last_bytes = bytes;
+                if raw_tx.send((seq, raw, marks)).is_err() {
+                    break;
+                }
+                seq += 1;
+            }
+            Ok((seq, file.unknown_columns()))
+        });
+        for _ in 0..workers {
+            let raw_rx = raw_rx.clone();
+            let done_tx = done_tx.clone();
+            let pseudo = pseudo.clone();
+            let checked_schema = checked_schema.clone();
+            scope.spawn(move || {
+                for (seq, raw, marks) in raw_rx {
+                    let result = validate::validate(raw, feed, &checked_schema, &marks)
+                        .map_err(|e| RunError::Internal(e.to_string()))
+                        .and_then(|v| {
+                            let staged = pseudo.apply(&v.checked).map_err(|e| RunError::Internal(e.to_string()))?;
+                            Ok((staged, v.rejects))
+                        });
+                    if done_tx.send((seq, result)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(raw_rx);
+        drop(done_tx);
+
+        let mut pending: BTreeMap<u64, Result<(RecordBatch, Vec<RawReject>), RunError>> = BTreeMap::new();
+        let mut next = 0u64;
+        let mut failure: Option<IngestError> = None;
+        for (seq, result) in done_rx.iter() {
+            pending.insert(seq, result);
+            while let Some(result) = pending.remove(&next) {
+                next += 1;
+                if failure.is_some() {
+                    continue;
+                }
+                match result.map_err(IngestError::Run).and_then(|(batch, rejects)| writer.write(batch, rejects)) {
+                    Ok(()) => {}
+                    Err(e) => failure = Some(e),
+                }
+            }
+        }
+        let read_result = reader.join().map_err(|_| RunError::Internal("reader thread panicked".to_owned()))?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        let (batches, unknown_columns) = read_result.map_err(IngestError::Source)?;
+        if next != batches || !pending.is_empty() {
+            return Err(RunError::Internal(format!("{next} of {batches} batches came back from the workers")).into());
+        }
+        report.unknown_columns = unknown_columns;
+        Ok(())
+    })?;
+    writer.finish(report)?;
+    Ok(())
+}
+
+/// Writes one input's results in order: staging parts and the quarantine file.
+struct Writer<'a> {
+    ctx: &'a Context<'a>,
+    feed: &'static str,
+    stem: String,
+    source: String,
+    schema: arrow_schema::SchemaRef,
+    open: Option<PartWriter>,
+    finished: Vec<PartWriter>,
+    quarantine: QuarantineWriter,
+    read: u64,
+    written: u64,
+    by_rule: HashMap<&'static str, u64>,
+}
+
+impl<'a> Writer<'a> {
+    fn new(
+        ctx: &'a Context<'a>,
+        feed: &'static str,
+        stem: &str,
+        source: &str,
+        schema: arrow_schema::SchemaRef,
+    ) -> Result<Self, RunError> {
+        let out = &ctx.settings.output_dir;
+        let quarantine = QuarantineWriter::create(out, feed, stem)
+            .map_err(|source| RunError::Output { path: out.join("quarantine"), source })?;
+        Ok(Writer {
+            ctx,
+            feed,
+            stem: stem.to_owned(),
+            source: source.to_owned(),
+            schema,
+            open: None,
+            finished: Vec::new(),
+            quarantine,
+            read: 0,
+            written: 0,
+            by_rule: HashMap::new(),
+        })
+    }
+
+    fn write(&mut self, batch: RecordBatch, rejects: Vec<RawReject>) -> Result<(), IngestError> {
+        self.read += (batch.num_rows() + rejects.len()) as u64;
+        for r in rejects {
+            *self.by_rule.entry(r.rule.code()).or_default() += 1;
+            let mut entry = QuarantineEntry {
+                feed: self.feed.to_owned(),
+                source: self.source.clone(),
+                position: r.position,
+                rule: r.rule.code().to_owned(),
+                column: r.column,
+                sealed: Vec::new(),
+            };
+            entry.sealed = self.ctx.sealer.seal(&entry.aad(), &r.raw);
+            let out = &self.ctx.settings.output_dir;
+            self.quarantine.push(&entry).map_err(|source| RunError::Output { path: out.join("quarantine"), source })?;
+        }
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        let max_rows = self.ctx.settings.max_file_rows;
+        let mut offset = 0usize;
+        while offset < batch.num_rows() {
+            if self.open.as_ref().is_some_and(|w| w.rows() >= max_rows) {
+                self.finished.extend(self.open.take());
+            }
+            if self.open.is_none() {
+                let name = format!("part-{}-{:05}.parquet", self.stem, self.finished.len());
+                let mut opts = self.ctx.part_options.clone();
+                opts.metadata.push(("tellonce.feed".to_owned(), self.feed.to_owned()));
+                opts.metadata.push(("tellonce.input_sha256_prefix".to_owned(), self.stem.clone()));
+                self.open = Some(PartWriter::create(
+                    &self.ctx.settings.output_dir,
+                    STAGING,
+                    &[("feed", self.feed)],
+                    &name,
+                    self.schema.clone(),
+                    &opts,
+                )?);
+            }
+            let Some(w) = self.open.as_mut() else { break };
+            let room = usize::try_from(max_rows.saturating_sub(w.rows())).unwrap_or(usize::MAX).max(1);
+            let take = room.min(batch.num_rows() - offset);
+            w.write(&batch.slice(offset, take))?;
+            offset += take;
+            self.written += take as u64;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, report: &mut InputReport) -> Result<(), IngestError> {
+        self.finished.extend(self.open.take());
+        for part in self.finished {
+            report.files.push(part.commit()?);
+        }
+        let out = &self.ctx.settings.output_dir;
+        let quarantined: u64 = self.by_rule.values().sum();
+        report.quarantine_file = self
+            .quarantine
+            .commit()
+            .map_err(|source| RunError::Output { path: out.join("quarantine"), source })?
+            .map(|p| p.strip_prefix(out).unwrap_or(&p).display().to_string());
+        report.read = self.read;
+        report.written = self.written;
+        report.quarantined = quarantined;
+        report.quarantined_by_rule = self.by_rule.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        Ok(())
+    }
+}

@@ -1,0 +1,118 @@
+//! The end-of-run summary: per input and per feed, what was read, written and quarantined, and
+//! why; as a table for people or as JSON for schedulers.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::run::RunReport;
+
+/// Totals of one feed over a run.
+#[derive(Debug, Default, Clone, Serialize, PartialEq)]
+pub struct FeedTotals {
+    /// Records read.
+    pub read: u64,
+    /// Records written to staging.
+    pub written: u64,
+    /// Records quarantined.
+    pub quarantined: u64,
+    /// Quarantined records by rule.
+    pub quarantined_by_rule: BTreeMap<String, u64>,
+    /// Inputs processed, skipped and rejected.
+    pub inputs_processed: u64,
+    /// Inputs skipped because their content was processed before.
+    pub inputs_skipped: u64,
+    /// Inputs rejected whole.
+    pub inputs_rejected: u64,
+}
+
+impl FeedTotals {
+    /// Whether every record read was either written or quarantined.
+    pub fn reconciles(&self) -> bool {
+        self.read == self.written + self.quarantined
+    }
+}
+
+/// Per-feed totals, in feed order of first appearance.
+pub fn feed_totals(report: &RunReport) -> BTreeMap<&'static str, FeedTotals> {
+    let mut totals: BTreeMap<&'static str, FeedTotals> = BTreeMap::new();
+    for i in &report.inputs {
+        let t = totals.entry(i.feed).or_default();
+        t.read += i.read;
+        t.written += i.written;
+        t.quarantined += i.quarantined;
+        for (rule, n) in &i.quarantined_by_rule {
+            *t.quarantined_by_rule.entry(rule.clone()).or_default() += n;
+        }
+        match i.status {
+            "skipped" => t.inputs_skipped += 1,
+            "rejected" => t.inputs_rejected += 1,
+            _ => t.inputs_processed += 1,
+        }
+    }
+    totals
+}
+
+/// The summary as JSON: the run report plus per-feed totals.
+pub fn to_json(report: &RunReport) -> serde_json::Value {
+    serde_json::json!({
+        "run_id": report.run_id,
+        "key_id": report.key_id,
+        "manifest": report.manifest,
+        "feeds": feed_totals(report),
+        "inputs": report.inputs,
+    })
+}
+
+/// The summary as a table for a terminal.
+pub fn to_text(report: &RunReport) -> String {
+    let mut s = String::new();
+    let totals = feed_totals(report);
+    let _ = writeln!(s, "run {}  (key {})", report.run_id, report.key_id);
+    let _ = writeln!(
+        s,
+        "{:<16} {:>10} {:>10} {:>11}  {:<10} quarantine reasons",
+        "feed", "read", "written", "quarantined", "check"
+    );
+    let (mut r, mut w, mut q) = (0, 0, 0);
+    for (feed, t) in &totals {
+        let reasons: Vec<String> = t.quarantined_by_rule.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let check = if t.reconciles() { "ok" } else { "MISMATCH" };
+        let _ = writeln!(
+            s,
+            "{feed:<16} {:>10} {:>10} {:>11}  {check:<10} {}",
+            t.read,
+            t.written,
+            t.quarantined,
+            reasons.join(", ")
+        );
+        r += t.read;
+        w += t.written;
+        q += t.quarantined;
+    }
+    let _ = writeln!(s, "{:<16} {r:>10} {w:>10} {q:>11}  {}", "total", if r == w + q { "ok" } else { "MISMATCH" });
+    for i in &report.inputs {
+        match i.status {
+            "skipped" => {
+                let _ = writeln!(s, "skipped  {} (already processed; --force to redo)", i.source);
+            }
+            "rejected" => {
+                let _ = writeln!(s, "REJECTED {}: {}", i.source, i.error.as_deref().unwrap_or("unknown error"));
+            }
+            _ => {}
+        }
+        if !i.unknown_columns.is_empty() {
+            let _ = writeln!(
+                s,
+                "dropped  unknown column(s) {} in {} (not in the {} schema)",
+                i.unknown_columns.join(", "),
+                i.source,
+                i.feed
+            );
+        }
+    }
+    let _ = writeln!(s, "every record read was written or quarantined: {}", if r == w + q { "yes" } else { "NO" });
+    let _ = writeln!(s, "manifest {}", report.manifest);
+    s
+}
