@@ -32,7 +32,8 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::errors::ParquetError;
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
 
 use crate::atomic::{check_component, sync_dir};
@@ -45,6 +46,13 @@ pub const DESCRIPTION_KEY: &str = "description";
 /// `tellonce.description.<column>`.
 pub const DESCRIPTION_META_PREFIX: &str = "tellonce.description.";
 
+/// The Arrow field metadata key that tunes how a column is stored.
+///
+/// `plain`: no dictionary and no compression, for values that are random by construction (keyed
+/// tokens), where both only cost time. `unique`: no dictionary, compressed, for values that are
+/// (nearly) all distinct, such as record references.
+pub const STORAGE_KEY: &str = "tellonce.storage";
+
 /// How part files are written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartOptions {
@@ -54,11 +62,14 @@ pub struct PartOptions {
     pub zstd_level: i32,
     /// Extra key-value metadata for the file footer (for example `tellonce.key_id`).
     pub metadata: Vec<(String, String)>,
+    /// Whether publishing may replace an existing file of the same name whose content differs
+    /// (a forced re-run). Default false: such a file is an error.
+    pub replace_existing: bool,
 }
 
 impl Default for PartOptions {
     fn default() -> Self {
-        PartOptions { row_group_rows: 131_072, zstd_level: 3, metadata: Vec::new() }
+        PartOptions { row_group_rows: 131_072, zstd_level: 3, metadata: Vec::new(), replace_existing: false }
     }
 }
 
@@ -129,6 +140,7 @@ pub struct PartWriter {
     target: PathBuf,
     relative: String,
     rows: u64,
+    replace: bool,
 }
 
 impl std::fmt::Debug for PartWriter {
@@ -184,7 +196,7 @@ impl PartWriter {
             .map_err(|source| SinkError::Create { path: tmp.clone(), source })?;
         // From here on, a failure must remove the temp file: build the writer first, then
         // let `Drop` clean up on any later error.
-        let mut part = PartWriter { writer: None, dir, tmp, target, relative, rows: 0 };
+        let mut part = PartWriter { writer: None, dir, tmp, target, relative, rows: 0, replace: opts.replace_existing };
         let level = ZstdLevel::try_new(opts.zstd_level)
             .map_err(|source| SinkError::Write { path: part.target.clone(), source })?;
         let mut kv: Vec<KeyValue> = schema
@@ -197,11 +209,24 @@ impl PartWriter {
             })
             .collect();
         kv.extend(opts.metadata.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())));
-        let props = WriterProperties::builder()
+        let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(level))
             .set_max_row_group_size(opts.row_group_rows.max(1))
-            .set_key_value_metadata(Some(kv))
-            .build();
+            .set_key_value_metadata(Some(kv));
+        for f in schema.fields() {
+            let path = ColumnPath::from(f.name().as_str());
+            match f.metadata().get(STORAGE_KEY).map(String::as_str) {
+                Some("plain") => {
+                    props = props
+                        .set_column_dictionary_enabled(path.clone(), false)
+                        .set_column_statistics_enabled(path.clone(), EnabledStatistics::None)
+                        .set_column_compression(path, Compression::UNCOMPRESSED);
+                }
+                Some("unique") => props = props.set_column_dictionary_enabled(path, false),
+                _ => {}
+            }
+        }
+        let props = props.build();
         let sink = HashingWriter::new(BufWriter::new(file));
         let writer = ArrowWriter::try_new(sink, schema, Some(props))
             .map_err(|source| SinkError::Write { path: part.target.clone(), source })?;
@@ -243,9 +268,15 @@ impl PartWriter {
     /// Finishes the Parquet footer, fsyncs the file, renames it to its final name and fsyncs
     /// the directory. Only then is the file visible under its final name.
     ///
-    /// If a file already has the final name (a replay rewriting the same name), it is replaced
-    /// when its content is identical, and [`SinkError::Exists`] is returned when it differs.
-    pub fn commit(mut self) -> Result<CommittedFile, SinkError> {
+    /// The same as [`PartWriter::finish`] then [`StagedPart::publish`].
+    pub fn commit(self) -> Result<CommittedFile, SinkError> {
+        self.finish()?.publish()
+    }
+
+    /// Finishes the Parquet footer and fsyncs the file, which stays under its temporary name:
+    /// an input written as several parts finishes them all before publishing any, so that a
+    /// failure while writing a later part leaves no earlier part visible.
+    pub fn finish(mut self) -> Result<StagedPart, SinkError> {
         let Some(writer) = self.writer.take() else {
             return Err(SinkError::Write {
                 path: self.target.clone(),
@@ -254,20 +285,50 @@ impl PartWriter {
         };
         let sink = writer.into_inner().map_err(|source| SinkError::Write { path: self.target.clone(), source })?;
         let (buffered, sha256, bytes) = sink.finish();
+        let file =
+            buffered.into_inner().map_err(|e| SinkError::Io { path: self.tmp.clone(), source: e.into_error() })?;
+        file.sync_all().map_err(|source| SinkError::Io { path: self.tmp.clone(), source })?;
+        drop(file);
+        // The temp file now belongs to the staged part, which removes it if never published.
+        let tmp = std::mem::take(&mut self.tmp);
+        Ok(StagedPart {
+            dir: std::mem::take(&mut self.dir),
+            tmp,
+            target: std::mem::take(&mut self.target),
+            replace: self.replace,
+            file: CommittedFile { path: std::mem::take(&mut self.relative), rows: self.rows, bytes, sha256 },
+        })
+    }
+}
+
+/// A complete, durable part file still under its temporary name.
+#[derive(Debug)]
+pub struct StagedPart {
+    dir: PathBuf,
+    tmp: PathBuf,
+    target: PathBuf,
+    replace: bool,
+    file: CommittedFile,
+}
+
+impl StagedPart {
+    /// Renames the file to its final name and fsyncs the directory: only now is it visible.
+    ///
+    /// If a file already has the final name (a replay rewriting the same name), it is replaced
+    /// when its content is identical or when [`PartOptions::replace_existing`] is set, and
+    /// [`SinkError::Exists`] is returned otherwise.
+    pub fn publish(mut self) -> Result<CommittedFile, SinkError> {
         let io_err = |path: &Path| {
             let path = path.to_owned();
             move |source| SinkError::Io { path, source }
         };
-        let file =
-            buffered.into_inner().map_err(|e| SinkError::Io { path: self.tmp.clone(), source: e.into_error() })?;
-        file.sync_all().map_err(io_err(&self.tmp))?;
-        drop(file);
         match fs::symlink_metadata(&self.target) {
             Ok(meta) => {
                 let same = meta.is_file()
-                    && meta.len() == bytes
-                    && sha256_file(&self.target).map_err(io_err(&self.target))? == sha256;
-                if !same {
+                    && meta.len() == self.file.bytes
+                    && sha256_file(&self.target).map_err(io_err(&self.target))? == self.file.sha256;
+                let replaceable = self.replace && meta.is_file();
+                if !(same || replaceable) {
                     return Err(SinkError::Exists { path: self.target.clone() });
                 }
             }
@@ -278,7 +339,21 @@ impl PartWriter {
         // The temp name is gone: nothing for Drop to remove.
         self.tmp = PathBuf::new();
         sync_dir(&self.dir).map_err(io_err(&self.dir))?;
-        Ok(CommittedFile { path: self.relative.clone(), rows: self.rows, bytes, sha256 })
+        Ok(self.file.clone())
+    }
+
+    /// The file as it will be listed once published.
+    pub fn file(&self) -> &CommittedFile {
+        &self.file
+    }
+}
+
+impl Drop for StagedPart {
+    /// A staged part never published removes its temp file.
+    fn drop(&mut self) {
+        if !self.tmp.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.tmp);
+        }
     }
 }
 

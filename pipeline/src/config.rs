@@ -160,15 +160,90 @@ pub enum ConfigError {
     },
 }
 
+/// What is wrong with configuration text.
+#[derive(Debug)]
+pub enum Problems {
+    /// The text is not TOML (the message names line and column).
+    Syntax(String),
+    /// Every problem found, each naming its setting.
+    Invalid(Vec<String>),
+}
+
+/// The keys each table of the configuration may hold.
+const KNOWN_KEYS: &[(&str, &[&str])] = &[
+    ("", &["output", "keys", "reference", "limits", "sources"]),
+    ("output", &["dir"]),
+    ("keys", &["file"]),
+    ("reference", &["postcode_lookup"]),
+    ("limits", &["batch_rows", "max_line_bytes", "row_group_rows", "max_file_rows", "workers"]),
+    ("sources", &["feed", "path", "format", "schema_version"]),
+];
+
+/// Removes every key the configuration does not know, returning a problem for each.
+fn remove_unknown_keys(table: &mut toml::Table) -> Vec<String> {
+    fn known(section: &str) -> &'static [&'static str] {
+        KNOWN_KEYS.iter().find(|(s, _)| *s == section).map_or(&[], |(_, k)| *k)
+    }
+    fn prune(table: &mut toml::Table, section: &str, at: &str, problems: &mut Vec<String>) {
+        let allowed = known(section);
+        let unknown: Vec<String> = table.keys().filter(|k| !allowed.contains(&k.as_str())).cloned().collect();
+        for key in unknown {
+            table.remove(&key);
+            let place = if at.is_empty() { key.clone() } else { format!("{at}.{key}") };
+            problems.push(format!("unknown key {place}; expected one of: {}", allowed.join(", ")));
+        }
+    }
+    let mut problems = Vec::new();
+    prune(table, "", "", &mut problems);
+    for (name, value) in table.iter_mut() {
+        match value {
+            toml::Value::Table(t) => prune(t, name, name, &mut problems),
+            toml::Value::Array(items) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    if let toml::Value::Table(t) = item {
+                        prune(t, name, &format!("{name}[{i}]"), &mut problems);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    problems
+}
+
 impl Settings {
     /// Reads and validates a configuration file.
     pub fn load(path: &Path) -> Result<Settings, ConfigError> {
         let text =
             std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-        let file: ConfigFile =
-            toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Settings::validate(file, &base).map_err(|problems| ConfigError::Invalid { path: path.to_owned(), problems })
+        Settings::parse(&text, &base).map_err(|e| match e {
+            Problems::Syntax(message) => ConfigError::Parse { path: path.to_owned(), message },
+            Problems::Invalid(problems) => ConfigError::Invalid { path: path.to_owned(), problems },
+        })
+    }
+
+    /// Parses and validates configuration text, collecting every problem (unknown keys
+    /// included) except a syntax error, which stops parsing.
+    pub fn parse(text: &str, base: &Path) -> Result<Settings, Problems> {
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| Problems::Syntax(e.to_string()))?;
+        // Unknown keys are reported with the rest, not instead of the rest: take them out first.
+        let mut problems = remove_unknown_keys(&mut table);
+        let file: ConfigFile = match toml::Value::Table(table).try_into() {
+            Ok(f) => f,
+            Err(e) => {
+                problems.push(e.to_string().trim().to_owned());
+                return Err(Problems::Invalid(problems));
+            }
+        };
+        match Settings::validate(file, base) {
+            Ok(s) if problems.is_empty() => Ok(s),
+            Ok(_) => Err(Problems::Invalid(problems)),
+            Err(more) => {
+                problems.extend(more);
+                Err(Problems::Invalid(problems))
+            }
+        }
     }
 
     /// Validates a parsed configuration, resolving relative paths against `base`.
@@ -189,6 +264,7 @@ impl Settings {
             problems.push("limits.max_file_rows must be at least 1".to_owned());
         }
         let mut sources = Vec::new();
+        let mut seen_paths: Vec<PathBuf> = Vec::new();
         for (i, s) in file.sources.iter().enumerate() {
             let at = format!("sources[{i}]");
             let schema = match feed::latest(&s.feed) {
@@ -227,9 +303,10 @@ impl Settings {
                     None
                 }
             };
-            if sources.iter().any(|o: &Source| o.path == path) {
+            if seen_paths.contains(&path) {
                 problems.push(format!("{at}.path {} is listed twice", path.display()));
             }
+            seen_paths.push(path.clone());
             if let (Some(feed), Some(format)) = (schema, format) {
                 sources.push(Source { feed, path, format });
             }
@@ -258,8 +335,10 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Settings, Vec<String>> {
-        let file: ConfigFile = toml::from_str(text).map_err(|e| vec![e.to_string()])?;
-        Settings::validate(file, Path::new("/base"))
+        Settings::parse(text, Path::new("/base")).map_err(|e| match e {
+            Problems::Syntax(m) => vec![m],
+            Problems::Invalid(p) => p,
+        })
     }
 
     #[test]
@@ -309,8 +388,25 @@ mod tests {
     }
 
     #[test]
-    fn unknown_keys_are_refused() {
-        let err = parse("output = { dir = \"o\" }\nkeys = { file = \"k\" }\nextra = 1\n").unwrap_err();
-        assert!(err[0].contains("unknown field"), "{err:?}");
+    fn unknown_keys_are_reported_with_every_other_problem() {
+        let err = parse(
+            "output = { dir = \"o\", colour = \"blue\" }\nkeys = { file = \"k\" }\nextra = 1\n\
+             limits = { batch_rows = 0 }\n[[sources]]\nfeed = \"polce\"\npath = \"a.csv\"\nwhat = 2\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.len(), 5, "{err:#?}");
+        for want in ["output.colour", "unknown key extra", "sources[0].what", "limits.batch_rows", "sources[0].feed"] {
+            assert!(err.iter().any(|p| p.contains(want)), "missing {want}: {err:#?}");
+        }
+    }
+
+    #[test]
+    fn a_path_listed_twice_is_reported_even_if_its_first_entry_is_invalid() {
+        let err = parse(
+            "output = { dir = \"o\" }\nkeys = { file = \"k\" }\n[[sources]]\nfeed = \"camhs\"\npath = \"c.csv\"\n\
+             schema_version = 9\n[[sources]]\nfeed = \"camhs\"\npath = \"c.csv\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.len(), 2, "{err:#?}");
     }
 }

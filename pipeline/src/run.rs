@@ -158,6 +158,8 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
             ("tellonce.key_id".to_owned(), keys.key_id().to_string()),
             ("tellonce.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
         ],
+        // A forced re-run may replace what an earlier run wrote under the same name.
+        replace_existing: opts.force,
         ..PartOptions::default()
     };
     let total_bytes: u64 =
@@ -169,12 +171,22 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
     );
     let ctx = Context { settings, sealer: keys.sealer(), keys, lookup, part_options, progress };
 
-    let mut inputs = Vec::with_capacity(settings.sources.len());
+    let mut inputs: Vec<InputReport> = Vec::with_capacity(settings.sources.len());
+    let mut failure = None;
     for source in &settings.sources {
         let span = info_span!("input", feed = source.feed.name, source = %source.path.display());
         let _guard = span.enter();
         ctx.progress.set_message(source.feed.name);
-        let report = process_input(&ctx, source, opts.force)?;
+        let seen = |sha: &str| {
+            inputs.iter().find(|i| i.feed == source.feed.name && i.sha256 == sha && i.status == "processed")
+        };
+        let report = match process_input(&ctx, source, opts.force, &seen) {
+            Ok(r) => r,
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        };
         match report.status {
             "rejected" => warn!(error = report.error.as_deref().unwrap_or(""), "input rejected"),
             "skipped" => info!(sha256 = %report.sha256, "input already processed; skipped (use --force to redo)"),
@@ -190,6 +202,8 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
     }
     ctx.progress.finish_and_clear();
 
+    // The manifest is written even when the run stops early, so that every file an input
+    // committed before the failure is listed somewhere.
     let manifest = Manifest {
         run_id: run_id.clone(),
         started_at,
@@ -199,8 +213,11 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
         inputs: inputs.iter().map(input_record).collect(),
         files: inputs.iter().flat_map(|i| i.files.iter().cloned()).collect(),
     };
-    let manifest_path =
-        manifest.write(out).map_err(|source| RunError::Output { path: out.join("manifests"), source })?;
+    let manifest_path = manifest.write(out).map_err(|source| RunError::Output { path: out.join("manifests"), source });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let manifest_path = manifest_path?;
     Ok(RunReport {
         run_id,
         key_id: ctx.keys.key_id().to_string(),
@@ -226,7 +243,12 @@ fn marker_path(out: &Path, feed: &str, sha256: &str) -> PathBuf {
     out.join("state").join("inputs").join(feed).join(format!("{sha256}.json"))
 }
 
-fn process_input(ctx: &Context<'_>, source: &Source, force: bool) -> Result<InputReport, RunError> {
+fn process_input<'r>(
+    ctx: &Context<'_>,
+    source: &Source,
+    force: bool,
+    processed_in_this_run: &dyn Fn(&str) -> Option<&'r InputReport>,
+) -> Result<InputReport, RunError> {
     let mut report = InputReport::new(source);
     let reject = |mut report: InputReport, error: String| {
         report.status = "rejected";
@@ -239,6 +261,13 @@ fn process_input(ctx: &Context<'_>, source: &Source, force: bool) -> Result<Inpu
     };
     let out = &ctx.settings.output_dir;
     let marker = marker_path(out, source.feed.name, &report.sha256);
+    if let Some(first) = processed_in_this_run(&report.sha256) {
+        // The same content listed twice (a resent file): processing it again would duplicate
+        // every record, even under --force.
+        report.status = "skipped";
+        report.error = Some(format!("same content as {}, processed earlier in this run", first.source));
+        return Ok(report);
+    }
     if marker.exists() && !force {
         report.status = "skipped";
         return Ok(report);
@@ -307,28 +336,32 @@ fn ingest(
     std::thread::scope(|scope| -> Result<(), IngestError> {
         // Owned by this closure, so that an early return drops it and unblocks the workers.
         let done_rx = done_rx;
-        let reader = scope.spawn(move || -> Result<(u64, Vec<String>), SourceError> {
-            let mut dups = DuplicateIndex::default();
-            let mut seq = 0u64;
-            let mut last_bytes = 0u64;
-            while let Some(raw) = file.next_batch()? {
-                let marks = dups.mark(&raw, feed);
-                let bytes = file.bytes_read();
-                ctx.progress.inc(bytes.saturating_sub(last_bytes));
-                last_bytes = bytes;
-                if raw_tx.send((seq, raw, marks)).is_err() {
-                    break;
+        let spawn_failed = |e: std::io::Error| RunError::Internal(format!("cannot start a thread: {e}"));
+        let reader = std::thread::Builder::new()
+            .name("tellonce-read".to_owned())
+            .spawn_scoped(scope, move || -> Result<(u64, Vec<String>), SourceError> {
+                let mut dups = DuplicateIndex::default();
+                let mut seq = 0u64;
+                let mut last_bytes = 0u64;
+                while let Some(raw) = file.next_batch()? {
+                    let marks = dups.mark(&raw, feed);
+                    let bytes = file.bytes_read();
+                    ctx.progress.inc(bytes.saturating_sub(last_bytes));
+                    last_bytes = bytes;
+                    if raw_tx.send((seq, raw, marks)).is_err() {
+                        break;
+                    }
+                    seq += 1;
                 }
-                seq += 1;
-            }
-            Ok((seq, file.unknown_columns()))
-        });
+                Ok((seq, file.unknown_columns()))
+            })
+            .map_err(spawn_failed)?;
         for _ in 0..workers {
             let raw_rx = raw_rx.clone();
             let done_tx = done_tx.clone();
             let pseudo = pseudo.clone();
             let checked_schema = checked_schema.clone();
-            scope.spawn(move || {
+            let worker = std::thread::Builder::new().name("tellonce-work".to_owned()).spawn_scoped(scope, move || {
                 for (seq, raw, marks) in raw_rx {
                     let result = validate::validate(raw, feed, &checked_schema, &marks)
                         .map_err(|e| RunError::Internal(e.to_string()))
@@ -341,6 +374,7 @@ fn ingest(
                     }
                 }
             });
+            worker.map_err(spawn_failed)?;
         }
         drop(raw_rx);
         drop(done_tx);
@@ -468,8 +502,10 @@ impl<'a> Writer<'a> {
 
     fn finish(mut self, report: &mut InputReport) -> Result<(), IngestError> {
         self.finished.extend(self.open.take());
-        for part in self.finished {
-            report.files.push(part.commit()?);
+        // Every part is complete and durable before any becomes visible.
+        let staged = self.finished.into_iter().map(PartWriter::finish).collect::<Result<Vec<_>, _>>()?;
+        for part in staged {
+            report.files.push(part.publish()?);
         }
         let out = &self.ctx.settings.output_dir;
         let quarantined: u64 = self.by_rule.values().sum();

@@ -95,7 +95,8 @@ pub fn to_text(report: &RunReport) -> String {
     for i in &report.inputs {
         match i.status {
             "skipped" => {
-                let _ = writeln!(s, "skipped  {} (already processed; --force to redo)", i.source);
+                let why = i.error.as_deref().unwrap_or("already processed; --force to redo");
+                let _ = writeln!(s, "skipped  {} ({why})", i.source);
             }
             "rejected" => {
                 let _ = writeln!(s, "REJECTED {}: {}", i.source, i.error.as_deref().unwrap_or("unknown error"));

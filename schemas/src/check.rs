@@ -171,7 +171,24 @@ pub enum Value<'a> {
 const MAX_TEXT_BYTES: usize = 100;
 
 pub(crate) fn check<'a>(kind: &Kind, raw: &'a str) -> Result<Value<'a>, Rule> {
+    let mut scratch = String::new();
+    check_with(kind, raw, &mut scratch).map(into_owned)
+}
+
+/// Makes a value that may borrow a scratch buffer own its text.
+fn into_owned(v: Value<'_>) -> Value<'static> {
+    match v {
+        Value::Text(t) => Value::Text(Cow::Owned(t.into_owned())),
+        Value::Date(d) => Value::Date(d),
+        Value::Int(i) => Value::Int(i),
+        Value::Decimal(f) => Value::Decimal(f),
+        Value::Bool(b) => Value::Bool(b),
+    }
+}
+
+pub(crate) fn check_with<'a>(kind: &Kind, raw: &'a str, scratch: &'a mut String) -> Result<Value<'a>, Rule> {
     let raw = raw.trim();
+    scratch.clear();
     match *kind {
         Kind::Reference { max_bytes } => {
             if raw.len() > max_bytes {
@@ -190,7 +207,10 @@ pub(crate) fn check<'a>(kind: &Kind, raw: &'a str) -> Result<Value<'a>, Rule> {
         Kind::NhsNumber => nhs::normalise(raw).map(Value::Text),
         Kind::Upn => upn::normalise(raw).map(Value::Text),
         Kind::PncId => pnc::normalise(raw).map(|s| Value::Text(Cow::Owned(s))),
-        Kind::Postcode => postcode::normalise(raw).map(|s| Value::Text(Cow::Owned(s))),
+        Kind::Postcode => {
+            postcode::normalise_into(raw, scratch)?;
+            Ok(Value::Text(Cow::Borrowed(scratch.as_str())))
+        }
         Kind::Uprn => uprn::normalise(raw).map(Value::Text),
         Kind::Date => dates::parse(raw).map(Value::Date),
         Kind::BirthDate => {

@@ -110,6 +110,12 @@ impl Kind {
         check::check(self, raw)
     }
 
+    /// As [`Kind::check`], writing any normalised text into `scratch` (cleared first) instead of
+    /// allocating: the hot path of the validate stage.
+    pub fn check_with<'a>(&self, raw: &'a str, scratch: &'a mut String) -> Result<Value<'a>, Rule> {
+        check::check_with(self, raw, scratch)
+    }
+
     /// A short name for the data dictionary.
     pub fn describe(&self) -> String {
         match self {

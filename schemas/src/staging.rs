@@ -19,12 +19,19 @@ pub const DISTRICT: &str = "district";
 /// Derived column: the IMD decile (1 = most deprived) of the small area, where known.
 pub const IMD_DECILE: &str = "imd_decile";
 
+/// Bytes in a keyed token: HMAC-SHA256 truncated to 128 bits.
+pub const TOKEN_BYTES: i32 = 16;
+
+/// Field metadata key telling the Parquet sink how to store a column (see the connectors crate):
+/// `plain` for random tokens, `unique` for record references.
+pub const STORAGE_KEY: &str = "tellonce.storage";
+
 /// How a staging column is made from its input.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Derivation {
     /// The checked value, typed.
     Pass,
-    /// A keyed HMAC token of the normalised value (hex), for linkage in the build tier.
+    /// A keyed HMAC token of the normalised value (16 bytes), for linkage in the build tier.
     Token,
     /// The value coarsened.
     Generalised(Generalisation),
@@ -50,9 +57,19 @@ pub struct StagingColumn {
 }
 
 impl StagingColumn {
-    /// The Arrow field, nullable, with its description under the `description` metadata key.
+    /// The Arrow field, nullable, with its description under the `description` metadata key
+    /// and, where it matters, a storage hint under [`STORAGE_KEY`].
     pub fn field(&self) -> Field {
-        let meta = [("description".to_owned(), self.description.clone())].into_iter().collect();
+        let mut meta: std::collections::HashMap<String, String> =
+            [("description".to_owned(), self.description.clone())].into_iter().collect();
+        let storage = match (self.derivation, self.input.map(|c| c.role)) {
+            (Derivation::Token, _) => Some("plain"),
+            (Derivation::Pass, Some(Role::RecordReference)) => Some("unique"),
+            _ => None,
+        };
+        if let Some(s) = storage {
+            meta.insert(STORAGE_KEY.to_owned(), s.to_owned());
+        }
         Field::new(&self.name, self.data_type.clone(), true).with_metadata(meta)
     }
 }
@@ -81,9 +98,9 @@ pub fn columns(feed: &'static FeedSchema) -> Vec<StagingColumn> {
             }
             Role::DirectIdentifier => push(
                 format!("{}_token", col.name),
-                DataType::Utf8,
+                DataType::FixedSizeBinary(TOKEN_BYTES),
                 Derivation::Token,
-                format!("Keyed linkage token (HMAC-SHA256, hex) of the normalised {}.", col.name),
+                format!("Keyed linkage token (HMAC-SHA256, first 16 bytes) of the normalised {}.", col.name),
             ),
             Role::QuasiIdentifier => {
                 match col.generalise {
@@ -110,9 +127,12 @@ pub fn columns(feed: &'static FeedSchema) -> Vec<StagingColumn> {
                 if col.kind.links() {
                     push(
                         format!("{}_token", col.name),
-                        DataType::Utf8,
+                        DataType::FixedSizeBinary(TOKEN_BYTES),
                         Derivation::Token,
-                        format!("Keyed linkage token (HMAC-SHA256, hex) of the exact normalised {}.", col.name),
+                        format!(
+                            "Keyed linkage token (HMAC-SHA256, first 16 bytes) of the exact normalised {}.",
+                            col.name
+                        ),
                     );
                 }
             }

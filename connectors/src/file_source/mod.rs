@@ -163,8 +163,9 @@ pub enum SourceError {
         /// The cause.
         source: io::Error,
     },
-    /// A CSV file has no header at all: it is empty, or holds only a BOM and white space.
-    #[error("{} is empty: it has no header line", path.display())]
+    /// A CSV file has no header at all (it is empty, or holds only a BOM and white space), or
+    /// a JSON Lines file has zero bytes.
+    #[error("{} is empty: it has no header line or record", path.display())]
     EmptyFile {
         /// The file.
         path: PathBuf,
@@ -284,6 +285,12 @@ impl FileSource {
                 (Input::Csv(Box::new(csv)), present)
             }
             FileFormat::JsonLines => {
+                // A zero-byte extract is a failed export, not an empty month: refuse it as for CSV.
+                let empty =
+                    file.metadata().map_err(|source| SourceError::Open { path: path.to_owned(), source })?.len() == 0;
+                if empty {
+                    return Err(SourceError::EmptyFile { path: path.to_owned() });
+                }
                 (Input::Jsonl(Box::new(JsonlInput::open(file, feed, &opts))), vec![true; feed.columns.len()])
             }
         };

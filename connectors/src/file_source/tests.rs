@@ -518,8 +518,11 @@ fn jsonl_blank_lines_crlf_and_bom() {
     assert!(r.rejects.is_empty(), "{:?}", r.reject_summary());
     assert_eq!(r.positions(), [1, 5]);
     assert_eq!(r.column(police(), "record_id"), [s("R1"), s("R5")]);
-    let (r, unknown) = read_jsonl("", FileSourceOptions::default());
-    assert!(r.batches.is_empty() && unknown.is_empty(), "an empty JSON Lines file has no records");
+    let (r, unknown) = read_jsonl("\n\n", FileSourceOptions::default());
+    assert!(r.batches.is_empty() && unknown.is_empty(), "blank lines only: no records");
+    let f = file("empty.jsonl", "");
+    let err = FileSource::open(&f.path, FileFormat::JsonLines, police(), FileSourceOptions::default()).unwrap_err();
+    assert!(matches!(err, SourceError::EmptyFile { .. }), "a zero-byte file is refused: {err}");
 }
 
 #[test]

@@ -43,6 +43,7 @@ fn options() -> PartOptions {
         row_group_rows: 4,
         zstd_level: 3,
         metadata: vec![("tellonce.key_id".to_owned(), "k-2025-01".to_owned())],
+        replace_existing: false,
     }
 }
 
@@ -240,7 +241,10 @@ fn bad_names_and_options_are_refused_before_anything_is_written() {
     let bad_level = PartOptions { zstd_level: 99, ..options() };
     assert!(matches!(create("staging", &[("feed", "police")], "p.parquet", &bad_level), Err(SinkError::Write { .. })));
     assert!(listing(&root.path().join("staging/feed=police")).is_empty());
-    assert_eq!(PartOptions::default(), PartOptions { row_group_rows: 131_072, zstd_level: 3, metadata: vec![] });
+    assert_eq!(
+        PartOptions::default(),
+        PartOptions { row_group_rows: 131_072, zstd_level: 3, metadata: vec![], replace_existing: false }
+    );
 }
 
 #[test]
@@ -249,4 +253,44 @@ fn committed_file_serialises() {
     let json = serde_json::to_string(&c).unwrap();
     assert_eq!(json, r#"{"path":"staging/feed=x/p.parquet","rows":1,"bytes":2,"sha256":"ab"}"#);
     assert_eq!(serde_json::from_str::<CommittedFile>(&json).unwrap(), c);
+}
+
+#[test]
+fn a_staged_part_is_invisible_until_published_and_removed_if_dropped() {
+    let root = tempfile::tempdir().unwrap();
+    let schema = schema();
+    let dir = root.path().join("staging/feed=police");
+    let stage = |name: &str| {
+        let mut w = PartWriter::create(root.path(), "staging", &[("feed", "police")], name, schema.clone(), &options())
+            .unwrap();
+        w.write(&batch(&schema, 0, 3)).unwrap();
+        w.finish().unwrap()
+    };
+    let kept = stage("a.parquet");
+    let dropped = stage("b.parquet");
+    assert!(listing(&dir).iter().all(|n| n.starts_with('.')), "nothing visible before publish: {:?}", listing(&dir));
+    drop(dropped);
+    let file = kept.publish().unwrap();
+    assert_eq!(file.rows, 3);
+    assert_eq!(listing(&dir), ["a.parquet"], "the dropped part left no temp file");
+}
+
+#[test]
+fn a_forced_rerun_may_replace_a_different_file() {
+    let root = tempfile::tempdir().unwrap();
+    let schema = schema();
+    let write = |n: i64, replace: bool| {
+        let opts = PartOptions { replace_existing: replace, ..options() };
+        let mut w =
+            PartWriter::create(root.path(), "staging", &[("feed", "police")], "p.parquet", schema.clone(), &opts)
+                .unwrap();
+        w.write(&batch(&schema, 0, n)).unwrap();
+        w.commit()
+    };
+    write(5, false).unwrap();
+    assert!(matches!(write(6, false), Err(SinkError::Exists { .. })));
+    let replaced = write(6, true).unwrap();
+    assert_eq!(replaced.rows, 6);
+    let on_disk = sha256_file(&root.path().join("staging/feed=police/p.parquet")).unwrap();
+    assert_eq!(on_disk, replaced.sha256);
 }

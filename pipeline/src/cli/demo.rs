@@ -103,6 +103,11 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
     for &rows in &a.rows {
         let input = dir.join("input").join(format!("{}-{rows}.csv", a.feed));
         if !input.exists() {
+            if let Some(parent) = input.parent() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating {}", parent.display()))
+                    .exit(Exit::Output)?;
+            }
             synth::write_bench_feed(&a.feed, rows, 7, &input)
                 .with_context(|| format!("writing {}", input.display()))
                 .exit(Exit::Output)?;

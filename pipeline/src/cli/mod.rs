@@ -69,11 +69,29 @@ where
     match dispatch(cli.command) {
         Ok(exit) => exit,
         Err(f) => {
-            tracing::error!(exit_code = f.exit.code(), "{:#}", f.error);
-            eprintln!("error: {:#}", f.error);
+            let message = render_chain(&f.error);
+            tracing::error!(exit_code = f.exit.code(), "{message}");
+            eprintln!("error: {message}");
             f.exit
         }
     }
+}
+
+/// An error and its causes on one line, leaving out a cause whose text the line already holds
+/// (the library errors repeat their source in their own message).
+fn render_chain(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 fn init_logging(cli: &Cli) {

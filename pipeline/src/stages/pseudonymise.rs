@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::{StringBuilder, UInt8Builder};
+use arrow_array::builder::{FixedSizeBinaryBuilder, UInt8Builder};
 use arrow_array::cast::AsArray;
 use arrow_array::types::Date32Type;
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
@@ -75,20 +75,19 @@ impl Pseudonymiser {
                 .ok_or_else(|| PseudonymiseError::Column { feed: self.feed.name, column: name.to_owned() })
         };
         let mut out: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
-        let mut buf = String::with_capacity(64);
         for col in self.columns.iter() {
             let array: ArrayRef = match (col.derivation, col.input) {
                 (Derivation::Pass | Derivation::Generalised(Generalisation::Keep), Some(c)) => input(c.name)?.clone(),
                 (Derivation::Token, Some(c)) => {
                     let arr = input(c.name)?;
-                    let mut builder = StringBuilder::with_capacity(rows, rows * 32);
+                    let mut builder = FixedSizeBinaryBuilder::with_capacity(rows, staging::TOKEN_BYTES);
                     if let Some(dates_arr) = arr.as_primitive_opt::<Date32Type>() {
+                        let mut iso = [0u8; 10];
                         for v in dates_arr.iter() {
                             match v {
                                 Some(d) => {
-                                    buf.clear();
-                                    self.tokeniser.push_hex(c.name, dates::format(d).as_bytes(), &mut buf);
-                                    builder.append_value(&buf);
+                                    dates::write_iso(d, &mut iso);
+                                    builder.append_value(self.tokeniser.token(c.name, &iso))?;
                                 }
                                 None => builder.append_null(),
                             }
@@ -96,11 +95,7 @@ impl Pseudonymiser {
                     } else {
                         for v in text(c.name)?.iter() {
                             match v {
-                                Some(s) => {
-                                    buf.clear();
-                                    self.tokeniser.push_hex(c.name, s.as_bytes(), &mut buf);
-                                    builder.append_value(&buf);
-                                }
+                                Some(s) => builder.append_value(self.tokeniser.token(c.name, s.as_bytes()))?,
                                 None => builder.append_null(),
                             }
                         }

@@ -80,6 +80,26 @@ pub fn format(days: i32) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// Writes `YYYY-MM-DD` for a count of days since 1970-01-01 into `out`, without allocating.
+///
+/// Years outside 0..=9999 cannot occur for checked dates (1900–2099); they are clamped.
+pub fn write_iso(days: i32, out: &mut [u8; 10]) {
+    let (y, m, d) = civil_from_days(days);
+    let y = y.clamp(0, 9999) as u32;
+    let digits = |n: u32, out: &mut [u8]| {
+        let mut n = n;
+        for slot in out.iter_mut().rev() {
+            *slot = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    digits(y, &mut out[0..4]);
+    out[4] = b'-';
+    digits(m, &mut out[5..7]);
+    out[7] = b'-';
+    digits(d, &mut out[8..10]);
+}
+
 /// `YYYY-MM` for a count of days since 1970-01-01: the generalised form of a date of birth.
 pub fn year_month(days: i32) -> String {
     let (y, m, _) = civil_from_days(days);
@@ -120,5 +140,10 @@ mod tests {
         assert_eq!(parse("2024-02-29"), Ok(days_from_civil(2024, 2, 29)));
         assert_eq!(parse("2024-02-29T10:00:00Z"), parse("2024-02-29"));
         assert_eq!(year_month(parse("2019-07-04").unwrap()), "2019-07");
+        let mut iso = [0u8; 10];
+        for days in (MIN_DAYS..=MAX_DAYS).step_by(101) {
+            write_iso(days, &mut iso);
+            assert_eq!(std::str::from_utf8(&iso).unwrap(), format(days));
+        }
     }
 }

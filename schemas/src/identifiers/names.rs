@@ -12,6 +12,28 @@
 /// ```
 pub fn fold(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
+    fold_into(raw, &mut out);
+    out
+}
+
+/// [`fold`], appending to `out` (which the caller clears and reuses, to spare an allocation).
+pub fn fold_into(raw: &str, out: &mut String) {
+    if raw.is_ascii() {
+        // The common case, byte by byte: the same rules without Unicode case mapping.
+        let mut pending_space = false;
+        for b in raw.bytes() {
+            if b.is_ascii_alphanumeric() {
+                if pending_space && !out.is_empty() {
+                    out.push(' ');
+                }
+                pending_space = false;
+                out.push(char::from(b.to_ascii_uppercase()));
+            } else if b != b'\'' && b != b'.' {
+                pending_space = true;
+            }
+        }
+        return;
+    }
     let mut pending_space = false;
     for c in raw.chars() {
         if c.is_alphanumeric() {
@@ -26,7 +48,6 @@ pub fn fold(raw: &str) -> String {
             pending_space = true;
         }
     }
-    out
 }
 
 #[cfg(test)]

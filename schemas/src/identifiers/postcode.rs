@@ -12,22 +12,38 @@ use crate::check::Rule;
 /// assert_eq!(postcode::outward("RH10 1AB"), "RH10");
 /// ```
 pub fn normalise(raw: &str) -> Result<String, Rule> {
-    let compact: Vec<u8> = raw.bytes().filter(|b| !b.is_ascii_whitespace()).map(|b| b.to_ascii_uppercase()).collect();
-    if compact == b"GIR0AA" {
-        return Ok("GIR 0AA".to_owned());
-    }
-    if compact.len() < 5 || compact.len() > 7 {
-        return Err(Rule::PostcodeFormat);
-    }
-    let (out, inw) = compact.split_at(compact.len() - 3);
-    if !valid_inward(inw) || !valid_outward(out) {
-        return Err(Rule::PostcodeFormat);
-    }
-    let mut s = String::with_capacity(compact.len() + 1);
-    s.extend(out.iter().map(|&b| b as char));
-    s.push(' ');
-    s.extend(inw.iter().map(|&b| b as char));
+    let mut s = String::with_capacity(8);
+    normalise_into(raw, &mut s)?;
     Ok(s)
+}
+
+/// [`normalise`], appending to `out` (cleared and reused by the caller).
+pub fn normalise_into(raw: &str, out: &mut String) -> Result<(), Rule> {
+    let mut compact = [0u8; 7];
+    let mut n = 0;
+    for b in raw.bytes().filter(|b| !b.is_ascii_whitespace()) {
+        if n == compact.len() {
+            return Err(Rule::PostcodeFormat);
+        }
+        compact[n] = b.to_ascii_uppercase();
+        n += 1;
+    }
+    let compact = &compact[..n];
+    if compact == b"GIR0AA" {
+        out.push_str("GIR 0AA");
+        return Ok(());
+    }
+    if compact.len() < 5 {
+        return Err(Rule::PostcodeFormat);
+    }
+    let (outward, inward) = compact.split_at(compact.len() - 3);
+    if !valid_inward(inward) || !valid_outward(outward) {
+        return Err(Rule::PostcodeFormat);
+    }
+    out.extend(outward.iter().map(|&b| char::from(b)));
+    out.push(' ');
+    out.extend(inward.iter().map(|&b| char::from(b)));
+    Ok(())
 }
 
 /// The outward code of a normalised postcode (the part before the space).

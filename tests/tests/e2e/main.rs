@@ -1,1 +1,24 @@
-//! e2e
+//! End-to-end tests of the `tellonce` binary: every test makes its own data in a temporary
+//! directory (synthetic data from `tellonce synth`, or small hand-written partner files), runs
+//! the binary as a user would, and checks what it printed and wrote.
+//!
+//! - `bad_input`: each kind of bad record or file, its rule, and that no message or output
+//!   holds the offending value;
+//! - `keys_and_output`: unusable key files, an unwritable output, a write killed halfway;
+//! - `reconcile`: read = written + quarantined, quarantine reasons against the ground truth,
+//!   Parquet row counts against the summary;
+//! - `privacy`: no clear identifier anywhere in the output, the logs or `quarantine list`, and
+//!   the authorised `quarantine export` round trip;
+//! - `idempotence`: a second run skips, `--force` rewrites byte-identical files;
+//! - `engines`: DuckDB and pyarrow read the staging dataset unmodified;
+//! - `cli`: the data dictionary, key creation, config errors, `quarantine list`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bad_input;
+mod cli;
+mod engines;
+mod idempotence;
+mod keys_and_output;
+mod privacy;
+mod reconcile;
+mod support;

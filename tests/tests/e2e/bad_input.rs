@@ -1,0 +1,382 @@
+//! Bad input: each kind of bad record or file is quarantined (or the file rejected) with its
+//! rule, the messages name file, line, column and rule, and the offending value appears in no
+//! message and no output file.
+
+use std::collections::BTreeMap;
+
+use crate::support::*;
+
+/// A police extract's columns (the required ones and the identifiers that have checks).
+const POLICE_HEADER: &str =
+    "record_id,occurrence_ref,pnc_id,forename,surname,date_of_birth,postcode,incident_date,incident_type,person_role";
+
+/// An education extract's columns.
+const EDUCATION_HEADER: &str = "record_id,upn,nhs_number,forename,surname,date_of_birth,postcode,event_date,event_type";
+
+/// A valid police row.
+fn police(id: &str) -> String {
+    format!("{id},OCC-{id},2012/0052834K,Ann,Lee,2010-01-02,RH10 1AB,2024-01-05,CRIME,VICTIM")
+}
+
+/// A valid education row.
+fn education(id: &str) -> String {
+    format!("{id},B801200005001,9434765919,Ann,Lee,2015-06-30,RH10 1AB,2024-01-05,ATTENDANCE_TERM")
+}
+
+/// `{rule: 1}`.
+fn one(rule: &str) -> BTreeMap<String, u64> {
+    [(rule.to_owned(), 1)].into_iter().collect()
+}
+
+/// The `record_id`s in a feed's staging files, in file then row order.
+fn staged_ids(ws: &Workspace, feed: &str) -> Vec<String> {
+    visible_parquet(&ws.out().join("staging").join(format!("feed={feed}")))
+        .iter()
+        .flat_map(|p| parquet_column(p, "record_id"))
+        .map(Option::unwrap)
+        .collect()
+}
+
+/// Runs `quarantine list` (text and JSON) so that their output is scanned too.
+fn absent_everywhere(ws: &Workspace, run: &Run, values: &[&[u8]]) {
+    let (list, list_json) = ws.quarantine_list();
+    assert_absent(values, &[&run.output, &list, &list_json], &ws.out());
+}
+
+#[test]
+fn csv_unclosed_quote_is_quarantined_as_csv_malformed_at_its_line() {
+    let ws = Workspace::new();
+    let csv = format!(
+        "{POLICE_HEADER}\n{}\nP2,OCC-P2,,\"UNCLOSEDSECRET,Zed,2010-01-02,RH10 1AB,2024-01-05,CRIME,VICTIM\n\
+         P3,OCC-P3,,Swallowedname,Moe,2011-01-02,RH10 1AB,2024-01-05,CRIME,VICTIM\n",
+        police("P1")
+    );
+    ws.write("inputs/police.csv", csv);
+    ws.config(&[("police", "inputs/police.csv")], "");
+    let run = ws.run(0, &[]);
+    // The quote opened on line 3 is never closed: that record runs to the end of the file (it
+    // swallows line 4) and is one reject, at the line it starts on.
+    run.assert_counts("inputs/police.csv", "processed", 2, 1, 1);
+    assert_eq!(run.by_rule("inputs/police.csv"), one("csv.malformed"));
+    assert_quarantined(&ws, "inputs/police.csv", 3, "csv.malformed", None);
+    assert_eq!(staged_ids(&ws, "police"), ["P1"]);
+    absent_everywhere(&ws, &run, &[b"UNCLOSEDSECRET", b"Swallowedname", b"SWALLOWEDNAME"]);
+}
+
+#[test]
+fn csv_ragged_rows_are_quarantined_as_csv_ragged_row() {
+    let ws = Workspace::new();
+    let csv = format!(
+        "{POLICE_HEADER}\n{}\n{},RAGGEDSECRET\nP3,OCC-P3,,Shortrow\n{}\n",
+        police("P1"),
+        police("P2"),
+        police("P4")
+    );
+    ws.write("inputs/police.csv", csv);
+    ws.config(&[("police", "inputs/police.csv")], "");
+    let run = ws.run(0, &[]);
+    run.assert_counts("inputs/police.csv", "processed", 4, 2, 2);
+    assert_eq!(run.by_rule("inputs/police.csv"), [("csv.ragged_row".to_owned(), 2)].into_iter().collect());
+    assert_quarantined(&ws, "inputs/police.csv", 3, "csv.ragged_row", None);
+    assert_quarantined(&ws, "inputs/police.csv", 4, "csv.ragged_row", None);
+    assert_eq!(staged_ids(&ws, "police"), ["P1", "P4"]);
+    absent_everywhere(&ws, &run, &[b"RAGGEDSECRET", b"Shortrow", b"SHORTROW"]);
+}
+
+#[test]
+fn csv_missing_a_required_column_is_rejected_with_exit_3_and_the_other_inputs_still_run() {
+    let ws = Workspace::new();
+    // No surname column: the schema requires it.
+    let bad = "record_id,occurrence_ref,forename,incident_date,incident_type,person_role\n\
+               B1,OCC-B1,Headerless,2024-01-05,CRIME,VICTIM\n";
+    let bad_path = ws.write("inputs/police_bad.csv", bad);
+    ws.write("inputs/police_good.csv", format!("{POLICE_HEADER}\n{}\n", police("G1")));
+    ws.config(&[("police", "inputs/police_bad.csv"), ("police", "inputs/police_good.csv")], "");
+    let run = ws.run(3, &[]);
+    run.assert_counts("inputs/police_bad.csv", "rejected", 0, 0, 0);
+    let error = run.input("inputs/police_bad.csv")["error"].as_str().unwrap().to_owned();
+    assert!(error.contains("inputs/police_bad.csv") && error.contains("surname"), "{error}");
+    let stderr = run.stderr();
+    assert!(stderr.contains("inputs/police_bad.csv") && stderr.contains("surname"), "{stderr}");
+    // The file is left untouched and will be read again once fixed: no state marker.
+    assert_eq!(std::fs::read(&bad_path).unwrap(), bad.as_bytes());
+    let sha = run.input("inputs/police_bad.csv")["sha256"].as_str().unwrap().to_owned();
+    assert!(
+        !tellonce_tests::files_under(&ws.out().join("state")).iter().any(|p| p.display().to_string().contains(&sha))
+    );
+    // The other input was processed.
+    run.assert_counts("inputs/police_good.csv", "processed", 1, 1, 0);
+    assert_eq!(staged_ids(&ws, "police"), ["G1"]);
+    // The text summary says so too.
+    let table = tellonce_tests::tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--no-progress"], 3);
+    let table = text(&table);
+    assert!(table.contains("REJECTED inputs/police_bad.csv") && table.contains("surname"), "{table}");
+    absent_everywhere(&ws, &run, &[b"Headerless", b"HEADERLESS", b"OCC-B1"]);
+}
+
+#[test]
+fn csv_invalid_utf8_is_quarantined_as_encoding_invalid_utf8() {
+    let ws = Workspace::new();
+    let mut csv = format!("{POLICE_HEADER}\n{}\n", police("P1")).into_bytes();
+    csv.extend_from_slice(b"P2,OCC-P2,,Bo\xffbby,Zed,2010-01-02,RH10 1AB,2024-01-05,CRIME,VICTIM\n");
+    csv.extend_from_slice(format!("{}\n", police("P3")).as_bytes());
+    ws.write("inputs/police.csv", csv);
+    let mut jsonl = b"{\"record_id\":\"J1\",\"occurrence_ref\":\"O1\",\"forename\":\"Ann\",\"surname\":\"Lee\",\
+\"incident_date\":\"2024-01-05\",\"incident_type\":\"CRIME\",\"person_role\":\"VICTIM\"}\n"
+        .to_vec();
+    jsonl.extend_from_slice(
+        b"{\"record_id\":\"J2\",\"occurrence_ref\":\"O2\",\"forename\":\"Jo\xfe\xffanna\",\"surname\":\"Lee\",\
+\"incident_date\":\"2024-01-05\",\"incident_type\":\"CRIME\",\"person_role\":\"VICTIM\"}\n",
+    );
+    ws.write("inputs/police.jsonl", jsonl);
+    ws.config(&[("police", "inputs/police.csv"), ("police", "inputs/police.jsonl")], "");
+    let run = ws.run(0, &[]);
+    run.assert_counts("inputs/police.csv", "processed", 3, 2, 1);
+    assert_eq!(run.by_rule("inputs/police.csv"), one("encoding.invalid_utf8"));
+    // CSV names the column whose value is not UTF-8.
+    assert_quarantined(&ws, "inputs/police.csv", 3, "encoding.invalid_utf8", Some("forename"));
+    run.assert_counts("inputs/police.jsonl", "processed", 2, 1, 1);
+    assert_quarantined(&ws, "inputs/police.jsonl", 2, "encoding.invalid_utf8", None);
+    absent_everywhere(
+        &ws,
+        &run,
+        &[b"Bo\xffbby", "Bo\u{fffd}bby".as_bytes(), b"Jo\xfe\xffanna", "Jo\u{fffd}\u{fffd}anna".as_bytes()],
+    );
+}
+
+#[test]
+fn empty_csv_file_is_rejected_with_exit_3() {
+    let ws = Workspace::new();
+    ws.write("inputs/empty.csv", "");
+    ws.write("inputs/police.csv", format!("{POLICE_HEADER}\n{}\n", police("P1")));
+    ws.config(&[("police", "inputs/empty.csv"), ("police", "inputs/police.csv")], "");
+    let run = ws.run(3, &[]);
+    run.assert_counts("inputs/empty.csv", "rejected", 0, 0, 0);
+    let error = run.input("inputs/empty.csv")["error"].as_str().unwrap().to_owned();
+    assert!(error.contains("inputs/empty.csv") && error.contains("empty"), "{error}");
+    assert!(run.stderr().contains("inputs/empty.csv"), "{}", run.stderr());
+    run.assert_counts("inputs/police.csv", "processed", 1, 1, 0);
+    assert_eq!(run.summary["feeds"]["police"]["inputs_rejected"], 1);
+}
+
+#[test]
+fn a_missing_input_or_a_duplicated_header_column_rejects_that_input_with_exit_3() {
+    let ws = Workspace::new();
+    ws.write(
+        "inputs/dupcol.csv",
+        "record_id,occurrence_ref,forename,surname, SURNAME ,incident_date,incident_type,person_role\n\
+         D1,O1,Ann,Lee,Dupsecret,2024-01-05,CRIME,VICTIM\n",
+    );
+    ws.write("inputs/police.csv", format!("{POLICE_HEADER}\n{}\n", police("P1")));
+    ws.config(&[("police", "inputs/dupcol.csv"), ("police", "inputs/absent.csv"), ("police", "inputs/police.csv")], "");
+    let run = ws.run(3, &[]);
+    run.assert_counts("inputs/dupcol.csv", "rejected", 0, 0, 0);
+    let error = run.input("inputs/dupcol.csv")["error"].as_str().unwrap().to_owned();
+    assert!(error.contains("inputs/dupcol.csv") && error.contains("surname"), "{error}");
+    run.assert_counts("inputs/absent.csv", "rejected", 0, 0, 0);
+    let error = run.input("inputs/absent.csv")["error"].as_str().unwrap().to_owned();
+    assert!(error.contains("inputs/absent.csv"), "{error}");
+    run.assert_counts("inputs/police.csv", "processed", 1, 1, 0);
+    absent_everywhere(&ws, &run, &[b"Dupsecret", b"DUPSECRET"]);
+}
+
+#[test]
+fn empty_jsonl_file_is_rejected_like_an_empty_csv() {
+    // README: "A file that cannot be processed at all (unreadable, empty, …) is left untouched,
+    // reported with its path" and exit code 3 is for an input that is "unreadable, empty, wrong
+    // header". A zero-byte JSON Lines extract is as empty as a zero-byte CSV.
+    let ws = Workspace::new();
+    ws.write("inputs/empty.jsonl", "");
+    ws.config(&[("camhs", "inputs/empty.jsonl")], "");
+    let out = tellonce_tests::tellonce(ws.dir(), &["run", "--config", "tellonce.toml", "--json", "--no-progress"]);
+    let run = Run::new(out);
+    assert_eq!(
+        (run.output.status.code(), run.input("inputs/empty.jsonl")["status"].as_str()),
+        (Some(3), Some("rejected")),
+        "an empty JSON Lines file was accepted:\n{:#}",
+        run.summary
+    );
+}
+
+#[test]
+fn header_only_csv_gives_zero_rows_and_exit_0() {
+    let ws = Workspace::new();
+    ws.write("inputs/police.csv", format!("{POLICE_HEADER}\n"));
+    ws.config(&[("police", "inputs/police.csv")], "");
+    let run = ws.run(0, &[]);
+    run.assert_counts("inputs/police.csv", "processed", 0, 0, 0);
+    assert_eq!(run.input("inputs/police.csv")["files"].as_array().unwrap().len(), 0);
+    assert!(run.input("inputs/police.csv")["error"].is_null());
+    assert!(visible_parquet(&ws.out()).is_empty());
+    assert!(quarantine_entries(&ws.out()).is_empty());
+}
+
+#[test]
+fn a_line_longer_than_max_line_bytes_is_quarantined_as_line_too_long() {
+    let ws = Workspace::new();
+    let long = "LONGSECRET".repeat(40);
+    ws.write(
+        "inputs/police.csv",
+        format!(
+            "{POLICE_HEADER}\n{}\nP2,OCC-P2,,Ann,{long},2010-01-02,RH10 1AB,2024-01-05,CRIME,VICTIM\n{}\n",
+            police("P1"),
+            police("P3")
+        ),
+    );
+    ws.write(
+        "inputs/police.jsonl",
+        format!(
+            "{{\"record_id\":\"J1\",\"occurrence_ref\":\"O1\",\"forename\":\"{long}\",\"surname\":\"Lee\",\
+             \"incident_date\":\"2024-01-05\",\"incident_type\":\"CRIME\",\"person_role\":\"VICTIM\"}}\n"
+        ),
+    );
+    ws.config(
+        &[("police", "inputs/police.csv"), ("police", "inputs/police.jsonl")],
+        "[limits]\nmax_line_bytes = 256\n",
+    );
+    let run = ws.run(0, &[]);
+    run.assert_counts("inputs/police.csv", "processed", 3, 2, 1);
+    assert_eq!(run.by_rule("inputs/police.csv"), one("line.too_long"));
+    assert_quarantined(&ws, "inputs/police.csv", 3, "line.too_long", None);
+    run.assert_counts("inputs/police.jsonl", "processed", 1, 0, 1);
+    assert_quarantined(&ws, "inputs/police.jsonl", 1, "line.too_long", None);
+    assert_eq!(staged_ids(&ws, "police"), ["P1", "P3"]);
+    absent_everywhere(&ws, &run, &[b"LONGSECRETLONGSECRET"]);
+}
+
+/// One education file: a valid row on line 2, `bad` on line 3, a valid row on line 4. Checks
+/// that line 3 alone is quarantined for `rule` naming `column`, and that `secrets` appear nowhere.
+fn one_bad_education_row(bad: &str, rule: &str, column: &str, secrets: &[&[u8]]) {
+    let ws = Workspace::new();
+    ws.write("inputs/education.csv", format!("{EDUCATION_HEADER}\n{}\n{bad}\n{}\n", education("E1"), education("E3")));
+    ws.config(&[("education", "inputs/education.csv")], "");
+    let run = ws.run(0, &[]);
+    run.assert_counts("inputs/education.csv", "processed", 3, 2, 1);
+    assert_eq!(run.by_rule("inputs/education.csv"), one(rule));
+    assert_quarantined(&ws, "inputs/education.csv", 3, rule, Some(column));
+    assert_eq!(staged_ids(&ws, "education"), ["E1", "E3"]);
+    absent_everywhere(&ws, &run, secrets);
+}
+
+#[test]
+fn nhs_number_with_a_wrong_check_digit_is_quarantined() {
+    one_bad_education_row(
+        "E2,B801200005001,9434765918,Ann,Lee,2015-06-30,RH10 1AB,2024-01-05,ATTENDANCE_TERM",
+        "nhs_number.check_digit",
+        "nhs_number",
+        &[b"9434765918", b"943 476 5918"],
+    );
+}
+
+#[test]
+fn upn_with_a_wrong_check_letter_is_quarantined() {
+    one_bad_education_row(
+        "E2,C801200005001,9434765919,Ann,Lee,2015-06-30,RH10 1AB,2024-01-05,ATTENDANCE_TERM",
+        "upn.check_letter",
+        "upn",
+        &[b"C801200005001"],
+    );
+}
+
+#[test]
+fn postcode_in_no_royal_mail_format_is_quarantined() {
+    one_bad_education_row(
+        "E2,B801200005001,9434765919,Ann,Lee,2015-06-30,RH10 1CI,2024-01-05,ATTENDANCE_TERM",
+        "postcode.format",
+        "postcode",
+        &[b"RH10 1CI", b"RH101CI"],
+    );
+}
+
+#[test]
+fn pnc_id_with_a_wrong_check_character_is_quarantined() {
+    let ws = Workspace::new();
+    let bad = "P2,OCC-P2,2012/0052834L,Ann,Lee,2010-01-02,RH10 1AB,2024-01-05,CRIME,VICTIM";
+    ws.write("inputs/police.csv", format!("{POLICE_HEADER}\n{}\n{bad}\n{}\n", police("P1"), police("P3")));
+    ws.config(&[("police", "inputs/police.csv")], "");
+    let run = ws.run(0, &[]);
+    run.assert_counts("inputs/police.csv", "processed", 3, 2, 1);
+    assert_eq!(run.by_rule("inputs/police.csv"), one("pnc_id.check_character"));
+    assert_quarantined(&ws, "inputs/police.csv", 3, "pnc_id.check_character", Some("pnc_id"));
+    assert_eq!(staged_ids(&ws, "police"), ["P1", "P3"]);
+    absent_everywhere(&ws, &run, &[b"2012/0052834L", b"0052834L"]);
+}
+
+#[test]
+fn an_impossible_date_is_quarantined_as_date_calendar() {
+    let ws = Workspace::new();
+    let bad = "P2,OCC-P2,,Ann,Lee,2010-01-02,RH10 1AB,2023-02-30,CRIME,VICTIM";
+    ws.write("inputs/police.csv", format!("{POLICE_HEADER}\n{}\n{bad}\n{}\n", police("P1"), police("P3")));
+    ws.config(&[("police", "inputs/police.csv")], "");
+    let run = ws.run(0, &[]);
+    run.assert_counts("inputs/police.csv", "processed", 3, 2, 1);
+    assert_eq!(run.by_rule("inputs/police.csv"), one("date.calendar"));
+    assert_quarantined(&ws, "inputs/police.csv", 3, "date.calendar", Some("incident_date"));
+    absent_everywhere(&ws, &run, &[b"2023-02-30"]);
+}
+
+#[test]
+fn a_duplicate_record_id_is_quarantined_and_the_first_is_kept() {
+    let ws = Workspace::new();
+    let rows = [
+        "E1,B801200005001,9434765919,Firstkept,Lee,2015-06-30,RH10 1AB,2024-01-05,ATTENDANCE_TERM",
+        "E2,B801200005001,9434765919,Ann,Lee,2015-06-30,RH10 1AB,2024-01-05,ATTENDANCE_TERM",
+        "E1,B801200005001,9434765919,Duplicatus,Lee,2015-06-30,RH10 1AB,2024-02-05,SUSPENSION",
+    ];
+    ws.write("inputs/education.csv", format!("{EDUCATION_HEADER}\n{}\n", rows.join("\n")));
+    ws.config(&[("education", "inputs/education.csv")], "");
+    let run = ws.run(0, &[]);
+    run.assert_counts("inputs/education.csv", "processed", 3, 2, 1);
+    assert_eq!(run.by_rule("inputs/education.csv"), one("record_id.duplicate"));
+    assert_quarantined(&ws, "inputs/education.csv", 4, "record_id.duplicate", Some("record_id"));
+    // The first E1 (line 2) is the one written.
+    let part = &visible_parquet(&ws.out().join("staging"))[0];
+    let ids = parquet_column(part, "record_id");
+    let positions = parquet_column(part, "_position");
+    let types = parquet_column(part, "event_type");
+    assert_eq!(ids, [Some("E1".to_owned()), Some("E2".to_owned())]);
+    assert_eq!(positions, [Some("2".to_owned()), Some("3".to_owned())]);
+    assert_eq!(types[0].as_deref(), Some("ATTENDANCE_TERM"));
+    absent_everywhere(&ws, &run, &[b"Duplicatus", b"DUPLICATUS"]);
+}
+
+#[test]
+fn unknown_columns_are_dropped_reported_and_never_passed_on() {
+    let ws = Workspace::new();
+    let csv = format!(
+        "{EDUCATION_HEADER},secret_notes, Extra Col\n{},SECRETNOTE1,EXTRAVALUE1\n{},SECRETNOTE2,\n",
+        education("E1"),
+        education("E2")
+    );
+    ws.write("inputs/education.csv", csv);
+    ws.write(
+        "inputs/police.jsonl",
+        "{\"record_id\":\"J1\",\"occurrence_ref\":\"O1\",\"forename\":\"Ann\",\"surname\":\"Lee\",\
+         \"incident_date\":\"2024-01-05\",\"incident_type\":\"CRIME\",\"person_role\":\"VICTIM\",\
+         \"mystery\":\"MYSTERYVALUE\",\"case_worker\":{\"name\":\"NESTEDVALUE\"}}\n",
+    );
+    ws.config(&[("education", "inputs/education.csv"), ("police", "inputs/police.jsonl")], "");
+    let run = ws.run(0, &[]);
+    // Unknown columns do not make rows bad: every row is written.
+    run.assert_counts("inputs/education.csv", "processed", 2, 2, 0);
+    run.assert_counts("inputs/police.jsonl", "processed", 1, 1, 0);
+    assert_eq!(run.input("inputs/education.csv")["unknown_columns"], serde_json::json!(["Extra Col", "secret_notes"]));
+    assert_eq!(run.input("inputs/police.jsonl")["unknown_columns"], serde_json::json!(["case_worker", "mystery"]));
+    // Dropped from the Parquet schema.
+    for part in visible_parquet(&ws.out().join("staging")) {
+        let cols = parquet_columns(&part);
+        for dropped in ["secret", "extra", "mystery", "case_worker"] {
+            assert!(
+                !cols.iter().any(|c| c.to_ascii_lowercase().contains(dropped)),
+                "{dropped} in {}: {cols:?}",
+                part.display()
+            );
+        }
+    }
+    // The text summary names them.
+    let table =
+        tellonce_tests::tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--force", "--no-progress"], 0);
+    let table = String::from_utf8_lossy(&table.stdout).into_owned();
+    assert!(table.contains("Extra Col, secret_notes") && table.contains("mystery"), "{table}");
+    absent_everywhere(&ws, &run, &[b"SECRETNOTE", b"EXTRAVALUE1", b"MYSTERYVALUE", b"NESTEDVALUE"]);
+}

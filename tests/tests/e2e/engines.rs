@@ -1,0 +1,51 @@
+//! Real query engines: DuckDB and pyarrow read the staging Parquet as it is written.
+
+use std::process::Command;
+
+use crate::support::*;
+
+/// Fails (never skips) when the Python query engines are missing.
+fn require_python_engines() {
+    let check = Command::new("python3").args(["-c", "import duckdb, pyarrow"]).output();
+    let ok = check.as_ref().is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "DuckDB and pyarrow are needed to check that analysts can read the staging Parquet: run \
+         `python3 -m pip install -r .ci/requirements.txt` (CI does this in .ci/run).\n{}",
+        match &check {
+            Ok(o) => text(o),
+            Err(e) => format!("python3 could not be started: {e}"),
+        }
+    );
+}
+
+#[test]
+fn duckdb_and_pyarrow_read_the_staging_parquet_unmodified() {
+    require_python_engines();
+    let ws = synth_workspace(1500, 13);
+    let run = ws.run(0, &[]);
+    let (feed, column) = ("camhs", "primary_reason");
+    let script = tellonce_tests::workspace_root().join("tests/python/read_staging.py");
+    let out = Command::new("python3").arg(&script).arg(ws.out()).args([feed, column]).output().unwrap();
+    assert!(out.status.success(), "{} failed:\n{}", script.display(), text(&out));
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    for engine in ["duckdb", "duckdb_full_scan", "pyarrow", "pyarrow_full_scan"] {
+        let counts = seen[engine].as_object().unwrap();
+        assert_eq!(counts.len(), FEEDS.len(), "{engine}: {counts:?}");
+        for f in FEEDS {
+            assert_eq!(counts[f], run.summary["feeds"][f]["written"], "{engine} counts {f} rows differently");
+        }
+    }
+
+    let schema = tellonce_schemas::feed::latest(feed).unwrap();
+    let want = tellonce_schemas::staging::columns(schema).into_iter().find(|c| c.name == column).unwrap().description;
+    let d = &seen["description"];
+    assert!(d["files"].as_u64().unwrap() >= 1, "{d}");
+    for source in ["pyarrow_kv", "duckdb_kv", "arrow_field"] {
+        let got = d[source].as_array().unwrap();
+        assert_eq!(got.len() as u64, d["files"].as_u64().unwrap(), "{source}: {d}");
+        assert!(got.iter().all(|v| v == want.as_str()), "{source}: {d} (want {want:?})");
+    }
+    assert_eq!(seen["key_ids"], serde_json::json!([run.summary["key_id"]]));
+}
