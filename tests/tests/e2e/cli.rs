@@ -138,8 +138,7 @@ path = "inputs/d.csv"
 
 #[test]
 fn a_config_reports_a_path_listed_twice_even_when_the_first_entry_has_another_problem() {
-    // Settings::validate checks duplicates only against entries that were valid, so the second
-    // listing of inputs/c.csv goes unreported when the first has a bad schema_version.
+    // The duplicate check must look at every earlier entry, not only the valid ones.
     let stderr = config_error(
         r#"
 [output]

@@ -198,9 +198,9 @@ fn a_write_killed_on_a_later_part_leaves_no_earlier_part_of_that_input_visible()
 fn every_committed_staging_file_is_in_a_manifest_even_when_a_later_input_fails() {
     // README: "A manifest per run (manifests/run-….json) lists every file with rows and
     // SHA-256". The first input is committed (files and state marker), then the second cannot
-    // be written (its partition directory is blocked by a regular file): exit 4, and the run
-    // writes no manifest. Once unblocked, the next run skips the first input, so its file is
-    // listed by no manifest at all.
+    // be written (its partition directory is blocked by a regular file): exit 4. The failed
+    // run must still write its manifest, since the next run skips the first input and would
+    // otherwise leave its file listed by no manifest at all.
     let ws = Workspace::new();
     ws.write("inputs/police.csv", POLICE_CSV);
     ws.write(
