@@ -79,6 +79,8 @@ pub struct InputReport {
     pub status: &'static str,
     /// Why a rejected input was rejected (names the file, line and rule; never a value).
     pub error: Option<String>,
+    /// The rule a rejected input broke, as a stable code (`file.empty`, `header.missing_columns`…).
+    pub error_rule: Option<&'static str>,
     /// Records read (rows after the header, including those rejected at parse).
     pub read: u64,
     /// Records written to staging.
@@ -103,6 +105,7 @@ impl InputReport {
             sha256: String::new(),
             status: "processed",
             error: None,
+            error_rule: None,
             read: 0,
             written: 0,
             quarantined: 0,
@@ -250,14 +253,15 @@ fn process_input<'r>(
     processed_in_this_run: &dyn Fn(&str) -> Option<&'r InputReport>,
 ) -> Result<InputReport, RunError> {
     let mut report = InputReport::new(source);
-    let reject = |mut report: InputReport, error: String| {
+    let reject = |mut report: InputReport, rule: &'static str, error: String| {
         report.status = "rejected";
-        report.error = Some(error);
+        report.error_rule = Some(rule);
+        report.error = Some(format!("{error} [{rule}]"));
         Ok(report)
     };
     report.sha256 = match sha256_file(&source.path) {
         Ok(h) => h,
-        Err(e) => return reject(report, format!("cannot read {}: {e}", source.path.display())),
+        Err(e) => return reject(report, "file.unreadable", format!("cannot read {}: {e}", source.path.display())),
     };
     let out = &ctx.settings.output_dir;
     let marker = marker_path(out, source.feed.name, &report.sha256);
@@ -275,11 +279,11 @@ fn process_input<'r>(
     let opts = FileSourceOptions { batch_rows: ctx.settings.batch_rows, max_line_bytes: ctx.settings.max_line_bytes };
     let file = match FileSource::open(&source.path, source.format, source.feed, opts) {
         Ok(f) => f,
-        Err(e) => return reject(report, e.to_string()),
+        Err(e) => return reject(report, e.rule_code(), e.to_string()),
     };
     match ingest(ctx, source, file, &mut report) {
         Ok(()) => {}
-        Err(IngestError::Source(e)) => return reject(report, e.to_string()),
+        Err(IngestError::Source(e)) => return reject(report, e.rule_code(), e.to_string()),
         Err(IngestError::Run(e)) => return Err(e),
     }
     if report.read != report.written + report.quarantined {

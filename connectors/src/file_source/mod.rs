@@ -264,6 +264,22 @@ impl fmt::Debug for FileSource {
     }
 }
 
+impl SourceError {
+    /// A stable dotted code for the rule the whole file broke, for summaries and reports.
+    pub fn rule_code(&self) -> &'static str {
+        match self {
+            SourceError::Open { .. } => "file.unreadable",
+            SourceError::Read { .. } => "file.read_failed",
+            SourceError::EmptyFile { .. } => "file.empty",
+            SourceError::HeaderNotUtf8 { .. } => "header.invalid_utf8",
+            SourceError::HeaderTooLong { .. } => "header.too_long",
+            SourceError::HeaderMalformed { .. } => "header.malformed",
+            SourceError::MissingColumns { .. } => "header.missing_columns",
+            SourceError::DuplicateColumn { .. } => "header.duplicate_column",
+        }
+    }
+}
+
 impl FileSource {
     /// Opens a file; for CSV, reads its header and matches it to the schema.
     ///

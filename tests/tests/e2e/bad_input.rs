@@ -96,6 +96,7 @@ fn csv_missing_a_required_column_is_rejected_with_exit_3_and_the_other_inputs_st
     run.assert_counts("inputs/police_bad.csv", "rejected", 0, 0, 0);
     let error = run.input("inputs/police_bad.csv")["error"].as_str().unwrap().to_owned();
     assert!(error.contains("inputs/police_bad.csv") && error.contains("surname"), "{error}");
+    assert_eq!(run.input("inputs/police_bad.csv")["error_rule"], "header.missing_columns");
     let stderr = run.stderr();
     assert!(stderr.contains("inputs/police_bad.csv") && stderr.contains("surname"), "{stderr}");
     // The file is left untouched and will be read again once fixed: no state marker.
@@ -154,6 +155,7 @@ fn empty_csv_file_is_rejected_with_exit_3() {
     run.assert_counts("inputs/empty.csv", "rejected", 0, 0, 0);
     let error = run.input("inputs/empty.csv")["error"].as_str().unwrap().to_owned();
     assert!(error.contains("inputs/empty.csv") && error.contains("empty"), "{error}");
+    assert_eq!(run.input("inputs/empty.csv")["error_rule"], "file.empty");
     assert!(run.stderr().contains("inputs/empty.csv"), "{}", run.stderr());
     run.assert_counts("inputs/police.csv", "processed", 1, 1, 0);
     assert_eq!(run.summary["feeds"]["police"]["inputs_rejected"], 1);
