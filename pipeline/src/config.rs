@@ -160,6 +160,12 @@ pub enum ConfigError {
     },
 }
 
+/// Longest record the sources may be told to accept: 16 MiB.
+const MAX_LINE_BYTES: usize = 16 << 20;
+
+/// Largest in-memory batch allowed by `batch_rows` at a typical record size: 1 GiB.
+const MAX_BATCH_BYTES: usize = 1 << 30;
+
 /// What is wrong with configuration text.
 #[derive(Debug)]
 pub enum Problems {
@@ -254,8 +260,19 @@ impl Settings {
         if l.batch_rows == 0 || l.batch_rows > 1_000_000 {
             problems.push(format!("limits.batch_rows = {} must be between 1 and 1000000", l.batch_rows));
         }
-        if l.max_line_bytes < 256 {
-            problems.push(format!("limits.max_line_bytes = {} must be at least 256", l.max_line_bytes));
+        if !(256..=MAX_LINE_BYTES).contains(&l.max_line_bytes) {
+            problems
+                .push(format!("limits.max_line_bytes = {} must be between 256 and {MAX_LINE_BYTES}", l.max_line_bytes));
+        }
+        if l.batch_rows.saturating_mul(l.max_line_bytes.min(4096)) > MAX_BATCH_BYTES {
+            problems.push(format!(
+                "limits.batch_rows = {} is too large: batches would exceed {} MiB",
+                l.batch_rows,
+                MAX_BATCH_BYTES >> 20
+            ));
+        }
+        if l.workers > 256 {
+            problems.push(format!("limits.workers = {} must be at most 256 (0 means one per core)", l.workers));
         }
         if l.row_group_rows == 0 {
             problems.push("limits.row_group_rows must be at least 1".to_owned());
@@ -287,11 +304,8 @@ impl Settings {
             let path = resolve(&s.path);
             let format = match s.format.as_deref() {
                 Some(f) => f.parse::<FileFormat>().map_err(|_| f.to_owned()),
-                None => match path.extension().and_then(|e| e.to_str()) {
-                    Some("csv") => Ok(FileFormat::Csv),
-                    Some("jsonl" | "ndjson") => Ok(FileFormat::JsonLines),
-                    other => Err(other.unwrap_or("").to_owned()),
-                },
+                None => FileFormat::from_path(&path)
+                    .ok_or_else(|| path.extension().and_then(|e| e.to_str()).unwrap_or("").to_owned()),
             };
             let format = match format {
                 Ok(f) => Some(f),

@@ -18,7 +18,7 @@ use serde::Serialize;
 use tellonce_connectors::file_source::{FileSource, FileSourceOptions, RawBatch, RawReject, SourceError};
 use tellonce_connectors::hashing::sha256_file;
 use tellonce_connectors::manifest::{InputRecord, Manifest};
-use tellonce_connectors::parquet_sink::{CommittedFile, PartOptions, PartWriter, SinkError};
+use tellonce_connectors::parquet_sink::{CommittedFile, PartOptions, PartWriter, SinkError, StagedPart};
 use tellonce_connectors::quarantine::{QuarantineEntry, QuarantineWriter};
 use tellonce_governance::{KeyError, KeyRing, Purpose, Sealer};
 use tracing::{info, info_span, warn};
@@ -61,6 +61,12 @@ pub enum RunError {
     /// A Parquet file could not be written.
     #[error(transparent)]
     Sink(#[from] SinkError),
+    /// Another run holds the output directory.
+    #[error("another tellonce run is writing to this output (it holds {path}); wait for it to finish")]
+    Busy {
+        /// The lock file.
+        path: PathBuf,
+    },
     /// Something that should not happen (a bug).
     #[error("internal error: {0}")]
     Internal(String),
@@ -75,7 +81,8 @@ pub struct InputReport {
     pub source: String,
     /// SHA-256 of its content (empty if it could not be read).
     pub sha256: String,
-    /// `processed`, `skipped` (same content processed before) or `rejected` (see `error`).
+    /// `processed`, `skipped` (same content processed before), `rejected` (see `error`), or
+    /// `failed` (the run stopped on an output or internal error while processing it).
     pub status: &'static str,
     /// Why a rejected input was rejected (names the file, line and rule; never a value).
     pub error: Option<String>,
@@ -155,6 +162,7 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
     let lookup = settings.postcode_lookup.as_deref().map(PostcodeLookup::load).transpose()?.map(Arc::new);
     let out = &settings.output_dir;
     std::fs::create_dir_all(out.join(STAGING)).map_err(|source| RunError::Output { path: out.clone(), source })?;
+    let _lock = lock_output(out)?;
     let part_options = PartOptions {
         row_group_rows: settings.row_group_rows,
         metadata: vec![
@@ -185,8 +193,12 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
         };
         let report = match process_input(&ctx, source, opts.force, &seen) {
             Ok(r) => r,
-            Err(e) => {
-                failure = Some(e);
+            Err(failed) => {
+                let Failed { mut report, error } = *failed;
+                report.status = "failed";
+                report.error = Some(error.to_string());
+                inputs.push(report);
+                failure = Some(error);
                 break;
             }
         };
@@ -241,6 +253,67 @@ fn input_record(r: &InputReport) -> InputRecord {
     }
 }
 
+/// The names of dropped columns, safe to print: a name that is not a plain column name (a
+/// header row of data, or a JSON key holding a value) may itself be a clear identifier, so such
+/// names are only counted.
+fn reportable_column_names(names: Vec<String>) -> Vec<String> {
+    let plain = |n: &str| {
+        let b = n.as_bytes();
+        let longest_digit_run = b.split(|c| !c.is_ascii_digit()).map(<[u8]>::len).max().unwrap_or(0);
+        (1..=40).contains(&b.len())
+            && (b[0].is_ascii_alphabetic() || b[0] == b'_')
+            && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+            && longest_digit_run < 4
+    };
+    let (mut kept, withheld): (Vec<String>, Vec<String>) = names.into_iter().partition(|n| plain(n));
+    if !withheld.is_empty() {
+        kept.push(format!("({} more not shown: not plain column names)", withheld.len()));
+    }
+    kept
+}
+
+/// Takes the output directory's lock for the whole run: two runs writing the same outputs at
+/// once would publish each other's half-written files. Released when the file is dropped.
+fn lock_output(out: &Path) -> Result<std::fs::File, RunError> {
+    let path = out.join("state").join("run.lock");
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|source| RunError::Output { path: dir.to_owned(), source })?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| RunError::Output { path: path.clone(), source })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(RunError::Busy { path }),
+        Err(std::fs::TryLockError::Error(source)) => Err(RunError::Output { path, source }),
+    }
+}
+
+/// Copies an input's counts into its report.
+fn record_counts(
+    report: &mut InputReport,
+    read: u64,
+    written: u64,
+    quarantined: u64,
+    by_rule: HashMap<&'static str, u64>,
+) {
+    report.read = read;
+    report.written = written;
+    report.quarantined = quarantined;
+    report.quarantined_by_rule = by_rule.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+}
+
+/// Removes a file if it exists.
+fn remove_if_present(path: &Path) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// Where the marker of a processed input lives.
 fn marker_path(out: &Path, feed: &str, sha256: &str) -> PathBuf {
     out.join("state").join("inputs").join(feed).join(format!("{sha256}.json"))
@@ -251,13 +324,16 @@ fn process_input<'r>(
     source: &Source,
     force: bool,
     processed_in_this_run: &dyn Fn(&str) -> Option<&'r InputReport>,
-) -> Result<InputReport, RunError> {
+) -> Result<InputReport, Box<Failed>> {
     let mut report = InputReport::new(source);
     let reject = |mut report: InputReport, rule: &'static str, error: String| {
         report.status = "rejected";
         report.error_rule = Some(rule);
         report.error = Some(format!("{error} [{rule}]"));
         Ok(report)
+    };
+    let Some(before) = file_state(&source.path) else {
+        return reject(report, "file.unreadable", format!("cannot read {}", source.path.display()));
     };
     report.sha256 = match sha256_file(&source.path) {
         Ok(h) => h,
@@ -281,25 +357,40 @@ fn process_input<'r>(
         Ok(f) => f,
         Err(e) => return reject(report, e.rule_code(), e.to_string()),
     };
-    match ingest(ctx, source, file, &mut report) {
+    match ingest(ctx, source, file, before, &mut report) {
         Ok(()) => {}
         Err(IngestError::Source(e)) => return reject(report, e.rule_code(), e.to_string()),
-        Err(IngestError::Run(e)) => return Err(e),
+        Err(IngestError::Changed) => {
+            let msg =
+                format!("{} changed while it was being read; try again once it is complete", source.path.display());
+            return reject(report, "file.changed", msg);
+        }
+        Err(IngestError::Run(error)) => return Err(Box::new(Failed { report, error })),
     }
-    if report.read != report.written + report.quarantined {
-        return Err(RunError::Internal(format!(
-            "{}: counts do not reconcile: read {} != written {} + quarantined {}",
-            report.source, report.read, report.written, report.quarantined
-        )));
+    let written = serde_json::to_vec_pretty(&input_record(&report))
+        .map_err(|e| RunError::Internal(e.to_string()))
+        .and_then(|record| {
+            tellonce_connectors::atomic::write_atomic(&marker, &record)
+                .map_err(|source| RunError::Output { path: marker.clone(), source })
+        });
+    match written {
+        Ok(()) => Ok(report),
+        Err(error) => Err(Box::new(Failed { report, error })),
     }
-    let record = serde_json::to_vec_pretty(&input_record(&report)).map_err(|e| RunError::Internal(e.to_string()))?;
-    tellonce_connectors::atomic::write_atomic(&marker, &record)
-        .map_err(|source| RunError::Output { path: marker.clone(), source })?;
-    Ok(report)
+}
+
+/// An input that stopped the run, with what it had done (files it published, if any), so that
+/// the run's manifest can still list them.
+struct Failed {
+    report: InputReport,
+    error: RunError,
 }
 
 enum IngestError {
     Source(SourceError),
+    /// The file's size or modification time changed while it was read (an upload in progress):
+    /// what was hashed may not be what was parsed, so nothing of it is published.
+    Changed,
     Run(RunError),
 }
 
@@ -325,6 +416,7 @@ fn ingest(
     ctx: &Context<'_>,
     source: &Source,
     mut file: FileSource,
+    before: (u64, std::time::SystemTime),
     report: &mut InputReport,
 ) -> Result<(), IngestError> {
     let feed = source.feed;
@@ -337,17 +429,20 @@ fn ingest(
     let source_name = source.path.display().to_string();
 
     let mut writer = Writer::new(ctx, feed.name, &stem, &source_name, pseudo.schema().clone())?;
+    let mut records_read = 0u64;
     std::thread::scope(|scope| -> Result<(), IngestError> {
         // Owned by this closure, so that an early return drops it and unblocks the workers.
         let done_rx = done_rx;
         let spawn_failed = |e: std::io::Error| RunError::Internal(format!("cannot start a thread: {e}"));
         let reader = std::thread::Builder::new()
             .name("tellonce-read".to_owned())
-            .spawn_scoped(scope, move || -> Result<(u64, Vec<String>), SourceError> {
+            .spawn_scoped(scope, move || -> Result<(u64, Vec<String>, u64), SourceError> {
                 let mut dups = DuplicateIndex::default();
                 let mut seq = 0u64;
+                let mut records = 0u64;
                 let mut last_bytes = 0u64;
                 while let Some(raw) = file.next_batch()? {
+                    records += (raw.batch.num_rows() + raw.rejects.len()) as u64;
                     let marks = dups.mark(&raw, feed);
                     let bytes = file.bytes_read();
                     ctx.progress.inc(bytes.saturating_sub(last_bytes));
@@ -357,9 +452,10 @@ fn ingest(
                     }
                     seq += 1;
                 }
-                Ok((seq, file.unknown_columns()))
+                Ok((seq, file.unknown_columns(), records))
             })
             .map_err(spawn_failed)?;
+        let mut worker_handles = Vec::with_capacity(workers);
         for _ in 0..workers {
             let raw_rx = raw_rx.clone();
             let done_tx = done_tx.clone();
@@ -378,7 +474,7 @@ fn ingest(
                     }
                 }
             });
-            worker.map_err(spawn_failed)?;
+            worker_handles.push(worker.map_err(spawn_failed)?);
         }
         drop(raw_rx);
         drop(done_tx);
@@ -386,32 +482,47 @@ fn ingest(
         let mut pending: BTreeMap<u64, Result<(RecordBatch, Vec<RawReject>), RunError>> = BTreeMap::new();
         let mut next = 0u64;
         let mut failure: Option<IngestError> = None;
-        for (seq, result) in done_rx.iter() {
+        'receive: for (seq, result) in done_rx.iter() {
             pending.insert(seq, result);
             while let Some(result) = pending.remove(&next) {
                 next += 1;
-                if failure.is_some() {
-                    continue;
-                }
-                match result.map_err(IngestError::Run).and_then(|(batch, rejects)| writer.write(batch, rejects)) {
-                    Ok(()) => {}
-                    Err(e) => failure = Some(e),
+                if let Err(e) =
+                    result.map_err(IngestError::Run).and_then(|(batch, rejects)| writer.write(batch, rejects))
+                {
+                    failure = Some(e);
+                    break 'receive;
                 }
             }
         }
-        let read_result = reader.join().map_err(|_| RunError::Internal("reader thread panicked".to_owned()))?;
+        // Hanging up stops the workers, whose hanging up stops the reader.
+        drop(done_rx);
+        let panicked = |what: &str| RunError::Internal(format!("the {what} thread panicked"));
+        for handle in worker_handles {
+            handle.join().map_err(|_| panicked("worker"))?;
+        }
+        let read_result = reader.join().map_err(|_| panicked("reader"))?;
         if let Some(e) = failure {
             return Err(e);
         }
-        let (batches, unknown_columns) = read_result.map_err(IngestError::Source)?;
+        let (batches, unknown_columns, records) = read_result.map_err(IngestError::Source)?;
+        records_read = records;
         if next != batches || !pending.is_empty() {
             return Err(RunError::Internal(format!("{next} of {batches} batches came back from the workers")).into());
         }
-        report.unknown_columns = unknown_columns;
+        report.unknown_columns = reportable_column_names(unknown_columns);
         Ok(())
     })?;
-    writer.finish(report)?;
+    if file_state(&source.path) != Some(before) {
+        return Err(IngestError::Changed);
+    }
+    writer.finish(report, records_read)?;
     Ok(())
+}
+
+/// A file's size and modification time, to tell whether it changed while it was read.
+pub(crate) fn file_state(path: &Path) -> Option<(u64, std::time::SystemTime)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.len(), meta.modified().ok()?))
 }
 
 /// Writes one input's results in order: staging parts and the quarantine file.
@@ -422,7 +533,7 @@ struct Writer<'a> {
     source: String,
     schema: arrow_schema::SchemaRef,
     open: Option<PartWriter>,
-    finished: Vec<PartWriter>,
+    finished: Vec<StagedPart>,
     quarantine: QuarantineWriter,
     read: u64,
     written: u64,
@@ -478,7 +589,10 @@ impl<'a> Writer<'a> {
         let mut offset = 0usize;
         while offset < batch.num_rows() {
             if self.open.as_ref().is_some_and(|w| w.rows() >= max_rows) {
-                self.finished.extend(self.open.take());
+                // Finish a full part now, so that only the open part holds a row group in memory.
+                if let Some(full) = self.open.take() {
+                    self.finished.push(full.finish()?);
+                }
             }
             if self.open.is_none() {
                 let name = format!("part-{}-{:05}.parquet", self.stem, self.finished.len());
@@ -504,24 +618,80 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
-    fn finish(mut self, report: &mut InputReport) -> Result<(), IngestError> {
-        self.finished.extend(self.open.take());
-        // Every part is complete and durable before any becomes visible.
-        let staged = self.finished.into_iter().map(PartWriter::finish).collect::<Result<Vec<_>, _>>()?;
-        for part in staged {
+    /// Makes the input's outputs visible: checks the counts, publishes quarantine, then the
+    /// staging parts, then removes what an earlier run of the same input wrote and this one did
+    /// not (a forced re-run with other limits). `records_read` is the reader's own count.
+    fn finish(mut self, report: &mut InputReport, records_read: u64) -> Result<(), IngestError> {
+        let quarantined: u64 = self.by_rule.values().sum();
+        // Counted independently on both sides of the stages, and checked before anything is
+        // visible: a stage that lost or invented a row stops the input here.
+        if records_read != self.written + quarantined || self.read != records_read {
+            return Err(RunError::Internal(format!(
+                "{}: counts do not reconcile: the reader read {records_read}, the stages returned {}, \
+                 written {} + quarantined {quarantined}",
+                self.source, self.read, self.written
+            ))
+            .into());
+        }
+        if let Some(open) = self.open.take() {
+            self.finished.push(open.finish()?);
+        }
+        let out = self.ctx.settings.output_dir.clone();
+        let out_err = |source| RunError::Output { path: out.join("quarantine"), source };
+        let (written, by_rule) = (self.written, std::mem::take(&mut self.by_rule));
+        // Quarantine first: if it cannot be committed, no staging part has become visible.
+        report.quarantine_file = match self.quarantine.commit().map_err(out_err)? {
+            Some(p) => Some(p.strip_prefix(&out).unwrap_or(&p).display().to_string()),
+            None => {
+                let stale =
+                    out.join("quarantine").join(format!("feed={}", self.feed)).join(format!("{}.jsonl", self.stem));
+                remove_if_present(&stale).map_err(out_err)?;
+                None
+            }
+        };
+        for part in std::mem::take(&mut self.finished) {
             report.files.push(part.publish()?);
         }
-        let out = &self.ctx.settings.output_dir;
-        let quarantined: u64 = self.by_rule.values().sum();
-        report.quarantine_file = self
-            .quarantine
-            .commit()
-            .map_err(|source| RunError::Output { path: out.join("quarantine"), source })?
-            .map(|p| p.strip_prefix(out).unwrap_or(&p).display().to_string());
-        report.read = self.read;
-        report.written = self.written;
-        report.quarantined = quarantined;
-        report.quarantined_by_rule = self.by_rule.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        let dir = out.join(STAGING).join(format!("feed={}", self.feed));
+        let prefix = format!("part-{}-", self.stem);
+        let kept: Vec<&str> = report.files.iter().filter_map(|f| f.path.rsplit('/').next()).collect();
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            // No part was ever written for this feed (an input with no valid row).
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                record_counts(report, records_read, written, quarantined, by_rule);
+                return Ok(());
+            }
+            Err(source) => return Err(RunError::Output { path: dir.clone(), source }.into()),
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(&prefix) && name.ends_with(".parquet") && !kept.contains(&name.as_ref()) {
+                remove_if_present(&entry.path()).map_err(|source| RunError::Output { path: entry.path(), source })?;
+            }
+        }
+        record_counts(report, records_read, written, quarantined, by_rule);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_column_names_are_reported() {
+        let names = vec![
+            "extra_col".to_owned(),
+            "Jane Smith 9434765919".to_owned(),
+            "dob_2011_02_03".to_owned(),
+            "note2024".to_owned(),
+            "Legacy_Flag".to_owned(),
+        ];
+        assert_eq!(
+            reportable_column_names(names),
+            ["extra_col", "Legacy_Flag", "(3 more not shown: not plain column names)"]
+        );
     }
 }

@@ -23,6 +23,8 @@ pub enum Rule {
     NhsNumberFormat,
     /// An NHS number's modulus 11 check digit does not match.
     NhsNumberCheckDigit,
+    /// An NHS number is a placeholder (one digit repeated), not a person's number.
+    NhsNumberPlaceholder,
     /// A UPN is not a letter then twelve characters.
     UpnFormat,
     /// A UPN's check letter does not match.
@@ -81,6 +83,7 @@ impl Rule {
             Rule::TextTooLong => "text.too_long",
             Rule::NhsNumberFormat => "nhs_number.format",
             Rule::NhsNumberCheckDigit => "nhs_number.check_digit",
+            Rule::NhsNumberPlaceholder => "nhs_number.placeholder",
             Rule::UpnFormat => "upn.format",
             Rule::UpnCheckLetter => "upn.check_letter",
             Rule::PncFormat => "pnc_id.format",
@@ -115,6 +118,7 @@ impl Rule {
         Rule::TextTooLong,
         Rule::NhsNumberFormat,
         Rule::NhsNumberCheckDigit,
+        Rule::NhsNumberPlaceholder,
         Rule::UpnFormat,
         Rule::UpnCheckLetter,
         Rule::PncFormat,

@@ -103,7 +103,14 @@ pub fn columns(feed: &'static FeedSchema) -> Vec<StagingColumn> {
                 format!("Keyed linkage token (HMAC-SHA256, first 16 bytes) of the normalised {}.", col.name),
             ),
             Role::QuasiIdentifier => {
-                match col.generalise {
+                // Fail closed: only a code (few values, such as sex) may be kept as it is; any
+                // other quasi-identifier without a generalisation is withheld, never passed.
+                let how = match (col.generalise, col.kind) {
+                    (Generalisation::Keep, Kind::Code(_)) => Generalisation::Keep,
+                    (Generalisation::Keep, _) => Generalisation::Withhold,
+                    (how, _) => how,
+                };
+                match how {
                     Generalisation::Keep => push(
                         col.name.to_owned(),
                         pass_type(&col.kind),
@@ -203,6 +210,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_quasi_identifier_without_a_generalisation_is_withheld() {
+        static COLS: [Column; 2] = [
+            Column::new("record_id", Kind::Reference { max_bytes: 8 }, Role::RecordReference, "r"),
+            Column::new("birth_postcode", Kind::Postcode, Role::QuasiIdentifier, "p"),
+        ];
+        static FEED: FeedSchema = FeedSchema {
+            name: "t",
+            version: 1,
+            partner: "t",
+            description: "t",
+            event_date: "record_id",
+            columns: &COLS,
+        };
+        let names: Vec<String> = columns(&FEED).into_iter().map(|c| c.name).collect();
+        assert!(names.contains(&"birth_postcode_token".to_owned()));
+        assert!(!names.contains(&"birth_postcode".to_owned()), "{names:?}");
     }
 
     #[test]

@@ -22,6 +22,17 @@ pub const CONFIG_NAME: &str = "tellonce.toml";
 /// Writes the synthetic data, a key (kept if one exists) and a ready-to-run config.
 pub(super) fn synth(a: &SynthArgs) -> Result<(SynthSummary, PathBuf), Failure> {
     let started = Instant::now();
+    // Synthetic data goes only where synthetic data already is, or into a new or empty
+    // directory: never over a real deployment's config, inputs or key.
+    let non_empty = std::fs::read_dir(&a.out).map(|mut d| d.next().is_some()).unwrap_or(false);
+    if non_empty && !a.out.join(synth::README_NAME).exists() {
+        return Err(anyhow::anyhow!(
+            "{} is not empty and holds no synthetic data ({} is missing); choose a new directory",
+            a.out.display(),
+            synth::README_NAME
+        ))
+        .exit(Exit::Config);
+    }
     let summary = synth::generate(&SynthOptions { out: a.out.clone(), children: a.children, seed: a.seed })
         .with_context(|| format!("writing synthetic data under {}", a.out.display()))
         .exit(Exit::Output)?;

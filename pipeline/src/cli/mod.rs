@@ -46,7 +46,7 @@ impl<T, E: Into<anyhow::Error>> ExitContext<T> for Result<T, E> {
 pub(crate) fn run_failure(e: RunError) -> Failure {
     let exit = match &e {
         RunError::Key(_) | RunError::Lookup(_) => Exit::Config,
-        RunError::Output { .. } | RunError::Sink(_) => Exit::Output,
+        RunError::Output { .. } | RunError::Sink(_) | RunError::Busy { .. } => Exit::Output,
         RunError::Internal(_) => Exit::Internal,
     };
     Failure { exit, error: anyhow::Error::new(e) }

@@ -51,41 +51,72 @@ pub(super) fn command(c: QuarantineCommand) -> Result<Exit, Failure> {
             let entries = quarantine::read_all(&settings.output_dir)
                 .with_context(|| format!("reading quarantine under {}", settings.output_dir.display()))
                 .exit(Exit::Input)?;
-            let mut opts = OpenOptions::new();
-            opts.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-            let file = opts
-                .open(&out)
-                .with_context(|| format!("creating {} (it must not exist already)", out.display()))
-                .exit(Exit::Output)?;
-            let mut w = BufWriter::new(file);
-            let mut n = 0u64;
-            for (path, e) in entries.iter().filter(|(_, e)| feed.as_ref().is_none_or(|f| *f == e.feed)) {
-                let raw = sealer
-                    .open(&e.aad(), &e.sealed)
-                    .map_err(|err| {
-                        anyhow::anyhow!("{}: entry at {} line {}: {err}", path.display(), e.source, e.position)
-                    })
-                    .exit(Exit::Input)?;
-                let mut obj = serde_json::json!({
-                    "feed": e.feed, "source": e.source, "position": e.position, "rule": e.rule, "column": e.column,
-                });
-                match String::from_utf8(raw) {
-                    Ok(s) => obj["record"] = serde_json::Value::String(s),
-                    Err(bytes) => {
-                        obj["record_base64"] = serde_json::Value::String(
-                            base64::engine::general_purpose::STANDARD.encode(bytes.as_bytes()),
-                        )
-                    }
-                }
-                writeln!(w, "{obj}").with_context(|| format!("writing {}", out.display())).exit(Exit::Output)?;
-                n += 1;
+            if out.exists() {
+                return Err(anyhow::anyhow!("{} exists already; choose a new file", out.display())).exit(Exit::Output);
             }
-            w.flush().with_context(|| format!("writing {}", out.display())).exit(Exit::Output)?;
+            // Written under a temporary name and renamed when complete: a failed export leaves no
+            // partial file of clear records behind.
+            let tmp = out.with_file_name(format!(
+                ".{}.partial",
+                out.file_name().map_or_else(|| "export".into(), |n| n.to_string_lossy())
+            ));
+            let result = export(&entries, feed.as_deref(), &sealer, &tmp);
+            let n = match result.and_then(|n| {
+                std::fs::rename(&tmp, &out)
+                    .with_context(|| format!("renaming to {}", out.display()))
+                    .exit(Exit::Output)?;
+                Ok(n)
+            }) {
+                Ok(n) => n,
+                Err(f) => {
+                    let _ = std::fs::remove_file(&tmp);
+                    return Err(f);
+                }
+            };
             tracing::warn!(records = n, "quarantined records exported in clear; delete the file once they are fixed");
             println!("exported {n} record(s) to {} (mode 0600; contains clear identifiers)", out.display());
             Ok(Exit::Success)
         }
     }
+}
+
+/// Decrypts the selected entries into a new 0600 file at `path`; returns how many.
+fn export(
+    entries: &[(std::path::PathBuf, quarantine::QuarantineEntry)],
+    feed: Option<&str>,
+    sealer: &tellonce_governance::Sealer,
+    path: &std::path::Path,
+) -> Result<u64, Failure> {
+    let mut opts = OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let file = opts.open(path).with_context(|| format!("creating {}", path.display())).exit(Exit::Output)?;
+    let mut w = BufWriter::new(file);
+    let mut n = 0u64;
+    for (qpath, e) in entries.iter().filter(|(_, e)| feed.is_none_or(|f| f == e.feed)) {
+        let raw = sealer
+            .open(&e.aad(), &e.sealed)
+            .map_err(|err| anyhow::anyhow!("{}: entry at {} line {}: {err}", qpath.display(), e.source, e.position))
+            .exit(Exit::Input)?;
+        let mut obj = serde_json::json!({
+            "feed": e.feed, "source": e.source, "position": e.position, "rule": e.rule, "column": e.column,
+        });
+        match String::from_utf8(raw) {
+            Ok(s) => obj["record"] = serde_json::Value::String(s),
+            Err(bytes) => {
+                obj["record_base64"] =
+                    serde_json::Value::String(base64::engine::general_purpose::STANDARD.encode(bytes.as_bytes()))
+            }
+        }
+        writeln!(w, "{obj}").with_context(|| format!("writing {}", path.display())).exit(Exit::Output)?;
+        n += 1;
+    }
+    let file = w
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .with_context(|| format!("writing {}", path.display()))
+        .exit(Exit::Output)?;
+    file.sync_all().with_context(|| format!("writing {}", path.display())).exit(Exit::Output)?;
+    Ok(n)
 }

@@ -188,9 +188,12 @@ fn write_lookup(geo: &Geo, extra: &BTreeMap<String, u32>, path: &Path) -> Result
     out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|e| io_err(path, e))
 }
 
+/// The file that marks a directory as holding synthetic data.
+pub const README_NAME: &str = "README.txt";
+
 /// Writes `README.txt`: what the data is and what each file holds.
 fn write_readme(opts: &SynthOptions, pop: &Population, feeds: &[FeedFile], records: usize) -> Result<(), SynthError> {
-    let path = opts.out.join("README.txt");
+    let path = opts.out.join(README_NAME);
     let mut s = String::new();
     s.push_str("SYNTHETIC DATA - NOT REAL PEOPLE\n================================\n\n");
     s.push_str(&format!(

@@ -27,6 +27,11 @@ pub fn normalise(raw: &str) -> Result<Cow<'_, str>, Rule> {
     if check_digit(d) != Some(d[9] - b'0') {
         return Err(Rule::NhsNumberCheckDigit);
     }
+    // 0000000000, 1111111111 … pass modulus 11 but are placeholders for "not known": as tokens
+    // they would link every child who carries one.
+    if d.iter().all(|&b| b == d[0]) {
+        return Err(Rule::NhsNumberPlaceholder);
+    }
     Ok(digits)
 }
 
@@ -57,5 +62,12 @@ mod tests {
         assert_eq!(normalise("943476591"), Err(Rule::NhsNumberFormat));
         assert_eq!(normalise("94347659X9"), Err(Rule::NhsNumberFormat));
         assert_eq!(normalise("943-476-5919").unwrap(), "9434765919");
+    }
+
+    #[test]
+    fn placeholders_that_pass_the_check_digit_are_refused() {
+        for p in ["0000000000", "1111111111", "9999999999"] {
+            assert_eq!(normalise(p), Err(Rule::NhsNumberPlaceholder), "{p}");
+        }
     }
 }
