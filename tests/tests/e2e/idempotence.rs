@@ -99,3 +99,52 @@ fn force_with_two_byte_identical_inputs_of_one_feed_succeeds() {
     let forced = tellonce_tests::tellonce(ws.dir(), &["run", "--config", "tellonce.toml", "--force", "--no-progress"]);
     assert_eq!(forced.status.code(), Some(0), "run --force failed:\n{}", text(&forced));
 }
+
+#[test]
+fn force_with_other_limits_leaves_no_stale_part_or_quarantine_behind() {
+    let ws = Workspace::new();
+    let mut csv =
+        String::from("record_id,occurrence_ref,forename,surname,incident_date,incident_type,person_role,notes\n");
+    for i in 0..39 {
+        csv.push_str(&format!("P{i},O{i},Ann,Lee,2024-01-05,CRIME,VICTIM,x\n"));
+    }
+    // One row too long for the first run's limit, fine under the second's (the long field is
+    // an unknown column, dropped).
+    csv.push_str(&format!("P99,O99,Ann,Lee,2024-01-05,CRIME,VICTIM,{}\n", "n".repeat(300)));
+    ws.write("inputs/police.csv", &csv);
+    ws.config(&[("police", "inputs/police.csv")], "[limits]\nmax_file_rows = 10\nmax_line_bytes = 256\n");
+    let first = ws.run(0, &[]);
+    first.assert_counts("inputs/police.csv", "processed", 40, 39, 1);
+    assert_eq!(visible_parquet(&ws.out().join("staging")).len(), 4);
+
+    ws.config(&[("police", "inputs/police.csv")], "");
+    let second = ws.run(0, &["--force"]);
+    second.assert_counts("inputs/police.csv", "processed", 40, 40, 0);
+    let parts = visible_parquet(&ws.out().join("staging"));
+    assert_eq!(parts.len(), 1, "stale parts of the first run remain: {parts:#?}");
+    let rows: u64 = parts.iter().map(|p| parquet_row_count(p)).sum();
+    assert_eq!(rows, 40, "the dataset holds exactly the rows read");
+    assert!(quarantine_entries(&ws.out()).is_empty(), "the first run's quarantine file remains");
+}
+
+#[test]
+fn a_second_run_on_the_same_output_while_one_holds_it_is_refused() {
+    let ws = Workspace::new();
+    ws.write(
+        "inputs/police.csv",
+        "record_id,occurrence_ref,forename,surname,incident_date,incident_type,person_role\n",
+    );
+    ws.config(&[("police", "inputs/police.csv")], "");
+    std::fs::create_dir_all(ws.out().join("state")).unwrap();
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(ws.out().join("state/run.lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let refused = tellonce_tests::tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--no-progress"], 4);
+    assert!(text(&refused).contains("another tellonce run"), "{}", text(&refused));
+    drop(lock);
+    ws.run(0, &[]);
+}
