@@ -46,12 +46,13 @@ pub const DESCRIPTION_KEY: &str = "description";
 /// `tellonce.description.<column>`.
 pub const DESCRIPTION_META_PREFIX: &str = "tellonce.description.";
 
-/// The Arrow field metadata key that tunes how a column is stored.
+/// The Arrow field metadata key that tunes how a column is stored, defined with the staging
+/// columns that set it.
 ///
-/// `plain`: no dictionary and no compression, for values that are random by construction (keyed
-/// tokens), where both only cost time. `unique`: no dictionary, compressed, for values that are
-/// (nearly) all distinct, such as record references.
-pub const STORAGE_KEY: &str = "tellonce.storage";
+/// `plain`: no dictionary, no statistics and no compression, for values that are random by
+/// construction (keyed tokens), where all three only cost time. `unique`: no dictionary,
+/// compressed, for values that are (nearly) all distinct, such as record references.
+pub use tellonce_schemas::staging::STORAGE_KEY;
 
 /// How part files are written.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use tellonce_schemas::feed;
 
 use super::args::{BenchArgs, DemoArgs, SynthArgs};
 use super::{ExitContext, Failure, print_summary, run_failure};
-use crate::config::{Settings, Source};
+use crate::config::{LimitsFile, Settings, Source};
 use crate::exit::Exit;
 use crate::run::{self, RunOptions};
 use crate::synth::{self, SynthOptions, SynthSummary};
@@ -125,14 +125,15 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
         }
         let out = dir.join(format!("out-{rows}"));
         let _ = std::fs::remove_dir_all(&out);
+        let limits = LimitsFile::default();
         let settings = Settings {
             output_dir: out.clone(),
             key_file: key.clone(),
             postcode_lookup: None,
-            batch_rows: 8192,
-            max_line_bytes: 65_536,
-            row_group_rows: 131_072,
-            max_file_rows: 2_000_000,
+            batch_rows: limits.batch_rows,
+            max_line_bytes: limits.max_line_bytes,
+            row_group_rows: limits.row_group_rows,
+            max_file_rows: limits.max_file_rows,
             workers: std::thread::available_parallelism().map_or(2, usize::from),
             sources: vec![Source { feed: schema, path: input.clone(), format: FileFormat::Csv }],
         };

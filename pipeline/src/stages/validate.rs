@@ -15,8 +15,8 @@ use tellonce_connectors::lineage::Lineage;
 use tellonce_schemas::staging::pass_type;
 use tellonce_schemas::{Column, FeedSchema, Rule, Value};
 
-/// Name of the position column in raw and checked batches.
-pub const POSITION: &str = "_position";
+/// Name of the position column in raw and checked batches (the same as in staging).
+pub use tellonce_schemas::staging::POSITION;
 
 /// A batch whose rows all passed validation.
 #[derive(Debug)]
