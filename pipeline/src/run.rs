@@ -425,14 +425,22 @@ fn ingest(
     let checked_schema = validate::checked_schema(feed);
     let (raw_tx, raw_rx): (Sender<Todo>, Receiver<Todo>) = bounded(workers * 2);
     let (done_tx, done_rx): (Sender<Done>, Receiver<Done>) = bounded(workers * 2);
+    // Credits bound how far the reader may run ahead of the ordered writer, so the batches held
+    // while waiting for a slow one stay few however long the input is.
+    let in_flight = workers * 4;
+    let (credit_tx, credit_rx) = bounded::<()>(in_flight);
+    for _ in 0..in_flight {
+        credit_tx.send(()).map_err(|_| RunError::Internal("credit channel closed".to_owned()))?;
+    }
     let stem = report.sha256.get(..16).unwrap_or(&report.sha256).to_owned();
     let source_name = source.path.display().to_string();
 
     let mut writer = Writer::new(ctx, feed.name, &stem, &source_name, pseudo.schema().clone())?;
     let mut records_read = 0u64;
     std::thread::scope(|scope| -> Result<(), IngestError> {
-        // Owned by this closure, so that an early return drops it and unblocks the workers.
+        // Owned by this closure, so that an early return drops them and unblocks the threads.
         let done_rx = done_rx;
+        let credit_tx = credit_tx;
         let spawn_failed = |e: std::io::Error| RunError::Internal(format!("cannot start a thread: {e}"));
         let reader = std::thread::Builder::new()
             .name("tellonce-read".to_owned())
@@ -441,7 +449,8 @@ fn ingest(
                 let mut seq = 0u64;
                 let mut records = 0u64;
                 let mut last_bytes = 0u64;
-                while let Some(raw) = file.next_batch()? {
+                while credit_rx.recv().is_ok() {
+                    let Some(raw) = file.next_batch()? else { break };
                     records += (raw.batch.num_rows() + raw.rejects.len()) as u64;
                     let marks = dups.mark(&raw, feed);
                     let bytes = file.bytes_read();
@@ -492,10 +501,14 @@ fn ingest(
                     failure = Some(e);
                     break 'receive;
                 }
+                // The credit cannot be refused while the reader lives; once it has finished,
+                // a refused credit means nothing.
+                let _ = credit_tx.send(());
             }
         }
-        // Hanging up stops the workers, whose hanging up stops the reader.
+        // Hanging up stops the workers and the reader.
         drop(done_rx);
+        drop(credit_tx);
         let panicked = |what: &str| RunError::Internal(format!("the {what} thread panicked"));
         for handle in worker_handles {
             handle.join().map_err(|_| panicked("worker"))?;
