@@ -435,7 +435,7 @@ fn ingest(
     let stem = report.sha256.get(..16).unwrap_or(&report.sha256).to_owned();
     let source_name = source.path.display().to_string();
 
-    let mut writer = Writer::new(ctx, feed.name, &stem, &source_name, pseudo.schema().clone())?;
+    let mut writer = Writer::new(ctx, feed, &stem, &source_name, pseudo.schema().clone())?;
     let mut records_read = 0u64;
     std::thread::scope(|scope| -> Result<(), IngestError> {
         // Owned by this closure, so that an early return drops them and unblocks the threads.
@@ -542,6 +542,7 @@ pub(crate) fn file_state(path: &Path) -> Option<(u64, std::time::SystemTime)> {
 struct Writer<'a> {
     ctx: &'a Context<'a>,
     feed: &'static str,
+    schema_version: u32,
     stem: String,
     source: String,
     schema: arrow_schema::SchemaRef,
@@ -556,17 +557,18 @@ struct Writer<'a> {
 impl<'a> Writer<'a> {
     fn new(
         ctx: &'a Context<'a>,
-        feed: &'static str,
+        feed: &'static tellonce_schemas::FeedSchema,
         stem: &str,
         source: &str,
         schema: arrow_schema::SchemaRef,
     ) -> Result<Self, RunError> {
         let out = &ctx.settings.output_dir;
-        let quarantine = QuarantineWriter::create(out, feed, stem)
+        let quarantine = QuarantineWriter::create(out, feed.name, stem)
             .map_err(|source| RunError::Output { path: out.join("quarantine"), source })?;
         Ok(Writer {
             ctx,
-            feed,
+            feed: feed.name,
+            schema_version: feed.version,
             stem: stem.to_owned(),
             source: source.to_owned(),
             schema,
@@ -611,6 +613,7 @@ impl<'a> Writer<'a> {
                 let name = format!("part-{}-{:05}.parquet", self.stem, self.finished.len());
                 let mut opts = self.ctx.part_options.clone();
                 opts.metadata.push(("tellonce.feed".to_owned(), self.feed.to_owned()));
+                opts.metadata.push(("tellonce.schema_version".to_owned(), self.schema_version.to_string()));
                 opts.metadata.push(("tellonce.input_sha256_prefix".to_owned(), self.stem.clone()));
                 self.open = Some(PartWriter::create(
                     &self.ctx.settings.output_dir,

@@ -7,7 +7,8 @@ pub const MIN_DAYS: i32 = -25_567;
 /// Latest plausible date: 2099-12-31.
 pub const MAX_DAYS: i32 = 47_481;
 
-/// Parses `YYYY-MM-DD` (a trailing `T…` time part is ignored) into days since 1970-01-01.
+/// Parses `YYYY-MM-DD` (a trailing `T` and time part is accepted and ignored) into days since
+/// 1970-01-01.
 ///
 /// ```
 /// use tellonce_schemas::identifiers::dates;
@@ -15,7 +16,12 @@ pub const MAX_DAYS: i32 = 47_481;
 /// assert_eq!(dates::parse("2023-02-29").unwrap_err().code(), "date.calendar");
 /// ```
 pub fn parse(raw: &str) -> Result<i32, Rule> {
-    let date = raw.split_once('T').map_or(raw, |(d, _)| d);
+    let date = match raw.split_once('T') {
+        // A time part may follow (`2024-02-29T10:00:00Z`), but only a time: digits and `:.+-Z`.
+        Some((d, time)) if !time.is_empty() && time.bytes().all(|b| b.is_ascii_digit() || b":.+-Z".contains(&b)) => d,
+        Some(_) => return Err(Rule::DateFormat),
+        None => raw,
+    };
     let b = date.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return Err(Rule::DateFormat);
@@ -139,6 +145,8 @@ mod tests {
         assert_eq!(parse("2020-1-01"), Err(Rule::DateFormat));
         assert_eq!(parse("2024-02-29"), Ok(days_from_civil(2024, 2, 29)));
         assert_eq!(parse("2024-02-29T10:00:00Z"), parse("2024-02-29"));
+        assert_eq!(parse("2024-02-29Tjunk"), Err(Rule::DateFormat));
+        assert_eq!(parse("2024-02-29T"), Err(Rule::DateFormat));
         assert_eq!(year_month(parse("2019-07-04").unwrap()), "2019-07");
         let mut iso = [0u8; 10];
         for days in (MIN_DAYS..=MAX_DAYS).step_by(101) {
