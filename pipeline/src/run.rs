@@ -423,11 +423,11 @@ fn ingest(
     let workers = ctx.settings.workers.max(1);
     let pseudo = Pseudonymiser::new(feed, ctx.keys.tokeniser(Purpose::Linkage), ctx.lookup.clone());
     let checked_schema = validate::checked_schema(feed);
-    let (raw_tx, raw_rx): (Sender<Todo>, Receiver<Todo>) = bounded(workers * 2);
-    let (done_tx, done_rx): (Sender<Done>, Receiver<Done>) = bounded(workers * 2);
+    let (raw_tx, raw_rx): (Sender<Todo>, Receiver<Todo>) = bounded(workers * 4);
+    let (done_tx, done_rx): (Sender<Done>, Receiver<Done>) = bounded(workers * 8);
     // Credits bound how far the reader may run ahead of the ordered writer, so the batches held
     // while waiting for a slow one stay few however long the input is.
-    let in_flight = workers * 4;
+    let in_flight = workers * 12;
     let (credit_tx, credit_rx) = bounded::<()>(in_flight);
     for _ in 0..in_flight {
         credit_tx.send(()).map_err(|_| RunError::Internal("credit channel closed".to_owned()))?;
