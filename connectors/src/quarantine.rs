@@ -127,13 +127,19 @@ impl QuarantineWriter {
 
     /// Flushes, fsyncs and renames the file to its final name (replacing an earlier file of the
     /// same name, as a replay does), then fsyncs the directory. If no entry was pushed, writes
-    /// nothing, removes the temp file and returns `Ok(None)`.
+    /// nothing, removes the temp file and any earlier file of the same name (a replay that now
+    /// rejects nothing), and returns `Ok(None)`.
     pub fn commit(mut self) -> io::Result<Option<PathBuf>> {
         let out = self.out.take().ok_or_else(|| io::Error::other("the quarantine writer has already failed"))?;
         if self.count == 0 {
             drop(out);
             fs::remove_file(&self.tmp)?;
             self.tmp = PathBuf::new();
+            match fs::remove_file(&self.target) {
+                Ok(()) => sync_dir(&self.dir)?,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
             return Ok(None);
         }
         let file = out.into_inner().map_err(io::IntoInnerError::into_error)?;

@@ -656,15 +656,11 @@ impl<'a> Writer<'a> {
         let out_err = |source| RunError::Output { path: out.join("quarantine"), source };
         let (written, by_rule) = (self.written, std::mem::take(&mut self.by_rule));
         // Quarantine first: if it cannot be committed, no staging part has become visible.
-        report.quarantine_file = match self.quarantine.commit().map_err(out_err)? {
-            Some(p) => Some(p.strip_prefix(&out).unwrap_or(&p).display().to_string()),
-            None => {
-                let stale =
-                    out.join("quarantine").join(format!("feed={}", self.feed)).join(format!("{}.jsonl", self.stem));
-                remove_if_present(&stale).map_err(out_err)?;
-                None
-            }
-        };
+        report.quarantine_file = self
+            .quarantine
+            .commit()
+            .map_err(out_err)?
+            .map(|p| p.strip_prefix(&out).unwrap_or(&p).display().to_string());
         for part in std::mem::take(&mut self.finished) {
             report.files.push(part.publish()?);
         }
