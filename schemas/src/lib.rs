@@ -17,7 +17,9 @@ pub mod feed;
 pub mod feeds;
 pub mod identifiers;
 pub mod staging;
+pub mod treatment;
 
 pub use check::{Rule, Value};
 pub use column::{Column, Generalisation, Kind, Role, Sensitivity};
 pub use feed::FeedSchema;
+pub use treatment::{Coarsening, Treatment};

@@ -5,13 +5,16 @@
 
 use arrow_schema::{DataType, Field, Schema};
 
-use crate::column::{Column, Generalisation, Kind, Role};
+use crate::column::{Column, Kind, Role};
 use crate::feed::FeedSchema;
+use crate::treatment::{Coarsening, Treatment};
 
 /// Lineage column: the input the row came from (file name, or topic and partition).
 pub const SOURCE: &str = "_source";
 /// Lineage column: the row's position in that input (line number, or offset).
 pub const POSITION: &str = "_position";
+/// Lineage column: the agreement (`id@version`) under which the row was shared.
+pub const AGREEMENT: &str = "_agreement";
 /// Derived column: the synthetic small area (LSOA-like) of the postcode, where known.
 pub const SMALL_AREA: &str = "small_area";
 /// Derived column: the district of the postcode, where known.
@@ -33,11 +36,11 @@ pub enum Derivation {
     Pass,
     /// A keyed HMAC token of the normalised value (16 bytes), for linkage in the build tier.
     Token,
-    /// The value coarsened.
-    Generalised(Generalisation),
+    /// The value coarsened (for [`Coarsening::Area`], see [`Derivation::Geography`]).
+    Coarsened(Coarsening),
     /// Looked up from the full postcode before it is discarded.
     Geography,
-    /// Where the row came from.
+    /// Where the row came from, and the agreement that let it through.
     Lineage,
 }
 
@@ -85,67 +88,63 @@ pub fn pass_type(kind: &Kind) -> DataType {
     }
 }
 
-/// The staging columns of a feed, in order: inputs by role, then geography, then lineage.
+/// The staging columns of a feed as its schema alone would keep them
+/// ([`Treatment::schema_default`]): what an agreement may narrow, never widen.
 pub fn columns(feed: &'static FeedSchema) -> Vec<StagingColumn> {
+    columns_under(feed, Treatment::schema_default)
+}
+
+/// The staging columns of a feed under a treatment per field, in order: inputs as treated
+/// (value, coarsened forms, token), then geography, then lineage. A field whose treatment
+/// keeps nothing has no column at all.
+pub fn columns_under(feed: &'static FeedSchema, treat: impl Fn(&Column) -> Treatment) -> Vec<StagingColumn> {
     let mut out = Vec::new();
+    let mut geography_from = None;
     for col in feed.columns {
+        let t = treat(col);
         let mut push = |name: String, data_type: DataType, derivation: Derivation, description: String| {
             out.push(StagingColumn { name, data_type, input: Some(col), derivation, description });
         };
-        match col.role {
-            Role::RecordReference | Role::EventAttribute => {
-                push(col.name.to_owned(), pass_type(&col.kind), Derivation::Pass, col.description.to_owned());
+        if t.pass {
+            push(col.name.to_owned(), pass_type(&col.kind), Derivation::Pass, col.description.to_owned());
+        }
+        for how in Coarsening::ALL {
+            if !t.coarsen.contains(&how) || !how.applies_to(&col.kind) {
+                continue;
             }
-            Role::DirectIdentifier => push(
+            match how {
+                Coarsening::YearMonth => push(
+                    format!("{}_month", col.name),
+                    DataType::Utf8,
+                    Derivation::Coarsened(how),
+                    format!("Year and month (YYYY-MM) of {}.", col.name),
+                ),
+                Coarsening::Year => push(
+                    format!("{}_year", col.name),
+                    DataType::Int32,
+                    Derivation::Coarsened(how),
+                    format!("Year of {}.", col.name),
+                ),
+                Coarsening::Outward => push(
+                    format!("{}_outward", col.name),
+                    DataType::Utf8,
+                    Derivation::Coarsened(how),
+                    format!("Outward code of {} (the part before the space).", col.name),
+                ),
+                Coarsening::Area => geography_from = geography_from.or(Some(col)),
+            }
+        }
+        if t.token {
+            let exact = if col.role == Role::QuasiIdentifier { "exact " } else { "" };
+            push(
                 format!("{}_token", col.name),
                 DataType::FixedSizeBinary(TOKEN_BYTES),
                 Derivation::Token,
-                format!("Keyed linkage token (HMAC-SHA256, first 16 bytes) of the normalised {}.", col.name),
-            ),
-            Role::QuasiIdentifier => {
-                // Fail closed: only a code (few values, such as sex) may be kept as it is; any
-                // other quasi-identifier without a generalisation is withheld, never passed.
-                let how = match (col.generalise, col.kind) {
-                    (Generalisation::Keep, Kind::Code(_)) => Generalisation::Keep,
-                    (Generalisation::Keep, _) => Generalisation::Withhold,
-                    (how, _) => how,
-                };
-                match how {
-                    Generalisation::Keep => push(
-                        col.name.to_owned(),
-                        pass_type(&col.kind),
-                        Derivation::Generalised(Generalisation::Keep),
-                        col.description.to_owned(),
-                    ),
-                    Generalisation::YearMonth => push(
-                        format!("{}_month", col.name),
-                        DataType::Utf8,
-                        Derivation::Generalised(Generalisation::YearMonth),
-                        format!("Year and month (YYYY-MM) of {}.", col.name),
-                    ),
-                    Generalisation::OutwardCode => push(
-                        format!("{}_outward", col.name),
-                        DataType::Utf8,
-                        Derivation::Generalised(Generalisation::OutwardCode),
-                        format!("Outward code of {} (the part before the space).", col.name),
-                    ),
-                    Generalisation::Withhold => {}
-                }
-                if col.kind.links() {
-                    push(
-                        format!("{}_token", col.name),
-                        DataType::FixedSizeBinary(TOKEN_BYTES),
-                        Derivation::Token,
-                        format!(
-                            "Keyed linkage token (HMAC-SHA256, first 16 bytes) of the exact normalised {}.",
-                            col.name
-                        ),
-                    );
-                }
-            }
+                format!("Keyed linkage token (HMAC-SHA256, first 16 bytes) of the {exact}normalised {}.", col.name),
+            );
         }
     }
-    if feed.columns.iter().any(|c| c.kind == Kind::Postcode) {
+    if let Some(postcode) = geography_from {
         let geo = [
             (SMALL_AREA, DataType::Utf8, "Synthetic small area (LSOA-like) of the postcode, from the lookup."),
             (DISTRICT, DataType::Utf8, "District or borough of the postcode, from the lookup."),
@@ -155,26 +154,26 @@ pub fn columns(feed: &'static FeedSchema) -> Vec<StagingColumn> {
             out.push(StagingColumn {
                 name: name.to_owned(),
                 data_type,
-                input: feed.columns.iter().find(|c| c.kind == Kind::Postcode),
+                input: Some(postcode),
                 derivation: Derivation::Geography,
                 description: description.to_owned(),
             });
         }
     }
-    out.push(StagingColumn {
-        name: SOURCE.to_owned(),
-        data_type: DataType::Utf8,
-        input: None,
-        derivation: Derivation::Lineage,
-        description: "The input the row came from: file name, or Kafka topic and partition.".to_owned(),
-    });
-    out.push(StagingColumn {
-        name: POSITION.to_owned(),
-        data_type: DataType::UInt64,
-        input: None,
-        derivation: Derivation::Lineage,
-        description: "The row's position in its input: line number, or Kafka offset.".to_owned(),
-    });
+    let lineage = [
+        (SOURCE, DataType::Utf8, "The input the row came from: file name, or Kafka topic and partition."),
+        (POSITION, DataType::UInt64, "The row's position in its input: line number, or Kafka offset."),
+        (AGREEMENT, DataType::Utf8, "The information sharing agreement (id@version) under which the row was shared."),
+    ];
+    for (name, data_type, description) in lineage {
+        out.push(StagingColumn {
+            name: name.to_owned(),
+            data_type,
+            input: None,
+            derivation: Derivation::Lineage,
+            description: description.to_owned(),
+        });
+    }
     out
 }
 
@@ -200,8 +199,8 @@ mod tests {
                         Role::QuasiIdentifier => assert!(
                             matches!(
                                 c.derivation,
-                                Derivation::Token | Derivation::Generalised(_) | Derivation::Geography
-                            ),
+                                Derivation::Token | Derivation::Coarsened(_) | Derivation::Geography
+                            ) || (c.derivation == Derivation::Pass && matches!(input.kind, Kind::Code(_))),
                             "{}",
                             c.name
                         ),
