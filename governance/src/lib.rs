@@ -41,6 +41,8 @@
 //! # }
 //! ```
 
+pub mod agreement;
+pub mod audit;
 mod audit_mac;
 mod derive;
 mod error;

@@ -1,0 +1,391 @@
+//! Audit entries: the [`Event`] vocabulary, the [`Entry`] read back from the
+//! log, and the exact byte encoding of one line.
+//!
+//! A line is
+//!
+//! ```text
+//! {"seq":1,"at":"2026-11-23T09:41:07Z","prev":"<64 hex>","event":{"type":"...",...},"mac":"<64 hex>"}
+//! ```
+//!
+//! The MAC covers the bytes of the line up to, not including, `,"mac":`.
+//! Readers and the verifier work on the raw bytes and never re-serialise.
+
+use std::collections::BTreeMap;
+
+use ring::digest;
+use serde::{Deserialize, Serialize};
+use tellonce_schemas::identifiers::dates;
+
+use crate::AuditSigner;
+
+/// The `prev` of the first entry: 32 zero bytes (64 `0` characters in hex).
+pub(crate) const ZERO_HASH: [u8; 32] = [0; 32];
+
+/// What ends every line: `,"mac":"` + 64 lowercase hex digits + `"}`.
+const MAC_PREFIX: &[u8] = b",\"mac\":\"";
+const MAC_SUFFIX_LEN: usize = MAC_PREFIX.len() + 64 + 2;
+
+/// One thing that happened, as recorded in the audit log.
+///
+/// Serialised with an internal `type` tag in `snake_case`
+/// (`{"type":"batch_decided","feed":"police",...}`); fields keep their
+/// declared order. Counts are `u64`; dates are `YYYY-MM-DD` strings.
+///
+/// Events never carry identifiers of people: only feed, file, agreement and
+/// officer names, counts, hashes and rule codes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A pipeline command started.
+    RunStarted {
+        /// The run's identifier.
+        run: String,
+        /// The command (`run`, `ingest`, `retention`, ...).
+        command: String,
+        /// The tellonce version.
+        version: String,
+        /// The date the run judged agreements against (`YYYY-MM-DD`).
+        as_of: String,
+        /// The public fingerprint of the master key in use.
+        key_id: String,
+    },
+    /// An Information Sharing Agreement was loaded for this run.
+    AgreementLoaded {
+        /// The agreement's id.
+        id: String,
+        /// The agreement's version.
+        version: u32,
+        /// The agreement file, relative to the configuration directory.
+        file: String,
+        /// SHA-256 of the agreement file (hex).
+        sha256: String,
+        /// The feeds the agreement governs.
+        feeds: Vec<String>,
+        /// Start date (`YYYY-MM-DD`).
+        start: String,
+        /// Review date (`YYYY-MM-DD`).
+        review: String,
+        /// End date (`YYYY-MM-DD`).
+        end: String,
+        /// Standing at the run's `as_of`: `in_force`, `review_overdue`,
+        /// `expired`, `not_yet_in_force` or `not_governing`.
+        standing: String,
+    },
+    /// Keys used by the run, by purpose.
+    KeysUsed {
+        /// The public key fingerprint.
+        key_id: String,
+        /// The purposes (`linkage`, `release:<label>`, `quarantine`, `audit`).
+        purposes: Vec<String>,
+    },
+    /// An input was left untouched because no agreement was in force for its
+    /// feed.
+    InputHeld {
+        /// The feed.
+        feed: String,
+        /// The input (file path or topic/partition range).
+        input: String,
+        /// SHA-256 of the input, when it is a file (hex).
+        sha256: String,
+        /// Why it was held.
+        reason: String,
+    },
+    /// A batch of records was judged under an agreement.
+    BatchDecided {
+        /// The feed.
+        feed: String,
+        /// The agreement it was judged under, as `ID@version`.
+        agreement: String,
+        /// The input the batch came from.
+        input: String,
+        /// Position (line or offset) of the batch's first record.
+        first_position: u64,
+        /// Position (line or offset) of the batch's last record.
+        last_position: u64,
+        /// Records received.
+        received: u64,
+        /// Records that passed to staging.
+        passed: u64,
+        /// Records quarantined.
+        quarantined: u64,
+        /// Quarantine counts by rule code.
+        reasons: BTreeMap<String, u64>,
+        /// Fields the agreement withheld (dropped) from this feed.
+        fields_dropped: Vec<String>,
+    },
+    /// An output file was durably written.
+    FileWritten {
+        /// The dataset (`staging`, `quarantine`, `manifest`, ...).
+        dataset: String,
+        /// Path relative to the output root, with `/` separators.
+        path: String,
+        /// SHA-256 of the file's bytes (hex).
+        sha256: String,
+        /// Rows (records) in the file.
+        rows: u64,
+        /// Size in bytes.
+        bytes: u64,
+        /// The feed the rows came from, if one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        feed: Option<String>,
+        /// The agreement the rows were shared under, as `ID@version`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agreement: Option<String>,
+        /// The date until which the file may be kept (`YYYY-MM-DD`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retention_until: Option<String>,
+    },
+    /// An output file was deleted.
+    FileDeleted {
+        /// Path relative to the output root, with `/` separators.
+        path: String,
+        /// SHA-256 of the file's bytes when deleted (hex).
+        sha256: String,
+        /// `retention`, `erasure` or `replaced`.
+        reason: String,
+        /// The agreement the rows were shared under, as `ID@version`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agreement: Option<String>,
+    },
+    /// A subject access or erasure lookup. Never carries identifiers.
+    SubjectLookup {
+        /// The officer who made the lookup.
+        officer: String,
+        /// The request's case reference.
+        reference: String,
+        /// `access` or `erasure`.
+        kind: String,
+        /// Records found.
+        records_found: u64,
+        /// Records erased.
+        records_erased: u64,
+    },
+    /// A pipeline command finished.
+    RunFinished {
+        /// The run's identifier.
+        run: String,
+        /// `ok`, `failed`, ...
+        status: String,
+        /// Records received.
+        received: u64,
+        /// Records written to staging.
+        written: u64,
+        /// Records quarantined.
+        quarantined: u64,
+        /// Inputs held for want of an agreement.
+        held: u64,
+    },
+}
+
+impl Event {
+    /// The event's `type` tag, e.g. `"batch_decided"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::RunStarted { .. } => "run_started",
+            Event::AgreementLoaded { .. } => "agreement_loaded",
+            Event::KeysUsed { .. } => "keys_used",
+            Event::InputHeld { .. } => "input_held",
+            Event::BatchDecided { .. } => "batch_decided",
+            Event::FileWritten { .. } => "file_written",
+            Event::FileDeleted { .. } => "file_deleted",
+            Event::SubjectLookup { .. } => "subject_lookup",
+            Event::RunFinished { .. } => "run_finished",
+        }
+    }
+}
+
+/// One entry read back from the log (see [`read_entries`](super::read_entries)).
+///
+/// Reading does not verify; use [`verify`](super::verify) for that.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Sequence number, from 1.
+    pub seq: u64,
+    /// When it was appended: UTC, RFC 3339 to the second (`2026-11-23T09:41:07Z`).
+    pub at: String,
+    /// SHA-256 (hex) of the previous line's bytes; 64 zeros for the first.
+    pub prev: String,
+    /// What happened.
+    pub event: Event,
+    /// The line of `audit.jsonl` it was read from, from 1.
+    pub line: u64,
+}
+
+impl Entry {
+    /// The day of [`at`](Self::at), as days since 1970-01-01, if it parses.
+    pub fn day(&self) -> Option<i32> {
+        dates::parse(&self.at).ok()
+    }
+}
+
+/// The fields of a line, as parsed from its JSON (the MAC is handled on bytes).
+#[derive(Deserialize)]
+pub(crate) struct RawEntry {
+    pub(crate) seq: u64,
+    pub(crate) at: String,
+    pub(crate) prev: String,
+    pub(crate) event: Event,
+}
+
+impl RawEntry {
+    /// Parses a complete line (without its newline).
+    pub(crate) fn parse(line: &[u8]) -> Result<RawEntry, serde_json::Error> {
+        serde_json::from_slice(line)
+    }
+
+    /// The [`Entry`] for this line.
+    pub(crate) fn into_entry(self, line: u64) -> Entry {
+        Entry { seq: self.seq, at: self.at, prev: self.prev, event: self.event, line }
+    }
+}
+
+/// SHA-256 of `bytes`.
+pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let digest = digest::digest(&digest::SHA256, bytes);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
+
+/// Whether `s` is exactly 64 lowercase hex digits.
+pub(crate) fn is_lower_hex64(s: &[u8]) -> bool {
+    s.len() == 64 && s.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+}
+
+/// Encodes one line (without its newline) and signs it.
+pub(crate) fn encode_line(
+    seq: u64,
+    at: &str,
+    prev: &[u8; 32],
+    event: &Event,
+    signer: &AuditSigner,
+) -> Result<Vec<u8>, serde_json::Error> {
+    let mut line = Vec::with_capacity(320);
+    line.extend_from_slice(b"{\"seq\":");
+    line.extend_from_slice(seq.to_string().as_bytes());
+    line.extend_from_slice(b",\"at\":");
+    serde_json::to_writer(&mut line, at)?;
+    line.extend_from_slice(b",\"prev\":\"");
+    line.extend_from_slice(hex::encode(prev).as_bytes());
+    line.extend_from_slice(b"\",\"event\":");
+    serde_json::to_writer(&mut line, event)?;
+    let mac = signer.sign(&line);
+    line.extend_from_slice(MAC_PREFIX);
+    line.extend_from_slice(hex::encode(mac).as_bytes());
+    line.extend_from_slice(b"\"}");
+    Ok(line)
+}
+
+/// Whether the line ends with a well-formed `,"mac":"…"}` whose tag is the
+/// HMAC of everything before it.
+pub(crate) fn mac_is_valid(line: &[u8], signer: &AuditSigner) -> bool {
+    let Some(body_len) = line.len().checked_sub(MAC_SUFFIX_LEN) else {
+        return false;
+    };
+    let (body, suffix) = line.split_at(body_len);
+    let Some(tag_hex) = suffix.strip_prefix(MAC_PREFIX).and_then(|s| s.strip_suffix(b"\"}")) else {
+        return false;
+    };
+    if !is_lower_hex64(tag_hex) {
+        return false;
+    }
+    let mut tag = [0u8; 32];
+    if hex::decode_to_slice(tag_hex, &mut tag).is_err() {
+        return false;
+    }
+    signer.verify(body, &tag)
+}
+
+/// Splits a log file into its complete lines (without newlines) and a
+/// trailing fragment with no newline, if any.
+pub(crate) fn split_lines(bytes: &[u8]) -> (Vec<&[u8]>, Option<&[u8]>) {
+    let mut lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+    // `split` yields one piece after the last newline: empty for a file that
+    // ends with a newline (or is empty), a fragment otherwise.
+    let tail = lines.pop().filter(|t| !t.is_empty());
+    (lines, tail)
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for a count of seconds since 1970-01-01 UTC.
+pub(crate) fn timestamp(secs: u64) -> String {
+    let days = i32::try_from(secs / 86_400).unwrap_or(i32::MAX / 2);
+    let rem = secs % 86_400;
+    format!("{}T{:02}:{:02}:{:02}Z", dates::format(days), rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Seconds since 1970-01-01 UTC from the system clock (0 if it is before 1970).
+pub(crate) fn now_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::testutil::{sample_events, signer};
+
+    #[test]
+    fn timestamps_are_rfc3339_utc_seconds() {
+        assert_eq!(timestamp(0), "1970-01-01T00:00:00Z");
+        assert_eq!(timestamp(1_795_426_867), "2026-11-23T09:41:07Z");
+        assert_eq!(timestamp(951_782_399), "2000-02-28T23:59:59Z");
+        assert_eq!(timestamp(951_782_400), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn line_layout_matches_the_contract() {
+        let s = signer();
+        let event = Event::KeysUsed { key_id: "k1".into(), purposes: vec!["linkage".into()] };
+        let line = encode_line(1, "2026-11-23T09:41:07Z", &ZERO_HASH, &event, &s).unwrap();
+        let text = std::str::from_utf8(&line).unwrap();
+        let zeros = "0".repeat(64);
+        let body = format!(
+            r#"{{"seq":1,"at":"2026-11-23T09:41:07Z","prev":"{zeros}","event":{{"type":"keys_used","key_id":"k1","purposes":["linkage"]}}"#
+        );
+        assert!(text.starts_with(&body), "{text}");
+        let mac = hex::encode(s.sign(body.as_bytes()));
+        assert_eq!(text, format!(r#"{body},"mac":"{mac}"}}"#));
+        assert!(mac_is_valid(&line, &s));
+        let parsed = RawEntry::parse(&line).unwrap();
+        assert_eq!(parsed.event, event);
+        assert_eq!(parsed.prev, zeros);
+    }
+
+    #[test]
+    fn every_event_round_trips_and_has_its_tag() {
+        let s = signer();
+        for event in sample_events() {
+            let line = encode_line(7, "2026-01-01T00:00:00Z", &ZERO_HASH, &event, &s).unwrap();
+            assert!(!line.contains(&b'\n'));
+            let value: serde_json::Value = serde_json::from_slice(&line).unwrap();
+            assert_eq!(value["event"]["type"], event.kind());
+            assert_eq!(RawEntry::parse(&line).unwrap().event, event);
+        }
+    }
+
+    #[test]
+    fn mac_check_refuses_changes() {
+        let s = signer();
+        let event = Event::KeysUsed { key_id: "k1".into(), purposes: vec![] };
+        let line = encode_line(1, "2026-11-23T09:41:07Z", &ZERO_HASH, &event, &s).unwrap();
+        for i in 0..line.len() {
+            let mut changed = line.clone();
+            changed[i] ^= 0x01;
+            assert!(!mac_is_valid(&changed, &s), "byte {i}");
+        }
+        let mut upper = line.clone();
+        let n = upper.len();
+        upper[n - 3] = upper[n - 3].to_ascii_uppercase();
+        if upper != line {
+            assert!(!mac_is_valid(&upper, &s));
+        }
+        assert!(!mac_is_valid(b"", &s));
+        assert!(!mac_is_valid(&line[..line.len() - 1], &s));
+    }
+
+    #[test]
+    fn split_lines_separates_a_fragment() {
+        assert_eq!(split_lines(b""), (vec![], None));
+        assert_eq!(split_lines(b"a\nb\n"), (vec![&b"a"[..], &b"b"[..]], None));
+        assert_eq!(split_lines(b"a\nb"), (vec![&b"a"[..]], Some(&b"b"[..])));
+    }
+}

@@ -1,0 +1,146 @@
+//! `audit.head.json`: the signed record of the last synced entry.
+//!
+//! `{"seq":N,"hash":"<sha256 of line N>","mac":"<HMAC over 'N:hash'>"}`. It
+//! lets the verifier tell a log cut short at a line boundary from a complete
+//! one. It is replaced atomically: temporary file in the same directory,
+//! fsync, rename, fsync of the directory.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::entry::{ZERO_HASH, is_lower_hex64};
+use super::error::{AuditError, io_err};
+use crate::AuditSigner;
+
+/// The head file's name inside the log directory.
+pub const HEAD_FILE: &str = "audit.head.json";
+/// The log file's name inside the log directory.
+pub const LOG_FILE: &str = "audit.jsonl";
+/// The temporary file the head is written to before it is renamed.
+const HEAD_TMP: &str = "audit.head.json.tmp";
+
+/// The last synced entry, as recorded by an authentic head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Head {
+    /// The entry's sequence number (0 for an empty log).
+    pub(crate) seq: u64,
+    /// SHA-256 of that entry's line ([`ZERO_HASH`] for an empty log).
+    pub(crate) hash: [u8; 32],
+}
+
+/// What was found at the head's path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HeadState {
+    /// No head file.
+    Absent,
+    /// A head file that is malformed or whose MAC does not verify.
+    NotAuthentic,
+    /// An authentic head.
+    Valid(Head),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HeadJson {
+    seq: u64,
+    hash: String,
+    mac: String,
+}
+
+impl Head {
+    /// The head of an empty log.
+    pub(crate) const EMPTY: Head = Head { seq: 0, hash: ZERO_HASH };
+
+    fn signed_bytes(seq: u64, hash_hex: &str) -> Vec<u8> {
+        format!("{seq}:{hash_hex}").into_bytes()
+    }
+
+    /// The JSON text of this head, signed.
+    fn encode(&self, signer: &AuditSigner) -> String {
+        let hash = hex::encode(self.hash);
+        let mac = hex::encode(signer.sign(&Head::signed_bytes(self.seq, &hash)));
+        format!("{{\"seq\":{},\"hash\":\"{hash}\",\"mac\":\"{mac}\"}}\n", self.seq)
+    }
+
+    /// Parses and authenticates head bytes.
+    fn decode(bytes: &[u8], signer: &AuditSigner) -> Option<Head> {
+        let json: HeadJson = serde_json::from_slice(bytes).ok()?;
+        if !is_lower_hex64(json.hash.as_bytes()) || !is_lower_hex64(json.mac.as_bytes()) {
+            return None;
+        }
+        let tag = hex::decode(&json.mac).ok()?;
+        if !signer.verify(&Head::signed_bytes(json.seq, &json.hash), &tag) {
+            return None;
+        }
+        let mut hash = [0u8; 32];
+        hex::decode_to_slice(&json.hash, &mut hash).ok()?;
+        Some(Head { seq: json.seq, hash })
+    }
+}
+
+/// Reads and authenticates the head in `dir`.
+pub(crate) fn read_head(dir: &Path, signer: &AuditSigner) -> io::Result<HeadState> {
+    match fs::read(dir.join(HEAD_FILE)) {
+        Ok(bytes) => Ok(Head::decode(&bytes, signer).map_or(HeadState::NotAuthentic, HeadState::Valid)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(HeadState::Absent),
+        Err(e) => Err(e),
+    }
+}
+
+/// Replaces the head in `dir` atomically and durably.
+pub(crate) fn write_head(dir: &Path, head: &Head, signer: &AuditSigner) -> Result<(), AuditError> {
+    let tmp = dir.join(HEAD_TMP);
+    let mut file = File::create(&tmp).map_err(io_err("create", &tmp))?;
+    file.write_all(head.encode(signer).as_bytes()).map_err(io_err("write", &tmp))?;
+    file.sync_all().map_err(io_err("sync", &tmp))?;
+    drop(file);
+    let target = dir.join(HEAD_FILE);
+    fs::rename(&tmp, &target).map_err(io_err("replace", &target))?;
+    sync_dir(dir).map_err(io_err("sync directory", dir))
+}
+
+/// Makes a rename or creation in `dir` durable (a no-op where directories
+/// cannot be opened, as on Windows).
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::testutil::signer;
+
+    #[test]
+    fn head_round_trips_and_detects_forgery() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = signer();
+        assert_eq!(read_head(dir.path(), &s).unwrap(), HeadState::Absent);
+        let head = Head { seq: 42, hash: [7u8; 32] };
+        write_head(dir.path(), &head, &s).unwrap();
+        assert_eq!(read_head(dir.path(), &s).unwrap(), HeadState::Valid(head));
+        assert!(!dir.path().join(HEAD_TMP).exists());
+
+        let text = fs::read_to_string(dir.path().join(HEAD_FILE)).unwrap();
+        assert!(text.starts_with("{\"seq\":42,\"hash\":\"0707"), "{text}");
+        let forged = text.replace("\"seq\":42", "\"seq\":41");
+        fs::write(dir.path().join(HEAD_FILE), forged).unwrap();
+        assert_eq!(read_head(dir.path(), &s).unwrap(), HeadState::NotAuthentic);
+        fs::write(dir.path().join(HEAD_FILE), "not json").unwrap();
+        assert_eq!(read_head(dir.path(), &s).unwrap(), HeadState::NotAuthentic);
+
+        let other = crate::KeyRing::from_master([9u8; 32]).audit_signer();
+        write_head(dir.path(), &head, &other).unwrap();
+        assert_eq!(read_head(dir.path(), &s).unwrap(), HeadState::NotAuthentic);
+    }
+}

@@ -1,0 +1,58 @@
+//! The tamper-evident audit log: entries, writer, verifier and report.
+//!
+//! # Format
+//!
+//! A log directory holds two files:
+//!
+//! * `audit.jsonl`: append-only JSON Lines, one [`Entry`] a line:
+//!
+//!   ```text
+//!   {"seq":1,"at":"2026-11-23T09:41:07Z","prev":"000…000","event":{"type":"run_started",…},"mac":"…"}
+//!   ```
+//!
+//!   `seq` counts from 1 and equals the line number; `at` is UTC to the
+//!   second; `prev` is the SHA-256 (hex) of the previous line's bytes without
+//!   its newline (64 zeros for the first line); `event` is an [`Event`]; `mac`
+//!   is the HMAC-SHA256, under the audit key of the [`KeyRing`](crate::KeyRing),
+//!   of the line's bytes up to, not including, `,"mac":`.
+//! * `audit.head.json`: `{"seq":N,"hash":"<SHA-256 of line N>","mac":"<HMAC of 'N:hash'>"}`,
+//!   replaced atomically by every [`AuditLog::sync`]. It lets the verifier
+//!   detect a log cut short at a line boundary.
+//!
+//! Changing any byte of a line breaks its MAC; removing, repeating or
+//! reordering lines breaks the numbering and the hash chain; cutting lines
+//! off the end disagrees with the head. None of this can be repaired without
+//! the audit key. What the scheme cannot catch on its own is a whole log
+//! *and* head rolled back to an earlier authentic state: copy
+//! [`VerifyReport::head_hash`] somewhere else from time to time to anchor it.
+//!
+//! # Use
+//!
+//! * The pipeline opens one [`AuditLog`] per directory (it holds the run
+//!   lock, so there is a single writer), [`append`](AuditLog::append)s
+//!   [`Event`]s and [`sync`](AuditLog::sync)s before acknowledging work.
+//! * `tellonce audit verify` calls [`verify`], which checks every line, the
+//!   head and, given the output root, every output file still recorded.
+//! * `tellonce audit report` calls [`read_entries`] (or
+//!   [`read_entries_lossy`] for a damaged log) and [`report::render_html`].
+//!
+//! Entries never hold identifiers of people, and errors name only paths,
+//! lines, sequence numbers and event types.
+
+mod entry;
+mod error;
+mod head;
+mod read;
+pub mod report;
+#[cfg(test)]
+mod testutil;
+mod verify;
+mod writer;
+
+pub use entry::{Entry, Event};
+pub use error::{AuditError, TailProblem};
+pub use head::{HEAD_FILE, LOG_FILE};
+pub use read::{read_entries, read_entries_lossy};
+pub use report::render_html;
+pub use verify::{ChangeKind, VerifyFailure, VerifyReport, verify};
+pub use writer::AuditLog;

@@ -1,0 +1,220 @@
+//! The model: what the entries say, gathered for rendering.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::period::{Month, Quarter};
+use crate::audit::entry::{Entry, Event};
+
+/// The latest `agreement_loaded` for one agreement id.
+pub(super) struct Agreement<'a> {
+    pub(super) version: u32,
+    pub(super) file: &'a str,
+    pub(super) sha256: &'a str,
+    pub(super) feeds: &'a [String],
+    pub(super) start: &'a str,
+    pub(super) review: &'a str,
+    pub(super) end: &'a str,
+    pub(super) standing: &'a str,
+    pub(super) loaded_at: &'a str,
+}
+
+/// Counts for one (quarter, feed, agreement version).
+#[derive(Default)]
+pub(super) struct Tally {
+    pub(super) batches: u64,
+    pub(super) received: u64,
+    pub(super) passed: u64,
+    pub(super) quarantined: u64,
+    pub(super) reasons: BTreeMap<String, u64>,
+    pub(super) withheld: BTreeSet<String>,
+    /// dataset -> (files, rows)
+    pub(super) files: BTreeMap<String, (u64, u64)>,
+    /// reason -> files since deleted (of those written in this period)
+    pub(super) deleted: BTreeMap<String, u64>,
+}
+
+/// (quarter, feed, "ID@version")
+pub(super) type TallyKey = (Option<Quarter>, String, String);
+
+/// One file written, and what became of it.
+pub(super) struct FileRecord<'a> {
+    pub(super) path: &'a str,
+    pub(super) dataset: &'a str,
+    pub(super) sha256: &'a str,
+    pub(super) rows: u64,
+    pub(super) bytes: u64,
+    pub(super) feed: Option<&'a str>,
+    pub(super) agreement: Option<&'a str>,
+    pub(super) retention_until: Option<&'a str>,
+    pub(super) written_at: &'a str,
+    pub(super) day: Option<i32>,
+    /// (when, reason) it stopped existing: deleted, or overwritten by a later write.
+    pub(super) fate: Option<(&'a str, &'a str)>,
+}
+
+/// A run, from its start and finish entries.
+#[derive(Default)]
+pub(super) struct Run<'a> {
+    pub(super) run: &'a str,
+    pub(super) command: &'a str,
+    pub(super) version: &'a str,
+    pub(super) as_of: &'a str,
+    pub(super) key_id: &'a str,
+    pub(super) started_at: Option<&'a str>,
+    pub(super) finished: Option<Finished<'a>>,
+}
+
+pub(super) struct Finished<'a> {
+    pub(super) at: &'a str,
+    pub(super) status: &'a str,
+    pub(super) received: u64,
+    pub(super) written: u64,
+    pub(super) quarantined: u64,
+    pub(super) held: u64,
+}
+
+#[derive(Default)]
+pub(super) struct Model<'a> {
+    pub(super) agreements: BTreeMap<&'a str, Agreement<'a>>,
+    /// Every agreement id seen anywhere (loaded, batches, files).
+    pub(super) agreement_ids: BTreeSet<&'a str>,
+    /// agreement id -> period/feed/version -> counts
+    pub(super) tallies: BTreeMap<&'a str, BTreeMap<TallyKey, Tally>>,
+    /// agreement id -> month -> [received, passed, quarantined]
+    pub(super) monthly: BTreeMap<&'a str, BTreeMap<Month, [u64; 3]>>,
+    pub(super) files: Vec<FileRecord<'a>>,
+    /// Deletions of files with no `file_written` in this log: (at, path, reason, agreement).
+    pub(super) orphan_deletions: Vec<(&'a str, &'a str, &'a str, Option<&'a str>)>,
+    /// (at, feed, input, reason, sha256)
+    pub(super) held: Vec<(&'a str, &'a str, &'a str, &'a str, &'a str)>,
+    pub(super) runs: Vec<Run<'a>>,
+    pub(super) keys: BTreeMap<&'a str, BTreeSet<&'a str>>,
+    /// (at, officer, reference, kind, found, erased)
+    pub(super) lookups: Vec<(&'a str, &'a str, &'a str, &'a str, u64, u64)>,
+}
+
+/// `ID` of `ID@version`.
+pub(super) fn agreement_id(under: &str) -> &str {
+    under.split_once('@').map_or(under, |(id, _)| id)
+}
+
+impl<'a> Model<'a> {
+    pub(super) fn build(entries: &'a [Entry]) -> Model<'a> {
+        let mut m = Model::default();
+        let mut live: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut run_index: BTreeMap<&str, usize> = BTreeMap::new();
+        for entry in entries {
+            let at = entry.at.as_str();
+            let day = entry.day();
+            match &entry.event {
+                Event::RunStarted { run, command, version, as_of, key_id } => {
+                    let i = *run_index.entry(run).or_insert_with(|| {
+                        m.runs.push(Run { run, ..Run::default() });
+                        m.runs.len() - 1
+                    });
+                    let r = &mut m.runs[i];
+                    (r.command, r.version, r.as_of, r.key_id, r.started_at) =
+                        (command, version, as_of, key_id, Some(at));
+                }
+                Event::RunFinished { run, status, received, written, quarantined, held } => {
+                    let i = *run_index.entry(run).or_insert_with(|| {
+                        m.runs.push(Run { run, ..Run::default() });
+                        m.runs.len() - 1
+                    });
+                    m.runs[i].finished = Some(Finished {
+                        at,
+                        status,
+                        received: *received,
+                        written: *written,
+                        quarantined: *quarantined,
+                        held: *held,
+                    });
+                }
+                Event::AgreementLoaded { id, version, file, sha256, feeds, start, review, end, standing } => {
+                    m.agreement_ids.insert(id);
+                    m.agreements.insert(
+                        id,
+                        Agreement {
+                            version: *version,
+                            file,
+                            sha256,
+                            feeds,
+                            start,
+                            review,
+                            end,
+                            standing,
+                            loaded_at: at,
+                        },
+                    );
+                }
+                Event::KeysUsed { key_id, purposes } => {
+                    m.keys.entry(key_id).or_default().extend(purposes.iter().map(String::as_str));
+                }
+                Event::InputHeld { feed, input, sha256, reason } => m.held.push((at, feed, input, reason, sha256)),
+                Event::BatchDecided {
+                    feed, agreement, received, passed, quarantined, reasons, fields_dropped, ..
+                } => {
+                    let id = agreement_id(agreement);
+                    m.agreement_ids.insert(id);
+                    let key = (day.map(Quarter::of_day), feed.clone(), agreement.clone());
+                    let t = m.tallies.entry(id).or_default().entry(key).or_default();
+                    t.batches += 1;
+                    t.received += received;
+                    t.passed += passed;
+                    t.quarantined += quarantined;
+                    for (code, n) in reasons {
+                        *t.reasons.entry(code.clone()).or_default() += n;
+                    }
+                    t.withheld.extend(fields_dropped.iter().cloned());
+                    if let Some(day) = day {
+                        let bars = m.monthly.entry(id).or_default().entry(Month::of_day(day)).or_default();
+                        bars[0] += received;
+                        bars[1] += passed;
+                        bars[2] += quarantined;
+                    }
+                }
+                Event::FileWritten { dataset, path, sha256, rows, bytes, feed, agreement, retention_until } => {
+                    if let Some(previous) = live.insert(path, m.files.len()) {
+                        m.files[previous].fate = Some((at, "replaced"));
+                    }
+                    if let Some(a) = agreement {
+                        m.agreement_ids.insert(agreement_id(a));
+                    }
+                    m.files.push(FileRecord {
+                        path,
+                        dataset,
+                        sha256,
+                        rows: *rows,
+                        bytes: *bytes,
+                        feed: feed.as_deref(),
+                        agreement: agreement.as_deref(),
+                        retention_until: retention_until.as_deref(),
+                        written_at: at,
+                        day,
+                        fate: None,
+                    });
+                }
+                Event::FileDeleted { path, reason, agreement, .. } => match live.remove(path.as_str()) {
+                    Some(i) => m.files[i].fate = Some((at, reason)),
+                    None => m.orphan_deletions.push((at, path, reason, agreement.as_deref())),
+                },
+                Event::SubjectLookup { officer, reference, kind, records_found, records_erased } => {
+                    m.lookups.push((at, officer, reference, kind, *records_found, *records_erased));
+                }
+            }
+        }
+        // What became of the data: files by the period they were written in.
+        for f in &m.files {
+            let Some(under) = f.agreement else { continue };
+            let key = (f.day.map(Quarter::of_day), f.feed.unwrap_or("").to_string(), under.to_string());
+            let t = m.tallies.entry(agreement_id(under)).or_default().entry(key).or_default();
+            let slot = t.files.entry(f.dataset.to_string()).or_default();
+            slot.0 += 1;
+            slot.1 += f.rows;
+            if let Some((_, reason)) = f.fate {
+                *t.deleted.entry(reason.to_string()).or_default() += 1;
+            }
+        }
+        m
+    }
+}
