@@ -120,6 +120,11 @@ impl QuarantineWriter {
         Ok(())
     }
 
+    /// The file this writer commits to (it may already exist, from an earlier run).
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
     /// Entries pushed so far.
     pub fn count(&self) -> u64 {
         self.count

@@ -22,6 +22,9 @@ pub struct ConfigFile {
     /// Reference data used at the edge.
     #[serde(default)]
     pub reference: ReferenceFile,
+    /// Information sharing agreements.
+    #[serde(default)]
+    pub governance: GovernanceFile,
     /// Batch and file sizes.
     #[serde(default)]
     pub limits: LimitsFile,
@@ -53,6 +56,21 @@ pub struct ReferenceFile {
     /// CSV of `postcode,small_area,district,imd_decile`, used to attach geography before the
     /// full postcode is discarded.
     pub postcode_lookup: Option<PathBuf>,
+}
+
+/// `[governance]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GovernanceFile {
+    /// The directory of agreement files (`*.toml`, one per agreement). A feed with no agreement
+    /// in force there is not processed: its inputs are held.
+    pub agreements: PathBuf,
+}
+
+impl Default for GovernanceFile {
+    fn default() -> Self {
+        GovernanceFile { agreements: PathBuf::from("agreements") }
+    }
 }
 
 /// `[limits]`; every field has a default.
@@ -106,6 +124,8 @@ pub struct Settings {
     pub key_file: PathBuf,
     /// Postcode lookup, if configured.
     pub postcode_lookup: Option<PathBuf>,
+    /// Directory of agreement files.
+    pub agreements_dir: PathBuf,
     /// Rows per batch.
     pub batch_rows: usize,
     /// Longest record, bytes.
@@ -177,7 +197,8 @@ pub enum Problems {
 
 /// The keys each table of the configuration may hold.
 const KNOWN_KEYS: &[(&str, &[&str])] = &[
-    ("", &["output", "keys", "reference", "limits", "sources"]),
+    ("", &["output", "keys", "reference", "governance", "limits", "sources"]),
+    ("governance", &["agreements"]),
     ("output", &["dir"]),
     ("keys", &["file"]),
     ("reference", &["postcode_lookup"]),
@@ -334,6 +355,7 @@ impl Settings {
             output_dir: resolve(&file.output.dir),
             key_file: resolve(&file.keys.file),
             postcode_lookup: file.reference.postcode_lookup.as_deref().map(resolve),
+            agreements_dir: resolve(&file.governance.agreements),
             batch_rows: l.batch_rows,
             max_line_bytes: l.max_line_bytes,
             row_group_rows: l.row_group_rows,
@@ -372,6 +394,7 @@ mod tests {
         assert_eq!(s.sources[0].path, Path::new("/base/in/police.jsonl"));
         assert_eq!(s.sources[0].format, FileFormat::JsonLines);
         assert_eq!(s.batch_rows, 8192);
+        assert_eq!(s.agreements_dir, Path::new("/base/agreements"));
     }
 
     #[test]

@@ -14,6 +14,8 @@ pub enum Exit {
     Input = 3,
     /// Output could not be written (permissions, disk full); nothing was half-written.
     Output = 4,
+    /// A check found a problem: the audit log or an output does not verify.
+    Verify = 5,
 }
 
 impl Exit {

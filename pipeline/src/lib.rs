@@ -1,14 +1,19 @@
 //! tellonce: the pipeline stages, their wiring, configuration, synthetic data and the CLI.
 //!
-//! The ingest tier (`run`) takes partner files through validate → pseudonymise into the
-//! pseudonymised staging dataset; see `../shared/design.md` for the whole architecture.
+//! The ingest tier (`run`) takes partner files through validate → govern → pseudonymise into
+//! the pseudonymised staging dataset; `subject` and `retention` serve data subjects' rights and
+//! the agreements' retention; see `../shared/design.md` for the whole architecture.
 
 pub mod cli;
 pub mod config;
+pub mod examples;
 pub mod exit;
+pub mod holdings;
 pub mod reference;
+pub mod retention;
 pub mod run;
 pub mod stages;
+pub mod subject;
 pub mod summary;
 pub mod synth;
 pub mod timefmt;

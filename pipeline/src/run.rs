@@ -1,15 +1,19 @@
-//! The batch run: each configured input through validate → pseudonymise → staging Parquet, with
-//! rejected rows sealed into quarantine, a manifest per run, and inputs already processed skipped.
+//! The batch run: each configured input through validate → govern → pseudonymise → staging
+//! Parquet, with rejected rows sealed into quarantine, a manifest per run, inputs already
+//! processed skipped, inputs with no agreement in force held, and every decision in the audit log.
 //!
 //! Per input, one reader thread parses bounded batches and marks duplicate `record_id`s in
 //! order; worker threads validate and pseudonymise; the calling thread puts results back in input
 //! order and writes them, so that the same input always gives byte-identical files. Channels are
 //! bounded, so memory does not grow with the input. An input's files become visible only when all
 //! of it has been processed: until then they are temporary files, removed on failure.
+//!
+//! Acknowledgement flows backwards: an input is marked done only after its files are committed
+//! and the audit entries recording them (with their SHA-256) are durably appended.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arrow_array::RecordBatch;
 use crossbeam_channel::{Receiver, Sender, bounded};
@@ -20,17 +24,24 @@ use tellonce_connectors::hashing::sha256_file;
 use tellonce_connectors::manifest::{InputRecord, Manifest};
 use tellonce_connectors::parquet_sink::{CommittedFile, PartOptions, PartWriter, SinkError, StagedPart};
 use tellonce_connectors::quarantine::{QuarantineEntry, QuarantineWriter};
+use tellonce_governance::agreement::{self, AgreementSet, Severity};
+use tellonce_governance::audit::{AuditError, AuditLog, Event};
 use tellonce_governance::{KeyError, KeyRing, Purpose, Sealer};
+use tellonce_schemas::identifiers::dates;
 use tracing::{info, info_span, warn};
 
 use crate::config::{Settings, Source};
 use crate::reference::{LookupError, PostcodeLookup};
+use crate::stages::govern::{self, Decision, Policy};
 use crate::stages::pseudonymise::Pseudonymiser;
 use crate::stages::validate::{self, DuplicateIndex};
 use crate::timefmt;
 
 /// The staging dataset's directory under the output root.
 pub const STAGING: &str = "staging";
+
+/// The audit log's directory under the output root.
+pub const AUDIT: &str = "audit";
 
 /// Options of one run that are not configuration.
 #[derive(Debug, Clone, Default)]
@@ -39,6 +50,8 @@ pub struct RunOptions {
     pub force: bool,
     /// Show a progress bar (only drawn on a terminal).
     pub progress: bool,
+    /// The processing date agreements are judged on (days since 1970-01-01); today if `None`.
+    pub as_of: Option<i32>,
 }
 
 /// Failures that stop the whole run.
@@ -61,6 +74,12 @@ pub enum RunError {
     /// A Parquet file could not be written.
     #[error(transparent)]
     Sink(#[from] SinkError),
+    /// The audit log cannot be opened or appended to: nothing is processed without it.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    /// The agreements directory cannot be read.
+    #[error(transparent)]
+    Agreements(#[from] agreement::AgreementError),
     /// Another run holds the output directory.
     #[error("another tellonce run is writing to this output (it holds {path}); wait for it to finish")]
     Busy {
@@ -73,6 +92,35 @@ pub enum RunError {
 }
 
 /// What became of one input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputStatus {
+    /// Read, and every record written or quarantined.
+    Processed,
+    /// The same content was processed before (or earlier in this run).
+    Skipped,
+    /// The file could not be processed at all (see `error`): unreadable, empty, wrong header.
+    Rejected,
+    /// No agreement in force governs its feed: left untouched, to be processed once one is.
+    Held,
+    /// The run stopped on an output or internal error while processing it.
+    Failed,
+}
+
+impl InputStatus {
+    /// The status as written in summaries and manifests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputStatus::Processed => "processed",
+            InputStatus::Skipped => "skipped",
+            InputStatus::Rejected => "rejected",
+            InputStatus::Held => "held",
+            InputStatus::Failed => "failed",
+        }
+    }
+}
+
+/// What became of one input.
 #[derive(Debug, Clone, Serialize)]
 pub struct InputReport {
     /// The feed.
@@ -81,13 +129,18 @@ pub struct InputReport {
     pub source: String,
     /// SHA-256 of its content (empty if it could not be read).
     pub sha256: String,
-    /// `processed`, `skipped` (same content processed before), `rejected` (see `error`), or
-    /// `failed` (the run stopped on an output or internal error while processing it).
-    pub status: &'static str,
-    /// Why a rejected input was rejected (names the file, line and rule; never a value).
+    /// What became of it.
+    pub status: InputStatus,
+    /// Why a rejected input was rejected or a held one held (names the file, line and rule, or
+    /// the agreement; never a value).
     pub error: Option<String>,
-    /// The rule a rejected input broke, as a stable code (`file.empty`, `header.missing_columns`…).
+    /// The rule a rejected input broke, as a stable code (`file.empty`, `header.missing_columns`,
+    /// `agreement.expired`…).
     pub error_rule: Option<&'static str>,
+    /// The agreement (`id@version`) it was processed under.
+    pub agreement: Option<String>,
+    /// Fields of the feed the agreement drops.
+    pub fields_dropped: Vec<&'static str>,
     /// Records read (rows after the header, including those rejected at parse).
     pub read: u64,
     /// Records written to staging.
@@ -110,9 +163,11 @@ impl InputReport {
             feed: source.feed.name,
             source: source.path.display().to_string(),
             sha256: String::new(),
-            status: "processed",
+            status: InputStatus::Processed,
             error: None,
             error_rule: None,
+            agreement: None,
+            fields_dropped: Vec::new(),
             read: 0,
             written: 0,
             quarantined: 0,
@@ -133,14 +188,18 @@ pub struct RunReport {
     pub key_id: String,
     /// The manifest written.
     pub manifest: String,
+    /// The processing date agreements were judged on, `YYYY-MM-DD`.
+    pub as_of: String,
+    /// Problems found in the agreement files (agreements with an error were not loaded).
+    pub agreement_problems: Vec<String>,
     /// Each input, in configured order.
     pub inputs: Vec<InputReport>,
 }
 
 impl RunReport {
-    /// Whether any input was rejected whole.
+    /// Whether any input was rejected whole or held for want of an agreement.
     pub fn has_rejected_inputs(&self) -> bool {
-        self.inputs.iter().any(|i| i.status == "rejected")
+        self.inputs.iter().any(|i| matches!(i.status, InputStatus::Rejected | InputStatus::Held))
     }
 }
 
@@ -152,6 +211,25 @@ struct Context<'a> {
     lookup: Option<Arc<PostcodeLookup>>,
     part_options: PartOptions,
     progress: ProgressBar,
+    agreements: AgreementSet,
+    as_of: i32,
+    audit: Mutex<AuditLog>,
+}
+
+impl Context<'_> {
+    /// Appends one entry to the audit log.
+    fn audit(&self, event: &Event) -> Result<(), RunError> {
+        let mut log = self.audit.lock().map_err(|_| RunError::Internal("audit log lock poisoned".to_owned()))?;
+        log.append(event)?;
+        Ok(())
+    }
+
+    /// Makes every entry appended so far durable.
+    fn audit_sync(&self) -> Result<(), RunError> {
+        let mut log = self.audit.lock().map_err(|_| RunError::Internal("audit log lock poisoned".to_owned()))?;
+        log.sync()?;
+        Ok(())
+    }
 }
 
 /// Runs every configured input.
@@ -163,6 +241,39 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
     let out = &settings.output_dir;
     std::fs::create_dir_all(out.join(STAGING)).map_err(|source| RunError::Output { path: out.clone(), source })?;
     let _lock = lock_output(out)?;
+    let as_of = opts.as_of.unwrap_or_else(dates::today);
+    let mut audit = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
+    let loaded = load_agreements(&settings.agreements_dir, as_of)?;
+    let agreement_problems: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
+    for p in &loaded.problems {
+        warn!("{p}");
+    }
+    let agreements = AgreementSet::new(loaded.agreements);
+    audit.append(&Event::RunStarted {
+        run: run_id.clone(),
+        command: "run".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        as_of: dates::format(as_of),
+        key_id: keys.key_id().to_string(),
+    })?;
+    audit.append(&Event::KeysUsed {
+        key_id: keys.key_id().to_string(),
+        purposes: vec!["linkage".to_owned(), "quarantine".to_owned(), "audit".to_owned()],
+    })?;
+    for a in agreements.iter() {
+        audit.append(&Event::AgreementLoaded {
+            id: a.id.clone(),
+            version: a.version,
+            file: a.file.display().to_string(),
+            sha256: a.sha256.clone(),
+            feeds: a.feeds.keys().cloned().collect(),
+            start: dates::format(a.start),
+            review: dates::format(a.review),
+            end: dates::format(a.end),
+            standing: a.standing_on(as_of).to_owned(),
+        })?;
+    }
+    audit.sync()?;
     let part_options = PartOptions {
         row_group_rows: settings.row_group_rows,
         metadata: vec![
@@ -180,7 +291,17 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
         ProgressStyle::with_template("{spinner} {msg:20} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let ctx = Context { settings, sealer: keys.sealer(), keys, lookup, part_options, progress };
+    let ctx = Context {
+        settings,
+        sealer: keys.sealer(),
+        keys,
+        lookup,
+        part_options,
+        progress,
+        agreements,
+        as_of,
+        audit: Mutex::new(audit),
+    };
 
     let mut inputs: Vec<InputReport> = Vec::with_capacity(settings.sources.len());
     let mut failure = None;
@@ -189,13 +310,13 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
         let _guard = span.enter();
         ctx.progress.set_message(source.feed.name);
         let seen = |sha: &str| {
-            inputs.iter().find(|i| i.feed == source.feed.name && i.sha256 == sha && i.status == "processed")
+            inputs.iter().find(|i| i.feed == source.feed.name && i.sha256 == sha && i.status == InputStatus::Processed)
         };
         let report = match process_input(&ctx, source, opts.force, &seen) {
             Ok(r) => r,
             Err(failed) => {
                 let Failed { mut report, error } = *failed;
-                report.status = "failed";
+                report.status = InputStatus::Failed;
                 report.error = Some(error.to_string());
                 inputs.push(report);
                 failure = Some(error);
@@ -203,8 +324,11 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
             }
         };
         match report.status {
-            "rejected" => warn!(error = report.error.as_deref().unwrap_or(""), "input rejected"),
-            "skipped" => info!(sha256 = %report.sha256, "input already processed; skipped (use --force to redo)"),
+            InputStatus::Rejected => warn!(error = report.error.as_deref().unwrap_or(""), "input rejected"),
+            InputStatus::Held => warn!(error = report.error.as_deref().unwrap_or(""), "input held"),
+            InputStatus::Skipped => {
+                info!(sha256 = %report.sha256, "input already processed; skipped (use --force to redo)")
+            }
             _ => info!(
                 read = report.read,
                 written = report.written,
@@ -229,16 +353,86 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
         files: inputs.iter().flat_map(|i| i.files.iter().cloned()).collect(),
     };
     let manifest_path = manifest.write(out).map_err(|source| RunError::Output { path: out.join("manifests"), source });
+    let audited = audit_run_end(&ctx, &run_id, manifest_path.as_ref().ok().map(PathBuf::as_path), &inputs, &failure);
     if let Some(e) = failure {
         return Err(e);
     }
     let manifest_path = manifest_path?;
+    audited?;
     Ok(RunReport {
         run_id,
         key_id: ctx.keys.key_id().to_string(),
         manifest: manifest_path.display().to_string(),
+        as_of: dates::format(as_of),
+        agreement_problems,
         inputs,
     })
+}
+
+/// Loads the agreements; a missing directory means no agreement (every feed held), not a failure.
+fn load_agreements(dir: &Path, as_of: i32) -> Result<agreement::Loaded, RunError> {
+    if !dir.is_dir() {
+        warn!(dir = %dir.display(), "no agreements directory: no feed can be processed");
+        return Ok(agreement::Loaded::default());
+    }
+    let loaded = agreement::load_dir(dir, as_of)?;
+    if loaded.problems.iter().any(|p| p.severity == Severity::Error) {
+        warn!("some agreement files have errors and were not loaded; run `tellonce isa lint` for the list");
+    }
+    Ok(loaded)
+}
+
+/// Records the manifest and the run's end in the audit log, and makes it durable.
+fn audit_run_end(
+    ctx: &Context<'_>,
+    run_id: &str,
+    manifest: Option<&Path>,
+    inputs: &[InputReport],
+    failure: &Option<RunError>,
+) -> Result<(), RunError> {
+    if let Some(path) = manifest {
+        audit_file(ctx, "manifest", path, 0, None, None)?;
+    }
+    let sum = |f: fn(&InputReport) -> u64| inputs.iter().map(f).sum::<u64>();
+    ctx.audit(&Event::RunFinished {
+        run: run_id.to_owned(),
+        status: if failure.is_some() { "failed" } else { "finished" }.to_owned(),
+        received: sum(|i| i.read),
+        written: sum(|i| i.written),
+        quarantined: sum(|i| i.quarantined),
+        held: inputs.iter().filter(|i| i.status == InputStatus::Held).count() as u64,
+    })?;
+    ctx.audit_sync()
+}
+
+/// Appends a `file_written` entry for a committed file, hashing it as it now is on disk.
+fn audit_file(
+    ctx: &Context<'_>,
+    dataset: &str,
+    path: &Path,
+    rows: u64,
+    policy: Option<&Policy>,
+    feed: Option<&str>,
+) -> Result<(), RunError> {
+    let out = &ctx.settings.output_dir;
+    let sha256 = sha256_file(path).map_err(|source| RunError::Output { path: path.to_owned(), source })?;
+    let bytes = std::fs::metadata(path).map_err(|source| RunError::Output { path: path.to_owned(), source })?.len();
+    ctx.audit(&Event::FileWritten {
+        dataset: dataset.to_owned(),
+        path: relative(out, path),
+        sha256,
+        rows,
+        bytes,
+        feed: feed.map(str::to_owned),
+        agreement: policy.map(|p| p.agreement.to_string()),
+        retention_until: policy.and_then(Policy::retention_until_iso),
+    })
+}
+
+/// A path under the output root as the audit log records it: relative, `/`-separated.
+fn relative(out: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(out).unwrap_or(path);
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }
 
 fn input_record(r: &InputReport) -> InputRecord {
@@ -246,7 +440,7 @@ fn input_record(r: &InputReport) -> InputRecord {
         feed: r.feed.to_owned(),
         source: r.source.clone(),
         sha256: r.sha256.clone(),
-        status: r.status.to_owned(),
+        status: r.status.as_str().to_owned(),
         rows_read: r.read,
         rows_written: r.written,
         rows_quarantined: r.quarantined,
@@ -274,7 +468,7 @@ fn reportable_column_names(names: Vec<String>) -> Vec<String> {
 
 /// Takes the output directory's lock for the whole run: two runs writing the same outputs at
 /// once would publish each other's half-written files. Released when the file is dropped.
-fn lock_output(out: &Path) -> Result<std::fs::File, RunError> {
+pub(crate) fn lock_output(out: &Path) -> Result<std::fs::File, RunError> {
     let path = out.join("state").join("run.lock");
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|source| RunError::Output { path: dir.to_owned(), source })?;
@@ -327,7 +521,7 @@ fn process_input<'r>(
 ) -> Result<InputReport, Box<Failed>> {
     let mut report = InputReport::new(source);
     let reject = |mut report: InputReport, rule: &'static str, error: String| {
-        report.status = "rejected";
+        report.status = InputStatus::Rejected;
         report.error_rule = Some(rule);
         report.error = Some(format!("{error} [{rule}]"));
         Ok(report)
@@ -339,17 +533,42 @@ fn process_input<'r>(
         Ok(h) => h,
         Err(e) => return reject(report, "file.unreadable", format!("cannot read {}: {e}", source.path.display())),
     };
+    let policy = match govern::decide(&ctx.agreements, source.feed, ctx.as_of) {
+        Decision::Process(policy) => policy,
+        Decision::Hold { rule, reason } => {
+            // Held, not rejected: the input is left as it is and no marker is written, so the
+            // next run under an agreement in force processes it. Nothing is lost.
+            report.status = InputStatus::Held;
+            report.error_rule = Some(rule);
+            report.error = Some(format!("{} not processed: {reason} [{rule}]", source.path.display()));
+            let held = ctx.audit(&Event::InputHeld {
+                feed: source.feed.name.to_owned(),
+                input: report.source.clone(),
+                sha256: report.sha256.clone(),
+                reason: format!("{reason} [{rule}]"),
+            });
+            return match held {
+                Ok(()) => Ok(report),
+                Err(error) => Err(Box::new(Failed { report, error })),
+            };
+        }
+    };
+    if policy.review_overdue {
+        warn!(agreement = %policy.agreement, "the agreement is past its review date; review it");
+    }
+    report.agreement = Some(policy.agreement.to_string());
+    report.fields_dropped = policy.dropped.clone();
     let out = &ctx.settings.output_dir;
     let marker = marker_path(out, source.feed.name, &report.sha256);
     if let Some(first) = processed_in_this_run(&report.sha256) {
         // The same content listed twice (a resent file): processing it again would duplicate
         // every record, even under --force.
-        report.status = "skipped";
+        report.status = InputStatus::Skipped;
         report.error = Some(format!("same content as {}, processed earlier in this run", first.source));
         return Ok(report);
     }
     if marker.exists() && !force {
-        report.status = "skipped";
+        report.status = InputStatus::Skipped;
         return Ok(report);
     }
     let opts = FileSourceOptions { batch_rows: ctx.settings.batch_rows, max_line_bytes: ctx.settings.max_line_bytes };
@@ -357,7 +576,7 @@ fn process_input<'r>(
         Ok(f) => f,
         Err(e) => return reject(report, e.rule_code(), e.to_string()),
     };
-    match ingest(ctx, source, file, before, &mut report) {
+    match ingest(ctx, source, &policy, file, before, &mut report) {
         Ok(()) => {}
         Err(IngestError::Source(e)) => return reject(report, e.rule_code(), e.to_string()),
         Err(IngestError::Changed) => {
@@ -366,6 +585,10 @@ fn process_input<'r>(
             return reject(report, "file.changed", msg);
         }
         Err(IngestError::Run(error)) => return Err(Box::new(Failed { report, error })),
+    }
+    // The audit entries naming the input's files are durable before the input is marked done.
+    if let Err(error) = ctx.audit_sync() {
+        return Err(Box::new(Failed { report, error }));
     }
     let written = serde_json::to_vec_pretty(&input_record(&report))
         .map_err(|e| RunError::Internal(e.to_string()))
@@ -409,19 +632,28 @@ impl From<SinkError> for IngestError {
 /// One raw batch for a worker: its sequence number and its rows' duplicate marks.
 type Todo = (u64, RawBatch, Vec<bool>);
 
+/// One batch's result from a worker: staged rows, rejects, and the input positions it covers.
+struct Staged {
+    batch: RecordBatch,
+    rejects: Vec<RawReject>,
+    first_position: u64,
+    last_position: u64,
+}
+
 /// One batch's result from a worker, with its sequence number.
-type Done = (u64, Result<(RecordBatch, Vec<RawReject>), RunError>);
+type Done = (u64, Result<Staged, RunError>);
 
 fn ingest(
     ctx: &Context<'_>,
     source: &Source,
+    policy: &Policy,
     mut file: FileSource,
     before: (u64, std::time::SystemTime),
     report: &mut InputReport,
 ) -> Result<(), IngestError> {
     let feed = source.feed;
     let workers = ctx.settings.workers.max(1);
-    let pseudo = Pseudonymiser::new(feed, ctx.keys.tokeniser(Purpose::Linkage), ctx.lookup.clone());
+    let pseudo = Pseudonymiser::new(feed, policy, ctx.keys.tokeniser(Purpose::Linkage), ctx.lookup.clone());
     let checked_schema = validate::checked_schema(feed);
     let (raw_tx, raw_rx): (Sender<Todo>, Receiver<Todo>) = bounded(workers * 4);
     let (done_tx, done_rx): (Sender<Done>, Receiver<Done>) = bounded(workers * 8);
@@ -435,7 +667,7 @@ fn ingest(
     let stem = report.sha256.get(..16).unwrap_or(&report.sha256).to_owned();
     let source_name = source.path.display().to_string();
 
-    let mut writer = Writer::new(ctx, feed, &stem, &source_name, pseudo.schema().clone())?;
+    let mut writer = Writer::new(ctx, feed, policy, &stem, &source_name, pseudo.schema().clone())?;
     let mut records_read = 0u64;
     std::thread::scope(|scope| -> Result<(), IngestError> {
         // Owned by this closure, so that an early return drops them and unblocks the threads.
@@ -472,11 +704,12 @@ fn ingest(
             let checked_schema = checked_schema.clone();
             let worker = std::thread::Builder::new().name("tellonce-work".to_owned()).spawn_scoped(scope, move || {
                 for (seq, raw, marks) in raw_rx {
+                    let (first_position, last_position) = (raw.lineage.first_position, raw.lineage.last_position);
                     let result = validate::validate(raw, feed, &checked_schema, &marks)
                         .map_err(|e| RunError::Internal(e.to_string()))
                         .and_then(|v| {
-                            let staged = pseudo.apply(&v.checked).map_err(|e| RunError::Internal(e.to_string()))?;
-                            Ok((staged, v.rejects))
+                            let batch = pseudo.apply(&v.checked).map_err(|e| RunError::Internal(e.to_string()))?;
+                            Ok(Staged { batch, rejects: v.rejects, first_position, last_position })
                         });
                     if done_tx.send((seq, result)).is_err() {
                         break;
@@ -488,16 +721,14 @@ fn ingest(
         drop(raw_rx);
         drop(done_tx);
 
-        let mut pending: BTreeMap<u64, Result<(RecordBatch, Vec<RawReject>), RunError>> = BTreeMap::new();
+        let mut pending: BTreeMap<u64, Result<Staged, RunError>> = BTreeMap::new();
         let mut next = 0u64;
         let mut failure: Option<IngestError> = None;
         'receive: for (seq, result) in done_rx.iter() {
             pending.insert(seq, result);
             while let Some(result) = pending.remove(&next) {
                 next += 1;
-                if let Err(e) =
-                    result.map_err(IngestError::Run).and_then(|(batch, rejects)| writer.write(batch, rejects))
-                {
+                if let Err(e) = result.map_err(IngestError::Run).and_then(|staged| writer.write(staged)) {
                     failure = Some(e);
                     break 'receive;
                 }
@@ -541,6 +772,7 @@ pub(crate) fn file_state(path: &Path) -> Option<(u64, std::time::SystemTime)> {
 /// Writes one input's results in order: staging parts and the quarantine file.
 struct Writer<'a> {
     ctx: &'a Context<'a>,
+    policy: &'a Policy,
     feed: &'static str,
     schema_version: u32,
     stem: String,
@@ -558,6 +790,7 @@ impl<'a> Writer<'a> {
     fn new(
         ctx: &'a Context<'a>,
         feed: &'static tellonce_schemas::FeedSchema,
+        policy: &'a Policy,
         stem: &str,
         source: &str,
         schema: arrow_schema::SchemaRef,
@@ -567,6 +800,7 @@ impl<'a> Writer<'a> {
             .map_err(|source| RunError::Output { path: out.join("quarantine"), source })?;
         Ok(Writer {
             ctx,
+            policy,
             feed: feed.name,
             schema_version: feed.version,
             stem: stem.to_owned(),
@@ -581,8 +815,26 @@ impl<'a> Writer<'a> {
         })
     }
 
-    fn write(&mut self, batch: RecordBatch, rejects: Vec<RawReject>) -> Result<(), IngestError> {
-        self.read += (batch.num_rows() + rejects.len()) as u64;
+    fn write(&mut self, staged: Staged) -> Result<(), IngestError> {
+        let Staged { batch, rejects, first_position, last_position } = staged;
+        let received = (batch.num_rows() + rejects.len()) as u64;
+        self.read += received;
+        let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
+        for r in &rejects {
+            *reasons.entry(r.rule.code().to_owned()).or_default() += 1;
+        }
+        self.ctx.audit(&Event::BatchDecided {
+            feed: self.feed.to_owned(),
+            agreement: self.policy.agreement.to_string(),
+            input: self.source.clone(),
+            first_position,
+            last_position,
+            received,
+            passed: batch.num_rows() as u64,
+            quarantined: rejects.len() as u64,
+            reasons,
+            fields_dropped: self.policy.dropped.iter().map(|f| (*f).to_owned()).collect(),
+        })?;
         for r in rejects {
             *self.by_rule.entry(r.rule.code()).or_default() += 1;
             let mut entry = QuarantineEntry {
@@ -615,6 +867,7 @@ impl<'a> Writer<'a> {
                 opts.metadata.push(("tellonce.feed".to_owned(), self.feed.to_owned()));
                 opts.metadata.push(("tellonce.schema_version".to_owned(), self.schema_version.to_string()));
                 opts.metadata.push(("tellonce.input_sha256_prefix".to_owned(), self.stem.clone()));
+                opts.metadata.push(("tellonce.agreement".to_owned(), self.policy.agreement.to_string()));
                 self.open = Some(PartWriter::create(
                     &self.ctx.settings.output_dir,
                     STAGING,
@@ -655,14 +908,37 @@ impl<'a> Writer<'a> {
         let out = self.ctx.settings.output_dir.clone();
         let out_err = |source| RunError::Output { path: out.join("quarantine"), source };
         let (written, by_rule) = (self.written, std::mem::take(&mut self.by_rule));
+        let ctx = self.ctx;
+        let policy = self.policy;
+        // A replay that now rejects nothing removes the quarantine file an earlier run wrote.
+        let earlier_quarantine = self.quarantine.target().to_owned();
+        let earlier_sha = earlier_quarantine.exists().then(|| sha256_file(&earlier_quarantine).ok()).flatten();
         // Quarantine first: if it cannot be committed, no staging part has become visible.
-        report.quarantine_file = self
-            .quarantine
-            .commit()
-            .map_err(out_err)?
-            .map(|p| p.strip_prefix(&out).unwrap_or(&p).display().to_string());
+        let committed = self.quarantine.commit().map_err(out_err)?;
+        match (&committed, earlier_sha) {
+            (Some(path), _) => audit_file(ctx, "quarantine", path, quarantined, Some(policy), Some(self.feed))?,
+            (None, Some(sha256)) => ctx.audit(&Event::FileDeleted {
+                path: relative(&out, &earlier_quarantine),
+                sha256,
+                reason: "replaced".to_owned(),
+                agreement: Some(policy.agreement.to_string()),
+            })?,
+            (None, None) => {}
+        }
+        report.quarantine_file = committed.map(|p| relative(&out, &p));
         for part in std::mem::take(&mut self.finished) {
-            report.files.push(part.publish()?);
+            let file = part.publish()?;
+            ctx.audit(&Event::FileWritten {
+                dataset: STAGING.to_owned(),
+                path: file.path.clone(),
+                sha256: file.sha256.clone(),
+                rows: file.rows,
+                bytes: file.bytes,
+                feed: Some(self.feed.to_owned()),
+                agreement: Some(policy.agreement.to_string()),
+                retention_until: policy.retention_until_iso(),
+            })?;
+            report.files.push(file);
         }
         let dir = out.join(STAGING).join(format!("feed={}", self.feed));
         let prefix = format!("part-{}-", self.stem);
@@ -680,7 +956,15 @@ impl<'a> Writer<'a> {
             let name = entry.file_name();
             let name = name.to_string_lossy();
             if name.starts_with(&prefix) && name.ends_with(".parquet") && !kept.contains(&name.as_ref()) {
-                remove_if_present(&entry.path()).map_err(|source| RunError::Output { path: entry.path(), source })?;
+                let path = entry.path();
+                let sha256 = sha256_file(&path).map_err(|source| RunError::Output { path: path.clone(), source })?;
+                remove_if_present(&path).map_err(|source| RunError::Output { path: path.clone(), source })?;
+                ctx.audit(&Event::FileDeleted {
+                    path: relative(&out, &path),
+                    sha256,
+                    reason: "replaced".to_owned(),
+                    agreement: Some(policy.agreement.to_string()),
+                })?;
             }
         }
         record_counts(report, records_read, written, quarantined, by_rule);

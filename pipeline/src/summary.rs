@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::run::RunReport;
+use crate::run::{InputStatus, RunReport};
 
 /// Totals of one feed over a run.
 #[derive(Debug, Default, Clone, Serialize, PartialEq)]
@@ -25,6 +25,12 @@ pub struct FeedTotals {
     pub inputs_skipped: u64,
     /// Inputs rejected whole.
     pub inputs_rejected: u64,
+    /// Inputs held because no agreement in force governs the feed.
+    pub inputs_held: u64,
+    /// The agreements the feed's records were shared under.
+    pub agreements: Vec<String>,
+    /// Fields the agreement drops.
+    pub fields_dropped: Vec<String>,
 }
 
 impl FeedTotals {
@@ -46,9 +52,20 @@ pub fn feed_totals(report: &RunReport) -> BTreeMap<&'static str, FeedTotals> {
             *t.quarantined_by_rule.entry(rule.clone()).or_default() += n;
         }
         match i.status {
-            "skipped" => t.inputs_skipped += 1,
-            "rejected" => t.inputs_rejected += 1,
-            _ => t.inputs_processed += 1,
+            InputStatus::Skipped => t.inputs_skipped += 1,
+            InputStatus::Rejected => t.inputs_rejected += 1,
+            InputStatus::Held => t.inputs_held += 1,
+            InputStatus::Processed | InputStatus::Failed => t.inputs_processed += 1,
+        }
+        if let Some(a) = &i.agreement
+            && !t.agreements.contains(a)
+        {
+            t.agreements.push(a.clone());
+        }
+        for f in &i.fields_dropped {
+            if !t.fields_dropped.iter().any(|d| d == f) {
+                t.fields_dropped.push((*f).to_owned());
+            }
         }
     }
     totals
@@ -60,6 +77,8 @@ pub fn to_json(report: &RunReport) -> serde_json::Value {
         "run_id": report.run_id,
         "key_id": report.key_id,
         "manifest": report.manifest,
+        "as_of": report.as_of,
+        "agreement_problems": report.agreement_problems,
         "feeds": feed_totals(report),
         "inputs": report.inputs,
     })
@@ -69,7 +88,7 @@ pub fn to_json(report: &RunReport) -> serde_json::Value {
 pub fn to_text(report: &RunReport) -> String {
     let mut s = String::new();
     let totals = feed_totals(report);
-    let _ = writeln!(s, "run {}  (key {})", report.run_id, report.key_id);
+    let _ = writeln!(s, "run {}  (key {}, agreements as of {})", report.run_id, report.key_id, report.as_of);
     let _ = writeln!(
         s,
         "{:<16} {:>10} {:>10} {:>11}  {:<10} quarantine reasons",
@@ -92,14 +111,26 @@ pub fn to_text(report: &RunReport) -> String {
         q += t.quarantined;
     }
     let _ = writeln!(s, "{:<16} {r:>10} {w:>10} {q:>11}  {}", "total", if r == w + q { "ok" } else { "MISMATCH" });
+    for (feed, t) in &totals {
+        if !t.agreements.is_empty() {
+            let dropped = if t.fields_dropped.is_empty() { "none".to_owned() } else { t.fields_dropped.join(", ") };
+            let _ = writeln!(s, "agreement {feed:<16} {}  fields dropped: {dropped}", t.agreements.join(", "));
+        }
+    }
+    for p in &report.agreement_problems {
+        let _ = writeln!(s, "agreement problem: {p}");
+    }
     for i in &report.inputs {
         match i.status {
-            "skipped" => {
+            InputStatus::Skipped => {
                 let why = i.error.as_deref().unwrap_or("already processed; --force to redo");
                 let _ = writeln!(s, "skipped  {} ({why})", i.source);
             }
-            "rejected" => {
+            InputStatus::Rejected => {
                 let _ = writeln!(s, "REJECTED {}: {}", i.source, i.error.as_deref().unwrap_or("unknown error"));
+            }
+            InputStatus::Held => {
+                let _ = writeln!(s, "HELD     {}: {}", i.source, i.error.as_deref().unwrap_or("no agreement in force"));
             }
             _ => {}
         }

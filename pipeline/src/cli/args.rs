@@ -32,8 +32,19 @@ pub enum LogFormat {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the configured file sources through validate → pseudonymise → staging Parquet.
+    /// Run the configured file sources through validate → govern → pseudonymise → staging Parquet.
     Run(RunArgs),
+    /// Check, explain and compare information sharing agreements.
+    #[command(subcommand)]
+    Isa(IsaCommand),
+    /// Verify the audit log, or write it as a report for a governance lead.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Subject access (and erasure): every record held about one person, found by pseudonym.
+    Sar(SarArgs),
+    /// Delete outputs whose agreement's retention has run out.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
     /// Print the data dictionary.
     #[command(subcommand)]
     Schemas(SchemasCommand),
@@ -43,7 +54,8 @@ pub enum Command {
     /// Inspect or export quarantined records.
     #[command(subcommand)]
     Quarantine(QuarantineCommand),
-    /// Write synthetic multi-agency West Sussex data, a ready-to-run config and a key.
+    /// Write synthetic multi-agency West Sussex data, example agreements, a ready-to-run config
+    /// and a key.
     Synth(SynthArgs),
     /// Synthesise, run and summarise in one command, with no external service.
     Demo(DemoArgs),
@@ -66,6 +78,91 @@ pub struct RunArgs {
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Judge agreements as of this processing date (YYYY-MM-DD) instead of today, e.g. to
+    /// replay a past run.
+    #[arg(long, value_parser = parse_day)]
+    pub as_of: Option<i32>,
+}
+
+/// A `YYYY-MM-DD` date as days since 1970-01-01.
+pub fn parse_day(text: &str) -> Result<i32, String> {
+    tellonce_schemas::identifiers::dates::parse(text)
+        .map_err(|rule| format!("{text:?} is not a date (YYYY-MM-DD): {}", rule.code()))
+}
+
+/// Where the agreements are: a directory, or the one a configuration names.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct AgreementsAt {
+    /// The agreements directory.
+    #[arg(long)]
+    pub agreements: Option<PathBuf>,
+    /// A configuration file; its `[governance] agreements` directory is used.
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+}
+
+/// `tellonce isa …`.
+#[derive(Debug, Subcommand)]
+pub enum IsaCommand {
+    /// Report every problem in a directory of agreements at once, with file and line; exits 2 if
+    /// any is an error.
+    Lint {
+        /// The agreements directory.
+        dir: PathBuf,
+        /// Judge review and end dates as of this date (default today).
+        #[arg(long, value_parser = parse_day)]
+        as_of: Option<i32>,
+    },
+    /// In plain words: what happens to each field of a feed, under which agreement and clause,
+    /// and where it ends up.
+    Explain {
+        /// Where the agreements are.
+        #[command(flatten)]
+        at: AgreementsAt,
+        /// The feed.
+        #[arg(long)]
+        feed: String,
+        /// Only this field.
+        #[arg(long)]
+        field: Option<String>,
+        /// The processing date (default today).
+        #[arg(long, value_parser = parse_day)]
+        as_of: Option<i32>,
+    },
+    /// Write the example agreements (one per feed) into a directory, as a starting point.
+    Examples {
+        /// The directory (created if needed); an existing file is never overwritten.
+        dir: PathBuf,
+    },
+    /// What a proposed change would change: fields newly shared or withdrawn, outputs affected.
+    Diff {
+        /// The agreement in force (a file or a directory).
+        old: PathBuf,
+        /// The proposed agreement (a file or a directory).
+        new: PathBuf,
+    },
+}
+
+/// `tellonce audit …`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the whole hash chain, every entry's HMAC and every output file's hash; names the
+    /// first bad entry and exits 5 if anything is wrong.
+    Verify {
+        /// The configuration file (output directory and key file).
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Write one self-contained HTML page for a governance lead.
+    Report {
+        /// The configuration file (output directory and key file).
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Where to write the page.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// `tellonce schemas …`.
@@ -162,4 +259,46 @@ pub struct BenchArgs {
     /// Working directory (default: a temporary directory, removed afterwards).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+}
+
+/// `tellonce sar`.
+#[derive(Debug, Args)]
+pub struct SarArgs {
+    /// The configuration file (output directory, key file, agreements).
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// The officer making the request (recorded in the audit log).
+    #[arg(long)]
+    pub officer: String,
+    /// The request's case reference (recorded in the audit log).
+    #[arg(long)]
+    pub reference: String,
+    /// A file of `name=value` lines (nhs_number, upn, pnc_id, forename, surname, date_of_birth,
+    /// postcode), or `-` for standard input. Identifiers are never taken as arguments, which
+    /// other users can read in the process list and shell history.
+    #[arg(long, default_value = "-")]
+    pub identifiers: PathBuf,
+    /// Erase the records found, where their agreement allows erasure.
+    #[arg(long)]
+    pub erase: bool,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `tellonce retention …`.
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Delete every output file past its agreement's retention, and log each deletion.
+    Apply {
+        /// The configuration file (output directory and key file).
+        #[arg(long, short)]
+        config: PathBuf,
+        /// List what would be deleted, and delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Judge as of this date (YYYY-MM-DD) instead of today.
+        #[arg(long, value_parser = parse_day)]
+        as_of: Option<i32>,
+    },
 }

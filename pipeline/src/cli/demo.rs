@@ -12,12 +12,16 @@ use tellonce_schemas::feed;
 use super::args::{BenchArgs, DemoArgs, SynthArgs};
 use super::{ExitContext, Failure, print_summary, run_failure};
 use crate::config::{LimitsFile, Settings, Source};
+use crate::examples;
 use crate::exit::Exit;
 use crate::run::{self, RunOptions};
 use crate::synth::{self, SynthOptions, SynthSummary};
 
 /// The config file `synth` writes beside the data.
 pub const CONFIG_NAME: &str = "tellonce.toml";
+
+/// The directory `synth` writes the example agreements into.
+pub const AGREEMENTS_DIR: &str = "agreements";
 
 /// Writes the synthetic data, a key (kept if one exists) and a ready-to-run config.
 pub(super) fn synth(a: &SynthArgs) -> Result<(SynthSummary, PathBuf), Failure> {
@@ -40,6 +44,10 @@ pub(super) fn synth(a: &SynthArgs) -> Result<(SynthSummary, PathBuf), Failure> {
     if !key.exists() {
         tellonce_governance::create_key_file(&key).exit(Exit::Output)?;
     }
+    let agreements = a.out.join(AGREEMENTS_DIR);
+    examples::write_agreements(&agreements)
+        .with_context(|| format!("writing example agreements into {}", agreements.display()))
+        .exit(Exit::Output)?;
     let config = a.out.join(CONFIG_NAME);
     let text = config_text(&summary, &a.out);
     tellonce_connectors::atomic::write_atomic(&config, text.as_bytes())
@@ -69,7 +77,9 @@ fn config_text(summary: &SynthSummary, out: &Path) -> String {
     let rel = |p: &Path| p.strip_prefix(out).unwrap_or(p).display().to_string();
     let mut s = String::from(
         "# Written by `tellonce synth`: synthetic data only. Paths are relative to this file.\n\n\
-         [output]\ndir = \"output\"\n\n[keys]\nfile = \"keys/tellonce.key\"\n\n",
+         [output]\ndir = \"output\"\n\n[keys]\nfile = \"keys/tellonce.key\"\n\n\
+         # Example agreements, one per feed: review them before real data flows.\n\
+         [governance]\nagreements = \"agreements\"\n\n",
     );
     let _ = writeln!(s, "[reference]\npostcode_lookup = {:?}\n", rel(&summary.postcode_lookup));
     for f in &summary.feeds {
@@ -82,7 +92,7 @@ fn config_text(summary: &SynthSummary, out: &Path) -> String {
 pub(super) fn demo(a: &DemoArgs) -> Result<Exit, Failure> {
     let (_, config) = synth(&SynthArgs { out: a.out.clone(), children: a.children, seed: a.seed })?;
     let settings = Settings::load(&config).exit(Exit::Config)?;
-    let opts = RunOptions { force: false, progress: std::io::IsTerminal::is_terminal(&std::io::stderr()) };
+    let opts = RunOptions { force: false, progress: std::io::IsTerminal::is_terminal(&std::io::stderr()), as_of: None };
     let report = run::run(&settings, &opts).map_err(run_failure)?;
     print_summary(&report, a.json)?;
     if !a.json {
@@ -107,6 +117,10 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
     if !key.exists() {
         tellonce_governance::create_key_file(&key).exit(Exit::Output)?;
     }
+    let agreements = dir.join(AGREEMENTS_DIR);
+    examples::write_agreements(&agreements)
+        .with_context(|| format!("writing example agreements into {}", agreements.display()))
+        .exit(Exit::Output)?;
     println!(
         "{:<16} {:>11} {:>9} {:>9} {:>13} {:>13}  notes",
         "feed", "rows", "input MiB", "seconds", "records/s", "peak RSS MiB"
@@ -130,6 +144,7 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
             output_dir: out.clone(),
             key_file: key.clone(),
             postcode_lookup: None,
+            agreements_dir: agreements.clone(),
             batch_rows: limits.batch_rows,
             max_line_bytes: limits.max_line_bytes,
             row_group_rows: limits.row_group_rows,
@@ -138,7 +153,8 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
             sources: vec![Source { feed: schema, path: input.clone(), format: FileFormat::Csv }],
         };
         let started = Instant::now();
-        let report = run::run(&settings, &RunOptions { force: true, progress: false }).map_err(run_failure)?;
+        let opts = RunOptions { force: true, progress: false, as_of: None };
+        let report = run::run(&settings, &opts).map_err(run_failure)?;
         let secs = started.elapsed().as_secs_f64();
         let i = &report.inputs[0];
         let mib = std::fs::metadata(&input).map_or(0.0, |m| m.len() as f64 / 1_048_576.0);

@@ -4,8 +4,11 @@
 //! each is tagged with the [`Exit`] code its kind deserves.
 
 mod args;
+mod audit;
 mod demo;
+mod isa;
 mod quarantine;
+mod rights;
 mod schemas;
 
 use std::ffi::OsString;
@@ -45,8 +48,8 @@ impl<T, E: Into<anyhow::Error>> ExitContext<T> for Result<T, E> {
 /// The exit code a run failure deserves.
 pub(crate) fn run_failure(e: RunError) -> Failure {
     let exit = match &e {
-        RunError::Key(_) | RunError::Lookup(_) => Exit::Config,
-        RunError::Output { .. } | RunError::Sink(_) | RunError::Busy { .. } => Exit::Output,
+        RunError::Key(_) | RunError::Lookup(_) | RunError::Agreements(_) => Exit::Config,
+        RunError::Output { .. } | RunError::Sink(_) | RunError::Busy { .. } | RunError::Audit(_) => Exit::Output,
         RunError::Internal(_) => Exit::Internal,
     };
     Failure { exit, error: anyhow::Error::new(e) }
@@ -108,11 +111,19 @@ fn dispatch(command: Command) -> Result<Exit, Failure> {
     match command {
         Command::Run(a) => {
             let settings = Settings::load(&a.config).exit(Exit::Config)?;
-            let opts = RunOptions { force: a.force, progress: !a.no_progress && std::io::stderr().is_terminal() };
+            let opts = RunOptions {
+                force: a.force,
+                progress: !a.no_progress && std::io::stderr().is_terminal(),
+                as_of: a.as_of,
+            };
             let report = run::run(&settings, &opts).map_err(run_failure)?;
             print_summary(&report, a.json)?;
             Ok(if report.has_rejected_inputs() { Exit::Input } else { Exit::Success })
         }
+        Command::Isa(c) => isa::command(c),
+        Command::Audit(c) => audit::command(c),
+        Command::Sar(a) => rights::sar(&a),
+        Command::Retention(c) => rights::command(c),
         Command::Schemas(c) => schemas::command(c),
         Command::Keys(args::KeysCommand::New { path }) => {
             let id = tellonce_governance::create_key_file(&path).exit(Exit::Config)?;

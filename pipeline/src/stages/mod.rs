@@ -1,7 +1,7 @@
-//! The stages a batch passes through, in order: validate, then pseudonymise.
+//! The stages a batch passes through, in order: validate, govern, pseudonymise.
 //!
-//! The governance stage (agreements, issue #3) will sit between the two; linkage and outcomes
-//! read the staging dataset this ingest tier writes.
+//! Linkage and outcomes (the build tier) read the staging dataset this ingest tier writes.
 
+pub mod govern;
 pub mod pseudonymise;
 pub mod validate;

@@ -1,13 +1,14 @@
 //! The pseudonymise stage: checked batches in, staging batches out.
 //!
-//! What happens to each column follows from its role (see `tellonce_schemas::staging`): direct
-//! identifiers become keyed tokens; quasi-identifiers are generalised, with a token of the exact
-//! value kept for linkage; event attributes and the record reference pass. After this stage no
-//! clear identifier remains in the batch.
+//! What happens to each column is what the governance stage's [`Policy`] says, within what the
+//! column's role allows (see `tellonce_schemas::staging::columns_under`): identifiers become
+//! keyed tokens; dates and postcodes may be coarsened; event attributes and the record reference
+//! may pass; a field the agreement drops has no output column. After this stage no clear
+//! identifier remains in the batch.
 
 use std::sync::Arc;
 
-use arrow_array::builder::{FixedSizeBinaryBuilder, StringBuilder, UInt8Builder};
+use arrow_array::builder::{FixedSizeBinaryBuilder, Int32Builder, StringBuilder, UInt8Builder};
 use arrow_array::cast::AsArray;
 use arrow_array::types::Date32Type;
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
@@ -15,8 +16,9 @@ use arrow_schema::{ArrowError, DataType, SchemaRef};
 use tellonce_governance::Tokeniser;
 use tellonce_schemas::identifiers::{dates, postcode};
 use tellonce_schemas::staging::{self, Derivation, StagingColumn};
-use tellonce_schemas::{FeedSchema, Generalisation};
+use tellonce_schemas::{Coarsening, FeedSchema};
 
+use super::govern::Policy;
 use super::validate::CheckedBatch;
 use crate::reference::{Geography, PostcodeLookup};
 
@@ -44,14 +46,27 @@ pub struct Pseudonymiser {
     schema: SchemaRef,
     tokeniser: Tokeniser,
     lookup: Option<Arc<PostcodeLookup>>,
+    agreement: Arc<str>,
 }
 
 impl Pseudonymiser {
-    /// A pseudonymiser for one feed, tokenising with the linkage tokeniser.
-    pub fn new(feed: &'static FeedSchema, tokeniser: Tokeniser, lookup: Option<Arc<PostcodeLookup>>) -> Self {
-        let columns = staging::columns(feed);
-        let schema = Arc::new(staging::schema(feed));
-        Pseudonymiser { feed, columns: Arc::new(columns), schema, tokeniser, lookup }
+    /// A pseudonymiser for one feed under `policy`, tokenising with the linkage tokeniser.
+    pub fn new(
+        feed: &'static FeedSchema,
+        policy: &Policy,
+        tokeniser: Tokeniser,
+        lookup: Option<Arc<PostcodeLookup>>,
+    ) -> Self {
+        let columns = staging::columns_under(feed, |c| policy.treatment(feed, c));
+        let schema = Arc::new(arrow_schema::Schema::new(columns.iter().map(StagingColumn::field).collect::<Vec<_>>()));
+        Pseudonymiser {
+            feed,
+            columns: Arc::new(columns),
+            schema,
+            tokeniser,
+            lookup,
+            agreement: policy.agreement.clone(),
+        }
     }
 
     /// The staging schema this pseudonymiser produces.
@@ -79,7 +94,7 @@ impl Pseudonymiser {
         let mut geos: Option<Vec<Option<&Geography>>> = None;
         for col in self.columns.iter() {
             let array: ArrayRef = match (col.derivation, col.input) {
-                (Derivation::Pass | Derivation::Generalised(Generalisation::Keep), Some(c)) => input(c.name)?.clone(),
+                (Derivation::Pass, Some(c)) => input(c.name)?.clone(),
                 (Derivation::Token, Some(c)) => {
                     let arr = input(c.name)?;
                     let mut builder = FixedSizeBinaryBuilder::with_capacity(rows, staging::TOKEN_BYTES);
@@ -104,7 +119,17 @@ impl Pseudonymiser {
                     }
                     Arc::new(builder.finish())
                 }
-                (Derivation::Generalised(Generalisation::YearMonth), Some(c)) => {
+                (Derivation::Coarsened(Coarsening::Year), Some(c)) => {
+                    let arr = input(c.name)?
+                        .as_primitive_opt::<Date32Type>()
+                        .ok_or_else(|| PseudonymiseError::Column { feed: self.feed.name, column: c.name.to_owned() })?;
+                    let mut builder = Int32Builder::with_capacity(rows);
+                    for d in arr.iter() {
+                        builder.append_option(d.map(|d| dates::civil_from_days(d).0));
+                    }
+                    Arc::new(builder.finish())
+                }
+                (Derivation::Coarsened(Coarsening::YearMonth), Some(c)) => {
                     let arr = input(c.name)?
                         .as_primitive_opt::<Date32Type>()
                         .ok_or_else(|| PseudonymiseError::Column { feed: self.feed.name, column: c.name.to_owned() })?;
@@ -122,7 +147,7 @@ impl Pseudonymiser {
                     }
                     Arc::new(builder.finish())
                 }
-                (Derivation::Generalised(Generalisation::OutwardCode), Some(c)) => {
+                (Derivation::Coarsened(Coarsening::Outward), Some(c)) => {
                     Arc::new(text(c.name)?.iter().map(|p| p.map(postcode::outward)).collect::<StringArray>())
                 }
                 (Derivation::Geography, Some(c)) => {
@@ -141,6 +166,9 @@ impl Pseudonymiser {
                 }
                 (Derivation::Lineage, _) if col.name == staging::SOURCE => {
                     Arc::new(StringArray::from_iter_values(std::iter::repeat_n(checked.lineage.source.as_str(), rows)))
+                }
+                (Derivation::Lineage, _) if col.name == staging::AGREEMENT => {
+                    Arc::new(StringArray::from_iter_values(std::iter::repeat_n(self.agreement.as_ref(), rows)))
                 }
                 (Derivation::Lineage, _) => input_position(b)?,
                 _ => return Err(PseudonymiseError::Column { feed: self.feed.name, column: col.name.clone() }),
@@ -237,7 +265,8 @@ mod tests {
         let lookup = Arc::new(PostcodeLookup::load(&lookup_path).unwrap());
         let keys = KeyRing::from_master([7; 32]);
         let f = feed::latest("camhs").unwrap();
-        let p = Pseudonymiser::new(f, keys.tokeniser(Purpose::Linkage), Some(lookup));
+        let p =
+            Pseudonymiser::new(f, &Policy::schema_default(f, "T@1"), keys.tokeniser(Purpose::Linkage), Some(lookup));
         let mut same_person = ROW.to_vec();
         same_person[1] = ("nhs_number", "9434765919");
         same_person[3] = ("surname", "ONEIL");
@@ -252,6 +281,7 @@ mod tests {
         assert_eq!(col("small_area").as_string::<i32>().value(1), "SYN-1");
         assert_eq!(col("district").as_string::<i32>().value(0), "CRAWLEY");
         assert_eq!(col("_source").as_string::<i32>().value(1), "c.jsonl");
+        assert_eq!(col("_agreement").as_string::<i32>().value(1), "T@1");
         for clear in ["nhs_number", "forename", "surname", "date_of_birth", "postcode"] {
             assert!(out.column_by_name(clear).is_none(), "{clear} passed in clear");
         }

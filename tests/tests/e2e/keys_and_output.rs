@@ -74,7 +74,7 @@ fn an_unwritable_output_directory_exits_4() {
 /// The config of a copy of `from` (inputs, key, reference data and config, no output).
 fn copy_workspace(from: &Workspace) -> Workspace {
     let to = Workspace::bare();
-    for sub in ["inputs", "keys", "reference"] {
+    for sub in ["inputs", "keys", "reference", "agreements"] {
         if from.dir().join(sub).exists() {
             copy_tree(&from.dir().join(sub), &to.dir().join(sub));
         }

@@ -11,12 +11,15 @@
 //!   the authorised `quarantine export` round trip;
 //! - `idempotence`: a second run skips, `--force` rewrites byte-identical files;
 //! - `engines`: DuckDB and pyarrow read the staging dataset unmodified;
-//! - `cli`: the data dictionary, key creation, config errors, `quarantine list`.
+//! - `cli`: the data dictionary, key creation, config errors, `quarantine list`;
+//! - `governance`: agreements (lint, explain, held feeds, dropped fields), the audit log and its
+//!   verification, subject access and erasure, retention, the governance report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bad_input;
 mod cli;
 mod engines;
+mod governance;
 mod idempotence;
 mod keys_and_output;
 mod privacy;

@@ -23,10 +23,12 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// An empty workspace with a new key at `keys/tellonce.key`.
+    /// An empty workspace with a new key at `keys/tellonce.key` and the example agreements in
+    /// `agreements/` (where a config looks by default).
     pub fn new() -> Workspace {
         let ws = Workspace::bare();
         tellonce_ok(ws.dir(), &["keys", "new", "keys/tellonce.key"], 0);
+        tellonce_ok(ws.dir(), &["isa", "examples", "agreements"], 0);
         ws
     }
 
@@ -516,13 +518,20 @@ impl Identifiers {
         }
         // Dates of birth: YYYY-MM-DD not inside a longer number, and not the date of an RFC 3339
         // timestamp (`2025-03-10T08:01:09Z` in logs and manifests is the day of the run, which
-        // may be some child's birthday).
+        // may be some child's birthday), nor one of the governance dates tellonce itself writes
+        // (an agreement's start, review and end, the processing date, a retention date).
         let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+        let governance_date = |i: usize| {
+            ["\"start\":\"", "\"review\":\"", "\"end\":\"", "\"as_of\":\"", "\"retention_until\":\"", "as of "]
+                .iter()
+                .any(|key| b[..i].ends_with(key.as_bytes()))
+        };
         for i in 0..b.len().saturating_sub(9) {
             let shape = (0..10).all(|k| if k == 4 || k == 7 { b[i + k] == b'-' } else { b[i + k].is_ascii_digit() });
             let timestamp = b.get(i + 10) == Some(&b'T') && digit(i + 11);
             if shape
                 && !timestamp
+                && !governance_date(i)
                 && (i == 0 || !digit(i - 1))
                 && !digit(i + 10)
                 && self.dobs.contains(&text[i..i + 10])

@@ -1,0 +1,55 @@
+//! `tellonce audit …`: verify the log against itself and the outputs, and report it.
+
+use anyhow::Context as _;
+use tellonce_governance::KeyRing;
+use tellonce_governance::audit;
+use tellonce_schemas::identifiers::dates;
+
+use super::args::AuditCommand;
+use super::{ExitContext, Failure};
+use crate::config::Settings;
+use crate::exit::Exit;
+use crate::run::AUDIT;
+
+/// Runs an `audit` subcommand.
+pub(super) fn command(c: AuditCommand) -> Result<Exit, Failure> {
+    match c {
+        AuditCommand::Verify { config } => {
+            let settings = Settings::load(&config).exit(Exit::Config)?;
+            let keys = KeyRing::load(&settings.key_file).exit(Exit::Config)?;
+            let dir = settings.output_dir.join(AUDIT);
+            match audit::verify(&dir, &keys.audit_signer(), Some(&settings.output_dir)) {
+                Ok(report) => {
+                    println!(
+                        "audit log {} verifies: {} entries, chain and HMACs intact, {} output file(s) match \
+                         their recorded SHA-256",
+                        dir.display(),
+                        report.entries,
+                        report.files_checked
+                    );
+                    Ok(Exit::Success)
+                }
+                Err(failure) => {
+                    println!("audit log {} does NOT verify: {failure}", dir.display());
+                    Ok(Exit::Verify)
+                }
+            }
+        }
+        AuditCommand::Report { config, out } => {
+            let settings = Settings::load(&config).exit(Exit::Config)?;
+            let keys = KeyRing::load(&settings.key_file).exit(Exit::Config)?;
+            let dir = settings.output_dir.join(AUDIT);
+            let verification = audit::verify(&dir, &keys.audit_signer(), Some(&settings.output_dir));
+            let (entries, _) = audit::read_entries_lossy(&dir)
+                .with_context(|| format!("reading the audit log in {}", dir.display()))
+                .exit(Exit::Config)?;
+            let html = audit::render_html(&entries, &verification, dates::today());
+            tellonce_connectors::atomic::write_atomic(&out, html.as_bytes())
+                .with_context(|| format!("writing {}", out.display()))
+                .exit(Exit::Output)?;
+            let status = if verification.is_ok() { "verified" } else { "DOES NOT VERIFY" };
+            println!("wrote {} ({} entries; log {status})", out.display(), entries.len());
+            Ok(if verification.is_ok() { Exit::Success } else { Exit::Verify })
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! `tellonce sar` and `tellonce retention …`: data subjects' rights and retention.
+
+use std::fmt::Write as _;
+use std::io::Read as _;
+
+use anyhow::Context as _;
+use tellonce_governance::KeyRing;
+use tellonce_schemas::identifiers::dates;
+
+use super::args::{RetentionCommand, SarArgs};
+use super::{ExitContext, Failure};
+use crate::config::Settings;
+use crate::exit::Exit;
+use crate::subject::{self, Request};
+use crate::{retention, subject::SubjectError};
+
+/// `tellonce sar`.
+pub(super) fn sar(a: &SarArgs) -> Result<Exit, Failure> {
+    let settings = Settings::load(&a.config).exit(Exit::Config)?;
+    let keys = KeyRing::load(&settings.key_file).exit(Exit::Config)?;
+    let agreements = super::isa::load(&settings.agreements_dir, dates::today())?;
+    let mut identifiers = String::new();
+    if a.identifiers.as_os_str() == "-" {
+        std::io::stdin().read_to_string(&mut identifiers).context("reading identifiers from standard input")
+    } else {
+        std::fs::File::open(&a.identifiers)
+            .and_then(|mut f| f.read_to_string(&mut identifiers))
+            .with_context(|| format!("reading identifiers from {}", a.identifiers.display()))
+    }
+    .exit(Exit::Config)?;
+    let request = Request { officer: a.officer.clone(), reference: a.reference.clone(), erase: a.erase };
+    let found = subject::lookup(&settings.output_dir, &keys, &agreements, &identifiers, &request).map_err(|e| {
+        let exit = match e {
+            SubjectError::Input { .. } | SubjectError::Invalid { .. } | SubjectError::TooLittle => Exit::Config,
+            SubjectError::Read { .. } | SubjectError::Audit(_) => Exit::Internal,
+            SubjectError::Sink(_) | SubjectError::Busy(_) => Exit::Output,
+        };
+        Failure { exit, error: anyhow::Error::new(e) }
+    })?;
+    // Identifiers typed for the lookup are dropped here; only pseudonymous facts are printed.
+    drop(identifiers);
+    if a.json {
+        let text = serde_json::to_string_pretty(&found).context("serialising").exit(Exit::Internal)?;
+        println!("{text}");
+        return Ok(Exit::Success);
+    }
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "subject {} by {} ({}): {} record(s) held",
+        a.reference,
+        a.officer,
+        if a.erase { "erasure" } else { "access" },
+        found.holdings.len()
+    );
+    for h in &found.holdings {
+        let _ = writeln!(
+            s,
+            "- {} record {} from {} line {} (matched on {}), in {}\n  under agreement {}; held since {}; delete by {}; erasure {}\n  fields held: {}",
+            h.feed,
+            h.record_id.as_deref().unwrap_or("(pseudonymised)"),
+            h.source,
+            h.position,
+            h.matched_on,
+            h.file,
+            h.agreement,
+            h.held_since,
+            h.delete_by.as_deref().unwrap_or("no limit set"),
+            if h.erasable { "allowed" } else { "not applicable under this agreement" },
+            h.clauses.join("; ")
+        );
+    }
+    if a.erase {
+        let _ = writeln!(
+            s,
+            "erased {} record(s); kept {} (their agreement does not allow erasure)",
+            found.erased, found.kept
+        );
+    }
+    print!("{s}");
+    Ok(Exit::Success)
+}
+
+/// `tellonce retention …`.
+pub(super) fn command(c: RetentionCommand) -> Result<Exit, Failure> {
+    let RetentionCommand::Apply { config, dry_run, as_of } = c;
+    let settings = Settings::load(&config).exit(Exit::Config)?;
+    let keys = KeyRing::load(&settings.key_file).exit(Exit::Config)?;
+    let on = as_of.unwrap_or_else(dates::today);
+    let plan = retention::plan(&settings.output_dir, on).exit(Exit::Internal)?;
+    let verb = if dry_run { "would delete" } else { "deleted" };
+    let done = if dry_run {
+        plan.due.clone()
+    } else {
+        retention::apply(&settings.output_dir, &keys, &plan).exit(Exit::Output)?
+    };
+    for f in &done {
+        println!(
+            "{verb} {} ({} rows, agreement {}, due {})",
+            f.path,
+            f.rows,
+            f.agreement.as_deref().unwrap_or("-"),
+            f.retention_until.map(dates::format).unwrap_or_default()
+        );
+    }
+    println!(
+        "retention as of {}: {verb} {} file(s); {} file(s) held and not yet due",
+        plan.as_of,
+        done.len(),
+        plan.kept.len()
+    );
+    Ok(Exit::Success)
+}

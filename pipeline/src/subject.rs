@@ -1,0 +1,388 @@
+//! Data subjects' rights: find every record the hub holds about one person, and erase them where
+//! the agreement allows it.
+//!
+//! An authorised officer types the person's identifiers; they are checked and normalised exactly
+//! as the pipeline normalises a partner's values, then turned into the same keyed tokens, so the
+//! lookup compares pseudonyms with pseudonyms and no clear identifier is written anywhere. A
+//! record matches on a strong identifier (NHS number, UPN or PNC ID), or on forename, surname,
+//! date of birth and postcode together. The lookup is audited (officer, reference, counts),
+//! never with the identifiers.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, BooleanArray, FixedSizeBinaryArray, RecordBatch};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use tellonce_connectors::parquet_sink::{PartOptions, PartWriter, SinkError};
+use tellonce_governance::agreement::AgreementSet;
+use tellonce_governance::audit::{self, AuditError, AuditLog, Event};
+use tellonce_governance::{KeyRing, Purpose, Tokeniser};
+use tellonce_schemas::feeds::person;
+use tellonce_schemas::identifiers::dates;
+use tellonce_schemas::{Column, Value, staging};
+
+use crate::holdings::{HeldFile, held_files};
+use crate::run::{AUDIT, STAGING, lock_output};
+
+/// Why a lookup cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum SubjectError {
+    /// A line of the identifiers is not `name=value` with a known name.
+    #[error("identifiers line {line}: {message}")]
+    Input {
+        /// 1-based line.
+        line: usize,
+        /// What is wrong (never the value).
+        message: String,
+    },
+    /// An identifier fails its check.
+    #[error("identifier {name} is not valid: {rule}")]
+    Invalid {
+        /// The identifier's name.
+        name: &'static str,
+        /// The rule broken.
+        rule: &'static str,
+    },
+    /// Too little to identify one person.
+    #[error(
+        "not enough to identify a person: give nhs_number, upn or pnc_id, or all of forename, surname, \
+         date_of_birth and postcode"
+    )]
+    TooLittle,
+    /// The audit log cannot be read or appended to.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    /// A staging file cannot be read.
+    #[error("cannot read {}: {message}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// A staging file cannot be rewritten.
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+    /// Another tellonce process holds the output directory.
+    #[error("{0}")]
+    Busy(String),
+}
+
+/// The identifiers an officer may give, with the feed column whose checks and token they share.
+const IDENTIFIERS: [&Column; 7] = [
+    &person::NHS_NUMBER,
+    &person::UPN,
+    &person::PNC_ID,
+    &person::FORENAME,
+    &person::SURNAME,
+    &person::DATE_OF_BIRTH,
+    &person::POSTCODE,
+];
+
+/// Identifiers that on their own single out a person.
+const STRONG: [&str; 3] = ["nhs_number", "upn", "pnc_id"];
+
+/// Identifiers that together single out a person.
+const COMBINED: [&str; 4] = ["forename", "surname", "date_of_birth", "postcode"];
+
+/// A person's identifiers as keyed tokens, by column name.
+#[derive(Debug)]
+pub struct SubjectTokens {
+    tokens: BTreeMap<&'static str, [u8; 16]>,
+}
+
+impl SubjectTokens {
+    /// Reads `name=value` lines (blank lines and `#` comments skipped), checks each value as
+    /// the pipeline would and derives its token. Errors name the line or identifier, never the
+    /// value.
+    pub fn parse(text: &str, tokeniser: &Tokeniser) -> Result<SubjectTokens, SubjectError> {
+        let mut tokens = BTreeMap::new();
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let Some((name, value)) = line.split_once('=') else {
+                return Err(SubjectError::Input { line: i + 1, message: "expected name=value".to_owned() });
+            };
+            let name = name.trim();
+            let Some(col) = IDENTIFIERS.iter().find(|c| c.name == name) else {
+                let known: Vec<&str> = IDENTIFIERS.iter().map(|c| c.name).collect();
+                return Err(SubjectError::Input {
+                    line: i + 1,
+                    message: format!("unknown identifier {name:?}; expected one of {}", known.join(", ")),
+                });
+            };
+            let value = value.trim();
+            if value.is_empty() {
+                continue;
+            }
+            let mut scratch = String::new();
+            let checked = col
+                .kind
+                .check_with(value, &mut scratch)
+                .map_err(|rule| SubjectError::Invalid { name: col.name, rule: rule.code() })?;
+            let token = match checked {
+                Value::Text(s) => tokeniser.token(col.name, s.as_bytes()),
+                Value::Date(d) => {
+                    let mut iso = [0u8; 10];
+                    dates::write_iso(d, &mut iso);
+                    tokeniser.token(col.name, &iso)
+                }
+                _ => return Err(SubjectError::Invalid { name: col.name, rule: "identifier.kind" }),
+            };
+            tokens.insert(col.name, token);
+        }
+        let strong = STRONG.iter().any(|n| tokens.contains_key(n));
+        let combined = COMBINED.iter().all(|n| tokens.contains_key(n));
+        if !strong && !combined {
+            return Err(SubjectError::TooLittle);
+        }
+        Ok(SubjectTokens { tokens })
+    }
+
+    /// Which rows of a staging batch are this person's, and on what.
+    fn matches(&self, batch: &RecordBatch) -> Vec<Option<&'static str>> {
+        let column = |name: &str| -> Option<&FixedSizeBinaryArray> {
+            batch.column_by_name(&format!("{name}_token"))?.as_fixed_size_binary_opt()
+        };
+        let mut out = vec![None; batch.num_rows()];
+        for name in STRONG {
+            let (Some(want), Some(col)) = (self.tokens.get(name), column(name)) else { continue };
+            for (row, slot) in out.iter_mut().enumerate() {
+                if slot.is_none() && col.is_valid(row) && col.value(row) == want {
+                    *slot = Some(name);
+                }
+            }
+        }
+        let combined: Option<Vec<(&[u8; 16], &FixedSizeBinaryArray)>> =
+            COMBINED.iter().map(|n| Some((self.tokens.get(n)?, column(n)?))).collect();
+        if let Some(pairs) = combined {
+            for (row, slot) in out.iter_mut().enumerate() {
+                if slot.is_none() && pairs.iter().all(|(want, col)| col.is_valid(row) && col.value(row) == *want) {
+                    *slot = Some("forename+surname+date_of_birth+postcode");
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One record held about the person.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Holding {
+    /// The dataset.
+    pub dataset: String,
+    /// The file, relative to the output root.
+    pub file: String,
+    /// The feed the record came from.
+    pub feed: String,
+    /// The partner's input it came from, and its line or offset there.
+    pub source: String,
+    /// Line (or offset) in that input.
+    pub position: u64,
+    /// The partner's record reference, where the agreement lets it pass.
+    pub record_id: Option<String>,
+    /// The agreement it is held under (`id@version`).
+    pub agreement: String,
+    /// The clauses of that agreement covering the fields held, `field: clause`.
+    pub clauses: Vec<String>,
+    /// What it matched on.
+    pub matched_on: String,
+    /// When the file holding it was written.
+    pub held_since: String,
+    /// When it falls due for deletion, `YYYY-MM-DD`.
+    pub delete_by: Option<String>,
+    /// Whether the agreement lets it be erased on request.
+    pub erasable: bool,
+}
+
+/// The outcome of a lookup.
+#[derive(Debug, serde::Serialize)]
+pub struct Lookup {
+    /// Every record found.
+    pub holdings: Vec<Holding>,
+    /// Records erased (with `--erase`).
+    pub erased: u64,
+    /// Records found and kept because their agreement does not allow erasure.
+    pub kept: u64,
+}
+
+/// Who asked, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The officer making the lookup.
+    pub officer: String,
+    /// The case reference of the request.
+    pub reference: String,
+    /// Erase what the agreements allow, instead of only listing.
+    pub erase: bool,
+}
+
+/// Finds (and with `request.erase`, erases) every staging record held about the person.
+pub fn lookup(
+    out: &Path,
+    keys: &KeyRing,
+    agreements: &AgreementSet,
+    identifiers: &str,
+    request: &Request,
+) -> Result<Lookup, SubjectError> {
+    let subject = SubjectTokens::parse(identifiers, &keys.tokeniser(Purpose::Linkage))?;
+    let _lock = lock_output(out).map_err(|e| SubjectError::Busy(e.to_string()))?;
+    let mut log = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
+    let entries = audit::read_entries(&out.join(AUDIT))?;
+    let mut result = Lookup { holdings: Vec::new(), erased: 0, kept: 0 };
+    for file in held_files(&entries).into_values().filter(|f| f.dataset == STAGING) {
+        let erasable =
+            file.agreement.as_deref().and_then(|label| agreements.by_label(label)).is_some_and(|a| a.erasure);
+        let found = scan(out, &file, &subject, agreements, erasable)?;
+        if found.is_empty() {
+            continue;
+        }
+        let rows: Vec<u64> = found.iter().map(|(row, _)| *row).collect();
+        if request.erase && erasable {
+            let rewritten = erase_rows(out, &file, &rows)?;
+            log.append(&rewritten)?;
+            result.erased += rows.len() as u64;
+        } else {
+            result.kept += rows.len() as u64;
+        }
+        result.holdings.extend(found.into_iter().map(|(_, h)| h));
+    }
+    log.append(&Event::SubjectLookup {
+        officer: request.officer.clone(),
+        reference: request.reference.clone(),
+        kind: if request.erase { "erasure" } else { "access" }.to_owned(),
+        records_found: result.holdings.len() as u64,
+        records_erased: result.erased,
+    })?;
+    log.sync()?;
+    Ok(result)
+}
+
+/// A staging file read whole: its schema, its batches and its `tellonce.*` footer metadata.
+struct FileContent {
+    schema: arrow_schema::SchemaRef,
+    batches: Vec<RecordBatch>,
+    metadata: Vec<(String, String)>,
+}
+
+/// Reads every batch of a Parquet file.
+fn read_batches(path: &Path) -> Result<FileContent, SubjectError> {
+    let err = |message: String| SubjectError::Read { path: path.to_owned(), message };
+    let f = File::open(path).map_err(|e| err(e.to_string()))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| err(e.to_string()))?;
+    let schema = builder.schema().clone();
+    let metadata = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .map(|kv| {
+            kv.iter()
+                .filter(|k| k.key.starts_with("tellonce.") && !k.key.starts_with("tellonce.description."))
+                .filter_map(|k| Some((k.key.clone(), k.value.clone()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let reader = builder.build().map_err(|e| err(e.to_string()))?;
+    let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|e| err(e.to_string()))?;
+    Ok(FileContent { schema, batches, metadata })
+}
+
+/// The rows of one staging file that are the person's, numbered across the file.
+fn scan(
+    out: &Path,
+    file: &HeldFile,
+    subject: &SubjectTokens,
+    agreements: &AgreementSet,
+    erasable: bool,
+) -> Result<Vec<(u64, Holding)>, SubjectError> {
+    let batches = read_batches(&file.on_disk(out))?.batches;
+    let agreement = file.agreement.as_deref().and_then(|l| agreements.by_label(l));
+    let feed = file.feed.clone().unwrap_or_default();
+    let mut found = Vec::new();
+    let mut offset = 0u64;
+    for batch in &batches {
+        for (row, matched) in subject.matches(batch).into_iter().enumerate() {
+            let Some(matched_on) = matched else { continue };
+            let text = |name: &str| {
+                batch
+                    .column_by_name(name)
+                    .and_then(|c| c.as_string_opt::<i32>())
+                    .and_then(|c| c.is_valid(row).then(|| c.value(row).to_owned()))
+            };
+            let position = batch
+                .column_by_name(staging::POSITION)
+                .and_then(|c| c.as_primitive_opt::<arrow_array::types::UInt64Type>())
+                .map_or(0, |c| c.value(row));
+            let clauses = agreement
+                .and_then(|a| a.feeds.get(&feed))
+                .map(|terms| {
+                    terms
+                        .fields
+                        .iter()
+                        .filter(|(_, t)| !t.treatment.is_drop())
+                        .map(|(name, t)| format!("{name}: {}", t.clause.as_deref().unwrap_or("-")))
+                        .collect()
+                })
+                .unwrap_or_default();
+            found.push((
+                offset + row as u64,
+                Holding {
+                    dataset: file.dataset.clone(),
+                    file: file.path.clone(),
+                    feed: feed.clone(),
+                    source: text(staging::SOURCE).unwrap_or_default(),
+                    position,
+                    record_id: text("record_id"),
+                    agreement: text(staging::AGREEMENT).or_else(|| file.agreement.clone()).unwrap_or_default(),
+                    clauses,
+                    matched_on: matched_on.to_owned(),
+                    held_since: file.written_at.clone(),
+                    delete_by: file.retention_until.map(dates::format),
+                    erasable,
+                },
+            ));
+        }
+        offset += batch.num_rows() as u64;
+    }
+    Ok(found)
+}
+
+/// Rewrites a staging file without the given rows (numbered across the file), keeping its
+/// schema, metadata and name; returns the audit entry recording the new file.
+fn erase_rows(out: &Path, file: &HeldFile, rows: &[u64]) -> Result<Event, SubjectError> {
+    let path = file.on_disk(out);
+    let FileContent { schema, batches, metadata } = read_batches(&path)?;
+    let mut parts = file.path.split('/').collect::<Vec<_>>();
+    let name = parts.pop().unwrap_or_default().to_owned();
+    let dataset = parts.first().copied().unwrap_or(STAGING).to_owned();
+    let partition: Vec<(&str, &str)> = parts.iter().skip(1).filter_map(|p| p.split_once('=')).collect();
+    let opts = PartOptions { metadata, replace_existing: true, ..PartOptions::default() };
+    let mut writer = PartWriter::create(out, &dataset, &partition, &name, Arc::clone(&schema), &opts)?;
+    let mut offset = 0u64;
+    for batch in &batches {
+        let n = batch.num_rows() as u64;
+        let keep: BooleanArray = (offset..offset + n).map(|r| Some(rows.binary_search(&r).is_err())).collect();
+        let kept = arrow_select::filter::filter_record_batch(batch, &keep)
+            .map_err(|e| SubjectError::Read { path: path.clone(), message: e.to_string() })?;
+        if kept.num_rows() > 0 {
+            writer.write(&kept)?;
+        }
+        offset += n;
+    }
+    let committed = writer.commit()?;
+    Ok(Event::FileWritten {
+        dataset,
+        path: committed.path,
+        sha256: committed.sha256,
+        rows: committed.rows,
+        bytes: committed.bytes,
+        feed: file.feed.clone(),
+        agreement: file.agreement.clone(),
+        retention_until: file.retention_until.map(dates::format),
+    })
+}

@@ -1,0 +1,405 @@
+//! Information sharing agreements, the audit log, subject access and retention, through the
+//! binary: what a governance lead and the DPO's office rely on.
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use crate::support::*;
+use tellonce_tests::{files_under, json_stdout, tellonce, tellonce_ok};
+
+/// A police extract's columns (the required ones and the identifiers that have checks).
+const POLICE_HEADER: &str = "record_id,occurrence_ref,pnc_id,forename,surname,date_of_birth,postcode,incident_date,\
+                             incident_type,person_role,dash_risk";
+
+/// A CAMHS extract's columns.
+const CAMHS_HEADER: &str =
+    "record_id,nhs_number,forename,surname,date_of_birth,postcode,referral_received_date,referral_outcome";
+
+/// A valid police row about a named person.
+fn police(id: &str, forename: &str, surname: &str, dob: &str, postcode: &str) -> String {
+    format!("{id},OCC-{id},,{forename},{surname},{dob},{postcode},2024-01-05,DOMESTIC_ABUSE,VICTIM,HIGH")
+}
+
+/// A workspace with the example agreements, a police file of three rows (two about the same
+/// person) and a CAMHS file of one row, configured in that order.
+fn two_feed_workspace() -> Workspace {
+    let ws = Workspace::new();
+    let rows = [
+        police("P1", "Ann", "Leeford", "2010-01-02", "RH10 1AB"),
+        police("P2", "ANN", "LEEFORD", "2010-01-02", "rh10 1ab"),
+        police("P3", "Bob", "Kayleigh", "2011-03-04", "BN11 2AB"),
+    ];
+    ws.write("inputs/police.csv", format!("{POLICE_HEADER}\n{}\n", rows.join("\n")));
+    ws.write(
+        "inputs/camhs.csv",
+        format!("{CAMHS_HEADER}\nC1,9434765919,Cat,Morrow,2012-07-19,RH10 1AB,2024-03-01,ACCEPTED\n"),
+    );
+    ws.config(&[("police", "inputs/police.csv"), ("camhs", "inputs/camhs.csv")], "");
+    ws
+}
+
+/// The agreement file that governs `feed` in the workspace's `agreements/`.
+fn agreement_file(ws: &Workspace, feed: &str) -> PathBuf {
+    let table = format!("[feeds.{feed}");
+    files_under(&ws.dir().join("agreements"))
+        .into_iter()
+        .find(|p| std::fs::read_to_string(p).unwrap().contains(&table))
+        .unwrap_or_else(|| panic!("no agreement governs {feed}"))
+}
+
+/// Rewrites the agreement governing `feed`.
+fn edit_agreement(ws: &Workspace, feed: &str, edit: impl Fn(String) -> String) {
+    let path = agreement_file(ws, feed);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let edited = edit(text.clone());
+    assert_ne!(edited, text, "the edit changed nothing in {}", path.display());
+    std::fs::write(&path, edited).unwrap();
+}
+
+/// Removes the line naming `field` in the agreement text (deny by default then drops it).
+fn without_field(text: String, field: &str) -> String {
+    let prefix = format!("{field} =");
+    text.lines().filter(|l| !l.trim_start().starts_with(&prefix)).map(|l| format!("{l}\n")).collect()
+}
+
+/// Replaces the value of a top-level-style `key = value` line (the first one).
+fn set_line(text: String, key: &str, value: &str) -> String {
+    let prefix = format!("{key} =");
+    let mut done = false;
+    text.lines()
+        .map(|l| {
+            if !done && l.trim_start().starts_with(&prefix) {
+                done = true;
+                format!("{key} = {value}\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect()
+}
+
+/// Every column name of every visible Parquet file of one feed's staging data.
+fn staging_columns(ws: &Workspace, feed: &str) -> Vec<String> {
+    visible_parquet(&ws.out().join(format!("staging/feed={feed}"))).iter().flat_map(|p| parquet_columns(p)).collect()
+}
+
+fn audit_verify(ws: &Workspace) -> Output {
+    tellonce(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"])
+}
+
+#[test]
+fn the_example_agreements_lint_clean_and_explain_each_field() {
+    let ws = Workspace::new();
+    let lint = tellonce_ok(ws.dir(), &["isa", "lint", "agreements", "--as-of", "2026-11-23"], 0);
+    assert!(text(&lint).contains("0 error(s)"), "{}", text(&lint));
+    let explain = tellonce_ok(
+        ws.dir(),
+        &["isa", "explain", "--agreements", "agreements", "--feed", "police", "--field", "date_of_birth"],
+        0,
+    );
+    let said = text(&explain);
+    for want in ["date_of_birth", "date_of_birth_month", "date_of_birth_token", "staging/feed=police"] {
+        assert!(said.contains(want), "explain does not mention {want}:\n{said}");
+    }
+    ws.config(&[], "");
+    let all = tellonce_ok(ws.dir(), &["isa", "explain", "--config", "tellonce.toml", "--feed", "police"], 0);
+    assert!(text(&all).contains("pnc_id"), "{}", text(&all));
+}
+
+#[test]
+fn lint_reports_every_problem_at_once_with_file_line_and_rule() {
+    let ws = Workspace::new();
+    let good = std::fs::read_to_string(agreement_file(&ws, "police")).unwrap();
+    // One file breaking several rules: a field passed in clear, an unknown field, criminal
+    // offence data without its Article 10 condition, dates out of order, no retention.
+    let mut bad = good.clone();
+    bad = set_line(bad, "forename", "{ action = \"pass\", clause = \"1\" }");
+    bad = bad.replacen(
+        "[feeds.police.fields]\n",
+        "[feeds.police.fields]\nshoe_size = { action = \"pass\", clause = \"9\" }\n",
+        1,
+    );
+    let bad =
+        bad.lines().filter(|l| !l.trim_start().starts_with("article10")).map(|l| format!("{l}\n")).collect::<String>();
+    let bad = set_line(bad, "review", "2024-01-01");
+    let bad = without_field(bad, "months");
+    ws.write("bad/police.toml", bad);
+    let out = tellonce(ws.dir(), &["isa", "lint", "bad", "--as-of", "2026-11-23"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let said = text(&out);
+    for rule in
+        ["field.pass_identifier", "field.unknown", "basis.article10_missing", "dates.order", "retention.missing"]
+    {
+        let line = said.lines().find(|l| l.contains(rule)).unwrap_or_else(|| panic!("no {rule}:\n{said}"));
+        assert!(line.starts_with("bad/police.toml:"), "no file and line: {line}");
+        let line_no: u32 = line.split(':').nth(1).unwrap().parse().unwrap_or_else(|_| panic!("no line: {line}"));
+        assert!(line_no >= 1, "{line}");
+    }
+}
+
+#[test]
+fn a_special_category_field_kept_without_its_condition_fails_lint() {
+    let ws = Workspace::new();
+    let path = agreement_file(&ws, "camhs");
+    let text_ = std::fs::read_to_string(&path).unwrap();
+    let stripped: String =
+        text_.lines().filter(|l| !l.trim_start().starts_with("article9")).map(|l| format!("{l}\n")).collect();
+    assert_ne!(stripped, text_, "the CAMHS agreement has an article9 line");
+    std::fs::write(&path, stripped).unwrap();
+    let out = tellonce(ws.dir(), &["isa", "lint", "agreements", "--as-of", "2026-11-23"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("basis.article9_missing"), "{}", text(&out));
+    // And the run does not process the feed under the broken agreement.
+    let ws2 = two_feed_workspace();
+    std::fs::write(agreement_file(&ws2, "camhs"), std::fs::read_to_string(&path).unwrap()).unwrap();
+    let run = ws2.run(3, &["--as-of", "2026-11-23"]);
+    assert_eq!(run.input("inputs/camhs.csv")["status"], "held", "{:#}", run.summary);
+    assert_eq!(run.input("inputs/police.csv")["status"], "processed");
+}
+
+#[test]
+fn an_expired_agreement_holds_its_feed_untouched_and_a_later_run_processes_it() {
+    let ws = two_feed_workspace();
+    let before = sha256_of(&ws.dir().join("inputs/police.csv"));
+    // Past every example agreement's end date.
+    let run = ws.run(3, &["--as-of", "2031-01-01"]);
+    for source in ["inputs/police.csv", "inputs/camhs.csv"] {
+        let i = run.input(source);
+        assert_eq!(i["status"], "held", "{i:#}");
+        assert_eq!(i["error_rule"], "agreement.expired", "{i:#}");
+        assert!(i["error"].as_str().unwrap().contains("ended on"), "{i:#}");
+    }
+    assert!(visible_parquet(&ws.out().join("staging")).is_empty(), "a held feed wrote staging data");
+    assert!(files_under(&ws.out().join("state").join("inputs")).is_empty(), "a held input was marked done");
+    assert_eq!(sha256_of(&ws.dir().join("inputs/police.csv")), before, "the held input was modified");
+    let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
+    assert_eq!(log.matches("\"type\":\"input_held\"").count(), 2, "{log}");
+    // Nothing was lost: under an agreement in force, the same inputs are processed in full.
+    let run = ws.run(0, &["--as-of", "2026-11-23"]);
+    run.assert_counts("inputs/police.csv", "processed", 3, 3, 0);
+    run.assert_counts("inputs/camhs.csv", "processed", 1, 1, 0);
+    assert!(audit_verify(&ws).status.success(), "{}", text(&audit_verify(&ws)));
+}
+
+#[test]
+fn a_field_the_agreement_does_not_name_is_in_no_output() {
+    let ws = two_feed_workspace();
+    edit_agreement(&ws, "police", |t| without_field(without_field(t, "surname"), "dash_risk"));
+    let run = ws.run(0, &["--as-of", "2026-11-23"]);
+    run.assert_counts("inputs/police.csv", "processed", 3, 3, 0);
+    let dropped: Vec<&str> = run.input("inputs/police.csv")["fields_dropped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(dropped.contains(&"surname") && dropped.contains(&"dash_risk"), "{dropped:?}");
+    let columns = staging_columns(&ws, "police");
+    assert!(columns.iter().any(|c| c == "forename_token"), "the police file was written: {columns:?}");
+    for gone in ["surname", "surname_token", "dash_risk"] {
+        assert!(!columns.iter().any(|c| c == gone), "{gone} reached the output: {columns:?}");
+    }
+    // The dropped values are in no output either (HIGH is only ever the DASH risk here).
+    assert_absent(&[b"Leeford", b"LEEFORD", b"Kayleigh", b"HIGH"], &[&run.output], &ws.out());
+    // Every row names the agreement that let it through.
+    for p in visible_parquet(&ws.out().join("staging/feed=police")) {
+        let labels = parquet_column(&p, "_agreement");
+        assert!(labels.iter().all(|l| l.as_deref().is_some_and(|l| l.contains('@'))), "{labels:?}");
+    }
+}
+
+/// Runs a small synthetic deployment and returns it with its verified audit log.
+fn synthetic_run() -> Workspace {
+    let ws = synth_workspace(150, 11);
+    tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--no-progress", "--as-of", "2026-11-23"], 0);
+    let ok = audit_verify(&ws);
+    assert_eq!(ok.status.code(), Some(0), "a clean run does not verify: {}", text(&ok));
+    ws
+}
+
+/// A copy of `ws` with its audit log's lines changed by `tamper`, and what `audit verify` says.
+fn verify_after(ws: &Workspace, tamper: impl Fn(&mut Vec<String>)) -> (i32, String) {
+    let copy = Workspace::bare();
+    copy_tree(ws.dir(), copy.dir());
+    let log = copy.out().join("audit/audit.jsonl");
+    let text_ = std::fs::read_to_string(&log).unwrap();
+    let mut lines: Vec<String> = text_.lines().map(str::to_owned).collect();
+    tamper(&mut lines);
+    std::fs::write(&log, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    let out = audit_verify(&copy);
+    (out.status.code().unwrap(), text(&out))
+}
+
+#[test]
+fn audit_verify_names_the_first_bad_entry_after_each_kind_of_tampering() {
+    let ws = synthetic_run();
+    let lines = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap().lines().count();
+    assert!(lines > 10, "a run writes many entries ({lines})");
+
+    // One byte changed in entry 6 (a digit of a count, or any byte of its body).
+    let (code, said) = verify_after(&ws, |l| {
+        let bytes = unsafe_free_flip(&l[5]);
+        l[5] = bytes;
+    });
+    assert_eq!(code, 5, "{said}");
+    assert!(said.contains("line 6") && said.contains("changed"), "{said}");
+
+    // Entry 6 deleted.
+    let (code, said) = verify_after(&ws, |l| {
+        l.remove(5);
+    });
+    assert_eq!(code, 5, "{said}");
+    assert!(said.contains("entry 6") && said.contains("missing"), "{said}");
+
+    // Entries 6 and 7 swapped.
+    let (code, said) = verify_after(&ws, |l| l.swap(5, 6));
+    assert_eq!(code, 5, "{said}");
+    assert!(said.contains("line 6"), "{said}");
+
+    // The last two entries cut off.
+    let (code, said) = verify_after(&ws, |l| {
+        l.truncate(l.len() - 2);
+    });
+    assert_eq!(code, 5, "{said}");
+    assert!(said.contains("truncated"), "{said}");
+
+    // An output file modified after the run.
+    let copy = Workspace::bare();
+    copy_tree(ws.dir(), copy.dir());
+    let part = visible_parquet(&copy.out().join("staging/feed=police")).remove(0);
+    let mut bytes = std::fs::read(&part).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    std::fs::write(&part, bytes).unwrap();
+    let out = audit_verify(&copy);
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    let rel = part.strip_prefix(copy.out()).unwrap().display().to_string();
+    assert!(text(&out).contains(&rel), "does not name {rel}: {}", text(&out));
+}
+
+/// The line with one character of its body changed (a digit bumped, or a letter's case).
+fn unsafe_free_flip(line: &str) -> String {
+    let mut chars: Vec<char> = line.chars().collect();
+    // Change a character inside the event, away from the MAC at the end.
+    let i = line.find("\"event\"").unwrap() + 12;
+    chars[i] = match chars[i] {
+        '0'..='8' => char::from(chars[i] as u8 + 1),
+        '9' => '0',
+        c if c.is_ascii_lowercase() => c.to_ascii_uppercase(),
+        c if c.is_ascii_uppercase() => c.to_ascii_lowercase(),
+        _ => 'x',
+    };
+    chars.into_iter().collect()
+}
+
+#[test]
+fn retention_deletes_exactly_the_files_due_and_logs_each_deletion() {
+    let ws = two_feed_workspace();
+    edit_agreement(&ws, "camhs", |t| set_line(t, "months", "12"));
+    ws.run(0, &["--as-of", "2026-01-10"]);
+    let held_before = hashes(&ws.out(), "staging");
+    assert_eq!(held_before.len(), 2, "{held_before:?}");
+    let retention = |args: &[&str]| {
+        let mut all = vec!["retention", "apply", "--config", "tellonce.toml"];
+        all.extend_from_slice(args);
+        tellonce_ok(ws.dir(), &all, 0)
+    };
+    // The day before the CAMHS output is due: nothing goes.
+    let out = retention(&["--as-of", "2027-01-09"]);
+    assert!(text(&out).contains("deleted 0 file(s)"), "{}", text(&out));
+    assert_eq!(hashes(&ws.out(), "staging"), held_before);
+    // On the day, a dry run lists the CAMHS file and deletes nothing.
+    let out = retention(&["--as-of", "2027-01-10", "--dry-run"]);
+    assert!(text(&out).contains("would delete staging/feed=camhs/"), "{}", text(&out));
+    assert_eq!(hashes(&ws.out(), "staging"), held_before);
+    // Applied: exactly the CAMHS file goes; the police file (six-year retention) stays.
+    let out = retention(&["--as-of", "2027-01-10"]);
+    assert!(text(&out).contains("deleted 1 file(s)"), "{}", text(&out));
+    let after = hashes(&ws.out(), "staging");
+    let expected: std::collections::BTreeMap<_, _> =
+        held_before.into_iter().filter(|(p, _)| p.contains("feed=police")).collect();
+    assert_eq!(after, expected);
+    let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
+    assert_eq!(log.matches("\"reason\":\"retention\"").count(), 1, "{log}");
+    assert!(audit_verify(&ws).status.success(), "{}", text(&audit_verify(&ws)));
+    // Applying again deletes nothing more.
+    let out = retention(&["--as-of", "2027-01-10"]);
+    assert!(text(&out).contains("deleted 0 file(s)"), "{}", text(&out));
+}
+
+/// `tellonce sar` with identifiers on standard input.
+fn sar(ws: &Workspace, identifiers: &str, extra: &[&str]) -> Output {
+    use std::io::Write;
+    let mut args = vec!["sar", "--config", "tellonce.toml", "--officer", "IG officer 7", "--reference", "SAR-2026-041"];
+    args.extend_from_slice(extra);
+    let mut child = std::process::Command::new(tellonce_tests::tellonce_bin())
+        .args(&args)
+        .current_dir(ws.dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(identifiers.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn subject_access_finds_a_person_by_pseudonym_and_erasure_is_audited() {
+    let ws = two_feed_workspace();
+    ws.run(0, &["--as-of", "2026-11-23"]);
+    let who = "forename=ann\nsurname=Leeford\ndate_of_birth=2010-01-02\npostcode=RH101AB\n";
+    let out = sar(&ws, who, &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let found = json_stdout(&out);
+    let ids: Vec<&str> =
+        found["holdings"].as_array().unwrap().iter().map(|h| h["record_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["P1", "P2"], "{found:#}");
+    assert!(found["holdings"][0]["agreement"].as_str().unwrap().contains('@'));
+    assert!(found["holdings"][0]["delete_by"].as_str().is_some());
+    // The NHS number alone finds the CAMHS record.
+    let out = sar(&ws, "nhs_number=943 476 5919\n", &["--json"]);
+    assert_eq!(json_stdout(&out)["holdings"].as_array().unwrap().len(), 1, "{}", text(&out));
+    // Too little to single out a person is refused, naming what is needed.
+    let out = sar(&ws, "forename=Ann\n", &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("not enough to identify"), "{}", text(&out));
+
+    // Erasure where the agreement does not allow it (the example's public task) keeps the
+    // records and says so.
+    assert!(std::fs::read_to_string(agreement_file(&ws, "police")).unwrap().contains("erasure = false"));
+    let out = sar(&ws, who, &["--erase", "--json"]);
+    assert_eq!(json_stdout(&out)["erased"], 0, "{}", text(&out));
+    // Where it does, the rows go, the log records it, and the log still verifies.
+    edit_agreement(&ws, "police", |t| set_line(t, "erasure", "true"));
+    let out = sar(&ws, who, &["--erase", "--json"]);
+    assert_eq!(json_stdout(&out)["erased"], 2, "{}", text(&out));
+    let police = visible_parquet(&ws.out().join("staging/feed=police"));
+    let left: Vec<Option<String>> = police.iter().flat_map(|p| parquet_column(p, "record_id")).collect();
+    assert_eq!(left, [Some("P3".to_owned())]);
+    let verify = audit_verify(&ws);
+    assert!(verify.status.success(), "{}", text(&verify));
+    let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
+    // Four lookups made (two access, two erasure); the one refused for too little identified no one.
+    assert_eq!(log.matches("\"type\":\"subject_lookup\"").count(), 4, "{log}");
+    assert!(log.contains("SAR-2026-041") && log.contains("\"records_erased\":2"), "{log}");
+    // The identifiers typed never reach the log or any output.
+    assert_absent(&[b"Leeford", b"LEEFORD", b"RH10 1AB", b"RH101AB", b"2010-01-02", b"9434765919"], &[], &ws.out());
+}
+
+#[test]
+fn the_audit_report_is_one_page_that_says_what_the_police_shared_and_what_became_of_it() {
+    let ws = synthetic_run();
+    let out = tellonce_ok(ws.dir(), &["audit", "report", "--config", "tellonce.toml", "--out", "report.html"], 0);
+    assert!(text(&out).contains("report.html"), "{}", text(&out));
+    let html = std::fs::read_to_string(ws.dir().join("report.html")).unwrap();
+    let police = std::fs::read_to_string(agreement_file(&ws, "police")).unwrap();
+    let id = police.lines().find(|l| l.starts_with("id =")).unwrap().split('"').nth(1).unwrap().to_owned();
+    for want in [id.as_str(), "police", "<svg", "quarantined", "Verified."] {
+        assert!(html.contains(want), "the report lacks {want}");
+    }
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "the report needs the network");
+    // No clear identifier from the inputs is in it.
+    let ids = Identifiers::from_inputs(&files_under(&ws.dir().join("inputs")));
+    assert!(ids.find(&html).is_empty(), "{:?}", ids.find(&html));
+}
