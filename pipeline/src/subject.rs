@@ -353,10 +353,22 @@ fn scan(
 }
 
 /// Rewrites a staging file without the given rows (numbered across the file), keeping its
-/// schema, metadata and name; returns the audit entry recording the new file.
+/// schema, metadata and name, or removes it if no row would be left; returns the audit entry
+/// recording what was done.
 fn erase_rows(out: &Path, file: &HeldFile, rows: &[u64]) -> Result<Event, SubjectError> {
     let path = file.on_disk(out);
     let FileContent { schema, batches, metadata } = read_batches(&path)?;
+    let total: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
+    if total <= rows.len() as u64 {
+        // Nothing would be left: the file goes, rather than an empty file staying behind.
+        std::fs::remove_file(&path).map_err(|e| SubjectError::Read { path: path.clone(), message: e.to_string() })?;
+        return Ok(Event::FileDeleted {
+            path: file.path.clone(),
+            sha256: file.sha256.clone(),
+            reason: "erasure".to_owned(),
+            agreement: file.agreement.clone(),
+        });
+    }
     let mut parts = file.path.split('/').collect::<Vec<_>>();
     let name = parts.pop().unwrap_or_default().to_owned();
     let dataset = parts.first().copied().unwrap_or(STAGING).to_owned();

@@ -27,6 +27,12 @@ pub(super) fn command(c: AuditCommand) -> Result<Exit, Failure> {
                         report.entries,
                         report.files_checked
                     );
+                    // A log and head both rolled back to an earlier authentic copy verify too:
+                    // recording the head elsewhere (a ticket, an email) is what exposes that.
+                    println!(
+                        "head: entry {} with hash {}; record it outside this machine to detect a rollback",
+                        report.head_seq, report.head_hash
+                    );
                     Ok(Exit::Success)
                 }
                 Err(failure) => {

@@ -403,3 +403,49 @@ fn the_audit_report_is_one_page_that_says_what_the_police_shared_and_what_became
     let ids = Identifiers::from_inputs(&files_under(&ws.dir().join("inputs")));
     assert!(ids.find(&html).is_empty(), "{:?}", ids.find(&html));
 }
+
+#[test]
+fn isa_diff_shows_what_a_proposed_change_would_share_and_withdraw_before_it_is_signed() {
+    let ws = Workspace::new();
+    let old = agreement_file(&ws, "police");
+    let proposed = std::fs::read_to_string(&old).unwrap();
+    let proposed = without_field(proposed, "dash_risk");
+    let proposed = set_line(
+        proposed,
+        "date_of_birth",
+        "{ action = [\"pseudonymise\", \"generalise\"], generalise = \"year\", clause = \"Schedule 2 item 6\" }",
+    );
+    let proposed = set_line(proposed, "version", "2");
+    ws.write("proposed/police.toml", proposed);
+    let out = tellonce_ok(ws.dir(), &["isa", "diff", old.to_str().unwrap(), "proposed/police.toml"], 0);
+    let said = text(&out);
+    for want in ["dash_risk", "withdrawn", "date_of_birth", "date_of_birth_month", "date_of_birth_year"] {
+        assert!(said.contains(want), "the diff does not mention {want}:\n{said}");
+    }
+    // The same agreement against itself changes nothing.
+    let same = tellonce_ok(ws.dir(), &["isa", "diff", old.to_str().unwrap(), old.to_str().unwrap()], 0);
+    assert!(!text(&same).contains("dash_risk"), "{}", text(&same));
+}
+
+#[test]
+fn erasing_every_row_of_a_file_removes_the_file_and_the_log_still_verifies() {
+    let ws = Workspace::new();
+    ws.write(
+        "inputs/police.csv",
+        format!("{POLICE_HEADER}\n{}\n", police("P1", "Dee", "Quarrington", "2009-05-06", "RH10 1AB")),
+    );
+    ws.config(&[("police", "inputs/police.csv")], "");
+    edit_agreement(&ws, "police", |t| set_line(t, "erasure", "true"));
+    ws.run(0, &["--as-of", "2026-11-23"]);
+    let out = sar(
+        &ws,
+        "forename=Dee\nsurname=Quarrington\ndate_of_birth=2009-05-06\npostcode=RH10 1AB\n",
+        &["--erase", "--json"],
+    );
+    assert_eq!(json_stdout(&out)["erased"], 1, "{}", text(&out));
+    assert!(visible_parquet(&ws.out().join("staging")).is_empty(), "an empty file was left behind");
+    let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
+    assert!(log.contains("\"reason\":\"erasure\""), "{log}");
+    let verify = audit_verify(&ws);
+    assert!(verify.status.success(), "{}", text(&verify));
+}
