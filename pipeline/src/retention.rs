@@ -39,6 +39,16 @@ pub enum RetentionError {
     /// Another tellonce process holds the output directory.
     #[error("{0}")]
     Busy(String),
+    /// A file due for deletion differs from what the audit log recorded: nothing is deleted, so
+    /// that the deletion cannot cover up the change.
+    #[error(
+        "{path} differs from the SHA-256 the audit log recorded for it; nothing was deleted: run `tellonce audit \
+         verify` and investigate"
+    )]
+    Tampered {
+        /// The file, relative to the output root.
+        path: String,
+    },
 }
 
 /// What is due on a day, and what is not.
@@ -52,17 +62,34 @@ pub struct Plan {
     pub kept: Vec<HeldFile>,
 }
 
-/// The files due for deletion on day `on`, from the audit log under `out`.
+/// The files due for deletion on day `on`, from the audit log under `out` (none if no run has
+/// written one yet).
 pub fn plan(out: &Path, on: i32) -> Result<Plan, RetentionError> {
-    let entries = audit::read_entries(&out.join(AUDIT))?;
+    let dir = out.join(AUDIT);
+    let entries = if dir.join(audit::LOG_FILE).exists() { audit::read_entries(&dir)? } else { Vec::new() };
     let (due, kept) = held_files(&entries).into_values().partition(|f| f.due(on));
     Ok(Plan { as_of: dates::format(on), due, kept })
 }
 
-/// Deletes every file the plan holds due, logging each deletion, and removes partition
-/// directories left empty. Returns the files deleted.
-pub fn apply(out: &Path, keys: &KeyRing, plan: &Plan) -> Result<Vec<HeldFile>, RetentionError> {
+/// Plans under the output's lock and, unless `dry_run`, deletes every file due on day `on`,
+/// logging each deletion and removing partition directories left empty. Returns the plan and
+/// the files deleted (or, for a dry run, that would be).
+pub fn apply(out: &Path, keys: &KeyRing, on: i32, dry_run: bool) -> Result<(Plan, Vec<HeldFile>), RetentionError> {
     let _lock = lock_output(out).map_err(|e| RetentionError::Busy(e.to_string()))?;
+    let plan = plan(out, on)?;
+    if dry_run {
+        let due = plan.due.clone();
+        return Ok((plan, due));
+    }
+    for file in &plan.due {
+        let path = file.on_disk(out);
+        match tellonce_connectors::hashing::sha256_file(&path) {
+            Ok(sha) if sha != file.sha256 => return Err(RetentionError::Tampered { path: file.path.clone() }),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(RetentionError::Delete { path, source }),
+        }
+    }
     let mut log = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
     let mut deleted = Vec::with_capacity(plan.due.len());
     for file in &plan.due {
@@ -79,11 +106,11 @@ pub fn apply(out: &Path, keys: &KeyRing, plan: &Plan) -> Result<Vec<HeldFile>, R
             reason: "retention".to_owned(),
             agreement: file.agreement.clone(),
         })?;
+        log.sync()?;
         remove_empty_parents(out, &path);
         deleted.push(file.clone());
     }
-    log.sync()?;
-    Ok(deleted)
+    Ok((plan, deleted))
 }
 
 /// Removes the partition directories above `path` that are now empty, up to the dataset's.

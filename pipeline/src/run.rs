@@ -25,12 +25,13 @@ use tellonce_connectors::manifest::{InputRecord, Manifest};
 use tellonce_connectors::parquet_sink::{CommittedFile, PartOptions, PartWriter, SinkError, StagedPart};
 use tellonce_connectors::quarantine::{QuarantineEntry, QuarantineWriter};
 use tellonce_governance::agreement::{self, AgreementSet, Severity};
-use tellonce_governance::audit::{AuditError, AuditLog, Event};
+use tellonce_governance::audit::{self, AuditError, AuditLog, Event};
 use tellonce_governance::{KeyError, KeyRing, Purpose, Sealer};
 use tellonce_schemas::identifiers::dates;
 use tracing::{info, info_span, warn};
 
 use crate::config::{Settings, Source};
+use crate::holdings::{HeldFile, held_files};
 use crate::reference::{LookupError, PostcodeLookup};
 use crate::stages::govern::{self, Decision, Policy};
 use crate::stages::pseudonymise::Pseudonymiser;
@@ -50,7 +51,8 @@ pub struct RunOptions {
     pub force: bool,
     /// Show a progress bar (only drawn on a terminal).
     pub progress: bool,
-    /// The processing date agreements are judged on (days since 1970-01-01); today if `None`.
+    /// A second date agreements must be in force on, besides today (days since 1970-01-01), to
+    /// see what a run on that day would do. It can only hold more, never let more through.
     pub as_of: Option<i32>,
 }
 
@@ -214,6 +216,8 @@ struct Context<'a> {
     agreements: AgreementSet,
     as_of: i32,
     audit: Mutex<AuditLog>,
+    /// The files the audit log records as held when the run started.
+    held: BTreeMap<String, HeldFile>,
 }
 
 impl Context<'_> {
@@ -243,6 +247,7 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
     let _lock = lock_output(out)?;
     let as_of = opts.as_of.unwrap_or_else(dates::today);
     let mut audit = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
+    let held = held_files(&audit::read_entries(&out.join(AUDIT))?);
     let loaded = load_agreements(&settings.agreements_dir, as_of)?;
     let agreement_problems: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
     for p in &loaded.problems {
@@ -301,6 +306,7 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
         agreements,
         as_of,
         audit: Mutex::new(audit),
+        held,
     };
 
     let mut inputs: Vec<InputReport> = Vec::with_capacity(settings.sources.len());
@@ -323,6 +329,19 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
                 break;
             }
         };
+        if report.status == InputStatus::Rejected {
+            let rejected = ctx.audit(&Event::InputRejected {
+                feed: report.feed.to_owned(),
+                input: report.source.clone(),
+                sha256: report.sha256.clone(),
+                reason: format!("rejected: {}", report.error.as_deref().unwrap_or("")),
+            });
+            if let Err(e) = rejected {
+                inputs.push(report);
+                failure = Some(e);
+                break;
+            }
+        }
         match report.status {
             InputStatus::Rejected => warn!(error = report.error.as_deref().unwrap_or(""), "input rejected"),
             InputStatus::Held => warn!(error = report.error.as_deref().unwrap_or(""), "input held"),
@@ -508,6 +527,11 @@ fn remove_if_present(path: &Path) -> std::io::Result<()> {
     }
 }
 
+/// Where the note that erasure touched an input's outputs lives (see `subject`).
+pub(crate) fn erased_marker(out: &Path, feed: &str, sha256: &str) -> PathBuf {
+    out.join("state").join("erased").join(feed).join(sha256.get(..16).unwrap_or(sha256))
+}
+
 /// Where the marker of a processed input lives.
 fn marker_path(out: &Path, feed: &str, sha256: &str) -> PathBuf {
     out.join("state").join("inputs").join(feed).join(format!("{sha256}.json"))
@@ -533,7 +557,31 @@ fn process_input<'r>(
         Ok(h) => h,
         Err(e) => return reject(report, "file.unreadable", format!("cannot read {}: {e}", source.path.display())),
     };
-    let policy = match govern::decide(&ctx.agreements, source.feed, ctx.as_of) {
+    let out = &ctx.settings.output_dir;
+    let marker = marker_path(out, source.feed.name, &report.sha256);
+    if let Some(first) = processed_in_this_run(&report.sha256) {
+        // The same content listed twice (a resent file): processing it again would duplicate
+        // every record, even under --force.
+        report.status = InputStatus::Skipped;
+        report.error = Some(format!("same content as {}, processed earlier in this run", first.source));
+        return Ok(report);
+    }
+    if marker.exists() && !force {
+        report.status = InputStatus::Skipped;
+        return Ok(report);
+    }
+    let erased = erased_marker(out, source.feed.name, &report.sha256);
+    if marker.exists() && erased.exists() {
+        // Reprocessing would bring back records erased at a data subject's request.
+        report.status = InputStatus::Skipped;
+        report.error = Some(format!(
+            "records were erased from this input's outputs at a data subject's request; --force would restore \
+             them, so it is not processed again (see {})",
+            relative(out, &erased)
+        ));
+        return Ok(report);
+    }
+    let policy = match govern::decide(&ctx.agreements, source.feed, dates::today(), ctx.as_of) {
         Decision::Process(policy) => policy,
         Decision::Hold { rule, reason } => {
             // Held, not rejected: the input is left as it is and no marker is written, so the
@@ -558,19 +606,6 @@ fn process_input<'r>(
     }
     report.agreement = Some(policy.agreement.to_string());
     report.fields_dropped = policy.dropped.clone();
-    let out = &ctx.settings.output_dir;
-    let marker = marker_path(out, source.feed.name, &report.sha256);
-    if let Some(first) = processed_in_this_run(&report.sha256) {
-        // The same content listed twice (a resent file): processing it again would duplicate
-        // every record, even under --force.
-        report.status = InputStatus::Skipped;
-        report.error = Some(format!("same content as {}, processed earlier in this run", first.source));
-        return Ok(report);
-    }
-    if marker.exists() && !force {
-        report.status = InputStatus::Skipped;
-        return Ok(report);
-    }
     let opts = FileSourceOptions { batch_rows: ctx.settings.batch_rows, max_line_bytes: ctx.settings.max_line_bytes };
     let file = match FileSource::open(&source.path, source.format, source.feed, opts) {
         Ok(f) => f,
@@ -784,6 +819,7 @@ struct Writer<'a> {
     read: u64,
     written: u64,
     by_rule: HashMap<&'static str, u64>,
+    decided: Vec<Event>,
 }
 
 impl<'a> Writer<'a> {
@@ -812,6 +848,7 @@ impl<'a> Writer<'a> {
             read: 0,
             written: 0,
             by_rule: HashMap::new(),
+            decided: Vec::new(),
         })
     }
 
@@ -823,7 +860,9 @@ impl<'a> Writer<'a> {
         for r in &rejects {
             *reasons.entry(r.rule.code().to_owned()).or_default() += 1;
         }
-        self.ctx.audit(&Event::BatchDecided {
+        // Held until the input's files are committed: an input rejected part-way (changed while
+        // read, say) shared nothing, and the log must not say it did.
+        self.decided.push(Event::BatchDecided {
             feed: self.feed.to_owned(),
             agreement: self.policy.agreement.to_string(),
             input: self.source.clone(),
@@ -834,7 +873,7 @@ impl<'a> Writer<'a> {
             quarantined: rejects.len() as u64,
             reasons,
             fields_dropped: self.policy.dropped.iter().map(|f| (*f).to_owned()).collect(),
-        })?;
+        });
         for r in rejects {
             *self.by_rule.entry(r.rule.code()).or_default() += 1;
             let mut entry = QuarantineEntry {
@@ -910,9 +949,14 @@ impl<'a> Writer<'a> {
         let (written, by_rule) = (self.written, std::mem::take(&mut self.by_rule));
         let ctx = self.ctx;
         let policy = self.policy;
+        for decided in std::mem::take(&mut self.decided) {
+            ctx.audit(&decided)?;
+        }
         // A replay that now rejects nothing removes the quarantine file an earlier run wrote.
         let earlier_quarantine = self.quarantine.target().to_owned();
-        let earlier_sha = earlier_quarantine.exists().then(|| sha256_file(&earlier_quarantine).ok()).flatten();
+        let earlier_sha = sha256_file(&earlier_quarantine)
+            .ok()
+            .or_else(|| ctx.held.get(&relative(&out, &earlier_quarantine)).map(|f| f.sha256.clone()));
         // Quarantine first: if it cannot be committed, no staging part has become visible.
         let committed = self.quarantine.commit().map_err(out_err)?;
         match (&committed, earlier_sha) {
@@ -943,29 +987,47 @@ impl<'a> Writer<'a> {
         let dir = out.join(STAGING).join(format!("feed={}", self.feed));
         let prefix = format!("part-{}-", self.stem);
         let kept: Vec<&str> = report.files.iter().filter_map(|f| f.path.rsplit('/').next()).collect();
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            // No part was ever written for this feed (an input with no valid row).
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                record_counts(report, records_read, written, quarantined, by_rule);
-                return Ok(());
+        // What an earlier run of this input wrote and this one did not: from the directory and
+        // from the audit log, so that a part deleted by a run that stopped before logging the
+        // deletion is logged now.
+        let mut stale: BTreeMap<String, Option<String>> = ctx
+            .held
+            .values()
+            .filter(|f| f.path.starts_with(&format!("{STAGING}/feed={}/{prefix}", self.feed)))
+            .map(|f| (f.path.clone(), Some(f.sha256.clone())))
+            .collect();
+        match std::fs::read_dir(&dir) {
+            Ok(entries) => {
+                for entry in entries.flatten() {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    if name.starts_with(&prefix) && name.ends_with(".parquet") {
+                        stale.entry(relative(&out, &entry.path())).or_insert(None);
+                    }
+                }
             }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(source) => return Err(RunError::Output { path: dir.clone(), source }.into()),
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if name.starts_with(&prefix) && name.ends_with(".parquet") && !kept.contains(&name.as_ref()) {
-                let path = entry.path();
-                let sha256 = sha256_file(&path).map_err(|source| RunError::Output { path: path.clone(), source })?;
-                remove_if_present(&path).map_err(|source| RunError::Output { path: path.clone(), source })?;
-                ctx.audit(&Event::FileDeleted {
-                    path: relative(&out, &path),
-                    sha256,
-                    reason: "replaced".to_owned(),
-                    agreement: Some(policy.agreement.to_string()),
-                })?;
+        }
+        for (rel, recorded) in stale {
+            if kept.iter().any(|k| rel.rsplit('/').next() == Some(*k)) {
+                continue;
             }
+            let path = out.join(&rel);
+            let sha256 = match sha256_file(&path) {
+                Ok(sha) => sha,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => match recorded {
+                    Some(sha) => sha,
+                    None => continue,
+                },
+                Err(source) => return Err(RunError::Output { path, source }.into()),
+            };
+            remove_if_present(&path).map_err(|source| RunError::Output { path: path.clone(), source })?;
+            ctx.audit(&Event::FileDeleted {
+                path: rel,
+                sha256,
+                reason: "replaced".to_owned(),
+                agreement: Some(policy.agreement.to_string()),
+            })?;
         }
         record_counts(report, records_read, written, quarantined, by_rule);
         Ok(())

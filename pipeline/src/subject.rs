@@ -66,6 +66,15 @@ pub enum SubjectError {
     /// A staging file cannot be rewritten.
     #[error(transparent)]
     Sink(#[from] SinkError),
+    /// A file differs from what the audit log recorded: it is not touched.
+    #[error(
+        "{path} differs from the SHA-256 the audit log recorded for it; nothing was erased from it: run `tellonce \
+         audit verify` and investigate"
+    )]
+    Tampered {
+        /// The file, relative to the output root.
+        path: String,
+    },
     /// Another tellonce process holds the output directory.
     #[error("{0}")]
     Busy(String),
@@ -111,9 +120,13 @@ impl SubjectTokens {
             let name = name.trim();
             let Some(col) = IDENTIFIERS.iter().find(|c| c.name == name) else {
                 let known: Vec<&str> = IDENTIFIERS.iter().map(|c| c.name).collect();
+                // What was typed before `=` may be a value typed in the wrong place: it is named
+                // only if it looks like an identifier's name.
+                let plain = (1..=24).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+                let what = if plain { format!("unknown identifier {name:?}") } else { "unknown identifier".to_owned() };
                 return Err(SubjectError::Input {
                     line: i + 1,
-                    message: format!("unknown identifier {name:?}; expected one of {}", known.join(", ")),
+                    message: format!("{what}; expected one of {}", known.join(", ")),
                 });
             };
             let value = value.trim();
@@ -236,6 +249,11 @@ pub fn lookup(
     let entries = audit::read_entries(&out.join(AUDIT))?;
     let mut result = Lookup { holdings: Vec::new(), erased: 0, kept: 0 };
     for file in held_files(&entries).into_values().filter(|f| f.dataset == STAGING) {
+        if !file.on_disk(out).exists() {
+            // Recorded but gone: `audit verify` reports it; the other files are still searched.
+            tracing::warn!(file = %file.path, "a staging file the audit log records is missing; run `audit verify`");
+            continue;
+        }
         let erasable =
             file.agreement.as_deref().and_then(|label| agreements.by_label(label)).is_some_and(|a| a.erasure);
         let found = scan(out, &file, &subject, agreements, erasable)?;
@@ -245,7 +263,10 @@ pub fn lookup(
         let rows: Vec<u64> = found.iter().map(|(row, _)| *row).collect();
         if request.erase && erasable {
             let rewritten = erase_rows(out, &file, &rows)?;
+            note_erasure(out, &file, rows.len())?;
             log.append(&rewritten)?;
+            // Durable file by file: a crash part-way leaves every erasure done so far recorded.
+            log.sync()?;
             result.erased += rows.len() as u64;
         } else {
             result.kept += rows.len() as u64;
@@ -268,6 +289,19 @@ struct FileContent {
     schema: arrow_schema::SchemaRef,
     batches: Vec<RecordBatch>,
     metadata: Vec<(String, String)>,
+}
+
+/// Notes, beside the input markers, that erasure touched the outputs of the input a staging file
+/// came from, so that `run --force` does not bring the erased records back.
+fn note_erasure(out: &Path, file: &HeldFile, rows: usize) -> Result<(), SubjectError> {
+    let name = file.path.rsplit('/').next().unwrap_or_default();
+    let stem = name.strip_prefix("part-").and_then(|n| n.split('-').next()).unwrap_or(name);
+    let feed = file.feed.as_deref().unwrap_or("unknown");
+    let marker = crate::run::erased_marker(out, feed, stem);
+    let note = format!("{{\"file\":{:?},\"rows_erased\":{rows}}}\n", file.path);
+    let existing = std::fs::read_to_string(&marker).unwrap_or_default();
+    tellonce_connectors::atomic::write_atomic(&marker, format!("{existing}{note}").as_bytes())
+        .map_err(|e| SubjectError::Read { path: marker.clone(), message: e.to_string() })
 }
 
 /// Reads every batch of a Parquet file.
@@ -357,6 +391,11 @@ fn scan(
 /// recording what was done.
 fn erase_rows(out: &Path, file: &HeldFile, rows: &[u64]) -> Result<Event, SubjectError> {
     let path = file.on_disk(out);
+    let actual = tellonce_connectors::hashing::sha256_file(&path)
+        .map_err(|e| SubjectError::Read { path: path.clone(), message: e.to_string() })?;
+    if actual != file.sha256 {
+        return Err(SubjectError::Tampered { path: file.path.clone() });
+    }
     let FileContent { schema, batches, metadata } = read_batches(&path)?;
     let total: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
     if total <= rows.len() as u64 {

@@ -105,7 +105,9 @@ pub fn columns_under(feed: &'static FeedSchema, treat: impl Fn(&Column) -> Treat
         let mut push = |name: String, data_type: DataType, derivation: Derivation, description: String| {
             out.push(StagingColumn { name, data_type, input: Some(col), derivation, description });
         };
-        if t.pass {
+        // A backstop under the agreements' lint: a clear identifier never passes, whatever a
+        // treatment says.
+        if t.pass && crate::treatment::pass_allowed(col) {
             push(col.name.to_owned(), pass_type(&col.kind), Derivation::Pass, col.description.to_owned());
         }
         for how in Coarsening::ALL {

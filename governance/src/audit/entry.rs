@@ -90,6 +90,18 @@ pub enum Event {
         /// Why it was held.
         reason: String,
     },
+    /// An input could not be processed at all (unreadable, empty, malformed header, changed while
+    /// read) and was left untouched; nothing of it was written.
+    InputRejected {
+        /// The feed.
+        feed: String,
+        /// The input (file path).
+        input: String,
+        /// SHA-256 of the input, when it could be read (hex).
+        sha256: String,
+        /// Why, starting with `rejected:` and ending with the rule code in brackets.
+        reason: String,
+    },
     /// A batch of records was judged under an agreement.
     BatchDecided {
         /// The feed.
@@ -185,6 +197,7 @@ impl Event {
             Event::AgreementLoaded { .. } => "agreement_loaded",
             Event::KeysUsed { .. } => "keys_used",
             Event::InputHeld { .. } => "input_held",
+            Event::InputRejected { .. } => "input_rejected",
             Event::BatchDecided { .. } => "batch_decided",
             Event::FileWritten { .. } => "file_written",
             Event::FileDeleted { .. } => "file_deleted",

@@ -50,10 +50,14 @@ fn lint(dir: &Path, as_of: i32) -> Result<Exit, Failure> {
     }
     let errors = loaded.problems.iter().filter(|p| p.is_error()).count();
     let warnings = loaded.problems.len() - errors;
+    let broken: std::collections::BTreeSet<&Path> =
+        loaded.problems.iter().filter(|p| p.is_error()).map(|p| p.path.as_path()).collect();
     println!(
-        "{} agreement(s) checked in {}: {errors} error(s), {warnings} warning(s)",
-        loaded.agreements.len() + usize::from(errors > 0),
-        dir.display()
+        "{} agreement file(s) checked in {}: {} loaded, {} with errors; {errors} error(s), {warnings} warning(s)",
+        loaded.agreements.len() + broken.len(),
+        dir.display(),
+        loaded.agreements.len(),
+        broken.len()
     );
     Ok(if errors > 0 { Exit::Config } else { Exit::Success })
 }

@@ -20,11 +20,16 @@ pub(super) fn sar(a: &SarArgs) -> Result<Exit, Failure> {
     let keys = KeyRing::load(&settings.key_file).exit(Exit::Config)?;
     let agreements = super::isa::load(&settings.agreements_dir, dates::today())?;
     let mut identifiers = String::new();
+    // A few lines are expected; a bound keeps a wrong file from being read whole.
+    const MAX_IDENTIFIERS_BYTES: u64 = 16 * 1024;
     if a.identifiers.as_os_str() == "-" {
-        std::io::stdin().read_to_string(&mut identifiers).context("reading identifiers from standard input")
+        std::io::stdin()
+            .take(MAX_IDENTIFIERS_BYTES)
+            .read_to_string(&mut identifiers)
+            .context("reading identifiers from standard input")
     } else {
         std::fs::File::open(&a.identifiers)
-            .and_then(|mut f| f.read_to_string(&mut identifiers))
+            .and_then(|f| f.take(MAX_IDENTIFIERS_BYTES).read_to_string(&mut identifiers))
             .with_context(|| format!("reading identifiers from {}", a.identifiers.display()))
     }
     .exit(Exit::Config)?;
@@ -34,6 +39,7 @@ pub(super) fn sar(a: &SarArgs) -> Result<Exit, Failure> {
             SubjectError::Input { .. } | SubjectError::Invalid { .. } | SubjectError::TooLittle => Exit::Config,
             SubjectError::Read { .. } | SubjectError::Audit(_) => Exit::Internal,
             SubjectError::Sink(_) | SubjectError::Busy(_) => Exit::Output,
+            SubjectError::Tampered { .. } => Exit::Verify,
         };
         Failure { exit, error: anyhow::Error::new(e) }
     })?;
@@ -87,13 +93,15 @@ pub(super) fn command(c: RetentionCommand) -> Result<Exit, Failure> {
     let settings = Settings::load(&config).exit(Exit::Config)?;
     let keys = KeyRing::load(&settings.key_file).exit(Exit::Config)?;
     let on = as_of.unwrap_or_else(dates::today);
-    let plan = retention::plan(&settings.output_dir, on).exit(Exit::Internal)?;
+    let (plan, done) = retention::apply(&settings.output_dir, &keys, on, dry_run).map_err(|e| {
+        let exit = match e {
+            retention::RetentionError::Tampered { .. } => Exit::Verify,
+            retention::RetentionError::Audit(_) => Exit::Internal,
+            _ => Exit::Output,
+        };
+        Failure { exit, error: anyhow::Error::new(e) }
+    })?;
     let verb = if dry_run { "would delete" } else { "deleted" };
-    let done = if dry_run {
-        plan.due.clone()
-    } else {
-        retention::apply(&settings.output_dir, &keys, &plan).exit(Exit::Output)?
-    };
     for f in &done {
         println!(
             "{verb} {} ({} rows, agreement {}, due {})",

@@ -80,11 +80,39 @@ pub enum Decision {
     },
 }
 
-/// Decides whether `feed` may be processed on day `on`, and under which policy.
-pub fn decide(agreements: &AgreementSet, feed: &'static FeedSchema, on: i32) -> Decision {
+/// Decides whether `feed` may be processed today, and under which policy.
+///
+/// The agreement must be in force on the day of processing, `today`: the agreement governs the
+/// act of sharing, which happens now. `as_of` may only add a check (the same agreement must be
+/// in force on that day too, for example to see what a run after an expiry would do); it can
+/// never let data through that today's agreements would hold. Outputs' retention is counted from
+/// `today`, the day they are written.
+pub fn decide(agreements: &AgreementSet, feed: &'static FeedSchema, today: i32, as_of: i32) -> Decision {
+    let now = decide_on(agreements, feed, today, today);
+    if as_of == today {
+        return now;
+    }
+    match (now, decide_on(agreements, feed, as_of, today)) {
+        (Decision::Process(p), Decision::Process(q)) if p.agreement == q.agreement => Decision::Process(p),
+        (Decision::Process(_), Decision::Process(q)) => Decision::Hold {
+            rule: "agreement.ambiguous",
+            reason: format!(
+                "{} is in force on {} but {} on {}; run with one processing date",
+                q.agreement,
+                dates::format(as_of),
+                "another agreement",
+                dates::format(today)
+            ),
+        },
+        (Decision::Process(_), hold) | (hold, _) => hold,
+    }
+}
+
+/// The decision for day `on`, with retention counted from `written`.
+fn decide_on(agreements: &AgreementSet, feed: &'static FeedSchema, on: i32, written: i32) -> Decision {
     match agreements.standing(feed.name, on) {
         Standing::InForce { agreement, review_overdue } => {
-            Decision::Process(Policy::under(feed, agreement, on, review_overdue))
+            Decision::Process(Policy::under(feed, agreement, written, review_overdue))
         }
         Standing::Expired(a) => Decision::Hold {
             rule: "agreement.expired",

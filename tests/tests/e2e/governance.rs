@@ -175,7 +175,7 @@ fn an_expired_agreement_holds_its_feed_untouched_and_a_later_run_processes_it() 
     let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
     assert_eq!(log.matches("\"type\":\"input_held\"").count(), 2, "{log}");
     // Nothing was lost: under an agreement in force, the same inputs are processed in full.
-    let run = ws.run(0, &["--as-of", "2026-11-23"]);
+    let run = ws.run(0, &[]);
     run.assert_counts("inputs/police.csv", "processed", 3, 3, 0);
     run.assert_counts("inputs/camhs.csv", "processed", 1, 1, 0);
     assert!(audit_verify(&ws).status.success(), "{}", text(&audit_verify(&ws)));
@@ -292,28 +292,52 @@ fn unsafe_free_flip(line: &str) -> String {
     chars.into_iter().collect()
 }
 
+/// The `retention_until` the audit log recorded for the file whose path contains `part`.
+fn recorded_due(ws: &Workspace, part: &str) -> i32 {
+    let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
+    let entry = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|e| e["event"]["type"] == "file_written" && e["event"]["path"].as_str().unwrap().contains(part))
+        .unwrap_or_else(|| panic!("no file_written for {part}"));
+    tellonce_schemas::identifiers::dates::parse(entry["event"]["retention_until"].as_str().unwrap()).unwrap()
+}
+
 #[test]
 fn retention_deletes_exactly_the_files_due_and_logs_each_deletion() {
+    use tellonce_schemas::identifiers::dates;
     let ws = two_feed_workspace();
     edit_agreement(&ws, "camhs", |t| set_line(t, "months", "12"));
-    ws.run(0, &["--as-of", "2026-01-10"]);
+    ws.run(0, &[]);
     let held_before = hashes(&ws.out(), "staging");
     assert_eq!(held_before.len(), 2, "{held_before:?}");
+    // Retention runs from the day of writing: twelve months for CAMHS, six years for police.
+    let today = dates::today();
+    let due = recorded_due(&ws, "staging/feed=camhs/");
+    assert!(
+        (today + 365..=today + 366).contains(&due),
+        "camhs due {} written {}",
+        dates::format(due),
+        dates::format(today)
+    );
+    assert!(recorded_due(&ws, "staging/feed=police/") > today + 5 * 365);
     let retention = |args: &[&str]| {
         let mut all = vec!["retention", "apply", "--config", "tellonce.toml"];
         all.extend_from_slice(args);
         tellonce_ok(ws.dir(), &all, 0)
     };
+    let (day_before, due_day) = (dates::format(due - 1), dates::format(due));
     // The day before the CAMHS output is due: nothing goes.
-    let out = retention(&["--as-of", "2027-01-09"]);
+    let out = retention(&["--as-of", &day_before]);
     assert!(text(&out).contains("deleted 0 file(s)"), "{}", text(&out));
     assert_eq!(hashes(&ws.out(), "staging"), held_before);
     // On the day, a dry run lists the CAMHS file and deletes nothing.
-    let out = retention(&["--as-of", "2027-01-10", "--dry-run"]);
+    let out = retention(&["--as-of", &due_day, "--dry-run"]);
     assert!(text(&out).contains("would delete staging/feed=camhs/"), "{}", text(&out));
     assert_eq!(hashes(&ws.out(), "staging"), held_before);
-    // Applied: exactly the CAMHS file goes; the police file (six-year retention) stays.
-    let out = retention(&["--as-of", "2027-01-10"]);
+    // Applied: exactly the CAMHS files go (staging part and sealed quarantine alike); the police
+    // file stays.
+    let out = retention(&["--as-of", &due_day]);
     assert!(text(&out).contains("deleted 1 file(s)"), "{}", text(&out));
     let after = hashes(&ws.out(), "staging");
     let expected: std::collections::BTreeMap<_, _> =
@@ -323,8 +347,33 @@ fn retention_deletes_exactly_the_files_due_and_logs_each_deletion() {
     assert_eq!(log.matches("\"reason\":\"retention\"").count(), 1, "{log}");
     assert!(audit_verify(&ws).status.success(), "{}", text(&audit_verify(&ws)));
     // Applying again deletes nothing more.
-    let out = retention(&["--as-of", "2027-01-10"]);
+    let out = retention(&["--as-of", &due_day]);
     assert!(text(&out).contains("deleted 0 file(s)"), "{}", text(&out));
+}
+
+#[test]
+fn retention_refuses_to_delete_a_file_that_differs_from_its_record() {
+    let ws = two_feed_workspace();
+    edit_agreement(&ws, "camhs", |t| set_line(t, "months", "1"));
+    ws.run(0, &[]);
+    let part = visible_parquet(&ws.out().join("staging/feed=camhs")).remove(0);
+    std::fs::write(&part, b"not the file that was written").unwrap();
+    let out = tellonce(ws.dir(), &["retention", "apply", "--config", "tellonce.toml", "--as-of", "2099-01-01"]);
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    assert!(text(&out).contains("differs from the SHA-256"), "{}", text(&out));
+    assert!(part.exists(), "the changed file was deleted, hiding the change");
+}
+
+#[test]
+fn as_of_cannot_let_through_what_today_holds() {
+    let ws = two_feed_workspace();
+    // The police agreement ended yesterday: no date given on the command line can revive it.
+    let yesterday = tellonce_schemas::identifiers::dates::format(tellonce_schemas::identifiers::dates::today() - 1);
+    edit_agreement(&ws, "police", |t| set_line(set_line(t, "review", "2025-06-01"), "end", &yesterday));
+    let run = ws.run(3, &["--as-of", "2025-06-01"]);
+    assert_eq!(run.input("inputs/police.csv")["status"], "held", "{:#}", run.summary);
+    assert_eq!(run.input("inputs/camhs.csv")["status"], "processed");
+    assert!(visible_parquet(&ws.out().join("staging/feed=police")).is_empty());
 }
 
 /// `tellonce sar` with identifiers on standard input.
@@ -446,6 +495,69 @@ fn erasing_every_row_of_a_file_removes_the_file_and_the_log_still_verifies() {
     assert!(visible_parquet(&ws.out().join("staging")).is_empty(), "an empty file was left behind");
     let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
     assert!(log.contains("\"reason\":\"erasure\""), "{log}");
+    let verify = audit_verify(&ws);
+    assert!(verify.status.success(), "{}", text(&verify));
+}
+
+#[test]
+fn force_after_an_erasure_does_not_bring_the_erased_records_back() {
+    let ws = two_feed_workspace();
+    edit_agreement(&ws, "police", |t| set_line(t, "erasure", "true"));
+    ws.run(0, &[]);
+    let who = "forename=Ann\nsurname=Leeford\ndate_of_birth=2010-01-02\npostcode=RH10 1AB\n";
+    assert_eq!(json_stdout(&sar(&ws, who, &["--erase", "--json"]))["erased"], 2);
+    let run = ws.run(0, &["--force"]);
+    let police = run.input("inputs/police.csv");
+    assert_eq!(police["status"], "skipped", "{police:#}");
+    assert!(police["error"].as_str().unwrap().contains("erased"), "{police:#}");
+    let after = sar(&ws, who, &["--json"]);
+    assert_eq!(json_stdout(&after)["holdings"].as_array().unwrap().len(), 0, "{}", text(&after));
+    // The CAMHS input, untouched by the erasure, is reprocessed as --force asks.
+    assert_eq!(run.input("inputs/camhs.csv")["status"], "processed");
+}
+
+#[test]
+fn a_mistyped_identifiers_line_is_refused_without_echoing_it() {
+    let ws = two_feed_workspace();
+    ws.run(0, &[]);
+    let out = sar(&ws, "Sunita Rahman, DOB 2002-01-11, NHS=9434765919\n", &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("line 1") && text(&out).contains("unknown identifier"), "{}", text(&out));
+    for typed in ["Sunita", "Rahman", "2002-01-11", "9434765919"] {
+        assert!(!text(&out).contains(typed), "{typed} echoed: {}", text(&out));
+    }
+}
+
+#[test]
+fn a_rejected_input_is_in_the_audit_log_and_none_of_its_batches_are() {
+    let ws = Workspace::new();
+    ws.write("inputs/empty.csv", "");
+    ws.config(&[("police", "inputs/empty.csv")], "");
+    ws.run(3, &[]);
+    let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
+    assert_eq!(log.matches("\"type\":\"input_rejected\"").count(), 1, "{log}");
+    assert!(log.contains("file.empty"), "{log}");
+    assert!(!log.contains("\"type\":\"batch_decided\""), "{log}");
+    assert!(audit_verify(&ws).status.success());
+}
+
+#[test]
+fn a_part_deleted_by_a_run_that_stopped_before_logging_it_is_logged_by_the_next() {
+    let ws = Workspace::new();
+    let rows: Vec<String> =
+        (0..1200).map(|i| police(&format!("P{i}"), "Ann", "Leeford", "2010-01-02", "RH10 1AB")).collect();
+    ws.write("inputs/police.csv", format!("{POLICE_HEADER}\n{}\n", rows.join("\n")));
+    ws.config(&[("police", "inputs/police.csv")], "[limits]\nmax_file_rows = 500\n");
+    ws.run(0, &[]);
+    let parts = visible_parquet(&ws.out().join("staging/feed=police"));
+    assert_eq!(parts.len(), 3);
+    // A forced re-run with larger files would remove the third part: it got as far as deleting
+    // it, and stopped.
+    std::fs::remove_file(&parts[2]).unwrap();
+    assert_eq!(audit_verify(&ws).status.code(), Some(5));
+    ws.config(&[("police", "inputs/police.csv")], "");
+    ws.run(0, &["--force"]);
+    assert_eq!(visible_parquet(&ws.out().join("staging/feed=police")).len(), 1);
     let verify = audit_verify(&ws);
     assert!(verify.status.success(), "{}", text(&verify));
 }

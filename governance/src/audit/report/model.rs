@@ -150,7 +150,10 @@ impl<'a> Model<'a> {
                 Event::KeysUsed { key_id, purposes } => {
                     m.keys.entry(key_id).or_default().extend(purposes.iter().map(String::as_str));
                 }
-                Event::InputHeld { feed, input, sha256, reason } => m.held.push((at, feed, input, reason, sha256)),
+                Event::InputHeld { feed, input, sha256, reason }
+                | Event::InputRejected { feed, input, sha256, reason } => {
+                    m.held.push((at, feed, input, reason, sha256))
+                }
                 Event::BatchDecided {
                     feed, agreement, received, passed, quarantined, reasons, fields_dropped, ..
                 } => {

@@ -80,8 +80,8 @@ pub(super) fn how_to_read(out: &mut String) -> fmt::Result {
          <p>Under <strong>Agreements</strong>, <em>Standing</em> is how the run judged the agreement on its as-of \
          date; the highlighted review and end dates are relative to the report date: amber when a review is due \
          within 60 days or the agreement ends within 90 days, red when the review is overdue or the agreement has \
-         ended. <strong>Inputs held</strong> lists data that arrived for a feed with no agreement in force: it was \
-         not read. Subject access and erasure lookups show the officer and case reference only, never who the \
+         ended. <strong>Inputs not processed</strong> lists data held because its feed had no agreement in force, \
+         or rejected whole (unreadable, malformed): nothing of it was written. Subject access and erasure lookups show the officer and case reference only, never who the \
          request was about.</p></section>\n",
     );
     Ok(())
@@ -265,13 +265,15 @@ pub(super) fn file_table(out: &mut String, summary: &str, files: &[&FileRecord<'
 }
 
 pub(super) fn held(out: &mut String, m: &Model<'_>) -> fmt::Result {
-    out.push_str("<section><h2>Inputs held (no agreement in force)</h2>\n");
+    out.push_str(
+        "<section><h2>Inputs not processed (held: no agreement in force; rejected: unreadable or malformed)</h2>\n",
+    );
     if m.held.is_empty() {
-        out.push_str("<p>None: every input arrived for a feed with an agreement in force.</p></section>\n");
+        out.push_str("<p>None: every input was processed under an agreement in force.</p></section>\n");
         return Ok(());
     }
     out.push_str(
-        "<p class=\"muted\">These inputs were left untouched and not read.</p>\
+        "<p class=\"muted\">These inputs were left untouched and nothing of them was written.</p>\
          <table><thead><tr><th>When</th><th>Feed</th><th>Input</th><th>Reason</th><th>SHA-256</th></tr></thead><tbody>\n",
     );
     for (at, feed, input, reason, sha) in &m.held {
