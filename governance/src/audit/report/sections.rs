@@ -236,7 +236,7 @@ pub(super) fn file_table(out: &mut String, summary: &str, files: &[&FileRecord<'
     writeln!(
         out,
         "<details><summary>{summary}</summary><table><thead><tr><th>Written</th><th>Path</th><th>Dataset</th>\
-         <th>Feed</th><th>Under</th><th>Rows</th><th>Bytes</th><th>SHA-256</th><th>Keep until</th><th>What became of it</th>\
+         <th>Feed</th><th>Under</th><th>Rows</th><th>Bytes</th><th>SHA-256</th><th>Due for deletion</th><th>What became of it</th>\
          </tr></thead><tbody>"
     )?;
     for f in files {
