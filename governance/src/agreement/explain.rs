@@ -185,7 +185,7 @@ mod tests {
         let text = explain(&examples(), "police", None, day("2026-11-23")).unwrap();
         println!("{text}");
         assert!(text.contains("Governed by ISA-POL-2025 version 1"), "{text}");
-        assert!(text.contains("In force from 2025-04-01 to 2028-03-31; review due 2027-03-31."));
+        assert!(text.contains("In force from 2025-04-01 to 2030-03-31; review due 2027-03-31."));
         assert!(text.contains("Article 10 condition (criminal offence data): Art 10 UK GDPR"));
         assert!(text.contains(
             "  date_of_birth: quasi-identifier, personal data\n    Pseudonymised to a keyed token and generalised to \
@@ -223,11 +223,11 @@ mod tests {
     #[test]
     fn says_no_data_is_processed_without_an_agreement_in_force() {
         let set = examples();
-        let text = explain(&set, "police", Some("forename"), day("2028-04-01")).unwrap();
+        let text = explain(&set, "police", Some("forename"), day("2030-04-01")).unwrap();
         println!("{text}");
         assert!(text.contains("no agreement is in force"), "{text}");
         assert!(text.contains("ISA-POL-2025@1"));
-        assert!(text.contains("ended on 2028-03-31"));
+        assert!(text.contains("ended on 2030-03-31"));
         assert!(text.contains("No data from the feed is processed"));
         let early = explain(&set, "camhs", None, day("2025-01-01")).unwrap();
         assert!(early.contains("starts on 2025-04-01"), "{early}");
