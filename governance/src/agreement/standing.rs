@@ -1,7 +1,8 @@
 //! Which agreement, if any, governs a feed on a given day.
 //!
-//! "In force" is judged on the **processing date**: the day the hub processes the input (the
-//! caller may give another day, to replay an old input or in tests). The agreement governs the
+//! "In force" is judged on the **processing date**: the day the hub processes the input. (The
+//! pipeline may also ask about a second day, `run --as-of`, but only to hold more: both days must
+//! find the same agreement in force.) The agreement governs the
 //! act of sharing and processing, not the events recorded: records dated before an agreement
 //! started may be shared under it if it covers the feed, and an input processed after the
 //! agreement ended is not processed at all, whatever its records' dates.

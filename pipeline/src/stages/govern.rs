@@ -97,10 +97,9 @@ pub fn decide(agreements: &AgreementSet, feed: &'static FeedSchema, today: i32, 
         (Decision::Process(_), Decision::Process(q)) => Decision::Hold {
             rule: "agreement.ambiguous",
             reason: format!(
-                "{} is in force on {} but {} on {}; run with one processing date",
+                "{} is in force on {} but another agreement is in force today ({}); run without --as-of",
                 q.agreement,
                 dates::format(as_of),
-                "another agreement",
                 dates::format(today)
             ),
         },
