@@ -27,7 +27,7 @@ use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
 use arrow_array::RecordBatch;
-use arrow_schema::SchemaRef;
+use arrow_schema::{DataType, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::errors::ParquetError;
@@ -215,7 +215,11 @@ impl PartWriter {
             .set_max_row_group_size(opts.row_group_rows.max(1))
             .set_key_value_metadata(Some(kv));
         for f in schema.fields() {
-            let path = ColumnPath::from(f.name().as_str());
+            // The leaf of a list column is `<name>.list.<item>`: the hint applies to its values.
+            let path = match f.data_type() {
+                DataType::List(item) => ColumnPath::new(vec![f.name().clone(), "list".to_owned(), item.name().clone()]),
+                _ => ColumnPath::from(f.name().as_str()),
+            };
             match f.metadata().get(STORAGE_KEY).map(String::as_str) {
                 Some("plain") => {
                     props = props

@@ -7,7 +7,8 @@
 //! * [`Tokeniser`]s: keyed HMAC pseudonyms for identifiers, one key for the
 //!   internal linkage index ([`Purpose::Linkage`]) and one per release
 //!   recipient ([`Purpose::Release`]), so released datasets cannot be joined
-//!   with each other or with the index;
+//!   with each other or with the index; under the same key, [`BloomEncoder`]s
+//!   make keyed Bloom filters of names for approximate comparison ([`bloom`]);
 //! * a [`Sealer`]: authenticated encryption of quarantined raw records;
 //! * an [`AuditSigner`]: HMAC tags for the tamper-evident audit log;
 //! * a [`KeyId`]: a public fingerprint to record with every output.
@@ -44,6 +45,7 @@
 pub mod agreement;
 pub mod audit;
 mod audit_mac;
+pub mod bloom;
 mod derive;
 mod error;
 mod hexfmt;
@@ -54,6 +56,7 @@ mod seal;
 mod token;
 
 pub use audit_mac::AuditSigner;
+pub use bloom::{BloomEncoder, BloomFilter, dice};
 pub use error::{KeyError, Result, SealError};
 pub use key_id::KeyId;
 pub use keyfile::create_key_file;

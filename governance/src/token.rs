@@ -4,6 +4,7 @@ use std::fmt;
 
 use ring::hmac;
 
+use crate::bloom::BloomEncoder;
 use crate::hexfmt::push_lower_hex;
 use crate::keyring::Purpose;
 
@@ -102,6 +103,11 @@ impl Tokeniser {
     #[inline]
     pub fn push_hex(&self, domain: &str, value: &[u8], out: &mut String) {
         push_lower_hex(&self.token(domain, value), out);
+    }
+
+    /// A [`BloomEncoder`] under this tokeniser's key, for the keyed Bloom filters of names.
+    pub fn bloom_encoder(&self) -> BloomEncoder {
+        BloomEncoder::new(self)
     }
 }
 

@@ -16,10 +16,12 @@ pub mod column;
 pub mod feed;
 pub mod feeds;
 pub mod identifiers;
+pub mod match_keys;
 pub mod staging;
 pub mod treatment;
 
 pub use check::{Rule, Value};
 pub use column::{Column, Generalisation, Kind, Role, Sensitivity};
 pub use feed::FeedSchema;
+pub use match_keys::{BlockKey, MatchField, MatchRule};
 pub use treatment::{Coarsening, Treatment};

@@ -3,10 +3,13 @@
 //! One definition serves the pseudonymise stage (which builds batches of this shape), the
 //! Parquet sink (which writes the descriptions into the file metadata) and the data dictionary.
 
+use std::sync::Arc;
+
 use arrow_schema::{DataType, Field, Schema};
 
 use crate::column::{Column, Kind, Role};
 use crate::feed::FeedSchema;
+use crate::match_keys::{BlockKey, MatchField, MatchRule};
 use crate::treatment::{Coarsening, Treatment};
 
 /// Lineage column: the input the row came from (file name, or topic and partition).
@@ -22,8 +25,29 @@ pub const DISTRICT: &str = "district";
 /// Derived column: the IMD decile (1 = most deprived) of the small area, where known.
 pub const IMD_DECILE: &str = "imd_decile";
 
+/// Linkage column: the keyed token of the date of birth with day and month in sorted order.
+pub const DOB_UNORDERED_TOKEN: &str = "dob_unordered_token";
+/// Linkage column: the keyed token of the year of birth and the postcode.
+pub const BIRTH_YEAR_POSTCODE_TOKEN: &str = "birth_year_postcode_token";
+/// Linkage column: the keyed Bloom filter of the forename's bigrams.
+pub const FORENAME_BLOOM: &str = "forename_bloom";
+/// Linkage column: the keyed Bloom filter of the surname's bigrams.
+pub const SURNAME_BLOOM: &str = "surname_bloom";
+
 /// Bytes in a keyed token: HMAC-SHA256 truncated to 128 bits.
 pub const TOKEN_BYTES: i32 = 16;
+
+/// Bytes in a name's Bloom filter: 1024 bits.
+pub const BLOOM_BYTES: i32 = 128;
+
+/// The name of the item field of a match-key list column.
+pub const MATCH_KEY_ITEM: &str = "item";
+
+/// The Arrow type of a match-key column: a list of 16-byte keys (`List<FixedSizeBinary(16)>`,
+/// items named [`MATCH_KEY_ITEM`], never null).
+pub fn match_key_type() -> DataType {
+    DataType::List(Arc::new(Field::new(MATCH_KEY_ITEM, DataType::FixedSizeBinary(TOKEN_BYTES), false)))
+}
 
 /// Field metadata key telling the Parquet sink how to store a column (see the connectors crate):
 /// `plain` for random tokens, `unique` for record references.
@@ -42,6 +66,22 @@ pub enum Derivation {
     Geography,
     /// Where the row came from, and the agreement that let it through.
     Lineage,
+    /// The keys of a match-key rule (`List<FixedSizeBinary(16)>`), from several identity
+    /// fields; see [`MatchRule`].
+    MatchKey(MatchRule),
+    /// A keyed blocking token (16 bytes) from one or more identity fields; see [`BlockKey`].
+    BlockKey(BlockKey),
+    /// A keyed Bloom filter (128 bytes) of a name's bigrams, salted by the year of birth when
+    /// the date of birth is tokenised.
+    Bloom(MatchField),
+}
+
+impl Derivation {
+    /// Whether the column holds keyed HMAC values (tokens, match keys, Bloom filters): random
+    /// bytes that no one can read or recompute without the key.
+    pub fn is_keyed(self) -> bool {
+        matches!(self, Derivation::Token | Derivation::MatchKey(_) | Derivation::BlockKey(_) | Derivation::Bloom(_))
+    }
 }
 
 /// One column of a staging dataset.
@@ -51,8 +91,11 @@ pub struct StagingColumn {
     pub name: String,
     /// Arrow type.
     pub data_type: DataType,
-    /// The feed column it is made from (`None` for lineage).
+    /// The feed column it is made from (`None` for lineage); for a column made from several,
+    /// the first of [`inputs`](Self::inputs).
     pub input: Option<&'static Column>,
+    /// Every feed column it is made from, in feed order (empty for lineage).
+    pub inputs: Vec<&'static Column>,
     /// How it is made.
     pub derivation: Derivation,
     /// One sentence for the data dictionary and the Parquet metadata.
@@ -66,7 +109,7 @@ impl StagingColumn {
         let mut meta: std::collections::HashMap<String, String> =
             [("description".to_owned(), self.description.clone())].into_iter().collect();
         let storage = match (self.derivation, self.input.map(|c| c.role)) {
-            (Derivation::Token, _) => Some("plain"),
+            (d, _) if d.is_keyed() => Some("plain"),
             (Derivation::Pass, Some(Role::RecordReference)) => Some("unique"),
             _ => None,
         };
@@ -74,6 +117,11 @@ impl StagingColumn {
             meta.insert(STORAGE_KEY.to_owned(), s.to_owned());
         }
         Field::new(&self.name, self.data_type.clone(), true).with_metadata(meta)
+    }
+
+    /// Whether `col` is one of the feed columns this column is made from.
+    pub fn uses(&self, col: &Column) -> bool {
+        self.inputs.iter().any(|c| c.name == col.name)
     }
 }
 
@@ -95,15 +143,20 @@ pub fn columns(feed: &'static FeedSchema) -> Vec<StagingColumn> {
 }
 
 /// The staging columns of a feed under a treatment per field, in order: inputs as treated
-/// (value, coarsened forms, token), then geography, then lineage. A field whose treatment
-/// keeps nothing has no column at all.
+/// (value, coarsened forms, token), then geography, then the linkage encodings (match keys,
+/// blocking tokens, Bloom filters), then lineage. A field whose treatment keeps nothing has no
+/// column at all.
+///
+/// A linkage encoding exists only when every identity field it needs ([`MatchField`]) is in
+/// the feed and its treatment keeps a token (`token == true`): an agreement that does not let a
+/// field be pseudonymised keeps it out of every key too.
 pub fn columns_under(feed: &'static FeedSchema, treat: impl Fn(&Column) -> Treatment) -> Vec<StagingColumn> {
     let mut out = Vec::new();
     let mut geography_from = None;
     for col in feed.columns {
         let t = treat(col);
         let mut push = |name: String, data_type: DataType, derivation: Derivation, description: String| {
-            out.push(StagingColumn { name, data_type, input: Some(col), derivation, description });
+            out.push(StagingColumn { name, data_type, input: Some(col), inputs: vec![col], derivation, description });
         };
         // A backstop under the agreements' lint: a clear identifier never passes, whatever a
         // treatment says.
@@ -157,11 +210,13 @@ pub fn columns_under(feed: &'static FeedSchema, treat: impl Fn(&Column) -> Treat
                 name: name.to_owned(),
                 data_type,
                 input: Some(postcode),
+                inputs: vec![postcode],
                 derivation: Derivation::Geography,
                 description: description.to_owned(),
             });
         }
     }
+    linkage_columns(feed, &treat, &mut out);
     let lineage = [
         (SOURCE, DataType::Utf8, "The input the row came from: file name, or Kafka topic and partition."),
         (POSITION, DataType::UInt64, "The row's position in its input: line number, or Kafka offset."),
@@ -172,11 +227,64 @@ pub fn columns_under(feed: &'static FeedSchema, treat: impl Fn(&Column) -> Treat
             name: name.to_owned(),
             data_type,
             input: None,
+            inputs: Vec::new(),
             derivation: Derivation::Lineage,
             description: description.to_owned(),
         });
     }
     out
+}
+
+/// Appends the linkage encodings whose identity fields are all in the feed and tokenised.
+fn linkage_columns(feed: &'static FeedSchema, treat: &impl Fn(&Column) -> Treatment, out: &mut Vec<StagingColumn>) {
+    let linked: Vec<(MatchField, &'static Column)> = MatchField::ALL
+        .into_iter()
+        .filter_map(|f| f.in_feed(feed).filter(|c| treat(c).token).map(|c| (f, c)))
+        .collect();
+    let column_of = |f: MatchField| linked.iter().find(|(g, _)| *g == f).map(|(_, c)| *c);
+    // The feed columns of `fields`, in feed order, when every one of them is linked.
+    let inputs_of = |fields: &[MatchField]| -> Option<Vec<&'static Column>> {
+        let mut cols = fields.iter().map(|&f| column_of(f)).collect::<Option<Vec<_>>>()?;
+        cols.sort_by_key(|c| feed.index_of(c.name));
+        Some(cols)
+    };
+    let mut push =
+        |name: &str, data_type: DataType, inputs: Vec<&'static Column>, derivation: Derivation, description: String| {
+            out.push(StagingColumn {
+                name: name.to_owned(),
+                data_type,
+                input: inputs.first().copied(),
+                inputs,
+                derivation,
+                description,
+            });
+        };
+    for rule in MatchRule::ALL {
+        if let Some(inputs) = inputs_of(rule.inputs()) {
+            push(rule.column(), match_key_type(), inputs, Derivation::MatchKey(rule), rule.description());
+        }
+    }
+    for block in BlockKey::ALL {
+        if let Some(inputs) = inputs_of(block.inputs()) {
+            let data_type = DataType::FixedSizeBinary(TOKEN_BYTES);
+            push(block.column(), data_type, inputs, Derivation::BlockKey(block), block.description());
+        }
+    }
+    let dob = column_of(MatchField::DateOfBirth);
+    for field in [MatchField::Forename, MatchField::Surname] {
+        let (Some(name), Some(col)) = (field.bloom_column(), column_of(field)) else {
+            continue;
+        };
+        // The date of birth is an input when it salts the filter.
+        let inputs = inputs_of(&[field, MatchField::DateOfBirth]).unwrap_or_else(|| vec![col]);
+        let salt = if dob.is_some() { ", salted by the year of birth" } else { "" };
+        let description = format!(
+            "Keyed Bloom filter (1024 bits, 20 HMAC-SHA256 positions per bigram{salt}) of the bigrams of the \
+             {}, for approximate name comparison.",
+            field.column_name()
+        );
+        push(name, DataType::FixedSizeBinary(BLOOM_BYTES), inputs, Derivation::Bloom(field), description);
+    }
 }
 
 /// The Arrow schema of a feed's staging dataset.
@@ -195,14 +303,11 @@ mod tests {
             for c in columns(f) {
                 if let Some(input) = c.input {
                     match input.role {
-                        Role::DirectIdentifier => {
-                            assert_eq!(c.derivation, Derivation::Token, "{}", c.name)
-                        }
+                        Role::DirectIdentifier => assert!(c.derivation.is_keyed(), "{}", c.name),
                         Role::QuasiIdentifier => assert!(
-                            matches!(
-                                c.derivation,
-                                Derivation::Token | Derivation::Coarsened(_) | Derivation::Geography
-                            ) || (c.derivation == Derivation::Pass && matches!(input.kind, Kind::Code(_))),
+                            c.derivation.is_keyed()
+                                || matches!(c.derivation, Derivation::Coarsened(_) | Derivation::Geography)
+                                || (c.derivation == Derivation::Pass && matches!(input.kind, Kind::Code(_))),
                             "{}",
                             c.name
                         ),
@@ -254,5 +359,126 @@ mod tests {
             assert!(names.iter().any(|n| n == want), "missing {want}");
         }
         assert!(!names.iter().any(|n| n == "nhs_number" || n == "date_of_birth" || n == "postcode"));
+    }
+
+    fn names_under(f: &'static FeedSchema, treat: impl Fn(&Column) -> Treatment) -> Vec<String> {
+        columns_under(f, treat).into_iter().map(|c| c.name).collect()
+    }
+
+    const LINKAGE: [&str; 12] = [
+        "mk_name_dob",
+        "mk_initial_surname_dob",
+        "mk_nickname_surname_dob",
+        "mk_soundex_nickname_dob",
+        "mk_name_birth_year_postcode",
+        "mk_forename_dob_postcode",
+        "mk_initial_surname_dob_unordered",
+        "mk_name_postcode",
+        DOB_UNORDERED_TOKEN,
+        BIRTH_YEAR_POSTCODE_TOKEN,
+        FORENAME_BLOOM,
+        SURNAME_BLOOM,
+    ];
+
+    #[test]
+    fn every_linkage_column_is_made_when_every_identity_field_is_tokenised() {
+        let police = feed::latest("police").unwrap();
+        let cols = columns(police);
+        let names: Vec<&str> = cols.iter().map(|c| c.name.as_str()).collect();
+        let first = names.iter().position(|n| *n == "mk_name_dob").unwrap();
+        assert_eq!(&names[first..first + LINKAGE.len()], LINKAGE);
+        assert_eq!(&names[first + LINKAGE.len()..], [SOURCE, POSITION, AGREEMENT], "lineage comes last");
+        let col = |n: &str| cols.iter().find(|c| c.name == n).unwrap();
+        let mk = col("mk_name_birth_year_postcode");
+        assert_eq!(mk.data_type, match_key_type());
+        assert_eq!(mk.derivation, Derivation::MatchKey(MatchRule::NameBirthYearPostcode));
+        let inputs: Vec<&str> = mk.inputs.iter().map(|c| c.name).collect();
+        assert_eq!(inputs, ["forename", "surname", "date_of_birth", "postcode"]);
+        assert_eq!(mk.input.map(|c| c.name), Some("forename"));
+        assert_eq!(col(FORENAME_BLOOM).data_type, DataType::FixedSizeBinary(128));
+        assert!(col(FORENAME_BLOOM).uses(police.column("date_of_birth").unwrap()), "salted by year");
+        assert_eq!(col(DOB_UNORDERED_TOKEN).data_type, DataType::FixedSizeBinary(16));
+        for name in LINKAGE {
+            let f = col(name).field();
+            assert_eq!(f.metadata().get(STORAGE_KEY).map(String::as_str), Some("plain"), "{name}");
+            let d = &f.metadata()["description"];
+            assert!(d.ends_with('.') && !d.contains("  "), "{name}: {d}");
+        }
+        let DataType::List(item) = mk.field().data_type().clone() else { panic!("not a list") };
+        assert_eq!((item.name().as_str(), item.is_nullable()), ("item", false));
+    }
+
+    #[test]
+    fn linkage_columns_follow_the_treatment() {
+        let police = feed::latest("police").unwrap();
+        // An agreement that drops the forename: nothing that needs it.
+        let no_forename =
+            names_under(
+                police,
+                |c| {
+                    if c.name == "forename" { Treatment::default() } else { Treatment::schema_default(c) }
+                },
+            );
+        for gone in LINKAGE.iter().filter(|n| n.starts_with("mk_") || **n == FORENAME_BLOOM) {
+            assert!(!no_forename.iter().any(|n| n == gone), "{gone}: {no_forename:?}");
+        }
+        for kept in [DOB_UNORDERED_TOKEN, BIRTH_YEAR_POSTCODE_TOKEN, SURNAME_BLOOM] {
+            assert!(no_forename.iter().any(|n| n == kept), "{kept}: {no_forename:?}");
+        }
+        // A date of birth kept only coarsened (no token) is in no key, and salts no filter.
+        let dob_coarse = columns_under(police, |c| {
+            if c.name == "date_of_birth" {
+                Treatment { coarsen: vec![Coarsening::Year], ..Treatment::default() }
+            } else {
+                Treatment::schema_default(c)
+            }
+        });
+        let names: Vec<&str> = dob_coarse.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names.iter().filter(|n| LINKAGE.contains(n)).copied().collect::<Vec<_>>(),
+            ["mk_name_postcode", FORENAME_BLOOM, SURNAME_BLOOM]
+        );
+        let bloom = dob_coarse.iter().find(|c| c.name == FORENAME_BLOOM).unwrap();
+        assert_eq!(bloom.inputs.iter().map(|c| c.name).collect::<Vec<_>>(), ["forename"]);
+        // Only the postcode tokenised: no linkage column at all.
+        let postcode_only = names_under(police, |c| {
+            if c.name == "postcode" { Treatment { token: true, ..Treatment::default() } } else { Treatment::default() }
+        });
+        assert!(!postcode_only.iter().any(|n| LINKAGE.contains(&n.as_str())), "{postcode_only:?}");
+    }
+
+    #[test]
+    fn a_feed_without_the_fields_has_no_linkage_columns() {
+        static COLS: [Column; 2] = [
+            Column::new("record_id", Kind::Reference { max_bytes: 8 }, Role::RecordReference, "r"),
+            // Named like a forename, but not a person name.
+            Column::new("forename", Kind::Reference { max_bytes: 8 }, Role::DirectIdentifier, "f"),
+        ];
+        static FEED: FeedSchema = FeedSchema {
+            name: "t",
+            version: 1,
+            partner: "t",
+            description: "t",
+            event_date: "record_id",
+            columns: &COLS,
+        };
+        assert!(!columns(&FEED).iter().any(|c| LINKAGE.contains(&c.name.as_str())));
+    }
+
+    #[test]
+    fn linkage_domains_are_never_a_feed_column_name() {
+        // A feed column's token uses its name as HMAC domain: a column named like a rule would
+        // make its tokens joinable with that rule's keys.
+        let domains: Vec<&str> = MatchRule::ALL
+            .iter()
+            .map(|r| r.column())
+            .chain(BlockKey::ALL.iter().map(|b| b.domain()))
+            .chain(["bloom/forename", "bloom/surname"])
+            .collect();
+        for f in feed::all() {
+            for c in f.columns {
+                assert!(!domains.contains(&c.name), "{}.{}", f.name, c.name);
+            }
+        }
     }
 }

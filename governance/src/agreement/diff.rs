@@ -367,11 +367,15 @@ mod tests {
         assert!(text.contains("  ~ police.date_of_birth: token+year_month -> year\n"));
         assert!(text.contains("  + police.missing_risk: newly shared (pass)\n"));
         assert!(text.contains("  ~ police.incident_type: clause Schedule 2 item 5 -> Schedule 2 item 6\n"));
+        // Linkage columns follow their inputs: no forename token, no forename encoding; no date
+        // of birth token, no keys or blocks that need the exact date.
         assert!(text.contains(
-            "  output columns added: staging/feed=police/ surname_token, date_of_birth_year, missing_risk\n"
+            "  output columns added: staging/feed=police/ surname_token, date_of_birth_year, missing_risk, \
+             surname_bloom\n"
         ));
         assert!(text.contains(
-            "  output columns removed: staging/feed=police/ forename_token, date_of_birth_month, date_of_birth_token\n"
+            "  output columns removed: staging/feed=police/ forename_token, date_of_birth_month, date_of_birth_token, \
+             mk_forename_dob_postcode, dob_unordered_token, birth_year_postcode_token, forename_bloom\n"
         ));
         assert!(d.feeds_added.is_empty() && d.feeds_removed.is_empty());
         assert!(diff(&old, &old).is_empty());

@@ -158,9 +158,16 @@ fn column(out: &mut String, a: &Agreement, feed: &str, schema: &'static FeedSche
             let _ = writeln!(out, "    Basis: no condition covers this {} data.", col.sensitivity.as_str());
         }
     }
-    let cols = output_columns(schema, col, &t);
-    let noun = if cols.len() == 1 { "column" } else { "columns" };
-    let _ = writeln!(out, "    Ends up in {} {noun} {}.", dataset(feed), cols.join(", "));
+    let cols = output_columns(schema, col, |c| a.treatment(feed, c.name));
+    let noun = if cols.own.len() == 1 { "column" } else { "columns" };
+    let _ = writeln!(out, "    Ends up in {} {noun} {}.", dataset(feed), cols.own.join(", "));
+    if !cols.linkage.is_empty() {
+        let _ = writeln!(
+            out,
+            "    With other fields, in the linkage columns {} (keyed; read only by the linkage build).",
+            cols.linkage.join(", ")
+        );
+    }
 }
 
 /// `text` with its first letter in upper case, to start a sentence.

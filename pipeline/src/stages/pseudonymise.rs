@@ -5,18 +5,25 @@
 //! keyed tokens; dates and postcodes may be coarsened; event attributes and the record reference
 //! may pass; a field the agreement drops has no output column. After this stage no clear
 //! identifier remains in the batch.
+//!
+//! The linkage encodings (match keys, blocking tokens, Bloom filters of names; see
+//! `tellonce_schemas::match_keys`) are made here too, from the clear forename, surname, date of
+//! birth and postcode while they are still in memory, and only from those fields the agreement
+//! lets the stage tokenise.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, TryLockError};
 
-use arrow_array::builder::{FixedSizeBinaryBuilder, Int32Builder, StringBuilder, UInt8Builder};
+use arrow_array::builder::{FixedSizeBinaryBuilder, Int32Builder, ListBuilder, StringBuilder, UInt8Builder};
 use arrow_array::cast::AsArray;
 use arrow_array::types::Date32Type;
-use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
+use arrow_array::{Array, ArrayRef, FixedSizeBinaryArray, RecordBatch, StringArray};
+use arrow_buffer::{Buffer, NullBuffer};
 use arrow_schema::{ArrowError, DataType, SchemaRef};
-use tellonce_governance::Tokeniser;
+use tellonce_governance::{BloomEncoder, Tokeniser};
 use tellonce_schemas::identifiers::{dates, postcode};
+use tellonce_schemas::match_keys::{MatchField, MatchForms, Preimages};
 use tellonce_schemas::staging::{self, Derivation, StagingColumn};
-use tellonce_schemas::{Coarsening, FeedSchema};
+use tellonce_schemas::{Coarsening, FeedSchema, Kind};
 
 use super::govern::Policy;
 use super::validate::CheckedBatch;
@@ -39,7 +46,11 @@ pub enum PseudonymiseError {
 }
 
 /// Turns a feed's checked batches into staging batches.
-#[derive(Debug, Clone)]
+///
+/// Give each worker thread its own clone: a clone has its own cache of Bloom filter bigram
+/// hashes. (A pseudonymiser shared by reference still works; a thread that finds the cache in
+/// use encodes its batch with a fresh one.)
+#[derive(Debug)]
 pub struct Pseudonymiser {
     feed: &'static FeedSchema,
     columns: Arc<Vec<StagingColumn>>,
@@ -47,6 +58,26 @@ pub struct Pseudonymiser {
     tokeniser: Tokeniser,
     lookup: Option<Arc<PostcodeLookup>>,
     agreement: Arc<str>,
+    /// The checked batch's column index of each identity field ([`MatchField::ALL`] order) that
+    /// a linkage encoding reads: only fields the agreement lets the stage tokenise.
+    linkage_inputs: [Option<usize>; 4],
+    /// The Bloom encoder with its bigram cache, this clone's own.
+    bloom: Mutex<BloomEncoder>,
+}
+
+impl Clone for Pseudonymiser {
+    fn clone(&self) -> Self {
+        Pseudonymiser {
+            feed: self.feed,
+            columns: self.columns.clone(),
+            schema: self.schema.clone(),
+            tokeniser: self.tokeniser.clone(),
+            lookup: self.lookup.clone(),
+            agreement: self.agreement.clone(),
+            linkage_inputs: self.linkage_inputs,
+            bloom: Mutex::new(self.tokeniser.bloom_encoder()),
+        }
+    }
 }
 
 impl Pseudonymiser {
@@ -59,6 +90,15 @@ impl Pseudonymiser {
     ) -> Self {
         let columns = staging::columns_under(feed, |c| policy.treatment(feed, c));
         let schema = Arc::new(arrow_schema::Schema::new(columns.iter().map(StagingColumn::field).collect::<Vec<_>>()));
+        let mut linkage_inputs = [None; 4];
+        for col in columns.iter().filter(|c| is_linkage(c.derivation)) {
+            for input in &col.inputs {
+                if let Some(f) = MatchField::ALL.into_iter().find(|f| f.column_name() == input.name) {
+                    linkage_inputs[f.index()] = feed.index_of(input.name);
+                }
+            }
+        }
+        let bloom = Mutex::new(tokeniser.bloom_encoder());
         Pseudonymiser {
             feed,
             columns: Arc::new(columns),
@@ -66,6 +106,8 @@ impl Pseudonymiser {
             tokeniser,
             lookup,
             agreement: policy.agreement.clone(),
+            linkage_inputs,
+            bloom,
         }
     }
 
@@ -92,6 +134,11 @@ impl Pseudonymiser {
         let mut out: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
         // Each row's geography, looked up once for the three columns that use it.
         let mut geos: Option<Vec<Option<&Geography>>> = None;
+        // Each row's identity fields in match form, made once for every linkage encoding.
+        let mut forms: Option<Vec<MatchForms<'_>>> = None;
+        let mut preimages = Preimages::default();
+        // The order in which rows' Bloom filters are encoded.
+        let mut bloom_order: Option<Vec<usize>> = None;
         for col in self.columns.iter() {
             let array: ArrayRef = match (col.derivation, col.input) {
                 (Derivation::Pass, Some(c)) => input(c.name)?.clone(),
@@ -171,12 +218,149 @@ impl Pseudonymiser {
                     Arc::new(StringArray::from_iter_values(std::iter::repeat_n(self.agreement.as_ref(), rows)))
                 }
                 (Derivation::Lineage, _) => input_position(b)?,
+                (Derivation::MatchKey(rule), _) => {
+                    if forms.is_none() {
+                        forms = Some(self.match_forms(b)?);
+                    }
+                    let DataType::List(item) = &col.data_type else {
+                        return Err(PseudonymiseError::Column { feed: self.feed.name, column: col.name.clone() });
+                    };
+                    let keys = FixedSizeBinaryBuilder::with_capacity(rows, staging::TOKEN_BYTES);
+                    let mut builder = ListBuilder::with_capacity(keys, rows).with_field(item.clone());
+                    for f in forms.as_deref().unwrap_or_default() {
+                        rule.preimages(f, &mut preimages);
+                        if preimages.is_empty() {
+                            builder.append_null();
+                            continue;
+                        }
+                        for p in preimages.iter() {
+                            builder.values().append_value(self.tokeniser.token(rule.column(), p))?;
+                        }
+                        builder.append(true);
+                    }
+                    Arc::new(builder.finish())
+                }
+                (Derivation::BlockKey(block), _) => {
+                    if forms.is_none() {
+                        forms = Some(self.match_forms(b)?);
+                    }
+                    let mut builder = FixedSizeBinaryBuilder::with_capacity(rows, staging::TOKEN_BYTES);
+                    let mut preimage = Vec::with_capacity(32);
+                    for f in forms.as_deref().unwrap_or_default() {
+                        if block.preimage(f, &mut preimage) {
+                            builder.append_value(self.tokeniser.token(block.domain(), &preimage))?;
+                        } else {
+                            builder.append_null();
+                        }
+                    }
+                    Arc::new(builder.finish())
+                }
+                (Derivation::Bloom(field), _) => {
+                    if forms.is_none() {
+                        forms = Some(self.match_forms(b)?);
+                    }
+                    let forms = forms.as_deref().unwrap_or_default();
+                    // Salted by the year of birth only where the date of birth is an input (the
+                    // agreement lets it be tokenised) and the record has one.
+                    let salted = col.inputs.iter().any(|c| c.kind == Kind::BirthDate);
+                    // Rows in order of their salt, so that each stratum's cache stays hot.
+                    let order = bloom_order.get_or_insert_with(|| {
+                        let mut order: Vec<usize> = (0..forms.len()).collect();
+                        order.sort_by_key(|&i| forms[i].birth_year());
+                        order
+                    });
+                    let mut fresh = None;
+                    let mut guard = match self.bloom.try_lock() {
+                        Ok(g) => Some(g),
+                        // A poisoned cache is still a correct cache.
+                        Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                        Err(TryLockError::WouldBlock) => None,
+                    };
+                    let encoder: &mut BloomEncoder = match guard.as_deref_mut() {
+                        Some(e) => e,
+                        None => fresh.insert(self.tokeniser.bloom_encoder()),
+                    };
+                    bloom_column(encoder, field, salted, forms, order)?
+                }
                 _ => return Err(PseudonymiseError::Column { feed: self.feed.name, column: col.name.clone() }),
             };
             out.push(array);
         }
         Ok(RecordBatch::try_new(self.schema.clone(), out)?)
     }
+
+    /// Each row's identity fields in match form, from the fields the linkage encodings may read.
+    fn match_forms<'b>(&self, b: &'b RecordBatch) -> Result<Vec<MatchForms<'b>>, PseudonymiseError> {
+        let missing = |field: MatchField| PseudonymiseError::Column {
+            feed: self.feed.name,
+            column: field.column_name().to_owned(),
+        };
+        let text = |field: MatchField| -> Result<Option<&'b StringArray>, PseudonymiseError> {
+            match self.linkage_inputs[field.index()] {
+                Some(i) => b.column(i).as_string_opt::<i32>().map(Some).ok_or_else(|| missing(field)),
+                None => Ok(None),
+            }
+        };
+        let forename = text(MatchField::Forename)?;
+        let surname = text(MatchField::Surname)?;
+        let postcode = text(MatchField::Postcode)?;
+        let dob = match self.linkage_inputs[MatchField::DateOfBirth.index()] {
+            Some(i) => {
+                Some(b.column(i).as_primitive_opt::<Date32Type>().ok_or_else(|| missing(MatchField::DateOfBirth))?)
+            }
+            None => None,
+        };
+        let value = |a: Option<&'b StringArray>, i: usize| a.filter(|a| a.is_valid(i)).map(|a| a.value(i));
+        Ok((0..b.num_rows())
+            .map(|i| {
+                MatchForms::new(
+                    value(forename, i),
+                    value(surname, i),
+                    dob.filter(|d| d.is_valid(i)).map(|d| d.value(i)),
+                    value(postcode, i),
+                )
+            })
+            .collect())
+    }
+}
+
+/// One Bloom filter column: each row's filter of `field`, encoded in `order` straight into the
+/// column's buffer.
+fn bloom_column(
+    encoder: &mut BloomEncoder,
+    field: MatchField,
+    salted: bool,
+    forms: &[MatchForms<'_>],
+    order: &[usize],
+) -> Result<ArrayRef, PseudonymiseError> {
+    const WIDTH: usize = tellonce_governance::bloom::BLOOM_BYTES;
+    let mut values = vec![0u8; forms.len() * WIDTH];
+    let mut valid = vec![false; forms.len()];
+    for &i in order {
+        let f = &forms[i];
+        let name = match field {
+            MatchField::Forename => f.forename(),
+            MatchField::Surname => f.surname(),
+            MatchField::DateOfBirth | MatchField::Postcode => None,
+        };
+        let (Some(name), Some(slot)) = (name, values.get_mut(i * WIDTH..(i + 1) * WIDTH)) else {
+            continue;
+        };
+        let Ok(filter) = <&mut [u8; WIDTH]>::try_from(slot) else {
+            continue;
+        };
+        let salt = if salted { f.birth_year().unwrap_or_default() } else { "" };
+        encoder.encode_into(field.column_name(), salt, name, filter);
+        valid[i] = true;
+    }
+    let nulls = NullBuffer::from(valid);
+    let array = FixedSizeBinaryArray::try_new(staging::BLOOM_BYTES, Buffer::from_vec(values), Some(nulls))?;
+    Ok(Arc::new(array))
+}
+
+/// Whether a column is a linkage encoding made from the identity fields.
+fn is_linkage(d: Derivation) -> bool {
+    matches!(d, Derivation::MatchKey(_) | Derivation::BlockKey(_) | Derivation::Bloom(_))
 }
 
 /// One geography column from each row's looked-up geography.
@@ -209,11 +393,12 @@ fn input_position(b: &RecordBatch) -> Result<ArrayRef, PseudonymiseError> {
 mod tests {
     use super::*;
     use crate::stages::validate::{POSITION, checked_schema, validate};
-    use arrow_array::{FixedSizeBinaryArray, UInt64Array};
+    use arrow_array::UInt64Array;
     use arrow_schema::{Field, Schema};
     use tellonce_connectors::file_source::RawBatch;
     use tellonce_connectors::lineage::Lineage;
     use tellonce_governance::{KeyRing, Purpose};
+    use tellonce_schemas::MatchRule;
     use tellonce_schemas::feed;
 
     fn checked(rows: &[&[(&str, &str)]]) -> CheckedBatch {
@@ -285,5 +470,148 @@ mod tests {
         for clear in ["nhs_number", "forename", "surname", "date_of_birth", "postcode"] {
             assert!(out.column_by_name(clear).is_none(), "{clear} passed in clear");
         }
+    }
+
+    fn linkage_pseudonymiser(policy: &Policy) -> (Pseudonymiser, Tokeniser) {
+        let t = KeyRing::from_master([7; 32]).tokeniser(Purpose::Linkage);
+        (Pseudonymiser::new(feed::latest("camhs").unwrap(), policy, t.clone(), None), t)
+    }
+
+    fn row(fore: &'static str, sur: &'static str, dob: &'static str) -> Vec<(&'static str, &'static str)> {
+        let mut r = ROW.to_vec();
+        r[2] = ("forename", fore);
+        r[3] = ("surname", sur);
+        r[4] = ("date_of_birth", dob);
+        r
+    }
+
+    /// Each row's keys in a match-key column (empty for a null).
+    fn keys(out: &RecordBatch, name: &str) -> Vec<Vec<[u8; 16]>> {
+        let list = out.column_by_name(name).unwrap_or_else(|| panic!("no column {name}")).as_list::<i32>().clone();
+        (0..list.len())
+            .map(|i| {
+                if list.is_null(i) {
+                    return Vec::new();
+                }
+                let v = list.value(i);
+                let v = v.as_fixed_size_binary();
+                (0..v.len()).map(|j| v.value(j).try_into().unwrap()).collect()
+            })
+            .collect()
+    }
+
+    fn fixed<const N: usize>(out: &RecordBatch, name: &str) -> Vec<Option<[u8; N]>> {
+        let a = out.column_by_name(name).unwrap_or_else(|| panic!("no column {name}")).as_fixed_size_binary().clone();
+        (0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i).try_into().unwrap())).collect()
+    }
+
+    fn share(a: &[[u8; 16]], b: &[[u8; 16]]) -> bool {
+        a.iter().any(|k| b.contains(k))
+    }
+
+    #[test]
+    fn linkage_encodings_agree_for_the_same_person_written_differently() {
+        let f = feed::latest("camhs").unwrap();
+        let (p, t) = linkage_pseudonymiser(&Policy::schema_default(f, "T@1"));
+        let rows = [
+            row("William", "Smith-Jones", "2012-07-03"),
+            row("Bill", "Jones", "2012-07-03"),
+            row("William", "Smith-Jones", "2012-03-07"),
+            row("Katherine", "Lee", "2012-07-03"),
+            row("Catherine", "Lee", "2012-07-03"),
+            row("Robert", "Okafor", "2012-07-03"),
+        ];
+        let rows: Vec<&[(&str, &str)]> = rows.iter().map(Vec::as_slice).collect();
+        let out = p.apply(&checked(&rows)).unwrap();
+        assert_eq!(out.schema(), *p.schema());
+
+        // The keys are the specified construction: token(rule column, preimage).
+        let name_dob = keys(&out, "mk_name_dob");
+        assert_eq!(name_dob[0], [t.token("mk_name_dob", b"WILLIAM\x1fSMITHJONES\x1f2012-07-03")]);
+        let nick = keys(&out, "mk_nickname_surname_dob");
+        assert!(share(&nick[0], &nick[1]), "Bill Jones and William Smith-Jones");
+        assert!(!share(&nick[0], &nick[5]));
+        let initial = keys(&out, "mk_initial_surname_dob");
+        assert_eq!(initial[0].len(), 3, "full surname and both parts");
+        assert!(!share(&initial[0], &initial[1]), "different initials");
+        let unordered = keys(&out, "mk_initial_surname_dob_unordered");
+        assert_eq!(unordered[0], unordered[2], "day and month swapped");
+        assert!(!share(&name_dob[0], &name_dob[2]));
+        let dob = fixed::<16>(&out, staging::DOB_UNORDERED_TOKEN);
+        assert_eq!(dob[0], dob[2]);
+        assert_eq!(dob[0], Some(t.token("dob_unordered", b"2012-03-07")));
+        let year_pc = fixed::<16>(&out, staging::BIRTH_YEAR_POSTCODE_TOKEN);
+        assert_eq!(year_pc[3], Some(t.token("birth_year_postcode", b"2012\x1fRH10 1AB")));
+        assert!(keys(&out, "mk_name_postcode")[0].len() == 1 && keys(&out, "mk_forename_dob_postcode")[0].len() == 1);
+
+        // Bloom filters: salted by the year of birth, close for two spellings.
+        let fore = fixed::<128>(&out, staging::FORENAME_BLOOM);
+        let (kath, cath, rob) = (fore[3].unwrap(), fore[4].unwrap(), fore[5].unwrap());
+        assert_eq!(kath, t.bloom_encoder().encode("forename", "2012", "KATHERINE"));
+        assert!(tellonce_governance::dice(&kath, &cath) > 0.6);
+        assert!(tellonce_governance::dice(&kath, &rob) < 0.4);
+        let sur = fixed::<128>(&out, staging::SURNAME_BLOOM);
+        assert_eq!(sur[3], sur[4]);
+        assert_eq!(sur[0].unwrap(), t.bloom_encoder().encode("surname", "2012", "SMITHJONES"));
+        // A clone (one per worker) encodes the same.
+        assert_eq!(p.clone().apply(&checked(&rows)).unwrap(), out);
+    }
+
+    #[test]
+    fn a_missing_identity_field_means_null_encodings() {
+        let f = feed::latest("camhs").unwrap();
+        let (p, t) = linkage_pseudonymiser(&Policy::schema_default(f, "T@1"));
+        let no_postcode: Vec<_> = ROW.iter().copied().filter(|(k, _)| *k != "postcode").collect();
+        let out = p.apply(&checked(&[&no_postcode])).unwrap();
+        for rule in MatchRule::ALL {
+            let got = keys(&out, rule.column());
+            assert_eq!(got[0].is_empty(), rule.inputs().contains(&MatchField::Postcode), "{rule:?}");
+        }
+        assert_eq!(fixed::<16>(&out, staging::BIRTH_YEAR_POSTCODE_TOKEN)[0], None);
+        assert!(fixed::<16>(&out, staging::DOB_UNORDERED_TOKEN)[0].is_some());
+        assert_eq!(
+            fixed::<128>(&out, staging::FORENAME_BLOOM)[0],
+            Some(t.bloom_encoder().encode("forename", "2012", "AMY"))
+        );
+    }
+
+    /// The example CAMHS agreement with one field's line replaced.
+    fn camhs_policy_with(field: &str, terms: &str) -> Policy {
+        let f = feed::latest("camhs").unwrap();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("agreements/camhs.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let line = text.lines().find(|l| l.starts_with(&format!("{field} ="))).unwrap();
+        let edited = text.replace(line, &format!("{field} = {terms}"));
+        let today = tellonce_schemas::identifiers::dates::days_from_civil(2026, 11, 23);
+        let loaded = tellonce_governance::agreement::load_str(&path, &edited, today);
+        assert!(!loaded.has_errors(), "{:?}", loaded.problems);
+        Policy::under(f, &loaded.agreements[0], today, false)
+    }
+
+    #[test]
+    fn linkage_columns_follow_the_agreement() {
+        let (p, _) = linkage_pseudonymiser(&camhs_policy_with("forename", r#"{ action = "drop", note = "no" }"#));
+        let out = p.apply(&checked(&[ROW])).unwrap();
+        let names: Vec<String> = out.schema().fields().iter().map(|f| f.name().clone()).collect();
+        for rule in MatchRule::ALL {
+            assert!(!names.contains(&rule.column().to_owned()), "{} without a forename", rule.column());
+        }
+        assert!(!names.iter().any(|n| n == staging::FORENAME_BLOOM || n == "forename_token"), "{names:?}");
+        for kept in [staging::SURNAME_BLOOM, staging::DOB_UNORDERED_TOKEN, staging::BIRTH_YEAR_POSTCODE_TOKEN] {
+            assert!(names.iter().any(|n| n == kept), "{kept}: {names:?}");
+        }
+
+        // A date of birth the agreement only generalises is in no key and salts no filter.
+        let coarse = r#"{ action = "generalise", generalise = "year_month", clause = "5" }"#;
+        let (p, t) = linkage_pseudonymiser(&camhs_policy_with("date_of_birth", coarse));
+        let out = p.apply(&checked(&[ROW])).unwrap();
+        let names: Vec<String> = out.schema().fields().iter().map(|f| f.name().clone()).collect();
+        let linkage: Vec<&str> =
+            names.iter().map(String::as_str).filter(|n| n.starts_with("mk_") || n.ends_with("_bloom")).collect();
+        assert_eq!(linkage, ["mk_name_postcode", staging::FORENAME_BLOOM, staging::SURNAME_BLOOM]);
+        assert_eq!(
+            fixed::<128>(&out, staging::FORENAME_BLOOM)[0],
+            Some(t.bloom_encoder().encode("forename", "", "AMY"))
+        );
     }
 }

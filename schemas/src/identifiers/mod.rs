@@ -6,6 +6,8 @@
 pub mod dates;
 pub mod names;
 pub mod nhs;
+pub mod nicknames;
+pub mod phonetic;
 pub mod pnc;
 pub mod postcode;
 pub mod upn;
