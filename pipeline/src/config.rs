@@ -28,6 +28,9 @@ pub struct ConfigFile {
     /// Batch and file sizes.
     #[serde(default)]
     pub limits: LimitsFile,
+    /// Record linkage (the build tier).
+    #[serde(default)]
+    pub linkage: LinkageFile,
     /// The partner files to ingest.
     #[serde(default, rename = "sources")]
     pub sources: Vec<SourceFile>,
@@ -70,6 +73,32 @@ pub struct GovernanceFile {
 impl Default for GovernanceFile {
     fn default() -> Self {
         GovernanceFile { agreements: PathBuf::from("agreements") }
+    }
+}
+
+/// `[linkage]`; every field has a default.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LinkageFile {
+    /// Whether `run` links the staging dataset after ingesting (`build` always does).
+    pub enabled: bool,
+    /// Rules whose Fellegi–Sunter weight (bits) is below this are not applied.
+    pub min_weight: f64,
+    /// Least Dice similarity of forename encodings for a fuzzy link (0 to 1).
+    pub forename_dice: f32,
+    /// Least Dice similarity of surname encodings for a fuzzy link (0 to 1).
+    pub surname_dice: f32,
+}
+
+impl Default for LinkageFile {
+    fn default() -> Self {
+        let d = crate::link::cluster::Options::default();
+        LinkageFile {
+            enabled: true,
+            min_weight: d.min_weight,
+            forename_dice: d.forename_dice,
+            surname_dice: d.surname_dice,
+        }
     }
 }
 
@@ -138,6 +167,10 @@ pub struct Settings {
     pub workers: usize,
     /// Sources in configured order.
     pub sources: Vec<Source>,
+    /// Whether `run` links after ingesting.
+    pub linkage_enabled: bool,
+    /// Matcher settings.
+    pub linkage: crate::link::cluster::Options,
 }
 
 /// A validated source.
@@ -197,7 +230,8 @@ pub enum Problems {
 
 /// The keys each table of the configuration may hold.
 const KNOWN_KEYS: &[(&str, &[&str])] = &[
-    ("", &["output", "keys", "reference", "governance", "limits", "sources"]),
+    ("", &["output", "keys", "reference", "governance", "limits", "linkage", "sources"]),
+    ("linkage", &["enabled", "min_weight", "forename_dice", "surname_dice"]),
     ("governance", &["agreements"]),
     ("output", &["dir"]),
     ("keys", &["file"]),
@@ -301,6 +335,15 @@ impl Settings {
         if l.max_file_rows == 0 {
             problems.push("limits.max_file_rows must be at least 1".to_owned());
         }
+        let k = &file.linkage;
+        if !(0.0..=64.0).contains(&k.min_weight) {
+            problems.push(format!("linkage.min_weight = {} must be between 0 and 64 (bits)", k.min_weight));
+        }
+        for (name, v) in [("forename_dice", k.forename_dice), ("surname_dice", k.surname_dice)] {
+            if !(0.05..=1.0).contains(&v) {
+                problems.push(format!("linkage.{name} = {v} must be between 0.05 and 1"));
+            }
+        }
         let mut sources = Vec::new();
         let mut seen_paths: Vec<PathBuf> = Vec::new();
         for (i, s) in file.sources.iter().enumerate() {
@@ -362,6 +405,13 @@ impl Settings {
             max_file_rows: l.max_file_rows,
             workers,
             sources,
+            linkage_enabled: file.linkage.enabled,
+            linkage: crate::link::cluster::Options {
+                min_weight: file.linkage.min_weight,
+                forename_dice: file.linkage.forename_dice,
+                surname_dice: file.linkage.surname_dice,
+                ..crate::link::cluster::Options::default()
+            },
         })
     }
 }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod examples;
 pub mod exit;
 pub mod holdings;
+pub mod link;
 pub mod reference;
 pub mod retention;
 pub mod run;

@@ -88,6 +88,9 @@ pub enum RunError {
         /// The lock file.
         path: PathBuf,
     },
+    /// The linkage build failed (the staging dataset written before it stays).
+    #[error(transparent)]
+    Link(#[from] crate::link::LinkError),
     /// Something that should not happen (a bug).
     #[error("internal error: {0}")]
     Internal(String),
@@ -196,6 +199,8 @@ pub struct RunReport {
     pub agreement_problems: Vec<String>,
     /// Each input, in configured order.
     pub inputs: Vec<InputReport>,
+    /// The linkage build that followed, if linkage is enabled and every input could be read.
+    pub linkage: Option<crate::link::BuildReport>,
 }
 
 impl RunReport {
@@ -265,19 +270,7 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
         key_id: keys.key_id().to_string(),
         purposes: vec!["linkage".to_owned(), "quarantine".to_owned(), "audit".to_owned()],
     })?;
-    for a in agreements.iter() {
-        audit.append(&Event::AgreementLoaded {
-            id: a.id.clone(),
-            version: a.version,
-            file: a.file.display().to_string(),
-            sha256: a.sha256.clone(),
-            feeds: a.feeds.keys().cloned().collect(),
-            start: dates::format(a.start),
-            review: dates::format(a.review),
-            end: dates::format(a.end),
-            standing: a.standing_on(as_of).to_owned(),
-        })?;
-    }
+    audit_agreements(&mut audit, &agreements, as_of)?;
     audit.sync()?;
     let part_options = PartOptions {
         row_group_rows: settings.row_group_rows,
@@ -360,6 +353,15 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
     }
     ctx.progress.finish_and_clear();
 
+    // The build tier, over everything staged so far (this run's inputs and earlier ones).
+    let mut linkage = None;
+    if failure.is_none() && settings.linkage_enabled {
+        match link_build(&ctx, &run_id) {
+            Ok(report) => linkage = Some(report),
+            Err(e) => failure = Some(e),
+        }
+    }
+
     // The manifest is written even when the run stops early, so that every file an input
     // committed before the failure is listed somewhere.
     let manifest = Manifest {
@@ -369,7 +371,11 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         key_id: Some(ctx.keys.key_id().to_string()),
         inputs: inputs.iter().map(input_record).collect(),
-        files: inputs.iter().flat_map(|i| i.files.iter().cloned()).collect(),
+        files: inputs
+            .iter()
+            .flat_map(|i| i.files.iter().cloned())
+            .chain(linkage.iter().flat_map(|l| l.files.iter().cloned()))
+            .collect(),
     };
     let manifest_path = manifest.write(out).map_err(|source| RunError::Output { path: out.join("manifests"), source });
     let audited = audit_run_end(&ctx, &run_id, manifest_path.as_ref().ok().map(PathBuf::as_path), &inputs, &failure);
@@ -385,7 +391,98 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
         as_of: dates::format(as_of),
         agreement_problems,
         inputs,
+        linkage,
     })
+}
+
+/// Runs a linkage build inside a run, under its lock and audit log.
+fn link_build(ctx: &Context<'_>, run_id: &str) -> Result<crate::link::BuildReport, RunError> {
+    let mut log = ctx.audit.lock().map_err(|_| RunError::Internal("audit log lock poisoned".to_owned()))?;
+    let input = crate::link::BuildInput {
+        out: &ctx.settings.output_dir,
+        keys: &ctx.keys,
+        agreements: &ctx.agreements,
+        today: dates::today(),
+        run_id,
+        options: ctx.settings.linkage,
+        part_options: PartOptions { replace_existing: false, ..ctx.part_options.clone() },
+    };
+    Ok(crate::link::build(&input, &mut log)?)
+}
+
+/// Records each agreement loaded, with its standing on `as_of`.
+fn audit_agreements(audit: &mut AuditLog, agreements: &AgreementSet, as_of: i32) -> Result<(), RunError> {
+    for a in agreements.iter() {
+        audit.append(&Event::AgreementLoaded {
+            id: a.id.clone(),
+            version: a.version,
+            file: a.file.display().to_string(),
+            sha256: a.sha256.clone(),
+            feeds: a.feeds.keys().cloned().collect(),
+            start: dates::format(a.start),
+            review: dates::format(a.review),
+            end: dates::format(a.end),
+            standing: a.standing_on(as_of).to_owned(),
+        })?;
+    }
+    Ok(())
+}
+
+/// `tellonce build`: links everything staged so far, without ingesting. Returns the run id and
+/// the build's report.
+pub fn build(settings: &Settings) -> Result<(String, crate::link::BuildReport), RunError> {
+    let run_id = format!("{}-{}", timefmt::now_compact(), std::process::id());
+    let keys = KeyRing::load(&settings.key_file)?;
+    let out = &settings.output_dir;
+    std::fs::create_dir_all(out).map_err(|source| RunError::Output { path: out.clone(), source })?;
+    let _lock = lock_output(out)?;
+    let today = dates::today();
+    let mut audit = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
+    let loaded = load_agreements(&settings.agreements_dir, today)?;
+    for p in &loaded.problems {
+        warn!("{p}");
+    }
+    let agreements = AgreementSet::new(loaded.agreements);
+    audit.append(&Event::RunStarted {
+        run: run_id.clone(),
+        command: "build".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        as_of: dates::format(today),
+        key_id: keys.key_id().to_string(),
+    })?;
+    audit.append(&Event::KeysUsed {
+        key_id: keys.key_id().to_string(),
+        purposes: vec!["linkage".to_owned(), "audit".to_owned()],
+    })?;
+    audit_agreements(&mut audit, &agreements, today)?;
+    let part_options = PartOptions {
+        row_group_rows: settings.row_group_rows,
+        metadata: vec![
+            ("tellonce.key_id".to_owned(), keys.key_id().to_string()),
+            ("tellonce.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
+        ],
+        ..PartOptions::default()
+    };
+    let input = crate::link::BuildInput {
+        out,
+        keys: &keys,
+        agreements: &agreements,
+        today,
+        run_id: &run_id,
+        options: settings.linkage,
+        part_options,
+    };
+    let result = crate::link::build(&input, &mut audit);
+    audit.append(&Event::RunFinished {
+        run: run_id.clone(),
+        status: if result.is_ok() { "finished" } else { "failed" }.to_owned(),
+        received: 0,
+        written: 0,
+        quarantined: 0,
+        held: 0,
+    })?;
+    audit.sync()?;
+    Ok((run_id, result?))
 }
 
 /// Loads the agreements; a missing directory means no agreement (every feed held), not a failure.

@@ -81,6 +81,7 @@ pub fn to_json(report: &RunReport) -> serde_json::Value {
         "agreement_problems": report.agreement_problems,
         "feeds": feed_totals(report),
         "inputs": report.inputs,
+        "linkage": report.linkage,
     })
 }
 
@@ -145,6 +146,55 @@ pub fn to_text(report: &RunReport) -> String {
         }
     }
     let _ = writeln!(s, "every record read was written or quarantined: {}", if r == w + q { "yes" } else { "NO" });
+    if let Some(l) = &report.linkage {
+        s.push_str(&linkage_text(l));
+    }
     let _ = writeln!(s, "manifest {}", report.manifest);
+    s
+}
+
+/// A linkage build as lines for a terminal.
+pub fn linkage_text(l: &crate::link::BuildReport) -> String {
+    let mut s = String::new();
+    if l.up_to_date {
+        let _ = writeln!(s, "linkage: up to date (no staging file or agreement changed since the last build)");
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "linkage: {} records -> {} persons in {} families; low evidence {}; conflicting strong identifiers {}",
+        l.records, l.persons, l.families, l.low_evidence, l.conflicts
+    );
+    let c = |x: &crate::link::build::ChangeCounts| {
+        format!("{} merged, {} split, {} retired", x.merges, x.splits, x.retired)
+    };
+    let _ = writeln!(
+        s,
+        "  id changes since the last build: persons {}; families {}",
+        c(&l.person_changes),
+        c(&l.family_changes)
+    );
+    let rules: Vec<String> = l.merges_by_rule.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let _ = writeln!(s, "  merges by rule: {}", if rules.is_empty() { "none".to_owned() } else { rules.join(", ") });
+    let refused: Vec<String> = l.refused_by_rule.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    if !refused.is_empty() {
+        let _ = writeln!(s, "  refused by the veto (conflicting date of birth or identifier): {}", refused.join(", "));
+    }
+    let pct = |r: &crate::link::rates::Rate| format!("{:.1}% of {}", 100.0 * r.match_rate(), r.records);
+    let _ = writeln!(s, "  known to another feed, by feed (linkage bias shows here):");
+    for (feed, r) in &l.rates.by_feed {
+        let _ = writeln!(s, "    {feed:<22} {}  (low evidence {})", pct(r), r.low_evidence);
+    }
+    let _ = writeln!(s, "  by district:");
+    for (d, r) in &l.rates.by_district {
+        let _ = writeln!(s, "    {d:<22} {}", pct(r));
+    }
+    let _ = writeln!(s, "  by IMD decile (1 = most deprived, 0 = not known):");
+    for (d, r) in &l.rates.by_imd_decile {
+        let _ = writeln!(s, "    {d:<22} {}", pct(r));
+    }
+    for f in &l.feeds_not_linked {
+        let _ = writeln!(s, "  NOT LINKED {f}");
+    }
     s
 }

@@ -172,6 +172,39 @@ pub enum Event {
         /// Records erased.
         records_erased: u64,
     },
+    /// A linkage build clustered the staging records into persons and families.
+    LinkageBuilt {
+        /// The run's identifier.
+        run: String,
+        /// Distinct partner records linked.
+        records: u64,
+        /// Persons found.
+        persons: u64,
+        /// Families found.
+        families: u64,
+        /// Records with too little to match (each its own person).
+        low_evidence: u64,
+        /// Records sharing a strong identifier with a record they were not merged with.
+        conflicts: u64,
+        /// Merges, splits and retirements of person ids against the last build.
+        person_changes: u64,
+        /// Merges, splits and retirements of family ids against the last build.
+        family_changes: u64,
+        /// Feeds whose staging was not linked, with the reason (no agreement in force).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        feeds_not_linked: Vec<String>,
+    },
+    /// A person or family id changed between linkage builds: never an identifier, only ids.
+    IdentityChanged {
+        /// `person` or `family`.
+        kind: String,
+        /// `merge`, `split` or `retired`.
+        change: String,
+        /// The ids before.
+        from: Vec<String>,
+        /// Their successors (empty when retired).
+        to: Vec<String>,
+    },
     /// A pipeline command finished.
     RunFinished {
         /// The run's identifier.
@@ -202,6 +235,8 @@ impl Event {
             Event::FileWritten { .. } => "file_written",
             Event::FileDeleted { .. } => "file_deleted",
             Event::SubjectLookup { .. } => "subject_lookup",
+            Event::LinkageBuilt { .. } => "linkage_built",
+            Event::IdentityChanged { .. } => "identity_changed",
             Event::RunFinished { .. } => "run_finished",
         }
     }

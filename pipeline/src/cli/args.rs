@@ -61,6 +61,52 @@ pub enum Command {
     Demo(DemoArgs),
     /// Measure records/s and peak memory on synthetic rows of one feed.
     Bench(BenchArgs),
+    /// Link everything staged so far into persons and families (the build tier), without
+    /// ingesting: writes `links/` and `id_history/`, keeps ids stable against the last build.
+    Build(BuildArgs),
+    /// Score `links/` against a ground-truth file: pairwise precision, recall and F1.
+    LinkEval(LinkEvalArgs),
+    /// Measure linkage: records/s and peak memory linking new records against an existing index.
+    BenchLink(BenchLinkArgs),
+}
+
+/// `tellonce build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The configuration file.
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `tellonce link-eval`.
+#[derive(Debug, Args)]
+pub struct LinkEvalArgs {
+    /// The ground truth: CSV with `feed,record_id,person_id,family_id` (as `synth` writes it).
+    #[arg(long)]
+    pub truth: PathBuf,
+    /// The configuration whose output holds `links/`.
+    #[arg(long, short, conflicts_with = "output", required_unless_present = "output")]
+    pub config: Option<PathBuf>,
+    /// Or the output directory itself.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Print the scores as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `tellonce bench-link`.
+#[derive(Debug, Args)]
+pub struct BenchLinkArgs {
+    /// Children in the synthetic population of each half (the index, then the new records).
+    #[arg(long, default_value = "200000")]
+    pub children: usize,
+    /// Working directory (default: a temporary directory, removed afterwards).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
 }
 
 /// `tellonce run`.

@@ -25,6 +25,20 @@ pub const AGREEMENTS_DIR: &str = "agreements";
 
 /// Writes the synthetic data, a key (kept if one exists) and a ready-to-run config.
 pub(super) fn synth(a: &SynthArgs) -> Result<(SynthSummary, PathBuf), Failure> {
+    let (summary, config) = synth_quiet(a)?;
+    println!(
+        "wrote {} synthetic records ({} persons, {} families) to {}\nconfig: {}",
+        summary.records,
+        summary.persons,
+        summary.families,
+        a.out.display(),
+        config.display()
+    );
+    Ok((summary, config))
+}
+
+/// [`synth`] without printing.
+pub(super) fn synth_quiet(a: &SynthArgs) -> Result<(SynthSummary, PathBuf), Failure> {
     let started = Instant::now();
     // Synthetic data goes only where synthetic data already is, or into a new or empty
     // directory: never over a real deployment's config, inputs or key.
@@ -61,14 +75,6 @@ pub(super) fn synth(a: &SynthArgs) -> Result<(SynthSummary, PathBuf), Failure> {
         records = summary.records,
         seconds = started.elapsed().as_secs_f64(),
         "synthetic data written"
-    );
-    println!(
-        "wrote {} synthetic records ({} persons, {} families) to {}\nconfig: {}",
-        summary.records,
-        summary.persons,
-        summary.families,
-        a.out.display(),
-        config.display()
     );
     Ok((summary, config))
 }
@@ -151,6 +157,9 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
             max_file_rows: limits.max_file_rows,
             workers: std::thread::available_parallelism().map_or(2, usize::from),
             sources: vec![Source { feed: schema, path: input.clone(), format: FileFormat::Csv }],
+            // This bench measures ingest; `bench-link` measures the build tier.
+            linkage_enabled: false,
+            linkage: crate::link::cluster::Options::default(),
         };
         let started = Instant::now();
         let opts = RunOptions { force: true, progress: false, as_of: None };
@@ -179,7 +188,7 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
 }
 
 /// The process's peak resident set size, in MiB (Linux).
-fn peak_rss_mib() -> Option<f64> {
+pub(super) fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;

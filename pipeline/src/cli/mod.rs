@@ -7,6 +7,7 @@ mod args;
 mod audit;
 mod demo;
 mod isa;
+mod link;
 mod quarantine;
 mod rights;
 mod schemas;
@@ -49,7 +50,11 @@ impl<T, E: Into<anyhow::Error>> ExitContext<T> for Result<T, E> {
 pub(crate) fn run_failure(e: RunError) -> Failure {
     let exit = match &e {
         RunError::Key(_) | RunError::Lookup(_) | RunError::Agreements(_) => Exit::Config,
-        RunError::Output { .. } | RunError::Sink(_) | RunError::Busy { .. } | RunError::Audit(_) => Exit::Output,
+        RunError::Output { .. }
+        | RunError::Sink(_)
+        | RunError::Busy { .. }
+        | RunError::Audit(_)
+        | RunError::Link(_) => Exit::Output,
         RunError::Internal(_) => Exit::Internal,
     };
     Failure { exit, error: anyhow::Error::new(e) }
@@ -134,6 +139,9 @@ fn dispatch(command: Command) -> Result<Exit, Failure> {
         Command::Synth(a) => demo::synth(&a).map(|_| Exit::Success),
         Command::Demo(a) => demo::demo(&a),
         Command::Bench(a) => demo::bench(&a),
+        Command::Build(a) => link::build(&a),
+        Command::LinkEval(a) => link::link_eval(&a),
+        Command::BenchLink(a) => link::bench_link(&a),
     }
 }
 

@@ -1,4 +1,5 @@
-//! Real query engines: DuckDB and pyarrow read the staging Parquet as it is written.
+//! Real query engines: DuckDB and pyarrow read the staging Parquet as it is written, and DuckDB
+//! reads `links/` joined to it.
 
 use std::process::Command;
 
@@ -48,4 +49,36 @@ fn duckdb_and_pyarrow_read_the_staging_parquet_unmodified() {
         assert!(got.iter().all(|v| v == want.as_str()), "{source}: {d} (want {want:?})");
     }
     assert_eq!(seen["key_ids"], serde_json::json!([run.summary["key_id"]]));
+}
+
+#[test]
+fn duckdb_reads_links_and_joins_them_to_the_staging_dataset() {
+    require_python_engines();
+    let ws = synth_workspace(1500, 17);
+    let run = ws.run(0, &[]);
+    let script = tellonce_tests::workspace_root().join("tests/python/query_links.py");
+    let out = Command::new("python3").arg(&script).arg(ws.out()).output().unwrap();
+    assert!(out.status.success(), "{} failed:\n{}", script.display(), text(&out));
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    // The same answers computed from links/ with the parquet crate.
+    let mut persons_by_feed: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
+    let mut feeds_of: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+    for part in visible_parquet(&ws.out().join("links")) {
+        let feed = part.parent().unwrap().file_name().unwrap().to_str().unwrap().trim_start_matches("feed=").to_owned();
+        for p in parquet_column(&part, "person_id").into_iter().flatten() {
+            persons_by_feed.entry(feed.clone()).or_default().insert(p.clone());
+            feeds_of.entry(p).or_default().insert(feed.clone());
+        }
+    }
+    for (feed, persons) in &persons_by_feed {
+        assert_eq!(seen["persons_by_feed"][feed].as_u64(), Some(persons.len() as u64), "{feed}: {seen}");
+    }
+    let three_plus = feeds_of.values().filter(|f| f.len() >= 3).count() as u64;
+    assert!(three_plus > 0, "some children are known to three or more agencies");
+    assert_eq!(seen["persons_3plus"].as_u64(), Some(three_plus), "{seen}");
+    // Every staged row finds its link by feed and record_id.
+    let written: u64 = run.summary["inputs"].as_array().unwrap().iter().map(|i| i["written"].as_u64().unwrap()).sum();
+    assert_eq!(seen["joined"].as_u64(), Some(written), "{seen}");
 }

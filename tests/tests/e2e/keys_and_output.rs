@@ -223,8 +223,10 @@ fn every_committed_staging_file_is_in_a_manifest_even_when_a_later_input_fails()
             in_manifests.insert(f["path"].as_str().unwrap().to_owned());
         }
     }
-    let on_disk: Vec<String> =
-        visible_parquet(&ws.out()).iter().map(|p| p.strip_prefix(ws.out()).unwrap().display().to_string()).collect();
+    let on_disk: Vec<String> = visible_parquet(&ws.out().join("staging"))
+        .iter()
+        .map(|p| p.strip_prefix(ws.out()).unwrap().display().to_string())
+        .collect();
     assert_eq!(on_disk.len(), 2, "{on_disk:?}");
     let unlisted: Vec<&String> = on_disk.iter().filter(|p| !in_manifests.contains(*p)).collect();
     assert!(unlisted.is_empty(), "staging files listed in no manifest: {unlisted:?}");

@@ -12,6 +12,7 @@
 //! - `idempotence`: a second run skips, `--force` rewrites byte-identical files;
 //! - `engines`: DuckDB and pyarrow read the staging dataset unmodified;
 //! - `cli`: the data dictionary, key creation, config errors, `quarantine list`;
+//! - `linkage`: accuracy against the synthetic truth, stable ids, merges, conflicts, low evidence;
 //! - `governance`: agreements (lint, explain, held feeds, dropped fields), the audit log and its
 //!   verification, subject access and erasure, retention, the governance report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -22,6 +23,7 @@ mod engines;
 mod governance;
 mod idempotence;
 mod keys_and_output;
+mod linkage;
 mod privacy;
 mod reconcile;
 mod support;

@@ -77,9 +77,13 @@ fn a_synthetic_run_reconciles_with_the_ground_truth_and_the_parquet() {
         assert_eq!(std::fs::metadata(&path).unwrap().len(), f["bytes"].as_u64().unwrap(), "{f}");
         assert_eq!(sha256_of(&path), f["sha256"].as_str().unwrap(), "{f}");
     }
-    assert_eq!(listed.len(), visible_parquet(&ws.out()).len());
+    assert_eq!(listed.len(), visible_parquet(&ws.out().join("staging")).len());
     let manifest_path = ws.dir().join(run.summary["manifest"].as_str().unwrap());
     let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(manifest_path).unwrap()).unwrap();
-    assert_eq!(manifest["files"].as_array().unwrap(), &listed);
+    // The manifest lists the staging files, then the linkage build's files.
+    let mut expected = listed.clone();
+    expected.extend(run.summary["linkage"]["files"].as_array().unwrap().iter().cloned());
+    assert!(expected.len() > listed.len(), "the build wrote links/");
+    assert_eq!(manifest["files"].as_array().unwrap(), &expected);
     assert_eq!(manifest["key_id"], run.summary["key_id"]);
 }

@@ -91,6 +91,23 @@ pub(super) struct Model<'a> {
     pub(super) keys: BTreeMap<&'a str, BTreeSet<&'a str>>,
     /// (at, officer, reference, kind, found, erased)
     pub(super) lookups: Vec<(&'a str, &'a str, &'a str, &'a str, u64, u64)>,
+    /// Linkage builds, in order.
+    pub(super) builds: Vec<Build<'a>>,
+}
+
+/// One linkage build, with the id changes logged before it.
+#[derive(Debug, Default)]
+pub(super) struct Build<'a> {
+    pub(super) at: &'a str,
+    pub(super) run: &'a str,
+    pub(super) records: u64,
+    pub(super) persons: u64,
+    pub(super) families: u64,
+    pub(super) low_evidence: u64,
+    pub(super) conflicts: u64,
+    /// (kind, change) -> count
+    pub(super) changes: BTreeMap<(&'a str, &'a str), u64>,
+    pub(super) feeds_not_linked: Vec<&'a str>,
 }
 
 /// `ID` of `ID@version`.
@@ -103,6 +120,8 @@ impl<'a> Model<'a> {
         let mut m = Model::default();
         let mut live: BTreeMap<&str, usize> = BTreeMap::new();
         let mut run_index: BTreeMap<&str, usize> = BTreeMap::new();
+        // Id changes are logged just before the build entry that sums them up.
+        let mut pending_changes: BTreeMap<(&str, &str), u64> = BTreeMap::new();
         for entry in entries {
             let at = entry.at.as_str();
             let day = entry.day();
@@ -204,6 +223,29 @@ impl<'a> Model<'a> {
                 Event::SubjectLookup { officer, reference, kind, records_found, records_erased } => {
                     m.lookups.push((at, officer, reference, kind, *records_found, *records_erased));
                 }
+                Event::IdentityChanged { kind, change, .. } => {
+                    *pending_changes.entry((kind.as_str(), change.as_str())).or_default() += 1;
+                }
+                Event::LinkageBuilt {
+                    run,
+                    records,
+                    persons,
+                    families,
+                    low_evidence,
+                    conflicts,
+                    feeds_not_linked,
+                    ..
+                } => m.builds.push(Build {
+                    at,
+                    run,
+                    records: *records,
+                    persons: *persons,
+                    families: *families,
+                    low_evidence: *low_evidence,
+                    conflicts: *conflicts,
+                    changes: std::mem::take(&mut pending_changes),
+                    feeds_not_linked: feeds_not_linked.iter().map(String::as_str).collect(),
+                }),
             }
         }
         // What became of the data: files by the period they were written in.

@@ -291,6 +291,38 @@ pub(super) fn held(out: &mut String, m: &Model<'_>) -> fmt::Result {
     Ok(())
 }
 
+pub(super) fn linkage(out: &mut String, m: &Model<'_>) -> fmt::Result {
+    out.push_str("<section><h2>Linkage builds</h2>\n");
+    if m.builds.is_empty() {
+        out.push_str("<p>No linkage build is recorded.</p></section>\n");
+        return Ok(());
+    }
+    out.push_str(
+        "<p class=\"muted\">Each build clusters the pseudonymised records into persons and families. Id changes \
+         (merge, split, retired) are listed one by one in the log as <code>identity_changed</code> entries.</p>\
+         <table><thead><tr><th>When</th><th>Run</th><th>Records</th><th>Persons</th><th>Families</th>\
+         <th>Low evidence</th><th>Conflicts</th><th>Id changes</th><th>Feeds not linked</th></tr></thead><tbody>\n",
+    );
+    for b in &m.builds {
+        let changes: BTreeMap<String, u64> = b.changes.iter().map(|((k, c), n)| (format!("{k} {c}"), *n)).collect();
+        writeln!(
+            out,
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            when(b.at),
+            esc(b.run),
+            num(b.records),
+            num(b.persons),
+            num(b.families),
+            num(b.low_evidence),
+            num(b.conflicts),
+            if changes.is_empty() { "none".to_owned() } else { counts(&changes) },
+            if b.feeds_not_linked.is_empty() { "none".to_owned() } else { list(b.feeds_not_linked.iter().copied()) },
+        )?;
+    }
+    out.push_str("</tbody></table></section>\n");
+    Ok(())
+}
+
 pub(super) fn datasets(out: &mut String, m: &Model<'_>) -> fmt::Result {
     out.push_str("<section><h2>Outputs by dataset</h2>\n");
     if m.files.is_empty() && m.orphan_deletions.is_empty() {

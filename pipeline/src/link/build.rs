@@ -1,0 +1,415 @@
+//! One linkage build: staging in; persons, families, stable ids, `links/` and `id_history/` out.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use serde::Serialize;
+use tellonce_connectors::parquet_sink::{CommittedFile, PartOptions, PartWriter, StagedPart};
+use tellonce_governance::agreement::AgreementSet;
+use tellonce_governance::audit::{self, AuditLog, Event};
+use tellonce_governance::{KeyRing, Purpose};
+use tellonce_schemas::feed;
+use tracing::{info, warn};
+
+use super::LinkError;
+use super::cluster::{self, MatchStats, Options};
+use super::family;
+use super::ids::{self, ChangeKind};
+use super::index::{self, Entry};
+use super::input::{self, StagingFile};
+use super::output::{self, ID_HISTORY, LINKS, LinkRow};
+use super::rates::{self, MatchRates};
+use super::records::NONE;
+use crate::holdings::held_files;
+use crate::stages::govern::{self, Decision, Policy};
+
+/// What a build needs from its caller.
+pub struct BuildInput<'a> {
+    /// The output root.
+    pub out: &'a Path,
+    /// The keys (the linkage key mints ids).
+    pub keys: &'a KeyRing,
+    /// The agreements loaded for this run.
+    pub agreements: &'a AgreementSet,
+    /// The processing date (days since 1970-01-01).
+    pub today: i32,
+    /// The run's id, which names the files this build writes.
+    pub run_id: &'a str,
+    /// Matcher settings.
+    pub options: Options,
+    /// How Parquet parts are written.
+    pub part_options: PartOptions,
+}
+
+/// Changes of ids, by kind.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ChangeCounts {
+    /// Merges.
+    pub merges: u64,
+    /// Splits.
+    pub splits: u64,
+    /// Retirements.
+    pub retired: u64,
+}
+
+/// What one build did.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildReport {
+    /// Staging rows read.
+    pub rows: u64,
+    /// Distinct partner records (feed and record reference).
+    pub records: u64,
+    /// Persons.
+    pub persons: u64,
+    /// Families.
+    pub families: u64,
+    /// Records with too little to match.
+    pub low_evidence: u64,
+    /// Records with a conflicting strong identifier.
+    pub conflicts: u64,
+    /// Person id changes against the last build.
+    pub person_changes: ChangeCounts,
+    /// Family id changes against the last build.
+    pub family_changes: ChangeCounts,
+    /// Merges made and refused, by rule; Bloom comparisons.
+    #[serde(skip)]
+    pub stats: MatchStats,
+    /// Merges by rule.
+    pub merges_by_rule: BTreeMap<&'static str, u64>,
+    /// Merges refused by the veto, by rule.
+    pub refused_by_rule: BTreeMap<&'static str, u64>,
+    /// Match rates by feed, district and IMD decile.
+    pub rates: MatchRates,
+    /// Feeds not linked, and why.
+    pub feeds_not_linked: Vec<String>,
+    /// Household keys ignored as communal addresses.
+    pub communal_household_keys: u64,
+    /// Files written.
+    pub files: Vec<CommittedFile>,
+    /// Milliseconds spent reading, matching, grouping families, reconciling ids and writing.
+    pub timings_ms: BTreeMap<&'static str, u64>,
+    /// True when nothing changed since the last build, so nothing was rebuilt (the counts
+    /// above are then zero: see the last build's report or `links/`).
+    pub up_to_date: bool,
+}
+
+impl BuildReport {
+    fn up_to_date(feeds_not_linked: Vec<String>) -> BuildReport {
+        BuildReport {
+            rows: 0,
+            records: 0,
+            persons: 0,
+            families: 0,
+            low_evidence: 0,
+            conflicts: 0,
+            person_changes: ChangeCounts::default(),
+            family_changes: ChangeCounts::default(),
+            stats: MatchStats::default(),
+            merges_by_rule: BTreeMap::new(),
+            refused_by_rule: BTreeMap::new(),
+            rates: MatchRates::default(),
+            feeds_not_linked,
+            communal_household_keys: 0,
+            files: Vec::new(),
+            timings_ms: BTreeMap::new(),
+            up_to_date: true,
+        }
+    }
+}
+
+/// Runs one build. The caller holds the output lock and has opened the audit log.
+pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, LinkError> {
+    let out = input.out;
+    let mut timings = BTreeMap::new();
+    let mut clock = Instant::now();
+    let mut lap = |name: &'static str, timings: &mut BTreeMap<&'static str, u64>| {
+        timings.insert(name, clock.elapsed().as_millis() as u64);
+        clock = Instant::now();
+    };
+
+    // The staging files the audit log holds, for feeds with an agreement in force today.
+    let held = held_files(&audit::read_entries(&out.join(crate::run::AUDIT))?);
+    let mut files = Vec::new();
+    let mut policies: BTreeMap<&'static str, Policy> = BTreeMap::new();
+    let mut not_linked = BTreeMap::new();
+    for f in held.values().filter(|f| f.dataset == crate::run::STAGING) {
+        let Some(schema) = f.feed.as_deref().and_then(feed::latest) else { continue };
+        if !policies.contains_key(schema.name) && !not_linked.contains_key(schema.name) {
+            match govern::decide(input.agreements, schema, input.today, input.today) {
+                Decision::Process(p) => {
+                    policies.insert(schema.name, p);
+                }
+                Decision::Hold { rule, .. } => {
+                    not_linked.insert(schema.name, rule);
+                }
+            }
+        }
+        if policies.contains_key(schema.name) {
+            files.push(StagingFile { feed: schema.name, path: f.on_disk(out) });
+        }
+    }
+    let feeds_not_linked: Vec<String> = not_linked.iter().map(|(f, r)| format!("{f}: {r}")).collect();
+    for f in &feeds_not_linked {
+        warn!("staging of {f}: not linked");
+    }
+    files.sort_by(|a, b| (a.feed, &a.path).cmp(&(b.feed, &b.path)));
+    // What this build would be made from: if it is what the last build was made from, the
+    // outputs are up to date and nothing is rewritten.
+    let fingerprint = {
+        let mut material = format!("{:?}\n", input.options);
+        for f in &files {
+            let rel = f.path.strip_prefix(out).unwrap_or(&f.path).display().to_string();
+            let sha = held.get(&rel).map_or("", |h| h.sha256.as_str());
+            material.push_str(&format!("{} {rel} {sha}\n", f.feed));
+        }
+        for (feed, p) in &policies {
+            material.push_str(&format!("{feed} {}\n", p.agreement));
+        }
+        material.push_str(&format!("{}\n", feeds_not_linked.join(",")));
+        let mut hasher = tellonce_connectors::hashing::HashingWriter::new(std::io::sink());
+        std::io::Write::write_all(&mut hasher, material.as_bytes())
+            .map_err(|source| LinkError::Output { path: out.to_owned(), source })?;
+        hasher.finish().1
+    };
+    let stamp = out.join(index::BUILT_FROM_PATH);
+    let links_held = held.values().any(|f| f.dataset == LINKS);
+    if files.is_empty() && !links_held {
+        // Nothing staged and nothing linked before: nothing to write.
+        return Ok(BuildReport::up_to_date(feeds_not_linked));
+    }
+    if links_held && std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == fingerprint) {
+        info!("linkage up to date: no staging file or agreement changed since the last build");
+        return Ok(BuildReport::up_to_date(feeds_not_linked));
+    }
+    let recs = input::read(&files)?;
+    lap("read", &mut timings);
+
+    let persons = cluster::persons(&recs, &input.options);
+    lap("match", &mut timings);
+    let fams = family::families(&recs, &persons.person, persons.count);
+    lap("families", &mut timings);
+
+    // One unit per distinct partner record: its first row stands for it.
+    let mut seen = std::collections::HashMap::with_capacity(recs.len());
+    let mut units: Vec<u32> = Vec::with_capacity(recs.len());
+    for i in 0..recs.len() {
+        if seen.insert((recs.feed[i], recs.record_ref[i].as_str()), ()).is_none() {
+            units.push(i as u32);
+        }
+    }
+    let index = index::load(out)?;
+    let (mut old_person, mut old_family) = (Vec::with_capacity(units.len()), Vec::with_capacity(units.len()));
+    let mut key = (String::new(), String::new());
+    for &r in &units {
+        key.0.clear();
+        key.0.push_str(recs.feed_name(r as usize));
+        key.1.clear();
+        key.1.push_str(&recs.record_ref[r as usize]);
+        let (p, f) = index.by_record.get(&key).copied().unwrap_or((NONE, NONE));
+        old_person.push(p);
+        old_family.push(f);
+    }
+    let unit_person: Vec<u32> = units.iter().map(|&r| persons.person[r as usize]).collect();
+    let unit_family: Vec<u32> = unit_person.iter().map(|&p| fams.family[p as usize]).collect();
+    let tokeniser = input.keys.tokeniser(Purpose::Linkage);
+    let first_unit = |cluster: &[u32], count: u32| {
+        let mut first = vec![NONE; count as usize];
+        for (u, &c) in cluster.iter().enumerate() {
+            if first[c as usize] == NONE {
+                first[c as usize] = units[u];
+            }
+        }
+        first
+    };
+    let mint = |prefix: &'static str, firsts: &[u32]| {
+        let recs = &recs;
+        let tokeniser = &tokeniser;
+        let firsts = firsts.to_vec();
+        move |c: u32, attempt: u32| {
+            let r = firsts.get(c as usize).copied().unwrap_or(0) as usize;
+            let material = format!("{}\u{1f}{}\u{1f}{attempt}", recs.feed_name(r), recs.record_ref[r]);
+            let t = tokeniser.token(if prefix == "P" { "person_id" } else { "family_id" }, material.as_bytes());
+            let mut id = String::with_capacity(17);
+            id.push_str(prefix);
+            for b in &t[..8] {
+                id.push_str(&format!("{b:02x}"));
+            }
+            id
+        }
+    };
+    let person_first = first_unit(&unit_person, persons.count);
+    let family_first = first_unit(&unit_family, fams.count);
+    let person_ids =
+        ids::reconcile(&unit_person, persons.count, &old_person, &index.person_ids, &mint("P", &person_first));
+    let family_ids =
+        ids::reconcile(&unit_family, fams.count, &old_family, &index.family_ids, &mint("F", &family_first));
+    drop(index);
+    lap("ids", &mut timings);
+
+    let has_key = recs.has_key();
+    let low: Vec<bool> = units.iter().map(|&r| recs.low_evidence(&has_key, r as usize)).collect();
+    let rates = rates::rates(&recs, &units, &persons.person, persons.count, &low);
+
+    // links/: one part per feed, published together once all are written.
+    let mut staged: Vec<(&'static str, StagedPart)> = Vec::new();
+    let name = format!("part-{}.parquet", input.run_id);
+    let mut conflicts = 0u64;
+    let mut order: Vec<usize> = (0..units.len()).collect();
+    order.sort_by_key(|&u| recs.feed_name(units[u] as usize));
+    for chunk in order.chunk_by(|&a, &b| recs.feed[units[a] as usize] == recs.feed[units[b] as usize]) {
+        let feed_name = recs.feed_name(units[chunk[0]] as usize);
+        let mut opts = input.part_options.clone();
+        opts.metadata.push(("tellonce.feed".to_owned(), feed_name.to_owned()));
+        if let Some(p) = policies.get(feed_name) {
+            opts.metadata.push(("tellonce.agreement".to_owned(), p.agreement.to_string()));
+        }
+        let mut writer = PartWriter::create(out, LINKS, &[("feed", feed_name)], &name, output::links_schema(), &opts)?;
+        for piece in chunk.chunks(65_536) {
+            let rows: Vec<LinkRow<'_>> = piece
+                .iter()
+                .map(|&u| {
+                    let r = units[u] as usize;
+                    let rule = persons.rule[r];
+                    let conflict = persons.conflict[r].map(|(rule, veto)| {
+                        format!("shares its {} with a record that has {}", rule.name(), veto.describe())
+                    });
+                    conflicts += u64::from(conflict.is_some());
+                    LinkRow {
+                        record_ref: &recs.record_ref[r],
+                        person_id: &person_ids.ids[unit_person[u] as usize],
+                        family_id: &family_ids.ids[unit_family[u] as usize],
+                        rule: rule.map_or("none", |r| r.name()),
+                        weight: rule.map(|r| r.weight() as f32),
+                        low_evidence: low[u],
+                        conflict,
+                    }
+                })
+                .collect();
+            writer.write(&output::links_batch(&rows)?)?;
+        }
+        staged.push((feed_name, writer.finish()?));
+    }
+    let mut changes: Vec<(&'static str, ids::Change)> = Vec::new();
+    changes.extend(person_ids.changes.iter().cloned().map(|c| ("person", c)));
+    changes.extend(family_ids.changes.iter().cloned().map(|c| ("family", c)));
+    let history = if changes.is_empty() {
+        None
+    } else {
+        let mut w = PartWriter::create(out, ID_HISTORY, &[], &name, output::history_schema(), &input.part_options)?;
+        w.write(&output::history_batch(
+            &changes,
+            input.run_id,
+            &tellonce_schemas::identifiers::dates::format(input.today),
+        )?)?;
+        Some(w.finish()?)
+    };
+
+    let mut written = Vec::new();
+    for (feed_name, part) in staged {
+        let file = part.publish()?;
+        let policy = policies.get(feed_name);
+        log.append(&Event::FileWritten {
+            dataset: LINKS.to_owned(),
+            path: file.path.clone(),
+            sha256: file.sha256.clone(),
+            rows: file.rows,
+            bytes: file.bytes,
+            feed: Some(feed_name.to_owned()),
+            agreement: policy.map(|p| p.agreement.to_string()),
+            retention_until: policy.and_then(Policy::retention_until_iso),
+        })?;
+        written.push(file);
+    }
+    if let Some(part) = history {
+        let file = part.publish()?;
+        log.append(&Event::FileWritten {
+            dataset: ID_HISTORY.to_owned(),
+            path: file.path.clone(),
+            sha256: file.sha256.clone(),
+            rows: file.rows,
+            bytes: file.bytes,
+            feed: None,
+            agreement: None,
+            retention_until: None,
+        })?;
+        written.push(file);
+    }
+    // The last build's links are replaced by this one's.
+    for f in held.values().filter(|f| f.dataset == LINKS) {
+        if written.iter().any(|w| w.path == f.path) {
+            continue;
+        }
+        let path = f.on_disk(out);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(LinkError::Output { path, source }),
+        }
+        log.append(&Event::FileDeleted {
+            path: f.path.clone(),
+            sha256: f.sha256.clone(),
+            reason: "replaced".to_owned(),
+            agreement: f.agreement.clone(),
+        })?;
+    }
+    for (kind, c) in &changes {
+        log.append(&Event::IdentityChanged {
+            kind: (*kind).to_owned(),
+            change: c.kind.as_str().to_owned(),
+            from: c.from.clone(),
+            to: c.to.clone(),
+        })?;
+    }
+    let count = |cs: &[ids::Change]| ChangeCounts {
+        merges: cs.iter().filter(|c| c.kind == ChangeKind::Merge).count() as u64,
+        splits: cs.iter().filter(|c| c.kind == ChangeKind::Split).count() as u64,
+        retired: cs.iter().filter(|c| c.kind == ChangeKind::Retired).count() as u64,
+    };
+    let report = BuildReport {
+        rows: recs.len() as u64,
+        records: units.len() as u64,
+        persons: u64::from(persons.count),
+        families: u64::from(fams.count),
+        low_evidence: low.iter().filter(|l| **l).count() as u64,
+        conflicts,
+        person_changes: count(&person_ids.changes),
+        family_changes: count(&family_ids.changes),
+        merges_by_rule: persons.stats.merges_by_rule.clone(),
+        refused_by_rule: persons.stats.refused_by_rule.clone(),
+        stats: persons.stats.clone(),
+        rates,
+        feeds_not_linked: feeds_not_linked.clone(),
+        communal_household_keys: fams.communal_keys,
+        files: written,
+        timings_ms: BTreeMap::new(),
+        up_to_date: false,
+    };
+    log.append(&Event::LinkageBuilt {
+        run: input.run_id.to_owned(),
+        records: report.records,
+        persons: report.persons,
+        families: report.families,
+        low_evidence: report.low_evidence,
+        conflicts: report.conflicts,
+        person_changes: person_ids.changes.len() as u64,
+        family_changes: family_ids.changes.len() as u64,
+        feeds_not_linked,
+    })?;
+    log.sync()?;
+    // Only now, with outputs and audit entries durable, does the index move on.
+    index::save(
+        out,
+        units.iter().enumerate().map(|(u, &r)| Entry {
+            feed: recs.feed_name(r as usize),
+            record_ref: &recs.record_ref[r as usize],
+            person_id: &person_ids.ids[unit_person[u] as usize],
+            family_id: &family_ids.ids[unit_family[u] as usize],
+        }),
+    )?;
+    tellonce_connectors::atomic::write_atomic(&stamp, fingerprint.as_bytes())
+        .map_err(|source| LinkError::Output { path: stamp.clone(), source })?;
+    lap("write", &mut timings);
+    info!(records = report.records, persons = report.persons, families = report.families, "linkage built");
+    Ok(BuildReport { timings_ms: timings, ..report })
+}

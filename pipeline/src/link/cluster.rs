@@ -1,0 +1,378 @@
+//! Clustering records into persons: rules applied in order, union–find, and a veto.
+//!
+//! Every rule links records whose tokens agree exactly, so finding candidates is a sort of
+//! (key, record) pairs per rule: cost grows as `n log n`, never with the number of pairs. The
+//! fuzzy rule compares Bloom filters only inside blocks of records with the same date of birth
+//! (day and month in either order) or the same birth year and postcode.
+//!
+//! Before two clusters merge, the veto looks at everything both hold: if each has an NHS number
+//! (or UPN, or PNC ID) and none of them agree, or each has a date of birth and none of them agree
+//! (allowing day and month swapped), they are two people and stay apart. A strong identifier
+//! refused this way is a *conflict*, reported on both records; a weaker rule refused is just a
+//! non-match (twins share a surname, a birthday and an address).
+
+use std::collections::BTreeMap;
+
+use tellonce_governance::bloom::dice;
+
+use super::records::{NONE, Records, Tok};
+use super::rules::Rule;
+
+/// Matcher settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Options {
+    /// Rules weighing less than this (bits) are not applied.
+    pub min_weight: f64,
+    /// Least Dice similarity of forenames for a Bloom link.
+    pub forename_dice: f32,
+    /// Least Dice similarity of surnames for a Bloom link (less 0.05 at the same postcode).
+    pub surname_dice: f32,
+    /// Blocks with more distinct candidates than this are not compared (counted instead).
+    pub max_block: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            min_weight: super::rules::DEFAULT_MIN_WEIGHT,
+            forename_dice: 0.60,
+            surname_dice: 0.75,
+            max_block: 2000,
+        }
+    }
+}
+
+/// Why a merge was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Veto {
+    /// Both clusters hold this strong identifier (index into [`STRONG`](super::rules::STRONG)) and no value agrees.
+    Strong(u8),
+    /// Both clusters hold a date of birth and none agrees.
+    DateOfBirth,
+}
+
+impl Veto {
+    /// Plain words, naming no value.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Veto::Strong(0) => "a different NHS number",
+            Veto::Strong(1) => "a different UPN",
+            Veto::Strong(_) => "a different PNC ID",
+            Veto::DateOfBirth => "a different date of birth",
+        }
+    }
+}
+
+/// Counts of one build's matching, for the summary and the audit log.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct MatchStats {
+    /// Links made, by rule name (merges of two clusters, not pairs).
+    pub merges_by_rule: BTreeMap<&'static str, u64>,
+    /// Merges refused by the veto, by rule name.
+    pub refused_by_rule: BTreeMap<&'static str, u64>,
+    /// Rules not applied because they weigh less than the threshold.
+    pub rules_below_threshold: Vec<&'static str>,
+    /// Bloom filter pairs compared.
+    pub bloom_comparisons: u64,
+    /// Blocks too large to compare (see [`Options::max_block`]).
+    pub blocks_skipped: u64,
+}
+
+/// The persons found: for each record, its cluster and how it was linked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Persons {
+    /// Each record's person, numbered densely from 0 in order of first record.
+    pub person: Vec<u32>,
+    /// How many persons.
+    pub count: u32,
+    /// The strongest rule that linked each record to another (None: linked to nothing).
+    pub rule: Vec<Option<Rule>>,
+    /// A strong identifier the record shares with a record it was not merged with, and why.
+    pub conflict: Vec<Option<(Rule, Veto)>>,
+    /// Counts.
+    pub stats: MatchStats,
+}
+
+/// Union–find over records, with each cluster's members on a circular list (for the veto).
+struct Clusters<'r> {
+    recs: &'r Records,
+    parent: Vec<u32>,
+    next: Vec<u32>,
+    scratch: Vec<Tok>,
+}
+
+impl<'r> Clusters<'r> {
+    fn new(recs: &'r Records) -> Self {
+        let n = recs.len() as u32;
+        Clusters { recs, parent: (0..n).collect(), next: (0..n).collect(), scratch: Vec::new() }
+    }
+
+    fn find(&mut self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            let grand = self.parent[self.parent[x as usize] as usize];
+            self.parent[x as usize] = grand;
+            x = grand;
+        }
+        x
+    }
+
+    fn members(&self, root: u32) -> impl Iterator<Item = usize> + '_ {
+        let mut cur = Some(root);
+        std::iter::from_fn(move || {
+            let c = cur?;
+            let n = self.next[c as usize];
+            cur = if n == root { None } else { Some(n) };
+            Some(c as usize)
+        })
+    }
+
+    /// Whether the two clusters (roots) hold disagreeing values of one column and no agreeing one.
+    fn disagree(&mut self, a: u32, b: u32, column: &[Option<Tok>]) -> bool {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        scratch.extend(self.members(a).filter_map(|i| column[i]));
+        let result = if scratch.is_empty() {
+            false
+        } else {
+            let mut any_b = false;
+            let mut agree = false;
+            for i in self.members(b) {
+                if let Some(t) = column[i] {
+                    any_b = true;
+                    if scratch.contains(&t) {
+                        agree = true;
+                        break;
+                    }
+                }
+            }
+            any_b && !agree
+        };
+        self.scratch = scratch;
+        result
+    }
+
+    fn veto(&mut self, a: u32, b: u32) -> Option<Veto> {
+        let recs = self.recs;
+        for (k, column) in recs.strong.iter().enumerate() {
+            if self.disagree(a, b, column) {
+                return Some(Veto::Strong(k as u8));
+            }
+        }
+        if self.disagree(a, b, &recs.dob_unordered) {
+            return Some(Veto::DateOfBirth);
+        }
+        None
+    }
+
+    /// Merges the clusters of `a` and `b` unless vetoed. `Ok(true)` if they were apart.
+    fn union(&mut self, a: u32, b: u32) -> Result<bool, Veto> {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra == rb {
+            return Ok(false);
+        }
+        if let Some(v) = self.veto(ra, rb) {
+            return Err(v);
+        }
+        // The lower record number stays root, so results do not depend on which side came first.
+        let (root, child) = if ra < rb { (ra, rb) } else { (rb, ra) };
+        self.parent[child as usize] = root;
+        self.next.swap(root as usize, child as usize);
+        Ok(true)
+    }
+}
+
+/// Runs every rule over `recs` and returns the persons.
+pub fn persons(recs: &Records, opts: &Options) -> Persons {
+    let n = recs.len();
+    let mut c = Clusters::new(recs);
+    let mut best: Vec<Option<Rule>> = vec![None; n];
+    let mut conflict: Vec<Option<(Rule, Veto)>> = vec![None; n];
+    let mut stats = MatchStats::default();
+    let note = |best: &mut Vec<Option<Rule>>, i: u32, rule: Rule| {
+        let slot = &mut best[i as usize];
+        if slot.is_none_or(|old| old.weight() < rule.weight()) {
+            *slot = Some(rule);
+        }
+    };
+
+    for rule in Rule::all() {
+        if rule.weight() < opts.min_weight {
+            stats.rules_below_threshold.push(rule.name());
+            continue;
+        }
+        let groups: Vec<(Tok, u32)> = match rule {
+            Rule::SameRecord => same_record_keys(recs),
+            Rule::Strong(k) => {
+                recs.strong[usize::from(k)].iter().enumerate().filter_map(|(i, t)| t.map(|t| (t, i as u32))).collect()
+            }
+            Rule::Key(k) => recs.keys.get(usize::from(k)).cloned().unwrap_or_default(),
+            Rule::Bloom => {
+                bloom_pass(recs, opts, &mut c, &mut stats, &mut |i, j| {
+                    note(&mut best, i, Rule::Bloom);
+                    note(&mut best, j, Rule::Bloom);
+                });
+                continue;
+            }
+        };
+        let mut groups = groups;
+        groups.sort_unstable();
+        for group in groups.chunk_by(|x, y| x.0 == y.0) {
+            let first = group[0].1;
+            for &(_, other) in &group[1..] {
+                match c.union(first, other) {
+                    Ok(merged) => {
+                        if merged {
+                            *stats.merges_by_rule.entry(rule.name()).or_default() += 1;
+                        }
+                        note(&mut best, first, rule);
+                        note(&mut best, other, rule);
+                    }
+                    Err(veto) => {
+                        *stats.refused_by_rule.entry(rule.name()).or_default() += 1;
+                        if matches!(rule, Rule::Strong(_) | Rule::SameRecord) {
+                            conflict[first as usize].get_or_insert((rule, veto));
+                            conflict[other as usize].get_or_insert((rule, veto));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // Dense numbering in order of each person's first record.
+    let mut number = vec![NONE; n];
+    let mut person = vec![0u32; n];
+    let mut count = 0u32;
+    for i in 0..n as u32 {
+        let root = c.find(i) as usize;
+        if number[root] == NONE {
+            number[root] = count;
+            count += 1;
+        }
+        person[i as usize] = number[root];
+    }
+    Persons { person, count, rule: best, conflict, stats }
+}
+
+/// (feed and record reference, hashed) per record, so one partner record seen twice is one.
+fn same_record_keys(recs: &Records) -> Vec<(Tok, u32)> {
+    use std::collections::HashMap;
+    let mut first: HashMap<(u8, &str), u32> = HashMap::with_capacity(recs.len());
+    let mut out = Vec::new();
+    for i in 0..recs.len() {
+        let key = (recs.feed[i], recs.record_ref[i].as_str());
+        match first.get(&key) {
+            Some(&f) => {
+                let mut t = [0u8; 16];
+                t[..4].copy_from_slice(&f.to_le_bytes());
+                out.push((t, f));
+                out.push((t, i as u32));
+            }
+            None => {
+                first.insert(key, i as u32);
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Compares the name encodings of records inside blocks, and links the similar ones.
+fn bloom_pass(
+    recs: &Records,
+    opts: &Options,
+    c: &mut Clusters<'_>,
+    stats: &mut MatchStats,
+    on_link: &mut dyn FnMut(u32, u32),
+) {
+    // One candidate per distinct (cluster, names, date of birth, sex, postcode): records of one
+    // person repeat the same values many times, and comparing them again adds nothing.
+    #[derive(PartialEq, Eq, PartialOrd, Ord)]
+    struct Candidate {
+        cluster: u32,
+        names: u32,
+        dob: Option<Tok>,
+        sex: u8,
+        postcode: Option<Tok>,
+        record: u32,
+    }
+    let mut reps: Vec<Candidate> = (0..recs.len())
+        .filter(|&i| recs.bloom[i] != NONE && recs.dob_unordered[i].is_some())
+        .map(|i| Candidate {
+            cluster: c.find(i as u32),
+            names: recs.bloom[i],
+            dob: recs.dob[i],
+            sex: recs.sex[i],
+            postcode: recs.postcode[i],
+            record: i as u32,
+        })
+        .collect();
+    reps.sort_unstable();
+    reps.dedup_by(|a, b| {
+        (a.cluster, a.names, a.dob, a.sex, a.postcode) == (b.cluster, b.names, b.dob, b.sex, b.postcode)
+    });
+    // Blocks: (kind, block key, record).
+    let mut blocks: Vec<(u8, Tok, u32)> = Vec::with_capacity(reps.len() * 2);
+    for cand in &reps {
+        let (i, i_) = (cand.record, cand.record as usize);
+        if let Some(d) = recs.dob_unordered[i_] {
+            blocks.push((0, d, i));
+        }
+        if let Some(p) = recs.year_postcode[i_] {
+            blocks.push((1, p, i));
+        }
+    }
+    blocks.sort_unstable();
+    for block in blocks.chunk_by(|x, y| x.0 == y.0 && x.1 == y.1) {
+        if block.len() > opts.max_block {
+            stats.blocks_skipped += 1;
+            continue;
+        }
+        let by_dob = block[0].0 == 0;
+        for (x, &(_, _, a)) in block.iter().enumerate() {
+            for &(_, _, b) in &block[x + 1..] {
+                let (ai, bi) = (a as usize, b as usize);
+                if c.find(a) == c.find(b) {
+                    continue;
+                }
+                if recs.sex[ai] != 0 && recs.sex[bi] != 0 && recs.sex[ai] != recs.sex[bi] {
+                    continue;
+                }
+                stats.bloom_comparisons += 1;
+                let (Some(na), Some(nb)) =
+                    (recs.blooms.get(recs.bloom[ai] as usize), recs.blooms.get(recs.bloom[bi] as usize))
+                else {
+                    continue;
+                };
+                let fore = dice(&na.0, &nb.0);
+                let sur = dice(&na.1, &nb.1);
+                let same_postcode = recs.postcode[ai].is_some() && recs.postcode[ai] == recs.postcode[bi];
+                let sur_min = if same_postcode { opts.surname_dice - 0.05 } else { opts.surname_dice };
+                if fore < opts.forename_dice || sur < sur_min {
+                    continue;
+                }
+                // Inside a date-of-birth block the dates agree up to a day/month swap; inside a
+                // postcode block only the year is known to agree. Either way, a date that is not
+                // exactly the same needs names that are.
+                let dates_agree = if by_dob {
+                    recs.dob[ai] == recs.dob[bi]
+                } else {
+                    recs.dob_unordered[ai] == recs.dob_unordered[bi]
+                };
+                if !dates_agree && (fore < 0.99 || sur < 0.99) {
+                    continue;
+                }
+                match c.union(a, b) {
+                    Ok(merged) => {
+                        if merged {
+                            *stats.merges_by_rule.entry(Rule::Bloom.name()).or_default() += 1;
+                        }
+                        on_link(a, b);
+                    }
+                    Err(_) => *stats.refused_by_rule.entry(Rule::Bloom.name()).or_default() += 1,
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The identity index: which person and family each record had after the last build.
+//!
+//! One Parquet file, `state/link/index.parquet`, replaced atomically (temp file, fsync,
+//! rename) only after the build's outputs and audit entries are durable. A build that stops
+//! before that leaves the old index, and the next build starts from it again: the ids it then
+//! gives are the ones the interrupted build would have given.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::{ArrayRef, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use super::LinkError;
+
+/// The index file under the output root.
+pub const INDEX_PATH: &str = "state/link/index.parquet";
+
+/// The fingerprint of what the last build was made from (staging files, agreements, settings).
+pub const BUILT_FROM_PATH: &str = "state/link/built_from";
+
+/// The last build's ids, by record.
+#[derive(Debug, Default)]
+pub struct Index {
+    /// `(feed, record reference)` → (person id, family id), indices into the tables below.
+    pub by_record: HashMap<(String, String), (u32, u32)>,
+    /// Person ids.
+    pub person_ids: Vec<String>,
+    /// Family ids.
+    pub family_ids: Vec<String>,
+}
+
+/// Interns strings into a table of distinct values.
+#[derive(Default)]
+struct Interner {
+    table: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl Interner {
+    fn get(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = self.table.len() as u32;
+        self.table.push(s.to_owned());
+        self.index.insert(s.to_owned(), i);
+        i
+    }
+}
+
+fn schema() -> Arc<Schema> {
+    Arc::new(Schema::new(vec![
+        Field::new("feed", DataType::Utf8, false),
+        Field::new("record_ref", DataType::Utf8, false),
+        Field::new("person_id", DataType::Utf8, false),
+        Field::new("family_id", DataType::Utf8, false),
+    ]))
+}
+
+/// Loads the index; no file means a first build (an empty index).
+pub fn load(out: &Path) -> Result<Index, LinkError> {
+    let path = out.join(INDEX_PATH);
+    let err = |message: String| LinkError::Index { path: path.clone(), message };
+    let file = match File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Index::default()),
+        Err(e) => return Err(err(e.to_string())),
+    };
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.with_batch_size(65_536).build())
+        .map_err(|e| err(e.to_string()))?;
+    let (mut persons, mut families) = (Interner::default(), Interner::default());
+    let mut by_record = HashMap::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| err(e.to_string()))?;
+        let col = |name: &str| {
+            batch
+                .column_by_name(name)
+                .and_then(|c| c.as_string_opt::<i32>())
+                .ok_or_else(|| err(format!("no text column {name}")))
+        };
+        let (feed, rf, p, f) = (col("feed")?, col("record_ref")?, col("person_id")?, col("family_id")?);
+        for row in 0..batch.num_rows() {
+            let ids = (persons.get(p.value(row)), families.get(f.value(row)));
+            by_record.insert((feed.value(row).to_owned(), rf.value(row).to_owned()), ids);
+        }
+    }
+    Ok(Index { by_record, person_ids: persons.table, family_ids: families.table })
+}
+
+/// One record's ids, to save.
+pub struct Entry<'a> {
+    /// Feed.
+    pub feed: &'a str,
+    /// Record reference.
+    pub record_ref: &'a str,
+    /// Person id.
+    pub person_id: &'a str,
+    /// Family id.
+    pub family_id: &'a str,
+}
+
+/// Replaces the index with `entries`, atomically.
+pub fn save<'a>(out: &Path, entries: impl ExactSizeIterator<Item = Entry<'a>>) -> Result<PathBuf, LinkError> {
+    let path = out.join(INDEX_PATH);
+    let err = |message: String| LinkError::Index { path: path.clone(), message };
+    let n = entries.len();
+    let (mut feed, mut rf, mut p, mut f) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    for e in entries {
+        feed.push(e.feed);
+        rf.push(e.record_ref);
+        p.push(e.person_id);
+        f.push(e.family_id);
+    }
+    let columns: Vec<ArrayRef> =
+        [feed, rf, p, f].into_iter().map(|v| Arc::new(StringArray::from(v)) as ArrayRef).collect();
+    let batch = RecordBatch::try_new(schema(), columns).map_err(|e| err(e.to_string()))?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).map_err(|e| err(e.to_string()))?))
+        .build();
+    let mut bytes = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut bytes, schema(), Some(props)).map_err(|e| err(e.to_string()))?;
+    writer.write(&batch).map_err(|e| err(e.to_string()))?;
+    writer.close().map_err(|e| err(e.to_string()))?;
+    tellonce_connectors::atomic::write_atomic(&path, &bytes).map_err(|e| err(e.to_string()))?;
+    Ok(path)
+}

@@ -1,0 +1,219 @@
+//! Reading the pseudonymised staging dataset into [`Records`] for the matcher.
+//!
+//! Only the columns linkage needs are read (tokens, match keys, name encodings, household
+//! evidence, and district and IMD decile for the bias report). A column an agreement withheld
+//! is simply absent, and the rules that need it find nothing.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{UInt8Type, UInt64Type};
+use arrow_array::{Array, FixedSizeBinaryArray, RecordBatch};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use tellonce_schemas::staging;
+
+use super::LinkError;
+use super::records::{Bloom, HouseholdKind, Records, Tok};
+use super::rules::{KEY_RULES, STRONG};
+
+/// Staging columns that linkage reads (those present in a file).
+const WANTED: &[&str] = &[
+    "record_id",
+    "record_id_token",
+    "nhs_number_token",
+    "upn_token",
+    "pnc_id_token",
+    "date_of_birth_token",
+    staging::DOB_UNORDERED_TOKEN,
+    "postcode_token",
+    staging::BIRTH_YEAR_POSTCODE_TOKEN,
+    "sex",
+    staging::FORENAME_BLOOM,
+    staging::SURNAME_BLOOM,
+    "uprn_token",
+    "address_line_1_token",
+    "household_ref_token",
+    "role_in_household",
+    staging::DISTRICT,
+    staging::IMD_DECILE,
+    staging::SOURCE,
+    staging::POSITION,
+];
+
+/// One staging file to read, with its feed.
+#[derive(Debug, Clone)]
+pub struct StagingFile {
+    /// The feed (a known feed name).
+    pub feed: &'static str,
+    /// Where it is.
+    pub path: PathBuf,
+}
+
+/// Role codes, interned.
+const ROLES: &[&str] = &["CHILD", "PARENT_CARER", "OTHER_ADULT", "UNBORN"];
+
+/// Reads `files` in order into one set of records.
+pub fn read(files: &[StagingFile]) -> Result<Records, LinkError> {
+    let mut recs = Records::new();
+    let mut blooms: HashMap<(Bloom, Bloom), u32> = HashMap::new();
+    for f in files {
+        read_file(&mut recs, &mut blooms, f)?;
+    }
+    Ok(recs)
+}
+
+fn read_file(recs: &mut Records, blooms: &mut HashMap<(Bloom, Bloom), u32>, f: &StagingFile) -> Result<(), LinkError> {
+    let err = |message: String| LinkError::Staging { path: f.path.clone(), message };
+    let file = File::open(&f.path).map_err(|e| err(e.to_string()))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| err(e.to_string()))?;
+    let schema = builder.schema().clone();
+    let roots: Vec<usize> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, fld)| WANTED.contains(&fld.name().as_str()) || fld.name().starts_with("mk_"))
+        .map(|(i, _)| i)
+        .collect();
+    let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+    let reader = builder.with_projection(mask).with_batch_size(65_536).build().map_err(|e| err(e.to_string()))?;
+    for batch in reader {
+        let batch = batch.map_err(|e| err(e.to_string()))?;
+        add_batch(recs, blooms, f.feed, &batch, &f.path)?;
+    }
+    Ok(())
+}
+
+fn tokens<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a FixedSizeBinaryArray> {
+    batch.column_by_name(name).and_then(|c| c.as_fixed_size_binary_opt()).filter(|a| a.value_length() == 16)
+}
+
+fn tok(a: Option<&FixedSizeBinaryArray>, row: usize) -> Option<Tok> {
+    let a = a?;
+    if a.is_null(row) {
+        return None;
+    }
+    a.value(row).try_into().ok()
+}
+
+fn add_batch(
+    recs: &mut Records,
+    blooms: &mut HashMap<(Bloom, Bloom), u32>,
+    feed: &'static str,
+    batch: &RecordBatch,
+    path: &Path,
+) -> Result<(), LinkError> {
+    let rows = batch.num_rows();
+    let record_id = batch.column_by_name("record_id").and_then(|c| c.as_string_opt::<i32>());
+    let record_tok = tokens(batch, "record_id_token");
+    let source = batch.column_by_name(staging::SOURCE).and_then(|c| c.as_string_opt::<i32>());
+    let position = batch.column_by_name(staging::POSITION).and_then(|c| c.as_primitive_opt::<UInt64Type>());
+    let strong: Vec<Option<&FixedSizeBinaryArray>> = STRONG.iter().map(|s| tokens(batch, s.column)).collect();
+    let dob = tokens(batch, "date_of_birth_token");
+    let dob_unordered = tokens(batch, staging::DOB_UNORDERED_TOKEN);
+    let postcode = tokens(batch, "postcode_token");
+    let year_postcode = tokens(batch, staging::BIRTH_YEAR_POSTCODE_TOKEN);
+    let uprn = tokens(batch, "uprn_token");
+    let address = tokens(batch, "address_line_1_token");
+    let household = tokens(batch, "household_ref_token");
+    let sex = batch.column_by_name("sex").and_then(|c| c.as_string_opt::<i32>());
+    let role = batch.column_by_name("role_in_household").and_then(|c| c.as_string_opt::<i32>());
+    let district = batch.column_by_name(staging::DISTRICT).and_then(|c| c.as_string_opt::<i32>());
+    let imd = batch.column_by_name(staging::IMD_DECILE).and_then(|c| c.as_primitive_opt::<UInt8Type>());
+    let bloom_col = |name: &str| {
+        batch
+            .column_by_name(name)
+            .and_then(|c| c.as_fixed_size_binary_opt())
+            .filter(|a| a.value_length() == staging::BLOOM_BYTES)
+    };
+    let (fore_bloom, sur_bloom) = (bloom_col(staging::FORENAME_BLOOM), bloom_col(staging::SURNAME_BLOOM));
+    let keys: Vec<Option<&arrow_array::ListArray>> =
+        KEY_RULES.iter().map(|k| batch.column_by_name(k.column()).and_then(|c| c.as_list_opt::<i32>())).collect();
+    let feed_scope = {
+        let n = recs.feeds.iter().position(|f| *f == feed).unwrap_or(recs.feeds.len());
+        u8::try_from(n).map_err(|_| LinkError::Staging { path: path.to_owned(), message: "too many feeds".into() })?
+    };
+    let mut hex = String::new();
+    for row in 0..rows {
+        let reference = match (record_id, tok(record_tok, row)) {
+            (Some(ids), _) if ids.is_valid(row) => ids.value(row).to_owned(),
+            (_, Some(t)) => {
+                hex.clear();
+                for b in t {
+                    hex.push_str(&format!("{b:02x}"));
+                }
+                hex.clone()
+            }
+            _ => format!(
+                "{}:{}",
+                source.filter(|s| s.is_valid(row)).map_or("", |s| s.value(row)),
+                position.filter(|p| p.is_valid(row)).map_or(0, |p| p.value(row))
+            ),
+        };
+        let i = recs.push(feed, reference);
+        let r = i as usize;
+        for (k, col) in strong.iter().enumerate() {
+            recs.strong[k][r] = tok(*col, row);
+        }
+        recs.dob[r] = tok(dob, row);
+        recs.dob_unordered[r] = tok(dob_unordered, row);
+        recs.postcode[r] = tok(postcode, row);
+        recs.year_postcode[r] = tok(year_postcode, row);
+        recs.sex[r] = match sex.filter(|s| s.is_valid(row)).map(|s| s.value(row)) {
+            Some("M") => b'M',
+            Some("F") => b'F',
+            _ => 0,
+        };
+        if let (Some(fb), Some(sb)) = (fore_bloom, sur_bloom)
+            && fb.is_valid(row)
+            && sb.is_valid(row)
+            && let (Ok(a), Ok(b)) = (<Bloom>::try_from(fb.value(row)), <Bloom>::try_from(sb.value(row)))
+        {
+            let next = recs.blooms.len() as u32;
+            let idx = *blooms.entry((a, b)).or_insert(next);
+            if idx == next {
+                recs.blooms.push((a, b));
+            }
+            recs.bloom[r] = idx;
+        }
+        for (k, list) in keys.iter().enumerate() {
+            let Some(list) = list else { continue };
+            if list.is_null(row) {
+                continue;
+            }
+            // Straight from the offsets: `list.value(row)` would allocate an array per row.
+            let Some(values) = list.values().as_fixed_size_binary_opt() else { continue };
+            let offsets = list.value_offsets();
+            let (from, to) = (offsets[row].max(0) as usize, offsets[row + 1].max(0) as usize);
+            for j in from..to.min(values.len()) {
+                if values.is_valid(j)
+                    && let Ok(t) = Tok::try_from(values.value(j))
+                {
+                    recs.keys[k].push((t, i));
+                }
+            }
+        }
+        if let Some(t) = tok(uprn, row) {
+            recs.households.push((HouseholdKind::Uprn, 0, t, i));
+        }
+        if let (Some(a), Some(p)) = (tok(address, row), recs.postcode[r]) {
+            let mut t = a;
+            for (x, y) in t.iter_mut().zip(p) {
+                *x ^= y;
+            }
+            recs.households.push((HouseholdKind::Address, 0, t, i));
+        }
+        if let Some(t) = tok(household, row) {
+            recs.households.push((HouseholdKind::Reference, feed_scope, t, i));
+        }
+        recs.role[r] =
+            role.filter(|c| c.is_valid(row)).and_then(|c| ROLES.iter().find(|x| **x == c.value(row)).copied());
+        if let Some(d) = district.filter(|c| c.is_valid(row)) {
+            recs.district[r] = recs.district_index(d.value(row));
+        }
+        recs.imd[r] = imd.filter(|c| c.is_valid(row)).map_or(0, |c| c.value(row));
+    }
+    Ok(())
+}

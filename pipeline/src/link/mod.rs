@@ -1,0 +1,73 @@
+//! Linkage: records about the same child and family, across agencies, on pseudonymised keys.
+//!
+//! The build tier reads the staging dataset (tokens, match keys and keyed Bloom encodings made
+//! at the edge by the pseudonymise stage; never a clear identifier), clusters records into
+//! persons ([`cluster`]), persons into families ([`family`]), gives both stable ids against
+//! the identity index of the last build ([`ids`], [`index`]), and writes `links/` and
+//! `id_history/` ([`output`]). Why these rules, and how they defend against attacks on the
+//! encodings, is in `docs/linkage.md`.
+
+pub mod build;
+pub mod cluster;
+pub mod eval;
+pub mod family;
+pub mod ids;
+pub mod index;
+pub mod input;
+pub mod output;
+pub mod rates;
+pub mod records;
+pub mod rules;
+
+use std::path::PathBuf;
+
+pub use build::{BuildInput, BuildReport, build};
+
+/// Why a linkage build failed. Messages name files and rules, never a value.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// A staging file cannot be read.
+    #[error("reading staging file {}: {message}", path.display())]
+    Staging {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// The identity index cannot be read or written.
+    #[error("identity index {}: {message}", path.display())]
+    Index {
+        /// The index file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// An output file cannot be written or removed.
+    #[error("output {}: {source}", path.display())]
+    Output {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Writing a dataset part failed.
+    #[error(transparent)]
+    Sink(#[from] tellonce_connectors::parquet_sink::SinkError),
+    /// The audit log cannot be read or appended to.
+    #[error(transparent)]
+    Audit(#[from] tellonce_governance::audit::AuditError),
+    /// A truth file for evaluation is unreadable.
+    #[error("truth file {}: {message}", path.display())]
+    Truth {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with the line.
+        message: String,
+    },
+    /// A bug.
+    #[error("linkage: {0}")]
+    Internal(String),
+}
+
+#[cfg(test)]
+mod tests;

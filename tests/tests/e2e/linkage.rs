@@ -1,0 +1,257 @@
+//! Linkage through the binary: accuracy against the synthetic ground truth, stable ids across
+//! builds, merges recorded, conflicts reported, low evidence flagged, and the governance rules
+//! (a feed without an agreement in force is not linked).
+
+use std::collections::BTreeMap;
+
+use crate::support::*;
+use tellonce_tests::{json_stdout, tellonce_ok};
+
+const CAMHS_HEADER: &str =
+    "record_id,nhs_number,forename,surname,date_of_birth,postcode,referral_received_date,referral_outcome";
+const POLICE_HEADER: &str = "record_id,occurrence_ref,pnc_id,forename,surname,date_of_birth,postcode,incident_date,\
+                             incident_type,person_role,dash_risk";
+const EDUCATION_HEADER: &str = "record_id,upn,nhs_number,forename,surname,date_of_birth,postcode,event_date,event_type";
+
+fn camhs(id: &str, nhs: &str, forename: &str, surname: &str, dob: &str) -> String {
+    format!("{id},{nhs},{forename},{surname},{dob},RH10 1AB,2024-03-01,ACCEPTED")
+}
+
+fn education(id: &str, upn: &str, nhs: &str, forename: &str, surname: &str, dob: &str) -> String {
+    format!("{id},{upn},{nhs},{forename},{surname},{dob},BN11 2AB,2024-02-05,SUSPENSION")
+}
+
+/// One row of `links/`.
+#[derive(Debug, Clone, PartialEq)]
+struct Link {
+    person: String,
+    family: String,
+    rule: String,
+    low_evidence: bool,
+    conflict: Option<String>,
+}
+
+/// `(feed, record_ref)` → its link, from every visible part of `links/`.
+fn links(ws: &Workspace) -> BTreeMap<(String, String), Link> {
+    let mut out = BTreeMap::new();
+    for part in visible_parquet(&ws.out().join("links")) {
+        let feed =
+            part.parent().unwrap().file_name().unwrap().to_str().unwrap().strip_prefix("feed=").unwrap().to_owned();
+        let col = |n: &str| parquet_column(&part, n);
+        let (r, p, f, rule, low, conflict) = (
+            col("record_ref"),
+            col("person_id"),
+            col("family_id"),
+            col("match_rule"),
+            col("low_evidence"),
+            col("conflict"),
+        );
+        for i in 0..r.len() {
+            let link = Link {
+                person: p[i].clone().unwrap(),
+                family: f[i].clone().unwrap(),
+                rule: rule[i].clone().unwrap(),
+                low_evidence: low[i].as_deref() == Some("true"),
+                conflict: conflict[i].clone(),
+            };
+            assert!(out.insert((feed.clone(), r[i].clone().unwrap()), link).is_none(), "a record twice in links/");
+        }
+    }
+    out
+}
+
+fn link<'a>(all: &'a BTreeMap<(String, String), Link>, feed: &str, id: &str) -> &'a Link {
+    all.get(&(feed.to_owned(), id.to_owned())).unwrap_or_else(|| panic!("{feed} {id} not in links/: {all:?}"))
+}
+
+#[test]
+fn synthetic_records_link_across_feeds_with_f1_above_0_99() {
+    let ws = synth_workspace(3000, 11);
+    let run = Run::new(tellonce_ok(ws.dir(), &["run", "-c", "tellonce.toml", "--json", "--no-progress"], 0));
+    let written: u64 = run.summary["inputs"].as_array().unwrap().iter().map(|i| i["written"].as_u64().unwrap()).sum();
+    let l = &run.summary["linkage"];
+    // Every staged record is in links/ exactly once (the synthetic extracts repeat no record id).
+    assert_eq!(l["records"].as_u64().unwrap(), written);
+    assert_eq!(links(&ws).len() as u64, written);
+    let eval = json_stdout(&tellonce_ok(
+        ws.dir(),
+        &["link-eval", "-c", "tellonce.toml", "--truth", "truth/records.csv", "--json"],
+        0,
+    ));
+    let cross = &eval["persons_cross_feed"];
+    let (p, r, f1) =
+        (cross["precision"].as_f64().unwrap(), cross["recall"].as_f64().unwrap(), cross["f1"].as_f64().unwrap());
+    assert!(f1 >= 0.99 && p >= 0.99 && r >= 0.98, "cross-feed persons: {eval:#}");
+    assert!(cross["true_pairs"].as_u64().unwrap() > 1000, "too few cross-feed pairs to mean anything: {eval:#}");
+    assert!(eval["families"]["f1"].as_f64().unwrap() > 0.9, "{eval:#}");
+    assert_eq!(eval["not_in_truth"], 0);
+    // Match rates are reported by feed, district and IMD decile.
+    for key in ["by_feed", "by_district", "by_imd_decile"] {
+        assert!(l["rates"][key].as_object().unwrap().len() >= 2, "{key}: {:#}", l["rates"]);
+    }
+    // Nothing but pseudonymous ids in the identity index and links/.
+    let inputs: Vec<_> = files_under_inputs(&ws);
+    let ids = Identifiers::from_inputs(&inputs);
+    for part in visible_parquet(&ws.out().join("links")).into_iter().chain(visible_parquet(&ws.out().join("state"))) {
+        let found: Vec<String> = parquet_strings(&part).iter().flat_map(|s| ids.find(s)).collect();
+        assert!(found.is_empty(), "{}: {found:?}", part.display());
+    }
+}
+
+fn files_under_inputs(ws: &Workspace) -> Vec<std::path::PathBuf> {
+    tellonce_tests::files_under(&ws.dir().join("inputs"))
+}
+
+#[test]
+fn ids_survive_later_builds_and_new_evidence_merges_two_persons_on_the_record() {
+    let ws = Workspace::new();
+    ws.write(
+        "inputs/camhs.csv",
+        format!("{CAMHS_HEADER}\n{}\n", camhs("C1", "9434765919", "Amy", "Smith", "2012-07-19")),
+    );
+    ws.write(
+        "inputs/education.csv",
+        format!("{EDUCATION_HEADER}\n{}\n", education("E1", "B801200005001", "", "Zed", "Quill", "2012-07-19")),
+    );
+    ws.config(&[("camhs", "inputs/camhs.csv"), ("education", "inputs/education.csv")], "");
+    ws.run(0, &[]);
+    let first = links(&ws);
+    let (c1, e1) = (link(&first, "camhs", "C1").person.clone(), link(&first, "education", "E1").person.clone());
+    assert_ne!(c1, e1);
+
+    // A second build over the same staging changes nothing and rewrites nothing.
+    let again = tellonce_ok(ws.dir(), &["build", "-c", "tellonce.toml", "--json"], 0);
+    assert_eq!(json_stdout(&again)["linkage"]["up_to_date"], true);
+    assert_eq!(links(&ws), first);
+
+    // New evidence: a record holding both the NHS number and the UPN joins the two.
+    ws.write(
+        "inputs/education2.csv",
+        format!(
+            "{EDUCATION_HEADER}\n{}\n",
+            education("E2", "B801200005001", "9434765919", "Amy", "Smith", "2012-07-19")
+        ),
+    );
+    ws.config(
+        &[("camhs", "inputs/camhs.csv"), ("education", "inputs/education.csv"), ("education", "inputs/education2.csv")],
+        "",
+    );
+    let run = ws.run(0, &[]);
+    assert_eq!(run.summary["linkage"]["person_changes"]["merges"], 1, "{:#}", run.summary["linkage"]);
+    let second = links(&ws);
+    let merged = &link(&second, "camhs", "C1").person;
+    assert_eq!(merged, &link(&second, "education", "E1").person);
+    assert_eq!(merged, &link(&second, "education", "E2").person);
+    assert!(merged == &c1 || merged == &e1, "the merged person keeps one of the old ids");
+    // The absorbed id resolves to its successor through id_history/, and the log says so.
+    let history = visible_parquet(&ws.out().join("id_history"));
+    assert_eq!(history.len(), 1);
+    let (old, new, change) = (
+        parquet_column(&history[0], "old_id"),
+        parquet_column(&history[0], "new_id"),
+        parquet_column(&history[0], "change"),
+    );
+    let absorbed = if merged == &c1 { &e1 } else { &c1 };
+    let row =
+        (0..old.len()).find(|&i| old[i].as_deref() == Some(absorbed.as_str())).expect("absorbed id in id_history");
+    assert_eq!((new[row].as_deref(), change[row].as_deref()), (Some(merged.as_str()), Some("merge")));
+    let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
+    assert!(log.contains("\"type\":\"identity_changed\"") && log.contains(absorbed.as_str()), "{log}");
+    assert!(tellonce_ok(ws.dir(), &["audit", "verify", "-c", "tellonce.toml"], 0).status.success());
+
+    // A rebuild from scratch of the same staging (new settings force one) gives the same ids.
+    ws.config(
+        &[("camhs", "inputs/camhs.csv"), ("education", "inputs/education.csv"), ("education", "inputs/education2.csv")],
+        "[linkage]\nmin_weight = 21\n",
+    );
+    let rebuilt = json_stdout(&tellonce_ok(ws.dir(), &["build", "-c", "tellonce.toml", "--json"], 0));
+    assert_eq!(rebuilt["linkage"]["up_to_date"], false);
+    assert_eq!(rebuilt["linkage"]["person_changes"]["merges"], 0);
+    assert_eq!(links(&ws), second);
+}
+
+#[test]
+fn one_nhs_number_with_two_dates_of_birth_is_reported_not_merged() {
+    let ws = Workspace::new();
+    ws.write(
+        "inputs/camhs.csv",
+        format!(
+            "{CAMHS_HEADER}\n{}\n{}\n",
+            camhs("C1", "9434765919", "Amy", "Smith", "2012-07-19"),
+            camhs("C2", "9434765919", "Amy", "Smith", "2014-01-30")
+        ),
+    );
+    ws.config(&[("camhs", "inputs/camhs.csv")], "");
+    let run = ws.run(0, &[]);
+    assert_eq!(run.summary["linkage"]["conflicts"], 2, "{:#}", run.summary["linkage"]);
+    let all = links(&ws);
+    let (a, b) = (link(&all, "camhs", "C1"), link(&all, "camhs", "C2"));
+    assert_ne!(a.person, b.person);
+    for l in [a, b] {
+        let c = l.conflict.as_deref().unwrap_or_default();
+        assert!(c.contains("nhs_number") && c.contains("date of birth"), "{l:?}");
+    }
+}
+
+#[test]
+fn a_record_with_too_little_to_match_gets_a_person_of_its_own_flagged_low_evidence() {
+    let ws = Workspace::new();
+    // Police records: a name is required, a date of birth and a postcode are not.
+    ws.write(
+        "inputs/police.csv",
+        format!(
+            "{POLICE_HEADER}\n{}\n{}\n{}\n",
+            "P1,OCC-P1,,Amy,Smith,2012-07-19,RH10 1AB,2024-01-05,DOMESTIC_ABUSE,VICTIM,HIGH",
+            "P2,OCC-P2,,Amy,Smith,,,2024-01-06,DOMESTIC_ABUSE,VICTIM,HIGH",
+            "P3,OCC-P3,,Amy,Smith,,,2024-01-07,DOMESTIC_ABUSE,VICTIM,HIGH"
+        ),
+    );
+    ws.config(&[("police", "inputs/police.csv")], "");
+    let run = ws.run(0, &[]);
+    let all = links(&ws);
+    let (p1, p2, p3) = (link(&all, "police", "P1"), link(&all, "police", "P2"), link(&all, "police", "P3"));
+    assert!(!p1.low_evidence && p2.low_evidence && p3.low_evidence, "{all:?}");
+    assert_ne!(p2.person, p3.person, "a name alone does not make two records one person");
+    assert_ne!(p2.person, p1.person);
+    assert_eq!(p2.rule, "none");
+    assert_eq!(run.summary["linkage"]["low_evidence"], 2);
+}
+
+#[test]
+fn a_feed_whose_agreement_has_ended_is_left_out_of_the_next_build() {
+    let ws = Workspace::new();
+    ws.write(
+        "inputs/camhs.csv",
+        format!("{CAMHS_HEADER}\n{}\n", camhs("C1", "9434765919", "Amy", "Smith", "2012-07-19")),
+    );
+    ws.write(
+        "inputs/education.csv",
+        format!(
+            "{EDUCATION_HEADER}\n{}\n",
+            education("E1", "B801200005001", "9434765919", "Amy", "Smith", "2012-07-19")
+        ),
+    );
+    ws.config(&[("camhs", "inputs/camhs.csv"), ("education", "inputs/education.csv")], "");
+    ws.run(0, &[]);
+    assert_eq!(visible_parquet(&ws.out().join("links/feed=camhs")).len(), 1);
+    // The CAMHS agreement ended yesterday.
+    let yesterday = tellonce_schemas::identifiers::dates::format(tellonce_schemas::identifiers::dates::today() - 1);
+    for f in tellonce_tests::files_under(&ws.dir().join("agreements")) {
+        let text = std::fs::read_to_string(&f).unwrap();
+        if text.contains("[feeds.camhs") {
+            let edited: String = text
+                .lines()
+                .map(|l| {
+                    if l.trim_start().starts_with("end =") { format!("end = {yesterday}\n") } else { format!("{l}\n") }
+                })
+                .collect();
+            std::fs::write(&f, edited).unwrap();
+        }
+    }
+    let out = tellonce_ok(ws.dir(), &["build", "-c", "tellonce.toml", "--json"], 0);
+    let report = json_stdout(&out);
+    let not_linked = report["linkage"]["feeds_not_linked"].as_array().unwrap();
+    assert!(not_linked.iter().any(|f| f.as_str().unwrap().starts_with("camhs")), "{report:#}");
+    assert!(visible_parquet(&ws.out().join("links/feed=camhs")).is_empty(), "links of an ended agreement remain");
+    assert_eq!(links(&ws).len(), 1);
+}
