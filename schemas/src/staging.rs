@@ -109,6 +109,8 @@ impl StagingColumn {
         let mut meta: std::collections::HashMap<String, String> =
             [("description".to_owned(), self.description.clone())].into_iter().collect();
         let storage = match (self.derivation, self.input.map(|c| c.role)) {
+            // A Bloom filter is mostly zero bits: unlike a token, it compresses (to about half).
+            (Derivation::Bloom(_), _) => Some("unique"),
             (d, _) if d.is_keyed() => Some("plain"),
             (Derivation::Pass, Some(Role::RecordReference)) => Some("unique"),
             _ => None,
@@ -400,7 +402,8 @@ mod tests {
         assert_eq!(col(DOB_UNORDERED_TOKEN).data_type, DataType::FixedSizeBinary(16));
         for name in LINKAGE {
             let f = col(name).field();
-            assert_eq!(f.metadata().get(STORAGE_KEY).map(String::as_str), Some("plain"), "{name}");
+            let want = if name.ends_with("_bloom") { "unique" } else { "plain" };
+            assert_eq!(f.metadata().get(STORAGE_KEY).map(String::as_str), Some(want), "{name}");
             let d = &f.metadata()["description"];
             assert!(d.ends_with('.') && !d.contains("  "), "{name}: {d}");
         }

@@ -96,7 +96,9 @@ fn config_text(summary: &SynthSummary, out: &Path) -> String {
 
 /// Synthesise, run, summarise.
 pub(super) fn demo(a: &DemoArgs) -> Result<Exit, Failure> {
-    let (_, config) = synth(&SynthArgs { out: a.out.clone(), children: a.children, seed: a.seed })?;
+    let args = SynthArgs { out: a.out.clone(), children: a.children, seed: a.seed };
+    // With --json, stdout holds the summary alone.
+    let (_, config) = if a.json { synth_quiet(&args)? } else { synth(&args)? };
     let settings = Settings::load(&config).exit(Exit::Config)?;
     let opts = RunOptions { force: false, progress: std::io::IsTerminal::is_terminal(&std::io::stderr()), as_of: None };
     let report = run::run(&settings, &opts).map_err(run_failure)?;
