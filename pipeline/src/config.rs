@@ -31,6 +31,9 @@ pub struct ConfigFile {
     /// Record linkage (the build tier).
     #[serde(default)]
     pub linkage: LinkageFile,
+    /// Supporting Families outcome datasets.
+    #[serde(default)]
+    pub outcomes: OutcomesFile,
     /// The partner files to ingest.
     #[serde(default, rename = "sources")]
     pub sources: Vec<SourceFile>,
@@ -74,6 +77,14 @@ impl Default for GovernanceFile {
     fn default() -> Self {
         GovernanceFile { agreements: PathBuf::from("agreements") }
     }
+}
+
+/// `[outcomes]`; every field has a default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutcomesFile {
+    /// A theme mapping file (TOML) to use instead of the embedded Supporting Families mapping.
+    pub themes: Option<PathBuf>,
 }
 
 /// `[linkage]`; every field has a default.
@@ -171,6 +182,8 @@ pub struct Settings {
     pub linkage_enabled: bool,
     /// Matcher settings.
     pub linkage: crate::link::cluster::Options,
+    /// The theme mapping file, if not the embedded one.
+    pub themes_file: Option<PathBuf>,
 }
 
 /// A validated source.
@@ -230,7 +243,8 @@ pub enum Problems {
 
 /// The keys each table of the configuration may hold.
 const KNOWN_KEYS: &[(&str, &[&str])] = &[
-    ("", &["output", "keys", "reference", "governance", "limits", "linkage", "sources"]),
+    ("", &["output", "keys", "reference", "governance", "limits", "linkage", "outcomes", "sources"]),
+    ("outcomes", &["themes"]),
     ("linkage", &["enabled", "min_weight", "forename_dice", "surname_dice"]),
     ("governance", &["agreements"]),
     ("output", &["dir"]),
@@ -412,6 +426,7 @@ impl Settings {
                 surname_dice: file.linkage.surname_dice,
                 ..crate::link::cluster::Options::default()
             },
+            themes_file: file.outcomes.themes.as_deref().map(resolve),
         })
     }
 }

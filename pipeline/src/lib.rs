@@ -10,6 +10,7 @@ pub mod examples;
 pub mod exit;
 pub mod holdings;
 pub mod link;
+pub mod outcomes;
 pub mod reference;
 pub mod retention;
 pub mod run;

@@ -91,6 +91,9 @@ pub enum RunError {
     /// The linkage build failed (the staging dataset written before it stays).
     #[error(transparent)]
     Link(#[from] crate::link::LinkError),
+    /// The theme mapping is unreadable or does not fit the feeds.
+    #[error(transparent)]
+    Themes(#[from] crate::outcomes::themes::ThemesError),
     /// Something that should not happen (a bug).
     #[error("internal error: {0}")]
     Internal(String),
@@ -397,6 +400,7 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
 
 /// Runs a linkage build inside a run, under its lock and audit log.
 fn link_build(ctx: &Context<'_>, run_id: &str) -> Result<crate::link::BuildReport, RunError> {
+    let themes = themes(ctx.settings)?;
     let mut log = ctx.audit.lock().map_err(|_| RunError::Internal("audit log lock poisoned".to_owned()))?;
     let input = crate::link::BuildInput {
         out: &ctx.settings.output_dir,
@@ -406,8 +410,17 @@ fn link_build(ctx: &Context<'_>, run_id: &str) -> Result<crate::link::BuildRepor
         run_id,
         options: ctx.settings.linkage,
         part_options: PartOptions { replace_existing: false, ..ctx.part_options.clone() },
+        themes: Some(&themes),
     };
     Ok(crate::link::build(&input, &mut log)?)
+}
+
+/// The theme mapping the settings name, or the embedded one.
+pub fn themes(settings: &Settings) -> Result<crate::outcomes::themes::Mapping, RunError> {
+    Ok(match &settings.themes_file {
+        Some(path) => crate::outcomes::themes::Mapping::load(path)?,
+        None => crate::outcomes::themes::Mapping::embedded()?,
+    })
 }
 
 /// Records each agreement loaded, with its standing on `as_of`.
@@ -433,6 +446,7 @@ fn audit_agreements(audit: &mut AuditLog, agreements: &AgreementSet, as_of: i32)
 pub fn build(settings: &Settings) -> Result<(String, crate::link::BuildReport), RunError> {
     let run_id = format!("{}-{}", timefmt::now_compact(), std::process::id());
     let keys = KeyRing::load(&settings.key_file)?;
+    let themes = themes(settings)?;
     let out = &settings.output_dir;
     std::fs::create_dir_all(out).map_err(|source| RunError::Output { path: out.clone(), source })?;
     let _lock = lock_output(out)?;
@@ -471,6 +485,7 @@ pub fn build(settings: &Settings) -> Result<(String, crate::link::BuildReport), 
         run_id: &run_id,
         options: settings.linkage,
         part_options,
+        themes: Some(&themes),
     };
     let result = crate::link::build(&input, &mut audit);
     audit.append(&Event::RunFinished {

@@ -196,5 +196,14 @@ pub fn linkage_text(l: &crate::link::BuildReport) -> String {
     for f in &l.feeds_not_linked {
         let _ = writeln!(s, "  NOT LINKED {f}");
     }
+    let events: Vec<String> = l.theme_events.iter().map(|(h, n)| format!("{h} {n}")).collect();
+    let _ = writeln!(
+        s,
+        "theme events by headline: {}",
+        if events.is_empty() { "none".to_owned() } else { events.join(", ") }
+    );
+    for i in &l.indicators_not_evaluated {
+        let _ = writeln!(s, "  not evaluated: {i}");
+    }
     s
 }

@@ -68,6 +68,24 @@ pub enum Command {
     LinkEval(LinkEvalArgs),
     /// Measure linkage: records/s and peak memory linking new records against an existing index.
     BenchLink(BenchLinkArgs),
+    /// The Supporting Families theme mapping.
+    #[command(subcommand)]
+    Themes(ThemesCommand),
+}
+
+/// `tellonce themes`.
+#[derive(Debug, Subcommand)]
+pub enum ThemesCommand {
+    /// Print the mapping from feed events to headline outcomes, with the reason for each, and
+    /// the event types that map to nothing.
+    Explain {
+        /// Use the mapping this configuration names (default: the embedded one).
+        #[arg(long, short, conflicts_with = "file")]
+        config: Option<PathBuf>,
+        /// Or this mapping file.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
 }
 
 /// `tellonce build`.

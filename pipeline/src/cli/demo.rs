@@ -162,6 +162,7 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
             // This bench measures ingest; `bench-link` measures the build tier.
             linkage_enabled: false,
             linkage: crate::link::cluster::Options::default(),
+            themes_file: None,
         };
         let started = Instant::now();
         let opts = RunOptions { force: true, progress: false, as_of: None };

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
-use super::args::{BenchLinkArgs, BuildArgs, LinkEvalArgs, SynthArgs};
+use super::args::{BenchLinkArgs, BuildArgs, LinkEvalArgs, SynthArgs, ThemesCommand};
 use super::{ExitContext, Failure, run_failure};
 use crate::config::Settings;
 use crate::exit::Exit;
@@ -169,5 +169,20 @@ pub(super) fn bench_link(a: &BenchLinkArgs) -> Result<Exit, Failure> {
     if temporary {
         let _ = std::fs::remove_dir_all(&dir);
     }
+    Ok(Exit::Success)
+}
+
+/// `tellonce themes explain`.
+pub(super) fn themes(c: ThemesCommand) -> Result<Exit, Failure> {
+    let ThemesCommand::Explain { config, file } = c;
+    let mapping = match (config, file) {
+        (_, Some(f)) => crate::outcomes::themes::Mapping::load(&f).exit(Exit::Config)?,
+        (Some(c), None) => {
+            let settings = Settings::load(&c).exit(Exit::Config)?;
+            run::themes(&settings).map_err(run_failure)?
+        }
+        (None, None) => crate::outcomes::themes::Mapping::embedded().exit(Exit::Config)?,
+    };
+    std::io::stdout().write_all(mapping.explain().as_bytes()).context("writing the mapping").exit(Exit::Output)?;
     Ok(Exit::Success)
 }

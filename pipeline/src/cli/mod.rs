@@ -49,7 +49,7 @@ impl<T, E: Into<anyhow::Error>> ExitContext<T> for Result<T, E> {
 /// The exit code a run failure deserves.
 pub(crate) fn run_failure(e: RunError) -> Failure {
     let exit = match &e {
-        RunError::Key(_) | RunError::Lookup(_) | RunError::Agreements(_) => Exit::Config,
+        RunError::Key(_) | RunError::Lookup(_) | RunError::Agreements(_) | RunError::Themes(_) => Exit::Config,
         RunError::Output { .. }
         | RunError::Sink(_)
         | RunError::Busy { .. }
@@ -142,6 +142,7 @@ fn dispatch(command: Command) -> Result<Exit, Failure> {
         Command::Build(a) => link::build(&a),
         Command::LinkEval(a) => link::link_eval(&a),
         Command::BenchLink(a) => link::bench_link(&a),
+        Command::Themes(c) => link::themes(c),
     }
 }
 

@@ -22,6 +22,7 @@ use super::output::{self, ID_HISTORY, LINKS, LinkRow};
 use super::rates::{self, MatchRates};
 use super::records::NONE;
 use crate::holdings::held_files;
+use crate::outcomes::events;
 use crate::stages::govern::{self, Decision, Policy};
 
 /// What a build needs from its caller.
@@ -40,6 +41,8 @@ pub struct BuildInput<'a> {
     pub options: Options,
     /// How Parquet parts are written.
     pub part_options: PartOptions,
+    /// The theme mapping for `theme_events/` (none: no outcome datasets).
+    pub themes: Option<&'a crate::outcomes::themes::Mapping>,
 }
 
 /// Changes of ids, by kind.
@@ -92,6 +95,10 @@ pub struct BuildReport {
     /// True when nothing changed since the last build, so nothing was rebuilt (the counts
     /// above are then zero: see the last build's report or `links/`).
     pub up_to_date: bool,
+    /// `theme_events/` rows by headline.
+    pub theme_events: BTreeMap<String, u64>,
+    /// Indicators that could not be evaluated for a feed, and the withheld column they need.
+    pub indicators_not_evaluated: Vec<String>,
 }
 
 impl BuildReport {
@@ -114,6 +121,8 @@ impl BuildReport {
             files: Vec::new(),
             timings_ms: BTreeMap::new(),
             up_to_date: true,
+            theme_events: BTreeMap::new(),
+            indicators_not_evaluated: Vec::new(),
         }
     }
 }
@@ -167,6 +176,9 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
             material.push_str(&format!("{feed} {}\n", p.agreement));
         }
         material.push_str(&format!("{}\n", feeds_not_linked.join(",")));
+        if let Some(m) = input.themes {
+            material.push_str(&format!("{m:?}\n"));
+        }
         let mut hasher = tellonce_connectors::hashing::HashingWriter::new(std::io::sink());
         std::io::Write::write_all(&mut hasher, material.as_bytes())
             .map_err(|source| LinkError::Output { path: out.to_owned(), source })?;
@@ -193,11 +205,16 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
     // One unit per distinct partner record: its first row stands for it.
     let mut seen = std::collections::HashMap::with_capacity(recs.len());
     let mut units: Vec<u32> = Vec::with_capacity(recs.len());
+    let mut unit_of_record: Vec<u32> = Vec::with_capacity(recs.len());
     for i in 0..recs.len() {
-        if seen.insert((recs.feed[i], recs.record_ref[i].as_str()), ()).is_none() {
+        let next = units.len() as u32;
+        let u = *seen.entry((recs.feed[i], recs.record_ref[i].as_str())).or_insert(next);
+        if u == next {
             units.push(i as u32);
         }
+        unit_of_record.push(u);
     }
+    drop(seen);
     let index = index::load(out)?;
     let (mut old_person, mut old_family) = (Vec::with_capacity(units.len()), Vec::with_capacity(units.len()));
     let mut key = (String::new(), String::new());
@@ -305,7 +322,61 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
         Some(w.finish()?)
     };
 
+    // theme_events/: each staged event that evidences a headline need, with its person and family.
+    let mut theme_events: BTreeMap<String, u64> = BTreeMap::new();
+    let mut indicators_not_evaluated = Vec::new();
+    let mut event_parts: Vec<(Option<String>, StagedPart)> = Vec::new();
+    if let Some(mapping) = input.themes {
+        let person_of = |i: usize| {
+            let u = unit_of_record.get(i).copied().unwrap_or(0) as usize;
+            (unit_person.get(u).copied().unwrap_or(0), unit_family.get(u).copied().unwrap_or(0))
+        };
+        let (parts, missing) = events::collect(mapping, &files, &person_of, recs.len())?;
+        for (k, column) in missing {
+            if let Some(ind) = mapping.indicators.get(k) {
+                indicators_not_evaluated
+                    .push(format!("{}.{} ({}): {column} withheld", ind.headline, ind.code, ind.feed.name));
+            }
+        }
+        for ((headline, month), rows) in &parts {
+            *theme_events.entry(headline.clone()).or_default() += rows.len() as u64;
+            let mut w = PartWriter::create(
+                out,
+                events::THEME_EVENTS,
+                &[("headline", headline), ("month", month)],
+                &name,
+                events::schema(),
+                &input.part_options,
+            )?;
+            for piece in rows.chunks(65_536) {
+                w.write(&events::batch(piece, mapping, &person_ids.ids, &family_ids.ids)?)?;
+            }
+            // The earliest retention of the feeds whose events the part holds.
+            let due = rows
+                .iter()
+                .filter_map(|r| policies.get(r.feed))
+                .min_by_key(|p| p.retention_until)
+                .and_then(Policy::retention_until_iso);
+            event_parts.push((due, w.finish()?));
+        }
+    }
+    lap("outcomes", &mut timings);
+
     let mut written = Vec::new();
+    for (due, part) in event_parts {
+        let file = part.publish()?;
+        log.append(&Event::FileWritten {
+            dataset: events::THEME_EVENTS.to_owned(),
+            path: file.path.clone(),
+            sha256: file.sha256.clone(),
+            rows: file.rows,
+            bytes: file.bytes,
+            feed: None,
+            agreement: None,
+            retention_until: due,
+        })?;
+        written.push(file);
+    }
     for (feed_name, part) in staged {
         let file = part.publish()?;
         let policy = policies.get(feed_name);
@@ -335,8 +406,8 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
         })?;
         written.push(file);
     }
-    // The last build's links are replaced by this one's.
-    for f in held.values().filter(|f| f.dataset == LINKS) {
+    // The last build's links and events are replaced by this one's.
+    for f in held.values().filter(|f| f.dataset == LINKS || f.dataset == events::THEME_EVENTS) {
         if written.iter().any(|w| w.path == f.path) {
             continue;
         }
@@ -384,6 +455,8 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
         files: written,
         timings_ms: BTreeMap::new(),
         up_to_date: false,
+        theme_events,
+        indicators_not_evaluated,
     };
     log.append(&Event::LinkageBuilt {
         run: input.run_id.to_owned(),

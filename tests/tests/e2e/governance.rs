@@ -336,10 +336,12 @@ fn retention_deletes_exactly_the_files_due_and_logs_each_deletion() {
     assert!(text(&out).contains("would delete staging/feed=camhs/"), "{}", text(&out));
     assert_eq!(hashes(&ws.out(), "staging"), held_before);
     assert!(text(&out).contains("would delete links/feed=camhs/"), "{}", text(&out));
-    // Applied: exactly the CAMHS files go (staging part, and the links derived from it, which
-    // fall under the same agreement's retention); the police files stay.
+    // Applied: exactly the CAMHS files go (staging part, and the links and theme events derived
+    // from it, which fall under the same agreement's retention); the police files stay.
     let out = retention(&["--as-of", &due_day]);
-    assert!(text(&out).contains("deleted 2 file(s)"), "{}", text(&out));
+    assert!(text(&out).contains("deleted 3 file(s)"), "{}", text(&out));
+    assert!(visible_parquet(&ws.out().join("theme_events/headline=SF03")).is_empty());
+    assert!(!visible_parquet(&ws.out().join("theme_events/headline=SF08")).is_empty());
     let after = hashes(&ws.out(), "staging");
     let expected: std::collections::BTreeMap<_, _> =
         held_before.into_iter().filter(|(p, _)| p.contains("feed=police")).collect();
@@ -347,7 +349,7 @@ fn retention_deletes_exactly_the_files_due_and_logs_each_deletion() {
     assert!(visible_parquet(&ws.out().join("links/feed=camhs")).is_empty());
     assert_eq!(visible_parquet(&ws.out().join("links/feed=police")).len(), 1);
     let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
-    assert_eq!(log.matches("\"reason\":\"retention\"").count(), 2, "{log}");
+    assert_eq!(log.matches("\"reason\":\"retention\"").count(), 3, "{log}");
     assert!(audit_verify(&ws).status.success(), "{}", text(&audit_verify(&ws)));
     // Applying again deletes nothing more.
     let out = retention(&["--as-of", &due_day]);

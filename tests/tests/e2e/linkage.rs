@@ -255,3 +255,27 @@ fn a_feed_whose_agreement_has_ended_is_left_out_of_the_next_build() {
     assert!(visible_parquet(&ws.out().join("links/feed=camhs")).is_empty(), "links of an ended agreement remain");
     assert_eq!(links(&ws).len(), 1);
 }
+
+#[test]
+fn theme_events_carry_linked_persons_and_the_mapping_explains_itself() {
+    let ws = synth_workspace(800, 23);
+    let run = Run::new(tellonce_ok(ws.dir(), &["run", "-c", "tellonce.toml", "--json", "--no-progress"], 0));
+    let by_headline = run.summary["linkage"]["theme_events"].as_object().unwrap().clone();
+    assert!(by_headline.contains_key("SF01") && by_headline.contains_key("SF08"), "{by_headline:?}");
+    let persons: std::collections::BTreeSet<String> = links(&ws).values().map(|l| l.person.clone()).collect();
+    let parts = visible_parquet(&ws.out().join("theme_events"));
+    let mut rows = 0u64;
+    for part in &parts {
+        let rel = part.strip_prefix(ws.out()).unwrap().display().to_string();
+        assert!(rel.contains("/headline=SF") && rel.contains("/month=20"), "{rel}");
+        for p in parquet_column(part, "person_id").into_iter().flatten() {
+            assert!(persons.contains(&p), "{p} in {rel} is not in links/");
+            rows += 1;
+        }
+    }
+    let summed: u64 = by_headline.values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(rows, summed);
+    let explain = text(&tellonce_ok(ws.dir(), &["themes", "explain", "-c", "tellonce.toml"], 0));
+    assert!(explain.contains("SF08 Safe from domestic abuse") && explain.contains("why: "), "{explain}");
+    assert!(explain.contains("Event types that map to no headline"), "{explain}");
+}
