@@ -362,49 +362,37 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
     }
     lap("outcomes", &mut timings);
 
+    // Publishes a part and records it: (dataset, feed, policy of the feed, retention date).
     let mut written = Vec::new();
-    for (due, part) in event_parts {
+    let mut publish = |part: StagedPart,
+                       dataset: &str,
+                       feed: Option<&str>,
+                       policy: Option<&Policy>,
+                       due: Option<String>|
+     -> Result<(), LinkError> {
         let file = part.publish()?;
         log.append(&Event::FileWritten {
-            dataset: events::THEME_EVENTS.to_owned(),
+            dataset: dataset.to_owned(),
             path: file.path.clone(),
             sha256: file.sha256.clone(),
             rows: file.rows,
             bytes: file.bytes,
-            feed: None,
-            agreement: None,
+            feed: feed.map(str::to_owned),
+            agreement: policy.map(|p| p.agreement.to_string()),
             retention_until: due,
         })?;
         written.push(file);
+        Ok(())
+    };
+    for (due, part) in event_parts {
+        publish(part, events::THEME_EVENTS, None, None, due)?;
     }
     for (feed_name, part) in staged {
-        let file = part.publish()?;
         let policy = policies.get(feed_name);
-        log.append(&Event::FileWritten {
-            dataset: LINKS.to_owned(),
-            path: file.path.clone(),
-            sha256: file.sha256.clone(),
-            rows: file.rows,
-            bytes: file.bytes,
-            feed: Some(feed_name.to_owned()),
-            agreement: policy.map(|p| p.agreement.to_string()),
-            retention_until: policy.and_then(Policy::retention_until_iso),
-        })?;
-        written.push(file);
+        publish(part, LINKS, Some(feed_name), policy, policy.and_then(Policy::retention_until_iso))?;
     }
     if let Some(part) = history {
-        let file = part.publish()?;
-        log.append(&Event::FileWritten {
-            dataset: ID_HISTORY.to_owned(),
-            path: file.path.clone(),
-            sha256: file.sha256.clone(),
-            rows: file.rows,
-            bytes: file.bytes,
-            feed: None,
-            agreement: None,
-            retention_until: None,
-        })?;
-        written.push(file);
+        publish(part, ID_HISTORY, None, None, None)?;
     }
     // The last build's links and events are replaced by this one's.
     for f in held.values().filter(|f| f.dataset == LINKS || f.dataset == events::THEME_EVENTS) {

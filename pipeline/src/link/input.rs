@@ -12,7 +12,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{UInt8Type, UInt64Type};
 use arrow_array::{Array, FixedSizeBinaryArray, RecordBatch};
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use tellonce_schemas::staging;
 
 use super::LinkError;
@@ -67,23 +67,23 @@ pub fn read(files: &[StagingFile]) -> Result<Records, LinkError> {
 
 fn read_file(recs: &mut Records, blooms: &mut HashMap<(Bloom, Bloom), u32>, f: &StagingFile) -> Result<(), LinkError> {
     let err = |message: String| LinkError::Staging { path: f.path.clone(), message };
-    let file = File::open(&f.path).map_err(|e| err(e.to_string()))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| err(e.to_string()))?;
-    let schema = builder.schema().clone();
-    let roots: Vec<usize> = schema
-        .fields()
-        .iter()
-        .enumerate()
-        .filter(|(_, fld)| WANTED.contains(&fld.name().as_str()) || fld.name().starts_with("mk_"))
-        .map(|(i, _)| i)
-        .collect();
-    let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
-    let reader = builder.with_projection(mask).with_batch_size(65_536).build().map_err(|e| err(e.to_string()))?;
+    let reader = open_projected(&f.path, |name| WANTED.contains(&name) || name.starts_with("mk_"))?;
     for batch in reader {
         let batch = batch.map_err(|e| err(e.to_string()))?;
         add_batch(recs, blooms, f.feed, &batch, &f.path)?;
     }
     Ok(())
+}
+
+/// Opens a staging file for reading only the top-level columns `wanted` accepts.
+pub fn open_projected(path: &Path, wanted: impl Fn(&str) -> bool) -> Result<ParquetRecordBatchReader, LinkError> {
+    let err = |message: String| LinkError::Staging { path: path.to_owned(), message };
+    let file = File::open(path).map_err(|e| err(e.to_string()))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| err(e.to_string()))?;
+    let roots: Vec<usize> =
+        builder.schema().fields().iter().enumerate().filter(|(_, fld)| wanted(fld.name())).map(|(i, _)| i).collect();
+    let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+    builder.with_projection(mask).with_batch_size(65_536).build().map_err(|e| err(e.to_string()))
 }
 
 fn tokens<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a FixedSizeBinaryArray> {

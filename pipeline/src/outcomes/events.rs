@@ -2,7 +2,6 @@
 //! partitioned by headline and month.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fs::File;
 use std::sync::Arc;
 
 use arrow_array::builder::{Date32Builder, StringBuilder, UInt8Builder};
@@ -10,8 +9,6 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, UInt8Type};
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
-use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use tellonce_schemas::identifiers::dates;
 use tellonce_schemas::staging;
 
@@ -128,18 +125,7 @@ pub fn collect(
                 staging::AGREEMENT,
             ])
             .collect();
-        let file = File::open(&f.path).map_err(|e| err(e.to_string()))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| err(e.to_string()))?;
-        let roots: Vec<usize> = builder
-            .schema()
-            .fields()
-            .iter()
-            .enumerate()
-            .filter(|(_, fld)| wanted.contains(fld.name().as_str()))
-            .map(|(i, _)| i)
-            .collect();
-        let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
-        let reader = builder.with_projection(mask).with_batch_size(65_536).build().map_err(|e| err(e.to_string()))?;
+        let reader = crate::link::input::open_projected(&f.path, |name| wanted.contains(name))?;
         for batch in reader {
             let batch = batch.map_err(|e| err(e.to_string()))?;
             let hits = mapping.matches(f.feed, &batch, &mut missing);
