@@ -275,16 +275,8 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
     })?;
     audit_agreements(&mut audit, &agreements, as_of)?;
     audit.sync()?;
-    let part_options = PartOptions {
-        row_group_rows: settings.row_group_rows,
-        metadata: vec![
-            ("tellonce.key_id".to_owned(), keys.key_id().to_string()),
-            ("tellonce.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
-        ],
-        // A forced re-run may replace what an earlier run wrote under the same name.
-        replace_existing: opts.force,
-        ..PartOptions::default()
-    };
+    // A forced re-run may replace what an earlier run wrote under the same name.
+    let part_options = PartOptions { replace_existing: opts.force, ..part_options(settings, &keys) };
     let total_bytes: u64 =
         settings.sources.iter().filter_map(|s| std::fs::metadata(&s.path).ok()).map(|m| m.len()).sum();
     let progress = if opts.progress { ProgressBar::new(total_bytes) } else { ProgressBar::hidden() };
@@ -423,6 +415,19 @@ pub fn themes(settings: &Settings) -> Result<crate::outcomes::themes::Mapping, R
     })
 }
 
+/// How this deployment writes Parquet parts: its row groups, and the key id and tool version in
+/// every file's metadata.
+fn part_options(settings: &Settings, keys: &KeyRing) -> PartOptions {
+    PartOptions {
+        row_group_rows: settings.row_group_rows,
+        metadata: vec![
+            ("tellonce.key_id".to_owned(), keys.key_id().to_string()),
+            ("tellonce.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
+        ],
+        ..PartOptions::default()
+    }
+}
+
 /// Records each agreement loaded, with its standing on `as_of`.
 fn audit_agreements(audit: &mut AuditLog, agreements: &AgreementSet, as_of: i32) -> Result<(), RunError> {
     for a in agreements.iter() {
@@ -469,14 +474,7 @@ pub fn build(settings: &Settings) -> Result<(String, crate::link::BuildReport), 
         purposes: vec!["linkage".to_owned(), "audit".to_owned()],
     })?;
     audit_agreements(&mut audit, &agreements, today)?;
-    let part_options = PartOptions {
-        row_group_rows: settings.row_group_rows,
-        metadata: vec![
-            ("tellonce.key_id".to_owned(), keys.key_id().to_string()),
-            ("tellonce.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
-        ],
-        ..PartOptions::default()
-    };
+    let part_options = part_options(settings, &keys);
     let input = crate::link::BuildInput {
         out,
         keys: &keys,
