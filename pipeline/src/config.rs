@@ -85,6 +85,14 @@ impl Default for GovernanceFile {
 pub struct OutcomesFile {
     /// A theme mapping file (TOML) to use instead of the embedded Supporting Families mapping.
     pub themes: Option<PathBuf>,
+    /// First day of the reporting period (YYYY-MM-DD); none: unbounded.
+    pub period_from: Option<String>,
+    /// Last day of the reporting period (YYYY-MM-DD); none: unbounded.
+    pub period_to: Option<String>,
+    /// The Supporting Families eligibility counting rule.
+    pub eligibility: crate::outcomes::settings::Eligibility,
+    /// The disclosure policy of `aggregates/`.
+    pub disclosure: crate::outcomes::disclosure::Policy,
 }
 
 /// `[linkage]`; every field has a default.
@@ -184,6 +192,8 @@ pub struct Settings {
     pub linkage: crate::link::cluster::Options,
     /// The theme mapping file, if not the embedded one.
     pub themes_file: Option<PathBuf>,
+    /// Period, eligibility rule and disclosure policy of the outcome datasets.
+    pub outcomes: crate::outcomes::settings::OutcomeSettings,
 }
 
 /// A validated source.
@@ -244,7 +254,9 @@ pub enum Problems {
 /// The keys each table of the configuration may hold.
 const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("", &["output", "keys", "reference", "governance", "limits", "linkage", "outcomes", "sources"]),
-    ("outcomes", &["themes"]),
+    ("outcomes", &["themes", "period_from", "period_to", "eligibility", "disclosure"]),
+    ("outcomes.eligibility", &["min_needs", "count", "require_child"]),
+    ("outcomes.disclosure", &["threshold", "rounding_base"]),
     ("linkage", &["enabled", "min_weight", "forename_dice", "surname_dice"]),
     ("governance", &["agreements"]),
     ("output", &["dir"]),
@@ -272,7 +284,18 @@ fn remove_unknown_keys(table: &mut toml::Table) -> Vec<String> {
     prune(table, "", "", &mut problems);
     for (name, value) in table.iter_mut() {
         match value {
-            toml::Value::Table(t) => prune(t, name, name, &mut problems),
+            toml::Value::Table(t) => {
+                prune(t, name, name, &mut problems);
+                // Sub-tables the configuration knows, such as [outcomes.eligibility].
+                for (sub, v) in t.iter_mut() {
+                    let section = format!("{name}.{sub}");
+                    if let toml::Value::Table(st) = v
+                        && KNOWN_KEYS.iter().any(|(s, _)| *s == section)
+                    {
+                        prune(st, &section, &section, &mut problems);
+                    }
+                }
+            }
             toml::Value::Array(items) => {
                 for (i, item) in items.iter_mut().enumerate() {
                     if let toml::Value::Table(t) = item {
@@ -358,6 +381,32 @@ impl Settings {
                 problems.push(format!("linkage.{name} = {v} must be between 0.05 and 1"));
             }
         }
+        let o = &file.outcomes;
+        let mut day =
+            |key: &str, v: &Option<String>| match v.as_deref().map(tellonce_schemas::identifiers::dates::parse) {
+                Some(Ok(d)) => Some(d),
+                Some(Err(_)) => {
+                    problems
+                        .push(format!("outcomes.{key} = {:?} is not a date (YYYY-MM-DD)", v.as_deref().unwrap_or("")));
+                    None
+                }
+                None => None,
+            };
+        let period = crate::outcomes::settings::Period {
+            from: day("period_from", &o.period_from),
+            to: day("period_to", &o.period_to),
+        };
+        if let (Some(f), Some(t)) = (period.from, period.to)
+            && f > t
+        {
+            problems.push("outcomes.period_from is after outcomes.period_to".to_owned());
+        }
+        if let Err(e) = o.disclosure.validate() {
+            problems.push(format!("outcomes.{e}"));
+        }
+        if o.eligibility.min_needs == 0 {
+            problems.push("outcomes.eligibility.min_needs must be at least 1".to_owned());
+        }
         let mut sources = Vec::new();
         let mut seen_paths: Vec<PathBuf> = Vec::new();
         for (i, s) in file.sources.iter().enumerate() {
@@ -427,6 +476,11 @@ impl Settings {
                 ..crate::link::cluster::Options::default()
             },
             themes_file: file.outcomes.themes.as_deref().map(resolve),
+            outcomes: crate::outcomes::settings::OutcomeSettings {
+                period,
+                eligibility: file.outcomes.eligibility,
+                disclosure: file.outcomes.disclosure,
+            },
         })
     }
 }

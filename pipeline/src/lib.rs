@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod datasets;
 pub mod examples;
 pub mod exit;
 pub mod holdings;

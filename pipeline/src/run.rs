@@ -403,6 +403,7 @@ fn link_build(ctx: &Context<'_>, run_id: &str) -> Result<crate::link::BuildRepor
         options: ctx.settings.linkage,
         part_options: PartOptions { replace_existing: false, ..ctx.part_options.clone() },
         themes: Some(&themes),
+        outcomes: ctx.settings.outcomes,
     };
     Ok(crate::link::build(&input, &mut log)?)
 }
@@ -484,6 +485,7 @@ pub fn build(settings: &Settings) -> Result<(String, crate::link::BuildReport), 
         options: settings.linkage,
         part_options,
         themes: Some(&themes),
+        outcomes: settings.outcomes,
     };
     let result = crate::link::build(&input, &mut audit);
     audit.append(&Event::RunFinished {

@@ -242,6 +242,16 @@ pub enum SchemasCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List the datasets the build writes for analysts (links, outcomes, aggregates).
+    Datasets,
+    /// Show one dataset's columns, types and descriptions, and how it is partitioned.
+    Dataset {
+        /// The dataset (see `schemas datasets`).
+        name: String,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `tellonce keys …`.

@@ -163,6 +163,7 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
             linkage_enabled: false,
             linkage: crate::link::cluster::Options::default(),
             themes_file: None,
+            outcomes: Default::default(),
         };
         let started = Instant::now();
         let opts = RunOptions { force: true, progress: false, as_of: None };

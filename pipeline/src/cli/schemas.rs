@@ -19,6 +19,15 @@ pub(super) fn command(c: SchemasCommand) -> Result<Exit, Failure> {
             };
             if json { show_json(f) } else { show(f) }
         }
+        SchemasCommand::Datasets => datasets(),
+        SchemasCommand::Dataset { name, json } => {
+            let Some(d) = crate::datasets::find(&name) else {
+                let known: Vec<_> = crate::datasets::ALL.iter().map(|d| d.name).collect();
+                return Err(anyhow::anyhow!("no dataset named {name:?}; known datasets: {}", known.join(", ")))
+                    .exit(Exit::Config);
+            };
+            if json { dataset_json(d) } else { dataset(d) }
+        }
     };
     print!("{text}");
     Ok(Exit::Success)
@@ -80,4 +89,43 @@ fn show_json(f: &'static tellonce_schemas::FeedSchema) -> String {
         "event_date": f.event_date, "columns": columns, "staging_columns": staging,
     });
     format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default())
+}
+
+fn datasets() -> String {
+    let mut s = format!("{:<16} {:<22} {}\n", "dataset", "partitioned by", "one row per");
+    for d in crate::datasets::ALL {
+        let _ = writeln!(s, "{:<16} {:<22} {}", d.name, d.partitions.join(", "), d.grain);
+    }
+    s.push_str("staging          feed                   partner record (tellonce schemas show FEED)\n");
+    s
+}
+
+fn dataset(d: &crate::datasets::Dataset) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{}/ - one row per {}\n{}\n", d.name, d.grain, d.about);
+    if !d.partitions.is_empty() {
+        let _ = writeln!(s, "partitioned by (Hive, in the path): {}\n", d.partitions.join(", "));
+    }
+    for f in (d.schema)().fields() {
+        let description = f.metadata().get("description").map_or("", String::as_str);
+        let _ = writeln!(s, "  {:<18} {:<14} {description}", f.name(), crate::datasets::type_name(f.data_type()));
+    }
+    s
+}
+
+fn dataset_json(d: &crate::datasets::Dataset) -> String {
+    let columns: Vec<_> = (d.schema)()
+        .fields()
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "name": f.name(), "type": crate::datasets::type_name(f.data_type()),
+                "description": f.metadata().get("description"),
+            })
+        })
+        .collect();
+    let v = serde_json::json!({
+        "dataset": d.name, "grain": d.grain, "about": d.about, "partitions": d.partitions, "columns": columns,
+    });
+    format!("{v:#}\n")
 }

@@ -22,8 +22,17 @@ use super::output::{self, ID_HISTORY, LINKS, LinkRow};
 use super::rates::{self, MatchRates};
 use super::records::NONE;
 use crate::holdings::held_files;
+use crate::outcomes::aggregates::{self, AGGREGATES};
 use crate::outcomes::events;
+use crate::outcomes::families::{self, FAMILIES};
+use crate::outcomes::persons::{self, Needs, PERSONS, People};
+use crate::outcomes::profile::Profiles;
+use crate::outcomes::settings::OutcomeSettings;
 use crate::stages::govern::{self, Decision, Policy};
+
+/// The datasets each build rewrites whole; the previous build's files are deleted once the new
+/// ones are published.
+pub const REPLACED_BY_EACH_BUILD: [&str; 5] = [LINKS, events::THEME_EVENTS, PERSONS, FAMILIES, AGGREGATES];
 
 /// What a build needs from its caller.
 pub struct BuildInput<'a> {
@@ -43,6 +52,8 @@ pub struct BuildInput<'a> {
     pub part_options: PartOptions,
     /// The theme mapping for `theme_events/` (none: no outcome datasets).
     pub themes: Option<&'a crate::outcomes::themes::Mapping>,
+    /// The reporting period, eligibility rule and disclosure policy of the outcome datasets.
+    pub outcomes: OutcomeSettings,
 }
 
 /// Changes of ids, by kind.
@@ -99,6 +110,31 @@ pub struct BuildReport {
     pub theme_events: BTreeMap<String, u64>,
     /// Indicators that could not be evaluated for a feed, and the withheld column they need.
     pub indicators_not_evaluated: Vec<String>,
+    /// What `persons/`, `families/` and `aggregates/` hold (none: no outcome datasets).
+    pub outcomes: Option<OutcomesReport>,
+}
+
+/// What the outcome datasets of a build hold.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutcomesReport {
+    /// First day of the period (empty: unbounded).
+    pub period_from: String,
+    /// Last day of the period (empty: unbounded).
+    pub period_to: String,
+    /// The date ages are taken at: the end of the period, or the latest event held.
+    pub reference_date: String,
+    /// Rows of `persons/`.
+    pub persons: u64,
+    /// Persons with a need under at least one headline.
+    pub persons_with_need: u64,
+    /// Rows of `families/`.
+    pub families: u64,
+    /// Families meeting the eligibility rule.
+    pub eligible_families: u64,
+    /// The eligibility rule, in words.
+    pub eligibility: String,
+    /// Published tables, by table set.
+    pub aggregates: BTreeMap<&'static str, aggregates::TableReport>,
 }
 
 impl BuildReport {
@@ -123,6 +159,7 @@ impl BuildReport {
             up_to_date: true,
             theme_events: BTreeMap::new(),
             indicators_not_evaluated: Vec::new(),
+            outcomes: None,
         }
     }
 }
@@ -177,7 +214,7 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
         }
         material.push_str(&format!("{}\n", feeds_not_linked.join(",")));
         if let Some(m) = input.themes {
-            material.push_str(&format!("{m:?}\n"));
+            material.push_str(&format!("{m:?}\n{:?}\n", input.outcomes));
         }
         let mut hasher = tellonce_connectors::hashing::HashingWriter::new(std::io::sink());
         std::io::Write::write_all(&mut hasher, material.as_bytes())
@@ -322,16 +359,20 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
         Some(w.finish()?)
     };
 
-    // theme_events/: each staged event that evidences a headline need, with its person and family.
+    // theme_events/: each staged event that evidences a headline need, with its person and
+    // family; then persons/, families/ and aggregates/ for the reporting period.
     let mut theme_events: BTreeMap<String, u64> = BTreeMap::new();
     let mut indicators_not_evaluated = Vec::new();
-    let mut event_parts: Vec<(Option<String>, StagedPart)> = Vec::new();
+    let mut outcome_parts: Vec<(&'static str, Option<String>, StagedPart)> = Vec::new();
+    let mut outcomes_report = None;
     if let Some(mapping) = input.themes {
         let person_of = |i: usize| {
             let u = unit_of_record.get(i).copied().unwrap_or(0) as usize;
             (unit_person.get(u).copied().unwrap_or(0), unit_family.get(u).copied().unwrap_or(0))
         };
-        let (parts, missing) = events::collect(mapping, &files, &person_of, recs.len())?;
+        let period = &input.outcomes.period;
+        let mut profiles = Profiles::new(persons.count as usize);
+        let (parts, missing) = events::collect(mapping, &files, &person_of, recs.len(), period, &mut profiles)?;
         for (k, column) in missing {
             if let Some(ind) = mapping.indicators.get(k) {
                 indicators_not_evaluated
@@ -357,8 +398,86 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
                 .filter_map(|r| policies.get(r.feed))
                 .min_by_key(|p| p.retention_until)
                 .and_then(Policy::retention_until_iso);
-            event_parts.push((due, w.finish()?));
+            outcome_parts.push((events::THEME_EVENTS, due, w.finish()?));
         }
+
+        let needs = Needs::from_events(&parts, mapping, period, persons.count as usize)?;
+        let reference = period.to.or(profiles.last_event).unwrap_or(input.today);
+        let people = People {
+            mapping,
+            profiles: &profiles,
+            person_ids: &person_ids.ids,
+            family_ids: &family_ids.ids,
+            family_of: &fams.family,
+            needs: &needs,
+            reference,
+        };
+        let in_period = people.persons();
+        let family_rows = families::rows(&people, &in_period, &input.outcomes.eligibility);
+        let policy = &input.outcomes.disclosure;
+        let published = [
+            aggregates::district_headline_month(&parts, mapping, period, policy)?,
+            aggregates::imd_decile_headline(&people, &in_period, policy)?,
+        ];
+        // Every dataset below mixes the feeds of the build: it goes when the first of their
+        // agreements says so.
+        let due = policies.values().min_by_key(|p| p.retention_until).and_then(Policy::retention_until_iso);
+        let mut opts = input.part_options.clone();
+        opts.metadata.extend([
+            ("tellonce.period_from".to_owned(), period.from_iso()),
+            ("tellonce.period_to".to_owned(), period.to_iso()),
+            ("tellonce.reference_date".to_owned(), tellonce_schemas::identifiers::dates::format(reference)),
+        ]);
+        let mut w = PartWriter::create(out, PERSONS, &[], &name, persons::schema(), &opts)?;
+        for piece in in_period.chunks(65_536) {
+            w.write(&people.persons_batch(piece)?)?;
+        }
+        outcome_parts.push((PERSONS, due.clone(), w.finish()?));
+        let eligibility = input.outcomes.eligibility.to_string();
+        let mut family_opts = opts.clone();
+        family_opts.metadata.push(("tellonce.eligibility".to_owned(), eligibility.clone()));
+        let mut w = PartWriter::create(out, FAMILIES, &[], &name, families::schema(), &family_opts)?;
+        for piece in family_rows.chunks(65_536) {
+            w.write(&families::batch(&people, piece)?)?;
+        }
+        outcome_parts.push((FAMILIES, due.clone(), w.finish()?));
+        let mut aggregate_opts = opts.clone();
+        aggregate_opts.metadata.push((
+            "tellonce.disclosure".to_owned(),
+            format!(
+                "counts 1 to {} suppressed, with secondary suppression; the rest rounded to the nearest {}; \
+                 suppressed cells marked {}",
+                policy.threshold.saturating_sub(1),
+                policy.rounding_base,
+                crate::outcomes::disclosure::SUPPRESSED_MARK
+            ),
+        ));
+        let mut tables = BTreeMap::new();
+        for p in &published {
+            let mut w = PartWriter::create(
+                out,
+                AGGREGATES,
+                &[("table", p.name)],
+                &name,
+                aggregates::schema(),
+                &aggregate_opts,
+            )?;
+            w.write(&aggregates::batch(p)?)?;
+            outcome_parts.push((AGGREGATES, due.clone(), w.finish()?));
+            tables.insert(p.name, p.report());
+        }
+        outcomes_report = Some(OutcomesReport {
+            period_from: period.from_iso(),
+            period_to: period.to_iso(),
+            reference_date: tellonce_schemas::identifiers::dates::format(reference),
+            persons: in_period.len() as u64,
+            persons_with_need: in_period.iter().filter(|&&p| needs.headlines.get(p).is_some_and(|b| *b != 0)).count()
+                as u64,
+            families: family_rows.len() as u64,
+            eligible_families: family_rows.iter().filter(|f| f.eligible).count() as u64,
+            eligibility,
+            aggregates: tables,
+        });
     }
     lap("outcomes", &mut timings);
 
@@ -384,8 +503,8 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
         written.push(file);
         Ok(())
     };
-    for (due, part) in event_parts {
-        publish(part, events::THEME_EVENTS, None, None, due)?;
+    for (dataset, due, part) in outcome_parts {
+        publish(part, dataset, None, None, due)?;
     }
     for (feed_name, part) in staged {
         let policy = policies.get(feed_name);
@@ -394,8 +513,8 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
     if let Some(part) = history {
         publish(part, ID_HISTORY, None, None, None)?;
     }
-    // The last build's links and events are replaced by this one's.
-    for f in held.values().filter(|f| f.dataset == LINKS || f.dataset == events::THEME_EVENTS) {
+    // The last build's links and outcome datasets are replaced by this one's.
+    for f in held.values().filter(|f| REPLACED_BY_EACH_BUILD.contains(&f.dataset.as_str())) {
         if written.iter().any(|w| w.path == f.path) {
             continue;
         }
@@ -445,6 +564,7 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
         up_to_date: false,
         theme_events,
         indicators_not_evaluated,
+        outcomes: outcomes_report,
     };
     log.append(&Event::LinkageBuilt {
         run: input.run_id.to_owned(),

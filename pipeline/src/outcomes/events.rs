@@ -7,11 +7,14 @@ use std::sync::Arc;
 use arrow_array::builder::{Date32Builder, StringBuilder, UInt8Builder};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, UInt8Type};
-use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchReader as _};
+use arrow_schema::{DataType, Schema, SchemaRef};
 use tellonce_schemas::identifiers::dates;
 use tellonce_schemas::staging;
 
+use super::described;
+use super::profile::{self, Profiles};
+use super::settings::Period;
 use super::themes::Mapping;
 use crate::link::LinkError;
 use crate::link::input::StagingFile;
@@ -36,11 +39,6 @@ pub fn age_band(months: Option<i32>) -> &'static str {
             _ => "25+",
         },
     }
-}
-
-fn described(name: &str, data_type: DataType, description: &str) -> Field {
-    let meta: HashMap<String, String> = [("description".to_owned(), description.to_owned())].into_iter().collect();
-    Field::new(name, data_type, true).with_metadata(meta)
 }
 
 /// The schema of `theme_events/` (partition columns `headline` and `month` in the path).
@@ -90,12 +88,15 @@ pub type Partitions = BTreeMap<(String, String), Vec<EventRow>>;
 
 /// Reads `files` (in the order the build read them, so that record `i` is the build's record
 /// `i`) and returns every indicator occurrence, by headline and month, with the indicators that
-/// could not be evaluated for want of a withheld column.
+/// could not be evaluated for want of a withheld column. The same pass fills `profiles` with what
+/// each person's records in `period` say about them.
 pub fn collect(
     mapping: &Mapping,
     files: &[StagingFile],
     person_of: &dyn Fn(usize) -> (u32, u32),
     expected_rows: usize,
+    period: &Period,
+    profiles: &mut Profiles,
 ) -> Result<(Partitions, BTreeSet<(usize, String)>), LinkError> {
     let mut parts: Partitions = BTreeMap::new();
     let mut missing = BTreeSet::new();
@@ -112,20 +113,19 @@ pub fn collect(
     for f in files {
         let err = |message: String| LinkError::Staging { path: f.path.clone(), message };
         let schema_feed = tellonce_schemas::feed::latest(f.feed).ok_or_else(|| err("unknown feed".into()))?;
-        let wanted: BTreeSet<&str> = mapping
-            .indicators
-            .iter()
-            .filter(|i| i.feed.name == f.feed)
-            .flat_map(|i| i.columns())
-            .chain([
-                schema_feed.event_date,
-                "date_of_birth_month",
-                staging::DISTRICT,
-                staging::IMD_DECILE,
-                staging::AGREEMENT,
-            ])
-            .collect();
+        let mut wanted: BTreeSet<&str> = profile::cohort_columns(f.feed).collect();
+        wanted.extend(mapping.indicators.iter().filter(|i| i.feed.name == f.feed).flat_map(|i| i.columns()));
+        wanted.extend([
+            schema_feed.event_date,
+            "date_of_birth_month",
+            "sex",
+            staging::DISTRICT,
+            staging::IMD_DECILE,
+            staging::AGREEMENT,
+        ]);
         let reader = crate::link::input::open_projected(&f.path, |name| wanted.contains(name))?;
+        let file_schema = reader.schema();
+        profiles.file(f.feed, &|c| file_schema.column_with_name(c).is_some()).map_err(err)?;
         for batch in reader {
             let batch = batch.map_err(|e| err(e.to_string()))?;
             let hits = mapping.matches(f.feed, &batch, &mut missing);
@@ -134,12 +134,22 @@ pub fn collect(
             let district = batch.column_by_name(staging::DISTRICT).and_then(|c| c.as_string_opt::<i32>());
             let imd = batch.column_by_name(staging::IMD_DECILE).and_then(|c| c.as_primitive_opt::<UInt8Type>());
             let agreement = batch.column_by_name(staging::AGREEMENT).and_then(|c| c.as_string_opt::<i32>());
+            let days: Vec<Option<i32>> =
+                (0..batch.num_rows()).map(|row| date.filter(|d| d.is_valid(row)).map(|d| d.value(row))).collect();
+            let areas: Vec<Option<u32>> = (0..batch.num_rows())
+                .map(|row| {
+                    let d = district.filter(|d| d.is_valid(row)).map(|d| intern(d.value(row)));
+                    let m = imd.filter(|d| d.is_valid(row)).map(|d| d.value(row));
+                    (d.is_some() || m.is_some()).then(|| profiles.area(d, m))
+                })
+                .collect();
+            profiles.observe(f.feed, &batch, period, &days, &areas, &|row| person_of(record + row).0);
             for (row, found) in hits.into_iter().enumerate() {
                 let i = record + row;
                 if found.is_empty() {
                     continue;
                 }
-                let Some(day) = date.filter(|d| d.is_valid(row)).map(|d| d.value(row)) else { continue };
+                let Some(day) = days[row] else { continue };
                 let (y, m, _) = dates::civil_from_days(day);
                 let month = format!("{y:04}-{m:02}");
                 let age = dob.filter(|d| d.is_valid(row)).and_then(|d| {

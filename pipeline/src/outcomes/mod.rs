@@ -2,8 +2,32 @@
 //!
 //! The build tier maps staged events to headline outcomes ([`themes`]) and writes
 //! `theme_events/` ([`events`]) with the person and family of each event from the linkage
-//! build. Counts for publication go through [`disclosure`] control.
+//! build. In the same pass it gathers what each person's records say ([`profile`]), from which
+//! it writes `persons/` ([`persons`]) and `families/` ([`families`]) for the reporting period
+//! ([`settings`]). Counts for publication go through [`disclosure`] control into `aggregates/`
+//! ([`aggregates`]).
 
+use std::collections::HashMap;
+
+use arrow_schema::{DataType, Field};
+
+pub mod aggregates;
 pub mod disclosure;
 pub mod events;
+pub mod families;
+pub mod persons;
+pub mod profile;
+pub mod settings;
 pub mod themes;
+
+/// A nullable field with its description in the field metadata (DuckDB, pyarrow and Spark show
+/// it; `tellonce schemas dataset` prints it).
+pub(crate) fn described(name: &str, data_type: DataType, description: &str) -> Field {
+    let meta: HashMap<String, String> = [("description".to_owned(), description.to_owned())].into_iter().collect();
+    Field::new(name, data_type, true).with_metadata(meta)
+}
+
+/// A list of strings, described.
+pub(crate) fn described_list(name: &str, description: &str) -> Field {
+    described(name, DataType::List(std::sync::Arc::new(Field::new_list_field(DataType::Utf8, true))), description)
+}

@@ -337,9 +337,14 @@ fn retention_deletes_exactly_the_files_due_and_logs_each_deletion() {
     assert_eq!(hashes(&ws.out(), "staging"), held_before);
     assert!(text(&out).contains("would delete links/feed=camhs/"), "{}", text(&out));
     // Applied: exactly the CAMHS files go (staging part, and the links and theme events derived
-    // from it, which fall under the same agreement's retention); the police files stay.
+    // from it, which fall under the same agreement's retention), with the persons, families and
+    // aggregates made from both feeds (they go with the earliest of their agreements); the police
+    // staging, links and theme events stay.
     let out = retention(&["--as-of", &due_day]);
-    assert!(text(&out).contains("deleted 3 file(s)"), "{}", text(&out));
+    assert!(text(&out).contains("deleted 7 file(s)"), "{}", text(&out));
+    for mixed in ["persons", "families", "aggregates"] {
+        assert!(visible_parquet(&ws.out().join(mixed)).is_empty(), "{mixed} outlived the CAMHS agreement");
+    }
     assert!(visible_parquet(&ws.out().join("theme_events/headline=SF03")).is_empty());
     assert!(!visible_parquet(&ws.out().join("theme_events/headline=SF08")).is_empty());
     let after = hashes(&ws.out(), "staging");
@@ -349,11 +354,17 @@ fn retention_deletes_exactly_the_files_due_and_logs_each_deletion() {
     assert!(visible_parquet(&ws.out().join("links/feed=camhs")).is_empty());
     assert_eq!(visible_parquet(&ws.out().join("links/feed=police")).len(), 1);
     let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
-    assert_eq!(log.matches("\"reason\":\"retention\"").count(), 3, "{log}");
+    assert_eq!(log.matches("\"reason\":\"retention\"").count(), 7, "{log}");
     assert!(audit_verify(&ws).status.success(), "{}", text(&audit_verify(&ws)));
     // Applying again deletes nothing more.
     let out = retention(&["--as-of", &due_day]);
     assert!(text(&out).contains("deleted 0 file(s)"), "{}", text(&out));
+    // The next build remakes the mixed datasets from what is left: police only.
+    tellonce_ok(ws.dir(), &["build", "--config", "tellonce.toml"], 0);
+    let persons = visible_parquet(&ws.out().join("persons"));
+    assert_eq!(persons.len(), 1);
+    let rows = format!("{:?}", parquet_rows(&persons[0]));
+    assert!(rows.contains("police") && !rows.contains("camhs"), "{rows}");
 }
 
 #[test]

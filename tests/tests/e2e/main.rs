@@ -13,6 +13,8 @@
 //! - `engines`: DuckDB and pyarrow read the staging dataset unmodified;
 //! - `cli`: the data dictionary, key creation, config errors, `quarantine list`;
 //! - `linkage`: accuracy against the synthetic truth, stable ids, merges, conflicts, low evidence;
+//! - `outcomes`: the Supporting Families datasets (persons, families, aggregates) and their
+//!   disclosure control;
 //! - `governance`: agreements (lint, explain, held feeds, dropped fields), the audit log and its
 //!   verification, subject access and erasure, retention, the governance report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -24,6 +26,7 @@ mod governance;
 mod idempotence;
 mod keys_and_output;
 mod linkage;
+mod outcomes;
 mod privacy;
 mod reconcile;
 mod support;

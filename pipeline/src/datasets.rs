@@ -1,0 +1,93 @@
+//! The datasets the build tier writes for analysts, for the data dictionary
+//! (`tellonce schemas datasets`, `tellonce schemas dataset NAME`) and the docs.
+
+use arrow_schema::{DataType, SchemaRef};
+
+use crate::link::output;
+use crate::outcomes::{aggregates, events, families, persons};
+
+/// One dataset under the output root.
+pub struct Dataset {
+    /// Its directory name.
+    pub name: &'static str,
+    /// What one row is.
+    pub grain: &'static str,
+    /// What it is for, in a sentence or two.
+    pub about: &'static str,
+    /// Hive partition columns, in path order.
+    pub partitions: &'static [&'static str],
+    /// Its columns (partition columns excluded).
+    pub schema: fn() -> SchemaRef,
+}
+
+/// Every build-tier dataset, in the order of the dictionary.
+pub const ALL: [Dataset; 6] = [
+    Dataset {
+        name: output::LINKS,
+        grain: "partner record",
+        about: "Which person and family each partner record is about, and by which rule it was linked. \
+                Joins to staging on (feed, record_ref = record_id).",
+        partitions: &["feed"],
+        schema: output::links_schema,
+    },
+    Dataset {
+        name: output::ID_HISTORY,
+        grain: "change of a person or family id",
+        about: "Merges, splits and retirements of ids from build to build, so that analyses keyed on old ids \
+                can be carried forward.",
+        partitions: &[],
+        schema: output::history_schema,
+    },
+    Dataset {
+        name: events::THEME_EVENTS,
+        grain: "indicator occurrence",
+        about: "Each staged event that evidences a Supporting Families headline need under the theme \
+                mapping (tellonce themes explain), with its person, family, area and age band.",
+        partitions: &["headline", "month"],
+        schema: events::schema,
+    },
+    Dataset {
+        name: persons::PERSONS,
+        grain: "person known in the reporting period",
+        about: "Age band, sex, area, the feeds and agencies that know the person, headline needs and cohort \
+                flags. Period and reference date are in the file metadata (tellonce.period_from, \
+                tellonce.period_to, tellonce.reference_date).",
+        partitions: &[],
+        schema: persons::schema,
+    },
+    Dataset {
+        name: families::FAMILIES,
+        grain: "family with a member known in the reporting period",
+        about: "Size, headline needs, agencies involved and Supporting Families eligibility under the \
+                configured counting rule (written in the file metadata as tellonce.eligibility).",
+        partitions: &[],
+        schema: families::schema,
+    },
+    Dataset {
+        name: aggregates::AGGREGATES,
+        grain: "published cell of a count table (margins included)",
+        about: "Persons with a need by district x headline for each month, and by IMD decile x headline, \
+                after disclosure control: small counts suppressed (c), secondary suppression, rounding. \
+                The policy is in the file metadata (tellonce.disclosure).",
+        partitions: &["table"],
+        schema: aggregates::schema,
+    },
+];
+
+/// The dataset called `name`.
+pub fn find(name: &str) -> Option<&'static Dataset> {
+    ALL.iter().find(|d| d.name == name)
+}
+
+/// A column type as analysts read it.
+pub fn type_name(t: &DataType) -> String {
+    match t {
+        DataType::Utf8 => "string".to_owned(),
+        DataType::Boolean => "boolean".to_owned(),
+        DataType::Date32 => "date".to_owned(),
+        DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => format!("{}", t).to_lowercase(),
+        DataType::Float32 => "float".to_owned(),
+        DataType::List(f) => format!("list<{}>", type_name(f.data_type())),
+        other => other.to_string().to_lowercase(),
+    }
+}
