@@ -31,3 +31,6 @@ pub(crate) fn described(name: &str, data_type: DataType, description: &str) -> F
 pub(crate) fn described_list(name: &str, description: &str) -> Field {
     described(name, DataType::List(std::sync::Arc::new(Field::new_list_field(DataType::Utf8, true))), description)
 }
+
+#[cfg(test)]
+mod tests;
