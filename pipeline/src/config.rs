@@ -37,6 +37,61 @@ pub struct ConfigFile {
     /// The partner files to ingest.
     #[serde(default, rename = "sources")]
     pub sources: Vec<SourceFile>,
+    /// Kafka topics for `tellonce stream`.
+    #[serde(default)]
+    pub stream: Option<StreamFile>,
+}
+
+/// `[stream]`: the brokers, the consumer group and the topics `tellonce stream` consumes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamFile {
+    /// `bootstrap.servers`: host:port, comma-separated.
+    pub brokers: String,
+    /// The consumer group shared by the instances (default `tellonce`).
+    #[serde(default = "default_group")]
+    pub group_id: String,
+    /// A batch closes at this many messages (default 50 000).
+    #[serde(default = "default_batch_rows")]
+    pub max_batch_rows: usize,
+    /// A batch closes this long after its first message (default 1 000 ms).
+    #[serde(default = "default_batch_ms")]
+    pub max_batch_ms: u64,
+    /// A larger message is quarantined (`line.too_long`; default 1 MiB).
+    #[serde(default = "default_message_bytes")]
+    pub max_message_bytes: usize,
+    /// librdkafka properties passed through as they are (`security.protocol`, `sasl.*`, `ssl.*`…).
+    #[serde(default)]
+    pub properties: std::collections::BTreeMap<String, String>,
+    /// One feed per topic.
+    #[serde(default)]
+    pub topics: Vec<TopicFile>,
+}
+
+fn default_group() -> String {
+    "tellonce".to_owned()
+}
+fn default_batch_rows() -> usize {
+    50_000
+}
+fn default_batch_ms() -> u64 {
+    1_000
+}
+fn default_message_bytes() -> usize {
+    1 << 20
+}
+
+/// `[[stream.topics]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicFile {
+    /// The topic.
+    pub topic: String,
+    /// The feed its messages belong to.
+    pub feed: String,
+    /// The schema version its messages are written in (default: the newest); a message may
+    /// declare its own in a `schema_version` header, and one that differs is quarantined.
+    pub schema_version: Option<u32>,
 }
 
 /// `[output]`.
@@ -194,6 +249,36 @@ pub struct Settings {
     pub themes_file: Option<PathBuf>,
     /// Period, eligibility rule and disclosure policy of the outcome datasets.
     pub outcomes: crate::outcomes::settings::OutcomeSettings,
+    /// The Kafka settings of `tellonce stream`, if configured.
+    pub stream: Option<StreamSettings>,
+}
+
+/// Validated `[stream]` settings.
+#[derive(Debug, Clone)]
+pub struct StreamSettings {
+    /// `bootstrap.servers`.
+    pub brokers: String,
+    /// The consumer group.
+    pub group_id: String,
+    /// Messages per batch, at most.
+    pub max_batch_rows: usize,
+    /// Milliseconds a batch stays open, at most.
+    pub max_batch_ms: u64,
+    /// Largest message accepted.
+    pub max_message_bytes: usize,
+    /// librdkafka properties, passed through.
+    pub properties: Vec<(String, String)>,
+    /// The topics, each with its feed.
+    pub topics: Vec<Topic>,
+}
+
+/// A topic and the feed schema its messages are read with.
+#[derive(Debug, Clone)]
+pub struct Topic {
+    /// The topic.
+    pub topic: String,
+    /// Its feed's schema at the configured version.
+    pub feed: &'static FeedSchema,
 }
 
 /// A validated source.
@@ -253,7 +338,8 @@ pub enum Problems {
 
 /// The keys each table of the configuration may hold.
 const KNOWN_KEYS: &[(&str, &[&str])] = &[
-    ("", &["output", "keys", "reference", "governance", "limits", "linkage", "outcomes", "sources"]),
+    ("", &["output", "keys", "reference", "governance", "limits", "linkage", "outcomes", "sources", "stream"]),
+    ("stream", &["brokers", "group_id", "max_batch_rows", "max_batch_ms", "max_message_bytes", "properties", "topics"]),
     ("outcomes", &["themes", "period_from", "period_to", "eligibility", "disclosure"]),
     ("outcomes.eligibility", &["min_needs", "count", "require_child"]),
     ("outcomes.disclosure", &["threshold", "rounding_base"]),
@@ -407,6 +493,74 @@ impl Settings {
         if o.eligibility.min_needs == 0 {
             problems.push("outcomes.eligibility.min_needs must be at least 1".to_owned());
         }
+        let stream = file.stream.as_ref().map(|st| {
+            if st.brokers.trim().is_empty() {
+                problems.push("stream.brokers is empty; give host:port".to_owned());
+            }
+            if !(1..=1_000_000).contains(&st.max_batch_rows) {
+                problems.push(format!("stream.max_batch_rows = {} must be between 1 and 1000000", st.max_batch_rows));
+            }
+            if !(1..=3_600_000).contains(&st.max_batch_ms) {
+                problems.push(format!("stream.max_batch_ms = {} must be between 1 and 3600000", st.max_batch_ms));
+            }
+            if !(256..=MAX_LINE_BYTES).contains(&st.max_message_bytes) {
+                problems.push(format!(
+                    "stream.max_message_bytes = {} must be between 256 and {MAX_LINE_BYTES}",
+                    st.max_message_bytes
+                ));
+            }
+            for key in st.properties.keys() {
+                // These are tellonce's to set: offsets are stored only once their records are durable.
+                if ["enable.auto.commit", "enable.auto.offset.store", "group.id", "bootstrap.servers"]
+                    .contains(&key.as_str())
+                {
+                    problems.push(format!("stream.properties.{key:?} is set by tellonce and cannot be overridden"));
+                }
+            }
+            if st.topics.is_empty() {
+                problems.push("stream has no [[stream.topics]]".to_owned());
+            }
+            let mut topics: Vec<Topic> = Vec::new();
+            for (i, t) in st.topics.iter().enumerate() {
+                let at = format!("stream.topics[{i}]");
+                if topics.iter().any(|k| k.topic == t.topic) {
+                    problems.push(format!("{at}.topic {:?} is listed twice", t.topic));
+                }
+                let valid = !t.topic.is_empty()
+                    && t.topic.len() <= 249
+                    && t.topic.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+                if !valid {
+                    problems
+                        .push(format!("{at}.topic {:?} is not a Kafka topic name (letters, digits, . _ -)", t.topic));
+                }
+                let schema = match t.schema_version {
+                    None => feed::latest(&t.feed),
+                    Some(v) => feed::version(&t.feed, v),
+                };
+                match schema {
+                    Some(feed) if valid => topics.push(Topic { topic: t.topic.clone(), feed }),
+                    Some(_) => {}
+                    None => {
+                        let known: Vec<_> = feed::names().collect();
+                        problems.push(format!(
+                            "{at}: no feed {:?} at schema version {:?}; known feeds: {}",
+                            t.feed,
+                            t.schema_version,
+                            known.join(", ")
+                        ));
+                    }
+                }
+            }
+            StreamSettings {
+                brokers: st.brokers.clone(),
+                group_id: st.group_id.clone(),
+                max_batch_rows: st.max_batch_rows,
+                max_batch_ms: st.max_batch_ms,
+                max_message_bytes: st.max_message_bytes,
+                properties: st.properties.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                topics,
+            }
+        });
         let mut sources = Vec::new();
         let mut seen_paths: Vec<PathBuf> = Vec::new();
         for (i, s) in file.sources.iter().enumerate() {
@@ -481,6 +635,7 @@ impl Settings {
                 eligibility: file.outcomes.eligibility,
                 disclosure: file.outcomes.disclosure,
             },
+            stream,
         })
     }
 }

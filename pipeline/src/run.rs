@@ -94,6 +94,9 @@ pub enum RunError {
     /// The theme mapping is unreadable or does not fit the feeds.
     #[error(transparent)]
     Themes(#[from] crate::outcomes::themes::ThemesError),
+    /// The Kafka consumer could not be set up or used (names the brokers or topic).
+    #[error("stream: {0}")]
+    Stream(String),
     /// Something that should not happen (a bug).
     #[error("internal error: {0}")]
     Internal(String),
@@ -166,7 +169,7 @@ pub struct InputReport {
 }
 
 impl InputReport {
-    fn new(source: &Source) -> Self {
+    pub(crate) fn new(source: &Source) -> Self {
         InputReport {
             feed: source.feed.name,
             source: source.path.display().to_string(),
@@ -214,30 +217,96 @@ impl RunReport {
 }
 
 /// The shared, read-only context of a run.
-struct Context<'a> {
-    settings: &'a Settings,
-    keys: KeyRing,
-    sealer: Sealer,
-    lookup: Option<Arc<PostcodeLookup>>,
-    part_options: PartOptions,
-    progress: ProgressBar,
-    agreements: AgreementSet,
-    as_of: i32,
-    audit: Mutex<AuditLog>,
+pub(crate) struct Context<'a> {
+    pub(crate) settings: &'a Settings,
+    pub(crate) keys: KeyRing,
+    pub(crate) sealer: Sealer,
+    pub(crate) lookup: Option<Arc<PostcodeLookup>>,
+    pub(crate) part_options: PartOptions,
+    pub(crate) progress: ProgressBar,
+    pub(crate) agreements: AgreementSet,
+    pub(crate) as_of: i32,
+    pub(crate) audit: Mutex<AuditLog>,
     /// The files the audit log records as held when the run started.
-    held: BTreeMap<String, HeldFile>,
+    pub(crate) held: BTreeMap<String, HeldFile>,
+    /// The run's id.
+    pub(crate) run_id: String,
+    /// When the run started (RFC 3339).
+    pub(crate) started_at: String,
+    /// Problems found in the agreement files.
+    pub(crate) agreement_problems: Vec<String>,
+    /// The output lock, held for the context's life.
+    _lock: std::fs::File,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// Opens the output for a session of `command`: takes the output lock, loads keys, lookup
+    /// and agreements, and records the session's start in the audit log.
+    pub(crate) fn open(
+        settings: &'a Settings,
+        command: &str,
+        as_of: i32,
+        replace_existing: bool,
+        progress: ProgressBar,
+    ) -> Result<Context<'a>, RunError> {
+        let started_at = timefmt::now_rfc3339();
+        let run_id = format!("{}-{}", timefmt::now_compact(), std::process::id());
+        let keys = KeyRing::load(&settings.key_file)?;
+        let lookup = settings.postcode_lookup.as_deref().map(PostcodeLookup::load).transpose()?.map(Arc::new);
+        let out = &settings.output_dir;
+        std::fs::create_dir_all(out.join(STAGING)).map_err(|source| RunError::Output { path: out.clone(), source })?;
+        let lock = lock_output(out)?;
+        let mut audit = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
+        let held = held_files(&audit::read_entries(&out.join(AUDIT))?);
+        let loaded = load_agreements(&settings.agreements_dir, as_of)?;
+        let agreement_problems: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
+        for p in &loaded.problems {
+            warn!("{p}");
+        }
+        let agreements = AgreementSet::new(loaded.agreements);
+        audit.append(&Event::RunStarted {
+            run: run_id.clone(),
+            command: command.to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            as_of: dates::format(as_of),
+            key_id: keys.key_id().to_string(),
+        })?;
+        audit.append(&Event::KeysUsed {
+            key_id: keys.key_id().to_string(),
+            purposes: vec!["linkage".to_owned(), "quarantine".to_owned(), "audit".to_owned()],
+        })?;
+        audit_agreements(&mut audit, &agreements, as_of)?;
+        audit.sync()?;
+        // A forced re-run (or a stream replaying offsets) may replace what was written under the
+        // same name.
+        let part_options = PartOptions { replace_existing, ..part_options(settings, &keys) };
+        Ok(Context {
+            settings,
+            sealer: keys.sealer(),
+            keys,
+            lookup,
+            part_options,
+            progress,
+            agreements,
+            as_of,
+            audit: Mutex::new(audit),
+            held,
+            run_id,
+            started_at,
+            agreement_problems,
+            _lock: lock,
+        })
+    }
+
     /// Appends one entry to the audit log.
-    fn audit(&self, event: &Event) -> Result<(), RunError> {
+    pub(crate) fn audit(&self, event: &Event) -> Result<(), RunError> {
         let mut log = self.audit.lock().map_err(|_| RunError::Internal("audit log lock poisoned".to_owned()))?;
         log.append(event)?;
         Ok(())
     }
 
     /// Makes every entry appended so far durable.
-    fn audit_sync(&self) -> Result<(), RunError> {
+    pub(crate) fn audit_sync(&self) -> Result<(), RunError> {
         let mut log = self.audit.lock().map_err(|_| RunError::Internal("audit log lock poisoned".to_owned()))?;
         log.sync()?;
         Ok(())
@@ -246,37 +315,7 @@ impl Context<'_> {
 
 /// Runs every configured input.
 pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError> {
-    let started_at = timefmt::now_rfc3339();
-    let run_id = format!("{}-{}", timefmt::now_compact(), std::process::id());
-    let keys = KeyRing::load(&settings.key_file)?;
-    let lookup = settings.postcode_lookup.as_deref().map(PostcodeLookup::load).transpose()?.map(Arc::new);
-    let out = &settings.output_dir;
-    std::fs::create_dir_all(out.join(STAGING)).map_err(|source| RunError::Output { path: out.clone(), source })?;
-    let _lock = lock_output(out)?;
     let as_of = opts.as_of.unwrap_or_else(dates::today);
-    let mut audit = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
-    let held = held_files(&audit::read_entries(&out.join(AUDIT))?);
-    let loaded = load_agreements(&settings.agreements_dir, as_of)?;
-    let agreement_problems: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
-    for p in &loaded.problems {
-        warn!("{p}");
-    }
-    let agreements = AgreementSet::new(loaded.agreements);
-    audit.append(&Event::RunStarted {
-        run: run_id.clone(),
-        command: "run".to_owned(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        as_of: dates::format(as_of),
-        key_id: keys.key_id().to_string(),
-    })?;
-    audit.append(&Event::KeysUsed {
-        key_id: keys.key_id().to_string(),
-        purposes: vec!["linkage".to_owned(), "quarantine".to_owned(), "audit".to_owned()],
-    })?;
-    audit_agreements(&mut audit, &agreements, as_of)?;
-    audit.sync()?;
-    // A forced re-run may replace what an earlier run wrote under the same name.
-    let part_options = PartOptions { replace_existing: opts.force, ..part_options(settings, &keys) };
     let total_bytes: u64 =
         settings.sources.iter().filter_map(|s| std::fs::metadata(&s.path).ok()).map(|m| m.len()).sum();
     let progress = if opts.progress { ProgressBar::new(total_bytes) } else { ProgressBar::hidden() };
@@ -284,18 +323,8 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
         ProgressStyle::with_template("{spinner} {msg:20} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let ctx = Context {
-        settings,
-        sealer: keys.sealer(),
-        keys,
-        lookup,
-        part_options,
-        progress,
-        agreements,
-        as_of,
-        audit: Mutex::new(audit),
-        held,
-    };
+    let ctx = Context::open(settings, "run", as_of, opts.force, progress)?;
+    let (run_id, started_at, out) = (ctx.run_id.clone(), ctx.started_at.clone(), &settings.output_dir);
 
     let mut inputs: Vec<InputReport> = Vec::with_capacity(settings.sources.len());
     let mut failure = None;
@@ -384,7 +413,7 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
         key_id: ctx.keys.key_id().to_string(),
         manifest: manifest_path.display().to_string(),
         as_of: dates::format(as_of),
-        agreement_problems,
+        agreement_problems: ctx.agreement_problems.clone(),
         inputs,
         linkage,
     })
@@ -514,7 +543,7 @@ fn load_agreements(dir: &Path, as_of: i32) -> Result<agreement::Loaded, RunError
 }
 
 /// Records the manifest and the run's end in the audit log, and makes it durable.
-fn audit_run_end(
+pub(crate) fn audit_run_end(
     ctx: &Context<'_>,
     run_id: &str,
     manifest: Option<&Path>,
@@ -756,7 +785,7 @@ struct Failed {
     error: RunError,
 }
 
-enum IngestError {
+pub(crate) enum IngestError {
     Source(SourceError),
     /// The file's size or modification time changed while it was read (an upload in progress):
     /// what was hashed may not be what was parsed, so nothing of it is published.
@@ -780,11 +809,25 @@ impl From<SinkError> for IngestError {
 type Todo = (u64, RawBatch, Vec<bool>);
 
 /// One batch's result from a worker: staged rows, rejects, and the input positions it covers.
-struct Staged {
+pub(crate) struct Staged {
     batch: RecordBatch,
     rejects: Vec<RawReject>,
     first_position: u64,
     last_position: u64,
+}
+
+/// Validates and pseudonymises one raw batch whose duplicate `record_id`s are `marks`.
+pub(crate) fn stage(
+    raw: RawBatch,
+    feed: &'static tellonce_schemas::FeedSchema,
+    checked_schema: &arrow_schema::SchemaRef,
+    marks: &[bool],
+    pseudo: &Pseudonymiser,
+) -> Result<Staged, RunError> {
+    let (first_position, last_position) = (raw.lineage.first_position, raw.lineage.last_position);
+    let v = validate::validate(raw, feed, checked_schema, marks).map_err(|e| RunError::Internal(e.to_string()))?;
+    let batch = pseudo.apply(&v.checked).map_err(|e| RunError::Internal(e.to_string()))?;
+    Ok(Staged { batch, rejects: v.rejects, first_position, last_position })
 }
 
 /// One batch's result from a worker, with its sequence number.
@@ -851,13 +894,7 @@ fn ingest(
             let checked_schema = checked_schema.clone();
             let worker = std::thread::Builder::new().name("tellonce-work".to_owned()).spawn_scoped(scope, move || {
                 for (seq, raw, marks) in raw_rx {
-                    let (first_position, last_position) = (raw.lineage.first_position, raw.lineage.last_position);
-                    let result = validate::validate(raw, feed, &checked_schema, &marks)
-                        .map_err(|e| RunError::Internal(e.to_string()))
-                        .and_then(|v| {
-                            let batch = pseudo.apply(&v.checked).map_err(|e| RunError::Internal(e.to_string()))?;
-                            Ok(Staged { batch, rejects: v.rejects, first_position, last_position })
-                        });
+                    let result = stage(raw, feed, &checked_schema, &marks, &pseudo);
                     if done_tx.send((seq, result)).is_err() {
                         break;
                     }
@@ -917,7 +954,7 @@ pub(crate) fn file_state(path: &Path) -> Option<(u64, std::time::SystemTime)> {
 }
 
 /// Writes one input's results in order: staging parts and the quarantine file.
-struct Writer<'a> {
+pub(crate) struct Writer<'a> {
     ctx: &'a Context<'a>,
     policy: &'a Policy,
     feed: &'static str,
@@ -935,7 +972,7 @@ struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
-    fn new(
+    pub(crate) fn new(
         ctx: &'a Context<'a>,
         feed: &'static tellonce_schemas::FeedSchema,
         policy: &'a Policy,
@@ -964,7 +1001,7 @@ impl<'a> Writer<'a> {
         })
     }
 
-    fn write(&mut self, staged: Staged) -> Result<(), IngestError> {
+    pub(crate) fn write(&mut self, staged: Staged) -> Result<(), IngestError> {
         let Staged { batch, rejects, first_position, last_position } = staged;
         let received = (batch.num_rows() + rejects.len()) as u64;
         self.read += received;
@@ -1041,7 +1078,7 @@ impl<'a> Writer<'a> {
     /// Makes the input's outputs visible: checks the counts, publishes quarantine, then the
     /// staging parts, then removes what an earlier run of the same input wrote and this one did
     /// not (a forced re-run with other limits). `records_read` is the reader's own count.
-    fn finish(mut self, report: &mut InputReport, records_read: u64) -> Result<(), IngestError> {
+    pub(crate) fn finish(mut self, report: &mut InputReport, records_read: u64) -> Result<(), IngestError> {
         let quarantined: u64 = self.by_rule.values().sum();
         // Counted independently on both sides of the stages, and checked before anything is
         // visible: a stage that lost or invented a row stops the input here.

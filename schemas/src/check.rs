@@ -71,6 +71,8 @@ pub enum Rule {
     JsonMalformed,
     /// A JSON value is not a string, number, boolean or null.
     JsonValueType,
+    /// A message declares a schema version its topic's feed does not have.
+    SchemaVersionUnknown,
 }
 
 impl Rule {
@@ -107,6 +109,7 @@ impl Rule {
             Rule::LineTooLong => "line.too_long",
             Rule::JsonMalformed => "json.malformed",
             Rule::JsonValueType => "json.value_type",
+            Rule::SchemaVersionUnknown => "message.schema_version",
         }
     }
 
@@ -142,6 +145,7 @@ impl Rule {
         Rule::LineTooLong,
         Rule::JsonMalformed,
         Rule::JsonValueType,
+        Rule::SchemaVersionUnknown,
     ];
 
     /// The rule with this code, if any.

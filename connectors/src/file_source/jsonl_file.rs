@@ -36,31 +36,21 @@ enum Problem {
     Duplicate(usize),
 }
 
-/// An open JSON Lines file.
-pub(super) struct JsonlInput {
-    reader: BufReader<File>,
-    max_line: usize,
+/// Parses JSON objects, one record each, into a batch of a feed's columns; shared by JSON Lines
+/// files and message sources.
+pub(super) struct JsonObjects {
     lookup: ColumnLookup,
-    /// The current line, at most `max_line + 1` bytes of it.
-    line: Vec<u8>,
-    line_no: u64,
-    consumed: u64,
     unknown: BTreeSet<String>,
     slots: Vec<Slot>,
     scratch: String,
-    /// The column each key (by its place in the line) stood for on the previous line.
+    /// The column each key (by its place in the object) stood for in the previous object.
     key_order: Vec<Option<usize>>,
 }
 
-impl JsonlInput {
-    pub(super) fn open(file: File, feed: &'static FeedSchema, opts: &FileSourceOptions) -> JsonlInput {
-        JsonlInput {
-            reader: BufReader::with_capacity(CHUNK_BYTES, file),
-            max_line: opts.max_line_bytes.max(1),
+impl JsonObjects {
+    pub(super) fn new(feed: &'static FeedSchema) -> JsonObjects {
+        JsonObjects {
             lookup: ColumnLookup::new(feed),
-            line: Vec::new(),
-            line_no: 0,
-            consumed: 0,
             unknown: BTreeSet::new(),
             slots: vec![Slot::Absent; feed.columns.len()],
             scratch: String::new(),
@@ -71,6 +61,76 @@ impl JsonlInput {
     /// Keys that match no schema column (deduplicated, sorted; at most [`MAX_UNKNOWN_KEYS`]).
     pub(super) fn unknown_columns(&self) -> Vec<String> {
         self.unknown.iter().cloned().collect()
+    }
+
+    /// Parses one record's object and appends it to `batch` at `position`, or rejects it.
+    pub(super) fn parse(&mut self, bytes: &[u8], position: u64, batch: &mut BatchBuilder) {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            batch.reject(position, Rule::InvalidUtf8, None, bytes);
+            return;
+        };
+        self.slots.fill(Slot::Absent);
+        self.scratch.clear();
+        let mut sink = RowSink {
+            lookup: &self.lookup,
+            slots: &mut self.slots,
+            scratch: &mut self.scratch,
+            unknown: &mut self.unknown,
+            key_order: &mut self.key_order,
+            keys_seen: 0,
+            problem: None,
+        };
+        let mut de = serde_json::Deserializer::from_str(text);
+        let parsed = (&mut de).deserialize_map(&mut sink).and_then(|()| de.end());
+        let problem = sink.problem;
+        let names = self.lookup.names();
+        match (parsed, problem) {
+            (Err(_), _) => batch.reject(position, Rule::JsonMalformed, None, bytes),
+            (Ok(()), Some(Problem::Nested(i))) => {
+                batch.reject(position, Rule::JsonValueType, Some(names[i]), bytes);
+            }
+            (Ok(()), Some(Problem::Duplicate(i))) => {
+                batch.reject(position, Rule::JsonMalformed, Some(names[i]), bytes);
+            }
+            (Ok(()), None) => {
+                for (i, slot) in self.slots.iter().enumerate() {
+                    match *slot {
+                        Slot::Text(a, b) => batch.append(i, &self.scratch[a..b]),
+                        Slot::Absent | Slot::Null => batch.append_null(i),
+                    }
+                }
+                batch.end_row(position);
+            }
+        }
+    }
+}
+
+/// An open JSON Lines file.
+pub(super) struct JsonlInput {
+    reader: BufReader<File>,
+    max_line: usize,
+    /// The current line, at most `max_line + 1` bytes of it.
+    line: Vec<u8>,
+    line_no: u64,
+    consumed: u64,
+    objects: JsonObjects,
+}
+
+impl JsonlInput {
+    pub(super) fn open(file: File, feed: &'static FeedSchema, opts: &FileSourceOptions) -> JsonlInput {
+        JsonlInput {
+            reader: BufReader::with_capacity(CHUNK_BYTES, file),
+            max_line: opts.max_line_bytes.max(1),
+            line: Vec::new(),
+            line_no: 0,
+            consumed: 0,
+            objects: JsonObjects::new(feed),
+        }
+    }
+
+    /// Keys that match no schema column (deduplicated, sorted; at most [`MAX_UNKNOWN_KEYS`]).
+    pub(super) fn unknown_columns(&self) -> Vec<String> {
+        self.objects.unknown_columns()
     }
 
     /// The line last read.
@@ -100,7 +160,7 @@ impl JsonlInput {
             if self.line.trim_ascii().is_empty() {
                 continue;
             }
-            self.parse_line(batch);
+            self.objects.parse(&self.line, self.line_no, batch);
         }
         Ok(true)
     }
@@ -150,48 +210,6 @@ impl JsonlInput {
             total -= 1;
         }
         Ok(Some(total > self.max_line))
-    }
-
-    /// Parses the current (non-blank) line and appends it to `batch`, or rejects it.
-    fn parse_line(&mut self, batch: &mut BatchBuilder) {
-        let line_no = self.line_no;
-        let Ok(text) = std::str::from_utf8(&self.line) else {
-            batch.reject(line_no, Rule::InvalidUtf8, None, &self.line);
-            return;
-        };
-        self.slots.fill(Slot::Absent);
-        self.scratch.clear();
-        let mut sink = RowSink {
-            lookup: &self.lookup,
-            slots: &mut self.slots,
-            scratch: &mut self.scratch,
-            unknown: &mut self.unknown,
-            key_order: &mut self.key_order,
-            keys_seen: 0,
-            problem: None,
-        };
-        let mut de = serde_json::Deserializer::from_str(text);
-        let parsed = (&mut de).deserialize_map(&mut sink).and_then(|()| de.end());
-        let problem = sink.problem;
-        let names = self.lookup.names();
-        match (parsed, problem) {
-            (Err(_), _) => batch.reject(line_no, Rule::JsonMalformed, None, &self.line),
-            (Ok(()), Some(Problem::Nested(i))) => {
-                batch.reject(line_no, Rule::JsonValueType, Some(names[i]), &self.line);
-            }
-            (Ok(()), Some(Problem::Duplicate(i))) => {
-                batch.reject(line_no, Rule::JsonMalformed, Some(names[i]), &self.line);
-            }
-            (Ok(()), None) => {
-                for (i, slot) in self.slots.iter().enumerate() {
-                    match *slot {
-                        Slot::Text(a, b) => batch.append(i, &self.scratch[a..b]),
-                        Slot::Absent | Slot::Null => batch.append_null(i),
-                    }
-                }
-                batch.end_row(line_no);
-            }
-        }
     }
 }
 

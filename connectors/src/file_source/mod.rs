@@ -46,6 +46,7 @@ mod batch;
 mod columns;
 mod csv_file;
 mod jsonl_file;
+mod messages;
 mod tokenizer;
 
 use std::fmt;
@@ -61,6 +62,7 @@ use crate::lineage::Lineage;
 use batch::BatchBuilder;
 use csv_file::CsvInput;
 use jsonl_file::JsonlInput;
+pub use messages::MessageBatcher;
 
 /// At most this many distinct unknown JSON keys are remembered for
 /// [`FileSource::unknown_columns`], so that a file with a new key on every line cannot make

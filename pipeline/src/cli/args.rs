@@ -64,6 +64,9 @@ pub enum Command {
     /// Link everything staged so far into persons and families (the build tier), without
     /// ingesting: writes `links/` and `id_history/`, keeps ids stable against the last build.
     Build(BuildArgs),
+    /// Consume the configured Kafka topics into the staging dataset until SIGINT or SIGTERM
+    /// (exactly-once effect: offsets are committed only after their records are durable).
+    Stream(StreamArgs),
     /// Score `links/` against a ground-truth file: pairwise precision, recall and F1.
     LinkEval(LinkEvalArgs),
     /// Measure linkage: records/s and peak memory linking new records against an existing index.
@@ -94,6 +97,26 @@ pub struct BuildArgs {
     /// The configuration file.
     #[arg(long, short)]
     pub config: PathBuf,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `tellonce stream`.
+#[derive(Debug, Args)]
+pub struct StreamArgs {
+    /// The configuration file (with a `[stream]` section).
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// Stop once no message has arrived for this many milliseconds.
+    #[arg(long)]
+    pub idle_exit_ms: Option<u64>,
+    /// Stop once this many messages have been read.
+    #[arg(long)]
+    pub max_messages: Option<u64>,
+    /// Run the build tier (linkage and outcome datasets) over the staging dataset on stopping.
+    #[arg(long)]
+    pub build: bool,
     /// Print the report as JSON on stdout.
     #[arg(long)]
     pub json: bool,

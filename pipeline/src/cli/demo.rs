@@ -164,6 +164,7 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
             linkage: crate::link::cluster::Options::default(),
             themes_file: None,
             outcomes: Default::default(),
+            stream: None,
         };
         let started = Instant::now();
         let opts = RunOptions { force: true, progress: false, as_of: None };

@@ -11,6 +11,7 @@ mod link;
 mod quarantine;
 mod rights;
 mod schemas;
+mod stream;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -55,6 +56,7 @@ pub(crate) fn run_failure(e: RunError) -> Failure {
         | RunError::Busy { .. }
         | RunError::Audit(_)
         | RunError::Link(_) => Exit::Output,
+        RunError::Stream(_) => Exit::Input,
         RunError::Internal(_) => Exit::Internal,
     };
     Failure { exit, error: anyhow::Error::new(e) }
@@ -140,6 +142,7 @@ fn dispatch(command: Command) -> Result<Exit, Failure> {
         Command::Demo(a) => demo::demo(&a),
         Command::Bench(a) => demo::bench(&a),
         Command::Build(a) => link::build(&a),
+        Command::Stream(a) => stream::command(&a),
         Command::LinkEval(a) => link::link_eval(&a),
         Command::BenchLink(a) => link::bench_link(&a),
         Command::Themes(c) => link::themes(c),

@@ -1,0 +1,402 @@
+//! `tellonce stream`: partner topics in Kafka through the same validate → govern → pseudonymise
+//! stages as files, into the staging dataset, with an exactly-once effect.
+//!
+//! Messages are gathered per topic partition into batches that close on size
+//! (`max_batch_rows`) or age (`max_batch_ms`). A closed batch is written as one input: its
+//! staging part and quarantine file are named from topic, partition and offset range, published,
+//! recorded in the audit log and synced; only then are its offsets committed to Kafka.
+//! Consumption is at least once; the output is idempotent ([`progress`]): after a crash or a
+//! rebalance, messages below the durable offset are skipped and a batch replayed with the same
+//! range rewrites the same files, so every record is written exactly once.
+//!
+//! A partition revoked in a rebalance loses its open batch (nothing of it was written or
+//! committed; the new owner reads it again). SIGINT and SIGTERM close every open batch, write
+//! it, commit, and return.
+
+pub mod progress;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::message::{Headers, Message};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use serde::Serialize;
+use tellonce_connectors::file_source::MessageBatcher;
+use tellonce_governance::Purpose;
+use tellonce_governance::audit::Event;
+use tellonce_schemas::Rule;
+use tellonce_schemas::identifiers::dates;
+use tracing::{info, warn};
+
+use crate::config::{Settings, Source, StreamSettings};
+use crate::run::{Context, IngestError, InputReport, RunError, Writer, stage};
+use crate::stages::govern::{self, Decision, Policy};
+use crate::stages::pseudonymise::Pseudonymiser;
+use crate::stages::validate::{self, DuplicateIndex};
+use progress::Progress;
+
+/// When `stream` stops of its own accord (tests and benchmarks; a service runs until signalled).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StreamOptions {
+    /// Stop once no message has arrived for this long.
+    pub idle_exit: Option<Duration>,
+    /// Stop once this many messages have been read.
+    pub max_messages: Option<u64>,
+}
+
+/// What a stream session did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StreamReport {
+    /// The session's id.
+    pub run_id: String,
+    /// Messages received.
+    pub received: u64,
+    /// Messages below the durable offset (written before), skipped.
+    pub skipped: u64,
+    /// Messages dropped with a revoked partition's open batch (read again by its new owner).
+    pub dropped_on_revoke: u64,
+    /// Records written to staging.
+    pub written: u64,
+    /// Records quarantined.
+    pub quarantined: u64,
+    /// Batches written.
+    pub batches: u64,
+    /// Files written (staging and quarantine).
+    pub files: u64,
+    /// Median and 99th percentile milliseconds from a batch's first message to its commit.
+    pub batch_latency_ms: (u64, u64),
+    /// Topics held (no agreement in force), with why.
+    pub held: Vec<String>,
+    /// Why the session stopped.
+    pub stopped: String,
+}
+
+/// Rebalance notes from librdkafka's callbacks, read by the loop after each poll.
+#[derive(Default)]
+struct Rebalances {
+    revoked: Mutex<Vec<(String, i32)>>,
+    /// When partitions were last assigned.
+    assigned: Mutex<Option<Instant>>,
+}
+
+impl ClientContext for Rebalances {}
+
+impl ConsumerContext for Rebalances {
+    fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(list) = rebalance
+            && let Ok(mut revoked) = self.revoked.lock()
+        {
+            revoked.extend(list.elements().iter().map(|e| (e.topic().to_owned(), e.partition())));
+        }
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(list) = rebalance
+            && list.count() > 0
+            && let Ok(mut at) = self.assigned.lock()
+        {
+            *at = Some(Instant::now());
+        }
+    }
+}
+
+/// One topic partition's open batch.
+struct Open {
+    batcher: MessageBatcher,
+    opened: Instant,
+}
+
+/// What a topic needs to stage its messages.
+struct TopicState {
+    source: Source,
+    policy: Policy,
+    pseudo: Pseudonymiser,
+    checked_schema: arrow_schema::SchemaRef,
+}
+
+/// Builds the consumer: tellonce's settings first, then the deployment's properties.
+fn consumer(s: &StreamSettings) -> Result<BaseConsumer<Rebalances>, RunError> {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", &s.brokers)
+        .set("group.id", &s.group_id)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.partition.eof", "false");
+    for (k, v) in &s.properties {
+        config.set(k, v);
+    }
+    config
+        .create_with_context(Rebalances::default())
+        .map_err(|e| RunError::Stream(format!("cannot create the Kafka consumer for {}: {e}", s.brokers)))
+}
+
+/// Consumes the configured topics until stopped; see the module documentation.
+pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> Result<StreamReport, RunError> {
+    let Some(st) = settings.stream.as_ref() else {
+        return Err(RunError::Stream("the config has no [stream] section".to_owned()));
+    };
+    let today = dates::today();
+    let ctx = Context::open(settings, "stream", today, true, indicatif::ProgressBar::hidden())?;
+    let mut report = StreamReport { run_id: ctx.run_id.clone(), ..StreamReport::default() };
+    let mut progress = Progress::from_held(ctx.held.values());
+    let mut topics: HashMap<String, TopicState> = HashMap::new();
+    for t in &st.topics {
+        match govern::decide(&ctx.agreements, t.feed, today, today) {
+            Decision::Process(policy) => {
+                let pseudo =
+                    Pseudonymiser::new(t.feed, &policy, ctx.keys.tokeniser(Purpose::Linkage), ctx.lookup.clone());
+                let source = Source {
+                    feed: t.feed,
+                    path: format!("kafka:{}", t.topic).into(),
+                    format: tellonce_connectors::file_source::FileFormat::JsonLines,
+                };
+                let checked_schema = validate::checked_schema(t.feed);
+                topics.insert(t.topic.clone(), TopicState { source, policy, pseudo, checked_schema });
+            }
+            Decision::Hold { rule, reason } => {
+                // Fail closed: the topic is not consumed, so its messages wait in Kafka.
+                warn!(topic = %t.topic, "not consumed: {reason} [{rule}]");
+                report.held.push(format!("{}: {reason} [{rule}]", t.topic));
+                ctx.audit(&Event::InputHeld {
+                    feed: t.feed.name.to_owned(),
+                    input: format!("kafka:{}", t.topic),
+                    sha256: String::new(),
+                    reason: format!("{reason} [{rule}]"),
+                })?;
+            }
+        }
+    }
+    ctx.audit_sync()?;
+    if topics.is_empty() {
+        report.stopped = "no topic has an agreement in force".to_owned();
+        finish(&ctx, &report, None)?;
+        return Ok(report);
+    }
+    let consumer = consumer(st)?;
+    let names: Vec<&str> = st.topics.iter().map(|t| t.topic.as_str()).filter(|t| topics.contains_key(*t)).collect();
+    consumer.subscribe(&names).map_err(|e| RunError::Stream(format!("cannot subscribe to {names:?}: {e}")))?;
+    info!(topics = ?names, brokers = %st.brokers, group = %st.group_id, "streaming");
+
+    let mut open: BTreeMap<(String, i32), Open> = BTreeMap::new();
+    let mut latencies: Vec<u64> = Vec::new();
+    let mut last_message = Instant::now();
+    let mut last_stats = (Instant::now(), 0u64);
+    let max_age = Duration::from_millis(st.max_batch_ms);
+    let stopped = loop {
+        if stop.load(Ordering::Relaxed) {
+            break "signalled".to_owned();
+        }
+        let polled = consumer.poll(Duration::from_millis(50));
+        // A revoked partition's open batch is dropped before anything else is written: its new
+        // owner reads it again from the committed offset.
+        let revoked: Vec<(String, i32)> =
+            consumer.context().revoked.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default();
+        for key in revoked {
+            if let Some(o) = open.remove(&key) {
+                report.dropped_on_revoke += o.batcher.len() as u64;
+            }
+        }
+        match polled {
+            None => {}
+            Some(Err(e)) => warn!("kafka: {e}"),
+            Some(Ok(m)) => {
+                last_message = Instant::now();
+                report.received += 1;
+                let (topic, partition) = (m.topic().to_owned(), m.partition());
+                let Ok(offset) = u64::try_from(m.offset()) else { continue };
+                if offset < progress.next(&topic, partition) {
+                    report.skipped += 1;
+                } else if let Some(t) = topics.get(&topic) {
+                    let key = (topic, partition);
+                    let entry = open.entry(key.clone()).or_insert_with(|| Open {
+                        batcher: MessageBatcher::new(
+                            t.source.feed,
+                            format!("kafka:{}/{}", key.0, key.1),
+                            st.max_batch_rows,
+                            st.max_message_bytes,
+                        ),
+                        opened: Instant::now(),
+                    });
+                    match declared_version(&m) {
+                        Some(v) if v != t.source.feed.version => {
+                            entry.batcher.reject(offset, Rule::SchemaVersionUnknown, m.payload().unwrap_or_default());
+                        }
+                        _ => entry.batcher.push(offset, m.payload()),
+                    }
+                    if entry.batcher.is_full()
+                        && let Some(o) = open.remove(&key)
+                    {
+                        let t0 = o.opened;
+                        write_batch(&ctx, &consumer, t, &key, o, &mut progress, &mut report)?;
+                        latencies.push(t0.elapsed().as_millis() as u64);
+                    }
+                }
+            }
+        }
+        // Batches that have waited long enough close however few messages they hold.
+        let due: Vec<(String, i32)> =
+            open.iter().filter(|(_, o)| o.opened.elapsed() >= max_age).map(|(k, _)| k.clone()).collect();
+        for key in due {
+            if let (Some(o), Some(t)) = (open.remove(&key), topics.get(&key.0)) {
+                let t0 = o.opened;
+                write_batch(&ctx, &consumer, t, &key, o, &mut progress, &mut report)?;
+                latencies.push(t0.elapsed().as_millis() as u64);
+            }
+        }
+        if last_stats.0.elapsed() >= Duration::from_secs(10) {
+            let secs = last_stats.0.elapsed().as_secs_f64();
+            let rate = (report.received - last_stats.1) as f64 / secs.max(0.001);
+            info!(
+                received = report.received,
+                written = report.written,
+                quarantined = report.quarantined,
+                records_per_s = rate as u64,
+                lag = lag(&consumer),
+                "stream progress"
+            );
+            last_stats = (Instant::now(), report.received);
+        }
+        if opts.max_messages.is_some_and(|n| report.received >= n) {
+            break format!("read {} messages", report.received);
+        }
+        // Idle counts from the last message or the last assignment, whichever is later:
+        // joining the group and the first fetch take a while.
+        if let Some(d) = opts.idle_exit.filter(|_| open.is_empty()) {
+            let assigned = consumer.context().assigned.lock().ok().and_then(|a| *a);
+            match assigned {
+                Some(at) if last_message.elapsed() >= d && at.elapsed() >= d => break "idle".to_owned(),
+                None if last_message.elapsed() >= Duration::from_secs(60) => {
+                    break "no partition assigned within 60 s".to_owned();
+                }
+                _ => {}
+            }
+        }
+    };
+    // Finish the batches in hand, commit, and stop.
+    for (key, o) in std::mem::take(&mut open) {
+        if let Some(t) = topics.get(&key.0) {
+            let t0 = o.opened;
+            write_batch(&ctx, &consumer, t, &key, o, &mut progress, &mut report)?;
+            latencies.push(t0.elapsed().as_millis() as u64);
+        }
+    }
+    latencies.sort_unstable();
+    let pct = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0);
+    report.batch_latency_ms = (pct(0.5), pct(0.99));
+    report.stopped = stopped;
+    finish(&ctx, &report, Some(&consumer))?;
+    Ok(report)
+}
+
+/// The schema version a message declares in a `schema_version` header, if any.
+fn declared_version(m: &rdkafka::message::BorrowedMessage<'_>) -> Option<u32> {
+    let headers = m.headers()?;
+    headers
+        .iter()
+        .find(|h| h.key == "schema_version")
+        .and_then(|h| h.value)
+        .and_then(|v| std::str::from_utf8(v).ok())
+        // A header that is not a number declares no version that exists.
+        .map(|v| v.trim().parse().unwrap_or(u32::MAX))
+}
+
+/// Total messages behind the high watermark over the assigned partitions (-1: not known).
+fn lag(consumer: &BaseConsumer<Rebalances>) -> i64 {
+    let Ok(positions) = consumer.position() else { return -1 };
+    let mut total = 0i64;
+    for e in positions.elements() {
+        let Offset::Offset(pos) = e.offset() else { continue };
+        match consumer.fetch_watermarks(e.topic(), e.partition(), Duration::from_millis(500)) {
+            Ok((_, high)) => total += (high - pos).max(0),
+            Err(_) => return -1,
+        }
+    }
+    total
+}
+
+/// Writes one closed batch as an input of its own, makes it durable, then commits its offsets.
+fn write_batch(
+    ctx: &Context<'_>,
+    consumer: &BaseConsumer<Rebalances>,
+    t: &TopicState,
+    key: &(String, i32),
+    mut o: Open,
+    progress: &mut Progress,
+    report: &mut StreamReport,
+) -> Result<(), RunError> {
+    let unknown = o.batcher.unknown_columns();
+    let Some(raw) = o.batcher.take().map_err(|e| RunError::Stream(e.to_string()))? else { return Ok(()) };
+    let (first, last) = (raw.lineage.first_position, raw.lineage.last_position);
+    let records = (raw.batch.num_rows() + raw.rejects.len()) as u64;
+    let stem = progress::stem(&key.0, key.1, first, last);
+    let name = format!("kafka:{}/{}@{first}-{last}", key.0, key.1);
+    let marks = DuplicateIndex::default().mark(&raw, t.source.feed);
+    let staged = stage(raw, t.source.feed, &t.checked_schema, &marks, &t.pseudo)?;
+    let mut input = InputReport::new(&t.source);
+    input.source = name.clone();
+    let mut writer = Writer::new(ctx, t.source.feed, &t.policy, &stem, &name, t.pseudo.schema().clone())?;
+    let written = writer.write(staged).and_then(|()| writer.finish(&mut input, records));
+    match written {
+        Ok(()) => {}
+        Err(IngestError::Run(e)) => return Err(e),
+        Err(IngestError::Source(e)) => return Err(RunError::Stream(e.to_string())),
+        Err(IngestError::Changed) => return Err(RunError::Stream(format!("{name} changed while written"))),
+    }
+    ctx.audit_sync()?;
+    progress.advance(&key.0, key.1, last);
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(&key.0, key.1, Offset::Offset(last as i64 + 1))
+        .map_err(|e| RunError::Stream(e.to_string()))?;
+    // The records are durable whatever happens to the commit: a failed commit costs a re-read
+    // (skipped below the durable offset), not a duplicate.
+    if let Err(e) = consumer.commit(&tpl, CommitMode::Sync) {
+        warn!(topic = %key.0, partition = key.1, "offset commit failed (the batch is durable): {e}");
+    }
+    if !unknown.is_empty() {
+        warn!(topic = %key.0, "keys not in the {} schema were dropped: {}", t.source.feed.name, unknown.join(", "));
+    }
+    report.batches += 1;
+    report.written += input.written;
+    report.quarantined += input.quarantined;
+    report.files += input.files.len() as u64 + u64::from(input.quarantine_file.is_some());
+    Ok(())
+}
+
+/// Records the end of the session in the audit log.
+fn finish(
+    ctx: &Context<'_>,
+    report: &StreamReport,
+    consumer: Option<&BaseConsumer<Rebalances>>,
+) -> Result<(), RunError> {
+    if let Some(c) = consumer {
+        c.unsubscribe();
+    }
+    ctx.audit(&Event::RunFinished {
+        run: ctx.run_id.clone(),
+        status: "finished".to_owned(),
+        received: report.received - report.skipped - report.dropped_on_revoke,
+        written: report.written,
+        quarantined: report.quarantined,
+        held: report.held.len() as u64,
+    })?;
+    ctx.audit_sync()
+}
+
+/// A flag set by SIGINT or SIGTERM.
+pub fn stop_on_signal() -> Result<Arc<AtomicBool>, RunError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))
+        .map_err(|e| RunError::Stream(format!("cannot handle SIGINT/SIGTERM: {e}")))?;
+    Ok(stop)
+}
+
+#[cfg(test)]
+mod tests;
