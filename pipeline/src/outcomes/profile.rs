@@ -73,15 +73,18 @@ pub fn cohort_columns(feed: &str) -> impl Iterator<Item = &'static str> + '_ {
 }
 
 /// The most frequent value seen, by majority vote (exact when one value holds more than half the
-/// votes; otherwise one of the frequent ones), in constant space per person.
+/// votes), in constant space per person. When the votes cancel out exactly (nine records with the
+/// birth month one way and nine with day and month swapped), the last value seen stands.
 #[derive(Debug, Clone, Copy, Default)]
 struct Vote {
     value: i32,
     weight: u32,
+    last: Option<i32>,
 }
 
 impl Vote {
     fn cast(&mut self, v: i32) {
+        self.last = Some(v);
         if self.weight == 0 {
             self.value = v;
             self.weight = 1;
@@ -93,7 +96,7 @@ impl Vote {
     }
 
     fn winner(&self) -> Option<i32> {
-        (self.weight > 0).then_some(self.value)
+        if self.weight > 0 { Some(self.value) } else { self.last }
     }
 }
 
@@ -303,6 +306,12 @@ mod tests {
         }
         assert_eq!(v.winner(), Some(5));
         assert_eq!(Vote::default().winner(), None);
+        // A tie still gives a value: the last one seen.
+        let mut tie = Vote::default();
+        for x in [3, 4, 3, 4] {
+            tie.cast(x);
+        }
+        assert_eq!(tie.winner(), Some(4));
     }
 
     #[test]

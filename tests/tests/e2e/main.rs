@@ -15,10 +15,12 @@
 //! - `linkage`: accuracy against the synthetic truth, stable ids, merges, conflicts, low evidence;
 //! - `outcomes`: the Supporting Families datasets (persons, families, aggregates) and their
 //!   disclosure control;
+//! - `analyst_queries`: the documented DuckDB queries against the synthetic ground truth;
 //! - `governance`: agreements (lint, explain, held feeds, dropped fields), the audit log and its
 //!   verification, subject access and erasure, retention, the governance report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod analyst_queries;
 mod bad_input;
 mod cli;
 mod engines;
