@@ -590,7 +590,7 @@ fn audit_file(
 }
 
 /// A path under the output root as the audit log records it: relative, `/`-separated.
-fn relative(out: &Path, path: &Path) -> String {
+pub(crate) fn relative(out: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(out).unwrap_or(path);
     rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }
@@ -661,7 +661,7 @@ fn record_counts(
 }
 
 /// Removes a file if it exists.
-fn remove_if_present(path: &Path) -> std::io::Result<()> {
+pub(crate) fn remove_if_present(path: &Path) -> std::io::Result<()> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),

@@ -67,6 +67,10 @@ pub enum Command {
     /// Consume the configured Kafka topics into the staging dataset until SIGINT or SIGTERM
     /// (exactly-once effect: offsets are committed only after their records are durable).
     Stream(StreamArgs),
+    /// Measure `stream`: produce synthetic police messages to a broker (an in-process mock
+    /// cluster unless `--brokers` is given), stream them into Parquet, print messages/s, batch
+    /// latency and peak memory.
+    BenchStream(BenchStreamArgs),
     /// Score `links/` against a ground-truth file: pairwise precision, recall and F1.
     LinkEval(LinkEvalArgs),
     /// Measure linkage: records/s and peak memory linking new records against an existing index.
@@ -120,6 +124,26 @@ pub struct StreamArgs {
     /// Print the report as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `tellonce bench-stream`.
+#[derive(Debug, Args)]
+pub struct BenchStreamArgs {
+    /// Messages to produce and stream.
+    #[arg(long, default_value = "1000000")]
+    pub messages: u64,
+    /// A broker to use (host:port) instead of librdkafka's in-process mock cluster.
+    #[arg(long)]
+    pub brokers: Option<String>,
+    /// Partitions of the benchmark topic.
+    #[arg(long, default_value = "3")]
+    pub partitions: i32,
+    /// Messages per batch.
+    #[arg(long, default_value = "50000")]
+    pub batch_rows: usize,
+    /// Working directory (default: a temporary directory, removed afterwards).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
 }
 
 /// `tellonce link-eval`.

@@ -143,6 +143,7 @@ fn dispatch(command: Command) -> Result<Exit, Failure> {
         Command::Bench(a) => demo::bench(&a),
         Command::Build(a) => link::build(&a),
         Command::Stream(a) => stream::command(&a),
+        Command::BenchStream(a) => stream::bench(&a),
         Command::LinkEval(a) => link::link_eval(&a),
         Command::BenchLink(a) => link::bench_link(&a),
         Command::Themes(c) => link::themes(c),

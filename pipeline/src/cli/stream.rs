@@ -1,11 +1,11 @@
 //! `tellonce stream`: Kafka topics into the staging dataset.
 
 use std::io::Write as _;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
-use super::args::StreamArgs;
+use super::args::{BenchStreamArgs, StreamArgs, SynthArgs};
 use super::{ExitContext, Failure, run_failure};
 use crate::config::Settings;
 use crate::exit::Exit;
@@ -56,4 +56,139 @@ fn text(r: &StreamReport) -> String {
         s.push_str(&format!("  HELD {h}\n"));
     }
     s
+}
+
+/// `tellonce bench-stream`: see [`BenchStreamArgs`].
+pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
+    use rdkafka::config::ClientConfig;
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+
+    let (dir, temporary) = match &a.dir {
+        Some(d) => (d.clone(), false),
+        None => (std::env::temp_dir().join(format!("tellonce-bench-stream-{}", std::process::id())), true),
+    };
+    let data = dir.join("data");
+    let (_, config) = super::demo::synth_quiet(&SynthArgs { out: data.clone(), children: 20_000, seed: 42 })?;
+    // The synthetic police records, each split around its record_id so that copies get new ids.
+    let text =
+        std::fs::read_to_string(data.join("inputs/police.jsonl")).context("reading police.jsonl").exit(Exit::Output)?;
+    let templates: Vec<(String, String, String)> = text
+        .lines()
+        .filter_map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).ok()?;
+            let id = v.get("record_id")?.as_str()?.to_owned();
+            let needle = format!("\"{id}\"");
+            let at = l.find(&needle)?;
+            Some((l[..at + 1].to_owned(), id, l[at + needle.len() - 1..].to_owned()))
+        })
+        .collect();
+    if templates.is_empty() {
+        return Err(anyhow::anyhow!("no police records to copy")).exit(Exit::Internal);
+    }
+    let cluster = match &a.brokers {
+        Some(_) => None,
+        None => Some(rdkafka::mocking::MockCluster::new(1).context("starting the mock cluster").exit(Exit::Internal)?),
+    };
+    let brokers = match (&a.brokers, &cluster) {
+        (Some(b), _) => b.clone(),
+        (None, Some(c)) => c.bootstrap_servers(),
+        (None, None) => unreachable_brokers()?,
+    };
+    let topic = format!("bench-police-{}", std::process::id());
+    match &cluster {
+        Some(c) => c.create_topic(&topic, a.partitions, 1).context("creating the topic").exit(Exit::Internal)?,
+        None => {
+            use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+            let admin: AdminClient<rdkafka::client::DefaultClientContext> = ClientConfig::new()
+                .set("bootstrap.servers", &brokers)
+                .create()
+                .context("creating the admin client")
+                .exit(Exit::Internal)?;
+            let new = NewTopic::new(&topic, a.partitions, TopicReplication::Fixed(1));
+            let results = futures_executor::block_on(admin.create_topics([&new], &AdminOptions::new()))
+                .with_context(|| format!("creating topic {topic} on {brokers}"))
+                .exit(Exit::Input)?;
+            for r in results {
+                r.map_err(|(t, e)| anyhow::anyhow!("creating topic {t}: {e}")).exit(Exit::Input)?;
+            }
+        }
+    }
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("linger.ms", "20")
+        .set("batch.num.messages", "10000")
+        .set("queue.buffering.max.messages", "1000000")
+        .create()
+        .context("creating the producer")
+        .exit(Exit::Internal)?;
+    let produce_started = Instant::now();
+    let mut payload = String::new();
+    for i in 0..a.messages {
+        let (head, id, tail) = &templates[(i as usize) % templates.len()];
+        payload.clear();
+        payload.push_str(head);
+        payload.push_str(&format!("{id}-{i}"));
+        payload.push_str(tail);
+        let key = i.to_string();
+        loop {
+            match producer.send(BaseRecord::to(&topic).key(&key).payload(&payload)) {
+                Ok(()) => break,
+                Err((_, _)) => {
+                    producer.poll(Duration::from_millis(10));
+                }
+            }
+        }
+    }
+    producer.flush(Duration::from_secs(120)).context("flushing the producer").exit(Exit::Internal)?;
+    let produce_secs = produce_started.elapsed().as_secs_f64();
+    eprintln!("produced {} messages in {produce_secs:.1}s", a.messages);
+
+    let mut settings = Settings::load(&config).exit(Exit::Config)?;
+    settings.output_dir = dir.join("out");
+    settings.linkage_enabled = false;
+    let police = tellonce_schemas::feed::latest("police").context("the police schema").exit(Exit::Internal)?;
+    settings.stream = Some(crate::config::StreamSettings {
+        brokers,
+        group_id: format!("bench-{}", std::process::id()),
+        max_batch_rows: a.batch_rows,
+        max_batch_ms: 1_000,
+        max_message_bytes: 1 << 20,
+        properties: Vec::new(),
+        topics: vec![crate::config::Topic { topic, feed: police }],
+    });
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let started = Instant::now();
+    let report = stream::stream(
+        &settings,
+        &StreamOptions { idle_exit: Some(Duration::from_secs(10)), max_messages: Some(a.messages) },
+        &stop,
+    )
+    .map_err(run_failure)?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{:>10} {:>9} {:>12} {:>10} {:>10} {:>13}",
+        "messages", "seconds", "messages/s", "p50 ms", "p99 ms", "peak RSS MiB"
+    );
+    println!(
+        "{:>10} {:>9.2} {:>12.0} {:>10} {:>10} {:>13.1}",
+        report.received,
+        secs,
+        report.received as f64 / secs,
+        report.batch_latency_ms.0,
+        report.batch_latency_ms.1,
+        super::demo::peak_rss_mib().unwrap_or(f64::NAN)
+    );
+    println!(
+        "written {} quarantined {} in {} batches (time includes joining the group; latency is from a batch's \
+         first message to its commit)",
+        report.written, report.quarantined, report.batches
+    );
+    if temporary {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(Exit::Success)
+}
+
+fn unreachable_brokers() -> Result<String, Failure> {
+    Err(anyhow::anyhow!("no broker: give --brokers or let the mock cluster start")).exit(Exit::Internal)
 }

@@ -145,6 +145,7 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
     let today = dates::today();
     let ctx = Context::open(settings, "stream", today, true, indicatif::ProgressBar::hidden())?;
     let mut report = StreamReport { run_id: ctx.run_id.clone(), ..StreamReport::default() };
+    remove_unrecorded(&ctx)?;
     let mut progress = Progress::from_held(ctx.held.values());
     let mut topics: HashMap<String, TopicState> = HashMap::new();
     for t in &st.topics {
@@ -293,6 +294,42 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
     report.stopped = stopped;
     finish(&ctx, &report, Some(&consumer))?;
     Ok(report)
+}
+
+/// Removes batch files that are on disk but not in the audit log: a session stopped (killed)
+/// between publishing a batch and recording it. Their records were never committed, so they
+/// are read again; left in place, a replay with other batch boundaries would duplicate them.
+fn remove_unrecorded(ctx: &Context<'_>) -> Result<(), RunError> {
+    let out = &ctx.settings.output_dir;
+    for dataset in [crate::run::STAGING, "quarantine"] {
+        let Ok(feeds) = std::fs::read_dir(out.join(dataset)) else { continue };
+        for dir in feeds.flatten() {
+            let Ok(files) = std::fs::read_dir(dir.path()) else { continue };
+            for f in files.flatten() {
+                let name = f.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') || progress::parse(&name).is_none() {
+                    continue;
+                }
+                let path = f.path();
+                let rel = crate::run::relative(out, &path);
+                if ctx.held.contains_key(&rel) {
+                    continue;
+                }
+                let sha256 = tellonce_connectors::hashing::sha256_file(&path)
+                    .map_err(|source| RunError::Output { path: path.clone(), source })?;
+                crate::run::remove_if_present(&path)
+                    .map_err(|source| RunError::Output { path: path.clone(), source })?;
+                warn!(file = %rel, "removed a batch file the audit log does not record (an interrupted session)");
+                ctx.audit(&Event::FileDeleted {
+                    path: rel,
+                    sha256,
+                    reason: "unrecorded: written by an interrupted stream session before its audit entry".to_owned(),
+                    agreement: None,
+                })?;
+            }
+        }
+    }
+    ctx.audit_sync()
 }
 
 /// The schema version a message declares in a `schema_version` header, if any.

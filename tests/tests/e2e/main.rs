@@ -26,6 +26,7 @@ mod cli;
 mod engines;
 mod governance;
 mod idempotence;
+mod kafka;
 mod keys_and_output;
 mod linkage;
 mod outcomes;

@@ -1,0 +1,40 @@
+"""Produces partner messages to a Kafka topic with kafka-python, a client independent of the
+librdkafka that tellonce uses.
+
+Usage: kafka_produce.py BROKERS TOPIC PARTITIONS FILE.jsonl [EXTRA_POISON]
+Creates the topic with PARTITIONS partitions if it does not exist, sends each line of FILE as
+one message (keyed by its line number, so messages spread over the partitions), then
+EXTRA_POISON messages that are not JSON. Prints {"produced": N} as JSON.
+"""
+import json
+import sys
+
+from kafka import KafkaProducer
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+brokers, topic, partitions, path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+poison = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+
+admin = KafkaAdminClient(bootstrap_servers=brokers, client_id="tellonce-test-admin")
+try:
+    admin.create_topics([NewTopic(name=topic, num_partitions=partitions, replication_factor=1)])
+except TopicAlreadyExistsError:
+    pass
+admin.close()
+
+producer = KafkaProducer(bootstrap_servers=brokers, acks="all", linger_ms=5)
+produced = 0
+with open(path, "rb") as f:
+    for number, line in enumerate(f):
+        line = line.rstrip(b"\n")
+        if not line.strip():
+            continue
+        producer.send(topic, key=str(number).encode(), value=line)
+        produced += 1
+for i in range(poison):
+    producer.send(topic, key=f"poison-{i}".encode(), value=b"this is not JSON")
+    produced += 1
+producer.flush(timeout=60)
+producer.close()
+print(json.dumps({"produced": produced}))
