@@ -610,7 +610,7 @@ fn input_record(r: &InputReport) -> InputRecord {
 /// The names of dropped columns, safe to print: a name that is not a plain column name (a
 /// header row of data, or a JSON key holding a value) may itself be a clear identifier, so such
 /// names are only counted.
-fn reportable_column_names(names: Vec<String>) -> Vec<String> {
+pub(crate) fn reportable_column_names(names: Vec<String>) -> Vec<String> {
     let plain = |n: &str| {
         let b = n.as_bytes();
         let longest_digit_run = b.split(|c| !c.is_ascii_digit()).map(<[u8]>::len).max().unwrap_or(0);

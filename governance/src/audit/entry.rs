@@ -194,6 +194,24 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         feeds_not_linked: Vec<String>,
     },
+    /// A stream batch is complete: every file holding its records is recorded above. Stream
+    /// progress is read from these entries, which deletions (retention, erasure) leave standing.
+    StreamBatchCommitted {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// First offset of the batch.
+        first_offset: u64,
+        /// Last offset of the batch.
+        last_offset: u64,
+        /// Records written to staging.
+        written: u64,
+        /// Records quarantined.
+        quarantined: u64,
+        /// The files holding them, relative to the output root.
+        files: Vec<String>,
+    },
     /// A person or family id changed between linkage builds: never an identifier, only ids.
     IdentityChanged {
         /// `person` or `family`.
@@ -236,6 +254,7 @@ impl Event {
             Event::FileDeleted { .. } => "file_deleted",
             Event::SubjectLookup { .. } => "subject_lookup",
             Event::LinkageBuilt { .. } => "linkage_built",
+            Event::StreamBatchCommitted { .. } => "stream_batch_committed",
             Event::IdentityChanged { .. } => "identity_changed",
             Event::RunFinished { .. } => "run_finished",
         }

@@ -1,6 +1,6 @@
 //! One linkage build: staging in; persons, families, stable ids, `links/` and `id_history/` out.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Instant;
 
@@ -10,6 +10,7 @@ use tellonce_governance::agreement::AgreementSet;
 use tellonce_governance::audit::{self, AuditLog, Event};
 use tellonce_governance::{KeyRing, Purpose};
 use tellonce_schemas::feed;
+use tellonce_schemas::identifiers::dates;
 use tracing::{info, warn};
 
 use super::LinkError;
@@ -371,6 +372,16 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
             (unit_person.get(u).copied().unwrap_or(0), unit_family.get(u).copied().unwrap_or(0))
         };
         let period = &input.outcomes.period;
+        // When the first staging file of each feed read falls due: what is derived from it goes
+        // no later.
+        let mut staging_due: BTreeMap<&str, i32> = BTreeMap::new();
+        for f in &files {
+            let rel = f.path.strip_prefix(out).unwrap_or(&f.path).display().to_string();
+            if let Some(d) = held.get(&rel).and_then(|h| h.retention_until) {
+                let e = staging_due.entry(f.feed).or_insert(d);
+                *e = (*e).min(d);
+            }
+        }
         let mut profiles = Profiles::new(persons.count as usize);
         let (parts, missing) = events::collect(mapping, &files, &person_of, recs.len(), period, &mut profiles)?;
         for (k, column) in missing {
@@ -392,12 +403,9 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
             for piece in rows.chunks(65_536) {
                 w.write(&events::batch(piece, mapping, &person_ids.ids, &family_ids.ids)?)?;
             }
-            // The earliest retention of the feeds whose events the part holds.
-            let due = rows
-                .iter()
-                .filter_map(|r| policies.get(r.feed))
-                .min_by_key(|p| p.retention_until)
-                .and_then(Policy::retention_until_iso);
+            // The earliest retention of the staging files whose events the part holds.
+            let feeds: BTreeSet<&str> = rows.iter().map(|r| r.feed).collect();
+            let due = feeds.iter().filter_map(|f| staging_due.get(f)).min().map(|d| dates::format(*d));
             outcome_parts.push((events::THEME_EVENTS, due, w.finish()?));
         }
 
@@ -421,7 +429,7 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
         ];
         // Every dataset below mixes the feeds of the build: it goes when the first of their
         // agreements says so.
-        let due = policies.values().min_by_key(|p| p.retention_until).and_then(Policy::retention_until_iso);
+        let due = staging_due.values().min().map(|d| dates::format(*d));
         let mut opts = input.part_options.clone();
         opts.metadata.extend([
             ("tellonce.period_from".to_owned(), period.from_iso()),

@@ -58,8 +58,12 @@ pub struct StreamReport {
     pub received: u64,
     /// Messages below the durable offset (written before), skipped.
     pub skipped: u64,
-    /// Messages dropped with a revoked partition's open batch (read again by its new owner).
+    /// Messages dropped with a revoked (or repositioned) partition's open batch, uncommitted:
+    /// read again by its new owner.
     pub dropped_on_revoke: u64,
+    /// Messages dropped uncommitted because their topic's agreement ended during the session:
+    /// read again once an agreement is in force.
+    pub dropped_on_hold: u64,
     /// Records written to staging.
     pub written: u64,
     /// Records quarantined.
@@ -74,6 +78,9 @@ pub struct StreamReport {
     pub held: Vec<String>,
     /// Why the session stopped.
     pub stopped: String,
+    /// Milliseconds from each batch's first message to its commit.
+    #[serde(skip)]
+    latencies: Vec<u64>,
 }
 
 /// Rebalance notes from librdkafka's callbacks, read by the loop after each poll.
@@ -109,6 +116,7 @@ impl ConsumerContext for Rebalances {
 struct Open {
     batcher: MessageBatcher,
     opened: Instant,
+    last_offset: Option<u64>,
 }
 
 /// What a topic needs to stage its messages.
@@ -145,8 +153,10 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
     let today = dates::today();
     let ctx = Context::open(settings, "stream", today, true, indicatif::ProgressBar::hidden())?;
     let mut report = StreamReport { run_id: ctx.run_id.clone(), ..StreamReport::default() };
-    remove_unrecorded(&ctx)?;
-    let mut progress = Progress::from_held(ctx.held.values());
+    let entries = tellonce_governance::audit::read_entries(&settings.output_dir.join(crate::run::AUDIT))?;
+    let mut progress = Progress::from_entries(&entries);
+    drop(entries);
+    remove_uncommitted(&ctx, &progress)?;
     let mut topics: HashMap<String, TopicState> = HashMap::new();
     for t in &st.topics {
         match govern::decide(&ctx.agreements, t.feed, today, today) {
@@ -186,7 +196,6 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
     info!(topics = ?names, brokers = %st.brokers, group = %st.group_id, "streaming");
 
     let mut open: BTreeMap<(String, i32), Open> = BTreeMap::new();
-    let mut latencies: Vec<u64> = Vec::new();
     let mut last_message = Instant::now();
     let mut last_stats = (Instant::now(), 0u64);
     let max_age = Duration::from_millis(st.max_batch_ms);
@@ -195,6 +204,7 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
             break "signalled".to_owned();
         }
         let polled = consumer.poll(Duration::from_millis(50));
+        let mut full: Option<(String, i32)> = None;
         // A revoked partition's open batch is dropped before anything else is written: its new
         // owner reads it again from the committed offset.
         let revoked: Vec<(String, i32)> =
@@ -216,6 +226,13 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
                     report.skipped += 1;
                 } else if let Some(t) = topics.get(&topic) {
                     let key = (topic, partition);
+                    // Offsets only rise within a partition; a repositioned partition (no revoke
+                    // seen) starts its batch again rather than hold an offset twice.
+                    if open.get(&key).is_some_and(|o| o.last_offset.is_some_and(|l| offset <= l))
+                        && let Some(o) = open.remove(&key)
+                    {
+                        report.dropped_on_revoke += o.batcher.len() as u64;
+                    }
                     let entry = open.entry(key.clone()).or_insert_with(|| Open {
                         batcher: MessageBatcher::new(
                             t.source.feed,
@@ -224,32 +241,33 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
                             st.max_message_bytes,
                         ),
                         opened: Instant::now(),
+                        last_offset: None,
                     });
+                    entry.last_offset = Some(offset);
                     match declared_version(&m) {
                         Some(v) if v != t.source.feed.version => {
                             entry.batcher.reject(offset, Rule::SchemaVersionUnknown, m.payload().unwrap_or_default());
                         }
                         _ => entry.batcher.push(offset, m.payload()),
                     }
-                    if entry.batcher.is_full()
-                        && let Some(o) = open.remove(&key)
-                    {
-                        let t0 = o.opened;
-                        write_batch(&ctx, &consumer, t, &key, o, &mut progress, &mut report)?;
-                        latencies.push(t0.elapsed().as_millis() as u64);
+                    if entry.batcher.is_full() {
+                        full = Some(key);
                     }
                 }
             }
         }
-        // Batches that have waited long enough close however few messages they hold.
-        let due: Vec<(String, i32)> =
+        // Full batches, and those that have waited long enough however few messages they hold.
+        let mut due: Vec<(String, i32)> =
             open.iter().filter(|(_, o)| o.opened.elapsed() >= max_age).map(|(k, _)| k.clone()).collect();
+        due.extend(full.take());
+        let mut held = None;
         for key in due {
-            if let (Some(o), Some(t)) = (open.remove(&key), topics.get(&key.0)) {
-                let t0 = o.opened;
-                write_batch(&ctx, &consumer, t, &key, o, &mut progress, &mut report)?;
-                latencies.push(t0.elapsed().as_millis() as u64);
+            if let Some(reason) = close(&ctx, &consumer, &mut topics, &mut open, &key, &mut progress, &mut report)? {
+                held = Some(reason);
             }
+        }
+        if let Some(reason) = held {
+            break reason;
         }
         if last_stats.0.elapsed() >= Duration::from_secs(10) {
             let secs = last_stats.0.elapsed().as_secs_f64();
@@ -281,13 +299,11 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
         }
     };
     // Finish the batches in hand, commit, and stop.
-    for (key, o) in std::mem::take(&mut open) {
-        if let Some(t) = topics.get(&key.0) {
-            let t0 = o.opened;
-            write_batch(&ctx, &consumer, t, &key, o, &mut progress, &mut report)?;
-            latencies.push(t0.elapsed().as_millis() as u64);
-        }
+    let keys: Vec<(String, i32)> = open.keys().cloned().collect();
+    for key in keys {
+        close(&ctx, &consumer, &mut topics, &mut open, &key, &mut progress, &mut report)?;
     }
+    let mut latencies = std::mem::take(&mut report.latencies);
     latencies.sort_unstable();
     let pct = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0);
     report.batch_latency_ms = (pct(0.5), pct(0.99));
@@ -296,10 +312,11 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
     Ok(report)
 }
 
-/// Removes batch files that are on disk but not in the audit log: a session stopped (killed)
-/// between publishing a batch and recording it. Their records were never committed, so they
-/// are read again; left in place, a replay with other batch boundaries would duplicate them.
-fn remove_unrecorded(ctx: &Context<'_>) -> Result<(), RunError> {
+/// Removes batch files whose batch the audit log does not record as committed: a session
+/// stopped (killed, or failed) between publishing a batch's files and recording the batch. Their
+/// records were never committed, so they are read again; left in place, a replay with other
+/// batch boundaries would duplicate them.
+fn remove_uncommitted(ctx: &Context<'_>, progress: &Progress) -> Result<(), RunError> {
     let out = &ctx.settings.output_dir;
     for dataset in [crate::run::STAGING, "quarantine"] {
         let Ok(feeds) = std::fs::read_dir(out.join(dataset)) else { continue };
@@ -307,23 +324,22 @@ fn remove_unrecorded(ctx: &Context<'_>) -> Result<(), RunError> {
             let Ok(files) = std::fs::read_dir(dir.path()) else { continue };
             for f in files.flatten() {
                 let name = f.file_name().to_string_lossy().into_owned();
-                if name.starts_with('.') || progress::parse(&name).is_none() {
+                let Some((topic, partition, first, last)) = progress::parse(&name) else { continue };
+                if name.starts_with('.') || progress.is_committed(&topic, partition, first, last) {
                     continue;
                 }
                 let path = f.path();
                 let rel = crate::run::relative(out, &path);
-                if ctx.held.contains_key(&rel) {
-                    continue;
-                }
                 let sha256 = tellonce_connectors::hashing::sha256_file(&path)
                     .map_err(|source| RunError::Output { path: path.clone(), source })?;
                 crate::run::remove_if_present(&path)
                     .map_err(|source| RunError::Output { path: path.clone(), source })?;
-                warn!(file = %rel, "removed a batch file the audit log does not record (an interrupted session)");
+                warn!(file = %rel, "removed a file of a stream batch that was never committed (an interrupted session)");
                 ctx.audit(&Event::FileDeleted {
                     path: rel,
                     sha256,
-                    reason: "unrecorded: written by an interrupted stream session before its audit entry".to_owned(),
+                    reason: "uncommitted: written by an interrupted stream session before its batch was committed"
+                        .to_owned(),
                     agreement: None,
                 })?;
             }
@@ -358,6 +374,54 @@ fn lag(consumer: &BaseConsumer<Rebalances>) -> i64 {
     total
 }
 
+/// Closes the open batch of `key`: writes it, or, if its topic's agreement is no longer in force,
+/// drops it uncommitted and returns why (the session then stops: fail closed).
+fn close(
+    ctx: &Context<'_>,
+    consumer: &BaseConsumer<Rebalances>,
+    topics: &mut HashMap<String, TopicState>,
+    open: &mut BTreeMap<(String, i32), Open>,
+    key: &(String, i32),
+    progress: &mut Progress,
+    report: &mut StreamReport,
+) -> Result<Option<String>, RunError> {
+    let (Some(o), Some(t)) = (open.remove(key), topics.get_mut(&key.0)) else { return Ok(None) };
+    // The agreement is judged for every batch, so that one ending mid-session stops its data and
+    // each file's retention runs from the day it is written.
+    let today = dates::today();
+    match govern::decide(&ctx.agreements, t.source.feed, today, today) {
+        Decision::Process(policy) => {
+            if policy.agreement != t.policy.agreement || policy.retention_until != t.policy.retention_until {
+                t.pseudo = Pseudonymiser::new(
+                    t.source.feed,
+                    &policy,
+                    ctx.keys.tokeniser(Purpose::Linkage),
+                    ctx.lookup.clone(),
+                );
+                t.policy = policy;
+            }
+        }
+        Decision::Hold { rule, reason } => {
+            report.dropped_on_hold += o.batcher.len() as u64;
+            let why = format!("{}: {reason} [{rule}]", key.0);
+            warn!("stopping: {why}");
+            ctx.audit(&Event::InputHeld {
+                feed: t.source.feed.name.to_owned(),
+                input: format!("kafka:{}", key.0),
+                sha256: String::new(),
+                reason: format!("{reason} [{rule}]"),
+            })?;
+            ctx.audit_sync()?;
+            report.held.push(why.clone());
+            return Ok(Some(format!("agreement no longer in force for {why}")));
+        }
+    }
+    let t0 = o.opened;
+    write_batch(ctx, consumer, t, key, o, progress, report)?;
+    report.latencies.push(t0.elapsed().as_millis() as u64);
+    Ok(None)
+}
+
 /// Writes one closed batch as an input of its own, makes it durable, then commits its offsets.
 fn write_batch(
     ctx: &Context<'_>,
@@ -386,8 +450,19 @@ fn write_batch(
         Err(IngestError::Source(e)) => return Err(RunError::Stream(e.to_string())),
         Err(IngestError::Changed) => return Err(RunError::Stream(format!("{name} changed while written"))),
     }
+    let mut files: Vec<String> = input.files.iter().map(|f| f.path.clone()).collect();
+    files.extend(input.quarantine_file.clone());
+    ctx.audit(&Event::StreamBatchCommitted {
+        topic: key.0.clone(),
+        partition: key.1,
+        first_offset: first,
+        last_offset: last,
+        written: input.written,
+        quarantined: input.quarantined,
+        files,
+    })?;
     ctx.audit_sync()?;
-    progress.advance(&key.0, key.1, last);
+    progress.commit(&key.0, key.1, first, last);
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(&key.0, key.1, Offset::Offset(last as i64 + 1))
         .map_err(|e| RunError::Stream(e.to_string()))?;
@@ -397,7 +472,8 @@ fn write_batch(
         warn!(topic = %key.0, partition = key.1, "offset commit failed (the batch is durable): {e}");
     }
     if !unknown.is_empty() {
-        warn!(topic = %key.0, "keys not in the {} schema were dropped: {}", t.source.feed.name, unknown.join(", "));
+        let shown = crate::run::reportable_column_names(unknown);
+        warn!(topic = %key.0, "keys not in the {} schema were dropped: {}", t.source.feed.name, shown.join(", "));
     }
     report.batches += 1;
     report.written += input.written;
@@ -418,7 +494,7 @@ fn finish(
     ctx.audit(&Event::RunFinished {
         run: ctx.run_id.clone(),
         status: "finished".to_owned(),
-        received: report.received - report.skipped - report.dropped_on_revoke,
+        received: report.received - report.skipped - report.dropped_on_revoke - report.dropped_on_hold,
         written: report.written,
         quarantined: report.quarantined,
         held: report.held.len() as u64,

@@ -1,15 +1,16 @@
 //! Which offsets of each topic partition are already durable in the output.
 //!
 //! Each closed batch is written as an input of its own, named from its topic, partition and
-//! offset range (`k@TOPIC@PARTITION@FIRST@LAST`), and recorded in the audit log like any file.
-//! The audit log is therefore the truth about progress: the next offset of a partition is one
-//! past the last offset of any staging or quarantine file the log holds for it. Kafka's committed
-//! offsets only save re-reading: a message below the durable offset is skipped, so a crash
-//! between writing a batch and committing its offsets never writes a record twice.
+//! offset range (`k@TOPIC@PARTITION@FIRST@LAST`); its files are recorded in the audit log like any
+//! file, and then a `stream_batch_committed` entry says the batch is complete. The audit log is
+//! therefore the truth about progress: the next offset of a partition is one past the last offset
+//! of its last committed batch. Deleting files later (retention, erasure) does not move it back.
+//! Kafka's committed offsets only save re-reading: a message below the durable offset is skipped,
+//! so a crash between writing a batch and committing its offsets never writes a record twice.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::holdings::HeldFile;
+use tellonce_governance::audit::{Entry, Event};
 
 /// The stem of the files one batch writes.
 pub fn stem(topic: &str, partition: i32, first: u64, last: u64) -> String {
@@ -28,23 +29,20 @@ pub fn parse(file_name: &str) -> Option<(String, i32, u64, u64)> {
     Some((topic, partition, first, last.parse().ok()?))
 }
 
-/// Durable offsets by (topic, partition): the next offset to write.
+/// Durable offsets by (topic, partition), and the batches committed.
 #[derive(Debug, Default, Clone)]
 pub struct Progress {
     next: BTreeMap<(String, i32), u64>,
+    committed: BTreeSet<(String, i32, u64, u64)>,
 }
 
 impl Progress {
-    /// From the files the audit log holds (staging and quarantine).
-    pub fn from_held<'a>(held: impl IntoIterator<Item = &'a HeldFile>) -> Progress {
+    /// From the `stream_batch_committed` entries of the audit log.
+    pub fn from_entries(entries: &[Entry]) -> Progress {
         let mut p = Progress::default();
-        for f in held {
-            if f.dataset != crate::run::STAGING && f.dataset != "quarantine" {
-                continue;
-            }
-            let name = f.path.rsplit('/').next().unwrap_or(&f.path);
-            if let Some((topic, partition, _, last)) = parse(name) {
-                p.advance(&topic, partition, last);
+        for e in entries {
+            if let Event::StreamBatchCommitted { topic, partition, first_offset, last_offset, .. } = &e.event {
+                p.commit(topic, *partition, *first_offset, *last_offset);
             }
         }
         p
@@ -55,8 +53,14 @@ impl Progress {
         self.next.get(&(topic.to_owned(), partition)).copied().unwrap_or(0)
     }
 
-    /// Notes that everything up to `last` is durable.
-    pub fn advance(&mut self, topic: &str, partition: i32, last: u64) {
+    /// Whether the batch with these offsets was committed.
+    pub fn is_committed(&self, topic: &str, partition: i32, first: u64, last: u64) -> bool {
+        self.committed.contains(&(topic.to_owned(), partition, first, last))
+    }
+
+    /// Notes that the batch `first..=last` is durable.
+    pub fn commit(&mut self, topic: &str, partition: i32, first: u64, last: u64) {
+        self.committed.insert((topic.to_owned(), partition, first, last));
         let e = self.next.entry((topic.to_owned(), partition)).or_insert(0);
         *e = (*e).max(last + 1);
     }
@@ -79,9 +83,10 @@ mod tests {
     fn progress_is_one_past_the_last_durable_offset() {
         let mut p = Progress::default();
         assert_eq!(p.next("t", 0), 0);
-        p.advance("t", 0, 99);
-        p.advance("t", 0, 49);
+        p.commit("t", 0, 50, 99);
+        p.commit("t", 0, 0, 49);
         assert_eq!(p.next("t", 0), 100);
         assert_eq!(p.next("t", 1), 0);
+        assert!(p.is_committed("t", 0, 0, 49) && !p.is_committed("t", 0, 0, 99));
     }
 }

@@ -223,6 +223,8 @@ impl<'a> Model<'a> {
                 Event::SubjectLookup { officer, reference, kind, records_found, records_erased } => {
                     m.lookups.push((at, officer, reference, kind, *records_found, *records_erased));
                 }
+                // Stream bookkeeping: the batch's decisions and files are reported above.
+                Event::StreamBatchCommitted { .. } => {}
                 Event::IdentityChanged { kind, change, .. } => {
                     *pending_changes.entry((kind.as_str(), change.as_str())).or_default() += 1;
                 }
