@@ -223,6 +223,8 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
         hasher.finish().1
     };
     let stamp = out.join(index::BUILT_FROM_PATH);
+    // Before the up-to-date check: an interrupted build did not move the stamp on.
+    remove_unrecorded(out, &held, log)?;
     let links_held = held.values().any(|f| f.dataset == LINKS);
     if files.is_empty() && !links_held {
         // Nothing staged and nothing linked before: nothing to write.
@@ -601,4 +603,47 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
     lap("write", &mut timings);
     info!(records = report.records, persons = report.persons, families = report.families, "linkage built");
     Ok(BuildReport { timings_ms: timings, ..report })
+}
+
+/// Removes files of the datasets each build rewrites that the audit log does not record: a build
+/// stopped between publishing its parts and recording them. Left in place they would sit beside
+/// the next build's files and be counted twice by readers.
+fn remove_unrecorded(
+    out: &Path,
+    held: &BTreeMap<String, crate::holdings::HeldFile>,
+    log: &mut AuditLog,
+) -> Result<(), LinkError> {
+    let mut found = Vec::new();
+    for dataset in REPLACED_BY_EACH_BUILD {
+        let mut stack = vec![out.join(dataset)];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for e in entries.flatten() {
+                let path = e.path();
+                let hidden = e.file_name().to_string_lossy().starts_with('.');
+                if path.is_dir() {
+                    stack.push(path);
+                } else if !hidden && path.extension().is_some_and(|x| x == "parquet") {
+                    found.push(path);
+                }
+            }
+        }
+    }
+    for path in found {
+        let rel = path.strip_prefix(out).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+        if held.contains_key(&rel) {
+            continue;
+        }
+        let sha256 = tellonce_connectors::hashing::sha256_file(&path)
+            .map_err(|source| LinkError::Output { path: path.clone(), source })?;
+        std::fs::remove_file(&path).map_err(|source| LinkError::Output { path: path.clone(), source })?;
+        warn!(file = %rel, "removed a build output the audit log does not record (an interrupted build)");
+        log.append(&Event::FileDeleted {
+            path: rel,
+            sha256,
+            reason: "unrecorded: written by an interrupted build before its audit entry".to_owned(),
+            agreement: None,
+        })?;
+    }
+    Ok(())
 }

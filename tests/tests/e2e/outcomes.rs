@@ -258,3 +258,21 @@ fn the_period_and_the_counting_rule_are_configurable_and_checked() {
         assert!(said.contains(problem), "{problem} not named:\n{said}");
     }
 }
+
+#[test]
+fn a_build_removes_outputs_an_interrupted_build_left_unrecorded() {
+    let ws = synth_workspace(300, 4);
+    ws.run(0, &[]);
+    // As if a build had published a part and been killed before recording it.
+    let persons = visible_parquet(&ws.out().join("persons"));
+    assert_eq!(persons.len(), 1);
+    let stray = ws.out().join("persons/part-interrupted.parquet");
+    std::fs::copy(&persons[0], &stray).unwrap();
+    tellonce_ok(ws.dir(), &["build", "--config", "tellonce.toml"], 0);
+    assert!(!stray.exists(), "the unrecorded part would be read twice");
+    assert_eq!(visible_parquet(&ws.out().join("persons")), persons, "the recorded part stays");
+    let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
+    assert!(log.contains("persons/part-interrupted.parquet") && log.contains("unrecorded"), "not logged");
+    let verify = tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
+    assert!(text(&verify).contains("verifies"), "{}", text(&verify));
+}
