@@ -362,6 +362,16 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
         Some(w.finish()?)
     };
 
+    // When the first staging file of each feed read falls due: what is derived from it goes no
+    // later.
+    let mut staging_due: BTreeMap<&str, i32> = BTreeMap::new();
+    for f in &files {
+        let rel = f.path.strip_prefix(out).unwrap_or(&f.path).display().to_string();
+        if let Some(d) = held.get(&rel).and_then(|h| h.retention_until) {
+            let e = staging_due.entry(f.feed).or_insert(d);
+            *e = (*e).min(d);
+        }
+    }
     // theme_events/: each staged event that evidences a headline need, with its person and
     // family; then persons/, families/ and aggregates/ for the reporting period.
     let mut theme_events: BTreeMap<String, u64> = BTreeMap::new();
@@ -374,16 +384,6 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
             (unit_person.get(u).copied().unwrap_or(0), unit_family.get(u).copied().unwrap_or(0))
         };
         let period = &input.outcomes.period;
-        // When the first staging file of each feed read falls due: what is derived from it goes
-        // no later.
-        let mut staging_due: BTreeMap<&str, i32> = BTreeMap::new();
-        for f in &files {
-            let rel = f.path.strip_prefix(out).unwrap_or(&f.path).display().to_string();
-            if let Some(d) = held.get(&rel).and_then(|h| h.retention_until) {
-                let e = staging_due.entry(f.feed).or_insert(d);
-                *e = (*e).min(d);
-            }
-        }
         let mut profiles = Profiles::new(persons.count as usize);
         let (parts, missing) = events::collect(mapping, &files, &person_of, recs.len(), period, &mut profiles)?;
         for (k, column) in missing {
@@ -518,7 +518,8 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
     }
     for (feed_name, part) in staged {
         let policy = policies.get(feed_name);
-        publish(part, LINKS, Some(feed_name), policy, policy.and_then(Policy::retention_until_iso))?;
+        let due = staging_due.get(feed_name).map(|d| dates::format(*d));
+        publish(part, LINKS, Some(feed_name), policy, due)?;
     }
     if let Some(part) = history {
         publish(part, ID_HISTORY, None, None, None)?;
