@@ -51,6 +51,23 @@ pub(super) struct Taken {
     pub(super) last: u64,
 }
 
+impl Taken {
+    /// The batch as read from `source` against `feed`.
+    pub(super) fn into_raw(self, feed: &tellonce_schemas::FeedSchema, source: &str) -> super::RawBatch {
+        super::RawBatch {
+            lineage: crate::lineage::Lineage {
+                feed: feed.name,
+                schema_version: feed.version,
+                source: source.to_owned(),
+                first_position: self.first,
+                last_position: self.last,
+            },
+            batch: self.batch,
+            rejects: self.rejects,
+        }
+    }
+}
+
 impl BatchBuilder {
     /// A builder for batches of at most `batch_rows` rows and rejects together; `present[i]`
     /// says whether schema column `i` can have values.

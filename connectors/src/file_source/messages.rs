@@ -6,7 +6,6 @@ use tellonce_schemas::{FeedSchema, Rule};
 use super::batch::{self, BatchBuilder};
 use super::jsonl_file::JsonObjects;
 use super::{RawBatch, SourceError};
-use crate::lineage::Lineage;
 
 /// Gathers the messages of one topic partition into a batch of a feed's columns.
 ///
@@ -103,16 +102,6 @@ impl MessageBatcher {
             line: 0,
             source: std::io::Error::other(e),
         })?;
-        Ok(taken.map(|t| RawBatch {
-            lineage: Lineage {
-                feed: self.feed.name,
-                schema_version: self.feed.version,
-                source: self.source.clone(),
-                first_position: t.first,
-                last_position: t.last,
-            },
-            batch: t.batch,
-            rejects: t.rejects,
-        }))
+        Ok(taken.map(|t| t.into_raw(self.feed, &self.source)))
     }
 }

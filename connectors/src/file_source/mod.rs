@@ -356,17 +356,7 @@ impl FileSource {
             self.done = true;
             SourceError::Read { path: self.path.clone(), line: self.current_line(), source: io::Error::other(e) }
         })?;
-        Ok(taken.map(|t| RawBatch {
-            lineage: Lineage {
-                feed: self.feed.name,
-                schema_version: self.feed.version,
-                source: self.source.clone(),
-                first_position: t.first,
-                last_position: t.last,
-            },
-            batch: t.batch,
-            rejects: t.rejects,
-        }))
+        Ok(taken.map(|t| t.into_raw(self.feed, &self.source)))
     }
 
     /// File bytes consumed so far (for a progress bar); the file's size once it is read.
