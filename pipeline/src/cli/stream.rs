@@ -21,7 +21,9 @@ pub(super) fn command(a: &StreamArgs) -> Result<Exit, Failure> {
     let stop = stream::stop_on_signal().map_err(run_failure)?;
     let opts = StreamOptions { idle_exit: a.idle_exit_ms.map(Duration::from_millis), max_messages: a.max_messages };
     let report = stream::stream(&settings, &opts, &stop).map_err(run_failure)?;
-    let build = if a.build { Some(run::build(&settings).map_err(run_failure)?) } else { None };
+    // Signalled to stop means stop: the build can run later (`tellonce build`).
+    let signalled = stop.load(std::sync::atomic::Ordering::Relaxed);
+    let build = if a.build && !signalled { Some(run::build(&settings).map_err(run_failure)?) } else { None };
     let text = if a.json {
         let v = serde_json::json!({ "stream": report, "linkage": build.as_ref().map(|b| &b.1) });
         serde_json::to_string_pretty(&v).context("serialising the report").exit(Exit::Internal)? + "\n"
