@@ -140,3 +140,44 @@ fn a_stream_killed_at_random_moments_writes_every_message_exactly_once() {
     let verify = tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
     assert!(text(&verify).contains("verifies"), "{}", text(&verify));
 }
+
+#[test]
+fn sigterm_writes_the_batch_in_hand_commits_and_exits_0() {
+    require_kafka_python();
+    let broker = start_broker();
+    let ws = synth_workspace(1500, 32);
+    let topic = "police-sigterm";
+    let produced = produce(ws.dir(), &broker.address, topic, 0);
+    stream_config(&ws, &broker.address, topic);
+    // Long batches, so that SIGTERM finds one open.
+    let path = ws.dir().join("tellonce.toml");
+    let config = std::fs::read_to_string(&path).unwrap().replace("max_batch_ms = 250", "max_batch_ms = 600000");
+    std::fs::write(&path, config).unwrap();
+    let child = Command::new(tellonce_bin())
+        .args(["stream", "--config", "tellonce.toml", "--json"])
+        .current_dir(ws.dir())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it has read something (its session is in the audit log and the group joined).
+    std::thread::sleep(Duration::from_secs(8));
+    let term = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report = json_stdout(&out);
+    assert_eq!(report["stream"]["stopped"], "signalled", "{report}");
+    let written = report["stream"]["written"].as_u64().unwrap() + report["stream"]["quarantined"].as_u64().unwrap();
+    assert!(written > 0, "the batch in hand was not written: {report}");
+    // What it wrote is committed: a second session reads only the rest.
+    let again = json_stdout(&tellonce_ok(
+        ws.dir(),
+        &["stream", "--config", "tellonce.toml", "--idle-exit-ms", "3000", "--json"],
+        0,
+    ));
+    let ids = staged_record_ids(&ws.out());
+    let quarantined = quarantine_entries(&ws.out()).len() as u64;
+    assert_eq!(ids.len() as u64 + quarantined, produced, "{report}\n{again}");
+    assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), ids.len(), "a record written twice");
+}
