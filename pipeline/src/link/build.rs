@@ -631,7 +631,7 @@ fn remove_unrecorded(
         }
     }
     for path in found {
-        let rel = path.strip_prefix(out).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+        let rel = crate::run::relative(out, &path);
         if held.contains_key(&rel) {
             continue;
         }
