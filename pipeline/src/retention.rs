@@ -17,7 +17,7 @@ use tellonce_governance::audit::{self, AuditError, AuditLog, Event};
 use tellonce_schemas::identifiers::dates;
 
 use crate::holdings::{HeldFile, held_files};
-use crate::run::{AUDIT, lock_output};
+use crate::run::{AUDIT, Access, lock_output};
 
 /// Why retention cannot be applied.
 #[derive(Debug, thiserror::Error)]
@@ -75,7 +75,7 @@ pub fn plan(out: &Path, on: i32) -> Result<Plan, RetentionError> {
 /// logging each deletion and removing partition directories left empty. Returns the plan and
 /// the files deleted (or, for a dry run, that would be).
 pub fn apply(out: &Path, keys: &KeyRing, on: i32, dry_run: bool) -> Result<(Plan, Vec<HeldFile>), RetentionError> {
-    let _lock = lock_output(out).map_err(|e| RetentionError::Busy(e.to_string()))?;
+    let _lock = lock_output(out, Access::Exclusive).map_err(|e| RetentionError::Busy(e.to_string()))?;
     let plan = plan(out, on)?;
     if dry_run {
         let due = plan.due.clone();

@@ -82,8 +82,11 @@ pub enum RunError {
     /// The agreements directory cannot be read.
     #[error(transparent)]
     Agreements(#[from] agreement::AgreementError),
-    /// Another run holds the output directory.
-    #[error("another tellonce run is writing to this output (it holds {path}); wait for it to finish")]
+    /// Another session holds the output directory in a way this one cannot share.
+    #[error(
+        "another tellonce session is using this output (it holds {path}): a file run, retention or erasure needs \
+         the output to itself, and builds run one at a time; wait for it to finish"
+    )]
     Busy {
         /// The lock file.
         path: PathBuf,
@@ -235,8 +238,8 @@ pub(crate) struct Context<'a> {
     pub(crate) started_at: String,
     /// Problems found in the agreement files.
     pub(crate) agreement_problems: Vec<String>,
-    /// The output lock, held for the context's life.
-    _lock: std::fs::File,
+    /// The output locks, held for the context's life.
+    _lock: OutputLock,
 }
 
 impl<'a> Context<'a> {
@@ -245,6 +248,7 @@ impl<'a> Context<'a> {
     pub(crate) fn open(
         settings: &'a Settings,
         command: &str,
+        access: Access,
         as_of: i32,
         replace_existing: bool,
         progress: ProgressBar,
@@ -255,7 +259,7 @@ impl<'a> Context<'a> {
         let lookup = settings.postcode_lookup.as_deref().map(PostcodeLookup::load).transpose()?.map(Arc::new);
         let out = &settings.output_dir;
         std::fs::create_dir_all(out.join(STAGING)).map_err(|source| RunError::Output { path: out.clone(), source })?;
-        let lock = lock_output(out)?;
+        let lock = lock_output(out, access)?;
         let mut audit = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
         let held = held_files(&audit::read_entries(&out.join(AUDIT))?);
         let loaded = load_agreements(&settings.agreements_dir, as_of)?;
@@ -323,7 +327,7 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
         ProgressStyle::with_template("{spinner} {msg:20} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let ctx = Context::open(settings, "run", as_of, opts.force, progress)?;
+    let ctx = Context::open(settings, "run", Access::Exclusive, as_of, opts.force, progress)?;
     let (run_id, started_at, out) = (ctx.run_id.clone(), ctx.started_at.clone(), &settings.output_dir);
 
     let mut inputs: Vec<InputReport> = Vec::with_capacity(settings.sources.len());
@@ -484,7 +488,7 @@ pub fn build(settings: &Settings) -> Result<(String, crate::link::BuildReport), 
     let themes = themes(settings)?;
     let out = &settings.output_dir;
     std::fs::create_dir_all(out).map_err(|source| RunError::Output { path: out.clone(), source })?;
-    let _lock = lock_output(out)?;
+    let _lock = lock_output(out, Access::Build)?;
     let today = dates::today();
     let mut audit = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
     let loaded = load_agreements(&settings.agreements_dir, today)?;
@@ -626,10 +630,41 @@ pub(crate) fn reportable_column_names(names: Vec<String>) -> Vec<String> {
     kept
 }
 
-/// Takes the output directory's lock for the whole run: two runs writing the same outputs at
-/// once would publish each other's half-written files. Released when the file is dropped.
-pub(crate) fn lock_output(out: &Path) -> Result<std::fs::File, RunError> {
-    let path = out.join("state").join("run.lock");
+/// How a session shares the output directory with others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Alone: a file run, retention, erasure. They rewrite or delete files others read or write.
+    Exclusive,
+    /// Beside other stream sessions and one build: a stream session writes only its own batch
+    /// files (named from topic, partition and offsets, each partition held by one session at a
+    /// time) and appends to the shared audit log.
+    Stream,
+    /// Beside stream sessions, but never two builds at once: a build reads the committed
+    /// staging files and rewrites only the datasets it owns.
+    Build,
+}
+
+/// The locks a session holds on the output directory, released when dropped.
+#[derive(Debug)]
+pub(crate) struct OutputLock {
+    _files: Vec<std::fs::File>,
+}
+
+/// Takes the output directory's locks for a whole session: two runs writing the same outputs at
+/// once would publish each other's half-written files, so `state/run.lock` is held exclusively
+/// by a file run and shared by stream sessions and builds, and `state/build.lock` keeps builds
+/// (and a run's build) one at a time.
+pub(crate) fn lock_output(out: &Path, access: Access) -> Result<OutputLock, RunError> {
+    let run = lock_file(&out.join("state").join("run.lock"), access != Access::Exclusive)?;
+    let mut files = vec![run];
+    if access == Access::Build {
+        files.push(lock_file(&out.join("state").join("build.lock"), false)?);
+    }
+    Ok(OutputLock { _files: files })
+}
+
+/// Opens (creating) and locks one lock file without waiting.
+fn lock_file(path: &Path, shared: bool) -> Result<std::fs::File, RunError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|source| RunError::Output { path: dir.to_owned(), source })?;
     }
@@ -637,12 +672,13 @@ pub(crate) fn lock_output(out: &Path) -> Result<std::fs::File, RunError> {
         .create(true)
         .truncate(false)
         .write(true)
-        .open(&path)
-        .map_err(|source| RunError::Output { path: path.clone(), source })?;
-    match file.try_lock() {
+        .open(path)
+        .map_err(|source| RunError::Output { path: path.to_owned(), source })?;
+    let taken = if shared { file.try_lock_shared() } else { file.try_lock() };
+    match taken {
         Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(RunError::Busy { path }),
-        Err(std::fs::TryLockError::Error(source)) => Err(RunError::Output { path, source }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(RunError::Busy { path: path.to_owned() }),
+        Err(std::fs::TryLockError::Error(source)) => Err(RunError::Output { path: path.to_owned(), source }),
     }
 }
 

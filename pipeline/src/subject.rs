@@ -25,7 +25,7 @@ use tellonce_schemas::identifiers::dates;
 use tellonce_schemas::{Column, Value, staging};
 
 use crate::holdings::{HeldFile, held_files};
-use crate::run::{AUDIT, STAGING, lock_output};
+use crate::run::{AUDIT, Access, STAGING, lock_output};
 
 /// Why a lookup cannot be made.
 #[derive(Debug, thiserror::Error)]
@@ -244,7 +244,7 @@ pub fn lookup(
     request: &Request,
 ) -> Result<Lookup, SubjectError> {
     let subject = SubjectTokens::parse(identifiers, &keys.tokeniser(Purpose::Linkage))?;
-    let _lock = lock_output(out).map_err(|e| SubjectError::Busy(e.to_string()))?;
+    let _lock = lock_output(out, Access::Exclusive).map_err(|e| SubjectError::Busy(e.to_string()))?;
     let mut log = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
     let entries = audit::read_entries(&out.join(AUDIT))?;
     let mut result = Lookup { holdings: Vec::new(), erased: 0, kept: 0 };

@@ -1,13 +1,15 @@
 """Produces partner messages to a Kafka topic with kafka-python, a client independent of the
 librdkafka that tellonce uses.
 
-Usage: kafka_produce.py BROKERS TOPIC PARTITIONS FILE.jsonl [EXTRA_POISON]
+Usage: kafka_produce.py BROKERS TOPIC PARTITIONS FILE.jsonl [EXTRA_POISON [PER_SECOND]]
 Creates the topic with PARTITIONS partitions if it does not exist, sends each line of FILE as
 one message (keyed by its line number, so messages spread over the partitions), then
-EXTRA_POISON messages that are not JSON. Prints {"produced": N} as JSON.
+EXTRA_POISON messages that are not JSON. PER_SECOND paces the sending, so that traffic is still
+flowing while consumers join and leave. Prints {"produced": N} as JSON.
 """
 import json
 import sys
+import time
 
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
@@ -15,6 +17,7 @@ from kafka.errors import TopicAlreadyExistsError
 
 brokers, topic, partitions, path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 poison = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+per_second = float(sys.argv[6]) if len(sys.argv) > 6 else 0.0
 
 admin = KafkaAdminClient(bootstrap_servers=brokers, client_id="tellonce-test-admin")
 try:
@@ -25,11 +28,22 @@ admin.close()
 
 producer = KafkaProducer(bootstrap_servers=brokers, acks="all", linger_ms=5)
 produced = 0
+started = time.monotonic()
+
+
+def pace():
+    if per_second > 0:
+        due = started + produced / per_second
+        wait = due - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+
 with open(path, "rb") as f:
     for number, line in enumerate(f):
         line = line.rstrip(b"\n")
         if not line.strip():
             continue
+        pace()
         producer.send(topic, key=str(number).encode(), value=line)
         produced += 1
 for i in range(poison):

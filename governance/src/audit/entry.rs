@@ -25,6 +25,10 @@ pub(crate) const ZERO_HASH: [u8; 32] = [0; 32];
 const MAC_PREFIX: &[u8] = b",\"mac\":\"";
 const MAC_SUFFIX_LEN: usize = MAC_PREFIX.len() + 64 + 2;
 
+/// About how many bytes a line takes besides its event's JSON (fields, hashes,
+/// MAC, newline), for sizing buffers.
+pub(crate) const LINE_OVERHEAD: usize = 200;
+
 /// One thing that happened, as recorded in the audit log.
 ///
 /// Serialised with an internal `type` tag in `snake_case`
@@ -197,6 +201,10 @@ pub enum Event {
     /// A stream batch is complete: every file holding its records is recorded above. Stream
     /// progress is read from these entries, which deletions (retention, erasure) leave standing.
     StreamBatchCommitted {
+        /// The stream session that wrote it (several may share an output; absent from entries
+        /// written before sessions were named here).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        run: String,
         /// The topic.
         topic: String,
         /// The partition.
@@ -320,6 +328,7 @@ pub(crate) fn is_lower_hex64(s: &[u8]) -> bool {
 }
 
 /// Encodes one line (without its newline) and signs it.
+#[cfg(test)]
 pub(crate) fn encode_line(
     seq: u64,
     at: &str,
@@ -327,7 +336,27 @@ pub(crate) fn encode_line(
     event: &Event,
     signer: &AuditSigner,
 ) -> Result<Vec<u8>, serde_json::Error> {
-    let mut line = Vec::with_capacity(320);
+    let event_json = event_json(event)?;
+    encode_line_json(seq, at, prev, &event_json, signer)
+}
+
+/// The JSON of an event, as it appears in a line. Compact JSON escapes
+/// control characters, so it never holds a newline.
+pub(crate) fn event_json(event: &Event) -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec(event)
+}
+
+/// Encodes one line (without its newline) from an event already serialised by
+/// [`event_json`], and signs it. The event is serialised early (when it is
+/// appended) and the line late (when its number and `prev` are known).
+pub(crate) fn encode_line_json(
+    seq: u64,
+    at: &str,
+    prev: &[u8; 32],
+    event_json: &[u8],
+    signer: &AuditSigner,
+) -> Result<Vec<u8>, serde_json::Error> {
+    let mut line = Vec::with_capacity(event_json.len() + LINE_OVERHEAD);
     line.extend_from_slice(b"{\"seq\":");
     line.extend_from_slice(seq.to_string().as_bytes());
     line.extend_from_slice(b",\"at\":");
@@ -335,7 +364,7 @@ pub(crate) fn encode_line(
     line.extend_from_slice(b",\"prev\":\"");
     line.extend_from_slice(hex::encode(prev).as_bytes());
     line.extend_from_slice(b"\",\"event\":");
-    serde_json::to_writer(&mut line, event)?;
+    line.extend_from_slice(event_json);
     let mac = signer.sign(&line);
     line.extend_from_slice(MAC_PREFIX);
     line.extend_from_slice(hex::encode(mac).as_bytes());

@@ -22,7 +22,9 @@ pub enum AuditError {
     },
 
     /// [`AuditLog::open`](super::AuditLog::open) found the end of the log or
-    /// its head not as this writer left it, and refuses to append (fail closed).
+    /// its head not as a writer with this key would leave it, or a writer,
+    /// about to write, found lines appended by another writer that do not
+    /// continue the chain; it refuses to append (fail closed).
     #[error(
         "refusing to append to the audit log in {}: {problem}; run `tellonce audit verify` to find what changed, \
          and do not write to this log until that has been investigated",
@@ -50,10 +52,29 @@ pub enum AuditError {
     /// An event could not be encoded as JSON.
     #[error("cannot encode audit entry {seq}")]
     Encode {
-        /// The sequence number the entry would have had.
+        /// The sequence number the entry would have had (when another writer
+        /// appends first, entries are numbered later, so this is the writer's
+        /// best knowledge when the event was appended).
         seq: u64,
         /// The encoder's reason.
         source: serde_json::Error,
+    },
+
+    /// An incremental reader's cursor no longer fits the log: the file is
+    /// shorter than the bytes already read, or no line ends where the reader
+    /// stopped. The log was truncated or replaced.
+    #[error(
+        "{} no longer matches what was read from it: it is {len} bytes and the reader had read {offset} \
+         (the log was truncated or replaced); run `tellonce audit verify`",
+        path.display()
+    )]
+    Rewritten {
+        /// The log file.
+        path: PathBuf,
+        /// The file's length now.
+        len: u64,
+        /// The byte offset the reader had reached.
+        offset: u64,
     },
 
     /// An earlier write to the log failed part-way, so the file may end in a
@@ -71,7 +92,8 @@ pub enum AuditError {
     },
 }
 
-/// Why [`AuditLog::open`](super::AuditLog::open) refused to append.
+/// Why [`AuditLog::open`](super::AuditLog::open), or a writer catching up
+/// with lines other writers appended, refused to append.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TailProblem {
     /// The log ends in a line with no newline (truncated mid-line, or a write
@@ -128,6 +150,38 @@ pub enum TailProblem {
         line: u64,
         /// The entry expected there.
         seq: u64,
+    },
+    /// The log file is shorter than the part this writer already read or
+    /// wrote: someone truncated or replaced it.
+    #[error("the log is {len} bytes, shorter than the {known} bytes this writer had already read or written")]
+    Shrunk {
+        /// The bytes this writer had read or written.
+        known: u64,
+        /// The file's length now.
+        len: u64,
+    },
+    /// A line appended since this writer last read the log has a MAC that
+    /// does not verify (changed, or written under another key).
+    #[error("line {line}, appended since this writer last read the log, was changed or was not written with this key")]
+    AppendedNotAuthentic {
+        /// The line, from 1.
+        line: u64,
+    },
+    /// A line appended since this writer last read the log holds an entry
+    /// whose number is not its line number.
+    #[error("line {line}, appended since this writer last read the log, holds entry {seq}")]
+    AppendedRenumbered {
+        /// The line, from 1.
+        line: u64,
+        /// The entry it holds.
+        seq: u64,
+    },
+    /// A line appended since this writer last read the log does not hold the
+    /// hash of the line before it.
+    #[error("line {line}, appended since this writer last read the log, does not chain on from the line before")]
+    AppendedChainBroken {
+        /// The line, from 1.
+        line: u64,
     },
     /// The head exists but the log file does not.
     #[error("audit.jsonl is missing but the head records {head_seq} entries")]

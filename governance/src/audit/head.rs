@@ -4,8 +4,11 @@
 //! lets the verifier tell a log cut short at a line boundary from a complete
 //! one. It is replaced atomically: temporary file in the same directory,
 //! fsync, rename, fsync of the directory.
+//!
+//! This module also holds `audit.lock`, the lock that serialises writers
+//! (exclusive) and keeps readers (shared) from seeing a half-written line.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -19,7 +22,13 @@ use crate::AuditSigner;
 pub const HEAD_FILE: &str = "audit.head.json";
 /// The log file's name inside the log directory.
 pub const LOG_FILE: &str = "audit.jsonl";
-/// The temporary file the head is written to before it is renamed.
+/// The lock file's name inside the log directory. Writers hold it exclusively
+/// while they write to the log or the head, readers shared while they read
+/// them. It holds no data; never delete it while the log is in use, or a new
+/// writer would lock a different file than the ones already open.
+pub const LOCK_FILE: &str = "audit.lock";
+/// The temporary file the head is written to before it is renamed. Its name is
+/// shared by all writers, so it is only written under the exclusive lock.
 const HEAD_TMP: &str = "audit.head.json.tmp";
 
 /// The last synced entry, as recorded by an authentic head.
@@ -100,6 +109,52 @@ pub(crate) fn write_head(dir: &Path, head: &Head, signer: &AuditSigner) -> Resul
     let target = dir.join(HEAD_FILE);
     fs::rename(&tmp, &target).map_err(io_err("replace", &target))?;
     sync_dir(dir).map_err(io_err("sync directory", dir))
+}
+
+/// A lock held on `audit.lock`, released when dropped.
+///
+/// Locks belong to the open file, so two `DirLock`s taken through separate
+/// opens exclude each other even within one process.
+#[derive(Debug)]
+pub(crate) struct DirLock {
+    file: File,
+}
+
+impl DirLock {
+    /// Takes the lock exclusively, creating the lock file if needed, and
+    /// waits for any other holder to let go.
+    pub(crate) fn exclusive(dir: &Path) -> Result<DirLock, AuditError> {
+        let path = dir.join(LOCK_FILE);
+        let file = open_lock_file(&path).map_err(io_err("open", &path))?;
+        file.lock().map_err(io_err("lock", &path))?;
+        Ok(DirLock { file })
+    }
+
+    /// Takes the lock shared when it can be had. `None` when the lock file
+    /// can neither be created nor opened, or cannot be locked (a read-only
+    /// directory or medium, no permission): then nobody can be writing
+    /// through it either, and the caller reads without it.
+    pub(crate) fn shared(dir: &Path) -> Option<DirLock> {
+        let path = dir.join(LOCK_FILE);
+        // A reader may be allowed to read an existing lock file without being
+        // allowed to create or write it.
+        let file = open_lock_file(&path).or_else(|_| File::open(&path)).ok()?;
+        file.lock_shared().ok()?;
+        Some(DirLock { file })
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        // Closing the file releases the lock too; unlocking first makes the
+        // release not depend on when the descriptor is closed.
+        let _ = self.file.unlock();
+    }
+}
+
+/// Opens (creating if absent, never truncating) the lock file.
+fn open_lock_file(path: &Path) -> io::Result<File> {
+    OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)
 }
 
 /// Makes a rename or creation in `dir` durable (a no-op where directories

@@ -2,7 +2,7 @@
 //!
 //! # Format
 //!
-//! A log directory holds two files:
+//! A log directory holds two files of record:
 //!
 //! * `audit.jsonl`: append-only JSON Lines, one [`Entry`] a line:
 //!
@@ -26,11 +26,28 @@
 //! *and* head rolled back to an earlier authentic state: copy
 //! [`VerifyReport::head_hash`] somewhere else from time to time to anchor it.
 //!
+//! # Several writers
+//!
+//! A third file, `audit.lock` ([`LOCK_FILE`]), holds no data: it serialises
+//! access. Any number of [`AuditLog`]s, in any processes, may append to one
+//! directory (two `tellonce stream` sessions of one consumer group sharing
+//! an output, a `tellonce build` alongside them); each holds the lock
+//! exclusively only while it checks the log on opening, writes lines or
+//! syncs. The chain stays single: an entry is numbered, chained and signed
+//! only when it is written, after the writer has caught up with the lines
+//! others appended, verifying each (complete, MAC, number, `prev`) and
+//! refusing to write after one that does not chain. Readers hold the lock
+//! shared while they read, so they never see a half-written line; on
+//! read-only media, where the lock file cannot be created, they read
+//! without it.
+//!
 //! # Use
 //!
-//! * The pipeline opens one [`AuditLog`] per directory (it holds the run
-//!   lock, so there is a single writer), [`append`](AuditLog::append)s
-//!   [`Event`]s and [`sync`](AuditLog::sync)s before acknowledging work.
+//! * Pipeline commands open an [`AuditLog`] on the output's audit directory,
+//!   [`append`](AuditLog::append) [`Event`]s and [`sync`](AuditLog::sync)
+//!   before acknowledging work.
+//! * A `tellonce stream` session follows what other sessions commit with
+//!   [`read_new_entries`] and a [`ReadCursor`].
 //! * `tellonce audit verify` calls [`verify`], which checks every line, the
 //!   head and, given the output root, every output file still recorded.
 //! * `tellonce audit report` calls [`read_entries`] (or
@@ -51,8 +68,8 @@ mod writer;
 
 pub use entry::{Entry, Event};
 pub use error::{AuditError, TailProblem};
-pub use head::{HEAD_FILE, LOG_FILE};
-pub use read::{read_entries, read_entries_lossy};
+pub use head::{HEAD_FILE, LOCK_FILE, LOG_FILE};
+pub use read::{ReadCursor, read_entries, read_entries_lossy, read_new_entries};
 pub use report::render_html;
 pub use verify::{ChangeKind, VerifyFailure, VerifyReport, verify};
 pub use writer::AuditLog;

@@ -108,3 +108,10 @@ pub(crate) fn write_lines(dir: &Path, lines: &[String]) {
     let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
     fs::write(dir.join(LOG_FILE), text).unwrap();
 }
+
+/// Appends `bytes` to `audit.jsonl` by hand, as another (perhaps faulty) writer would.
+pub(crate) fn append_raw(dir: &Path, bytes: &[u8]) {
+    use std::io::Write;
+    let mut file = fs::OpenOptions::new().append(true).open(dir.join(LOG_FILE)).unwrap();
+    file.write_all(bytes).unwrap();
+}

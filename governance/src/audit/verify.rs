@@ -11,7 +11,7 @@ use ring::digest;
 use serde::Deserialize;
 
 use super::entry::{Event, RawEntry, ZERO_HASH, mac_is_valid, sha256, split_lines};
-use super::head::{HEAD_FILE, HeadState, LOG_FILE, read_head};
+use super::head::{DirLock, HEAD_FILE, HeadState, LOG_FILE, read_head};
 use crate::AuditSigner;
 
 /// A log that verified, with what was checked.
@@ -289,20 +289,17 @@ struct Recorded {
 /// later `file_deleted`, must exist under `output_root` with the recorded
 /// SHA-256 (checked in entry order).
 ///
-/// Works on the raw bytes of the log, never re-serialising entries.
+/// Works on the raw bytes of the log, never re-serialising entries. The log
+/// and head are read together under `audit.lock` held shared, so a live
+/// writer's half-written line is never mistaken for damage (when the lock
+/// file cannot be created or opened, as on read-only media, they are read
+/// without it).
 ///
 /// # Errors
 ///
 /// The first problem found, as a [`VerifyFailure`] naming the line and entry.
 pub fn verify(dir: &Path, signer: &AuditSigner, output_root: Option<&Path>) -> Result<VerifyReport, VerifyFailure> {
-    let log_path = dir.join(LOG_FILE);
-    let bytes = match fs::read(&log_path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(VerifyFailure::LogMissing { path: log_path }),
-        Err(source) => return Err(VerifyFailure::Unreadable { path: log_path, source }),
-    };
-    let head =
-        read_head(dir, signer).map_err(|source| VerifyFailure::Unreadable { path: dir.join(HEAD_FILE), source })?;
+    let (bytes, head) = read_log_and_head(dir, signer)?;
     let (lines, fragment) = split_lines(&bytes);
 
     let mut last_seq = 0u64;
@@ -396,6 +393,22 @@ pub fn verify(dir: &Path, signer: &AuditSigner, output_root: Option<&Path>) -> R
         head_seq: head.seq,
         head_hash: hex::encode(head.hash),
     })
+}
+
+/// The bytes of the log and the state of its head, read together under the
+/// shared lock (when it can be had) so that they are one writer's consistent
+/// state, not a half-written line or a head from after the bytes read.
+fn read_log_and_head(dir: &Path, signer: &AuditSigner) -> Result<(Vec<u8>, HeadState), VerifyFailure> {
+    let log_path = dir.join(LOG_FILE);
+    let _lock = DirLock::shared(dir);
+    let bytes = match fs::read(&log_path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(VerifyFailure::LogMissing { path: log_path }),
+        Err(source) => return Err(VerifyFailure::Unreadable { path: log_path, source }),
+    };
+    let head =
+        read_head(dir, signer).map_err(|source| VerifyFailure::Unreadable { path: dir.join(HEAD_FILE), source })?;
+    Ok((bytes, head))
 }
 
 /// The sequence number of a line whose MAC verifies.

@@ -1,36 +1,50 @@
 //! [`AuditLog`]: the append-only writer.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use super::entry::{Event, RawEntry, ZERO_HASH, encode_line, mac_is_valid, now_secs, sha256, split_lines, timestamp};
+use super::entry::{
+    Event, LINE_OVERHEAD, RawEntry, ZERO_HASH, encode_line_json, event_json, mac_is_valid, now_secs, sha256,
+    split_lines, timestamp,
+};
 use super::error::{AuditError, TailProblem, io_err};
-use super::head::{HEAD_FILE, Head, HeadState, LOG_FILE, read_head, sync_dir, write_head};
+use super::head::{DirLock, HEAD_FILE, Head, HeadState, LOG_FILE, read_head, sync_dir, write_head};
 use crate::AuditSigner;
 
-/// Buffered lines are written to the file (without fsync) once they reach this size.
+/// Pending lines are written to the file (without fsync) once they reach about this size.
 const WRITE_AT_BYTES: usize = 256 * 1024;
 
 /// The append-only writer of an audit log directory.
 ///
-/// # One writer per directory
+/// # Several writers
 ///
-/// An `AuditLog` assumes it is the only writer of its directory for as long
-/// as it is open; it takes no lock itself. The pipeline holds its run lock
-/// while the log is open, and nothing else may append.
+/// Any number of `AuditLog`s, in any processes, may be open on one directory
+/// at once (two `tellonce stream` sessions sharing an output, a `tellonce
+/// build` alongside them). They still write one chain: a writer holds
+/// `audit.lock` ([`LOCK_FILE`](super::LOCK_FILE)) exclusively while it checks
+/// the log in [`open`](Self::open), while it writes lines, and for the whole
+/// of [`sync`](Self::sync), and never between calls. Because another writer
+/// may append between [`append`](Self::append) and the write, a line is only
+/// numbered, chained and signed when it is written: the writer first reads
+/// the lines others appended since it last looked, accepting them only if
+/// each is complete, verifies under this key, holds the next number and
+/// chains on from the line before (otherwise [`AuditError::Refused`]), and
+/// then numbers its own lines after them. Readers ([`read_entries`](super::read_entries),
+/// [`verify`](super::verify), ...) hold the lock shared, so they never see
+/// a half-written line.
 ///
 /// # Durability
 ///
-/// [`append`](Self::append) buffers the line in memory and returns its
-/// sequence number; only [`sync`](Self::sync) makes it durable (write, fsync
-/// the log, then replace `audit.head.json` atomically). **Call `sync` before
-/// acknowledging the work an entry records** (marking an input done, storing
-/// a Kafka offset, reporting success). Dropping an `AuditLog` writes whole
-/// buffered lines on a best-effort basis but neither fsyncs nor updates the
-/// head; entries written that way are accepted by the next
-/// [`open`](Self::open) and by the verifier because they chain on from the
-/// head, but they may be lost in a crash.
+/// [`append`](Self::append) keeps the entry in memory; only
+/// [`sync`](Self::sync) makes it durable (write, fsync the log, then replace
+/// `audit.head.json` atomically). **Call `sync` before acknowledging the work
+/// an entry records** (marking an input done, storing a Kafka offset,
+/// reporting success). Dropping an `AuditLog` writes pending entries on a
+/// best-effort basis but neither fsyncs nor updates the head; entries
+/// written that way are accepted by the next [`open`](Self::open), by other
+/// writers and by the verifier because they chain on from the head, but they
+/// may be lost in a crash.
 ///
 /// # Fail closed
 ///
@@ -39,10 +53,10 @@ const WRITE_AT_BYTES: usize = 256 * 1024;
 /// records the last line. Any disagreement is [`AuditError::Refused`]; the
 /// operator runs `tellonce audit verify` to find out what happened. One case
 /// is repaired instead: entries written after the head was last replaced (a
-/// crash between writing the log and replacing the head) are accepted, and
-/// the head brought up to date, when every one of them verifies and chains on
-/// from the line the head records. `open` is not a substitute for
-/// [`verify`](super::verify), which checks every line.
+/// crash between writing the log and replacing the head, or a writer dropped
+/// without `sync`) are accepted, and the head brought up to date, when every
+/// one of them verifies and chains on from the line the head records. `open`
+/// is not a substitute for [`verify`](super::verify), which checks every line.
 ///
 /// # Example
 ///
@@ -54,9 +68,10 @@ const WRITE_AT_BYTES: usize = 256 * 1024;
 /// let dir = tempfile::tempdir()?;
 /// let ring = KeyRing::from_master([1u8; 32]);
 /// let mut log = AuditLog::open(dir.path(), ring.audit_signer())?;
-/// let seq = log.append(&Event::KeysUsed { key_id: "k1".into(), purposes: vec!["linkage".into()] })?;
+/// log.append(&Event::KeysUsed { key_id: "k1".into(), purposes: vec!["linkage".into()] })?;
+/// assert_eq!(log.last_seq(), 0); // appended, not yet written
 /// log.sync()?;
-/// assert_eq!(seq, 1);
+/// assert_eq!(log.last_seq(), 1);
 /// let report = verify(dir.path(), &ring.audit_signer(), None)?;
 /// assert_eq!(report.entries, 1);
 /// # Ok(())
@@ -65,18 +80,31 @@ const WRITE_AT_BYTES: usize = 256 * 1024;
 pub struct AuditLog {
     dir: PathBuf,
     log_path: PathBuf,
+    /// The log, open for reading (to catch up) and appending.
     file: File,
     signer: AuditSigner,
-    /// Complete lines, each with its newline, not yet written to the file.
-    buf: Vec<u8>,
-    /// The sequence number of the next entry.
-    next_seq: u64,
-    /// SHA-256 of the last line appended (buffered or not).
+    /// Entries appended but not yet written, oldest first.
+    pending: Vec<Pending>,
+    /// About how many bytes `pending` will take as lines.
+    pending_bytes: usize,
+    /// The length of the log up to the end of the last line this writer read or wrote.
+    known_len: u64,
+    /// The last entry in the file as far as this writer knows (also its line number).
+    last_seq: u64,
+    /// SHA-256 of that entry's line ([`ZERO_HASH`] for an empty log).
     last_hash: [u8; 32],
-    /// The entry the head on disk records.
+    /// The entry this writer last knew the head on disk to record.
     head_seq: u64,
     /// Set when a write failed part-way: the file may end in a partial line.
     poisoned: Option<u64>,
+}
+
+/// An appended entry awaiting its number.
+struct Pending {
+    /// When it was appended, in seconds since 1970-01-01 UTC.
+    secs: u64,
+    /// The event, already serialised.
+    event_json: Vec<u8>,
 }
 
 impl AuditLog {
@@ -87,9 +115,11 @@ impl AuditLog {
     ///
     /// [`AuditError::Refused`] when the existing log's end or head is not as
     /// a writer with this key left it (see the type's documentation), and
-    /// [`AuditError::Io`] when a file cannot be read, created or synced.
+    /// [`AuditError::Io`] when a file (the lock file included) cannot be
+    /// read, created, locked or synced.
     pub fn open(dir: &Path, signer: AuditSigner) -> Result<AuditLog, AuditError> {
         fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
+        let _lock = DirLock::exclusive(dir)?;
         let log_path = dir.join(LOG_FILE);
         let head = read_head(dir, &signer).map_err(io_err("read", &dir.join(HEAD_FILE)))?;
         let refused = |problem| AuditError::Refused { dir: dir.to_path_buf(), problem };
@@ -99,7 +129,7 @@ impl AuditLog {
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(source) => return Err(AuditError::Io { action: "read", path: log_path, source }),
         };
-        let (last_seq, last_hash, head_seq) = match bytes {
+        let (last_seq, last_hash, head_seq, known_len) = match bytes {
             None => {
                 match head {
                     HeadState::Absent => {}
@@ -109,11 +139,11 @@ impl AuditLog {
                 }
                 OpenOptions::new().write(true).create_new(true).open(&log_path).map_err(io_err("create", &log_path))?;
                 sync_dir(dir).map_err(io_err("sync directory", dir))?;
-                (0, ZERO_HASH, None)
+                (0, ZERO_HASH, None, 0)
             }
             Some(bytes) => {
                 let tail = check_tail(&bytes, head, &signer).map_err(refused)?;
-                (tail.last_seq, tail.last_hash, tail.head_seq)
+                (tail.last_seq, tail.last_hash, tail.head_seq, bytes.len() as u64)
             }
         };
         // The head is (re)written when absent for an empty log, or behind a
@@ -125,79 +155,91 @@ impl AuditLog {
                 last_seq
             }
         };
-        let file = OpenOptions::new().append(true).open(&log_path).map_err(io_err("open", &log_path))?;
+        let file = OpenOptions::new().read(true).append(true).open(&log_path).map_err(io_err("open", &log_path))?;
         Ok(AuditLog {
             dir: dir.to_path_buf(),
             log_path,
             file,
             signer,
-            buf: Vec::new(),
-            next_seq: last_seq + 1,
+            pending: Vec::new(),
+            pending_bytes: 0,
+            known_len,
+            last_seq,
             last_hash,
             head_seq,
             poisoned: None,
         })
     }
 
-    /// Appends `event` as the next entry, stamped with the system clock, and
-    /// returns its sequence number. The line is buffered: call
+    /// Appends `event`, stamped with the system clock, as an entry of the
+    /// log. The entry is kept in memory and numbered when it is written
+    /// (after any entries other writers append first): call
     /// [`sync`](Self::sync) to make it durable.
     ///
     /// # Errors
     ///
     /// [`AuditError::Encode`] if the event cannot be encoded (nothing is
-    /// appended), [`AuditError::Io`] if writing out a full buffer fails, and
-    /// [`AuditError::Poisoned`] after an earlier write failure.
-    pub fn append(&mut self, event: &Event) -> Result<u64, AuditError> {
+    /// appended); when pending entries reach the write threshold and are
+    /// written, [`AuditError::Io`] if that fails and
+    /// [`AuditError::Refused`] if lines other writers appended do not chain;
+    /// and [`AuditError::Poisoned`] after an earlier write failure.
+    pub fn append(&mut self, event: &Event) -> Result<(), AuditError> {
         self.append_at(event, now_secs())
     }
 
     /// [`append`](Self::append) with the time given as seconds since 1970-01-01 UTC.
-    pub(crate) fn append_at(&mut self, event: &Event, secs: u64) -> Result<u64, AuditError> {
+    pub(crate) fn append_at(&mut self, event: &Event, secs: u64) -> Result<(), AuditError> {
         self.check_poisoned()?;
-        let seq = self.next_seq;
-        let line = encode_line(seq, &timestamp(secs), &self.last_hash, event, &self.signer)
-            .map_err(|source| AuditError::Encode { seq, source })?;
-        self.last_hash = sha256(&line);
-        self.buf.reserve(line.len() + 1);
-        self.buf.extend_from_slice(&line);
-        self.buf.push(b'\n');
-        self.next_seq += 1;
-        if self.buf.len() >= WRITE_AT_BYTES {
-            self.write_buffer()?;
-        }
-        Ok(seq)
-    }
-
-    /// Makes every appended entry durable: writes buffered lines, fsyncs the
-    /// log, then replaces `audit.head.json` atomically to record the last
-    /// entry. Call it before acknowledging the work the entries record.
-    ///
-    /// # Errors
-    ///
-    /// [`AuditError::Io`] if writing or syncing fails (the writer then
-    /// refuses further entries with [`AuditError::Poisoned`], except when
-    /// only replacing the head failed, which the next `sync` retries), and
-    /// [`AuditError::Poisoned`] after an earlier write failure.
-    pub fn sync(&mut self) -> Result<(), AuditError> {
-        self.check_poisoned()?;
-        self.write_buffer()?;
-        if let Err(source) = self.file.sync_all() {
-            self.poisoned = Some(self.head_seq + 1);
-            return Err(AuditError::Io { action: "sync", path: self.log_path.clone(), source });
-        }
-        let last_seq = self.last_seq();
-        if last_seq != self.head_seq {
-            write_head(&self.dir, &Head { seq: last_seq, hash: self.last_hash }, &self.signer)?;
-            self.head_seq = last_seq;
+        let event_json = event_json(event)
+            .map_err(|source| AuditError::Encode { seq: self.last_seq + self.pending.len() as u64 + 1, source })?;
+        self.pending_bytes += event_json.len() + LINE_OVERHEAD;
+        self.pending.push(Pending { secs, event_json });
+        if self.pending_bytes >= WRITE_AT_BYTES {
+            let lock = DirLock::exclusive(&self.dir)?;
+            self.write_pending(&lock)?;
         }
         Ok(())
     }
 
-    /// The sequence number of the last entry appended (0 for an empty log);
-    /// it may not be synced yet.
+    /// Makes every appended entry durable: under the lock, catches up with
+    /// lines other writers appended, writes pending entries, fsyncs the log,
+    /// then replaces `audit.head.json` atomically to record the last line.
+    /// Call it before acknowledging the work the entries record.
+    ///
+    /// # Errors
+    ///
+    /// [`AuditError::Io`] if locking, writing or syncing fails (after a
+    /// failed write or fsync the writer refuses further entries with
+    /// [`AuditError::Poisoned`]; when only replacing the head failed, the
+    /// next `sync` retries), [`AuditError::Refused`] if lines other writers
+    /// appended do not chain, and [`AuditError::Poisoned`] after an earlier
+    /// write failure.
+    pub fn sync(&mut self) -> Result<(), AuditError> {
+        self.check_poisoned()?;
+        let lock = DirLock::exclusive(&self.dir)?;
+        self.write_pending(&lock)?;
+        if let Err(source) = self.file.sync_all() {
+            self.poisoned = Some(self.head_seq + 1);
+            return Err(AuditError::Io { action: "sync", path: self.log_path.clone(), source });
+        }
+        // Another writer may have moved the head on since this one last wrote
+        // it; rewriting it with the same content is harmless.
+        if self.last_seq != self.head_seq {
+            write_head(&self.dir, &Head { seq: self.last_seq, hash: self.last_hash }, &self.signer)?;
+            self.head_seq = self.last_seq;
+        }
+        drop(lock);
+        Ok(())
+    }
+
+    /// The sequence number of the last entry written to the file, by this
+    /// writer or any other, as far as this writer knows (0 for an empty log).
+    /// It moves on when this writer writes (a [`sync`](Self::sync), or
+    /// appends reaching the write threshold) and learns of other writers'
+    /// lines then. Entries appended but not yet written are not counted; it
+    /// may not be synced yet.
     pub fn last_seq(&self) -> u64 {
-        self.next_seq - 1
+        self.last_seq
     }
 
     /// The log directory.
@@ -212,17 +254,83 @@ impl AuditLog {
         }
     }
 
-    /// Writes the buffered lines to the file (no fsync).
-    fn write_buffer(&mut self) -> Result<(), AuditError> {
-        if self.buf.is_empty() {
+    fn refused(&self, problem: TailProblem) -> AuditError {
+        AuditError::Refused { dir: self.dir.clone(), problem }
+    }
+
+    /// Catches up, then numbers, chains, signs and writes the pending entries
+    /// (no fsync). The caller holds the exclusive lock.
+    fn write_pending(&mut self, lock: &DirLock) -> Result<(), AuditError> {
+        self.catch_up(lock)?;
+        if self.pending.is_empty() {
             return Ok(());
         }
-        if let Err(source) = self.file.write_all(&self.buf) {
-            // Some of the buffer may have reached the file: the log may now end in a partial line.
-            self.poisoned = Some(first_seq_in(&self.buf, self.next_seq));
+        let mut buf = Vec::with_capacity(self.pending_bytes);
+        let (mut seq, mut hash) = (self.last_seq, self.last_hash);
+        for entry in &self.pending {
+            seq += 1;
+            let line = encode_line_json(seq, &timestamp(entry.secs), &hash, &entry.event_json, &self.signer)
+                .map_err(|source| AuditError::Encode { seq, source })?;
+            hash = sha256(&line);
+            buf.extend_from_slice(&line);
+            buf.push(b'\n');
+        }
+        if let Err(source) = self.file.write_all(&buf) {
+            // Some of it may have reached the file: the log may now end in a partial line.
+            self.poisoned = Some(self.last_seq + 1);
             return Err(AuditError::Io { action: "append to", path: self.log_path.clone(), source });
         }
-        self.buf.clear();
+        self.known_len += buf.len() as u64;
+        self.last_seq = seq;
+        self.last_hash = hash;
+        self.pending.clear();
+        self.pending_bytes = 0;
+        Ok(())
+    }
+
+    /// Reads the lines other writers appended since this one last read or
+    /// wrote, and accepts them only if each is complete, verifies and
+    /// continues the chain. The caller holds the exclusive lock, so nobody is
+    /// writing.
+    fn catch_up(&mut self, _lock: &DirLock) -> Result<(), AuditError> {
+        let read_err = io_err("read", &self.log_path);
+        let len = self.file.metadata().map_err(read_err)?.len();
+        if len == self.known_len {
+            return Ok(());
+        }
+        if len < self.known_len {
+            return Err(self.refused(TailProblem::Shrunk { known: self.known_len, len }));
+        }
+        let mut bytes = Vec::new();
+        let read = (&self.file)
+            .seek(SeekFrom::Start(self.known_len))
+            .and_then(|_| (&self.file).take(len - self.known_len).read_to_end(&mut bytes));
+        read.map_err(io_err("read", &self.log_path))?;
+        let (lines, fragment) = split_lines(&bytes);
+        let (mut seq, mut hash) = (self.last_seq, self.last_hash);
+        for line in lines {
+            let number = seq + 1;
+            let not_authentic = || self.refused(TailProblem::AppendedNotAuthentic { line: number });
+            if !mac_is_valid(line, &self.signer) {
+                return Err(not_authentic());
+            }
+            let raw = RawEntry::parse(line).map_err(|_| not_authentic())?;
+            if raw.seq != number {
+                return Err(self.refused(TailProblem::AppendedRenumbered { line: number, seq: raw.seq }));
+            }
+            if raw.prev != hex::encode(hash) {
+                return Err(self.refused(TailProblem::AppendedChainBroken { line: number }));
+            }
+            seq = number;
+            hash = sha256(line);
+        }
+        if fragment.is_some() {
+            // Under the lock a fragment is not a write in progress but one that failed, or tampering.
+            return Err(self.refused(TailProblem::PartialLine { line: seq + 1 }));
+        }
+        self.known_len += bytes.len() as u64;
+        self.last_seq = seq;
+        self.last_hash = hash;
         Ok(())
     }
 }
@@ -231,27 +339,25 @@ impl std::fmt::Debug for AuditLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuditLog")
             .field("dir", &self.dir)
-            .field("last_seq", &self.last_seq())
+            .field("last_seq", &self.last_seq)
             .field("head_seq", &self.head_seq)
-            .field("buffered_bytes", &self.buf.len())
+            .field("pending_entries", &self.pending.len())
             .field("poisoned", &self.poisoned)
             .finish_non_exhaustive()
     }
 }
 
 impl Drop for AuditLog {
-    /// Writes whole buffered lines, best effort, without fsync or head update.
+    /// Writes pending entries, best effort, under the lock, without fsync or
+    /// head update.
     fn drop(&mut self) {
-        if self.poisoned.is_none() && !self.buf.is_empty() {
-            let _ = self.file.write_all(&self.buf);
+        if self.poisoned.is_none()
+            && !self.pending.is_empty()
+            && let Ok(lock) = DirLock::exclusive(&self.dir)
+        {
+            let _ = self.write_pending(&lock);
         }
     }
-}
-
-/// The sequence number of the first line in `buf`, given the next one to be appended.
-fn first_seq_in(buf: &[u8], next_seq: u64) -> u64 {
-    let lines = buf.iter().filter(|b| **b == b'\n').count() as u64;
-    next_seq - lines
 }
 
 /// The end of an existing log, as checked by [`check_tail`].
@@ -325,7 +431,9 @@ fn check_tail(bytes: &[u8], head: HeadState, signer: &AuditSigner) -> Result<Tai
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::testutil::{lines_of, sample_events, signer, write_lines, write_sample_log};
+    use crate::audit::entry::encode_line;
+    use crate::audit::testutil::{append_raw, lines_of, sample_events, signer, write_lines, write_sample_log};
+    use crate::audit::{ReadCursor, read_entries, read_new_entries, verify};
 
     #[test]
     fn creates_an_empty_log_with_a_head() {
@@ -345,16 +453,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let events = sample_events();
         let mut log = AuditLog::open(dir.path(), signer()).unwrap();
-        for (i, e) in events.iter().enumerate() {
-            assert_eq!(log.append(e).unwrap(), i as u64 + 1);
+        for e in &events {
+            log.append(e).unwrap();
+            assert_eq!(log.last_seq(), 0);
         }
         log.sync().unwrap();
+        assert_eq!(log.last_seq(), events.len() as u64);
         drop(log);
         let mut log = AuditLog::open(dir.path(), signer()).unwrap();
         assert_eq!(log.last_seq(), events.len() as u64);
-        let seq = log.append(&events[0]).unwrap();
-        assert_eq!(seq, events.len() as u64 + 1);
+        log.append(&events[0]).unwrap();
         log.sync().unwrap();
+        let seq = log.last_seq();
+        assert_eq!(seq, events.len() as u64 + 1);
         let lines = lines_of(dir.path());
         assert_eq!(lines.len(), events.len() + 1);
         let raw = RawEntry::parse(lines.last().unwrap().as_bytes()).unwrap();
@@ -468,5 +579,212 @@ mod tests {
         log.poisoned = Some(1);
         assert!(matches!(log.append(&sample_events()[0]), Err(AuditError::Poisoned { seq: 1, .. })));
         assert!(matches!(log.sync(), Err(AuditError::Poisoned { .. })));
+    }
+
+    /// The event writer `w` appends in round `k`: its `key_id` names both.
+    fn marked(w: usize, k: usize, padding: usize) -> Event {
+        Event::KeysUsed { key_id: format!("w{w}-{k}"), purposes: vec!["x".repeat(padding)] }
+    }
+
+    #[test]
+    fn several_writers_keep_one_chain() {
+        const WRITERS: usize = 4;
+        const ROUNDS: usize = 24;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("audit");
+        drop(AuditLog::open(&root, signer()).unwrap());
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let (total, seen) = std::thread::scope(|scope| {
+            // A reader following the log while they write: it must never see a half-written line.
+            let reader = scope.spawn(|| {
+                let mut cursor = ReadCursor::default();
+                let mut seen = 0usize;
+                let mut passes = 0;
+                while !done.load(std::sync::atomic::Ordering::SeqCst) || passes == 0 {
+                    let report = verify(&root, &signer(), None).unwrap_or_else(|f| panic!("verify while writing: {f}"));
+                    assert!(report.entries >= cursor.lines());
+                    let new = read_new_entries(&root, &mut cursor).unwrap();
+                    for (i, e) in new.iter().enumerate() {
+                        assert_eq!((e.seq, e.line), (cursor.lines() - new.len() as u64 + i as u64 + 1, e.seq));
+                    }
+                    seen += new.len();
+                    passes += 1;
+                }
+                seen + read_new_entries(&root, &mut cursor).unwrap().len()
+            });
+            let writers: Vec<_> = (0..WRITERS)
+                .map(|w| {
+                    let root = &root;
+                    scope.spawn(move || {
+                        let mut log = AuditLog::open(root, signer()).unwrap();
+                        let mut appended = 0;
+                        for k in 0..ROUNDS {
+                            // Now and then one entry big enough to cross the write threshold alone.
+                            let padding = if (k + w) % 8 == 3 { WRITE_AT_BYTES } else { 10 };
+                            log.append(&marked(w, k, padding)).unwrap();
+                            appended += 1;
+                            match (k + w) % 4 {
+                                0 => log.sync().unwrap(),
+                                // Dropped unsynced: written without fsync or head, then reopened.
+                                1 => {
+                                    drop(log);
+                                    log = AuditLog::open(root, signer()).unwrap();
+                                }
+                                _ => {}
+                            }
+                        }
+                        log.sync().unwrap();
+                        appended
+                    })
+                })
+                .collect();
+            let total: usize = writers.into_iter().map(|h| h.join().unwrap()).sum();
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            (total, reader.join().unwrap())
+        });
+        assert_eq!(total, WRITERS * ROUNDS);
+        assert_eq!(seen, total);
+
+        let report = verify(&root, &signer(), None).unwrap();
+        assert_eq!(report.entries, total as u64);
+        assert_eq!((report.last_seq, report.head_seq), (total as u64, total as u64));
+        let lines = lines_of(&root);
+        assert_eq!(report.head_hash, hex::encode(sha256(lines[total - 1].as_bytes())));
+        let mut keys: Vec<String> = read_entries(&root)
+            .unwrap()
+            .into_iter()
+            .map(|e| match e.event {
+                Event::KeysUsed { key_id, .. } => key_id,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        keys.sort();
+        let mut expected: Vec<String> =
+            (0..WRITERS).flat_map(|w| (0..ROUNDS).map(move |k| format!("w{w}-{k}"))).collect();
+        expected.sort();
+        assert_eq!(keys, expected);
+    }
+
+    #[test]
+    fn a_writer_numbers_its_entries_after_other_writers() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = AuditLog::open(dir.path(), signer()).unwrap();
+        let mut b = AuditLog::open(dir.path(), signer()).unwrap();
+        a.append(&marked(0, 0, 1)).unwrap();
+        b.append(&marked(1, 0, 1)).unwrap();
+        b.append(&marked(1, 1, 1)).unwrap();
+        b.sync().unwrap();
+        assert_eq!((a.last_seq(), b.last_seq()), (0, 2));
+        a.sync().unwrap();
+        assert_eq!(a.last_seq(), 3);
+        // B learns of A's line when it next writes.
+        b.append(&marked(1, 2, 1)).unwrap();
+        drop(b);
+        let entries = read_entries(dir.path()).unwrap();
+        let keys: Vec<_> = entries
+            .iter()
+            .map(|e| match &e.event {
+                Event::KeysUsed { key_id, .. } => (e.seq, key_id.as_str()),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(keys, [(1, "w1-0"), (2, "w1-1"), (3, "w0-0"), (4, "w1-2")]);
+        let report = verify(dir.path(), &signer(), None).unwrap();
+        assert_eq!((report.entries, report.head_seq), (4, 3));
+    }
+
+    /// A log of one synced entry, a writer on it with one entry pending, and the hash of line 1.
+    fn writer_with_one_line() -> (tempfile::TempDir, AuditLog, [u8; 32]) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = AuditLog::open(dir.path(), signer()).unwrap();
+        log.append(&marked(0, 0, 1)).unwrap();
+        log.sync().unwrap();
+        log.append(&marked(0, 1, 1)).unwrap();
+        let hash = sha256(lines_of(dir.path())[0].as_bytes());
+        (dir, log, hash)
+    }
+
+    /// Appends `foreign` by hand after line 1, then checks the writer refuses to write after it.
+    fn catch_up_refusal(foreign: &[u8]) -> (TailProblem, String) {
+        let (dir, mut log, _) = writer_with_one_line();
+        append_raw(dir.path(), foreign);
+        let before = fs::read(dir.path().join(LOG_FILE)).unwrap();
+        let err = log.sync().unwrap_err();
+        let message = err.to_string();
+        let AuditError::Refused { problem, .. } = err else { panic!("expected a refusal, got {err:?}") };
+        // It keeps refusing, and writes nothing even when dropped.
+        assert!(matches!(log.sync(), Err(AuditError::Refused { .. })));
+        drop(log);
+        assert_eq!(fs::read(dir.path().join(LOG_FILE)).unwrap(), before);
+        (problem, message)
+    }
+
+    #[test]
+    fn catch_up_accepts_a_line_that_chains() {
+        let (dir, mut log, hash) = writer_with_one_line();
+        let line = encode_line(2, "2026-01-01T00:00:00Z", &hash, &marked(1, 0, 1), &signer()).unwrap();
+        append_raw(dir.path(), &[&line[..], b"\n"].concat());
+        log.sync().unwrap();
+        assert_eq!(log.last_seq(), 3);
+        let report = verify(dir.path(), &signer(), None).unwrap();
+        assert_eq!((report.entries, report.head_seq), (3, 3));
+    }
+
+    #[test]
+    fn catch_up_refuses_lines_that_do_not_chain() {
+        let hash = writer_with_one_line().2;
+        let at = "2026-01-01T00:00:00Z";
+        let other = crate::KeyRing::from_master([8u8; 32]).audit_signer();
+        let line = |seq, prev: &[u8; 32], signer: &AuditSigner| {
+            let mut line = encode_line(seq, at, prev, &marked(1, 0, 1), signer).unwrap();
+            line.push(b'\n');
+            line
+        };
+
+        let (problem, message) = catch_up_refusal(&line(2, &hash, &other));
+        assert_eq!(problem, TailProblem::AppendedNotAuthentic { line: 2 });
+        assert!(message.contains("line 2") && message.contains("tellonce audit verify"), "{message}");
+        let mut changed = line(2, &hash, &signer());
+        changed[8] = b'7';
+        assert_eq!(catch_up_refusal(&changed).0, TailProblem::AppendedNotAuthentic { line: 2 });
+        let (problem, message) = catch_up_refusal(&line(2, &ZERO_HASH, &signer()));
+        assert_eq!(problem, TailProblem::AppendedChainBroken { line: 2 });
+        assert!(message.contains("line 2"), "{message}");
+        assert_eq!(catch_up_refusal(&line(3, &hash, &signer())).0, TailProblem::AppendedRenumbered { line: 2, seq: 3 });
+        // A good line, then a bad one: the refusal names the bad one.
+        let good = line(2, &hash, &signer());
+        let bad = line(3, &hash, &signer());
+        assert_eq!(catch_up_refusal(&[good.clone(), bad].concat()).0, TailProblem::AppendedChainBroken { line: 3 });
+        assert_eq!(catch_up_refusal(&good[..good.len() - 5]).0, TailProblem::PartialLine { line: 2 });
+    }
+
+    #[test]
+    fn catch_up_refuses_a_log_cut_shorter() {
+        let (dir, mut log, _) = writer_with_one_line();
+        let path = dir.path().join(LOG_FILE);
+        let len = fs::metadata(&path).unwrap().len();
+        fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(len - 1).unwrap();
+        match log.sync() {
+            Err(AuditError::Refused { problem, .. }) => {
+                assert_eq!(problem, TailProblem::Shrunk { known: len, len: len - 1 })
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn appends_reaching_the_threshold_are_written_without_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = AuditLog::open(dir.path(), signer()).unwrap();
+        let mut n = 0;
+        while lines_of(dir.path()).is_empty() {
+            log.append(&marked(0, n, 1000)).unwrap();
+            n += 1;
+            assert!(n * 1000 < 2 * WRITE_AT_BYTES, "nothing written after {n} entries");
+        }
+        assert_eq!(lines_of(dir.path()).len(), n);
+        assert_eq!(log.last_seq(), n as u64);
+        // Not synced: the head still records the empty log.
+        assert_eq!(read_head(dir.path(), &signer()).unwrap(), HeadState::Valid(Head::EMPTY));
     }
 }

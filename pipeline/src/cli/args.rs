@@ -141,6 +141,10 @@ pub struct BenchStreamArgs {
     /// Messages per batch.
     #[arg(long, default_value = "50000")]
     pub batch_rows: usize,
+    /// Produce this many messages a second while the stream runs (measures latency from
+    /// produce to durable), instead of all of them before it starts (measures throughput).
+    #[arg(long)]
+    pub rate: Option<u64>,
     /// Working directory (default: a temporary directory, removed afterwards).
     #[arg(long)]
     pub dir: Option<PathBuf>,

@@ -41,7 +41,8 @@ pub(super) fn command(a: &StreamArgs) -> Result<Exit, Failure> {
 fn text(r: &StreamReport) -> String {
     let mut s = format!(
         "stream {}: stopped ({})\n  received {} (skipped as already written {}, dropped on revocation {})\n  \
-         written {} quarantined {} in {} batches, {} files; batch latency p50 {} ms, p99 {} ms\n",
+         written {} quarantined {} in {} batches, {} files; batch latency p50 {} ms, p99 {} ms\n  \
+         produced to durable: p50 {} ms, p99 {} ms, max {} ms\n",
         r.run_id,
         r.stopped,
         r.received,
@@ -52,7 +53,10 @@ fn text(r: &StreamReport) -> String {
         r.batches,
         r.files,
         r.batch_latency_ms.0,
-        r.batch_latency_ms.1
+        r.batch_latency_ms.1,
+        r.produce_to_durable_ms.0,
+        r.produce_to_durable_ms.1,
+        r.produce_to_durable_ms.2
     );
     for h in &r.held {
         s.push_str(&format!("  HELD {h}\n"));
@@ -63,7 +67,7 @@ fn text(r: &StreamReport) -> String {
 /// `tellonce bench-stream`: see [`BenchStreamArgs`].
 pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
     use rdkafka::config::ClientConfig;
-    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    use rdkafka::producer::BaseProducer;
 
     let (dir, temporary) = match &a.dir {
         Some(d) => (d.clone(), false),
@@ -117,34 +121,24 @@ pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
     }
     let producer: BaseProducer = ClientConfig::new()
         .set("bootstrap.servers", &brokers)
-        .set("linger.ms", "20")
+        .set("linger.ms", if a.rate.is_some() { "5" } else { "20" })
         .set("batch.num.messages", "10000")
         .set("queue.buffering.max.messages", "1000000")
         .create()
         .context("creating the producer")
         .exit(Exit::Internal)?;
-    let produce_started = Instant::now();
-    let mut payload = String::new();
-    for i in 0..a.messages {
-        let (head, id, tail) = &templates[(i as usize) % templates.len()];
-        payload.clear();
-        payload.push_str(head);
-        payload.push_str(&format!("{id}-{i}"));
-        payload.push_str(tail);
-        let key = i.to_string();
-        loop {
-            match producer.send(BaseRecord::to(&topic).key(&key).payload(&payload)) {
-                Ok(()) => break,
-                Err((_, _)) => {
-                    producer.poll(Duration::from_millis(10));
-                }
-            }
-        }
+    let messages = a.messages;
+    let rate = a.rate;
+    let produce_topic = topic.clone();
+    // Paced traffic is produced while the stream runs; a burst is produced before it starts.
+    let mut producing =
+        Some(std::thread::spawn(move || produce(&producer, &produce_topic, &templates, messages, rate)));
+    if rate.is_none()
+        && let Some(p) = producing.take()
+    {
+        let secs = join_producer(p)?;
+        eprintln!("produced {} messages in {secs:.1}s", a.messages);
     }
-    producer.flush(Duration::from_secs(120)).context("flushing the producer").exit(Exit::Internal)?;
-    let produce_secs = produce_started.elapsed().as_secs_f64();
-    eprintln!("produced {} messages in {produce_secs:.1}s", a.messages);
-
     let mut settings = Settings::load(&config).exit(Exit::Config)?;
     settings.output_dir = dir.join("out");
     settings.linkage_enabled = false;
@@ -167,6 +161,9 @@ pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
     )
     .map_err(run_failure)?;
     let secs = started.elapsed().as_secs_f64();
+    if let Some(p) = producing {
+        join_producer(p)?;
+    }
     println!(
         "{:>10} {:>9} {:>12} {:>10} {:>10} {:>13}",
         "messages", "seconds", "messages/s", "p50 ms", "p99 ms", "peak RSS MiB"
@@ -185,10 +182,59 @@ pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
          first message to its commit)",
         report.written, report.quarantined, report.batches
     );
+    let (p50, p99, max) = report.produce_to_durable_ms;
+    println!(
+        "produced to durable ({}): p50 {p50} ms, p99 {p99} ms, max {max} ms",
+        match rate {
+            Some(r) => format!("{r} messages/s paced"),
+            None => "all produced before the stream started, so this is mostly queueing".to_owned(),
+        }
+    );
     if temporary {
         let _ = std::fs::remove_dir_all(&dir);
     }
     Ok(Exit::Success)
+}
+
+/// Sends `messages` copies of the templates, each with a new record id, `rate` a second if
+/// given; returns the seconds it took.
+fn produce(
+    producer: &rdkafka::producer::BaseProducer,
+    topic: &str,
+    templates: &[(String, String, String)],
+    messages: u64,
+    rate: Option<u64>,
+) -> Result<f64, String> {
+    use rdkafka::producer::{BaseRecord, Producer};
+    let started = Instant::now();
+    let mut payload = String::new();
+    for i in 0..messages {
+        if let Some(r) = rate.filter(|r| *r > 0) {
+            let due = Duration::from_secs_f64(i as f64 / r as f64);
+            if let Some(wait) = due.checked_sub(started.elapsed()) {
+                std::thread::sleep(wait);
+            }
+            producer.poll(Duration::ZERO);
+        }
+        let (head, id, tail) = &templates[(i as usize) % templates.len()];
+        payload.clear();
+        payload.push_str(head);
+        payload.push_str(&format!("{id}-{i}"));
+        payload.push_str(tail);
+        let key = i.to_string();
+        while producer.send(BaseRecord::to(topic).key(&key).payload(&payload)).is_err() {
+            producer.poll(Duration::from_millis(10));
+        }
+    }
+    producer.flush(Duration::from_secs(120)).map_err(|e| format!("flushing the producer: {e}"))?;
+    Ok(started.elapsed().as_secs_f64())
+}
+
+fn join_producer(producing: std::thread::JoinHandle<Result<f64, String>>) -> Result<f64, Failure> {
+    match producing.join() {
+        Ok(r) => r.map_err(anyhow::Error::msg).exit(Exit::Internal),
+        Err(_) => Err(anyhow::anyhow!("the producer thread panicked")).exit(Exit::Internal),
+    }
 }
 
 fn unreachable_brokers() -> Result<String, Failure> {

@@ -176,11 +176,22 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
     };
 
     // The staging files the audit log holds, for feeds with an agreement in force today.
-    let held = held_files(&audit::read_entries(&out.join(crate::run::AUDIT))?);
+    let entries = audit::read_entries(&out.join(crate::run::AUDIT))?;
+    let held = held_files(&entries);
+    // A stream session may be between publishing a batch and recording it as committed: such a
+    // batch is not staged yet (it may be removed and written again with other boundaries).
+    let streamed = crate::stream::progress::Progress::from_entries(&entries);
+    drop(entries);
     let mut files = Vec::new();
     let mut policies: BTreeMap<&'static str, Policy> = BTreeMap::new();
     let mut not_linked = BTreeMap::new();
     for f in held.values().filter(|f| f.dataset == crate::run::STAGING) {
+        let name = f.path.rsplit('/').next().unwrap_or(&f.path);
+        if let Some((topic, partition, first, last)) = crate::stream::progress::parse(name)
+            && !streamed.is_committed(&topic, partition, first, last)
+        {
+            continue;
+        }
         let Some(schema) = f.feed.as_deref().and_then(feed::latest) else { continue };
         if !policies.contains_key(schema.name) && !not_linked.contains_key(schema.name) {
             match govern::decide(input.agreements, schema, input.today, input.today) {

@@ -9,13 +9,21 @@
 //! rebalance, messages below the durable offset are skipped and a batch replayed with the same
 //! range rewrites the same files, so every record is written exactly once.
 //!
+//! Several sessions (one consumer group, on one host or on hosts sharing the output's file
+//! system) may write one output: each writes only the partitions it holds ([`ownership`]), and
+//! all append to the one audit log, which serialises its writers. A session reads what the
+//! others committed of a partition from that log when it takes the partition over.
+//!
 //! A partition revoked in a rebalance loses its open batch (nothing of it was written or
 //! committed; the new owner reads it again). SIGINT and SIGTERM close every open batch, write
 //! it, commit, and return.
 
+pub mod latency;
+pub mod ownership;
 pub mod progress;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,7 +36,7 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use serde::Serialize;
 use tellonce_connectors::file_source::MessageBatcher;
 use tellonce_governance::Purpose;
-use tellonce_governance::audit::Event;
+use tellonce_governance::audit::{Event, ReadCursor, read_new_entries};
 use tellonce_schemas::Rule;
 use tellonce_schemas::identifiers::dates;
 use tracing::{info, warn};
@@ -38,6 +46,8 @@ use crate::run::{Context, IngestError, InputReport, RunError, Writer, stage};
 use crate::stages::govern::{self, Decision, Policy};
 use crate::stages::pseudonymise::Pseudonymiser;
 use crate::stages::validate::{self, DuplicateIndex};
+use latency::Latencies;
+use ownership::Owned;
 use progress::Progress;
 
 /// When `stream` stops of its own accord (tests and benchmarks; a service runs until signalled).
@@ -74,40 +84,73 @@ pub struct StreamReport {
     pub files: u64,
     /// Median and 99th percentile milliseconds from a batch's first message to its commit.
     pub batch_latency_ms: (u64, u64),
+    /// Median, 99th percentile and longest milliseconds from each message's timestamp (set by
+    /// its producer, or by the broker where the topic says so) to its batch being durable.
+    /// Clocks of other hosts skew it.
+    pub produce_to_durable_ms: (u64, u64, u64),
     /// Topics held (no agreement in force), with why.
     pub held: Vec<String>,
     /// Why the session stopped.
     pub stopped: String,
     /// Milliseconds from each batch's first message to its commit.
     #[serde(skip)]
-    latencies: Vec<u64>,
+    batch_latency: Latencies,
+    /// Milliseconds from each message's timestamp to its batch being durable.
+    #[serde(skip)]
+    durable_latency: Latencies,
 }
 
 /// Rebalance notes from librdkafka's callbacks, read by the loop after each poll.
 #[derive(Default)]
 struct Rebalances {
     revoked: Mutex<Vec<(String, i32)>>,
-    /// When partitions were last assigned.
-    assigned: Mutex<Option<Instant>>,
+    /// The partitions assigned now: a message of any other (fetched before its partition was
+    /// revoked) is not this session's to write.
+    assignment: Mutex<HashSet<(String, i32)>>,
+    /// When partitions were last assigned or revoked: a session is not idle while its group
+    /// rebalances.
+    rebalanced: Mutex<Option<Instant>>,
 }
 
 impl ClientContext for Rebalances {}
 
+impl Rebalances {
+    fn note_rebalance(&self) {
+        if let Ok(mut at) = self.rebalanced.lock() {
+            *at = Some(Instant::now());
+        }
+    }
+}
+
 impl ConsumerContext for Rebalances {
     fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Revoke(list) = rebalance
-            && let Ok(mut revoked) = self.revoked.lock()
-        {
-            revoked.extend(list.elements().iter().map(|e| (e.topic().to_owned(), e.partition())));
+        if let Rebalance::Revoke(list) = rebalance {
+            let keys: Vec<(String, i32)> =
+                list.elements().iter().map(|e| (e.topic().to_owned(), e.partition())).collect();
+            info!(partitions = ?keys, "partitions revoked");
+            self.note_rebalance();
+            if let Ok(mut assignment) = self.assignment.lock() {
+                for k in &keys {
+                    assignment.remove(k);
+                }
+            }
+            if let Ok(mut revoked) = self.revoked.lock() {
+                revoked.extend(keys);
+            }
         }
     }
 
     fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(list) = rebalance
             && list.count() > 0
-            && let Ok(mut at) = self.assigned.lock()
         {
-            *at = Some(Instant::now());
+            let keys: Vec<(String, i32)> =
+                list.elements().iter().map(|e| (e.topic().to_owned(), e.partition())).collect();
+            info!(partitions = ?keys, "partitions assigned");
+            if let Ok(mut assignment) = self.assignment.lock() {
+                assignment.extend(keys);
+            }
+            self.note_rebalance();
         }
     }
 }
@@ -117,6 +160,8 @@ struct Open {
     batcher: MessageBatcher,
     opened: Instant,
     last_offset: Option<u64>,
+    /// The messages' timestamps (milliseconds since 1970), where they carry one.
+    timestamps: Vec<i64>,
 }
 
 /// What a topic needs to stage its messages.
@@ -151,12 +196,12 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
         return Err(RunError::Stream("the config has no [stream] section".to_owned()));
     };
     let today = dates::today();
-    let ctx = Context::open(settings, "stream", today, true, indicatif::ProgressBar::hidden())?;
+    let ctx =
+        Context::open(settings, "stream", crate::run::Access::Stream, today, true, indicatif::ProgressBar::hidden())?;
     let mut report = StreamReport { run_id: ctx.run_id.clone(), ..StreamReport::default() };
-    let entries = tellonce_governance::audit::read_entries(&settings.output_dir.join(crate::run::AUDIT))?;
-    let mut progress = Progress::from_entries(&entries);
-    drop(entries);
-    remove_uncommitted(&ctx, &progress)?;
+    let mut log = LogProgress::default();
+    sweep_unowned(&ctx, &mut log)?;
+    let mut owned = Owned::default();
     let mut topics: HashMap<String, TopicState> = HashMap::new();
     for t in &st.topics {
         match govern::decide(&ctx.agreements, t.feed, today, today) {
@@ -213,6 +258,7 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
             if let Some(o) = open.remove(&key) {
                 report.dropped_on_revoke += o.batcher.len() as u64;
             }
+            owned.release(&key.0, key.1);
         }
         match polled {
             None => {}
@@ -220,12 +266,22 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
             Some(Ok(m)) => {
                 last_message = Instant::now();
                 report.received += 1;
-                let (topic, partition) = (m.topic().to_owned(), m.partition());
+                let key = (m.topic().to_owned(), m.partition());
                 let Ok(offset) = u64::try_from(m.offset()) else { continue };
-                if offset < progress.next(&topic, partition) {
+                let assigned = consumer.context().assignment.lock().is_ok_and(|a| a.contains(&key));
+                if !assigned {
+                    report.dropped_on_revoke += 1;
+                    continue;
+                }
+                if !owned.holds(&key.0, key.1) {
+                    owned.claim(&settings.output_dir, &key.0, key.1, ownership::CLAIM_TIMEOUT)?;
+                    // Now no other session writes this partition: learn what they wrote of it,
+                    // and clear away any batch one of them left unrecorded.
+                    sweep_partition(&ctx, &mut log, &key.0, key.1)?;
+                }
+                if offset < log.progress.next(&key.0, key.1) {
                     report.skipped += 1;
-                } else if let Some(t) = topics.get(&topic) {
-                    let key = (topic, partition);
+                } else if let Some(t) = topics.get(&key.0) {
                     // Offsets only rise within a partition; a repositioned partition (no revoke
                     // seen) starts its batch again rather than hold an offset twice.
                     if open.get(&key).is_some_and(|o| o.last_offset.is_some_and(|l| offset <= l))
@@ -242,8 +298,10 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
                         ),
                         opened: Instant::now(),
                         last_offset: None,
+                        timestamps: Vec::new(),
                     });
                     entry.last_offset = Some(offset);
+                    entry.timestamps.extend(m.timestamp().to_millis());
                     match declared_version(&m) {
                         Some(v) if v != t.source.feed.version => {
                             entry.batcher.reject(offset, Rule::SchemaVersionUnknown, m.payload().unwrap_or_default());
@@ -262,7 +320,8 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
         due.extend(full.take());
         let mut held = None;
         for key in due {
-            if let Some(reason) = close(&ctx, &consumer, &mut topics, &mut open, &key, &mut progress, &mut report)? {
+            if let Some(reason) = close(&ctx, &consumer, &mut topics, &mut open, &key, &mut log.progress, &mut report)?
+            {
                 held = Some(reason);
             }
         }
@@ -278,6 +337,7 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
                 quarantined = report.quarantined,
                 records_per_s = rate as u64,
                 lag = lag(&consumer),
+                produce_to_durable_p99_ms = report.durable_latency.percentile(0.99),
                 "stream progress"
             );
             last_stats = (Instant::now(), report.received);
@@ -285,11 +345,11 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
         if opts.max_messages.is_some_and(|n| report.received >= n) {
             break format!("read {} messages", report.received);
         }
-        // Idle counts from the last message or the last assignment, whichever is later:
-        // joining the group and the first fetch take a while.
+        // Idle counts from the last message or the last rebalance (assignment or revocation),
+        // whichever is later: joining the group, a rebalance and the first fetch take a while.
         if let Some(d) = opts.idle_exit.filter(|_| open.is_empty()) {
-            let assigned = consumer.context().assigned.lock().ok().and_then(|a| *a);
-            match assigned {
+            let rebalanced = consumer.context().rebalanced.lock().ok().and_then(|a| *a);
+            match rebalanced {
                 Some(at) if last_message.elapsed() >= d && at.elapsed() >= d => break "idle".to_owned(),
                 None if last_message.elapsed() >= Duration::from_secs(60) => {
                     break "no partition assigned within 60 s".to_owned();
@@ -301,51 +361,105 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
     // Finish the batches in hand, commit, and stop.
     let keys: Vec<(String, i32)> = open.keys().cloned().collect();
     for key in keys {
-        close(&ctx, &consumer, &mut topics, &mut open, &key, &mut progress, &mut report)?;
+        close(&ctx, &consumer, &mut topics, &mut open, &key, &mut log.progress, &mut report)?;
     }
-    let mut latencies = std::mem::take(&mut report.latencies);
-    latencies.sort_unstable();
-    let pct = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0);
-    report.batch_latency_ms = (pct(0.5), pct(0.99));
+    report.batch_latency_ms = (report.batch_latency.percentile(0.5), report.batch_latency.percentile(0.99));
+    let d = &report.durable_latency;
+    report.produce_to_durable_ms = (d.percentile(0.5), d.percentile(0.99), d.max());
     report.stopped = stopped;
     finish(&ctx, &report, Some(&consumer))?;
     Ok(report)
 }
 
-/// Removes batch files whose batch the audit log does not record as committed: a session
-/// stopped (killed, or failed) between publishing a batch's files and recording the batch. Their
-/// records were never committed, so they are read again; left in place, a replay with other
-/// batch boundaries would duplicate them.
-fn remove_uncommitted(ctx: &Context<'_>, progress: &Progress) -> Result<(), RunError> {
-    let out = &ctx.settings.output_dir;
+/// The committed batches, as far as this session has read the (shared) audit log.
+#[derive(Default)]
+struct LogProgress {
+    cursor: ReadCursor,
+    progress: Progress,
+}
+
+impl LogProgress {
+    /// Reads what other sessions (and this one) have recorded since the last read.
+    fn refresh(&mut self, ctx: &Context<'_>) -> Result<(), RunError> {
+        let entries = read_new_entries(&ctx.settings.output_dir.join(crate::run::AUDIT), &mut self.cursor)?;
+        self.progress.absorb(&entries);
+        Ok(())
+    }
+}
+
+/// The files of stream batches in the staging and quarantine datasets, with the topic, partition
+/// and offsets each stands for.
+fn batch_files(out: &Path) -> Vec<(PathBuf, (String, i32, u64, u64))> {
+    let mut found = Vec::new();
     for dataset in [crate::run::STAGING, "quarantine"] {
         let Ok(feeds) = std::fs::read_dir(out.join(dataset)) else { continue };
         for dir in feeds.flatten() {
             let Ok(files) = std::fs::read_dir(dir.path()) else { continue };
             for f in files.flatten() {
                 let name = f.file_name().to_string_lossy().into_owned();
-                let Some((topic, partition, first, last)) = progress::parse(&name) else { continue };
-                if name.starts_with('.') || progress.is_committed(&topic, partition, first, last) {
+                if name.starts_with('.') {
                     continue;
                 }
-                let path = f.path();
-                let rel = crate::run::relative(out, &path);
-                let sha256 = tellonce_connectors::hashing::sha256_file(&path)
-                    .map_err(|source| RunError::Output { path: path.clone(), source })?;
-                crate::run::remove_if_present(&path)
-                    .map_err(|source| RunError::Output { path: path.clone(), source })?;
-                warn!(file = %rel, "removed a file of a stream batch that was never committed (an interrupted session)");
-                ctx.audit(&Event::FileDeleted {
-                    path: rel,
-                    sha256,
-                    reason: "uncommitted: written by an interrupted stream session before its batch was committed"
-                        .to_owned(),
-                    agreement: None,
-                })?;
+                if let Some(batch) = progress::parse(&name) {
+                    found.push((f.path(), batch));
+                }
             }
         }
     }
-    ctx.audit_sync()
+    found
+}
+
+/// Clears uncommitted batch files of the partitions no session holds now (of topics this
+/// session may never be assigned, too), so that a stopped session's leftovers do not wait for
+/// the partition's next owner.
+fn sweep_unowned(ctx: &Context<'_>, log: &mut LogProgress) -> Result<(), RunError> {
+    log.refresh(ctx)?;
+    let out = &ctx.settings.output_dir;
+    let mut partitions: Vec<(String, i32)> = batch_files(out)
+        .into_iter()
+        .filter(|(_, (t, p, first, last))| !log.progress.is_committed(t, *p, *first, *last))
+        .map(|(_, (t, p, _, _))| (t, p))
+        .collect();
+    partitions.sort_unstable();
+    partitions.dedup();
+    for (topic, partition) in partitions {
+        // A partition another session holds is left to it: it may be writing that batch now.
+        if let Some(_lock) = ownership::try_claim(out, &topic, partition)? {
+            sweep_partition(ctx, log, &topic, partition)?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes the batch files of one partition that the audit log does not record as committed: a
+/// session stopped (killed, or failed) between publishing a batch's files and recording the
+/// batch. Their records were never committed, so they are read again; left in place, a replay
+/// with other batch boundaries would duplicate them. The caller holds the partition's lock.
+fn sweep_partition(ctx: &Context<'_>, log: &mut LogProgress, topic: &str, partition: i32) -> Result<(), RunError> {
+    log.refresh(ctx)?;
+    let out = &ctx.settings.output_dir;
+    let mut removed = false;
+    for (path, (t, p, first, last)) in batch_files(out) {
+        if t != topic || p != partition || log.progress.is_committed(&t, p, first, last) {
+            continue;
+        }
+        let rel = crate::run::relative(out, &path);
+        let sha256 = tellonce_connectors::hashing::sha256_file(&path)
+            .map_err(|source| RunError::Output { path: path.clone(), source })?;
+        crate::run::remove_if_present(&path).map_err(|source| RunError::Output { path: path.clone(), source })?;
+        warn!(file = %rel, "removed a file of a stream batch that was never committed (an interrupted session)");
+        ctx.audit(&Event::FileDeleted {
+            path: rel,
+            sha256,
+            reason: "uncommitted: written by an interrupted stream session before its batch was committed".to_owned(),
+            agreement: None,
+        })?;
+        removed = true;
+    }
+    if removed {
+        ctx.audit_sync()?;
+    }
+    Ok(())
 }
 
 /// The schema version a message declares in a `schema_version` header, if any.
@@ -418,7 +532,7 @@ fn close(
     }
     let t0 = o.opened;
     write_batch(ctx, consumer, t, key, o, progress, report)?;
-    report.latencies.push(t0.elapsed().as_millis() as u64);
+    report.batch_latency.record(t0.elapsed().as_millis() as u64);
     Ok(None)
 }
 
@@ -453,6 +567,7 @@ fn write_batch(
     let mut files: Vec<String> = input.files.iter().map(|f| f.path.clone()).collect();
     files.extend(input.quarantine_file.clone());
     ctx.audit(&Event::StreamBatchCommitted {
+        run: ctx.run_id.clone(),
         topic: key.0.clone(),
         partition: key.1,
         first_offset: first,
@@ -462,6 +577,12 @@ fn write_batch(
         files,
     })?;
     ctx.audit_sync()?;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    for ts in &o.timestamps {
+        report.durable_latency.record(u64::try_from(now_ms - ts).unwrap_or(0));
+    }
     progress.commit(&key.0, key.1, first, last);
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(&key.0, key.1, Offset::Offset(last as i64 + 1))

@@ -40,12 +40,17 @@ impl Progress {
     /// From the `stream_batch_committed` entries of the audit log.
     pub fn from_entries(entries: &[Entry]) -> Progress {
         let mut p = Progress::default();
+        p.absorb(entries);
+        p
+    }
+
+    /// Adds the batches that more entries (read later from a live log) record as committed.
+    pub fn absorb(&mut self, entries: &[Entry]) {
         for e in entries {
             if let Event::StreamBatchCommitted { topic, partition, first_offset, last_offset, .. } = &e.event {
-                p.commit(topic, *partition, *first_offset, *last_offset);
+                self.commit(topic, *partition, *first_offset, *last_offset);
             }
         }
-        p
     }
 
     /// The first offset not yet durable (0 if nothing is).

@@ -144,7 +144,7 @@ fn a_second_run_on_the_same_output_while_one_holds_it_is_refused() {
         .unwrap();
     lock.lock().unwrap();
     let refused = tellonce_tests::tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--no-progress"], 4);
-    assert!(text(&refused).contains("another tellonce run"), "{}", text(&refused));
+    assert!(text(&refused).contains("another tellonce session"), "{}", text(&refused));
     drop(lock);
     ws.run(0, &[]);
 }

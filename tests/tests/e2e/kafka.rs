@@ -61,15 +61,88 @@ fn require_kafka_python() {
 
 /// Produces the synthetic police feed (and `poison` non-JSON messages); returns how many.
 fn produce(dir: &Path, brokers: &str, topic: &str, poison: u32) -> u64 {
+    produced(spawn_producer(dir, brokers, topic, "inputs/police.jsonl", poison, 0))
+}
+
+/// Starts the independent producer on `file` (3 partitions), `per_second` messages a second (0:
+/// as fast as it can).
+fn spawn_producer(dir: &Path, brokers: &str, topic: &str, file: &str, poison: u32, per_second: u32) -> Child {
     let script = tellonce_tests::workspace_root().join("tests/python/kafka_produce.py");
-    let out = Command::new("python3")
+    Command::new("python3")
         .arg(&script)
-        .args([brokers, topic, "3", "inputs/police.jsonl", &poison.to_string()])
+        .args([brokers, topic, "3", file, &poison.to_string(), &per_second.to_string()])
         .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{} failed:\n{}", script.display(), text(&out));
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// How many messages a producer sent, once it has finished.
+fn produced(producer: Child) -> u64 {
+    let out = producer.wait_with_output().unwrap();
+    assert!(out.status.success(), "the producer failed:\n{}", text(&out));
     json_stdout(&out)["produced"].as_u64().unwrap()
+}
+
+/// Creates the topic with no messages, so that sessions can join before traffic starts.
+fn create_topic(dir: &Path, brokers: &str, topic: &str) {
+    std::fs::write(dir.join("empty.jsonl"), "").unwrap();
+    assert_eq!(produced(spawn_producer(dir, brokers, topic, "empty.jsonl", 0, 0)), 0);
+}
+
+/// Starts a stream session that stops once idle for `idle_ms`, its JSON report on stdout.
+fn spawn_stream(dir: &Path, idle_ms: u64) -> Child {
+    Command::new(tellonce_bin())
+        .args(["stream", "--config", "tellonce.toml", "--json", "--idle-exit-ms", &idle_ms.to_string()])
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// A finished session's report (it must have exited 0).
+fn stream_report(session: Child) -> serde_json::Value {
+    let out = session.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    json_stdout(&out)["stream"].clone()
+}
+
+/// Messages a session's report says it wrote or quarantined.
+fn handled(report: &serde_json::Value) -> u64 {
+    report["written"].as_u64().unwrap() + report["quarantined"].as_u64().unwrap()
+}
+
+/// The `stream_batch_committed` entries of the audit log written by the session with process id
+/// `pid` (its run id ends with it).
+fn committed_batches(out: &Path, pid: u32) -> usize {
+    let run = format!("-{pid}\"");
+    std::fs::read_to_string(out.join("audit/audit.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("\"type\":\"stream_batch_committed\"") && l.contains(&run))
+        .count()
+}
+
+/// Waits until the session with process id `pid` has committed a batch.
+fn wait_for_a_batch(out: &Path, pid: u32, within: Duration) {
+    let started = Instant::now();
+    while committed_batches(out, pid) == 0 {
+        assert!(started.elapsed() < within, "session {pid} committed no batch within {within:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Every message is in the output once, written or quarantined, and the audit log verifies.
+fn assert_exactly_once(ws: &Workspace, produced: u64, context: &str) {
+    let ids = staged_record_ids(&ws.out());
+    let distinct: BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), ids.len(), "a record was written twice\n{context}");
+    let quarantined = quarantine_entries(&ws.out()).len() as u64;
+    assert_eq!(ids.len() as u64 + quarantined, produced, "written + quarantined != produced\n{context}");
+    let verify = tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
+    assert!(text(&verify).contains("verifies"), "{}", text(&verify));
 }
 
 fn stream_config(ws: &Workspace, brokers: &str, topic: &str) {
@@ -180,4 +253,70 @@ fn sigterm_writes_the_batch_in_hand_commits_and_exits_0() {
     let quarantined = quarantine_entries(&ws.out()).len() as u64;
     assert_eq!(ids.len() as u64 + quarantined, produced, "{report}\n{again}");
     assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), ids.len(), "a record written twice");
+}
+
+#[test]
+fn two_sessions_in_one_group_split_the_partitions_and_a_build_runs_beside_them() {
+    require_kafka_python();
+    let broker = start_broker();
+    let ws = synth_workspace(3000, 33);
+    let topic = "police-shared";
+    create_topic(ws.dir(), &broker.address, topic);
+    stream_config(&ws, &broker.address, topic);
+    // Both join the group before any traffic, so that each is given partitions.
+    let a = spawn_stream(ws.dir(), 10_000);
+    let b = spawn_stream(ws.dir(), 10_000);
+    std::thread::sleep(Duration::from_secs(5));
+    let producer = spawn_producer(ws.dir(), &broker.address, topic, "inputs/police.jsonl", 3, 300);
+    // A build while both sessions write: it shares the output with them.
+    std::thread::sleep(Duration::from_secs(3));
+    let build = tellonce_ok(ws.dir(), &["build", "--config", "tellonce.toml"], 0);
+    let produced = produced(producer);
+    let (a_pid, b_pid) = (a.id(), b.id());
+    let (a, b) = (stream_report(a), stream_report(b));
+    assert!(handled(&a) > 0 && handled(&b) > 0, "one session was given no partition\n{a}\n{b}");
+    let out = ws.out();
+    assert_eq!(committed_batches(&out, a_pid) as u64, a["batches"].as_u64().unwrap(), "{a}");
+    assert_eq!(committed_batches(&out, b_pid) as u64, b["batches"].as_u64().unwrap(), "{b}");
+    assert_eq!(handled(&a) + handled(&b), produced, "{a}\n{b}");
+    assert_exactly_once(&ws, produced, &format!("{a}\n{b}\n{}", text(&build)));
+}
+
+#[test]
+fn a_session_joining_under_traffic_and_another_killed_lose_and_double_nothing() {
+    require_kafka_python();
+    let broker = start_broker();
+    let ws = synth_workspace(3000, 34);
+    let topic = "police-rebalanced";
+    create_topic(ws.dir(), &broker.address, topic);
+    stream_config(&ws, &broker.address, topic);
+    let mut a = spawn_stream(ws.dir(), 60_000);
+    let out = ws.out();
+    // Slow traffic, so that it is still flowing while B joins and A dies.
+    let producer = spawn_producer(ws.dir(), &broker.address, topic, "inputs/police.jsonl", 2, 60);
+    wait_for_a_batch(&out, a.id(), Duration::from_secs(30));
+    // B joins while A is writing: the group rebalances under traffic.
+    let b = spawn_stream(ws.dir(), 10_000);
+    let b_pid = b.id();
+    wait_for_a_batch(&out, b_pid, Duration::from_secs(30));
+    // Then A dies without warning, perhaps mid-batch.
+    let a_pid = a.id();
+    a.kill().unwrap();
+    a.wait().unwrap();
+    let produced = produced(producer);
+    let b = stream_report(b);
+    // tansu 0.6 leaves a killed member's partitions assigned to it while another member stays
+    // in the group (a broker that evicts it at the session timeout gives them to B), so a
+    // third session, joining once B has left, reads what A left unwritten.
+    let c = json_stdout(&tellonce_ok(
+        ws.dir(),
+        &["stream", "--config", "tellonce.toml", "--idle-exit-ms", "4000", "--json"],
+        0,
+    ))["stream"]
+        .clone();
+    let (by_a, by_b) = (committed_batches(&out, a_pid), committed_batches(&out, b_pid));
+    assert_eq!(by_b as u64, b["batches"].as_u64().unwrap(), "{b}");
+    assert!(by_a > 0 && by_b > 0, "both sessions should have written batches: A {by_a}, B {by_b}\n{b}");
+    assert!(handled(&b) + handled(&c) < produced, "A's part proved nothing\n{b}\n{c}");
+    assert_exactly_once(&ws, produced, &format!("{b}\n{c}"));
 }
