@@ -145,6 +145,17 @@ pub struct BenchStreamArgs {
     /// produce to durable), instead of all of them before it starts (measures throughput).
     #[arg(long)]
     pub rate: Option<u64>,
+    /// With `--rate`: start producing this long after the stream starts, so that joining the
+    /// group is not counted as latency.
+    #[arg(long, default_value = "5000")]
+    pub warmup_ms: u64,
+    /// `max_batch_ms`: a batch closes this long after its first message.
+    #[arg(long, default_value = "1000")]
+    pub batch_ms: u64,
+    /// A librdkafka property for the stream's consumer, `KEY=VALUE` (repeatable), as
+    /// `[stream.properties]` would give it.
+    #[arg(long = "property", value_name = "KEY=VALUE")]
+    pub properties: Vec<String>,
     /// Working directory (default: a temporary directory, removed afterwards).
     #[arg(long)]
     pub dir: Option<PathBuf>,

@@ -131,14 +131,24 @@ pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
     let rate = a.rate;
     let produce_topic = topic.clone();
     // Paced traffic is produced while the stream runs; a burst is produced before it starts.
-    let mut producing =
-        Some(std::thread::spawn(move || produce(&producer, &produce_topic, &templates, messages, rate)));
+    let warmup = Duration::from_millis(if rate.is_some() { a.warmup_ms } else { 0 });
+    let mut producing = Some(std::thread::spawn(move || {
+        std::thread::sleep(warmup);
+        produce(&producer, &produce_topic, &templates, messages, rate)
+    }));
     if rate.is_none()
         && let Some(p) = producing.take()
     {
         let secs = join_producer(p)?;
         eprintln!("produced {} messages in {secs:.1}s", a.messages);
     }
+    let properties = a
+        .properties
+        .iter()
+        .map(|p| p.split_once('=').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| anyhow::anyhow!("--property takes KEY=VALUE"))
+        .exit(Exit::Config)?;
     let mut settings = Settings::load(&config).exit(Exit::Config)?;
     settings.output_dir = dir.join("out");
     settings.linkage_enabled = false;
@@ -147,9 +157,9 @@ pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
         brokers,
         group_id: format!("bench-{}", std::process::id()),
         max_batch_rows: a.batch_rows,
-        max_batch_ms: 1_000,
+        max_batch_ms: a.batch_ms,
         max_message_bytes: 1 << 20,
-        properties: Vec::new(),
+        properties,
         topics: vec![crate::config::Topic { topic, feed: police }],
     });
     let stop = std::sync::atomic::AtomicBool::new(false);
@@ -186,7 +196,7 @@ pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
     println!(
         "produced to durable ({}): p50 {p50} ms, p99 {p99} ms, max {max} ms",
         match rate {
-            Some(r) => format!("{r} messages/s paced"),
+            Some(r) => format!("{r} messages/s paced, from {} ms after the stream started", a.warmup_ms),
             None => "all produced before the stream started, so this is mostly queueing".to_owned(),
         }
     );

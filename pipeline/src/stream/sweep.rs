@@ -1,0 +1,107 @@
+//! The committed batches as the shared audit log records them, and the removal of batch files
+//! that were published but never recorded as committed.
+
+use std::path::{Path, PathBuf};
+
+use tellonce_governance::audit::{Event, ReadCursor, read_new_entries};
+use tracing::warn;
+
+use super::{ownership, progress};
+use crate::run::{Context, RunError};
+use progress::Progress;
+
+/// The committed batches, as far as this session has read the (shared) audit log.
+#[derive(Default)]
+pub(super) struct LogProgress {
+    cursor: ReadCursor,
+    pub(super) progress: Progress,
+}
+
+impl LogProgress {
+    /// Reads what other sessions (and this one) have recorded since the last read.
+    pub(super) fn refresh(&mut self, ctx: &Context<'_>) -> Result<(), RunError> {
+        let entries = read_new_entries(&ctx.settings.output_dir.join(crate::run::AUDIT), &mut self.cursor)?;
+        self.progress.absorb(&entries);
+        Ok(())
+    }
+}
+
+/// The files of stream batches in the staging and quarantine datasets, with the topic, partition
+/// and offsets each stands for.
+fn batch_files(out: &Path) -> Vec<(PathBuf, (String, i32, u64, u64))> {
+    let mut found = Vec::new();
+    for dataset in [crate::run::STAGING, "quarantine"] {
+        let Ok(feeds) = std::fs::read_dir(out.join(dataset)) else { continue };
+        for dir in feeds.flatten() {
+            let Ok(files) = std::fs::read_dir(dir.path()) else { continue };
+            for f in files.flatten() {
+                let name = f.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') {
+                    continue;
+                }
+                if let Some(batch) = progress::parse(&name) {
+                    found.push((f.path(), batch));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Clears uncommitted batch files of the partitions no session holds now (of topics this
+/// session may never be assigned, too), so that a stopped session's leftovers do not wait for
+/// the partition's next owner.
+pub(super) fn sweep_unowned(ctx: &Context<'_>, log: &mut LogProgress) -> Result<(), RunError> {
+    log.refresh(ctx)?;
+    let out = &ctx.settings.output_dir;
+    let mut partitions: Vec<(String, i32)> = batch_files(out)
+        .into_iter()
+        .filter(|(_, (t, p, first, last))| !log.progress.is_committed(t, *p, *first, *last))
+        .map(|(_, (t, p, _, _))| (t, p))
+        .collect();
+    partitions.sort_unstable();
+    partitions.dedup();
+    for (topic, partition) in partitions {
+        // A partition another session holds is left to it: it may be writing that batch now.
+        if let Some(_lock) = ownership::try_claim(out, &topic, partition)? {
+            sweep_partition(ctx, log, &topic, partition)?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes the batch files of one partition that the audit log does not record as committed: a
+/// session stopped (killed, or failed) between publishing a batch's files and recording the
+/// batch. Their records were never committed, so they are read again; left in place, a replay
+/// with other batch boundaries would duplicate them. The caller holds the partition's lock.
+pub(super) fn sweep_partition(
+    ctx: &Context<'_>,
+    log: &mut LogProgress,
+    topic: &str,
+    partition: i32,
+) -> Result<(), RunError> {
+    log.refresh(ctx)?;
+    let out = &ctx.settings.output_dir;
+    let mut removed = false;
+    for (path, (t, p, first, last)) in batch_files(out) {
+        if t != topic || p != partition || log.progress.is_committed(&t, p, first, last) {
+            continue;
+        }
+        let rel = crate::run::relative(out, &path);
+        let sha256 = tellonce_connectors::hashing::sha256_file(&path)
+            .map_err(|source| RunError::Output { path: path.clone(), source })?;
+        crate::run::remove_if_present(&path).map_err(|source| RunError::Output { path: path.clone(), source })?;
+        warn!(file = %rel, "removed a file of a stream batch that was never committed (an interrupted session)");
+        ctx.audit(&Event::FileDeleted {
+            path: rel,
+            sha256,
+            reason: "uncommitted: written by an interrupted stream session before its batch was committed".to_owned(),
+            agreement: None,
+        })?;
+        removed = true;
+    }
+    if removed {
+        ctx.audit_sync()?;
+    }
+    Ok(())
+}
