@@ -63,6 +63,9 @@ pub struct StreamFile {
     /// librdkafka properties passed through as they are (`security.protocol`, `sasl.*`, `ssl.*`…).
     #[serde(default)]
     pub properties: std::collections::BTreeMap<String, String>,
+    /// `HOST:PORT` to serve Prometheus metrics on (`GET /metrics`); none if absent.
+    #[serde(default)]
+    pub metrics_address: Option<String>,
     /// One feed per topic.
     #[serde(default)]
     pub topics: Vec<TopicFile>,
@@ -268,6 +271,8 @@ pub struct StreamSettings {
     pub max_message_bytes: usize,
     /// librdkafka properties, passed through.
     pub properties: Vec<(String, String)>,
+    /// Where to serve Prometheus metrics, if anywhere.
+    pub metrics_address: Option<String>,
     /// The topics, each with its feed.
     pub topics: Vec<Topic>,
 }
@@ -339,7 +344,19 @@ pub enum Problems {
 /// The keys each table of the configuration may hold.
 const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("", &["output", "keys", "reference", "governance", "limits", "linkage", "outcomes", "sources", "stream"]),
-    ("stream", &["brokers", "group_id", "max_batch_rows", "max_batch_ms", "max_message_bytes", "properties", "topics"]),
+    (
+        "stream",
+        &[
+            "brokers",
+            "group_id",
+            "max_batch_rows",
+            "max_batch_ms",
+            "max_message_bytes",
+            "properties",
+            "metrics_address",
+            "topics",
+        ],
+    ),
     ("outcomes", &["themes", "period_from", "period_to", "eligibility", "disclosure"]),
     ("outcomes.eligibility", &["min_needs", "count", "require_child"]),
     ("outcomes.disclosure", &["threshold", "rounding_base"]),
@@ -517,6 +534,11 @@ impl Settings {
                     problems.push(format!("stream.properties.{key:?} is set by tellonce and cannot be overridden"));
                 }
             }
+            if let Some(a) = &st.metrics_address
+                && a.rsplit_once(':').is_none_or(|(host, port)| host.is_empty() || port.parse::<u16>().is_err())
+            {
+                problems.push(format!("stream.metrics_address = {a:?} is not HOST:PORT"));
+            }
             if st.topics.is_empty() {
                 problems.push("stream has no [[stream.topics]]".to_owned());
             }
@@ -558,6 +580,7 @@ impl Settings {
                 max_batch_ms: st.max_batch_ms,
                 max_message_bytes: st.max_message_bytes,
                 properties: st.properties.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                metrics_address: st.metrics_address.clone(),
                 topics,
             }
         });
@@ -719,5 +742,28 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.len(), 2, "{err:#?}");
+    }
+
+    #[test]
+    fn stream_settings_are_checked_together() {
+        let base = "output = { dir = \"o\" }\nkeys = { file = \"k\" }\n";
+        let good = parse(&format!(
+            "{base}[stream]\nbrokers = \"b:9092\"\nmetrics_address = \"0.0.0.0:9898\"\n\
+             [[stream.topics]]\ntopic = \"police.incidents\"\nfeed = \"police\"\n"
+        ))
+        .unwrap();
+        let st = good.stream.unwrap();
+        assert_eq!(st.metrics_address.as_deref(), Some("0.0.0.0:9898"));
+        assert_eq!((st.max_batch_rows, st.max_batch_ms), (50_000, 1_000));
+        let err = parse(&format!(
+            "{base}[stream]\nbrokers = \"b:9092\"\nmax_batch_ms = 0\nmetrics_address = \"9898\"\n\
+             [stream.properties]\n\"enable.auto.commit\" = \"true\"\n\
+             [[stream.topics]]\ntopic = \"police incidents\"\nfeed = \"police\"\n"
+        ))
+        .unwrap_err();
+        assert_eq!(err.len(), 4, "{err:#?}");
+        for want in ["max_batch_ms", "metrics_address", "enable.auto.commit", "not a Kafka topic name"] {
+            assert!(err.iter().any(|p| p.contains(want)), "missing {want}: {err:#?}");
+        }
     }
 }

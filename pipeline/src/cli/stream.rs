@@ -160,6 +160,7 @@ pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
         max_batch_ms: a.batch_ms,
         max_message_bytes: 1 << 20,
         properties,
+        metrics_address: None,
         topics: vec![crate::config::Topic { topic, feed: police }],
     });
     let stop = std::sync::atomic::AtomicBool::new(false);

@@ -22,6 +22,7 @@
 
 mod batches;
 pub mod latency;
+pub mod metrics;
 pub mod ownership;
 pub mod progress;
 mod sweep;
@@ -250,6 +251,17 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
     consumer.subscribe(&names).map_err(|e| RunError::Stream(format!("cannot subscribe to {names:?}: {e}")))?;
     info!(topics = ?names, brokers = %st.brokers, group = %st.group_id, "streaming");
 
+    let endpoint = match &st.metrics_address {
+        None => None,
+        Some(a) => {
+            let listener = metrics::bind(a)
+                .map_err(|e| RunError::Stream(format!("cannot serve metrics on {a} (stream.metrics_address): {e}")))?;
+            info!(address = ?metrics::local_address(&listener), "serving Prometheus metrics at /metrics");
+            Some(listener)
+        }
+    };
+    let gauges = metrics::Metrics::default();
+    let endpoint_stop = AtomicBool::new(false);
     // One batch queued behind the one being written: memory stays bounded however fast
     // messages come, and reading waits while the writer catches up.
     let (jobs, job_rx) = mpsc::sync_channel::<Job>(1);
@@ -260,6 +272,13 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
             .name("stream-writer".to_owned())
             .spawn_scoped(scope, move || batches::work(ctx, job_rx, done_tx))
             .map_err(|e| RunError::Stream(format!("cannot start the batch writer: {e}")))?;
+        if let Some(listener) = &endpoint {
+            let (gauges, endpoint_stop) = (&gauges, &endpoint_stop);
+            std::thread::Builder::new()
+                .name("stream-metrics".to_owned())
+                .spawn_scoped(scope, move || metrics::serve(listener, gauges, endpoint_stop))
+                .map_err(|e| RunError::Stream(format!("cannot start the metrics endpoint: {e}")))?;
+        }
         let mut session = Session {
             ctx,
             settings: st,
@@ -274,10 +293,13 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
             jobs: Some(jobs),
             done,
             report: &mut report,
+            metrics: &gauges,
         };
-        let stopped = session.run(opts, stop)?;
-        session.finish_all()?;
-        Ok::<String, RunError>(stopped)
+        let stopped = session.run(opts, stop).and_then(|stopped| session.finish_all().map(|()| stopped));
+        session.publish();
+        // The endpoint stops with the session, whichever way it ends.
+        endpoint_stop.store(true, Ordering::Relaxed);
+        stopped
     });
     let stopped = outcome?;
     report.batch_latency_ms = (report.batch_latency.percentile(0.5), report.batch_latency.percentile(0.99));
@@ -307,9 +329,15 @@ struct Session<'s, 'c> {
     jobs: Option<SyncSender<Job>>,
     done: Receiver<Result<Done, RunError>>,
     report: &'s mut StreamReport,
+    metrics: &'s metrics::Metrics,
 }
 
 impl Session<'_, '_> {
+    /// Shows the counts so far on the metrics endpoint.
+    fn publish(&self) {
+        self.metrics.publish(self.report, self.consumer.context().lag.lock().ok().and_then(|l| *l));
+    }
+
     /// Reads until stopped; returns why it stopped.
     fn run(&mut self, opts: &StreamOptions, stop: &AtomicBool) -> Result<String, RunError> {
         let mut last_message = Instant::now();
@@ -340,6 +368,7 @@ impl Session<'_, '_> {
                     return Ok(reason);
                 }
             }
+            self.publish();
             if last_stats.0.elapsed() >= Duration::from_secs(10) {
                 let secs = last_stats.0.elapsed().as_secs_f64();
                 let rate = (self.report.received - last_stats.1) as f64 / secs.max(0.001);
@@ -535,6 +564,7 @@ impl Session<'_, '_> {
         self.report.written += done.written;
         self.report.quarantined += done.quarantined;
         self.report.files += done.files;
+        self.metrics.publish_latency(self.report);
         let mut tpl = TopicPartitionList::new();
         tpl.add_partition_offset(&key.0, key.1, Offset::Offset(last as i64 + 1))
             .map_err(|e| RunError::Stream(e.to_string()))?;

@@ -214,6 +214,24 @@ fn a_stream_killed_at_random_moments_writes_every_message_exactly_once() {
     assert!(text(&verify).contains("verifies"), "{}", text(&verify));
 }
 
+/// `GET /metrics` from a session's endpoint.
+fn scrape(port: u16) -> String {
+    use std::io::{Read, Write};
+    let mut conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    conn.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut text = String::new();
+    conn.read_to_string(&mut text).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    text
+}
+
+/// The value of one metric in a scrape.
+fn metric(scraped: &str, name: &str) -> f64 {
+    let line =
+        scraped.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{name} in {scraped}"));
+    line[name.len() + 1..].parse().unwrap()
+}
+
 #[test]
 fn sigterm_writes_the_batch_in_hand_commits_and_exits_0() {
     require_kafka_python();
@@ -224,7 +242,12 @@ fn sigterm_writes_the_batch_in_hand_commits_and_exits_0() {
     stream_config(&ws, &broker.address, topic);
     // Long batches, so that SIGTERM finds one open.
     let path = ws.dir().join("tellonce.toml");
-    let config = std::fs::read_to_string(&path).unwrap().replace("max_batch_ms = 250", "max_batch_ms = 600000");
+    // And a metrics endpoint, scraped while the session runs.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("max_batch_ms = 250", "max_batch_ms = 600000")
+        .replace("[stream]\n", &format!("[stream]\nmetrics_address = \"127.0.0.1:{port}\"\n"));
     std::fs::write(&path, config).unwrap();
     let child = Command::new(tellonce_bin())
         .args(["stream", "--config", "tellonce.toml", "--json"])
@@ -235,6 +258,11 @@ fn sigterm_writes_the_batch_in_hand_commits_and_exits_0() {
         .unwrap();
     // Wait until it has read something (its session is in the audit log and the group joined).
     std::thread::sleep(Duration::from_secs(8));
+    let scraped = scrape(port);
+    let received = metric(&scraped, "tellonce_stream_messages_received_total");
+    assert!(received > 0.0, "the endpoint shows no message read:\n{scraped}");
+    // Nothing is written yet: the one batch is still open.
+    assert_eq!(metric(&scraped, "tellonce_stream_records_written_total"), 0.0, "{scraped}");
     let term = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(term.success());
     let out = child.wait_with_output().unwrap();
