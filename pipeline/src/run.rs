@@ -846,10 +846,10 @@ type Todo = (u64, RawBatch, Vec<bool>);
 
 /// One batch's result from a worker: staged rows, rejects, and the input positions it covers.
 pub(crate) struct Staged {
-    batch: RecordBatch,
-    rejects: Vec<RawReject>,
-    first_position: u64,
-    last_position: u64,
+    pub(crate) batch: RecordBatch,
+    pub(crate) rejects: Vec<RawReject>,
+    pub(crate) first_position: u64,
+    pub(crate) last_position: u64,
 }
 
 /// Validates and pseudonymises one raw batch whose duplicate `record_id`s are `marks`.

@@ -47,6 +47,7 @@ mod columns;
 mod csv_file;
 mod jsonl_file;
 mod messages;
+mod split;
 mod tokenizer;
 
 use std::fmt;

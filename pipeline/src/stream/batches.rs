@@ -6,14 +6,14 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender};
 use std::time::Instant;
 
-use tellonce_connectors::file_source::MessageBatcher;
+use tellonce_connectors::file_source::{MessageBatcher, RawBatch};
 use tellonce_governance::Purpose;
 use tellonce_governance::audit::Event;
 use tracing::warn;
 
 use super::progress;
 use crate::config::Source;
-use crate::run::{Context, IngestError, InputReport, RunError, Writer, stage};
+use crate::run::{Context, IngestError, InputReport, RunError, Staged, Writer, stage};
 use crate::stages::govern::Policy;
 use crate::stages::pseudonymise::Pseudonymiser;
 use crate::stages::validate::{self, DuplicateIndex};
@@ -70,6 +70,43 @@ pub(super) struct Done {
     pub(super) batch_ms: u64,
 }
 
+/// Below this many rows a batch is staged in one piece: a thread costs more than it saves.
+const MIN_PART_ROWS: usize = 2_048;
+
+/// Stages a batch in up to `workers` consecutive parts at once (the calling thread takes the
+/// first), each of at least `min_part_rows`, returning them in order. A stream batch is one input however large, and staging it
+/// on one thread would leave the other cores to the reader alone.
+fn stage_in_parts(
+    raw: RawBatch,
+    marks: &[bool],
+    t: &Staging,
+    workers: usize,
+    min_part_rows: usize,
+) -> Result<Vec<Staged>, RunError> {
+    let wanted = workers.min(raw.batch.num_rows() / min_part_rows.max(1)).max(1);
+    let parts = raw.split(wanted);
+    let mut at = 0;
+    let mut jobs = Vec::with_capacity(parts.len());
+    for part in parts {
+        let n = part.batch.num_rows();
+        jobs.push((part, marks.get(at..at + n).unwrap_or_default()));
+        at += n;
+    }
+    let feed = t.source.feed;
+    std::thread::scope(|scope| {
+        let mut jobs = jobs.into_iter();
+        let Some((first, first_marks)) = jobs.next() else { return Ok(Vec::new()) };
+        let others: Vec<_> =
+            jobs.map(|(part, m)| scope.spawn(move || stage(part, feed, &t.checked_schema, m, &t.pseudo))).collect();
+        let mut staged = vec![stage(first, feed, &t.checked_schema, first_marks, &t.pseudo)?];
+        for handle in others {
+            let part = handle.join().map_err(|_| RunError::Internal("a staging thread panicked".to_owned()))?;
+            staged.push(part?);
+        }
+        Ok(staged)
+    })
+}
+
 /// Writes the jobs in the order they come, answering each with its outcome; stops after the
 /// first failure or when either channel closes.
 pub(super) fn work(ctx: &Context<'_>, jobs: Receiver<Job>, done: Sender<Result<Done, RunError>>) {
@@ -104,11 +141,12 @@ pub(super) fn write(ctx: &Context<'_>, mut job: Job) -> Result<Done, RunError> {
     let stem = progress::stem(&key.0, key.1, first, last);
     let name = format!("kafka:{}/{}@{first}-{last}", key.0, key.1);
     let marks = DuplicateIndex::default().mark(&raw, t.source.feed);
-    let staged = stage(raw, t.source.feed, &t.checked_schema, &marks, &t.pseudo)?;
+    let staged = stage_in_parts(raw, &marks, t, ctx.settings.workers, MIN_PART_ROWS)?;
     let mut input = InputReport::new(&t.source);
     input.source = name.clone();
     let mut writer = Writer::new(ctx, t.source.feed, &t.policy, &stem, &name, t.pseudo.schema().clone())?;
-    match writer.write(staged).and_then(|()| writer.finish(&mut input, records)) {
+    let written = staged.into_iter().try_for_each(|part| writer.write(part));
+    match written.and_then(|()| writer.finish(&mut input, records)) {
         Ok(()) => {}
         Err(IngestError::Run(e)) => return Err(e),
         Err(IngestError::Source(e)) => return Err(RunError::Stream(e.to_string())),
@@ -140,4 +178,59 @@ pub(super) fn write(ctx: &Context<'_>, mut job: Job) -> Result<Done, RunError> {
     done.quarantined = input.quarantined;
     done.files = input.files.len() as u64 + u64::from(input.quarantine_file.is_some());
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stages::govern::Policy;
+    use tellonce_governance::KeyRing;
+
+    /// The synthetic police records as messages, with a duplicate and two poison messages.
+    fn batch(feed: &'static tellonce_schemas::FeedSchema) -> (RawBatch, Vec<bool>) {
+        let dir = tempfile::tempdir().unwrap();
+        crate::synth::generate(&crate::synth::SynthOptions { out: dir.path().to_owned(), children: 600, seed: 5 })
+            .unwrap();
+        let text = std::fs::read_to_string(dir.path().join("inputs/police.jsonl")).unwrap();
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.insert(40, "not json");
+        lines.insert(90, lines[10]);
+        lines.push("{");
+        let mut b = MessageBatcher::new(feed, "kafka:t/0".to_owned(), 100_000, 1 << 20);
+        for (i, l) in lines.iter().enumerate() {
+            b.push(1_000 + i as u64, Some(l.as_bytes()));
+        }
+        let raw = b.take().unwrap().unwrap();
+        let marks = DuplicateIndex::default().mark(&raw, feed);
+        assert!(marks.iter().any(|m| *m), "the test needs a duplicate");
+        (raw, marks)
+    }
+
+    #[test]
+    fn a_batch_staged_in_parts_is_the_batch_staged_whole() {
+        let feed = tellonce_schemas::feed::latest("police").unwrap();
+        let policy = Policy::schema_default(feed, "test@1");
+        let keys = KeyRing::from_master([3u8; 32]);
+        let pseudo = Pseudonymiser::new(feed, &policy, keys.tokeniser(Purpose::Linkage), None);
+        let source =
+            Source { feed, path: "kafka:t".into(), format: tellonce_connectors::file_source::FileFormat::JsonLines };
+        let t = Staging { source, policy, pseudo, checked_schema: validate::checked_schema(feed) };
+        let (raw, marks) = batch(feed);
+        let whole = stage_in_parts(raw.clone(), &marks, &t, 1, 10).unwrap();
+        let parts = stage_in_parts(raw, &marks, &t, 3, 10).unwrap();
+        assert_eq!((whole.len(), parts.len()), (1, 3));
+        let batches: Vec<_> = parts.iter().map(|p| p.batch.clone()).collect();
+        let joined = arrow_select::concat::concat_batches(&whole[0].batch.schema(), &batches).unwrap();
+        assert_eq!(joined, whole[0].batch);
+        let rejects: Vec<_> = parts.iter().flat_map(|p| p.rejects.iter().map(|r| (r.position, r.rule))).collect();
+        let expected: Vec<_> = whole[0].rejects.iter().map(|r| (r.position, r.rule)).collect();
+        assert!(expected.len() >= 3, "poison and duplicate rejected: {expected:?}");
+        let mut sorted = rejects.clone();
+        sorted.sort_unstable_by_key(|r| r.0);
+        let mut expected_sorted = expected.clone();
+        expected_sorted.sort_unstable_by_key(|r| r.0);
+        assert_eq!(sorted, expected_sorted);
+        assert_eq!(parts[0].first_position, whole[0].first_position);
+        assert_eq!(parts[2].last_position, whole[0].last_position);
+    }
 }
