@@ -565,6 +565,11 @@ impl Session<'_, '_> {
         self.report.quarantined += done.quarantined;
         self.report.files += done.files;
         self.metrics.publish_latency(self.report);
+        // A partition revoked meanwhile is no longer this session's to commit: its new owner
+        // learns from the audit log that the batch is durable.
+        if !self.consumer.context().assignment.lock().is_ok_and(|a| a.contains(key)) {
+            return Ok(());
+        }
         let mut tpl = TopicPartitionList::new();
         tpl.add_partition_offset(&key.0, key.1, Offset::Offset(last as i64 + 1))
             .map_err(|e| RunError::Stream(e.to_string()))?;
