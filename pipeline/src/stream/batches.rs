@@ -9,7 +9,7 @@ use std::time::Instant;
 use tellonce_connectors::file_source::{MessageBatcher, RawBatch};
 use tellonce_governance::Purpose;
 use tellonce_governance::audit::Event;
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::progress;
 use crate::config::Source;
@@ -68,6 +68,13 @@ pub(super) struct Done {
     pub(super) durable_ms: i64,
     /// Milliseconds from its first message to durable.
     pub(super) batch_ms: u64,
+}
+
+/// How many writer threads a session runs for `workers` (the `limits.workers` setting): writing
+/// a batch (Parquet encoding, compression) is serial, so batches of different partitions are
+/// written side by side, and each batch's staging is split among the workers left.
+pub(super) fn writers(workers: usize) -> usize {
+    workers.clamp(1, 4)
 }
 
 /// Below this many rows a batch is staged in one piece: a thread costs more than it saves.
@@ -135,13 +142,17 @@ pub(super) fn write(ctx: &Context<'_>, mut job: Job) -> Result<Done, RunError> {
         durable_ms: 0,
         batch_ms: 0,
     };
+    let clock = Instant::now();
     let Some(raw) = job.batcher.take().map_err(|e| RunError::Stream(e.to_string()))? else { return Ok(done) };
+    let took = clock.elapsed();
     let (first, last) = (raw.lineage.first_position, raw.lineage.last_position);
     let records = (raw.batch.num_rows() + raw.rejects.len()) as u64;
     let stem = progress::stem(&key.0, key.1, first, last);
     let name = format!("kafka:{}/{}@{first}-{last}", key.0, key.1);
     let marks = DuplicateIndex::default().mark(&raw, t.source.feed);
-    let staged = stage_in_parts(raw, &marks, t, ctx.settings.workers, MIN_PART_ROWS)?;
+    let parts = (ctx.settings.workers / writers(ctx.settings.workers)).max(1);
+    let staged = stage_in_parts(raw, &marks, t, parts, MIN_PART_ROWS)?;
+    let staged_at = clock.elapsed();
     let mut input = InputReport::new(&t.source);
     input.source = name.clone();
     let mut writer = Writer::new(ctx, t.source.feed, &t.policy, &stem, &name, t.pseudo.schema().clone())?;
@@ -165,6 +176,15 @@ pub(super) fn write(ctx: &Context<'_>, mut job: Job) -> Result<Done, RunError> {
         files,
     })?;
     ctx.audit_sync()?;
+    debug!(
+        topic = %key.0,
+        partition = key.1,
+        records,
+        take_ms = took.as_millis() as u64,
+        stage_ms = (staged_at - took).as_millis() as u64,
+        write_ms = (clock.elapsed() - staged_at).as_millis() as u64,
+        "batch durable"
+    );
     done.durable_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));

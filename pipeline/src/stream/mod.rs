@@ -3,7 +3,8 @@
 //!
 //! Messages are read and parsed on the consuming thread and gathered per topic partition into
 //! batches that close on size (`max_batch_rows`) or age (`max_batch_ms`). A closed batch goes to
-//! the writer thread (`batches`) through a queue one batch deep, and is written as one input:
+//! its partition's writer thread (`batches`) through a queue one batch deep, and is written as
+//! one input:
 //! its staging part and quarantine file are named from topic, partition and offset range,
 //! published, recorded in the audit log and synced; only when the writer says so are its offsets
 //! committed to Kafka.
@@ -262,16 +263,24 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
     };
     let gauges = metrics::Metrics::default();
     let endpoint_stop = AtomicBool::new(false);
-    // One batch queued behind the one being written: memory stays bounded however fast
-    // messages come, and reading waits while the writer catches up.
-    let (jobs, job_rx) = mpsc::sync_channel::<Job>(1);
+    // Writers of their own partitions' batches (so that each partition's batches are written in
+    // order), each with one batch queued behind the one it is writing: memory stays bounded
+    // however fast messages come, and reading waits while the writers catch up.
+    let writers = batches::writers(settings.workers);
     let (done_tx, done) = mpsc::channel();
     let ctx = &ctx;
     let outcome = std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("stream-writer".to_owned())
-            .spawn_scoped(scope, move || batches::work(ctx, job_rx, done_tx))
-            .map_err(|e| RunError::Stream(format!("cannot start the batch writer: {e}")))?;
+        let mut jobs = Vec::with_capacity(writers);
+        for i in 0..writers {
+            let (job_tx, job_rx) = mpsc::sync_channel::<Job>(1);
+            let done_tx = done_tx.clone();
+            std::thread::Builder::new()
+                .name(format!("stream-writer-{i}"))
+                .spawn_scoped(scope, move || batches::work(ctx, job_rx, done_tx))
+                .map_err(|e| RunError::Stream(format!("cannot start a batch writer: {e}")))?;
+            jobs.push(job_tx);
+        }
+        drop(done_tx);
         if let Some(listener) = &endpoint {
             let (gauges, endpoint_stop) = (&gauges, &endpoint_stop);
             std::thread::Builder::new()
@@ -290,7 +299,7 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
             dispatched: HashMap::new(),
             in_flight: 0,
             commits: HashMap::new(),
-            jobs: Some(jobs),
+            jobs,
             done,
             report: &mut report,
             metrics: &gauges,
@@ -310,6 +319,17 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
     Ok(report)
 }
 
+/// Which of `writers` writes the batches of `key`'s partition (`None` if there is none).
+fn writer_of(key: &(String, i32), writers: usize) -> Option<usize> {
+    use std::hash::{Hash, Hasher};
+    if writers == 0 {
+        return None;
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    Some((h.finish() % writers as u64) as usize)
+}
+
 /// A session's state on the consuming thread.
 struct Session<'s, 'c> {
     ctx: &'s Context<'c>,
@@ -326,7 +346,8 @@ struct Session<'s, 'c> {
     in_flight: usize,
     /// The offset committed to Kafka last, by partition.
     commits: HashMap<(String, i32), i64>,
-    jobs: Option<SyncSender<Job>>,
+    /// The writers' queues; a partition's batches always go to the same one.
+    jobs: Vec<SyncSender<Job>>,
     done: Receiver<Result<Done, RunError>>,
     report: &'s mut StreamReport,
     metrics: &'s metrics::Metrics,
@@ -518,7 +539,7 @@ impl Session<'_, '_> {
             opened: o.opened,
             timestamps: o.timestamps,
         };
-        let sent = self.jobs.as_ref().is_some_and(|jobs| jobs.send(job).is_ok());
+        let sent = writer_of(key, self.jobs.len()).and_then(|i| self.jobs.get(i)).is_some_and(|w| w.send(job).is_ok());
         if !sent {
             // The writer stopped: it answered with why.
             return self.collect_done(true).map(|()| Some("the batch writer stopped".to_owned()));
@@ -593,7 +614,7 @@ impl Session<'_, '_> {
             self.close(&key)?;
         }
         self.collect_done(true)?;
-        self.jobs = None;
+        self.jobs.clear();
         // Once more, waiting this time, so that the next session does not re-read (and skip)
         // what an unanswered commit left behind.
         let assignment = self.consumer.context().assignment.lock().map(|a| a.clone()).unwrap_or_default();
