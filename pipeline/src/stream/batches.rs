@@ -118,7 +118,10 @@ fn stage_in_parts(
 /// first failure or when either channel closes.
 pub(super) fn work(ctx: &Context<'_>, jobs: Receiver<Job>, done: Sender<Result<Done, RunError>>) {
     for job in jobs {
-        let outcome = write(ctx, job);
+        // A panic must still be answered: the consuming thread waits for every batch it handed
+        // over before it gives a partition up or stops.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(ctx, job)))
+            .unwrap_or_else(|_| Err(RunError::Internal("a batch writer panicked".to_owned())));
         let failed = outcome.is_err();
         if done.send(outcome).is_err() || failed {
             return;

@@ -152,9 +152,17 @@ impl ConsumerContext for Rebalances {
     }
 
     fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Revoke(list) = rebalance {
-            let keys: Vec<(String, i32)> =
-                list.elements().iter().map(|e| (e.topic().to_owned(), e.partition())).collect();
+        let keys: Vec<(String, i32)> = match rebalance {
+            Rebalance::Revoke(list) => list.elements().iter().map(|e| (e.topic().to_owned(), e.partition())).collect(),
+            // librdkafka unassigns everything after a failed rebalance: so must the session,
+            // or its partition locks would keep the next owners waiting.
+            Rebalance::Error(e) => {
+                warn!("rebalance failed, every partition given up: {e}");
+                self.assignment.lock().map(|a| a.iter().cloned().collect()).unwrap_or_default()
+            }
+            Rebalance::Assign(_) => Vec::new(),
+        };
+        if !keys.is_empty() {
             info!(partitions = ?keys, "partitions revoked");
             self.note_rebalance();
             if let Ok(mut assignment) = self.assignment.lock() {
@@ -269,6 +277,9 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
     let writers = batches::writers(settings.workers);
     let (done_tx, done) = mpsc::channel();
     let ctx = &ctx;
+    // Outlives the writer threads: a partition is given up only once no writer of this session
+    // can still be writing a batch of it, even when the session fails.
+    let mut owned = Owned::default();
     let outcome = std::thread::scope(|scope| {
         let mut jobs = Vec::with_capacity(writers);
         for i in 0..writers {
@@ -295,7 +306,7 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
             topics,
             open: BTreeMap::new(),
             log,
-            owned: Owned::default(),
+            owned: &mut owned,
             dispatched: HashMap::new(),
             in_flight: 0,
             commits: HashMap::new(),
@@ -316,6 +327,7 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
     report.produce_to_durable_ms = (d.percentile(0.5), d.percentile(0.99), d.max());
     report.stopped = stopped;
     finish(ctx, &report, Some(&consumer))?;
+    drop(owned);
     Ok(report)
 }
 
@@ -338,7 +350,7 @@ struct Session<'s, 'c> {
     topics: HashMap<String, Arc<Staging>>,
     open: BTreeMap<(String, i32), Open>,
     log: LogProgress,
-    owned: Owned,
+    owned: &'s mut Owned,
     /// One past the last offset handed to the writer, by partition: a message below it is in a
     /// batch being written, whatever the audit log says yet.
     dispatched: HashMap<(String, i32), u64>,
@@ -469,12 +481,15 @@ impl Session<'_, '_> {
         }
         let Some(t) = self.topics.get(&key.0) else { return Ok(None) };
         let feed = t.source.feed;
-        // Offsets only rise within a partition; a repositioned partition (no revoke seen)
-        // starts its batch again rather than hold an offset twice.
-        if self.open.get(&key).is_some_and(|o| o.last_offset.is_some_and(|l| offset <= l))
-            && let Some(o) = self.open.remove(&key)
-        {
-            self.report.dropped_on_revoke += o.batcher.len() as u64;
+        // Offsets only rise within a partition. One that went back without a rebalance (an
+        // offset reset, a truncated log) may not bring the open batch's first messages again:
+        // stop, uncommitted, and let the next session start from the durable offset.
+        if let Some(last) = self.open.get(&key).and_then(|o| o.last_offset).filter(|l| offset <= *l) {
+            return Err(RunError::Stream(format!(
+                "partition {}/{} went back from offset {last} to {offset} without a rebalance; stopping \
+                 with its open batch uncommitted, so that the next session reads it again from the durable offset",
+                key.0, key.1
+            )));
         }
         let st = self.settings;
         let entry = self.open.entry(key.clone()).or_insert_with(|| Open {
