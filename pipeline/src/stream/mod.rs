@@ -473,6 +473,7 @@ impl Session<'_, '_> {
             // Now no other session writes this partition: learn what they wrote of it, and
             // clear away any batch one of them left unrecorded.
             sweep::sweep_partition(self.ctx, &mut self.log, &key.0, key.1)?;
+            self.check_not_recreated(&key)?;
         }
         let durable = self.log.progress.next(&key.0, key.1);
         if offset < durable.max(self.dispatched.get(&key).copied().unwrap_or(0)) {
@@ -512,6 +513,33 @@ impl Session<'_, '_> {
             _ => entry.batcher.push(offset, m.payload()),
         }
         Ok(entry.batcher.is_full().then_some(key))
+    }
+
+    /// Refuses a partition whose log ends below what the audit log records as durable: the
+    /// topic was deleted and made again (or its log cut), and its new messages, numbered from
+    /// the start again, would be skipped as written. Fail closed: the session stops and says so.
+    fn check_not_recreated(&self, key: &(String, i32)) -> Result<(), RunError> {
+        let durable = self.log.progress.next(&key.0, key.1);
+        if durable == 0 {
+            return Ok(());
+        }
+        match self.consumer.fetch_watermarks(&key.0, key.1, Duration::from_secs(10)) {
+            Ok((_, high)) if u64::try_from(high).is_ok_and(|h| h < durable) => Err(RunError::Stream(format!(
+                "partition {}/{} ends at offset {high}, but the audit log records offsets up to {} as written: \
+                 the topic was recreated or its log cut, and its messages would be skipped as already written; \
+                 publish to a topic of a new name (or use a new output) to consume it",
+                key.0,
+                key.1,
+                durable - 1
+            ))),
+            Ok(_) => Ok(()),
+            Err(e) => {
+                // A check that cannot be made must not stop the stream; the offsets still only
+                // rise from here.
+                warn!(topic = %key.0, partition = key.1, "cannot check the partition's end offset: {e}");
+                Ok(())
+            }
+        }
     }
 
     /// Closes the open batch of `key`: hands it to the writer, or, if its topic's agreement is no

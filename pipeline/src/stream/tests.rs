@@ -137,3 +137,27 @@ fn every_message_is_written_or_quarantined_once_across_sessions_and_replays() {
     let verified = tellonce_governance::audit::verify(&out.join("audit"), &keys.audit_signer(), Some(&out)).unwrap();
     assert!(verified.files_checked >= first.files + second.files, "{verified:?}");
 }
+
+#[test]
+fn a_recreated_topic_is_refused_rather_than_skipped_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = MockCluster::new(1).unwrap();
+    first.create_topic(TOPIC, 1, 1).unwrap();
+    let (settings, lines) = workspace(dir.path(), &first.bootstrap_servers(), "g1", 40);
+    let messages: Vec<(Option<String>, Option<&str>)> = lines.iter().map(|l| (Some(l.clone()), None)).collect();
+    produce(&first.bootstrap_servers(), &messages);
+    let written = run_stream(&settings, None);
+    assert_eq!(written.written + written.quarantined, messages.len() as u64, "{written:?}");
+    drop(first);
+
+    // The same topic name on a new broker: its offsets start from 0 again, below the durable
+    // offset the audit log records.
+    let second = MockCluster::new(1).unwrap();
+    second.create_topic(TOPIC, 1, 1).unwrap();
+    let (settings, _) = workspace(dir.path(), &second.bootstrap_servers(), "g1", 40);
+    produce(&second.bootstrap_servers(), &messages[..5]);
+    let opts = StreamOptions { idle_exit: Some(Duration::from_millis(3000)), max_messages: None };
+    let refused = stream(&settings, &opts, &AtomicBool::new(false)).unwrap_err().to_string();
+    assert!(refused.contains(&format!("{TOPIC}/0")) && refused.contains("recreated"), "{refused}");
+    assert_eq!(staged_ids(&settings.output_dir).len() as u64, written.written, "nothing more was written");
+}
