@@ -696,6 +696,13 @@ fn record_counts(
     report.quarantined_by_rule = by_rule.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
 }
 
+/// Removes a file tellonce published but never recorded as complete (an interrupted build or
+/// stream batch), and returns the audit entry that says so, with its hash and `reason`.
+pub(crate) fn remove_unrecorded_file(out: &Path, path: &Path, reason: &str) -> std::io::Result<Event> {
+    let sha256 = sha256_file(path)?;
+    remove_if_present(path)?;
+    Ok(Event::FileDeleted { path: relative(out, path), sha256, reason: reason.to_owned(), agreement: None })
+}
 /// Removes a file if it exists.
 pub(crate) fn remove_if_present(path: &Path) -> std::io::Result<()> {
     match std::fs::remove_file(path) {

@@ -646,16 +646,11 @@ fn remove_unrecorded(
         if held.contains_key(&rel) {
             continue;
         }
-        let sha256 = tellonce_connectors::hashing::sha256_file(&path)
+        let reason = "unrecorded: written by an interrupted build before its audit entry";
+        let deleted = crate::run::remove_unrecorded_file(out, &path, reason)
             .map_err(|source| LinkError::Output { path: path.clone(), source })?;
-        std::fs::remove_file(&path).map_err(|source| LinkError::Output { path: path.clone(), source })?;
         warn!(file = %rel, "removed a build output the audit log does not record (an interrupted build)");
-        log.append(&Event::FileDeleted {
-            path: rel,
-            sha256,
-            reason: "unrecorded: written by an interrupted build before its audit entry".to_owned(),
-            agreement: None,
-        })?;
+        log.append(&deleted)?;
     }
     Ok(())
 }

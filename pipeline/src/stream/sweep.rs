@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tellonce_governance::audit::{Event, ReadCursor, read_new_entries};
+use tellonce_governance::audit::{ReadCursor, read_new_entries};
 use tracing::warn;
 
 use super::{ownership, progress};
@@ -87,17 +87,11 @@ pub(super) fn sweep_partition(
         if t != topic || p != partition || log.progress.is_committed(&t, p, first, last) {
             continue;
         }
-        let rel = crate::run::relative(out, &path);
-        let sha256 = tellonce_connectors::hashing::sha256_file(&path)
+        let reason = "uncommitted: written by an interrupted stream session before its batch was committed";
+        let deleted = crate::run::remove_unrecorded_file(out, &path, reason)
             .map_err(|source| RunError::Output { path: path.clone(), source })?;
-        crate::run::remove_if_present(&path).map_err(|source| RunError::Output { path: path.clone(), source })?;
-        warn!(file = %rel, "removed a file of a stream batch that was never committed (an interrupted session)");
-        ctx.audit(&Event::FileDeleted {
-            path: rel,
-            sha256,
-            reason: "uncommitted: written by an interrupted stream session before its batch was committed".to_owned(),
-            agreement: None,
-        })?;
+        warn!(file = %crate::run::relative(out, &path), "removed a file of a stream batch that was never committed (an interrupted session)");
+        ctx.audit(&deleted)?;
         removed = true;
     }
     if removed {
