@@ -161,3 +161,58 @@ fn a_recreated_topic_is_refused_rather_than_skipped_as_written() {
     assert!(refused.contains(&format!("{TOPIC}/0")) && refused.contains("recreated"), "{refused}");
     assert_eq!(staged_ids(&settings.output_dir).len() as u64, written.written, "nothing more was written");
 }
+
+#[test]
+fn a_build_links_only_committed_batches_and_the_next_session_clears_an_unrecorded_one() {
+    use tellonce_governance::audit::{self, AuditLog, Event};
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic(TOPIC, 1, 1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let (settings, lines) = workspace(dir.path(), &brokers, "g1", 100_000);
+    let messages: Vec<(Option<String>, Option<&str>)> = lines.iter().map(|l| (Some(l.clone()), None)).collect();
+    produce(&brokers, &messages);
+    let streamed = run_stream(&settings, None);
+    assert_eq!(streamed.batches, 1, "{streamed:?}");
+    let out = settings.output_dir.clone();
+
+    // What a session killed between publishing a batch and recording it as committed leaves:
+    // the batch's file, with its `file_written` entry but no `stream_batch_committed`.
+    let entries = audit::read_entries(&out.join("audit")).unwrap();
+    let (written, path) = entries
+        .iter()
+        .find_map(|e| match &e.event {
+            Event::FileWritten { dataset, path, .. } if dataset == "staging" => Some((e.event.clone(), path.clone())),
+            _ => None,
+        })
+        .unwrap();
+    let (_, _, first, last) = super::progress::parse(&path).unwrap();
+    let stray_path = path.replace(
+        &super::progress::stem(TOPIC, 0, first, last),
+        &super::progress::stem(TOPIC, 0, last + 1, 2 * last + 1),
+    );
+    std::fs::copy(out.join(&path), out.join(&stray_path)).unwrap();
+    let Event::FileWritten { dataset, sha256, rows, bytes, feed, agreement, retention_until, .. } = written else {
+        unreachable!()
+    };
+    let keys = tellonce_governance::KeyRing::load(&settings.key_file).unwrap();
+    let mut log = AuditLog::open(&out.join("audit"), keys.audit_signer()).unwrap();
+    let stray =
+        Event::FileWritten { dataset, path: stray_path.clone(), sha256, rows, bytes, feed, agreement, retention_until };
+    log.append(&stray).unwrap();
+    log.sync().unwrap();
+    drop(log);
+
+    // The build reads the committed batch only.
+    let (_, built) = crate::run::build(&settings).unwrap();
+    assert_eq!(built.rows, streamed.written, "{built:?}");
+    // The next session removes the stray file and says so; the log still verifies.
+    run_stream(&settings, None);
+    assert!(!out.join(&stray_path).exists());
+    let deleted = audit::read_entries(&out.join("audit")).unwrap().into_iter().any(
+        |e| matches!(&e.event, Event::FileDeleted { path, reason, .. } if *path == stray_path && reason.starts_with("uncommitted")),
+    );
+    assert!(deleted);
+    let verified = audit::verify(&out.join("audit"), &keys.audit_signer(), Some(&out)).unwrap();
+    assert!(verified.files_checked > 0, "{verified:?}");
+}
