@@ -243,7 +243,7 @@ fn bad_names_and_options_are_refused_before_anything_is_written() {
     assert!(listing(&root.path().join("staging/feed=police")).is_empty());
     assert_eq!(
         PartOptions::default(),
-        PartOptions { row_group_rows: 131_072, zstd_level: 3, metadata: vec![], replace_existing: false }
+        PartOptions { row_group_rows: 131_072, zstd_level: 1, metadata: vec![], replace_existing: false }
     );
 }
 
