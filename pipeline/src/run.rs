@@ -665,6 +665,12 @@ pub(crate) fn lock_output(out: &Path, access: Access) -> Result<OutputLock, RunE
 
 /// Opens (creating) and locks one lock file without waiting.
 fn lock_file(path: &Path, shared: bool) -> Result<std::fs::File, RunError> {
+    try_lock_file(path, shared)?.ok_or_else(|| RunError::Busy { path: path.to_owned() })
+}
+
+/// Opens (creating) one lock file and locks it if nobody else holds it (`None` if somebody
+/// does), without waiting.
+pub(crate) fn try_lock_file(path: &Path, shared: bool) -> Result<Option<std::fs::File>, RunError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|source| RunError::Output { path: dir.to_owned(), source })?;
     }
@@ -676,8 +682,8 @@ fn lock_file(path: &Path, shared: bool) -> Result<std::fs::File, RunError> {
         .map_err(|source| RunError::Output { path: path.to_owned(), source })?;
     let taken = if shared { file.try_lock_shared() } else { file.try_lock() };
     match taken {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(RunError::Busy { path: path.to_owned() }),
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
         Err(std::fs::TryLockError::Error(source)) => Err(RunError::Output { path: path.to_owned(), source }),
     }
 }

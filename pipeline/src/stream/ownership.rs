@@ -11,7 +11,7 @@
 //! whose locks are honoured across hosts (NFSv4, SMB), are kept apart.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -65,21 +65,7 @@ fn lock_path(out: &Path, topic: &str, partition: i32) -> PathBuf {
 
 /// Takes the partition's lock if no other session holds it (`None` if one does).
 pub fn try_claim(out: &Path, topic: &str, partition: i32) -> Result<Option<File>, RunError> {
-    let path = lock_path(out, topic, partition);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|source| RunError::Output { path: dir.to_owned(), source })?;
-    }
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|source| RunError::Output { path: path.clone(), source })?;
-    match file.try_lock() {
-        Ok(()) => Ok(Some(file)),
-        Err(TryLockError::WouldBlock) => Ok(None),
-        Err(TryLockError::Error(source)) => Err(RunError::Output { path, source }),
-    }
+    crate::run::try_lock_file(&lock_path(out, topic, partition), false)
 }
 
 #[cfg(test)]
