@@ -6,7 +6,7 @@
 //! connection, answered and closed.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -130,11 +130,6 @@ pub fn serve(listener: &TcpListener, metrics: &Metrics, stop: &AtomicBool) {
     }
 }
 
-/// The address a listener is bound to (for the log).
-pub fn local_address(listener: &TcpListener) -> Option<SocketAddr> {
-    listener.local_addr().ok()
-}
-
 /// Reads one request and answers it: the metrics for `GET /metrics`, 404 for other paths.
 fn answer(mut conn: TcpStream, metrics: &Metrics) -> std::io::Result<()> {
     conn.set_nonblocking(false)?;
@@ -170,7 +165,7 @@ fn answer(mut conn: TcpStream, metrics: &Metrics) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
-    fn get(address: SocketAddr, path: &str) -> String {
+    fn get(address: std::net::SocketAddr, path: &str) -> String {
         let mut conn = TcpStream::connect(address).unwrap();
         conn.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).unwrap();
         let mut text = String::new();
@@ -186,7 +181,7 @@ mod tests {
         metrics.publish(&report, Some(42));
         metrics.publish_latency(&report);
         let listener = bind("127.0.0.1:0").unwrap();
-        let address = local_address(&listener).unwrap();
+        let address = listener.local_addr().unwrap();
         let stop = AtomicBool::new(false);
         std::thread::scope(|s| {
             s.spawn(|| serve(&listener, &metrics, &stop));

@@ -265,7 +265,7 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
         Some(a) => {
             let listener = metrics::bind(a)
                 .map_err(|e| RunError::Stream(format!("cannot serve metrics on {a} (stream.metrics_address): {e}")))?;
-            info!(address = ?metrics::local_address(&listener), "serving Prometheus metrics at /metrics");
+            info!(address = ?listener.local_addr().ok(), "serving Prometheus metrics at /metrics");
             Some(listener)
         }
     };
