@@ -201,35 +201,43 @@ pub fn read_all(root: &Path) -> Result<Vec<(PathBuf, QuarantineEntry)>, Quaranti
     files.sort();
     let mut out = Vec::new();
     for path in files {
-        let file = File::open(&path).map_err(|source| QuarantineReadError::Io { path: path.clone(), source })?;
-        let mut reader = BufReader::new(file);
-        let mut line = Vec::new();
-        let mut line_no = 0u64;
-        loop {
-            line.clear();
-            let n = reader
-                .read_until(b'\n', &mut line)
-                .map_err(|source| QuarantineReadError::Io { path: path.clone(), source })?;
-            if n == 0 {
-                break;
-            }
-            line_no += 1;
-            if line.trim_ascii().is_empty() {
-                continue;
-            }
-            let entry: QuarantineEntry = serde_json::from_slice(&line).map_err(|e| QuarantineReadError::Malformed {
-                path: path.clone(),
-                line: line_no,
-                column: e.column(),
-                kind: match e.classify() {
-                    serde_json::error::Category::Io => "io",
-                    serde_json::error::Category::Syntax => "syntax",
-                    serde_json::error::Category::Data => "data",
-                    serde_json::error::Category::Eof => "eof",
-                },
-            })?;
-            out.push((path.clone(), entry));
+        out.extend(read_file(&path)?.into_iter().map(|entry| (path.clone(), entry)));
+    }
+    Ok(out)
+}
+
+/// The entries of one quarantine file, in line order (blank lines skipped). A malformed line is
+/// an error naming the file and line.
+pub fn read_file(path: &Path) -> Result<Vec<QuarantineEntry>, QuarantineReadError> {
+    let file = File::open(path).map_err(|source| QuarantineReadError::Io { path: path.to_owned(), source })?;
+    let mut reader = BufReader::new(file);
+    let mut line = Vec::new();
+    let mut line_no = 0u64;
+    let mut out = Vec::new();
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|source| QuarantineReadError::Io { path: path.to_owned(), source })?;
+        if n == 0 {
+            break;
         }
+        line_no += 1;
+        if line.trim_ascii().is_empty() {
+            continue;
+        }
+        let entry: QuarantineEntry = serde_json::from_slice(&line).map_err(|e| QuarantineReadError::Malformed {
+            path: path.to_owned(),
+            line: line_no,
+            column: e.column(),
+            kind: match e.classify() {
+                serde_json::error::Category::Io => "io",
+                serde_json::error::Category::Syntax => "syntax",
+                serde_json::error::Category::Data => "data",
+                serde_json::error::Category::Eof => "eof",
+            },
+        })?;
+        out.push(entry);
     }
     Ok(out)
 }

@@ -66,6 +66,9 @@ pub struct StreamFile {
     /// `HOST:PORT` to serve Prometheus metrics on (`GET /metrics`); none if absent.
     #[serde(default)]
     pub metrics_address: Option<String>,
+    /// A topic to which every quarantined message is also sent, sealed; none if absent.
+    #[serde(default)]
+    pub dead_letter_topic: Option<String>,
     /// One feed per topic.
     #[serde(default)]
     pub topics: Vec<TopicFile>,
@@ -82,6 +85,16 @@ fn default_batch_ms() -> u64 {
 }
 fn default_message_bytes() -> usize {
     1 << 20
+}
+
+/// Kafka's rule for topic names: 1 to 249 of ASCII letters, digits, `.`, `_` and `-`, and not
+/// `.` or `..`.
+fn is_topic_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 249
+        && name != "."
+        && name != ".."
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
 }
 
 /// `[[stream.topics]]`.
@@ -273,6 +286,8 @@ pub struct StreamSettings {
     pub properties: Vec<(String, String)>,
     /// Where to serve Prometheus metrics, if anywhere.
     pub metrics_address: Option<String>,
+    /// Where quarantined messages are also sent (sealed), if anywhere.
+    pub dead_letter_topic: Option<String>,
     /// The topics, each with its feed.
     pub topics: Vec<Topic>,
 }
@@ -354,6 +369,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "max_message_bytes",
             "properties",
             "metrics_address",
+            "dead_letter_topic",
             "topics",
         ],
     ),
@@ -547,10 +563,15 @@ impl Settings {
                 let at = format!("stream.topics[{i}]");
                 if topics.iter().any(|k| k.topic == t.topic) {
                     problems.push(format!("{at}.topic {:?} is listed twice", t.topic));
+                } else if let Some(k) = topics.iter().find(|k| k.topic.eq_ignore_ascii_case(&t.topic)) {
+                    // A topic's batches are files named after it: on a file system that ignores
+                    // case (macOS, Windows shares) the two topics' files would overwrite each other.
+                    problems.push(format!(
+                        "{at}.topic {:?} differs from {:?} only in case; their files would collide",
+                        t.topic, k.topic
+                    ));
                 }
-                let valid = !t.topic.is_empty()
-                    && t.topic.len() <= 249
-                    && t.topic.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+                let valid = is_topic_name(&t.topic);
                 if !valid {
                     problems
                         .push(format!("{at}.topic {:?} is not a Kafka topic name (letters, digits, . _ -)", t.topic));
@@ -573,6 +594,16 @@ impl Settings {
                     }
                 }
             }
+            if let Some(d) = &st.dead_letter_topic {
+                if !is_topic_name(d) {
+                    problems.push(format!(
+                        "stream.dead_letter_topic {d:?} is not a Kafka topic name (letters, digits, . _ -)"
+                    ));
+                } else if st.topics.iter().any(|t| t.topic.eq_ignore_ascii_case(d)) {
+                    // Its sealed entries would come back as poison messages, again and again.
+                    problems.push(format!("stream.dead_letter_topic {d:?} is one of the topics consumed"));
+                }
+            }
             StreamSettings {
                 brokers: st.brokers.clone(),
                 group_id: st.group_id.clone(),
@@ -581,6 +612,7 @@ impl Settings {
                 max_message_bytes: st.max_message_bytes,
                 properties: st.properties.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                 metrics_address: st.metrics_address.clone(),
+                dead_letter_topic: st.dead_letter_topic.clone(),
                 topics,
             }
         });
@@ -765,5 +797,27 @@ mod tests {
         for want in ["max_batch_ms", "metrics_address", "enable.auto.commit", "not a Kafka topic name"] {
             assert!(err.iter().any(|p| p.contains(want)), "missing {want}: {err:#?}");
         }
+    }
+
+    #[test]
+    fn dead_letter_and_topic_names_are_checked() {
+        let base = "output = { dir = \"o\" }\nkeys = { file = \"k\" }\n";
+        let topics = "[[stream.topics]]\ntopic = \"police.incidents\"\nfeed = \"police\"\n";
+        let good =
+            parse(&format!("{base}[stream]\nbrokers = \"b:9092\"\ndead_letter_topic = \"tellonce.dead\"\n{topics}"))
+                .unwrap();
+        assert_eq!(good.stream.unwrap().dead_letter_topic.as_deref(), Some("tellonce.dead"));
+        for (dead, want) in [("..", "not a Kafka topic name"), ("Police.Incidents", "one of the topics consumed")] {
+            let err = parse(&format!("{base}[stream]\nbrokers = \"b:9092\"\ndead_letter_topic = \"{dead}\"\n{topics}"))
+                .unwrap_err();
+            assert_eq!(err.len(), 1, "{err:#?}");
+            assert!(err[0].contains(want) && err[0].contains("dead_letter_topic"), "{err:#?}");
+        }
+        let err = parse(&format!(
+            "{base}[stream]\nbrokers = \"b:9092\"\n{topics}[[stream.topics]]\ntopic = \"POLICE.incidents\"\nfeed = \"camhs\"\n"
+        ))
+        .unwrap_err();
+        assert_eq!(err.len(), 1, "{err:#?}");
+        assert!(err[0].contains("only in case") && err[0].contains("stream.topics[1]"), "{err:#?}");
     }
 }

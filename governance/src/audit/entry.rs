@@ -219,6 +219,13 @@ pub enum Event {
         quarantined: u64,
         /// The files holding them, relative to the output root.
         files: Vec<String>,
+        /// The dead-letter topic the quarantined records were also sent to, sealed (absent
+        /// when none is configured or none was quarantined).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        dead_letter_topic: String,
+        /// How many were sent there (all of the batch's quarantined records).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        dead_lettered: u64,
     },
     /// A person or family id changed between linkage builds: never an identifier, only ids.
     IdentityChanged {
@@ -325,6 +332,11 @@ pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
 /// Whether `s` is exactly 64 lowercase hex digits.
 pub(crate) fn is_lower_hex64(s: &[u8]) -> bool {
     s.len() == 64 && s.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+}
+
+/// Whether a count is zero, so that it is left out of an entry.
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Encodes one line (without its newline) and signs it.

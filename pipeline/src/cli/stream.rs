@@ -41,7 +41,8 @@ pub(super) fn command(a: &StreamArgs) -> Result<Exit, Failure> {
 fn text(r: &StreamReport) -> String {
     let mut s = format!(
         "stream {}: stopped ({})\n  received {} (skipped as already written {}, dropped on revocation {})\n  \
-         written {} quarantined {} in {} batches, {} files; batch latency p50 {} ms, p99 {} ms\n  \
+         written {} quarantined {} (sent to the dead-letter topic {}) in {} batches, {} files; \
+         batch latency p50 {} ms, p99 {} ms\n  \
          produced to durable: p50 {} ms, p99 {} ms, max {} ms\n",
         r.run_id,
         r.stopped,
@@ -50,6 +51,7 @@ fn text(r: &StreamReport) -> String {
         r.dropped_on_revoke,
         r.written,
         r.quarantined,
+        r.dead_lettered,
         r.batches,
         r.files,
         r.batch_latency_ms.0,
@@ -161,6 +163,7 @@ pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
         max_message_bytes: 1 << 20,
         properties,
         metrics_address: None,
+        dead_letter_topic: None,
         topics: vec![crate::config::Topic { topic, feed: police }],
     });
     let stop = std::sync::atomic::AtomicBool::new(false);

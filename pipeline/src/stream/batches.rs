@@ -11,6 +11,7 @@ use tellonce_governance::Purpose;
 use tellonce_governance::audit::Event;
 use tracing::{debug, warn};
 
+use super::dead_letter::DeadLetters;
 use super::progress;
 use crate::config::Source;
 use crate::run::{Context, IngestError, InputReport, RunError, Staged, Writer, stage};
@@ -62,6 +63,8 @@ pub(super) struct Done {
     pub(super) range: Option<(u64, u64)>,
     pub(super) written: u64,
     pub(super) quarantined: u64,
+    /// Quarantined records sent on to the dead-letter topic.
+    pub(super) dead_lettered: u64,
     pub(super) files: u64,
     pub(super) timestamps: Vec<i64>,
     /// Wall-clock milliseconds since 1970 when it became durable.
@@ -116,11 +119,16 @@ fn stage_in_parts(
 
 /// Writes the jobs in the order they come, answering each with its outcome; stops after the
 /// first failure or when either channel closes.
-pub(super) fn work(ctx: &Context<'_>, jobs: Receiver<Job>, done: Sender<Result<Done, RunError>>) {
+pub(super) fn work(
+    ctx: &Context<'_>,
+    dead: Option<&DeadLetters>,
+    jobs: Receiver<Job>,
+    done: Sender<Result<Done, RunError>>,
+) {
     for job in jobs {
         // A panic must still be answered: the consuming thread waits for every batch it handed
         // over before it gives a partition up or stops.
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(ctx, job)))
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(ctx, dead, job)))
             .unwrap_or_else(|_| Err(RunError::Internal("a batch writer panicked".to_owned())));
         let failed = outcome.is_err();
         if done.send(outcome).is_err() || failed {
@@ -130,8 +138,9 @@ pub(super) fn work(ctx: &Context<'_>, jobs: Receiver<Job>, done: Sender<Result<D
 }
 
 /// Writes one closed batch as an input of its own and makes it durable: files published and
-/// recorded, with a `stream_batch_committed` entry after them, and the audit log synced.
-pub(super) fn write(ctx: &Context<'_>, mut job: Job) -> Result<Done, RunError> {
+/// recorded, its quarantined records sent to the dead-letter topic (if `dead`), with a
+/// `stream_batch_committed` entry after them, and the audit log synced.
+pub(super) fn write(ctx: &Context<'_>, dead: Option<&DeadLetters>, mut job: Job) -> Result<Done, RunError> {
     let t = &*job.staging;
     let key = &job.key;
     let unknown = job.batcher.unknown_columns();
@@ -140,6 +149,7 @@ pub(super) fn write(ctx: &Context<'_>, mut job: Job) -> Result<Done, RunError> {
         range: None,
         written: 0,
         quarantined: 0,
+        dead_lettered: 0,
         files: 0,
         timestamps: std::mem::take(&mut job.timestamps),
         durable_ms: 0,
@@ -168,6 +178,12 @@ pub(super) fn write(ctx: &Context<'_>, mut job: Job) -> Result<Done, RunError> {
     }
     let mut files: Vec<String> = input.files.iter().map(|f| f.path.clone()).collect();
     files.extend(input.quarantine_file.clone());
+    // Delivered before the batch is recorded as committed: a committed batch's poison messages
+    // are on the topic, and a failure leaves the batch to be written (and sent) again.
+    let (dead_letter_topic, dead_lettered) = match (dead, &input.quarantine_file) {
+        (Some(d), Some(file)) => (d.topic().to_owned(), d.send(&ctx.settings.output_dir.join(file), &key.0, key.1)?),
+        _ => (String::new(), 0),
+    };
     ctx.audit(&Event::StreamBatchCommitted {
         run: ctx.run_id.clone(),
         topic: key.0.clone(),
@@ -177,6 +193,8 @@ pub(super) fn write(ctx: &Context<'_>, mut job: Job) -> Result<Done, RunError> {
         written: input.written,
         quarantined: input.quarantined,
         files,
+        dead_letter_topic,
+        dead_lettered,
     })?;
     ctx.audit_sync()?;
     debug!(
@@ -199,6 +217,7 @@ pub(super) fn write(ctx: &Context<'_>, mut job: Job) -> Result<Done, RunError> {
     done.range = Some((first, last));
     done.written = input.written;
     done.quarantined = input.quarantined;
+    done.dead_lettered = dead_lettered;
     done.files = input.files.len() as u64 + u64::from(input.quarantine_file.is_some());
     Ok(done)
 }

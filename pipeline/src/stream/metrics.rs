@@ -22,6 +22,7 @@ pub struct Metrics {
     dropped: AtomicU64,
     written: AtomicU64,
     quarantined: AtomicU64,
+    dead_lettered: AtomicU64,
     batches: AtomicU64,
     files: AtomicU64,
     lag: AtomicI64,
@@ -38,6 +39,7 @@ impl Metrics {
         self.dropped.store(r.dropped_on_revoke + r.dropped_on_hold, Ordering::Relaxed);
         self.written.store(r.written, Ordering::Relaxed);
         self.quarantined.store(r.quarantined, Ordering::Relaxed);
+        self.dead_lettered.store(r.dead_lettered, Ordering::Relaxed);
         self.batches.store(r.batches, Ordering::Relaxed);
         self.files.store(r.files, Ordering::Relaxed);
         self.lag.store(lag.unwrap_or(-1), Ordering::Relaxed);
@@ -74,6 +76,12 @@ impl Metrics {
         );
         one("records_written_total", "counter", "Records written to staging.", get(&self.written).to_string());
         one("records_quarantined_total", "counter", "Records quarantined.", get(&self.quarantined).to_string());
+        one(
+            "records_dead_lettered_total",
+            "counter",
+            "Quarantined records also sent, sealed, to the dead-letter topic.",
+            get(&self.dead_lettered).to_string(),
+        );
         one("batches_total", "counter", "Batches made durable and committed.", get(&self.batches).to_string());
         one("files_total", "counter", "Staging and quarantine files written.", get(&self.files).to_string());
         one(
@@ -176,7 +184,14 @@ mod tests {
     #[test]
     fn the_endpoint_serves_the_session_counts_in_prometheus_text() {
         let metrics = Metrics::default();
-        let mut report = StreamReport { received: 120, written: 100, quarantined: 7, batches: 3, ..Default::default() };
+        let mut report = StreamReport {
+            received: 120,
+            written: 100,
+            quarantined: 7,
+            dead_lettered: 5,
+            batches: 3,
+            ..Default::default()
+        };
         report.durable_latency.record_n(1_500, 10);
         metrics.publish(&report, Some(42));
         metrics.publish_latency(&report);
@@ -189,6 +204,7 @@ mod tests {
             assert!(ok.starts_with("HTTP/1.1 200 OK\r\n"), "{ok}");
             assert!(ok.contains("\ntellonce_stream_messages_received_total 120\n"), "{ok}");
             assert!(ok.contains("\ntellonce_stream_records_quarantined_total 7\n"), "{ok}");
+            assert!(ok.contains("\ntellonce_stream_records_dead_lettered_total 5\n"), "{ok}");
             assert!(ok.contains("\ntellonce_stream_consumer_lag_messages 42\n"), "{ok}");
             assert!(ok.contains("\ntellonce_stream_produce_to_durable_p99_seconds 1.5\n"), "{ok}");
             assert!(ok.contains("# TYPE tellonce_stream_batches_total counter\n"), "{ok}");

@@ -22,6 +22,7 @@
 //! it, commit, and return.
 
 mod batches;
+mod dead_letter;
 pub mod latency;
 pub mod metrics;
 pub mod ownership;
@@ -49,6 +50,7 @@ use crate::config::{Settings, StreamSettings};
 use crate::run::{Context, RunError};
 use crate::stages::govern::{self, Decision};
 use batches::{Done, Job, Staging};
+use dead_letter::DeadLetters;
 use latency::Latencies;
 use ownership::Owned;
 use sweep::LogProgress;
@@ -81,6 +83,8 @@ pub struct StreamReport {
     pub written: u64,
     /// Records quarantined.
     pub quarantined: u64,
+    /// Quarantined records also sent, sealed, to the dead-letter topic.
+    pub dead_lettered: u64,
     /// Batches written.
     pub batches: u64,
     /// Files written (staging and quarantine).
@@ -256,6 +260,8 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
         return Ok(report);
     }
     let consumer = consumer(st)?;
+    let dead_letters = DeadLetters::new(st)?;
+    let dead = dead_letters.as_ref();
     let names: Vec<&str> = st.topics.iter().map(|t| t.topic.as_str()).filter(|t| topics.contains_key(*t)).collect();
     consumer.subscribe(&names).map_err(|e| RunError::Stream(format!("cannot subscribe to {names:?}: {e}")))?;
     info!(topics = ?names, brokers = %st.brokers, group = %st.group_id, "streaming");
@@ -287,7 +293,7 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
             let done_tx = done_tx.clone();
             std::thread::Builder::new()
                 .name(format!("stream-writer-{i}"))
-                .spawn_scoped(scope, move || batches::work(ctx, job_rx, done_tx))
+                .spawn_scoped(scope, move || batches::work(ctx, dead, job_rx, done_tx))
                 .map_err(|e| RunError::Stream(format!("cannot start a batch writer: {e}")))?;
             jobs.push(job_tx);
         }
@@ -627,6 +633,7 @@ impl Session<'_, '_> {
         self.report.batches += 1;
         self.report.written += done.written;
         self.report.quarantined += done.quarantined;
+        self.report.dead_lettered += done.dead_lettered;
         self.report.files += done.files;
         self.metrics.publish_latency(self.report);
         // A partition revoked meanwhile is no longer this session's to commit: its new owner

@@ -216,3 +216,144 @@ fn a_build_links_only_committed_batches_and_the_next_session_clears_an_unrecorde
     let verified = audit::verify(&out.join("audit"), &keys.audit_signer(), Some(&out)).unwrap();
     assert!(verified.files_checked > 0, "{verified:?}");
 }
+
+/// Every message on `topic` (one partition, from the start), waiting up to 10 s for `want`.
+fn consume_all(brokers: &str, topic: &str, want: usize) -> Vec<rdkafka::message::OwnedMessage> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", "dead-letter-reader")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let mut got = Vec::new();
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    while got.len() < want && std::time::Instant::now() < until {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+            got.push(m.detach());
+        }
+    }
+    // Nothing more than `want` arrives soon after.
+    if let Some(Ok(m)) = consumer.poll(Duration::from_millis(500)) {
+        got.push(m.detach());
+    }
+    got
+}
+
+#[test]
+fn poison_messages_reach_the_dead_letter_topic_sealed_and_only_committed_batches_skip_resending() {
+    use rdkafka::Message;
+    use rdkafka::message::Headers;
+    use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+    use tellonce_connectors::quarantine::QuarantineEntry;
+    const DEAD: &str = "tellonce-dead-letter";
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic(TOPIC, 2, 1).unwrap();
+    cluster.create_topic(DEAD, 1, 1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, lines) = workspace(dir.path(), &brokers, "g1", 100_000);
+    let config = dir.path().join("tellonce.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = text.replace("[stream.properties]", &format!("dead_letter_topic = \"{DEAD}\"\n[stream.properties]"));
+    std::fs::write(&config, text).unwrap();
+    let settings = Settings::load(&config).unwrap();
+
+    // A record with a clear identifier in it that breaks a record rule, and three poison messages.
+    let good: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    let mut bad = good.clone();
+    bad["date_of_birth"] = serde_json::Value::String("2031-02-30".to_owned());
+    let surname = good["surname"].as_str().unwrap().to_owned();
+    let mut messages: Vec<(Option<String>, Option<&str>)> =
+        lines[1..120].iter().map(|l| (Some(l.clone()), None)).collect();
+    messages.push((Some(bad.to_string()), None));
+    messages.push((Some(format!("not json, but {surname}")), None));
+    messages.push((None, None));
+    messages.push((Some(lines[0].clone()), Some("7")));
+    produce(&brokers, &messages);
+    let n = messages.len() as u64;
+
+    // The broker refuses the dead letters: the batches are not committed and the session fails
+    // naming the topic, with nothing recorded as durable.
+    cluster.request_errors(RDKafkaApiKey::Produce, &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED; 8]);
+    let opts = StreamOptions { idle_exit: Some(Duration::from_millis(3000)), max_messages: None };
+    let failed = stream(&settings, &opts, &AtomicBool::new(false)).unwrap_err().to_string();
+    assert!(failed.contains(DEAD) && failed.contains("not committed"), "{failed}");
+    let out = settings.output_dir.clone();
+    let committed = |out: &Path| {
+        tellonce_governance::audit::read_entries(&out.join("audit"))
+            .unwrap()
+            .into_iter()
+            .filter(|e| {
+                matches!(&e.event, tellonce_governance::audit::Event::StreamBatchCommitted { quarantined, .. } if *quarantined > 0)
+            })
+            .count()
+    };
+    assert_eq!(committed(&out), 0, "a batch whose dead letters failed was recorded as committed");
+    cluster.clear_request_errors(RDKafkaApiKey::Produce);
+
+    // The next session writes the batches again and sends every quarantined message.
+    let report = run_stream(&settings, None);
+    assert_eq!(report.written + report.quarantined, n, "{report:?}");
+    assert_eq!(report.dead_lettered, report.quarantined, "{report:?}");
+    assert!(report.quarantined >= 4, "{report:?}");
+    let ids = staged_ids(&out);
+    assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), ids.len(), "a record written twice");
+    let entries = tellonce_connectors::quarantine::read_all(&out).unwrap();
+    assert_eq!(entries.len() as u64, report.quarantined);
+
+    let letters = consume_all(&brokers, DEAD, entries.len());
+    assert_eq!(letters.len(), entries.len(), "each quarantined message once on the topic");
+    let sealer = tellonce_governance::KeyRing::load(&settings.key_file).unwrap().sealer();
+    let mut opened = BTreeSet::new();
+    for m in &letters {
+        let value = m.payload().unwrap();
+        let text = String::from_utf8_lossy(value);
+        assert!(!text.contains(&surname), "a clear surname on the dead-letter topic: {text}");
+        let entry: QuarantineEntry = serde_json::from_slice(value).unwrap();
+        assert!(entries.iter().any(|(_, e)| *e == entry), "not in the quarantine files: {text}");
+        let key = String::from_utf8(m.key().unwrap().to_vec()).unwrap();
+        assert!(key.starts_with(&format!("{TOPIC}@")) && key.ends_with(&format!("@{}", entry.position)), "{key}");
+        let headers = m.headers().unwrap();
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|h| h.key == name)
+                .and_then(|h| h.value)
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+        };
+        assert_eq!(header("tellonce.rule").as_deref(), Some(entry.rule.as_str()));
+        assert_eq!(header("tellonce.topic").as_deref(), Some(TOPIC));
+        assert_eq!(header("tellonce.offset"), Some(entry.position.to_string()));
+        assert_eq!(header("tellonce.feed").as_deref(), Some("police"));
+        opened.insert(sealer.open(&entry.aad(), &entry.sealed).unwrap());
+    }
+    // What the topic holds opens, under the quarantine key, to the messages refused.
+    let record_id = good["record_id"].as_str().unwrap();
+    assert!(opened.iter().any(|o| {
+        let o = String::from_utf8_lossy(o);
+        o.contains("2031-02-30") && o.contains(record_id)
+    }));
+    assert!(opened.contains(format!("not json, but {surname}").as_bytes()));
+    assert!(opened.contains(&Vec::new()), "the empty message");
+
+    // The audit log says where they went; a replay by another group sends nothing again.
+    assert!(committed(&out) >= 1);
+    let summed: u64 = tellonce_governance::audit::read_entries(&out.join("audit"))
+        .unwrap()
+        .into_iter()
+        .map(|e| match e.event {
+            tellonce_governance::audit::Event::StreamBatchCommitted { dead_letter_topic, dead_lettered, .. } => {
+                assert!(dead_lettered == 0 || dead_letter_topic == DEAD);
+                dead_lettered
+            }
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(summed, report.quarantined);
+    let text = std::fs::read_to_string(&config).unwrap().replace("group_id = \"g1\"", "group_id = \"g2\"");
+    std::fs::write(&config, text).unwrap();
+    let replay = run_stream(&Settings::load(&config).unwrap(), None);
+    assert_eq!((replay.received, replay.skipped, replay.dead_lettered), (n, n, 0), "{replay:?}");
+}

@@ -173,6 +173,15 @@ fn a_stream_killed_at_random_moments_writes_every_message_exactly_once() {
     let topic = "police-incidents";
     let produced = produce(ws.dir(), &broker.address, topic, 5);
     stream_config(&ws, &broker.address, topic);
+    let dead = "tellonce-dead-letter";
+    create_topic(ws.dir(), &broker.address, dead);
+    let config = ws.dir().join("tellonce.toml");
+    let text_of = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text_of.replace("[stream.properties]", &format!("dead_letter_topic = \"{dead}\"\n[stream.properties]")),
+    )
+    .unwrap();
 
     // Killed without warning (SIGKILL) part-way, three times, at moments fixed by a seed.
     let mut seed = 0x2545_f491_u64;
@@ -212,6 +221,53 @@ fn a_stream_killed_at_random_moments_writes_every_message_exactly_once() {
     // And the audit log, with every file it records, verifies.
     let verify = tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
     assert!(text(&verify).contains("verifies"), "{}", text(&verify));
+    assert_dead_letters(&ws, &broker.address, dead, topic);
+}
+
+/// Every quarantined message is on the dead-letter topic at least once (a session killed after
+/// sending but before committing sends again), as its sealed quarantine entry: nothing else is
+/// there, and no clear identifier.
+fn assert_dead_letters(ws: &Workspace, brokers: &str, dead: &str, topic: &str) {
+    use tellonce_connectors::quarantine::QuarantineEntry;
+    let script = tellonce_tests::workspace_root().join("tests/python/kafka_consume.py");
+    let out = Command::new("python3").arg(&script).args([brokers, dead, "5"]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let letters: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    // The position of a stream entry is its offset; its partition is in its source.
+    let key_of = |q: &Quarantined| {
+        let partition = q.source.rsplit_once('/').and_then(|(_, p)| p.split_once('@')).map(|(p, _)| p.to_owned());
+        (format!("{topic}@{}@{}", partition.unwrap(), q.position), q.rule.clone())
+    };
+    let quarantined: BTreeSet<(String, String)> = quarantine_entries(&ws.out()).iter().map(key_of).collect();
+    let keyring = tellonce_governance::KeyRing::load(&ws.dir().join("keys/tellonce.key")).unwrap();
+    let sealer = keyring.sealer();
+    let mut sent = BTreeSet::new();
+    let inputs = std::fs::read_to_string(ws.dir().join("inputs/police.jsonl")).unwrap();
+    let clear: BTreeSet<String> = inputs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .flat_map(|v| [v["surname"].as_str().map(str::to_owned), v["pnc_id"].as_str().map(str::to_owned)])
+        .flatten()
+        .filter(|s| s.len() >= 7)
+        .collect();
+    for letter in &letters {
+        let value = letter["value"].as_str().unwrap();
+        let entry: QuarantineEntry = serde_json::from_str(value).unwrap();
+        assert_eq!(letter["headers"]["tellonce.rule"].as_str(), Some(entry.rule.as_str()), "{letter}");
+        let partition = letter["headers"]["tellonce.partition"].as_str().unwrap();
+        assert_eq!(letter["key"].as_str().unwrap(), format!("{topic}@{partition}@{}", entry.position));
+        let raw = sealer.open(&entry.aad(), &entry.sealed).expect("a dead letter opens under the quarantine key");
+        if entry.rule == "json.malformed" {
+            assert_eq!(raw, b"this is not JSON");
+        }
+        for c in &clear {
+            assert!(!value.contains(c.as_str()), "a clear identifier on the dead-letter topic");
+        }
+        sent.insert((letter["key"].as_str().unwrap().to_owned(), entry.rule));
+    }
+    assert_eq!(sent, quarantined, "the dead-letter topic and the quarantine hold other messages");
+    assert!(letters.len() >= quarantined.len());
 }
 
 /// `GET /metrics` from a session's endpoint.

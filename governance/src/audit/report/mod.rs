@@ -20,7 +20,8 @@ use tellonce_schemas::identifiers::dates;
 use self::html::num;
 use self::model::Model;
 use self::sections::{
-    agreements, by_agreement, datasets, held, how_to_read, keys, last_quarter, linkage, lookups, runs, status,
+    agreements, by_agreement, datasets, dead_letters, held, how_to_read, keys, last_quarter, linkage, lookups, runs,
+    status,
 };
 use super::entry::Entry;
 use super::verify::{VerifyFailure, VerifyReport};
@@ -93,6 +94,7 @@ fn render(
     by_agreement(out, m)?;
     held(out, m)?;
     datasets(out, m)?;
+    dead_letters(out, m)?;
     linkage(out, m)?;
     runs(out, m)?;
     keys(out, m)?;

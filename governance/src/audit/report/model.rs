@@ -89,6 +89,8 @@ pub(super) struct Model<'a> {
     pub(super) held: Vec<(&'a str, &'a str, &'a str, &'a str, &'a str)>,
     pub(super) runs: Vec<Run<'a>>,
     pub(super) keys: BTreeMap<&'a str, BTreeSet<&'a str>>,
+    /// (dead-letter topic, source topic) -> quarantined records sent there, sealed.
+    pub(super) dead_letters: BTreeMap<(&'a str, &'a str), u64>,
     /// (at, officer, reference, kind, found, erased)
     pub(super) lookups: Vec<(&'a str, &'a str, &'a str, &'a str, u64, u64)>,
     /// Linkage builds, in order.
@@ -223,8 +225,13 @@ impl<'a> Model<'a> {
                 Event::SubjectLookup { officer, reference, kind, records_found, records_erased } => {
                     m.lookups.push((at, officer, reference, kind, *records_found, *records_erased));
                 }
-                // Stream bookkeeping: the batch's decisions and files are reported above.
-                Event::StreamBatchCommitted { .. } => {}
+                // The batch's decisions and files are reported above; what it sent out of the
+                // output, sealed, is counted here.
+                Event::StreamBatchCommitted { topic, dead_letter_topic, dead_lettered, .. } => {
+                    if *dead_lettered > 0 {
+                        *m.dead_letters.entry((dead_letter_topic, topic)).or_default() += dead_lettered;
+                    }
+                }
                 Event::IdentityChanged { kind, change, .. } => {
                     *pending_changes.entry((kind.as_str(), change.as_str())).or_default() += 1;
                 }

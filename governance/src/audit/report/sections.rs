@@ -455,6 +455,29 @@ pub(super) fn keys(out: &mut String, m: &Model<'_>) -> fmt::Result {
     Ok(())
 }
 
+pub(super) fn dead_letters(out: &mut String, m: &Model<'_>) -> fmt::Result {
+    if m.dead_letters.is_empty() {
+        return Ok(());
+    }
+    out.push_str(
+        "<section><h2>Sent to dead-letter topics</h2><p class=\"muted\">Quarantined stream messages also sent \
+         to a Kafka topic, each sealed under the quarantine key as in the quarantine files: reasons and \
+         offsets readable, contents not.</p>\
+         <table><thead><tr><th>Dead-letter topic</th><th>From topic</th><th>Records</th></tr></thead><tbody>\n",
+    );
+    for ((dead, from), n) in &m.dead_letters {
+        writeln!(
+            out,
+            "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>",
+            esc(dead),
+            esc(from),
+            num(*n)
+        )?;
+    }
+    out.push_str("</tbody></table></section>\n");
+    Ok(())
+}
+
 pub(super) fn lookups(out: &mut String, m: &Model<'_>) -> fmt::Result {
     out.push_str("<section><h2>Subject access and erasure lookups</h2>\n");
     if m.lookups.is_empty() {

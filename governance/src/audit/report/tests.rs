@@ -147,6 +147,32 @@ fn shows_agreements_quarters_and_charts() {
 }
 
 #[test]
+fn counts_what_stream_batches_sent_to_dead_letter_topics() {
+    let committed = |topic: &str, dead: &str, n: u64| Event::StreamBatchCommitted {
+        run: "s1".into(),
+        topic: topic.into(),
+        partition: 0,
+        first_offset: 0,
+        last_offset: 99,
+        written: 100 - n,
+        quarantined: n,
+        files: vec![],
+        dead_letter_topic: dead.into(),
+        dead_lettered: n,
+    };
+    let without = render_html(&sample(), &ok(), today());
+    assert!(!without.contains("dead-letter topics"));
+    let mut entries = sample();
+    entries.push(entry(20, "2026-11-02T10:00:00Z", committed("police.incidents", "dlq", 3)));
+    entries.push(entry(21, "2026-11-02T10:00:01Z", committed("police.incidents", "dlq", 4)));
+    entries.push(entry(22, "2026-11-02T10:00:02Z", committed("camhs.referrals", "", 0)));
+    let html = render_html(&entries, &ok(), today());
+    assert!(html.contains("Sent to dead-letter topics"));
+    assert!(html.contains("<td><code>dlq</code></td><td><code>police.incidents</code></td><td>7</td>"), "{html}");
+    assert!(!html.contains("<code>camhs.referrals</code>"));
+}
+
+#[test]
 fn highlights_overdue_reviews_and_ended_agreements() {
     let entries = vec![
         entry(1, "2026-01-01T00:00:00Z", loaded("OLD", 1, "district", "2026-06-01", "2026-10-31")),

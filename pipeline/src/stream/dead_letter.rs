@@ -1,0 +1,164 @@
+//! The optional dead-letter topic: every quarantined message, sealed, sent on to a topic that
+//! the deployment's alerting or repair tooling can follow.
+//!
+//! What goes to the topic is the batch's quarantine entry as it is in the quarantine file (feed,
+//! source, offset, rule, column, and the message sealed under the quarantine key), never the
+//! message itself: the dead-letter topic is outside the output directory's access controls and
+//! its retention rules, so it must not hold a clear identifier. Headers say where the message
+//! came from and why it was refused, so that a consumer can route and count without the key;
+//! `tellonce quarantine export` opens the same entries from the quarantine files.
+//!
+//! The entries of a batch are delivered (acknowledged by the broker) before the batch is
+//! recorded as committed, so a committed batch's poison messages are on the topic. A session
+//! that dies in between leaves the batch uncommitted; the next one writes it again and sends
+//! the same entries again (sealing is deterministic), under the same message key
+//! (`TOPIC@PARTITION@OFFSET` of the poison message): delivery is at least once, and consumers
+//! drop repeats by key.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rdkafka::ClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::error::KafkaError;
+use rdkafka::message::{DeliveryResult, Header, OwnedHeaders};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer, ProducerContext};
+use rdkafka::types::RDKafkaErrorCode;
+use tellonce_connectors::quarantine::{self, QuarantineEntry};
+
+use crate::config::StreamSettings;
+use crate::run::RunError;
+
+/// How long the broker has to acknowledge a dead-letter message before the batch fails
+/// (librdkafka's `message.timeout.ms`, unless the deployment's properties set it).
+const DELIVERY_TIMEOUT_MS: u64 = 30_000;
+
+/// Sends quarantine entries to the dead-letter topic. Shared by the session's writer threads.
+pub(super) struct DeadLetters {
+    producer: BaseProducer<Deliveries>,
+    topic: String,
+    timeout: Duration,
+}
+
+/// The delivery reports of one batch's entries.
+#[derive(Default)]
+struct Tally {
+    delivered: AtomicU64,
+    failure: Mutex<Option<String>>,
+}
+
+/// Routes each delivery report to the tally of the batch that sent it.
+struct Deliveries;
+
+impl ClientContext for Deliveries {}
+
+impl ProducerContext for Deliveries {
+    type DeliveryOpaque = Arc<Tally>;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, tally: Arc<Tally>) {
+        match result {
+            Ok(_) => {
+                tally.delivered.fetch_add(1, Ordering::Relaxed);
+            }
+            Err((e, _)) => {
+                if let Ok(mut failure) = tally.failure.lock() {
+                    failure.get_or_insert_with(|| e.to_string());
+                }
+            }
+        }
+    }
+}
+
+impl DeadLetters {
+    /// The sender for `s.dead_letter_topic`, if one is configured. The deployment's
+    /// `[stream.properties]` apply to it too (SASL, SSL); librdkafka ignores the consumer-only
+    /// ones for a producer.
+    pub(super) fn new(s: &StreamSettings) -> Result<Option<DeadLetters>, RunError> {
+        let Some(topic) = &s.dead_letter_topic else { return Ok(None) };
+        let mut config = ClientConfig::new();
+        config.set("bootstrap.servers", &s.brokers).set("message.timeout.ms", DELIVERY_TIMEOUT_MS.to_string());
+        for (k, v) in &s.properties {
+            config.set(k, v);
+        }
+        let timeout_ms =
+            config.get("message.timeout.ms").and_then(|v| v.parse::<u64>().ok()).unwrap_or(DELIVERY_TIMEOUT_MS);
+        let producer = config.create_with_context(Deliveries).map_err(|e| {
+            RunError::Stream(format!("cannot create the producer for dead_letter_topic {topic:?}: {e}"))
+        })?;
+        // Past librdkafka's own timeout every report has arrived, delivered or failed.
+        let timeout = Duration::from_millis(timeout_ms.saturating_add(5_000));
+        Ok(Some(DeadLetters { producer, topic: topic.clone(), timeout }))
+    }
+
+    /// The topic the entries go to.
+    pub(super) fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// Sends every entry of the committed quarantine file `file` (a batch of `topic`'s
+    /// `partition`) and waits until the broker has acknowledged all of them; returns how many.
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be read, or an entry was not delivered: the batch must not be committed.
+    pub(super) fn send(&self, file: &Path, topic: &str, partition: i32) -> Result<u64, RunError> {
+        let entries = quarantine::read_file(file).map_err(|e| RunError::Stream(e.to_string()))?;
+        let tally = Arc::new(Tally::default());
+        let mut sent = 0u64;
+        for entry in &entries {
+            let key = format!("{topic}@{partition}@{}", entry.position);
+            let value = serde_json::to_vec(entry).map_err(|e| RunError::Internal(e.to_string()))?;
+            let headers = headers(entry, topic, partition);
+            let mut record =
+                BaseRecord::with_opaque_to(&self.topic, tally.clone()).key(&key).payload(&value).headers(headers);
+            loop {
+                match self.producer.send(record) {
+                    Ok(()) => break,
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                        // The local queue is full: serve delivery reports until there is room.
+                        record = back;
+                        self.producer.poll(Duration::from_millis(100));
+                    }
+                    Err((e, _)) => return Err(self.failed(sent, entries.len(), &e.to_string())),
+                }
+            }
+            sent += 1;
+        }
+        if let Err(e) = self.producer.flush(self.timeout) {
+            return Err(self.failed(tally.delivered.load(Ordering::Relaxed), entries.len(), &e.to_string()));
+        }
+        let failure =
+            tally.failure.lock().map_or_else(|_| Some("a delivery report panicked".to_owned()), |f| f.clone());
+        let delivered = tally.delivered.load(Ordering::Relaxed);
+        match failure {
+            Some(e) => Err(self.failed(delivered, entries.len(), &e)),
+            None if delivered != sent => Err(self.failed(delivered, entries.len(), "delivery reports missing")),
+            None => Ok(delivered),
+        }
+    }
+
+    fn failed(&self, delivered: u64, of: usize, why: &str) -> RunError {
+        RunError::Stream(format!(
+            "dead_letter_topic {:?}: {delivered} of {of} quarantine entries delivered: {why}; the batch is not committed",
+            self.topic
+        ))
+    }
+}
+
+/// Where the entry's message came from and why it was refused; never a value of it.
+fn headers(entry: &QuarantineEntry, topic: &str, partition: i32) -> OwnedHeaders {
+    let partition = partition.to_string();
+    let offset = entry.position.to_string();
+    let mut headers = OwnedHeaders::new_with_capacity(6)
+        .insert(Header { key: "tellonce.feed", value: Some(&entry.feed) })
+        .insert(Header { key: "tellonce.topic", value: Some(topic) })
+        .insert(Header { key: "tellonce.partition", value: Some(&partition) })
+        .insert(Header { key: "tellonce.offset", value: Some(&offset) })
+        .insert(Header { key: "tellonce.rule", value: Some(&entry.rule) });
+    if let Some(column) = &entry.column {
+        headers = headers.insert(Header { key: "tellonce.column", value: Some(column) });
+    }
+    headers
+}
