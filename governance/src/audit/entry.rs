@@ -226,6 +226,14 @@ pub enum Event {
         /// How many were sent there (all of the batch's quarantined records).
         #[serde(default, skip_serializing_if = "is_zero")]
         dead_lettered: u64,
+        /// The timestamp (milliseconds since 1970) of the batch's first message, where it has
+        /// one: a later session checks that the message at `first_offset` is still this one,
+        /// to tell a recreated topic from the one written.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        first_timestamp: Option<i64>,
+        /// The same for its last message, at `last_offset`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_timestamp: Option<i64>,
     },
     /// A person or family id changed between linkage builds: never an identifier, only ids.
     IdentityChanged {

@@ -10,7 +10,7 @@ use tellonce_connectors::file_source::FileFormat;
 use tellonce_schemas::feed;
 
 use super::args::{BenchArgs, DemoArgs, SynthArgs};
-use super::{ExitContext, Failure, print_summary, run_failure};
+use super::{ExitContext, Failure, hash_floor, print_summary, run_failure};
 use crate::config::{LimitsFile, Settings, Source};
 use crate::examples;
 use crate::exit::Exit;
@@ -129,10 +129,14 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
     examples::write_agreements(&agreements)
         .with_context(|| format!("writing example agreements into {}", agreements.display()))
         .exit(Exit::Output)?;
+    let tokeniser =
+        tellonce_governance::KeyRing::load(&key).exit(Exit::Config)?.tokeniser(tellonce_governance::Purpose::Linkage);
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
     println!(
         "{:<16} {:>11} {:>9} {:>9} {:>13} {:>13}  notes",
         "feed", "rows", "input MiB", "seconds", "records/s", "peak RSS MiB"
     );
+    let mut floors = Vec::new();
     for &rows in &a.rows {
         let input = dir.join("input").join(format!("{}-{rows}.csv", a.feed));
         if !input.exists() {
@@ -183,9 +187,23 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
             i.written,
             i.quarantined
         );
+        let tokens = hash_floor::tokens_written(&out.join("staging"))
+            .context("counting the tokens in the staging files")
+            .exit(Exit::Internal)?;
+        floors.push((rows, tokens as f64 / i.read.max(1) as f64));
         let _ = std::fs::remove_dir_all(&out);
     }
     println!("(peak RSS is the process high-water mark so far, read from /proc/self/status VmHWM)");
+    let ns = hash_floor::hmac_ns(&tokeniser);
+    for (rows, per_record) in floors {
+        let cpu_us = per_record * ns / 1000.0;
+        println!(
+            "floor at {rows} rows: {per_record:.1} HMAC-SHA256 a record (the non-null 16-byte tokens and keys written) \
+             at {ns:.0} ns each = {cpu_us:.2} µs of CPU a record; {cores} cores cannot pass {:.0} records/s on those \
+             hashes alone",
+            cores as f64 * 1e6 / cpu_us.max(f64::MIN_POSITIVE)
+        );
+    }
     if temporary {
         let _ = std::fs::remove_dir_all(&dir);
     }

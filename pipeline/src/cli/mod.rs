@@ -6,6 +6,7 @@
 mod args;
 mod audit;
 mod demo;
+mod hash_floor;
 mod isa;
 mod link;
 mod quarantine;

@@ -54,6 +54,8 @@ pub(super) struct Job {
     pub(super) opened: Instant,
     /// Its messages' timestamps (milliseconds since 1970), where they carry one.
     pub(super) timestamps: Vec<i64>,
+    /// The timestamps of its first and last message, where they carry one.
+    pub(super) ends: (Option<i64>, Option<i64>),
 }
 
 /// A batch made durable.
@@ -195,6 +197,8 @@ pub(super) fn write(ctx: &Context<'_>, dead: Option<&DeadLetters>, mut job: Job)
         files,
         dead_letter_topic,
         dead_lettered,
+        first_timestamp: job.ends.0,
+        last_timestamp: job.ends.1,
     })?;
     ctx.audit_sync()?;
     debug!(

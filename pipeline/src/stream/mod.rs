@@ -202,6 +202,8 @@ struct Open {
     last_offset: Option<u64>,
     /// The messages' timestamps (milliseconds since 1970), where they carry one.
     timestamps: Vec<i64>,
+    /// The timestamps of its first and last message, where they carry one.
+    ends: (Option<i64>, Option<i64>),
 }
 
 /// Builds the consumer: tellonce's settings first, then the deployment's properties.
@@ -482,6 +484,9 @@ impl Session<'_, '_> {
             self.check_not_recreated(&key)?;
         }
         let durable = self.log.progress.next(&key.0, key.1);
+        if offset < durable {
+            self.check_same_message(&key, offset, m.timestamp().to_millis())?;
+        }
         if offset < durable.max(self.dispatched.get(&key).copied().unwrap_or(0)) {
             self.report.skipped += 1;
             return Ok(None);
@@ -509,9 +514,11 @@ impl Session<'_, '_> {
             opened: Instant::now(),
             last_offset: None,
             timestamps: Vec::new(),
+            ends: (m.timestamp().to_millis(), None),
         });
         entry.last_offset = Some(offset);
         entry.timestamps.extend(m.timestamp().to_millis());
+        entry.ends.1 = m.timestamp().to_millis();
         match declared_version(m) {
             Some(v) if v != feed.version => {
                 entry.batcher.reject(offset, Rule::SchemaVersionUnknown, m.payload().unwrap_or_default());
@@ -546,6 +553,25 @@ impl Session<'_, '_> {
                 Ok(())
             }
         }
+    }
+
+    /// Refuses a message skipped as durable whose timestamp is not the one recorded for the
+    /// committed batch that begins or ends at its offset: the topic was recreated and has already
+    /// grown past the durable offset (which [`check_not_recreated`](Self::check_not_recreated)
+    /// cannot see), so its messages are not the ones written, and skipping them would lose them.
+    fn check_same_message(&self, key: &(String, i32), offset: u64, timestamp: Option<i64>) -> Result<(), RunError> {
+        let (Some(recorded), Some(now)) = (self.log.progress.timestamp_at(&key.0, key.1, offset), timestamp) else {
+            return Ok(());
+        };
+        if recorded == now {
+            return Ok(());
+        }
+        Err(RunError::Stream(format!(
+            "partition {}/{} offset {offset} has timestamp {now}, but the batch the audit log records as written \
+             there had a message of timestamp {recorded}: the topic was recreated, and its messages would be \
+             skipped as already written; publish to a topic of a new name (or use a new output) to consume it",
+            key.0, key.1
+        )))
     }
 
     /// Closes the open batch of `key`: hands it to the writer, or, if its topic's agreement is no
@@ -587,6 +613,7 @@ impl Session<'_, '_> {
             staging: t.clone(),
             opened: o.opened,
             timestamps: o.timestamps,
+            ends: o.ends,
         };
         let sent = writer_of(key, self.jobs.len()).and_then(|i| self.jobs.get(i)).is_some_and(|w| w.send(job).is_ok());
         if !sent {

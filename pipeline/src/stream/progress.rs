@@ -8,7 +8,7 @@
 //! Kafka's committed offsets only save re-reading: a message below the durable offset is skipped,
 //! so a crash between writing a batch and committing its offsets never writes a record twice.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use tellonce_governance::audit::{Entry, Event};
 
@@ -29,11 +29,13 @@ pub fn parse(file_name: &str) -> Option<(String, i32, u64, u64)> {
     Some((topic, partition, first, last.parse().ok()?))
 }
 
-/// Durable offsets by (topic, partition), and the batches committed.
+/// Durable offsets by (topic, partition), the batches committed, and the timestamps of the
+/// messages at their first and last offsets.
 #[derive(Debug, Default, Clone)]
 pub struct Progress {
     next: BTreeMap<(String, i32), u64>,
     committed: BTreeSet<(String, i32, u64, u64)>,
+    timestamps: HashMap<(String, i32, u64), i64>,
 }
 
 impl Progress {
@@ -47,8 +49,22 @@ impl Progress {
     /// Adds the batches that more entries (read later from a live log) record as committed.
     pub fn absorb(&mut self, entries: &[Entry]) {
         for e in entries {
-            if let Event::StreamBatchCommitted { topic, partition, first_offset, last_offset, .. } = &e.event {
+            if let Event::StreamBatchCommitted {
+                topic,
+                partition,
+                first_offset,
+                last_offset,
+                first_timestamp,
+                last_timestamp,
+                ..
+            } = &e.event
+            {
                 self.commit(topic, *partition, *first_offset, *last_offset);
+                for (offset, ts) in [(first_offset, first_timestamp), (last_offset, last_timestamp)] {
+                    if let Some(ts) = ts {
+                        self.timestamps.insert((topic.clone(), *partition, *offset), *ts);
+                    }
+                }
             }
         }
     }
@@ -56,6 +72,12 @@ impl Progress {
     /// The first offset not yet durable (0 if nothing is).
     pub fn next(&self, topic: &str, partition: i32) -> u64 {
         self.next.get(&(topic.to_owned(), partition)).copied().unwrap_or(0)
+    }
+
+    /// The timestamp recorded for the message at `offset`, if a committed batch begins or ends
+    /// there and its message had one.
+    pub fn timestamp_at(&self, topic: &str, partition: i32, offset: u64) -> Option<i64> {
+        self.timestamps.get(&(topic.to_owned(), partition, offset)).copied()
     }
 
     /// Whether the batch with these offsets was committed.

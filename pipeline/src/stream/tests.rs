@@ -163,6 +163,32 @@ fn a_recreated_topic_is_refused_rather_than_skipped_as_written() {
 }
 
 #[test]
+fn a_recreated_topic_that_already_grew_past_the_durable_offset_is_refused_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = MockCluster::new(1).unwrap();
+    first.create_topic(TOPIC, 1, 1).unwrap();
+    let (settings, lines) = workspace(dir.path(), &first.bootstrap_servers(), "g1", 40);
+    let messages: Vec<(Option<String>, Option<&str>)> = lines.iter().map(|l| (Some(l.clone()), None)).collect();
+    produce(&first.bootstrap_servers(), &messages[..100]);
+    let written = run_stream(&settings, None);
+    assert_eq!(written.written + written.quarantined, 100, "{written:?}");
+    drop(first);
+
+    // The new topic of the same name holds more messages than were ever written, so its end is
+    // past the durable offset; its first ones are other messages than those written there.
+    let second = MockCluster::new(1).unwrap();
+    second.create_topic(TOPIC, 1, 1).unwrap();
+    let (settings, _) = workspace(dir.path(), &second.bootstrap_servers(), "g1", 40);
+    produce(&second.bootstrap_servers(), &messages);
+    let opts = StreamOptions { idle_exit: Some(Duration::from_millis(3000)), max_messages: None };
+    let refused = stream(&settings, &opts, &AtomicBool::new(false)).unwrap_err().to_string();
+    assert!(refused.contains(&format!("{TOPIC}/0 offset 0")) && refused.contains("recreated"), "{refused}");
+    assert_eq!(staged_ids(&settings.output_dir).len() as u64, written.written, "nothing more was written");
+    // (A new group reading the same topic again skips its messages without complaint: their
+    // timestamps are the ones recorded; see the replay in the first test.)
+}
+
+#[test]
 fn a_build_links_only_committed_batches_and_the_next_session_clears_an_unrecorded_one() {
     use tellonce_governance::audit::{self, AuditLog, Event};
     let cluster = MockCluster::new(1).unwrap();

@@ -159,6 +159,8 @@ fn counts_what_stream_batches_sent_to_dead_letter_topics() {
         files: vec![],
         dead_letter_topic: dead.into(),
         dead_lettered: n,
+        first_timestamp: None,
+        last_timestamp: None,
     };
     let without = render_html(&sample(), &ok(), today());
     assert!(!without.contains("dead-letter topics"));
