@@ -138,54 +138,45 @@ fn every_message_is_written_or_quarantined_once_across_sessions_and_replays() {
     assert!(verified.files_checked >= first.files + second.files, "{verified:?}");
 }
 
-#[test]
-fn a_recreated_topic_is_refused_rather_than_skipped_as_written() {
+/// Streams the first `before` messages (at most all) from one broker, then offers `after`
+/// messages (at most all) on a topic of the same name on a new broker, whose offsets start from
+/// 0 again: returns why the second session refused, having checked that it wrote nothing.
+fn refusal_of_a_recreated_topic(before: usize, after: usize) -> String {
     let dir = tempfile::tempdir().unwrap();
     let first = MockCluster::new(1).unwrap();
     first.create_topic(TOPIC, 1, 1).unwrap();
     let (settings, lines) = workspace(dir.path(), &first.bootstrap_servers(), "g1", 40);
     let messages: Vec<(Option<String>, Option<&str>)> = lines.iter().map(|l| (Some(l.clone()), None)).collect();
-    produce(&first.bootstrap_servers(), &messages);
+    let before = before.min(messages.len());
+    produce(&first.bootstrap_servers(), &messages[..before]);
     let written = run_stream(&settings, None);
-    assert_eq!(written.written + written.quarantined, messages.len() as u64, "{written:?}");
+    assert_eq!(written.written + written.quarantined, before as u64, "{written:?}");
     drop(first);
 
-    // The same topic name on a new broker: its offsets start from 0 again, below the durable
-    // offset the audit log records.
     let second = MockCluster::new(1).unwrap();
     second.create_topic(TOPIC, 1, 1).unwrap();
     let (settings, _) = workspace(dir.path(), &second.bootstrap_servers(), "g1", 40);
-    produce(&second.bootstrap_servers(), &messages[..5]);
+    produce(&second.bootstrap_servers(), &messages[..after.min(messages.len())]);
     let opts = StreamOptions { idle_exit: Some(Duration::from_millis(3000)), max_messages: None };
     let refused = stream(&settings, &opts, &AtomicBool::new(false)).unwrap_err().to_string();
-    assert!(refused.contains(&format!("{TOPIC}/0")) && refused.contains("recreated"), "{refused}");
     assert_eq!(staged_ids(&settings.output_dir).len() as u64, written.written, "nothing more was written");
+    refused
+}
+
+#[test]
+fn a_recreated_topic_is_refused_rather_than_skipped_as_written() {
+    // The new topic ends below the durable offset the audit log records.
+    let refused = refusal_of_a_recreated_topic(usize::MAX, 5);
+    assert!(refused.contains(&format!("{TOPIC}/0 ends at offset 5")) && refused.contains("recreated"), "{refused}");
 }
 
 #[test]
 fn a_recreated_topic_that_already_grew_past_the_durable_offset_is_refused_too() {
-    let dir = tempfile::tempdir().unwrap();
-    let first = MockCluster::new(1).unwrap();
-    first.create_topic(TOPIC, 1, 1).unwrap();
-    let (settings, lines) = workspace(dir.path(), &first.bootstrap_servers(), "g1", 40);
-    let messages: Vec<(Option<String>, Option<&str>)> = lines.iter().map(|l| (Some(l.clone()), None)).collect();
-    produce(&first.bootstrap_servers(), &messages[..100]);
-    let written = run_stream(&settings, None);
-    assert_eq!(written.written + written.quarantined, 100, "{written:?}");
-    drop(first);
-
-    // The new topic of the same name holds more messages than were ever written, so its end is
-    // past the durable offset; its first ones are other messages than those written there.
-    let second = MockCluster::new(1).unwrap();
-    second.create_topic(TOPIC, 1, 1).unwrap();
-    let (settings, _) = workspace(dir.path(), &second.bootstrap_servers(), "g1", 40);
-    produce(&second.bootstrap_servers(), &messages);
-    let opts = StreamOptions { idle_exit: Some(Duration::from_millis(3000)), max_messages: None };
-    let refused = stream(&settings, &opts, &AtomicBool::new(false)).unwrap_err().to_string();
+    // Its end is past the durable offset, but its first messages are not those written there.
+    // (A new group reading the same topic again skips them without complaint: their timestamps
+    // are the ones recorded; see the replay in the first test.)
+    let refused = refusal_of_a_recreated_topic(100, usize::MAX);
     assert!(refused.contains(&format!("{TOPIC}/0 offset 0")) && refused.contains("recreated"), "{refused}");
-    assert_eq!(staged_ids(&settings.output_dir).len() as u64, written.written, "nothing more was written");
-    // (A new group reading the same topic again skips its messages without complaint: their
-    // timestamps are the ones recorded; see the replay in the first test.)
 }
 
 #[test]
