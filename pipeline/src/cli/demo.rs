@@ -210,6 +210,18 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
     Ok(Exit::Success)
 }
 
+/// The CPU time this process has used so far, user and system together, in seconds (Linux:
+/// `/proc/self/stat`, whose clock ticks are 1/100 s for every user-space reader).
+pub(super) fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name, in parentheses, may hold spaces: count the fields after it.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: f64 = fields.next()?.parse().ok()?;
+    let system: f64 = fields.next()?.parse().ok()?;
+    Some((user + system) / 100.0)
+}
+
 /// The process's peak resident set size, in MiB (Linux).
 pub(super) fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

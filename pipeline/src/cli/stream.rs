@@ -167,6 +167,7 @@ pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
         topics: vec![crate::config::Topic { topic, feed: police }],
     });
     let stop = std::sync::atomic::AtomicBool::new(false);
+    let cpu_before = super::demo::cpu_seconds();
     let started = Instant::now();
     let report = stream::stream(
         &settings,
@@ -175,6 +176,7 @@ pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
     )
     .map_err(run_failure)?;
     let secs = started.elapsed().as_secs_f64();
+    let cpu = cpu_before.zip(super::demo::cpu_seconds()).map(|(a, b)| b - a);
     if let Some(p) = producing {
         join_producer(p)?;
     }
@@ -211,10 +213,41 @@ pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
             None => "all produced before the stream started, so this is mostly queueing".to_owned(),
         }
     );
+    // Paced runs produce while streaming, so the process's CPU is not the stream's alone.
+    if rate.is_none()
+        && let Some(cpu) = cpu
+    {
+        print_cpu_budget(&settings, cpu, report.received)?;
+    }
     if temporary {
         let _ = std::fs::remove_dir_all(&dir);
     }
     Ok(Exit::Success)
+}
+
+/// What the stream cost a message in CPU, how much of it the keyed hashes take, and what the
+/// #6 target (200 000 messages/s) would leave a message on this machine's cores.
+fn print_cpu_budget(settings: &Settings, cpu_secs: f64, messages: u64) -> Result<(), Failure> {
+    const TARGET: f64 = 200_000.0;
+    let cores = std::thread::available_parallelism().map_or(2, usize::from) as f64;
+    let per_message_us = cpu_secs * 1e6 / messages.max(1) as f64;
+    let tokens = super::hash_floor::tokens_written(&settings.output_dir.join("staging"))
+        .context("counting the tokens in the staging files")
+        .exit(Exit::Internal)?;
+    let tokeniser = tellonce_governance::KeyRing::load(&settings.key_file)
+        .exit(Exit::Config)?
+        .tokeniser(tellonce_governance::Purpose::Linkage);
+    let ns = super::hash_floor::hmac_ns(&tokeniser);
+    let hashes = tokens as f64 / messages.max(1) as f64;
+    println!(
+        "CPU: {cpu_secs:.1} s (user and system, every thread of the stream) = {per_message_us:.1} µs a message, \
+         {:.0} messages/s at most on {cores} cores; of it {hashes:.1} HMAC-SHA256 a message at {ns:.0} ns = {:.2} µs; \
+         {TARGET} messages/s would leave {:.1} µs a message, the broker's share included if it runs here",
+        cores * 1e6 / per_message_us.max(f64::MIN_POSITIVE),
+        hashes * ns / 1000.0,
+        cores * 1e6 / TARGET
+    );
+    Ok(())
 }
 
 /// Sends `messages` copies of the templates, each with a new record id, `rate` a second if

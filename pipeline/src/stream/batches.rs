@@ -77,7 +77,8 @@ pub(super) struct Done {
 
 /// How many writer threads a session runs for `workers` (the `limits.workers` setting): writing
 /// a batch (Parquet encoding, compression) is serial, so batches of different partitions are
-/// written side by side, and each batch's staging is split among the workers left.
+/// written side by side, and each batch's staging is split among all the workers (a writer
+/// with two partitions would otherwise stage alone while the other waits).
 pub(super) fn writers(workers: usize) -> usize {
     workers.clamp(1, 4)
 }
@@ -165,7 +166,7 @@ pub(super) fn write(ctx: &Context<'_>, dead: Option<&DeadLetters>, mut job: Job)
     let stem = progress::stem(&key.0, key.1, first, last);
     let name = format!("kafka:{}/{}@{first}-{last}", key.0, key.1);
     let marks = DuplicateIndex::default().mark(&raw, t.source.feed);
-    let parts = (ctx.settings.workers / writers(ctx.settings.workers)).max(1);
+    let parts = ctx.settings.workers.max(1);
     let staged = stage_in_parts(raw, &marks, t, parts, MIN_PART_ROWS)?;
     let staged_at = clock.elapsed();
     let mut input = InputReport::new(&t.source);
