@@ -234,6 +234,26 @@ pub enum Event {
         /// The same for its last message, at `last_offset`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         last_timestamp: Option<i64>,
+        /// The topic's progress epoch the offsets count in: 0 until a
+        /// [`StreamProgressReset`](Event::StreamProgressReset) of the topic, then that reset's.
+        #[serde(default, skip_serializing_if = "is_zero_u32")]
+        epoch: u32,
+    },
+    /// An operator declared a topic's stream progress void: the topic was deleted and made
+    /// again, so its offsets count from 0 afresh and the batches committed before name other
+    /// messages. Its partitions are read from the start again, in a new `epoch`, whose batch
+    /// files are named apart from the old ones; the old files and entries stay as they are.
+    StreamProgressReset {
+        /// The session (command) that recorded it.
+        run: String,
+        /// The topic.
+        topic: String,
+        /// The new epoch (1 for the first reset of the topic).
+        epoch: u32,
+        /// Why, in the operator's words.
+        reason: String,
+        /// The durable offset (one past the last offset written) each partition had before.
+        durable_offsets: Vec<PartitionOffset>,
     },
     /// A person or family id changed between linkage builds: never an identifier, only ids.
     IdentityChanged {
@@ -263,6 +283,15 @@ pub enum Event {
     },
 }
 
+/// A topic partition's offset, in a [`StreamProgressReset`](Event::StreamProgressReset).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionOffset {
+    /// The partition.
+    pub partition: i32,
+    /// The offset.
+    pub offset: u64,
+}
+
 impl Event {
     /// The event's `type` tag, e.g. `"batch_decided"`.
     pub fn kind(&self) -> &'static str {
@@ -278,6 +307,7 @@ impl Event {
             Event::SubjectLookup { .. } => "subject_lookup",
             Event::LinkageBuilt { .. } => "linkage_built",
             Event::StreamBatchCommitted { .. } => "stream_batch_committed",
+            Event::StreamProgressReset { .. } => "stream_progress_reset",
             Event::IdentityChanged { .. } => "identity_changed",
             Event::RunFinished { .. } => "run_finished",
         }
@@ -344,6 +374,11 @@ pub(crate) fn is_lower_hex64(s: &[u8]) -> bool {
 
 /// Whether a count is zero, so that it is left out of an entry.
 fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Whether a small number is zero, so that it is left out of an entry.
+fn is_zero_u32(n: &u32) -> bool {
     *n == 0
 }
 
@@ -469,7 +504,31 @@ mod tests {
     #[test]
     fn every_event_round_trips_and_has_its_tag() {
         let s = signer();
-        for event in sample_events() {
+        let stream_events = [
+            Event::StreamBatchCommitted {
+                run: "s1".into(),
+                topic: "t".into(),
+                partition: 2,
+                first_offset: 0,
+                last_offset: 9,
+                written: 9,
+                quarantined: 1,
+                files: vec!["staging/feed=police/part-k@t@2@0@9@3-00000.parquet".into()],
+                dead_letter_topic: String::new(),
+                dead_lettered: 0,
+                first_timestamp: Some(1),
+                last_timestamp: None,
+                epoch: 3,
+            },
+            Event::StreamProgressReset {
+                run: "r2".into(),
+                topic: "t".into(),
+                epoch: 3,
+                reason: "recreated".into(),
+                durable_offsets: vec![PartitionOffset { partition: 2, offset: 10 }],
+            },
+        ];
+        for event in sample_events().into_iter().chain(stream_events) {
             let line = encode_line(7, "2026-01-01T00:00:00Z", &ZERO_HASH, &event, &s).unwrap();
             assert!(!line.contains(&b'\n'));
             let value: serde_json::Value = serde_json::from_slice(&line).unwrap();

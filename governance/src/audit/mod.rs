@@ -66,7 +66,7 @@ mod testutil;
 mod verify;
 mod writer;
 
-pub use entry::{Entry, Event};
+pub use entry::{Entry, Event, PartitionOffset};
 pub use error::{AuditError, TailProblem};
 pub use head::{HEAD_FILE, LOCK_FILE, LOG_FILE};
 pub use read::{ReadCursor, read_entries, read_entries_lossy, read_new_entries};

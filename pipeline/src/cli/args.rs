@@ -71,6 +71,10 @@ pub enum Command {
     /// cluster unless `--brokers` is given), stream them into Parquet, print messages/s, batch
     /// latency and peak memory.
     BenchStream(BenchStreamArgs),
+    /// Start a topic that was deleted and made again over: record in the audit log that its
+    /// stream progress is void, so that sessions read it from its start in a new epoch (stop
+    /// every stream session of the output first).
+    StreamReset(StreamResetArgs),
     /// Score `links/` against a ground-truth file: pairwise precision, recall and F1.
     LinkEval(LinkEvalArgs),
     /// Measure linkage: records/s and peak memory linking new records against an existing index.
@@ -122,6 +126,23 @@ pub struct StreamArgs {
     #[arg(long)]
     pub build: bool,
     /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `tellonce stream-reset`.
+#[derive(Debug, Args)]
+pub struct StreamResetArgs {
+    /// The configuration file.
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// The topic whose progress to reset.
+    #[arg(long)]
+    pub topic: String,
+    /// Why (kept in the audit log and shown in its report).
+    #[arg(long)]
+    pub reason: String,
+    /// Print the result as JSON on stdout.
     #[arg(long)]
     pub json: bool,
 }

@@ -145,6 +145,7 @@ fn dispatch(command: Command) -> Result<Exit, Failure> {
         Command::Build(a) => link::build(&a),
         Command::Stream(a) => stream::command(&a),
         Command::BenchStream(a) => stream::bench(&a),
+        Command::StreamReset(a) => stream::reset(&a),
         Command::LinkEval(a) => link::link_eval(&a),
         Command::BenchLink(a) => link::bench_link(&a),
         Command::Themes(c) => link::themes(c),

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
-use super::args::{BenchStreamArgs, StreamArgs, SynthArgs};
+use super::args::{BenchStreamArgs, StreamArgs, StreamResetArgs, SynthArgs};
 use super::{ExitContext, Failure, run_failure};
 use crate::config::Settings;
 use crate::exit::Exit;
@@ -38,6 +38,31 @@ pub(super) fn command(a: &StreamArgs) -> Result<Exit, Failure> {
     Ok(Exit::Success)
 }
 
+/// `tellonce stream-reset`: see [`StreamResetArgs`].
+pub(super) fn reset(a: &StreamResetArgs) -> Result<Exit, Failure> {
+    let settings = Settings::load(&a.config).exit(Exit::Config)?;
+    let keys = tellonce_governance::KeyRing::load(&settings.key_file).exit(Exit::Config)?;
+    let r = stream::reset::reset(&settings.output_dir, &keys, &a.topic, &a.reason).map_err(|e| match e {
+        // Nothing to reset, or no reason given: the command was asked the wrong thing.
+        e @ run::RunError::Stream(_) => Failure { exit: Exit::Config, error: anyhow::Error::new(e) },
+        e => run_failure(e),
+    })?;
+    let text = if a.json {
+        serde_json::to_string_pretty(&r).context("serialising the report").exit(Exit::Internal)? + "\n"
+    } else {
+        let partitions: Vec<String> = r.durable_offsets.iter().map(|(p, n)| format!("{p}: {n}")).collect();
+        format!(
+            "topic {} starts over in epoch {}: its partitions had durable offsets {{{}}}; the next stream session \
+             reads it from its start, and names the new batches' files apart from the old ones\n",
+            r.topic,
+            r.epoch,
+            partitions.join(", ")
+        )
+    };
+    std::io::stdout().write_all(text.as_bytes()).context("writing the report").exit(Exit::Output)?;
+    Ok(Exit::Success)
+}
+
 fn text(r: &StreamReport) -> String {
     let mut s = format!(
         "stream {}: stopped ({})\n  received {} (skipped as already written {}, dropped on revocation {})\n  \
@@ -60,6 +85,12 @@ fn text(r: &StreamReport) -> String {
         r.produce_to_durable_ms.1,
         r.produce_to_durable_ms.2
     );
+    if r.missing_upstream > 0 {
+        s.push_str(&format!(
+            "  MISSING {} messages below the group's position were no longer on the broker (see the warnings)\n",
+            r.missing_upstream
+        ));
+    }
     for h in &r.held {
         s.push_str(&format!("  HELD {h}\n"));
     }

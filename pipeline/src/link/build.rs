@@ -187,8 +187,8 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
     let mut not_linked = BTreeMap::new();
     for f in held.values().filter(|f| f.dataset == crate::run::STAGING) {
         let name = f.path.rsplit('/').next().unwrap_or(&f.path);
-        if let Some((topic, partition, first, last)) = crate::stream::progress::parse(name)
-            && !streamed.is_committed(&topic, partition, first, last)
+        if let Some(batch) = crate::stream::progress::parse(name)
+            && !streamed.is_committed(&batch)
         {
             continue;
         }

@@ -56,6 +56,8 @@ pub(super) struct Job {
     pub(super) timestamps: Vec<i64>,
     /// The timestamps of its first and last message, where they carry one.
     pub(super) ends: (Option<i64>, Option<i64>),
+    /// Its topic's progress epoch.
+    pub(super) epoch: u32,
 }
 
 /// A batch made durable.
@@ -63,6 +65,8 @@ pub(super) struct Done {
     pub(super) key: (String, i32),
     /// First and last offset (`None`: the batch held no message).
     pub(super) range: Option<(u64, u64)>,
+    /// Its topic's progress epoch.
+    pub(super) epoch: u32,
     pub(super) written: u64,
     pub(super) quarantined: u64,
     /// Quarantined records sent on to the dead-letter topic.
@@ -150,6 +154,7 @@ pub(super) fn write(ctx: &Context<'_>, dead: Option<&DeadLetters>, mut job: Job)
     let mut done = Done {
         key: key.clone(),
         range: None,
+        epoch: job.epoch,
         written: 0,
         quarantined: 0,
         dead_lettered: 0,
@@ -163,7 +168,7 @@ pub(super) fn write(ctx: &Context<'_>, dead: Option<&DeadLetters>, mut job: Job)
     let took = clock.elapsed();
     let (first, last) = (raw.lineage.first_position, raw.lineage.last_position);
     let records = (raw.batch.num_rows() + raw.rejects.len()) as u64;
-    let stem = progress::stem(&key.0, key.1, first, last);
+    let stem = progress::stem(&key.0, key.1, job.epoch, first, last);
     let name = format!("kafka:{}/{}@{first}-{last}", key.0, key.1);
     let marks = DuplicateIndex::default().mark(&raw, t.source.feed);
     let parts = ctx.settings.workers.max(1);
@@ -200,6 +205,7 @@ pub(super) fn write(ctx: &Context<'_>, dead: Option<&DeadLetters>, mut job: Job)
         dead_lettered,
         first_timestamp: job.ends.0,
         last_timestamp: job.ends.1,
+        epoch: job.epoch,
     })?;
     ctx.audit_sync()?;
     debug!(

@@ -27,6 +27,7 @@ pub mod latency;
 pub mod metrics;
 pub mod ownership;
 pub mod progress;
+pub mod reset;
 mod sweep;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -36,8 +37,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, RebalanceProtocol};
 use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::types::RDKafkaRespErr;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use serde::Serialize;
 use tellonce_connectors::file_source::MessageBatcher;
@@ -76,6 +78,9 @@ pub struct StreamReport {
     /// Messages dropped with a revoked (or repositioned) partition's open batch, uncommitted:
     /// read again by its new owner.
     pub dropped_on_revoke: u64,
+    /// Messages the partitions' durable offsets were owed that the broker no longer had
+    /// (retention, or a cut log) when the session went back for them.
+    pub missing_upstream: u64,
     /// Messages dropped uncommitted because their topic's agreement ended during the session:
     /// read again once an agreement is in force.
     pub dropped_on_hold: u64,
@@ -110,6 +115,12 @@ pub struct StreamReport {
 /// Rebalance notes from librdkafka's callbacks, read by the loop after each poll.
 #[derive(Default)]
 struct Rebalances {
+    /// The output directory, whose audit log says where each assigned partition starts.
+    out: std::path::PathBuf,
+    /// The committed batches as far as the callbacks have read the audit log.
+    positions: Mutex<LogProgress>,
+    /// The offset each partition was assigned at, until its first message is taken.
+    starts: Mutex<HashMap<(String, i32), u64>>,
     revoked: Mutex<Vec<(String, i32)>>,
     /// The partitions assigned now: a message of any other (fetched before its partition was
     /// revoked) is not this session's to write.
@@ -140,6 +151,41 @@ impl ClientContext for Rebalances {
 }
 
 impl Rebalances {
+    fn new(out: &std::path::Path) -> Rebalances {
+        Rebalances { out: out.to_owned(), ..Rebalances::default() }
+    }
+
+    /// Sets where each newly assigned partition starts: at its last durable offset, as the
+    /// audit log records it, or at the start of the log if it has none. The group's committed
+    /// offsets are Kafka's, not this output's, and may lie past what it holds (a new output
+    /// read by an old group; a topic reset in the audit log). One message back, where a
+    /// committed batch ends, so that its recorded timestamp can tell a recreated topic from the
+    /// one written. If the log cannot be read, the group's offsets stand (nothing is written
+    /// twice from them; the sessions's own read of the log then reports the problem).
+    fn start_at_durable(&self, tpl: &mut TopicPartitionList) {
+        let Ok(mut log) = self.positions.lock() else { return };
+        if let Err(e) = log.refresh_dir(&self.out) {
+            warn!("cannot read the audit log to place the assigned partitions: {e}");
+            return;
+        }
+        let keys: Vec<(String, i32)> = tpl.elements().iter().map(|e| (e.topic().to_owned(), e.partition())).collect();
+        let mut starts = self.starts.lock().ok();
+        for (topic, partition) in keys {
+            let durable = log.progress.next(&topic, partition);
+            let offset = match durable.checked_sub(1).and_then(|o| i64::try_from(o).ok()) {
+                Some(o) => Offset::Offset(o),
+                None => Offset::Beginning,
+            };
+            if let Err(e) = tpl.set_partition_offset(&topic, partition, offset) {
+                warn!(%topic, partition, "cannot place the partition at its durable offset: {e}");
+                continue;
+            }
+            if let (Some(starts), Some(o)) = (starts.as_mut(), durable.checked_sub(1)) {
+                starts.insert((topic, partition), o);
+            }
+        }
+    }
+
     fn note_rebalance(&self) {
         if let Ok(mut at) = self.rebalanced.lock() {
             *at = Some(Instant::now());
@@ -148,6 +194,32 @@ impl Rebalances {
 }
 
 impl ConsumerContext for Rebalances {
+    /// librdkafka's rebalance, with each assigned partition placed at its durable offset before
+    /// it is assigned (a seek afterwards would race the fetch of the group's committed offset).
+    fn rebalance(&self, consumer: &BaseConsumer<Self>, err: RDKafkaRespErr, tpl: &mut TopicPartitionList) {
+        let assigning = err == RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+        if assigning {
+            self.start_at_durable(tpl);
+        }
+        let rebalance = match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => Rebalance::Assign(tpl),
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => Rebalance::Revoke(tpl),
+            e => Rebalance::Error(rdkafka::error::KafkaError::Rebalance(e.into())),
+        };
+        self.pre_rebalance(consumer, &rebalance);
+        let cooperative = matches!(consumer.rebalance_protocol(), RebalanceProtocol::Cooperative);
+        let done = match (assigning, cooperative) {
+            (true, true) => consumer.incremental_assign(tpl),
+            (true, false) => consumer.assign(tpl),
+            (false, true) => consumer.incremental_unassign(tpl),
+            (false, false) => consumer.unassign(),
+        };
+        if let Err(e) = done {
+            warn!("rebalance: cannot {} the partitions: {e}", if assigning { "assign" } else { "give up" });
+        }
+        self.post_rebalance(consumer, &rebalance);
+    }
+
     fn commit_callback(&self, result: rdkafka::error::KafkaResult<()>, _offsets: &TopicPartitionList) {
         if let Err(e) = result {
             // The batches are durable and recorded: a lost commit costs a re-read, skipped.
@@ -207,7 +279,7 @@ struct Open {
 }
 
 /// Builds the consumer: tellonce's settings first, then the deployment's properties.
-fn consumer(s: &StreamSettings) -> Result<BaseConsumer<Rebalances>, RunError> {
+fn consumer(s: &StreamSettings, out: &std::path::Path) -> Result<BaseConsumer<Rebalances>, RunError> {
     let mut config = ClientConfig::new();
     config
         .set("bootstrap.servers", &s.brokers)
@@ -226,7 +298,7 @@ fn consumer(s: &StreamSettings) -> Result<BaseConsumer<Rebalances>, RunError> {
         config.set(k, v);
     }
     config
-        .create_with_context(Rebalances::default())
+        .create_with_context(Rebalances::new(out))
         .map_err(|e| RunError::Stream(format!("cannot create the Kafka consumer for {}: {e}", s.brokers)))
 }
 
@@ -266,7 +338,7 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
         finish(&ctx, &report, None)?;
         return Ok(report);
     }
-    let consumer = consumer(st)?;
+    let consumer = consumer(st, &settings.output_dir)?;
     let dead_letters = DeadLetters::new(st)?;
     let dead = dead_letters.as_ref();
     let names: Vec<&str> = st.topics.iter().map(|t| t.topic.as_str()).filter(|t| topics.contains_key(*t)).collect();
@@ -466,6 +538,9 @@ impl Session<'_, '_> {
         for key in revoked {
             self.dispatched.remove(&key);
             self.commits.remove(&key);
+            if let Ok(mut starts) = self.consumer.context().starts.lock() {
+                starts.remove(&key);
+            }
             self.owned.release(&key.0, key.1);
         }
         Ok(())
@@ -487,6 +562,19 @@ impl Session<'_, '_> {
             // clear away any batch one of them left unrecorded.
             sweep::sweep_partition(self.ctx, &mut self.log, &key.0, key.1)?;
             self.check_not_recreated(&key)?;
+        }
+        // The first message since the partition was assigned at an offset: the broker no longer
+        // had that offset if it is past it.
+        let started = self.consumer.context().starts.lock().ok().and_then(|mut s| s.remove(&key));
+        if let Some(wanted) = started.filter(|w| offset > *w) {
+            warn!(
+                topic = %key.0,
+                partition = key.1,
+                "offsets {wanted} to {} are no longer on the broker (retention, or a cut log): this output never \
+                 had those messages",
+                offset - 1
+            );
+            self.report.missing_upstream += offset - wanted;
         }
         let durable = self.log.progress.next(&key.0, key.1);
         if offset < durable {
@@ -545,10 +633,12 @@ impl Session<'_, '_> {
             Ok((_, high)) if u64::try_from(high).is_ok_and(|h| h < durable) => Err(RunError::Stream(format!(
                 "partition {}/{} ends at offset {high}, but the audit log records offsets up to {} as written: \
                  the topic was recreated or its log cut, and its messages would be skipped as already written; \
-                 publish to a topic of a new name (or use a new output) to consume it",
+                 stop every stream session of this output and run `tellonce stream-reset --topic {} --reason ...` \
+                 to read it afresh",
                 key.0,
                 key.1,
-                durable - 1
+                durable - 1,
+                key.0
             ))),
             Ok(_) => Ok(()),
             Err(e) => {
@@ -574,8 +664,9 @@ impl Session<'_, '_> {
         Err(RunError::Stream(format!(
             "partition {}/{} offset {offset} has timestamp {now}, but the batch the audit log records as written \
              there had a message of timestamp {recorded}: the topic was recreated, and its messages would be \
-             skipped as already written; publish to a topic of a new name (or use a new output) to consume it",
-            key.0, key.1
+             skipped as already written; stop every stream session of this output and run \
+             `tellonce stream-reset --topic {} --reason ...` to read it afresh",
+            key.0, key.1, key.0
         )))
     }
 
@@ -619,6 +710,7 @@ impl Session<'_, '_> {
             opened: o.opened,
             timestamps: o.timestamps,
             ends: o.ends,
+            epoch: self.log.progress.epoch(&key.0),
         };
         let sent = writer_of(key, self.jobs.len()).and_then(|i| self.jobs.get(i)).is_some_and(|w| w.send(job).is_ok());
         if !sent {
@@ -657,7 +749,13 @@ impl Session<'_, '_> {
     fn committed(&mut self, done: Done) -> Result<(), RunError> {
         let Some((first, last)) = done.range else { return Ok(()) };
         let key = &done.key;
-        self.log.progress.commit(&key.0, key.1, first, last);
+        self.log.progress.commit(progress::BatchName {
+            topic: key.0.clone(),
+            partition: key.1,
+            epoch: done.epoch,
+            first,
+            last,
+        });
         for ts in &done.timestamps {
             self.report.durable_latency.record(u64::try_from(done.durable_ms - ts).unwrap_or(0));
         }

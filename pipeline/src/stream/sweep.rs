@@ -8,7 +8,7 @@ use tracing::warn;
 
 use super::{ownership, progress};
 use crate::run::{Context, RunError};
-use progress::Progress;
+use progress::{BatchName, Progress};
 
 /// The committed batches, as far as this session has read the (shared) audit log.
 #[derive(Default)]
@@ -20,15 +20,20 @@ pub(super) struct LogProgress {
 impl LogProgress {
     /// Reads what other sessions (and this one) have recorded since the last read.
     pub(super) fn refresh(&mut self, ctx: &Context<'_>) -> Result<(), RunError> {
-        let entries = read_new_entries(&ctx.settings.output_dir.join(crate::run::AUDIT), &mut self.cursor)?;
+        self.refresh_dir(&ctx.settings.output_dir)
+    }
+
+    /// The same, for the output directory `out`.
+    pub(super) fn refresh_dir(&mut self, out: &Path) -> Result<(), RunError> {
+        let entries = read_new_entries(&out.join(crate::run::AUDIT), &mut self.cursor)?;
         self.progress.absorb(&entries);
         Ok(())
     }
 }
 
-/// The files of stream batches in the staging and quarantine datasets, with the topic, partition
-/// and offsets each stands for.
-fn batch_files(out: &Path) -> Vec<(PathBuf, (String, i32, u64, u64))> {
+/// The files of stream batches in the staging and quarantine datasets, with the batch each
+/// belongs to.
+fn batch_files(out: &Path) -> Vec<(PathBuf, BatchName)> {
     let mut found = Vec::new();
     for dataset in [crate::run::STAGING, "quarantine"] {
         let Ok(feeds) = std::fs::read_dir(out.join(dataset)) else { continue };
@@ -56,8 +61,8 @@ pub(super) fn sweep_unowned(ctx: &Context<'_>, log: &mut LogProgress) -> Result<
     let out = &ctx.settings.output_dir;
     let mut partitions: Vec<(String, i32)> = batch_files(out)
         .into_iter()
-        .filter(|(_, (t, p, first, last))| !log.progress.is_committed(t, *p, *first, *last))
-        .map(|(_, (t, p, _, _))| (t, p))
+        .filter(|(_, batch)| !log.progress.is_committed(batch))
+        .map(|(_, batch)| (batch.topic, batch.partition))
         .collect();
     partitions.sort_unstable();
     partitions.dedup();
@@ -83,8 +88,8 @@ pub(super) fn sweep_partition(
     log.refresh(ctx)?;
     let out = &ctx.settings.output_dir;
     let mut removed = false;
-    for (path, (t, p, first, last)) in batch_files(out) {
-        if t != topic || p != partition || log.progress.is_committed(&t, p, first, last) {
+    for (path, batch) in batch_files(out) {
+        if batch.topic != topic || batch.partition != partition || log.progress.is_committed(&batch) {
             continue;
         }
         let reason = "uncommitted: written by an interrupted stream session before its batch was committed";

@@ -123,12 +123,12 @@ fn every_message_is_written_or_quarantined_once_across_sessions_and_replays() {
         tellonce_connectors::quarantine::read_all(&out).unwrap().into_iter().map(|(_, e)| e.rule).collect();
     assert!(rules.contains("json.malformed") && rules.contains("message.schema_version"), "{rules:?}");
 
-    // A new group reads everything again from the start: all of it is below the durable
-    // offsets, so nothing is written twice (the audit log, not Kafka, says what is durable).
+    // A new group starts where the audit log (not Kafka) says this output stands: each
+    // partition at its last durable message, read again and skipped, so nothing is written twice.
     let (again, _) = workspace(dir.path(), &brokers, "g2", 40);
     let replay = run_stream(&again, None);
-    assert_eq!(replay.received, n, "{replay:?}");
-    assert_eq!(replay.skipped, n);
+    assert_eq!(replay.received, 3, "one message a partition: {replay:?}");
+    assert_eq!(replay.skipped, 3);
     assert_eq!((replay.written, replay.quarantined), (0, 0));
     assert_eq!(staged_ids(&out).len(), ids.len());
 
@@ -138,36 +138,53 @@ fn every_message_is_written_or_quarantined_once_across_sessions_and_replays() {
     assert!(verified.files_checked >= first.files + second.files, "{verified:?}");
 }
 
+/// An output that streamed a topic from one broker, and the topic made again on another.
+struct Recreated {
+    dir: tempfile::TempDir,
+    /// The broker of the new topic (kept alive for the test).
+    _broker: MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+    /// The config pointing at it.
+    settings: Settings,
+    /// What the first session wrote.
+    first: StreamReport,
+    /// How many messages the new topic holds.
+    offered: usize,
+    /// Why the session on the new topic refused it.
+    refused: String,
+}
+
 /// Streams the first `before` messages (at most all) from one broker, then offers `after`
 /// messages (at most all) on a topic of the same name on a new broker, whose offsets start from
-/// 0 again: returns why the second session refused, having checked that it wrote nothing.
-fn refusal_of_a_recreated_topic(before: usize, after: usize) -> String {
+/// 0 again, and checks that a session refuses it, writing nothing.
+fn refusal_of_a_recreated_topic(before: usize, after: usize) -> Recreated {
     let dir = tempfile::tempdir().unwrap();
-    let first = MockCluster::new(1).unwrap();
-    first.create_topic(TOPIC, 1, 1).unwrap();
-    let (settings, lines) = workspace(dir.path(), &first.bootstrap_servers(), "g1", 40);
+    let old = MockCluster::new(1).unwrap();
+    old.create_topic(TOPIC, 1, 1).unwrap();
+    let (settings, lines) = workspace(dir.path(), &old.bootstrap_servers(), "g1", 40);
     let messages: Vec<(Option<String>, Option<&str>)> = lines.iter().map(|l| (Some(l.clone()), None)).collect();
     let before = before.min(messages.len());
-    produce(&first.bootstrap_servers(), &messages[..before]);
-    let written = run_stream(&settings, None);
-    assert_eq!(written.written + written.quarantined, before as u64, "{written:?}");
-    drop(first);
+    produce(&old.bootstrap_servers(), &messages[..before]);
+    let first = run_stream(&settings, None);
+    assert_eq!(first.written + first.quarantined, before as u64, "{first:?}");
+    drop(old);
 
-    let second = MockCluster::new(1).unwrap();
-    second.create_topic(TOPIC, 1, 1).unwrap();
-    let (settings, _) = workspace(dir.path(), &second.bootstrap_servers(), "g1", 40);
-    produce(&second.bootstrap_servers(), &messages[..after.min(messages.len())]);
+    let broker = MockCluster::new(1).unwrap();
+    broker.create_topic(TOPIC, 1, 1).unwrap();
+    let (settings, _) = workspace(dir.path(), &broker.bootstrap_servers(), "g1", 40);
+    let offered = after.min(messages.len());
+    produce(&broker.bootstrap_servers(), &messages[..offered]);
     let opts = StreamOptions { idle_exit: Some(Duration::from_millis(3000)), max_messages: None };
     let refused = stream(&settings, &opts, &AtomicBool::new(false)).unwrap_err().to_string();
-    assert_eq!(staged_ids(&settings.output_dir).len() as u64, written.written, "nothing more was written");
-    refused
+    assert_eq!(staged_ids(&settings.output_dir).len() as u64, first.written, "nothing more was written");
+    Recreated { dir, _broker: broker, settings, first, offered, refused }
 }
 
 #[test]
 fn a_recreated_topic_is_refused_rather_than_skipped_as_written() {
     // The new topic ends below the durable offset the audit log records.
-    let refused = refusal_of_a_recreated_topic(usize::MAX, 5);
+    let refused = refusal_of_a_recreated_topic(usize::MAX, 5).refused;
     assert!(refused.contains(&format!("{TOPIC}/0 ends at offset 5")) && refused.contains("recreated"), "{refused}");
+    assert!(refused.contains(&format!("tellonce stream-reset --topic {TOPIC}")), "{refused}");
 }
 
 #[test]
@@ -175,8 +192,85 @@ fn a_recreated_topic_that_already_grew_past_the_durable_offset_is_refused_too() 
     // Its end is past the durable offset, but its first messages are not those written there.
     // (A new group reading the same topic again skips them without complaint: their timestamps
     // are the ones recorded; see the replay in the first test.)
-    let refused = refusal_of_a_recreated_topic(100, usize::MAX);
-    assert!(refused.contains(&format!("{TOPIC}/0 offset 0")) && refused.contains("recreated"), "{refused}");
+    // The session starts at the last durable offset (99), where a committed batch ends.
+    let refused = refusal_of_a_recreated_topic(100, usize::MAX).refused;
+    assert!(refused.contains(&format!("{TOPIC}/0 offset 99")) && refused.contains("recreated"), "{refused}");
+}
+
+#[test]
+fn a_reset_topic_is_read_afresh_into_files_of_a_new_epoch_and_the_old_ones_stay() {
+    let r = refusal_of_a_recreated_topic(100, 70);
+    let out = r.settings.output_dir.clone();
+    let keys = tellonce_governance::KeyRing::load(&r.settings.key_file).unwrap();
+    let old_files: BTreeSet<String> = staged_files(&out);
+    assert!(old_files.iter().all(|f| super::progress::parse(f).unwrap().epoch == 0), "{old_files:?}");
+
+    // A reset needs a reason, and a topic with progress.
+    let why = super::reset::reset(&out, &keys, TOPIC, "  ").unwrap_err().to_string();
+    assert!(why.contains("reason"), "{why}");
+    let why = super::reset::reset(&out, &keys, "other-topic", "recreated").unwrap_err().to_string();
+    assert!(why.contains("records no stream progress for topic other-topic"), "{why}");
+    let reset = super::reset::reset(&out, &keys, TOPIC, "recreated by the police data team, INC-42").unwrap();
+    assert_eq!(reset.epoch, 1);
+    assert_eq!(reset.durable_offsets, [(0, 100)].into_iter().collect());
+
+    let second = run_stream(&r.settings, None);
+    assert_eq!(second.written + second.quarantined, r.offered as u64, "{second:?}");
+    assert_eq!(second.skipped, 0, "{second:?}");
+    // Both epochs' records are there: the old files untouched, the new ones named apart.
+    assert_eq!(staged_ids(&out).len() as u64, r.first.written + second.written);
+    let files = staged_files(&out);
+    assert!(old_files.is_subset(&files), "an old file was replaced or removed");
+    let new: Vec<_> = files.difference(&old_files).map(|f| super::progress::parse(f).unwrap()).collect();
+    assert!(!new.is_empty() && new.iter().all(|b| b.epoch == 1 && b.first < 70), "{new:?}");
+    // A session in the new epoch skips what the new epoch holds, as before.
+    let again = run_stream(&r.settings, None);
+    assert_eq!((again.written, again.quarantined), (0, 0), "{again:?}");
+
+    let verified = tellonce_governance::audit::verify(&out.join("audit"), &keys.audit_signer(), Some(&out)).unwrap();
+    assert!(verified.files_checked as usize >= files.len(), "{verified:?}");
+    let entries = tellonce_governance::audit::read_entries(&out.join("audit")).unwrap();
+    let resets: Vec<_> = entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            tellonce_governance::audit::Event::StreamProgressReset { epoch, reason, .. } => Some((*epoch, reason)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(resets.len(), 1);
+    assert_eq!(resets[0].1, "recreated by the police data team, INC-42");
+    drop(r.dir);
+}
+
+#[test]
+fn a_new_output_read_by_a_group_that_committed_elsewhere_still_gets_every_message() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic(TOPIC, 2, 1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (first, lines) = workspace(a.path(), &brokers, "shared", 40);
+    let messages: Vec<(Option<String>, Option<&str>)> = lines.iter().map(|l| (Some(l.clone()), None)).collect();
+    produce(&brokers, &messages);
+    let n = messages.len() as u64;
+    let one = run_stream(&first, None);
+    assert_eq!(one.written + one.quarantined, n, "{one:?}");
+    // The group's committed offsets are at the end; this output holds nothing yet.
+    let (second, _) = workspace(b.path(), &brokers, "shared", 40);
+    let two = run_stream(&second, None);
+    assert_eq!(two.written + two.quarantined, n, "{two:?}");
+    assert_eq!(staged_ids(&second.output_dir).len() as u64, two.written);
+    assert_eq!(two.missing_upstream, 0);
+}
+
+/// The names of the files in the police staging dataset.
+fn staged_files(out: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(out.join("staging/feed=police"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".parquet"))
+        .collect()
 }
 
 #[test]
@@ -203,10 +297,11 @@ fn a_build_links_only_committed_batches_and_the_next_session_clears_an_unrecorde
             _ => None,
         })
         .unwrap();
-    let (_, _, first, last) = super::progress::parse(&path).unwrap();
+    let batch = super::progress::parse(&path).unwrap();
+    let (first, last) = (batch.first, batch.last);
     let stray_path = path.replace(
-        &super::progress::stem(TOPIC, 0, first, last),
-        &super::progress::stem(TOPIC, 0, last + 1, 2 * last + 1),
+        &super::progress::stem(TOPIC, 0, 0, first, last),
+        &super::progress::stem(TOPIC, 0, 0, last + 1, 2 * last + 1),
     );
     std::fs::copy(out.join(&path), out.join(&stray_path)).unwrap();
     let Event::FileWritten { dataset, sha256, rows, bytes, feed, agreement, retention_until, .. } = written else {
@@ -372,5 +467,6 @@ fn poison_messages_reach_the_dead_letter_topic_sealed_and_only_committed_batches
     let text = std::fs::read_to_string(&config).unwrap().replace("group_id = \"g1\"", "group_id = \"g2\"");
     std::fs::write(&config, text).unwrap();
     let replay = run_stream(&Settings::load(&config).unwrap(), None);
-    assert_eq!((replay.received, replay.skipped, replay.dead_lettered), (n, n, 0), "{replay:?}");
+    // A new group starts at each partition's last durable message, skipped, and sends nothing.
+    assert_eq!((replay.received, replay.skipped, replay.dead_lettered), (2, 2, 0), "{replay:?}");
 }

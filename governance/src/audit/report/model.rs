@@ -91,10 +91,24 @@ pub(super) struct Model<'a> {
     pub(super) keys: BTreeMap<&'a str, BTreeSet<&'a str>>,
     /// (dead-letter topic, source topic) -> quarantined records sent there, sealed.
     pub(super) dead_letters: BTreeMap<(&'a str, &'a str), u64>,
+    /// Stream progress resets, in order.
+    pub(super) resets: Vec<Reset<'a>>,
     /// (at, officer, reference, kind, found, erased)
     pub(super) lookups: Vec<(&'a str, &'a str, &'a str, &'a str, u64, u64)>,
     /// Linkage builds, in order.
     pub(super) builds: Vec<Build<'a>>,
+}
+
+/// A topic's stream progress declared void by an operator.
+#[derive(Debug)]
+pub(super) struct Reset<'a> {
+    pub(super) at: &'a str,
+    pub(super) topic: &'a str,
+    pub(super) epoch: u32,
+    pub(super) reason: &'a str,
+    /// Messages the partitions had made durable before, all told.
+    pub(super) durable: u64,
+    pub(super) partitions: usize,
 }
 
 /// One linkage build, with the id changes logged before it.
@@ -232,6 +246,14 @@ impl<'a> Model<'a> {
                         *m.dead_letters.entry((dead_letter_topic, topic)).or_default() += dead_lettered;
                     }
                 }
+                Event::StreamProgressReset { topic, epoch, reason, durable_offsets, .. } => m.resets.push(Reset {
+                    at,
+                    topic,
+                    epoch: *epoch,
+                    reason,
+                    durable: durable_offsets.iter().map(|p| p.offset).sum(),
+                    partitions: durable_offsets.len(),
+                }),
                 Event::IdentityChanged { kind, change, .. } => {
                     *pending_changes.entry((kind.as_str(), change.as_str())).or_default() += 1;
                 }

@@ -478,6 +478,33 @@ pub(super) fn dead_letters(out: &mut String, m: &Model<'_>) -> fmt::Result {
     Ok(())
 }
 
+pub(super) fn resets(out: &mut String, m: &Model<'_>) -> fmt::Result {
+    if m.resets.is_empty() {
+        return Ok(());
+    }
+    out.push_str(
+        "<section><h2>Stream progress resets</h2><p class=\"muted\">Topics an operator declared deleted and \
+         made again: their offsets count from 0 afresh, so the batches written before name other messages. \
+         Those files and entries stay; the topic is read again from its start in a new epoch.</p>\
+         <table><thead><tr><th>When</th><th>Topic</th><th>New epoch</th><th>Partitions</th>\
+         <th>Offsets written before</th><th>Reason</th></tr></thead><tbody>\n",
+    );
+    for r in &m.resets {
+        writeln!(
+            out,
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(r.at),
+            esc(r.topic),
+            r.epoch,
+            r.partitions,
+            num(r.durable),
+            esc(r.reason)
+        )?;
+    }
+    out.push_str("</tbody></table></section>\n");
+    Ok(())
+}
+
 pub(super) fn lookups(out: &mut String, m: &Model<'_>) -> fmt::Result {
     out.push_str("<section><h2>Subject access and erasure lookups</h2>\n");
     if m.lookups.is_empty() {

@@ -7,7 +7,7 @@ use tellonce_schemas::identifiers::dates;
 use super::html::{num, when};
 use super::period::{Month, Quarter};
 use super::render_html;
-use crate::audit::entry::{Entry, Event};
+use crate::audit::entry::{Entry, Event, PartitionOffset};
 use crate::audit::testutil::{sample_events, signer, write_sample_log};
 use crate::audit::verify::{VerifyFailure, VerifyReport};
 use crate::audit::{ChangeKind, read_entries, verify};
@@ -161,6 +161,7 @@ fn counts_what_stream_batches_sent_to_dead_letter_topics() {
         dead_lettered: n,
         first_timestamp: None,
         last_timestamp: None,
+        epoch: 0,
     };
     let without = render_html(&sample(), &ok(), today());
     assert!(!without.contains("dead-letter topics"));
@@ -250,4 +251,33 @@ fn numbers_and_periods_format() {
     assert_eq!(Quarter::of_day(dates::parse("2026-12-31").unwrap()).to_string(), "2026 Q4");
     assert_eq!(Month { year: 2026, month: 12 }.next().to_string(), "2027-01");
     assert_eq!(when("2026-11-23T09:41:07Z"), "2026-11-23 09:41 UTC");
+}
+
+#[test]
+fn lists_stream_progress_resets_with_their_reasons() {
+    let without = render_html(&sample(), &ok(), today());
+    assert!(!without.contains("Stream progress resets"));
+    let mut entries = sample();
+    entries.push(entry(
+        20,
+        "2026-11-02T10:00:00Z",
+        Event::StreamProgressReset {
+            run: "r1".into(),
+            topic: "police.incidents".into(),
+            epoch: 2,
+            reason: "topic recreated <by ops>".into(),
+            durable_offsets: vec![
+                PartitionOffset { partition: 0, offset: 1200 },
+                PartitionOffset { partition: 1, offset: 34 },
+            ],
+        },
+    ));
+    let html = render_html(&entries, &ok(), today());
+    assert!(html.contains("Stream progress resets"));
+    assert!(
+        html.contains(
+            "<td><code>police.incidents</code></td><td>2</td><td>2</td><td>1,234</td><td>topic recreated &lt;by ops&gt;</td>"
+        ),
+        "{html}"
+    );
 }
