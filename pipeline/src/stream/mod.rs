@@ -162,7 +162,7 @@ impl Rebalances {
     /// committed batch ends, so that its recorded timestamp can tell a recreated topic from the
     /// one written. If the log cannot be read, the group's offsets stand (nothing is written
     /// twice from them; the sessions's own read of the log then reports the problem).
-    fn start_at_durable(&self, tpl: &mut TopicPartitionList) {
+    fn start_at_durable(&self, consumer: &BaseConsumer<Self>, tpl: &mut TopicPartitionList) {
         let Ok(mut log) = self.positions.lock() else { return };
         if let Err(e) = log.refresh_dir(&self.out) {
             warn!("cannot read the audit log to place the assigned partitions: {e}");
@@ -172,6 +172,16 @@ impl Rebalances {
         let mut starts = self.starts.lock().ok();
         for (topic, partition) in keys {
             let durable = log.progress.next(&topic, partition);
+            // A log that ends below the durable offset (a recreated topic, or a broker whose
+            // reported end is wrong: tansu 0.6 reports less than it holds) keeps the
+            // group's position: the session's checks on its messages then decide.
+            let short = durable > 0
+                && consumer
+                    .fetch_watermarks(&topic, partition, Duration::from_secs(10))
+                    .is_ok_and(|(_, high)| u64::try_from(high).is_ok_and(|h| h < durable));
+            if short {
+                continue;
+            }
             let offset = match durable.checked_sub(1).and_then(|o| i64::try_from(o).ok()) {
                 Some(o) => Offset::Offset(o),
                 None => Offset::Beginning,
@@ -199,7 +209,7 @@ impl ConsumerContext for Rebalances {
     fn rebalance(&self, consumer: &BaseConsumer<Self>, err: RDKafkaRespErr, tpl: &mut TopicPartitionList) {
         let assigning = err == RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
         if assigning {
-            self.start_at_durable(tpl);
+            self.start_at_durable(consumer, tpl);
         }
         let rebalance = match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => Rebalance::Assign(tpl),
@@ -557,11 +567,7 @@ impl Session<'_, '_> {
             return Ok(None);
         }
         if !self.owned.holds(&key.0, key.1) {
-            self.owned.claim(&self.ctx.settings.output_dir, &key.0, key.1, ownership::CLAIM_TIMEOUT)?;
-            // Now no other session writes this partition: learn what they wrote of it, and
-            // clear away any batch one of them left unrecorded.
-            sweep::sweep_partition(self.ctx, &mut self.log, &key.0, key.1)?;
-            self.check_not_recreated(&key)?;
+            self.take_over(&key)?;
         }
         // The first message since the partition was assigned at an offset: the broker no longer
         // had that offset if it is past it.
@@ -619,6 +625,16 @@ impl Session<'_, '_> {
             _ => entry.batcher.push(offset, m.payload()),
         }
         Ok(entry.batcher.is_full().then_some(key))
+    }
+
+    /// Takes a partition over: its lock (waiting for a session still writing a batch of it),
+    /// what other sessions wrote of it, and the recreated-topic check.
+    fn take_over(&mut self, key: &(String, i32)) -> Result<(), RunError> {
+        self.owned.claim(&self.ctx.settings.output_dir, &key.0, key.1, ownership::CLAIM_TIMEOUT)?;
+        // Now no other session writes this partition: learn what they wrote of it, and clear
+        // away any batch one of them left unrecorded.
+        sweep::sweep_partition(self.ctx, &mut self.log, &key.0, key.1)?;
+        self.check_not_recreated(key)
     }
 
     /// Refuses a partition whose log ends below what the audit log records as durable: the

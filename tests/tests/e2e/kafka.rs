@@ -404,3 +404,73 @@ fn a_session_joining_under_traffic_and_another_killed_lose_and_double_nothing() 
     assert!(handled(&b) + handled(&c) < produced, "A's part proved nothing\n{b}\n{c}");
     assert_exactly_once(&ws, produced, &format!("{b}\n{c}"));
 }
+
+#[test]
+fn a_topic_made_again_is_refused_until_reset_then_read_afresh_beside_the_old_files() {
+    require_kafka_python();
+    let ws = synth_workspace(800, 37);
+    let topic = "police-incidents";
+    let first = start_broker();
+    let before = produce(ws.dir(), &first.address, topic, 0);
+    stream_config(&ws, &first.address, topic);
+    let one = stream_report(spawn_stream(ws.dir(), 3000));
+    assert_eq!(handled(&one), before, "{one}");
+    let old_files = visible_parquet(&ws.out().join("staging/feed=police"));
+
+    // The topic is made again (a fresh broker): its offsets start from 0 and it holds fewer
+    // messages than the output recorded, so a session refuses it and writes nothing.
+    let old_address = first.address.clone();
+    drop(first);
+    let second = start_broker();
+    let config = ws.dir().join("tellonce.toml");
+    let text_of = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text_of.replace(&old_address, &second.address)).unwrap();
+    std::fs::write(ws.dir().join("half.jsonl"), {
+        let all = std::fs::read_to_string(ws.dir().join("inputs/police.jsonl")).unwrap();
+        let half: Vec<&str> = all.lines().take(all.lines().count() / 2).collect();
+        half.join("\n") + "\n"
+    })
+    .unwrap();
+    let after = produced(spawn_producer(ws.dir(), &second.address, topic, "half.jsonl", 0, 0));
+    let refused = tellonce_ok(ws.dir(), &["stream", "--config", "tellonce.toml", "--idle-exit-ms", "3000"], 3);
+    assert!(text(&refused).contains("tellonce stream-reset --topic police-incidents"), "{}", text(&refused));
+    assert_eq!(visible_parquet(&ws.out().join("staging/feed=police")), old_files);
+
+    // A reset needs a reason; with one, it opens epoch 1 and the topic is read from its start.
+    let no_reason =
+        tellonce_ok(ws.dir(), &["stream-reset", "--config", "tellonce.toml", "--topic", topic, "--reason", " "], 2);
+    assert!(text(&no_reason).contains("reason"), "{}", text(&no_reason));
+    let reset = tellonce_ok(
+        ws.dir(),
+        &[
+            "stream-reset",
+            "--config",
+            "tellonce.toml",
+            "--topic",
+            topic,
+            "--reason",
+            "topic recreated (CHG-7)",
+            "--json",
+        ],
+        0,
+    );
+    let reset = json_stdout(&reset);
+    assert_eq!(reset["epoch"], 1, "{reset}");
+    let two = stream_report(spawn_stream(ws.dir(), 3000));
+    assert_eq!(handled(&two), after, "{two}");
+    assert_eq!(two["skipped"], 0, "{two}");
+
+    // The old files are untouched; the new ones carry the epoch; the log verifies and its
+    // report shows the reset with its reason.
+    let files = visible_parquet(&ws.out().join("staging/feed=police"));
+    assert!(old_files.iter().all(|f| files.contains(f)));
+    let new: Vec<_> = files.iter().filter(|f| !old_files.contains(f)).collect();
+    assert!(!new.is_empty() && new.iter().all(|f| f.to_string_lossy().contains("@1-")), "{new:?}");
+    let written = one["written"].as_u64().unwrap() + two["written"].as_u64().unwrap();
+    assert_eq!(staged_record_ids(&ws.out()).len() as u64, written);
+    let verify = tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
+    assert!(text(&verify).contains("verifies"), "{}", text(&verify));
+    tellonce_ok(ws.dir(), &["audit", "report", "--config", "tellonce.toml", "--out", "report.html"], 0);
+    let html = std::fs::read_to_string(ws.dir().join("report.html")).unwrap();
+    assert!(html.contains("Stream progress resets") && html.contains("topic recreated (CHG-7)"));
+}
