@@ -87,7 +87,7 @@ fn text(r: &StreamReport) -> String {
     );
     if r.missing_upstream > 0 {
         s.push_str(&format!(
-            "  MISSING {} messages below the group's position were no longer on the broker (see the warnings)\n",
+            "  MISSING {} messages from the durable offsets on were no longer on the broker (see the warnings)\n",
             r.missing_upstream
         ));
     }

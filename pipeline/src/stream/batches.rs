@@ -79,12 +79,14 @@ pub(super) struct Done {
     pub(super) batch_ms: u64,
 }
 
-/// How many writer threads a session runs for `workers` (the `limits.workers` setting): writing
-/// a batch (Parquet encoding, compression) is serial, so batches of different partitions are
-/// written side by side, and each batch's staging is split among all the workers (a writer
-/// with two partitions would otherwise stage alone while the other waits).
+/// How many writer threads a session runs for `workers` (the `limits.workers` setting): at
+/// least four, at most eight. Writing a batch (Parquet encoding, compression) is serial, so
+/// batches of different partitions are written side by side, each partition by a writer of its
+/// own while there are enough: partitions sharing a writer would wait on each other's batches
+/// and, through its one-deep queue, hold up reading for every partition. Each batch's staging
+/// is split among all the workers.
 pub(super) fn writers(workers: usize) -> usize {
-    workers.clamp(1, 4)
+    workers.clamp(4, 8)
 }
 
 /// Below this many rows a batch is staged in one piece: a thread costs more than it saves.

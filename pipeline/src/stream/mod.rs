@@ -119,7 +119,8 @@ struct Rebalances {
     out: std::path::PathBuf,
     /// The committed batches as far as the callbacks have read the audit log.
     positions: Mutex<LogProgress>,
-    /// The offset each partition was assigned at, until its first message is taken.
+    /// The first offset the output lacks of each partition assigned at its durable offset,
+    /// until the partition's first message is taken.
     starts: Mutex<HashMap<(String, i32), u64>>,
     revoked: Mutex<Vec<(String, i32)>>,
     /// The partitions assigned now: a message of any other (fetched before its partition was
@@ -177,7 +178,7 @@ impl Rebalances {
             // group's position: the session's checks on its messages then decide.
             let short = durable > 0
                 && consumer
-                    .fetch_watermarks(&topic, partition, Duration::from_secs(10))
+                    .fetch_watermarks(&topic, partition, Duration::from_secs(2))
                     .is_ok_and(|(_, high)| u64::try_from(high).is_ok_and(|h| h < durable));
             if short {
                 continue;
@@ -190,8 +191,8 @@ impl Rebalances {
                 warn!(%topic, partition, "cannot place the partition at its durable offset: {e}");
                 continue;
             }
-            if let (Some(starts), Some(o)) = (starts.as_mut(), durable.checked_sub(1)) {
-                starts.insert((topic, partition), o);
+            if let Some(starts) = starts.as_mut().filter(|_| durable > 0) {
+                starts.insert((topic, partition), durable);
             }
         }
     }
@@ -224,10 +225,15 @@ impl ConsumerContext for Rebalances {
             (false, true) => consumer.incremental_unassign(tpl),
             (false, false) => consumer.unassign(),
         };
-        if let Err(e) = done {
-            warn!("rebalance: cannot {} the partitions: {e}", if assigning { "assign" } else { "give up" });
+        match done {
+            Ok(()) => self.post_rebalance(consumer, &rebalance),
+            // Not assigned: the session must not think it holds them.
+            Err(e) if assigning => warn!("rebalance: cannot take the assigned partitions: {e}"),
+            Err(e) => {
+                warn!("rebalance: cannot give the partitions up: {e}");
+                self.post_rebalance(consumer, &rebalance);
+            }
         }
-        self.post_rebalance(consumer, &rebalance);
     }
 
     fn commit_callback(&self, result: rdkafka::error::KafkaResult<()>, _offsets: &TopicPartitionList) {
@@ -254,6 +260,13 @@ impl ConsumerContext for Rebalances {
             if let Ok(mut assignment) = self.assignment.lock() {
                 for k in &keys {
                     assignment.remove(k);
+                }
+            }
+            // Here, not when the loop drops them: a revocation and a new assignment may come in
+            // one poll, and the new start must stand.
+            if let Ok(mut starts) = self.starts.lock() {
+                for k in &keys {
+                    starts.remove(k);
                 }
             }
             if let Ok(mut revoked) = self.revoked.lock() {
@@ -406,6 +419,7 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
             in_flight: 0,
             commits: HashMap::new(),
             jobs,
+            writer_of: HashMap::new(),
             done,
             report: &mut report,
             metrics: &gauges,
@@ -426,15 +440,17 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
     Ok(report)
 }
 
-/// Which of `writers` writes the batches of `key`'s partition (`None` if there is none).
-fn writer_of(key: &(String, i32), writers: usize) -> Option<usize> {
-    use std::hash::{Hash, Hasher};
-    if writers == 0 {
-        return None;
+/// The writer for a partition not yet given one: the one writing for the fewest partitions
+/// (`None` if there is no writer), so that partitions spread over the writers whatever their
+/// names.
+fn least_loaded(given: &HashMap<(String, i32), usize>, writers: usize) -> Option<usize> {
+    let mut load = vec![0usize; writers];
+    for &w in given.values() {
+        if let Some(l) = load.get_mut(w) {
+            *l += 1;
+        }
     }
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    key.hash(&mut h);
-    Some((h.finish() % writers as u64) as usize)
+    (0..writers).min_by_key(|&w| load[w])
 }
 
 /// A session's state on the consuming thread.
@@ -455,6 +471,8 @@ struct Session<'s, 'c> {
     commits: HashMap<(String, i32), i64>,
     /// The writers' queues; a partition's batches always go to the same one.
     jobs: Vec<SyncSender<Job>>,
+    /// The writer of each partition held, so that its batches are made durable in order.
+    writer_of: HashMap<(String, i32), usize>,
     done: Receiver<Result<Done, RunError>>,
     report: &'s mut StreamReport,
     metrics: &'s metrics::Metrics,
@@ -548,9 +566,8 @@ impl Session<'_, '_> {
         for key in revoked {
             self.dispatched.remove(&key);
             self.commits.remove(&key);
-            if let Ok(mut starts) = self.consumer.context().starts.lock() {
-                starts.remove(&key);
-            }
+            // Nothing of it is being written any more (collected above): it may move.
+            self.writer_of.remove(&key);
             self.owned.release(&key.0, key.1);
         }
         Ok(())
@@ -569,8 +586,9 @@ impl Session<'_, '_> {
         if !self.owned.holds(&key.0, key.1) {
             self.take_over(&key)?;
         }
-        // The first message since the partition was assigned at an offset: the broker no longer
-        // had that offset if it is past it.
+        // The first message since the partition was assigned at its durable offset: past the
+        // first offset the output lacks, the broker no longer had the messages between (the
+        // message read again below that offset may be gone too, without loss: it is written).
         let started = self.consumer.context().starts.lock().ok().and_then(|mut s| s.remove(&key));
         if let Some(wanted) = started.filter(|w| offset > *w) {
             warn!(
@@ -728,7 +746,13 @@ impl Session<'_, '_> {
             ends: o.ends,
             epoch: self.log.progress.epoch(&key.0),
         };
-        let sent = writer_of(key, self.jobs.len()).and_then(|i| self.jobs.get(i)).is_some_and(|w| w.send(job).is_ok());
+        let writer = match self.writer_of.get(key) {
+            Some(&w) => Some(w),
+            None => least_loaded(&self.writer_of, self.jobs.len()).inspect(|&w| {
+                self.writer_of.insert(key.clone(), w);
+            }),
+        };
+        let sent = writer.and_then(|i| self.jobs.get(i)).is_some_and(|w| w.send(job).is_ok());
         if !sent {
             // The writer stopped: it answered with why.
             return self.collect_done(true).map(|()| Some("the batch writer stopped".to_owned()));

@@ -470,3 +470,21 @@ fn poison_messages_reach_the_dead_letter_topic_sealed_and_only_committed_batches
     // A new group starts at each partition's last durable message, skipped, and sends nothing.
     assert_eq!((replay.received, replay.skipped, replay.dead_lettered), (2, 2, 0), "{replay:?}");
 }
+
+#[test]
+fn partitions_spread_evenly_over_the_writers() {
+    let mut given = std::collections::HashMap::new();
+    for p in 0..6 {
+        let w = super::least_loaded(&given, 4).unwrap();
+        given.insert((TOPIC.to_owned(), p), w);
+    }
+    let mut load = [0; 4];
+    for w in given.values() {
+        load[*w] += 1;
+    }
+    assert_eq!(load, [2, 2, 1, 1]);
+    // The first three partitions went to three different writers.
+    let first: BTreeSet<usize> = (0..3).map(|p| given[&(TOPIC.to_owned(), p)]).collect();
+    assert_eq!(first.len(), 3);
+    assert_eq!(super::least_loaded(&given, 0), None);
+}

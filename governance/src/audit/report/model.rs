@@ -106,7 +106,8 @@ pub(super) struct Reset<'a> {
     pub(super) topic: &'a str,
     pub(super) epoch: u32,
     pub(super) reason: &'a str,
-    /// Messages the partitions had made durable before, all told.
+    /// The partitions' durable offsets before, summed: the offsets written, where the log
+    /// started at 0.
     pub(super) durable: u64,
     pub(super) partitions: usize,
 }
