@@ -584,21 +584,9 @@ impl Session<'_, '_> {
             return Ok(None);
         }
         if !self.owned.holds(&key.0, key.1) {
+            // The partition's first message since it was assigned.
             self.take_over(&key)?;
-        }
-        // The first message since the partition was assigned at its durable offset: past the
-        // first offset the output lacks, the broker no longer had the messages between (the
-        // message read again below that offset may be gone too, without loss: it is written).
-        let started = self.consumer.context().starts.lock().ok().and_then(|mut s| s.remove(&key));
-        if let Some(wanted) = started.filter(|w| offset > *w) {
-            warn!(
-                topic = %key.0,
-                partition = key.1,
-                "offsets {wanted} to {} are no longer on the broker (retention, or a cut log): this output never \
-                 had those messages",
-                offset - 1
-            );
-            self.report.missing_upstream += offset - wanted;
+            self.check_start(&key, offset);
         }
         let durable = self.log.progress.next(&key.0, key.1);
         if offset < durable {
@@ -643,6 +631,23 @@ impl Session<'_, '_> {
             _ => entry.batcher.push(offset, m.payload()),
         }
         Ok(entry.batcher.is_full().then_some(key))
+    }
+
+    /// Checks a newly assigned partition's first message against where it was placed: past the
+    /// first offset the output lacks, the broker no longer had the messages between (the message
+    /// read again below that offset may be gone too, without loss: it is written).
+    fn check_start(&mut self, key: &(String, i32), offset: u64) {
+        let started = self.consumer.context().starts.lock().ok().and_then(|mut s| s.remove(key));
+        if let Some(wanted) = started.filter(|w| offset > *w) {
+            warn!(
+                topic = %key.0,
+                partition = key.1,
+                "offsets {wanted} to {} are no longer on the broker (retention, or a cut log): this output never \
+                 had those messages",
+                offset - 1
+            );
+            self.report.missing_upstream += offset - wanted;
+        }
     }
 
     /// Takes a partition over: its lock (waiting for a session still writing a batch of it),
