@@ -254,7 +254,7 @@ impl<'a> Context<'a> {
         progress: ProgressBar,
     ) -> Result<Context<'a>, RunError> {
         let started_at = timefmt::now_rfc3339();
-        let run_id = format!("{}-{}", timefmt::now_compact(), std::process::id());
+        let run_id = new_run_id();
         let keys = KeyRing::load(&settings.key_file)?;
         let lookup = settings.postcode_lookup.as_deref().map(PostcodeLookup::load).transpose()?.map(Arc::new);
         let out = &settings.output_dir;
@@ -315,6 +315,12 @@ impl<'a> Context<'a> {
         log.sync()?;
         Ok(())
     }
+}
+
+/// A new session's id: when it started (UTC) and the process id, so that sessions sharing an
+/// output never share an id.
+pub(crate) fn new_run_id() -> String {
+    format!("{}-{}", timefmt::now_compact(), std::process::id())
 }
 
 /// Runs every configured input.
@@ -483,7 +489,7 @@ fn audit_agreements(audit: &mut AuditLog, agreements: &AgreementSet, as_of: i32)
 /// `tellonce build`: links everything staged so far, without ingesting. Returns the run id and
 /// the build's report.
 pub fn build(settings: &Settings) -> Result<(String, crate::link::BuildReport), RunError> {
-    let run_id = format!("{}-{}", timefmt::now_compact(), std::process::id());
+    let run_id = new_run_id();
     let keys = KeyRing::load(&settings.key_file)?;
     let themes = themes(settings)?;
     let out = &settings.output_dir;

@@ -51,7 +51,7 @@ pub fn reset(out: &Path, keys: &KeyRing, topic: &str, reason: &str) -> Result<Re
         )));
     }
     let epoch = progress.epoch(topic) + 1;
-    let run = format!("{}-{}", crate::timefmt::now_compact(), std::process::id());
+    let run = crate::run::new_run_id();
     let mut log = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
     log.append(&Event::StreamProgressReset {
         run,
