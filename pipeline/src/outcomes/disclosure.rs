@@ -15,7 +15,13 @@
 //!    total, so a line with exactly one suppressed cell gives that cell away by subtraction. While
 //!    some line has exactly one suppressed cell, a second cell of that line is suppressed: the one
 //!    with the smallest non-zero true count (ties: the first by position), a zero only if nothing
-//!    else is left. At the end every line has no suppressed cell or at least two.
+//!    else is left. Then, while some suppressed cell is still given away by combining rows and
+//!    columns (two groups of suppressions joined by that one cell: it is a *bridge* of the graph
+//!    whose nodes are the lines and whose edges are the suppressed cells, see
+//!    [`suppression_graph`](super::suppression_graph)), one more cell is suppressed that joins the
+//!    two groups again: the smallest non-zero count among the cells between a row of one group
+//!    and a column of the other. At the end no suppressed cell can be worked out exactly from the
+//!    published ones, through any combination of rows and columns.
 //! 3. **Rounding.** Every published count, margins included, is rounded to the nearest multiple of
 //!    the rounding base, halves upwards (base 5: 2 → 0, 3 → 5, 7 → 5, 8 → 10). Rounding comes after
 //!    the suppression decisions, which use the true counts. Margins are rounded on their own, so
@@ -25,12 +31,11 @@
 //! confidential value, as in the Department for Education's explore education statistics data
 //! files (see [`SUPPRESSED_MARK`]).
 //!
-//! What this does not protect against: [`recoverable_cells`] checks single-line differencing
-//! only. An attacker who combines several rows and columns (solving the linear system, or bounding
-//! each suppressed cell with the rounded totals) can sometimes narrow a suppressed cell down or
-//! recover it even when every line has two suppressed cells. Tables published from the same data
-//! with other breakdowns (another month, a coarser geography) are linked tables and are not
-//! considered together here either.
+//! What this does not protect against: [`recoverable_cells`] finds every cell that the published
+//! cells determine exactly, but bounds are another matter: counts are never negative and the
+//! published ones are rounded, so an attacker can sometimes narrow a suppressed cell down to a
+//! small range. Tables published from the same data with other breakdowns (another month, a
+//! coarser geography) are linked tables and are not considered together here either.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -268,17 +273,15 @@ pub fn protect_row(cols: &[String], counts: &[u64], policy: &Policy) -> Result<P
     })
 }
 
-/// Every suppressed cell that single-line differencing recovers, as `(row, col)` of the extended
-/// table: `row == rows.len()` is the column totals, `col == cols.len()` the row totals.
+/// Every suppressed cell that the published cells determine exactly, as `(row, col)` of the
+/// extended table: `row == rows.len()` is the column totals, `col == cols.len()` the row totals.
 ///
-/// A cell is recoverable when it is the only suppressed cell of some row or column of the extended
-/// table (an interior cell from its published total and neighbours, or a total from its published
-/// parts), up to the rounding of the published values. After [`protect`] this is empty.
-///
-/// This checks *only* differencing within one line. It does not detect cells recovered or tightly
-/// bounded by combining several rows and columns (a linear system over the whole table, or
-/// interval bounds from the rounded totals); the two-per-line rule does not rule those attacks out.
-/// Cells missing from a malformed [`Protected`] count as published.
+/// A cell is recoverable when the equations of the rows and columns of the extended table, with
+/// the published values put in, leave it one value only, up to the rounding of the published
+/// values: the only suppressed cell of a line, or a cell joining two groups of suppressions
+/// (see [`suppression_graph`](super::suppression_graph)). After [`protect`] this is empty. Bounds
+/// narrowed by counts being non-negative are not looked for. Cells missing from a malformed
+/// [`Protected`] count as published.
 pub fn recoverable_cells(p: &Protected) -> Vec<(usize, usize)> {
     let (r, c) = (p.rows.len(), p.cols.len());
     let at = |i: usize, j: usize| match (i == r, j == c) {
@@ -289,13 +292,7 @@ pub fn recoverable_cells(p: &Protected) -> Vec<(usize, usize)> {
     };
     let suppressed: Vec<Vec<bool>> =
         (0..=r).map(|i| (0..=c).map(|j| at(i, j).is_some_and(Cell::is_suppressed)).collect()).collect();
-    let mut found: Vec<(usize, usize)> = lines(r + 1, c + 1)
-        .filter_map(|line| lone_suppressed(&line, &suppressed))
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    found.sort_unstable();
-    found
+    super::suppression_graph::bridges(&suppressed)
 }
 
 /// Why a cell of the extended table is (not) published.
@@ -380,7 +377,8 @@ fn lone_suppressed(line: &[(usize, usize)], suppressed: &[Vec<bool>]) -> Option<
 
 /// Secondary suppression: while some line (rows first, then columns) has exactly one suppressed
 /// cell, suppress the published cell of that line with the smallest non-zero count (first by
-/// position on ties), or its first zero if it has nothing else.
+/// position on ties), or its first zero if it has nothing else; then, while a suppressed cell is
+/// a bridge (see [`recoverable_cells`]), the same among the cells that join its two sides.
 ///
 /// Termination: each pass either stops or marks one more cell as suppressed, and no cell is ever
 /// unsuppressed; the extended table has `(rows + 1) × (cols + 1)` cells, so there are at most that
@@ -398,16 +396,40 @@ fn complement(values: &[Vec<u64>], marks: &mut [Vec<Mark>]) {
     loop {
         let suppressed: Vec<Vec<bool>> =
             marks.iter().map(|row| row.iter().map(|m| *m != Mark::Published).collect()).collect();
-        let Some(line) = lines(n_rows, n_cols).find(|line| lone_suppressed(line, &suppressed).is_some()) else {
-            return;
-        };
-        let pick =
-            line.iter().filter(|(i, j)| !suppressed[*i][*j]).min_by_key(|(i, j)| (values[*i][*j] == 0, values[*i][*j]));
+        let candidates: Vec<(usize, usize)> =
+            match lines(n_rows, n_cols).find(|line| lone_suppressed(line, &suppressed).is_some()) {
+                Some(line) => line.into_iter().filter(|(i, j)| !suppressed[*i][*j]).collect(),
+                None => match super::suppression_graph::bridges(&suppressed).first() {
+                    Some(&(row, col)) => joining(&suppressed, row, col),
+                    None => return,
+                },
+            };
+        let pick = candidates.into_iter().min_by_key(|(i, j)| (values[*i][*j] == 0, values[*i][*j]));
         let Some((i, j)) = pick else {
             return; // unreachable: see above
         };
-        marks[*i][*j] = Mark::Secondary;
+        marks[i][j] = Mark::Secondary;
     }
+}
+
+/// The published cells that would put the suppressed cell `(row, col)` on a cycle: between a row
+/// on one side of it and a column on the other, in row-major order.
+///
+/// When no line has a lone suppressed cell, each side holds a row and a column (the cell's row and
+/// column each have another suppressed cell), so there is at least one; and none of them is
+/// suppressed, or the cell would not be a bridge.
+fn joining(suppressed: &[Vec<bool>], row: usize, col: usize) -> Vec<(usize, usize)> {
+    let [(rows_a, cols_a), (rows_b, cols_b)] = super::suppression_graph::sides(suppressed, row, col);
+    let mut cells = Vec::new();
+    for (i, line) in suppressed.iter().enumerate() {
+        for (j, s) in line.iter().enumerate() {
+            let across = (rows_a[i] && cols_b[j]) || (rows_b[i] && cols_a[j]);
+            if across && !s {
+                cells.push((i, j));
+            }
+        }
+    }
+    cells
 }
 
 /// The published form of one cell: suppressed, or its count rounded to the nearest multiple of

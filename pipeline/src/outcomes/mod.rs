@@ -18,6 +18,7 @@ pub mod families;
 pub mod persons;
 pub mod profile;
 pub mod settings;
+mod suppression_graph;
 pub mod themes;
 
 /// A nullable field with its description in the field metadata (DuckDB, pyarrow and Spark show
