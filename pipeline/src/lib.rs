@@ -9,6 +9,7 @@ pub mod config;
 pub mod datasets;
 pub mod examples;
 pub mod exit;
+pub mod faults;
 pub mod holdings;
 pub mod link;
 pub mod outcomes;

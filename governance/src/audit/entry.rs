@@ -255,6 +255,25 @@ pub enum Event {
         /// The durable offset (one past the last offset written) each partition had before.
         durable_offsets: Vec<PartitionOffset>,
     },
+    /// Offsets of a partition that the broker does not have: asked for the first of them, it
+    /// answered with a later one (retention reached them before they were read, or compaction or
+    /// transaction markers took them). No message of them was read, so none was written or
+    /// quarantined; the session went on after them.
+    StreamOffsetsMissing {
+        /// The stream session that found them.
+        run: String,
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// The first offset missing.
+        first_offset: u64,
+        /// The last offset missing.
+        last_offset: u64,
+        /// The topic's progress epoch the offsets count in.
+        #[serde(default, skip_serializing_if = "is_zero_u32")]
+        epoch: u32,
+    },
     /// A person or family id changed between linkage builds: never an identifier, only ids.
     IdentityChanged {
         /// `person` or `family`.
@@ -308,6 +327,7 @@ impl Event {
             Event::LinkageBuilt { .. } => "linkage_built",
             Event::StreamBatchCommitted { .. } => "stream_batch_committed",
             Event::StreamProgressReset { .. } => "stream_progress_reset",
+            Event::StreamOffsetsMissing { .. } => "stream_offsets_missing",
             Event::IdentityChanged { .. } => "identity_changed",
             Event::RunFinished { .. } => "run_finished",
         }
@@ -526,6 +546,14 @@ mod tests {
                 epoch: 3,
                 reason: "recreated".into(),
                 durable_offsets: vec![PartitionOffset { partition: 2, offset: 10 }],
+            },
+            Event::StreamOffsetsMissing {
+                run: "s3".into(),
+                topic: "t".into(),
+                partition: 1,
+                first_offset: 10,
+                last_offset: 11,
+                epoch: 0,
             },
         ];
         for event in sample_events().into_iter().chain(stream_events) {

@@ -65,7 +65,8 @@ pub(super) fn reset(a: &StreamResetArgs) -> Result<Exit, Failure> {
 
 fn text(r: &StreamReport) -> String {
     let mut s = format!(
-        "stream {}: stopped ({})\n  received {} (skipped as already written {}, dropped on revocation {})\n  \
+        "stream {}: stopped ({})\n  received {} (skipped as already written {}, dropped on revocation {}, \
+         read again in order {})\n  \
          written {} quarantined {} (sent to the dead-letter topic {}) in {} batches, {} files; \
          batch latency p50 {} ms, p99 {} ms\n  \
          produced to durable: p50 {} ms, p99 {} ms, max {} ms\n",
@@ -74,6 +75,7 @@ fn text(r: &StreamReport) -> String {
         r.received,
         r.skipped,
         r.dropped_on_revoke,
+        r.refetched,
         r.written,
         r.quarantined,
         r.dead_lettered,
@@ -87,7 +89,7 @@ fn text(r: &StreamReport) -> String {
     );
     if r.missing_upstream > 0 {
         s.push_str(&format!(
-            "  MISSING {} messages from the durable offsets on were no longer on the broker (see the warnings)\n",
+            "  MISSING {} offsets the output needed are not on the broker (see the warnings)\n",
             r.missing_upstream
         ));
     }

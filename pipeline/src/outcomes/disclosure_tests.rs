@@ -357,12 +357,11 @@ fn rank(mut m: Vec<Vec<f64>>) -> usize {
             continue;
         }
         m.swap(rank, pivot);
-        for r in 0..m.len() {
-            if r != rank {
-                let f = m[r][col] / m[rank][col];
-                for c in col..width {
-                    m[r][c] -= f * m[rank][c];
-                }
+        let pivot_row = m[rank].clone();
+        for (_, row) in m.iter_mut().enumerate().filter(|(r, _)| *r != rank) {
+            let f = row[col] / pivot_row[col];
+            for (x, p) in row.iter_mut().zip(&pivot_row).skip(col) {
+                *x -= f * p;
             }
         }
         rank += 1;

@@ -36,7 +36,7 @@ impl Metrics {
     pub fn publish(&self, r: &StreamReport, lag: Option<i64>) {
         self.received.store(r.received, Ordering::Relaxed);
         self.skipped.store(r.skipped, Ordering::Relaxed);
-        self.dropped.store(r.dropped_on_revoke + r.dropped_on_hold, Ordering::Relaxed);
+        self.dropped.store(r.dropped_on_revoke + r.dropped_on_hold + r.refetched, Ordering::Relaxed);
         self.written.store(r.written, Ordering::Relaxed);
         self.quarantined.store(r.quarantined, Ordering::Relaxed);
         self.dead_lettered.store(r.dead_lettered, Ordering::Relaxed);
@@ -71,7 +71,7 @@ impl Metrics {
         one(
             "messages_dropped_total",
             "counter",
-            "Messages dropped uncommitted (partition revoked, or agreement ended): read again later.",
+            "Messages dropped uncommitted (partition revoked, agreement ended, or past the offset needed): read again later.",
             get(&self.dropped).to_string(),
         );
         one("records_written_total", "counter", "Records written to staging.", get(&self.written).to_string());

@@ -22,6 +22,7 @@
 //! it, commit, and return.
 
 mod batches;
+mod cursor;
 mod dead_letter;
 pub mod latency;
 pub mod metrics;
@@ -52,6 +53,7 @@ use crate::config::{Settings, StreamSettings};
 use crate::run::{Context, RunError};
 use crate::stages::govern::{self, Decision};
 use batches::{Done, Job, Staging};
+use cursor::{Cursor, Step};
 use dead_letter::DeadLetters;
 use latency::Latencies;
 use ownership::Owned;
@@ -78,9 +80,13 @@ pub struct StreamReport {
     /// Messages dropped with a revoked (or repositioned) partition's open batch, uncommitted:
     /// read again by its new owner.
     pub dropped_on_revoke: u64,
-    /// Messages the partitions' durable offsets were owed that the broker no longer had
-    /// (retention, or a cut log) when the session went back for them.
+    /// Offsets the broker, asked from the offset the output needed next, answered past: absent
+    /// from its log (retention, compaction, transaction markers), never to be had.
     pub missing_upstream: u64,
+    /// Messages dropped because they came past the offset the output needed next (a fetch
+    /// position ahead of what it holds); the partition was sought back and they were read
+    /// again in order.
+    pub refetched: u64,
     /// Messages dropped uncommitted because their topic's agreement ended during the session:
     /// read again once an agreement is in force.
     pub dropped_on_hold: u64,
@@ -119,9 +125,6 @@ struct Rebalances {
     out: std::path::PathBuf,
     /// The committed batches as far as the callbacks have read the audit log.
     positions: Mutex<LogProgress>,
-    /// The first offset the output lacks of each partition assigned at its durable offset,
-    /// until the partition's first message is taken.
-    starts: Mutex<HashMap<(String, i32), u64>>,
     revoked: Mutex<Vec<(String, i32)>>,
     /// The partitions assigned now: a message of any other (fetched before its partition was
     /// revoked) is not this session's to write.
@@ -170,12 +173,12 @@ impl Rebalances {
             return;
         }
         let keys: Vec<(String, i32)> = tpl.elements().iter().map(|e| (e.topic().to_owned(), e.partition())).collect();
-        let mut starts = self.starts.lock().ok();
         for (topic, partition) in keys {
             let durable = log.progress.next(&topic, partition);
             // A log that ends below the durable offset (a recreated topic, or a broker whose
             // reported end is wrong: tansu 0.6 reports less than it holds) keeps the
-            // group's position: the session's checks on its messages then decide.
+            // group's position: the session's checks on its messages then decide, and a
+            // position past the durable offset is sought back from ([`cursor`]).
             let short = durable > 0
                 && consumer
                     .fetch_watermarks(&topic, partition, Duration::from_secs(2))
@@ -189,10 +192,6 @@ impl Rebalances {
             };
             if let Err(e) = tpl.set_partition_offset(&topic, partition, offset) {
                 warn!(%topic, partition, "cannot place the partition at its durable offset: {e}");
-                continue;
-            }
-            if let Some(starts) = starts.as_mut().filter(|_| durable > 0) {
-                starts.insert((topic, partition), durable);
             }
         }
     }
@@ -260,13 +259,6 @@ impl ConsumerContext for Rebalances {
             if let Ok(mut assignment) = self.assignment.lock() {
                 for k in &keys {
                     assignment.remove(k);
-                }
-            }
-            // Here, not when the loop drops them: a revocation and a new assignment may come in
-            // one poll, and the new start must stand.
-            if let Ok(mut starts) = self.starts.lock() {
-                for k in &keys {
-                    starts.remove(k);
                 }
             }
             if let Ok(mut revoked) = self.revoked.lock() {
@@ -415,7 +407,7 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
             open: BTreeMap::new(),
             log,
             owned: &mut owned,
-            dispatched: HashMap::new(),
+            cursors: HashMap::new(),
             in_flight: 0,
             commits: HashMap::new(),
             jobs,
@@ -462,9 +454,9 @@ struct Session<'s, 'c> {
     open: BTreeMap<(String, i32), Open>,
     log: LogProgress,
     owned: &'s mut Owned,
-    /// One past the last offset handed to the writer, by partition: a message below it is in a
-    /// batch being written, whatever the audit log says yet.
-    dispatched: HashMap<(String, i32), u64>,
+    /// The next offset to take of each partition taken over: below it, a message is written,
+    /// being written or in the open batch, whatever the audit log says yet.
+    cursors: HashMap<(String, i32), Cursor>,
     /// Batches handed to the writer and not yet answered.
     in_flight: usize,
     /// The offset committed to Kafka last, by partition.
@@ -564,7 +556,7 @@ impl Session<'_, '_> {
         }
         self.collect_done(true)?;
         for key in revoked {
-            self.dispatched.remove(&key);
+            self.cursors.remove(&key);
             self.commits.remove(&key);
             // Nothing of it is being written any more (collected above): it may move.
             self.writer_of.remove(&key);
@@ -586,27 +578,17 @@ impl Session<'_, '_> {
         if !self.owned.holds(&key.0, key.1) {
             // The partition's first message since it was assigned.
             self.take_over(&key)?;
-            self.check_start(&key, offset);
+            self.cursors.insert(key.clone(), Cursor::new(self.log.progress.next(&key.0, key.1)));
         }
         let durable = self.log.progress.next(&key.0, key.1);
         if offset < durable {
             self.check_same_message(&key, offset, m.timestamp().to_millis())?;
         }
-        if offset < durable.max(self.dispatched.get(&key).copied().unwrap_or(0)) {
-            self.report.skipped += 1;
+        let Some(feed) = self.topics.get(&key.0).map(|t| t.source.feed) else {
+            return Err(RunError::Internal(format!("a message of topic {}, which the session does not read", key.0)));
+        };
+        if !self.in_order(&key, offset)? {
             return Ok(None);
-        }
-        let Some(t) = self.topics.get(&key.0) else { return Ok(None) };
-        let feed = t.source.feed;
-        // Offsets only rise within a partition. One that went back without a rebalance (an
-        // offset reset, a truncated log) may not bring the open batch's first messages again:
-        // stop, uncommitted, and let the next session start from the durable offset.
-        if let Some(last) = self.open.get(&key).and_then(|o| o.last_offset).filter(|l| offset <= *l) {
-            return Err(RunError::Stream(format!(
-                "partition {}/{} went back from offset {last} to {offset} without a rebalance; stopping \
-                 with its open batch uncommitted, so that the next session reads it again from the durable offset",
-                key.0, key.1
-            )));
         }
         let st = self.settings;
         let entry = self.open.entry(key.clone()).or_insert_with(|| Open {
@@ -630,24 +612,56 @@ impl Session<'_, '_> {
             }
             _ => entry.batcher.push(offset, m.payload()),
         }
+        crate::faults::reached(crate::faults::STREAM_MESSAGE);
         Ok(entry.batcher.is_full().then_some(key))
     }
 
-    /// Checks a newly assigned partition's first message against where it was placed: past the
-    /// first offset the output lacks, the broker no longer had the messages between (the message
-    /// read again below that offset may be gone too, without loss: it is written).
-    fn check_start(&mut self, key: &(String, i32), offset: u64) {
-        let started = self.consumer.context().starts.lock().ok().and_then(|mut s| s.remove(key));
-        if let Some(wanted) = started.filter(|w| offset > *w) {
-            warn!(
-                topic = %key.0,
-                partition = key.1,
-                "offsets {wanted} to {} are no longer on the broker (retention, or a cut log): this output never \
-                 had those messages",
-                offset - 1
-            );
-            self.report.missing_upstream += offset - wanted;
+    /// Whether the message at `offset` is the next one `key`'s open batch must take. Below it,
+    /// it is skipped (held already); past it, it is dropped and the partition sought back, until
+    /// the broker shows it has nothing between ([`cursor`]).
+    fn in_order(&mut self, key: &(String, i32), offset: u64) -> Result<bool, RunError> {
+        let Some(cursor) = self.cursors.get_mut(key) else {
+            return Err(RunError::Internal(format!("partition {}/{} has no cursor although held", key.0, key.1)));
+        };
+        let needed = cursor.next();
+        match cursor.step(offset, Instant::now()) {
+            Step::Skip => self.report.skipped += 1,
+            Step::Stale => self.report.refetched += 1,
+            Step::SeekBack(to) => {
+                self.report.refetched += 1;
+                info!(topic = %key.0, partition = key.1, "offset {offset} came where {needed} was needed: seeking to {to}");
+                let at = Offset::Offset(i64::try_from(to).unwrap_or(i64::MAX));
+                self.consumer.seek(&key.0, key.1, at, Duration::from_secs(10)).map_err(|e| {
+                    RunError::Stream(format!(
+                        "partition {}/{}: cannot seek back to offset {to}, the next one the output needs: {e}; \
+                         stopping with its open batch uncommitted",
+                        key.0, key.1
+                    ))
+                })?;
+            }
+            Step::Take { missing } => {
+                if missing > 0 {
+                    warn!(
+                        topic = %key.0,
+                        partition = key.1,
+                        "offsets {needed} to {} are not on the broker (retention, compaction or transaction markers): \
+                         asked from {needed}, it answered from {offset}; this output never had those messages",
+                        offset - 1
+                    );
+                    self.report.missing_upstream += missing;
+                    self.ctx.audit(&Event::StreamOffsetsMissing {
+                        run: self.ctx.run_id.clone(),
+                        topic: key.0.clone(),
+                        partition: key.1,
+                        first_offset: needed,
+                        last_offset: offset - 1,
+                        epoch: self.log.progress.epoch(&key.0),
+                    })?;
+                }
+                return Ok(true);
+            }
         }
+        Ok(false)
     }
 
     /// Takes a partition over: its lock (waiting for a session still writing a batch of it),
@@ -739,9 +753,6 @@ impl Session<'_, '_> {
                 return Ok(Some(format!("agreement no longer in force for {why}")));
             }
         }
-        if let Some(last) = o.last_offset {
-            self.dispatched.insert(key.clone(), last + 1);
-        }
         let job = Job {
             key: key.clone(),
             batcher: o.batcher,
@@ -816,6 +827,7 @@ impl Session<'_, '_> {
         if !self.consumer.context().assignment.lock().is_ok_and(|a| a.contains(key)) {
             return Ok(());
         }
+        crate::faults::reached(crate::faults::STREAM_BATCH_RECORDED);
         let mut tpl = TopicPartitionList::new();
         tpl.add_partition_offset(&key.0, key.1, Offset::Offset(last as i64 + 1))
             .map_err(|e| RunError::Stream(e.to_string()))?;
@@ -881,7 +893,11 @@ fn finish(
     ctx.audit(&Event::RunFinished {
         run: ctx.run_id.clone(),
         status: "finished".to_owned(),
-        received: report.received - report.skipped - report.dropped_on_revoke - report.dropped_on_hold,
+        received: report.received
+            - report.skipped
+            - report.refetched
+            - report.dropped_on_revoke
+            - report.dropped_on_hold,
         written: report.written,
         quarantined: report.quarantined,
         held: report.held.len() as u64,

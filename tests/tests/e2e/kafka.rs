@@ -474,3 +474,111 @@ fn a_topic_made_again_is_refused_until_reset_then_read_afresh_beside_the_old_fil
     let html = std::fs::read_to_string(ws.dir().join("report.html")).unwrap();
     assert!(html.contains("Stream progress resets") && html.contains("topic recreated (CHG-7)"));
 }
+
+/// Starts a stream session armed to abort (as `kill -9` would end it) at the `at`th time it
+/// reaches fault point `point` (see `pipeline/src/faults.rs`).
+fn spawn_crashing_stream(dir: &Path, idle_ms: u64, point: &str, at: u64) -> Child {
+    Command::new(tellonce_bin())
+        .args(["stream", "--config", "tellonce.toml", "--json", "--idle-exit-ms", &idle_ms.to_string()])
+        .env("TELLONCE_FAULT", format!("{point}:{at}"))
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The partition a stream record came from, from its `_source` (`kafka:TOPIC/PARTITION@…`).
+fn partition_of(source: &str) -> i32 {
+    let (_, rest) = source.rsplit_once('/').unwrap_or_else(|| panic!("not a stream source: {source}"));
+    rest.split_once('@').map_or(rest, |(p, _)| p).parse().unwrap()
+}
+
+/// Every `(partition, offset)` the output holds, staged or quarantined, as often as it does.
+fn held_offsets(out: &Path) -> Vec<(i32, u64)> {
+    let mut held = Vec::new();
+    for file in visible_parquet(&out.join("staging/feed=police")) {
+        let sources = parquet_column(&file, "_source");
+        let positions = parquet_column(&file, "_position");
+        for (s, p) in sources.into_iter().zip(positions) {
+            held.push((partition_of(&s.unwrap()), p.unwrap().parse().unwrap()));
+        }
+    }
+    held.extend(quarantine_entries(out).iter().map(|q| (partition_of(&q.source), q.position)));
+    held
+}
+
+#[test]
+fn sessions_crashed_with_a_batch_open_skip_no_offset_of_any_partition() {
+    use std::os::unix::process::ExitStatusExt;
+    require_kafka_python();
+    let broker = start_broker();
+    let ws = synth_workspace(12_000, 38);
+    let topic = "police-crashes";
+    let produced = produce(ws.dir(), &broker.address, topic, 4);
+    stream_config(&ws, &broker.address, topic);
+    // Small batches, so that a session commits several before its crash and partitions resume
+    // from many different offsets (most inside a producer's record batch).
+    let path = ws.dir().join("tellonce.toml");
+    let config = std::fs::read_to_string(&path).unwrap().replace("max_batch_rows = 150", "max_batch_rows = 20");
+    std::fs::write(&path, config).unwrap();
+
+    // Two sessions of one group at a time, each crashing at a point the test chooses: most just
+    // after taking a message into an open batch (some messages in, with others of the same
+    // partition committed before it), some between publishing a batch and recording it, some
+    // between recording it and committing its offsets. Their crashes move partitions between
+    // them, so that batches open at a crash are taken over by another session.
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let (mut open_batch_crashes, mut other_crashes, mut cycles) = (0, 0, 0);
+    while open_batch_crashes < 20 && cycles < 40 {
+        cycles += 1;
+        let sessions: Vec<(Child, &str)> = (0..2)
+            .map(|_| {
+                let (point, at) = match next(10) {
+                    0 => ("stream.batch_published", 1 + next(3)),
+                    1 => ("stream.batch_recorded", 1 + next(3)),
+                    _ => ("stream.message", 1 + next(120)),
+                };
+                (spawn_crashing_stream(ws.dir(), 3000, point, at), point)
+            })
+            .collect();
+        for (session, point) in sessions {
+            let out = session.wait_with_output().unwrap();
+            match out.status.signal() {
+                Some(6) if point == "stream.message" => open_batch_crashes += 1,
+                Some(6) => other_crashes += 1,
+                // A session whose point was never reached ran out of messages and went idle.
+                _ => assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr)),
+            }
+        }
+    }
+    assert!(open_batch_crashes >= 20, "only {open_batch_crashes} crashes with a batch open in {cycles} cycles");
+
+    // Then run to the end, and reconcile every offset of every partition.
+    let last = stream_report(spawn_stream(ws.dir(), 4000));
+    let held = held_offsets(&ws.out());
+    let distinct: BTreeSet<(i32, u64)> = held.iter().copied().collect();
+    assert_eq!(distinct.len(), held.len(), "an offset was written twice");
+    assert_eq!(held.len() as u64, produced, "held != produced: {last}");
+    let mut partitions: std::collections::BTreeMap<i32, Vec<u64>> = std::collections::BTreeMap::new();
+    for (p, o) in distinct {
+        partitions.entry(p).or_default().push(o);
+    }
+    assert_eq!(partitions.len(), 3, "{partitions:?}");
+    for (p, offsets) in &partitions {
+        // In order, each partition's offsets are 0, 1, 2, … with none missing.
+        let skipped: Vec<u64> =
+            (0..offsets.len() as u64).filter(|o| offsets.binary_search(o).is_err()).take(10).collect();
+        assert!(skipped.is_empty(), "partition {p}: offsets never staged nor quarantined (first ten): {skipped:?}");
+    }
+    assert!(handled(&last) < produced, "the crashed sessions wrote nothing, so the test proved nothing\n{last}");
+    eprintln!("{open_batch_crashes} crashes with a batch open and {other_crashes} others in {cycles} cycles");
+    let verify = tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
+    assert!(text(&verify).contains("verifies"), "{}", text(&verify));
+}

@@ -93,6 +93,8 @@ pub(super) struct Model<'a> {
     pub(super) dead_letters: BTreeMap<(&'a str, &'a str), u64>,
     /// Stream progress resets, in order.
     pub(super) resets: Vec<Reset<'a>>,
+    /// Offsets a broker did not have: (at, topic, partition, first, last), in order.
+    pub(super) missing_offsets: Vec<(&'a str, &'a str, i32, u64, u64)>,
     /// (at, officer, reference, kind, found, erased)
     pub(super) lookups: Vec<(&'a str, &'a str, &'a str, &'a str, u64, u64)>,
     /// Linkage builds, in order.
@@ -255,6 +257,9 @@ impl<'a> Model<'a> {
                     durable: durable_offsets.iter().map(|p| p.offset).sum(),
                     partitions: durable_offsets.len(),
                 }),
+                Event::StreamOffsetsMissing { topic, partition, first_offset, last_offset, .. } => {
+                    m.missing_offsets.push((at, topic, *partition, *first_offset, *last_offset));
+                }
                 Event::IdentityChanged { kind, change, .. } => {
                     *pending_changes.entry((kind.as_str(), change.as_str())).or_default() += 1;
                 }

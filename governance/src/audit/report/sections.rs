@@ -505,6 +505,30 @@ pub(super) fn resets(out: &mut String, m: &Model<'_>) -> fmt::Result {
     Ok(())
 }
 
+pub(super) fn missing_offsets(out: &mut String, m: &Model<'_>) -> fmt::Result {
+    if m.missing_offsets.is_empty() {
+        return Ok(());
+    }
+    out.push_str(
+        "<section><h2>Stream offsets the broker did not have</h2><p class=\"muted\">Asked for the first of \
+         these offsets, the broker answered with a later one: retention removed them before they were read, \
+         or compaction or transaction markers took them. No message of them was read, written or \
+         quarantined.</p><table><thead><tr><th>When</th><th>Topic</th><th>Partition</th><th>Offsets</th>\
+         <th>How many</th></tr></thead><tbody>\n",
+    );
+    for (at, topic, partition, first, last) in &m.missing_offsets {
+        writeln!(
+            out,
+            "<tr><td>{}</td><td><code>{}</code></td><td>{partition}</td><td>{first}–{last}</td><td>{}</td></tr>",
+            esc(at),
+            esc(topic),
+            num(last - first + 1)
+        )?;
+    }
+    out.push_str("</tbody></table></section>\n");
+    Ok(())
+}
+
 pub(super) fn lookups(out: &mut String, m: &Model<'_>) -> fmt::Result {
     out.push_str("<section><h2>Subject access and erasure lookups</h2>\n");
     if m.lookups.is_empty() {

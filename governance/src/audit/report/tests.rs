@@ -281,3 +281,25 @@ fn lists_stream_progress_resets_with_their_reasons() {
         "{html}"
     );
 }
+
+#[test]
+fn lists_stream_offsets_the_broker_did_not_have() {
+    let without = render_html(&sample(), &ok(), today());
+    assert!(!without.contains("did not have"));
+    let mut entries = sample();
+    entries.push(entry(
+        20,
+        "2026-11-02T10:00:00Z",
+        Event::StreamOffsetsMissing {
+            run: "s1".into(),
+            topic: "police.incidents".into(),
+            partition: 2,
+            first_offset: 100,
+            last_offset: 1299,
+            epoch: 0,
+        },
+    ));
+    let html = render_html(&entries, &ok(), today());
+    assert!(html.contains("Stream offsets the broker did not have"));
+    assert!(html.contains("<td><code>police.incidents</code></td><td>2</td><td>100–1299</td><td>1,200</td>"), "{html}");
+}

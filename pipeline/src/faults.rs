@@ -1,0 +1,72 @@
+//! Fault injection for crash tests: the process aborts, as a `kill -9` would end it, at a named
+//! point of its work, so that a test can place a crash exactly (a batch open, files published
+//! but not recorded) instead of hoping that a timed kill lands there.
+//!
+//! Armed only by the environment variable `TELLONCE_FAULT=POINT:N` (abort at the `N`th time
+//! `POINT` is reached, counting from 1); without it every point costs one load of an
+//! initialised cell. Aborting loses nothing that a crash would not: the whole point of the tests
+//! is that the output survives it.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The environment variable that arms one fault point.
+pub const ENV: &str = "TELLONCE_FAULT";
+
+/// A stream session has just taken a message into an open batch.
+pub const STREAM_MESSAGE: &str = "stream.message";
+/// A stream batch's files are published and not yet recorded in the audit log.
+pub const STREAM_BATCH_PUBLISHED: &str = "stream.batch_published";
+/// A stream batch is recorded in the audit log and its offsets not yet committed to Kafka.
+pub const STREAM_BATCH_RECORDED: &str = "stream.batch_recorded";
+
+/// The armed point and the hit to abort at.
+struct Armed {
+    point: String,
+    at: u64,
+    hits: AtomicU64,
+}
+
+fn armed() -> Option<&'static Armed> {
+    static ARMED: OnceLock<Option<Armed>> = OnceLock::new();
+    ARMED
+        .get_or_init(|| {
+            let value = std::env::var(ENV).ok()?;
+            let (point, at) = parse(&value)?;
+            Some(Armed { point, at, hits: AtomicU64::new(0) })
+        })
+        .as_ref()
+}
+
+/// `POINT:N` with `N` ≥ 1; anything else arms nothing.
+fn parse(value: &str) -> Option<(String, u64)> {
+    let (point, at) = value.rsplit_once(':')?;
+    let at: u64 = at.trim().parse().ok()?;
+    (at > 0 && !point.trim().is_empty()).then(|| (point.trim().to_owned(), at))
+}
+
+/// Marks that the work reached `point`; aborts the process if this is the armed hit.
+pub fn reached(point: &str) {
+    let Some(armed) = armed() else { return };
+    if armed.point != point {
+        return;
+    }
+    if armed.hits.fetch_add(1, Ordering::Relaxed) + 1 == armed.at {
+        // Like a kill -9: no destructors, no flush, no unwinding.
+        std::process::abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn a_point_and_a_positive_count_arm_a_fault_and_nothing_else_does() {
+        assert_eq!(parse("stream.message:25"), Some(("stream.message".to_owned(), 25)));
+        assert_eq!(parse(" stream.message : 3"), Some(("stream.message".to_owned(), 3)));
+        for bad in ["stream.message", "stream.message:0", ":4", "stream.message:x", ""] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
+    }
+}
