@@ -295,8 +295,15 @@ pub enum IsaCommand {
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Check the whole hash chain, every entry's HMAC and every output file's hash; names the
-    /// first bad entry and exits 5 if anything is wrong.
+    /// first bad entry and exits 5 if anything is wrong (6 for a torn final entry).
     Verify {
+        /// The configuration file (output directory and key file).
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Cut a torn final entry (a write cut short by a full disk or a power loss) off the audit
+    /// log, and record that in the log; refuses anything that is not a torn final entry.
+    Repair {
         /// The configuration file (output directory and key file).
         #[arg(long, short)]
         config: PathBuf,

@@ -20,8 +20,8 @@ use tellonce_schemas::identifiers::dates;
 use self::html::num;
 use self::model::Model;
 use self::sections::{
-    agreements, by_agreement, datasets, dead_letters, held, how_to_read, keys, last_quarter, linkage, lookups, resets,
-    runs, status,
+    agreements, by_agreement, datasets, dead_letters, held, how_to_read, keys, last_quarter, linkage, lookups, repairs,
+    resets, runs, status,
 };
 use super::entry::Entry;
 use super::verify::{VerifyFailure, VerifyReport};
@@ -96,6 +96,7 @@ fn render(
     datasets(out, m)?;
     dead_letters(out, m)?;
     resets(out, m)?;
+    repairs(out, m)?;
     linkage(out, m)?;
     runs(out, m)?;
     keys(out, m)?;

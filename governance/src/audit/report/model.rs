@@ -93,6 +93,8 @@ pub(super) struct Model<'a> {
     pub(super) dead_letters: BTreeMap<(&'a str, &'a str), u64>,
     /// Stream progress resets, in order.
     pub(super) resets: Vec<Reset<'a>>,
+    /// Torn final entries cut off by `audit repair`: (at, line, bytes cut, reason).
+    pub(super) repairs: Vec<(&'a str, u64, u64, &'a str)>,
     /// (at, officer, reference, kind, found, erased)
     pub(super) lookups: Vec<(&'a str, &'a str, &'a str, &'a str, u64, u64)>,
     /// Linkage builds, in order.
@@ -255,6 +257,9 @@ impl<'a> Model<'a> {
                     durable: durable_offsets.iter().map(|p| p.offset).sum(),
                     partitions: durable_offsets.len(),
                 }),
+                Event::AuditRepaired { line, bytes_cut, reason, .. } => {
+                    m.repairs.push((at, *line, *bytes_cut, reason));
+                }
                 Event::IdentityChanged { kind, change, .. } => {
                     *pending_changes.entry((kind.as_str(), change.as_str())).or_default() += 1;
                 }
