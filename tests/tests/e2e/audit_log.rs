@@ -142,3 +142,93 @@ fn an_audit_append_on_a_full_disk_leaves_no_torn_entry() {
     ws.run(0, &["--force"]);
     assert_eq!(audit(&ws, "verify").status.code(), Some(0));
 }
+
+/// The audit log's `file_deleted` entries whose reason starts with `reason`, by path.
+fn deletions(ws: &Workspace, reason: &str) -> Vec<String> {
+    let mut paths: Vec<String> = std::fs::read_to_string(log_path(ws))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["event"]["type"] == "file_deleted" && e["event"]["reason"].as_str().unwrap().starts_with(reason))
+        .map(|e| e["event"]["path"].as_str().unwrap().to_owned())
+        .collect();
+    paths.sort();
+    paths
+}
+
+#[test]
+fn files_the_log_does_not_record_fail_verify_and_prune_moves_them_aside() {
+    let ws = ran_once();
+    let out = ws.out();
+    // An analyst's copy of a staging part, and of a link part: both would be counted twice.
+    let part = visible_parquet(&out.join("staging/feed=police")).remove(0);
+    let link = visible_parquet(&out.join("links/feed=police")).remove(0);
+    let copies = ["staging/feed=police/part-copy.parquet", "links/feed=police/part-copy.parquet"];
+    std::fs::copy(&part, out.join(copies[0])).unwrap();
+    std::fs::copy(&link, out.join(copies[1])).unwrap();
+
+    let verify = audit(&ws, "verify");
+    let said = text(&verify);
+    assert_eq!(verify.status.code(), Some(5), "{said}");
+    for copy in copies {
+        assert!(said.contains(&format!("NOT RECORDED: {copy}")), "{copy} not named: {said}");
+    }
+    assert!(said.contains("2 file(s)") && said.contains("--prune"), "{said}");
+
+    let pruned = tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml", "--prune"], 0);
+    let moved_to = std::fs::read_dir(out.join("unrecorded")).unwrap().next().unwrap().unwrap().path();
+    for copy in copies {
+        assert!(!out.join(copy).exists(), "{copy} still in the dataset");
+        assert_eq!(sha256_of(&moved_to.join(copy)), sha256_of(if copy.starts_with("links") { &link } else { &part }));
+    }
+    assert_eq!(deletions(&ws, "unrecorded"), copies.iter().rev().map(|c| c.to_string()).collect::<Vec<_>>());
+    assert!(text(&pruned).contains("2 unrecorded file(s) moved aside"), "{}", text(&pruned));
+    let verify = audit(&ws, "verify");
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+    // The files the log records are all still there.
+    assert!(part.exists() && link.exists());
+}
+
+#[test]
+fn orphaned_temporary_files_are_listed_by_verify_and_cleared_by_the_next_session_that_may() {
+    let ws = ran_once();
+    let out = ws.out();
+    let link = visible_parquet(&out.join("links/feed=police")).remove(0);
+    let part = visible_parquet(&out.join("staging/feed=police")).remove(0);
+    // What sessions killed part-way leave: a build's link part (record_ref -> person_id, complete
+    // and readable) and its identity index, a file run's staging part, a stream batch's part.
+    let build_temp = "links/feed=police/.part-20261203T070000Z-4242.parquet.tmp";
+    let index_temp = "state/link/.index.parquet.4242-0.tmp";
+    let run_temp = "staging/feed=police/.part-0123456789abcdef-00000.parquet.tmp";
+    let stream_temp =
+        "staging/feed=police/.part-k@police-incidents@0@00000000000000000000@00000000000000000009-00000.parquet.tmp";
+    std::fs::copy(&link, out.join(build_temp)).unwrap();
+    std::fs::copy(out.join("state/link/index.parquet"), out.join(index_temp)).unwrap();
+    std::fs::copy(&part, out.join(run_temp)).unwrap();
+    std::fs::copy(&part, out.join(stream_temp)).unwrap();
+
+    // Listed by verify, which does not fail for them (a live session's are there too).
+    let verify = audit(&ws, "verify");
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+    for temp in [build_temp, index_temp, run_temp, stream_temp] {
+        assert!(text(&verify).contains(&format!("temporary file {temp}")), "{temp}: {}", text(&verify));
+    }
+
+    // A build holds the build lock and the run lock shared: no other build and no file run can
+    // be writing, but a stream session could be. It clears all but the stream batch's file.
+    tellonce_ok(ws.dir(), &["build", "--config", "tellonce.toml"], 0);
+    let mut cleared = vec![build_temp.to_owned(), index_temp.to_owned(), run_temp.to_owned()];
+    cleared.sort();
+    assert_eq!(deletions(&ws, "temporary"), cleared);
+    assert!(out.join(stream_temp).exists());
+
+    // A file run holds the output to itself: nothing can be writing the stream batch's file.
+    ws.run(0, &[]);
+    assert!(!out.join(stream_temp).exists());
+    assert_eq!(deletions(&ws, "temporary").len(), 4);
+    let temps: Vec<_> = tellonce_tests::files_under(&out).into_iter().filter(|p| is_hidden(p)).collect();
+    assert!(temps.is_empty(), "{temps:?}");
+    let verify = audit(&ws, "verify");
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+    assert!(!text(&verify).contains("temporary file"), "{}", text(&verify));
+}
