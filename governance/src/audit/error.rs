@@ -56,7 +56,11 @@ pub enum AuditError {
 
     /// A line could not be read as an audit entry (reading does not verify;
     /// run the verifier to learn whether it was changed).
-    #[error("{} line {line} is not a readable audit entry", path.display())]
+    #[error(
+        "{} line {line} is not a readable audit entry; run `tellonce audit verify`, which tells a torn final entry \
+         (a write cut short, which `tellonce audit repair` cuts off) from a changed one",
+        path.display()
+    )]
     Malformed {
         /// The log file.
         path: PathBuf,

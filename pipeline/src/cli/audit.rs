@@ -33,7 +33,13 @@ pub(super) fn command(c: AuditCommand) -> Result<Exit, Failure> {
             tellonce_connectors::atomic::write_atomic(&out, html.as_bytes())
                 .with_context(|| format!("writing {}", out.display()))
                 .exit(Exit::Output)?;
-            let status = if verification.is_ok() { "verified" } else { "DOES NOT VERIFY" };
+            let status = match &verification {
+                Ok(_) => "verified",
+                Err(audit::VerifyFailure::Torn { .. }) => {
+                    "ends in a TORN entry (a write cut short, not tampering): run `tellonce audit repair`"
+                }
+                Err(_) => "DOES NOT VERIFY",
+            };
             println!("wrote {} ({} entries; log {status})", out.display(), entries.len());
             Ok(match &verification {
                 Ok(_) => Exit::Success,

@@ -59,6 +59,13 @@ fn a_torn_final_entry_is_reported_as_torn_and_cut_by_an_audited_repair() {
     assert_eq!(run.status.code(), Some(6), "{}", text(&run));
     assert!(text(&run).contains("tellonce audit repair"), "{}", text(&run));
     assert!(!text(&run).contains("investigated"), "{}", text(&run));
+    let build = tellonce(ws.dir(), &["build", "--config", "tellonce.toml"]);
+    assert_eq!(build.status.code(), Some(6), "{}", text(&build));
+    for args in [&["retention", "apply", "--dry-run"][..], &["audit", "report", "--out", "r.html"][..]] {
+        let out = tellonce(ws.dir(), &[args, &["--config", "tellonce.toml"][..]].concat());
+        assert!(!out.status.success(), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains("tellonce audit repair"), "{args:?}: {}", text(&out));
+    }
 
     let repair = audit(&ws, "repair");
     assert_eq!(repair.status.code(), Some(0), "{}", text(&repair));
