@@ -685,6 +685,43 @@ mod tests {
     }
 
     #[test]
+    fn a_torn_entry_after_the_head_is_torn_and_one_the_head_records_is_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        write_sample_log(dir.path(), 6);
+        let path = dir.path().join(LOG_FILE);
+        let whole = fs::read(&path).unwrap();
+        let lines = lines_of(dir.path());
+        // Zeros where an unacknowledged entry was being written (the head records entry 6).
+        let mut zeros = whole.clone();
+        zeros.extend_from_slice(&[0u8; 100]);
+        zeros.push(b'\n');
+        fs::write(&path, &zeros).unwrap();
+        match failure(dir.path()) {
+            f @ VerifyFailure::Torn { torn, last_seq: 6 } => {
+                assert_eq!((torn.line, torn.offset, torn.bytes), (7, whole.len() as u64, 101));
+                assert_eq!(torn.kind, TornKind::NotAnEntry);
+                assert!(f.to_string().contains("tellonce audit repair"), "{f}");
+                assert_eq!((f.line(), f.seq()), (Some(7), Some(7)));
+            }
+            other => panic!("{other}"),
+        }
+        // The same bytes in place of entry 6, which the head records: damage, not a tear.
+        let mut damaged = whole[..whole.len() - lines[5].len() - 1].to_vec();
+        damaged.extend_from_slice(&[0u8; 100]);
+        damaged.push(b'\n');
+        fs::write(&path, &damaged).unwrap();
+        assert!(matches!(failure(dir.path()), VerifyFailure::Changed { line: 6, seq: 6, how: ChangeKind::NotJson }));
+        // Unsynced entries before the tear are kept and verified; one that does not chain is
+        // tampering however the log ends.
+        write_head(dir.path(), &Head { seq: 4, hash: sha256(lines[3].as_bytes()) }, &signer()).unwrap();
+        let mut swapped = lines.clone();
+        swapped.swap(4, 5);
+        write_lines(dir.path(), &swapped);
+        crate::audit::testutil::append_raw(dir.path(), b"{\"seq\":7");
+        assert!(matches!(failure(dir.path()), VerifyFailure::OutOfOrder { line: 5, .. }));
+    }
+
+    #[test]
     fn deleted_head_is_caught() {
         let dir = tempfile::tempdir().unwrap();
         write_sample_log(dir.path(), 4);
