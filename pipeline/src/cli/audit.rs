@@ -1,4 +1,5 @@
-//! `tellonce audit …`: verify the log against itself and the outputs, and report it.
+//! `tellonce audit …`: verify the log against itself and the outputs (and set aside files it does
+//! not record), cut off a torn final entry, and report it.
 
 use std::collections::BTreeMap;
 use std::path::Path;
