@@ -58,10 +58,26 @@ fn unique_temp_path(dir: &Path, name: &std::ffi::OsStr) -> PathBuf {
     dir.join(tmp)
 }
 
+/// Whether `name` is the name of a temporary file tellonce writes before renaming it to its
+/// final name: a dot, then the final name, then `.tmp` (Parquet parts and quarantine files:
+/// `.<name>.tmp`; [`write_atomic`]: `.<name>.<pid>-<n>.tmp`). Such a file left behind after its
+/// writer was killed is complete or not, but never part of a dataset.
+///
+/// ```
+/// use tellonce_connectors::atomic::is_temp_file_name;
+/// assert!(is_temp_file_name(".part-ab12-00000.parquet.tmp"));
+/// assert!(is_temp_file_name(".index.parquet.4242-0.tmp"));
+/// assert!(!is_temp_file_name("part-ab12-00000.parquet"));
+/// assert!(!is_temp_file_name(".tmp"));
+/// ```
+pub fn is_temp_file_name(name: &str) -> bool {
+    name.len() >= ".x.tmp".len() && name.starts_with('.') && name.ends_with(".tmp")
+}
+
 /// Fsyncs a directory so that a rename or a removal in it is durable.
 ///
 /// A no-op where directories cannot be opened as files (Windows).
-pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         File::open(dir)?.sync_all()

@@ -16,6 +16,9 @@ pub enum Exit {
     Output = 4,
     /// A check found a problem: the audit log or an output does not verify.
     Verify = 5,
+    /// The audit log ends in a torn entry (a write cut short by a full disk or a power loss),
+    /// not tampering: `tellonce audit repair` cuts it off.
+    Torn = 6,
 }
 
 impl Exit {

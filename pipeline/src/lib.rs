@@ -17,6 +17,7 @@ pub mod reference;
 pub mod retention;
 pub mod run;
 pub mod stages;
+pub mod strays;
 pub mod stream;
 pub mod subject;
 pub mod summary;

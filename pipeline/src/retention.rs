@@ -91,6 +91,14 @@ pub fn apply(out: &Path, keys: &KeyRing, on: i32, dry_run: bool) -> Result<(Plan
         }
     }
     let mut log = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
+    let cleared = crate::strays::clear_orphaned_temp_files(out, Access::Exclusive)
+        .map_err(|e| RetentionError::Delete { path: e.path, source: e.source })?;
+    for event in &cleared {
+        log.append(event)?;
+    }
+    if !cleared.is_empty() {
+        log.sync()?;
+    }
     let mut deleted = Vec::with_capacity(plan.due.len());
     for file in &plan.due {
         let path = file.on_disk(out);

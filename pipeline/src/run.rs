@@ -105,6 +105,12 @@ pub enum RunError {
     Internal(String),
 }
 
+impl From<crate::strays::ClearError> for RunError {
+    fn from(e: crate::strays::ClearError) -> Self {
+        RunError::Output { path: e.path, source: e.source }
+    }
+}
+
 /// What became of one input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -280,6 +286,11 @@ impl<'a> Context<'a> {
             purposes: vec!["linkage".to_owned(), "quarantine".to_owned(), "audit".to_owned()],
         })?;
         audit_agreements(&mut audit, &agreements, as_of)?;
+        // Only now, with the locks held and the log known to be whole, is it safe to clear what
+        // interrupted sessions left.
+        for cleared in crate::strays::clear_orphaned_temp_files(out, access)? {
+            audit.append(&cleared)?;
+        }
         audit.sync()?;
         // A forced re-run (or a stream replaying offsets) may replace what was written under the
         // same name.
@@ -514,6 +525,9 @@ pub fn build(settings: &Settings) -> Result<(String, crate::link::BuildReport), 
         purposes: vec!["linkage".to_owned(), "audit".to_owned()],
     })?;
     audit_agreements(&mut audit, &agreements, today)?;
+    for cleared in crate::strays::clear_orphaned_temp_files(out, Access::Build)? {
+        audit.append(&cleared)?;
+    }
     let part_options = part_options(settings, &keys);
     let input = crate::link::BuildInput {
         out,
@@ -711,8 +725,31 @@ fn record_counts(
 /// Removes a file tellonce published but never recorded as complete (an interrupted build or
 /// stream batch), and returns the audit entry that says so, with its hash and `reason`.
 pub(crate) fn remove_unrecorded_file(out: &Path, path: &Path, reason: &str) -> std::io::Result<Event> {
+    set_aside_unrecorded_file(out, path, None, reason)
+}
+
+/// Takes a file the audit log does not record out of the datasets: removes it, or, given `to`,
+/// moves it there (creating the folder; `audit verify --prune`). Returns the audit entry that
+/// says so, with the file's hash and `reason`.
+pub(crate) fn set_aside_unrecorded_file(
+    out: &Path,
+    path: &Path,
+    to: Option<&Path>,
+    reason: &str,
+) -> std::io::Result<Event> {
     let sha256 = sha256_file(path)?;
-    remove_if_present(path)?;
+    match to {
+        None => remove_if_present(path)?,
+        Some(to) => {
+            let dir = to.parent().unwrap_or(out);
+            std::fs::create_dir_all(dir)?;
+            std::fs::rename(path, to)?;
+            tellonce_connectors::atomic::sync_dir(dir)?;
+            if let Some(from) = path.parent() {
+                tellonce_connectors::atomic::sync_dir(from)?;
+            }
+        }
+    }
     Ok(Event::FileDeleted { path: relative(out, path), sha256, reason: reason.to_owned(), agreement: None })
 }
 /// Removes a file if it exists.

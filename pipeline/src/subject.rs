@@ -246,6 +246,11 @@ pub fn lookup(
     let subject = SubjectTokens::parse(identifiers, &keys.tokeniser(Purpose::Linkage))?;
     let _lock = lock_output(out, Access::Exclusive).map_err(|e| SubjectError::Busy(e.to_string()))?;
     let mut log = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
+    let cleared = crate::strays::clear_orphaned_temp_files(out, Access::Exclusive)
+        .map_err(|e| SubjectError::Read { path: e.path, message: e.source.to_string() })?;
+    for event in &cleared {
+        log.append(event)?;
+    }
     let entries = audit::read_entries(&out.join(AUDIT))?;
     let mut result = Lookup { holdings: Vec::new(), erased: 0, kept: 0 };
     for file in held_files(&entries).into_values().filter(|f| f.dataset == STAGING) {

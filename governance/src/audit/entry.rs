@@ -285,6 +285,20 @@ pub enum Event {
         /// Their successors (empty when retired).
         to: Vec<String>,
     },
+    /// `tellonce audit repair` cut a torn final entry (a write cut short by a full disk or a
+    /// power loss) off the end of the log. Nothing the head recorded was cut.
+    AuditRepaired {
+        /// The line the torn entry started on, from 1.
+        line: u64,
+        /// The byte offset the log was cut back to.
+        offset: u64,
+        /// How many bytes were cut.
+        bytes_cut: u64,
+        /// SHA-256 (hex) of the bytes cut.
+        sha256: String,
+        /// Why: how the entry was found torn.
+        reason: String,
+    },
     /// A pipeline command finished.
     RunFinished {
         /// The run's identifier.
@@ -329,6 +343,7 @@ impl Event {
             Event::StreamProgressReset { .. } => "stream_progress_reset",
             Event::StreamOffsetsMissing { .. } => "stream_offsets_missing",
             Event::IdentityChanged { .. } => "identity_changed",
+            Event::AuditRepaired { .. } => "audit_repaired",
             Event::RunFinished { .. } => "run_finished",
         }
     }

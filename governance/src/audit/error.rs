@@ -6,6 +6,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::torn::TornTail;
+
 /// A problem opening, appending to or reading an audit log.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
@@ -37,9 +39,28 @@ pub enum AuditError {
         problem: TailProblem,
     },
 
+    /// The log ends in a torn entry (a write cut short by a full disk or a power loss) after
+    /// every entry its head records: not tampering, but nothing may be appended after it until
+    /// `tellonce audit repair` has cut it off.
+    #[error(
+        "the audit log in {} ends in a torn entry ({torn}): a write was cut short (a full disk, a power loss); \
+         nothing it acknowledged is affected; run `tellonce audit repair` to cut it off, then try again",
+        dir.display()
+    )]
+    Torn {
+        /// The log directory.
+        dir: PathBuf,
+        /// Where the torn entry is.
+        torn: TornTail,
+    },
+
     /// A line could not be read as an audit entry (reading does not verify;
     /// run the verifier to learn whether it was changed).
-    #[error("{} line {line} is not a readable audit entry", path.display())]
+    #[error(
+        "{} line {line} is not a readable audit entry; run `tellonce audit verify`, which tells a torn final entry \
+         (a write cut short, which `tellonce audit repair` cuts off) from a changed one",
+        path.display()
+    )]
     Malformed {
         /// The log file.
         path: PathBuf,
@@ -77,11 +98,13 @@ pub enum AuditError {
         offset: u64,
     },
 
-    /// An earlier write to the log failed part-way, so the file may end in a
-    /// partial line; this writer accepts nothing more.
+    /// An earlier write or fsync of the log failed and could not be undone (the log could not
+    /// be cut back to its length before the write, or an fsync failed), so the file may end in
+    /// a partial line or hold lines that are not durable; this writer accepts nothing more.
     #[error(
-        "the audit log in {} stopped accepting entries after a failed write at entry {seq}; \
-         run `tellonce audit verify` before writing to it again",
+        "the audit log in {} stopped accepting entries after a failed write at entry {seq} that could not be \
+         undone; run `tellonce audit verify` (and `tellonce audit repair` if it finds a torn entry) before writing \
+         to it again",
         dir.display()
     )]
     Poisoned {

@@ -100,12 +100,22 @@ pub(crate) fn read_head(dir: &Path, signer: &AuditSigner) -> io::Result<HeadStat
 }
 
 /// Replaces the head in `dir` atomically and durably.
+///
+/// The head is written after the entries it records are written and fsynced, so it never
+/// records an entry that is not durable; a crash (or a full disk) before it is replaced leaves
+/// the previous head, behind entries that chain on from it, which the next writer accepts and
+/// records. It cannot be torn: readers see the old file or the new one, never a part, and a
+/// temporary file a failed write leaves is removed (or truncated by the next write).
 pub(crate) fn write_head(dir: &Path, head: &Head, signer: &AuditSigner) -> Result<(), AuditError> {
     let tmp = dir.join(HEAD_TMP);
-    let mut file = File::create(&tmp).map_err(io_err("create", &tmp))?;
-    file.write_all(head.encode(signer).as_bytes()).map_err(io_err("write", &tmp))?;
-    file.sync_all().map_err(io_err("sync", &tmp))?;
-    drop(file);
+    let written = File::create(&tmp).map_err(io_err("create", &tmp)).and_then(|mut file| {
+        file.write_all(head.encode(signer).as_bytes()).map_err(io_err("write", &tmp))?;
+        file.sync_all().map_err(io_err("sync", &tmp))
+    });
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
     let target = dir.join(HEAD_FILE);
     fs::rename(&tmp, &target).map_err(io_err("replace", &target))?;
     sync_dir(dir).map_err(io_err("sync directory", dir))

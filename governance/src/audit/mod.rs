@@ -19,6 +19,14 @@
 //!   replaced atomically by every [`AuditLog::sync`]. It lets the verifier
 //!   detect a log cut short at a line boundary.
 //!
+//! A write cut short (a full disk, a power loss) can only damage the end of
+//! the log: a *torn* final entry ([`TornTail`]: a last line with no newline,
+//! or a last line that is not an entry) after every entry the head records.
+//! Writers undo a failed append themselves where they can (the log is cut
+//! back to its length before the write); what is left is reported as torn,
+//! not as tampering, and [`repair`] cuts it off and records an
+//! `audit_repaired` entry. An entry the head records is never cut.
+//!
 //! Changing any byte of a line breaks its MAC; removing, repeating or
 //! reordering lines breaks the numbering and the hash chain; cutting lines
 //! off the end disagrees with the head. None of this can be repaired without
@@ -50,6 +58,7 @@
 //!   [`read_new_entries`] and a [`ReadCursor`].
 //! * `tellonce audit verify` calls [`verify`], which checks every line, the
 //!   head and, given the output root, every output file still recorded.
+//! * `tellonce audit repair` calls [`repair`].
 //! * `tellonce audit report` calls [`read_entries`] (or
 //!   [`read_entries_lossy`] for a damaged log) and [`report::render_html`].
 //!
@@ -60,9 +69,11 @@ mod entry;
 mod error;
 mod head;
 mod read;
+mod repair;
 pub mod report;
 #[cfg(test)]
 mod testutil;
+mod torn;
 mod verify;
 mod writer;
 
@@ -70,6 +81,8 @@ pub use entry::{Entry, Event, PartitionOffset};
 pub use error::{AuditError, TailProblem};
 pub use head::{HEAD_FILE, LOCK_FILE, LOG_FILE};
 pub use read::{ReadCursor, read_entries, read_entries_lossy, read_new_entries};
+pub use repair::{RepairError, Repaired, repair};
 pub use report::render_html;
+pub use torn::{TornKind, TornTail};
 pub use verify::{ChangeKind, VerifyFailure, VerifyReport, verify};
 pub use writer::AuditLog;

@@ -10,21 +10,34 @@ use std::path::{Path, PathBuf};
 use super::entry::{Entry, RawEntry, split_lines};
 use super::error::{AuditError, io_err};
 use super::head::{DirLock, LOG_FILE};
+use super::torn::{TornKind, TornTail};
 
 /// Reads every entry of the log in `dir`, in file order, without verifying
 /// MACs, numbering or the hash chain (use [`verify`](super::verify) for that).
 ///
 /// # Errors
 ///
-/// [`AuditError::Io`] if `audit.jsonl` cannot be read, and
-/// [`AuditError::Malformed`] for the first line (including a final line
-/// with no newline) that is not a readable entry.
+/// [`AuditError::Io`] if `audit.jsonl` cannot be read,
+/// [`AuditError::Malformed`] for the first line that is not a readable entry,
+/// and [`AuditError::Torn`] for a final line with no newline (a write cut
+/// short: read under the lock, it is not one in progress), whose message
+/// names `tellonce audit repair`.
 pub fn read_entries(dir: &Path) -> Result<Vec<Entry>, AuditError> {
     let (path, bytes) = read_log(dir)?;
     let (lines, fragment) = split_lines(&bytes);
     let mut entries = Vec::with_capacity(lines.len());
-    for (i, line) in lines.iter().copied().chain(fragment).enumerate() {
+    for (i, line) in lines.iter().enumerate() {
         entries.push(parse_line(&path, line, i as u64 + 1)?);
+    }
+    if let Some(fragment) = fragment {
+        let len = fragment.len() as u64;
+        let torn = TornTail {
+            line: lines.len() as u64 + 1,
+            offset: bytes.len() as u64 - len,
+            bytes: len,
+            kind: TornKind::Incomplete,
+        };
+        return Err(AuditError::Torn { dir: dir.to_path_buf(), torn });
     }
     Ok(entries)
 }
@@ -179,6 +192,24 @@ mod tests {
         assert_eq!(entries.len(), 3);
         assert_eq!(skipped, vec![3]);
         assert!(matches!(read_entries(&dir.path().join("nope")), Err(AuditError::Io { .. })));
+    }
+
+    #[test]
+    fn strict_read_calls_a_final_line_without_newline_torn() {
+        let dir = tempfile::tempdir().unwrap();
+        write_sample_log(dir.path(), 3);
+        let len = fs::metadata(dir.path().join(LOG_FILE)).unwrap().len();
+        append_raw(dir.path(), b"{\"seq\":4");
+        match read_entries(dir.path()) {
+            Err(err @ AuditError::Torn { torn, .. }) => {
+                assert_eq!((torn.line, torn.offset, torn.bytes), (4, len, 8));
+                assert!(err.to_string().contains("tellonce audit repair"), "{err}");
+            }
+            other => panic!("expected a torn entry, got {other:?}"),
+        }
+        // The lossy reader, for the report, reads what is whole.
+        let (entries, skipped) = read_entries_lossy(dir.path()).unwrap();
+        assert_eq!((entries.len(), skipped), (3, vec![4]));
     }
 
     #[test]

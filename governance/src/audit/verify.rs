@@ -11,7 +11,8 @@ use ring::digest;
 use serde::Deserialize;
 
 use super::entry::{Event, RawEntry, ZERO_HASH, mac_is_valid, sha256, split_lines};
-use super::head::{DirLock, HEAD_FILE, HeadState, LOG_FILE, read_head};
+use super::head::{DirLock, HEAD_FILE, Head, HeadState, LOG_FILE, read_head};
+use super::torn::{self, TornKind, TornTail};
 use crate::AuditSigner;
 
 /// A log that verified, with what was checked.
@@ -123,6 +124,20 @@ pub enum VerifyFailure {
         /// The entry that belongs there.
         seq: u64,
     },
+    /// The log ends in a torn entry: a write cut short (a full disk, a power loss) left an
+    /// incomplete last line, or a last line that is not an entry, after every entry the head
+    /// records. Not tampering: `tellonce audit repair` cuts it off, audited.
+    #[error(
+        "the log ends in a torn entry: {torn}, after entry {last_seq}, the last whole entry; a write cut short \
+         (a full disk, a power loss) leaves this, and nothing the head records is affected; \
+         run `tellonce audit repair` to cut it off (the repair is recorded in the log)"
+    )]
+    Torn {
+        /// Where the torn entry is and how it was found torn.
+        torn: TornTail,
+        /// The last whole entry before it.
+        last_seq: u64,
+    },
     /// The log holds entries but `audit.head.json` is missing.
     #[error("{HEAD_FILE} is missing but the log holds {last_seq} entries (the head was deleted)")]
     HeadMissing {
@@ -233,6 +248,7 @@ impl VerifyFailure {
             | VerifyFailure::FileUnreadable { line, .. }
             | VerifyFailure::UnsafePath { line, .. } => Some(*line),
             VerifyFailure::Truncated { last_seq, .. } => Some(last_seq + 1),
+            VerifyFailure::Torn { torn, .. } => Some(torn.line),
             VerifyFailure::LogMissing { .. }
             | VerifyFailure::Unreadable { .. }
             | VerifyFailure::HeadMissing { .. }
@@ -254,7 +270,7 @@ impl VerifyFailure {
             | VerifyFailure::FileChanged { seq, .. }
             | VerifyFailure::FileUnreadable { seq, .. }
             | VerifyFailure::UnsafePath { seq, .. } => Some(*seq),
-            VerifyFailure::Truncated { last_seq, .. } => Some(last_seq + 1),
+            VerifyFailure::Truncated { last_seq, .. } | VerifyFailure::Torn { last_seq, .. } => Some(last_seq + 1),
             VerifyFailure::LogMissing { .. }
             | VerifyFailure::Unreadable { .. }
             | VerifyFailure::HeadMissing { .. }
@@ -281,8 +297,10 @@ struct Recorded {
 ///
 /// Line by line, in order: the line is valid UTF-8 JSON; its MAC verifies;
 /// its `seq` is one more than the previous line's; its `prev` is the
-/// SHA-256 of the previous line's bytes. Then the end: a final line without
-/// a newline means the log was cut mid-line; `audit.head.json` must exist
+/// SHA-256 of the previous line's bytes. Then the end: a torn final entry
+/// (see [`TornTail`]) after everything the head records is
+/// [`VerifyFailure::Torn`], while one the head records was damaged after it
+/// was acknowledged ([`VerifyFailure::PartialLine`]); `audit.head.json` must exist
 /// (unless the log is empty), verify, record no more entries than the log
 /// holds, and hold the hash of the line it names. Then every file recorded
 /// by the latest `file_written` entry for its path, and not deleted by a
@@ -300,7 +318,68 @@ struct Recorded {
 /// The first problem found, as a [`VerifyFailure`] naming the line and entry.
 pub fn verify(dir: &Path, signer: &AuditSigner, output_root: Option<&Path>) -> Result<VerifyReport, VerifyFailure> {
     let (bytes, head) = read_log_and_head(dir, signer)?;
-    let (lines, fragment) = split_lines(&bytes);
+    let checked = check_log(&bytes, head, signer, output_root.is_some())?;
+    if let Some(torn) = checked.torn {
+        return Err(VerifyFailure::Torn { torn, last_seq: checked.last_seq });
+    }
+    let Checked { entries, last_seq, head, events, .. } = checked;
+
+    let mut files_checked = 0;
+    if let Some(root) = output_root {
+        let mut files: BTreeMap<&str, Recorded> = BTreeMap::new();
+        for (seq, line, event) in &events {
+            match event {
+                Event::FileWritten { path, sha256, .. } => {
+                    files.insert(path, Recorded { sha256: sha256.clone(), seq: *seq, line: *line });
+                }
+                Event::FileDeleted { path, .. } => {
+                    files.remove(path.as_str());
+                }
+                _ => {}
+            }
+        }
+        let mut live: Vec<(&str, &Recorded)> = files.iter().map(|(p, r)| (*p, r)).collect();
+        live.sort_by_key(|(_, r)| r.seq);
+        for (path, recorded) in live {
+            check_file(root, path, recorded)?;
+            files_checked += 1;
+        }
+    }
+
+    Ok(VerifyReport { entries, files_checked, last_seq, head_seq: head.seq, head_hash: hex::encode(head.hash) })
+}
+
+/// What [`check_log`] found: a log whose entries (up to any torn final entry) and head verify.
+pub(crate) struct Checked {
+    /// Whole entries, all verified.
+    pub(crate) entries: u64,
+    /// The last whole entry's sequence number (0 for none).
+    pub(crate) last_seq: u64,
+    /// SHA-256 of its line ([`ZERO_HASH`] for none).
+    pub(crate) last_hash: [u8; 32],
+    /// The head, authenticated (the empty head for an empty log without one).
+    pub(crate) head: Head,
+    /// `(seq, line, event)` of every `file_written` and `file_deleted` entry, when asked for.
+    pub(crate) events: Vec<(u64, u64, Event)>,
+    /// A torn final entry after every entry the head records, if the log ends in one.
+    pub(crate) torn: Option<TornTail>,
+}
+
+/// Checks the log bytes `bytes` and its head: every whole line, in order, then the head.
+///
+/// A torn final entry ([`torn::find`]) is set aside first and the rest checked without it.
+/// When the head records the torn entry, it was acknowledged, and its damage is reported as
+/// tampering ([`VerifyFailure::PartialLine`], or [`VerifyFailure::Changed`] for a line that is
+/// not an entry), never as a tear.
+pub(crate) fn check_log(
+    bytes: &[u8],
+    head: HeadState,
+    signer: &AuditSigner,
+    keep_file_events: bool,
+) -> Result<Checked, VerifyFailure> {
+    let torn = torn::find(bytes, signer);
+    let whole = torn.and_then(|t| usize::try_from(t.offset).ok()).map_or(bytes, |end| &bytes[..end]);
+    let (lines, fragment) = split_lines(whole);
 
     let mut last_seq = 0u64;
     let mut prev = ZERO_HASH;
@@ -338,23 +417,33 @@ pub fn verify(dir: &Path, signer: &AuditSigner, output_root: Option<&Path>) -> R
         prev = sha256(line);
         hashes.push(prev);
         last_seq = expected;
-        if output_root.is_some() && matches!(raw.event, Event::FileWritten { .. } | Event::FileDeleted { .. }) {
+        if keep_file_events && matches!(raw.event, Event::FileWritten { .. } | Event::FileDeleted { .. }) {
             events.push((raw.seq, number, raw.event));
         }
     }
     if fragment.is_some() {
+        // Not reached: a fragment is always taken as torn above.
         let line = lines.len() as u64 + 1;
         return Err(VerifyFailure::PartialLine { line, seq: last_seq + 1 });
     }
 
     let head = match head {
-        HeadState::Absent if last_seq == 0 => super::head::Head::EMPTY,
+        HeadState::Absent if last_seq == 0 => Head::EMPTY,
         HeadState::Absent => return Err(VerifyFailure::HeadMissing { last_seq }),
         HeadState::NotAuthentic => return Err(VerifyFailure::HeadChanged),
         HeadState::Valid(head) => head,
     };
     if head.seq > last_seq {
-        return Err(VerifyFailure::Truncated { head_seq: head.seq, last_seq });
+        // The head records the torn entry: it was acknowledged, so it was damaged afterwards.
+        return Err(match torn {
+            Some(t) if head.seq == last_seq + 1 => match t.kind {
+                TornKind::Incomplete => VerifyFailure::PartialLine { line: t.line, seq: head.seq },
+                TornKind::NotAnEntry => {
+                    VerifyFailure::Changed { line: t.line, seq: head.seq, how: ChangeKind::NotJson }
+                }
+            },
+            _ => VerifyFailure::Truncated { head_seq: head.seq, last_seq },
+        });
     }
     let at_head = match head.seq.checked_sub(1) {
         None => ZERO_HASH,
@@ -363,36 +452,7 @@ pub fn verify(dir: &Path, signer: &AuditSigner, output_root: Option<&Path>) -> R
     if at_head != head.hash {
         return Err(VerifyFailure::HeadMismatch { line: head.seq, seq: head.seq });
     }
-
-    let mut files_checked = 0;
-    if let Some(root) = output_root {
-        let mut files: BTreeMap<&str, Recorded> = BTreeMap::new();
-        for (seq, line, event) in &events {
-            match event {
-                Event::FileWritten { path, sha256, .. } => {
-                    files.insert(path, Recorded { sha256: sha256.clone(), seq: *seq, line: *line });
-                }
-                Event::FileDeleted { path, .. } => {
-                    files.remove(path.as_str());
-                }
-                _ => {}
-            }
-        }
-        let mut live: Vec<(&str, &Recorded)> = files.iter().map(|(p, r)| (*p, r)).collect();
-        live.sort_by_key(|(_, r)| r.seq);
-        for (path, recorded) in live {
-            check_file(root, path, recorded)?;
-            files_checked += 1;
-        }
-    }
-
-    Ok(VerifyReport {
-        entries: lines.len() as u64,
-        files_checked,
-        last_seq,
-        head_seq: head.seq,
-        head_hash: hex::encode(head.hash),
-    })
+    Ok(Checked { entries: lines.len() as u64, last_seq, last_hash: prev, head, events, torn })
 }
 
 /// The bytes of the log and the state of its head, read together under the
@@ -622,6 +682,43 @@ mod tests {
         bytes.truncate(bytes.len() - 1);
         fs::write(&path, &bytes).unwrap();
         assert!(matches!(failure(dir.path()), VerifyFailure::PartialLine { line: 8, seq: 8 }));
+    }
+
+    #[test]
+    fn a_torn_entry_after_the_head_is_torn_and_one_the_head_records_is_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        write_sample_log(dir.path(), 6);
+        let path = dir.path().join(LOG_FILE);
+        let whole = fs::read(&path).unwrap();
+        let lines = lines_of(dir.path());
+        // Zeros where an unacknowledged entry was being written (the head records entry 6).
+        let mut zeros = whole.clone();
+        zeros.extend_from_slice(&[0u8; 100]);
+        zeros.push(b'\n');
+        fs::write(&path, &zeros).unwrap();
+        match failure(dir.path()) {
+            f @ VerifyFailure::Torn { torn, last_seq: 6 } => {
+                assert_eq!((torn.line, torn.offset, torn.bytes), (7, whole.len() as u64, 101));
+                assert_eq!(torn.kind, TornKind::NotAnEntry);
+                assert!(f.to_string().contains("tellonce audit repair"), "{f}");
+                assert_eq!((f.line(), f.seq()), (Some(7), Some(7)));
+            }
+            other => panic!("{other}"),
+        }
+        // The same bytes in place of entry 6, which the head records: damage, not a tear.
+        let mut damaged = whole[..whole.len() - lines[5].len() - 1].to_vec();
+        damaged.extend_from_slice(&[0u8; 100]);
+        damaged.push(b'\n');
+        fs::write(&path, &damaged).unwrap();
+        assert!(matches!(failure(dir.path()), VerifyFailure::Changed { line: 6, seq: 6, how: ChangeKind::NotJson }));
+        // Unsynced entries before the tear are kept and verified; one that does not chain is
+        // tampering however the log ends.
+        write_head(dir.path(), &Head { seq: 4, hash: sha256(lines[3].as_bytes()) }, &signer()).unwrap();
+        let mut swapped = lines.clone();
+        swapped.swap(4, 5);
+        write_lines(dir.path(), &swapped);
+        crate::audit::testutil::append_raw(dir.path(), b"{\"seq\":7");
+        assert!(matches!(failure(dir.path()), VerifyFailure::OutOfOrder { line: 5, .. }));
     }
 
     #[test]

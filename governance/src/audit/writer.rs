@@ -10,6 +10,7 @@ use super::entry::{
 };
 use super::error::{AuditError, TailProblem, io_err};
 use super::head::{DirLock, HEAD_FILE, Head, HeadState, LOG_FILE, read_head, sync_dir, write_head};
+use super::torn::{self, TornKind, TornTail};
 use crate::AuditSigner;
 
 /// Pending lines are written to the file (without fsync) once they reach about this size.
@@ -57,6 +58,12 @@ const WRITE_AT_BYTES: usize = 256 * 1024;
 /// without `sync`) are accepted, and the head brought up to date, when every
 /// one of them verifies and chains on from the line the head records. `open`
 /// is not a substitute for [`verify`](super::verify), which checks every line.
+///
+/// A log ending in a torn entry ([`TornTail`](super::TornTail)) after
+/// everything the head records is [`AuditError::Torn`], whose message names
+/// `tellonce audit repair`; a write of this writer that fails part-way is
+/// undone (the log cut back to its length before it) so that it leaves none,
+/// and its entries stay pending for the next [`sync`](Self::sync).
 ///
 /// # Example
 ///
@@ -142,7 +149,10 @@ impl AuditLog {
                 (0, ZERO_HASH, None, 0)
             }
             Some(bytes) => {
-                let tail = check_tail(&bytes, head, &signer).map_err(refused)?;
+                let tail = check_tail(&bytes, head, &signer).map_err(|e| match e {
+                    TailError::Torn(torn) => AuditError::Torn { dir: dir.to_path_buf(), torn },
+                    TailError::Problem(problem) => refused(problem),
+                })?;
                 (tail.last_seq, tail.last_hash, tail.head_seq, bytes.len() as u64)
             }
         };
@@ -171,6 +181,45 @@ impl AuditLog {
         })
     }
 
+    /// A writer on a log the caller has just checked and cut back to `known_len` bytes, ending
+    /// in entry `last_seq` whose line hashes to `last_hash`, with the head recording `head_seq`.
+    /// The caller holds the exclusive lock and passes it on to [`sync_locked`](Self::sync_locked).
+    pub(super) fn after_repair(
+        dir: &Path,
+        signer: AuditSigner,
+        known_len: u64,
+        (last_seq, last_hash): (u64, [u8; 32]),
+        head_seq: u64,
+        _lock: &DirLock,
+    ) -> Result<AuditLog, AuditError> {
+        let log_path = dir.join(LOG_FILE);
+        let file = OpenOptions::new().read(true).append(true).open(&log_path).map_err(io_err("open", &log_path))?;
+        Ok(AuditLog {
+            dir: dir.to_path_buf(),
+            log_path,
+            file,
+            signer,
+            pending: Vec::new(),
+            pending_bytes: 0,
+            known_len,
+            last_seq,
+            last_hash,
+            head_seq,
+            poisoned: None,
+        })
+    }
+
+    /// Writes `event`, stamped `secs`, and makes it durable, under a lock the caller holds.
+    pub(super) fn append_and_sync_locked(
+        &mut self,
+        event: &Event,
+        secs: u64,
+        lock: &DirLock,
+    ) -> Result<(), AuditError> {
+        self.push(event, secs)?;
+        self.sync_locked(lock)
+    }
+
     /// Appends `event`, stamped with the system clock, as an entry of the
     /// log. The entry is kept in memory and numbered when it is written
     /// (after any entries other writers append first): call
@@ -189,11 +238,7 @@ impl AuditLog {
 
     /// [`append`](Self::append) with the time given as seconds since 1970-01-01 UTC.
     pub(crate) fn append_at(&mut self, event: &Event, secs: u64) -> Result<(), AuditError> {
-        self.check_poisoned()?;
-        let event_json = event_json(event)
-            .map_err(|source| AuditError::Encode { seq: self.last_seq + self.pending.len() as u64 + 1, source })?;
-        self.pending_bytes += event_json.len() + LINE_OVERHEAD;
-        self.pending.push(Pending { secs, event_json });
+        self.push(event, secs)?;
         if self.pending_bytes >= WRITE_AT_BYTES {
             let lock = DirLock::exclusive(&self.dir)?;
             self.write_pending(&lock)?;
@@ -217,7 +262,23 @@ impl AuditLog {
     pub fn sync(&mut self) -> Result<(), AuditError> {
         self.check_poisoned()?;
         let lock = DirLock::exclusive(&self.dir)?;
-        self.write_pending(&lock)?;
+        self.sync_locked(&lock)
+    }
+
+    /// Keeps `event`, stamped `secs`, in memory until it is written.
+    fn push(&mut self, event: &Event, secs: u64) -> Result<(), AuditError> {
+        self.check_poisoned()?;
+        let event_json = event_json(event)
+            .map_err(|source| AuditError::Encode { seq: self.last_seq + self.pending.len() as u64 + 1, source })?;
+        self.pending_bytes += event_json.len() + LINE_OVERHEAD;
+        self.pending.push(Pending { secs, event_json });
+        Ok(())
+    }
+
+    /// [`sync`](Self::sync) for a caller that already holds the exclusive lock.
+    fn sync_locked(&mut self, lock: &DirLock) -> Result<(), AuditError> {
+        self.check_poisoned()?;
+        self.write_pending(lock)?;
         if let Err(source) = self.file.sync_all() {
             self.poisoned = Some(self.head_seq + 1);
             return Err(AuditError::Io { action: "sync", path: self.log_path.clone(), source });
@@ -228,7 +289,6 @@ impl AuditLog {
             write_head(&self.dir, &Head { seq: self.last_seq, hash: self.last_hash }, &self.signer)?;
             self.head_seq = self.last_seq;
         }
-        drop(lock);
         Ok(())
     }
 
@@ -275,9 +335,17 @@ impl AuditLog {
             buf.extend_from_slice(&line);
             buf.push(b'\n');
         }
-        if let Err(source) = self.file.write_all(&buf) {
-            // Some of it may have reached the file: the log may now end in a partial line.
-            self.poisoned = Some(self.last_seq + 1);
+        if let Err(failed) = append_or_roll_back(&mut &self.file, &buf, self.known_len) {
+            let source = match failed {
+                // Nothing of it stayed: the entries stay pending, and a later sync (once the
+                // disk has room again) writes them.
+                Appended::RolledBack(source) => source,
+                // Part of it may have stayed: the log may end in a torn entry.
+                Appended::Torn(source) => {
+                    self.poisoned = Some(self.last_seq + 1);
+                    source
+                }
+            };
             return Err(AuditError::Io { action: "append to", path: self.log_path.clone(), source });
         }
         self.known_len += buf.len() as u64;
@@ -306,7 +374,10 @@ impl AuditLog {
             .seek(SeekFrom::Start(self.known_len))
             .and_then(|_| (&self.file).take(len - self.known_len).read_to_end(&mut bytes));
         read.map_err(io_err("read", &self.log_path))?;
-        let (lines, fragment) = split_lines(&bytes);
+        // Under the lock a torn entry is not a write in progress but one that was cut short.
+        let torn = torn::find(&bytes, &self.signer);
+        let whole = torn.and_then(|t| usize::try_from(t.offset).ok()).map_or(&bytes[..], |end| &bytes[..end]);
+        let (lines, fragment) = split_lines(whole);
         let (mut seq, mut hash) = (self.last_seq, self.last_hash);
         for line in lines {
             let number = seq + 1;
@@ -325,8 +396,12 @@ impl AuditLog {
             hash = sha256(line);
         }
         if fragment.is_some() {
-            // Under the lock a fragment is not a write in progress but one that failed, or tampering.
+            // Not reached: a fragment is always taken as torn above.
             return Err(self.refused(TailProblem::PartialLine { line: seq + 1 }));
+        }
+        if let Some(t) = torn {
+            let torn = TornTail { line: seq + 1, offset: self.known_len + t.offset, ..t };
+            return Err(AuditError::Torn { dir: self.dir.clone(), torn });
         }
         self.known_len += bytes.len() as u64;
         self.last_seq = seq;
@@ -360,6 +435,41 @@ impl Drop for AuditLog {
     }
 }
 
+/// How a failed [`append_or_roll_back`] left the log.
+#[derive(Debug)]
+enum Appended {
+    /// The log was cut back to its length before the write: nothing of it stayed.
+    RolledBack(io::Error),
+    /// It could not be cut back: part of the write may have stayed (a torn entry).
+    Torn(io::Error),
+}
+
+/// A log file that can be cut back to an earlier length.
+trait Truncate {
+    /// Cuts the file to `len` bytes and makes that durable.
+    fn truncate_to(&mut self, len: u64) -> io::Result<()>;
+}
+
+impl Truncate for &File {
+    fn truncate_to(&mut self, len: u64) -> io::Result<()> {
+        self.set_len(len)?;
+        self.sync_all()
+    }
+}
+
+/// Appends `buf` to a log `len` bytes long. When the write fails part-way (a full disk, a file
+/// size limit), cuts the log back to `len`, so that a failed append leaves no torn entry
+/// wherever the file system lets the cut be made (freeing blocks needs no free space).
+fn append_or_roll_back<F: Write + Truncate>(file: &mut F, buf: &[u8], len: u64) -> Result<(), Appended> {
+    let Err(source) = file.write_all(buf) else {
+        return Ok(());
+    };
+    match file.truncate_to(len) {
+        Ok(()) => Err(Appended::RolledBack(source)),
+        Err(_) => Err(Appended::Torn(source)),
+    }
+}
+
 /// The end of an existing log, as checked by [`check_tail`].
 struct Tail {
     last_seq: u64,
@@ -368,8 +478,34 @@ struct Tail {
     head_seq: Option<u64>,
 }
 
-/// Checks the last line and the head of an existing log.
-fn check_tail(bytes: &[u8], head: HeadState, signer: &AuditSigner) -> Result<Tail, TailProblem> {
+/// Why [`check_tail`] will not let a writer append.
+enum TailError {
+    /// The log ends in a torn entry after everything the head records: `audit repair` cuts it.
+    Torn(TornTail),
+    /// The log or head is not as a writer left it.
+    Problem(TailProblem),
+}
+
+/// Checks the last line and the head of an existing log. A torn final entry is set aside and
+/// the rest checked without it: if that passes, the log is torn (repairable); if the head
+/// records the torn entry, it is damage to an acknowledged entry and refused as such.
+fn check_tail(bytes: &[u8], head: HeadState, signer: &AuditSigner) -> Result<Tail, TailError> {
+    let Some(torn) = torn::find(bytes, signer) else {
+        return check_whole_tail(bytes, head, signer).map_err(TailError::Problem);
+    };
+    let whole = usize::try_from(torn.offset).map_or(bytes, |end| &bytes[..end]);
+    Err(match check_whole_tail(whole, head, signer) {
+        Ok(_) => TailError::Torn(torn),
+        Err(TailProblem::HeadAhead { head_seq, last_seq }) if head_seq == last_seq + 1 => match torn.kind {
+            TornKind::Incomplete => TailError::Problem(TailProblem::PartialLine { line: torn.line }),
+            TornKind::NotAnEntry => TailError::Problem(TailProblem::LineNotAuthentic { line: torn.line }),
+        },
+        Err(problem) => TailError::Problem(problem),
+    })
+}
+
+/// [`check_tail`] for a log that does not end in a torn entry.
+fn check_whole_tail(bytes: &[u8], head: HeadState, signer: &AuditSigner) -> Result<Tail, TailProblem> {
     let (lines, fragment) = split_lines(bytes);
     let count = lines.len() as u64;
     if fragment.is_some() {
@@ -746,9 +882,10 @@ mod tests {
         let (problem, message) = catch_up_refusal(&line(2, &hash, &other));
         assert_eq!(problem, TailProblem::AppendedNotAuthentic { line: 2 });
         assert!(message.contains("line 2") && message.contains("tellonce audit verify"), "{message}");
-        let mut changed = line(2, &hash, &signer());
-        changed[8] = b'7';
-        assert_eq!(catch_up_refusal(&changed).0, TailProblem::AppendedNotAuthentic { line: 2 });
+        // A byte changed that keeps the line an entry: tampering. (One that breaks the JSON of
+        // the last line makes it torn: see `catch_up_stops_at_a_torn_entry_naming_repair`.)
+        let changed = String::from_utf8(line(2, &hash, &signer())).unwrap().replacen("w1-0", "w1-9", 1);
+        assert_eq!(catch_up_refusal(changed.as_bytes()).0, TailProblem::AppendedNotAuthentic { line: 2 });
         let (problem, message) = catch_up_refusal(&line(2, &ZERO_HASH, &signer()));
         assert_eq!(problem, TailProblem::AppendedChainBroken { line: 2 });
         assert!(message.contains("line 2"), "{message}");
@@ -757,7 +894,99 @@ mod tests {
         let good = line(2, &hash, &signer());
         let bad = line(3, &hash, &signer());
         assert_eq!(catch_up_refusal(&[good.clone(), bad].concat()).0, TailProblem::AppendedChainBroken { line: 3 });
-        assert_eq!(catch_up_refusal(&good[..good.len() - 5]).0, TailProblem::PartialLine { line: 2 });
+    }
+
+    #[test]
+    fn catch_up_stops_at_a_torn_entry_naming_repair() {
+        let (dir, mut log, hash) = writer_with_one_line();
+        let mut good = encode_line(2, "2026-01-01T00:00:00Z", &hash, &marked(1, 0, 1), &signer()).unwrap();
+        good.push(b'\n');
+        let len = fs::metadata(dir.path().join(LOG_FILE)).unwrap().len();
+        // Another writer's line 2, whole, then its line 3 cut short.
+        append_raw(dir.path(), &[&good[..], &good[..good.len() - 5]].concat());
+        let before = fs::read(dir.path().join(LOG_FILE)).unwrap();
+        match log.sync() {
+            Err(err @ AuditError::Torn { torn, .. }) => {
+                let expected = TornTail {
+                    line: 3,
+                    offset: len + good.len() as u64,
+                    bytes: good.len() as u64 - 5,
+                    kind: TornKind::Incomplete,
+                };
+                assert_eq!(torn, expected);
+                assert!(err.to_string().contains("tellonce audit repair"), "{err}");
+            }
+            other => panic!("expected a torn entry, got {other:?}"),
+        }
+        drop(log);
+        assert_eq!(fs::read(dir.path().join(LOG_FILE)).unwrap(), before);
+    }
+
+    #[test]
+    fn open_tells_a_torn_entry_from_tampering() {
+        let dir = tempfile::tempdir().unwrap();
+        write_sample_log(dir.path(), 3);
+        append_raw(dir.path(), b"{\"seq\":4,");
+        let err = AuditLog::open(dir.path(), signer()).unwrap_err();
+        assert!(matches!(err, AuditError::Torn { torn: TornTail { line: 4, bytes: 9, .. }, .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(message.contains("tellonce audit repair") && !message.contains("investigated"), "{message}");
+    }
+
+    /// A log file on a disk with `room` bytes left: writes stop there with `StorageFull`.
+    struct FullDisk<'a> {
+        file: &'a File,
+        room: usize,
+        truncate_fails: bool,
+    }
+
+    impl Write for FullDisk<'_> {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.room == 0 {
+                return Err(io::ErrorKind::StorageFull.into());
+            }
+            let n = buf.len().min(self.room);
+            self.room -= n;
+            (&mut self.file).write(&buf[..n])
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Truncate for FullDisk<'_> {
+        fn truncate_to(&mut self, len: u64) -> io::Result<()> {
+            if self.truncate_fails {
+                return Err(io::ErrorKind::PermissionDenied.into());
+            }
+            let mut file = self.file;
+            file.truncate_to(len)
+        }
+    }
+
+    #[test]
+    fn a_write_cut_short_by_a_full_disk_is_rolled_back() {
+        let dir = tempfile::tempdir().unwrap();
+        write_sample_log(dir.path(), 3);
+        let path = dir.path().join(LOG_FILE);
+        let before = fs::read(&path).unwrap();
+        let file = OpenOptions::new().read(true).append(true).open(&path).unwrap();
+        let buf = [b"{\"seq\":4,\"at\":\"2026-01-01T00:00:00Z\"}".as_slice(), b"\n"].concat();
+        let mut disk = FullDisk { file: &file, room: 17, truncate_fails: false };
+        match append_or_roll_back(&mut disk, &buf, before.len() as u64) {
+            Err(Appended::RolledBack(e)) => assert_eq!(e.kind(), io::ErrorKind::StorageFull),
+            other => panic!("expected a rolled-back write, got {other:?}"),
+        }
+        assert_eq!(fs::read(&path).unwrap(), before, "the partial line was not cut off");
+        assert!(verify(dir.path(), &signer(), None).is_ok());
+
+        // When the cut cannot be made either, the caller learns the log may be torn.
+        let mut disk = FullDisk { file: &file, room: 17, truncate_fails: true };
+        assert!(matches!(append_or_roll_back(&mut disk, &buf, before.len() as u64), Err(Appended::Torn(_))));
+        assert_eq!(fs::read(&path).unwrap().len(), before.len() + 17);
+        assert!(matches!(verify(dir.path(), &signer(), None), Err(super::super::VerifyFailure::Torn { .. })));
+        let mut disk = FullDisk { file: &file, room: usize::MAX, truncate_fails: true };
+        assert!(append_or_roll_back(&mut disk, b"", 0).is_ok());
     }
 
     #[test]

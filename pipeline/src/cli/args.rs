@@ -295,8 +295,21 @@ pub enum IsaCommand {
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Check the whole hash chain, every entry's HMAC and every output file's hash; names the
-    /// first bad entry and exits 5 if anything is wrong.
+    /// first bad entry and exits 5 if anything is wrong (6 for a torn final entry). Also lists
+    /// every file under the output's datasets that the log does not record (exit 5), and stray
+    /// temporary files.
     Verify {
+        /// The configuration file (output directory and key file).
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Move the files the log does not record to `unrecorded/<time>/` (keeping their paths),
+        /// one audit entry each, and clear orphaned temporary files; takes the output to itself.
+        #[arg(long)]
+        prune: bool,
+    },
+    /// Cut a torn final entry (a write cut short by a full disk or a power loss) off the audit
+    /// log, and record that in the log; refuses anything that is not a torn final entry.
+    Repair {
         /// The configuration file (output directory and key file).
         #[arg(long, short)]
         config: PathBuf,

@@ -1,4 +1,8 @@
-//! `tellonce audit …`: verify the log against itself and the outputs, and report it.
+//! `tellonce audit …`: verify the log against itself and the outputs (and set aside files it does
+//! not record), cut off a torn final entry, and report it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
 
 use anyhow::Context as _;
 use tellonce_governance::KeyRing;
@@ -6,48 +10,18 @@ use tellonce_governance::audit;
 use tellonce_schemas::identifiers::dates;
 
 use super::args::AuditCommand;
-use super::{ExitContext, Failure};
+use super::{ExitContext, Failure, run_failure};
 use crate::config::Settings;
 use crate::exit::Exit;
-use crate::run::AUDIT;
+use crate::holdings::held_files;
+use crate::run::{AUDIT, Access, lock_output};
+use crate::strays;
 
 /// Runs an `audit` subcommand.
 pub(super) fn command(c: AuditCommand) -> Result<Exit, Failure> {
     match c {
-        AuditCommand::Verify { config } => {
-            let settings = Settings::load(&config).exit(Exit::Config)?;
-            let keys = KeyRing::load(&settings.key_file).exit(Exit::Config)?;
-            let dir = settings.output_dir.join(AUDIT);
-            match audit::verify(&dir, &keys.audit_signer(), Some(&settings.output_dir)) {
-                Ok(report) => {
-                    println!(
-                        "audit log {} verifies: {} entries, chain and HMACs intact, {} output file(s) match \
-                         their recorded SHA-256",
-                        dir.display(),
-                        report.entries,
-                        report.files_checked
-                    );
-                    // A log and head both rolled back to an earlier authentic copy verify too:
-                    // recording the head elsewhere (a ticket, an email) is what exposes that.
-                    println!(
-                        "head: entry {} with hash {}; record it outside this machine to detect a rollback",
-                        report.head_seq, report.head_hash
-                    );
-                    Ok(Exit::Success)
-                }
-                Err(audit::VerifyFailure::LogMissing { .. })
-                    if !settings.output_dir.join(crate::run::STAGING).exists()
-                        && !settings.output_dir.join("quarantine").exists() =>
-                {
-                    println!("no audit log in {} and no output yet: nothing to verify", dir.display());
-                    Ok(Exit::Success)
-                }
-                Err(failure) => {
-                    println!("audit log {} does NOT verify: {failure}", dir.display());
-                    Ok(Exit::Verify)
-                }
-            }
-        }
+        AuditCommand::Verify { config, prune } => verify(&config, prune),
+        AuditCommand::Repair { config } => repair(&config),
         AuditCommand::Report { config, out } => {
             let settings = Settings::load(&config).exit(Exit::Config)?;
             let keys = KeyRing::load(&settings.key_file).exit(Exit::Config)?;
@@ -60,9 +34,155 @@ pub(super) fn command(c: AuditCommand) -> Result<Exit, Failure> {
             tellonce_connectors::atomic::write_atomic(&out, html.as_bytes())
                 .with_context(|| format!("writing {}", out.display()))
                 .exit(Exit::Output)?;
-            let status = if verification.is_ok() { "verified" } else { "DOES NOT VERIFY" };
+            let status = match &verification {
+                Ok(_) => "verified",
+                Err(audit::VerifyFailure::Torn { .. }) => {
+                    "ends in a TORN entry (a write cut short, not tampering): run `tellonce audit repair`"
+                }
+                Err(_) => "DOES NOT VERIFY",
+            };
             println!("wrote {} ({} entries; log {status})", out.display(), entries.len());
-            Ok(if verification.is_ok() { Exit::Success } else { Exit::Verify })
+            Ok(match &verification {
+                Ok(_) => Exit::Success,
+                Err(audit::VerifyFailure::Torn { .. }) => Exit::Torn,
+                Err(_) => Exit::Verify,
+            })
+        }
+    }
+}
+
+/// `tellonce audit verify [--prune]`: the log, every file it records, and every file under the
+/// output it does not record.
+fn verify(config: &Path, prune: bool) -> Result<Exit, Failure> {
+    let settings = Settings::load(config).exit(Exit::Config)?;
+    let keys = KeyRing::load(&settings.key_file).exit(Exit::Config)?;
+    let out = &settings.output_dir;
+    let dir = out.join(AUDIT);
+    // Pruning moves files and appends to the log: it holds the output to itself, so that no
+    // file a live session has published but not yet recorded is taken for a stray.
+    let _lock = if prune { Some(lock_output(out, Access::Exclusive).map_err(run_failure)?) } else { None };
+    // Listed before the log is read, so that a file a live session publishes and records in the
+    // meantime is either not listed or already recorded (a build records its files together at
+    // its end, so one running now may still have files listed and not yet recorded).
+    let listed = strays::find(out, &BTreeMap::new()).exit(Exit::Output)?;
+    let report = match audit::verify(&dir, &keys.audit_signer(), Some(out)) {
+        Ok(report) => report,
+        Err(audit::VerifyFailure::LogMissing { .. })
+            if !out.join(crate::run::STAGING).exists() && !out.join("quarantine").exists() =>
+        {
+            println!("no audit log in {} and no output yet: nothing to verify", dir.display());
+            return Ok(Exit::Success);
+        }
+        Err(failure @ audit::VerifyFailure::Torn { .. }) => {
+            // A write cut short, not tampering: its own message and exit code.
+            println!("audit log {} is TORN: {failure}", dir.display());
+            return Ok(Exit::Torn);
+        }
+        Err(failure) => {
+            println!("audit log {} does NOT verify: {failure}", dir.display());
+            return Ok(Exit::Verify);
+        }
+    };
+    let entries = audit::read_entries(&dir).with_context(|| format!("reading {}", dir.display())).exit(Exit::Verify)?;
+    let held = held_files(&entries);
+    let unrecorded: Vec<strays::Found> = listed.unrecorded.into_iter().filter(|f| !held.contains_key(&f.rel)).collect();
+    println!(
+        "audit log {} verifies: {} entries, chain and HMACs intact, {} output file(s) match their recorded SHA-256",
+        dir.display(),
+        report.entries,
+        report.files_checked
+    );
+    // A log and head both rolled back to an earlier authentic copy verify too: recording the
+    // head elsewhere (a ticket, an email) is what exposes that.
+    println!(
+        "head: entry {} with hash {}; record it outside this machine to detect a rollback",
+        report.head_seq, report.head_hash
+    );
+    if prune {
+        return prune_strays(out, &keys, &unrecorded);
+    }
+    for temp in &listed.temp {
+        println!(
+            "temporary file {}: never part of a dataset; a session is writing it, or was interrupted (the next \
+             command that writes to this output removes it once no session can be writing it, and \
+             `audit verify --prune` now)",
+            temp.rel
+        );
+    }
+    if unrecorded.is_empty() {
+        return Ok(Exit::Success);
+    }
+    for file in &unrecorded {
+        println!("NOT RECORDED: {} is under the output but the audit log does not record it", file.rel);
+    }
+    println!(
+        "{} file(s) under the output are not recorded in the audit log: tellonce did not write them (copied in, or \
+         left by an interrupted session), and readers of the datasets would count them; run `tellonce audit verify \
+         --prune` to move them to {}/<time>/ with an audit entry each",
+        unrecorded.len(),
+        out.join(strays::UNRECORDED).display()
+    );
+    Ok(Exit::Verify)
+}
+
+/// `audit verify --prune`, once the log verifies: clears orphaned temporary files and moves the
+/// unrecorded files aside, each with its audit entry, durable before the next is moved.
+fn prune_strays(out: &Path, keys: &KeyRing, unrecorded: &[strays::Found]) -> Result<Exit, Failure> {
+    let dir = out.join(AUDIT);
+    let mut log = audit::AuditLog::open(&dir, keys.audit_signer()).exit(Exit::Output)?;
+    let cleared = strays::clear_orphaned_temp_files(out, Access::Exclusive).exit(Exit::Output)?;
+    for event in &cleared {
+        log.append(event).exit(Exit::Output)?;
+    }
+    log.sync().exit(Exit::Output)?;
+    let stamp = crate::timefmt::now_compact();
+    for file in unrecorded {
+        let event = strays::prune(out, file, &stamp).exit(Exit::Output)?;
+        log.append(&event).exit(Exit::Output)?;
+        log.sync().exit(Exit::Output)?;
+        println!("moved {} to {}/{stamp}/{} (not recorded in the audit log)", file.rel, strays::UNRECORDED, file.rel);
+    }
+    println!(
+        "pruned: {} unrecorded file(s) moved aside, {} orphaned temporary file(s) removed, each recorded in the audit log",
+        unrecorded.len(),
+        cleared.len()
+    );
+    Ok(Exit::Success)
+}
+
+/// `tellonce audit repair`: cuts a torn final entry off the log, holding the output to itself
+/// (as a file run does), so that no session appends while the log is cut.
+fn repair(config: &Path) -> Result<Exit, Failure> {
+    let settings = Settings::load(config).exit(Exit::Config)?;
+    let keys = KeyRing::load(&settings.key_file).exit(Exit::Config)?;
+    let out = &settings.output_dir;
+    let dir = out.join(AUDIT);
+    let _lock = lock_output(out, Access::Exclusive).map_err(run_failure)?;
+    match audit::repair(&dir, keys.audit_signer()) {
+        Ok(Some(r)) => {
+            println!(
+                "audit log {} repaired: cut {} bytes from byte {} (line {}, {}), a write cut short; recorded as \
+                 entry {} (audit_repaired, SHA-256 of the bytes cut {})",
+                dir.display(),
+                r.torn.bytes,
+                r.torn.offset,
+                r.torn.line,
+                r.torn.kind,
+                r.seq,
+                r.sha256
+            );
+            Ok(Exit::Success)
+        }
+        Ok(None) => {
+            println!("audit log {} does not end in a torn entry: nothing to repair", dir.display());
+            Ok(Exit::Success)
+        }
+        Err(e @ audit::RepairError::NotTorn(_)) => {
+            println!("audit log {}: {e}; run `tellonce audit verify`", dir.display());
+            Ok(Exit::Verify)
+        }
+        Err(audit::RepairError::Audit(e)) => {
+            Err(e).with_context(|| format!("repairing the audit log in {}", dir.display())).exit(Exit::Output)
         }
     }
 }

@@ -51,6 +51,7 @@ impl<T, E: Into<anyhow::Error>> ExitContext<T> for Result<T, E> {
 /// The exit code a run failure deserves.
 pub(crate) fn run_failure(e: RunError) -> Failure {
     let exit = match &e {
+        RunError::Audit(tellonce_governance::audit::AuditError::Torn { .. }) => Exit::Torn,
         RunError::Key(_) | RunError::Lookup(_) | RunError::Agreements(_) | RunError::Themes(_) => Exit::Config,
         RunError::Output { .. }
         | RunError::Sink(_)

@@ -5,6 +5,7 @@ use std::io::Read as _;
 
 use anyhow::Context as _;
 use tellonce_governance::KeyRing;
+use tellonce_governance::audit::AuditError;
 use tellonce_schemas::identifiers::dates;
 
 use super::args::{RetentionCommand, SarArgs};
@@ -37,6 +38,7 @@ pub(super) fn sar(a: &SarArgs) -> Result<Exit, Failure> {
     let found = subject::lookup(&settings.output_dir, &keys, &agreements, &identifiers, &request).map_err(|e| {
         let exit = match e {
             SubjectError::Input { .. } | SubjectError::Invalid { .. } | SubjectError::TooLittle => Exit::Config,
+            SubjectError::Audit(AuditError::Torn { .. }) => Exit::Torn,
             SubjectError::Read { .. } | SubjectError::Audit(_) => Exit::Internal,
             SubjectError::Sink(_) | SubjectError::Busy(_) => Exit::Output,
             SubjectError::Tampered { .. } => Exit::Verify,
@@ -96,6 +98,7 @@ pub(super) fn command(c: RetentionCommand) -> Result<Exit, Failure> {
     let (plan, done) = retention::apply(&settings.output_dir, &keys, on, dry_run).map_err(|e| {
         let exit = match e {
             retention::RetentionError::Tampered { .. } => Exit::Verify,
+            retention::RetentionError::Audit(AuditError::Torn { .. }) => Exit::Torn,
             retention::RetentionError::Audit(_) => Exit::Internal,
             _ => Exit::Output,
         };

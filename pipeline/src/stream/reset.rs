@@ -53,6 +53,9 @@ pub fn reset(out: &Path, keys: &KeyRing, topic: &str, reason: &str) -> Result<Re
     let epoch = progress.epoch(topic) + 1;
     let run = crate::run::new_run_id();
     let mut log = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
+    for cleared in crate::strays::clear_orphaned_temp_files(out, Access::Exclusive)? {
+        log.append(&cleared)?;
+    }
     log.append(&Event::StreamProgressReset {
         run,
         topic: topic.to_owned(),

@@ -31,8 +31,8 @@ impl LogProgress {
     }
 }
 
-/// The files of stream batches in the staging and quarantine datasets, with the batch each
-/// belongs to.
+/// The files of stream batches in the staging and quarantine datasets (temporary files
+/// included), with the batch each belongs to.
 fn batch_files(out: &Path) -> Vec<(PathBuf, BatchName)> {
     let mut found = Vec::new();
     for dataset in [crate::run::STAGING, "quarantine"] {
@@ -41,7 +41,8 @@ fn batch_files(out: &Path) -> Vec<(PathBuf, BatchName)> {
             let Ok(files) = std::fs::read_dir(dir.path()) else { continue };
             for f in files.flatten() {
                 let name = f.file_name().to_string_lossy().into_owned();
-                if name.starts_with('.') {
+                // A batch's temporary files too: a partition's lock proves nobody writes them.
+                if name.starts_with('.') && !tellonce_connectors::atomic::is_temp_file_name(&name) {
                     continue;
                 }
                 if let Some(batch) = progress::parse(&name) {

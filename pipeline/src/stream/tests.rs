@@ -304,6 +304,10 @@ fn a_build_links_only_committed_batches_and_the_next_session_clears_an_unrecorde
         &super::progress::stem(TOPIC, 0, 0, last + 1, 2 * last + 1),
     );
     std::fs::copy(out.join(&path), out.join(&stray_path)).unwrap();
+    // And the temporary file of a batch a killed session was writing.
+    let (folder, name) = stray_path.rsplit_once('/').unwrap();
+    let temp_path = format!("{folder}/.{name}.tmp");
+    std::fs::copy(out.join(&path), out.join(&temp_path)).unwrap();
     let Event::FileWritten { dataset, sha256, rows, bytes, feed, agreement, retention_until, .. } = written else {
         unreachable!()
     };
@@ -321,6 +325,7 @@ fn a_build_links_only_committed_batches_and_the_next_session_clears_an_unrecorde
     // The next session removes the stray file and says so; the log still verifies.
     run_stream(&settings, None);
     assert!(!out.join(&stray_path).exists());
+    assert!(!out.join(&temp_path).exists());
     let deleted = audit::read_entries(&out.join("audit")).unwrap().into_iter().any(
         |e| matches!(&e.event, Event::FileDeleted { path, reason, .. } if *path == stray_path && reason.starts_with("uncommitted")),
     );

@@ -16,11 +16,14 @@
 //! - `outcomes`: the Supporting Families datasets (persons, families, aggregates) and their
 //!   disclosure control;
 //! - `analyst_queries`: the documented DuckDB queries against the synthetic ground truth;
+//! - `audit_log`: the audit log through a full disk and a torn entry (`audit repair`), files
+//!   it does not record (`audit verify --prune`), orphaned temporary files;
 //! - `governance`: agreements (lint, explain, held feeds, dropped fields), the audit log and its
 //!   verification, subject access and erasure, retention, the governance report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod analyst_queries;
+mod audit_log;
 mod bad_input;
 mod cli;
 mod engines;

@@ -156,6 +156,21 @@ pub fn tellonce_with_file_size_limit(dir: &Path, blocks: u64, args: &[&str]) -> 
         .unwrap()
 }
 
+/// Runs `tellonce` in `dir` as on a disk that fills up after `blocks` KiB a file: under
+/// `ulimit -f <blocks>` with SIGXFSZ ignored, so that a write beyond it is cut short and then
+/// fails (EFBIG) as a write to a full disk does (ENOSPC), and the process goes on.
+pub fn tellonce_on_a_full_disk(dir: &Path, blocks: u64, args: &[&str]) -> Output {
+    Command::new("bash")
+        .arg("-c")
+        .arg(format!("trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" \"$@\""))
+        .arg(tellonce_bin())
+        .args(args)
+        .current_dir(dir)
+        .env_remove("TELLONCE_LOG")
+        .output()
+        .unwrap()
+}
+
 /// Synthetic data in `dir` (see `tellonce synth`), returning the workspace around it.
 pub fn synth_workspace(children: usize, seed: u64) -> Workspace {
     let ws = Workspace::bare();

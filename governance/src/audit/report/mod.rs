@@ -21,7 +21,7 @@ use self::html::num;
 use self::model::Model;
 use self::sections::{
     agreements, by_agreement, datasets, dead_letters, held, how_to_read, keys, last_quarter, linkage, lookups,
-    missing_offsets, resets, runs, status,
+    missing_offsets, repairs, resets, runs, status,
 };
 use super::entry::Entry;
 use super::verify::{VerifyFailure, VerifyReport};
@@ -97,6 +97,7 @@ fn render(
     dead_letters(out, m)?;
     resets(out, m)?;
     missing_offsets(out, m)?;
+    repairs(out, m)?;
     linkage(out, m)?;
     runs(out, m)?;
     keys(out, m)?;

@@ -95,6 +95,8 @@ pub(super) struct Model<'a> {
     pub(super) resets: Vec<Reset<'a>>,
     /// Offsets a broker did not have: (at, topic, partition, first, last), in order.
     pub(super) missing_offsets: Vec<(&'a str, &'a str, i32, u64, u64)>,
+    /// Torn final entries cut off by `audit repair`: (at, line, bytes cut, reason).
+    pub(super) repairs: Vec<(&'a str, u64, u64, &'a str)>,
     /// (at, officer, reference, kind, found, erased)
     pub(super) lookups: Vec<(&'a str, &'a str, &'a str, &'a str, u64, u64)>,
     /// Linkage builds, in order.
@@ -259,6 +261,9 @@ impl<'a> Model<'a> {
                 }),
                 Event::StreamOffsetsMissing { topic, partition, first_offset, last_offset, .. } => {
                     m.missing_offsets.push((at, topic, *partition, *first_offset, *last_offset));
+                }
+                Event::AuditRepaired { line, bytes_cut, reason, .. } => {
+                    m.repairs.push((at, *line, *bytes_cut, reason));
                 }
                 Event::IdentityChanged { kind, change, .. } => {
                     *pending_changes.entry((kind.as_str(), change.as_str())).or_default() += 1;

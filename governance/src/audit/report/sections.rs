@@ -529,6 +529,23 @@ pub(super) fn missing_offsets(out: &mut String, m: &Model<'_>) -> fmt::Result {
     Ok(())
 }
 
+pub(super) fn repairs(out: &mut String, m: &Model<'_>) -> fmt::Result {
+    if m.repairs.is_empty() {
+        return Ok(());
+    }
+    out.push_str(
+        "<section><h2>Audit log repairs</h2><p class=\"muted\">Torn final entries cut off the end of the log by \
+         <code>tellonce audit repair</code>: a write cut short by a full disk or a power loss, never an entry the \
+         log had acknowledged.</p><table><thead><tr><th>When</th><th>Line</th><th>Bytes cut</th><th>Why</th>\
+         </tr></thead><tbody>\n",
+    );
+    for (at, line, bytes, reason) in &m.repairs {
+        writeln!(out, "<tr><td>{}</td><td>{line}</td><td>{}</td><td>{}</td></tr>", esc(at), num(*bytes), esc(reason))?;
+    }
+    out.push_str("</tbody></table></section>\n");
+    Ok(())
+}
+
 pub(super) fn lookups(out: &mut String, m: &Model<'_>) -> fmt::Result {
     out.push_str("<section><h2>Subject access and erasure lookups</h2>\n");
     if m.lookups.is_empty() {

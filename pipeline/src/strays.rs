@@ -1,0 +1,342 @@
+//! Files under the output that nothing accounts for: files the audit log does not record, and
+//! temporary files orphaned by a session that was killed.
+//!
+//! Analysts read every file of a dataset directory, so a file the log does not record (a copy
+//! of a staging part, say) is counted twice; `audit verify` reports each, and `audit verify
+//! --prune` moves them aside to `unrecorded/<time>/…` (keeping their paths), one audit entry a
+//! file. Temporary files (`.<name>….tmp`, see [`is_temp_file_name`]) are complete or not, hold
+//! pseudonymised records (a link part: record references and person ids), and are never part of
+//! a dataset; a session killed while writing one leaves it behind. Every command that writes to
+//! the output clears the orphaned ones it can prove orphaned when it starts, once it holds the
+//! output's locks ([`clear_orphaned_temp_files`]), and `audit verify` lists those left.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use tellonce_connectors::atomic::is_temp_file_name;
+use tellonce_governance::audit::Event;
+use tracing::warn;
+
+use crate::holdings::HeldFile;
+use crate::run::{AUDIT, Access, STAGING, remove_unrecorded_file, set_aside_unrecorded_file};
+
+/// Where `audit verify --prune` moves the files the audit log does not record: beside the
+/// datasets, not in one, so that readers of the datasets no longer see them.
+pub const UNRECORDED: &str = "unrecorded";
+
+/// The output's folder of bookkeeping (markers, the identity index, locks): not a dataset, its
+/// files are not recorded in the audit log, but temporary files in it are orphaned like others.
+const STATE: &str = "state";
+
+/// A file under the output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Relative to the output root, `/`-separated (as the audit log records paths).
+    pub rel: String,
+    /// On disk.
+    pub path: PathBuf,
+}
+
+/// What [`find`] found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Strays {
+    /// Files under the datasets that the audit log does not record as held, sorted.
+    pub unrecorded: Vec<Found>,
+    /// Temporary files under the datasets and `state/`, sorted.
+    pub temp: Vec<Found>,
+}
+
+/// A file that could not be cleared away.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot clear away {}: {source}", path.display())]
+pub struct ClearError {
+    /// The file (or directory).
+    pub path: PathBuf,
+    /// Why.
+    pub source: io::Error,
+}
+
+/// Every file under `out` that `held` (the files the audit log records, see
+/// [`held_files`](crate::holdings::held_files)) does not account for. The audit log's own folder
+/// and `unrecorded/` are not looked in; in `state/`, only temporary files count.
+///
+/// # Errors
+///
+/// A folder that cannot be read, with its path.
+pub fn find(out: &Path, held: &BTreeMap<String, HeldFile>) -> Result<Strays, ClearError> {
+    let mut strays = Strays::default();
+    for found in files_under(out)? {
+        let name = found.rel.rsplit('/').next().unwrap_or_default();
+        if is_temp_file_name(name) {
+            strays.temp.push(found);
+        } else if !found.rel.starts_with(&format!("{STATE}/")) && !held.contains_key(&found.rel) {
+            strays.unrecorded.push(found);
+        }
+    }
+    Ok(strays)
+}
+
+/// Moves `file` (found by [`find`]) to `unrecorded/<stamp>/<its path>` and returns the audit
+/// entry that says so (`file_deleted`, with its SHA-256 and where it went), for the caller to
+/// append before moving the next. The caller holds the output to itself.
+///
+/// # Errors
+///
+/// The file cannot be hashed or moved (its path).
+pub fn prune(out: &Path, file: &Found, stamp: &str) -> Result<Event, ClearError> {
+    let to = file.rel.split('/').fold(out.join(UNRECORDED).join(stamp), |p, c| p.join(c));
+    let reason = format!(
+        "unrecorded: not in the audit log, so not part of any dataset; moved to {UNRECORDED}/{stamp}/{} by audit \
+         verify --prune",
+        file.rel
+    );
+    set_aside_unrecorded_file(out, &file.path, Some(&to), &reason)
+        .map_err(|source| ClearError { path: file.path.clone(), source })
+}
+
+/// Whose temporary file a file is: the kind of session that writes files there under that name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    /// A stream session's batch (`staging/` or `quarantine/`, named `…k@TOPIC@PARTITION@…`).
+    Stream,
+    /// A build (the linkage and outcome datasets, `state/link/`).
+    Build,
+    /// A session that holds the output to itself: a file run, retention, erasure (other staging
+    /// and quarantine files, manifests, input markers).
+    Exclusive,
+}
+
+/// The kind of session that writes the temporary file at `rel`.
+fn owner(rel: &str) -> Owner {
+    let mut parts = rel.split('/');
+    let top = parts.next().unwrap_or_default();
+    let name = rel.rsplit('/').next().unwrap_or_default();
+    let build_datasets = crate::link::build::REPLACED_BY_EACH_BUILD.contains(&top)
+        || top == crate::link::output::ID_HISTORY
+        || rel.starts_with(&format!("{STATE}/link/"));
+    if build_datasets {
+        Owner::Build
+    } else if (top == STAGING || top == tellonce_connectors::quarantine::QUARANTINE_DIR)
+        && crate::stream::progress::parse(name).is_some()
+    {
+        Owner::Stream
+    } else {
+        Owner::Exclusive
+    }
+}
+
+/// Whether a session holding the output with `access` may remove a temporary file of `owner`:
+/// only when no session that could be writing it can be running.
+///
+/// The output's locks prove that. A session with [`Access::Exclusive`] holds `state/run.lock`
+/// exclusively, which every other session holds shared for its whole life: nobody else writes,
+/// and every temporary file is orphaned. Any session holds `run.lock` at least shared, so no
+/// exclusive session is running: their temporary files are orphaned. A build holds
+/// `state/build.lock` exclusively: no other build is running, so the build datasets' temporary
+/// files are orphaned. A stream session cannot tell a live session's batch from a dead one's
+/// here, since several share the output: it leaves stream batches alone, and clears those of a
+/// partition when it takes the partition's lock (`stream::sweep`), and leaves build files alone,
+/// for a build may be running beside it. (Process ids are not used: a temporary Parquet part's
+/// name does not hold one, and a recorded id may be reused by a live process.)
+fn may_clear(access: Access, owner: Owner) -> bool {
+    matches!((access, owner), (Access::Exclusive, _) | (_, Owner::Exclusive) | (Access::Build, Owner::Build))
+}
+
+/// Removes the temporary files under `out` (its datasets and `state/`) that a session holding
+/// the output's locks with `access` can prove orphaned (see [`may_clear`]), and returns the
+/// audit entries that say so (`file_deleted`, with each file's SHA-256), for the caller to
+/// append. Call it once the locks are held, before writing anything.
+///
+/// # Errors
+///
+/// A folder that cannot be read or a file that cannot be hashed or removed, with its path.
+pub(crate) fn clear_orphaned_temp_files(out: &Path, access: Access) -> Result<Vec<Event>, ClearError> {
+    let mut events = Vec::new();
+    for found in files_under(out)? {
+        let name = found.rel.rsplit('/').next().unwrap_or_default();
+        if !is_temp_file_name(name) || !may_clear(access, owner(&found.rel)) {
+            continue;
+        }
+        let reason = "temporary: left by an interrupted session (never part of a dataset); removed by the next \
+                      session that could prove no session was writing it";
+        let event = remove_unrecorded_file(out, &found.path, reason)
+            .map_err(|source| ClearError { path: found.path.clone(), source })?;
+        warn!(file = %found.rel, "removed an orphaned temporary file (an interrupted session)");
+        events.push(event);
+    }
+    Ok(events)
+}
+
+/// Every file under `out`, sorted by relative path, leaving out the audit log's folder and
+/// `unrecorded/`. Symbolic links are listed as files, never followed.
+fn files_under(out: &Path) -> Result<Vec<Found>, ClearError> {
+    let mut found = Vec::new();
+    let mut stack = vec![(out.to_path_buf(), String::new())];
+    while let Some((dir, rel)) = stack.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(source) => return Err(ClearError { path: dir, source }),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|source| ClearError { path: dir.clone(), source })?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let rel = if rel.is_empty() { name } else { format!("{rel}/{}", name) };
+            let file_type = entry.file_type().map_err(|source| ClearError { path: entry.path(), source })?;
+            if file_type.is_dir() {
+                if rel != AUDIT && rel != UNRECORDED {
+                    stack.push((entry.path(), rel));
+                }
+            } else {
+                found.push(Found { rel, path: entry.path() });
+            }
+        }
+    }
+    found.sort_by(|a, b| a.rel.cmp(&b.rel));
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(out: &Path, rel: &str) {
+        let path = out.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, rel.as_bytes()).unwrap();
+    }
+
+    fn held(paths: &[&str]) -> BTreeMap<String, HeldFile> {
+        paths
+            .iter()
+            .map(|p| {
+                let file = HeldFile {
+                    path: (*p).to_owned(),
+                    dataset: "staging".to_owned(),
+                    sha256: String::new(),
+                    rows: 0,
+                    feed: None,
+                    agreement: None,
+                    written_at: String::new(),
+                    retention_until: None,
+                    seq: 1,
+                };
+                ((*p).to_owned(), file)
+            })
+            .collect()
+    }
+
+    const STREAM_TEMP: &str =
+        "staging/feed=police/.part-k@police@0@00000000000000000000@00000000000000000009-00000.parquet.tmp";
+    const RUN_TEMP: &str = "staging/feed=police/.part-ab12cd34ef56ab12-00000.parquet.tmp";
+    const LINK_TEMP: &str = "links/feed=police/.part-20261203T070000Z-42.parquet.tmp";
+    const INDEX_TEMP: &str = "state/link/.index.parquet.42-0.tmp";
+    const MARKER_TEMP: &str = "state/inputs/police/.abc.json.42-0.tmp";
+
+    fn output() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for rel in [
+            "staging/feed=police/part-ab12cd34ef56ab12-00000.parquet",
+            "staging/feed=police/part-copy.parquet",
+            "links/feed=police/part-1.parquet",
+            "manifests/run-1.json",
+            "state/inputs/police/abc.json",
+            "state/run.lock",
+            "audit/audit.jsonl",
+            "audit/.x.tmp",
+            "unrecorded/20261203T070000Z/staging/feed=police/part-old.parquet",
+            "stray.parquet",
+            STREAM_TEMP,
+            RUN_TEMP,
+            LINK_TEMP,
+            INDEX_TEMP,
+            MARKER_TEMP,
+        ] {
+            touch(dir.path(), rel);
+        }
+        dir
+    }
+
+    #[test]
+    fn finds_unrecorded_dataset_files_and_temp_files() {
+        let dir = output();
+        let recorded = held(&[
+            "staging/feed=police/part-ab12cd34ef56ab12-00000.parquet",
+            "links/feed=police/part-1.parquet",
+            "manifests/run-1.json",
+        ]);
+        let strays = find(dir.path(), &recorded).unwrap();
+        let rels = |v: &[Found]| v.iter().map(|f| f.rel.clone()).collect::<Vec<_>>();
+        assert_eq!(rels(&strays.unrecorded), ["staging/feed=police/part-copy.parquet", "stray.parquet"]);
+        let mut temps = vec![STREAM_TEMP, RUN_TEMP, LINK_TEMP, INDEX_TEMP, MARKER_TEMP];
+        temps.sort_unstable();
+        assert_eq!(rels(&strays.temp), temps);
+    }
+
+    #[test]
+    fn temp_files_have_the_owner_that_writes_them() {
+        assert_eq!(owner(STREAM_TEMP), Owner::Stream);
+        assert_eq!(
+            owner("quarantine/feed=police/.k@police@0@00000000000000000000@00000000000000000009.jsonl.tmp"),
+            Owner::Stream
+        );
+        assert_eq!(owner(RUN_TEMP), Owner::Exclusive);
+        assert_eq!(owner("quarantine/feed=police/.ab12cd34ef56ab12.jsonl.tmp"), Owner::Exclusive);
+        assert_eq!(owner(LINK_TEMP), Owner::Build);
+        assert_eq!(owner("theme_events/headline=SF08/month=2024-03/.part-1.parquet.tmp"), Owner::Build);
+        assert_eq!(owner("id_history/.part-1.parquet.tmp"), Owner::Build);
+        assert_eq!(owner(INDEX_TEMP), Owner::Build);
+        assert_eq!(owner(MARKER_TEMP), Owner::Exclusive);
+        assert_eq!(owner("manifests/.run-1.json.42-0.tmp"), Owner::Exclusive);
+    }
+
+    /// The temp files left after clearing with `access`.
+    fn left_after(access: Access) -> (Vec<String>, usize) {
+        let dir = output();
+        let events = clear_orphaned_temp_files(dir.path(), access).unwrap();
+        let strays = find(dir.path(), &BTreeMap::new()).unwrap();
+        for e in &events {
+            assert!(matches!(e, Event::FileDeleted { reason, .. } if reason.starts_with("temporary")), "{e:?}");
+        }
+        // Nothing but temporary files is touched, and never the audit log's folder.
+        assert!(dir.path().join("audit/.x.tmp").exists());
+        assert_eq!(strays.unrecorded.len(), 5);
+        (strays.temp.into_iter().map(|f| f.rel).collect(), events.len())
+    }
+
+    #[test]
+    fn each_session_clears_only_what_it_can_prove_orphaned() {
+        assert_eq!(left_after(Access::Exclusive), (vec![], 5));
+        let (left, n) = left_after(Access::Build);
+        assert_eq!((left, n), (vec![STREAM_TEMP.to_owned()], 4));
+        let (left, n) = left_after(Access::Stream);
+        let mut expected = vec![STREAM_TEMP.to_owned(), LINK_TEMP.to_owned(), INDEX_TEMP.to_owned()];
+        expected.sort_unstable();
+        assert_eq!((left, n), (expected, 2));
+    }
+
+    #[test]
+    fn prune_moves_a_file_aside_keeping_its_path() {
+        let dir = output();
+        let file = Found {
+            rel: "staging/feed=police/part-copy.parquet".to_owned(),
+            path: dir.path().join("staging/feed=police/part-copy.parquet"),
+        };
+        let event = prune(dir.path(), &file, "20261203T080000Z").unwrap();
+        assert!(!file.path.exists());
+        let moved = dir.path().join("unrecorded/20261203T080000Z/staging/feed=police/part-copy.parquet");
+        assert_eq!(std::fs::read(moved).unwrap(), file.rel.as_bytes());
+        match event {
+            Event::FileDeleted { path, reason, sha256, .. } => {
+                assert_eq!(path, file.rel);
+                assert_eq!(sha256.len(), 64);
+                assert!(
+                    reason.contains("unrecorded/20261203T080000Z/staging/feed=police/part-copy.parquet"),
+                    "{reason}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
