@@ -102,6 +102,26 @@ fn spawn_stream(dir: &Path, idle_ms: u64) -> Child {
         .unwrap()
 }
 
+/// Starts a stream session like [`spawn_stream`], its log written to `log` in `dir`.
+fn spawn_logged_stream(dir: &Path, idle_ms: u64, log: &str) -> Child {
+    Command::new(tellonce_bin())
+        .args(["stream", "--config", "tellonce.toml", "--json", "--idle-exit-ms", &idle_ms.to_string()])
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(dir.join(log)).unwrap())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until the log at `path` holds `needle`.
+fn wait_for_log(path: &Path, needle: &str, within: Duration) {
+    let started = Instant::now();
+    while !std::fs::read_to_string(path).unwrap_or_default().contains(needle) {
+        assert!(started.elapsed() < within, "{} did not say {needle:?} within {within:?}", path.display());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// A finished session's report (it must have exited 0).
 fn stream_report(session: Child) -> serde_json::Value {
     let out = session.wait_with_output().unwrap();
@@ -312,11 +332,16 @@ fn sigterm_writes_the_batch_in_hand_commits_and_exits_0() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until it has read something (its session is in the audit log and the group joined).
-    std::thread::sleep(Duration::from_secs(8));
-    let scraped = scrape(port);
-    let received = metric(&scraped, "tellonce_stream_messages_received_total");
-    assert!(received > 0.0, "the endpoint shows no message read:\n{scraped}");
+    // Wait until it has read something (the group joined and messages came).
+    let started = Instant::now();
+    let scraped = loop {
+        let scraped = TcpStream::connect(("127.0.0.1", port)).is_ok().then(|| scrape(port));
+        if let Some(s) = scraped.filter(|s| metric(s, "tellonce_stream_messages_received_total") > 0.0) {
+            break s;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the endpoint showed no message read within 60 s");
+        std::thread::sleep(Duration::from_millis(200));
+    };
     // Nothing is written yet: the one batch is still open.
     assert_eq!(metric(&scraped, "tellonce_stream_records_written_total"), 0.0, "{scraped}");
     let term = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
@@ -347,13 +372,16 @@ fn two_sessions_in_one_group_split_the_partitions_and_a_build_runs_beside_them()
     let topic = "police-shared";
     create_topic(ws.dir(), &broker.address, topic);
     stream_config(&ws, &broker.address, topic);
-    // Both join the group before any traffic, so that each is given partitions.
-    let a = spawn_stream(ws.dir(), 10_000);
-    let b = spawn_stream(ws.dir(), 10_000);
-    std::thread::sleep(Duration::from_secs(5));
+    // Both join the group before any traffic, so that each is given partitions: the second is
+    // assigned only in the generation that also gives the first its share.
+    let a = spawn_logged_stream(ws.dir(), 10_000, "a.log");
+    let b = spawn_logged_stream(ws.dir(), 10_000, "b.log");
+    for log in ["a.log", "b.log"] {
+        wait_for_log(&ws.dir().join(log), "partitions assigned", Duration::from_secs(60));
+    }
     let producer = spawn_producer(ws.dir(), &broker.address, topic, "inputs/police.jsonl", 3, 300);
     // A build while both sessions write: it shares the output with them.
-    std::thread::sleep(Duration::from_secs(3));
+    wait_for_a_batch(&ws.out(), a.id(), Duration::from_secs(60));
     let build = tellonce_ok(ws.dir(), &["build", "--config", "tellonce.toml"], 0);
     let produced = produced(producer);
     let (a_pid, b_pid) = (a.id(), b.id());
