@@ -746,6 +746,10 @@ fn process_input<'r>(
         report.error = Some(format!("{error} [{rule}]"));
         Ok(report)
     };
+    // Before anything opens or hashes it: a FIFO or a device would block or never end.
+    if let Err(e) = tellonce_connectors::file_source::check_regular_file(&source.path) {
+        return reject(report, e.rule_code(), e.to_string());
+    }
     let Some(before) = file_state(&source.path) else {
         return reject(report, "file.unreadable", format!("cannot read {}", source.path.display()));
     };

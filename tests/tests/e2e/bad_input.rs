@@ -387,3 +387,36 @@ fn unknown_columns_are_dropped_reported_and_never_passed_on() {
     assert!(!table.contains("Extra Col"), "a name that may be data is not printed:\n{table}");
     absent_everywhere(&ws, &run, &[b"SECRETNOTE", b"EXTRAVALUE1", b"MYSTERYVALUE", b"NESTEDVALUE"]);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_or_a_device_as_a_source_is_rejected_naming_the_path_and_the_rule() {
+    let ws = Workspace::new();
+    std::fs::create_dir_all(ws.dir().join("inputs")).unwrap();
+    let made = std::process::Command::new("mkfifo").arg(ws.dir().join("inputs/fifo.csv")).status().unwrap();
+    assert!(made.success());
+    std::os::unix::fs::symlink("/dev/zero", ws.dir().join("inputs/zero.csv")).unwrap();
+    ws.write("inputs/police.csv", format!("{POLICE_HEADER}\n{}\n", police("P1")));
+    ws.config(&[("police", "inputs/fifo.csv"), ("police", "inputs/zero.csv"), ("police", "inputs/police.csv")], "");
+    // Before the check a FIFO blocked the run for ever (and /dev/zero never ended): a timeout
+    // makes that a failure rather than a hung test.
+    let out = std::process::Command::new("timeout")
+        .args(["60"])
+        .arg(tellonce_tests::tellonce_bin())
+        .args(["run", "--config", "tellonce.toml", "--json", "--no-progress"])
+        .current_dir(ws.dir())
+        .env_remove("TELLONCE_LOG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let run = Run::new(out);
+    for (source, kind) in [("inputs/fifo.csv", "a FIFO"), ("inputs/zero.csv", "a character device")] {
+        run.assert_counts(source, "rejected", 0, 0, 0);
+        let error = run.input(source)["error"].as_str().unwrap().to_owned();
+        assert!(
+            error.contains(source) && error.contains(kind) && error.contains("[file.not_regular]"),
+            "{source}: {error}"
+        );
+    }
+    run.assert_counts("inputs/police.csv", "processed", 1, 1, 0);
+}
