@@ -20,7 +20,7 @@ pub(super) fn command(c: AuditCommand) -> Result<Exit, Failure> {
             let dir = settings.output_dir.join(AUDIT);
             match audit::verify(&dir, &keys.audit_signer(), Some(&settings.output_dir)) {
                 Ok(report) => {
-                    println!(
+                    outln!(
                         "audit log {} verifies: {} entries, chain and HMACs intact, {} output file(s) match \
                          their recorded SHA-256",
                         dir.display(),
@@ -29,9 +29,10 @@ pub(super) fn command(c: AuditCommand) -> Result<Exit, Failure> {
                     );
                     // A log and head both rolled back to an earlier authentic copy verify too:
                     // recording the head elsewhere (a ticket, an email) is what exposes that.
-                    println!(
+                    outln!(
                         "head: entry {} with hash {}; record it outside this machine to detect a rollback",
-                        report.head_seq, report.head_hash
+                        report.head_seq,
+                        report.head_hash
                     );
                     Ok(Exit::Success)
                 }
@@ -39,11 +40,11 @@ pub(super) fn command(c: AuditCommand) -> Result<Exit, Failure> {
                     if !settings.output_dir.join(crate::run::STAGING).exists()
                         && !settings.output_dir.join("quarantine").exists() =>
                 {
-                    println!("no audit log in {} and no output yet: nothing to verify", dir.display());
+                    outln!("no audit log in {} and no output yet: nothing to verify", dir.display());
                     Ok(Exit::Success)
                 }
                 Err(failure) => {
-                    println!("audit log {} does NOT verify: {failure}", dir.display());
+                    outln!("audit log {} does NOT verify: {failure}", dir.display());
                     Ok(Exit::Verify)
                 }
             }
@@ -61,7 +62,7 @@ pub(super) fn command(c: AuditCommand) -> Result<Exit, Failure> {
                 .with_context(|| format!("writing {}", out.display()))
                 .exit(Exit::Output)?;
             let status = if verification.is_ok() { "verified" } else { "DOES NOT VERIFY" };
-            println!("wrote {} ({} entries; log {status})", out.display(), entries.len());
+            outln!("wrote {} ({} entries; log {status})", out.display(), entries.len());
             Ok(if verification.is_ok() { Exit::Success } else { Exit::Verify })
         }
     }

@@ -34,13 +34,13 @@ pub(super) fn command(c: QuarantineCommand) -> Result<Exit, Failure> {
                         serde_json::json!({"feed": feed, "rule": rule, "column": column, "source": source, "count": n})
                     })
                     .collect();
-                println!("{}", serde_json::Value::Array(rows));
+                outln!("{}", serde_json::Value::Array(rows));
             } else {
-                println!("{:<16} {:<24} {:<22} {:>8}  source", "feed", "rule", "column", "count");
+                outln!("{:<16} {:<24} {:<22} {:>8}  source", "feed", "rule", "column", "count");
                 for ((feed, rule, column, source), n) in &counts {
-                    println!("{feed:<16} {rule:<24} {column:<22} {n:>8}  {source}");
+                    outln!("{feed:<16} {rule:<24} {column:<22} {n:>8}  {source}");
                 }
-                println!("{} quarantined record(s) in all", entries.len());
+                outln!("{} quarantined record(s) in all", entries.len());
             }
             Ok(Exit::Success)
         }
@@ -74,7 +74,7 @@ pub(super) fn command(c: QuarantineCommand) -> Result<Exit, Failure> {
                 }
             };
             tracing::warn!(records = n, "quarantined records exported in clear; delete the file once they are fixed");
-            println!("exported {n} record(s) to {} (mode 0600; contains clear identifiers)", out.display());
+            outln!("exported {n} record(s) to {} (mode 0600; contains clear identifiers)", out.display());
             Ok(Exit::Success)
         }
     }

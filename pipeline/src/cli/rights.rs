@@ -47,7 +47,7 @@ pub(super) fn sar(a: &SarArgs) -> Result<Exit, Failure> {
     drop(identifiers);
     if a.json {
         let text = serde_json::to_string_pretty(&found).context("serialising").exit(Exit::Internal)?;
-        println!("{text}");
+        outln!("{text}");
         return Ok(Exit::Success);
     }
     let mut s = String::new();
@@ -83,7 +83,7 @@ pub(super) fn sar(a: &SarArgs) -> Result<Exit, Failure> {
             found.erased, found.kept
         );
     }
-    print!("{s}");
+    out!("{s}");
     Ok(Exit::Success)
 }
 
@@ -103,7 +103,7 @@ pub(super) fn command(c: RetentionCommand) -> Result<Exit, Failure> {
     })?;
     let verb = if dry_run { "would delete" } else { "deleted" };
     for f in &done {
-        println!(
+        outln!(
             "{verb} {} ({} rows, agreement {}, due {})",
             f.path,
             f.rows,
@@ -111,7 +111,7 @@ pub(super) fn command(c: RetentionCommand) -> Result<Exit, Failure> {
             f.retention_until.map(dates::format).unwrap_or_default()
         );
     }
-    println!(
+    outln!(
         "retention as of {}: {verb} {} file(s); {} file(s) held and not yet due",
         plan.as_of,
         done.len(),
