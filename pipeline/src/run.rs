@@ -267,7 +267,7 @@ impl<'a> Context<'a> {
         for p in &loaded.problems {
             warn!("{p}");
         }
-        let agreements = AgreementSet::new(loaded.agreements);
+        let agreements = loaded.into_set();
         audit.append(&Event::RunStarted {
             run: run_id.clone(),
             command: command.to_owned(),
@@ -501,7 +501,7 @@ pub fn build(settings: &Settings) -> Result<(String, crate::link::BuildReport), 
     for p in &loaded.problems {
         warn!("{p}");
     }
-    let agreements = AgreementSet::new(loaded.agreements);
+    let agreements = loaded.into_set();
     audit.append(&Event::RunStarted {
         run: run_id.clone(),
         command: "build".to_owned(),

@@ -77,5 +77,5 @@ pub(super) fn load(dir: &Path, as_of: i32) -> Result<AgreementSet, Failure> {
     for p in loaded.problems.iter().filter(|p| p.is_error()) {
         tracing::warn!("{p} (this agreement is not loaded)");
     }
-    Ok(AgreementSet::new(loaded.agreements))
+    Ok(loaded.into_set())
 }

@@ -577,3 +577,21 @@ fn a_part_deleted_by_a_run_that_stopped_before_logging_it_is_logged_by_the_next(
     let verify = audit_verify(&ws);
     assert!(verify.status.success(), "{}", text(&verify));
 }
+
+#[test]
+fn two_overlapping_agreements_hold_their_feed_as_ambiguous_not_as_unagreed() {
+    let ws = two_feed_workspace();
+    // A second agreement (a new id) for police over the same period: the lint refuses both.
+    let police = agreement_file(&ws, "police");
+    let isa = std::fs::read_to_string(&police).unwrap();
+    let id_line = isa.lines().find(|l| l.starts_with("id = ")).unwrap().to_owned();
+    ws.write("agreements/police-rival.toml", isa.replacen(&id_line, "id = \"ISA-RIVAL\"", 1));
+    let run = ws.run(3, &[]);
+    let i = run.input("inputs/police.csv");
+    assert_eq!((i["status"].as_str(), i["error_rule"].as_str()), (Some("held"), Some("agreement.ambiguous")), "{i:#}");
+    let error = i["error"].as_str().unwrap();
+    assert!(error.contains("ISA-RIVAL@") && error.contains("isa lint"), "{error}");
+    run.assert_counts("inputs/camhs.csv", "processed", 1, 1, 0);
+    let explain = tellonce_ok(ws.dir(), &["isa", "explain", "--config", "tellonce.toml", "--feed", "police"], 0);
+    assert!(text(&explain).contains("overlapping agreements are not allowed"), "{}", text(&explain));
+}
