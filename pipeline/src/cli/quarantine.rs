@@ -45,6 +45,12 @@ pub(super) fn command(c: QuarantineCommand) -> Result<Exit, Failure> {
             Ok(Exit::Success)
         }
         QuarantineCommand::Export { config, out, feed } => {
+            // A misspelt feed would export nothing and look like "no quarantined records".
+            if let Some(f) = feed.as_deref().filter(|f| tellonce_schemas::feed::latest(f).is_none()) {
+                let known: Vec<&str> = tellonce_schemas::feed::names().collect();
+                return Err(anyhow::anyhow!("--feed {f:?} is not a feed; known feeds: {}", known.join(", ")))
+                    .exit(Exit::Config);
+            }
             let settings = Settings::load(&config).exit(Exit::Config)?;
             let keys = KeyRing::load(&settings.key_file).exit(Exit::Config)?;
             let sealer = keys.sealer();
