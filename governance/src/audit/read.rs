@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::entry::{Entry, RawEntry, split_lines};
 use super::error::{AuditError, io_err};
-use super::head::{DirLock, LOG_FILE};
+use super::head::{DirLock, LOG_FILE, refuse_symlink};
 
 /// Reads every entry of the log in `dir`, in file order, without verifying
 /// MACs, numbering or the hash chain (use [`verify`](super::verify) for that).
@@ -97,6 +97,7 @@ pub fn read_new_entries(dir: &Path, cursor: &mut ReadCursor) -> Result<Vec<Entry
     let mut bytes = Vec::new();
     let len = {
         let _lock = DirLock::shared(dir);
+        refuse_symlink(&path).map_err(io_err("read", &path))?;
         let mut file = File::open(&path).map_err(io_err("read", &path))?;
         let len = file.metadata().map_err(io_err("read", &path))?.len();
         if len < cursor.offset {
@@ -130,6 +131,7 @@ pub fn read_new_entries(dir: &Path, cursor: &mut ReadCursor) -> Result<Vec<Entry
 fn read_log(dir: &Path) -> Result<(PathBuf, Vec<u8>), AuditError> {
     let path = dir.join(LOG_FILE);
     let _lock = DirLock::shared(dir);
+    refuse_symlink(&path).map_err(io_err("read", &path))?;
     let bytes = fs::read(&path).map_err(io_err("read", &path))?;
     Ok((path, bytes))
 }

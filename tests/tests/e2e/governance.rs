@@ -595,3 +595,17 @@ fn two_overlapping_agreements_hold_their_feed_as_ambiguous_not_as_unagreed() {
     let explain = tellonce_ok(ws.dir(), &["isa", "explain", "--config", "tellonce.toml", "--feed", "police"], 0);
     assert!(text(&explain).contains("overlapping agreements are not allowed"), "{}", text(&explain));
 }
+
+#[test]
+fn a_symlink_planted_at_an_audit_file_is_refused_and_its_target_untouched() {
+    for name in ["audit.jsonl", "audit.head.json", "audit.lock"] {
+        let ws = two_feed_workspace();
+        let target = ws.write("elsewhere/precious.txt", "not an audit log\n");
+        std::fs::create_dir_all(ws.out().join("audit")).unwrap();
+        std::os::unix::fs::symlink(&target, ws.out().join("audit").join(name)).unwrap();
+        let out = tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--json", "--no-progress"], 4);
+        assert!(text(&out).contains(name) && text(&out).contains("symbolic link"), "{name}: {}", text(&out));
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "not an audit log\n", "{name}");
+        assert!(visible_parquet(&ws.out().join("staging")).is_empty(), "{name}: data written without an audit log");
+    }
+}
