@@ -16,6 +16,9 @@ pub enum Exit {
     Output = 4,
     /// A check found a problem: the audit log or an output does not verify.
     Verify = 5,
+    /// A subject access request was refused because the identifiers given do not describe one
+    /// person; nothing was listed or erased, and the refusal is audited.
+    Refused = 6,
 }
 
 impl Exit {

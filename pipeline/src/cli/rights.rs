@@ -16,6 +16,12 @@ use crate::{retention, subject::SubjectError};
 
 /// `tellonce sar`.
 pub(super) fn sar(a: &SarArgs) -> Result<Exit, Failure> {
+    // Before anything is read: an unattributable lookup is refused (the library checks too).
+    for (flag, value) in [("officer", &a.officer), ("reference", &a.reference)] {
+        if value.trim().is_empty() {
+            return Err(anyhow::Error::new(SubjectError::Unattributed(flag))).exit(Exit::Config);
+        }
+    }
     let settings = Settings::load(&a.config).exit(Exit::Config)?;
     let keys = KeyRing::load(&settings.key_file).exit(Exit::Config)?;
     let agreements = super::isa::load(&settings.agreements_dir, dates::today())?;
@@ -36,7 +42,11 @@ pub(super) fn sar(a: &SarArgs) -> Result<Exit, Failure> {
     let request = Request { officer: a.officer.clone(), reference: a.reference.clone(), erase: a.erase };
     let found = subject::lookup(&settings.output_dir, &keys, &agreements, &identifiers, &request).map_err(|e| {
         let exit = match e {
-            SubjectError::Input { .. } | SubjectError::Invalid { .. } | SubjectError::TooLittle => Exit::Config,
+            SubjectError::Input { .. }
+            | SubjectError::Invalid { .. }
+            | SubjectError::TooLittle
+            | SubjectError::Unattributed(_) => Exit::Config,
+            SubjectError::Contradiction { .. } => Exit::Refused,
             SubjectError::Read { .. } | SubjectError::Audit(_) => Exit::Internal,
             SubjectError::Sink(_) | SubjectError::Busy(_) => Exit::Output,
             SubjectError::Tampered { .. } => Exit::Verify,
