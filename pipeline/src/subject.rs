@@ -85,6 +85,9 @@ pub enum SubjectError {
         /// The file, relative to the output root.
         path: String,
     },
+    /// The linkage identity index cannot be read or rewritten without the erased records.
+    #[error(transparent)]
+    Link(#[from] crate::link::LinkError),
     /// Another tellonce process holds the output directory.
     #[error("{0}")]
     Busy(String),
@@ -482,6 +485,17 @@ pub fn lookup(
     if let Err(reason) = subject.judge(&judged) {
         return Err(refuse(&mut log, reason));
     }
+    if request.erase {
+        // The identity index stops naming the records before they go (as retention does).
+        let gone: HashSet<(String, String)> = scanned
+            .iter()
+            .filter(|(_, erasable, _)| *erasable)
+            .flat_map(|(_, _, found)| {
+                found.iter().filter_map(|f| Some((f.holding.feed.clone(), f.record_ref.clone()?)))
+            })
+            .collect();
+        crate::link::index::forget(out, &gone)?;
+    }
     let mut result = Lookup { holdings: Vec::new(), erased: 0, kept: 0 };
     for (file, erasable, found) in scanned {
         let rows: Vec<u64> = found.iter().map(|f| f.row).collect();
@@ -613,7 +627,7 @@ fn scan(
     let mut found = Vec::new();
     let mut offset = 0u64;
     for batch in &batches {
-        let record_tok = batch.column_by_name("record_id_token").and_then(|c| c.as_fixed_size_binary_opt());
+        let refs = crate::link::input::RecordRefs::of(batch);
         for (row, matched) in subject.matches(batch).into_iter().enumerate() {
             let Some(matched) = matched else { continue };
             let matched_on = matched.routes.iter().map(|r| r.name()).collect::<Vec<_>>().join(" and ");
@@ -638,11 +652,7 @@ fn scan(
                         .collect()
                 })
                 .unwrap_or_default();
-            let record_ref = text("record_id").or_else(|| {
-                record_tok
-                    .filter(|t| t.is_valid(row))
-                    .map(|t| t.value(row).iter().map(|b| format!("{b:02x}")).collect())
-            });
+            let record_ref = Some(refs.get(row));
             found.push(Found {
                 row: offset + row as u64,
                 holding: Holding {

@@ -48,7 +48,7 @@ pub(super) fn sar(a: &SarArgs) -> Result<Exit, Failure> {
             | SubjectError::Unattributed(_) => Exit::Config,
             SubjectError::Contradiction { .. } => Exit::Refused,
             SubjectError::Read { .. } | SubjectError::Audit(_) => Exit::Internal,
-            SubjectError::Sink(_) | SubjectError::Busy(_) => Exit::Output,
+            SubjectError::Sink(_) | SubjectError::Busy(_) | SubjectError::Link(_) => Exit::Output,
             SubjectError::Tampered { .. } => Exit::Verify,
         };
         Failure { exit, error: anyhow::Error::new(e) }
@@ -103,7 +103,7 @@ pub(super) fn command(c: RetentionCommand) -> Result<Exit, Failure> {
     let settings = Settings::load(&config).exit(Exit::Config)?;
     let keys = KeyRing::load(&settings.key_file).exit(Exit::Config)?;
     let on = as_of.unwrap_or_else(dates::today);
-    let (plan, done) = retention::apply(&settings.output_dir, &keys, on, dry_run).map_err(|e| {
+    let (plan, applied) = retention::apply(&settings.output_dir, &keys, on, dry_run).map_err(|e| {
         let exit = match e {
             retention::RetentionError::Tampered { .. } => Exit::Verify,
             retention::RetentionError::Audit(_) => Exit::Internal,
@@ -111,8 +111,9 @@ pub(super) fn command(c: RetentionCommand) -> Result<Exit, Failure> {
         };
         Failure { exit, error: anyhow::Error::new(e) }
     })?;
+    let done = &applied.deleted;
     let verb = if dry_run { "would delete" } else { "deleted" };
-    for f in &done {
+    for f in done {
         outln!(
             "{verb} {} ({} rows, agreement {}, due {})",
             f.path,
@@ -127,5 +128,11 @@ pub(super) fn command(c: RetentionCommand) -> Result<Exit, Failure> {
         done.len(),
         plan.kept.len()
     );
+    if applied.index_records_dropped > 0 {
+        outln!(
+            "dropped {} record reference(s) of the deleted staging files from the linkage identity index",
+            applied.index_records_dropped
+        );
+    }
     Ok(Exit::Success)
 }

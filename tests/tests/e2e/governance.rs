@@ -327,6 +327,17 @@ fn retention_deletes_exactly_the_files_due_and_logs_each_deletion() {
         tellonce_ok(ws.dir(), &all, 0)
     };
     let (day_before, due_day) = (dates::format(due - 1), dates::format(due));
+    // The identity index's records, as `feed/record_ref`.
+    let indexed = || {
+        let index = ws.out().join("state/link/index.parquet");
+        let feeds = parquet_column(&index, "feed");
+        let refs = parquet_column(&index, "record_ref");
+        let mut all: Vec<String> =
+            feeds.into_iter().zip(refs).map(|(f, r)| format!("{}/{}", f.unwrap(), r.unwrap())).collect();
+        all.sort();
+        all
+    };
+    assert_eq!(indexed(), ["camhs/C1", "police/P1", "police/P2", "police/P3"]);
     // The day before the CAMHS output is due: nothing goes.
     let out = retention(&["--as-of", &day_before]);
     assert!(text(&out).contains("deleted 0 file(s)"), "{}", text(&out));
@@ -342,6 +353,9 @@ fn retention_deletes_exactly_the_files_due_and_logs_each_deletion() {
     // staging, links and theme events stay.
     let out = retention(&["--as-of", &due_day]);
     assert!(text(&out).contains("deleted 7 file(s)"), "{}", text(&out));
+    // The deleted CAMHS record is no longer named by the identity index.
+    assert!(text(&out).contains("dropped 1 record reference(s)"), "{}", text(&out));
+    assert_eq!(indexed(), ["police/P1", "police/P2", "police/P3"]);
     for mixed in ["persons", "families", "aggregates"] {
         assert!(visible_parquet(&ws.out().join(mixed)).is_empty(), "{mixed} outlived the CAMHS agreement");
     }
@@ -439,6 +453,11 @@ fn subject_access_finds_a_person_by_pseudonym_and_erasure_is_audited() {
     edit_agreement(&ws, "police", |t| set_line(t, "erasure", "true"));
     let out = sar(&ws, who, &["--erase", "--json"]);
     assert_eq!(json_stdout(&out)["erased"], 2, "{}", text(&out));
+    // The identity index no longer names the erased records.
+    let index = ws.out().join("state/link/index.parquet");
+    let mut indexed: Vec<Option<String>> = parquet_column(&index, "record_ref");
+    indexed.sort();
+    assert_eq!(indexed, [Some("C1".to_owned()), Some("P3".to_owned())]);
     let police = visible_parquet(&ws.out().join("staging/feed=police"));
     let left: Vec<Option<String>> = police.iter().flat_map(|p| parquet_column(p, "record_id")).collect();
     assert_eq!(left, [Some("P3".to_owned())]);
