@@ -136,8 +136,8 @@ impl SubjectTokens {
             let Some(col) = IDENTIFIERS.iter().find(|c| c.name == name) else {
                 let known: Vec<&str> = IDENTIFIERS.iter().map(|c| c.name).collect();
                 // What was typed before `=` may be a value typed in the wrong place: it is named
-                // only if it looks like an identifier's name.
-                let plain = (1..=24).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+                // only if the one rule for printing names found in input allows it.
+                let plain = tellonce_schemas::printable::is_printable_column_name(name);
                 let what = if plain { format!("unknown identifier {name:?}") } else { "unknown identifier".to_owned() };
                 return Err(SubjectError::Input {
                     line: i + 1,
