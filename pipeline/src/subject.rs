@@ -201,8 +201,8 @@ impl SubjectTokens {
     ///    identifier may carry another name or postcode.
     /// 2. Every route given must lead to the same person: two routes meet when a record matches
     ///    both, or when records they found are linked to the same `person_id` in `links/`
-    ///    (`person_of`). A route that finds nothing while another finds records does not meet
-    ///    it. Nothing found at all is no contradiction.
+    ///    (the `person_id` beside each record found). A route that finds nothing is not judged:
+    ///    it discloses no one. Nothing found at all is no contradiction.
     fn judge(&self, found: &[(&RowMatch, Option<&str>)]) -> Result<(), String> {
         // Rule 1.
         for stable in ["nhs_number", "upn", "pnc_id", "date_of_birth"] {
@@ -254,28 +254,22 @@ impl SubjectTokens {
                 parent[a] = b;
             }
         }
-        let found_by: Vec<bool> =
-            (0..routes.len()).map(|i| found.iter().any(|(m, _)| m.routes.contains(&routes[i]))).collect();
-        let first = root(&mut parent, 0);
-        if (0..routes.len()).all(|i| root(&mut parent, i) == first) {
+        // Only routes that found records must meet: an identifier that finds nothing discloses
+        // no one (the person may simply have no record carrying it).
+        let finding: Vec<usize> =
+            (0..routes.len()).filter(|&i| found.iter().any(|(m, _)| m.routes.contains(&routes[i]))).collect();
+        let Some(&first) = finding.first() else { return Ok(()) };
+        let first = root(&mut parent, first);
+        let apart: Vec<usize> = finding.iter().copied().filter(|&i| root(&mut parent, i) != first).collect();
+        if apart.is_empty() {
             return Ok(());
         }
-        let mut finding: Vec<&str> = Vec::new();
-        let mut empty: Vec<&str> = Vec::new();
-        for (i, r) in routes.iter().enumerate() {
-            if found_by[i] { finding.push(r.name()) } else { empty.push(r.name()) }
-        }
-        if !empty.is_empty() {
-            return Err(format!(
-                "{} match(es) no record held while {} do(es); give only identifiers of the person, or look up \
-                 each alone",
-                empty.join(", "),
-                finding.join(", ")
-            ));
-        }
+        let names = |ids: &[usize]| ids.iter().map(|&i| routes[i].name()).collect::<Vec<_>>().join(" and ");
+        let together: Vec<usize> = finding.iter().copied().filter(|i| !apart.contains(i)).collect();
         Err(format!(
-            "{} find records of different people (no record, and no linked person, carries both)",
-            finding.join(" and ")
+            "{} and {} find records of different people (no record, and no linked person, carries both)",
+            names(&together),
+            names(&apart)
         ))
     }
 
@@ -728,4 +722,61 @@ fn erase_rows(out: &Path, file: &HeldFile, rows: &[u64]) -> Result<Event, Subjec
         agreement: file.agreement.clone(),
         retention_until: file.retention_until.map(dates::format),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A subject with tokens for `names` (values do not matter to the judge).
+    fn subject(names: &[&'static str]) -> SubjectTokens {
+        SubjectTokens { tokens: names.iter().map(|n| (*n, [1u8; 16])).collect() }
+    }
+
+    fn row(routes: &[Route], disagree: &[&'static str]) -> RowMatch {
+        RowMatch { routes: routes.to_vec(), disagree: disagree.to_vec() }
+    }
+
+    const NHS: Route = Route::Strong("nhs_number");
+    const UPN: Route = Route::Strong("upn");
+    const ALL: [&str; 6] = ["nhs_number", "upn", "forename", "surname", "date_of_birth", "postcode"];
+
+    #[test]
+    fn a_key_given_twice_is_a_contradiction_even_with_the_same_value() {
+        let tokeniser = KeyRing::from_master([7u8; 32]).tokeniser(Purpose::Linkage);
+        let err = SubjectTokens::parse("nhs_number=9434765919\nnhs_number = 9434765919\n", &tokeniser).unwrap_err();
+        assert!(
+            matches!(&err, SubjectError::Contradiction { reason } if reason == "nhs_number is given more than once")
+        );
+        assert!(!err.to_string().contains("9434765919"), "{err}");
+        let err = SubjectTokens::parse("upn=\nupn=B801200005001\n", &tokeniser).unwrap_err();
+        assert!(matches!(err, SubjectError::Contradiction { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_stable_identifier_that_disagrees_is_refused_naming_both() {
+        let s = subject(&ALL);
+        let a = row(&[NHS], &["date_of_birth"]);
+        let err = s.judge(&[(&a, None)]).unwrap_err();
+        assert_eq!(err, "records matched on nhs_number carry a different date_of_birth from the one given");
+    }
+
+    #[test]
+    fn routes_that_find_records_must_meet_by_a_record_or_a_linked_person() {
+        let s = subject(&ALL);
+        let (by_nhs, by_names, by_both) =
+            (row(&[NHS], &[]), row(&[Route::Combined], &[]), row(&[NHS, Route::Combined], &[]));
+        assert!(s.judge(&[]).is_ok());
+        // Apart: refused.
+        let err = s.judge(&[(&by_nhs, None), (&by_names, None)]).unwrap_err();
+        assert!(err.contains("find records of different people"), "{err}");
+        assert!(s.judge(&[(&by_nhs, Some("P1")), (&by_names, Some("P2"))]).is_err());
+        // Joined by one record, or by one person.
+        assert!(s.judge(&[(&by_nhs, None), (&by_names, None), (&by_both, None)]).is_ok());
+        assert!(s.judge(&[(&by_nhs, Some("P1")), (&by_names, Some("P1"))]).is_ok());
+        // A route that finds nothing (the UPN here) discloses no one and is not judged.
+        assert!(s.judge(&[(&by_both, None)]).is_ok());
+        let by_upn = row(&[UPN], &[]);
+        assert!(s.judge(&[(&by_both, Some("P1")), (&by_upn, Some("P2"))]).is_err());
+    }
 }
