@@ -107,6 +107,9 @@ const IDENTIFIERS: [&Column; 7] = [
 /// Identifiers that on their own single out a person.
 const STRONG: [&str; 3] = ["nhs_number", "upn", "pnc_id"];
 
+/// Names, which may change (marriage, a nickname) but not on every record at once.
+const NAMES: [&str; 2] = ["forename", "surname"];
+
 /// Identifiers that together single out a person.
 const COMBINED: [&str; 4] = ["forename", "surname", "date_of_birth", "postcode"];
 
@@ -199,7 +202,11 @@ impl SubjectTokens {
     ///    identifier given: NHS number, UPN, PNC ID, date of birth. These do not change over a
     ///    life; names and postcodes do (marriage, a move), so a record found by a strong
     ///    identifier may carry another name or postcode.
-    /// 2. Every route given must lead to the same person: two routes meet when a record matches
+    /// 2. Of the records a strong identifier finds that carry a forename (surname), at least
+    ///    one must carry the forename (surname) given: a name may change, but a person's own
+    ///    number does not point only at records under another name. Postcodes are not judged
+    ///    (people move).
+    /// 3. Every route given must lead to the same person: two routes meet when a record matches
     ///    both, or when records they found are linked to the same `person_id` in `links/`
     ///    (the `person_id` beside each record found). A route that finds nothing is not judged:
     ///    it discloses no one. Nothing found at all is no contradiction.
@@ -224,6 +231,22 @@ impl SubjectTokens {
             }
         }
         // Rule 2.
+        for route in self.routes().into_iter().filter(|r| matches!(r, Route::Strong(_))) {
+            for name in NAMES {
+                let carried: Vec<bool> = found
+                    .iter()
+                    .filter(|(m, _)| m.routes.contains(&route))
+                    .flat_map(|(m, _)| m.names.iter().filter(|(n, _)| *n == name).map(|(_, same)| *same))
+                    .collect();
+                if !carried.is_empty() && !carried.contains(&true) {
+                    return Err(format!(
+                        "records matched on {} carry another {name} than the one given, and none carries it",
+                        route.name()
+                    ));
+                }
+            }
+        }
+        // Rule 3.
         let routes = self.routes();
         if found.is_empty() || routes.len() < 2 {
             return Ok(());
@@ -311,6 +334,16 @@ impl SubjectTokens {
                 }
             }
         }
+        for name in NAMES {
+            let (Some(want), Some(col)) = (self.tokens.get(name), column(name)) else { continue };
+            for (row, m) in out.iter_mut().enumerate() {
+                if let Some(m) = m
+                    && col.is_valid(row)
+                {
+                    m.names.push((name, col.value(row) == want));
+                }
+            }
+        }
         out
     }
 }
@@ -340,6 +373,8 @@ struct RowMatch {
     routes: Vec<Route>,
     /// Stable identifiers given that it carries with another value.
     disagree: Vec<&'static str>,
+    /// Names given that it carries: whether it carries the same one.
+    names: Vec<(&'static str, bool)>,
 }
 
 /// One record held about the person.
@@ -734,7 +769,7 @@ mod tests {
     }
 
     fn row(routes: &[Route], disagree: &[&'static str]) -> RowMatch {
-        RowMatch { routes: routes.to_vec(), disagree: disagree.to_vec() }
+        RowMatch { routes: routes.to_vec(), disagree: disagree.to_vec(), names: Vec::new() }
     }
 
     const NHS: Route = Route::Strong("nhs_number");
@@ -759,6 +794,22 @@ mod tests {
         let a = row(&[NHS], &["date_of_birth"]);
         let err = s.judge(&[(&a, None)]).unwrap_err();
         assert_eq!(err, "records matched on nhs_number carry a different date_of_birth from the one given");
+    }
+
+    #[test]
+    fn a_strong_identifier_must_find_at_least_one_record_under_the_names_given() {
+        let s = subject(&["upn", "forename", "surname"]);
+        let upn = Route::Strong("upn");
+        let other =
+            RowMatch { routes: vec![upn], disagree: vec![], names: vec![("forename", false), ("surname", true)] };
+        let err = s.judge(&[(&other, None)]).unwrap_err();
+        assert_eq!(err, "records matched on upn carry another forename than the one given, and none carries it");
+        // An older record under another name is fine beside one under the name given.
+        let same = RowMatch { routes: vec![upn], disagree: vec![], names: vec![("forename", true), ("surname", true)] };
+        assert!(s.judge(&[(&other, None), (&same, None)]).is_ok());
+        // A record carrying no forename is not judged on it.
+        let bare = RowMatch { routes: vec![upn], disagree: vec![], names: vec![] };
+        assert!(s.judge(&[(&bare, None)]).is_ok());
     }
 
     #[test]

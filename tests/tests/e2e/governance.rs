@@ -674,7 +674,7 @@ fn found_ids(out: &Output) -> Vec<String> {
 fn subject_access_refuses_identifiers_of_two_people_before_anything_is_listed_or_erased() {
     let ws = sar_workspace();
     let staged_before = hashes(&ws.out(), "staging");
-    let refusals: [(&str, &str); 4] = [
+    let refusals: [(&str, &str); 5] = [
         // Cat's NHS number with Ann's name, date of birth and postcode.
         (
             "nhs_number=9434765919\nforename=Ann\nsurname=Leeford\ndate_of_birth=2010-01-02\npostcode=RH10 1AB\n",
@@ -683,8 +683,10 @@ fn subject_access_refuses_identifiers_of_two_people_before_anything_is_listed_or
         // Cat's NHS number with her twin Dan's details: same date of birth and postcode.
         (
             "nhs_number=9434765919\nforename=Dan\nsurname=Morrow\ndate_of_birth=2012-07-19\npostcode=RH10 1AB\n",
-            "find records of different people",
+            "carry another forename than the one given",
         ),
+        // Her NHS number with her twin's forename alone.
+        ("nhs_number=9434765919\nforename=Dan\n", "records matched on nhs_number carry another forename"),
         // A key given twice, even with the same value.
         ("nhs_number=9434765919\nnhs_number=943 476 5919\n", "nhs_number is given more than once"),
         // Eve's NHS number with a date of birth that is not hers.
@@ -703,8 +705,8 @@ fn subject_access_refuses_identifiers_of_two_people_before_anything_is_listed_or
     }
     assert_eq!(hashes(&ws.out(), "staging"), staged_before, "a refused erasure changed staging");
     let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
-    assert_eq!(log.matches("\"kind\":\"access_refused\"").count(), 4, "{log}");
-    assert_eq!(log.matches("\"kind\":\"erasure_refused\"").count(), 4, "{log}");
+    assert_eq!(log.matches("\"kind\":\"access_refused\"").count(), 5, "{log}");
+    assert_eq!(log.matches("\"kind\":\"erasure_refused\"").count(), 5, "{log}");
     assert!(audit_verify(&ws).status.success());
 
     // One person described several ways is found: by a record matching both routes (Cat), and
