@@ -73,6 +73,22 @@ pub enum KeyError {
         path: PathBuf,
     },
 
+    /// The key file holds 32 bytes that cannot have come from a random generator: one byte
+    /// repeated (all zeros), or a short pattern (fewer than
+    /// [`MIN_DISTINCT_KEY_BYTES`](crate::MIN_DISTINCT_KEY_BYTES) distinct byte values).
+    /// Such a key is a placeholder or a typing exercise, and tokens under it can be recomputed by
+    /// anyone who guesses it.
+    #[error(
+        "key file {} holds a degenerate key ({distinct} distinct byte value(s) in 32; a random key has about 30); make one with `tellonce keys new`",
+        path.display()
+    )]
+    Degenerate {
+        /// The key file.
+        path: PathBuf,
+        /// How many distinct byte values the key has.
+        distinct: usize,
+    },
+
     /// [`create_key_file`](crate::create_key_file) found a file already at the path.
     #[error(
         "key file {} already exists; refusing to overwrite it (replacing a key changes every pseudonym)",

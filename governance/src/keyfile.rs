@@ -18,6 +18,10 @@ use crate::key_id::KeyId;
 const MASTER_LEN: usize = 32;
 /// Read at most this much of a key file; a valid one is 65 bytes.
 const MAX_FILE_LEN: u64 = 4096;
+/// A key with fewer distinct byte values than this is refused as degenerate (all zeros, one
+/// byte repeated, a short pattern repeated). 32 random bytes have about 30 distinct values; the
+/// chance that they have fewer than 12 is below 10^-20, so no generated key is ever refused.
+pub const MIN_DISTINCT_KEY_BYTES: usize = 12;
 
 /// Creates a new key file holding a fresh random 32-byte master key.
 ///
@@ -132,7 +136,21 @@ fn decode_master(path: &Path, content: &[u8]) -> Result<[u8; MASTER_LEN]> {
     }
     let mut master = [0u8; MASTER_LEN];
     hex::decode_to_slice(hex_chars, &mut master).map_err(|_| malformed())?;
+    let distinct = distinct_bytes(&master);
+    if distinct < MIN_DISTINCT_KEY_BYTES {
+        wipe(&mut master);
+        return Err(KeyError::Degenerate { path: path.to_path_buf(), distinct });
+    }
     Ok(master)
+}
+
+/// How many distinct byte values `bytes` holds.
+fn distinct_bytes(bytes: &[u8]) -> usize {
+    let mut seen = [false; 256];
+    for &b in bytes {
+        seen[usize::from(b)] = true;
+    }
+    seen.iter().filter(|&&s| s).count()
 }
 
 /// Creates `dir` and any missing parents; new ones get mode 0700 on Unix.
@@ -349,6 +367,34 @@ mod tests {
         let huge = vec![b'a'; 10_000];
         let path = write_key(dir.path(), "huge", &huge, 0o600);
         assert!(matches!(KeyRing::load(&path), Err(KeyError::Malformed { .. })));
+    }
+
+    #[test]
+    fn load_refuses_degenerate_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            ("zeros", "00".repeat(32), 1),
+            ("ones", "ff".repeat(32), 1),
+            ("one-byte", "a5".repeat(32), 1),
+            ("pattern", "deadbeef".repeat(8), 4),
+            ("counting", "0001020304050607".repeat(4), 8),
+        ];
+        for (name, hex_key, distinct) in cases {
+            let path = write_key(dir.path(), name, format!("{hex_key}\n").as_bytes(), 0o600);
+            let err = KeyRing::load(&path).unwrap_err();
+            assert!(
+                matches!(&err, KeyError::Degenerate { path: p, distinct: d } if p == &path && *d == distinct),
+                "{name}: {err:?}"
+            );
+            assert_message(&err, &path, &hex_key);
+            assert!(err.to_string().contains("degenerate"), "{err}");
+        }
+        // A generated key is never refused.
+        for i in 0..200 {
+            let path = dir.path().join(format!("new-{i}.key"));
+            create_key_file(&path).unwrap();
+            KeyRing::load(&path).unwrap();
+        }
     }
 
     #[test]

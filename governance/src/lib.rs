@@ -59,7 +59,7 @@ pub use audit_mac::AuditSigner;
 pub use bloom::{BloomEncoder, BloomFilter, dice};
 pub use error::{KeyError, Result, SealError};
 pub use key_id::KeyId;
-pub use keyfile::create_key_file;
+pub use keyfile::{MIN_DISTINCT_KEY_BYTES, create_key_file};
 pub use keyring::{KeyRing, Purpose};
 pub use seal::Sealer;
 pub use token::Tokeniser;

@@ -661,13 +661,36 @@ impl Settings {
                 sources.push(Source { feed, path, format });
             }
         }
+        let output_dir = resolve(&file.output.dir);
+        if file.output.dir.as_os_str().to_string_lossy().trim().is_empty() {
+            problems.push("output.dir is empty; give the directory outputs go to (for example \"output\")".to_owned());
+        } else {
+            let mut protected: Vec<(String, PathBuf)> = vec![
+                ("the config file's directory".to_owned(), base.to_owned()),
+                ("keys.file".to_owned(), resolve(&file.keys.file)),
+                ("governance.agreements".to_owned(), resolve(&file.governance.agreements)),
+            ];
+            if let Some(p) = &file.reference.postcode_lookup {
+                protected.push(("reference.postcode_lookup".to_owned(), resolve(p)));
+            }
+            if let Some(p) = &file.outcomes.themes {
+                protected.push(("outcomes.themes".to_owned(), resolve(p)));
+            }
+            for (i, s) in file.sources.iter().enumerate() {
+                let path = resolve(&s.path);
+                if let Some(dir) = path.parent() {
+                    protected.push((format!("the folder of sources[{i}].path"), dir.to_owned()));
+                }
+            }
+            problems.extend(output_dir_problems(&output_dir, &protected));
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
         let workers =
             if l.workers == 0 { std::thread::available_parallelism().map_or(2, usize::from) } else { l.workers };
         Ok(Settings {
-            output_dir: resolve(&file.output.dir),
+            output_dir,
             key_file: resolve(&file.keys.file),
             postcode_lookup: file.reference.postcode_lookup.as_deref().map(resolve),
             agreements_dir: resolve(&file.governance.agreements),
@@ -693,6 +716,51 @@ impl Settings {
             stream,
         })
     }
+}
+
+/// Why `output` may not be the output directory: it is, or contains, one of the `protected`
+/// places (named for the message). Retention, erasure and `--force` delete under the output
+/// directory, so it must never hold the config, the key, the agreements or the inputs.
+///
+/// Judged on absolute, lexically normalised paths (`a/./b/../c` is `a/c`); symlinks are not
+/// followed, since validation reads nothing from disk.
+fn output_dir_problems(output: &Path, protected: &[(String, PathBuf)]) -> Vec<String> {
+    let out = normalised(output);
+    let mut problems = Vec::new();
+    for (what, path) in protected {
+        let p = normalised(path);
+        if p == out {
+            problems.push(format!(
+                "output.dir {} is {what}; give a directory of its own (for example \"output\")",
+                output.display()
+            ));
+        } else if p.starts_with(&out) {
+            problems.push(format!(
+                "output.dir {} contains {what} ({}); give a directory of its own (for example \"output\")",
+                output.display(),
+                path.display()
+            ));
+        }
+    }
+    problems
+}
+
+/// `path` made absolute (against the working directory) with `.` and `..` resolved lexically.
+fn normalised(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let absolute = std::path::absolute(if path.as_os_str().is_empty() { Path::new(".") } else { path })
+        .unwrap_or_else(|_| path.to_owned());
+    let mut out = PathBuf::new();
+    for c in absolute.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -724,6 +792,36 @@ mod tests {
         assert_eq!(s.sources[0].format, FileFormat::JsonLines);
         assert_eq!(s.batch_rows, 8192);
         assert_eq!(s.agreements_dir, Path::new("/base/agreements"));
+    }
+
+    #[test]
+    fn an_output_dir_that_is_or_holds_the_config_inputs_or_keys_is_refused() {
+        let config = |dir: &str, key: &str, source: &str| {
+            format!(
+                "output = {{ dir = {dir:?} }}\nkeys = {{ file = {key:?} }}\n[[sources]]\nfeed = \"police\"\npath = {source:?}\n"
+            )
+        };
+        let cases = [
+            ("", "k/t.key", "in/p.csv", "output.dir is empty"),
+            ("  ", "k/t.key", "in/p.csv", "output.dir is empty"),
+            (".", "k/t.key", "in/p.csv", "is the config file's directory"),
+            ("./out/..", "k/t.key", "in/p.csv", "is the config file's directory"),
+            ("in", "k/t.key", "in/p.csv", "is the folder of sources[0].path"),
+            ("in/./", "k/t.key", "in/p.csv", "is the folder of sources[0].path"),
+            ("data", "k/t.key", "data/in/p.csv", "contains the folder of sources[0].path"),
+            ("k", "k/t.key", "in/p.csv", "contains keys.file"),
+            ("/", "k/t.key", "in/p.csv", "contains the config file's directory"),
+            ("..", "k/t.key", "in/p.csv", "contains the config file's directory"),
+            ("agreements", "k/t.key", "in/p.csv", "is governance.agreements"),
+        ];
+        for (dir, key, source, want) in cases {
+            let problems = parse(&config(dir, key, source)).unwrap_err();
+            assert!(problems.iter().any(|p| p.contains(want)), "{dir:?}: {problems:?}");
+        }
+        // Beside the inputs, or below the config's directory, is fine.
+        assert!(parse(&config("out", "k/t.key", "in/p.csv")).is_ok());
+        assert!(parse(&config("in/out", "k/t.key", "in/p.csv")).is_ok());
+        assert!(parse(&config("/elsewhere/out", "k/t.key", "in/p.csv")).is_ok());
     }
 
     #[test]

@@ -19,6 +19,9 @@ pub enum Exit {
     /// The audit log ends in a torn entry (a write cut short by a full disk or a power loss),
     /// not tampering: `tellonce audit repair` cuts it off.
     Torn = 6,
+    /// A subject access request was refused because the identifiers given do not describe one
+    /// person; nothing was listed or erased, and the refusal is audited.
+    Refused = 7,
 }
 
 impl Exit {

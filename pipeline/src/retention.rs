@@ -10,6 +10,7 @@
 //! verify` reports the file missing, and the next `retention apply` logs the deletion it finds
 //! already done. The other order could leave a file the log calls deleted on disk for ever.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use tellonce_governance::KeyRing;
@@ -17,7 +18,7 @@ use tellonce_governance::audit::{self, AuditError, AuditLog, Event};
 use tellonce_schemas::identifiers::dates;
 
 use crate::holdings::{HeldFile, held_files};
-use crate::run::{AUDIT, Access, lock_output};
+use crate::run::{AUDIT, Access, STAGING, lock_output};
 
 /// Why retention cannot be applied.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +40,10 @@ pub enum RetentionError {
     /// Another tellonce process holds the output directory.
     #[error("{0}")]
     Busy(String),
+    /// A due staging file cannot be read for its record references, or the identity index
+    /// cannot be rewritten without them.
+    #[error(transparent)]
+    Link(#[from] crate::link::LinkError),
     /// A file due for deletion differs from what the audit log recorded: nothing is deleted, so
     /// that the deletion cannot cover up the change.
     #[error(
@@ -71,15 +76,31 @@ pub fn plan(out: &Path, on: i32) -> Result<Plan, RetentionError> {
     Ok(Plan { as_of: dates::format(on), due, kept })
 }
 
+/// What [`apply`] did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// The files deleted (or, for a dry run, that would be).
+    pub deleted: Vec<HeldFile>,
+    /// Records of the deleted staging files dropped from the linkage identity index
+    /// (`state/link/index.parquet`); for a dry run, 0.
+    pub index_records_dropped: usize,
+}
+
 /// Plans under the output's lock and, unless `dry_run`, deletes every file due on day `on`,
-/// logging each deletion and removing partition directories left empty. Returns the plan and
-/// the files deleted (or, for a dry run, that would be).
-pub fn apply(out: &Path, keys: &KeyRing, on: i32, dry_run: bool) -> Result<(Plan, Vec<HeldFile>), RetentionError> {
+/// logging each deletion and removing partition directories left empty. The records of the
+/// staging files deleted are first dropped from the linkage identity index, so that it names no
+/// record the hub no longer holds (a crash after that and before the deletions leaves records
+/// still staged but unindexed: the next build indexes them again). Returns the plan and what
+/// was done.
+///
+/// `links/` and the outcome datasets derived from a deleted file are not yet cascaded: they
+/// are rewritten by the next build, which no longer sees the deleted records.
+pub fn apply(out: &Path, keys: &KeyRing, on: i32, dry_run: bool) -> Result<(Plan, Applied), RetentionError> {
     let _lock = lock_output(out, Access::Exclusive).map_err(|e| RetentionError::Busy(e.to_string()))?;
     let plan = plan(out, on)?;
     if dry_run {
-        let due = plan.due.clone();
-        return Ok((plan, due));
+        let deleted = plan.due.clone();
+        return Ok((plan, Applied { deleted, index_records_dropped: 0 }));
     }
     for file in &plan.due {
         let path = file.on_disk(out);
@@ -90,6 +111,15 @@ pub fn apply(out: &Path, keys: &KeyRing, on: i32, dry_run: bool) -> Result<(Plan
             Err(source) => return Err(RetentionError::Delete { path, source }),
         }
     }
+    let mut gone = HashSet::new();
+    for file in plan.due.iter().filter(|f| f.dataset == STAGING) {
+        let path = file.on_disk(out);
+        if path.exists() {
+            let feed = file.feed.clone().unwrap_or_default();
+            gone.extend(record_refs(&path)?.into_iter().map(|r| (feed.clone(), r)));
+        }
+    }
+    let index_records_dropped = crate::link::index::forget(out, &gone)?;
     let mut log = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
     let cleared = crate::strays::clear_orphaned_temp_files(out, Access::Exclusive)
         .map_err(|e| RetentionError::Delete { path: e.path, source: e.source })?;
@@ -118,7 +148,20 @@ pub fn apply(out: &Path, keys: &KeyRing, on: i32, dry_run: bool) -> Result<(Plan
         remove_empty_parents(out, &path);
         deleted.push(file.clone());
     }
-    Ok((plan, deleted))
+    Ok((plan, Applied { deleted, index_records_dropped }))
+}
+
+/// The references of every record of a staging file, as the linkage build names them.
+fn record_refs(path: &Path) -> Result<Vec<String>, crate::link::LinkError> {
+    use crate::link::input::{REFERENCE_COLUMNS, RecordRefs, open_projected};
+    let mut refs = Vec::new();
+    for batch in open_projected(path, |name| REFERENCE_COLUMNS.contains(&name))? {
+        let batch =
+            batch.map_err(|e| crate::link::LinkError::Staging { path: path.to_owned(), message: e.to_string() })?;
+        let of = RecordRefs::of(&batch);
+        refs.extend((0..batch.num_rows()).map(|row| of.get(row)));
+    }
+    Ok(refs)
 }
 
 /// Removes the partition directories above `path` that are now empty, up to the dataset's.

@@ -273,7 +273,7 @@ impl<'a> Context<'a> {
         for p in &loaded.problems {
             warn!("{p}");
         }
-        let agreements = AgreementSet::new(loaded.agreements);
+        let agreements = loaded.into_set();
         audit.append(&Event::RunStarted {
             run: run_id.clone(),
             command: command.to_owned(),
@@ -512,7 +512,7 @@ pub fn build(settings: &Settings) -> Result<(String, crate::link::BuildReport), 
     for p in &loaded.problems {
         warn!("{p}");
     }
-    let agreements = AgreementSet::new(loaded.agreements);
+    let agreements = loaded.into_set();
     audit.append(&Event::RunStarted {
         run: run_id.clone(),
         command: "build".to_owned(),
@@ -631,21 +631,14 @@ fn input_record(r: &InputReport) -> InputRecord {
     }
 }
 
-/// The names of dropped columns, safe to print: a name that is not a plain column name (a
-/// header row of data, or a JSON key holding a value) may itself be a clear identifier, so such
-/// names are only counted.
+/// The names of dropped columns, safe to print: the one rule for every message is
+/// [`tellonce_schemas::printable::printable_column_names`] (a header that may hold a record's
+/// values has none of its names printed); withheld names are only counted.
 pub(crate) fn reportable_column_names(names: Vec<String>) -> Vec<String> {
-    let plain = |n: &str| {
-        let b = n.as_bytes();
-        let longest_digit_run = b.split(|c| !c.is_ascii_digit()).map(<[u8]>::len).max().unwrap_or(0);
-        (1..=40).contains(&b.len())
-            && (b[0].is_ascii_alphabetic() || b[0] == b'_')
-            && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
-            && longest_digit_run < 4
-    };
-    let (mut kept, withheld): (Vec<String>, Vec<String>) = names.into_iter().partition(|n| plain(n));
-    if !withheld.is_empty() {
-        kept.push(format!("({} more not shown: not plain column names)", withheld.len()));
+    let (shown, withheld) = tellonce_schemas::printable::printable_column_names(&names);
+    let mut kept: Vec<String> = shown.into_iter().map(str::to_owned).collect();
+    if withheld > 0 {
+        kept.push(format!("({withheld} unprintable column name(s) not shown: the header may hold data)"));
     }
     kept
 }
@@ -783,6 +776,10 @@ fn process_input<'r>(
         report.error = Some(format!("{error} [{rule}]"));
         Ok(report)
     };
+    // Before anything opens or hashes it: a FIFO or a device would block or never end.
+    if let Err(e) = tellonce_connectors::file_source::check_regular_file(&source.path) {
+        return reject(report, e.rule_code(), e.to_string());
+    }
     let Some(before) = file_state(&source.path) else {
         return reject(report, "file.unreadable", format!("cannot read {}", source.path.display()));
     };
@@ -1286,7 +1283,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_plain_column_names_are_reported() {
+    fn only_printable_column_names_are_reported() {
         let names = vec![
             "extra_col".to_owned(),
             "Jane Smith 9434765919".to_owned(),
@@ -1294,9 +1291,12 @@ mod tests {
             "note2024".to_owned(),
             "Legacy_Flag".to_owned(),
         ];
+        // One name that looks like data withholds them all.
         assert_eq!(
             reportable_column_names(names),
-            ["extra_col", "Legacy_Flag", "(3 more not shown: not plain column names)"]
+            ["(5 unprintable column name(s) not shown: the header may hold data)"]
         );
+        let names = vec!["extra_col".to_owned(), "Legacy_Flag".to_owned()];
+        assert_eq!(reportable_column_names(names), ["extra_col", "Legacy_Flag"]);
     }
 }

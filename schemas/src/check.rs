@@ -29,10 +29,14 @@ pub enum Rule {
     UpnFormat,
     /// A UPN's check letter does not match.
     UpnCheckLetter,
+    /// A UPN is a placeholder (twelve zeros, one digit repeated), not a pupil's number.
+    UpnPlaceholder,
     /// A PNC ID is not `YYYY/NNNNNNNC` or `YY/NNNNNC`.
     PncFormat,
     /// A PNC ID's check character does not match.
     PncCheckCharacter,
+    /// A PNC ID is a placeholder (a serial or year of one digit repeated, such as `0000/0000000Z`).
+    PncPlaceholder,
     /// A postcode is not in a Royal Mail format.
     PostcodeFormat,
     /// A UPRN is not one to twelve digits (and not zero).
@@ -88,8 +92,10 @@ impl Rule {
             Rule::NhsNumberPlaceholder => "nhs_number.placeholder",
             Rule::UpnFormat => "upn.format",
             Rule::UpnCheckLetter => "upn.check_letter",
+            Rule::UpnPlaceholder => "upn.placeholder",
             Rule::PncFormat => "pnc_id.format",
             Rule::PncCheckCharacter => "pnc_id.check_character",
+            Rule::PncPlaceholder => "pnc_id.placeholder",
             Rule::PostcodeFormat => "postcode.format",
             Rule::UprnFormat => "uprn.format",
             Rule::DateFormat => "date.format",
@@ -124,8 +130,10 @@ impl Rule {
         Rule::NhsNumberPlaceholder,
         Rule::UpnFormat,
         Rule::UpnCheckLetter,
+        Rule::UpnPlaceholder,
         Rule::PncFormat,
         Rule::PncCheckCharacter,
+        Rule::PncPlaceholder,
         Rule::PostcodeFormat,
         Rule::UprnFormat,
         Rule::DateFormat,

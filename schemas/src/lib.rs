@@ -17,6 +17,7 @@ pub mod feed;
 pub mod feeds;
 pub mod identifiers;
 pub mod match_keys;
+pub mod printable;
 pub mod staging;
 pub mod treatment;
 

@@ -156,6 +156,16 @@ pub enum SourceError {
         /// The cause.
         source: io::Error,
     },
+    /// The path (after following symlinks) is not a regular file: a FIFO, a character or block
+    /// device, a socket or a directory. Reading one may never end (a FIFO with no writer, a
+    /// device such as `/dev/zero`), and it has no stable content to hash.
+    #[error("{} is not a regular file (it is {kind}); an input must be a regular file [file.not_regular]", path.display())]
+    NotRegular {
+        /// The path as given.
+        path: PathBuf,
+        /// What it is instead, in words.
+        kind: &'static str,
+    },
     /// Reading failed part way.
     #[error("cannot read {} at line {line}: {source}", path.display())]
     Read {
@@ -272,6 +282,7 @@ impl SourceError {
     pub fn rule_code(&self) -> &'static str {
         match self {
             SourceError::Open { .. } => "file.unreadable",
+            SourceError::NotRegular { .. } => "file.not_regular",
             SourceError::Read { .. } => "file.read_failed",
             SourceError::EmptyFile { .. } => "file.empty",
             SourceError::HeaderNotUtf8 { .. } => "header.invalid_utf8",
@@ -281,6 +292,47 @@ impl SourceError {
             SourceError::DuplicateColumn { .. } => "header.duplicate_column",
         }
     }
+}
+
+/// Checks that `path`, after following symlinks, is a regular file, without opening it.
+///
+/// Call it before anything opens or hashes an input: opening a FIFO blocks until a writer comes,
+/// and reading a device may never end.
+///
+/// # Errors
+///
+/// [`SourceError::NotRegular`] naming what the path is instead; [`SourceError::Open`] if its
+/// metadata cannot be read (missing, no permission).
+pub fn check_regular_file(path: &Path) -> Result<(), SourceError> {
+    let meta = std::fs::metadata(path).map_err(|source| SourceError::Open { path: path.to_owned(), source })?;
+    if meta.is_file() {
+        return Ok(());
+    }
+    let kind = if meta.is_dir() { "a directory" } else { special_file_kind(&meta.file_type()) };
+    Err(SourceError::NotRegular { path: path.to_owned(), kind })
+}
+
+/// Names a file type that is neither a regular file nor a directory.
+#[cfg(unix)]
+fn special_file_kind(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Names a file type that is neither a regular file nor a directory.
+#[cfg(not(unix))]
+fn special_file_kind(_: &std::fs::FileType) -> &'static str {
+    "not a regular file"
 }
 
 impl FileSource {
@@ -296,6 +348,7 @@ impl FileSource {
         feed: &'static FeedSchema,
         opts: FileSourceOptions,
     ) -> Result<FileSource, SourceError> {
+        check_regular_file(path)?;
         let file = File::open(path).map_err(|source| SourceError::Open { path: path.to_owned(), source })?;
         let schema = batch::raw_schema(feed);
         let (input, present) = match format {

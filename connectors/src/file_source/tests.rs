@@ -576,6 +576,32 @@ fn open_a_missing_file() {
     assert!(err.to_string().contains("nope.csv"), "{err}");
 }
 
+#[cfg(unix)]
+#[test]
+fn a_device_a_directory_or_a_symlink_to_a_device_is_refused_before_it_is_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("police.csv");
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    for (path, kind) in [
+        (PathBuf::from("/dev/null"), "a character device"),
+        (link.clone(), "a character device"),
+        (dir.path().to_owned(), "a directory"),
+    ] {
+        let err = FileSource::open(&path, FileFormat::Csv, police(), FileSourceOptions::default()).unwrap_err();
+        assert!(matches!(&err, SourceError::NotRegular { kind: k, .. } if *k == kind), "{path:?}: {err:?}");
+        assert_eq!(err.rule_code(), "file.not_regular");
+        let msg = err.to_string();
+        assert!(msg.contains(&path.display().to_string()) && msg.contains("regular file"), "{msg}");
+    }
+    let fifo = dir.path().join("fifo.jsonl");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    // Opening a FIFO with no writer would block for ever; the check never opens it.
+    let err = check_regular_file(&fifo).unwrap_err();
+    assert!(matches!(&err, SourceError::NotRegular { kind: "a FIFO", .. }), "{err:?}");
+    assert!(check_regular_file(&file("police.csv", format!("{HEADER}\n")).path).is_ok());
+}
+
 #[test]
 fn error_messages_name_the_file_but_never_a_value() {
     const SECRET: &str = "9434765919";
@@ -596,6 +622,7 @@ fn error_messages_name_the_file_but_never_a_value() {
         .iter()
         .map(|e| match e {
             SourceError::Open { .. } => "open",
+            SourceError::NotRegular { .. } => "not_regular",
             SourceError::Read { .. } => "read",
             SourceError::EmptyFile { .. } => "empty",
             SourceError::HeaderNotUtf8 { .. } => "utf8",

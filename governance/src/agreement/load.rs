@@ -22,6 +22,11 @@ pub struct Loaded {
     pub agreements: Vec<Agreement>,
     /// Every problem, errors and warnings, sorted by file and position.
     pub problems: Vec<Problem>,
+    /// Agreements left out because they overlap another (`agreement.overlap`), kept only so
+    /// that a feed they claim is held as `agreement.ambiguous` rather than `agreement.none`:
+    /// the operator must see that two agreements compete, not that none exists. Never used to
+    /// process anything.
+    pub overlapping: Vec<Agreement>,
 }
 
 impl Loaded {
@@ -42,7 +47,7 @@ impl Loaded {
 
     /// The usable agreements as a set, to ask which one governs a feed on a day.
     pub fn into_set(self) -> AgreementSet {
-        AgreementSet::new(self.agreements)
+        AgreementSet::new(self.agreements).with_overlapping(self.overlapping)
     }
 }
 
@@ -108,15 +113,18 @@ pub(crate) fn check(files: Vec<(PathBuf, Vec<u8>)>, as_of: Option<i32>) -> Loade
         check_reviews(&mut drafts, day);
     }
     let mut agreements = Vec::new();
+    let mut overlapping = Vec::new();
     for d in drafts {
         if !d.has_errors() {
             agreements.push(d.agreement);
+        } else if d.problems.iter().any(|p| p.lint == Lint::Overlap) {
+            overlapping.push(d.agreement);
         }
         problems.extend(d.problems);
     }
     // Stable: problems at one position stay in the order they were found.
     problems.sort_by(|a, b| (&a.path, a.position).cmp(&(&b.path, b.position)));
-    Loaded { agreements, problems }
+    Loaded { agreements, problems, overlapping }
 }
 
 /// The same id and version in two files: neither is used, since either could be the one

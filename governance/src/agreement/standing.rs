@@ -25,8 +25,9 @@ pub enum Standing<'a> {
     /// No data flows.
     NotYet(&'a Agreement),
     /// More than one agreement governs the feed on the day. The lint forbids this
-    /// (`agreement.overlap`), so it happens only if the lint was bypassed; none is chosen and no
-    /// data flows (fail closed).
+    /// (`agreement.overlap`) and leaves such agreements out, but the set remembers them (see
+    /// [`AgreementSet::with_overlapping`]) so that the feed is reported as ambiguous, not as
+    /// having no agreement; none is chosen and no data flows (fail closed).
     Ambiguous(Vec<&'a Agreement>),
     /// No agreement names the feed. No data flows.
     None,
@@ -46,12 +47,22 @@ impl<'a> Standing<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct AgreementSet {
     agreements: Vec<Agreement>,
+    /// Agreements left out for overlapping another: never applied, only reported.
+    overlapping: Vec<Agreement>,
 }
 
 impl AgreementSet {
     /// A set of agreements (normally [`super::Loaded::agreements`], which passed the lint).
     pub fn new(agreements: Vec<Agreement>) -> Self {
-        AgreementSet { agreements }
+        AgreementSet { agreements, overlapping: Vec::new() }
+    }
+
+    /// Adds the agreements the lint left out because they overlap ([`super::Loaded::overlapping`]):
+    /// a feed two of them claim on a day stands [`Standing::Ambiguous`] instead of
+    /// [`Standing::None`]. They are never in force.
+    pub fn with_overlapping(mut self, overlapping: Vec<Agreement>) -> Self {
+        self.overlapping = overlapping;
+        self
     }
 
     /// Every agreement in the set.
@@ -101,6 +112,12 @@ impl AgreementSet {
             }
             0 => {}
             _ => return Standing::Ambiguous(in_force),
+        }
+        // Nothing usable is in force; if agreements left out for overlapping claim the feed on
+        // the day, say so: the fix is to withdraw one, not to write a new agreement.
+        let competing: Vec<&Agreement> = self.overlapping.iter().filter(|a| a.governs(feed) && a.covers(on)).collect();
+        if competing.len() > 1 {
+            return Standing::Ambiguous(competing);
         }
         // The most recent ended agreement says more about the gap than a future one: it is
         // what the data last flowed under.
@@ -157,6 +174,29 @@ mod tests {
         assert!(set.standing("police", day("2025-05-01")).in_force().is_some());
         assert_eq!(set.by_label("ISA-B@1").map(|a| a.id.as_str()), Some("ISA-B"));
         assert!(set.get("ISA-A", 2).is_none());
+    }
+
+    #[test]
+    fn agreements_left_out_for_overlapping_make_the_feed_ambiguous_not_unagreed() {
+        let text_a = crate::agreement::tests::BASE.to_owned();
+        let text_b = crate::agreement::tests::edit(&text_a, "id = \"ISA-TEST\"", "id = \"ISA-OTHER\"");
+        let loaded = crate::agreement::tests::lint(&[("a.toml", &text_a), ("b.toml", &text_b)], None);
+        assert!(loaded.agreements.is_empty(), "{:?}", loaded.problems);
+        assert_eq!(loaded.overlapping.len(), 2);
+        let set = loaded.into_set();
+        let feed = set.overlapping[0].feeds.keys().next().unwrap().clone();
+        let on = set.overlapping[0].start;
+        match set.standing(&feed, on) {
+            Standing::Ambiguous(found) => {
+                let mut labels: Vec<String> = found.iter().map(|a| a.label()).collect();
+                labels.sort();
+                assert_eq!(labels, ["ISA-OTHER@1", "ISA-TEST@1"]);
+            }
+            other => panic!("expected ambiguity, got {other:?}"),
+        }
+        // They are never applied, and a feed they do not claim has no agreement.
+        assert!(set.agreements().is_empty());
+        assert_eq!(set.standing("no_such_feed", on), Standing::None);
     }
 
     #[test]

@@ -169,7 +169,8 @@ pub enum Event {
         officer: String,
         /// The request's case reference.
         reference: String,
-        /// `access` or `erasure`.
+        /// `access` or `erasure`, or `access_refused` / `erasure_refused` when the identifiers given
+        /// did not describe one person (then nothing was listed or erased).
         kind: String,
         /// Records found.
         records_found: u64,

@@ -90,8 +90,31 @@ impl Head {
     }
 }
 
+/// Refuses an audit file that is a symbolic link. A link planted at `audit.jsonl`, the head,
+/// its temporary file or the lock would make the log read from, append to or truncate a file
+/// elsewhere. A missing file passes (it is created without following anything).
+pub(crate) fn refuse_symlink(path: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "it is a symbolic link; audit files are never opened through a link (remove the link)",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// [`refuse_symlink`] for every file of the log in `dir`, before a writer touches any of them.
+fn refuse_symlinks(dir: &Path) -> Result<(), AuditError> {
+    for name in [LOG_FILE, HEAD_FILE, HEAD_TMP, LOCK_FILE] {
+        let path = dir.join(name);
+        refuse_symlink(&path).map_err(io_err("open", &path))?;
+    }
+    Ok(())
+}
+
 /// Reads and authenticates the head in `dir`.
 pub(crate) fn read_head(dir: &Path, signer: &AuditSigner) -> io::Result<HeadState> {
+    refuse_symlink(&dir.join(HEAD_FILE))?;
     match fs::read(dir.join(HEAD_FILE)) {
         Ok(bytes) => Ok(Head::decode(&bytes, signer).map_or(HeadState::NotAuthentic, HeadState::Valid)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(HeadState::Absent),
@@ -108,10 +131,18 @@ pub(crate) fn read_head(dir: &Path, signer: &AuditSigner) -> io::Result<HeadStat
 /// temporary file a failed write leaves is removed (or truncated by the next write).
 pub(crate) fn write_head(dir: &Path, head: &Head, signer: &AuditSigner) -> Result<(), AuditError> {
     let tmp = dir.join(HEAD_TMP);
-    let written = File::create(&tmp).map_err(io_err("create", &tmp)).and_then(|mut file| {
-        file.write_all(head.encode(signer).as_bytes()).map_err(io_err("write", &tmp))?;
-        file.sync_all().map_err(io_err("sync", &tmp))
-    });
+    // Created new, never through whatever is at the name (a leftover, or a planted link, which
+    // `File::create` would follow and truncate the target of).
+    match fs::remove_file(&tmp) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(io_err("remove", &tmp)(e)),
+        _ => {}
+    }
+    let written = OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(io_err("create", &tmp)).and_then(
+        |mut file| {
+            file.write_all(head.encode(signer).as_bytes()).map_err(io_err("write", &tmp))?;
+            file.sync_all().map_err(io_err("sync", &tmp))
+        },
+    );
     if let Err(e) = written {
         let _ = fs::remove_file(&tmp);
         return Err(e);
@@ -134,6 +165,9 @@ impl DirLock {
     /// Takes the lock exclusively, creating the lock file if needed, and
     /// waits for any other holder to let go.
     pub(crate) fn exclusive(dir: &Path) -> Result<DirLock, AuditError> {
+        // Every write to the log or the head happens under this lock: checked here, no writer
+        // opens an audit file through a link.
+        refuse_symlinks(dir)?;
         let path = dir.join(LOCK_FILE);
         let file = open_lock_file(&path).map_err(io_err("open", &path))?;
         file.lock().map_err(io_err("lock", &path))?;
@@ -162,8 +196,9 @@ impl Drop for DirLock {
     }
 }
 
-/// Opens (creating if absent, never truncating) the lock file.
+/// Opens (creating if absent, never truncating) the lock file; never through a link.
 fn open_lock_file(path: &Path) -> io::Result<File> {
+    refuse_symlink(path)?;
     OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)
 }
 
@@ -207,5 +242,29 @@ mod tests {
         let other = crate::KeyRing::from_master([9u8; 32]).audit_signer();
         write_head(dir.path(), &head, &other).unwrap();
         assert_eq!(read_head(dir.path(), &s).unwrap(), HeadState::NotAuthentic);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn audit_files_planted_as_symlinks_are_refused_and_their_targets_untouched() {
+        use crate::audit::{AuditLog, read_entries};
+        for name in [LOG_FILE, HEAD_FILE, HEAD_TMP, LOCK_FILE] {
+            let dir = tempfile::tempdir().unwrap();
+            let log_dir = dir.path().join("audit");
+            fs::create_dir_all(&log_dir).unwrap();
+            let target = dir.path().join("elsewhere.txt");
+            fs::write(&target, "someone else's file\n").unwrap();
+            std::os::unix::fs::symlink(&target, log_dir.join(name)).unwrap();
+            let err = AuditLog::open(&log_dir, signer()).unwrap_err();
+            let msg =
+                format!("{err}: {}", std::error::Error::source(&err).map(ToString::to_string).unwrap_or_default());
+            assert!(msg.contains(name) && msg.contains("symbolic link"), "{name}: {msg}");
+            assert_eq!(fs::read_to_string(&target).unwrap(), "someone else's file\n", "{name}");
+            if name == LOG_FILE {
+                let err = read_entries(&log_dir).unwrap_err();
+                let source = std::error::Error::source(&err).map(ToString::to_string).unwrap_or_default();
+                assert!(source.contains("symbolic link"), "{err}: {source}");
+            }
+        }
     }
 }

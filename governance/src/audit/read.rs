@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::entry::{Entry, RawEntry, split_lines};
 use super::error::{AuditError, io_err};
-use super::head::{DirLock, LOG_FILE};
+use super::head::{DirLock, LOG_FILE, refuse_symlink};
 use super::torn::{TornKind, TornTail};
 
 /// Reads every entry of the log in `dir`, in file order, without verifying
@@ -110,6 +110,7 @@ pub fn read_new_entries(dir: &Path, cursor: &mut ReadCursor) -> Result<Vec<Entry
     let mut bytes = Vec::new();
     let len = {
         let _lock = DirLock::shared(dir);
+        refuse_symlink(&path).map_err(io_err("read", &path))?;
         let mut file = File::open(&path).map_err(io_err("read", &path))?;
         let len = file.metadata().map_err(io_err("read", &path))?.len();
         if len < cursor.offset {
@@ -143,6 +144,7 @@ pub fn read_new_entries(dir: &Path, cursor: &mut ReadCursor) -> Result<Vec<Entry
 fn read_log(dir: &Path) -> Result<(PathBuf, Vec<u8>), AuditError> {
     let path = dir.join(LOG_FILE);
     let _lock = DirLock::shared(dir);
+    refuse_symlink(&path).map_err(io_err("read", &path))?;
     let bytes = fs::read(&path).map_err(io_err("read", &path))?;
     Ok((path, bytes))
 }

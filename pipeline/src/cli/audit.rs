@@ -41,7 +41,7 @@ pub(super) fn command(c: AuditCommand) -> Result<Exit, Failure> {
                 }
                 Err(_) => "DOES NOT VERIFY",
             };
-            println!("wrote {} ({} entries; log {status})", out.display(), entries.len());
+            outln!("wrote {} ({} entries; log {status})", out.display(), entries.len());
             Ok(match &verification {
                 Ok(_) => Exit::Success,
                 Err(audit::VerifyFailure::Torn { .. }) => Exit::Torn,
@@ -70,23 +70,23 @@ fn verify(config: &Path, prune: bool) -> Result<Exit, Failure> {
         Err(audit::VerifyFailure::LogMissing { .. })
             if !out.join(crate::run::STAGING).exists() && !out.join("quarantine").exists() =>
         {
-            println!("no audit log in {} and no output yet: nothing to verify", dir.display());
+            outln!("no audit log in {} and no output yet: nothing to verify", dir.display());
             return Ok(Exit::Success);
         }
         Err(failure @ audit::VerifyFailure::Torn { .. }) => {
             // A write cut short, not tampering: its own message and exit code.
-            println!("audit log {} is TORN: {failure}", dir.display());
+            outln!("audit log {} is TORN: {failure}", dir.display());
             return Ok(Exit::Torn);
         }
         Err(failure) => {
-            println!("audit log {} does NOT verify: {failure}", dir.display());
+            outln!("audit log {} does NOT verify: {failure}", dir.display());
             return Ok(Exit::Verify);
         }
     };
     let entries = audit::read_entries(&dir).with_context(|| format!("reading {}", dir.display())).exit(Exit::Verify)?;
     let held = held_files(&entries);
     let unrecorded: Vec<strays::Found> = listed.unrecorded.into_iter().filter(|f| !held.contains_key(&f.rel)).collect();
-    println!(
+    outln!(
         "audit log {} verifies: {} entries, chain and HMACs intact, {} output file(s) match their recorded SHA-256",
         dir.display(),
         report.entries,
@@ -94,15 +94,16 @@ fn verify(config: &Path, prune: bool) -> Result<Exit, Failure> {
     );
     // A log and head both rolled back to an earlier authentic copy verify too: recording the
     // head elsewhere (a ticket, an email) is what exposes that.
-    println!(
+    outln!(
         "head: entry {} with hash {}; record it outside this machine to detect a rollback",
-        report.head_seq, report.head_hash
+        report.head_seq,
+        report.head_hash
     );
     if prune {
         return prune_strays(out, &keys, &unrecorded);
     }
     for temp in &listed.temp {
-        println!(
+        outln!(
             "temporary file {}: never part of a dataset; a session is writing it, or was interrupted (the next \
              command that writes to this output removes it once no session can be writing it, and \
              `audit verify --prune` now)",
@@ -113,9 +114,9 @@ fn verify(config: &Path, prune: bool) -> Result<Exit, Failure> {
         return Ok(Exit::Success);
     }
     for file in &unrecorded {
-        println!("NOT RECORDED: {} is under the output but the audit log does not record it", file.rel);
+        outln!("NOT RECORDED: {} is under the output but the audit log does not record it", file.rel);
     }
-    println!(
+    outln!(
         "{} file(s) under the output are not recorded in the audit log: tellonce did not write them (copied in, or \
          left by an interrupted session), and readers of the datasets would count them; run `tellonce audit verify \
          --prune` to move them to {}/<time>/ with an audit entry each",
@@ -140,9 +141,9 @@ fn prune_strays(out: &Path, keys: &KeyRing, unrecorded: &[strays::Found]) -> Res
         let event = strays::prune(out, file, &stamp).exit(Exit::Output)?;
         log.append(&event).exit(Exit::Output)?;
         log.sync().exit(Exit::Output)?;
-        println!("moved {} to {}/{stamp}/{} (not recorded in the audit log)", file.rel, strays::UNRECORDED, file.rel);
+        outln!("moved {} to {}/{stamp}/{} (not recorded in the audit log)", file.rel, strays::UNRECORDED, file.rel);
     }
-    println!(
+    outln!(
         "pruned: {} unrecorded file(s) moved aside, {} orphaned temporary file(s) removed, each recorded in the audit log",
         unrecorded.len(),
         cleared.len()
@@ -160,7 +161,7 @@ fn repair(config: &Path) -> Result<Exit, Failure> {
     let _lock = lock_output(out, Access::Exclusive).map_err(run_failure)?;
     match audit::repair(&dir, keys.audit_signer()) {
         Ok(Some(r)) => {
-            println!(
+            outln!(
                 "audit log {} repaired: cut {} bytes from byte {} (line {}, {}), a write cut short; recorded as \
                  entry {} (audit_repaired, SHA-256 of the bytes cut {})",
                 dir.display(),
@@ -174,11 +175,11 @@ fn repair(config: &Path) -> Result<Exit, Failure> {
             Ok(Exit::Success)
         }
         Ok(None) => {
-            println!("audit log {} does not end in a torn entry: nothing to repair", dir.display());
+            outln!("audit log {} does not end in a torn entry: nothing to repair", dir.display());
             Ok(Exit::Success)
         }
         Err(e @ audit::RepairError::NotTorn(_)) => {
-            println!("audit log {}: {e}; run `tellonce audit verify`", dir.display());
+            outln!("audit log {}: {e}; run `tellonce audit verify`", dir.display());
             Ok(Exit::Verify)
         }
         Err(audit::RepairError::Audit(e)) => {

@@ -26,7 +26,7 @@ pub const AGREEMENTS_DIR: &str = "agreements";
 /// Writes the synthetic data, a key (kept if one exists) and a ready-to-run config.
 pub(super) fn synth(a: &SynthArgs) -> Result<(SynthSummary, PathBuf), Failure> {
     let (summary, config) = synth_quiet(a)?;
-    println!(
+    outln!(
         "wrote {} synthetic records ({} persons, {} families) to {}\nconfig: {}",
         summary.records,
         summary.persons,
@@ -104,7 +104,7 @@ pub(super) fn demo(a: &DemoArgs) -> Result<Exit, Failure> {
     let report = run::run(&settings, &opts).map_err(run_failure)?;
     print_summary(&report, a.json)?;
     if !a.json {
-        println!(
+        outln!(
             "\nstaging Parquet: {}/staging/feed=*/\ntry: duckdb -c \"SELECT feed, count(*) FROM read_parquet('{}/staging/*/*.parquet', hive_partitioning=true) GROUP BY feed\"",
             settings.output_dir.display(),
             settings.output_dir.display()
@@ -132,9 +132,14 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
     let tokeniser =
         tellonce_governance::KeyRing::load(&key).exit(Exit::Config)?.tokeniser(tellonce_governance::Purpose::Linkage);
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    println!(
+    outln!(
         "{:<16} {:>11} {:>9} {:>9} {:>13} {:>13}  notes",
-        "feed", "rows", "input MiB", "seconds", "records/s", "peak RSS MiB"
+        "feed",
+        "rows",
+        "input MiB",
+        "seconds",
+        "records/s",
+        "peak RSS MiB"
     );
     let mut floors = Vec::new();
     for &rows in &a.rows {
@@ -176,7 +181,7 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
         let secs = started.elapsed().as_secs_f64();
         let i = &report.inputs[0];
         let mib = std::fs::metadata(&input).map_or(0.0, |m| m.len() as f64 / 1_048_576.0);
-        println!(
+        outln!(
             "{:<16} {:>11} {:>9.1} {:>9.2} {:>13.0} {:>13.1}  written {} quarantined {}",
             a.feed,
             rows,
@@ -193,11 +198,11 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
         floors.push((rows, tokens as f64 / i.read.max(1) as f64));
         let _ = std::fs::remove_dir_all(&out);
     }
-    println!("(peak RSS is the process high-water mark so far, read from /proc/self/status VmHWM)");
+    outln!("(peak RSS is the process high-water mark so far, read from /proc/self/status VmHWM)");
     let ns = hash_floor::hmac_ns(&tokeniser);
     for (rows, per_record) in floors {
         let cpu_us = per_record * ns / 1000.0;
-        println!(
+        outln!(
             "floor at {rows} rows: {per_record:.1} HMAC-SHA256 a record (the non-null 16-byte tokens and keys written) \
              at {ns:.0} ns each = {cpu_us:.2} µs of CPU a record; {cores} cores cannot pass {:.0} records/s on those \
              hashes alone",

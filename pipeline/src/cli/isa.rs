@@ -21,12 +21,12 @@ pub(super) fn command(c: IsaCommand) -> Result<Exit, Failure> {
             let on = as_of.unwrap_or_else(dates::today);
             let set = load(&dir, on)?;
             let text = agreement::explain(&set, &feed, field.as_deref(), on).exit(Exit::Config)?;
-            print!("{text}");
+            out!("{text}");
             Ok(Exit::Success)
         }
         IsaCommand::Diff { old, new } => {
             let diff = agreement::diff_paths(&old, &new).exit(Exit::Config)?;
-            print!("{diff}");
+            out!("{diff}");
             Ok(Exit::Success)
         }
         IsaCommand::Examples { dir } => {
@@ -34,9 +34,9 @@ pub(super) fn command(c: IsaCommand) -> Result<Exit, Failure> {
                 .with_context(|| format!("writing example agreements into {}", dir.display()))
                 .exit(Exit::Output)?;
             for p in &written {
-                println!("wrote {}", p.display());
+                outln!("wrote {}", p.display());
             }
-            println!("{} example agreement(s); review every clause before anyone signs them", written.len());
+            outln!("{} example agreement(s); review every clause before anyone signs them", written.len());
             Ok(Exit::Success)
         }
     }
@@ -46,13 +46,13 @@ pub(super) fn command(c: IsaCommand) -> Result<Exit, Failure> {
 fn lint(dir: &Path, as_of: i32) -> Result<Exit, Failure> {
     let loaded = agreement::load_dir(dir, as_of).exit(Exit::Config)?;
     for p in &loaded.problems {
-        println!("{p}");
+        outln!("{p}");
     }
     let errors = loaded.problems.iter().filter(|p| p.is_error()).count();
     let warnings = loaded.problems.len() - errors;
     let broken: std::collections::BTreeSet<&Path> =
         loaded.problems.iter().filter(|p| p.is_error()).map(|p| p.path.as_path()).collect();
-    println!(
+    outln!(
         "{} agreement file(s) checked in {}: {} loaded, {} with errors; {errors} error(s), {warnings} warning(s)",
         loaded.agreements.len() + broken.len(),
         dir.display(),
@@ -77,5 +77,5 @@ pub(super) fn load(dir: &Path, as_of: i32) -> Result<AgreementSet, Failure> {
     for p in loaded.problems.iter().filter(|p| p.is_error()) {
         tracing::warn!("{p} (this agreement is not loaded)");
     }
-    Ok(AgreementSet::new(loaded.agreements))
+    Ok(loaded.into_set())
 }

@@ -1,6 +1,5 @@
 //! `tellonce build`, `tellonce link-eval` and `tellonce bench-link`.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -26,7 +25,7 @@ pub(super) fn build(a: &BuildArgs) -> Result<Exit, Failure> {
     } else {
         format!("build {run_id}\n{}", summary::linkage_text(&report))
     };
-    std::io::stdout().write_all(text.as_bytes()).context("writing the report").exit(Exit::Output)?;
+    out!("{text}");
     Ok(Exit::Success)
 }
 
@@ -45,7 +44,7 @@ pub(super) fn link_eval(a: &LinkEvalArgs) -> Result<Exit, Failure> {
     } else {
         eval_text(&e)
     };
-    std::io::stdout().write_all(text.as_bytes()).context("writing the scores").exit(Exit::Output)?;
+    out!("{text}");
     Ok(Exit::Success)
 }
 
@@ -104,7 +103,7 @@ pub(super) fn bench_link(a: &BenchLinkArgs) -> Result<Exit, Failure> {
     let data = dir.join("data");
     let started = Instant::now();
     let (summary, config) = super::demo::synth_quiet(&SynthArgs { out: data.clone(), children: a.children, seed: 42 })?;
-    eprintln!("synthetic population: {} records in {:.1}s", summary.records, started.elapsed().as_secs_f64());
+    errln!("synthetic population: {} records in {:.1}s", summary.records, started.elapsed().as_secs_f64());
     let base = Settings::load(&config).exit(Exit::Config)?;
     let out = dir.join("out");
     let _ = std::fs::remove_dir_all(&out);
@@ -116,10 +115,7 @@ pub(super) fn bench_link(a: &BenchLinkArgs) -> Result<Exit, Failure> {
         halves[0].push(crate::config::Source { path: p1, ..s.clone() });
         halves[1].push(crate::config::Source { path: p2, ..s.clone() });
     }
-    println!(
-        "{:<28} {:>10} {:>9} {:>12} {:>13}  phases (ms)",
-        "step", "records", "seconds", "records/s", "peak RSS MiB"
-    );
+    outln!("{:<28} {:>10} {:>9} {:>12} {:>13}  phases (ms)", "step", "records", "seconds", "records/s", "peak RSS MiB");
     for (n, sources) in halves.into_iter().enumerate() {
         let settings = Settings { output_dir: out.clone(), sources, linkage_enabled: false, ..base.clone() };
         let t = Instant::now();
@@ -127,7 +123,7 @@ pub(super) fn bench_link(a: &BenchLinkArgs) -> Result<Exit, Failure> {
             run::run(&settings, &RunOptions { force: false, progress: false, as_of: None }).map_err(run_failure)?;
         let read: u64 = report.inputs.iter().map(|i| i.read).sum();
         let secs = t.elapsed().as_secs_f64();
-        println!(
+        outln!(
             "{:<28} {:>10} {:>9.2} {:>12.0} {:>13.1}",
             format!("ingest half {}", n + 1),
             read,
@@ -140,7 +136,7 @@ pub(super) fn bench_link(a: &BenchLinkArgs) -> Result<Exit, Failure> {
         let secs = t.elapsed().as_secs_f64();
         let new = if n == 0 { b.rows } else { b.rows / 2 };
         let phases: Vec<String> = b.timings_ms.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        println!(
+        outln!(
             "{:<28} {:>10} {:>9.2} {:>12.0} {:>13.1}  {}",
             if n == 0 { "build: index from half 1".to_owned() } else { "build: half 2 against index".to_owned() },
             b.rows,
@@ -150,7 +146,7 @@ pub(super) fn bench_link(a: &BenchLinkArgs) -> Result<Exit, Failure> {
             phases.join(", ")
         );
         if n == 1 {
-            println!(
+            outln!(
                 "persons {} families {}; id changes: persons {} merged {} split; families {} merged {} split",
                 b.persons,
                 b.families,
@@ -162,8 +158,8 @@ pub(super) fn bench_link(a: &BenchLinkArgs) -> Result<Exit, Failure> {
         }
     }
     let e = eval::evaluate(&out, &summary.truth).exit(Exit::Output)?;
-    print!("{}", eval_text(&e));
-    println!(
+    out!("{}", eval_text(&e));
+    outln!(
         "(records/s of the second build counts its new records only; peak RSS is the process high-water mark so far)"
     );
     if temporary {
@@ -183,6 +179,6 @@ pub(super) fn themes(c: ThemesCommand) -> Result<Exit, Failure> {
         }
         (None, None) => crate::outcomes::themes::Mapping::embedded().exit(Exit::Config)?,
     };
-    std::io::stdout().write_all(mapping.explain().as_bytes()).context("writing the mapping").exit(Exit::Output)?;
+    out!("{}", mapping.explain());
     Ok(Exit::Success)
 }

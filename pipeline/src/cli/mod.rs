@@ -3,6 +3,8 @@
 //! The binary is thin: `main` calls [`main_with_args`]. Errors carry context with `anyhow`, and
 //! each is tagged with the [`Exit`] code its kind deserves.
 
+#[macro_use]
+mod output;
 mod args;
 mod audit;
 mod demo;
@@ -15,7 +17,7 @@ mod schemas;
 mod stream;
 
 use std::ffi::OsString;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 use anyhow::Context as _;
 use clap::Parser;
@@ -78,12 +80,21 @@ where
         }
     };
     init_logging(&cli);
-    match dispatch(cli.command) {
+    let result = dispatch(cli.command);
+    // A broken pipe on stdout was swallowed (the reader had what it wanted); any other failure
+    // to write what the command printed is an output error, unless the command failed anyway.
+    let result = match (result, output::take_stdout_error()) {
+        (Ok(_), Some(e)) => {
+            Err(Failure { exit: Exit::Output, error: anyhow::Error::new(e).context("writing to standard output") })
+        }
+        (result, _) => result,
+    };
+    match result {
         Ok(exit) => exit,
         Err(f) => {
             let message = render_chain(&f.error);
             tracing::error!(exit_code = f.exit.code(), "{message}");
-            eprintln!("error: {message}");
+            errln!("error: {message}");
             f.exit
         }
     }
@@ -136,7 +147,7 @@ fn dispatch(command: Command) -> Result<Exit, Failure> {
         Command::Schemas(c) => schemas::command(c),
         Command::Keys(args::KeysCommand::New { path }) => {
             let id = tellonce_governance::create_key_file(&path).exit(Exit::Config)?;
-            println!("created key file {} (key id {id}); keep it out of version control and backups", path.display());
+            outln!("created key file {} (key id {id}); keep it out of version control and backups", path.display());
             Ok(Exit::Success)
         }
         Command::Quarantine(c) => quarantine::command(c),
@@ -163,5 +174,6 @@ pub(crate) fn print_summary(report: &run::RunReport, json: bool) -> Result<(), F
     } else {
         summary::to_text(report)
     };
-    std::io::stdout().write_all(text.as_bytes()).context("writing the summary").exit(Exit::Output)
+    out!("{text}");
+    Ok(())
 }

@@ -34,17 +34,23 @@ pub(super) fn command(c: QuarantineCommand) -> Result<Exit, Failure> {
                         serde_json::json!({"feed": feed, "rule": rule, "column": column, "source": source, "count": n})
                     })
                     .collect();
-                println!("{}", serde_json::Value::Array(rows));
+                outln!("{}", serde_json::Value::Array(rows));
             } else {
-                println!("{:<16} {:<24} {:<22} {:>8}  source", "feed", "rule", "column", "count");
+                outln!("{:<16} {:<24} {:<22} {:>8}  source", "feed", "rule", "column", "count");
                 for ((feed, rule, column, source), n) in &counts {
-                    println!("{feed:<16} {rule:<24} {column:<22} {n:>8}  {source}");
+                    outln!("{feed:<16} {rule:<24} {column:<22} {n:>8}  {source}");
                 }
-                println!("{} quarantined record(s) in all", entries.len());
+                outln!("{} quarantined record(s) in all", entries.len());
             }
             Ok(Exit::Success)
         }
         QuarantineCommand::Export { config, out, feed } => {
+            // A misspelt feed would export nothing and look like "no quarantined records".
+            if let Some(f) = feed.as_deref().filter(|f| tellonce_schemas::feed::latest(f).is_none()) {
+                let known: Vec<&str> = tellonce_schemas::feed::names().collect();
+                return Err(anyhow::anyhow!("--feed {f:?} is not a feed; known feeds: {}", known.join(", ")))
+                    .exit(Exit::Config);
+            }
             let settings = Settings::load(&config).exit(Exit::Config)?;
             let keys = KeyRing::load(&settings.key_file).exit(Exit::Config)?;
             let sealer = keys.sealer();
@@ -74,7 +80,7 @@ pub(super) fn command(c: QuarantineCommand) -> Result<Exit, Failure> {
                 }
             };
             tracing::warn!(records = n, "quarantined records exported in clear; delete the file once they are fixed");
-            println!("exported {n} record(s) to {} (mode 0600; contains clear identifiers)", out.display());
+            outln!("exported {n} record(s) to {} (mode 0600; contains clear identifiers)", out.display());
             Ok(Exit::Success)
         }
     }

@@ -17,6 +17,12 @@ use crate::{retention, subject::SubjectError};
 
 /// `tellonce sar`.
 pub(super) fn sar(a: &SarArgs) -> Result<Exit, Failure> {
+    // Before anything is read: an unattributable lookup is refused (the library checks too).
+    for (flag, value) in [("officer", &a.officer), ("reference", &a.reference)] {
+        if value.trim().is_empty() {
+            return Err(anyhow::Error::new(SubjectError::Unattributed(flag))).exit(Exit::Config);
+        }
+    }
     let settings = Settings::load(&a.config).exit(Exit::Config)?;
     let keys = KeyRing::load(&settings.key_file).exit(Exit::Config)?;
     let agreements = super::isa::load(&settings.agreements_dir, dates::today())?;
@@ -37,10 +43,14 @@ pub(super) fn sar(a: &SarArgs) -> Result<Exit, Failure> {
     let request = Request { officer: a.officer.clone(), reference: a.reference.clone(), erase: a.erase };
     let found = subject::lookup(&settings.output_dir, &keys, &agreements, &identifiers, &request).map_err(|e| {
         let exit = match e {
-            SubjectError::Input { .. } | SubjectError::Invalid { .. } | SubjectError::TooLittle => Exit::Config,
+            SubjectError::Input { .. }
+            | SubjectError::Invalid { .. }
+            | SubjectError::TooLittle
+            | SubjectError::Unattributed(_) => Exit::Config,
+            SubjectError::Contradiction { .. } => Exit::Refused,
             SubjectError::Audit(AuditError::Torn { .. }) => Exit::Torn,
             SubjectError::Read { .. } | SubjectError::Audit(_) => Exit::Internal,
-            SubjectError::Sink(_) | SubjectError::Busy(_) => Exit::Output,
+            SubjectError::Sink(_) | SubjectError::Busy(_) | SubjectError::Link(_) => Exit::Output,
             SubjectError::Tampered { .. } => Exit::Verify,
         };
         Failure { exit, error: anyhow::Error::new(e) }
@@ -49,7 +59,7 @@ pub(super) fn sar(a: &SarArgs) -> Result<Exit, Failure> {
     drop(identifiers);
     if a.json {
         let text = serde_json::to_string_pretty(&found).context("serialising").exit(Exit::Internal)?;
-        println!("{text}");
+        outln!("{text}");
         return Ok(Exit::Success);
     }
     let mut s = String::new();
@@ -85,7 +95,7 @@ pub(super) fn sar(a: &SarArgs) -> Result<Exit, Failure> {
             found.erased, found.kept
         );
     }
-    print!("{s}");
+    out!("{s}");
     Ok(Exit::Success)
 }
 
@@ -95,7 +105,7 @@ pub(super) fn command(c: RetentionCommand) -> Result<Exit, Failure> {
     let settings = Settings::load(&config).exit(Exit::Config)?;
     let keys = KeyRing::load(&settings.key_file).exit(Exit::Config)?;
     let on = as_of.unwrap_or_else(dates::today);
-    let (plan, done) = retention::apply(&settings.output_dir, &keys, on, dry_run).map_err(|e| {
+    let (plan, applied) = retention::apply(&settings.output_dir, &keys, on, dry_run).map_err(|e| {
         let exit = match e {
             retention::RetentionError::Tampered { .. } => Exit::Verify,
             retention::RetentionError::Audit(AuditError::Torn { .. }) => Exit::Torn,
@@ -104,9 +114,10 @@ pub(super) fn command(c: RetentionCommand) -> Result<Exit, Failure> {
         };
         Failure { exit, error: anyhow::Error::new(e) }
     })?;
+    let done = &applied.deleted;
     let verb = if dry_run { "would delete" } else { "deleted" };
-    for f in &done {
-        println!(
+    for f in done {
+        outln!(
             "{verb} {} ({} rows, agreement {}, due {})",
             f.path,
             f.rows,
@@ -114,11 +125,17 @@ pub(super) fn command(c: RetentionCommand) -> Result<Exit, Failure> {
             f.retention_until.map(dates::format).unwrap_or_default()
         );
     }
-    println!(
+    outln!(
         "retention as of {}: {verb} {} file(s); {} file(s) held and not yet due",
         plan.as_of,
         done.len(),
         plan.kept.len()
     );
+    if applied.index_records_dropped > 0 {
+        outln!(
+            "dropped {} record reference(s) of the deleted staging files from the linkage identity index",
+            applied.index_records_dropped
+        );
+    }
     Ok(Exit::Success)
 }

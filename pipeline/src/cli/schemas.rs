@@ -29,7 +29,7 @@ pub(super) fn command(c: SchemasCommand) -> Result<Exit, Failure> {
             if json { dataset_json(d) } else { dataset(d) }
         }
     };
-    print!("{text}");
+    out!("{text}");
     Ok(Exit::Success)
 }
 

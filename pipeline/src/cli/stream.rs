@@ -1,6 +1,5 @@
 //! `tellonce stream`: Kafka topics into the staging dataset.
 
-use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -34,7 +33,7 @@ pub(super) fn command(a: &StreamArgs) -> Result<Exit, Failure> {
         }
         s
     };
-    std::io::stdout().write_all(text.as_bytes()).context("writing the report").exit(Exit::Output)?;
+    out!("{text}");
     Ok(Exit::Success)
 }
 
@@ -59,7 +58,7 @@ pub(super) fn reset(a: &StreamResetArgs) -> Result<Exit, Failure> {
             partitions.join(", ")
         )
     };
-    std::io::stdout().write_all(text.as_bytes()).context("writing the report").exit(Exit::Output)?;
+    out!("{text}");
     Ok(Exit::Success)
 }
 
@@ -175,7 +174,7 @@ pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
         && let Some(p) = producing.take()
     {
         let secs = join_producer(p)?;
-        eprintln!("produced {} messages in {secs:.1}s", a.messages);
+        errln!("produced {} messages in {secs:.1}s", a.messages);
     }
     let properties = a
         .properties
@@ -213,11 +212,16 @@ pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
     if let Some(p) = producing {
         join_producer(p)?;
     }
-    println!(
+    outln!(
         "{:>10} {:>9} {:>12} {:>10} {:>10} {:>13}",
-        "messages", "seconds", "messages/s", "p50 ms", "p99 ms", "peak RSS MiB"
+        "messages",
+        "seconds",
+        "messages/s",
+        "p50 ms",
+        "p99 ms",
+        "peak RSS MiB"
     );
-    println!(
+    outln!(
         "{:>10} {:>9.2} {:>12.0} {:>10} {:>10} {:>13.1}",
         report.received,
         secs,
@@ -226,20 +230,23 @@ pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
         report.batch_latency_ms.1,
         super::demo::peak_rss_mib().unwrap_or(f64::NAN)
     );
-    println!(
+    outln!(
         "written {} quarantined {} in {} batches (time includes joining the group; latency is from a batch's \
          first message to its commit)",
-        report.written, report.quarantined, report.batches
+        report.written,
+        report.quarantined,
+        report.batches
     );
     if report.received < a.messages {
-        eprintln!(
+        errln!(
             "warning: only {} of {} messages were read: librdkafka's in-process mock keeps about 5 MB a \
              partition and drops older messages, so give --brokers for runs of more than a few tens of thousands",
-            report.received, a.messages
+            report.received,
+            a.messages
         );
     }
     let (p50, p99, max) = report.produce_to_durable_ms;
-    println!(
+    outln!(
         "produced to durable ({}): p50 {p50} ms, p99 {p99} ms, max {max} ms",
         match rate {
             Some(r) => format!("{r} messages/s paced, from {} ms after the stream started", a.warmup_ms),
@@ -272,7 +279,7 @@ fn print_cpu_budget(settings: &Settings, cpu_secs: f64, messages: u64) -> Result
         .tokeniser(tellonce_governance::Purpose::Linkage);
     let ns = super::hash_floor::hmac_ns(&tokeniser);
     let hashes = tokens as f64 / messages.max(1) as f64;
-    println!(
+    outln!(
         "CPU: {cpu_secs:.1} s (user and system, every thread of the stream) = {per_message_us:.1} µs a message, \
          {:.0} messages/s at most on {cores} cores; of it {hashes:.1} HMAC-SHA256 a message at {ns:.0} ns = {:.2} µs; \
          {TARGET} messages/s would leave {:.1} µs a message, the broker's share included if it runs here",

@@ -5,7 +5,7 @@
 //! before that leaves the old index, and the next build starts from it again: the ids it then
 //! gives are the ones the interrupted build would have given.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -133,4 +133,62 @@ pub fn save<'a>(out: &Path, entries: impl ExactSizeIterator<Item = Entry<'a>>) -
     writer.close().map_err(|e| err(e.to_string()))?;
     tellonce_connectors::atomic::write_atomic(&path, &bytes).map_err(|e| err(e.to_string()))?;
     Ok(path)
+}
+
+/// Drops the records `gone` (feed, record reference) from the index, when retention or erasure
+/// deleted them from staging: the index must not keep naming records the hub no longer holds.
+/// Returns how many were dropped; rewrites nothing when none was there (or there is no index).
+pub fn forget(out: &Path, gone: &HashSet<(String, String)>) -> Result<usize, LinkError> {
+    if gone.is_empty() || !out.join(INDEX_PATH).exists() {
+        return Ok(0);
+    }
+    let index = load(out)?;
+    let before = index.by_record.len();
+    let mut kept: Vec<_> = index.by_record.iter().filter(|(key, _)| !gone.contains(*key)).collect();
+    let dropped = before - kept.len();
+    if dropped == 0 {
+        return Ok(0);
+    }
+    // In a stable order, so that the same index gives the same file.
+    kept.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let name = |table: &[String], i: u32| table.get(i as usize).map_or("", String::as_str).to_owned();
+    let rows: Vec<(String, String, String, String)> = kept
+        .into_iter()
+        .map(|((feed, rf), (p, f))| {
+            (feed.clone(), rf.clone(), name(&index.person_ids, *p), name(&index.family_ids, *f))
+        })
+        .collect();
+    save(out, rows.iter().map(|(feed, rf, p, f)| Entry { feed, record_ref: rf, person_id: p, family_id: f }))?;
+    Ok(dropped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forget_drops_only_the_records_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = [("police", "P1", "PA", "FA"), ("police", "P2", "PA", "FA"), ("camhs", "P1", "PB", "FB")];
+        save(
+            dir.path(),
+            rows.iter().map(|(feed, rf, p, f)| Entry { feed, record_ref: rf, person_id: p, family_id: f }),
+        )
+        .unwrap();
+        let gone: HashSet<(String, String)> =
+            [("police".to_owned(), "P1".to_owned()), ("housing".to_owned(), "H9".to_owned())].into_iter().collect();
+        assert_eq!(forget(dir.path(), &gone).unwrap(), 1);
+        let index = load(dir.path()).unwrap();
+        let mut left: Vec<(String, String, String)> = index
+            .by_record
+            .iter()
+            .map(|((feed, rf), (p, _))| (feed.clone(), rf.clone(), index.person_ids[*p as usize].clone()))
+            .collect();
+        left.sort();
+        let want: Vec<(String, String, String)> =
+            vec![("camhs".into(), "P1".into(), "PB".into()), ("police".into(), "P2".into(), "PA".into())];
+        assert_eq!(left, want);
+        assert_eq!(forget(dir.path(), &gone).unwrap(), 0);
+        assert_eq!(forget(&dir.path().join("none"), &gone).unwrap(), 0);
+    }
 }

@@ -86,6 +86,51 @@ pub fn open_projected(path: &Path, wanted: impl Fn(&str) -> bool) -> Result<Parq
     builder.with_projection(mask).with_batch_size(65_536).build().map_err(|e| err(e.to_string()))
 }
 
+/// The staging columns a record's reference is made from ([`RecordRefs`]).
+pub(crate) const REFERENCE_COLUMNS: [&str; 4] = ["record_id", "record_id_token", staging::SOURCE, staging::POSITION];
+
+/// How the linkage build (and so `links/` and the identity index) names each record of a
+/// staging batch: its `record_id` where the agreement lets it pass, else its token in hex, else
+/// `source:position`. Subject access and retention name records the same way to find them in
+/// `links/` and the index.
+pub(crate) struct RecordRefs<'a> {
+    record_id: Option<&'a arrow_array::StringArray>,
+    token: Option<&'a FixedSizeBinaryArray>,
+    source: Option<&'a arrow_array::StringArray>,
+    position: Option<&'a arrow_array::UInt64Array>,
+}
+
+impl<'a> RecordRefs<'a> {
+    /// The reference columns of `batch` (any may be absent).
+    pub(crate) fn of(batch: &'a RecordBatch) -> Self {
+        RecordRefs {
+            record_id: batch.column_by_name("record_id").and_then(|c| c.as_string_opt::<i32>()),
+            token: tokens(batch, "record_id_token"),
+            source: batch.column_by_name(staging::SOURCE).and_then(|c| c.as_string_opt::<i32>()),
+            position: batch.column_by_name(staging::POSITION).and_then(|c| c.as_primitive_opt::<UInt64Type>()),
+        }
+    }
+
+    /// The reference of row `row`.
+    pub(crate) fn get(&self, row: usize) -> String {
+        match (self.record_id, tok(self.token, row)) {
+            (Some(ids), _) if ids.is_valid(row) => ids.value(row).to_owned(),
+            (_, Some(t)) => {
+                let mut hex = String::with_capacity(32);
+                for b in t {
+                    hex.push_str(&format!("{b:02x}"));
+                }
+                hex
+            }
+            _ => format!(
+                "{}:{}",
+                self.source.filter(|s| s.is_valid(row)).map_or("", |s| s.value(row)),
+                self.position.filter(|p| p.is_valid(row)).map_or(0, |p| p.value(row))
+            ),
+        }
+    }
+}
+
 fn tokens<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a FixedSizeBinaryArray> {
     batch.column_by_name(name).and_then(|c| c.as_fixed_size_binary_opt()).filter(|a| a.value_length() == 16)
 }
@@ -106,10 +151,7 @@ fn add_batch(
     path: &Path,
 ) -> Result<(), LinkError> {
     let rows = batch.num_rows();
-    let record_id = batch.column_by_name("record_id").and_then(|c| c.as_string_opt::<i32>());
-    let record_tok = tokens(batch, "record_id_token");
-    let source = batch.column_by_name(staging::SOURCE).and_then(|c| c.as_string_opt::<i32>());
-    let position = batch.column_by_name(staging::POSITION).and_then(|c| c.as_primitive_opt::<UInt64Type>());
+    let refs = RecordRefs::of(batch);
     let strong: Vec<Option<&FixedSizeBinaryArray>> = STRONG.iter().map(|s| tokens(batch, s.column)).collect();
     let dob = tokens(batch, "date_of_birth_token");
     let dob_unordered = tokens(batch, staging::DOB_UNORDERED_TOKEN);
@@ -135,23 +177,8 @@ fn add_batch(
         let n = recs.feeds.iter().position(|f| *f == feed).unwrap_or(recs.feeds.len());
         u8::try_from(n).map_err(|_| LinkError::Staging { path: path.to_owned(), message: "too many feeds".into() })?
     };
-    let mut hex = String::new();
     for row in 0..rows {
-        let reference = match (record_id, tok(record_tok, row)) {
-            (Some(ids), _) if ids.is_valid(row) => ids.value(row).to_owned(),
-            (_, Some(t)) => {
-                hex.clear();
-                for b in t {
-                    hex.push_str(&format!("{b:02x}"));
-                }
-                hex.clone()
-            }
-            _ => format!(
-                "{}:{}",
-                source.filter(|s| s.is_valid(row)).map_or("", |s| s.value(row)),
-                position.filter(|p| p.is_valid(row)).map_or(0, |p| p.value(row))
-            ),
-        };
+        let reference = refs.get(row);
         let i = recs.push(feed, reference);
         let r = i as usize;
         for (k, col) in strong.iter().enumerate() {

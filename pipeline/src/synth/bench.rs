@@ -291,7 +291,11 @@ fn render(row: &mut Row, g: &Gen, i: u64, prefix: &Frag, pools: &Pools, rng: &mu
         }
         Gen::Pnc => {
             let year = 2000 + rng.below(26) as u32;
-            let serial = rng.below(10_000_000);
+            // 0000000, 1111111 … are placeholders the checks refuse (`pnc_id.placeholder`).
+            let serial = match rng.below(10_000_000) {
+                s if s.is_multiple_of(1_111_111) => s + 1,
+                s => s,
+            };
             row.digits(u64::from(year), 4);
             row.byte(b'/');
             row.digits(serial, 7);

@@ -283,8 +283,13 @@ struct PncSerials {
 
 impl PncSerials {
     fn next(&mut self, year: u32) -> (u32, u64) {
-        let serial = (self.i * 7_368_787 + self.offset) % 10_000_000;
+        let mut serial = (self.i * 7_368_787 + self.offset) % 10_000_000;
         self.i += 1;
+        // 0000000, 1111111 … are placeholders the checks refuse (`pnc_id.placeholder`).
+        while serial.is_multiple_of(1_111_111) {
+            serial = (self.i * 7_368_787 + self.offset) % 10_000_000;
+            self.i += 1;
+        }
         debug_assert!(pnc::check_character(year, serial).is_ascii_uppercase());
         (year, serial)
     }

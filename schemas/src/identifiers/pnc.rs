@@ -37,6 +37,15 @@ pub fn normalise(raw: &str) -> Result<String, Rule> {
     if check_character(year, serial) != check[0] {
         return Err(Rule::PncCheckCharacter);
     }
+    let full = format!("{year:04}/{serial:07}");
+    // 0000/0000000Z, 9999/9999999… pass the check character but are "not known" fillers: as
+    // tokens they would link every person who carries one. Judged on the full form, so that
+    // `00/0Z` and `0000/0000000Z` are the same placeholder.
+    let (full_year, full_serial) = full.as_bytes().split_at(4);
+    let one_digit = |b: &[u8]| b.iter().all(|&c| c == b[0]);
+    if one_digit(full_year) || one_digit(&full_serial[1..]) {
+        return Err(Rule::PncPlaceholder);
+    }
     Ok(format!("{year:04}/{serial:07}{}", check[0] as char))
 }
 
@@ -55,6 +64,18 @@ mod tests {
     fn the_published_example_passes_in_both_forms() {
         assert_eq!(normalise("2012/0052834K").unwrap(), "2012/0052834K");
         assert_eq!(normalise("12/52834K").unwrap(), "2012/0052834K");
+    }
+
+    #[test]
+    fn placeholders_that_pass_the_check_character_are_refused() {
+        assert_eq!(normalise("0000/0000000Z"), Err(Rule::PncPlaceholder));
+        assert_eq!(normalise("00/0Z"), Err(Rule::PncPlaceholder));
+        let c = char::from(check_character(2012, 0));
+        assert_eq!(normalise(&format!("2012/0000000{c}")), Err(Rule::PncPlaceholder));
+        let c = char::from(check_character(2012, 9_999_999));
+        assert_eq!(normalise(&format!("2012/9999999{c}")), Err(Rule::PncPlaceholder));
+        let c = char::from(check_character(9999, 52834));
+        assert_eq!(normalise(&format!("9999/0052834{c}")), Err(Rule::PncPlaceholder));
     }
 
     #[test]

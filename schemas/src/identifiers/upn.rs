@@ -28,6 +28,11 @@ pub fn normalise(raw: &str) -> Result<Cow<'_, str>, Rule> {
     if check_letter(&b[1..]) != Some(b[0]) {
         return Err(Rule::UpnCheckLetter);
     }
+    // A000000000000, B111111111111 … pass the check letter but are "not known" fillers: as
+    // tokens they would link every pupil who carries one.
+    if b[1..].iter().all(|&c| c == b[1]) {
+        return Err(Rule::UpnPlaceholder);
+    }
     Ok(upper)
 }
 
@@ -56,6 +61,17 @@ mod tests {
         assert_eq!(normalise("B80120000500"), Err(Rule::UpnFormat));
         assert_eq!(normalise("I801200005001"), Err(Rule::UpnFormat));
         assert_eq!(normalise("B8012000050X1"), Err(Rule::UpnFormat));
+    }
+
+    #[test]
+    fn placeholders_that_pass_the_check_letter_are_refused() {
+        for digit in b'0'..=b'9' {
+            let rest = [digit; 12];
+            let letter = check_letter(&rest).unwrap();
+            let upn = format!("{}{}", letter as char, std::str::from_utf8(&rest).unwrap());
+            assert_eq!(normalise(&upn), Err(Rule::UpnPlaceholder), "{upn}");
+        }
+        assert_eq!(normalise("A000000000000"), Err(Rule::UpnPlaceholder));
     }
 
     #[test]

@@ -362,10 +362,11 @@ fn unknown_columns_are_dropped_reported_and_never_passed_on() {
     // Unknown columns do not make rows bad: every row is written.
     run.assert_counts("inputs/education.csv", "processed", 2, 2, 0);
     run.assert_counts("inputs/police.jsonl", "processed", 1, 1, 0);
-    // A name that is not a plain column name (here it has a space) may be data, so it is only counted.
+    // A name that is not a plain column name (here it has a space) may be data, and so may the
+    // rest of its header: they are only counted.
     assert_eq!(
         run.input("inputs/education.csv")["unknown_columns"],
-        serde_json::json!(["secret_notes", "(1 more not shown: not plain column names)"])
+        serde_json::json!(["(2 unprintable column name(s) not shown: the header may hold data)"])
     );
     assert_eq!(run.input("inputs/police.jsonl")["unknown_columns"], serde_json::json!(["case_worker", "mystery"]));
     // Dropped from the Parquet schema.
@@ -383,7 +384,79 @@ fn unknown_columns_are_dropped_reported_and_never_passed_on() {
     let table =
         tellonce_tests::tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--force", "--no-progress"], 0);
     let table = String::from_utf8_lossy(&table.stdout).into_owned();
-    assert!(table.contains("secret_notes, (1 more not shown") && table.contains("mystery"), "{table}");
+    assert!(table.contains("(2 unprintable column name(s) not shown") && table.contains("mystery"), "{table}");
     assert!(!table.contains("Extra Col"), "a name that may be data is not printed:\n{table}");
     absent_everywhere(&ws, &run, &[b"SECRETNOTE", b"EXTRAVALUE1", b"MYSTERYVALUE", b"NESTEDVALUE"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_or_a_device_as_a_source_is_rejected_naming_the_path_and_the_rule() {
+    let ws = Workspace::new();
+    std::fs::create_dir_all(ws.dir().join("inputs")).unwrap();
+    let made = std::process::Command::new("mkfifo").arg(ws.dir().join("inputs/fifo.csv")).status().unwrap();
+    assert!(made.success());
+    std::os::unix::fs::symlink("/dev/zero", ws.dir().join("inputs/zero.csv")).unwrap();
+    ws.write("inputs/police.csv", format!("{POLICE_HEADER}\n{}\n", police("P1")));
+    ws.config(&[("police", "inputs/fifo.csv"), ("police", "inputs/zero.csv"), ("police", "inputs/police.csv")], "");
+    // Before the check a FIFO blocked the run for ever (and /dev/zero never ended): a timeout
+    // makes that a failure rather than a hung test.
+    let out = std::process::Command::new("timeout")
+        .args(["60"])
+        .arg(tellonce_tests::tellonce_bin())
+        .args(["run", "--config", "tellonce.toml", "--json", "--no-progress"])
+        .current_dir(ws.dir())
+        .env_remove("TELLONCE_LOG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let run = Run::new(out);
+    for (source, kind) in [("inputs/fifo.csv", "a FIFO"), ("inputs/zero.csv", "a character device")] {
+        run.assert_counts(source, "rejected", 0, 0, 0);
+        let error = run.input(source)["error"].as_str().unwrap().to_owned();
+        assert!(
+            error.contains(source) && error.contains(kind) && error.contains("[file.not_regular]"),
+            "{source}: {error}"
+        );
+    }
+    run.assert_counts("inputs/police.csv", "processed", 1, 1, 0);
+}
+
+#[test]
+fn a_header_glued_to_its_first_record_never_prints_the_records_values() {
+    // The newline after the header is missing: the first record's values become header names.
+    let ws = Workspace::new();
+    let header = "record_id,forename,surname,date_of_birth,event_date,event_type,nhs_number,postcode,sex";
+    let glued = "E1,Zebedee,Quixote,2015-06-30,2024-01-05,ATTENDANCE_TERM,9434765919,RH10 1AB,M";
+    let next = "E2,Ann,Lee,2014-02-03,2024-01-05,ATTENDANCE_TERM,6541003238,BN11 2AB,F";
+    ws.write("inputs/education.csv", format!("{header}{glued}\n{next}\n"));
+    ws.config(&[("education", "inputs/education.csv")], "");
+    let run = ws.run(0, &[]);
+    let unknown = &run.input("inputs/education.csv")["unknown_columns"];
+    assert_eq!(
+        unknown,
+        &serde_json::json!(["(9 unprintable column name(s) not shown: the header may hold data)"]),
+        "{:#}",
+        run.summary
+    );
+    let table = tellonce_tests::tellonce_ok(
+        ws.dir(),
+        &["run", "--config", "tellonce.toml", "--force", "--no-progress", "--log", "debug"],
+        0,
+    );
+    assert!(text(&table).contains("9 unprintable column name(s)"), "{}", text(&table));
+    let (list, list_json) = ws.quarantine_list();
+    let values: [&[u8]; 10] = [
+        b"Zebedee",
+        b"ZEBEDEE",
+        b"Quixote",
+        b"QUIXOTE",
+        b"2015-06-30",
+        b"9434765919",
+        b"RH10 1AB",
+        b"RH101AB",
+        b"sexE1",
+        b"ATTENDANCE_TERM,",
+    ];
+    assert_absent(&values, &[&run.output, &table, &list, &list_json], &ws.out());
 }

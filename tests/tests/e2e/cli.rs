@@ -218,3 +218,55 @@ fn quarantine_list_shows_counts_by_feed_rule_and_column_but_no_values() {
         &ws.out(),
     );
 }
+
+/// Runs `tellonce` with its stdout a pipe whose reader is already gone (as `| head -1` leaves
+/// it once head has its line), returning the exit code and stderr.
+fn tellonce_into_closed_pipe(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
+    let mut child = std::process::Command::new(tellonce_tests::tellonce_bin())
+        .args(args)
+        .current_dir(dir)
+        .env_remove("TELLONCE_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closing the read end before the process writes: its first write gets EPIPE.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn writing_to_a_closed_stdout_ends_quietly_with_the_commands_own_exit_code() {
+    let ws = Workspace::new();
+    ws.write(
+        "inputs/police.csv",
+        "record_id,occurrence_ref,forename,surname,incident_date,incident_type,person_role\n\
+         P1,O1,Ann,Lee,2024-01-05,CRIME,VICTIM\n",
+    );
+    ws.config(&[("police", "inputs/police.csv")], "");
+    // The run itself finishes (its input is marked done) although nobody reads its summary.
+    let (code, stderr) = tellonce_into_closed_pipe(ws.dir(), &["run", "--config", "tellonce.toml", "--no-progress"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{stderr}");
+    let again = ws.run(0, &[]);
+    assert_eq!(again.input("inputs/police.csv")["status"], "skipped", "{:#}", again.summary);
+    for args in [
+        &["audit", "verify", "--config", "tellonce.toml"][..],
+        &["schemas", "show", "police"],
+        &["schemas", "show", "police", "--json"],
+        &["quarantine", "list", "--config", "tellonce.toml"],
+        &["isa", "explain", "--config", "tellonce.toml", "--feed", "police"],
+    ] {
+        let (code, stderr) = tellonce_into_closed_pipe(ws.dir(), args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+    }
+    // A verification failure keeps its exit code (5) when nobody reads the message.
+    let log = ws.out().join("audit/audit.jsonl");
+    let text = std::fs::read_to_string(&log).unwrap().replacen("\"seq\":1", "\"seq\":7", 1);
+    std::fs::write(&log, text).unwrap();
+    let (code, stderr) = tellonce_into_closed_pipe(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"]);
+    assert_eq!(code, Some(5), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -327,6 +327,17 @@ fn retention_deletes_exactly_the_files_due_and_logs_each_deletion() {
         tellonce_ok(ws.dir(), &all, 0)
     };
     let (day_before, due_day) = (dates::format(due - 1), dates::format(due));
+    // The identity index's records, as `feed/record_ref`.
+    let indexed = || {
+        let index = ws.out().join("state/link/index.parquet");
+        let feeds = parquet_column(&index, "feed");
+        let refs = parquet_column(&index, "record_ref");
+        let mut all: Vec<String> =
+            feeds.into_iter().zip(refs).map(|(f, r)| format!("{}/{}", f.unwrap(), r.unwrap())).collect();
+        all.sort();
+        all
+    };
+    assert_eq!(indexed(), ["camhs/C1", "police/P1", "police/P2", "police/P3"]);
     // The day before the CAMHS output is due: nothing goes.
     let out = retention(&["--as-of", &day_before]);
     assert!(text(&out).contains("deleted 0 file(s)"), "{}", text(&out));
@@ -342,6 +353,9 @@ fn retention_deletes_exactly_the_files_due_and_logs_each_deletion() {
     // staging, links and theme events stay.
     let out = retention(&["--as-of", &due_day]);
     assert!(text(&out).contains("deleted 7 file(s)"), "{}", text(&out));
+    // The deleted CAMHS record is no longer named by the identity index.
+    assert!(text(&out).contains("dropped 1 record reference(s)"), "{}", text(&out));
+    assert_eq!(indexed(), ["police/P1", "police/P2", "police/P3"]);
     for mixed in ["persons", "families", "aggregates"] {
         assert!(visible_parquet(&ws.out().join(mixed)).is_empty(), "{mixed} outlived the CAMHS agreement");
     }
@@ -439,6 +453,11 @@ fn subject_access_finds_a_person_by_pseudonym_and_erasure_is_audited() {
     edit_agreement(&ws, "police", |t| set_line(t, "erasure", "true"));
     let out = sar(&ws, who, &["--erase", "--json"]);
     assert_eq!(json_stdout(&out)["erased"], 2, "{}", text(&out));
+    // The identity index no longer names the erased records.
+    let index = ws.out().join("state/link/index.parquet");
+    let mut indexed: Vec<Option<String>> = parquet_column(&index, "record_ref");
+    indexed.sort();
+    assert_eq!(indexed, [Some("C1".to_owned()), Some("P3".to_owned())]);
     let police = visible_parquet(&ws.out().join("staging/feed=police"));
     let left: Vec<Option<String>> = police.iter().flat_map(|p| parquet_column(p, "record_id")).collect();
     assert_eq!(left, [Some("P3".to_owned())]);
@@ -576,4 +595,152 @@ fn a_part_deleted_by_a_run_that_stopped_before_logging_it_is_logged_by_the_next(
     assert_eq!(visible_parquet(&ws.out().join("staging/feed=police")).len(), 1);
     let verify = audit_verify(&ws);
     assert!(verify.status.success(), "{}", text(&verify));
+}
+
+#[test]
+fn two_overlapping_agreements_hold_their_feed_as_ambiguous_not_as_unagreed() {
+    let ws = two_feed_workspace();
+    // A second agreement (a new id) for police over the same period: the lint refuses both.
+    let police = agreement_file(&ws, "police");
+    let isa = std::fs::read_to_string(&police).unwrap();
+    let id_line = isa.lines().find(|l| l.starts_with("id = ")).unwrap().to_owned();
+    ws.write("agreements/police-rival.toml", isa.replacen(&id_line, "id = \"ISA-RIVAL\"", 1));
+    let run = ws.run(3, &[]);
+    let i = run.input("inputs/police.csv");
+    assert_eq!((i["status"].as_str(), i["error_rule"].as_str()), (Some("held"), Some("agreement.ambiguous")), "{i:#}");
+    let error = i["error"].as_str().unwrap();
+    assert!(error.contains("ISA-RIVAL@") && error.contains("isa lint"), "{error}");
+    run.assert_counts("inputs/camhs.csv", "processed", 1, 1, 0);
+    let explain = tellonce_ok(ws.dir(), &["isa", "explain", "--config", "tellonce.toml", "--feed", "police"], 0);
+    assert!(text(&explain).contains("overlapping agreements are not allowed"), "{}", text(&explain));
+}
+
+#[test]
+fn a_symlink_planted_at_an_audit_file_is_refused_and_its_target_untouched() {
+    for name in ["audit.jsonl", "audit.head.json", "audit.lock"] {
+        let ws = two_feed_workspace();
+        let target = ws.write("elsewhere/precious.txt", "not an audit log\n");
+        std::fs::create_dir_all(ws.out().join("audit")).unwrap();
+        std::os::unix::fs::symlink(&target, ws.out().join("audit").join(name)).unwrap();
+        let out = tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--json", "--no-progress"], 4);
+        assert!(text(&out).contains(name) && text(&out).contains("symbolic link"), "{name}: {}", text(&out));
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "not an audit log\n", "{name}");
+        assert!(visible_parquet(&ws.out().join("staging")).is_empty(), "{name}: data written without an audit log");
+    }
+}
+
+/// A workspace for subject access: police and CAMHS records of four people, run and linked.
+/// - Ann Leeford (police P1, no NHS number);
+/// - Cat Morrow, NHS 9434765919 (CAMHS C1), and Dan Morrow, her twin: same date of birth and
+///   postcode, no NHS number held (police P9);
+/// - Eve Stone, NHS 6541003238, at BN11 2AB in CAMHS (C2) and at RH10 1AB in police (P5): one
+///   person who moved, joined by the linkage build.
+fn sar_workspace() -> Workspace {
+    let ws = Workspace::new();
+    let rows = [
+        police("P1", "Ann", "Leeford", "2010-01-02", "RH10 1AB"),
+        police("P9", "Dan", "Morrow", "2012-07-19", "RH10 1AB"),
+        police("P5", "Eve", "Stone", "2011-03-04", "RH10 1AB"),
+    ];
+    ws.write("inputs/police.csv", format!("{POLICE_HEADER}\n{}\n", rows.join("\n")));
+    ws.write(
+        "inputs/camhs.csv",
+        format!(
+            "{CAMHS_HEADER}\nC1,9434765919,Cat,Morrow,2012-07-19,RH10 1AB,2024-03-01,ACCEPTED\n\
+             C2,6541003238,Eve,Stone,2011-03-04,BN11 2AB,2024-03-01,ACCEPTED\n"
+        ),
+    );
+    ws.config(&[("police", "inputs/police.csv"), ("camhs", "inputs/camhs.csv")], "");
+    edit_agreement(&ws, "police", |t| set_line(t, "erasure", "true"));
+    edit_agreement(&ws, "camhs", |t| set_line(t, "erasure", "true"));
+    ws.run(0, &[]);
+    ws
+}
+
+/// The `record_id`s a `sar --json` found, sorted.
+fn found_ids(out: &Output) -> Vec<String> {
+    assert_eq!(out.status.code(), Some(0), "{}", text(out));
+    let mut ids: Vec<String> = json_stdout(out)["holdings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["record_id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn subject_access_refuses_identifiers_of_two_people_before_anything_is_listed_or_erased() {
+    let ws = sar_workspace();
+    let staged_before = hashes(&ws.out(), "staging");
+    let refusals: [(&str, &str); 5] = [
+        // Cat's NHS number with Ann's name, date of birth and postcode.
+        (
+            "nhs_number=9434765919\nforename=Ann\nsurname=Leeford\ndate_of_birth=2010-01-02\npostcode=RH10 1AB\n",
+            "carry a different date_of_birth",
+        ),
+        // Cat's NHS number with her twin Dan's details: same date of birth and postcode.
+        (
+            "nhs_number=9434765919\nforename=Dan\nsurname=Morrow\ndate_of_birth=2012-07-19\npostcode=RH10 1AB\n",
+            "carry another forename than the one given",
+        ),
+        // Her NHS number with her twin's forename alone.
+        ("nhs_number=9434765919\nforename=Dan\n", "records matched on nhs_number carry another forename"),
+        // A key given twice, even with the same value.
+        ("nhs_number=9434765919\nnhs_number=943 476 5919\n", "nhs_number is given more than once"),
+        // Eve's NHS number with a date of birth that is not hers.
+        ("nhs_number=6541003238\ndate_of_birth=2012-07-19\n", "carry a different date_of_birth"),
+    ];
+    for (who, why) in refusals {
+        for extra in [&["--json"][..], &["--erase", "--json"]] {
+            let out = sar(&ws, who, extra);
+            assert_eq!(out.status.code(), Some(7), "{who:?}: {}", text(&out));
+            assert!(text(&out).contains("do not describe one person") && text(&out).contains(why), "{}", text(&out));
+            assert!(out.stdout.is_empty(), "a refused lookup listed something: {}", text(&out));
+            let values: [&[u8]; 7] =
+                [b"9434765919", b"Leeford", b"2010-01-02", b"RH10 1AB", b"2012-07-19", b"6541003238", b"Morrow"];
+            assert_absent(&values, &[&out], &ws.out());
+        }
+    }
+    assert_eq!(hashes(&ws.out(), "staging"), staged_before, "a refused erasure changed staging");
+    let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
+    assert_eq!(log.matches("\"kind\":\"access_refused\"").count(), 5, "{log}");
+    assert_eq!(log.matches("\"kind\":\"erasure_refused\"").count(), 5, "{log}");
+    assert!(audit_verify(&ws).status.success());
+
+    // One person described several ways is found: by a record matching both routes (Cat), and
+    // by records of one linked person who moved (Eve).
+    let cat = "nhs_number=9434765919\nforename=Cat\nsurname=Morrow\ndate_of_birth=2012-07-19\npostcode=RH10 1AB\n";
+    assert_eq!(found_ids(&sar(&ws, cat, &["--json"])), ["C1"]);
+    let eve = "nhs_number=6541003238\nforename=Eve\nsurname=Stone\ndate_of_birth=2011-03-04\npostcode=RH10 1AB\n";
+    assert_eq!(found_ids(&sar(&ws, eve, &["--json"])), ["C2", "P5"]);
+    assert_eq!(found_ids(&sar(&ws, "nhs_number=6541003238\ndate_of_birth=2011-03-04\n", &["--json"])), ["C2"]);
+    // Nothing held is no contradiction.
+    assert_eq!(found_ids(&sar(&ws, "nhs_number=4010232137\n", &["--json"])), Vec::<String>::new());
+}
+
+#[test]
+fn subject_access_refuses_a_blank_officer_or_reference() {
+    let ws = sar_workspace();
+    for (officer, reference, what) in
+        [("", "SAR-1", "--officer"), ("  ", "SAR-1", "--officer"), ("IG 7", " \t", "--reference")]
+    {
+        let out = tellonce(
+            ws.dir(),
+            &[
+                "sar",
+                "--config",
+                "tellonce.toml",
+                "--officer",
+                officer,
+                "--reference",
+                reference,
+                "--identifiers",
+                "none",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(text(&out).contains(what), "{}", text(&out));
+    }
 }

@@ -231,3 +231,32 @@ fn every_committed_staging_file_is_in_a_manifest_even_when_a_later_input_fails()
     let unlisted: Vec<&String> = on_disk.iter().filter(|p| !in_manifests.contains(*p)).collect();
     assert!(unlisted.is_empty(), "staging files listed in no manifest: {unlisted:?}");
 }
+
+#[test]
+fn an_output_directory_that_is_or_holds_the_config_inputs_or_keys_is_refused_with_exit_2() {
+    let ws = Workspace::new();
+    ws.write("inputs/police.csv", POLICE_CSV);
+    for (out, want) in [
+        ("", "output.dir is empty"),
+        (".", "is the config file's directory"),
+        ("inputs", "is the folder of sources[0].path"),
+        ("keys", "contains keys.file"),
+    ] {
+        ws.config_named("tellonce.toml", out, "keys/tellonce.key", &[("police", "inputs/police.csv")], "");
+        let run = tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--json", "--no-progress"], 2);
+        assert!(text(&run).contains(want), "{out:?}: {}", text(&run));
+        for cmd in [
+            &["audit", "verify", "--config", "tellonce.toml"][..],
+            &["retention", "apply", "--config", "tellonce.toml"],
+        ] {
+            let o = tellonce_ok(ws.dir(), cmd, 2);
+            assert!(text(&o).contains(want), "{out:?} {cmd:?}: {}", text(&o));
+        }
+        // Nothing was written: no audit log, no state, no staging beside the inputs or keys.
+        for dir in [".", "inputs", "keys"] {
+            for name in ["audit", "state", "staging"] {
+                assert!(!ws.dir().join(dir).join(name).exists(), "{out:?}: {dir}/{name} was created");
+            }
+        }
+    }
+}

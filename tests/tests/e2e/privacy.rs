@@ -167,6 +167,15 @@ fn quarantine_export_round_trips_every_record_with_its_original_values() {
     );
     assert_ne!(again.status.code(), Some(0), "export overwrote an existing file");
     assert_eq!(std::fs::read(&export).unwrap(), before);
+
+    // A feed that does not exist is an error naming it (a typo is not "nothing quarantined").
+    let typo = tellonce_ok(
+        ws.dir(),
+        &["quarantine", "export", "--config", "tellonce.toml", "--out", "typo.jsonl", "--feed", "nosuchfeed"],
+        2,
+    );
+    assert!(text(&typo).contains("\"nosuchfeed\" is not a feed"), "{}", text(&typo));
+    assert!(!ws.dir().join("typo.jsonl").exists());
 }
 
 #[test]

@@ -8,7 +8,7 @@
 //! date of birth and postcode together. The lookup is audited (officer, reference, counts),
 //! never with the identifiers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,6 +26,10 @@ use tellonce_schemas::{Column, Value, staging};
 
 use crate::holdings::{HeldFile, held_files};
 use crate::run::{AUDIT, Access, STAGING, lock_output};
+
+mod one_person;
+
+use one_person::{NAMES, Route, RowMatch, STABLE};
 
 /// Why a lookup cannot be made.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +50,16 @@ pub enum SubjectError {
         /// The rule broken.
         rule: &'static str,
     },
+    /// The identifiers given do not describe one person (see [`SubjectTokens::judge`]): refused
+    /// before anything is listed or erased, and audited as a refused lookup.
+    #[error("refused: the identifiers given do not describe one person: {reason}")]
+    Contradiction {
+        /// Which identifiers disagree, never their values.
+        reason: String,
+    },
+    /// The officer or the case reference is empty or blank: an unattributable lookup.
+    #[error("--{0} is empty; every lookup is audited with the officer making it and the request's case reference")]
+    Unattributed(&'static str),
     /// Too little to identify one person.
     #[error(
         "not enough to identify a person: give nhs_number, upn or pnc_id, or all of forename, surname, \
@@ -75,6 +89,9 @@ pub enum SubjectError {
         /// The file, relative to the output root.
         path: String,
     },
+    /// The linkage identity index cannot be read or rewritten without the erased records.
+    #[error(transparent)]
+    Link(#[from] crate::link::LinkError),
     /// Another tellonce process holds the output directory.
     #[error("{0}")]
     Busy(String),
@@ -109,6 +126,8 @@ impl SubjectTokens {
     /// value.
     pub fn parse(text: &str, tokeniser: &Tokeniser) -> Result<SubjectTokens, SubjectError> {
         let mut tokens = BTreeMap::new();
+        let mut given: Vec<&'static str> = Vec::new();
+        let mut twice: Option<&'static str> = None;
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -121,14 +140,20 @@ impl SubjectTokens {
             let Some(col) = IDENTIFIERS.iter().find(|c| c.name == name) else {
                 let known: Vec<&str> = IDENTIFIERS.iter().map(|c| c.name).collect();
                 // What was typed before `=` may be a value typed in the wrong place: it is named
-                // only if it looks like an identifier's name.
-                let plain = (1..=24).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+                // only if the one rule for printing names found in input allows it.
+                let plain = tellonce_schemas::printable::is_printable_column_name(name);
                 let what = if plain { format!("unknown identifier {name:?}") } else { "unknown identifier".to_owned() };
                 return Err(SubjectError::Input {
                     line: i + 1,
                     message: format!("{what}; expected one of {}", known.join(", ")),
                 });
             };
+            // A name given twice (even with the same value, even empty) is refused once every
+            // line has been checked: which value the officer meant is not for us to guess.
+            if given.contains(&col.name) {
+                twice.get_or_insert(col.name);
+            }
+            given.push(col.name);
             let value = value.trim();
             if value.is_empty() {
                 continue;
@@ -149,6 +174,9 @@ impl SubjectTokens {
             };
             tokens.insert(col.name, token);
         }
+        if let Some(name) = twice {
+            return Err(SubjectError::Contradiction { reason: format!("{name} is given more than once") });
+        }
         let strong = STRONG.iter().any(|n| tokens.contains_key(n));
         let combined = COMBINED.iter().all(|n| tokens.contains_key(n));
         if !strong && !combined {
@@ -157,26 +185,62 @@ impl SubjectTokens {
         Ok(SubjectTokens { tokens })
     }
 
-    /// Which rows of a staging batch are this person's, and on what.
-    fn matches(&self, batch: &RecordBatch) -> Vec<Option<&'static str>> {
+    /// The routes this lookup can find records by: each strong identifier given, and the
+    /// combination when all four of its parts are given.
+    fn routes(&self) -> Vec<Route> {
+        let mut routes: Vec<Route> =
+            STRONG.iter().copied().filter(|n| self.tokens.contains_key(n)).map(Route::Strong).collect();
+        if COMBINED.iter().all(|n| self.tokens.contains_key(n)) {
+            routes.push(Route::Combined);
+        }
+        routes
+    }
+
+    /// Which rows of a staging batch are this person's: the routes each matched by, and the
+    /// stable identifiers given whose token it carries with another value.
+    fn matches(&self, batch: &RecordBatch) -> Vec<Option<RowMatch>> {
         let column = |name: &str| -> Option<&FixedSizeBinaryArray> {
             batch.column_by_name(&format!("{name}_token"))?.as_fixed_size_binary_opt()
         };
-        let mut out = vec![None; batch.num_rows()];
+        let mut out: Vec<Option<RowMatch>> = vec![None; batch.num_rows()];
+        let mut add = |row: usize, route: Route| {
+            out[row].get_or_insert_with(RowMatch::default).routes.push(route);
+        };
         for name in STRONG {
             let (Some(want), Some(col)) = (self.tokens.get(name), column(name)) else { continue };
-            for (row, slot) in out.iter_mut().enumerate() {
-                if slot.is_none() && col.is_valid(row) && col.value(row) == want {
-                    *slot = Some(name);
+            for row in 0..batch.num_rows() {
+                if col.is_valid(row) && col.value(row) == want {
+                    add(row, Route::Strong(name));
                 }
             }
         }
         let combined: Option<Vec<(&[u8; 16], &FixedSizeBinaryArray)>> =
             COMBINED.iter().map(|n| Some((self.tokens.get(n)?, column(n)?))).collect();
         if let Some(pairs) = combined {
-            for (row, slot) in out.iter_mut().enumerate() {
-                if slot.is_none() && pairs.iter().all(|(want, col)| col.is_valid(row) && col.value(row) == *want) {
-                    *slot = Some("forename+surname+date_of_birth+postcode");
+            for row in 0..batch.num_rows() {
+                if pairs.iter().all(|(want, col)| col.is_valid(row) && col.value(row) == *want) {
+                    add(row, Route::Combined);
+                }
+            }
+        }
+        for stable in STABLE {
+            let (Some(want), Some(col)) = (self.tokens.get(stable), column(stable)) else { continue };
+            for (row, m) in out.iter_mut().enumerate() {
+                if let Some(m) = m
+                    && col.is_valid(row)
+                    && col.value(row) != want
+                {
+                    m.disagree.push(stable);
+                }
+            }
+        }
+        for name in NAMES {
+            let (Some(want), Some(col)) = (self.tokens.get(name), column(name)) else { continue };
+            for (row, m) in out.iter_mut().enumerate() {
+                if let Some(m) = m
+                    && col.is_valid(row)
+                {
+                    m.names.push((name, col.value(row) == want));
                 }
             }
         }
@@ -236,6 +300,11 @@ pub struct Request {
 }
 
 /// Finds (and with `request.erase`, erases) every staging record held about the person.
+///
+/// Every record found is judged first ([`SubjectTokens::judge`]): if the identifiers given do
+/// not describe one person, nothing is listed or erased, the lookup is audited as refused
+/// (`access_refused` or `erasure_refused`, officer and reference only) and
+/// [`SubjectError::Contradiction`] says which identifiers disagree.
 pub fn lookup(
     out: &Path,
     keys: &KeyRing,
@@ -243,7 +312,19 @@ pub fn lookup(
     identifiers: &str,
     request: &Request,
 ) -> Result<Lookup, SubjectError> {
-    let subject = SubjectTokens::parse(identifiers, &keys.tokeniser(Purpose::Linkage))?;
+    if request.officer.trim().is_empty() {
+        return Err(SubjectError::Unattributed("officer"));
+    }
+    if request.reference.trim().is_empty() {
+        return Err(SubjectError::Unattributed("reference"));
+    }
+    // A malformed line or too little is refused unaudited (nothing was looked up); a
+    // contradiction is a lookup refused, and audited as such.
+    let (subject, contradiction) = match SubjectTokens::parse(identifiers, &keys.tokeniser(Purpose::Linkage)) {
+        Ok(s) => (Some(s), None),
+        Err(SubjectError::Contradiction { reason }) => (None, Some(reason)),
+        Err(e) => return Err(e),
+    };
     let _lock = lock_output(out, Access::Exclusive).map_err(|e| SubjectError::Busy(e.to_string()))?;
     let mut log = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
     let cleared = crate::strays::clear_orphaned_temp_files(out, Access::Exclusive)
@@ -251,8 +332,29 @@ pub fn lookup(
     for event in &cleared {
         log.append(event)?;
     }
+    let kind = if request.erase { "erasure" } else { "access" };
+    let refuse = |log: &mut AuditLog, reason: String| -> SubjectError {
+        let audited = log
+            .append(&Event::SubjectLookup {
+                officer: request.officer.clone(),
+                reference: request.reference.clone(),
+                kind: format!("{kind}_refused"),
+                records_found: 0,
+                records_erased: 0,
+            })
+            .and_then(|()| log.sync());
+        match audited {
+            Ok(()) => SubjectError::Contradiction { reason },
+            Err(e) => SubjectError::Audit(e),
+        }
+    };
+    let subject = match (subject, contradiction) {
+        (Some(s), None) => s,
+        (_, reason) => return Err(refuse(&mut log, reason.unwrap_or_default())),
+    };
     let entries = audit::read_entries(&out.join(AUDIT))?;
-    let mut result = Lookup { holdings: Vec::new(), erased: 0, kept: 0 };
+    // First every file is searched, then the whole is judged, and only then is anything erased.
+    let mut scanned = Vec::new();
     for file in held_files(&entries).into_values().filter(|f| f.dataset == STAGING) {
         if !file.on_disk(out).exists() {
             // Recorded but gone: `audit verify` reports it; the other files are still searched.
@@ -262,10 +364,46 @@ pub fn lookup(
         let erasable =
             file.agreement.as_deref().and_then(|label| agreements.by_label(label)).is_some_and(|a| a.erasure);
         let found = scan(out, &file, &subject, agreements, erasable)?;
-        if found.is_empty() {
-            continue;
+        if !found.is_empty() {
+            scanned.push((file, erasable, found));
         }
-        let rows: Vec<u64> = found.iter().map(|(row, _)| *row).collect();
+    }
+    let persons = if subject.routes().len() > 1 {
+        let wanted = scanned
+            .iter()
+            .flat_map(|(_, _, found)| {
+                found.iter().filter_map(|f| Some((f.holding.feed.clone(), f.record_ref.clone()?)))
+            })
+            .collect();
+        linked_persons(out, &entries, &wanted)?
+    } else {
+        HashMap::new()
+    };
+    let judged: Vec<(&RowMatch, Option<&str>)> = scanned
+        .iter()
+        .flat_map(|(_, _, found)| found.iter())
+        .map(|f| {
+            let person = f.record_ref.as_ref().and_then(|r| persons.get(&(f.holding.feed.clone(), r.clone())));
+            (&f.matched, person.map(String::as_str))
+        })
+        .collect();
+    if let Err(reason) = subject.judge(&judged) {
+        return Err(refuse(&mut log, reason));
+    }
+    if request.erase {
+        // The identity index stops naming the records before they go (as retention does).
+        let gone: HashSet<(String, String)> = scanned
+            .iter()
+            .filter(|(_, erasable, _)| *erasable)
+            .flat_map(|(_, _, found)| {
+                found.iter().filter_map(|f| Some((f.holding.feed.clone(), f.record_ref.clone()?)))
+            })
+            .collect();
+        crate::link::index::forget(out, &gone)?;
+    }
+    let mut result = Lookup { holdings: Vec::new(), erased: 0, kept: 0 };
+    for (file, erasable, found) in scanned {
+        let rows: Vec<u64> = found.iter().map(|f| f.row).collect();
         if request.erase && erasable {
             let rewritten = erase_rows(out, &file, &rows)?;
             note_erasure(out, &file, rows.len())?;
@@ -276,17 +414,54 @@ pub fn lookup(
         } else {
             result.kept += rows.len() as u64;
         }
-        result.holdings.extend(found.into_iter().map(|(_, h)| h));
+        result.holdings.extend(found.into_iter().map(|f| f.holding));
     }
     log.append(&Event::SubjectLookup {
         officer: request.officer.clone(),
         reference: request.reference.clone(),
-        kind: if request.erase { "erasure" } else { "access" }.to_owned(),
+        kind: kind.to_owned(),
         records_found: result.holdings.len() as u64,
         records_erased: result.erased,
     })?;
     log.sync()?;
     Ok(result)
+}
+
+/// The `person_id` the last build gave each of `wanted` (feed, record reference), from the
+/// `links/` files the audit log records; empty when there is no build yet.
+fn linked_persons(
+    out: &Path,
+    entries: &[audit::Entry],
+    wanted: &HashSet<(String, String)>,
+) -> Result<HashMap<(String, String), String>, SubjectError> {
+    let mut persons = HashMap::new();
+    if wanted.is_empty() {
+        return Ok(persons);
+    }
+    for file in held_files(entries).into_values().filter(|f| f.dataset == crate::link::output::LINKS) {
+        let path = file.on_disk(out);
+        if !path.exists() {
+            continue;
+        }
+        let feed = file.feed.clone().unwrap_or_default();
+        for batch in read_batches(&path)?.batches {
+            let (Some(refs), Some(ids)) = (
+                batch.column_by_name("record_ref").and_then(|c| c.as_string_opt::<i32>()),
+                batch.column_by_name("person_id").and_then(|c| c.as_string_opt::<i32>()),
+            ) else {
+                continue;
+            };
+            for row in 0..batch.num_rows() {
+                if refs.is_valid(row) && ids.is_valid(row) {
+                    let key = (feed.clone(), refs.value(row).to_owned());
+                    if wanted.contains(&key) {
+                        persons.insert(key, ids.value(row).to_owned());
+                    }
+                }
+            }
+        }
+    }
+    Ok(persons)
 }
 
 /// A staging file read whole: its schema, its batches and its `tellonce.*` footer metadata.
@@ -331,6 +506,18 @@ fn read_batches(path: &Path) -> Result<FileContent, SubjectError> {
     Ok(FileContent { schema, batches, metadata })
 }
 
+/// One staging row found.
+struct Found {
+    /// Its number across the file.
+    row: u64,
+    /// What is reported about it.
+    holding: Holding,
+    /// How it matched.
+    matched: RowMatch,
+    /// Its reference as the linkage build names it (`record_id`, or its token in hex).
+    record_ref: Option<String>,
+}
+
 /// The rows of one staging file that are the person's, numbered across the file.
 fn scan(
     out: &Path,
@@ -338,15 +525,17 @@ fn scan(
     subject: &SubjectTokens,
     agreements: &AgreementSet,
     erasable: bool,
-) -> Result<Vec<(u64, Holding)>, SubjectError> {
+) -> Result<Vec<Found>, SubjectError> {
     let batches = read_batches(&file.on_disk(out))?.batches;
     let agreement = file.agreement.as_deref().and_then(|l| agreements.by_label(l));
     let feed = file.feed.clone().unwrap_or_default();
     let mut found = Vec::new();
     let mut offset = 0u64;
     for batch in &batches {
+        let refs = crate::link::input::RecordRefs::of(batch);
         for (row, matched) in subject.matches(batch).into_iter().enumerate() {
-            let Some(matched_on) = matched else { continue };
+            let Some(matched) = matched else { continue };
+            let matched_on = matched.routes.iter().map(|r| r.name()).collect::<Vec<_>>().join(" and ");
             let text = |name: &str| {
                 batch
                     .column_by_name(name)
@@ -368,9 +557,10 @@ fn scan(
                         .collect()
                 })
                 .unwrap_or_default();
-            found.push((
-                offset + row as u64,
-                Holding {
+            let record_ref = Some(refs.get(row));
+            found.push(Found {
+                row: offset + row as u64,
+                holding: Holding {
                     dataset: file.dataset.clone(),
                     file: file.path.clone(),
                     feed: feed.clone(),
@@ -379,12 +569,14 @@ fn scan(
                     record_id: text("record_id"),
                     agreement: text(staging::AGREEMENT).or_else(|| file.agreement.clone()).unwrap_or_default(),
                     clauses,
-                    matched_on: matched_on.to_owned(),
+                    matched_on,
                     held_since: file.written_at.clone(),
                     delete_by: file.retention_until.map(dates::format),
                     erasable,
                 },
-            ));
+                matched,
+                record_ref,
+            });
         }
         offset += batch.num_rows() as u64;
     }
@@ -441,4 +633,21 @@ fn erase_rows(out: &Path, file: &HeldFile, rows: &[u64]) -> Result<Event, Subjec
         agreement: file.agreement.clone(),
         retention_until: file.retention_until.map(dates::format),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_given_twice_is_a_contradiction_even_with_the_same_value() {
+        let tokeniser = KeyRing::from_master([7u8; 32]).tokeniser(Purpose::Linkage);
+        let err = SubjectTokens::parse("nhs_number=9434765919\nnhs_number = 9434765919\n", &tokeniser).unwrap_err();
+        assert!(
+            matches!(&err, SubjectError::Contradiction { reason } if reason == "nhs_number is given more than once")
+        );
+        assert!(!err.to_string().contains("9434765919"), "{err}");
+        let err = SubjectTokens::parse("upn=\nupn=B801200005001\n", &tokeniser).unwrap_err();
+        assert!(matches!(err, SubjectError::Contradiction { .. }), "{err:?}");
+    }
 }
