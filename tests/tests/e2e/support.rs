@@ -467,21 +467,34 @@ pub fn read_records(path: &Path) -> Vec<BTreeMap<String, String>> {
     }
 }
 
-/// Clear identifiers to look for: NHS numbers, full names (folded as the pipeline folds them),
-/// dates of birth and full postcodes (with their space).
+/// Clear identifiers to look for: NHS numbers, full names and distinctive single surnames
+/// (folded as the pipeline folds them), dates of birth, full postcodes (with their space), UPNs,
+/// PNC IDs, UPRNs, household references and address lines.
 #[derive(Debug, Default)]
 pub struct Identifiers {
     pub nhs: HashSet<String>,
     pub names: HashSet<String>,
     pub dobs: HashSet<String>,
     pub postcodes: HashSet<String>,
+    /// Surnames of at least [`SINGLE_NAME_LEN`] letters that no other column of the inputs
+    /// uses as a value (a code list's `WHITE` is not a leak of the surname White).
+    pub surnames: HashSet<String>,
+    /// UPNs, PNC IDs, UPRNs and household references, exactly as sent (upper case).
+    pub references: HashSet<String>,
+    /// Address lines, folded.
+    pub addresses: HashSet<String>,
     max_name_words: usize,
 }
+
+/// The shortest surname looked for on its own: shorter ones are too often ordinary words.
+pub const SINGLE_NAME_LEN: usize = 7;
 
 impl Identifiers {
     /// Collects them from partner files (CSV or JSON Lines).
     pub fn from_inputs(files: &[PathBuf]) -> Identifiers {
         let mut ids = Identifiers::default();
+        // Every word the inputs use outside their identifying columns: codes, column names.
+        let mut vocabulary: HashSet<String> = HashSet::new();
         for f in files {
             for r in read_records(f) {
                 if let Some(n) = r.get("nhs_number") {
@@ -504,8 +517,27 @@ impl Identifiers {
                         ids.postcodes.insert(format!("{} {}", o.trim(), i.trim()));
                     }
                 }
+                if let Some(s) = r.get("surname").map(|s| fold(s)).filter(|s| s.len() >= SINGLE_NAME_LEN) {
+                    ids.surnames.insert(s);
+                }
+                for column in ["upn", "pnc_id", "uprn", "household_ref"] {
+                    if let Some(v) = r.get(column).map(|v| v.trim().to_ascii_uppercase()).filter(|v| v.len() >= 6) {
+                        ids.references.insert(v);
+                    }
+                }
+                if let Some(a) = r.get("address_line_1").map(|a| fold(a)).filter(|a| a.contains(' ')) {
+                    ids.max_name_words = ids.max_name_words.max(a.split(' ').count());
+                    ids.addresses.insert(a);
+                }
+                for (column, value) in &r {
+                    if !IDENTIFIER_COLUMNS.contains(&column.as_str()) {
+                        vocabulary.extend(fold(value).split(' ').map(str::to_owned));
+                    }
+                    vocabulary.extend(fold(column).split(' ').map(str::to_owned));
+                }
             }
         }
+        ids.surnames.retain(|s| !vocabulary.contains(s));
         ids
     }
 
@@ -573,12 +605,23 @@ impl Identifiers {
                 hits.push(format!("postcode {}", &upper[start..end]));
             }
         }
-        // Names: runs of whole words of the folded text, leaving out the column names that
-        // stand between a forename and a surname in JSON (`"forename":"Ann","surname":"Lee"`)
-        // and in `key=value` logs.
+        // References (UPN, PNC ID, UPRN, household reference): whole tokens, in upper case.
+        let is_part = |c: char| c.is_ascii_alphanumeric() || c == '/' || c == '-';
+        for token in upper.split(|c: char| !is_part(c)).filter(|t| t.len() >= 6) {
+            if self.references.contains(token) {
+                hits.push(format!("reference {token}"));
+            }
+        }
+        // Names and address lines: runs of whole words of the folded text, leaving out the
+        // column names that stand between a forename and a surname in JSON
+        // (`"forename":"Ann","surname":"Lee"`) and in `key=value` logs; distinctive surnames on
+        // their own.
         let folded = fold(text);
         let words: Vec<&str> = folded.split(' ').filter(|w| !matches!(*w, "FORENAME" | "SURNAME")).collect();
         for i in 0..words.len() {
+            if self.surnames.contains(words[i]) {
+                hits.push(format!("surname {}", words[i]));
+            }
             let mut cand = String::new();
             for (k, w) in words[i..].iter().take(self.max_name_words).enumerate() {
                 if k > 0 {
@@ -588,11 +631,29 @@ impl Identifiers {
                 if k > 0 && self.names.contains(&cand) {
                     hits.push(format!("name {cand}"));
                 }
+                if k > 0 && self.addresses.contains(&cand) {
+                    hits.push(format!("address {cand}"));
+                }
             }
         }
         hits
     }
 }
+
+/// The columns whose values are clear identifiers (their words are not vocabulary).
+const IDENTIFIER_COLUMNS: &[&str] = &[
+    "nhs_number",
+    "upn",
+    "pnc_id",
+    "forename",
+    "surname",
+    "date_of_birth",
+    "address_line_1",
+    "postcode",
+    "uprn",
+    "household_ref",
+    "record_id",
+];
 
 /// The pipeline's own name folding (upper case, punctuation and spaces folded).
 pub fn fold(s: &str) -> String {
