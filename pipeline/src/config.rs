@@ -8,7 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use tellonce_connectors::file_source::FileFormat;
+use tellonce_connectors::file_source::{DelimiterChoice, Dialect, EncodingChoice, FileFormat};
+use tellonce_connectors::mapping::Mapping;
 use tellonce_schemas::{FeedSchema, feed};
 
 /// The configuration file as written.
@@ -232,6 +233,15 @@ pub struct SourceFile {
     pub format: Option<String>,
     /// The schema version the file is written in; by default the newest.
     pub schema_version: Option<u32>,
+    /// A source mapping (TOML) from the partner's own headings, codes and formats to the
+    /// feed's, relative to the config.
+    pub mapping: Option<PathBuf>,
+    /// CSV delimiter: `,`, `\t` (or `tab`), `|`, `;` or `auto`.
+    pub delimiter: Option<String>,
+    /// Character encoding: `utf-8`, `windows-1252`, `latin-1` or `auto`.
+    pub encoding: Option<String>,
+    /// Preamble lines before the CSV header.
+    pub skip_lines: Option<u64>,
 }
 
 /// Validated settings.
@@ -267,6 +277,52 @@ pub struct Settings {
     pub outcomes: crate::outcomes::settings::OutcomeSettings,
     /// The Kafka settings of `tellonce stream`, if configured.
     pub stream: Option<StreamSettings>,
+    /// How each file source is read (mapping and dialect), by its path; a source not listed is
+    /// read as canonical CSV or JSON Lines. Kept beside [`Source`] rather than in it, so that
+    /// the sources made for stream topics need none.
+    pub readings: std::collections::BTreeMap<PathBuf, Reading>,
+}
+
+/// How one file source is read, as its `[[sources]]` entry declares.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reading {
+    /// The source mapping file.
+    pub mapping: Option<PathBuf>,
+    /// The delimiter declared in `[[sources]]`.
+    pub delimiter: Option<DelimiterChoice>,
+    /// The encoding declared in `[[sources]]`.
+    pub encoding: Option<EncodingChoice>,
+    /// The preamble lines declared in `[[sources]]`.
+    pub skip_lines: Option<u64>,
+}
+
+impl Reading {
+    /// The dialect the file is read in, from `[[sources]]` and the mapping together: a setting
+    /// declared in both must agree. Undeclared: a comma (detected from the header line when
+    /// there is a mapping), UTF-8, no preamble, exactly as a file without a mapping is read.
+    pub fn dialect(&self, mapping: Option<&Mapping>) -> Result<Dialect, String> {
+        fn pick<T: PartialEq + std::fmt::Display + Copy>(
+            name: &str,
+            here: Option<T>,
+            there: Option<T>,
+        ) -> Result<Option<T>, String> {
+            match (here, there) {
+                (Some(a), Some(b)) if a != b => {
+                    Err(format!("[[sources]] declares {name} {a} but the mapping declares {b}; declare it once"))
+                }
+                (a, b) => Ok(a.or(b)),
+            }
+        }
+        let delimiter = pick("delimiter", self.delimiter, mapping.and_then(Mapping::delimiter))?;
+        let encoding = pick("encoding", self.encoding, mapping.and_then(Mapping::encoding))?;
+        let skip_lines = pick("skip_lines", self.skip_lines, mapping.and_then(Mapping::skip_lines))?;
+        let default_delimiter = if mapping.is_some() { DelimiterChoice::Auto } else { DelimiterChoice::COMMA };
+        Ok(Dialect {
+            delimiter: delimiter.unwrap_or(default_delimiter),
+            encoding: encoding.unwrap_or_default(),
+            skip_lines: skip_lines.unwrap_or(0),
+        })
+    }
 }
 
 /// Validated `[stream]` settings.
@@ -382,7 +438,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("keys", &["file"]),
     ("reference", &["postcode_lookup"]),
     ("limits", &["batch_rows", "max_line_bytes", "row_group_rows", "max_file_rows", "workers"]),
-    ("sources", &["feed", "path", "format", "schema_version"]),
+    ("sources", &["feed", "path", "format", "schema_version", "mapping", "delimiter", "encoding", "skip_lines"]),
 ];
 
 /// Removes every key the configuration does not know, returning a problem for each.
@@ -617,6 +673,7 @@ impl Settings {
             }
         });
         let mut sources = Vec::new();
+        let mut readings = std::collections::BTreeMap::new();
         let mut seen_paths: Vec<PathBuf> = Vec::new();
         for (i, s) in file.sources.iter().enumerate() {
             let at = format!("sources[{i}]");
@@ -657,7 +714,32 @@ impl Settings {
                 problems.push(format!("{at}.path {} is listed twice", path.display()));
             }
             seen_paths.push(path.clone());
+            let delimiter = s.delimiter.as_deref().and_then(|d| match d.parse::<DelimiterChoice>() {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    problems.push(format!("{at}.delimiter: {e}"));
+                    None
+                }
+            });
+            let encoding = s.encoding.as_deref().and_then(|d| match d.parse::<EncodingChoice>() {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    problems.push(format!("{at}.encoding: {e}"));
+                    None
+                }
+            });
+            let dialect_declared = s.delimiter.is_some() || s.encoding.is_some() || s.skip_lines.is_some();
+            if format == Some(FileFormat::JsonLines) && dialect_declared {
+                problems.push(format!(
+                    "{at}: delimiter, encoding and skip_lines apply to CSV only (JSON Lines is UTF-8, one object a line)"
+                ));
+            }
+            let reading =
+                Reading { mapping: s.mapping.as_deref().map(resolve), delimiter, encoding, skip_lines: s.skip_lines };
             if let (Some(feed), Some(format)) = (schema, format) {
+                if reading != Reading::default() {
+                    readings.insert(path.clone(), reading);
+                }
                 sources.push(Source { feed, path, format });
             }
         }
@@ -691,7 +773,13 @@ impl Settings {
                 disclosure: file.outcomes.disclosure,
             },
             stream,
+            readings,
         })
+    }
+
+    /// How `source` is read: its mapping and declared dialect (none for a canonical file).
+    pub fn reading(&self, source: &Source) -> Reading {
+        self.readings.get(&source.path).cloned().unwrap_or_default()
     }
 }
 
@@ -774,6 +862,28 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.len(), 2, "{err:#?}");
+    }
+
+    #[test]
+    fn a_source_may_name_a_mapping_and_a_dialect() {
+        let s = parse(
+            "output = { dir = \"o\" }\nkeys = { file = \"k\" }\n[[sources]]\nfeed = \"housing\"\npath = \"h.csv\"\n\
+             mapping = \"maps/housing.toml\"\ndelimiter = \"|\"\nencoding = \"auto\"\nskip_lines = 2\n\
+             [[sources]]\nfeed = \"police\"\npath = \"p.csv\"\n",
+        )
+        .unwrap();
+        let r = s.reading(&s.sources[0]);
+        assert_eq!(r.mapping.as_deref(), Some(Path::new("/base/maps/housing.toml")));
+        let d = r.dialect(None).unwrap();
+        assert_eq!((d.delimiter, d.encoding, d.skip_lines), (DelimiterChoice::Byte(b'|'), EncodingChoice::Auto, 2));
+        assert_eq!(s.reading(&s.sources[1]), Reading::default());
+        assert_eq!(s.reading(&s.sources[1]).dialect(None).unwrap(), Dialect::default(), "no mapping: as today");
+        let err = parse(
+            "output = { dir = \"o\" }\nkeys = { file = \"k\" }\n[[sources]]\nfeed = \"housing\"\npath = \"h.csv\"\n\
+             delimiter = \":\"\nencoding = \"ebcdic\"\n[[sources]]\nfeed = \"police\"\npath = \"p.jsonl\"\nskip_lines = 1\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.len(), 3, "{err:#?}");
     }
 
     #[test]

@@ -22,6 +22,7 @@ use serde::Serialize;
 use tellonce_connectors::file_source::{FileSource, FileSourceOptions, RawBatch, RawReject, SourceError};
 use tellonce_connectors::hashing::sha256_file;
 use tellonce_connectors::manifest::{InputRecord, Manifest};
+use tellonce_connectors::mapping::Mapping;
 use tellonce_connectors::parquet_sink::{CommittedFile, PartOptions, PartWriter, SinkError, StagedPart};
 use tellonce_connectors::quarantine::{QuarantineEntry, QuarantineWriter};
 use tellonce_governance::agreement::{self, AgreementSet, Severity};
@@ -803,7 +804,17 @@ fn process_input<'r>(
     report.agreement = Some(policy.agreement.to_string());
     report.fields_dropped = policy.dropped.clone();
     let opts = FileSourceOptions { batch_rows: ctx.settings.batch_rows, max_line_bytes: ctx.settings.max_line_bytes };
-    let file = match FileSource::open(&source.path, source.format, source.feed, opts) {
+    // A mapping with any problem stops its source only (fail closed): the file is not read.
+    let reading = ctx.settings.reading(source);
+    let mapping = match reading.mapping.as_deref().map(|m| Mapping::load(m, source.feed)).transpose() {
+        Ok(m) => m.map(Arc::new),
+        Err(e) => return reject(report, e.rule_code(), e.to_string()),
+    };
+    let dialect = match reading.dialect(mapping.as_deref()) {
+        Ok(d) => d,
+        Err(e) => return reject(report, "mapping.conflict", format!("{}: {e}", source.path.display())),
+    };
+    let file = match FileSource::open_with(&source.path, source.format, source.feed, opts, dialect, mapping) {
         Ok(f) => f,
         Err(e) => return reject(report, e.rule_code(), e.to_string()),
     };

@@ -8,8 +8,24 @@ use tellonce_schemas::{FeedSchema, Rule};
 
 use super::batch::BatchBuilder;
 use super::columns::ColumnLookup;
+use super::dialect::{DelimiterChoice, Encoding, detect_delimiter};
 use super::tokenizer::{Status, Tokenizer};
 use super::{FileSourceOptions, SourceError};
+use crate::mapping::Mapping;
+
+/// How an open CSV file is read, once its dialect is settled.
+pub(super) struct CsvSettings<'a> {
+    /// The delimiter, or detection from the header line.
+    pub(super) delimiter: DelimiterChoice,
+    /// The encoding (already detected, if it was `auto`).
+    pub(super) encoding: Encoding,
+    /// Preamble lines before the header.
+    pub(super) skip_lines: u64,
+    /// How headings become columns.
+    pub(super) lookup: ColumnLookup,
+    /// The mapping, for its constants and the headings it names.
+    pub(super) mapping: Option<&'a Mapping>,
+}
 
 /// An open CSV file whose header has been read and matched to the schema.
 pub(super) struct CsvInput {
@@ -21,6 +37,7 @@ pub(super) struct CsvInput {
     mapped: Vec<(usize, usize)>,
     names: Vec<&'static str>,
     unknown: Vec<String>,
+    encoding: Encoding,
 }
 
 impl CsvInput {
@@ -30,12 +47,23 @@ impl CsvInput {
         file: File,
         feed: &'static FeedSchema,
         opts: &FileSourceOptions,
+        settings: CsvSettings<'_>,
     ) -> Result<(CsvInput, Vec<bool>), SourceError> {
-        let mut tok = Tokenizer::new(file, opts.max_line_bytes).map_err(|source| SourceError::Read {
-            path: path.to_owned(),
-            line: 1,
-            source,
-        })?;
+        let CsvSettings { delimiter, encoding, skip_lines, lookup, mapping } = settings;
+        let read_error = |line: u64| move |source| SourceError::Read { path: path.to_owned(), line, source };
+        let mut tok = Tokenizer::new(file, opts.max_line_bytes).map_err(read_error(1))?;
+        if skip_lines > 0 {
+            tok.skip_lines(skip_lines).map_err(read_error(1))?;
+        }
+        match delimiter {
+            DelimiterChoice::Byte(b',') => {}
+            DelimiterChoice::Byte(b) => tok.set_delimiter(b),
+            DelimiterChoice::Auto => {
+                let line = tok.line();
+                let detected = detect_delimiter(tok.peek_line().map_err(read_error(line))?);
+                tok.set_delimiter(detected);
+            }
+        }
         loop {
             let status = tok.next_record().map_err(|source| SourceError::Read {
                 path: path.to_owned(),
@@ -56,13 +84,13 @@ impl CsvInput {
             }
         }
 
-        let lookup = ColumnLookup::new(feed);
         let width = tok.field_count();
         let mut field_of: Vec<Option<usize>> = vec![None; feed.columns.len()];
         let mut unknown = BTreeSet::new();
         for j in 0..width {
             let name =
-                std::str::from_utf8(tok.field(j)).map_err(|_| SourceError::HeaderNotUtf8 { path: path.to_owned() })?;
+                encoding.decode(tok.field(j)).ok_or_else(|| SourceError::HeaderNotUtf8 { path: path.to_owned() })?;
+            let name = name.as_ref();
             match lookup.find(name) {
                 Some(i) if field_of[i].is_some() => {
                     return Err(SourceError::DuplicateColumn {
@@ -71,7 +99,7 @@ impl CsvInput {
                     });
                 }
                 Some(i) => field_of[i] = Some(j),
-                None if name.trim().is_empty() => {}
+                None if name.trim().is_empty() || lookup.is_ignored(name) => {}
                 None => {
                     unknown.insert(name.trim().to_owned());
                 }
@@ -80,23 +108,43 @@ impl CsvInput {
         let missing: Vec<String> = feed
             .columns
             .iter()
+            .enumerate()
             .zip(&field_of)
-            .filter(|(c, f)| c.required && f.is_none())
-            .map(|(c, _)| c.name.to_owned())
+            .filter(|((i, c), f)| c.required && f.is_none() && !mapping.is_some_and(|m| m.has_constant(*i)))
+            .map(|((i, c), _)| match mapping.map(|m| m.headings_of(i)).filter(|h| !h.is_empty()) {
+                // The headings come from the reviewed mapping, not from the file.
+                Some(h) => format!(
+                    "{} (mapped from {})",
+                    c.name,
+                    h.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>().join(" or ")
+                ),
+                None => c.name.to_owned(),
+            })
             .collect();
         if !missing.is_empty() {
             return Err(SourceError::MissingColumns { path: path.to_owned(), columns: missing });
         }
         let mapped = field_of.iter().enumerate().filter_map(|(i, f)| f.map(|j| (i, j))).collect();
         let present = field_of.iter().map(Option::is_some).collect();
-        let input =
-            CsvInput { tok, width, mapped, names: lookup.names().to_vec(), unknown: unknown.into_iter().collect() };
+        let input = CsvInput {
+            tok,
+            width,
+            mapped,
+            names: lookup.names().to_vec(),
+            unknown: unknown.into_iter().collect(),
+            encoding,
+        };
         Ok((input, present))
     }
 
     /// Header names that match no schema column (trimmed, deduplicated, sorted).
     pub(super) fn unknown_columns(&self) -> Vec<String> {
         self.unknown.clone()
+    }
+
+    /// The field delimiter in use.
+    pub(super) fn delimiter(&self) -> u8 {
+        self.tok.delimiter()
     }
 
     /// The line the reader is at.
@@ -134,6 +182,17 @@ impl CsvInput {
 
     /// Appends the record just read, or rejects it if a field the schema takes is not UTF-8.
     fn append(&self, line: u64, batch: &mut BatchBuilder) {
+        if self.encoding != Encoding::Utf8 {
+            // A single-byte encoding: every field decodes (borrowed when it is ASCII).
+            for &(i, j) in &self.mapped {
+                match self.encoding.decode(self.tok.field(j)) {
+                    Some(v) => batch.append(i, &v),
+                    None => batch.append_null(i),
+                }
+            }
+            batch.end_row(line);
+            return;
+        }
         let bytes = self.tok.fields();
         // One validation for the whole record; each field is then a slice of it, valid when
         // its ends fall on character boundaries. If the record as a whole is not UTF-8, check

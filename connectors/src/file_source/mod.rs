@@ -45,6 +45,7 @@
 mod batch;
 mod columns;
 mod csv_file;
+pub mod dialect;
 mod jsonl_file;
 mod messages;
 mod split;
@@ -56,12 +57,17 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use std::sync::Arc;
+
 use arrow_array::RecordBatch;
 use tellonce_schemas::{FeedSchema, Rule};
 
 use crate::lineage::Lineage;
+use crate::mapping::Mapping;
 use batch::BatchBuilder;
-use csv_file::CsvInput;
+use columns::ColumnLookup;
+use csv_file::{CsvInput, CsvSettings};
+pub use dialect::{DelimiterChoice, Dialect, Encoding, EncodingChoice};
 use jsonl_file::JsonlInput;
 pub use messages::MessageBatcher;
 
@@ -201,6 +207,17 @@ pub enum SourceError {
         /// The schema names of the missing columns, in schema order.
         columns: Vec<String>,
     },
+    /// The source mapping's value rules could not be applied to a batch (a bug: reported,
+    /// not panicked on).
+    #[error("cannot apply the mapping to {} at line {line}: {message}", path.display())]
+    Mapping {
+        /// The file.
+        path: PathBuf,
+        /// The batch's first line.
+        line: u64,
+        /// What went wrong (no value from the file).
+        message: String,
+    },
     /// A CSV header names a schema column twice (names match trimmed and without case).
     #[error("{} has the column {column} more than once", path.display())]
     DuplicateColumn {
@@ -254,6 +271,9 @@ pub struct FileSource {
     input: Input,
     builder: BatchBuilder,
     done: bool,
+    /// The source mapping whose value rules each batch goes through, if it has any.
+    rewrite: Option<Arc<Mapping>>,
+    encoding: Encoding,
 }
 
 impl fmt::Debug for FileSource {
@@ -279,6 +299,7 @@ impl SourceError {
             SourceError::HeaderMalformed { .. } => "header.malformed",
             SourceError::MissingColumns { .. } => "header.missing_columns",
             SourceError::DuplicateColumn { .. } => "header.duplicate_column",
+            SourceError::Mapping { .. } => "mapping.apply_failed",
         }
     }
 }
@@ -296,11 +317,44 @@ impl FileSource {
         feed: &'static FeedSchema,
         opts: FileSourceOptions,
     ) -> Result<FileSource, SourceError> {
+        FileSource::open_with(path, format, feed, opts, Dialect::default(), None)
+    }
+
+    /// Opens a file written in `dialect` (CSV only: JSON Lines is UTF-8 by definition) through
+    /// a source `mapping`, if there is one.
+    ///
+    /// Under a mapping, headings (CSV) and keys (JSON Lines) are resolved by
+    /// [`Mapping::resolve`]: a heading it ignores is dropped without being reported, a required
+    /// column with a constant need not be in the file, and each batch's values are rewritten
+    /// by the mapping's constants, value maps, date formats and spellings before it is handed
+    /// on. The mapping must be for `feed`.
+    pub fn open_with(
+        path: &Path,
+        format: FileFormat,
+        feed: &'static FeedSchema,
+        opts: FileSourceOptions,
+        dialect: Dialect,
+        mapping: Option<Arc<Mapping>>,
+    ) -> Result<FileSource, SourceError> {
         let file = File::open(path).map_err(|source| SourceError::Open { path: path.to_owned(), source })?;
         let schema = batch::raw_schema(feed);
+        let lookup = ColumnLookup::with_mapping(feed, mapping.clone());
+        let mut encoding = Encoding::Utf8;
         let (input, present) = match format {
             FileFormat::Csv => {
-                let (csv, present) = CsvInput::open(path, file, feed, &opts)?;
+                encoding = match dialect.encoding {
+                    EncodingChoice::Known(e) => e,
+                    EncodingChoice::Auto => dialect::detect_encoding(path)
+                        .map_err(|source| SourceError::Open { path: path.to_owned(), source })?,
+                };
+                let settings = CsvSettings {
+                    delimiter: dialect.delimiter,
+                    encoding,
+                    skip_lines: dialect.skip_lines,
+                    lookup,
+                    mapping: mapping.as_deref(),
+                };
+                let (csv, present) = CsvInput::open(path, file, feed, &opts, settings)?;
                 (Input::Csv(Box::new(csv)), present)
             }
             FileFormat::JsonLines => {
@@ -310,7 +364,7 @@ impl FileSource {
                 if empty {
                     return Err(SourceError::EmptyFile { path: path.to_owned() });
                 }
-                (Input::Jsonl(Box::new(JsonlInput::open(file, feed, &opts))), vec![true; feed.columns.len()])
+                (Input::Jsonl(Box::new(JsonlInput::open(file, feed, lookup, &opts))), vec![true; feed.columns.len()])
             }
         };
         Ok(FileSource {
@@ -320,7 +374,22 @@ impl FileSource {
             input,
             builder: BatchBuilder::new(schema, &present, opts.batch_rows),
             done: false,
+            rewrite: mapping.filter(|m| m.rewrites_values()),
+            encoding,
         })
+    }
+
+    /// The encoding the file is read in (after detection, if it was `auto`).
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// The CSV delimiter in use (after detection); `None` for JSON Lines.
+    pub fn delimiter(&self) -> Option<u8> {
+        match &self.input {
+            Input::Csv(c) => Some(c.delimiter()),
+            Input::Jsonl(_) => None,
+        }
     }
 
     /// Names in the file that are not in the schema: dropped (never passed on), for the caller
@@ -357,7 +426,18 @@ impl FileSource {
             self.done = true;
             SourceError::Read { path: self.path.clone(), line: self.current_line(), source: io::Error::other(e) }
         })?;
-        Ok(taken.map(|t| t.into_raw(self.feed, &self.source)))
+        let Some(mut raw) = taken.map(|t| t.into_raw(self.feed, &self.source)) else { return Ok(None) };
+        if let Some(mapping) = &self.rewrite {
+            raw.batch = mapping.apply(&raw.batch).map_err(|e| {
+                self.done = true;
+                SourceError::Mapping {
+                    path: self.path.clone(),
+                    line: raw.lineage.first_position,
+                    message: e.to_string(),
+                }
+            })?;
+        }
+        Ok(Some(raw))
     }
 
     /// File bytes consumed so far (for a progress bar); the file's size once it is read.

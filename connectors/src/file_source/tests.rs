@@ -603,6 +603,7 @@ fn error_messages_name_the_file_but_never_a_value() {
             SourceError::HeaderMalformed { .. } => "malformed",
             SourceError::MissingColumns { .. } => "missing",
             SourceError::DuplicateColumn { .. } => "duplicate",
+            SourceError::Mapping { .. } => "mapping",
         })
         .collect();
     assert_eq!(kinds, ["empty", "utf8", "missing", "duplicate", "malformed", "too_long", "read", "open"]);
