@@ -142,6 +142,11 @@ impl CsvInput {
         self.unknown.clone()
     }
 
+    /// Whether a heading resolved to schema column `i`.
+    pub(super) fn has_column(&self, i: usize) -> bool {
+        self.mapped.iter().any(|&(c, _)| c == i)
+    }
+
     /// The field delimiter in use.
     pub(super) fn delimiter(&self) -> u8 {
         self.tok.delimiter()

@@ -384,6 +384,15 @@ impl FileSource {
         self.encoding
     }
 
+    /// Whether the file has feed column `i` (a CSV heading resolved to it); always true for
+    /// JSON Lines, whose keys may change from line to line.
+    pub fn has_column(&self, i: usize) -> bool {
+        match &self.input {
+            Input::Csv(c) => c.has_column(i),
+            Input::Jsonl(_) => true,
+        }
+    }
+
     /// The CSV delimiter in use (after detection); `None` for JSON Lines.
     pub fn delimiter(&self) -> Option<u8> {
         match &self.input {

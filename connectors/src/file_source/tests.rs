@@ -742,3 +742,33 @@ fn throughput() {
         }
     }
 }
+
+#[test]
+fn dialects_tab_and_semicolon_windows_1252_detected_and_latin_1_declared() {
+    let tab = format!("{}\n{}\tR\u{e9}n\u{e9}e\tLee\t2024-01-05\tCRIME\tVICTIM\n", HEADER.replace(',', "\t"), "R1\tO1");
+    let bytes = encoding_rs::WINDOWS_1252.encode(&tab).0.into_owned();
+    let f = file("police.tsv", &bytes);
+    let auto = Dialect { delimiter: DelimiterChoice::Auto, encoding: EncodingChoice::Auto, skip_lines: 0 };
+    let mut source = FileSource::open_with(&f.path, FileFormat::Csv, police(), opts(10, 1000), auto, None).unwrap();
+    assert_eq!((source.delimiter(), source.encoding()), (Some(b'\t'), Encoding::Windows1252));
+    let raw = source.next_batch().unwrap().unwrap();
+    let forename = raw.batch.column(police().index_of("forename").unwrap()).as_any().downcast_ref::<StringArray>();
+    assert_eq!(forename.unwrap().value(0), "Rénée");
+
+    // The same bytes read as UTF-8 (today's default) reject the record, naming the column.
+    let semi = bytes.iter().map(|&b| if b == b'\t' { b';' } else { b }).collect::<Vec<u8>>();
+    let f = file("police.csv", &semi);
+    let declared = Dialect { delimiter: DelimiterChoice::Byte(b';'), ..Dialect::default() };
+    let mut source = FileSource::open_with(&f.path, FileFormat::Csv, police(), opts(10, 1000), declared, None).unwrap();
+    let raw = source.next_batch().unwrap().unwrap();
+    assert_eq!(raw.rejects[0].rule, Rule::InvalidUtf8);
+    assert_eq!(raw.rejects[0].column.as_deref(), Some("forename"));
+    let latin1 = Dialect { encoding: EncodingChoice::Known(Encoding::Latin1), ..declared };
+    let mut source = FileSource::open_with(&f.path, FileFormat::Csv, police(), opts(10, 1000), latin1, None).unwrap();
+    let raw = source.next_batch().unwrap().unwrap();
+    assert!(raw.rejects.is_empty());
+    // A UTF-8 file stays UTF-8 under `auto`.
+    let f = file("police.csv", tab.replace('\t', ","));
+    let source = FileSource::open_with(&f.path, FileFormat::Csv, police(), opts(10, 1000), auto, None).unwrap();
+    assert_eq!((source.delimiter(), source.encoding()), (Some(b','), Encoding::Utf8));
+}

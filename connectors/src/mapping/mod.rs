@@ -41,6 +41,7 @@
 //! quarantines its record under the usual rule (`date.format`, `code.unknown`).
 
 mod apply;
+pub mod check;
 pub mod dates;
 mod file;
 mod rules;

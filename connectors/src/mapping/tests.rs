@@ -200,3 +200,41 @@ fn a_required_column_missing_names_the_heading_the_mapping_expected() {
     assert!(shown.contains("duty_owed (mapped from \"Duty\")"), "{shown}");
     assert!(!shown.contains("role_in_household"), "a constant stands in for it: {shown}");
 }
+
+#[test]
+fn the_readme_example_mapping_is_valid() {
+    let readme = include_str!("../../../README.md");
+    let start = readme.find("# mappings/housing.toml").expect("the README's example mapping");
+    let end = start + readme[start..].find("```").unwrap();
+    let m = Mapping::parse(Path::new("mappings/housing.toml"), &readme.as_bytes()[start..end], housing())
+        .unwrap_or_else(|p| panic!("{p:#?}"));
+    assert_eq!(m.resolve("Date Approached"), Resolved::Column(housing().index_of("approach_date").unwrap()));
+}
+
+#[test]
+fn two_digit_years_pivot_as_documented() {
+    let f = DateFormat::parse("%d/%m/%y").unwrap();
+    assert_eq!(f.parse_date("01/01/69").map(dates::iso).as_deref(), Some("2069-01-01"));
+    assert_eq!(f.parse_date("01/01/70").map(dates::iso).as_deref(), Some("1970-01-01"));
+}
+
+#[test]
+fn booleans_and_decimals_take_the_partners_spellings() {
+    let education = feed::latest("education").unwrap();
+    let text = "feed = \"education\"\n[booleans.looked_after]\ntrue = [\"J\"]\nfalse = [\"N\", \"nee\"]\n\
+                [booleans.upn]\ntrue = [\"J\"]\nfalse = [\"N\"]\n";
+    let problems = Mapping::parse(Path::new("e.toml"), text.as_bytes(), education).unwrap_err();
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].rule, MappingRule::Kind);
+    let text = "feed = \"education\"\n[booleans.looked_after]\ntrue = [\"J\"]\nfalse = [\"N\", \"nee\"]\n";
+    let m = Mapping::parse(Path::new("e.toml"), text.as_bytes(), education).unwrap();
+    let rule = &m.rules[education.index_of("looked_after").unwrap()];
+    assert_eq!(rule.rewrite(Some(" j ")).as_deref(), Some("true"));
+    assert_eq!(rule.rewrite(Some("NEE")).as_deref(), Some("false"));
+    assert_eq!(rule.rewrite(Some("yes")).as_deref(), Some("yes"), "the usual spellings still pass to validate");
+    let m = parse(GOOD).unwrap();
+    let rule = &m.rules[housing().index_of("rent_arrears_balance").unwrap()];
+    assert_eq!(rule.rewrite(Some("1.250,50")).as_deref(), Some("1250.50"));
+    assert_eq!(rule.rewrite(Some("12")).as_deref(), Some("12"));
+    assert_eq!(rule.rewrite(None), None);
+}

@@ -1,0 +1,273 @@
+//! Partner extracts as partners send them: the synthetic housing extract reshaped with the
+//! partner's own headings, UK dates, SQL Server and Excel dates, coded sex, Windows-1252 and
+//! pipes, read through a source mapping, against the same records in canonical form.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use parquet::record::Field;
+use serde_json::Value;
+use tellonce_tests::{json_stdout, tellonce_ok};
+
+use crate::support::*;
+
+/// The partner's headings, in the partner's order, for the housing feed's columns; `None`
+/// for a column the partner does not send (given by a constant instead).
+const PARTNER: &[(&str, Option<&str>)] = &[
+    ("Officer", None),
+    ("Case Ref", Some("record_id")),
+    ("Household_Ref", Some("household_ref")),
+    ("Role", Some("role_in_household")),
+    ("First Name", Some("forename")),
+    ("Last Name", Some("surname")),
+    ("DOB", Some("date_of_birth")),
+    ("Gender", Some("sex")),
+    ("Address 1", Some("address_line_1")),
+    ("Post Code", Some("postcode")),
+    ("UPRN", Some("uprn")),
+    ("Date Approached", Some("approach_date")),
+    ("Duty Owed", Some("duty_owed")),
+    ("Reason", Some("reason_for_loss")),
+    ("TA Type", Some("ta_type")),
+    ("TA Start", Some("ta_start")),
+    ("TA End", Some("ta_end")),
+    ("Arrears", Some("rent_arrears_balance")),
+    ("No. Children", Some("num_children")),
+];
+
+const MAPPING: &str = r#"# Housing options extract, as the district sends it.
+feed = "housing"
+ignore = ["Officer"]
+
+[file]
+encoding = "windows-1252"
+skip_lines = 1
+
+[columns]
+"Case Ref" = "record_id"
+Role = "role_in_household"
+"First Name" = "forename"
+"Last Name" = "surname"
+DOB = "date_of_birth"
+Gender = "sex"
+"Address 1" = "address_line_1"
+"Post Code" = "postcode"
+"Date Approached" = "approach_date"
+"Duty Owed" = "duty_owed"
+Reason = "reason_for_loss"
+"TA Type" = "ta_type"
+"TA Start" = "ta_start"
+"TA End" = "ta_end"
+Arrears = "rent_arrears_balance"
+"No. Children" = "num_children"
+
+[values.sex]
+"1" = "M"
+"2" = "F"
+"3" = "X"
+"9" = "U"
+
+[dates]
+date_of_birth = "%d/%m/%Y"
+approach_date = "%d/%m/%Y"
+ta_start = "%Y-%m-%d %H:%M:%S%.3f"
+ta_end = "excel"
+"#;
+
+/// A valid ISO date's (year, month, day), if `v` is one.
+fn iso(v: &str) -> Option<(i32, u32, u32)> {
+    let b = v.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, m, d) = (v[..4].parse().ok()?, v[5..7].parse().ok()?, v[8..].parse().ok()?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    ((1..=12).contains(&m) && d >= 1 && d <= days[m as usize - 1]).then_some((y, m, d))
+}
+
+/// Days from 1899-12-30 (Excel's day 0) to a date from 1900-03-01 on.
+fn excel_serial((y, m, d): (i32, u32, u32)) -> i64 {
+    // Days from 1970-01-01 (Howard Hinnant's civil-from-days inverse), then shifted.
+    let y = i64::from(if m <= 2 { y - 1 } else { y });
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468 + 25_569
+}
+
+/// How the partner writes a canonical value of `column`; a value that is not valid in
+/// canonical form (an injected error) is left as it is, as a partner's bad value would be.
+fn partner_value(column: &str, v: &str) -> String {
+    match (column, iso(v)) {
+        ("date_of_birth" | "approach_date", Some((y, m, d))) => format!("{d:02}/{m:02}/{y}"),
+        ("ta_start", Some((y, m, d))) => format!("{y}-{m:02}-{d:02} 00:00:00.000"),
+        ("ta_end", Some(date)) if date.0 >= 1901 => excel_serial(date).to_string(),
+        ("sex", _) => match v {
+            "M" => "1".into(),
+            "F" => "2".into(),
+            "X" => "3".into(),
+            "U" => "9".into(),
+            other => other.into(),
+        },
+        _ => v.to_owned(),
+    }
+}
+
+/// The text with every character Windows-1252 cannot hold replaced (`ł` → `l`-less `?`), as a
+/// partner's Windows-1252 system would have stored it; so both forms hold the same names.
+fn windows_1252_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let mut buf = [0u8; 4];
+            let (_, _, unmappable) = encoding_rs::WINDOWS_1252.encode(c.encode_utf8(&mut buf));
+            if unmappable { 'Y' } else { c }
+        })
+        .collect()
+}
+
+fn write_csv(rows: &[Vec<String>], delimiter: u8) -> String {
+    let mut w = csv::WriterBuilder::new().delimiter(delimiter).terminator(csv::Terminator::CRLF).from_writer(vec![]);
+    for r in rows {
+        w.write_record(r).unwrap();
+    }
+    String::from_utf8(w.into_inner().unwrap()).unwrap()
+}
+
+/// Staged rows by `record_id`, every column but the lineage (`_source`, `_position`).
+fn staged(out: &Path) -> BTreeMap<String, Vec<(String, Field)>> {
+    let mut rows = BTreeMap::new();
+    for part in visible_parquet(&out.join("staging").join("feed=housing")) {
+        for row in parquet_rows(&part) {
+            let id = match row.iter().find(|(k, _)| k == "record_id") {
+                Some((_, Field::Str(s))) => s.clone(),
+                other => panic!("record_id: {other:?}"),
+            };
+            let kept = row.into_iter().filter(|(k, _)| !k.starts_with('_')).collect();
+            assert!(rows.insert(id, kept).is_none(), "record_id staged twice");
+        }
+    }
+    rows
+}
+
+fn run_config(ws: &Workspace, config: &str) -> Value {
+    json_stdout(&tellonce_ok(ws.dir(), &["run", "--config", config, "--json", "--no-progress"], 0))
+}
+
+#[test]
+fn a_partner_shaped_housing_extract_stages_the_same_tokens_as_the_canonical_one() {
+    let ws = synth_workspace(600, 11);
+    let canonical_path = ws.dir().join("inputs/housing.csv");
+    let text = windows_1252_safe(&std::fs::read_to_string(&canonical_path).unwrap());
+    let mut rows = parse_csv(&text);
+    let header = rows.remove(0);
+    // At least one name Windows-1252 writes as one non-ASCII byte, whatever the generator drew.
+    let forename = header.iter().position(|h| h == "forename").unwrap();
+    rows[0][forename] = "Zoë".to_owned();
+    rows[1][forename] = "Renée".to_owned();
+    let mut canonical = vec![header.clone()];
+    canonical.extend(rows.iter().cloned());
+    ws.write("inputs/housing.csv", write_csv(&canonical, b','));
+
+    let index = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let mut partner = vec![PARTNER.iter().map(|(h, _)| (*h).to_owned()).collect::<Vec<_>>()];
+    for (n, r) in rows.iter().enumerate() {
+        partner.push(
+            PARTNER
+                .iter()
+                .map(|(_, col)| match col {
+                    Some(c) => partner_value(c, &r[index(c)]),
+                    None => format!("OFFICER-{}", n % 7),
+                })
+                .collect(),
+        );
+    }
+    let mut bytes = b"Housing options extract, run 03/12/2026 09:00\r\n".to_vec();
+    let partner_text = write_csv(&partner, b'|');
+    let (encoded, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&partner_text);
+    assert!(!unmappable);
+    bytes.extend_from_slice(&encoded);
+    assert!(std::str::from_utf8(&bytes).is_err(), "the extract must not be valid UTF-8");
+    ws.write("partner/housing extract.txt", &bytes);
+    ws.write("partner/housing.mapping.toml", MAPPING);
+
+    let extra = "[reference]\npostcode_lookup = \"reference/postcode_lookup.csv\"\n[linkage]\nenabled = false\n";
+    ws.config_named(
+        "canonical.toml",
+        "out-canonical",
+        "keys/tellonce.key",
+        &[("housing", "inputs/housing.csv")],
+        extra,
+    );
+    ws.write(
+        "partner.toml",
+        format!(
+            "[output]\ndir = \"out-partner\"\n[keys]\nfile = \"keys/tellonce.key\"\n{extra}\n[[sources]]\n\
+             feed = \"housing\"\npath = \"partner/housing extract.txt\"\nformat = \"csv\"\n\
+             mapping = \"partner/housing.mapping.toml\"\n"
+        ),
+    );
+    let canonical_run = run_config(&ws, "canonical.toml");
+    let partner_run = run_config(&ws, "partner.toml");
+    let counts = |v: &Value| {
+        let i = &v["inputs"][0];
+        assert_eq!(i["status"], "processed", "{i:#}");
+        let c = (i["read"].as_u64().unwrap(), i["written"].as_u64().unwrap(), i["quarantined"].as_u64().unwrap());
+        assert_eq!(c.0, c.1 + c.2, "read = written + quarantined: {i:#}");
+        (c, i["unknown_columns"].clone())
+    };
+    let ((read, written, quarantined), _) = counts(&canonical_run);
+    let ((p_read, p_written, p_quarantined), unknown) = counts(&partner_run);
+    assert_eq!(p_read, read);
+    assert!(p_quarantined <= quarantined, "partner form quarantined {p_quarantined}, canonical {quarantined}");
+    assert_eq!(unknown, Value::Array(vec![]), "Officer is ignored on purpose, the rest mapped");
+    assert!(written > 0);
+
+    // Same key, same records: the same tokens, generalised values and attributes, row by row.
+    let (c, p) = (staged(&ws.dir().join("out-canonical")), staged(&ws.dir().join("out-partner")));
+    assert_eq!(c.len() as u64, written);
+    assert_eq!(p.len() as u64, p_written);
+    for (id, row) in &c {
+        assert_eq!(p.get(id), Some(row), "record {id} staged differently from the partner form");
+    }
+    assert_eq!(p.len(), c.len(), "the partner form staged records the canonical one quarantined");
+    assert!(c.values().next().unwrap().iter().any(|(k, _)| k == "forename_token"));
+
+    // Nothing in the summary or the log holds a name.
+    let out = tellonce_ok(ws.dir(), &["run", "--config", "partner.toml", "--json", "--no-progress", "--force"], 0);
+    for name in ["Zoë", "Renée", "Zo\u{eb}"] {
+        assert_absent(&[name.as_bytes()], &[&out], &ws.dir().join("out-partner"));
+    }
+}
+
+#[test]
+fn a_mapping_with_problems_stops_its_source_and_names_each_problem() {
+    let ws = synth_workspace(200, 5);
+    ws.write(
+        "maps/housing.toml",
+        "feed = \"housing\"\n[columns]\nDOB = \"date_of_brith\"\n\"Case Ref\" = \"record_id\"\nRef = \"record_id\"\n\
+         [dates]\napproach_date = \"dd/mm/yyyy\"\n",
+    );
+    let config = std::fs::read_to_string(ws.dir().join("tellonce.toml")).unwrap().replace(
+        "path = \"inputs/housing.csv\"\nformat = \"csv\"\n",
+        "path = \"inputs/housing.csv\"\nformat = \"csv\"\nmapping = \"maps/housing.toml\"\n",
+    );
+    assert!(config.contains("mapping ="));
+    ws.write("tellonce.toml", config);
+    let run = Run::new(tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--json", "--no-progress"], 3));
+    let housing = run.input("inputs/housing.csv");
+    assert_eq!(housing["status"], "rejected");
+    assert_eq!(housing["error_rule"], "mapping.invalid");
+    let error = housing["error"].as_str().unwrap();
+    for want in [
+        "housing.toml:3:7: error[column.unknown]",
+        "housing.toml:5:7: error[column.duplicate_target]",
+        "housing.toml:7:17: error[date.format_invalid]",
+    ] {
+        assert!(error.contains(want), "missing {want:?} in {error}");
+    }
+    // The other feeds are processed.
+    assert_eq!(run.input("inputs/police.jsonl")["status"], "processed");
+}
