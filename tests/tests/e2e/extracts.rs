@@ -271,3 +271,61 @@ fn a_mapping_with_problems_stops_its_source_and_names_each_problem() {
     // The other feeds are processed.
     assert_eq!(run.input("inputs/police.jsonl")["status"], "processed");
 }
+
+#[test]
+fn sources_check_reports_what_a_mapping_misses_by_count_and_line_never_by_value() {
+    let ws = Workspace::bare();
+    let mut text =
+        "Case Ref\tHousehold\tRole\tFirst Name\tLast Name\tDOB\tGender\tDate Approached\tDuty Owed\n".to_owned();
+    for n in 0..40 {
+        // Line n + 2: every tenth birth date in another format, one code the map leaves out.
+        let dob = if n % 10 == 3 { "1986.02.24".to_owned() } else { format!("{:02}/02/1986", n % 28 + 1) };
+        let gender = if n == 17 { "5" } else { "2" };
+        text.push_str(&format!("H{n}\tHH{n}\tCHILD\tZoë\tQuixote\t{dob}\t{gender}\t01/03/2024\tMAIN\n"));
+    }
+    ws.write("partner/housing.tsv", text);
+    ws.write(
+        "partner/housing.toml",
+        "feed = \"housing\"\n[columns]\n\"Case Ref\" = \"record_id\"\nHousehold = \"household_ref\"\n\
+         Role = \"role_in_household\"\n\"First Name\" = \"forename\"\n\"Last Name\" = \"surname\"\n\
+         DOB = \"date_of_birth\"\nGender = \"sex\"\n\"Date Approached\" = \"approach_date\"\n\
+         \"Duty Owed\" = \"duty_owed\"\n\"Post Code\" = \"postcode\"\n\
+         [values.sex]\n\"1\" = \"M\"\n\"2\" = \"F\"\n[dates]\ndate_of_birth = \"%d/%m/%Y\"\napproach_date = \"%d/%m/%Y\"\n",
+    );
+    ws.write("partner/broken.toml", "feed = \"housing\"\n[colums]\nDOB = \"date_of_birth\"\n");
+    ws.write("partner/other.tsv", "x\n");
+    ws.write(
+        "tellonce.toml",
+        "[output]\ndir = \"output\"\n[keys]\nfile = \"k.key\"\n\
+         [[sources]]\nfeed = \"housing\"\npath = \"partner/housing.tsv\"\nformat = \"csv\"\nmapping = \"partner/housing.toml\"\n\
+         [[sources]]\nfeed = \"housing\"\npath = \"partner/other.tsv\"\nformat = \"csv\"\nmapping = \"partner/broken.toml\"\n",
+    );
+    let out = tellonce_ok(ws.dir(), &["sources", "check", "--config", "tellonce.toml", "--json"], 3);
+    let reports = json_stdout(&out);
+    let first = &reports[0];
+    assert_eq!(first["status"], "errors", "{first:#}");
+    assert_eq!((first["records"].as_u64(), first["delimiter"].as_str()), (Some(40), Some("tab")));
+    let findings = first["findings"].as_array().unwrap();
+    let find = |rule: &str| findings.iter().find(|f| f["rule"] == rule).unwrap_or_else(|| panic!("{rule}: {first:#}"));
+    assert_eq!(find("heading.missing")["heading"], "Post Code");
+    let dates = find("date.format");
+    assert_eq!(
+        (dates["column"].as_str(), dates["count"].as_u64(), dates["of"].as_u64()),
+        (Some("date_of_birth"), Some(4), Some(40))
+    );
+    assert_eq!(dates["lines"], serde_json::json!([5, 15, 25, 35]));
+    let codes = find("code.unknown");
+    assert_eq!((codes["column"].as_str(), codes["count"].as_u64()), (Some("sex"), Some(1)));
+    assert_eq!(codes["lines"], serde_json::json!([19]));
+    assert_eq!(findings.len(), 3, "{first:#}");
+    let second = &reports[1];
+    assert_eq!((second["status"].as_str(), second["error_rule"].as_str()), (Some("rejected"), Some("mapping.invalid")));
+    assert!(second["error"].as_str().unwrap().contains("broken.toml:2:2: error[mapping.unknown_key]"), "{second:#}");
+
+    let text = tellonce_ok(ws.dir(), &["sources", "check", "--config", "tellonce.toml", "--all"], 3);
+    let shown = String::from_utf8_lossy(&text.stdout);
+    assert!(shown.contains("error[date.format]: date_of_birth: 4 of 40 (10.0%)"), "{shown}");
+    for value in ["Zoë", "Quixote", "1986.02.24", "HH17"] {
+        assert_absent(&[value.as_bytes()], &[&out, &text], &ws.dir().join("output"));
+    }
+}
