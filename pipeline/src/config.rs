@@ -240,8 +240,10 @@ pub struct SourceFile {
     pub delimiter: Option<String>,
     /// Character encoding: `utf-8`, `windows-1252`, `latin-1` or `auto`.
     pub encoding: Option<String>,
-    /// Preamble lines before the CSV header.
+    /// Preamble lines (sheet rows) before the header.
     pub skip_lines: Option<u64>,
+    /// The sheet of an `.xlsx` workbook (default: its first sheet).
+    pub sheet: Option<String>,
 }
 
 /// Validated settings.
@@ -294,6 +296,8 @@ pub struct Reading {
     pub encoding: Option<EncodingChoice>,
     /// The preamble lines declared in `[[sources]]`.
     pub skip_lines: Option<u64>,
+    /// The workbook sheet declared in `[[sources]]`.
+    pub sheet: Option<String>,
 }
 
 impl Reading {
@@ -316,11 +320,20 @@ impl Reading {
         let delimiter = pick("delimiter", self.delimiter, mapping.and_then(Mapping::delimiter))?;
         let encoding = pick("encoding", self.encoding, mapping.and_then(Mapping::encoding))?;
         let skip_lines = pick("skip_lines", self.skip_lines, mapping.and_then(Mapping::skip_lines))?;
+        let sheet = match (self.sheet.as_deref(), mapping.and_then(Mapping::sheet)) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(format!(
+                    "[[sources]] declares sheet {a:?} but the mapping declares sheet {b:?}; declare it once"
+                ));
+            }
+            (a, b) => a.or(b).map(str::to_owned),
+        };
         let default_delimiter = if mapping.is_some() { DelimiterChoice::Auto } else { DelimiterChoice::COMMA };
         Ok(Dialect {
             delimiter: delimiter.unwrap_or(default_delimiter),
             encoding: encoding.unwrap_or_default(),
             skip_lines: skip_lines.unwrap_or(0),
+            sheet,
         })
     }
 }
@@ -438,7 +451,10 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("keys", &["file"]),
     ("reference", &["postcode_lookup"]),
     ("limits", &["batch_rows", "max_line_bytes", "row_group_rows", "max_file_rows", "workers"]),
-    ("sources", &["feed", "path", "format", "schema_version", "mapping", "delimiter", "encoding", "skip_lines"]),
+    (
+        "sources",
+        &["feed", "path", "format", "schema_version", "mapping", "delimiter", "encoding", "skip_lines", "sheet"],
+    ),
 ];
 
 /// Removes every key the configuration does not know, returning a problem for each.
@@ -704,7 +720,7 @@ impl Settings {
                 Ok(f) => Some(f),
                 Err(bad) => {
                     problems.push(format!(
-                        "{at}.format: cannot tell the format of {} ({bad:?}); set format = \"csv\" or \"jsonl\"",
+                        "{at}.format: cannot tell the format of {} ({bad:?}); set format = \"csv\", \"jsonl\" or \"xlsx\"",
                         path.display()
                     ));
                     None
@@ -734,8 +750,19 @@ impl Settings {
                     "{at}: delimiter, encoding and skip_lines apply to CSV only (JSON Lines is UTF-8, one object a line)"
                 ));
             }
-            let reading =
-                Reading { mapping: s.mapping.as_deref().map(resolve), delimiter, encoding, skip_lines: s.skip_lines };
+            if format == Some(FileFormat::Xlsx) && (s.delimiter.is_some() || s.encoding.is_some()) {
+                problems.push(format!("{at}: delimiter and encoding apply to CSV only, not to a workbook"));
+            }
+            if s.sheet.is_some() && format != Some(FileFormat::Xlsx) {
+                problems.push(format!("{at}.sheet applies to .xlsx workbooks only"));
+            }
+            let reading = Reading {
+                mapping: s.mapping.as_deref().map(resolve),
+                delimiter,
+                encoding,
+                skip_lines: s.skip_lines,
+                sheet: s.sheet.clone(),
+            };
             if let (Some(feed), Some(format)) = (schema, format) {
                 if reading != Reading::default() {
                     readings.insert(path.clone(), reading);

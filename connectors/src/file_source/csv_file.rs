@@ -1,6 +1,5 @@
 //! CSV input: the header, then records checked for shape and encoding and appended to a batch.
 
-use std::collections::BTreeSet;
 use std::fs::File;
 use std::path::Path;
 
@@ -9,6 +8,7 @@ use tellonce_schemas::{FeedSchema, Rule};
 use super::batch::BatchBuilder;
 use super::columns::ColumnLookup;
 use super::dialect::{DelimiterChoice, Encoding, detect_delimiter};
+use super::headings::{Headings, match_headings};
 use super::tokenizer::{Status, Tokenizer};
 use super::{FileSourceOptions, SourceError};
 use crate::mapping::Mapping;
@@ -85,55 +85,14 @@ impl CsvInput {
         }
 
         let width = tok.field_count();
-        let mut field_of: Vec<Option<usize>> = vec![None; feed.columns.len()];
-        let mut unknown = BTreeSet::new();
+        let mut names = Vec::with_capacity(width);
         for j in 0..width {
             let name =
                 encoding.decode(tok.field(j)).ok_or_else(|| SourceError::HeaderNotUtf8 { path: path.to_owned() })?;
-            let name = name.as_ref();
-            match lookup.find(name) {
-                Some(i) if field_of[i].is_some() => {
-                    return Err(SourceError::DuplicateColumn {
-                        path: path.to_owned(),
-                        column: lookup.names()[i].to_owned(),
-                    });
-                }
-                Some(i) => field_of[i] = Some(j),
-                None if name.trim().is_empty() || lookup.is_ignored(name) => {}
-                None => {
-                    unknown.insert(name.trim().to_owned());
-                }
-            }
+            names.push(name.into_owned());
         }
-        let missing: Vec<String> = feed
-            .columns
-            .iter()
-            .enumerate()
-            .zip(&field_of)
-            .filter(|((i, c), f)| c.required && f.is_none() && !mapping.is_some_and(|m| m.has_constant(*i)))
-            .map(|((i, c), _)| match mapping.map(|m| m.headings_of(i)).filter(|h| !h.is_empty()) {
-                // The headings come from the reviewed mapping, not from the file.
-                Some(h) => format!(
-                    "{} (mapped from {})",
-                    c.name,
-                    h.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>().join(" or ")
-                ),
-                None => c.name.to_owned(),
-            })
-            .collect();
-        if !missing.is_empty() {
-            return Err(SourceError::MissingColumns { path: path.to_owned(), columns: missing });
-        }
-        let mapped = field_of.iter().enumerate().filter_map(|(i, f)| f.map(|j| (i, j))).collect();
-        let present = field_of.iter().map(Option::is_some).collect();
-        let input = CsvInput {
-            tok,
-            width,
-            mapped,
-            names: lookup.names().to_vec(),
-            unknown: unknown.into_iter().collect(),
-            encoding,
-        };
+        let Headings { mapped, present, unknown } = match_headings(path, &names, feed, &lookup, mapping)?;
+        let input = CsvInput { tok, width, mapped, names: lookup.names().to_vec(), unknown, encoding };
         Ok((input, present))
     }
 

@@ -154,21 +154,24 @@ impl fmt::Display for EncodingChoice {
     }
 }
 
-/// How a CSV file is written. The default is today's: comma, UTF-8, header on the first line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a CSV file (or a workbook) is written. The default is today's: comma, UTF-8, header on
+/// the first line.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dialect {
     /// The field delimiter.
     pub delimiter: DelimiterChoice,
     /// The character encoding.
     pub encoding: EncodingChoice,
-    /// Lines before the header (a title, an export date) skipped unread; they still count in
-    /// line numbers.
+    /// Lines (sheet rows, for a workbook) before the header (a title, an export date) skipped
+    /// unread; they still count in line numbers.
     pub skip_lines: u64,
+    /// The sheet of a workbook (its first sheet when `None`); CSV files have none.
+    pub sheet: Option<String>,
 }
 
 impl Default for Dialect {
     fn default() -> Self {
-        Dialect { delimiter: DelimiterChoice::COMMA, encoding: EncodingChoice::default(), skip_lines: 0 }
+        Dialect { delimiter: DelimiterChoice::COMMA, encoding: EncodingChoice::default(), skip_lines: 0, sheet: None }
     }
 }
 

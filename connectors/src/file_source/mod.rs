@@ -46,10 +46,12 @@ mod batch;
 mod columns;
 mod csv_file;
 pub mod dialect;
+mod headings;
 mod jsonl_file;
 mod messages;
 mod split;
 mod tokenizer;
+mod xlsx_file;
 
 use std::fmt;
 use std::fs::File;
@@ -70,6 +72,7 @@ use csv_file::{CsvInput, CsvSettings};
 pub use dialect::{DelimiterChoice, Dialect, Encoding, EncodingChoice};
 use jsonl_file::JsonlInput;
 pub use messages::MessageBatcher;
+use xlsx_file::XlsxInput;
 
 /// At most this many distinct unknown JSON keys are remembered for
 /// [`FileSource::unknown_columns`], so that a file with a new key on every line cannot make
@@ -83,26 +86,32 @@ pub enum FileFormat {
     Csv,
     /// JSON Lines: one JSON object per line; UTF-8.
     JsonLines,
+    /// An Excel workbook (`.xlsx`): one sheet, by name (the first sheet by default), with a
+    /// header row.
+    Xlsx,
 }
 
 impl FileFormat {
-    /// The format a file name's extension suggests: `.csv`, or `.jsonl` / `.ndjson`.
+    /// The format a file name's extension suggests: `.csv`, `.jsonl` / `.ndjson`, or `.xlsx`.
     pub fn from_path(path: &Path) -> Option<FileFormat> {
         let ext = path.extension()?.to_str()?;
         if ext.eq_ignore_ascii_case("csv") {
             Some(FileFormat::Csv)
         } else if ext.eq_ignore_ascii_case("jsonl") || ext.eq_ignore_ascii_case("ndjson") {
             Some(FileFormat::JsonLines)
+        } else if ext.eq_ignore_ascii_case("xlsx") {
+            Some(FileFormat::Xlsx)
         } else {
             None
         }
     }
 
-    /// The format's name: `csv` or `jsonl`.
+    /// The format's name: `csv`, `jsonl` or `xlsx`.
     pub fn as_str(self) -> &'static str {
         match self {
             FileFormat::Csv => "csv",
             FileFormat::JsonLines => "jsonl",
+            FileFormat::Xlsx => "xlsx",
         }
     }
 }
@@ -113,9 +122,9 @@ impl fmt::Display for FileFormat {
     }
 }
 
-/// A format name that is not `csv` or `jsonl`.
+/// A format name that is not `csv`, `jsonl` or `xlsx`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown file format {given:?}: expected \"csv\" or \"jsonl\"")]
+#[error("unknown file format {given:?}: expected \"csv\", \"jsonl\" or \"xlsx\"")]
 pub struct ParseFormatError {
     /// The name given.
     pub given: String,
@@ -124,11 +133,12 @@ pub struct ParseFormatError {
 impl FromStr for FileFormat {
     type Err = ParseFormatError;
 
-    /// `csv` or `jsonl` (also `ndjson`), in any case.
+    /// `csv`, `jsonl` (also `ndjson`) or `xlsx`, in any case.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "csv" => Ok(FileFormat::Csv),
             "jsonl" | "ndjson" => Ok(FileFormat::JsonLines),
+            "xlsx" => Ok(FileFormat::Xlsx),
             _ => Err(ParseFormatError { given: s.to_owned() }),
         }
     }
@@ -218,6 +228,24 @@ pub enum SourceError {
         /// What went wrong (no value from the file).
         message: String,
     },
+    /// A workbook cannot be read (not a zip, not an `.xlsx`, a damaged sheet).
+    #[error("cannot read the workbook {}: {message}", path.display())]
+    Workbook {
+        /// The file.
+        path: PathBuf,
+        /// The reader's message (about the file's structure, never a cell's value).
+        message: String,
+    },
+    /// A workbook has no sheet of the name asked for.
+    #[error("{} has no sheet {sheet:?}; its sheets are: {}", path.display(), sheets.join(", "))]
+    SheetMissing {
+        /// The file.
+        path: PathBuf,
+        /// The sheet asked for.
+        sheet: String,
+        /// The sheets it has.
+        sheets: Vec<String>,
+    },
     /// A CSV header names a schema column twice (names match trimmed and without case).
     #[error("{} has the column {column} more than once", path.display())]
     DuplicateColumn {
@@ -261,6 +289,7 @@ pub struct RawBatch {
 enum Input {
     Csv(Box<CsvInput>),
     Jsonl(Box<JsonlInput>),
+    Xlsx(Box<XlsxInput>),
 }
 
 /// One partner file, read as batches.
@@ -300,6 +329,8 @@ impl SourceError {
             SourceError::MissingColumns { .. } => "header.missing_columns",
             SourceError::DuplicateColumn { .. } => "header.duplicate_column",
             SourceError::Mapping { .. } => "mapping.apply_failed",
+            SourceError::Workbook { .. } => "workbook.unreadable",
+            SourceError::SheetMissing { .. } => "workbook.sheet_missing",
         }
     }
 }
@@ -366,6 +397,17 @@ impl FileSource {
                 }
                 (Input::Jsonl(Box::new(JsonlInput::open(file, feed, lookup, &opts))), vec![true; feed.columns.len()])
             }
+            FileFormat::Xlsx => {
+                let (xlsx, present) = XlsxInput::open(
+                    path,
+                    dialect.sheet.as_deref(),
+                    dialect.skip_lines,
+                    feed,
+                    &lookup,
+                    mapping.as_deref(),
+                )?;
+                (Input::Xlsx(Box::new(xlsx)), present)
+            }
         };
         Ok(FileSource {
             path: path.to_owned(),
@@ -389,6 +431,7 @@ impl FileSource {
     pub fn has_column(&self, i: usize) -> bool {
         match &self.input {
             Input::Csv(c) => c.has_column(i),
+            Input::Xlsx(x) => x.has_column(i),
             Input::Jsonl(_) => true,
         }
     }
@@ -397,7 +440,7 @@ impl FileSource {
     pub fn delimiter(&self) -> Option<u8> {
         match &self.input {
             Input::Csv(c) => Some(c.delimiter()),
-            Input::Jsonl(_) => None,
+            Input::Jsonl(_) | Input::Xlsx(_) => None,
         }
     }
 
@@ -408,6 +451,7 @@ impl FileSource {
         match &self.input {
             Input::Csv(c) => c.unknown_columns(),
             Input::Jsonl(j) => j.unknown_columns(),
+            Input::Xlsx(x) => x.unknown_columns(),
         }
     }
 
@@ -422,6 +466,7 @@ impl FileSource {
         let filled = match &mut self.input {
             Input::Csv(c) => c.fill(&self.path, &mut self.builder),
             Input::Jsonl(j) => j.fill(&self.path, &mut self.builder),
+            Input::Xlsx(x) => Ok(x.fill(&mut self.builder)),
         };
         match filled {
             Ok(more) => self.done = !more,
@@ -454,6 +499,7 @@ impl FileSource {
         match &self.input {
             Input::Csv(c) => c.bytes_consumed(),
             Input::Jsonl(j) => j.bytes_consumed(),
+            Input::Xlsx(x) => x.bytes_consumed(),
         }
     }
 
@@ -462,6 +508,7 @@ impl FileSource {
         match &self.input {
             Input::Csv(c) => c.line(),
             Input::Jsonl(j) => j.line(),
+            Input::Xlsx(x) => x.line(),
         }
     }
 }

@@ -86,16 +86,23 @@ impl DateFormat {
                     && value.bytes().all(|b| b.is_ascii_digit() || b == b'.')
                     && value.bytes().filter(|&b| b == b'.').count() <= 1;
                 let serial: f64 = if plain { value.parse().ok()? } else { return None };
-                if !(FIRST_EXCEL_SERIAL..LAST_EXCEL_SERIAL + 1.0).contains(&serial) {
-                    return None;
-                }
-                // In range, so the whole days fit an i64 exactly.
-                #[allow(clippy::cast_possible_truncation)]
-                let days = serial.floor() as i64;
-                NaiveDate::from_ymd_opt(1899, 12, 30)?.checked_add_days(chrono::Days::new(u64::try_from(days).ok()?))
+                from_excel_serial(serial)
             }
         }
     }
+}
+
+/// The day an Excel serial date (days since 1899-12-30, a fraction for the time) falls on;
+/// `None` before 1 March 1900 (Excel counts a 29 February 1900 that never was) or past
+/// 9999-12-31.
+pub fn from_excel_serial(serial: f64) -> Option<NaiveDate> {
+    if !(FIRST_EXCEL_SERIAL..LAST_EXCEL_SERIAL + 1.0).contains(&serial) {
+        return None;
+    }
+    // In range, so the whole days fit an i64 exactly.
+    #[allow(clippy::cast_possible_truncation)]
+    let days = serial.floor() as i64;
+    NaiveDate::from_ymd_opt(1899, 12, 30)?.checked_add_days(chrono::Days::new(u64::try_from(days).ok()?))
 }
 
 /// `date` as `YYYY-MM-DD`.

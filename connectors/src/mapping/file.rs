@@ -46,8 +46,10 @@ pub(super) struct FileTable {
     pub(super) delimiter: Option<Spanned<String>>,
     /// `utf-8`, `windows-1252`, `latin-1` or `auto`.
     pub(super) encoding: Option<Spanned<String>>,
-    /// Preamble lines before the header.
+    /// Preamble lines (sheet rows) before the header.
     pub(super) skip_lines: Option<Spanned<u64>>,
+    /// The sheet of a workbook.
+    pub(super) sheet: Option<Spanned<String>>,
 }
 
 /// One date format or several.

@@ -202,6 +202,7 @@ pub struct Mapping {
     delimiter: Option<DelimiterChoice>,
     encoding: Option<EncodingChoice>,
     skip_lines: Option<u64>,
+    sheet: Option<String>,
     headings: Vec<Heading>,
     ignored: Vec<String>,
     /// One per feed column, in schema order.
@@ -262,6 +263,11 @@ impl Mapping {
     /// The preamble lines it declares, if any.
     pub fn skip_lines(&self) -> Option<u64> {
         self.skip_lines
+    }
+
+    /// The workbook sheet it declares, if any.
+    pub fn sheet(&self) -> Option<&str> {
+        self.sheet.as_deref()
     }
 
     /// What a file heading is under this mapping: ignored on purpose, a mapped heading, or a

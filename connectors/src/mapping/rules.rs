@@ -198,6 +198,18 @@ pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> 
         }
     });
     let skip_lines = file.file.skip_lines.as_ref().map(|s| *s.get_ref());
+    let sheet = file.file.sheet.as_ref().and_then(|s| {
+        if s.get_ref().trim().is_empty() {
+            places.report(
+                at(s),
+                MappingRule::Dialect,
+                "file.sheet is empty: name the sheet, or leave it out for the first",
+            );
+            None
+        } else {
+            Some(s.get_ref().clone())
+        }
+    });
 
     let mut ignored: Vec<String> = Vec::new();
     for name in &file.ignore {
@@ -373,5 +385,5 @@ pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> 
         problems.sort_by_key(|p| (p.line, p.column));
         return Err(problems);
     }
-    Ok(Mapping { path: path.to_owned(), feed, delimiter, encoding, skip_lines, headings, ignored, rules })
+    Ok(Mapping { path: path.to_owned(), feed, delimiter, encoding, skip_lines, sheet, headings, ignored, rules })
 }

@@ -153,6 +153,7 @@ fn a_partners_file_is_read_through_its_mapping() {
         delimiter: mapping.delimiter().unwrap(),
         encoding: mapping.encoding().unwrap(),
         skip_lines: mapping.skip_lines().unwrap(),
+        sheet: None,
     };
     let mut source =
         FileSource::open_with(&path, FileFormat::Csv, housing(), FileSourceOptions::default(), dialect, Some(mapping))

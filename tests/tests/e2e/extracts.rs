@@ -152,6 +152,41 @@ fn staged(out: &Path) -> BTreeMap<String, Vec<(String, Field)>> {
     rows
 }
 
+/// Writes the partner's `table` (header first) as sheet `Extract` of a workbook, under a title
+/// row; the canonical `rows`' valid dates of birth (column `dob`) as date cells.
+fn write_workbook(path: &Path, table: &[Vec<String>], rows: &[Vec<String>], dob: usize) {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut wb = Workbook::new();
+    let sheet = wb.add_worksheet();
+    sheet.set_name("Extract").unwrap();
+    sheet.write_string(0, 0, "Housing options extract").unwrap();
+    let date = Format::new().set_num_format("dd/mm/yyyy");
+    let dob_at = PARTNER.iter().position(|(_, c)| *c == Some("date_of_birth")).unwrap();
+    for (r, row) in table.iter().enumerate() {
+        let at = u32::try_from(r + 1).unwrap();
+        for (j, v) in row.iter().enumerate() {
+            let col = u16::try_from(j).unwrap();
+            let canonical_dob = (r > 0 && j == dob_at).then(|| iso(&rows[r - 1][dob])).flatten();
+            match canonical_dob {
+                Some((y, m, d)) => {
+                    let when = ExcelDateTime::from_ymd(
+                        u16::try_from(y).unwrap(),
+                        u8::try_from(m).unwrap(),
+                        u8::try_from(d).unwrap(),
+                    )
+                    .unwrap();
+                    sheet.write_datetime_with_format(at, col, when, &date).unwrap();
+                }
+                None if v.is_empty() => {}
+                None => {
+                    sheet.write_string(at, col, v).unwrap();
+                }
+            }
+        }
+    }
+    wb.save(path).unwrap();
+}
+
 fn run_config(ws: &Workspace, config: &str) -> Value {
     json_stdout(&tellonce_ok(ws.dir(), &["run", "--config", config, "--json", "--no-progress"], 0))
 }
@@ -234,6 +269,28 @@ fn a_partner_shaped_housing_extract_stages_the_same_tokens_as_the_canonical_one(
     }
     assert_eq!(p.len(), c.len(), "the partner form staged records the canonical one quarantined");
     assert!(c.values().next().unwrap().iter().any(|(k, _)| k == "forename_token"));
+
+    // The same extract as an Excel workbook: a sheet by name under a title row, dates of birth
+    // as real date cells, the rest as the partner writes them.
+    write_workbook(&ws.dir().join("partner/housing.xlsx"), &partner, &rows, index("date_of_birth"));
+    let xlsx_mapping = MAPPING.replace(
+        "[file]\nencoding = \"windows-1252\"\nskip_lines = 1\n",
+        "[file]\nsheet = \"Extract\"\nskip_lines = 1\n",
+    );
+    assert_ne!(xlsx_mapping, MAPPING);
+    ws.write("partner/housing-xlsx.mapping.toml", xlsx_mapping);
+    ws.write(
+        "xlsx.toml",
+        format!(
+            "[output]\ndir = \"out-xlsx\"\n[keys]\nfile = \"keys/tellonce.key\"\n{extra}\n[[sources]]\n\
+             feed = \"housing\"\npath = \"partner/housing.xlsx\"\nmapping = \"partner/housing-xlsx.mapping.toml\"\n"
+        ),
+    );
+    let xlsx_run = run_config(&ws, "xlsx.toml");
+    let ((x_read, _, x_quarantined), _) = counts(&xlsx_run);
+    assert_eq!(x_read, read);
+    assert!(x_quarantined <= quarantined, "workbook form quarantined {x_quarantined}, canonical {quarantined}");
+    assert_eq!(staged(&ws.dir().join("out-xlsx")), c, "the workbook stages the same rows");
 
     // Nothing in the summary or the log holds a name.
     let out = tellonce_ok(ws.dir(), &["run", "--config", "partner.toml", "--json", "--no-progress", "--force"], 0);
