@@ -246,6 +246,11 @@ pub struct SourceFile {
     pub sheet: Option<String>,
 }
 
+/// Whether a configured source path is a pattern to expand rather than a file name.
+fn is_pattern(path: &Path) -> bool {
+    path.to_string_lossy().contains(['*', '?', '['])
+}
+
 /// Validated settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -283,6 +288,8 @@ pub struct Settings {
     /// read as canonical CSV or JSON Lines. Kept beside [`Source`] rather than in it, so that
     /// the sources made for stream topics need none.
     pub readings: std::collections::BTreeMap<PathBuf, Reading>,
+    /// `[[sources]]` entries whose path pattern matched no file when the config was loaded.
+    pub unmatched_patterns: Vec<Source>,
 }
 
 /// How one file source is read, as its `[[sources]]` entry declares.
@@ -506,10 +513,63 @@ impl Settings {
         let text =
             std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Settings::parse(&text, &base).map_err(|e| match e {
+        let mut settings = Settings::parse(&text, &base).map_err(|e| match e {
             Problems::Syntax(message) => ConfigError::Parse { path: path.to_owned(), message },
             Problems::Invalid(problems) => ConfigError::Invalid { path: path.to_owned(), problems },
-        })
+        })?;
+        settings.expand_patterns().map_err(|problems| ConfigError::Invalid { path: path.to_owned(), problems })?;
+        Ok(settings)
+    }
+
+    /// Replaces every source whose path is a pattern (`*`, `?`, `[…]`) by one source per file
+    /// it matches, sorted by path, each read as its entry says; hidden files (a leading `.`,
+    /// as partial uploads are named) are not matched. A pattern matching nothing is kept in
+    /// [`Settings::unmatched_patterns`] (an empty drop folder is not an error; `run` warns and
+    /// `sources check` reports it). A file matched twice, or also listed by name, is a problem.
+    /// Reads directories, so [`Settings::load`] calls it and [`Settings::parse`] does not.
+    pub fn expand_patterns(&mut self) -> Result<(), Vec<String>> {
+        let named: Vec<PathBuf> =
+            self.sources.iter().filter(|s| !is_pattern(&s.path)).map(|s| s.path.clone()).collect();
+        let mut problems = Vec::new();
+        let mut expanded: Vec<Source> = Vec::with_capacity(self.sources.len());
+        let options = glob::MatchOptions { require_literal_leading_dot: true, ..glob::MatchOptions::new() };
+        for (i, source) in std::mem::take(&mut self.sources).into_iter().enumerate() {
+            if !is_pattern(&source.path) {
+                expanded.push(source);
+                continue;
+            }
+            let reading = self.readings.remove(&source.path);
+            let pattern = source.path.to_string_lossy().into_owned();
+            let mut matched: Vec<PathBuf> = match glob::glob_with(&pattern, options) {
+                Ok(paths) => paths.filter_map(Result::ok).filter(|p| p.is_file()).collect(),
+                Err(e) => {
+                    problems.push(format!("sources[{i}].path {pattern:?} is not a valid pattern: {e}"));
+                    continue;
+                }
+            };
+            matched.sort();
+            if matched.is_empty() {
+                if let Some(r) = &reading {
+                    self.readings.insert(source.path.clone(), r.clone());
+                }
+                self.unmatched_patterns.push(source.clone());
+            }
+            for path in matched {
+                if named.contains(&path) || expanded.iter().any(|s| s.path == path) {
+                    problems.push(format!(
+                        "sources[{i}].path {pattern:?} matches {}, which is listed already",
+                        path.display()
+                    ));
+                    continue;
+                }
+                if let Some(r) = &reading {
+                    self.readings.insert(path.clone(), r.clone());
+                }
+                expanded.push(Source { path, ..source.clone() });
+            }
+        }
+        self.sources = expanded;
+        if problems.is_empty() { Ok(()) } else { Err(problems) }
     }
 
     /// Parses and validates configuration text, collecting every problem (unknown keys
@@ -726,6 +786,11 @@ impl Settings {
                     None
                 }
             };
+            if is_pattern(&path)
+                && let Err(e) = glob::Pattern::new(&path.to_string_lossy())
+            {
+                problems.push(format!("{at}.path {} is not a valid pattern: {e}", path.display()));
+            }
             if seen_paths.contains(&path) {
                 problems.push(format!("{at}.path {} is listed twice", path.display()));
             }
@@ -801,6 +866,7 @@ impl Settings {
             },
             stream,
             readings,
+            unmatched_patterns: Vec::new(),
         })
     }
 
@@ -911,6 +977,35 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.len(), 3, "{err:#?}");
+    }
+
+    #[test]
+    fn a_source_path_may_be_a_pattern() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["housing-2024-12.csv", "housing-2025-01.csv", ".housing-2025-02.csv", "notes.txt"] {
+            std::fs::write(dir.path().join(name), "x").unwrap();
+        }
+        std::fs::create_dir(dir.path().join("empty")).unwrap();
+        let config = dir.path().join("tellonce.toml");
+        let text = "output = { dir = \"o\" }\nkeys = { file = \"k\" }\n[[sources]]\nfeed = \"housing\"\n\
+                    path = \"housing-*.csv\"\nmapping = \"m.toml\"\n[[sources]]\nfeed = \"police\"\n\
+                    path = \"empty/*.jsonl\"\n";
+        std::fs::write(&config, text).unwrap();
+        let s = Settings::load(&config).unwrap();
+        let paths: Vec<_> =
+            s.sources.iter().map(|s| s.path.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(paths, ["housing-2024-12.csv", "housing-2025-01.csv"], "sorted, hidden files left out");
+        assert!(s.sources.iter().all(|src| s.reading(src).mapping == Some(dir.path().join("m.toml"))));
+        assert_eq!(s.unmatched_patterns[0].path, dir.path().join("empty/*.jsonl"));
+        let twice = format!("{text}[[sources]]\nfeed = \"housing\"\npath = \"housing-2025-01.csv\"\n");
+        std::fs::write(&config, twice).unwrap();
+        let err = Settings::load(&config).unwrap_err().to_string();
+        assert!(err.contains("listed already"), "{err}");
+        let bad = parse(
+            "output = { dir = \"o\" }\nkeys = { file = \"k\" }\n[[sources]]\nfeed = \"housing\"\npath = \"a[.csv\"\n",
+        )
+        .unwrap_err();
+        assert!(bad[0].contains("not a valid pattern"), "{bad:#?}");
     }
 
     #[test]

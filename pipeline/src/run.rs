@@ -337,6 +337,9 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
     let ctx = Context::open(settings, "run", Access::Exclusive, as_of, opts.force, progress)?;
     let (run_id, started_at, out) = (ctx.run_id.clone(), ctx.started_at.clone(), &settings.output_dir);
 
+    for s in &settings.unmatched_patterns {
+        warn!(feed = s.feed.name, pattern = %s.path.display(), "a [[sources]] path pattern matches no file");
+    }
     let mut inputs: Vec<InputReport> = Vec::with_capacity(settings.sources.len());
     let mut failure = None;
     for source in &settings.sources {

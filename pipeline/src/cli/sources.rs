@@ -33,7 +33,18 @@ pub(super) fn command(c: SourcesCommand) -> Result<Exit, Failure> {
     let SourcesCommand::Check { config, rows, all, json } = c;
     let settings = Settings::load(&config).exit(Exit::Config)?;
     let limit = (!all).then_some(rows);
-    let reports: Vec<SourceReport> = settings.sources.iter().map(|s| check_source(&settings, s, limit)).collect();
+    let mut reports: Vec<SourceReport> = settings.sources.iter().map(|s| check_source(&settings, s, limit)).collect();
+    for s in &settings.unmatched_patterns {
+        reports.push(SourceReport {
+            feed: s.feed.name,
+            source: s.path.display().to_string(),
+            mapping: settings.reading(s).mapping.map(|m| m.display().to_string()),
+            status: "rejected",
+            error_rule: Some("path.no_match"),
+            error: Some(format!("the pattern {} matches no file", s.path.display())),
+            check: None,
+        });
+    }
     if json {
         let text = serde_json::to_string_pretty(&reports).map_err(anyhow::Error::from).exit(Exit::Internal)?;
         println!("{text}");

@@ -386,3 +386,45 @@ fn sources_check_reports_what_a_mapping_misses_by_count_and_line_never_by_value(
         assert_absent(&[value.as_bytes()], &[&out, &text], &ws.dir().join("output"));
     }
 }
+
+#[test]
+fn a_path_pattern_takes_every_file_of_a_drop_folder_through_one_mapping() {
+    let ws = Workspace::new();
+    let header = "Case Ref|Household|Role|First Name|Last Name|DOB|Gender|Date Approached|Duty Owed\n";
+    ws.write("drop/housing-2024-12.txt", format!("{header}H1|HH1|CHILD|Ann|Lee|24/02/2016|2|01/12/2024|MAIN\n"));
+    ws.write(
+        "drop/housing-2025-01.txt",
+        format!("{header}H2|HH2|CHILD|Bo|Lee|03/03/2017|1|02/01/2025|RELIEF\nH3|HH2|CHILD|Cy|Lee|31/02/2017|1|02/01/2025|RELIEF\n"),
+    );
+    ws.write("drop/.housing-2025-02.txt", "partial upload");
+    ws.write(
+        "maps/housing.toml",
+        "feed = \"housing\"\n[columns]\n\"Case Ref\" = \"record_id\"\nHousehold = \"household_ref\"\n\
+         Role = \"role_in_household\"\n\"First Name\" = \"forename\"\n\"Last Name\" = \"surname\"\n\
+         DOB = \"date_of_birth\"\nGender = \"sex\"\n\"Date Approached\" = \"approach_date\"\n\"Duty Owed\" = \"duty_owed\"\n\
+         [values.sex]\n\"1\" = \"M\"\n\"2\" = \"F\"\n[dates]\ndate_of_birth = \"%d/%m/%Y\"\napproach_date = \"%d/%m/%Y\"\n",
+    );
+    let sources = "[[sources]]\nfeed = \"housing\"\npath = \"drop/housing-*.txt\"\nformat = \"csv\"\nmapping = \"maps/housing.toml\"\n";
+    ws.write("tellonce.toml", format!("[output]\ndir = \"output\"\n[keys]\nfile = \"keys/tellonce.key\"\n{sources}"));
+    let run = ws.run(0, &[]);
+    run.assert_counts("drop/housing-2024-12.txt", "processed", 1, 1, 0);
+    run.assert_counts("drop/housing-2025-01.txt", "processed", 2, 1, 1);
+    assert_eq!(run.by_rule("drop/housing-2025-01.txt"), BTreeMap::from([("date.format".to_owned(), 1)]));
+    assert_eq!(run.summary["inputs"].as_array().unwrap().len(), 2, "the hidden partial upload is not matched");
+    assert_quarantined(&ws, "drop/housing-2025-01.txt", 3, "date.format", Some("date_of_birth"));
+
+    // A pattern matching nothing is no error for a run (an empty month), but `sources check`
+    // reports it.
+    ws.write(
+        "tellonce.toml",
+        format!(
+            "[output]\ndir = \"output\"\n[keys]\nfile = \"keys/tellonce.key\"\n{sources}\
+             [[sources]]\nfeed = \"police\"\npath = \"drop/police-*.jsonl\"\n"
+        ),
+    );
+    let out = tellonce_ok(ws.dir(), &["sources", "check", "--config", "tellonce.toml", "--json"], 3);
+    let reports = json_stdout(&out);
+    let last = reports.as_array().unwrap().last().unwrap();
+    assert_eq!((last["feed"].as_str(), last["error_rule"].as_str()), (Some("police"), Some("path.no_match")));
+    assert_eq!(reports[0]["status"], "ok", "{reports:#}");
+}
