@@ -130,6 +130,45 @@ fn check_value(places: &mut Places<'_>, kind: &Kind, key: &str, value: &str, at:
     }
 }
 
+const TOP_KEYS: &[&str] =
+    &["feed", "ignore", "file", "columns", "constants", "values", "dates", "booleans", "decimals"];
+const FILE_KEYS: &[&str] = &["delimiter", "encoding", "skip_lines", "sheet"];
+const BOOLEAN_KEYS: &[&str] = &["true", "false"];
+const DECIMAL_KEYS: &[&str] = &["decimal_separator", "thousands_separator"];
+
+/// Reports every key of `table` (named `name`) that the format does not know, and of the
+/// sub-tables whose keys are fixed.
+fn unknown_keys(places: &mut Places<'_>, table: &toml::de::DeTable<'_>, name: &str, allowed: &[&str]) {
+    for (key, value) in table.iter() {
+        let k = key.get_ref().as_ref();
+        let full = if name.is_empty() { k.to_owned() } else { format!("{name}.{k}") };
+        if !allowed.contains(&k) {
+            places.report(
+                key.span().start,
+                MappingRule::UnknownKey,
+                format!(
+                    "unknown key `{full}`: not part of the mapping format (expected one of {})",
+                    allowed.join(", ")
+                ),
+            );
+            continue;
+        }
+        let toml::de::DeValue::Table(sub) = value.get_ref() else { continue };
+        match (name, k) {
+            ("", "file") => unknown_keys(places, sub, &full, FILE_KEYS),
+            ("", "booleans" | "decimals") => {
+                let keys = if k == "booleans" { BOOLEAN_KEYS } else { DECIMAL_KEYS };
+                for (column, spelling) in sub.iter() {
+                    if let toml::de::DeValue::Table(t) = spelling.get_ref() {
+                        unknown_keys(places, t, &format!("{full}.{}", column.get_ref()), keys);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Where a value starts.
 fn at<T>(s: &Spanned<T>) -> usize {
     s.span().start
@@ -148,6 +187,16 @@ pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> 
         return Err(p.problems);
     };
     let mut places = Places { path, text, problems: Vec::new() };
+    // Every unknown key at once (serde, below, would stop at the first); a file that is not
+    // TOML at all is left to serde's message.
+    if let Ok(root) = toml::de::DeTable::parse(text) {
+        unknown_keys(&mut places, root.get_ref(), "", TOP_KEYS);
+        if !places.problems.is_empty() {
+            let mut problems = places.problems;
+            problems.sort_by_key(|p| (p.line, p.column));
+            return Err(problems);
+        }
+    }
     let file: MappingFile = match toml::from_str(text) {
         Ok(f) => f,
         Err(e) => {

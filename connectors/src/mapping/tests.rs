@@ -119,6 +119,21 @@ duty_owed = "%d/%m/%Y"
 }
 
 #[test]
+fn every_unknown_key_is_reported_at_once() {
+    let text = "feed = \"housing\"\nsheets = 1\n[file]\ndelimeter = \"|\"\n[decimals.rent_arrears_balance]\n\
+                decimal_point = \",\"\n";
+    let problems = parse(text).unwrap_err();
+    let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(shown.len(), 3, "{shown:#?}");
+    assert!(
+        shown[0].starts_with("maps/housing.toml:2:1: error[mapping.unknown_key]: unknown key `sheets`"),
+        "{shown:#?}"
+    );
+    assert!(shown[1].starts_with("maps/housing.toml:4:1: error[mapping.unknown_key]: unknown key `file.delimeter`"));
+    assert!(shown[2].contains("`decimals.rent_arrears_balance.decimal_point`"), "{shown:#?}");
+}
+
+#[test]
 fn an_unknown_key_or_a_wrong_feed_stops_the_mapping() {
     let problems = parse("feed = \"housing\"\n[columns]\nDOB = \"date_of_birth\"\n[colums]\nX = \"y\"\n").unwrap_err();
     assert_eq!(problems.len(), 1);
