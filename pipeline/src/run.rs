@@ -31,7 +31,7 @@ use tellonce_governance::{KeyError, KeyRing, Purpose, Sealer};
 use tellonce_schemas::identifiers::dates;
 use tracing::{info, info_span, warn};
 
-use crate::config::{Settings, Source};
+use crate::config::{Reading, Settings, Source};
 use crate::holdings::{HeldFile, held_files};
 use crate::reference::{LookupError, PostcodeLookup};
 use crate::stages::govern::{self, Decision, Policy};
@@ -166,6 +166,10 @@ pub struct InputReport {
     pub quarantined_by_rule: BTreeMap<String, u64>,
     /// Columns in the file that the schema does not have: dropped, never passed on.
     pub unknown_columns: Vec<String>,
+    /// How the file was read, when through a source mapping or a declared dialect (absent for
+    /// a canonical file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_as: Option<ReadAs>,
     /// Staging files written.
     pub files: Vec<CommittedFile>,
     /// The quarantine file written, if any row was rejected.
@@ -188,10 +192,24 @@ impl InputReport {
             quarantined: 0,
             quarantined_by_rule: BTreeMap::new(),
             unknown_columns: Vec::new(),
+            read_as: None,
             files: Vec::new(),
             quarantine_file: None,
         }
     }
+}
+
+/// How a file was read through its mapping or declared dialect.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadAs {
+    /// The source mapping, if any.
+    pub mapping: Option<String>,
+    /// The encoding (after detection, if declared `auto`).
+    pub encoding: &'static str,
+    /// The CSV delimiter (after detection), if a CSV file.
+    pub delimiter: Option<String>,
+    /// The workbook sheet, if one was named.
+    pub sheet: Option<String>,
 }
 
 /// What a run did.
@@ -817,10 +835,19 @@ fn process_input<'r>(
         Ok(d) => d,
         Err(e) => return reject(report, "mapping.conflict", format!("{}: {e}", source.path.display())),
     };
+    let sheet = dialect.sheet.clone();
     let file = match FileSource::open_with(&source.path, source.format, source.feed, opts, dialect, mapping) {
         Ok(f) => f,
         Err(e) => return reject(report, e.rule_code(), e.to_string()),
     };
+    if reading != Reading::default() {
+        report.read_as = Some(ReadAs {
+            mapping: reading.mapping.as_ref().map(|m| m.display().to_string()),
+            encoding: file.encoding().as_str(),
+            delimiter: file.delimiter().map(|d| if d == b'\t' { "tab".to_owned() } else { char::from(d).to_string() }),
+            sheet,
+        });
+    }
     match ingest(ctx, source, &policy, file, before, &mut report) {
         Ok(()) => {}
         Err(IngestError::Source(e)) => return reject(report, e.rule_code(), e.to_string()),

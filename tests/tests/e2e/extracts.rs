@@ -258,6 +258,13 @@ fn a_partner_shaped_housing_extract_stages_the_same_tokens_as_the_canonical_one(
     assert_eq!(p_read, read);
     assert!(p_quarantined <= quarantined, "partner form quarantined {p_quarantined}, canonical {quarantined}");
     assert_eq!(unknown, Value::Array(vec![]), "Officer is ignored on purpose, the rest mapped");
+    let read_as = &partner_run["inputs"][0]["read_as"];
+    assert_eq!(
+        (read_as["mapping"].as_str(), read_as["encoding"].as_str(), read_as["delimiter"].as_str()),
+        (Some("partner/housing.mapping.toml"), Some("windows-1252"), Some("|")),
+        "{read_as:#}"
+    );
+    assert!(canonical_run["inputs"][0].get("read_as").is_none(), "a canonical file's summary is as before");
     assert!(written > 0);
 
     // Same key, same records: the same tokens, generalised values and attributes, row by row.
