@@ -1,4 +1,10 @@
-//! Partner files (CSV, JSON Lines) read as bounded batches of text columns with their lineage.
+//! Partner files (CSV, JSON Lines, Excel workbooks) read as bounded batches of text columns with
+//! their lineage.
+//!
+//! A CSV file is read in a [`Dialect`] (delimiter, encoding, preamble lines; by default comma,
+//! UTF-8, header on the first line) and, through [`FileSource::open_with`], a source
+//! [`Mapping`] may rename its headings and rewrite its values into the feed's. A workbook sheet
+//! is read into the same batches (see `xlsx_file`).
 //!
 //! A [`FileSource`] reads one file against one [`FeedSchema`] and yields [`RawBatch`]es: one
 //! nullable Utf8 column per schema column, in schema order, then `_position`, the line each
@@ -82,7 +88,8 @@ pub const MAX_UNKNOWN_KEYS: usize = 1000;
 /// The format of a partner file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FileFormat {
-    /// RFC 4180 CSV with a header line; UTF-8, with or without a BOM; LF or CRLF.
+    /// RFC 4180 CSV with a header line; UTF-8, with or without a BOM; LF or CRLF. Another
+    /// delimiter, encoding or preamble is read as its [`Dialect`] declares.
     Csv,
     /// JSON Lines: one JSON object per line; UTF-8.
     JsonLines,

@@ -254,3 +254,20 @@ fn booleans_and_decimals_take_the_partners_spellings() {
     assert_eq!(rule.rewrite(Some("12")).as_deref(), Some("12"));
     assert_eq!(rule.rewrite(None), None);
 }
+
+#[test]
+fn nhs_number_headings_match_however_they_are_written() {
+    let hv = feed::latest("health_visiting").unwrap();
+    let nhs = hv.index_of("nhs_number").unwrap();
+    let m = Mapping::parse(Path::new("hv.toml"), b"feed = \"health_visiting\"\n", hv).unwrap();
+    for heading in ["NHS Number", "nhs_number", "NHSNumber", " nhs-number ", "N.H.S. Number"] {
+        assert_eq!(m.resolve(heading), Resolved::Column(nhs), "{heading}");
+    }
+    let m = Mapping::parse(
+        Path::new("hv.toml"),
+        b"feed = \"health_visiting\"\n[columns]\n\"NHS No\" = \"nhs_number\"\n",
+        hv,
+    )
+    .unwrap();
+    assert_eq!(m.resolve("NHS_NO"), Resolved::Column(nhs));
+}
