@@ -202,6 +202,14 @@ fn a_partner_shaped_housing_extract_stages_the_same_tokens_as_the_canonical_one(
     let forename = header.iter().position(|h| h == "forename").unwrap();
     rows[0][forename] = "Zoë".to_owned();
     rows[1][forename] = "Renée".to_owned();
+    // Bad values, as partners send them too: each must be quarantined under the same rule in
+    // both forms (a mapping passes what it cannot translate to the validate stage as it is).
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    rows[2][at("date_of_birth")] = "2015-02-30".to_owned();
+    rows[3][at("sex")] = "Q".to_owned();
+    rows[4][at("approach_date")] = String::new();
+    rows[5][at("ta_start")] = "2024-13-01".to_owned();
+    rows[6][at("date_of_birth")] = "2099-01-01".to_owned();
     let mut canonical = vec![header.clone()];
     canonical.extend(rows.iter().cloned());
     ws.write("inputs/housing.csv", write_csv(&canonical, b','));
@@ -256,7 +264,10 @@ fn a_partner_shaped_housing_extract_stages_the_same_tokens_as_the_canonical_one(
     let ((read, written, quarantined), _) = counts(&canonical_run);
     let ((p_read, p_written, p_quarantined), unknown) = counts(&partner_run);
     assert_eq!(p_read, read);
+    assert!(quarantined >= 5, "the injected bad values are quarantined: {quarantined}");
     assert!(p_quarantined <= quarantined, "partner form quarantined {p_quarantined}, canonical {quarantined}");
+    let by_rule = |v: &Value| rule_counts(&v["inputs"][0]["quarantined_by_rule"]);
+    assert_eq!(by_rule(&partner_run), by_rule(&canonical_run), "the same records quarantined for the same reasons");
     assert_eq!(unknown, Value::Array(vec![]), "Officer is ignored on purpose, the rest mapped");
     let read_as = &partner_run["inputs"][0]["read_as"];
     assert_eq!(
