@@ -271,3 +271,35 @@ fn nhs_number_headings_match_however_they_are_written() {
     .unwrap();
     assert_eq!(m.resolve("NHS_NO"), Resolved::Column(nhs));
 }
+
+#[test]
+fn json_lines_keys_and_values_go_through_the_mapping_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("housing.jsonl");
+    std::fs::write(
+        &path,
+        "{\"Case Ref\": \"H1\", \"Household\": \"HH1\", \"DOB\": \"24/02/1986\", \"Gender\": 2, \"Officer\": \"AB\", \"Pet\": \"cat\"}\n",
+    )
+    .unwrap();
+    let mapping = Arc::new(parse(GOOD).unwrap());
+    let mut source = FileSource::open_with(
+        &path,
+        FileFormat::JsonLines,
+        housing(),
+        FileSourceOptions::default(),
+        Dialect::default(),
+        Some(mapping),
+    )
+    .unwrap();
+    let raw = source.next_batch().unwrap().unwrap();
+    let value = |name: &str| {
+        let a = raw.batch.column(housing().index_of(name).unwrap()).as_string::<i32>();
+        (!a.is_null(0)).then(|| a.value(0).to_owned())
+    };
+    assert_eq!(value("record_id").as_deref(), Some("H1"));
+    assert_eq!(value("household_ref").as_deref(), Some("HH1"));
+    assert_eq!(value("date_of_birth").as_deref(), Some("1986-02-24"));
+    assert_eq!(value("sex").as_deref(), Some("F"));
+    assert_eq!(value("role_in_household").as_deref(), Some("CHILD"));
+    assert_eq!(source.unknown_columns(), ["Pet"], "Officer is ignored on purpose");
+}
