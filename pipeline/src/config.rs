@@ -8,7 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use tellonce_connectors::file_source::FileFormat;
+use tellonce_connectors::file_source::{DelimiterChoice, Dialect, EncodingChoice, FileFormat};
+use tellonce_connectors::mapping::Mapping;
 use tellonce_schemas::{FeedSchema, feed};
 
 /// The configuration file as written.
@@ -232,6 +233,22 @@ pub struct SourceFile {
     pub format: Option<String>,
     /// The schema version the file is written in; by default the newest.
     pub schema_version: Option<u32>,
+    /// A source mapping (TOML) from the partner's own headings, codes and formats to the
+    /// feed's, relative to the config.
+    pub mapping: Option<PathBuf>,
+    /// CSV delimiter: `,`, `\t` (or `tab`), `|`, `;` or `auto`.
+    pub delimiter: Option<String>,
+    /// Character encoding: `utf-8`, `windows-1252`, `latin-1` or `auto`.
+    pub encoding: Option<String>,
+    /// Preamble lines (sheet rows) before the header.
+    pub skip_lines: Option<u64>,
+    /// The sheet of an `.xlsx` workbook (default: its first sheet).
+    pub sheet: Option<String>,
+}
+
+/// Whether a configured source path is a pattern to expand rather than a file name.
+fn is_pattern(path: &Path) -> bool {
+    path.to_string_lossy().contains(['*', '?', '['])
 }
 
 /// Validated settings.
@@ -267,6 +284,65 @@ pub struct Settings {
     pub outcomes: crate::outcomes::settings::OutcomeSettings,
     /// The Kafka settings of `tellonce stream`, if configured.
     pub stream: Option<StreamSettings>,
+    /// How each file source is read (mapping and dialect), by its path; a source not listed is
+    /// read as canonical CSV or JSON Lines. Kept beside [`Source`] rather than in it, so that
+    /// the sources made for stream topics need none.
+    pub readings: std::collections::BTreeMap<PathBuf, Reading>,
+    /// `[[sources]]` entries whose path pattern matched no file when the config was loaded.
+    pub unmatched_patterns: Vec<Source>,
+}
+
+/// How one file source is read, as its `[[sources]]` entry declares.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reading {
+    /// The source mapping file.
+    pub mapping: Option<PathBuf>,
+    /// The delimiter declared in `[[sources]]`.
+    pub delimiter: Option<DelimiterChoice>,
+    /// The encoding declared in `[[sources]]`.
+    pub encoding: Option<EncodingChoice>,
+    /// The preamble lines declared in `[[sources]]`.
+    pub skip_lines: Option<u64>,
+    /// The workbook sheet declared in `[[sources]]`.
+    pub sheet: Option<String>,
+}
+
+impl Reading {
+    /// The dialect the file is read in, from `[[sources]]` and the mapping together: a setting
+    /// declared in both must agree. Undeclared: a comma (detected from the header line when
+    /// there is a mapping), UTF-8, no preamble, exactly as a file without a mapping is read.
+    pub fn dialect(&self, mapping: Option<&Mapping>) -> Result<Dialect, String> {
+        fn pick<T: PartialEq + std::fmt::Display + Copy>(
+            name: &str,
+            here: Option<T>,
+            there: Option<T>,
+        ) -> Result<Option<T>, String> {
+            match (here, there) {
+                (Some(a), Some(b)) if a != b => {
+                    Err(format!("[[sources]] declares {name} {a} but the mapping declares {b}; declare it once"))
+                }
+                (a, b) => Ok(a.or(b)),
+            }
+        }
+        let delimiter = pick("delimiter", self.delimiter, mapping.and_then(Mapping::delimiter))?;
+        let encoding = pick("encoding", self.encoding, mapping.and_then(Mapping::encoding))?;
+        let skip_lines = pick("skip_lines", self.skip_lines, mapping.and_then(Mapping::skip_lines))?;
+        let sheet = match (self.sheet.as_deref(), mapping.and_then(Mapping::sheet)) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(format!(
+                    "[[sources]] declares sheet {a:?} but the mapping declares sheet {b:?}; declare it once"
+                ));
+            }
+            (a, b) => a.or(b).map(str::to_owned),
+        };
+        let default_delimiter = if mapping.is_some() { DelimiterChoice::Auto } else { DelimiterChoice::COMMA };
+        Ok(Dialect {
+            delimiter: delimiter.unwrap_or(default_delimiter),
+            encoding: encoding.unwrap_or_default(),
+            skip_lines: skip_lines.unwrap_or(0),
+            sheet,
+        })
+    }
 }
 
 /// Validated `[stream]` settings.
@@ -382,7 +458,10 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("keys", &["file"]),
     ("reference", &["postcode_lookup"]),
     ("limits", &["batch_rows", "max_line_bytes", "row_group_rows", "max_file_rows", "workers"]),
-    ("sources", &["feed", "path", "format", "schema_version"]),
+    (
+        "sources",
+        &["feed", "path", "format", "schema_version", "mapping", "delimiter", "encoding", "skip_lines", "sheet"],
+    ),
 ];
 
 /// Removes every key the configuration does not know, returning a problem for each.
@@ -434,10 +513,63 @@ impl Settings {
         let text =
             std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Settings::parse(&text, &base).map_err(|e| match e {
+        let mut settings = Settings::parse(&text, &base).map_err(|e| match e {
             Problems::Syntax(message) => ConfigError::Parse { path: path.to_owned(), message },
             Problems::Invalid(problems) => ConfigError::Invalid { path: path.to_owned(), problems },
-        })
+        })?;
+        settings.expand_patterns().map_err(|problems| ConfigError::Invalid { path: path.to_owned(), problems })?;
+        Ok(settings)
+    }
+
+    /// Replaces every source whose path is a pattern (`*`, `?`, `[…]`) by one source per file
+    /// it matches, sorted by path, each read as its entry says; hidden files (a leading `.`,
+    /// as partial uploads are named) are not matched. A pattern matching nothing is kept in
+    /// [`Settings::unmatched_patterns`] (an empty drop folder is not an error; `run` warns and
+    /// `sources check` reports it). A file matched twice, or also listed by name, is a problem.
+    /// Reads directories, so [`Settings::load`] calls it and [`Settings::parse`] does not.
+    pub fn expand_patterns(&mut self) -> Result<(), Vec<String>> {
+        let named: Vec<PathBuf> =
+            self.sources.iter().filter(|s| !is_pattern(&s.path)).map(|s| s.path.clone()).collect();
+        let mut problems = Vec::new();
+        let mut expanded: Vec<Source> = Vec::with_capacity(self.sources.len());
+        let options = glob::MatchOptions { require_literal_leading_dot: true, ..glob::MatchOptions::new() };
+        for (i, source) in std::mem::take(&mut self.sources).into_iter().enumerate() {
+            if !is_pattern(&source.path) {
+                expanded.push(source);
+                continue;
+            }
+            let reading = self.readings.remove(&source.path);
+            let pattern = source.path.to_string_lossy().into_owned();
+            let mut matched: Vec<PathBuf> = match glob::glob_with(&pattern, options) {
+                Ok(paths) => paths.filter_map(Result::ok).filter(|p| p.is_file()).collect(),
+                Err(e) => {
+                    problems.push(format!("sources[{i}].path {pattern:?} is not a valid pattern: {e}"));
+                    continue;
+                }
+            };
+            matched.sort();
+            if matched.is_empty() {
+                if let Some(r) = &reading {
+                    self.readings.insert(source.path.clone(), r.clone());
+                }
+                self.unmatched_patterns.push(source.clone());
+            }
+            for path in matched {
+                if named.contains(&path) || expanded.iter().any(|s| s.path == path) {
+                    problems.push(format!(
+                        "sources[{i}].path {pattern:?} matches {}, which is listed already",
+                        path.display()
+                    ));
+                    continue;
+                }
+                if let Some(r) = &reading {
+                    self.readings.insert(path.clone(), r.clone());
+                }
+                expanded.push(Source { path, ..source.clone() });
+            }
+        }
+        self.sources = expanded;
+        if problems.is_empty() { Ok(()) } else { Err(problems) }
     }
 
     /// Parses and validates configuration text, collecting every problem (unknown keys
@@ -617,6 +749,7 @@ impl Settings {
             }
         });
         let mut sources = Vec::new();
+        let mut readings = std::collections::BTreeMap::new();
         let mut seen_paths: Vec<PathBuf> = Vec::new();
         for (i, s) in file.sources.iter().enumerate() {
             let at = format!("sources[{i}]");
@@ -647,17 +780,58 @@ impl Settings {
                 Ok(f) => Some(f),
                 Err(bad) => {
                     problems.push(format!(
-                        "{at}.format: cannot tell the format of {} ({bad:?}); set format = \"csv\" or \"jsonl\"",
+                        "{at}.format: cannot tell the format of {} ({bad:?}); set format = \"csv\", \"jsonl\" or \"xlsx\"",
                         path.display()
                     ));
                     None
                 }
             };
+            if is_pattern(&path)
+                && let Err(e) = glob::Pattern::new(&path.to_string_lossy())
+            {
+                problems.push(format!("{at}.path {} is not a valid pattern: {e}", path.display()));
+            }
             if seen_paths.contains(&path) {
                 problems.push(format!("{at}.path {} is listed twice", path.display()));
             }
             seen_paths.push(path.clone());
+            let delimiter = s.delimiter.as_deref().and_then(|d| match d.parse::<DelimiterChoice>() {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    problems.push(format!("{at}.delimiter: {e}"));
+                    None
+                }
+            });
+            let encoding = s.encoding.as_deref().and_then(|d| match d.parse::<EncodingChoice>() {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    problems.push(format!("{at}.encoding: {e}"));
+                    None
+                }
+            });
+            let dialect_declared = s.delimiter.is_some() || s.encoding.is_some() || s.skip_lines.is_some();
+            if format == Some(FileFormat::JsonLines) && dialect_declared {
+                problems.push(format!(
+                    "{at}: delimiter, encoding and skip_lines apply to CSV only (JSON Lines is UTF-8, one object a line)"
+                ));
+            }
+            if format == Some(FileFormat::Xlsx) && (s.delimiter.is_some() || s.encoding.is_some()) {
+                problems.push(format!("{at}: delimiter and encoding apply to CSV only, not to a workbook"));
+            }
+            if s.sheet.is_some() && format != Some(FileFormat::Xlsx) {
+                problems.push(format!("{at}.sheet applies to .xlsx workbooks only"));
+            }
+            let reading = Reading {
+                mapping: s.mapping.as_deref().map(resolve),
+                delimiter,
+                encoding,
+                skip_lines: s.skip_lines,
+                sheet: s.sheet.clone(),
+            };
             if let (Some(feed), Some(format)) = (schema, format) {
+                if reading != Reading::default() {
+                    readings.insert(path.clone(), reading);
+                }
                 sources.push(Source { feed, path, format });
             }
         }
@@ -714,7 +888,14 @@ impl Settings {
                 disclosure: file.outcomes.disclosure,
             },
             stream,
+            readings,
+            unmatched_patterns: Vec::new(),
         })
+    }
+
+    /// How `source` is read: its mapping and declared dialect (none for a canonical file).
+    pub fn reading(&self, source: &Source) -> Reading {
+        self.readings.get(&source.path).cloned().unwrap_or_default()
     }
 }
 
@@ -872,6 +1053,57 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.len(), 2, "{err:#?}");
+    }
+
+    #[test]
+    fn a_source_may_name_a_mapping_and_a_dialect() {
+        let s = parse(
+            "output = { dir = \"o\" }\nkeys = { file = \"k\" }\n[[sources]]\nfeed = \"housing\"\npath = \"h.csv\"\n\
+             mapping = \"maps/housing.toml\"\ndelimiter = \"|\"\nencoding = \"auto\"\nskip_lines = 2\n\
+             [[sources]]\nfeed = \"police\"\npath = \"p.csv\"\n",
+        )
+        .unwrap();
+        let r = s.reading(&s.sources[0]);
+        assert_eq!(r.mapping.as_deref(), Some(Path::new("/base/maps/housing.toml")));
+        let d = r.dialect(None).unwrap();
+        assert_eq!((d.delimiter, d.encoding, d.skip_lines), (DelimiterChoice::Byte(b'|'), EncodingChoice::Auto, 2));
+        assert_eq!(s.reading(&s.sources[1]), Reading::default());
+        assert_eq!(s.reading(&s.sources[1]).dialect(None).unwrap(), Dialect::default(), "no mapping: as today");
+        let err = parse(
+            "output = { dir = \"o\" }\nkeys = { file = \"k\" }\n[[sources]]\nfeed = \"housing\"\npath = \"h.csv\"\n\
+             delimiter = \":\"\nencoding = \"ebcdic\"\n[[sources]]\nfeed = \"police\"\npath = \"p.jsonl\"\nskip_lines = 1\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.len(), 3, "{err:#?}");
+    }
+
+    #[test]
+    fn a_source_path_may_be_a_pattern() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["housing-2024-12.csv", "housing-2025-01.csv", ".housing-2025-02.csv", "notes.txt"] {
+            std::fs::write(dir.path().join(name), "x").unwrap();
+        }
+        std::fs::create_dir(dir.path().join("empty")).unwrap();
+        let config = dir.path().join("tellonce.toml");
+        let text = "output = { dir = \"o\" }\nkeys = { file = \"k\" }\n[[sources]]\nfeed = \"housing\"\n\
+                    path = \"housing-*.csv\"\nmapping = \"m.toml\"\n[[sources]]\nfeed = \"police\"\n\
+                    path = \"empty/*.jsonl\"\n";
+        std::fs::write(&config, text).unwrap();
+        let s = Settings::load(&config).unwrap();
+        let paths: Vec<_> =
+            s.sources.iter().map(|s| s.path.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(paths, ["housing-2024-12.csv", "housing-2025-01.csv"], "sorted, hidden files left out");
+        assert!(s.sources.iter().all(|src| s.reading(src).mapping == Some(dir.path().join("m.toml"))));
+        assert_eq!(s.unmatched_patterns[0].path, dir.path().join("empty/*.jsonl"));
+        let twice = format!("{text}[[sources]]\nfeed = \"housing\"\npath = \"housing-2025-01.csv\"\n");
+        std::fs::write(&config, twice).unwrap();
+        let err = Settings::load(&config).unwrap_err().to_string();
+        assert!(err.contains("listed already"), "{err}");
+        let bad = parse(
+            "output = { dir = \"o\" }\nkeys = { file = \"k\" }\n[[sources]]\nfeed = \"housing\"\npath = \"a[.csv\"\n",
+        )
+        .unwrap_err();
+        assert!(bad[0].contains("not a valid pattern"), "{bad:#?}");
     }
 
     #[test]

@@ -22,6 +22,7 @@ use serde::Serialize;
 use tellonce_connectors::file_source::{FileSource, FileSourceOptions, RawBatch, RawReject, SourceError};
 use tellonce_connectors::hashing::sha256_file;
 use tellonce_connectors::manifest::{InputRecord, Manifest};
+use tellonce_connectors::mapping::Mapping;
 use tellonce_connectors::parquet_sink::{CommittedFile, PartOptions, PartWriter, SinkError, StagedPart};
 use tellonce_connectors::quarantine::{QuarantineEntry, QuarantineWriter};
 use tellonce_governance::agreement::{self, AgreementSet, Severity};
@@ -30,7 +31,7 @@ use tellonce_governance::{KeyError, KeyRing, Purpose, Sealer};
 use tellonce_schemas::identifiers::dates;
 use tracing::{info, info_span, warn};
 
-use crate::config::{Settings, Source};
+use crate::config::{Reading, Settings, Source};
 use crate::holdings::{HeldFile, held_files};
 use crate::reference::{LookupError, PostcodeLookup};
 use crate::stages::govern::{self, Decision, Policy};
@@ -171,6 +172,10 @@ pub struct InputReport {
     pub quarantined_by_rule: BTreeMap<String, u64>,
     /// Columns in the file that the schema does not have: dropped, never passed on.
     pub unknown_columns: Vec<String>,
+    /// How the file was read, when through a source mapping or a declared dialect (absent for
+    /// a canonical file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_as: Option<ReadAs>,
     /// Staging files written.
     pub files: Vec<CommittedFile>,
     /// The quarantine file written, if any row was rejected.
@@ -193,10 +198,24 @@ impl InputReport {
             quarantined: 0,
             quarantined_by_rule: BTreeMap::new(),
             unknown_columns: Vec::new(),
+            read_as: None,
             files: Vec::new(),
             quarantine_file: None,
         }
     }
+}
+
+/// How a file was read through its mapping or declared dialect.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadAs {
+    /// The source mapping, if any.
+    pub mapping: Option<String>,
+    /// The encoding (after detection, if declared `auto`).
+    pub encoding: &'static str,
+    /// The CSV delimiter (after detection), if a CSV file.
+    pub delimiter: Option<String>,
+    /// The workbook sheet, if one was named.
+    pub sheet: Option<String>,
 }
 
 /// What a run did.
@@ -347,6 +366,9 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
     let ctx = Context::open(settings, "run", Access::Exclusive, as_of, opts.force, progress)?;
     let (run_id, started_at, out) = (ctx.run_id.clone(), ctx.started_at.clone(), &settings.output_dir);
 
+    for s in &settings.unmatched_patterns {
+        warn!(feed = s.feed.name, pattern = %s.path.display(), "a [[sources]] path pattern matches no file");
+    }
     let mut inputs: Vec<InputReport> = Vec::with_capacity(settings.sources.len());
     let mut failure = None;
     for source in &settings.sources {
@@ -837,10 +859,29 @@ fn process_input<'r>(
     report.agreement = Some(policy.agreement.to_string());
     report.fields_dropped = policy.dropped.clone();
     let opts = FileSourceOptions { batch_rows: ctx.settings.batch_rows, max_line_bytes: ctx.settings.max_line_bytes };
-    let file = match FileSource::open(&source.path, source.format, source.feed, opts) {
+    // A mapping with any problem stops its source only (fail closed): the file is not read.
+    let reading = ctx.settings.reading(source);
+    let mapping = match reading.mapping.as_deref().map(|m| Mapping::load(m, source.feed)).transpose() {
+        Ok(m) => m.map(Arc::new),
+        Err(e) => return reject(report, e.rule_code(), e.to_string()),
+    };
+    let dialect = match reading.dialect(mapping.as_deref()) {
+        Ok(d) => d,
+        Err(e) => return reject(report, "mapping.conflict", format!("{}: {e}", source.path.display())),
+    };
+    let sheet = dialect.sheet.clone();
+    let file = match FileSource::open_with(&source.path, source.format, source.feed, opts, dialect, mapping) {
         Ok(f) => f,
         Err(e) => return reject(report, e.rule_code(), e.to_string()),
     };
+    if reading != Reading::default() {
+        report.read_as = Some(ReadAs {
+            mapping: reading.mapping.as_ref().map(|m| m.display().to_string()),
+            encoding: file.encoding().as_str(),
+            delimiter: file.delimiter().map(|d| if d == b'\t' { "tab".to_owned() } else { char::from(d).to_string() }),
+            sheet,
+        });
+    }
     match ingest(ctx, source, &policy, file, before, &mut report) {
         Ok(()) => {}
         Err(IngestError::Source(e)) => return reject(report, e.rule_code(), e.to_string()),

@@ -135,6 +135,12 @@ pub fn to_text(report: &RunReport) -> String {
             }
             _ => {}
         }
+        if let Some(r) = &i.read_as {
+            let mapping = r.mapping.as_deref().map_or_else(|| "no mapping".to_owned(), |m| format!("mapping {m}"));
+            let delimiter = r.delimiter.as_deref().map_or(String::new(), |d| format!(", delimiter {d}"));
+            let sheet = r.sheet.as_deref().map_or(String::new(), |n| format!(", sheet {n:?}"));
+            let _ = writeln!(s, "read     {} through {mapping} (encoding {}{delimiter}{sheet})", i.source, r.encoding);
+        }
         if !i.unknown_columns.is_empty() {
             let _ = writeln!(
                 s,

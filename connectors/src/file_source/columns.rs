@@ -1,16 +1,32 @@
 //! Matching the names a file uses (CSV header names, JSON keys) to a feed schema's columns.
 
+use std::sync::Arc;
+
 use tellonce_schemas::FeedSchema;
 
-/// Finds a schema column by the name a file gives it: trimmed, without regard to ASCII case.
+use crate::mapping::{Mapping, Resolved};
+
+/// Finds a schema column by the name a file gives it: trimmed, without regard to ASCII case;
+/// or, under a source mapping, as the mapping resolves it (see [`Mapping::resolve`]).
 #[derive(Debug)]
 pub(super) struct ColumnLookup {
     names: Vec<&'static str>,
+    mapping: Option<Arc<Mapping>>,
 }
 
 impl ColumnLookup {
     pub(super) fn new(feed: &'static FeedSchema) -> Self {
-        ColumnLookup { names: feed.columns.iter().map(|c| c.name).collect() }
+        ColumnLookup::with_mapping(feed, None)
+    }
+
+    /// A lookup through `mapping`, if there is one.
+    pub(super) fn with_mapping(feed: &'static FeedSchema, mapping: Option<Arc<Mapping>>) -> Self {
+        ColumnLookup { names: feed.columns.iter().map(|c| c.name).collect(), mapping }
+    }
+
+    /// Whether the mapping drops `name` on purpose (so it is not reported as unknown).
+    pub(super) fn is_ignored(&self, name: &str) -> bool {
+        self.mapping.as_ref().is_some_and(|m| m.resolve(name) == Resolved::Ignored)
     }
 
     /// The schema's column names, in order.
@@ -20,6 +36,12 @@ impl ColumnLookup {
 
     /// The index of the column `name` (from a file) stands for.
     pub(super) fn find(&self, name: &str) -> Option<usize> {
+        if let Some(m) = &self.mapping {
+            return match m.resolve(name) {
+                Resolved::Column(i) => Some(i),
+                Resolved::Ignored | Resolved::Unknown => None,
+            };
+        }
         let name = name.trim();
         self.names.iter().position(|n| n.eq_ignore_ascii_case(name))
     }

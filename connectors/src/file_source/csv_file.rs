@@ -1,6 +1,5 @@
 //! CSV input: the header, then records checked for shape and encoding and appended to a batch.
 
-use std::collections::BTreeSet;
 use std::fs::File;
 use std::path::Path;
 
@@ -8,8 +7,25 @@ use tellonce_schemas::{FeedSchema, Rule};
 
 use super::batch::BatchBuilder;
 use super::columns::ColumnLookup;
+use super::dialect::{DelimiterChoice, Encoding, detect_delimiter};
+use super::headings::{Headings, match_headings};
 use super::tokenizer::{Status, Tokenizer};
 use super::{FileSourceOptions, SourceError};
+use crate::mapping::Mapping;
+
+/// How an open CSV file is read, once its dialect is settled.
+pub(super) struct CsvSettings<'a> {
+    /// The delimiter, or detection from the header line.
+    pub(super) delimiter: DelimiterChoice,
+    /// The encoding (already detected, if it was `auto`).
+    pub(super) encoding: Encoding,
+    /// Preamble lines before the header.
+    pub(super) skip_lines: u64,
+    /// How headings become columns.
+    pub(super) lookup: ColumnLookup,
+    /// The mapping, for its constants and the headings it names.
+    pub(super) mapping: Option<&'a Mapping>,
+}
 
 /// An open CSV file whose header has been read and matched to the schema.
 pub(super) struct CsvInput {
@@ -21,6 +37,7 @@ pub(super) struct CsvInput {
     mapped: Vec<(usize, usize)>,
     names: Vec<&'static str>,
     unknown: Vec<String>,
+    encoding: Encoding,
 }
 
 impl CsvInput {
@@ -30,12 +47,23 @@ impl CsvInput {
         file: File,
         feed: &'static FeedSchema,
         opts: &FileSourceOptions,
+        settings: CsvSettings<'_>,
     ) -> Result<(CsvInput, Vec<bool>), SourceError> {
-        let mut tok = Tokenizer::new(file, opts.max_line_bytes).map_err(|source| SourceError::Read {
-            path: path.to_owned(),
-            line: 1,
-            source,
-        })?;
+        let CsvSettings { delimiter, encoding, skip_lines, lookup, mapping } = settings;
+        let read_error = |line: u64| move |source| SourceError::Read { path: path.to_owned(), line, source };
+        let mut tok = Tokenizer::new(file, opts.max_line_bytes).map_err(read_error(1))?;
+        if skip_lines > 0 {
+            tok.skip_lines(skip_lines).map_err(read_error(1))?;
+        }
+        match delimiter {
+            DelimiterChoice::Byte(b',') => {}
+            DelimiterChoice::Byte(b) => tok.set_delimiter(b),
+            DelimiterChoice::Auto => {
+                let line = tok.line();
+                let detected = detect_delimiter(tok.peek_line().map_err(read_error(line))?);
+                tok.set_delimiter(detected);
+            }
+        }
         loop {
             let status = tok.next_record().map_err(|source| SourceError::Read {
                 path: path.to_owned(),
@@ -56,47 +84,31 @@ impl CsvInput {
             }
         }
 
-        let lookup = ColumnLookup::new(feed);
         let width = tok.field_count();
-        let mut field_of: Vec<Option<usize>> = vec![None; feed.columns.len()];
-        let mut unknown = BTreeSet::new();
+        let mut names = Vec::with_capacity(width);
         for j in 0..width {
             let name =
-                std::str::from_utf8(tok.field(j)).map_err(|_| SourceError::HeaderNotUtf8 { path: path.to_owned() })?;
-            match lookup.find(name) {
-                Some(i) if field_of[i].is_some() => {
-                    return Err(SourceError::DuplicateColumn {
-                        path: path.to_owned(),
-                        column: lookup.names()[i].to_owned(),
-                    });
-                }
-                Some(i) => field_of[i] = Some(j),
-                None if name.trim().is_empty() => {}
-                None => {
-                    unknown.insert(name.trim().to_owned());
-                }
-            }
+                encoding.decode(tok.field(j)).ok_or_else(|| SourceError::HeaderNotUtf8 { path: path.to_owned() })?;
+            names.push(name.into_owned());
         }
-        let missing: Vec<String> = feed
-            .columns
-            .iter()
-            .zip(&field_of)
-            .filter(|(c, f)| c.required && f.is_none())
-            .map(|(c, _)| c.name.to_owned())
-            .collect();
-        if !missing.is_empty() {
-            return Err(SourceError::MissingColumns { path: path.to_owned(), columns: missing });
-        }
-        let mapped = field_of.iter().enumerate().filter_map(|(i, f)| f.map(|j| (i, j))).collect();
-        let present = field_of.iter().map(Option::is_some).collect();
-        let input =
-            CsvInput { tok, width, mapped, names: lookup.names().to_vec(), unknown: unknown.into_iter().collect() };
+        let Headings { mapped, present, unknown } = match_headings(path, &names, feed, &lookup, mapping)?;
+        let input = CsvInput { tok, width, mapped, names: lookup.names().to_vec(), unknown, encoding };
         Ok((input, present))
     }
 
     /// Header names that match no schema column (trimmed, deduplicated, sorted).
     pub(super) fn unknown_columns(&self) -> Vec<String> {
         self.unknown.clone()
+    }
+
+    /// Whether a heading resolved to schema column `i`.
+    pub(super) fn has_column(&self, i: usize) -> bool {
+        self.mapped.iter().any(|&(c, _)| c == i)
+    }
+
+    /// The field delimiter in use.
+    pub(super) fn delimiter(&self) -> u8 {
+        self.tok.delimiter()
     }
 
     /// The line the reader is at.
@@ -134,6 +146,17 @@ impl CsvInput {
 
     /// Appends the record just read, or rejects it if a field the schema takes is not UTF-8.
     fn append(&self, line: u64, batch: &mut BatchBuilder) {
+        if self.encoding != Encoding::Utf8 {
+            // A single-byte encoding: every field decodes (borrowed when it is ASCII).
+            for &(i, j) in &self.mapped {
+                match self.encoding.decode(self.tok.field(j)) {
+                    Some(v) => batch.append(i, &v),
+                    None => batch.append_null(i),
+                }
+            }
+            batch.end_row(line);
+            return;
+        }
         let bytes = self.tok.fields();
         // One validation for the whole record; each field is then a slice of it, valid when
         // its ends fall on character boundaries. If the record as a whole is not UTF-8, check

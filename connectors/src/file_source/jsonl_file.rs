@@ -49,8 +49,13 @@ pub(super) struct JsonObjects {
 
 impl JsonObjects {
     pub(super) fn new(feed: &'static FeedSchema) -> JsonObjects {
+        JsonObjects::with_lookup(feed, ColumnLookup::new(feed))
+    }
+
+    /// Objects whose keys are found with `lookup` (through a source mapping, say).
+    pub(super) fn with_lookup(feed: &'static FeedSchema, lookup: ColumnLookup) -> JsonObjects {
         JsonObjects {
-            lookup: ColumnLookup::new(feed),
+            lookup,
             unknown: BTreeSet::new(),
             slots: vec![Slot::Absent; feed.columns.len()],
             scratch: String::new(),
@@ -117,14 +122,19 @@ pub(super) struct JsonlInput {
 }
 
 impl JsonlInput {
-    pub(super) fn open(file: File, feed: &'static FeedSchema, opts: &FileSourceOptions) -> JsonlInput {
+    pub(super) fn open(
+        file: File,
+        feed: &'static FeedSchema,
+        lookup: ColumnLookup,
+        opts: &FileSourceOptions,
+    ) -> JsonlInput {
         JsonlInput {
             reader: BufReader::with_capacity(CHUNK_BYTES, file),
             max_line: opts.max_line_bytes.max(1),
             line: Vec::new(),
             line_no: 0,
             consumed: 0,
-            objects: JsonObjects::new(feed),
+            objects: JsonObjects::with_lookup(feed, lookup),
         }
     }
 
@@ -236,7 +246,11 @@ impl RowSink<'_> {
         } else if k < self.slots.len() * 2 {
             self.key_order.push(found);
         }
-        if found.is_none() && self.unknown.len() < MAX_UNKNOWN_KEYS && !self.unknown.contains(key.trim()) {
+        if found.is_none()
+            && self.unknown.len() < MAX_UNKNOWN_KEYS
+            && !self.unknown.contains(key.trim())
+            && !self.lookup.is_ignored(key)
+        {
             self.unknown.insert(key.trim().to_owned());
         }
         found

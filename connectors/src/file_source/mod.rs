@@ -1,4 +1,10 @@
-//! Partner files (CSV, JSON Lines) read as bounded batches of text columns with their lineage.
+//! Partner files (CSV, JSON Lines, Excel workbooks) read as bounded batches of text columns with
+//! their lineage.
+//!
+//! A CSV file is read in a [`Dialect`] (delimiter, encoding, preamble lines; by default comma,
+//! UTF-8, header on the first line) and, through [`FileSource::open_with`], a source
+//! [`Mapping`] may rename its headings and rewrite its values into the feed's. A workbook sheet
+//! is read into the same batches (see `xlsx_file`).
 //!
 //! A [`FileSource`] reads one file against one [`FeedSchema`] and yields [`RawBatch`]es: one
 //! nullable Utf8 column per schema column, in schema order, then `_position`, the line each
@@ -45,10 +51,13 @@
 mod batch;
 mod columns;
 mod csv_file;
+pub mod dialect;
+mod headings;
 mod jsonl_file;
 mod messages;
 mod split;
 mod tokenizer;
+mod xlsx_file;
 
 use std::fmt;
 use std::fs::File;
@@ -56,14 +65,20 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use std::sync::Arc;
+
 use arrow_array::RecordBatch;
 use tellonce_schemas::{FeedSchema, Rule};
 
 use crate::lineage::Lineage;
+use crate::mapping::Mapping;
 use batch::BatchBuilder;
-use csv_file::CsvInput;
+use columns::ColumnLookup;
+use csv_file::{CsvInput, CsvSettings};
+pub use dialect::{DelimiterChoice, Dialect, Encoding, EncodingChoice};
 use jsonl_file::JsonlInput;
 pub use messages::MessageBatcher;
+use xlsx_file::XlsxInput;
 
 /// At most this many distinct unknown JSON keys are remembered for
 /// [`FileSource::unknown_columns`], so that a file with a new key on every line cannot make
@@ -73,30 +88,37 @@ pub const MAX_UNKNOWN_KEYS: usize = 1000;
 /// The format of a partner file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FileFormat {
-    /// RFC 4180 CSV with a header line; UTF-8, with or without a BOM; LF or CRLF.
+    /// RFC 4180 CSV with a header line; UTF-8, with or without a BOM; LF or CRLF. Another
+    /// delimiter, encoding or preamble is read as its [`Dialect`] declares.
     Csv,
     /// JSON Lines: one JSON object per line; UTF-8.
     JsonLines,
+    /// An Excel workbook (`.xlsx`): one sheet, by name (the first sheet by default), with a
+    /// header row.
+    Xlsx,
 }
 
 impl FileFormat {
-    /// The format a file name's extension suggests: `.csv`, or `.jsonl` / `.ndjson`.
+    /// The format a file name's extension suggests: `.csv`, `.jsonl` / `.ndjson`, or `.xlsx`.
     pub fn from_path(path: &Path) -> Option<FileFormat> {
         let ext = path.extension()?.to_str()?;
         if ext.eq_ignore_ascii_case("csv") {
             Some(FileFormat::Csv)
         } else if ext.eq_ignore_ascii_case("jsonl") || ext.eq_ignore_ascii_case("ndjson") {
             Some(FileFormat::JsonLines)
+        } else if ext.eq_ignore_ascii_case("xlsx") {
+            Some(FileFormat::Xlsx)
         } else {
             None
         }
     }
 
-    /// The format's name: `csv` or `jsonl`.
+    /// The format's name: `csv`, `jsonl` or `xlsx`.
     pub fn as_str(self) -> &'static str {
         match self {
             FileFormat::Csv => "csv",
             FileFormat::JsonLines => "jsonl",
+            FileFormat::Xlsx => "xlsx",
         }
     }
 }
@@ -107,9 +129,9 @@ impl fmt::Display for FileFormat {
     }
 }
 
-/// A format name that is not `csv` or `jsonl`.
+/// A format name that is not `csv`, `jsonl` or `xlsx`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown file format {given:?}: expected \"csv\" or \"jsonl\"")]
+#[error("unknown file format {given:?}: expected \"csv\", \"jsonl\" or \"xlsx\"")]
 pub struct ParseFormatError {
     /// The name given.
     pub given: String,
@@ -118,11 +140,12 @@ pub struct ParseFormatError {
 impl FromStr for FileFormat {
     type Err = ParseFormatError;
 
-    /// `csv` or `jsonl` (also `ndjson`), in any case.
+    /// `csv`, `jsonl` (also `ndjson`) or `xlsx`, in any case.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "csv" => Ok(FileFormat::Csv),
             "jsonl" | "ndjson" => Ok(FileFormat::JsonLines),
+            "xlsx" => Ok(FileFormat::Xlsx),
             _ => Err(ParseFormatError { given: s.to_owned() }),
         }
     }
@@ -211,6 +234,35 @@ pub enum SourceError {
         /// The schema names of the missing columns, in schema order.
         columns: Vec<String>,
     },
+    /// The source mapping's value rules could not be applied to a batch (a bug: reported,
+    /// not panicked on).
+    #[error("cannot apply the mapping to {} at line {line}: {message}", path.display())]
+    Mapping {
+        /// The file.
+        path: PathBuf,
+        /// The batch's first line.
+        line: u64,
+        /// What went wrong (no value from the file).
+        message: String,
+    },
+    /// A workbook cannot be read (not a zip, not an `.xlsx`, a damaged sheet).
+    #[error("cannot read the workbook {}: {message}", path.display())]
+    Workbook {
+        /// The file.
+        path: PathBuf,
+        /// The reader's message (about the file's structure, never a cell's value).
+        message: String,
+    },
+    /// A workbook has no sheet of the name asked for.
+    #[error("{} has no sheet {sheet:?}; its sheets are: {}", path.display(), sheets.join(", "))]
+    SheetMissing {
+        /// The file.
+        path: PathBuf,
+        /// The sheet asked for.
+        sheet: String,
+        /// The sheets it has.
+        sheets: Vec<String>,
+    },
     /// A CSV header names a schema column twice (names match trimmed and without case).
     #[error("{} has the column {column} more than once", path.display())]
     DuplicateColumn {
@@ -254,6 +306,7 @@ pub struct RawBatch {
 enum Input {
     Csv(Box<CsvInput>),
     Jsonl(Box<JsonlInput>),
+    Xlsx(Box<XlsxInput>),
 }
 
 /// One partner file, read as batches.
@@ -264,6 +317,9 @@ pub struct FileSource {
     input: Input,
     builder: BatchBuilder,
     done: bool,
+    /// The source mapping whose value rules each batch goes through, if it has any.
+    rewrite: Option<Arc<Mapping>>,
+    encoding: Encoding,
 }
 
 impl fmt::Debug for FileSource {
@@ -290,6 +346,9 @@ impl SourceError {
             SourceError::HeaderMalformed { .. } => "header.malformed",
             SourceError::MissingColumns { .. } => "header.missing_columns",
             SourceError::DuplicateColumn { .. } => "header.duplicate_column",
+            SourceError::Mapping { .. } => "mapping.apply_failed",
+            SourceError::Workbook { .. } => "workbook.unreadable",
+            SourceError::SheetMissing { .. } => "workbook.sheet_missing",
         }
     }
 }
@@ -348,12 +407,45 @@ impl FileSource {
         feed: &'static FeedSchema,
         opts: FileSourceOptions,
     ) -> Result<FileSource, SourceError> {
+        FileSource::open_with(path, format, feed, opts, Dialect::default(), None)
+    }
+
+    /// Opens a file written in `dialect` (CSV only: JSON Lines is UTF-8 by definition) through
+    /// a source `mapping`, if there is one.
+    ///
+    /// Under a mapping, headings (CSV) and keys (JSON Lines) are resolved by
+    /// [`Mapping::resolve`]: a heading it ignores is dropped without being reported, a required
+    /// column with a constant need not be in the file, and each batch's values are rewritten
+    /// by the mapping's constants, value maps, date formats and spellings before it is handed
+    /// on. The mapping must be for `feed`.
+    pub fn open_with(
+        path: &Path,
+        format: FileFormat,
+        feed: &'static FeedSchema,
+        opts: FileSourceOptions,
+        dialect: Dialect,
+        mapping: Option<Arc<Mapping>>,
+    ) -> Result<FileSource, SourceError> {
         check_regular_file(path)?;
         let file = File::open(path).map_err(|source| SourceError::Open { path: path.to_owned(), source })?;
         let schema = batch::raw_schema(feed);
+        let lookup = ColumnLookup::with_mapping(feed, mapping.clone());
+        let mut encoding = Encoding::Utf8;
         let (input, present) = match format {
             FileFormat::Csv => {
-                let (csv, present) = CsvInput::open(path, file, feed, &opts)?;
+                encoding = match dialect.encoding {
+                    EncodingChoice::Known(e) => e,
+                    EncodingChoice::Auto => dialect::detect_encoding(path)
+                        .map_err(|source| SourceError::Open { path: path.to_owned(), source })?,
+                };
+                let settings = CsvSettings {
+                    delimiter: dialect.delimiter,
+                    encoding,
+                    skip_lines: dialect.skip_lines,
+                    lookup,
+                    mapping: mapping.as_deref(),
+                };
+                let (csv, present) = CsvInput::open(path, file, feed, &opts, settings)?;
                 (Input::Csv(Box::new(csv)), present)
             }
             FileFormat::JsonLines => {
@@ -363,7 +455,18 @@ impl FileSource {
                 if empty {
                     return Err(SourceError::EmptyFile { path: path.to_owned() });
                 }
-                (Input::Jsonl(Box::new(JsonlInput::open(file, feed, &opts))), vec![true; feed.columns.len()])
+                (Input::Jsonl(Box::new(JsonlInput::open(file, feed, lookup, &opts))), vec![true; feed.columns.len()])
+            }
+            FileFormat::Xlsx => {
+                let (xlsx, present) = XlsxInput::open(
+                    path,
+                    dialect.sheet.as_deref(),
+                    dialect.skip_lines,
+                    feed,
+                    &lookup,
+                    mapping.as_deref(),
+                )?;
+                (Input::Xlsx(Box::new(xlsx)), present)
             }
         };
         Ok(FileSource {
@@ -373,7 +476,32 @@ impl FileSource {
             input,
             builder: BatchBuilder::new(schema, &present, opts.batch_rows),
             done: false,
+            rewrite: mapping.filter(|m| m.rewrites_values()),
+            encoding,
         })
+    }
+
+    /// The encoding the file is read in (after detection, if it was `auto`).
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// Whether the file has feed column `i` (a CSV heading resolved to it); always true for
+    /// JSON Lines, whose keys may change from line to line.
+    pub fn has_column(&self, i: usize) -> bool {
+        match &self.input {
+            Input::Csv(c) => c.has_column(i),
+            Input::Xlsx(x) => x.has_column(i),
+            Input::Jsonl(_) => true,
+        }
+    }
+
+    /// The CSV delimiter in use (after detection); `None` for JSON Lines.
+    pub fn delimiter(&self) -> Option<u8> {
+        match &self.input {
+            Input::Csv(c) => Some(c.delimiter()),
+            Input::Jsonl(_) | Input::Xlsx(_) => None,
+        }
     }
 
     /// Names in the file that are not in the schema: dropped (never passed on), for the caller
@@ -383,6 +511,7 @@ impl FileSource {
         match &self.input {
             Input::Csv(c) => c.unknown_columns(),
             Input::Jsonl(j) => j.unknown_columns(),
+            Input::Xlsx(x) => x.unknown_columns(),
         }
     }
 
@@ -397,6 +526,7 @@ impl FileSource {
         let filled = match &mut self.input {
             Input::Csv(c) => c.fill(&self.path, &mut self.builder),
             Input::Jsonl(j) => j.fill(&self.path, &mut self.builder),
+            Input::Xlsx(x) => Ok(x.fill(&mut self.builder)),
         };
         match filled {
             Ok(more) => self.done = !more,
@@ -410,7 +540,18 @@ impl FileSource {
             self.done = true;
             SourceError::Read { path: self.path.clone(), line: self.current_line(), source: io::Error::other(e) }
         })?;
-        Ok(taken.map(|t| t.into_raw(self.feed, &self.source)))
+        let Some(mut raw) = taken.map(|t| t.into_raw(self.feed, &self.source)) else { return Ok(None) };
+        if let Some(mapping) = &self.rewrite {
+            raw.batch = mapping.apply(&raw.batch).map_err(|e| {
+                self.done = true;
+                SourceError::Mapping {
+                    path: self.path.clone(),
+                    line: raw.lineage.first_position,
+                    message: e.to_string(),
+                }
+            })?;
+        }
+        Ok(Some(raw))
     }
 
     /// File bytes consumed so far (for a progress bar); the file's size once it is read.
@@ -418,6 +559,7 @@ impl FileSource {
         match &self.input {
             Input::Csv(c) => c.bytes_consumed(),
             Input::Jsonl(j) => j.bytes_consumed(),
+            Input::Xlsx(x) => x.bytes_consumed(),
         }
     }
 
@@ -426,6 +568,7 @@ impl FileSource {
         match &self.input {
             Input::Csv(c) => c.line(),
             Input::Jsonl(j) => j.line(),
+            Input::Xlsx(x) => x.line(),
         }
     }
 }

@@ -630,6 +630,9 @@ fn error_messages_name_the_file_but_never_a_value() {
             SourceError::HeaderMalformed { .. } => "malformed",
             SourceError::MissingColumns { .. } => "missing",
             SourceError::DuplicateColumn { .. } => "duplicate",
+            SourceError::Mapping { .. } => "mapping",
+            SourceError::Workbook { .. } => "workbook",
+            SourceError::SheetMissing { .. } => "sheet",
         })
         .collect();
     assert_eq!(kinds, ["empty", "utf8", "missing", "duplicate", "malformed", "too_long", "read", "open"]);
@@ -646,10 +649,11 @@ fn file_format_names() {
     assert_eq!("csv".parse::<FileFormat>(), Ok(FileFormat::Csv));
     assert_eq!(" JSONL ".parse::<FileFormat>(), Ok(FileFormat::JsonLines));
     assert_eq!("ndjson".parse::<FileFormat>(), Ok(FileFormat::JsonLines));
-    assert!("xlsx".parse::<FileFormat>().is_err());
+    assert_eq!("XLSX".parse::<FileFormat>(), Ok(FileFormat::Xlsx));
+    assert!("xls".parse::<FileFormat>().is_err());
     assert_eq!(FileFormat::Csv.to_string(), "csv");
     assert_eq!(FileFormat::JsonLines.to_string(), "jsonl");
-    for f in [FileFormat::Csv, FileFormat::JsonLines] {
+    for f in [FileFormat::Csv, FileFormat::JsonLines, FileFormat::Xlsx] {
         assert_eq!(f.to_string().parse::<FileFormat>(), Ok(f));
     }
     assert_eq!(FileFormat::from_path(std::path::Path::new("a/b.CSV")), Some(FileFormat::Csv));
@@ -767,4 +771,106 @@ fn throughput() {
             );
         }
     }
+}
+
+#[test]
+fn dialects_tab_and_semicolon_windows_1252_detected_and_latin_1_declared() {
+    let tab = format!("{}\n{}\tR\u{e9}n\u{e9}e\tLee\t2024-01-05\tCRIME\tVICTIM\n", HEADER.replace(',', "\t"), "R1\tO1");
+    let bytes = encoding_rs::WINDOWS_1252.encode(&tab).0.into_owned();
+    let f = file("police.tsv", &bytes);
+    let auto = Dialect { delimiter: DelimiterChoice::Auto, encoding: EncodingChoice::Auto, ..Dialect::default() };
+    let mut source =
+        FileSource::open_with(&f.path, FileFormat::Csv, police(), opts(10, 1000), auto.clone(), None).unwrap();
+    assert_eq!((source.delimiter(), source.encoding()), (Some(b'\t'), Encoding::Windows1252));
+    let raw = source.next_batch().unwrap().unwrap();
+    let forename = raw.batch.column(police().index_of("forename").unwrap()).as_any().downcast_ref::<StringArray>();
+    assert_eq!(forename.unwrap().value(0), "Rénée");
+
+    // The same bytes read as UTF-8 (today's default) reject the record, naming the column.
+    let semi = bytes.iter().map(|&b| if b == b'\t' { b';' } else { b }).collect::<Vec<u8>>();
+    let f = file("police.csv", &semi);
+    let declared = Dialect { delimiter: DelimiterChoice::Byte(b';'), ..Dialect::default() };
+    let mut source =
+        FileSource::open_with(&f.path, FileFormat::Csv, police(), opts(10, 1000), declared.clone(), None).unwrap();
+    let raw = source.next_batch().unwrap().unwrap();
+    assert_eq!(raw.rejects[0].rule, Rule::InvalidUtf8);
+    assert_eq!(raw.rejects[0].column.as_deref(), Some("forename"));
+    let latin1 = Dialect { encoding: EncodingChoice::Known(Encoding::Latin1), ..declared };
+    let mut source = FileSource::open_with(&f.path, FileFormat::Csv, police(), opts(10, 1000), latin1, None).unwrap();
+    let raw = source.next_batch().unwrap().unwrap();
+    assert!(raw.rejects.is_empty());
+    // A UTF-8 file stays UTF-8 under `auto`.
+    let f = file("police.csv", tab.replace('\t', ","));
+    let source = FileSource::open_with(&f.path, FileFormat::Csv, police(), opts(10, 1000), auto, None).unwrap();
+    assert_eq!((source.delimiter(), source.encoding()), (Some(b','), Encoding::Utf8));
+}
+
+/// Writes a workbook with a real writer: a title row, then `Cases` with the police header,
+/// typed cells (numbers, a date cell, a boolean), an empty row and an error-free blank cell.
+fn police_workbook(path: &std::path::Path) {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut wb = Workbook::new();
+    let notes = wb.add_worksheet();
+    notes.set_name("Notes").unwrap();
+    notes.write_string(0, 0, "Not this one").unwrap();
+    let sheet = wb.add_worksheet();
+    sheet.set_name("Cases").unwrap();
+    sheet.write_string(0, 0, "Police incidents export").unwrap();
+    for (j, h) in
+        ["RECORD_ID", "occurrence_ref", "Forename", "Surname", "incident_date", "incident_type", "person_role"]
+            .iter()
+            .enumerate()
+    {
+        sheet.write_string(2, j as u16, *h).unwrap();
+    }
+    let date = Format::new().set_num_format("dd/mm/yyyy");
+    sheet.write_number(3, 0, 1001.0).unwrap();
+    sheet.write_string(3, 1, "OCC-1").unwrap();
+    sheet.write_string(3, 2, "Zoë").unwrap();
+    sheet.write_string(3, 3, "Lee").unwrap();
+    sheet.write_datetime_with_format(3, 4, ExcelDateTime::from_ymd(2024, 1, 5).unwrap(), &date).unwrap();
+    sheet.write_string(3, 5, "CRIME").unwrap();
+    sheet.write_string(3, 6, "VICTIM").unwrap();
+    // Row 5 (index 4) empty; row 6 a text date and a fractional number as the reference.
+    sheet.write_number(5, 0, 1002.5).unwrap();
+    sheet.write_string(5, 1, "OCC-2").unwrap();
+    sheet.write_string(5, 2, "Al").unwrap();
+    sheet.write_string(5, 3, "Day").unwrap();
+    sheet.write_string(5, 4, "2024-02-30").unwrap();
+    sheet.write_boolean(5, 5, true).unwrap();
+    sheet.write_string(5, 6, "VICTIM").unwrap();
+    wb.save(path).unwrap();
+}
+
+#[test]
+fn xlsx_sheet_by_name_read_like_a_csv_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("police.xlsx");
+    police_workbook(&path);
+    assert_eq!(FileFormat::from_path(&path), Some(FileFormat::Xlsx));
+    let dialect = Dialect { sheet: Some("Cases".to_owned()), skip_lines: 1, ..Dialect::default() };
+    let mut source =
+        FileSource::open_with(&path, FileFormat::Xlsx, police(), opts(10, 1000), dialect.clone(), None).unwrap();
+    let read = read_source(&mut source, police());
+    assert_eq!(read.positions(), [4, 6], "sheet row numbers, the empty row skipped");
+    assert!(read.rejects.is_empty());
+    let s = |v: &str| Some(v.to_owned());
+    assert_eq!(read.column(police(), "record_id"), [s("1001"), s("1002.5")]);
+    assert_eq!(read.column(police(), "forename"), [s("Zoë"), s("Al")]);
+    assert_eq!(read.column(police(), "incident_date"), [s("2024-01-05"), s("2024-02-30")]);
+    assert_eq!(read.column(police(), "incident_type"), [s("CRIME"), s("true")]);
+    assert_eq!(read.column(police(), "pnc_id"), [None, None]);
+
+    let missing = Dialect { sheet: Some("Incidents".to_owned()), ..dialect };
+    let err = FileSource::open_with(&path, FileFormat::Xlsx, police(), opts(10, 1000), missing, None).unwrap_err();
+    assert_eq!(err.rule_code(), "workbook.sheet_missing");
+    assert!(err.to_string().contains("Notes, Cases"), "{err}");
+    // The first sheet, by default: it has no police header.
+    let err =
+        FileSource::open_with(&path, FileFormat::Xlsx, police(), opts(10, 1000), Dialect::default(), None).unwrap_err();
+    assert_eq!(err.rule_code(), "header.missing_columns");
+    let bad = dir.path().join("bad.xlsx");
+    std::fs::write(&bad, "record_id\nR1\n").unwrap();
+    let err = FileSource::open(&bad, FileFormat::Xlsx, police(), opts(10, 1000)).unwrap_err();
+    assert_eq!(err.rule_code(), "workbook.unreadable");
 }

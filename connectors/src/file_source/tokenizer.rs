@@ -59,6 +59,8 @@ pub(super) struct Tokenizer {
     prefix: Vec<u8>,
     /// Quote state of a too-long record, followed byte by byte (only for those).
     quotes: QuoteState,
+    /// The field delimiter.
+    delimiter: u8,
 }
 
 impl Tokenizer {
@@ -86,12 +88,66 @@ impl Tokenizer {
             too_long: false,
             prefix: Vec::new(),
             quotes: QuoteState::StartField,
+            delimiter: b',',
         };
         while t.end < BOM.len() && t.refill()? {}
         if t.buf[..t.end].starts_with(BOM) {
             t.pos = BOM.len();
         }
         Ok(t)
+    }
+
+    /// Reads fields separated by `delimiter` instead of a comma. Only before the first record.
+    pub(super) fn set_delimiter(&mut self, delimiter: u8) {
+        self.delimiter = delimiter;
+        self.core = ReaderBuilder::new().delimiter(delimiter).build();
+    }
+
+    /// The field delimiter.
+    pub(super) fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+
+    /// Skips `n` lines unparsed (a preamble before the header: a title, an export date), which
+    /// may hold anything, even an unbalanced quote. They still count in line numbers.
+    pub(super) fn skip_lines(&mut self, mut n: u64) -> io::Result<()> {
+        while n > 0 {
+            if let Some(i) = self.buf[self.pos..self.end].iter().position(|&b| b == b'\n') {
+                self.pos += i + 1;
+                self.line += 1;
+                n -= 1;
+                continue;
+            }
+            self.pos = self.end;
+            self.rec_start = self.pos;
+            if !self.refill()? {
+                break;
+            }
+        }
+        self.rec_start = self.pos;
+        Ok(())
+    }
+
+    /// The next non-empty line, unparsed and without its terminator (at most `max_line_bytes`
+    /// of it), without consuming it: the header, for delimiter detection.
+    pub(super) fn peek_line(&mut self) -> io::Result<&[u8]> {
+        self.rec_start = self.pos;
+        loop {
+            let start = self.buf[self.pos..self.end].iter().position(|&b| b != b'\n' && b != b'\r');
+            if let Some(s) = start {
+                let from = self.pos + s;
+                if let Some(len) = self.buf[from..self.end].iter().position(|&b| b == b'\n') {
+                    return Ok(&self.buf[from..from + len]);
+                }
+                if self.end - from > self.max_line {
+                    return Ok(&self.buf[from..from + self.max_line]);
+                }
+            }
+            if !self.refill()? {
+                let from = self.pos + start.unwrap_or(self.end - self.pos);
+                return Ok(&self.buf[from..self.end]);
+            }
+        }
     }
 
     /// File bytes parsed so far.
@@ -178,7 +234,7 @@ impl Tokenizer {
                 &mut self.ends[self.nfields..],
             );
             if self.too_long {
-                self.quotes.feed(&self.buf[self.pos..self.pos + nin]);
+                self.quotes.feed(&self.buf[self.pos..self.pos + nin], self.delimiter);
             }
             self.pos += nin;
             self.out_len += nout;
@@ -226,7 +282,7 @@ impl Tokenizer {
             }
         }
         if ended_by_eof && !self.too_long {
-            self.quotes.feed(&self.buf[self.rec_start..self.rec_start + self.raw_len]);
+            self.quotes.feed(&self.buf[self.rec_start..self.rec_start + self.raw_len], self.delimiter);
         }
         let unclosed = ended_by_eof && self.quotes == QuoteState::InQuoted;
         Ok(Some(if unclosed {
@@ -246,7 +302,7 @@ impl Tokenizer {
         self.too_long = true;
         let start = self.rec_start;
         self.prefix.extend_from_slice(&self.buf[start..start + self.max_line]);
-        self.quotes.feed(&self.buf[start..self.pos]);
+        self.quotes.feed(&self.buf[start..self.pos], self.delimiter);
         self.out_len = 0;
         self.nfields = 0;
     }
@@ -294,7 +350,7 @@ enum QuoteState {
 }
 
 impl QuoteState {
-    fn feed(&mut self, bytes: &[u8]) {
+    fn feed(&mut self, bytes: &[u8], delimiter: u8) {
         use QuoteState::*;
         let mut s = *self;
         for &b in bytes {
@@ -302,7 +358,7 @@ impl QuoteState {
                 (InQuoted, b'"') => AfterQuote,
                 (InQuoted, _) => InQuoted,
                 (StartField | AfterQuote, b'"') => InQuoted,
-                (_, b',') => StartField,
+                (_, d) if d == delimiter => StartField,
                 _ => InField,
             };
         }
@@ -338,7 +394,7 @@ mod tests {
     fn quote_state_follows_csv_rules() {
         let state = |s: &str| {
             let mut q = QuoteState::StartField;
-            q.feed(s.as_bytes());
+            q.feed(s.as_bytes(), b',');
             q
         };
         assert_eq!(state("a,\"b"), QuoteState::InQuoted);
@@ -383,6 +439,23 @@ mod tests {
             ]
         );
         assert_eq!(got[1].3, format!("1,{}", &long[..18]));
+    }
+
+    #[test]
+    fn preamble_lines_are_skipped_and_other_delimiters_read() {
+        let (_f, mut t) = tokenizer(b"Export \"of\nrun 3\n\nA|\"B|C\"\n1|2\n", 100);
+        t.skip_lines(2).unwrap();
+        assert_eq!(t.peek_line().unwrap(), b"A|\"B|C\"");
+        t.set_delimiter(b'|');
+        assert_eq!(t.next_record().unwrap(), Some(Status::Parsed));
+        assert_eq!((t.record_line(), t.field_count(), t.field(1)), (4, 2, &b"B|C"[..]));
+        assert_eq!(t.next_record().unwrap(), Some(Status::Parsed));
+        assert_eq!((t.record_line(), t.field(1)), (5, &b"2"[..]));
+        assert_eq!(t.next_record().unwrap(), None);
+        let (_f, mut t) = tokenizer(b"only one line", 100);
+        assert_eq!(t.peek_line().unwrap(), b"only one line");
+        t.skip_lines(5).unwrap();
+        assert_eq!(t.next_record().unwrap(), None);
     }
 
     #[test]

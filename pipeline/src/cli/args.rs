@@ -82,6 +82,32 @@ pub enum Command {
     /// The Supporting Families theme mapping.
     #[command(subcommand)]
     Themes(ThemesCommand),
+    /// Check the configured sources before a run: each source mapping against its file.
+    #[command(subcommand)]
+    Sources(SourcesCommand),
+}
+
+/// `tellonce sources …`.
+#[derive(Debug, Subcommand)]
+pub enum SourcesCommand {
+    /// Read every configured source through its mapping (a sample, or all of it) and report what
+    /// a run would refuse: mapped headings the file lacks, codes a value map leaves out, dates no
+    /// format reads, other values the validate stage would quarantine. Counts and line numbers
+    /// only, never a value. Exits 3 if any source has an error.
+    Check {
+        /// The configuration file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Records to read from each file.
+        #[arg(long, default_value_t = 10_000, conflicts_with = "all")]
+        rows: u64,
+        /// Read every record of each file.
+        #[arg(long)]
+        all: bool,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `tellonce themes`.

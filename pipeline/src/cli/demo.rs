@@ -174,6 +174,8 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
             themes_file: None,
             outcomes: Default::default(),
             stream: None,
+            readings: Default::default(),
+            unmatched_patterns: Vec::new(),
         };
         let started = Instant::now();
         let opts = RunOptions { force: true, progress: false, as_of: None };

@@ -14,6 +14,7 @@ mod link;
 mod quarantine;
 mod rights;
 mod schemas;
+mod sources;
 mod stream;
 
 use std::ffi::OsString;
@@ -161,6 +162,7 @@ fn dispatch(command: Command) -> Result<Exit, Failure> {
         Command::LinkEval(a) => link::link_eval(&a),
         Command::BenchLink(a) => link::bench_link(&a),
         Command::Themes(c) => link::themes(c),
+        Command::Sources(c) => sources::command(c),
     }
 }
 

@@ -11,6 +11,8 @@
 //!   the authorised `quarantine export` round trip;
 //! - `idempotence`: a second run skips, `--force` rewrites byte-identical files;
 //! - `engines`: DuckDB and pyarrow read the staging dataset unmodified;
+//! - `extracts`: partner-shaped extracts (own headings, UK dates, codes, Windows-1252, pipes)
+//!   read through a source mapping give the same staged tokens as the canonical file;
 //! - `cli`: the data dictionary, key creation, config errors, `quarantine list`;
 //! - `linkage`: accuracy against the synthetic truth, stable ids, merges, conflicts, low evidence;
 //! - `outcomes`: the Supporting Families datasets (persons, families, aggregates) and their
@@ -27,6 +29,7 @@ mod audit_log;
 mod bad_input;
 mod cli;
 mod engines;
+mod extracts;
 mod governance;
 mod idempotence;
 mod kafka;

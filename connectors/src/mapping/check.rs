@@ -1,0 +1,281 @@
+//! Running a source mapping against its file before a run: what the file lacks, which codes
+//! the value maps leave out, how much of each date column no format reads, and every other
+//! value the validate stage would refuse. Counts and line numbers only, never a value.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::Array;
+use arrow_array::cast::AsArray;
+use arrow_array::types::UInt64Type;
+use serde::Serialize;
+use tellonce_schemas::{FeedSchema, Kind, Rule};
+
+use super::Mapping;
+use crate::file_source::{Dialect, FileFormat, FileSource, FileSourceOptions, SourceError};
+
+/// Line numbers kept per finding, as examples.
+pub const EXAMPLE_LINES: usize = 5;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The mapping does not fit the file: a mapped heading missing, a code left unmapped, a
+    /// date no format reads. Fix the mapping (or ask the partner) before a run.
+    Error,
+    /// Values the validate stage will quarantine, whatever the mapping: the data's own errors.
+    Warning,
+}
+
+/// One thing that would fail, with how often and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// How serious it is.
+    pub severity: Severity,
+    /// A stable code: a validate rule (`date.format`, `code.unknown`…), a source rule
+    /// (`csv.ragged_row`…), or `heading.missing`.
+    pub rule: String,
+    /// The feed column concerned, if one is.
+    pub column: Option<&'static str>,
+    /// The mapped heading concerned (`heading.missing`), as the mapping writes it.
+    pub heading: Option<String>,
+    /// Records or values found.
+    pub count: u64,
+    /// Non-empty values of the column read (the share's denominator), for value findings.
+    pub of: Option<u64>,
+    /// The first lines where it was found.
+    pub lines: Vec<u64>,
+    /// What it means, in words (no value from the file).
+    pub message: String,
+}
+
+/// What checking one file found.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileCheck {
+    /// Records read (rows and records rejected at the source).
+    pub records: u64,
+    /// Whether every record of the file was read (not a sample).
+    pub complete: bool,
+    /// The delimiter used (after detection), for CSV.
+    pub delimiter: Option<String>,
+    /// The encoding used (after detection).
+    pub encoding: &'static str,
+    /// Headings neither mapped, ignored nor a feed column (plain names only are for printing:
+    /// the caller filters them).
+    pub unknown_columns: Vec<String>,
+    /// Every finding, errors first.
+    pub findings: Vec<Finding>,
+}
+
+impl FileCheck {
+    /// Whether any finding is an error.
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == Severity::Error)
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    count: u64,
+    lines: Vec<u64>,
+}
+
+impl Tally {
+    fn add(&mut self, line: u64) {
+        self.count += 1;
+        if self.lines.len() < EXAMPLE_LINES {
+            self.lines.push(line);
+        }
+    }
+}
+
+/// Reads at most `max_records` records of the file at `path` (all of it when `None`) through
+/// `mapping`, and reports what a run would refuse. A file that cannot be opened at all (a
+/// required column missing, say) is the error.
+pub fn check_file(
+    path: &Path,
+    format: FileFormat,
+    opts: FileSourceOptions,
+    dialect: Dialect,
+    mapping: Option<Arc<Mapping>>,
+    feed: &'static FeedSchema,
+    max_records: Option<u64>,
+) -> Result<FileCheck, SourceError> {
+    let mut source = FileSource::open_with(path, format, feed, opts, dialect, mapping.clone())?;
+    let mut findings = Vec::new();
+    if let Some(m) = &mapping {
+        for (heading, column) in m.headings() {
+            let i = feed.index_of(column);
+            if i.is_some_and(|i| !source.has_column(i)) {
+                findings.push(Finding {
+                    severity: Severity::Error,
+                    rule: "heading.missing".to_owned(),
+                    column: Some(column),
+                    heading: Some(heading.to_owned()),
+                    count: 1,
+                    of: None,
+                    lines: Vec::new(),
+                    message: format!(
+                        "the mapping names the heading {heading:?} for {column}, but the file has no such column"
+                    ),
+                });
+            }
+        }
+    }
+    let mut values: BTreeMap<(usize, Rule), Tally> = BTreeMap::new();
+    let mut source_rejects: BTreeMap<(Rule, Option<String>), Tally> = BTreeMap::new();
+    let mut non_empty = vec![0u64; feed.columns.len()];
+    let mut records = 0u64;
+    let mut complete = true;
+    let mut scratch = String::new();
+    while let Some(raw) = source.next_batch()? {
+        for r in &raw.rejects {
+            source_rejects.entry((r.rule, r.column.clone())).or_default().add(r.position);
+        }
+        records += raw.rejects.len() as u64;
+        let positions =
+            raw.batch.column(feed.columns.len()).as_primitive_opt::<UInt64Type>().map(|p| p.values().clone());
+        let rows = raw.batch.num_rows();
+        let take =
+            max_records.map_or(rows, |m| rows.min(usize::try_from(m.saturating_sub(records)).unwrap_or(usize::MAX)));
+        for (i, column) in feed.columns.iter().enumerate() {
+            let Some(col) = raw.batch.column(i).as_string_opt::<i32>() else { continue };
+            for r in 0..take {
+                let line = positions.as_ref().and_then(|p| p.get(r).copied()).unwrap_or(0);
+                if col.is_null(r) {
+                    if column.required {
+                        values.entry((i, Rule::Required)).or_default().add(line);
+                    }
+                    continue;
+                }
+                non_empty[i] += 1;
+                if let Err(rule) = column.kind.check_with(col.value(r), &mut scratch) {
+                    values.entry((i, rule)).or_default().add(line);
+                }
+            }
+        }
+        records += take as u64;
+        if max_records.is_some_and(|m| records >= m) {
+            complete = take == rows && source.next_batch()?.is_none();
+            break;
+        }
+    }
+    for ((i, rule), t) in values {
+        let column = &feed.columns[i];
+        let mapped = mapping.as_ref();
+        let (severity, message) = match rule {
+            Rule::CodeUnknown if mapped.is_some_and(|m| m.has_value_map(i)) => {
+                (Severity::Error, "codes the value map leaves out (and the feed does not know)".to_owned())
+            }
+            Rule::DateFormat if mapped.is_some_and(|m| m.has_date_formats(i)) => {
+                (Severity::Error, "dates that none of the mapping's formats reads".to_owned())
+            }
+            Rule::DateFormat if matches!(column.kind, Kind::Date | Kind::BirthDate) => (
+                Severity::Error,
+                "dates not in ISO form (YYYY-MM-DD): give the column a date format in the mapping".to_owned(),
+            ),
+            _ => (Severity::Warning, "values the validate stage will refuse".to_owned()),
+        };
+        findings.push(Finding {
+            severity,
+            rule: rule.code().to_owned(),
+            column: Some(column.name),
+            heading: None,
+            count: t.count,
+            of: Some(if rule == Rule::Required { records } else { non_empty[i] }),
+            lines: t.lines,
+            message,
+        });
+    }
+    for ((rule, column), t) in source_rejects {
+        let column = column.and_then(|c| feed.column(&c).map(|c| c.name));
+        findings.push(Finding {
+            severity: if rule == Rule::InvalidUtf8 { Severity::Error } else { Severity::Warning },
+            rule: rule.code().to_owned(),
+            column,
+            heading: None,
+            count: t.count,
+            of: None,
+            lines: t.lines,
+            message: if rule == Rule::InvalidUtf8 {
+                "records that are not valid UTF-8: declare the file's encoding".to_owned()
+            } else {
+                "records rejected as they are read".to_owned()
+            },
+        });
+    }
+    findings.sort_by_key(|f| f.severity);
+    Ok(FileCheck {
+        records,
+        complete,
+        delimiter: source.delimiter().map(|d| if d == b'\t' { "tab".to_owned() } else { char::from(d).to_string() }),
+        encoding: source.encoding().as_str(),
+        unknown_columns: source.unknown_columns(),
+        findings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_check_counts_what_would_fail_without_a_value() {
+        let feed = tellonce_schemas::feed::latest("housing").unwrap();
+        let mapping = "feed = \"housing\"\n[columns]\nRef = \"record_id\"\nDOB = \"date_of_birth\"\nGender = \"sex\"\n\
+                       \"Post Code\" = \"postcode\"\n[constants]\nrole_in_household = \"CHILD\"\n\
+                       [values.sex]\n\"1\" = \"M\"\n\"2\" = \"F\"\n[dates]\ndate_of_birth = \"%d/%m/%Y\"\n";
+        let mapping = Arc::new(Mapping::parse(Path::new("m.toml"), mapping.as_bytes(), feed).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.csv");
+        let mut text = "Ref,household_ref,forename,surname,DOB,Gender,approach_date,duty_owed\n".to_owned();
+        for n in 0..20 {
+            let dob = if n % 5 == 0 { "24.02.1986" } else { "24/02/1986" };
+            let sex = if n == 7 { "7" } else { "1" };
+            text.push_str(&format!("R{n},H1,Zoë,Smith,{dob},{sex},2024-01-01,MAIN\n"));
+        }
+        text.push_str("R99,H1,Zoë\n");
+        std::fs::write(&path, text).unwrap();
+        let check = check_file(
+            &path,
+            FileFormat::Csv,
+            FileSourceOptions::default(),
+            Dialect::default(),
+            Some(mapping.clone()),
+            feed,
+            None,
+        )
+        .unwrap();
+        assert_eq!(check.records, 21);
+        assert!(check.complete && check.has_errors());
+        let found: Vec<_> = check
+            .findings
+            .iter()
+            .map(|f| (f.severity, f.rule.as_str(), f.column, f.count, f.of, f.lines.clone()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (Severity::Error, "heading.missing", Some("postcode"), 1, None, vec![]),
+                (Severity::Error, "date.format", Some("date_of_birth"), 4, Some(20), vec![2, 7, 12, 17]),
+                (Severity::Error, "code.unknown", Some("sex"), 1, Some(20), vec![9]),
+                (Severity::Warning, "csv.ragged_row", None, 1, None, vec![22]),
+            ]
+        );
+        let shown = format!("{check:?}");
+        assert!(!shown.contains("Zoë") && !shown.contains("Smith") && !shown.contains("1986"), "{shown}");
+        let sample = check_file(
+            &path,
+            FileFormat::Csv,
+            FileSourceOptions::default(),
+            Dialect::default(),
+            Some(mapping),
+            feed,
+            Some(10),
+        )
+        .unwrap();
+        assert_eq!((sample.records, sample.complete), (10, false));
+    }
+}

@@ -1,0 +1,153 @@
+//! Date formats of partner files, parsed with `chrono` and normalised to the ISO form
+//! (`YYYY-MM-DD`) the validate stage checks.
+
+use std::fmt::Write as _;
+
+use chrono::format::{Item, Parsed, StrftimeItems};
+use chrono::{Datelike, NaiveDate};
+
+/// One way a partner writes a date.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DateFormat {
+    /// A `strftime` pattern (`%d/%m/%Y`, `%d-%b-%Y`, `%Y-%m-%d %H:%M:%S%.3f`); any time part
+    /// is read and dropped.
+    Pattern {
+        /// The pattern as written.
+        text: String,
+        /// The pattern, parsed once.
+        items: Vec<Item<'static>>,
+    },
+    /// An Excel serial date (days since 1899-12-30, as a cell formatted "General" shows it);
+    /// a fraction (the time of day) is dropped. Serials before 1 March 1900 are refused: Excel
+    /// counts a 29 February 1900 that never was.
+    ExcelSerial,
+}
+
+/// The name an Excel serial date is given in a mapping.
+pub const EXCEL: &str = "excel";
+
+/// The first serial Excel and the calendar agree on: 1900-03-01.
+const FIRST_EXCEL_SERIAL: f64 = 61.0;
+/// The last serial Excel can show: 9999-12-31.
+const LAST_EXCEL_SERIAL: f64 = 2_958_465.0;
+
+impl DateFormat {
+    /// The format named by `text`: `excel`, or a `strftime` pattern that names a year, a month
+    /// and a day. `Err` says what is wrong, for the mapping's problem list.
+    pub fn parse(text: &str) -> Result<DateFormat, String> {
+        if text.eq_ignore_ascii_case(EXCEL) {
+            return Ok(DateFormat::ExcelSerial);
+        }
+        let items = StrftimeItems::new(text)
+            .parse_to_owned()
+            .map_err(|_| format!("{text:?} is not a valid date format (strftime, such as \"%d/%m/%Y\")"))?;
+        if items.iter().any(|i| matches!(i, Item::Error)) {
+            return Err(format!("{text:?} is not a valid date format (strftime, such as \"%d/%m/%Y\")"));
+        }
+        let format = DateFormat::Pattern { text: text.to_owned(), items };
+        // A pattern must find a date again in what it writes: one without a day, or with only a
+        // time, cannot. The probe's day (31) and month (12) cannot be confused.
+        let probe = NaiveDate::from_ymd_opt(2024, 12, 31).and_then(|d| d.and_hms_milli_opt(13, 45, 56, 789));
+        let mut written = String::new();
+        let round_trips = match (&format, probe) {
+            (DateFormat::Pattern { items, .. }, Some(probe)) => {
+                write!(written, "{}", probe.format_with_items(items.iter())).is_ok()
+                    && format.parse_date(&written) == probe.date().into()
+            }
+            _ => false,
+        };
+        if round_trips {
+            Ok(format)
+        } else {
+            Err(format!("{text:?} does not name a whole date (a year, a month and a day)"))
+        }
+    }
+
+    /// The format as written in the mapping.
+    pub fn as_str(&self) -> &str {
+        match self {
+            DateFormat::Pattern { text, .. } => text,
+            DateFormat::ExcelSerial => EXCEL,
+        }
+    }
+
+    /// The date `value` (trimmed) holds in this format, if it holds one.
+    pub fn parse_date(&self, value: &str) -> Option<NaiveDate> {
+        let value = value.trim();
+        match self {
+            DateFormat::Pattern { items, .. } => {
+                let mut parsed = Parsed::new();
+                chrono::format::parse(&mut parsed, value, items.iter()).ok()?;
+                parsed.to_naive_date().ok()
+            }
+            DateFormat::ExcelSerial => {
+                // Digits with at most one decimal point; no sign, exponent or `inf`.
+                let plain = !value.is_empty()
+                    && value.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+                    && value.bytes().filter(|&b| b == b'.').count() <= 1;
+                let serial: f64 = if plain { value.parse().ok()? } else { return None };
+                from_excel_serial(serial)
+            }
+        }
+    }
+}
+
+/// The day an Excel serial date (days since 1899-12-30, a fraction for the time) falls on;
+/// `None` before 1 March 1900 (Excel counts a 29 February 1900 that never was) or past
+/// 9999-12-31.
+pub fn from_excel_serial(serial: f64) -> Option<NaiveDate> {
+    if !(FIRST_EXCEL_SERIAL..LAST_EXCEL_SERIAL + 1.0).contains(&serial) {
+        return None;
+    }
+    // In range, so the whole days fit an i64 exactly.
+    #[allow(clippy::cast_possible_truncation)]
+    let days = serial.floor() as i64;
+    NaiveDate::from_ymd_opt(1899, 12, 30)?.checked_add_days(chrono::Days::new(u64::try_from(days).ok()?))
+}
+
+/// `date` as `YYYY-MM-DD`.
+pub fn iso(date: NaiveDate) -> String {
+    format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn to_iso(format: &str, value: &str) -> Option<String> {
+        DateFormat::parse(format).unwrap().parse_date(value).map(iso)
+    }
+
+    #[test]
+    fn partner_formats_become_iso_dates() {
+        assert_eq!(to_iso("%d/%m/%Y", "24/02/1986").as_deref(), Some("1986-02-24"));
+        assert_eq!(to_iso("%d/%m/%Y", " 4/2/1986 ").as_deref(), Some("1986-02-04"));
+        assert_eq!(to_iso("%d-%b-%Y", "24-Feb-1986").as_deref(), Some("1986-02-24"));
+        assert_eq!(to_iso("%d-%b-%Y", "24-FEB-1986").as_deref(), Some("1986-02-24"));
+        assert_eq!(to_iso("%d/%m/%y", "24/02/16").as_deref(), Some("2016-02-24"));
+        let sql = "%Y-%m-%d %H:%M:%S%.3f";
+        assert_eq!(to_iso(sql, "2024-12-31 00:00:00.000").as_deref(), Some("2024-12-31"));
+        assert_eq!(to_iso(sql, "2024-12-31").as_deref(), None);
+        assert_eq!(to_iso("%d/%m/%Y", "30/02/2020"), None, "no such day");
+        assert_eq!(to_iso("%d/%m/%Y", "1986-02-24"), None);
+    }
+
+    #[test]
+    fn excel_serials_count_from_1899_12_30() {
+        assert_eq!(to_iso("excel", "45657").as_deref(), Some("2024-12-31"));
+        assert_eq!(to_iso("EXCEL", "31467.75").as_deref(), Some("1986-02-24"));
+        assert_eq!(to_iso("excel", "61").as_deref(), Some("1900-03-01"));
+        for bad in ["60", "-1", "1e4", "inf", "NaN", "", "12/01/2020", "2958466"] {
+            assert_eq!(to_iso("excel", bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_format_must_name_a_whole_date() {
+        assert!(DateFormat::parse("%d/%m/%Y").is_ok());
+        assert!(DateFormat::parse("%m/%d/%Y").is_ok());
+        for bad in ["%Y-%m", "%H:%M", "%Q/%m/%Y", "dd/mm/yyyy", "%"] {
+            assert!(DateFormat::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,438 @@
+//! Validating a mapping file into per-column rules, and the rules themselves.
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use tellonce_schemas::{FeedSchema, Kind, feed};
+use toml::Spanned;
+
+use super::dates::{self, DateFormat};
+use super::file::MappingFile;
+use super::{Heading, Mapping, MappingProblem, MappingRule, fold_heading};
+
+/// What the mapping does to one feed column's values.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ColumnRule {
+    /// The value of every record whose cell is empty or absent.
+    pub(crate) constant: Option<String>,
+    /// Partner code (trimmed, matched without case) → feed code.
+    pub(crate) values: Vec<(String, String)>,
+    /// Date formats, tried in order.
+    pub(crate) dates: Vec<DateFormat>,
+    /// Spellings of true and of false (matched trimmed, without case).
+    pub(crate) booleans: Option<(Vec<String>, Vec<String>)>,
+    /// Decimal separator and thousands separator.
+    pub(crate) decimal: Option<(char, Option<char>)>,
+}
+
+impl ColumnRule {
+    /// Whether the rule changes any value.
+    pub(crate) fn rewrites(&self) -> bool {
+        self.constant.is_some()
+            || !self.values.is_empty()
+            || !self.dates.is_empty()
+            || self.booleans.is_some()
+            || self.decimal.is_some()
+    }
+
+    /// The feed code the value map gives `value`, if any.
+    pub(crate) fn map_code(&self, value: &str) -> Option<&str> {
+        let value = value.trim();
+        self.values.iter().find(|(from, _)| from.eq_ignore_ascii_case(value)).map(|(_, to)| to.as_str())
+    }
+
+    /// The value as the feed writes it. A value the rule cannot translate is passed as it is,
+    /// for the validate stage to judge.
+    pub(crate) fn rewrite<'a>(&'a self, value: Option<&'a str>) -> Option<Cow<'a, str>> {
+        let Some(v) = value.filter(|v| !v.is_empty()) else {
+            return self.constant.as_deref().map(Cow::Borrowed);
+        };
+        if let Some(code) = self.map_code(v) {
+            return Some(Cow::Borrowed(code));
+        }
+        if let Some(d) = self.dates.iter().find_map(|f| f.parse_date(v)) {
+            return Some(Cow::Owned(dates::iso(d)));
+        }
+        if let Some((yes, no)) = &self.booleans {
+            let t = v.trim();
+            if yes.iter().any(|s| s.eq_ignore_ascii_case(t)) {
+                return Some(Cow::Borrowed("true"));
+            }
+            if no.iter().any(|s| s.eq_ignore_ascii_case(t)) {
+                return Some(Cow::Borrowed("false"));
+            }
+        }
+        if let Some((point, thousands)) = self.decimal {
+            let t = v.trim();
+            let out: String =
+                t.chars().filter(|&c| Some(c) != thousands).map(|c| if c == point { '.' } else { c }).collect();
+            if out != t {
+                return Some(Cow::Owned(out));
+            }
+        }
+        Some(Cow::Borrowed(v))
+    }
+}
+
+/// Turns byte offsets into 1-based line and character column.
+struct Places<'t> {
+    path: &'t Path,
+    text: &'t str,
+    problems: Vec<MappingProblem>,
+}
+
+impl Places<'_> {
+    fn report(&mut self, offset: usize, rule: MappingRule, message: impl Into<String>) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        self.problems.push(MappingProblem {
+            path: self.path.to_owned(),
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+            rule,
+            message: message.into(),
+        });
+    }
+}
+
+/// The feed column named `name` under `key`, reporting one that does not exist.
+fn column_index(places: &mut Places<'_>, feed: &FeedSchema, key: &str, name: &str, at: usize) -> Option<usize> {
+    let found = feed.index_of(name);
+    if found.is_none() {
+        let names: Vec<_> = feed.columns.iter().map(|c| c.name).collect();
+        places.report(
+            at,
+            MappingRule::ColumnUnknown,
+            format!("{key}: {name:?} is not a column of feed {}; its columns are: {}", feed.name, names.join(", ")),
+        );
+    }
+    found
+}
+
+/// Whether a value passes `kind`'s check, for constants and value-map targets.
+fn check_value(places: &mut Places<'_>, kind: &Kind, key: &str, value: &str, at: usize) -> bool {
+    match kind.check(value) {
+        Ok(_) => true,
+        Err(rule) => {
+            places.report(
+                at,
+                MappingRule::Value,
+                format!("{key}: the column would refuse this value ({rule}); expected {}", kind.describe()),
+            );
+            false
+        }
+    }
+}
+
+const TOP_KEYS: &[&str] =
+    &["feed", "ignore", "file", "columns", "constants", "values", "dates", "booleans", "decimals"];
+const FILE_KEYS: &[&str] = &["delimiter", "encoding", "skip_lines", "sheet"];
+const BOOLEAN_KEYS: &[&str] = &["true", "false"];
+const DECIMAL_KEYS: &[&str] = &["decimal_separator", "thousands_separator"];
+
+/// Reports every key of `table` (named `name`) that the format does not know, and of the
+/// sub-tables whose keys are fixed.
+fn unknown_keys(places: &mut Places<'_>, table: &toml::de::DeTable<'_>, name: &str, allowed: &[&str]) {
+    for (key, value) in table.iter() {
+        let k = key.get_ref().as_ref();
+        let full = if name.is_empty() { k.to_owned() } else { format!("{name}.{k}") };
+        if !allowed.contains(&k) {
+            places.report(
+                key.span().start,
+                MappingRule::UnknownKey,
+                format!(
+                    "unknown key `{full}`: not part of the mapping format (expected one of {})",
+                    allowed.join(", ")
+                ),
+            );
+            continue;
+        }
+        let toml::de::DeValue::Table(sub) = value.get_ref() else { continue };
+        match (name, k) {
+            ("", "file") => unknown_keys(places, sub, &full, FILE_KEYS),
+            ("", "booleans" | "decimals") => {
+                let keys = if k == "booleans" { BOOLEAN_KEYS } else { DECIMAL_KEYS };
+                for (column, spelling) in sub.iter() {
+                    if let toml::de::DeValue::Table(t) = spelling.get_ref() {
+                        unknown_keys(places, t, &format!("{full}.{}", column.get_ref()), keys);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Where a value starts.
+fn at<T>(s: &Spanned<T>) -> usize {
+    s.span().start
+}
+
+fn one_char(s: &str) -> Option<char> {
+    let mut it = s.chars();
+    let c = it.next()?;
+    it.next().is_none().then_some(c)
+}
+
+pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> Result<Mapping, Vec<MappingProblem>> {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        let mut p = Places { path, text: "", problems: Vec::new() };
+        p.report(0, MappingRule::TomlSyntax, "the mapping is not UTF-8");
+        return Err(p.problems);
+    };
+    let mut places = Places { path, text, problems: Vec::new() };
+    // Every unknown key at once (serde, below, would stop at the first); a file that is not
+    // TOML at all is left to serde's message.
+    if let Ok(root) = toml::de::DeTable::parse(text) {
+        unknown_keys(&mut places, root.get_ref(), "", TOP_KEYS);
+        if !places.problems.is_empty() {
+            let mut problems = places.problems;
+            problems.sort_by_key(|p| (p.line, p.column));
+            return Err(problems);
+        }
+    }
+    let file: MappingFile = match toml::from_str(text) {
+        Ok(f) => f,
+        Err(e) => {
+            let message = e.message().trim().to_owned();
+            let rule = if message.starts_with("unknown field") {
+                MappingRule::UnknownKey
+            } else if message.starts_with("missing field")
+                || message.starts_with("invalid type")
+                || message.contains("did not match any variant")
+            {
+                MappingRule::Type
+            } else {
+                MappingRule::TomlSyntax
+            };
+            places.report(e.span().map_or(0, |s| s.start), rule, message);
+            return Err(places.problems);
+        }
+    };
+
+    let feed_name = file.feed.get_ref();
+    if feed::latest(feed_name).is_none() {
+        let known: Vec<_> = feed::names().collect();
+        places.report(
+            at(&file.feed),
+            MappingRule::Feed,
+            format!("feed {feed_name:?} does not exist; known feeds: {}", known.join(", ")),
+        );
+    } else if feed_name != feed.name {
+        places.report(
+            at(&file.feed),
+            MappingRule::Feed,
+            format!("the mapping is for feed {feed_name:?} but its source is feed {:?}", feed.name),
+        );
+    }
+
+    let delimiter = file.file.delimiter.as_ref().and_then(|d| match d.get_ref().parse() {
+        Ok(v) => Some(v),
+        Err(message) => {
+            places.report(at(d), MappingRule::Dialect, format!("file.delimiter: {message}"));
+            None
+        }
+    });
+    let encoding = file.file.encoding.as_ref().and_then(|d| match d.get_ref().parse() {
+        Ok(v) => Some(v),
+        Err(message) => {
+            places.report(at(d), MappingRule::Dialect, format!("file.encoding: {message}"));
+            None
+        }
+    });
+    let skip_lines = file.file.skip_lines.as_ref().map(|s| *s.get_ref());
+    let sheet = file.file.sheet.as_ref().and_then(|s| {
+        if s.get_ref().trim().is_empty() {
+            places.report(
+                at(s),
+                MappingRule::Dialect,
+                "file.sheet is empty: name the sheet, or leave it out for the first",
+            );
+            None
+        } else {
+            Some(s.get_ref().clone())
+        }
+    });
+
+    let mut ignored: Vec<String> = Vec::new();
+    for name in &file.ignore {
+        let folded = fold_heading(name.get_ref());
+        if folded.is_empty() {
+            places.report(at(name), MappingRule::Type, "ignore: a heading must have a letter or digit");
+        } else if ignored.contains(&folded) {
+            places.report(
+                at(name),
+                MappingRule::DuplicateHeading,
+                format!("ignore: {:?} is listed twice", name.get_ref()),
+            );
+        } else {
+            ignored.push(folded);
+        }
+    }
+
+    let mut rules: Vec<ColumnRule> = vec![ColumnRule::default(); feed.columns.len()];
+    let mut headings: Vec<Heading> = Vec::new();
+    for (heading, target) in &file.columns {
+        let key = format!("columns.{heading:?}");
+        let folded = fold_heading(heading);
+        if folded.is_empty() {
+            places.report(at(target), MappingRule::Type, format!("{key}: a heading must have a letter or digit"));
+            continue;
+        }
+        if let Some(h) = headings.iter().find(|h| h.folded == folded) {
+            places.report(
+                at(target),
+                MappingRule::DuplicateHeading,
+                format!("{key}: the same heading as {:?} once case, spaces and punctuation are set aside", h.written),
+            );
+            continue;
+        }
+        if ignored.contains(&folded) {
+            places.report(at(target), MappingRule::DuplicateHeading, format!("{key}: the heading is also in `ignore`"));
+            continue;
+        }
+        let Some(i) = column_index(&mut places, feed, &key, target.get_ref(), at(target)) else { continue };
+        if let Some(h) = headings.iter().find(|h| h.column == i) {
+            places.report(
+                at(target),
+                MappingRule::DuplicateTarget,
+                format!("{key}: feed column {} is already the heading {:?}", feed.columns[i].name, h.written),
+            );
+            continue;
+        }
+        headings.push(Heading { folded, written: heading.clone(), column: i });
+    }
+
+    for (name, value) in &file.constants {
+        let key = format!("constants.{name}");
+        let Some(i) = column_index(&mut places, feed, &key, name, at(value)) else { continue };
+        if let Some(h) = headings.iter().find(|h| h.column == i) {
+            places.report(
+                at(value),
+                MappingRule::DuplicateTarget,
+                format!(
+                    "{key}: the column is also the heading {:?}; a constant is for a column the partner does not send",
+                    h.written
+                ),
+            );
+            continue;
+        }
+        if check_value(&mut places, &feed.columns[i].kind, &key, value.get_ref(), at(value)) {
+            rules[i].constant = Some(value.get_ref().clone());
+        }
+    }
+
+    for (name, table) in &file.values {
+        let key = format!("values.{name}");
+        let Some(i) = column_index(&mut places, feed, &key, name, at(table)) else { continue };
+        let kind = feed.columns[i].kind;
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for (from, to) in table.get_ref() {
+            let from = from.trim();
+            if pairs.iter().any(|(f, _)| f.eq_ignore_ascii_case(from)) {
+                places.report(
+                    at(to),
+                    MappingRule::DuplicateHeading,
+                    format!("{key}: the code {from:?} is listed twice"),
+                );
+                continue;
+            }
+            if check_value(&mut places, &kind, &format!("{key}.{from:?}"), to.get_ref(), at(to)) {
+                pairs.push((from.to_owned(), to.get_ref().trim().to_owned()));
+            }
+        }
+        if table.get_ref().is_empty() {
+            places.report(at(table), MappingRule::Type, format!("{key} maps no code"));
+        }
+        rules[i].values = pairs;
+    }
+
+    for (name, formats) in &file.dates {
+        let key = format!("dates.{name}");
+        let Some(i) = column_index(&mut places, feed, &key, name, at(formats)) else { continue };
+        if !matches!(feed.columns[i].kind, Kind::Date | Kind::BirthDate) {
+            places.report(
+                at(formats),
+                MappingRule::Kind,
+                format!("{key}: {name} is not a date column ({})", feed.columns[i].kind.describe()),
+            );
+            continue;
+        }
+        let list = formats.get_ref().list();
+        if list.is_empty() {
+            places.report(at(formats), MappingRule::Type, format!("{key} names no format"));
+        }
+        for f in list {
+            match DateFormat::parse(f) {
+                Ok(f) => rules[i].dates.push(f),
+                Err(message) => places.report(at(formats), MappingRule::DateFormat, format!("{key}: {message}")),
+            }
+        }
+    }
+
+    for (name, spelling) in &file.booleans {
+        let key = format!("booleans.{name}");
+        let Some(i) = column_index(&mut places, feed, &key, name, at(spelling)) else { continue };
+        if feed.columns[i].kind != Kind::Boolean {
+            places.report(at(spelling), MappingRule::Kind, format!("{key}: {name} is not a boolean column"));
+            continue;
+        }
+        let s = spelling.get_ref();
+        let clean = |v: &[String]| v.iter().map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()).collect::<Vec<_>>();
+        let (yes, no) = (clean(&s.yes), clean(&s.no));
+        if yes.is_empty() || no.is_empty() {
+            places.report(
+                at(spelling),
+                MappingRule::Type,
+                format!("{key}: give at least one spelling of true and of false"),
+            );
+        } else if yes.iter().any(|y| no.iter().any(|n| n.eq_ignore_ascii_case(y))) {
+            places.report(at(spelling), MappingRule::Value, format!("{key}: a spelling is both true and false"));
+        } else {
+            rules[i].booleans = Some((yes, no));
+        }
+    }
+
+    for (name, spelling) in &file.decimals {
+        let key = format!("decimals.{name}");
+        let Some(i) = column_index(&mut places, feed, &key, name, at(spelling)) else { continue };
+        if !matches!(feed.columns[i].kind, Kind::Decimal { .. } | Kind::Integer { .. }) {
+            places.report(at(spelling), MappingRule::Kind, format!("{key}: {name} is not a number column"));
+            continue;
+        }
+        let s = spelling.get_ref();
+        let point = s.decimal_separator.as_deref().map_or(Some('.'), one_char);
+        let thousands = s.thousands_separator.as_deref().map(one_char);
+        let bad = |c: char| c.is_ascii_digit() || c == '-' || c == '+';
+        match (point, thousands) {
+            (Some(p), Some(Some(t))) if p == t || bad(p) || bad(t) => places.report(
+                at(spelling),
+                MappingRule::Value,
+                format!("{key}: the separators must differ from each other and from digits and signs"),
+            ),
+            (Some(p), None) if bad(p) => places.report(
+                at(spelling),
+                MappingRule::Value,
+                format!("{key}: the decimal separator cannot be a digit or sign"),
+            ),
+            (Some(p), None) => rules[i].decimal = Some((p, None)),
+            (Some(p), Some(Some(t))) => rules[i].decimal = Some((p, Some(t))),
+            _ => {
+                places.report(at(spelling), MappingRule::Value, format!("{key}: each separator must be one character"))
+            }
+        }
+    }
+
+    if !places.problems.is_empty() {
+        let mut problems = places.problems;
+        problems.sort_by_key(|p| (p.line, p.column));
+        return Err(problems);
+    }
+    Ok(Mapping { path: path.to_owned(), feed, delimiter, encoding, skip_lines, sheet, headings, ignored, rules })
+}

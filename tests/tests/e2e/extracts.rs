@@ -1,0 +1,448 @@
+//! Partner extracts as partners send them: the synthetic housing extract reshaped with the
+//! partner's own headings, UK dates, SQL Server and Excel dates, coded sex, Windows-1252 and
+//! pipes, read through a source mapping, against the same records in canonical form.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use parquet::record::Field;
+use serde_json::Value;
+use tellonce_tests::{json_stdout, tellonce_ok};
+
+use crate::support::*;
+
+/// The partner's headings, in the partner's order, for the housing feed's columns; `None`
+/// for a column the partner does not send (given by a constant instead).
+const PARTNER: &[(&str, Option<&str>)] = &[
+    ("Officer", None),
+    ("Case Ref", Some("record_id")),
+    ("Household_Ref", Some("household_ref")),
+    ("Role", Some("role_in_household")),
+    ("First Name", Some("forename")),
+    ("Last Name", Some("surname")),
+    ("DOB", Some("date_of_birth")),
+    ("Gender", Some("sex")),
+    ("Address 1", Some("address_line_1")),
+    ("Post Code", Some("postcode")),
+    ("UPRN", Some("uprn")),
+    ("Date Approached", Some("approach_date")),
+    ("Duty Owed", Some("duty_owed")),
+    ("Reason", Some("reason_for_loss")),
+    ("TA Type", Some("ta_type")),
+    ("TA Start", Some("ta_start")),
+    ("TA End", Some("ta_end")),
+    ("Arrears", Some("rent_arrears_balance")),
+    ("No. Children", Some("num_children")),
+];
+
+const MAPPING: &str = r#"# Housing options extract, as the district sends it.
+feed = "housing"
+ignore = ["Officer"]
+
+[file]
+encoding = "windows-1252"
+skip_lines = 1
+
+[columns]
+"Case Ref" = "record_id"
+Role = "role_in_household"
+"First Name" = "forename"
+"Last Name" = "surname"
+DOB = "date_of_birth"
+Gender = "sex"
+"Address 1" = "address_line_1"
+"Post Code" = "postcode"
+"Date Approached" = "approach_date"
+"Duty Owed" = "duty_owed"
+Reason = "reason_for_loss"
+"TA Type" = "ta_type"
+"TA Start" = "ta_start"
+"TA End" = "ta_end"
+Arrears = "rent_arrears_balance"
+"No. Children" = "num_children"
+
+[values.sex]
+"1" = "M"
+"2" = "F"
+"3" = "X"
+"9" = "U"
+
+[dates]
+date_of_birth = "%d/%m/%Y"
+approach_date = "%d/%m/%Y"
+ta_start = "%Y-%m-%d %H:%M:%S%.3f"
+ta_end = "excel"
+"#;
+
+/// A valid ISO date's (year, month, day), if `v` is one.
+fn iso(v: &str) -> Option<(i32, u32, u32)> {
+    let b = v.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, m, d) = (v[..4].parse().ok()?, v[5..7].parse().ok()?, v[8..].parse().ok()?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    ((1..=12).contains(&m) && d >= 1 && d <= days[m as usize - 1]).then_some((y, m, d))
+}
+
+/// Days from 1899-12-30 (Excel's day 0) to a date from 1900-03-01 on.
+fn excel_serial((y, m, d): (i32, u32, u32)) -> i64 {
+    // Days from 1970-01-01 (Howard Hinnant's civil-from-days inverse), then shifted.
+    let y = i64::from(if m <= 2 { y - 1 } else { y });
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468 + 25_569
+}
+
+/// How the partner writes a canonical value of `column`; a value that is not valid in
+/// canonical form (an injected error) is left as it is, as a partner's bad value would be.
+fn partner_value(column: &str, v: &str) -> String {
+    match (column, iso(v)) {
+        ("date_of_birth" | "approach_date", Some((y, m, d))) => format!("{d:02}/{m:02}/{y}"),
+        ("ta_start", Some((y, m, d))) => format!("{y}-{m:02}-{d:02} 00:00:00.000"),
+        ("ta_end", Some(date)) if date.0 >= 1901 => excel_serial(date).to_string(),
+        ("sex", _) => match v {
+            "M" => "1".into(),
+            "F" => "2".into(),
+            "X" => "3".into(),
+            "U" => "9".into(),
+            other => other.into(),
+        },
+        _ => v.to_owned(),
+    }
+}
+
+/// The text with every character Windows-1252 cannot hold replaced (`ł` → `l`-less `?`), as a
+/// partner's Windows-1252 system would have stored it; so both forms hold the same names.
+fn windows_1252_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let mut buf = [0u8; 4];
+            let (_, _, unmappable) = encoding_rs::WINDOWS_1252.encode(c.encode_utf8(&mut buf));
+            if unmappable { 'Y' } else { c }
+        })
+        .collect()
+}
+
+fn write_csv(rows: &[Vec<String>], delimiter: u8) -> String {
+    let mut w = csv::WriterBuilder::new().delimiter(delimiter).terminator(csv::Terminator::CRLF).from_writer(vec![]);
+    for r in rows {
+        w.write_record(r).unwrap();
+    }
+    String::from_utf8(w.into_inner().unwrap()).unwrap()
+}
+
+/// Staged rows by `record_id`, every column but the lineage (`_source`, `_position`).
+fn staged(out: &Path) -> BTreeMap<String, Vec<(String, Field)>> {
+    let mut rows = BTreeMap::new();
+    for part in visible_parquet(&out.join("staging").join("feed=housing")) {
+        for row in parquet_rows(&part) {
+            let id = match row.iter().find(|(k, _)| k == "record_id") {
+                Some((_, Field::Str(s))) => s.clone(),
+                other => panic!("record_id: {other:?}"),
+            };
+            let kept = row.into_iter().filter(|(k, _)| !k.starts_with('_')).collect();
+            assert!(rows.insert(id, kept).is_none(), "record_id staged twice");
+        }
+    }
+    rows
+}
+
+/// Writes the partner's `table` (header first) as sheet `Extract` of a workbook, under a title
+/// row; the canonical `rows`' valid dates of birth (column `dob`) as date cells.
+fn write_workbook(path: &Path, table: &[Vec<String>], rows: &[Vec<String>], dob: usize) {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut wb = Workbook::new();
+    let sheet = wb.add_worksheet();
+    sheet.set_name("Extract").unwrap();
+    sheet.write_string(0, 0, "Housing options extract").unwrap();
+    let date = Format::new().set_num_format("dd/mm/yyyy");
+    let dob_at = PARTNER.iter().position(|(_, c)| *c == Some("date_of_birth")).unwrap();
+    for (r, row) in table.iter().enumerate() {
+        let at = u32::try_from(r + 1).unwrap();
+        for (j, v) in row.iter().enumerate() {
+            let col = u16::try_from(j).unwrap();
+            let canonical_dob = (r > 0 && j == dob_at).then(|| iso(&rows[r - 1][dob])).flatten();
+            match canonical_dob {
+                Some((y, m, d)) => {
+                    let when = ExcelDateTime::from_ymd(
+                        u16::try_from(y).unwrap(),
+                        u8::try_from(m).unwrap(),
+                        u8::try_from(d).unwrap(),
+                    )
+                    .unwrap();
+                    sheet.write_datetime_with_format(at, col, when, &date).unwrap();
+                }
+                None if v.is_empty() => {}
+                None => {
+                    sheet.write_string(at, col, v).unwrap();
+                }
+            }
+        }
+    }
+    wb.save(path).unwrap();
+}
+
+fn run_config(ws: &Workspace, config: &str) -> Value {
+    json_stdout(&tellonce_ok(ws.dir(), &["run", "--config", config, "--json", "--no-progress"], 0))
+}
+
+#[test]
+fn a_partner_shaped_housing_extract_stages_the_same_tokens_as_the_canonical_one() {
+    let ws = synth_workspace(600, 11);
+    let canonical_path = ws.dir().join("inputs/housing.csv");
+    let text = windows_1252_safe(&std::fs::read_to_string(&canonical_path).unwrap());
+    let mut rows = parse_csv(&text);
+    let header = rows.remove(0);
+    // At least one name Windows-1252 writes as one non-ASCII byte, whatever the generator drew.
+    let forename = header.iter().position(|h| h == "forename").unwrap();
+    rows[0][forename] = "Zoë".to_owned();
+    rows[1][forename] = "Renée".to_owned();
+    // Bad values, as partners send them too: each must be quarantined under the same rule in
+    // both forms (a mapping passes what it cannot translate to the validate stage as it is).
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    rows[2][at("date_of_birth")] = "2015-02-30".to_owned();
+    rows[3][at("sex")] = "Q".to_owned();
+    rows[4][at("approach_date")] = String::new();
+    rows[5][at("ta_start")] = "2024-13-01".to_owned();
+    rows[6][at("date_of_birth")] = "2099-01-01".to_owned();
+    let mut canonical = vec![header.clone()];
+    canonical.extend(rows.iter().cloned());
+    ws.write("inputs/housing.csv", write_csv(&canonical, b','));
+
+    let index = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let mut partner = vec![PARTNER.iter().map(|(h, _)| (*h).to_owned()).collect::<Vec<_>>()];
+    for (n, r) in rows.iter().enumerate() {
+        partner.push(
+            PARTNER
+                .iter()
+                .map(|(_, col)| match col {
+                    Some(c) => partner_value(c, &r[index(c)]),
+                    None => format!("OFFICER-{}", n % 7),
+                })
+                .collect(),
+        );
+    }
+    let mut bytes = b"Housing options extract, run 03/12/2026 09:00\r\n".to_vec();
+    let partner_text = write_csv(&partner, b'|');
+    let (encoded, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&partner_text);
+    assert!(!unmappable);
+    bytes.extend_from_slice(&encoded);
+    assert!(std::str::from_utf8(&bytes).is_err(), "the extract must not be valid UTF-8");
+    ws.write("partner/housing extract.txt", &bytes);
+    ws.write("partner/housing.mapping.toml", MAPPING);
+
+    let extra = "[reference]\npostcode_lookup = \"reference/postcode_lookup.csv\"\n[linkage]\nenabled = false\n";
+    ws.config_named(
+        "canonical.toml",
+        "out-canonical",
+        "keys/tellonce.key",
+        &[("housing", "inputs/housing.csv")],
+        extra,
+    );
+    ws.write(
+        "partner.toml",
+        format!(
+            "[output]\ndir = \"out-partner\"\n[keys]\nfile = \"keys/tellonce.key\"\n{extra}\n[[sources]]\n\
+             feed = \"housing\"\npath = \"partner/housing extract.txt\"\nformat = \"csv\"\n\
+             mapping = \"partner/housing.mapping.toml\"\n"
+        ),
+    );
+    let canonical_run = run_config(&ws, "canonical.toml");
+    let partner_run = run_config(&ws, "partner.toml");
+    let counts = |v: &Value| {
+        let i = &v["inputs"][0];
+        assert_eq!(i["status"], "processed", "{i:#}");
+        let c = (i["read"].as_u64().unwrap(), i["written"].as_u64().unwrap(), i["quarantined"].as_u64().unwrap());
+        assert_eq!(c.0, c.1 + c.2, "read = written + quarantined: {i:#}");
+        (c, i["unknown_columns"].clone())
+    };
+    let ((read, written, quarantined), _) = counts(&canonical_run);
+    let ((p_read, p_written, p_quarantined), unknown) = counts(&partner_run);
+    assert_eq!(p_read, read);
+    assert!(quarantined >= 5, "the injected bad values are quarantined: {quarantined}");
+    assert!(p_quarantined <= quarantined, "partner form quarantined {p_quarantined}, canonical {quarantined}");
+    let by_rule = |v: &Value| rule_counts(&v["inputs"][0]["quarantined_by_rule"]);
+    assert_eq!(by_rule(&partner_run), by_rule(&canonical_run), "the same records quarantined for the same reasons");
+    assert_eq!(unknown, Value::Array(vec![]), "Officer is ignored on purpose, the rest mapped");
+    let read_as = &partner_run["inputs"][0]["read_as"];
+    assert_eq!(
+        (read_as["mapping"].as_str(), read_as["encoding"].as_str(), read_as["delimiter"].as_str()),
+        (Some("partner/housing.mapping.toml"), Some("windows-1252"), Some("|")),
+        "{read_as:#}"
+    );
+    assert!(canonical_run["inputs"][0].get("read_as").is_none(), "a canonical file's summary is as before");
+    assert!(written > 0);
+
+    // Same key, same records: the same tokens, generalised values and attributes, row by row.
+    let (c, p) = (staged(&ws.dir().join("out-canonical")), staged(&ws.dir().join("out-partner")));
+    assert_eq!(c.len() as u64, written);
+    assert_eq!(p.len() as u64, p_written);
+    for (id, row) in &c {
+        assert_eq!(p.get(id), Some(row), "record {id} staged differently from the partner form");
+    }
+    assert_eq!(p.len(), c.len(), "the partner form staged records the canonical one quarantined");
+    assert!(c.values().next().unwrap().iter().any(|(k, _)| k == "forename_token"));
+
+    // The same extract as an Excel workbook: a sheet by name under a title row, dates of birth
+    // as real date cells, the rest as the partner writes them.
+    write_workbook(&ws.dir().join("partner/housing.xlsx"), &partner, &rows, index("date_of_birth"));
+    let xlsx_mapping = MAPPING.replace(
+        "[file]\nencoding = \"windows-1252\"\nskip_lines = 1\n",
+        "[file]\nsheet = \"Extract\"\nskip_lines = 1\n",
+    );
+    assert_ne!(xlsx_mapping, MAPPING);
+    ws.write("partner/housing-xlsx.mapping.toml", xlsx_mapping);
+    ws.write(
+        "xlsx.toml",
+        format!(
+            "[output]\ndir = \"out-xlsx\"\n[keys]\nfile = \"keys/tellonce.key\"\n{extra}\n[[sources]]\n\
+             feed = \"housing\"\npath = \"partner/housing.xlsx\"\nmapping = \"partner/housing-xlsx.mapping.toml\"\n"
+        ),
+    );
+    let xlsx_run = run_config(&ws, "xlsx.toml");
+    let ((x_read, _, x_quarantined), _) = counts(&xlsx_run);
+    assert_eq!(x_read, read);
+    assert!(x_quarantined <= quarantined, "workbook form quarantined {x_quarantined}, canonical {quarantined}");
+    assert_eq!(staged(&ws.dir().join("out-xlsx")), c, "the workbook stages the same rows");
+
+    // Nothing in the summary or the log holds a name.
+    let out = tellonce_ok(ws.dir(), &["run", "--config", "partner.toml", "--json", "--no-progress", "--force"], 0);
+    for name in ["Zoë", "Renée", "Zo\u{eb}"] {
+        assert_absent(&[name.as_bytes()], &[&out], &ws.dir().join("out-partner"));
+    }
+}
+
+#[test]
+fn a_mapping_with_problems_stops_its_source_and_names_each_problem() {
+    let ws = synth_workspace(200, 5);
+    ws.write(
+        "maps/housing.toml",
+        "feed = \"housing\"\n[columns]\nDOB = \"date_of_brith\"\n\"Case Ref\" = \"record_id\"\nRef = \"record_id\"\n\
+         [dates]\napproach_date = \"dd/mm/yyyy\"\n",
+    );
+    let config = std::fs::read_to_string(ws.dir().join("tellonce.toml")).unwrap().replace(
+        "path = \"inputs/housing.csv\"\nformat = \"csv\"\n",
+        "path = \"inputs/housing.csv\"\nformat = \"csv\"\nmapping = \"maps/housing.toml\"\n",
+    );
+    assert!(config.contains("mapping ="));
+    ws.write("tellonce.toml", config);
+    let run = Run::new(tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--json", "--no-progress"], 3));
+    let housing = run.input("inputs/housing.csv");
+    assert_eq!(housing["status"], "rejected");
+    assert_eq!(housing["error_rule"], "mapping.invalid");
+    let error = housing["error"].as_str().unwrap();
+    for want in [
+        "housing.toml:3:7: error[column.unknown]",
+        "housing.toml:5:7: error[column.duplicate_target]",
+        "housing.toml:7:17: error[date.format_invalid]",
+    ] {
+        assert!(error.contains(want), "missing {want:?} in {error}");
+    }
+    // The other feeds are processed.
+    assert_eq!(run.input("inputs/police.jsonl")["status"], "processed");
+}
+
+#[test]
+fn sources_check_reports_what_a_mapping_misses_by_count_and_line_never_by_value() {
+    let ws = Workspace::bare();
+    let mut text =
+        "Case Ref\tHousehold\tRole\tFirst Name\tLast Name\tDOB\tGender\tDate Approached\tDuty Owed\n".to_owned();
+    for n in 0..40 {
+        // Line n + 2: every tenth birth date in another format, one code the map leaves out.
+        let dob = if n % 10 == 3 { "1986.02.24".to_owned() } else { format!("{:02}/02/1986", n % 28 + 1) };
+        let gender = if n == 17 { "5" } else { "2" };
+        text.push_str(&format!("H{n}\tHH{n}\tCHILD\tZoë\tQuixote\t{dob}\t{gender}\t01/03/2024\tMAIN\n"));
+    }
+    ws.write("partner/housing.tsv", text);
+    ws.write(
+        "partner/housing.toml",
+        "feed = \"housing\"\n[columns]\n\"Case Ref\" = \"record_id\"\nHousehold = \"household_ref\"\n\
+         Role = \"role_in_household\"\n\"First Name\" = \"forename\"\n\"Last Name\" = \"surname\"\n\
+         DOB = \"date_of_birth\"\nGender = \"sex\"\n\"Date Approached\" = \"approach_date\"\n\
+         \"Duty Owed\" = \"duty_owed\"\n\"Post Code\" = \"postcode\"\n\
+         [values.sex]\n\"1\" = \"M\"\n\"2\" = \"F\"\n[dates]\ndate_of_birth = \"%d/%m/%Y\"\napproach_date = \"%d/%m/%Y\"\n",
+    );
+    ws.write("partner/broken.toml", "feed = \"housing\"\n[colums]\nDOB = \"date_of_birth\"\n");
+    ws.write("partner/other.tsv", "x\n");
+    ws.write(
+        "tellonce.toml",
+        "[output]\ndir = \"output\"\n[keys]\nfile = \"k.key\"\n\
+         [[sources]]\nfeed = \"housing\"\npath = \"partner/housing.tsv\"\nformat = \"csv\"\nmapping = \"partner/housing.toml\"\n\
+         [[sources]]\nfeed = \"housing\"\npath = \"partner/other.tsv\"\nformat = \"csv\"\nmapping = \"partner/broken.toml\"\n",
+    );
+    let out = tellonce_ok(ws.dir(), &["sources", "check", "--config", "tellonce.toml", "--json"], 3);
+    let reports = json_stdout(&out);
+    let first = &reports[0];
+    assert_eq!(first["status"], "errors", "{first:#}");
+    assert_eq!((first["records"].as_u64(), first["delimiter"].as_str()), (Some(40), Some("tab")));
+    let findings = first["findings"].as_array().unwrap();
+    let find = |rule: &str| findings.iter().find(|f| f["rule"] == rule).unwrap_or_else(|| panic!("{rule}: {first:#}"));
+    assert_eq!(find("heading.missing")["heading"], "Post Code");
+    let dates = find("date.format");
+    assert_eq!(
+        (dates["column"].as_str(), dates["count"].as_u64(), dates["of"].as_u64()),
+        (Some("date_of_birth"), Some(4), Some(40))
+    );
+    assert_eq!(dates["lines"], serde_json::json!([5, 15, 25, 35]));
+    let codes = find("code.unknown");
+    assert_eq!((codes["column"].as_str(), codes["count"].as_u64()), (Some("sex"), Some(1)));
+    assert_eq!(codes["lines"], serde_json::json!([19]));
+    assert_eq!(findings.len(), 3, "{first:#}");
+    let second = &reports[1];
+    assert_eq!((second["status"].as_str(), second["error_rule"].as_str()), (Some("rejected"), Some("mapping.invalid")));
+    assert!(second["error"].as_str().unwrap().contains("broken.toml:2:2: error[mapping.unknown_key]"), "{second:#}");
+
+    let text = tellonce_ok(ws.dir(), &["sources", "check", "--config", "tellonce.toml", "--all"], 3);
+    let shown = String::from_utf8_lossy(&text.stdout);
+    assert!(shown.contains("error[date.format]: date_of_birth: 4 of 40 (10.0%)"), "{shown}");
+    for value in ["Zoë", "Quixote", "1986.02.24", "HH17"] {
+        assert_absent(&[value.as_bytes()], &[&out, &text], &ws.dir().join("output"));
+    }
+}
+
+#[test]
+fn a_path_pattern_takes_every_file_of_a_drop_folder_through_one_mapping() {
+    let ws = Workspace::new();
+    let header = "Case Ref|Household|Role|First Name|Last Name|DOB|Gender|Date Approached|Duty Owed\n";
+    ws.write("drop/housing-2024-12.txt", format!("{header}H1|HH1|CHILD|Ann|Lee|24/02/2016|2|01/12/2024|MAIN\n"));
+    ws.write(
+        "drop/housing-2025-01.txt",
+        format!("{header}H2|HH2|CHILD|Bo|Lee|03/03/2017|1|02/01/2025|RELIEF\nH3|HH2|CHILD|Cy|Lee|31/02/2017|1|02/01/2025|RELIEF\n"),
+    );
+    ws.write("drop/.housing-2025-02.txt", "partial upload");
+    ws.write(
+        "maps/housing.toml",
+        "feed = \"housing\"\n[columns]\n\"Case Ref\" = \"record_id\"\nHousehold = \"household_ref\"\n\
+         Role = \"role_in_household\"\n\"First Name\" = \"forename\"\n\"Last Name\" = \"surname\"\n\
+         DOB = \"date_of_birth\"\nGender = \"sex\"\n\"Date Approached\" = \"approach_date\"\n\"Duty Owed\" = \"duty_owed\"\n\
+         [values.sex]\n\"1\" = \"M\"\n\"2\" = \"F\"\n[dates]\ndate_of_birth = \"%d/%m/%Y\"\napproach_date = \"%d/%m/%Y\"\n",
+    );
+    let sources = "[[sources]]\nfeed = \"housing\"\npath = \"drop/housing-*.txt\"\nformat = \"csv\"\nmapping = \"maps/housing.toml\"\n";
+    ws.write("tellonce.toml", format!("[output]\ndir = \"output\"\n[keys]\nfile = \"keys/tellonce.key\"\n{sources}"));
+    let run = ws.run(0, &[]);
+    run.assert_counts("drop/housing-2024-12.txt", "processed", 1, 1, 0);
+    run.assert_counts("drop/housing-2025-01.txt", "processed", 2, 1, 1);
+    assert_eq!(run.by_rule("drop/housing-2025-01.txt"), BTreeMap::from([("date.format".to_owned(), 1)]));
+    assert_eq!(run.summary["inputs"].as_array().unwrap().len(), 2, "the hidden partial upload is not matched");
+    assert_quarantined(&ws, "drop/housing-2025-01.txt", 3, "date.format", Some("date_of_birth"));
+
+    // A pattern matching nothing is no error for a run (an empty month), but `sources check`
+    // reports it.
+    ws.write(
+        "tellonce.toml",
+        format!(
+            "[output]\ndir = \"output\"\n[keys]\nfile = \"keys/tellonce.key\"\n{sources}\
+             [[sources]]\nfeed = \"police\"\npath = \"drop/police-*.jsonl\"\n"
+        ),
+    );
+    let out = tellonce_ok(ws.dir(), &["sources", "check", "--config", "tellonce.toml", "--json"], 3);
+    let reports = json_stdout(&out);
+    let last = reports.as_array().unwrap().last().unwrap();
+    assert_eq!((last["feed"].as_str(), last["error_rule"].as_str()), (Some("police"), Some("path.no_match")));
+    assert_eq!(reports[0]["status"], "ok", "{reports:#}");
+}
