@@ -74,3 +74,69 @@ pub fn held_files(entries: &[Entry]) -> BTreeMap<String, HeldFile> {
     }
     held
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(seq: u64, event: Event) -> Entry {
+        Entry { seq, at: format!("2026-01-0{seq}T00:00:00Z"), prev: String::new(), event, line: seq }
+    }
+
+    fn written(path: &str, sha: &str, until: Option<&str>) -> Event {
+        Event::FileWritten {
+            dataset: "staging".into(),
+            path: path.into(),
+            sha256: sha.into(),
+            rows: 3,
+            bytes: 10,
+            feed: Some("police".into()),
+            agreement: Some("ISA-POL@1".into()),
+            retention_until: until.map(str::to_owned),
+        }
+    }
+
+    fn deleted(path: &str) -> Event {
+        Event::FileDeleted { path: path.into(), sha256: "x".into(), reason: "retention".into(), agreement: None }
+    }
+
+    #[test]
+    fn the_latest_write_of_a_path_stands_and_a_deletion_removes_it() {
+        let entries = [
+            entry(1, written("staging/feed=police/a.parquet", "old", Some("2030-01-01"))),
+            entry(2, written("staging/feed=police/b.parquet", "b", None)),
+            entry(3, written("staging/feed=police/a.parquet", "new", Some("2031-01-01"))),
+            entry(4, deleted("staging/feed=police/b.parquet")),
+            entry(5, Event::KeysUsed { key_id: "k".into(), purposes: vec![] }),
+        ];
+        let held = held_files(&entries);
+        assert_eq!(held.keys().collect::<Vec<_>>(), ["staging/feed=police/a.parquet"]);
+        let a = &held["staging/feed=police/a.parquet"];
+        assert_eq!((a.sha256.as_str(), a.seq, a.written_at.as_str()), ("new", 3, "2026-01-03T00:00:00Z"));
+        assert_eq!(a.retention_until, dates::parse("2031-01-01").ok());
+        assert_eq!(a.on_disk(Path::new("/o")), Path::new("/o/staging/feed=police/a.parquet"));
+    }
+
+    #[test]
+    fn a_file_written_again_after_its_deletion_is_held_again() {
+        let entries = [
+            entry(1, written("q/a.jsonl", "1", None)),
+            entry(2, deleted("q/a.jsonl")),
+            entry(3, written("q/a.jsonl", "2", None)),
+        ];
+        assert_eq!(held_files(&entries)["q/a.jsonl"].sha256, "2");
+    }
+
+    #[test]
+    fn a_file_is_due_on_and_after_its_retention_day_and_never_without_one() {
+        let day = |d: &str| dates::parse(d).unwrap();
+        let entries = [entry(1, written("a", "1", Some("2030-03-31"))), entry(2, written("b", "2", None))];
+        let held = held_files(&entries);
+        assert!(!held["a"].due(day("2030-03-30")));
+        assert!(held["a"].due(day("2030-03-31")) && held["a"].due(day("2031-01-01")));
+        assert!(!held["b"].due(day("2099-12-31")));
+        // A retention date that does not parse falls due never, rather than at once.
+        let bad = [entry(1, written("c", "1", Some("31/03/2030")))];
+        assert_eq!(held_files(&bad)["c"].retention_until, None);
+    }
+}

@@ -178,3 +178,106 @@ fn remove_empty_parents(out: &Path, path: &Path) {
         dir = d.parent();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> KeyRing {
+        let mut master = [0u8; 32];
+        for (i, b) in master.iter_mut().enumerate() {
+            *b = (i as u8).wrapping_mul(37).wrapping_add(11);
+        }
+        KeyRing::from_master(master)
+    }
+
+    /// An output holding one quarantine file due on 2030-03-31 and one kept until 2031, both
+    /// recorded in a real audit log.
+    fn output(keys: &KeyRing) -> (tempfile::TempDir, [PathBuf; 2]) {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        let mut log = AuditLog::open(&out.join(AUDIT), keys.audit_signer()).unwrap();
+        let mut paths = Vec::new();
+        for (rel, until) in
+            [("quarantine/feed=police/q-1.jsonl", "2030-03-31"), ("quarantine/feed=camhs/q-2.jsonl", "2031-03-31")]
+        {
+            let path = out.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, format!("sealed {rel}\n")).unwrap();
+            log.append(&Event::FileWritten {
+                dataset: "quarantine".into(),
+                path: rel.into(),
+                sha256: tellonce_connectors::hashing::sha256_file(&path).unwrap(),
+                rows: 1,
+                bytes: 1,
+                feed: None,
+                agreement: Some("ISA@1".into()),
+                retention_until: Some(until.into()),
+            })
+            .unwrap();
+            paths.push(path);
+        }
+        log.sync().unwrap();
+        (dir, [paths[0].clone(), paths[1].clone()])
+    }
+
+    fn day(d: &str) -> i32 {
+        dates::parse(d).unwrap()
+    }
+
+    #[test]
+    fn quarantine_files_are_deleted_on_their_day_logged_and_their_empty_partitions_removed() {
+        let keys = keys();
+        let (dir, [due, kept]) = output(&keys);
+        let out = dir.path();
+        let (plan, _) = apply(out, &keys, day("2030-03-30"), false).unwrap();
+        assert!(plan.due.is_empty() && plan.kept.len() == 2, "nothing is due the day before");
+        let (plan, applied) = apply(out, &keys, day("2030-03-31"), true).unwrap();
+        assert_eq!(applied.deleted.len(), 1);
+        assert!(due.exists(), "a dry run deleted {}", plan.due[0].path);
+        let (_, applied) = apply(out, &keys, day("2030-03-31"), false).unwrap();
+        assert_eq!(
+            applied.deleted.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),
+            ["quarantine/feed=police/q-1.jsonl"]
+        );
+        assert!(!due.exists() && kept.exists());
+        assert!(!out.join("quarantine/feed=police").exists(), "the empty partition was left");
+        assert!(out.join("quarantine").exists(), "the dataset directory was removed");
+        let entries = audit::read_entries(&out.join(AUDIT)).unwrap();
+        let logged: Vec<&str> = entries
+            .iter()
+            .filter_map(|e| match &e.event {
+                Event::FileDeleted { path, reason, .. } if reason == "retention" => Some(path.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(logged, ["quarantine/feed=police/q-1.jsonl"]);
+        audit::verify(&out.join(AUDIT), &keys.audit_signer(), Some(out)).unwrap();
+        // Applied again, nothing more is due.
+        assert!(apply(out, &keys, day("2030-03-31"), false).unwrap().1.deleted.is_empty());
+    }
+
+    #[test]
+    fn a_due_file_that_differs_from_its_record_stops_every_deletion() {
+        let keys = keys();
+        let (dir, [due, kept]) = output(&keys);
+        std::fs::write(&due, "changed\n").unwrap();
+        let err = apply(dir.path(), &keys, day("2031-12-31"), false).unwrap_err();
+        assert!(
+            matches!(&err, RetentionError::Tampered { path } if path == "quarantine/feed=police/q-1.jsonl"),
+            "{err}"
+        );
+        assert!(due.exists() && kept.exists(), "a file was deleted although another due one was tampered with");
+    }
+
+    #[test]
+    fn a_deletion_done_but_not_logged_is_logged_by_the_next_apply() {
+        let keys = keys();
+        let (dir, [due, _]) = output(&keys);
+        // As if a run had deleted it and died before logging.
+        std::fs::remove_file(&due).unwrap();
+        let (_, applied) = apply(dir.path(), &keys, day("2030-04-01"), false).unwrap();
+        assert_eq!(applied.deleted.len(), 1);
+        audit::verify(&dir.path().join(AUDIT), &keys.audit_signer(), Some(dir.path())).unwrap();
+    }
+}

@@ -49,8 +49,13 @@ pub(super) fn sar(a: &SarArgs) -> Result<Exit, Failure> {
             | SubjectError::Unattributed(_) => Exit::Config,
             SubjectError::Contradiction { .. } => Exit::Refused,
             SubjectError::Audit(AuditError::Torn { .. }) => Exit::Torn,
-            SubjectError::Read { .. } | SubjectError::Audit(_) => Exit::Internal,
-            SubjectError::Sink(_) | SubjectError::Busy(_) | SubjectError::Link(_) => Exit::Output,
+            // An audit log that cannot be appended to (run `audit verify`), or an output file that
+            // cannot be read, is an output error, as for every other command.
+            SubjectError::Read { .. }
+            | SubjectError::Audit(_)
+            | SubjectError::Sink(_)
+            | SubjectError::Busy(_)
+            | SubjectError::Link(_) => Exit::Output,
             SubjectError::Tampered { .. } => Exit::Verify,
         };
         Failure { exit, error: anyhow::Error::new(e) }
@@ -109,7 +114,7 @@ pub(super) fn command(c: RetentionCommand) -> Result<Exit, Failure> {
         let exit = match e {
             retention::RetentionError::Tampered { .. } => Exit::Verify,
             retention::RetentionError::Audit(AuditError::Torn { .. }) => Exit::Torn,
-            retention::RetentionError::Audit(_) => Exit::Internal,
+            retention::RetentionError::Audit(_) => Exit::Output,
             _ => Exit::Output,
         };
         Failure { exit, error: anyhow::Error::new(e) }

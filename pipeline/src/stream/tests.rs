@@ -493,3 +493,34 @@ fn partitions_spread_evenly_over_the_writers() {
     assert_eq!(first.len(), 3);
     assert_eq!(super::least_loaded(&given, 0), None);
 }
+
+#[test]
+fn retention_deletes_stream_batch_files_and_a_later_session_does_not_read_them_again() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic(TOPIC, 3, 1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let (settings, lines) = workspace(dir.path(), &brokers, "g-retention", 50);
+    let mut messages: Vec<(Option<String>, Option<&str>)> = lines.iter().map(|l| (Some(l.clone()), None)).collect();
+    messages.push((Some("not json".to_owned()), None));
+    produce(&brokers, &messages);
+    let first = run_stream(&settings, None);
+    let out = settings.output_dir.clone();
+    assert!(first.batches > 0 && !staged_ids(&out).is_empty() && quarantined(&out) >= 1, "{first:?}");
+
+    // Every batch file (staging parts and the quarantine file) falls due and goes.
+    let keys = tellonce_governance::KeyRing::load(&settings.key_file).unwrap();
+    let far = tellonce_schemas::identifiers::dates::parse("2099-12-31").unwrap();
+    let (_, applied) = crate::retention::apply(&out, &keys, far, false).unwrap();
+    let datasets: BTreeSet<&str> = applied.deleted.iter().map(|f| f.dataset.as_str()).collect();
+    assert!(datasets.contains("staging") && datasets.contains("quarantine"), "{datasets:?}");
+    assert!(staged_ids(&out).is_empty() && quarantined(&out) == 0);
+    tellonce_governance::audit::verify(&out.join(crate::run::AUDIT), &keys.audit_signer(), Some(&out)).unwrap();
+
+    // Deleting the files does not move the stream's progress back: a later session (a new
+    // group, so that Kafka's offsets do not decide) reads nothing again.
+    let (again, _) = workspace(dir.path(), &brokers, "g-retention-2", 50);
+    let replay = run_stream(&again, None);
+    assert_eq!((replay.written, replay.quarantined), (0, 0), "{replay:?}");
+    assert!(staged_ids(&out).is_empty());
+}

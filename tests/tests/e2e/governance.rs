@@ -461,6 +461,13 @@ fn subject_access_finds_a_person_by_pseudonym_and_erasure_is_audited() {
     let police = visible_parquet(&ws.out().join("staging/feed=police"));
     let left: Vec<Option<String>> = police.iter().flat_map(|p| parquet_column(p, "record_id")).collect();
     assert_eq!(left, [Some("P3".to_owned())]);
+    // The next build derives links/ and the outcome datasets from what is left: the erased
+    // records are in none of them.
+    tellonce_ok(ws.dir(), &["build", "--config", "tellonce.toml"], 0);
+    let linked: Vec<Option<String>> =
+        visible_parquet(&ws.out().join("links")).iter().flat_map(|p| parquet_column(p, "record_ref")).collect();
+    assert!(linked.contains(&Some("P3".to_owned())), "{linked:?}");
+    assert!(!linked.iter().any(|r| matches!(r.as_deref(), Some("P1" | "P2"))), "erased records linked: {linked:?}");
     let verify = audit_verify(&ws);
     assert!(verify.status.success(), "{}", text(&verify));
     let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
@@ -743,4 +750,51 @@ fn subject_access_refuses_a_blank_officer_or_reference() {
         assert_eq!(out.status.code(), Some(2), "{}", text(&out));
         assert!(text(&out).contains(what), "{}", text(&out));
     }
+}
+
+#[test]
+fn a_tampered_log_stops_every_writer_with_exit_4_and_the_report_says_so_with_exit_5() {
+    let ws = synthetic_run();
+    let copy = Workspace::bare();
+    copy_tree(ws.dir(), copy.dir());
+    let log = copy.out().join("audit/audit.jsonl");
+    let mut lines: Vec<String> = std::fs::read_to_string(&log).unwrap().lines().map(str::to_owned).collect();
+    lines[5] = unsafe_free_flip(&lines[5]);
+    std::fs::write(&log, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    let staged = hashes(&copy.out(), "staging");
+    for args in [
+        &["run", "--config", "tellonce.toml", "--no-progress", "--force"][..],
+        &["build", "--config", "tellonce.toml"],
+        &["retention", "apply", "--config", "tellonce.toml"],
+    ] {
+        let out = tellonce_ok(copy.dir(), args, 4);
+        assert!(text(&out).contains("audit"), "{args:?} does not name the audit log: {}", text(&out));
+    }
+    assert_eq!(hashes(&copy.out(), "staging"), staged, "a writer went on after a tampered entry");
+    let report = tellonce_ok(copy.dir(), &["audit", "report", "--config", "tellonce.toml", "--out", "r.html"], 5);
+    assert!(text(&report).contains("DOES NOT VERIFY"), "{}", text(&report));
+    let html = std::fs::read_to_string(copy.dir().join("r.html")).unwrap();
+    assert!(html.contains("line 6"), "the report does not say where");
+}
+
+#[test]
+fn a_lock_held_by_another_process_exits_4_naming_it_and_changes_nothing() {
+    let ws = synthetic_run();
+    let out = ws.out();
+    let staged = hashes(&out, "staging");
+    for (lock, args) in [
+        ("state/run.lock", &["run", "--config", "tellonce.toml", "--no-progress", "--force"][..]),
+        ("state/build.lock", &["build", "--config", "tellonce.toml"]),
+    ] {
+        // Held here, as another process would hold it: tellonce takes flock(2) locks, which
+        // conflict between open files whoever holds them.
+        let holder = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(out.join(lock)).unwrap();
+        holder.try_lock().unwrap();
+        let said = tellonce_ok(ws.dir(), args, 4);
+        drop(holder);
+        assert!(text(&said).contains(lock.rsplit('/').next().unwrap()), "{args:?}: {}", text(&said));
+        assert_eq!(hashes(&out, "staging"), staged, "{args:?} wrote while {lock} was held");
+    }
+    // Once the locks are free, the same commands run.
+    tellonce_ok(ws.dir(), &["build", "--config", "tellonce.toml"], 0);
 }
