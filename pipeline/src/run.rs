@@ -424,6 +424,12 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
     };
     let manifest_path = manifest.write(out).map_err(|source| RunError::Output { path: out.join("manifests"), source });
     let audited = audit_run_end(&ctx, &run_id, manifest_path.as_ref().ok().map(PathBuf::as_path), &inputs, &failure);
+    if audited.is_err()
+        && let Ok(path) = &manifest_path
+    {
+        // A manifest the log does not record would be a file no one can account for.
+        unpublish(&ctx, std::slice::from_ref(path));
+    }
     if let Some(e) = failure {
         return Err(e);
     }
@@ -856,8 +862,14 @@ fn process_input<'r>(
     }
     // The audit entries naming the input's files are durable before the input is marked done.
     if let Err(error) = ctx.audit_sync() {
+        let published: Vec<PathBuf> =
+            report.files.iter().map(|f| &f.path).chain(&report.quarantine_file).map(|p| out.join(p)).collect();
+        unpublish(ctx, &published);
+        report.files.clear();
+        report.quarantine_file = None;
         return Err(Box::new(Failed { report, error }));
     }
+    crate::faults::reached(crate::faults::COMMIT_RECORDED);
     let written = serde_json::to_vec_pretty(&input_record(&report))
         .map_err(|e| RunError::Internal(e.to_string()))
         .and_then(|record| {
@@ -867,6 +879,35 @@ fn process_input<'r>(
     match written {
         Ok(()) => Ok(report),
         Err(error) => Err(Box::new(Failed { report, error })),
+    }
+}
+
+/// Takes back files a session published whose audit entries could not be made durable: each is
+/// removed unless it is byte for byte the file the log already records under its name (a forced
+/// re-run rewriting identical content), so that no file the log does not record is left in a
+/// dataset. Best effort: a file that cannot be removed is left for `audit verify` to name.
+fn unpublish(ctx: &Context<'_>, paths: &[PathBuf]) {
+    let out = &ctx.settings.output_dir;
+    // What the log on disk records now: the failure may have come after the entries were
+    // written (an fsync, the head), and then the files stay.
+    let now = audit::read_entries(&out.join(AUDIT)).ok().map(|entries| held_files(&entries));
+    let held = now.as_ref().unwrap_or(&ctx.held);
+    for path in paths {
+        let recorded = held.get(&relative(out, path)).map(|f| f.sha256.as_str());
+        if recorded.is_some_and(|sha| sha256_file(path).is_ok_and(|s| s == sha)) {
+            continue;
+        }
+        match remove_if_present(path) {
+            Ok(()) => {
+                warn!(file = %relative(out, path), "removed a file whose audit entry could not be written");
+                if let Some(dir) = path.parent() {
+                    let _ = tellonce_connectors::atomic::sync_dir(dir);
+                }
+            }
+            Err(e) => {
+                warn!(file = %relative(out, path), error = %e, "cannot remove a file whose audit entry could not be written")
+            }
+        }
     }
 }
 
@@ -1176,7 +1217,28 @@ impl<'a> Writer<'a> {
     /// Makes the input's outputs visible: checks the counts, publishes quarantine, then the
     /// staging parts, then removes what an earlier run of the same input wrote and this one did
     /// not (a forced re-run with other limits). `records_read` is the reader's own count.
-    pub(crate) fn finish(mut self, report: &mut InputReport, records_read: u64) -> Result<(), IngestError> {
+    pub(crate) fn finish(self, report: &mut InputReport, records_read: u64) -> Result<(), IngestError> {
+        let ctx = self.ctx;
+        let mut published = Vec::new();
+        let result = self.commit(report, records_read, &mut published);
+        if result.is_err() {
+            // What was published and could not be recorded (a full disk, say) is taken back:
+            // on exit 4 nothing half-written is visible, and the next run writes it again.
+            unpublish(ctx, &published);
+            report.files.clear();
+            report.quarantine_file = None;
+        }
+        result
+    }
+
+    /// [`finish`](Self::finish) but for taking back what it published (listed in `published`)
+    /// when it fails.
+    fn commit(
+        mut self,
+        report: &mut InputReport,
+        records_read: u64,
+        published: &mut Vec<PathBuf>,
+    ) -> Result<(), IngestError> {
         let quarantined: u64 = self.by_rule.values().sum();
         // Counted independently on both sides of the stages, and checked before anything is
         // visible: a stage that lost or invented a row stops the input here.
@@ -1206,6 +1268,10 @@ impl<'a> Writer<'a> {
             .or_else(|| ctx.held.get(&relative(&out, &earlier_quarantine)).map(|f| f.sha256.clone()));
         // Quarantine first: if it cannot be committed, no staging part has become visible.
         let committed = self.quarantine.commit().map_err(out_err)?;
+        if let Some(path) = &committed {
+            published.push(path.clone());
+            crate::faults::reached(crate::faults::COMMIT_PUBLISHED);
+        }
         match (&committed, earlier_sha) {
             (Some(path), _) => audit_file(ctx, "quarantine", path, quarantined, Some(policy), Some(self.feed))?,
             (None, Some(sha256)) => ctx.audit(&Event::FileDeleted {
@@ -1219,6 +1285,8 @@ impl<'a> Writer<'a> {
         report.quarantine_file = committed.map(|p| relative(&out, &p));
         for part in std::mem::take(&mut self.finished) {
             let file = part.publish()?;
+            published.push(out.join(&file.path));
+            crate::faults::reached(crate::faults::COMMIT_PUBLISHED);
             ctx.audit(&Event::FileWritten {
                 dataset: STAGING.to_owned(),
                 path: file.path.clone(),

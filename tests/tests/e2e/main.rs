@@ -27,6 +27,7 @@ mod audit_log;
 mod bad_input;
 mod cli;
 mod engines;
+mod faults;
 mod governance;
 mod idempotence;
 mod kafka;
