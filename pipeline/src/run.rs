@@ -461,7 +461,54 @@ fn link_build(ctx: &Context<'_>, run_id: &str) -> Result<crate::link::BuildRepor
         themes: Some(&themes),
         outcomes: ctx.settings.outcomes,
     };
-    Ok(crate::link::build(&input, &mut log)?)
+    let built = crate::link::build(&input, &mut log);
+    if built.is_err() {
+        unpublish_build(&ctx.settings.output_dir, &mut log);
+    }
+    Ok(built?)
+}
+
+/// Takes back the files a failed build published and could not record (a full disk, say): every
+/// Parquet file of the datasets a build writes that the log on disk does not record is removed,
+/// with a `file_deleted` entry after the pending ones that would have recorded it, as
+/// [`unpublish`] does for an input. Left in place, they would sit beside the last build's files
+/// and be counted twice by readers until the next build cleared them. If the log cannot be read,
+/// nothing is removed (the next build clears what it does not record).
+fn unpublish_build(out: &Path, log: &mut AuditLog) {
+    let Ok(entries) = audit::read_entries(&out.join(AUDIT)) else { return };
+    let held = held_files(&entries);
+    let datasets = crate::link::build::REPLACED_BY_EACH_BUILD.into_iter().chain([crate::link::output::ID_HISTORY]);
+    for dataset in datasets {
+        let mut stack = vec![out.join(dataset)];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for e in entries.flatten() {
+                let path = e.path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let hidden = e.file_name().to_string_lossy().starts_with('.');
+                let rel = relative(out, &path);
+                if hidden || path.extension().is_none_or(|x| x != "parquet") || held.contains_key(&rel) {
+                    continue;
+                }
+                let Ok(sha256) = sha256_file(&path) else { continue };
+                if remove_if_present(&path).is_err() {
+                    warn!(file = %rel, "cannot remove a build output whose audit entry could not be written");
+                    continue;
+                }
+                let _ = tellonce_connectors::atomic::sync_dir(&dir);
+                warn!(file = %rel, "removed a build output whose audit entry could not be written");
+                let _ = log.append(&Event::FileDeleted {
+                    path: rel,
+                    sha256,
+                    reason: "unrecorded: its audit entry could not be written".to_owned(),
+                    agreement: None,
+                });
+            }
+        }
+    }
 }
 
 /// The theme mapping the settings name, or the embedded one.
@@ -547,6 +594,9 @@ pub fn build(settings: &Settings) -> Result<(String, crate::link::BuildReport), 
         outcomes: settings.outcomes,
     };
     let result = crate::link::build(&input, &mut audit);
+    if result.is_err() {
+        unpublish_build(out, &mut audit);
+    }
     audit.append(&Event::RunFinished {
         run: run_id.clone(),
         status: if result.is_ok() { "finished" } else { "failed" }.to_owned(),
@@ -882,31 +932,39 @@ fn process_input<'r>(
     }
 }
 
-/// Takes back files a session published whose audit entries could not be made durable: each is
-/// removed unless it is byte for byte the file the log already records under its name (a forced
-/// re-run rewriting identical content), so that no file the log does not record is left in a
-/// dataset. Best effort: a file that cannot be removed is left for `audit verify` to name.
+/// Takes back files a session published whose audit entries could not be made durable (a full
+/// disk, say), so that no file the log does not record is left in a dataset: each is removed
+/// unless the log on disk records it as it is (the failure came after the entries were
+/// written: an fsync, the head), or it is byte for byte the file the log already recorded under
+/// its name (a forced re-run rewriting identical content). Each removal is appended to the log
+/// after the pending entries that would record the file: should they be written after all (the
+/// writer keeps entries whose write was rolled back, and writes them once there is room), the
+/// log says the file was written and then removed, as it was. Best effort: a file that cannot
+/// be removed is left for `audit verify` to name.
 fn unpublish(ctx: &Context<'_>, paths: &[PathBuf]) {
     let out = &ctx.settings.output_dir;
-    // What the log on disk records now: the failure may have come after the entries were
-    // written (an fsync, the head), and then the files stay.
     let now = audit::read_entries(&out.join(AUDIT)).ok().map(|entries| held_files(&entries));
-    let held = now.as_ref().unwrap_or(&ctx.held);
     for path in paths {
-        let recorded = held.get(&relative(out, path)).map(|f| f.sha256.as_str());
-        if recorded.is_some_and(|sha| sha256_file(path).is_ok_and(|s| s == sha)) {
+        let rel = relative(out, path);
+        let Ok(sha256) = sha256_file(path) else { continue };
+        let recorded = |held: &BTreeMap<String, HeldFile>| held.get(&rel).is_some_and(|f| f.sha256 == sha256);
+        if now.as_ref().is_some_and(recorded) || recorded(&ctx.held) {
             continue;
         }
         match remove_if_present(path) {
             Ok(()) => {
-                warn!(file = %relative(out, path), "removed a file whose audit entry could not be written");
+                warn!(file = %rel, "removed a file whose audit entry could not be written");
                 if let Some(dir) = path.parent() {
                     let _ = tellonce_connectors::atomic::sync_dir(dir);
                 }
+                let _ = ctx.audit(&Event::FileDeleted {
+                    path: rel,
+                    sha256,
+                    reason: "unrecorded: its audit entry could not be written".to_owned(),
+                    agreement: None,
+                });
             }
-            Err(e) => {
-                warn!(file = %relative(out, path), error = %e, "cannot remove a file whose audit entry could not be written")
-            }
+            Err(e) => warn!(file = %rel, error = %e, "cannot remove a file whose audit entry could not be written"),
         }
     }
 }

@@ -645,46 +645,84 @@ fn fill_but(dir: &Path, free: u64) -> PathBuf {
     filler
 }
 
-/// Bytes of every file under `dir`.
-fn bytes_under(dir: &Path) -> u64 {
-    files_under(dir).iter().map(|p| std::fs::metadata(p).unwrap().len()).sum()
-}
-
 /// The stage a failure message names: the first output folder it mentions.
 fn stage_named(said: &str) -> &'static str {
-    for stage in ["staging", "quarantine", "links", "theme_events", "persons", "families", "aggregates", "id_history"] {
-        if said.contains(&format!("output/{stage}/")) {
-            return stage;
-        }
-    }
-    for (needle, stage) in [("audit", "audit"), ("manifests", "manifests"), ("state", "state")] {
-        if said.contains(&format!("output/{needle}")) {
+    let stages = ["staging", "quarantine", "links", "theme_events", "persons", "families", "aggregates", "id_history"];
+    for stage in stages.into_iter().chain(["audit", "manifests", "state"]) {
+        let named = format!("output/{stage}");
+        if said.match_indices(&named).any(|(i, _)| !said[i + named.len()..].starts_with(|c: char| c.is_alphanumeric()))
+        {
             return stage;
         }
     }
     "unnamed"
 }
 
+/// A page of the tmpfs: it allocates whole pages.
+const PAGE: u64 = 4096;
+
+/// The files a clean run wrote (not the audit log, locks or temporary files) in the order they
+/// were last written (their modification times), with their size in pages.
+fn written_in_order(out: &Path) -> Vec<(String, std::time::SystemTime, u64)> {
+    let mut files: Vec<_> = files_under(out)
+        .into_iter()
+        .filter(|p| !is_hidden(p) && !p.starts_with(out.join("audit")) && p.extension().is_none_or(|e| e != "lock"))
+        .map(|p| {
+            let m = std::fs::metadata(&p).unwrap();
+            (p.strip_prefix(out).unwrap().display().to_string(), m.modified().unwrap(), m.len().div_ceil(PAGE))
+        })
+        .collect();
+    files.sort_by_key(|f| f.1);
+    files
+}
+
+/// Room (bytes) for everything a clean run wrote before `target` (in pages), and for the audit
+/// log as it was when `target` was written (up to its own input's entries, which are written
+/// with it): a command given this much fails at `target` or, a page or two later, just after.
+fn room_before(out: &Path, target: &str) -> u64 {
+    let files = written_in_order(out);
+    let at = files.iter().position(|f| f.0 == target).unwrap();
+    let data: u64 = files[..at].iter().map(|f| f.2).sum::<u64>() * PAGE;
+    let log = std::fs::read_to_string(out.join("audit/audit.jsonl")).unwrap();
+    let needle = format!("\"path\":\"{target}\"");
+    let offset = log.find(&needle).unwrap_or(log.len()) as u64;
+    data + offset.div_ceil(PAGE) * PAGE
+}
+
+/// The datasets a build writes.
+const BUILT: [&str; 6] = ["links", "theme_events", "persons", "families", "aggregates", "id_history"];
+
+/// Room (bytes) for a build to write the files a clean run's build wrote before `target` (it
+/// appends its audit entries only at its end).
+fn build_room_before(clean: &Path, target: &str) -> u64 {
+    let files = written_in_order(clean);
+    let at = files.iter().position(|f| f.0 == target).unwrap();
+    let built: u64 = files[..at].iter().filter(|f| BUILT.contains(&stage_of(&f.0))).map(|f| f.2).sum();
+    built * PAGE
+}
+
+/// The stage a file belongs to: its dataset folder.
+fn stage_of(rel: &str) -> &str {
+    rel.split('/').next().unwrap()
+}
+
 #[test]
 fn a_full_disk_at_each_stage_of_run_and_build_recovers_once_there_is_room() {
     let scratch = Scratch::new();
-    // The clean runs: what `run` and `build` write, and how much.
     // One key for all: copies of one workspace.
     let base = disk_workspace(&scratch, 106);
     let clean = scratch.copy(&base);
     let staged_only = scratch.copy(&base);
     let ws = scratch.copy(&base);
+    // The clean run: what `run` writes, in what order.
     std::fs::create_dir_all(clean.join("disk")).unwrap();
     tellonce_ok(&clean, RUN, 0);
     let clean_out = clean.join("disk/output");
-    let run_bytes = bytes_under(&clean_out);
     // A staged output without a build, for `build` to fill the disk.
     let config = std::fs::read_to_string(staged_only.join("tellonce.toml")).unwrap();
     std::fs::write(staged_only.join("tellonce.toml"), format!("[linkage]\nenabled = false\n\n{config}")).unwrap();
     tellonce_ok(&staged_only, RUN, 0);
     std::fs::write(staged_only.join("tellonce.toml"), &config).unwrap();
-    let staged_bytes = bytes_under(&staged_only.join("disk/output"));
-    let build_bytes = run_bytes.saturating_sub(staged_bytes);
     let ids = Identifiers::from_inputs(&inputs(&clean));
 
     let disk = ws.join("disk");
@@ -696,13 +734,34 @@ fn a_full_disk_at_each_stage_of_run_and_build_recovers_once_there_is_room() {
             return;
         }
     };
-    let mut stages = BTreeMap::new();
+    // Targets: the first file of each stage, by `run` (staging, quarantine) and by `build`
+    // (links and the outcome datasets), and the audit log: room for every file of the run but
+    // not for the audit entries its build appends at the end.
+    let order = written_in_order(&clean_out);
+    let first_of = |stage: &str| order.iter().find(|f| stage_of(&f.0) == stage).map(|f| f.0.clone()).unwrap();
+    let mut targets: Vec<(&str, u64, String)> = Vec::new();
+    for stage in ["staging", "quarantine"] {
+        targets.push(("run", room_before(&clean_out, &first_of(stage)), stage.to_owned()));
+    }
+    for stage in ["links", "theme_events", "persons", "families", "aggregates"] {
+        targets.push(("build", build_room_before(&clean_out, &first_of(stage)), stage.to_owned()));
+    }
+    // Room for every file of the build, but not for its entries: the audit log (and then the
+    // identity index) meets the full disk.
+    let built: u64 = order.iter().filter(|f| BUILT.contains(&stage_of(&f.0))).map(|f| f.2).sum();
+    targets.push(("build", built * PAGE, "audit".to_owned()));
+
+    let mut met: BTreeMap<String, String> = BTreeMap::new();
     let mut repairs = 0;
-    // Room for a share of what the command writes: the first shares fail in staging and
-    // quarantine, the later ones in the build's datasets and the audit log.
-    let shares = [2u64, 20, 45, 70, 90, 98];
-    for (command, from, bytes) in [("run", None, run_bytes), ("build", Some(&staged_only), build_bytes)] {
-        for share in shares {
+    for (command, room, target) in &targets {
+        let (args, from) = if *command == "run" { (RUN, None) } else { (BUILD, Some(&staged_only)) };
+        // From the room computed, a page at a time until the command fails at the target's
+        // stage (recovering from each failure on the way): less room for a run (its audit
+        // entries grow with it), more for a build (it appends its first entries before writing
+        // any file, so a build given too little fails in the audit log).
+        let up = *command == "build" && target != "audit";
+        for step in 0..6u64 {
+            let room = if up { room + step * PAGE } else { room.saturating_sub(step * PAGE) };
             for f in std::fs::read_dir(&disk).unwrap().flatten() {
                 let p = f.path();
                 if p.is_dir() { std::fs::remove_dir_all(&p).unwrap() } else { std::fs::remove_file(&p).unwrap() }
@@ -710,24 +769,26 @@ fn a_full_disk_at_each_stage_of_run_and_build_recovers_once_there_is_room() {
             if let Some(from) = from {
                 copy_tree(&from.join("disk/output"), &disk.join("output"));
             }
-            let filler = fill_but(&disk, bytes * share / 100);
-            let args = if command == "run" { RUN } else { BUILD };
+            let filler = fill_but(&disk, room);
             let out = tellonce(&ws, args);
             let said = text(&out);
-            let about = format!("{command} with room for {share}% of its {bytes} bytes");
+            let about = format!("{command} on a disk full before {target} ({room} bytes of room)");
             assert!(ids.find(&said).is_empty(), "{about}: clear identifiers in {said}");
             match out.status.code() {
                 Some(0) => {
-                    stages.entry(format!("{command}: none (it fitted)")).or_insert(0);
+                    std::fs::remove_file(&filler).unwrap();
+                    continue;
                 }
                 Some(4 | 6) => {
-                    *stages.entry(format!("{command}: {}", stage_named(&said))).or_insert(0) += 1;
-                    assert!(said.contains("disk/output"), "{about}: the message names no output path:\n{said}");
+                    assert!(said.contains("disk/output"), "{about}: the message names no output path:\n{said}")
                 }
                 c => panic!("{about}: exited {c:?}:\n{said}"),
             }
-            // Nothing half-written is visible: every file under the output but the log and
-            // the state is recorded (verify lists any it does not), or the log is torn.
+            let stage = stage_named(&said);
+            let line = said.lines().find(|l| l.starts_with("error")).unwrap_or("").to_owned();
+            met.insert(format!("{command} before {target}, {room} bytes of room"), format!("{stage}: {line}"));
+            // Nothing half-written is visible: every file under the output is recorded (verify
+            // lists any that is not), or the log ends in a torn entry.
             let verify = tellonce(&ws, &["audit", "verify", "--config", "tellonce.toml"]);
             let v = text(&verify);
             assert!(!v.contains("NOT RECORDED"), "{about}: an unrecorded file is visible:\n{v}\n{said}");
@@ -743,12 +804,17 @@ fn a_full_disk_at_each_stage_of_run_and_build_recovers_once_there_is_room() {
             if let Err(e) = reconciled {
                 panic!("{about}: after freeing space: {e}\n(the failed command said: {said})");
             }
+            let rank = |s: &str| BUILT.iter().position(|b| *b == s);
+            if stage == target || (up && rank(stage) > rank(target)) {
+                break;
+            }
         }
     }
-    eprintln!("full disk: failures by stage {stages:?}; audit repairs needed: {repairs}");
-    let failed_stages: BTreeSet<&str> =
-        stages.keys().filter(|k| !k.contains("none")).map(|k| k.split(": ").nth(1).unwrap()).collect();
-    assert!(failed_stages.len() >= 3, "the full disk met too few stages: {stages:?}");
+    eprintln!("full disk: stage each failure named, by target: {met:#?}; audit repairs needed: {repairs}");
+    let named: BTreeSet<&str> = met.values().map(|v| v.split(':').next().unwrap()).collect();
+    for stage in ["staging", "links", "theme_events", "persons", "families", "aggregates", "audit"] {
+        assert!(named.contains(stage), "no full disk met {stage}: {met:#?}");
+    }
     drop(tmpfs);
 }
 
