@@ -360,7 +360,9 @@ fn run_trials(
         let seed = seed0.wrapping_add(i.wrapping_mul(0x2545_f491_4f6c_dd1d)) | 1;
         let mut rng = Rng(seed);
         let crash = if i % 2 == 0 {
-            let ms = spec.duration.as_millis() as u64;
+            // Within the first nine tenths of the command's clean duration: a loaded machine
+            // runs it no faster, so the kill lands inside it.
+            let ms = spec.duration.as_millis() as u64 * 9 / 10;
             Crash::Kill(Duration::from_millis(1 + rng.next(ms.max(2))))
         } else {
             let (point, hits) = spec.points[rng.next(spec.points.len() as u64) as usize];
@@ -672,7 +674,13 @@ fn written_in_order(out: &Path) -> Vec<(String, std::time::SystemTime, u64)> {
             (p.strip_prefix(out).unwrap().display().to_string(), m.modified().unwrap(), m.len().div_ceil(PAGE))
         })
         .collect();
-    files.sort_by_key(|f| f.1);
+    // Within one tick of the clock (files written together share a modification time), in the
+    // order a run writes them: an input's staging part before its quarantine file.
+    let rank = |rel: &str| {
+        let order = ["staging", "quarantine", "state", "links", "id_history", "theme_events", "persons", "families"];
+        order.iter().position(|s| rel.starts_with(s)).unwrap_or(order.len())
+    };
+    files.sort_by_key(|f| (f.1, rank(&f.0)));
     files
 }
 
@@ -756,12 +764,15 @@ fn a_full_disk_at_each_stage_of_run_and_build_recovers_once_there_is_room() {
     for (command, room, target) in &targets {
         let (args, from) = if *command == "run" { (RUN, None) } else { (BUILD, Some(&staged_only)) };
         // From the room computed, a page at a time until the command fails at the target's
-        // stage (recovering from each failure on the way): less room for a run (its audit
-        // entries grow with it), more for a build (it appends its first entries before writing
-        // any file, so a build given too little fails in the audit log).
-        let up = *command == "build" && target != "audit";
-        for step in 0..6u64 {
-            let room = if up { room + step * PAGE } else { room.saturating_sub(step * PAGE) };
+        // stage (recovering from each failure on the way): more room when it fails earlier (in
+        // the audit log, which every command writes before any file), less when it succeeds or
+        // fails at a later stage.
+        let mut room = *room;
+        let mut tried = BTreeSet::new();
+        for _ in 0..8 {
+            if !tried.insert(room) {
+                break;
+            }
             for f in std::fs::read_dir(&disk).unwrap().flatten() {
                 let p = f.path();
                 if p.is_dir() { std::fs::remove_dir_all(&p).unwrap() } else { std::fs::remove_file(&p).unwrap() }
@@ -777,6 +788,7 @@ fn a_full_disk_at_each_stage_of_run_and_build_recovers_once_there_is_room() {
             match out.status.code() {
                 Some(0) => {
                     std::fs::remove_file(&filler).unwrap();
+                    room = room.saturating_sub(PAGE);
                     continue;
                 }
                 Some(4 | 6) => {
@@ -804,15 +816,15 @@ fn a_full_disk_at_each_stage_of_run_and_build_recovers_once_there_is_room() {
             if let Err(e) = reconciled {
                 panic!("{about}: after freeing space: {e}\n(the failed command said: {said})");
             }
-            let rank = |s: &str| BUILT.iter().position(|b| *b == s);
-            if stage == target || (up && rank(stage) > rank(target)) {
+            if stage == target {
                 break;
             }
+            room = if stage == "audit" { room + PAGE } else { room.saturating_sub(PAGE) };
         }
     }
     eprintln!("full disk: stage each failure named, by target: {met:#?}; audit repairs needed: {repairs}");
     let named: BTreeSet<&str> = met.values().map(|v| v.split(':').next().unwrap()).collect();
-    for stage in ["staging", "links", "theme_events", "persons", "families", "aggregates", "audit"] {
+    for stage in ["staging", "quarantine", "links", "theme_events", "persons", "families", "aggregates", "audit"] {
         assert!(named.contains(stage), "no full disk met {stage}: {met:#?}");
     }
     drop(tmpfs);
