@@ -406,8 +406,8 @@ fn synth_in(dir: &Path, seed: u64) {
     }
 }
 
-/// How many times each fault point is reached by `args` in a copy of `template`, from the
-/// audit log of the run: files published by the command, and syncs acknowledging them.
+/// The commit-path fault points of a file run or a build, with how many times a clean run of it
+/// reaches each: once a file it publishes, once an input (or build) whose entries it syncs.
 fn counts(published: u64, recorded: u64) -> Vec<(&'static str, u64)> {
     vec![("commit.published", published.max(1)), ("commit.recorded", recorded.max(1))]
 }
@@ -436,6 +436,16 @@ fn run_crashed_at_random_moments_reconciles_after_a_rerun() {
     let published = files_written_by_last_command(&clean.join("output"));
     let clean_out = clean.join("output");
     build_consistent(&clean_out).unwrap();
+    // The clean run itself: every record of the ground truth held once (read = written +
+    // quarantined), so that equal to it means nothing lost and nothing duplicated.
+    let truth = std::fs::read_to_string(clean.join("truth/records.csv")).unwrap();
+    let mut want: BTreeMap<String, usize> = BTreeMap::new();
+    for r in parse_csv(&truth).into_iter().skip(1) {
+        *want.entry(r[0].clone()).or_default() += 1;
+    }
+    let held: BTreeMap<String, usize> =
+        held_records(&clean_out).unwrap().into_iter().map(|(f, s)| (f, s.len())).collect();
+    assert_eq!(held, want, "the clean run does not hold every record of the truth once");
     let points = counts(published, 8);
     let spec = TrialSpec { name: "run", args: RUN, points: &points, duration };
     run_trials(&scratch, &template, &spec, 1, &|dir| {
