@@ -31,6 +31,10 @@ impl Tmpfs {
     /// Mounts a tmpfs of `size` (`64m`) at `dir` (created), or says why it cannot.
     fn mount(dir: &Path, size: &str) -> Result<Tmpfs, String> {
         std::fs::create_dir_all(dir).unwrap();
+        if std::env::var_os("TELLONCE_TEST_NO_TMPFS").is_some() {
+            // To run the tests as where mounting is not allowed.
+            return Err("TELLONCE_TEST_NO_TMPFS is set".to_owned());
+        }
         let out = Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
             .arg(dir)
@@ -867,19 +871,35 @@ fn a_read_only_output_fails_every_command_clearly_and_works_again_once_writable(
     let scratch = Scratch::new();
     let ws = disk_workspace(&scratch, 107);
     let disk = ws.join("disk");
+    // A tmpfs remounted read-only (`chmod` does not bind root); where none can be mounted (a
+    // bind mount needs the same privilege), the output's `state/` folder made a regular file
+    // instead: every command must take the output's lock there first, and a file in the way binds root.
     let tmpfs = match Tmpfs::mount(&disk, "64m") {
-        Ok(t) => t,
+        Ok(t) => Some(t),
         Err(why) => {
-            // A bind mount needs the same privilege; `chmod` does not bind root.
-            eprintln!("skipping the read-only test: cannot mount a tmpfs: {why}");
-            return;
+            eprintln!(
+                "no tmpfs ({why}): the output is made unwritable by a file where state/ should be (EEXIST or ENOTDIR bind root)"
+            );
+            None
         }
     };
     tellonce_ok(&ws, RUN, 0);
     subject_file(&ws);
     let ids = Identifiers::from_inputs(&inputs(&ws));
     let out_dir = disk.join("output");
-    tmpfs.remount("ro");
+    let state = out_dir.join("state");
+    let aside = disk.join("state-aside");
+    let (why, unwritable): (&str, Box<dyn Fn()>) = match &tmpfs {
+        Some(t) => ("Read-only", Box::new(|| t.remount("ro"))),
+        None => (
+            "disk/output/state",
+            Box::new(|| {
+                std::fs::rename(&state, &aside).unwrap();
+                std::fs::write(&state, "not a directory\n").unwrap();
+            }),
+        ),
+    };
+    unwritable();
     let before = hashes(&out_dir, "");
     let erase = sar_args(true);
     let retention = ["retention", "apply", "--config", "tellonce.toml", "--as-of", "2099-01-01"];
@@ -895,20 +915,29 @@ fn a_read_only_output_fails_every_command_clearly_and_works_again_once_writable(
     for args in commands {
         let out = tellonce(&ws, args);
         let said = text(&out);
-        eprintln!("read-only: {args:?} exited {:?}", out.status.code());
-        assert_eq!(out.status.code(), Some(4), "{args:?} on a read-only output:\n{said}");
-        assert!(said.contains("disk/output") && said.contains("Read-only"), "{args:?} names no path:\n{said}");
+        eprintln!("unwritable output ({why}): {args:?} exited {:?}", out.status.code());
+        assert_eq!(out.status.code(), Some(4), "{args:?} on an unwritable output:\n{said}");
+        assert!(said.contains("disk/output") && said.contains(why), "{args:?} names no path:\n{said}");
         assert!(ids.find(&said).is_empty(), "{args:?}: clear identifiers in {said}");
-        assert_eq!(hashes(&out_dir, ""), before, "{args:?} changed the read-only output");
+        assert_eq!(hashes(&out_dir, ""), before, "{args:?} changed the unwritable output");
     }
-    let verify = tellonce_ok(&ws, &["audit", "verify", "--config", "tellonce.toml"], 0);
-    assert!(text(&verify).contains("verifies"), "{}", text(&verify));
+    if tmpfs.is_some() {
+        let verify = tellonce_ok(&ws, &["audit", "verify", "--config", "tellonce.toml"], 0);
+        assert!(text(&verify).contains("verifies"), "{}", text(&verify));
+    }
 
-    tmpfs.remount("rw");
+    match &tmpfs {
+        Some(t) => t.remount("rw"),
+        None => {
+            std::fs::remove_file(&state).unwrap();
+            std::fs::rename(&aside, &state).unwrap();
+        }
+    }
     for args in commands.iter().take(5) {
         tellonce_ok(&ws, args, 0);
     }
     verify_clean(&ws).unwrap();
     no_temp_files(&out_dir).unwrap();
+    drop(unwritable);
     drop(tmpfs);
 }
