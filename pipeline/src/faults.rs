@@ -20,6 +20,17 @@ pub const STREAM_BATCH_PUBLISHED: &str = "stream.batch_published";
 /// A stream batch is recorded in the audit log and its offsets not yet committed to Kafka.
 pub const STREAM_BATCH_RECORDED: &str = "stream.batch_recorded";
 
+/// A command's output file has just been renamed into place (published) and its `file_written`
+/// entry not yet appended: a file run's staging part or quarantine file, a build's part.
+pub const COMMIT_PUBLISHED: &str = "commit.published";
+/// A command's files are recorded and the audit log synced, and what acknowledges them (a file
+/// run's input marker, a build's identity index and stamp) is not yet written.
+pub const COMMIT_RECORDED: &str = "commit.recorded";
+/// An erasure has rewritten (or removed) a staging file and not yet noted or recorded it.
+pub const ERASE_REWRITTEN: &str = "erase.rewritten";
+/// Retention has deleted a file and not yet recorded the deletion.
+pub const RETENTION_DELETED: &str = "retention.deleted";
+
 /// The armed point and the hit to abort at.
 struct Armed {
     point: String,

@@ -138,6 +138,7 @@ pub fn apply(out: &Path, keys: &KeyRing, on: i32, dry_run: bool) -> Result<(Plan
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(source) => return Err(RetentionError::Delete { path, source }),
         }
+        crate::faults::reached(crate::faults::RETENTION_DELETED);
         log.append(&Event::FileDeleted {
             path: file.path.clone(),
             sha256: file.sha256.clone(),

@@ -446,6 +446,12 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
     };
     let manifest_path = manifest.write(out).map_err(|source| RunError::Output { path: out.join("manifests"), source });
     let audited = audit_run_end(&ctx, &run_id, manifest_path.as_ref().ok().map(PathBuf::as_path), &inputs, &failure);
+    if audited.is_err()
+        && let Ok(path) = &manifest_path
+    {
+        // A manifest the log does not record would be a file no one can account for.
+        unpublish(&ctx, std::slice::from_ref(path));
+    }
     if let Some(e) = failure {
         return Err(e);
     }
@@ -477,7 +483,54 @@ fn link_build(ctx: &Context<'_>, run_id: &str) -> Result<crate::link::BuildRepor
         themes: Some(&themes),
         outcomes: ctx.settings.outcomes,
     };
-    Ok(crate::link::build(&input, &mut log)?)
+    let built = crate::link::build(&input, &mut log);
+    if built.is_err() {
+        unpublish_build(&ctx.settings.output_dir, &mut log);
+    }
+    Ok(built?)
+}
+
+/// Takes back the files a failed build published and could not record (a full disk, say): every
+/// Parquet file of the datasets a build writes that the log on disk does not record is removed,
+/// with a `file_deleted` entry after the pending ones that would have recorded it, as
+/// [`unpublish`] does for an input. Left in place, they would sit beside the last build's files
+/// and be counted twice by readers until the next build cleared them. If the log cannot be read,
+/// nothing is removed (the next build clears what it does not record).
+fn unpublish_build(out: &Path, log: &mut AuditLog) {
+    let Ok(entries) = audit::read_entries(&out.join(AUDIT)) else { return };
+    let held = held_files(&entries);
+    let datasets = crate::link::build::REPLACED_BY_EACH_BUILD.into_iter().chain([crate::link::output::ID_HISTORY]);
+    for dataset in datasets {
+        let mut stack = vec![out.join(dataset)];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for e in entries.flatten() {
+                let path = e.path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let hidden = e.file_name().to_string_lossy().starts_with('.');
+                let rel = relative(out, &path);
+                if hidden || path.extension().is_none_or(|x| x != "parquet") || held.contains_key(&rel) {
+                    continue;
+                }
+                let Ok(sha256) = sha256_file(&path) else { continue };
+                if remove_if_present(&path).is_err() {
+                    warn!(file = %rel, "cannot remove a build output whose audit entry could not be written");
+                    continue;
+                }
+                let _ = tellonce_connectors::atomic::sync_dir(&dir);
+                warn!(file = %rel, "removed a build output whose audit entry could not be written");
+                let _ = log.append(&Event::FileDeleted {
+                    path: rel,
+                    sha256,
+                    reason: "unrecorded: its audit entry could not be written".to_owned(),
+                    agreement: None,
+                });
+            }
+        }
+    }
 }
 
 /// The theme mapping the settings name, or the embedded one.
@@ -563,6 +616,9 @@ pub fn build(settings: &Settings) -> Result<(String, crate::link::BuildReport), 
         outcomes: settings.outcomes,
     };
     let result = crate::link::build(&input, &mut audit);
+    if result.is_err() {
+        unpublish_build(out, &mut audit);
+    }
     audit.append(&Event::RunFinished {
         run: run_id.clone(),
         status: if result.is_ok() { "finished" } else { "failed" }.to_owned(),
@@ -894,8 +950,14 @@ fn process_input<'r>(
     }
     // The audit entries naming the input's files are durable before the input is marked done.
     if let Err(error) = ctx.audit_sync() {
+        let published: Vec<PathBuf> =
+            report.files.iter().map(|f| &f.path).chain(&report.quarantine_file).map(|p| out.join(p)).collect();
+        unpublish(ctx, &published);
+        report.files.clear();
+        report.quarantine_file = None;
         return Err(Box::new(Failed { report, error }));
     }
+    crate::faults::reached(crate::faults::COMMIT_RECORDED);
     let written = serde_json::to_vec_pretty(&input_record(&report))
         .map_err(|e| RunError::Internal(e.to_string()))
         .and_then(|record| {
@@ -905,6 +967,43 @@ fn process_input<'r>(
     match written {
         Ok(()) => Ok(report),
         Err(error) => Err(Box::new(Failed { report, error })),
+    }
+}
+
+/// Takes back files a session published whose audit entries could not be made durable (a full
+/// disk, say), so that no file the log does not record is left in a dataset: each is removed
+/// unless the log on disk records it as it is (the failure came after the entries were
+/// written: an fsync, the head), or it is byte for byte the file the log already recorded under
+/// its name (a forced re-run rewriting identical content). Each removal is appended to the log
+/// after the pending entries that would record the file: should they be written after all (the
+/// writer keeps entries whose write was rolled back, and writes them once there is room), the
+/// log says the file was written and then removed, as it was. Best effort: a file that cannot
+/// be removed is left for `audit verify` to name.
+fn unpublish(ctx: &Context<'_>, paths: &[PathBuf]) {
+    let out = &ctx.settings.output_dir;
+    let now = audit::read_entries(&out.join(AUDIT)).ok().map(|entries| held_files(&entries));
+    for path in paths {
+        let rel = relative(out, path);
+        let Ok(sha256) = sha256_file(path) else { continue };
+        let recorded = |held: &BTreeMap<String, HeldFile>| held.get(&rel).is_some_and(|f| f.sha256 == sha256);
+        if now.as_ref().is_some_and(recorded) || recorded(&ctx.held) {
+            continue;
+        }
+        match remove_if_present(path) {
+            Ok(()) => {
+                warn!(file = %rel, "removed a file whose audit entry could not be written");
+                if let Some(dir) = path.parent() {
+                    let _ = tellonce_connectors::atomic::sync_dir(dir);
+                }
+                let _ = ctx.audit(&Event::FileDeleted {
+                    path: rel,
+                    sha256,
+                    reason: "unrecorded: its audit entry could not be written".to_owned(),
+                    agreement: None,
+                });
+            }
+            Err(e) => warn!(file = %rel, error = %e, "cannot remove a file whose audit entry could not be written"),
+        }
     }
 }
 
@@ -1214,7 +1313,28 @@ impl<'a> Writer<'a> {
     /// Makes the input's outputs visible: checks the counts, publishes quarantine, then the
     /// staging parts, then removes what an earlier run of the same input wrote and this one did
     /// not (a forced re-run with other limits). `records_read` is the reader's own count.
-    pub(crate) fn finish(mut self, report: &mut InputReport, records_read: u64) -> Result<(), IngestError> {
+    pub(crate) fn finish(self, report: &mut InputReport, records_read: u64) -> Result<(), IngestError> {
+        let ctx = self.ctx;
+        let mut published = Vec::new();
+        let result = self.commit(report, records_read, &mut published);
+        if result.is_err() {
+            // What was published and could not be recorded (a full disk, say) is taken back:
+            // on exit 4 nothing half-written is visible, and the next run writes it again.
+            unpublish(ctx, &published);
+            report.files.clear();
+            report.quarantine_file = None;
+        }
+        result
+    }
+
+    /// [`finish`](Self::finish) but for taking back what it published (listed in `published`)
+    /// when it fails.
+    fn commit(
+        mut self,
+        report: &mut InputReport,
+        records_read: u64,
+        published: &mut Vec<PathBuf>,
+    ) -> Result<(), IngestError> {
         let quarantined: u64 = self.by_rule.values().sum();
         // Counted independently on both sides of the stages, and checked before anything is
         // visible: a stage that lost or invented a row stops the input here.
@@ -1244,6 +1364,10 @@ impl<'a> Writer<'a> {
             .or_else(|| ctx.held.get(&relative(&out, &earlier_quarantine)).map(|f| f.sha256.clone()));
         // Quarantine first: if it cannot be committed, no staging part has become visible.
         let committed = self.quarantine.commit().map_err(out_err)?;
+        if let Some(path) = &committed {
+            published.push(path.clone());
+            crate::faults::reached(crate::faults::COMMIT_PUBLISHED);
+        }
         match (&committed, earlier_sha) {
             (Some(path), _) => audit_file(ctx, "quarantine", path, quarantined, Some(policy), Some(self.feed))?,
             (None, Some(sha256)) => ctx.audit(&Event::FileDeleted {
@@ -1257,6 +1381,8 @@ impl<'a> Writer<'a> {
         report.quarantine_file = committed.map(|p| relative(&out, &p));
         for part in std::mem::take(&mut self.finished) {
             let file = part.publish()?;
+            published.push(out.join(&file.path));
+            crate::faults::reached(crate::faults::COMMIT_PUBLISHED);
             ctx.audit(&Event::FileWritten {
                 dataset: STAGING.to_owned(),
                 path: file.path.clone(),

@@ -511,6 +511,7 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
                        due: Option<String>|
      -> Result<(), LinkError> {
         let file = part.publish()?;
+        crate::faults::reached(crate::faults::COMMIT_PUBLISHED);
         log.append(&Event::FileWritten {
             dataset: dataset.to_owned(),
             path: file.path.clone(),
@@ -600,6 +601,7 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
         feeds_not_linked,
     })?;
     log.sync()?;
+    crate::faults::reached(crate::faults::COMMIT_RECORDED);
     // Only now, with outputs and audit entries durable, does the index move on.
     index::save(
         out,

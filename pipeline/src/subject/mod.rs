@@ -406,6 +406,7 @@ pub fn lookup(
         let rows: Vec<u64> = found.iter().map(|f| f.row).collect();
         if request.erase && erasable {
             let rewritten = erase_rows(out, &file, &rows)?;
+            crate::faults::reached(crate::faults::ERASE_REWRITTEN);
             note_erasure(out, &file, rows.len())?;
             log.append(&rewritten)?;
             // Durable file by file: a crash part-way leaves every erasure done so far recorded.

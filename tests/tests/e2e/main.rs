@@ -20,6 +20,8 @@
 //! - `analyst_queries`: the documented DuckDB queries against the synthetic ground truth;
 //! - `audit_log`: the audit log through a full disk and a torn entry (`audit repair`), files
 //!   it does not record (`audit verify --prune`), orphaned temporary files;
+//! - `faults`: every writing command crashed by `kill -9` and at fault points, then run again
+//!   and reconciled; a full disk at each stage; a read-only output;
 //! - `governance`: agreements (lint, explain, held feeds, dropped fields), the audit log and its
 //!   verification, subject access and erasure, retention, the governance report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -30,6 +32,7 @@ mod bad_input;
 mod cli;
 mod engines;
 mod extracts;
+mod faults;
 mod governance;
 mod idempotence;
 mod kafka;
