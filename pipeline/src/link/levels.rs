@@ -42,7 +42,7 @@ const fn level(name: &'static str, m: f64, u: f64) -> Level {
 pub const MISSING: Level = level("missing", 1.0, 1.0);
 
 /// Forename levels, in the order they are tested.
-pub const FORENAME: [Level; 8] = [
+pub const FORENAME: [Level; 9] = [
     MISSING,
     level("exact", 0.86, 0.004),
     level("dice_0.9", 0.03, 0.0015),
@@ -50,6 +50,9 @@ pub const FORENAME: [Level; 8] = [
     level("initial", 0.03, 0.003),
     level("dice_0.8", 0.02, 0.003),
     level("dice_0.7", 0.015, 0.008),
+    // The filters are not comparable (different salts: a year of birth missing or mistyped) and
+    // the initials agree: a slip after the first letter cannot be told from another name.
+    level("initial_not_compared", 0.02, 0.07),
     level("else", 0.035, 0.98),
 ];
 
@@ -100,7 +103,7 @@ pub mod ix {
     /// Exact, in every table that has it.
     pub const EXACT: u8 = 1;
     /// The last level of [`super::FORENAME`].
-    pub const FORENAME_ELSE: u8 = 7;
+    pub const FORENAME_ELSE: u8 = 8;
     /// The last level of [`super::DOB`]: dates far apart.
     pub const DOB_ELSE: u8 = 5;
 }
@@ -157,12 +160,14 @@ pub fn forename_level(a: &Tokens, b: &Tokens, dice: Option<f32>) -> u8 {
     // One forename is the other's initial: the initial token of one equals the name token of
     // the other (both under the `person_name` domain).
     let initial = same(fa, b[Tk::Initial as usize]) || same(a[Tk::Initial as usize], fb);
+    let same_initial = same(a[Tk::Initial as usize], b[Tk::Initial as usize]);
     match (dice.map(band), nickname, initial) {
         (Some(0), _, _) => 2,
         (_, true, _) => 3,
         (_, _, true) => 4,
         (Some(1), _, _) => 5,
         (Some(2), _, _) => 6,
+        (None, _, _) if same_initial => 7,
         _ => ix::FORENAME_ELSE,
     }
 }
@@ -354,6 +359,9 @@ mod tests {
         assert_eq!(FORENAME[usize::from(forename_level(&a, &other, Some(0.75)))].name, "dice_0.7");
         assert_eq!(forename_level(&a, &other, Some(0.3)), ix::FORENAME_ELSE);
         assert_eq!(forename_level(&a, &other, None), ix::FORENAME_ELSE, "not comparable: only tokens count");
+        let (ai, oi) = (toks(&[(Tk::Forename, 1), (Tk::Initial, 7)]), toks(&[(Tk::Forename, 3), (Tk::Initial, 7)]));
+        assert_eq!(FORENAME[usize::from(forename_level(&ai, &oi, None))].name, "initial_not_compared");
+        assert_eq!(forename_level(&ai, &oi, Some(0.2)), ix::FORENAME_ELSE, "compared and unalike");
         assert_eq!(forename_level(&a, &toks(&[]), Some(1.0)), ix::MISSING);
         let with_initial = toks(&[(Tk::Forename, 1), (Tk::Initial, 50)]);
         let initial_only = toks(&[(Tk::Forename, 50), (Tk::Initial, 50)]);
