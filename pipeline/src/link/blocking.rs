@@ -6,7 +6,7 @@
 //! swamp the build) but counted, per rule, with the records it held: nothing is dropped
 //! without the summary saying so.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use super::compare::{Tk, Tokens};
 use super::records::NONE;
@@ -78,9 +78,62 @@ pub struct BlockStats {
     pub candidate_pairs: u64,
 }
 
-/// The distinct candidate pairs `(a, b)`, `a < b`, among `reps` (record numbers) whose
-/// clusters differ (`cluster[rep]`), under every rule, with blocks over `cap` counted and
-/// skipped.
+/// Calls `pair(a, b)` once for each distinct candidate pair (`a < b`) among `reps` (record
+/// numbers) whose clusters differ (`cluster[rep]`), under every rule, with blocks over `cap`
+/// counted and skipped.
+///
+/// A pair is passed on by the first rule that proposes it (a later rule finds that an earlier
+/// one gives both records the same key), so no list of pairs is kept: memory stays linear in
+/// the records however many pairs the blocks hold.
+pub fn for_each_candidate(
+    tokens: &[Tokens],
+    reps: &[u32],
+    cluster: &[u32],
+    cap: usize,
+    stats: &mut BlockStats,
+    pair: &mut dyn FnMut(u32, u32),
+) {
+    let mut keyed: Vec<([u32; 3], u32)> = Vec::with_capacity(reps.len());
+    // The keys of each rule's blocks over the cap: a pair sharing only such a block with an
+    // earlier rule was not compared there.
+    let mut over: Vec<HashSet<[u32; 3]>> = vec![HashSet::new(); BLOCK_RULES.len()];
+    for (n, r) in BLOCK_RULES.iter().enumerate() {
+        keyed.clear();
+        keyed.extend(reps.iter().filter_map(|&i| r.key(&tokens[i as usize]).map(|k| (k, i))));
+        keyed.sort_unstable();
+        let earlier = &BLOCK_RULES[..n];
+        let mut proposed = 0u64;
+        for block in keyed.chunk_by(|x, y| x.0 == y.0) {
+            if block.len() > cap {
+                let e = stats.over_cap_by_rule.entry(r.name).or_default();
+                e.0 += 1;
+                e.1 += block.len() as u64;
+                over[n].insert(block[0].0);
+                continue;
+            }
+            for (x, &(_, a)) in block.iter().enumerate() {
+                for &(_, b) in &block[x + 1..] {
+                    if cluster[a as usize] == cluster[b as usize] {
+                        continue;
+                    }
+                    proposed += 1;
+                    let (ta, tb) = (&tokens[a as usize], &tokens[b as usize]);
+                    let seen = earlier
+                        .iter()
+                        .zip(&over)
+                        .any(|(e, too_big)| e.key(ta).is_some_and(|k| e.key(tb) == Some(k) && !too_big.contains(&k)));
+                    if !seen {
+                        stats.candidate_pairs += 1;
+                        pair(a.min(b), a.max(b));
+                    }
+                }
+            }
+        }
+        *stats.pairs_by_rule.entry(r.name).or_default() += proposed;
+    }
+}
+
+/// The distinct candidate pairs of [`for_each_candidate`], sorted (for tests and small sets).
 pub fn candidates(
     tokens: &[Tokens],
     reps: &[u32],
@@ -88,34 +141,9 @@ pub fn candidates(
     cap: usize,
     stats: &mut BlockStats,
 ) -> Vec<(u32, u32)> {
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
-    let mut keyed: Vec<([u32; 3], u32)> = Vec::with_capacity(reps.len());
-    for r in &BLOCK_RULES {
-        keyed.clear();
-        keyed.extend(reps.iter().filter_map(|&i| r.key(&tokens[i as usize]).map(|k| (k, i))));
-        keyed.sort_unstable();
-        let mut proposed = 0u64;
-        for block in keyed.chunk_by(|x, y| x.0 == y.0) {
-            if block.len() > cap {
-                let e = stats.over_cap_by_rule.entry(r.name).or_default();
-                e.0 += 1;
-                e.1 += block.len() as u64;
-                continue;
-            }
-            for (x, &(_, a)) in block.iter().enumerate() {
-                for &(_, b) in &block[x + 1..] {
-                    if cluster[a as usize] != cluster[b as usize] {
-                        pairs.push((a.min(b), a.max(b)));
-                        proposed += 1;
-                    }
-                }
-            }
-        }
-        *stats.pairs_by_rule.entry(r.name).or_default() += proposed;
-    }
+    let mut pairs = Vec::new();
+    for_each_candidate(tokens, reps, cluster, cap, stats, &mut |a, b| pairs.push((a, b)));
     pairs.sort_unstable();
-    pairs.dedup();
-    stats.candidate_pairs += pairs.len() as u64;
     pairs
 }
 
@@ -188,5 +216,14 @@ mod tests {
         let mut stats = BlockStats::default();
         assert_eq!(candidates(&t, &reps, &[0, 1, 2, 3], 2, &mut stats), [(0, 1)]);
         assert_eq!(stats.over_cap_by_rule["names_either_order"], (1, 3));
+        // A pair whose earlier shared block was over the cap is still compared by a later rule.
+        let big = vec![toks(&[(Tk::DobUnordered, 1), (Tk::Forename, 5), (Tk::Surname, 6)]); 3];
+        let mut stats = BlockStats::default();
+        let pairs = candidates(&big, &[0, 1, 2], &[0, 1, 2], 2, &mut stats);
+        assert_eq!(pairs, [] as [(u32, u32); 0], "both blocks over the cap");
+        let mut two = big.clone();
+        two[2] = toks(&[(Tk::DobUnordered, 1)]);
+        let mut stats = BlockStats::default();
+        assert_eq!(candidates(&two, &[0, 1, 2], &[0, 1, 2], 2, &mut stats), [(0, 1)], "found by the name rule");
     }
 }

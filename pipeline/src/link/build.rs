@@ -221,7 +221,8 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
     // What this build would be made from: if it is what the last build was made from, the
     // outputs are up to date and nothing is rewritten.
     let fingerprint = {
-        let mut material = format!("{:?}\n", input.options);
+        // The matcher's version too: a build by a binary that links differently is not up to date.
+        let mut material = format!("{}\n{:?}\n", super::score::MATCHER_VERSION, input.options);
         for f in &files {
             let rel = f.path.strip_prefix(out).unwrap_or(&f.path).display().to_string();
             let sha = held.get(&rel).map_or("", |h| h.sha256.as_str());

@@ -17,6 +17,11 @@ use super::levels::{self, ix};
 use super::records::{NONE, Records, Tok};
 use super::rules::Rule;
 
+/// The version of the matcher (rules, scoring levels, weights, blocking). Part of what a build
+/// is made from: change it whenever a change to the matcher would link the same staging
+/// differently, so that the next build re-links instead of reporting itself up to date.
+pub const MATCHER_VERSION: &str = "rules-1+scoring-1";
+
 /// Default least weight (bits) of a scored link: a match probability of at least 0.99 for a
 /// prior of one match in 2^14 random pairs (`14 + log2(0.99 / 0.01)`).
 pub const DEFAULT_THRESHOLD: f64 = 20.6;
@@ -70,21 +75,20 @@ pub(super) fn scored_pass(
     let cluster: Vec<u32> = (0..recs.len() as u32).map(|i| c.find(i)).collect();
     let reps = representatives(recs, &cluster);
     let mut s = ScoreStats::default();
-    let pairs = blocking::candidates(&recs.tokens, &reps, &cluster, max_block, &mut s.blocking);
-    drop(reps);
     let mut links: Vec<(f64, u32, u32)> = Vec::new();
-    for (a, b) in pairs {
-        s.scored += 1;
+    let (mut scored, mut vetoed) = (0u64, 0u64);
+    blocking::for_each_candidate(&recs.tokens, &reps, &cluster, max_block, &mut s.blocking, &mut |a, b| {
+        scored += 1;
         let cmp = levels::compare(recs, a as usize, b as usize);
         let forenames_differ = cmp.forename == ix::FORENAME_ELSE && !cmp.swapped && cmp.strong_agree == 0;
         if cmp.strong_disagree || cmp.dob == ix::DOB_ELSE || forenames_differ {
-            s.vetoed_pairs += 1;
-            continue;
-        }
-        if cmp.weight >= threshold {
+            vetoed += 1;
+        } else if cmp.weight >= threshold {
             links.push((cmp.weight, a, b));
         }
-    }
+    });
+    drop(reps);
+    (s.scored, s.vetoed_pairs) = (scored, vetoed);
     s.above_threshold = links.len() as u64;
     // Strongest first, so that a cluster is built from its surest links before the veto
     // weighs a weaker one; ties in record order, so the result depends only on the data.
