@@ -52,19 +52,22 @@ pub const FORENAME: [Level; 9] = [
     level("dice_0.7", 0.015, 0.008),
     // The filters are not comparable (different salts: a year of birth missing or mistyped) and
     // the initials agree: a slip after the first letter cannot be told from another name.
-    level("initial_not_compared", 0.02, 0.07),
+    level("initial_not_compared", 0.05, 0.07),
     level("else", 0.035, 0.98),
 ];
 
 /// Surname levels, in the order they are tested.
-pub const SURNAME: [Level; 8] = [
+pub const SURNAME: [Level; 9] = [
     MISSING,
     level("exact", 0.85, 0.002),
     level("dice_0.9", 0.04, 0.0008),
     level("part", 0.04, 0.001),
     level("dice_0.8", 0.02, 0.002),
     level("dice_0.7", 0.01, 0.006),
-    level("soundex", 0.015, 0.006),
+    // The same Soundex code is the best evidence left when the filters cannot be compared
+    // (different salts); when they can and are far apart, it adds next to nothing.
+    level("soundex_not_compared", 0.03, 0.006),
+    level("soundex", 0.005, 0.006),
     level("else", 0.025, 0.98),
 ];
 
@@ -189,8 +192,9 @@ pub fn surname_level(a: &Tokens, b: &Tokens, dice: Option<f32>) -> u8 {
         (_, true) => 3,
         (Some(1), _) => 4,
         (Some(2), _) => 5,
-        _ if soundex => 6,
-        _ => 7,
+        (None, _) if soundex => 6,
+        _ if soundex => 7,
+        _ => 8,
     }
 }
 
@@ -372,7 +376,8 @@ mod tests {
         let j = toks(&[(Tk::Surname, 32), (Tk::PartFirst, 32), (Tk::PartLast, 32), (Tk::Soundex, 41)]);
         assert_eq!(SURNAME[usize::from(surname_level(&sj, &j, Some(0.5)))].name, "part");
         let smyth = toks(&[(Tk::Surname, 33), (Tk::PartFirst, 33), (Tk::PartLast, 33), (Tk::Soundex, 40)]);
-        assert_eq!(SURNAME[usize::from(surname_level(&sj, &smyth, None))].name, "soundex");
+        assert_eq!(SURNAME[usize::from(surname_level(&sj, &smyth, None))].name, "soundex_not_compared");
+        assert_eq!(SURNAME[usize::from(surname_level(&sj, &smyth, Some(0.4)))].name, "soundex");
         // Swapped names.
         let b = toks(&[(Tk::Forename, 20), (Tk::Surname, 1)]);
         assert!(names_swapped(&a, &b) && !names_swapped(&a, &a));
@@ -393,7 +398,7 @@ mod tests {
     fn weights_rank_the_levels() {
         for table in [&FORENAME[1..], &SURNAME[1..], &DOB[1..], &POSTCODE[1..]] {
             for w in table.windows(2) {
-                assert!(w[0].weight() >= w[1].weight() - 1.5, "{} then {}", w[0].name, w[1].name);
+                assert!(w[0].weight() >= w[1].weight() - 2.0, "{} then {}", w[0].name, w[1].name);
             }
             assert!(table.last().is_some_and(|l| l.weight() < 0.0));
             assert!(table[0].weight() > 7.0);

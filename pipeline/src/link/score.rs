@@ -20,7 +20,7 @@ use super::rules::Rule;
 /// The version of the matcher (rules, scoring levels, weights, blocking). Part of what a build
 /// is made from: change it whenever a change to the matcher would link the same staging
 /// differently, so that the next build re-links instead of reporting itself up to date.
-pub const MATCHER_VERSION: &str = "rules-1+scoring-1";
+pub const MATCHER_VERSION: &str = "rules-1+scoring-2";
 
 /// Default least weight (bits) of a scored link: a match probability of at least 0.99 for a
 /// prior of one match in 2^14 random pairs (`14 + log2(0.99 / 0.01)`).
