@@ -179,6 +179,8 @@ pub struct LinkageFile {
     pub forename_dice: f32,
     /// Least Dice similarity of surname encodings for a fuzzy link (0 to 1).
     pub surname_dice: f32,
+    /// Least weight (bits) of a link made by the scoring pass.
+    pub match_threshold: f64,
 }
 
 impl Default for LinkageFile {
@@ -189,6 +191,7 @@ impl Default for LinkageFile {
             min_weight: d.min_weight,
             forename_dice: d.forename_dice,
             surname_dice: d.surname_dice,
+            match_threshold: d.score_threshold,
         }
     }
 }
@@ -452,7 +455,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("outcomes", &["themes", "period_from", "period_to", "eligibility", "disclosure"]),
     ("outcomes.eligibility", &["min_needs", "count", "require_child"]),
     ("outcomes.disclosure", &["threshold", "rounding_base"]),
-    ("linkage", &["enabled", "min_weight", "forename_dice", "surname_dice"]),
+    ("linkage", &["enabled", "min_weight", "forename_dice", "surname_dice", "match_threshold"]),
     ("governance", &["agreements"]),
     ("output", &["dir"]),
     ("keys", &["file"]),
@@ -626,6 +629,9 @@ impl Settings {
         let k = &file.linkage;
         if !(0.0..=64.0).contains(&k.min_weight) {
             problems.push(format!("linkage.min_weight = {} must be between 0 and 64 (bits)", k.min_weight));
+        }
+        if !(0.0..=128.0).contains(&k.match_threshold) {
+            problems.push(format!("linkage.match_threshold = {} must be between 0 and 128 (bits)", k.match_threshold));
         }
         for (name, v) in [("forename_dice", k.forename_dice), ("surname_dice", k.surname_dice)] {
             if !(0.05..=1.0).contains(&v) {
@@ -879,6 +885,7 @@ impl Settings {
                 min_weight: file.linkage.min_weight,
                 forename_dice: file.linkage.forename_dice,
                 surname_dice: file.linkage.surname_dice,
+                score_threshold: file.linkage.match_threshold,
                 ..crate::link::cluster::Options::default()
             },
             themes_file: file.outcomes.themes.as_deref().map(resolve),

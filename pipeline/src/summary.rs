@@ -186,6 +186,19 @@ pub fn linkage_text(l: &crate::link::BuildReport) -> String {
     if !refused.is_empty() {
         let _ = writeln!(s, "  refused by the veto (conflicting date of birth or identifier): {}", refused.join(", "));
     }
+    let sc = &l.scoring;
+    if sc.scored > 0 || !sc.blocking.over_cap_by_rule.is_empty() {
+        let _ = writeln!(
+            s,
+            "  scoring pass: {} candidate pairs scored, {} above the threshold, {} refused by the pair veto",
+            sc.scored, sc.above_threshold, sc.vetoed_pairs
+        );
+        let by_rule: Vec<String> = sc.blocking.pairs_by_rule.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let _ = writeln!(s, "    pairs by blocking rule: {}", by_rule.join(", "));
+        for (rule, (blocks, records)) in &sc.blocking.over_cap_by_rule {
+            let _ = writeln!(s, "    {rule}: {blocks} blocks over the cap not compared ({records} records)");
+        }
+    }
     let pct = |r: &crate::link::rates::Rate| format!("{:.1}% of {}", 100.0 * r.match_rate(), r.records);
     let _ = writeln!(s, "  known to another feed, by feed (linkage bias shows here):");
     for (feed, r) in &l.rates.by_feed {

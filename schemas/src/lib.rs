@@ -11,6 +11,7 @@
 //! assert_eq!(police.column("forename").unwrap().role, Role::DirectIdentifier);
 //! ```
 
+pub mod block_keys;
 pub mod check;
 pub mod column;
 pub mod feed;

@@ -367,7 +367,7 @@ mod tests {
         columns_under(f, treat).into_iter().map(|c| c.name).collect()
     }
 
-    const LINKAGE: [&str; 12] = [
+    const LINKAGE: [&str; 27] = [
         "mk_name_dob",
         "mk_initial_surname_dob",
         "mk_nickname_surname_dob",
@@ -378,6 +378,21 @@ mod tests {
         "mk_name_postcode",
         DOB_UNORDERED_TOKEN,
         BIRTH_YEAR_POSTCODE_TOKEN,
+        "dob_year_month_token",
+        "dob_year_day_token",
+        "dob_month_day_token",
+        "birth_year_even_pair_token",
+        "birth_year_odd_pair_token",
+        "forename_name_token",
+        "surname_name_token",
+        "forename_class_first_token",
+        "forename_class_last_token",
+        "forename_initial_token",
+        "surname_first_part_token",
+        "surname_last_part_token",
+        "surname_soundex_token",
+        "postcode_sector_token",
+        "postcode_district_token",
         FORENAME_BLOOM,
         SURNAME_BLOOM,
     ];
@@ -439,15 +454,32 @@ mod tests {
         let names: Vec<&str> = dob_coarse.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(
             names.iter().filter(|n| LINKAGE.contains(n)).copied().collect::<Vec<_>>(),
-            ["mk_name_postcode", FORENAME_BLOOM, SURNAME_BLOOM]
+            [
+                "mk_name_postcode",
+                "forename_name_token",
+                "surname_name_token",
+                "forename_class_first_token",
+                "forename_class_last_token",
+                "forename_initial_token",
+                "surname_first_part_token",
+                "surname_last_part_token",
+                "surname_soundex_token",
+                "postcode_sector_token",
+                "postcode_district_token",
+                FORENAME_BLOOM,
+                SURNAME_BLOOM
+            ]
         );
         let bloom = dob_coarse.iter().find(|c| c.name == FORENAME_BLOOM).unwrap();
         assert_eq!(bloom.inputs.iter().map(|c| c.name).collect::<Vec<_>>(), ["forename"]);
-        // Only the postcode tokenised: no linkage column at all.
+        // Only the postcode tokenised: only the postcode's own coarser tokens.
         let postcode_only = names_under(police, |c| {
             if c.name == "postcode" { Treatment { token: true, ..Treatment::default() } } else { Treatment::default() }
         });
-        assert!(!postcode_only.iter().any(|n| LINKAGE.contains(&n.as_str())), "{postcode_only:?}");
+        assert_eq!(
+            postcode_only.iter().filter(|n| LINKAGE.contains(&n.as_str())).collect::<Vec<_>>(),
+            ["postcode_sector_token", "postcode_district_token"]
+        );
     }
 
     #[test]

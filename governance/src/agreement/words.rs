@@ -96,13 +96,24 @@ mod tests {
         let police = feed::latest("police").unwrap();
         let dob = police.column("date_of_birth").unwrap();
         let t = Treatment { pass: false, token: true, coarsen: vec![Coarsening::YearMonth] };
-        // Only the date of birth is kept: it feeds one blocking token, and no match key.
+        // Only the date of birth is kept: it feeds the blocking tokens of its parts, and no
+        // match key.
         let only = |name: &'static str, t: Treatment| {
             move |c: &Column| if c.name == name { t.clone() } else { Treatment::default() }
         };
         let cols = output_columns(police, dob, only("date_of_birth", t.clone()));
         assert_eq!(cols.own, ["date_of_birth_month", "date_of_birth_token"]);
-        assert_eq!(cols.linkage, ["dob_unordered_token"]);
+        assert_eq!(
+            cols.linkage,
+            [
+                "dob_unordered_token",
+                "dob_year_month_token",
+                "dob_year_day_token",
+                "dob_month_day_token",
+                "birth_year_even_pair_token",
+                "birth_year_odd_pair_token"
+            ]
+        );
         let postcode = police.column("postcode").unwrap();
         let tp = Treatment { pass: false, token: true, coarsen: vec![Coarsening::Outward, Coarsening::Area] };
         assert_eq!(

@@ -424,6 +424,10 @@ pub struct SynthArgs {
     /// Random seed (the same seed gives the same files).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// The error model: `default` (the slips partners usually make) or `harsh` (also mistyped
+    /// dates of birth, missing and swapped names, changed surnames, OCR slips, new postcodes).
+    #[arg(long, default_value = "default", value_parser = ["default", "harsh"])]
+    pub errors: String,
 }
 
 /// `tellonce demo`.
@@ -438,6 +442,9 @@ pub struct DemoArgs {
     /// Random seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// The error model of the synthetic data: `default` or `harsh` (see `tellonce synth`).
+    #[arg(long, default_value = "default", value_parser = ["default", "harsh"])]
+    pub errors: String,
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,

@@ -51,9 +51,11 @@ pub(super) fn synth_quiet(a: &SynthArgs) -> Result<(SynthSummary, PathBuf), Fail
         ))
         .exit(Exit::Config);
     }
-    let summary = synth::generate(&SynthOptions { out: a.out.clone(), children: a.children, seed: a.seed })
-        .with_context(|| format!("writing synthetic data under {}", a.out.display()))
-        .exit(Exit::Output)?;
+    let model = synth::ErrorModel::parse(&a.errors).unwrap_or_default();
+    let summary =
+        synth::generate_with_errors(&SynthOptions { out: a.out.clone(), children: a.children, seed: a.seed }, model)
+            .with_context(|| format!("writing synthetic data under {}", a.out.display()))
+            .exit(Exit::Output)?;
     let key = a.out.join("keys").join("tellonce.key");
     if !key.exists() {
         tellonce_governance::create_key_file(&key).exit(Exit::Output)?;
@@ -70,6 +72,7 @@ pub(super) fn synth_quiet(a: &SynthArgs) -> Result<(SynthSummary, PathBuf), Fail
     tracing::info!(
         children = a.children,
         seed = a.seed,
+        errors = a.errors.as_str(),
         persons = summary.persons,
         families = summary.families,
         records = summary.records,
@@ -96,7 +99,7 @@ fn config_text(summary: &SynthSummary, out: &Path) -> String {
 
 /// Synthesise, run, summarise.
 pub(super) fn demo(a: &DemoArgs) -> Result<Exit, Failure> {
-    let args = SynthArgs { out: a.out.clone(), children: a.children, seed: a.seed };
+    let args = SynthArgs { out: a.out.clone(), children: a.children, seed: a.seed, errors: a.errors.clone() };
     // With --json, stdout holds the summary alone.
     let (_, config) = if a.json { synth_quiet(&args)? } else { synth(&args)? };
     let settings = Settings::load(&config).exit(Exit::Config)?;

@@ -67,6 +67,18 @@ fn eval_text(e: &Evaluation) -> String {
     s.push_str(&line("persons, all", &e.persons));
     s.push_str(&line("families, cross-feed", &e.families_cross_feed));
     s.push_str(&line("families, all", &e.families));
+    if !e.recall_by_error.is_empty() {
+        s.push_str(&format!(
+            "\nperson recall by error (pairs with a record carrying it)\n{:<24} {:>9} {:>12} {:>12} {:>12}\n",
+            "error", "recall", "true", "cross recall", "cross true"
+        ));
+        for (name, r) in &e.recall_by_error {
+            s.push_str(&format!(
+                "{:<24} {:>9.4} {:>12} {:>12.4} {:>12}\n",
+                name, r.recall, r.true_pairs, r.cross_feed_recall, r.cross_feed_true_pairs
+            ));
+        }
+    }
     s
 }
 
@@ -102,7 +114,12 @@ pub(super) fn bench_link(a: &BenchLinkArgs) -> Result<Exit, Failure> {
     };
     let data = dir.join("data");
     let started = Instant::now();
-    let (summary, config) = super::demo::synth_quiet(&SynthArgs { out: data.clone(), children: a.children, seed: 42 })?;
+    let (summary, config) = super::demo::synth_quiet(&SynthArgs {
+        out: data.clone(),
+        children: a.children,
+        seed: 42,
+        errors: "default".to_owned(),
+    })?;
     errln!("synthetic population: {} records in {:.1}s", summary.records, started.elapsed().as_secs_f64());
     let base = Settings::load(&config).exit(Exit::Config)?;
     let out = dir.join("out");

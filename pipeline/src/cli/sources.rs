@@ -47,13 +47,13 @@ pub(super) fn command(c: SourcesCommand) -> Result<Exit, Failure> {
     }
     if json {
         let text = serde_json::to_string_pretty(&reports).map_err(anyhow::Error::from).exit(Exit::Internal)?;
-        println!("{text}");
+        outln!("{text}");
     } else {
         for r in &reports {
             print_report(r);
         }
         let bad = reports.iter().filter(|r| r.status != "ok").count();
-        println!("{} source(s) checked, {bad} with errors", reports.len());
+        outln!("{} source(s) checked, {bad} with errors", reports.len());
     }
     Ok(if reports.iter().any(|r| r.status != "ok") { Exit::Input } else { Exit::Success })
 }
@@ -102,16 +102,16 @@ fn check_source(settings: &Settings, source: &Source, limit: Option<u64>) -> Sou
 
 fn print_report(r: &SourceReport) {
     let mapping = r.mapping.as_deref().map_or_else(|| "no mapping".to_owned(), |m| format!("mapping {m}"));
-    println!("{} {} ({mapping})", r.feed, r.source);
+    outln!("{} {} ({mapping})", r.feed, r.source);
     if let Some(e) = &r.error {
-        println!("  error[{}]: {e}", r.error_rule.unwrap_or("source"));
+        outln!("  error[{}]: {e}", r.error_rule.unwrap_or("source"));
     }
     let Some(c) = &r.check else { return };
     let delimiter = c.delimiter.as_deref().map_or(String::new(), |d| format!(", delimiter {d}"));
     let read = if c.complete { "all of the file" } else { "a sample" };
-    println!("  read {} record(s), {read}; encoding {}{delimiter}", c.records, c.encoding);
+    outln!("  read {} record(s), {read}; encoding {}{delimiter}", c.records, c.encoding);
     if !c.unknown_columns.is_empty() {
-        println!("  note: columns dropped as unknown: {}", c.unknown_columns.join(", "));
+        outln!("  note: columns dropped as unknown: {}", c.unknown_columns.join(", "));
     }
     for f in &c.findings {
         let severity = match f.severity {
@@ -131,9 +131,9 @@ fn print_report(r: &SourceReport) {
             format!("; first at line(s) {}", shown.join(", "))
         };
         if f.rule == "heading.missing" {
-            println!("  {severity}[{}]: {column}{}", f.rule, f.message);
+            outln!("  {severity}[{}]: {column}{}", f.rule, f.message);
         } else {
-            println!("  {severity}[{}]: {column}{}{share} {}{lines}", f.rule, f.count, f.message);
+            outln!("  {severity}[{}]: {column}{}{share} {}{lines}", f.rule, f.count, f.message);
         }
     }
 }

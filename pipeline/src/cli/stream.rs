@@ -108,7 +108,12 @@ pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
         None => (std::env::temp_dir().join(format!("tellonce-bench-stream-{}", std::process::id())), true),
     };
     let data = dir.join("data");
-    let (_, config) = super::demo::synth_quiet(&SynthArgs { out: data.clone(), children: 20_000, seed: 42 })?;
+    let (_, config) = super::demo::synth_quiet(&SynthArgs {
+        out: data.clone(),
+        children: 20_000,
+        seed: 42,
+        errors: "default".to_owned(),
+    })?;
     // The synthetic police records, each split around its record_id so that copies get new ids.
     let text =
         std::fs::read_to_string(data.join("inputs/police.jsonl")).context("reading police.jsonl").exit(Exit::Output)?;

@@ -22,6 +22,8 @@ use super::input::{self, StagingFile};
 use super::output::{self, ID_HISTORY, LINKS, LinkRow};
 use super::rates::{self, MatchRates};
 use super::records::NONE;
+use super::rules::Rule;
+use super::score::ScoreStats;
 use crate::holdings::held_files;
 use crate::outcomes::aggregates::{self, AGGREGATES};
 use crate::outcomes::events;
@@ -94,6 +96,9 @@ pub struct BuildReport {
     pub merges_by_rule: BTreeMap<&'static str, u64>,
     /// Merges refused by the veto, by rule.
     pub refused_by_rule: BTreeMap<&'static str, u64>,
+    /// What the scoring pass did: candidate pairs by blocking rule, blocks over the cap, pairs
+    /// scored, above the threshold and vetoed.
+    pub scoring: ScoreStats,
     /// Match rates by feed, district and IMD decile.
     pub rates: MatchRates,
     /// Feeds not linked, and why.
@@ -152,6 +157,7 @@ impl BuildReport {
             stats: MatchStats::default(),
             merges_by_rule: BTreeMap::new(),
             refused_by_rule: BTreeMap::new(),
+            scoring: ScoreStats::default(),
             rates: MatchRates::default(),
             feeds_not_linked,
             communal_household_keys: 0,
@@ -215,7 +221,8 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
     // What this build would be made from: if it is what the last build was made from, the
     // outputs are up to date and nothing is rewritten.
     let fingerprint = {
-        let mut material = format!("{:?}\n", input.options);
+        // The matcher's version too: a build by a binary that links differently is not up to date.
+        let mut material = format!("{}\n{:?}\n", super::score::MATCHER_VERSION, input.options);
         for f in &files {
             let rel = f.path.strip_prefix(out).unwrap_or(&f.path).display().to_string();
             let sha = held.get(&rel).map_or("", |h| h.sha256.as_str());
@@ -348,7 +355,9 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
                         person_id: &person_ids.ids[unit_person[u] as usize],
                         family_id: &family_ids.ids[unit_family[u] as usize],
                         rule: rule.map_or("none", |r| r.name()),
-                        weight: rule.map(|r| r.weight() as f32),
+                        weight: persons.score[r]
+                            .filter(|_| rule == Some(Rule::Scored))
+                            .or(rule.map(|r| r.weight() as f32)),
                         low_evidence: low[u],
                         conflict,
                     }
@@ -578,6 +587,7 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
         family_changes: count(&family_ids.changes),
         merges_by_rule: persons.stats.merges_by_rule.clone(),
         refused_by_rule: persons.stats.refused_by_rule.clone(),
+        scoring: persons.stats.scoring.clone(),
         stats: persons.stats.clone(),
         rates,
         feeds_not_linked: feeds_not_linked.clone(),

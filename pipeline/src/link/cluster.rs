@@ -17,6 +17,7 @@ use tellonce_governance::bloom::dice;
 
 use super::records::{NONE, Records, Tok};
 use super::rules::Rule;
+use super::score::scored_pass as score_pass;
 
 /// Matcher settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -29,6 +30,11 @@ pub struct Options {
     pub surname_dice: f32,
     /// Blocks with more distinct candidates than this are not compared (counted instead).
     pub max_block: usize,
+    /// Least weight (bits) of a link made by the scoring pass (see `score`); the higher of
+    /// this and `min_weight` applies.
+    pub score_threshold: f64,
+    /// Blocks of the scoring pass with more records than this are not compared (counted).
+    pub max_score_block: usize,
 }
 
 impl Default for Options {
@@ -38,6 +44,8 @@ impl Default for Options {
             forename_dice: 0.60,
             surname_dice: 0.75,
             max_block: 2000,
+            score_threshold: super::score::DEFAULT_THRESHOLD,
+            max_score_block: super::score::DEFAULT_MAX_BLOCK,
         }
     }
 }
@@ -47,8 +55,10 @@ impl Default for Options {
 pub enum Veto {
     /// Both clusters hold this strong identifier (index into [`STRONG`](super::rules::STRONG)) and no value agrees.
     Strong(u8),
-    /// Both clusters hold a date of birth and none agrees.
+    /// Both clusters hold a date of birth and none agrees (for a scored link: none is close).
     DateOfBirth,
+    /// Both clusters hold a forename and none is alike (a scored link only).
+    Forename,
 }
 
 impl Veto {
@@ -59,6 +69,7 @@ impl Veto {
             Veto::Strong(1) => "a different UPN",
             Veto::Strong(_) => "a different PNC ID",
             Veto::DateOfBirth => "a different date of birth",
+            Veto::Forename => "a different forename",
         }
     }
 }
@@ -76,6 +87,8 @@ pub struct MatchStats {
     pub bloom_comparisons: u64,
     /// Blocks too large to compare (see [`Options::max_block`]).
     pub blocks_skipped: u64,
+    /// What the scoring pass did.
+    pub scoring: super::score::ScoreStats,
 }
 
 /// The persons found: for each record, its cluster and how it was linked.
@@ -89,13 +102,15 @@ pub struct Persons {
     pub rule: Vec<Option<Rule>>,
     /// A strong identifier the record shares with a record it was not merged with, and why.
     pub conflict: Vec<Option<(Rule, Veto)>>,
+    /// The weight (bits) of the strongest scored link of each record linked by [`Rule::Scored`].
+    pub score: Vec<Option<f32>>,
     /// Counts.
     pub stats: MatchStats,
 }
 
 /// Union–find over records, with each cluster's members on a circular list (for the veto).
-struct Clusters<'r> {
-    recs: &'r Records,
+pub(super) struct Clusters<'r> {
+    pub(super) recs: &'r Records,
     parent: Vec<u32>,
     next: Vec<u32>,
     scratch: Vec<Tok>,
@@ -107,7 +122,7 @@ impl<'r> Clusters<'r> {
         Clusters { recs, parent: (0..n).collect(), next: (0..n).collect(), scratch: Vec::new() }
     }
 
-    fn find(&mut self, mut x: u32) -> u32 {
+    pub(super) fn find(&mut self, mut x: u32) -> u32 {
         while self.parent[x as usize] != x {
             let grand = self.parent[self.parent[x as usize] as usize];
             self.parent[x as usize] = grand;
@@ -116,7 +131,7 @@ impl<'r> Clusters<'r> {
         x
     }
 
-    fn members(&self, root: u32) -> impl Iterator<Item = usize> + '_ {
+    pub(super) fn members(&self, root: u32) -> impl Iterator<Item = usize> + '_ {
         let mut cur = Some(root);
         std::iter::from_fn(move || {
             let c = cur?;
@@ -151,26 +166,39 @@ impl<'r> Clusters<'r> {
         result
     }
 
-    fn veto(&mut self, a: u32, b: u32) -> Option<Veto> {
+    fn strong_veto(&mut self, a: u32, b: u32) -> Option<Veto> {
         let recs = self.recs;
         for (k, column) in recs.strong.iter().enumerate() {
             if self.disagree(a, b, column) {
                 return Some(Veto::Strong(k as u8));
             }
         }
-        if self.disagree(a, b, &recs.dob_unordered) {
-            return Some(Veto::DateOfBirth);
-        }
         None
     }
 
     /// Merges the clusters of `a` and `b` unless vetoed. `Ok(true)` if they were apart.
     fn union(&mut self, a: u32, b: u32) -> Result<bool, Veto> {
+        let dob = &self.recs.dob_unordered;
+        self.union_with(a, b, |c, ra, rb| c.disagree(ra, rb, dob).then_some(Veto::DateOfBirth))
+    }
+
+    /// Merges the clusters of `a` and `b` unless a strong identifier disagrees or `veto` (given
+    /// the two roots) refuses; the date-of-birth check is `veto`'s to make. `Ok(true)` if they
+    /// were apart.
+    pub(super) fn union_with(
+        &mut self,
+        a: u32,
+        b: u32,
+        veto: impl FnOnce(&mut Self, u32, u32) -> Option<Veto>,
+    ) -> Result<bool, Veto> {
         let (ra, rb) = (self.find(a), self.find(b));
         if ra == rb {
             return Ok(false);
         }
-        if let Some(v) = self.veto(ra, rb) {
+        if let Some(v) = self.strong_veto(ra, rb) {
+            return Err(v);
+        }
+        if let Some(v) = veto(self, ra, rb) {
             return Err(v);
         }
         // The lower record number stays root, so results do not depend on which side came first.
@@ -186,7 +214,9 @@ pub fn persons(recs: &Records, opts: &Options) -> Persons {
     let n = recs.len();
     let mut c = Clusters::new(recs);
     let mut best: Vec<Option<Rule>> = vec![None; n];
-    let mut conflict: Vec<Option<(Rule, Veto)>> = vec![None; n];
+    // Strong identifiers refused by the veto: (record, other record, rule, why).
+    let mut refused: Vec<(u32, u32, Rule, Veto)> = Vec::new();
+    let mut score: Vec<Option<f32>> = vec![None; n];
     let mut stats = MatchStats::default();
     let note = |best: &mut Vec<Option<Rule>>, i: u32, rule: Rule| {
         let slot = &mut best[i as usize];
@@ -196,6 +226,17 @@ pub fn persons(recs: &Records, opts: &Options) -> Persons {
     };
 
     for rule in Rule::all() {
+        if rule == Rule::Scored {
+            let threshold = opts.score_threshold.max(opts.min_weight);
+            score_pass(recs, threshold, opts.max_score_block, &mut c, &mut stats, &mut |i, j, w| {
+                for r in [i, j] {
+                    note(&mut best, r, Rule::Scored);
+                    let s = &mut score[r as usize];
+                    *s = Some(s.map_or(w as f32, |old| old.max(w as f32)));
+                }
+            });
+            continue;
+        }
         if rule.weight() < opts.min_weight {
             stats.rules_below_threshold.push(rule.name());
             continue;
@@ -213,6 +254,7 @@ pub fn persons(recs: &Records, opts: &Options) -> Persons {
                 });
                 continue;
             }
+            Rule::Scored => continue,
         };
         let mut groups = groups;
         groups.sort_unstable();
@@ -230,12 +272,21 @@ pub fn persons(recs: &Records, opts: &Options) -> Persons {
                     Err(veto) => {
                         *stats.refused_by_rule.entry(rule.name()).or_default() += 1;
                         if matches!(rule, Rule::Strong(_) | Rule::SameRecord) {
-                            conflict[first as usize].get_or_insert((rule, veto));
-                            conflict[other as usize].get_or_insert((rule, veto));
+                            refused.push((first, other, rule, veto));
                         }
                     }
                 }
             }
+        }
+    }
+
+    // A refused strong identifier is a conflict unless a later pass found the two records to
+    // be one person after all (a scored link with a date one digit off, say).
+    let mut conflict: Vec<Option<(Rule, Veto)>> = vec![None; n];
+    for (a, b, rule, veto) in refused {
+        if c.find(a) != c.find(b) {
+            conflict[a as usize].get_or_insert((rule, veto));
+            conflict[b as usize].get_or_insert((rule, veto));
         }
     }
 
@@ -251,7 +302,7 @@ pub fn persons(recs: &Records, opts: &Options) -> Persons {
         }
         person[i as usize] = number[root];
     }
-    Persons { person, count, rule: best, conflict, stats }
+    Persons { person, count, rule: best, conflict, score, stats }
 }
 
 /// (feed and record reference, hashed) per record, so one partner record seen twice is one.

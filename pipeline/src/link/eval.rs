@@ -60,6 +60,8 @@ pub struct Evaluation {
     pub families: PairScores,
     /// Families, cross-feed pairs.
     pub families_cross_feed: PairScores,
+    /// Person recall by the error type the truth file names (when it has an `error` column).
+    pub recall_by_error: std::collections::BTreeMap<String, super::eval_errors::ErrorRecall>,
 }
 
 fn c2(n: u64) -> u64 {
@@ -89,15 +91,26 @@ fn intern(table: &mut HashMap<String, u32>, s: &str) -> u32 {
 /// Evaluates `<out>/links/` against the truth file.
 pub fn evaluate(out: &Path, truth_path: &Path) -> Result<Evaluation, LinkError> {
     let terr = |message: String| LinkError::Truth { path: truth_path.to_owned(), message };
-    let mut truth: HashMap<(String, String), (String, String)> = HashMap::new();
+    let mut truth: HashMap<(String, String), (String, String, Vec<u32>)> = HashMap::new();
+    let mut error_names: HashMap<String, u32> = HashMap::new();
     let mut reader = csv::Reader::from_path(truth_path).map_err(|e| terr(e.to_string()))?;
     let headers = reader.headers().map_err(|e| terr(e.to_string()))?.clone();
     let col = |name: &str| headers.iter().position(|h| h == name).ok_or_else(|| terr(format!("no column {name}")));
     let (cf, cr, cp, cfam) = (col("feed")?, col("record_id")?, col("person_id")?, col("family_id")?);
+    let cerr = col("error").ok();
     for (n, row) in reader.records().enumerate() {
         let row = row.map_err(|e| terr(format!("line {}: {e}", n + 2)))?;
         let get = |i: usize| row.get(i).unwrap_or_default().to_owned();
-        truth.insert((get(cf), get(cr)), (get(cp), get(cfam)));
+        let errors = cerr
+            .and_then(|c| row.get(c))
+            .map(|e| {
+                e.split(';')
+                    .filter(|x| !x.is_empty() && !x.starts_with("invalid:"))
+                    .map(|x| intern(&mut error_names, x))
+                    .collect()
+            })
+            .unwrap_or_default();
+        truth.insert((get(cf), get(cr)), (get(cp), get(cfam), errors));
     }
 
     let mut eval = Evaluation::default();
@@ -105,6 +118,7 @@ pub fn evaluate(out: &Path, truth_path: &Path) -> Result<Evaluation, LinkError> 
         (HashMap::new(), HashMap::new(), HashMap::new(), HashMap::new(), HashMap::new());
     let (mut feed_v, mut p_v, mut f_v, mut tp_v, mut tf_v) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut err_v: Vec<Vec<u32>> = Vec::new();
     let mut found = 0u64;
     let links = out.join(LINKS);
     let mut dirs: Vec<_> = std::fs::read_dir(&links)
@@ -141,7 +155,7 @@ pub fn evaluate(out: &Path, truth_path: &Path) -> Result<Evaluation, LinkError> 
                 };
                 let (r, p, f) = (text("record_ref")?, text("person_id")?, text("family_id")?);
                 for row in 0..batch.num_rows() {
-                    let Some((t_person, t_family)) = truth.get(&(feed.clone(), r.value(row).to_owned())) else {
+                    let Some((t_person, t_family, errs)) = truth.get(&(feed.clone(), r.value(row).to_owned())) else {
                         eval.not_in_truth += 1;
                         continue;
                     };
@@ -151,6 +165,7 @@ pub fn evaluate(out: &Path, truth_path: &Path) -> Result<Evaluation, LinkError> 
                     f_v.push(intern(&mut fids, f.value(row)));
                     tp_v.push(intern(&mut tp, t_person));
                     tf_v.push(intern(&mut tf, t_family));
+                    err_v.push(errs.clone());
                 }
             }
         }
@@ -159,6 +174,11 @@ pub fn evaluate(out: &Path, truth_path: &Path) -> Result<Evaluation, LinkError> 
     eval.not_linked = truth.len() as u64 - found.min(truth.len() as u64);
     (eval.persons, eval.persons_cross_feed) = score(&feed_v, &p_v, &tp_v);
     (eval.families, eval.families_cross_feed) = score(&feed_v, &f_v, &tf_v);
+    let mut names = vec![String::new(); error_names.len()];
+    for (name, i) in error_names {
+        names[i as usize] = name;
+    }
+    eval.recall_by_error = super::eval_errors::recall_by_error(&feed_v, &p_v, &tp_v, &err_v, &names);
     Ok(eval)
 }
 

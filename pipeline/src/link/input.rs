@@ -16,6 +16,7 @@ use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchR
 use tellonce_schemas::staging;
 
 use super::LinkError;
+use super::compare::{Interner, Tk};
 use super::records::{Bloom, HouseholdKind, Records, Tok};
 use super::rules::{KEY_RULES, STRONG};
 
@@ -59,18 +60,27 @@ const ROLES: &[&str] = &["CHILD", "PARENT_CARER", "OTHER_ADULT", "UNBORN"];
 pub fn read(files: &[StagingFile]) -> Result<Records, LinkError> {
     let mut recs = Records::new();
     let mut blooms: HashMap<(Bloom, Bloom), u32> = HashMap::new();
+    let mut interner = Interner::default();
     for f in files {
-        read_file(&mut recs, &mut blooms, f)?;
+        read_file(&mut recs, &mut blooms, &mut interner, f)?;
     }
     Ok(recs)
 }
 
-fn read_file(recs: &mut Records, blooms: &mut HashMap<(Bloom, Bloom), u32>, f: &StagingFile) -> Result<(), LinkError> {
+fn read_file(
+    recs: &mut Records,
+    blooms: &mut HashMap<(Bloom, Bloom), u32>,
+    interner: &mut Interner,
+    f: &StagingFile,
+) -> Result<(), LinkError> {
     let err = |message: String| LinkError::Staging { path: f.path.clone(), message };
-    let reader = open_projected(&f.path, |name| WANTED.contains(&name) || name.starts_with("mk_"))?;
+    let reader = open_projected(&f.path, |name| {
+        WANTED.contains(&name) || name.starts_with("mk_") || Tk::ALL.iter().any(|t| t.column() == name)
+    })?;
     for batch in reader {
         let batch = batch.map_err(|e| err(e.to_string()))?;
         add_batch(recs, blooms, f.feed, &batch, &f.path)?;
+        add_compared(recs, interner, &batch);
     }
     Ok(())
 }
@@ -243,4 +253,16 @@ fn add_batch(
         recs.imd[r] = imd.filter(|c| c.is_valid(row)).map_or(0, |c| c.value(row));
     }
     Ok(())
+}
+
+/// The compared tokens of the batch's rows, the last rows added to `recs`.
+fn add_compared(recs: &mut Records, interner: &mut Interner, batch: &RecordBatch) {
+    let rows = batch.num_rows();
+    let first = recs.len() - rows;
+    for tk in Tk::ALL {
+        let Some(col) = tokens(batch, tk.column()) else { continue };
+        for row in 0..rows {
+            recs.tokens[first + row][tk as usize] = interner.id(tok(Some(col), row));
+        }
+    }
 }

@@ -7,17 +7,22 @@
 //! `id_history/` ([`output`]). Why these rules, and how they defend against attacks on the
 //! encodings, is in `docs/linkage.md`.
 
+pub mod blocking;
 pub mod build;
 pub mod cluster;
+pub mod compare;
 pub mod eval;
+pub mod eval_errors;
 pub mod family;
 pub mod ids;
 pub mod index;
 pub mod input;
+pub mod levels;
 pub mod output;
 pub mod rates;
 pub mod records;
 pub mod rules;
+pub mod score;
 
 use std::path::PathBuf;
 
@@ -69,5 +74,7 @@ pub enum LinkError {
     Internal(String),
 }
 
+#[cfg(test)]
+mod score_tests;
 #[cfg(test)]
 mod tests;

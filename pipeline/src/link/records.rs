@@ -50,6 +50,8 @@ pub struct Records {
     pub bloom: Vec<u32>,
     /// Forename and surname Bloom filters.
     pub blooms: Vec<(Bloom, Bloom)>,
+    /// The tokens the scoring pass compares, interned ([`super::compare`]).
+    pub tokens: Vec<super::compare::Tokens>,
     /// Match keys, per rule of [`KEY_RULES`]: (key, record).
     pub keys: Vec<Vec<(Tok, u32)>>,
     /// Household evidence: (kind, scope, key, record). `scope` is the feed for partner
@@ -102,6 +104,7 @@ impl Records {
         self.year_postcode.push(None);
         self.sex.push(0);
         self.bloom.push(NONE);
+        self.tokens.push([NONE; super::compare::TK]);
         self.role.push(None);
         self.district.push(0);
         self.imd.push(0);

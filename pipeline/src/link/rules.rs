@@ -63,6 +63,9 @@ pub enum Rule {
     Key(u8),
     /// Similar names (keyed Bloom filters, Dice) with the same date of birth.
     Bloom,
+    /// A candidate pair scored field by field (Fellegi–Sunter levels, see `levels`) above the
+    /// threshold.
+    Scored,
 }
 
 /// A strong identifier: staging column and rule name.
@@ -125,6 +128,7 @@ impl Rule {
             Rule::Strong(i) => STRONG.get(usize::from(i)).map_or("?", |s| s.name),
             Rule::Key(i) => KEY_RULES.get(usize::from(i)).map_or("?", KeyRule::column),
             Rule::Bloom => "bloom_dice",
+            Rule::Scored => "fs_score",
         }
     }
 
@@ -135,6 +139,8 @@ impl Rule {
             Rule::Strong(i) => STRONG.get(usize::from(i)).map_or(0.0, |s| field(s.name)),
             Rule::Key(i) => KEY_RULES.get(usize::from(i)).map_or(0.0, |k| k.fields.iter().map(|f| field(f)).sum()),
             Rule::Bloom => BLOOM_FIELDS.iter().map(|f| field(f)).sum(),
+            // The least weight a scored link has; each link's own weight is recorded with it.
+            Rule::Scored => super::score::DEFAULT_THRESHOLD,
         }
     }
 
@@ -143,7 +149,7 @@ impl Rule {
         std::iter::once(Rule::SameRecord)
             .chain((0..STRONG.len() as u8).map(Rule::Strong))
             .chain((0..KEY_RULES.len() as u8).map(Rule::Key))
-            .chain(std::iter::once(Rule::Bloom))
+            .chain([Rule::Bloom, Rule::Scored])
     }
 }
 

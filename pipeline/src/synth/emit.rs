@@ -15,43 +15,7 @@ use super::out::{FeedSink, Format, RowBuf, TruthSink, push_padded};
 use super::population::{Member, Population};
 use super::rng::Rng;
 
-/// Injected errors, as bits; [`ERROR_NAMES`] gives their names in the truth file, in this order.
-pub(crate) mod err {
-    /// One edit in the surname.
-    pub(crate) const TYPO_SURNAME: u16 = 1;
-    /// One edit in the forename.
-    pub(crate) const TYPO_FORENAME: u16 = 1 << 1;
-    /// A short form of the forename (Bill for William).
-    pub(crate) const NICKNAME: u16 = 1 << 2;
-    /// Only one part of a hyphenated or double-barrelled surname.
-    pub(crate) const SURNAME_PART: u16 = 1 << 3;
-    /// Day and month of the date of birth swapped.
-    pub(crate) const DOB_SWAP: u16 = 1 << 4;
-    /// No date of birth (where the schema allows).
-    pub(crate) const DOB_MISSING: u16 = 1 << 5;
-    /// No NHS number in a health feed.
-    pub(crate) const NHS_MISSING: u16 = 1 << 6;
-    /// The family's previous address, though it has moved.
-    pub(crate) const MOVED: u16 = 1 << 7;
-    /// A one-character slip in the postcode.
-    pub(crate) const TYPO_POSTCODE: u16 = 1 << 8;
-    /// A second record of the same person in the same source.
-    pub(crate) const DUPLICATE: u16 = 1 << 9;
-}
-
-/// The names of the error bits, in the order they are listed in `truth/records.csv`.
-pub(crate) const ERROR_NAMES: [(u16, &str); 10] = [
-    (err::TYPO_SURNAME, "typo_surname"),
-    (err::TYPO_FORENAME, "typo_forename"),
-    (err::NICKNAME, "nickname"),
-    (err::SURNAME_PART, "surname_part"),
-    (err::DOB_SWAP, "dob_day_month_swapped"),
-    (err::DOB_MISSING, "dob_missing"),
-    (err::NHS_MISSING, "nhs_missing"),
-    (err::MOVED, "moved_address"),
-    (err::TYPO_POSTCODE, "typo_postcode"),
-    (err::DUPLICATE, "duplicate"),
-];
+pub(crate) use super::errors::{ERROR_NAMES, err};
 
 /// How often a source gets a person's details wrong. Rates are per person (or, for addresses, per
 /// family) in the source, so a source repeats its own mistake on every row it holds.
@@ -207,7 +171,7 @@ pub(crate) struct Identity<'p> {
     pub ethnicity: u8,
     pub address: &'p Address,
     pub postcode: Cow<'p, str>,
-    pub errors: u16,
+    pub errors: u32,
     /// Whether the source also holds a second record of this person.
     pub duplicated: bool,
 }
@@ -266,6 +230,7 @@ pub(crate) struct Emitter<'a> {
     text: String,
     ref_mult: u64,
     ref_offset: u64,
+    model: super::harsh::ErrorModel,
 }
 
 impl<'a> Emitter<'a> {
@@ -342,7 +307,14 @@ impl<'a> Emitter<'a> {
             text: String::with_capacity(64),
             ref_mult: 7_654_321,
             ref_offset,
+            model: super::harsh::ErrorModel::Default,
         })
+    }
+
+    /// The emitter with the errors of `model`.
+    pub(crate) fn with_errors(mut self, model: super::harsh::ErrorModel) -> Self {
+        self.model = model;
+        self
     }
 
     /// The column called `name` (an error if the schema lacks it).
@@ -372,7 +344,7 @@ impl<'a> Emitter<'a> {
         let fam = &pop.families[person.family as usize];
         let r = &self.spec.rates;
         let mut rng = Rng::derive(self.seed, &[0x4944, self.spec.key, u64::from(p)]);
-        let mut errors = 0u16;
+        let mut errors = 0u32;
         let mut forename: Cow<'a, str> = Cow::Borrowed(person.forename);
         if rng.chance(r.nickname)
             && let Some(nicks) = names::nicknames(person.forename)
@@ -437,7 +409,12 @@ impl<'a> Emitter<'a> {
             postcode = Cow::Owned(t);
             errors |= err::TYPO_POSTCODE;
         }
-        Identity { forename, surname, dob, nhs, ethnicity, address, postcode, errors, duplicated }
+        let mut id = Identity { forename, surname, dob, nhs, ethnicity, address, postcode, errors, duplicated };
+        if self.model == super::harsh::ErrorModel::Harsh {
+            let cx = super::harsh::Context { schema: self.schema, geo: self.geo, person };
+            super::harsh::apply(&cx, &mut id, &mut rng);
+        }
+        id
     }
 
     /// The source's second record of a person: the first record's details with one more slip.
@@ -631,7 +608,7 @@ impl<'a> Emitter<'a> {
         }
         if ident.errors & err::TYPO_POSTCODE != 0 {
             let pc = ident.postcode.as_ref();
-            if !self.geo.known.contains(pc) && !self.extra_postcodes.contains_key(pc) {
+            if !pc.is_empty() && !self.geo.known.contains(pc) && !self.extra_postcodes.contains_key(pc) {
                 let area = self.geo.postcodes[ident.address.postcode as usize].area;
                 self.extra_postcodes.insert(pc.to_owned(), area);
             }

@@ -28,8 +28,10 @@ use std::path::{Path, PathBuf};
 
 mod bench;
 mod emit;
+mod errors;
 mod feeds;
 mod geo;
+mod harsh;
 mod names;
 mod out;
 mod population;
@@ -39,6 +41,7 @@ mod tests;
 
 use emit::{Emitter, FEEDS};
 use geo::{DISTRICTS, Geo};
+pub use harsh::ErrorModel;
 use out::{TruthSink, io_err};
 use population::Population;
 use rng::Rng;
@@ -110,6 +113,12 @@ pub const MAX_CHILDREN: usize = 400_000;
 /// - `reference/postcode_lookup.csv`: `postcode,small_area,district,imd_decile`;
 /// - `README.txt`.
 pub fn generate(opts: &SynthOptions) -> Result<SynthSummary, SynthError> {
+    generate_with_errors(opts, ErrorModel::Default)
+}
+
+/// [`generate`] with the errors of `model` (see [`ErrorModel`]); the truth file names every
+/// error injected into each record.
+pub fn generate_with_errors(opts: &SynthOptions, model: ErrorModel) -> Result<SynthSummary, SynthError> {
     if opts.children > MAX_CHILDREN {
         return Err(io_err(
             &opts.out,
@@ -136,7 +145,8 @@ pub fn generate(opts: &SynthOptions) -> Result<SynthSummary, SynthError> {
     let mut extra_postcodes = BTreeMap::new();
     let mut feeds = Vec::with_capacity(FEEDS.len());
     for spec in &FEEDS {
-        let mut em = Emitter::new(opts.seed, spec, &pop, &geo, &inputs, &mut truth, &mut extra_postcodes)?;
+        let mut em =
+            Emitter::new(opts.seed, spec, &pop, &geo, &inputs, &mut truth, &mut extra_postcodes)?.with_errors(model);
         feeds::write(&mut em)?;
         let (path, rows) = em.finish()?;
         feeds.push(FeedFile { feed: spec.name, path, format: spec.format.as_str(), rows });
@@ -144,7 +154,7 @@ pub fn generate(opts: &SynthOptions) -> Result<SynthSummary, SynthError> {
     let records = truth.finish()?;
     let lookup = reference.join("postcode_lookup.csv");
     write_lookup(&geo, &extra_postcodes, &lookup)?;
-    write_readme(opts, &pop, &feeds, records)?;
+    write_readme(opts, model, &pop, &feeds, records)?;
     Ok(SynthSummary {
         feeds,
         truth: truth_path,
@@ -192,7 +202,13 @@ fn write_lookup(geo: &Geo, extra: &BTreeMap<String, u32>, path: &Path) -> Result
 pub const README_NAME: &str = "README.txt";
 
 /// Writes `README.txt`: what the data is and what each file holds.
-fn write_readme(opts: &SynthOptions, pop: &Population, feeds: &[FeedFile], records: usize) -> Result<(), SynthError> {
+fn write_readme(
+    opts: &SynthOptions,
+    model: ErrorModel,
+    pop: &Population,
+    feeds: &[FeedFile],
+    records: usize,
+) -> Result<(), SynthError> {
     let path = opts.out.join(README_NAME);
     let mut s = String::new();
     s.push_str("SYNTHETIC DATA - NOT REAL PEOPLE\n================================\n\n");
@@ -230,8 +246,23 @@ fn write_readme(opts: &SynthOptions, pop: &Population, feeds: &[FeedFile], recor
          typo_postcode                 a one-character slip in the postcode\n    \
          duplicate                     a second record of the same person in the same source\n    \
          invalid:<rule>                the record breaks that validation rule on purpose and\n                                  \
-         should be quarantined (e.g. invalid:nhs_number.check_digit)\n\n"
+         should be quarantined (e.g. invalid:nhs_number.check_digit)\n"
     ));
+    if model == ErrorModel::Harsh {
+        s.push_str(
+            "  This data was made with the harsh error model (--errors harsh), which adds:\n    \
+             dob_digit                     one digit of the date of birth mistyped\n    \
+             dob_transposed                two adjacent digits of the date of birth swapped\n    \
+             dob_year_off_by_one           the year of birth one too many or too few\n    \
+             postcode_missing              no postcode\n    \
+             forename_initial_only         the forename's initial only\n    \
+             names_swapped                 forename and surname in each other's place\n    \
+             surname_changed               a new surname (marriage) or a double-barrelled one\n    \
+             ocr                           an OCR-like confusion in a name (rn/m, cl/d, 0/O, 1/l)\n    \
+             new_postcode                  a postcode in the same district (a move others do not know of)\n",
+        );
+    }
+    s.push('\n');
     s.push_str(
         "reference/postcode_lookup.csv - postcode,small_area,district,imd_decile for every postcode\n  \
          used (imd_decile 1 = most deprived; the deciles are synthetic, not the real IMD).\n",

@@ -258,13 +258,14 @@ fn every_error_type_occurs_at_modest_rates() {
         }
     }
     let total = f.truth.len();
-    for (_, name) in ERROR_NAMES {
+    for &(_, name) in &ERROR_NAMES[..super::errors::DEFAULT_ERRORS] {
         let n = counts.get(name).copied().unwrap_or(0);
         assert!(n > 0, "no {name} in {counts:?}");
         assert!(n * 100 < total * 8, "{name}: {n} of {total}");
     }
     assert!(counts.get("invalid").copied().unwrap_or(0) > 0);
-    let known: BTreeSet<&str> = ERROR_NAMES.iter().map(|(_, n)| *n).chain(["invalid"]).collect();
+    let known: BTreeSet<&str> =
+        ERROR_NAMES[..super::errors::DEFAULT_ERRORS].iter().map(|(_, n)| *n).chain(["invalid"]).collect();
     for k in counts.keys() {
         assert!(known.contains(k.as_str()), "unknown error tag {k}");
     }
@@ -569,4 +570,31 @@ fn needs_correlate_across_agencies() {
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     assert!(mean(&with) + 2.0 < mean(&without), "{} {}", mean(&with), mean(&without));
+}
+
+#[test]
+fn the_harsh_model_adds_every_harsh_error_and_keeps_the_truth_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SynthOptions { out: dir.path().to_path_buf(), children: 1500, seed: 9 };
+    let s = super::generate_with_errors(&opts, super::ErrorModel::Harsh).unwrap();
+    let truth = read_truth(&s.truth);
+    assert_eq!(truth.len(), s.records, "a truth line for every record");
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for t in truth.values() {
+        for e in &t.errors {
+            if let Some((_, name)) = ERROR_NAMES.iter().find(|(_, n)| n == e) {
+                *counts.entry(name).or_default() += 1;
+            }
+        }
+    }
+    for (_, name) in ERROR_NAMES {
+        assert!(counts.get(name).copied().unwrap_or(0) > 0, "no {name} in {counts:?}");
+    }
+    // The same seed without --errors harsh gives the default data, which has none of them.
+    let dir2 = tempfile::tempdir().unwrap();
+    let d = generate(&SynthOptions { out: dir2.path().to_path_buf(), children: 1500, seed: 9 }).unwrap();
+    let plain = read_truth(&d.truth);
+    for &(_, name) in &ERROR_NAMES[super::errors::DEFAULT_ERRORS..] {
+        assert!(!plain.values().any(|t| t.errors.iter().any(|e| e == name)), "{name} in default data");
+    }
 }

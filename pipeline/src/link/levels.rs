@@ -1,0 +1,408 @@
+//! Fellegi–Sunter comparison levels: how two records compare on each field, and what each
+//! level weighs.
+//!
+//! A comparison puts a pair of records in one level per field (the first level of the list
+//! that holds, top to bottom). Each level has `m` (the chance of that level for two records of
+//! the same person) and `u` (for two records of different people); its weight is `log2(m/u)`
+//! bits, positive for evidence of a match, negative against. A value missing on either side is
+//! its own level with weight 0: no evidence either way, never a disagreement.
+//!
+//! The `m` and `u` are documented constants, chosen from the error rates partners are known to
+//! make and from the frequencies of values in a county-sized population (see
+//! `docs/linkage.md`); they are not yet estimated per deployment (no EM).
+
+use tellonce_governance::bloom::dice;
+
+use super::compare::{Tk, Tokens, both, same};
+use super::records::{Bloom, NONE, Records, Tok};
+
+/// One level of one comparison.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Level {
+    /// Name, as the docs print it.
+    pub name: &'static str,
+    /// P(level | same person).
+    pub m: f64,
+    /// P(level | different people).
+    pub u: f64,
+}
+
+impl Level {
+    /// `log2(m / u)` bits.
+    pub fn weight(&self) -> f64 {
+        (self.m / self.u).log2()
+    }
+}
+
+const fn level(name: &'static str, m: f64, u: f64) -> Level {
+    Level { name, m, u }
+}
+
+/// The level every comparison has for a value missing on either side: weight 0.
+pub const MISSING: Level = level("missing", 1.0, 1.0);
+
+/// Forename levels, in the order they are tested.
+pub const FORENAME: [Level; 9] = [
+    MISSING,
+    level("exact", 0.86, 0.004),
+    level("dice_0.9", 0.03, 0.0015),
+    level("nickname", 0.04, 0.003),
+    level("initial", 0.03, 0.003),
+    level("dice_0.8", 0.02, 0.003),
+    level("dice_0.7", 0.015, 0.008),
+    // The filters are not comparable (different salts: a year of birth missing or mistyped) and
+    // the initials agree: a slip after the first letter cannot be told from another name.
+    level("initial_not_compared", 0.05, 0.07),
+    level("else", 0.035, 0.98),
+];
+
+/// Surname levels, in the order they are tested.
+pub const SURNAME: [Level; 9] = [
+    MISSING,
+    level("exact", 0.85, 0.002),
+    level("dice_0.9", 0.04, 0.0008),
+    level("part", 0.04, 0.001),
+    level("dice_0.8", 0.02, 0.002),
+    level("dice_0.7", 0.01, 0.006),
+    // The same Soundex code is the best evidence left when the filters cannot be compared
+    // (different salts); when they can and are far apart, it adds next to nothing.
+    level("soundex_not_compared", 0.03, 0.006),
+    level("soundex", 0.005, 0.006),
+    level("else", 0.025, 0.98),
+];
+
+/// Forename and surname recorded in each other's place: replaces both name levels.
+pub const NAMES_SWAPPED: Level = level("names_swapped", 0.01, 1e-6);
+
+/// Date-of-birth levels, in the order they are tested. `else` (dates far apart) is a veto.
+pub const DOB: [Level; 6] = [
+    MISSING,
+    level("exact", 0.90, 0.00015),
+    level("day_month_swapped", 0.01, 0.00005),
+    level("year_off_by_one", 0.015, 0.0003),
+    level("one_part_different", 0.04, 0.009),
+    level("else", 0.035, 0.99),
+];
+
+/// Postcode levels, in the order they are tested.
+pub const POSTCODE: [Level; 5] = [
+    MISSING,
+    level("exact", 0.75, 0.0005),
+    level("sector", 0.05, 0.005),
+    level("district", 0.05, 0.03),
+    level("else", 0.15, 0.965),
+];
+
+/// Sex levels.
+pub const SEX: [Level; 3] = [MISSING, level("agree", 0.98, 0.5), level("disagree", 0.02, 0.5)];
+
+/// A strong identifier (NHS number, UPN, PNC ID) that agrees. One that disagrees is a veto.
+pub const STRONG_AGREE: Level = level("strong_agree", 0.99, 1e-9);
+
+/// Level indices (into the tables above) that the matcher tests by name.
+pub mod ix {
+    /// Missing, in every table.
+    pub const MISSING: u8 = 0;
+    /// Exact, in every table that has it.
+    pub const EXACT: u8 = 1;
+    /// The last level of [`super::FORENAME`].
+    pub const FORENAME_ELSE: u8 = 8;
+    /// The last level of [`super::DOB`]: dates far apart.
+    pub const DOB_ELSE: u8 = 5;
+}
+
+/// How one pair of records compares, level by level (indices into the tables), and its total
+/// weight.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Comparison {
+    /// Forename level ([`FORENAME`]).
+    pub forename: u8,
+    /// Surname level ([`SURNAME`]).
+    pub surname: u8,
+    /// Whether the names are swapped (then both name levels are [`NAMES_SWAPPED`]).
+    pub swapped: bool,
+    /// Date-of-birth level ([`DOB`]).
+    pub dob: u8,
+    /// Postcode level ([`POSTCODE`]).
+    pub postcode: u8,
+    /// Sex level ([`SEX`]).
+    pub sex: u8,
+    /// Strong identifiers that agree.
+    pub strong_agree: u8,
+    /// Whether a strong identifier both hold disagrees (a veto).
+    pub strong_disagree: bool,
+    /// The sum of the levels' weights, in bits.
+    pub weight: f64,
+}
+
+/// The Dice band of a similarity: 0 for ≥ 0.9, 1 for ≥ 0.8, 2 for ≥ 0.7, else 3.
+fn band(d: f32) -> u8 {
+    if d >= 0.9 {
+        0
+    } else if d >= 0.8 {
+        1
+    } else if d >= 0.7 {
+        2
+    } else {
+        3
+    }
+}
+
+/// The forename level of two records. `dice` is the similarity of their Bloom filters, where
+/// comparable (same salt).
+pub fn forename_level(a: &Tokens, b: &Tokens, dice: Option<f32>) -> u8 {
+    let (fa, fb) = (a[Tk::Forename as usize], b[Tk::Forename as usize]);
+    if !both(fa, fb) {
+        return ix::MISSING;
+    }
+    if fa == fb {
+        return ix::EXACT;
+    }
+    let class = |t: &Tokens| [t[Tk::ClassFirst as usize], t[Tk::ClassLast as usize]];
+    let nickname = class(a).iter().any(|&x| class(b).iter().any(|&y| same(x, y)));
+    // One forename is the other's initial: the initial token of one equals the name token of
+    // the other (both under the `person_name` domain).
+    let initial = same(fa, b[Tk::Initial as usize]) || same(a[Tk::Initial as usize], fb);
+    let same_initial = same(a[Tk::Initial as usize], b[Tk::Initial as usize]);
+    match (dice.map(band), nickname, initial) {
+        (Some(0), _, _) => 2,
+        (_, true, _) => 3,
+        (_, _, true) => 4,
+        (Some(1), _, _) => 5,
+        (Some(2), _, _) => 6,
+        (None, _, _) if same_initial => 7,
+        _ => ix::FORENAME_ELSE,
+    }
+}
+
+/// The surname level of two records.
+pub fn surname_level(a: &Tokens, b: &Tokens, dice: Option<f32>) -> u8 {
+    let (sa, sb) = (a[Tk::Surname as usize], b[Tk::Surname as usize]);
+    if !both(sa, sb) {
+        return ix::MISSING;
+    }
+    if sa == sb {
+        return ix::EXACT;
+    }
+    let parts = |t: &Tokens| [t[Tk::Surname as usize], t[Tk::PartFirst as usize], t[Tk::PartLast as usize]];
+    let part = parts(a).iter().any(|&x| parts(b).iter().any(|&y| same(x, y)));
+    let soundex = same(a[Tk::Soundex as usize], b[Tk::Soundex as usize]);
+    match (dice.map(band), part) {
+        (Some(0), _) => 2,
+        (_, true) => 3,
+        (Some(1), _) => 4,
+        (Some(2), _) => 5,
+        (None, _) if soundex => 6,
+        _ if soundex => 7,
+        _ => 8,
+    }
+}
+
+/// Whether the forename of each record is the surname of the other (and not the same names).
+pub fn names_swapped(a: &Tokens, b: &Tokens) -> bool {
+    let (fa, sa, fb, sb) =
+        (a[Tk::Forename as usize], a[Tk::Surname as usize], b[Tk::Forename as usize], b[Tk::Surname as usize]);
+    same(fa, sb) && same(sa, fb) && fa != sa
+}
+
+/// The date-of-birth level of two records.
+pub fn dob_level(a: &Tokens, b: &Tokens) -> u8 {
+    let t = |k: Tk| (a[k as usize], b[k as usize]);
+    let (da, db) = t(Tk::DobUnordered);
+    if !both(da, db) {
+        return ix::MISSING;
+    }
+    let eq = |k: Tk| {
+        let (x, y) = t(k);
+        same(x, y)
+    };
+    if eq(Tk::YearMonth) && eq(Tk::MonthDay) {
+        return ix::EXACT;
+    }
+    if da == db {
+        return 2;
+    }
+    if eq(Tk::MonthDay) && (eq(Tk::YearEven) != eq(Tk::YearOdd)) {
+        return 3;
+    }
+    if eq(Tk::YearMonth) || eq(Tk::YearDay) || eq(Tk::MonthDay) {
+        return 4;
+    }
+    ix::DOB_ELSE
+}
+
+/// The postcode level of two records.
+pub fn postcode_level(a: &Tokens, b: &Tokens) -> u8 {
+    let t = |k: Tk| (a[k as usize], b[k as usize]);
+    let (pa, pb) = t(Tk::District);
+    if !both(pa, pb) {
+        return ix::MISSING;
+    }
+    let (fa, fb) = t(Tk::Postcode);
+    if same(fa, fb) {
+        return ix::EXACT;
+    }
+    let (sa, sb) = t(Tk::Sector);
+    if same(sa, sb) {
+        return 2;
+    }
+    if pa == pb { 3 } else { 4 }
+}
+
+/// The sex level: 0 unknown, 1 agree, 2 disagree (`b'M'`, `b'F'`, 0 unknown).
+pub fn sex_level(a: u8, b: u8) -> u8 {
+    match (a, b) {
+        (0, _) | (_, 0) => 0,
+        (x, y) if x == y => 1,
+        _ => 2,
+    }
+}
+
+/// Whether two Bloom filters were made under the same salt (the year of birth, or none), and
+/// so may be compared.
+pub fn same_salt(a: &Tokens, b: &Tokens) -> bool {
+    let (ea, eb, oa, ob) =
+        (a[Tk::YearEven as usize], b[Tk::YearEven as usize], a[Tk::YearOdd as usize], b[Tk::YearOdd as usize]);
+    ea == eb && oa == ob
+}
+
+/// Compares records `i` and `j`.
+pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
+    let (a, b) = (&recs.tokens[i], &recs.tokens[j]);
+    let blooms = |r: usize| -> Option<&(Bloom, Bloom)> {
+        let k = recs.bloom[r];
+        if k == NONE { None } else { recs.blooms.get(k as usize) }
+    };
+    let (fore_dice, sur_dice) = match (blooms(i), blooms(j)) {
+        (Some(x), Some(y)) if same_salt(a, b) => (Some(dice(&x.0, &y.0)), Some(dice(&x.1, &y.1))),
+        _ => (None, None),
+    };
+    let swapped = names_swapped(a, b);
+    let forename = forename_level(a, b, fore_dice);
+    let surname = surname_level(a, b, sur_dice);
+    let dob = dob_level(a, b);
+    let postcode = postcode_level(a, b);
+    let sex = sex_level(recs.sex[i], recs.sex[j]);
+    let (mut strong_agree, mut strong_disagree) = (0u8, false);
+    for s in &recs.strong {
+        let (x, y): (Option<Tok>, Option<Tok>) = (s[i], s[j]);
+        match (x, y) {
+            (Some(x), Some(y)) if x == y => strong_agree += 1,
+            (Some(_), Some(_)) => strong_disagree = true,
+            _ => {}
+        }
+    }
+    let names = if swapped {
+        NAMES_SWAPPED.weight()
+    } else {
+        FORENAME[usize::from(forename)].weight() + SURNAME[usize::from(surname)].weight()
+    };
+    let weight = names
+        + DOB[usize::from(dob)].weight()
+        + POSTCODE[usize::from(postcode)].weight()
+        + SEX[usize::from(sex)].weight()
+        + f64::from(strong_agree) * STRONG_AGREE.weight();
+    Comparison { forename, surname, swapped, dob, postcode, sex, strong_agree, strong_disagree, weight }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tokens from (kind, id) pairs; the rest missing.
+    fn toks(pairs: &[(Tk, u32)]) -> Tokens {
+        let mut t = [NONE; super::super::compare::TK];
+        for &(k, v) in pairs {
+            t[k as usize] = v;
+        }
+        t
+    }
+
+    /// A date of birth as its part tokens: ids made from the parts so that equal parts give
+    /// equal ids.
+    fn dob(y: u32, m: u32, d: u32) -> Vec<(Tk, u32)> {
+        let (lo, hi) = if m <= d { (m, d) } else { (d, m) };
+        vec![
+            (Tk::Dob, 1_000_000 + y * 10_000 + m * 100 + d),
+            (Tk::DobUnordered, 2_000_000 + y * 10_000 + lo * 100 + hi),
+            (Tk::YearMonth, 3_000_000 + y * 100 + m),
+            (Tk::YearDay, 4_000_000 + y * 100 + d),
+            (Tk::MonthDay, 5_000_000 + m * 100 + d),
+            (Tk::YearEven, 6_000_000 + y - y % 2),
+            (Tk::YearOdd, 7_000_000 + y - (y + 1) % 2),
+        ]
+    }
+
+    #[test]
+    fn date_of_birth_levels() {
+        let l = |a: (u32, u32, u32), b: (u32, u32, u32)| {
+            DOB[usize::from(dob_level(&toks(&dob(a.0, a.1, a.2)), &toks(&dob(b.0, b.1, b.2))))].name
+        };
+        assert_eq!(l((2012, 7, 3), (2012, 7, 3)), "exact");
+        assert_eq!(l((2012, 7, 3), (2012, 3, 7)), "day_month_swapped");
+        assert_eq!(l((2012, 7, 3), (2013, 7, 3)), "year_off_by_one");
+        assert_eq!(l((2012, 7, 3), (2011, 7, 3)), "year_off_by_one");
+        assert_eq!(l((2012, 7, 3), (2017, 7, 3)), "one_part_different", "a mistyped year digit");
+        assert_eq!(l((2012, 7, 13), (2012, 7, 18)), "one_part_different", "a mistyped day digit");
+        assert_eq!(l((2012, 7, 13), (2012, 7, 31)), "one_part_different", "transposed day digits");
+        assert_eq!(l((2012, 7, 3), (2012, 1, 3)), "one_part_different");
+        assert_eq!(l((2012, 7, 3), (2014, 1, 30)), "else");
+        assert_eq!(l((2012, 7, 3), (2013, 7, 4)), "else");
+        assert_eq!(dob_level(&toks(&dob(2012, 7, 3)), &toks(&[])), ix::MISSING);
+    }
+
+    #[test]
+    fn name_levels_use_tokens_then_dice_and_missing_is_no_evidence() {
+        let a = toks(&[(Tk::Forename, 1), (Tk::ClassFirst, 10), (Tk::ClassLast, 11), (Tk::Surname, 20)]);
+        let nick = toks(&[(Tk::Forename, 2), (Tk::ClassFirst, 11), (Tk::ClassLast, 11), (Tk::Surname, 21)]);
+        assert_eq!(FORENAME[usize::from(forename_level(&a, &a, Some(1.0)))].name, "exact");
+        assert_eq!(FORENAME[usize::from(forename_level(&a, &nick, Some(0.2)))].name, "nickname");
+        assert_eq!(FORENAME[usize::from(forename_level(&a, &nick, Some(0.95)))].name, "dice_0.9");
+        let other = toks(&[(Tk::Forename, 3), (Tk::ClassFirst, 12), (Tk::ClassLast, 12)]);
+        assert_eq!(FORENAME[usize::from(forename_level(&a, &other, Some(0.85)))].name, "dice_0.8");
+        assert_eq!(FORENAME[usize::from(forename_level(&a, &other, Some(0.75)))].name, "dice_0.7");
+        assert_eq!(forename_level(&a, &other, Some(0.3)), ix::FORENAME_ELSE);
+        assert_eq!(forename_level(&a, &other, None), ix::FORENAME_ELSE, "not comparable: only tokens count");
+        let (ai, oi) = (toks(&[(Tk::Forename, 1), (Tk::Initial, 7)]), toks(&[(Tk::Forename, 3), (Tk::Initial, 7)]));
+        assert_eq!(FORENAME[usize::from(forename_level(&ai, &oi, None))].name, "initial_not_compared");
+        assert_eq!(forename_level(&ai, &oi, Some(0.2)), ix::FORENAME_ELSE, "compared and unalike");
+        assert_eq!(forename_level(&a, &toks(&[]), Some(1.0)), ix::MISSING);
+        let with_initial = toks(&[(Tk::Forename, 1), (Tk::Initial, 50)]);
+        let initial_only = toks(&[(Tk::Forename, 50), (Tk::Initial, 50)]);
+        assert_eq!(FORENAME[usize::from(forename_level(&with_initial, &initial_only, Some(0.1)))].name, "initial");
+        assert_eq!(FORENAME[0].weight(), 0.0);
+        // Surname parts: Smith-Jones and Jones.
+        let sj = toks(&[(Tk::Surname, 30), (Tk::PartFirst, 31), (Tk::PartLast, 32), (Tk::Soundex, 40)]);
+        let j = toks(&[(Tk::Surname, 32), (Tk::PartFirst, 32), (Tk::PartLast, 32), (Tk::Soundex, 41)]);
+        assert_eq!(SURNAME[usize::from(surname_level(&sj, &j, Some(0.5)))].name, "part");
+        let smyth = toks(&[(Tk::Surname, 33), (Tk::PartFirst, 33), (Tk::PartLast, 33), (Tk::Soundex, 40)]);
+        assert_eq!(SURNAME[usize::from(surname_level(&sj, &smyth, None))].name, "soundex_not_compared");
+        assert_eq!(SURNAME[usize::from(surname_level(&sj, &smyth, Some(0.4)))].name, "soundex");
+        // Swapped names.
+        let b = toks(&[(Tk::Forename, 20), (Tk::Surname, 1)]);
+        assert!(names_swapped(&a, &b) && !names_swapped(&a, &a));
+    }
+
+    #[test]
+    fn postcode_and_sex_levels() {
+        let p = |full, sector, district| toks(&[(Tk::Postcode, full), (Tk::Sector, sector), (Tk::District, district)]);
+        assert_eq!(postcode_level(&p(1, 2, 3), &p(1, 2, 3)), ix::EXACT);
+        assert_eq!(POSTCODE[usize::from(postcode_level(&p(1, 2, 3), &p(4, 2, 3)))].name, "sector");
+        assert_eq!(POSTCODE[usize::from(postcode_level(&p(1, 2, 3), &p(4, 5, 3)))].name, "district");
+        assert_eq!(POSTCODE[usize::from(postcode_level(&p(1, 2, 3), &p(4, 5, 6)))].name, "else");
+        assert_eq!(postcode_level(&p(1, 2, 3), &toks(&[])), ix::MISSING);
+        assert_eq!((sex_level(b'M', b'M'), sex_level(b'M', b'F'), sex_level(0, b'F')), (1, 2, 0));
+    }
+
+    #[test]
+    fn weights_rank_the_levels() {
+        for table in [&FORENAME[1..], &SURNAME[1..], &DOB[1..], &POSTCODE[1..]] {
+            for w in table.windows(2) {
+                assert!(w[0].weight() >= w[1].weight() - 2.0, "{} then {}", w[0].name, w[1].name);
+            }
+            assert!(table.last().is_some_and(|l| l.weight() < 0.0));
+            assert!(table[0].weight() > 7.0);
+        }
+        assert!(STRONG_AGREE.weight() > 25.0);
+    }
+}

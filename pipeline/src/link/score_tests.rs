@@ -1,0 +1,158 @@
+//! Unit tests of the scoring pass on hand-made records: interned tokens stand for the keyed
+//! tokens the pseudonymise stage makes (equal numbers: equal tokens).
+
+use super::cluster::{Options, Veto, persons};
+use super::compare::{TK, Tk, Tokens};
+use super::records::{NONE, Records};
+use super::rules::Rule;
+
+/// A person's identity as the compared tokens would show it.
+#[derive(Clone, Copy)]
+struct Who {
+    fore: u32,
+    sur: u32,
+    dob: (u32, u32, u32),
+    postcode: u32,
+    sector: u32,
+    district: u32,
+}
+
+const AMY: Who = Who { fore: 1, sur: 2, dob: (2012, 7, 13), postcode: 3, sector: 4, district: 5 };
+
+/// Tokens for `w`; ids from disjoint ranges so that unrelated tokens never collide.
+fn tokens(w: Who) -> Tokens {
+    let mut t = [NONE; TK];
+    let (y, m, d) = w.dob;
+    if y != 0 {
+        let (lo, hi) = if m <= d { (m, d) } else { (d, m) };
+        t[Tk::Dob as usize] = 1_000_000 + y * 10_000 + m * 100 + d;
+        t[Tk::DobUnordered as usize] = 2_000_000 + y * 10_000 + lo * 100 + hi;
+        t[Tk::YearMonth as usize] = 3_000_000 + y * 100 + m;
+        t[Tk::YearDay as usize] = 4_000_000 + y * 100 + d;
+        t[Tk::MonthDay as usize] = 5_000_000 + m * 100 + d;
+        t[Tk::YearEven as usize] = 6_000_000 + y - y % 2;
+        t[Tk::YearOdd as usize] = 7_000_000 + y - (y + 1) % 2;
+    }
+    let name = |v: u32| if v == 0 { NONE } else { 8_000_000 + v };
+    t[Tk::Forename as usize] = name(w.fore);
+    t[Tk::Surname as usize] = name(w.sur);
+    t[Tk::ClassFirst as usize] = if w.fore == 0 { NONE } else { 9_000_000 + w.fore };
+    t[Tk::ClassLast as usize] = t[Tk::ClassFirst as usize];
+    t[Tk::PartFirst as usize] = name(w.sur);
+    t[Tk::PartLast as usize] = name(w.sur);
+    let place = |v: u32, base: u32| if v == 0 { NONE } else { base + v };
+    t[Tk::Postcode as usize] = place(w.postcode, 10_000_000);
+    t[Tk::Sector as usize] = place(w.sector, 11_000_000);
+    t[Tk::District as usize] = place(w.district, 12_000_000);
+    t
+}
+
+/// Adds a record of `feed` for `w`, with its date-of-birth tokens where the rules read them.
+fn add(r: &mut Records, feed: &'static str, id: &str, w: Who, sex: u8) -> u32 {
+    let i = r.push(feed, id.to_owned());
+    let t = tokens(w);
+    r.tokens[i as usize] = t;
+    let tok = |v: u32| (v != NONE).then(|| [v.to_le_bytes(), [0; 4], [0; 4], [0; 4]].concat().try_into().unwrap());
+    r.dob[i as usize] = tok(t[Tk::Dob as usize]);
+    r.dob_unordered[i as usize] = tok(t[Tk::DobUnordered as usize]);
+    r.postcode[i as usize] = tok(t[Tk::Postcode as usize]);
+    r.sex[i as usize] = sex;
+    i
+}
+
+fn linked(r: &Records, a: u32, b: u32) -> bool {
+    let p = persons(r, &Options::default());
+    p.person[a as usize] == p.person[b as usize]
+}
+
+#[test]
+fn a_mistyped_date_of_birth_still_links_on_names_and_address() {
+    for dob in [(2012, 7, 18), (2012, 7, 31), (2013, 7, 13), (2017, 7, 13), (2012, 1, 13)] {
+        let mut r = Records::new();
+        let a = add(&mut r, "camhs", "C1", AMY, b'F');
+        let b = add(&mut r, "police", "P1", Who { dob, ..AMY }, b'F');
+        let p = persons(&r, &Options::default());
+        assert_eq!(p.person[a as usize], p.person[b as usize], "{dob:?}");
+        assert_eq!(p.rule[b as usize], Some(Rule::Scored));
+        assert!(p.score[b as usize].is_some_and(|w| f64::from(w) >= Options::default().score_threshold));
+        assert_eq!(p.stats.merges_by_rule.get("fs_score"), Some(&1));
+    }
+}
+
+#[test]
+fn dates_far_apart_never_merge_whatever_else_agrees() {
+    let mut r = Records::new();
+    let a = add(&mut r, "camhs", "C1", AMY, b'F');
+    let b = add(&mut r, "police", "P1", Who { dob: (2014, 1, 30), ..AMY }, b'F');
+    assert!(!linked(&r, a, b));
+}
+
+#[test]
+fn twins_with_the_same_birthday_and_address_but_different_forenames_stay_apart() {
+    let mut r = Records::new();
+    let a = add(&mut r, "camhs", "C1", AMY, b'F');
+    let b = add(&mut r, "police", "P1", Who { fore: 9, ..AMY }, b'F');
+    assert!(!linked(&r, a, b));
+    // Even through a third record that has no forename to tell them apart by.
+    let c = add(&mut r, "education", "E1", Who { fore: 0, ..AMY }, b'F');
+    let p = persons(&r, &Options::default());
+    assert!(p.person[a as usize] != p.person[b as usize], "{:?}", p.person);
+    assert!(p.person[c as usize] == p.person[a as usize] || p.person[c as usize] == p.person[b as usize]);
+    assert!(p.stats.refused_by_rule.get("fs_score").is_some_and(|&n| n >= 1));
+}
+
+#[test]
+fn disagreeing_nhs_numbers_veto_a_scored_link() {
+    let mut r = Records::new();
+    let a = add(&mut r, "camhs", "C1", AMY, b'F');
+    let b = add(&mut r, "health_visiting", "H1", Who { dob: (2012, 7, 18), ..AMY }, b'F');
+    r.strong[0][a as usize] = Some([1; 16]);
+    r.strong[0][b as usize] = Some([2; 16]);
+    assert!(!linked(&r, a, b));
+}
+
+#[test]
+fn a_missing_value_is_no_evidence_not_a_disagreement() {
+    // No postcode on one side: names and an exact date are enough.
+    let mut r = Records::new();
+    let a = add(&mut r, "camhs", "C1", AMY, b'F');
+    let b = add(&mut r, "police", "P1", Who { postcode: 0, sector: 0, district: 0, ..AMY }, 0);
+    let p = persons(&r, &Options::default());
+    assert_eq!(p.person[a as usize], p.person[b as usize]);
+    // Names alone (no date, no postcode on one side) are not enough.
+    let mut r = Records::new();
+    let a = add(&mut r, "camhs", "C1", AMY, b'F');
+    let b = add(&mut r, "police", "P1", Who { dob: (0, 0, 0), postcode: 0, sector: 0, district: 0, ..AMY }, 0);
+    assert!(!linked(&r, a, b));
+}
+
+#[test]
+fn swapped_names_link_and_a_strong_identifier_that_agrees_clears_its_conflict() {
+    let mut r = Records::new();
+    let a = add(&mut r, "camhs", "C1", AMY, b'F');
+    let b = add(&mut r, "police", "P1", Who { fore: AMY.sur, sur: AMY.fore, ..AMY }, b'F');
+    assert!(linked(&r, a, b));
+    // One NHS number, a date one digit off: the strict rule veto refuses, the scoring links,
+    // and no conflict is left on the records.
+    let mut r = Records::new();
+    let a = add(&mut r, "camhs", "C1", AMY, b'F');
+    let b = add(&mut r, "health_visiting", "H1", Who { dob: (2012, 7, 18), postcode: 9, sector: 9, ..AMY }, b'F');
+    r.strong[0][a as usize] = Some([1; 16]);
+    r.strong[0][b as usize] = Some([1; 16]);
+    let p = persons(&r, &Options::default());
+    assert_eq!(p.person[a as usize], p.person[b as usize]);
+    assert_eq!(p.conflict[a as usize], None);
+    assert_eq!(p.stats.refused_by_rule.get("nhs_number"), Some(&1));
+    assert_eq!(Veto::Forename.describe(), "a different forename");
+}
+
+#[test]
+fn a_threshold_above_every_score_links_nothing_new() {
+    let mut r = Records::new();
+    let a = add(&mut r, "camhs", "C1", AMY, b'F');
+    let b = add(&mut r, "police", "P1", Who { dob: (2012, 7, 18), ..AMY }, b'F');
+    let p = persons(&r, &Options { score_threshold: 60.0, ..Options::default() });
+    assert_ne!(p.person[a as usize], p.person[b as usize]);
+    assert!(p.stats.scoring.scored >= 1 && p.stats.scoring.above_threshold == 0);
+    assert!(p.stats.scoring.blocking.pairs_by_rule.values().sum::<u64>() >= 1);
+}
