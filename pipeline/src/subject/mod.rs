@@ -405,9 +405,11 @@ pub fn lookup(
     for (file, erasable, found) in scanned {
         let rows: Vec<u64> = found.iter().map(|f| f.row).collect();
         if request.erase && erasable {
+            // Noted before the file changes: a crash after the rewrite and before its audit entry
+            // must still keep `run --force` from bringing the erased records back.
+            note_erasure(out, &file, rows.len())?;
             let rewritten = erase_rows(out, &file, &rows)?;
             crate::faults::reached(crate::faults::ERASE_REWRITTEN);
-            note_erasure(out, &file, rows.len())?;
             log.append(&rewritten)?;
             // Durable file by file: a crash part-way leaves every erasure done so far recorded.
             log.sync()?;
