@@ -153,6 +153,9 @@ fn may_clear(access: Access, owner: Owner) -> bool {
 /// A folder that cannot be read or a file that cannot be hashed or removed, with its path.
 pub(crate) fn clear_orphaned_temp_files(out: &Path, access: Access) -> Result<Vec<Event>, ClearError> {
     let mut events = Vec::new();
+    if access == Access::Exclusive {
+        settle_erasures(out)?;
+    }
     for found in files_under(out)? {
         let name = found.rel.rsplit('/').next().unwrap_or_default();
         if !is_temp_file_name(name) || !may_clear(access, owner(&found.rel)) {
@@ -166,6 +169,68 @@ pub(crate) fn clear_orphaned_temp_files(out: &Path, access: Access) -> Result<Ve
         events.push(event);
     }
     Ok(events)
+}
+
+/// The side name under which an erasure's rewrite of the staging file `name` (or the file
+/// itself, when the erasure deletes it) waits until the erasure is recorded in the audit log.
+pub(crate) fn erasure_side_name(name: &str) -> String {
+    format!(".{name}{ERASURE_SUFFIX}")
+}
+
+/// The end of an erasure's side name.
+const ERASURE_SUFFIX: &str = ".erasure";
+
+/// Completes or undoes the erasures a session left between making a side file and publishing
+/// it (see `subject`): a side file whose SHA-256 is the one the audit log records for its
+/// file is put in its place (the erasure was recorded, or, for a file being deleted, not yet:
+/// then the file comes back as recorded); any other is removed (a rewrite never recorded, or a
+/// deletion recorded). Either way the datasets then agree with the log. Needs the output to
+/// itself. Returns how many it settled.
+///
+/// # Errors
+///
+/// A folder that cannot be read, the audit log that cannot be read, or a file that cannot be
+/// hashed, renamed or removed, with its path.
+pub(crate) fn settle_erasures(out: &Path) -> Result<usize, ClearError> {
+    let sides = erasure_sides(out)?;
+    if sides.is_empty() {
+        return Ok(0);
+    }
+    let dir = out.join(AUDIT);
+    let entries = tellonce_governance::audit::read_entries(&dir)
+        .map_err(|e| ClearError { path: dir.clone(), source: io::Error::other(e.to_string()) })?;
+    let held = crate::holdings::held_files(&entries);
+    for side in &sides {
+        let err = |source: io::Error| ClearError { path: side.path.clone(), source };
+        let (folder, name) = side.rel.rsplit_once('/').unwrap_or(("", side.rel.as_str()));
+        let target_name = name.strip_prefix('.').and_then(|n| n.strip_suffix(ERASURE_SUFFIX)).unwrap_or(name);
+        let target = if folder.is_empty() { target_name.to_owned() } else { format!("{folder}/{target_name}") };
+        let sha = tellonce_connectors::hashing::sha256_file(&side.path).map_err(err)?;
+        if held.get(&target).is_some_and(|f| f.sha256 == sha) {
+            std::fs::rename(&side.path, side.path.with_file_name(target_name)).map_err(err)?;
+            warn!(file = %target, "put in place an erasure an interrupted session had recorded but not published");
+        } else {
+            std::fs::remove_file(&side.path).map_err(err)?;
+            warn!(file = %target, "removed the side file of an erasure an interrupted session never recorded");
+        }
+        if let Some(parent) = side.path.parent() {
+            tellonce_connectors::atomic::sync_dir(parent).map_err(err)?;
+        }
+    }
+    Ok(sides.len())
+}
+
+/// Whether an interrupted erasure waits to be settled (see [`settle_erasures`]).
+pub(crate) fn pending_erasures(out: &Path) -> bool {
+    erasure_sides(out).is_ok_and(|s| !s.is_empty())
+}
+
+/// The side files of erasures not yet published.
+fn erasure_sides(out: &Path) -> Result<Vec<Found>, ClearError> {
+    Ok(files_under(out)?
+        .into_iter()
+        .filter(|f| f.rel.rsplit('/').next().is_some_and(|n| n.starts_with('.') && n.ends_with(ERASURE_SUFFIX)))
+        .collect())
 }
 
 /// Every file under `out`, sorted by relative path, leaving out the audit log's folder and

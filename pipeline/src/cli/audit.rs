@@ -61,6 +61,11 @@ fn verify(config: &Path, prune: bool) -> Result<Exit, Failure> {
     // Pruning moves files and appends to the log: it holds the output to itself, so that no
     // file a live session has published but not yet recorded is taken for a stray.
     let _lock = if prune { Some(lock_output(out, Access::Exclusive).map_err(run_failure)?) } else { None };
+    // An erasure interrupted between its audit entry and publishing its file leaves the file
+    // differing from its record: with the output held, it is completed (or undone) first.
+    if prune && strays::settle_erasures(out).exit(Exit::Output)? > 0 {
+        outln!("completed (or undid) an erasure an interrupted `sar --erase` left unpublished");
+    }
     // Listed before the log is read, so that a file a live session publishes and records in the
     // meantime is either not listed or already recorded (a build records its files together at
     // its end, so one running now may still have files listed and not yet recorded).
@@ -80,6 +85,12 @@ fn verify(config: &Path, prune: bool) -> Result<Exit, Failure> {
         }
         Err(failure) => {
             outln!("audit log {} does NOT verify: {failure}", dir.display());
+            if strays::pending_erasures(out) {
+                outln!(
+                    "an interrupted `sar --erase` left an erasure unpublished (a `.…erasure` file): `tellonce audit \
+                     verify --prune`, or the next run, sar or retention, completes or undoes it"
+                );
+            }
             return Ok(Exit::Verify);
         }
     };

@@ -554,11 +554,6 @@ fn holdings(dir: &Path) -> Result<BTreeSet<(String, String)>, String> {
 }
 
 #[test]
-#[ignore = "defect, half fixed: an erasure crashed between rewriting a staging file and recording it (the \
-            fault point erase.rewritten) leaves the file differing from its audit record (`audit verify` exits 5 \
-            and no repair applies); the erased-input marker is now written before the rewrite, so `run --force` \
-            no longer restores the erased records. Left: record the rewrite before publishing it and complete \
-            or undo it on the next session"]
 fn erasure_crashed_at_random_moments_reconciles_after_a_rerun() {
     let scratch = Scratch::new();
     let template = scratch.fresh();
