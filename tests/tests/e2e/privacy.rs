@@ -269,3 +269,25 @@ fn the_leak_scanner_finds_identifiers_in_utf8_binary_and_fixed_size_binary_parqu
         );
     }
 }
+
+#[test]
+fn the_demo_prints_and_writes_no_clear_identifier_of_the_population_it_made() {
+    let ws = Workspace::bare();
+    let demo = tellonce_ok(ws.dir(), &["--log", "debug", "demo", "--out", "d", "--children", "300"], 0);
+    let inputs = files_under(&ws.dir().join("d/inputs"));
+    let mut ids = Identifiers::from_inputs(&inputs);
+    // The agreements' own dates are printed by design (see the test above).
+    for f in files_under(&ws.dir().join("d/agreements")) {
+        for line in std::fs::read_to_string(f).unwrap().lines() {
+            if let Some((_, v)) = line.split_once('=').filter(|(k, _)| ["start", "review", "end"].contains(&k.trim())) {
+                ids.dobs.remove(v.trim());
+            }
+        }
+    }
+    assert!(ids.nhs.len() > 20 && ids.references.len() > 20, "the demo made too few identifiers to look for");
+    let mut leaks = leaks_in_output(&ids, &ws.dir().join("d/output"));
+    for (stream, bytes) in [("stdout", &demo.stdout), ("stderr", &demo.stderr)] {
+        leaks.extend(ids.find(&String::from_utf8_lossy(bytes)).into_iter().map(|h| format!("demo {stream}: {h}")));
+    }
+    assert!(leaks.is_empty(), "{} clear identifier(s) leaked:\n{}", leaks.len(), leaks.join("\n"));
+}
