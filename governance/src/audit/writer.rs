@@ -165,6 +165,19 @@ impl AuditLog {
                 last_seq
             }
         };
+        AuditLog::appending(dir, signer, known_len, (last_seq, last_hash), head_seq)
+    }
+
+    /// A writer appending to the log in `dir`, known to be `known_len` bytes long and to end in
+    /// entry `last_seq` whose line hashes to `last_hash`, with the head recording `head_seq`.
+    fn appending(
+        dir: &Path,
+        signer: AuditSigner,
+        known_len: u64,
+        (last_seq, last_hash): (u64, [u8; 32]),
+        head_seq: u64,
+    ) -> Result<AuditLog, AuditError> {
+        let log_path = dir.join(LOG_FILE);
         let file = OpenOptions::new().read(true).append(true).open(&log_path).map_err(io_err("open", &log_path))?;
         Ok(AuditLog {
             dir: dir.to_path_buf(),
@@ -192,21 +205,7 @@ impl AuditLog {
         head_seq: u64,
         _lock: &DirLock,
     ) -> Result<AuditLog, AuditError> {
-        let log_path = dir.join(LOG_FILE);
-        let file = OpenOptions::new().read(true).append(true).open(&log_path).map_err(io_err("open", &log_path))?;
-        Ok(AuditLog {
-            dir: dir.to_path_buf(),
-            log_path,
-            file,
-            signer,
-            pending: Vec::new(),
-            pending_bytes: 0,
-            known_len,
-            last_seq,
-            last_hash,
-            head_seq,
-            poisoned: None,
-        })
+        AuditLog::appending(dir, signer, known_len, (last_seq, last_hash), head_seq)
     }
 
     /// Writes `event`, stamped `secs`, and makes it durable, under a lock the caller holds.
