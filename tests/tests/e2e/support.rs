@@ -145,24 +145,22 @@ pub fn text(out: &Output) -> String {
 /// Runs `tellonce` in `dir` under `bash -c 'ulimit -f <blocks>; exec tellonce …'`, so that a file
 /// growing beyond `blocks` KiB kills the process with SIGXFSZ in the middle of the write.
 pub fn tellonce_with_file_size_limit(dir: &Path, blocks: u64, args: &[&str]) -> Output {
-    Command::new("bash")
-        .arg("-c")
-        .arg(format!("ulimit -f {blocks}; exec \"$0\" \"$@\""))
-        .arg(tellonce_bin())
-        .args(args)
-        .current_dir(dir)
-        .env_remove("TELLONCE_LOG")
-        .output()
-        .unwrap()
+    tellonce_under_shell(dir, &format!("ulimit -f {blocks}"), args)
 }
 
 /// Runs `tellonce` in `dir` as on a disk that fills up after `blocks` KiB a file: under
 /// `ulimit -f <blocks>` with SIGXFSZ ignored, so that a write beyond it is cut short and then
 /// fails (EFBIG) as a write to a full disk does (ENOSPC), and the process goes on.
 pub fn tellonce_on_a_full_disk(dir: &Path, blocks: u64, args: &[&str]) -> Output {
+    tellonce_under_shell(dir, &format!("trap '' XFSZ; ulimit -f {blocks}"), args)
+}
+
+/// Runs `tellonce` in `dir` after the shell commands `setup` (limits, traps), through `exec` so
+/// that they apply to tellonce itself.
+fn tellonce_under_shell(dir: &Path, setup: &str, args: &[&str]) -> Output {
     Command::new("bash")
         .arg("-c")
-        .arg(format!("trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" \"$@\""))
+        .arg(format!("{setup}; exec \"$0\" \"$@\""))
         .arg(tellonce_bin())
         .args(args)
         .current_dir(dir)
