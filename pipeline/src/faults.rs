@@ -3,8 +3,9 @@
 //! but not recorded) instead of hoping that a timed kill lands there.
 //!
 //! Armed only by the environment variable `TELLONCE_FAULT=POINT:N` (abort at the `N`th time
-//! `POINT` is reached, counting from 1); without it every point costs one load of an
-//! initialised cell. Aborting loses nothing that a crash would not: the whole point of the tests
+//! `POINT` is reached, counting from 1), or `POINT:N:panic` to panic there instead (a bug's
+//! path: the command must end with exit 1 and print no value); without it every point costs one
+//! load of an initialised cell. Aborting loses nothing that a crash would not: the whole point of the tests
 //! is that the output survives it.
 
 use std::sync::OnceLock;
@@ -31,10 +32,20 @@ pub const ERASE_REWRITTEN: &str = "erase.rewritten";
 /// Retention has deleted a file and not yet recorded the deletion.
 pub const RETENTION_DELETED: &str = "retention.deleted";
 
-/// The armed point and the hit to abort at.
+/// How an armed point ends the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    /// `abort`, as a `kill -9` would end it.
+    Abort,
+    /// A panic, as a bug would.
+    Panic,
+}
+
+/// The armed point, the hit to fail at and how.
 struct Armed {
     point: String,
     at: u64,
+    ending: Ending,
     hits: AtomicU64,
 }
 
@@ -43,17 +54,21 @@ fn armed() -> Option<&'static Armed> {
     ARMED
         .get_or_init(|| {
             let value = std::env::var(ENV).ok()?;
-            let (point, at) = parse(&value)?;
-            Some(Armed { point, at, hits: AtomicU64::new(0) })
+            let (point, at, ending) = parse(&value)?;
+            Some(Armed { point, at, ending, hits: AtomicU64::new(0) })
         })
         .as_ref()
 }
 
-/// `POINT:N` with `N` ≥ 1; anything else arms nothing.
-fn parse(value: &str) -> Option<(String, u64)> {
+/// `POINT:N` or `POINT:N:panic` with `N` ≥ 1; anything else arms nothing.
+fn parse(value: &str) -> Option<(String, u64, Ending)> {
+    let (value, ending) = match value.trim().strip_suffix(":panic") {
+        Some(v) => (v, Ending::Panic),
+        None => (value, Ending::Abort),
+    };
     let (point, at) = value.rsplit_once(':')?;
     let at: u64 = at.trim().parse().ok()?;
-    (at > 0 && !point.trim().is_empty()).then(|| (point.trim().to_owned(), at))
+    (at > 0 && !point.trim().is_empty()).then(|| (point.trim().to_owned(), at, ending))
 }
 
 /// Marks that the work reached `point`; aborts the process if this is the armed hit.
@@ -63,20 +78,25 @@ pub fn reached(point: &str) {
         return;
     }
     if armed.hits.fetch_add(1, Ordering::Relaxed) + 1 == armed.at {
-        // Like a kill -9: no destructors, no flush, no unwinding.
-        std::process::abort();
+        match armed.ending {
+            // Like a kill -9: no destructors, no flush, no unwinding.
+            Ending::Abort => std::process::abort(),
+            // A formatted message, as a bug's would be, so that the test sees it withheld.
+            Ending::Panic => panic!("fault injected at {point}, hit {}", armed.at),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{Ending, parse};
 
     #[test]
     fn a_point_and_a_positive_count_arm_a_fault_and_nothing_else_does() {
-        assert_eq!(parse("stream.message:25"), Some(("stream.message".to_owned(), 25)));
-        assert_eq!(parse(" stream.message : 3"), Some(("stream.message".to_owned(), 3)));
-        for bad in ["stream.message", "stream.message:0", ":4", "stream.message:x", ""] {
+        assert_eq!(parse("stream.message:25"), Some(("stream.message".to_owned(), 25, Ending::Abort)));
+        assert_eq!(parse(" stream.message : 3"), Some(("stream.message".to_owned(), 3, Ending::Abort)));
+        assert_eq!(parse("commit.published:2:panic"), Some(("commit.published".to_owned(), 2, Ending::Panic)));
+        for bad in ["stream.message", "stream.message:0", ":4", "stream.message:x", "", "x:panic", "x:0:panic"] {
             assert_eq!(parse(bad), None, "{bad}");
         }
     }

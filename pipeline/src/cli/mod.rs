@@ -11,6 +11,7 @@ mod demo;
 mod hash_floor;
 mod isa;
 mod link;
+pub mod panic_report;
 mod quarantine;
 mod rights;
 mod schemas;

@@ -461,6 +461,43 @@ fn run_crashed_at_random_moments_reconciles_after_a_rerun() {
     });
 }
 
+/// Exit 1 is a bug's exit: a panic inside a command (injected at its commit path, where data
+/// is in flight) ends it with exit 1, not Rust's 101; what it prints names where the bug is and
+/// holds no value; and a rerun finishes the work as a crash's would.
+#[test]
+fn a_panic_ends_a_command_with_exit_1_printing_no_value_and_a_rerun_reconciles() {
+    let scratch = Scratch::new();
+    let template = scratch.fresh();
+    synth_in(&template, 103);
+    let clean = scratch.copy(&template);
+    tellonce_ok(&clean, RUN, 0);
+    let clean_out = clean.join("output");
+    let ids = Identifiers::from_inputs(&inputs(&template));
+    for (point, at) in [("commit.published", 2), ("commit.recorded", 1)] {
+        let dir = scratch.copy(&template);
+        let out = Command::new(tellonce_bin())
+            .args(RUN)
+            .current_dir(&dir)
+            .env_remove("TELLONCE_LOG")
+            .env("TELLONCE_FAULT", format!("{point}:{at}:panic"))
+            .output()
+            .unwrap();
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{point}: {said}");
+        assert!(said.contains("tellonce: internal error") && said.contains("faults.rs"), "{point}: {said}");
+        // The injected panic's message is formatted at run time, so it is withheld.
+        assert!(!said.contains("fault injected"), "{point}: {said}");
+        no_identifiers(&ids, &out).unwrap();
+        let repaired = rerun(&dir, RUN).unwrap();
+        let out_dir = dir.join("output");
+        staging_equals(&out_dir, &clean_out).unwrap();
+        build_consistent(&out_dir).unwrap();
+        verify_clean(&dir).unwrap();
+        no_temp_files(&out_dir).unwrap();
+        eprintln!("{point}:{at}: exit 1, then a rerun reconciled (audit repair needed: {repaired})");
+    }
+}
+
 #[test]
 fn run_force_crashed_at_random_moments_reconciles_after_a_rerun() {
     let scratch = Scratch::new();
