@@ -4,15 +4,14 @@
 //! the pseudonymised staging dataset; `subject` and `retention` serve data subjects' rights and
 //! the agreements' retention; see `../shared/design.md` for the whole architecture.
 
-pub mod cli;
 pub mod config;
 pub mod datasets;
 pub mod examples;
-pub mod exit;
 pub mod faults;
 pub mod holdings;
 pub mod link;
 pub mod outcomes;
+pub mod progress;
 pub mod reference;
 pub mod retention;
 pub mod run;
@@ -20,6 +19,4 @@ pub mod stages;
 pub mod strays;
 pub mod stream;
 pub mod subject;
-pub mod summary;
-pub mod synth;
 pub mod timefmt;

@@ -17,7 +17,6 @@ use std::sync::{Arc, Mutex};
 
 use arrow_array::RecordBatch;
 use crossbeam_channel::{Receiver, Sender, bounded};
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use tellonce_connectors::file_source::{FileSource, FileSourceOptions, RawBatch, RawReject, SourceError};
 use tellonce_connectors::hashing::sha256_file;
@@ -33,6 +32,7 @@ use tracing::{info, info_span, warn};
 
 use crate::config::{Reading, Settings, Source};
 use crate::holdings::{HeldFile, held_files};
+use crate::progress::{Progress, Silent};
 use crate::reference::{LookupError, PostcodeLookup};
 use crate::stages::govern::{self, Decision, Policy};
 use crate::stages::pseudonymise::Pseudonymiser;
@@ -50,8 +50,6 @@ pub const AUDIT: &str = "audit";
 pub struct RunOptions {
     /// Process inputs even if their content was processed before.
     pub force: bool,
-    /// Show a progress bar (only drawn on a terminal).
-    pub progress: bool,
     /// A second date agreements must be in force on, besides today (days since 1970-01-01), to
     /// see what a run on that day would do. It can only hold more, never let more through.
     pub as_of: Option<i32>,
@@ -251,7 +249,7 @@ pub(crate) struct Context<'a> {
     pub(crate) sealer: Sealer,
     pub(crate) lookup: Option<Arc<PostcodeLookup>>,
     pub(crate) part_options: PartOptions,
-    pub(crate) progress: ProgressBar,
+    pub(crate) progress: &'a dyn Progress,
     pub(crate) agreements: AgreementSet,
     pub(crate) as_of: i32,
     pub(crate) audit: Mutex<AuditLog>,
@@ -276,7 +274,7 @@ impl<'a> Context<'a> {
         access: Access,
         as_of: i32,
         replace_existing: bool,
-        progress: ProgressBar,
+        progress: &'a dyn Progress,
     ) -> Result<Context<'a>, RunError> {
         let started_at = timefmt::now_rfc3339();
         let run_id = new_run_id();
@@ -353,16 +351,21 @@ pub(crate) fn new_run_id() -> String {
     format!("{}-{}", timefmt::now_compact(), std::process::id())
 }
 
-/// Runs every configured input.
+/// Runs every configured input, reporting no progress.
 pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError> {
+    run_with_progress(settings, opts, &Silent)
+}
+
+/// Runs every configured input, reporting its progress to `progress`.
+pub fn run_with_progress(
+    settings: &Settings,
+    opts: &RunOptions,
+    progress: &dyn Progress,
+) -> Result<RunReport, RunError> {
     let as_of = opts.as_of.unwrap_or_else(dates::today);
     let total_bytes: u64 =
         settings.sources.iter().filter_map(|s| std::fs::metadata(&s.path).ok()).map(|m| m.len()).sum();
-    let progress = if opts.progress { ProgressBar::new(total_bytes) } else { ProgressBar::hidden() };
-    progress.set_style(
-        ProgressStyle::with_template("{spinner} {msg:20} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    progress.started(total_bytes);
     let ctx = Context::open(settings, "run", Access::Exclusive, as_of, opts.force, progress)?;
     let (run_id, started_at, out) = (ctx.run_id.clone(), ctx.started_at.clone(), &settings.output_dir);
 
@@ -374,7 +377,7 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
     for source in &settings.sources {
         let span = info_span!("input", feed = source.feed.name, source = %source.path.display());
         let _guard = span.enter();
-        ctx.progress.set_message(source.feed.name);
+        ctx.progress.input(source.feed.name);
         let seen = |sha: &str| {
             inputs.iter().find(|i| i.feed == source.feed.name && i.sha256 == sha && i.status == InputStatus::Processed)
         };
@@ -418,7 +421,7 @@ pub fn run(settings: &Settings, opts: &RunOptions) -> Result<RunReport, RunError
         }
         inputs.push(report);
     }
-    ctx.progress.finish_and_clear();
+    ctx.progress.finished();
 
     // The build tier, over everything staged so far (this run's inputs and earlier ones).
     let mut linkage = None;
@@ -712,7 +715,7 @@ fn input_record(r: &InputReport) -> InputRecord {
 /// The names of dropped columns, safe to print: the one rule for every message is
 /// [`tellonce_schemas::printable::printable_column_names`] (a header that may hold a record's
 /// values has none of its names printed); withheld names are only counted.
-pub(crate) fn reportable_column_names(names: Vec<String>) -> Vec<String> {
+pub fn reportable_column_names(names: Vec<String>) -> Vec<String> {
     let (shown, withheld) = tellonce_schemas::printable::printable_column_names(&names);
     let mut kept: Vec<String> = shown.into_iter().map(str::to_owned).collect();
     if withheld > 0 {
@@ -723,7 +726,7 @@ pub(crate) fn reportable_column_names(names: Vec<String>) -> Vec<String> {
 
 /// How a session shares the output directory with others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
+pub enum Access {
     /// Alone: a file run, retention, erasure. They rewrite or delete files others read or write.
     Exclusive,
     /// Beside other stream sessions and one build: a stream session writes only its own batch
@@ -737,7 +740,7 @@ pub(crate) enum Access {
 
 /// The locks a session holds on the output directory, released when dropped.
 #[derive(Debug)]
-pub(crate) struct OutputLock {
+pub struct OutputLock {
     _files: Vec<std::fs::File>,
 }
 
@@ -745,7 +748,7 @@ pub(crate) struct OutputLock {
 /// once would publish each other's half-written files, so `state/run.lock` is held exclusively
 /// by a file run and shared by stream sessions and builds, and `state/build.lock` keeps builds
 /// (and a run's build) one at a time.
-pub(crate) fn lock_output(out: &Path, access: Access) -> Result<OutputLock, RunError> {
+pub fn lock_output(out: &Path, access: Access) -> Result<OutputLock, RunError> {
     let run = lock_file(&out.join("state").join("run.lock"), access != Access::Exclusive)?;
     let mut files = vec![run];
     if access == Access::Build {
@@ -1111,7 +1114,7 @@ fn ingest(
                     records += (raw.batch.num_rows() + raw.rejects.len()) as u64;
                     let marks = dups.mark(&raw, feed);
                     let bytes = file.bytes_read();
-                    ctx.progress.inc(bytes.saturating_sub(last_bytes));
+                    ctx.progress.advanced(bytes.saturating_sub(last_bytes));
                     last_bytes = bytes;
                     if raw_tx.send((seq, raw, marks)).is_err() {
                         break;

@@ -151,7 +151,7 @@ fn may_clear(access: Access, owner: Owner) -> bool {
 /// # Errors
 ///
 /// A folder that cannot be read or a file that cannot be hashed or removed, with its path.
-pub(crate) fn clear_orphaned_temp_files(out: &Path, access: Access) -> Result<Vec<Event>, ClearError> {
+pub fn clear_orphaned_temp_files(out: &Path, access: Access) -> Result<Vec<Event>, ClearError> {
     let mut events = Vec::new();
     if access == Access::Exclusive {
         settle_erasures(out)?;
@@ -191,7 +191,7 @@ const ERASURE_SUFFIX: &str = ".erasure";
 ///
 /// A folder that cannot be read, the audit log that cannot be read, or a file that cannot be
 /// hashed, renamed or removed, with its path.
-pub(crate) fn settle_erasures(out: &Path) -> Result<usize, ClearError> {
+pub fn settle_erasures(out: &Path) -> Result<usize, ClearError> {
     let sides = erasure_sides(out)?;
     if sides.is_empty() {
         return Ok(0);
@@ -221,7 +221,7 @@ pub(crate) fn settle_erasures(out: &Path) -> Result<usize, ClearError> {
 }
 
 /// Whether an interrupted erasure waits to be settled (see [`settle_erasures`]).
-pub(crate) fn pending_erasures(out: &Path) -> bool {
+pub fn pending_erasures(out: &Path) -> bool {
     erasure_sides(out).is_ok_and(|s| !s.is_empty())
 }
 

@@ -245,7 +245,7 @@ mod tests {
     /// The synthetic police records as messages, with a duplicate and two poison messages.
     fn batch(feed: &'static tellonce_schemas::FeedSchema) -> (RawBatch, Vec<bool>) {
         let dir = tempfile::tempdir().unwrap();
-        crate::synth::generate(&crate::synth::SynthOptions { out: dir.path().to_owned(), children: 600, seed: 5 })
+        tellonce_synth::generate(&tellonce_synth::SynthOptions { out: dir.path().to_owned(), children: 600, seed: 5 })
             .unwrap();
         let text = std::fs::read_to_string(dir.path().join("inputs/police.jsonl")).unwrap();
         let mut lines: Vec<&str> = text.lines().collect();

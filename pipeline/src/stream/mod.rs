@@ -323,8 +323,7 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
         return Err(RunError::Stream("the config has no [stream] section".to_owned()));
     };
     let today = dates::today();
-    let ctx =
-        Context::open(settings, "stream", crate::run::Access::Stream, today, true, indicatif::ProgressBar::hidden())?;
+    let ctx = Context::open(settings, "stream", crate::run::Access::Stream, today, true, &crate::progress::Silent)?;
     let mut report = StreamReport { run_id: ctx.run_id.clone(), ..StreamReport::default() };
     let mut log = LogProgress::default();
     sweep::sweep_unowned(&ctx, &mut log)?;

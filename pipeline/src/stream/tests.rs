@@ -13,7 +13,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 
 use super::{StreamOptions, StreamReport, stream};
 use crate::config::Settings;
-use crate::synth::{SynthOptions, generate};
+use tellonce_synth::{SynthOptions, generate};
 
 const TOPIC: &str = "police-incidents";
 

@@ -12,6 +12,7 @@ mod hash_floor;
 mod isa;
 mod link;
 pub mod panic_report;
+mod progress_bar;
 mod quarantine;
 mod rights;
 mod schemas;
@@ -133,12 +134,9 @@ fn dispatch(command: Command) -> Result<Exit, Failure> {
     match command {
         Command::Run(a) => {
             let settings = Settings::load(&a.config).exit(Exit::Config)?;
-            let opts = RunOptions {
-                force: a.force,
-                progress: !a.no_progress && std::io::stderr().is_terminal(),
-                as_of: a.as_of,
-            };
-            let report = run::run(&settings, &opts).map_err(run_failure)?;
+            let opts = RunOptions { force: a.force, as_of: a.as_of };
+            let bar = progress_bar::Bar::new(!a.no_progress);
+            let report = run::run_with_progress(&settings, &opts, &bar).map_err(run_failure)?;
             print_summary(&report, a.json)?;
             Ok(if report.has_rejected_inputs() { Exit::Input } else { Exit::Success })
         }

@@ -103,8 +103,9 @@ pub(super) fn demo(a: &DemoArgs) -> Result<Exit, Failure> {
     // With --json, stdout holds the summary alone.
     let (_, config) = if a.json { synth_quiet(&args)? } else { synth(&args)? };
     let settings = Settings::load(&config).exit(Exit::Config)?;
-    let opts = RunOptions { force: false, progress: std::io::IsTerminal::is_terminal(&std::io::stderr()), as_of: None };
-    let report = run::run(&settings, &opts).map_err(run_failure)?;
+    let opts = RunOptions { force: false, as_of: None };
+    let bar = super::progress_bar::Bar::new(true);
+    let report = run::run_with_progress(&settings, &opts, &bar).map_err(run_failure)?;
     print_summary(&report, a.json)?;
     if !a.json {
         outln!(
@@ -181,7 +182,7 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
             unmatched_patterns: Vec::new(),
         };
         let started = Instant::now();
-        let opts = RunOptions { force: true, progress: false, as_of: None };
+        let opts = RunOptions { force: true, as_of: None };
         let report = run::run(&settings, &opts).map_err(run_failure)?;
         let secs = started.elapsed().as_secs_f64();
         let i = &report.inputs[0];

@@ -15,10 +15,10 @@
 //! never to be issued, small areas are `SYN-E01-…` codes, names are drawn from lists.
 //!
 //! ```no_run
-//! use tellonce::synth::{generate, SynthOptions};
+//! use tellonce_synth::{generate, SynthOptions};
 //! let summary = generate(&SynthOptions { out: "demo-out".into(), children: 3_000, seed: 7 })?;
 //! println!("{} records in {} feeds", summary.records, summary.feeds.len());
-//! # Ok::<(), tellonce::synth::SynthError>(())
+//! # Ok::<(), tellonce_synth::SynthError>(())
 //! ```
 
 use std::collections::BTreeMap;
