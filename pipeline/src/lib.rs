@@ -7,8 +7,6 @@
 pub mod config;
 pub mod datasets;
 pub mod examples;
-pub mod faults;
-pub mod holdings;
 pub mod link;
 pub mod outcomes;
 pub mod progress;
@@ -16,7 +14,5 @@ pub mod reference;
 pub mod retention;
 pub mod run;
 pub mod stages;
-pub mod strays;
 pub mod stream;
 pub mod subject;
-pub mod timefmt;

@@ -17,8 +17,9 @@ use tellonce_governance::KeyRing;
 use tellonce_governance::audit::{self, AuditError, AuditLog, Event};
 use tellonce_schemas::identifiers::dates;
 
-use crate::holdings::{HeldFile, held_files};
-use crate::run::{AUDIT, Access, STAGING, lock_output};
+use tellonce_governance::audit::holdings::{HeldFile, held_files};
+use tellonce_output::layout::{AUDIT, STAGING};
+use tellonce_output::lock::{Access, lock_output};
 
 /// Why retention cannot be applied.
 #[derive(Debug, thiserror::Error)]
@@ -121,7 +122,7 @@ pub fn apply(out: &Path, keys: &KeyRing, on: i32, dry_run: bool) -> Result<(Plan
     }
     let index_records_dropped = crate::link::index::forget(out, &gone)?;
     let mut log = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
-    let cleared = crate::strays::clear_orphaned_temp_files(out, Access::Exclusive)
+    let cleared = tellonce_output::strays::clear_orphaned_temp_files(out, Access::Exclusive)
         .map_err(|e| RetentionError::Delete { path: e.path, source: e.source })?;
     for event in &cleared {
         log.append(event)?;
@@ -138,7 +139,7 @@ pub fn apply(out: &Path, keys: &KeyRing, on: i32, dry_run: bool) -> Result<(Plan
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(source) => return Err(RetentionError::Delete { path, source }),
         }
-        crate::faults::reached(crate::faults::RETENTION_DELETED);
+        tellonce_output::faults::reached(tellonce_output::faults::RETENTION_DELETED);
         log.append(&Event::FileDeleted {
             path: file.path.clone(),
             sha256: file.sha256.clone(),

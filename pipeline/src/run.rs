@@ -31,19 +31,16 @@ use tellonce_schemas::identifiers::dates;
 use tracing::{info, info_span, warn};
 
 use crate::config::{Reading, Settings, Source};
-use crate::holdings::{HeldFile, held_files};
 use crate::progress::{Progress, Silent};
 use crate::reference::{LookupError, PostcodeLookup};
 use crate::stages::govern::{self, Decision, Policy};
 use crate::stages::pseudonymise::Pseudonymiser;
 use crate::stages::validate::{self, DuplicateIndex};
-use crate::timefmt;
-
-/// The staging dataset's directory under the output root.
-pub const STAGING: &str = "staging";
-
-/// The audit log's directory under the output root.
-pub const AUDIT: &str = "audit";
+use tellonce_governance::audit::holdings::{HeldFile, held_files};
+use tellonce_output::layout::{AUDIT, STAGING, erased_marker, input_marker, relative};
+use tellonce_output::lock::{Access, OutputLock, lock_output};
+use tellonce_output::timefmt;
+use tellonce_output::unrecorded::remove_if_present;
 
 /// Options of one run that are not configuration.
 #[derive(Debug, Clone, Default)]
@@ -104,8 +101,17 @@ pub enum RunError {
     Internal(String),
 }
 
-impl From<crate::strays::ClearError> for RunError {
-    fn from(e: crate::strays::ClearError) -> Self {
+impl From<tellonce_output::lock::LockError> for RunError {
+    fn from(e: tellonce_output::lock::LockError) -> Self {
+        match e {
+            tellonce_output::lock::LockError::Busy { path } => RunError::Busy { path },
+            tellonce_output::lock::LockError::Io { path, source } => RunError::Output { path, source },
+        }
+    }
+}
+
+impl From<tellonce_output::strays::ClearError> for RunError {
+    fn from(e: tellonce_output::strays::ClearError) -> Self {
         RunError::Output { path: e.path, source: e.source }
     }
 }
@@ -305,7 +311,7 @@ impl<'a> Context<'a> {
         audit_agreements(&mut audit, &agreements, as_of)?;
         // Only now, with the locks held and the log known to be whole, is it safe to clear what
         // interrupted sessions left.
-        for cleared in crate::strays::clear_orphaned_temp_files(out, access)? {
+        for cleared in tellonce_output::strays::clear_orphaned_temp_files(out, access)? {
             audit.append(&cleared)?;
         }
         audit.sync()?;
@@ -502,7 +508,8 @@ fn link_build(ctx: &Context<'_>, run_id: &str) -> Result<crate::link::BuildRepor
 fn unpublish_build(out: &Path, log: &mut AuditLog) {
     let Ok(entries) = audit::read_entries(&out.join(AUDIT)) else { return };
     let held = held_files(&entries);
-    let datasets = crate::link::build::REPLACED_BY_EACH_BUILD.into_iter().chain([crate::link::output::ID_HISTORY]);
+    let datasets =
+        tellonce_output::layout::REPLACED_BY_EACH_BUILD.into_iter().chain([tellonce_output::layout::ID_HISTORY]);
     for dataset in datasets {
         let mut stack = vec![out.join(dataset)];
         while let Some(dir) = stack.pop() {
@@ -603,7 +610,7 @@ pub fn build(settings: &Settings) -> Result<(String, crate::link::BuildReport), 
         purposes: vec!["linkage".to_owned(), "audit".to_owned()],
     })?;
     audit_agreements(&mut audit, &agreements, today)?;
-    for cleared in crate::strays::clear_orphaned_temp_files(out, Access::Build)? {
+    for cleared in tellonce_output::strays::clear_orphaned_temp_files(out, Access::Build)? {
         audit.append(&cleared)?;
     }
     let part_options = part_options(settings, &keys);
@@ -694,12 +701,6 @@ fn audit_file(
     })
 }
 
-/// A path under the output root as the audit log records it: relative, `/`-separated.
-pub(crate) fn relative(out: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(out).unwrap_or(path);
-    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
-}
-
 fn input_record(r: &InputReport) -> InputRecord {
     InputRecord {
         feed: r.feed.to_owned(),
@@ -724,64 +725,6 @@ pub fn reportable_column_names(names: Vec<String>) -> Vec<String> {
     kept
 }
 
-/// How a session shares the output directory with others.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Alone: a file run, retention, erasure. They rewrite or delete files others read or write.
-    Exclusive,
-    /// Beside other stream sessions and one build: a stream session writes only its own batch
-    /// files (named from topic, partition and offsets, each partition held by one session at a
-    /// time) and appends to the shared audit log.
-    Stream,
-    /// Beside stream sessions, but never two builds at once: a build reads the committed
-    /// staging files and rewrites only the datasets it owns.
-    Build,
-}
-
-/// The locks a session holds on the output directory, released when dropped.
-#[derive(Debug)]
-pub struct OutputLock {
-    _files: Vec<std::fs::File>,
-}
-
-/// Takes the output directory's locks for a whole session: two runs writing the same outputs at
-/// once would publish each other's half-written files, so `state/run.lock` is held exclusively
-/// by a file run and shared by stream sessions and builds, and `state/build.lock` keeps builds
-/// (and a run's build) one at a time.
-pub fn lock_output(out: &Path, access: Access) -> Result<OutputLock, RunError> {
-    let run = lock_file(&out.join("state").join("run.lock"), access != Access::Exclusive)?;
-    let mut files = vec![run];
-    if access == Access::Build {
-        files.push(lock_file(&out.join("state").join("build.lock"), false)?);
-    }
-    Ok(OutputLock { _files: files })
-}
-
-/// Opens (creating) and locks one lock file without waiting.
-fn lock_file(path: &Path, shared: bool) -> Result<std::fs::File, RunError> {
-    try_lock_file(path, shared)?.ok_or_else(|| RunError::Busy { path: path.to_owned() })
-}
-
-/// Opens (creating) one lock file and locks it if nobody else holds it (`None` if somebody
-/// does), without waiting.
-pub(crate) fn try_lock_file(path: &Path, shared: bool) -> Result<Option<std::fs::File>, RunError> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|source| RunError::Output { path: dir.to_owned(), source })?;
-    }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .map_err(|source| RunError::Output { path: path.to_owned(), source })?;
-    let taken = if shared { file.try_lock_shared() } else { file.try_lock() };
-    match taken {
-        Ok(()) => Ok(Some(file)),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-        Err(std::fs::TryLockError::Error(source)) => Err(RunError::Output { path: path.to_owned(), source }),
-    }
-}
-
 /// Copies an input's counts into its report.
 fn record_counts(
     report: &mut InputReport,
@@ -794,54 +737,6 @@ fn record_counts(
     report.written = written;
     report.quarantined = quarantined;
     report.quarantined_by_rule = by_rule.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-}
-
-/// Removes a file tellonce published but never recorded as complete (an interrupted build or
-/// stream batch), and returns the audit entry that says so, with its hash and `reason`.
-pub(crate) fn remove_unrecorded_file(out: &Path, path: &Path, reason: &str) -> std::io::Result<Event> {
-    set_aside_unrecorded_file(out, path, None, reason)
-}
-
-/// Takes a file the audit log does not record out of the datasets: removes it, or, given `to`,
-/// moves it there (creating the folder; `audit verify --prune`). Returns the audit entry that
-/// says so, with the file's hash and `reason`.
-pub(crate) fn set_aside_unrecorded_file(
-    out: &Path,
-    path: &Path,
-    to: Option<&Path>,
-    reason: &str,
-) -> std::io::Result<Event> {
-    let sha256 = sha256_file(path)?;
-    match to {
-        None => remove_if_present(path)?,
-        Some(to) => {
-            let dir = to.parent().unwrap_or(out);
-            std::fs::create_dir_all(dir)?;
-            std::fs::rename(path, to)?;
-            tellonce_connectors::atomic::sync_dir(dir)?;
-            if let Some(from) = path.parent() {
-                tellonce_connectors::atomic::sync_dir(from)?;
-            }
-        }
-    }
-    Ok(Event::FileDeleted { path: relative(out, path), sha256, reason: reason.to_owned(), agreement: None })
-}
-/// Removes a file if it exists.
-pub(crate) fn remove_if_present(path: &Path) -> std::io::Result<()> {
-    match std::fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    }
-}
-
-/// Where the note that erasure touched an input's outputs lives (see `subject`).
-pub(crate) fn erased_marker(out: &Path, feed: &str, sha256: &str) -> PathBuf {
-    out.join("state").join("erased").join(feed).join(sha256.get(..16).unwrap_or(sha256))
-}
-
-/// Where the marker of a processed input lives.
-fn marker_path(out: &Path, feed: &str, sha256: &str) -> PathBuf {
-    out.join("state").join("inputs").join(feed).join(format!("{sha256}.json"))
 }
 
 fn process_input<'r>(
@@ -869,7 +764,7 @@ fn process_input<'r>(
         Err(e) => return reject(report, "file.unreadable", format!("cannot read {}: {e}", source.path.display())),
     };
     let out = &ctx.settings.output_dir;
-    let marker = marker_path(out, source.feed.name, &report.sha256);
+    let marker = input_marker(out, source.feed.name, &report.sha256);
     if let Some(first) = processed_in_this_run(&report.sha256) {
         // The same content listed twice (a resent file): processing it again would duplicate
         // every record, even under --force.
@@ -960,7 +855,7 @@ fn process_input<'r>(
         report.quarantine_file = None;
         return Err(Box::new(Failed { report, error }));
     }
-    crate::faults::reached(crate::faults::COMMIT_RECORDED);
+    tellonce_output::faults::reached(tellonce_output::faults::COMMIT_RECORDED);
     let written = serde_json::to_vec_pretty(&input_record(&report))
         .map_err(|e| RunError::Internal(e.to_string()))
         .and_then(|record| {
@@ -1369,7 +1264,7 @@ impl<'a> Writer<'a> {
         let committed = self.quarantine.commit().map_err(out_err)?;
         if let Some(path) = &committed {
             published.push(path.clone());
-            crate::faults::reached(crate::faults::COMMIT_PUBLISHED);
+            tellonce_output::faults::reached(tellonce_output::faults::COMMIT_PUBLISHED);
         }
         match (&committed, earlier_sha) {
             (Some(path), _) => audit_file(ctx, "quarantine", path, quarantined, Some(policy), Some(self.feed))?,
@@ -1385,7 +1280,7 @@ impl<'a> Writer<'a> {
         for part in std::mem::take(&mut self.finished) {
             let file = part.publish()?;
             published.push(out.join(&file.path));
-            crate::faults::reached(crate::faults::COMMIT_PUBLISHED);
+            tellonce_output::faults::reached(tellonce_output::faults::COMMIT_PUBLISHED);
             ctx.audit(&Event::FileWritten {
                 dataset: STAGING.to_owned(),
                 path: file.path.clone(),

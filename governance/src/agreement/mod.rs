@@ -56,6 +56,7 @@ mod explain;
 mod load;
 mod model;
 mod parse;
+pub mod policy;
 mod position;
 mod problem;
 mod read;

@@ -68,9 +68,11 @@
 mod entry;
 mod error;
 mod head;
+pub mod holdings;
 mod read;
 mod repair;
 pub mod report;
+pub mod stream_progress;
 #[cfg(test)]
 mod testutil;
 mod torn;

@@ -7,9 +7,8 @@ mod exit;
 mod summary;
 
 // The library's modules under this crate's root, so that the CLI names them as it always has.
-use tellonce_pipeline::{
-    config, datasets, examples, holdings, link, outcomes, retention, run, strays, stream, subject, timefmt,
-};
+use tellonce_output::strays;
+use tellonce_pipeline::{config, datasets, examples, link, outcomes, retention, run, stream, subject};
 use tellonce_synth as synth;
 
 use exit::Exit;

@@ -24,7 +24,6 @@ use super::rates::{self, MatchRates};
 use super::records::NONE;
 use super::rules::Rule;
 use super::score::ScoreStats;
-use crate::holdings::held_files;
 use crate::outcomes::aggregates::{self, AGGREGATES};
 use crate::outcomes::events;
 use crate::outcomes::families::{self, FAMILIES};
@@ -32,10 +31,11 @@ use crate::outcomes::persons::{self, Needs, PERSONS, People};
 use crate::outcomes::profile::Profiles;
 use crate::outcomes::settings::OutcomeSettings;
 use crate::stages::govern::{self, Decision, Policy};
+use tellonce_governance::audit::holdings::held_files;
 
 /// The datasets each build rewrites whole; the previous build's files are deleted once the new
 /// ones are published.
-pub const REPLACED_BY_EACH_BUILD: [&str; 5] = [LINKS, events::THEME_EVENTS, PERSONS, FAMILIES, AGGREGATES];
+pub use tellonce_output::layout::REPLACED_BY_EACH_BUILD;
 
 /// What a build needs from its caller.
 pub struct BuildInput<'a> {
@@ -182,18 +182,18 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
     };
 
     // The staging files the audit log holds, for feeds with an agreement in force today.
-    let entries = audit::read_entries(&out.join(crate::run::AUDIT))?;
+    let entries = audit::read_entries(&out.join(tellonce_output::layout::AUDIT))?;
     let held = held_files(&entries);
     // A stream session may be between publishing a batch and recording it as committed: such a
     // batch is not staged yet (it may be removed and written again with other boundaries).
-    let streamed = crate::stream::progress::Progress::from_entries(&entries);
+    let streamed = tellonce_governance::audit::stream_progress::Progress::from_entries(&entries);
     drop(entries);
     let mut files = Vec::new();
     let mut policies: BTreeMap<&'static str, Policy> = BTreeMap::new();
     let mut not_linked = BTreeMap::new();
-    for f in held.values().filter(|f| f.dataset == crate::run::STAGING) {
+    for f in held.values().filter(|f| f.dataset == tellonce_output::layout::STAGING) {
         let name = f.path.rsplit('/').next().unwrap_or(&f.path);
-        if let Some(batch) = crate::stream::progress::parse(name)
+        if let Some(batch) = tellonce_governance::audit::stream_progress::parse(name)
             && !streamed.is_committed(&batch)
         {
             continue;
@@ -520,7 +520,7 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
                        due: Option<String>|
      -> Result<(), LinkError> {
         let file = part.publish()?;
-        crate::faults::reached(crate::faults::COMMIT_PUBLISHED);
+        tellonce_output::faults::reached(tellonce_output::faults::COMMIT_PUBLISHED);
         log.append(&Event::FileWritten {
             dataset: dataset.to_owned(),
             path: file.path.clone(),
@@ -611,7 +611,7 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
         feeds_not_linked,
     })?;
     log.sync()?;
-    crate::faults::reached(crate::faults::COMMIT_RECORDED);
+    tellonce_output::faults::reached(tellonce_output::faults::COMMIT_RECORDED);
     // Only now, with outputs and audit entries durable, does the index move on.
     index::save(
         out,
@@ -634,7 +634,7 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
 /// the next build's files and be counted twice by readers.
 fn remove_unrecorded(
     out: &Path,
-    held: &BTreeMap<String, crate::holdings::HeldFile>,
+    held: &BTreeMap<String, tellonce_governance::audit::holdings::HeldFile>,
     log: &mut AuditLog,
 ) -> Result<(), LinkError> {
     let mut found = Vec::new();
@@ -654,12 +654,12 @@ fn remove_unrecorded(
         }
     }
     for path in found {
-        let rel = crate::run::relative(out, &path);
+        let rel = tellonce_output::layout::relative(out, &path);
         if held.contains_key(&rel) {
             continue;
         }
         let reason = "unrecorded: written by an interrupted build before its audit entry";
-        let deleted = crate::run::remove_unrecorded_file(out, &path, reason)
+        let deleted = tellonce_output::unrecorded::remove_unrecorded_file(out, &path, reason)
             .map_err(|source| LinkError::Output { path: path.clone(), source })?;
         warn!(file = %rel, "removed a build output the audit log does not record (an interrupted build)");
         log.append(&deleted)?;

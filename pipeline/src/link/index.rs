@@ -20,11 +20,7 @@ use parquet::file::properties::WriterProperties;
 
 use super::LinkError;
 
-/// The index file under the output root.
-pub const INDEX_PATH: &str = "state/link/index.parquet";
-
-/// The fingerprint of what the last build was made from (staging files, agreements, settings).
-pub const BUILT_FROM_PATH: &str = "state/link/built_from";
+pub use tellonce_output::layout::{BUILT_FROM_PATH, INDEX_PATH};
 
 /// The last build's ids, by record.
 #[derive(Debug, Default)]

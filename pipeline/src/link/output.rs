@@ -11,10 +11,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use super::LinkError;
 use super::ids::Change;
 
-/// The links dataset.
-pub const LINKS: &str = "links";
-/// The id history dataset.
-pub const ID_HISTORY: &str = "id_history";
+pub use tellonce_output::layout::{ID_HISTORY, LINKS};
 
 fn field(name: &str, data_type: DataType, nullable: bool, description: &str) -> Field {
     let meta: HashMap<String, String> = [("description".to_owned(), description.to_owned())].into_iter().collect();

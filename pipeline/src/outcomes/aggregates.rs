@@ -28,8 +28,7 @@ use super::settings::Period;
 use super::themes::Mapping;
 use crate::link::LinkError;
 
-/// The dataset's name.
-pub const AGGREGATES: &str = "aggregates";
+pub use tellonce_output::layout::AGGREGATES;
 
 /// The district × headline table, one per month.
 pub const DISTRICT_HEADLINE_MONTH: &str = "district_headline_month";

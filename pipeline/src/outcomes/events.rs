@@ -19,8 +19,7 @@ use super::themes::Mapping;
 use crate::link::LinkError;
 use crate::link::input::StagingFile;
 
-/// The dataset's name.
-pub const THEME_EVENTS: &str = "theme_events";
+pub use tellonce_output::layout::THEME_EVENTS;
 
 /// Age bands (years at the event), in order.
 pub const AGE_BANDS: [&str; 8] = ["unborn", "0-4", "5-10", "11-15", "16-17", "18-24", "25+", "unknown"];

@@ -14,8 +14,7 @@ use super::settings::{Eligibility, NeedCount};
 use super::{described, described_list};
 use crate::link::LinkError;
 
-/// The dataset's name.
-pub const FAMILIES: &str = "families";
+pub use tellonce_output::layout::FAMILIES;
 
 /// Ages (whole months) of a dependent child: 0 to 17 years.
 const CHILD_MONTHS: std::ops::Range<i32> = 0..18 * 12;

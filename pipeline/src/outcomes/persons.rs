@@ -15,8 +15,7 @@ use super::themes::Mapping;
 use super::{described, described_list};
 use crate::link::LinkError;
 
-/// The dataset's name.
-pub const PERSONS: &str = "persons";
+pub use tellonce_output::layout::PERSONS;
 
 /// The schema of `persons/`.
 pub fn schema() -> SchemaRef {

@@ -1,7 +1,8 @@
-//! The stages a batch passes through, in order: validate, govern, pseudonymise.
+//! The stages a batch passes through, in order: validate, govern (the agreement's decision,
+//! [`tellonce_governance::agreement::policy`], which the build applies too), pseudonymise.
 //!
 //! Linkage and outcomes (the build tier) read the staging dataset this ingest tier writes.
 
-pub mod govern;
+pub use tellonce_governance::agreement::policy as govern;
 pub mod pseudonymise;
 pub mod validate;

@@ -186,7 +186,7 @@ pub(super) fn write(ctx: &Context<'_>, dead: Option<&DeadLetters>, mut job: Job)
         Err(IngestError::Source(e)) => return Err(RunError::Stream(e.to_string())),
         Err(IngestError::Changed) => return Err(RunError::Stream(format!("{name} changed while written"))),
     }
-    crate::faults::reached(crate::faults::STREAM_BATCH_PUBLISHED);
+    tellonce_output::faults::reached(tellonce_output::faults::STREAM_BATCH_PUBLISHED);
     let mut files: Vec<String> = input.files.iter().map(|f| f.path.clone()).collect();
     files.extend(input.quarantine_file.clone());
     // Delivered before the batch is recorded as committed: a committed batch's poison messages

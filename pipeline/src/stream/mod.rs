@@ -27,7 +27,7 @@ mod dead_letter;
 pub mod latency;
 pub mod metrics;
 pub mod ownership;
-pub mod progress;
+pub use tellonce_governance::audit::stream_progress as progress;
 pub mod reset;
 mod sweep;
 
@@ -323,7 +323,14 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
         return Err(RunError::Stream("the config has no [stream] section".to_owned()));
     };
     let today = dates::today();
-    let ctx = Context::open(settings, "stream", crate::run::Access::Stream, today, true, &crate::progress::Silent)?;
+    let ctx = Context::open(
+        settings,
+        "stream",
+        tellonce_output::lock::Access::Stream,
+        today,
+        true,
+        &crate::progress::Silent,
+    )?;
     let mut report = StreamReport { run_id: ctx.run_id.clone(), ..StreamReport::default() };
     let mut log = LogProgress::default();
     sweep::sweep_unowned(&ctx, &mut log)?;
@@ -611,7 +618,7 @@ impl Session<'_, '_> {
             }
             _ => entry.batcher.push(offset, m.payload()),
         }
-        crate::faults::reached(crate::faults::STREAM_MESSAGE);
+        tellonce_output::faults::reached(tellonce_output::faults::STREAM_MESSAGE);
         Ok(entry.batcher.is_full().then_some(key))
     }
 
@@ -826,7 +833,7 @@ impl Session<'_, '_> {
         if !self.consumer.context().assignment.lock().is_ok_and(|a| a.contains(key)) {
             return Ok(());
         }
-        crate::faults::reached(crate::faults::STREAM_BATCH_RECORDED);
+        tellonce_output::faults::reached(tellonce_output::faults::STREAM_BATCH_RECORDED);
         let mut tpl = TopicPartitionList::new();
         tpl.add_partition_offset(&key.0, key.1, Offset::Offset(last as i64 + 1))
             .map_err(|e| RunError::Stream(e.to_string()))?;

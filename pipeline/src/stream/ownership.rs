@@ -65,7 +65,7 @@ fn lock_path(out: &Path, topic: &str, partition: i32) -> PathBuf {
 
 /// Takes the partition's lock if no other session holds it (`None` if one does).
 pub fn try_claim(out: &Path, topic: &str, partition: i32) -> Result<Option<File>, RunError> {
-    crate::run::try_lock_file(&lock_path(out, topic, partition), false)
+    tellonce_output::lock::try_lock_file(&lock_path(out, topic, partition), false).map_err(RunError::from)
 }
 
 #[cfg(test)]

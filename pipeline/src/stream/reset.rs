@@ -16,7 +16,9 @@ use tellonce_governance::KeyRing;
 use tellonce_governance::audit::{self, AuditLog, Event, PartitionOffset};
 
 use super::progress::Progress;
-use crate::run::{AUDIT, Access, RunError, lock_output};
+use crate::run::RunError;
+use tellonce_output::layout::AUDIT;
+use tellonce_output::lock::{Access, lock_output};
 
 /// What a reset recorded.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -53,7 +55,7 @@ pub fn reset(out: &Path, keys: &KeyRing, topic: &str, reason: &str) -> Result<Re
     let epoch = progress.epoch(topic) + 1;
     let run = crate::run::new_run_id();
     let mut log = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
-    for cleared in crate::strays::clear_orphaned_temp_files(out, Access::Exclusive)? {
+    for cleared in tellonce_output::strays::clear_orphaned_temp_files(out, Access::Exclusive)? {
         log.append(&cleared)?;
     }
     log.append(&Event::StreamProgressReset {

@@ -25,7 +25,7 @@ impl LogProgress {
 
     /// The same, for the output directory `out`.
     pub(super) fn refresh_dir(&mut self, out: &Path) -> Result<(), RunError> {
-        let entries = read_new_entries(&out.join(crate::run::AUDIT), &mut self.cursor)?;
+        let entries = read_new_entries(&out.join(tellonce_output::layout::AUDIT), &mut self.cursor)?;
         self.progress.absorb(&entries);
         Ok(())
     }
@@ -35,7 +35,7 @@ impl LogProgress {
 /// included), with the batch each belongs to.
 fn batch_files(out: &Path) -> Vec<(PathBuf, BatchName)> {
     let mut found = Vec::new();
-    for dataset in [crate::run::STAGING, "quarantine"] {
+    for dataset in [tellonce_output::layout::STAGING, "quarantine"] {
         let Ok(feeds) = std::fs::read_dir(out.join(dataset)) else { continue };
         for dir in feeds.flatten() {
             let Ok(files) = std::fs::read_dir(dir.path()) else { continue };
@@ -94,9 +94,9 @@ pub(super) fn sweep_partition(
             continue;
         }
         let reason = "uncommitted: written by an interrupted stream session before its batch was committed";
-        let deleted = crate::run::remove_unrecorded_file(out, &path, reason)
+        let deleted = tellonce_output::unrecorded::remove_unrecorded_file(out, &path, reason)
             .map_err(|source| RunError::Output { path: path.clone(), source })?;
-        warn!(file = %crate::run::relative(out, &path), "removed a file of a stream batch that was never committed (an interrupted session)");
+        warn!(file = %tellonce_output::layout::relative(out, &path), "removed a file of a stream batch that was never committed (an interrupted session)");
         ctx.audit(&deleted)?;
         removed = true;
     }

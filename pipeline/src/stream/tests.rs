@@ -515,7 +515,8 @@ fn retention_deletes_stream_batch_files_and_a_later_session_does_not_read_them_a
     let datasets: BTreeSet<&str> = applied.deleted.iter().map(|f| f.dataset.as_str()).collect();
     assert!(datasets.contains("staging") && datasets.contains("quarantine"), "{datasets:?}");
     assert!(staged_ids(&out).is_empty() && quarantined(&out) == 0);
-    tellonce_governance::audit::verify(&out.join(crate::run::AUDIT), &keys.audit_signer(), Some(&out)).unwrap();
+    tellonce_governance::audit::verify(&out.join(tellonce_output::layout::AUDIT), &keys.audit_signer(), Some(&out))
+        .unwrap();
 
     // Deleting the files does not move the stream's progress back: a later session (a new
     // group, so that Kafka's offsets do not decide) reads nothing again.

@@ -24,8 +24,9 @@ use tellonce_schemas::feeds::person;
 use tellonce_schemas::identifiers::dates;
 use tellonce_schemas::{Column, Value, staging};
 
-use crate::holdings::{HeldFile, held_files};
-use crate::run::{AUDIT, Access, STAGING, lock_output};
+use tellonce_governance::audit::holdings::{HeldFile, held_files};
+use tellonce_output::layout::{AUDIT, STAGING};
+use tellonce_output::lock::{Access, lock_output};
 
 mod one_person;
 
@@ -327,7 +328,7 @@ pub fn lookup(
     };
     let _lock = lock_output(out, Access::Exclusive).map_err(|e| SubjectError::Busy(e.to_string()))?;
     let mut log = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
-    let cleared = crate::strays::clear_orphaned_temp_files(out, Access::Exclusive)
+    let cleared = tellonce_output::strays::clear_orphaned_temp_files(out, Access::Exclusive)
         .map_err(|e| SubjectError::Read { path: e.path, message: e.source.to_string() })?;
     for event in &cleared {
         log.append(event)?;
@@ -409,7 +410,7 @@ pub fn lookup(
             // must still keep `run --force` from bringing the erased records back.
             note_erasure(out, &file, rows.len())?;
             let pending = erase_rows(out, &file, &rows)?;
-            crate::faults::reached(crate::faults::ERASE_REWRITTEN);
+            tellonce_output::faults::reached(tellonce_output::faults::ERASE_REWRITTEN);
             log.append(&pending.event)?;
             // Durable file by file: a crash part-way leaves every erasure done so far recorded.
             log.sync()?;
@@ -483,7 +484,7 @@ fn note_erasure(out: &Path, file: &HeldFile, rows: usize) -> Result<(), SubjectE
     let name = file.path.rsplit('/').next().unwrap_or_default();
     let stem = name.strip_prefix("part-").and_then(|n| n.split('-').next()).unwrap_or(name);
     let feed = file.feed.as_deref().unwrap_or("unknown");
-    let marker = crate::run::erased_marker(out, feed, stem);
+    let marker = tellonce_output::layout::erased_marker(out, feed, stem);
     let note = format!("{{\"file\":{:?},\"rows_erased\":{rows}}}\n", file.path);
     let existing = std::fs::read_to_string(&marker).unwrap_or_default();
     tellonce_connectors::atomic::write_atomic(&marker, format!("{existing}{note}").as_bytes())
@@ -591,7 +592,7 @@ fn scan(
 
 /// An erasure of a staging file made and not yet published: the file's new content (or, when
 /// no row is left, the file itself) waits under the side name
-/// [`erasure_side_name`](crate::strays::erasure_side_name) until its audit entry is durable.
+/// [`erasure_side_name`](tellonce_output::strays::erasure_side_name) until its audit entry is durable.
 struct PendingErasure {
     /// The audit entry recording it.
     event: Event,
@@ -630,7 +631,7 @@ fn erase_rows(out: &Path, file: &HeldFile, rows: &[u64]) -> Result<PendingErasur
     let total: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
     let mut parts = file.path.split('/').collect::<Vec<_>>();
     let name = parts.pop().unwrap_or_default().to_owned();
-    let side_name = crate::strays::erasure_side_name(&name);
+    let side_name = tellonce_output::strays::erasure_side_name(&name);
     let side = path.with_file_name(&side_name);
     if total <= rows.len() as u64 {
         // Nothing would be left: the file goes, rather than an empty file staying behind.

@@ -13,9 +13,10 @@ use super::args::AuditCommand;
 use super::{ExitContext, Failure, run_failure};
 use crate::config::Settings;
 use crate::exit::Exit;
-use crate::holdings::held_files;
-use crate::run::{AUDIT, Access, lock_output};
 use crate::strays;
+use tellonce_governance::audit::holdings::held_files;
+use tellonce_output::layout::AUDIT;
+use tellonce_output::lock::{Access, lock_output};
 
 /// Runs an `audit` subcommand.
 pub(super) fn command(c: AuditCommand) -> Result<Exit, Failure> {
@@ -60,7 +61,8 @@ fn verify(config: &Path, prune: bool) -> Result<Exit, Failure> {
     let dir = out.join(AUDIT);
     // Pruning moves files and appends to the log: it holds the output to itself, so that no
     // file a live session has published but not yet recorded is taken for a stray.
-    let _lock = if prune { Some(lock_output(out, Access::Exclusive).map_err(run_failure)?) } else { None };
+    let _lock =
+        if prune { Some(lock_output(out, Access::Exclusive).map_err(|e| run_failure(e.into()))?) } else { None };
     // An erasure interrupted between its audit entry and publishing its file leaves the file
     // differing from its record: with the output held, it is completed (or undone) first.
     if prune && strays::settle_erasures(out).exit(Exit::Output)? > 0 {
@@ -73,7 +75,7 @@ fn verify(config: &Path, prune: bool) -> Result<Exit, Failure> {
     let report = match audit::verify(&dir, &keys.audit_signer(), Some(out)) {
         Ok(report) => report,
         Err(audit::VerifyFailure::LogMissing { .. })
-            if !out.join(crate::run::STAGING).exists() && !out.join("quarantine").exists() =>
+            if !out.join(tellonce_output::layout::STAGING).exists() && !out.join("quarantine").exists() =>
         {
             outln!("no audit log in {} and no output yet: nothing to verify", dir.display());
             return Ok(Exit::Success);
@@ -147,7 +149,7 @@ fn prune_strays(out: &Path, keys: &KeyRing, unrecorded: &[strays::Found]) -> Res
         log.append(event).exit(Exit::Output)?;
     }
     log.sync().exit(Exit::Output)?;
-    let stamp = crate::timefmt::now_compact();
+    let stamp = tellonce_output::timefmt::now_compact();
     for file in unrecorded {
         let event = strays::prune(out, file, &stamp).exit(Exit::Output)?;
         log.append(&event).exit(Exit::Output)?;
@@ -169,7 +171,7 @@ fn repair(config: &Path) -> Result<Exit, Failure> {
     let keys = KeyRing::load(&settings.key_file).exit(Exit::Config)?;
     let out = &settings.output_dir;
     let dir = out.join(AUDIT);
-    let _lock = lock_output(out, Access::Exclusive).map_err(run_failure)?;
+    let _lock = lock_output(out, Access::Exclusive).map_err(|e| run_failure(e.into()))?;
     match audit::repair(&dir, keys.audit_signer()) {
         Ok(Some(r)) => {
             outln!(

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use tellonce_governance::audit::{Entry, Event};
+use crate::audit::{Entry, Event};
 
 /// The stem of the files one batch writes: `k@TOPIC@PARTITION@FIRST@LAST`, and `@EPOCH` after
 /// it once the topic's progress was reset, so that a recreated topic's batches, whose offsets

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use tellonce_governance::agreement::{Agreement, AgreementSet, Standing};
+use crate::agreement::{Agreement, AgreementSet, Standing};
 use tellonce_schemas::identifiers::dates;
 use tellonce_schemas::{Column, FeedSchema, Treatment};
 

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use tellonce_governance::audit::{Entry, Event};
+use crate::audit::{Entry, Event};
 use tellonce_schemas::identifiers::dates;
 
 /// One output file the hub holds.

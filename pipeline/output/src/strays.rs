@@ -18,8 +18,10 @@ use tellonce_connectors::atomic::is_temp_file_name;
 use tellonce_governance::audit::Event;
 use tracing::warn;
 
-use crate::holdings::HeldFile;
-use crate::run::{AUDIT, Access, STAGING, remove_unrecorded_file, set_aside_unrecorded_file};
+use crate::layout::{AUDIT, STAGING};
+use crate::lock::Access;
+use crate::unrecorded::{remove_unrecorded_file, set_aside_unrecorded_file};
+use tellonce_governance::audit::holdings::HeldFile;
 
 /// Where `audit verify --prune` moves the files the audit log does not record: beside the
 /// datasets, not in one, so that readers of the datasets no longer see them.
@@ -58,7 +60,7 @@ pub struct ClearError {
 }
 
 /// Every file under `out` that `held` (the files the audit log records, see
-/// [`held_files`](crate::holdings::held_files)) does not account for. The audit log's own folder
+/// [`held_files`](tellonce_governance::audit::holdings::held_files)) does not account for. The audit log's own folder
 /// and `unrecorded/` are not looked in; in `state/`, only temporary files count.
 ///
 /// # Errors
@@ -112,13 +114,13 @@ fn owner(rel: &str) -> Owner {
     let mut parts = rel.split('/');
     let top = parts.next().unwrap_or_default();
     let name = rel.rsplit('/').next().unwrap_or_default();
-    let build_datasets = crate::link::build::REPLACED_BY_EACH_BUILD.contains(&top)
-        || top == crate::link::output::ID_HISTORY
+    let build_datasets = crate::layout::REPLACED_BY_EACH_BUILD.contains(&top)
+        || top == crate::layout::ID_HISTORY
         || rel.starts_with(&format!("{STATE}/link/"));
     if build_datasets {
         Owner::Build
     } else if (top == STAGING || top == tellonce_connectors::quarantine::QUARANTINE_DIR)
-        && crate::stream::progress::parse(name).is_some()
+        && tellonce_governance::audit::stream_progress::parse(name).is_some()
     {
         Owner::Stream
     } else {
@@ -173,7 +175,7 @@ pub fn clear_orphaned_temp_files(out: &Path, access: Access) -> Result<Vec<Event
 
 /// The side name under which an erasure's rewrite of the staging file `name` (or the file
 /// itself, when the erasure deletes it) waits until the erasure is recorded in the audit log.
-pub(crate) fn erasure_side_name(name: &str) -> String {
+pub fn erasure_side_name(name: &str) -> String {
     format!(".{name}{ERASURE_SUFFIX}")
 }
 
@@ -199,7 +201,7 @@ pub fn settle_erasures(out: &Path) -> Result<usize, ClearError> {
     let dir = out.join(AUDIT);
     let entries = tellonce_governance::audit::read_entries(&dir)
         .map_err(|e| ClearError { path: dir.clone(), source: io::Error::other(e.to_string()) })?;
-    let held = crate::holdings::held_files(&entries);
+    let held = tellonce_governance::audit::holdings::held_files(&entries);
     for side in &sides {
         let err = |source: io::Error| ClearError { path: side.path.clone(), source };
         let (folder, name) = side.rel.rsplit_once('/').unwrap_or(("", side.rel.as_str()));

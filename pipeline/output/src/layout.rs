@@ -1,0 +1,73 @@
+//! Where things live under the output root: every dataset's folder name and every state path,
+//! named once here so that ingest, the build, rights and retention agree on them.
+
+use std::path::{Path, PathBuf};
+
+/// The pseudonymised staging dataset, written by ingest (`staging/feed=NAME/`).
+pub const STAGING: &str = "staging";
+/// Records refused by validation or the agreement, sealed (`quarantine/feed=NAME/`).
+pub const QUARANTINE: &str = "quarantine";
+/// The tamper-evident audit log's folder.
+pub const AUDIT: &str = "audit";
+/// Locks, input markers, erasure notes and the identity index: the output's own bookkeeping.
+pub const STATE: &str = "state";
+
+/// Each staged record with its person and family (`links/feed=NAME/`).
+pub const LINKS: &str = "links";
+/// Theme events: needs evidenced by partner records (`theme_events/headline=…/month=…/`).
+pub const THEME_EVENTS: &str = "theme_events";
+/// One row per linked person.
+pub const PERSONS: &str = "persons";
+/// One row per family.
+pub const FAMILIES: &str = "families";
+/// Disclosure-controlled aggregates (`aggregates/table=NAME/`).
+pub const AGGREGATES: &str = "aggregates";
+/// How person and family ids changed from one build to the next; kept across builds.
+pub const ID_HISTORY: &str = "id_history";
+
+/// The datasets each build replaces as a whole.
+pub const REPLACED_BY_EACH_BUILD: [&str; 5] = [LINKS, THEME_EVENTS, PERSONS, FAMILIES, AGGREGATES];
+
+/// The identity index: each record reference's person and family of the last build.
+pub const INDEX_PATH: &str = "state/link/index.parquet";
+/// What the last build was made from (the staged files it read).
+pub const BUILT_FROM_PATH: &str = "state/link/built_from";
+
+/// A path under the output root as the audit log records it: relative, `/`-separated.
+pub fn relative(out: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(out).unwrap_or(path);
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+/// Where the note that erasure touched an input's outputs lives (see subject access).
+pub fn erased_marker(out: &Path, feed: &str, sha256: &str) -> PathBuf {
+    out.join(STATE).join("erased").join(feed).join(sha256.get(..16).unwrap_or(sha256))
+}
+
+/// Where the marker of a processed input lives.
+pub fn input_marker(out: &Path, feed: &str, sha256: &str) -> PathBuf {
+    out.join(STATE).join("inputs").join(feed).join(format!("{sha256}.json"))
+}
+
+/// The lock file a stream session holds for one topic partition.
+pub fn partition_lock(out: &Path, topic: &str, partition: i32) -> PathBuf {
+    out.join(STATE).join("stream").join(format!("{topic}@{partition}.lock"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_are_slash_separated_under_the_root() {
+        let out = Path::new("/o");
+        assert_eq!(
+            relative(out, &out.join(STAGING).join("feed=police").join("a.parquet")),
+            "staging/feed=police/a.parquet"
+        );
+        assert_eq!(
+            erased_marker(out, "camhs", "0123456789abcdef0123"),
+            out.join("state/erased/camhs/0123456789abcdef")
+        );
+    }
+}
