@@ -162,9 +162,9 @@ pub struct OutcomesFile {
     /// Last day of the reporting period (YYYY-MM-DD); none: unbounded.
     pub period_to: Option<String>,
     /// The Supporting Families eligibility counting rule.
-    pub eligibility: crate::outcomes::settings::Eligibility,
+    pub eligibility: tellonce_build::outcomes::settings::Eligibility,
     /// The disclosure policy of `aggregates/`.
-    pub disclosure: crate::outcomes::disclosure::Policy,
+    pub disclosure: tellonce_build::outcomes::disclosure::Policy,
 }
 
 /// `[linkage]`; every field has a default.
@@ -185,7 +185,7 @@ pub struct LinkageFile {
 
 impl Default for LinkageFile {
     fn default() -> Self {
-        let d = crate::link::cluster::Options::default();
+        let d = tellonce_build::link::cluster::Options::default();
         LinkageFile {
             enabled: true,
             min_weight: d.min_weight,
@@ -280,11 +280,11 @@ pub struct Settings {
     /// Whether `run` links after ingesting.
     pub linkage_enabled: bool,
     /// Matcher settings.
-    pub linkage: crate::link::cluster::Options,
+    pub linkage: tellonce_build::link::cluster::Options,
     /// The theme mapping file, if not the embedded one.
     pub themes_file: Option<PathBuf>,
     /// Period, eligibility rule and disclosure policy of the outcome datasets.
-    pub outcomes: crate::outcomes::settings::OutcomeSettings,
+    pub outcomes: tellonce_build::outcomes::settings::OutcomeSettings,
     /// The Kafka settings of `tellonce stream`, if configured.
     pub stream: Option<StreamSettings>,
     /// How each file source is read (mapping and dialect), by its path; a source not listed is
@@ -649,7 +649,7 @@ impl Settings {
                 }
                 None => None,
             };
-        let period = crate::outcomes::settings::Period {
+        let period = tellonce_build::outcomes::settings::Period {
             from: day("period_from", &o.period_from),
             to: day("period_to", &o.period_to),
         };
@@ -881,15 +881,15 @@ impl Settings {
             workers,
             sources,
             linkage_enabled: file.linkage.enabled,
-            linkage: crate::link::cluster::Options {
+            linkage: tellonce_build::link::cluster::Options {
                 min_weight: file.linkage.min_weight,
                 forename_dice: file.linkage.forename_dice,
                 surname_dice: file.linkage.surname_dice,
                 score_threshold: file.linkage.match_threshold,
-                ..crate::link::cluster::Options::default()
+                ..tellonce_build::link::cluster::Options::default()
             },
             themes_file: file.outcomes.themes.as_deref().map(resolve),
-            outcomes: crate::outcomes::settings::OutcomeSettings {
+            outcomes: tellonce_build::outcomes::settings::OutcomeSettings {
                 period,
                 eligibility: file.outcomes.eligibility,
                 disclosure: file.outcomes.disclosure,

@@ -5,10 +5,7 @@
 //! the agreements' retention; see `../shared/design.md` for the whole architecture.
 
 pub mod config;
-pub mod datasets;
 pub mod examples;
-pub mod link;
-pub mod outcomes;
 pub mod progress;
 pub mod reference;
 pub mod retention;

@@ -44,7 +44,7 @@ pub enum RetentionError {
     /// A due staging file cannot be read for its record references, or the identity index
     /// cannot be rewritten without them.
     #[error(transparent)]
-    Link(#[from] crate::link::LinkError),
+    Link(#[from] tellonce_build::link::LinkError),
     /// A file due for deletion differs from what the audit log recorded: nothing is deleted, so
     /// that the deletion cannot cover up the change.
     #[error(
@@ -120,7 +120,7 @@ pub fn apply(out: &Path, keys: &KeyRing, on: i32, dry_run: bool) -> Result<(Plan
             gone.extend(record_refs(&path)?.into_iter().map(|r| (feed.clone(), r)));
         }
     }
-    let index_records_dropped = crate::link::index::forget(out, &gone)?;
+    let index_records_dropped = tellonce_build::link::index::forget(out, &gone)?;
     let mut log = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
     let cleared = tellonce_output::strays::clear_orphaned_temp_files(out, Access::Exclusive)
         .map_err(|e| RetentionError::Delete { path: e.path, source: e.source })?;
@@ -154,12 +154,12 @@ pub fn apply(out: &Path, keys: &KeyRing, on: i32, dry_run: bool) -> Result<(Plan
 }
 
 /// The references of every record of a staging file, as the linkage build names them.
-fn record_refs(path: &Path) -> Result<Vec<String>, crate::link::LinkError> {
-    use crate::link::input::{REFERENCE_COLUMNS, RecordRefs, open_projected};
+fn record_refs(path: &Path) -> Result<Vec<String>, tellonce_build::link::LinkError> {
+    use tellonce_build::link::input::{REFERENCE_COLUMNS, RecordRefs, open_projected};
     let mut refs = Vec::new();
     for batch in open_projected(path, |name| REFERENCE_COLUMNS.contains(&name))? {
-        let batch =
-            batch.map_err(|e| crate::link::LinkError::Staging { path: path.to_owned(), message: e.to_string() })?;
+        let batch = batch
+            .map_err(|e| tellonce_build::link::LinkError::Staging { path: path.to_owned(), message: e.to_string() })?;
         let of = RecordRefs::of(&batch);
         refs.extend((0..batch.num_rows()).map(|row| of.get(row)));
     }

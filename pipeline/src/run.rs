@@ -89,10 +89,10 @@ pub enum RunError {
     },
     /// The linkage build failed (the staging dataset written before it stays).
     #[error(transparent)]
-    Link(#[from] crate::link::LinkError),
+    Link(#[from] tellonce_build::link::LinkError),
     /// The theme mapping is unreadable or does not fit the feeds.
     #[error(transparent)]
-    Themes(#[from] crate::outcomes::themes::ThemesError),
+    Themes(#[from] tellonce_build::outcomes::themes::ThemesError),
     /// The Kafka consumer could not be set up or used (names the brokers or topic).
     #[error("stream: {0}")]
     Stream(String),
@@ -238,7 +238,7 @@ pub struct RunReport {
     /// Each input, in configured order.
     pub inputs: Vec<InputReport>,
     /// The linkage build that followed, if linkage is enabled and every input could be read.
-    pub linkage: Option<crate::link::BuildReport>,
+    pub linkage: Option<tellonce_build::link::BuildReport>,
 }
 
 impl RunReport {
@@ -478,10 +478,10 @@ pub fn run_with_progress(
 }
 
 /// Runs a linkage build inside a run, under its lock and audit log.
-fn link_build(ctx: &Context<'_>, run_id: &str) -> Result<crate::link::BuildReport, RunError> {
+fn link_build(ctx: &Context<'_>, run_id: &str) -> Result<tellonce_build::link::BuildReport, RunError> {
     let themes = themes(ctx.settings)?;
     let mut log = ctx.audit.lock().map_err(|_| RunError::Internal("audit log lock poisoned".to_owned()))?;
-    let input = crate::link::BuildInput {
+    let input = tellonce_build::link::BuildInput {
         out: &ctx.settings.output_dir,
         keys: &ctx.keys,
         agreements: &ctx.agreements,
@@ -492,7 +492,7 @@ fn link_build(ctx: &Context<'_>, run_id: &str) -> Result<crate::link::BuildRepor
         themes: Some(&themes),
         outcomes: ctx.settings.outcomes,
     };
-    let built = crate::link::build(&input, &mut log);
+    let built = tellonce_build::link::build(&input, &mut log);
     if built.is_err() {
         unpublish_build(&ctx.settings.output_dir, &mut log);
     }
@@ -544,10 +544,10 @@ fn unpublish_build(out: &Path, log: &mut AuditLog) {
 }
 
 /// The theme mapping the settings name, or the embedded one.
-pub fn themes(settings: &Settings) -> Result<crate::outcomes::themes::Mapping, RunError> {
+pub fn themes(settings: &Settings) -> Result<tellonce_build::outcomes::themes::Mapping, RunError> {
     Ok(match &settings.themes_file {
-        Some(path) => crate::outcomes::themes::Mapping::load(path)?,
-        None => crate::outcomes::themes::Mapping::embedded()?,
+        Some(path) => tellonce_build::outcomes::themes::Mapping::load(path)?,
+        None => tellonce_build::outcomes::themes::Mapping::embedded()?,
     })
 }
 
@@ -584,7 +584,7 @@ fn audit_agreements(audit: &mut AuditLog, agreements: &AgreementSet, as_of: i32)
 
 /// `tellonce build`: links everything staged so far, without ingesting. Returns the run id and
 /// the build's report.
-pub fn build(settings: &Settings) -> Result<(String, crate::link::BuildReport), RunError> {
+pub fn build(settings: &Settings) -> Result<(String, tellonce_build::link::BuildReport), RunError> {
     let run_id = new_run_id();
     let keys = KeyRing::load(&settings.key_file)?;
     let themes = themes(settings)?;
@@ -614,7 +614,7 @@ pub fn build(settings: &Settings) -> Result<(String, crate::link::BuildReport), 
         audit.append(&cleared)?;
     }
     let part_options = part_options(settings, &keys);
-    let input = crate::link::BuildInput {
+    let input = tellonce_build::link::BuildInput {
         out,
         keys: &keys,
         agreements: &agreements,
@@ -625,7 +625,7 @@ pub fn build(settings: &Settings) -> Result<(String, crate::link::BuildReport), 
         themes: Some(&themes),
         outcomes: settings.outcomes,
     };
-    let result = crate::link::build(&input, &mut audit);
+    let result = tellonce_build::link::build(&input, &mut audit);
     if result.is_err() {
         unpublish_build(out, &mut audit);
     }

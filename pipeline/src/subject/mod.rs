@@ -92,7 +92,7 @@ pub enum SubjectError {
     },
     /// The linkage identity index cannot be read or rewritten without the erased records.
     #[error(transparent)]
-    Link(#[from] crate::link::LinkError),
+    Link(#[from] tellonce_build::link::LinkError),
     /// Another tellonce process holds the output directory.
     #[error("{0}")]
     Busy(String),
@@ -400,7 +400,7 @@ pub fn lookup(
                 found.iter().filter_map(|f| Some((f.holding.feed.clone(), f.record_ref.clone()?)))
             })
             .collect();
-        crate::link::index::forget(out, &gone)?;
+        tellonce_build::link::index::forget(out, &gone)?;
     }
     let mut result = Lookup { holdings: Vec::new(), erased: 0, kept: 0 };
     for (file, erasable, found) in scanned {
@@ -445,7 +445,7 @@ fn linked_persons(
     if wanted.is_empty() {
         return Ok(persons);
     }
-    for file in held_files(entries).into_values().filter(|f| f.dataset == crate::link::output::LINKS) {
+    for file in held_files(entries).into_values().filter(|f| f.dataset == tellonce_build::link::output::LINKS) {
         let path = file.on_disk(out);
         if !path.exists() {
             continue;
@@ -539,7 +539,7 @@ fn scan(
     let mut found = Vec::new();
     let mut offset = 0u64;
     for batch in &batches {
-        let refs = crate::link::input::RecordRefs::of(batch);
+        let refs = tellonce_build::link::input::RecordRefs::of(batch);
         for (row, matched) in subject.matches(batch).into_iter().enumerate() {
             let Some(matched) = matched else { continue };
             let matched_on = matched.routes.iter().map(|r| r.name()).collect::<Vec<_>>().join(" and ");

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use tellonce_schemas::{FeedSchema, Kind, feed};
 
 /// The embedded default mapping.
-pub const DEFAULT_MAPPING: &str = include_str!("../../themes/supporting_families.toml");
+pub const DEFAULT_MAPPING: &str = include_str!("../../../themes/supporting_families.toml");
 
 /// Why a mapping cannot be used.
 #[derive(Debug, thiserror::Error)]

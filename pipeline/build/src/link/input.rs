@@ -97,13 +97,13 @@ pub fn open_projected(path: &Path, wanted: impl Fn(&str) -> bool) -> Result<Parq
 }
 
 /// The staging columns a record's reference is made from ([`RecordRefs`]).
-pub(crate) const REFERENCE_COLUMNS: [&str; 4] = ["record_id", "record_id_token", staging::SOURCE, staging::POSITION];
+pub const REFERENCE_COLUMNS: [&str; 4] = ["record_id", "record_id_token", staging::SOURCE, staging::POSITION];
 
 /// How the linkage build (and so `links/` and the identity index) names each record of a
 /// staging batch: its `record_id` where the agreement lets it pass, else its token in hex, else
 /// `source:position`. Subject access and retention name records the same way to find them in
 /// `links/` and the index.
-pub(crate) struct RecordRefs<'a> {
+pub struct RecordRefs<'a> {
     record_id: Option<&'a arrow_array::StringArray>,
     token: Option<&'a FixedSizeBinaryArray>,
     source: Option<&'a arrow_array::StringArray>,
@@ -112,7 +112,7 @@ pub(crate) struct RecordRefs<'a> {
 
 impl<'a> RecordRefs<'a> {
     /// The reference columns of `batch` (any may be absent).
-    pub(crate) fn of(batch: &'a RecordBatch) -> Self {
+    pub fn of(batch: &'a RecordBatch) -> Self {
         RecordRefs {
             record_id: batch.column_by_name("record_id").and_then(|c| c.as_string_opt::<i32>()),
             token: tokens(batch, "record_id_token"),
@@ -122,7 +122,7 @@ impl<'a> RecordRefs<'a> {
     }
 
     /// The reference of row `row`.
-    pub(crate) fn get(&self, row: usize) -> String {
+    pub fn get(&self, row: usize) -> String {
         match (self.record_id, tok(self.token, row)) {
             (Some(ids), _) if ids.is_valid(row) => ids.value(row).to_owned(),
             (_, Some(t)) => {

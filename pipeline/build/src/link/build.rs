@@ -30,7 +30,7 @@ use crate::outcomes::families::{self, FAMILIES};
 use crate::outcomes::persons::{self, Needs, PERSONS, People};
 use crate::outcomes::profile::Profiles;
 use crate::outcomes::settings::OutcomeSettings;
-use crate::stages::govern::{self, Decision, Policy};
+use tellonce_governance::agreement::policy::{self as govern, Decision, Policy};
 use tellonce_governance::audit::holdings::held_files;
 
 /// The datasets each build rewrites whole; the previous build's files are deleted once the new
