@@ -10,6 +10,7 @@ pub mod progress;
 pub mod reference;
 pub mod retention;
 pub mod run;
+pub mod session;
 pub mod stages;
 pub mod stream;
 pub mod subject;

@@ -1,0 +1,202 @@
+//! One input of a file run: skip it if already processed, hold it if no agreement is in force,
+//! read it through the workers and commit it, or take back what it published on failure.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tellonce_connectors::file_source::{FileSource, FileSourceOptions};
+use tellonce_connectors::hashing::sha256_file;
+use tellonce_connectors::mapping::Mapping;
+use tellonce_governance::audit::{self, Event};
+use tellonce_schemas::identifiers::dates;
+use tracing::warn;
+
+use crate::config::{Reading, Source};
+use crate::stages::govern::{self, Decision};
+use tellonce_governance::audit::holdings::{HeldFile, held_files};
+use tellonce_output::layout::{AUDIT, erased_marker, input_marker, relative};
+use tellonce_output::unrecorded::remove_if_present;
+
+use super::*;
+use crate::run::report::input_record;
+use crate::run::workers::ingest;
+
+pub(crate) fn process_input<'r>(
+    ctx: &Context<'_>,
+    source: &Source,
+    force: bool,
+    processed_in_this_run: &dyn Fn(&str) -> Option<&'r InputReport>,
+) -> Result<InputReport, Box<Failed>> {
+    let mut report = InputReport::new(source);
+    let reject = |mut report: InputReport, rule: &'static str, error: String| {
+        report.status = InputStatus::Rejected;
+        report.error_rule = Some(rule);
+        report.error = Some(format!("{error} [{rule}]"));
+        Ok(report)
+    };
+    // Before anything opens or hashes it: a FIFO or a device would block or never end.
+    if let Err(e) = tellonce_connectors::file_source::check_regular_file(&source.path) {
+        return reject(report, e.rule_code(), e.to_string());
+    }
+    let Some(before) = file_state(&source.path) else {
+        return reject(report, "file.unreadable", format!("cannot read {}", source.path.display()));
+    };
+    report.sha256 = match sha256_file(&source.path) {
+        Ok(h) => h,
+        Err(e) => return reject(report, "file.unreadable", format!("cannot read {}: {e}", source.path.display())),
+    };
+    let out = &ctx.settings.output_dir;
+    let marker = input_marker(out, source.feed.name, &report.sha256);
+    if let Some(first) = processed_in_this_run(&report.sha256) {
+        // The same content listed twice (a resent file): processing it again would duplicate
+        // every record, even under --force.
+        report.status = InputStatus::Skipped;
+        report.error = Some(format!("same content as {}, processed earlier in this run", first.source));
+        return Ok(report);
+    }
+    if marker.exists() && !force {
+        report.status = InputStatus::Skipped;
+        return Ok(report);
+    }
+    let erased = erased_marker(out, source.feed.name, &report.sha256);
+    if marker.exists() && erased.exists() {
+        // Reprocessing would bring back records erased at a data subject's request.
+        report.status = InputStatus::Skipped;
+        report.error = Some(format!(
+            "records were erased from this input's outputs at a data subject's request; --force would restore \
+             them, so it is not processed again (see {})",
+            relative(out, &erased)
+        ));
+        return Ok(report);
+    }
+    let policy = match govern::decide(&ctx.agreements, source.feed, dates::today(), ctx.as_of) {
+        Decision::Process(policy) => policy,
+        Decision::Hold { rule, reason } => {
+            // Held, not rejected: the input is left as it is and no marker is written, so the
+            // next run under an agreement in force processes it. Nothing is lost.
+            report.status = InputStatus::Held;
+            report.error_rule = Some(rule);
+            report.error = Some(format!("{} not processed: {reason} [{rule}]", source.path.display()));
+            let held = ctx.audit(&Event::InputHeld {
+                feed: source.feed.name.to_owned(),
+                input: report.source.clone(),
+                sha256: report.sha256.clone(),
+                reason: format!("{reason} [{rule}]"),
+            });
+            return match held {
+                Ok(()) => Ok(report),
+                Err(error) => Err(Box::new(Failed { report, error })),
+            };
+        }
+    };
+    if policy.review_overdue {
+        warn!(agreement = %policy.agreement, "the agreement is past its review date; review it");
+    }
+    report.agreement = Some(policy.agreement.to_string());
+    report.fields_dropped = policy.dropped.clone();
+    let opts = FileSourceOptions { batch_rows: ctx.settings.batch_rows, max_line_bytes: ctx.settings.max_line_bytes };
+    // A mapping with any problem stops its source only (fail closed): the file is not read.
+    let reading = ctx.settings.reading(source);
+    let mapping = match reading.mapping.as_deref().map(|m| Mapping::load(m, source.feed)).transpose() {
+        Ok(m) => m.map(Arc::new),
+        Err(e) => return reject(report, e.rule_code(), e.to_string()),
+    };
+    let dialect = match reading.dialect(mapping.as_deref()) {
+        Ok(d) => d,
+        Err(e) => return reject(report, "mapping.conflict", format!("{}: {e}", source.path.display())),
+    };
+    let sheet = dialect.sheet.clone();
+    let file = match FileSource::open_with(&source.path, source.format, source.feed, opts, dialect, mapping) {
+        Ok(f) => f,
+        Err(e) => return reject(report, e.rule_code(), e.to_string()),
+    };
+    if reading != Reading::default() {
+        report.read_as = Some(ReadAs {
+            mapping: reading.mapping.as_ref().map(|m| m.display().to_string()),
+            encoding: file.encoding().as_str(),
+            delimiter: file.delimiter().map(|d| if d == b'\t' { "tab".to_owned() } else { char::from(d).to_string() }),
+            sheet,
+        });
+    }
+    match ingest(ctx, source, &policy, file, before, &mut report) {
+        Ok(()) => {}
+        Err(IngestError::Source(e)) => return reject(report, e.rule_code(), e.to_string()),
+        Err(IngestError::Changed) => {
+            let msg =
+                format!("{} changed while it was being read; try again once it is complete", source.path.display());
+            return reject(report, "file.changed", msg);
+        }
+        Err(IngestError::Run(error)) => return Err(Box::new(Failed { report, error })),
+    }
+    // The audit entries naming the input's files are durable before the input is marked done.
+    if let Err(error) = ctx.audit_sync() {
+        let published: Vec<PathBuf> =
+            report.files.iter().map(|f| &f.path).chain(&report.quarantine_file).map(|p| out.join(p)).collect();
+        unpublish(ctx, &published);
+        report.files.clear();
+        report.quarantine_file = None;
+        return Err(Box::new(Failed { report, error }));
+    }
+    tellonce_output::faults::reached(tellonce_output::faults::COMMIT_RECORDED);
+    let written = serde_json::to_vec_pretty(&input_record(&report))
+        .map_err(|e| RunError::Internal(e.to_string()))
+        .and_then(|record| {
+            tellonce_connectors::atomic::write_atomic(&marker, &record)
+                .map_err(|source| RunError::Output { path: marker.clone(), source })
+        });
+    match written {
+        Ok(()) => Ok(report),
+        Err(error) => Err(Box::new(Failed { report, error })),
+    }
+}
+
+/// Takes back files a session published whose audit entries could not be made durable (a full
+/// disk, say), so that no file the log does not record is left in a dataset: each is removed
+/// unless the log on disk records it as it is (the failure came after the entries were
+/// written: an fsync, the head), or it is byte for byte the file the log already recorded under
+/// its name (a forced re-run rewriting identical content). Each removal is appended to the log
+/// after the pending entries that would record the file: should they be written after all (the
+/// writer keeps entries whose write was rolled back, and writes them once there is room), the
+/// log says the file was written and then removed, as it was. Best effort: a file that cannot
+/// be removed is left for `audit verify` to name.
+pub(crate) fn unpublish(ctx: &Context<'_>, paths: &[PathBuf]) {
+    let out = &ctx.settings.output_dir;
+    let now = audit::read_entries(&out.join(AUDIT)).ok().map(|entries| held_files(&entries));
+    for path in paths {
+        let rel = relative(out, path);
+        let Ok(sha256) = sha256_file(path) else { continue };
+        let recorded = |held: &BTreeMap<String, HeldFile>| held.get(&rel).is_some_and(|f| f.sha256 == sha256);
+        if now.as_ref().is_some_and(recorded) || recorded(&ctx.held) {
+            continue;
+        }
+        match remove_if_present(path) {
+            Ok(()) => {
+                warn!(file = %rel, "removed a file whose audit entry could not be written");
+                if let Some(dir) = path.parent() {
+                    let _ = tellonce_connectors::atomic::sync_dir(dir);
+                }
+                let _ = ctx.audit(&Event::FileDeleted {
+                    path: rel,
+                    sha256,
+                    reason: "unrecorded: its audit entry could not be written".to_owned(),
+                    agreement: None,
+                });
+            }
+            Err(e) => warn!(file = %rel, error = %e, "cannot remove a file whose audit entry could not be written"),
+        }
+    }
+}
+
+/// An input that stopped the run, with what it had done (files it published, if any), so that
+/// the run's manifest can still list them.
+pub(crate) struct Failed {
+    pub(crate) report: InputReport,
+    pub(crate) error: RunError,
+}
+
+/// A file's size and modification time, to tell whether it changed while it was read.
+pub(crate) fn file_state(path: &Path) -> Option<(u64, std::time::SystemTime)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.len(), meta.modified().ok()?))
+}

@@ -1,0 +1,186 @@
+//! The worker pool of one input: a reader thread parses bounded batches in order, workers
+//! validate and pseudonymise them, and the results come back in input order for the writer.
+
+use std::collections::BTreeMap;
+
+use arrow_array::RecordBatch;
+use crossbeam_channel::{Receiver, Sender, bounded};
+use tellonce_connectors::file_source::{FileSource, RawBatch, RawReject, SourceError};
+use tellonce_connectors::parquet_sink::SinkError;
+use tellonce_governance::Purpose;
+
+use crate::config::Source;
+use crate::stages::govern::Policy;
+use crate::stages::pseudonymise::Pseudonymiser;
+use crate::stages::validate::{self, DuplicateIndex};
+
+use super::*;
+use crate::run::input::file_state;
+
+pub(crate) enum IngestError {
+    Source(SourceError),
+    /// The file's size or modification time changed while it was read (an upload in progress):
+    /// what was hashed may not be what was parsed, so nothing of it is published.
+    Changed,
+    Run(RunError),
+}
+
+impl From<RunError> for IngestError {
+    fn from(e: RunError) -> Self {
+        IngestError::Run(e)
+    }
+}
+
+impl From<SinkError> for IngestError {
+    fn from(e: SinkError) -> Self {
+        IngestError::Run(RunError::Sink(e))
+    }
+}
+
+/// One raw batch for a worker: its sequence number and its rows' duplicate marks.
+pub(crate) type Todo = (u64, RawBatch, Vec<bool>);
+
+/// One batch's result from a worker: staged rows, rejects, and the input positions it covers.
+pub(crate) struct Staged {
+    pub(crate) batch: RecordBatch,
+    pub(crate) rejects: Vec<RawReject>,
+    pub(crate) first_position: u64,
+    pub(crate) last_position: u64,
+}
+
+/// Validates and pseudonymises one raw batch whose duplicate `record_id`s are `marks`.
+pub(crate) fn stage(
+    raw: RawBatch,
+    feed: &'static tellonce_schemas::FeedSchema,
+    checked_schema: &arrow_schema::SchemaRef,
+    marks: &[bool],
+    pseudo: &Pseudonymiser,
+) -> Result<Staged, RunError> {
+    let (first_position, last_position) = (raw.lineage.first_position, raw.lineage.last_position);
+    let v = validate::validate(raw, feed, checked_schema, marks).map_err(|e| RunError::Internal(e.to_string()))?;
+    let batch = pseudo.apply(&v.checked).map_err(|e| RunError::Internal(e.to_string()))?;
+    Ok(Staged { batch, rejects: v.rejects, first_position, last_position })
+}
+
+/// Batches a worker may have between the reader and the writer. A staged police batch holds
+/// about 5 MiB (keyed tokens, match keys and two 128-byte Bloom filters a row), so this, with
+/// the duplicate index, sets the peak memory of a long input: at 4, 10 million police rows
+/// peak at 240 MiB (at 12, 326 MiB), with the same records/s in paired runs on two cores.
+pub(crate) const IN_FLIGHT_PER_WORKER: usize = 4;
+
+/// One batch's result from a worker, with its sequence number.
+pub(crate) type Done = (u64, Result<Staged, RunError>);
+
+pub(crate) fn ingest(
+    ctx: &Context<'_>,
+    source: &Source,
+    policy: &Policy,
+    mut file: FileSource,
+    before: (u64, std::time::SystemTime),
+    report: &mut InputReport,
+) -> Result<(), IngestError> {
+    let feed = source.feed;
+    let workers = ctx.settings.workers.max(1);
+    let pseudo = Pseudonymiser::new(feed, policy, ctx.keys.tokeniser(Purpose::Linkage), ctx.lookup.clone());
+    let checked_schema = validate::checked_schema(feed);
+    let (raw_tx, raw_rx): (Sender<Todo>, Receiver<Todo>) = bounded(workers * 4);
+    let (done_tx, done_rx): (Sender<Done>, Receiver<Done>) = bounded(workers * 8);
+    // Credits bound how far the reader may run ahead of the ordered writer, so the batches held
+    // while waiting for a slow one stay few however long the input is.
+    let in_flight = workers * IN_FLIGHT_PER_WORKER;
+    let (credit_tx, credit_rx) = bounded::<()>(in_flight);
+    for _ in 0..in_flight {
+        credit_tx.send(()).map_err(|_| RunError::Internal("credit channel closed".to_owned()))?;
+    }
+    let stem = report.sha256.get(..16).unwrap_or(&report.sha256).to_owned();
+    let source_name = source.path.display().to_string();
+
+    let mut writer = Writer::new(ctx, feed, policy, &stem, &source_name, pseudo.schema().clone())?;
+    let mut records_read = 0u64;
+    std::thread::scope(|scope| -> Result<(), IngestError> {
+        // Owned by this closure, so that an early return drops them and unblocks the threads.
+        let done_rx = done_rx;
+        let credit_tx = credit_tx;
+        let spawn_failed = |e: std::io::Error| RunError::Internal(format!("cannot start a thread: {e}"));
+        let reader = std::thread::Builder::new()
+            .name("tellonce-read".to_owned())
+            .spawn_scoped(scope, move || -> Result<(u64, Vec<String>, u64), SourceError> {
+                let mut dups = DuplicateIndex::default();
+                let mut seq = 0u64;
+                let mut records = 0u64;
+                let mut last_bytes = 0u64;
+                while credit_rx.recv().is_ok() {
+                    let Some(raw) = file.next_batch()? else { break };
+                    records += (raw.batch.num_rows() + raw.rejects.len()) as u64;
+                    let marks = dups.mark(&raw, feed);
+                    let bytes = file.bytes_read();
+                    ctx.progress.advanced(bytes.saturating_sub(last_bytes));
+                    last_bytes = bytes;
+                    if raw_tx.send((seq, raw, marks)).is_err() {
+                        break;
+                    }
+                    seq += 1;
+                }
+                Ok((seq, file.unknown_columns(), records))
+            })
+            .map_err(spawn_failed)?;
+        let mut worker_handles = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let raw_rx = raw_rx.clone();
+            let done_tx = done_tx.clone();
+            let pseudo = pseudo.clone();
+            let checked_schema = checked_schema.clone();
+            let worker = std::thread::Builder::new().name("tellonce-work".to_owned()).spawn_scoped(scope, move || {
+                for (seq, raw, marks) in raw_rx {
+                    let result = stage(raw, feed, &checked_schema, &marks, &pseudo);
+                    if done_tx.send((seq, result)).is_err() {
+                        break;
+                    }
+                }
+            });
+            worker_handles.push(worker.map_err(spawn_failed)?);
+        }
+        drop(raw_rx);
+        drop(done_tx);
+
+        let mut pending: BTreeMap<u64, Result<Staged, RunError>> = BTreeMap::new();
+        let mut next = 0u64;
+        let mut failure: Option<IngestError> = None;
+        'receive: for (seq, result) in done_rx.iter() {
+            pending.insert(seq, result);
+            while let Some(result) = pending.remove(&next) {
+                next += 1;
+                if let Err(e) = result.map_err(IngestError::Run).and_then(|staged| writer.write(staged)) {
+                    failure = Some(e);
+                    break 'receive;
+                }
+                // The credit cannot be refused while the reader lives; once it has finished,
+                // a refused credit means nothing.
+                let _ = credit_tx.send(());
+            }
+        }
+        // Hanging up stops the workers and the reader.
+        drop(done_rx);
+        drop(credit_tx);
+        let panicked = |what: &str| RunError::Internal(format!("the {what} thread panicked"));
+        for handle in worker_handles {
+            handle.join().map_err(|_| panicked("worker"))?;
+        }
+        let read_result = reader.join().map_err(|_| panicked("reader"))?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        let (batches, unknown_columns, records) = read_result.map_err(IngestError::Source)?;
+        records_read = records;
+        if next != batches || !pending.is_empty() {
+            return Err(RunError::Internal(format!("{next} of {batches} batches came back from the workers")).into());
+        }
+        report.unknown_columns = reportable_column_names(unknown_columns);
+        Ok(())
+    })?;
+    if file_state(&source.path) != Some(before) {
+        return Err(IngestError::Changed);
+    }
+    writer.finish(report, records_read)?;
+    Ok(())
+}

@@ -1,0 +1,276 @@
+//! The commit writer of one input: staging parts and the quarantine file in input order, then
+//! published, recorded in the audit log and synced before the input is acknowledged.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use tellonce_connectors::hashing::sha256_file;
+use tellonce_connectors::parquet_sink::{PartWriter, StagedPart};
+use tellonce_connectors::quarantine::{QuarantineEntry, QuarantineWriter};
+use tellonce_governance::audit::Event;
+
+use crate::stages::govern::Policy;
+use tellonce_output::layout::{STAGING, relative};
+use tellonce_output::unrecorded::remove_if_present;
+
+use super::*;
+use crate::run::input::unpublish;
+use crate::run::report::record_counts;
+use crate::session::audit_file;
+
+/// Writes one input's results in order: staging parts and the quarantine file.
+pub(crate) struct Writer<'a> {
+    ctx: &'a Context<'a>,
+    policy: &'a Policy,
+    feed: &'static str,
+    schema_version: u32,
+    stem: String,
+    source: String,
+    schema: arrow_schema::SchemaRef,
+    open: Option<PartWriter>,
+    finished: Vec<StagedPart>,
+    quarantine: QuarantineWriter,
+    read: u64,
+    written: u64,
+    by_rule: HashMap<&'static str, u64>,
+    decided: Vec<Event>,
+}
+
+impl<'a> Writer<'a> {
+    pub(crate) fn new(
+        ctx: &'a Context<'a>,
+        feed: &'static tellonce_schemas::FeedSchema,
+        policy: &'a Policy,
+        stem: &str,
+        source: &str,
+        schema: arrow_schema::SchemaRef,
+    ) -> Result<Self, RunError> {
+        let out = &ctx.settings.output_dir;
+        let quarantine = QuarantineWriter::create(out, feed.name, stem)
+            .map_err(|source| RunError::Output { path: out.join("quarantine"), source })?;
+        Ok(Writer {
+            ctx,
+            policy,
+            feed: feed.name,
+            schema_version: feed.version,
+            stem: stem.to_owned(),
+            source: source.to_owned(),
+            schema,
+            open: None,
+            finished: Vec::new(),
+            quarantine,
+            read: 0,
+            written: 0,
+            by_rule: HashMap::new(),
+            decided: Vec::new(),
+        })
+    }
+
+    pub(crate) fn write(&mut self, staged: Staged) -> Result<(), IngestError> {
+        let Staged { batch, rejects, first_position, last_position } = staged;
+        let received = (batch.num_rows() + rejects.len()) as u64;
+        self.read += received;
+        let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
+        for r in &rejects {
+            *reasons.entry(r.rule.code().to_owned()).or_default() += 1;
+        }
+        // Held until the input's files are committed: an input rejected part-way (changed while
+        // read, say) shared nothing, and the log must not say it did.
+        self.decided.push(Event::BatchDecided {
+            feed: self.feed.to_owned(),
+            agreement: self.policy.agreement.to_string(),
+            input: self.source.clone(),
+            first_position,
+            last_position,
+            received,
+            passed: batch.num_rows() as u64,
+            quarantined: rejects.len() as u64,
+            reasons,
+            fields_dropped: self.policy.dropped.iter().map(|f| (*f).to_owned()).collect(),
+        });
+        for r in rejects {
+            *self.by_rule.entry(r.rule.code()).or_default() += 1;
+            let mut entry = QuarantineEntry {
+                feed: self.feed.to_owned(),
+                source: self.source.clone(),
+                position: r.position,
+                rule: r.rule.code().to_owned(),
+                column: r.column,
+                sealed: Vec::new(),
+            };
+            entry.sealed = self.ctx.sealer.seal(&entry.aad(), &r.raw);
+            let out = &self.ctx.settings.output_dir;
+            self.quarantine.push(&entry).map_err(|source| RunError::Output { path: out.join("quarantine"), source })?;
+        }
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        let max_rows = self.ctx.settings.max_file_rows;
+        let mut offset = 0usize;
+        while offset < batch.num_rows() {
+            if self.open.as_ref().is_some_and(|w| w.rows() >= max_rows) {
+                // Finish a full part now, so that only the open part holds a row group in memory.
+                if let Some(full) = self.open.take() {
+                    self.finished.push(full.finish()?);
+                }
+            }
+            if self.open.is_none() {
+                let name = format!("part-{}-{:05}.parquet", self.stem, self.finished.len());
+                let mut opts = self.ctx.part_options.clone();
+                opts.metadata.push(("tellonce.feed".to_owned(), self.feed.to_owned()));
+                opts.metadata.push(("tellonce.schema_version".to_owned(), self.schema_version.to_string()));
+                opts.metadata.push(("tellonce.input_sha256_prefix".to_owned(), self.stem.clone()));
+                opts.metadata.push(("tellonce.agreement".to_owned(), self.policy.agreement.to_string()));
+                self.open = Some(PartWriter::create(
+                    &self.ctx.settings.output_dir,
+                    STAGING,
+                    &[("feed", self.feed)],
+                    &name,
+                    self.schema.clone(),
+                    &opts,
+                )?);
+            }
+            let Some(w) = self.open.as_mut() else { break };
+            let room = usize::try_from(max_rows.saturating_sub(w.rows())).unwrap_or(usize::MAX).max(1);
+            let take = room.min(batch.num_rows() - offset);
+            w.write(&batch.slice(offset, take))?;
+            offset += take;
+            self.written += take as u64;
+        }
+        Ok(())
+    }
+
+    /// Makes the input's outputs visible: checks the counts, publishes quarantine, then the
+    /// staging parts, then removes what an earlier run of the same input wrote and this one did
+    /// not (a forced re-run with other limits). `records_read` is the reader's own count.
+    pub(crate) fn finish(self, report: &mut InputReport, records_read: u64) -> Result<(), IngestError> {
+        let ctx = self.ctx;
+        let mut published = Vec::new();
+        let result = self.commit(report, records_read, &mut published);
+        if result.is_err() {
+            // What was published and could not be recorded (a full disk, say) is taken back:
+            // on exit 4 nothing half-written is visible, and the next run writes it again.
+            unpublish(ctx, &published);
+            report.files.clear();
+            report.quarantine_file = None;
+        }
+        result
+    }
+
+    /// [`finish`](Self::finish) but for taking back what it published (listed in `published`)
+    /// when it fails.
+    fn commit(
+        mut self,
+        report: &mut InputReport,
+        records_read: u64,
+        published: &mut Vec<PathBuf>,
+    ) -> Result<(), IngestError> {
+        let quarantined: u64 = self.by_rule.values().sum();
+        // Counted independently on both sides of the stages, and checked before anything is
+        // visible: a stage that lost or invented a row stops the input here.
+        if records_read != self.written + quarantined || self.read != records_read {
+            return Err(RunError::Internal(format!(
+                "{}: counts do not reconcile: the reader read {records_read}, the stages returned {}, \
+                 written {} + quarantined {quarantined}",
+                self.source, self.read, self.written
+            ))
+            .into());
+        }
+        if let Some(open) = self.open.take() {
+            self.finished.push(open.finish()?);
+        }
+        let out = self.ctx.settings.output_dir.clone();
+        let out_err = |source| RunError::Output { path: out.join("quarantine"), source };
+        let (written, by_rule) = (self.written, std::mem::take(&mut self.by_rule));
+        let ctx = self.ctx;
+        let policy = self.policy;
+        for decided in std::mem::take(&mut self.decided) {
+            ctx.audit(&decided)?;
+        }
+        // A replay that now rejects nothing removes the quarantine file an earlier run wrote.
+        let earlier_quarantine = self.quarantine.target().to_owned();
+        let earlier_sha = sha256_file(&earlier_quarantine)
+            .ok()
+            .or_else(|| ctx.held.get(&relative(&out, &earlier_quarantine)).map(|f| f.sha256.clone()));
+        // Quarantine first: if it cannot be committed, no staging part has become visible.
+        let committed = self.quarantine.commit().map_err(out_err)?;
+        if let Some(path) = &committed {
+            published.push(path.clone());
+            tellonce_output::faults::reached(tellonce_output::faults::COMMIT_PUBLISHED);
+        }
+        match (&committed, earlier_sha) {
+            (Some(path), _) => audit_file(ctx, "quarantine", path, quarantined, Some(policy), Some(self.feed))?,
+            (None, Some(sha256)) => ctx.audit(&Event::FileDeleted {
+                path: relative(&out, &earlier_quarantine),
+                sha256,
+                reason: "replaced".to_owned(),
+                agreement: Some(policy.agreement.to_string()),
+            })?,
+            (None, None) => {}
+        }
+        report.quarantine_file = committed.map(|p| relative(&out, &p));
+        for part in std::mem::take(&mut self.finished) {
+            let file = part.publish()?;
+            published.push(out.join(&file.path));
+            tellonce_output::faults::reached(tellonce_output::faults::COMMIT_PUBLISHED);
+            ctx.audit(&Event::FileWritten {
+                dataset: STAGING.to_owned(),
+                path: file.path.clone(),
+                sha256: file.sha256.clone(),
+                rows: file.rows,
+                bytes: file.bytes,
+                feed: Some(self.feed.to_owned()),
+                agreement: Some(policy.agreement.to_string()),
+                retention_until: policy.retention_until_iso(),
+            })?;
+            report.files.push(file);
+        }
+        let dir = out.join(STAGING).join(format!("feed={}", self.feed));
+        let prefix = format!("part-{}-", self.stem);
+        let kept: Vec<&str> = report.files.iter().filter_map(|f| f.path.rsplit('/').next()).collect();
+        // What an earlier run of this input wrote and this one did not: from the directory and
+        // from the audit log, so that a part deleted by a run that stopped before logging the
+        // deletion is logged now.
+        let mut stale: BTreeMap<String, Option<String>> = ctx
+            .held
+            .values()
+            .filter(|f| f.path.starts_with(&format!("{STAGING}/feed={}/{prefix}", self.feed)))
+            .map(|f| (f.path.clone(), Some(f.sha256.clone())))
+            .collect();
+        match std::fs::read_dir(&dir) {
+            Ok(entries) => {
+                for entry in entries.flatten() {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    if name.starts_with(&prefix) && name.ends_with(".parquet") {
+                        stale.entry(relative(&out, &entry.path())).or_insert(None);
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(RunError::Output { path: dir.clone(), source }.into()),
+        }
+        for (rel, recorded) in stale {
+            if kept.iter().any(|k| rel.rsplit('/').next() == Some(*k)) {
+                continue;
+            }
+            let path = out.join(&rel);
+            let sha256 = match sha256_file(&path) {
+                Ok(sha) => sha,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => match recorded {
+                    Some(sha) => sha,
+                    None => continue,
+                },
+                Err(source) => return Err(RunError::Output { path, source }.into()),
+            };
+            remove_if_present(&path).map_err(|source| RunError::Output { path: path.clone(), source })?;
+            ctx.audit(&Event::FileDeleted {
+                path: rel,
+                sha256,
+                reason: "replaced".to_owned(),
+                agreement: Some(policy.agreement.to_string()),
+            })?;
+        }
+        record_counts(report, records_read, written, quarantined, by_rule);
+        Ok(())
+    }
+}
