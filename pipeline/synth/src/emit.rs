@@ -14,6 +14,7 @@ use super::names::{self, ETHNICITIES, NOT_STATED};
 use super::out::{FeedSink, Format, RowBuf, TruthSink, push_padded};
 use super::population::{Member, Population};
 use super::rng::Rng;
+use super::typos;
 
 pub(crate) use super::errors::{ERROR_NAMES, err};
 
@@ -353,7 +354,7 @@ impl<'a> Emitter<'a> {
             errors |= err::NICKNAME;
         }
         if rng.chance(r.typo_forename)
-            && let Some(t) = names::typo(&forename, &mut rng)
+            && let Some(t) = typos::typo(&forename, &mut rng)
         {
             forename = Cow::Owned(t);
             errors |= err::TYPO_FORENAME;
@@ -366,7 +367,7 @@ impl<'a> Emitter<'a> {
             errors |= err::SURNAME_PART;
         }
         if rng.chance(r.typo_surname)
-            && let Some(t) = names::typo(&surname, &mut rng)
+            && let Some(t) = typos::typo(&surname, &mut rng)
         {
             surname = Cow::Owned(t);
             errors |= err::TYPO_SURNAME;
@@ -438,8 +439,8 @@ impl<'a> Emitter<'a> {
         rng.shuffle(&mut options);
         for o in options {
             let done = match o {
-                0 => names::typo(&d.forename, &mut rng).map(|t| (err::TYPO_FORENAME, Some(t))),
-                1 => names::typo(&d.surname, &mut rng).map(|t| (err::TYPO_SURNAME, Some(t))),
+                0 => typos::typo(&d.forename, &mut rng).map(|t| (err::TYPO_FORENAME, Some(t))),
+                1 => typos::typo(&d.surname, &mut rng).map(|t| (err::TYPO_SURNAME, Some(t))),
                 2 if d.errors & err::NICKNAME == 0 => {
                     names::nicknames(person.forename).map(|n| (err::NICKNAME, Some((*rng.pick(n)).to_owned())))
                 }

@@ -39,26 +39,61 @@ fn w(base: f64, scale: f64) -> u32 {
     (base * scale).max(1.0) as u32
 }
 
+/// The health visiting columns filled here (the person's own are filled by the emitter).
+struct HvColumns {
+    household: usize,
+    role: usize,
+    date: usize,
+    review: usize,
+    attended: usize,
+    mode: usize,
+    /// The five ASQ-3 domains, communication first.
+    asq: [usize; 5],
+    mood: usize,
+    safeguarding: usize,
+    onward: usize,
+}
+
+impl HvColumns {
+    fn new(em: &Emitter<'_>) -> Result<Self, SynthError> {
+        Ok(HvColumns {
+            household: em.col("household_ref")?,
+            role: em.col("role_in_household")?,
+            date: em.col("contact_date")?,
+            review: em.col("review_type")?,
+            attended: em.col("attended")?,
+            mode: em.col("contact_mode")?,
+            asq: [
+                em.col("asq3_communication")?,
+                em.col("asq3_gross_motor")?,
+                em.col("asq3_fine_motor")?,
+                em.col("asq3_problem_solving")?,
+                em.col("asq3_personal_social")?,
+            ],
+            mood: em.col("maternal_mood_concern")?,
+            safeguarding: em.col("safeguarding_concern")?,
+            onward: em.col("onward_referral")?,
+        })
+    }
+}
+
+/// One mandated review (or extra contact) of a child, as booked.
+struct Review<'h> {
+    household: &'h str,
+    /// Who the contact is recorded against: the child, or the mother for the antenatal visit.
+    subject: u32,
+    child: u32,
+    kind: &'static str,
+    /// The child's development is delayed (low ASQ-3 scores at two years).
+    delayed: bool,
+    risk: f64,
+    /// 1.0 when the family has had domestic abuse incidents.
+    da: f64,
+}
+
 fn health_visiting(em: &mut Emitter<'_>) -> Result<(), SynthError> {
-    let c_hh = em.col("household_ref")?;
-    let c_role = em.col("role_in_household")?;
-    let c_date = em.col("contact_date")?;
-    let c_type = em.col("review_type")?;
-    let c_att = em.col("attended")?;
-    let c_mode = em.col("contact_mode")?;
-    let c_asq = [
-        em.col("asq3_communication")?,
-        em.col("asq3_gross_motor")?,
-        em.col("asq3_fine_motor")?,
-        em.col("asq3_problem_solving")?,
-        em.col("asq3_personal_social")?,
-    ];
-    // Approximate ASQ-3 cut-offs at 24-30 months, by domain.
-    const CUTOFF: [u64; 5] = [25, 38, 35, 29, 31];
-    let c_mood = em.col("maternal_mood_concern")?;
-    let c_safe = em.col("safeguarding_concern")?;
-    let c_onward = em.col("onward_referral")?;
-    let (start, end) = (start(), end());
+    let cols = HvColumns::new(em)?;
+    let start = start();
     let pop = em.pop;
     for fi in order(em) {
         let f = &pop.families[fi as usize];
@@ -75,22 +110,9 @@ fn health_visiting(em: &mut Emitter<'_>) -> Result<(), SynthError> {
             let twin = dob == last_dob;
             last_dob = dob;
             let delayed = em.rng.chance(0.08 + 0.25 * risk);
-            let nbv = if em.rng.chance(0.85) { em.rng.day(10, 14) } else { em.rng.day(15, 30) };
-            let reviews = [
-                ("ANTENATAL", -em.rng.day(28, 84)),
-                ("NBV", nbv),
-                ("6_8WK", em.rng.day(42, 56)),
-                ("12M", em.rng.day(330, 456)),
-                ("2_2_5Y", em.rng.day(730, 912)),
-            ];
-            let mut contacts: Vec<(&str, i32)> = reviews.iter().map(|&(t, off)| (t, dob + off)).collect();
-            if em.rng.chance(0.05 + 0.6 * risk) {
-                for _ in 0..1 + em.rng.below(4) {
-                    contacts.push(("OTHER", dob + em.rng.day(20, 1400)));
-                }
-            }
-            for (review, mut date) in contacts {
-                let subject = if review == "ANTENATAL" {
+            for (kind, date) in hv_contacts(&mut em.rng, dob, risk) {
+                let subject = if kind == "ANTENATAL" {
+                    // Twins share one pregnancy, so one antenatal visit.
                     match mother {
                         Some(m) if !twin => m,
                         _ => continue,
@@ -98,71 +120,111 @@ fn health_visiting(em: &mut Emitter<'_>) -> Result<(), SynthError> {
                 } else {
                     k
                 };
-                loop {
-                    if date < start || date > end {
-                        break;
-                    }
-                    let attended = code(
-                        &mut em.rng,
-                        &[("ATTENDED", w(88.0, 1.0 - risk * 0.3)), ("DNA", w(8.0, 1.0 + 2.0 * risk)), ("CANCELLED", 4)],
-                    );
-                    em.row.clear();
-                    em.row.set(c_hh, &hh);
-                    em.row.set(c_role, if subject == k { "CHILD" } else { "PARENT_CARER" });
-                    em.row.date(c_date, date);
-                    em.row.set(c_type, review);
-                    em.row.set(c_att, attended);
-                    if attended == "ATTENDED" {
-                        let mode = code(&mut em.rng, &[("FACE_TO_FACE", 85), ("VIDEO", 5), ("PHONE", 10)]);
-                        em.row.set(c_mode, mode);
-                        let mut below_comm = false;
-                        if review == "2_2_5Y" {
-                            let n_low = if delayed { 1 + em.rng.below(3) } else { 0 };
-                            let first_low = em.rng.index(5);
-                            for (d, &col) in c_asq.iter().enumerate() {
-                                let low = (d + 5 - first_low) % 5 < n_low as usize;
-                                let score = if low {
-                                    5 * em.rng.below(CUTOFF[d] / 5)
-                                } else {
-                                    (60 - 5 * em.rng.weighted(&[30, 25, 20, 12, 8, 5]) as u64)
-                                        .max(CUTOFF[d].div_ceil(5) * 5)
-                                };
-                                below_comm |= low && d == 0;
-                                em.row.int(col, score);
-                            }
-                        }
-                        let mood = matches!(review, "ANTENATAL" | "NBV" | "6_8WK")
-                            && em.rng.chance(0.06 + 0.25 * risk + 0.1 * da);
-                        if matches!(review, "ANTENATAL" | "NBV" | "6_8WK") {
-                            em.row.flag(c_mood, mood);
-                        }
-                        let safeguarding = em.rng.chance(0.01 + 0.3 * da + 0.05 * risk);
-                        em.row.flag(c_safe, safeguarding);
-                        let onward = if safeguarding {
-                            code(&mut em.rng, &[("SOCIAL_CARE", 40), ("EARLY_HELP", 40), ("NONE", 20)])
-                        } else if mood && em.rng.chance(0.5) {
-                            "PERINATAL_MH"
-                        } else if below_comm && em.rng.chance(0.6) {
-                            "SPEECH_LANGUAGE"
-                        } else {
-                            code(
-                                &mut em.rng,
-                                &[("NONE", w(95.0, 1.0 - risk)), ("EARLY_HELP", w(30.0, risk)), ("OTHER", 2)],
-                            )
-                        };
-                        em.row.set(c_onward, onward);
-                    }
-                    em.emit(subject, date)?;
-                    // A missed contact is usually rebooked.
-                    if attended == "ATTENDED" || !em.rng.chance(0.7) {
-                        break;
-                    }
-                    date += em.rng.day(7, 21);
-                }
+                let review = Review { household: &hh, subject, child: k, kind, delayed, risk, da };
+                hv_review(em, &cols, &review, date)?;
             }
         }
     }
     Ok(())
+}
+
+/// The review types and booked dates for a child born on `dob`: the five mandated reviews, and
+/// extra contacts for some families in need.
+fn hv_contacts(rng: &mut Rng, dob: i32, risk: f64) -> Vec<(&'static str, i32)> {
+    let nbv = if rng.chance(0.85) { rng.day(10, 14) } else { rng.day(15, 30) };
+    let reviews = [
+        ("ANTENATAL", -rng.day(28, 84)),
+        ("NBV", nbv),
+        ("6_8WK", rng.day(42, 56)),
+        ("12M", rng.day(330, 456)),
+        ("2_2_5Y", rng.day(730, 912)),
+    ];
+    let mut contacts: Vec<(&str, i32)> = reviews.iter().map(|&(t, off)| (t, dob + off)).collect();
+    if rng.chance(0.05 + 0.6 * risk) {
+        for _ in 0..1 + rng.below(4) {
+            contacts.push(("OTHER", dob + rng.day(20, 1400)));
+        }
+    }
+    contacts
+}
+
+/// Writes a review booked on `date` if it falls in the window, and its rebookings while it is
+/// missed.
+fn hv_review(em: &mut Emitter<'_>, cols: &HvColumns, review: &Review<'_>, mut date: i32) -> Result<(), SynthError> {
+    let (start, end) = (start(), end());
+    let risk = review.risk;
+    loop {
+        if date < start || date > end {
+            break;
+        }
+        let attended = code(
+            &mut em.rng,
+            &[("ATTENDED", w(88.0, 1.0 - risk * 0.3)), ("DNA", w(8.0, 1.0 + 2.0 * risk)), ("CANCELLED", 4)],
+        );
+        em.row.clear();
+        em.row.set(cols.household, review.household);
+        em.row.set(cols.role, if review.subject == review.child { "CHILD" } else { "PARENT_CARER" });
+        em.row.date(cols.date, date);
+        em.row.set(cols.review, review.kind);
+        em.row.set(cols.attended, attended);
+        if attended == "ATTENDED" {
+            hv_findings(em, cols, review);
+        }
+        em.emit(review.subject, date)?;
+        // A missed contact is usually rebooked.
+        if attended == "ATTENDED" || !em.rng.chance(0.7) {
+            break;
+        }
+        date += em.rng.day(7, 21);
+    }
+    Ok(())
+}
+
+/// Fills what an attended review found: how it was held, ASQ-3 scores at two years, concerns
+/// and the onward referral.
+fn hv_findings(em: &mut Emitter<'_>, cols: &HvColumns, review: &Review<'_>) {
+    let (risk, da) = (review.risk, review.da);
+    let mode = code(&mut em.rng, &[("FACE_TO_FACE", 85), ("VIDEO", 5), ("PHONE", 10)]);
+    em.row.set(cols.mode, mode);
+    let below_comm = review.kind == "2_2_5Y" && asq_scores(em, cols, review.delayed);
+    let perinatal = matches!(review.kind, "ANTENATAL" | "NBV" | "6_8WK");
+    let mood = perinatal && em.rng.chance(0.06 + 0.25 * risk + 0.1 * da);
+    if perinatal {
+        em.row.flag(cols.mood, mood);
+    }
+    let safeguarding = em.rng.chance(0.01 + 0.3 * da + 0.05 * risk);
+    em.row.flag(cols.safeguarding, safeguarding);
+    let onward = if safeguarding {
+        code(&mut em.rng, &[("SOCIAL_CARE", 40), ("EARLY_HELP", 40), ("NONE", 20)])
+    } else if mood && em.rng.chance(0.5) {
+        "PERINATAL_MH"
+    } else if below_comm && em.rng.chance(0.6) {
+        "SPEECH_LANGUAGE"
+    } else {
+        code(&mut em.rng, &[("NONE", w(95.0, 1.0 - risk)), ("EARLY_HELP", w(30.0, risk)), ("OTHER", 2)])
+    };
+    em.row.set(cols.onward, onward);
+}
+
+/// Fills the five ASQ-3 scores of a two-year review: a delayed child scores below the cut-off in
+/// one to three adjacent domains. Returns whether communication is below its cut-off.
+fn asq_scores(em: &mut Emitter<'_>, cols: &HvColumns, delayed: bool) -> bool {
+    // Approximate ASQ-3 cut-offs at 24-30 months, by domain.
+    const CUTOFF: [u64; 5] = [25, 38, 35, 29, 31];
+    let n_low = if delayed { 1 + em.rng.below(3) } else { 0 };
+    let first_low = em.rng.index(5);
+    let mut below_comm = false;
+    for (d, &col) in cols.asq.iter().enumerate() {
+        let low = (d + 5 - first_low) % 5 < n_low as usize;
+        let score = if low {
+            5 * em.rng.below(CUTOFF[d] / 5)
+        } else {
+            (60 - 5 * em.rng.weighted(&[30, 25, 20, 12, 8, 5]) as u64).max(CUTOFF[d].div_ceil(5) * 5)
+        };
+        below_comm |= low && d == 0;
+        em.row.int(col, score);
+    }
+    below_comm
 }
 
 fn camhs(em: &mut Emitter<'_>) -> Result<(), SynthError> {

@@ -20,6 +20,7 @@ use super::geo::Geo;
 use super::names;
 use super::population::{Member, Person, add_years};
 use super::rng::Rng;
+use super::typos;
 
 /// Which errors `tellonce synth` injects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -91,7 +92,7 @@ pub(crate) fn apply<'p>(cx: &Context<'p>, id: &mut Identity<'p>, rng: &mut Rng) 
             continue;
         }
         let name = if surname { &mut id.surname } else { &mut id.forename };
-        let typo = if rng.chance(FIRST_LETTER) { first_letter_typo(name, rng) } else { names::typo(name, rng) };
+        let typo = if rng.chance(FIRST_LETTER) { first_letter_typo(name, rng) } else { typos::typo(name, rng) };
         if let Some(t) = typo {
             *name = Cow::Owned(t);
             id.errors |= if surname { err::TYPO_SURNAME } else { err::TYPO_FORENAME };

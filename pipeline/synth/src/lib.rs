@@ -38,6 +38,7 @@ mod population;
 mod rng;
 #[cfg(test)]
 mod tests;
+mod typos;
 
 use emit::{Emitter, FEEDS};
 use geo::{DISTRICTS, Geo};
