@@ -122,12 +122,13 @@ pub fn apply(out: &Path, keys: &KeyRing, on: i32, dry_run: bool) -> Result<(Plan
     }
     let index_records_dropped = tellonce_build::link::index::forget(out, &gone)?;
     let mut log = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
-    let cleared = tellonce_output::strays::clear_orphaned_temp_files(out, Access::Exclusive)
-        .map_err(|e| RetentionError::Delete { path: e.path, source: e.source })?;
-    for event in &cleared {
-        log.append(event)?;
-    }
-    if !cleared.is_empty() {
+    let cleared = tellonce_output::strays::clear_and_record(out, Access::Exclusive, &mut log).map_err(|e| match e {
+        tellonce_output::strays::RecordedClearError::Clear(e) => {
+            RetentionError::Delete { path: e.path, source: e.source }
+        }
+        tellonce_output::strays::RecordedClearError::Audit(e) => e.into(),
+    })?;
+    if cleared > 0 {
         log.sync()?;
     }
     let mut deleted = Vec::with_capacity(plan.due.len());

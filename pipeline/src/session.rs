@@ -89,9 +89,7 @@ impl<'a> Session<'a> {
         audit_agreements(&mut audit, &agreements, as_of)?;
         // Only now, with the locks held and the log known to be whole, is it safe to clear what
         // interrupted sessions left.
-        for cleared in tellonce_output::strays::clear_orphaned_temp_files(out, access)? {
-            audit.append(&cleared)?;
-        }
+        tellonce_output::strays::clear_and_record(out, access, &mut audit)?;
         audit.sync()?;
         // A forced re-run (or a stream replaying offsets) may replace what was written under the
         // same name.

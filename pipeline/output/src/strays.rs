@@ -145,6 +145,36 @@ fn may_clear(access: Access, owner: Owner) -> bool {
     matches!((access, owner), (Access::Exclusive, _) | (_, Owner::Exclusive) | (Access::Build, Owner::Build))
 }
 
+/// What stopped [`clear_and_record`].
+#[derive(Debug, thiserror::Error)]
+pub enum RecordedClearError {
+    /// A file could not be read, hashed or removed.
+    #[error(transparent)]
+    Clear(#[from] ClearError),
+    /// Its audit entry could not be appended.
+    #[error(transparent)]
+    Audit(#[from] tellonce_governance::audit::AuditError),
+}
+
+/// What every command that writes does first, once it holds the output's locks: clears the
+/// orphaned temporary files (see [`clear_orphaned_temp_files`]) and appends the entry of each to
+/// `log`. Returns how many were cleared.
+///
+/// # Errors
+///
+/// As [`clear_orphaned_temp_files`], or an audit append that failed.
+pub fn clear_and_record(
+    out: &Path,
+    access: Access,
+    log: &mut tellonce_governance::audit::AuditLog,
+) -> Result<usize, RecordedClearError> {
+    let cleared = clear_orphaned_temp_files(out, access)?;
+    for event in &cleared {
+        log.append(event)?;
+    }
+    Ok(cleared.len())
+}
+
 /// Removes the temporary files under `out` (its datasets and `state/`) that a session holding
 /// the output's locks with `access` can prove orphaned (see [`may_clear`]), and returns the
 /// audit entries that say so (`file_deleted`, with each file's SHA-256), for the caller to

@@ -123,9 +123,7 @@ pub fn build(settings: &Settings) -> Result<(String, tellonce_build::link::Build
         purposes: vec!["linkage".to_owned(), "audit".to_owned()],
     })?;
     audit_agreements(&mut audit, &agreements, today)?;
-    for cleared in tellonce_output::strays::clear_orphaned_temp_files(out, Access::Build)? {
-        audit.append(&cleared)?;
-    }
+    tellonce_output::strays::clear_and_record(out, Access::Build, &mut audit)?;
     let part_options = part_options(settings, &keys);
     let input = tellonce_build::link::BuildInput {
         out,

@@ -67,6 +67,15 @@ impl From<tellonce_output::lock::LockError> for RunError {
     }
 }
 
+impl From<tellonce_output::strays::RecordedClearError> for RunError {
+    fn from(e: tellonce_output::strays::RecordedClearError) -> Self {
+        match e {
+            tellonce_output::strays::RecordedClearError::Clear(e) => e.into(),
+            tellonce_output::strays::RecordedClearError::Audit(e) => e.into(),
+        }
+    }
+}
+
 impl From<tellonce_output::strays::ClearError> for RunError {
     fn from(e: tellonce_output::strays::ClearError) -> Self {
         RunError::Output { path: e.path, source: e.source }
