@@ -412,3 +412,73 @@ impl<D: Durable> Consumer<D> {
         self.inner.context().lag.lock().ok().and_then(|l| *l)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mock::{Cluster, Producer};
+
+    const TOPIC: &str = "t";
+
+    /// An output that holds the first `0` offsets of every partition (`None`: cannot tell).
+    struct Holds(Option<u64>);
+
+    impl Durable for Holds {
+        fn next_offsets(&self, partitions: &[TopicPartition]) -> Option<Vec<u64>> {
+            self.0.map(|n| vec![n; partitions.len()])
+        }
+    }
+
+    /// The first message the consumer reads, as (offset, declared version, has a timestamp).
+    fn first(consumer: &Consumer<Holds>) -> (i64, Option<u32>, bool) {
+        let until = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < until {
+            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+                assert_eq!(m.topic_partition(), TopicPartition::new(TOPIC, 0));
+                assert_eq!(m.payload(), Some(format!("m{}", m.offset()).as_bytes()));
+                return (m.offset(), m.declared_version(), m.timestamp_ms().is_some());
+            }
+        }
+        panic!("no message within 30 s");
+    }
+
+    #[test]
+    fn a_partition_starts_one_back_from_the_durable_offset_and_else_at_the_group_offset() {
+        let cluster = Cluster::start(1).unwrap();
+        cluster.create_topic(TOPIC, 1).unwrap();
+        let brokers = cluster.bootstrap_servers();
+        let producer = Producer::new(&brokers, &[]).unwrap();
+        for i in 0..10u32 {
+            let version = match i {
+                4 => Some("3".as_bytes()),
+                7 => Some(" x ".as_bytes()),
+                _ => None,
+            };
+            let headers: Vec<(&str, &[u8])> = version.iter().map(|v| (SCHEMA_VERSION_HEADER, *v)).collect();
+            producer.send(TOPIC, &i.to_string(), Some(format!("m{i}").as_bytes()), &headers).unwrap();
+        }
+        producer.flush(Duration::from_secs(10)).unwrap();
+        let properties = [("session.timeout.ms".to_owned(), "6000".to_owned())];
+        let settings = ConsumerSettings { brokers: &brokers, group_id: "g", properties: &properties };
+        let tp = TopicPartition::new(TOPIC, 0);
+
+        // The output holds offsets 0 to 4: the last of them is read again, to be checked.
+        let consumer = Consumer::new(&settings, Holds(Some(5))).unwrap();
+        consumer.subscribe(&[TOPIC]).unwrap();
+        assert_eq!(first(&consumer), (4, Some(3), true));
+        assert!(consumer.is_assigned(&tp) && consumer.last_rebalance().is_some());
+        consumer.seek(&tp, 7, Duration::from_secs(10)).unwrap();
+        let seen = first(&consumer);
+        assert_eq!(seen, (7, Some(u32::MAX), true), "a header that is no number declares no version that exists");
+        consumer.commit(&[(tp.clone(), 8)], true).unwrap();
+        assert_eq!(consumer.watermarks(&tp, Duration::from_secs(10)).unwrap().1, 10);
+        consumer.unsubscribe();
+        drop(consumer);
+
+        // An output that cannot tell leaves the group's committed offset to decide.
+        let consumer = Consumer::new(&settings, Holds(None)).unwrap();
+        consumer.subscribe(&[TOPIC]).unwrap();
+        assert_eq!(first(&consumer), (8, None, true));
+        consumer.unsubscribe();
+    }
+}
