@@ -88,16 +88,6 @@ fn default_message_bytes() -> usize {
     1 << 20
 }
 
-/// Kafka's rule for topic names: 1 to 249 of ASCII letters, digits, `.`, `_` and `-`, and not
-/// `.` or `..`.
-fn is_topic_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 249
-        && name != "."
-        && name != ".."
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-}
-
 /// `[[stream.topics]]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -682,9 +672,7 @@ impl Settings {
             }
             for key in st.properties.keys() {
                 // These are tellonce's to set: offsets are stored only once their records are durable.
-                if ["enable.auto.commit", "enable.auto.offset.store", "group.id", "bootstrap.servers"]
-                    .contains(&key.as_str())
-                {
+                if tellonce_kafka::consumer::RESERVED_PROPERTIES.contains(&key.as_str()) {
                     problems.push(format!("stream.properties.{key:?} is set by tellonce and cannot be overridden"));
                 }
             }
@@ -709,7 +697,7 @@ impl Settings {
                         t.topic, k.topic
                     ));
                 }
-                let valid = is_topic_name(&t.topic);
+                let valid = tellonce_kafka::is_topic_name(&t.topic);
                 if !valid {
                     problems
                         .push(format!("{at}.topic {:?} is not a Kafka topic name (letters, digits, . _ -)", t.topic));
@@ -733,7 +721,7 @@ impl Settings {
                 }
             }
             if let Some(d) = &st.dead_letter_topic {
-                if !is_topic_name(d) {
+                if !tellonce_kafka::is_topic_name(d) {
                     problems.push(format!(
                         "stream.dead_letter_topic {d:?} is not a Kafka topic name (letters, digits, . _ -)"
                     ));

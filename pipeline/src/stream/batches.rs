@@ -11,7 +11,8 @@ use tellonce_governance::Purpose;
 use tellonce_governance::audit::Event;
 use tracing::{debug, warn};
 
-use super::dead_letter::DeadLetters;
+use tellonce_kafka::{DeadLetters, TopicPartition};
+
 use super::progress;
 use crate::config::Source;
 use crate::run::{Context, IngestError, InputReport, RunError, Staged, Writer, stage};
@@ -47,7 +48,7 @@ impl Staging {
 
 /// A closed batch, on its way to the writer.
 pub(super) struct Job {
-    pub(super) key: (String, i32),
+    pub(super) key: TopicPartition,
     pub(super) batcher: MessageBatcher,
     pub(super) staging: Arc<Staging>,
     /// When its first message arrived.
@@ -62,7 +63,7 @@ pub(super) struct Job {
 
 /// A batch made durable.
 pub(super) struct Done {
-    pub(super) key: (String, i32),
+    pub(super) key: TopicPartition,
     /// First and last offset (`None`: the batch held no message).
     pub(super) range: Option<(u64, u64)>,
     /// Its topic's progress epoch.
@@ -170,8 +171,8 @@ pub(super) fn write(ctx: &Context<'_>, dead: Option<&DeadLetters>, mut job: Job)
     let took = clock.elapsed();
     let (first, last) = (raw.lineage.first_position, raw.lineage.last_position);
     let records = (raw.batch.num_rows() + raw.rejects.len()) as u64;
-    let stem = progress::stem(&key.0, key.1, job.epoch, first, last);
-    let name = format!("kafka:{}/{}@{first}-{last}", key.0, key.1);
+    let stem = progress::stem(&key.topic, key.partition, job.epoch, first, last);
+    let name = format!("kafka:{key}@{first}-{last}");
     let marks = DuplicateIndex::default().mark(&raw, t.source.feed);
     let parts = ctx.settings.workers.max(1);
     let staged = stage_in_parts(raw, &marks, t, parts, MIN_PART_ROWS)?;
@@ -192,13 +193,15 @@ pub(super) fn write(ctx: &Context<'_>, dead: Option<&DeadLetters>, mut job: Job)
     // Delivered before the batch is recorded as committed: a committed batch's poison messages
     // are on the topic, and a failure leaves the batch to be written (and sent) again.
     let (dead_letter_topic, dead_lettered) = match (dead, &input.quarantine_file) {
-        (Some(d), Some(file)) => (d.topic().to_owned(), d.send(&ctx.settings.output_dir.join(file), &key.0, key.1)?),
+        (Some(d), Some(file)) => {
+            (d.topic().to_owned(), d.send(&ctx.settings.output_dir.join(file), key).map_err(super::dead_letter)?)
+        }
         _ => (String::new(), 0),
     };
     ctx.audit(&Event::StreamBatchCommitted {
         run: ctx.run_id.clone(),
-        topic: key.0.clone(),
-        partition: key.1,
+        topic: key.topic.clone(),
+        partition: key.partition,
         first_offset: first,
         last_offset: last,
         written: input.written,
@@ -212,8 +215,8 @@ pub(super) fn write(ctx: &Context<'_>, dead: Option<&DeadLetters>, mut job: Job)
     })?;
     ctx.audit_sync()?;
     debug!(
-        topic = %key.0,
-        partition = key.1,
+        topic = %key.topic,
+        partition = key.partition,
         records,
         take_ms = took.as_millis() as u64,
         stage_ms = (staged_at - took).as_millis() as u64,
@@ -226,7 +229,7 @@ pub(super) fn write(ctx: &Context<'_>, dead: Option<&DeadLetters>, mut job: Job)
     done.batch_ms = job.opened.elapsed().as_millis() as u64;
     if !unknown.is_empty() {
         let shown = crate::run::reportable_column_names(unknown);
-        warn!(topic = %key.0, "keys not in the {} schema were dropped: {}", t.source.feed.name, shown.join(", "));
+        warn!(topic = %key.topic, "keys not in the {} schema were dropped: {}", t.source.feed.name, shown.join(", "));
     }
     done.range = Some((first, last));
     done.written = input.written;

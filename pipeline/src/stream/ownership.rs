@@ -15,6 +15,8 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use tellonce_kafka::TopicPartition;
+
 use crate::run::RunError;
 
 /// How long a session waits for another to give up a partition before it gives up itself.
@@ -23,29 +25,29 @@ pub const CLAIM_TIMEOUT: Duration = Duration::from_secs(60);
 /// The partition locks a session holds.
 #[derive(Debug, Default)]
 pub struct Owned {
-    locks: HashMap<(String, i32), File>,
+    locks: HashMap<TopicPartition, File>,
 }
 
 impl Owned {
     /// Whether this session holds the partition.
-    pub fn holds(&self, topic: &str, partition: i32) -> bool {
-        self.locks.contains_key(&(topic.to_owned(), partition))
+    pub fn holds(&self, partition: &TopicPartition) -> bool {
+        self.locks.contains_key(partition)
     }
 
     /// Takes the partition's lock, waiting up to `timeout` for another session to release it.
-    pub fn claim(&mut self, out: &Path, topic: &str, partition: i32, timeout: Duration) -> Result<(), RunError> {
+    pub fn claim(&mut self, out: &Path, partition: &TopicPartition, timeout: Duration) -> Result<(), RunError> {
         let started = Instant::now();
         loop {
-            if let Some(file) = try_claim(out, topic, partition)? {
-                self.locks.insert((topic.to_owned(), partition), file);
+            if let Some(file) = try_claim(out, partition)? {
+                self.locks.insert(partition.clone(), file);
                 return Ok(());
             }
             if started.elapsed() >= timeout {
                 return Err(RunError::Stream(format!(
-                    "partition {topic}/{partition} is still held by another stream session after {} s ({}); \
+                    "partition {partition} is still held by another stream session after {} s ({}); \
                      this session stops without writing it",
                     timeout.as_secs(),
-                    lock_path(out, topic, partition).display()
+                    lock_path(out, partition).display()
                 )));
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -53,19 +55,19 @@ impl Owned {
     }
 
     /// Gives up the partition.
-    pub fn release(&mut self, topic: &str, partition: i32) {
-        self.locks.remove(&(topic.to_owned(), partition));
+    pub fn release(&mut self, partition: &TopicPartition) {
+        self.locks.remove(partition);
     }
 }
 
 /// The lock file of a partition.
-fn lock_path(out: &Path, topic: &str, partition: i32) -> PathBuf {
-    out.join("state").join("stream").join(format!("{topic}@{partition}.lock"))
+fn lock_path(out: &Path, p: &TopicPartition) -> PathBuf {
+    out.join("state").join("stream").join(format!("{}@{}.lock", p.topic, p.partition))
 }
 
 /// Takes the partition's lock if no other session holds it (`None` if one does).
-pub fn try_claim(out: &Path, topic: &str, partition: i32) -> Result<Option<File>, RunError> {
-    tellonce_output::lock::try_lock_file(&lock_path(out, topic, partition), false).map_err(RunError::from)
+pub fn try_claim(out: &Path, partition: &TopicPartition) -> Result<Option<File>, RunError> {
+    tellonce_output::lock::try_lock_file(&lock_path(out, partition), false).map_err(RunError::from)
 }
 
 #[cfg(test)]
@@ -75,16 +77,17 @@ mod tests {
     #[test]
     fn a_partition_has_one_owner_at_a_time() {
         let dir = tempfile::tempdir().unwrap();
+        let (t0, t1) = (TopicPartition::new("t", 0), TopicPartition::new("t", 1));
         let mut a = Owned::default();
         let mut b = Owned::default();
-        a.claim(dir.path(), "t", 0, Duration::ZERO).unwrap();
-        assert!(a.holds("t", 0) && !a.holds("t", 1));
-        let refused = b.claim(dir.path(), "t", 0, Duration::from_millis(120)).unwrap_err().to_string();
+        a.claim(dir.path(), &t0, Duration::ZERO).unwrap();
+        assert!(a.holds(&t0) && !a.holds(&t1));
+        let refused = b.claim(dir.path(), &t0, Duration::from_millis(120)).unwrap_err().to_string();
         assert!(refused.contains("t/0") && refused.contains("t@0.lock"), "{refused}");
-        b.claim(dir.path(), "t", 1, Duration::ZERO).unwrap();
-        a.release("t", 0);
-        b.claim(dir.path(), "t", 0, Duration::ZERO).unwrap();
-        assert!(b.holds("t", 0) && !a.holds("t", 0));
-        assert!(try_claim(dir.path(), "t", 0).unwrap().is_none());
+        b.claim(dir.path(), &t1, Duration::ZERO).unwrap();
+        a.release(&t0);
+        b.claim(dir.path(), &t0, Duration::ZERO).unwrap();
+        assert!(b.holds(&t0) && !a.holds(&t0));
+        assert!(try_claim(dir.path(), &t0).unwrap().is_none());
     }
 }

@@ -2,8 +2,10 @@
 //! that were published but never recorded as committed.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use tellonce_governance::audit::{ReadCursor, read_new_entries};
+use tellonce_kafka::{Durable, TopicPartition};
 use tracing::warn;
 
 use super::{ownership, progress};
@@ -28,6 +30,35 @@ impl LogProgress {
         let entries = read_new_entries(&out.join(tellonce_output::layout::AUDIT), &mut self.cursor)?;
         self.progress.absorb(&entries);
         Ok(())
+    }
+}
+
+/// Where each partition the consumer is assigned starts, from the audit log: its durable
+/// offset, so that the group's committed offsets (Kafka's, not this output's) never decide.
+pub(super) struct AuditStarts {
+    /// The output directory, whose audit log says where each assigned partition starts.
+    out: PathBuf,
+    /// The committed batches as far as the rebalance callbacks have read the audit log.
+    positions: Mutex<LogProgress>,
+}
+
+impl AuditStarts {
+    /// The starts of the output in `out`.
+    pub(super) fn new(out: &Path) -> AuditStarts {
+        AuditStarts { out: out.to_owned(), positions: Mutex::default() }
+    }
+}
+
+impl Durable for AuditStarts {
+    /// If the log cannot be read, the group's offsets stand: nothing is written twice from them,
+    /// and the session's own read of the log then reports the problem.
+    fn next_offsets(&self, partitions: &[TopicPartition]) -> Option<Vec<u64>> {
+        let mut log = self.positions.lock().ok()?;
+        if let Err(e) = log.refresh_dir(&self.out) {
+            warn!("cannot read the audit log to place the assigned partitions: {e}");
+            return None;
+        }
+        Some(partitions.iter().map(|p| log.progress.next(&p.topic, p.partition)).collect())
     }
 }
 
@@ -60,17 +91,17 @@ fn batch_files(out: &Path) -> Vec<(PathBuf, BatchName)> {
 pub(super) fn sweep_unowned(ctx: &Context<'_>, log: &mut LogProgress) -> Result<(), RunError> {
     log.refresh(ctx)?;
     let out = &ctx.settings.output_dir;
-    let mut partitions: Vec<(String, i32)> = batch_files(out)
+    let mut partitions: Vec<TopicPartition> = batch_files(out)
         .into_iter()
         .filter(|(_, batch)| !log.progress.is_committed(batch))
-        .map(|(_, batch)| (batch.topic, batch.partition))
+        .map(|(_, batch)| TopicPartition::new(batch.topic, batch.partition))
         .collect();
     partitions.sort_unstable();
     partitions.dedup();
-    for (topic, partition) in partitions {
+    for partition in partitions {
         // A partition another session holds is left to it: it may be writing that batch now.
-        if let Some(_lock) = ownership::try_claim(out, &topic, partition)? {
-            sweep_partition(ctx, log, &topic, partition)?;
+        if let Some(_lock) = ownership::try_claim(out, &partition)? {
+            sweep_partition(ctx, log, &partition)?;
         }
     }
     Ok(())
@@ -83,14 +114,14 @@ pub(super) fn sweep_unowned(ctx: &Context<'_>, log: &mut LogProgress) -> Result<
 pub(super) fn sweep_partition(
     ctx: &Context<'_>,
     log: &mut LogProgress,
-    topic: &str,
-    partition: i32,
+    partition: &TopicPartition,
 ) -> Result<(), RunError> {
     log.refresh(ctx)?;
     let out = &ctx.settings.output_dir;
     let mut removed = false;
     for (path, batch) in batch_files(out) {
-        if batch.topic != topic || batch.partition != partition || log.progress.is_committed(&batch) {
+        if batch.topic != partition.topic || batch.partition != partition.partition || log.progress.is_committed(&batch)
+        {
             continue;
         }
         let reason = "uncommitted: written by an interrupted stream session before its batch was committed";

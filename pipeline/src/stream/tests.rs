@@ -6,10 +6,8 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use rdkafka::ClientConfig;
-use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::mocking::MockCluster;
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use tellonce_kafka::TopicPartition;
+use tellonce_kafka::mock::{Cluster, Producer, Record};
 
 use super::{StreamOptions, StreamReport, stream};
 use crate::config::Settings;
@@ -39,20 +37,20 @@ fn workspace(dir: &Path, brokers: &str, group: &str, batch_rows: usize) -> (Sett
 }
 
 fn produce(brokers: &str, messages: &[(Option<String>, Option<&str>)]) {
-    let producer: BaseProducer = ClientConfig::new().set("bootstrap.servers", brokers).create().unwrap();
+    let producer = Producer::new(brokers, &[]).unwrap();
     for (i, (payload, version)) in messages.iter().enumerate() {
-        let key = i.to_string();
-        let mut record = BaseRecord::to(TOPIC).key(&key);
-        if let Some(p) = payload {
-            record = record.payload(p);
-        }
-        if let Some(v) = version {
-            record = record.headers(OwnedHeaders::new().insert(Header { key: "schema_version", value: Some(*v) }));
-        }
-        producer.send(record).map_err(|(e, _)| e).unwrap();
+        let headers: Vec<(&str, &[u8])> = version.iter().map(|v| ("schema_version", v.as_bytes())).collect();
+        producer.send(TOPIC, &i.to_string(), payload.as_deref().map(str::as_bytes), &headers).unwrap();
         producer.poll(Duration::ZERO);
     }
     producer.flush(Duration::from_secs(10)).unwrap();
+}
+
+/// A mock cluster with `partitions` partitions of `TOPIC`.
+fn cluster(partitions: i32) -> Cluster {
+    let cluster = Cluster::start(1).unwrap();
+    cluster.create_topic(TOPIC, partitions).unwrap();
+    cluster
 }
 
 fn run_stream(settings: &Settings, max: Option<u64>) -> StreamReport {
@@ -88,8 +86,7 @@ fn quarantined(out: &Path) -> usize {
 
 #[test]
 fn every_message_is_written_or_quarantined_once_across_sessions_and_replays() {
-    let cluster = MockCluster::new(1).unwrap();
-    cluster.create_topic(TOPIC, 3, 1).unwrap();
+    let cluster = cluster(3);
     let brokers = cluster.bootstrap_servers();
     let dir = tempfile::tempdir().unwrap();
     let (settings, lines) = workspace(dir.path(), &brokers, "g1", 40);
@@ -142,7 +139,7 @@ fn every_message_is_written_or_quarantined_once_across_sessions_and_replays() {
 struct Recreated {
     dir: tempfile::TempDir,
     /// The broker of the new topic (kept alive for the test).
-    _broker: MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+    _broker: Cluster,
     /// The config pointing at it.
     settings: Settings,
     /// What the first session wrote.
@@ -158,8 +155,7 @@ struct Recreated {
 /// 0 again, and checks that a session refuses it, writing nothing.
 fn refusal_of_a_recreated_topic(before: usize, after: usize) -> Recreated {
     let dir = tempfile::tempdir().unwrap();
-    let old = MockCluster::new(1).unwrap();
-    old.create_topic(TOPIC, 1, 1).unwrap();
+    let old = cluster(1);
     let (settings, lines) = workspace(dir.path(), &old.bootstrap_servers(), "g1", 40);
     let messages: Vec<(Option<String>, Option<&str>)> = lines.iter().map(|l| (Some(l.clone()), None)).collect();
     let before = before.min(messages.len());
@@ -168,8 +164,7 @@ fn refusal_of_a_recreated_topic(before: usize, after: usize) -> Recreated {
     assert_eq!(first.written + first.quarantined, before as u64, "{first:?}");
     drop(old);
 
-    let broker = MockCluster::new(1).unwrap();
-    broker.create_topic(TOPIC, 1, 1).unwrap();
+    let broker = cluster(1);
     let (settings, _) = workspace(dir.path(), &broker.bootstrap_servers(), "g1", 40);
     let offered = after.min(messages.len());
     produce(&broker.bootstrap_servers(), &messages[..offered]);
@@ -244,8 +239,7 @@ fn a_reset_topic_is_read_afresh_into_files_of_a_new_epoch_and_the_old_ones_stay(
 
 #[test]
 fn a_new_output_read_by_a_group_that_committed_elsewhere_still_gets_every_message() {
-    let cluster = MockCluster::new(1).unwrap();
-    cluster.create_topic(TOPIC, 2, 1).unwrap();
+    let cluster = cluster(2);
     let brokers = cluster.bootstrap_servers();
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (first, lines) = workspace(a.path(), &brokers, "shared", 40);
@@ -276,8 +270,7 @@ fn staged_files(out: &Path) -> BTreeSet<String> {
 #[test]
 fn a_build_links_only_committed_batches_and_the_next_session_clears_an_unrecorded_one() {
     use tellonce_governance::audit::{self, AuditLog, Event};
-    let cluster = MockCluster::new(1).unwrap();
-    cluster.create_topic(TOPIC, 1, 1).unwrap();
+    let cluster = cluster(1);
     let brokers = cluster.bootstrap_servers();
     let dir = tempfile::tempdir().unwrap();
     let (settings, lines) = workspace(dir.path(), &brokers, "g1", 100_000);
@@ -334,40 +327,18 @@ fn a_build_links_only_committed_batches_and_the_next_session_clears_an_unrecorde
     assert!(verified.files_checked > 0, "{verified:?}");
 }
 
-/// Every message on `topic` (one partition, from the start), waiting up to 10 s for `want`.
-fn consume_all(brokers: &str, topic: &str, want: usize) -> Vec<rdkafka::message::OwnedMessage> {
-    use rdkafka::consumer::{BaseConsumer, Consumer};
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", "dead-letter-reader")
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[topic]).unwrap();
-    let mut got = Vec::new();
-    let until = std::time::Instant::now() + Duration::from_secs(10);
-    while got.len() < want && std::time::Instant::now() < until {
-        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
-            got.push(m.detach());
-        }
-    }
-    // Nothing more than `want` arrives soon after.
-    if let Some(Ok(m)) = consumer.poll(Duration::from_millis(500)) {
-        got.push(m.detach());
-    }
-    got
+/// Every message on `topic` (one partition, from the start), waiting up to 10 s for `want`, and
+/// any more that arrives soon after.
+fn consume_all(brokers: &str, topic: &str, want: usize) -> Vec<Record> {
+    tellonce_kafka::mock::read_topic(brokers, "dead-letter-reader", topic, want, Duration::from_secs(10)).unwrap()
 }
 
 #[test]
 fn poison_messages_reach_the_dead_letter_topic_sealed_and_only_committed_batches_skip_resending() {
-    use rdkafka::Message;
-    use rdkafka::message::Headers;
-    use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
     use tellonce_connectors::quarantine::QuarantineEntry;
     const DEAD: &str = "tellonce-dead-letter";
-    let cluster = MockCluster::new(1).unwrap();
-    cluster.create_topic(TOPIC, 2, 1).unwrap();
-    cluster.create_topic(DEAD, 1, 1).unwrap();
+    let cluster = cluster(2);
+    cluster.create_topic(DEAD, 1).unwrap();
     let brokers = cluster.bootstrap_servers();
     let dir = tempfile::tempdir().unwrap();
     let (_, lines) = workspace(dir.path(), &brokers, "g1", 100_000);
@@ -393,7 +364,7 @@ fn poison_messages_reach_the_dead_letter_topic_sealed_and_only_committed_batches
 
     // The broker refuses the dead letters: the batches are not committed and the session fails
     // naming the topic, with nothing recorded as durable.
-    cluster.request_errors(RDKafkaApiKey::Produce, &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED; 8]);
+    cluster.refuse_produce(8);
     let opts = StreamOptions { idle_exit: Some(Duration::from_millis(3000)), max_messages: None };
     let failed = stream(&settings, &opts, &AtomicBool::new(false)).unwrap_err().to_string();
     assert!(failed.contains(DEAD) && failed.contains("not committed"), "{failed}");
@@ -408,7 +379,7 @@ fn poison_messages_reach_the_dead_letter_topic_sealed_and_only_committed_batches
             .count()
     };
     assert_eq!(committed(&out), 0, "a batch whose dead letters failed was recorded as committed");
-    cluster.clear_request_errors(RDKafkaApiKey::Produce);
+    cluster.accept_produce();
 
     // The next session writes the batches again and sends every quarantined message.
     let report = run_stream(&settings, None);
@@ -425,21 +396,14 @@ fn poison_messages_reach_the_dead_letter_topic_sealed_and_only_committed_batches
     let sealer = tellonce_governance::KeyRing::load(&settings.key_file).unwrap().sealer();
     let mut opened = BTreeSet::new();
     for m in &letters {
-        let value = m.payload().unwrap();
+        let value = m.payload.as_deref().unwrap();
         let text = String::from_utf8_lossy(value);
         assert!(!text.contains(&surname), "a clear surname on the dead-letter topic: {text}");
         let entry: QuarantineEntry = serde_json::from_slice(value).unwrap();
         assert!(entries.iter().any(|(_, e)| *e == entry), "not in the quarantine files: {text}");
-        let key = String::from_utf8(m.key().unwrap().to_vec()).unwrap();
+        let key = String::from_utf8(m.key.clone().unwrap()).unwrap();
         assert!(key.starts_with(&format!("{TOPIC}@")) && key.ends_with(&format!("@{}", entry.position)), "{key}");
-        let headers = m.headers().unwrap();
-        let header = |name: &str| {
-            headers
-                .iter()
-                .find(|h| h.key == name)
-                .and_then(|h| h.value)
-                .map(|v| String::from_utf8_lossy(v).into_owned())
-        };
+        let header = |name: &str| m.header(name);
         assert_eq!(header("tellonce.rule").as_deref(), Some(entry.rule.as_str()));
         assert_eq!(header("tellonce.topic").as_deref(), Some(TOPIC));
         assert_eq!(header("tellonce.offset"), Some(entry.position.to_string()));
@@ -481,7 +445,7 @@ fn partitions_spread_evenly_over_the_writers() {
     let mut given = std::collections::HashMap::new();
     for p in 0..6 {
         let w = super::least_loaded(&given, 4).unwrap();
-        given.insert((TOPIC.to_owned(), p), w);
+        given.insert(TopicPartition::new(TOPIC, p), w);
     }
     let mut load = [0; 4];
     for w in given.values() {
@@ -489,15 +453,14 @@ fn partitions_spread_evenly_over_the_writers() {
     }
     assert_eq!(load, [2, 2, 1, 1]);
     // The first three partitions went to three different writers.
-    let first: BTreeSet<usize> = (0..3).map(|p| given[&(TOPIC.to_owned(), p)]).collect();
+    let first: BTreeSet<usize> = (0..3).map(|p| given[&TopicPartition::new(TOPIC, p)]).collect();
     assert_eq!(first.len(), 3);
     assert_eq!(super::least_loaded(&given, 0), None);
 }
 
 #[test]
 fn retention_deletes_stream_batch_files_and_a_later_session_does_not_read_them_again() {
-    let cluster = MockCluster::new(1).unwrap();
-    cluster.create_topic(TOPIC, 3, 1).unwrap();
+    let cluster = cluster(3);
     let brokers = cluster.bootstrap_servers();
     let dir = tempfile::tempdir().unwrap();
     let (settings, lines) = workspace(dir.path(), &brokers, "g-retention", 50);

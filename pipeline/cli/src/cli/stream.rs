@@ -3,6 +3,8 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use tellonce_kafka::KafkaError;
+use tellonce_kafka::mock;
 
 use super::args::{BenchStreamArgs, StreamArgs, StreamResetArgs, SynthArgs};
 use super::{ExitContext, Failure, run_failure};
@@ -100,9 +102,6 @@ fn text(r: &StreamReport) -> String {
 
 /// `tellonce bench-stream`: see [`BenchStreamArgs`].
 pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
-    use rdkafka::config::ClientConfig;
-    use rdkafka::producer::BaseProducer;
-
     let (dir, temporary) = match &a.dir {
         Some(d) => (d.clone(), false),
         None => (std::env::temp_dir().join(format!("tellonce-bench-stream-{}", std::process::id())), true),
@@ -114,58 +113,28 @@ pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
         seed: 42,
         errors: "default".to_owned(),
     })?;
-    // The synthetic police records, each split around its record_id so that copies get new ids.
-    let text =
-        std::fs::read_to_string(data.join("inputs/police.jsonl")).context("reading police.jsonl").exit(Exit::Output)?;
-    let templates: Vec<(String, String, String)> = text
-        .lines()
-        .filter_map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).ok()?;
-            let id = v.get("record_id")?.as_str()?.to_owned();
-            let needle = format!("\"{id}\"");
-            let at = l.find(&needle)?;
-            Some((l[..at + 1].to_owned(), id, l[at + needle.len() - 1..].to_owned()))
-        })
-        .collect();
-    if templates.is_empty() {
-        return Err(anyhow::anyhow!("no police records to copy")).exit(Exit::Internal);
-    }
-    let cluster = match &a.brokers {
-        Some(_) => None,
-        None => Some(rdkafka::mocking::MockCluster::new(1).context("starting the mock cluster").exit(Exit::Internal)?),
-    };
-    let brokers = match (&a.brokers, &cluster) {
-        (Some(b), _) => b.clone(),
-        (None, Some(c)) => c.bootstrap_servers(),
-        (None, None) => unreachable_brokers()?,
-    };
+    let templates = police_templates(&data)?;
+    // Kept alive until the benchmark ends: dropping it stops the broker.
+    let (cluster, brokers) = bench_broker(a)?;
     let topic = format!("bench-police-{}", std::process::id());
-    match &cluster {
-        Some(c) => c.create_topic(&topic, a.partitions, 1).context("creating the topic").exit(Exit::Internal)?,
-        None => {
-            use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-            let admin: AdminClient<rdkafka::client::DefaultClientContext> = ClientConfig::new()
-                .set("bootstrap.servers", &brokers)
-                .create()
-                .context("creating the admin client")
-                .exit(Exit::Internal)?;
-            let new = NewTopic::new(&topic, a.partitions, TopicReplication::Fixed(1));
-            let results = futures_executor::block_on(admin.create_topics([&new], &AdminOptions::new()))
-                .with_context(|| format!("creating topic {topic} on {brokers}"))
-                .exit(Exit::Input)?;
-            for r in results {
-                r.map_err(|(t, e)| anyhow::anyhow!("creating topic {t}: {e}")).exit(Exit::Input)?;
-            }
-        }
+    if let Some(c) = &cluster {
+        c.create_topic(&topic, a.partitions).exit(Exit::Internal)?;
+    } else {
+        mock::create_topic(&brokers, &topic, a.partitions).map_err(|e| match e {
+            // The broker refused it: the benchmark was asked for what it cannot have.
+            e @ KafkaError::CreateTopic { .. } => Failure { exit: Exit::Input, error: anyhow::Error::new(e) },
+            e => Failure { exit: Exit::Internal, error: anyhow::Error::new(e) },
+        })?;
     }
-    let producer: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", &brokers)
-        .set("linger.ms", if a.rate.is_some() { "5" } else { "20" })
-        .set("batch.num.messages", "10000")
-        .set("queue.buffering.max.messages", "1000000")
-        .create()
-        .context("creating the producer")
-        .exit(Exit::Internal)?;
+    let producer = mock::Producer::new(
+        &brokers,
+        &[
+            ("linger.ms", if a.rate.is_some() { "5" } else { "20" }),
+            ("batch.num.messages", "10000"),
+            ("queue.buffering.max.messages", "1000000"),
+        ],
+    )
+    .exit(Exit::Internal)?;
     let messages = a.messages;
     let rate = a.rate;
     let produce_topic = topic.clone();
@@ -270,6 +239,40 @@ pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
     Ok(Exit::Success)
 }
 
+/// The synthetic police records under `data`, each split around its record_id so that copies
+/// get new ids.
+fn police_templates(data: &std::path::Path) -> Result<Vec<(String, String, String)>, Failure> {
+    let text =
+        std::fs::read_to_string(data.join("inputs/police.jsonl")).context("reading police.jsonl").exit(Exit::Output)?;
+    let templates: Vec<(String, String, String)> = text
+        .lines()
+        .filter_map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).ok()?;
+            let id = v.get("record_id")?.as_str()?.to_owned();
+            let needle = format!("\"{id}\"");
+            let at = l.find(&needle)?;
+            Some((l[..at + 1].to_owned(), id, l[at + needle.len() - 1..].to_owned()))
+        })
+        .collect();
+    if templates.is_empty() {
+        return Err(anyhow::anyhow!("no police records to copy")).exit(Exit::Internal);
+    }
+    Ok(templates)
+}
+
+/// The broker to benchmark against: the one given, or a mock cluster started here (returned
+/// with its address).
+fn bench_broker(a: &BenchStreamArgs) -> Result<(Option<mock::Cluster>, String), Failure> {
+    match &a.brokers {
+        Some(b) => Ok((None, b.clone())),
+        None => {
+            let cluster = mock::Cluster::start(1).exit(Exit::Internal)?;
+            let brokers = cluster.bootstrap_servers();
+            Ok((Some(cluster), brokers))
+        }
+    }
+}
+
 /// What the stream cost a message in CPU, how much of it the keyed hashes take, and what the
 /// #6 target (200 000 messages/s) would leave a message on this machine's cores.
 fn print_cpu_budget(settings: &Settings, cpu_secs: f64, messages: u64) -> Result<(), Failure> {
@@ -298,13 +301,12 @@ fn print_cpu_budget(settings: &Settings, cpu_secs: f64, messages: u64) -> Result
 /// Sends `messages` copies of the templates, each with a new record id, `rate` a second if
 /// given; returns the seconds it took.
 fn produce(
-    producer: &rdkafka::producer::BaseProducer,
+    producer: &mock::Producer,
     topic: &str,
     templates: &[(String, String, String)],
     messages: u64,
     rate: Option<u64>,
 ) -> Result<f64, String> {
-    use rdkafka::producer::{BaseRecord, Producer};
     let started = Instant::now();
     let mut payload = String::new();
     for i in 0..messages {
@@ -321,11 +323,11 @@ fn produce(
         payload.push_str(&format!("{id}-{i}"));
         payload.push_str(tail);
         let key = i.to_string();
-        while producer.send(BaseRecord::to(topic).key(&key).payload(&payload)).is_err() {
+        while producer.send(topic, &key, Some(payload.as_bytes()), &[]).is_err() {
             producer.poll(Duration::from_millis(10));
         }
     }
-    producer.flush(Duration::from_secs(120)).map_err(|e| format!("flushing the producer: {e}"))?;
+    producer.flush(Duration::from_secs(120)).map_err(|e| e.to_string())?;
     Ok(started.elapsed().as_secs_f64())
 }
 
@@ -334,8 +336,4 @@ fn join_producer(producing: std::thread::JoinHandle<Result<f64, String>>) -> Res
         Ok(r) => r.map_err(anyhow::Error::msg).exit(Exit::Internal),
         Err(_) => Err(anyhow::anyhow!("the producer thread panicked")).exit(Exit::Internal),
     }
-}
-
-fn unreachable_brokers() -> Result<String, Failure> {
-    Err(anyhow::anyhow!("no broker: give --brokers or let the mock cluster start")).exit(Exit::Internal)
 }

@@ -15,28 +15,73 @@
 //! (`TOPIC@PARTITION@OFFSET` of the poison message): delivery is at least once, and consumers
 //! drop repeats by key.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rdkafka::ClientContext;
 use rdkafka::config::ClientConfig;
-use rdkafka::error::KafkaError;
+use rdkafka::error::KafkaError as Cause;
 use rdkafka::message::{DeliveryResult, Header, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer, ProducerContext};
 use rdkafka::types::RDKafkaErrorCode;
-use tellonce_connectors::quarantine::{self, QuarantineEntry};
+use tellonce_connectors::quarantine::{self, QuarantineEntry, QuarantineReadError};
 
-use crate::config::StreamSettings;
-use crate::run::RunError;
+use crate::TopicPartition;
+
+/// Why quarantine entries could not be sent to the dead-letter topic: the batch they belong to
+/// must not be committed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeadLetterError {
+    /// The producer could not be created.
+    #[error("cannot create the producer for dead_letter_topic {topic:?}: {source}")]
+    Create {
+        /// The dead-letter topic.
+        topic: String,
+        /// Why.
+        source: Cause,
+    },
+    /// The batch's quarantine file could not be read.
+    #[error("{source}")]
+    Read {
+        /// The quarantine file.
+        path: PathBuf,
+        /// Why.
+        source: QuarantineReadError,
+    },
+    /// An entry could not be encoded as JSON (a bug).
+    #[error("quarantine entry at offset {offset} of {partition}: {source}")]
+    Encode {
+        /// The partition the quarantined message came from.
+        partition: TopicPartition,
+        /// Its offset.
+        offset: u64,
+        /// Why.
+        source: serde_json::Error,
+    },
+    /// Not every entry was acknowledged by the broker.
+    #[error(
+        "dead_letter_topic {topic:?}: {delivered} of {of} quarantine entries delivered: {why}; the batch is not committed"
+    )]
+    Undelivered {
+        /// The dead-letter topic.
+        topic: String,
+        /// Entries acknowledged.
+        delivered: u64,
+        /// Entries to send.
+        of: usize,
+        /// Why the others were not.
+        why: String,
+    },
+}
 
 /// How long the broker has to acknowledge a dead-letter message before the batch fails
 /// (librdkafka's `message.timeout.ms`, unless the deployment's properties set it).
 const DELIVERY_TIMEOUT_MS: u64 = 30_000;
 
 /// Sends quarantine entries to the dead-letter topic. Shared by the session's writer threads.
-pub(super) struct DeadLetters {
+pub struct DeadLetters {
     producer: BaseProducer<Deliveries>,
     topic: String,
     timeout: Duration,
@@ -72,51 +117,59 @@ impl ProducerContext for Deliveries {
 }
 
 impl DeadLetters {
-    /// The sender for `s.dead_letter_topic`, if one is configured. The deployment's
-    /// `[stream.properties]` apply to it too (SASL, SSL); librdkafka ignores the consumer-only
-    /// ones for a producer.
-    pub(super) fn new(s: &StreamSettings) -> Result<Option<DeadLetters>, RunError> {
-        let Some(topic) = &s.dead_letter_topic else { return Ok(None) };
+    /// The sender to `topic` on `brokers`. The deployment's consumer properties (`properties`)
+    /// apply to it too (SASL, SSL); librdkafka ignores the consumer-only ones for a producer.
+    ///
+    /// # Errors
+    ///
+    /// librdkafka refuses the configuration.
+    pub fn new(brokers: &str, properties: &[(String, String)], topic: &str) -> Result<DeadLetters, DeadLetterError> {
         let mut config = ClientConfig::new();
-        config.set("bootstrap.servers", &s.brokers).set("message.timeout.ms", DELIVERY_TIMEOUT_MS.to_string());
-        for (k, v) in &s.properties {
+        config.set("bootstrap.servers", brokers).set("message.timeout.ms", DELIVERY_TIMEOUT_MS.to_string());
+        for (k, v) in properties {
             config.set(k, v);
         }
         let timeout_ms =
             config.get("message.timeout.ms").and_then(|v| v.parse::<u64>().ok()).unwrap_or(DELIVERY_TIMEOUT_MS);
-        let producer = config.create_with_context(Deliveries).map_err(|e| {
-            RunError::Stream(format!("cannot create the producer for dead_letter_topic {topic:?}: {e}"))
-        })?;
+        let producer = config
+            .create_with_context(Deliveries)
+            .map_err(|source| DeadLetterError::Create { topic: topic.to_owned(), source })?;
         // Past librdkafka's own timeout every report has arrived, delivered or failed.
         let timeout = Duration::from_millis(timeout_ms.saturating_add(5_000));
-        Ok(Some(DeadLetters { producer, topic: topic.clone(), timeout }))
+        Ok(DeadLetters { producer, topic: topic.to_owned(), timeout })
     }
 
     /// The topic the entries go to.
-    pub(super) fn topic(&self) -> &str {
+    pub fn topic(&self) -> &str {
         &self.topic
     }
 
-    /// Sends every entry of the committed quarantine file `file` (a batch of `topic`'s
-    /// `partition`) and waits until the broker has acknowledged all of them; returns how many.
+    /// Sends every entry of the committed quarantine file `file` (a batch of `from`) and waits
+    /// until the broker has acknowledged all of them; returns how many.
     ///
     /// # Errors
     ///
     /// The file cannot be read, or an entry was not delivered: the batch must not be committed.
-    pub(super) fn send(&self, file: &Path, topic: &str, partition: i32) -> Result<u64, RunError> {
-        let entries = quarantine::read_file(file).map_err(|e| RunError::Stream(e.to_string()))?;
+    pub fn send(&self, file: &Path, from: &TopicPartition) -> Result<u64, DeadLetterError> {
+        let entries =
+            quarantine::read_file(file).map_err(|source| DeadLetterError::Read { path: file.to_owned(), source })?;
+        let (topic, partition) = (from.topic.as_str(), from.partition);
         let tally = Arc::new(Tally::default());
         let mut sent = 0u64;
         for entry in &entries {
             let key = format!("{topic}@{partition}@{}", entry.position);
-            let value = serde_json::to_vec(entry).map_err(|e| RunError::Internal(e.to_string()))?;
+            let value = serde_json::to_vec(entry).map_err(|source| DeadLetterError::Encode {
+                partition: from.clone(),
+                offset: entry.position,
+                source,
+            })?;
             let headers = headers(entry, topic, partition);
             let mut record =
                 BaseRecord::with_opaque_to(&self.topic, tally.clone()).key(&key).payload(&value).headers(headers);
             loop {
                 match self.producer.send(record) {
                     Ok(()) => break,
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    Err((Cause::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
                         // The local queue is full: serve delivery reports until there is room.
                         record = back;
                         self.producer.poll(Duration::from_millis(100));
@@ -139,11 +192,8 @@ impl DeadLetters {
         }
     }
 
-    fn failed(&self, delivered: u64, of: usize, why: &str) -> RunError {
-        RunError::Stream(format!(
-            "dead_letter_topic {:?}: {delivered} of {of} quarantine entries delivered: {why}; the batch is not committed",
-            self.topic
-        ))
+    fn failed(&self, delivered: u64, of: usize, why: &str) -> DeadLetterError {
+        DeadLetterError::Undelivered { topic: self.topic.clone(), delivered, of, why: why.to_owned() }
     }
 }
 
