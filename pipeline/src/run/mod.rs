@@ -31,6 +31,7 @@ use tellonce_output::timefmt;
 mod build_entry;
 mod error;
 mod input;
+pub mod limits;
 mod report;
 mod workers;
 mod writer;

@@ -29,6 +29,7 @@ pub mod ownership;
 pub use tellonce_governance::audit::stream_progress as progress;
 mod report;
 pub mod reset;
+pub mod settings;
 mod sweep;
 
 use std::collections::{BTreeMap, HashMap};

@@ -23,6 +23,7 @@ pub mod rates;
 pub mod records;
 pub mod rules;
 pub mod score;
+pub mod settings;
 
 use std::path::PathBuf;
 

@@ -54,7 +54,9 @@ pub const SUPPRESSED_MARK: &str = "c";
 
 /// The publication rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+// Unknown keys are reported by the configuration that holds this section (serde_ignored),
+// with every other problem, rather than refused here one at a time.
+#[serde(default)]
 pub struct Policy {
     /// Counts from 1 up to `threshold - 1` are suppressed (default 10: 1 to 9).
     pub threshold: u64,

@@ -4,6 +4,8 @@
 use std::fmt;
 
 use serde::Deserialize;
+use std::path::PathBuf;
+
 use tellonce_schemas::identifiers::dates;
 
 use super::disclosure::Policy;
@@ -53,7 +55,7 @@ pub enum NeedCount {
 
 /// The Supporting Families eligibility counting rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Eligibility {
     /// Least number of needs (default 3).
     pub min_needs: u16,
@@ -102,6 +104,53 @@ pub struct OutcomeSettings {
     pub eligibility: Eligibility,
     /// The disclosure policy of `aggregates/`.
     pub disclosure: Policy,
+}
+
+/// `[outcomes]`; every field has a default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct OutcomesFile {
+    /// A theme mapping file (TOML) to use instead of the embedded Supporting Families mapping.
+    pub themes: Option<PathBuf>,
+    /// First day of the reporting period (YYYY-MM-DD); none: unbounded.
+    pub period_from: Option<String>,
+    /// Last day of the reporting period (YYYY-MM-DD); none: unbounded.
+    pub period_to: Option<String>,
+    /// The Supporting Families eligibility counting rule.
+    pub eligibility: Eligibility,
+    /// The disclosure policy of `aggregates/`.
+    pub disclosure: Policy,
+}
+
+impl OutcomesFile {
+    /// Checks the section, adding a problem (naming its key) for each bad value, and returns the
+    /// settings it sets (the theme mapping's path is the caller's to resolve).
+    pub fn validate(&self, problems: &mut Vec<String>) -> OutcomeSettings {
+        let o = self;
+        let mut day =
+            |key: &str, v: &Option<String>| match v.as_deref().map(tellonce_schemas::identifiers::dates::parse) {
+                Some(Ok(d)) => Some(d),
+                Some(Err(_)) => {
+                    problems
+                        .push(format!("outcomes.{key} = {:?} is not a date (YYYY-MM-DD)", v.as_deref().unwrap_or("")));
+                    None
+                }
+                None => None,
+            };
+        let period = Period { from: day("period_from", &o.period_from), to: day("period_to", &o.period_to) };
+        if let (Some(f), Some(t)) = (period.from, period.to)
+            && f > t
+        {
+            problems.push("outcomes.period_from is after outcomes.period_to".to_owned());
+        }
+        if let Err(e) = o.disclosure.validate() {
+            problems.push(format!("outcomes.{e}"));
+        }
+        if o.eligibility.min_needs == 0 {
+            problems.push("outcomes.eligibility.min_needs must be at least 1".to_owned());
+        }
+        OutcomeSettings { period, eligibility: self.eligibility, disclosure: self.disclosure }
+    }
 }
 
 #[cfg(test)]

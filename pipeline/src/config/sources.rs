@@ -1,0 +1,200 @@
+//! `[[sources]]`: the partner files a run reads, each with its feed, format, schema version and
+//! (for a partner's own shape) mapping and dialect.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use tellonce_connectors::file_source::{DelimiterChoice, Dialect, EncodingChoice, FileFormat};
+use tellonce_connectors::mapping::Mapping;
+use tellonce_schemas::{FeedSchema, feed};
+
+/// One `[[sources]]` entry.
+#[derive(Debug, Deserialize)]
+pub struct SourceFile {
+    /// The feed the file belongs to.
+    pub feed: String,
+    /// The file.
+    pub path: PathBuf,
+    /// `csv` or `jsonl`; by default from the file's extension.
+    pub format: Option<String>,
+    /// The schema version the file is written in; by default the newest.
+    pub schema_version: Option<u32>,
+    /// A source mapping (TOML) from the partner's own headings, codes and formats to the
+    /// feed's, relative to the config.
+    pub mapping: Option<PathBuf>,
+    /// CSV delimiter: `,`, `\t` (or `tab`), `|`, `;` or `auto`.
+    pub delimiter: Option<String>,
+    /// Character encoding: `utf-8`, `windows-1252`, `latin-1` or `auto`.
+    pub encoding: Option<String>,
+    /// Preamble lines (sheet rows) before the header.
+    pub skip_lines: Option<u64>,
+    /// The sheet of an `.xlsx` workbook (default: its first sheet).
+    pub sheet: Option<String>,
+}
+
+/// Whether a configured source path is a pattern to expand rather than a file name.
+pub(crate) fn is_pattern(path: &Path) -> bool {
+    path.to_string_lossy().contains(['*', '?', '['])
+}
+
+/// How one file source is read, as its `[[sources]]` entry declares.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reading {
+    /// The source mapping file.
+    pub mapping: Option<PathBuf>,
+    /// The delimiter declared in `[[sources]]`.
+    pub delimiter: Option<DelimiterChoice>,
+    /// The encoding declared in `[[sources]]`.
+    pub encoding: Option<EncodingChoice>,
+    /// The preamble lines declared in `[[sources]]`.
+    pub skip_lines: Option<u64>,
+    /// The workbook sheet declared in `[[sources]]`.
+    pub sheet: Option<String>,
+}
+
+impl Reading {
+    /// The dialect the file is read in, from `[[sources]]` and the mapping together: a setting
+    /// declared in both must agree. Undeclared: a comma (detected from the header line when
+    /// there is a mapping), UTF-8, no preamble, exactly as a file without a mapping is read.
+    pub fn dialect(&self, mapping: Option<&Mapping>) -> Result<Dialect, String> {
+        fn pick<T: PartialEq + std::fmt::Display + Copy>(
+            name: &str,
+            here: Option<T>,
+            there: Option<T>,
+        ) -> Result<Option<T>, String> {
+            match (here, there) {
+                (Some(a), Some(b)) if a != b => {
+                    Err(format!("[[sources]] declares {name} {a} but the mapping declares {b}; declare it once"))
+                }
+                (a, b) => Ok(a.or(b)),
+            }
+        }
+        let delimiter = pick("delimiter", self.delimiter, mapping.and_then(Mapping::delimiter))?;
+        let encoding = pick("encoding", self.encoding, mapping.and_then(Mapping::encoding))?;
+        let skip_lines = pick("skip_lines", self.skip_lines, mapping.and_then(Mapping::skip_lines))?;
+        let sheet = match (self.sheet.as_deref(), mapping.and_then(Mapping::sheet)) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(format!(
+                    "[[sources]] declares sheet {a:?} but the mapping declares sheet {b:?}; declare it once"
+                ));
+            }
+            (a, b) => a.or(b).map(str::to_owned),
+        };
+        let default_delimiter = if mapping.is_some() { DelimiterChoice::Auto } else { DelimiterChoice::COMMA };
+        Ok(Dialect {
+            delimiter: delimiter.unwrap_or(default_delimiter),
+            encoding: encoding.unwrap_or_default(),
+            skip_lines: skip_lines.unwrap_or(0),
+            sheet,
+        })
+    }
+}
+
+/// A validated source.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Its feed's schema at the declared version.
+    pub feed: &'static FeedSchema,
+    /// The file.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: FileFormat,
+}
+
+/// Checks every `[[sources]]` entry, adding a problem (naming the entry and key) for each bad
+/// one, and returns the sources that are valid with how each non-canonical one is read.
+pub(crate) fn validate(
+    entries: &[SourceFile],
+    resolve: &dyn Fn(&Path) -> PathBuf,
+    problems: &mut Vec<String>,
+) -> (Vec<Source>, BTreeMap<PathBuf, Reading>) {
+    let mut sources = Vec::new();
+    let mut readings = BTreeMap::new();
+    let mut seen_paths: Vec<PathBuf> = Vec::new();
+    for (i, s) in entries.iter().enumerate() {
+        let at = format!("sources[{i}]");
+        let schema = match feed::latest(&s.feed) {
+            None => {
+                let known: Vec<_> = feed::names().collect();
+                problems.push(format!("{at}.feed = {:?} is not a feed; known feeds: {}", s.feed, known.join(", ")));
+                None
+            }
+            Some(latest) => match s.schema_version {
+                None => Some(latest),
+                Some(v) => {
+                    let found = feed::version(&s.feed, v);
+                    if found.is_none() {
+                        problems.push(format!("{at}.schema_version = {v} does not exist for feed {}", s.feed));
+                    }
+                    found
+                }
+            },
+        };
+        let path = resolve(&s.path);
+        let format = match s.format.as_deref() {
+            Some(f) => f.parse::<FileFormat>().map_err(|_| f.to_owned()),
+            None => FileFormat::from_path(&path)
+                .ok_or_else(|| path.extension().and_then(|e| e.to_str()).unwrap_or("").to_owned()),
+        };
+        let format = match format {
+            Ok(f) => Some(f),
+            Err(bad) => {
+                problems.push(format!(
+                    "{at}.format: cannot tell the format of {} ({bad:?}); set format = \"csv\", \"jsonl\" or \"xlsx\"",
+                    path.display()
+                ));
+                None
+            }
+        };
+        if is_pattern(&path)
+            && let Err(e) = glob::Pattern::new(&path.to_string_lossy())
+        {
+            problems.push(format!("{at}.path {} is not a valid pattern: {e}", path.display()));
+        }
+        if seen_paths.contains(&path) {
+            problems.push(format!("{at}.path {} is listed twice", path.display()));
+        }
+        seen_paths.push(path.clone());
+        let delimiter = s.delimiter.as_deref().and_then(|d| match d.parse::<DelimiterChoice>() {
+            Ok(d) => Some(d),
+            Err(e) => {
+                problems.push(format!("{at}.delimiter: {e}"));
+                None
+            }
+        });
+        let encoding = s.encoding.as_deref().and_then(|d| match d.parse::<EncodingChoice>() {
+            Ok(d) => Some(d),
+            Err(e) => {
+                problems.push(format!("{at}.encoding: {e}"));
+                None
+            }
+        });
+        let dialect_declared = s.delimiter.is_some() || s.encoding.is_some() || s.skip_lines.is_some();
+        if format == Some(FileFormat::JsonLines) && dialect_declared {
+            problems.push(format!(
+                "{at}: delimiter, encoding and skip_lines apply to CSV only (JSON Lines is UTF-8, one object a line)"
+            ));
+        }
+        if format == Some(FileFormat::Xlsx) && (s.delimiter.is_some() || s.encoding.is_some()) {
+            problems.push(format!("{at}: delimiter and encoding apply to CSV only, not to a workbook"));
+        }
+        if s.sheet.is_some() && format != Some(FileFormat::Xlsx) {
+            problems.push(format!("{at}.sheet applies to .xlsx workbooks only"));
+        }
+        let reading = Reading {
+            mapping: s.mapping.as_deref().map(resolve),
+            delimiter,
+            encoding,
+            skip_lines: s.skip_lines,
+            sheet: s.sheet.clone(),
+        };
+        if let (Some(feed), Some(format)) = (schema, format) {
+            if reading != Reading::default() {
+                readings.insert(path.clone(), reading);
+            }
+            sources.push(Source { feed, path, format });
+        }
+    }
+    (sources, readings)
+}
