@@ -22,6 +22,8 @@ use super::*;
 use crate::run::report::input_record;
 use crate::run::workers::ingest;
 
+/// Processes one input: skipped if done before (or erased from), held if no agreement is in
+/// force, rejected if it cannot be read as its feed, else read, committed and marked done.
 pub(crate) fn process_input<'r>(
     ctx: &Context<'_>,
     source: &Source,
@@ -95,30 +97,10 @@ pub(crate) fn process_input<'r>(
     }
     report.agreement = Some(policy.agreement.to_string());
     report.fields_dropped = policy.dropped.clone();
-    let opts = FileSourceOptions { batch_rows: ctx.settings.batch_rows, max_line_bytes: ctx.settings.max_line_bytes };
-    // A mapping with any problem stops its source only (fail closed): the file is not read.
-    let reading = ctx.settings.reading(source);
-    let mapping = match reading.mapping.as_deref().map(|m| Mapping::load(m, source.feed)).transpose() {
-        Ok(m) => m.map(Arc::new),
-        Err(e) => return reject(report, e.rule_code(), e.to_string()),
-    };
-    let dialect = match reading.dialect(mapping.as_deref()) {
-        Ok(d) => d,
-        Err(e) => return reject(report, "mapping.conflict", format!("{}: {e}", source.path.display())),
-    };
-    let sheet = dialect.sheet.clone();
-    let file = match FileSource::open_with(&source.path, source.format, source.feed, opts, dialect, mapping) {
+    let file = match open_file(ctx, source, &mut report) {
         Ok(f) => f,
-        Err(e) => return reject(report, e.rule_code(), e.to_string()),
+        Err((rule, message)) => return reject(report, rule, message),
     };
-    if reading != Reading::default() {
-        report.read_as = Some(ReadAs {
-            mapping: reading.mapping.as_ref().map(|m| m.display().to_string()),
-            encoding: file.encoding().as_str(),
-            delimiter: file.delimiter().map(|d| if d == b'\t' { "tab".to_owned() } else { char::from(d).to_string() }),
-            sheet,
-        });
-    }
     match ingest(ctx, source, &policy, file, before, &mut report) {
         Ok(()) => {}
         Err(IngestError::Source(e)) => return reject(report, e.rule_code(), e.to_string()),
@@ -149,6 +131,40 @@ pub(crate) fn process_input<'r>(
         Ok(()) => Ok(report),
         Err(error) => Err(Box::new(Failed { report, error })),
     }
+}
+
+/// Opens an input as its source mapping and dialect say, noting in `report` how it was read.
+/// A mapping with any problem stops its source only (fail closed): the file is not read. Err:
+/// the rule broken and the message.
+fn open_file(
+    ctx: &Context<'_>,
+    source: &Source,
+    report: &mut InputReport,
+) -> Result<FileSource, (&'static str, String)> {
+    let opts = FileSourceOptions { batch_rows: ctx.settings.batch_rows, max_line_bytes: ctx.settings.max_line_bytes };
+    let reading = ctx.settings.reading(source);
+    let mapping = match reading.mapping.as_deref().map(|m| Mapping::load(m, source.feed)).transpose() {
+        Ok(m) => m.map(Arc::new),
+        Err(e) => return Err((e.rule_code(), e.to_string())),
+    };
+    let dialect = match reading.dialect(mapping.as_deref()) {
+        Ok(d) => d,
+        Err(e) => return Err(("mapping.conflict", format!("{}: {e}", source.path.display()))),
+    };
+    let sheet = dialect.sheet.clone();
+    let file = match FileSource::open_with(&source.path, source.format, source.feed, opts, dialect, mapping) {
+        Ok(f) => f,
+        Err(e) => return Err((e.rule_code(), e.to_string())),
+    };
+    if reading != Reading::default() {
+        report.read_as = Some(ReadAs {
+            mapping: reading.mapping.as_ref().map(|m| m.display().to_string()),
+            encoding: file.encoding().as_str(),
+            delimiter: file.delimiter().map(|d| if d == b'\t' { "tab".to_owned() } else { char::from(d).to_string() }),
+            sheet,
+        });
+    }
+    Ok(file)
 }
 
 /// Takes back files a session published whose audit entries could not be made durable (a full

@@ -103,25 +103,7 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
     let mut report = StreamReport { run_id: ctx.run_id.clone(), ..StreamReport::default() };
     let mut log = LogProgress::default();
     sweep::sweep_unowned(&ctx, &mut log)?;
-    let mut topics: HashMap<String, Arc<Staging>> = HashMap::new();
-    for t in &st.topics {
-        match govern::decide(&ctx.agreements, t.feed, today, today) {
-            Decision::Process(policy) => {
-                topics.insert(t.topic.clone(), Arc::new(Staging::new(&ctx, &t.topic, t.feed, policy)));
-            }
-            Decision::Hold { rule, reason } => {
-                // Fail closed: the topic is not consumed, so its messages wait in Kafka.
-                warn!(topic = %t.topic, "not consumed: {reason} [{rule}]");
-                report.held.push(format!("{}: {reason} [{rule}]", t.topic));
-                ctx.audit(&Event::InputHeld {
-                    feed: t.feed.name.to_owned(),
-                    input: format!("kafka:{}", t.topic),
-                    sha256: String::new(),
-                    reason: format!("{reason} [{rule}]"),
-                })?;
-            }
-        }
-    }
+    let topics = topics_in_force(&ctx, st, today, &mut report)?;
     ctx.audit_sync()?;
     if topics.is_empty() {
         report.stopped = "no topic has an agreement in force".to_owned();
@@ -138,15 +120,7 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
     consumer.subscribe(&names).map_err(kafka)?;
     info!(topics = ?names, brokers = %st.brokers, group = %st.group_id, "streaming");
 
-    let endpoint = match &st.metrics_address {
-        None => None,
-        Some(a) => {
-            let listener = metrics::bind(a)
-                .map_err(|e| RunError::Stream(format!("cannot serve metrics on {a} (stream.metrics_address): {e}")))?;
-            info!(address = ?listener.local_addr().ok(), "serving Prometheus metrics at /metrics");
-            Some(listener)
-        }
-    };
+    let endpoint = metrics_endpoint(st)?;
     let gauges = metrics::Metrics::default();
     let endpoint_stop = AtomicBool::new(false);
     // Writers of their own partitions' batches (so that each partition's batches are written in
@@ -208,6 +182,50 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
     finish(ctx, &report, Some(&consumer))?;
     drop(owned);
     Ok(report)
+}
+
+/// The topics whose feed has an agreement in force today, each with its staging; a topic
+/// without one is not consumed (fail closed: its messages wait in Kafka), and is reported and
+/// audited as held.
+fn topics_in_force(
+    ctx: &Context<'_>,
+    st: &StreamSettings,
+    today: i32,
+    report: &mut StreamReport,
+) -> Result<HashMap<String, Arc<Staging>>, RunError> {
+    let mut topics: HashMap<String, Arc<Staging>> = HashMap::new();
+    for t in &st.topics {
+        match govern::decide(&ctx.agreements, t.feed, today, today) {
+            Decision::Process(policy) => {
+                topics.insert(t.topic.clone(), Arc::new(Staging::new(ctx, &t.topic, t.feed, policy)));
+            }
+            Decision::Hold { rule, reason } => {
+                // Fail closed: the topic is not consumed, so its messages wait in Kafka.
+                warn!(topic = %t.topic, "not consumed: {reason} [{rule}]");
+                report.held.push(format!("{}: {reason} [{rule}]", t.topic));
+                ctx.audit(&Event::InputHeld {
+                    feed: t.feed.name.to_owned(),
+                    input: format!("kafka:{}", t.topic),
+                    sha256: String::new(),
+                    reason: format!("{reason} [{rule}]"),
+                })?;
+            }
+        }
+    }
+    Ok(topics)
+}
+
+/// The listener of the Prometheus endpoint, if `stream.metrics_address` is set.
+fn metrics_endpoint(st: &StreamSettings) -> Result<Option<std::net::TcpListener>, RunError> {
+    Ok(match &st.metrics_address {
+        None => None,
+        Some(a) => {
+            let listener = metrics::bind(a)
+                .map_err(|e| RunError::Stream(format!("cannot serve metrics on {a} (stream.metrics_address): {e}")))?;
+            info!(address = ?listener.local_addr().ok(), "serving Prometheus metrics at /metrics");
+            Some(listener)
+        }
+    })
 }
 
 /// The writer for a partition not yet given one: the one writing for the fewest partitions

@@ -117,15 +117,7 @@ pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
     // Kept alive until the benchmark ends: dropping it stops the broker.
     let (cluster, brokers) = bench_broker(a)?;
     let topic = format!("bench-police-{}", std::process::id());
-    if let Some(c) = &cluster {
-        c.create_topic(&topic, a.partitions).exit(Exit::Internal)?;
-    } else {
-        mock::create_topic(&brokers, &topic, a.partitions).map_err(|e| match e {
-            // The broker refused it: the benchmark was asked for what it cannot have.
-            e @ KafkaError::CreateTopic { .. } => Failure { exit: Exit::Input, error: anyhow::Error::new(e) },
-            e => Failure { exit: Exit::Internal, error: anyhow::Error::new(e) },
-        })?;
-    }
+    create_bench_topic(cluster.as_ref(), &brokers, &topic, a.partitions)?;
     let producer = mock::Producer::new(
         &brokers,
         &[
@@ -186,6 +178,22 @@ pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
     if let Some(p) = producing {
         join_producer(p)?;
     }
+    print_bench(a, &report, secs);
+    // Paced runs produce while streaming, so the process's CPU is not the stream's alone.
+    if rate.is_none()
+        && let Some(cpu) = cpu
+    {
+        print_cpu_budget(&settings, cpu, report.received)?;
+    }
+    if temporary {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(Exit::Success)
+}
+
+/// The benchmark's figures: throughput, batch latency, peak memory and produce-to-durable
+/// latency.
+fn print_bench(a: &BenchStreamArgs, report: &StreamReport, secs: f64) {
     outln!(
         "{:>10} {:>9} {:>12} {:>10} {:>10} {:>13}",
         "messages",
@@ -222,21 +230,30 @@ pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
     let (p50, p99, max) = report.produce_to_durable_ms;
     outln!(
         "produced to durable ({}): p50 {p50} ms, p99 {p99} ms, max {max} ms",
-        match rate {
+        match a.rate {
             Some(r) => format!("{r} messages/s paced, from {} ms after the stream started", a.warmup_ms),
             None => "all produced before the stream started, so this is mostly queueing".to_owned(),
         }
     );
-    // Paced runs produce while streaming, so the process's CPU is not the stream's alone.
-    if rate.is_none()
-        && let Some(cpu) = cpu
-    {
-        print_cpu_budget(&settings, cpu, report.received)?;
+}
+
+/// Creates the benchmark's topic: on the in-process cluster, or through the given broker.
+fn create_bench_topic(
+    cluster: Option<&mock::Cluster>,
+    brokers: &str,
+    topic: &str,
+    partitions: i32,
+) -> Result<(), Failure> {
+    if let Some(c) = cluster {
+        c.create_topic(topic, partitions).exit(Exit::Internal)?;
+    } else {
+        mock::create_topic(brokers, topic, partitions).map_err(|e| match e {
+            // The broker refused it: the benchmark was asked for what it cannot have.
+            e @ KafkaError::CreateTopic { .. } => Failure { exit: Exit::Input, error: anyhow::Error::new(e) },
+            e => Failure { exit: Exit::Internal, error: anyhow::Error::new(e) },
+        })?;
     }
-    if temporary {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    Ok(Exit::Success)
+    Ok(())
 }
 
 /// The synthetic police records under `data`, each split around its record_id so that copies
