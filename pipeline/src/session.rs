@@ -139,8 +139,8 @@ pub(crate) fn part_options(settings: &Settings, keys: &KeyRing) -> PartOptions {
     PartOptions {
         row_group_rows: settings.row_group_rows,
         metadata: vec![
-            ("tellonce.key_id".to_owned(), keys.key_id().to_string()),
-            ("tellonce.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
+            (tellonce_schemas::metadata::KEY_ID.to_owned(), keys.key_id().to_string()),
+            (tellonce_schemas::metadata::VERSION.to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
         ],
         ..PartOptions::default()
     }

@@ -18,6 +18,7 @@ pub mod feed;
 pub mod feeds;
 pub mod identifiers;
 pub mod match_keys;
+pub mod metadata;
 pub mod printable;
 pub mod staging;
 pub mod treatment;

@@ -117,10 +117,12 @@ impl<'a> Writer<'a> {
             if self.open.is_none() {
                 let name = format!("part-{}-{:05}.parquet", self.stem, self.finished.len());
                 let mut opts = self.ctx.part_options.clone();
-                opts.metadata.push(("tellonce.feed".to_owned(), self.feed.to_owned()));
-                opts.metadata.push(("tellonce.schema_version".to_owned(), self.schema_version.to_string()));
+                opts.metadata.push((tellonce_schemas::metadata::FEED.to_owned(), self.feed.to_owned()));
+                opts.metadata
+                    .push((tellonce_schemas::metadata::SCHEMA_VERSION.to_owned(), self.schema_version.to_string()));
                 opts.metadata.push(("tellonce.input_sha256_prefix".to_owned(), self.stem.clone()));
-                opts.metadata.push(("tellonce.agreement".to_owned(), self.policy.agreement.to_string()));
+                opts.metadata
+                    .push((tellonce_schemas::metadata::AGREEMENT.to_owned(), self.policy.agreement.to_string()));
                 self.open = Some(PartWriter::create(
                     &self.ctx.settings.output_dir,
                     STAGING,

@@ -160,9 +160,9 @@ fn people_parts(
     ];
     let mut opts = input.part_options.clone();
     opts.metadata.extend([
-        ("tellonce.period_from".to_owned(), period.from_iso()),
-        ("tellonce.period_to".to_owned(), period.to_iso()),
-        ("tellonce.reference_date".to_owned(), dates::format(people.reference)),
+        (tellonce_schemas::metadata::PERIOD_FROM.to_owned(), period.from_iso()),
+        (tellonce_schemas::metadata::PERIOD_TO.to_owned(), period.to_iso()),
+        (tellonce_schemas::metadata::REFERENCE_DATE.to_owned(), dates::format(people.reference)),
     ]);
     let mut w = PartWriter::create(input.out, PERSONS, &[], name, persons::schema(), &opts)?;
     for piece in in_period.chunks(CHUNK) {
@@ -171,7 +171,7 @@ fn people_parts(
     parts.push((PERSONS, due.clone(), w.finish()?));
     let eligibility = input.outcomes.eligibility.to_string();
     let mut family_opts = opts.clone();
-    family_opts.metadata.push(("tellonce.eligibility".to_owned(), eligibility.clone()));
+    family_opts.metadata.push((tellonce_schemas::metadata::ELIGIBILITY.to_owned(), eligibility.clone()));
     let mut w = PartWriter::create(input.out, FAMILIES, &[], name, families::schema(), &family_opts)?;
     for piece in family_rows.chunks(CHUNK) {
         w.write(&families::batch(people, piece)?)?;
@@ -211,7 +211,7 @@ fn people_parts(
 fn aggregate_options(opts: &PartOptions, policy: &crate::outcomes::disclosure::Policy) -> PartOptions {
     let mut aggregate_opts = opts.clone();
     aggregate_opts.metadata.push((
-        "tellonce.disclosure".to_owned(),
+        tellonce_schemas::metadata::DISCLOSURE.to_owned(),
         format!(
             "counts 1 to {} suppressed, with secondary suppression; the rest rounded to the nearest {}; \
              suppressed cells marked {}",

@@ -40,9 +40,9 @@ pub(super) fn links(
     for chunk in order.chunk_by(|&a, &b| feed_of(a) == feed_of(b)) {
         let feed_name = recs.feed_name(units.first_row[chunk[0]] as usize);
         let mut opts = input.part_options.clone();
-        opts.metadata.push(("tellonce.feed".to_owned(), feed_name.to_owned()));
+        opts.metadata.push((tellonce_schemas::metadata::FEED.to_owned(), feed_name.to_owned()));
         if let Some(p) = plan.policies.get(feed_name) {
-            opts.metadata.push(("tellonce.agreement".to_owned(), p.agreement.to_string()));
+            opts.metadata.push((tellonce_schemas::metadata::AGREEMENT.to_owned(), p.agreement.to_string()));
         }
         let mut writer =
             PartWriter::create(input.out, LINKS, &[("feed", feed_name)], name, output::links_schema(), &opts)?;
