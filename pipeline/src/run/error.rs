@@ -50,9 +50,9 @@ pub enum RunError {
     /// The theme mapping is unreadable or does not fit the feeds.
     #[error(transparent)]
     Themes(#[from] tellonce_build::outcomes::themes::ThemesError),
-    /// The Kafka consumer could not be set up or used (names the brokers or topic).
+    /// A stream session or reset cannot go on (names the brokers, topic or partition).
     #[error("stream: {0}")]
-    Stream(String),
+    Stream(#[from] crate::stream::error::StreamError),
     /// Something that should not happen (a bug).
     #[error("internal error: {0}")]
     Internal(String),

@@ -19,6 +19,7 @@ use crate::run::{Context, IngestError, InputReport, RunError, Staged, Writer, st
 use crate::stages::govern::Policy;
 use crate::stages::pseudonymise::Pseudonymiser;
 use crate::stages::validate::{self, DuplicateIndex};
+use crate::stream::error::StreamError;
 
 /// What a topic's batches are staged with, under the agreement in force when they closed.
 pub(super) struct Staging {
@@ -167,7 +168,8 @@ pub(super) fn write(ctx: &Context<'_>, dead: Option<&DeadLetters>, mut job: Job)
         batch_ms: 0,
     };
     let clock = Instant::now();
-    let Some(raw) = job.batcher.take().map_err(|e| RunError::Stream(e.to_string()))? else { return Ok(done) };
+    let taken = job.batcher.take().map_err(|source| StreamError::Batch { batch: format!("kafka:{key}"), source });
+    let Some(raw) = taken? else { return Ok(done) };
     let took = clock.elapsed();
     let (first, last) = (raw.lineage.first_position, raw.lineage.last_position);
     let records = (raw.batch.num_rows() + raw.rejects.len()) as u64;
@@ -184,8 +186,8 @@ pub(super) fn write(ctx: &Context<'_>, dead: Option<&DeadLetters>, mut job: Job)
     match written.and_then(|()| writer.finish(&mut input, records)) {
         Ok(()) => {}
         Err(IngestError::Run(e)) => return Err(e),
-        Err(IngestError::Source(e)) => return Err(RunError::Stream(e.to_string())),
-        Err(IngestError::Changed) => return Err(RunError::Stream(format!("{name} changed while written"))),
+        Err(IngestError::Source(source)) => return Err(StreamError::Batch { batch: name, source }.into()),
+        Err(IngestError::Changed) => return Err(StreamError::BatchChanged { batch: name }.into()),
     }
     tellonce_output::faults::reached(tellonce_output::faults::STREAM_BATCH_PUBLISHED);
     let mut files: Vec<String> = input.files.iter().map(|f| f.path.clone()).collect();

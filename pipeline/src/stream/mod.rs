@@ -27,6 +27,7 @@ pub mod latency;
 pub mod metrics;
 pub mod ownership;
 pub use tellonce_governance::audit::stream_progress as progress;
+pub mod error;
 mod report;
 pub mod reset;
 pub mod settings;
@@ -48,6 +49,7 @@ use tracing::{info, warn};
 use crate::config::{Settings, StreamSettings};
 use crate::run::{Context, RunError};
 use crate::stages::govern::{self, Decision};
+use crate::stream::error::StreamError;
 use batches::{Done, Job, Staging};
 use cursor::{Cursor, Step};
 use ownership::Owned;
@@ -74,7 +76,7 @@ fn consumer(s: &StreamSettings, out: &std::path::Path) -> Result<Consumer<AuditS
 
 /// A Kafka failure as the run's error: the brokers, topic or partition are in its text.
 fn kafka(e: KafkaError) -> RunError {
-    RunError::Stream(e.to_string())
+    RunError::Stream(e.into())
 }
 
 /// A dead-letter failure as the run's error: the batch it belongs to is not committed.
@@ -82,14 +84,14 @@ fn dead_letter(e: DeadLetterError) -> RunError {
     match e {
         // Encoding an entry cannot fail: a bug.
         DeadLetterError::Encode { .. } => RunError::Internal(e.to_string()),
-        e => RunError::Stream(e.to_string()),
+        e => RunError::Stream(e.into()),
     }
 }
 
 /// Consumes the configured topics until stopped; see the module documentation.
 pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> Result<StreamReport, RunError> {
     let Some(st) = settings.stream.as_ref() else {
-        return Err(RunError::Stream("the config has no [stream] section".to_owned()));
+        return Err(StreamError::NotConfigured.into());
     };
     let today = dates::today();
     let ctx = Context::open(
@@ -140,7 +142,7 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
             std::thread::Builder::new()
                 .name(format!("stream-writer-{i}"))
                 .spawn_scoped(scope, move || batches::work(ctx, dead, job_rx, done_tx))
-                .map_err(|e| RunError::Stream(format!("cannot start a batch writer: {e}")))?;
+                .map_err(|source| StreamError::Thread { what: "a batch writer", source })?;
             jobs.push(job_tx);
         }
         drop(done_tx);
@@ -149,7 +151,7 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
             std::thread::Builder::new()
                 .name("stream-metrics".to_owned())
                 .spawn_scoped(scope, move || metrics::serve(listener, gauges, endpoint_stop))
-                .map_err(|e| RunError::Stream(format!("cannot start the metrics endpoint: {e}")))?;
+                .map_err(|source| StreamError::Thread { what: "the metrics endpoint", source })?;
         }
         let mut session = Session {
             ctx,
@@ -220,8 +222,7 @@ fn metrics_endpoint(st: &StreamSettings) -> Result<Option<std::net::TcpListener>
     Ok(match &st.metrics_address {
         None => None,
         Some(a) => {
-            let listener = metrics::bind(a)
-                .map_err(|e| RunError::Stream(format!("cannot serve metrics on {a} (stream.metrics_address): {e}")))?;
+            let listener = metrics::bind(a).map_err(|source| StreamError::Metrics { address: a.clone(), source })?;
             info!(address = ?listener.local_addr().ok(), "serving Prometheus metrics at /metrics");
             Some(listener)
         }
@@ -423,11 +424,9 @@ impl Session<'_, '_> {
             Step::SeekBack(to) => {
                 self.report.refetched += 1;
                 info!(topic = %key.topic, partition = key.partition, "offset {offset} came where {needed} was needed: seeking to {to}");
-                self.consumer.seek(key, to, Duration::from_secs(10)).map_err(|e| {
-                    RunError::Stream(format!(
-                        "{e} (the next one the output needs); stopping with its open batch uncommitted"
-                    ))
-                })?;
+                self.consumer
+                    .seek(key, to, Duration::from_secs(10))
+                    .map_err(|source| RunError::from(StreamError::Seek { source }))?;
             }
             Step::Take { missing } => {
                 if missing > 0 {
@@ -473,16 +472,9 @@ impl Session<'_, '_> {
             return Ok(());
         }
         match self.consumer.watermarks(key, Duration::from_secs(10)) {
-            Ok((_, high)) if u64::try_from(high).is_ok_and(|h| h < durable) => Err(RunError::Stream(format!(
-                "partition {}/{} ends at offset {high}, but the audit log records offsets up to {} as written: \
-                 the topic was recreated or its log cut, and its messages would be skipped as already written; \
-                 stop every stream session of this output and run `tellonce stream-reset --topic {} --reason ...` \
-                 to read it afresh",
-                key.topic,
-                key.partition,
-                durable - 1,
-                key.topic
-            ))),
+            Ok((_, high)) if u64::try_from(high).is_ok_and(|h| h < durable) => {
+                Err(StreamError::Recreated { partition: key.clone(), high, last_durable: durable - 1 }.into())
+            }
             Ok(_) => Ok(()),
             Err(e) => {
                 // A check that cannot be made must not stop the stream; the offsets still only
@@ -506,13 +498,7 @@ impl Session<'_, '_> {
         if recorded == now {
             return Ok(());
         }
-        Err(RunError::Stream(format!(
-            "partition {}/{} offset {offset} has timestamp {now}, but the batch the audit log records as written \
-             there had a message of timestamp {recorded}: the topic was recreated, and its messages would be \
-             skipped as already written; stop every stream session of this output and run \
-             `tellonce stream-reset --topic {} --reason ...` to read it afresh",
-            key.topic, key.partition, key.topic
-        )))
+        Err(StreamError::NotTheMessageWritten { partition: key.clone(), offset, now, recorded }.into())
     }
 
     /// Closes the open batch of `key`: hands it to the writer, or, if its topic's agreement is no
@@ -683,8 +669,7 @@ fn finish(ctx: &Context<'_>, report: &StreamReport, consumer: Option<&Consumer<A
 pub fn stop_on_signal() -> Result<Arc<AtomicBool>, RunError> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
-    ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))
-        .map_err(|e| RunError::Stream(format!("cannot handle SIGINT/SIGTERM: {e}")))?;
+    ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)).map_err(|e| StreamError::Signals(e.to_string()))?;
     Ok(stop)
 }
 

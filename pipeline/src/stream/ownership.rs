@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use tellonce_kafka::TopicPartition;
 
 use crate::run::RunError;
+use crate::stream::error::StreamError;
 
 /// How long a session waits for another to give up a partition before it gives up itself.
 pub const CLAIM_TIMEOUT: Duration = Duration::from_secs(60);
@@ -43,12 +44,12 @@ impl Owned {
                 return Ok(());
             }
             if started.elapsed() >= timeout {
-                return Err(RunError::Stream(format!(
-                    "partition {partition} is still held by another stream session after {} s ({}); \
-                     this session stops without writing it",
-                    timeout.as_secs(),
-                    lock_path(out, partition).display()
-                )));
+                return Err(StreamError::PartitionHeld {
+                    partition: partition.clone(),
+                    seconds: timeout.as_secs(),
+                    lock: lock_path(out, partition),
+                }
+                .into());
             }
             std::thread::sleep(Duration::from_millis(50));
         }

@@ -17,6 +17,7 @@ use tellonce_governance::audit::{self, AuditLog, Event, PartitionOffset};
 
 use super::progress::Progress;
 use crate::run::RunError;
+use crate::stream::error::StreamError;
 use tellonce_output::layout::AUDIT;
 use tellonce_output::lock::{Access, lock_output};
 
@@ -39,7 +40,7 @@ pub struct ResetReport {
 pub fn reset(out: &Path, keys: &KeyRing, topic: &str, reason: &str) -> Result<ResetReport, RunError> {
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(RunError::Stream("a reset needs a reason (--reason): the audit log keeps it".to_owned()));
+        return Err(StreamError::NoReason.into());
     }
     let _lock = lock_output(out, Access::Exclusive)?;
     let entries = audit::read_entries(&out.join(AUDIT))?;
@@ -47,17 +48,12 @@ pub fn reset(out: &Path, keys: &KeyRing, topic: &str, reason: &str) -> Result<Re
     drop(entries);
     let durable_offsets = progress.partitions(topic);
     if durable_offsets.is_empty() {
-        return Err(RunError::Stream(format!(
-            "the audit log of {} records no stream progress for topic {topic} (in its current epoch): nothing to reset",
-            out.display()
-        )));
+        return Err(StreamError::NothingToReset { out: out.to_owned(), topic: topic.to_owned() }.into());
     }
     let epoch = progress.epoch(topic) + 1;
     let run = crate::run::new_run_id();
     let mut log = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
-    for cleared in tellonce_output::strays::clear_orphaned_temp_files(out, Access::Exclusive)? {
-        log.append(&cleared)?;
-    }
+    tellonce_output::strays::clear_and_record(out, Access::Exclusive, &mut log)?;
     log.append(&Event::StreamProgressReset {
         run,
         topic: topic.to_owned(),

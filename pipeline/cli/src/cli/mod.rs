@@ -63,6 +63,9 @@ pub(crate) fn run_failure(e: RunError) -> Failure {
         | RunError::Busy { .. }
         | RunError::Audit(_)
         | RunError::Link(_) => Exit::Output,
+        // Asked for what cannot be done (no [stream] section, a reset without a reason or of a
+        // topic with no progress) is a usage error; anything else stopped the stream.
+        RunError::Stream(e) if e.is_usage() => Exit::Config,
         RunError::Stream(_) => Exit::Input,
         RunError::Internal(_) => Exit::Internal,
     };

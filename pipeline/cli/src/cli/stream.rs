@@ -43,11 +43,7 @@ pub(super) fn command(a: &StreamArgs) -> Result<Exit, Failure> {
 pub(super) fn reset(a: &StreamResetArgs) -> Result<Exit, Failure> {
     let settings = Settings::load(&a.config).exit(Exit::Config)?;
     let keys = tellonce_governance::KeyRing::load(&settings.key_file).exit(Exit::Config)?;
-    let r = stream::reset::reset(&settings.output_dir, &keys, &a.topic, &a.reason).map_err(|e| match e {
-        // Nothing to reset, or no reason given: the command was asked the wrong thing.
-        e @ run::RunError::Stream(_) => Failure { exit: Exit::Config, error: anyhow::Error::new(e) },
-        e => run_failure(e),
-    })?;
+    let r = stream::reset::reset(&settings.output_dir, &keys, &a.topic, &a.reason).map_err(run_failure)?;
     let text = if a.json {
         serde_json::to_string_pretty(&r).context("serialising the report").exit(Exit::Internal)? + "\n"
     } else {
