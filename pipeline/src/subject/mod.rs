@@ -331,15 +331,7 @@ pub fn lookup(
     // First every file is searched, then the whole is judged, and only then is anything erased.
     let scanned = scan_staging(out, &entries, &subject, agreements)?;
     let persons = persons_found(out, &entries, &subject, &scanned)?;
-    let judged: Vec<(&RowMatch, Option<&str>)> = scanned
-        .iter()
-        .flat_map(|s| s.found.iter())
-        .map(|f| {
-            let person = f.record_ref.as_ref().and_then(|r| persons.get(&(f.holding.feed.clone(), r.clone())));
-            (&f.matched, person.map(String::as_str))
-        })
-        .collect();
-    if let Err(reason) = subject.judge(&judged) {
+    if let Err(reason) = subject.judge(&judged(&scanned, &persons)) {
         return Err(refuse(&mut log, request, reason));
     }
     let result = settle(out, scanned, request, &mut log)?;
@@ -447,6 +439,22 @@ fn persons_found(
     } else {
         Ok(HashMap::new())
     }
+}
+
+/// Each row found, with how it matched and the `person_id` the last build gave it, if any: what
+/// [`SubjectTokens::judge`] weighs.
+fn judged<'s>(
+    scanned: &'s [Scanned],
+    persons: &'s HashMap<(String, String), String>,
+) -> Vec<(&'s RowMatch, Option<&'s str>)> {
+    scanned
+        .iter()
+        .flat_map(|s| s.found.iter())
+        .map(|f| {
+            let person = f.record_ref.as_ref().and_then(|r| persons.get(&(f.holding.feed.clone(), r.clone())));
+            (&f.matched, person.map(String::as_str))
+        })
+        .collect()
 }
 
 /// Lists what was found and, for an erasure, erases what the agreements allow, file by file.
