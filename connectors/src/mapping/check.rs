@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::Array;
 use arrow_array::cast::AsArray;
 use arrow_array::types::UInt64Type;
+use arrow_array::{Array, RecordBatch};
 use serde::Serialize;
 use tellonce_schemas::{FeedSchema, Kind, Rule};
 
@@ -104,72 +104,123 @@ pub fn check_file(
     max_records: Option<u64>,
 ) -> Result<FileCheck, SourceError> {
     let mut source = FileSource::open_with(path, format, feed, opts, dialect, mapping.clone())?;
+    let mut findings = mapping.as_deref().map_or_else(Vec::new, |m| missing_headings(m, &source, feed));
+    let scan = Scan::read(&mut source, feed, max_records)?;
+    findings.extend(value_findings(&scan, feed, mapping.as_deref()));
+    findings.extend(source_findings(scan.source_rejects, feed));
+    findings.sort_by_key(|f| f.severity);
+    Ok(FileCheck {
+        records: scan.records,
+        complete: scan.complete,
+        delimiter: source.delimiter().map(delimiter_name),
+        encoding: source.encoding().as_str(),
+        unknown_columns: source.unknown_columns(),
+        findings,
+    })
+}
+
+/// A finding for each heading the mapping names that the file lacks.
+fn missing_headings(mapping: &Mapping, source: &FileSource, feed: &FeedSchema) -> Vec<Finding> {
     let mut findings = Vec::new();
-    if let Some(m) = &mapping {
-        for (heading, column) in m.headings() {
-            let i = feed.index_of(column);
-            if i.is_some_and(|i| !source.has_column(i)) {
-                findings.push(Finding {
-                    severity: Severity::Error,
-                    rule: "heading.missing".to_owned(),
-                    column: Some(column),
-                    heading: Some(heading.to_owned()),
-                    count: 1,
-                    of: None,
-                    lines: Vec::new(),
-                    message: format!(
-                        "the mapping names the heading {heading:?} for {column}, but the file has no such column"
-                    ),
-                });
-            }
+    for (heading, column) in mapping.headings() {
+        let i = feed.index_of(column);
+        if i.is_some_and(|i| !source.has_column(i)) {
+            findings.push(Finding {
+                severity: Severity::Error,
+                rule: "heading.missing".to_owned(),
+                column: Some(column),
+                heading: Some(heading.to_owned()),
+                count: 1,
+                of: None,
+                lines: Vec::new(),
+                message: format!(
+                    "the mapping names the heading {heading:?} for {column}, but the file has no such column"
+                ),
+            });
         }
     }
-    let mut values: BTreeMap<(usize, Rule), Tally> = BTreeMap::new();
-    let mut source_rejects: BTreeMap<(Rule, Option<String>), Tally> = BTreeMap::new();
-    let mut non_empty = vec![0u64; feed.columns.len()];
-    let mut records = 0u64;
-    let mut complete = true;
-    let mut scratch = String::new();
-    while let Some(raw) = source.next_batch()? {
-        for r in &raw.rejects {
-            source_rejects.entry((r.rule, r.column.clone())).or_default().add(r.position);
+    findings
+}
+
+/// What reading the file found, before it is put into findings.
+struct Scan {
+    /// (feed column, rule) → values of that column the rule refuses.
+    values: BTreeMap<(usize, Rule), Tally>,
+    /// (rule, column as the source names it) → records rejected as they were read.
+    source_rejects: BTreeMap<(Rule, Option<String>), Tally>,
+    /// Non-empty values read, per feed column.
+    non_empty: Vec<u64>,
+    /// Records read, rejected ones included.
+    records: u64,
+    /// Whether every record of the file was read.
+    complete: bool,
+}
+
+impl Scan {
+    /// Reads batches from `source` until it ends or `max_records` records are read.
+    fn read(source: &mut FileSource, feed: &FeedSchema, max_records: Option<u64>) -> Result<Scan, SourceError> {
+        let mut scan = Scan {
+            values: BTreeMap::new(),
+            source_rejects: BTreeMap::new(),
+            non_empty: vec![0u64; feed.columns.len()],
+            records: 0,
+            complete: true,
+        };
+        let mut scratch = String::new();
+        while let Some(raw) = source.next_batch()? {
+            for r in &raw.rejects {
+                scan.source_rejects.entry((r.rule, r.column.clone())).or_default().add(r.position);
+            }
+            scan.records += raw.rejects.len() as u64;
+            let rows = raw.batch.num_rows();
+            let take = max_records
+                .map_or(rows, |m| rows.min(usize::try_from(m.saturating_sub(scan.records)).unwrap_or(usize::MAX)));
+            scan.check_rows(&raw.batch, feed, take, &mut scratch);
+            scan.records += take as u64;
+            if max_records.is_some_and(|m| scan.records >= m) {
+                scan.complete = take == rows && source.next_batch()?.is_none();
+                break;
+            }
         }
-        records += raw.rejects.len() as u64;
-        let positions =
-            raw.batch.column(feed.columns.len()).as_primitive_opt::<UInt64Type>().map(|p| p.values().clone());
-        let rows = raw.batch.num_rows();
-        let take =
-            max_records.map_or(rows, |m| rows.min(usize::try_from(m.saturating_sub(records)).unwrap_or(usize::MAX)));
+        Ok(scan)
+    }
+
+    /// Checks the first `take` rows of a batch, column by column, as the validate stage would.
+    fn check_rows(&mut self, batch: &RecordBatch, feed: &FeedSchema, take: usize, scratch: &mut String) {
+        let positions = batch.column(feed.columns.len()).as_primitive_opt::<UInt64Type>().map(|p| p.values().clone());
         for (i, column) in feed.columns.iter().enumerate() {
-            let Some(col) = raw.batch.column(i).as_string_opt::<i32>() else { continue };
+            let Some(col) = batch.column(i).as_string_opt::<i32>() else { continue };
             for r in 0..take {
                 let line = positions.as_ref().and_then(|p| p.get(r).copied()).unwrap_or(0);
                 if col.is_null(r) {
                     if column.required {
-                        values.entry((i, Rule::Required)).or_default().add(line);
+                        self.values.entry((i, Rule::Required)).or_default().add(line);
                     }
                     continue;
                 }
-                non_empty[i] += 1;
-                if let Err(rule) = column.kind.check_with(col.value(r), &mut scratch) {
-                    values.entry((i, rule)).or_default().add(line);
+                self.non_empty[i] += 1;
+                if let Err(rule) = column.kind.check_with(col.value(r), scratch) {
+                    self.values.entry((i, rule)).or_default().add(line);
                 }
             }
         }
-        records += take as u64;
-        if max_records.is_some_and(|m| records >= m) {
-            complete = take == rows && source.next_batch()?.is_none();
-            break;
-        }
     }
-    for ((i, rule), t) in values {
+}
+
+/// A finding for each (column, rule) of values refused, an error where the mapping should
+/// have read them.
+fn value_findings<'s>(
+    scan: &'s Scan,
+    feed: &'static FeedSchema,
+    mapping: Option<&'s Mapping>,
+) -> impl Iterator<Item = Finding> + 's {
+    scan.values.iter().map(move |(&(i, rule), t)| {
         let column = &feed.columns[i];
-        let mapped = mapping.as_ref();
         let (severity, message) = match rule {
-            Rule::CodeUnknown if mapped.is_some_and(|m| m.has_value_map(i)) => {
+            Rule::CodeUnknown if mapping.is_some_and(|m| m.has_value_map(i)) => {
                 (Severity::Error, "codes the value map leaves out (and the feed does not know)".to_owned())
             }
-            Rule::DateFormat if mapped.is_some_and(|m| m.has_date_formats(i)) => {
+            Rule::DateFormat if mapping.is_some_and(|m| m.has_date_formats(i)) => {
                 (Severity::Error, "dates that none of the mapping's formats reads".to_owned())
             }
             Rule::DateFormat if matches!(column.kind, Kind::Date | Kind::BirthDate) => (
@@ -178,20 +229,28 @@ pub fn check_file(
             ),
             _ => (Severity::Warning, "values the validate stage will refuse".to_owned()),
         };
-        findings.push(Finding {
+        Finding {
             severity,
             rule: rule.code().to_owned(),
             column: Some(column.name),
             heading: None,
             count: t.count,
-            of: Some(if rule == Rule::Required { records } else { non_empty[i] }),
-            lines: t.lines,
+            of: Some(if rule == Rule::Required { scan.records } else { scan.non_empty[i] }),
+            lines: t.lines.clone(),
             message,
-        });
-    }
-    for ((rule, column), t) in source_rejects {
+        }
+    })
+}
+
+/// A finding for each kind of record rejected as it was read; undecodable text is an error
+/// (the encoding is wrong), the rest warnings.
+fn source_findings(
+    rejects: BTreeMap<(Rule, Option<String>), Tally>,
+    feed: &'static FeedSchema,
+) -> impl Iterator<Item = Finding> {
+    rejects.into_iter().map(move |((rule, column), t)| {
         let column = column.and_then(|c| feed.column(&c).map(|c| c.name));
-        findings.push(Finding {
+        Finding {
             severity: if rule == Rule::InvalidUtf8 { Severity::Error } else { Severity::Warning },
             rule: rule.code().to_owned(),
             column,
@@ -204,17 +263,13 @@ pub fn check_file(
             } else {
                 "records rejected as they are read".to_owned()
             },
-        });
-    }
-    findings.sort_by_key(|f| f.severity);
-    Ok(FileCheck {
-        records,
-        complete,
-        delimiter: source.delimiter().map(|d| if d == b'\t' { "tab".to_owned() } else { char::from(d).to_string() }),
-        encoding: source.encoding().as_str(),
-        unknown_columns: source.unknown_columns(),
-        findings,
+        }
     })
+}
+
+/// The delimiter as a report names it.
+fn delimiter_name(d: u8) -> String {
+    if d == b'\t' { "tab".to_owned() } else { char::from(d).to_string() }
 }
 
 #[cfg(test)]

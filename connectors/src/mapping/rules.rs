@@ -1,13 +1,15 @@
 //! Validating a mapping file into per-column rules, and the rules themselves.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::str::FromStr;
 
 use tellonce_schemas::{FeedSchema, Kind, feed};
 use toml::Spanned;
 
 use super::dates::{self, DateFormat};
-use super::file::MappingFile;
+use super::file::{BooleanTable, DecimalTable, Formats, MappingFile};
 use super::{Heading, Mapping, MappingProblem, MappingRule, fold_heading};
 
 /// What the mapping does to one feed column's values.
@@ -180,6 +182,8 @@ fn one_char(s: &str) -> Option<char> {
     it.next().is_none().then_some(c)
 }
 
+/// Checks a mapping file against `feed` and turns it into a [`Mapping`], or lists every problem
+/// found, in the order of their places in the file.
 pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> Result<Mapping, Vec<MappingProblem>> {
     let Ok(text) = std::str::from_utf8(bytes) else {
         let mut p = Places { path, text: "", problems: Vec::new() };
@@ -187,18 +191,45 @@ pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> 
         return Err(p.problems);
     };
     let mut places = Places { path, text, problems: Vec::new() };
+    let Some(file) = read_file(&mut places) else { return Err(in_file_order(places.problems)) };
+    check_feed(&mut places, &file.feed, feed);
+    let delimiter = file_setting(&mut places, "file.delimiter", file.file.delimiter.as_ref());
+    let encoding = file_setting(&mut places, "file.encoding", file.file.encoding.as_ref());
+    let skip_lines = file.file.skip_lines.as_ref().map(|s| *s.get_ref());
+    let sheet = sheet_name(&mut places, file.file.sheet.as_ref());
+    let ignored = ignored_headings(&mut places, &file.ignore);
+    let headings = mapped_headings(&mut places, feed, &file.columns, &ignored);
+    let mut rules: Vec<ColumnRule> = vec![ColumnRule::default(); feed.columns.len()];
+    add_constants(&mut places, feed, &file.constants, &headings, &mut rules);
+    add_value_maps(&mut places, feed, &file.values, &mut rules);
+    add_date_formats(&mut places, feed, &file.dates, &mut rules);
+    add_boolean_spellings(&mut places, feed, &file.booleans, &mut rules);
+    add_decimal_separators(&mut places, feed, &file.decimals, &mut rules);
+    if !places.problems.is_empty() {
+        return Err(in_file_order(places.problems));
+    }
+    Ok(Mapping { path: path.to_owned(), feed, delimiter, encoding, skip_lines, sheet, headings, ignored, rules })
+}
+
+/// Problems sorted by line and column (those at one place keep the order they were found in).
+fn in_file_order(mut problems: Vec<MappingProblem>) -> Vec<MappingProblem> {
+    problems.sort_by_key(|p| (p.line, p.column));
+    problems
+}
+
+/// The mapping file read with serde, or `None` with the problems reported.
+fn read_file(places: &mut Places<'_>) -> Option<MappingFile> {
+    let text = places.text;
     // Every unknown key at once (serde, below, would stop at the first); a file that is not
     // TOML at all is left to serde's message.
     if let Ok(root) = toml::de::DeTable::parse(text) {
-        unknown_keys(&mut places, root.get_ref(), "", TOP_KEYS);
+        unknown_keys(places, root.get_ref(), "", TOP_KEYS);
         if !places.problems.is_empty() {
-            let mut problems = places.problems;
-            problems.sort_by_key(|p| (p.line, p.column));
-            return Err(problems);
+            return None;
         }
     }
-    let file: MappingFile = match toml::from_str(text) {
-        Ok(f) => f,
+    match toml::from_str(text) {
+        Ok(f) => Some(f),
         Err(e) => {
             let message = e.message().trim().to_owned();
             let rule = if message.starts_with("unknown field") {
@@ -212,42 +243,49 @@ pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> 
                 MappingRule::TomlSyntax
             };
             places.report(e.span().map_or(0, |s| s.start), rule, message);
-            return Err(places.problems);
+            None
         }
-    };
+    }
+}
 
-    let feed_name = file.feed.get_ref();
+/// Reports a `feed` that does not exist or is not the source's.
+fn check_feed(places: &mut Places<'_>, named: &Spanned<String>, feed: &FeedSchema) {
+    let feed_name = named.get_ref();
     if feed::latest(feed_name).is_none() {
         let known: Vec<_> = feed::names().collect();
         places.report(
-            at(&file.feed),
+            at(named),
             MappingRule::Feed,
             format!("feed {feed_name:?} does not exist; known feeds: {}", known.join(", ")),
         );
     } else if feed_name != feed.name {
         places.report(
-            at(&file.feed),
+            at(named),
             MappingRule::Feed,
             format!("the mapping is for feed {feed_name:?} but its source is feed {:?}", feed.name),
         );
     }
+}
 
-    let delimiter = file.file.delimiter.as_ref().and_then(|d| match d.get_ref().parse() {
+/// A `[file]` setting (`key` is its full name) parsed, or `None` if absent or not understood
+/// (reported).
+fn file_setting<T: FromStr<Err = String>>(
+    places: &mut Places<'_>,
+    key: &str,
+    value: Option<&Spanned<String>>,
+) -> Option<T> {
+    value.and_then(|d| match d.get_ref().parse() {
         Ok(v) => Some(v),
         Err(message) => {
-            places.report(at(d), MappingRule::Dialect, format!("file.delimiter: {message}"));
+            places.report(at(d), MappingRule::Dialect, format!("{key}: {message}"));
             None
         }
-    });
-    let encoding = file.file.encoding.as_ref().and_then(|d| match d.get_ref().parse() {
-        Ok(v) => Some(v),
-        Err(message) => {
-            places.report(at(d), MappingRule::Dialect, format!("file.encoding: {message}"));
-            None
-        }
-    });
-    let skip_lines = file.file.skip_lines.as_ref().map(|s| *s.get_ref());
-    let sheet = file.file.sheet.as_ref().and_then(|s| {
+    })
+}
+
+/// `file.sheet`, reporting an empty one.
+fn sheet_name(places: &mut Places<'_>, sheet: Option<&Spanned<String>>) -> Option<String> {
+    sheet.and_then(|s| {
         if s.get_ref().trim().is_empty() {
             places.report(
                 at(s),
@@ -258,10 +296,13 @@ pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> 
         } else {
             Some(s.get_ref().clone())
         }
-    });
+    })
+}
 
+/// The `ignore` headings, folded, reporting empty and repeated ones.
+fn ignored_headings(places: &mut Places<'_>, ignore: &[Spanned<String>]) -> Vec<String> {
     let mut ignored: Vec<String> = Vec::new();
-    for name in &file.ignore {
+    for name in ignore {
         let folded = fold_heading(name.get_ref());
         if folded.is_empty() {
             places.report(at(name), MappingRule::Type, "ignore: a heading must have a letter or digit");
@@ -275,10 +316,19 @@ pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> 
             ignored.push(folded);
         }
     }
+    ignored
+}
 
-    let mut rules: Vec<ColumnRule> = vec![ColumnRule::default(); feed.columns.len()];
+/// The `[columns]` headings, reporting empty, repeated or ignored headings and columns that
+/// are unknown or mapped twice.
+fn mapped_headings(
+    places: &mut Places<'_>,
+    feed: &FeedSchema,
+    columns: &BTreeMap<String, Spanned<String>>,
+    ignored: &[String],
+) -> Vec<Heading> {
     let mut headings: Vec<Heading> = Vec::new();
-    for (heading, target) in &file.columns {
+    for (heading, target) in columns {
         let key = format!("columns.{heading:?}");
         let folded = fold_heading(heading);
         if folded.is_empty() {
@@ -297,7 +347,7 @@ pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> 
             places.report(at(target), MappingRule::DuplicateHeading, format!("{key}: the heading is also in `ignore`"));
             continue;
         }
-        let Some(i) = column_index(&mut places, feed, &key, target.get_ref(), at(target)) else { continue };
+        let Some(i) = column_index(places, feed, &key, target.get_ref(), at(target)) else { continue };
         if let Some(h) = headings.iter().find(|h| h.column == i) {
             places.report(
                 at(target),
@@ -308,10 +358,20 @@ pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> 
         }
         headings.push(Heading { folded, written: heading.clone(), column: i });
     }
+    headings
+}
 
-    for (name, value) in &file.constants {
+/// `[constants]` into `rules`, refusing a constant for a column the file sends.
+fn add_constants(
+    places: &mut Places<'_>,
+    feed: &FeedSchema,
+    constants: &BTreeMap<String, Spanned<String>>,
+    headings: &[Heading],
+    rules: &mut [ColumnRule],
+) {
+    for (name, value) in constants {
         let key = format!("constants.{name}");
-        let Some(i) = column_index(&mut places, feed, &key, name, at(value)) else { continue };
+        let Some(i) = column_index(places, feed, &key, name, at(value)) else { continue };
         if let Some(h) = headings.iter().find(|h| h.column == i) {
             places.report(
                 at(value),
@@ -323,14 +383,22 @@ pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> 
             );
             continue;
         }
-        if check_value(&mut places, &feed.columns[i].kind, &key, value.get_ref(), at(value)) {
+        if check_value(places, &feed.columns[i].kind, &key, value.get_ref(), at(value)) {
             rules[i].constant = Some(value.get_ref().clone());
         }
     }
+}
 
-    for (name, table) in &file.values {
+/// `[values.COLUMN]` maps into `rules`.
+fn add_value_maps(
+    places: &mut Places<'_>,
+    feed: &FeedSchema,
+    values: &BTreeMap<String, Spanned<BTreeMap<String, Spanned<String>>>>,
+    rules: &mut [ColumnRule],
+) {
+    for (name, table) in values {
         let key = format!("values.{name}");
-        let Some(i) = column_index(&mut places, feed, &key, name, at(table)) else { continue };
+        let Some(i) = column_index(places, feed, &key, name, at(table)) else { continue };
         let kind = feed.columns[i].kind;
         let mut pairs: Vec<(String, String)> = Vec::new();
         for (from, to) in table.get_ref() {
@@ -343,7 +411,7 @@ pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> 
                 );
                 continue;
             }
-            if check_value(&mut places, &kind, &format!("{key}.{from:?}"), to.get_ref(), at(to)) {
+            if check_value(places, &kind, &format!("{key}.{from:?}"), to.get_ref(), at(to)) {
                 pairs.push((from.to_owned(), to.get_ref().trim().to_owned()));
             }
         }
@@ -352,10 +420,18 @@ pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> 
         }
         rules[i].values = pairs;
     }
+}
 
-    for (name, formats) in &file.dates {
+/// `[dates]` formats into `rules`, for date columns only.
+fn add_date_formats(
+    places: &mut Places<'_>,
+    feed: &FeedSchema,
+    dates: &BTreeMap<String, Spanned<Formats>>,
+    rules: &mut [ColumnRule],
+) {
+    for (name, formats) in dates {
         let key = format!("dates.{name}");
-        let Some(i) = column_index(&mut places, feed, &key, name, at(formats)) else { continue };
+        let Some(i) = column_index(places, feed, &key, name, at(formats)) else { continue };
         if !matches!(feed.columns[i].kind, Kind::Date | Kind::BirthDate) {
             places.report(
                 at(formats),
@@ -375,10 +451,18 @@ pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> 
             }
         }
     }
+}
 
-    for (name, spelling) in &file.booleans {
+/// `[booleans.COLUMN]` spellings into `rules`, for boolean columns only.
+fn add_boolean_spellings(
+    places: &mut Places<'_>,
+    feed: &FeedSchema,
+    booleans: &BTreeMap<String, Spanned<BooleanTable>>,
+    rules: &mut [ColumnRule],
+) {
+    for (name, spelling) in booleans {
         let key = format!("booleans.{name}");
-        let Some(i) = column_index(&mut places, feed, &key, name, at(spelling)) else { continue };
+        let Some(i) = column_index(places, feed, &key, name, at(spelling)) else { continue };
         if feed.columns[i].kind != Kind::Boolean {
             places.report(at(spelling), MappingRule::Kind, format!("{key}: {name} is not a boolean column"));
             continue;
@@ -398,10 +482,18 @@ pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> 
             rules[i].booleans = Some((yes, no));
         }
     }
+}
 
-    for (name, spelling) in &file.decimals {
+/// `[decimals.COLUMN]` separators into `rules`, for number columns only.
+fn add_decimal_separators(
+    places: &mut Places<'_>,
+    feed: &FeedSchema,
+    decimals: &BTreeMap<String, Spanned<DecimalTable>>,
+    rules: &mut [ColumnRule],
+) {
+    for (name, spelling) in decimals {
         let key = format!("decimals.{name}");
-        let Some(i) = column_index(&mut places, feed, &key, name, at(spelling)) else { continue };
+        let Some(i) = column_index(places, feed, &key, name, at(spelling)) else { continue };
         if !matches!(feed.columns[i].kind, Kind::Decimal { .. } | Kind::Integer { .. }) {
             places.report(at(spelling), MappingRule::Kind, format!("{key}: {name} is not a number column"));
             continue;
@@ -428,11 +520,4 @@ pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> 
             }
         }
     }
-
-    if !places.problems.is_empty() {
-        let mut problems = places.problems;
-        problems.sort_by_key(|p| (p.line, p.column));
-        return Err(problems);
-    }
-    Ok(Mapping { path: path.to_owned(), feed, delimiter, encoding, skip_lines, sheet, headings, ignored, rules })
 }

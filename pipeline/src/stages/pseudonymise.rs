@@ -16,14 +16,14 @@ use std::sync::{Arc, Mutex, TryLockError};
 use arrow_array::builder::{FixedSizeBinaryBuilder, Int32Builder, ListBuilder, StringBuilder, UInt8Builder};
 use arrow_array::cast::AsArray;
 use arrow_array::types::Date32Type;
-use arrow_array::{Array, ArrayRef, FixedSizeBinaryArray, RecordBatch, StringArray};
+use arrow_array::{Array, ArrayRef, Date32Array, FixedSizeBinaryArray, RecordBatch, StringArray};
 use arrow_buffer::{Buffer, NullBuffer};
 use arrow_schema::{ArrowError, DataType, SchemaRef};
 use tellonce_governance::{BloomEncoder, Tokeniser};
 use tellonce_schemas::identifiers::{dates, postcode};
 use tellonce_schemas::match_keys::{MatchField, MatchForms, Preimages};
 use tellonce_schemas::staging::{self, Derivation, StagingColumn};
-use tellonce_schemas::{Coarsening, FeedSchema, Kind};
+use tellonce_schemas::{BlockKey, Coarsening, FeedSchema, Kind, MatchRule};
 
 use super::govern::Policy;
 use super::validate::CheckedBatch;
@@ -118,183 +118,198 @@ impl Pseudonymiser {
 
     /// Pseudonymises one checked batch.
     pub fn apply(&self, checked: &CheckedBatch) -> Result<RecordBatch, PseudonymiseError> {
-        let b = &checked.batch;
-        let rows = b.num_rows();
-        let input = |name: &str| -> Result<&ArrayRef, PseudonymiseError> {
-            self.feed
-                .index_of(name)
-                .map(|i| b.column(i))
-                .ok_or_else(|| PseudonymiseError::Column { feed: self.feed.name, column: name.to_owned() })
-        };
-        let text = |name: &str| -> Result<&StringArray, PseudonymiseError> {
-            input(name)?
-                .as_string_opt::<i32>()
-                .ok_or_else(|| PseudonymiseError::Column { feed: self.feed.name, column: name.to_owned() })
-        };
+        let mut work = BatchWork::new(checked);
         let mut out: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
-        // Each row's geography, looked up once for the three columns that use it.
-        let mut geos: Option<Vec<Option<&Geography>>> = None;
-        // Each row's identity fields in match form, made once for every linkage encoding.
-        let mut forms: Option<Vec<MatchForms<'_>>> = None;
-        let mut preimages = Preimages::default();
-        // The order in which rows' Bloom filters are encoded.
-        let mut bloom_order: Option<Vec<usize>> = None;
         for col in self.columns.iter() {
-            let array: ArrayRef = match (col.derivation, col.input) {
-                (Derivation::Pass, Some(c)) => input(c.name)?.clone(),
-                (Derivation::Token, Some(c)) => {
-                    let arr = input(c.name)?;
-                    let mut builder = FixedSizeBinaryBuilder::with_capacity(rows, staging::TOKEN_BYTES);
-                    if let Some(dates_arr) = arr.as_primitive_opt::<Date32Type>() {
-                        let mut iso = [0u8; 10];
-                        for v in dates_arr.iter() {
-                            match v {
-                                Some(d) => {
-                                    dates::write_iso(d, &mut iso);
-                                    builder.append_value(self.tokeniser.token(c.name, &iso))?;
-                                }
-                                None => builder.append_null(),
-                            }
-                        }
-                    } else {
-                        for v in text(c.name)?.iter() {
-                            match v {
-                                Some(s) => builder.append_value(self.tokeniser.token(c.name, s.as_bytes()))?,
-                                None => builder.append_null(),
-                            }
-                        }
-                    }
-                    Arc::new(builder.finish())
-                }
-                (Derivation::Coarsened(Coarsening::Year), Some(c)) => {
-                    let arr = input(c.name)?
-                        .as_primitive_opt::<Date32Type>()
-                        .ok_or_else(|| PseudonymiseError::Column { feed: self.feed.name, column: c.name.to_owned() })?;
-                    let mut builder = Int32Builder::with_capacity(rows);
-                    for d in arr.iter() {
-                        builder.append_option(d.map(|d| dates::civil_from_days(d).0));
-                    }
-                    Arc::new(builder.finish())
-                }
-                (Derivation::Coarsened(Coarsening::YearMonth), Some(c)) => {
-                    let arr = input(c.name)?
-                        .as_primitive_opt::<Date32Type>()
-                        .ok_or_else(|| PseudonymiseError::Column { feed: self.feed.name, column: c.name.to_owned() })?;
-                    let mut builder = StringBuilder::with_capacity(rows, rows * 7);
-                    let mut iso = [0u8; 10];
-                    for d in arr.iter() {
-                        match d {
-                            Some(d) => {
-                                dates::write_iso(d, &mut iso);
-                                // YYYY-MM: ASCII digits and a hyphen, always valid UTF-8.
-                                builder.append_value(std::str::from_utf8(&iso[..7]).unwrap_or_default());
-                            }
-                            None => builder.append_null(),
-                        }
-                    }
-                    Arc::new(builder.finish())
-                }
-                (Derivation::Coarsened(Coarsening::Outward), Some(c)) => {
-                    Arc::new(text(c.name)?.iter().map(|p| p.map(postcode::outward)).collect::<StringArray>())
-                }
-                (Derivation::Geography, Some(c)) => {
-                    if geos.is_none() {
-                        let postcodes = text(c.name)?;
-                        geos = Some(
-                            (0..rows)
-                                .map(|i| {
-                                    let lookup = self.lookup.as_deref()?;
-                                    if postcodes.is_null(i) { None } else { lookup.get(postcodes.value(i)) }
-                                })
-                                .collect(),
-                        );
-                    }
-                    geography_column(&col.name, geos.as_deref().unwrap_or_default())
-                }
-                (Derivation::Lineage, _) if col.name == staging::SOURCE => {
-                    Arc::new(StringArray::from_iter_values(std::iter::repeat_n(checked.lineage.source.as_str(), rows)))
-                }
-                (Derivation::Lineage, _) if col.name == staging::AGREEMENT => {
-                    Arc::new(StringArray::from_iter_values(std::iter::repeat_n(self.agreement.as_ref(), rows)))
-                }
-                (Derivation::Lineage, _) => input_position(b)?,
-                (Derivation::MatchKey(rule), _) => {
-                    if forms.is_none() {
-                        forms = Some(self.match_forms(b)?);
-                    }
-                    let DataType::List(item) = &col.data_type else {
-                        return Err(PseudonymiseError::Column { feed: self.feed.name, column: col.name.clone() });
-                    };
-                    let keys = FixedSizeBinaryBuilder::with_capacity(rows, staging::TOKEN_BYTES);
-                    let mut builder = ListBuilder::with_capacity(keys, rows).with_field(item.clone());
-                    for f in forms.as_deref().unwrap_or_default() {
-                        rule.preimages(f, &mut preimages);
-                        if preimages.is_empty() {
-                            builder.append_null();
-                            continue;
-                        }
-                        for p in preimages.iter() {
-                            builder.values().append_value(self.tokeniser.token(rule.column(), p))?;
-                        }
-                        builder.append(true);
-                    }
-                    Arc::new(builder.finish())
-                }
-                (Derivation::BlockKey(block), _) => {
-                    if forms.is_none() {
-                        forms = Some(self.match_forms(b)?);
-                    }
-                    let mut builder = FixedSizeBinaryBuilder::with_capacity(rows, staging::TOKEN_BYTES);
-                    let mut preimage = Vec::with_capacity(32);
-                    for f in forms.as_deref().unwrap_or_default() {
-                        if block.preimage(f, &mut preimage) {
-                            builder.append_value(self.tokeniser.token(block.domain(), &preimage))?;
-                        } else {
-                            builder.append_null();
-                        }
-                    }
-                    Arc::new(builder.finish())
-                }
-                (Derivation::Bloom(field), _) => {
-                    if forms.is_none() {
-                        forms = Some(self.match_forms(b)?);
-                    }
-                    let forms = forms.as_deref().unwrap_or_default();
-                    // Salted by the year of birth only where the date of birth is an input (the
-                    // agreement lets it be tokenised) and the record has one.
-                    let salted = col.inputs.iter().any(|c| c.kind == Kind::BirthDate);
-                    // Rows in order of their salt, so that each stratum's cache stays hot.
-                    let order = bloom_order.get_or_insert_with(|| {
-                        let mut order: Vec<usize> = (0..forms.len()).collect();
-                        order.sort_by_key(|&i| forms[i].birth_year());
-                        order
-                    });
-                    let mut fresh = None;
-                    let mut guard = match self.bloom.try_lock() {
-                        Ok(g) => Some(g),
-                        // A poisoned cache is still a correct cache.
-                        Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
-                        Err(TryLockError::WouldBlock) => None,
-                    };
-                    let encoder: &mut BloomEncoder = match guard.as_deref_mut() {
-                        Some(e) => e,
-                        None => fresh.insert(self.tokeniser.bloom_encoder()),
-                    };
-                    bloom_column(encoder, field, salted, forms, order)?
-                }
-                _ => return Err(PseudonymiseError::Column { feed: self.feed.name, column: col.name.clone() }),
-            };
-            out.push(array);
+            out.push(self.column(col, &mut work)?);
         }
         Ok(RecordBatch::try_new(self.schema.clone(), out)?)
     }
 
+    /// One staging column of the batch.
+    fn column<'a>(&'a self, col: &StagingColumn, work: &mut BatchWork<'a>) -> Result<ArrayRef, PseudonymiseError> {
+        let checked = work.checked;
+        let b = &checked.batch;
+        let rows = b.num_rows();
+        Ok(match (col.derivation, col.input) {
+            (Derivation::Pass, Some(c)) => self.input(b, c.name)?.clone(),
+            (Derivation::Token, Some(c)) => self.token_column(b, c.name)?,
+            (Derivation::Coarsened(Coarsening::Year), Some(c)) => year_column(self.dates(b, c.name)?),
+            (Derivation::Coarsened(Coarsening::YearMonth), Some(c)) => year_month_column(self.dates(b, c.name)?),
+            (Derivation::Coarsened(Coarsening::Outward), Some(c)) => {
+                Arc::new(self.text(b, c.name)?.iter().map(|p| p.map(postcode::outward)).collect::<StringArray>())
+            }
+            (Derivation::Geography, Some(c)) => geography_column(&col.name, self.geographies(work, c.name)?),
+            (Derivation::Lineage, _) if col.name == staging::SOURCE => {
+                Arc::new(StringArray::from_iter_values(std::iter::repeat_n(checked.lineage.source.as_str(), rows)))
+            }
+            (Derivation::Lineage, _) if col.name == staging::AGREEMENT => {
+                Arc::new(StringArray::from_iter_values(std::iter::repeat_n(self.agreement.as_ref(), rows)))
+            }
+            (Derivation::Lineage, _) => input_position(b)?,
+            (Derivation::MatchKey(rule), _) => self.match_key_column(col, rule, work)?,
+            (Derivation::BlockKey(block), _) => self.block_key_column(block, work)?,
+            (Derivation::Bloom(field), _) => self.bloom_filter_column(col, field, work)?,
+            _ => return Err(self.missing(&col.name)),
+        })
+    }
+
+    /// The error for a column the checked batch lacks, or has with another type.
+    fn missing(&self, column: &str) -> PseudonymiseError {
+        PseudonymiseError::Column { feed: self.feed.name, column: column.to_owned() }
+    }
+
+    /// The checked batch's column `name`.
+    fn input<'b>(&self, b: &'b RecordBatch, name: &str) -> Result<&'b ArrayRef, PseudonymiseError> {
+        self.feed.index_of(name).map(|i| b.column(i)).ok_or_else(|| self.missing(name))
+    }
+
+    /// The checked batch's text column `name`.
+    fn text<'b>(&self, b: &'b RecordBatch, name: &str) -> Result<&'b StringArray, PseudonymiseError> {
+        self.input(b, name)?.as_string_opt::<i32>().ok_or_else(|| self.missing(name))
+    }
+
+    /// The checked batch's date column `name`.
+    fn dates<'b>(&self, b: &'b RecordBatch, name: &str) -> Result<&'b Date32Array, PseudonymiseError> {
+        self.input(b, name)?.as_primitive_opt::<Date32Type>().ok_or_else(|| self.missing(name))
+    }
+
+    /// Each value of column `name` (a date in ISO form, or text) as its keyed token.
+    fn token_column(&self, b: &RecordBatch, name: &str) -> Result<ArrayRef, PseudonymiseError> {
+        let arr = self.input(b, name)?;
+        let mut builder = FixedSizeBinaryBuilder::with_capacity(b.num_rows(), staging::TOKEN_BYTES);
+        if let Some(dates_arr) = arr.as_primitive_opt::<Date32Type>() {
+            let mut iso = [0u8; 10];
+            for v in dates_arr.iter() {
+                match v {
+                    Some(d) => {
+                        dates::write_iso(d, &mut iso);
+                        builder.append_value(self.tokeniser.token(name, &iso))?;
+                    }
+                    None => builder.append_null(),
+                }
+            }
+        } else {
+            for v in self.text(b, name)?.iter() {
+                match v {
+                    Some(s) => builder.append_value(self.tokeniser.token(name, s.as_bytes()))?,
+                    None => builder.append_null(),
+                }
+            }
+        }
+        Ok(Arc::new(builder.finish()))
+    }
+
+    /// Each row's geography, looked up from the postcode column `name` the first time a
+    /// geography column asks for it.
+    fn geographies<'a, 'w>(
+        &'a self,
+        work: &'w mut BatchWork<'a>,
+        name: &str,
+    ) -> Result<&'w [Option<&'a Geography>], PseudonymiseError> {
+        if work.geos.is_none() {
+            let checked = work.checked;
+            let postcodes = self.text(&checked.batch, name)?;
+            work.geos = Some(
+                (0..postcodes.len())
+                    .map(|i| {
+                        let lookup = self.lookup.as_deref()?;
+                        if postcodes.is_null(i) { None } else { lookup.get(postcodes.value(i)) }
+                    })
+                    .collect(),
+            );
+        }
+        Ok(work.geos.as_deref().unwrap_or_default())
+    }
+
+    /// Makes each row's match forms, the first time a linkage encoding asks for them.
+    fn make_forms<'a>(&self, work: &mut BatchWork<'a>) -> Result<(), PseudonymiseError> {
+        if work.forms.is_none() {
+            let checked = work.checked;
+            work.forms = Some(self.match_forms(&checked.batch)?);
+        }
+        Ok(())
+    }
+
+    /// A match key column: each row's keys under `rule`, tokenised, or null when it has none.
+    fn match_key_column(
+        &self,
+        col: &StagingColumn,
+        rule: MatchRule,
+        work: &mut BatchWork<'_>,
+    ) -> Result<ArrayRef, PseudonymiseError> {
+        self.make_forms(work)?;
+        let DataType::List(item) = &col.data_type else {
+            return Err(self.missing(&col.name));
+        };
+        let rows = work.checked.batch.num_rows();
+        let keys = FixedSizeBinaryBuilder::with_capacity(rows, staging::TOKEN_BYTES);
+        let mut builder = ListBuilder::with_capacity(keys, rows).with_field(item.clone());
+        let preimages = &mut work.preimages;
+        for f in work.forms.as_deref().unwrap_or_default() {
+            rule.preimages(f, preimages);
+            if preimages.is_empty() {
+                builder.append_null();
+                continue;
+            }
+            for p in preimages.iter() {
+                builder.values().append_value(self.tokeniser.token(rule.column(), p))?;
+            }
+            builder.append(true);
+        }
+        Ok(Arc::new(builder.finish()))
+    }
+
+    /// A blocking key column: each row's key under `block`, tokenised, or null when it has none.
+    fn block_key_column(&self, block: BlockKey, work: &mut BatchWork<'_>) -> Result<ArrayRef, PseudonymiseError> {
+        self.make_forms(work)?;
+        let mut builder = FixedSizeBinaryBuilder::with_capacity(work.checked.batch.num_rows(), staging::TOKEN_BYTES);
+        let mut preimage = Vec::with_capacity(32);
+        for f in work.forms.as_deref().unwrap_or_default() {
+            if block.preimage(f, &mut preimage) {
+                builder.append_value(self.tokeniser.token(block.domain(), &preimage))?;
+            } else {
+                builder.append_null();
+            }
+        }
+        Ok(Arc::new(builder.finish()))
+    }
+
+    /// A Bloom filter column of `field`, encoded with this clone's cache when it is free.
+    fn bloom_filter_column(
+        &self,
+        col: &StagingColumn,
+        field: MatchField,
+        work: &mut BatchWork<'_>,
+    ) -> Result<ArrayRef, PseudonymiseError> {
+        self.make_forms(work)?;
+        let forms = work.forms.as_deref().unwrap_or_default();
+        // Salted by the year of birth only where the date of birth is an input (the
+        // agreement lets it be tokenised) and the record has one.
+        let salted = col.inputs.iter().any(|c| c.kind == Kind::BirthDate);
+        // Rows in order of their salt, so that each stratum's cache stays hot.
+        let order = work.bloom_order.get_or_insert_with(|| {
+            let mut order: Vec<usize> = (0..forms.len()).collect();
+            order.sort_by_key(|&i| forms[i].birth_year());
+            order
+        });
+        let mut fresh = None;
+        let mut guard = match self.bloom.try_lock() {
+            Ok(g) => Some(g),
+            // A poisoned cache is still a correct cache.
+            Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        };
+        let encoder: &mut BloomEncoder = match guard.as_deref_mut() {
+            Some(e) => e,
+            None => fresh.insert(self.tokeniser.bloom_encoder()),
+        };
+        bloom_column(encoder, field, salted, forms, order)
+    }
+
     /// Each row's identity fields in match form, from the fields the linkage encodings may read.
     fn match_forms<'b>(&self, b: &'b RecordBatch) -> Result<Vec<MatchForms<'b>>, PseudonymiseError> {
-        let missing = |field: MatchField| PseudonymiseError::Column {
-            feed: self.feed.name,
-            column: field.column_name().to_owned(),
-        };
+        let missing = |field: MatchField| self.missing(field.column_name());
         let text = |field: MatchField| -> Result<Option<&'b StringArray>, PseudonymiseError> {
             match self.linkage_inputs[field.index()] {
                 Some(i) => b.column(i).as_string_opt::<i32>().map(Some).ok_or_else(|| missing(field)),
@@ -322,6 +337,52 @@ impl Pseudonymiser {
             })
             .collect())
     }
+}
+
+/// What one batch's columns share, each part made when the first column that needs it asks.
+struct BatchWork<'a> {
+    checked: &'a CheckedBatch,
+    /// Each row's geography, looked up once for the three columns that use it.
+    geos: Option<Vec<Option<&'a Geography>>>,
+    /// Each row's identity fields in match form, made once for every linkage encoding.
+    forms: Option<Vec<MatchForms<'a>>>,
+    /// Scratch for one row's match key preimages.
+    preimages: Preimages,
+    /// The order in which rows' Bloom filters are encoded.
+    bloom_order: Option<Vec<usize>>,
+}
+
+impl<'a> BatchWork<'a> {
+    fn new(checked: &'a CheckedBatch) -> Self {
+        BatchWork { checked, geos: None, forms: None, preimages: Preimages::default(), bloom_order: None }
+    }
+}
+
+/// Each date's year.
+fn year_column(dates_arr: &Date32Array) -> ArrayRef {
+    let mut builder = Int32Builder::with_capacity(dates_arr.len());
+    for d in dates_arr.iter() {
+        builder.append_option(d.map(|d| dates::civil_from_days(d).0));
+    }
+    Arc::new(builder.finish())
+}
+
+/// Each date's year and month, `YYYY-MM`.
+fn year_month_column(dates_arr: &Date32Array) -> ArrayRef {
+    let rows = dates_arr.len();
+    let mut builder = StringBuilder::with_capacity(rows, rows * 7);
+    let mut iso = [0u8; 10];
+    for d in dates_arr.iter() {
+        match d {
+            Some(d) => {
+                dates::write_iso(d, &mut iso);
+                // YYYY-MM: ASCII digits and a hyphen, always valid UTF-8.
+                builder.append_value(std::str::from_utf8(&iso[..7]).unwrap_or_default());
+            }
+            None => builder.append_null(),
+        }
+    }
+    Arc::new(builder.finish())
 }
 
 /// One Bloom filter column: each row's filter of `field`, encoded in `order` straight into the

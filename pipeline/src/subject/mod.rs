@@ -11,12 +11,11 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::{Array, BooleanArray, FixedSizeBinaryArray, RecordBatch};
+use arrow_array::{Array, FixedSizeBinaryArray, RecordBatch};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use tellonce_connectors::parquet_sink::{PartOptions, PartWriter, SinkError};
+use tellonce_connectors::parquet_sink::SinkError;
 use tellonce_governance::agreement::AgreementSet;
 use tellonce_governance::audit::{self, AuditError, AuditLog, Event};
 use tellonce_governance::{KeyRing, Purpose, Tokeniser};
@@ -28,6 +27,7 @@ use tellonce_governance::audit::holdings::{HeldFile, held_files};
 use tellonce_output::layout::{AUDIT, STAGING};
 use tellonce_output::lock::{Access, lock_output};
 
+mod erasure;
 mod one_person;
 
 use one_person::{NAMES, Route, RowMatch, STABLE};
@@ -313,50 +313,99 @@ pub fn lookup(
     identifiers: &str,
     request: &Request,
 ) -> Result<Lookup, SubjectError> {
-    if request.officer.trim().is_empty() {
-        return Err(SubjectError::Unattributed("officer"));
-    }
-    if request.reference.trim().is_empty() {
-        return Err(SubjectError::Unattributed("reference"));
-    }
+    request.check_attributed()?;
     // A malformed line or too little is refused unaudited (nothing was looked up); a
     // contradiction is a lookup refused, and audited as such.
-    let (subject, contradiction) = match SubjectTokens::parse(identifiers, &keys.tokeniser(Purpose::Linkage)) {
-        Ok(s) => (Some(s), None),
-        Err(SubjectError::Contradiction { reason }) => (None, Some(reason)),
+    let parsed = match SubjectTokens::parse(identifiers, &keys.tokeniser(Purpose::Linkage)) {
+        Ok(s) => Ok(s),
+        Err(SubjectError::Contradiction { reason }) => Err(reason),
         Err(e) => return Err(e),
     };
     let _lock = lock_output(out, Access::Exclusive).map_err(|e| SubjectError::Busy(e.to_string()))?;
+    let mut log = open_audit_log(out, keys)?;
+    let subject = match parsed {
+        Ok(s) => s,
+        Err(reason) => return Err(refuse(&mut log, request, reason)),
+    };
+    let entries = audit::read_entries(&out.join(AUDIT))?;
+    // First every file is searched, then the whole is judged, and only then is anything erased.
+    let scanned = scan_staging(out, &entries, &subject, agreements)?;
+    let persons = persons_found(out, &entries, &subject, &scanned)?;
+    if let Err(reason) = subject.judge(&judged(&scanned, &persons)) {
+        return Err(refuse(&mut log, request, reason));
+    }
+    let result = settle(out, scanned, request, &mut log)?;
+    record_lookup(&mut log, request, request.kind(), result.holdings.len() as u64, result.erased)?;
+    Ok(result)
+}
+
+impl Request {
+    /// Refuses a lookup with no officer or no case reference.
+    fn check_attributed(&self) -> Result<(), SubjectError> {
+        if self.officer.trim().is_empty() {
+            return Err(SubjectError::Unattributed("officer"));
+        }
+        if self.reference.trim().is_empty() {
+            return Err(SubjectError::Unattributed("reference"));
+        }
+        Ok(())
+    }
+
+    /// The kind of lookup, as the audit log names it.
+    fn kind(&self) -> &'static str {
+        if self.erase { "erasure" } else { "access" }
+    }
+}
+
+/// The audit log, once the temporary files a crashed session left are cleared and recorded.
+fn open_audit_log(out: &Path, keys: &KeyRing) -> Result<AuditLog, SubjectError> {
     let mut log = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
     let cleared = tellonce_output::strays::clear_orphaned_temp_files(out, Access::Exclusive)
         .map_err(|e| SubjectError::Read { path: e.path, message: e.source.to_string() })?;
     for event in &cleared {
         log.append(event)?;
     }
-    let kind = if request.erase { "erasure" } else { "access" };
-    let refuse = |log: &mut AuditLog, reason: String| -> SubjectError {
-        let audited = log
-            .append(&Event::SubjectLookup {
-                officer: request.officer.clone(),
-                reference: request.reference.clone(),
-                kind: format!("{kind}_refused"),
-                records_found: 0,
-                records_erased: 0,
-            })
-            .and_then(|()| log.sync());
-        match audited {
-            Ok(()) => SubjectError::Contradiction { reason },
-            Err(e) => SubjectError::Audit(e),
-        }
-    };
-    let subject = match (subject, contradiction) {
-        (Some(s), None) => s,
-        (_, reason) => return Err(refuse(&mut log, reason.unwrap_or_default())),
-    };
-    let entries = audit::read_entries(&out.join(AUDIT))?;
-    // First every file is searched, then the whole is judged, and only then is anything erased.
+    Ok(log)
+}
+
+/// Audits the lookup (officer, reference, kind and counts, never an identifier), durably.
+fn record_lookup(log: &mut AuditLog, request: &Request, kind: &str, found: u64, erased: u64) -> Result<(), AuditError> {
+    log.append(&Event::SubjectLookup {
+        officer: request.officer.clone(),
+        reference: request.reference.clone(),
+        kind: kind.to_owned(),
+        records_found: found,
+        records_erased: erased,
+    })?;
+    log.sync()
+}
+
+/// Audits the lookup as refused and returns the contradiction to report, or the audit error
+/// if the refusal cannot be recorded.
+fn refuse(log: &mut AuditLog, request: &Request, reason: String) -> SubjectError {
+    match record_lookup(log, request, &format!("{}_refused", request.kind()), 0, 0) {
+        Ok(()) => SubjectError::Contradiction { reason },
+        Err(e) => SubjectError::Audit(e),
+    }
+}
+
+/// One staging file holding records of the person.
+struct Scanned {
+    file: HeldFile,
+    /// Whether its agreement lets its records be erased on request.
+    erasable: bool,
+    found: Vec<Found>,
+}
+
+/// Every staging file the audit log records that holds records of the person, with those rows.
+fn scan_staging(
+    out: &Path,
+    entries: &[audit::Entry],
+    subject: &SubjectTokens,
+    agreements: &AgreementSet,
+) -> Result<Vec<Scanned>, SubjectError> {
     let mut scanned = Vec::new();
-    for file in held_files(&entries).into_values().filter(|f| f.dataset == STAGING) {
+    for file in held_files(entries).into_values().filter(|f| f.dataset == STAGING) {
         if !file.on_disk(out).exists() {
             // Recorded but gone: `audit verify` reports it; the other files are still searched.
             tracing::warn!(file = %file.path, "a staging file the audit log records is missing; run `audit verify`");
@@ -364,73 +413,67 @@ pub fn lookup(
         }
         let erasable =
             file.agreement.as_deref().and_then(|label| agreements.by_label(label)).is_some_and(|a| a.erasure);
-        let found = scan(out, &file, &subject, agreements, erasable)?;
+        let found = scan(out, &file, subject, agreements, erasable)?;
         if !found.is_empty() {
-            scanned.push((file, erasable, found));
+            scanned.push(Scanned { file, erasable, found });
         }
     }
-    let persons = if subject.routes().len() > 1 {
-        let wanted = scanned
-            .iter()
-            .flat_map(|(_, _, found)| {
-                found.iter().filter_map(|f| Some((f.holding.feed.clone(), f.record_ref.clone()?)))
-            })
-            .collect();
-        linked_persons(out, &entries, &wanted)?
+    Ok(scanned)
+}
+
+/// (feed, record reference) of every record found that has a reference.
+fn record_refs<'s>(scanned: impl Iterator<Item = &'s Scanned>) -> HashSet<(String, String)> {
+    scanned.flat_map(|s| s.found.iter().filter_map(|f| Some((f.holding.feed.clone(), f.record_ref.clone()?)))).collect()
+}
+
+/// The `person_id` the last build gave each record found, when the lookup could find records
+/// by more than one route (otherwise there is nothing for the ids to reconcile).
+fn persons_found(
+    out: &Path,
+    entries: &[audit::Entry],
+    subject: &SubjectTokens,
+    scanned: &[Scanned],
+) -> Result<HashMap<(String, String), String>, SubjectError> {
+    if subject.routes().len() > 1 {
+        linked_persons(out, entries, &record_refs(scanned.iter()))
     } else {
-        HashMap::new()
-    };
-    let judged: Vec<(&RowMatch, Option<&str>)> = scanned
+        Ok(HashMap::new())
+    }
+}
+
+/// Each row found, with how it matched and the `person_id` the last build gave it, if any: what
+/// [`SubjectTokens::judge`] weighs.
+fn judged<'s>(
+    scanned: &'s [Scanned],
+    persons: &'s HashMap<(String, String), String>,
+) -> Vec<(&'s RowMatch, Option<&'s str>)> {
+    scanned
         .iter()
-        .flat_map(|(_, _, found)| found.iter())
+        .flat_map(|s| s.found.iter())
         .map(|f| {
             let person = f.record_ref.as_ref().and_then(|r| persons.get(&(f.holding.feed.clone(), r.clone())));
             (&f.matched, person.map(String::as_str))
         })
-        .collect();
-    if let Err(reason) = subject.judge(&judged) {
-        return Err(refuse(&mut log, reason));
-    }
+        .collect()
+}
+
+/// Lists what was found and, for an erasure, erases what the agreements allow, file by file.
+fn settle(out: &Path, scanned: Vec<Scanned>, request: &Request, log: &mut AuditLog) -> Result<Lookup, SubjectError> {
     if request.erase {
         // The identity index stops naming the records before they go (as retention does).
-        let gone: HashSet<(String, String)> = scanned
-            .iter()
-            .filter(|(_, erasable, _)| *erasable)
-            .flat_map(|(_, _, found)| {
-                found.iter().filter_map(|f| Some((f.holding.feed.clone(), f.record_ref.clone()?)))
-            })
-            .collect();
-        tellonce_build::link::index::forget(out, &gone)?;
+        tellonce_build::link::index::forget(out, &record_refs(scanned.iter().filter(|s| s.erasable)))?;
     }
     let mut result = Lookup { holdings: Vec::new(), erased: 0, kept: 0 };
-    for (file, erasable, found) in scanned {
+    for Scanned { file, erasable, found } in scanned {
         let rows: Vec<u64> = found.iter().map(|f| f.row).collect();
         if request.erase && erasable {
-            // Noted before the file changes: a crash after the rewrite and before its audit entry
-            // must still keep `run --force` from bringing the erased records back.
-            note_erasure(out, &file, rows.len())?;
-            let pending = erase_rows(out, &file, &rows)?;
-            tellonce_output::faults::reached(tellonce_output::faults::ERASE_REWRITTEN);
-            log.append(&pending.event)?;
-            // Durable file by file: a crash part-way leaves every erasure done so far recorded.
-            log.sync()?;
-            // Published only once recorded: a crash before this leaves the side file, which the
-            // next session that takes the output publishes or removes (`strays::settle_erasures`).
-            pending.publish()?;
+            erasure::erase_file(out, &file, &rows, log)?;
             result.erased += rows.len() as u64;
         } else {
             result.kept += rows.len() as u64;
         }
         result.holdings.extend(found.into_iter().map(|f| f.holding));
     }
-    log.append(&Event::SubjectLookup {
-        officer: request.officer.clone(),
-        reference: request.reference.clone(),
-        kind: kind.to_owned(),
-        records_found: result.holdings.len() as u64,
-        records_erased: result.erased,
-    })?;
-    log.sync()?;
     Ok(result)
 }
 
@@ -476,19 +519,6 @@ struct FileContent {
     schema: arrow_schema::SchemaRef,
     batches: Vec<RecordBatch>,
     metadata: Vec<(String, String)>,
-}
-
-/// Notes, beside the input markers, that erasure touched the outputs of the input a staging file
-/// came from, so that `run --force` does not bring the erased records back.
-fn note_erasure(out: &Path, file: &HeldFile, rows: usize) -> Result<(), SubjectError> {
-    let name = file.path.rsplit('/').next().unwrap_or_default();
-    let stem = name.strip_prefix("part-").and_then(|n| n.split('-').next()).unwrap_or(name);
-    let feed = file.feed.as_deref().unwrap_or("unknown");
-    let marker = tellonce_output::layout::erased_marker(out, feed, stem);
-    let note = format!("{{\"file\":{:?},\"rows_erased\":{rows}}}\n", file.path);
-    let existing = std::fs::read_to_string(&marker).unwrap_or_default();
-    tellonce_connectors::atomic::write_atomic(&marker, format!("{existing}{note}").as_bytes())
-        .map_err(|e| SubjectError::Read { path: marker.clone(), message: e.to_string() })
 }
 
 /// Reads every batch of a Parquet file.
@@ -588,93 +618,6 @@ fn scan(
         offset += batch.num_rows() as u64;
     }
     Ok(found)
-}
-
-/// An erasure of a staging file made and not yet published: the file's new content (or, when
-/// no row is left, the file itself) waits under the side name
-/// [`erasure_side_name`](tellonce_output::strays::erasure_side_name) until its audit entry is durable.
-struct PendingErasure {
-    /// The audit entry recording it.
-    event: Event,
-    /// The side file, and where it goes (`None`: it is removed, the file being deleted).
-    side: PathBuf,
-    target: Option<PathBuf>,
-}
-
-impl PendingErasure {
-    /// Puts the erasure in place, once its audit entry is durable.
-    fn publish(self) -> Result<(), SubjectError> {
-        let err = |e: std::io::Error| SubjectError::Read { path: self.side.clone(), message: e.to_string() };
-        match &self.target {
-            Some(target) => std::fs::rename(&self.side, target).map_err(err)?,
-            None => std::fs::remove_file(&self.side).map_err(err)?,
-        }
-        match self.side.parent() {
-            Some(dir) => tellonce_connectors::atomic::sync_dir(dir).map_err(err),
-            None => Ok(()),
-        }
-    }
-}
-
-/// Prepares the erasure of the given rows (numbered across the file) from a staging file: its
-/// new content, keeping its schema and metadata, written in full under a side name; or, if no
-/// row would be left, the file itself moved to the side name. Returns it with the audit entry
-/// that will record it. Nothing readers see changes until [`PendingErasure::publish`].
-fn erase_rows(out: &Path, file: &HeldFile, rows: &[u64]) -> Result<PendingErasure, SubjectError> {
-    let path = file.on_disk(out);
-    let actual = tellonce_connectors::hashing::sha256_file(&path)
-        .map_err(|e| SubjectError::Read { path: path.clone(), message: e.to_string() })?;
-    if actual != file.sha256 {
-        return Err(SubjectError::Tampered { path: file.path.clone() });
-    }
-    let FileContent { schema, batches, metadata } = read_batches(&path)?;
-    let total: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
-    let mut parts = file.path.split('/').collect::<Vec<_>>();
-    let name = parts.pop().unwrap_or_default().to_owned();
-    let side_name = tellonce_output::strays::erasure_side_name(&name);
-    let side = path.with_file_name(&side_name);
-    if total <= rows.len() as u64 {
-        // Nothing would be left: the file goes, rather than an empty file staying behind.
-        let err = |e: std::io::Error| SubjectError::Read { path: path.clone(), message: e.to_string() };
-        std::fs::rename(&path, &side).map_err(err)?;
-        if let Some(dir) = path.parent() {
-            tellonce_connectors::atomic::sync_dir(dir).map_err(err)?;
-        }
-        let event = Event::FileDeleted {
-            path: file.path.clone(),
-            sha256: file.sha256.clone(),
-            reason: "erasure".to_owned(),
-            agreement: file.agreement.clone(),
-        };
-        return Ok(PendingErasure { event, side, target: None });
-    }
-    let dataset = parts.first().copied().unwrap_or(STAGING).to_owned();
-    let partition: Vec<(&str, &str)> = parts.iter().skip(1).filter_map(|p| p.split_once('=')).collect();
-    let opts = PartOptions { metadata, replace_existing: true, ..PartOptions::default() };
-    let mut writer = PartWriter::create(out, &dataset, &partition, &side_name, Arc::clone(&schema), &opts)?;
-    let mut offset = 0u64;
-    for batch in &batches {
-        let n = batch.num_rows() as u64;
-        let keep: BooleanArray = (offset..offset + n).map(|r| Some(rows.binary_search(&r).is_err())).collect();
-        let kept = arrow_select::filter::filter_record_batch(batch, &keep)
-            .map_err(|e| SubjectError::Read { path: path.clone(), message: e.to_string() })?;
-        if kept.num_rows() > 0 {
-            writer.write(&kept)?;
-        }
-        offset += n;
-    }
-    let committed = writer.commit()?;
-    let event = Event::FileWritten {
-        dataset,
-        path: file.path.clone(),
-        sha256: committed.sha256,
-        rows: committed.rows,
-        bytes: committed.bytes,
-        feed: file.feed.clone(),
-        agreement: file.agreement.clone(),
-        retention_until: file.retention_until.map(dates::format),
-    };
-    Ok(PendingErasure { event, side, target: Some(path) })
 }
 
 #[cfg(test)]

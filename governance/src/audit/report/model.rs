@@ -137,164 +137,23 @@ pub(super) fn agreement_id(under: &str) -> &str {
 }
 
 impl<'a> Model<'a> {
+    /// What `entries` say, read in the order they were logged.
     pub(super) fn build(entries: &'a [Entry]) -> Model<'a> {
-        let mut m = Model::default();
-        let mut live: BTreeMap<&str, usize> = BTreeMap::new();
-        let mut run_index: BTreeMap<&str, usize> = BTreeMap::new();
-        // Id changes are logged just before the build entry that sums them up.
-        let mut pending_changes: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+        let mut gather = Gather::default();
         for entry in entries {
-            let at = entry.at.as_str();
-            let day = entry.day();
-            match &entry.event {
-                Event::RunStarted { run, command, version, as_of, key_id } => {
-                    let i = *run_index.entry(run).or_insert_with(|| {
-                        m.runs.push(Run { run, ..Run::default() });
-                        m.runs.len() - 1
-                    });
-                    let r = &mut m.runs[i];
-                    (r.command, r.version, r.as_of, r.key_id, r.started_at) =
-                        (command, version, as_of, key_id, Some(at));
-                }
-                Event::RunFinished { run, status, received, written, quarantined, held } => {
-                    let i = *run_index.entry(run).or_insert_with(|| {
-                        m.runs.push(Run { run, ..Run::default() });
-                        m.runs.len() - 1
-                    });
-                    m.runs[i].finished = Some(Finished {
-                        at,
-                        status,
-                        received: *received,
-                        written: *written,
-                        quarantined: *quarantined,
-                        held: *held,
-                    });
-                }
-                Event::AgreementLoaded { id, version, file, sha256, feeds, start, review, end, standing } => {
-                    m.agreement_ids.insert(id);
-                    m.agreements.insert(
-                        id,
-                        Agreement {
-                            version: *version,
-                            file,
-                            sha256,
-                            feeds,
-                            start,
-                            review,
-                            end,
-                            standing,
-                            loaded_at: at,
-                        },
-                    );
-                }
-                Event::KeysUsed { key_id, purposes } => {
-                    m.keys.entry(key_id).or_default().extend(purposes.iter().map(String::as_str));
-                }
-                Event::InputHeld { feed, input, sha256, reason }
-                | Event::InputRejected { feed, input, sha256, reason } => {
-                    m.held.push((at, feed, input, reason, sha256))
-                }
-                Event::BatchDecided {
-                    feed, agreement, received, passed, quarantined, reasons, fields_dropped, ..
-                } => {
-                    let id = agreement_id(agreement);
-                    m.agreement_ids.insert(id);
-                    let key = (day.map(Quarter::of_day), feed.clone(), agreement.clone());
-                    let t = m.tallies.entry(id).or_default().entry(key).or_default();
-                    t.batches += 1;
-                    t.received += received;
-                    t.passed += passed;
-                    t.quarantined += quarantined;
-                    for (code, n) in reasons {
-                        *t.reasons.entry(code.clone()).or_default() += n;
-                    }
-                    t.withheld.extend(fields_dropped.iter().cloned());
-                    if let Some(day) = day {
-                        let bars = m.monthly.entry(id).or_default().entry(Month::of_day(day)).or_default();
-                        bars[0] += received;
-                        bars[1] += passed;
-                        bars[2] += quarantined;
-                    }
-                }
-                Event::FileWritten { dataset, path, sha256, rows, bytes, feed, agreement, retention_until } => {
-                    if let Some(previous) = live.insert(path, m.files.len()) {
-                        m.files[previous].fate = Some((at, "replaced"));
-                    }
-                    if let Some(a) = agreement {
-                        m.agreement_ids.insert(agreement_id(a));
-                    }
-                    m.files.push(FileRecord {
-                        path,
-                        dataset,
-                        sha256,
-                        rows: *rows,
-                        bytes: *bytes,
-                        feed: feed.as_deref(),
-                        agreement: agreement.as_deref(),
-                        retention_until: retention_until.as_deref(),
-                        written_at: at,
-                        day,
-                        fate: None,
-                    });
-                }
-                Event::FileDeleted { path, reason, agreement, .. } => match live.remove(path.as_str()) {
-                    Some(i) => m.files[i].fate = Some((at, reason)),
-                    None => m.orphan_deletions.push((at, path, reason, agreement.as_deref())),
-                },
-                Event::SubjectLookup { officer, reference, kind, records_found, records_erased } => {
-                    m.lookups.push((at, officer, reference, kind, *records_found, *records_erased));
-                }
-                // The batch's decisions and files are reported above; what it sent out of the
-                // output, sealed, is counted here.
-                Event::StreamBatchCommitted { topic, dead_letter_topic, dead_lettered, .. } => {
-                    if *dead_lettered > 0 {
-                        *m.dead_letters.entry((dead_letter_topic, topic)).or_default() += dead_lettered;
-                    }
-                }
-                Event::StreamProgressReset { topic, epoch, reason, durable_offsets, .. } => m.resets.push(Reset {
-                    at,
-                    topic,
-                    epoch: *epoch,
-                    reason,
-                    durable: durable_offsets.iter().map(|p| p.offset).sum(),
-                    partitions: durable_offsets.len(),
-                }),
-                Event::StreamOffsetsMissing { topic, partition, first_offset, last_offset, .. } => {
-                    m.missing_offsets.push((at, topic, *partition, *first_offset, *last_offset));
-                }
-                Event::AuditRepaired { line, bytes_cut, reason, .. } => {
-                    m.repairs.push((at, *line, *bytes_cut, reason));
-                }
-                Event::IdentityChanged { kind, change, .. } => {
-                    *pending_changes.entry((kind.as_str(), change.as_str())).or_default() += 1;
-                }
-                Event::LinkageBuilt {
-                    run,
-                    records,
-                    persons,
-                    families,
-                    low_evidence,
-                    conflicts,
-                    feeds_not_linked,
-                    ..
-                } => m.builds.push(Build {
-                    at,
-                    run,
-                    records: *records,
-                    persons: *persons,
-                    families: *families,
-                    low_evidence: *low_evidence,
-                    conflicts: *conflicts,
-                    changes: std::mem::take(&mut pending_changes),
-                    feeds_not_linked: feeds_not_linked.iter().map(String::as_str).collect(),
-                }),
-            }
+            gather.add(entry);
         }
-        // What became of the data: files by the period they were written in.
-        for f in &m.files {
+        let mut m = gather.model;
+        m.tally_files();
+        m
+    }
+
+    /// What became of the data: files by the period they were written in.
+    fn tally_files(&mut self) {
+        for f in &self.files {
             let Some(under) = f.agreement else { continue };
             let key = (f.day.map(Quarter::of_day), f.feed.unwrap_or("").to_string(), under.to_string());
-            let t = m.tallies.entry(agreement_id(under)).or_default().entry(key).or_default();
+            let t = self.tallies.entry(agreement_id(under)).or_default().entry(key).or_default();
             let slot = t.files.entry(f.dataset.to_string()).or_default();
             slot.0 += 1;
             slot.1 += f.rows;
@@ -302,6 +161,176 @@ impl<'a> Model<'a> {
                 *t.deleted.entry(reason.to_string()).or_default() += 1;
             }
         }
-        m
+    }
+}
+
+/// The model while the entries are read in order, with what an entry needs of those before it.
+/// Each handler below is given the entry whose event it is named after.
+#[derive(Default)]
+struct Gather<'a> {
+    model: Model<'a>,
+    /// path -> index in `model.files` of the file there now.
+    live: BTreeMap<&'a str, usize>,
+    /// run id -> index in `model.runs`.
+    run_index: BTreeMap<&'a str, usize>,
+    /// Id changes are logged just before the build entry that sums them up.
+    pending_changes: BTreeMap<(&'a str, &'a str), u64>,
+}
+
+impl<'a> Gather<'a> {
+    fn add(&mut self, entry: &'a Entry) {
+        let at = entry.at.as_str();
+        let m = &mut self.model;
+        match &entry.event {
+            Event::RunStarted { run, command, version, as_of, key_id } => {
+                let r = self.run(run);
+                (r.command, r.version, r.as_of, r.key_id, r.started_at) = (command, version, as_of, key_id, Some(at));
+            }
+            Event::RunFinished { run, status, received, written, quarantined, held } => {
+                self.run(run).finished = Some(Finished {
+                    at,
+                    status,
+                    received: *received,
+                    written: *written,
+                    quarantined: *quarantined,
+                    held: *held,
+                });
+            }
+            Event::AgreementLoaded { id, version, file, sha256, feeds, start, review, end, standing } => {
+                m.agreement_ids.insert(id);
+                m.agreements.insert(
+                    id,
+                    Agreement { version: *version, file, sha256, feeds, start, review, end, standing, loaded_at: at },
+                );
+            }
+            Event::KeysUsed { key_id, purposes } => {
+                m.keys.entry(key_id).or_default().extend(purposes.iter().map(String::as_str));
+            }
+            Event::InputHeld { feed, input, sha256, reason } | Event::InputRejected { feed, input, sha256, reason } => {
+                m.held.push((at, feed, input, reason, sha256))
+            }
+            Event::BatchDecided { .. } => self.batch_decided(entry),
+            Event::FileWritten { .. } => self.file_written(entry),
+            Event::FileDeleted { path, reason, agreement, .. } => match self.live.remove(path.as_str()) {
+                Some(i) => m.files[i].fate = Some((at, reason)),
+                None => m.orphan_deletions.push((at, path, reason, agreement.as_deref())),
+            },
+            Event::SubjectLookup { officer, reference, kind, records_found, records_erased } => {
+                m.lookups.push((at, officer, reference, kind, *records_found, *records_erased));
+            }
+            // The batch's decisions and files are reported above; what it sent out of the
+            // output, sealed, is counted here.
+            Event::StreamBatchCommitted { topic, dead_letter_topic, dead_lettered, .. } => {
+                if *dead_lettered > 0 {
+                    *m.dead_letters.entry((dead_letter_topic, topic)).or_default() += dead_lettered;
+                }
+            }
+            Event::StreamProgressReset { topic, epoch, reason, durable_offsets, .. } => m.resets.push(Reset {
+                at,
+                topic,
+                epoch: *epoch,
+                reason,
+                durable: durable_offsets.iter().map(|p| p.offset).sum(),
+                partitions: durable_offsets.len(),
+            }),
+            Event::StreamOffsetsMissing { topic, partition, first_offset, last_offset, .. } => {
+                m.missing_offsets.push((at, topic, *partition, *first_offset, *last_offset));
+            }
+            Event::AuditRepaired { line, bytes_cut, reason, .. } => {
+                m.repairs.push((at, *line, *bytes_cut, reason));
+            }
+            Event::IdentityChanged { kind, change, .. } => {
+                *self.pending_changes.entry((kind.as_str(), change.as_str())).or_default() += 1;
+            }
+            Event::LinkageBuilt { .. } => self.linkage_built(entry),
+        }
+    }
+
+    /// The run with this id, added the first time either of its entries is seen.
+    fn run(&mut self, run: &'a str) -> &mut Run<'a> {
+        let runs = &mut self.model.runs;
+        let i = *self.run_index.entry(run).or_insert_with(|| {
+            runs.push(Run { run, ..Run::default() });
+            runs.len() - 1
+        });
+        &mut runs[i]
+    }
+
+    /// A batch's counts, into its quarter's tally and its month's bars.
+    fn batch_decided(&mut self, entry: &'a Entry) {
+        let Event::BatchDecided { feed, agreement, received, passed, quarantined, reasons, fields_dropped, .. } =
+            &entry.event
+        else {
+            return;
+        };
+        let m = &mut self.model;
+        let day = entry.day();
+        let id = agreement_id(agreement);
+        m.agreement_ids.insert(id);
+        let key = (day.map(Quarter::of_day), feed.clone(), agreement.clone());
+        let t = m.tallies.entry(id).or_default().entry(key).or_default();
+        t.batches += 1;
+        t.received += received;
+        t.passed += passed;
+        t.quarantined += quarantined;
+        for (code, n) in reasons {
+            *t.reasons.entry(code.clone()).or_default() += n;
+        }
+        t.withheld.extend(fields_dropped.iter().cloned());
+        if let Some(day) = day {
+            let bars = m.monthly.entry(id).or_default().entry(Month::of_day(day)).or_default();
+            bars[0] += received;
+            bars[1] += passed;
+            bars[2] += quarantined;
+        }
+    }
+
+    /// A file written, replacing any file written before at its path.
+    fn file_written(&mut self, entry: &'a Entry) {
+        let Event::FileWritten { dataset, path, sha256, rows, bytes, feed, agreement, retention_until } = &entry.event
+        else {
+            return;
+        };
+        let m = &mut self.model;
+        let at = entry.at.as_str();
+        if let Some(previous) = self.live.insert(path, m.files.len()) {
+            m.files[previous].fate = Some((at, "replaced"));
+        }
+        if let Some(a) = agreement {
+            m.agreement_ids.insert(agreement_id(a));
+        }
+        m.files.push(FileRecord {
+            path,
+            dataset,
+            sha256,
+            rows: *rows,
+            bytes: *bytes,
+            feed: feed.as_deref(),
+            agreement: agreement.as_deref(),
+            retention_until: retention_until.as_deref(),
+            written_at: at,
+            day: entry.day(),
+            fate: None,
+        });
+    }
+
+    /// A linkage build, with the id changes logged since the one before.
+    fn linkage_built(&mut self, entry: &'a Entry) {
+        let Event::LinkageBuilt { run, records, persons, families, low_evidence, conflicts, feeds_not_linked, .. } =
+            &entry.event
+        else {
+            return;
+        };
+        self.model.builds.push(Build {
+            at: entry.at.as_str(),
+            run,
+            records: *records,
+            persons: *persons,
+            families: *families,
+            low_evidence: *low_evidence,
+            conflicts: *conflicts,
+            changes: std::mem::take(&mut self.pending_changes),
+            feeds_not_linked: feeds_not_linked.iter().map(String::as_str).collect(),
+        });
     }
 }
