@@ -360,11 +360,12 @@ impl Request {
 /// The audit log, once the temporary files a crashed session left are cleared and recorded.
 fn open_audit_log(out: &Path, keys: &KeyRing) -> Result<AuditLog, SubjectError> {
     let mut log = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
-    let cleared = tellonce_output::strays::clear_orphaned_temp_files(out, Access::Exclusive)
-        .map_err(|e| SubjectError::Read { path: e.path, message: e.source.to_string() })?;
-    for event in &cleared {
-        log.append(event)?;
-    }
+    tellonce_output::strays::clear_and_record(out, Access::Exclusive, &mut log).map_err(|e| match e {
+        tellonce_output::strays::RecordedClearError::Clear(e) => {
+            SubjectError::Read { path: e.path, message: e.source.to_string() }
+        }
+        tellonce_output::strays::RecordedClearError::Audit(e) => e.into(),
+    })?;
     Ok(log)
 }
 
