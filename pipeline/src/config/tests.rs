@@ -203,3 +203,24 @@ fn dead_letter_and_topic_names_are_checked() {
     assert_eq!(err.len(), 1, "{err:#?}");
     assert!(err[0].contains("only in case") && err[0].contains("stream.topics[1]"), "{err:#?}");
 }
+
+#[test]
+fn unknown_keys_of_nested_sections_name_the_keys_the_section_takes() {
+    let err = parse(
+        "output = { dir = \"o\" }\nkeys = { file = \"k\" }\n[outcomes.disclosure]\nthreshold = 6\nrounding = 5\n\
+         [outcomes.eligibility]\nneeds = 2\n[stream]\nbrokers = \"b:9092\"\nspeed = 1\n[[stream.topics]]\n\
+         topic = \"t\"\nfeed = \"police\"\npriority = 1\n[stream.properties]\n\"fetch.min.bytes\" = \"1\"\n",
+    )
+    .unwrap_err();
+    for want in [
+        "unknown key outcomes.disclosure.rounding; expected one of: threshold, rounding_base",
+        "unknown key outcomes.eligibility.needs; expected one of: min_needs, count, require_child",
+        "unknown key stream.speed; expected one of: brokers,",
+        "unknown key stream.topics[0].priority; expected one of: topic, feed, schema_version",
+    ] {
+        assert!(err.iter().any(|p| p.starts_with(want)), "missing {want}: {err:#?}");
+    }
+    // Free-form librdkafka properties are not keys of tellonce's.
+    assert!(!err.iter().any(|p| p.contains("fetch.min.bytes")), "{err:#?}");
+    assert_eq!(err.len(), 4, "{err:#?}");
+}

@@ -183,11 +183,10 @@ fn policy_validation_names_the_field() {
 }
 
 #[test]
-fn policy_deserializes_with_defaults_and_rejects_unknown_fields() {
+fn policy_deserializes_with_defaults() {
+    // Unknown keys are the configuration's to report, with every other problem (config tests).
     assert_eq!(toml::from_str::<Policy>("").unwrap(), Policy::default());
     assert_eq!(toml::from_str::<Policy>("threshold = 6").unwrap(), Policy { threshold: 6, rounding_base: 5 });
-    let err = toml::from_str::<Policy>("threshold = 6\nrounding = 5").unwrap_err().to_string();
-    assert!(err.contains("rounding"), "{err}");
 }
 
 #[test]
