@@ -144,7 +144,7 @@ pub fn apply(out: &Path, keys: &KeyRing, on: i32, dry_run: bool) -> Result<(Plan
         log.append(&Event::FileDeleted {
             path: file.path.clone(),
             sha256: file.sha256.clone(),
-            reason: "retention".to_owned(),
+            reason: tellonce_governance::audit::reasons::DeleteReason::Retention.to_string(),
             agreement: file.agreement.clone(),
         })?;
         log.sync()?;
@@ -250,7 +250,11 @@ mod tests {
         let logged: Vec<&str> = entries
             .iter()
             .filter_map(|e| match &e.event {
-                Event::FileDeleted { path, reason, .. } if reason == "retention" => Some(path.as_str()),
+                Event::FileDeleted { path, reason, .. }
+                    if reason == tellonce_governance::audit::reasons::DeleteReason::Retention.as_str() =>
+                {
+                    Some(path.as_str())
+                }
                 _ => None,
             })
             .collect();

@@ -191,7 +191,7 @@ pub(crate) fn audit_run_end(
     let sum = |f: fn(&InputReport) -> u64| inputs.iter().map(f).sum::<u64>();
     ctx.audit(&Event::RunFinished {
         run: run_id.to_owned(),
-        status: if failure.is_some() { "failed" } else { "finished" }.to_owned(),
+        status: tellonce_governance::audit::reasons::RunStatus::of(failure.is_none()).to_string(),
         received: sum(|i| i.read),
         written: sum(|i| i.written),
         quarantined: sum(|i| i.quarantined),

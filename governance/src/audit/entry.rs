@@ -157,7 +157,8 @@ pub enum Event {
         path: String,
         /// SHA-256 of the file's bytes when deleted (hex).
         sha256: String,
-        /// `retention`, `erasure` or `replaced`.
+        /// Why: it starts with a [`DeleteReason`](super::reasons::DeleteReason) word
+        /// (`replaced`, `retention`, `erasure`, `unrecorded: …`, `temporary: …`).
         reason: String,
         /// The agreement the rows were shared under, as `ID@version`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -304,7 +305,7 @@ pub enum Event {
     RunFinished {
         /// The run's identifier.
         run: String,
-        /// `ok`, `failed`, ...
+        /// `finished` or `failed` (a [`RunStatus`](super::reasons::RunStatus)).
         status: String,
         /// Records received.
         received: u64,

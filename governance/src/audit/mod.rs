@@ -70,6 +70,7 @@ mod error;
 mod head;
 pub mod holdings;
 mod read;
+pub mod reasons;
 mod repair;
 pub mod report;
 pub mod stream_progress;

@@ -6,6 +6,7 @@
 //! It sits below both tiers: ingest (`tellonce-pipeline`) and the build (`tellonce-build`) use it,
 //! and it knows neither.
 
+pub mod commit;
 pub mod faults;
 pub mod layout;
 pub mod lock;

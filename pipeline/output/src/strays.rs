@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use tellonce_connectors::atomic::is_temp_file_name;
 use tellonce_governance::audit::Event;
+use tellonce_governance::audit::reasons::DeleteReason;
 use tracing::warn;
 
 use crate::layout::{AUDIT, STAGING};
@@ -88,11 +89,10 @@ pub fn find(out: &Path, held: &BTreeMap<String, HeldFile>) -> Result<Strays, Cle
 /// The file cannot be hashed or moved (its path).
 pub fn prune(out: &Path, file: &Found, stamp: &str) -> Result<Event, ClearError> {
     let to = file.rel.split('/').fold(out.join(UNRECORDED).join(stamp), |p, c| p.join(c));
-    let reason = format!(
-        "unrecorded: not in the audit log, so not part of any dataset; moved to {UNRECORDED}/{stamp}/{} by audit \
-         verify --prune",
+    let reason = DeleteReason::Unrecorded.because(&format!(
+        "not in the audit log, so not part of any dataset; moved to {UNRECORDED}/{stamp}/{} by audit verify --prune",
         file.rel
-    );
+    ));
     set_aside_unrecorded_file(out, &file.path, Some(&to), &reason)
         .map_err(|source| ClearError { path: file.path.clone(), source })
 }
@@ -193,9 +193,11 @@ pub fn clear_orphaned_temp_files(out: &Path, access: Access) -> Result<Vec<Event
         if !is_temp_file_name(name) || !may_clear(access, owner(&found.rel)) {
             continue;
         }
-        let reason = "temporary: left by an interrupted session (never part of a dataset); removed by the next \
-                      session that could prove no session was writing it";
-        let event = remove_unrecorded_file(out, &found.path, reason)
+        let reason = DeleteReason::Temporary.because(
+            "left by an interrupted session (never part of a dataset); removed by the next session that could \
+             prove no session was writing it",
+        );
+        let event = remove_unrecorded_file(out, &found.path, &reason)
             .map_err(|source| ClearError { path: found.path.clone(), source })?;
         warn!(file = %found.rel, "removed an orphaned temporary file (an interrupted session)");
         events.push(event);

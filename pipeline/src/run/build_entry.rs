@@ -79,7 +79,8 @@ pub(crate) fn unpublish_build(out: &Path, log: &mut AuditLog) {
                 let _ = log.append(&Event::FileDeleted {
                     path: rel,
                     sha256,
-                    reason: "unrecorded: its audit entry could not be written".to_owned(),
+                    reason: tellonce_governance::audit::reasons::DeleteReason::Unrecorded
+                        .because("its audit entry could not be written"),
                     agreement: None,
                 });
             }
@@ -142,7 +143,7 @@ pub fn build(settings: &Settings) -> Result<(String, tellonce_build::link::Build
     }
     audit.append(&Event::RunFinished {
         run: run_id.clone(),
-        status: if result.is_ok() { "finished" } else { "failed" }.to_owned(),
+        status: tellonce_governance::audit::reasons::RunStatus::of(result.is_ok()).to_string(),
         received: 0,
         written: 0,
         quarantined: 0,

@@ -195,7 +195,8 @@ pub(crate) fn unpublish(ctx: &Context<'_>, paths: &[PathBuf]) {
                 let _ = ctx.audit(&Event::FileDeleted {
                     path: rel,
                     sha256,
-                    reason: "unrecorded: its audit entry could not be written".to_owned(),
+                    reason: tellonce_governance::audit::reasons::DeleteReason::Unrecorded
+                        .because("its audit entry could not be written"),
                     agreement: None,
                 });
             }

@@ -17,6 +17,7 @@ use super::*;
 use crate::run::input::unpublish;
 use crate::run::report::record_counts;
 use crate::session::audit_file;
+use tellonce_output::commit::{self, Provenance};
 
 /// Writes one input's results in order: staging parts and the quarantine file.
 pub(crate) struct Writer<'a> {
@@ -205,26 +206,23 @@ impl<'a> Writer<'a> {
             (None, Some(sha256)) => ctx.audit(&Event::FileDeleted {
                 path: relative(&out, &earlier_quarantine),
                 sha256,
-                reason: "replaced".to_owned(),
+                reason: tellonce_governance::audit::reasons::DeleteReason::Replaced.to_string(),
                 agreement: Some(policy.agreement.to_string()),
             })?,
             (None, None) => {}
         }
         report.quarantine_file = committed.map(|p| relative(&out, &p));
+        let (agreement, retention_until) = (policy.agreement.to_string(), policy.retention_until_iso());
         for part in std::mem::take(&mut self.finished) {
-            let file = part.publish()?;
+            let provenance = Provenance {
+                dataset: STAGING,
+                feed: Some(self.feed),
+                agreement: Some(&agreement),
+                retention_until: retention_until.as_deref(),
+            };
+            let (file, recorded) = commit::publish(part, provenance)?;
             published.push(out.join(&file.path));
-            tellonce_output::faults::reached(tellonce_output::faults::COMMIT_PUBLISHED);
-            ctx.audit(&Event::FileWritten {
-                dataset: STAGING.to_owned(),
-                path: file.path.clone(),
-                sha256: file.sha256.clone(),
-                rows: file.rows,
-                bytes: file.bytes,
-                feed: Some(self.feed.to_owned()),
-                agreement: Some(policy.agreement.to_string()),
-                retention_until: policy.retention_until_iso(),
-            })?;
+            ctx.audit(&recorded)?;
             report.files.push(file);
         }
         let dir = out.join(STAGING).join(format!("feed={}", self.feed));
@@ -268,7 +266,7 @@ impl<'a> Writer<'a> {
             ctx.audit(&Event::FileDeleted {
                 path: rel,
                 sha256,
-                reason: "replaced".to_owned(),
+                reason: tellonce_governance::audit::reasons::DeleteReason::Replaced.to_string(),
                 agreement: Some(policy.agreement.to_string()),
             })?;
         }

@@ -652,7 +652,7 @@ fn finish(ctx: &Context<'_>, report: &StreamReport, consumer: Option<&Consumer<A
     }
     ctx.audit(&Event::RunFinished {
         run: ctx.run_id.clone(),
-        status: "finished".to_owned(),
+        status: tellonce_governance::audit::reasons::RunStatus::Finished.to_string(),
         received: report.received
             - report.skipped
             - report.refetched

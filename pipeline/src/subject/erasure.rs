@@ -95,7 +95,7 @@ fn erase_rows(out: &Path, file: &HeldFile, rows: &[u64]) -> Result<PendingErasur
         let event = Event::FileDeleted {
             path: file.path.clone(),
             sha256: file.sha256.clone(),
-            reason: "erasure".to_owned(),
+            reason: tellonce_governance::audit::reasons::DeleteReason::Erasure.to_string(),
             agreement: file.agreement.clone(),
         };
         return Ok(PendingErasure { event, side, target: None });

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tellonce::subject::SubjectTokens;
+use tellonce_pipeline::subject::SubjectTokens;
 use tellonce_governance::{KeyRing, Purpose};
 
 fuzz_target!(|data: &[u8]| {

@@ -10,7 +10,7 @@ use tellonce_connectors::parquet_sink::{CommittedFile, StagedPart};
 use tellonce_governance::agreement::policy::Policy;
 use tellonce_governance::audit::holdings::HeldFile;
 use tellonce_governance::audit::{AuditLog, Event};
-use tellonce_output::faults;
+use tellonce_output::commit::{self, Provenance};
 use tellonce_output::layout::{ID_HISTORY, LINKS, REPLACED_BY_EACH_BUILD, relative};
 use tellonce_output::unrecorded::remove_unrecorded_file;
 use tellonce_schemas::identifiers::dates;
@@ -31,18 +31,10 @@ fn publish_one(
     policy: Option<&Policy>,
     due: Option<String>,
 ) -> Result<CommittedFile, LinkError> {
-    let file = part.publish()?;
-    faults::reached(faults::COMMIT_PUBLISHED);
-    log.append(&Event::FileWritten {
-        dataset: dataset.to_owned(),
-        path: file.path.clone(),
-        sha256: file.sha256.clone(),
-        rows: file.rows,
-        bytes: file.bytes,
-        feed: feed.map(str::to_owned),
-        agreement: policy.map(|p| p.agreement.to_string()),
-        retention_until: due,
-    })?;
+    let agreement = policy.map(|p| p.agreement.to_string());
+    let provenance = Provenance { dataset, feed, agreement: agreement.as_deref(), retention_until: due.as_deref() };
+    let (file, recorded) = commit::publish(part, provenance)?;
+    log.append(&recorded)?;
     Ok(file)
 }
 
@@ -92,7 +84,7 @@ pub(super) fn delete_replaced(
         log.append(&Event::FileDeleted {
             path: f.path.clone(),
             sha256: f.sha256.clone(),
-            reason: "replaced".to_owned(),
+            reason: tellonce_governance::audit::reasons::DeleteReason::Replaced.to_string(),
             agreement: f.agreement.clone(),
         })?;
     }
@@ -141,7 +133,8 @@ pub(super) fn remove_unrecorded(
         if held.contains_key(&rel) {
             continue;
         }
-        let reason = "unrecorded: written by an interrupted build before its audit entry";
+        let reason = &tellonce_governance::audit::reasons::DeleteReason::Unrecorded
+            .because("written by an interrupted build before its audit entry");
         let deleted = remove_unrecorded_file(out, &path, reason)
             .map_err(|source| LinkError::Output { path: path.clone(), source })?;
         warn!(file = %rel, "removed a build output the audit log does not record (an interrupted build)");
