@@ -18,6 +18,9 @@ use crate::link::rules::Rule;
 /// Rows per record batch written.
 const CHUNK: usize = 65_536;
 
+/// A feed's staged part.
+pub(super) type FeedPart = (&'static str, StagedPart);
+
 /// Stages one `links/` part per feed, named `name`; returns them by feed with the number of
 /// records that conflict with another on a strong identifier.
 #[allow(clippy::too_many_arguments)]
@@ -30,7 +33,7 @@ pub(super) fn links(
     ids: (&Reconciled, &Reconciled),
     low: &[bool],
     name: &str,
-) -> Result<(Vec<(&'static str, StagedPart)>, u64), LinkError> {
+) -> Result<(Vec<FeedPart>, u64), LinkError> {
     let (person_ids, family_ids) = ids;
     let mut staged = Vec::new();
     let mut conflicts = 0u64;

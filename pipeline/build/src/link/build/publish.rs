@@ -45,7 +45,7 @@ pub(super) fn publish(
     plan: &Plan,
     staging_due: &BTreeMap<&'static str, i32>,
     outcome_parts: Vec<DatedPart>,
-    links: Vec<(&'static str, StagedPart)>,
+    links: Vec<super::parts::FeedPart>,
     history: Option<StagedPart>,
 ) -> Result<Vec<CommittedFile>, LinkError> {
     let mut written = Vec::new();
