@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 /// The pseudonymised staging dataset, written by ingest (`staging/feed=NAME/`).
 pub const STAGING: &str = "staging";
-/// Records refused by validation or the agreement, sealed (`quarantine/feed=NAME/`).
-pub const QUARANTINE: &str = "quarantine";
+/// Records refused by validation or the agreement, sealed (`quarantine/feed=NAME/`); the
+/// quarantine store's own name for its folder.
+pub const QUARANTINE: &str = tellonce_connectors::quarantine::QUARANTINE_DIR;
 /// The tamper-evident audit log's folder.
 pub const AUDIT: &str = "audit";
 /// Locks, input markers, erasure notes and the identity index: the output's own bookkeeping.
@@ -48,6 +49,11 @@ pub fn erased_marker(out: &Path, feed: &str, sha256: &str) -> PathBuf {
 pub fn input_marker(out: &Path, feed: &str, sha256: &str) -> PathBuf {
     out.join(STATE).join("inputs").join(feed).join(format!("{sha256}.json"))
 }
+
+/// The lock a file run holds alone and stream sessions and builds share (under [`STATE`]).
+pub const RUN_LOCK: &str = "run.lock";
+/// The lock that keeps builds one at a time (under [`STATE`]).
+pub const BUILD_LOCK: &str = "build.lock";
 
 /// The lock file a stream session holds for one topic partition.
 pub fn partition_lock(out: &Path, topic: &str, partition: i32) -> PathBuf {

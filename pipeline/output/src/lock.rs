@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::layout::STATE;
+use crate::layout::{BUILD_LOCK, RUN_LOCK, STATE};
 
 /// A lock could not be taken.
 #[derive(Debug, thiserror::Error)]
@@ -53,10 +53,10 @@ pub struct OutputLock {
 /// by a file run and shared by stream sessions and builds, and `state/build.lock` keeps builds
 /// (and a run's build) one at a time.
 pub fn lock_output(out: &Path, access: Access) -> Result<OutputLock, LockError> {
-    let run = lock_file(&out.join(STATE).join("run.lock"), access != Access::Exclusive)?;
+    let run = lock_file(&out.join(STATE).join(RUN_LOCK), access != Access::Exclusive)?;
     let mut files = vec![run];
     if access == Access::Build {
-        files.push(lock_file(&out.join(STATE).join("build.lock"), false)?);
+        files.push(lock_file(&out.join(STATE).join(BUILD_LOCK), false)?);
     }
     Ok(OutputLock { _files: files })
 }

@@ -48,7 +48,7 @@ impl<'a> Writer<'a> {
     ) -> Result<Self, RunError> {
         let out = &ctx.settings.output_dir;
         let quarantine = QuarantineWriter::create(out, feed.name, stem)
-            .map_err(|source| RunError::Output { path: out.join("quarantine"), source })?;
+            .map_err(|source| RunError::Output { path: out.join(tellonce_output::layout::QUARANTINE), source })?;
         Ok(Writer {
             ctx,
             policy,
@@ -101,7 +101,9 @@ impl<'a> Writer<'a> {
             };
             entry.sealed = self.ctx.sealer.seal(&entry.aad(), &r.raw);
             let out = &self.ctx.settings.output_dir;
-            self.quarantine.push(&entry).map_err(|source| RunError::Output { path: out.join("quarantine"), source })?;
+            self.quarantine
+                .push(&entry)
+                .map_err(|source| RunError::Output { path: out.join(tellonce_output::layout::QUARANTINE), source })?;
         }
         if batch.num_rows() == 0 {
             return Ok(());
@@ -183,7 +185,7 @@ impl<'a> Writer<'a> {
             self.finished.push(open.finish()?);
         }
         let out = self.ctx.settings.output_dir.clone();
-        let out_err = |source| RunError::Output { path: out.join("quarantine"), source };
+        let out_err = |source| RunError::Output { path: out.join(tellonce_output::layout::QUARANTINE), source };
         let (written, by_rule) = (self.written, std::mem::take(&mut self.by_rule));
         let ctx = self.ctx;
         let policy = self.policy;
@@ -202,7 +204,9 @@ impl<'a> Writer<'a> {
             tellonce_output::faults::reached(tellonce_output::faults::COMMIT_PUBLISHED);
         }
         match (&committed, earlier_sha) {
-            (Some(path), _) => audit_file(ctx, "quarantine", path, quarantined, Some(policy), Some(self.feed))?,
+            (Some(path), _) => {
+                audit_file(ctx, tellonce_output::layout::QUARANTINE, path, quarantined, Some(policy), Some(self.feed))?
+            }
             (None, Some(sha256)) => ctx.audit(&Event::FileDeleted {
                 path: relative(&out, &earlier_quarantine),
                 sha256,

@@ -63,7 +63,7 @@ impl Owned {
 
 /// The lock file of a partition.
 fn lock_path(out: &Path, p: &TopicPartition) -> PathBuf {
-    out.join("state").join("stream").join(format!("{}@{}.lock", p.topic, p.partition))
+    tellonce_output::layout::partition_lock(out, &p.topic, p.partition)
 }
 
 /// Takes the partition's lock if no other session holds it (`None` if one does).

@@ -66,7 +66,7 @@ impl Durable for AuditStarts {
 /// included), with the batch each belongs to.
 fn batch_files(out: &Path) -> Vec<(PathBuf, BatchName)> {
     let mut found = Vec::new();
-    for dataset in [tellonce_output::layout::STAGING, "quarantine"] {
+    for dataset in [tellonce_output::layout::STAGING, tellonce_output::layout::QUARANTINE] {
         let Ok(feeds) = std::fs::read_dir(out.join(dataset)) else { continue };
         for dir in feeds.flatten() {
             let Ok(files) = std::fs::read_dir(dir.path()) else { continue };

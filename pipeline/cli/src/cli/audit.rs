@@ -75,7 +75,8 @@ fn verify(config: &Path, prune: bool) -> Result<Exit, Failure> {
     let report = match audit::verify(&dir, &keys.audit_signer(), Some(out)) {
         Ok(report) => report,
         Err(audit::VerifyFailure::LogMissing { .. })
-            if !out.join(tellonce_output::layout::STAGING).exists() && !out.join("quarantine").exists() =>
+            if !out.join(tellonce_output::layout::STAGING).exists()
+                && !out.join(tellonce_output::layout::QUARANTINE).exists() =>
         {
             outln!("no audit log in {} and no output yet: nothing to verify", dir.display());
             return Ok(Exit::Success);

@@ -198,7 +198,7 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
             i.written,
             i.quarantined
         );
-        let tokens = hash_floor::tokens_written(&out.join("staging"))
+        let tokens = hash_floor::tokens_written(&out.join(tellonce_output::layout::STAGING))
             .context("counting the tokens in the staging files")
             .exit(Exit::Internal)?;
         floors.push((rows, tokens as f64 / i.read.max(1) as f64));

@@ -37,7 +37,9 @@ pub(super) fn link_eval(a: &LinkEvalArgs) -> Result<Exit, Failure> {
         (None, None) => return Err(anyhow::anyhow!("give --config or --output")).exit(Exit::Config),
     };
     let e = eval::evaluate(&out, &a.truth)
-        .with_context(|| format!("evaluating {} against {}", out.join("links").display(), a.truth.display()))
+        .with_context(|| {
+            format!("evaluating {} against {}", out.join(tellonce_output::layout::LINKS).display(), a.truth.display())
+        })
         .exit(Exit::Input)?;
     let text = if a.json {
         serde_json::to_string_pretty(&e).context("serialising").exit(Exit::Internal)? + "\n"

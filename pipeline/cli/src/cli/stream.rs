@@ -292,7 +292,7 @@ fn print_cpu_budget(settings: &Settings, cpu_secs: f64, messages: u64) -> Result
     const TARGET: f64 = 200_000.0;
     let cores = std::thread::available_parallelism().map_or(2, usize::from) as f64;
     let per_message_us = cpu_secs * 1e6 / messages.max(1) as f64;
-    let tokens = super::hash_floor::tokens_written(&settings.output_dir.join("staging"))
+    let tokens = super::hash_floor::tokens_written(&settings.output_dir.join(tellonce_output::layout::STAGING))
         .context("counting the tokens in the staging files")
         .exit(Exit::Internal)?;
     let tokeniser = tellonce_governance::KeyRing::load(&settings.key_file)
