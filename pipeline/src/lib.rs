@@ -7,6 +7,7 @@
 pub mod config;
 pub mod examples;
 pub mod progress;
+pub mod records;
 pub mod reference;
 pub mod retention;
 pub mod run;

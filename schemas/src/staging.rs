@@ -18,6 +18,9 @@ pub const SOURCE: &str = "_source";
 pub const POSITION: &str = "_position";
 /// Lineage column: the agreement (`id@version`) under which the row was shared.
 pub const AGREEMENT: &str = "_agreement";
+/// Lineage column: the digest of the row's shared content (its columns other than lineage), by
+/// which a record re-sent unchanged is told from one that changed.
+pub const RECORD_DIGEST: &str = "_record_digest";
 /// Derived column: the synthetic small area (LSOA-like) of the postcode, where known.
 pub const SMALL_AREA: &str = "small_area";
 /// Derived column: the district of the postcode, where known.
@@ -112,6 +115,8 @@ impl StagingColumn {
             // A Bloom filter is mostly zero bits: unlike a token, it compresses (to about half).
             (Derivation::Bloom(_), _) => Some("unique"),
             (d, _) if d.is_keyed() => Some("plain"),
+            // A digest is as random as a token.
+            (Derivation::Lineage, _) if self.name == RECORD_DIGEST => Some("plain"),
             (Derivation::Pass, Some(Role::RecordReference)) => Some("unique"),
             _ => None,
         };
@@ -223,6 +228,12 @@ pub fn columns_under(feed: &'static FeedSchema, treat: impl Fn(&Column) -> Treat
         (SOURCE, DataType::Utf8, "The input the row came from: file name, or Kafka topic and partition."),
         (POSITION, DataType::UInt64, "The row's position in its input: line number, or Kafka offset."),
         (AGREEMENT, DataType::Utf8, "The information sharing agreement (id@version) under which the row was shared."),
+        (
+            RECORD_DIGEST,
+            DataType::FixedSizeBinary(TOKEN_BYTES),
+            "Digest of the row's shared content (SHA-256 of its columns other than lineage, first 16 bytes): a record \
+             re-sent unchanged has the same digest and is not staged again.",
+        ),
     ];
     for (name, data_type, description) in lineage {
         out.push(StagingColumn {
@@ -404,7 +415,7 @@ mod tests {
         let names: Vec<&str> = cols.iter().map(|c| c.name.as_str()).collect();
         let first = names.iter().position(|n| *n == "mk_name_dob").unwrap();
         assert_eq!(&names[first..first + LINKAGE.len()], LINKAGE);
-        assert_eq!(&names[first + LINKAGE.len()..], [SOURCE, POSITION, AGREEMENT], "lineage comes last");
+        assert_eq!(&names[first + LINKAGE.len()..], [SOURCE, POSITION, AGREEMENT, RECORD_DIGEST], "lineage comes last");
         let col = |n: &str| cols.iter().find(|c| c.name == n).unwrap();
         let mk = col("mk_name_birth_year_postcode");
         assert_eq!(mk.data_type, match_key_type());

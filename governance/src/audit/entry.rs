@@ -129,6 +129,26 @@ pub enum Event {
         /// Fields the agreement withheld (dropped) from this feed.
         fields_dropped: Vec<String>,
     },
+    /// An input's records were compared with the records of its feed already held: by
+    /// `(feed, record_id)`, a record is new, a changed version of one held (the held version
+    /// moves to the history dataset), unchanged (not staged again), or refused (withdrawn or
+    /// erased before: a tombstone stands for it).
+    RecordsCompared {
+        /// The feed.
+        feed: String,
+        /// The input.
+        input: String,
+        /// Records not held before.
+        new: u64,
+        /// Records held before with other content: staged as their new version.
+        changed: u64,
+        /// Records held before with the same content: not staged again.
+        unchanged: u64,
+        /// Records refused because a tombstone stands for them.
+        refused: u64,
+        /// Earlier versions moved out of staging into the history dataset.
+        superseded: u64,
+    },
     /// An output file was durably written.
     FileWritten {
         /// The dataset (`staging`, `quarantine`, `manifest`, ...).
@@ -347,6 +367,7 @@ impl Event {
             Event::IdentityChanged { .. } => "identity_changed",
             Event::AuditRepaired { .. } => "audit_repaired",
             Event::RunFinished { .. } => "run_finished",
+            Event::RecordsCompared { .. } => "records_compared",
         }
     }
 }

@@ -14,6 +14,8 @@ pub enum DeleteReason {
     Retention,
     /// A data subject's erasure removed rows from it.
     Erasure,
+    /// Newer versions of its records arrived: its rows moved to the history dataset.
+    Superseded,
     /// Not recorded in the audit log (published by an interrupted session, or copied in); the
     /// entry says more after this word.
     Unrecorded,
@@ -28,6 +30,7 @@ impl DeleteReason {
             DeleteReason::Replaced => "replaced",
             DeleteReason::Retention => "retention",
             DeleteReason::Erasure => "erasure",
+            DeleteReason::Superseded => "superseded",
             DeleteReason::Unrecorded => "unrecorded",
             DeleteReason::Temporary => "temporary",
         }
@@ -42,7 +45,7 @@ impl DeleteReason {
     /// not know).
     pub fn of(reason: &str) -> Option<DeleteReason> {
         let word = reason.split(':').next().unwrap_or(reason).trim();
-        [Self::Replaced, Self::Retention, Self::Erasure, Self::Unrecorded, Self::Temporary]
+        [Self::Replaced, Self::Retention, Self::Erasure, Self::Superseded, Self::Unrecorded, Self::Temporary]
             .into_iter()
             .find(|r| r.as_str() == word)
     }

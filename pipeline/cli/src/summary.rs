@@ -19,6 +19,14 @@ pub struct FeedTotals {
     pub quarantined: u64,
     /// Quarantined records by rule.
     pub quarantined_by_rule: BTreeMap<String, u64>,
+    /// Records held already as they were: not staged again.
+    pub unchanged: u64,
+    /// Records refused: erased or withdrawn before (a tombstone stands for them).
+    pub refused: u64,
+    /// Records staged as a newer version of one held (counted in `written`).
+    pub changed: u64,
+    /// Earlier versions moved from staging to the history dataset.
+    pub superseded: u64,
     /// Inputs processed, skipped and rejected.
     pub inputs_processed: u64,
     /// Inputs skipped because their content was processed before.
@@ -34,9 +42,9 @@ pub struct FeedTotals {
 }
 
 impl FeedTotals {
-    /// Whether every record read was either written or quarantined.
+    /// Whether every record read was written, quarantined, held already or refused.
     pub fn reconciles(&self) -> bool {
-        self.read == self.written + self.quarantined
+        self.read == self.written + self.quarantined + self.unchanged + self.refused
     }
 }
 
@@ -50,6 +58,12 @@ pub fn feed_totals(report: &RunReport) -> BTreeMap<&'static str, FeedTotals> {
         t.quarantined += i.quarantined;
         for (rule, n) in &i.quarantined_by_rule {
             *t.quarantined_by_rule.entry(rule.clone()).or_default() += n;
+        }
+        if let Some(v) = &i.versions {
+            t.unchanged += v.counts.unchanged;
+            t.refused += v.counts.refused;
+            t.changed += v.counts.changed;
+            t.superseded += v.superseded;
         }
         match i.status {
             InputStatus::Skipped => t.inputs_skipped += 1,
@@ -95,7 +109,7 @@ pub fn to_text(report: &RunReport) -> String {
         "{:<16} {:>10} {:>10} {:>11}  {:<10} quarantine reasons",
         "feed", "read", "written", "quarantined", "check"
     );
-    let (mut r, mut w, mut q) = (0, 0, 0);
+    let (mut r, mut w, mut q, mut held) = (0, 0, 0, 0);
     for (feed, t) in &totals {
         let reasons: Vec<String> = t.quarantined_by_rule.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let check = if t.reconciles() { "ok" } else { "MISMATCH" };
@@ -110,8 +124,10 @@ pub fn to_text(report: &RunReport) -> String {
         r += t.read;
         w += t.written;
         q += t.quarantined;
+        held += t.unchanged + t.refused;
     }
-    let _ = writeln!(s, "{:<16} {r:>10} {w:>10} {q:>11}  {}", "total", if r == w + q { "ok" } else { "MISMATCH" });
+    let all = r == w + q + held;
+    let _ = writeln!(s, "{:<16} {r:>10} {w:>10} {q:>11}  {}", "total", if all { "ok" } else { "MISMATCH" });
     for (feed, t) in &totals {
         if !t.agreements.is_empty() {
             let dropped = if t.fields_dropped.is_empty() { "none".to_owned() } else { t.fields_dropped.join(", ") };
@@ -141,6 +157,15 @@ pub fn to_text(report: &RunReport) -> String {
             let sheet = r.sheet.as_deref().map_or(String::new(), |n| format!(", sheet {n:?}"));
             let _ = writeln!(s, "read     {} through {mapping} (encoding {}{delimiter}{sheet})", i.source, r.encoding);
         }
+        if let Some(v) = i.versions.filter(|v| v.counts.changed + v.counts.unchanged + v.counts.refused > 0) {
+            let c = v.counts;
+            let _ = writeln!(
+                s,
+                "records  {}: {} new, {} changed, {} unchanged (held already, not staged again), {} refused (erased or \
+                 withdrawn before); {} earlier version(s) moved to history",
+                i.source, c.new, c.changed, c.unchanged, c.refused, v.superseded
+            );
+        }
         if !i.unknown_columns.is_empty() {
             let _ = writeln!(
                 s,
@@ -151,7 +176,15 @@ pub fn to_text(report: &RunReport) -> String {
             );
         }
     }
-    let _ = writeln!(s, "every record read was written or quarantined: {}", if r == w + q { "yes" } else { "NO" });
+    if held > 0 {
+        let _ = writeln!(
+            s,
+            "every record read was written, quarantined, held already or refused: {}",
+            if all { "yes" } else { "NO" }
+        );
+    } else {
+        let _ = writeln!(s, "every record read was written or quarantined: {}", if all { "yes" } else { "NO" });
+    }
     if let Some(l) = &report.linkage {
         s.push_str(&linkage_text(l));
     }

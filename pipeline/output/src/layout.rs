@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 
 /// The pseudonymised staging dataset, written by ingest (`staging/feed=NAME/`).
 pub const STAGING: &str = "staging";
+/// Earlier versions of staged records, moved out of staging when a newer version arrived
+/// (`history/feed=NAME/`), with when and by what they were superseded.
+pub const HISTORY: &str = "history";
 /// Records refused by validation or the agreement, sealed (`quarantine/feed=NAME/`); the
 /// quarantine store's own name for its folder.
 pub const QUARANTINE: &str = tellonce_connectors::quarantine::QUARANTINE_DIR;
@@ -43,6 +46,12 @@ pub fn relative(out: &Path, path: &Path) -> String {
 /// Where the note that erasure touched an input's outputs lives (see subject access).
 pub fn erased_marker(out: &Path, feed: &str, sha256: &str) -> PathBuf {
     out.join(STATE).join("erased").join(feed).join(sha256.get(..16).unwrap_or(sha256))
+}
+
+/// Where the tombstones of a feed's erased or withdrawn records live: one JSON line per record
+/// reference, which a re-sent copy of the record is refused by.
+pub fn tombstones(out: &Path, feed: &str) -> PathBuf {
+    out.join(STATE).join("tombstones").join(format!("{feed}.jsonl"))
 }
 
 /// Where the marker of a processed input lives.

@@ -10,6 +10,7 @@ pub mod commit;
 pub mod faults;
 pub mod layout;
 pub mod lock;
+pub mod rewrite;
 pub mod strays;
 pub mod timefmt;
 pub mod unrecorded;

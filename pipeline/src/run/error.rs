@@ -53,7 +53,10 @@ pub enum RunError {
     /// A stream session or reset cannot go on (names the brokers, topic or partition).
     #[error("stream: {0}")]
     Stream(#[from] crate::stream::error::StreamError),
-    /// Something that should not happen (a bug).
+    /// The records held cannot be read, or an earlier version cannot be moved to history.
+    #[error(transparent)]
+    Records(#[from] crate::records::RecordsError),
+    /// A condition that is a bug, not bad input or a full disk.
     #[error("internal error: {0}")]
     Internal(String),
 }

@@ -39,7 +39,7 @@ mod writer;
 pub(crate) use crate::session::{Session as Context, audit_run_end, new_run_id};
 pub use build_entry::{build, themes};
 pub use error::RunError;
-pub use report::{InputReport, InputStatus, ReadAs, RunReport};
+pub use report::{InputReport, InputStatus, ReadAs, RunReport, Versions};
 pub(crate) use workers::{IngestError, Staged, stage};
 pub(crate) use writer::Writer;
 

@@ -76,6 +76,19 @@ pub struct InputReport {
     pub files: Vec<CommittedFile>,
     /// The quarantine file written, if any row was rejected.
     pub quarantine_file: Option<String>,
+    /// Its records against those of its feed already held (absent for an input not processed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub versions: Option<Versions>,
+}
+
+/// An input's records against those of its feed already held, by `(feed, record_id)`.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Versions {
+    /// New, changed, unchanged (not staged again) and refused (tombstoned) records.
+    #[serde(flatten)]
+    pub counts: crate::records::compare::Counts,
+    /// Earlier versions moved from staging to the history dataset.
+    pub superseded: u64,
 }
 
 impl InputReport {
@@ -97,6 +110,7 @@ impl InputReport {
             read_as: None,
             files: Vec::new(),
             quarantine_file: None,
+            versions: None,
         }
     }
 }

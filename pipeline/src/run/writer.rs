@@ -14,8 +14,10 @@ use tellonce_output::layout::{STAGING, relative};
 use tellonce_output::unrecorded::remove_if_present;
 
 use super::*;
+use crate::records::compare::Comparison;
+use crate::records::history::{Supersession, supersede};
 use crate::run::input::unpublish;
-use crate::run::report::record_counts;
+use crate::run::report::{Versions, record_counts};
 use crate::session::audit_file;
 use tellonce_output::commit::{self, Provenance};
 
@@ -35,6 +37,9 @@ pub(crate) struct Writer<'a> {
     written: u64,
     by_rule: HashMap<&'static str, u64>,
     decided: Vec<Event>,
+    /// The input's records against those of its feed already held (file inputs; stream
+    /// batches are not compared yet).
+    compare: Option<Comparison>,
 }
 
 impl<'a> Writer<'a> {
@@ -45,10 +50,12 @@ impl<'a> Writer<'a> {
         stem: &str,
         source: &str,
         schema: arrow_schema::SchemaRef,
+        compare: bool,
     ) -> Result<Self, RunError> {
         let out = &ctx.settings.output_dir;
         let quarantine = QuarantineWriter::create(out, feed.name, stem)
             .map_err(|source| RunError::Output { path: out.join(tellonce_output::layout::QUARANTINE), source })?;
+        let compare = if compare { Some(Comparison::start(out, feed.name, &format!("part-{stem}-"))?) } else { None };
         Ok(Writer {
             ctx,
             policy,
@@ -64,6 +71,7 @@ impl<'a> Writer<'a> {
             written: 0,
             by_rule: HashMap::new(),
             decided: Vec::new(),
+            compare,
         })
     }
 
@@ -105,6 +113,11 @@ impl<'a> Writer<'a> {
                 .push(&entry)
                 .map_err(|source| RunError::Output { path: out.join(tellonce_output::layout::QUARANTINE), source })?;
         }
+        // Records already held as they are, or tombstoned, are not staged again.
+        let batch = match self.compare.as_mut() {
+            Some(c) => c.filter(&batch).map_err(RunError::from)?,
+            None => batch,
+        };
         if batch.num_rows() == 0 {
             return Ok(());
         }
@@ -162,6 +175,19 @@ impl<'a> Writer<'a> {
         result
     }
 
+    /// Counted independently on both sides of the stages, and checked before anything is
+    /// visible: a stage that lost or invented a row stops the input here.
+    fn check_counts(&self, records_read: u64, quarantined: u64, not_staged: u64) -> Result<(), RunError> {
+        if records_read != self.written + quarantined + not_staged || self.read != records_read {
+            return Err(RunError::Internal(format!(
+                "{}: counts do not reconcile: the reader read {records_read}, the stages returned {}, \
+                 written {} + quarantined {quarantined} + unchanged or refused {not_staged}",
+                self.source, self.read, self.written
+            )));
+        }
+        Ok(())
+    }
+
     /// [`finish`](Self::finish) but for taking back what it published (listed in `published`)
     /// when it fails.
     fn commit(
@@ -171,16 +197,9 @@ impl<'a> Writer<'a> {
         published: &mut Vec<PathBuf>,
     ) -> Result<(), IngestError> {
         let quarantined: u64 = self.by_rule.values().sum();
-        // Counted independently on both sides of the stages, and checked before anything is
-        // visible: a stage that lost or invented a row stops the input here.
-        if records_read != self.written + quarantined || self.read != records_read {
-            return Err(RunError::Internal(format!(
-                "{}: counts do not reconcile: the reader read {records_read}, the stages returned {}, \
-                 written {} + quarantined {quarantined}",
-                self.source, self.read, self.written
-            ))
-            .into());
-        }
+        let compare = self.compare.take();
+        let (compared, versions) = (compare.is_some(), compare.as_ref().map(Comparison::counts).unwrap_or_default());
+        self.check_counts(records_read, quarantined, versions.unchanged + versions.refused)?;
         if let Some(open) = self.open.take() {
             self.finished.push(open.finish()?);
         }
@@ -216,6 +235,8 @@ impl<'a> Writer<'a> {
             (None, None) => {}
         }
         report.quarantine_file = committed.map(|p| relative(&out, &p));
+        // Earlier versions leave staging before the new ones arrive (see `records::history`).
+        let superseded = supersede_held(ctx, compare, self.feed, &self.source, &self.stem)?;
         let (agreement, retention_until) = (policy.agreement.to_string(), policy.retention_until_iso());
         for part in std::mem::take(&mut self.finished) {
             let provenance = Provenance {
@@ -275,6 +296,26 @@ impl<'a> Writer<'a> {
             })?;
         }
         record_counts(report, records_read, written, quarantined, by_rule);
+        if compared {
+            ctx.audit(&Comparison::event(versions, self.feed, &self.source, superseded))?;
+            report.versions = Some(Versions { counts: versions, superseded });
+        }
         Ok(())
     }
+}
+
+/// Moves the versions an input's changed records supersede from staging to history.
+fn supersede_held(
+    ctx: &Context<'_>,
+    compare: Option<Comparison>,
+    feed: &str,
+    source: &str,
+    stem: &str,
+) -> Result<u64, RunError> {
+    let Some(compare) = compare else { return Ok(0) };
+    let (older, holdings) = compare.into_supersession();
+    let by = Supersession { feed, by: source, stem, run: &ctx.run_id, at: &ctx.started_at };
+    let mut record = |e: &Event| ctx.audit(e);
+    let mut sync = || ctx.audit_sync();
+    supersede::<RunError>(&ctx.settings.output_dir, &holdings, older, by, &ctx.part_options, &mut record, &mut sync)
 }

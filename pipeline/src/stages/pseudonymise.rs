@@ -121,6 +121,13 @@ impl Pseudonymiser {
         let mut work = BatchWork::new(checked);
         let mut out: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
         for col in self.columns.iter() {
+            if col.name == staging::RECORD_DIGEST {
+                // Over the columns made so far: the digest comes after every content column.
+                let digests = crate::records::digest::row_digests(&self.schema, &out)
+                    .map_err(|e| PseudonymiseError::Column { feed: self.feed.name, column: e.column })?;
+                out.push(crate::records::digest::digest_column(&digests));
+                continue;
+            }
             out.push(self.column(col, &mut work)?);
         }
         Ok(RecordBatch::try_new(self.schema.clone(), out)?)

@@ -181,7 +181,8 @@ pub(super) fn write(ctx: &Context<'_>, dead: Option<&DeadLetters>, mut job: Job)
     let staged_at = clock.elapsed();
     let mut input = InputReport::new(&t.source);
     input.source = name.clone();
-    let mut writer = Writer::new(ctx, t.source.feed, &t.policy, &stem, &name, t.pseudo.schema().clone())?;
+    // Stream batches are not compared with the records held yet: a message is staged as it comes.
+    let mut writer = Writer::new(ctx, t.source.feed, &t.policy, &stem, &name, t.pseudo.schema().clone(), false)?;
     let written = staged.into_iter().try_for_each(|part| writer.write(part));
     match written.and_then(|()| writer.finish(&mut input, records)) {
         Ok(()) => {}

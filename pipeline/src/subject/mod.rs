@@ -9,12 +9,10 @@
 //! never with the identifiers.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, FixedSizeBinaryArray, RecordBatch};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use tellonce_connectors::parquet_sink::SinkError;
 use tellonce_governance::agreement::AgreementSet;
 use tellonce_governance::audit::{self, AuditError, AuditLog, Event};
@@ -24,8 +22,9 @@ use tellonce_schemas::identifiers::dates;
 use tellonce_schemas::{Column, Value, staging};
 
 use tellonce_governance::audit::holdings::{HeldFile, held_files};
-use tellonce_output::layout::{AUDIT, STAGING};
+use tellonce_output::layout::{AUDIT, HISTORY, STAGING};
 use tellonce_output::lock::{Access, lock_output};
+use tellonce_output::rewrite::RewriteError;
 
 mod erasure;
 mod one_person;
@@ -406,7 +405,8 @@ fn scan_staging(
     agreements: &AgreementSet,
 ) -> Result<Vec<Scanned>, SubjectError> {
     let mut scanned = Vec::new();
-    for file in held_files(entries).into_values().filter(|f| f.dataset == STAGING) {
+    // Earlier versions of a person's records, moved to history, are theirs too.
+    for file in held_files(entries).into_values().filter(|f| f.dataset == STAGING || f.dataset == HISTORY) {
         if !file.on_disk(out).exists() {
             // Recorded but gone: `audit verify` reports it; the other files are still searched.
             tracing::warn!(file = %file.path, "a staging file the audit log records is missing; run `audit verify`");
@@ -515,33 +515,19 @@ fn linked_persons(
     Ok(persons)
 }
 
-/// A staging file read whole: its schema, its batches and its `tellonce.*` footer metadata.
-struct FileContent {
-    schema: arrow_schema::SchemaRef,
-    batches: Vec<RecordBatch>,
-    metadata: Vec<(String, String)>,
+impl From<RewriteError> for SubjectError {
+    fn from(e: RewriteError) -> Self {
+        match e {
+            RewriteError::Read { path, message } => SubjectError::Read { path, message },
+            RewriteError::Sink(e) => SubjectError::Sink(e),
+            RewriteError::Tampered { path } => SubjectError::Tampered { path },
+        }
+    }
 }
 
 /// Reads every batch of a Parquet file.
-fn read_batches(path: &Path) -> Result<FileContent, SubjectError> {
-    let err = |message: String| SubjectError::Read { path: path.to_owned(), message };
-    let f = File::open(path).map_err(|e| err(e.to_string()))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| err(e.to_string()))?;
-    let schema = builder.schema().clone();
-    let metadata = builder
-        .metadata()
-        .file_metadata()
-        .key_value_metadata()
-        .map(|kv| {
-            kv.iter()
-                .filter(|k| k.key.starts_with("tellonce.") && !k.key.starts_with("tellonce.description."))
-                .filter_map(|k| Some((k.key.clone(), k.value.clone()?)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let reader = builder.build().map_err(|e| err(e.to_string()))?;
-    let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|e| err(e.to_string()))?;
-    Ok(FileContent { schema, batches, metadata })
+fn read_batches(path: &Path) -> Result<tellonce_output::rewrite::FileContent, SubjectError> {
+    Ok(tellonce_output::rewrite::read_parquet(path)?)
 }
 
 /// One staging row found.

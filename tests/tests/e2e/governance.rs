@@ -559,6 +559,42 @@ fn force_after_an_erasure_does_not_bring_the_erased_records_back() {
 }
 
 #[test]
+fn an_erased_record_sent_again_in_a_new_extract_is_refused_by_its_tombstone() {
+    let ws = two_feed_workspace();
+    edit_agreement(&ws, "police", |t| set_line(t, "erasure", "true"));
+    ws.run(0, &[]);
+    let who = "forename=Ann\nsurname=Leeford\ndate_of_birth=2010-01-02\npostcode=RH10 1AB\n";
+    assert_eq!(json_stdout(&sar(&ws, who, &["--erase", "--json"]))["erased"], 2);
+    let tombstones = std::fs::read_to_string(ws.out().join("state/tombstones/police.jsonl")).unwrap();
+    assert_eq!(tombstones.lines().count(), 2, "{tombstones}");
+    for value in ["Ann", "Leeford", "2010-01-02", "RH10"] {
+        assert!(!tombstones.contains(value), "a tombstone holds {value}");
+    }
+
+    // The partner's next extract is new content with the erased records in it again.
+    let rows = [
+        police("P1", "Ann", "Leeford", "2010-01-02", "RH10 1AB"),
+        police("P3", "Bob", "Kayleigh", "2011-03-04", "BN11 2AB"),
+        police("P5", "Eve", "Kayleigh", "2013-05-06", "BN11 2AB"),
+    ];
+    ws.write("inputs/police-next.csv", format!("{POLICE_HEADER}\n{}\n", rows.join("\n")));
+    ws.config(
+        &[("police", "inputs/police.csv"), ("camhs", "inputs/camhs.csv"), ("police", "inputs/police-next.csv")],
+        "",
+    );
+    let run = ws.run(0, &[]);
+    let next = run.input("inputs/police-next.csv");
+    let v = &next["versions"];
+    assert_eq!([&v["new"], &v["unchanged"], &v["refused"]].map(|c| c.as_u64().unwrap()), [1, 1, 1], "{next:#}");
+    assert_eq!(next["written"], 1, "{next:#}");
+    assert!(!text(&run.output).contains("Leeford"), "{}", text(&run.output));
+    let after = sar(&ws, who, &["--json"]);
+    assert_eq!(json_stdout(&after)["holdings"].as_array().unwrap().len(), 0, "{}", text(&after));
+    let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
+    assert!(log.lines().any(|l| l.contains("records_compared") && l.contains("\"refused\":1")), "{log}");
+}
+
+#[test]
 fn a_mistyped_identifiers_line_is_refused_without_echoing_it() {
     let ws = two_feed_workspace();
     ws.run(0, &[]);

@@ -10,6 +10,8 @@
 //! - `privacy`: no clear identifier anywhere in the output, the logs or `quarantine list`, and
 //!   the authorised `quarantine export` round trip;
 //! - `idempotence`: a second run skips, `--force` rewrites byte-identical files;
+//! - `records_over_time`: a re-sent or cumulative extract stages only new and changed records,
+//!   earlier versions move to history;
 //! - `engines`: DuckDB and pyarrow read the staging dataset unmodified;
 //! - `extracts`: partner-shaped extracts (own headings, UK dates, codes, Windows-1252, pipes)
 //!   read through a source mapping give the same staged tokens as the canonical file;
@@ -41,4 +43,5 @@ mod linkage;
 mod outcomes;
 mod privacy;
 mod reconcile;
+mod records_over_time;
 mod support;

@@ -101,6 +101,19 @@ pub(super) struct Model<'a> {
     pub(super) lookups: Vec<(&'a str, &'a str, &'a str, &'a str, u64, u64)>,
     /// Linkage builds, in order.
     pub(super) builds: Vec<Build<'a>>,
+    /// Re-sent records, summed over every input.
+    pub(super) versions: Versions,
+}
+
+/// What comparing inputs with the records already held found, summed.
+#[derive(Debug, Default)]
+pub(super) struct Versions {
+    /// Records re-sent as they were held: not staged again.
+    pub(super) unchanged: u64,
+    /// Records refused because a tombstone (erasure, withdrawal) stands for them.
+    pub(super) refused: u64,
+    /// Earlier versions moved from staging to the history dataset.
+    pub(super) superseded: u64,
 }
 
 /// A topic's stream progress declared void by an operator.
@@ -210,6 +223,11 @@ impl<'a> Gather<'a> {
                 m.held.push((at, feed, input, reason, sha256))
             }
             Event::BatchDecided { .. } => self.batch_decided(entry),
+            Event::RecordsCompared { unchanged, refused, superseded, .. } => {
+                m.versions.unchanged += unchanged;
+                m.versions.refused += refused;
+                m.versions.superseded += superseded;
+            }
             Event::FileWritten { .. } => self.file_written(entry),
             Event::FileDeleted { path, reason, agreement, .. } => match self.live.remove(path.as_str()) {
                 Some(i) => m.files[i].fate = Some((at, reason)),

@@ -62,6 +62,7 @@ pub(crate) fn run_failure(e: RunError) -> Failure {
         | RunError::Sink(_)
         | RunError::Busy { .. }
         | RunError::Audit(_)
+        | RunError::Records(_)
         | RunError::Link(_) => Exit::Output,
         // Asked for what cannot be done (no [stream] section, a reset without a reason or of a
         // topic with no progress) is a usage error; anything else stopped the stream.

@@ -1,0 +1,138 @@
+//! One input's records compared with its feed's records held: which to stage, which were held
+//! already, which are refused, and which held versions the staged ones supersede.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, BooleanArray, RecordBatch};
+use tellonce_governance::audit::holdings::{HeldFile, held_files};
+use tellonce_governance::audit::{self, Event};
+use tellonce_output::layout::AUDIT;
+use tellonce_schemas::staging::RECORD_DIGEST;
+
+use super::RecordsError;
+use super::held::{HeldRecords, Location, RECORD_ID, Verdict};
+use super::tombstones::Tombstones;
+
+/// The counts of a comparison, for the summary and the audit log.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    /// Records not held before.
+    pub new: u64,
+    /// Records held before with other content.
+    pub changed: u64,
+    /// Records held before with the same content: not staged again.
+    pub unchanged: u64,
+    /// Records refused: a tombstone stands for them.
+    pub refused: u64,
+}
+
+/// An input's comparison in progress.
+#[derive(Debug)]
+pub struct Comparison {
+    held: HeldRecords,
+    tombstones: Tombstones,
+    files: BTreeMap<String, HeldFile>,
+    counts: Counts,
+    supersede: Vec<Location>,
+}
+
+impl Comparison {
+    /// Starts comparing an input of `feed` with what the audit log in `out` holds now, leaving
+    /// out the input's own earlier parts (names starting `own_prefix`), which its commit
+    /// replaces.
+    pub fn start(out: &Path, feed: &str, own_prefix: &str) -> Result<Self, RecordsError> {
+        let dir = out.join(AUDIT);
+        let entries = match audit::read_entries(&dir) {
+            Ok(e) => e,
+            Err(e) => return Err(RecordsError::Read { path: dir, message: e.to_string() }),
+        };
+        let held = HeldRecords::load(out, &entries, feed, Some(own_prefix))?;
+        let tombstones = Tombstones::load(out, feed)?;
+        Ok(Comparison {
+            held,
+            tombstones,
+            files: held_files(&entries),
+            counts: Counts::default(),
+            supersede: Vec::new(),
+        })
+    }
+
+    /// The rows of a staged batch to write: new and changed records. Unchanged and refused ones
+    /// are counted and left out; the versions changed ones supersede are noted.
+    pub fn filter(&mut self, batch: &RecordBatch) -> Result<RecordBatch, RecordsError> {
+        let bad = |message: String| RecordsError::Read { path: "staged batch".into(), message };
+        let ids = batch
+            .column_by_name(RECORD_ID)
+            .and_then(|c| c.as_string_opt::<i32>())
+            .ok_or_else(|| bad(format!("no text {RECORD_ID} column")))?;
+        let digests = batch
+            .column_by_name(RECORD_DIGEST)
+            .and_then(|c| c.as_fixed_size_binary_opt())
+            .ok_or_else(|| bad(format!("no {RECORD_DIGEST} column")))?;
+        let mut keep = Vec::with_capacity(batch.num_rows());
+        for i in 0..batch.num_rows() {
+            // A record without a reference never reaches staging (it is quarantined); were one
+            // to, it is kept as new rather than lost.
+            if !ids.is_valid(i) || !digests.is_valid(i) {
+                self.counts.new += 1;
+                keep.push(true);
+                continue;
+            }
+            let id = ids.value(i);
+            if self.tombstones.contains(id) {
+                self.counts.refused += 1;
+                keep.push(false);
+                continue;
+            }
+            let mut digest = [0u8; super::digest::DIGEST_BYTES];
+            if digests.value(i).len() == digest.len() {
+                digest.copy_from_slice(digests.value(i));
+            }
+            match self.held.judge(id, &digest) {
+                Verdict::New => {
+                    self.counts.new += 1;
+                    keep.push(true);
+                }
+                Verdict::Changed(older) => {
+                    self.counts.changed += 1;
+                    self.supersede.extend(older);
+                    keep.push(true);
+                }
+                Verdict::Unchanged(older) => {
+                    self.counts.unchanged += 1;
+                    self.supersede.extend(older);
+                    keep.push(false);
+                }
+            }
+        }
+        if keep.iter().all(|k| *k) {
+            return Ok(batch.clone());
+        }
+        arrow_select::filter::filter_record_batch(batch, &BooleanArray::from(keep)).map_err(|e| bad(e.to_string()))
+    }
+
+    /// The counts so far.
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// The held versions to move to history, and the holdings they are found in.
+    pub fn into_supersession(self) -> (Vec<Location>, BTreeMap<String, HeldFile>) {
+        (self.supersede, self.files)
+    }
+
+    /// The audit entry recording the comparison of `input`, with `superseded` versions moved.
+    pub fn event(counts: Counts, feed: &str, input: &str, superseded: u64) -> Event {
+        Event::RecordsCompared {
+            feed: feed.to_owned(),
+            input: input.to_owned(),
+            new: counts.new,
+            changed: counts.changed,
+            unchanged: counts.unchanged,
+            refused: counts.refused,
+            superseded,
+        }
+    }
+}

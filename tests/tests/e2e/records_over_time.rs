@@ -1,0 +1,125 @@
+//! Partner records over time: a record is known by its feed and `record_id` across every input,
+//! so that a re-sent or cumulative extract stages only what is new or changed, an earlier
+//! version moves to the history dataset, and the counts reconcile.
+
+use std::collections::BTreeMap;
+
+use tellonce_tests::tellonce_ok;
+
+use crate::support::*;
+
+/// A police extract's columns.
+const POLICE_HEADER: &str =
+    "record_id,occurrence_ref,pnc_id,forename,surname,date_of_birth,postcode,incident_date,incident_type,person_role";
+
+/// A police row; `kind` is the incident type.
+fn police(id: &str, forename: &str, kind: &str) -> String {
+    format!("{id},OCC-{id},,{forename},Leeford,2010-01-02,RH10 1AB,2024-01-05,{kind},VICTIM")
+}
+
+fn extract(rows: &[String]) -> String {
+    format!("{POLICE_HEADER}\n{}\n", rows.join("\n"))
+}
+
+/// `record_id -> _source` of every staged police row, failing on a record staged twice.
+fn staged(out: &std::path::Path) -> BTreeMap<String, String> {
+    let mut held = BTreeMap::new();
+    for part in visible_parquet(&out.join("staging/feed=police")) {
+        let ids = parquet_column(&part, "record_id");
+        for (id, source) in ids.into_iter().zip(parquet_column(&part, "_source")) {
+            let id = id.unwrap();
+            assert!(held.insert(id.clone(), source.unwrap()).is_none(), "{id} is staged twice");
+        }
+    }
+    held
+}
+
+#[test]
+fn a_re_sent_extract_stages_only_its_new_and_changed_records_and_keeps_the_earlier_version() {
+    let ws = Workspace::new();
+    ws.write(
+        "inputs/police-jan.csv",
+        extract(&[police("P1", "Ann", "CRIME"), police("P2", "Bob", "CRIME"), police("P3", "Cat", "CRIME")]),
+    );
+    ws.config(&[("police", "inputs/police-jan.csv")], "");
+    ws.run(0, &[]).assert_counts("inputs/police-jan.csv", "processed", 3, 3, 0);
+
+    // February's extract is cumulative: January's records again (one of them corrected), and a
+    // new one.
+    ws.write(
+        "inputs/police-feb.csv",
+        extract(&[
+            police("P1", "Ann", "CRIME"),
+            police("P2", "Bob", "DOMESTIC_ABUSE"),
+            police("P3", "Cat", "CRIME"),
+            police("P4", "Dan", "CRIME"),
+        ]),
+    );
+    ws.config(&[("police", "inputs/police-jan.csv"), ("police", "inputs/police-feb.csv")], "");
+    let feb = ws.run(0, &[]);
+    assert_eq!(feb.input("inputs/police-jan.csv")["status"], "skipped");
+    let i = feb.input("inputs/police-feb.csv");
+    assert_eq!((i["read"].as_u64(), i["written"].as_u64(), i["quarantined"].as_u64()), (Some(4), Some(2), Some(0)));
+    let v = &i["versions"];
+    let counts = [&v["new"], &v["changed"], &v["unchanged"], &v["refused"], &v["superseded"]];
+    assert_eq!(counts.map(|c| c.as_u64().unwrap()), [1, 1, 2, 0, 1], "{i:#}");
+    let totals = &feb.summary["feeds"]["police"];
+    assert_eq!(totals["read"].as_u64().unwrap(), 4);
+    assert_eq!(
+        totals["written"].as_u64().unwrap() + totals["unchanged"].as_u64().unwrap(),
+        4,
+        "read = written + quarantined + unchanged + refused: {totals:#}"
+    );
+
+    // Staging holds each record once, as it is now: the corrected one from February.
+    let now = staged(&ws.out());
+    assert_eq!(now.keys().collect::<Vec<_>>(), ["P1", "P2", "P3", "P4"]);
+    assert!(now["P2"].contains("police-feb") && now["P4"].contains("police-feb"), "{now:?}");
+    assert!(now["P1"].contains("police-jan") && now["P3"].contains("police-jan"), "{now:?}");
+
+    // January's version of P2 is in the history dataset, with when and by what it was superseded.
+    let history = visible_parquet(&ws.out().join("history/feed=police"));
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(parquet_column(&history[0], "record_id"), [Some("P2".to_owned())]);
+    assert_eq!(parquet_column(&history[0], "incident_type"), [Some("CRIME".to_owned())]);
+    let by = parquet_column(&history[0], "_superseded_by");
+    assert!(by[0].as_deref().unwrap().contains("police-feb"), "{by:?}");
+    assert!(parquet_column(&history[0], "_superseded_at")[0].is_some());
+
+    // The audit log records the comparison and both files, and still verifies.
+    let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
+    let compared = log
+        .lines()
+        .find(|l| l.contains("\"type\":\"records_compared\"") && l.contains("police-feb"))
+        .expect("records_compared");
+    assert!(compared.contains("\"unchanged\":2") && compared.contains("\"superseded\":1"), "{compared}");
+    assert!(log.contains("\"reason\":\"superseded\"") || log.contains("history/feed=police/"), "{log}");
+    tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
+
+    // The text summary says what was held already.
+    let text_run = tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--force", "--no-progress"], 0);
+    let shown = text(&text_run);
+    assert!(shown.contains("unchanged (held already, not staged again)"), "{shown}");
+    // Forcing both inputs again changes nothing that is held: each record is still staged once.
+    assert_eq!(staged(&ws.out()).len(), 4);
+}
+
+#[test]
+fn a_second_copy_of_the_same_extract_under_another_name_stages_nothing() {
+    let ws = Workspace::new();
+    let rows: Vec<String> = (1..=20).map(|n| police(&format!("P{n}"), "Ann", "CRIME")).collect();
+    ws.write("inputs/police.csv", extract(&rows));
+    // The same records re-sent with one line added and in another order: new content, so not
+    // skipped as a file, yet only the added record is staged.
+    let mut resent = rows.clone();
+    resent.reverse();
+    resent.push(police("P21", "Eve", "CRIME"));
+    ws.write("inputs/police-resent.csv", extract(&resent));
+    ws.config(&[("police", "inputs/police.csv"), ("police", "inputs/police-resent.csv")], "");
+    let run = ws.run(0, &[]);
+    run.assert_counts("inputs/police.csv", "processed", 20, 20, 0);
+    run.assert_counts("inputs/police-resent.csv", "processed", 21, 1, 0);
+    assert_eq!(run.input("inputs/police-resent.csv")["versions"]["unchanged"], 20);
+    assert_eq!(staged(&ws.out()).len(), 21);
+    assert!(!ws.out().join("history").exists(), "nothing was superseded");
+}
