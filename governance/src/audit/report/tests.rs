@@ -28,6 +28,7 @@ fn batch(feed: &str, under: &str, received: u64, quarantined: u64) -> Event {
         quarantined,
         reasons: BTreeMap::from([("nhs.checksum".to_string(), quarantined)]),
         fields_dropped: vec!["free_text".into()],
+        nulled: BTreeMap::new(),
     }
 }
 
