@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use tellonce_schemas::identifiers::dates::{civil_from_days, days_from_civil};
-use tellonce_schemas::{FeedSchema, Rule};
+use tellonce_schemas::{FeedSchema, OnInvalid, Rule};
 
 use super::SynthError;
 use super::geo::{Address, Geo};
@@ -604,7 +604,7 @@ impl<'a> Emitter<'a> {
             self.next_invalid = self.count + 250 + self.rng.below(500);
             if let Some((rule, col, old)) = self.make_invalid() {
                 restore = Some((col, old));
-                broken = Some(rule);
+                broken = Some((rule, col));
             }
         }
         if ident.errors & err::TYPO_POSTCODE != 0 {
@@ -624,11 +624,21 @@ impl<'a> Emitter<'a> {
                 self.text.push_str(name);
             }
         }
-        if let Some(rule) = broken {
+        if let Some((rule, col)) = broken {
             if !self.text.is_empty() {
                 self.text.push(';');
             }
-            self.text.push_str("invalid:");
+            // What the pipeline should do with it: quarantine the record, or null the field
+            // and keep the record (a bad identifier), as the column's `on_invalid` says.
+            let column = &self.schema.columns[col];
+            match self.schema.on_invalid(column) {
+                OnInvalid::Quarantine => self.text.push_str("invalid:"),
+                OnInvalid::Null => {
+                    self.text.push_str("nulled:");
+                    self.text.push_str(column.name);
+                    self.text.push(':');
+                }
+            }
             self.text.push_str(rule.code());
         }
         let family = self.pop.person(p).family;

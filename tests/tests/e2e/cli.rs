@@ -187,22 +187,22 @@ fn quarantine_list_shows_counts_by_feed_rule_and_column_but_no_values() {
     let ws = Workspace::new();
     let police = "record_id,occurrence_ref,pnc_id,forename,surname,incident_date,incident_type,person_role\n\
                   P1,O1,2012/0052834K,Ann,Lee,2024-01-05,CRIME,VICTIM\n\
-                  P2,O2,2012/0052834L,Listsecret,Lee,2024-01-05,CRIME,VICTIM\n\
-                  P3,O3,2012/0052834M,Ann,Lee,2024-01-05,CRIME,VICTIM\n\
+                  P2,O2,2012/0052834K,Listsecret,Lee,2023-02-30,CRIME,VICTIM\n\
+                  P3,O3,2012/0052834K,Ann,Lee,2023-02-31,CRIME,VICTIM\n\
                   P4,O4,,Ann,Lee,2024-01-05,NOTACODE,VICTIM\n";
     ws.write("inputs/police.csv", police);
     ws.config(&[("police", "inputs/police.csv")], "");
     let run = ws.run(0, &[]);
     let by_rule = run.by_rule("inputs/police.csv");
-    assert_eq!(by_rule.get("pnc_id.check_character"), Some(&2), "{by_rule:?}");
+    assert_eq!(by_rule.get("date.calendar"), Some(&2), "{by_rule:?}");
     assert_eq!(by_rule.get("code.unknown"), Some(&1), "{by_rule:?}");
 
     let (list, list_json) = ws.quarantine_list();
     let stdout = String::from_utf8_lossy(&list.stdout).into_owned();
     let line = |rule: &str| stdout.lines().find(|l| l.contains(rule)).unwrap_or_else(|| panic!("{rule}:\n{stdout}"));
-    let pnc = line("pnc_id.check_character");
-    assert!(pnc.contains("police") && pnc.contains("pnc_id") && pnc.contains("inputs/police.csv"), "{pnc}");
-    assert!(pnc.split_whitespace().any(|w| w == "2"), "{pnc}");
+    let date = line("date.calendar");
+    assert!(date.contains("police") && date.contains("incident_date") && date.contains("inputs/police.csv"), "{date}");
+    assert!(date.split_whitespace().any(|w| w == "2"), "{date}");
     let code = line("code.unknown");
     assert!(code.contains("incident_type") && code.split_whitespace().any(|w| w == "1"), "{code}");
     assert!(stdout.contains("3 quarantined record(s)"), "{stdout}");
@@ -210,10 +210,10 @@ fn quarantine_list_shows_counts_by_feed_rule_and_column_but_no_values() {
     let rows: serde_json::Value = serde_json::from_slice(&list_json.stdout).unwrap();
     let total: u64 = rows.as_array().unwrap().iter().map(|r| r["count"].as_u64().unwrap()).sum();
     assert_eq!(total, 3, "{rows:#}");
-    assert!(rows.as_array().unwrap().iter().any(|r| r["rule"] == "pnc_id.check_character" && r["count"] == 2));
+    assert!(rows.as_array().unwrap().iter().any(|r| r["rule"] == "date.calendar" && r["count"] == 2));
 
     assert_absent(
-        &[b"2012/0052834L", b"0052834L", b"Listsecret", b"LISTSECRET", b"NOTACODE"],
+        &[b"2023-02-30", b"2023-02-31", b"Listsecret", b"LISTSECRET", b"NOTACODE"],
         &[&run.output, &list, &list_json],
         &ws.out(),
     );
