@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use tellonce_schemas::identifiers::dates::{civil_from_days, days_from_civil};
-use tellonce_schemas::{FeedSchema, OnInvalid, Rule};
+use tellonce_schemas::{FeedSchema, Rule};
 
 use super::SynthError;
 use super::geo::{Address, Geo};
 use super::names::{self, ETHNICITIES, NOT_STATED};
-use super::out::{FeedSink, Format, RowBuf, TruthSink, push_padded};
+use super::out::{FeedSink, Format, RowBuf, TruthSink, push_broken, push_padded};
 use super::population::{Member, Population};
 use super::rng::Rng;
 use super::typos;
@@ -625,21 +625,7 @@ impl<'a> Emitter<'a> {
             }
         }
         if let Some((rule, col)) = broken {
-            if !self.text.is_empty() {
-                self.text.push(';');
-            }
-            // What the pipeline should do with it: quarantine the record, or null the field
-            // and keep the record (a bad identifier), as the column's `on_invalid` says.
-            let column = &self.schema.columns[col];
-            match self.schema.on_invalid(column) {
-                OnInvalid::Quarantine => self.text.push_str("invalid:"),
-                OnInvalid::Null => {
-                    self.text.push_str("nulled:");
-                    self.text.push_str(column.name);
-                    self.text.push(':');
-                }
-            }
-            self.text.push_str(rule.code());
+            push_broken(&mut self.text, self.schema, col, rule);
         }
         let family = self.pop.person(p).family;
         self.truth.write(self.spec.name, self.row.get(rid), p, family, &self.text)?;
