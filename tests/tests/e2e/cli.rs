@@ -30,12 +30,25 @@ fn schemas_show_police_shows_roles_and_the_staging_columns() {
         let line = stdout.lines().find(|l| l.split_whitespace().next() == Some(c.name));
         let line = line.unwrap_or_else(|| panic!("no line for column {}:\n{stdout}", c.name));
         assert!(line.contains(c.role.as_str()), "{line}");
+        // What an invalid value does: identifiers nulled, the reference and event date quarantine.
+        let want = schema.on_invalid(c).as_str();
+        assert_eq!(line.split_whitespace().filter(|w| ["null", "quarantine"].contains(w)).collect::<Vec<_>>(), [want]);
     }
+    let action = |name: &str| {
+        let line = stdout.lines().find(|l| l.split_whitespace().next() == Some(name)).unwrap();
+        ["null", "quarantine"].into_iter().find(|w| line.split_whitespace().any(|x| x == *w)).unwrap()
+    };
+    assert_eq!(
+        ["pnc_id", "postcode", "date_of_birth", "record_id", "incident_date", "incident_type"].map(action),
+        ["null", "null", "null", "quarantine", "quarantine", "quarantine"]
+    );
     let (_, staging_part) = stdout.split_once("staging columns").expect("a staging columns section");
     let staged: Vec<&str> = staging_part.lines().skip(1).filter_map(|l| l.split_whitespace().next()).collect();
     let want: Vec<String> = tellonce_schemas::staging::columns(schema).into_iter().map(|c| c.name).collect();
     assert_eq!(staged, want, "{stdout}");
-    for token in ["pnc_id_token", "forename_token", "date_of_birth_month", "postcode_outward", "_source", "_position"] {
+    for token in
+        ["pnc_id_token", "forename_token", "date_of_birth_month", "postcode_outward", "_source", "_position", "_dq"]
+    {
         assert!(staged.contains(&token), "{token}");
     }
     // No identifier passes in clear.
@@ -46,6 +59,10 @@ fn schemas_show_police_shows_roles_and_the_staging_columns() {
     let json = tellonce_ok(ws.dir(), &["schemas", "show", "police", "--json"], 0);
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(v["feed"], "police");
+    let when = |name: &str| {
+        v["columns"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap()["when_invalid"].clone()
+    };
+    assert_eq!((when("pnc_id"), when("incident_date")), ("null".into(), "quarantine".into()));
     let names: Vec<&str> =
         v["staging_columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(names, want);
