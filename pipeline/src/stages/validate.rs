@@ -9,10 +9,9 @@
 //! Output columns are typed (dates as `Date32`, scores as `Int64`, …); identifier columns hold
 //! their normalised clear values, in memory only, for the pseudonymise stage that follows.
 
+use std::collections::BTreeMap;
 use std::hash::Hasher;
 use std::sync::Arc;
-
-use std::collections::BTreeMap;
 
 use arrow_array::builder::{BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder};
 use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray, UInt64Array};
