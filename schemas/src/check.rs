@@ -39,6 +39,13 @@ pub enum Rule {
     PncPlaceholder,
     /// A postcode is not in a Royal Mail format.
     PostcodeFormat,
+    /// A pseudo-postcode for "no fixed abode" (`ZZ99 3VZ`, `NFA`): a circumstance, not a place.
+    PostcodeNoFixedAbode,
+    /// A pseudo-postcode for "not known" (`ZZ99 3WZ`, `NK`).
+    PostcodeNotKnown,
+    /// Any other `ZZ99` pseudo-postcode (a country outside the UK, or a nation not otherwise
+    /// specified): no UK address.
+    PostcodePseudo,
     /// A UPRN is not one to twelve digits (and not zero).
     UprnFormat,
     /// A date is not `YYYY-MM-DD`.
@@ -97,6 +104,9 @@ impl Rule {
             Rule::PncCheckCharacter => "pnc_id.check_character",
             Rule::PncPlaceholder => "pnc_id.placeholder",
             Rule::PostcodeFormat => "postcode.format",
+            Rule::PostcodeNoFixedAbode => "postcode.no_fixed_abode",
+            Rule::PostcodeNotKnown => "postcode.not_known",
+            Rule::PostcodePseudo => "postcode.pseudo",
             Rule::UprnFormat => "uprn.format",
             Rule::DateFormat => "date.format",
             Rule::DateCalendar => "date.calendar",
@@ -135,6 +145,9 @@ impl Rule {
         Rule::PncCheckCharacter,
         Rule::PncPlaceholder,
         Rule::PostcodeFormat,
+        Rule::PostcodeNoFixedAbode,
+        Rule::PostcodeNotKnown,
+        Rule::PostcodePseudo,
         Rule::UprnFormat,
         Rule::DateFormat,
         Rule::DateCalendar,

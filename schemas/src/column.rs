@@ -158,6 +158,31 @@ pub enum Generalisation {
     Withhold,
 }
 
+/// What an invalid or missing required value of a column does to its record.
+///
+/// The default comes from the column's role ([`FeedSchema::on_invalid`](crate::FeedSchema::on_invalid)):
+/// a bad identifier nulls the field and keeps the record, so that a mistyped NHS number does
+/// not cost the event it came with; a bad record reference or event date quarantines it, as
+/// the record cannot be recognised or dated without them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnInvalid {
+    /// The record is set aside in the encrypted quarantine with the rule it broke.
+    Quarantine,
+    /// The field is written null and the record kept; its `_dq` names the column and the rule.
+    Null,
+}
+
+impl OnInvalid {
+    /// The action's name as written in the data dictionary.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnInvalid::Quarantine => "quarantine",
+            OnInvalid::Null => "null",
+        }
+    }
+}
+
 /// One column of a feed schema.
 #[derive(Debug, Clone, Copy)]
 pub struct Column {
@@ -175,6 +200,9 @@ pub struct Column {
     pub generalise: Generalisation,
     /// One sentence for the data dictionary.
     pub description: &'static str,
+    /// What an invalid value does, when the schema overrides the role's default (see
+    /// [`FeedSchema::on_invalid`](crate::FeedSchema::on_invalid)).
+    pub on_invalid: Option<OnInvalid>,
 }
 
 impl Column {
@@ -188,6 +216,7 @@ impl Column {
             required: false,
             generalise: Generalisation::Keep,
             description,
+            on_invalid: None,
         }
     }
 
@@ -206,6 +235,12 @@ impl Column {
     /// The same column, criminal offence data.
     pub const fn criminal(mut self) -> Self {
         self.sensitivity = Sensitivity::CriminalOffence;
+        self
+    }
+
+    /// The same column, with an invalid value doing `what` instead of its role's default.
+    pub const fn when_invalid(mut self, what: OnInvalid) -> Self {
+        self.on_invalid = Some(what);
         self
     }
 

@@ -1,6 +1,6 @@
 //! Feed schemas: a partner feed's named, versioned list of columns.
 
-use crate::column::Column;
+use crate::column::{Column, OnInvalid, Role};
 use crate::feeds;
 
 /// A partner feed's schema at one version.
@@ -24,6 +24,24 @@ impl FeedSchema {
     /// The column with this name, if the schema has it.
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// What an invalid (or missing required) value of `col` does to its record.
+    ///
+    /// The record reference and the feed's event date always quarantine, whatever the column
+    /// says: a record without a reference cannot be recognised when it is re-sent or erased,
+    /// and one without its event date cannot be placed in time. Otherwise the column's own
+    /// override wins; without one, direct and quasi-identifiers are nulled (the record keeps its
+    /// event and links on what remains) and event attributes quarantine.
+    pub fn on_invalid(&self, col: &Column) -> OnInvalid {
+        if col.role == Role::RecordReference || col.name == self.event_date {
+            return OnInvalid::Quarantine;
+        }
+        match (col.role, col.on_invalid) {
+            (_, Some(what)) => what,
+            (Role::DirectIdentifier | Role::QuasiIdentifier, None) => OnInvalid::Null,
+            (Role::EventAttribute | Role::RecordReference, None) => OnInvalid::Quarantine,
+        }
     }
 
     /// The position of the column with this name.
@@ -78,6 +96,30 @@ mod tests {
             cols.dedup();
             assert_eq!(cols.len(), f.columns.len(), "{}: duplicate column", f.name);
         }
+    }
+
+    #[test]
+    fn identifiers_are_nulled_and_references_and_event_dates_quarantine() {
+        for f in all() {
+            for c in f.columns {
+                let want = match c.role {
+                    Role::DirectIdentifier | Role::QuasiIdentifier => OnInvalid::Null,
+                    Role::RecordReference | Role::EventAttribute => OnInvalid::Quarantine,
+                };
+                assert_eq!(f.on_invalid(c), want, "{}.{}", f.name, c.name);
+            }
+            let ev = f.column(f.event_date).expect("event date column");
+            assert_eq!(f.on_invalid(ev), OnInvalid::Quarantine, "{}", f.name);
+        }
+        let police = latest("police").expect("police");
+        let rid = police.column("record_id").expect("record_id").when_invalid(OnInvalid::Null);
+        assert_eq!(police.on_invalid(&rid), OnInvalid::Quarantine, "the record reference always quarantines");
+        let pnc = police.column("pnc_id").expect("pnc_id").when_invalid(OnInvalid::Quarantine);
+        assert_eq!(police.on_invalid(&pnc), OnInvalid::Quarantine, "a schema may override the default");
+        let date = police.column(police.event_date).expect("event date").when_invalid(OnInvalid::Null);
+        assert_eq!(police.on_invalid(&date), OnInvalid::Quarantine, "the event date always quarantines");
+        let kind = police.column("incident_type").expect("incident_type").when_invalid(OnInvalid::Null);
+        assert_eq!(police.on_invalid(&kind), OnInvalid::Null, "an event attribute may be nulled");
     }
 
     #[test]

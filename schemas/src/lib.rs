@@ -24,7 +24,7 @@ pub mod staging;
 pub mod treatment;
 
 pub use check::{Rule, Value};
-pub use column::{Column, Generalisation, Kind, Role, Sensitivity};
+pub use column::{Column, Generalisation, Kind, OnInvalid, Role, Sensitivity};
 pub use feed::FeedSchema;
 pub use match_keys::{BlockKey, MatchField, MatchRule};
 pub use treatment::{Coarsening, Treatment};

@@ -18,6 +18,14 @@ pub const SOURCE: &str = "_source";
 pub const POSITION: &str = "_position";
 /// Lineage column: the agreement (`id@version`) under which the row was shared.
 pub const AGREEMENT: &str = "_agreement";
+/// Data-quality column: the fields nulled because their value was invalid, missing or a
+/// placeholder, each as `column:rule`, separated by `;` (null when none was). Names and rule
+/// codes only, never a value.
+pub const DQ: &str = "_dq";
+/// Separates a `_dq` entry's column from its rule.
+pub const DQ_RULE_SEPARATOR: char = ':';
+/// Separates the entries of a `_dq` value.
+pub const DQ_ENTRY_SEPARATOR: char = ';';
 /// Lineage column: the digest of the row's shared content (its columns other than lineage), by
 /// which a record re-sent unchanged is told from one that changed.
 pub const RECORD_DIGEST: &str = "_record_digest";
@@ -67,7 +75,8 @@ pub enum Derivation {
     Coarsened(Coarsening),
     /// Looked up from the full postcode before it is discarded.
     Geography,
-    /// Where the row came from, and the agreement that let it through.
+    /// Where the row came from, the agreement that let it through, and what the validate stage
+    /// nulled in it (`_dq`).
     Lineage,
     /// The keys of a match-key rule (`List<FixedSizeBinary(16)>`), from several identity
     /// fields; see [`MatchRule`].
@@ -229,6 +238,12 @@ pub fn columns_under(feed: &'static FeedSchema, treat: impl Fn(&Column) -> Treat
         (POSITION, DataType::UInt64, "The row's position in its input: line number, or Kafka offset."),
         (AGREEMENT, DataType::Utf8, "The information sharing agreement (id@version) under which the row was shared."),
         (
+            DQ,
+            DataType::Utf8,
+            "Fields nulled because their value was invalid, missing or a placeholder, as column:rule separated by ';' \
+             (null when none was).",
+        ),
+        (
             RECORD_DIGEST,
             DataType::FixedSizeBinary(TOKEN_BYTES),
             "Digest of the row's shared content (SHA-256 of its columns other than lineage, first 16 bytes): a record \
@@ -368,6 +383,7 @@ mod tests {
             "imd_decile",
             "_source",
             "_position",
+            "_dq",
         ] {
             assert!(names.iter().any(|n| n == want), "missing {want}");
         }
@@ -415,7 +431,11 @@ mod tests {
         let names: Vec<&str> = cols.iter().map(|c| c.name.as_str()).collect();
         let first = names.iter().position(|n| *n == "mk_name_dob").unwrap();
         assert_eq!(&names[first..first + LINKAGE.len()], LINKAGE);
-        assert_eq!(&names[first + LINKAGE.len()..], [SOURCE, POSITION, AGREEMENT, RECORD_DIGEST], "lineage comes last");
+        assert_eq!(
+            &names[first + LINKAGE.len()..],
+            [SOURCE, POSITION, AGREEMENT, DQ, RECORD_DIGEST],
+            "lineage comes last"
+        );
         let col = |n: &str| cols.iter().find(|c| c.name == n).unwrap();
         let mk = col("mk_name_birth_year_postcode");
         assert_eq!(mk.data_type, match_key_type());

@@ -216,7 +216,8 @@ def load_records(synth):
             if t is None:
                 fail(f"record {key} is not in the truth file")
             seen.add(key)
-            # Records broken on purpose are quarantined by the pipeline, never staged.
+            # Records broken on purpose are quarantined by the pipeline, never staged; those
+            # with a bad identifier ("nulled:<column>:<rule>") are staged with it nulled.
             if "invalid:" in t["error"]:
                 continue
             r = Record()

@@ -10,7 +10,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::UInt64Type;
 use arrow_array::{Array, RecordBatch};
 use serde::Serialize;
-use tellonce_schemas::{FeedSchema, Kind, Rule};
+use tellonce_schemas::{FeedSchema, Kind, OnInvalid, Rule};
 
 use super::Mapping;
 use crate::file_source::{Dialect, FileFormat, FileSource, FileSourceOptions, SourceError};
@@ -25,7 +25,9 @@ pub enum Severity {
     /// The mapping does not fit the file: a mapped heading missing, a code left unmapped, a
     /// date no format reads. Fix the mapping (or ask the partner) before a run.
     Error,
-    /// Values the validate stage will quarantine, whatever the mapping: the data's own errors.
+    /// Values the validate stage will refuse, whatever the mapping: the data's own errors (the
+    /// record quarantined, or the field nulled and the record kept, as the column's
+    /// `on_invalid` says).
     Warning,
 }
 
@@ -227,7 +229,13 @@ fn value_findings<'s>(
                 Severity::Error,
                 "dates not in ISO form (YYYY-MM-DD): give the column a date format in the mapping".to_owned(),
             ),
-            _ => (Severity::Warning, "values the validate stage will refuse".to_owned()),
+            _ => {
+                let action = match feed.on_invalid(column) {
+                    OnInvalid::Quarantine => "the record quarantined",
+                    OnInvalid::Null => "the field nulled, the record kept",
+                };
+                (Severity::Warning, format!("values the validate stage will refuse ({action})"))
+            }
         };
         Finding {
             severity,
@@ -275,6 +283,37 @@ fn delimiter_name(d: u8) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_warning_says_whether_the_record_or_only_the_field_is_lost() {
+        let feed = tellonce_schemas::feed::latest("housing").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.csv");
+        let text = "record_id,household_ref,role_in_household,forename,surname,uprn,approach_date,ta_start,duty_owed\n\
+                    R1,H1,CHILD,Ann,Lee,0,2024-01-01,2024-02-30,MAIN\n";
+        std::fs::write(&path, text).unwrap();
+        let opts = FileSourceOptions::default();
+        let check = check_file(&path, FileFormat::Csv, opts, Dialect::default(), None, feed, None).unwrap();
+        let found: Vec<_> =
+            check.findings.iter().map(|f| (f.severity, f.rule.as_str(), f.column, f.message.as_str())).collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    Severity::Warning,
+                    "uprn.format",
+                    Some("uprn"),
+                    "values the validate stage will refuse (the field nulled, the record kept)"
+                ),
+                (
+                    Severity::Warning,
+                    "date.calendar",
+                    Some("ta_start"),
+                    "values the validate stage will refuse (the record quarantined)"
+                ),
+            ]
+        );
+    }
 
     #[test]
     fn a_check_counts_what_would_fail_without_a_value() {

@@ -128,6 +128,10 @@ pub enum Event {
         reasons: BTreeMap<String, u64>,
         /// Fields the agreement withheld (dropped) from this feed.
         fields_dropped: Vec<String>,
+        /// Fields nulled in the records that passed (an invalid or placeholder identifier, say),
+        /// by `column:rule`. Absent when none was, as in entries written before it existed.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        nulled: BTreeMap<String, u64>,
     },
     /// An input's records were compared with the records of its feed already held: by
     /// `(feed, record_id)`, a record is new, a changed version of one held (the held version
@@ -601,6 +605,28 @@ mod tests {
             assert_eq!(value["event"]["type"], event.kind());
             assert_eq!(RawEntry::parse(&line).unwrap().event, event);
         }
+    }
+
+    #[test]
+    fn nulled_fields_are_recorded_and_absent_when_none_was() {
+        let s = signer();
+        let Some(Event::BatchDecided { nulled, .. }) =
+            sample_events().into_iter().find(|e| matches!(e, Event::BatchDecided { .. }))
+        else {
+            panic!("no batch_decided sample");
+        };
+        assert!(nulled.is_empty());
+        let mut event = sample_events().into_iter().find(|e| matches!(e, Event::BatchDecided { .. })).unwrap();
+        let line = encode_line(1, "2026-01-01T00:00:00Z", &ZERO_HASH, &event, &s).unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        assert!(value["event"].get("nulled").is_none(), "entries as written before nulled existed");
+        if let Event::BatchDecided { nulled, .. } = &mut event {
+            nulled.insert("postcode:postcode.no_fixed_abode".into(), 2);
+        }
+        let line = encode_line(2, "2026-01-01T00:00:00Z", &ZERO_HASH, &event, &s).unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(value["event"]["nulled"]["postcode:postcode.no_fixed_abode"], 2);
+        assert_eq!(RawEntry::parse(&line).unwrap().event, event);
     }
 
     #[test]

@@ -53,6 +53,7 @@ pub(crate) fn sample_events() -> Vec<Event> {
             quarantined: 3,
             reasons: BTreeMap::from([("nhs.checksum".to_string(), 2), ("date.format".to_string(), 1)]),
             fields_dropped: vec!["officer_notes".into()],
+            nulled: BTreeMap::new(),
         },
         Event::FileWritten {
             dataset: "staging".into(),

@@ -27,6 +27,11 @@ pub struct FeedTotals {
     pub changed: u64,
     /// Earlier versions moved from staging to the history dataset.
     pub superseded: u64,
+    /// Fields nulled in the records that passed validation (written, or held already): fields,
+    /// not records, so outside `read = written + quarantined`.
+    pub nulled: u64,
+    /// Fields nulled by `column:rule`.
+    pub nulled_by_rule: BTreeMap<String, u64>,
     /// Inputs processed, skipped and rejected.
     pub inputs_processed: u64,
     /// Inputs skipped because their content was processed before.
@@ -64,6 +69,10 @@ pub fn feed_totals(report: &RunReport) -> BTreeMap<&'static str, FeedTotals> {
             t.refused += v.counts.refused;
             t.changed += v.counts.changed;
             t.superseded += v.superseded;
+        }
+        t.nulled += i.nulled;
+        for (key, n) in &i.nulled_by_rule {
+            *t.nulled_by_rule.entry(key.clone()).or_default() += n;
         }
         match i.status {
             InputStatus::Skipped => t.inputs_skipped += 1,
@@ -128,6 +137,11 @@ pub fn to_text(report: &RunReport) -> String {
     }
     let all = r == w + q + held;
     let _ = writeln!(s, "{:<16} {r:>10} {w:>10} {q:>11}  {}", "total", if all { "ok" } else { "MISMATCH" });
+    // Fields, not records: a record with a nulled field was written, and counted as written.
+    for (feed, t) in totals.iter().filter(|(_, t)| t.nulled > 0) {
+        let fields: Vec<String> = t.nulled_by_rule.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let _ = writeln!(s, "nulled   {feed:<16} {} field(s), records kept: {}", t.nulled, fields.join(", "));
+    }
     for (feed, t) in &totals {
         if !t.agreements.is_empty() {
             let dropped = if t.fields_dropped.is_empty() { "none".to_owned() } else { t.fields_dropped.join(", ") };

@@ -117,6 +117,7 @@ pub fn run_with_progress(
                 read = report.read,
                 written = report.written,
                 quarantined = report.quarantined,
+                nulled = report.nulled,
                 files = report.files.len(),
                 "input processed"
             ),

@@ -66,6 +66,11 @@ pub struct InputReport {
     pub quarantined: u64,
     /// Quarantined records by rule code.
     pub quarantined_by_rule: BTreeMap<String, u64>,
+    /// Fields nulled in the records written (their record kept, with `_dq` naming them): not
+    /// records, so not part of `read = written + quarantined`.
+    pub nulled: u64,
+    /// Fields nulled by `column:rule` (`nhs_number:nhs_number.check_digit`).
+    pub nulled_by_rule: BTreeMap<String, u64>,
     /// Columns in the file that the schema does not have: dropped, never passed on.
     pub unknown_columns: Vec<String>,
     /// How the file was read, when through a source mapping or a declared dialect (absent for
@@ -106,6 +111,8 @@ impl InputReport {
             written: 0,
             quarantined: 0,
             quarantined_by_rule: BTreeMap::new(),
+            nulled: 0,
+            nulled_by_rule: BTreeMap::new(),
             unknown_columns: Vec::new(),
             read_as: None,
             files: Vec::new(),

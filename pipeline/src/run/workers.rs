@@ -40,10 +40,12 @@ impl From<SinkError> for IngestError {
 /// One raw batch for a worker: its sequence number and its rows' duplicate marks.
 pub(crate) type Todo = (u64, RawBatch, Vec<bool>);
 
-/// One batch's result from a worker: staged rows, rejects, and the input positions it covers.
+/// One batch's result from a worker: staged rows, rejects, fields nulled in the staged rows, and
+/// the input positions it covers.
 pub(crate) struct Staged {
     pub(crate) batch: RecordBatch,
     pub(crate) rejects: Vec<RawReject>,
+    pub(crate) nulled: validate::Nulled,
     pub(crate) first_position: u64,
     pub(crate) last_position: u64,
 }
@@ -59,7 +61,7 @@ pub(crate) fn stage(
     let (first_position, last_position) = (raw.lineage.first_position, raw.lineage.last_position);
     let v = validate::validate(raw, feed, checked_schema, marks).map_err(|e| RunError::Internal(e.to_string()))?;
     let batch = pseudo.apply(&v.checked).map_err(|e| RunError::Internal(e.to_string()))?;
-    Ok(Staged { batch, rejects: v.rejects, first_position, last_position })
+    Ok(Staged { batch, rejects: v.rejects, nulled: v.nulled, first_position, last_position })
 }
 
 /// Batches a worker may have between the reader and the writer. A staged police batch holds

@@ -10,6 +10,7 @@ use tellonce_connectors::quarantine::{QuarantineEntry, QuarantineWriter};
 use tellonce_governance::audit::Event;
 
 use crate::stages::govern::Policy;
+use crate::stages::validate::nulled_key;
 use tellonce_output::layout::{STAGING, relative};
 use tellonce_output::unrecorded::remove_if_present;
 
@@ -36,6 +37,8 @@ pub(crate) struct Writer<'a> {
     read: u64,
     written: u64,
     by_rule: HashMap<&'static str, u64>,
+    /// Fields nulled in the records written, by column and rule.
+    nulled: crate::stages::validate::Nulled,
     decided: Vec<Event>,
     /// The input's records against those of its feed already held (file inputs; stream
     /// batches are not compared yet).
@@ -70,18 +73,24 @@ impl<'a> Writer<'a> {
             read: 0,
             written: 0,
             by_rule: HashMap::new(),
+            nulled: Default::default(),
             decided: Vec::new(),
             compare,
         })
     }
 
     pub(crate) fn write(&mut self, staged: Staged) -> Result<(), IngestError> {
-        let Staged { batch, rejects, first_position, last_position } = staged;
+        let Staged { batch, rejects, nulled, first_position, last_position } = staged;
         let received = (batch.num_rows() + rejects.len()) as u64;
         self.read += received;
         let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
         for r in &rejects {
             *reasons.entry(r.rule.code().to_owned()).or_default() += 1;
+        }
+        let mut nulled_by_key: BTreeMap<String, u64> = BTreeMap::new();
+        for (&(column, rule), &n) in &nulled {
+            nulled_by_key.insert(nulled_key(column, rule), n);
+            *self.nulled.entry((column, rule)).or_default() += n;
         }
         // Held until the input's files are committed: an input rejected part-way (changed while
         // read, say) shared nothing, and the log must not say it did.
@@ -96,6 +105,7 @@ impl<'a> Writer<'a> {
             quarantined: rejects.len() as u64,
             reasons,
             fields_dropped: self.policy.dropped.iter().map(|f| (*f).to_owned()).collect(),
+            nulled: nulled_by_key,
         });
         for r in rejects {
             *self.by_rule.entry(r.rule.code()).or_default() += 1;
@@ -205,7 +215,8 @@ impl<'a> Writer<'a> {
         }
         let out = self.ctx.settings.output_dir.clone();
         let out_err = |source| RunError::Output { path: out.join(tellonce_output::layout::QUARANTINE), source };
-        let (written, by_rule) = (self.written, std::mem::take(&mut self.by_rule));
+        let (written, by_rule, nulled) =
+            (self.written, std::mem::take(&mut self.by_rule), std::mem::take(&mut self.nulled));
         let ctx = self.ctx;
         let policy = self.policy;
         for decided in std::mem::take(&mut self.decided) {
@@ -296,6 +307,8 @@ impl<'a> Writer<'a> {
             })?;
         }
         record_counts(report, records_read, written, quarantined, by_rule);
+        report.nulled_by_rule = nulled.into_iter().map(|((column, rule), n)| (nulled_key(column, rule), n)).collect();
+        report.nulled = report.nulled_by_rule.values().sum();
         if compared {
             ctx.audit(&Comparison::event(versions, self.feed, &self.source, superseded))?;
             report.versions = Some(Versions { counts: versions, superseded });

@@ -153,7 +153,8 @@ impl Pseudonymiser {
             (Derivation::Lineage, _) if col.name == staging::AGREEMENT => {
                 Arc::new(StringArray::from_iter_values(std::iter::repeat_n(self.agreement.as_ref(), rows)))
             }
-            (Derivation::Lineage, _) => input_position(b)?,
+            (Derivation::Lineage, _) if col.name == staging::DQ => checked_column(b, staging::DQ, &DataType::Utf8)?,
+            (Derivation::Lineage, _) => checked_column(b, staging::POSITION, &DataType::UInt64)?,
             (Derivation::MatchKey(rule), _) => self.match_key_column(col, rule, work)?,
             (Derivation::BlockKey(block), _) => self.block_key_column(block, work)?,
             (Derivation::Bloom(field), _) => self.bloom_filter_column(col, field, work)?,
@@ -449,11 +450,11 @@ fn geography_column(name: &str, geos: &[Option<&Geography>]) -> ArrayRef {
     }
 }
 
-fn input_position(b: &RecordBatch) -> Result<ArrayRef, PseudonymiseError> {
-    let col = b.num_columns().checked_sub(1).map(|i| b.column(i));
-    match col {
-        Some(c) if c.data_type() == &DataType::UInt64 => Ok(c.clone()),
-        _ => Err(PseudonymiseError::Column { feed: "?", column: staging::POSITION.to_owned() }),
+/// The checked batch's own column `name` (`_position`, `_dq`), of type `data_type`.
+fn checked_column(b: &RecordBatch, name: &str, data_type: &DataType) -> Result<ArrayRef, PseudonymiseError> {
+    match b.column_by_name(name) {
+        Some(c) if c.data_type() == data_type => Ok(c.clone()),
+        _ => Err(PseudonymiseError::Column { feed: "?", column: name.to_owned() }),
     }
 }
 
@@ -641,6 +642,35 @@ mod tests {
             fixed::<128>(&out, staging::FORENAME_BLOOM)[0],
             Some(t.bloom_encoder().encode("forename", "2012", "AMY"))
         );
+    }
+
+    #[test]
+    fn a_nulled_field_gives_no_token_no_area_and_no_key_and_dq_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let lookup_path = dir.path().join("lookup.csv");
+        std::fs::write(&lookup_path, "postcode,small_area,district,imd_decile\nRH10 1AB,SYN-1,CRAWLEY,2\n").unwrap();
+        let lookup = Arc::new(PostcodeLookup::load(&lookup_path).unwrap());
+        let f = feed::latest("camhs").unwrap();
+        let t = KeyRing::from_master([7; 32]).tokeniser(Purpose::Linkage);
+        let p = Pseudonymiser::new(f, &Policy::schema_default(f, "T@1"), t, Some(lookup));
+        let mut homeless = ROW.to_vec();
+        homeless[1] = ("nhs_number", "0000000000");
+        homeless[5] = ("postcode", "ZZ99 3VZ");
+        let out = p.apply(&checked(&[ROW, &homeless])).unwrap();
+        let dq = out.column_by_name(staging::DQ).unwrap().as_string::<i32>().clone();
+        assert!(dq.is_null(0));
+        assert_eq!(dq.value(1), "nhs_number:nhs_number.placeholder;postcode:postcode.no_fixed_abode");
+        for name in ["nhs_number_token", "postcode_token", "postcode_outward", "small_area", "district", "imd_decile"] {
+            let c = out.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
+            assert!(c.is_valid(0) && c.is_null(1), "{name}");
+        }
+        for name in [staging::BIRTH_YEAR_POSTCODE_TOKEN, "postcode_sector_token", "postcode_district_token"] {
+            assert_eq!(fixed::<16>(&out, name)[1], None, "{name}");
+        }
+        for rule in MatchRule::ALL {
+            assert_eq!(keys(&out, rule.column())[1].is_empty(), rule.inputs().contains(&MatchField::Postcode));
+        }
+        assert!(fixed::<16>(&out, "forename_token")[1].is_some(), "what remains still links");
     }
 
     /// The example CAMHS agreement with one field's line replaced.

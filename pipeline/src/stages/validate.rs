@@ -1,9 +1,15 @@
 //! The validate stage: every value checked against its column's kind, identifiers normalised,
 //! duplicates of `record_id` caught, and every failing row set aside with its first broken rule.
 //!
+//! What a broken rule costs is the column's [`OnInvalid`] (`FeedSchema::on_invalid`): a bad
+//! identifier (a mistyped NHS number, a placeholder, a `ZZ99` pseudo-postcode) is nulled and the
+//! record kept, with `column:rule` in its `_dq` column; a bad record reference or event date
+//! quarantines the record.
+//!
 //! Output columns are typed (dates as `Date32`, scores as `Int64`, …); identifier columns hold
 //! their normalised clear values, in memory only, for the pseudonymise stage that follows.
 
+use std::collections::BTreeMap;
 use std::hash::Hasher;
 use std::sync::Arc;
 
@@ -12,11 +18,21 @@ use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray, UInt6
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use tellonce_connectors::file_source::{RawBatch, RawReject};
 use tellonce_connectors::lineage::Lineage;
-use tellonce_schemas::staging::pass_type;
-use tellonce_schemas::{Column, FeedSchema, Rule, Value};
+use tellonce_schemas::staging::{DQ_ENTRY_SEPARATOR, DQ_RULE_SEPARATOR, pass_type};
+use tellonce_schemas::{Column, FeedSchema, OnInvalid, Rule, Value};
 
+/// Name of the data-quality column in checked batches (the same as in staging).
+pub use tellonce_schemas::staging::DQ;
 /// Name of the position column in raw and checked batches (the same as in staging).
 pub use tellonce_schemas::staging::POSITION;
+
+/// Fields nulled in the rows kept, by column name and rule.
+pub type Nulled = BTreeMap<(&'static str, Rule), u64>;
+
+/// The `column:rule` form of a nulled field, as in `_dq` and the counts of reports.
+pub fn nulled_key(column: &str, rule: Rule) -> String {
+    format!("{column}{DQ_RULE_SEPARATOR}{}", rule.code())
+}
 
 /// A batch whose rows all passed validation.
 #[derive(Debug)]
@@ -25,7 +41,7 @@ pub struct CheckedBatch {
     pub lineage: Lineage,
     /// The feed schema they were checked against.
     pub feed: &'static FeedSchema,
-    /// One typed column per schema column, in schema order, then `_position`.
+    /// One typed column per schema column, in schema order, then `_position`, then `_dq`.
     pub batch: RecordBatch,
 }
 
@@ -36,6 +52,8 @@ pub struct Validated {
     pub checked: CheckedBatch,
     /// The rows that did not, from the source and from the checks, in position order.
     pub rejects: Vec<RawReject>,
+    /// Fields nulled in the rows that passed (not in those quarantined for another rule).
+    pub nulled: Nulled,
 }
 
 /// Errors of the validate stage: only a malformed batch (a bug upstream) can cause one.
@@ -170,6 +188,7 @@ impl TypedBuilder {
 pub fn checked_schema(feed: &FeedSchema) -> SchemaRef {
     let mut fields: Vec<Field> = feed.columns.iter().map(|c| Field::new(c.name, pass_type(&c.kind), true)).collect();
     fields.push(Field::new(POSITION, DataType::UInt64, false));
+    fields.push(Field::new(DQ, DataType::Utf8, true));
     Arc::new(Schema::new(fields))
 }
 
@@ -198,27 +217,30 @@ pub fn validate(
         .downcast_ref::<UInt64Array>()
         .ok_or_else(|| shape("no _position column".to_owned()))?;
 
-    // The first rule each row breaks, with the column that broke it.
+    let actions: Vec<OnInvalid> = feed.columns.iter().map(|c| feed.on_invalid(c)).collect();
+    // The first quarantining rule each row breaks, with the column that broke it.
     let mut failure: Vec<Option<(Rule, usize)>> = vec![None; rows];
-    let mut columns: Vec<ArrayRef> = Vec::with_capacity(feed.columns.len() + 1);
+    // Fields nulled, as (row, column, rule), column by column: rare, so one flat list.
+    let mut nulled: Vec<(usize, usize, Rule)> = Vec::new();
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(feed.columns.len() + 2);
     for (ci, (col, input)) in feed.columns.iter().zip(&inputs).enumerate() {
         let mut builder = TypedBuilder::for_column(col, rows);
         let mut scratch = String::with_capacity(64);
         for (r, fail) in failure.iter_mut().enumerate() {
-            let value = if input.is_null(r) || input.value(r).trim().is_empty() {
-                if col.required && fail.is_none() {
-                    *fail = Some((Rule::Required, ci));
-                }
-                None
+            let checked = if input.is_null(r) || input.value(r).trim().is_empty() {
+                if col.required { Err(Rule::Required) } else { Ok(None) }
             } else {
-                match col.kind.check_with(input.value(r), &mut scratch) {
-                    Ok(v) => Some(v),
-                    Err(rule) => {
-                        if fail.is_none() {
-                            *fail = Some((rule, ci));
-                        }
-                        None
+                col.kind.check_with(input.value(r), &mut scratch).map(Some)
+            };
+            let value = match checked {
+                Ok(v) => v,
+                Err(rule) => {
+                    match actions[ci] {
+                        OnInvalid::Null => nulled.push((r, ci, rule)),
+                        OnInvalid::Quarantine if fail.is_none() => *fail = Some((rule, ci)),
+                        OnInvalid::Quarantine => {}
                     }
+                    None
                 }
             };
             builder.append(value);
@@ -232,6 +254,8 @@ pub fn validate(
         }
     }
     columns.push(Arc::new(positions.clone()));
+    let (dq, nulled) = data_quality(feed, &failure, nulled);
+    columns.push(dq);
     let all = RecordBatch::try_new(schema.clone(), columns)?;
 
     let mut rejects = raw.rejects;
@@ -252,7 +276,41 @@ pub fn validate(
         rejects.sort_by_key(|r| r.position);
         arrow_select::filter::filter_record_batch(&all, &keep)?
     };
-    Ok(Validated { checked: CheckedBatch { lineage: raw.lineage, feed, batch }, rejects })
+    Ok(Validated { checked: CheckedBatch { lineage: raw.lineage, feed, batch }, rejects, nulled })
+}
+
+/// Each row's `_dq` (`column:rule;…` in schema order, null when nothing was nulled), and the
+/// counts of fields nulled in the rows kept. `nulled` is (row, column, rule), column by column.
+fn data_quality(
+    feed: &FeedSchema,
+    failure: &[Option<(Rule, usize)>],
+    mut nulled: Vec<(usize, usize, Rule)>,
+) -> (ArrayRef, Nulled) {
+    let rows = failure.len();
+    let mut counts = Nulled::new();
+    if nulled.is_empty() {
+        return (arrow_array::new_null_array(&DataType::Utf8, rows), counts);
+    }
+    // Stable: within a row, columns stay in schema order.
+    nulled.sort_by_key(|&(r, _, _)| r);
+    let mut builder = StringBuilder::with_capacity(rows, nulled.len() * 32);
+    let mut line = String::with_capacity(64);
+    let mut at = nulled.iter().peekable();
+    for (r, fail) in failure.iter().enumerate() {
+        line.clear();
+        while let Some(&(_, ci, rule)) = at.next_if(|(row, _, _)| *row == r) {
+            let name = feed.columns[ci].name;
+            if !line.is_empty() {
+                line.push(DQ_ENTRY_SEPARATOR);
+            }
+            line.push_str(&nulled_key(name, rule));
+            if fail.is_none() {
+                *counts.entry((name, rule)).or_default() += 1;
+            }
+        }
+        if line.is_empty() { builder.append_null() } else { builder.append_value(&line) }
+    }
+    (Arc::new(builder.finish()), counts)
 }
 
 /// The row as the partner sent it, as a JSON object, for the encrypted quarantine.
@@ -271,7 +329,7 @@ mod tests {
     use super::*;
     use arrow_array::cast::AsArray;
     use arrow_array::types::Date32Type;
-    use tellonce_schemas::feed;
+    use tellonce_schemas::{Kind, Role, feed};
 
     fn raw_batch(feed: &'static FeedSchema, rows: &[&[(&str, &str)]]) -> RawBatch {
         let mut cols: Vec<ArrayRef> = Vec::new();
@@ -325,30 +383,107 @@ mod tests {
         assert_eq!(col("offence_date").as_primitive::<Date32Type>().value(0), 19_724);
     }
 
+    /// Each row's `_dq`, in batch order.
+    fn dq(b: &RecordBatch) -> Vec<Option<String>> {
+        b.column_by_name(DQ).unwrap().as_string::<i32>().iter().map(|v| v.map(str::to_owned)).collect()
+    }
+
     #[test]
-    fn each_failing_row_is_rejected_with_its_first_rule_and_column() {
+    fn a_bad_identifier_is_nulled_and_a_bad_event_date_or_duplicate_quarantines() {
         let f = feed::latest("youth_justice").unwrap();
         let mut bad_pnc = GOOD.to_vec();
         bad_pnc[1] = ("pnc_id", "12/52834L");
         let mut no_surname = GOOD.to_vec();
         no_surname.retain(|(k, _)| *k != "surname");
+        // A bad postcode too: the record is quarantined for its date, and nothing is counted nulled.
         let mut bad_date = GOOD.to_vec();
+        bad_date[5] = ("postcode", "not a postcode");
         bad_date[6] = ("offence_date", "2023-02-30");
         let raw = raw_batch(f, &[GOOD, &bad_pnc, &no_surname, &bad_date, GOOD]);
         let v = validate(raw, f, &checked_schema(f), &[false, false, false, false, true]).unwrap();
-        assert_eq!(v.checked.batch.num_rows(), 1);
+        let b = &v.checked.batch;
+        assert_eq!(b.num_rows(), 3);
         let got: Vec<_> = v.rejects.iter().map(|r| (r.position, r.rule, r.column.clone().unwrap())).collect();
         assert_eq!(
             got,
             vec![
-                (3, Rule::PncCheckCharacter, "pnc_id".to_owned()),
-                (4, Rule::Required, "surname".to_owned()),
                 (5, Rule::DateCalendar, "offence_date".to_owned()),
                 (6, Rule::DuplicateRecordId, "record_id".to_owned()),
             ]
         );
         let raw_json: serde_json::Value = serde_json::from_slice(&v.rejects[0].raw).unwrap();
-        assert_eq!(raw_json["pnc_id"], "12/52834L");
+        assert_eq!(raw_json["offence_date"], "2023-02-30");
+        assert_eq!(
+            dq(b),
+            [None, Some("pnc_id:pnc_id.check_character".to_owned()), Some("surname:value.required".to_owned())]
+        );
+        let col = |n: &str| b.column(f.index_of(n).unwrap()).clone();
+        assert!(col("pnc_id").is_null(1) && col("surname").is_null(2), "nulled fields hold no value");
+        assert_eq!(col("surname").as_string::<i32>().value(1), "ONEIL", "the rest of the record is kept");
+        assert_eq!(col("offence_category").as_string::<i32>().value(1), "THEFT");
+        let want: Nulled = [(("pnc_id", Rule::PncCheckCharacter), 1), (("surname", Rule::Required), 1)].into();
+        assert_eq!(v.nulled, want);
+    }
+
+    #[test]
+    fn placeholders_and_pseudo_postcodes_are_nulled_as_their_own_categories() {
+        let f = feed::latest("youth_justice").unwrap();
+        let mut homeless = GOOD.to_vec();
+        homeless[1] = ("pnc_id", "0000/0000000Z");
+        homeless[5] = ("postcode", "zz99 3vz");
+        let mut not_known = GOOD.to_vec();
+        not_known[0] = ("record_id", "YJ-2");
+        not_known[4] = ("date_of_birth", "2099-01-01");
+        not_known[5] = ("postcode", "N/K");
+        let raw = raw_batch(f, &[&homeless, &not_known]);
+        let v = validate(raw, f, &checked_schema(f), &[false, false]).unwrap();
+        assert!(v.rejects.is_empty(), "{:?}", v.rejects);
+        let b = &v.checked.batch;
+        assert_eq!(
+            dq(b),
+            [
+                Some("pnc_id:pnc_id.placeholder;postcode:postcode.no_fixed_abode".to_owned()),
+                Some("date_of_birth:date.in_future;postcode:postcode.not_known".to_owned()),
+            ]
+        );
+        for c in ["postcode", "pnc_id"] {
+            assert!(b.column(f.index_of(c).unwrap()).is_null(0), "{c}");
+        }
+        assert_eq!(v.nulled.get(&("postcode", Rule::PostcodeNoFixedAbode)), Some(&1));
+        assert_eq!(v.nulled.get(&("postcode", Rule::PostcodeNotKnown)), Some(&1));
+        assert_eq!(v.nulled.values().sum::<u64>(), 4);
+    }
+
+    #[test]
+    fn a_column_may_override_what_an_invalid_value_does() {
+        static COLS: [Column; 4] = [
+            Column::new("record_id", Kind::Reference { max_bytes: 8 }, Role::RecordReference, "r")
+                .required()
+                .when_invalid(OnInvalid::Null),
+            Column::new("postcode", Kind::Postcode, Role::QuasiIdentifier, "p").when_invalid(OnInvalid::Quarantine),
+            Column::new("seen", Kind::Date, Role::EventAttribute, "d").required(),
+            Column::new("score", Kind::Integer { min: 0, max: 9 }, Role::EventAttribute, "s")
+                .when_invalid(OnInvalid::Null),
+        ];
+        static FEED: FeedSchema =
+            FeedSchema { name: "t", version: 1, partner: "t", description: "t", event_date: "seen", columns: &COLS };
+        let ok: &[(&str, &str)] = &[("record_id", "A"), ("postcode", "RH10 1AB"), ("seen", "2024-01-02")];
+        let homeless: &[(&str, &str)] = &[("record_id", "B"), ("postcode", "NFA"), ("seen", "2024-01-02")];
+        let bad_score: &[(&str, &str)] = &[("record_id", "C"), ("seen", "2024-01-02"), ("score", "99")];
+        let no_date: &[(&str, &str)] = &[("record_id", "D")];
+        let no_ref: &[(&str, &str)] = &[("seen", "2024-01-02")];
+        let raw = raw_batch(&FEED, &[ok, homeless, bad_score, no_date, no_ref]);
+        let v = validate(raw, &FEED, &checked_schema(&FEED), &[false; 5]).unwrap();
+        let got: Vec<_> = v.rejects.iter().map(|r| (r.position, r.rule, r.column.clone().unwrap())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (3, Rule::PostcodeNoFixedAbode, "postcode".to_owned()),
+                (5, Rule::Required, "seen".to_owned()),
+                (6, Rule::Required, "record_id".to_owned()),
+            ]
+        );
+        assert_eq!(dq(&v.checked.batch), [None, Some("score:integer.range".to_owned())]);
     }
 
     #[test]

@@ -71,6 +71,8 @@ pub(super) struct Done {
     pub(super) epoch: u32,
     pub(super) written: u64,
     pub(super) quarantined: u64,
+    /// Fields nulled in the records written (their `_dq` names them).
+    pub(super) nulled: u64,
     /// Quarantined records sent on to the dead-letter topic.
     pub(super) dead_lettered: u64,
     pub(super) files: u64,
@@ -161,6 +163,7 @@ pub(super) fn write(ctx: &Context<'_>, dead: Option<&DeadLetters>, mut job: Job)
         epoch: job.epoch,
         written: 0,
         quarantined: 0,
+        nulled: 0,
         dead_lettered: 0,
         files: 0,
         timestamps: std::mem::take(&mut job.timestamps),
@@ -237,6 +240,7 @@ pub(super) fn write(ctx: &Context<'_>, dead: Option<&DeadLetters>, mut job: Job)
     done.range = Some((first, last));
     done.written = input.written;
     done.quarantined = input.quarantined;
+    done.nulled = input.nulled;
     done.dead_lettered = dead_lettered;
     done.files = input.files.len() as u64 + u64::from(input.quarantine_file.is_some());
     Ok(done)

@@ -22,6 +22,7 @@ pub struct Metrics {
     dropped: AtomicU64,
     written: AtomicU64,
     quarantined: AtomicU64,
+    nulled: AtomicU64,
     dead_lettered: AtomicU64,
     batches: AtomicU64,
     files: AtomicU64,
@@ -39,6 +40,7 @@ impl Metrics {
         self.dropped.store(r.dropped_on_revoke + r.dropped_on_hold + r.refetched, Ordering::Relaxed);
         self.written.store(r.written, Ordering::Relaxed);
         self.quarantined.store(r.quarantined, Ordering::Relaxed);
+        self.nulled.store(r.nulled, Ordering::Relaxed);
         self.dead_lettered.store(r.dead_lettered, Ordering::Relaxed);
         self.batches.store(r.batches, Ordering::Relaxed);
         self.files.store(r.files, Ordering::Relaxed);
@@ -76,6 +78,12 @@ impl Metrics {
         );
         one("records_written_total", "counter", "Records written to staging.", get(&self.written).to_string());
         one("records_quarantined_total", "counter", "Records quarantined.", get(&self.quarantined).to_string());
+        one(
+            "fields_nulled_total",
+            "counter",
+            "Fields nulled in records written (an invalid or placeholder identifier; named in _dq).",
+            get(&self.nulled).to_string(),
+        );
         one(
             "records_dead_lettered_total",
             "counter",
@@ -188,6 +196,7 @@ mod tests {
             received: 120,
             written: 100,
             quarantined: 7,
+            nulled: 4,
             dead_lettered: 5,
             batches: 3,
             ..Default::default()
@@ -204,6 +213,7 @@ mod tests {
             assert!(ok.starts_with("HTTP/1.1 200 OK\r\n"), "{ok}");
             assert!(ok.contains("\ntellonce_stream_messages_received_total 120\n"), "{ok}");
             assert!(ok.contains("\ntellonce_stream_records_quarantined_total 7\n"), "{ok}");
+            assert!(ok.contains("\ntellonce_stream_fields_nulled_total 4\n"), "{ok}");
             assert!(ok.contains("\ntellonce_stream_records_dead_lettered_total 5\n"), "{ok}");
             assert!(ok.contains("\ntellonce_stream_consumer_lag_messages 42\n"), "{ok}");
             assert!(ok.contains("\ntellonce_stream_produce_to_durable_p99_seconds 1.5\n"), "{ok}");

@@ -311,6 +311,7 @@ impl Session<'_, '_> {
                     received = self.report.received,
                     written = self.report.written,
                     quarantined = self.report.quarantined,
+                    nulled = self.report.nulled,
                     records_per_s = rate as u64,
                     lag = self.consumer.lag().unwrap_or(-1),
                     produce_to_durable_p99_ms = self.report.durable_latency.percentile(0.99),
@@ -597,6 +598,7 @@ impl Session<'_, '_> {
         self.report.batches += 1;
         self.report.written += done.written;
         self.report.quarantined += done.quarantined;
+        self.report.nulled += done.nulled;
         self.report.dead_lettered += done.dead_lettered;
         self.report.files += done.files;
         self.metrics.publish_latency(self.report);

@@ -41,6 +41,9 @@ pub struct StreamReport {
     pub written: u64,
     /// Records quarantined.
     pub quarantined: u64,
+    /// Fields nulled in the records written (invalid or placeholder identifiers; each record's
+    /// `_dq` names them, and each batch's audit entry counts them by column and rule).
+    pub nulled: u64,
     /// Quarantined records also sent, sealed, to the dead-letter topic.
     pub dead_lettered: u64,
     /// Batches written.

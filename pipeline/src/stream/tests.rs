@@ -351,10 +351,14 @@ fn poison_messages_reach_the_dead_letter_topic_sealed_and_only_committed_batches
     // A record with a clear identifier in it that breaks a record rule, and three poison messages.
     let good: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
     let mut bad = good.clone();
-    bad["date_of_birth"] = serde_json::Value::String("2031-02-30".to_owned());
+    bad["incident_date"] = serde_json::Value::String("2031-02-30".to_owned());
     let surname = good["surname"].as_str().unwrap().to_owned();
     let mut messages: Vec<(Option<String>, Option<&str>)> =
         lines[1..120].iter().map(|l| (Some(l.clone()), None)).collect();
+    // A record of no fixed abode: written, its postcode nulled.
+    let mut homeless: serde_json::Value = serde_json::from_str(&lines[1]).unwrap();
+    homeless["postcode"] = serde_json::Value::String("ZZ99 3VZ".to_owned());
+    messages[0] = (Some(homeless.to_string()), None);
     messages.push((Some(bad.to_string()), None));
     messages.push((Some(format!("not json, but {surname}")), None));
     messages.push((None, None));
@@ -386,6 +390,7 @@ fn poison_messages_reach_the_dead_letter_topic_sealed_and_only_committed_batches
     assert_eq!(report.written + report.quarantined, n, "{report:?}");
     assert_eq!(report.dead_lettered, report.quarantined, "{report:?}");
     assert!(report.quarantined >= 4, "{report:?}");
+    assert!(report.nulled >= 1, "the pseudo-postcode is nulled, its record written: {report:?}");
     let ids = staged_ids(&out);
     assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), ids.len(), "a record written twice");
     let entries = tellonce_connectors::quarantine::read_all(&out).unwrap();

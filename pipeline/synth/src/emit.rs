@@ -11,7 +11,7 @@ use tellonce_schemas::{FeedSchema, Rule};
 use super::SynthError;
 use super::geo::{Address, Geo};
 use super::names::{self, ETHNICITIES, NOT_STATED};
-use super::out::{FeedSink, Format, RowBuf, TruthSink, push_padded};
+use super::out::{FeedSink, Format, RowBuf, TruthSink, push_broken, push_padded};
 use super::population::{Member, Population};
 use super::rng::Rng;
 use super::typos;
@@ -604,7 +604,7 @@ impl<'a> Emitter<'a> {
             self.next_invalid = self.count + 250 + self.rng.below(500);
             if let Some((rule, col, old)) = self.make_invalid() {
                 restore = Some((col, old));
-                broken = Some(rule);
+                broken = Some((rule, col));
             }
         }
         if ident.errors & err::TYPO_POSTCODE != 0 {
@@ -624,12 +624,8 @@ impl<'a> Emitter<'a> {
                 self.text.push_str(name);
             }
         }
-        if let Some(rule) = broken {
-            if !self.text.is_empty() {
-                self.text.push(';');
-            }
-            self.text.push_str("invalid:");
-            self.text.push_str(rule.code());
+        if let Some((rule, col)) = broken {
+            push_broken(&mut self.text, self.schema, col, rule);
         }
         let family = self.pop.person(p).family;
         self.truth.write(self.spec.name, self.row.get(rid), p, family, &self.text)?;

@@ -247,7 +247,10 @@ fn write_readme(
          typo_postcode                 a one-character slip in the postcode\n    \
          duplicate                     a second record of the same person in the same source\n    \
          invalid:<rule>                the record breaks that validation rule on purpose and\n                                  \
-         should be quarantined (e.g. invalid:nhs_number.check_digit)\n"
+         should be quarantined (e.g. invalid:date.calendar)\n    \
+         nulled:<column>:<rule>        the record breaks that rule in an identifier on purpose:\n                                  \
+         the field should be nulled and the record kept, its _dq\n                                  \
+         naming the column and rule (e.g. nulled:nhs_number:nhs_number.check_digit)\n"
     ));
     if model == ErrorModel::Harsh {
         s.push_str(

@@ -6,7 +6,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use tellonce_schemas::identifiers::dates::civil_from_days;
-use tellonce_schemas::{FeedSchema, Kind};
+use tellonce_schemas::{FeedSchema, Kind, OnInvalid, Rule};
 
 use super::SynthError;
 
@@ -290,6 +290,26 @@ pub(crate) fn json_string(out: &mut Vec<u8>, s: &str) {
         }
     }
     out.push(b'"');
+}
+
+/// Appends to a truth line's errors the rule a record breaks on purpose in column `col`, as what
+/// the pipeline should do with it: `invalid:<rule>` (the record quarantined) or
+/// `nulled:<column>:<rule>` (a bad identifier: the field nulled, the record kept), as the
+/// column's `on_invalid` says.
+pub(crate) fn push_broken(text: &mut String, schema: &FeedSchema, col: usize, rule: Rule) {
+    if !text.is_empty() {
+        text.push(';');
+    }
+    let column = &schema.columns[col];
+    match schema.on_invalid(column) {
+        OnInvalid::Quarantine => text.push_str("invalid:"),
+        OnInvalid::Null => {
+            text.push_str("nulled:");
+            text.push_str(column.name);
+            text.push(':');
+        }
+    }
+    text.push_str(rule.code());
 }
 
 /// The ground truth file: one line per record of every feed.

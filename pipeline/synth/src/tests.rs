@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use tellonce_schemas::{FeedSchema, Rule, feed};
+use tellonce_schemas::{FeedSchema, OnInvalid, Rule, feed};
 
 use super::emit::ERROR_NAMES;
 use super::*;
@@ -209,11 +209,31 @@ fn valid_records_pass_every_check_and_invalid_ones_break_exactly_their_rule() {
         let rid = feed.schema.index_of("record_id").unwrap();
         for row in &feed.rows {
             let t = &f.truth[&(file.feed.to_owned(), row[rid].clone())];
+            // `invalid:<rule>` quarantines the record; `nulled:<column>:<rule>` nulls an
+            // identifier the schema says is nulled.
             let marked: Vec<Rule> = t
                 .errors
                 .iter()
-                .filter_map(|e| e.strip_prefix("invalid:"))
-                .map(|c| Rule::from_code(c).unwrap())
+                .filter_map(|e| {
+                    if let Some(rest) = e.strip_prefix("nulled:") {
+                        let (col, code) = rest.split_once(':').unwrap();
+                        let column = feed.schema.column(col).unwrap();
+                        assert_eq!(feed.schema.on_invalid(column), OnInvalid::Null, "{e}");
+                        return Rule::from_code(code);
+                    }
+                    let code = e.strip_prefix("invalid:")?;
+                    let rule = Rule::from_code(code).unwrap();
+                    let quarantines = feed.schema.columns.iter().zip(row).any(|(c, v)| {
+                        let breaks = if v.is_empty() {
+                            c.required && rule == Rule::Required
+                        } else {
+                            c.kind.check(v) == Err(rule)
+                        };
+                        breaks && feed.schema.on_invalid(c) == OnInvalid::Quarantine
+                    });
+                    assert!(quarantines, "{e} is not in a quarantining column");
+                    Some(rule)
+                })
                 .collect();
             let broken = broken_rules(feed.schema, row);
             assert_eq!(broken, marked, "{} {}: {:?}", file.feed, row[rid], row);
@@ -253,7 +273,8 @@ fn every_error_type_occurs_at_modest_rates() {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for t in f.truth.values() {
         for e in &t.errors {
-            let key = if e.starts_with("invalid:") { "invalid".to_owned() } else { e.clone() };
+            let broken = e.starts_with("invalid:") || e.starts_with("nulled:");
+            let key = if broken { "invalid".to_owned() } else { e.clone() };
             *counts.entry(key).or_default() += 1;
         }
     }

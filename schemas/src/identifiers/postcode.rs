@@ -18,7 +18,13 @@ pub fn normalise(raw: &str) -> Result<String, Rule> {
 }
 
 /// [`normalise`], appending to `out` (cleared and reused by the caller).
+///
+/// A pseudo-postcode is refused with its own rule (see [`pseudo`]), never normalised: it names
+/// a circumstance shared by many unrelated people, not a place.
 pub fn normalise_into(raw: &str, out: &mut String) -> Result<(), Rule> {
+    if let Some(rule) = pseudo(raw) {
+        return Err(rule);
+    }
     let mut compact = [0u8; 7];
     let mut n = 0;
     for b in raw.bytes().filter(|b| !b.is_ascii_whitespace()) {
@@ -44,6 +50,35 @@ pub fn normalise_into(raw: &str, out: &mut String) -> Result<(), Rule> {
     out.push(' ');
     out.extend(inward.iter().map(|&b| char::from(b)));
     Ok(())
+}
+
+/// The category of a pseudo-postcode, ignoring case, spaces, full stops and slashes: `ZZ99 3VZ`
+/// and `NFA` are [`Rule::PostcodeNoFixedAbode`]; `ZZ99 3WZ`, `ZZ99` alone and `NK` are
+/// [`Rule::PostcodeNotKnown`]; any other `ZZ99` code (a country, or a nation not otherwise
+/// specified) is [`Rule::PostcodePseudo`]. `None` for anything else.
+///
+/// ```
+/// use tellonce_schemas::{Rule, identifiers::postcode};
+/// assert_eq!(postcode::pseudo("zz99 3vz"), Some(Rule::PostcodeNoFixedAbode));
+/// assert_eq!(postcode::pseudo("N/K"), Some(Rule::PostcodeNotKnown));
+/// assert_eq!(postcode::pseudo("RH10 1AB"), None);
+/// ```
+pub fn pseudo(raw: &str) -> Option<Rule> {
+    let mut folded = [0u8; 8];
+    let mut n = 0;
+    for b in raw.bytes().filter(|b| !b.is_ascii_whitespace() && !matches!(b, b'.' | b'/')) {
+        // Longer than any pseudo-postcode: not one.
+        *folded.get_mut(n)? = b.to_ascii_uppercase();
+        n += 1;
+    }
+    match &folded[..n] {
+        b"NFA" | b"ZZ993VZ" => Some(Rule::PostcodeNoFixedAbode),
+        b"NK" | b"ZZ99" | b"ZZ993WZ" => Some(Rule::PostcodeNotKnown),
+        [b'Z', b'Z', b'9', b'9', inward @ ..] if inward.len() == 3 && inward.iter().all(u8::is_ascii_alphanumeric) => {
+            Some(Rule::PostcodePseudo)
+        }
+        _ => None,
+    }
 }
 
 /// The outward code of a normalised postcode (the part before the space).
@@ -90,6 +125,29 @@ mod tests {
             ("gir 0aa", "GIR 0AA"),
         ] {
             assert_eq!(normalise(raw).unwrap(), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn pseudo_postcodes_are_their_own_categories_never_a_postcode() {
+        for (raw, want) in [
+            ("ZZ99 3VZ", Rule::PostcodeNoFixedAbode),
+            ("zz993vz", Rule::PostcodeNoFixedAbode),
+            (" Zz99  3Vz ", Rule::PostcodeNoFixedAbode),
+            ("NFA", Rule::PostcodeNoFixedAbode),
+            ("n.f.a.", Rule::PostcodeNoFixedAbode),
+            ("ZZ99 3WZ", Rule::PostcodeNotKnown),
+            ("nk", Rule::PostcodeNotKnown),
+            ("N/K", Rule::PostcodeNotKnown),
+            ("ZZ99", Rule::PostcodeNotKnown),
+            ("ZZ99 3CZ", Rule::PostcodePseudo),
+            ("zz99 1gz", Rule::PostcodePseudo),
+        ] {
+            assert_eq!(pseudo(raw), Some(want), "{raw}");
+            assert_eq!(normalise(raw), Err(want), "{raw}");
+        }
+        for raw in ["RH10 1AB", "NFA1", "ZZ99 3VZZ", "N", "", "NK1 1AA"] {
+            assert_eq!(pseudo(raw), None, "{raw}");
         }
     }
 

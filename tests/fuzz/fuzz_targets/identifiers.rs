@@ -21,6 +21,10 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(n) = pnc::normalise(raw) {
         assert_eq!(pnc::normalise(&n).as_deref(), Ok(&*n), "PNC ID normal form not stable");
     }
+    // A pseudo-postcode (ZZ99 3VZ, NFA, NK) is refused under its own rule, never normalised.
+    if let Some(rule) = postcode::pseudo(raw) {
+        assert_eq!(postcode::normalise(raw), Err(rule), "a pseudo-postcode was normalised");
+    }
     if let Ok(n) = postcode::normalise(raw) {
         assert_eq!(postcode::normalise(&n).as_deref(), Ok(&*n), "postcode normal form not stable");
         let _ = postcode::outward(&n);

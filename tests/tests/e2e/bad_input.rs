@@ -1,6 +1,7 @@
 //! Bad input: each kind of bad record or file is quarantined (or the file rejected) with its
-//! rule, the messages name file, line, column and rule, and the offending value appears in no
-//! message and no output file.
+//! rule, or, for a bad identifier, the field nulled and the record kept with `_dq` naming the
+//! column and rule; the messages name file, line, column and rule, and the offending value
+//! appears in no message and no output file.
 
 use std::collections::BTreeMap;
 
@@ -260,48 +261,209 @@ fn one_bad_education_row(bad: &str, rule: &str, column: &str, secrets: &[&[u8]])
     absent_everywhere(&ws, &run, secrets);
 }
 
+/// Asserts that an input's records were all written (`read` of them), none quarantined, with
+/// `nulled` (`column:rule → count`) as the summary's nulled fields.
+fn assert_all_written_with_nulled(run: &Run, source: &str, read: u64, nulled: &[(&str, u64)]) {
+    run.assert_counts(source, "processed", read, read, 0);
+    assert!(run.by_rule(source).is_empty());
+    let want: BTreeMap<String, u64> = nulled.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect();
+    assert_eq!(rule_counts(&run.input(source)["nulled_by_rule"]), want);
+    assert_eq!(run.input(source)["nulled"].as_u64(), Some(want.values().sum::<u64>()));
+}
+
+/// Each staged row's `record_id`, `_dq` and whether `token` is null, in file then row order.
+fn staged_dq(ws: &Workspace, feed: &str, token: &str) -> Vec<(String, Option<String>, bool)> {
+    visible_parquet(&ws.out().join("staging").join(format!("feed={feed}")))
+        .iter()
+        .flat_map(|p| {
+            let ids = parquet_column(p, "record_id");
+            let dq = parquet_column(p, "_dq");
+            let tokens = parquet_column(p, token);
+            ids.into_iter().zip(dq).zip(tokens).map(|((id, dq), t)| (id.unwrap(), dq, t.is_none())).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// One education file: a valid row on line 2, `bad` (record E2) on line 3, a valid row on line
+/// 4. Checks that all three are written, E2 with `token` null and `_dq` = `dq`, nothing is
+/// quarantined, and that `secrets` appear nowhere.
+fn one_nulled_education_field(bad: &str, dq: &str, token: &str, secrets: &[&[u8]]) {
+    let ws = Workspace::new();
+    ws.write("inputs/education.csv", format!("{EDUCATION_HEADER}\n{}\n{bad}\n{}\n", education("E1"), education("E3")));
+    ws.config(&[("education", "inputs/education.csv")], "");
+    let run = ws.run(0, &[]);
+    assert_all_written_with_nulled(&run, "inputs/education.csv", 3, &[(dq, 1)]);
+    assert!(quarantine_entries(&ws.out()).is_empty());
+    assert_eq!(
+        staged_dq(&ws, "education", token),
+        [("E1".to_owned(), None, false), ("E2".to_owned(), Some(dq.to_owned()), true), ("E3".to_owned(), None, false)]
+    );
+    absent_everywhere(&ws, &run, secrets);
+}
+
 #[test]
-fn nhs_number_with_a_wrong_check_digit_is_quarantined() {
-    one_bad_education_row(
+fn nhs_number_with_a_wrong_check_digit_is_nulled_and_the_record_kept() {
+    one_nulled_education_field(
         "E2,B801200005001,9434765918,Ann,Lee,2015-06-30,RH10 1AB,2024-01-05,ATTENDANCE_TERM",
-        "nhs_number.check_digit",
-        "nhs_number",
+        "nhs_number:nhs_number.check_digit",
+        "nhs_number_token",
         &[b"9434765918", b"943 476 5918"],
     );
 }
 
 #[test]
-fn upn_with_a_wrong_check_letter_is_quarantined() {
-    one_bad_education_row(
+fn upn_with_a_wrong_check_letter_is_nulled_and_the_record_kept() {
+    one_nulled_education_field(
         "E2,C801200005001,9434765919,Ann,Lee,2015-06-30,RH10 1AB,2024-01-05,ATTENDANCE_TERM",
-        "upn.check_letter",
-        "upn",
+        "upn:upn.check_letter",
+        "upn_token",
         &[b"C801200005001"],
     );
 }
 
 #[test]
-fn postcode_in_no_royal_mail_format_is_quarantined() {
-    one_bad_education_row(
+fn postcode_in_no_royal_mail_format_is_nulled_and_the_record_kept() {
+    one_nulled_education_field(
         "E2,B801200005001,9434765919,Ann,Lee,2015-06-30,RH10 1CI,2024-01-05,ATTENDANCE_TERM",
-        "postcode.format",
-        "postcode",
+        "postcode:postcode.format",
+        "postcode_token",
         &[b"RH10 1CI", b"RH101CI"],
     );
 }
 
 #[test]
-fn pnc_id_with_a_wrong_check_character_is_quarantined() {
+fn pnc_id_with_a_wrong_check_character_is_nulled_and_the_record_kept() {
     let ws = Workspace::new();
     let bad = "P2,OCC-P2,2012/0052834L,Ann,Lee,2010-01-02,RH10 1AB,2024-01-05,CRIME,VICTIM";
     ws.write("inputs/police.csv", format!("{POLICE_HEADER}\n{}\n{bad}\n{}\n", police("P1"), police("P3")));
     ws.config(&[("police", "inputs/police.csv")], "");
     let run = ws.run(0, &[]);
-    run.assert_counts("inputs/police.csv", "processed", 3, 2, 1);
-    assert_eq!(run.by_rule("inputs/police.csv"), one("pnc_id.check_character"));
-    assert_quarantined(&ws, "inputs/police.csv", 3, "pnc_id.check_character", Some("pnc_id"));
-    assert_eq!(staged_ids(&ws, "police"), ["P1", "P3"]);
+    assert_all_written_with_nulled(&run, "inputs/police.csv", 3, &[("pnc_id:pnc_id.check_character", 1)]);
+    let staged = staged_dq(&ws, "police", "pnc_id_token");
+    assert_eq!(staged[1], ("P2".to_owned(), Some("pnc_id:pnc_id.check_character".to_owned()), true));
+    assert!(!staged[0].2 && !staged[2].2, "the valid PNC IDs keep their tokens");
     absent_everywhere(&ws, &run, &[b"2012/0052834L", b"0052834L"]);
+}
+
+#[test]
+fn an_unknown_event_code_still_quarantines_the_record() {
+    one_bad_education_row(
+        "E2,B801200005001,9434765919,Ann,Lee,2015-06-30,RH10 1AB,2024-01-05,ATTENDANCE_YEARLY",
+        "code.unknown",
+        "event_type",
+        &[b"ATTENDANCE_YEARLY"],
+    );
+}
+
+/// The `batch_decided` entries for `input` of the last run in `output/audit/audit.jsonl`:
+/// their `nulled` maps, summed.
+fn audited_nulled(ws: &Workspace, input: &str) -> BTreeMap<String, u64> {
+    let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
+    let mut sum = BTreeMap::new();
+    for line in log.lines() {
+        let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+        let e = &entry["event"];
+        if e["type"] == "run_started" {
+            sum.clear();
+        }
+        if e["type"] == "batch_decided" && e["input"] == input {
+            for (k, v) in e["nulled"].as_object().into_iter().flatten() {
+                *sum.entry(k.clone()).or_default() += v.as_u64().unwrap();
+            }
+        }
+    }
+    sum
+}
+
+#[test]
+fn homeless_and_mistyped_identifiers_keep_their_records_and_a_bad_event_date_does_not() {
+    let ws = Workspace::new();
+    let police_rows = [
+        "P1,OCC-P1,2012/0052834K,Zephyrine,Quillfeather,2010-01-02,ZZ99 3VZ,2024-01-05,CRIME,VICTIM",
+        "P2,OCC-P2,0000/0000000Z,Ann,Lee,2010-01-02,RH10 1AB,2024-01-05,CRIME,VICTIM",
+        "P3,OCC-P3,,Ann,Lee,2010-01-02,nfa,2024-01-05,CRIME,VICTIM",
+        "P4,OCC-P4,2012/0052834K,Ann,Lee,2010-01-02,RH10 1AB,2023-02-30,CRIME,VICTIM",
+    ];
+    let education_rows = [
+        "E1,B801200005001,9434765918,Ann,Lee,2015-06-30,RH10 1AB,2024-01-05,ATTENDANCE_TERM",
+        "E2,B801200005001,9999999999,Ann,Lee,2015-06-30,N/K,2024-01-05,ATTENDANCE_TERM",
+    ];
+    ws.write("inputs/police.csv", format!("{POLICE_HEADER}\n{}\n", police_rows.join("\n")));
+    ws.write("inputs/education.csv", format!("{EDUCATION_HEADER}\n{}\n", education_rows.join("\n")));
+    ws.config(&[("police", "inputs/police.csv"), ("education", "inputs/education.csv")], "");
+    let text_run = tellonce_tests::tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--no-progress"], 0);
+
+    let summary = text(&text_run);
+    let police_nulled = [("pnc_id:pnc_id.placeholder", 1), ("postcode:postcode.no_fixed_abode", 2)];
+    for (k, n) in police_nulled {
+        assert!(summary.contains(&format!("{k} {n}")), "{k} {n} not in the summary:\n{summary}");
+    }
+    assert!(summary.contains("nulled   police           3 field(s)"), "{summary}");
+    assert!(summary.contains("nhs_number:nhs_number.check_digit 1"), "{summary}");
+    assert!(summary.contains("every record read was written or quarantined: yes"), "{summary}");
+
+    // The same run again with --force, for the JSON summary.
+    let run = ws.run(0, &["--force"]);
+    run.assert_counts("inputs/police.csv", "processed", 4, 3, 1);
+    assert_eq!(run.by_rule("inputs/police.csv"), one("date.calendar"));
+    assert_quarantined(&ws, "inputs/police.csv", 5, "date.calendar", Some("incident_date"));
+    let want: BTreeMap<String, u64> = police_nulled.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect();
+    assert_eq!(rule_counts(&run.input("inputs/police.csv")["nulled_by_rule"]), want);
+    assert_eq!(run.summary["feeds"]["police"]["nulled"], 3);
+    assert_all_written_with_nulled(
+        &run,
+        "inputs/education.csv",
+        2,
+        &[
+            ("nhs_number:nhs_number.check_digit", 1),
+            ("nhs_number:nhs_number.placeholder", 1),
+            ("postcode:postcode.not_known", 1),
+        ],
+    );
+    assert_eq!(audited_nulled(&ws, "inputs/police.csv"), want);
+    assert_eq!(audited_nulled(&ws, "inputs/education.csv").values().sum::<u64>(), 3);
+
+    // Staged with _dq; no token, outward code, area or key made from a nulled field.
+    let part = &visible_parquet(&ws.out().join("staging/feed=police"))[0];
+    let col = |name: &str| parquet_column(part, name);
+    assert_eq!(col("record_id"), [Some("P1".into()), Some("P2".into()), Some("P3".into())]);
+    assert_eq!(
+        col("_dq"),
+        [
+            Some("postcode:postcode.no_fixed_abode".into()),
+            Some("pnc_id:pnc_id.placeholder".into()),
+            Some("postcode:postcode.no_fixed_abode".into())
+        ]
+    );
+    for name in
+        ["postcode_token", "postcode_outward", "birth_year_postcode_token", "postcode_sector_token", "mk_name_postcode"]
+    {
+        let v = col(name);
+        assert!(v[0].is_none() && v[1].is_some() && v[2].is_none(), "{name}: {v:?}");
+    }
+    let pnc = col("pnc_id_token");
+    assert!(pnc[0].is_some() && pnc[1].is_none() && pnc[2].is_none(), "{pnc:?}");
+    let education = staged_dq(&ws, "education", "nhs_number_token");
+    assert_eq!(
+        education,
+        [
+            ("E1".to_owned(), Some("nhs_number:nhs_number.check_digit".to_owned()), true),
+            ("E2".to_owned(), Some("nhs_number:nhs_number.placeholder;postcode:postcode.not_known".to_owned()), true),
+        ]
+    );
+
+    let secrets: [&[u8]; 8] = [
+        b"Zephyrine",
+        b"ZEPHYRINE",
+        b"Quillfeather",
+        b"QUILLFEATHER",
+        b"9434765918",
+        b"0000/0000000Z",
+        b"ZZ99",
+        b"2023-02-30",
+    ];
+    assert_absent(&secrets, &[&text_run], &ws.out());
+    absent_everywhere(&ws, &run, &secrets);
 }
 
 #[test]

@@ -30,12 +30,25 @@ fn schemas_show_police_shows_roles_and_the_staging_columns() {
         let line = stdout.lines().find(|l| l.split_whitespace().next() == Some(c.name));
         let line = line.unwrap_or_else(|| panic!("no line for column {}:\n{stdout}", c.name));
         assert!(line.contains(c.role.as_str()), "{line}");
+        // What an invalid value does: identifiers nulled, the reference and event date quarantine.
+        let want = schema.on_invalid(c).as_str();
+        assert_eq!(line.split_whitespace().filter(|w| ["null", "quarantine"].contains(w)).collect::<Vec<_>>(), [want]);
     }
+    let action = |name: &str| {
+        let line = stdout.lines().find(|l| l.split_whitespace().next() == Some(name)).unwrap();
+        ["null", "quarantine"].into_iter().find(|w| line.split_whitespace().any(|x| x == *w)).unwrap()
+    };
+    assert_eq!(
+        ["pnc_id", "postcode", "date_of_birth", "record_id", "incident_date", "incident_type"].map(action),
+        ["null", "null", "null", "quarantine", "quarantine", "quarantine"]
+    );
     let (_, staging_part) = stdout.split_once("staging columns").expect("a staging columns section");
     let staged: Vec<&str> = staging_part.lines().skip(1).filter_map(|l| l.split_whitespace().next()).collect();
     let want: Vec<String> = tellonce_schemas::staging::columns(schema).into_iter().map(|c| c.name).collect();
     assert_eq!(staged, want, "{stdout}");
-    for token in ["pnc_id_token", "forename_token", "date_of_birth_month", "postcode_outward", "_source", "_position"] {
+    for token in
+        ["pnc_id_token", "forename_token", "date_of_birth_month", "postcode_outward", "_source", "_position", "_dq"]
+    {
         assert!(staged.contains(&token), "{token}");
     }
     // No identifier passes in clear.
@@ -46,6 +59,10 @@ fn schemas_show_police_shows_roles_and_the_staging_columns() {
     let json = tellonce_ok(ws.dir(), &["schemas", "show", "police", "--json"], 0);
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(v["feed"], "police");
+    let when = |name: &str| {
+        v["columns"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap()["when_invalid"].clone()
+    };
+    assert_eq!((when("pnc_id"), when("incident_date")), ("null".into(), "quarantine".into()));
     let names: Vec<&str> =
         v["staging_columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(names, want);
@@ -187,22 +204,22 @@ fn quarantine_list_shows_counts_by_feed_rule_and_column_but_no_values() {
     let ws = Workspace::new();
     let police = "record_id,occurrence_ref,pnc_id,forename,surname,incident_date,incident_type,person_role\n\
                   P1,O1,2012/0052834K,Ann,Lee,2024-01-05,CRIME,VICTIM\n\
-                  P2,O2,2012/0052834L,Listsecret,Lee,2024-01-05,CRIME,VICTIM\n\
-                  P3,O3,2012/0052834M,Ann,Lee,2024-01-05,CRIME,VICTIM\n\
+                  P2,O2,2012/0052834K,Listsecret,Lee,2023-02-30,CRIME,VICTIM\n\
+                  P3,O3,2012/0052834K,Ann,Lee,2023-02-31,CRIME,VICTIM\n\
                   P4,O4,,Ann,Lee,2024-01-05,NOTACODE,VICTIM\n";
     ws.write("inputs/police.csv", police);
     ws.config(&[("police", "inputs/police.csv")], "");
     let run = ws.run(0, &[]);
     let by_rule = run.by_rule("inputs/police.csv");
-    assert_eq!(by_rule.get("pnc_id.check_character"), Some(&2), "{by_rule:?}");
+    assert_eq!(by_rule.get("date.calendar"), Some(&2), "{by_rule:?}");
     assert_eq!(by_rule.get("code.unknown"), Some(&1), "{by_rule:?}");
 
     let (list, list_json) = ws.quarantine_list();
     let stdout = String::from_utf8_lossy(&list.stdout).into_owned();
     let line = |rule: &str| stdout.lines().find(|l| l.contains(rule)).unwrap_or_else(|| panic!("{rule}:\n{stdout}"));
-    let pnc = line("pnc_id.check_character");
-    assert!(pnc.contains("police") && pnc.contains("pnc_id") && pnc.contains("inputs/police.csv"), "{pnc}");
-    assert!(pnc.split_whitespace().any(|w| w == "2"), "{pnc}");
+    let date = line("date.calendar");
+    assert!(date.contains("police") && date.contains("incident_date") && date.contains("inputs/police.csv"), "{date}");
+    assert!(date.split_whitespace().any(|w| w == "2"), "{date}");
     let code = line("code.unknown");
     assert!(code.contains("incident_type") && code.split_whitespace().any(|w| w == "1"), "{code}");
     assert!(stdout.contains("3 quarantined record(s)"), "{stdout}");
@@ -210,10 +227,10 @@ fn quarantine_list_shows_counts_by_feed_rule_and_column_but_no_values() {
     let rows: serde_json::Value = serde_json::from_slice(&list_json.stdout).unwrap();
     let total: u64 = rows.as_array().unwrap().iter().map(|r| r["count"].as_u64().unwrap()).sum();
     assert_eq!(total, 3, "{rows:#}");
-    assert!(rows.as_array().unwrap().iter().any(|r| r["rule"] == "pnc_id.check_character" && r["count"] == 2));
+    assert!(rows.as_array().unwrap().iter().any(|r| r["rule"] == "date.calendar" && r["count"] == 2));
 
     assert_absent(
-        &[b"2012/0052834L", b"0052834L", b"Listsecret", b"LISTSECRET", b"NOTACODE"],
+        &[b"2023-02-30", b"2023-02-31", b"Listsecret", b"LISTSECRET", b"NOTACODE"],
         &[&run.output, &list, &list_json],
         &ws.out(),
     );

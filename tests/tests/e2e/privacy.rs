@@ -130,24 +130,29 @@ fn sar_of_someone(dir: &std::path::Path, inputs: &[std::path::PathBuf]) -> std::
 }
 
 /// Police and CAMHS extracts with known bad values: `(source, line, rule, column, bad value)`.
+/// The records on police line 3 and CAMHS line 1 also hold a bad identifier
+/// ([`NULLED_IN_BAD`]), which alone would only be nulled.
 const BAD: &[(&str, u64, &str, Option<&str>, &str)] = &[
-    ("inputs/police.csv", 3, "pnc_id.check_character", Some("pnc_id"), "2012/0052834L"),
+    ("inputs/police.csv", 3, "code.unknown", Some("incident_type"), "SECRETTYPE"),
     ("inputs/police.csv", 4, "csv.ragged_row", None, "RAGGEDSECRET"),
     ("inputs/police.csv", 5, "date.calendar", Some("incident_date"), "2023-02-30"),
-    ("inputs/camhs.jsonl", 1, "nhs_number.check_digit", Some("nhs_number"), "9434765918"),
+    ("inputs/camhs.jsonl", 1, "code.unknown", Some("referral_outcome"), "SECRETOUTCOME"),
     ("inputs/camhs.jsonl", 2, "json.malformed", None, "QUARANTINESECRET"),
 ];
+
+/// The bad identifiers in the quarantined records of [`BAD`].
+const NULLED_IN_BAD: [&str; 2] = ["2012/0052834L", "9434765918"];
 
 fn bad_workspace() -> Workspace {
     let ws = Workspace::new();
     let police = "record_id,occurrence_ref,pnc_id,forename,surname,incident_date,incident_type,person_role\n\
                   P1,O1,2012/0052834K,Ann,Lee,2024-01-05,CRIME,VICTIM\n\
-                  P2,O2,2012/0052834L,Ann,Lee,2024-01-05,CRIME,VICTIM\n\
+                  P2,O2,2012/0052834L,Ann,Lee,2024-01-05,SECRETTYPE,VICTIM\n\
                   P3,O3,,Ann,Lee,2024-01-05,CRIME,VICTIM,RAGGEDSECRET\n\
                   P4,O4,,Ann,Lee,2023-02-30,CRIME,VICTIM\n";
     ws.write("inputs/police.csv", police);
     let camhs = "{\"record_id\":\"C1\",\"nhs_number\":\"9434765918\",\"forename\":\"Ann\",\"surname\":\"Lee\",\
-                 \"date_of_birth\":\"2015-06-30\",\"referral_received_date\":\"2024-01-05\",\"referral_outcome\":\"ACCEPTED\"}\n\
+                 \"date_of_birth\":\"2015-06-30\",\"referral_received_date\":\"2024-01-05\",\"referral_outcome\":\"SECRETOUTCOME\"}\n\
                  {\"record_id\":\"C2\",\"forename\":\"QUARANTINESECRET\"\n\
                  {\"record_id\":\"C3\",\"nhs_number\":\"9434765919\",\"forename\":\"Ann\",\"surname\":\"Lee\",\
                  \"date_of_birth\":\"2015-06-30\",\"referral_received_date\":\"2024-01-05\",\"referral_outcome\":\"ACCEPTED\"}\n";
@@ -165,7 +170,7 @@ fn quarantine_export_round_trips_every_record_with_its_original_values() {
     let entries = quarantine_entries(&ws.out());
     assert_eq!(entries.len(), BAD.len(), "{entries:#?}");
     // Sealed at rest: no bad value in clear anywhere under the output.
-    let values: Vec<&[u8]> = BAD.iter().map(|b| b.4.as_bytes()).collect();
+    let values: Vec<&[u8]> = BAD.iter().map(|b| b.4).chain(NULLED_IN_BAD).map(str::as_bytes).collect();
     assert_absent(&values, &[&run.output], &ws.out());
 
     let export = ws.dir().join("export.jsonl");

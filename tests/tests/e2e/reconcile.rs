@@ -6,34 +6,48 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::support::*;
 
-/// `feed → rule → count` of the `invalid:<rule>` errors in `truth/records.csv`, and
-/// `feed → record_ids` of the records without one.
-type Truth = (BTreeMap<String, BTreeMap<String, u64>>, BTreeMap<String, Vec<String>>);
+/// What the ground truth says a run should do with each feed's records.
+#[derive(Default)]
+struct Truth {
+    /// `feed → rule → count` of the `invalid:<rule>` errors: records to quarantine.
+    invalid: BTreeMap<String, BTreeMap<String, u64>>,
+    /// `feed → column:rule → count` of the `nulled:<column>:<rule>` errors: fields to null.
+    nulled: BTreeMap<String, BTreeMap<String, u64>>,
+    /// `feed → record_id → _dq` of the records to stage (`None`: nothing nulled).
+    staged: BTreeMap<String, BTreeMap<String, Option<String>>>,
+}
 
 fn truth(ws: &Workspace) -> Truth {
     let text = std::fs::read_to_string(ws.dir().join("truth/records.csv")).unwrap();
     let mut rows = parse_csv(&text).into_iter();
     let header = rows.next().unwrap();
     assert_eq!(header, ["feed", "record_id", "person_id", "family_id", "error"]);
-    let mut invalid: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    let mut valid: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut t = Truth::default();
     for r in rows {
         let rules: Vec<&str> = r[4].split(';').filter_map(|e| e.strip_prefix("invalid:")).collect();
-        assert!(rules.len() <= 1, "{r:?}");
-        invalid.entry(r[0].clone()).or_default();
+        let nulled: Vec<&str> = r[4].split(';').filter_map(|e| e.strip_prefix("nulled:")).collect();
+        assert!(rules.len() + nulled.len() <= 1, "{r:?}");
+        t.invalid.entry(r[0].clone()).or_default();
+        let feed_nulled = t.nulled.entry(r[0].clone()).or_default();
+        for n in &nulled {
+            *feed_nulled.entry((*n).to_owned()).or_default() += 1;
+        }
         match rules.first() {
-            Some(rule) => *invalid.get_mut(&r[0]).unwrap().entry((*rule).to_owned()).or_default() += 1,
-            None => valid.entry(r[0].clone()).or_default().push(r[1].clone()),
+            Some(rule) => *t.invalid.get_mut(&r[0]).unwrap().entry((*rule).to_owned()).or_default() += 1,
+            None => {
+                let dq = nulled.first().map(|n| (*n).to_owned());
+                t.staged.entry(r[0].clone()).or_default().insert(r[1].clone(), dq);
+            }
         }
     }
-    (invalid, valid)
+    t
 }
 
 #[test]
 fn a_synthetic_run_reconciles_with_the_ground_truth_and_the_parquet() {
     let ws = synth_workspace(1500, 3);
     let run = ws.run(0, &[]);
-    let (invalid, valid) = truth(&ws);
+    let t_all = truth(&ws);
     let feeds = run.summary["feeds"].as_object().unwrap();
     assert_eq!(feeds.keys().map(String::as_str).collect::<BTreeSet<_>>(), FEEDS.into_iter().collect::<BTreeSet<_>>());
     let mut rules_seen = BTreeSet::new();
@@ -47,19 +61,28 @@ fn a_synthetic_run_reconciles_with_the_ground_truth_and_the_parquet() {
         // Quarantined by rule = the injected invalid:<rule> errors, exactly.
         let by_rule = rule_counts(&t["quarantined_by_rule"]);
         assert_eq!(by_rule.values().sum::<u64>(), quarantined, "{feed}");
-        assert_eq!(by_rule, invalid[feed], "{feed}: quarantine reasons differ from truth/records.csv");
+        assert_eq!(by_rule, t_all.invalid[feed], "{feed}: quarantine reasons differ from truth/records.csv");
         rules_seen.extend(by_rule.into_keys());
+
+        // Fields nulled by column:rule = the injected nulled:<column>:<rule> errors, exactly.
+        let nulled = rule_counts(&t["nulled_by_rule"]);
+        assert_eq!(nulled, t_all.nulled[feed], "{feed}: nulled fields differ from truth/records.csv");
+        assert_eq!(t["nulled"].as_u64().unwrap(), nulled.values().sum::<u64>(), "{feed}");
+        rules_seen.extend(nulled.into_keys());
 
         // The staging Parquet holds `written` rows: exactly the truth's valid records.
         let parts = visible_parquet(&ws.out().join("staging").join(format!("feed={feed}")));
         let rows: u64 = parts.iter().map(|p| parquet_row_count(p)).sum();
         assert_eq!(rows, written, "{feed}: Parquet rows != written");
-        let mut ids: Vec<String> =
-            parts.iter().flat_map(|p| parquet_column(p, "record_id")).map(Option::unwrap).collect();
-        let mut want = valid[feed].clone();
-        ids.sort();
-        want.sort();
-        assert!(ids == want, "{feed}: staged record_ids differ from the truth's valid records");
+        // Each staged record with its _dq: exactly the truth's records to stage, with what was
+        // nulled in them.
+        let staged: BTreeMap<String, Option<String>> = parts
+            .iter()
+            .flat_map(|p| parquet_column(p, "record_id").into_iter().zip(parquet_column(p, "_dq")))
+            .map(|(id, dq)| (id.unwrap(), dq))
+            .collect();
+        assert_eq!(staged.len() as u64, written, "{feed}: a record_id staged twice");
+        assert!(staged == t_all.staged[feed], "{feed}: staged records or their _dq differ from the truth");
 
         // The quarantine files hold `quarantined` entries of this feed.
         let entries = quarantine_entries(&ws.out()).into_iter().filter(|e| e.feed == feed).count() as u64;

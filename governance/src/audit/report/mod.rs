@@ -40,8 +40,8 @@ use super::verify::{VerifyFailure, VerifyReport};
 ///
 /// Periods (months, calendar quarters) are those of each entry's `at`, in
 /// UTC. The page shows agreements, their standing and dates; per agreement,
-/// feed and quarter what was received, passed, quarantined (with reasons)
-/// and withheld, and what became of it (files written, deleted); a chart per
+/// feed and quarter what was received, passed, quarantined (with reasons),
+/// nulled (fields, by column and rule) and withheld, and what became of it (files written, deleted); a chart per
 /// agreement by month; inputs held for want of an agreement; runs; keys; and
 /// subject access and erasure lookups (officer and reference only).
 pub fn render_html(entries: &[Entry], verification: &Result<VerifyReport, VerifyFailure>, today: i32) -> String {

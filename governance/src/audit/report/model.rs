@@ -26,6 +26,8 @@ pub(super) struct Tally {
     pub(super) passed: u64,
     pub(super) quarantined: u64,
     pub(super) reasons: BTreeMap<String, u64>,
+    /// `column:rule` -> fields nulled in the records passed
+    pub(super) nulled: BTreeMap<String, u64>,
     pub(super) withheld: BTreeSet<String>,
     /// dataset -> (files, rows)
     pub(super) files: BTreeMap<String, (u64, u64)>,
@@ -276,8 +278,9 @@ impl<'a> Gather<'a> {
 
     /// A batch's counts, into its quarter's tally and its month's bars.
     fn batch_decided(&mut self, entry: &'a Entry) {
-        let Event::BatchDecided { feed, agreement, received, passed, quarantined, reasons, fields_dropped, .. } =
-            &entry.event
+        let Event::BatchDecided {
+            feed, agreement, received, passed, quarantined, reasons, fields_dropped, nulled, ..
+        } = &entry.event
         else {
             return;
         };
@@ -293,6 +296,9 @@ impl<'a> Gather<'a> {
         t.quarantined += quarantined;
         for (code, n) in reasons {
             *t.reasons.entry(code.clone()).or_default() += n;
+        }
+        for (key, n) in nulled {
+            *t.nulled.entry(key.clone()).or_default() += n;
         }
         t.withheld.extend(fields_dropped.iter().cloned());
         if let Some(day) = day {

@@ -94,7 +94,7 @@ pub(super) fn tally_header(out: &mut String, with_quarter: bool) {
     }
     out.push_str(
         "<th>Feed</th><th>Under</th><th>Batches</th><th>Received</th><th>Passed</th><th>Quarantined</th>\
-         <th>Quarantine reasons</th><th>Fields withheld</th><th>Files written</th><th>Since deleted</th></tr></thead><tbody>\n",
+         <th>Quarantine reasons</th><th>Fields nulled</th><th>Fields withheld</th><th>Files written</th><th>Since deleted</th></tr></thead><tbody>\n",
     );
 }
 
@@ -113,13 +113,14 @@ pub(super) fn tally_row(
     writeln!(
         out,
         "<td>{feed}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-         <td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+         <td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
         esc(under),
         num(t.batches),
         num(t.received),
         num(t.passed),
         num(t.quarantined),
         counts(&t.reasons),
+        counts(&t.nulled),
         list(t.withheld.iter().map(String::as_str)),
         files_cell(&t.files),
         counts(&t.deleted),

@@ -28,6 +28,8 @@ fn batch(feed: &str, under: &str, received: u64, quarantined: u64) -> Event {
         quarantined,
         reasons: BTreeMap::from([("nhs.checksum".to_string(), quarantined)]),
         fields_dropped: vec!["free_text".into()],
+        // One field in a hundred records nulled (a pseudo-postcode, say).
+        nulled: BTreeMap::from([("postcode:postcode.no_fixed_abode".to_string(), received / 100)]),
     }
 }
 
@@ -136,6 +138,7 @@ fn shows_agreements_quarters_and_charts() {
     // Q3 police: two batches, 2,000 received, 16 quarantined, one file later erased.
     assert!(html.contains("<td class=\"n\">2,000</td>"));
     assert!(html.contains("nhs.checksum 16"));
+    assert!(html.contains("<th>Fields nulled</th>") && html.contains("postcode:postcode.no_fixed_abode 20"));
     assert!(html.contains("erasure 1"));
     assert!(html.contains("deleted (erasure)"));
     assert!(html.contains("free_text"));

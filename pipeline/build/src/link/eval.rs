@@ -105,7 +105,7 @@ pub fn evaluate(out: &Path, truth_path: &Path) -> Result<Evaluation, LinkError> 
             .and_then(|c| row.get(c))
             .map(|e| {
                 e.split(';')
-                    .filter(|x| !x.is_empty() && !x.starts_with("invalid:"))
+                    .filter(|x| !x.is_empty() && !x.starts_with("invalid:") && !x.starts_with("nulled:"))
                     .map(|x| intern(&mut error_names, x))
                     .collect()
             })

@@ -48,20 +48,31 @@ fn show(f: &'static tellonce_schemas::FeedSchema) -> String {
         "{} (schema version {})\npartner: {}\n{}\nevent date: {}\n",
         f.name, f.version, f.partner, f.description, f.event_date
     );
-    let _ = writeln!(s, "{:<24} {:<18} {:<9} {:<27} type and checks", "column", "role", "required", "sensitivity");
+    let _ = writeln!(
+        s,
+        "{:<24} {:<18} {:<9} {:<11} {:<27} type and checks",
+        "column", "role", "required", "if invalid", "sensitivity"
+    );
     for c in f.columns {
         let _ = writeln!(
             s,
-            "{:<24} {:<18} {:<9} {:<27} {}\n{:<24} {}",
+            "{:<24} {:<18} {:<9} {:<11} {:<27} {}\n{:<24} {}",
             c.name,
             c.role.as_str(),
             if c.required { "yes" } else { "no" },
+            f.on_invalid(c).as_str(),
             c.sensitivity.as_str(),
             c.kind.describe(),
             "",
             c.description
         );
     }
+    let _ = writeln!(
+        s,
+        "\nif invalid: what a value breaking its checks (or a required value missing) does. quarantine: the \
+         record is set aside with the rule; null: the field is written null, the record kept, and _dq names the \
+         column and rule. Placeholders (NHS 0000000000) and pseudo-postcodes (ZZ99 3VZ, NFA, NK) count as invalid."
+    );
     let _ = writeln!(s, "\nstaging columns (staging/feed={}/):", f.name);
     for c in staging::columns(f) {
         let _ = writeln!(s, "  {:<26} {:<8} {}", c.name, format!("{}", c.data_type), c.description);
@@ -76,6 +87,7 @@ fn show_json(f: &'static tellonce_schemas::FeedSchema) -> String {
         .map(|c| {
             serde_json::json!({
                 "name": c.name, "role": c.role, "sensitivity": c.sensitivity, "required": c.required,
+                "when_invalid": f.on_invalid(c),
                 "type": c.kind.describe(), "description": c.description,
             })
         })

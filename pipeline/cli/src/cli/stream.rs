@@ -84,6 +84,9 @@ fn text(r: &StreamReport) -> String {
         r.produce_to_durable_ms.1,
         r.produce_to_durable_ms.2
     );
+    if r.nulled > 0 {
+        s.push_str(&format!("  fields nulled (records kept, named in _dq) {}\n", r.nulled));
+    }
     if r.missing_upstream > 0 {
         s.push_str(&format!(
             "  MISSING {} offsets the output needed are not on the broker (see the warnings)\n",
