@@ -150,6 +150,9 @@ pub enum Event {
         unchanged: u64,
         /// Records refused because a tombstone stands for them.
         refused: u64,
+        /// Records held and absent from a snapshot: withdrawn.
+        #[serde(default)]
+        withdrawn: u64,
         /// Earlier versions moved out of staging into the history dataset.
         superseded: u64,
     },

@@ -25,7 +25,9 @@ pub struct FeedTotals {
     pub refused: u64,
     /// Records staged as a newer version of one held (counted in `written`).
     pub changed: u64,
-    /// Earlier versions moved from staging to the history dataset.
+    /// Records withdrawn: absent from a snapshot.
+    pub withdrawn: u64,
+    /// Versions moved from staging to the history dataset (superseded or withdrawn).
     pub superseded: u64,
     /// Fields nulled in the records that passed validation (written, or held already): fields,
     /// not records, so outside `read = written + quarantined`.
@@ -69,6 +71,7 @@ pub fn feed_totals(report: &RunReport) -> BTreeMap<&'static str, FeedTotals> {
             t.refused += v.counts.refused;
             t.changed += v.counts.changed;
             t.superseded += v.superseded;
+            t.withdrawn += v.counts.withdrawn;
         }
         t.nulled += i.nulled;
         for (key, n) in &i.nulled_by_rule {
@@ -171,14 +174,25 @@ pub fn to_text(report: &RunReport) -> String {
             let sheet = r.sheet.as_deref().map_or(String::new(), |n| format!(", sheet {n:?}"));
             let _ = writeln!(s, "read     {} through {mapping} (encoding {}{delimiter}{sheet})", i.source, r.encoding);
         }
-        if let Some(v) = i.versions.filter(|v| v.counts.changed + v.counts.unchanged + v.counts.refused > 0) {
+        if let Some(v) = i.versions.filter(|v| {
+            let c = v.counts;
+            c.changed + c.unchanged + c.refused + c.withdrawn > 0 || v.withdrawal_held_back
+        }) {
             let c = v.counts;
             let _ = writeln!(
                 s,
                 "records  {}: {} new, {} changed, {} unchanged (held already, not staged again), {} refused (erased or \
-                 withdrawn before); {} earlier version(s) moved to history",
-                i.source, c.new, c.changed, c.unchanged, c.refused, v.superseded
+                 withdrawn before), {} withdrawn (absent from the snapshot); {} version(s) moved to history",
+                i.source, c.new, c.changed, c.unchanged, c.refused, c.withdrawn, v.superseded
             );
+            if v.withdrawal_held_back {
+                let _ = writeln!(
+                    s,
+                    "WARNING  {}: a snapshot with quarantined records withdraws nothing (a record it seems to leave out \
+                     may be among them); correct and send it again",
+                    i.source
+                );
+            }
         }
         if !i.unknown_columns.is_empty() {
             let _ = writeln!(

@@ -31,6 +31,37 @@ pub struct SourceFile {
     pub skip_lines: Option<u64>,
     /// The sheet of an `.xlsx` workbook (default: its first sheet).
     pub sheet: Option<String>,
+    /// What a file of this source is of the partner's holding: `delta` (new and changed
+    /// records; the default), `snapshot` (the whole current holding: records absent from it
+    /// are withdrawn) or `append` (events that never change).
+    pub mode: Option<String>,
+}
+
+/// What a file of a source is of the partner's holding (see [`crate::records`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceMode {
+    /// New and changed records; a record it leaves out is left as it is.
+    #[default]
+    Delta,
+    /// The partner's whole current holding of the feed: a record held and absent from it is
+    /// withdrawn (when the file has no quarantined record: one might be the absent record).
+    Snapshot,
+    /// Events that never change: a record already held is not staged again, whatever its
+    /// content, and never supersedes the version held.
+    Append,
+}
+
+impl std::str::FromStr for SourceMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "delta" => Ok(SourceMode::Delta),
+            "snapshot" => Ok(SourceMode::Snapshot),
+            "append" => Ok(SourceMode::Append),
+            other => Err(format!("{other:?} is not a mode; use \"delta\", \"snapshot\" or \"append\"")),
+        }
+    }
 }
 
 /// Whether a configured source path is a pattern to expand rather than a file name.
@@ -100,6 +131,8 @@ pub struct Source {
     pub path: PathBuf,
     /// Its format.
     pub format: FileFormat,
+    /// What a file of it is of the partner's holding.
+    pub mode: SourceMode,
 }
 
 /// Checks every `[[sources]]` entry, adding a problem (naming the entry and key) for each bad
@@ -182,6 +215,13 @@ pub(crate) fn validate(
         if s.sheet.is_some() && format != Some(FileFormat::Xlsx) {
             problems.push(format!("{at}.sheet applies to .xlsx workbooks only"));
         }
+        let mode = match s.mode.as_deref().map(str::parse::<SourceMode>).transpose() {
+            Ok(m) => m.unwrap_or_default(),
+            Err(e) => {
+                problems.push(format!("{at}.mode: {e}"));
+                SourceMode::Delta
+            }
+        };
         let reading = Reading {
             mapping: s.mapping.as_deref().map(resolve),
             delimiter,
@@ -193,7 +233,7 @@ pub(crate) fn validate(
             if reading != Reading::default() {
                 readings.insert(path.clone(), reading);
             }
-            sources.push(Source { feed, path, format });
+            sources.push(Source { feed, path, format, mode });
         }
     }
     (sources, readings)

@@ -1,7 +1,7 @@
 //! One input's records compared with its feed's records held: which to stage, which were held
 //! already, which are refused, and which held versions the staged ones supersede.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use arrow_array::cast::AsArray;
@@ -14,6 +14,7 @@ use tellonce_schemas::staging::RECORD_DIGEST;
 use super::RecordsError;
 use super::held::{HeldRecords, Location, RECORD_ID, Verdict};
 use super::tombstones::Tombstones;
+use crate::config::SourceMode;
 
 /// The counts of a comparison, for the summary and the audit log.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -26,6 +27,8 @@ pub struct Counts {
     pub unchanged: u64,
     /// Records refused: a tombstone stands for them.
     pub refused: u64,
+    /// Records held and absent from a snapshot: withdrawn (moved to history, tombstoned).
+    pub withdrawn: u64,
 }
 
 /// An input's comparison in progress.
@@ -36,13 +39,28 @@ pub struct Comparison {
     files: BTreeMap<String, HeldFile>,
     counts: Counts,
     supersede: Vec<Location>,
+    mode: SourceMode,
+    /// The record references of a snapshot, to find what it leaves out.
+    seen: HashSet<Box<str>>,
+}
+
+/// What a snapshot withdraws: the references and where their versions are.
+#[derive(Debug, Default)]
+pub struct Withdrawal {
+    /// The record references withdrawn.
+    pub ids: Vec<String>,
+    /// Every version of them held.
+    pub locations: Vec<Location>,
+    /// Whether withdrawal was held back because the snapshot had quarantined records (one of
+    /// them might be a record it would otherwise withdraw).
+    pub held_back: bool,
 }
 
 impl Comparison {
     /// Starts comparing an input of `feed` with what the audit log in `out` holds now, leaving
     /// out the input's own earlier parts (names starting `own_prefix`), which its commit
     /// replaces.
-    pub fn start(out: &Path, feed: &str, own_prefix: &str) -> Result<Self, RecordsError> {
+    pub fn start(out: &Path, feed: &str, own_prefix: &str, mode: SourceMode) -> Result<Self, RecordsError> {
         let dir = out.join(AUDIT);
         let entries = match audit::read_entries(&dir) {
             Ok(e) => e,
@@ -56,6 +74,8 @@ impl Comparison {
             files: held_files(&entries),
             counts: Counts::default(),
             supersede: Vec::new(),
+            mode,
+            seen: HashSet::new(),
         })
     }
 
@@ -81,6 +101,9 @@ impl Comparison {
                 continue;
             }
             let id = ids.value(i);
+            if self.mode == SourceMode::Snapshot {
+                self.seen.insert(id.into());
+            }
             if self.tombstones.contains(id) {
                 self.counts.refused += 1;
                 keep.push(false);
@@ -94,6 +117,11 @@ impl Comparison {
                 Verdict::New => {
                     self.counts.new += 1;
                     keep.push(true);
+                }
+                // Events never change: a record held is not staged again, whatever it says now.
+                Verdict::Changed(_) if self.mode == SourceMode::Append => {
+                    self.counts.unchanged += 1;
+                    keep.push(false);
                 }
                 Verdict::Changed(older) => {
                     self.counts.changed += 1;
@@ -118,6 +146,27 @@ impl Comparison {
         self.counts
     }
 
+    /// What a snapshot withdraws: every record held that it left out, unless it quarantined a
+    /// record (`quarantined > 0`), which might be one of them: then nothing (fail closed).
+    pub fn withdrawal(&mut self, quarantined: u64) -> Withdrawal {
+        if self.mode != SourceMode::Snapshot {
+            return Withdrawal::default();
+        }
+        if quarantined > 0 {
+            return Withdrawal { held_back: true, ..Withdrawal::default() };
+        }
+        let mut w = Withdrawal::default();
+        for (id, locations) in self.held.all() {
+            if !self.seen.contains(id) {
+                w.ids.push(id.to_owned());
+                w.locations.extend(locations);
+            }
+        }
+        w.ids.sort();
+        self.counts.withdrawn = w.ids.len() as u64;
+        w
+    }
+
     /// The held versions to move to history, and the holdings they are found in.
     pub fn into_supersession(self) -> (Vec<Location>, BTreeMap<String, HeldFile>) {
         (self.supersede, self.files)
@@ -132,6 +181,7 @@ impl Comparison {
             changed: counts.changed,
             unchanged: counts.unchanged,
             refused: counts.refused,
+            withdrawn: counts.withdrawn,
             superseded,
         }
     }

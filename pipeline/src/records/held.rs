@@ -119,6 +119,13 @@ impl HeldRecords {
         }
     }
 
+    /// Every record held, with every version of it.
+    pub fn all(&self) -> impl Iterator<Item = (&str, Vec<Location>)> {
+        self.by_id
+            .iter()
+            .map(|(id, h)| (id.as_ref(), std::iter::once(h.latest.clone()).chain(h.older.iter().cloned()).collect()))
+    }
+
     /// How many records are held.
     pub fn len(&self) -> usize {
         self.by_id.len()

@@ -27,8 +27,17 @@ use super::held::Location;
 
 /// History column: when the row was superseded (UTC, RFC 3339).
 pub const SUPERSEDED_AT: &str = "_superseded_at";
-/// History column: the input whose newer version superseded the row.
+/// History column: the input whose newer version superseded the row (or whose snapshot left
+/// it out).
 pub const SUPERSEDED_BY: &str = "_superseded_by";
+/// History column: why the row left staging: `superseded` (a newer version arrived) or
+/// `withdrawn` (a snapshot left the record out).
+pub const CHANGE: &str = "_change";
+
+/// A newer version of the record arrived.
+pub const SUPERSEDED: &str = "superseded";
+/// A partner's snapshot left the record out.
+pub const WITHDRAWN: &str = "withdrawn";
 
 /// Who supersedes: the input bringing the newer versions.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +52,8 @@ pub struct Supersession<'a> {
     pub run: &'a str,
     /// When (UTC, RFC 3339).
     pub at: &'a str,
+    /// Why: [`SUPERSEDED`] or [`WITHDRAWN`].
+    pub change: &'a str,
 }
 
 /// Moves the versions at `locations` from staging to history, appending each move's entries
@@ -72,7 +83,7 @@ pub fn supersede<E: From<RecordsError>>(
         let rewrite = without_rows(out, file, &rows, DeleteReason::Superseded).map_err(RecordsError::from)?;
         let old_name = rel.rsplit('/').next().unwrap_or(&rel);
         let old_stem = old_name.strip_prefix("part-").unwrap_or(old_name).trim_end_matches(".parquet");
-        let name = format!("part-{}-{}-from-{old_stem}.parquet", by.stem, by.run);
+        let name = format!("part-{}-{}-{}-from-{old_stem}.parquet", by.stem, by.run, by.change);
         let schema = history_schema(&rewrite.schema);
         let opts = PartOptions { metadata: rewrite.metadata.clone(), replace_existing: true, ..part_options.clone() };
         let mut writer = PartWriter::create(out, HISTORY, &[("feed", by.feed)], &name, Arc::clone(&schema), &opts)
@@ -106,7 +117,8 @@ fn history_schema(staging: &Schema) -> Arc<Schema> {
             .with_metadata([("description".to_owned(), text.to_owned())].into_iter().collect())
     };
     fields.push(described(SUPERSEDED_AT, "When a newer version of the record superseded this one (UTC, RFC 3339)."));
-    fields.push(described(SUPERSEDED_BY, "The input that brought the newer version."));
+    fields.push(described(SUPERSEDED_BY, "The input that brought the newer version, or whose snapshot left it out."));
+    fields.push(described(CHANGE, "Why the row left staging: superseded (a newer version) or withdrawn."));
     Arc::new(Schema::new_with_metadata(fields, staging.metadata().clone()))
 }
 
@@ -119,6 +131,7 @@ fn with_supersession(
     let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
     columns.push(Arc::new(StringArray::from_iter_values(std::iter::repeat_n(by.at, n))));
     columns.push(Arc::new(StringArray::from_iter_values(std::iter::repeat_n(by.by, n))));
+    columns.push(Arc::new(StringArray::from_iter_values(std::iter::repeat_n(by.change, n))));
     RecordBatch::try_new(Arc::clone(schema), columns)
         .map_err(|e| RecordsError::Read { path: HISTORY.into(), message: e.to_string() })
 }

@@ -92,8 +92,12 @@ pub struct Versions {
     /// New, changed, unchanged (not staged again) and refused (tombstoned) records.
     #[serde(flatten)]
     pub counts: crate::records::compare::Counts,
-    /// Earlier versions moved from staging to the history dataset.
+    /// Versions moved from staging to the history dataset (superseded or withdrawn).
     pub superseded: u64,
+    /// A snapshot that withdrew nothing because it had quarantined records (one of them might
+    /// be a record it would otherwise withdraw).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub withdrawal_held_back: bool,
 }
 
 impl InputReport {

@@ -97,7 +97,7 @@ pub(crate) fn ingest(
     let stem = report.sha256.get(..16).unwrap_or(&report.sha256).to_owned();
     let source_name = source.path.display().to_string();
 
-    let mut writer = Writer::new(ctx, feed, policy, &stem, &source_name, pseudo.schema().clone(), true)?;
+    let mut writer = Writer::new(ctx, feed, policy, &stem, &source_name, pseudo.schema().clone(), Some(source.mode))?;
     let mut records_read = 0u64;
     std::thread::scope(|scope| -> Result<(), IngestError> {
         // Owned by this closure, so that an early return drops them and unblocks the threads.

@@ -15,8 +15,11 @@ use tellonce_output::layout::{STAGING, relative};
 use tellonce_output::unrecorded::remove_if_present;
 
 use super::*;
+use crate::records::RecordsError;
 use crate::records::compare::Comparison;
-use crate::records::history::{Supersession, supersede};
+use crate::records::compare::Withdrawal;
+use crate::records::history::{SUPERSEDED, Supersession, WITHDRAWN, supersede};
+use crate::records::tombstones;
 use crate::run::input::unpublish;
 use crate::run::report::{Versions, record_counts};
 use crate::session::audit_file;
@@ -53,12 +56,13 @@ impl<'a> Writer<'a> {
         stem: &str,
         source: &str,
         schema: arrow_schema::SchemaRef,
-        compare: bool,
+        compare: Option<crate::config::SourceMode>,
     ) -> Result<Self, RunError> {
         let out = &ctx.settings.output_dir;
         let quarantine = QuarantineWriter::create(out, feed.name, stem)
             .map_err(|source| RunError::Output { path: out.join(tellonce_output::layout::QUARANTINE), source })?;
-        let compare = if compare { Some(Comparison::start(out, feed.name, &format!("part-{stem}-"))?) } else { None };
+        let own = format!("part-{stem}-");
+        let compare = compare.map(|mode| Comparison::start(out, feed.name, &own, mode)).transpose()?;
         Ok(Writer {
             ctx,
             policy,
@@ -207,7 +211,8 @@ impl<'a> Writer<'a> {
         published: &mut Vec<PathBuf>,
     ) -> Result<(), IngestError> {
         let quarantined: u64 = self.by_rule.values().sum();
-        let compare = self.compare.take();
+        let mut compare = self.compare.take();
+        let withdrawal = compare.as_mut().map(|c| c.withdrawal(quarantined)).unwrap_or_default();
         let (compared, versions) = (compare.is_some(), compare.as_ref().map(Comparison::counts).unwrap_or_default());
         self.check_counts(records_read, quarantined, versions.unchanged + versions.refused)?;
         if let Some(open) = self.open.take() {
@@ -247,7 +252,8 @@ impl<'a> Writer<'a> {
         }
         report.quarantine_file = committed.map(|p| relative(&out, &p));
         // Earlier versions leave staging before the new ones arrive (see `records::history`).
-        let superseded = supersede_held(ctx, compare, self.feed, &self.source, &self.stem)?;
+        let held_back = withdrawal.held_back;
+        let superseded = supersede_held(ctx, compare, withdrawal, self.feed, &self.source, &self.stem)?;
         let (agreement, retention_until) = (policy.agreement.to_string(), policy.retention_until_iso());
         for part in std::mem::take(&mut self.finished) {
             let provenance = Provenance {
@@ -311,24 +317,39 @@ impl<'a> Writer<'a> {
         report.nulled = report.nulled_by_rule.values().sum();
         if compared {
             ctx.audit(&Comparison::event(versions, self.feed, &self.source, superseded))?;
-            report.versions = Some(Versions { counts: versions, superseded });
+            report.versions = Some(Versions { counts: versions, superseded, withdrawal_held_back: held_back });
         }
         Ok(())
     }
 }
 
-/// Moves the versions an input's changed records supersede from staging to history.
+/// Moves the versions an input's changed records supersede, and the records its snapshot
+/// withdraws (tombstoned first, so that they stay withdrawn), from staging to history.
 fn supersede_held(
     ctx: &Context<'_>,
     compare: Option<Comparison>,
+    withdrawal: Withdrawal,
     feed: &str,
     source: &str,
     stem: &str,
 ) -> Result<u64, RunError> {
     let Some(compare) = compare else { return Ok(0) };
     let (older, holdings) = compare.into_supersession();
-    let by = Supersession { feed, by: source, stem, run: &ctx.run_id, at: &ctx.started_at };
+    let out = &ctx.settings.output_dir;
+    let mut by = Supersession { feed, by: source, stem, run: &ctx.run_id, at: &ctx.started_at, change: SUPERSEDED };
     let mut record = |e: &Event| ctx.audit(e);
     let mut sync = || ctx.audit_sync();
-    supersede::<RunError>(&ctx.settings.output_dir, &holdings, older, by, &ctx.part_options, &mut record, &mut sync)
+    let mut moved = supersede::<RunError>(out, &holdings, older, by, &ctx.part_options, &mut record, &mut sync)?;
+    if !withdrawal.ids.is_empty() {
+        tombstones::lay(out, feed, &withdrawal.ids, WITHDRAWN, &ctx.started_at)?;
+        // The first pass rewrote files: their holdings are read again.
+        let dir = out.join(tellonce_output::layout::AUDIT);
+        let entries = tellonce_governance::audit::read_entries(&dir)
+            .map_err(|e| RecordsError::Read { path: dir.clone(), message: e.to_string() })?;
+        let holdings = tellonce_governance::audit::holdings::held_files(&entries);
+        by.change = WITHDRAWN;
+        moved +=
+            supersede::<RunError>(out, &holdings, withdrawal.locations, by, &ctx.part_options, &mut record, &mut sync)?;
+    }
+    Ok(moved)
 }

@@ -42,6 +42,7 @@ impl Staging {
             feed,
             path: format!("kafka:{topic}").into(),
             format: tellonce_connectors::file_source::FileFormat::JsonLines,
+            mode: Default::default(),
         };
         Staging { source, policy, pseudo, checked_schema: validate::checked_schema(feed) }
     }
@@ -185,7 +186,7 @@ pub(super) fn write(ctx: &Context<'_>, dead: Option<&DeadLetters>, mut job: Job)
     let mut input = InputReport::new(&t.source);
     input.source = name.clone();
     // Stream batches are not compared with the records held yet: a message is staged as it comes.
-    let mut writer = Writer::new(ctx, t.source.feed, &t.policy, &stem, &name, t.pseudo.schema().clone(), false)?;
+    let mut writer = Writer::new(ctx, t.source.feed, &t.policy, &stem, &name, t.pseudo.schema().clone(), None)?;
     let written = staged.into_iter().try_for_each(|part| writer.write(part));
     match written.and_then(|()| writer.finish(&mut input, records)) {
         Ok(()) => {}
@@ -278,8 +279,12 @@ mod tests {
         let policy = Policy::schema_default(feed, "test@1");
         let keys = KeyRing::from_master([3u8; 32]);
         let pseudo = Pseudonymiser::new(feed, &policy, keys.tokeniser(Purpose::Linkage), None);
-        let source =
-            Source { feed, path: "kafka:t".into(), format: tellonce_connectors::file_source::FileFormat::JsonLines };
+        let source = Source {
+            feed,
+            path: "kafka:t".into(),
+            format: tellonce_connectors::file_source::FileFormat::JsonLines,
+            mode: Default::default(),
+        };
         let t = Staging { source, policy, pseudo, checked_schema: validate::checked_schema(feed) };
         let (raw, marks) = batch(feed);
         let whole = stage_in_parts(raw.clone(), &marks, &t, 1, 10).unwrap();

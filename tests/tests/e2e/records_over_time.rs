@@ -123,3 +123,78 @@ fn a_second_copy_of_the_same_extract_under_another_name_stages_nothing() {
     assert_eq!(staged(&ws.out()).len(), 21);
     assert!(!ws.out().join("history").exists(), "nothing was superseded");
 }
+
+/// Writes `tellonce.toml` with police sources of the given `(path, mode)`.
+fn config_with_modes(ws: &Workspace, sources: &[(&str, &str)]) {
+    let mut s = "[output]\ndir = \"output\"\n\n[keys]\nfile = \"keys/tellonce.key\"\n".to_owned();
+    for (path, mode) in sources {
+        s.push_str(&format!("\n[[sources]]\nfeed = \"police\"\npath = {path:?}\nmode = {mode:?}\n"));
+    }
+    ws.write("tellonce.toml", s);
+}
+
+fn versions(run: &Run, source: &str) -> [u64; 5] {
+    let v = &run.input(source)["versions"];
+    [&v["new"], &v["changed"], &v["unchanged"], &v["withdrawn"], &v["refused"]].map(|c| c.as_u64().unwrap())
+}
+
+#[test]
+fn a_snapshot_withdraws_what_it_leaves_out_unless_it_quarantined_a_record() {
+    let ws = Workspace::new();
+    ws.write(
+        "inputs/jan.csv",
+        extract(&[police("P1", "Ann", "CRIME"), police("P2", "Bob", "CRIME"), police("P3", "Cat", "CRIME")]),
+    );
+    // February's file is the partner's whole holding: P2 is gone, P3 changed, P4 is new.
+    ws.write(
+        "inputs/feb.csv",
+        extract(&[police("P1", "Ann", "CRIME"), police("P3", "Cat", "DOMESTIC_ABUSE"), police("P4", "Dan", "CRIME")]),
+    );
+    config_with_modes(&ws, &[("inputs/jan.csv", "delta"), ("inputs/feb.csv", "snapshot")]);
+    let run = ws.run(0, &[]);
+    assert_eq!(versions(&run, "inputs/feb.csv"), [1, 1, 1, 1, 0]);
+    assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["P1", "P3", "P4"]);
+    let mut moved: Vec<(String, String)> = Vec::new();
+    for part in visible_parquet(&ws.out().join("history/feed=police")) {
+        let ids = parquet_column(&part, "record_id");
+        moved.extend(ids.into_iter().zip(parquet_column(&part, "_change")).map(|(i, c)| (i.unwrap(), c.unwrap())));
+    }
+    moved.sort();
+    assert_eq!(moved, [("P2".to_owned(), "withdrawn".to_owned()), ("P3".to_owned(), "superseded".to_owned())]);
+    let tombstones = std::fs::read_to_string(ws.out().join("state/tombstones/police.jsonl")).unwrap();
+    assert!(tombstones.contains("\"P2\"") && tombstones.contains("withdrawn"), "{tombstones}");
+
+    // A withdrawn record sent again is refused; a snapshot that quarantined a record (here a
+    // bad incident date) withdraws nothing, and says why.
+    let bad_date = police("P9", "Eve", "CRIME").replace("2024-01-05", "2024-02-30");
+    ws.write("inputs/mar.csv", extract(&[police("P2", "Bob", "CRIME"), police("P1", "Ann", "CRIME"), bad_date]));
+    config_with_modes(
+        &ws,
+        &[("inputs/jan.csv", "delta"), ("inputs/feb.csv", "snapshot"), ("inputs/mar.csv", "snapshot")],
+    );
+    let run = ws.run(0, &[]);
+    assert_eq!(versions(&run, "inputs/mar.csv"), [0, 0, 1, 0, 1]);
+    assert_eq!(run.input("inputs/mar.csv")["versions"]["withdrawal_held_back"], true);
+    assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["P1", "P3", "P4"]);
+    let text_out = tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--force", "--no-progress"], 0);
+    assert!(text(&text_out).contains("withdraws nothing"), "{}", text(&text_out));
+    tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
+}
+
+#[test]
+fn an_append_source_never_stages_a_held_record_again() {
+    let ws = Workspace::new();
+    ws.write("inputs/a.csv", extract(&[police("P1", "Ann", "CRIME")]));
+    ws.write("inputs/b.csv", extract(&[police("P1", "Ann", "DOMESTIC_ABUSE"), police("P2", "Bob", "CRIME")]));
+    config_with_modes(&ws, &[("inputs/a.csv", "append"), ("inputs/b.csv", "append")]);
+    let run = ws.run(0, &[]);
+    assert_eq!(versions(&run, "inputs/b.csv"), [1, 0, 1, 0, 0]);
+    let parts = visible_parquet(&ws.out().join("staging/feed=police"));
+    let kinds: Vec<_> = parts.iter().flat_map(|p| parquet_column(p, "incident_type")).collect();
+    assert!(kinds.contains(&Some("CRIME".to_owned())) && !kinds.contains(&Some("DOMESTIC_ABUSE".to_owned())));
+    assert!(!ws.out().join("history").exists());
+    // A mode that does not exist is a configuration error naming the entry.
+    config_with_modes(&ws, &[("inputs/a.csv", "cumulative")]);
+    let out = tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--no-progress"], 2);
+    assert!(text(&out).contains("sources[0].mode"), "{}", text(&out));
+}

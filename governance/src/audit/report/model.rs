@@ -116,6 +116,8 @@ pub(super) struct Versions {
     pub(super) refused: u64,
     /// Earlier versions moved from staging to the history dataset.
     pub(super) superseded: u64,
+    /// Records withdrawn: absent from a partner's snapshot.
+    pub(super) withdrawn: u64,
 }
 
 /// A topic's stream progress declared void by an operator.
@@ -225,7 +227,8 @@ impl<'a> Gather<'a> {
                 m.held.push((at, feed, input, reason, sha256))
             }
             Event::BatchDecided { .. } => self.batch_decided(entry),
-            Event::RecordsCompared { unchanged, refused, superseded, .. } => {
+            Event::RecordsCompared { unchanged, refused, withdrawn, superseded, .. } => {
+                m.versions.withdrawn += withdrawn;
                 m.versions.unchanged += unchanged;
                 m.versions.refused += refused;
                 m.versions.superseded += superseded;

@@ -171,7 +171,12 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
             row_group_rows: limits.row_group_rows,
             max_file_rows: limits.max_file_rows,
             workers: std::thread::available_parallelism().map_or(2, usize::from),
-            sources: vec![Source { feed: schema, path: input.clone(), format: FileFormat::Csv }],
+            sources: vec![Source {
+                feed: schema,
+                path: input.clone(),
+                format: FileFormat::Csv,
+                mode: Default::default(),
+            }],
             // This bench measures ingest; `bench-link` measures the build tier.
             linkage_enabled: false,
             linkage: crate::link::cluster::Options::default(),
