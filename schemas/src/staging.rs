@@ -141,6 +141,16 @@ impl StagingColumn {
     }
 }
 
+/// Whether a staging column is made from other columns of the row (geography, match keys,
+/// blocking keys, Bloom filters) rather than from one field: a record's content is told by its
+/// other, non-lineage columns, since these follow from them.
+pub fn is_derived(name: &str) -> bool {
+    [SMALL_AREA, DISTRICT, IMD_DECILE].contains(&name)
+        || MatchRule::ALL.iter().any(|r| r.column() == name)
+        || BlockKey::ALL.iter().any(|b| b.column() == name)
+        || MatchField::ALL.iter().any(|f| f.bloom_column() == Some(name))
+}
+
 /// The Arrow type of a checked value of this kind, when it passes as it is.
 pub fn pass_type(kind: &Kind) -> DataType {
     match kind {

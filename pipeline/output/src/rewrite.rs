@@ -62,20 +62,22 @@ pub fn read_parquet(path: &Path) -> Result<FileContent, RewriteError> {
     let f = File::open(path).map_err(|e| err(e.to_string()))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| err(e.to_string()))?;
     let schema = builder.schema().clone();
-    let metadata = builder
-        .metadata()
-        .file_metadata()
-        .key_value_metadata()
-        .map(|kv| {
-            kv.iter()
-                .filter(|k| k.key.starts_with("tellonce.") && !k.key.starts_with("tellonce.description."))
-                .filter_map(|k| Some((k.key.clone(), k.value.clone()?)))
-                .collect()
-        })
-        .unwrap_or_default();
+    let metadata = tellonce_metadata(builder.metadata().file_metadata().key_value_metadata());
     let reader = builder.build().map_err(|e| err(e.to_string()))?;
     let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|e| err(e.to_string()))?;
     Ok(FileContent { schema, batches, metadata })
+}
+
+/// A file's `tellonce.*` key-value metadata, descriptions left out (the writer adds them again
+/// from the schema).
+fn tellonce_metadata(kv: Option<&Vec<parquet::file::metadata::KeyValue>>) -> Vec<(String, String)> {
+    kv.map(|kv| {
+        kv.iter()
+            .filter(|k| k.key.starts_with("tellonce.") && !k.key.starts_with("tellonce.description."))
+            .filter_map(|k| Some((k.key.clone(), k.value.clone()?)))
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 /// A rewrite made and not yet put in place.
@@ -120,42 +122,33 @@ pub struct Rewrite {
 /// readers see changes until [`PendingRewrite::publish`].
 pub fn without_rows(out: &Path, file: &HeldFile, rows: &[u64], reason: DeleteReason) -> Result<Rewrite, RewriteError> {
     let path = file.on_disk(out);
-    let actual = tellonce_connectors::hashing::sha256_file(&path)
-        .map_err(|e| RewriteError::Read { path: path.clone(), message: e.to_string() })?;
+    let err = |message: String| RewriteError::Read { path: path.clone(), message };
+    let actual = tellonce_connectors::hashing::sha256_file(&path).map_err(|e| err(e.to_string()))?;
     if actual != file.sha256 {
         return Err(RewriteError::Tampered { path: file.path.clone() });
     }
-    let FileContent { schema, batches, metadata } = read_parquet(&path)?;
-    let total: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
+    // Read batch by batch: the rows kept go straight to the new file, so that rewriting a large
+    // file for a few rows holds one batch, not the file, in memory.
+    let f = File::open(&path).map_err(|e| err(e.to_string()))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| err(e.to_string()))?;
+    let schema = builder.schema().clone();
+    let metadata = tellonce_metadata(builder.metadata().file_metadata().key_value_metadata());
+    let total = u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
     let mut parts = file.path.split('/').collect::<Vec<_>>();
     let name = parts.pop().unwrap_or_default().to_owned();
     let side_name = crate::strays::erasure_side_name(&name);
     let side = path.with_file_name(&side_name);
-    let (mut kept_batches, mut removed) = (Vec::new(), Vec::new());
-    let mut offset = 0u64;
-    for batch in &batches {
-        let n = batch.num_rows() as u64;
-        let keep: BooleanArray = (offset..offset + n).map(|r| Some(rows.binary_search(&r).is_err())).collect();
-        let drop: BooleanArray = keep.iter().map(|k| k.map(|k| !k)).collect();
-        let select = |mask: &BooleanArray| {
-            arrow_select::filter::filter_record_batch(batch, mask)
-                .map_err(|e| RewriteError::Read { path: path.clone(), message: e.to_string() })
-        };
-        let (kept, gone) = (select(&keep)?, select(&drop)?);
-        if kept.num_rows() > 0 {
-            kept_batches.push(kept);
-        }
-        if gone.num_rows() > 0 {
-            removed.push(gone);
-        }
-        offset += n;
-    }
-    if total <= rows.len() as u64 || kept_batches.is_empty() {
+    if total <= rows.len() as u64 {
         // Nothing would be left: the file goes, rather than an empty file staying behind.
-        let err = |e: std::io::Error| RewriteError::Read { path: path.clone(), message: e.to_string() };
-        std::fs::rename(&path, &side).map_err(err)?;
+        let removed = builder
+            .build()
+            .map_err(|e| err(e.to_string()))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| err(e.to_string()))?;
+        let io = |e: std::io::Error| err(e.to_string());
+        std::fs::rename(&path, &side).map_err(io)?;
         if let Some(dir) = path.parent() {
-            tellonce_connectors::atomic::sync_dir(dir).map_err(err)?;
+            tellonce_connectors::atomic::sync_dir(dir).map_err(io)?;
         }
         let event = Event::FileDeleted {
             path: file.path.clone(),
@@ -169,8 +162,24 @@ pub fn without_rows(out: &Path, file: &HeldFile, rows: &[u64], reason: DeleteRea
     let partition: Vec<(&str, &str)> = parts.iter().skip(1).filter_map(|p| p.split_once('=')).collect();
     let opts = PartOptions { metadata: metadata.clone(), replace_existing: true, ..PartOptions::default() };
     let mut writer = PartWriter::create(out, &dataset, &partition, &side_name, Arc::clone(&schema), &opts)?;
-    for kept in &kept_batches {
-        writer.write(kept)?;
+    let mut removed = Vec::new();
+    let mut offset = 0u64;
+    for batch in builder.build().map_err(|e| err(e.to_string()))? {
+        let batch = batch.map_err(|e| err(e.to_string()))?;
+        let n = batch.num_rows() as u64;
+        let keep: BooleanArray = (offset..offset + n).map(|r| Some(rows.binary_search(&r).is_err())).collect();
+        let drop: BooleanArray = keep.iter().map(|k| k.map(|k| !k)).collect();
+        let select = |mask: &BooleanArray| {
+            arrow_select::filter::filter_record_batch(&batch, mask).map_err(|e| err(e.to_string()))
+        };
+        let (kept, gone) = (select(&keep)?, select(&drop)?);
+        if kept.num_rows() > 0 {
+            writer.write(&kept)?;
+        }
+        if gone.num_rows() > 0 {
+            removed.push(gone);
+        }
+        offset += n;
     }
     let committed = writer.commit()?;
     let event = Event::FileWritten {

@@ -40,9 +40,17 @@ pub struct Location {
 #[derive(Debug)]
 struct Held {
     digest: [u8; DIGEST_BYTES],
-    latest: Location,
+    latest: Place,
     order: u64,
-    older: Vec<Location>,
+    older: Vec<Place>,
+}
+
+/// A [`Location`] with its file as an index into [`HeldRecords::files`]: a record held costs
+/// a few bytes, not a copy of its file's path.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    file: u32,
+    row: u64,
 }
 
 /// What a record of an input is, against the records held.
@@ -60,6 +68,7 @@ pub enum Verdict {
 #[derive(Debug, Default)]
 pub struct HeldRecords {
     by_id: HashMap<Box<str>, Held>,
+    files: Vec<String>,
 }
 
 impl HeldRecords {
@@ -92,11 +101,12 @@ impl HeldRecords {
         for (order, rel) in files {
             let path = rel.split('/').fold(out.to_path_buf(), |p, c| p.join(c));
             let mut row = 0u64;
+            let file = held.file_index(&rel);
             for batch in read_ids(&path, &rel)? {
                 let (ids, digests) = ids_and_digests(&batch, &rel)?;
                 for (i, digest) in digests.into_iter().enumerate() {
                     if ids.is_valid(i) {
-                        held.add(ids.value(i), digest, Location { file: rel.clone(), row: row + i as u64 }, order);
+                        held.add(ids.value(i), digest, Place { file, row: row + i as u64 }, order);
                     }
                 }
                 row += batch.num_rows() as u64;
@@ -105,7 +115,22 @@ impl HeldRecords {
         Ok(held)
     }
 
-    fn add(&mut self, id: &str, digest: [u8; DIGEST_BYTES], at: Location, order: u64) {
+    fn file_index(&mut self, rel: &str) -> u32 {
+        self.files.push(rel.to_owned());
+        u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX)
+    }
+
+    fn location(&self, p: Place) -> Location {
+        let file = self.files.get(p.file as usize).cloned().unwrap_or_default();
+        Location { file, row: p.row }
+    }
+
+    /// Every version held of a record, the latest first.
+    fn versions(&self, h: &Held) -> Vec<Location> {
+        std::iter::once(h.latest).chain(h.older.iter().copied()).map(|p| self.location(p)).collect()
+    }
+
+    fn add(&mut self, id: &str, digest: [u8; DIGEST_BYTES], at: Place, order: u64) {
         match self.by_id.get_mut(id) {
             None => {
                 self.by_id.insert(id.into(), Held { digest, latest: at, order, older: Vec::new() });
@@ -121,9 +146,7 @@ impl HeldRecords {
 
     /// Every record held, with every version of it.
     pub fn all(&self) -> impl Iterator<Item = (&str, Vec<Location>)> {
-        self.by_id
-            .iter()
-            .map(|(id, h)| (id.as_ref(), std::iter::once(h.latest.clone()).chain(h.older.iter().cloned()).collect()))
+        self.by_id.iter().map(|(id, h)| (id.as_ref(), self.versions(h)))
     }
 
     /// How many records are held.
@@ -140,8 +163,8 @@ impl HeldRecords {
     pub fn judge(&self, record_id: &str, digest: &[u8; DIGEST_BYTES]) -> Verdict {
         match self.by_id.get(record_id) {
             None => Verdict::New,
-            Some(h) if &h.digest == digest => Verdict::Unchanged(h.older.clone()),
-            Some(h) => Verdict::Changed(std::iter::once(h.latest.clone()).chain(h.older.iter().cloned()).collect()),
+            Some(h) if &h.digest == digest => Verdict::Unchanged(h.older.iter().map(|p| self.location(*p)).collect()),
+            Some(h) => Verdict::Changed(self.versions(h)),
         }
     }
 }
@@ -201,11 +224,20 @@ mod tests {
         Location { file: file.to_owned(), row }
     }
 
+    /// Adds a record held in `file` (named once per call, as a file is when loaded).
+    fn add(held: &mut HeldRecords, id: &str, digest: [u8; 16], file: &str, row: u64, order: u64) {
+        let file = match held.files.iter().position(|f| f == file) {
+            Some(i) => i as u32,
+            None => held.file_index(file),
+        };
+        held.add(id, digest, Place { file, row }, order);
+    }
+
     #[test]
     fn a_record_is_new_changed_or_unchanged_against_its_latest_version() {
         let mut held = HeldRecords::default();
-        held.add("R1", [1; 16], at("a", 0), 1);
-        held.add("R2", [2; 16], at("a", 1), 1);
+        add(&mut held, "R1", [1; 16], "a", 0, 1);
+        add(&mut held, "R2", [2; 16], "a", 1, 1);
         assert_eq!(held.judge("R3", &[1; 16]), Verdict::New);
         assert_eq!(held.judge("R1", &[1; 16]), Verdict::Unchanged(vec![]));
         assert_eq!(held.judge("R1", &[9; 16]), Verdict::Changed(vec![at("a", 0)]));
@@ -215,8 +247,8 @@ mod tests {
     fn copies_an_earlier_release_staged_twice_are_superseded_by_the_latest() {
         let mut held = HeldRecords::default();
         // Added out of order: the later file's copy is the latest whatever the reading order.
-        held.add("R1", [2; 16], at("b", 4), 2);
-        held.add("R1", [1; 16], at("a", 0), 1);
+        add(&mut held, "R1", [2; 16], "b", 4, 2);
+        add(&mut held, "R1", [1; 16], "a", 0, 1);
         assert_eq!(held.len(), 1);
         assert_eq!(held.judge("R1", &[2; 16]), Verdict::Unchanged(vec![at("a", 0)]));
         assert_eq!(held.judge("R1", &[3; 16]), Verdict::Changed(vec![at("b", 4), at("a", 0)]));
