@@ -254,6 +254,21 @@ pub fn linkage_text(l: &crate::link::BuildReport) -> String {
             "  scoring pass: {} candidate pairs scored, {} above the threshold, {} refused by the pair veto",
             sc.scored, sc.above_threshold, sc.vetoed_pairs
         );
+        if let Some(m) = &sc.model {
+            let how = if m.estimated {
+                format!(
+                    "estimated from {} candidate pairs ({} EM rounds) and {} random pairs",
+                    m.training_pairs, m.rounds, m.random_pairs
+                )
+            } else {
+                "the documented levels (too few pairs to estimate)".to_owned()
+            };
+            let _ = writeln!(
+                s,
+                "    model: {how}; prior {:.1e} that two records are one person; links at {:.1} bits or more",
+                m.prior, sc.threshold
+            );
+        }
         let by_rule: Vec<String> = sc.blocking.pairs_by_rule.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let _ = writeln!(s, "    pairs by blocking rule: {}", by_rule.join(", "));
         for (rule, (blocks, records)) in &sc.blocking.over_cap_by_rule {

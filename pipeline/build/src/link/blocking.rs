@@ -28,7 +28,7 @@ const fn rule(name: &'static str, tokens: &'static [Tk]) -> BlockRule {
 }
 
 /// The blocking rules, and the error each survives.
-pub const BLOCK_RULES: [BlockRule; 10] = [
+pub const BLOCK_RULES: [BlockRule; 12] = [
     // Names wrong in any way (the date agrees, or has day and month swapped).
     rule("dob_unordered", &[Tk::DobUnordered]),
     // The year off by one.
@@ -46,6 +46,10 @@ pub const BLOCK_RULES: [BlockRule; 10] = [
     rule("birth_year_postcode", &[Tk::YearPostcode]),
     // The date wrong or missing, the address changed, the names possibly swapped.
     BlockRule { name: "names_either_order", tokens: &[], either_order_names: true },
+    // Names and date both mistyped or replaced, the address kept.
+    rule("address_district", &[Tk::Address, Tk::District]),
+    // The forename and the date wrong, the family name and home kept.
+    rule("surname_postcode", &[Tk::Surname, Tk::Postcode]),
 ];
 
 impl BlockRule {
@@ -131,6 +135,26 @@ pub fn for_each_candidate(
         }
         *stats.pairs_by_rule.entry(r.name).or_default() += proposed;
     }
+}
+
+/// Calls `pair(a, b)` for each pair of `reps` sharing a block of `rule` (blocks over `cap`
+/// skipped), for training: no union with other rules, no clusters.
+pub fn for_each_in_rule(tokens: &[Tokens], reps: &[u32], rule: &BlockRule, cap: usize, pair: &mut dyn FnMut(u32, u32)) {
+    let mut keyed: Vec<([u32; 3], u32)> =
+        reps.iter().filter_map(|&i| rule.key(&tokens[i as usize]).map(|k| (k, i))).collect();
+    keyed.sort_unstable();
+    for block in keyed.chunk_by(|x, y| x.0 == y.0).filter(|b| b.len() <= cap) {
+        for (x, &(_, a)) in block.iter().enumerate() {
+            for &(_, b) in &block[x + 1..] {
+                pair(a.min(b), a.max(b));
+            }
+        }
+    }
+}
+
+/// The rule of this name.
+pub fn rule_named(name: &str) -> Option<&'static BlockRule> {
+    BLOCK_RULES.iter().find(|r| r.name == name)
 }
 
 /// The distinct candidate pairs of [`for_each_candidate`], sorted (for tests and small sets).

@@ -30,9 +30,12 @@ pub struct Options {
     pub surname_dice: f32,
     /// Blocks with more distinct candidates than this are not compared (counted instead).
     pub max_block: usize,
-    /// Least weight (bits) of a link made by the scoring pass (see `score`); the higher of
-    /// this and `min_weight` applies.
-    pub score_threshold: f64,
+    /// A fixed least weight (bits) of a link made by the scoring pass, instead of the one
+    /// `match_probability` gives under the trained model (see `score`); never below
+    /// [`LEAST_SCORED_WEIGHT`](super::score::LEAST_SCORED_WEIGHT).
+    pub score_threshold: Option<f64>,
+    /// Least match probability of a link made by the scoring pass.
+    pub match_probability: f64,
     /// Blocks of the scoring pass with more records than this are not compared (counted).
     pub max_score_block: usize,
 }
@@ -44,7 +47,8 @@ impl Default for Options {
             forename_dice: 0.60,
             surname_dice: 0.75,
             max_block: 2000,
-            score_threshold: super::score::DEFAULT_THRESHOLD,
+            score_threshold: None,
+            match_probability: super::score::DEFAULT_MATCH_PROBABILITY,
             max_score_block: super::score::DEFAULT_MAX_BLOCK,
         }
     }
@@ -227,7 +231,11 @@ pub fn persons(recs: &Records, opts: &Options) -> Persons {
 
     for rule in Rule::all() {
         if rule == Rule::Scored {
-            let threshold = opts.score_threshold.max(opts.min_weight);
+            let threshold = super::score::Threshold {
+                probability: opts.match_probability,
+                bits: opts.score_threshold,
+                floor: super::score::LEAST_SCORED_WEIGHT,
+            };
             score_pass(recs, threshold, opts.max_score_block, &mut c, &mut stats, &mut |i, j, w| {
                 for r in [i, j] {
                     note(&mut best, r, Rule::Scored);

@@ -2,7 +2,7 @@
 //!
 //! Each is a staging column made at the edge (see `tellonce_schemas::block_keys`); the build
 //! tier only ever learns whether two records' tokens are equal, so interning a token as a `u32`
-//! loses nothing and keeps a record's comparison data in 76 bytes.
+//! loses nothing and keeps a record's comparison data in 80 bytes.
 
 use std::collections::HashMap;
 
@@ -51,10 +51,12 @@ pub enum Tk {
     District,
     /// Year of birth and postcode.
     YearPostcode,
+    /// The first line of the address (`address_line_1_token`).
+    Address,
 }
 
 /// How many compared tokens a record has.
-pub const TK: usize = 19;
+pub const TK: usize = 20;
 
 /// A record's compared tokens, interned ([`NONE`]: missing).
 pub type Tokens = [u32; TK];
@@ -81,6 +83,7 @@ impl Tk {
         Tk::Sector,
         Tk::District,
         Tk::YearPostcode,
+        Tk::Address,
     ];
 
     /// The staging column it is read from.
@@ -88,6 +91,7 @@ impl Tk {
         let block = match self {
             Tk::Dob => return "date_of_birth_token",
             Tk::Postcode => return "postcode_token",
+            Tk::Address => return "address_line_1_token",
             Tk::DobUnordered => BlockKey::DobUnordered,
             Tk::YearMonth => BlockKey::DobYearMonth,
             Tk::YearDay => BlockKey::DobYearDay,

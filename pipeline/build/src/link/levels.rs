@@ -93,6 +93,10 @@ pub const POSTCODE: [Level; 5] = [
     level("else", 0.15, 0.965),
 ];
 
+/// Address-line levels: the same first line (a keyed token of its normalised form), or not.
+/// People move and partners record addresses late, so a different line weighs little.
+pub const ADDRESS: [Level; 3] = [MISSING, level("exact", 0.65, 0.0005), level("else", 0.35, 0.9995)];
+
 /// Sex levels.
 pub const SEX: [Level; 3] = [MISSING, level("agree", 0.98, 0.5), level("disagree", 0.02, 0.5)];
 
@@ -105,6 +109,8 @@ pub mod ix {
     pub const MISSING: u8 = 0;
     /// Exact, in every table that has it.
     pub const EXACT: u8 = 1;
+    /// `initial_not_compared` in [`super::FORENAME`].
+    pub const FORENAME_NOT_COMPARED: u8 = 7;
     /// The last level of [`super::FORENAME`].
     pub const FORENAME_ELSE: u8 = 8;
     /// The last level of [`super::DOB`]: dates far apart.
@@ -127,6 +133,8 @@ pub struct Comparison {
     pub postcode: u8,
     /// Sex level ([`SEX`]).
     pub sex: u8,
+    /// Address-line level ([`ADDRESS`]).
+    pub address: u8,
     /// Strong identifiers that agree.
     pub strong_agree: u8,
     /// Whether a strong identifier both hold disagrees (a veto).
@@ -249,6 +257,18 @@ pub fn postcode_level(a: &Tokens, b: &Tokens) -> u8 {
     if pa == pb { 3 } else { 4 }
 }
 
+/// The address-line level of two records: missing, exact or else.
+pub fn address_level(a: &Tokens, b: &Tokens) -> u8 {
+    let (x, y) = (a[Tk::Address as usize], b[Tk::Address as usize]);
+    if !both(x, y) {
+        ix::MISSING
+    } else if x == y {
+        ix::EXACT
+    } else {
+        2
+    }
+}
+
 /// The sex level: 0 unknown, 1 agree, 2 disagree (`b'M'`, `b'F'`, 0 unknown).
 pub fn sex_level(a: u8, b: u8) -> u8 {
     match (a, b) {
@@ -283,6 +303,7 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
     let dob = dob_level(a, b);
     let postcode = postcode_level(a, b);
     let sex = sex_level(recs.sex[i], recs.sex[j]);
+    let address = address_level(a, b);
     let (mut strong_agree, mut strong_disagree) = (0u8, false);
     for s in &recs.strong {
         let (x, y): (Option<Tok>, Option<Tok>) = (s[i], s[j]);
@@ -301,8 +322,9 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
         + DOB[usize::from(dob)].weight()
         + POSTCODE[usize::from(postcode)].weight()
         + SEX[usize::from(sex)].weight()
+        + ADDRESS[usize::from(address)].weight()
         + f64::from(strong_agree) * STRONG_AGREE.weight();
-    Comparison { forename, surname, swapped, dob, postcode, sex, strong_agree, strong_disagree, weight }
+    Comparison { forename, surname, swapped, dob, postcode, sex, address, strong_agree, strong_disagree, weight }
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ pub mod records;
 pub mod rules;
 pub mod score;
 pub mod settings;
+pub mod train;
 
 use std::path::PathBuf;
 

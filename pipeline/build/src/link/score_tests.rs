@@ -74,24 +74,45 @@ fn a_mistyped_date_of_birth_still_links_on_names_and_address() {
         let p = persons(&r, &Options::default());
         assert_eq!(p.person[a as usize], p.person[b as usize], "{dob:?}");
         assert_eq!(p.rule[b as usize], Some(Rule::Scored));
-        assert!(p.score[b as usize].is_some_and(|w| f64::from(w) >= Options::default().score_threshold));
+        assert!(p.score[b as usize].is_some_and(|w| f64::from(w) >= p.stats.scoring.threshold));
         assert_eq!(p.stats.merges_by_rule.get("fs_score"), Some(&1));
     }
 }
 
 #[test]
-fn dates_far_apart_never_merge_whatever_else_agrees() {
+fn a_date_far_apart_weighs_against_but_two_settled_dates_never_merge() {
+    // One record with a replaced date of birth and everything else agreeing: a slip.
     let mut r = Records::new();
     let a = add(&mut r, "camhs", "C1", AMY, b'F');
     let b = add(&mut r, "police", "P1", Who { dob: (2014, 1, 30), ..AMY }, b'F');
+    assert!(linked(&r, a, b));
+    // Two records each (a parent and a child of one name): each date is settled, they stay apart.
+    let mut r = Records::new();
+    let a = add(&mut r, "camhs", "C1", AMY, b'F');
+    add(&mut r, "camhs", "C2", AMY, b'F');
+    let b = add(&mut r, "police", "P1", Who { dob: (2014, 1, 30), ..AMY }, b'F');
+    add(&mut r, "police", "P2", Who { dob: (2014, 1, 30), ..AMY }, b'F');
     assert!(!linked(&r, a, b));
 }
 
 #[test]
-fn twins_with_the_same_birthday_and_address_but_different_forenames_stay_apart() {
+fn a_sibling_at_the_same_address_is_not_scored_into_a_link() {
+    // Another forename and another date of birth, the same surname and home.
     let mut r = Records::new();
     let a = add(&mut r, "camhs", "C1", AMY, b'F');
+    let b = add(&mut r, "police", "P1", Who { fore: 9, dob: (2015, 7, 13), ..AMY }, b'F');
+    assert!(!linked(&r, a, b));
+    assert!(persons(&r, &Options::default()).stats.scoring.vetoed_pairs >= 1);
+}
+
+#[test]
+fn twins_with_the_same_birthday_and_address_but_different_forenames_stay_apart() {
+    // Each twin known by two records: each forename is settled.
+    let mut r = Records::new();
+    let a = add(&mut r, "camhs", "C1", AMY, b'F');
+    add(&mut r, "health_visiting", "H1", AMY, b'F');
     let b = add(&mut r, "police", "P1", Who { fore: 9, ..AMY }, b'F');
+    add(&mut r, "district", "D1", Who { fore: 9, ..AMY }, b'F');
     assert!(!linked(&r, a, b));
     // Even through a third record that has no forename to tell them apart by.
     let c = add(&mut r, "education", "E1", Who { fore: 0, ..AMY }, b'F');
@@ -151,7 +172,7 @@ fn a_threshold_above_every_score_links_nothing_new() {
     let mut r = Records::new();
     let a = add(&mut r, "camhs", "C1", AMY, b'F');
     let b = add(&mut r, "police", "P1", Who { dob: (2012, 7, 18), ..AMY }, b'F');
-    let p = persons(&r, &Options { score_threshold: 60.0, ..Options::default() });
+    let p = persons(&r, &Options { score_threshold: Some(60.0), ..Options::default() });
     assert_ne!(p.person[a as usize], p.person[b as usize]);
     assert!(p.stats.scoring.scored >= 1 && p.stats.scoring.above_threshold == 0);
     assert!(p.stats.scoring.blocking.pairs_by_rule.values().sum::<u64>() >= 1);

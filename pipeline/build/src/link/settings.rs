@@ -17,8 +17,12 @@ pub struct LinkageFile {
     pub forename_dice: f32,
     /// Least Dice similarity of surname encodings for a fuzzy link (0 to 1).
     pub surname_dice: f32,
-    /// Least weight (bits) of a link made by the scoring pass.
-    pub match_threshold: f64,
+    /// Least match probability of a link made by the scoring pass, under the model trained
+    /// on the deployment's own data (0.5 to 0.999999).
+    pub match_probability: f64,
+    /// A fixed least weight (bits) of a scored link instead, for a deployment that wants the
+    /// line independent of training (unset by default).
+    pub match_threshold: Option<f64>,
 }
 
 impl Default for LinkageFile {
@@ -29,6 +33,7 @@ impl Default for LinkageFile {
             min_weight: d.min_weight,
             forename_dice: d.forename_dice,
             surname_dice: d.surname_dice,
+            match_probability: d.match_probability,
             match_threshold: d.score_threshold,
         }
     }
@@ -42,8 +47,14 @@ impl LinkageFile {
         if !(0.0..=64.0).contains(&k.min_weight) {
             problems.push(format!("linkage.min_weight = {} must be between 0 and 64 (bits)", k.min_weight));
         }
-        if !(0.0..=128.0).contains(&k.match_threshold) {
-            problems.push(format!("linkage.match_threshold = {} must be between 0 and 128 (bits)", k.match_threshold));
+        if let Some(t) = k.match_threshold
+            && !(0.0..=128.0).contains(&t)
+        {
+            problems.push(format!("linkage.match_threshold = {t} must be between 0 and 128 (bits)"));
+        }
+        if !(0.5..=0.999_999).contains(&k.match_probability) {
+            problems
+                .push(format!("linkage.match_probability = {} must be between 0.5 and 0.999999", k.match_probability));
         }
         for (name, v) in [("forename_dice", k.forename_dice), ("surname_dice", k.surname_dice)] {
             if !(0.05..=1.0).contains(&v) {
@@ -55,6 +66,7 @@ impl LinkageFile {
             forename_dice: self.forename_dice,
             surname_dice: self.surname_dice,
             score_threshold: self.match_threshold,
+            match_probability: self.match_probability,
             ..Options::default()
         }
     }

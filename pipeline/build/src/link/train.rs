@@ -1,0 +1,407 @@
+//! The scoring model estimated per deployment, without labels: `u` (how often two different
+//! people fall in each comparison level) from the frequencies of the deployment's own tokens
+//! and from random pairs of its records; `m` (how often two records of one person do) and the
+//! share of matches among candidate pairs by expectation–maximisation over the candidate pairs
+//! the blocking rules find, with `u` held fixed.
+//!
+//! Fixing `u` keeps EM from drifting to another grouping of the pairs (households share a
+//! surname and an address as persons do): only `m` and the prior move. The documented levels
+//! ([`levels`](super::levels)) are where `m` starts, and what a build too small to train on
+//! uses.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::compare::{Tk, Tokens};
+use super::levels::{self, ADDRESS, Comparison, DOB, FORENAME, Level, POSTCODE, SEX, SURNAME};
+use super::records::{NONE, Records};
+
+/// The compared fields, in the order of a [`Pattern`].
+pub const FIELDS: [&str; 6] = ["forename", "surname", "date_of_birth", "postcode", "sex", "address"];
+
+/// A pair's comparison levels: one per field of [`FIELDS`] (names `missing` when swapped), then
+/// whether the names are swapped, then how many strong identifiers agree.
+pub type Pattern = [u8; 8];
+
+/// A training session: the pairs of one blocking rule, and the fields that rule makes agree
+/// (whose `m` it cannot estimate, and whose agreement says nothing within it).
+#[derive(Debug, Clone, Copy)]
+pub struct Session {
+    /// The blocking rule ([`BLOCK_RULES`](super::blocking::BLOCK_RULES)).
+    pub rule: &'static str,
+    /// Indices into [`FIELDS`] (and 6 for swapped names) left out of this session.
+    pub blocked: &'static [usize],
+}
+
+/// The sessions EM runs, as Splink does: each field is estimated in a session that does not
+/// block on it. No session blocks on a surname and an address together: the pairs of such
+/// blocks are mostly members of one household, and EM would learn a household for a person.
+pub const SESSIONS: [Session; 2] =
+    [Session { rule: "dob_unordered", blocked: &[2] }, Session { rule: "names_either_order", blocked: &[0, 1, 6] }];
+
+/// Fewer candidate pairs than this: the documented levels are used as they are.
+const MIN_TRAINING_PAIRS: u64 = 200;
+/// Random pairs drawn to estimate `u` of the levels that are not exact agreement.
+const RANDOM_PAIRS: u64 = 300_000;
+/// EM stops after this many rounds, or when no `m` moves by more than [`TOLERANCE`].
+const MAX_ROUNDS: u32 = 100;
+const TOLERANCE: f64 = 1e-6;
+/// Weight, in pairs, of the documented `m` in each estimate: keeps a level never seen among
+/// the matches from weighing minus infinity.
+const PRIOR_PAIRS: f64 = 1.0;
+/// Weight, in random pairs, of the documented `u` shares of the levels other than exact.
+const U_PRIOR_PAIRS: f64 = 1000.0;
+
+/// One level's estimate.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LevelEstimate {
+    /// Level name, as the documented tables name it.
+    pub level: &'static str,
+    /// P(level | same person).
+    pub m: f64,
+    /// P(level | different people).
+    pub u: f64,
+}
+
+impl LevelEstimate {
+    /// `log2(m / u)` bits.
+    pub fn weight(&self) -> f64 {
+        (self.m / self.u).log2()
+    }
+}
+
+/// The model a build scores with.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Model {
+    /// Per field of [`FIELDS`]: its levels, `missing` first.
+    pub fields: Vec<(&'static str, Vec<LevelEstimate>)>,
+    /// The share of matches among the candidate pairs (EM's estimate).
+    pub prior: f64,
+    /// Whether `m`, `u` and the prior were estimated from this deployment's data.
+    pub estimated: bool,
+    /// EM rounds run.
+    pub rounds: u32,
+    /// Candidate pairs EM was trained on.
+    pub training_pairs: u64,
+    /// Random pairs drawn for `u`.
+    pub random_pairs: u64,
+}
+
+fn estimates(table: &[Level]) -> Vec<LevelEstimate> {
+    table.iter().map(|l| LevelEstimate { level: l.name, m: l.m, u: l.u }).collect()
+}
+
+impl Model {
+    /// The documented levels, untrained.
+    pub fn documented() -> Model {
+        let tables: [&[Level]; 6] = [&FORENAME, &SURNAME, &DOB, &POSTCODE, &SEX, &ADDRESS];
+        Model {
+            fields: FIELDS.iter().zip(tables).map(|(f, t)| (*f, estimates(t))).collect(),
+            prior: 0.01,
+            estimated: false,
+            rounds: 0,
+            training_pairs: 0,
+            random_pairs: 0,
+        }
+    }
+
+    /// The weight (bits) of a pattern: the sum of its levels' weights (a missing value weighs
+    /// nothing), with swapped names and agreeing strong identifiers at their documented weights.
+    pub fn weight(&self, p: &Pattern) -> f64 {
+        let mut w = 0.0;
+        for (f, (_, levels)) in self.fields.iter().enumerate() {
+            if p[f] != 0
+                && let Some(l) = levels.get(usize::from(p[f]))
+            {
+                w += l.weight();
+            }
+        }
+        if p[6] == 1 {
+            w += levels::NAMES_SWAPPED.weight();
+        }
+        w + f64::from(p[7]) * levels::STRONG_AGREE.weight()
+    }
+
+    /// The least weight (bits) of a pair whose match probability is at least `probability`,
+    /// given the prior among candidate pairs.
+    pub fn threshold_for(&self, probability: f64) -> f64 {
+        let logit = |p: f64| (p / (1.0 - p)).log2();
+        logit(probability) - logit(self.prior)
+    }
+
+    /// The match probability of a pair of this weight among candidate pairs.
+    pub fn probability(&self, weight: f64) -> f64 {
+        let odds = (self.prior / (1.0 - self.prior)) * weight.exp2();
+        odds / (1.0 + odds)
+    }
+}
+
+/// A comparison as a pattern.
+pub fn pattern(c: &Comparison) -> Pattern {
+    let (f, s) = if c.swapped { (0, 0) } else { (c.forename, c.surname) };
+    [f, s, c.dob, c.postcode, c.sex, c.address, u8::from(c.swapped), c.strong_agree]
+}
+
+/// Estimates the model from the representatives' tokens (for `u`) and the candidate pairs'
+/// patterns (for `m` and the prior).
+pub fn train(recs: &Records, reps: &[u32], sessions: &[(Session, BTreeMap<Pattern, u64>)], prior: f64) -> Model {
+    let mut model = Model::documented();
+    model.prior = prior;
+    let pairs: u64 = sessions.iter().flat_map(|(_, p)| p.values()).sum();
+    if pairs < MIN_TRAINING_PAIRS || reps.len() < 2 {
+        return model;
+    }
+    estimate_u(recs, reps, &mut model);
+    let documented = model.clone();
+    let mut sums: Vec<Vec<f64>> = model.fields.iter().map(|(_, l)| vec![0.0; l.len()]).collect();
+    let mut runs = [0u32; 6];
+    for (session, patterns) in sessions {
+        if patterns.values().sum::<u64>() < MIN_TRAINING_PAIRS {
+            continue;
+        }
+        let mut m = documented.clone();
+        model.rounds += estimate_m(patterns, session.blocked, &mut m);
+        for (f, (_, levels)) in m.fields.iter().enumerate().filter(|(f, _)| !session.blocked.contains(f)) {
+            runs[f] += 1;
+            for (l, level) in levels.iter().enumerate() {
+                sums[f][l] += level.m;
+            }
+        }
+    }
+    for (f, (_, levels)) in model.fields.iter_mut().enumerate() {
+        if runs[f] == 0 {
+            continue;
+        }
+        for (l, level) in levels.iter_mut().enumerate().skip(1) {
+            level.m = sums[f][l] / f64::from(runs[f]);
+        }
+    }
+    model.training_pairs = pairs;
+    model.estimated = true;
+    model
+}
+
+/// The chance that two records drawn at random agree exactly on a token: the sum of the squared
+/// shares of its values (among records that have one).
+fn chance_of_agreement(recs: &Records, reps: &[u32], tk: Tk) -> Option<f64> {
+    let mut counts: HashMap<u32, u64> = HashMap::new();
+    for &r in reps {
+        let t = recs.tokens[r as usize][tk as usize];
+        if t != NONE {
+            *counts.entry(t).or_default() += 1;
+        }
+    }
+    let n: u64 = counts.values().sum();
+    if n < 2 {
+        return None;
+    }
+    let same: u64 = counts.values().map(|c| c * (c - 1)).sum();
+    Some((same as f64 / (n * (n - 1)) as f64).max(1.0 / (n * (n - 1)) as f64))
+}
+
+/// A small deterministic generator: the same data draws the same pairs.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+fn estimate_u(recs: &Records, reps: &[u32], model: &mut Model) {
+    // Levels other than exact: their shares among random non-exact pairs.
+    let mut counts: Vec<Vec<f64>> = model.fields.iter().map(|(_, l)| vec![0.0; l.len()]).collect();
+    let n = reps.len() as u64;
+    let draws = RANDOM_PAIRS.min(n * (n - 1) / 2);
+    let mut rng = SplitMix(n);
+    for _ in 0..draws {
+        let a = reps[(rng.next() % n) as usize] as usize;
+        let mut b = reps[(rng.next() % n) as usize] as usize;
+        if a == b {
+            b = reps[((rng.next() % (n - 1)) as usize + 1).min(reps.len() - 1)] as usize;
+        }
+        let p = pattern(&levels::compare(recs, a, b));
+        for (f, c) in counts.iter_mut().enumerate() {
+            if let Some(slot) = c.get_mut(usize::from(p[f])) {
+                *slot += 1.0;
+            }
+        }
+    }
+    model.random_pairs = draws;
+    let exact_tokens =
+        [Some(Tk::Forename), Some(Tk::Surname), Some(Tk::Dob), Some(Tk::Postcode), None, Some(Tk::Address)];
+    for (f, (_, levels)) in model.fields.iter_mut().enumerate() {
+        let exact = match exact_tokens[f] {
+            Some(tk) => chance_of_agreement(recs, reps, tk),
+            None => sex_agreement(recs, reps),
+        };
+        let Some(exact) = exact else { continue };
+        // The documented shares, as if seen in U_PRIOR_PAIRS random pairs: a level the draw
+        // never saw keeps a small chance instead of none.
+        let documented: f64 = levels.iter().skip(2).map(|l| l.u).sum();
+        let shares: Vec<f64> = levels.iter().map(|l| U_PRIOR_PAIRS * l.u / documented).collect();
+        let rest: f64 = counts[f].iter().zip(&shares).skip(2).map(|(c, s)| c + s).sum();
+        levels[1].u = exact;
+        for (l, level) in levels.iter_mut().enumerate().skip(2) {
+            level.u = (1.0 - exact) * (counts[f][l] + shares[l]) / rest;
+        }
+    }
+}
+
+fn sex_agreement(recs: &Records, reps: &[u32]) -> Option<f64> {
+    let (mut m, mut f) = (0u64, 0u64);
+    for &r in reps {
+        match recs.sex[r as usize] {
+            b'M' => m += 1,
+            b'F' => f += 1,
+            _ => {}
+        }
+    }
+    let n = (m + f) as f64;
+    (m + f >= 2).then(|| ((m as f64 / n).powi(2) + (f as f64 / n).powi(2)).clamp(0.01, 0.99))
+}
+
+/// EM for one session: `m` of the fields it does not block on, with `u` fixed; the session's
+/// own share of matches moves with it. Returns the rounds run.
+fn estimate_m(patterns: &BTreeMap<Pattern, u64>, blocked: &[usize], model: &mut Model) -> u32 {
+    // Within the session, blocked fields agree by construction: they say nothing.
+    let masked = |p: &Pattern| {
+        let mut q = *p;
+        for &f in blocked {
+            q[f] = 0;
+        }
+        q
+    };
+    let start: Vec<Vec<f64>> = model.fields.iter().map(|(_, l)| l.iter().map(|x| x.m).collect()).collect();
+    let mut prior = 0.1;
+    let mut rounds = 0;
+    while rounds < MAX_ROUNDS {
+        rounds += 1;
+        let mut matched: Vec<Vec<f64>> = start.iter().map(|l| vec![0.0; l.len()]).collect();
+        let (mut total, mut expected) = (0.0, 0.0);
+        for (p, &count) in patterns {
+            let count = count as f64;
+            let odds = (prior / (1.0 - prior)) * model.weight(&masked(p)).exp2();
+            let posterior = if odds.is_finite() { odds / (1.0 + odds) } else { 1.0 };
+            total += count;
+            expected += count * posterior;
+            for (f, m) in matched.iter_mut().enumerate() {
+                if let Some(slot) = m.get_mut(usize::from(p[f])) {
+                    *slot += count * posterior;
+                }
+            }
+        }
+        let mut moved: f64 = 0.0;
+        for (f, (_, levels)) in model.fields.iter_mut().enumerate().filter(|(f, _)| !blocked.contains(f)) {
+            // Missing (level 0) is no evidence: m is shared out among the levels present.
+            let present: f64 = matched[f].iter().skip(1).sum();
+            let prior_mass: f64 = start[f].iter().skip(1).sum();
+            for (l, level) in levels.iter_mut().enumerate().skip(1) {
+                let m = (matched[f][l] + PRIOR_PAIRS * start[f][l] / prior_mass) / (present + PRIOR_PAIRS);
+                moved = moved.max((m - level.m).abs());
+                level.m = m;
+            }
+        }
+        prior = (expected / total).clamp(1e-9, 1.0 - 1e-9);
+        if moved < TOLERANCE {
+            break;
+        }
+    }
+    rounds
+}
+
+/// Whether a record has anything the scoring pass can compare.
+pub fn comparable(t: &Tokens) -> bool {
+    t[Tk::Forename as usize] != NONE || t[Tk::Surname as usize] != NONE || t[Tk::DobUnordered as usize] != NONE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pattern counts for `matches` pairs whose forename and surname agree in the shares given,
+    /// and `others` pairs that agree at the chance `u`.
+    fn mixture(matches: u64, m_agree: f64, others: u64, u_agree: f64) -> BTreeMap<Pattern, u64> {
+        let mut p: BTreeMap<Pattern, u64> = BTreeMap::new();
+        let else_f = ix_else(0);
+        let else_s = ix_else(1);
+        for (n, share) in [(matches, m_agree), (others, u_agree)] {
+            let agree = (n as f64 * share).round() as u64;
+            // Fields independent given the class: agree on both, one, or neither.
+            let both = (agree as f64 * share).round() as u64;
+            let one = agree - both;
+            let neither = n - both - 2 * one;
+            *p.entry([1, 1, 0, 0, 0, 0, 0, 0]).or_default() += both;
+            *p.entry([1, else_s, 0, 0, 0, 0, 0, 0]).or_default() += one;
+            *p.entry([else_f, 1, 0, 0, 0, 0, 0, 0]).or_default() += one;
+            *p.entry([else_f, else_s, 0, 0, 0, 0, 0, 0]).or_default() += neither;
+        }
+        p
+    }
+
+    fn ix_else(field: usize) -> u8 {
+        [FORENAME.len(), SURNAME.len()][field] as u8 - 1
+    }
+
+    #[test]
+    fn em_recovers_the_agreement_rate_of_matches_with_u_held_fixed() {
+        let mut model = Model::documented();
+        for f in 0..2 {
+            let levels = &mut model.fields[f].1;
+            let last = levels.len() - 1;
+            for (l, level) in levels.iter_mut().enumerate().skip(1) {
+                level.u = match l {
+                    1 => 0.01,
+                    _ if l == last => 0.99 - 1e-6 * (last - 2) as f64,
+                    _ => 1e-6,
+                };
+            }
+        }
+        let patterns = mixture(2_000, 0.8, 20_000, 0.01);
+        let rounds = estimate_m(&patterns, &[2], &mut model);
+        assert!(rounds > 1 && rounds <= MAX_ROUNDS);
+        for (name, levels) in &model.fields[..2] {
+            let exact = levels[1].m;
+            assert!((exact - 0.8).abs() < 0.03, "{name}: m(exact) {exact}");
+        }
+    }
+
+    #[test]
+    fn too_few_pairs_keep_the_documented_levels_and_the_given_prior() {
+        let recs = Records::new();
+        let model = train(&recs, &[], &[], 0.001);
+        assert!(!model.estimated);
+        assert_eq!(model.fields, Model::documented().fields);
+        assert_eq!(model.prior, 0.001);
+    }
+
+    #[test]
+    fn threshold_and_probability_agree() {
+        let model = Model { prior: 1e-4, ..Model::documented() };
+        let t = model.threshold_for(0.9);
+        assert!((model.probability(t) - 0.9).abs() < 1e-9);
+        assert!(model.probability(t + 1.0) > 0.9 && model.probability(t - 1.0) < 0.9);
+    }
+
+    #[test]
+    fn a_missing_value_weighs_nothing_and_swapped_names_replace_both_name_levels() {
+        let model = Model::documented();
+        assert_eq!(model.weight(&[0; 8]), 0.0);
+        let swapped = pattern(&Comparison {
+            forename: 8,
+            surname: 8,
+            swapped: true,
+            dob: 0,
+            postcode: 0,
+            sex: 0,
+            address: 0,
+            strong_agree: 0,
+            strong_disagree: false,
+            weight: 0.0,
+        });
+        assert_eq!(model.weight(&swapped), levels::NAMES_SWAPPED.weight());
+    }
+}
