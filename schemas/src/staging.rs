@@ -44,6 +44,10 @@ pub const BIRTH_YEAR_POSTCODE_TOKEN: &str = "birth_year_postcode_token";
 pub const FORENAME_BLOOM: &str = "forename_bloom";
 /// Linkage column: the keyed Bloom filter of the surname's bigrams.
 pub const SURNAME_BLOOM: &str = "surname_bloom";
+/// Linkage column: the keyed Bloom filter of the first address line's bigrams.
+pub const ADDRESS_BLOOM: &str = "address_line_1_bloom";
+/// The feed column the address Bloom filter is made from.
+pub const ADDRESS_LINE: &str = "address_line_1";
 
 /// Bytes in a keyed token: HMAC-SHA256 truncated to 128 bits.
 pub const TOKEN_BYTES: i32 = 16;
@@ -86,13 +90,23 @@ pub enum Derivation {
     /// A keyed Bloom filter (128 bytes) of a name's bigrams, salted by the year of birth when
     /// the date of birth is tokenised.
     Bloom(MatchField),
+    /// A keyed Bloom filter (128 bytes) of the first address line's bigrams (spaces removed,
+    /// so that a slipped space changes little), unsalted.
+    AddressBloom,
 }
 
 impl Derivation {
     /// Whether the column holds keyed HMAC values (tokens, match keys, Bloom filters): random
     /// bytes that no one can read or recompute without the key.
     pub fn is_keyed(self) -> bool {
-        matches!(self, Derivation::Token | Derivation::MatchKey(_) | Derivation::BlockKey(_) | Derivation::Bloom(_))
+        matches!(
+            self,
+            Derivation::Token
+                | Derivation::MatchKey(_)
+                | Derivation::BlockKey(_)
+                | Derivation::Bloom(_)
+                | Derivation::AddressBloom
+        )
     }
 }
 
@@ -122,7 +136,7 @@ impl StagingColumn {
             [("description".to_owned(), self.description.clone())].into_iter().collect();
         let storage = match (self.derivation, self.input.map(|c| c.role)) {
             // A Bloom filter is mostly zero bits: unlike a token, it compresses (to about half).
-            (Derivation::Bloom(_), _) => Some("unique"),
+            (Derivation::Bloom(_) | Derivation::AddressBloom, _) => Some("unique"),
             (d, _) if d.is_keyed() => Some("plain"),
             // A digest is as random as a token.
             (Derivation::Lineage, _) if self.name == RECORD_DIGEST => Some("plain"),
@@ -149,6 +163,7 @@ pub fn is_derived(name: &str) -> bool {
         || MatchRule::ALL.iter().any(|r| r.column() == name)
         || BlockKey::ALL.iter().any(|b| b.column() == name)
         || MatchField::ALL.iter().any(|f| f.bloom_column() == Some(name))
+        || name == ADDRESS_BLOOM
 }
 
 /// The Arrow type of a checked value of this kind, when it passes as it is.
@@ -323,6 +338,13 @@ fn linkage_columns(feed: &'static FeedSchema, treat: &impl Fn(&Column) -> Treatm
         );
         push(name, DataType::FixedSizeBinary(BLOOM_BYTES), inputs, Derivation::Bloom(field), description);
     }
+    let address = feed.columns.iter().find(|c| c.name == ADDRESS_LINE && c.kind == Kind::AddressLine);
+    if let Some(col) = address.filter(|c| treat(c).token) {
+        let description = "Keyed Bloom filter (1024 bits, 20 HMAC-SHA256 positions per bigram) of the bigrams of the \
+                           first address line, spaces removed, for approximate address comparison."
+            .to_owned();
+        push(ADDRESS_BLOOM, DataType::FixedSizeBinary(BLOOM_BYTES), vec![col], Derivation::AddressBloom, description);
+    }
 }
 
 /// The Arrow schema of a feed's staging dataset.
@@ -404,7 +426,7 @@ mod tests {
         columns_under(f, treat).into_iter().map(|c| c.name).collect()
     }
 
-    const LINKAGE: [&str; 27] = [
+    const LINKAGE: [&str; 28] = [
         "mk_name_dob",
         "mk_initial_surname_dob",
         "mk_nickname_surname_dob",
@@ -432,6 +454,7 @@ mod tests {
         "postcode_district_token",
         FORENAME_BLOOM,
         SURNAME_BLOOM,
+        ADDRESS_BLOOM,
     ];
 
     #[test]
@@ -455,6 +478,12 @@ mod tests {
         assert_eq!(mk.input.map(|c| c.name), Some("forename"));
         assert_eq!(col(FORENAME_BLOOM).data_type, DataType::FixedSizeBinary(128));
         assert!(col(FORENAME_BLOOM).uses(police.column("date_of_birth").unwrap()), "salted by year");
+        let address = col(ADDRESS_BLOOM);
+        assert_eq!(
+            (address.derivation, address.data_type.clone()),
+            (Derivation::AddressBloom, DataType::FixedSizeBinary(128))
+        );
+        assert!(address.uses(police.column(ADDRESS_LINE).unwrap()) && address.inputs.len() == 1, "unsalted");
         assert_eq!(col(DOB_UNORDERED_TOKEN).data_type, DataType::FixedSizeBinary(16));
         for name in LINKAGE {
             let f = col(name).field();
@@ -508,7 +537,8 @@ mod tests {
                 "postcode_sector_token",
                 "postcode_district_token",
                 FORENAME_BLOOM,
-                SURNAME_BLOOM
+                SURNAME_BLOOM,
+                ADDRESS_BLOOM
             ]
         );
         let bloom = dob_coarse.iter().find(|c| c.name == FORENAME_BLOOM).unwrap();

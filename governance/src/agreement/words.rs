@@ -54,7 +54,10 @@ pub fn output_columns(
         }
         // Match keys, blocking tokens and name encodings are linkage material, read only by the
         // linkage build, not the field's own output.
-        if matches!(s.derivation, Derivation::MatchKey(_) | Derivation::BlockKey(_) | Derivation::Bloom(_)) {
+        if matches!(
+            s.derivation,
+            Derivation::MatchKey(_) | Derivation::BlockKey(_) | Derivation::Bloom(_) | Derivation::AddressBloom
+        ) {
             out.linkage.push(s.name);
         } else {
             out.own.push(s.name);

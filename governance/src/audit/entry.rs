@@ -226,6 +226,10 @@ pub enum Event {
         /// Feeds whose staging was not linked, with the reason (no agreement in force).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         feeds_not_linked: Vec<String>,
+        /// The scoring model the build linked with (absent from entries written before it was
+        /// recorded, and when the build scored no pair).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        model: Option<crate::audit::LinkageModel>,
     },
     /// A stream batch is complete: every file holding its records is recorded above. Stream
     /// progress is read from these entries, which deletions (retention, erasure) leave standing.

@@ -36,6 +36,8 @@ pub const REPLACED_BY_EACH_BUILD: [&str; 5] = [LINKS, THEME_EVENTS, PERSONS, FAM
 pub const INDEX_PATH: &str = "state/link/index.parquet";
 /// What the last build was made from (the staged files it read).
 pub const BUILT_FROM_PATH: &str = "state/link/built_from";
+/// The scoring model of the last build that scored pairs (JSON; each build's is in the audit log).
+pub const MODEL_PATH: &str = "state/link/model.json";
 
 /// A path under the output root as the audit log records it: relative, `/`-separated.
 pub fn relative(out: &Path, path: &Path) -> String {

@@ -4,5 +4,6 @@
 //! Linkage and outcomes (the build tier) read the staging dataset this ingest tier writes.
 
 pub use tellonce_governance::agreement::policy as govern;
+mod address_bloom;
 pub mod pseudonymise;
 pub mod validate;

@@ -158,6 +158,10 @@ impl Pseudonymiser {
             (Derivation::MatchKey(rule), _) => self.match_key_column(col, rule, work)?,
             (Derivation::BlockKey(block), _) => self.block_key_column(block, work)?,
             (Derivation::Bloom(field), _) => self.bloom_filter_column(col, field, work)?,
+            (Derivation::AddressBloom, Some(c)) => {
+                let lines = self.text(b, c.name)?;
+                self.with_bloom_encoder(|encoder| super::address_bloom::column(encoder, lines))?
+            }
             _ => return Err(self.missing(&col.name)),
         })
     }
@@ -301,6 +305,12 @@ impl Pseudonymiser {
             order.sort_by_key(|&i| forms[i].birth_year());
             order
         });
+        self.with_bloom_encoder(|encoder| bloom_column(encoder, field, salted, forms, order))
+    }
+
+    /// Runs `f` with this clone's Bloom encoder (its cache warm) when it is free, else with a
+    /// fresh one.
+    fn with_bloom_encoder<T>(&self, f: impl FnOnce(&mut BloomEncoder) -> T) -> T {
         let mut fresh = None;
         let mut guard = match self.bloom.try_lock() {
             Ok(g) => Some(g),
@@ -312,7 +322,7 @@ impl Pseudonymiser {
             Some(e) => e,
             None => fresh.insert(self.tokeniser.bloom_encoder()),
         };
-        bloom_column(encoder, field, salted, forms, order)
+        f(encoder)
     }
 
     /// Each row's identity fields in match form, from the fields the linkage encodings may read.
@@ -706,7 +716,10 @@ mod tests {
         let names: Vec<String> = out.schema().fields().iter().map(|f| f.name().clone()).collect();
         let linkage: Vec<&str> =
             names.iter().map(String::as_str).filter(|n| n.starts_with("mk_") || n.ends_with("_bloom")).collect();
-        assert_eq!(linkage, ["mk_name_postcode", staging::FORENAME_BLOOM, staging::SURNAME_BLOOM]);
+        assert_eq!(
+            linkage,
+            ["mk_name_postcode", staging::FORENAME_BLOOM, staging::SURNAME_BLOOM, staging::ADDRESS_BLOOM]
+        );
         assert_eq!(
             fixed::<128>(&out, staging::FORENAME_BLOOM)[0],
             Some(t.bloom_encoder().encode("forename", "", "AMY"))

@@ -85,6 +85,24 @@ fn synthetic_records_link_across_feeds_with_f1_above_0_99() {
     assert!(cross["true_pairs"].as_u64().unwrap() > 1000, "too few cross-feed pairs to mean anything: {eval:#}");
     assert!(eval["families"]["f1"].as_f64().unwrap() > 0.9, "{eval:#}");
     assert_eq!(eval["not_in_truth"], 0);
+    // The scoring model was estimated from this data, is shown, and is in the audit log.
+    let model = json_stdout(&tellonce_ok(ws.dir(), &["link-model", "-c", "tellonce.toml", "--json"], 0));
+    assert_eq!(model["estimated"], true, "{model:#}");
+    let weight = |field: &str, level: &str| {
+        let l =
+            model["levels"].as_array().unwrap().iter().find(|l| l["field"] == field && l["level"] == level).unwrap();
+        (l["m"].as_f64().unwrap() / l["u"].as_f64().unwrap()).log2()
+    };
+    assert!(weight("date_of_birth", "exact") > 8.0 && weight("date_of_birth", "else") < -2.0, "{model:#}");
+    for l in model["levels"].as_array().unwrap() {
+        let (m, u) = (l["m"].as_f64().unwrap(), l["u"].as_f64().unwrap());
+        assert!(m > 0.0 && m <= 1.0 && u > 0.0 && u <= 1.0, "{l}");
+    }
+    let text = String::from_utf8(tellonce_ok(ws.dir(), &["link-model", "-c", "tellonce.toml"], 0).stdout).unwrap();
+    assert!(text.contains("estimated from this deployment's data") && text.contains("date_of_birth"), "{text}");
+    let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
+    let built = log.lines().rfind(|l| l.contains("\"type\":\"linkage_built\"")).unwrap();
+    assert!(built.contains("\"model\":{") && built.contains("\"threshold_bits\""), "{built}");
     // Match rates are reported by feed, district and IMD decile.
     for key in ["by_feed", "by_district", "by_imd_decile"] {
         assert!(l["rates"][key].as_object().unwrap().len() >= 2, "{key}: {:#}", l["rates"]);

@@ -86,6 +86,7 @@ fn no_clear_identifier_in_the_output_the_logs_or_quarantine_list() {
         tellonce_ok(dir, &["--log-format", "json", "quarantine", "list", config[0], config[1], "--json"], 0),
         tellonce_ok(dir, &["--log", "debug", "build", config[0], config[1], "--json"], 0),
         tellonce_ok(dir, &["link-eval", config[0], config[1], "--truth", "truth/records.csv"], 0),
+        tellonce_ok(dir, &["link-model", config[0], config[1]], 0),
         tellonce_ok(dir, &["isa", "explain", config[0], config[1], "--feed", "education"], 0),
         tellonce_ok(dir, &["--log", "debug", "retention", "apply", config[0], config[1], "--dry-run"], 0),
         tellonce_ok(dir, &["audit", "report", config[0], config[1], "--out", "report.html"], 0),

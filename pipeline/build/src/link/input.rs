@@ -34,6 +34,7 @@ const WANTED: &[&str] = &[
     "sex",
     staging::FORENAME_BLOOM,
     staging::SURNAME_BLOOM,
+    staging::ADDRESS_BLOOM,
     "uprn_token",
     "address_line_1_token",
     "household_ref_token",
@@ -59,7 +60,7 @@ const ROLES: &[&str] = &["CHILD", "PARENT_CARER", "OTHER_ADULT", "UNBORN"];
 /// Reads `files` in order into one set of records.
 pub fn read(files: &[StagingFile]) -> Result<Records, LinkError> {
     let mut recs = Records::new();
-    let mut blooms: HashMap<(Bloom, Bloom), u32> = HashMap::new();
+    let mut blooms = Seen::default();
     let mut interner = Interner::default();
     for f in files {
         read_file(&mut recs, &mut blooms, &mut interner, f)?;
@@ -67,12 +68,7 @@ pub fn read(files: &[StagingFile]) -> Result<Records, LinkError> {
     Ok(recs)
 }
 
-fn read_file(
-    recs: &mut Records,
-    blooms: &mut HashMap<(Bloom, Bloom), u32>,
-    interner: &mut Interner,
-    f: &StagingFile,
-) -> Result<(), LinkError> {
+fn read_file(recs: &mut Records, blooms: &mut Seen, interner: &mut Interner, f: &StagingFile) -> Result<(), LinkError> {
     let err = |message: String| LinkError::Staging { path: f.path.clone(), message };
     let reader = open_projected(&f.path, |name| {
         WANTED.contains(&name) || name.starts_with("mk_") || Tk::ALL.iter().any(|t| t.column() == name)
@@ -153,9 +149,16 @@ fn tok(a: Option<&FixedSizeBinaryArray>, row: usize) -> Option<Tok> {
     a.value(row).try_into().ok()
 }
 
+/// The Bloom filters seen so far, each stored once: name pairs and address lines.
+#[derive(Default)]
+struct Seen {
+    names: HashMap<(Bloom, Bloom), u32>,
+    addresses: HashMap<Bloom, u32>,
+}
+
 fn add_batch(
     recs: &mut Records,
-    blooms: &mut HashMap<(Bloom, Bloom), u32>,
+    blooms: &mut Seen,
     feed: &'static str,
     batch: &RecordBatch,
     path: &Path,
@@ -181,6 +184,7 @@ fn add_batch(
             .filter(|a| a.value_length() == staging::BLOOM_BYTES)
     };
     let (fore_bloom, sur_bloom) = (bloom_col(staging::FORENAME_BLOOM), bloom_col(staging::SURNAME_BLOOM));
+    let address_bloom = bloom_col(staging::ADDRESS_BLOOM);
     let keys: Vec<Option<&arrow_array::ListArray>> =
         KEY_RULES.iter().map(|k| batch.column_by_name(k.column()).and_then(|c| c.as_list_opt::<i32>())).collect();
     let feed_scope = {
@@ -209,11 +213,21 @@ fn add_batch(
             && let (Ok(a), Ok(b)) = (<Bloom>::try_from(fb.value(row)), <Bloom>::try_from(sb.value(row)))
         {
             let next = recs.blooms.len() as u32;
-            let idx = *blooms.entry((a, b)).or_insert(next);
+            let idx = *blooms.names.entry((a, b)).or_insert(next);
             if idx == next {
                 recs.blooms.push((a, b));
             }
             recs.bloom[r] = idx;
+        }
+        if let Some(col) = address_bloom.filter(|c| c.is_valid(row))
+            && let Ok(a) = <Bloom>::try_from(col.value(row))
+        {
+            let next = recs.address_blooms.len() as u32;
+            let idx = *blooms.addresses.entry(a).or_insert(next);
+            if idx == next {
+                recs.address_blooms.push(a);
+            }
+            recs.address_bloom[r] = idx;
         }
         for (k, list) in keys.iter().enumerate() {
             let Some(list) = list else { continue };

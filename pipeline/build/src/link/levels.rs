@@ -74,6 +74,11 @@ pub const SURNAME: [Level; 9] = [
 /// Forename and surname recorded in each other's place: replaces both name levels.
 pub const NAMES_SWAPPED: Level = level("names_swapped", 0.01, 1e-6);
 
+/// Forename and surname swapped with a slip in one of them: one name agrees with the other
+/// record's other name, the dates of birth agree, and the names compared straight say nothing.
+/// Replaces both name levels.
+pub const NAMES_HALF_SWAPPED: Level = level("names_half_swapped", 0.01, 0.0002);
+
 /// Date-of-birth levels, in the order they are tested. `else` (dates far apart) is a veto.
 pub const DOB: [Level; 6] = [
     MISSING,
@@ -93,9 +98,17 @@ pub const POSTCODE: [Level; 5] = [
     level("else", 0.15, 0.965),
 ];
 
-/// Address-line levels: the same first line (a keyed token of its normalised form), or not.
-/// People move and partners record addresses late, so a different line weighs little.
-pub const ADDRESS: [Level; 3] = [MISSING, level("exact", 0.65, 0.0005), level("else", 0.35, 0.9995)];
+/// Address-line levels: the same first line (a keyed token of its normalised form), the Dice
+/// similarity of the lines' Bloom filters, or else. People move and partners record addresses
+/// late, so a different line weighs little.
+pub const ADDRESS: [Level; 6] = [
+    MISSING,
+    level("exact", 0.65, 0.0005),
+    level("dice_0.9", 0.05, 0.0001),
+    level("dice_0.8", 0.03, 0.0002),
+    level("dice_0.7", 0.02, 0.001),
+    level("else", 0.25, 0.9982),
+];
 
 /// Sex levels.
 pub const SEX: [Level; 3] = [MISSING, level("agree", 0.98, 0.5), level("disagree", 0.02, 0.5)];
@@ -127,6 +140,9 @@ pub struct Comparison {
     pub surname: u8,
     /// Whether the names are swapped (then both name levels are [`NAMES_SWAPPED`]).
     pub swapped: bool,
+    /// Whether one name agrees with the other record's other name, the straight comparison
+    /// weighing less (then both name levels are [`NAMES_HALF_SWAPPED`]).
+    pub half_swapped: bool,
     /// Date-of-birth level ([`DOB`]).
     pub dob: u8,
     /// Postcode level ([`POSTCODE`]).
@@ -213,6 +229,14 @@ pub fn names_swapped(a: &Tokens, b: &Tokens) -> bool {
     same(fa, sb) && same(sa, fb) && fa != sa
 }
 
+/// Whether one record's forename is the other's surname (or the reverse), the names not being
+/// the same pair.
+pub fn names_half_swapped(a: &Tokens, b: &Tokens) -> bool {
+    let (fa, sa, fb, sb) =
+        (a[Tk::Forename as usize], a[Tk::Surname as usize], b[Tk::Forename as usize], b[Tk::Surname as usize]);
+    (same(fa, sb) && fa != sa) || (same(sa, fb) && fb != sb)
+}
+
 /// The date-of-birth level of two records.
 pub fn dob_level(a: &Tokens, b: &Tokens) -> u8 {
     let t = |k: Tk| (a[k as usize], b[k as usize]);
@@ -257,15 +281,16 @@ pub fn postcode_level(a: &Tokens, b: &Tokens) -> u8 {
     if pa == pb { 3 } else { 4 }
 }
 
-/// The address-line level of two records: missing, exact or else.
-pub fn address_level(a: &Tokens, b: &Tokens) -> u8 {
+/// The address-line level of two records: missing, exact, a Dice band of their filters (where
+/// both have one), or else.
+pub fn address_level(a: &Tokens, b: &Tokens, dice: Option<f32>) -> u8 {
     let (x, y) = (a[Tk::Address as usize], b[Tk::Address as usize]);
     if !both(x, y) {
         ix::MISSING
     } else if x == y {
         ix::EXACT
     } else {
-        2
+        dice.map_or(5, |d| band(d) + 2)
     }
 }
 
@@ -303,7 +328,13 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
     let dob = dob_level(a, b);
     let postcode = postcode_level(a, b);
     let sex = sex_level(recs.sex[i], recs.sex[j]);
-    let address = address_level(a, b);
+    let address_dice = match (recs.address_bloom[i], recs.address_bloom[j]) {
+        (x, y) if x != NONE && y != NONE => {
+            recs.address_blooms.get(x as usize).zip(recs.address_blooms.get(y as usize)).map(|(p, q)| dice(p, q))
+        }
+        _ => None,
+    };
+    let address = address_level(a, b, address_dice);
     let (mut strong_agree, mut strong_disagree) = (0u8, false);
     for s in &recs.strong {
         let (x, y): (Option<Tok>, Option<Tok>) = (s[i], s[j]);
@@ -313,10 +344,17 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
             _ => {}
         }
     }
+    let straight = FORENAME[usize::from(forename)].weight() + SURNAME[usize::from(surname)].weight();
+    // Only on the same date of birth: a parent recorded surname first shares the child's
+    // surname as exactly, and the other names cannot be compared across fields.
+    let half_swapped =
+        !swapped && dob == ix::EXACT && straight < NAMES_HALF_SWAPPED.weight() && names_half_swapped(a, b);
     let names = if swapped {
         NAMES_SWAPPED.weight()
+    } else if half_swapped {
+        NAMES_HALF_SWAPPED.weight()
     } else {
-        FORENAME[usize::from(forename)].weight() + SURNAME[usize::from(surname)].weight()
+        straight
     };
     let weight = names
         + DOB[usize::from(dob)].weight()
@@ -324,7 +362,19 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
         + SEX[usize::from(sex)].weight()
         + ADDRESS[usize::from(address)].weight()
         + f64::from(strong_agree) * STRONG_AGREE.weight();
-    Comparison { forename, surname, swapped, dob, postcode, sex, address, strong_agree, strong_disagree, weight }
+    Comparison {
+        forename,
+        surname,
+        swapped,
+        half_swapped,
+        dob,
+        postcode,
+        sex,
+        address,
+        strong_agree,
+        strong_disagree,
+        weight,
+    }
 }
 
 #[cfg(test)]

@@ -50,6 +50,10 @@ pub struct Records {
     pub bloom: Vec<u32>,
     /// Forename and surname Bloom filters.
     pub blooms: Vec<(Bloom, Bloom)>,
+    /// Index into `address_blooms`, or [`NONE`].
+    pub address_bloom: Vec<u32>,
+    /// First address line Bloom filters.
+    pub address_blooms: Vec<Bloom>,
     /// The tokens the scoring pass compares, interned ([`super::compare`]).
     pub tokens: Vec<super::compare::Tokens>,
     /// Match keys, per rule of [`KEY_RULES`]: (key, record).
@@ -104,6 +108,7 @@ impl Records {
         self.year_postcode.push(None);
         self.sex.push(0);
         self.bloom.push(NONE);
+        self.address_bloom.push(NONE);
         self.tokens.push([NONE; super::compare::TK]);
         self.role.push(None);
         self.district.push(0);

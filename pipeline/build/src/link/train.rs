@@ -19,7 +19,7 @@ use super::records::{NONE, Records};
 pub const FIELDS: [&str; 6] = ["forename", "surname", "date_of_birth", "postcode", "sex", "address"];
 
 /// A pair's comparison levels: one per field of [`FIELDS`] (names `missing` when swapped), then
-/// whether the names are swapped, then how many strong identifiers agree.
+/// whether the names are swapped (1) or half swapped (2), then how many strong identifiers agree.
 pub type Pattern = [u8; 8];
 
 /// A training session: the pairs of one blocking rule, and the fields that rule makes agree
@@ -115,8 +115,10 @@ impl Model {
                 w += l.weight();
             }
         }
-        if p[6] == 1 {
-            w += levels::NAMES_SWAPPED.weight();
+        match p[6] {
+            1 => w += levels::NAMES_SWAPPED.weight(),
+            2 => w += levels::NAMES_HALF_SWAPPED.weight(),
+            _ => {}
         }
         w + f64::from(p[7]) * levels::STRONG_AGREE.weight()
     }
@@ -128,6 +130,30 @@ impl Model {
         logit(probability) - logit(self.prior)
     }
 
+    /// The model as the audit log and `state/link/model.json` keep it.
+    pub fn record(&self, matcher: &str, threshold_bits: f64) -> tellonce_governance::audit::LinkageModel {
+        let levels = self
+            .fields
+            .iter()
+            .flat_map(|(field, levels)| {
+                levels.iter().skip(1).map(|l| tellonce_governance::audit::ModelLevel {
+                    field: (*field).to_owned(),
+                    level: l.level.to_owned(),
+                    m: l.m,
+                    u: l.u,
+                })
+            })
+            .collect();
+        tellonce_governance::audit::LinkageModel {
+            matcher: matcher.to_owned(),
+            estimated: self.estimated,
+            prior: self.prior,
+            threshold_bits,
+            training_pairs: self.training_pairs,
+            levels,
+        }
+    }
+
     /// The match probability of a pair of this weight among candidate pairs.
     pub fn probability(&self, weight: f64) -> f64 {
         let odds = (self.prior / (1.0 - self.prior)) * weight.exp2();
@@ -137,8 +163,9 @@ impl Model {
 
 /// A comparison as a pattern.
 pub fn pattern(c: &Comparison) -> Pattern {
-    let (f, s) = if c.swapped { (0, 0) } else { (c.forename, c.surname) };
-    [f, s, c.dob, c.postcode, c.sex, c.address, u8::from(c.swapped), c.strong_agree]
+    let (f, s) = if c.swapped || c.half_swapped { (0, 0) } else { (c.forename, c.surname) };
+    let swap = if c.swapped { 1 } else { 2 * u8::from(c.half_swapped) };
+    [f, s, c.dob, c.postcode, c.sex, c.address, swap, c.strong_agree]
 }
 
 /// Estimates the model from the representatives' tokens (for `u`) and the candidate pairs'
@@ -394,6 +421,7 @@ mod tests {
             forename: 8,
             surname: 8,
             swapped: true,
+            half_swapped: false,
             dob: 0,
             postcode: 0,
             sex: 0,

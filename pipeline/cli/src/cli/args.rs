@@ -77,6 +77,9 @@ pub enum Command {
     StreamReset(StreamResetArgs),
     /// Score `links/` against a ground-truth file: pairwise precision, recall and F1.
     LinkEval(LinkEvalArgs),
+    /// The scoring model of the last build: m, u and the weight of every comparison level, as a
+    /// table and a match-weight chart (each build's model is also in the audit log).
+    LinkModel(LinkModelArgs),
     /// Measure linkage: records/s and peak memory linking new records against an existing index.
     BenchLink(BenchLinkArgs),
     /// The Supporting Families theme mapping.
@@ -221,6 +224,20 @@ pub struct LinkEvalArgs {
     #[arg(long)]
     pub output: Option<PathBuf>,
     /// Print the scores as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `tellonce link-model`.
+#[derive(Debug, Args)]
+pub struct LinkModelArgs {
+    /// The configuration whose output holds the model.
+    #[arg(long, short, conflicts_with = "output", required_unless_present = "output")]
+    pub config: Option<PathBuf>,
+    /// Or the output directory itself.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Print the model as JSON.
     #[arg(long)]
     pub json: bool,
 }

@@ -11,6 +11,7 @@ mod demo;
 mod hash_floor;
 mod isa;
 mod link;
+mod link_model;
 pub mod panic_report;
 mod progress_bar;
 mod quarantine;
@@ -163,6 +164,7 @@ fn dispatch(command: Command) -> Result<Exit, Failure> {
         Command::BenchStream(a) => stream::bench(&a),
         Command::StreamReset(a) => stream::reset(&a),
         Command::LinkEval(a) => link::link_eval(&a),
+        Command::LinkModel(a) => link_model::link_model(&a),
         Command::BenchLink(a) => link::bench_link(&a),
         Command::Themes(c) => link::themes(c),
         Command::Sources(c) => sources::command(c),

@@ -257,6 +257,8 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
         indicators_not_evaluated: outcomes.indicators_not_evaluated,
         outcomes: outcomes.report,
     };
+    let scoring = &persons.stats.scoring;
+    let model = scoring.model.as_ref().map(|m| m.record(crate::link::score::MATCHER_VERSION, scoring.threshold));
     log.append(&Event::LinkageBuilt {
         run: input.run_id.to_owned(),
         records: report.records,
@@ -267,6 +269,7 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
         person_changes: person_ids.changes.len() as u64,
         family_changes: family_ids.changes.len() as u64,
         feeds_not_linked: plan.feeds_not_linked.clone(),
+        model: model.clone(),
     })?;
     log.sync()?;
     faults::reached(faults::COMMIT_RECORDED);
@@ -280,6 +283,11 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
             family_id: &family_ids.ids[units.family[u] as usize],
         }),
     )?;
+    if let Some(model) = &model {
+        let path = input.out.join(tellonce_output::layout::MODEL_PATH);
+        let json = serde_json::to_vec_pretty(model).map_err(|e| LinkError::Internal(e.to_string()))?;
+        tellonce_connectors::atomic::write_atomic(&path, &json).map_err(|source| LinkError::Output { path, source })?;
+    }
     let stamp = input.out.join(index::BUILT_FROM_PATH);
     tellonce_connectors::atomic::write_atomic(&stamp, plan.fingerprint.as_bytes())
         .map_err(|source| LinkError::Output { path: stamp.clone(), source })?;

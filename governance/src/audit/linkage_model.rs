@@ -1,0 +1,47 @@
+//! The scoring model a linkage build used, as the audit log keeps it: enough to say, for any
+//! later build, which `m` and `u` decided its scored links. Names of fields and levels only,
+//! never a value.
+
+use serde::{Deserialize, Serialize};
+
+/// One comparison level's estimates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelLevel {
+    /// The compared field (`forename`, `date_of_birth`, ...).
+    pub field: String,
+    /// The level (`exact`, `dice_0.9`, `else`, ...).
+    pub level: String,
+    /// P(level | same person).
+    pub m: f64,
+    /// P(level | different people).
+    pub u: f64,
+}
+
+impl ModelLevel {
+    /// `log2(m / u)` bits.
+    pub fn weight(&self) -> f64 {
+        (self.m / self.u).log2()
+    }
+}
+
+/// The model of one build.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkageModel {
+    /// The matcher version it belongs to.
+    pub matcher: String,
+    /// Whether it was estimated from the build's own data (else the documented levels).
+    pub estimated: bool,
+    /// The chance that two records are one person.
+    pub prior: f64,
+    /// The least weight (bits) of a scored link in that build.
+    pub threshold_bits: f64,
+    /// Candidate pairs EM was trained on.
+    pub training_pairs: u64,
+    /// Every level of every field, `missing` left out (it weighs nothing).
+    pub levels: Vec<ModelLevel>,
+}
+
+// Audit events compare as `Eq`. Every float here is a finite probability or weight (never NaN),
+// so equality is reflexive.
+impl Eq for ModelLevel {}
+impl Eq for LinkageModel {}
