@@ -126,6 +126,8 @@ pub mod ix {
     pub const FORENAME_NOT_COMPARED: u8 = 7;
     /// The last level of [`super::FORENAME`].
     pub const FORENAME_ELSE: u8 = 8;
+    /// The last level of [`super::SURNAME`].
+    pub const SURNAME_ELSE: u8 = 8;
     /// The last level of [`super::DOB`]: dates far apart.
     pub const DOB_ELSE: u8 = 5;
 }

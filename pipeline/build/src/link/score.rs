@@ -23,7 +23,7 @@ use super::train::{self, Model, Pattern};
 /// The version of the matcher (rules, scoring levels, weights, blocking). Part of what a build
 /// is made from: change it whenever a change to the matcher would link the same staging
 /// differently, so that the next build re-links instead of reporting itself up to date.
-pub const MATCHER_VERSION: &str = "rules-1+scoring-3+em-3";
+pub const MATCHER_VERSION: &str = "rules-1+scoring-3+em-4";
 
 /// The weight (bits) a scored link is documented at, for ranking rules (see `rules`): a match
 /// probability of 0.99 for a prior of one match in 2^14 random pairs (`14 + log2(0.99 / 0.01)`).
@@ -133,9 +133,10 @@ const ASSUMED_RULE_RECALL: f64 = 0.8;
 /// are shared, so their agreement is no evidence of one person (the model's fields are
 /// independent, and would count it twice over); siblings, twins and a parent of one name
 /// differ in exactly the fields left.
-fn household_member(cmp: &levels::Comparison) -> bool {
+pub(super) fn household_member(cmp: &levels::Comparison) -> bool {
     let same_home = cmp.address == ix::EXACT || cmp.postcode == ix::EXACT;
-    let same_family_name = cmp.surname == ix::EXACT && !cmp.swapped;
+    // The family name alike, not only equal: a slip in it does not make two relatives one person.
+    let same_family_name = cmp.surname != ix::MISSING && cmp.surname != ix::SURNAME_ELSE && !cmp.swapped;
     // A forename unalike (or not comparable) on a different date of birth: a sibling. The
     // same date and another forename (twins), or the same name and another date (a parent),
     // are left to the weights and the cluster veto: a partner replacing one field looks

@@ -3,6 +3,7 @@
 
 use super::cluster::{Options, Veto, persons};
 use super::compare::{TK, Tk, Tokens};
+use super::levels::{self, ix};
 use super::records::{NONE, Records};
 use super::rules::Rule;
 
@@ -103,6 +104,25 @@ fn a_sibling_at_the_same_address_is_not_scored_into_a_link() {
     let b = add(&mut r, "police", "P1", Who { fore: 9, dob: (2015, 7, 13), ..AMY }, b'F');
     assert!(!linked(&r, a, b));
     assert!(persons(&r, &Options::default()).stats.scoring.vetoed_pairs >= 1);
+    // A slip in the shared surname does not make them one person either; a same-birthday pair
+    // (twins, or a replaced forename) is left to the weights.
+    let sibling = levels::Comparison {
+        forename: ix::FORENAME_ELSE,
+        surname: 6,
+        swapped: false,
+        half_swapped: false,
+        dob: 4,
+        postcode: ix::EXACT,
+        sex: 1,
+        address: ix::EXACT,
+        strong_agree: 0,
+        strong_disagree: false,
+        weight: 0.0,
+    };
+    assert!(super::score::household_member(&sibling));
+    assert!(!super::score::household_member(&levels::Comparison { dob: ix::EXACT, ..sibling }));
+    assert!(!super::score::household_member(&levels::Comparison { surname: ix::SURNAME_ELSE, ..sibling }));
+    assert!(!super::score::household_member(&levels::Comparison { strong_agree: 1, ..sibling }));
 }
 
 #[test]

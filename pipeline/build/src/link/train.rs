@@ -48,6 +48,13 @@ const TOLERANCE: f64 = 1e-6;
 /// Weight, in pairs, of the documented `m` in each estimate: keeps a level never seen among
 /// the matches from weighing minus infinity.
 const PRIOR_PAIRS: f64 = 1.0;
+/// Levels whose `m` keeps its documented value. They arise only when the name filters cannot be
+/// compared, that is when the years of birth differ or one is missing, and no session sees
+/// such pairs among its matches: blocking on the date of birth rules them out, blocking on the
+/// names leaves the names unestimated. EM would put their `m` near zero and make a missing date
+/// of birth veto a name slip.
+const NOT_ESTIMATED: [(&str, &str); 2] = [("forename", "initial_not_compared"), ("surname", "soundex_not_compared")];
+
 /// Weight, in random pairs, of the documented `u` shares of the levels other than exact.
 const U_PRIOR_PAIRS: f64 = 1000.0;
 
@@ -322,14 +329,23 @@ fn estimate_m(patterns: &BTreeMap<Pattern, u64>, blocked: &[usize], model: &mut 
             }
         }
         let mut moved: f64 = 0.0;
-        for (f, (_, levels)) in model.fields.iter_mut().enumerate().filter(|(f, _)| !blocked.contains(f)) {
+        for (f, (name, levels)) in model.fields.iter_mut().enumerate().filter(|(f, _)| !blocked.contains(f)) {
             // Missing (level 0) is no evidence: m is shared out among the levels present.
-            let present: f64 = matched[f].iter().skip(1).sum();
             let prior_mass: f64 = start[f].iter().skip(1).sum();
-            for (l, level) in levels.iter_mut().enumerate().skip(1) {
-                let m = (matched[f][l] + PRIOR_PAIRS * start[f][l] / prior_mass) / (present + PRIOR_PAIRS);
-                moved = moved.max((m - level.m).abs());
-                level.m = m;
+            let kept: Vec<bool> = levels.iter().map(|x| NOT_ESTIMATED.contains(&(*name, x.level))).collect();
+            let fixed = |l: usize| kept[l];
+            let fixed_mass: f64 = (1..levels.len()).filter(|&l| fixed(l)).map(|l| start[f][l] / prior_mass).sum();
+            let present: f64 = (1..levels.len()).filter(|&l| !fixed(l)).map(|l| matched[f][l]).sum();
+            let free_prior: f64 = (1..levels.len()).filter(|&l| !fixed(l)).map(|l| start[f][l]).sum();
+            for l in 1..levels.len() {
+                let m = if fixed(l) {
+                    start[f][l] / prior_mass
+                } else {
+                    let share = (matched[f][l] + PRIOR_PAIRS * start[f][l] / free_prior) / (present + PRIOR_PAIRS);
+                    share * (1.0 - fixed_mass)
+                };
+                moved = moved.max((m - levels[l].m).abs());
+                levels[l].m = m;
             }
         }
         prior = (expected / total).clamp(1e-9, 1.0 - 1e-9);
@@ -394,6 +410,20 @@ mod tests {
             let exact = levels[1].m;
             assert!((exact - 0.8).abs() < 0.03, "{name}: m(exact) {exact}");
         }
+    }
+
+    #[test]
+    fn levels_no_session_sees_among_matches_keep_their_documented_m() {
+        let mut model = Model::documented();
+        let documented: f64 = FORENAME[7].m / FORENAME.iter().skip(1).map(|l| l.m).sum::<f64>();
+        // Filters not comparable only among pairs that share nothing else.
+        let mut patterns = mixture(2_000, 0.8, 20_000, 0.01);
+        *patterns.entry([7, ix_else(1), 0, 0, 0, 0, 0, 0]).or_default() += 5_000;
+        estimate_m(&patterns, &[2], &mut model);
+        let m = model.fields[0].1[7].m;
+        assert!((m - documented).abs() < 1e-9, "{m} vs {documented}");
+        let total: f64 = model.fields[0].1.iter().skip(1).map(|l| l.m).sum();
+        assert!((total - 1.0).abs() < 1e-9, "{total}");
     }
 
     #[test]
