@@ -466,6 +466,15 @@ mod tests {
         assert_eq!(POSTCODE[usize::from(postcode_level(&p(1, 2, 3), &p(4, 5, 6)))].name, "else");
         assert_eq!(postcode_level(&p(1, 2, 3), &toks(&[])), ix::MISSING);
         assert_eq!((sex_level(b'M', b'M'), sex_level(b'M', b'F'), sex_level(0, b'F')), (1, 2, 0));
+        let line = |t| toks(&[(Tk::Address, t)]);
+        let name = |a, b, d| ADDRESS[usize::from(address_level(&line(a), &line(b), d))].name;
+        assert_eq!(name(1, 1, Some(0.2)), "exact", "the same token whatever the filters");
+        assert_eq!(name(1, 2, Some(0.93)), "dice_0.9");
+        assert_eq!(name(1, 2, Some(0.85)), "dice_0.8");
+        assert_eq!(name(1, 2, Some(0.75)), "dice_0.7");
+        assert_eq!(name(1, 2, Some(0.5)), "else");
+        assert_eq!(name(1, 2, None), "else", "no filters: only the tokens decide");
+        assert_eq!(address_level(&line(1), &toks(&[]), Some(1.0)), ix::MISSING);
     }
 
     #[test]
