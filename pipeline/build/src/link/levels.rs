@@ -16,8 +16,8 @@ use tellonce_governance::bloom::dice;
 use super::compare::{Tk, Tokens, both, same};
 use super::records::{Bloom, NONE, Records, Tok};
 
-/// One level of one comparison.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// One level of one comparison: documented, or as a build estimated it ([`train`](super::train)).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Level {
     /// Name, as the docs print it.
     pub name: &'static str,

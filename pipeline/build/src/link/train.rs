@@ -58,29 +58,11 @@ const NOT_ESTIMATED: [(&str, &str); 2] = [("forename", "initial_not_compared"), 
 /// Weight, in random pairs, of the documented `u` shares of the levels other than exact.
 const U_PRIOR_PAIRS: f64 = 1000.0;
 
-/// One level's estimate.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct LevelEstimate {
-    /// Level name, as the documented tables name it.
-    pub level: &'static str,
-    /// P(level | same person).
-    pub m: f64,
-    /// P(level | different people).
-    pub u: f64,
-}
-
-impl LevelEstimate {
-    /// `log2(m / u)` bits.
-    pub fn weight(&self) -> f64 {
-        (self.m / self.u).log2()
-    }
-}
-
 /// The model a build scores with.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Model {
     /// Per field of [`FIELDS`]: its levels, `missing` first.
-    pub fields: Vec<(&'static str, Vec<LevelEstimate>)>,
+    pub fields: Vec<(&'static str, Vec<Level>)>,
     /// The share of matches among the candidate pairs (EM's estimate).
     pub prior: f64,
     /// Whether `m`, `u` and the prior were estimated from this deployment's data.
@@ -93,16 +75,12 @@ pub struct Model {
     pub random_pairs: u64,
 }
 
-fn estimates(table: &[Level]) -> Vec<LevelEstimate> {
-    table.iter().map(|l| LevelEstimate { level: l.name, m: l.m, u: l.u }).collect()
-}
-
 impl Model {
     /// The documented levels, untrained.
     pub fn documented() -> Model {
         let tables: [&[Level]; 6] = [&FORENAME, &SURNAME, &DOB, &POSTCODE, &SEX, &ADDRESS];
         Model {
-            fields: FIELDS.iter().zip(tables).map(|(f, t)| (*f, estimates(t))).collect(),
+            fields: FIELDS.iter().zip(tables).map(|(f, t)| (*f, t.to_vec())).collect(),
             prior: 0.01,
             estimated: false,
             rounds: 0,
@@ -145,7 +123,7 @@ impl Model {
             .flat_map(|(field, levels)| {
                 levels.iter().skip(1).map(|l| tellonce_governance::audit::ModelLevel {
                     field: (*field).to_owned(),
-                    level: l.level.to_owned(),
+                    level: l.name.to_owned(),
                     m: l.m,
                     u: l.u,
                 })
@@ -332,7 +310,7 @@ fn estimate_m(patterns: &BTreeMap<Pattern, u64>, blocked: &[usize], model: &mut 
         for (f, (name, levels)) in model.fields.iter_mut().enumerate().filter(|(f, _)| !blocked.contains(f)) {
             // Missing (level 0) is no evidence: m is shared out among the levels present.
             let prior_mass: f64 = start[f].iter().skip(1).sum();
-            let kept: Vec<bool> = levels.iter().map(|x| NOT_ESTIMATED.contains(&(*name, x.level))).collect();
+            let kept: Vec<bool> = levels.iter().map(|x| NOT_ESTIMATED.contains(&(*name, x.name))).collect();
             let fixed = |l: usize| kept[l];
             let fixed_mass: f64 = (1..levels.len()).filter(|&l| fixed(l)).map(|l| start[f][l] / prior_mass).sum();
             let present: f64 = (1..levels.len()).filter(|&l| !fixed(l)).map(|l| matched[f][l]).sum();

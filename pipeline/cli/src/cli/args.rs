@@ -211,18 +211,26 @@ pub struct BenchStreamArgs {
     pub dir: Option<PathBuf>,
 }
 
+/// Which output a linkage command reads: a configuration's, or a directory given as it is.
+#[derive(Debug, Args)]
+pub struct LinkOutputArgs {
+    /// The configuration whose output to read.
+    #[arg(long, short, conflicts_with = "output", required_unless_present = "output")]
+    pub config: Option<PathBuf>,
+    /// Or the output directory itself.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
 /// `tellonce link-eval`.
 #[derive(Debug, Args)]
 pub struct LinkEvalArgs {
     /// The ground truth: CSV with `feed,record_id,person_id,family_id` (as `synth` writes it).
     #[arg(long)]
     pub truth: PathBuf,
-    /// The configuration whose output holds `links/`.
-    #[arg(long, short, conflicts_with = "output", required_unless_present = "output")]
-    pub config: Option<PathBuf>,
-    /// Or the output directory itself.
-    #[arg(long)]
-    pub output: Option<PathBuf>,
+    /// The output holding `links/`.
+    #[command(flatten)]
+    pub from: LinkOutputArgs,
     /// Print the scores as JSON.
     #[arg(long)]
     pub json: bool,
@@ -231,12 +239,9 @@ pub struct LinkEvalArgs {
 /// `tellonce link-model`.
 #[derive(Debug, Args)]
 pub struct LinkModelArgs {
-    /// The configuration whose output holds the model.
-    #[arg(long, short, conflicts_with = "output", required_unless_present = "output")]
-    pub config: Option<PathBuf>,
-    /// Or the output directory itself.
-    #[arg(long)]
-    pub output: Option<PathBuf>,
+    /// The output holding the model.
+    #[command(flatten)]
+    pub from: LinkOutputArgs,
     /// Print the model as JSON.
     #[arg(long)]
     pub json: bool,

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
-use super::args::{BenchLinkArgs, BuildArgs, LinkEvalArgs, SynthArgs, ThemesCommand};
+use super::args::{BenchLinkArgs, BuildArgs, LinkEvalArgs, LinkOutputArgs, SynthArgs, ThemesCommand};
 use super::{ExitContext, Failure, run_failure};
 use crate::config::Settings;
 use crate::exit::Exit;
@@ -29,13 +29,18 @@ pub(super) fn build(a: &BuildArgs) -> Result<Exit, Failure> {
     Ok(Exit::Success)
 }
 
+/// The output directory a linkage command reads.
+pub(super) fn output_dir(from: &LinkOutputArgs) -> Result<PathBuf, Failure> {
+    match (&from.output, &from.config) {
+        (Some(o), _) => Ok(o.clone()),
+        (None, Some(c)) => Ok(Settings::load(c).exit(Exit::Config)?.output_dir),
+        (None, None) => Err(anyhow::anyhow!("give --config or --output")).exit(Exit::Config),
+    }
+}
+
 /// `tellonce link-eval`.
 pub(super) fn link_eval(a: &LinkEvalArgs) -> Result<Exit, Failure> {
-    let out = match (&a.output, &a.config) {
-        (Some(o), _) => o.clone(),
-        (None, Some(c)) => Settings::load(c).exit(Exit::Config)?.output_dir,
-        (None, None) => return Err(anyhow::anyhow!("give --config or --output")).exit(Exit::Config),
-    };
+    let out = output_dir(&a.from)?;
     let e = eval::evaluate(&out, &a.truth)
         .with_context(|| {
             format!("evaluating {} against {}", out.join(tellonce_output::layout::LINKS).display(), a.truth.display())

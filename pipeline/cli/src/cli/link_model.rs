@@ -7,7 +7,6 @@ use tellonce_governance::audit::LinkageModel;
 
 use super::args::LinkModelArgs;
 use super::{ExitContext, Failure};
-use crate::config::Settings;
 use crate::exit::Exit;
 
 /// Bits per character of the match-weight chart.
@@ -15,11 +14,7 @@ const BITS_PER_MARK: f64 = 0.5;
 
 /// `tellonce link-model`.
 pub(super) fn link_model(a: &LinkModelArgs) -> Result<Exit, Failure> {
-    let out = match (&a.output, &a.config) {
-        (Some(o), _) => o.clone(),
-        (None, Some(c)) => Settings::load(c).exit(Exit::Config)?.output_dir,
-        (None, None) => return Err(anyhow::anyhow!("give --config or --output")).exit(Exit::Config),
-    };
+    let out = super::link::output_dir(&a.from)?;
     let path = out.join(tellonce_output::layout::MODEL_PATH);
     let bytes = std::fs::read(&path)
         .with_context(|| format!("reading {} (no build has scored pairs in this output yet?)", path.display()))
