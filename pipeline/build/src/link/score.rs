@@ -127,12 +127,11 @@ const MAX_PRIOR: f64 = 1.0 / 1024.0;
 /// The share of true matches the exact rules are taken to find, for the prior.
 const ASSUMED_RULE_RECALL: f64 = 0.8;
 
-/// Whether the pair looks like two members of one household rather than one person: the same
-/// surname at the same address (or postcode), with forenames unalike or dates of birth far
-/// apart, and no strong identifier agreeing. Within a household the surname and the address
-/// are shared, so their agreement is no evidence of one person (the model's fields are
-/// independent, and would count it twice over); siblings, twins and a parent of one name
-/// differ in exactly the fields left.
+/// Whether the pair looks like two siblings rather than one person: a surname alike at the same
+/// address (or postcode), a forename unalike (or not comparable) and another date of birth, no
+/// strong identifier agreeing. Within a household the surname and the address are shared, so
+/// their agreement is no evidence of one person (the model takes fields as independent, and
+/// would count it twice over).
 pub(super) fn household_member(cmp: &levels::Comparison) -> bool {
     let same_home = cmp.address == ix::EXACT || cmp.postcode == ix::EXACT;
     // The family name alike, not only equal: a slip in it does not make two relatives one person.
