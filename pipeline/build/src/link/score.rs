@@ -10,7 +10,7 @@
 //! records agree on it, so it is the person's value, not a slip) and no value of one is close
 //! to a value of the other.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use super::blocking::{self, BlockStats};
 use super::cluster::{Clusters, MatchStats, Veto};
@@ -61,21 +61,29 @@ pub struct ScoreStats {
 }
 
 /// One record per distinct (cluster, compared values): records of one person repeat the same
-/// values many times, and comparing them again adds nothing.
+/// values many times, and comparing them again adds nothing. The record kept is the one with
+/// the least reference, whatever order the records were read in.
 fn representatives(recs: &Records, cluster: &[u32]) -> Vec<u32> {
     type Key = (u32, Tokens, u32, u8, [Option<Tok>; 3]);
-    let mut seen: HashSet<Key> = HashSet::with_capacity(recs.len());
-    let mut reps = Vec::new();
+    let reference = |r: u32| (recs.feed_name(r as usize), recs.record_ref[r as usize].as_str());
+    let mut kept: HashMap<Key, u32> = HashMap::with_capacity(recs.len());
     for (i, (&t, &cl)) in recs.tokens.iter().zip(cluster).enumerate() {
         // Nothing to compare without a name or a date of birth.
         if !train::comparable(&t) {
             continue;
         }
         let strong = [recs.strong[0][i], recs.strong[1][i], recs.strong[2][i]];
-        if seen.insert((cl, t, recs.bloom[i], recs.sex[i], strong)) {
-            reps.push(i as u32);
-        }
+        let i = i as u32;
+        kept.entry((cl, t, recs.bloom[i as usize], recs.sex[i as usize], strong))
+            .and_modify(|r| {
+                if reference(i) < reference(*r) {
+                    *r = i;
+                }
+            })
+            .or_insert(i);
     }
+    let mut reps: Vec<u32> = kept.into_values().collect();
+    reps.sort_unstable();
     reps
 }
 
@@ -201,8 +209,15 @@ pub(super) fn scored_pass(
     s.threshold = least;
     s.model = Some(model);
     // Strongest first, so that a cluster is built from its surest links before the veto
-    // weighs a weaker one; ties in record order, so the result depends only on the data.
-    links.sort_unstable_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));
+    // weighs a weaker one. Weights come in few distinct values, so ties are many: they go in
+    // the order of the records' references (not of reading, which parallel ingest may change),
+    // so the result depends only on the data.
+    let key = |r: u32| (recs.feed_name(r as usize), recs.record_ref[r as usize].as_str());
+    let pair_key = |a: u32, b: u32| {
+        let (x, y) = (key(a), key(b));
+        if x <= y { (x, y) } else { (y, x) }
+    };
+    links.sort_by(|x, y| y.0.total_cmp(&x.0).then_with(|| pair_key(x.1, x.2).cmp(&pair_key(y.1, y.2))));
     let name = Rule::Scored.name();
     for (w, a, b) in links {
         match c.union_with(a, b, scored_veto) {

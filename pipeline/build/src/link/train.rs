@@ -224,7 +224,15 @@ impl SplitMix {
 }
 
 fn estimate_u(recs: &Records, reps: &[u32], model: &mut Model) {
-    // Levels other than exact: their shares among random non-exact pairs.
+    // Levels other than exact: their shares among random non-exact pairs. The draw is from the
+    // records in the order of their references, not of reading: parallel ingest may stage the
+    // same records in another order, and the model must not change with it.
+    let mut reps = reps.to_vec();
+    reps.sort_by(|&a, &b| {
+        let key = |r: u32| (recs.feed_name(r as usize), recs.record_ref[r as usize].as_str());
+        key(a).cmp(&key(b))
+    });
+    let reps = reps.as_slice();
     let mut counts: Vec<Vec<f64>> = model.fields.iter().map(|(_, l)| vec![0.0; l.len()]).collect();
     let n = reps.len() as u64;
     let draws = RANDOM_PAIRS.min(n * (n - 1) / 2);
