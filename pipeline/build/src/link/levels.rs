@@ -132,8 +132,8 @@ pub mod ix {
     pub const DOB_ELSE: u8 = 5;
 }
 
-/// How one pair of records compares, level by level (indices into the tables), and its total
-/// weight.
+/// How one pair of records compares, level by level (indices into the tables). What the levels
+/// weigh is the model's to say ([`train::Model::weight`](super::train::Model::weight)).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Comparison {
     /// Forename level ([`FORENAME`]).
@@ -157,8 +157,6 @@ pub struct Comparison {
     pub strong_agree: u8,
     /// Whether a strong identifier both hold disagrees (a veto).
     pub strong_disagree: bool,
-    /// The sum of the levels' weights, in bits.
-    pub weight: f64,
 }
 
 /// The Dice band of a similarity: 0 for ≥ 0.9, 1 for ≥ 0.8, 2 for ≥ 0.7, else 3.
@@ -351,32 +349,7 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
     // surname as exactly, and the other names cannot be compared across fields.
     let half_swapped =
         !swapped && dob == ix::EXACT && straight < NAMES_HALF_SWAPPED.weight() && names_half_swapped(a, b);
-    let names = if swapped {
-        NAMES_SWAPPED.weight()
-    } else if half_swapped {
-        NAMES_HALF_SWAPPED.weight()
-    } else {
-        straight
-    };
-    let weight = names
-        + DOB[usize::from(dob)].weight()
-        + POSTCODE[usize::from(postcode)].weight()
-        + SEX[usize::from(sex)].weight()
-        + ADDRESS[usize::from(address)].weight()
-        + f64::from(strong_agree) * STRONG_AGREE.weight();
-    Comparison {
-        forename,
-        surname,
-        swapped,
-        half_swapped,
-        dob,
-        postcode,
-        sex,
-        address,
-        strong_agree,
-        strong_disagree,
-        weight,
-    }
+    Comparison { forename, surname, swapped, half_swapped, dob, postcode, sex, address, strong_agree, strong_disagree }
 }
 
 #[cfg(test)]

@@ -117,7 +117,6 @@ fn a_sibling_at_the_same_address_is_not_scored_into_a_link() {
         address: ix::EXACT,
         strong_agree: 0,
         strong_disagree: false,
-        weight: 0.0,
     };
     assert!(super::score::household_member(&sibling));
     assert!(!super::score::household_member(&levels::Comparison { dob: ix::EXACT, ..sibling }));

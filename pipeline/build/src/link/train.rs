@@ -444,7 +444,6 @@ mod tests {
             address: 0,
             strong_agree: 0,
             strong_disagree: false,
-            weight: 0.0,
         });
         assert_eq!(model.weight(&swapped), levels::NAMES_SWAPPED.weight());
     }
