@@ -1,6 +1,6 @@
 //! Single keyed tokens the pseudonymise stage adds for blocking and for comparing records field
 //! by field in the build tier: parts of the date of birth, names in match form, given-name
-//! classes, surname parts, the Soundex code of the surname, and coarser forms of the postcode.
+//! classes, surname parts, the Soundex codes of the names, and coarser forms of the postcode.
 //!
 //! Each is one 16-byte value per record (`FixedSizeBinary(16)`), `Tokeniser::token(domain,
 //! preimage)`, null when the record lacks an input. Tokens that must be compared with each
@@ -64,6 +64,9 @@ pub enum BlockKey {
     /// The first letter of the forename (domain `person_name`: a forename recorded as its
     /// initial only agrees with it).
     ForenameInitial,
+    /// The Soundex code of the forename: what still compares a forename slip when the name
+    /// filters cannot be compared (they are salted by the year of birth).
+    ForenameSoundex,
     /// The first part of the surname, or the whole surname if it has one part (`surname_part`).
     SurnameFirstPart,
     /// The last part of the surname, or the whole surname if it has one part (`surname_part`).
@@ -78,7 +81,7 @@ pub enum BlockKey {
 
 impl BlockKey {
     /// Every token, in the order of the staging columns.
-    pub const ALL: [BlockKey; 17] = [
+    pub const ALL: [BlockKey; 18] = [
         BlockKey::DobUnordered,
         BlockKey::BirthYearPostcode,
         BlockKey::DobYearMonth,
@@ -91,6 +94,7 @@ impl BlockKey {
         BlockKey::ForenameClassFirst,
         BlockKey::ForenameClassLast,
         BlockKey::ForenameInitial,
+        BlockKey::ForenameSoundex,
         BlockKey::SurnameFirstPart,
         BlockKey::SurnameLastPart,
         BlockKey::SurnameSoundex,
@@ -113,6 +117,7 @@ impl BlockKey {
             BlockKey::ForenameClassFirst => "forename_class_first_token",
             BlockKey::ForenameClassLast => "forename_class_last_token",
             BlockKey::ForenameInitial => "forename_initial_token",
+            BlockKey::ForenameSoundex => "forename_soundex_token",
             BlockKey::SurnameFirstPart => "surname_first_part_token",
             BlockKey::SurnameLastPart => "surname_last_part_token",
             BlockKey::SurnameSoundex => "surname_soundex_token",
@@ -134,6 +139,7 @@ impl BlockKey {
             BlockKey::ForenameClassFirst | BlockKey::ForenameClassLast => "forename_class",
             BlockKey::SurnameFirstPart | BlockKey::SurnameLastPart => "surname_part",
             BlockKey::SurnameSoundex => "surname_soundex",
+            BlockKey::ForenameSoundex => "forename_soundex",
             BlockKey::PostcodeSector => "postcode_sector",
             BlockKey::PostcodeDistrict => "postcode_district",
         }
@@ -153,7 +159,8 @@ impl BlockKey {
             BlockKey::ForenameName
             | BlockKey::ForenameClassFirst
             | BlockKey::ForenameClassLast
-            | BlockKey::ForenameInitial => &[Forename],
+            | BlockKey::ForenameInitial
+            | BlockKey::ForenameSoundex => &[Forename],
             BlockKey::SurnameName
             | BlockKey::SurnameFirstPart
             | BlockKey::SurnameLastPart
@@ -190,6 +197,7 @@ impl BlockKey {
             BlockKey::SurnameFirstPart => "the same first part of the surname (the whole surname if it has one)",
             BlockKey::SurnameLastPart => "the same last part of the surname (the whole surname if it has one)",
             BlockKey::SurnameSoundex => "surnames that sound alike (the same Soundex code)",
+            BlockKey::ForenameSoundex => "forenames that sound alike (the same Soundex code)",
             BlockKey::PostcodeSector => "the same postcode sector",
             BlockKey::PostcodeDistrict => "the same postcode district (outward code)",
         }
@@ -250,6 +258,7 @@ impl BlockKey {
             }
             BlockKey::SurnameLastPart => out.extend_from_slice(f.surname_variants().last()?.as_bytes()),
             BlockKey::SurnameSoundex => out.extend_from_slice(&f.soundex()?),
+            BlockKey::ForenameSoundex => out.extend_from_slice(&crate::identifiers::phonetic::soundex(f.forename()?)?),
             BlockKey::PostcodeSector => {
                 let pc = f.postcode()?;
                 let outward = postcode::outward(pc);

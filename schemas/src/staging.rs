@@ -426,7 +426,7 @@ mod tests {
         columns_under(f, treat).into_iter().map(|c| c.name).collect()
     }
 
-    const LINKAGE: [&str; 28] = [
+    const LINKAGE: [&str; 29] = [
         "mk_name_dob",
         "mk_initial_surname_dob",
         "mk_nickname_surname_dob",
@@ -447,6 +447,7 @@ mod tests {
         "forename_class_first_token",
         "forename_class_last_token",
         "forename_initial_token",
+        "forename_soundex_token",
         "surname_first_part_token",
         "surname_last_part_token",
         "surname_soundex_token",
@@ -531,6 +532,7 @@ mod tests {
                 "forename_class_first_token",
                 "forename_class_last_token",
                 "forename_initial_token",
+                "forename_soundex_token",
                 "surname_first_part_token",
                 "surname_last_part_token",
                 "surname_soundex_token",

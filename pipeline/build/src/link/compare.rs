@@ -37,6 +37,8 @@ pub enum Tk {
     ClassLast,
     /// The forename's initial (domain shared with the forename).
     Initial,
+    /// The Soundex code of the forename.
+    ForenameSoundex,
     /// The first part of the surname.
     PartFirst,
     /// The last part of the surname.
@@ -56,7 +58,7 @@ pub enum Tk {
 }
 
 /// How many compared tokens a record has.
-pub const TK: usize = 20;
+pub const TK: usize = 21;
 
 /// A record's compared tokens, interned ([`NONE`]: missing).
 pub type Tokens = [u32; TK];
@@ -76,6 +78,7 @@ impl Tk {
         Tk::ClassFirst,
         Tk::ClassLast,
         Tk::Initial,
+        Tk::ForenameSoundex,
         Tk::PartFirst,
         Tk::PartLast,
         Tk::Soundex,
@@ -103,6 +106,7 @@ impl Tk {
             Tk::ClassFirst => BlockKey::ForenameClassFirst,
             Tk::ClassLast => BlockKey::ForenameClassLast,
             Tk::Initial => BlockKey::ForenameInitial,
+            Tk::ForenameSoundex => BlockKey::ForenameSoundex,
             Tk::PartFirst => BlockKey::SurnameFirstPart,
             Tk::PartLast => BlockKey::SurnameLastPart,
             Tk::Soundex => BlockKey::SurnameSoundex,

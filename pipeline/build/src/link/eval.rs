@@ -7,15 +7,11 @@
 //! same-feed pairs share a partner's own identifiers.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::path::Path;
 
-use arrow_array::cast::AsArray;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::Serialize;
 
 use super::LinkError;
-use super::output::LINKS;
 
 /// Pairwise scores.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Serialize)]
@@ -120,56 +116,19 @@ pub fn evaluate(out: &Path, truth_path: &Path) -> Result<Evaluation, LinkError> 
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut err_v: Vec<Vec<u32>> = Vec::new();
     let mut found = 0u64;
-    let links = out.join(LINKS);
-    let mut dirs: Vec<_> = std::fs::read_dir(&links)
-        .map_err(|source| LinkError::Output { path: links.clone(), source })?
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    dirs.sort();
-    for dir in dirs {
-        let Some(feed) = dir.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_prefix("feed=")) else {
-            continue;
+    super::read_links::for_each_link(out, &mut |row| {
+        let Some((t_person, t_family, errs)) = truth.get(&(row.feed.to_owned(), row.record_ref.to_owned())) else {
+            eval.not_in_truth += 1;
+            return;
         };
-        let feed = feed.to_owned();
-        let mut parts: Vec<_> = std::fs::read_dir(&dir)
-            .map_err(|source| LinkError::Output { path: dir.clone(), source })?
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
-            .collect();
-        parts.sort();
-        for part in parts {
-            let err = |message: String| LinkError::Staging { path: part.clone(), message };
-            let file = File::open(&part).map_err(|e| err(e.to_string()))?;
-            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-                .and_then(|b| b.build())
-                .map_err(|e| err(e.to_string()))?;
-            for batch in reader {
-                let batch = batch.map_err(|e| err(e.to_string()))?;
-                let text = |name: &str| {
-                    batch
-                        .column_by_name(name)
-                        .and_then(|c| c.as_string_opt::<i32>())
-                        .ok_or_else(|| err(format!("no column {name}")))
-                };
-                let (r, p, f) = (text("record_ref")?, text("person_id")?, text("family_id")?);
-                for row in 0..batch.num_rows() {
-                    let Some((t_person, t_family, errs)) = truth.get(&(feed.clone(), r.value(row).to_owned())) else {
-                        eval.not_in_truth += 1;
-                        continue;
-                    };
-                    found += 1;
-                    feed_v.push(intern(&mut feeds, &feed));
-                    p_v.push(intern(&mut pids, p.value(row)));
-                    f_v.push(intern(&mut fids, f.value(row)));
-                    tp_v.push(intern(&mut tp, t_person));
-                    tf_v.push(intern(&mut tf, t_family));
-                    err_v.push(errs.clone());
-                }
-            }
-        }
-    }
+        found += 1;
+        feed_v.push(intern(&mut feeds, row.feed));
+        p_v.push(intern(&mut pids, row.person_id));
+        f_v.push(intern(&mut fids, row.family_id));
+        tp_v.push(intern(&mut tp, t_person));
+        tf_v.push(intern(&mut tf, t_family));
+        err_v.push(errs.clone());
+    })?;
     eval.records = found;
     eval.not_linked = truth.len() as u64 - found.min(truth.len() as u64);
     (eval.persons, eval.persons_cross_feed) = score(&feed_v, &p_v, &tp_v);

@@ -42,7 +42,7 @@ const fn level(name: &'static str, m: f64, u: f64) -> Level {
 pub const MISSING: Level = level("missing", 1.0, 1.0);
 
 /// Forename levels, in the order they are tested.
-pub const FORENAME: [Level; 9] = [
+pub const FORENAME: [Level; 10] = [
     MISSING,
     level("exact", 0.86, 0.004),
     level("dice_0.9", 0.03, 0.0015),
@@ -51,8 +51,11 @@ pub const FORENAME: [Level; 9] = [
     level("dice_0.8", 0.02, 0.003),
     level("dice_0.7", 0.015, 0.008),
     // The filters are not comparable (different salts: a year of birth missing or mistyped) and
-    // the initials agree: a slip after the first letter cannot be told from another name.
-    level("initial_not_compared", 0.05, 0.07),
+    // the names sound alike: most slips keep the Soundex code.
+    level("soundex_not_compared", 0.04, 0.012),
+    // Not comparable and only the initials agree: a slip after the first letter cannot be told
+    // from another name.
+    level("initial_not_compared", 0.02, 0.06),
     level("else", 0.035, 0.98),
 ];
 
@@ -122,10 +125,14 @@ pub mod ix {
     pub const MISSING: u8 = 0;
     /// Exact, in every table that has it.
     pub const EXACT: u8 = 1;
-    /// `initial_not_compared` in [`super::FORENAME`].
-    pub const FORENAME_NOT_COMPARED: u8 = 7;
+    /// `soundex_not_compared` in [`super::FORENAME`]: the filters cannot be compared, the
+    /// names sound alike.
+    pub const FORENAME_SOUNDEX_NOT_COMPARED: u8 = 7;
+    /// `initial_not_compared` in [`super::FORENAME`]: the filters cannot be compared, only the
+    /// initials agree.
+    pub const FORENAME_NOT_COMPARED: u8 = 8;
     /// The last level of [`super::FORENAME`].
-    pub const FORENAME_ELSE: u8 = 8;
+    pub const FORENAME_ELSE: u8 = 9;
     /// The last level of [`super::SURNAME`].
     pub const SURNAME_ELSE: u8 = 8;
     /// The last level of [`super::DOB`]: dates far apart.
@@ -188,13 +195,15 @@ pub fn forename_level(a: &Tokens, b: &Tokens, dice: Option<f32>) -> u8 {
     // the other (both under the `person_name` domain).
     let initial = same(fa, b[Tk::Initial as usize]) || same(a[Tk::Initial as usize], fb);
     let same_initial = same(a[Tk::Initial as usize], b[Tk::Initial as usize]);
+    let same_sound = same(a[Tk::ForenameSoundex as usize], b[Tk::ForenameSoundex as usize]);
     match (dice.map(band), nickname, initial) {
         (Some(0), _, _) => 2,
         (_, true, _) => 3,
         (_, _, true) => 4,
         (Some(1), _, _) => 5,
         (Some(2), _, _) => 6,
-        (None, _, _) if same_initial => 7,
+        (None, _, _) if same_sound => ix::FORENAME_SOUNDEX_NOT_COMPARED,
+        (None, _, _) if same_initial => ix::FORENAME_NOT_COMPARED,
         _ => ix::FORENAME_ELSE,
     }
 }
@@ -412,6 +421,9 @@ mod tests {
         assert_eq!(forename_level(&a, &other, None), ix::FORENAME_ELSE, "not comparable: only tokens count");
         let (ai, oi) = (toks(&[(Tk::Forename, 1), (Tk::Initial, 7)]), toks(&[(Tk::Forename, 3), (Tk::Initial, 7)]));
         assert_eq!(FORENAME[usize::from(forename_level(&ai, &oi, None))].name, "initial_not_compared");
+        let sound = |name| toks(&[(Tk::Forename, name), (Tk::Initial, 7), (Tk::ForenameSoundex, 9)]);
+        assert_eq!(FORENAME[usize::from(forename_level(&sound(1), &sound(3), None))].name, "soundex_not_compared");
+        assert_eq!(forename_level(&sound(1), &sound(3), Some(0.2)), ix::FORENAME_ELSE, "compared: the filters decide");
         assert_eq!(forename_level(&ai, &oi, Some(0.2)), ix::FORENAME_ELSE, "compared and unalike");
         assert_eq!(forename_level(&a, &toks(&[]), Some(1.0)), ix::MISSING);
         let with_initial = toks(&[(Tk::Forename, 1), (Tk::Initial, 50)]);

@@ -20,6 +20,7 @@ pub mod input;
 pub mod levels;
 pub mod output;
 pub mod rates;
+pub mod read_links;
 pub mod records;
 pub mod rules;
 pub mod score;

@@ -23,7 +23,7 @@ use super::train::{self, Model, Pattern};
 /// The version of the matcher (rules, scoring levels, weights, blocking). Part of what a build
 /// is made from: change it whenever a change to the matcher would link the same staging
 /// differently, so that the next build re-links instead of reporting itself up to date.
-pub const MATCHER_VERSION: &str = "rules-1+scoring-3+em-4";
+pub const MATCHER_VERSION: &str = "rules-1+scoring-4+em-4";
 
 /// The weight (bits) a scored link is documented at, for ranking rules (see `rules`): a match
 /// probability of 0.99 for a prior of one match in 2^14 random pairs (`14 + log2(0.99 / 0.01)`).
@@ -148,7 +148,16 @@ pub(super) fn household_member(cmp: &levels::Comparison) -> bool {
     // same date and another forename (twins), or the same name and another date (a parent),
     // are left to the weights and the cluster veto: a partner replacing one field looks
     // exactly like them.
-    let unalike = matches!(cmp.forename, ix::FORENAME_ELSE | ix::FORENAME_NOT_COMPARED);
+    // Where the filters cannot be compared (they are salted by the year of birth), agreeing
+    // initials count as unalike only beside a date of birth that differs, and names that sound
+    // alike only beside dates far apart (short names share a Soundex code: Jess and Jack). With
+    // the date missing, nothing says it is another child.
+    let unalike = match cmp.forename {
+        ix::FORENAME_ELSE => true,
+        ix::FORENAME_NOT_COMPARED => cmp.dob != ix::MISSING,
+        ix::FORENAME_SOUNDEX_NOT_COMPARED => cmp.dob == ix::DOB_ELSE,
+        _ => false,
+    };
     let differs = unalike && cmp.dob != ix::EXACT && !cmp.swapped && !cmp.half_swapped;
     same_home && same_family_name && differs && cmp.strong_agree == 0
 }
@@ -251,7 +260,10 @@ fn scored_veto(c: &mut Clusters<'_>, a: u32, b: u32) -> Option<Veto> {
             if !fore_alike && ti[Tk::Forename as usize] != NONE && tj[Tk::Forename as usize] != NONE {
                 fore_both = true;
                 let cmp = levels::compare(recs, i, j);
-                fore_alike = cmp.swapped || cmp.half_swapped || cmp.forename != ix::FORENAME_ELSE;
+                // Initials alone are not alike here: a mother and daughter share one as often as not.
+                fore_alike = cmp.swapped
+                    || cmp.half_swapped
+                    || !matches!(cmp.forename, ix::FORENAME_ELSE | ix::FORENAME_NOT_COMPARED);
             }
             if dob_close && fore_alike {
                 return None;

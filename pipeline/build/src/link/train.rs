@@ -53,7 +53,8 @@ const PRIOR_PAIRS: f64 = 1.0;
 /// such pairs among its matches: blocking on the date of birth rules them out, blocking on the
 /// names leaves the names unestimated. EM would put their `m` near zero and make a missing date
 /// of birth veto a name slip.
-const NOT_ESTIMATED: [(&str, &str); 2] = [("forename", "initial_not_compared"), ("surname", "soundex_not_compared")];
+const NOT_ESTIMATED: [(&str, &str); 3] =
+    [("forename", "soundex_not_compared"), ("forename", "initial_not_compared"), ("surname", "soundex_not_compared")];
 
 /// Weight, in random pairs, of the documented `u` shares of the levels other than exact.
 const U_PRIOR_PAIRS: f64 = 1000.0;
@@ -137,6 +138,23 @@ impl Model {
             training_pairs: self.training_pairs,
             levels,
         }
+    }
+
+    /// The model a build recorded (`state/link/model.json`), for explaining its links later.
+    /// Levels the record does not name keep their documented values: a record written by an
+    /// older matcher still explains what it can.
+    pub fn from_record(r: &tellonce_governance::audit::LinkageModel) -> Model {
+        let mut model = Model::documented();
+        model.prior = r.prior;
+        model.estimated = r.estimated;
+        model.training_pairs = r.training_pairs;
+        for l in &r.levels {
+            let field = model.fields.iter_mut().find(|(f, _)| *f == l.field);
+            if let Some(level) = field.and_then(|(_, levels)| levels.iter_mut().find(|x| x.name == l.level)) {
+                (level.m, level.u) = (l.m, l.u);
+            }
+        }
+        model
     }
 
     /// The match probability of a pair of this weight among candidate pairs.
@@ -419,6 +437,15 @@ mod tests {
         assert!(!model.estimated);
         assert_eq!(model.fields, Model::documented().fields);
         assert_eq!(model.prior, 0.001);
+    }
+
+    #[test]
+    fn a_recorded_model_reads_back_as_it_was() {
+        let mut model = Model { prior: 3e-5, estimated: true, training_pairs: 1234, ..Model::documented() };
+        model.fields[2].1[1].m = 0.77;
+        model.fields[5].1[3].u = 0.0042;
+        let back = Model::from_record(&model.record("m-1", 17.0));
+        assert_eq!((back.fields, back.prior, back.estimated, back.training_pairs), (model.fields, 3e-5, true, 1234));
     }
 
     #[test]
