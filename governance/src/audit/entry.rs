@@ -205,6 +205,21 @@ pub enum Event {
         /// Records erased.
         records_erased: u64,
     },
+    /// An officer asked why a record is linked as it is (`tellonce link-explain`): the
+    /// explanation shows record references and match weights of the record's pairs. Names the
+    /// record by its feed and a SHA-256 of its reference, never a value.
+    LinkageExplained {
+        /// The officer who asked.
+        officer: String,
+        /// The case reference the question was asked under.
+        reference: String,
+        /// The record's feed.
+        feed: String,
+        /// SHA-256 (hex) of the record's reference.
+        record_sha256: String,
+        /// Pairs shown.
+        pairs: u64,
+    },
     /// A linkage build clustered the staging records into persons and families.
     LinkageBuilt {
         /// The run's identifier.
@@ -371,6 +386,7 @@ impl Event {
             Event::FileWritten { .. } => "file_written",
             Event::FileDeleted { .. } => "file_deleted",
             Event::SubjectLookup { .. } => "subject_lookup",
+            Event::LinkageExplained { .. } => "linkage_explained",
             Event::LinkageBuilt { .. } => "linkage_built",
             Event::StreamBatchCommitted { .. } => "stream_batch_committed",
             Event::StreamProgressReset { .. } => "stream_progress_reset",

@@ -56,6 +56,21 @@ pub enum RunError {
     /// The records held cannot be read, or an earlier version cannot be moved to history.
     #[error(transparent)]
     Records(#[from] crate::records::RecordsError),
+    /// A question about linkage names no officer or no case reference: it would not be
+    /// attributable in the audit log.
+    #[error("{0} is required (recorded in the audit log) and must not be empty")]
+    Unattributed(&'static str),
+    /// No build has recorded a scoring model in this output.
+    #[error("reading {path}: {message} (has a build scored pairs in this output yet?)")]
+    NoModel {
+        /// The model file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A record's linkage cannot be explained.
+    #[error(transparent)]
+    Explain(#[from] tellonce_build::link::explain::ExplainError),
     /// A condition that is a bug, not bad input or a full disk.
     #[error("internal error: {0}")]
     Internal(String),

@@ -30,6 +30,7 @@ use tellonce_output::timefmt;
 
 mod build_entry;
 mod error;
+mod explain_entry;
 mod input;
 pub mod limits;
 mod report;
@@ -39,6 +40,7 @@ mod writer;
 pub(crate) use crate::session::{Session as Context, audit_run_end, new_run_id};
 pub use build_entry::{build, themes};
 pub use error::RunError;
+pub use explain_entry::{ExplainRequest, explain};
 pub use report::{InputReport, InputStatus, ReadAs, RunReport, Versions};
 pub(crate) use workers::{IngestError, Staged, stage};
 pub(crate) use writer::Writer;

@@ -103,6 +103,7 @@ fn synthetic_records_link_across_feeds_with_f1_above_0_99() {
     let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
     let built = log.lines().rfind(|l| l.contains("\"type\":\"linkage_built\"")).unwrap();
     assert!(built.contains("\"model\":{") && built.contains("\"threshold_bits\""), "{built}");
+    explain_a_record_of_several(&ws);
     // Match rates are reported by feed, district and IMD decile.
     for key in ["by_feed", "by_district", "by_imd_decile"] {
         assert!(l["rates"][key].as_object().unwrap().len() >= 2, "{key}: {:#}", l["rates"]);
@@ -114,6 +115,63 @@ fn synthetic_records_link_across_feeds_with_f1_above_0_99() {
         let found: Vec<String> = parquet_strings(&part).iter().flat_map(|s| ids.find(s)).collect();
         assert!(found.is_empty(), "{}: {found:?}", part.display());
     }
+}
+
+/// `link-explain` of a record whose person has several records: the waterfall of each pair adds
+/// up, its records are shown as the same person, and the question is audited without the
+/// record's reference.
+fn explain_a_record_of_several(ws: &Workspace) {
+    let all = links(ws);
+    let mut sizes: BTreeMap<&str, usize> = BTreeMap::new();
+    for l in all.values() {
+        *sizes.entry(l.person.as_str()).or_default() += 1;
+    }
+    let ((feed, id), link) = all.iter().find(|(_, l)| sizes[l.person.as_str()] >= 3).unwrap();
+    let record = format!("{feed}:{id}");
+    let args = ["link-explain", "-c", "tellonce.toml", "--record", &record, "--officer", "IG 1", "--reference", "LX-1"];
+    let e = json_stdout(&tellonce_ok(ws.dir(), &[&args[..], &["--json"]].concat(), 0));
+    assert_eq!(e["person_id"], link.person.as_str(), "{e:#}");
+    assert_eq!(e["person_records"].as_u64().unwrap() as usize, sizes[link.person.as_str()]);
+    let pairs = e["pairs"].as_array().unwrap();
+    let same: Vec<_> = pairs.iter().filter(|p| p["verdict"] == "same_person").collect();
+    assert_eq!(same.len(), (sizes[link.person.as_str()] - 1).min(10), "{e:#}");
+    for p in pairs {
+        let other = &all
+            [&(p["other"]["feed"].as_str().unwrap().to_owned(), p["other"]["record_ref"].as_str().unwrap().to_owned())];
+        assert_eq!(p["verdict"] == "same_person", other.person == link.person, "{p:#}");
+        let steps = p["steps"].as_array().unwrap();
+        let fields: Vec<&str> = steps.iter().map(|s| s["field"].as_str().unwrap()).collect();
+        assert_eq!(fields[..6], ["forename", "surname", "date_of_birth", "postcode", "sex", "address"]);
+        let sum: f64 = steps.iter().map(|s| s["bits"].as_f64().unwrap()).sum();
+        assert!((sum - p["bits"].as_f64().unwrap()).abs() < 1e-6, "{p:#}");
+        let below = p["bits"].as_f64().unwrap() < e["threshold_bits"].as_f64().unwrap();
+        assert!(p["verdict"] != "below_threshold" || below, "{p:#}");
+    }
+    let text = String::from_utf8(tellonce_ok(ws.dir(), &args, 0).stdout).unwrap();
+    assert!(
+        text.contains(&format!("record {record} is person {}", link.person)) && text.contains("same person"),
+        "{text}"
+    );
+    let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
+    let asked: Vec<&str> = log.lines().filter(|l| l.contains("\"type\":\"linkage_explained\"")).collect();
+    assert_eq!(asked.len(), 2, "{log}");
+    assert!(asked.iter().all(|l| l.contains("\"officer\":\"IG 1\"") && !l.contains(id.as_str())), "{asked:?}");
+    // Unattributed, or of a record not linked: refused before anything is shown.
+    let unattributed =
+        ["link-explain", "-c", "tellonce.toml", "--record", &record, "--officer", "", "--reference", "LX-1"];
+    tellonce_ok(ws.dir(), &unattributed, 2);
+    let unknown = [
+        "link-explain",
+        "-c",
+        "tellonce.toml",
+        "--record",
+        "police:NO-SUCH",
+        "--officer",
+        "IG 1",
+        "--reference",
+        "LX-1",
+    ];
+    tellonce_ok(ws.dir(), &unknown, 3);
 }
 
 fn files_under_inputs(ws: &Workspace) -> Vec<std::path::PathBuf> {

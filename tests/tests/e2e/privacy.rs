@@ -87,6 +87,7 @@ fn no_clear_identifier_in_the_output_the_logs_or_quarantine_list() {
         tellonce_ok(dir, &["--log", "debug", "build", config[0], config[1], "--json"], 0),
         tellonce_ok(dir, &["link-eval", config[0], config[1], "--truth", "truth/records.csv"], 0),
         tellonce_ok(dir, &["link-model", config[0], config[1]], 0),
+        explain_someone(dir, &inputs),
         tellonce_ok(dir, &["isa", "explain", config[0], config[1], "--feed", "education"], 0),
         tellonce_ok(dir, &["--log", "debug", "retention", "apply", config[0], config[1], "--dry-run"], 0),
         tellonce_ok(dir, &["audit", "report", config[0], config[1], "--out", "report.html"], 0),
@@ -107,6 +108,15 @@ fn no_clear_identifier_in_the_output_the_logs_or_quarantine_list() {
     leaks.sort();
     leaks.dedup();
     assert!(leaks.is_empty(), "{} clear identifier(s) leaked:\n{}", leaks.len(), leaks.join("\n"));
+}
+
+/// `link-explain` of the first health visiting record: references and bits, never a value.
+fn explain_someone(dir: &std::path::Path, inputs: &[std::path::PathBuf]) -> std::process::Output {
+    let hv = inputs.iter().find(|p| p.file_name().is_some_and(|n| n == "health_visiting.csv")).unwrap();
+    let id = read_records(hv).into_iter().find_map(|r| r.get("record_id").cloned()).unwrap();
+    let record = format!("health_visiting:{id}");
+    let args = ["--log", "debug", "link-explain", "-c", "tellonce.toml", "--record", &record];
+    tellonce_ok(dir, &[&args[..], &["--officer", "IG 1", "--reference", "LX-1", "--limit", "50"]].concat(), 0)
 }
 
 /// `sar` (text, then JSON) for the NHS number of the first health visiting record: the officer

@@ -241,6 +241,10 @@ impl<'a> Gather<'a> {
             Event::SubjectLookup { officer, reference, kind, records_found, records_erased } => {
                 m.lookups.push((at, officer, reference, kind, *records_found, *records_erased));
             }
+            // Shown with the lookups: an officer looking into the linkage of one record.
+            Event::LinkageExplained { officer, reference, pairs, .. } => {
+                m.lookups.push((at, officer, reference, "linkage_explained", *pairs, 0));
+            }
             // The batch's decisions and files are reported above; what it sent out of the
             // output, sealed, is counted here.
             Event::StreamBatchCommitted { topic, dead_letter_topic, dead_lettered, .. } => {

@@ -569,7 +569,7 @@ pub(super) fn repairs(out: &mut String, m: &Model<'_>) -> fmt::Result {
 }
 
 pub(super) fn lookups(out: &mut String, m: &Model<'_>) -> fmt::Result {
-    out.push_str("<section><h2>Subject access and erasure lookups</h2>\n");
+    out.push_str("<section><h2>Subject access, erasure and linkage lookups</h2>\n");
     if m.lookups.is_empty() {
         out.push_str("<p>None recorded.</p></section>\n");
         return Ok(());
@@ -580,7 +580,9 @@ pub(super) fn lookups(out: &mut String, m: &Model<'_>) -> fmt::Result {
     }
     writeln!(
         out,
-        "<p>{}: {}. Officer and case reference only; the log never records who a request was about.</p>\
+        "<p>{}: {}. Officer and case reference only; the log never records who a request was about. For \
+         <code>linkage_explained</code> (an officer asking why a record is linked as it is), records found are \
+         the pairs shown.</p>\
          <table><thead><tr><th>When</th><th>Officer</th><th>Reference</th><th>Kind</th><th>Records found</th>\
          <th>Records erased</th></tr></thead><tbody>",
         plural(m.lookups.len() as u64, "lookup", "lookups"),

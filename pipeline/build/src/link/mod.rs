@@ -13,6 +13,7 @@ pub mod cluster;
 pub mod compare;
 pub mod eval;
 pub mod eval_errors;
+pub mod explain;
 pub mod family;
 pub mod ids;
 pub mod index;
@@ -29,7 +30,7 @@ pub mod train;
 
 use std::path::PathBuf;
 
-pub use build::{BuildInput, BuildReport, build};
+pub use build::{BuildInput, BuildReport, build, staging_files};
 
 /// Why a linkage build failed. Messages name files and rules, never a value.
 #[derive(Debug, thiserror::Error)]

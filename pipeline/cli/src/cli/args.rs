@@ -80,6 +80,10 @@ pub enum Command {
     /// The scoring model of the last build: m, u and the weight of every comparison level, as a
     /// table and a match-weight chart (each build's model is also in the audit log).
     LinkModel(LinkModelArgs),
+    /// Why one record is linked as it is: each pair it forms with the records of its person and
+    /// with its other candidates, weighed field by field as a waterfall of bits. For an officer
+    /// checking a link; recorded in the audit log. Shows record references, never a value.
+    LinkExplain(LinkExplainArgs),
     /// Measure linkage: records/s and peak memory linking new records against an existing index.
     BenchLink(BenchLinkArgs),
     /// The Supporting Families theme mapping.
@@ -243,6 +247,29 @@ pub struct LinkModelArgs {
     #[command(flatten)]
     pub from: LinkOutputArgs,
     /// Print the model as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `tellonce link-explain`.
+#[derive(Debug, Args)]
+pub struct LinkExplainArgs {
+    /// The configuration file (output directory, key file, agreements).
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// The record, as FEED:RECORD_ID (for example `housing:HCLIC-00000123`).
+    #[arg(long)]
+    pub record: String,
+    /// The officer asking (recorded in the audit log).
+    #[arg(long)]
+    pub officer: String,
+    /// The case reference the question is asked under (recorded in the audit log).
+    #[arg(long)]
+    pub reference: String,
+    /// Most pairs shown of each kind (the record's person; its other candidates).
+    #[arg(long, default_value_t = 10)]
+    pub limit: usize,
+    /// Print as JSON.
     #[arg(long)]
     pub json: bool,
 }

@@ -11,6 +11,7 @@ mod demo;
 mod hash_floor;
 mod isa;
 mod link;
+mod link_explain;
 mod link_model;
 pub mod panic_report;
 mod progress_bar;
@@ -58,7 +59,12 @@ impl<T, E: Into<anyhow::Error>> ExitContext<T> for Result<T, E> {
 pub(crate) fn run_failure(e: RunError) -> Failure {
     let exit = match &e {
         RunError::Audit(tellonce_governance::audit::AuditError::Torn { .. }) => Exit::Torn,
-        RunError::Key(_) | RunError::Lookup(_) | RunError::Agreements(_) | RunError::Themes(_) => Exit::Config,
+        RunError::Key(_)
+        | RunError::Lookup(_)
+        | RunError::Agreements(_)
+        | RunError::Themes(_)
+        | RunError::Unattributed(_) => Exit::Config,
+        RunError::NoModel { .. } | RunError::Explain(_) => Exit::Input,
         RunError::Output { .. }
         | RunError::Sink(_)
         | RunError::Busy { .. }
@@ -165,6 +171,7 @@ fn dispatch(command: Command) -> Result<Exit, Failure> {
         Command::StreamReset(a) => stream::reset(&a),
         Command::LinkEval(a) => link::link_eval(&a),
         Command::LinkModel(a) => link_model::link_model(&a),
+        Command::LinkExplain(a) => link_explain::link_explain(&a),
         Command::BenchLink(a) => link::bench_link(&a),
         Command::Themes(c) => link::themes(c),
         Command::Sources(c) => sources::command(c),

@@ -189,6 +189,15 @@ impl Laps {
     }
 }
 
+/// The staging files a build would read now, for feeds with an agreement in force `today`.
+pub fn staging_files(
+    out: &Path,
+    agreements: &tellonce_governance::agreement::AgreementSet,
+    today: i32,
+) -> Result<Vec<crate::link::input::StagingFile>, LinkError> {
+    plan::staging_files(out, agreements, today)
+}
+
 /// Runs one build. The caller holds the output lock and has opened the audit log.
 pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, LinkError> {
     let mut laps = Laps::new();

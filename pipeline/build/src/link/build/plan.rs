@@ -2,6 +2,9 @@
 //! force today, and the fingerprint that tells whether the last build already read exactly them.
 
 use std::collections::BTreeMap;
+use std::path::Path;
+
+use tellonce_governance::agreement::AgreementSet;
 
 use tellonce_governance::agreement::policy::{self as govern, Decision, Policy};
 use tellonce_governance::audit::holdings::{HeldFile, held_files};
@@ -39,6 +42,15 @@ pub(super) enum Planned {
     Build(Plan),
 }
 
+/// The staging files a build would read now (for explaining the last build's links: the same
+/// files, unless something was staged or an agreement changed since).
+pub(crate) fn staging_files(out: &Path, agreements: &AgreementSet, today: i32) -> Result<Vec<StagingFile>, LinkError> {
+    let entries = audit::read_entries(&out.join(AUDIT))?;
+    let held = held_files(&entries);
+    let streamed = Progress::from_entries(&entries);
+    Ok(staged_files(out, agreements, today, &held, &streamed).0)
+}
+
 /// Plans a build; first removes what an interrupted build published and did not record, so
 /// that it is neither counted by readers nor mistaken for the last build's output.
 pub(super) fn plan(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<Planned, LinkError> {
@@ -49,7 +61,7 @@ pub(super) fn plan(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<Planned
     // batch is not staged yet (it may be removed and written again with other boundaries).
     let streamed = Progress::from_entries(&entries);
     drop(entries);
-    let (files, policies, not_linked) = staged_files(input, &held, &streamed);
+    let (files, policies, not_linked) = staged_files(input.out, input.agreements, input.today, &held, &streamed);
     let feeds_not_linked: Vec<String> = not_linked.iter().map(|(f, r)| format!("{f}: {r}")).collect();
     for f in &feeds_not_linked {
         warn!("staging of {f}: not linked");
@@ -74,7 +86,9 @@ pub(super) fn plan(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<Planned
 /// feeds held back by their agreements with the rule that held them.
 #[allow(clippy::type_complexity)]
 fn staged_files(
-    input: &BuildInput<'_>,
+    out: &Path,
+    agreements: &AgreementSet,
+    today: i32,
     held: &BTreeMap<String, HeldFile>,
     streamed: &Progress,
 ) -> (Vec<StagingFile>, BTreeMap<&'static str, Policy>, BTreeMap<&'static str, &'static str>) {
@@ -90,7 +104,7 @@ fn staged_files(
         }
         let Some(schema) = f.feed.as_deref().and_then(feed::latest) else { continue };
         if !policies.contains_key(schema.name) && !not_linked.contains_key(schema.name) {
-            match govern::decide(input.agreements, schema, input.today, input.today) {
+            match govern::decide(agreements, schema, today, today) {
                 Decision::Process(p) => {
                     policies.insert(schema.name, p);
                 }
@@ -100,7 +114,7 @@ fn staged_files(
             }
         }
         if policies.contains_key(schema.name) {
-            files.push(StagingFile { feed: schema.name, path: f.on_disk(input.out) });
+            files.push(StagingFile { feed: schema.name, path: f.on_disk(out) });
         }
     }
     files.sort_by(|a, b| (a.feed, &a.path).cmp(&(b.feed, &b.path)));

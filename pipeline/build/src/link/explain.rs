@@ -1,0 +1,279 @@
+//! Why a record is in the person it is in, and not in another: every pair it forms with the
+//! records of its person and with the records the blocking rules put beside it, weighed field by
+//! field under the model the last build recorded, as a waterfall of bits.
+//!
+//! Computed from the staging tokens and `links/`; it shows record references, level names and
+//! bits, never a value or a token. The build decides by clusters (a record may join its person
+//! through a third record), so a pair of one person may weigh little on its own: the verdict says
+//! which.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::LinkError;
+use super::blocking::BLOCK_RULES;
+use super::input::{self, StagingFile};
+use super::levels::{self, ix};
+use super::read_links::for_each_link;
+use super::records::Records;
+use super::score::household_member;
+use super::train::{FIELDS, Model, Pattern, pattern};
+
+/// A record, as `FEED:RECORD_ID`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordName {
+    /// The feed.
+    pub feed: String,
+    /// The partner's record reference.
+    pub record_ref: String,
+}
+
+impl RecordName {
+    /// Parses `FEED:RECORD_ID`.
+    pub fn parse(s: &str) -> Option<RecordName> {
+        let (feed, record_ref) = s.split_once(':')?;
+        (!feed.is_empty() && !record_ref.is_empty())
+            .then(|| RecordName { feed: feed.to_owned(), record_ref: record_ref.to_owned() })
+    }
+}
+
+impl std::fmt::Display for RecordName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.feed, self.record_ref)
+    }
+}
+
+/// One bar of a waterfall: a field's level and its weight.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Step {
+    /// The field (`forename`, ..., `names`, `strong_identifiers`).
+    pub field: &'static str,
+    /// Its level (`exact`, `dice_0.9`, `missing`, ...).
+    pub level: &'static str,
+    /// Its weight (bits).
+    pub bits: f64,
+}
+
+/// What the build made of a pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Both records are in one person in `links/`.
+    SamePerson,
+    /// Refused: a strong identifier both hold disagrees.
+    StrongIdentifierDisagrees,
+    /// A strong identifier agrees but the dates of birth are far apart: a reported conflict.
+    Conflict,
+    /// Refused: they look like two members of one household (see `docs/linkage.md`).
+    HouseholdMember,
+    /// Above the threshold, yet in two persons: the cluster veto (or the exact rules' veto)
+    /// kept the persons apart.
+    KeptApart,
+    /// Below the threshold.
+    BelowThreshold,
+}
+
+impl Verdict {
+    /// In words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Verdict::SamePerson => "same person",
+            Verdict::StrongIdentifierDisagrees => "refused: a strong identifier disagrees",
+            Verdict::Conflict => "conflict: a strong identifier agrees, the dates of birth are far apart",
+            Verdict::HouseholdMember => "refused: looks like another member of the household",
+            Verdict::KeptApart => {
+                "above the threshold, kept apart by the veto (a field settled in both persons differs)"
+            }
+            Verdict::BelowThreshold => "below the threshold",
+        }
+    }
+}
+
+/// One pair, weighed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PairExplanation {
+    /// The other record.
+    pub other: RecordName,
+    /// The rule that joined the other record to its person.
+    pub other_match_rule: String,
+    /// Field by field.
+    pub steps: Vec<Step>,
+    /// The sum of the steps (bits), compared with the threshold.
+    pub bits: f64,
+    /// The match probability of a pair of this weight under the model's prior.
+    pub probability: f64,
+    /// What the build made of it.
+    pub verdict: Verdict,
+}
+
+/// The explanation of one record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    /// The record.
+    pub record: RecordName,
+    /// Its person in `links/`.
+    pub person_id: String,
+    /// The rule that joined it to its person.
+    pub match_rule: String,
+    /// Records in its person.
+    pub person_records: u64,
+    /// The matcher and model of the last build.
+    pub matcher: String,
+    /// The model's prior (the chance that two candidate records are one person).
+    pub prior: f64,
+    /// The least weight (bits) of a scored link in the last build.
+    pub threshold_bits: f64,
+    /// The pairs: the record's person first, then the other candidates, heaviest first.
+    pub pairs: Vec<PairExplanation>,
+    /// Pairs left out beyond the limit.
+    pub not_shown: u64,
+}
+
+/// Why an explanation cannot be given.
+#[derive(Debug, thiserror::Error)]
+pub enum ExplainError {
+    /// The record is not in `links/` (not staged, not linked yet, or another feed name).
+    #[error(
+        "record {0} is not in links/ (check the feed name and the reference, and that a build has run since it was staged)"
+    )]
+    NotLinked(String),
+    /// The record is in `links/` but not in the staging files of its feed.
+    #[error("record {0} is in links/ but not in staging (erased or withdrawn since the last build?)")]
+    NotStaged(String),
+    /// Reading the outputs failed.
+    #[error(transparent)]
+    Link(#[from] LinkError),
+}
+
+/// How a record sits in `links/`.
+struct Linked {
+    person: u32,
+    rule: String,
+}
+
+/// Explains `record` against its person and its candidates, at most `limit` pairs of each kind,
+/// under `model` (as the last build recorded it) with that build's threshold.
+pub fn explain(
+    out: &Path,
+    files: &[StagingFile],
+    model: &Model,
+    matcher: &str,
+    threshold_bits: f64,
+    record: &RecordName,
+    limit: usize,
+) -> Result<Explanation, ExplainError> {
+    // Persons interned: links/ holds a row per record, and only equality matters here.
+    let mut persons: HashMap<String, u32> = HashMap::new();
+    let mut linked: HashMap<(String, String), Linked> = HashMap::new();
+    for_each_link(out, &mut |row| {
+        let n = persons.len() as u32;
+        let person = *persons.entry(row.person_id.to_owned()).or_insert(n);
+        linked.insert(
+            (row.feed.to_owned(), row.record_ref.to_owned()),
+            Linked { person, rule: row.match_rule.to_owned() },
+        );
+    })?;
+    let key = (record.feed.clone(), record.record_ref.clone());
+    let this = linked.get(&key).ok_or_else(|| ExplainError::NotLinked(record.to_string()))?;
+    let person_id = persons.iter().find(|(_, n)| **n == this.person).map(|(p, _)| p.clone()).unwrap_or_default();
+    let person_records = linked.values().filter(|l| l.person == this.person).count() as u64;
+
+    let recs = input::read(files)?;
+    let me = (0..recs.len())
+        .find(|&i| recs.feed_name(i) == record.feed && recs.record_ref[i] == record.record_ref)
+        .ok_or_else(|| ExplainError::NotStaged(record.to_string()))?;
+    let same_person = |j: usize| {
+        linked.get(&(recs.feed_name(j).to_owned(), recs.record_ref[j].clone())).filter(|l| l.person == this.person)
+    };
+    let keys: Vec<Option<[u32; 3]>> = BLOCK_RULES.iter().map(|r| r.key(&recs.tokens[me])).collect();
+    let mut mine = Vec::new();
+    let mut others = Vec::new();
+    for j in (0..recs.len()).filter(|&j| j != me) {
+        let candidate = BLOCK_RULES.iter().zip(&keys).any(|(r, k)| k.is_some() && r.key(&recs.tokens[j]) == *k);
+        let ours = same_person(j).is_some();
+        if !ours && !candidate {
+            continue;
+        }
+        let pair = weigh(&recs, model, threshold_bits, me, j, ours);
+        let rule = linked.get(&(recs.feed_name(j).to_owned(), recs.record_ref[j].clone())).map(|l| l.rule.clone());
+        let pair = PairExplanation { other_match_rule: rule.unwrap_or_else(|| "not linked".to_owned()), ..pair };
+        if ours { mine.push(pair) } else { others.push(pair) }
+    }
+    let heaviest = |a: &PairExplanation, b: &PairExplanation| {
+        b.bits
+            .total_cmp(&a.bits)
+            .then_with(|| (&a.other.feed, &a.other.record_ref).cmp(&(&b.other.feed, &b.other.record_ref)))
+    };
+    mine.sort_by(heaviest);
+    others.sort_by(heaviest);
+    let not_shown = (mine.len().saturating_sub(limit) + others.len().saturating_sub(limit)) as u64;
+    mine.truncate(limit);
+    others.truncate(limit);
+    mine.extend(others);
+    Ok(Explanation {
+        record: record.clone(),
+        person_id,
+        match_rule: this.rule.clone(),
+        person_records,
+        matcher: matcher.to_owned(),
+        prior: model.prior,
+        threshold_bits,
+        pairs: mine,
+        not_shown,
+    })
+}
+
+/// The waterfall and verdict of records `i` and `j`.
+fn weigh(recs: &Records, model: &Model, threshold_bits: f64, i: usize, j: usize, same_person: bool) -> PairExplanation {
+    let cmp = levels::compare(recs, i, j);
+    let p: Pattern = pattern(&cmp);
+    let mut steps: Vec<Step> = FIELDS
+        .iter()
+        .zip(&model.fields)
+        .enumerate()
+        .map(|(f, (field, (_, table)))| {
+            let level = table.get(usize::from(p[f])).copied().unwrap_or(levels::MISSING);
+            let bits = if p[f] == ix::MISSING { 0.0 } else { level.weight() };
+            Step { field, level: level.name, bits }
+        })
+        .collect();
+    match p[6] {
+        1 => {
+            steps.push(Step { field: "names", level: levels::NAMES_SWAPPED.name, bits: levels::NAMES_SWAPPED.weight() })
+        }
+        2 => steps.push(Step {
+            field: "names",
+            level: levels::NAMES_HALF_SWAPPED.name,
+            bits: levels::NAMES_HALF_SWAPPED.weight(),
+        }),
+        _ => {}
+    }
+    if p[7] > 0 {
+        let bits = f64::from(p[7]) * levels::STRONG_AGREE.weight();
+        steps.push(Step { field: "strong_identifiers", level: levels::STRONG_AGREE.name, bits });
+    }
+    let bits = model.weight(&p);
+    let verdict = if same_person {
+        Verdict::SamePerson
+    } else if cmp.strong_disagree {
+        Verdict::StrongIdentifierDisagrees
+    } else if cmp.strong_agree > 0 && cmp.dob == ix::DOB_ELSE {
+        Verdict::Conflict
+    } else if household_member(&cmp) {
+        Verdict::HouseholdMember
+    } else if bits >= threshold_bits {
+        Verdict::KeptApart
+    } else {
+        Verdict::BelowThreshold
+    };
+    PairExplanation {
+        other: RecordName { feed: recs.feed_name(j).to_owned(), record_ref: recs.record_ref[j].clone() },
+        other_match_rule: String::new(),
+        steps,
+        bits,
+        probability: model.probability(bits),
+        verdict,
+    }
+}

@@ -1,0 +1,68 @@
+//! `tellonce link-explain`: why one record is linked as it is, for an officer checking a link,
+//! under the output lock and recorded in the audit log (who asked, under which case reference,
+//! about which record by a hash of its reference).
+
+use sha2::{Digest, Sha256};
+use tellonce_build::link::explain::{self, Explanation, RecordName};
+use tellonce_build::link::train::Model;
+use tellonce_governance::KeyRing;
+use tellonce_governance::audit::{AuditLog, Event, LinkageModel};
+use tellonce_output::layout::{AUDIT, MODEL_PATH};
+use tellonce_output::lock::{Access, lock_output};
+use tellonce_schemas::identifiers::dates;
+
+use super::RunError;
+use crate::config::Settings;
+use crate::session::load_agreements;
+
+/// A question about one record's linkage.
+#[derive(Debug, Clone)]
+pub struct ExplainRequest {
+    /// The record.
+    pub record: RecordName,
+    /// The officer asking (recorded in the audit log).
+    pub officer: String,
+    /// The case reference (recorded in the audit log).
+    pub reference: String,
+    /// Most pairs shown of each kind (the record's person; other candidates).
+    pub limit: usize,
+}
+
+/// Explains the record's linkage in the last build, and records that it was asked.
+pub fn explain(settings: &Settings, request: &ExplainRequest) -> Result<Explanation, RunError> {
+    for (flag, value) in [("--officer", &request.officer), ("--reference", &request.reference)] {
+        if value.trim().is_empty() {
+            return Err(RunError::Unattributed(flag));
+        }
+    }
+    let keys = KeyRing::load(&settings.key_file)?;
+    let out = &settings.output_dir;
+    let _lock = lock_output(out, Access::Build)?;
+    let mut log = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
+    let today = dates::today();
+    let agreements = load_agreements(&settings.agreements_dir, today)?.into_set();
+    let model_path = out.join(MODEL_PATH);
+    let no_model = |message: String| RunError::NoModel { path: model_path.clone(), message };
+    let bytes = std::fs::read(&model_path).map_err(|e| no_model(e.to_string()))?;
+    let recorded: LinkageModel =
+        serde_json::from_slice(&bytes).map_err(|e| no_model(format!("not a linkage model: {e}")))?;
+    let files = tellonce_build::link::staging_files(out, &agreements, today)?;
+    let found = explain::explain(
+        out,
+        &files,
+        &Model::from_record(&recorded),
+        &recorded.matcher,
+        recorded.threshold_bits,
+        &request.record,
+        request.limit,
+    )?;
+    log.append(&Event::LinkageExplained {
+        officer: request.officer.clone(),
+        reference: request.reference.clone(),
+        feed: request.record.feed.clone(),
+        record_sha256: hex::encode(Sha256::digest(request.record.record_ref.as_bytes())),
+        pairs: found.pairs.len() as u64,
+    })?;
+    log.sync()?;
+    Ok(found)
+}
