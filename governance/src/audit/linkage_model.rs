@@ -39,6 +39,13 @@ pub struct LinkageModel {
     pub training_pairs: u64,
     /// Every level of every field, `missing` left out (it weighs nothing).
     pub levels: Vec<ModelLevel>,
+    /// The precision of the build's scored links as the model estimates it (no ground truth).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_precision: Option<f64>,
+    /// The share of the matches among the pairs scored that the build linked, as the model
+    /// estimates it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_recall: Option<f64>,
 }
 
 // Audit events compare as `Eq`. Every float here is a finite probability or weight (never NaN),

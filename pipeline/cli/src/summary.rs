@@ -232,6 +232,13 @@ pub fn linkage_text(l: &crate::link::BuildReport) -> String {
         "linkage: {} records -> {} persons in {} families; low evidence {}; conflicting strong identifiers {}",
         l.records, l.persons, l.families, l.low_evidence, l.conflicts
     );
+    if !l.person_sizes.is_empty() {
+        // Bucket names sort as text ("10-19" before "2"): print them in size order.
+        let order = ["1", "2", "3", "4", "5-9", "10-19", "20+"];
+        let sizes: Vec<String> =
+            order.iter().filter_map(|b| l.person_sizes.get(b).map(|n| format!("{b}: {n}"))).collect();
+        let _ = writeln!(s, "  persons by records held: {}", sizes.join(", "));
+    }
     let c = |x: &crate::link::build::ChangeCounts| {
         format!("{} merged, {} split, {} retired", x.merges, x.splits, x.retired)
     };
@@ -267,6 +274,17 @@ pub fn linkage_text(l: &crate::link::BuildReport) -> String {
                 s,
                 "    model: {how}; prior {:.1e} that two records are one person; links at {:.1} bits or more",
                 m.prior, sc.threshold
+            );
+        }
+        if let Some(e) = &sc.estimate {
+            let _ = writeln!(
+                s,
+                "    estimated by the model (no ground truth): precision {:.4} of {} scored links, recall {:.4} at the \
+                 threshold; {} pairs near the threshold sampled for review (tellonce link-review)",
+                e.precision,
+                e.links,
+                e.recall,
+                sc.review.len()
             );
         }
         let by_rule: Vec<String> = sc.blocking.pairs_by_rule.iter().map(|(k, v)| format!("{k} {v}")).collect();

@@ -38,6 +38,9 @@ pub const INDEX_PATH: &str = "state/link/index.parquet";
 pub const BUILT_FROM_PATH: &str = "state/link/built_from";
 /// The scoring model of the last build that scored pairs (JSON; each build's is in the audit log).
 pub const MODEL_PATH: &str = "state/link/model.json";
+/// The clerical-review sample of the last build that scored pairs: pairs near the threshold, by
+/// record reference (JSON).
+pub const REVIEW_PATH: &str = "state/link/review.json";
 
 /// A path under the output root as the audit log records it: relative, `/`-separated.
 pub fn relative(out: &Path, path: &Path) -> String {

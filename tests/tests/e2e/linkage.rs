@@ -104,6 +104,7 @@ fn synthetic_records_link_across_feeds_with_f1_above_0_99() {
     let built = log.lines().rfind(|l| l.contains("\"type\":\"linkage_built\"")).unwrap();
     assert!(built.contains("\"model\":{") && built.contains("\"threshold_bits\""), "{built}");
     explain_a_record_of_several(&ws);
+    review_sample_is_near_the_threshold(&ws, &run);
     // Match rates are reported by feed, district and IMD decile.
     for key in ["by_feed", "by_district", "by_imd_decile"] {
         assert!(l["rates"][key].as_object().unwrap().len() >= 2, "{key}: {:#}", l["rates"]);
@@ -115,6 +116,36 @@ fn synthetic_records_link_across_feeds_with_f1_above_0_99() {
         let found: Vec<String> = parquet_strings(&part).iter().flat_map(|s| ids.find(s)).collect();
         assert!(found.is_empty(), "{}: {found:?}", part.display());
     }
+}
+
+/// `link-review`: pairs near the threshold, each linked exactly when `links/` puts its records in
+/// one person, and the model's own estimate of precision and recall in the summary.
+fn review_sample_is_near_the_threshold(ws: &Workspace, run: &Run) {
+    let estimate = &run.summary["linkage"]["scoring"]["estimate"];
+    let (p, r) = (estimate["precision"].as_f64().unwrap(), estimate["recall"].as_f64().unwrap());
+    assert!(p > 0.9 && p <= 1.0 && r > 0.5 && r <= 1.0, "{estimate:#}");
+    let all = links(ws);
+    let person = |name: &str| {
+        let (feed, id) = name.split_once(':').unwrap();
+        all[&(feed.to_owned(), id.to_owned())].person.clone()
+    };
+    let review = json_stdout(&tellonce_ok(ws.dir(), &["link-review", "-c", "tellonce.toml", "--json"], 0));
+    let pairs = review.as_array().unwrap();
+    assert!(!pairs.is_empty() && pairs.len() <= 100, "{review:#}");
+    let threshold =
+        json_stdout(&tellonce_ok(ws.dir(), &["link-model", "-c", "tellonce.toml", "--json"], 0))["threshold_bits"]
+            .as_f64()
+            .unwrap();
+    for pair in pairs {
+        let (a, b) = (pair["a"].as_str().unwrap(), pair["b"].as_str().unwrap());
+        assert_eq!(pair["linked"].as_bool().unwrap(), person(a) == person(b), "{pair:#}");
+        assert!((pair["bits"].as_f64().unwrap() - threshold).abs() <= 4.0 + 1e-9, "{pair:#}");
+        assert!(pair["levels"]["date_of_birth"].is_string(), "{pair:#}");
+    }
+    let csv =
+        String::from_utf8(tellonce_ok(ws.dir(), &["link-review", "-c", "tellonce.toml", "--csv"], 0).stdout).unwrap();
+    assert!(csv.starts_with("record_a,record_b,bits,probability,linked,levels,same_person\n"), "{csv}");
+    assert_eq!(csv.lines().count(), pairs.len() + 1);
 }
 
 /// `link-explain` of a record whose person has several records: the waterfall of each pair adds

@@ -88,6 +88,8 @@ fn no_clear_identifier_in_the_output_the_logs_or_quarantine_list() {
         tellonce_ok(dir, &["link-eval", config[0], config[1], "--truth", "truth/records.csv"], 0),
         tellonce_ok(dir, &["link-model", config[0], config[1]], 0),
         explain_someone(dir, &inputs),
+        tellonce_ok(dir, &["link-review", config[0], config[1]], 0),
+        tellonce_ok(dir, &["link-review", config[0], config[1], "--csv"], 0),
         tellonce_ok(dir, &["isa", "explain", config[0], config[1], "--feed", "education"], 0),
         tellonce_ok(dir, &["--log", "debug", "retention", "apply", config[0], config[1], "--dry-run"], 0),
         tellonce_ok(dir, &["audit", "report", config[0], config[1], "--out", "report.html"], 0),

@@ -20,6 +20,7 @@ pub mod index;
 pub mod input;
 pub mod levels;
 pub mod output;
+pub mod quality;
 pub mod rates;
 pub mod read_links;
 pub mod records;

@@ -16,6 +16,7 @@ use super::blocking::{self, BlockStats};
 use super::cluster::{Clusters, MatchStats, Veto};
 use super::compare::{Tk, Tokens};
 use super::levels::{self, ix};
+use super::quality;
 use super::records::{NONE, Records, Tok};
 use super::rules::Rule;
 use super::train::{self, Model, Pattern};
@@ -58,6 +59,11 @@ pub struct ScoreStats {
     /// The model the pairs were scored with (estimated from this build's data where there
     /// was enough of it).
     pub model: Option<Model>,
+    /// Precision and recall of this pass as the model estimates them.
+    pub estimate: Option<quality::Estimate>,
+    /// A sample of pairs near the threshold, for clerical review (`state/link/review.json`).
+    #[serde(skip)]
+    pub review: Vec<quality::ReviewPair>,
 }
 
 /// One record per distinct (cluster, compared values): records of one person repeat the same
@@ -206,17 +212,18 @@ pub(super) fn scored_pass(
     let model = train::train(recs, &reps, &sessions, prior_from_rules(&reps, &cluster));
     drop(reps);
     let least = threshold.bits.unwrap_or_else(|| model.threshold_for(threshold.probability)).max(threshold.floor);
+    let mut tally = quality::Tally::new(least);
     let mut links: Vec<(f64, u32, u32)> = pairs
         .into_iter()
         .filter_map(|(a, b, p)| {
             let w = model.weight(&p);
+            tally.scored(recs, a, b, w, model.probability(w), p);
             (w >= least).then_some((w, a, b))
         })
         .collect();
     (s.scored, s.vetoed_pairs) = (scored, vetoed);
     s.above_threshold = links.len() as u64;
     s.threshold = least;
-    s.model = Some(model);
     // Strongest first, so that a cluster is built from its surest links before the veto
     // weighs a weaker one. Weights come in few distinct values, so ties are many: they go in
     // the order of the records' references (not of reading, which parallel ingest may change),
@@ -234,11 +241,15 @@ pub(super) fn scored_pass(
                 if merged {
                     *stats.merges_by_rule.entry(name).or_default() += 1;
                 }
+                tally.linked(model.probability(w));
                 on_link(a, b, w);
             }
             Err(_) => *stats.refused_by_rule.entry(name).or_default() += 1,
         }
     }
+    let (estimate, review) = tally.finish(recs, &model, &mut |a, b| c.find(a) == c.find(b));
+    (s.estimate, s.review) = (Some(estimate), review);
+    s.model = Some(model);
     stats.scoring = s;
 }
 

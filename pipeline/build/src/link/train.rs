@@ -137,6 +137,8 @@ impl Model {
             threshold_bits,
             training_pairs: self.training_pairs,
             levels,
+            estimated_precision: None,
+            estimated_recall: None,
         }
     }
 

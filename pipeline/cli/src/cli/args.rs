@@ -84,6 +84,10 @@ pub enum Command {
     /// with its other candidates, weighed field by field as a waterfall of bits. For an officer
     /// checking a link; recorded in the audit log. Shows record references, never a value.
     LinkExplain(LinkExplainArgs),
+    /// The clerical-review sample of the last build: pairs near the threshold (record references
+    /// and levels only), with the precision and recall the model estimates, for officers to check
+    /// in the source systems where no truth file exists.
+    LinkReview(LinkReviewArgs),
     /// Measure linkage: records/s and peak memory linking new records against an existing index.
     BenchLink(BenchLinkArgs),
     /// The Supporting Families theme mapping.
@@ -249,6 +253,20 @@ pub struct LinkModelArgs {
     /// Print the model as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `tellonce link-review`.
+#[derive(Debug, Args)]
+pub struct LinkReviewArgs {
+    /// The output holding the sample.
+    #[command(flatten)]
+    pub from: LinkOutputArgs,
+    /// Print as JSON.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print as CSV with an empty `same_person` column for the reviewer to fill in.
+    #[arg(long)]
+    pub csv: bool,
 }
 
 /// `tellonce link-explain`.

@@ -13,6 +13,7 @@ mod isa;
 mod link;
 mod link_explain;
 mod link_model;
+mod link_review;
 pub mod panic_report;
 mod progress_bar;
 mod quarantine;
@@ -172,6 +173,7 @@ fn dispatch(command: Command) -> Result<Exit, Failure> {
         Command::LinkEval(a) => link::link_eval(&a),
         Command::LinkModel(a) => link_model::link_model(&a),
         Command::LinkExplain(a) => link_explain::link_explain(&a),
+        Command::LinkReview(a) => link_review::link_review(&a),
         Command::BenchLink(a) => link::bench_link(&a),
         Command::Themes(c) => link::themes(c),
         Command::Sources(c) => sources::command(c),

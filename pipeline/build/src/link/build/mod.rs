@@ -105,6 +105,8 @@ pub struct BuildReport {
     pub feeds_not_linked: Vec<String>,
     /// Household keys ignored as communal addresses.
     pub communal_household_keys: u64,
+    /// Persons by records held (`1`, `2`, ..., `20+`): where a wrong merge would show first.
+    pub person_sizes: BTreeMap<&'static str, u64>,
     /// Files written.
     pub files: Vec<CommittedFile>,
     /// Milliseconds spent reading, matching, grouping families, reconciling ids and writing.
@@ -161,6 +163,7 @@ impl BuildReport {
             rates: MatchRates::default(),
             feeds_not_linked,
             communal_household_keys: 0,
+            person_sizes: BTreeMap::new(),
             files: Vec::new(),
             timings_ms: BTreeMap::new(),
             up_to_date: true,
@@ -259,6 +262,7 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
         rates,
         feeds_not_linked: plan.feeds_not_linked.clone(),
         communal_household_keys: fams.communal_keys,
+        person_sizes: crate::link::quality::person_sizes(&persons.person, persons.count),
         files: written,
         timings_ms: BTreeMap::new(),
         up_to_date: false,
@@ -267,7 +271,12 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
         outcomes: outcomes.report,
     };
     let scoring = &persons.stats.scoring;
-    let model = scoring.model.as_ref().map(|m| m.record(crate::link::score::MATCHER_VERSION, scoring.threshold));
+    let model = scoring.model.as_ref().map(|m| {
+        let mut record = m.record(crate::link::score::MATCHER_VERSION, scoring.threshold);
+        record.estimated_precision = scoring.estimate.as_ref().map(|e| e.precision);
+        record.estimated_recall = scoring.estimate.as_ref().map(|e| e.recall);
+        record
+    });
     log.append(&Event::LinkageBuilt {
         run: input.run_id.to_owned(),
         records: report.records,
@@ -295,6 +304,9 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
     if let Some(model) = &model {
         let path = input.out.join(tellonce_output::layout::MODEL_PATH);
         let json = serde_json::to_vec_pretty(model).map_err(|e| LinkError::Internal(e.to_string()))?;
+        tellonce_connectors::atomic::write_atomic(&path, &json).map_err(|source| LinkError::Output { path, source })?;
+        let path = input.out.join(tellonce_output::layout::REVIEW_PATH);
+        let json = serde_json::to_vec_pretty(&scoring.review).map_err(|e| LinkError::Internal(e.to_string()))?;
         tellonce_connectors::atomic::write_atomic(&path, &json).map_err(|source| LinkError::Output { path, source })?;
     }
     let stamp = input.out.join(index::BUILT_FROM_PATH);

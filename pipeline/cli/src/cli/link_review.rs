@@ -1,0 +1,91 @@
+//! `tellonce link-review`: the clerical-review sample of the last build, for officers to check
+//! in the source systems (record references only).
+
+use std::fmt::Write as _;
+
+use anyhow::Context as _;
+use tellonce_governance::audit::LinkageModel;
+
+use super::args::LinkReviewArgs;
+use super::{ExitContext, Failure};
+use crate::exit::Exit;
+
+/// One pair as `state/link/review.json` holds it.
+#[derive(Debug, serde::Deserialize, serde::Serialize)]
+struct Pair {
+    a: String,
+    b: String,
+    bits: f64,
+    probability: f64,
+    linked: bool,
+    levels: std::collections::BTreeMap<String, String>,
+}
+
+/// `tellonce link-review`.
+pub(super) fn link_review(a: &LinkReviewArgs) -> Result<Exit, Failure> {
+    let out = super::link::output_dir(&a.from)?;
+    let read = |rel: &str| {
+        let path = out.join(rel);
+        std::fs::read(&path)
+            .with_context(|| format!("reading {} (no build has scored pairs in this output yet?)", path.display()))
+            .exit(Exit::Input)
+    };
+    let pairs: Vec<Pair> = serde_json::from_slice(&read(tellonce_output::layout::REVIEW_PATH)?)
+        .context("the review sample is not readable")
+        .exit(Exit::Input)?;
+    let model: LinkageModel = serde_json::from_slice(&read(tellonce_output::layout::MODEL_PATH)?)
+        .context("the linkage model is not readable")
+        .exit(Exit::Input)?;
+    if a.csv {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let fail = |e: csv::Error| Failure { exit: Exit::Internal, error: anyhow::Error::new(e) };
+        w.write_record(["record_a", "record_b", "bits", "probability", "linked", "levels", "same_person"])
+            .map_err(fail)?;
+        for p in &pairs {
+            let levels: Vec<String> = p.levels.iter().map(|(f, l)| format!("{f}={l}")).collect();
+            let (bits, probability) = (format!("{:.2}", p.bits), format!("{:.4}", p.probability));
+            w.write_record([&p.a, &p.b, &bits, &probability, &p.linked.to_string(), &levels.join(" "), ""])
+                .map_err(fail)?;
+        }
+        let bytes = w.into_inner().context("writing CSV").exit(Exit::Internal)?;
+        out!("{}", String::from_utf8_lossy(&bytes));
+        return Ok(Exit::Success);
+    }
+    if a.json {
+        out!("{}\n", serde_json::to_string_pretty(&pairs).context("serialising").exit(Exit::Internal)?);
+        return Ok(Exit::Success);
+    }
+    let mut s = String::new();
+    match (model.estimated_precision, model.estimated_recall) {
+        (Some(p), Some(r)) => {
+            let _ = writeln!(
+                s,
+                "estimated by the model (no ground truth): precision {p:.4}, recall {r:.4} of the pairs scored"
+            );
+        }
+        _ => s.push_str("this build recorded no estimate of precision and recall\n"),
+    }
+    let _ = writeln!(
+        s,
+        "{} pairs within 4 bits of the threshold ({:.1} bits), a sample fixed by their references.\n\
+         Check each in the source systems and fill in same_person (--csv gives a sheet to fill):\n",
+        pairs.len(),
+        model.threshold_bits
+    );
+    let _ = writeln!(s, "{:<34} {:<34} {:>7} {:>8}  {:<7} levels", "record", "record", "bits", "prob", "linked");
+    for p in &pairs {
+        let levels: Vec<String> = p.levels.iter().map(|(f, l)| format!("{f}={l}")).collect();
+        let linked = if p.linked { "yes" } else { "no" };
+        let _ = writeln!(
+            s,
+            "{:<34} {:<34} {:>7.2} {:>8.4}  {linked:<7} {}",
+            p.a,
+            p.b,
+            p.bits,
+            p.probability,
+            levels.join(" ")
+        );
+    }
+    out!("{s}");
+    Ok(Exit::Success)
+}
