@@ -18,7 +18,8 @@ use super::input::{self, StagingFile};
 use super::levels::{self, ix};
 use super::read_links::for_each_link;
 use super::records::Records;
-use super::score::household_member;
+use super::score::{household_member, representatives};
+use super::term_frequency::TermFrequencies;
 use super::train::{FIELDS, Model, Pattern, pattern};
 
 /// A record, as `FEED:RECORD_ID`.
@@ -187,6 +188,7 @@ pub fn explain(
     let same_person = |j: usize| {
         linked.get(&(recs.feed_name(j).to_owned(), recs.record_ref[j].clone())).filter(|l| l.person == this.person)
     };
+    let tf = TermFrequencies::of(&recs.tokens, &representatives(&recs, &vec![0; recs.len()]));
     let keys: Vec<Option<[u32; 3]>> = BLOCK_RULES.iter().map(|r| r.key(&recs.tokens[me])).collect();
     let mut mine = Vec::new();
     let mut others = Vec::new();
@@ -196,7 +198,7 @@ pub fn explain(
         if !ours && !candidate {
             continue;
         }
-        let pair = weigh(&recs, model, threshold_bits, me, j, ours);
+        let pair = weigh(&recs, model, &tf, threshold_bits, me, j, ours);
         let rule = linked.get(&(recs.feed_name(j).to_owned(), recs.record_ref[j].clone())).map(|l| l.rule.clone());
         let pair = PairExplanation { other_match_rule: rule.unwrap_or_else(|| "not linked".to_owned()), ..pair };
         if ours { mine.push(pair) } else { others.push(pair) }
@@ -226,7 +228,15 @@ pub fn explain(
 }
 
 /// The waterfall and verdict of records `i` and `j`.
-fn weigh(recs: &Records, model: &Model, threshold_bits: f64, i: usize, j: usize, same_person: bool) -> PairExplanation {
+fn weigh(
+    recs: &Records,
+    model: &Model,
+    tf: &TermFrequencies,
+    threshold_bits: f64,
+    i: usize,
+    j: usize,
+    same_person: bool,
+) -> PairExplanation {
     let cmp = levels::compare(recs, i, j);
     let p: Pattern = pattern(&cmp);
     let mut steps: Vec<Step> = FIELDS
@@ -254,7 +264,11 @@ fn weigh(recs: &Records, model: &Model, threshold_bits: f64, i: usize, j: usize,
         let bits = f64::from(p[7]) * levels::STRONG_AGREE.weight();
         steps.push(Step { field: "strong_identifiers", level: levels::STRONG_AGREE.name, bits });
     }
-    let bits = model.weight(&p);
+    let adjustments = tf.adjustments(&recs.tokens[i], &p);
+    for (field, &bits) in FIELDS.iter().zip(&adjustments).filter(|(_, b)| **b != 0.0) {
+        steps.push(Step { field, level: "term_frequency", bits });
+    }
+    let bits = model.weight(&p) + adjustments.iter().sum::<f64>();
     let verdict = if same_person {
         Verdict::SamePerson
     } else if cmp.strong_disagree {

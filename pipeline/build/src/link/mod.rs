@@ -27,6 +27,7 @@ pub mod records;
 pub mod rules;
 pub mod score;
 pub mod settings;
+pub mod term_frequency;
 pub mod train;
 
 use std::path::PathBuf;

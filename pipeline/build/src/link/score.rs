@@ -19,12 +19,13 @@ use super::levels::{self, ix};
 use super::quality;
 use super::records::{NONE, Records, Tok};
 use super::rules::Rule;
+use super::term_frequency::TermFrequencies;
 use super::train::{self, Model, Pattern};
 
 /// The version of the matcher (rules, scoring levels, weights, blocking). Part of what a build
 /// is made from: change it whenever a change to the matcher would link the same staging
 /// differently, so that the next build re-links instead of reporting itself up to date.
-pub const MATCHER_VERSION: &str = "rules-1+scoring-4+em-4";
+pub const MATCHER_VERSION: &str = "rules-1+scoring-4+em-4+tf-1";
 
 /// The weight (bits) a scored link is documented at, for ranking rules (see `rules`): a match
 /// probability of 0.99 for a prior of one match in 2^14 random pairs (`14 + log2(0.99 / 0.01)`).
@@ -69,7 +70,7 @@ pub struct ScoreStats {
 /// One record per distinct (cluster, compared values): records of one person repeat the same
 /// values many times, and comparing them again adds nothing. The record kept is the one with
 /// the least reference, whatever order the records were read in.
-fn representatives(recs: &Records, cluster: &[u32]) -> Vec<u32> {
+pub(super) fn representatives(recs: &Records, cluster: &[u32]) -> Vec<u32> {
     type Key = (u32, Tokens, u32, u8, [Option<Tok>; 3]);
     let reference = |r: u32| (recs.feed_name(r as usize), recs.record_ref[r as usize].as_str());
     let mut kept: HashMap<Key, u32> = HashMap::with_capacity(recs.len());
@@ -97,13 +98,12 @@ fn representatives(recs: &Records, cluster: &[u32]) -> Vec<u32> {
 /// proposes among distinct records (one per distinct set of compared values), whether or not
 /// the exact rules have linked them already. Training on the pairs the rules left over would
 /// teach the model only the hard cases.
-fn training_patterns(recs: &Records, max_block: usize) -> Vec<(train::Session, BTreeMap<Pattern, u64>)> {
-    let reps = representatives(recs, &vec![0; recs.len()]);
+fn training_patterns(recs: &Records, reps: &[u32], max_block: usize) -> Vec<(train::Session, BTreeMap<Pattern, u64>)> {
     let mut out = Vec::new();
     for session in train::SESSIONS {
         let Some(rule) = blocking::rule_named(session.rule) else { continue };
         let mut patterns: BTreeMap<Pattern, u64> = BTreeMap::new();
-        blocking::for_each_in_rule(&recs.tokens, &reps, rule, max_block, &mut |a, b| {
+        blocking::for_each_in_rule(&recs.tokens, reps, rule, max_block, &mut |a, b| {
             let cmp = levels::compare(recs, a as usize, b as usize);
             if !cmp.strong_disagree {
                 *patterns.entry(train::pattern(&cmp)).or_default() += 1;
@@ -193,7 +193,12 @@ pub(super) fn scored_pass(
     let cluster: Vec<u32> = (0..recs.len() as u32).map(|i| c.find(i)).collect();
     let reps = representatives(recs, &cluster);
     let mut s = ScoreStats::default();
-    let sessions = training_patterns(recs, max_block);
+    // One record per distinct set of compared values, whatever the clusters: what training
+    // and the term frequencies count (and what `link-explain` can count again).
+    let distinct = representatives(recs, &vec![0; recs.len()]);
+    let sessions = training_patterns(recs, &distinct, max_block);
+    let tf = TermFrequencies::of(&recs.tokens, &distinct);
+    drop(distinct);
     let mut pairs: Vec<(u32, u32, Pattern)> = Vec::new();
     let (mut scored, mut vetoed) = (0u64, 0u64);
     blocking::for_each_candidate(&recs.tokens, &reps, &cluster, max_block, &mut s.blocking, &mut |a, b| {
@@ -216,7 +221,7 @@ pub(super) fn scored_pass(
     let mut links: Vec<(f64, u32, u32)> = pairs
         .into_iter()
         .filter_map(|(a, b, p)| {
-            let w = model.weight(&p);
+            let w = model.weight(&p) + tf.adjustment(&recs.tokens[a as usize], &p);
             tally.scored(recs, a, b, w, model.probability(w), p);
             (w >= least).then_some((w, a, b))
         })
