@@ -48,8 +48,9 @@ pub const BLOCK_RULES: [BlockRule; 12] = [
     BlockRule { name: "names_either_order", tokens: &[], either_order_names: true },
     // Names and date both mistyped or replaced, the address kept.
     rule("address_district", &[Tk::Address, Tk::District]),
-    // The forename and the date wrong, the family name and home kept.
-    rule("surname_postcode", &[Tk::Surname, Tk::Postcode]),
+    // The date wrong or missing and both names mistyped, the postcode kept. A postcode holds a
+    // street or two (about forty people), and a block is one per distinct record.
+    rule("postcode", &[Tk::Postcode]),
 ];
 
 impl BlockRule {
