@@ -155,13 +155,12 @@ pub(super) fn household_member(cmp: &levels::Comparison) -> bool {
     // are left to the weights and the cluster veto: a partner replacing one field looks
     // exactly like them.
     // Where the filters cannot be compared (they are salted by the year of birth), agreeing
-    // initials count as unalike only beside a date of birth that differs, and names that sound
-    // alike only beside dates far apart (short names share a Soundex code: Jess and Jack). With
-    // the date missing, nothing says it is another child.
+    // initials alone are unalike (a mother and child share one as often as not), and so are
+    // names that sound alike unless the dates of birth are close: short names share a Soundex
+    // code (Siân and Seán, Jess and Jack), and a date missing on one side says nothing.
     let unalike = match cmp.forename {
-        ix::FORENAME_ELSE => true,
-        ix::FORENAME_NOT_COMPARED => cmp.dob != ix::MISSING,
-        ix::FORENAME_SOUNDEX_NOT_COMPARED => cmp.dob == ix::DOB_ELSE,
+        ix::FORENAME_ELSE | ix::FORENAME_NOT_COMPARED => true,
+        ix::FORENAME_SOUNDEX_NOT_COMPARED => matches!(cmp.dob, ix::MISSING | ix::DOB_ELSE),
         _ => false,
     };
     let differs = unalike && cmp.dob != ix::EXACT && !cmp.swapped && !cmp.half_swapped;

@@ -60,7 +60,7 @@ pub(super) fn link_review(a: &LinkReviewArgs) -> Result<Exit, Failure> {
         (Some(p), Some(r)) => {
             let _ = writeln!(
                 s,
-                "estimated by the model (no ground truth): precision {p:.4}, recall {r:.4} of the pairs scored"
+                "estimated by the model (no ground truth): precision {p:.4}, recall {r:.4} at the threshold"
             );
         }
         _ => s.push_str("this build recorded no estimate of precision and recall\n"),
