@@ -60,14 +60,6 @@ pub enum RunError {
     /// attributable in the audit log.
     #[error("{0} is required (recorded in the audit log) and must not be empty")]
     Unattributed(&'static str),
-    /// No build has recorded a scoring model in this output.
-    #[error("reading {path}: {message} (has a build scored pairs in this output yet?)")]
-    NoModel {
-        /// The model file.
-        path: PathBuf,
-        /// What went wrong.
-        message: String,
-    },
     /// A record's linkage cannot be explained.
     #[error(transparent)]
     Explain(#[from] tellonce_build::link::explain::ExplainError),

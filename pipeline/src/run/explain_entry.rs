@@ -6,8 +6,8 @@ use sha2::{Digest, Sha256};
 use tellonce_build::link::explain::{self, Explanation, RecordName};
 use tellonce_build::link::train::Model;
 use tellonce_governance::KeyRing;
-use tellonce_governance::audit::{AuditLog, Event, LinkageModel};
-use tellonce_output::layout::{AUDIT, MODEL_PATH};
+use tellonce_governance::audit::{AuditLog, Event};
+use tellonce_output::layout::AUDIT;
 use tellonce_output::lock::{Access, lock_output};
 use tellonce_schemas::identifiers::dates;
 
@@ -41,11 +41,7 @@ pub fn explain(settings: &Settings, request: &ExplainRequest) -> Result<Explanat
     let mut log = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
     let today = dates::today();
     let agreements = load_agreements(&settings.agreements_dir, today)?.into_set();
-    let model_path = out.join(MODEL_PATH);
-    let no_model = |message: String| RunError::NoModel { path: model_path.clone(), message };
-    let bytes = std::fs::read(&model_path).map_err(|e| no_model(e.to_string()))?;
-    let recorded: LinkageModel =
-        serde_json::from_slice(&bytes).map_err(|e| no_model(format!("not a linkage model: {e}")))?;
+    let recorded = tellonce_build::link::model_file::read_model(out)?;
     let files = tellonce_build::link::staging_files(out, &agreements, today)?;
     let found = explain::explain(
         out,

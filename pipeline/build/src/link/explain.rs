@@ -185,22 +185,21 @@ pub fn explain(
     let me = (0..recs.len())
         .find(|&i| recs.feed_name(i) == record.feed && recs.record_ref[i] == record.record_ref)
         .ok_or_else(|| ExplainError::NotStaged(record.to_string()))?;
-    let same_person = |j: usize| {
-        linked.get(&(recs.feed_name(j).to_owned(), recs.record_ref[j].clone())).filter(|l| l.person == this.person)
-    };
     let tf = TermFrequencies::of(&recs.tokens, &representatives(&recs, &vec![0; recs.len()]));
     let keys: Vec<Option<[u32; 3]>> = BLOCK_RULES.iter().map(|r| r.key(&recs.tokens[me])).collect();
     let mut mine = Vec::new();
     let mut others = Vec::new();
     for j in (0..recs.len()).filter(|&j| j != me) {
+        let link = linked.get(&(recs.feed_name(j).to_owned(), recs.record_ref[j].clone()));
+        let ours = link.is_some_and(|l| l.person == this.person);
         let candidate = BLOCK_RULES.iter().zip(&keys).any(|(r, k)| k.is_some() && r.key(&recs.tokens[j]) == *k);
-        let ours = same_person(j).is_some();
         if !ours && !candidate {
             continue;
         }
-        let pair = weigh(&recs, model, &tf, threshold_bits, me, j, ours);
-        let rule = linked.get(&(recs.feed_name(j).to_owned(), recs.record_ref[j].clone())).map(|l| l.rule.clone());
-        let pair = PairExplanation { other_match_rule: rule.unwrap_or_else(|| "not linked".to_owned()), ..pair };
+        let pair = PairExplanation {
+            other_match_rule: link.map_or_else(|| "not linked".to_owned(), |l| l.rule.clone()),
+            ..weigh(&recs, model, &tf, threshold_bits, me, j, ours)
+        };
         if ours { mine.push(pair) } else { others.push(pair) }
     }
     let heaviest = |a: &PairExplanation, b: &PairExplanation| {

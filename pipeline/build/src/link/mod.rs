@@ -19,6 +19,7 @@ pub mod ids;
 pub mod index;
 pub mod input;
 pub mod levels;
+pub mod model_file;
 pub mod output;
 pub mod quality;
 pub mod rates;
@@ -67,6 +68,14 @@ pub enum LinkError {
     /// The audit log cannot be read or appended to.
     #[error(transparent)]
     Audit(#[from] tellonce_governance::audit::AuditError),
+    /// A file the last build left in `state/link/` cannot be read.
+    #[error("{}: {message}", path.display())]
+    State {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// A truth file for evaluation is unreadable.
     #[error("truth file {}: {message}", path.display())]
     Truth {

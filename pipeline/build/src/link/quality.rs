@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::records::Records;
 use super::train::{FIELDS, Model, Pattern};
@@ -107,7 +107,7 @@ impl Tally {
 }
 
 /// A pair for clerical review.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReviewPair {
     /// One record, as `FEED:RECORD_ID`.
     pub a: String,
@@ -120,7 +120,7 @@ pub struct ReviewPair {
     /// Whether the build put the two records in one person.
     pub linked: bool,
     /// The level of each field, by name (no value).
-    pub levels: BTreeMap<&'static str, &'static str>,
+    pub levels: BTreeMap<String, String>,
 }
 
 /// Records per person, in buckets (`1`, `2`, `3`, `4`, `5-9`, `10-19`, `20+`): a person of
@@ -152,7 +152,7 @@ fn reference(recs: &Records, r: u32) -> String {
     format!("{}:{}", recs.feed_name(r as usize), recs.record_ref[r as usize])
 }
 
-fn levels_of(model: &Model, p: &Pattern) -> BTreeMap<&'static str, &'static str> {
+fn levels_of(model: &Model, p: &Pattern) -> BTreeMap<String, String> {
     let mut out: BTreeMap<&'static str, &'static str> = FIELDS
         .iter()
         .zip(&model.fields)
@@ -171,7 +171,7 @@ fn levels_of(model: &Model, p: &Pattern) -> BTreeMap<&'static str, &'static str>
     if p[7] > 0 {
         out.insert("strong_identifiers", "agree");
     }
-    out
+    out.into_iter().map(|(f, l)| (f.to_owned(), l.to_owned())).collect()
 }
 
 /// FNV-1a of the pair's references, smaller first: an order that depends only on the data.

@@ -15,13 +15,7 @@ const BITS_PER_MARK: f64 = 0.5;
 /// `tellonce link-model`.
 pub(super) fn link_model(a: &LinkModelArgs) -> Result<Exit, Failure> {
     let out = super::link::output_dir(&a.from)?;
-    let path = out.join(tellonce_output::layout::MODEL_PATH);
-    let bytes = std::fs::read(&path)
-        .with_context(|| format!("reading {} (no build has scored pairs in this output yet?)", path.display()))
-        .exit(Exit::Input)?;
-    let model: LinkageModel = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{}: not a linkage model", path.display()))
-        .exit(Exit::Input)?;
+    let model = tellonce_build::link::model_file::read_model(&out).exit(Exit::Input)?;
     let text = if a.json {
         serde_json::to_string_pretty(&model).context("serialising").exit(Exit::Internal)? + "\n"
     } else {

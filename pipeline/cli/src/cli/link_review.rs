@@ -4,38 +4,17 @@
 use std::fmt::Write as _;
 
 use anyhow::Context as _;
-use tellonce_governance::audit::LinkageModel;
+use tellonce_build::link::model_file;
 
 use super::args::LinkReviewArgs;
 use super::{ExitContext, Failure};
 use crate::exit::Exit;
 
-/// One pair as `state/link/review.json` holds it.
-#[derive(Debug, serde::Deserialize, serde::Serialize)]
-struct Pair {
-    a: String,
-    b: String,
-    bits: f64,
-    probability: f64,
-    linked: bool,
-    levels: std::collections::BTreeMap<String, String>,
-}
-
 /// `tellonce link-review`.
 pub(super) fn link_review(a: &LinkReviewArgs) -> Result<Exit, Failure> {
     let out = super::link::output_dir(&a.from)?;
-    let read = |rel: &str| {
-        let path = out.join(rel);
-        std::fs::read(&path)
-            .with_context(|| format!("reading {} (no build has scored pairs in this output yet?)", path.display()))
-            .exit(Exit::Input)
-    };
-    let pairs: Vec<Pair> = serde_json::from_slice(&read(tellonce_output::layout::REVIEW_PATH)?)
-        .context("the review sample is not readable")
-        .exit(Exit::Input)?;
-    let model: LinkageModel = serde_json::from_slice(&read(tellonce_output::layout::MODEL_PATH)?)
-        .context("the linkage model is not readable")
-        .exit(Exit::Input)?;
+    let pairs = model_file::read_review(&out).exit(Exit::Input)?;
+    let model = model_file::read_model(&out).exit(Exit::Input)?;
     if a.csv {
         let mut w = csv::Writer::from_writer(Vec::new());
         let fail = |e: csv::Error| Failure { exit: Exit::Internal, error: anyhow::Error::new(e) };

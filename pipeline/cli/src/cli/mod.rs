@@ -65,7 +65,7 @@ pub(crate) fn run_failure(e: RunError) -> Failure {
         | RunError::Agreements(_)
         | RunError::Themes(_)
         | RunError::Unattributed(_) => Exit::Config,
-        RunError::NoModel { .. } | RunError::Explain(_) => Exit::Input,
+        RunError::Link(tellonce_build::link::LinkError::State { .. }) | RunError::Explain(_) => Exit::Input,
         RunError::Output { .. }
         | RunError::Sink(_)
         | RunError::Busy { .. }

@@ -302,12 +302,7 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
         }),
     )?;
     if let Some(model) = &model {
-        let path = input.out.join(tellonce_output::layout::MODEL_PATH);
-        let json = serde_json::to_vec_pretty(model).map_err(|e| LinkError::Internal(e.to_string()))?;
-        tellonce_connectors::atomic::write_atomic(&path, &json).map_err(|source| LinkError::Output { path, source })?;
-        let path = input.out.join(tellonce_output::layout::REVIEW_PATH);
-        let json = serde_json::to_vec_pretty(&scoring.review).map_err(|e| LinkError::Internal(e.to_string()))?;
-        tellonce_connectors::atomic::write_atomic(&path, &json).map_err(|source| LinkError::Output { path, source })?;
+        crate::link::model_file::write(input.out, model, &scoring.review)?;
     }
     let stamp = input.out.join(index::BUILT_FROM_PATH);
     tellonce_connectors::atomic::write_atomic(&stamp, plan.fingerprint.as_bytes())
