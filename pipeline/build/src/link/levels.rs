@@ -7,9 +7,10 @@
 //! bits, positive for evidence of a match, negative against. A value missing on either side is
 //! its own level with weight 0: no evidence either way, never a disagreement.
 //!
-//! The `m` and `u` are documented constants, chosen from the error rates partners are known to
-//! make and from the frequencies of values in a county-sized population (see
-//! `docs/linkage.md`); they are not yet estimated per deployment (no EM).
+//! The `m` and `u` here are the documented values, chosen from the error rates partners are known
+//! to make and from the frequencies of values in a county-sized population (see
+//! `docs/linkage.md`): where EM starts, and what a build too small to train on scores with. Each
+//! build estimates its own ([`train`](super::train)).
 
 use tellonce_governance::bloom::dice;
 
