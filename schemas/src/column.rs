@@ -184,7 +184,7 @@ impl OnInvalid {
 }
 
 /// One column of a feed schema.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Column {
     /// The column's name in the partner's file (CSV header or JSON key).
     pub name: &'static str,

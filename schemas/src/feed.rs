@@ -1,10 +1,10 @@
 //! Feed schemas: a partner feed's named, versioned list of columns.
 
 use crate::column::{Column, OnInvalid, Role};
-use crate::feeds;
+use crate::registry;
 
 /// A partner feed's schema at one version.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct FeedSchema {
     /// The feed's stable name (`police`, `camhs`, …).
     pub name: &'static str,
@@ -50,9 +50,10 @@ impl FeedSchema {
     }
 }
 
-/// Every feed schema at every version, newest version of each feed last.
+/// Every feed schema in use at every version: the built-in feeds, then a deployment's own once
+/// installed (see [`registry`]).
 pub fn all() -> &'static [&'static FeedSchema] {
-    feeds::ALL
+    registry::current()
 }
 
 /// The stable names of the feeds, in the order of the data dictionary.

@@ -14,13 +14,16 @@
 pub mod block_keys;
 pub mod check;
 pub mod column;
+pub mod definition;
 pub mod feed;
-pub mod feeds;
 pub mod identifiers;
 pub mod match_keys;
 pub mod metadata;
+pub mod position;
 pub mod printable;
+pub mod registry;
 pub mod staging;
+pub mod standard;
 pub mod treatment;
 
 pub use check::{Rule, Value};

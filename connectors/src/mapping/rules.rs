@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
 
+use tellonce_schemas::position::{LineIndex, Position};
 use tellonce_schemas::{FeedSchema, Kind, feed};
 use toml::Spanned;
 
@@ -80,26 +81,18 @@ impl ColumnRule {
 struct Places<'t> {
     path: &'t Path,
     text: &'t str,
+    index: LineIndex<'t>,
     problems: Vec<MappingProblem>,
 }
 
-impl Places<'_> {
+impl<'t> Places<'t> {
+    fn new(path: &'t Path, text: &'t str) -> Self {
+        Places { path, text, index: LineIndex::new(text), problems: Vec::new() }
+    }
+
     fn report(&mut self, offset: usize, rule: MappingRule, message: impl Into<String>) {
-        let mut offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
-        self.problems.push(MappingProblem {
-            path: self.path.to_owned(),
-            line: u32::try_from(line).unwrap_or(u32::MAX),
-            column: u32::try_from(column).unwrap_or(u32::MAX),
-            rule,
-            message: message.into(),
-        });
+        let Position { line, column } = self.index.position(offset);
+        self.problems.push(MappingProblem { path: self.path.to_owned(), line, column, rule, message: message.into() });
     }
 }
 
@@ -186,11 +179,11 @@ fn one_char(s: &str) -> Option<char> {
 /// found, in the order of their places in the file.
 pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> Result<Mapping, Vec<MappingProblem>> {
     let Ok(text) = std::str::from_utf8(bytes) else {
-        let mut p = Places { path, text: "", problems: Vec::new() };
+        let mut p = Places::new(path, "");
         p.report(0, MappingRule::TomlSyntax, "the mapping is not UTF-8");
         return Err(p.problems);
     };
-    let mut places = Places { path, text, problems: Vec::new() };
+    let mut places = Places::new(path, text);
     let Some(file) = read_file(&mut places) else { return Err(in_file_order(places.problems)) };
     check_feed(&mut places, &file.feed, feed);
     let delimiter = file_setting(&mut places, "file.delimiter", file.file.delimiter.as_ref());

@@ -57,7 +57,7 @@ mod load;
 mod model;
 mod parse;
 pub mod policy;
-mod position;
+use tellonce_schemas::position;
 mod problem;
 mod read;
 mod standing;

@@ -36,6 +36,9 @@ pub struct ConfigFile {
     /// Information sharing agreements.
     #[serde(default)]
     pub governance: GovernanceFile,
+    /// The deployment's own feed definitions.
+    #[serde(default)]
+    pub feeds: FeedsFile,
     /// Batch and file sizes.
     #[serde(default)]
     pub limits: LimitsFile,
@@ -90,6 +93,22 @@ impl Default for GovernanceFile {
     }
 }
 
+/// `[feeds]`.
+#[derive(Debug, Default, Deserialize)]
+pub struct FeedsFile {
+    /// A directory of feed definitions (`*.toml`), added to the built-in feeds: a new feed, or a
+    /// new version of one, without a new release.
+    pub dir: Option<PathBuf>,
+}
+
+/// Only `[feeds]`, read before the rest: the sources, agreements and theme mapping are checked
+/// against the feeds it defines.
+#[derive(Debug, Default, Deserialize)]
+struct FeedsOnly {
+    #[serde(default)]
+    feeds: FeedsFile,
+}
+
 /// Validated settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -101,6 +120,8 @@ pub struct Settings {
     pub postcode_lookup: Option<PathBuf>,
     /// Directory of agreement files.
     pub agreements_dir: PathBuf,
+    /// Directory of the deployment's feed definitions, if any.
+    pub feeds_dir: Option<PathBuf>,
     /// Rows per batch.
     pub batch_rows: usize,
     /// Longest record, bytes.
@@ -150,6 +171,14 @@ pub enum ConfigError {
         /// The parser's message (it names line and column).
         message: String,
     },
+    /// The feed definitions of `[feeds]` cannot be read or have problems.
+    #[error("config {path}: {source}")]
+    Feeds {
+        /// The config file.
+        path: PathBuf,
+        /// Every problem of every definition.
+        source: tellonce_schemas::definition::FeedsError,
+    },
     /// One or more settings are invalid.
     #[error("config {path} has {} problem(s):\n  - {}", problems.len(), problems.join("\n  - "))]
     Invalid {
@@ -178,6 +207,7 @@ fn expected_keys(section: &str) -> &'static [&'static str] {
         "keys" => fields_of::<KeysFile>(),
         "reference" => fields_of::<ReferenceFile>(),
         "governance" => fields_of::<GovernanceFile>(),
+        "feeds" => fields_of::<FeedsFile>(),
         "limits" => fields_of::<LimitsFile>(),
         "linkage" => fields_of::<LinkageFile>(),
         "outcomes" => fields_of::<OutcomesFile>(),
@@ -206,12 +236,35 @@ impl Settings {
         let text =
             std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Settings::install_feeds(&text, &base).map_err(|source| ConfigError::Feeds { path: path.to_owned(), source })?;
         let mut settings = Settings::parse(&text, &base).map_err(|e| match e {
             Problems::Syntax(message) => ConfigError::Parse { path: path.to_owned(), message },
             Problems::Invalid(problems) => ConfigError::Invalid { path: path.to_owned(), problems },
         })?;
         settings.expand_patterns().map_err(|problems| ConfigError::Invalid { path: path.to_owned(), problems })?;
         Ok(settings)
+    }
+
+    /// The `[feeds] dir` a configuration file names, resolved, without reading the rest (so that
+    /// `feeds lint` can report the definitions' problems before anything depends on them).
+    pub fn feeds_dir_of(path: &Path) -> Result<Option<PathBuf>, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let file = toml::from_str::<FeedsOnly>(&text)
+            .map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(file.feeds.dir.map(|d| if d.is_absolute() { d } else { base.join(d) }))
+    }
+
+    /// Loads the definitions of `[feeds] dir` and makes them, with the built-in feeds, the
+    /// feeds of this process. Text that is not TOML is left to [`Settings::parse`] to report.
+    fn install_feeds(text: &str, base: &Path) -> Result<(), tellonce_schemas::definition::FeedsError> {
+        use tellonce_schemas::{definition, registry};
+        let Some(dir) = toml::from_str::<FeedsOnly>(text).ok().and_then(|f| f.feeds.dir) else { return Ok(()) };
+        let dir = if dir.is_absolute() { dir } else { base.join(dir) };
+        let loaded = definition::load_dir(&dir)?;
+        registry::install(registry::Registry::with_deployment(&loaded)?);
+        Ok(())
     }
 
     /// Replaces every source whose path is a pattern (`*`, `?`, `[…]`) by one source per file
@@ -309,6 +362,7 @@ impl Settings {
             key_file: resolve(&file.keys.file),
             postcode_lookup: file.reference.postcode_lookup.as_deref().map(resolve),
             agreements_dir: resolve(&file.governance.agreements),
+            feeds_dir: file.feeds.dir.as_deref().map(resolve),
             batch_rows: l.batch_rows,
             max_line_bytes: l.max_line_bytes,
             row_group_rows: l.row_group_rows,
@@ -342,6 +396,9 @@ impl Settings {
                 ("keys.file".to_owned(), resolve(&file.keys.file)),
                 ("governance.agreements".to_owned(), resolve(&file.governance.agreements)),
             ];
+            if let Some(p) = &file.feeds.dir {
+                protected.push(("feeds.dir".to_owned(), resolve(p)));
+            }
             if let Some(p) = &file.reference.postcode_lookup {
                 protected.push(("reference.postcode_lookup".to_owned(), resolve(p)));
             }

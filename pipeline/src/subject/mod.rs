@@ -17,8 +17,8 @@ use tellonce_connectors::parquet_sink::SinkError;
 use tellonce_governance::agreement::AgreementSet;
 use tellonce_governance::audit::{self, AuditError, AuditLog, Event};
 use tellonce_governance::{KeyRing, Purpose, Tokeniser};
-use tellonce_schemas::feeds::person;
 use tellonce_schemas::identifiers::dates;
+use tellonce_schemas::standard as person;
 use tellonce_schemas::{Column, Value, staging};
 
 use tellonce_governance::audit::holdings::{HeldFile, held_files};

@@ -48,6 +48,10 @@ pub enum Command {
     /// Print the data dictionary.
     #[command(subcommand)]
     Schemas(SchemasCommand),
+    /// The feeds: built in, and a deployment's own definitions (`[feeds] dir`); check them with
+    /// the agreements and the theme mapping, or write the built-in ones out.
+    #[command(subcommand)]
+    Feeds(FeedsCommand),
     /// Manage key files.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -440,6 +444,49 @@ pub enum SchemasCommand {
         /// Print as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// `tellonce feeds …`.
+#[derive(Debug, Subcommand)]
+pub enum FeedsCommand {
+    /// List the feeds and their versions, built in or from the deployment's definitions.
+    List {
+        /// A configuration whose `[feeds] dir` adds feeds.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// Show one feed at its newest version (or `--version`): columns, roles, checks and staging
+    /// columns.
+    Show {
+        /// The feed.
+        feed: String,
+        /// A configuration whose `[feeds] dir` adds feeds.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// The schema version (default the newest).
+        #[arg(long)]
+        version: Option<u32>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Report every problem at once, as `file:line:column: error[rule]: message`: in the feed
+    /// definitions, and (with `--config`) in the agreements and the theme mapping checked against
+    /// them. Exits 2 if there is any.
+    Lint {
+        /// A configuration: its feeds, agreements and theme mapping are checked.
+        #[arg(long, short, conflicts_with = "dir", required_unless_present = "dir")]
+        config: Option<PathBuf>,
+        /// A directory of feed definitions to check on its own.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Write the built-in feed definitions to a directory, as a starting point for a new feed or a
+    /// new version (an existing file is never overwritten).
+    Write {
+        /// The directory (created if missing).
+        dir: PathBuf,
     },
 }
 

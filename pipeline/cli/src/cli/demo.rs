@@ -166,6 +166,7 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
             key_file: key.clone(),
             postcode_lookup: None,
             agreements_dir: agreements.clone(),
+            feeds_dir: None,
             batch_rows: limits.batch_rows,
             max_line_bytes: limits.max_line_bytes,
             row_group_rows: limits.row_group_rows,

@@ -8,6 +8,7 @@ mod output;
 mod args;
 mod audit;
 mod demo;
+mod feeds;
 mod hash_floor;
 mod isa;
 mod link;
@@ -157,6 +158,7 @@ fn dispatch(command: Command) -> Result<Exit, Failure> {
         Command::Sar(a) => rights::sar(&a),
         Command::Retention(c) => rights::command(c),
         Command::Schemas(c) => schemas::command(c),
+        Command::Feeds(c) => feeds::command(c),
         Command::Keys(args::KeysCommand::New { path }) => {
             let id = tellonce_governance::create_key_file(&path).exit(Exit::Config)?;
             outln!("created key file {} (key id {id}); keep it out of version control and backups", path.display());

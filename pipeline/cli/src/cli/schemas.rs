@@ -33,7 +33,7 @@ pub(super) fn command(c: SchemasCommand) -> Result<Exit, Failure> {
     Ok(Exit::Success)
 }
 
-fn list() -> String {
+pub(super) fn list() -> String {
     let mut s = format!("{:<16} {:>7} {:>7}  {}\n", "feed", "version", "columns", "partner");
     for f in feed::all() {
         let _ = writeln!(s, "{:<16} {:>7} {:>7}  {}", f.name, f.version, f.columns.len(), f.partner);
@@ -41,7 +41,7 @@ fn list() -> String {
     s
 }
 
-fn show(f: &'static tellonce_schemas::FeedSchema) -> String {
+pub(super) fn show(f: &'static tellonce_schemas::FeedSchema) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -80,7 +80,7 @@ fn show(f: &'static tellonce_schemas::FeedSchema) -> String {
     s
 }
 
-fn show_json(f: &'static tellonce_schemas::FeedSchema) -> String {
+pub(super) fn show_json(f: &'static tellonce_schemas::FeedSchema) -> String {
     let columns: Vec<_> = f
         .columns
         .iter()

@@ -1,6 +1,7 @@
-//! Byte offsets in an agreement file turned into the 1-based line and column an editor shows.
+//! Byte offsets in a reviewed text file (an agreement, a feed definition, a source mapping)
+//! turned into the 1-based line and column an editor shows.
 
-/// A place in an agreement file: 1-based line and column.
+/// A place in a text file: 1-based line and column.
 ///
 /// The column counts characters, not bytes, so that it matches what an editor shows on a line
 /// holding non-ASCII text (a party's name with an accent, say).
@@ -19,21 +20,21 @@ impl Position {
 
 /// The start of every line of one text, to turn byte offsets into positions.
 #[derive(Debug)]
-pub(crate) struct LineIndex<'a> {
+pub struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
 }
 
 impl<'a> LineIndex<'a> {
     /// Indexes `text`.
-    pub(crate) fn new(text: &'a str) -> Self {
+    pub fn new(text: &'a str) -> Self {
         let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
         LineIndex { text, starts }
     }
 
     /// The position of byte `offset`; an offset past the end, or inside a character, is moved
     /// back to the nearest character boundary rather than failing: a position is a hint.
-    pub(crate) fn position(&self, offset: usize) -> Position {
+    pub fn position(&self, offset: usize) -> Position {
         let mut offset = offset.min(self.text.len());
         while !self.text.is_char_boundary(offset) {
             offset -= 1;

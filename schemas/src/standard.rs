@@ -1,4 +1,7 @@
-//! The person block that partner feeds share, so that one column means the same in every feed.
+//! The standard columns: the person block that partner feeds share, so that one column means the
+//! same in every feed. A feed definition names them (`standard = true`) rather than redefining
+//! them: linkage derives its keys from these names, so a `date_of_birth` must be the same date of
+//! birth in every feed.
 
 use crate::column::{Column, Generalisation, Kind, Role};
 
@@ -105,3 +108,26 @@ pub const PNC_ID: Column = Column::new(
 
 /// UPN.
 pub const UPN: Column = Column::new("upn", Kind::Upn, Role::DirectIdentifier, "Unique Pupil Number of the child.");
+
+/// Every standard column.
+pub const ALL: &[Column] = &[
+    RECORD_ID,
+    NHS_NUMBER,
+    FORENAME,
+    SURNAME,
+    DATE_OF_BIRTH,
+    SEX,
+    ETHNICITY,
+    ADDRESS_LINE_1,
+    POSTCODE,
+    UPRN,
+    HOUSEHOLD_REF,
+    ROLE_IN_HOUSEHOLD,
+    PNC_ID,
+    UPN,
+];
+
+/// The standard column with this name, if there is one.
+pub fn find(name: &str) -> Option<Column> {
+    ALL.iter().find(|c| c.name == name).copied()
+}
