@@ -15,6 +15,40 @@ pub const AGREEMENTS: [(&str, &str); 7] = [
     ("education.toml", include_str!("../agreements/education.toml")),
 ];
 
+/// Feeds that are not built in, shipped as examples of a deployment's own: the feed definition
+/// (see [`tellonce_schemas::definition::EXAMPLES`]) and its example agreement, from
+/// `pipeline/agreements/`. `synth` and `demo` write both when they write the feed's data.
+pub const FEED_AGREEMENTS: [(&str, &str); 1] =
+    [("substance_misuse", include_str!("../agreements/substance_misuse.toml"))];
+
+/// Writes the definition and example agreement of each example feed in `feeds` that is not built
+/// in: definitions into `feeds_dir`, agreements into `agreements_dir`, both created if needed;
+/// an existing file is left as it is. Returns whether any such feed was asked for.
+pub fn write_example_feeds(feeds: &[&str], feeds_dir: &Path, agreements_dir: &Path) -> std::io::Result<bool> {
+    let today = tellonce_schemas::identifiers::dates::today();
+    let mut any = false;
+    for (name, text) in tellonce_schemas::definition::EXAMPLES {
+        let feed = name.trim_end_matches(".toml");
+        if !feeds.contains(&feed) {
+            continue;
+        }
+        any = true;
+        std::fs::create_dir_all(feeds_dir)?;
+        let path = feeds_dir.join(name);
+        if !path.exists() {
+            tellonce_connectors::atomic::write_atomic(&path, text.as_bytes())?;
+        }
+        if let Some((_, agreement)) = FEED_AGREEMENTS.iter().find(|(f, _)| *f == feed) {
+            std::fs::create_dir_all(agreements_dir)?;
+            let path = agreements_dir.join(format!("{feed}.toml"));
+            if !path.exists() {
+                tellonce_connectors::atomic::write_atomic(&path, in_force_on(agreement, today).as_bytes())?;
+            }
+        }
+    }
+    Ok(any)
+}
+
 /// Writes the example agreements into `dir` (created if needed), their dates moved on (see
 /// [`in_force_on`]) so that they are in force and not past review today. A file that already
 /// exists is left as it is: it may have been edited. Returns the files written.

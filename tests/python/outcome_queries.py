@@ -43,7 +43,8 @@ QUERY_NAMES = [
     "early_help_rereferrals",
 ]
 
-# The column holding each feed's event date (`event_date` in schemas/src/feeds/*.rs).
+# The column holding each feed's event date (`event_date` in the feed definitions,
+# schemas/feeds/*.toml and, for feeds that are not built in, schemas/feeds/examples/*.toml).
 EVENT_DATE = {
     "health_visiting": "contact_date",
     "camhs": "referral_received_date",
@@ -52,6 +53,7 @@ EVENT_DATE = {
     "housing": "approach_date",
     "district": "event_date",
     "education": "event_date",
+    "substance_misuse": "referral_date",
 }
 CHILD_BANDS = ("0-4", "5-10", "11-15", "16-17")
 # How the pipeline reads a boolean (schemas/src/check.rs), whatever the case.

@@ -39,7 +39,12 @@
 //! use std::path::Path;
 //! use tellonce_governance::agreement::{self, Standing};
 //! use tellonce_schemas::identifiers::dates;
+//! use tellonce_schemas::{definition, registry};
 //!
+//! // One example agreement governs a feed that is not built in: load its definition first, as a
+//! // deployment's `[feeds] dir` would.
+//! let substance = definition::example("substance_misuse").unwrap().unwrap();
+//! registry::install(registry::Registry::with_deployment(&[substance]).unwrap());
 //! let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipeline/agreements");
 //! let on = dates::parse("2026-11-23").unwrap();
 //! let loaded = agreement::load_dir(&dir, on).unwrap();

@@ -60,7 +60,11 @@ pub(crate) fn read_feeds(doc: &mut Doc<'_>, root: Table<'_, '_>) -> FeedsRead {
             doc.report(
                 Lint::FeedUnknown,
                 key_offset,
-                format!("unknown feed `{name}`: the schemas define {}", known.join(", ")),
+                format!(
+                    "unknown feed `{name}`: the feeds in use are {}; a feed a deployment defines in a file \
+                     is known once its folder is loaded ([feeds] dir, or `isa lint --feeds DIR`)",
+                    known.join(", ")
+                ),
             );
             // Its fields are not checked: every one would be reported unknown.
             continue;

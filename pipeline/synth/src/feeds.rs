@@ -17,19 +17,20 @@ pub(crate) fn write(em: &mut Emitter<'_>) -> Result<(), SynthError> {
         "youth_justice" => youth_justice(em),
         "housing" => housing(em),
         "district" => district(em),
+        "substance_misuse" => super::substance::write(em),
         _ => education(em),
     }
 }
 
 /// The families in the order this source lists them.
-fn order(em: &mut Emitter<'_>) -> Vec<u32> {
+pub(crate) fn order(em: &mut Emitter<'_>) -> Vec<u32> {
     let mut order: Vec<u32> = (0..em.pop.families.len() as u32).collect();
     em.rng.shuffle(&mut order);
     order
 }
 
 /// A weighted choice among codes.
-fn code(rng: &mut Rng, table: &[(&'static str, u32)]) -> &'static str {
+pub(crate) fn code(rng: &mut Rng, table: &[(&'static str, u32)]) -> &'static str {
     let weights: Vec<u32> = table.iter().map(|t| t.1).collect();
     table[rng.weighted(&weights)].0
 }

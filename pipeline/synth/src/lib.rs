@@ -36,6 +36,8 @@ mod names;
 mod out;
 mod population;
 mod rng;
+mod specs;
+mod substance;
 #[cfg(test)]
 mod tests;
 mod typos;

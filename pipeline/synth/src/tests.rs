@@ -44,7 +44,7 @@ impl Feed {
 }
 
 fn read_feed(f: &FeedFile) -> Feed {
-    let schema = feed::latest(f.feed).unwrap();
+    let schema = crate::emit::schema_of(f.feed).unwrap();
     let text = std::fs::read_to_string(&f.path).unwrap();
     assert!(!text.contains('\r'), "{}: line endings must be \\n", f.feed);
     let names: Vec<&str> = schema.columns.iter().map(|c| c.name).collect();
@@ -165,7 +165,7 @@ fn the_same_seed_gives_identical_bytes_and_another_seed_does_not() {
     let (_a, first) = gen_into(11);
     let (_b, again) = gen_into(11);
     let (_c, other) = gen_into(12);
-    assert_eq!(first.len(), 10, "{:?}", first.keys());
+    assert_eq!(first.len(), 11, "{:?}", first.keys());
     for (path, bytes) in &first {
         assert!(again.get(path) == Some(bytes), "{} differs between runs", path.display());
         if path.extension().is_some_and(|e| e == "csv" || e == "jsonl") {
@@ -188,6 +188,7 @@ fn every_file_is_written_where_the_summary_says() {
             ("housing", "csv"),
             ("district", "csv"),
             ("education", "csv"),
+            ("substance_misuse", "csv"),
         ]
     );
     for x in &f.summary.feeds {
@@ -395,6 +396,7 @@ fn events_are_in_the_window_and_their_dates_are_consistent() {
                 "camhs" => {
                     &[("referral_received_date", "first_contact_date"), ("first_contact_date", "discharge_date")]
                 }
+                "substance_misuse" => &[("referral_date", "treatment_start_date"), ("referral_date", "exit_date")],
                 _ => &[],
             };
             for (a, b) in pairs {
@@ -618,4 +620,31 @@ fn the_harsh_model_adds_every_harsh_error_and_keeps_the_truth_complete() {
     for &(_, name) in &ERROR_NAMES[super::errors::DEFAULT_ERRORS..] {
         assert!(!plain.values().any(|t| t.errors.iter().any(|e| e == name)), "{name} in default data");
     }
+}
+
+#[test]
+fn substance_misuse_journeys_are_whole_and_both_services_appear() {
+    let f = fixture();
+    let i = f.summary.feeds.iter().position(|x| x.feed == "substance_misuse").unwrap();
+    let feed = &f.feeds[i];
+    let rid = feed.schema.index_of("record_id").unwrap();
+    let (mut young, mut adult) = (0, 0);
+    for row in &feed.rows {
+        let t = &f.truth[&("substance_misuse".to_owned(), row[rid].clone())];
+        if t.errors.iter().any(|e| e.starts_with("invalid:")) {
+            continue;
+        }
+        let (exit, reason) = (feed.get(row, "exit_date"), feed.get(row, "exit_reason"));
+        assert_eq!(exit.is_empty(), reason.is_empty(), "{}: an exit has a date and a reason", row[rid]);
+        let (start, exit) = (feed.get(row, "treatment_start_date"), feed.get(row, "exit_date"));
+        if !start.is_empty() && !exit.is_empty() {
+            assert!(start < exit, "{}: {start} then {exit}", row[rid]);
+        }
+        match feed.get(row, "service") {
+            "YOUNG_PEOPLE" => young += 1,
+            _ => adult += 1,
+        }
+    }
+    assert!(young > 5 && adult > young, "young {young}, adult {adult}");
+    assert!(feed.rows.len() > 40, "{} journeys", feed.rows.len());
 }

@@ -46,6 +46,18 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("education.toml", include_str!("../../feeds/education.toml")),
 ];
 
+/// Example definitions of feeds that are not built in, shipped so that `synth` and `demo` can
+/// write them into a deployment's feeds folder: file name and text. A deployment loads them from
+/// there like any definition of its own; nothing in the code knows these feeds.
+pub const EXAMPLES: &[(&str, &str)] =
+    &[("substance_misuse.toml", include_str!("../../feeds/examples/substance_misuse.toml"))];
+
+/// The example definition of `feed`, checked, if there is one.
+pub fn example(feed: &str) -> Option<Result<Loaded, Vec<FeedProblem>>> {
+    let (name, text) = EXAMPLES.iter().find(|(n, _)| n.strip_suffix(".toml") == Some(feed))?;
+    Some(parse(Path::new(&format!("example:{name}")), text.as_bytes()))
+}
+
 /// A rule of the feed definition format, with a stable code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FeedRule {

@@ -70,6 +70,16 @@ fn every_builtin_definition_is_clean_and_they_are_the_seven_feeds() {
 }
 
 #[test]
+fn the_example_definitions_are_clean_and_not_built_in() {
+    for (name, _) in EXAMPLES {
+        let feed = name.trim_end_matches(".toml");
+        let loaded = example(feed).expect("listed").unwrap_or_else(|p| panic!("{p:?}"));
+        assert_eq!(loaded.schema.name, feed);
+        assert!(crate::feed::latest(feed).is_none(), "{feed} must come from a deployment's folder, not the code");
+    }
+}
+
+#[test]
 fn a_minimal_definition_takes_standard_columns_whole_and_its_own_as_written() {
     let l = parse(Path::new("feeds/substance_misuse.toml"), MINIMAL.as_bytes()).expect("valid");
     let s = l.schema;

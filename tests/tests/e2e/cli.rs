@@ -13,7 +13,7 @@ fn schemas_list_lists_the_seven_feeds() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     let listed: Vec<&str> =
         stdout.lines().skip(1).filter(|l| !l.trim().is_empty()).map(|l| l.split_whitespace().next().unwrap()).collect();
-    assert_eq!(listed, FEEDS, "{stdout}");
+    assert_eq!(listed, BUILT_IN_FEEDS, "{stdout}");
 }
 
 #[test]

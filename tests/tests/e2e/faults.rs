@@ -743,6 +743,9 @@ fn room_before(out: &Path, target: &str) -> u64 {
     data + offset.div_ceil(PAGE) * PAGE
 }
 
+/// The stages in the order a run and then a build first write to them.
+const WRITE_ORDER: [&str; 7] = ["staging", "quarantine", "links", "theme_events", "persons", "families", "aggregates"];
+
 /// The datasets a build writes.
 const BUILT: [&str; 6] = ["links", "theme_events", "persons", "families", "aggregates", "id_history"];
 
@@ -870,9 +873,13 @@ fn a_full_disk_at_each_stage_of_run_and_build_recovers_once_there_is_room() {
             if stage == target {
                 break;
             }
-            // Failing first in the audit log (which every command writes before any file), or
-            // in a file before the log is the target: too little room.
-            room = if stage == "audit" || target == "audit" { room + PAGE } else { room.saturating_sub(PAGE) };
+            // Failing first in the audit log (which every command writes before any file), in a
+            // stage the command writes before the target's (an input's staging part before its
+            // quarantine file), or in a file before the log is the target: too little room.
+            let rank = |s: &str| WRITE_ORDER.iter().position(|w| *w == s).unwrap_or(WRITE_ORDER.len());
+            let earlier = rank(stage) < rank(target);
+            room =
+                if stage == "audit" || target == "audit" || earlier { room + PAGE } else { room.saturating_sub(PAGE) };
         }
     }
     eprintln!("full disk: stage each failure named, by target: {met:#?}; audit repairs needed: {repairs}");

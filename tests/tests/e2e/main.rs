@@ -35,6 +35,7 @@ mod cli;
 mod engines;
 mod extracts;
 mod faults;
+mod feeds;
 mod governance;
 mod idempotence;
 mod kafka;

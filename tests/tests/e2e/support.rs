@@ -12,9 +12,14 @@ use parquet::record::Field;
 use serde_json::Value;
 use tellonce_tests::{files_under, json_stdout, tellonce_bin, tellonce_ok};
 
-/// Every feed, in the order of the data dictionary.
-pub const FEEDS: [&str; 7] =
+/// The built-in feeds, in the order of the data dictionary.
+pub const BUILT_IN_FEEDS: [&str; 7] =
     ["health_visiting", "camhs", "police", "youth_justice", "housing", "district", "education"];
+
+/// Every feed `tellonce synth` writes: the built-in ones, then the substance misuse feed, which
+/// its deployment defines in a file (`feeds/`).
+pub const FEEDS: [&str; 8] =
+    ["health_visiting", "camhs", "police", "youth_justice", "housing", "district", "education", "substance_misuse"];
 
 /// A small workspace in a temporary directory: inputs, a key and a config, run from the directory
 /// itself so that every path in messages and outputs is relative to it.

@@ -11,8 +11,23 @@ fn examples_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipeline/agreements")
 }
 
+/// Makes the example feed definitions (feeds a deployment defines in files, such as substance
+/// misuse) known beside the built-in feeds, as a deployment's `[feeds] dir` would: their example
+/// agreements are in the same folder.
+fn with_example_feeds() {
+    static DONE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    DONE.get_or_init(|| {
+        use tellonce_schemas::{definition, registry};
+        let examples: Vec<_> =
+            definition::EXAMPLES.iter().map(|(name, _)| definition::example(name.trim_end_matches(".toml"))).collect();
+        let loaded: Vec<_> = examples.into_iter().flatten().map(|l| l.expect("a clean example definition")).collect();
+        registry::install(registry::Registry::with_deployment(&loaded).expect("no clash with the built-in feeds"));
+    });
+}
+
 #[test]
 fn the_example_agreements_lint_clean_and_govern_every_feed() {
+    with_example_feeds();
     let on = day("2026-11-23");
     let loaded = load_dir(&examples_dir(), on).unwrap();
     let report: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
@@ -30,6 +45,7 @@ fn the_example_agreements_lint_clean_and_govern_every_feed() {
 
 #[test]
 fn the_example_agreements_name_every_field_and_keep_the_linkage_identifiers() {
+    with_example_feeds();
     let on = day("2026-11-23");
     let set = load_dir(&examples_dir(), on).unwrap().into_set();
     let mut dropped = 0;

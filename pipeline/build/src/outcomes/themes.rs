@@ -59,6 +59,10 @@ struct MappingFile {
     event_types: BTreeMap<String, String>,
     #[serde(default)]
     indicators: Vec<IndicatorFile>,
+    /// Feeds that are not built in: where the deployment defines no such feed, an indicator on
+    /// one is inactive rather than an error. Any other unknown feed is an error (a typo).
+    #[serde(default)]
+    optional_feeds: Vec<String>,
 }
 
 /// A headline outcome.
@@ -184,6 +188,9 @@ pub struct Mapping {
     pub indicators: Vec<Indicator>,
     /// The event-type column of each feed.
     pub event_types: BTreeMap<String, String>,
+    /// Indicators left out because their feed is optional and not defined here: (headline,
+    /// indicator code, feed).
+    pub inactive: Vec<(String, String, String)>,
 }
 
 impl Mapping {
@@ -210,8 +217,10 @@ impl Mapping {
                 problems.push(format!("headline {} is listed twice", h.code));
             }
         }
+        let optional = |name: &str| file.optional_feeds.iter().any(|f| f == name);
         for (feed_name, column) in &file.event_types {
             match feed::latest(feed_name) {
+                None if optional(feed_name) => {}
                 None => problems.push(format!("event_types.{feed_name}: no such feed")),
                 Some(f) if !matches!(f.column(column).map(|c| &c.kind), Some(Kind::Code(_))) => {
                     problems.push(format!("event_types.{feed_name}: {column} is not a code column of {feed_name}"))
@@ -220,6 +229,7 @@ impl Mapping {
             }
         }
         let mut indicators = Vec::new();
+        let mut inactive = Vec::new();
         let mut codes = BTreeSet::new();
         for i in file.indicators {
             let at = format!("indicator {}", i.code);
@@ -236,7 +246,11 @@ impl Mapping {
                 problems.push(format!("{at}: no condition: it would count every record of {}", i.feed));
             }
             let Some(schema) = feed::latest(&i.feed) else {
-                problems.push(format!("{at}: feed {} does not exist", i.feed));
+                if optional(&i.feed) {
+                    inactive.push((i.headline, i.code, i.feed));
+                } else {
+                    problems.push(format!("{at}: feed {} does not exist", i.feed));
+                }
                 continue;
             };
             let mut check = |table: &BTreeMap<String, ConditionFile>| -> Vec<(String, Condition)> {
@@ -264,6 +278,7 @@ impl Mapping {
             headlines,
             indicators,
             event_types: file.event_types,
+            inactive,
         })
     }
 
@@ -317,12 +332,19 @@ impl Mapping {
                 if h.aliases.is_empty() { String::new() } else { format!(" (also: {})", h.aliases.join("; ")) };
             let _ = writeln!(s, "\n{} {}{aliases}", h.code, h.label);
             let mine: Vec<&Indicator> = self.indicators.iter().filter(|i| i.headline == h.code).collect();
-            if mine.is_empty() {
+            if mine.is_empty() && !self.inactive.iter().any(|(headline, ..)| *headline == h.code) {
                 let _ = writeln!(s, "  no indicator: no configured feed carries evidence of this need");
             }
             for i in mine {
                 let _ = writeln!(s, "  {}.{} from {}: {}", h.code, i.code, i.feed.name, i.describe());
                 let _ = writeln!(s, "    why: {}", i.reason);
+            }
+            for (_, code, feed_name) in self.inactive.iter().filter(|(headline, ..)| *headline == h.code) {
+                let _ = writeln!(
+                    s,
+                    "  {}.{code} from {feed_name}: inactive, this deployment defines no feed {feed_name}",
+                    h.code
+                );
             }
         }
         let unmapped = self.unmapped_event_types();
@@ -444,7 +466,17 @@ mod tests {
         assert_eq!(by("child_to_parent_violence").headline, "SF05");
         let text = m.explain();
         assert!(text.contains("SF04 Better managed substance use"), "{text}");
-        assert!(text.contains("no indicator: no configured feed carries evidence"), "{text}");
+        // The substance misuse feed is not built in: without a deployment defining it, SF04's
+        // indicators are inactive, and said to be.
+        assert!(text.contains("SF04.substance_misuse_treatment from substance_misuse: inactive"), "{text}");
+        assert_eq!(m.inactive.len(), 2);
+        let typo = DEFAULT_MAPPING.replacen("feed = \"substance_misuse\"", "feed = \"substance_misuses\"", 1);
+        match Mapping::parse(&typo, "typo") {
+            Err(ThemesError::Invalid { problems, .. }) => {
+                assert!(problems.iter().any(|p| p.contains("feed substance_misuses does not exist")), "{problems:?}")
+            }
+            other => panic!("a feed neither defined nor optional is an error: {other:?}"),
+        }
         assert!(text.contains("district.event_type: COUNCIL_TAX_REDUCTION, ASB_CASE, HOUSING_CONDITION"), "{text}");
     }
 

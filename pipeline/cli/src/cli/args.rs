@@ -357,6 +357,10 @@ pub enum IsaCommand {
         /// Judge review and end dates as of this date (default today).
         #[arg(long, value_parser = parse_day)]
         as_of: Option<i32>,
+        /// A folder of feed definitions the agreements may govern, beside the built-in feeds (a
+        /// deployment's `[feeds] dir`).
+        #[arg(long)]
+        feeds: Option<PathBuf>,
     },
     /// In plain words: what happens to each field of a feed, under which agreement and clause,
     /// and where it ends up.

@@ -23,6 +23,9 @@ pub const CONFIG_NAME: &str = "tellonce.toml";
 /// The directory `synth` writes the example agreements into.
 pub const AGREEMENTS_DIR: &str = "agreements";
 
+/// The directory `synth` writes the definitions of feeds that are not built in into.
+pub const FEEDS_DIR: &str = "feeds";
+
 /// Writes the synthetic data, a key (kept if one exists) and a ready-to-run config.
 pub(super) fn synth(a: &SynthArgs) -> Result<(SynthSummary, PathBuf), Failure> {
     let (summary, config) = synth_quiet(a)?;
@@ -64,8 +67,13 @@ pub(super) fn synth_quiet(a: &SynthArgs) -> Result<(SynthSummary, PathBuf), Fail
     examples::write_agreements(&agreements)
         .with_context(|| format!("writing example agreements into {}", agreements.display()))
         .exit(Exit::Output)?;
+    let fed: Vec<&str> = summary.feeds.iter().map(|f| f.feed).collect();
+    let feeds_dir = a.out.join(FEEDS_DIR);
+    let own_feeds = examples::write_example_feeds(&fed, &feeds_dir, &agreements)
+        .with_context(|| format!("writing example feed definitions into {}", feeds_dir.display()))
+        .exit(Exit::Output)?;
     let config = a.out.join(CONFIG_NAME);
-    let text = config_text(&summary, &a.out);
+    let text = config_text(&summary, &a.out, own_feeds);
     tellonce_connectors::atomic::write_atomic(&config, text.as_bytes())
         .with_context(|| format!("writing {}", config.display()))
         .exit(Exit::Output)?;
@@ -82,7 +90,7 @@ pub(super) fn synth_quiet(a: &SynthArgs) -> Result<(SynthSummary, PathBuf), Fail
     Ok((summary, config))
 }
 
-fn config_text(summary: &SynthSummary, out: &Path) -> String {
+fn config_text(summary: &SynthSummary, out: &Path, own_feeds: bool) -> String {
     let rel = |p: &Path| p.strip_prefix(out).unwrap_or(p).display().to_string();
     let mut s = String::from(
         "# Written by `tellonce synth`: synthetic data only. Paths are relative to this file.\n\n\
@@ -90,6 +98,12 @@ fn config_text(summary: &SynthSummary, out: &Path) -> String {
          # Example agreements, one per feed: review them before real data flows.\n\
          [governance]\nagreements = \"agreements\"\n\n",
     );
+    if own_feeds {
+        s.push_str(
+            "# Feeds this deployment defines itself, beside the built-in ones (no new release needed).\n\
+             [feeds]\ndir = \"feeds\"\n\n",
+        );
+    }
     let _ = writeln!(s, "[reference]\npostcode_lookup = {:?}\n", rel(&summary.postcode_lookup));
     for f in &summary.feeds {
         let _ = writeln!(s, "[[sources]]\nfeed = {:?}\npath = {:?}\nformat = {:?}\n", f.feed, rel(&f.path), f.format);

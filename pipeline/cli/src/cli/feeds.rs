@@ -51,6 +51,13 @@ fn load(config: Option<&Path>) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Makes the definitions in `dir`, with the built-in feeds, the feeds in use.
+pub(super) fn install_dir(dir: &Path) -> Result<(), Failure> {
+    let loaded = definition::load_dir(dir).exit(Exit::Config)?;
+    registry::install(registry::Registry::with_deployment(&loaded).exit(Exit::Config)?);
+    Ok(())
+}
+
 fn is_builtin(f: &FeedSchema) -> bool {
     definition::builtin().is_ok_and(|b| b.iter().any(|l| l.schema.name == f.name && l.schema.version == f.version))
 }

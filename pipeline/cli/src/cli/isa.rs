@@ -15,7 +15,12 @@ use crate::exit::Exit;
 /// Runs an `isa` subcommand.
 pub(super) fn command(c: IsaCommand) -> Result<Exit, Failure> {
     match c {
-        IsaCommand::Lint { dir, as_of } => lint(&dir, as_of.unwrap_or_else(dates::today)),
+        IsaCommand::Lint { dir, as_of, feeds } => {
+            if let Some(feeds) = feeds {
+                super::feeds::install_dir(&feeds)?;
+            }
+            lint(&dir, as_of.unwrap_or_else(dates::today))
+        }
         IsaCommand::Explain { at, feed, field, as_of } => {
             let dir = agreements_dir(&at)?;
             let on = as_of.unwrap_or_else(dates::today);
