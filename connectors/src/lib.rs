@@ -14,6 +14,7 @@
 pub mod atomic;
 pub mod file_source;
 pub mod hashing;
+pub mod infer;
 pub mod lineage;
 pub mod manifest;
 pub mod mapping;

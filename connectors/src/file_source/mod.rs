@@ -55,6 +55,7 @@ pub mod dialect;
 mod headings;
 mod jsonl_file;
 mod messages;
+pub mod sample;
 mod split;
 mod tokenizer;
 mod xlsx_file;

@@ -138,7 +138,7 @@ impl XlsxInput {
 
 /// A cell as text, written into `scratch` when it is not a string already; `None` when empty
 /// or an error.
-fn cell_text<'a>(cell: &'a Data, scratch: &'a mut String) -> Option<&'a str> {
+pub(super) fn cell_text<'a>(cell: &'a Data, scratch: &'a mut String) -> Option<&'a str> {
     scratch.clear();
     match cell {
         Data::Empty | Data::Error(_) => return None,

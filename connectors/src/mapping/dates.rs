@@ -92,6 +92,22 @@ impl DateFormat {
     }
 }
 
+impl DateFormat {
+    /// For a value written in this format's shape that is no real day (`30/02/2024`), the year,
+    /// month and day it names; `None` for a real date or a value of another shape. A mapping
+    /// passes it on as `YYYY-MM-DD`, so that the record is refused as the impossible day it is
+    /// (`date.calendar`), not as a format no one can read.
+    pub fn impossible_day(&self, value: &str) -> Option<(i32, u32, u32)> {
+        let DateFormat::Pattern { items, .. } = self else { return None };
+        let mut parsed = Parsed::new();
+        chrono::format::parse(&mut parsed, value.trim(), items.iter()).ok()?;
+        if parsed.to_naive_date().is_ok() {
+            return None;
+        }
+        Some((parsed.year()?, parsed.month()?, parsed.day()?))
+    }
+}
+
 /// The day an Excel serial date (days since 1899-12-30, a fraction for the time) falls on;
 /// `None` before 1 March 1900 (Excel counts a 29 February 1900 that never was) or past
 /// 9999-12-31.
@@ -130,6 +146,10 @@ mod tests {
         assert_eq!(to_iso(sql, "2024-12-31").as_deref(), None);
         assert_eq!(to_iso("%d/%m/%Y", "30/02/2020"), None, "no such day");
         assert_eq!(to_iso("%d/%m/%Y", "1986-02-24"), None);
+        let uk = DateFormat::parse("%d/%m/%Y").unwrap();
+        assert_eq!(uk.impossible_day("30/02/2020"), Some((2020, 2, 30)));
+        assert_eq!(uk.impossible_day("28/02/2020"), None, "a real day");
+        assert_eq!(uk.impossible_day("2020-02-30"), None, "another shape");
     }
 
     #[test]

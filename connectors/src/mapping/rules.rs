@@ -56,6 +56,9 @@ impl ColumnRule {
         if let Some(d) = self.dates.iter().find_map(|f| f.parse_date(v)) {
             return Some(Cow::Owned(dates::iso(d)));
         }
+        if let Some((y, m, d)) = self.dates.iter().find_map(|f| f.impossible_day(v)) {
+            return Some(Cow::Owned(format!("{y:04}-{m:02}-{d:02}")));
+        }
         if let Some((yes, no)) = &self.booleans {
             let t = v.trim();
             if yes.iter().any(|s| s.eq_ignore_ascii_case(t)) {

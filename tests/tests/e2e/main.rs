@@ -34,6 +34,7 @@ mod bad_input;
 mod cli;
 mod engines;
 mod extracts;
+mod extracts_inferred;
 mod faults;
 mod feeds;
 mod governance;

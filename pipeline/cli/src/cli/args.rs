@@ -123,6 +123,30 @@ pub enum SourcesCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Profile a partner file (a sample of its rows) and propose a source mapping for a feed:
+    /// headings placed with their confidence, the file's delimiter, encoding and preamble, date
+    /// formats, value maps for the codes seen, and what could not be placed, as comments for
+    /// the person who reviews it. Prints no value other than codes seen often in code columns.
+    Infer {
+        /// The partner file (CSV or other delimited text, or `.xlsx`).
+        file: PathBuf,
+        /// The feed it is an extract of.
+        #[arg(long)]
+        feed: String,
+        /// Where to write the proposed mapping (never over an existing file); standard output
+        /// if not given.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The workbook sheet (default the first).
+        #[arg(long)]
+        sheet: Option<String>,
+        /// Rows to sample.
+        #[arg(long, default_value_t = 5_000)]
+        rows: usize,
+        /// A configuration whose `[feeds] dir` defines the feed, if it is not built in.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
 }
 
 /// `tellonce themes`.

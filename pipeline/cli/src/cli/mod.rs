@@ -21,6 +21,7 @@ mod quarantine;
 mod rights;
 mod schemas;
 mod sources;
+mod sources_infer;
 mod stream;
 
 use std::ffi::OsString;

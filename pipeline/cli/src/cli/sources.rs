@@ -30,7 +30,13 @@ struct SourceReport {
 }
 
 pub(super) fn command(c: SourcesCommand) -> Result<Exit, Failure> {
-    let SourcesCommand::Check { config, rows, all, json } = c;
+    let (config, rows, all, json) = match c {
+        SourcesCommand::Check { config, rows, all, json } => (config, rows, all, json),
+        SourcesCommand::Infer { file, feed, out, sheet, rows, config } => {
+            let request = super::sources_infer::Request { file, feed, out, sheet, rows, config };
+            return super::sources_infer::infer(&request);
+        }
+    };
     let settings = Settings::load(&config).exit(Exit::Config)?;
     let limit = (!all).then_some(rows);
     let mut reports: Vec<SourceReport> = settings.sources.iter().map(|s| check_source(&settings, s, limit)).collect();

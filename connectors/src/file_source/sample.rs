@@ -1,0 +1,189 @@
+//! A partner file's headings and its first rows, as written, for profiling (`sources infer`):
+//! its encoding, delimiter and preamble detected, no feed assumed. Values stay in memory; the
+//! profiler reports what they look like, never the values.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use calamine::{Data, Reader, Xlsx, open_workbook};
+
+use super::dialect::{DELIMITERS, Encoding, detect_encoding};
+use super::tokenizer::{Status, Tokenizer};
+use super::xlsx_file::cell_text;
+use super::{FileFormat, SourceError};
+
+/// Lines (sheet rows) looked at to find the header under a preamble.
+const HEADER_SEARCH: usize = 30;
+/// Longest record read.
+const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// The start of a partner file.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// The file.
+    pub path: PathBuf,
+    /// How it is written.
+    pub format: FileFormat,
+    /// The encoding (CSV).
+    pub encoding: Option<Encoding>,
+    /// The delimiter (CSV).
+    pub delimiter: Option<u8>,
+    /// Lines (sheet rows) before the header.
+    pub skip_lines: u64,
+    /// The sheet read (workbooks).
+    pub sheet: Option<String>,
+    /// The header's cells, trimmed.
+    pub headings: Vec<String>,
+    /// The rows after it (at most the number asked for), one cell per heading; empty cells are
+    /// `None`.
+    pub rows: Vec<Vec<Option<String>>>,
+}
+
+impl Sample {
+    /// The non-empty values of column `j`, trimmed.
+    pub fn column(&self, j: usize) -> impl Iterator<Item = &str> {
+        self.rows.iter().filter_map(move |r| r.get(j)?.as_deref()).map(str::trim).filter(|v| !v.is_empty())
+    }
+}
+
+/// Reads the headings and up to `max_rows` rows of the file at `path` (a CSV or text file of
+/// any of the four delimiters, or an `.xlsx` workbook's `sheet`, else its first sheet).
+pub fn sample(path: &Path, sheet: Option<&str>, max_rows: usize) -> Result<Sample, SourceError> {
+    match FileFormat::from_path(path) {
+        Some(FileFormat::Xlsx) => sample_workbook(path, sheet, max_rows),
+        Some(FileFormat::JsonLines) => Err(SourceError::Workbook {
+            path: path.to_owned(),
+            message: "JSON Lines files name their fields in every record: they need no mapping to be inferred"
+                .to_owned(),
+        }),
+        _ => sample_text(path, max_rows),
+    }
+}
+
+/// How often `delimiter` occurs outside quotes in `line`.
+fn count_outside_quotes(line: &[u8], delimiter: u8) -> usize {
+    let mut quoted = false;
+    let mut n = 0;
+    for &b in line {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted && b == delimiter {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// The delimiter whose count is the same on most lines, and the first line with that count (the
+/// header: a preamble line has another count, usually none).
+fn delimiter_and_header(lines: &[&[u8]]) -> (u8, usize) {
+    let mut best = (0usize, b',', 0usize);
+    for &d in DELIMITERS {
+        let counts: Vec<usize> = lines.iter().map(|l| count_outside_quotes(l, d)).collect();
+        let mut modal = (0usize, 0usize);
+        for &c in counts.iter().filter(|&&c| c > 0) {
+            let n = counts.iter().filter(|&&x| x == c).count();
+            if (n, c) > modal {
+                modal = (n, c);
+            }
+        }
+        let score = modal.0 * modal.1;
+        if score > best.0 {
+            let header = counts.iter().position(|&c| c == modal.1).unwrap_or(0);
+            best = (score, d, header);
+        }
+    }
+    (best.1, best.2)
+}
+
+fn sample_text(path: &Path, max_rows: usize) -> Result<Sample, SourceError> {
+    let read = |source: std::io::Error| SourceError::Read { path: path.to_owned(), line: 1, source };
+    let encoding = detect_encoding(path).map_err(read)?;
+    let mut head = Vec::new();
+    std::fs::File::open(path).map_err(read)?.take(256 * 1024).read_to_end(&mut head).map_err(read)?;
+    let head = head.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(&head);
+    let lines: Vec<&[u8]> = head.split(|&b| b == b'\n').take(HEADER_SEARCH).collect();
+    let (delimiter, header_at) = delimiter_and_header(&lines);
+    let file = std::fs::File::open(path).map_err(read)?;
+    let mut tok = Tokenizer::new(file, MAX_LINE_BYTES).map_err(read)?;
+    tok.skip_lines(header_at as u64).map_err(read)?;
+    tok.set_delimiter(delimiter);
+    let mut headings: Option<Vec<String>> = None;
+    let mut rows = Vec::new();
+    while rows.len() < max_rows {
+        let line = tok.line();
+        match tok.next_record().map_err(|source| SourceError::Read { path: path.to_owned(), line, source })? {
+            None => break,
+            Some(Status::Parsed) => {}
+            Some(Status::TooLong | Status::Unclosed) => continue,
+        }
+        let cells: Vec<Option<String>> = (0..tok.field_count())
+            .map(|j| encoding.decode(tok.field(j)).map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()))
+            .collect();
+        if cells.iter().all(Option::is_none) {
+            continue;
+        }
+        match &headings {
+            None => headings = Some(cells.into_iter().map(Option::unwrap_or_default).collect()),
+            Some(_) => rows.push(cells),
+        }
+    }
+    let headings = headings.ok_or_else(|| SourceError::EmptyFile { path: path.to_owned() })?;
+    Ok(Sample {
+        path: path.to_owned(),
+        format: FileFormat::Csv,
+        encoding: Some(encoding),
+        delimiter: Some(delimiter),
+        skip_lines: header_at as u64,
+        sheet: None,
+        headings,
+        rows,
+    })
+}
+
+fn sample_workbook(path: &Path, sheet: Option<&str>, max_rows: usize) -> Result<Sample, SourceError> {
+    let workbook_error = |message: String| SourceError::Workbook { path: path.to_owned(), message };
+    let mut workbook: Xlsx<_> = open_workbook(path).map_err(|e: calamine::XlsxError| workbook_error(e.to_string()))?;
+    let names = workbook.sheet_names();
+    let name = match sheet {
+        Some(s) => names.iter().find(|n| n.as_str() == s).cloned().ok_or_else(|| SourceError::SheetMissing {
+            path: path.to_owned(),
+            sheet: s.to_owned(),
+            sheets: names.clone(),
+        })?,
+        None => names.first().cloned().ok_or_else(|| SourceError::EmptyFile { path: path.to_owned() })?,
+    };
+    let range = workbook.worksheet_range(&name).map_err(|e| workbook_error(e.to_string()))?;
+    let first_row = u64::from(range.start().map_or(0, |(r, _)| r));
+    let mut scratch = String::new();
+    let mut text_row = |row: &[Data]| -> Vec<Option<String>> {
+        row.iter().map(|c| cell_text(c, &mut scratch).map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())).collect()
+    };
+    // The header: among the first rows, the first as wide as the widest, with no number in it.
+    let top: Vec<Vec<Option<String>>> = range.rows().take(HEADER_SEARCH).map(&mut text_row).collect();
+    let width = |r: &Vec<Option<String>>| r.iter().filter(|c| c.is_some()).count();
+    let widest = top.iter().map(width).max().unwrap_or(0);
+    let is_number = |c: &Option<String>| c.as_deref().is_some_and(|t| t.parse::<f64>().is_ok());
+    let header_at = top
+        .iter()
+        .position(|r| widest > 0 && width(r) * 5 >= widest * 4 && !r.iter().any(is_number))
+        .ok_or_else(|| SourceError::EmptyFile { path: path.to_owned() })?;
+    let headings: Vec<String> = top[header_at].iter().map(|c| c.clone().unwrap_or_default()).collect();
+    let rows: Vec<Vec<Option<String>>> = range
+        .rows()
+        .skip(header_at + 1)
+        .map(&mut text_row)
+        .filter(|r| r.iter().any(Option::is_some))
+        .take(max_rows)
+        .collect();
+    Ok(Sample {
+        path: path.to_owned(),
+        format: FileFormat::Xlsx,
+        encoding: None,
+        delimiter: None,
+        skip_lines: first_row + header_at as u64,
+        sheet: Some(name),
+        headings,
+        rows,
+    })
+}

@@ -1,0 +1,243 @@
+//! Proposing a source mapping from a partner file (`tellonce sources infer`): which heading is
+//! which feed column, how the file is written, which date formats read each date column, and
+//! which code each partner code stands for. A proposal is for a person to review; it never
+//! decides on its own.
+//!
+//! Headings are placed by name (the column's own name, the headings partners use for the
+//! standard columns, words in common) weighed with how well a sample of their values fits the
+//! column's checks. NHS numbers, UPNs, PNC IDs and postcodes also place a heading by their values
+//! alone. Each feed column takes at most one heading, best score first.
+//!
+//! The proposal names headings, formats and code values; it never holds other values. A partner
+//! code is written into a proposed value map only if the sample holds it at least
+//! [`MIN_SHOWN`] times and it is short: a rare or long value could be a name or a reference put
+//! in the wrong column.
+
+mod names;
+mod render;
+mod values;
+
+use tellonce_schemas::{FeedSchema, Kind};
+
+pub use names::NameMatch;
+pub use render::render;
+
+use crate::file_source::sample::Sample;
+
+/// The least score that places a heading.
+const PLACE_AT: f64 = 0.45;
+/// The least times a partner code must be seen in the sample to be written into the proposal.
+pub const MIN_SHOWN: usize = 3;
+/// The longest partner code written into the proposal.
+const MAX_SHOWN_LEN: usize = 40;
+
+/// How sure a placement is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Confidence {
+    /// Check it: a weak likeness.
+    Low,
+    /// Likely.
+    Medium,
+    /// Name and values agree.
+    High,
+}
+
+impl Confidence {
+    /// `low`, `medium` or `high`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+/// A heading placed on a feed column.
+#[derive(Debug, Clone)]
+pub struct Placement {
+    /// The partner's heading, as written.
+    pub heading: String,
+    /// Its position in the file.
+    pub index: usize,
+    /// The feed column.
+    pub column: &'static str,
+    /// How sure.
+    pub confidence: Confidence,
+    /// Why, by name.
+    pub by_name: NameMatch,
+    /// Share of sampled values that fit the column (once read as proposed); `None` when the
+    /// sample holds none.
+    pub fit: Option<f64>,
+}
+
+/// Date formats proposed for a column.
+#[derive(Debug, Clone)]
+pub struct DatePlan {
+    /// The feed column.
+    pub column: &'static str,
+    /// Formats, in the order to try them.
+    pub formats: Vec<&'static str>,
+    /// Share of sampled values they read.
+    pub share: f64,
+    /// Values of the sample.
+    pub of: usize,
+    /// No day above 12 was seen: day-first is assumed.
+    pub ambiguous: bool,
+}
+
+/// A value map proposed for a code column.
+#[derive(Debug, Clone)]
+pub struct ValuePlan {
+    /// The feed column.
+    pub column: &'static str,
+    /// Partner code → feed code, with times seen (only codes shown: see [`MIN_SHOWN`]).
+    pub map: Vec<(String, &'static str, usize)>,
+    /// Partner codes mapped but not shown (too rare or too long).
+    pub hidden_mapped: usize,
+    /// Partner codes no code was found for, shown.
+    pub unmapped: Vec<(String, usize)>,
+    /// Partner codes no code was found for and not shown.
+    pub hidden_unmapped: usize,
+}
+
+/// The proposal for one file and feed.
+#[derive(Debug, Clone)]
+pub struct Proposal {
+    /// The feed.
+    pub feed: &'static FeedSchema,
+    /// What was sampled.
+    pub sample: Sample,
+    /// Headings placed, in file order.
+    pub placed: Vec<Placement>,
+    /// Headings not placed, as written.
+    pub unplaced: Vec<String>,
+    /// Required feed columns no heading was placed on.
+    pub missing_required: Vec<&'static str>,
+    /// Date formats per date column that needs them.
+    pub dates: Vec<DatePlan>,
+    /// Value maps per code column that needs one.
+    pub values: Vec<ValuePlan>,
+    /// Separators per decimal column that needs them: (column, decimal, thousands).
+    pub decimals: Vec<(&'static str, Option<char>, Option<char>)>,
+}
+
+/// Scores every (heading, column) pair and places the best, each heading and column once.
+fn place(sample: &Sample, feed: &'static FeedSchema) -> Vec<Placement> {
+    let mut candidates: Vec<(f64, usize, usize, NameMatch, Option<f64>)> = Vec::new();
+    for (j, heading) in sample.headings.iter().enumerate() {
+        let column_values: Vec<&str> = sample.column(j).collect();
+        for (i, col) in feed.columns.iter().enumerate() {
+            let (name, why) = names::name_score(heading, col.name, col.description);
+            let fit = (!column_values.is_empty()).then(|| values::fit(&column_values, &col.kind));
+            // A partner's own codes fit no code of the feed until a value map translates them:
+            // for a code column, a poor fit weighs less against a good name.
+            let is_code = matches!(col.kind, Kind::Code(_));
+            let mut score = match fit {
+                None => 0.85 * name,
+                Some(f) if f < 0.3 && is_code => 0.8 * name,
+                Some(f) if f < 0.3 => 0.5 * name,
+                Some(f) => name * (0.7 + 0.3 * f),
+            };
+            if values::telling(&col.kind) && fit.is_some_and(|f| f >= 0.9) {
+                score = score.max(0.6 + 0.3 * name);
+            }
+            if score >= PLACE_AT {
+                candidates.push((score, j, i, why, fit));
+            }
+        }
+    }
+    candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut placed: Vec<Placement> = Vec::new();
+    let (mut heading_used, mut column_used) = (vec![false; sample.headings.len()], vec![false; feed.columns.len()]);
+    for (score, j, i, why, fit) in candidates {
+        if heading_used[j] || column_used[i] {
+            continue;
+        }
+        heading_used[j] = true;
+        column_used[i] = true;
+        let confidence = if score >= 0.85 {
+            Confidence::High
+        } else if score >= 0.6 {
+            Confidence::Medium
+        } else {
+            Confidence::Low
+        };
+        placed.push(Placement {
+            heading: sample.headings[j].clone(),
+            index: j,
+            column: feed.columns[i].name,
+            confidence,
+            by_name: why,
+            fit,
+        });
+    }
+    placed.sort_by_key(|p| p.index);
+    placed
+}
+
+/// Whether a partner code may be written into the proposal.
+fn shown(value: &str, times: usize) -> bool {
+    times >= MIN_SHOWN && value.chars().count() <= MAX_SHOWN_LEN
+}
+
+/// Profiles `sample` against `feed` and proposes a mapping.
+pub fn infer(sample: Sample, feed: &'static FeedSchema) -> Proposal {
+    let placed = place(&sample, feed);
+    let unplaced: Vec<String> = sample
+        .headings
+        .iter()
+        .enumerate()
+        .filter(|(j, h)| !h.is_empty() && !placed.iter().any(|p| p.index == *j))
+        .map(|(_, h)| h.clone())
+        .collect();
+    let missing_required: Vec<&'static str> = feed
+        .columns
+        .iter()
+        .filter(|c| c.required && !placed.iter().any(|p| p.column == c.name))
+        .map(|c| c.name)
+        .collect();
+    let (mut dates, mut value_plans, mut decimals) = (Vec::new(), Vec::new(), Vec::new());
+    for p in &placed {
+        let Some(col) = feed.column(p.column) else { continue };
+        let vals: Vec<&str> = sample.column(p.index).collect();
+        if vals.is_empty() {
+            continue;
+        }
+        match &col.kind {
+            Kind::Date | Kind::BirthDate => {
+                let d = values::date_formats(&vals);
+                if !d.formats.is_empty() {
+                    let (formats, share, ambiguous) = (d.formats, d.share, d.ambiguous);
+                    dates.push(DatePlan { column: p.column, formats, share, of: vals.len(), ambiguous });
+                }
+            }
+            Kind::Code(codes) => {
+                let m = values::code_map(&vals, codes);
+                if m.map.is_empty() && m.unmapped.is_empty() {
+                    continue;
+                }
+                let (map, hidden): (Vec<_>, Vec<_>) = m.map.into_iter().partition(|(v, _, n)| shown(v, *n));
+                let (unmapped, hidden_unmapped): (Vec<_>, Vec<_>) =
+                    m.unmapped.into_iter().partition(|(v, n)| shown(v, *n));
+                value_plans.push(ValuePlan {
+                    column: p.column,
+                    map,
+                    hidden_mapped: hidden.len(),
+                    unmapped,
+                    hidden_unmapped: hidden_unmapped.len(),
+                });
+            }
+            Kind::Decimal { .. } => {
+                if let Some((point, thousands)) = values::decimal_separators(&vals, &col.kind) {
+                    decimals.push((p.column, point, thousands));
+                }
+            }
+            _ => {}
+        }
+    }
+    Proposal { feed, sample, placed, unplaced, missing_required, dates, values: value_plans, decimals }
+}
+
+#[cfg(test)]
+mod tests;

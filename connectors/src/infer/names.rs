@@ -1,0 +1,223 @@
+//! How much a partner's heading looks like a feed column's name: the headings partners use for
+//! the standard person columns, then the words the two share.
+
+use crate::mapping::fold_heading;
+
+/// Headings partners write for the standard columns (folded: lower case, letters and digits).
+const KNOWN: &[(&str, &[&str])] = &[
+    (
+        "record_id",
+        &[
+            "id",
+            "recordid",
+            "recordref",
+            "ref",
+            "reference",
+            "referenceno",
+            "referencenumber",
+            "caseref",
+            "casereference",
+            "caseno",
+            "casenumber",
+            "caseid",
+            "uniqueid",
+            "rowid",
+            "clientref",
+            "clientid",
+            "episodeid",
+            "episoderef",
+            "referralid",
+            "referralref",
+        ],
+    ),
+    ("nhs_number", &["nhs", "nhsno", "nhsnum", "nhsnumber", "nhsid", "newnhsno", "nhsnumbers"]),
+    ("forename", &["firstname", "forename", "forenames", "givenname", "givennames", "fname", "first", "christianname"]),
+    ("surname", &["lastname", "surname", "familyname", "sname", "lname", "last"]),
+    ("date_of_birth", &["dob", "dateofbirth", "birthdate", "datebirth", "birthdt", "dobdate", "born"]),
+    ("sex", &["gender", "sex", "gendercode", "sexcode", "genderidentity"]),
+    (
+        "ethnicity",
+        &[
+            "ethnicity",
+            "ethnicgroup",
+            "ethnicorigin",
+            "ethnicitycode",
+            "ethnic",
+            "ethniccategory",
+            "ethnicitydescription",
+        ],
+    ),
+    (
+        "address_line_1",
+        &[
+            "address",
+            "address1",
+            "addressline1",
+            "addr1",
+            "add1",
+            "addressline",
+            "street",
+            "firstlineofaddress",
+            "houseandstreet",
+            "addressfirstline",
+            "line1",
+        ],
+    ),
+    ("postcode", &["postcode", "postalcode", "pcode", "postcodes", "zip", "zipcode"]),
+    ("uprn", &["uprn", "propertyref", "propertyreference", "uniquepropertyreferencenumber"]),
+    ("upn", &["upn", "pupilno", "pupilnumber", "uniquepupilnumber"]),
+    ("pnc_id", &["pnc", "pncid", "pncno", "pncnumber", "pncref"]),
+    (
+        "household_ref",
+        &["householdref", "householdid", "householdno", "familyref", "familyid", "familyno", "hhref", "hhid"],
+    ),
+    ("role_in_household", &["role", "householdrole", "roleinhousehold", "relationship", "relationshiptohead"]),
+];
+
+/// Words that say nothing on their own.
+const STOP: &[&str] = &["of", "the", "in", "a", "an", "to", "for", "and", "or", "at", "on", "by"];
+
+/// A heading's (or a column name's) words: split at anything that is not a letter or digit and at
+/// a lower-to-upper case change, lower-cased, common abbreviations written out, and a plural or
+/// `-ed`/`-ing` ending cut, so that "Date Approached" and `approach_date` share both words.
+pub(super) fn words(name: &str) -> Vec<String> {
+    let mut raw: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            if !cur.is_empty() {
+                raw.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !cur.is_empty() {
+            raw.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        cur.extend(c.to_lowercase());
+    }
+    if !cur.is_empty() {
+        raw.push(cur);
+    }
+    let mut out = Vec::new();
+    for w in raw {
+        let expanded: &[&str] = match w.as_str() {
+            "dob" => &["date", "birth"],
+            "no" | "num" | "nbr" | "nos" => &["number"],
+            "ref" | "refs" => &["reference"],
+            "dt" => &["date"],
+            "addr" | "add" => &["address"],
+            "qty" => &["number"],
+            "amt" => &["amount"],
+            "hrs" => &["hour"],
+            "eh" => &["early", "help"],
+            "cin" => &["child", "need"],
+            "cp" | "cpp" => &["child", "protection"],
+            "lac" | "cla" => &["looked", "after"],
+            "ehcp" => &["ehc", "plan"],
+            "ta" => &["temporary", "accommodation"],
+            "yjs" | "yot" => &["youth", "justice"],
+            "pct" | "percent" | "percentage" => &["percent"],
+            _ => &[],
+        };
+        if expanded.is_empty() {
+            if !STOP.contains(&w.as_str()) {
+                out.push(stem(&w));
+            }
+        } else {
+            out.extend(expanded.iter().map(|s| (*s).to_owned()));
+        }
+    }
+    out
+}
+
+fn stem(w: &str) -> String {
+    for suffix in ["ing", "ed", "es", "s"] {
+        if w.len() > suffix.len() + 3
+            && let Some(s) = w.strip_suffix(suffix)
+        {
+            return s.to_owned();
+        }
+    }
+    w.to_owned()
+}
+
+/// Why a heading was matched to a column by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameMatch {
+    /// The column's own name (ignoring case, spaces and punctuation).
+    Same,
+    /// A heading partners use for this standard column.
+    Known,
+    /// Words in common.
+    Words,
+    /// The heading's words are in the column's description.
+    Description,
+    /// No likeness of names.
+    None,
+}
+
+/// How much `heading` looks like `column` (0 to 1), and why; `description` is the column's
+/// sentence in the data dictionary, whose words count for less than the name's.
+pub(super) fn name_score(heading: &str, column: &str, description: &str) -> (f64, NameMatch) {
+    let folded = fold_heading(heading);
+    if folded.is_empty() {
+        return (0.0, NameMatch::None);
+    }
+    if folded == fold_heading(column) {
+        return (1.0, NameMatch::Same);
+    }
+    if KNOWN.iter().any(|(c, names)| *c == column && names.contains(&folded.as_str())) {
+        return (0.95, NameMatch::Known);
+    }
+    let (h, c) = (words(heading), words(column));
+    if h.is_empty() || c.is_empty() {
+        return (0.0, NameMatch::None);
+    }
+    let shared = h.iter().filter(|w| c.contains(w)).count();
+    let dice = 0.85 * 2.0 * shared as f64 / (h.len() + c.len()) as f64;
+    // Every word of the heading in the column's name or description: "Occurrence Type" for
+    // `incident_type`, "the kind of occurrence".
+    let about: Vec<String> = c.iter().cloned().chain(words(description)).collect();
+    let described = 0.7 * h.iter().filter(|w| about.contains(w)).count() as f64 / h.len() as f64;
+    let described = if described >= 0.7 { described } else { 0.0 };
+    match (dice, described) {
+        (d, e) if d == 0.0 && e == 0.0 => (0.0, NameMatch::None),
+        (d, e) if e > d => (e, NameMatch::Description),
+        (d, _) => (d, NameMatch::Words),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_split_case_and_punctuation_and_write_out_abbreviations() {
+        assert_eq!(words("Date Approached"), ["date", "approach"]);
+        assert_eq!(words("approach_date"), ["approach", "date"]);
+        assert_eq!(words("DOB"), ["date", "birth"]);
+        assert_eq!(words("NHSNumber"), ["nhsnumber"]);
+        assert_eq!(words("nhsNo"), ["nhs", "number"]);
+        assert_eq!(words("No. Children"), ["number", "children"]);
+        assert_eq!(words("TA Start"), ["temporary", "accommodation", "start"]);
+    }
+
+    #[test]
+    fn known_headings_beat_shared_words_and_unrelated_names_score_nothing() {
+        assert_eq!(name_score("NHS Number", "nhs_number", ""), (1.0, NameMatch::Same));
+        assert_eq!(name_score("D.O.B.", "date_of_birth", ""), (0.95, NameMatch::Known));
+        assert_eq!(name_score("Post Code", "postcode", "").1, NameMatch::Same);
+        assert_eq!(name_score("Gender", "sex", "").1, NameMatch::Known);
+        let (s, why) = name_score("Date Approached", "approach_date", "");
+        assert!(why == NameMatch::Words && s > 0.8, "{s}");
+        let (s, _) = name_score("TA Start", "ta_start", "");
+        assert!(s >= 0.95, "{s}");
+        assert_eq!(name_score("CIN", "child_in_need", "").1, NameMatch::Words);
+        assert_eq!(name_score("Officer", "duty_owed", "Duty owed").1, NameMatch::None);
+        let (s, why) = name_score("Occurrence Type", "incident_type", "Kind of occurrence.");
+        assert!(why == NameMatch::Description && (s - 0.7).abs() < 1e-9, "{s} {why:?}");
+    }
+}

@@ -1,0 +1,158 @@
+//! A proposal written as a source mapping file, every choice explained in a comment for the
+//! person who reviews it.
+
+use std::fmt::Write as _;
+
+use super::{Confidence, NameMatch, Proposal};
+use crate::file_source::{Encoding, FileFormat};
+
+/// A TOML string (quoted and escaped).
+fn quoted(s: &str) -> String {
+    toml::Value::String(s.to_owned()).to_string()
+}
+
+fn percent(share: f64) -> String {
+    format!("{:.0} %", share * 100.0)
+}
+
+/// The mapping file text of `p`; `source` names the file profiled in the header comment.
+pub fn render(p: &Proposal, source: &str) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# Proposed by `tellonce sources infer` from {source} ({} rows sampled) for feed {}.\n\
+         # A proposal, not a decision: review every line against the partner's data dictionary,\n\
+         # then check it with `tellonce sources check`. Confidence: high (name and values agree),\n\
+         # medium (likely), low (check it first).",
+        p.sample.rows.len(),
+        p.feed.name
+    );
+    let _ = writeln!(s, "feed = {}", quoted(p.feed.name));
+    if p.unplaced.is_empty() {
+        s.push_str("ignore = []\n");
+    } else {
+        s.push_str(
+            "\n# Headings not placed on any feed column. A run drops them and reports them as unknown;\n\
+             # map one under [columns], or list it here to drop it on purpose.\n",
+        );
+        for h in &p.unplaced {
+            let _ = writeln!(s, "#   {}", quoted(h));
+        }
+        s.push_str("ignore = []\n");
+    }
+    render_file(p, &mut s);
+    render_columns(p, &mut s);
+    render_values(p, &mut s);
+    render_dates(p, &mut s);
+    for (column, point, thousands) in &p.decimals {
+        let _ = writeln!(s, "\n# The sampled values of {column} need these separators to read as numbers.");
+        let _ = writeln!(s, "[decimals.{column}]");
+        if let Some(c) = point {
+            let _ = writeln!(s, "decimal_separator = {}", quoted(&c.to_string()));
+        }
+        if let Some(c) = thousands {
+            let _ = writeln!(s, "thousands_separator = {}", quoted(&c.to_string()));
+        }
+    }
+    s
+}
+
+fn render_file(p: &Proposal, s: &mut String) {
+    let sample = &p.sample;
+    let mut lines = Vec::new();
+    if let Some(d) = sample.delimiter.filter(|d| *d != b',') {
+        let name = if d == b'\t' { "tab".to_owned() } else { char::from(d).to_string() };
+        lines.push(format!("delimiter = {}", quoted(&name)));
+    }
+    if let Some(e) = sample.encoding.filter(|e| *e != Encoding::Utf8) {
+        lines.push(format!("encoding = {}  # the file is not valid UTF-8", quoted(e.as_str())));
+    }
+    if sample.skip_lines > 0 {
+        let what = if sample.format == FileFormat::Xlsx { "sheet rows" } else { "lines" };
+        lines.push(format!("skip_lines = {}  # {what} before the header", sample.skip_lines));
+    }
+    if let Some(sheet) = &sample.sheet {
+        lines.push(format!("sheet = {}", quoted(sheet)));
+    }
+    if !lines.is_empty() {
+        s.push_str("\n[file]\n");
+        for l in lines {
+            let _ = writeln!(s, "{l}");
+        }
+    }
+}
+
+fn render_columns(p: &Proposal, s: &mut String) {
+    s.push_str("\n# Partner heading = feed column.\n[columns]\n");
+    for pl in &p.placed {
+        let why = match pl.by_name {
+            NameMatch::Same => "its own name",
+            NameMatch::Known => "a heading partners use for it",
+            NameMatch::Words => "words in common",
+            NameMatch::Description => "its words are in the column's description",
+            NameMatch::None => "its values alone",
+        };
+        let fit = pl.fit.map_or_else(|| "no value sampled".to_owned(), |f| format!("{} of values fit", percent(f)));
+        let flag = if pl.confidence == Confidence::Low { "  CHECK" } else { "" };
+        let _ = writeln!(
+            s,
+            "{} = {}  # {}: {why}; {fit}{flag}",
+            quoted(&pl.heading),
+            quoted(pl.column),
+            pl.confidence.as_str()
+        );
+    }
+    if !p.missing_required.is_empty() {
+        s.push_str(
+            "\n# Required feed columns no heading was placed on: map a heading above, or, if the partner\n\
+             # never sends it, give the value every record takes.\n# [constants]\n",
+        );
+        for c in &p.missing_required {
+            let _ = writeln!(s, "# {c} = \"\"");
+        }
+    }
+}
+
+fn render_values(p: &Proposal, s: &mut String) {
+    for v in &p.values {
+        if v.map.is_empty() && v.unmapped.is_empty() && v.hidden_unmapped == 0 && v.hidden_mapped == 0 {
+            continue;
+        }
+        let _ = writeln!(s, "\n# Partner codes of {} and the feed code each stands for.", v.column);
+        // An empty table is refused: with nothing to map yet, the table is left for the reviewer.
+        let open = if v.map.is_empty() { "# " } else { "" };
+        let _ = writeln!(s, "{open}[values.{}]", v.column);
+        for (from, to, n) in &v.map {
+            let _ = writeln!(s, "{} = {}  # seen {n} times", quoted(from), quoted(to));
+        }
+        for (from, n) in &v.unmapped {
+            let _ = writeln!(
+                s,
+                "# {} = \"\"  # seen {n} times: no code found; map it, or its records quarantine",
+                quoted(from)
+            );
+        }
+        let hidden = v.hidden_mapped + v.hidden_unmapped;
+        if hidden > 0 {
+            let _ = writeln!(
+                s,
+                "# {hidden} more distinct value(s), seen fewer than {} times or longer than a code, are not shown\n\
+                 # here; `tellonce sources check` counts any the map leaves out.",
+                super::MIN_SHOWN
+            );
+        }
+    }
+}
+
+fn render_dates(p: &Proposal, s: &mut String) {
+    if p.dates.is_empty() {
+        return;
+    }
+    s.push_str("\n# Date formats, tried in order (\"excel\" is an Excel serial day number).\n[dates]\n");
+    for d in &p.dates {
+        let formats: Vec<String> = d.formats.iter().map(|f| quoted(f)).collect();
+        let value = if formats.len() == 1 { formats[0].clone() } else { format!("[{}]", formats.join(", ")) };
+        let note = if d.ambiguous { "; no day above 12 was seen, so day-first (UK) is assumed: CHECK" } else { "" };
+        let _ = writeln!(s, "{} = {value}  # reads {} of {} sampled values{note}", d.column, percent(d.share), d.of);
+    }
+}

@@ -1,0 +1,130 @@
+use std::path::Path;
+
+use super::*;
+use crate::file_source::sample::sample;
+use crate::mapping::{Mapping, Resolved};
+
+/// A housing extract as a district sends it: a title line, its own headings, pipes, UK dates,
+/// coded sex, SQL Server date-times, and Windows-1252 (an accented name).
+fn housing_extract(dir: &Path) -> std::path::PathBuf {
+    let mut text: Vec<u8> = b"Housing options extract|run 03/12/2026\n".to_vec();
+    text.extend_from_slice(
+        b"Officer|Case Ref|Household_Ref|First Name|Last Name|DOB|Gender|Address 1|Post Code|UPRN|Date Approached|Duty Owed|Reason|TA Start|No. Children\n",
+    );
+    let names: [&[u8]; 6] = [b"Ren\xe9e", b"Amy", b"Oscar", b"Nia", b"Tom", b"Lily"];
+    for i in 0..30u32 {
+        let name = names[i as usize % names.len()];
+        let mut row = format!("JB|HC-{i:05}|HH-{:04}|", i / 3).into_bytes();
+        row.extend_from_slice(name);
+        let day = 1 + i % 28;
+        let sex = ["1", "2", "9"][i as usize % 3];
+        let duty = ["PREVENTION", "RELIEF", "MAIN"][i as usize % 3];
+        row.extend_from_slice(
+            format!(
+                "|Smith|{day:02}/0{}/2012|{sex}|{} Mill Lane|RH10 1AB|1000{i:05}|{day:02}/11/2024|{duty}|Eviction by family|2024-12-{day:02} 00:00:00.000|{}\n",
+                1 + i % 9,
+                i + 1,
+                i % 4
+            )
+            .as_bytes(),
+        );
+        text.extend_from_slice(&row);
+    }
+    let path = dir.join("housing.csv");
+    std::fs::write(&path, text).expect("write");
+    path
+}
+
+#[test]
+fn a_partner_extract_becomes_a_mapping_that_loads_and_places_every_heading_it_should() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = housing_extract(dir.path());
+    let feed = tellonce_schemas::feed::latest("housing").expect("housing");
+    let s = sample(&path, None, 1000).expect("sample");
+    assert_eq!(
+        (s.delimiter, s.encoding, s.skip_lines),
+        (Some(b'|'), Some(crate::file_source::Encoding::Windows1252), 1)
+    );
+    let proposal = infer(s, feed);
+    let text = render(&proposal, "housing.csv");
+    let mapping =
+        Mapping::parse(Path::new("proposed.toml"), text.as_bytes(), feed).unwrap_or_else(|p| panic!("{text}\n{p:?}"));
+    let col = |h: &str| match mapping.resolve(h) {
+        Resolved::Column(i) => feed.columns[i].name,
+        other => panic!("{h}: {other:?}\n{text}"),
+    };
+    for (heading, column) in [
+        ("Case Ref", "record_id"),
+        ("Household_Ref", "household_ref"),
+        ("First Name", "forename"),
+        ("Last Name", "surname"),
+        ("DOB", "date_of_birth"),
+        ("Gender", "sex"),
+        ("Address 1", "address_line_1"),
+        ("Post Code", "postcode"),
+        ("Date Approached", "approach_date"),
+        ("Duty Owed", "duty_owed"),
+        ("Reason", "reason_for_loss"),
+        ("TA Start", "ta_start"),
+        ("No. Children", "num_children"),
+    ] {
+        assert_eq!(col(heading), column, "{text}");
+    }
+    assert_eq!(proposal.unplaced, ["Officer"], "{text}");
+    assert!(text.contains("\"1\" = \"M\"") && text.contains("\"9\" = \"U\""), "{text}");
+    assert!(text.contains("date_of_birth = \"%d/%m/%Y\""), "{text}");
+    assert!(text.contains("ta_start = \"%Y-%m-%d %H:%M:%S%.3f\""), "{text}");
+    assert!(text.contains("encoding = \"windows-1252\"") && text.contains("delimiter = \"|\""), "{text}");
+    assert!(text.contains("# \"Eviction by family\" = \"\"  # seen 30 times: no code found"), "{text}");
+    assert!(proposal.missing_required.contains(&"role_in_household"), "{:?}", proposal.missing_required);
+    for value in ["Smith", "Mill Lane", "RH10", "HC-0", "Ren", "Amy", "1000"] {
+        assert!(!text.contains(value), "the proposal holds a value ({value}):\n{text}");
+    }
+}
+
+#[test]
+fn a_workbook_sheet_is_profiled_with_its_title_rows_skipped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("police.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet().set_name("Occurrences").expect("name");
+    sheet.write_string(0, 0, "Police occurrences, monthly").expect("cell");
+    let headings =
+        ["Ref", "Occurrence", "PNC", "First Name", "Surname", "Date Of Birth", "Incident Date", "Type", "Role"];
+    for (c, h) in headings.iter().enumerate() {
+        sheet.write_string(2, c as u16, *h).expect("cell");
+    }
+    let date = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy");
+    for r in 0..12u32 {
+        let row = 3 + r;
+        sheet.write_string(row, 0, format!("P-{r}")).expect("cell");
+        sheet.write_string(row, 1, format!("OCC-{}", r / 2)).expect("cell");
+        sheet.write_string(row, 3, "Sam").expect("cell");
+        sheet.write_string(row, 4, "Jones").expect("cell");
+        let dob = rust_xlsxwriter::ExcelDateTime::from_ymd(2010, 3, 1 + r as u8).expect("date");
+        sheet.write_datetime_with_format(row, 5, &dob, &date).expect("cell");
+        sheet.write_string(row, 6, format!("{:02}-Mar-2025", 1 + r)).expect("cell");
+        sheet.write_string(row, 7, "DOMESTIC_ABUSE").expect("cell");
+        sheet.write_string(row, 8, ["VICTIM", "SUSPECT", "CHILD_PRESENT"][r as usize % 3]).expect("cell");
+    }
+    book.save(&path).expect("save");
+    let feed = tellonce_schemas::feed::latest("police").expect("police");
+    let s = sample(&path, None, 1000).expect("sample");
+    assert_eq!((s.skip_lines, s.sheet.as_deref(), s.rows.len()), (2, Some("Occurrences"), 12));
+    let proposal = infer(s, feed);
+    let text = render(&proposal, "police.xlsx");
+    Mapping::parse(Path::new("proposed.toml"), text.as_bytes(), feed).unwrap_or_else(|p| panic!("{text}\n{p:?}"));
+    let placed: Vec<(&str, &str)> = proposal.placed.iter().map(|p| (p.heading.as_str(), p.column)).collect();
+    for want in [
+        ("Ref", "record_id"),
+        ("Date Of Birth", "date_of_birth"),
+        ("Incident Date", "incident_date"),
+        ("Type", "incident_type"),
+        ("Role", "person_role"),
+    ] {
+        assert!(placed.contains(&want), "{want:?} in {placed:?}\n{text}");
+    }
+    assert!(text.contains("incident_date = \"%d-%b-%Y\""), "{text}");
+    assert!(text.contains("sheet = \"Occurrences\"") && text.contains("skip_lines = 2"), "{text}");
+    assert!(!text.contains("Jones") && !text.contains("Sam\""), "{text}");
+}
