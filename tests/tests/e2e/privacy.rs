@@ -94,7 +94,17 @@ fn no_clear_identifier_in_the_output_the_logs_or_quarantine_list() {
         tellonce_ok(dir, &["--log", "debug", "retention", "apply", config[0], config[1], "--dry-run"], 0),
         tellonce_ok(dir, &["audit", "report", config[0], config[1], "--out", "report.html"], 0),
         sar_of_someone(dir, &inputs),
+        tellonce_ok(dir, &["feeds", "lint", config[0], config[1]], 0),
+        tellonce_ok(dir, &["feeds", "show", "substance_misuse", config[0], config[1]], 0),
     ];
+    // A proposed mapping of every synthetic CSV extract (to standard output) holds headings,
+    // formats and codes, never a value that identifies.
+    let mut outputs = outputs.to_vec();
+    for input in inputs.iter().filter(|p| p.extension().is_some_and(|e| e == "csv")) {
+        let feed = input.file_stem().unwrap().to_str().unwrap();
+        let path = input.to_str().unwrap();
+        outputs.push(tellonce_ok(dir, &["sources", "infer", path, "--feed", feed, config[0], config[1]], 0));
+    }
     assert!(!quarantine_entries(&ws.out()).is_empty(), "the synthetic run quarantined nothing");
     assert!(!visible_parquet(&ws.out()).is_empty());
 

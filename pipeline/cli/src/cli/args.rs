@@ -604,6 +604,10 @@ pub struct BenchArgs {
     /// Working directory (default: a temporary directory, removed afterwards).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Measure this file of the feed (CSV, JSON Lines or `.xlsx`, by its extension; canonical
+    /// headings) instead of generated rows; `--rows` is then ignored.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
 }
 
 /// `tellonce sar`.

@@ -160,9 +160,14 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
         "peak RSS MiB"
     );
     let mut floors = Vec::new();
-    for &rows in &a.rows {
-        let input = dir.join("input").join(format!("{}-{rows}.csv", a.feed));
-        if !input.exists() {
+    // A given file is measured once, as it is; otherwise one generated CSV per row count.
+    let runs: Vec<(u64, PathBuf)> = match &a.input {
+        Some(path) => vec![(0, path.clone())],
+        None => a.rows.iter().map(|&r| (r, dir.join("input").join(format!("{}-{r}.csv", a.feed)))).collect(),
+    };
+    for (rows, input) in runs {
+        let format = FileFormat::from_path(&input).unwrap_or(FileFormat::Csv);
+        if a.input.is_none() && !input.exists() {
             if let Some(parent) = input.parent() {
                 std::fs::create_dir_all(parent)
                     .with_context(|| format!("creating {}", parent.display()))
@@ -186,12 +191,7 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
             row_group_rows: limits.row_group_rows,
             max_file_rows: limits.max_file_rows,
             workers: std::thread::available_parallelism().map_or(2, usize::from),
-            sources: vec![Source {
-                feed: schema,
-                path: input.clone(),
-                format: FileFormat::Csv,
-                mode: Default::default(),
-            }],
+            sources: vec![Source { feed: schema, path: input.clone(), format, mode: Default::default() }],
             // This bench measures ingest; `bench-link` measures the build tier.
             linkage_enabled: false,
             linkage: crate::link::cluster::Options::default(),
@@ -208,9 +208,9 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
         let i = &report.inputs[0];
         let mib = std::fs::metadata(&input).map_or(0.0, |m| m.len() as f64 / 1_048_576.0);
         outln!(
-            "{:<16} {:>11} {:>9.1} {:>9.2} {:>13.0} {:>13.1}  written {} quarantined {}",
+            "{:<16} {:>11} {:>9.1} {:>9.2} {:>13.0} {:>13.1}  {format}; written {} quarantined {}",
             a.feed,
-            rows,
+            i.read,
             mib,
             secs,
             i.read as f64 / secs,
@@ -221,7 +221,7 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
         let tokens = hash_floor::tokens_written(&out.join(tellonce_output::layout::STAGING))
             .context("counting the tokens in the staging files")
             .exit(Exit::Internal)?;
-        floors.push((rows, tokens as f64 / i.read.max(1) as f64));
+        floors.push((i.read, tokens as f64 / i.read.max(1) as f64));
         let _ = std::fs::remove_dir_all(&out);
     }
     outln!("(peak RSS is the process high-water mark so far, read from /proc/self/status VmHWM)");
