@@ -92,6 +92,11 @@ impl BatchBuilder {
         }
     }
 
+    /// Rows (and rejected records) in the batch so far.
+    pub(super) fn len(&self) -> usize {
+        self.positions.len() + self.rejects.len()
+    }
+
     /// Whether the batch should be handed on before another record is read.
     pub(super) fn is_full(&self) -> bool {
         self.positions.len() + self.rejects.len() >= self.batch_rows || self.reject_bytes >= MAX_REJECT_BYTES_PER_BATCH

@@ -56,6 +56,7 @@ mod headings;
 mod jsonl_file;
 mod messages;
 pub mod sample;
+mod sheet_rows;
 mod split;
 mod tokenizer;
 mod xlsx_file;
@@ -527,7 +528,7 @@ impl FileSource {
         let filled = match &mut self.input {
             Input::Csv(c) => c.fill(&self.path, &mut self.builder),
             Input::Jsonl(j) => j.fill(&self.path, &mut self.builder),
-            Input::Xlsx(x) => Ok(x.fill(&mut self.builder)),
+            Input::Xlsx(x) => x.fill(&mut self.builder),
         };
         match filled {
             Ok(more) => self.done = !more,

@@ -5,11 +5,9 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use calamine::{Data, Reader, Xlsx, open_workbook};
-
 use super::dialect::{DELIMITERS, Encoding, detect_encoding};
+use super::sheet_rows::{SheetRow, SheetRows};
 use super::tokenizer::{Status, Tokenizer};
-use super::xlsx_file::cell_text;
 use super::{FileFormat, SourceError};
 
 /// Lines (sheet rows) looked at to find the header under a preamble.
@@ -142,46 +140,42 @@ fn sample_text(path: &Path, max_rows: usize) -> Result<Sample, SourceError> {
 }
 
 fn sample_workbook(path: &Path, sheet: Option<&str>, max_rows: usize) -> Result<Sample, SourceError> {
-    let workbook_error = |message: String| SourceError::Workbook { path: path.to_owned(), message };
-    let mut workbook: Xlsx<_> = open_workbook(path).map_err(|e: calamine::XlsxError| workbook_error(e.to_string()))?;
-    let names = workbook.sheet_names();
-    let name = match sheet {
-        Some(s) => names.iter().find(|n| n.as_str() == s).cloned().ok_or_else(|| SourceError::SheetMissing {
-            path: path.to_owned(),
-            sheet: s.to_owned(),
-            sheets: names.clone(),
-        })?,
-        None => names.first().cloned().ok_or_else(|| SourceError::EmptyFile { path: path.to_owned() })?,
-    };
-    let range = workbook.worksheet_range(&name).map_err(|e| workbook_error(e.to_string()))?;
-    let first_row = u64::from(range.start().map_or(0, |(r, _)| r));
-    let mut scratch = String::new();
-    let mut text_row = |row: &[Data]| -> Vec<Option<String>> {
-        row.iter().map(|c| cell_text(c, &mut scratch).map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())).collect()
-    };
+    let (mut reader, name) = SheetRows::open(path, sheet)?;
+    let mut top: Vec<SheetRow> = Vec::new();
+    while top.len() < HEADER_SEARCH {
+        match reader.next_row()? {
+            Some(row) => top.push(row),
+            None => break,
+        }
+    }
     // The header: among the first rows, the first as wide as the widest, with no number in it.
-    let top: Vec<Vec<Option<String>>> = range.rows().take(HEADER_SEARCH).map(&mut text_row).collect();
-    let width = |r: &Vec<Option<String>>| r.iter().filter(|c| c.is_some()).count();
+    let width = |r: &SheetRow| r.filled();
     let widest = top.iter().map(width).max().unwrap_or(0);
-    let is_number = |c: &Option<String>| c.as_deref().is_some_and(|t| t.parse::<f64>().is_ok());
+    let is_number = |c: &Option<String>| c.as_deref().is_some_and(|t| t.trim().parse::<f64>().is_ok());
     let header_at = top
         .iter()
-        .position(|r| widest > 0 && width(r) * 5 >= widest * 4 && !r.iter().any(is_number))
+        .position(|r| widest > 0 && width(r) * 5 >= widest * 4 && !r.to_cells().iter().any(is_number))
         .ok_or_else(|| SourceError::EmptyFile { path: path.to_owned() })?;
-    let headings: Vec<String> = top[header_at].iter().map(|c| c.clone().unwrap_or_default()).collect();
-    let rows: Vec<Vec<Option<String>>> = range
-        .rows()
-        .skip(header_at + 1)
-        .map(&mut text_row)
-        .filter(|r| r.iter().any(Option::is_some))
-        .take(max_rows)
-        .collect();
+    let trimmed = |cells: Vec<Option<String>>| -> Vec<Option<String>> {
+        cells.into_iter().map(|c| c.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())).collect()
+    };
+    let skip_lines = u64::from(top[header_at].at);
+    let mut rest = top.split_off(header_at);
+    let header = rest.remove(0);
+    let headings: Vec<String> = trimmed(header.to_cells()).into_iter().map(Option::unwrap_or_default).collect();
+    let mut rows: Vec<Vec<Option<String>>> = rest.into_iter().map(|r| trimmed(r.to_cells())).take(max_rows).collect();
+    while rows.len() < max_rows {
+        match reader.next_row()? {
+            Some(row) => rows.push(trimmed(row.to_cells())),
+            None => break,
+        }
+    }
     Ok(Sample {
         path: path.to_owned(),
         format: FileFormat::Xlsx,
         encoding: None,
         delimiter: None,
-        skip_lines: first_row + header_at as u64,
+        skip_lines,
         sheet: Some(name),
         headings,
         rows,

@@ -1,9 +1,8 @@
 //! Excel workbook input (`.xlsx`): one sheet, chosen by name, read with `calamine` into the same
 //! batches as a CSV file.
 //!
-//! The sheet is read whole when the file is opened (a workbook is a zip of XML: it cannot be
-//! read a row at a time without holding the shared strings anyway), so memory grows with the
-//! sheet. Positions are the sheet's row numbers as Excel shows them (1-based). Cells become
+//! The sheet is streamed by a reader thread ([`super::sheet_rows`]): memory holds the
+//! workbook's shared strings and a few chunks of rows, not the sheet. Positions are the sheet's row numbers as Excel shows them (1-based). Cells become
 //! text as Excel's "General" format would show them: whole numbers without a decimal point,
 //! booleans as `true`/`false`; a cell formatted as a date becomes its ISO date (`YYYY-MM-DD`,
 //! any time of day dropped); an error cell (`#N/A`, `#REF!`) and an empty cell are empty.
@@ -11,27 +10,27 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use calamine::{Data, Range, Reader, Xlsx, open_workbook};
+use calamine::Data;
 use tellonce_schemas::FeedSchema;
 
 use super::SourceError;
 use super::batch::BatchBuilder;
 use super::columns::ColumnLookup;
 use super::headings::{Headings, match_headings};
+use super::sheet_rows::SheetRows;
 use crate::mapping::Mapping;
 use crate::mapping::dates::{from_excel_serial, iso};
 
 /// An open sheet whose header row has been matched to the schema.
 pub(super) struct XlsxInput {
-    range: Range<Data>,
-    /// The next row of `range` to read.
-    next: usize,
-    /// The sheet row (0-based) of the range's first row.
-    first_row: u32,
+    rows: SheetRows,
+    /// The sheet row (1-based) of the last row read.
+    line: u64,
     mapped: Vec<(usize, usize)>,
     unknown: Vec<String>,
     file_bytes: u64,
-    scratch: String,
+    /// A reading error met while filling a batch, returned by the next [`XlsxInput::fill`].
+    failed: Option<SourceError>,
 }
 
 impl XlsxInput {
@@ -46,47 +45,20 @@ impl XlsxInput {
         lookup: &ColumnLookup,
         mapping: Option<&Mapping>,
     ) -> Result<(XlsxInput, Vec<bool>), SourceError> {
-        let workbook_error = |message: String| SourceError::Workbook { path: path.to_owned(), message };
-        let mut workbook: Xlsx<_> =
-            open_workbook(path).map_err(|e: calamine::XlsxError| workbook_error(e.to_string()))?;
-        let names = workbook.sheet_names();
-        let name =
-            match sheet {
-                Some(s) => names.iter().find(|n| n.as_str() == s).cloned().ok_or_else(|| {
-                    SourceError::SheetMissing { path: path.to_owned(), sheet: s.to_owned(), sheets: names.clone() }
-                })?,
-                None => names.first().cloned().ok_or_else(|| SourceError::EmptyFile { path: path.to_owned() })?,
-            };
-        let range = workbook.worksheet_range(&name).map_err(|e| workbook_error(e.to_string()))?;
-        let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
-        let first_row = range.start().map_or(0, |(r, _)| r);
-        let mut input = XlsxInput {
-            range,
-            next: 0,
-            first_row,
-            mapped: Vec::new(),
-            unknown: Vec::new(),
-            file_bytes,
-            scratch: String::new(),
-        };
+        let (mut rows, _) = SheetRows::open(path, sheet)?;
         // The header: the first non-empty row at or after sheet row `skip_rows` (0-based).
         let header = loop {
-            if input.next >= input.range.height() {
-                return Err(SourceError::EmptyFile { path: path.to_owned() });
-            }
-            // In bounds: checked just above.
-            let row = &input.range[input.next];
-            let at = u64::from(first_row) + input.next as u64;
-            input.next += 1;
-            if at >= skip_rows && row.iter().any(|c| !matches!(c, Data::Empty)) {
-                let mut scratch = String::new();
-                break row.iter().map(|c| cell_text(c, &mut scratch).unwrap_or("").to_owned()).collect::<Vec<_>>();
+            match rows.next_row()? {
+                None => return Err(SourceError::EmptyFile { path: path.to_owned() }),
+                Some(row) if u64::from(row.at) >= skip_rows => break row,
+                Some(_) => {}
             }
         };
-        let Headings { mapped, present, unknown } = match_headings(path, &header, feed, lookup, mapping)?;
-        input.mapped = mapped;
-        input.unknown = unknown;
-        Ok((input, present))
+        let line = u64::from(header.at) + 1;
+        let names: Vec<String> = header.to_cells().into_iter().map(Option::unwrap_or_default).collect();
+        let Headings { mapped, present, unknown } = match_headings(path, &names, feed, lookup, mapping)?;
+        let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+        Ok((XlsxInput { rows, line, mapped, unknown, file_bytes, failed: None }, present))
     }
 
     /// Header names that match no schema column.
@@ -101,38 +73,40 @@ impl XlsxInput {
 
     /// The sheet row (1-based) the reader is at.
     pub(super) fn line(&self) -> u64 {
-        u64::from(self.first_row) + self.next as u64 + 1
+        self.line
     }
 
-    /// The file's size: the whole sheet is read when it is opened.
+    /// The file's size: a workbook is a zip, read by the reader thread as it goes.
     pub(super) fn bytes_consumed(&self) -> u64 {
         self.file_bytes
     }
 
-    /// Reads rows into `batch` until it is full (returns true) or the sheet ends (false).
-    pub(super) fn fill(&mut self, batch: &mut BatchBuilder) -> bool {
-        let height = self.range.height();
+    /// Reads rows into `batch` until it is full (`Ok(true)`) or the sheet ends (`Ok(false)`).
+    pub(super) fn fill(&mut self, batch: &mut BatchBuilder) -> Result<bool, SourceError> {
+        if let Some(e) = self.failed.take() {
+            return Err(e);
+        }
         while !batch.is_full() {
-            if self.next >= height {
-                return false;
-            }
-            let r = self.next;
-            self.next += 1;
-            let line = u64::from(self.first_row) + r as u64 + 1;
-            // In bounds: `r < height`.
-            let row = &self.range[r];
-            if row.iter().all(|c| matches!(c, Data::Empty)) {
-                continue;
-            }
+            let row = match self.rows.next_row() {
+                Ok(Some(row)) => row,
+                Ok(None) => return Ok(false),
+                // The rows read so far make a batch; the error ends the input next time.
+                Err(e) if batch.len() > 0 => {
+                    self.failed = Some(e);
+                    return Ok(true);
+                }
+                Err(e) => return Err(e),
+            };
+            self.line = u64::from(row.at) + 1;
             for &(i, j) in &self.mapped {
-                match row.get(j).and_then(|c| cell_text(c, &mut self.scratch)) {
+                match row.cell(j) {
                     Some(v) => batch.append(i, v),
                     None => batch.append_null(i),
                 }
             }
-            batch.end_row(line);
+            batch.end_row(self.line);
         }
-        true
+        Ok(true)
     }
 }
 
