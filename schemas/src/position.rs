@@ -46,6 +46,21 @@ impl<'a> LineIndex<'a> {
     }
 }
 
+/// Problems listed one to a line, each indented, as error messages show them.
+pub struct Listed<'a, T>(pub &'a [T]);
+
+impl<T: std::fmt::Display> std::fmt::Display for Listed<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "  {p}")?;
+        }
+        Ok(())
+    }
+}
+
 fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }

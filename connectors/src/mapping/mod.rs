@@ -50,6 +50,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use tellonce_schemas::FeedSchema;
+use tellonce_schemas::position::Listed;
 
 use crate::file_source::{DelimiterChoice, EncodingChoice};
 pub use dates::DateFormat;
@@ -150,7 +151,7 @@ pub enum MappingError {
         source: std::io::Error,
     },
     /// The file has problems; every one is listed.
-    #[error("mapping {} has {} problem(s):\n{}", path.display(), problems.len(), ProblemList(problems))]
+    #[error("mapping {} has {} problem(s):\n{}", path.display(), problems.len(), Listed(problems))]
     Invalid {
         /// The mapping file.
         path: PathBuf,
@@ -166,20 +167,6 @@ impl MappingError {
             MappingError::Read { .. } => "mapping.unreadable",
             MappingError::Invalid { .. } => "mapping.invalid",
         }
-    }
-}
-
-struct ProblemList<'a>(&'a [MappingProblem]);
-
-impl fmt::Display for ProblemList<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, p) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("\n")?;
-            }
-            write!(f, "  {p}")?;
-        }
-        Ok(())
     }
 }
 

@@ -33,7 +33,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::feed::FeedSchema;
-use crate::position::Position;
+use crate::position::{Listed, Position};
 
 /// The built-in feed definitions: file name and text, in the order of the data dictionary.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -172,25 +172,11 @@ pub enum FeedsError {
         source: std::io::Error,
     },
     /// Definitions have problems; every one is listed.
-    #[error("feed definitions have {} problem(s):\n{}", problems.len(), ProblemList(problems))]
+    #[error("feed definitions have {} problem(s):\n{}", problems.len(), Listed(problems))]
     Invalid {
         /// Every problem, by file and place.
         problems: Vec<FeedProblem>,
     },
-}
-
-struct ProblemList<'a>(&'a [FeedProblem]);
-
-impl fmt::Display for ProblemList<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, p) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("\n")?;
-            }
-            write!(f, "  {p}")?;
-        }
-        Ok(())
-    }
 }
 
 /// A feed definition read from a file.
