@@ -42,8 +42,12 @@ impl TermFrequencies {
                         *counts.entry(t).or_default() += 1;
                     }
                 }
-                let n: f64 = counts.values().map(|&c| f64::from(c)).sum();
-                let squares = if n > 0.0 { counts.values().map(|&c| (f64::from(c) / n).powi(2)).sum() } else { 0.0 };
+                // Summed as whole numbers: a float sum in the hash map's order (random per
+                // process) would move the weights in their last bits from one build to the next.
+                let total: u64 = counts.values().map(|&c| u64::from(c)).sum();
+                let square_sum: u128 = counts.values().map(|&c| u128::from(c) * u128::from(c)).sum();
+                let n = total as f64;
+                let squares = if total > 0 { square_sum as f64 / (n * n) } else { 0.0 };
                 (counts, n, squares)
             })
             .collect();
