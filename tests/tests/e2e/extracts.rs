@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use parquet::record::Field;
 use serde_json::Value;
 use tellonce_tests::{json_stdout, tellonce_ok};
 
+use crate::partner_forms::{staged_by_record_id, windows_1252_safe, write_delimited};
 use crate::support::*;
 
 /// The partner's headings, in the partner's order, for the housing feed's columns; `None`
@@ -116,43 +116,6 @@ fn partner_value(column: &str, v: &str) -> String {
     }
 }
 
-/// The text with every character Windows-1252 cannot hold replaced (`ł` → `l`-less `?`), as a
-/// partner's Windows-1252 system would have stored it; so both forms hold the same names.
-fn windows_1252_safe(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            let mut buf = [0u8; 4];
-            let (_, _, unmappable) = encoding_rs::WINDOWS_1252.encode(c.encode_utf8(&mut buf));
-            if unmappable { 'Y' } else { c }
-        })
-        .collect()
-}
-
-fn write_csv(rows: &[Vec<String>], delimiter: u8) -> String {
-    let mut w = csv::WriterBuilder::new().delimiter(delimiter).terminator(csv::Terminator::CRLF).from_writer(vec![]);
-    for r in rows {
-        w.write_record(r).unwrap();
-    }
-    String::from_utf8(w.into_inner().unwrap()).unwrap()
-}
-
-/// Staged rows by `record_id`, every column but the lineage (`_source`, `_position`).
-fn staged(out: &Path) -> BTreeMap<String, Vec<(String, Field)>> {
-    let mut rows = BTreeMap::new();
-    for part in visible_parquet(&out.join("staging").join("feed=housing")) {
-        for row in parquet_rows(&part) {
-            let id = match row.iter().find(|(k, _)| k == "record_id") {
-                Some((_, Field::Str(s))) => s.clone(),
-                other => panic!("record_id: {other:?}"),
-            };
-            // Lineage differs between forms; what was nulled (`_dq`) must not.
-            let kept = row.into_iter().filter(|(k, _)| !k.starts_with('_') || k == "_dq").collect();
-            assert!(rows.insert(id, kept).is_none(), "record_id staged twice");
-        }
-    }
-    rows
-}
-
 /// Writes the partner's `table` (header first) as sheet `Extract` of a workbook, under a title
 /// row; the canonical `rows`' valid dates of birth (column `dob`) as date cells.
 fn write_workbook(path: &Path, table: &[Vec<String>], rows: &[Vec<String>], dob: usize) {
@@ -214,7 +177,7 @@ fn a_partner_shaped_housing_extract_stages_the_same_tokens_as_the_canonical_one(
     rows[6][at("date_of_birth")] = "2099-01-01".to_owned();
     let mut canonical = vec![header.clone()];
     canonical.extend(rows.iter().cloned());
-    ws.write("inputs/housing.csv", write_csv(&canonical, b','));
+    ws.write("inputs/housing.csv", write_delimited(&canonical, b','));
 
     let index = |name: &str| header.iter().position(|h| h == name).unwrap();
     let mut partner = vec![PARTNER.iter().map(|(h, _)| (*h).to_owned()).collect::<Vec<_>>()];
@@ -230,7 +193,7 @@ fn a_partner_shaped_housing_extract_stages_the_same_tokens_as_the_canonical_one(
         );
     }
     let mut bytes = b"Housing options extract, run 03/12/2026 09:00\r\n".to_vec();
-    let partner_text = write_csv(&partner, b'|');
+    let partner_text = write_delimited(&partner, b'|');
     let (encoded, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&partner_text);
     assert!(!unmappable);
     bytes.extend_from_slice(&encoded);
@@ -284,7 +247,10 @@ fn a_partner_shaped_housing_extract_stages_the_same_tokens_as_the_canonical_one(
     assert!(written > 0);
 
     // Same key, same records: the same tokens, generalised values and attributes, row by row.
-    let (c, p) = (staged(&ws.dir().join("out-canonical")), staged(&ws.dir().join("out-partner")));
+    let (c, p) = (
+        staged_by_record_id(&ws.dir().join("out-canonical"), "housing"),
+        staged_by_record_id(&ws.dir().join("out-partner"), "housing"),
+    );
     assert_eq!(c.len() as u64, written);
     assert_eq!(p.len() as u64, p_written);
     for (id, row) in &c {
@@ -313,7 +279,7 @@ fn a_partner_shaped_housing_extract_stages_the_same_tokens_as_the_canonical_one(
     let ((x_read, _, x_quarantined), _) = counts(&xlsx_run);
     assert_eq!(x_read, read);
     assert!(x_quarantined <= quarantined, "workbook form quarantined {x_quarantined}, canonical {quarantined}");
-    assert_eq!(staged(&ws.dir().join("out-xlsx")), c, "the workbook stages the same rows");
+    assert_eq!(staged_by_record_id(&ws.dir().join("out-xlsx"), "housing"), c, "the workbook stages the same rows");
 
     // Nothing in the summary or the log holds a name.
     let out = tellonce_ok(ws.dir(), &["run", "--config", "partner.toml", "--json", "--no-progress", "--force"], 0);

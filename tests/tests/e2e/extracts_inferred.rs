@@ -8,10 +8,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use parquet::record::Field;
 use serde_json::Value;
 use tellonce_tests::{json_stdout, tellonce_ok};
 
+use crate::partner_forms::{staged_by_record_id, windows_1252_safe, write_delimited};
 use crate::support::*;
 
 /// A partner's extract of one feed: its headings for the feed's columns, in its own order, and
@@ -162,26 +162,6 @@ fn review(feed: &str, proposal: &str) -> String {
     }
 }
 
-fn write_delimited(rows: &[Vec<String>], delimiter: u8) -> String {
-    let mut w = csv::WriterBuilder::new().delimiter(delimiter).terminator(csv::Terminator::CRLF).from_writer(vec![]);
-    for r in rows {
-        w.write_record(r).unwrap();
-    }
-    String::from_utf8(w.into_inner().unwrap()).unwrap()
-}
-
-/// `text` with every character Windows-1252 cannot hold replaced, as a partner's system would
-/// have stored it; the canonical form is written the same, so that both hold the same names.
-fn windows_1252_safe(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            let mut buf = [0u8; 4];
-            let (_, _, unmappable) = encoding_rs::WINDOWS_1252.encode(c.encode_utf8(&mut buf));
-            if unmappable { 'Y' } else { c }
-        })
-        .collect()
-}
-
 fn write_workbook(path: &Path, title: &str, table: &[Vec<String>]) {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let sheet = wb.add_worksheet();
@@ -193,22 +173,6 @@ fn write_workbook(path: &Path, title: &str, table: &[Vec<String>]) {
         }
     }
     wb.save(path).unwrap();
-}
-
-/// Staged rows of `feed` by `record_id`, without the lineage that differs between forms.
-fn staged(out: &Path, feed: &str) -> BTreeMap<String, Vec<(String, Field)>> {
-    let mut rows = BTreeMap::new();
-    for part in visible_parquet(&out.join("staging").join(format!("feed={feed}"))) {
-        for row in parquet_rows(&part) {
-            let id = match row.iter().find(|(k, _)| k == "record_id") {
-                Some((_, Field::Str(s))) => s.clone(),
-                other => panic!("record_id: {other:?}"),
-            };
-            let kept = row.into_iter().filter(|(k, _)| !k.starts_with('_') || k == "_dq").collect();
-            assert!(rows.insert(id, kept).is_none(), "record_id staged twice");
-        }
-    }
-    rows
 }
 
 fn run(ws: &Workspace, config: &str) -> Value {
@@ -307,7 +271,10 @@ fn partner_shaped_extracts_go_through_on_a_reviewed_inferred_mapping() {
             own.sort();
             let unknown: Vec<String> = serde_json::from_value(p["unknown_columns"].clone()).unwrap();
             assert_eq!(unknown, own, "{config} {}: only the partner's own columns are left over", e.feed);
-            let (cs, ps) = (staged(&ws.dir().join("out-canonical"), e.feed), staged(&ws.dir().join(out), e.feed));
+            let (cs, ps) = (
+                staged_by_record_id(&ws.dir().join("out-canonical"), e.feed),
+                staged_by_record_id(&ws.dir().join(out), e.feed),
+            );
             assert_eq!(ps.len(), cs.len(), "{config} {}", e.feed);
             for (id, row) in &cs {
                 assert_eq!(ps.get(id), Some(row), "{config} {}: record {id} staged differently", e.feed);

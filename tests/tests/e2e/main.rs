@@ -43,6 +43,7 @@ mod kafka;
 mod keys_and_output;
 mod linkage;
 mod outcomes;
+mod partner_forms;
 mod privacy;
 mod reconcile;
 mod records_over_time;

@@ -10,7 +10,7 @@ use tellonce_build::outcomes::themes::{self, ThemesError};
 use tellonce_governance::agreement;
 use tellonce_schemas::definition::{self, FeedsError};
 use tellonce_schemas::identifiers::dates;
-use tellonce_schemas::{FeedSchema, feed, registry};
+use tellonce_schemas::{feed, registry};
 
 use super::args::FeedsCommand;
 use super::{ExitContext, Failure, schemas};
@@ -58,14 +58,13 @@ pub(super) fn install_dir(dir: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-fn is_builtin(f: &FeedSchema) -> bool {
-    definition::builtin().is_ok_and(|b| b.iter().any(|l| l.schema.name == f.name && l.schema.version == f.version))
-}
-
 fn list() -> String {
+    let builtin: Vec<(&str, u32)> = definition::builtin()
+        .map(|b| b.iter().map(|l| (l.schema.name, l.schema.version)).collect())
+        .unwrap_or_default();
     let mut s = format!("{:<18} {:>7} {:>7}  {:<10} {}\n", "feed", "version", "columns", "defined", "partner");
     for f in feed::all() {
-        let defined = if is_builtin(f) { "built in" } else { "file" };
+        let defined = if builtin.contains(&(f.name, f.version)) { "built in" } else { "file" };
         let _ = writeln!(s, "{:<18} {:>7} {:>7}  {:<10} {}", f.name, f.version, f.columns.len(), defined, f.partner);
     }
     s
