@@ -4,7 +4,7 @@
 //! A CSV file is read in a [`Dialect`] (delimiter, encoding, preamble lines; by default comma,
 //! UTF-8, header on the first line) and, through [`FileSource::open_with`], a source
 //! [`Mapping`] may rename its headings and rewrite its values into the feed's. A workbook sheet
-//! is read into the same batches (see `xlsx_file`).
+//! (`.xlsx`, `.xls`, `.ods`) is read into the same batches (see `workbook_file`).
 //!
 //! A [`FileSource`] reads one file against one [`FeedSchema`] and yields [`RawBatch`]es: one
 //! nullable Utf8 column per schema column, in schema order, then `_position`, the line each
@@ -59,7 +59,7 @@ pub mod sample;
 mod sheet_rows;
 mod split;
 mod tokenizer;
-mod xlsx_file;
+mod workbook_file;
 
 use std::fmt;
 use std::fs::File;
@@ -80,7 +80,7 @@ use csv_file::{CsvInput, CsvSettings};
 pub use dialect::{DelimiterChoice, Dialect, Encoding, EncodingChoice};
 use jsonl_file::JsonlInput;
 pub use messages::MessageBatcher;
-use xlsx_file::XlsxInput;
+use workbook_file::WorkbookInput;
 
 /// At most this many distinct unknown JSON keys are remembered for
 /// [`FileSource::unknown_columns`], so that a file with a new key on every line cannot make
@@ -96,32 +96,37 @@ pub enum FileFormat {
     /// JSON Lines: one JSON object per line; UTF-8.
     JsonLines,
     /// An Excel workbook (`.xlsx`): one sheet, by name (the first sheet by default), with a
-    /// header row.
+    /// header row. The sheet is streamed.
     Xlsx,
+    /// A legacy Excel 97–2003 workbook (`.xls`, at most 65 536 rows a sheet), read as `.xlsx` is;
+    /// the sheet is read whole.
+    Xls,
+    /// An OpenDocument spreadsheet (`.ods`, LibreOffice's own format), read as `.xlsx` is; the
+    /// sheet is read whole.
+    Ods,
 }
 
 impl FileFormat {
-    /// The format a file name's extension suggests: `.csv`, `.jsonl` / `.ndjson`, or `.xlsx`.
+    /// The format a file name's extension suggests: `.csv`, `.jsonl` / `.ndjson`, `.xlsx`, `.xls`
+    /// or `.ods`, in any case.
     pub fn from_path(path: &Path) -> Option<FileFormat> {
-        let ext = path.extension()?.to_str()?;
-        if ext.eq_ignore_ascii_case("csv") {
-            Some(FileFormat::Csv)
-        } else if ext.eq_ignore_ascii_case("jsonl") || ext.eq_ignore_ascii_case("ndjson") {
-            Some(FileFormat::JsonLines)
-        } else if ext.eq_ignore_ascii_case("xlsx") {
-            Some(FileFormat::Xlsx)
-        } else {
-            None
-        }
+        path.extension()?.to_str()?.parse().ok()
     }
 
-    /// The format's name: `csv`, `jsonl` or `xlsx`.
+    /// The format's name: `csv`, `jsonl`, `xlsx`, `xls` or `ods`.
     pub fn as_str(self) -> &'static str {
         match self {
             FileFormat::Csv => "csv",
             FileFormat::JsonLines => "jsonl",
             FileFormat::Xlsx => "xlsx",
+            FileFormat::Xls => "xls",
+            FileFormat::Ods => "ods",
         }
+    }
+
+    /// Whether the format is a spreadsheet workbook, read by sheet rather than by line.
+    pub fn is_workbook(self) -> bool {
+        matches!(self, FileFormat::Xlsx | FileFormat::Xls | FileFormat::Ods)
     }
 }
 
@@ -131,9 +136,9 @@ impl fmt::Display for FileFormat {
     }
 }
 
-/// A format name that is not `csv`, `jsonl` or `xlsx`.
+/// A format name that is not `csv`, `jsonl`, `xlsx`, `xls` or `ods`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown file format {given:?}: expected \"csv\", \"jsonl\" or \"xlsx\"")]
+#[error("unknown file format {given:?}: expected \"csv\", \"jsonl\", \"xlsx\", \"xls\" or \"ods\"")]
 pub struct ParseFormatError {
     /// The name given.
     pub given: String,
@@ -142,12 +147,14 @@ pub struct ParseFormatError {
 impl FromStr for FileFormat {
     type Err = ParseFormatError;
 
-    /// `csv`, `jsonl` (also `ndjson`) or `xlsx`, in any case.
+    /// `csv`, `jsonl` (also `ndjson`), `xlsx`, `xls` or `ods`, in any case.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "csv" => Ok(FileFormat::Csv),
             "jsonl" | "ndjson" => Ok(FileFormat::JsonLines),
             "xlsx" => Ok(FileFormat::Xlsx),
+            "xls" => Ok(FileFormat::Xls),
+            "ods" => Ok(FileFormat::Ods),
             _ => Err(ParseFormatError { given: s.to_owned() }),
         }
     }
@@ -247,7 +254,7 @@ pub enum SourceError {
         /// What went wrong (no value from the file).
         message: String,
     },
-    /// A workbook cannot be read (not a zip, not an `.xlsx`, a damaged sheet).
+    /// A workbook cannot be read (not a workbook of its format, a damaged sheet).
     #[error("cannot read the workbook {}: {message}", path.display())]
     Workbook {
         /// The file.
@@ -308,7 +315,7 @@ pub struct RawBatch {
 enum Input {
     Csv(Box<CsvInput>),
     Jsonl(Box<JsonlInput>),
-    Xlsx(Box<XlsxInput>),
+    Workbook(Box<WorkbookInput>),
 }
 
 /// One partner file, read as batches.
@@ -459,16 +466,17 @@ impl FileSource {
                 }
                 (Input::Jsonl(Box::new(JsonlInput::open(file, feed, lookup, &opts))), vec![true; feed.columns.len()])
             }
-            FileFormat::Xlsx => {
-                let (xlsx, present) = XlsxInput::open(
+            FileFormat::Xlsx | FileFormat::Xls | FileFormat::Ods => {
+                let (sheet, present) = WorkbookInput::open(
                     path,
+                    format,
                     dialect.sheet.as_deref(),
                     dialect.skip_lines,
                     feed,
                     &lookup,
                     mapping.as_deref(),
                 )?;
-                (Input::Xlsx(Box::new(xlsx)), present)
+                (Input::Workbook(Box::new(sheet)), present)
             }
         };
         Ok(FileSource {
@@ -493,7 +501,7 @@ impl FileSource {
     pub fn has_column(&self, i: usize) -> bool {
         match &self.input {
             Input::Csv(c) => c.has_column(i),
-            Input::Xlsx(x) => x.has_column(i),
+            Input::Workbook(x) => x.has_column(i),
             Input::Jsonl(_) => true,
         }
     }
@@ -502,7 +510,7 @@ impl FileSource {
     pub fn delimiter(&self) -> Option<u8> {
         match &self.input {
             Input::Csv(c) => Some(c.delimiter()),
-            Input::Jsonl(_) | Input::Xlsx(_) => None,
+            Input::Jsonl(_) | Input::Workbook(_) => None,
         }
     }
 
@@ -513,7 +521,7 @@ impl FileSource {
         match &self.input {
             Input::Csv(c) => c.unknown_columns(),
             Input::Jsonl(j) => j.unknown_columns(),
-            Input::Xlsx(x) => x.unknown_columns(),
+            Input::Workbook(x) => x.unknown_columns(),
         }
     }
 
@@ -528,7 +536,7 @@ impl FileSource {
         let filled = match &mut self.input {
             Input::Csv(c) => c.fill(&self.path, &mut self.builder),
             Input::Jsonl(j) => j.fill(&self.path, &mut self.builder),
-            Input::Xlsx(x) => x.fill(&mut self.builder),
+            Input::Workbook(x) => x.fill(&mut self.builder),
         };
         match filled {
             Ok(more) => self.done = !more,
@@ -561,7 +569,7 @@ impl FileSource {
         match &self.input {
             Input::Csv(c) => c.bytes_consumed(),
             Input::Jsonl(j) => j.bytes_consumed(),
-            Input::Xlsx(x) => x.bytes_consumed(),
+            Input::Workbook(x) => x.bytes_consumed(),
         }
     }
 
@@ -570,7 +578,7 @@ impl FileSource {
         match &self.input {
             Input::Csv(c) => c.line(),
             Input::Jsonl(j) => j.line(),
-            Input::Xlsx(x) => x.line(),
+            Input::Workbook(x) => x.line(),
         }
     }
 }

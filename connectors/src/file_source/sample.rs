@@ -45,10 +45,11 @@ impl Sample {
 }
 
 /// Reads the headings and up to `max_rows` rows of the file at `path` (a CSV or text file of
-/// any of the four delimiters, or an `.xlsx` workbook's `sheet`, else its first sheet).
+/// any of the four delimiters, or an `.xlsx`, `.xls` or `.ods` workbook's `sheet`, else its first
+/// sheet).
 pub fn sample(path: &Path, sheet: Option<&str>, max_rows: usize) -> Result<Sample, SourceError> {
     match FileFormat::from_path(path) {
-        Some(FileFormat::Xlsx) => sample_workbook(path, sheet, max_rows),
+        Some(format) if format.is_workbook() => sample_workbook(path, format, sheet, max_rows),
         Some(FileFormat::JsonLines) => Err(SourceError::Workbook {
             path: path.to_owned(),
             message: "JSON Lines files name their fields in every record: they need no mapping to be inferred"
@@ -139,8 +140,13 @@ fn sample_text(path: &Path, max_rows: usize) -> Result<Sample, SourceError> {
     })
 }
 
-fn sample_workbook(path: &Path, sheet: Option<&str>, max_rows: usize) -> Result<Sample, SourceError> {
-    let (mut reader, name) = SheetRows::open(path, sheet)?;
+fn sample_workbook(
+    path: &Path,
+    format: FileFormat,
+    sheet: Option<&str>,
+    max_rows: usize,
+) -> Result<Sample, SourceError> {
+    let (mut reader, name) = SheetRows::open(path, format, sheet)?;
     let mut top: Vec<SheetRow> = Vec::new();
     while top.len() < HEADER_SEARCH {
         match reader.next_row()? {
@@ -172,7 +178,7 @@ fn sample_workbook(path: &Path, sheet: Option<&str>, max_rows: usize) -> Result<
     }
     Ok(Sample {
         path: path.to_owned(),
-        format: FileFormat::Xlsx,
+        format,
         encoding: None,
         delimiter: None,
         skip_lines,

@@ -650,12 +650,16 @@ fn file_format_names() {
     assert_eq!(" JSONL ".parse::<FileFormat>(), Ok(FileFormat::JsonLines));
     assert_eq!("ndjson".parse::<FileFormat>(), Ok(FileFormat::JsonLines));
     assert_eq!("XLSX".parse::<FileFormat>(), Ok(FileFormat::Xlsx));
-    assert!("xls".parse::<FileFormat>().is_err());
+    assert_eq!("Xls".parse::<FileFormat>(), Ok(FileFormat::Xls));
+    assert_eq!("ods".parse::<FileFormat>(), Ok(FileFormat::Ods));
+    assert!("xlsb".parse::<FileFormat>().is_err());
     assert_eq!(FileFormat::Csv.to_string(), "csv");
     assert_eq!(FileFormat::JsonLines.to_string(), "jsonl");
-    for f in [FileFormat::Csv, FileFormat::JsonLines, FileFormat::Xlsx] {
+    for f in [FileFormat::Csv, FileFormat::JsonLines, FileFormat::Xlsx, FileFormat::Xls, FileFormat::Ods] {
         assert_eq!(f.to_string().parse::<FileFormat>(), Ok(f));
+        assert_eq!(f.is_workbook(), !matches!(f, FileFormat::Csv | FileFormat::JsonLines));
     }
+    assert_eq!(FileFormat::from_path(std::path::Path::new("a/b.ODS")), Some(FileFormat::Ods));
     assert_eq!(FileFormat::from_path(std::path::Path::new("a/b.CSV")), Some(FileFormat::Csv));
     assert_eq!(FileFormat::from_path(std::path::Path::new("b.ndjson")), Some(FileFormat::JsonLines));
     assert_eq!(FileFormat::from_path(std::path::Path::new("b.txt")), None);
@@ -842,35 +846,98 @@ fn police_workbook(path: &std::path::Path) {
     wb.save(path).unwrap();
 }
 
+/// The same workbook as [`police_workbook`], written as an OpenDocument spreadsheet by a real
+/// writer (`spreadsheet-ods`): typed float, date and boolean cells.
+fn police_ods(path: &std::path::Path) {
+    use spreadsheet_ods::{Sheet, WorkBook, format};
+    let mut wb = WorkBook::new_empty();
+    let mut notes = Sheet::new("Notes");
+    notes.set_value(0, 0, "Not this one");
+    wb.push_sheet(notes);
+    let date = wb.add_datetime_format(format::create_date_dmy_format("dmy"));
+    let date = wb.add_cellstyle(spreadsheet_ods::CellStyle::new("date", &date));
+    let mut sheet = Sheet::new("Cases");
+    sheet.set_value(0, 0, "Police incidents export");
+    for (j, h) in
+        ["RECORD_ID", "occurrence_ref", "Forename", "Surname", "incident_date", "incident_type", "person_role"]
+            .iter()
+            .enumerate()
+    {
+        sheet.set_value(2, j as u32, *h);
+    }
+    sheet.set_value(3, 0, 1001.0);
+    sheet.set_value(3, 1, "OCC-1");
+    sheet.set_value(3, 2, "Zoë");
+    sheet.set_value(3, 3, "Lee");
+    sheet.set_styled_value(3, 4, chrono::NaiveDate::from_ymd_opt(2024, 1, 5).unwrap(), &date);
+    sheet.set_value(3, 5, "CRIME");
+    sheet.set_value(3, 6, "VICTIM");
+    sheet.set_value(5, 0, 1002.5);
+    sheet.set_value(5, 1, "OCC-2");
+    sheet.set_value(5, 2, "Al");
+    sheet.set_value(5, 3, "Day");
+    sheet.set_value(5, 4, "2024-02-30");
+    sheet.set_value(5, 5, true);
+    sheet.set_value(5, 6, "VICTIM");
+    wb.push_sheet(sheet);
+    spreadsheet_ods::write_ods(&mut wb, path).unwrap();
+}
+
+/// Reads the police workbook at `path` (either writer's) as `format`: sheet by name, typed
+/// cells as Excel's General format shows them, the errors a missing sheet or a damaged file
+/// gives.
+fn check_police_workbook(path: &std::path::Path, format: FileFormat) {
+    assert_eq!(FileFormat::from_path(path), Some(format));
+    assert!(format.is_workbook());
+    let dialect = Dialect { sheet: Some("Cases".to_owned()), skip_lines: 1, ..Dialect::default() };
+    let mut source = FileSource::open_with(path, format, police(), opts(10, 1000), dialect.clone(), None).unwrap();
+    let read = read_source(&mut source, police());
+    assert_eq!(read.positions(), [4, 6], "{format}: sheet row numbers, the empty row skipped");
+    assert!(read.rejects.is_empty());
+    let s = |v: &str| Some(v.to_owned());
+    assert_eq!(read.column(police(), "record_id"), [s("1001"), s("1002.5")], "{format}");
+    assert_eq!(read.column(police(), "forename"), [s("Zoë"), s("Al")], "{format}");
+    assert_eq!(read.column(police(), "incident_date"), [s("2024-01-05"), s("2024-02-30")], "{format}");
+    assert_eq!(read.column(police(), "incident_type"), [s("CRIME"), s("true")], "{format}");
+    assert_eq!(read.column(police(), "pnc_id"), [None, None]);
+
+    let missing = Dialect { sheet: Some("Incidents".to_owned()), ..dialect };
+    let err = FileSource::open_with(path, format, police(), opts(10, 1000), missing, None).unwrap_err();
+    assert_eq!(err.rule_code(), "workbook.sheet_missing");
+    assert!(err.to_string().contains("Notes, Cases"), "{err}");
+    // The first sheet, by default: it has no police header.
+    let err = FileSource::open_with(path, format, police(), opts(10, 1000), Dialect::default(), None).unwrap_err();
+    assert_eq!(err.rule_code(), "header.missing_columns", "{format}");
+    let bad = path.with_file_name(format!("bad.{format}"));
+    std::fs::write(&bad, "record_id\nR1\n").unwrap();
+    let err = FileSource::open(&bad, format, police(), opts(10, 1000)).unwrap_err();
+    assert_eq!(err.rule_code(), "workbook.unreadable", "{format}");
+}
+
 #[test]
 fn xlsx_sheet_by_name_read_like_a_csv_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("police.xlsx");
     police_workbook(&path);
-    assert_eq!(FileFormat::from_path(&path), Some(FileFormat::Xlsx));
-    let dialect = Dialect { sheet: Some("Cases".to_owned()), skip_lines: 1, ..Dialect::default() };
-    let mut source =
-        FileSource::open_with(&path, FileFormat::Xlsx, police(), opts(10, 1000), dialect.clone(), None).unwrap();
-    let read = read_source(&mut source, police());
-    assert_eq!(read.positions(), [4, 6], "sheet row numbers, the empty row skipped");
-    assert!(read.rejects.is_empty());
-    let s = |v: &str| Some(v.to_owned());
-    assert_eq!(read.column(police(), "record_id"), [s("1001"), s("1002.5")]);
-    assert_eq!(read.column(police(), "forename"), [s("Zoë"), s("Al")]);
-    assert_eq!(read.column(police(), "incident_date"), [s("2024-01-05"), s("2024-02-30")]);
-    assert_eq!(read.column(police(), "incident_type"), [s("CRIME"), s("true")]);
-    assert_eq!(read.column(police(), "pnc_id"), [None, None]);
+    check_police_workbook(&path, FileFormat::Xlsx);
+}
 
-    let missing = Dialect { sheet: Some("Incidents".to_owned()), ..dialect };
-    let err = FileSource::open_with(&path, FileFormat::Xlsx, police(), opts(10, 1000), missing, None).unwrap_err();
-    assert_eq!(err.rule_code(), "workbook.sheet_missing");
-    assert!(err.to_string().contains("Notes, Cases"), "{err}");
-    // The first sheet, by default: it has no police header.
-    let err =
-        FileSource::open_with(&path, FileFormat::Xlsx, police(), opts(10, 1000), Dialect::default(), None).unwrap_err();
-    assert_eq!(err.rule_code(), "header.missing_columns");
-    let bad = dir.path().join("bad.xlsx");
-    std::fs::write(&bad, "record_id\nR1\n").unwrap();
-    let err = FileSource::open(&bad, FileFormat::Xlsx, police(), opts(10, 1000)).unwrap_err();
+#[test]
+fn ods_sheet_by_name_read_like_a_csv_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("police.ods");
+    police_ods(&path);
+    check_police_workbook(&path, FileFormat::Ods);
+}
+
+#[test]
+fn xls_that_is_not_a_workbook_is_refused_by_name() {
+    // Real .xls files come from Python's xlwt in the end-to-end tests; here, a damaged one.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("cases.XLS");
+    std::fs::write(&bad, b"\xD0\xCF\x11\xE0 not a compound file").unwrap();
+    assert_eq!(FileFormat::from_path(&bad), Some(FileFormat::Xls));
+    let err = FileSource::open(&bad, FileFormat::Xls, police(), opts(10, 1000)).unwrap_err();
     assert_eq!(err.rule_code(), "workbook.unreadable");
+    assert!(err.to_string().contains("cases.XLS"), "{err}");
 }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{Confidence, NameMatch, Proposal};
-use crate::file_source::{Encoding, FileFormat};
+use crate::file_source::Encoding;
 
 /// A TOML string (quoted and escaped).
 fn quoted(s: &str) -> String {
@@ -68,7 +68,7 @@ fn render_file(p: &Proposal, s: &mut String) {
         lines.push(format!("encoding = {}  # the file is not valid UTF-8", quoted(e.as_str())));
     }
     if sample.skip_lines > 0 {
-        let what = if sample.format == FileFormat::Xlsx { "sheet rows" } else { "lines" };
+        let what = if sample.format.is_workbook() { "sheet rows" } else { "lines" };
         lines.push(format!("skip_lines = {}  # {what} before the header", sample.skip_lines));
     }
     if let Some(sheet) = &sample.sheet {

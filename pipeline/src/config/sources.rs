@@ -29,7 +29,7 @@ pub struct SourceFile {
     pub encoding: Option<String>,
     /// Preamble lines (sheet rows) before the header.
     pub skip_lines: Option<u64>,
-    /// The sheet of an `.xlsx` workbook (default: its first sheet).
+    /// The sheet of a workbook (`.xlsx`, `.xls`, `.ods`; default: its first sheet).
     pub sheet: Option<String>,
     /// What a file of this source is of the partner's holding: `delta` (new and changed
     /// records; the default), `snapshot` (the whole current holding: records absent from it
@@ -209,11 +209,11 @@ pub(crate) fn validate(
                 "{at}: delimiter, encoding and skip_lines apply to CSV only (JSON Lines is UTF-8, one object a line)"
             ));
         }
-        if format == Some(FileFormat::Xlsx) && (s.delimiter.is_some() || s.encoding.is_some()) {
+        if format.is_some_and(FileFormat::is_workbook) && (s.delimiter.is_some() || s.encoding.is_some()) {
             problems.push(format!("{at}: delimiter and encoding apply to CSV only, not to a workbook"));
         }
-        if s.sheet.is_some() && format != Some(FileFormat::Xlsx) {
-            problems.push(format!("{at}.sheet applies to .xlsx workbooks only"));
+        if s.sheet.is_some() && !format.is_some_and(FileFormat::is_workbook) {
+            problems.push(format!("{at}.sheet applies to workbooks (.xlsx, .xls, .ods) only"));
         }
         let mode = match s.mode.as_deref().map(str::parse::<SourceMode>).transpose() {
             Ok(m) => m.unwrap_or_default(),

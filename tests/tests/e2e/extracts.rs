@@ -1,15 +1,16 @@
 //! Partner extracts as partners send them: the synthetic housing extract reshaped with the
 //! partner's own headings, UK dates, SQL Server and Excel dates, coded sex, Windows-1252 and
-//! pipes, read through a source mapping, against the same records in canonical form.
+//! pipes, and as `.xlsx`, `.xls` and `.ods` workbooks, read through a source mapping, against the
+//! same records in canonical form.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde_json::Value;
 use tellonce_tests::{json_stdout, tellonce_ok};
 
 use crate::partner_forms::{staged_by_record_id, windows_1252_safe, write_delimited};
 use crate::support::*;
+use crate::workbooks::{Cell, FORMATS, SheetCells, write_workbook};
 
 /// The partner's headings, in the partner's order, for the housing feed's columns; `None`
 /// for a column the partner does not send (given by a constant instead).
@@ -116,39 +117,20 @@ fn partner_value(column: &str, v: &str) -> String {
     }
 }
 
-/// Writes the partner's `table` (header first) as sheet `Extract` of a workbook, under a title
-/// row; the canonical `rows`' valid dates of birth (column `dob`) as date cells.
-fn write_workbook(path: &Path, table: &[Vec<String>], rows: &[Vec<String>], dob: usize) {
-    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
-    let mut wb = Workbook::new();
-    let sheet = wb.add_worksheet();
-    sheet.set_name("Extract").unwrap();
-    sheet.write_string(0, 0, "Housing options extract").unwrap();
-    let date = Format::new().set_num_format("dd/mm/yyyy");
+/// The partner's `table` (header first) as sheet `Extract` under a title row; the canonical
+/// `rows`' valid dates of birth (column `dob`) as date cells, the rest as text.
+fn extract_sheet(table: &[Vec<String>], rows: &[Vec<String>], dob: usize) -> SheetCells {
+    let mut sheet = SheetCells::titled_table("Extract", "Housing options extract", 1, table);
     let dob_at = PARTNER.iter().position(|(_, c)| *c == Some("date_of_birth")).unwrap();
-    for (r, row) in table.iter().enumerate() {
-        let at = u32::try_from(r + 1).unwrap();
-        for (j, v) in row.iter().enumerate() {
-            let col = u16::try_from(j).unwrap();
-            let canonical_dob = (r > 0 && j == dob_at).then(|| iso(&rows[r - 1][dob])).flatten();
-            match canonical_dob {
-                Some((y, m, d)) => {
-                    let when = ExcelDateTime::from_ymd(
-                        u16::try_from(y).unwrap(),
-                        u8::try_from(m).unwrap(),
-                        u8::try_from(d).unwrap(),
-                    )
-                    .unwrap();
-                    sheet.write_datetime_with_format(at, col, when, &date).unwrap();
-                }
-                None if v.is_empty() => {}
-                None => {
-                    sheet.write_string(at, col, v).unwrap();
-                }
-            }
+    for (r, c, cell) in &mut sheet.cells {
+        if *r >= 2
+            && usize::from(*c) == dob_at
+            && let Some((y, m, d)) = iso(&rows[*r as usize - 2][dob])
+        {
+            *cell = Cell::Date(y, m, d);
         }
     }
-    wb.save(path).unwrap();
+    sheet
 }
 
 fn run_config(ws: &Workspace, config: &str) -> Value {
@@ -259,27 +241,35 @@ fn a_partner_shaped_housing_extract_stages_the_same_tokens_as_the_canonical_one(
     assert_eq!(p.len(), c.len(), "the partner form staged records the canonical one quarantined");
     assert!(c.values().next().unwrap().iter().any(|(k, _)| k == "forename_token"));
 
-    // The same extract as an Excel workbook: a sheet by name under a title row, dates of birth
-    // as real date cells, the rest as the partner writes them.
-    write_workbook(&ws.dir().join("partner/housing.xlsx"), &partner, &rows, index("date_of_birth"));
-    let xlsx_mapping = MAPPING.replace(
+    // The same extract as a workbook (Excel's two formats, and LibreOffice's): a sheet by name
+    // under a title row, dates of birth as real date cells, the rest as the partner writes them.
+    let sheet = extract_sheet(&partner, &rows, index("date_of_birth"));
+    let workbook_mapping = MAPPING.replace(
         "[file]\nencoding = \"windows-1252\"\nskip_lines = 1\n",
         "[file]\nsheet = \"Extract\"\nskip_lines = 1\n",
     );
-    assert_ne!(xlsx_mapping, MAPPING);
-    ws.write("partner/housing-xlsx.mapping.toml", xlsx_mapping);
-    ws.write(
-        "xlsx.toml",
-        format!(
-            "[output]\ndir = \"out-xlsx\"\n[keys]\nfile = \"keys/tellonce.key\"\n{extra}\n[[sources]]\n\
-             feed = \"housing\"\npath = \"partner/housing.xlsx\"\nmapping = \"partner/housing-xlsx.mapping.toml\"\n"
-        ),
-    );
-    let xlsx_run = run_config(&ws, "xlsx.toml");
-    let ((x_read, _, x_quarantined), _) = counts(&xlsx_run);
-    assert_eq!(x_read, read);
-    assert!(x_quarantined <= quarantined, "workbook form quarantined {x_quarantined}, canonical {quarantined}");
-    assert_eq!(staged_by_record_id(&ws.dir().join("out-xlsx"), "housing"), c, "the workbook stages the same rows");
+    assert_ne!(workbook_mapping, MAPPING);
+    ws.write("partner/housing-workbook.mapping.toml", workbook_mapping);
+    for format in FORMATS {
+        write_workbook(&ws.dir().join(format!("partner/housing.{format}")), format, &sheet);
+        ws.write(
+            &format!("{format}.toml"),
+            format!(
+                "[output]\ndir = \"out-{format}\"\n[keys]\nfile = \"keys/tellonce.key\"\n{extra}\n[[sources]]\n\
+                 feed = \"housing\"\npath = \"partner/housing.{format}\"\n\
+                 mapping = \"partner/housing-workbook.mapping.toml\"\n"
+            ),
+        );
+        let run = run_config(&ws, &format!("{format}.toml"));
+        let ((x_read, _, x_quarantined), _) = counts(&run);
+        assert_eq!(x_read, read, "{format}");
+        assert!(x_quarantined <= quarantined, "{format} quarantined {x_quarantined}, canonical {quarantined}");
+        assert_eq!(
+            staged_by_record_id(&ws.dir().join(format!("out-{format}")), "housing"),
+            c,
+            "the {format} workbook stages the same rows"
+        );
+    }
 
     // Nothing in the summary or the log holds a name.
     let out = tellonce_ok(ws.dir(), &["run", "--config", "partner.toml", "--json", "--no-progress", "--force"], 0);

@@ -1,18 +1,18 @@
 //! Partner extracts mapped by `tellonce sources infer`: the synthetic housing, police and
 //! education extracts reshaped as partners send them (their own headings, UK dates, coded sex and
 //! ethnicity, Yes/No flags, thousands separators, a title line, Windows-1252), as pipe-delimited
-//! text and as an Excel workbook. The proposed mapping, with the review edits a person makes
+//! text and as `.xlsx`, `.xls` and `.ods` workbooks. The proposed mapping, with the review edits a person makes
 //! (listed in [`review`]), reads them with no more records quarantined than the canonical form,
 //! and stages the same rows.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde_json::Value;
 use tellonce_tests::{json_stdout, tellonce_ok};
 
 use crate::partner_forms::{staged_by_record_id, windows_1252_safe, write_delimited};
 use crate::support::*;
+use crate::workbooks::{FORMATS, SheetCells, write_workbook};
 
 /// A partner's extract of one feed: its headings for the feed's columns, in its own order, and
 /// columns of its own that the feed does not have.
@@ -162,19 +162,6 @@ fn review(feed: &str, proposal: &str) -> String {
     }
 }
 
-fn write_workbook(path: &Path, title: &str, table: &[Vec<String>]) {
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let sheet = wb.add_worksheet();
-    sheet.set_name("Export").unwrap();
-    sheet.write_string(0, 0, title).unwrap();
-    for (r, row) in table.iter().enumerate() {
-        for (j, v) in row.iter().enumerate().filter(|(_, v)| !v.is_empty()) {
-            sheet.write_string(u32::try_from(r + 2).unwrap(), u16::try_from(j).unwrap(), v).unwrap();
-        }
-    }
-    wb.save(path).unwrap();
-}
-
 fn run(ws: &Workspace, config: &str) -> Value {
     json_stdout(&tellonce_ok(ws.dir(), &["run", "--config", config, "--json", "--no-progress"], 0))
 }
@@ -184,8 +171,9 @@ fn partner_shaped_extracts_go_through_on_a_reviewed_inferred_mapping() {
     let ws = synth_workspace(800, 23);
     let extra = "[reference]\npostcode_lookup = \"reference/postcode_lookup.csv\"\n[linkage]\nenabled = false\n";
     let mut canonical_sources = Vec::new();
-    let mut partner_sources = String::new();
-    let mut workbook_sources = String::new();
+    // Per form ("partner", the delimited text, then each workbook format): its sources.
+    let mut forms: Vec<(&str, String)> = vec![("partner", String::new())];
+    forms.extend(FORMATS.iter().map(|f| (*f, String::new())));
     for e in &EXTRACTS {
         let mut records = read_records(&ws.dir().join(e.canonical));
         records[0].insert("forename".into(), "Renée".into());
@@ -210,15 +198,17 @@ fn partner_shaped_extracts_go_through_on_a_reviewed_inferred_mapping() {
         assert!(!unmappable && std::str::from_utf8(&bytes).is_err(), "{}: Windows-1252, not UTF-8", e.feed);
         let text_path = format!("partner/{} extract.txt", e.feed);
         ws.write(&text_path, &bytes);
-        let xlsx_path = format!("partner/{}.xlsx", e.feed);
-        write_workbook(&ws.dir().join(&xlsx_path), e.title, &table);
-
-        for (path, map, sources) in [
-            (&text_path, format!("maps/{}.toml", e.feed), &mut partner_sources),
-            (&xlsx_path, format!("maps/{}-xlsx.toml", e.feed), &mut workbook_sources),
-        ] {
+        let sheet = SheetCells::titled_table("Export", e.title, 2, &table);
+        for (form, sources) in &mut forms {
+            let (path, map) = if *form == "partner" {
+                (text_path.clone(), format!("maps/{}.toml", e.feed))
+            } else {
+                let path = format!("partner/{}.{form}", e.feed);
+                write_workbook(&ws.dir().join(&path), form, &sheet);
+                (path, format!("maps/{}-{form}.toml", e.feed))
+            };
             std::fs::create_dir_all(ws.dir().join("maps")).unwrap();
-            let out = tellonce_ok(ws.dir(), &["sources", "infer", path, "--feed", e.feed, "--out", &map], 0);
+            let out = tellonce_ok(ws.dir(), &["sources", "infer", &path, "--feed", e.feed, "--out", &map], 0);
             let names: Vec<&[u8]> = vec![b"Ren\xe9e", "Renée".as_bytes(), "Müller".as_bytes()];
             assert_absent(&names, &[&out], &ws.out());
             let proposal = std::fs::read_to_string(ws.dir().join(&map)).unwrap();
@@ -226,7 +216,7 @@ fn partner_shaped_extracts_go_through_on_a_reviewed_inferred_mapping() {
                 assert!(!proposal.contains(name), "{map} holds a name");
             }
             ws.write(&map, review(e.feed, &proposal));
-            let format = if path.ends_with(".xlsx") { "xlsx" } else { "csv" };
+            let format = if *form == "partner" { "csv" } else { form };
             sources.push_str(&format!(
                 "\n[[sources]]\nfeed = {:?}\npath = {path:?}\nformat = {format:?}\nmapping = {map:?}\n",
                 e.feed
@@ -240,9 +230,9 @@ fn partner_shaped_extracts_go_through_on_a_reviewed_inferred_mapping() {
         &canonical_sources_ref(&canonical_sources),
         extra,
     );
-    for (name, out, sources) in
-        [("partner.toml", "out-partner", &partner_sources), ("xlsx.toml", "out-xlsx", &workbook_sources)]
-    {
+    for (form, sources) in &forms {
+        let (name, out) = (format!("{form}.toml"), format!("out-{form}"));
+        let name = name.as_str();
         ws.write(name, format!("[output]\ndir = {out:?}\n[keys]\nfile = \"keys/tellonce.key\"\n{extra}{sources}"));
         // The synthetic data's own bad dates (left as sent) are reported; nothing else may be.
         let check = tellonce_tests::tellonce(ws.dir(), &["sources", "check", "--config", name]);
@@ -252,7 +242,9 @@ fn partner_shaped_extracts_go_through_on_a_reviewed_inferred_mapping() {
         }
     }
     let canonical = run(&ws, "canonical.toml");
-    for (config, out) in [("partner.toml", "out-partner"), ("xlsx.toml", "out-xlsx")] {
+    for (form, _) in &forms {
+        let (config, out) = (format!("{form}.toml"), format!("out-{form}"));
+        let config = config.as_str();
         let partner = run(&ws, config);
         for (i, e) in EXTRACTS.iter().enumerate() {
             let (c, p) = (&canonical["inputs"][i], &partner["inputs"][i]);
@@ -273,7 +265,7 @@ fn partner_shaped_extracts_go_through_on_a_reviewed_inferred_mapping() {
             assert_eq!(unknown, own, "{config} {}: only the partner's own columns are left over", e.feed);
             let (cs, ps) = (
                 staged_by_record_id(&ws.dir().join("out-canonical"), e.feed),
-                staged_by_record_id(&ws.dir().join(out), e.feed),
+                staged_by_record_id(&ws.dir().join(&out), e.feed),
             );
             assert_eq!(ps.len(), cs.len(), "{config} {}", e.feed);
             for (id, row) in &cs {

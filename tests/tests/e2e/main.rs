@@ -48,3 +48,4 @@ mod privacy;
 mod reconcile;
 mod records_over_time;
 mod support;
+mod workbooks;

@@ -128,7 +128,7 @@ pub enum SourcesCommand {
     /// formats, value maps for the codes seen, and what could not be placed, as comments for
     /// the person who reviews it. Prints no value other than codes seen often in code columns.
     Infer {
-        /// The partner file (CSV or other delimited text, or `.xlsx`).
+        /// The partner file (CSV or other delimited text, or an `.xlsx`, `.xls` or `.ods` workbook).
         file: PathBuf,
         /// The feed it is an extract of.
         #[arg(long)]
@@ -604,7 +604,7 @@ pub struct BenchArgs {
     /// Working directory (default: a temporary directory, removed afterwards).
     #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// Measure this file of the feed (CSV, JSON Lines or `.xlsx`, by its extension; canonical
+    /// Measure this file of the feed (CSV, JSON Lines, `.xlsx`, `.xls` or `.ods`, by its extension; canonical
     /// headings) instead of generated rows; `--rows` is then ignored.
     #[arg(long)]
     pub input: Option<PathBuf>,

@@ -1,8 +1,9 @@
-//! Excel workbook input (`.xlsx`): one sheet, chosen by name, read with `calamine` into the same
-//! batches as a CSV file.
+//! Workbook input (`.xlsx`, `.xls`, `.ods`): one sheet, chosen by name, read with `calamine` into
+//! the same batches as a CSV file.
 //!
-//! The sheet is streamed by a reader thread ([`super::sheet_rows`]): memory holds the
-//! workbook's shared strings and a few chunks of rows, not the sheet. Positions are the sheet's row numbers as Excel shows them (1-based). Cells become
+//! The sheet is read by a reader thread ([`super::sheet_rows`]); an `.xlsx` sheet is streamed, so
+//! that memory holds the workbook's shared strings and a few chunks of rows, not the sheet.
+//! Positions are the sheet's row numbers as Excel shows them (1-based). Cells become
 //! text as Excel's "General" format would show them: whole numbers without a decimal point,
 //! booleans as `true`/`false`; a cell formatted as a date becomes its ISO date (`YYYY-MM-DD`,
 //! any time of day dropped); an error cell (`#N/A`, `#REF!`) and an empty cell are empty.
@@ -13,39 +14,40 @@ use std::path::Path;
 use calamine::Data;
 use tellonce_schemas::FeedSchema;
 
-use super::SourceError;
 use super::batch::BatchBuilder;
 use super::columns::ColumnLookup;
 use super::headings::{Headings, match_headings};
 use super::sheet_rows::SheetRows;
+use super::{FileFormat, SourceError};
 use crate::mapping::Mapping;
 use crate::mapping::dates::{from_excel_serial, iso};
 
 /// An open sheet whose header row has been matched to the schema.
-pub(super) struct XlsxInput {
+pub(super) struct WorkbookInput {
     rows: SheetRows,
     /// The sheet row (1-based) of the last row read.
     line: u64,
     mapped: Vec<(usize, usize)>,
     unknown: Vec<String>,
     file_bytes: u64,
-    /// A reading error met while filling a batch, returned by the next [`XlsxInput::fill`].
+    /// A reading error met while filling a batch, returned by the next [`WorkbookInput::fill`].
     failed: Option<SourceError>,
 }
 
-impl XlsxInput {
+impl WorkbookInput {
     /// Opens `sheet` of the workbook (its first sheet when `None`), skips `skip_rows` rows, and
     /// matches the first non-empty row after them to the schema. Also returns, per schema
     /// column, whether the sheet has it.
     pub(super) fn open(
         path: &Path,
+        format: FileFormat,
         sheet: Option<&str>,
         skip_rows: u64,
         feed: &'static FeedSchema,
         lookup: &ColumnLookup,
         mapping: Option<&Mapping>,
-    ) -> Result<(XlsxInput, Vec<bool>), SourceError> {
-        let (mut rows, _) = SheetRows::open(path, sheet)?;
+    ) -> Result<(WorkbookInput, Vec<bool>), SourceError> {
+        let (mut rows, _) = SheetRows::open(path, format, sheet)?;
         // The header: the first non-empty row at or after sheet row `skip_rows` (0-based).
         let header = loop {
             match rows.next_row()? {
@@ -58,7 +60,7 @@ impl XlsxInput {
         let names: Vec<String> = header.to_cells().into_iter().map(Option::unwrap_or_default).collect();
         let Headings { mapped, present, unknown } = match_headings(path, &names, feed, lookup, mapping)?;
         let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
-        Ok((XlsxInput { rows, line, mapped, unknown, file_bytes, failed: None }, present))
+        Ok((WorkbookInput { rows, line, mapped, unknown, file_bytes, failed: None }, present))
     }
 
     /// Header names that match no schema column.
@@ -76,7 +78,7 @@ impl XlsxInput {
         self.line
     }
 
-    /// The file's size: a workbook is a zip, read by the reader thread as it goes.
+    /// The file's size: a workbook is read by the reader thread as it goes.
     pub(super) fn bytes_consumed(&self) -> u64 {
         self.file_bytes
     }
