@@ -2,7 +2,7 @@
 //! messages produced by an independent client (kafka-python), the stream killed with SIGKILL at
 //! several moments and restarted, and every record written or quarantined exactly once.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -183,12 +183,17 @@ fn assert_exactly_once(ws: &Workspace, produced: u64, context: &str) {
 }
 
 fn stream_config(ws: &Workspace, brokers: &str, topic: &str) {
+    stream_config_for(ws, brokers, topic, "police");
+}
+
+/// Adds a `[stream]` reading `topic` as `feed` to the workspace's config.
+fn stream_config_for(ws: &Workspace, brokers: &str, topic: &str, feed: &str) {
     let path = ws.dir().join("tellonce.toml");
     let mut config = std::fs::read_to_string(&path).unwrap();
     config.push_str(&format!(
         "\n[stream]\nbrokers = \"{brokers}\"\ngroup_id = \"tellonce-e2e\"\nmax_batch_rows = 150\nmax_batch_ms = 250\n\
          [stream.properties]\n\"session.timeout.ms\" = \"6000\"\n\"heartbeat.interval.ms\" = \"1000\"\n\
-         [[stream.topics]]\ntopic = \"{topic}\"\nfeed = \"police\"\n"
+         [[stream.topics]]\ntopic = \"{topic}\"\nfeed = \"{feed}\"\n"
     ));
     std::fs::write(path, config).unwrap();
 }
@@ -642,4 +647,53 @@ fn sessions_crashed_with_a_batch_open_skip_no_offset_of_any_partition() {
         }
     }
     assert!(leaks.is_empty(), "{} clear identifier(s) leaked:\n{}", leaks.len(), leaks.join("\n"));
+}
+
+/// A feed defined only as a file in the deployment's `feeds/` (the substance misuse service's),
+/// read from a topic: the stream loads the definition through the config, as `run` does, and
+/// stages, pseudonymises and audits its messages like a built-in feed's.
+#[test]
+fn a_feed_defined_only_as_a_file_streams_like_a_built_in_one() {
+    require_kafka_python();
+    let broker = start_broker();
+    let ws = synth_workspace(4000, 41);
+    let feed = "substance_misuse";
+    assert!(ws.dir().join(format!("feeds/{feed}.toml")).exists(), "synth writes the definition");
+    let records = read_records(&ws.dir().join(format!("inputs/{feed}.csv")));
+    assert!(records.len() > 20, "too few synthetic records to prove anything: {}", records.len());
+    let lines: Vec<String> = records
+        .iter()
+        .map(|r| serde_json::to_string(&r.iter().filter(|(_, v)| !v.is_empty()).collect::<BTreeMap<_, _>>()).unwrap())
+        .collect();
+    std::fs::write(ws.dir().join("substance.jsonl"), lines.join("\n") + "\n").unwrap();
+    let topic = "substance-misuse";
+    let produced = produced(spawn_producer(ws.dir(), &broker.address, topic, "substance.jsonl", 0, 0));
+    assert_eq!(produced, records.len() as u64);
+    stream_config_for(&ws, &broker.address, topic, feed);
+
+    let reports = drain(ws.dir(), 3000);
+    let staged: Vec<String> = visible_parquet(&ws.out().join(format!("staging/feed={feed}")))
+        .iter()
+        .flat_map(|p| parquet_column(p, "record_id"))
+        .map(Option::unwrap)
+        .collect();
+    let distinct: BTreeSet<&String> = staged.iter().collect();
+    assert_eq!(distinct.len(), staged.len(), "a record was written twice");
+    let quarantined = quarantine_entries(&ws.out()).len() as u64;
+    assert_eq!(staged.len() as u64 + quarantined, produced, "written + quarantined != produced\n{reports:?}");
+    assert!(
+        staged.len() as u64 * 10 >= produced * 9,
+        "most synthetic records are valid: {} of {produced}",
+        staged.len()
+    );
+    // Identifiers arrive as tokens, as for any feed the agreement governs.
+    let part = &visible_parquet(&ws.out().join(format!("staging/feed={feed}")))[0];
+    let columns = parquet_columns(part);
+    assert!(columns.iter().any(|c| c == "forename_token"), "{columns:?}");
+    assert!(!columns.iter().any(|c| c == "forename"), "{columns:?}");
+    let names: Vec<&[u8]> =
+        records.iter().filter_map(|r| r.get("surname")).filter(|s| s.len() > 3).map(|s| s.as_bytes()).collect();
+    assert_absent(&names[..names.len().min(50)], &[], &ws.out());
+    let verify = tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
+    assert!(text(&verify).contains("verifies"), "{}", text(&verify));
 }
