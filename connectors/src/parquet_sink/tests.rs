@@ -41,6 +41,7 @@ fn listing(dir: &Path) -> Vec<String> {
 fn options() -> PartOptions {
     PartOptions {
         row_group_rows: 4,
+        row_group_bytes: 32 << 20,
         zstd_level: 3,
         metadata: vec![("tellonce.key_id".to_owned(), "k-2025-01".to_owned())],
         replace_existing: false,
@@ -253,8 +254,33 @@ fn bad_names_and_options_are_refused_before_anything_is_written() {
     assert!(listing(&root.path().join("staging/feed=police")).is_empty());
     assert_eq!(
         PartOptions::default(),
-        PartOptions { row_group_rows: 131_072, zstd_level: 1, metadata: vec![], replace_existing: false }
+        PartOptions {
+            row_group_rows: 131_072,
+            row_group_bytes: 32 << 20,
+            zstd_level: 1,
+            metadata: vec![],
+            replace_existing: false
+        }
     );
+}
+
+#[test]
+fn a_row_group_closes_at_its_byte_budget_before_its_row_limit() {
+    let root = tempfile::tempdir().unwrap();
+    let schema = schema();
+    // A budget of one byte: every batch written closes its row group, whatever the row limit.
+    let opts = PartOptions { row_group_rows: 1_000, row_group_bytes: 1, ..options() };
+    let mut w =
+        PartWriter::create(root.path(), "staging", &[("feed", "police")], "p.parquet", schema.clone(), &opts).unwrap();
+    for from in [0, 10, 20] {
+        w.write(&batch(&schema, from, 10)).unwrap();
+    }
+    let committed = w.commit().unwrap();
+    let file = File::open(root.path().join(&committed.path)).unwrap();
+    let meta = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().metadata().clone();
+    let rows: Vec<i64> = meta.row_groups().iter().map(|g| g.num_rows()).collect();
+    assert_eq!(rows, [10, 10, 10]);
+    assert_eq!(committed.rows, 30);
 }
 
 #[test]

@@ -65,10 +65,11 @@ pub(crate) fn stage(
 }
 
 /// Batches a worker may have between the reader and the writer. A staged police batch holds
-/// about 5 MiB (keyed tokens, match keys and two 128-byte Bloom filters a row), so this, with
-/// the duplicate index, sets the peak memory of a long input: at 4, 10 million police rows
-/// peak at 240 MiB (at 12, 326 MiB), with the same records/s in paired runs on two cores.
-pub(crate) const IN_FLIGHT_PER_WORKER: usize = 4;
+/// about 8 MiB (29 keyed tokens and match keys and three 128-byte Bloom filters a row), so this,
+/// with the duplicate index and the open row group, sets the peak memory of a long input: with
+/// row groups of at most 32 MiB, 10 million police rows peak at 226 MiB at 2, 256 MiB at 3 and
+/// 265-269 MiB at 4 (at 4, police records/s were about 1.5 % higher in paired runs on two cores).
+pub(crate) const IN_FLIGHT_PER_WORKER: usize = 2;
 
 /// One batch's result from a worker, with its sequence number.
 pub(crate) type Done = (u64, Result<Staged, RunError>);
