@@ -118,8 +118,38 @@ pub struct Proposal {
     pub dates: Vec<DatePlan>,
     /// Value maps per code column that needs one.
     pub values: Vec<ValuePlan>,
-    /// Separators per decimal column that needs them: (column, decimal, thousands).
-    pub decimals: Vec<(&'static str, Option<char>, Option<char>)>,
+    /// How each number column that needs it writes its numbers.
+    pub numbers: Vec<NumberPlan>,
+    /// Spellings of each boolean column that needs them.
+    pub booleans: Vec<BooleanPlan>,
+}
+
+/// Separators and currency proposed for a number column.
+#[derive(Debug, Clone)]
+pub struct NumberPlan {
+    /// The feed column.
+    pub column: &'static str,
+    /// The decimal separator, where it is not a point.
+    pub point: Option<char>,
+    /// A thousands separator.
+    pub thousands: Option<char>,
+    /// A currency sign or code around the numbers.
+    pub currency: Option<&'static str>,
+}
+
+/// Spellings proposed for a boolean column (only spellings shown: see [`MIN_SHOWN`]).
+#[derive(Debug, Clone)]
+pub struct BooleanPlan {
+    /// The feed column.
+    pub column: &'static str,
+    /// Spellings of true, with times seen.
+    pub yes: Vec<(String, usize)>,
+    /// Spellings of false, with times seen.
+    pub no: Vec<(String, usize)>,
+    /// Spellings read as neither, shown, with times seen.
+    pub unknown: Vec<(String, usize)>,
+    /// Distinct spellings not shown (too rare or too long).
+    pub hidden: usize,
 }
 
 /// Scores every (heading, column) pair and places the best, each heading and column once.
@@ -197,7 +227,7 @@ pub fn infer(sample: Sample, feed: &'static FeedSchema) -> Proposal {
         .filter(|c| c.required && !placed.iter().any(|p| p.column == c.name))
         .map(|c| c.name)
         .collect();
-    let (mut dates, mut value_plans, mut decimals) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut dates, mut value_plans, mut numbers, mut booleans) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for p in &placed {
         let Some(col) = feed.column(p.column) else { continue };
         let vals: Vec<&str> = sample.column(p.index).collect();
@@ -228,15 +258,30 @@ pub fn infer(sample: Sample, feed: &'static FeedSchema) -> Proposal {
                     hidden_unmapped: hidden_unmapped.len(),
                 });
             }
-            Kind::Decimal { .. } => {
-                if let Some((point, thousands)) = values::decimal_separators(&vals, &col.kind) {
-                    decimals.push((p.column, point, thousands));
+            Kind::Decimal { .. } | Kind::Integer { .. } => {
+                if let Some(f) = values::number_form(&vals, &col.kind) {
+                    let (point, thousands, currency) = (f.point, f.thousands, f.currency);
+                    numbers.push(NumberPlan { column: p.column, point, thousands, currency });
                 }
+            }
+            Kind::Boolean => {
+                let b = values::boolean_spellings(&vals);
+                if !b.needed {
+                    continue;
+                }
+                let mut hidden = 0;
+                let mut keep = |list: Vec<(String, usize)>| {
+                    let (shown_ones, rare): (Vec<_>, Vec<_>) = list.into_iter().partition(|(v, n)| shown(v, *n));
+                    hidden += rare.len();
+                    shown_ones
+                };
+                let (yes, no, unknown) = (keep(b.yes), keep(b.no), keep(b.unknown));
+                booleans.push(BooleanPlan { column: p.column, yes, no, unknown, hidden });
             }
             _ => {}
         }
     }
-    Proposal { feed, sample, placed, unplaced, missing_required, dates, values: value_plans, decimals }
+    Proposal { feed, sample, placed, unplaced, missing_required, dates, values: value_plans, numbers, booleans }
 }
 
 #[cfg(test)]

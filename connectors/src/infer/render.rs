@@ -44,16 +44,8 @@ pub fn render(p: &Proposal, source: &str) -> String {
     render_columns(p, &mut s);
     render_values(p, &mut s);
     render_dates(p, &mut s);
-    for (column, point, thousands) in &p.decimals {
-        let _ = writeln!(s, "\n# The sampled values of {column} need these separators to read as numbers.");
-        let _ = writeln!(s, "[decimals.{column}]");
-        if let Some(c) = point {
-            let _ = writeln!(s, "decimal_separator = {}", quoted(&c.to_string()));
-        }
-        if let Some(c) = thousands {
-            let _ = writeln!(s, "thousands_separator = {}", quoted(&c.to_string()));
-        }
-    }
+    render_numbers(p, &mut s);
+    render_booleans(p, &mut s);
     s
 }
 
@@ -154,5 +146,55 @@ fn render_dates(p: &Proposal, s: &mut String) {
         let value = if formats.len() == 1 { formats[0].clone() } else { format!("[{}]", formats.join(", ")) };
         let note = if d.ambiguous { "; no day above 12 was seen, so day-first (UK) is assumed: CHECK" } else { "" };
         let _ = writeln!(s, "{} = {value}  # reads {} of {} sampled values{note}", d.column, percent(d.share), d.of);
+    }
+}
+
+fn render_numbers(p: &Proposal, s: &mut String) {
+    for n in &p.numbers {
+        let _ = writeln!(s, "\n# The sampled values of {} need these to read as numbers.", n.column);
+        let _ = writeln!(s, "[decimals.{}]", n.column);
+        if let Some(c) = n.point {
+            let _ = writeln!(s, "decimal_separator = {}", quoted(&c.to_string()));
+        }
+        if let Some(c) = n.thousands {
+            let _ = writeln!(s, "thousands_separator = {}", quoted(&c.to_string()));
+        }
+        if let Some(c) = n.currency {
+            let _ = writeln!(s, "currency_symbol = {}", quoted(c));
+        }
+    }
+}
+
+fn render_booleans(p: &Proposal, s: &mut String) {
+    let list = |v: &[(String, usize)]| v.iter().map(|(x, _)| quoted(x)).collect::<Vec<_>>().join(", ");
+    let seen =
+        |v: &[(String, usize)]| v.iter().map(|(x, n)| format!("{} {n}", quoted(x))).collect::<Vec<_>>().join(", ");
+    for b in &p.booleans {
+        let _ = writeln!(
+            s,
+            "\n# Spellings of true and false in {} (times seen: {}).",
+            b.column,
+            seen(&[b.yes.clone(), b.no.clone()].concat())
+        );
+        // A table needs a spelling of each: with one side unseen it is left for the reviewer.
+        let open = if b.yes.is_empty() || b.no.is_empty() { "# " } else { "" };
+        let _ = writeln!(s, "{open}[booleans.{}]", b.column);
+        let _ = writeln!(s, "{open}true = [{}]", list(&b.yes));
+        let _ = writeln!(s, "{open}false = [{}]", list(&b.no));
+        for (v, n) in &b.unknown {
+            let _ = writeln!(
+                s,
+                "# {} seen {n} times: neither true nor false; add it to one, or its records are judged by the column's rule",
+                quoted(v)
+            );
+        }
+        if b.hidden > 0 {
+            let _ = writeln!(
+                s,
+                "# {} more distinct spelling(s), seen fewer than {} times or too long, are not shown here.",
+                b.hidden,
+                super::MIN_SHOWN
+            );
+        }
     }
 }

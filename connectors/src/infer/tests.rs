@@ -9,7 +9,7 @@ use crate::mapping::{Mapping, Resolved};
 fn housing_extract(dir: &Path) -> std::path::PathBuf {
     let mut text: Vec<u8> = b"Housing options extract|run 03/12/2026\n".to_vec();
     text.extend_from_slice(
-        b"Officer|Case Ref|Household_Ref|First Name|Last Name|DOB|Gender|Address 1|Post Code|UPRN|Date Approached|Duty Owed|Reason|TA Start|No. Children\n",
+        b"Officer|Case Ref|Household_Ref|First Name|Last Name|DOB|Gender|Address 1|Post Code|UPRN|Date Approached|Duty Owed|Reason|TA Start|No. Children|Rent Arrears\n",
     );
     let names: [&[u8]; 6] = [b"Ren\xe9e", b"Amy", b"Oscar", b"Nia", b"Tom", b"Lily"];
     for i in 0..30u32 {
@@ -21,13 +21,16 @@ fn housing_extract(dir: &Path) -> std::path::PathBuf {
         let duty = ["PREVENTION", "RELIEF", "MAIN"][i as usize % 3];
         row.extend_from_slice(
             format!(
-                "|Smith|{day:02}/0{}/2012|{sex}|{} Mill Lane|RH10 1AB|1000{i:05}|{day:02}/11/2024|{duty}|Eviction by family|2024-12-{day:02} 00:00:00.000|{}\n",
+                "|Smith|{day:02}/0{}/2012|{sex}|{} Mill Lane|RH10 1AB|1000{i:05}|{day:02}/11/2024|{duty}|Eviction by family|2024-12-{day:02} 00:00:00.000|{}|",
                 1 + i % 9,
                 i + 1,
-                i % 4
+                i % 4,
             )
             .as_bytes(),
         );
+        // The pound sign as Windows-1252 writes it (one byte, 0xA3).
+        row.push(0xA3);
+        row.extend_from_slice(format!("{},{:03}.50\n", 1 + i % 3, i * 7).as_bytes());
         text.extend_from_slice(&row);
     }
     let path = dir.join("housing.csv");
@@ -67,6 +70,7 @@ fn a_partner_extract_becomes_a_mapping_that_loads_and_places_every_heading_it_sh
         ("Reason", "reason_for_loss"),
         ("TA Start", "ta_start"),
         ("No. Children", "num_children"),
+        ("Rent Arrears", "rent_arrears_balance"),
     ] {
         assert_eq!(col(heading), column, "{text}");
     }
@@ -74,10 +78,14 @@ fn a_partner_extract_becomes_a_mapping_that_loads_and_places_every_heading_it_sh
     assert!(text.contains("\"1\" = \"M\"") && text.contains("\"9\" = \"U\""), "{text}");
     assert!(text.contains("date_of_birth = \"%d/%m/%Y\""), "{text}");
     assert!(text.contains("ta_start = \"%Y-%m-%d %H:%M:%S%.3f\""), "{text}");
+    assert!(
+        text.contains("[decimals.rent_arrears_balance]\nthousands_separator = \",\"\ncurrency_symbol = \"£\""),
+        "{text}"
+    );
     assert!(text.contains("encoding = \"windows-1252\"") && text.contains("delimiter = \"|\""), "{text}");
     assert!(text.contains("# \"Eviction by family\" = \"\"  # seen 30 times: no code found"), "{text}");
     assert!(proposal.missing_required.contains(&"role_in_household"), "{:?}", proposal.missing_required);
-    for value in ["Smith", "Mill Lane", "RH10", "HC-0", "Ren", "Amy", "1000"] {
+    for value in ["Smith", "Mill Lane", "RH10", "HC-0", "Renée", "Amy", "1000", ",0"] {
         assert!(!text.contains(value), "the proposal holds a value ({value}):\n{text}");
     }
 }
@@ -89,8 +97,18 @@ fn a_workbook_sheet_is_profiled_with_its_title_rows_skipped() {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet().set_name("Occurrences").expect("name");
     sheet.write_string(0, 0, "Police occurrences, monthly").expect("cell");
-    let headings =
-        ["Ref", "Occurrence", "PNC", "First Name", "Surname", "Date Of Birth", "Incident Date", "Type", "Role"];
+    let headings = [
+        "Ref",
+        "Occurrence",
+        "PNC",
+        "First Name",
+        "Surname",
+        "Date Of Birth",
+        "Incident Date",
+        "Type",
+        "Role",
+        "MARAC",
+    ];
     for (c, h) in headings.iter().enumerate() {
         sheet.write_string(2, c as u16, *h).expect("cell");
     }
@@ -106,6 +124,8 @@ fn a_workbook_sheet_is_profiled_with_its_title_rows_skipped() {
         sheet.write_string(row, 6, format!("{:02}-Mar-2025", 1 + r)).expect("cell");
         sheet.write_string(row, 7, "DOMESTIC_ABUSE").expect("cell");
         sheet.write_string(row, 8, ["VICTIM", "SUSPECT", "CHILD_PRESENT"][r as usize % 3]).expect("cell");
+        // Access exports true as -1.
+        sheet.write_number(row, 9, [-1.0, 0.0][r as usize % 2]).expect("cell");
     }
     book.save(&path).expect("save");
     let feed = tellonce_schemas::feed::latest("police").expect("police");
@@ -121,10 +141,15 @@ fn a_workbook_sheet_is_profiled_with_its_title_rows_skipped() {
         ("Incident Date", "incident_date"),
         ("Type", "incident_type"),
         ("Role", "person_role"),
+        ("MARAC", "marac_referral"),
     ] {
         assert!(placed.contains(&want), "{want:?} in {placed:?}\n{text}");
     }
     assert!(text.contains("incident_date = \"%d-%b-%Y\""), "{text}");
+    assert!(
+        text.contains("[booleans.marac_referral]\ntrue = [\"-1\"]\nfalse = [\"0\"]"),
+        "Access's -1 is proposed as true:\n{text}"
+    );
     assert!(text.contains("sheet = \"Occurrences\"") && text.contains("skip_lines = 2"), "{text}");
     assert!(!text.contains("Jones") && !text.contains("Sam\""), "{text}");
 }

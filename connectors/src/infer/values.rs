@@ -184,27 +184,116 @@ pub(crate) fn code_map(values: &[&str], codes: &[&'static str]) -> CodeMap {
     out
 }
 
-/// Separators of a decimal column the values need: (decimal separator, thousands separator).
-pub(crate) fn decimal_separators(values: &[&str], kind: &Kind) -> Option<(Option<char>, Option<char>)> {
-    let fits = |rewrite: &dyn Fn(&str) -> String| values.iter().all(|v| kind.check(&rewrite(v)).is_ok());
+/// Currency signs and codes a partner may write around an amount.
+const CURRENCIES: &[&str] = &["£", "€", "$", "GBP", "EUR"];
+
+/// How a number column's values are written, where they need a `[decimals]` table to read.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct NumberForm {
+    /// The decimal separator, where it is not a point.
+    pub(crate) point: Option<char>,
+    /// A thousands separator.
+    pub(crate) thousands: Option<char>,
+    /// A currency sign or code around the numbers.
+    pub(crate) currency: Option<&'static str>,
+}
+
+/// The currency of `CURRENCIES` that some of `values` carry at either end (after a sign).
+fn currency_of(values: &[&str]) -> Option<&'static str> {
+    CURRENCIES.iter().copied().find(|c| {
+        values.iter().any(|v| {
+            let t = v.trim().trim_start_matches(['-', '+']).trim_start();
+            t.starts_with(c) || t.ends_with(c)
+        })
+    })
+}
+
+/// `value` with `currency` removed from either end, its sign kept.
+fn without_currency(value: &str, currency: Option<&str>) -> String {
+    let Some(c) = currency else { return value.trim().to_owned() };
+    let t = value.trim();
+    let (sign, rest) = match t.strip_prefix(['-', '+']) {
+        Some(r) => (&t[..1], r.trim_start()),
+        None => ("", t),
+    };
+    let rest = rest.strip_prefix(c).map_or(rest, str::trim_start);
+    let rest = rest.strip_suffix(c).map_or(rest, str::trim_end);
+    format!("{sign}{rest}")
+}
+
+/// The spelling a number column's values need to read: currency, decimal and thousands
+/// separators; `None` when they read as they are.
+pub(crate) fn number_form(values: &[&str], kind: &Kind) -> Option<NumberForm> {
+    let currency = currency_of(values);
+    let bare: Vec<String> = values.iter().map(|v| without_currency(v, currency)).collect();
+    let fits = |rewrite: &dyn Fn(&str) -> String| bare.iter().all(|v| kind.check(&rewrite(v)).is_ok());
     if fits(&|v| v.to_owned()) {
-        return None;
+        return currency.map(|currency| NumberForm { point: None, thousands: None, currency: Some(currency) });
     }
     // A comma is the decimal separator where it is the last separator of a value and not
     // followed by exactly three digits (`3,5`, `1.250,00`); otherwise it groups thousands.
-    let comma_decimal = values.iter().any(|v| {
+    let comma_decimal = bare.iter().any(|v| {
         let Some(at) = v.rfind([',', '.']) else { return false };
         let after = &v[at + 1..];
         v[at..].starts_with(',') && (after.len() != 3 || v[..at].contains('.'))
     });
     if comma_decimal && fits(&|v| v.replace('.', "").replace(',', ".")) {
-        let thousands = values.iter().any(|v| v.contains('.')).then_some('.');
-        return Some((Some(','), thousands));
+        let thousands = bare.iter().any(|v| v.contains('.')).then_some('.');
+        return Some(NumberForm { point: Some(','), thousands, currency });
     }
     if fits(&|v| v.replace(',', "")) {
-        return Some((None, Some(',')));
+        return Some(NumberForm { point: None, thousands: Some(','), currency });
     }
     None
+}
+
+/// Spellings of true and false partners use beyond those the feed reads unaided (`true`,
+/// `yes`, `y`, `1`, `t` and their opposites): Access's `-1`, ticks, and Dutch or German forms.
+const MORE_TRUE: &[&str] = &["-1", "x", "on", "ticked", "checked", "j", "ja", "oui", "si"];
+const MORE_FALSE: &[&str] = &["off", "unticked", "unchecked", "not ticked", "nee", "nein", "non"];
+
+/// What the values of a boolean column come to.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct BooleanSpellings {
+    /// Spellings read as true, with times seen (those the feed reads unaided included, so the
+    /// table is whole).
+    pub(crate) yes: Vec<(String, usize)>,
+    /// Spellings read as false, with times seen.
+    pub(crate) no: Vec<(String, usize)>,
+    /// Distinct values read as neither, with times seen.
+    pub(crate) unknown: Vec<(String, usize)>,
+    /// Whether any value needs the table (one the feed does not read unaided).
+    pub(crate) needed: bool,
+}
+
+/// The spellings of a boolean column's values (trimmed; matched without case).
+pub(crate) fn boolean_spellings(values: &[&str]) -> BooleanSpellings {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for v in values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        *seen.entry(v.to_owned()).or_default() += 1;
+    }
+    let mut out = BooleanSpellings::default();
+    for (value, n) in seen {
+        let native = Kind::Boolean.check(&value).ok();
+        let is = |list: &[&str]| list.iter().any(|s| s.eq_ignore_ascii_case(&value));
+        match native {
+            Some(tellonce_schemas::Value::Bool(true)) => out.yes.push((value, n)),
+            Some(_) => out.no.push((value, n)),
+            None if is(MORE_TRUE) => {
+                out.needed = true;
+                out.yes.push((value, n));
+            }
+            None if is(MORE_FALSE) => {
+                out.needed = true;
+                out.no.push((value, n));
+            }
+            None => {
+                out.needed = true;
+                out.unknown.push((value, n));
+            }
+        }
+    }
+    out
 }
 
 /// How well `values` (non-empty) fit a column of `kind`: the share that would pass its check
@@ -217,8 +306,17 @@ pub(crate) fn fit(values: &[&str], kind: &Kind) -> f64 {
         Kind::Date | Kind::BirthDate => date_formats(values).share,
         Kind::Code(codes) => code_map(values, codes).share,
         Kind::Decimal { .. } | Kind::Integer { .. } => {
-            let passes = |v: &str| kind.check(v).is_ok() || kind.check(&v.replace(',', "")).is_ok();
+            let currency = currency_of(values);
+            let passes = |v: &str| {
+                let v = without_currency(v, currency);
+                kind.check(&v).is_ok() || kind.check(&v.replace(',', "")).is_ok()
+            };
             share(values.iter().filter(|v| passes(v)).count(), values.len())
+        }
+        Kind::Boolean => {
+            let b = boolean_spellings(values);
+            let known: usize = b.yes.iter().chain(&b.no).map(|(_, n)| n).sum();
+            share(known, values.len())
         }
         _ => share(values.iter().filter(|v| kind.check(v).is_ok()).count(), values.len()),
     }
@@ -264,10 +362,27 @@ mod tests {
     }
 
     #[test]
-    fn separators_are_proposed_only_when_the_values_need_them() {
-        let kind = Kind::Decimal { min: 0.0, max: 1e6 };
-        assert_eq!(decimal_separators(&["12.5", "3"], &kind), None);
-        assert_eq!(decimal_separators(&["1,250.00", "3.5"], &kind), Some((None, Some(','))));
-        assert_eq!(decimal_separators(&["1.250,00", "3,5"], &kind), Some((Some(','), Some('.'))));
+    fn separators_and_currency_are_proposed_only_when_the_values_need_them() {
+        let kind = Kind::Decimal { min: -1e6, max: 1e6 };
+        let form = |point, thousands, currency| Some(NumberForm { point, thousands, currency });
+        assert_eq!(number_form(&["12.5", "3"], &kind), None);
+        assert_eq!(number_form(&["1,250.00", "3.5"], &kind), form(None, Some(','), None));
+        assert_eq!(number_form(&["1.250,00", "3,5"], &kind), form(Some(','), Some('.'), None));
+        assert_eq!(number_form(&["£1,250.00", "-£3.50", "7"], &kind), form(None, Some(','), Some("£")));
+        assert_eq!(number_form(&["€ 12,50", "3"], &kind), form(Some(','), None, Some("€")));
+        assert_eq!(number_form(&["£12.50", "£3"], &kind), form(None, None, Some("£")));
+        assert_eq!(fit(&["£12.50", "£1,003.10"], &kind), 1.0);
+    }
+
+    #[test]
+    fn boolean_spellings_beyond_the_usual_are_sorted_into_true_false_and_unknown() {
+        let b = boolean_spellings(&["-1", "0", "0", "X", "", "Maybe", "yes"]);
+        let names = |v: &[(String, usize)]| v.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&b.yes), ["-1", "X", "yes"]);
+        assert_eq!(names(&b.no), ["0"]);
+        assert_eq!(names(&b.unknown), ["Maybe"]);
+        assert!(b.needed);
+        assert!(!boolean_spellings(&["Y", "n", "TRUE"]).needed, "the usual spellings need no table");
+        assert!((fit(&["J", "N", "nee", "?"], &Kind::Boolean) - 0.75).abs() < 1e-9);
     }
 }

@@ -93,4 +93,7 @@ pub(super) struct DecimalTable {
     /// A thousands separator, removed (`,` as in `1,250.00`; `.` or a space elsewhere).
     #[serde(default)]
     pub(super) thousands_separator: Option<String>,
+    /// A currency sign or code written before or after the number (`£`, `GBP`), removed.
+    #[serde(default)]
+    pub(super) currency_symbol: Option<String>,
 }

@@ -24,8 +24,46 @@ pub(crate) struct ColumnRule {
     pub(crate) dates: Vec<DateFormat>,
     /// Spellings of true and of false (matched trimmed, without case).
     pub(crate) booleans: Option<(Vec<String>, Vec<String>)>,
-    /// Decimal separator and thousands separator.
-    pub(crate) decimal: Option<(char, Option<char>)>,
+    /// How the partner writes numbers in this column.
+    pub(crate) decimal: Option<NumberSpelling>,
+}
+
+/// How a partner writes a number: `[decimals.COLUMN]`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct NumberSpelling {
+    /// The decimal separator.
+    pub(crate) point: char,
+    /// A thousands separator, removed.
+    pub(crate) thousands: Option<char>,
+    /// A currency sign or code, removed from either end (after a sign).
+    pub(crate) currency: Option<String>,
+}
+
+impl NumberSpelling {
+    /// `value` (trimmed) as the validate stage reads a number: currency removed, thousands
+    /// separators dropped, the decimal separator made a point. `None` when nothing changes.
+    fn rewrite(&self, value: &str) -> Option<String> {
+        let t = value.trim();
+        let (sign, rest) = match t.strip_prefix(['-', '+']) {
+            Some(r) => (&t[..1], r.trim_start()),
+            None => ("", t),
+        };
+        let rest = match self.currency.as_deref() {
+            Some(c) => {
+                let r = rest.strip_prefix(c).map_or(rest, str::trim_start);
+                r.strip_suffix(c).map_or(r, str::trim_end)
+            }
+            None => rest,
+        };
+        // `£-12.50` puts the sign after the currency.
+        let (sign, rest) = match (sign, rest.strip_prefix(['-', '+'])) {
+            ("", Some(r)) => (&rest[..1], r),
+            _ => (sign, rest),
+        };
+        let digits = rest.chars().filter(|&c| Some(c) != self.thousands).map(|c| if c == self.point { '.' } else { c });
+        let out: String = sign.chars().chain(digits).collect();
+        (out != t).then_some(out)
+    }
 }
 
 impl ColumnRule {
@@ -68,13 +106,8 @@ impl ColumnRule {
                 return Some(Cow::Borrowed("false"));
             }
         }
-        if let Some((point, thousands)) = self.decimal {
-            let t = v.trim();
-            let out: String =
-                t.chars().filter(|&c| Some(c) != thousands).map(|c| if c == point { '.' } else { c }).collect();
-            if out != t {
-                return Some(Cow::Owned(out));
-            }
+        if let Some(out) = self.decimal.as_ref().and_then(|d| d.rewrite(v)) {
+            return Some(Cow::Owned(out));
         }
         Some(Cow::Borrowed(v))
     }
@@ -132,7 +165,7 @@ const TOP_KEYS: &[&str] =
     &["feed", "ignore", "file", "columns", "constants", "values", "dates", "booleans", "decimals"];
 const FILE_KEYS: &[&str] = &["delimiter", "encoding", "skip_lines", "sheet"];
 const BOOLEAN_KEYS: &[&str] = &["true", "false"];
-const DECIMAL_KEYS: &[&str] = &["decimal_separator", "thousands_separator"];
+const DECIMAL_KEYS: &[&str] = &["decimal_separator", "thousands_separator", "currency_symbol"];
 
 /// Reports every key of `table` (named `name`) that the format does not know, and of the
 /// sub-tables whose keys are fixed.
@@ -498,6 +531,18 @@ fn add_decimal_separators(
         let point = s.decimal_separator.as_deref().map_or(Some('.'), one_char);
         let thousands = s.thousands_separator.as_deref().map(one_char);
         let bad = |c: char| c.is_ascii_digit() || c == '-' || c == '+';
+        let currency = s.currency_symbol.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
+        if currency
+            .as_deref()
+            .is_some_and(|c| c.chars().any(|ch| ch.is_ascii_digit() || bad(ch) || ch == '.' || ch == ','))
+        {
+            places.report(
+                at(spelling),
+                MappingRule::Value,
+                format!("{key}: the currency symbol cannot hold a digit, sign or separator"),
+            );
+            continue;
+        }
         match (point, thousands) {
             (Some(p), Some(Some(t))) if p == t || bad(p) || bad(t) => places.report(
                 at(spelling),
@@ -509,8 +554,10 @@ fn add_decimal_separators(
                 MappingRule::Value,
                 format!("{key}: the decimal separator cannot be a digit or sign"),
             ),
-            (Some(p), None) => rules[i].decimal = Some((p, None)),
-            (Some(p), Some(Some(t))) => rules[i].decimal = Some((p, Some(t))),
+            (Some(point), None) => rules[i].decimal = Some(NumberSpelling { point, thousands: None, currency }),
+            (Some(point), Some(Some(t))) => {
+                rules[i].decimal = Some(NumberSpelling { point, thousands: Some(t), currency })
+            }
             _ => {
                 places.report(at(spelling), MappingRule::Value, format!("{key}: each separator must be one character"))
             }

@@ -256,6 +256,32 @@ fn booleans_and_decimals_take_the_partners_spellings() {
 }
 
 #[test]
+fn a_currency_symbol_is_removed_from_either_end_after_a_sign() {
+    let text =
+        "feed = \"housing\"\n[decimals.rent_arrears_balance]\nthousands_separator = \",\"\ncurrency_symbol = \"£\"\n";
+    let m = parse(text).unwrap();
+    let rule = &m.rules[housing().index_of("rent_arrears_balance").unwrap()];
+    for (written, read) in [
+        ("£1,250.50", "1250.50"),
+        (" £ 12 ", "12"),
+        ("-£12.50", "-12.50"),
+        ("£-12.50", "-12.50"),
+        ("12.50£", "12.50"),
+        ("7", "7"),
+    ] {
+        assert_eq!(rule.rewrite(Some(written)).as_deref(), Some(read), "{written}");
+    }
+    let gbp = "feed = \"housing\"\n[decimals.rent_arrears_balance]\ncurrency_symbol = \"GBP\"\n";
+    let rule = &parse(gbp).unwrap().rules[housing().index_of("rent_arrears_balance").unwrap()];
+    assert_eq!(rule.rewrite(Some("GBP 1250.50")).as_deref(), Some("1250.50"));
+    let bad = "feed = \"housing\"\n[decimals.rent_arrears_balance]\ncurrency_symbol = \"1£\"\n";
+    let problems = parse(bad).unwrap_err();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].rule, MappingRule::Value);
+    assert!(problems[0].message.contains("currency symbol"), "{problems:?}");
+}
+
+#[test]
 fn nhs_number_headings_match_however_they_are_written() {
     let hv = feed::latest("health_visiting").unwrap();
     let nhs = hv.index_of("nhs_number").unwrap();
