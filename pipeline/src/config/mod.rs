@@ -21,7 +21,7 @@ use tellonce_build::outcomes::settings::OutcomesFile;
 pub use crate::run::limits::LimitsFile;
 pub use crate::stream::settings::{StreamFile, StreamSettings, Topic, TopicFile};
 use sources::is_pattern;
-pub use sources::{Reading, Source, SourceFile, SourceMode};
+pub use sources::{DEFAULT_MAX_WITHDRAWAL_SHARE, Reading, Source, SourceFile, SourceMode};
 
 /// The configuration file as written.
 #[derive(Debug, Deserialize)]

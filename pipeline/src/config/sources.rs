@@ -35,7 +35,14 @@ pub struct SourceFile {
     /// records; the default), `snapshot` (the whole current holding: records absent from it
     /// are withdrawn) or `append` (events that never change).
     pub mode: Option<String>,
+    /// The largest share of the feed's records held one snapshot may withdraw (0 to 1; default
+    /// 0.2): a snapshot that would withdraw more is held until a run confirms it with
+    /// `--allow-mass-withdrawal`, since a truncated export looks exactly like that.
+    pub max_withdrawal_share: Option<f64>,
 }
+
+/// The share of the holding a snapshot may withdraw unless a source says otherwise.
+pub const DEFAULT_MAX_WITHDRAWAL_SHARE: f64 = 0.2;
 
 /// What a file of a source is of the partner's holding (see [`crate::records`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -133,6 +140,8 @@ pub struct Source {
     pub format: FileFormat,
     /// What a file of it is of the partner's holding.
     pub mode: SourceMode,
+    /// The largest share of the records held a snapshot of it may withdraw (0 to 1).
+    pub max_withdrawal_share: f64,
 }
 
 /// Checks every `[[sources]]` entry, adding a problem (naming the entry and key) for each bad
@@ -174,7 +183,7 @@ pub(crate) fn validate(
             Ok(f) => Some(f),
             Err(bad) => {
                 problems.push(format!(
-                    "{at}.format: cannot tell the format of {} ({bad:?}); set format = \"csv\", \"jsonl\" or \"xlsx\"",
+                    "{at}.format: cannot tell the format of {} ({bad:?}); set format = \"csv\", \"jsonl\", \"xlsx\", \"xls\" or \"ods\"",
                     path.display()
                 ));
                 None
@@ -222,6 +231,18 @@ pub(crate) fn validate(
                 SourceMode::Delta
             }
         };
+        let max_withdrawal_share = match s.max_withdrawal_share {
+            Some(share) if !(0.0..=1.0).contains(&share) => {
+                problems.push(format!("{at}.max_withdrawal_share must be between 0 and 1"));
+                DEFAULT_MAX_WITHDRAWAL_SHARE
+            }
+            Some(_) if mode != SourceMode::Snapshot => {
+                problems.push(format!("{at}.max_withdrawal_share applies to mode = \"snapshot\" only"));
+                DEFAULT_MAX_WITHDRAWAL_SHARE
+            }
+            Some(share) => share,
+            None => DEFAULT_MAX_WITHDRAWAL_SHARE,
+        };
         let reading = Reading {
             mapping: s.mapping.as_deref().map(resolve),
             delimiter,
@@ -233,7 +254,7 @@ pub(crate) fn validate(
             if reading != Reading::default() {
                 readings.insert(path.clone(), reading);
             }
-            sources.push(Source { feed, path, format, mode });
+            sources.push(Source { feed, path, format, mode, max_withdrawal_share });
         }
     }
     (sources, readings)

@@ -31,6 +31,43 @@ pub struct Counts {
     pub withdrawn: u64,
 }
 
+/// How an input is compared with the records held.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CompareRules {
+    /// What the input is of the partner's holding.
+    pub mode: SourceMode,
+    /// The largest share of the records held a snapshot may withdraw (0 to 1); `None`: any
+    /// share (`--allow-mass-withdrawal`).
+    pub max_withdrawal_share: Option<f64>,
+}
+
+/// A snapshot that would withdraw more of the holding than its source allows: held, not
+/// applied, because a truncated export looks exactly like this.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MassWithdrawal {
+    /// Records the snapshot would withdraw.
+    pub would_withdraw: u64,
+    /// Records of the feed held.
+    pub held: u64,
+    /// The share allowed.
+    pub max_share: f64,
+}
+
+impl std::fmt::Display for MassWithdrawal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let share = 100.0 * self.would_withdraw as f64 / self.held.max(1) as f64;
+        write!(
+            f,
+            "as a snapshot it would withdraw {} of the {} records held ({share:.1} %, more than the {:.1} % its \
+             source's max_withdrawal_share allows); a truncated export looks like this: check the file, then run \
+             again with --allow-mass-withdrawal to apply it",
+            self.would_withdraw,
+            self.held,
+            100.0 * self.max_share
+        )
+    }
+}
+
 /// An input's comparison in progress.
 #[derive(Debug)]
 pub struct Comparison {
@@ -40,6 +77,7 @@ pub struct Comparison {
     counts: Counts,
     supersede: Vec<Location>,
     mode: SourceMode,
+    max_withdrawal_share: Option<f64>,
     /// The record references of a snapshot, to find what it leaves out.
     seen: HashSet<Box<str>>,
 }
@@ -60,7 +98,7 @@ impl Comparison {
     /// Starts comparing an input of `feed` with what the audit log in `out` holds now, leaving
     /// out the input's own earlier parts (names starting `own_prefix`), which its commit
     /// replaces.
-    pub fn start(out: &Path, feed: &str, own_prefix: &str, mode: SourceMode) -> Result<Self, RecordsError> {
+    pub fn start(out: &Path, feed: &str, own_prefix: &str, rules: CompareRules) -> Result<Self, RecordsError> {
         let dir = out.join(AUDIT);
         let entries = match audit::read_entries(&dir) {
             Ok(e) => e,
@@ -74,7 +112,8 @@ impl Comparison {
             files: held_files(&entries),
             counts: Counts::default(),
             supersede: Vec::new(),
-            mode,
+            mode: rules.mode,
+            max_withdrawal_share: rules.max_withdrawal_share,
             seen: HashSet::new(),
         })
     }
@@ -147,13 +186,14 @@ impl Comparison {
     }
 
     /// What a snapshot withdraws: every record held that it left out, unless it quarantined a
-    /// record (`quarantined > 0`), which might be one of them: then nothing (fail closed).
-    pub fn withdrawal(&mut self, quarantined: u64) -> Withdrawal {
+    /// record (`quarantined > 0`), which might be one of them: then nothing (fail closed). More
+    /// than the allowed share of the holding is refused as a [`MassWithdrawal`].
+    pub fn withdrawal(&mut self, quarantined: u64) -> Result<Withdrawal, MassWithdrawal> {
         if self.mode != SourceMode::Snapshot {
-            return Withdrawal::default();
+            return Ok(Withdrawal::default());
         }
         if quarantined > 0 {
-            return Withdrawal { held_back: true, ..Withdrawal::default() };
+            return Ok(Withdrawal { held_back: true, ..Withdrawal::default() });
         }
         let mut w = Withdrawal::default();
         for (id, locations) in self.held.all() {
@@ -162,9 +202,15 @@ impl Comparison {
                 w.locations.extend(locations);
             }
         }
+        let (would_withdraw, held) = (w.ids.len() as u64, self.held.len() as u64);
+        if let Some(max_share) = self.max_withdrawal_share
+            && would_withdraw as f64 > max_share * held as f64
+        {
+            return Err(MassWithdrawal { would_withdraw, held, max_share });
+        }
         w.ids.sort();
-        self.counts.withdrawn = w.ids.len() as u64;
-        w
+        self.counts.withdrawn = would_withdraw;
+        Ok(w)
     }
 
     /// The held versions to move to history, and the holdings they are found in.

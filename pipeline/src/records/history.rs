@@ -52,30 +52,29 @@ pub struct Supersession<'a> {
     pub run: &'a str,
     /// When (UTC, RFC 3339).
     pub at: &'a str,
-    /// Why: [`SUPERSEDED`] or [`WITHDRAWN`].
-    pub change: &'a str,
 }
 
-/// Moves the versions at `locations` from staging to history, appending each move's entries
-/// through `record` and making them durable through `sync` before the staging file changes.
-/// Returns how many rows moved.
+/// Moves the versions at `moves` from staging to history, each with why it moved
+/// ([`SUPERSEDED`] or [`WITHDRAWN`]), appending each move's entries through `record` and making
+/// them durable through `sync` before the staging file changes. Every row of one staging file
+/// moves in one rewrite: row numbers are those of the file as held, so a second rewrite of the
+/// same file would find its rows moved. Returns how many rows moved.
 pub fn supersede<E: From<RecordsError>>(
     out: &Path,
     held: &BTreeMap<String, HeldFile>,
-    locations: Vec<Location>,
+    moves: Vec<(Location, &'static str)>,
     by: Supersession<'_>,
     part_options: &PartOptions,
     record: &mut dyn FnMut(&Event) -> Result<(), E>,
     sync: &mut dyn FnMut() -> Result<(), E>,
 ) -> Result<u64, E> {
-    let mut by_file: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    for l in locations {
-        by_file.entry(l.file).or_default().push(l.row);
+    let mut by_file: BTreeMap<String, BTreeMap<u64, &'static str>> = BTreeMap::new();
+    for (l, change) in moves {
+        by_file.entry(l.file).or_default().entry(l.row).or_insert(change);
     }
     let mut moved = 0u64;
-    for (rel, mut rows) in by_file {
-        rows.sort_unstable();
-        rows.dedup();
+    for (rel, changes) in by_file {
+        let rows: Vec<u64> = changes.keys().copied().collect();
         let file = held.get(&rel).ok_or_else(|| RecordsError::Read {
             path: rel.clone().into(),
             message: "the audit log does not record it as held".to_owned(),
@@ -83,13 +82,19 @@ pub fn supersede<E: From<RecordsError>>(
         let rewrite = without_rows(out, file, &rows, DeleteReason::Superseded).map_err(RecordsError::from)?;
         let old_name = rel.rsplit('/').next().unwrap_or(&rel);
         let old_stem = old_name.strip_prefix("part-").unwrap_or(old_name).trim_end_matches(".parquet");
-        let name = format!("part-{}-{}-{}-from-{old_stem}.parquet", by.stem, by.run, by.change);
+        let mut kinds: Vec<&str> = changes.values().copied().collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        let name = format!("part-{}-{}-{}-from-{old_stem}.parquet", by.stem, by.run, kinds.join("-"));
         let schema = history_schema(&rewrite.schema);
         let opts = PartOptions { metadata: rewrite.metadata.clone(), replace_existing: true, ..part_options.clone() };
         let mut writer = PartWriter::create(out, HISTORY, &[("feed", by.feed)], &name, Arc::clone(&schema), &opts)
             .map_err(RecordsError::from)?;
+        // The rows removed come in file order, as the changes do.
+        let mut why = changes.values().copied();
         for batch in &rewrite.removed {
-            writer.write(&with_supersession(batch, &schema, by)?).map_err(RecordsError::from)?;
+            let labels: Vec<&str> = why.by_ref().take(batch.num_rows()).collect();
+            writer.write(&with_supersession(batch, &schema, by, &labels)?).map_err(RecordsError::from)?;
         }
         let part = writer.finish().map_err(RecordsError::from)?;
         let retention = file.retention_until.map(tellonce_schemas::identifiers::dates::format);
@@ -126,12 +131,17 @@ fn with_supersession(
     batch: &RecordBatch,
     schema: &Arc<Schema>,
     by: Supersession<'_>,
+    changes: &[&str],
 ) -> Result<RecordBatch, RecordsError> {
     let n = batch.num_rows();
+    if changes.len() != n {
+        let message = format!("{n} rows removed but {} changes noted", changes.len());
+        return Err(RecordsError::Read { path: HISTORY.into(), message });
+    }
     let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
     columns.push(Arc::new(StringArray::from_iter_values(std::iter::repeat_n(by.at, n))));
     columns.push(Arc::new(StringArray::from_iter_values(std::iter::repeat_n(by.by, n))));
-    columns.push(Arc::new(StringArray::from_iter_values(std::iter::repeat_n(by.change, n))));
+    columns.push(Arc::new(StringArray::from_iter_values(changes.iter().copied())));
     RecordBatch::try_new(Arc::clone(schema), columns)
         .map_err(|e| RecordsError::Read { path: HISTORY.into(), message: e.to_string() })
 }

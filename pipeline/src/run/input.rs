@@ -27,7 +27,7 @@ use crate::run::workers::ingest;
 pub(crate) fn process_input<'r>(
     ctx: &Context<'_>,
     source: &Source,
-    force: bool,
+    opts: &RunOptions,
     processed_in_this_run: &dyn Fn(&str) -> Option<&'r InputReport>,
 ) -> Result<InputReport, Box<Failed>> {
     let mut report = InputReport::new(source);
@@ -57,7 +57,7 @@ pub(crate) fn process_input<'r>(
         report.error = Some(format!("same content as {}, processed earlier in this run", first.source));
         return Ok(report);
     }
-    if marker.exists() && !force {
+    if marker.exists() && !opts.force {
         report.status = InputStatus::Skipped;
         return Ok(report);
     }
@@ -101,8 +101,26 @@ pub(crate) fn process_input<'r>(
         Ok(f) => f,
         Err((rule, message)) => return reject(report, rule, message),
     };
-    match ingest(ctx, source, &policy, file, before, &mut report) {
+    match ingest(ctx, source, &policy, file, before, &mut report, opts.allow_mass_withdrawal) {
         Ok(()) => {}
+        Err(IngestError::MassWithdrawal(mass)) => {
+            // Held like an input with no agreement in force: no marker, so the next run reads it
+            // again, and with --allow-mass-withdrawal applies it.
+            let rule = "snapshot.mass_withdrawal";
+            report.status = InputStatus::Held;
+            report.error_rule = Some(rule);
+            report.error = Some(format!("{} not processed: {mass} [{rule}]", source.path.display()));
+            let held = ctx.audit(&Event::InputHeld {
+                feed: source.feed.name.to_owned(),
+                input: report.source.clone(),
+                sha256: report.sha256.clone(),
+                reason: format!("{mass} [{rule}]"),
+            });
+            return match held {
+                Ok(()) => Ok(report),
+                Err(error) => Err(Box::new(Failed { report, error })),
+            };
+        }
         Err(IngestError::Source(e)) => return reject(report, e.rule_code(), e.to_string()),
         Err(IngestError::Changed) => {
             let msg =

@@ -53,6 +53,9 @@ pub struct RunOptions {
     /// A second date agreements must be in force on, besides today (days since 1970-01-01), to
     /// see what a run on that day would do. It can only hold more, never let more through.
     pub as_of: Option<i32>,
+    /// Apply snapshots that would withdraw more of a feed's records than their source's
+    /// `max_withdrawal_share` (held otherwise).
+    pub allow_mass_withdrawal: bool,
 }
 
 /// Runs every configured input, reporting no progress.
@@ -85,7 +88,7 @@ pub fn run_with_progress(
         let seen = |sha: &str| {
             inputs.iter().find(|i| i.feed == source.feed.name && i.sha256 == sha && i.status == InputStatus::Processed)
         };
-        let report = match process_input(&ctx, source, opts.force, &seen) {
+        let report = match process_input(&ctx, source, opts, &seen) {
             Ok(r) => r,
             Err(failed) => {
                 let Failed { mut report, error } = *failed;

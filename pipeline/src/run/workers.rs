@@ -10,6 +10,7 @@ use tellonce_connectors::parquet_sink::SinkError;
 use tellonce_governance::Purpose;
 
 use crate::config::Source;
+use crate::records::compare::CompareRules;
 use crate::stages::govern::Policy;
 use crate::stages::pseudonymise::Pseudonymiser;
 use crate::stages::validate::{self, DuplicateIndex};
@@ -22,6 +23,8 @@ pub(crate) enum IngestError {
     /// The file's size or modification time changed while it was read (an upload in progress):
     /// what was hashed may not be what was parsed, so nothing of it is published.
     Changed,
+    /// A snapshot would withdraw more of the holding than its source allows.
+    MassWithdrawal(crate::records::compare::MassWithdrawal),
     Run(RunError),
 }
 
@@ -81,8 +84,10 @@ pub(crate) fn ingest(
     mut file: FileSource,
     before: (u64, std::time::SystemTime),
     report: &mut InputReport,
+    allow_mass_withdrawal: bool,
 ) -> Result<(), IngestError> {
     let feed = source.feed;
+    let allow_share = (!allow_mass_withdrawal).then_some(source.max_withdrawal_share);
     let workers = ctx.settings.workers.max(1);
     let pseudo = Pseudonymiser::new(feed, policy, ctx.keys.tokeniser(Purpose::Linkage), ctx.lookup.clone());
     let checked_schema = validate::checked_schema(feed);
@@ -98,7 +103,8 @@ pub(crate) fn ingest(
     let stem = report.sha256.get(..16).unwrap_or(&report.sha256).to_owned();
     let source_name = source.path.display().to_string();
 
-    let mut writer = Writer::new(ctx, feed, policy, &stem, &source_name, pseudo.schema().clone(), Some(source.mode))?;
+    let rules = CompareRules { mode: source.mode, max_withdrawal_share: allow_share };
+    let mut writer = Writer::new(ctx, feed, policy, &stem, &source_name, pseudo.schema().clone(), Some(rules))?;
     let mut records_read = 0u64;
     std::thread::scope(|scope| -> Result<(), IngestError> {
         // Owned by this closure, so that an early return drops them and unblocks the threads.

@@ -15,9 +15,8 @@ use tellonce_output::layout::{STAGING, relative};
 use tellonce_output::unrecorded::remove_if_present;
 
 use super::*;
-use crate::records::RecordsError;
-use crate::records::compare::Comparison;
 use crate::records::compare::Withdrawal;
+use crate::records::compare::{CompareRules, Comparison};
 use crate::records::history::{SUPERSEDED, Supersession, WITHDRAWN, supersede};
 use crate::records::tombstones;
 use crate::run::input::unpublish;
@@ -56,13 +55,13 @@ impl<'a> Writer<'a> {
         stem: &str,
         source: &str,
         schema: arrow_schema::SchemaRef,
-        compare: Option<crate::config::SourceMode>,
+        compare: Option<CompareRules>,
     ) -> Result<Self, RunError> {
         let out = &ctx.settings.output_dir;
         let quarantine = QuarantineWriter::create(out, feed.name, stem)
             .map_err(|source| RunError::Output { path: out.join(tellonce_output::layout::QUARANTINE), source })?;
         let own = format!("part-{stem}-");
-        let compare = compare.map(|mode| Comparison::start(out, feed.name, &own, mode)).transpose()?;
+        let compare = compare.map(|rules| Comparison::start(out, feed.name, &own, rules)).transpose()?;
         Ok(Writer {
             ctx,
             policy,
@@ -212,7 +211,12 @@ impl<'a> Writer<'a> {
     ) -> Result<(), IngestError> {
         let quarantined: u64 = self.by_rule.values().sum();
         let mut compare = self.compare.take();
-        let withdrawal = compare.as_mut().map(|c| c.withdrawal(quarantined)).unwrap_or_default();
+        // Before anything is published: a snapshot held for confirmation leaves no trace but
+        // its audit entry, and the next run reads it again.
+        let withdrawal = match compare.as_mut().map(|c| c.withdrawal(quarantined)).transpose() {
+            Ok(w) => w.unwrap_or_default(),
+            Err(mass) => return Err(IngestError::MassWithdrawal(mass)),
+        };
         let (compared, versions) = (compare.is_some(), compare.as_ref().map(Comparison::counts).unwrap_or_default());
         self.check_counts(records_read, quarantined, versions.unchanged + versions.refused)?;
         if let Some(open) = self.open.take() {
@@ -336,20 +340,17 @@ fn supersede_held(
     let Some(compare) = compare else { return Ok(0) };
     let (older, holdings) = compare.into_supersession();
     let out = &ctx.settings.output_dir;
-    let mut by = Supersession { feed, by: source, stem, run: &ctx.run_id, at: &ctx.started_at, change: SUPERSEDED };
-    let mut record = |e: &Event| ctx.audit(e);
-    let mut sync = || ctx.audit_sync();
-    let mut moved = supersede::<RunError>(out, &holdings, older, by, &ctx.part_options, &mut record, &mut sync)?;
     if !withdrawal.ids.is_empty() {
         tombstones::lay(out, feed, &withdrawal.ids, WITHDRAWN, &ctx.started_at)?;
-        // The first pass rewrote files: their holdings are read again.
-        let dir = out.join(tellonce_output::layout::AUDIT);
-        let entries = tellonce_governance::audit::read_entries(&dir)
-            .map_err(|e| RecordsError::Read { path: dir.clone(), message: e.to_string() })?;
-        let holdings = tellonce_governance::audit::holdings::held_files(&entries);
-        by.change = WITHDRAWN;
-        moved +=
-            supersede::<RunError>(out, &holdings, withdrawal.locations, by, &ctx.part_options, &mut record, &mut sync)?;
     }
-    Ok(moved)
+    // Superseded and withdrawn versions move together: one rewrite per staging file.
+    let moves: Vec<_> = older
+        .into_iter()
+        .map(|l| (l, SUPERSEDED))
+        .chain(withdrawal.locations.into_iter().map(|l| (l, WITHDRAWN)))
+        .collect();
+    let by = Supersession { feed, by: source, stem, run: &ctx.run_id, at: &ctx.started_at };
+    let mut record = |e: &Event| ctx.audit(e);
+    let mut sync = || ctx.audit_sync();
+    supersede::<RunError>(out, &holdings, moves, by, &ctx.part_options, &mut record, &mut sync)
 }

@@ -43,6 +43,7 @@ impl Staging {
             path: format!("kafka:{topic}").into(),
             format: tellonce_connectors::file_source::FileFormat::JsonLines,
             mode: Default::default(),
+            max_withdrawal_share: crate::config::sources::DEFAULT_MAX_WITHDRAWAL_SHARE,
         };
         Staging { source, policy, pseudo, checked_schema: validate::checked_schema(feed) }
     }
@@ -193,6 +194,10 @@ pub(super) fn write(ctx: &Context<'_>, dead: Option<&DeadLetters>, mut job: Job)
         Err(IngestError::Run(e)) => return Err(e),
         Err(IngestError::Source(source)) => return Err(StreamError::Batch { batch: name, source }.into()),
         Err(IngestError::Changed) => return Err(StreamError::BatchChanged { batch: name }.into()),
+        // Only a snapshot withdraws, and stream batches are not compared.
+        Err(IngestError::MassWithdrawal(mass)) => {
+            return Err(RunError::Internal(format!("{name}: a stream batch cannot withdraw records ({mass})")).into());
+        }
     }
     tellonce_output::faults::reached(tellonce_output::faults::STREAM_BATCH_PUBLISHED);
     let mut files: Vec<String> = input.files.iter().map(|f| f.path.clone()).collect();
@@ -284,6 +289,7 @@ mod tests {
             path: "kafka:t".into(),
             format: tellonce_connectors::file_source::FileFormat::JsonLines,
             mode: Default::default(),
+            max_withdrawal_share: crate::config::sources::DEFAULT_MAX_WITHDRAWAL_SHARE,
         };
         let t = Staging { source, policy, pseudo, checked_schema: validate::checked_schema(feed) };
         let (raw, marks) = batch(feed);

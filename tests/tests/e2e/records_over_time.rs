@@ -141,19 +141,20 @@ fn versions(run: &Run, source: &str) -> [u64; 5] {
 #[test]
 fn a_snapshot_withdraws_what_it_leaves_out_unless_it_quarantined_a_record() {
     let ws = Workspace::new();
-    ws.write(
-        "inputs/jan.csv",
-        extract(&[police("P1", "Ann", "CRIME"), police("P2", "Bob", "CRIME"), police("P3", "Cat", "CRIME")]),
-    );
-    // February's file is the partner's whole holding: P2 is gone, P3 changed, P4 is new.
-    ws.write(
-        "inputs/feb.csv",
-        extract(&[police("P1", "Ann", "CRIME"), police("P3", "Cat", "DOMESTIC_ABUSE"), police("P4", "Dan", "CRIME")]),
-    );
+    let others = ["P5", "P6", "P7"].map(|id| police(id, "Fay", "CRIME"));
+    let mut jan = vec![police("P1", "Ann", "CRIME"), police("P2", "Bob", "CRIME"), police("P3", "Cat", "CRIME")];
+    jan.extend(others.clone());
+    ws.write("inputs/jan.csv", extract(&jan));
+    // February's file is the partner's whole holding: P2 is gone (one of six held, within the
+    // 20 % a snapshot may withdraw unconfirmed), P3 changed, P4 is new.
+    let mut feb =
+        vec![police("P1", "Ann", "CRIME"), police("P3", "Cat", "DOMESTIC_ABUSE"), police("P4", "Dan", "CRIME")];
+    feb.extend(others);
+    ws.write("inputs/feb.csv", extract(&feb));
     config_with_modes(&ws, &[("inputs/jan.csv", "delta"), ("inputs/feb.csv", "snapshot")]);
     let run = ws.run(0, &[]);
-    assert_eq!(versions(&run, "inputs/feb.csv"), [1, 1, 1, 1, 0]);
-    assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["P1", "P3", "P4"]);
+    assert_eq!(versions(&run, "inputs/feb.csv"), [1, 1, 4, 1, 0]);
+    assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["P1", "P3", "P4", "P5", "P6", "P7"]);
     let mut moved: Vec<(String, String)> = Vec::new();
     for part in visible_parquet(&ws.out().join("history/feed=police")) {
         let ids = parquet_column(&part, "record_id");
@@ -175,10 +176,57 @@ fn a_snapshot_withdraws_what_it_leaves_out_unless_it_quarantined_a_record() {
     let run = ws.run(0, &[]);
     assert_eq!(versions(&run, "inputs/mar.csv"), [0, 0, 1, 0, 1]);
     assert_eq!(run.input("inputs/mar.csv")["versions"]["withdrawal_held_back"], true);
-    assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["P1", "P3", "P4"]);
+    assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["P1", "P3", "P4", "P5", "P6", "P7"]);
     let text_out = tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--force", "--no-progress"], 0);
     assert!(text(&text_out).contains("withdraws nothing"), "{}", text(&text_out));
     tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
+}
+
+#[test]
+fn a_snapshot_that_would_withdraw_most_of_the_holding_is_held_until_confirmed() {
+    let ws = Workspace::new();
+    let ids = ["P1", "P2", "P3", "P4", "P5"];
+    ws.write("inputs/jan.csv", extract(&ids.map(|id| police(id, "Ann", "CRIME"))));
+    // A truncated export: two of five records, one of them changed.
+    ws.write("inputs/feb.csv", extract(&[police("P1", "Ann", "CRIME"), police("P2", "Ann", "DOMESTIC_ABUSE")]));
+    config_with_modes(&ws, &[("inputs/jan.csv", "delta"), ("inputs/feb.csv", "snapshot")]);
+    let run = ws.run(3, &[]);
+    let feb = run.input("inputs/feb.csv");
+    assert_eq!(feb["status"], "held", "{feb}");
+    assert_eq!(feb["error_rule"], "snapshot.mass_withdrawal", "{feb}");
+    let why = feb["error"].as_str().unwrap();
+    assert!(why.contains("3 of the 5 records held") && why.contains("--allow-mass-withdrawal"), "{why}");
+    // Held whole: not even its changed record is staged, and nothing moved to history.
+    assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ids);
+    assert!(!ws.out().join("history").exists());
+    let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
+    let held: Vec<&str> = log.lines().filter(|l| l.contains("\"type\":\"input_held\"")).collect();
+    assert!(held.len() == 1 && held[0].contains("snapshot.mass_withdrawal"), "{log}");
+
+    // Held, not done: the next run reads it again, and applies it once confirmed.
+    let again = ws.run(3, &[]);
+    assert_eq!(again.input("inputs/feb.csv")["status"], "held");
+    let confirmed = ws.run(0, &["--allow-mass-withdrawal"]);
+    assert_eq!(versions(&confirmed, "inputs/feb.csv"), [0, 1, 1, 3, 0]);
+    assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["P1", "P2"]);
+    // One staging file held the superseded and the withdrawn versions: both moved in one rewrite,
+    // each with its own reason.
+    let mut moved: Vec<(String, String)> = Vec::new();
+    for part in visible_parquet(&ws.out().join("history/feed=police")) {
+        let ids = parquet_column(&part, "record_id");
+        moved.extend(ids.into_iter().zip(parquet_column(&part, "_change")).map(|(i, c)| (i.unwrap(), c.unwrap())));
+    }
+    moved.sort();
+    let want = [("P2", "superseded"), ("P3", "withdrawn"), ("P4", "withdrawn"), ("P5", "withdrawn")];
+    assert_eq!(moved, want.map(|(i, c)| (i.to_owned(), c.to_owned())));
+    tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
+
+    // The share is a source's to set, between 0 and 1, and for snapshots only.
+    let mut config = std::fs::read_to_string(ws.dir().join("tellonce.toml")).unwrap();
+    config.push_str("max_withdrawal_share = 1.5\n");
+    ws.write("tellonce.toml", config);
+    let out = tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--no-progress"], 2);
+    assert!(text(&out).contains("sources[1].max_withdrawal_share must be between 0 and 1"), "{}", text(&out));
 }
 
 #[test]

@@ -340,6 +340,10 @@ pub struct RunArgs {
     /// Process inputs even if the same content was processed before.
     #[arg(long)]
     pub force: bool,
+    /// Apply snapshots that would withdraw more of a feed's records than their source's
+    /// `max_withdrawal_share` (default 20 %); without it such a snapshot is held.
+    #[arg(long)]
+    pub allow_mass_withdrawal: bool,
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,

@@ -11,7 +11,7 @@ use tellonce_schemas::feed;
 
 use super::args::{BenchArgs, DemoArgs, SynthArgs};
 use super::{ExitContext, Failure, hash_floor, print_summary, run_failure};
-use crate::config::{LimitsFile, Settings, Source};
+use crate::config::{DEFAULT_MAX_WITHDRAWAL_SHARE, LimitsFile, Settings, Source};
 use crate::examples;
 use crate::exit::Exit;
 use crate::run::{self, RunOptions};
@@ -117,7 +117,7 @@ pub(super) fn demo(a: &DemoArgs) -> Result<Exit, Failure> {
     // With --json, stdout holds the summary alone.
     let (_, config) = if a.json { synth_quiet(&args)? } else { synth(&args)? };
     let settings = Settings::load(&config).exit(Exit::Config)?;
-    let opts = RunOptions { force: false, as_of: None };
+    let opts = RunOptions { force: false, as_of: None, allow_mass_withdrawal: false };
     let bar = super::progress_bar::Bar::new(true);
     let report = run::run_with_progress(&settings, &opts, &bar).map_err(run_failure)?;
     print_summary(&report, a.json)?;
@@ -191,7 +191,13 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
             row_group_rows: limits.row_group_rows,
             max_file_rows: limits.max_file_rows,
             workers: std::thread::available_parallelism().map_or(2, usize::from),
-            sources: vec![Source { feed: schema, path: input.clone(), format, mode: Default::default() }],
+            sources: vec![Source {
+                feed: schema,
+                path: input.clone(),
+                format,
+                mode: Default::default(),
+                max_withdrawal_share: DEFAULT_MAX_WITHDRAWAL_SHARE,
+            }],
             // This bench measures ingest; `bench-link` measures the build tier.
             linkage_enabled: false,
             linkage: crate::link::cluster::Options::default(),
@@ -202,7 +208,7 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
             unmatched_patterns: Vec::new(),
         };
         let started = Instant::now();
-        let opts = RunOptions { force: true, as_of: None };
+        let opts = RunOptions { force: true, as_of: None, allow_mass_withdrawal: false };
         let report = run::run(&settings, &opts).map_err(run_failure)?;
         let secs = started.elapsed().as_secs_f64();
         let i = &report.inputs[0];

@@ -143,7 +143,8 @@ pub(super) fn bench_link(a: &BenchLinkArgs) -> Result<Exit, Failure> {
     for (n, sources) in halves.into_iter().enumerate() {
         let settings = Settings { output_dir: out.clone(), sources, linkage_enabled: false, ..base.clone() };
         let t = Instant::now();
-        let report = run::run(&settings, &RunOptions { force: false, as_of: None }).map_err(run_failure)?;
+        let report = run::run(&settings, &RunOptions { force: false, as_of: None, allow_mass_withdrawal: false })
+            .map_err(run_failure)?;
         let read: u64 = report.inputs.iter().map(|i| i.read).sum();
         let secs = t.elapsed().as_secs_f64();
         outln!(

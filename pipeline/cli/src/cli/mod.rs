@@ -148,7 +148,7 @@ fn dispatch(command: Command) -> Result<Exit, Failure> {
     match command {
         Command::Run(a) => {
             let settings = Settings::load(&a.config).exit(Exit::Config)?;
-            let opts = RunOptions { force: a.force, as_of: a.as_of };
+            let opts = RunOptions { force: a.force, as_of: a.as_of, allow_mass_withdrawal: a.allow_mass_withdrawal };
             let bar = progress_bar::Bar::new(!a.no_progress);
             let report = run::run_with_progress(&settings, &opts, &bar).map_err(run_failure)?;
             print_summary(&report, a.json)?;
