@@ -57,6 +57,10 @@ pub enum SourceMode {
     /// Events that never change: a record already held is not staged again, whatever its
     /// content, and never supersedes the version held.
     Append,
+    /// A list of record references the partner withdraws (a CSV file with a `record_id`
+    /// heading): each leaves staging for history and is tombstoned (see
+    /// [`crate::records::withdrawals`]).
+    Withdrawals,
 }
 
 impl std::str::FromStr for SourceMode {
@@ -66,7 +70,10 @@ impl std::str::FromStr for SourceMode {
             "delta" => Ok(SourceMode::Delta),
             "snapshot" => Ok(SourceMode::Snapshot),
             "append" => Ok(SourceMode::Append),
-            other => Err(format!("{other:?} is not a mode; use \"delta\", \"snapshot\" or \"append\"")),
+            "withdrawals" => Ok(SourceMode::Withdrawals),
+            other => {
+                Err(format!("{other:?} is not a mode; use \"delta\", \"snapshot\", \"append\" or \"withdrawals\""))
+            }
         }
     }
 }
@@ -231,6 +238,9 @@ pub(crate) fn validate(
                 SourceMode::Delta
             }
         };
+        if mode == SourceMode::Withdrawals && format.is_some_and(|f| f != FileFormat::Csv) {
+            problems.push(format!("{at}: a withdrawals file is CSV (a record_id heading, one reference a line)"));
+        }
         let max_withdrawal_share = match s.max_withdrawal_share {
             Some(share) if !(0.0..=1.0).contains(&share) => {
                 problems.push(format!("{at}.max_withdrawal_share must be between 0 and 1"));

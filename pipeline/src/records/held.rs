@@ -149,6 +149,11 @@ impl HeldRecords {
         self.by_id.iter().map(|(id, h)| (id.as_ref(), self.versions(h)))
     }
 
+    /// Every version held of `record_id`, the latest first; empty when none is held.
+    pub fn versions_of(&self, record_id: &str) -> Vec<Location> {
+        self.by_id.get(record_id).map(|h| self.versions(h)).unwrap_or_default()
+    }
+
     /// How many records are held.
     pub fn len(&self) -> usize {
         self.by_id.len()

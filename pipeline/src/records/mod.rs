@@ -21,6 +21,7 @@ pub mod digest;
 pub mod held;
 pub mod history;
 pub mod tombstones;
+pub mod withdrawals;
 
 use std::path::PathBuf;
 

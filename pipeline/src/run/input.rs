@@ -97,37 +97,45 @@ pub(crate) fn process_input<'r>(
     }
     report.agreement = Some(policy.agreement.to_string());
     report.fields_dropped = policy.dropped.clone();
-    let file = match open_file(ctx, source, &mut report) {
-        Ok(f) => f,
-        Err((rule, message)) => return reject(report, rule, message),
-    };
-    match ingest(ctx, source, &policy, file, before, &mut report, opts.allow_mass_withdrawal) {
-        Ok(()) => {}
-        Err(IngestError::MassWithdrawal(mass)) => {
-            // Held like an input with no agreement in force: no marker, so the next run reads it
-            // again, and with --allow-mass-withdrawal applies it.
-            let rule = "snapshot.mass_withdrawal";
-            report.status = InputStatus::Held;
-            report.error_rule = Some(rule);
-            report.error = Some(format!("{} not processed: {mass} [{rule}]", source.path.display()));
-            let held = ctx.audit(&Event::InputHeld {
-                feed: source.feed.name.to_owned(),
-                input: report.source.clone(),
-                sha256: report.sha256.clone(),
-                reason: format!("{mass} [{rule}]"),
-            });
-            return match held {
-                Ok(()) => Ok(report),
-                Err(error) => Err(Box::new(Failed { report, error })),
-            };
+    if source.mode == crate::config::SourceMode::Withdrawals {
+        match super::withdraw::apply(ctx, source, &mut report) {
+            Ok(()) => {}
+            Err(super::withdraw::WithdrawFailure::Reject(rule, message)) => return reject(report, rule, message),
+            Err(super::withdraw::WithdrawFailure::Run(error)) => return Err(Box::new(Failed { report, error })),
         }
-        Err(IngestError::Source(e)) => return reject(report, e.rule_code(), e.to_string()),
-        Err(IngestError::Changed) => {
-            let msg =
-                format!("{} changed while it was being read; try again once it is complete", source.path.display());
-            return reject(report, "file.changed", msg);
+    } else {
+        let file = match open_file(ctx, source, &mut report) {
+            Ok(f) => f,
+            Err((rule, message)) => return reject(report, rule, message),
+        };
+        match ingest(ctx, source, &policy, file, before, &mut report, opts.allow_mass_withdrawal) {
+            Ok(()) => {}
+            Err(IngestError::MassWithdrawal(mass)) => {
+                // Held like an input with no agreement in force: no marker, so the next run reads it
+                // again, and with --allow-mass-withdrawal applies it.
+                let rule = "snapshot.mass_withdrawal";
+                report.status = InputStatus::Held;
+                report.error_rule = Some(rule);
+                report.error = Some(format!("{} not processed: {mass} [{rule}]", source.path.display()));
+                let held = ctx.audit(&Event::InputHeld {
+                    feed: source.feed.name.to_owned(),
+                    input: report.source.clone(),
+                    sha256: report.sha256.clone(),
+                    reason: format!("{mass} [{rule}]"),
+                });
+                return match held {
+                    Ok(()) => Ok(report),
+                    Err(error) => Err(Box::new(Failed { report, error })),
+                };
+            }
+            Err(IngestError::Source(e)) => return reject(report, e.rule_code(), e.to_string()),
+            Err(IngestError::Changed) => {
+                let msg =
+                    format!("{} changed while it was being read; try again once it is complete", source.path.display());
+                return reject(report, "file.changed", msg);
+            }
+            Err(IngestError::Run(error)) => return Err(Box::new(Failed { report, error })),
         }
-        Err(IngestError::Run(error)) => return Err(Box::new(Failed { report, error })),
     }
     // The audit entries naming the input's files are durable before the input is marked done.
     if let Err(error) = ctx.audit_sync() {

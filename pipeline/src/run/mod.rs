@@ -34,6 +34,7 @@ mod explain_entry;
 mod input;
 pub mod limits;
 mod report;
+mod withdraw;
 mod workers;
 mod writer;
 

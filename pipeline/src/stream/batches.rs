@@ -196,7 +196,7 @@ pub(super) fn write(ctx: &Context<'_>, dead: Option<&DeadLetters>, mut job: Job)
         Err(IngestError::Changed) => return Err(StreamError::BatchChanged { batch: name }.into()),
         // Only a snapshot withdraws, and stream batches are not compared.
         Err(IngestError::MassWithdrawal(mass)) => {
-            return Err(RunError::Internal(format!("{name}: a stream batch cannot withdraw records ({mass})")).into());
+            return Err(RunError::Internal(format!("{name}: a stream batch cannot withdraw records ({mass})")));
         }
     }
     tellonce_output::faults::reached(tellonce_output::faults::STREAM_BATCH_PUBLISHED);

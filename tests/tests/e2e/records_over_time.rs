@@ -230,6 +230,44 @@ fn a_snapshot_that_would_withdraw_most_of_the_holding_is_held_until_confirmed() 
 }
 
 #[test]
+fn a_withdrawals_file_withdraws_what_it_lists_held_or_not_and_a_bad_line_stops_it_whole() {
+    let ws = Workspace::new();
+    ws.write("inputs/jan.csv", extract(&["P1", "P2", "P3"].map(|id| police(id, "Ann", "CRIME"))));
+    // The partner's list: its own heading for the reference, a reason, P9 not yet sent, P2 twice.
+    ws.write("inputs/withdrawn-1.csv", "Reason|Record ID\nsent in error|P2\nmerged|P9\nsent in error|P2\n");
+    config_with_modes(&ws, &[("inputs/jan.csv", "delta"), ("inputs/withdrawn-*.csv", "withdrawals")]);
+    let check = tellonce_ok(ws.dir(), &["sources", "check", "--config", "tellonce.toml"], 0);
+    assert!(text(&check).contains("3 record reference(s) listed"), "{}", text(&check));
+    let run = ws.run(0, &[]);
+    // new, changed, unchanged (listed twice), withdrawn (P2 and P9), refused.
+    assert_eq!(versions(&run, "inputs/withdrawn-1.csv"), [0, 0, 1, 2, 0]);
+    assert_eq!(run.input("inputs/withdrawn-1.csv")["versions"]["superseded"], 1);
+    assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["P1", "P3"]);
+    let history = visible_parquet(&ws.out().join("history/feed=police"));
+    let changes: Vec<_> = history.iter().flat_map(|p| parquet_column(p, "_change")).collect();
+    assert_eq!(changes, [Some("withdrawn".to_owned())]);
+
+    // Withdrawn sticks: neither P2 nor P9 is staged when the partner's next extract sends them.
+    ws.write("inputs/feb.csv", extract(&["P2", "P9", "P4"].map(|id| police(id, "Ann", "CRIME"))));
+    config_with_modes(
+        &ws,
+        &[("inputs/jan.csv", "delta"), ("inputs/withdrawn-*.csv", "withdrawals"), ("inputs/feb.csv", "delta")],
+    );
+    let run = ws.run(0, &[]);
+    assert_eq!(versions(&run, "inputs/feb.csv"), [1, 0, 0, 0, 2]);
+    assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["P1", "P3", "P4"]);
+
+    // A line without a reference rejects the whole file: nothing of it is applied.
+    ws.write("inputs/withdrawn-2.csv", "record_id,reason\nP1,merged\n,merged\n");
+    let run = ws.run(3, &[]);
+    let bad = run.input("inputs/withdrawn-2.csv");
+    assert_eq!((bad["status"].as_str(), bad["error_rule"].as_str()), (Some("rejected"), Some("required.missing")));
+    assert!(bad["error"].as_str().unwrap().contains("withdrawn-2.csv:3: column record_id: empty"), "{bad}");
+    assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["P1", "P3", "P4"]);
+    tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
+}
+
+#[test]
 fn an_append_source_never_stages_a_held_record_again() {
     let ws = Workspace::new();
     ws.write("inputs/a.csv", extract(&[police("P1", "Ann", "CRIME")]));

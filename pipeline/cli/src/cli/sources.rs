@@ -25,6 +25,9 @@ struct SourceReport {
     status: &'static str,
     error_rule: Option<&'static str>,
     error: Option<String>,
+    /// Record references listed, for a withdrawals file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    withdrawals: Option<u64>,
     #[serde(flatten)]
     check: Option<FileCheck>,
 }
@@ -48,6 +51,7 @@ pub(super) fn command(c: SourcesCommand) -> Result<Exit, Failure> {
             status: "rejected",
             error_rule: Some("path.no_match"),
             error: Some(format!("the pattern {} matches no file", s.path.display())),
+            withdrawals: None,
             check: None,
         });
     }
@@ -73,6 +77,7 @@ fn check_source(settings: &Settings, source: &Source, limit: Option<u64>) -> Sou
         status: "rejected",
         error_rule: None,
         error: None,
+        withdrawals: None,
         check: None,
     };
     let mapping = match reading.mapping.as_deref().map(|m| Mapping::load(m, source.feed)).transpose() {
@@ -83,6 +88,19 @@ fn check_source(settings: &Settings, source: &Source, limit: Option<u64>) -> Sou
             return report;
         }
     };
+    if source.mode == crate::config::SourceMode::Withdrawals {
+        match tellonce_pipeline::records::withdrawals::read(&source.path, source.feed, mapping.as_deref()) {
+            Ok(listed) => {
+                report.status = "ok";
+                report.withdrawals = Some(listed.len() as u64);
+            }
+            Err(e) => {
+                report.error_rule = Some(e.rule_code());
+                report.error = Some(e.to_string());
+            }
+        }
+        return report;
+    }
     let dialect = match reading.dialect(mapping.as_deref()) {
         Ok(d) => d,
         Err(e) => {
@@ -111,6 +129,9 @@ fn print_report(r: &SourceReport) {
     outln!("{} {} ({mapping})", r.feed, r.source);
     if let Some(e) = &r.error {
         outln!("  error[{}]: {e}", r.error_rule.unwrap_or("source"));
+    }
+    if let Some(n) = r.withdrawals {
+        outln!("  a withdrawals file: {n} record reference(s) listed, all readable");
     }
     let Some(c) = &r.check else { return };
     let delimiter = c.delimiter.as_deref().map_or(String::new(), |d| format!(", delimiter {d}"));
