@@ -66,9 +66,10 @@ pub(crate) fn apply(ctx: &Context<'_>, source: &Source, report: &mut InputReport
         }
     }
     // Tombstones first, so that a crash before the move still keeps the records withdrawn.
-    tombstones::lay(out, feed.name, &ids, WITHDRAWN, &ctx.started_at)?;
+    let at = tellonce_output::timefmt::now_rfc3339();
+    tombstones::lay(out, feed.name, &ids, WITHDRAWN, &at)?;
     let stem = report.sha256.get(..16).unwrap_or(&report.sha256).to_owned();
-    let by = Supersession { feed: feed.name, by: &report.source, stem: &stem, run: &ctx.run_id, at: &ctx.started_at };
+    let by = Supersession { feed: feed.name, by: &report.source, stem: &stem, run: &ctx.run_id, at: &at };
     let mut record = |e: &tellonce_governance::audit::Event| ctx.audit(e);
     let mut sync = || ctx.audit_sync();
     let holdings = held_files(&entries);

@@ -45,6 +45,9 @@ pub(crate) struct Writer<'a> {
     /// The input's records against those of its feed already held (file inputs; stream
     /// batches are not compared yet).
     compare: Option<Comparison>,
+    /// When this input began to be read (RFC 3339): the `_superseded_at` of the versions it
+    /// supersedes or withdraws.
+    started_at: String,
 }
 
 impl<'a> Writer<'a> {
@@ -79,6 +82,7 @@ impl<'a> Writer<'a> {
             nulled: Default::default(),
             decided: Vec::new(),
             compare,
+            started_at: tellonce_output::timefmt::now_rfc3339(),
         })
     }
 
@@ -257,7 +261,14 @@ impl<'a> Writer<'a> {
         report.quarantine_file = committed.map(|p| relative(&out, &p));
         // Earlier versions leave staging before the new ones arrive (see `records::history`).
         let held_back = withdrawal.held_back;
-        let superseded = supersede_held(ctx, compare, withdrawal, self.feed, &self.source, &self.stem)?;
+        let by = Supersession {
+            feed: self.feed,
+            by: &self.source,
+            stem: &self.stem,
+            run: &ctx.run_id,
+            at: &self.started_at,
+        };
+        let superseded = supersede_held(ctx, compare, withdrawal, by)?;
         let (agreement, retention_until) = (policy.agreement.to_string(), policy.retention_until_iso());
         for part in std::mem::take(&mut self.finished) {
             let provenance = Provenance {
@@ -333,15 +344,13 @@ fn supersede_held(
     ctx: &Context<'_>,
     compare: Option<Comparison>,
     withdrawal: Withdrawal,
-    feed: &str,
-    source: &str,
-    stem: &str,
+    by: Supersession<'_>,
 ) -> Result<u64, RunError> {
     let Some(compare) = compare else { return Ok(0) };
     let (older, holdings) = compare.into_supersession();
     let out = &ctx.settings.output_dir;
     if !withdrawal.ids.is_empty() {
-        tombstones::lay(out, feed, &withdrawal.ids, WITHDRAWN, &ctx.started_at)?;
+        tombstones::lay(out, by.feed, &withdrawal.ids, WITHDRAWN, by.at)?;
     }
     // Superseded and withdrawn versions move together: one rewrite per staging file.
     let moves: Vec<_> = older
@@ -349,7 +358,6 @@ fn supersede_held(
         .map(|l| (l, SUPERSEDED))
         .chain(withdrawal.locations.into_iter().map(|l| (l, WITHDRAWN)))
         .collect();
-    let by = Supersession { feed, by: source, stem, run: &ctx.run_id, at: &ctx.started_at };
     let mut record = |e: &Event| ctx.audit(e);
     let mut sync = || ctx.audit_sync();
     supersede::<RunError>(out, &holdings, moves, by, &ctx.part_options, &mut record, &mut sync)
