@@ -82,8 +82,9 @@ pub enum Event {
         /// The purposes (`linkage`, `release:<label>`, `quarantine`, `audit`).
         purposes: Vec<String>,
     },
-    /// An input was left untouched because no agreement was in force for its
-    /// feed.
+    /// An input was left untouched until something changes: no agreement was in force for its
+    /// feed, or, as a snapshot, it would withdraw more of the records held than its source
+    /// allows unconfirmed.
     InputHeld {
         /// The feed.
         feed: String,
@@ -150,11 +151,25 @@ pub enum Event {
         unchanged: u64,
         /// Records refused because a tombstone stands for them.
         refused: u64,
-        /// Records held and absent from a snapshot: withdrawn.
+        /// Records withdrawn: held and absent from a snapshot, or listed in a withdrawals file.
         #[serde(default)]
         withdrawn: u64,
         /// Earlier versions moved out of staging into the history dataset.
         superseded: u64,
+    },
+    /// An input was read through a source mapping: which mapping, by content, so that the
+    /// translation applied to a partner's file can be reviewed later.
+    MappingApplied {
+        /// The feed.
+        feed: String,
+        /// The input (file path).
+        input: String,
+        /// SHA-256 of the input (hex).
+        sha256: String,
+        /// The mapping file, as configured.
+        mapping: String,
+        /// SHA-256 of the mapping file as read (hex).
+        mapping_sha256: String,
     },
     /// An output file was durably written.
     FileWritten {
@@ -395,6 +410,7 @@ impl Event {
             Event::AuditRepaired { .. } => "audit_repaired",
             Event::RunFinished { .. } => "run_finished",
             Event::RecordsCompared { .. } => "records_compared",
+            Event::MappingApplied { .. } => "mapping_applied",
         }
     }
 }

@@ -137,6 +137,9 @@ pub(crate) fn process_input<'r>(
             Err(IngestError::Run(error)) => return Err(Box::new(Failed { report, error })),
         }
     }
+    if let Err(error) = audit_mapping(ctx, source, &report) {
+        return Err(Box::new(Failed { report, error }));
+    }
     // The audit entries naming the input's files are durable before the input is marked done.
     if let Err(error) = ctx.audit_sync() {
         let published: Vec<PathBuf> =
@@ -157,6 +160,20 @@ pub(crate) fn process_input<'r>(
         Ok(()) => Ok(report),
         Err(error) => Err(Box::new(Failed { report, error })),
     }
+}
+
+/// Records which source mapping, by content, an input was read through (none: nothing to say).
+fn audit_mapping(ctx: &Context<'_>, source: &Source, report: &InputReport) -> Result<(), RunError> {
+    let Some(mapping) = ctx.settings.reading(source).mapping else { return Ok(()) };
+    let mapping_sha256 = sha256_file(&mapping)
+        .map_err(|e| crate::records::RecordsError::Read { path: mapping.clone(), message: e.to_string() })?;
+    ctx.audit(&Event::MappingApplied {
+        feed: source.feed.name.to_owned(),
+        input: report.source.clone(),
+        sha256: report.sha256.clone(),
+        mapping: mapping.display().to_string(),
+        mapping_sha256,
+    })
 }
 
 /// Opens an input as its source mapping and dialect say, noting in `report` how it was read.

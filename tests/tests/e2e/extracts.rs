@@ -227,6 +227,16 @@ fn a_partner_shaped_housing_extract_stages_the_same_tokens_as_the_canonical_one(
     );
     assert!(canonical_run["inputs"][0].get("read_as").is_none(), "a canonical file's summary is as before");
     assert!(written > 0);
+    // The audit log names the mapping a partner file was read through, by content.
+    let log = std::fs::read_to_string(ws.dir().join("out-partner/audit/audit.jsonl")).unwrap();
+    let applied: Vec<&str> = log.lines().filter(|l| l.contains("\"type\":\"mapping_applied\"")).collect();
+    let mapping_sha = sha256_of(&ws.dir().join("partner/housing.mapping.toml"));
+    assert!(applied.len() == 1 && applied[0].contains(&mapping_sha), "{applied:?}");
+    let canonical_log = std::fs::read_to_string(ws.dir().join("out-canonical/audit/audit.jsonl")).unwrap();
+    assert!(!canonical_log.contains("mapping_applied"));
+    tellonce_ok(ws.dir(), &["audit", "report", "--config", "partner.toml", "--out", "report.html"], 0);
+    let report = std::fs::read_to_string(ws.dir().join("report.html")).unwrap();
+    assert!(report.contains("Source mappings applied") && report.contains(&mapping_sha[..16]), "{report}");
 
     // Same key, same records: the same tokens, generalised values and attributes, row by row.
     let (c, p) = (

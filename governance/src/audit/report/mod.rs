@@ -21,7 +21,7 @@ use self::html::num;
 use self::model::Model;
 use self::sections::{
     agreements, by_agreement, datasets, dead_letters, held, how_to_read, keys, last_quarter, linkage, lookups,
-    missing_offsets, repairs, resets, runs, status, versions,
+    mappings, missing_offsets, repairs, resets, runs, status, versions,
 };
 use super::entry::Entry;
 use super::verify::{VerifyFailure, VerifyReport};
@@ -95,6 +95,7 @@ fn render(
     held(out, m)?;
     datasets(out, m)?;
     versions(out, m)?;
+    mappings(out, m)?;
     dead_letters(out, m)?;
     resets(out, m)?;
     missing_offsets(out, m)?;

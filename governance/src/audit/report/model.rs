@@ -105,6 +105,9 @@ pub(super) struct Model<'a> {
     pub(super) builds: Vec<Build<'a>>,
     /// Re-sent records, summed over every input.
     pub(super) versions: Versions,
+    /// Source mappings applied: (feed, mapping, its SHA-256) -> (inputs read through it, the
+    /// last time).
+    pub(super) mappings: BTreeMap<(&'a str, &'a str, &'a str), (u64, &'a str)>,
 }
 
 /// What comparing inputs with the records already held found, summed.
@@ -232,6 +235,10 @@ impl<'a> Gather<'a> {
                 m.versions.unchanged += unchanged;
                 m.versions.refused += refused;
                 m.versions.superseded += superseded;
+            }
+            Event::MappingApplied { feed, mapping, mapping_sha256, .. } => {
+                let used = m.mappings.entry((feed, mapping, mapping_sha256)).or_insert((0, at));
+                *used = (used.0 + 1, at);
             }
             Event::FileWritten { .. } => self.file_written(entry),
             Event::FileDeleted { path, reason, agreement, .. } => match self.live.remove(path.as_str()) {

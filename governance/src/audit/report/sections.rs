@@ -477,6 +477,31 @@ pub(super) fn versions(out: &mut String, m: &Model<'_>) -> fmt::Result {
     )
 }
 
+pub(super) fn mappings(out: &mut String, m: &Model<'_>) -> fmt::Result {
+    if m.mappings.is_empty() {
+        return Ok(());
+    }
+    out.push_str(
+        "<section><h2>Source mappings applied</h2><p class=\"muted\">Partner files read through a source mapping \
+         (their headings, codes and formats translated to the feed's), by mapping content: a changed mapping \
+         shows as a new row.</p>\n<table><thead><tr><th>Feed</th><th>Mapping</th><th>SHA-256</th><th>Inputs</th>\
+         <th>Last used</th></tr></thead><tbody>\n",
+    );
+    for ((feed, mapping, sha), (inputs, last)) in &m.mappings {
+        writeln!(
+            out,
+            "<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            esc(feed),
+            esc(mapping),
+            esc(sha.get(..16).unwrap_or(sha)),
+            num(*inputs),
+            esc(last)
+        )?;
+    }
+    out.push_str("</tbody></table></section>\n");
+    Ok(())
+}
+
 pub(super) fn dead_letters(out: &mut String, m: &Model<'_>) -> fmt::Result {
     if m.dead_letters.is_empty() {
         return Ok(());
