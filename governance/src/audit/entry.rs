@@ -154,6 +154,9 @@ pub enum Event {
         /// Records withdrawn: held and absent from a snapshot, or listed in a withdrawals file.
         #[serde(default)]
         withdrawn: u64,
+        /// Records not staged because the version held arrived in a later input.
+        #[serde(default)]
+        older: u64,
         /// Earlier versions moved out of staging into the history dataset.
         superseded: u64,
     },

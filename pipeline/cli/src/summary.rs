@@ -23,6 +23,8 @@ pub struct FeedTotals {
     pub unchanged: u64,
     /// Records refused: erased or withdrawn before (a tombstone stands for them).
     pub refused: u64,
+    /// Records not staged because the version held came in a later input.
+    pub older: u64,
     /// Records staged as a newer version of one held (counted in `written`).
     pub changed: u64,
     /// Records withdrawn: absent from a snapshot.
@@ -51,7 +53,7 @@ pub struct FeedTotals {
 impl FeedTotals {
     /// Whether every record read was written, quarantined, held already or refused.
     pub fn reconciles(&self) -> bool {
-        self.read == self.written + self.quarantined + self.unchanged + self.refused
+        self.read == self.written + self.quarantined + self.unchanged + self.refused + self.older
     }
 }
 
@@ -69,6 +71,7 @@ pub fn feed_totals(report: &RunReport) -> BTreeMap<&'static str, FeedTotals> {
         if let Some(v) = &i.versions {
             t.unchanged += v.counts.unchanged;
             t.refused += v.counts.refused;
+            t.older += v.counts.older;
             t.changed += v.counts.changed;
             t.superseded += v.superseded;
             t.withdrawn += v.counts.withdrawn;
@@ -136,7 +139,7 @@ pub fn to_text(report: &RunReport) -> String {
         r += t.read;
         w += t.written;
         q += t.quarantined;
-        held += t.unchanged + t.refused;
+        held += t.unchanged + t.refused + t.older;
     }
     let all = r == w + q + held;
     let _ = writeln!(s, "{:<16} {r:>10} {w:>10} {q:>11}  {}", "total", if all { "ok" } else { "MISMATCH" });
@@ -176,15 +179,22 @@ pub fn to_text(report: &RunReport) -> String {
         }
         if let Some(v) = i.versions.filter(|v| {
             let c = v.counts;
-            c.changed + c.unchanged + c.refused + c.withdrawn > 0 || v.withdrawal_held_back
+            c.changed + c.unchanged + c.refused + c.withdrawn + c.older > 0 || v.withdrawal_held_back
         }) {
             let c = v.counts;
             let _ = writeln!(
                 s,
                 "records  {}: {} new, {} changed, {} unchanged (held already, not staged again), {} refused (erased or \
-                 withdrawn before), {} withdrawn (absent from the snapshot); {} version(s) moved to history",
+                 withdrawn before), {} withdrawn; {} version(s) moved to history",
                 i.source, c.new, c.changed, c.unchanged, c.refused, c.withdrawn, v.superseded
             );
+            if c.older > 0 {
+                let _ = writeln!(
+                    s,
+                    "records  {}: {} not staged: the version held came in an input that arrived after this one",
+                    i.source, c.older
+                );
+            }
             if v.withdrawal_held_back {
                 let _ = writeln!(
                     s,

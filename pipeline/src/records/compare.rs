@@ -1,7 +1,7 @@
 //! One input's records compared with its feed's records held: which to stage, which were held
 //! already, which are refused, and which held versions the staged ones supersede.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use arrow_array::cast::AsArray;
@@ -27,8 +27,13 @@ pub struct Counts {
     pub unchanged: u64,
     /// Records refused: a tombstone stands for them.
     pub refused: u64,
-    /// Records held and absent from a snapshot: withdrawn (moved to history, tombstoned).
+    /// Records withdrawn (moved to history, tombstoned): held and absent from a snapshot, or
+    /// listed in a withdrawals file.
     pub withdrawn: u64,
+    /// Records whose version held came from an input that arrived after this one (a month
+    /// re-run with `--force` after the next): not staged, since an older version never
+    /// overwrites a newer one.
+    pub older: u64,
 }
 
 /// How an input is compared with the records held.
@@ -80,6 +85,31 @@ pub struct Comparison {
     max_withdrawal_share: Option<f64>,
     /// The record references of a snapshot, to find what it leaves out.
     seen: HashSet<Box<str>>,
+    /// When each input holding records first wrote to staging (the audit sequence number of
+    /// its first staging file), by its parts' name stem.
+    arrival: HashMap<String, u64>,
+    /// When this input first wrote to staging; `u64::MAX` for one never processed before.
+    own_arrival: u64,
+}
+
+/// The input stem of a staging part's path: `abc` in `staging/feed=f/part-abc-00000.parquet`.
+fn part_stem(path: &str) -> Option<&str> {
+    let name = path.rsplit('/').next()?;
+    name.strip_prefix("part-")?.split('-').next()
+}
+
+/// Per input stem, the audit sequence number of its first staging file.
+fn arrivals(entries: &[audit::Entry]) -> HashMap<String, u64> {
+    let mut first: HashMap<String, u64> = HashMap::new();
+    for e in entries {
+        if let Event::FileWritten { dataset, path, .. } = &e.event
+            && dataset == tellonce_output::layout::STAGING
+            && let Some(stem) = part_stem(path)
+        {
+            first.entry(stem.to_owned()).or_insert(e.seq);
+        }
+    }
+    first
 }
 
 /// What a snapshot withdraws: the references and where their versions are.
@@ -106,6 +136,9 @@ impl Comparison {
         };
         let held = HeldRecords::load(out, &entries, feed, Some(own_prefix))?;
         let tombstones = Tombstones::load(out, feed)?;
+        let arrival = arrivals(&entries);
+        let own_stem = own_prefix.strip_prefix("part-").unwrap_or(own_prefix).trim_end_matches('-');
+        let own_arrival = arrival.get(own_stem).copied().unwrap_or(u64::MAX);
         Ok(Comparison {
             held,
             tombstones,
@@ -115,6 +148,8 @@ impl Comparison {
             mode: rules.mode,
             max_withdrawal_share: rules.max_withdrawal_share,
             seen: HashSet::new(),
+            arrival,
+            own_arrival,
         })
     }
 
@@ -162,6 +197,10 @@ impl Comparison {
                     self.counts.unchanged += 1;
                     keep.push(false);
                 }
+                Verdict::Changed(held) if held.first().is_some_and(|l| self.arrived_later(l)) => {
+                    self.counts.older += 1;
+                    keep.push(false);
+                }
                 Verdict::Changed(older) => {
                     self.counts.changed += 1;
                     self.supersede.extend(older);
@@ -178,6 +217,11 @@ impl Comparison {
             return Ok(batch.clone());
         }
         arrow_select::filter::filter_record_batch(batch, &BooleanArray::from(keep)).map_err(|e| bad(e.to_string()))
+    }
+
+    /// Whether the version at `l` came from an input that arrived after this one.
+    fn arrived_later(&self, l: &Location) -> bool {
+        part_stem(&l.file).and_then(|s| self.arrival.get(s)).is_some_and(|&at| at > self.own_arrival)
     }
 
     /// The counts so far.
@@ -197,7 +241,8 @@ impl Comparison {
         }
         let mut w = Withdrawal::default();
         for (id, locations) in self.held.all() {
-            if !self.seen.contains(id) {
+            // A record first sent after this snapshot is not its to withdraw.
+            if !self.seen.contains(id) && !locations.first().is_some_and(|l| self.arrived_later(l)) {
                 w.ids.push(id.to_owned());
                 w.locations.extend(locations);
             }
@@ -228,6 +273,7 @@ impl Comparison {
             unchanged: counts.unchanged,
             refused: counts.refused,
             withdrawn: counts.withdrawn,
+            older: counts.older,
             superseded,
         }
     }

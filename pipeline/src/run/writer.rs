@@ -222,7 +222,7 @@ impl<'a> Writer<'a> {
             Err(mass) => return Err(IngestError::MassWithdrawal(mass)),
         };
         let (compared, versions) = (compare.is_some(), compare.as_ref().map(Comparison::counts).unwrap_or_default());
-        self.check_counts(records_read, quarantined, versions.unchanged + versions.refused)?;
+        self.check_counts(records_read, quarantined, versions.unchanged + versions.refused + versions.older)?;
         if let Some(open) = self.open.take() {
             self.finished.push(open.finish()?);
         }

@@ -268,6 +268,39 @@ fn a_withdrawals_file_withdraws_what_it_lists_held_or_not_and_a_bad_line_stops_i
 }
 
 #[test]
+fn an_earlier_month_run_again_never_overwrites_or_withdraws_what_a_later_month_sent() {
+    let ws = Workspace::new();
+    ws.write("inputs/jan.csv", extract(&[police("P1", "Ann", "CRIME"), police("P2", "Bob", "CRIME")]));
+    ws.write("inputs/feb.csv", extract(&[police("P1", "Ann", "DOMESTIC_ABUSE"), police("P3", "Cat", "CRIME")]));
+    config_with_modes(&ws, &[("inputs/jan.csv", "snapshot"), ("inputs/feb.csv", "delta")]);
+    ws.run(0, &[]);
+    let before = staged(&ws.out());
+    assert_eq!(before.keys().collect::<Vec<_>>(), ["P1", "P2", "P3"]);
+    assert!(before["P1"].contains("feb"), "{before:?}");
+    let history_before = visible_parquet(&ws.out().join("history/feed=police")).len();
+
+    // January again, forced, on its own: its P1 is older than February's, and P3 came after it.
+    config_with_modes(&ws, &[("inputs/jan.csv", "snapshot")]);
+    let again = ws.run(0, &["--force"]);
+    let v = &again.input("inputs/jan.csv")["versions"];
+    assert_eq!(
+        (v["older"].as_u64(), v["withdrawn"].as_u64(), v["changed"].as_u64()),
+        (Some(1), Some(0), Some(0)),
+        "{v}"
+    );
+    assert_eq!(staged(&ws.out()), before, "staging changed");
+    let kinds: Vec<_> = visible_parquet(&ws.out().join("staging/feed=police"))
+        .iter()
+        .flat_map(|p| parquet_column(p, "incident_type"))
+        .collect();
+    assert!(kinds.contains(&Some("DOMESTIC_ABUSE".to_owned())), "February's P1 stands: {kinds:?}");
+    assert_eq!(visible_parquet(&ws.out().join("history/feed=police")).len(), history_before);
+    let out = tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--force", "--no-progress"], 0);
+    assert!(text(&out).contains("1 not staged: the version held came in an input that arrived after this one"));
+    tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
+}
+
+#[test]
 fn an_append_source_never_stages_a_held_record_again() {
     let ws = Workspace::new();
     ws.write("inputs/a.csv", extract(&[police("P1", "Ann", "CRIME")]));

@@ -119,8 +119,10 @@ pub(super) struct Versions {
     pub(super) refused: u64,
     /// Earlier versions moved from staging to the history dataset.
     pub(super) superseded: u64,
-    /// Records withdrawn: absent from a partner's snapshot.
+    /// Records withdrawn: absent from a partner's snapshot, or listed in a withdrawals file.
     pub(super) withdrawn: u64,
+    /// Records not staged because the version held came in a later input.
+    pub(super) older: u64,
 }
 
 /// A topic's stream progress declared void by an operator.
@@ -230,8 +232,9 @@ impl<'a> Gather<'a> {
                 m.held.push((at, feed, input, reason, sha256))
             }
             Event::BatchDecided { .. } => self.batch_decided(entry),
-            Event::RecordsCompared { unchanged, refused, withdrawn, superseded, .. } => {
+            Event::RecordsCompared { unchanged, refused, withdrawn, superseded, older, .. } => {
                 m.versions.withdrawn += withdrawn;
+                m.versions.older += older;
                 m.versions.unchanged += unchanged;
                 m.versions.refused += refused;
                 m.versions.superseded += superseded;

@@ -458,22 +458,24 @@ pub(super) fn keys(out: &mut String, m: &Model<'_>) -> fmt::Result {
 
 pub(super) fn versions(out: &mut String, m: &Model<'_>) -> fmt::Result {
     let v = &m.versions;
-    if v.unchanged + v.refused + v.superseded + v.withdrawn == 0 {
+    if v.unchanged + v.refused + v.superseded + v.withdrawn + v.older == 0 {
         return Ok(());
     }
     writeln!(
         out,
         "<section><h2>Records re-sent</h2><p class=\"muted\">A partner record is known by its feed and record \
          reference across every input. Re-sent unchanged, it is not staged again; changed, its earlier version \
-         moves from staging to the history dataset; absent from a partner's snapshot, it is withdrawn (moved to \
-         history); erased or withdrawn before, it is refused.</p>\
+         moves from staging to the history dataset; absent from a partner's snapshot, or listed in its withdrawals \
+         file, it is withdrawn (moved to history); erased or withdrawn before, it is refused; older than the \
+         version held (an earlier extract run again), it is not staged.</p>\
          <table><thead><tr><th>Unchanged (not staged again)</th><th>Earlier versions moved to history</th>\
-         <th>Withdrawn</th><th>Refused (tombstoned)</th></tr></thead><tbody>\n\
-         <tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n</tbody></table></section>",
+         <th>Withdrawn</th><th>Refused (tombstoned)</th><th>Older than held</th></tr></thead><tbody>\n\
+         <tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n</tbody></table></section>",
         num(v.unchanged),
         num(v.superseded),
         num(v.withdrawn),
-        num(v.refused)
+        num(v.refused),
+        num(v.older)
     )
 }
 
