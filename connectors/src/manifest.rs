@@ -48,6 +48,13 @@ pub struct InputRecord {
     pub rows_written: u64,
     /// Records sent to quarantine.
     pub rows_quarantined: u64,
+    /// The source mapping the input was read through, as configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<String>,
+    /// SHA-256 of that mapping as read (hex): an input whose mapping has changed since is read
+    /// again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping_sha256: Option<String>,
 }
 
 impl Manifest {
@@ -116,6 +123,8 @@ mod tests {
                 source: "in/police.csv".to_owned(),
                 sha256: "ab".repeat(32),
                 status: "processed".to_owned(),
+                mapping: None,
+                mapping_sha256: None,
                 rows_read: 10,
                 rows_written: 9,
                 rows_quarantined: 1,

@@ -10,7 +10,7 @@ use tellonce_connectors::hashing::sha256_file;
 use tellonce_connectors::mapping::Mapping;
 use tellonce_governance::audit::{self, Event};
 use tellonce_schemas::identifiers::dates;
-use tracing::warn;
+use tracing::{info, warn};
 
 use crate::config::{Reading, Source};
 use crate::stages::govern::{self, Decision};
@@ -20,7 +20,7 @@ use tellonce_output::unrecorded::remove_if_present;
 
 use super::*;
 use crate::run::report::input_record;
-use crate::run::workers::ingest;
+use crate::run::workers::{IngestOptions, ingest};
 
 /// Processes one input: skipped if done before (or erased from), held if no agreement is in
 /// force, rejected if it cannot be read as its feed, else read, committed and marked done.
@@ -57,9 +57,19 @@ pub(crate) fn process_input<'r>(
         report.error = Some(format!("same content as {}, processed earlier in this run", first.source));
         return Ok(report);
     }
+    // The mapping's content, for the marker and the audit log: an input processed under
+    // another mapping is read again (its records compared with those held, so that only what
+    // the new mapping changes is staged).
+    let mapping_sha256 = ctx.settings.reading(source).mapping.and_then(|m| sha256_file(&m).ok());
+    let mut reread = false;
     if marker.exists() && !opts.force {
-        report.status = InputStatus::Skipped;
-        return Ok(report);
+        if mapping_changed(&marker, mapping_sha256.as_deref()) {
+            reread = true;
+            info!("its source mapping changed since it was processed; processed again under the new one");
+        } else {
+            report.status = InputStatus::Skipped;
+            return Ok(report);
+        }
     }
     let erased = erased_marker(out, source.feed.name, &report.sha256);
     if marker.exists() && erased.exists() {
@@ -108,7 +118,11 @@ pub(crate) fn process_input<'r>(
             Ok(f) => f,
             Err((rule, message)) => return reject(report, rule, message),
         };
-        match ingest(ctx, source, &policy, file, before, &mut report, opts.allow_mass_withdrawal) {
+        if let Some(read_as) = report.read_as.as_mut() {
+            read_as.mapping_sha256.clone_from(&mapping_sha256);
+        }
+        let how = IngestOptions { allow_mass_withdrawal: opts.allow_mass_withdrawal, replace_parts: reread };
+        match ingest(ctx, source, &policy, file, before, &mut report, how) {
             Ok(()) => {}
             Err(IngestError::MassWithdrawal(mass)) => {
                 // Held like an input with no agreement in force: no marker, so the next run reads it
@@ -137,7 +151,7 @@ pub(crate) fn process_input<'r>(
             Err(IngestError::Run(error)) => return Err(Box::new(Failed { report, error })),
         }
     }
-    if let Err(error) = audit_mapping(ctx, source, &report) {
+    if let Err(error) = audit_mapping(ctx, source, &report, mapping_sha256) {
         return Err(Box::new(Failed { report, error }));
     }
     // The audit entries naming the input's files are durable before the input is marked done.
@@ -163,10 +177,18 @@ pub(crate) fn process_input<'r>(
 }
 
 /// Records which source mapping, by content, an input was read through (none: nothing to say).
-fn audit_mapping(ctx: &Context<'_>, source: &Source, report: &InputReport) -> Result<(), RunError> {
+fn audit_mapping(
+    ctx: &Context<'_>,
+    source: &Source,
+    report: &InputReport,
+    mapping_sha256: Option<String>,
+) -> Result<(), RunError> {
     let Some(mapping) = ctx.settings.reading(source).mapping else { return Ok(()) };
-    let mapping_sha256 = sha256_file(&mapping)
-        .map_err(|e| crate::records::RecordsError::Read { path: mapping.clone(), message: e.to_string() })?;
+    let mapping_sha256 = match mapping_sha256 {
+        Some(sha) => sha,
+        None => sha256_file(&mapping)
+            .map_err(|e| crate::records::RecordsError::Read { path: mapping.clone(), message: e.to_string() })?,
+    };
     ctx.audit(&Event::MappingApplied {
         feed: source.feed.name.to_owned(),
         input: report.source.clone(),
@@ -205,9 +227,21 @@ fn open_file(
             encoding: file.encoding().as_str(),
             delimiter: file.delimiter().map(|d| if d == b'\t' { "tab".to_owned() } else { char::from(d).to_string() }),
             sheet,
+            mapping_sha256: None,
         });
     }
     Ok(file)
+}
+
+/// Whether the input marked done by `marker` was read under another mapping than the one whose
+/// content is `now` (`None`: no mapping). A marker that cannot be read counts as unchanged:
+/// the input is skipped, as before markers recorded the mapping.
+fn mapping_changed(marker: &Path, now: Option<&str>) -> bool {
+    let Ok(text) = std::fs::read(marker) else { return false };
+    let Ok(record) = serde_json::from_slice::<tellonce_connectors::manifest::InputRecord>(&text) else {
+        return false;
+    };
+    record.mapping_sha256.as_deref() != now
 }
 
 /// Takes back files a session published whose audit entries could not be made durable (a full

@@ -131,6 +131,9 @@ impl InputReport {
 pub struct ReadAs {
     /// The source mapping, if any.
     pub mapping: Option<String>,
+    /// SHA-256 of the source mapping as read (hex), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mapping_sha256: Option<String>,
     /// The encoding (after detection, if declared `auto`).
     pub encoding: &'static str,
     /// The CSV delimiter (after detection), if a CSV file.
@@ -174,6 +177,8 @@ pub(crate) fn input_record(r: &InputReport) -> InputRecord {
         rows_read: r.read,
         rows_written: r.written,
         rows_quarantined: r.quarantined,
+        mapping: r.read_as.as_ref().and_then(|a| a.mapping.clone()),
+        mapping_sha256: r.read_as.as_ref().and_then(|a| a.mapping_sha256.clone()),
     }
 }
 

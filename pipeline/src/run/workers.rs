@@ -40,6 +40,16 @@ impl From<SinkError> for IngestError {
     }
 }
 
+/// How one input is ingested, beyond the session's settings.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct IngestOptions {
+    /// Apply a snapshot whatever share of the holding it withdraws.
+    pub(crate) allow_mass_withdrawal: bool,
+    /// Replace the parts an earlier run of the same input wrote (it is read again under a
+    /// changed mapping).
+    pub(crate) replace_parts: bool,
+}
+
 /// One raw batch for a worker: its sequence number and its rows' duplicate marks.
 pub(crate) type Todo = (u64, RawBatch, Vec<bool>);
 
@@ -84,10 +94,10 @@ pub(crate) fn ingest(
     mut file: FileSource,
     before: (u64, std::time::SystemTime),
     report: &mut InputReport,
-    allow_mass_withdrawal: bool,
+    how: IngestOptions,
 ) -> Result<(), IngestError> {
     let feed = source.feed;
-    let allow_share = (!allow_mass_withdrawal).then_some(source.max_withdrawal_share);
+    let allow_share = (!how.allow_mass_withdrawal).then_some(source.max_withdrawal_share);
     let workers = ctx.settings.workers.max(1);
     let pseudo = Pseudonymiser::new(feed, policy, ctx.keys.tokeniser(Purpose::Linkage), ctx.lookup.clone());
     let checked_schema = validate::checked_schema(feed);
@@ -105,6 +115,7 @@ pub(crate) fn ingest(
 
     let rules = CompareRules { mode: source.mode, max_withdrawal_share: allow_share };
     let mut writer = Writer::new(ctx, feed, policy, &stem, &source_name, pseudo.schema().clone(), Some(rules))?;
+    writer.replace_parts = how.replace_parts;
     let mut records_read = 0u64;
     std::thread::scope(|scope| -> Result<(), IngestError> {
         // Owned by this closure, so that an early return drops them and unblocks the threads.

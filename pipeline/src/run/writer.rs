@@ -48,6 +48,9 @@ pub(crate) struct Writer<'a> {
     /// When this input began to be read (RFC 3339): the `_superseded_at` of the versions it
     /// supersedes or withdraws.
     started_at: String,
+    /// Replace the parts an earlier run of this input wrote under the same names, as a forced
+    /// session does.
+    pub(crate) replace_parts: bool,
 }
 
 impl<'a> Writer<'a> {
@@ -83,6 +86,7 @@ impl<'a> Writer<'a> {
             decided: Vec::new(),
             compare,
             started_at: tellonce_output::timefmt::now_rfc3339(),
+            replace_parts: false,
         })
     }
 
@@ -150,6 +154,7 @@ impl<'a> Writer<'a> {
             if self.open.is_none() {
                 let name = format!("part-{}-{:05}.parquet", self.stem, self.finished.len());
                 let mut opts = self.ctx.part_options.clone();
+                opts.replace_existing |= self.replace_parts;
                 opts.metadata.push((tellonce_schemas::metadata::FEED.to_owned(), self.feed.to_owned()));
                 opts.metadata
                     .push((tellonce_schemas::metadata::SCHEMA_VERSION.to_owned(), self.schema_version.to_string()));

@@ -301,6 +301,42 @@ fn an_earlier_month_run_again_never_overwrites_or_withdraws_what_a_later_month_s
 }
 
 #[test]
+fn an_input_is_read_again_when_its_mapping_changes_with_no_force_needed() {
+    let ws = Workspace::new();
+    // The partner codes roles V and S; the first mapping knows only V.
+    let rows = ["P1", "P2", "P3", "P4"].map(|id| police(id, "Ann", "CRIME"));
+    let rows: Vec<String> =
+        rows.iter().enumerate().map(|(i, r)| r.replace(",VICTIM", if i % 2 == 0 { ",V" } else { ",S" })).collect();
+    ws.write("inputs/police.csv", extract(&rows));
+    let mapping = "feed = \"police\"\n[values.person_role]\nV = \"VICTIM\"\n";
+    ws.write("maps/police.toml", mapping);
+    let config = "[output]\ndir = \"output\"\n\n[keys]\nfile = \"keys/tellonce.key\"\n\n[[sources]]\nfeed = \"police\"\n\
+                  path = \"inputs/police.csv\"\nmapping = \"maps/police.toml\"\n";
+    ws.write("tellonce.toml", config);
+    let first = ws.run(0, &[]);
+    first.assert_counts("inputs/police.csv", "processed", 4, 2, 2);
+    // Unchanged mapping, unchanged file: skipped.
+    assert_eq!(ws.run(0, &[]).input("inputs/police.csv")["status"], "skipped");
+
+    // The reviewer adds S: the same file is read again, with no --force, and the two records
+    // quarantined before are staged.
+    ws.write("maps/police.toml", format!("{mapping}S = \"SUSPECT\"\n"));
+    let second = ws.run(0, &[]);
+    second.assert_counts("inputs/police.csv", "processed", 4, 4, 0);
+    // Its earlier parts are replaced whole, as a forced run of it would: nothing moves to history.
+    assert_eq!(versions(&second, "inputs/police.csv"), [4, 0, 0, 0, 0]);
+    assert!(!ws.out().join("history").exists());
+    assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["P1", "P2", "P3", "P4"]);
+    let manifest = second.input("inputs/police.csv");
+    let sha = sha256_of(&ws.dir().join("maps/police.toml"));
+    assert_eq!(manifest["read_as"]["mapping_sha256"].as_str(), Some(sha.as_str()), "{manifest}");
+    assert_eq!(ws.run(0, &[]).input("inputs/police.csv")["status"], "skipped");
+    let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
+    assert_eq!(log.matches("\"type\":\"mapping_applied\"").count(), 2);
+    tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
+}
+
+#[test]
 fn an_append_source_never_stages_a_held_record_again() {
     let ws = Workspace::new();
     ws.write("inputs/a.csv", extract(&[police("P1", "Ann", "CRIME")]));
