@@ -133,7 +133,9 @@ impl BatchBuilder {
     /// Records a rejected record.
     pub(super) fn reject(&mut self, position: u64, rule: Rule, column: Option<&str>, raw: &[u8]) {
         self.reject_bytes += raw.len();
-        self.rejects.push(RawReject { position, rule, column: column.map(str::to_owned), raw: raw.to_vec() });
+        // Rejected before its fields were read: its reference is not known.
+        let (column, raw) = (column.map(str::to_owned), raw.to_vec());
+        self.rejects.push(RawReject { position, rule, column, raw, record_id: None });
         self.touch(position);
     }
 

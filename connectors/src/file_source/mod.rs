@@ -296,6 +296,9 @@ pub struct RawReject {
     /// multi-line record; for an unclosed quote, everything from its line to the end of the
     /// file, cut at `max_line_bytes`. For JSON Lines, the line.
     pub raw: Vec<u8>,
+    /// The record's reference (`record_id`), where it was read and is not what was wrong: a
+    /// snapshot then knows that record was sent, though not staged.
+    pub record_id: Option<String>,
 }
 
 /// One bounded batch read from a file.

@@ -198,8 +198,8 @@ pub fn to_text(report: &RunReport) -> String {
             if v.withdrawal_held_back {
                 let _ = writeln!(
                     s,
-                    "WARNING  {}: a snapshot with quarantined records withdraws nothing (a record it seems to leave out \
-                     may be among them); correct and send it again",
+                    "WARNING  {}: this snapshot withdraws nothing: it quarantined a record whose reference could not be \
+                     read, which may be one it seems to leave out; correct and send it again",
                     i.source
                 );
             }

@@ -119,8 +119,8 @@ pub struct Withdrawal {
     pub ids: Vec<String>,
     /// Every version of them held.
     pub locations: Vec<Location>,
-    /// Whether withdrawal was held back because the snapshot had quarantined records (one of
-    /// them might be a record it would otherwise withdraw).
+    /// Whether withdrawal was held back because the snapshot quarantined a record whose
+    /// reference could not be read (it might be a record it would otherwise withdraw).
     pub held_back: bool,
 }
 
@@ -224,19 +224,29 @@ impl Comparison {
         part_stem(&l.file).and_then(|s| self.arrival.get(s)).is_some_and(|&at| at > self.own_arrival)
     }
 
+    /// Notes that the input sent `record_id` in a record it quarantined: a snapshot holds it,
+    /// so it is not withdrawn.
+    pub fn sent_but_quarantined(&mut self, record_id: &str) {
+        if self.mode == SourceMode::Snapshot {
+            self.seen.insert(record_id.into());
+        }
+    }
+
     /// The counts so far.
     pub fn counts(&self) -> Counts {
         self.counts
     }
 
-    /// What a snapshot withdraws: every record held that it left out, unless it quarantined a
-    /// record (`quarantined > 0`), which might be one of them: then nothing (fail closed). More
-    /// than the allowed share of the holding is refused as a [`MassWithdrawal`].
-    pub fn withdrawal(&mut self, quarantined: u64) -> Result<Withdrawal, MassWithdrawal> {
+    /// What a snapshot withdraws: every record held that it left out (a record it sent but
+    /// quarantined is not left out: see [`Self::sent_but_quarantined`]), unless it quarantined
+    /// a record whose reference could not be read (`unreferenced > 0`), which might be any of
+    /// them: then nothing (fail closed). More than the allowed share of the holding is refused
+    /// as a [`MassWithdrawal`].
+    pub fn withdrawal(&mut self, unreferenced: u64) -> Result<Withdrawal, MassWithdrawal> {
         if self.mode != SourceMode::Snapshot {
             return Ok(Withdrawal::default());
         }
-        if quarantined > 0 {
+        if unreferenced > 0 {
             return Ok(Withdrawal { held_back: true, ..Withdrawal::default() });
         }
         let mut w = Withdrawal::default();

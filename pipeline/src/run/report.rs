@@ -94,8 +94,8 @@ pub struct Versions {
     pub counts: crate::records::compare::Counts,
     /// Versions moved from staging to the history dataset (superseded or withdrawn).
     pub superseded: u64,
-    /// A snapshot that withdrew nothing because it had quarantined records (one of them might
-    /// be a record it would otherwise withdraw).
+    /// A snapshot that withdrew nothing because it quarantined a record whose reference could
+    /// not be read (it might be a record it would otherwise withdraw).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub withdrawal_held_back: bool,
 }

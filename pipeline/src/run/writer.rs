@@ -51,6 +51,8 @@ pub(crate) struct Writer<'a> {
     /// Replace the parts an earlier run of this input wrote under the same names, as a forced
     /// session does.
     pub(crate) replace_parts: bool,
+    /// Records quarantined whose reference could not be read.
+    unreferenced: u64,
 }
 
 impl<'a> Writer<'a> {
@@ -87,6 +89,7 @@ impl<'a> Writer<'a> {
             compare,
             started_at: tellonce_output::timefmt::now_rfc3339(),
             replace_parts: false,
+            unreferenced: 0,
         })
     }
 
@@ -120,6 +123,11 @@ impl<'a> Writer<'a> {
         });
         for r in rejects {
             *self.by_rule.entry(r.rule.code()).or_default() += 1;
+            match (&r.record_id, self.compare.as_mut()) {
+                (Some(id), Some(c)) => c.sent_but_quarantined(id),
+                (None, _) => self.unreferenced += 1,
+                (Some(_), None) => {}
+            }
             let mut entry = QuarantineEntry {
                 feed: self.feed.to_owned(),
                 source: self.source.clone(),
@@ -222,7 +230,7 @@ impl<'a> Writer<'a> {
         let mut compare = self.compare.take();
         // Before anything is published: a snapshot held for confirmation leaves no trace but
         // its audit entry, and the next run reads it again.
-        let withdrawal = match compare.as_mut().map(|c| c.withdrawal(quarantined)).transpose() {
+        let withdrawal = match compare.as_mut().map(|c| c.withdrawal(self.unreferenced)).transpose() {
             Ok(w) => w.unwrap_or_default(),
             Err(mass) => return Err(IngestError::MassWithdrawal(mass)),
         };

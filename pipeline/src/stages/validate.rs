@@ -265,11 +265,18 @@ pub fn validate(
     } else {
         for (r, f) in failure.iter().enumerate() {
             if let Some((rule, ci)) = f {
+                let reference = inputs.get(rid).filter(|_| *ci != rid || *rule == Rule::DuplicateRecordId);
+                let record_id = reference
+                    .filter(|a| a.is_valid(r))
+                    .map(|a| a.value(r).trim())
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned);
                 rejects.push(RawReject {
                     position: positions.value(r),
                     rule: *rule,
                     column: Some(feed.columns[*ci].name.to_owned()),
                     raw: row_as_json(feed, &inputs, r),
+                    record_id,
                 });
             }
         }

@@ -139,7 +139,7 @@ fn versions(run: &Run, source: &str) -> [u64; 5] {
 }
 
 #[test]
-fn a_snapshot_withdraws_what_it_leaves_out_unless_it_quarantined_a_record() {
+fn a_snapshot_withdraws_what_it_leaves_out_but_not_what_it_sent_and_quarantined() {
     let ws = Workspace::new();
     let others = ["P5", "P6", "P7"].map(|id| police(id, "Fay", "CRIME"));
     let mut jan = vec![police("P1", "Ann", "CRIME"), police("P2", "Bob", "CRIME"), police("P3", "Cat", "CRIME")];
@@ -165,10 +165,10 @@ fn a_snapshot_withdraws_what_it_leaves_out_unless_it_quarantined_a_record() {
     let tombstones = std::fs::read_to_string(ws.out().join("state/tombstones/police.jsonl")).unwrap();
     assert!(tombstones.contains("\"P2\"") && tombstones.contains("withdrawn"), "{tombstones}");
 
-    // A withdrawn record sent again is refused; a snapshot that quarantined a record (here a
-    // bad incident date) withdraws nothing, and says why.
-    let bad_date = police("P9", "Eve", "CRIME").replace("2024-01-05", "2024-02-30");
-    ws.write("inputs/mar.csv", extract(&[police("P2", "Bob", "CRIME"), police("P1", "Ann", "CRIME"), bad_date]));
+    // A withdrawn record sent again is refused; a snapshot that quarantined a record whose
+    // reference could not be read (here none was given) withdraws nothing, and says why.
+    let no_reference = police("", "Eve", "CRIME");
+    ws.write("inputs/mar.csv", extract(&[police("P2", "Bob", "CRIME"), police("P1", "Ann", "CRIME"), no_reference]));
     config_with_modes(
         &ws,
         &[("inputs/jan.csv", "delta"), ("inputs/feb.csv", "snapshot"), ("inputs/mar.csv", "snapshot")],
@@ -179,6 +179,29 @@ fn a_snapshot_withdraws_what_it_leaves_out_unless_it_quarantined_a_record() {
     assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["P1", "P3", "P4", "P5", "P6", "P7"]);
     let text_out = tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--force", "--no-progress"], 0);
     assert!(text(&text_out).contains("withdraws nothing"), "{}", text(&text_out));
+
+    // A record the snapshot sent but quarantined (a bad incident date: its reference is read)
+    // was sent: it is not withdrawn, its held version stays, and the rest of the snapshot applies.
+    let mut apr: Vec<String> = ["P1", "P4", "P5", "P6", "P7"].map(|id| police(id, "Fay", "CRIME")).to_vec();
+    apr[0] = police("P1", "Ann", "CRIME");
+    apr[1] = police("P4", "Dan", "CRIME");
+    apr.push(police("P3", "Cat", "DOMESTIC_ABUSE").replace("2024-01-05", "2024-02-30"));
+    ws.write("inputs/apr.csv", extract(&apr));
+    config_with_modes(
+        &ws,
+        &[
+            ("inputs/jan.csv", "delta"),
+            ("inputs/feb.csv", "snapshot"),
+            ("inputs/mar.csv", "snapshot"),
+            ("inputs/apr.csv", "snapshot"),
+        ],
+    );
+    let run = ws.run(0, &[]);
+    let apr_input = run.input("inputs/apr.csv");
+    assert_eq!(apr_input["quarantined"], 1, "{apr_input}");
+    assert_eq!(versions(&run, "inputs/apr.csv"), [0, 0, 5, 0, 0]);
+    assert!(apr_input["versions"].get("withdrawal_held_back").is_none(), "{apr_input}");
+    assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["P1", "P3", "P4", "P5", "P6", "P7"]);
     tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
 }
 
