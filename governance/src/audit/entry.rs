@@ -143,6 +143,10 @@ pub enum Event {
         feed: String,
         /// The input.
         input: String,
+        /// SHA-256 of the input (hex): inputs are ordered by when they were first compared, so
+        /// that one run again never overwrites what a later one sent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sha256: Option<String>,
         /// Records not held before.
         new: u64,
         /// Records held before with other content: staged as their new version.

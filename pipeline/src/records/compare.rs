@@ -36,6 +36,10 @@ pub struct Counts {
     pub older: u64,
 }
 
+/// Fewer withdrawals than this are never held as a mass withdrawal: in a holding of a few
+/// records, one withdrawn is already a large share.
+pub const MASS_WITHDRAWAL_FLOOR: u64 = 10;
+
 /// How an input is compared with the records held.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CompareRules {
@@ -98,19 +102,26 @@ fn part_stem(path: &str) -> Option<&str> {
     name.strip_prefix("part-")?.split('-').next()
 }
 
-/// Per input stem, the audit sequence number of its first staging file.
+/// Per input stem, when it first arrived: the audit sequence number of its first comparison
+/// or, in a log written before comparisons named their input's content, of its first staging
+/// file. An input that staged nothing (every record held already) still arrived.
 fn arrivals(entries: &[audit::Entry]) -> HashMap<String, u64> {
     let mut first: HashMap<String, u64> = HashMap::new();
     for e in entries {
-        if let Event::FileWritten { dataset, path, .. } = &e.event
-            && dataset == tellonce_output::layout::STAGING
-            && let Some(stem) = part_stem(path)
-        {
+        let stem = match &e.event {
+            Event::RecordsCompared { sha256: Some(sha), .. } => sha.get(..STEM_CHARS),
+            Event::FileWritten { dataset, path, .. } if dataset == tellonce_output::layout::STAGING => part_stem(path),
+            _ => None,
+        };
+        if let Some(stem) = stem {
             first.entry(stem.to_owned()).or_insert(e.seq);
         }
     }
     first
 }
+
+/// Characters of an input's SHA-256 (hex) in the name of its parts.
+const STEM_CHARS: usize = 16;
 
 /// What a snapshot withdraws: the references and where their versions are.
 #[derive(Debug, Default)]
@@ -259,6 +270,7 @@ impl Comparison {
         }
         let (would_withdraw, held) = (w.ids.len() as u64, self.held.len() as u64);
         if let Some(max_share) = self.max_withdrawal_share
+            && would_withdraw >= MASS_WITHDRAWAL_FLOOR
             && would_withdraw as f64 > max_share * held as f64
         {
             return Err(MassWithdrawal { would_withdraw, held, max_share });
@@ -274,10 +286,11 @@ impl Comparison {
     }
 
     /// The audit entry recording the comparison of `input`, with `superseded` versions moved.
-    pub fn event(counts: Counts, feed: &str, input: &str, superseded: u64) -> Event {
+    pub fn event(counts: Counts, feed: &str, input: &str, sha256: &str, superseded: u64) -> Event {
         Event::RecordsCompared {
             feed: feed.to_owned(),
             input: input.to_owned(),
+            sha256: Some(sha256.to_owned()),
             new: counts.new,
             changed: counts.changed,
             unchanged: counts.unchanged,

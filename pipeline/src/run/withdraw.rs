@@ -74,7 +74,7 @@ pub(crate) fn apply(ctx: &Context<'_>, source: &Source, report: &mut InputReport
     let mut sync = || ctx.audit_sync();
     let holdings = held_files(&entries);
     let superseded = supersede::<RunError>(out, &holdings, moves, by, &ctx.part_options, &mut record, &mut sync)?;
-    ctx.audit(&Comparison::event(counts, feed.name, &report.source, superseded))?;
+    ctx.audit(&Comparison::event(counts, feed.name, &report.source, &report.sha256, superseded))?;
     report::record_counts(report, listed.len() as u64, 0, 0, Default::default());
     report.versions = Some(Versions { counts, superseded, withdrawal_held_back: false });
     Ok(())

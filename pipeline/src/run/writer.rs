@@ -344,7 +344,7 @@ impl<'a> Writer<'a> {
         report.nulled_by_rule = nulled.into_iter().map(|((column, rule), n)| (nulled_key(column, rule), n)).collect();
         report.nulled = report.nulled_by_rule.values().sum();
         if compared {
-            ctx.audit(&Comparison::event(versions, self.feed, &self.source, superseded))?;
+            ctx.audit(&Comparison::event(versions, self.feed, &self.source, &report.sha256, superseded))?;
             report.versions = Some(Versions { counts: versions, superseded, withdrawal_held_back: held_back });
         }
         Ok(())

@@ -42,6 +42,7 @@ mod idempotence;
 mod kafka;
 mod keys_and_output;
 mod linkage;
+mod months;
 mod outcomes;
 mod partner_forms;
 mod privacy;

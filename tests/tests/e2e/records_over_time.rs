@@ -208,19 +208,19 @@ fn a_snapshot_withdraws_what_it_leaves_out_but_not_what_it_sent_and_quarantined(
 #[test]
 fn a_snapshot_that_would_withdraw_most_of_the_holding_is_held_until_confirmed() {
     let ws = Workspace::new();
-    let ids = ["P1", "P2", "P3", "P4", "P5"];
-    ws.write("inputs/jan.csv", extract(&ids.map(|id| police(id, "Ann", "CRIME"))));
-    // A truncated export: two of five records, one of them changed.
-    ws.write("inputs/feb.csv", extract(&[police("P1", "Ann", "CRIME"), police("P2", "Ann", "DOMESTIC_ABUSE")]));
+    let ids: Vec<String> = (1..=20).map(|i| format!("P{i:02}")).collect();
+    ws.write("inputs/jan.csv", extract(&ids.iter().map(|id| police(id, "Ann", "CRIME")).collect::<Vec<_>>()));
+    // A truncated export: two of twenty records, one of them changed.
+    ws.write("inputs/feb.csv", extract(&[police("P01", "Ann", "CRIME"), police("P02", "Ann", "DOMESTIC_ABUSE")]));
     config_with_modes(&ws, &[("inputs/jan.csv", "delta"), ("inputs/feb.csv", "snapshot")]);
     let run = ws.run(3, &[]);
     let feb = run.input("inputs/feb.csv");
     assert_eq!(feb["status"], "held", "{feb}");
     assert_eq!(feb["error_rule"], "snapshot.mass_withdrawal", "{feb}");
     let why = feb["error"].as_str().unwrap();
-    assert!(why.contains("3 of the 5 records held") && why.contains("--allow-mass-withdrawal"), "{why}");
+    assert!(why.contains("18 of the 20 records held") && why.contains("--allow-mass-withdrawal"), "{why}");
     // Held whole: not even its changed record is staged, and nothing moved to history.
-    assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ids);
+    assert_eq!(staged(&ws.out()).into_keys().collect::<Vec<_>>(), ids);
     assert!(!ws.out().join("history").exists());
     let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
     let held: Vec<&str> = log.lines().filter(|l| l.contains("\"type\":\"input_held\"")).collect();
@@ -230,8 +230,8 @@ fn a_snapshot_that_would_withdraw_most_of_the_holding_is_held_until_confirmed() 
     let again = ws.run(3, &[]);
     assert_eq!(again.input("inputs/feb.csv")["status"], "held");
     let confirmed = ws.run(0, &["--allow-mass-withdrawal"]);
-    assert_eq!(versions(&confirmed, "inputs/feb.csv"), [0, 1, 1, 3, 0]);
-    assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["P1", "P2"]);
+    assert_eq!(versions(&confirmed, "inputs/feb.csv"), [0, 1, 1, 18, 0]);
+    assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["P01", "P02"]);
     // One staging file held the superseded and the withdrawn versions: both moved in one rewrite,
     // each with its own reason.
     let mut moved: Vec<(String, String)> = Vec::new();
@@ -240,8 +240,9 @@ fn a_snapshot_that_would_withdraw_most_of_the_holding_is_held_until_confirmed() 
         moved.extend(ids.into_iter().zip(parquet_column(&part, "_change")).map(|(i, c)| (i.unwrap(), c.unwrap())));
     }
     moved.sort();
-    let want = [("P2", "superseded"), ("P3", "withdrawn"), ("P4", "withdrawn"), ("P5", "withdrawn")];
-    assert_eq!(moved, want.map(|(i, c)| (i.to_owned(), c.to_owned())));
+    let mut want = vec![("P02".to_owned(), "superseded".to_owned())];
+    want.extend(ids[2..].iter().map(|id| (id.clone(), "withdrawn".to_owned())));
+    assert_eq!(moved, want);
     tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
 
     // The share is a source's to set, between 0 and 1, and for snapshots only.
@@ -250,6 +251,14 @@ fn a_snapshot_that_would_withdraw_most_of_the_holding_is_held_until_confirmed() 
     ws.write("tellonce.toml", config);
     let out = tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--no-progress"], 2);
     assert!(text(&out).contains("sources[1].max_withdrawal_share must be between 0 and 1"), "{}", text(&out));
+
+    // Fewer than ten withdrawals are never held, whatever their share: in a small holding one
+    // is already a large share.
+    let small = Workspace::new();
+    small.write("inputs/jan.csv", extract(&["P1", "P2", "P3"].map(|id| police(id, "Ann", "CRIME"))));
+    small.write("inputs/feb.csv", extract(&[police("P1", "Ann", "CRIME")]));
+    config_with_modes(&small, &[("inputs/jan.csv", "delta"), ("inputs/feb.csv", "snapshot")]);
+    assert_eq!(versions(&small.run(0, &[]), "inputs/feb.csv"), [0, 0, 1, 2, 0]);
 }
 
 #[test]

@@ -574,6 +574,10 @@ pub struct SynthArgs {
     /// dates of birth, missing and swapped names, changed surnames, OCR slips, new postcodes).
     #[arg(long, default_value = "default", value_parser = ["default", "harsh"])]
     pub errors: String,
+    /// Also write this many monthly extracts of every feed under `months/` (cumulative
+    /// snapshots, deltas and withdrawals files; see README "Partner records over time").
+    #[arg(long, default_value_t = 0)]
+    pub months: u32,
 }
 
 /// `tellonce demo`.

@@ -59,6 +59,17 @@ pub(super) fn synth_quiet(a: &SynthArgs) -> Result<(SynthSummary, PathBuf), Fail
         synth::generate_with_errors(&SynthOptions { out: a.out.clone(), children: a.children, seed: a.seed }, model)
             .with_context(|| format!("writing synthetic data under {}", a.out.display()))
             .exit(Exit::Output)?;
+    if a.months > 0 {
+        let m = synth::write_months(&a.out, &summary.feeds, a.months, a.seed)
+            .with_context(|| format!("writing monthly extracts under {}", a.out.join("months").display()))
+            .exit(Exit::Output)?;
+        tracing::info!(
+            months = m.months,
+            withdrawn = m.withdrawn,
+            corrections = m.corrections,
+            "monthly extracts written"
+        );
+    }
     let key = a.out.join("keys").join("tellonce.key");
     if !key.exists() {
         tellonce_governance::create_key_file(&key).exit(Exit::Output)?;
@@ -113,7 +124,8 @@ fn config_text(summary: &SynthSummary, out: &Path, own_feeds: bool) -> String {
 
 /// Synthesise, run, summarise.
 pub(super) fn demo(a: &DemoArgs) -> Result<Exit, Failure> {
-    let args = SynthArgs { out: a.out.clone(), children: a.children, seed: a.seed, errors: a.errors.clone() };
+    let args =
+        SynthArgs { out: a.out.clone(), children: a.children, seed: a.seed, errors: a.errors.clone(), months: 0 };
     // With --json, stdout holds the summary alone.
     let (_, config) = if a.json { synth_quiet(&args)? } else { synth(&args)? };
     let settings = Settings::load(&config).exit(Exit::Config)?;

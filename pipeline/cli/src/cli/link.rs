@@ -126,6 +126,7 @@ pub(super) fn bench_link(a: &BenchLinkArgs) -> Result<Exit, Failure> {
         children: a.children,
         seed: 42,
         errors: "default".to_owned(),
+        months: 0,
     })?;
     errln!("synthetic population: {} records in {:.1}s", summary.records, started.elapsed().as_secs_f64());
     let base = Settings::load(&config).exit(Exit::Config)?;

@@ -111,6 +111,7 @@ pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
         children: 20_000,
         seed: 42,
         errors: "default".to_owned(),
+        months: 0,
     })?;
     let templates = police_templates(&data)?;
     // Kept alive until the benchmark ends: dropping it stops the broker.
