@@ -84,72 +84,23 @@ pub(crate) fn process_input<'r>(
     }
     let policy = match govern::decide(&ctx.agreements, source.feed, dates::today(), ctx.as_of) {
         Decision::Process(policy) => policy,
-        Decision::Hold { rule, reason } => {
-            // Held, not rejected: the input is left as it is and no marker is written, so the
-            // next run under an agreement in force processes it. Nothing is lost.
-            report.status = InputStatus::Held;
-            report.error_rule = Some(rule);
-            report.error = Some(format!("{} not processed: {reason} [{rule}]", source.path.display()));
-            let held = ctx.audit(&Event::InputHeld {
-                feed: source.feed.name.to_owned(),
-                input: report.source.clone(),
-                sha256: report.sha256.clone(),
-                reason: format!("{reason} [{rule}]"),
-            });
-            return match held {
-                Ok(()) => Ok(report),
-                Err(error) => Err(Box::new(Failed { report, error })),
-            };
-        }
+        // Held, not rejected: the input is left as it is and no marker is written, so the next
+        // run under an agreement in force processes it. Nothing is lost.
+        Decision::Hold { rule, reason } => return hold(ctx, source, report, rule, &reason),
     };
     if policy.review_overdue {
         warn!(agreement = %policy.agreement, "the agreement is past its review date; review it");
     }
     report.agreement = Some(policy.agreement.to_string());
     report.fields_dropped = policy.dropped.clone();
-    if source.mode == crate::config::SourceMode::Withdrawals {
-        match super::withdraw::apply(ctx, source, &mut report) {
-            Ok(()) => {}
-            Err(super::withdraw::WithdrawFailure::Reject(rule, message)) => return reject(report, rule, message),
-            Err(super::withdraw::WithdrawFailure::Run(error)) => return Err(Box::new(Failed { report, error })),
-        }
-    } else {
-        let file = match open_file(ctx, source, &mut report) {
-            Ok(f) => f,
-            Err((rule, message)) => return reject(report, rule, message),
-        };
-        if let Some(read_as) = report.read_as.as_mut() {
-            read_as.mapping_sha256.clone_from(&mapping_sha256);
-        }
-        let how = IngestOptions { allow_mass_withdrawal: opts.allow_mass_withdrawal, replace_parts: reread };
-        match ingest(ctx, source, &policy, file, before, &mut report, how) {
-            Ok(()) => {}
-            Err(IngestError::MassWithdrawal(mass)) => {
-                // Held like an input with no agreement in force: no marker, so the next run reads it
-                // again, and with --allow-mass-withdrawal applies it.
-                let rule = "snapshot.mass_withdrawal";
-                report.status = InputStatus::Held;
-                report.error_rule = Some(rule);
-                report.error = Some(format!("{} not processed: {mass} [{rule}]", source.path.display()));
-                let held = ctx.audit(&Event::InputHeld {
-                    feed: source.feed.name.to_owned(),
-                    input: report.source.clone(),
-                    sha256: report.sha256.clone(),
-                    reason: format!("{mass} [{rule}]"),
-                });
-                return match held {
-                    Ok(()) => Ok(report),
-                    Err(error) => Err(Box::new(Failed { report, error })),
-                };
-            }
-            Err(IngestError::Source(e)) => return reject(report, e.rule_code(), e.to_string()),
-            Err(IngestError::Changed) => {
-                let msg =
-                    format!("{} changed while it was being read; try again once it is complete", source.path.display());
-                return reject(report, "file.changed", msg);
-            }
-            Err(IngestError::Run(error)) => return Err(Box::new(Failed { report, error })),
-        }
+    let read = Read { policy: &policy, before, reread, mapping_sha256: mapping_sha256.as_deref() };
+    match read_input(ctx, source, opts, &read, &mut report) {
+        Ok(()) => {}
+        Err(Stop::Reject(rule, message)) => return reject(report, rule, message),
+        // Held like an input with no agreement in force: no marker, so the next run reads it
+        // again, and with --allow-mass-withdrawal applies it.
+        Err(Stop::Held(rule, reason)) => return hold(ctx, source, report, rule, &reason),
+        Err(Stop::Failed(error)) => return Err(Box::new(Failed { report, error })),
     }
     if let Err(error) = audit_mapping(ctx, source, &report, mapping_sha256) {
         return Err(Box::new(Failed { report, error }));
@@ -171,6 +122,80 @@ pub(crate) fn process_input<'r>(
                 .map_err(|source| RunError::Output { path: marker.clone(), source })
         });
     match written {
+        Ok(()) => Ok(report),
+        Err(error) => Err(Box::new(Failed { report, error })),
+    }
+}
+
+/// Why reading an input stopped short of marking it done.
+enum Stop {
+    /// It cannot be read as its feed: the rule broken and the message.
+    Reject(&'static str, String),
+    /// It is left untouched until something changes: the rule and the reason.
+    Held(&'static str, String),
+    /// The output failed.
+    Failed(RunError),
+}
+
+/// What [`read_input`] needs beyond the session and the source.
+struct Read<'p> {
+    policy: &'p crate::stages::govern::Policy,
+    /// The file's size and modification time before it was hashed.
+    before: (u64, std::time::SystemTime),
+    /// Read again because its mapping changed: its earlier parts are replaced.
+    reread: bool,
+    mapping_sha256: Option<&'p str>,
+}
+
+/// Reads and commits one input: a withdrawals file applied, or a partner file staged.
+fn read_input(
+    ctx: &Context<'_>,
+    source: &Source,
+    opts: &RunOptions,
+    read: &Read<'_>,
+    report: &mut InputReport,
+) -> Result<(), Stop> {
+    if source.mode == crate::config::SourceMode::Withdrawals {
+        return super::withdraw::apply(ctx, source, report).map_err(|e| match e {
+            super::withdraw::WithdrawFailure::Reject(rule, message) => Stop::Reject(rule, message),
+            super::withdraw::WithdrawFailure::Run(error) => Stop::Failed(error),
+        });
+    }
+    let file = open_file(ctx, source, report).map_err(|(rule, message)| Stop::Reject(rule, message))?;
+    if let Some(read_as) = report.read_as.as_mut() {
+        read_as.mapping_sha256 = read.mapping_sha256.map(str::to_owned);
+    }
+    let how = IngestOptions { allow_mass_withdrawal: opts.allow_mass_withdrawal, replace_parts: read.reread };
+    ingest(ctx, source, read.policy, file, read.before, report, how).map_err(|e| match e {
+        IngestError::MassWithdrawal(mass) => Stop::Held("snapshot.mass_withdrawal", mass.to_string()),
+        IngestError::Source(e) => Stop::Reject(e.rule_code(), e.to_string()),
+        IngestError::Changed => Stop::Reject(
+            "file.changed",
+            format!("{} changed while it was being read; try again once it is complete", source.path.display()),
+        ),
+        IngestError::Run(error) => Stop::Failed(error),
+    })
+}
+
+/// Leaves an input untouched, with no marker, so that a later run processes it once `reason`
+/// no longer holds; the audit log says why.
+fn hold(
+    ctx: &Context<'_>,
+    source: &Source,
+    mut report: InputReport,
+    rule: &'static str,
+    reason: &str,
+) -> Result<InputReport, Box<Failed>> {
+    report.status = InputStatus::Held;
+    report.error_rule = Some(rule);
+    report.error = Some(format!("{} not processed: {reason} [{rule}]", source.path.display()));
+    let held = ctx.audit(&Event::InputHeld {
+        feed: source.feed.name.to_owned(),
+        input: report.source.clone(),
+        sha256: report.sha256.clone(),
+        reason: format!("{reason} [{rule}]"),
+    });
+    match held {
         Ok(()) => Ok(report),
         Err(error) => Err(Box::new(Failed { report, error })),
     }

@@ -295,51 +295,8 @@ impl<'a> Writer<'a> {
             ctx.audit(&recorded)?;
             report.files.push(file);
         }
-        let dir = out.join(STAGING).join(format!("feed={}", self.feed));
-        let prefix = format!("part-{}-", self.stem);
         let kept: Vec<&str> = report.files.iter().filter_map(|f| f.path.rsplit('/').next()).collect();
-        // What an earlier run of this input wrote and this one did not: from the directory and
-        // from the audit log, so that a part deleted by a run that stopped before logging the
-        // deletion is logged now.
-        let mut stale: BTreeMap<String, Option<String>> = ctx
-            .held
-            .values()
-            .filter(|f| f.path.starts_with(&format!("{STAGING}/feed={}/{prefix}", self.feed)))
-            .map(|f| (f.path.clone(), Some(f.sha256.clone())))
-            .collect();
-        match std::fs::read_dir(&dir) {
-            Ok(entries) => {
-                for entry in entries.flatten() {
-                    let name = entry.file_name().to_string_lossy().into_owned();
-                    if name.starts_with(&prefix) && name.ends_with(".parquet") {
-                        stale.entry(relative(&out, &entry.path())).or_insert(None);
-                    }
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(source) => return Err(RunError::Output { path: dir.clone(), source }.into()),
-        }
-        for (rel, recorded) in stale {
-            if kept.iter().any(|k| rel.rsplit('/').next() == Some(*k)) {
-                continue;
-            }
-            let path = out.join(&rel);
-            let sha256 = match sha256_file(&path) {
-                Ok(sha) => sha,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => match recorded {
-                    Some(sha) => sha,
-                    None => continue,
-                },
-                Err(source) => return Err(RunError::Output { path, source }.into()),
-            };
-            remove_if_present(&path).map_err(|source| RunError::Output { path: path.clone(), source })?;
-            ctx.audit(&Event::FileDeleted {
-                path: rel,
-                sha256,
-                reason: tellonce_governance::audit::reasons::DeleteReason::Replaced.to_string(),
-                agreement: Some(policy.agreement.to_string()),
-            })?;
-        }
+        remove_stale_parts(ctx, self.feed, &self.stem, &kept, policy.agreement.as_ref())?;
         record_counts(report, records_read, written, quarantined, by_rule);
         report.nulled_by_rule = nulled.into_iter().map(|((column, rule), n)| (nulled_key(column, rule), n)).collect();
         report.nulled = report.nulled_by_rule.values().sum();
@@ -374,4 +331,59 @@ fn supersede_held(
     let mut record = |e: &Event| ctx.audit(e);
     let mut sync = || ctx.audit_sync();
     supersede::<RunError>(out, &holdings, moves, by, &ctx.part_options, &mut record, &mut sync)
+}
+
+/// Removes, and records as replaced, the staging parts an earlier run of this input (`stem`)
+/// wrote and this one did not (`kept`): found in the directory and in the audit log, so that a
+/// part deleted by a run that stopped before logging the deletion is logged now.
+fn remove_stale_parts(
+    ctx: &Context<'_>,
+    feed: &str,
+    stem: &str,
+    kept: &[&str],
+    agreement: &str,
+) -> Result<(), RunError> {
+    let out = &ctx.settings.output_dir;
+    let dir = out.join(STAGING).join(format!("feed={feed}"));
+    let prefix = format!("part-{stem}-");
+    let mut stale: BTreeMap<String, Option<String>> = ctx
+        .held
+        .values()
+        .filter(|f| f.path.starts_with(&format!("{STAGING}/feed={feed}/{prefix}")))
+        .map(|f| (f.path.clone(), Some(f.sha256.clone())))
+        .collect();
+    match std::fs::read_dir(&dir) {
+        Ok(entries) => {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with(&prefix) && name.ends_with(".parquet") {
+                    stale.entry(relative(out, &entry.path())).or_insert(None);
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(source) => return Err(RunError::Output { path: dir.clone(), source }),
+    }
+    for (rel, recorded) in stale {
+        if kept.iter().any(|k| rel.rsplit('/').next() == Some(*k)) {
+            continue;
+        }
+        let path = out.join(&rel);
+        let sha256 = match sha256_file(&path) {
+            Ok(sha) => sha,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match recorded {
+                Some(sha) => sha,
+                None => continue,
+            },
+            Err(source) => return Err(RunError::Output { path, source }),
+        };
+        remove_if_present(&path).map_err(|source| RunError::Output { path: path.clone(), source })?;
+        ctx.audit(&Event::FileDeleted {
+            path: rel,
+            sha256,
+            reason: tellonce_governance::audit::reasons::DeleteReason::Replaced.to_string(),
+            agreement: Some(agreement.to_owned()),
+        })?;
+    }
+    Ok(())
 }
