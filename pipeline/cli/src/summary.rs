@@ -25,6 +25,8 @@ pub struct FeedTotals {
     pub refused: u64,
     /// Records not staged because the version held came in a later input.
     pub older: u64,
+    /// References a withdrawals file listed and withdrew (read, neither written nor held).
+    pub listed_withdrawn: u64,
     /// Records staged as a newer version of one held (counted in `written`).
     pub changed: u64,
     /// Records withdrawn: absent from a snapshot.
@@ -53,7 +55,8 @@ pub struct FeedTotals {
 impl FeedTotals {
     /// Whether every record read was written, quarantined, held already or refused.
     pub fn reconciles(&self) -> bool {
-        self.read == self.written + self.quarantined + self.unchanged + self.refused + self.older
+        self.read
+            == self.written + self.quarantined + self.unchanged + self.refused + self.older + self.listed_withdrawn
     }
 }
 
@@ -72,6 +75,9 @@ pub fn feed_totals(report: &RunReport) -> BTreeMap<&'static str, FeedTotals> {
             t.unchanged += v.counts.unchanged;
             t.refused += v.counts.refused;
             t.older += v.counts.older;
+            if v.withdrawals_file {
+                t.listed_withdrawn += v.counts.withdrawn;
+            }
             t.changed += v.counts.changed;
             t.superseded += v.superseded;
             t.withdrawn += v.counts.withdrawn;
@@ -139,7 +145,7 @@ pub fn to_text(report: &RunReport) -> String {
         r += t.read;
         w += t.written;
         q += t.quarantined;
-        held += t.unchanged + t.refused + t.older;
+        held += t.unchanged + t.refused + t.older + t.listed_withdrawn;
     }
     let all = r == w + q + held;
     let _ = writeln!(s, "{:<16} {r:>10} {w:>10} {q:>11}  {}", "total", if all { "ok" } else { "MISMATCH" });

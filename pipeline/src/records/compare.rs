@@ -96,20 +96,25 @@ pub struct Comparison {
     own_arrival: u64,
 }
 
-/// The input stem of a staging part's path: `abc` in `staging/feed=f/part-abc-00000.parquet`.
+/// The input stem of a staging part's path: `abc` in `staging/feed=f/part-abc-00000.parquet`
+/// (everything before the part number, so a stream batch's stem may hold dashes).
 fn part_stem(path: &str) -> Option<&str> {
     let name = path.rsplit('/').next()?;
-    name.strip_prefix("part-")?.split('-').next()
+    let numbered = name.strip_prefix("part-")?.strip_suffix(".parquet")?;
+    numbered.rsplit_once('-').map(|(stem, _)| stem)
 }
 
-/// Per input stem, when it first arrived: the audit sequence number of its first comparison
-/// or, in a log written before comparisons named their input's content, of its first staging
-/// file. An input that staged nothing (every record held already) still arrived.
+/// Per input stem, when it first arrived: the audit sequence number of its first comparison or
+/// hold or, in a log written before comparisons named their input's content, of its first
+/// staging file. An input that staged nothing (every record held already) still arrived.
 fn arrivals(entries: &[audit::Entry]) -> HashMap<String, u64> {
     let mut first: HashMap<String, u64> = HashMap::new();
     for e in entries {
         let stem = match &e.event {
             Event::RecordsCompared { sha256: Some(sha), .. } => sha.get(..STEM_CHARS),
+            // An input held (a snapshot awaiting confirmation, an agreement not yet in force)
+            // arrived then: applied later, it is still older than what came after it.
+            Event::InputHeld { sha256, .. } => sha256.get(..STEM_CHARS),
             Event::FileWritten { dataset, path, .. } if dataset == tellonce_output::layout::STAGING => part_stem(path),
             _ => None,
         };

@@ -98,6 +98,7 @@ pub fn read(path: &Path, feed: &FeedSchema, mapping: Option<&Mapping>) -> Result
     };
     let reference = feed.index_of(RECORD_ID);
     let mut column: Option<usize> = None;
+    let mut width = 0usize;
     let mut out = Vec::new();
     // The reader skips blank lines without counting them, and a record's position is where the
     // blank lines before it begin: lines are counted from byte offsets, past those blank lines.
@@ -136,8 +137,15 @@ pub fn read(path: &Path, feed: &FeedSchema, mapping: Option<&Mapping>) -> Result
                     .position(is_reference)
                     .ok_or_else(|| WithdrawalsError::NoReference { path: path.to_owned() })?,
             );
+            width = record.len();
             continue;
         };
+        // A line with more or fewer fields than the header (an unquoted delimiter in a reason)
+        // would put another field in the reference's place.
+        if record.len() != width {
+            let message = format!("{} fields where the header has {width}", record.len());
+            return Err(line_error(line, "csv.field_count", message));
+        }
         let cell = record.get(j).unwrap_or_default();
         let id = encoding.decode(cell).ok_or_else(|| {
             line_error(line, "encoding.invalid_utf8", format!("column {RECORD_ID}: not valid in the file's encoding"))
@@ -176,6 +184,11 @@ mod tests {
             (e.rule_code(), e.to_string().contains("w.csv:3: column record_id: empty")),
             ("required.missing", true)
         );
+        std::fs::write(&path, "reason,record_id\nmerged, then split,P1\n").unwrap();
+        let e = read(&path, police(), None).unwrap_err();
+        let said = e.to_string();
+        assert_eq!(e.rule_code(), "csv.field_count");
+        assert!(said.contains("w.csv:2: 3 fields where the header has 2"), "{said}");
         std::fs::write(&path, "Case,reason\nP1,x\n").unwrap();
         assert_eq!(read(&path, police(), None).unwrap_err().rule_code(), "header.missing_columns");
         std::fs::write(&path, "").unwrap();

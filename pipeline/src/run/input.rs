@@ -156,7 +156,7 @@ fn read_input(
     report: &mut InputReport,
 ) -> Result<(), Stop> {
     if source.mode == crate::config::SourceMode::Withdrawals {
-        return super::withdraw::apply(ctx, source, report).map_err(|e| match e {
+        return super::withdraw::apply(ctx, source, read.before, report).map_err(|e| match e {
             super::withdraw::WithdrawFailure::Reject(rule, message) => Stop::Reject(rule, message),
             super::withdraw::WithdrawFailure::Run(error) => Stop::Failed(error),
         });
@@ -258,15 +258,16 @@ fn open_file(
     Ok(file)
 }
 
-/// Whether the input marked done by `marker` was read under another mapping than the one whose
-/// content is `now` (`None`: no mapping). A marker that cannot be read counts as unchanged:
-/// the input is skipped, as before markers recorded the mapping.
+/// Whether the input marked done by `marker` was read under a mapping other than the one whose
+/// content is `now`. Only a mapping the marker records counts: a marker with none (an input read
+/// without a mapping, a withdrawals file, or a marker from a release that did not record it)
+/// or one that cannot be read counts as unchanged, and the input is skipped as before.
 fn mapping_changed(marker: &Path, now: Option<&str>) -> bool {
     let Ok(text) = std::fs::read(marker) else { return false };
     let Ok(record) = serde_json::from_slice::<tellonce_connectors::manifest::InputRecord>(&text) else {
         return false;
     };
-    record.mapping_sha256.as_deref() != now
+    record.mapping_sha256.is_some_and(|was| Some(was.as_str()) != now)
 }
 
 /// Takes back files a session published whose audit entries could not be made durable (a full

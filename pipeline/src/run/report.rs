@@ -98,6 +98,10 @@ pub struct Versions {
     /// not be read (it might be a record it would otherwise withdraw).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub withdrawal_held_back: bool,
+    /// The input is a withdrawals file: the records it read are the references it listed, each
+    /// withdrawn, refused (tombstoned before) or unchanged (listed twice).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub withdrawals_file: bool,
 }
 
 impl InputReport {

@@ -38,7 +38,12 @@ impl From<RecordsError> for WithdrawFailure {
 
 /// Applies the withdrawals file of `source`, filling in `report`. A reference listed twice, or
 /// already tombstoned (withdrawn or erased before), changes nothing and is counted as such.
-pub(crate) fn apply(ctx: &Context<'_>, source: &Source, report: &mut InputReport) -> Result<(), WithdrawFailure> {
+pub(crate) fn apply(
+    ctx: &Context<'_>,
+    source: &Source,
+    before: (u64, std::time::SystemTime),
+    report: &mut InputReport,
+) -> Result<(), WithdrawFailure> {
     let feed = source.feed;
     let mapping = match ctx.settings.reading(source).mapping.as_deref().map(|m| Mapping::load(m, feed)).transpose() {
         Ok(m) => m,
@@ -46,6 +51,12 @@ pub(crate) fn apply(ctx: &Context<'_>, source: &Source, report: &mut InputReport
     };
     let listed = withdrawals::read(&source.path, feed, mapping.as_ref())
         .map_err(|e| WithdrawFailure::Reject(e.rule_code(), e.to_string()))?;
+    // An upload in progress could end in a cut reference, which would withdraw the wrong record.
+    if super::input::file_state(&source.path) != Some(before) {
+        let message =
+            format!("{} changed while it was being read; try again once it is complete", source.path.display());
+        return Err(WithdrawFailure::Reject("file.changed", message));
+    }
     let out = &ctx.settings.output_dir;
     let dir = out.join(AUDIT);
     let entries = tellonce_governance::audit::read_entries(&dir)
@@ -59,6 +70,8 @@ pub(crate) fn apply(ctx: &Context<'_>, source: &Source, report: &mut InputReport
             counts.unchanged += 1;
         } else if tombstones.contains(&w.record_id) {
             counts.refused += 1;
+            // Tombstoned by a run that stopped before the move: the move is finished now.
+            moves.extend(held.versions_of(&w.record_id).into_iter().map(|l| (l, WITHDRAWN)));
         } else {
             counts.withdrawn += 1;
             moves.extend(held.versions_of(&w.record_id).into_iter().map(|l| (l, WITHDRAWN)));
@@ -76,6 +89,6 @@ pub(crate) fn apply(ctx: &Context<'_>, source: &Source, report: &mut InputReport
     let superseded = supersede::<RunError>(out, &holdings, moves, by, &ctx.part_options, &mut record, &mut sync)?;
     ctx.audit(&Comparison::event(counts, feed.name, &report.source, &report.sha256, superseded))?;
     report::record_counts(report, listed.len() as u64, 0, 0, Default::default());
-    report.versions = Some(Versions { counts, superseded, withdrawal_held_back: false });
+    report.versions = Some(Versions { counts, superseded, withdrawal_held_back: false, withdrawals_file: true });
     Ok(())
 }

@@ -211,7 +211,7 @@ impl<'a> Writer<'a> {
         if records_read != self.written + quarantined + not_staged || self.read != records_read {
             return Err(RunError::Internal(format!(
                 "{}: counts do not reconcile: the reader read {records_read}, the stages returned {}, \
-                 written {} + quarantined {quarantined} + unchanged or refused {not_staged}",
+                 written {} + quarantined {quarantined} + unchanged, refused or older {not_staged}",
                 self.source, self.read, self.written
             )));
         }
@@ -302,7 +302,9 @@ impl<'a> Writer<'a> {
         report.nulled = report.nulled_by_rule.values().sum();
         if compared {
             ctx.audit(&Comparison::event(versions, self.feed, &self.source, &report.sha256, superseded))?;
-            report.versions = Some(Versions { counts: versions, superseded, withdrawal_held_back: held_back });
+            let withdrawals_file = false;
+            report.versions =
+                Some(Versions { counts: versions, superseded, withdrawal_held_back: held_back, withdrawals_file });
         }
         Ok(())
     }

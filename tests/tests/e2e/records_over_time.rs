@@ -297,6 +297,21 @@ fn a_withdrawals_file_withdraws_what_it_lists_held_or_not_and_a_bad_line_stops_i
     assert!(bad["error"].as_str().unwrap().contains("withdrawn-2.csv:3: column record_id: empty"), "{bad}");
     assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["P1", "P3", "P4"]);
     tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
+
+    // A run stopped after laying P3's tombstone and before moving it: the file, read again,
+    // finishes the move. The text summary reconciles a withdrawals file's references.
+    std::fs::remove_file(ws.dir().join("inputs/withdrawn-2.csv")).unwrap();
+    let tombstones = ws.out().join("state/tombstones/police.jsonl");
+    let mut laid = std::fs::read_to_string(&tombstones).unwrap();
+    laid.push_str("{\"record_id\":\"P3\",\"reason\":\"withdrawn\",\"at\":\"2026-12-04T00:00:00Z\"}\n");
+    std::fs::write(&tombstones, laid).unwrap();
+    ws.write("inputs/withdrawn-3.csv", "record_id\nP3\n");
+    let out = tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--no-progress"], 0);
+    assert!(!text(&out).contains("MISMATCH"), "{}", text(&out));
+    assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["P1", "P4"]);
+    // A withdrawals file is processed once: the next run skips it.
+    let again = ws.run(0, &[]);
+    assert_eq!(again.input("inputs/withdrawn-3.csv")["status"], "skipped");
 }
 
 #[test]
