@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use arrow_array::builder::StringBuilder;
-use arrow_array::{ArrayRef, RecordBatch, UInt64Array, new_null_array};
+use arrow_array::{ArrayRef, RecordBatch, StringArray, UInt64Array, new_null_array};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use tellonce_schemas::{FeedSchema, Rule, staging};
 
@@ -47,6 +47,8 @@ pub(super) struct BatchBuilder {
 pub(super) struct Taken {
     pub(super) batch: RecordBatch,
     pub(super) rejects: Vec<RawReject>,
+    /// The withdrawal marker's cells, if the file has the column (they are not passed on).
+    pub(super) marker: Option<StringArray>,
     pub(super) first: u64,
     pub(super) last: u64,
 }
@@ -64,13 +66,15 @@ impl Taken {
             },
             batch: self.batch,
             rejects: self.rejects,
+            withdrawn: Vec::new(),
         }
     }
 }
 
 impl BatchBuilder {
     /// A builder for batches of at most `batch_rows` rows and rejects together; `present[i]`
-    /// says whether schema column `i` can have values.
+    /// says whether schema column `i` can have values. An entry past the schema's columns is
+    /// the withdrawal marker, gathered beside the batch.
     pub(super) fn new(schema: SchemaRef, present: &[bool], batch_rows: usize) -> Self {
         let batch_rows = batch_rows.max(1);
         let value_bytes = vec![batch_rows.saturating_mul(FIRST_BATCH_BYTES_PER_VALUE); present.len()];
@@ -148,16 +152,19 @@ impl BatchBuilder {
     pub(super) fn take(&mut self) -> Result<Option<Taken>, ArrowError> {
         let Some(first) = self.first.take() else { return Ok(None) };
         let rows = self.positions.len();
+        let feed_columns = self.schema.fields().len() - 1;
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.columns.len() + 1);
-        for (col, hint) in self.columns.iter_mut().zip(self.value_bytes.iter_mut()) {
-            match col {
-                Some(b) => {
-                    let used = b.values_slice().len();
-                    // Reserve what this batch used plus an eighth, so most batches never grow.
-                    *hint = used + used / 8;
-                    let mut done = std::mem::replace(b, StringBuilder::with_capacity(self.batch_rows, *hint));
-                    arrays.push(Arc::new(done.finish()));
-                }
+        let mut marker = None;
+        for (i, (col, hint)) in self.columns.iter_mut().zip(self.value_bytes.iter_mut()).enumerate() {
+            let done = col.as_mut().map(|b| {
+                let used = b.values_slice().len();
+                // Reserve what this batch used plus an eighth, so most batches never grow.
+                *hint = used + used / 8;
+                std::mem::replace(b, StringBuilder::with_capacity(self.batch_rows, *hint)).finish()
+            });
+            match done {
+                _ if i >= feed_columns => marker = done,
+                Some(a) => arrays.push(Arc::new(a)),
                 None => arrays.push(new_null_array(&DataType::Utf8, rows)),
             }
         }
@@ -165,6 +172,6 @@ impl BatchBuilder {
         arrays.push(Arc::new(UInt64Array::from(positions)));
         let batch = RecordBatch::try_new(Arc::clone(&self.schema), arrays)?;
         self.reject_bytes = 0;
-        Ok(Some(Taken { batch, rejects: std::mem::take(&mut self.rejects), first, last: self.last }))
+        Ok(Some(Taken { batch, rejects: std::mem::take(&mut self.rejects), marker, first, last: self.last }))
     }
 }

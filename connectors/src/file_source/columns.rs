@@ -12,6 +12,9 @@ use crate::mapping::{Mapping, Resolved};
 pub(super) struct ColumnLookup {
     names: Vec<&'static str>,
     mapping: Option<Arc<Mapping>>,
+    /// Whether the mapping names a column marking records withdrawn: it is read as one more
+    /// column, after the feed's (see [`ColumnLookup::marker`]).
+    marker: bool,
 }
 
 impl ColumnLookup {
@@ -21,7 +24,27 @@ impl ColumnLookup {
 
     /// A lookup through `mapping`, if there is one.
     pub(super) fn with_mapping(feed: &'static FeedSchema, mapping: Option<Arc<Mapping>>) -> Self {
-        ColumnLookup { names: feed.columns.iter().map(|c| c.name).collect(), mapping }
+        let marker = mapping.as_ref().is_some_and(|m| m.withdrawal().is_some());
+        ColumnLookup { names: feed.columns.iter().map(|c| c.name).collect(), mapping, marker }
+    }
+
+    /// The columns a row is read into: the feed's, then the withdrawal marker if the mapping
+    /// names one.
+    pub(super) fn width(&self) -> usize {
+        self.names.len() + usize::from(self.marker)
+    }
+
+    /// The index the withdrawal marker is read into, if the mapping names one.
+    pub(super) fn marker(&self) -> Option<usize> {
+        self.marker.then_some(self.names.len())
+    }
+
+    /// The name of column `i` for messages: a feed column's, or the withdrawal marker's heading.
+    pub(super) fn name_of(&self, i: usize) -> &str {
+        match self.names.get(i) {
+            Some(n) => n,
+            None => self.mapping.as_ref().and_then(|m| m.withdrawal()).map_or("withdrawal", |w| w.heading()),
+        }
     }
 
     /// Whether the mapping drops `name` on purpose (so it is not reported as unknown).
@@ -29,16 +52,12 @@ impl ColumnLookup {
         self.mapping.as_ref().is_some_and(|m| m.resolve(name) == Resolved::Ignored)
     }
 
-    /// The schema's column names, in order.
-    pub(super) fn names(&self) -> &[&'static str] {
-        &self.names
-    }
-
     /// The index of the column `name` (from a file) stands for.
     pub(super) fn find(&self, name: &str) -> Option<usize> {
         if let Some(m) = &self.mapping {
             return match m.resolve(name) {
                 Resolved::Column(i) => Some(i),
+                Resolved::Withdrawal => self.marker(),
                 Resolved::Ignored | Resolved::Unknown => None,
             };
         }

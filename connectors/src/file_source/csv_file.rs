@@ -35,7 +35,8 @@ pub(super) struct CsvInput {
     /// (schema column, field index in the file) for every schema column the file has, in
     /// schema order.
     mapped: Vec<(usize, usize)>,
-    names: Vec<&'static str>,
+    /// Column names for messages, by the index rows are read into.
+    names: Vec<String>,
     unknown: Vec<String>,
     encoding: Encoding,
 }
@@ -92,7 +93,14 @@ impl CsvInput {
             names.push(name.into_owned());
         }
         let Headings { mapped, present, unknown } = match_headings(path, &names, feed, &lookup, mapping)?;
-        let input = CsvInput { tok, width, mapped, names: lookup.names().to_vec(), unknown, encoding };
+        let input = CsvInput {
+            tok,
+            width,
+            mapped,
+            names: (0..lookup.width()).map(|i| lookup.name_of(i).to_owned()).collect(),
+            unknown,
+            encoding,
+        };
         Ok((input, present))
     }
 
@@ -170,7 +178,8 @@ impl CsvInput {
             }
         };
         if let Some(&(i, _)) = self.mapped.iter().find(|&&(_, j)| field(j).is_none()) {
-            batch.reject(line, Rule::InvalidUtf8, Some(self.names[i]), self.tok.raw());
+            let name = self.names.get(i).map(String::as_str);
+            batch.reject(line, Rule::InvalidUtf8, name, self.tok.raw());
             return;
         }
         for &(i, j) in &self.mapped {

@@ -13,9 +13,10 @@ use crate::mapping::Mapping;
 /// How a header row's fields became the feed's columns.
 pub(super) struct Headings {
     /// (schema column, field index in the file) for every schema column the file has, in
-    /// schema order.
+    /// schema order (the withdrawal marker, if there is one, last).
     pub(super) mapped: Vec<(usize, usize)>,
-    /// Per schema column, whether the file has it.
+    /// Per schema column (then the withdrawal marker, if the mapping names one), whether the
+    /// file has it.
     pub(super) present: Vec<bool>,
     /// Header names that match no schema column (trimmed, deduplicated, sorted).
     pub(super) unknown: Vec<String>,
@@ -32,14 +33,14 @@ pub(super) fn match_headings(
     lookup: &ColumnLookup,
     mapping: Option<&Mapping>,
 ) -> Result<Headings, SourceError> {
-    let mut field_of: Vec<Option<usize>> = vec![None; feed.columns.len()];
+    let mut field_of: Vec<Option<usize>> = vec![None; lookup.width()];
     let mut unknown = BTreeSet::new();
     for (j, name) in names.iter().enumerate() {
         match lookup.find(name) {
             Some(i) if field_of[i].is_some() => {
                 return Err(SourceError::DuplicateColumn {
                     path: path.to_owned(),
-                    column: lookup.names()[i].to_owned(),
+                    column: lookup.name_of(i).to_owned(),
                 });
             }
             Some(i) => field_of[i] = Some(j),

@@ -49,15 +49,16 @@ pub(super) struct JsonObjects {
 
 impl JsonObjects {
     pub(super) fn new(feed: &'static FeedSchema) -> JsonObjects {
-        JsonObjects::with_lookup(feed, ColumnLookup::new(feed))
+        JsonObjects::with_lookup(ColumnLookup::new(feed))
     }
 
     /// Objects whose keys are found with `lookup` (through a source mapping, say).
-    pub(super) fn with_lookup(feed: &'static FeedSchema, lookup: ColumnLookup) -> JsonObjects {
+    pub(super) fn with_lookup(lookup: ColumnLookup) -> JsonObjects {
+        let width = lookup.width();
         JsonObjects {
             lookup,
             unknown: BTreeSet::new(),
-            slots: vec![Slot::Absent; feed.columns.len()],
+            slots: vec![Slot::Absent; width],
             scratch: String::new(),
             key_order: Vec::new(),
         }
@@ -88,14 +89,13 @@ impl JsonObjects {
         let mut de = serde_json::Deserializer::from_str(text);
         let parsed = (&mut de).deserialize_map(&mut sink).and_then(|()| de.end());
         let problem = sink.problem;
-        let names = self.lookup.names();
         match (parsed, problem) {
             (Err(_), _) => batch.reject(position, Rule::JsonMalformed, None, bytes),
             (Ok(()), Some(Problem::Nested(i))) => {
-                batch.reject(position, Rule::JsonValueType, Some(names[i]), bytes);
+                batch.reject(position, Rule::JsonValueType, Some(self.lookup.name_of(i)), bytes);
             }
             (Ok(()), Some(Problem::Duplicate(i))) => {
-                batch.reject(position, Rule::JsonMalformed, Some(names[i]), bytes);
+                batch.reject(position, Rule::JsonMalformed, Some(self.lookup.name_of(i)), bytes);
             }
             (Ok(()), None) => {
                 for (i, slot) in self.slots.iter().enumerate() {
@@ -122,19 +122,14 @@ pub(super) struct JsonlInput {
 }
 
 impl JsonlInput {
-    pub(super) fn open(
-        file: File,
-        feed: &'static FeedSchema,
-        lookup: ColumnLookup,
-        opts: &FileSourceOptions,
-    ) -> JsonlInput {
+    pub(super) fn open(file: File, lookup: ColumnLookup, opts: &FileSourceOptions) -> JsonlInput {
         JsonlInput {
             reader: BufReader::with_capacity(CHUNK_BYTES, file),
             max_line: opts.max_line_bytes.max(1),
             line: Vec::new(),
             line_no: 0,
             consumed: 0,
-            objects: JsonObjects::with_lookup(feed, lookup),
+            objects: JsonObjects::with_lookup(lookup),
         }
     }
 

@@ -73,7 +73,7 @@ use arrow_array::RecordBatch;
 use tellonce_schemas::{FeedSchema, Rule};
 
 use crate::lineage::Lineage;
-use crate::mapping::Mapping;
+use crate::mapping::{Mapping, WithdrawalMarker};
 use batch::BatchBuilder;
 use columns::ColumnLookup;
 use csv_file::{CsvInput, CsvSettings};
@@ -313,6 +313,9 @@ pub struct RawBatch {
     pub batch: RecordBatch,
     /// The records rejected at the source, in file order.
     pub rejects: Vec<RawReject>,
+    /// Per row, whether the partner's withdrawal column (a source mapping's `[withdrawal]`)
+    /// marks it withdrawn; empty when the file has no such column.
+    pub withdrawn: Vec<bool>,
 }
 
 enum Input {
@@ -331,6 +334,8 @@ pub struct FileSource {
     done: bool,
     /// The source mapping whose value rules each batch goes through, if it has any.
     rewrite: Option<Arc<Mapping>>,
+    /// The mapping's column marking records withdrawn, if it names one.
+    marker: Option<WithdrawalMarker>,
     encoding: Encoding,
 }
 
@@ -467,7 +472,8 @@ impl FileSource {
                 if empty {
                     return Err(SourceError::EmptyFile { path: path.to_owned() });
                 }
-                (Input::Jsonl(Box::new(JsonlInput::open(file, feed, lookup, &opts))), vec![true; feed.columns.len()])
+                let width = lookup.width();
+                (Input::Jsonl(Box::new(JsonlInput::open(file, lookup, &opts))), vec![true; width])
             }
             FileFormat::Xlsx | FileFormat::Xls | FileFormat::Ods => {
                 let (sheet, present) = WorkbookInput::open(
@@ -489,6 +495,7 @@ impl FileSource {
             input,
             builder: BatchBuilder::new(schema, &present, opts.batch_rows),
             done: false,
+            marker: mapping.as_ref().and_then(|m| m.withdrawal().cloned()),
             rewrite: mapping.filter(|m| m.rewrites_values()),
             encoding,
         })
@@ -553,7 +560,13 @@ impl FileSource {
             self.done = true;
             SourceError::Read { path: self.path.clone(), line: self.current_line(), source: io::Error::other(e) }
         })?;
-        let Some(mut raw) = taken.map(|t| t.into_raw(self.feed, &self.source)) else { return Ok(None) };
+        let Some(taken) = taken else { return Ok(None) };
+        let withdrawn = match (&self.marker, &taken.marker) {
+            (Some(m), Some(cells)) => cells.iter().map(|c| c.is_some_and(|v| m.marks(v))).collect(),
+            _ => Vec::new(),
+        };
+        let mut raw = taken.into_raw(self.feed, &self.source);
+        raw.withdrawn = withdrawn;
         if let Some(mapping) = &self.rewrite {
             raw.batch = mapping.apply(&raw.batch).map_err(|e| {
                 self.done = true;

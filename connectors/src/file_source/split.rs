@@ -22,7 +22,7 @@ impl RawBatch {
             .filter(|p| p.null_count() == 0)
             .map(|p| p.values().to_vec());
         let Some(positions) = positions.filter(|_| parts > 1) else { return vec![self] };
-        let RawBatch { lineage, batch, mut rejects } = self;
+        let RawBatch { lineage, batch, mut rejects, withdrawn } = self;
         let mut out = Vec::with_capacity(parts);
         let mut start_row = 0;
         let mut first = lineage.first_position;
@@ -42,6 +42,7 @@ impl RawBatch {
                 lineage: part_lineage,
                 batch: batch.slice(start_row, end_row - start_row),
                 rejects: mine,
+                withdrawn: withdrawn.get(start_row..end_row).map(<[bool]>::to_vec).unwrap_or_default(),
             });
             start_row = end_row;
             first = last + 1;

@@ -941,3 +941,59 @@ fn xls_that_is_not_a_workbook_is_refused_by_name() {
     assert_eq!(err.rule_code(), "workbook.unreadable");
     assert!(err.to_string().contains("cases.XLS"), "{err}");
 }
+
+// ------------------------------------------------------------------------- withdrawal column
+
+/// A police mapping whose `Record Status` column marks records withdrawn.
+fn withdrawal_mapping() -> Arc<Mapping> {
+    let text = "feed = \"police\"\n[withdrawal]\ncolumn = \"Record Status\"\nvalues = [\"Deleted\", \"withdrawn\"]\n";
+    Arc::new(Mapping::parse(std::path::Path::new("m.toml"), text.as_bytes(), police()).unwrap())
+}
+
+/// Reads `f` through the withdrawal mapping: the rows, per row whether it is marked, and the
+/// headings reported unknown.
+fn read_marked(f: &Fixture, format: FileFormat) -> (Read, Vec<bool>, Vec<String>) {
+    let mapping = Some(withdrawal_mapping());
+    let mut source =
+        FileSource::open_with(&f.path, format, police(), opts(2, 1000), Dialect::default(), mapping).unwrap();
+    let read = read_source(&mut source, police());
+    let mut marked = Vec::new();
+    for b in &read.batches {
+        // One mark per row, or none for a file without the column.
+        assert!(b.withdrawn.is_empty() || b.withdrawn.len() == b.batch.num_rows());
+        match b.withdrawn.is_empty() {
+            true => marked.extend(std::iter::repeat_n(false, b.batch.num_rows())),
+            false => marked.extend(&b.withdrawn),
+        }
+    }
+    (read, marked, source.unknown_columns())
+}
+
+#[test]
+fn a_mapped_withdrawal_column_marks_rows_and_is_not_passed_on_as_a_column() {
+    let rows = [row("P1") + ",,", row("P2") + ", deleted ,", row("P3") + ",Active,x", row("P4") + ",WITHDRAWN,"];
+    let csv = format!("{HEADER},record status,Notes\n{}\n", rows.join("\n"));
+    let f = file("police.csv", csv);
+    let (read, marked, unknown) = read_marked(&f, FileFormat::Csv);
+    assert!(read.rejects.is_empty(), "{:?}", read.reject_summary());
+    assert_eq!(read.column(police(), "record_id"), [s("P1"), s("P2"), s("P3"), s("P4")]);
+    assert_eq!(marked, [false, true, false, true]);
+    assert_eq!(unknown, ["Notes"], "the marker is not an unknown column");
+
+    let lines = [
+        r#"{"record_id":"J1","Record Status":"Deleted"}"#,
+        r#"{"record_id":"J2"}"#,
+        r#"{"RecordStatus":"withdrawn","record_id":"J3"}"#,
+        r#"{"record_id":"J4","record_status":null}"#,
+    ];
+    let f = file("police.jsonl", lines.join("\n"));
+    let (read, marked, unknown) = read_marked(&f, FileFormat::JsonLines);
+    assert_eq!(read.column(police(), "record_id"), [s("J1"), s("J2"), s("J3"), s("J4")]);
+    assert_eq!(marked, [true, false, true, false]);
+    assert!(unknown.is_empty(), "{unknown:?}");
+
+    // A file without the column marks nothing.
+    let f = file("police.csv", format!("{HEADER}\n{}\n", row("P9")));
+    let (_, marked, _) = read_marked(&f, FileFormat::Csv);
+    assert_eq!(marked, [false]);
+}

@@ -36,6 +36,19 @@ pub(super) struct MappingFile {
     /// Feed column = its decimal and thousands separators.
     #[serde(default)]
     pub(super) decimals: BTreeMap<String, Spanned<DecimalTable>>,
+    /// The partner's column that marks a record withdrawn, and the values that mean it.
+    #[serde(default)]
+    pub(super) withdrawal: Option<Spanned<WithdrawalTable>>,
+}
+
+/// `[withdrawal]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct WithdrawalTable {
+    /// The partner's heading (CSV, sheet) or key (JSON Lines).
+    pub(super) column: Spanned<String>,
+    /// The values that mark a record withdrawn (matched trimmed, without regard to case).
+    pub(super) values: Spanned<Vec<String>>,
 }
 
 /// `[file]`.

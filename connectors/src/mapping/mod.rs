@@ -3,10 +3,10 @@
 //! A mapping is a reviewed TOML file, named by a `[[sources]]` entry, that says which of the
 //! partner's headings is which feed column, which columns are the same for every record
 //! (constants), how the partner's codes, dates, booleans and decimals are written, which
-//! headings are dropped on purpose, and how the file itself is written (delimiter, encoding,
-//! preamble lines). It is validated purely and every problem is reported at once, each as
-//! `file:line:column: error[rule]: message`; a mapping with any problem is not used, and the
-//! source it belongs to is not read (fail closed).
+//! headings are dropped on purpose, which column marks a record withdrawn, and how the file
+//! itself is written (delimiter, encoding, preamble lines). It is validated purely and every
+//! problem is reported at once, each as `file:line:column: error[rule]: message`; a mapping
+//! with any problem is not used, and the source it belongs to is not read (fail closed).
 //!
 //! ```toml
 //! feed = "housing"
@@ -32,6 +32,10 @@
 //! [dates]
 //! date_of_birth = "%d/%m/%Y"
 //! approach_date = ["%d/%m/%Y", "%Y-%m-%d %H:%M:%S%.3f", "excel"]
+//!
+//! [withdrawal]
+//! column = "Record Status"
+//! values = ["Deleted"]
 //! ```
 //!
 //! Headings match without regard to case, spaces and punctuation (`NHS Number`, `nhs_number`
@@ -45,6 +49,7 @@ pub mod check;
 pub mod dates;
 mod file;
 mod rules;
+mod withdrawal;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -55,6 +60,7 @@ use tellonce_schemas::position::Listed;
 use crate::file_source::{DelimiterChoice, EncodingChoice};
 pub use dates::DateFormat;
 pub(crate) use rules::ColumnRule;
+pub use withdrawal::WithdrawalMarker;
 
 /// A rule of the mapping format, with a stable code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -194,6 +200,8 @@ pub struct Mapping {
     ignored: Vec<String>,
     /// One per feed column, in schema order.
     rules: Vec<ColumnRule>,
+    /// The partner's column marking records withdrawn, if it has one.
+    withdrawal: Option<WithdrawalMarker>,
 }
 
 /// A heading folded for matching: lower case, letters and digits only, so that `NHS Number`,
@@ -209,6 +217,8 @@ pub enum Resolved {
     Column(usize),
     /// Dropped on purpose.
     Ignored,
+    /// The column marking records withdrawn (`[withdrawal]`).
+    Withdrawal,
     /// Not known: dropped and reported.
     Unknown,
 }
@@ -267,6 +277,9 @@ impl Mapping {
         if self.ignored.contains(&folded) {
             return Resolved::Ignored;
         }
+        if self.withdrawal.as_ref().is_some_and(|w| w.folded == folded) {
+            return Resolved::Withdrawal;
+        }
         if let Some(h) = self.headings.iter().find(|h| h.folded == folded) {
             return Resolved::Column(h.column);
         }
@@ -274,6 +287,11 @@ impl Mapping {
             Some(i) => Resolved::Column(i),
             None => Resolved::Unknown,
         }
+    }
+
+    /// The partner's column marking records withdrawn, if the mapping names one.
+    pub fn withdrawal(&self) -> Option<&WithdrawalMarker> {
+        self.withdrawal.as_ref()
     }
 
     /// The headings the mapping names for feed column `i`, as written.

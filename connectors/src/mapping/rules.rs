@@ -11,6 +11,7 @@ use toml::Spanned;
 
 use super::dates::{self, DateFormat};
 use super::file::{BooleanTable, DecimalTable, Formats, MappingFile};
+use super::withdrawal::withdrawal_marker;
 use super::{Heading, Mapping, MappingProblem, MappingRule, fold_heading};
 
 /// What the mapping does to one feed column's values.
@@ -114,7 +115,7 @@ impl ColumnRule {
 }
 
 /// Turns byte offsets into 1-based line and character column.
-struct Places<'t> {
+pub(super) struct Places<'t> {
     path: &'t Path,
     text: &'t str,
     index: LineIndex<'t>,
@@ -126,7 +127,7 @@ impl<'t> Places<'t> {
         Places { path, text, index: LineIndex::new(text), problems: Vec::new() }
     }
 
-    fn report(&mut self, offset: usize, rule: MappingRule, message: impl Into<String>) {
+    pub(super) fn report(&mut self, offset: usize, rule: MappingRule, message: impl Into<String>) {
         let Position { line, column } = self.index.position(offset);
         self.problems.push(MappingProblem { path: self.path.to_owned(), line, column, rule, message: message.into() });
     }
@@ -162,7 +163,7 @@ fn check_value(places: &mut Places<'_>, kind: &Kind, key: &str, value: &str, at:
 }
 
 const TOP_KEYS: &[&str] =
-    &["feed", "ignore", "file", "columns", "constants", "values", "dates", "booleans", "decimals"];
+    &["feed", "ignore", "file", "columns", "constants", "values", "dates", "booleans", "decimals", "withdrawal"];
 const FILE_KEYS: &[&str] = &["delimiter", "encoding", "skip_lines", "sheet"];
 const BOOLEAN_KEYS: &[&str] = &["true", "false"];
 const DECIMAL_KEYS: &[&str] = &["decimal_separator", "thousands_separator", "currency_symbol"];
@@ -187,6 +188,7 @@ fn unknown_keys(places: &mut Places<'_>, table: &toml::de::DeTable<'_>, name: &s
         let toml::de::DeValue::Table(sub) = value.get_ref() else { continue };
         match (name, k) {
             ("", "file") => unknown_keys(places, sub, &full, FILE_KEYS),
+            ("", "withdrawal") => unknown_keys(places, sub, &full, super::withdrawal::KEYS),
             ("", "booleans" | "decimals") => {
                 let keys = if k == "booleans" { BOOLEAN_KEYS } else { DECIMAL_KEYS };
                 for (column, spelling) in sub.iter() {
@@ -201,7 +203,7 @@ fn unknown_keys(places: &mut Places<'_>, table: &toml::de::DeTable<'_>, name: &s
 }
 
 /// Where a value starts.
-fn at<T>(s: &Spanned<T>) -> usize {
+pub(super) fn at<T>(s: &Spanned<T>) -> usize {
     s.span().start
 }
 
@@ -234,10 +236,23 @@ pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> 
     add_date_formats(&mut places, feed, &file.dates, &mut rules);
     add_boolean_spellings(&mut places, feed, &file.booleans, &mut rules);
     add_decimal_separators(&mut places, feed, &file.decimals, &mut rules);
+    let withdrawal =
+        file.withdrawal.as_ref().and_then(|w| withdrawal_marker(&mut places, feed, w, &headings, &ignored));
     if !places.problems.is_empty() {
         return Err(in_file_order(places.problems));
     }
-    Ok(Mapping { path: path.to_owned(), feed, delimiter, encoding, skip_lines, sheet, headings, ignored, rules })
+    Ok(Mapping {
+        path: path.to_owned(),
+        feed,
+        delimiter,
+        encoding,
+        skip_lines,
+        sheet,
+        headings,
+        ignored,
+        rules,
+        withdrawal,
+    })
 }
 
 /// Problems sorted by line and column (those at one place keep the order they were found in).

@@ -329,3 +329,33 @@ fn json_lines_keys_and_values_go_through_the_mapping_too() {
     assert_eq!(value("role_in_household").as_deref(), Some("CHILD"));
     assert_eq!(source.unknown_columns(), ["Pet"], "Officer is ignored on purpose");
 }
+
+#[test]
+fn a_withdrawal_column_resolves_and_its_problems_are_reported_with_their_place() {
+    let good =
+        "feed = \"housing\"\n[withdrawal]\ncolumn = \"Record Status\"\nvalues = [\"Deleted\", \" Closed in error \"]\n";
+    let m = parse(good).unwrap();
+    assert_eq!(m.resolve("RECORD_STATUS"), Resolved::Withdrawal);
+    let w = m.withdrawal().unwrap();
+    assert_eq!(w.heading(), "Record Status");
+    assert!(w.marks(" deleted") && w.marks("CLOSED IN ERROR") && !w.marks("Active") && !w.marks(""));
+
+    let cases = [
+        (
+            "[columns]\n\"Status\" = \"record_id\"\n[withdrawal]\ncolumn = \"status\"\nvalues = [\"D\"]\n",
+            "heading.duplicate",
+        ),
+        ("ignore = [\"Status\"]\n[withdrawal]\ncolumn = \"Status\"\nvalues = [\"D\"]\n", "heading.duplicate"),
+        ("[withdrawal]\ncolumn = \"Record ID\"\nvalues = [\"D\"]\n", "heading.duplicate"),
+        ("[withdrawal]\ncolumn = \"Status\"\nvalues = []\n", "mapping.type"),
+        ("[withdrawal]\ncolumn = \"Status\"\nvalues = [\"D\", \" d \"]\n", "value.invalid"),
+        ("[withdrawal]\ncolumn = \"Status\"\nvalues = [\"D\"]\nvalue = \"x\"\n", "mapping.unknown_key"),
+        ("[withdrawal]\nvalues = [\"D\"]\n", "mapping.type"),
+    ];
+    for (table, rule) in cases {
+        let problems = parse(&format!("feed = \"housing\"\n{table}")).unwrap_err();
+        let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(problems.iter().map(|p| p.rule.code()).collect::<Vec<_>>(), [rule], "{table}: {shown:#?}");
+        assert!(shown[0].starts_with("maps/housing.toml:"), "{shown:#?}");
+    }
+}

@@ -158,6 +158,10 @@ pub enum Event {
         /// Records withdrawn: held and absent from a snapshot, or listed in a withdrawals file.
         #[serde(default)]
         withdrawn: u64,
+        /// Of those withdrawn, the ones the input itself listed (a withdrawals file's
+        /// references, an extract's rows marked withdrawn): read, and not staged.
+        #[serde(default)]
+        listed: u64,
         /// Records not staged because the version held arrived in a later input.
         #[serde(default)]
         older: u64,

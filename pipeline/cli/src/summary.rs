@@ -25,11 +25,12 @@ pub struct FeedTotals {
     pub refused: u64,
     /// Records not staged because the version held came in a later input.
     pub older: u64,
-    /// References a withdrawals file listed and withdrew (read, neither written nor held).
+    /// References an input listed and withdrew (a withdrawals file, rows an extract marks
+    /// withdrawn): read, neither written nor held.
     pub listed_withdrawn: u64,
     /// Records staged as a newer version of one held (counted in `written`).
     pub changed: u64,
-    /// Records withdrawn: absent from a snapshot.
+    /// Records withdrawn: absent from a snapshot, or listed.
     pub withdrawn: u64,
     /// Versions moved from staging to the history dataset (superseded or withdrawn).
     pub superseded: u64,
@@ -75,9 +76,7 @@ pub fn feed_totals(report: &RunReport) -> BTreeMap<&'static str, FeedTotals> {
             t.unchanged += v.counts.unchanged;
             t.refused += v.counts.refused;
             t.older += v.counts.older;
-            if v.withdrawals_file {
-                t.listed_withdrawn += v.counts.withdrawn;
-            }
+            t.listed_withdrawn += v.counts.listed;
             t.changed += v.counts.changed;
             t.superseded += v.superseded;
             t.withdrawn += v.counts.withdrawn;
@@ -188,10 +187,14 @@ pub fn to_text(report: &RunReport) -> String {
             c.changed + c.unchanged + c.refused + c.withdrawn + c.older > 0 || v.withdrawal_held_back
         }) {
             let c = v.counts;
+            let listed = match c.listed {
+                n if n > 0 && !v.withdrawals_file => format!(" ({n} marked withdrawn in the file)"),
+                _ => String::new(),
+            };
             let _ = writeln!(
                 s,
                 "records  {}: {} new, {} changed, {} unchanged (held already, not staged again), {} refused (erased or \
-                 withdrawn before), {} withdrawn; {} version(s) moved to history",
+                 withdrawn before), {} withdrawn{listed}; {} version(s) moved to history",
                 i.source, c.new, c.changed, c.unchanged, c.refused, c.withdrawn, v.superseded
             );
             if c.older > 0 {
@@ -223,7 +226,7 @@ pub fn to_text(report: &RunReport) -> String {
     if held > 0 {
         let _ = writeln!(
             s,
-            "every record read was written, quarantined, held already or refused: {}",
+            "every record read was written, quarantined, held already, refused or withdrawn: {}",
             if all { "yes" } else { "NO" }
         );
     } else {

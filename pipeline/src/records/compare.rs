@@ -28,8 +28,11 @@ pub struct Counts {
     /// Records refused: a tombstone stands for them.
     pub refused: u64,
     /// Records withdrawn (moved to history, tombstoned): held and absent from a snapshot, or
-    /// listed in a withdrawals file.
+    /// listed in a withdrawals file, or marked withdrawn by the input's withdrawal column.
     pub withdrawn: u64,
+    /// Of those withdrawn, the ones the input itself listed (a withdrawals file's references,
+    /// an extract's rows marked withdrawn): read, and not staged.
+    pub listed: u64,
     /// Records whose version held came from an input that arrived after this one (a month
     /// re-run with `--force` after the next): not staged, since an older version never
     /// overwrites a newer one.
@@ -89,6 +92,8 @@ pub struct Comparison {
     max_withdrawal_share: Option<f64>,
     /// The record references of a snapshot, to find what it leaves out.
     seen: HashSet<Box<str>>,
+    /// The records the input marks withdrawn, and every version of them held.
+    marked: Withdrawal,
     /// When each input holding records first wrote to staging (the audit sequence number of
     /// its first staging file), by its parts' name stem.
     arrival: HashMap<String, u64>,
@@ -164,6 +169,7 @@ impl Comparison {
             mode: rules.mode,
             max_withdrawal_share: rules.max_withdrawal_share,
             seen: HashSet::new(),
+            marked: Withdrawal::default(),
             arrival,
             own_arrival,
         })
@@ -240,6 +246,29 @@ impl Comparison {
         part_stem(&l.file).and_then(|s| self.arrival.get(s)).is_some_and(|&at| at > self.own_arrival)
     }
 
+    /// Notes that the input marks `record_id` withdrawn (its withdrawal column): it leaves
+    /// staging with its tombstone when the input is committed, in any mode, however large a
+    /// share of the holding such rows are (the partner said so, row by row). One tombstoned
+    /// already is refused; a version a later input sent is left alone (counted as older).
+    pub fn withdraw_marked(&mut self, record_id: &str) {
+        if self.mode == SourceMode::Snapshot {
+            self.seen.insert(record_id.into());
+        }
+        let held = self.held.versions_of(record_id);
+        if self.tombstones.contains(record_id) {
+            self.counts.refused += 1;
+            // Tombstoned by a run that stopped before the move: the move is finished now.
+            self.marked.locations.extend(held);
+        } else if held.first().is_some_and(|l| self.arrived_later(l)) {
+            self.counts.older += 1;
+        } else {
+            self.counts.withdrawn += 1;
+            self.counts.listed += 1;
+            self.marked.ids.push(record_id.to_owned());
+            self.marked.locations.extend(held);
+        }
+    }
+
     /// Notes that the input sent `record_id` in a record it quarantined: a snapshot holds it,
     /// so it is not withdrawn.
     pub fn sent_but_quarantined(&mut self, record_id: &str) {
@@ -259,6 +288,17 @@ impl Comparison {
     /// them: then nothing (fail closed). More than the allowed share of the holding is refused
     /// as a [`MassWithdrawal`].
     pub fn withdrawal(&mut self, unreferenced: u64) -> Result<Withdrawal, MassWithdrawal> {
+        let mut marked = std::mem::take(&mut self.marked);
+        let mut absent = self.absent(unreferenced)?;
+        marked.ids.append(&mut absent.ids);
+        marked.ids.sort();
+        marked.locations.append(&mut absent.locations);
+        marked.held_back = absent.held_back;
+        Ok(marked)
+    }
+
+    /// What a snapshot withdraws by leaving records out (see [`Self::withdrawal`]).
+    fn absent(&mut self, unreferenced: u64) -> Result<Withdrawal, MassWithdrawal> {
         if self.mode != SourceMode::Snapshot {
             return Ok(Withdrawal::default());
         }
@@ -280,8 +320,7 @@ impl Comparison {
         {
             return Err(MassWithdrawal { would_withdraw, held, max_share });
         }
-        w.ids.sort();
-        self.counts.withdrawn = would_withdraw;
+        self.counts.withdrawn += would_withdraw;
         Ok(w)
     }
 
@@ -301,6 +340,7 @@ impl Comparison {
             unchanged: counts.unchanged,
             refused: counts.refused,
             withdrawn: counts.withdrawn,
+            listed: counts.listed,
             older: counts.older,
             superseded,
         }

@@ -20,6 +20,7 @@ pub mod compare;
 pub mod digest;
 pub mod held;
 pub mod history;
+pub mod marked;
 pub mod tombstones;
 pub mod withdrawals;
 

@@ -78,6 +78,8 @@ pub(crate) fn apply(
             ids.push(w.record_id.clone());
         }
     }
+    // Every reference withdrawn now was listed by the file.
+    counts.listed = counts.withdrawn;
     // Tombstones first, so that a crash before the move still keeps the records withdrawn.
     let at = tellonce_output::timefmt::now_rfc3339();
     tombstones::lay(out, feed.name, &ids, WITHDRAWN, &at)?;

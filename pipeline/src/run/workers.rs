@@ -11,6 +11,7 @@ use tellonce_governance::Purpose;
 
 use crate::config::Source;
 use crate::records::compare::CompareRules;
+use crate::records::marked::{MarkedWithdrawn, take_withdrawn};
 use crate::stages::govern::Policy;
 use crate::stages::pseudonymise::Pseudonymiser;
 use crate::stages::validate::{self, DuplicateIndex};
@@ -50,8 +51,9 @@ pub(crate) struct IngestOptions {
     pub(crate) replace_parts: bool,
 }
 
-/// One raw batch for a worker: its sequence number and its rows' duplicate marks.
-pub(crate) type Todo = (u64, RawBatch, Vec<bool>);
+/// One raw batch for a worker: its sequence number, its rows' duplicate marks, and the records
+/// it marks withdrawn (taken out of it).
+pub(crate) type Todo = (u64, RawBatch, Vec<bool>, Vec<MarkedWithdrawn>);
 
 /// One batch's result from a worker: staged rows, rejects, fields nulled in the staged rows, and
 /// the input positions it covers.
@@ -61,6 +63,8 @@ pub(crate) struct Staged {
     pub(crate) nulled: validate::Nulled,
     pub(crate) first_position: u64,
     pub(crate) last_position: u64,
+    /// Records the batch marked withdrawn (its file's withdrawal column).
+    pub(crate) withdrawn: Vec<MarkedWithdrawn>,
 }
 
 /// Validates and pseudonymises one raw batch whose duplicate `record_id`s are `marks`.
@@ -74,7 +78,7 @@ pub(crate) fn stage(
     let (first_position, last_position) = (raw.lineage.first_position, raw.lineage.last_position);
     let v = validate::validate(raw, feed, checked_schema, marks).map_err(|e| RunError::Internal(e.to_string()))?;
     let batch = pseudo.apply(&v.checked).map_err(|e| RunError::Internal(e.to_string()))?;
-    Ok(Staged { batch, rejects: v.rejects, nulled: v.nulled, first_position, last_position })
+    Ok(Staged { batch, rejects: v.rejects, nulled: v.nulled, first_position, last_position, withdrawn: Vec::new() })
 }
 
 /// Batches a worker may have between the reader and the writer. A staged police batch holds
@@ -133,10 +137,11 @@ pub(crate) fn ingest(
                     let Some(raw) = file.next_batch()? else { break };
                     records += (raw.batch.num_rows() + raw.rejects.len()) as u64;
                     let marks = dups.mark(&raw, feed);
+                    let (raw, marks, withdrawn) = take_withdrawn(raw, marks, feed);
                     let bytes = file.bytes_read();
                     ctx.progress.advanced(bytes.saturating_sub(last_bytes));
                     last_bytes = bytes;
-                    if raw_tx.send((seq, raw, marks)).is_err() {
+                    if raw_tx.send((seq, raw, marks, withdrawn)).is_err() {
                         break;
                     }
                     seq += 1;
@@ -151,8 +156,8 @@ pub(crate) fn ingest(
             let pseudo = pseudo.clone();
             let checked_schema = checked_schema.clone();
             let worker = std::thread::Builder::new().name("tellonce-work".to_owned()).spawn_scoped(scope, move || {
-                for (seq, raw, marks) in raw_rx {
-                    let result = stage(raw, feed, &checked_schema, &marks, &pseudo);
+                for (seq, raw, marks, withdrawn) in raw_rx {
+                    let result = stage(raw, feed, &checked_schema, &marks, &pseudo).map(|s| Staged { withdrawn, ..s });
                     if done_tx.send((seq, result)).is_err() {
                         break;
                     }

@@ -94,9 +94,17 @@ impl<'a> Writer<'a> {
     }
 
     pub(crate) fn write(&mut self, staged: Staged) -> Result<(), IngestError> {
-        let Staged { batch, rejects, nulled, first_position, last_position } = staged;
+        let Staged { batch, rejects, nulled, first_position, last_position, withdrawn } = staged;
         let received = (batch.num_rows() + rejects.len()) as u64;
-        self.read += received;
+        self.read += received + withdrawn.len() as u64;
+        match self.compare.as_mut() {
+            Some(c) => withdrawn.iter().for_each(|w| c.withdraw_marked(&w.record_id)),
+            None if !withdrawn.is_empty() => {
+                let message = format!("{}: records marked withdrawn in an input not compared", self.source);
+                return Err(RunError::Internal(message).into());
+            }
+            None => {}
+        }
         let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
         for r in &rejects {
             *reasons.entry(r.rule.code().to_owned()).or_default() += 1;
@@ -211,7 +219,7 @@ impl<'a> Writer<'a> {
         if records_read != self.written + quarantined + not_staged || self.read != records_read {
             return Err(RunError::Internal(format!(
                 "{}: counts do not reconcile: the reader read {records_read}, the stages returned {}, \
-                 written {} + quarantined {quarantined} + unchanged, refused or older {not_staged}",
+                 written {} + quarantined {quarantined} + unchanged, refused, older or listed withdrawn {not_staged}",
                 self.source, self.read, self.written
             )));
         }
@@ -235,7 +243,8 @@ impl<'a> Writer<'a> {
             Err(mass) => return Err(IngestError::MassWithdrawal(mass)),
         };
         let (compared, versions) = (compare.is_some(), compare.as_ref().map(Comparison::counts).unwrap_or_default());
-        self.check_counts(records_read, quarantined, versions.unchanged + versions.refused + versions.older)?;
+        let not_staged = versions.unchanged + versions.refused + versions.older + versions.listed;
+        self.check_counts(records_read, quarantined, not_staged)?;
         if let Some(open) = self.open.take() {
             self.finished.push(open.finish()?);
         }

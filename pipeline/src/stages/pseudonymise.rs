@@ -504,6 +504,7 @@ mod tests {
             },
             batch: RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap(),
             rejects: vec![],
+            withdrawn: Vec::new(),
         };
         let v = validate(raw, f, &checked_schema(f), &vec![false; rows.len()]).unwrap();
         assert!(v.rejects.is_empty(), "{:?}", v.rejects);

@@ -359,6 +359,7 @@ mod tests {
             },
             batch: RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap(),
             rejects: vec![],
+            withdrawn: Vec::new(),
         }
     }
 

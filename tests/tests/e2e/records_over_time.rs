@@ -400,3 +400,67 @@ fn an_append_source_never_stages_a_held_record_again() {
     let out = tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--no-progress"], 2);
     assert!(text(&out).contains("sources[0].mode"), "{}", text(&out));
 }
+
+#[test]
+fn an_extract_column_marks_records_withdrawn_in_any_mode_and_the_counts_reconcile() {
+    let ws = Workspace::new();
+    let mapping =
+        "feed = \"police\"\n[withdrawal]\ncolumn = \"Record Status\"\nvalues = [\"Deleted\", \"Withdrawn\"]\n";
+    ws.write("maps/police.toml", mapping);
+    // January, without the status column: nothing is marked.
+    ws.write("inputs/jan.csv", extract(&["P1", "P2", "P3"].map(|id| police(id, "Ann", "CRIME"))));
+    let with_status = |rows: &[(&str, &str)]| {
+        let lines: Vec<String> =
+            rows.iter().map(|(id, status)| format!("{},{status}", police(id, "Ann", "CRIME"))).collect();
+        format!("{POLICE_HEADER},Record Status\n{}\n", lines.join("\n"))
+    };
+    // February's snapshot: P1 as it was, P2 deleted, P3 left out, P4 deleted before it was ever
+    // sent, P5 new.
+    ws.write("inputs/feb.csv", with_status(&[("P1", "Active"), ("P2", " deleted "), ("P4", "Deleted"), ("P5", "")]));
+    let config = |sources: &[(&str, &str)]| {
+        let mut s = "[output]\ndir = \"output\"\n\n[keys]\nfile = \"keys/tellonce.key\"\n".to_owned();
+        for (path, mode) in sources {
+            s.push_str(&format!(
+                "\n[[sources]]\nfeed = \"police\"\npath = {path:?}\nmode = {mode:?}\nmapping = \"maps/police.toml\"\n"
+            ));
+        }
+        ws.write("tellonce.toml", s);
+    };
+    config(&[("inputs/jan.csv", "delta"), ("inputs/feb.csv", "snapshot")]);
+    let run = ws.run(0, &[]);
+    // new, changed, unchanged, withdrawn (P2, P4 marked; P3 left out), refused.
+    assert_eq!(versions(&run, "inputs/feb.csv"), [1, 0, 1, 3, 0]);
+    let feb = run.input("inputs/feb.csv");
+    assert_eq!((feb["read"].as_u64(), feb["written"].as_u64()), (Some(4), Some(1)), "{feb}");
+    assert_eq!(feb["versions"]["listed"], 2, "{feb}");
+    assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["P1", "P5"]);
+    let history = visible_parquet(&ws.out().join("history/feed=police"));
+    let mut moved: Vec<_> = history.iter().flat_map(|p| parquet_column(p, "record_id")).flatten().collect();
+    moved.sort();
+    assert_eq!(moved, ["P2", "P3"]);
+
+    // March's delta: P2 and P4 sent again (refused: withdrawn sticks), P1 now deleted, P6
+    // deleted, and a deleted row without a reference (quarantined, as any record without one).
+    ws.write(
+        "inputs/mar.csv",
+        with_status(&[("P2", "Active"), ("P4", ""), ("P1", "WITHDRAWN"), ("P6", "Deleted"), ("", "Deleted")]),
+    );
+    config(&[("inputs/jan.csv", "delta"), ("inputs/feb.csv", "snapshot"), ("inputs/mar.csv", "delta")]);
+    let run = ws.run(0, &[]);
+    assert_eq!(versions(&run, "inputs/mar.csv"), [0, 0, 0, 2, 2]);
+    run.assert_counts("inputs/mar.csv", "processed", 5, 0, 1);
+    assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["P5"]);
+    let tombstones = std::fs::read_to_string(ws.out().join("state/tombstones/police.jsonl")).unwrap();
+    for id in ["P1", "P2", "P3", "P4", "P6"] {
+        assert!(tombstones.contains(&format!("\"record_id\":\"{id}\"")), "{id}: {tombstones}");
+    }
+    // The text summary reconciles rows marked withdrawn; the audit log says how many were listed.
+    ws.write("inputs/apr.csv", with_status(&[("P7", "Deleted"), ("P8", "")]));
+    config(&[("inputs/apr.csv", "append")]);
+    let out = tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--no-progress"], 0);
+    assert!(!text(&out).contains("MISMATCH"), "{}", text(&out));
+    assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["P5", "P8"]);
+    let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
+    assert!(log.contains("\"listed\":2") && log.contains("\"listed\":1"), "{log}");
+    tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
+}
