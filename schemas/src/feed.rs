@@ -16,6 +16,10 @@ pub struct FeedSchema {
     pub description: &'static str,
     /// The column that dates the event (retention and reporting periods are judged on it).
     pub event_date: &'static str,
+    /// The column saying when the partner last changed the record, if the feed has one: two
+    /// versions of a record are ordered by it (and by the arrival of their inputs only where it
+    /// does not tell them apart).
+    pub updated: Option<&'static str>,
     /// The columns, in the order of the partner's file.
     pub columns: &'static [Column],
 }

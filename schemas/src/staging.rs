@@ -390,6 +390,7 @@ mod tests {
             partner: "t",
             description: "t",
             event_date: "record_id",
+            updated: None,
             columns: &COLS,
         };
         let names: Vec<String> = columns(&FEED).into_iter().map(|c| c.name).collect();
@@ -568,6 +569,7 @@ mod tests {
             partner: "t",
             description: "t",
             event_date: "record_id",
+            updated: None,
             columns: &COLS,
         };
         assert!(!columns(&FEED).iter().any(|c| LINKAGE.contains(&c.name.as_str())));

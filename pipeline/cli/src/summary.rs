@@ -200,7 +200,8 @@ pub fn to_text(report: &RunReport) -> String {
             if c.older > 0 {
                 let _ = writeln!(
                     s,
-                    "records  {}: {} not staged: the version held came in an input that arrived after this one",
+                    "records  {}: {} not staged: the version held is newer (by the feed's last-updated date, or it came \
+                     in an input that arrived after this one)",
                     i.source, c.older
                 );
             }

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use arrow_array::cast::AsArray;
+use arrow_array::types::Date32Type;
 use arrow_array::{Array, BooleanArray, RecordBatch};
 use tellonce_governance::audit::holdings::{HeldFile, held_files};
 use tellonce_governance::audit::{self, Event};
@@ -15,6 +16,7 @@ use super::RecordsError;
 use super::held::{HeldRecords, Location, RECORD_ID, Verdict};
 use super::tombstones::Tombstones;
 use crate::config::SourceMode;
+use tellonce_schemas::FeedSchema;
 
 /// The counts of a comparison, for the summary and the audit log.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -33,9 +35,10 @@ pub struct Counts {
     /// Of those withdrawn, the ones the input itself listed (a withdrawals file's references,
     /// an extract's rows marked withdrawn): read, and not staged.
     pub listed: u64,
-    /// Records whose version held came from an input that arrived after this one (a month
-    /// re-run with `--force` after the next): not staged, since an older version never
-    /// overwrites a newer one.
+    /// Records whose version held is newer: by the feed's last-updated column where both
+    /// versions have a date and the dates differ, else because it came from an input that
+    /// arrived after this one (a month re-run with `--force` after the next). Not staged,
+    /// since an older version never overwrites a newer one.
     pub older: u64,
 }
 
@@ -90,6 +93,8 @@ pub struct Comparison {
     supersede: Vec<Location>,
     mode: SourceMode,
     max_withdrawal_share: Option<f64>,
+    /// The feed's last-updated column, if it has one.
+    updated: Option<&'static str>,
     /// The record references of a snapshot, to find what it leaves out.
     seen: HashSet<Box<str>>,
     /// The records the input marks withdrawn, and every version of them held.
@@ -149,14 +154,19 @@ impl Comparison {
     /// Starts comparing an input of `feed` with what the audit log in `out` holds now, leaving
     /// out the input's own earlier parts (names starting `own_prefix`), which its commit
     /// replaces.
-    pub fn start(out: &Path, feed: &str, own_prefix: &str, rules: CompareRules) -> Result<Self, RecordsError> {
+    pub fn start(
+        out: &Path,
+        feed: &'static FeedSchema,
+        own_prefix: &str,
+        rules: CompareRules,
+    ) -> Result<Self, RecordsError> {
         let dir = out.join(AUDIT);
         let entries = match audit::read_entries(&dir) {
             Ok(e) => e,
             Err(e) => return Err(RecordsError::Read { path: dir, message: e.to_string() }),
         };
-        let held = HeldRecords::load(out, &entries, feed, Some(own_prefix))?;
-        let tombstones = Tombstones::load(out, feed)?;
+        let held = HeldRecords::load(out, &entries, feed.name, feed.updated, Some(own_prefix))?;
+        let tombstones = Tombstones::load(out, feed.name)?;
         let arrival = arrivals(&entries);
         let own_stem = own_prefix.strip_prefix("part-").unwrap_or(own_prefix).trim_end_matches('-');
         let own_arrival = arrival.get(own_stem).copied().unwrap_or(u64::MAX);
@@ -168,6 +178,7 @@ impl Comparison {
             supersede: Vec::new(),
             mode: rules.mode,
             max_withdrawal_share: rules.max_withdrawal_share,
+            updated: feed.updated,
             seen: HashSet::new(),
             marked: Withdrawal::default(),
             arrival,
@@ -187,6 +198,8 @@ impl Comparison {
             .column_by_name(RECORD_DIGEST)
             .and_then(|c| c.as_fixed_size_binary_opt())
             .ok_or_else(|| bad(format!("no {RECORD_DIGEST} column")))?;
+        // Absent when the agreement does not share the column: versions are then ordered by arrival.
+        let dates = self.updated.and_then(|u| batch.column_by_name(u)).and_then(|c| c.as_primitive_opt::<Date32Type>());
         let mut keep = Vec::with_capacity(batch.num_rows());
         for i in 0..batch.num_rows() {
             // A record without a reference never reaches staging (it is quarantined); were one
@@ -219,7 +232,9 @@ impl Comparison {
                     self.counts.unchanged += 1;
                     keep.push(false);
                 }
-                Verdict::Changed(held) if held.first().is_some_and(|l| self.arrived_later(l)) => {
+                Verdict::Changed(held)
+                    if self.is_older(id, dates.filter(|d| d.is_valid(i)).map(|d| d.value(i)), &held) =>
+                {
                     self.counts.older += 1;
                     keep.push(false);
                 }
@@ -239,6 +254,16 @@ impl Comparison {
             return Ok(batch.clone());
         }
         arrow_select::filter::filter_record_batch(batch, &BooleanArray::from(keep)).map_err(|e| bad(e.to_string()))
+    }
+
+    /// Whether a version of `record_id` last updated on `updated` (days since 1970) is older
+    /// than the version held, at `held` (the latest first): by the feed's last-updated dates
+    /// where both have one and they differ, else by the arrival of their inputs.
+    fn is_older(&self, record_id: &str, updated: Option<i32>, held: &[Location]) -> bool {
+        match (updated, self.held.updated_of(record_id)) {
+            (Some(new), Some(old)) if new != old => new < old,
+            _ => held.first().is_some_and(|l| self.arrived_later(l)),
+        }
     }
 
     /// Whether the version at `l` came from an input that arrived after this one.

@@ -2,7 +2,7 @@
 //! version is and the digest of its content.
 //!
 //! Built from the audit log's holdings and two columns of each staging file (`record_id` and
-//! `_record_digest`), so that the cost of comparing an extract grows with what is held only by
+//! `_record_digest`, and the feed's last-updated column where it has one), so that the cost of comparing an extract grows with what is held only by
 //! those two columns, never by the records' content. A file written before staging had a digest
 //! column is read whole once and its digests computed as the pseudonymiser would.
 
@@ -11,6 +11,7 @@ use std::fs::File;
 use std::path::Path;
 
 use arrow_array::cast::AsArray;
+use arrow_array::types::Date32Type;
 use arrow_array::{Array, RecordBatch};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -40,10 +41,15 @@ pub struct Location {
 #[derive(Debug)]
 struct Held {
     digest: [u8; DIGEST_BYTES],
+    /// The latest version's last-updated date (days since 1970), [`NO_DATE`] without one.
+    updated: i32,
     latest: Place,
     order: u64,
     older: Vec<Place>,
 }
+
+/// A held version without a last-updated date.
+const NO_DATE: i32 = i32::MIN;
 
 /// A [`Location`] with its file as an index into [`HeldRecords::files`]: a record held costs
 /// a few bytes, not a copy of its file's path.
@@ -73,8 +79,15 @@ pub struct HeldRecords {
 
 impl HeldRecords {
     /// The records of `feed` in the staging files the audit log `entries` holds, leaving out
-    /// files whose name starts with `skip_prefix` (the input's own parts, on a forced re-run).
-    pub fn load(out: &Path, entries: &[Entry], feed: &str, skip_prefix: Option<&str>) -> Result<Self, RecordsError> {
+    /// files whose name starts with `skip_prefix` (the input's own parts, on a forced re-run),
+    /// with the feed's last-updated column `updated` where it has one.
+    pub fn load(
+        out: &Path,
+        entries: &[Entry],
+        feed: &str,
+        updated: Option<&str>,
+        skip_prefix: Option<&str>,
+    ) -> Result<Self, RecordsError> {
         // Files are ordered by when their path was first written: a rewrite (an erasure, a
         // supersession) records the file again without making its records newer.
         let mut first_written: HashMap<&str, u64> = HashMap::new();
@@ -102,11 +115,14 @@ impl HeldRecords {
             let path = rel.split('/').fold(out.to_path_buf(), |p, c| p.join(c));
             let mut row = 0u64;
             let file = held.file_index(&rel);
-            for batch in read_ids(&path, &rel)? {
+            for batch in read_ids(&path, &rel, updated)? {
                 let (ids, digests) = ids_and_digests(&batch, &rel)?;
+                let dates =
+                    updated.and_then(|u| batch.column_by_name(u)).and_then(|c| c.as_primitive_opt::<Date32Type>());
                 for (i, digest) in digests.into_iter().enumerate() {
                     if ids.is_valid(i) {
-                        held.add(ids.value(i), digest, Place { file, row: row + i as u64 }, order);
+                        let date = dates.filter(|d| d.is_valid(i)).map_or(NO_DATE, |d| d.value(i));
+                        held.add(ids.value(i), digest, date, Place { file, row: row + i as u64 }, order);
                     }
                 }
                 row += batch.num_rows() as u64;
@@ -130,15 +146,15 @@ impl HeldRecords {
         std::iter::once(h.latest).chain(h.older.iter().copied()).map(|p| self.location(p)).collect()
     }
 
-    fn add(&mut self, id: &str, digest: [u8; DIGEST_BYTES], at: Place, order: u64) {
+    fn add(&mut self, id: &str, digest: [u8; DIGEST_BYTES], updated: i32, at: Place, order: u64) {
         match self.by_id.get_mut(id) {
             None => {
-                self.by_id.insert(id.into(), Held { digest, latest: at, order, older: Vec::new() });
+                self.by_id.insert(id.into(), Held { digest, updated, latest: at, order, older: Vec::new() });
             }
             Some(h) if order >= h.order => {
                 let was = std::mem::replace(&mut h.latest, at);
                 h.older.push(was);
-                (h.digest, h.order) = (digest, order);
+                (h.digest, h.updated, h.order) = (digest, updated, order);
             }
             Some(h) => h.older.push(at),
         }
@@ -164,6 +180,12 @@ impl HeldRecords {
         self.by_id.is_empty()
     }
 
+    /// The last-updated date (days since 1970) of the latest version held of `record_id`, if
+    /// it is held and the version has one.
+    pub fn updated_of(&self, record_id: &str) -> Option<i32> {
+        self.by_id.get(record_id).map(|h| h.updated).filter(|d| *d != NO_DATE)
+    }
+
     /// What a record with this reference and content digest is.
     pub fn judge(&self, record_id: &str, digest: &[u8; DIGEST_BYTES]) -> Verdict {
         match self.by_id.get(record_id) {
@@ -174,9 +196,9 @@ impl HeldRecords {
     }
 }
 
-/// The batches of a staging file, with only `record_id` and `_record_digest` where the file has
-/// a digest column, else whole.
-fn read_ids(path: &Path, rel: &str) -> Result<Vec<RecordBatch>, RecordsError> {
+/// The batches of a staging file, with only `record_id`, `_record_digest` and the last-updated
+/// column `updated` (where the file has it) if the file has a digest column, else whole.
+fn read_ids(path: &Path, rel: &str, updated: Option<&str>) -> Result<Vec<RecordBatch>, RecordsError> {
     let err = |message: String| RecordsError::Read { path: path.to_owned(), message };
     let f = File::open(path).map_err(|e| err(e.to_string()))?;
     let mut builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| err(e.to_string()))?;
@@ -185,7 +207,8 @@ fn read_ids(path: &Path, rel: &str) -> Result<Vec<RecordBatch>, RecordsError> {
         return Err(err(format!("{rel} has no {RECORD_ID} column")));
     }
     if schema.field_with_name(RECORD_DIGEST).is_ok() {
-        let mask = ProjectionMask::columns(builder.parquet_schema(), [RECORD_ID, RECORD_DIGEST]);
+        let wanted = [Some(RECORD_ID), Some(RECORD_DIGEST), updated.filter(|u| schema.field_with_name(u).is_ok())];
+        let mask = ProjectionMask::columns(builder.parquet_schema(), wanted.into_iter().flatten());
         builder = builder.with_projection(mask);
     }
     let reader = builder.build().map_err(|e| err(e.to_string()))?;
@@ -235,7 +258,7 @@ mod tests {
             Some(i) => i as u32,
             None => held.file_index(file),
         };
-        held.add(id, digest, Place { file, row }, order);
+        held.add(id, digest, NO_DATE, Place { file, row }, order);
     }
 
     #[test]

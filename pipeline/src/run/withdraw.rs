@@ -61,7 +61,7 @@ pub(crate) fn apply(
     let dir = out.join(AUDIT);
     let entries = tellonce_governance::audit::read_entries(&dir)
         .map_err(|e| RecordsError::Read { path: dir.clone(), message: e.to_string() })?;
-    let held = HeldRecords::load(out, &entries, feed.name, None)?;
+    let held = HeldRecords::load(out, &entries, feed.name, feed.updated, None)?;
     let tombstones = Tombstones::load(out, feed.name)?;
     let mut counts = Counts::default();
     let (mut seen, mut ids, mut moves) = (HashSet::new(), Vec::new(), Vec::new());

@@ -69,7 +69,7 @@ impl<'a> Writer<'a> {
         let quarantine = QuarantineWriter::create(out, feed.name, stem)
             .map_err(|source| RunError::Output { path: out.join(tellonce_output::layout::QUARANTINE), source })?;
         let own = format!("part-{stem}-");
-        let compare = compare.map(|rules| Comparison::start(out, feed.name, &own, rules)).transpose()?;
+        let compare = compare.map(|rules| Comparison::start(out, feed, &own, rules)).transpose()?;
         Ok(Writer {
             ctx,
             policy,

@@ -473,8 +473,15 @@ mod tests {
             Column::new("score", Kind::Integer { min: 0, max: 9 }, Role::EventAttribute, "s")
                 .when_invalid(OnInvalid::Null),
         ];
-        static FEED: FeedSchema =
-            FeedSchema { name: "t", version: 1, partner: "t", description: "t", event_date: "seen", columns: &COLS };
+        static FEED: FeedSchema = FeedSchema {
+            name: "t",
+            version: 1,
+            partner: "t",
+            description: "t",
+            event_date: "seen",
+            updated: None,
+            columns: &COLS,
+        };
         let ok: &[(&str, &str)] = &[("record_id", "A"), ("postcode", "RH10 1AB"), ("seen", "2024-01-02")];
         let homeless: &[(&str, &str)] = &[("record_id", "B"), ("postcode", "NFA"), ("seen", "2024-01-02")];
         let bad_score: &[(&str, &str)] = &[("record_id", "C"), ("seen", "2024-01-02"), ("score", "99")];

@@ -96,6 +96,7 @@ pub(super) fn validate(path: &Path, bytes: &[u8]) -> Result<Loaded, Vec<FeedProb
     check_duplicates(&mut places, &file);
     check_record_reference(&mut places, &file, &columns);
     check_event_date(&mut places, &file, &columns);
+    check_updated(&mut places, &file, &columns);
     let (Some(version), true) = (version, places.problems.is_empty()) else {
         return Err(in_file_order(places.problems));
     };
@@ -105,6 +106,7 @@ pub(super) fn validate(path: &Path, bytes: &[u8]) -> Result<Loaded, Vec<FeedProb
         partner: leak(file.partner.get_ref()),
         description: leak(file.description.get_ref().trim()),
         event_date: leak(file.event_date.get_ref()),
+        updated: file.updated.as_ref().map(|u| leak(u.get_ref())),
         columns: Box::leak(columns.into_boxed_slice()),
     }));
     check_staging_names(&mut places, &file, schema);
@@ -533,6 +535,29 @@ fn check_event_date(places: &mut Places<'_>, file: &FeedFile, columns: &[Column]
     {
         let msg = format!("event_date {name:?} must be a column of type date with required = true");
         places.report(at(&file.event_date), FeedRule::EventDate, msg);
+    }
+}
+
+/// `updated` must name a date column that is an event attribute (staged as it is, so that two
+/// versions' dates can be compared), and not the record reference.
+fn check_updated(places: &mut Places<'_>, file: &FeedFile, columns: &[Column]) {
+    let Some(updated) = &file.updated else { return };
+    let name = updated.get_ref();
+    match columns.iter().find(|c| c.name == name) {
+        None if !file.columns.iter().any(|e| e.get_ref().name.get_ref() == name) => {
+            let msg = format!("updated {name:?} is not a column of the feed");
+            places.report(at(updated), FeedRule::Updated, msg);
+        }
+        // A column with problems of its own is reported for them, not judged twice.
+        None => {}
+        Some(c) if c.kind != Kind::Date || c.role != Role::EventAttribute || c.generalise != Generalisation::Keep => {
+            let msg = format!(
+                "updated {name:?} must be a column of type date with role event_attribute and no generalisation, so \
+                 that the dates of two versions can be compared"
+            );
+            places.report(at(updated), FeedRule::Updated, msg);
+        }
+        Some(_) => {}
     }
 }
 

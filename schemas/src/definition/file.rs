@@ -9,7 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 /// The top-level keys, for the unknown-key report.
-pub(super) const TOP_KEYS: &[&str] = &["name", "version", "partner", "description", "event_date", "columns"];
+pub(super) const TOP_KEYS: &[&str] = &["name", "version", "partner", "description", "event_date", "updated", "columns"];
 
 /// The keys of a `[[columns]]` entry.
 pub(super) const COLUMN_KEYS: &[&str] = &[
@@ -42,6 +42,9 @@ pub(super) struct FeedFile {
     pub(super) description: Spanned<String>,
     /// The column that dates each record's event.
     pub(super) event_date: Spanned<String>,
+    /// The column that says when the partner last changed each record, if there is one.
+    #[serde(default)]
+    pub(super) updated: Option<Spanned<String>>,
     /// The columns, in the order of the partner's file.
     #[serde(default)]
     pub(super) columns: Vec<Spanned<ColumnEntry>>,

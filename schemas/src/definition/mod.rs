@@ -97,6 +97,8 @@ pub enum FeedRule {
     RecordReference,
     /// `event_date` naming no column, or one that is not a required date.
     EventDate,
+    /// `updated` naming no column, or one that is not a date event attribute kept as it is.
+    Updated,
     /// A column named like a staging column derived from another.
     StagingName,
     /// Two definitions of one feed at one version.
@@ -125,6 +127,7 @@ impl FeedRule {
             FeedRule::OnInvalid => "column.on_invalid",
             FeedRule::RecordReference => "feed.record_reference",
             FeedRule::EventDate => "feed.event_date",
+            FeedRule::Updated => "feed.updated",
             FeedRule::StagingName => "column.staging_name",
             FeedRule::Duplicate => "feed.duplicate",
         }

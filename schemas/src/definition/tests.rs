@@ -232,3 +232,15 @@ fn a_deployment_adds_feeds_and_versions_but_never_redefines_one() {
     assert_eq!(newest.map(|f| (f.version, f.partner)), Some((2, "Another force")));
     assert!(matches!(Registry::with_deployment(&[minimal.clone(), minimal]), Err(FeedsError::Invalid { .. })));
 }
+
+#[test]
+fn updated_names_a_date_event_attribute_kept_as_it_is() {
+    let with = |name: &str| MINIMAL.replace("event_date = ", &format!("updated = {name:?}\nevent_date = "));
+    let loaded = parse(Path::new("feeds/x.toml"), with("referral_date").as_bytes()).unwrap();
+    assert_eq!(loaded.schema.updated, Some("referral_date"));
+    assert_eq!(parse(Path::new("feeds/x.toml"), MINIMAL.as_bytes()).unwrap().schema.updated, None);
+    // Not a column; not a date; a date of the person block (a quasi-identifier, generalised).
+    for name in ["last_changed", "sessions", "date_of_birth"] {
+        assert_eq!(codes(&problems(&with(name))), [(6, "feed.updated")], "{name}");
+    }
+}

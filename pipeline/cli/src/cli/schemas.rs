@@ -45,8 +45,13 @@ pub(super) fn show(f: &'static tellonce_schemas::FeedSchema) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{} (schema version {})\npartner: {}\n{}\nevent date: {}\n",
-        f.name, f.version, f.partner, f.description, f.event_date
+        "{} (schema version {})\npartner: {}\n{}\nevent date: {}{}\n",
+        f.name,
+        f.version,
+        f.partner,
+        f.description,
+        f.event_date,
+        f.updated.map_or(String::new(), |u| format!("\nlast updated: {u} (orders a record's versions)"))
     );
     let _ = writeln!(
         s,
@@ -98,7 +103,7 @@ pub(super) fn show_json(f: &'static tellonce_schemas::FeedSchema) -> String {
         .collect();
     let v = serde_json::json!({
         "feed": f.name, "version": f.version, "partner": f.partner, "description": f.description,
-        "event_date": f.event_date, "columns": columns, "staging_columns": staging,
+        "event_date": f.event_date, "updated": f.updated, "columns": columns, "staging_columns": staging,
     });
     format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default())
 }
