@@ -123,10 +123,15 @@ pub struct Rewrite {
 pub fn without_rows(out: &Path, file: &HeldFile, rows: &[u64], reason: DeleteReason) -> Result<Rewrite, RewriteError> {
     let path = file.on_disk(out);
     let err = |message: String| RewriteError::Read { path: path.clone(), message };
-    let actual = tellonce_connectors::hashing::sha256_file(&path).map_err(|e| err(e.to_string()))?;
-    if actual != file.sha256 {
-        return Err(RewriteError::Tampered { path: file.path.clone() });
-    }
+    // The file must be the one the audit log recorded: checked before anything of the rewrite
+    // can be published (on its own thread while the file is decoded, when it is rewritten).
+    let untampered = || -> Result<(), RewriteError> {
+        let actual = tellonce_connectors::hashing::sha256_file(&path).map_err(|e| err(e.to_string()))?;
+        match actual == file.sha256 {
+            true => Ok(()),
+            false => Err(RewriteError::Tampered { path: file.path.clone() }),
+        }
+    };
     // Read batch by batch: the rows kept go straight to the new file, so that rewriting a large
     // file for a few rows holds one batch, not the file, in memory.
     let f = File::open(&path).map_err(|e| err(e.to_string()))?;
@@ -139,6 +144,7 @@ pub fn without_rows(out: &Path, file: &HeldFile, rows: &[u64], reason: DeleteRea
     let side_name = crate::strays::erasure_side_name(&name);
     let side = path.with_file_name(&side_name);
     if total <= rows.len() as u64 {
+        untampered()?;
         // Nothing would be left: the file goes, rather than an empty file staying behind.
         let removed = builder
             .build()
@@ -163,24 +169,44 @@ pub fn without_rows(out: &Path, file: &HeldFile, rows: &[u64], reason: DeleteRea
     let opts = PartOptions { metadata: metadata.clone(), replace_existing: true, ..PartOptions::default() };
     let mut writer = PartWriter::create(out, &dataset, &partition, &side_name, Arc::clone(&schema), &opts)?;
     let mut removed = Vec::new();
-    let mut offset = 0u64;
-    for batch in builder.build().map_err(|e| err(e.to_string()))? {
-        let batch = batch.map_err(|e| err(e.to_string()))?;
-        let n = batch.num_rows() as u64;
-        let keep: BooleanArray = (offset..offset + n).map(|r| Some(rows.binary_search(&r).is_err())).collect();
-        let drop: BooleanArray = keep.iter().map(|k| k.map(|k| !k)).collect();
-        let select = |mask: &BooleanArray| {
-            arrow_select::filter::filter_record_batch(&batch, mask).map_err(|e| err(e.to_string()))
-        };
-        let (kept, gone) = (select(&keep)?, select(&drop)?);
-        if kept.num_rows() > 0 {
-            writer.write(&kept)?;
+    let reader = builder.build().map_err(|e| err(e.to_string()))?;
+    // Decoding and filtering on one thread while encoding on this one: a rewrite of a large
+    // file is then bounded by its encoding, not by both in turn.
+    std::thread::scope(|scope| -> Result<(), RewriteError> {
+        let checked = scope.spawn(untampered);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<(RecordBatch, RecordBatch), String>>(2);
+        let decoder = scope.spawn(move || {
+            let mut offset = 0u64;
+            for batch in reader {
+                let split = batch.map_err(|e| e.to_string()).and_then(|batch| {
+                    let n = batch.num_rows() as u64;
+                    let keep: BooleanArray =
+                        (offset..offset + n).map(|r| Some(rows.binary_search(&r).is_err())).collect();
+                    let drop: BooleanArray = keep.iter().map(|k| k.map(|k| !k)).collect();
+                    offset += n;
+                    let select = |mask: &BooleanArray| {
+                        arrow_select::filter::filter_record_batch(&batch, mask).map_err(|e| e.to_string())
+                    };
+                    Ok((select(&keep)?, select(&drop)?))
+                });
+                let failed = split.is_err();
+                if tx.send(split).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        for split in rx {
+            let (kept, gone) = split.map_err(&err)?;
+            if kept.num_rows() > 0 {
+                writer.write(&kept)?;
+            }
+            if gone.num_rows() > 0 {
+                removed.push(gone);
+            }
         }
-        if gone.num_rows() > 0 {
-            removed.push(gone);
-        }
-        offset += n;
-    }
+        decoder.join().map_err(|_| err("the reading thread panicked".to_owned()))?;
+        checked.join().map_err(|_| err("the hashing thread panicked".to_owned()))?
+    })?;
     let committed = writer.commit()?;
     let event = Event::FileWritten {
         dataset,

@@ -1,7 +1,7 @@
 //! One input's records compared with its feed's records held: which to stage, which were held
 //! already, which are refused, and which held versions the staged ones supersede.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use arrow_array::cast::AsArray;
@@ -13,7 +13,8 @@ use tellonce_output::layout::AUDIT;
 use tellonce_schemas::staging::RECORD_DIGEST;
 
 use super::RecordsError;
-use super::held::{HeldRecords, Location, RECORD_ID, Verdict};
+use super::held::{HeldRecords, LoadOptions, Location, RECORD_ID, Verdict};
+use super::scope::Scope;
 use super::tombstones::Tombstones;
 use crate::config::SourceMode;
 use tellonce_schemas::FeedSchema;
@@ -95,8 +96,6 @@ pub struct Comparison {
     max_withdrawal_share: Option<f64>,
     /// The feed's last-updated column, if it has one.
     updated: Option<&'static str>,
-    /// The record references of a snapshot, to find what it leaves out.
-    seen: HashSet<Box<str>>,
     /// The records the input marks withdrawn, and every version of them held.
     marked: Withdrawal,
     /// When each input holding records first wrote to staging (the audit sequence number of
@@ -154,18 +153,30 @@ impl Comparison {
     /// Starts comparing an input of `feed` with what the audit log in `out` holds now, leaving
     /// out the input's own earlier parts (names starting `own_prefix`), which its commit
     /// replaces.
+    ///
+    /// With a `scope` (the references the input names, from a first pass over it), only the
+    /// records held that it names are loaded, and for a snapshot the references of the rest.
     pub fn start(
         out: &Path,
         feed: &'static FeedSchema,
         own_prefix: &str,
         rules: CompareRules,
+        scope: Option<&Scope>,
     ) -> Result<Self, RecordsError> {
         let dir = out.join(AUDIT);
         let entries = match audit::read_entries(&dir) {
             Ok(e) => e,
             Err(e) => return Err(RecordsError::Read { path: dir, message: e.to_string() }),
         };
-        let held = HeldRecords::load(out, &entries, feed.name, feed.updated, Some(own_prefix))?;
+        let how = LoadOptions {
+            updated: feed.updated,
+            skip_prefix: Some(own_prefix),
+            scope,
+            keep_outside: rules.mode == SourceMode::Snapshot,
+        };
+        let clock = std::time::Instant::now();
+        let held = HeldRecords::load(out, &entries, feed.name, how)?;
+        tracing::debug!(records = held.len(), ms = clock.elapsed().as_millis() as u64, "records held loaded");
         let tombstones = Tombstones::load(out, feed.name)?;
         let arrival = arrivals(&entries);
         let own_stem = own_prefix.strip_prefix("part-").unwrap_or(own_prefix).trim_end_matches('-');
@@ -179,7 +190,6 @@ impl Comparison {
             mode: rules.mode,
             max_withdrawal_share: rules.max_withdrawal_share,
             updated: feed.updated,
-            seen: HashSet::new(),
             marked: Withdrawal::default(),
             arrival,
             own_arrival,
@@ -211,7 +221,7 @@ impl Comparison {
             }
             let id = ids.value(i);
             if self.mode == SourceMode::Snapshot {
-                self.seen.insert(id.into());
+                self.held.see(id);
             }
             if self.tombstones.contains(id) {
                 self.counts.refused += 1;
@@ -277,7 +287,7 @@ impl Comparison {
     /// already is refused; a version a later input sent is left alone (counted as older).
     pub fn withdraw_marked(&mut self, record_id: &str) {
         if self.mode == SourceMode::Snapshot {
-            self.seen.insert(record_id.into());
+            self.held.see(record_id);
         }
         let held = self.held.versions_of(record_id);
         if self.tombstones.contains(record_id) {
@@ -298,7 +308,7 @@ impl Comparison {
     /// so it is not withdrawn.
     pub fn sent_but_quarantined(&mut self, record_id: &str) {
         if self.mode == SourceMode::Snapshot {
-            self.seen.insert(record_id.into());
+            self.held.see(record_id);
         }
     }
 
@@ -330,20 +340,22 @@ impl Comparison {
         if unreferenced > 0 {
             return Ok(Withdrawal { held_back: true, ..Withdrawal::default() });
         }
-        let mut w = Withdrawal::default();
-        for (id, locations) in self.held.all() {
-            // A record first sent after this snapshot is not its to withdraw.
-            if !self.seen.contains(id) && !locations.first().is_some_and(|l| self.arrived_later(l)) {
-                w.ids.push(id.to_owned());
-                w.locations.extend(locations);
-            }
-        }
-        let (would_withdraw, held) = (w.ids.len() as u64, self.held.len() as u64);
+        // A record first sent after this snapshot is not its to withdraw.
+        let withdraws = |locations: &[Location]| !locations.first().is_some_and(|l| self.arrived_later(l));
+        // Counted before anything is gathered: a mass withdrawal held back costs no more memory
+        // than the count.
+        let would_withdraw = self.held.unseen().filter(|(_, locations)| withdraws(locations)).count() as u64;
+        let held = self.held.len() as u64;
         if let Some(max_share) = self.max_withdrawal_share
             && would_withdraw >= MASS_WITHDRAWAL_FLOOR
             && would_withdraw as f64 > max_share * held as f64
         {
             return Err(MassWithdrawal { would_withdraw, held, max_share });
+        }
+        let mut w = Withdrawal::default();
+        for (id, locations) in self.held.unseen().filter(|(_, locations)| withdraws(locations)) {
+            w.ids.push(id.to_owned());
+            w.locations.extend(locations);
         }
         self.counts.withdrawn += would_withdraw;
         Ok(w)

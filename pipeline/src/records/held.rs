@@ -2,9 +2,11 @@
 //! version is and the digest of its content.
 //!
 //! Built from the audit log's holdings and two columns of each staging file (`record_id` and
-//! `_record_digest`, and the feed's last-updated column where it has one), so that the cost of comparing an extract grows with what is held only by
-//! those two columns, never by the records' content. A file written before staging had a digest
-//! column is read whole once and its digests computed as the pseudonymiser would.
+//! `_record_digest`, and the feed's last-updated column where it has one), so that the cost of
+//! comparing an extract grows with what is held only by those columns, never by the records'
+//! content; and, with the input's [`Scope`], holding in memory only the records it names. A file
+//! written before staging had a digest column is read whole once and its digests computed as
+//! the pseudonymiser would.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -22,6 +24,8 @@ use tellonce_schemas::staging::RECORD_DIGEST;
 
 use super::RecordsError;
 use super::digest::{DIGEST_BYTES, row_digests};
+use super::id_table::IdTable;
+use super::scope::Scope;
 
 /// The column every feed identifies its records by.
 pub const RECORD_ID: &str = "record_id";
@@ -43,10 +47,16 @@ struct Held {
     digest: [u8; DIGEST_BYTES],
     /// The latest version's last-updated date (days since 1970), [`NO_DATE`] without one.
     updated: i32,
+    /// The input sent it (in a snapshot, say): not withdrawn as left out.
+    seen: bool,
     latest: Place,
     order: u64,
-    older: Vec<Place>,
+    /// Its older copies, an index into [`HeldRecords::older`]; [`NO_OLDER`] for none.
+    older: u32,
 }
+
+/// A record held with no older copy.
+const NO_OLDER: u32 = u32::MAX;
 
 /// A held version without a last-updated date.
 const NO_DATE: i32 = i32::MIN;
@@ -73,21 +83,67 @@ pub enum Verdict {
 /// The records of one feed held in staging.
 #[derive(Debug, Default)]
 pub struct HeldRecords {
-    by_id: HashMap<Box<str>, Held>,
+    /// The references held, their indices those of `held`.
+    ids: IdTable,
+    held: Vec<Held>,
+    /// Lists of older copies, for the few records that have them.
+    older: Vec<Vec<Place>>,
     files: Vec<String>,
+    /// Records outside the input's [`Scope`], with every version held, kept only for an input
+    /// that withdraws what it leaves out (a snapshot).
+    outside: Outside,
+}
+
+/// The records held outside an input's scope, each with every version in the order their files
+/// were first written (the latest last).
+#[derive(Debug, Default)]
+struct Outside {
+    ids: IdTable,
+    /// The first version of each, by its index in `ids`.
+    at: Vec<Place>,
+    /// The later versions of the few with more than one.
+    more: HashMap<u32, Vec<Place>>,
+}
+
+impl Outside {
+    fn add(&mut self, id: &str, at: Place) -> Result<(), RecordsError> {
+        let too_many =
+            || RecordsError::Read { path: STAGING.into(), message: "more than 4 294 967 295 records held".into() };
+        let (i, new) = self.ids.insert(id).ok_or_else(too_many)?;
+        match new {
+            true => self.at.push(at),
+            false => self.more.entry(i).or_default().push(at),
+        }
+        Ok(())
+    }
+
+    /// Every version of the record with index `i`, the latest first.
+    fn versions(&self, i: u32) -> impl Iterator<Item = Place> + '_ {
+        let later = self.more.get(&i).into_iter().flat_map(|v| v.iter().rev().copied());
+        later.chain(self.at.get(i as usize).copied())
+    }
+}
+
+/// Which records [`HeldRecords::load`] keeps.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions<'a> {
+    /// The feed's last-updated column, if it has one.
+    pub updated: Option<&'a str>,
+    /// Staging files whose names start with this are left out (the input's own parts, which a
+    /// forced re-run replaces).
+    pub skip_prefix: Option<&'a str>,
+    /// The references the input names: records held outside it are left out (or, with
+    /// `keep_outside`, kept aside with their versions only). `None`: every record.
+    pub scope: Option<&'a Scope>,
+    /// Keep the records outside the scope, for a snapshot to withdraw.
+    pub keep_outside: bool,
 }
 
 impl HeldRecords {
-    /// The records of `feed` in the staging files the audit log `entries` holds, leaving out
-    /// files whose name starts with `skip_prefix` (the input's own parts, on a forced re-run),
-    /// with the feed's last-updated column `updated` where it has one.
-    pub fn load(
-        out: &Path,
-        entries: &[Entry],
-        feed: &str,
-        updated: Option<&str>,
-        skip_prefix: Option<&str>,
-    ) -> Result<Self, RecordsError> {
+    /// The records of `feed` in the staging files the audit log `entries` holds, as `how`
+    /// says.
+    pub fn load(out: &Path, entries: &[Entry], feed: &str, how: LoadOptions<'_>) -> Result<Self, RecordsError> {
+        let LoadOptions { updated, skip_prefix, scope, keep_outside } = how;
         // Files are ordered by when their path was first written: a rewrite (an erasure, a
         // supersession) records the file again without making its records newer.
         let mut first_written: HashMap<&str, u64> = HashMap::new();
@@ -110,22 +166,28 @@ impl HeldRecords {
             .map(|f| (first_written.get(f.path.as_str()).copied().unwrap_or(f.seq), f.path))
             .collect();
         files.sort();
+        // Each file read on a thread of its own (as many at once as there are cores), then
+        // merged in file order, so that the latest version of a record is the one it names.
+        let read = |rel: &str| file_rows(out, rel, updated, scope, keep_outside);
         let mut held = HeldRecords::default();
-        for (order, rel) in files {
-            let path = rel.split('/').fold(out.to_path_buf(), |p, c| p.join(c));
-            let mut row = 0u64;
-            let file = held.file_index(&rel);
-            for batch in read_ids(&path, &rel, updated)? {
-                let (ids, digests) = ids_and_digests(&batch, &rel)?;
-                let dates =
-                    updated.and_then(|u| batch.column_by_name(u)).and_then(|c| c.as_primitive_opt::<Date32Type>());
-                for (i, digest) in digests.into_iter().enumerate() {
-                    if ids.is_valid(i) {
-                        let date = dates.filter(|d| d.is_valid(i)).map_or(NO_DATE, |d| d.value(i));
-                        held.add(ids.value(i), digest, date, Place { file, row: row + i as u64 }, order);
+        // As many files at a time as there are threads: only their rows wait to be merged.
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        for chunk in files.chunks(threads) {
+            let read_all = in_parallel(chunk, |(_, rel)| read(rel));
+            if read_all.len() != chunk.len() {
+                let message = "a thread reading the records held stopped".to_owned();
+                return Err(RecordsError::Read { path: out.join(STAGING), message });
+            }
+            for ((order, rel), rows) in chunk.iter().zip(read_all) {
+                let file = held.file_index(rel);
+                let rows = rows?;
+                for (i, r) in rows.rows.iter().enumerate() {
+                    let (id, at) = (rows.id(i), Place { file, row: r.row });
+                    match r.digest {
+                        Some(digest) => held.add(id, digest, r.updated, at, *order)?,
+                        None => held.outside.add(id, at)?,
                     }
                 }
-                row += batch.num_rows() as u64;
             }
         }
         Ok(held)
@@ -141,64 +203,197 @@ impl HeldRecords {
         Location { file, row: p.row }
     }
 
-    /// Every version held of a record, the latest first.
-    fn versions(&self, h: &Held) -> Vec<Location> {
-        std::iter::once(h.latest).chain(h.older.iter().copied()).map(|p| self.location(p)).collect()
+    /// The older copies of a record.
+    fn older_of(&self, h: &Held) -> &[Place] {
+        self.older.get(h.older as usize).map_or(&[], Vec::as_slice)
     }
 
-    fn add(&mut self, id: &str, digest: [u8; DIGEST_BYTES], updated: i32, at: Place, order: u64) {
-        match self.by_id.get_mut(id) {
-            None => {
-                self.by_id.insert(id.into(), Held { digest, updated, latest: at, order, older: Vec::new() });
-            }
-            Some(h) if order >= h.order => {
-                let was = std::mem::replace(&mut h.latest, at);
-                h.older.push(was);
+    /// Every version held of a record, the latest first.
+    fn versions(&self, h: &Held) -> Vec<Location> {
+        std::iter::once(h.latest).chain(self.older_of(h).iter().copied()).map(|p| self.location(p)).collect()
+    }
+
+    /// The record held as `record_id`, if any.
+    fn find(&self, record_id: &str) -> Option<&Held> {
+        self.ids.get(record_id).and_then(|i| self.held.get(i as usize))
+    }
+
+    fn add(
+        &mut self,
+        id: &str,
+        digest: [u8; DIGEST_BYTES],
+        updated: i32,
+        at: Place,
+        order: u64,
+    ) -> Result<(), RecordsError> {
+        let too_many =
+            || RecordsError::Read { path: STAGING.into(), message: "more than 4 294 967 295 records held".into() };
+        let (i, new) = self.ids.insert(id).ok_or_else(too_many)?;
+        if new {
+            self.held.push(Held { digest, updated, seen: false, latest: at, order, older: NO_OLDER });
+            return Ok(());
+        }
+        let Some(h) = self.held.get_mut(i as usize) else { return Ok(()) };
+        let was = match order >= h.order {
+            true => {
                 (h.digest, h.updated, h.order) = (digest, updated, order);
+                std::mem::replace(&mut h.latest, at)
             }
-            Some(h) => h.older.push(at),
+            false => at,
+        };
+        if h.older == NO_OLDER {
+            h.older = u32::try_from(self.older.len()).map_err(|_| too_many())?;
+            self.older.push(Vec::new());
+        }
+        if let Some(list) = self.older.get_mut(h.older as usize) {
+            list.push(was);
+        }
+        Ok(())
+    }
+
+    /// Notes that the input sent `record_id` (a snapshot does not withdraw it).
+    pub fn see(&mut self, record_id: &str) {
+        if let Some(h) = self.ids.get(record_id).and_then(|i| self.held.get_mut(i as usize)) {
+            h.seen = true;
         }
     }
 
-    /// Every record held, with every version of it.
-    pub fn all(&self) -> impl Iterator<Item = (&str, Vec<Location>)> {
-        self.by_id.iter().map(|(id, h)| (id.as_ref(), self.versions(h)))
+    /// Every record loaded that the input did not send ([`Self::see`]), with every version:
+    /// those in the scope and, where kept, those outside it.
+    pub fn unseen(&self) -> impl Iterator<Item = (&str, Vec<Location>)> {
+        // Read in the order files were first written: the latest version last, listed first.
+        let outside = (0..self.outside.at.len() as u32)
+            .map(|i| (self.outside.ids.id(i), self.outside.versions(i).map(|p| self.location(p)).collect()));
+        let held = self.held.iter().enumerate().filter(|(_, h)| !h.seen);
+        held.map(|(i, h)| (self.ids.id(i as u32), self.versions(h))).chain(outside)
     }
 
     /// Every version held of `record_id`, the latest first; empty when none is held.
     pub fn versions_of(&self, record_id: &str) -> Vec<Location> {
-        self.by_id.get(record_id).map(|h| self.versions(h)).unwrap_or_default()
+        self.find(record_id).map(|h| self.versions(h)).unwrap_or_default()
     }
 
-    /// How many records are held.
+    /// How many records were loaded (in the scope, and outside it where kept): every record
+    /// held when loaded with no scope, or for a snapshot.
     pub fn len(&self) -> usize {
-        self.by_id.len()
+        self.held.len() + self.outside.at.len()
     }
 
-    /// Whether no record is held.
+    /// Whether no record was loaded.
     pub fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
+        self.len() == 0
     }
 
     /// The last-updated date (days since 1970) of the latest version held of `record_id`, if
     /// it is held and the version has one.
     pub fn updated_of(&self, record_id: &str) -> Option<i32> {
-        self.by_id.get(record_id).map(|h| h.updated).filter(|d| *d != NO_DATE)
+        self.find(record_id).map(|h| h.updated).filter(|d| *d != NO_DATE)
     }
 
     /// What a record with this reference and content digest is.
     pub fn judge(&self, record_id: &str, digest: &[u8; DIGEST_BYTES]) -> Verdict {
-        match self.by_id.get(record_id) {
+        match self.find(record_id) {
             None => Verdict::New,
-            Some(h) if &h.digest == digest => Verdict::Unchanged(h.older.iter().map(|p| self.location(*p)).collect()),
+            Some(h) if &h.digest == digest => {
+                Verdict::Unchanged(self.older_of(h).iter().map(|p| self.location(*p)).collect())
+            }
             Some(h) => Verdict::Changed(self.versions(h)),
         }
     }
 }
 
-/// The batches of a staging file, with only `record_id`, `_record_digest` and the last-updated
-/// column `updated` (where the file has it) if the file has a digest column, else whole.
-fn read_ids(path: &Path, rel: &str, updated: Option<&str>) -> Result<Vec<RecordBatch>, RecordsError> {
+/// A row of a staging file as loaded: `digest` is `None` for a record outside the scope, kept
+/// only to be withdrawn.
+struct FileRow {
+    /// The end of its reference in [`FileRows::ids`].
+    id_end: usize,
+    digest: Option<[u8; DIGEST_BYTES]>,
+    updated: i32,
+    row: u64,
+}
+
+/// The rows of one staging file as loaded, their references in one string.
+#[derive(Default)]
+struct FileRows {
+    ids: String,
+    rows: Vec<FileRow>,
+}
+
+impl FileRows {
+    /// The reference of row `i`.
+    fn id(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.rows.get(i - 1).map_or(0, |r| r.id_end) };
+        let end = self.rows.get(i).map_or(start, |r| r.id_end);
+        self.ids.get(start..end).unwrap_or_default()
+    }
+}
+
+/// The rows of the staging file `rel` that [`HeldRecords::load`] keeps.
+fn file_rows(
+    out: &Path,
+    rel: &str,
+    updated: Option<&str>,
+    scope: Option<&Scope>,
+    keep_outside: bool,
+) -> Result<FileRows, RecordsError> {
+    let path = rel.split('/').fold(out.to_path_buf(), |p, c| p.join(c));
+    let mut rows = FileRows::default();
+    let mut row = 0u64;
+    for batch in read_ids(&path, rel, updated)? {
+        let batch = batch.map_err(|e| RecordsError::Read { path: path.clone(), message: e.to_string() })?;
+        let (ids, digests) = ids_and_digests(&batch, rel)?;
+        let dates = updated.and_then(|u| batch.column_by_name(u)).and_then(|c| c.as_primitive_opt::<Date32Type>());
+        for (i, digest) in digests.into_iter().enumerate() {
+            if !ids.is_valid(i) {
+                continue;
+            }
+            let (id, at) = (ids.value(i), row + i as u64);
+            let in_scope = scope.is_none_or(|s| s.may_name(id));
+            if in_scope || keep_outside {
+                let date = dates.filter(|d| d.is_valid(i)).map_or(NO_DATE, |d| d.value(i));
+                rows.ids.push_str(id);
+                let id_end = rows.ids.len();
+                rows.rows.push(FileRow { id_end, digest: in_scope.then_some(digest), updated: date, row: at });
+            }
+        }
+        row += batch.num_rows() as u64;
+    }
+    Ok(rows)
+}
+
+/// `f` of every item, on up to as many threads as there are cores, in the items' order.
+fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).min(items.len()).max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        mine.push((i, f(item)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        // A worker that panicked loses its items: the caller finds fewer results than items.
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The batches of a staging file, read one at a time, with only `record_id`, `_record_digest`
+/// and the last-updated column `updated` (where the file has it) if the file has a digest
+/// column, else whole.
+fn read_ids(
+    path: &Path,
+    rel: &str,
+    updated: Option<&str>,
+) -> Result<impl Iterator<Item = Result<RecordBatch, arrow_schema::ArrowError>>, RecordsError> {
     let err = |message: String| RecordsError::Read { path: path.to_owned(), message };
     let f = File::open(path).map_err(|e| err(e.to_string()))?;
     let mut builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| err(e.to_string()))?;
@@ -211,8 +406,7 @@ fn read_ids(path: &Path, rel: &str, updated: Option<&str>) -> Result<Vec<RecordB
         let mask = ProjectionMask::columns(builder.parquet_schema(), wanted.into_iter().flatten());
         builder = builder.with_projection(mask);
     }
-    let reader = builder.build().map_err(|e| err(e.to_string()))?;
-    reader.collect::<Result<Vec<_>, _>>().map_err(|e| err(e.to_string()))
+    builder.build().map_err(|e| err(e.to_string()))
 }
 
 /// A batch's record ids and digests (read, or computed for a file without them).
@@ -258,7 +452,7 @@ mod tests {
             Some(i) => i as u32,
             None => held.file_index(file),
         };
-        held.add(id, digest, NO_DATE, Place { file, row }, order);
+        held.add(id, digest, NO_DATE, Place { file, row }, order).unwrap();
     }
 
     #[test]

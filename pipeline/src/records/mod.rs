@@ -20,7 +20,9 @@ pub mod compare;
 pub mod digest;
 pub mod held;
 pub mod history;
+mod id_table;
 pub mod marked;
+pub mod scope;
 pub mod tombstones;
 pub mod withdrawals;
 

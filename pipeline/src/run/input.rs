@@ -13,6 +13,7 @@ use tellonce_schemas::identifiers::dates;
 use tracing::{info, warn};
 
 use crate::config::{Reading, Source};
+use crate::records::scope::Scope;
 use crate::stages::govern::{self, Decision};
 use tellonce_governance::audit::holdings::{HeldFile, held_files};
 use tellonce_output::layout::{AUDIT, erased_marker, input_marker, relative};
@@ -161,11 +162,27 @@ fn read_input(
             super::withdraw::WithdrawFailure::Run(error) => Stop::Failed(error),
         });
     }
+    // A first pass for the references the input names, so that its comparison loads only the
+    // records held that it can touch (see `records::scope`); none when nothing is held.
+    let scope = match holds_records(ctx, source.feed.name).map_err(Stop::Failed)? {
+        true => {
+            let first = open_file(ctx, source, &mut InputReport::new(source))
+                .map_err(|(rule, message)| Stop::Reject(rule, message))?;
+            let scope = Scope::read(first, source.feed, read.before.0)
+                .map_err(|e| Stop::Reject(e.rule_code(), e.to_string()))?;
+            Some(scope)
+        }
+        false => None,
+    };
     let file = open_file(ctx, source, report).map_err(|(rule, message)| Stop::Reject(rule, message))?;
     if let Some(read_as) = report.read_as.as_mut() {
         read_as.mapping_sha256 = read.mapping_sha256.map(str::to_owned);
     }
-    let how = IngestOptions { allow_mass_withdrawal: opts.allow_mass_withdrawal, replace_parts: read.reread };
+    let how = IngestOptions {
+        allow_mass_withdrawal: opts.allow_mass_withdrawal,
+        replace_parts: read.reread,
+        scope: scope.as_ref(),
+    };
     ingest(ctx, source, read.policy, file, read.before, report, how).map_err(|e| match e {
         IngestError::MassWithdrawal(mass) => Stop::Held("snapshot.mass_withdrawal", mass.to_string()),
         IngestError::Source(e) => Stop::Reject(e.rule_code(), e.to_string()),
@@ -175,6 +192,16 @@ fn read_input(
         ),
         IngestError::Run(error) => Stop::Failed(error),
     })
+}
+
+/// Whether the audit log holds any staging file of `feed` now (an earlier input of this run
+/// counts).
+fn holds_records(ctx: &Context<'_>, feed: &str) -> Result<bool, RunError> {
+    let dir = ctx.settings.output_dir.join(AUDIT);
+    let entries = audit::read_entries(&dir)
+        .map_err(|e| crate::records::RecordsError::Read { path: dir.clone(), message: e.to_string() })?;
+    let prefix = format!("{}/feed={feed}/", tellonce_output::layout::STAGING);
+    Ok(held_files(&entries).values().any(|f| f.path.starts_with(&prefix)))
 }
 
 /// Leaves an input untouched, with no marker, so that a later run processes it once `reason`

@@ -31,7 +31,7 @@ impl Default for LimitsFile {
             batch_rows: 8192,
             max_line_bytes: 65_536,
             row_group_rows: 131_072,
-            max_file_rows: 2_000_000,
+            max_file_rows: 1_000_000,
             workers: 0,
         }
     }

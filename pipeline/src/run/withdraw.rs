@@ -11,8 +11,9 @@ use tellonce_output::layout::AUDIT;
 use super::*;
 use crate::config::Source;
 use crate::records::compare::{Comparison, Counts};
-use crate::records::held::HeldRecords;
+use crate::records::held::{HeldRecords, LoadOptions};
 use crate::records::history::{Supersession, WITHDRAWN, supersede};
+use crate::records::scope::Scope;
 use crate::records::tombstones::{self, Tombstones};
 use crate::records::{RecordsError, withdrawals};
 
@@ -61,7 +62,9 @@ pub(crate) fn apply(
     let dir = out.join(AUDIT);
     let entries = tellonce_governance::audit::read_entries(&dir)
         .map_err(|e| RecordsError::Read { path: dir.clone(), message: e.to_string() })?;
-    let held = HeldRecords::load(out, &entries, feed.name, feed.updated, None)?;
+    let scope = Scope::of(listed.iter().map(|w| w.record_id.as_str()));
+    let how = LoadOptions { updated: feed.updated, scope: Some(&scope), ..LoadOptions::default() };
+    let held = HeldRecords::load(out, &entries, feed.name, how)?;
     let tombstones = Tombstones::load(out, feed.name)?;
     let mut counts = Counts::default();
     let (mut seen, mut ids, mut moves) = (HashSet::new(), Vec::new(), Vec::new());

@@ -12,6 +12,7 @@ use tellonce_governance::Purpose;
 use crate::config::Source;
 use crate::records::compare::CompareRules;
 use crate::records::marked::{MarkedWithdrawn, take_withdrawn};
+use crate::records::scope::Scope;
 use crate::stages::govern::Policy;
 use crate::stages::pseudonymise::Pseudonymiser;
 use crate::stages::validate::{self, DuplicateIndex};
@@ -43,12 +44,15 @@ impl From<SinkError> for IngestError {
 
 /// How one input is ingested, beyond the session's settings.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct IngestOptions {
+pub(crate) struct IngestOptions<'a> {
     /// Apply a snapshot whatever share of the holding it withdraws.
     pub(crate) allow_mass_withdrawal: bool,
     /// Replace the parts an earlier run of the same input wrote (it is read again under a
     /// changed mapping).
     pub(crate) replace_parts: bool,
+    /// The references the input names (a first pass over it): only the records held that it
+    /// names are compared with.
+    pub(crate) scope: Option<&'a Scope>,
 }
 
 /// One raw batch for a worker: its sequence number, its rows' duplicate marks, and the records
@@ -98,7 +102,7 @@ pub(crate) fn ingest(
     mut file: FileSource,
     before: (u64, std::time::SystemTime),
     report: &mut InputReport,
-    how: IngestOptions,
+    how: IngestOptions<'_>,
 ) -> Result<(), IngestError> {
     let feed = source.feed;
     let allow_share = (!how.allow_mass_withdrawal).then_some(source.max_withdrawal_share);
@@ -118,7 +122,8 @@ pub(crate) fn ingest(
     let source_name = source.path.display().to_string();
 
     let rules = CompareRules { mode: source.mode, max_withdrawal_share: allow_share };
-    let mut writer = Writer::new(ctx, feed, policy, &stem, &source_name, pseudo.schema().clone(), Some(rules))?;
+    let mut writer =
+        Writer::new(ctx, feed, policy, &stem, &source_name, pseudo.schema().clone(), Some((rules, how.scope)))?;
     writer.replace_parts = how.replace_parts;
     let mut records_read = 0u64;
     std::thread::scope(|scope| -> Result<(), IngestError> {

@@ -18,6 +18,7 @@ use super::*;
 use crate::records::compare::Withdrawal;
 use crate::records::compare::{CompareRules, Comparison};
 use crate::records::history::{SUPERSEDED, Supersession, WITHDRAWN, supersede};
+use crate::records::scope::Scope;
 use crate::records::tombstones;
 use crate::run::input::unpublish;
 use crate::run::report::{Versions, record_counts};
@@ -63,13 +64,13 @@ impl<'a> Writer<'a> {
         stem: &str,
         source: &str,
         schema: arrow_schema::SchemaRef,
-        compare: Option<CompareRules>,
+        compare: Option<(CompareRules, Option<&Scope>)>,
     ) -> Result<Self, RunError> {
         let out = &ctx.settings.output_dir;
         let quarantine = QuarantineWriter::create(out, feed.name, stem)
             .map_err(|source| RunError::Output { path: out.join(tellonce_output::layout::QUARANTINE), source })?;
         let own = format!("part-{stem}-");
-        let compare = compare.map(|rules| Comparison::start(out, feed, &own, rules)).transpose()?;
+        let compare = compare.map(|(rules, scope)| Comparison::start(out, feed, &own, rules, scope)).transpose()?;
         Ok(Writer {
             ctx,
             policy,
@@ -341,7 +342,10 @@ fn supersede_held(
         .collect();
     let mut record = |e: &Event| ctx.audit(e);
     let mut sync = || ctx.audit_sync();
-    supersede::<RunError>(out, &holdings, moves, by, &ctx.part_options, &mut record, &mut sync)
+    let clock = std::time::Instant::now();
+    let moved = supersede::<RunError>(out, &holdings, moves, by, &ctx.part_options, &mut record, &mut sync);
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, "versions moved to history");
+    moved
 }
 
 /// Removes, and records as replaced, the staging parts an earlier run of this input (`stem`)

@@ -1,0 +1,128 @@
+//! The record references an input names, read in a first pass over it, so that its comparison
+//! holds in memory only the records held that it can touch: against a large holding, the cost
+//! of an extract then grows with the extract, not with everything held.
+//!
+//! The references are kept as a Bloom filter (a few bits each, however long the reference): a
+//! reference the input does not name may pass it by chance, which only makes one more held
+//! record load (it is then judged by its whole reference), and one it names always passes, so
+//! the scope never leaves out a record the input names.
+
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+
+use arrow_array::cast::AsArray;
+use tellonce_connectors::file_source::{FileSource, SourceError};
+use tellonce_schemas::FeedSchema;
+
+use super::held::RECORD_ID;
+
+/// Bits set per reference.
+const PROBES: u64 = 3;
+/// The smallest filter, in bits.
+const MIN_BITS: u64 = 1 << 16;
+/// The largest filter, in bits (16 MiB): an input so large that this gives few bits per
+/// reference loads more of the holding by chance, and stays correct.
+const MAX_BITS: u64 = 1 << 27;
+
+/// The record references one input names.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    bits: Vec<u64>,
+    /// References added (a reference added twice counts twice).
+    added: u64,
+}
+
+/// The hash a reference is kept by: fixed keys, so the same in every pass of one process.
+fn hash(id: &str) -> u64 {
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(id)
+}
+
+impl Scope {
+    /// An empty scope sized for an input of `input_bytes`: a bit for every two bytes, which is
+    /// tens of bits for a reference on a partner's line (a few in a hundred thousand others
+    /// pass by chance) and still about eight for the shortest (a few in a hundred).
+    pub fn sized_for(input_bytes: u64) -> Scope {
+        Scope::with_bits(input_bytes / 2)
+    }
+
+    /// An empty scope of about `bits` bits (within the smallest and largest).
+    fn with_bits(bits: u64) -> Scope {
+        let bits = bits.clamp(MIN_BITS, MAX_BITS);
+        Scope { bits: vec![0; bits.div_ceil(64) as usize], added: 0 }
+    }
+
+    /// The references of `ids` (each trimmed, as validation reads it), with 16 bits each.
+    pub fn of<'a>(ids: impl IntoIterator<Item = &'a str>) -> Scope {
+        let ids: Vec<&str> = ids.into_iter().collect();
+        let mut scope = Scope::with_bits(ids.len() as u64 * 16);
+        ids.into_iter().for_each(|id| scope.add(id));
+        scope
+    }
+
+    /// The references of every row of `file` (rows rejected at the source have none that can
+    /// be read), whose size is `bytes`.
+    pub fn read(mut file: FileSource, feed: &FeedSchema, bytes: u64) -> Result<Scope, SourceError> {
+        let mut scope = Scope::sized_for(bytes);
+        let Some(column) = feed.index_of(RECORD_ID) else { return Ok(scope) };
+        while let Some(raw) = file.next_batch()? {
+            if let Some(ids) = raw.batch.column(column).as_string_opt::<i32>() {
+                ids.iter().flatten().for_each(|id| scope.add(id));
+            }
+        }
+        Ok(scope)
+    }
+
+    /// The bit positions of a reference.
+    fn probes(&self, id: &str) -> impl Iterator<Item = u64> {
+        let h = hash(id);
+        let (a, b) = (h, h.rotate_left(32) | 1);
+        let bits = (self.bits.len() as u64 * 64).max(1);
+        (0..PROBES).map(move |i| a.wrapping_add(i.wrapping_mul(b)) % bits)
+    }
+
+    /// Adds a reference (trimmed, as validation reads it).
+    pub fn add(&mut self, id: &str) {
+        let probes: Vec<u64> = self.probes(id.trim()).collect();
+        for p in probes {
+            if let Some(word) = self.bits.get_mut((p / 64) as usize) {
+                *word |= 1 << (p % 64);
+            }
+        }
+        self.added += 1;
+    }
+
+    /// Whether the input may name `id` (a stored reference, already trimmed): always when it
+    /// does, and by chance, rarely, when it does not.
+    pub fn may_name(&self, id: &str) -> bool {
+        self.probes(id).all(|p| self.bits.get((p / 64) as usize).is_some_and(|w| w & (1 << (p % 64)) != 0))
+    }
+
+    /// How many references were added.
+    pub fn len(&self) -> u64 {
+        self.added
+    }
+
+    /// Whether none was.
+    pub fn is_empty(&self) -> bool {
+        self.added == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scope_names_every_reference_added_trimmed_and_few_others() {
+        let ids: Vec<String> = (0..100_000).map(|i| format!("P{i}")).collect();
+        let scope = Scope::of(ids.iter().map(String::as_str).chain([" Q1 "]));
+        assert!(ids.iter().all(|id| scope.may_name(id)) && scope.may_name("Q1"));
+        let by_chance = (0..100_000).filter(|i| scope.may_name(&format!("R{i}"))).count();
+        // 16 bits and 3 probes a reference: about one in two hundred passes by chance.
+        assert!(by_chance < 1_000, "{by_chance} of 100 000 others pass");
+        // Sized for a file too small for its references: everything passes, nothing is lost.
+        let mut small = Scope::sized_for(0);
+        ids.iter().for_each(|id| small.add(id));
+        assert!(ids.iter().all(|id| small.may_name(id)));
+        assert_eq!(small.len(), 100_000);
+    }
+}
