@@ -139,3 +139,67 @@ fn a_year_of_monthly_extracts_ends_with_the_last_months_holding_in_either_mode()
     }
     tellonce_ok(ws.dir(), &["audit", "verify", "--config", "snapshots.toml"], 0);
 }
+
+#[test]
+fn a_record_erased_in_march_never_comes_back_though_every_later_month_sends_it() {
+    use std::io::Write;
+    let ws = Workspace::bare();
+    tellonce_ok(ws.dir(), &["synth", "--out", ".", "--children", "200", "--seed", "5", "--months", "12"], 0);
+    // This deployment shares health visiting records on consent, so the right to erasure applies.
+    let agreement = ws.dir().join("agreements/health_visiting.toml");
+    let consent = std::fs::read_to_string(&agreement).unwrap().replace("erasure = false", "erasure = true");
+    std::fs::write(&agreement, consent).unwrap();
+    let upto = |last: u32| -> Vec<(&str, String, &str)> {
+        let months: Vec<String> = (1..=last).map(|m| format!("{m:02}")).collect();
+        FEEDS
+            .iter()
+            .flat_map(|(f, e)| months.iter().map(move |m| (*f, format!("months/{m}/{f}.{e}"), "snapshot")))
+            .collect()
+    };
+    config(&ws, "erase.toml", "out", &upto(3));
+    run(&ws, "erase.toml", &[]);
+    // A child in March's health visiting extract who is sent again in December's.
+    let march = std::fs::read_to_string(ws.dir().join("months/03/health_visiting.csv")).unwrap();
+    let december = std::fs::read_to_string(ws.dir().join("months/12/health_visiting.csv")).unwrap();
+    let row = march
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|f| !f[1].is_empty() && december.lines().any(|d| d.starts_with(&format!("{},", f[0]))))
+        .expect("a record sent in March and in December");
+    let (record_id, nhs_number) = (row[0].to_owned(), row[1].to_owned());
+    let staged_ids = |ws: &Workspace| -> Vec<String> {
+        visible_parquet(&ws.dir().join("out/staging/feed=health_visiting"))
+            .iter()
+            .flat_map(|p| parquet_column(p, "record_id"))
+            .flatten()
+            .collect()
+    };
+    assert!(staged_ids(&ws).contains(&record_id));
+    let args = ["sar", "--config", "erase.toml", "--officer", "IG officer 7", "--reference", "SAR-M-3", "--erase"];
+    let mut child = std::process::Command::new(tellonce_tests::tellonce_bin())
+        .args(args)
+        .current_dir(ws.dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("nhs_number={nhs_number}\n").as_bytes()).unwrap();
+    let erased = child.wait_with_output().unwrap();
+    assert_eq!(erased.status.code(), Some(0), "{}", text(&erased));
+    assert!(!staged_ids(&ws).contains(&record_id));
+
+    // April to December, each a snapshot that sends the record again: refused every time.
+    config(&ws, "erase.toml", "out", &upto(12));
+    run(&ws, "erase.toml", &[]);
+    assert!(!staged_ids(&ws).contains(&record_id), "{record_id} came back");
+    let log = std::fs::read_to_string(ws.dir().join("out/audit/audit.jsonl")).unwrap();
+    let refusals = log
+        .lines()
+        .filter(|l| l.contains("\"records_compared\"") && l.contains("health_visiting.csv"))
+        .filter(|l| !l.contains("\"refused\":0"))
+        .count();
+    assert!(refusals >= 9, "refused in each month from April: {refusals}");
+    tellonce_ok(ws.dir(), &["audit", "verify", "--config", "erase.toml"], 0);
+}
