@@ -39,6 +39,9 @@ pub struct SourceFile {
     /// 0.2): a snapshot that would withdraw more is held until a run confirms it with
     /// `--allow-mass-withdrawal`, since a truncated export looks exactly like that.
     pub max_withdrawal_share: Option<f64>,
+    /// What a snapshot is the partner's whole holding of: `feed` (the default) or `source`
+    /// (the records this entry's files sent).
+    pub snapshot_of: Option<String>,
 }
 
 /// The share of the holding a snapshot may withdraw unless a source says otherwise.
@@ -149,6 +152,46 @@ pub struct Source {
     pub mode: SourceMode,
     /// The largest share of the records held a snapshot of it may withdraw (0 to 1).
     pub max_withdrawal_share: f64,
+    /// For a snapshot of its own files' records only (`snapshot_of = "source"`): the entry's
+    /// path (a pattern, or one file) that the inputs which sent a record must match for the
+    /// snapshot to withdraw it. `None`: a snapshot of the whole feed.
+    pub snapshot_of_source: Option<String>,
+}
+
+/// A snapshot's settings of entry `s` (named `at` in problems): its largest share to withdraw,
+/// and the path its records must have come from if it is a snapshot of its source's records.
+fn snapshot_settings(
+    s: &SourceFile,
+    mode: SourceMode,
+    path: &Path,
+    at: &str,
+    problems: &mut Vec<String>,
+) -> (f64, Option<String>) {
+    let max_withdrawal_share = match s.max_withdrawal_share {
+        Some(share) if !(0.0..=1.0).contains(&share) => {
+            problems.push(format!("{at}.max_withdrawal_share must be between 0 and 1"));
+            DEFAULT_MAX_WITHDRAWAL_SHARE
+        }
+        Some(_) if mode != SourceMode::Snapshot => {
+            problems.push(format!("{at}.max_withdrawal_share applies to mode = \"snapshot\" only"));
+            DEFAULT_MAX_WITHDRAWAL_SHARE
+        }
+        Some(share) => share,
+        None => DEFAULT_MAX_WITHDRAWAL_SHARE,
+    };
+    let snapshot_of_source = match s.snapshot_of.as_deref() {
+        None | Some("feed") => None,
+        Some("source") if mode == SourceMode::Snapshot => Some(path.to_string_lossy().into_owned()),
+        Some("source") => {
+            problems.push(format!("{at}.snapshot_of applies to mode = \"snapshot\" only"));
+            None
+        }
+        Some(other) => {
+            problems.push(format!("{at}.snapshot_of = {other:?}: use \"feed\" (the default) or \"source\""));
+            None
+        }
+    };
+    (max_withdrawal_share, snapshot_of_source)
 }
 
 /// Checks every `[[sources]]` entry, adding a problem (naming the entry and key) for each bad
@@ -241,18 +284,7 @@ pub(crate) fn validate(
         if mode == SourceMode::Withdrawals && format.is_some_and(|f| f != FileFormat::Csv) {
             problems.push(format!("{at}: a withdrawals file is CSV (a record_id heading, one reference a line)"));
         }
-        let max_withdrawal_share = match s.max_withdrawal_share {
-            Some(share) if !(0.0..=1.0).contains(&share) => {
-                problems.push(format!("{at}.max_withdrawal_share must be between 0 and 1"));
-                DEFAULT_MAX_WITHDRAWAL_SHARE
-            }
-            Some(_) if mode != SourceMode::Snapshot => {
-                problems.push(format!("{at}.max_withdrawal_share applies to mode = \"snapshot\" only"));
-                DEFAULT_MAX_WITHDRAWAL_SHARE
-            }
-            Some(share) => share,
-            None => DEFAULT_MAX_WITHDRAWAL_SHARE,
-        };
+        let (max_withdrawal_share, snapshot_of_source) = snapshot_settings(s, mode, &path, &at, problems);
         let reading = Reading {
             mapping: s.mapping.as_deref().map(resolve),
             delimiter,
@@ -264,7 +296,7 @@ pub(crate) fn validate(
             if reading != Reading::default() {
                 readings.insert(path.clone(), reading);
             }
-            sources.push(Source { feed, path, format, mode, max_withdrawal_share });
+            sources.push(Source { feed, path, format, mode, max_withdrawal_share, snapshot_of_source });
         }
     }
     (sources, readings)

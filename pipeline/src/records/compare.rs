@@ -49,12 +49,15 @@ pub const MASS_WITHDRAWAL_FLOOR: u64 = 10;
 
 /// How an input is compared with the records held.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CompareRules {
+pub struct CompareRules<'a> {
     /// What the input is of the partner's holding.
     pub mode: SourceMode,
     /// The largest share of the records held a snapshot may withdraw (0 to 1); `None`: any
     /// share (`--allow-mass-withdrawal`).
     pub max_withdrawal_share: Option<f64>,
+    /// A snapshot of the records its source sent only: the path (or pattern) of the inputs
+    /// whose records it withdraws when it leaves them out. `None`: of the whole feed.
+    pub snapshot_of_source: Option<&'a str>,
 }
 
 /// A snapshot that would withdraw more of the holding than its source allows: held, not
@@ -96,6 +99,10 @@ pub struct Comparison {
     max_withdrawal_share: Option<f64>,
     /// The feed's last-updated column, if it has one.
     updated: Option<&'static str>,
+    /// For a snapshot of its source's records only: the inputs that count as its source.
+    source_pattern: Option<glob::Pattern>,
+    /// The input each input stem (of a staging part's name) came from.
+    inputs: HashMap<String, String>,
     /// The records the input marks withdrawn, and every version of them held.
     marked: Withdrawal,
     /// When each input holding records first wrote to staging (the audit sequence number of
@@ -134,6 +141,20 @@ fn arrivals(entries: &[audit::Entry]) -> HashMap<String, u64> {
     first
 }
 
+/// The input (as its records' `_source` names it) of each input stem the audit log's
+/// comparisons name.
+fn inputs(entries: &[audit::Entry]) -> HashMap<String, String> {
+    let mut inputs = HashMap::new();
+    for e in entries {
+        if let Event::RecordsCompared { input, sha256: Some(sha), .. } = &e.event
+            && let Some(stem) = sha.get(..STEM_CHARS)
+        {
+            inputs.entry(stem.to_owned()).or_insert_with(|| input.clone());
+        }
+    }
+    inputs
+}
+
 /// Characters of an input's SHA-256 (hex) in the name of its parts.
 const STEM_CHARS: usize = 16;
 
@@ -160,7 +181,7 @@ impl Comparison {
         out: &Path,
         feed: &'static FeedSchema,
         own_prefix: &str,
-        rules: CompareRules,
+        rules: CompareRules<'_>,
         scope: Option<&Scope>,
     ) -> Result<Self, RecordsError> {
         let dir = out.join(AUDIT);
@@ -190,6 +211,8 @@ impl Comparison {
             mode: rules.mode,
             max_withdrawal_share: rules.max_withdrawal_share,
             updated: feed.updated,
+            source_pattern: rules.snapshot_of_source.and_then(|p| glob::Pattern::new(p).ok()),
+            inputs: inputs(&entries),
             marked: Withdrawal::default(),
             arrival,
             own_arrival,
@@ -276,6 +299,15 @@ impl Comparison {
         }
     }
 
+    /// Whether a record whose latest version is in staging file `file` is of the snapshot's
+    /// holding: always for a snapshot of the feed; for one of its source, when the input that
+    /// wrote the file matches the source (an input the audit log does not name is not).
+    fn in_snapshot(&self, file: &str) -> bool {
+        let Some(pattern) = &self.source_pattern else { return true };
+        let input = part_stem(file).and_then(|stem| self.inputs.get(stem));
+        input.is_some_and(|i| pattern.matches_path(Path::new(i)))
+    }
+
     /// Whether the version at `l` came from an input that arrived after this one.
     fn arrived_later(&self, l: &Location) -> bool {
         part_stem(&l.file).and_then(|s| self.arrival.get(s)).is_some_and(|&at| at > self.own_arrival)
@@ -340,12 +372,18 @@ impl Comparison {
         if unreferenced > 0 {
             return Ok(Withdrawal { held_back: true, ..Withdrawal::default() });
         }
-        // A record first sent after this snapshot is not its to withdraw.
-        let withdraws = |locations: &[Location]| !locations.first().is_some_and(|l| self.arrived_later(l));
+        // A record first sent after this snapshot is not its to withdraw, nor one another
+        // source sent, where the snapshot is of its own source's records.
+        let withdraws = |locations: &[Location]| {
+            locations.first().is_some_and(|l| !self.arrived_later(l) && self.in_snapshot(&l.file))
+        };
         // Counted before anything is gathered: a mass withdrawal held back costs no more memory
         // than the count.
         let would_withdraw = self.held.unseen().filter(|(_, locations)| withdraws(locations)).count() as u64;
-        let held = self.held.len() as u64;
+        let held = match &self.source_pattern {
+            None => self.held.len() as u64,
+            Some(_) => self.held.latest_by_file().filter(|(file, _)| self.in_snapshot(file)).map(|(_, n)| n).sum(),
+        };
         if let Some(max_share) = self.max_withdrawal_share
             && would_withdraw >= MASS_WITHDRAWAL_FLOOR
             && would_withdraw as f64 > max_share * held as f64

@@ -117,6 +117,11 @@ impl Outside {
         Ok(())
     }
 
+    /// The latest version of every record.
+    fn latest(&self) -> impl Iterator<Item = Place> + '_ {
+        (0..self.at.len() as u32).filter_map(|i| self.versions(i).next())
+    }
+
     /// Every version of the record with index `i`, the latest first.
     fn versions(&self, i: u32) -> impl Iterator<Item = Place> + '_ {
         let later = self.more.get(&i).into_iter().flat_map(|v| v.iter().rev().copied());
@@ -266,6 +271,18 @@ impl HeldRecords {
             .map(|i| (self.outside.ids.id(i), self.outside.versions(i).map(|p| self.location(p)).collect()));
         let held = self.held.iter().enumerate().filter(|(_, h)| !h.seen);
         held.map(|(i, h)| (self.ids.id(i as u32), self.versions(h))).chain(outside)
+    }
+
+    /// How many records loaded have their latest version in each staging file.
+    pub fn latest_by_file(&self) -> impl Iterator<Item = (&str, u64)> {
+        let mut counts = vec![0u64; self.files.len()];
+        let latest = self.held.iter().map(|h| h.latest).chain(self.outside.latest());
+        for p in latest {
+            if let Some(n) = counts.get_mut(p.file as usize) {
+                *n += 1;
+            }
+        }
+        self.files.iter().map(String::as_str).zip(counts)
     }
 
     /// Every version held of `record_id`, the latest first; empty when none is held.

@@ -95,6 +95,11 @@ pub(crate) const IN_FLIGHT_PER_WORKER: usize = 2;
 /// One batch's result from a worker, with its sequence number.
 pub(crate) type Done = (u64, Result<Staged, RunError>);
 
+/// How an input of `source` is compared with the records held.
+fn compare_rules(source: &Source, max_withdrawal_share: Option<f64>) -> CompareRules<'_> {
+    CompareRules { mode: source.mode, max_withdrawal_share, snapshot_of_source: source.snapshot_of_source.as_deref() }
+}
+
 pub(crate) fn ingest(
     ctx: &Context<'_>,
     source: &Source,
@@ -121,7 +126,7 @@ pub(crate) fn ingest(
     let stem = report.sha256.get(..16).unwrap_or(&report.sha256).to_owned();
     let source_name = source.path.display().to_string();
 
-    let rules = CompareRules { mode: source.mode, max_withdrawal_share: allow_share };
+    let rules = compare_rules(source, allow_share);
     let mut writer =
         Writer::new(ctx, feed, policy, &stem, &source_name, pseudo.schema().clone(), Some((rules, how.scope)))?;
     writer.replace_parts = how.replace_parts;

@@ -64,7 +64,7 @@ impl<'a> Writer<'a> {
         stem: &str,
         source: &str,
         schema: arrow_schema::SchemaRef,
-        compare: Option<(CompareRules, Option<&Scope>)>,
+        compare: Option<(CompareRules<'_>, Option<&Scope>)>,
     ) -> Result<Self, RunError> {
         let out = &ctx.settings.output_dir;
         let quarantine = QuarantineWriter::create(out, feed.name, stem)

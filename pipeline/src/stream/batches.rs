@@ -44,6 +44,7 @@ impl Staging {
             format: tellonce_connectors::file_source::FileFormat::JsonLines,
             mode: Default::default(),
             max_withdrawal_share: crate::config::sources::DEFAULT_MAX_WITHDRAWAL_SHARE,
+            snapshot_of_source: None,
         };
         Staging { source, policy, pseudo, checked_schema: validate::checked_schema(feed) }
     }
@@ -290,6 +291,7 @@ mod tests {
             format: tellonce_connectors::file_source::FileFormat::JsonLines,
             mode: Default::default(),
             max_withdrawal_share: crate::config::sources::DEFAULT_MAX_WITHDRAWAL_SHARE,
+            snapshot_of_source: None,
         };
         let t = Staging { source, policy, pseudo, checked_schema: validate::checked_schema(feed) };
         let (raw, marks) = batch(feed);

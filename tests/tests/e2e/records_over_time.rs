@@ -464,3 +464,48 @@ fn an_extract_column_marks_records_withdrawn_in_any_mode_and_the_counts_reconcil
     assert!(log.contains("\"listed\":2") && log.contains("\"listed\":1"), "{log}");
     tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
 }
+
+#[test]
+fn a_snapshot_of_its_source_withdraws_only_what_that_source_sent() {
+    let ws = Workspace::new();
+    let config = || {
+        let mut s = "[output]\ndir = \"output\"\n\n[keys]\nfile = \"keys/tellonce.key\"\n".to_owned();
+        for side in ["east", "west"] {
+            s.push_str(&format!(
+                "\n[[sources]]\nfeed = \"police\"\npath = \"inputs/{side}-*.csv\"\nmode = \"snapshot\"\n\
+                 snapshot_of = \"source\"\n"
+            ));
+        }
+        ws.write("tellonce.toml", s);
+    };
+    // Two forces send their own holdings into one feed.
+    ws.write("inputs/east-1.csv", extract(&[police("E1", "Ann", "CRIME"), police("E2", "Bob", "CRIME")]));
+    ws.write("inputs/west-1.csv", extract(&[police("W1", "Cat", "CRIME"), police("W2", "Dan", "CRIME")]));
+    config();
+    ws.run(0, &[]);
+    // East's next snapshot leaves out E2: only E2 is withdrawn, not West's records.
+    ws.write("inputs/east-2.csv", extract(&[police("E1", "Ann", "CRIME")]));
+    let run = ws.run(0, &[]);
+    assert_eq!(versions(&run, "inputs/east-2.csv"), [0, 0, 1, 1, 0]);
+    assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["E1", "W1", "W2"]);
+    // West's next snapshot, with a new record, withdraws W2 only.
+    ws.write("inputs/west-2.csv", extract(&[police("W1", "Cat", "CRIME"), police("W3", "Eve", "CRIME")]));
+    let run = ws.run(0, &[]);
+    assert_eq!(versions(&run, "inputs/west-2.csv"), [1, 0, 1, 1, 0]);
+    assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["E1", "W1", "W3"]);
+    tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
+
+    // The setting is checked: a scope it does not know, or one on a source that is not a snapshot.
+    for (bad, says) in [
+        ("mode = \"snapshot\"\nsnapshot_of = \"district\"", "use \"feed\" (the default) or \"source\""),
+        ("snapshot_of = \"source\"", "snapshot_of applies to mode = \"snapshot\" only"),
+    ] {
+        let config = format!(
+            "[output]\ndir = \"output\"\n\n[keys]\nfile = \"keys/tellonce.key\"\n\n[[sources]]\nfeed = \"police\"\n\
+             path = \"inputs/east-*.csv\"\n{bad}\n"
+        );
+        ws.write("tellonce.toml", config);
+        let out = tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--no-progress"], 2);
+        assert!(text(&out).contains(says), "{}", text(&out));
+    }
+}
