@@ -358,6 +358,10 @@ pub enum Event {
         from: Vec<String>,
         /// Their successors (empty when retired).
         to: Vec<String>,
+        /// Why: the kinds of record change behind it (`new`, `changed`, `withdrawn`, `erased`,
+        /// `removed`, or `relinked` when the same records are grouped otherwise).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        reasons: Vec<String>,
     },
     /// `tellonce audit repair` cut a torn final entry (a write cut short by a full disk or a
     /// power loss) off the end of the log. Nothing the head recorded was cut.

@@ -36,6 +36,9 @@ pub const REPLACED_BY_EACH_BUILD: [&str; 5] = [LINKS, THEME_EVENTS, PERSONS, FAM
 pub const INDEX_PATH: &str = "state/link/index.parquet";
 /// What the last build was made from (the staged files it read).
 pub const BUILT_FROM_PATH: &str = "state/link/built_from";
+/// The history parts the last linkage build had seen (one `feed=NAME/part-….parquet` a line):
+/// versions superseded in parts written since explain the next build's id changes.
+pub const HISTORY_SEEN_PATH: &str = "state/link/history_seen";
 /// The scoring model of the last build that scored pairs (JSON; each build's is in the audit log).
 pub const MODEL_PATH: &str = "state/link/model.json";
 /// The clerical-review sample of the last build that scored pairs: pairs near the threshold, by

@@ -262,8 +262,11 @@ fn ids_survive_later_builds_and_new_evidence_merges_two_persons_on_the_record() 
     let row =
         (0..old.len()).find(|&i| old[i].as_deref() == Some(absorbed.as_str())).expect("absorbed id in id_history");
     assert_eq!((new[row].as_deref(), change[row].as_deref()), (Some(merged.as_str()), Some("merge")));
+    // Why: a new record.
+    assert_eq!(parquet_column(&history[0], "reasons")[row].as_deref(), Some("new"));
     let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
     assert!(log.contains("\"type\":\"identity_changed\"") && log.contains(absorbed.as_str()), "{log}");
+    assert!(log.contains("\"reasons\":[\"new\"]"), "{log}");
     assert!(tellonce_ok(ws.dir(), &["audit", "verify", "-c", "tellonce.toml"], 0).status.success());
 
     // A rebuild from scratch of the same staging (new settings force one) gives the same ids.
@@ -275,6 +278,30 @@ fn ids_survive_later_builds_and_new_evidence_merges_two_persons_on_the_record() 
     assert_eq!(rebuilt["linkage"]["up_to_date"], false);
     assert_eq!(rebuilt["linkage"]["person_changes"]["merges"], 0);
     assert_eq!(links(&ws), second);
+
+    // The partner withdraws E2: nothing joins C1 and E1 any more, and the id history says why.
+    ws.write("inputs/withdrawn.csv", "record_id\nE2\n");
+    let mut config = "[output]\ndir = \"output\"\n\n[keys]\nfile = \"keys/tellonce.key\"\n".to_owned();
+    for (feed, path, mode) in [
+        ("camhs", "inputs/camhs.csv", "delta"),
+        ("education", "inputs/education.csv", "delta"),
+        ("education", "inputs/education2.csv", "delta"),
+        ("education", "inputs/withdrawn.csv", "withdrawals"),
+    ] {
+        config.push_str(&format!("\n[[sources]]\nfeed = {feed:?}\npath = {path:?}\nmode = {mode:?}\n"));
+    }
+    ws.write("tellonce.toml", config);
+    let run = ws.run(0, &[]);
+    assert_eq!(run.summary["linkage"]["person_changes"]["splits"], 1, "{:#}", run.summary["linkage"]);
+    let third = links(&ws);
+    assert_ne!(link(&third, "camhs", "C1").person, link(&third, "education", "E1").person);
+    let mut reasons: Vec<(String, String)> = visible_parquet(&ws.out().join("id_history"))
+        .iter()
+        .flat_map(|p| parquet_column(p, "change").into_iter().zip(parquet_column(p, "reasons")))
+        .map(|(c, r)| (c.unwrap(), r.unwrap()))
+        .collect();
+    reasons.sort();
+    assert!(reasons.contains(&("split".to_owned(), "withdrawn".to_owned())), "{reasons:?}");
 }
 
 #[test]

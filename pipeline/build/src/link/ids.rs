@@ -45,6 +45,8 @@ pub struct Change {
     pub from: Vec<String>,
     /// Their successors (sorted; empty when retired).
     pub to: Vec<String>,
+    /// Why: the kinds of record change behind it (see [`super::change_reasons`]), sorted.
+    pub reasons: Vec<&'static str>,
 }
 
 /// The ids of this build's clusters and the changes against the last build.
@@ -118,7 +120,7 @@ pub fn reconcile(
         if olds.len() > 1 {
             let mut from: Vec<String> = olds.iter().map(|&o| old_ids[o as usize].clone()).collect();
             from.sort();
-            changes.push(Change { kind: ChangeKind::Merge, from, to: vec![ids[c].clone()] });
+            changes.push(Change { kind: ChangeKind::Merge, from, to: vec![ids[c].clone()], reasons: Vec::new() });
         }
     }
     for (o, cs) in clusters_of_old.iter().enumerate() {
@@ -126,9 +128,9 @@ pub fn reconcile(
         if cs.len() > 1 {
             let mut to: Vec<String> = cs.iter().map(|&c| ids[c as usize].clone()).collect();
             to.sort();
-            changes.push(Change { kind: ChangeKind::Split, from, to });
+            changes.push(Change { kind: ChangeKind::Split, from, to, reasons: Vec::new() });
         } else if cs.is_empty() {
-            changes.push(Change { kind: ChangeKind::Retired, from, to: Vec::new() });
+            changes.push(Change { kind: ChangeKind::Retired, from, to: Vec::new(), reasons: Vec::new() });
         }
     }
     changes.sort();
@@ -161,7 +163,10 @@ mod tests {
         let old_ids = strings(&["A", "B"]);
         let r = reconcile(&[0, 0, 0], 1, &[0, 1, 1], &old_ids, &mint);
         assert_eq!(r.ids, ["B"]);
-        assert_eq!(r.changes, [Change { kind: ChangeKind::Merge, from: strings(&["A", "B"]), to: strings(&["B"]) }]);
+        assert_eq!(
+            r.changes,
+            [Change { kind: ChangeKind::Merge, from: strings(&["A", "B"]), to: strings(&["B"]), reasons: vec![] }]
+        );
     }
 
     #[test]
@@ -169,7 +174,10 @@ mod tests {
         let old_ids = strings(&["A"]);
         let r = reconcile(&[0, 0, 1], 2, &[0, 0, 0], &old_ids, &mint);
         assert_eq!(r.ids, ["A", "N1.0"]);
-        assert_eq!(r.changes, [Change { kind: ChangeKind::Split, from: strings(&["A"]), to: strings(&["A", "N1.0"]) }]);
+        assert_eq!(
+            r.changes,
+            [Change { kind: ChangeKind::Split, from: strings(&["A"]), to: strings(&["A", "N1.0"]), reasons: vec![] }]
+        );
     }
 
     #[test]

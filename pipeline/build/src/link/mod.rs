@@ -9,6 +9,7 @@
 
 pub mod blocking;
 pub mod build;
+pub(crate) mod change_reasons;
 pub mod cluster;
 pub mod compare;
 pub mod eval;

@@ -125,12 +125,19 @@ pub fn history_schema() -> SchemaRef {
         ),
         field("build", DataType::Utf8, false, "The build (run id) that made the change."),
         field("build_date", DataType::Utf8, false, "The day of the build (YYYY-MM-DD)."),
+        field(
+            "reasons",
+            DataType::Utf8,
+            false,
+            "Why, comma-separated: records `new`, `changed`, `withdrawn`, `erased` or `removed` since the \
+             last build, or `relinked` (the same records grouped otherwise).",
+        ),
     ]))
 }
 
 /// A batch of `id_history/` rows: one per (old id, successor) of each change.
 pub fn history_batch(changes: &[(&'static str, Change)], build: &str, day: &str) -> Result<RecordBatch, LinkError> {
-    let mut cols: [StringBuilder; 6] = std::array::from_fn(|_| StringBuilder::new());
+    let mut cols: [StringBuilder; 7] = std::array::from_fn(|_| StringBuilder::new());
     for (kind, c) in changes {
         for old in &c.from {
             let successors: Vec<Option<&str>> =
@@ -142,6 +149,7 @@ pub fn history_batch(changes: &[(&'static str, Change)], build: &str, day: &str)
                 cols[3].append_option(new);
                 cols[4].append_value(build);
                 cols[5].append_value(day);
+                cols[6].append_value(c.reasons.join(","));
             }
         }
     }

@@ -307,6 +307,7 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
     let stamp = input.out.join(index::BUILT_FROM_PATH);
     tellonce_connectors::atomic::write_atomic(&stamp, plan.fingerprint.as_bytes())
         .map_err(|source| LinkError::Output { path: stamp.clone(), source })?;
+    crate::link::change_reasons::save_history_seen(input.out)?;
     laps.lap("write");
     info!(records = report.records, persons = report.persons, families = report.families, "linkage built");
     Ok(BuildReport { timings_ms: laps.timings, ..report })

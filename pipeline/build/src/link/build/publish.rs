@@ -99,6 +99,7 @@ pub(super) fn record_changes(changes: &[(&'static str, Change)], log: &mut Audit
             change: c.kind.as_str().to_owned(),
             from: c.from.clone(),
             to: c.to.clone(),
+            reasons: c.reasons.iter().map(|r| (*r).to_owned()).collect(),
         })?;
     }
     Ok(())

@@ -6,6 +6,7 @@ use tellonce_governance::Purpose;
 
 use super::BuildInput;
 use crate::link::LinkError;
+use crate::link::change_reasons::{Reasons, RecordChanges};
 use crate::link::ids::{self, Reconciled};
 use crate::link::index;
 use crate::link::records::{NONE, Records};
@@ -99,7 +100,79 @@ pub(super) fn stable_ids(
     };
     let person_first = units.first_rows(&units.person, persons);
     let family_first = units.first_rows(&units.family, families);
-    let person_ids = ids::reconcile(&units.person, persons, &old_person, &index.person_ids, &mint("P", person_first));
-    let family_ids = ids::reconcile(&units.family, families, &old_family, &index.family_ids, &mint("F", family_first));
+    let mut person_ids =
+        ids::reconcile(&units.person, persons, &old_person, &index.person_ids, &mint("P", person_first));
+    let mut family_ids =
+        ids::reconcile(&units.family, families, &old_family, &index.family_ids, &mint("F", family_first));
+    if !person_ids.changes.is_empty() || !family_ids.changes.is_empty() {
+        // Read only when some id changed: the history dataset grows with every correction.
+        let record_changes = RecordChanges::read(input.out)?;
+        // Why each record may move an id: new since the last build, or changed since.
+        let kind: Vec<Option<&'static str>> = units
+            .first_row
+            .iter()
+            .zip(&old_person)
+            .map(|(&r, &p)| match p == NONE {
+                true => Some("new"),
+                false => {
+                    let key = (recs.feed_name(r as usize).to_owned(), recs.record_ref[r as usize].clone());
+                    record_changes.changed(&key).then_some("changed")
+                }
+            })
+            .collect();
+        let why = Why { recs, units, index: &index, kind: &kind, changes: &record_changes };
+        why.explain(&mut person_ids, &old_person, |u| units.person[u], |i| i.0, &index.person_ids);
+        why.explain(&mut family_ids, &old_family, |u| units.family[u], |i| i.1, &index.family_ids);
+    }
     Ok((person_ids, family_ids))
+}
+
+/// What explains the id changes of a build.
+struct Why<'a> {
+    recs: &'a Records,
+    units: &'a Units,
+    index: &'a index::Index,
+    /// Each unit's record change, if any.
+    kind: &'a [Option<&'static str>],
+    changes: &'a RecordChanges,
+}
+
+impl Why<'_> {
+    /// Fills in the reasons of `ids`' changes: the record changes of every id involved (each
+    /// unit's, under its new id and its old one `old[u]`; each record of the last build gone
+    /// since, under its old id), `relinked` where none.
+    fn explain(
+        &self,
+        ids: &mut Reconciled,
+        old: &[u32],
+        cluster: impl Fn(usize) -> u32,
+        old_of: impl Fn(&(u32, u32)) -> u32,
+        old_ids: &[String],
+    ) {
+        let mut reasons = Reasons::default();
+        let name = |i: u32| old_ids.get(i as usize).map_or("", String::as_str);
+        for (u, k) in self.kind.iter().enumerate() {
+            let Some(k) = k else { continue };
+            if let Some(id) = ids.ids.get(cluster(u) as usize) {
+                reasons.note(id, k);
+            }
+            if let Some(&o) = old.get(u).filter(|o| **o != NONE) {
+                reasons.note(name(o), k);
+            }
+        }
+        let held: std::collections::HashSet<(&str, &str)> = self
+            .units
+            .first_row
+            .iter()
+            .map(|&r| (self.recs.feed_name(r as usize), self.recs.record_ref[r as usize].as_str()))
+            .collect();
+        for (key, ids_before) in &self.index.by_record {
+            if !held.contains(&(key.0.as_str(), key.1.as_str())) {
+                reasons.note(name(old_of(ids_before)), self.changes.gone(key));
+            }
+        }
+        for c in &mut ids.changes {
+            c.reasons = reasons.of(&c.from, &c.to);
+        }
+    }
 }
