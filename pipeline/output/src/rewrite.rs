@@ -195,17 +195,24 @@ pub fn without_rows(out: &Path, file: &HeldFile, rows: &[u64], reason: DeleteRea
                 }
             }
         });
-        for split in rx {
-            let (kept, gone) = split.map_err(&err)?;
-            if kept.num_rows() > 0 {
-                writer.write(&kept)?;
+        let written = || -> Result<(), RewriteError> {
+            for split in rx {
+                let (kept, gone) = split.map_err(&err)?;
+                if kept.num_rows() > 0 {
+                    writer.write(&kept)?;
+                }
+                if gone.num_rows() > 0 {
+                    removed.push(gone);
+                }
             }
-            if gone.num_rows() > 0 {
-                removed.push(gone);
-            }
-        }
-        decoder.join().map_err(|_| err("the reading thread panicked".to_owned()))?;
-        checked.join().map_err(|_| err("the hashing thread panicked".to_owned()))?
+            Ok(())
+        };
+        // The receiver goes with the closure, so a decoder waiting to send stops.
+        let written = written();
+        let decoded = decoder.join().map_err(|_| err("the reading thread panicked".to_owned()));
+        // A file that is not the one recorded is reported as such, whatever else failed.
+        checked.join().map_err(|_| err("the hashing thread panicked".to_owned()))??;
+        written.and(decoded)
     })?;
     let committed = writer.commit()?;
     let event = Event::FileWritten {

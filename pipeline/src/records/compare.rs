@@ -99,8 +99,9 @@ pub struct Comparison {
     max_withdrawal_share: Option<f64>,
     /// The feed's last-updated column, if it has one.
     updated: Option<&'static str>,
-    /// For a snapshot of its source's records only: the inputs that count as its source.
-    source_pattern: Option<glob::Pattern>,
+    /// For a snapshot of its source's records only: the inputs that count as its source (a
+    /// pattern that does not parse, which validation refuses, matches nothing: withdraw none).
+    source_pattern: Option<Option<glob::Pattern>>,
     /// The input each input stem (of a staging part's name) came from.
     inputs: HashMap<String, String>,
     /// The records the input marks withdrawn, and every version of them held.
@@ -211,7 +212,7 @@ impl Comparison {
             mode: rules.mode,
             max_withdrawal_share: rules.max_withdrawal_share,
             updated: feed.updated,
-            source_pattern: rules.snapshot_of_source.and_then(|p| glob::Pattern::new(p).ok()),
+            source_pattern: rules.snapshot_of_source.map(|p| glob::Pattern::new(p).ok()),
             inputs: inputs(&entries),
             marked: Withdrawal::default(),
             arrival,
@@ -291,10 +292,13 @@ impl Comparison {
 
     /// Whether a version of `record_id` last updated on `updated` (days since 1970) is older
     /// than the version held, at `held` (the latest first): by the feed's last-updated dates
-    /// where both have one and they differ, else by the arrival of their inputs.
+    /// where both have one, neither after today, and they differ; else by the arrival of their
+    /// inputs.
     fn is_older(&self, record_id: &str, updated: Option<i32>, held: &[Location]) -> bool {
+        // A date after today is a typing error, not an order: it would freeze the record.
+        let today = tellonce_schemas::identifiers::dates::today();
         match (updated, self.held.updated_of(record_id)) {
-            (Some(new), Some(old)) if new != old => new < old,
+            (Some(new), Some(old)) if new != old && new <= today && old <= today => new < old,
             _ => held.first().is_some_and(|l| self.arrived_later(l)),
         }
     }
@@ -305,7 +309,13 @@ impl Comparison {
     fn in_snapshot(&self, file: &str) -> bool {
         let Some(pattern) = &self.source_pattern else { return true };
         let input = part_stem(file).and_then(|stem| self.inputs.get(stem));
-        input.is_some_and(|i| pattern.matches_path(Path::new(i)))
+        // As the entry's path is expanded: `*` stops at a `/`, and hidden files are not matched.
+        let options = glob::MatchOptions {
+            case_sensitive: true,
+            require_literal_separator: true,
+            require_literal_leading_dot: true,
+        };
+        input.is_some_and(|i| pattern.as_ref().is_some_and(|p| p.matches_path_with(Path::new(i), options)))
     }
 
     /// Whether the version at `l` came from an input that arrived after this one.
@@ -316,8 +326,9 @@ impl Comparison {
     /// Notes that the input marks `record_id` withdrawn (its withdrawal column): it leaves
     /// staging with its tombstone when the input is committed, in any mode, however large a
     /// share of the holding such rows are (the partner said so, row by row). One tombstoned
-    /// already is refused; a version a later input sent is left alone (counted as older).
-    pub fn withdraw_marked(&mut self, record_id: &str) {
+    /// already is refused; one whose version held is newer (by the row's last-updated date
+    /// `updated`, days since 1970, or by arrival) is left alone, counted as older.
+    pub fn withdraw_marked(&mut self, record_id: &str, updated: Option<i32>) {
         if self.mode == SourceMode::Snapshot {
             self.held.see(record_id);
         }
@@ -326,7 +337,7 @@ impl Comparison {
             self.counts.refused += 1;
             // Tombstoned by a run that stopped before the move: the move is finished now.
             self.marked.locations.extend(held);
-        } else if held.first().is_some_and(|l| self.arrived_later(l)) {
+        } else if !held.is_empty() && self.is_older(record_id, updated, &held) {
             self.counts.older += 1;
         } else {
             self.counts.withdrawn += 1;

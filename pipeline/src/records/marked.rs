@@ -7,6 +7,7 @@ use arrow_array::types::UInt64Type;
 use arrow_array::{Array, BooleanArray};
 use tellonce_connectors::file_source::RawBatch;
 use tellonce_schemas::FeedSchema;
+use tellonce_schemas::identifiers::dates;
 use tellonce_schemas::staging::POSITION;
 
 use super::held::RECORD_ID;
@@ -18,6 +19,9 @@ pub struct MarkedWithdrawn {
     pub position: u64,
     /// Its record reference, as validation reads it (trimmed).
     pub record_id: String,
+    /// Its last-updated date (days since 1970), where the feed has the column and the row a
+    /// valid date in it: a withdrawal is ordered against the version held as a record is.
+    pub updated: Option<i32>,
 }
 
 /// Takes out of `raw` the rows its file marks withdrawn that name a valid record reference not
@@ -44,6 +48,7 @@ pub fn take_withdrawn(
         // A batch not shaped as read: left whole for validation, which reports its shape.
         return (raw, duplicates, Vec::new());
     };
+    let dates = feed.updated.and_then(|u| feed.index_of(u)).and_then(|i| raw.batch.column(i).as_string_opt::<i32>());
     let mut taken = Vec::new();
     let mut keep = Vec::with_capacity(raw.batch.num_rows());
     for i in 0..raw.batch.num_rows() {
@@ -51,7 +56,8 @@ pub fn take_withdrawn(
         let id = ids.is_valid(i).then(|| ids.value(i).trim()).filter(|v| !v.is_empty() && column.kind.check(v).is_ok());
         match id.filter(|_| marked) {
             Some(id) => {
-                taken.push(MarkedWithdrawn { position: positions.value(i), record_id: id.to_owned() });
+                let updated = dates.filter(|d| d.is_valid(i)).and_then(|d| dates::parse(d.value(i).trim()).ok());
+                taken.push(MarkedWithdrawn { position: positions.value(i), record_id: id.to_owned(), updated });
                 keep.push(false);
             }
             None => keep.push(true),
@@ -111,7 +117,7 @@ mod tests {
         let batch = raw(&ids, vec![true, false, true, true, false, true]);
         let duplicates = vec![false, false, false, false, false, true];
         let (left, marks, taken) = take_withdrawn(batch, duplicates, feed);
-        assert_eq!(taken, vec![MarkedWithdrawn { position: 2, record_id: "P1".to_owned() }]);
+        assert_eq!(taken, vec![MarkedWithdrawn { position: 2, record_id: "P1".to_owned(), updated: None }]);
         // P2, the row without a reference, the reference too long, P5, and P2 marked again (a
         // duplicate): validation judges them.
         assert_eq!(left.batch.num_rows(), 5);

@@ -27,6 +27,8 @@ const MAX_BITS: u64 = 1 << 27;
 #[derive(Debug, Clone)]
 pub struct Scope {
     bits: Vec<u64>,
+    /// The references could not be read: the scope names every record (loads all held).
+    all: bool,
     /// References added (a reference added twice counts twice).
     added: u64,
 }
@@ -47,7 +49,7 @@ impl Scope {
     /// An empty scope of about `bits` bits (within the smallest and largest).
     fn with_bits(bits: u64) -> Scope {
         let bits = bits.clamp(MIN_BITS, MAX_BITS);
-        Scope { bits: vec![0; bits.div_ceil(64) as usize], added: 0 }
+        Scope { bits: vec![0; bits.div_ceil(64) as usize], all: false, added: 0 }
     }
 
     /// The references of `ids` (each trimmed, as validation reads it), with 16 bits each.
@@ -62,10 +64,13 @@ impl Scope {
     /// be read), whose size is `bytes`.
     pub fn read(mut file: FileSource, feed: &FeedSchema, bytes: u64) -> Result<Scope, SourceError> {
         let mut scope = Scope::sized_for(bytes);
-        let Some(column) = feed.index_of(RECORD_ID) else { return Ok(scope) };
+        let column = feed.index_of(RECORD_ID);
         while let Some(raw) = file.next_batch()? {
-            if let Some(ids) = raw.batch.column(column).as_string_opt::<i32>() {
-                ids.iter().flatten().for_each(|id| scope.add(id));
+            match column.and_then(|c| raw.batch.column(c).as_string_opt::<i32>()) {
+                Some(ids) => ids.iter().flatten().for_each(|id| scope.add(id)),
+                // Not shaped as read (no text reference column): fail safe, every record held
+                // is compared, as without a scope.
+                None => scope.all = true,
             }
         }
         Ok(scope)
@@ -93,7 +98,7 @@ impl Scope {
     /// Whether the input may name `id` (a stored reference, already trimmed): always when it
     /// does, and by chance, rarely, when it does not.
     pub fn may_name(&self, id: &str) -> bool {
-        self.probes(id).all(|p| self.bits.get((p / 64) as usize).is_some_and(|w| w & (1 << (p % 64)) != 0))
+        self.all || self.probes(id).all(|p| self.bits.get((p / 64) as usize).is_some_and(|w| w & (1 << (p % 64)) != 0))
     }
 
     /// How many references were added.

@@ -162,11 +162,13 @@ fn read_input(
             super::withdraw::WithdrawFailure::Run(error) => Stop::Failed(error),
         });
     }
+    // Loaded once: both passes read the file through the same mapping.
+    let mapping = load_mapping(ctx, source).map_err(|(rule, message)| Stop::Reject(rule, message))?;
     // A first pass for the references the input names, so that its comparison loads only the
     // records held that it can touch (see `records::scope`); none when nothing is held.
     let scope = match holds_records(ctx, source.feed.name).map_err(Stop::Failed)? {
         true => {
-            let first = open_file(ctx, source, &mut InputReport::new(source))
+            let first = open_file(ctx, source, mapping.clone(), &mut InputReport::new(source))
                 .map_err(|(rule, message)| Stop::Reject(rule, message))?;
             let scope = Scope::read(first, source.feed, read.before.0)
                 .map_err(|e| Stop::Reject(e.rule_code(), e.to_string()))?;
@@ -174,7 +176,7 @@ fn read_input(
         }
         false => None,
     };
-    let file = open_file(ctx, source, report).map_err(|(rule, message)| Stop::Reject(rule, message))?;
+    let file = open_file(ctx, source, mapping, report).map_err(|(rule, message)| Stop::Reject(rule, message))?;
     if let Some(read_as) = report.read_as.as_mut() {
         read_as.mapping_sha256 = read.mapping_sha256.map(str::to_owned);
     }
@@ -250,20 +252,25 @@ fn audit_mapping(
     })
 }
 
-/// Opens an input as its source mapping and dialect say, noting in `report` how it was read.
+/// The source's mapping, loaded and checked. Err: the rule broken and the message.
+fn load_mapping(ctx: &Context<'_>, source: &Source) -> Result<Option<Arc<Mapping>>, (&'static str, String)> {
+    match ctx.settings.reading(source).mapping.as_deref().map(|m| Mapping::load(m, source.feed)).transpose() {
+        Ok(m) => Ok(m.map(Arc::new)),
+        Err(e) => Err((e.rule_code(), e.to_string())),
+    }
+}
+
+/// Opens an input as its source mapping (`mapping`, loaded) and dialect say, noting in `report` how it was read.
 /// A mapping with any problem stops its source only (fail closed): the file is not read. Err:
 /// the rule broken and the message.
 fn open_file(
     ctx: &Context<'_>,
     source: &Source,
+    mapping: Option<Arc<Mapping>>,
     report: &mut InputReport,
 ) -> Result<FileSource, (&'static str, String)> {
     let opts = FileSourceOptions { batch_rows: ctx.settings.batch_rows, max_line_bytes: ctx.settings.max_line_bytes };
     let reading = ctx.settings.reading(source);
-    let mapping = match reading.mapping.as_deref().map(|m| Mapping::load(m, source.feed)).transpose() {
-        Ok(m) => m.map(Arc::new),
-        Err(e) => return Err((e.rule_code(), e.to_string())),
-    };
     let dialect = match reading.dialect(mapping.as_deref()) {
         Ok(d) => d,
         Err(e) => return Err(("mapping.conflict", format!("{}: {e}", source.path.display()))),

@@ -99,7 +99,7 @@ impl<'a> Writer<'a> {
         let received = (batch.num_rows() + rejects.len()) as u64;
         self.read += received + withdrawn.len() as u64;
         match self.compare.as_mut() {
-            Some(c) => withdrawn.iter().for_each(|w| c.withdraw_marked(&w.record_id)),
+            Some(c) => withdrawn.iter().for_each(|w| c.withdraw_marked(&w.record_id, w.updated)),
             None if !withdrawn.is_empty() => {
                 let message = format!("{}: records marked withdrawn in an input not compared", self.source);
                 return Err(RunError::Internal(message).into());

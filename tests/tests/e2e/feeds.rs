@@ -277,5 +277,16 @@ fn a_feed_with_a_last_updated_column_orders_versions_by_it_not_by_arrival() {
     let v = &ws.run(0, &[]).input("inputs/mar.csv")["versions"]["changed"].clone();
     assert_eq!(v.as_u64(), Some(1));
     assert_eq!(groups()[0], ("AE-1".to_owned(), "ASSAULT".to_owned()));
+
+    // A date after today is a typing error, not an order: a later file still supersedes it.
+    ws.write("inputs/apr.csv", extract(&[("AE-2", "FALL", "2099-01-01")]));
+    ws.write("inputs/may.csv", extract(&[("AE-2", "ASSAULT", "2025-05-01")]));
+    ws.config(
+        &[("ae_attendance", "inputs/apr.csv"), ("ae_attendance", "inputs/may.csv")],
+        "[feeds]\ndir = \"feeds\"\n",
+    );
+    let run = ws.run(0, &[]);
+    assert_eq!(run.input("inputs/may.csv")["versions"]["changed"], 1, "{:#}", run.input("inputs/may.csv"));
+    assert_eq!(groups()[1], ("AE-2".to_owned(), "ASSAULT".to_owned()));
     tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
 }

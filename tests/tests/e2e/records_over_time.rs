@@ -470,17 +470,17 @@ fn a_snapshot_of_its_source_withdraws_only_what_that_source_sent() {
     let ws = Workspace::new();
     let config = || {
         let mut s = "[output]\ndir = \"output\"\n\n[keys]\nfile = \"keys/tellonce.key\"\n".to_owned();
-        for side in ["east", "west"] {
+        // East's pattern would take West's files too, were `*` to cross a `/`.
+        for path in ["inputs/*.csv", "inputs/west/*.csv"] {
             s.push_str(&format!(
-                "\n[[sources]]\nfeed = \"police\"\npath = \"inputs/{side}-*.csv\"\nmode = \"snapshot\"\n\
-                 snapshot_of = \"source\"\n"
+                "\n[[sources]]\nfeed = \"police\"\npath = {path:?}\nmode = \"snapshot\"\nsnapshot_of = \"source\"\n"
             ));
         }
         ws.write("tellonce.toml", s);
     };
     // Two forces send their own holdings into one feed.
     ws.write("inputs/east-1.csv", extract(&[police("E1", "Ann", "CRIME"), police("E2", "Bob", "CRIME")]));
-    ws.write("inputs/west-1.csv", extract(&[police("W1", "Cat", "CRIME"), police("W2", "Dan", "CRIME")]));
+    ws.write("inputs/west/west-1.csv", extract(&[police("W1", "Cat", "CRIME"), police("W2", "Dan", "CRIME")]));
     config();
     ws.run(0, &[]);
     // East's next snapshot leaves out E2: only E2 is withdrawn, not West's records.
@@ -489,9 +489,9 @@ fn a_snapshot_of_its_source_withdraws_only_what_that_source_sent() {
     assert_eq!(versions(&run, "inputs/east-2.csv"), [0, 0, 1, 1, 0]);
     assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["E1", "W1", "W2"]);
     // West's next snapshot, with a new record, withdraws W2 only.
-    ws.write("inputs/west-2.csv", extract(&[police("W1", "Cat", "CRIME"), police("W3", "Eve", "CRIME")]));
+    ws.write("inputs/west/west-2.csv", extract(&[police("W1", "Cat", "CRIME"), police("W3", "Eve", "CRIME")]));
     let run = ws.run(0, &[]);
-    assert_eq!(versions(&run, "inputs/west-2.csv"), [1, 0, 1, 1, 0]);
+    assert_eq!(versions(&run, "inputs/west/west-2.csv"), [1, 0, 1, 1, 0]);
     assert_eq!(staged(&ws.out()).keys().collect::<Vec<_>>(), ["E1", "W1", "W3"]);
     tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
 
