@@ -122,6 +122,60 @@ pub struct Proposal {
     pub numbers: Vec<NumberPlan>,
     /// Spellings of each boolean column that needs them.
     pub booleans: Vec<BooleanPlan>,
+    /// A heading no feed column took whose values say a record was withdrawn, if one does.
+    pub withdrawal: Option<WithdrawalPlan>,
+}
+
+/// An unplaced heading that looks like the partner's withdrawal marker (a status column with
+/// `Deleted` or `Sent in error` among its values), proposed commented out: a wrong one would
+/// withdraw records.
+#[derive(Debug, Clone)]
+pub struct WithdrawalPlan {
+    /// The heading, as written.
+    pub heading: String,
+    /// Its values that mark a withdrawal, with times seen (only values shown: see [`MIN_SHOWN`]).
+    pub values: Vec<(String, usize)>,
+}
+
+/// Values a partner's status column uses for a record taken back (not for a case closed, which
+/// is a record like any other).
+const WITHDRAWN_WORDS: &[&str] = &[
+    "deleted",
+    "withdrawn",
+    "removed",
+    "void",
+    "voided",
+    "cancelled",
+    "canceled",
+    "sent in error",
+    "entered in error",
+    "created in error",
+    "recorded in error",
+    "erroneous",
+];
+
+/// The first unplaced heading whose shown values include a withdrawal word.
+fn withdrawal_marker(sample: &Sample, placed: &[Placement]) -> Option<WithdrawalPlan> {
+    for (j, heading) in sample.headings.iter().enumerate() {
+        if heading.is_empty() || placed.iter().any(|p| p.index == j) {
+            continue;
+        }
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for v in sample.column(j) {
+            match counts.iter_mut().find(|(x, _)| x.eq_ignore_ascii_case(v)) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((v.to_owned(), 1)),
+            }
+        }
+        let values: Vec<(String, usize)> = counts
+            .into_iter()
+            .filter(|(v, n)| shown(v, *n) && WITHDRAWN_WORDS.iter().any(|w| w.eq_ignore_ascii_case(v)))
+            .collect();
+        if !values.is_empty() {
+            return Some(WithdrawalPlan { heading: heading.clone(), values });
+        }
+    }
+    None
 }
 
 /// Separators and currency proposed for a number column.
@@ -281,7 +335,19 @@ pub fn infer(sample: Sample, feed: &'static FeedSchema) -> Proposal {
             _ => {}
         }
     }
-    Proposal { feed, sample, placed, unplaced, missing_required, dates, values: value_plans, numbers, booleans }
+    let withdrawal = withdrawal_marker(&sample, &placed);
+    Proposal {
+        feed,
+        sample,
+        placed,
+        unplaced,
+        missing_required,
+        dates,
+        values: value_plans,
+        numbers,
+        booleans,
+        withdrawal,
+    }
 }
 
 #[cfg(test)]

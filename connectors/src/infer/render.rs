@@ -46,7 +46,26 @@ pub fn render(p: &Proposal, source: &str) -> String {
     render_dates(p, &mut s);
     render_numbers(p, &mut s);
     render_booleans(p, &mut s);
+    render_withdrawal(p, &mut s);
     s
+}
+
+fn render_withdrawal(p: &Proposal, s: &mut String) {
+    let Some(w) = &p.withdrawal else { return };
+    let seen = w.values.iter().map(|(v, n)| format!("{} {n}", quoted(v))).collect::<Vec<_>>().join(", ");
+    let list = w.values.iter().map(|(v, _)| quoted(v)).collect::<Vec<_>>().join(", ");
+    let _ = writeln!(
+        s,
+        "\n# {} looks like a withdrawal marker (times seen: {seen}). If the partner marks records it\n\
+         # takes back this way (sent in error, merged, deleted at source), uncomment these lines: a row\n\
+         # so marked withdraws its record, and no later extract brings it back. A closed case is not\n\
+         # a withdrawal.\n\
+         # [withdrawal]\n\
+         # column = {}\n\
+         # values = [{list}]",
+        quoted(&w.heading),
+        quoted(&w.heading)
+    );
 }
 
 fn render_file(p: &Proposal, s: &mut String) {

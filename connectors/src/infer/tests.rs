@@ -153,3 +153,33 @@ fn a_workbook_sheet_is_profiled_with_its_title_rows_skipped() {
     assert!(text.contains("sheet = \"Occurrences\"") && text.contains("skip_lines = 2"), "{text}");
     assert!(!text.contains("Jones") && !text.contains("Sam\""), "{text}");
 }
+
+#[test]
+fn a_status_column_with_deleted_records_is_proposed_as_a_withdrawal_marker_commented_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = "Ref,Occurrence,Forename,Surname,Date,Type,Role,Record Status\n".to_owned();
+    for (i, status) in ["Active", "Deleted", "Closed", "Active", "DELETED", "Closed", "Deleted", "Active"]
+        .iter()
+        .cycle()
+        .take(24)
+        .enumerate()
+    {
+        text.push_str(&format!("P{i},OCC-{i},Ann,Lee,2024-01-05,CRIME,VICTIM,{status}\n"));
+    }
+    let path = dir.path().join("police.csv");
+    std::fs::write(&path, text).expect("write");
+    let feed = tellonce_schemas::feed::latest("police").expect("police");
+    let proposal = infer(sample(&path, None, 1000).expect("sample"), feed);
+    let rendered = render(&proposal, "police.csv");
+    assert!(rendered.contains("# [withdrawal]\n# column = \"Record Status\"\n# values = [\"Deleted\"]"), "{rendered}");
+    // As proposed it withdraws nothing; uncommented, it is a valid mapping.
+    let mapping = Mapping::parse(Path::new("p.toml"), rendered.as_bytes(), feed).expect("proposal parses");
+    assert!(mapping.withdrawal().is_none());
+    let uncommented = rendered
+        .replace("# [withdrawal]", "[withdrawal]")
+        .replace("# column = ", "column = ")
+        .replace("# values = ", "values = ");
+    let mapping = Mapping::parse(Path::new("p.toml"), uncommented.as_bytes(), feed).expect("uncommented parses");
+    let marker = mapping.withdrawal().expect("a marker");
+    assert!(marker.marks("deleted") && !marker.marks("Closed"));
+}
