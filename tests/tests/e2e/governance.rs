@@ -408,19 +408,9 @@ fn as_of_cannot_let_through_what_today_holds() {
 
 /// `tellonce sar` with identifiers on standard input.
 fn sar(ws: &Workspace, identifiers: &str, extra: &[&str]) -> Output {
-    use std::io::Write;
     let mut args = vec!["sar", "--config", "tellonce.toml", "--officer", "IG officer 7", "--reference", "SAR-2026-041"];
     args.extend_from_slice(extra);
-    let mut child = std::process::Command::new(tellonce_tests::tellonce_bin())
-        .args(&args)
-        .current_dir(ws.dir())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(identifiers.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
+    tellonce_with_stdin(ws.dir(), &args, identifiers)
 }
 
 #[test]

@@ -142,7 +142,6 @@ fn a_year_of_monthly_extracts_ends_with_the_last_months_holding_in_either_mode()
 
 #[test]
 fn a_record_erased_in_march_never_comes_back_though_every_later_month_sends_it() {
-    use std::io::Write;
     let ws = Workspace::bare();
     tellonce_ok(ws.dir(), &["synth", "--out", ".", "--children", "200", "--seed", "5", "--months", "12"], 0);
     // This deployment shares health visiting records on consent, so the right to erasure applies.
@@ -177,16 +176,7 @@ fn a_record_erased_in_march_never_comes_back_though_every_later_month_sends_it()
     };
     assert!(staged_ids(&ws).contains(&record_id));
     let args = ["sar", "--config", "erase.toml", "--officer", "IG officer 7", "--reference", "SAR-M-3", "--erase"];
-    let mut child = std::process::Command::new(tellonce_tests::tellonce_bin())
-        .args(args)
-        .current_dir(ws.dir())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(format!("nhs_number={nhs_number}\n").as_bytes()).unwrap();
-    let erased = child.wait_with_output().unwrap();
+    let erased = tellonce_with_stdin(ws.dir(), &args, &format!("nhs_number={nhs_number}\n"));
     assert_eq!(erased.status.code(), Some(0), "{}", text(&erased));
     assert!(!staged_ids(&ws).contains(&record_id));
 

@@ -134,19 +134,10 @@ fn explain_someone(dir: &std::path::Path, inputs: &[std::path::PathBuf]) -> std:
 /// `sar` (text, then JSON) for the NHS number of the first health visiting record: the officer
 /// sees where the person's records are held, never their identifiers.
 fn sar_of_someone(dir: &std::path::Path, inputs: &[std::path::PathBuf]) -> std::process::Output {
-    use std::io::Write;
     let hv = inputs.iter().find(|p| p.file_name().is_some_and(|n| n == "health_visiting.csv")).unwrap();
     let nhs = read_records(hv).into_iter().find_map(|r| r.get("nhs_number").cloned()).unwrap();
-    let mut child = std::process::Command::new(tellonce_tests::tellonce_bin())
-        .args(["--log", "debug", "sar", "--config", "tellonce.toml", "--officer", "IG 1", "--reference", "SAR-1"])
-        .current_dir(dir)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(format!("nhs_number={nhs}\n").as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let args = ["--log", "debug", "sar", "--config", "tellonce.toml", "--officer", "IG 1", "--reference", "SAR-1"];
+    let out = tellonce_with_stdin(dir, &args, &format!("nhs_number={nhs}\n"));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("health_visiting"), "the lookup found nothing: {}", text(&out));
     out

@@ -143,6 +143,22 @@ pub fn rule_counts(v: &Value) -> BTreeMap<String, u64> {
 }
 
 /// Stdout and stderr of a command, as text.
+/// `tellonce ARGS` in `dir` with `stdin` on its standard input: how `sar` takes identifiers,
+/// never as arguments, which other users could read.
+pub fn tellonce_with_stdin(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(tellonce_bin())
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 pub fn text(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
