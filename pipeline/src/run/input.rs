@@ -166,7 +166,7 @@ fn read_input(
     let mapping = load_mapping(ctx, source).map_err(|(rule, message)| Stop::Reject(rule, message))?;
     // A first pass for the references the input names, so that its comparison loads only the
     // records held that it can touch (see `records::scope`); none when nothing is held.
-    let scope = match holds_records(ctx, source.feed.name).map_err(Stop::Failed)? {
+    let scope = match holds_records(ctx, source.feed.name) {
         true => {
             let first = open_file(ctx, source, mapping.clone(), &mut InputReport::new(source))
                 .map_err(|(rule, message)| Stop::Reject(rule, message))?;
@@ -196,14 +196,14 @@ fn read_input(
     })
 }
 
-/// Whether the audit log holds any staging file of `feed` now (an earlier input of this run
-/// counts).
-fn holds_records(ctx: &Context<'_>, feed: &str) -> Result<bool, RunError> {
-    let dir = ctx.settings.output_dir.join(AUDIT);
-    let entries = audit::read_entries(&dir)
-        .map_err(|e| crate::records::RecordsError::Read { path: dir.clone(), message: e.to_string() })?;
-    let prefix = format!("{}/feed={feed}/", tellonce_output::layout::STAGING);
-    Ok(held_files(&entries).values().any(|f| f.path.starts_with(&prefix)))
+/// Whether `feed` has staging files now (an earlier input of this run counts). Only the cost of
+/// the comparison rests on it (a first pass is made, or every record held is loaded), so the
+/// folder is looked at rather than the audit log parsed once more.
+fn holds_records(ctx: &Context<'_>, feed: &str) -> bool {
+    let dir = ctx.settings.output_dir.join(tellonce_output::layout::STAGING).join(format!("feed={feed}"));
+    std::fs::read_dir(dir).is_ok_and(|mut files| {
+        files.any(|f| f.is_ok_and(|f| f.file_name().to_str().is_some_and(|n| n.ends_with(".parquet"))))
+    })
 }
 
 /// Leaves an input untouched, with no marker, so that a later run processes it once `reason`
