@@ -107,8 +107,6 @@ struct Outside {
 
 impl Outside {
     fn add(&mut self, id: &str, at: Place) -> Result<(), RecordsError> {
-        let too_many =
-            || RecordsError::Read { path: STAGING.into(), message: "more than 4 294 967 295 records held".into() };
         let (i, new) = self.ids.insert(id).ok_or_else(too_many)?;
         match new {
             true => self.at.push(at),
@@ -127,6 +125,11 @@ impl Outside {
         let later = self.more.get(&i).into_iter().flat_map(|v| v.iter().rev().copied());
         later.chain(self.at.get(i as usize).copied())
     }
+}
+
+/// More records held than an index of 32 bits can number.
+fn too_many() -> RecordsError {
+    RecordsError::Read { path: STAGING.into(), message: "more than 4 294 967 295 records held".into() }
 }
 
 /// Which records [`HeldRecords::load`] keeps.
@@ -231,8 +234,6 @@ impl HeldRecords {
         at: Place,
         order: u64,
     ) -> Result<(), RecordsError> {
-        let too_many =
-            || RecordsError::Read { path: STAGING.into(), message: "more than 4 294 967 295 records held".into() };
         let (i, new) = self.ids.insert(id).ok_or_else(too_many)?;
         if new {
             self.held.push(Held { digest, updated, seen: false, latest: at, order, older: NO_OLDER });

@@ -15,7 +15,8 @@ pub(crate) struct IdTable {
     table: HashTable<u32>,
 }
 
-fn hash(id: &str) -> u64 {
+/// The hash a reference is kept by: fixed keys, so the same in every pass of one process.
+pub(crate) fn hash(id: &str) -> u64 {
     BuildHasherDefault::<DefaultHasher>::default().hash_one(id)
 }
 

@@ -7,13 +7,12 @@
 //! record load (it is then judged by its whole reference), and one it names always passes, so
 //! the scope never leaves out a record the input names.
 
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-
 use arrow_array::cast::AsArray;
 use tellonce_connectors::file_source::{FileSource, SourceError};
 use tellonce_schemas::FeedSchema;
 
 use super::held::RECORD_ID;
+use super::id_table::hash;
 
 /// Bits set per reference.
 const PROBES: u64 = 3;
@@ -31,11 +30,6 @@ pub struct Scope {
     all: bool,
     /// References added (a reference added twice counts twice).
     added: u64,
-}
-
-/// The hash a reference is kept by: fixed keys, so the same in every pass of one process.
-fn hash(id: &str) -> u64 {
-    BuildHasherDefault::<DefaultHasher>::default().hash_one(id)
 }
 
 impl Scope {
