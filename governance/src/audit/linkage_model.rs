@@ -46,6 +46,42 @@ pub struct LinkageModel {
     /// estimates it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimated_recall: Option<f64>,
+    /// What the build's data said of households, and whether the household veto applied
+    /// (absent from builds before it could be lifted: it always applied then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub households: Option<Households>,
+}
+
+/// The evidence of households a build found among the records it compared, and what it made of
+/// it: records that share an address line and a family name but neither forename nor date of
+/// birth are two members of one household far more often than one person mistyped twice, where
+/// the data holds households at all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Households {
+    /// `auto`, `on` or `off`, as `[linkage] household_veto` set it.
+    pub setting: String,
+    /// Candidate pairs (records the exact rules did not make one person) at one address line
+    /// under one family name, no strong identifier agreeing.
+    pub pairs_at_one_address: u64,
+    /// Those of them whose forename and date of birth both differ.
+    pub unalike: u64,
+    /// Whether such pairs were refused (the household veto) or left to the weights.
+    pub veto: bool,
+}
+
+impl Households {
+    /// In words, for the build summary and `link-model`.
+    pub fn describe(&self) -> String {
+        let state = if self.veto { "refused" } else { "left to the weights" };
+        let why = match self.setting.as_str() {
+            "auto" => format!(
+                "{} of {} candidate pairs at one address line under one family name differ in forename and date of birth",
+                self.unalike, self.pairs_at_one_address
+            ),
+            other => format!("[linkage] household_veto = \"{other}\""),
+        };
+        format!("pairs that look like two members of one household: {state} ({why})")
+    }
 }
 
 // Audit events compare as `Eq`. Every float here is a finite probability or weight (never NaN),

@@ -281,6 +281,7 @@ pub fn linkage_text(l: &crate::link::BuildReport) -> String {
             "  scoring pass: {} candidate pairs scored, {} above the threshold, {} refused by the pair veto",
             sc.scored, sc.above_threshold, sc.vetoed_pairs
         );
+        let _ = writeln!(s, "    {}", sc.households.record().describe());
         if let Some(m) = &sc.model {
             let how = if m.estimated {
                 format!(

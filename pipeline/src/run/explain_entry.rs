@@ -4,7 +4,6 @@
 
 use sha2::{Digest, Sha256};
 use tellonce_build::link::explain::{self, Explanation, RecordName};
-use tellonce_build::link::train::Model;
 use tellonce_governance::KeyRing;
 use tellonce_governance::audit::{AuditLog, Event};
 use tellonce_output::layout::AUDIT;
@@ -43,15 +42,7 @@ pub fn explain(settings: &Settings, request: &ExplainRequest) -> Result<Explanat
     let agreements = load_agreements(&settings.agreements_dir, today)?.into_set();
     let recorded = tellonce_build::link::model_file::read_model(out)?;
     let files = tellonce_build::link::staging_files(out, &agreements, today)?;
-    let found = explain::explain(
-        out,
-        &files,
-        &Model::from_record(&recorded),
-        &recorded.matcher,
-        recorded.threshold_bits,
-        &request.record,
-        request.limit,
-    )?;
+    let found = explain::explain(out, &files, &recorded, &request.record, request.limit)?;
     log.append(&Event::LinkageExplained {
         officer: request.officer.clone(),
         reference: request.reference.clone(),

@@ -38,6 +38,8 @@ pub struct Options {
     pub match_probability: f64,
     /// Blocks of the scoring pass with more records than this are not compared (counted).
     pub max_score_block: usize,
+    /// Whether the scoring pass refuses pairs that look like two members of one household.
+    pub household_veto: super::score::HouseholdVeto,
 }
 
 impl Default for Options {
@@ -50,6 +52,7 @@ impl Default for Options {
             score_threshold: None,
             match_probability: super::score::DEFAULT_MATCH_PROBABILITY,
             max_score_block: super::score::DEFAULT_MAX_BLOCK,
+            household_veto: super::score::HouseholdVeto::Auto,
         }
     }
 }
@@ -236,13 +239,21 @@ pub fn persons(recs: &Records, opts: &Options) -> Persons {
                 bits: opts.score_threshold,
                 floor: super::score::LEAST_SCORED_WEIGHT,
             };
-            score_pass(recs, threshold, opts.max_score_block, &mut c, &mut stats, &mut |i, j, w| {
-                for r in [i, j] {
-                    note(&mut best, r, Rule::Scored);
-                    let s = &mut score[r as usize];
-                    *s = Some(s.map_or(w as f32, |old| old.max(w as f32)));
-                }
-            });
+            score_pass(
+                recs,
+                threshold,
+                opts.max_score_block,
+                opts.household_veto,
+                &mut c,
+                &mut stats,
+                &mut |i, j, w| {
+                    for r in [i, j] {
+                        note(&mut best, r, Rule::Scored);
+                        let s = &mut score[r as usize];
+                        *s = Some(s.map_or(w as f32, |old| old.max(w as f32)));
+                    }
+                },
+            );
             continue;
         }
         if rule.weight() < opts.min_weight {

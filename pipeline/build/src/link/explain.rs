@@ -21,6 +21,7 @@ use super::records::Records;
 use super::score::{household_member, representatives};
 use super::term_frequency::TermFrequencies;
 use super::train::{FIELDS, Model, Pattern, pattern};
+use tellonce_governance::audit::LinkageModel;
 
 /// A record, as `FEED:RECORD_ID`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -155,16 +156,19 @@ struct Linked {
 }
 
 /// Explains `record` against its person and its candidates, at most `limit` pairs of each kind,
-/// under `model` (as the last build recorded it) with that build's threshold.
+/// under the model the last build recorded, with that build's threshold and household veto.
 pub fn explain(
     out: &Path,
     files: &[StagingFile],
-    model: &Model,
-    matcher: &str,
-    threshold_bits: f64,
+    recorded: &LinkageModel,
     record: &RecordName,
     limit: usize,
 ) -> Result<Explanation, ExplainError> {
+    let model = &Model::from_record(recorded);
+    let threshold_bits = recorded.threshold_bits;
+    // A build recorded before the veto could be lifted always applied it.
+    let household_veto = recorded.households.as_ref().is_none_or(|h| h.veto);
+    let judge = Judge { model, threshold_bits, household_veto };
     // Persons interned: links/ holds a row per record, and only equality matters here.
     let mut persons: HashMap<String, u32> = HashMap::new();
     let mut linked: HashMap<(String, String), Linked> = HashMap::new();
@@ -198,7 +202,7 @@ pub fn explain(
         }
         let pair = PairExplanation {
             other_match_rule: link.map_or_else(|| "not linked".to_owned(), |l| l.rule.clone()),
-            ..weigh(&recs, model, &tf, threshold_bits, me, j, ours)
+            ..weigh(&recs, &judge, &tf, me, j, ours)
         };
         if ours { mine.push(pair) } else { others.push(pair) }
     }
@@ -218,7 +222,7 @@ pub fn explain(
         person_id,
         match_rule: this.rule.clone(),
         person_records,
-        matcher: matcher.to_owned(),
+        matcher: recorded.matcher.clone(),
         prior: model.prior,
         threshold_bits,
         pairs: mine,
@@ -226,16 +230,23 @@ pub fn explain(
     })
 }
 
+/// What the last build weighed pairs with and where it drew its lines.
+struct Judge<'a> {
+    model: &'a Model,
+    threshold_bits: f64,
+    household_veto: bool,
+}
+
 /// The waterfall and verdict of records `i` and `j`.
 fn weigh(
     recs: &Records,
-    model: &Model,
+    judge: &Judge<'_>,
     tf: &TermFrequencies,
-    threshold_bits: f64,
     i: usize,
     j: usize,
     same_person: bool,
 ) -> PairExplanation {
+    let Judge { model, threshold_bits, household_veto } = *judge;
     let cmp = levels::compare(recs, i, j);
     let p: Pattern = pattern(&cmp);
     let mut steps: Vec<Step> = FIELDS
@@ -274,7 +285,7 @@ fn weigh(
         Verdict::StrongIdentifierDisagrees
     } else if cmp.strong_agree > 0 && cmp.dob == ix::DOB_ELSE {
         Verdict::Conflict
-    } else if household_member(&cmp) {
+    } else if household_veto && household_member(&cmp) {
         Verdict::HouseholdMember
     } else if bits >= threshold_bits {
         Verdict::KeptApart

@@ -25,7 +25,7 @@ use super::train::{self, Model, Pattern};
 /// The version of the matcher (rules, scoring levels, weights, blocking). Part of what a build
 /// is made from: change it whenever a change to the matcher would link the same staging
 /// differently, so that the next build re-links instead of reporting itself up to date.
-pub const MATCHER_VERSION: &str = "rules-1+scoring-4+em-4+tf-1";
+pub const MATCHER_VERSION: &str = "rules-1+scoring-5+em-4+tf-1";
 
 /// The weight (bits) a scored link is documented at, for ranking rules (see `rules`): a match
 /// probability of 0.99 for a prior of one match in 2^14 random pairs (`14 + log2(0.99 / 0.01)`).
@@ -53,7 +53,8 @@ pub struct ScoreStats {
     /// Pairs at or above the threshold.
     pub above_threshold: u64,
     /// Pairs refused by the pair veto (strong identifiers that disagree, or that agree on
-    /// dates of birth far apart; members of one household: see `household_member`).
+    /// dates of birth far apart; members of one household where the veto applies: see
+    /// `household_member` and `households_evident`).
     pub vetoed_pairs: u64,
     /// The least weight (bits) of a scored link in this build.
     pub threshold: f64,
@@ -62,9 +63,36 @@ pub struct ScoreStats {
     pub model: Option<Model>,
     /// Precision and recall of this pass as the model estimates them.
     pub estimate: Option<quality::Estimate>,
+    /// What the data said of households, and whether their pairs were refused.
+    pub households: Households,
     /// A sample of pairs near the threshold, for clerical review (`state/link/review.json`).
     #[serde(skip)]
     pub review: Vec<quality::ReviewPair>,
+}
+
+/// The evidence of households among the pairs scored (see [`households_evident`]).
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize)]
+pub struct Households {
+    /// How `[linkage] household_veto` was set.
+    pub setting: HouseholdVeto,
+    /// Candidate pairs at one address line under one family name, no strong identifier agreeing.
+    pub pairs_at_one_address: u64,
+    /// Those of them whose forename and date of birth both differ (see `household_member`).
+    pub unalike: u64,
+    /// Whether pairs that look like members of one household were refused.
+    pub veto: bool,
+}
+
+impl Households {
+    /// As the audit log and `state/link/model.json` keep it.
+    pub fn record(&self) -> tellonce_governance::audit::Households {
+        tellonce_governance::audit::Households {
+            setting: self.setting.name().to_owned(),
+            pairs_at_one_address: self.pairs_at_one_address,
+            unalike: self.unalike,
+            veto: self.veto,
+        }
+    }
 }
 
 /// One record per distinct (cluster, compared values): records of one person repeat the same
@@ -148,8 +176,6 @@ const ASSUMED_RULE_RECALL: f64 = 0.8;
 /// would count it twice over).
 pub(super) fn household_member(cmp: &levels::Comparison) -> bool {
     let same_home = cmp.address == ix::EXACT || cmp.postcode == ix::EXACT;
-    // The family name alike, not only equal: a slip in it does not make two relatives one person.
-    let same_family_name = cmp.surname != ix::MISSING && cmp.surname != ix::SURNAME_ELSE && !cmp.swapped;
     // A forename unalike (or not comparable) on a different date of birth: a sibling. The
     // same date and another forename (twins), or the same name and another date (a parent),
     // are left to the weights and the cluster veto: a partner replacing one field looks
@@ -164,7 +190,60 @@ pub(super) fn household_member(cmp: &levels::Comparison) -> bool {
         _ => false,
     };
     let differs = unalike && cmp.dob != ix::EXACT && !cmp.swapped && !cmp.half_swapped;
-    same_home && same_family_name && differs && cmp.strong_agree == 0
+    same_home && same_family_name(cmp) && differs && cmp.strong_agree == 0
+}
+
+/// The family name alike, not only equal: a slip in it does not make two relatives one person.
+fn same_family_name(cmp: &levels::Comparison) -> bool {
+    cmp.surname != ix::MISSING && cmp.surname != ix::SURNAME_ELSE && !cmp.swapped
+}
+
+/// Whether the scoring pass refuses pairs that look like members of one household
+/// (`[linkage] household_veto`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HouseholdVeto {
+    /// Refuse them where the data holds households ([`households_evident`]), and wherever
+    /// there are too few pairs to tell.
+    #[default]
+    Auto,
+    /// Always refuse them.
+    On,
+    /// Never refuse them: leave them to the weights.
+    Off,
+}
+
+impl HouseholdVeto {
+    /// As the configuration spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            HouseholdVeto::Auto => "auto",
+            HouseholdVeto::On => "on",
+            HouseholdVeto::Off => "off",
+        }
+    }
+}
+
+/// Fewer candidate pairs at one address line under one family name than this cannot show
+/// that the data holds no households: the veto applies.
+pub const MIN_PAIRS_TO_LIFT_VETO: u64 = 50;
+
+/// Whether the household veto applies: always or never if set so; else where the data holds
+/// households, which it shows by its candidate pairs at one address line under one family
+/// name (records the exact rules did not make one person). Where most of them differ in both
+/// forename and date of birth, such pairs are relatives, and the agreement of surname and home
+/// is no evidence of one person: in the synthetic county 91 to 98 % of them do, whichever
+/// feeds are linked. Where few do, they are one person's records with a slip or two, and
+/// the rare pair with both fields replaced is left to the weights: 9 to 11 % on FEBRL, whose
+/// people do not live together. Too few such pairs to tell: the veto applies.
+pub fn households_evident(setting: HouseholdVeto, pairs_at_one_address: u64, unalike: u64) -> bool {
+    match setting {
+        HouseholdVeto::On => true,
+        HouseholdVeto::Off => false,
+        HouseholdVeto::Auto => {
+            pairs_at_one_address < MIN_PAIRS_TO_LIFT_VETO || unalike.saturating_mul(2) >= pairs_at_one_address
+        }
+    }
 }
 
 /// Where the scoring pass draws its line.
@@ -185,6 +264,7 @@ pub(super) fn scored_pass(
     recs: &Records,
     threshold: Threshold,
     max_block: usize,
+    household_veto: HouseholdVeto,
     c: &mut Clusters<'_>,
     stats: &mut MatchStats,
     on_link: &mut dyn FnMut(u32, u32, f64),
@@ -198,28 +278,47 @@ pub(super) fn scored_pass(
     let sessions = training_patterns(recs, &distinct, max_block);
     let tf = TermFrequencies::of(&recs.tokens, &distinct);
     drop(distinct);
-    let mut pairs: Vec<(u32, u32, Pattern)> = Vec::new();
+    // Each pair with whether it looks like two members of one household: whether those are
+    // refused is decided once every pair has been seen.
+    let mut pairs: Vec<(u32, u32, Pattern, bool)> = Vec::new();
     let (mut scored, mut vetoed) = (0u64, 0u64);
+    let (mut at_one_address, mut unalike) = (0u64, 0u64);
     blocking::for_each_candidate(&recs.tokens, &reps, &cluster, max_block, &mut s.blocking, &mut |a, b| {
         scored += 1;
         let cmp = levels::compare(recs, a as usize, b as usize);
+        let member = household_member(&cmp);
+        // Counted before the strong-identifier veto (siblings with their own NHS numbers are
+        // the surest evidence of households), and at one address line, not only a postcode,
+        // which people share by chance. A pair of the exact rules' one person is no candidate,
+        // so these are other people, or one person the rules missed.
+        if cmp.address == ix::EXACT && same_family_name(&cmp) && cmp.strong_agree == 0 {
+            at_one_address += 1;
+            unalike += u64::from(member);
+        }
         // Records sharing a strong identifier are apart only because the exact rules' veto
         // refused them: with dates of birth far apart that conflict stands (reported, not
         // merged); with dates close (a slip) the scoring may link them and clear it.
         let conflict = cmp.strong_agree > 0 && cmp.dob == ix::DOB_ELSE;
-        if cmp.strong_disagree || conflict || household_member(&cmp) {
+        if cmp.strong_disagree || conflict {
             vetoed += 1;
             return;
         }
-        pairs.push((a, b, train::pattern(&cmp)));
+        pairs.push((a, b, train::pattern(&cmp), member));
     });
+    let veto = households_evident(household_veto, at_one_address, unalike);
+    s.households = Households { setting: household_veto, pairs_at_one_address: at_one_address, unalike, veto };
+    if veto {
+        let before = pairs.len();
+        pairs.retain(|p| !p.3);
+        vetoed += (before - pairs.len()) as u64;
+    }
     let model = train::train(recs, &reps, &sessions, prior_from_rules(&reps, &cluster));
     drop(reps);
     let least = threshold.bits.unwrap_or_else(|| model.threshold_for(threshold.probability)).max(threshold.floor);
     let mut tally = quality::Tally::new(least);
     let mut links: Vec<(f64, u32, u32)> = pairs
         .into_iter()
-        .filter_map(|(a, b, p)| {
+        .filter_map(|(a, b, p, _)| {
             let w = model.weight(&p) + tf.adjustment(&recs.tokens[a as usize], &p);
             tally.scored(recs, a, b, w, model.probability(w), p);
             (w >= least).then_some((w, a, b))

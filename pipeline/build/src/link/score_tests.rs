@@ -206,3 +206,60 @@ fn a_threshold_above_every_score_links_nothing_new() {
     assert!(p.stats.scoring.scored >= 1 && p.stats.scoring.above_threshold == 0);
     assert!(p.stats.scoring.blocking.pairs_by_rule.values().sum::<u64>() >= 1);
 }
+
+/// Two records of each of `n` people (or households) at their own address: the first as given,
+/// the second changed by `second`.
+fn pairs_at_home(n: u32, second: impl Fn(Who) -> Who) -> Records {
+    let mut r = Records::new();
+    for k in 1..=n {
+        let w = Who {
+            fore: 100 + k,
+            sur: 1000 + k,
+            dob: (1990 + k % 20, 1 + k % 12, 1 + k % 28),
+            postcode: k,
+            sector: k,
+            district: k,
+        };
+        for (feed, who) in [("camhs", w), ("police", second(w))] {
+            let i = add(&mut r, feed, &format!("{feed}-{k}"), who, b'F');
+            r.tokens[i as usize][Tk::Address as usize] = 13_000_000 + k;
+        }
+    }
+    r
+}
+
+#[test]
+fn the_household_veto_applies_where_the_data_holds_households() {
+    use super::score::{HouseholdVeto, households_evident};
+    let one_person_slipped = |w: Who| Who { dob: (w.dob.0, w.dob.1, w.dob.2 % 28 + 1), ..w };
+    let sibling = |w: Who| Who { fore: w.fore + 500, dob: (w.dob.0 + 3, w.dob.1 % 12 + 1, w.dob.2), ..w };
+    let vetoed = |r: &Records, veto: HouseholdVeto| {
+        let p = persons(r, &Options { household_veto: veto, ..Options::default() });
+        (p.stats.scoring.vetoed_pairs, p.stats.scoring.households)
+    };
+
+    // A county: most pairs at one address under one family name are relatives.
+    let county = pairs_at_home(60, sibling);
+    let (n, h) = vetoed(&county, HouseholdVeto::Auto);
+    assert!(h.veto && n >= 60 && h.pairs_at_one_address >= 60 && h.unalike * 2 >= h.pairs_at_one_address, "{h:?}");
+    assert_eq!(vetoed(&county, HouseholdVeto::Off).0, 0);
+
+    // People who do not live together: such pairs are one person's records, and the rare one
+    // with forename and date both replaced is left to the weights, unless the veto is set on.
+    let mut people = pairs_at_home(60, one_person_slipped);
+    let a = add(&mut people, "camhs", "camhs-x", AMY, b'F');
+    let b = add(&mut people, "police", "police-x", Who { fore: 9, dob: (2015, 3, 30), ..AMY }, b'F');
+    for i in [a, b] {
+        people.tokens[i as usize][Tk::Address as usize] = 14_000_000;
+    }
+    let (n, h) = vetoed(&people, HouseholdVeto::Auto);
+    assert!(!h.veto && n == 0 && h.unalike >= 1 && h.unalike * 2 < h.pairs_at_one_address, "{h:?}");
+    assert!(vetoed(&people, HouseholdVeto::On).0 >= 1);
+
+    // Too few pairs to tell: the veto applies.
+    assert!(households_evident(HouseholdVeto::Auto, 49, 0));
+    assert!(!households_evident(HouseholdVeto::Auto, 50, 24));
+    assert!(households_evident(HouseholdVeto::Auto, 50, 25));
+    assert!(households_evident(HouseholdVeto::On, 1000, 0));
+    assert!(!households_evident(HouseholdVeto::Off, 1000, 1000));
+}

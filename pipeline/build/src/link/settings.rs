@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use super::cluster::Options;
+use super::score::HouseholdVeto;
 
 /// `[linkage]`; every field has a default.
 #[derive(Debug, Deserialize)]
@@ -23,6 +24,9 @@ pub struct LinkageFile {
     /// A fixed least weight (bits) of a scored link instead, for a deployment that wants the
     /// line independent of training (unset by default).
     pub match_threshold: Option<f64>,
+    /// Whether pairs that look like two members of one household are refused: `auto` (where
+    /// the data holds households), `on` or `off`.
+    pub household_veto: HouseholdVeto,
 }
 
 impl Default for LinkageFile {
@@ -35,6 +39,7 @@ impl Default for LinkageFile {
             surname_dice: d.surname_dice,
             match_probability: d.match_probability,
             match_threshold: d.score_threshold,
+            household_veto: d.household_veto,
         }
     }
 }
@@ -67,6 +72,7 @@ impl LinkageFile {
             surname_dice: self.surname_dice,
             score_threshold: self.match_threshold,
             match_probability: self.match_probability,
+            household_veto: self.household_veto,
             ..Options::default()
         }
     }

@@ -139,6 +139,7 @@ impl Model {
             levels,
             estimated_precision: None,
             estimated_recall: None,
+            households: None,
         }
     }
 

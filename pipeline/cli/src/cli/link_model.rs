@@ -35,6 +35,9 @@ fn model_text(model: &LinkageModel) -> String {
         "matcher {}: {how}\nprior {:.2e} that two records are one person; a scored link needs {:.1} bits\n\n",
         model.matcher, model.prior, model.threshold_bits
     );
+    if let Some(h) = &model.households {
+        s.insert_str(s.len() - 1, &format!("{}\n", h.describe()));
+    }
     let _ = writeln!(
         s,
         "{:<14} {:<22} {:>10} {:>10} {:>8}  match weight (| = 0 bits, each mark {BITS_PER_MARK} bit)",

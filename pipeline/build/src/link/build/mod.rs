@@ -275,6 +275,7 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
         let mut record = m.record(crate::link::score::MATCHER_VERSION, scoring.threshold);
         record.estimated_precision = scoring.estimate.as_ref().map(|e| e.precision);
         record.estimated_recall = scoring.estimate.as_ref().map(|e| e.recall);
+        record.households = Some(scoring.households.record());
         record
     });
     log.append(&Event::LinkageBuilt {
