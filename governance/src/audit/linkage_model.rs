@@ -60,8 +60,9 @@ pub struct LinkageModel {
 pub struct Households {
     /// `auto`, `on` or `off`, as `[linkage] household_veto` set it.
     pub setting: String,
-    /// Candidate pairs (records the exact rules did not make one person) at one address line
-    /// under one family name, no strong identifier agreeing.
+    /// Candidate pairs (records the exact rules did not make one person) at one home (one
+    /// address line; one postcode where a record has no line) under one family name, no strong
+    /// identifier agreeing.
     pub pairs_at_one_address: u64,
     /// Those of them whose forename and date of birth both differ.
     pub unalike: u64,
@@ -75,7 +76,7 @@ impl Households {
         let state = if self.veto { "refused" } else { "left to the weights" };
         let why = match self.setting.as_str() {
             "auto" => format!(
-                "{} of {} candidate pairs at one address line under one family name differ in forename and date of birth",
+                "{} of {} candidate pairs at one home under one family name differ in forename and date of birth",
                 self.unalike, self.pairs_at_one_address
             ),
             other => format!("[linkage] household_veto = \"{other}\""),

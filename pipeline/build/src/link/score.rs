@@ -75,7 +75,8 @@ pub struct ScoreStats {
 pub struct Households {
     /// How `[linkage] household_veto` was set.
     pub setting: HouseholdVeto,
-    /// Candidate pairs at one address line under one family name, no strong identifier agreeing.
+    /// Candidate pairs at one home (one address line; one postcode where a record has no
+    /// line) under one family name, no strong identifier agreeing.
     pub pairs_at_one_address: u64,
     /// Those of them whose forename and date of birth both differ (see `household_member`).
     pub unalike: u64,
@@ -224,13 +225,13 @@ impl HouseholdVeto {
     }
 }
 
-/// Fewer candidate pairs at one address line under one family name than this cannot show
+/// Fewer candidate pairs at one home under one family name than this cannot show
 /// that the data holds no households: the veto applies.
 pub const MIN_PAIRS_TO_LIFT_VETO: u64 = 50;
 
 /// Whether the household veto applies: always or never if set so; else where the data holds
-/// households, which it shows by its candidate pairs at one address line under one family
-/// name (records the exact rules did not make one person). Where most of them differ in both
+/// households, which it shows by its candidate pairs at one home under one family name
+/// (records the exact rules did not make one person). Where most of them differ in both
 /// forename and date of birth, such pairs are relatives, and the agreement of surname and home
 /// is no evidence of one person: in the synthetic county 91 to 98 % of them do, whichever
 /// feeds are linked. Where few do, they are one person's records with a slip or two, and
@@ -288,10 +289,11 @@ pub(super) fn scored_pass(
         let cmp = levels::compare(recs, a as usize, b as usize);
         let member = household_member(&cmp);
         // Counted before the strong-identifier veto (siblings with their own NHS numbers are
-        // the surest evidence of households), and at one address line, not only a postcode,
-        // which people share by chance. A pair of the exact rules' one person is no candidate,
-        // so these are other people, or one person the rules missed.
-        if cmp.address == ix::EXACT && same_family_name(&cmp) && cmp.strong_agree == 0 {
+        // the surest evidence of households), and at one address line where both have one:
+        // a postcode alone is shared by chance more often. A pair of the exact rules' one
+        // person is no candidate, so these are other people, or one person the rules missed.
+        let home = cmp.address == ix::EXACT || (cmp.address == ix::MISSING && cmp.postcode == ix::EXACT);
+        if home && same_family_name(&cmp) && cmp.strong_agree == 0 {
             at_one_address += 1;
             unalike += u64::from(member);
         }
