@@ -14,10 +14,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::blocking::{self, BlockStats};
 use super::cluster::{Clusters, MatchStats, Veto};
-use super::compare::{Tk, Tokens};
+use super::compare::Tk;
 use super::levels::{self, ix};
 use super::quality;
-use super::records::{NONE, Records, Tok};
+use super::records::{NONE, Records};
 use super::rules::Rule;
 use super::term_frequency::TermFrequencies;
 use super::train::{self, Model, Pattern};
@@ -100,27 +100,21 @@ impl Households {
 /// values many times, and comparing them again adds nothing. The record kept is the one with
 /// the least reference, whatever order the records were read in.
 pub(super) fn representatives(recs: &Records, cluster: &[u32]) -> Vec<u32> {
-    type Key = (u32, Tokens, u32, u8, [Option<Tok>; 3]);
-    let reference = |r: u32| (recs.feed_name(r as usize), recs.record_ref[r as usize].as_str());
-    let mut kept: HashMap<Key, u32> = HashMap::with_capacity(recs.len());
-    for (i, (&t, &cl)) in recs.tokens.iter().zip(cluster).enumerate() {
-        // Nothing to compare without a name or a date of birth.
-        if !train::comparable(&t) {
-            continue;
-        }
+    let key = |i: u32| {
+        let i = i as usize;
         let strong = [recs.strong[0][i], recs.strong[1][i], recs.strong[2][i]];
-        let i = i as u32;
-        kept.entry((cl, t, recs.bloom[i as usize], recs.sex[i as usize], strong))
-            .and_modify(|r| {
-                if reference(i) < reference(*r) {
-                    *r = i;
-                }
-            })
-            .or_insert(i);
-    }
-    let mut reps: Vec<u32> = kept.into_values().collect();
-    reps.sort_unstable();
-    reps
+        (cluster[i], &recs.tokens[i], recs.bloom[i], recs.sex[i], strong)
+    };
+    let reference = |r: u32| (recs.feed_name(r as usize), recs.record_ref[r as usize].as_str());
+    // Sorted in place rather than gathered in a hash map keyed by the values: a key copies a
+    // record's compared values, and two million of them took half a gigabyte.
+    // Nothing to compare without a name or a date of birth.
+    let mut order: Vec<u32> = (0..recs.len() as u32).filter(|&i| train::comparable(&recs.tokens[i as usize])).collect();
+    order.sort_unstable_by(|&a, &b| key(a).cmp(&key(b)).then_with(|| reference(a).cmp(&reference(b))));
+    // The first of each run of equal values has the least reference.
+    order.dedup_by(|later, kept| key(*later) == key(*kept));
+    order.sort_unstable();
+    order
 }
 
 /// The patterns of each training session ([`train::SESSIONS`]): the pairs its blocking rule
@@ -279,9 +273,16 @@ pub(super) fn scored_pass(
     let sessions = training_patterns(recs, &distinct, max_block);
     let tf = TermFrequencies::of(&recs.tokens, &distinct);
     drop(distinct);
-    // Each pair with whether it looks like two members of one household: whether those are
-    // refused is decided once every pair has been seen.
-    let mut pairs: Vec<(u32, u32, Pattern, bool)> = Vec::new();
+    // The model is trained on the sessions' own pairs, so each candidate pair is weighed as
+    // blocking finds it and only those that clear the line are kept: millions of candidate
+    // pairs are never held at once.
+    let model = train::train(recs, &reps, &sessions, prior_from_rules(&reps, &cluster));
+    let least = threshold.bits.unwrap_or_else(|| model.threshold_for(threshold.probability)).max(threshold.floor);
+    let mut tally = quality::Tally::new(least);
+    let mut links: Vec<(f64, u32, u32)> = Vec::new();
+    // Pairs that look like two members of one household, weighed: whether they are refused is
+    // decided once every pair has been seen.
+    let mut members: Vec<(u32, u32, f64, Pattern)> = Vec::new();
     let (mut scored, mut vetoed) = (0u64, 0u64);
     let (mut at_one_address, mut unalike) = (0u64, 0u64);
     blocking::for_each_candidate(&recs.tokens, &reps, &cluster, max_block, &mut s.blocking, &mut |a, b| {
@@ -305,27 +306,30 @@ pub(super) fn scored_pass(
             vetoed += 1;
             return;
         }
-        pairs.push((a, b, train::pattern(&cmp), member));
+        let p = train::pattern(&cmp);
+        let w = model.weight(&p) + tf.adjustment(&recs.tokens[a as usize], &p);
+        if member {
+            members.push((a, b, w, p));
+            return;
+        }
+        tally.scored(recs, a, b, w, model.probability(w), p);
+        if w >= least {
+            links.push((w, a, b));
+        }
     });
+    drop(reps);
     let veto = households_evident(household_veto, at_one_address, unalike);
     s.households = Households { setting: household_veto, pairs_at_one_address: at_one_address, unalike, veto };
     if veto {
-        let before = pairs.len();
-        pairs.retain(|p| !p.3);
-        vetoed += (before - pairs.len()) as u64;
-    }
-    let model = train::train(recs, &reps, &sessions, prior_from_rules(&reps, &cluster));
-    drop(reps);
-    let least = threshold.bits.unwrap_or_else(|| model.threshold_for(threshold.probability)).max(threshold.floor);
-    let mut tally = quality::Tally::new(least);
-    let mut links: Vec<(f64, u32, u32)> = pairs
-        .into_iter()
-        .filter_map(|(a, b, p, _)| {
-            let w = model.weight(&p) + tf.adjustment(&recs.tokens[a as usize], &p);
+        vetoed += members.len() as u64;
+    } else {
+        for (a, b, w, p) in members {
             tally.scored(recs, a, b, w, model.probability(w), p);
-            (w >= least).then_some((w, a, b))
-        })
-        .collect();
+            if w >= least {
+                links.push((w, a, b));
+            }
+        }
+    }
     (s.scored, s.vetoed_pairs) = (scored, vetoed);
     s.above_threshold = links.len() as u64;
     s.threshold = least;
