@@ -219,9 +219,9 @@ impl HouseholdVeto {
     }
 }
 
-/// Fewer candidate pairs at one home under one family name than this cannot show
-/// that the data holds no households: the veto applies.
-pub const MIN_PAIRS_TO_LIFT_VETO: u64 = 50;
+/// Fewer candidate pairs at one home under one family name than this cannot show that the
+/// data holds no households, whatever they say: the veto applies.
+pub const MIN_PAIRS_TO_LIFT_VETO: u64 = 20;
 
 /// Whether the household veto applies: always or never if set so; else where the data holds
 /// households, which it shows by its candidate pairs at one home under one family name
@@ -229,14 +229,19 @@ pub const MIN_PAIRS_TO_LIFT_VETO: u64 = 50;
 /// forename and date of birth, such pairs are relatives, and the agreement of surname and home
 /// is no evidence of one person: in the synthetic county 91 to 98 % of them do, whichever
 /// feeds are linked. Where few do, they are one person's records with a slip or two, and
-/// the rare pair with both fields replaced is left to the weights: 9 to 11 % on FEBRL, whose
-/// people do not live together. Too few such pairs to tell: the veto applies.
+/// the rare pair with both fields replaced is left to the weights: 9 to 14 % on FEBRL, whose
+/// people do not live together. The veto is lifted only when the share is below one half by
+/// three standard errors (so that a few pairs prove nothing), and never on fewer than
+/// [`MIN_PAIRS_TO_LIFT_VETO`] pairs.
 pub fn households_evident(setting: HouseholdVeto, pairs_at_one_address: u64, unalike: u64) -> bool {
     match setting {
         HouseholdVeto::On => true,
         HouseholdVeto::Off => false,
         HouseholdVeto::Auto => {
-            pairs_at_one_address < MIN_PAIRS_TO_LIFT_VETO || unalike.saturating_mul(2) >= pairs_at_one_address
+            let n = pairs_at_one_address as f64;
+            // A share of one half among n pairs has a standard error of sqrt(n) / 2 pairs.
+            let clearly_fewer_than_half = unalike as f64 + 1.5 * n.sqrt() < n / 2.0;
+            pairs_at_one_address < MIN_PAIRS_TO_LIFT_VETO || !clearly_fewer_than_half
         }
     }
 }

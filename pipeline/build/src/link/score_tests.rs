@@ -256,10 +256,14 @@ fn the_household_veto_applies_where_the_data_holds_households() {
     assert!(!h.veto && n == 0 && h.unalike >= 1 && h.unalike * 2 < h.pairs_at_one_address, "{h:?}");
     assert!(vetoed(&people, HouseholdVeto::On).0 >= 1);
 
-    // Too few pairs to tell: the veto applies.
-    assert!(households_evident(HouseholdVeto::Auto, 49, 0));
-    assert!(!households_evident(HouseholdVeto::Auto, 50, 24));
-    assert!(households_evident(HouseholdVeto::Auto, 50, 25));
+    // Too few pairs to tell, or a share not clearly under one half: the veto applies.
+    assert!(households_evident(HouseholdVeto::Auto, 19, 0));
+    assert!(!households_evident(HouseholdVeto::Auto, 20, 0));
+    assert!(households_evident(HouseholdVeto::Auto, 20, 4));
+    assert!(!households_evident(HouseholdVeto::Auto, 50, 7));
+    assert!(households_evident(HouseholdVeto::Auto, 50, 15));
+    assert!(!households_evident(HouseholdVeto::Auto, 400, 169));
+    assert!(households_evident(HouseholdVeto::Auto, 400, 170));
     assert!(households_evident(HouseholdVeto::On, 1000, 0));
     assert!(!households_evident(HouseholdVeto::Off, 1000, 1000));
 }
