@@ -41,6 +41,7 @@ QUERY_NAMES = [
     "known_to_three_agencies",
     "eligible_families",
     "early_help_rereferrals",
+    "early_help_episodes",
 ]
 
 # The column holding each feed's event date (`event_date` in the feed definitions,
@@ -556,6 +557,47 @@ def expect_early_help_rereferrals(t):
     return spec, {k: {**v, "children": len(v["children"])} for k, v in years.items()}
 
 
+def expect_early_help_episodes(t):
+    # Each child's opening and closing records in date order, an opening first on one day.
+    marks = defaultdict(list)
+    for r in t.records:
+        if r.feed != "education" or r.date is None:
+            continue
+        kind = (r.row.get("event_type") or "").upper()
+        if kind in ("EARLY_HELP_OPEN", "EARLY_HELP_CLOSE"):
+            reason = (r.row.get("early_help_outcome") or "").strip().upper() or None
+            marks[r.person].append((r.date, kind == "EARLY_HELP_CLOSE", reason))
+    closed, starts = [], defaultdict(list)
+    for person, ms in marks.items():
+        ms.sort(key=lambda m: (m[0], m[1]))
+        opened = None
+        for day, closes, reason in ms:
+            if not closes:
+                opened = day
+                starts[t.family_of[person]].append(day)
+            elif opened is not None:
+                closed.append((person, day, reason))
+                opened = None
+    rows = defaultdict(lambda: {"episodes": 0, "children": set(), "family_back_within_12_months": 0})
+    for person, day, reason in closed:
+        row = rows[(day.year, reason)]
+        row["episodes"] += 1
+        row["children"].add(person)
+        later = [s for s in starts[t.family_of[person]] if s > day]
+        if later and (min(later) - day).days <= 365:
+            row["family_back_within_12_months"] += 1
+    spec = {
+        "keys": ["year", "closure_reason"],
+        "columns": {
+            "episodes": "persons",
+            "children": "persons",
+            "family_back_within_12_months": "families",
+            "back_pct": ("pct", "family_back_within_12_months", "episodes"),
+        },
+    }
+    return spec, {k: {**v, "children": len(v["children"])} for k, v in rows.items()}
+
+
 # name: (expected answer, whether it needs the reference date of persons/)
 EXPECTATIONS = {
     "needs_by_district": (expect_needs_by_district, False),
@@ -563,6 +605,7 @@ EXPECTATIONS = {
     "known_to_three_agencies": (expect_known_to_three_agencies, True),
     "eligible_families": (expect_eligible_families, True),
     "early_help_rereferrals": (expect_early_help_rereferrals, False),
+    "early_help_episodes": (expect_early_help_episodes, False),
 }
 
 

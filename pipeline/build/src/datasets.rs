@@ -4,7 +4,7 @@
 use arrow_schema::{DataType, SchemaRef};
 
 use crate::link::output;
-use crate::outcomes::{aggregates, events, families, persons};
+use crate::outcomes::{aggregates, episodes, events, families, persons};
 
 /// One dataset under the output root.
 pub struct Dataset {
@@ -21,7 +21,7 @@ pub struct Dataset {
 }
 
 /// Every build-tier dataset, in the order of the dictionary.
-pub const ALL: [Dataset; 6] = [
+pub const ALL: [Dataset; 7] = [
     Dataset {
         name: output::LINKS,
         grain: "partner record",
@@ -62,6 +62,15 @@ pub const ALL: [Dataset; 6] = [
                 configured counting rule (written in the file metadata as tellonce.eligibility).",
         partitions: &[],
         schema: families::schema,
+    },
+    Dataset {
+        name: episodes::EPISODES,
+        grain: "episode of support",
+        about: "Each episode of a service (early help) opened and closed in a partner's records, with its \
+                person, family, level, dates, closure reason and the days to the family's next episode (for \
+                re-referral rates). Episodes whose open or close was never recorded are kept, with their status.",
+        partitions: &[],
+        schema: episodes::schema,
     },
     Dataset {
         name: aggregates::AGGREGATES,

@@ -340,24 +340,36 @@ pub fn linkage_text(l: &crate::link::BuildReport) -> String {
         let _ = writeln!(s, "  not evaluated: {i}");
     }
     if let Some(o) = &l.outcomes {
-        let period = match (o.period_from.as_str(), o.period_to.as_str()) {
-            ("", "") => "all events held".to_owned(),
-            (f, t) => format!(
-                "{} to {}",
-                if f.is_empty() { "the first event" } else { f },
-                if t.is_empty() { "the last" } else { t }
-            ),
-        };
-        let _ = writeln!(s, "outcomes for {period} (ages at {}):", o.reference_date);
-        let _ = writeln!(s, "  persons {} ({} with a need); families {}", o.persons, o.persons_with_need, o.families);
-        let _ = writeln!(s, "  eligible families {}: {}", o.eligible_families, o.eligibility);
-        for (name, t) in &o.aggregates {
-            let _ = writeln!(
-                s,
-                "  aggregates {name}: {} table(s), {} cells, {} suppressed as small, {} more to protect them",
-                t.tables, t.cells, t.primary, t.secondary
-            );
-        }
+        s.push_str(&outcomes_text(o));
+    }
+    s
+}
+
+/// The outcome datasets of a build, as lines for a terminal.
+fn outcomes_text(o: &tellonce_build::link::build::OutcomesReport) -> String {
+    let mut s = String::new();
+    let period = match (o.period_from.as_str(), o.period_to.as_str()) {
+        ("", "") => "all events held".to_owned(),
+        (f, t) => format!(
+            "{} to {}",
+            if f.is_empty() { "the first event" } else { f },
+            if t.is_empty() { "the last" } else { t }
+        ),
+    };
+    let _ = writeln!(s, "outcomes for {period} (ages at {}):", o.reference_date);
+    let _ = writeln!(s, "  persons {} ({} with a need); families {}", o.persons, o.persons_with_need, o.families);
+    let _ = writeln!(s, "  eligible families {}: {}", o.eligible_families, o.eligibility);
+    let _ = writeln!(
+        s,
+        "  episodes of support {} ({} open); records opening or closing one without a date: {}",
+        o.episodes, o.episodes_open, o.episode_records_undated
+    );
+    for (name, t) in &o.aggregates {
+        let _ = writeln!(
+            s,
+            "  aggregates {name}: {} table(s), {} cells, {} suppressed as small, {} more to protect them",
+            t.tables, t.cells, t.primary, t.secondary
+        );
     }
     s
 }

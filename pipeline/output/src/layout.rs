@@ -24,13 +24,15 @@ pub const THEME_EVENTS: &str = "theme_events";
 pub const PERSONS: &str = "persons";
 /// One row per family.
 pub const FAMILIES: &str = "families";
+/// Episodes of support: a case opened and closed in a partner's records.
+pub const EPISODES: &str = "episodes";
 /// Disclosure-controlled aggregates (`aggregates/table=NAME/`).
 pub const AGGREGATES: &str = "aggregates";
 /// How person and family ids changed from one build to the next; kept across builds.
 pub const ID_HISTORY: &str = "id_history";
 
 /// The datasets each build replaces as a whole.
-pub const REPLACED_BY_EACH_BUILD: [&str; 5] = [LINKS, THEME_EVENTS, PERSONS, FAMILIES, AGGREGATES];
+pub const REPLACED_BY_EACH_BUILD: [&str; 6] = [LINKS, THEME_EVENTS, PERSONS, FAMILIES, EPISODES, AGGREGATES];
 
 /// The identity index: each record reference's person and family of the last build.
 pub const INDEX_PATH: &str = "state/link/index.parquet";

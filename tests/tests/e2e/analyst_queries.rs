@@ -10,9 +10,15 @@ use std::process::Command;
 
 use crate::support::*;
 
-/// The queries the page documents, one per question of issue #5.
-const QUERIES: [&str; 5] =
-    ["needs_by_district", "deprivation", "known_to_three_agencies", "eligible_families", "early_help_rereferrals"];
+/// The queries the page documents: one per question of issue #5, and episodes of support (#20).
+const QUERIES: [&str; 6] = [
+    "needs_by_district",
+    "deprivation",
+    "known_to_three_agencies",
+    "eligible_families",
+    "early_help_rereferrals",
+    "early_help_episodes",
+];
 
 /// Fails (never skips) when DuckDB's Python package is missing.
 fn require_duckdb() {

@@ -105,13 +105,13 @@ fn true_tables(out: &Path) -> BTreeMap<(String, String), BTreeMap<(String, Strin
 }
 
 #[test]
-fn the_demo_writes_the_four_outcome_datasets_with_every_column_described() {
+fn the_demo_writes_the_outcome_datasets_with_every_column_described() {
     let ws = Workspace::bare();
     let out = tellonce_ok(ws.dir(), &["demo", "--out", "demo", "--children", "1500", "--json"], 0);
     let summary = json_stdout(&out);
     let outcomes = &summary["linkage"]["outcomes"];
     let root = ws.dir().join("demo/output");
-    for dataset in ["theme_events", "persons", "families", "aggregates"] {
+    for dataset in ["theme_events", "persons", "families", "episodes", "aggregates"] {
         let parts = visible_parquet(&root.join(dataset));
         assert!(!parts.is_empty(), "the demo wrote no {dataset}/");
         let rows: u64 = parts.iter().map(|p| parquet_row_count(p)).sum();
@@ -123,6 +123,11 @@ fn the_demo_writes_the_four_outcome_datasets_with_every_column_described() {
         }
         if dataset == "persons" {
             assert_eq!(Some(rows), outcomes["persons"].as_u64(), "{outcomes}");
+        }
+        if dataset == "episodes" {
+            assert_eq!(Some(rows), outcomes["episodes"].as_u64(), "{outcomes}");
+            let open = parts.iter().flat_map(|p| parquet_column(p, "status")).filter(|s| s.as_deref() == Some("open"));
+            assert_eq!(Some(open.count() as u64), outcomes["episodes_open"].as_u64(), "{outcomes}");
         }
         if dataset == "families" {
             assert_eq!(Some(rows), outcomes["families"].as_u64(), "{outcomes}");

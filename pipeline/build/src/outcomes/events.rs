@@ -13,6 +13,7 @@ use tellonce_schemas::identifiers::dates;
 use tellonce_schemas::staging;
 
 use super::described;
+use super::episodes::Marks;
 use super::profile::{self, Profiles};
 use super::settings::Period;
 use super::themes::Mapping;
@@ -88,7 +89,8 @@ pub type Partitions = BTreeMap<(String, String), Vec<EventRow>>;
 /// Reads `files` (in the order the build read them, so that record `i` is the build's record
 /// `i`) and returns every indicator occurrence, by headline and month, with the indicators that
 /// could not be evaluated for want of a withheld column. The same pass fills `profiles` with what
-/// each person's records in `period` say about them.
+/// each person's records in `period` say about them, and `episodes` with the records that open
+/// and close episodes of support.
 pub fn collect(
     mapping: &Mapping,
     files: &[StagingFile],
@@ -96,6 +98,7 @@ pub fn collect(
     expected_rows: usize,
     period: &Period,
     profiles: &mut Profiles,
+    episodes: &mut Marks,
 ) -> Result<(Partitions, BTreeSet<(usize, String)>), LinkError> {
     let mut parts: Partitions = BTreeMap::new();
     let mut missing = BTreeSet::new();
@@ -114,6 +117,7 @@ pub fn collect(
         let schema_feed = tellonce_schemas::feed::latest(f.feed).ok_or_else(|| err("unknown feed".into()))?;
         let mut wanted: BTreeSet<&str> = profile::cohort_columns(f.feed).collect();
         wanted.extend(mapping.indicators.iter().filter(|i| i.feed.name == f.feed).flat_map(|i| i.columns()));
+        wanted.extend(mapping.episodes.iter().filter(|e| e.feed.name == f.feed).flat_map(|e| e.columns()));
         wanted.extend([
             schema_feed.event_date,
             "date_of_birth_month",
@@ -143,6 +147,7 @@ pub fn collect(
                 })
                 .collect();
             profiles.observe(f.feed, &batch, period, &days, &areas, &|row| person_of(record + row).0);
+            episodes.observe(&mapping.episodes, f.feed, &batch, &days, &|row| person_of(record + row));
             for (row, found) in hits.into_iter().enumerate() {
                 let i = record + row;
                 if found.is_empty() {

@@ -5,7 +5,7 @@
 //! build. In the same pass it gathers what each person's records say ([`profile`]), from which
 //! it writes `persons/` ([`persons`]) and `families/` ([`families`]) for the reporting period
 //! ([`settings`]). Counts for publication go through [`disclosure`] control into `aggregates/`
-//! ([`aggregates`]).
+//! ([`aggregates`]). Episodes of support go to `episodes/` ([`episodes`]).
 
 use std::collections::HashMap;
 
@@ -13,6 +13,7 @@ use arrow_schema::{DataType, Field};
 
 pub mod aggregates;
 pub mod disclosure;
+pub mod episodes;
 pub mod events;
 pub mod families;
 pub mod persons;

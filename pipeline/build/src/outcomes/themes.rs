@@ -63,6 +63,9 @@ struct MappingFile {
     /// one is inactive rather than an error. Any other unknown feed is an error (a typo).
     #[serde(default)]
     optional_feeds: Vec<String>,
+    /// Where episodes of support come from.
+    #[serde(default)]
+    episodes: Vec<super::episodes::EpisodeSourceFile>,
 }
 
 /// A headline outcome.
@@ -191,6 +194,8 @@ pub struct Mapping {
     /// Indicators left out because their feed is optional and not defined here: (headline,
     /// indicator code, feed).
     pub inactive: Vec<(String, String, String)>,
+    /// Where episodes of support come from.
+    pub episodes: Vec<super::episodes::EpisodeSource>,
 }
 
 impl Mapping {
@@ -267,6 +272,7 @@ impl Mapping {
                 any,
             });
         }
+        let episodes = super::episodes::check(file.episodes, &optional, &mut problems);
         if !problems.is_empty() {
             return Err(ThemesError::Invalid { path: source.to_owned(), problems });
         }
@@ -279,6 +285,7 @@ impl Mapping {
             indicators,
             event_types: file.event_types,
             inactive,
+            episodes,
         })
     }
 
@@ -346,6 +353,24 @@ impl Mapping {
                     h.code
                 );
             }
+        }
+        if !self.episodes.is_empty() {
+            let _ = writeln!(s, "\nEpisodes of support (episodes/):");
+        }
+        for e in &self.episodes {
+            let reason = e.closure_reason.as_deref().map_or(String::new(), |r| format!(", closure reason {r}"));
+            let _ = writeln!(
+                s,
+                "  {} (level {}) from {}: opened by {} {}, closed by {} {}{reason}",
+                e.service,
+                e.level,
+                e.feed.name,
+                e.column,
+                e.open.join("/"),
+                e.column,
+                e.close.join("/")
+            );
+            let _ = writeln!(s, "    why: {}", e.reason);
         }
         let unmapped = self.unmapped_event_types();
         if unmapped.values().any(|v| !v.is_empty()) {

@@ -143,6 +143,12 @@ pub struct OutcomesReport {
     pub eligibility: String,
     /// Published tables, by table set.
     pub aggregates: BTreeMap<&'static str, aggregates::TableReport>,
+    /// Rows of `episodes/`.
+    pub episodes: u64,
+    /// Of them, episodes still open.
+    pub episodes_open: u64,
+    /// Records that open or close an episode but carry no event date: not placed, counted.
+    pub episode_records_undated: u64,
 }
 
 impl BuildReport {

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use tellonce_connectors::parquet_sink::{PartOptions, PartWriter, StagedPart};
-use tellonce_output::layout::{AGGREGATES, FAMILIES, PERSONS, THEME_EVENTS};
+use tellonce_output::layout::{AGGREGATES, EPISODES, FAMILIES, PERSONS, THEME_EVENTS};
 use tellonce_schemas::identifiers::dates;
 
 use super::plan::Plan;
@@ -14,6 +14,7 @@ use super::{BuildInput, OutcomesReport};
 use crate::link::LinkError;
 use crate::link::family::Families;
 use crate::link::ids::Reconciled;
+use crate::outcomes::episodes::{self, Marks};
 use crate::outcomes::events::{self, Partitions};
 use crate::outcomes::persons::{self, Needs, People};
 use crate::outcomes::profile::Profiles;
@@ -82,7 +83,8 @@ pub(super) fn stage(
     };
     let period = &input.outcomes.period;
     let mut profiles = Profiles::new(linked.persons as usize);
-    let (events, missing) = events::collect(mapping, &plan.files, &person_of, rows, period, &mut profiles)?;
+    let mut marks = Marks::default();
+    let (events, missing) = events::collect(mapping, &plan.files, &person_of, rows, period, &mut profiles, &mut marks)?;
     let mut staged = OutcomeParts::default();
     for (k, column) in missing {
         if let Some(ind) = mapping.indicators.get(k) {
@@ -92,6 +94,9 @@ pub(super) fn stage(
         }
     }
     theme_event_parts(input, mapping, &events, linked, staging_due, name, &mut staged)?;
+    let undated = marks.undated;
+    let episode_rows = marks.episodes();
+    episode_part(input, mapping, &episode_rows, linked, staging_due, name, &mut staged.parts)?;
     let needs = Needs::from_events(&events, mapping, period, linked.persons as usize)?;
     let reference = period.to.or(profiles.last_event).unwrap_or(input.today);
     let people = People {
@@ -106,8 +111,31 @@ pub(super) fn stage(
     // Every dataset below mixes the feeds of the build: it goes when the first of their
     // agreements says so.
     let due = staging_due.values().min().map(|d| dates::format(*d));
-    staged.report = Some(people_parts(input, &people, &events, due, name, &mut staged.parts)?);
+    let mut report = people_parts(input, &people, &events, due, name, &mut staged.parts)?;
+    report.episodes = episode_rows.len() as u64;
+    report.episodes_open = episode_rows.iter().filter(|e| e.status == episodes::Status::Open).count() as u64;
+    report.episode_records_undated = undated;
+    staged.report = Some(report);
     Ok(staged)
+}
+
+/// Stages `episodes/`, one part, due with the first staging file of the feeds it is read from.
+fn episode_part(
+    input: &BuildInput<'_>,
+    mapping: &Mapping,
+    rows: &[episodes::Episode],
+    linked: &Linked<'_>,
+    staging_due: &BTreeMap<&'static str, i32>,
+    name: &str,
+    parts: &mut Vec<DatedPart>,
+) -> Result<(), LinkError> {
+    let mut w = PartWriter::create(input.out, EPISODES, &[], name, episodes::schema(), &input.part_options)?;
+    for piece in rows.chunks(CHUNK) {
+        w.write(&episodes::batch(piece, &mapping.episodes, &linked.ids.0.ids, &linked.ids.1.ids)?)?;
+    }
+    let due = mapping.episodes.iter().filter_map(|e| staging_due.get(e.feed.name)).min().map(|d| dates::format(*d));
+    parts.push((EPISODES, due, w.finish()?));
+    Ok(())
 }
 
 /// Stages `theme_events/`, one part per headline and month.
@@ -204,6 +232,9 @@ fn people_parts(
         eligible_families: family_rows.iter().filter(|f| f.eligible).count() as u64,
         eligibility,
         aggregates: tables,
+        episodes: 0,
+        episodes_open: 0,
+        episode_records_undated: 0,
     })
 }
 

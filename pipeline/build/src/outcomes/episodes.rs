@@ -1,0 +1,471 @@
+//! `episodes/`: episodes of support, from the records of a feed that says when a case opened and
+//! when it closed (the theme mapping's `[[episodes]]`: early help in the education feed today).
+//!
+//! A person's open and close records are read in date order, an open before a close on the same
+//! day. An open starts an episode and the next close ends it, with that record's closure reason.
+//! Nothing is dropped: an open that meets another open before any close is an episode whose close
+//! was never recorded (`reopened`), a close with no open before it is an episode whose start was
+//! never recorded (`close_without_open`), and an open still waiting at the end is `open`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use arrow_array::builder::{Date32Builder, Int32Builder, StringBuilder, UInt8Builder};
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Schema, SchemaRef};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use tellonce_schemas::column::Kind;
+use tellonce_schemas::feed::{self, FeedSchema};
+
+use super::described;
+use crate::link::LinkError;
+
+pub use tellonce_output::layout::EPISODES;
+
+/// An episode source as the mapping file writes it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct EpisodeSourceFile {
+    service: String,
+    level: u8,
+    feed: String,
+    column: String,
+    open: Vec<String>,
+    close: Vec<String>,
+    #[serde(default)]
+    closure_reason: Option<String>,
+    reason: String,
+}
+
+/// Where episodes of one service come from.
+#[derive(Debug, Clone)]
+pub struct EpisodeSource {
+    /// The service code (`EARLY_HELP`).
+    pub service: String,
+    /// The level of need it serves (3: targeted early help; 4: statutory social care).
+    pub level: u8,
+    /// The feed whose records open and close a case.
+    pub feed: &'static FeedSchema,
+    /// The code column that says so.
+    pub column: String,
+    /// Codes of `column` that open an episode.
+    pub open: Vec<String>,
+    /// Codes of `column` that close one.
+    pub close: Vec<String>,
+    /// The code column holding the closure reason on a closing record, if any.
+    pub closure_reason: Option<String>,
+    /// Why these records are episodes of that service, for review.
+    pub reason: String,
+}
+
+impl EpisodeSource {
+    /// The staging columns it reads.
+    pub fn columns(&self) -> impl Iterator<Item = &str> {
+        [Some(self.column.as_str()), self.closure_reason.as_deref(), Some("record_id")].into_iter().flatten()
+    }
+}
+
+/// Checks the mapping's episode sources against the feeds, adding a problem for each rule broken.
+/// A source on an optional feed the deployment does not define is left out.
+pub(super) fn check(
+    files: Vec<EpisodeSourceFile>,
+    optional: &dyn Fn(&str) -> bool,
+    problems: &mut Vec<String>,
+) -> Vec<EpisodeSource> {
+    let mut out: Vec<EpisodeSource> = Vec::new();
+    for e in files {
+        let at = format!("episodes {}", e.service);
+        if e.service.trim().is_empty() {
+            problems.push("episodes: a source has an empty service".to_owned());
+        }
+        if out.iter().any(|o| o.service == e.service) {
+            problems.push(format!("{at}: the service is listed twice"));
+        }
+        if !(1..=4).contains(&e.level) {
+            problems.push(format!("{at}: level {} is not a level of need (1 to 4)", e.level));
+        }
+        if e.reason.trim().is_empty() {
+            problems.push(format!("{at}: reason is empty; say why these records are episodes"));
+        }
+        let Some(schema) = feed::latest(&e.feed) else {
+            if !optional(&e.feed) {
+                problems.push(format!("{at}: feed {} does not exist", e.feed));
+            }
+            continue;
+        };
+        let codes = match schema.column(&e.column).map(|c| &c.kind) {
+            Some(Kind::Code(codes)) => *codes,
+            _ => {
+                problems.push(format!("{at}: {} is not a code column of {}", e.column, e.feed));
+                continue;
+            }
+        };
+        for (role, list) in [("open", &e.open), ("close", &e.close)] {
+            if list.is_empty() {
+                problems.push(format!("{at}: no {role} code"));
+            }
+            for c in list.iter().filter(|c| !codes.contains(&c.as_str())) {
+                problems.push(format!("{at}: {role} code {c} is not a code of {}.{}", e.feed, e.column));
+            }
+        }
+        if e.open.iter().any(|c| e.close.contains(c)) {
+            problems.push(format!("{at}: a code both opens and closes"));
+        }
+        if let Some(r) = &e.closure_reason
+            && !matches!(schema.column(r).map(|c| &c.kind), Some(Kind::Code(_)))
+        {
+            problems.push(format!("{at}: closure_reason {r} is not a code column of {}", e.feed));
+        }
+        out.push(EpisodeSource {
+            service: e.service,
+            level: e.level,
+            feed: schema,
+            column: e.column,
+            open: e.open,
+            close: e.close,
+            closure_reason: e.closure_reason,
+            reason: e.reason,
+        });
+    }
+    out
+}
+
+/// One open or close record, gathered in the build's pass over staging.
+#[derive(Debug, Clone)]
+struct Mark {
+    source: u16,
+    person: u32,
+    family: u32,
+    date: i32,
+    opens: bool,
+    closure: Option<Arc<str>>,
+    record: Option<Arc<str>>,
+}
+
+/// The open and close records of every episode source, as the pass over staging finds them.
+#[derive(Debug, Default)]
+pub struct Marks {
+    marks: Vec<Mark>,
+    /// Open or close records without an event date: they cannot be placed in a person's
+    /// episodes, and are counted instead.
+    pub undated: u64,
+    interned: HashMap<String, Arc<str>>,
+}
+
+impl Marks {
+    fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.interned.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        self.interned.insert(s.to_owned(), a.clone());
+        a
+    }
+
+    /// Notes the open and close records of one staging batch of `feed`: row `row` is about
+    /// `person_of(row)` (person, family) and dated `days[row]`.
+    pub fn observe(
+        &mut self,
+        sources: &[EpisodeSource],
+        feed: &str,
+        batch: &RecordBatch,
+        days: &[Option<i32>],
+        person_of: &dyn Fn(usize) -> (u32, u32),
+    ) {
+        let text = |name: &str| batch.column_by_name(name).and_then(|c| c.as_string_opt::<i32>());
+        for (k, s) in sources.iter().enumerate().filter(|(_, s)| s.feed.name == feed) {
+            // A withheld column holds no episode: nothing to read.
+            let Some(kind) = text(&s.column) else { continue };
+            let closure = s.closure_reason.as_deref().and_then(text);
+            let record = text("record_id");
+            for row in 0..batch.num_rows() {
+                if kind.is_null(row) {
+                    continue;
+                }
+                let code = kind.value(row);
+                let opens = s.open.iter().any(|c| c == code);
+                if !opens && !s.close.iter().any(|c| c == code) {
+                    continue;
+                }
+                let Some(date) = days.get(row).copied().flatten() else {
+                    self.undated += 1;
+                    continue;
+                };
+                let closure = if opens { None } else { closure.filter(|c| c.is_valid(row)).map(|c| c.value(row)) };
+                let closure = closure.map(|c| self.intern(c));
+                let record = record.filter(|r| r.is_valid(row)).map(|r| self.intern(r.value(row)));
+                let (person, family) = person_of(row);
+                self.marks.push(Mark { source: k as u16, person, family, date, opens, closure, record });
+            }
+        }
+    }
+
+    /// Pairs each person's marks into episodes, and works out how long each family went
+    /// from the close of an episode to the start of its next one.
+    pub fn episodes(mut self) -> Vec<Episode> {
+        self.marks.sort_by(|a, b| {
+            (a.source, a.person, a.date, !a.opens, &a.record).cmp(&(b.source, b.person, b.date, !b.opens, &b.record))
+        });
+        let mut out: Vec<Episode> = Vec::new();
+        let mut open: Option<Mark> = None;
+        for m in self.marks {
+            if let Some(o) = open.take_if(|o| (o.source, o.person) != (m.source, m.person)) {
+                out.push(Episode::from_open(o, None, Status::Open));
+            }
+            match (m.opens, open.take()) {
+                (true, Some(o)) => {
+                    out.push(Episode::from_open(o, None, Status::Reopened));
+                    open = Some(m);
+                }
+                (true, None) => open = Some(m),
+                (false, Some(o)) => out.push(Episode::from_open(o, Some(m), Status::Closed)),
+                (false, None) => out.push(Episode {
+                    source: m.source,
+                    person: m.person,
+                    family: m.family,
+                    start: None,
+                    close: Some(m.date),
+                    closure: m.closure,
+                    open_record: None,
+                    close_record: m.record,
+                    status: Status::CloseWithoutOpen,
+                    days_to_next: None,
+                }),
+            }
+        }
+        if let Some(o) = open {
+            out.push(Episode::from_open(o, None, Status::Open));
+        }
+        days_to_next_episode(&mut out);
+        out
+    }
+}
+
+/// What is known of an episode's ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Opened and closed.
+    Closed,
+    /// Opened, no close yet.
+    Open,
+    /// Opened, then opened again with no close between: its close was never recorded.
+    Reopened,
+    /// Closed with no open before it: its start was never recorded.
+    CloseWithoutOpen,
+}
+
+impl Status {
+    /// As written in `episodes.status`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Closed => "closed",
+            Status::Open => "open",
+            Status::Reopened => "reopened",
+            Status::CloseWithoutOpen => "close_without_open",
+        }
+    }
+}
+
+/// One row of `episodes/`, before writing.
+#[derive(Debug, Clone)]
+pub struct Episode {
+    source: u16,
+    person: u32,
+    family: u32,
+    start: Option<i32>,
+    close: Option<i32>,
+    closure: Option<Arc<str>>,
+    open_record: Option<Arc<str>>,
+    close_record: Option<Arc<str>>,
+    /// What is known of its ends.
+    pub status: Status,
+    days_to_next: Option<i32>,
+}
+
+impl Episode {
+    fn from_open(o: Mark, close: Option<Mark>, status: Status) -> Episode {
+        let (close_date, closure, close_record) = match close {
+            Some(c) => (Some(c.date), c.closure, c.record),
+            None => (None, None, None),
+        };
+        Episode {
+            source: o.source,
+            person: o.person,
+            family: o.family,
+            start: Some(o.date),
+            close: close_date,
+            closure,
+            open_record: o.record,
+            close_record,
+            status,
+            days_to_next: None,
+        }
+    }
+}
+
+/// For each closed episode, the days from its close to the start of the next episode of any
+/// service in the same family that starts after it closed.
+fn days_to_next_episode(episodes: &mut [Episode]) {
+    let mut starts: BTreeMap<u32, Vec<i32>> = BTreeMap::new();
+    for e in episodes.iter() {
+        if let Some(s) = e.start {
+            starts.entry(e.family).or_default().push(s);
+        }
+    }
+    for v in starts.values_mut() {
+        v.sort_unstable();
+    }
+    for e in episodes.iter_mut() {
+        let (Some(close), Some(family)) = (e.close, starts.get(&e.family)) else { continue };
+        let next = family.partition_point(|&s| s <= close);
+        e.days_to_next = family.get(next).map(|&s| s - close);
+    }
+}
+
+/// The schema of `episodes/`.
+pub fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        described(
+            "episode_id",
+            DataType::Utf8,
+            "Id of the episode: a hash of its service, person and first record, the same in every build while \
+             the person's id stands.",
+        ),
+        described("person_id", DataType::Utf8, "Stable pseudonymous id of the person supported (links/)."),
+        described("family_id", DataType::Utf8, "Stable pseudonymous id of the person's family (links/)."),
+        described("service", DataType::Utf8, "The service (themes explain: episodes), e.g. EARLY_HELP."),
+        described("level", DataType::UInt8, "The level of need the service meets (3: early help; 4: social care)."),
+        described("start_date", DataType::Date32, "The date the episode opened (null: its open was never recorded)."),
+        described(
+            "close_date",
+            DataType::Date32,
+            "The date it closed (null: still open, or its close never recorded).",
+        ),
+        described("closure_reason", DataType::Utf8, "The partner's closure reason code on the closing record."),
+        described(
+            "status",
+            DataType::Utf8,
+            "closed; open; reopened (opened again before any close was recorded); close_without_open.",
+        ),
+        described("feed", DataType::Utf8, "The partner feed whose records open and close it."),
+        described("open_record", DataType::Utf8, "The partner's reference of the opening record (links/ record_ref)."),
+        described("close_record", DataType::Utf8, "The partner's reference of the closing record."),
+        described(
+            "days_to_next_family_episode",
+            DataType::Int32,
+            "Days from the close to the start of the family's next episode of any service (null: none since).",
+        ),
+    ]))
+}
+
+/// One batch of `episodes/` rows.
+pub fn batch(
+    rows: &[Episode],
+    sources: &[EpisodeSource],
+    person_ids: &[String],
+    family_ids: &[String],
+) -> Result<RecordBatch, LinkError> {
+    let n = rows.len();
+    let mut b = (
+        StringBuilder::with_capacity(n, n * 16),
+        StringBuilder::with_capacity(n, n * 17),
+        StringBuilder::with_capacity(n, n * 17),
+        StringBuilder::new(),
+        UInt8Builder::with_capacity(n),
+        Date32Builder::with_capacity(n),
+        Date32Builder::with_capacity(n),
+        StringBuilder::new(),
+    );
+    let (mut status, mut feed, mut open_rec, mut close_rec, mut next) =
+        (StringBuilder::new(), StringBuilder::new(), StringBuilder::new(), StringBuilder::new(), Int32Builder::new());
+    let id = |ids: &[String], i: u32| ids.get(i as usize).cloned().unwrap_or_default();
+    for r in rows {
+        let source = sources
+            .get(usize::from(r.source))
+            .ok_or_else(|| LinkError::Internal(format!("episode source {} out of range", r.source)))?;
+        let person = id(person_ids, r.person);
+        let first = r.open_record.as_deref().or(r.close_record.as_deref()).unwrap_or_default();
+        let day = r.start.or(r.close).unwrap_or_default();
+        let digest = Sha256::digest(format!("{}\u{1f}{person}\u{1f}{first}\u{1f}{day}", source.service));
+        b.0.append_value(hex::encode(&digest[..8]));
+        b.1.append_value(&person);
+        b.2.append_value(id(family_ids, r.family));
+        b.3.append_value(&source.service);
+        b.4.append_value(source.level);
+        b.5.append_option(r.start);
+        b.6.append_option(r.close);
+        b.7.append_option(r.closure.as_deref());
+        status.append_value(r.status.name());
+        feed.append_value(source.feed.name);
+        open_rec.append_option(r.open_record.as_deref());
+        close_rec.append_option(r.close_record.as_deref());
+        next.append_option(r.days_to_next);
+    }
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(b.0.finish()),
+        Arc::new(b.1.finish()),
+        Arc::new(b.2.finish()),
+        Arc::new(b.3.finish()),
+        Arc::new(b.4.finish()),
+        Arc::new(b.5.finish()),
+        Arc::new(b.6.finish()),
+        Arc::new(b.7.finish()),
+        Arc::new(status.finish()),
+        Arc::new(feed.finish()),
+        Arc::new(open_rec.finish()),
+        Arc::new(close_rec.finish()),
+        Arc::new(next.finish()),
+    ];
+    RecordBatch::try_new(schema(), columns).map_err(|e| LinkError::Internal(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mark(person: u32, date: i32, opens: bool, closure: Option<&str>) -> Mark {
+        Mark { source: 0, person, family: person / 10, date, opens, closure: closure.map(Arc::from), record: None }
+    }
+
+    fn pair(marks: Vec<Mark>) -> Vec<Episode> {
+        Marks { marks, ..Marks::default() }.episodes()
+    }
+
+    #[test]
+    fn opens_and_closes_pair_in_date_order_and_nothing_is_dropped() {
+        // Given out of order: a close, an open, an open again, a close, a stray close, an open.
+        let eps = pair(vec![
+            mark(1, 30, false, Some("NEEDS_MET")),
+            mark(1, 10, true, None),
+            mark(1, 50, true, None),
+            mark(1, 40, true, None),
+            mark(1, 60, false, Some("OTHER")),
+            mark(1, 70, false, None),
+            mark(1, 90, true, None),
+        ]);
+        type Row<'a> = (Option<i32>, Option<i32>, &'a str, Option<&'a str>);
+        let got: Vec<Row<'_>> = eps.iter().map(|e| (e.start, e.close, e.status.name(), e.closure.as_deref())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (Some(10), Some(30), "closed", Some("NEEDS_MET")),
+                (Some(40), None, "reopened", None),
+                (Some(50), Some(60), "closed", Some("OTHER")),
+                (None, Some(70), "close_without_open", None),
+                (Some(90), None, "open", None),
+            ]
+        );
+        // The family's next start after each close: 30 -> 40, 60 -> 90, 70 -> 90.
+        let next: Vec<Option<i32>> = eps.iter().map(|e| e.days_to_next).collect();
+        assert_eq!(next, vec![Some(10), None, Some(30), Some(20), None]);
+    }
+
+    #[test]
+    fn an_open_and_a_close_on_one_day_are_one_episode_and_people_do_not_mix() {
+        let eps = pair(vec![mark(2, 5, false, None), mark(2, 5, true, None), mark(3, 7, true, None)]);
+        let got: Vec<(u32, &str)> = eps.iter().map(|e| (e.person, e.status.name())).collect();
+        assert_eq!(got, vec![(2, "closed"), (3, "open")]);
+    }
+}
