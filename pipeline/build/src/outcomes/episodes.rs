@@ -463,6 +463,41 @@ mod tests {
     }
 
     #[test]
+    fn the_embedded_mapping_declares_early_help_and_a_wrong_source_is_refused_by_rule() {
+        let m = super::super::themes::Mapping::embedded().unwrap();
+        let eh = m.episodes.iter().find(|e| e.service == "EARLY_HELP").unwrap();
+        assert_eq!(
+            (eh.level, eh.feed.name, eh.closure_reason.as_deref()),
+            (3, "education", Some("early_help_outcome"))
+        );
+        assert!(m.explain().contains("EARLY_HELP (level 3) from education"), "{}", m.explain());
+
+        let text = super::super::themes::DEFAULT_MAPPING;
+        for (from, to, rule) in [
+            (
+                "open = [\"EARLY_HELP_OPEN\"]",
+                "open = [\"EARLY_HELP_OPENED\"]",
+                "open code EARLY_HELP_OPENED is not a code",
+            ),
+            ("close = [\"EARLY_HELP_CLOSE\"]", "close = [\"EARLY_HELP_OPEN\"]", "a code both opens and closes"),
+            ("level = 3", "level = 7", "level 7 is not a level of need"),
+            ("closure_reason = \"early_help_outcome\"", "closure_reason = \"attendance_pct\"", "is not a code column"),
+            ("feed = \"education\"\ncolumn", "feed = \"educaton\"\ncolumn", "feed educaton does not exist"),
+        ] {
+            assert!(text.contains(from), "{from}");
+            match super::super::themes::Mapping::parse(&text.replace(from, to), "t") {
+                Err(super::super::themes::ThemesError::Invalid { problems, .. }) => {
+                    assert!(
+                        problems.iter().any(|p| p.contains(rule) && p.contains("episodes EARLY_HELP")),
+                        "{problems:?}"
+                    );
+                }
+                other => panic!("{to}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn an_open_and_a_close_on_one_day_are_one_episode_and_people_do_not_mix() {
         let eps = pair(vec![mark(2, 5, false, None), mark(2, 5, true, None), mark(3, 7, true, None)]);
         let got: Vec<(u32, &str)> = eps.iter().map(|e| (e.person, e.status.name())).collect();
