@@ -64,7 +64,8 @@ pub struct Households {
     /// address line; one postcode where a record has no line) under one family name, no strong
     /// identifier agreeing.
     pub pairs_at_one_address: u64,
-    /// Those of them whose forename and date of birth both differ.
+    /// Those of them unalike in forename and date of birth as the sibling rule reads them (a
+    /// forename unalike or not comparable; a date of birth not the same, or missing on one side).
     pub unalike: u64,
     /// Whether such pairs were refused (the household veto) or left to the weights.
     pub veto: bool,
@@ -75,8 +76,13 @@ impl Households {
     pub fn describe(&self) -> String {
         let state = if self.veto { "refused" } else { "left to the weights" };
         let why = match self.setting.as_str() {
+            "auto" if self.pairs_at_one_address < 20 => format!(
+                "only {} candidate pairs at one home under one family name: too few to tell whether the data \
+                 holds households",
+                self.pairs_at_one_address
+            ),
             "auto" => format!(
-                "{} of {} candidate pairs at one home under one family name differ in forename and date of birth",
+                "{} of {} candidate pairs at one home under one family name are unalike in forename and date of birth",
                 self.unalike, self.pairs_at_one_address
             ),
             other => format!("[linkage] household_veto = \"{other}\""),

@@ -166,8 +166,7 @@ pub fn explain(
 ) -> Result<Explanation, ExplainError> {
     let model = &Model::from_record(recorded);
     let threshold_bits = recorded.threshold_bits;
-    // A build recorded before the veto could be lifted always applied it.
-    let household_veto = recorded.households.as_ref().is_none_or(|h| h.veto);
+    let household_veto = household_veto_applied(recorded);
     let judge = Judge { model, threshold_bits, household_veto };
     // Persons interned: links/ holds a row per record, and only equality matters here.
     let mut persons: HashMap<String, u32> = HashMap::new();
@@ -228,6 +227,12 @@ pub fn explain(
         pairs: mine,
         not_shown,
     })
+}
+
+/// Whether the build that recorded `model` refused household-shaped pairs: one recorded before
+/// the veto could be lifted always did.
+fn household_veto_applied(model: &LinkageModel) -> bool {
+    model.households.as_ref().is_none_or(|h| h.veto)
 }
 
 /// What the last build weighed pairs with and where it drew its lines.
@@ -299,5 +304,27 @@ fn weigh(
         bits,
         probability: model.probability(bits),
         verdict,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_model_recorded_before_the_household_check_explains_with_the_veto() {
+        let old = r#"{"matcher":"rules-1+scoring-4+em-4+tf-1","estimated":true,"prior":0.001,
+            "threshold_bits":16.6,"training_pairs":10,"levels":[]}"#;
+        let mut model: LinkageModel = serde_json::from_str(old).unwrap();
+        assert!(model.households.is_none() && household_veto_applied(&model));
+        let lifted = tellonce_governance::audit::Households {
+            setting: "auto".to_owned(),
+            pairs_at_one_address: 441,
+            unalike: 39,
+            veto: false,
+        };
+        model.households = Some(lifted);
+        assert!(!household_veto_applied(&model));
+        assert!(model.households.as_ref().unwrap().describe().contains("39 of 441"));
     }
 }

@@ -78,7 +78,7 @@ pub struct Households {
     /// Candidate pairs at one home (one address line; one postcode where a record has no
     /// line) under one family name, no strong identifier agreeing.
     pub pairs_at_one_address: u64,
-    /// Those of them whose forename and date of birth both differ (see `household_member`).
+    /// Those of them unalike in forename and date of birth as `household_member` reads them.
     pub unalike: u64,
     /// Whether pairs that look like members of one household were refused.
     pub veto: bool,
@@ -110,7 +110,8 @@ pub(super) fn representatives(recs: &Records, cluster: &[u32]) -> Vec<u32> {
     // record's compared values, and two million of them took half a gigabyte.
     // Nothing to compare without a name or a date of birth.
     let mut order: Vec<u32> = (0..recs.len() as u32).filter(|&i| train::comparable(&recs.tokens[i as usize])).collect();
-    order.sort_unstable_by(|&a, &b| key(a).cmp(&key(b)).then_with(|| reference(a).cmp(&reference(b))));
+    // Ties of values and reference (one record sent twice) go to the lower index, as ever.
+    order.sort_unstable_by(|&a, &b| key(a).cmp(&key(b)).then_with(|| reference(a).cmp(&reference(b))).then(a.cmp(&b)));
     // The first of each run of equal values has the least reference.
     order.dedup_by(|later, kept| key(*later) == key(*kept));
     order.sort_unstable();
@@ -257,9 +258,9 @@ pub struct Threshold {
     pub floor: f64,
 }
 
-/// Scores candidate pairs, trains the model on them ([`train`](super::train)) and links those
-/// above the threshold, calling `on_link(a, b, weight)` for each link made (or found already
-/// made).
+/// Trains the model on the training sessions' pairs ([`train`](super::train)), then scores the
+/// candidate pairs as blocking finds them and links those above the threshold, calling
+/// `on_link(a, b, weight)` for each link made (or found already made).
 pub(super) fn scored_pass(
     recs: &Records,
     threshold: Threshold,
@@ -314,8 +315,17 @@ pub(super) fn scored_pass(
         let p = train::pattern(&cmp);
         let w = model.weight(&p) + tf.adjustment(&recs.tokens[a as usize], &p);
         if member {
-            members.push((a, b, w, p));
-            return;
+            match household_veto {
+                HouseholdVeto::On => {
+                    vetoed += 1;
+                    return;
+                }
+                HouseholdVeto::Auto => {
+                    members.push((a, b, w, p));
+                    return;
+                }
+                HouseholdVeto::Off => {}
+            }
         }
         tally.scored(recs, a, b, w, model.probability(w), p);
         if w >= least {
@@ -325,6 +335,7 @@ pub(super) fn scored_pass(
     drop(reps);
     let veto = households_evident(household_veto, at_one_address, unalike);
     s.households = Households { setting: household_veto, pairs_at_one_address: at_one_address, unalike, veto };
+    // Under `on` and `off` the members were settled as they came, and none is held here.
     if veto {
         vetoed += members.len() as u64;
     } else {

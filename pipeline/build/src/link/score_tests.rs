@@ -255,6 +255,13 @@ fn the_household_veto_applies_where_the_data_holds_households() {
     let (n, h) = vetoed(&people, HouseholdVeto::Auto);
     assert!(!h.veto && n == 0 && h.unalike >= 1 && h.unalike * 2 < h.pairs_at_one_address, "{h:?}");
     assert!(vetoed(&people, HouseholdVeto::On).0 >= 1);
+    // Lifted, the pair is weighed like any other: here its surname, home and sex outweigh the
+    // forename and date replaced, and it links; refused, it does not.
+    let same = |veto: HouseholdVeto| {
+        let p = persons(&people, &Options { household_veto: veto, ..Options::default() });
+        p.person[a as usize] == p.person[b as usize]
+    };
+    assert!(same(HouseholdVeto::Auto) && same(HouseholdVeto::Off) && !same(HouseholdVeto::On));
 
     // Too few pairs to tell, or a share not clearly under one half: the veto applies.
     assert!(households_evident(HouseholdVeto::Auto, 19, 0));
