@@ -42,6 +42,7 @@ QUERY_NAMES = [
     "eligible_families",
     "early_help_rereferrals",
     "early_help_episodes",
+    "family_outcomes",
 ]
 
 # The column holding each feed's event date (`event_date` in the feed definitions,
@@ -557,8 +558,9 @@ def expect_early_help_rereferrals(t):
     return spec, {k: {**v, "children": len(v["children"])} for k, v in years.items()}
 
 
-def expect_early_help_episodes(t):
-    # Each child's opening and closing records in date order, an opening first on one day.
+def truth_episodes(t):
+    """Each true child's early help episodes, paired as episodes/ documents: (person, start,
+    close, closure reason), start or close None where never recorded."""
     marks = defaultdict(list)
     for r in t.records:
         if r.feed != "education" or r.date is None:
@@ -567,19 +569,33 @@ def expect_early_help_episodes(t):
         if kind in ("EARLY_HELP_OPEN", "EARLY_HELP_CLOSE"):
             reason = (r.row.get("early_help_outcome") or "").strip().upper() or None
             marks[r.person].append((r.date, kind == "EARLY_HELP_CLOSE", reason))
-    closed, starts = [], defaultdict(list)
+    out = []
     for person, ms in marks.items():
         ms.sort(key=lambda m: (m[0], m[1]))
         opened = None
         for day, closes, reason in ms:
             if not closes:
+                if opened is not None:
+                    out.append((person, opened, None, None))
                 opened = day
-                starts[t.family_of[person]].append(day)
-            elif opened is not None:
-                closed.append((person, day, reason))
+            else:
+                out.append((person, opened, day, reason))
                 opened = None
+        if opened is not None:
+            out.append((person, opened, None, None))
+    return out
+
+
+def expect_early_help_episodes(t):
+    episodes = truth_episodes(t)
+    starts = defaultdict(list)
+    for person, start, _, _ in episodes:
+        if start is not None:
+            starts[t.family_of[person]].append(start)
     rows = defaultdict(lambda: {"episodes": 0, "children": set(), "family_back_within_12_months": 0})
-    for person, day, reason in closed:
+    for person, start, day, reason in episodes:
+        if start is None or day is None:
+            continue
         row = rows[(day.year, reason)]
         row["episodes"] += 1
         row["children"].add(person)
@@ -598,6 +614,38 @@ def expect_early_help_episodes(t):
     return spec, {k: {**v, "children": len(v["children"])} for k, v in rows.items()}
 
 
+def expect_family_outcomes(t):
+    with THEMES.open("rb") as f:
+        mapping = tomllib.load(f)
+    rules = {r["headline"]: r for r in mapping.get("outcome_rules", [])}
+    feeds = {r.feed for r in t.records}
+    observable = {i["headline"] for i in mapping["indicators"] if i["feed"] in feeds}
+    evidence = defaultdict(list)
+    for e in t.events:
+        evidence[t.family_of[e.record.person]].append((e.headline, e.record.date))
+    rows = defaultdict(lambda: {"needs": 0})
+    for person, start, close, _ in truth_episodes(t):
+        if start is None:
+            continue
+        family = evidence[t.family_of[person]]
+        for h in sorted({h for h, d in family if plus_months(start, -12) <= d <= start}):
+            dates = [d for x, d in family if x == h]
+            rule = rules.get(h)
+            if rule is None or close is None or h not in observable:
+                status = "no evidence either way"
+            elif any(plus_months(close, -rule["at_close_months"]) <= d <= close for d in dates if d > start):
+                status = "not met"
+            elif any(close < d <= plus_months(close, rule["sustain_months"]) for d in dates):
+                status = "not met"
+            elif plus_months(close, rule["sustain_months"]) > t.reference:
+                status = "met, not yet sustained"
+            else:
+                status = "met and sustained"
+            rows[(h, status)]["needs"] += 1
+    spec = {"keys": ["headline", "status"], "columns": {"needs": "families"}}
+    return spec, {k: dict(v) for k, v in rows.items()}
+
+
 # name: (expected answer, whether it needs the reference date of persons/)
 EXPECTATIONS = {
     "needs_by_district": (expect_needs_by_district, False),
@@ -606,6 +654,7 @@ EXPECTATIONS = {
     "eligible_families": (expect_eligible_families, True),
     "early_help_rereferrals": (expect_early_help_rereferrals, False),
     "early_help_episodes": (expect_early_help_episodes, False),
+    "family_outcomes": (expect_family_outcomes, True),
 }
 
 

@@ -4,7 +4,7 @@
 use arrow_schema::{DataType, SchemaRef};
 
 use crate::link::output;
-use crate::outcomes::{aggregates, episodes, events, families, persons};
+use crate::outcomes::{aggregates, episodes, events, families, family_outcomes, persons};
 
 /// One dataset under the output root.
 pub struct Dataset {
@@ -21,7 +21,7 @@ pub struct Dataset {
 }
 
 /// Every build-tier dataset, in the order of the dictionary.
-pub const ALL: [Dataset; 7] = [
+pub const ALL: [Dataset; 9] = [
     Dataset {
         name: output::LINKS,
         grain: "partner record",
@@ -71,6 +71,23 @@ pub const ALL: [Dataset; 7] = [
                 re-referral rates). Episodes whose open or close was never recorded are kept, with their status.",
         partitions: &[],
         schema: episodes::schema,
+    },
+    Dataset {
+        name: family_outcomes::FAMILY_OUTCOMES,
+        grain: "headline need of a family at the start of an episode of support",
+        about: "Each need the family had in the 12 months to an episode's start, its outcome under the theme \
+                mapping's outcome rule (met and sustained; met, not yet sustained; not met; no evidence either \
+                way), the rule that decided it, and the evidence counted before, during, at and after the close.",
+        partitions: &[],
+        schema: family_outcomes::schema,
+    },
+    Dataset {
+        name: family_outcomes::OUTCOME_CLAIMS,
+        grain: "episode of support with a need at its start",
+        about: "Whether every need the family had at the episode's start was met and sustained: the programme's \
+                test of a successful family outcome, as far as the data shows it.",
+        partitions: &[],
+        schema: family_outcomes::claims_schema,
     },
     Dataset {
         name: aggregates::AGGREGATES,

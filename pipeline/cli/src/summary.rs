@@ -364,6 +364,12 @@ fn outcomes_text(o: &tellonce_build::link::build::OutcomesReport) -> String {
         "  episodes of support {} ({} open); records opening or closing one without a date: {}",
         o.episodes, o.episodes_open, o.episode_records_undated
     );
+    let statuses: Vec<String> = o.family_outcomes.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let _ = writeln!(
+        s,
+        "  needs at the start of an episode, by outcome: {}",
+        if statuses.is_empty() { "none".to_owned() } else { statuses.join(", ") }
+    );
     for (name, t) in &o.aggregates {
         let _ = writeln!(
             s,

@@ -26,13 +26,18 @@ pub const PERSONS: &str = "persons";
 pub const FAMILIES: &str = "families";
 /// Episodes of support: a case opened and closed in a partner's records.
 pub const EPISODES: &str = "episodes";
+/// Each episode's headline needs at its start, and their outcomes.
+pub const FAMILY_OUTCOMES: &str = "family_outcomes";
+/// Per episode, whether every need at its start was met and sustained.
+pub const OUTCOME_CLAIMS: &str = "outcome_claims";
 /// Disclosure-controlled aggregates (`aggregates/table=NAME/`).
 pub const AGGREGATES: &str = "aggregates";
 /// How person and family ids changed from one build to the next; kept across builds.
 pub const ID_HISTORY: &str = "id_history";
 
 /// The datasets each build replaces as a whole.
-pub const REPLACED_BY_EACH_BUILD: [&str; 6] = [LINKS, THEME_EVENTS, PERSONS, FAMILIES, EPISODES, AGGREGATES];
+pub const REPLACED_BY_EACH_BUILD: [&str; 8] =
+    [LINKS, THEME_EVENTS, PERSONS, FAMILIES, EPISODES, FAMILY_OUTCOMES, OUTCOME_CLAIMS, AGGREGATES];
 
 /// The identity index: each record reference's person and family of the last build.
 pub const INDEX_PATH: &str = "state/link/index.parquet";

@@ -10,14 +10,16 @@ use std::process::Command;
 
 use crate::support::*;
 
-/// The queries the page documents: one per question of issue #5, and episodes of support (#20).
-const QUERIES: [&str; 6] = [
+/// The queries the page documents: one per question of issue #5, and episodes of support and
+/// the outcomes of the needs at their start (#20).
+const QUERIES: [&str; 7] = [
     "needs_by_district",
     "deprivation",
     "known_to_three_agencies",
     "eligible_families",
     "early_help_rereferrals",
     "early_help_episodes",
+    "family_outcomes",
 ];
 
 /// Fails (never skips) when DuckDB's Python package is missing.

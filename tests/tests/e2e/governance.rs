@@ -348,15 +348,16 @@ fn retention_deletes_exactly_the_files_due_and_logs_each_deletion() {
     assert_eq!(hashes(&ws.out(), "staging"), held_before);
     assert!(text(&out).contains("would delete links/feed=camhs/"), "{}", text(&out));
     // Applied: exactly the CAMHS files go (staging part, and the links and theme events derived
-    // from it, which fall under the same agreement's retention), with the persons, families and
-    // aggregates made from both feeds (they go with the earliest of their agreements); the police
-    // staging, links and theme events stay.
+    // from it, which fall under the same agreement's retention), with the persons, families,
+    // family outcomes, outcome claims and aggregates made from both feeds (they go with the
+    // earliest of their agreements); the police staging, links and theme events stay, and so do
+    // the episodes (read from the education feed alone, which this deployment does not have).
     let out = retention(&["--as-of", &due_day]);
-    assert!(text(&out).contains("deleted 7 file(s)"), "{}", text(&out));
+    assert!(text(&out).contains("deleted 9 file(s)"), "{}", text(&out));
     // The deleted CAMHS record is no longer named by the identity index.
     assert!(text(&out).contains("dropped 1 record reference(s)"), "{}", text(&out));
     assert_eq!(indexed(), ["police/P1", "police/P2", "police/P3"]);
-    for mixed in ["persons", "families", "aggregates"] {
+    for mixed in ["persons", "families", "family_outcomes", "outcome_claims", "aggregates"] {
         assert!(visible_parquet(&ws.out().join(mixed)).is_empty(), "{mixed} outlived the CAMHS agreement");
     }
     assert!(visible_parquet(&ws.out().join("theme_events/headline=SF03")).is_empty());

@@ -111,7 +111,9 @@ fn the_demo_writes_the_outcome_datasets_with_every_column_described() {
     let summary = json_stdout(&out);
     let outcomes = &summary["linkage"]["outcomes"];
     let root = ws.dir().join("demo/output");
-    for dataset in ["theme_events", "persons", "families", "episodes", "aggregates"] {
+    let datasets =
+        ["theme_events", "persons", "families", "episodes", "family_outcomes", "outcome_claims", "aggregates"];
+    for dataset in datasets {
         let parts = visible_parquet(&root.join(dataset));
         assert!(!parts.is_empty(), "the demo wrote no {dataset}/");
         let rows: u64 = parts.iter().map(|p| parquet_row_count(p)).sum();
@@ -123,6 +125,11 @@ fn the_demo_writes_the_outcome_datasets_with_every_column_described() {
         }
         if dataset == "persons" {
             assert_eq!(Some(rows), outcomes["persons"].as_u64(), "{outcomes}");
+        }
+        if dataset == "family_outcomes" {
+            let by_status: u64 =
+                outcomes["family_outcomes"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+            assert_eq!(rows, by_status, "{outcomes}");
         }
         if dataset == "episodes" {
             assert_eq!(Some(rows), outcomes["episodes"].as_u64(), "{outcomes}");

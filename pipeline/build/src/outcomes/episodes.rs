@@ -285,6 +285,31 @@ pub struct Episode {
 }
 
 impl Episode {
+    /// Its start, if its open was recorded.
+    pub fn start(&self) -> Option<i32> {
+        self.start
+    }
+
+    /// Its close, if recorded.
+    pub fn close(&self) -> Option<i32> {
+        self.close
+    }
+
+    /// Its person (index into the build's person ids).
+    pub fn person(&self) -> u32 {
+        self.person
+    }
+
+    /// Its family (index into the build's family ids).
+    pub fn family(&self) -> u32 {
+        self.family
+    }
+
+    /// Its source (index into the mapping's episode sources).
+    pub fn source(&self) -> usize {
+        usize::from(self.source)
+    }
+
     fn from_open(o: Mark, close: Option<Mark>, status: Status) -> Episode {
         let (close_date, closure, close_record) = match close {
             Some(c) => (Some(c.date), c.closure, c.record),
@@ -360,9 +385,24 @@ pub fn schema() -> SchemaRef {
     ]))
 }
 
-/// One batch of `episodes/` rows.
+/// Each episode's id: a digest of its service, person id and first record (or day), so that it
+/// stands while the person's id does.
+pub fn ids(rows: &[Episode], sources: &[EpisodeSource], person_ids: &[String]) -> Vec<String> {
+    rows.iter()
+        .map(|r| {
+            let service = sources.get(usize::from(r.source)).map_or("", |s| s.service.as_str());
+            let person = person_ids.get(r.person as usize).map_or("", String::as_str);
+            let first = r.open_record.as_deref().or(r.close_record.as_deref()).unwrap_or_default();
+            let day = r.start.or(r.close).unwrap_or_default();
+            hex::encode(&Sha256::digest(format!("{service}\u{1f}{person}\u{1f}{first}\u{1f}{day}"))[..8])
+        })
+        .collect()
+}
+
+/// One batch of `episodes/` rows, `ids` being theirs ([`ids`]).
 pub fn batch(
     rows: &[Episode],
+    ids: &[String],
     sources: &[EpisodeSource],
     person_ids: &[String],
     family_ids: &[String],
@@ -381,16 +421,12 @@ pub fn batch(
     let (mut status, mut feed, mut open_rec, mut close_rec, mut next) =
         (StringBuilder::new(), StringBuilder::new(), StringBuilder::new(), StringBuilder::new(), Int32Builder::new());
     let id = |ids: &[String], i: u32| ids.get(i as usize).cloned().unwrap_or_default();
-    for r in rows {
+    for (r, episode_id) in rows.iter().zip(ids) {
         let source = sources
             .get(usize::from(r.source))
             .ok_or_else(|| LinkError::Internal(format!("episode source {} out of range", r.source)))?;
-        let person = id(person_ids, r.person);
-        let first = r.open_record.as_deref().or(r.close_record.as_deref()).unwrap_or_default();
-        let day = r.start.or(r.close).unwrap_or_default();
-        let digest = Sha256::digest(format!("{}\u{1f}{person}\u{1f}{first}\u{1f}{day}", source.service));
-        b.0.append_value(hex::encode(&digest[..8]));
-        b.1.append_value(&person);
+        b.0.append_value(episode_id);
+        b.1.append_value(id(person_ids, r.person));
         b.2.append_value(id(family_ids, r.family));
         b.3.append_value(&source.service);
         b.4.append_value(source.level);
@@ -470,7 +506,10 @@ mod tests {
             (eh.level, eh.feed.name, eh.closure_reason.as_deref()),
             (3, "education", Some("early_help_outcome"))
         );
-        assert!(m.explain().contains("EARLY_HELP (level 3) from education"), "{}", m.explain());
+        let explained = m.explain();
+        assert!(explained.contains("EARLY_HELP (level 3) from education"), "{explained}");
+        assert!(explained.contains("outcome: met when no SF08 indicator is seen in the last 3 months"), "{explained}");
+        assert!(explained.contains("outcome: no rule declared"), "{explained}");
 
         let text = super::super::themes::DEFAULT_MAPPING;
         for (from, to, rule) in [
@@ -495,6 +534,65 @@ mod tests {
                 other => panic!("{to}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_need_at_the_start_is_met_sustained_or_not_by_its_rule() {
+        use super::super::events::EventRow;
+        use super::super::family_outcomes::{Status, add_months, needs_and_outcomes};
+        let m = super::super::themes::Mapping::embedded().unwrap();
+        let da = m.indicators.iter().position(|i| i.code == "domestic_abuse_incident").unwrap() as u16;
+        let day = |y, mo, d| tellonce_schemas::identifiers::dates::days_from_civil(y, mo, d);
+        let event = |family: u32, date: i32| EventRow {
+            person: family * 10,
+            family,
+            indicator: da,
+            date,
+            feed: "police",
+            agreement: Arc::from("a"),
+            district: None,
+            imd: None,
+            age_band: "25+",
+        };
+        // Families 1-5: an incident before an early help episode from 2024-01-10 to 2024-07-10.
+        let (start, close) = (day(2024, 1, 10), day(2024, 7, 10));
+        let mut events = vec![event(1, day(2023, 12, 1)), event(2, day(2023, 6, 1)), event(3, day(2023, 12, 1))];
+        events.extend([event(4, day(2023, 12, 1)), event(5, day(2023, 12, 1))]);
+        events.push(event(2, day(2024, 6, 1))); // family 2: seen at close, so not met
+        events.push(event(3, day(2024, 9, 1))); // family 3: seen again within 6 months, so not met
+        events.push(event(5, day(2022, 1, 1))); // family 5: an old incident, outside the year before
+        let mut marks = Vec::new();
+        for f in 1..=5u32 {
+            marks.push(Mark { family: f, ..mark(f * 10, start, true, None) });
+            marks.push(Mark { family: f, ..mark(f * 10, close, false, Some("NEEDS_MET")) });
+        }
+        marks.push(Mark { family: 4, ..mark(41, day(2024, 3, 1), true, None) }); // still open
+        let eps = pair(marks);
+        let events = [(("SF08".to_owned(), "x".to_owned()), events)].into_iter().collect();
+        let status = |reference: i32| -> Vec<(u32, Status)> {
+            needs_and_outcomes(&eps, &events, &m, &|_| true, reference)
+                .iter()
+                .map(|o| (eps[o.episode].family(), o.status))
+                .collect()
+        };
+        let later = add_months(close, 7);
+        assert_eq!(
+            status(later),
+            vec![
+                (1, Status::MetAndSustained),
+                // Family 2's need of 2023-06 is within the year before the start, and seen at close.
+                (2, Status::NotMet),
+                (3, Status::NotMet),
+                (4, Status::MetAndSustained),
+                (4, Status::NoEvidence),
+                (5, Status::MetAndSustained),
+            ]
+        );
+        // Before the six months after the close have passed: met, not yet sustained.
+        assert_eq!(status(add_months(close, 2))[0], (1, Status::MetNotYetSustained));
+        // Where no feed of the build can show the need, nothing is said either way.
+        let unseen = needs_and_outcomes(&eps, &events, &m, &|_| false, later);
+        assert!(unseen.iter().all(|o| o.status == Status::NoEvidence), "{unseen:?}");
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! build. In the same pass it gathers what each person's records say ([`profile`]), from which
 //! it writes `persons/` ([`persons`]) and `families/` ([`families`]) for the reporting period
 //! ([`settings`]). Counts for publication go through [`disclosure`] control into `aggregates/`
-//! ([`aggregates`]). Episodes of support go to `episodes/` ([`episodes`]).
+//! ([`aggregates`]). Episodes of support go to `episodes/` ([`episodes`]), and the
+//! needs each family had at their start, with their outcomes, to `family_outcomes/` and
+//! `outcome_claims/` ([`family_outcomes`]).
 
 use std::collections::HashMap;
 
@@ -16,6 +18,7 @@ pub mod disclosure;
 pub mod episodes;
 pub mod events;
 pub mod families;
+pub mod family_outcomes;
 pub mod persons;
 pub mod profile;
 pub mod settings;

@@ -66,6 +66,9 @@ struct MappingFile {
     /// Where episodes of support come from.
     #[serde(default)]
     episodes: Vec<super::episodes::EpisodeSourceFile>,
+    /// What "met" means for each headline's need.
+    #[serde(default)]
+    outcome_rules: Vec<super::family_outcomes::OutcomeRuleFile>,
 }
 
 /// A headline outcome.
@@ -196,6 +199,8 @@ pub struct Mapping {
     pub inactive: Vec<(String, String, String)>,
     /// Where episodes of support come from.
     pub episodes: Vec<super::episodes::EpisodeSource>,
+    /// What "met" means for each headline's need.
+    pub outcome_rules: Vec<super::family_outcomes::OutcomeRule>,
 }
 
 impl Mapping {
@@ -273,6 +278,8 @@ impl Mapping {
             });
         }
         let episodes = super::episodes::check(file.episodes, &optional, &mut problems);
+        let codes: Vec<String> = file.headlines.iter().map(|h| h.code.clone()).collect();
+        let outcome_rules = super::family_outcomes::check(file.outcome_rules, &codes, &mut problems);
         if !problems.is_empty() {
             return Err(ThemesError::Invalid { path: source.to_owned(), problems });
         }
@@ -286,6 +293,7 @@ impl Mapping {
             event_types: file.event_types,
             inactive,
             episodes,
+            outcome_rules,
         })
     }
 
@@ -345,6 +353,15 @@ impl Mapping {
             for i in mine {
                 let _ = writeln!(s, "  {}.{} from {}: {}", h.code, i.code, i.feed.name, i.describe());
                 let _ = writeln!(s, "    why: {}", i.reason);
+            }
+            match self.outcome_rules.iter().find(|r| r.headline == h.code) {
+                Some(r) => {
+                    let _ = writeln!(s, "  outcome: {}", r.describe());
+                    let _ = writeln!(s, "    why: {}", r.reason);
+                }
+                None => {
+                    let _ = writeln!(s, "  outcome: no rule declared (family_outcomes/ says no evidence either way)");
+                }
             }
             for (_, code, feed_name) in self.inactive.iter().filter(|(headline, ..)| *headline == h.code) {
                 let _ = writeln!(

@@ -149,6 +149,8 @@ pub struct OutcomesReport {
     pub episodes_open: u64,
     /// Records that open or close an episode but carry no event date: not placed, counted.
     pub episode_records_undated: u64,
+    /// Rows of `family_outcomes/` (needs at an episode's start) by outcome status.
+    pub family_outcomes: BTreeMap<&'static str, u64>,
 }
 
 impl BuildReport {

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use tellonce_connectors::parquet_sink::{PartOptions, PartWriter, StagedPart};
-use tellonce_output::layout::{AGGREGATES, EPISODES, FAMILIES, PERSONS, THEME_EVENTS};
+use tellonce_output::layout::{AGGREGATES, EPISODES, FAMILIES, FAMILY_OUTCOMES, OUTCOME_CLAIMS, PERSONS, THEME_EVENTS};
 use tellonce_schemas::identifiers::dates;
 
 use super::plan::Plan;
@@ -16,6 +16,7 @@ use crate::link::family::Families;
 use crate::link::ids::Reconciled;
 use crate::outcomes::episodes::{self, Marks};
 use crate::outcomes::events::{self, Partitions};
+use crate::outcomes::family_outcomes;
 use crate::outcomes::persons::{self, Needs, People};
 use crate::outcomes::profile::Profiles;
 use crate::outcomes::themes::Mapping;
@@ -86,19 +87,37 @@ pub(super) fn stage(
     let mut marks = Marks::default();
     let (events, missing) = events::collect(mapping, &plan.files, &person_of, rows, period, &mut profiles, &mut marks)?;
     let mut staged = OutcomeParts::default();
-    for (k, column) in missing {
-        if let Some(ind) = mapping.indicators.get(k) {
+    for (k, column) in &missing {
+        if let Some(ind) = mapping.indicators.get(*k) {
             staged
                 .indicators_not_evaluated
                 .push(format!("{}.{} ({}): {column} withheld", ind.headline, ind.code, ind.feed.name));
         }
     }
     theme_event_parts(input, mapping, &events, linked, staging_due, name, &mut staged)?;
-    let undated = marks.undated;
-    let episode_rows = marks.episodes();
-    episode_part(input, mapping, &episode_rows, linked, staging_due, name, &mut staged.parts)?;
     let needs = Needs::from_events(&events, mapping, period, linked.persons as usize)?;
     let reference = period.to.or(profiles.last_event).unwrap_or(input.today);
+    let undated = marks.undated;
+    let episode_rows = marks.episodes();
+    let episode_ids = episodes::ids(&episode_rows, &mapping.episodes, &linked.ids.0.ids);
+    let names = family_outcomes::Names {
+        episodes: &episode_rows,
+        episode_ids: &episode_ids,
+        sources: &mapping.episodes,
+        person_ids: &linked.ids.0.ids,
+        family_ids: &linked.ids.1.ids,
+    };
+    episode_part(input, &names, staging_due, name, &mut staged.parts)?;
+    // A need is observable where one of its indicators was evaluated on a feed of this build.
+    let feeds: BTreeSet<&str> = plan.files.iter().map(|f| f.feed).collect();
+    let observable = |h: &str| {
+        mapping
+            .indicators
+            .iter()
+            .enumerate()
+            .any(|(k, i)| i.headline == h && feeds.contains(i.feed.name) && !missing.iter().any(|(m, _)| *m == k))
+    };
+    let outcomes = family_outcomes::needs_and_outcomes(&episode_rows, &events, mapping, &observable, reference);
     let people = People {
         mapping,
         profiles: &profiles,
@@ -111,7 +130,11 @@ pub(super) fn stage(
     // Every dataset below mixes the feeds of the build: it goes when the first of their
     // agreements says so.
     let due = staging_due.values().min().map(|d| dates::format(*d));
+    outcome_part(input, &names, &outcomes, due.clone(), name, &mut staged.parts)?;
     let mut report = people_parts(input, &people, &events, due, name, &mut staged.parts)?;
+    for o in &outcomes {
+        *report.family_outcomes.entry(o.status.name()).or_default() += 1;
+    }
     report.episodes = episode_rows.len() as u64;
     report.episodes_open = episode_rows.iter().filter(|e| e.status == episodes::Status::Open).count() as u64;
     report.episode_records_undated = undated;
@@ -122,19 +145,40 @@ pub(super) fn stage(
 /// Stages `episodes/`, one part, due with the first staging file of the feeds it is read from.
 fn episode_part(
     input: &BuildInput<'_>,
-    mapping: &Mapping,
-    rows: &[episodes::Episode],
-    linked: &Linked<'_>,
+    names: &family_outcomes::Names<'_>,
     staging_due: &BTreeMap<&'static str, i32>,
     name: &str,
     parts: &mut Vec<DatedPart>,
 ) -> Result<(), LinkError> {
     let mut w = PartWriter::create(input.out, EPISODES, &[], name, episodes::schema(), &input.part_options)?;
-    for piece in rows.chunks(CHUNK) {
-        w.write(&episodes::batch(piece, &mapping.episodes, &linked.ids.0.ids, &linked.ids.1.ids)?)?;
+    for (rows, ids) in names.episodes.chunks(CHUNK).zip(names.episode_ids.chunks(CHUNK)) {
+        w.write(&episodes::batch(rows, ids, names.sources, names.person_ids, names.family_ids)?)?;
     }
-    let due = mapping.episodes.iter().filter_map(|e| staging_due.get(e.feed.name)).min().map(|d| dates::format(*d));
+    let due = names.sources.iter().filter_map(|e| staging_due.get(e.feed.name)).min().map(|d| dates::format(*d));
     parts.push((EPISODES, due, w.finish()?));
+    Ok(())
+}
+
+/// Stages `family_outcomes/` and `outcome_claims/`, one part each: they mix the feeds of the
+/// build, so they are due with the first of them.
+fn outcome_part(
+    input: &BuildInput<'_>,
+    names: &family_outcomes::Names<'_>,
+    rows: &[family_outcomes::NeedOutcome],
+    due: Option<String>,
+    name: &str,
+    parts: &mut Vec<DatedPart>,
+) -> Result<(), LinkError> {
+    let opts = &input.part_options;
+    let mut w = PartWriter::create(input.out, FAMILY_OUTCOMES, &[], name, family_outcomes::schema(), opts)?;
+    for piece in rows.chunks(CHUNK) {
+        w.write(&family_outcomes::batch(piece, names)?)?;
+    }
+    parts.push((FAMILY_OUTCOMES, due.clone(), w.finish()?));
+    let mut w = PartWriter::create(input.out, OUTCOME_CLAIMS, &[], name, family_outcomes::claims_schema(), opts)?;
+    // One batch: an episode's rows must not be split between two.
+    w.write(&family_outcomes::claims_batch(rows, names)?)?;
+    parts.push((OUTCOME_CLAIMS, due, w.finish()?));
     Ok(())
 }
 
@@ -235,6 +279,7 @@ fn people_parts(
         episodes: 0,
         episodes_open: 0,
         episode_records_undated: 0,
+        family_outcomes: BTreeMap::new(),
     })
 }
 
