@@ -510,6 +510,7 @@ mod tests {
         assert!(explained.contains("EARLY_HELP (level 3) from education"), "{explained}");
         assert!(explained.contains("outcome: met when no SF08 indicator is seen in the last 3 months"), "{explained}");
         assert!(explained.contains("outcome: no rule declared"), "{explained}");
+        assert!(explained.contains("EARLY_HELP_OPEN (episodes), EARLY_HELP_CLOSE (episodes)"), "{explained}");
 
         let text = super::super::themes::DEFAULT_MAPPING;
         for (from, to, rule) in [

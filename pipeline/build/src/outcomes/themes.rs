@@ -395,7 +395,17 @@ impl Mapping {
             for (feed_name, codes) in unmapped {
                 if !codes.is_empty() {
                     let col = self.event_types.get(feed_name).map_or("", String::as_str);
-                    let _ = writeln!(s, "  {feed_name}.{col}: {}", codes.join(", "));
+                    // A code an episode source reads is used, though by no headline.
+                    let episode = |c: &str| {
+                        self.episodes.iter().any(|e| {
+                            e.feed.name == feed_name && e.column == col && e.open.iter().chain(&e.close).any(|x| x == c)
+                        })
+                    };
+                    let shown: Vec<String> = codes
+                        .iter()
+                        .map(|c| if episode(c) { format!("{c} (episodes)") } else { (*c).to_owned() })
+                        .collect();
+                    let _ = writeln!(s, "  {feed_name}.{col}: {}", shown.join(", "));
                 }
             }
         }
