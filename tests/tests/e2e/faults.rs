@@ -697,7 +697,19 @@ fn fill_but(dir: &Path, free: u64) -> PathBuf {
 
 /// The stage a failure message names: the first output folder it mentions.
 fn stage_named(said: &str) -> &'static str {
-    let stages = ["staging", "quarantine", "links", "theme_events", "persons", "families", "aggregates", "id_history"];
+    let stages = [
+        "staging",
+        "quarantine",
+        "links",
+        "theme_events",
+        "episodes",
+        "family_outcomes",
+        "outcome_claims",
+        "persons",
+        "families",
+        "aggregates",
+        "id_history",
+    ];
     for stage in stages.into_iter().chain(["audit", "manifests", "state"]) {
         let named = format!("output/{stage}");
         if said.match_indices(&named).any(|(i, _)| !said[i + named.len()..].starts_with(|c: char| c.is_alphanumeric()))
@@ -725,7 +737,19 @@ fn written_in_order(out: &Path) -> Vec<(String, std::time::SystemTime, u64)> {
     // Within one tick of the clock (files written together share a modification time), in the
     // order a run writes them: an input's staging part before its quarantine file.
     let rank = |rel: &str| {
-        let order = ["staging", "quarantine", "state", "links", "id_history", "theme_events", "persons", "families"];
+        let order = [
+            "staging",
+            "quarantine",
+            "state",
+            "links",
+            "id_history",
+            "theme_events",
+            "episodes",
+            "family_outcomes",
+            "outcome_claims",
+            "persons",
+            "families",
+        ];
         order.iter().position(|s| rel.starts_with(s)).unwrap_or(order.len())
     };
     files.sort_by_key(|f| (f.1, rank(&f.0)));
@@ -746,10 +770,31 @@ fn room_before(out: &Path, target: &str) -> u64 {
 }
 
 /// The stages in the order a run and then a build first write to them.
-const WRITE_ORDER: [&str; 7] = ["staging", "quarantine", "links", "theme_events", "persons", "families", "aggregates"];
+const WRITE_ORDER: [&str; 10] = [
+    "staging",
+    "quarantine",
+    "links",
+    "theme_events",
+    "episodes",
+    "family_outcomes",
+    "outcome_claims",
+    "persons",
+    "families",
+    "aggregates",
+];
 
 /// The datasets a build writes.
-const BUILT: [&str; 6] = ["links", "theme_events", "persons", "families", "aggregates", "id_history"];
+const BUILT: [&str; 9] = [
+    "links",
+    "theme_events",
+    "episodes",
+    "family_outcomes",
+    "outcome_claims",
+    "persons",
+    "families",
+    "aggregates",
+    "id_history",
+];
 
 /// Room (bytes) for a build to write the files a clean run's build wrote before `target` (it
 /// appends its audit entries only at its end).

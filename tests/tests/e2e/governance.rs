@@ -369,7 +369,7 @@ fn retention_deletes_exactly_the_files_due_and_logs_each_deletion() {
     assert!(visible_parquet(&ws.out().join("links/feed=camhs")).is_empty());
     assert_eq!(visible_parquet(&ws.out().join("links/feed=police")).len(), 1);
     let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
-    assert_eq!(log.matches("\"reason\":\"retention\"").count(), 7, "{log}");
+    assert_eq!(log.matches("\"reason\":\"retention\"").count(), 9, "{log}");
     assert!(audit_verify(&ws).status.success(), "{}", text(&audit_verify(&ws)));
     // Applying again deletes nothing more.
     let out = retention(&["--as-of", &due_day]);

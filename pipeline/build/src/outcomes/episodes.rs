@@ -63,7 +63,10 @@ pub struct EpisodeSource {
 impl EpisodeSource {
     /// The staging columns it reads.
     pub fn columns(&self) -> impl Iterator<Item = &str> {
-        [Some(self.column.as_str()), self.closure_reason.as_deref(), Some("record_id")].into_iter().flatten()
+        [self.column.as_str()]
+            .into_iter()
+            .chain(self.closure_reason.as_deref())
+            .chain(crate::link::input::REFERENCE_COLUMNS)
     }
 }
 
@@ -151,6 +154,9 @@ pub struct Marks {
     /// Open or close records without an event date: they cannot be placed in a person's
     /// episodes, and are counted instead.
     pub undated: u64,
+    /// Episode sources whose code or closure-reason column a staged file of their feed lacks
+    /// (the agreement withheld it): `(service, column)`.
+    pub withheld: std::collections::BTreeSet<(String, String)>,
     interned: HashMap<String, Arc<str>>,
 }
 
@@ -176,10 +182,17 @@ impl Marks {
     ) {
         let text = |name: &str| batch.column_by_name(name).and_then(|c| c.as_string_opt::<i32>());
         for (k, s) in sources.iter().enumerate().filter(|(_, s)| s.feed.name == feed) {
-            // A withheld column holds no episode: nothing to read.
-            let Some(kind) = text(&s.column) else { continue };
+            // A withheld column holds no episode: nothing to read, and said so.
+            let Some(kind) = text(&s.column) else {
+                self.withheld.insert((s.service.clone(), s.column.clone()));
+                continue;
+            };
             let closure = s.closure_reason.as_deref().and_then(text);
-            let record = text("record_id");
+            if let Some(r) = s.closure_reason.as_ref().filter(|_| closure.is_none()) {
+                self.withheld.insert((s.service.clone(), r.clone()));
+            }
+            // Named as links/ names it, whether the agreement passes record_id or its token.
+            let record = crate::link::input::RecordRefs::of(batch);
             for row in 0..batch.num_rows() {
                 if kind.is_null(row) {
                     continue;
@@ -195,7 +208,7 @@ impl Marks {
                 };
                 let closure = if opens { None } else { closure.filter(|c| c.is_valid(row)).map(|c| c.value(row)) };
                 let closure = closure.map(|c| self.intern(c));
-                let record = record.filter(|r| r.is_valid(row)).map(|r| self.intern(r.value(row)));
+                let record = Some(self.intern(&record.get(row)));
                 let (person, family) = person_of(row);
                 self.marks.push(Mark { source: k as u16, person, family, date, opens, closure, record });
             }
@@ -208,9 +221,32 @@ impl Marks {
         self.marks.sort_by(|a, b| {
             (a.source, a.person, a.date, !a.opens, &a.record).cmp(&(b.source, b.person, b.date, !b.opens, &b.record))
         });
+        // One day's marks of one person: with an episode open, its closes come first (a case
+        // closed and a new one opened that day); with none open, its opens come first (a case
+        // opened and closed the same day).
+        let mut ordered: Vec<Mark> = Vec::with_capacity(self.marks.len());
+        let mut open_now: Option<(u16, u32)> = None;
+        let mut i = 0;
+        while i < self.marks.len() {
+            let m = &self.marks[i];
+            let day = (m.source, m.person, m.date);
+            let end = i + self.marks[i..].iter().take_while(|x| (x.source, x.person, x.date) == day).count();
+            if open_now.is_some_and(|p| p != (m.source, m.person)) {
+                open_now = None;
+            }
+            let group = &self.marks[i..end];
+            let (opens, closes): (Vec<&Mark>, Vec<&Mark>) = group.iter().partition(|x| x.opens);
+            let first_closes = open_now.is_some();
+            let (a, b) = if first_closes { (closes, opens) } else { (opens, closes) };
+            for x in a.into_iter().chain(b) {
+                open_now = if x.opens { Some((x.source, x.person)) } else { None };
+                ordered.push(x.clone());
+            }
+            i = end;
+        }
         let mut out: Vec<Episode> = Vec::new();
         let mut open: Option<Mark> = None;
-        for m in self.marks {
+        for m in ordered {
             if let Some(o) = open.take_if(|o| (o.source, o.person) != (m.source, m.person)) {
                 out.push(Episode::from_open(o, None, Status::Open));
             }
@@ -461,6 +497,9 @@ pub fn batch(
 mod tests {
     use super::*;
 
+    /// An episode as the tests compare it: start, close, status, closure reason.
+    type Row<'a> = (Option<i32>, Option<i32>, &'a str, Option<&'a str>);
+
     fn mark(person: u32, date: i32, opens: bool, closure: Option<&str>) -> Mark {
         Mark { source: 0, person, family: person / 10, date, opens, closure: closure.map(Arc::from), record: None }
     }
@@ -481,7 +520,6 @@ mod tests {
             mark(1, 70, false, None),
             mark(1, 90, true, None),
         ]);
-        type Row<'a> = (Option<i32>, Option<i32>, &'a str, Option<&'a str>);
         let got: Vec<Row<'_>> = eps.iter().map(|e| (e.start, e.close, e.status.name(), e.closure.as_deref())).collect();
         assert_eq!(
             got,
@@ -568,10 +606,14 @@ mod tests {
             marks.push(Mark { family: f, ..mark(f * 10, close, false, Some("NEEDS_MET")) });
         }
         marks.push(Mark { family: 4, ..mark(41, day(2024, 3, 1), true, None) }); // still open
+        // Family 6: an episode of one month, shorter than the three-month close window.
+        events.push(event(6, day(2023, 12, 1)));
+        marks.push(Mark { family: 6, ..mark(60, start, true, None) });
+        marks.push(Mark { family: 6, ..mark(60, add_months(start, 1), false, None) });
         let eps = pair(marks);
         let events = [(("SF08".to_owned(), "x".to_owned()), events)].into_iter().collect();
-        let status = |reference: i32| -> Vec<(u32, Status)> {
-            needs_and_outcomes(&eps, &events, &m, &|_| true, reference)
+        let status = |data_end: i32| -> Vec<(u32, Status)> {
+            needs_and_outcomes(&eps, &events, &m, &|_| Some(data_end))
                 .iter()
                 .map(|o| (eps[o.episode].family(), o.status))
                 .collect()
@@ -587,12 +629,16 @@ mod tests {
                 (4, Status::MetAndSustained),
                 (4, Status::NoEvidence),
                 (5, Status::MetAndSustained),
+                (6, Status::NoEvidence),
             ]
         );
-        // Before the six months after the close have passed: met, not yet sustained.
+        // Data that does not yet run six months past the close: met, not yet sustained; six
+        // months to the day is enough.
         assert_eq!(status(add_months(close, 2))[0], (1, Status::MetNotYetSustained));
+        assert_eq!(status(add_months(close, 6) - 1)[0], (1, Status::MetNotYetSustained));
+        assert_eq!(status(add_months(close, 6))[0], (1, Status::MetAndSustained));
         // Where no feed of the build can show the need, nothing is said either way.
-        let unseen = needs_and_outcomes(&eps, &events, &m, &|_| false, later);
+        let unseen = needs_and_outcomes(&eps, &events, &m, &|_| None);
         assert!(unseen.iter().all(|o| o.status == Status::NoEvidence), "{unseen:?}");
     }
 
@@ -601,5 +647,9 @@ mod tests {
         let eps = pair(vec![mark(2, 5, false, None), mark(2, 5, true, None), mark(3, 7, true, None)]);
         let got: Vec<(u32, &str)> = eps.iter().map(|e| (e.person, e.status.name())).collect();
         assert_eq!(got, vec![(2, "closed"), (3, "open")]);
+        // A case closed and a new one opened on one day: the open case closes first.
+        let eps = pair(vec![mark(4, 1, true, None), mark(4, 30, true, None), mark(4, 30, false, Some("NEEDS_MET"))]);
+        let got: Vec<Row<'_>> = eps.iter().map(|e| (e.start, e.close, e.status.name(), e.closure.as_deref())).collect();
+        assert_eq!(got, vec![(Some(1), Some(30), "closed", Some("NEEDS_MET")), (Some(30), None, "open", None)]);
     }
 }

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow_array::builder::{BooleanBuilder, StringBuilder, UInt32Builder};
+use arrow_array::builder::{BooleanBuilder, Date32Builder, StringBuilder, UInt32Builder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Schema, SchemaRef};
 use serde::Deserialize;
@@ -76,8 +76,11 @@ pub(super) fn check(files: Vec<OutcomeRuleFile>, headlines: &[String], problems:
         if r.met_when != "no_recurrence" {
             problems.push(format!("{at}: met_when = {} is not a rule (the one built: no_recurrence)", r.met_when));
         }
-        if !(1..=24).contains(&r.at_close_months) || !(1..=36).contains(&r.sustain_months) {
-            problems.push(format!("{at}: at_close_months must be 1 to 24 and sustain_months 1 to 36"));
+        if !(1..=24).contains(&r.at_close_months) {
+            problems.push(format!("{at}: at_close_months = {} must be 1 to 24", r.at_close_months));
+        }
+        if !(1..=36).contains(&r.sustain_months) {
+            problems.push(format!("{at}: sustain_months = {} must be 1 to 36", r.sustain_months));
         }
         if r.reason.trim().is_empty() {
             problems.push(format!("{at}: reason is empty; say why this is what met means"));
@@ -140,18 +143,20 @@ pub struct NeedOutcome {
     /// Evidence of the need in the family: in the months before the start, during the episode
     /// before the close window, in the close window, and after the close.
     pub seen: [u32; 4],
+    /// How far the evidence of the need runs (see [`needs_and_outcomes`]).
+    pub data_end: Option<i32>,
 }
 
 /// Works out, for each episode with a start and each headline with evidence in the family in the
-/// `ENTRY_MONTHS` before it, the outcome of that need under its rule. `observable` says whether
-/// any indicator of a headline could be evaluated in this build; `reference` is the date the data
-/// runs to.
+/// `ENTRY_MONTHS` before it, the outcome of that need under its rule. `data_end` says how far the
+/// evidence of a headline runs: the latest event held of the feeds whose indicators of it were
+/// evaluated in this build (`None`: no feed of the build can show it). A window after the close
+/// that runs past it is not yet seen whole.
 pub fn needs_and_outcomes(
     episodes: &[Episode],
     events: &Partitions,
     mapping: &Mapping,
-    observable: &dyn Fn(&str) -> bool,
-    reference: i32,
+    data_end: &dyn Fn(&str) -> Option<i32>,
 ) -> Vec<NeedOutcome> {
     // Each family's evidence: (headline index, date).
     let headlines: Vec<&str> = mapping.headlines.iter().map(|h| h.code.as_str()).collect();
@@ -164,11 +169,10 @@ pub fn needs_and_outcomes(
     }
     let rules: HashMap<&str, &OutcomeRule> = mapping.outcome_rules.iter().map(|r| (r.headline.as_str(), r)).collect();
     let named: Vec<Arc<str>> = headlines.iter().map(|h| Arc::from(*h)).collect();
-    let (no_rule, not_closed, unobservable): (Arc<str>, Arc<str>, Arc<str>) = (
-        Arc::from("no outcome rule is declared for this need"),
-        Arc::from("the episode has not closed"),
-        Arc::from("no feed in this build can show this need"),
-    );
+    let no_rule: Arc<str> = Arc::from("no outcome rule is declared for this need");
+    let not_closed: Arc<str> = Arc::from("the episode's close is not recorded (open, or reopened without one)");
+    let unobservable: Arc<str> = Arc::from("no feed in this build can show this need");
+    let too_short: Arc<str> = Arc::from("the episode is shorter than the rule's close window");
     let described: HashMap<&str, Arc<str>> =
         mapping.outcome_rules.iter().map(|r| (r.headline.as_str(), Arc::from(r.describe()))).collect();
     let mut out = Vec::new();
@@ -193,11 +197,16 @@ pub fn needs_and_outcomes(
                 };
                 seen[slot] += 1;
             }
-            let (status, decided_by) = match (rule, e.close()) {
-                (None, _) => (Status::NoEvidence, no_rule.clone()),
-                (Some(_), None) => (Status::NoEvidence, not_closed.clone()),
-                (Some(_), Some(_)) if !observable(code) => (Status::NoEvidence, unobservable.clone()),
-                (Some(r), Some(close)) => {
+            let end = data_end(code);
+            let (status, decided_by) = match (rule, e.close(), end) {
+                (None, ..) => (Status::NoEvidence, no_rule.clone()),
+                (Some(_), None, _) => (Status::NoEvidence, not_closed.clone()),
+                (Some(_), Some(_), None) => (Status::NoEvidence, unobservable.clone()),
+                // Nothing could be seen "at close" in an episode shorter than the window.
+                (Some(_), Some(_), Some(_)) if close_from.is_some_and(|from| from < start) => {
+                    (Status::NoEvidence, too_short.clone())
+                }
+                (Some(r), Some(close), Some(end)) => {
                     let status = if seen[2] > 0 {
                         Status::NotMet
                     } else {
@@ -205,7 +214,7 @@ pub fn needs_and_outcomes(
                         let again = dates.iter().filter(|&&d| d > close && d <= until).count();
                         if again > 0 {
                             Status::NotMet
-                        } else if until > reference {
+                        } else if until > end {
                             Status::MetNotYetSustained
                         } else {
                             Status::MetAndSustained
@@ -214,7 +223,7 @@ pub fn needs_and_outcomes(
                     (status, described.get(code).cloned().unwrap_or_else(|| no_rule.clone()))
                 }
             };
-            out.push(NeedOutcome { episode: k, headline: named[h].clone(), status, decided_by, seen });
+            out.push(NeedOutcome { episode: k, headline: named[h].clone(), status, decided_by, seen, data_end: end });
         }
     }
     out
@@ -246,6 +255,12 @@ pub fn schema() -> SchemaRef {
         ),
         described("seen_at_close", DataType::UInt32, "Theme events of the need in the close window of its rule."),
         described("seen_after_close", DataType::UInt32, "Theme events of the need after the close, to the data's end."),
+        described(
+            "data_end",
+            DataType::Date32,
+            "The latest event held of the feeds that can show the need: a window after the close that runs past \
+             it is not yet seen whole (null: no feed of the build can show the need).",
+        ),
     ]))
 }
 
@@ -295,7 +310,9 @@ impl Names<'_> {
 pub fn batch(rows: &[NeedOutcome], names: &Names<'_>) -> Result<RecordBatch, LinkError> {
     let mut text: Vec<StringBuilder> = (0..7).map(|_| StringBuilder::new()).collect();
     let mut seen: Vec<UInt32Builder> = (0..4).map(|_| UInt32Builder::new()).collect();
+    let mut end = Date32Builder::new();
     for r in rows {
+        end.append_option(r.data_end);
         let (id, person, family, service) = names.of(r.episode)?;
         for (b, v) in text.iter_mut().zip([id, &family, &person, service, &r.headline, r.status.name(), &r.decided_by])
         {
@@ -307,6 +324,7 @@ pub fn batch(rows: &[NeedOutcome], names: &Names<'_>) -> Result<RecordBatch, Lin
     }
     let mut columns: Vec<ArrayRef> = text.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect();
     columns.extend(seen.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+    columns.push(Arc::new(end.finish()));
     RecordBatch::try_new(schema(), columns).map_err(|e| LinkError::Internal(e.to_string()))
 }
 

@@ -123,6 +123,8 @@ pub struct Profiles {
     pub sex_carried: bool,
     /// The latest event date in the period.
     pub last_event: Option<i32>,
+    /// The latest event date held of each feed, whatever the period: how far its data runs.
+    pub data_end: std::collections::BTreeMap<&'static str, i32>,
 }
 
 /// Sex codes, in the order of their votes.
@@ -142,6 +144,7 @@ impl Profiles {
             carried: 0,
             sex_carried: false,
             last_event: None,
+            data_end: std::collections::BTreeMap::new(),
         }
     }
 
@@ -178,6 +181,10 @@ impl Profiles {
         areas: &[Option<u32>],
         person_of: &dyn Fn(usize) -> u32,
     ) {
+        if let Some(&latest) = dates.iter().flatten().max() {
+            let end = self.data_end.entry(feed).or_insert(latest);
+            *end = (*end).max(latest);
+        }
         let bit = self.feeds.iter().position(|f| *f == feed).map_or(0, |i| 1u16 << i);
         let birth = batch.column_by_name("date_of_birth_month").and_then(|c| c.as_string_opt::<i32>());
         let sex = batch.column_by_name("sex").and_then(|c| c.as_string_opt::<i32>());

@@ -98,6 +98,9 @@ pub(super) fn stage(
     let needs = Needs::from_events(&events, mapping, period, linked.persons as usize)?;
     let reference = period.to.or(profiles.last_event).unwrap_or(input.today);
     let undated = marks.undated;
+    for (service, column) in &marks.withheld {
+        staged.indicators_not_evaluated.push(format!("episodes {service}: {column} withheld"));
+    }
     let episode_rows = marks.episodes();
     let episode_ids = episodes::ids(&episode_rows, &mapping.episodes, &linked.ids.0.ids);
     let names = family_outcomes::Names {
@@ -108,16 +111,19 @@ pub(super) fn stage(
         family_ids: &linked.ids.1.ids,
     };
     episode_part(input, &names, staging_due, name, &mut staged.parts)?;
-    // A need is observable where one of its indicators was evaluated on a feed of this build.
-    let feeds: BTreeSet<&str> = plan.files.iter().map(|f| f.feed).collect();
-    let observable = |h: &str| {
+    // How far the evidence of a need runs: the latest event held of the feeds whose indicators of
+    // it were evaluated in this build (none: no feed of the build can show it).
+    let data_end = |h: &str| {
+        let evaluated = |k: usize| !missing.iter().any(|(m, _)| *m == k);
         mapping
             .indicators
             .iter()
             .enumerate()
-            .any(|(k, i)| i.headline == h && feeds.contains(i.feed.name) && !missing.iter().any(|(m, _)| *m == k))
+            .filter(|(k, i)| i.headline == h && evaluated(*k))
+            .filter_map(|(_, i)| profiles.data_end.get(i.feed.name).copied())
+            .max()
     };
-    let outcomes = family_outcomes::needs_and_outcomes(&episode_rows, &events, mapping, &observable, reference);
+    let outcomes = family_outcomes::needs_and_outcomes(&episode_rows, &events, mapping, &data_end);
     let people = People {
         mapping,
         profiles: &profiles,
