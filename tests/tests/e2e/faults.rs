@@ -697,20 +697,7 @@ fn fill_but(dir: &Path, free: u64) -> PathBuf {
 
 /// The stage a failure message names: the first output folder it mentions.
 fn stage_named(said: &str) -> &'static str {
-    let stages = [
-        "staging",
-        "quarantine",
-        "links",
-        "theme_events",
-        "episodes",
-        "family_outcomes",
-        "outcome_claims",
-        "persons",
-        "families",
-        "aggregates",
-        "id_history",
-    ];
-    for stage in stages.into_iter().chain(["audit", "manifests", "state"]) {
+    for stage in WRITE_ORDER.into_iter().chain(["id_history", "audit", "manifests", "state"]) {
         let named = format!("output/{stage}");
         if said.match_indices(&named).any(|(i, _)| !said[i + named.len()..].starts_with(|c: char| c.is_alphanumeric()))
         {
