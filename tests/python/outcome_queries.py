@@ -43,6 +43,7 @@ QUERY_NAMES = [
     "early_help_rereferrals",
     "early_help_episodes",
     "family_outcomes",
+    "return_after_success",
 ]
 
 # The column holding each feed's event date (`event_date` in the feed definitions,
@@ -625,7 +626,10 @@ def expect_early_help_episodes(t):
     return spec, {k: {**v, "children": len(v["children"])} for k, v in rows.items()}
 
 
-def expect_family_outcomes(t):
+def truth_outcomes(t):
+    """Each true episode with a recorded start, with the outcome status of every need its family
+    had at the start, worked out from the theme mapping's outcome rules: (person, start, close,
+    {headline: status})."""
     with THEMES.open("rb") as f:
         mapping = tomllib.load(f)
     rules = {r["headline"]: r for r in mapping.get("outcome_rules", [])}
@@ -641,11 +645,12 @@ def expect_family_outcomes(t):
     evidence = defaultdict(list)
     for e in t.events:
         evidence[t.family_of[e.record.person]].append((e.headline, e.record.date))
-    rows = defaultdict(lambda: {"needs": 0})
+    out = []
     for person, start, close, _ in truth_episodes(t):
         if start is None:
             continue
         family = evidence[t.family_of[person]]
+        statuses = {}
         for h in sorted({h for h, d in family if plus_months(start, -12) <= d <= start}):
             dates = [d for x, d in family if x == h]
             rule = rules.get(h)
@@ -661,8 +666,42 @@ def expect_family_outcomes(t):
                 status = "met, not yet sustained"
             else:
                 status = "met and sustained"
+            statuses[h] = status
+        out.append((person, start, close, statuses))
+    return out
+
+
+def expect_family_outcomes(t):
+    rows = defaultdict(lambda: {"needs": 0})
+    for _, _, _, statuses in truth_outcomes(t):
+        for h, status in statuses.items():
             rows[(h, status)]["needs"] += 1
     spec = {"keys": ["headline", "status"], "columns": {"needs": "families"}}
+    return spec, {k: dict(v) for k, v in rows.items()}
+
+
+def expect_return_after_success(t):
+    outcomes = truth_outcomes(t)
+    starts = defaultdict(list)
+    for person, start, _, _ in outcomes:
+        starts[t.family_of[person]].append(start)
+    rows = defaultdict(lambda: {"successful_closures": 0, "back_within_12_months": 0})
+    for person, _, close, statuses in outcomes:
+        if close is None or not statuses or any(v != "met and sustained" for v in statuses.values()):
+            continue
+        row = rows[(close.year,)]
+        row["successful_closures"] += 1
+        later = [s for s in starts[t.family_of[person]] if s > close]
+        if later and (min(later) - close).days <= 365:
+            row["back_within_12_months"] += 1
+    spec = {
+        "keys": ["year"],
+        "columns": {
+            "successful_closures": "families",
+            "back_within_12_months": "families",
+            "back_pct": ("pct", "back_within_12_months", "successful_closures"),
+        },
+    }
     return spec, {k: dict(v) for k, v in rows.items()}
 
 
@@ -675,6 +714,7 @@ EXPECTATIONS = {
     "early_help_rereferrals": (expect_early_help_rereferrals, False),
     "early_help_episodes": (expect_early_help_episodes, False),
     "family_outcomes": (expect_family_outcomes, False),
+    "return_after_success": (expect_return_after_success, False),
 }
 
 

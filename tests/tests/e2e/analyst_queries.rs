@@ -12,7 +12,7 @@ use crate::support::*;
 
 /// The queries the page documents: one per question of issue #5, and episodes of support and
 /// the outcomes of the needs at their start (#20).
-const QUERIES: [&str; 7] = [
+const QUERIES: [&str; 8] = [
     "needs_by_district",
     "deprivation",
     "known_to_three_agencies",
@@ -20,6 +20,7 @@ const QUERIES: [&str; 7] = [
     "early_help_rereferrals",
     "early_help_episodes",
     "family_outcomes",
+    "return_after_success",
 ];
 
 /// Fails (never skips) when DuckDB's Python package is missing.
