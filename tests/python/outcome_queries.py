@@ -598,12 +598,24 @@ def truth_episodes(t):
     return out
 
 
-def expect_early_help_episodes(t):
-    episodes = truth_episodes(t)
+def family_starts(t, episodes):
+    """The start dates of each true family's episodes."""
     starts = defaultdict(list)
-    for person, start, _, _ in episodes:
+    for person, start, *_ in episodes:
         if start is not None:
             starts[t.family_of[person]].append(start)
+    return starts
+
+
+def back_within_12_months(starts, close):
+    """Whether the family started another episode within 365 days after `close`."""
+    later = [s for s in starts if s > close]
+    return bool(later) and (min(later) - close).days <= 365
+
+
+def expect_early_help_episodes(t):
+    episodes = truth_episodes(t)
+    starts = family_starts(t, episodes)
     rows = defaultdict(lambda: {"episodes": 0, "children": set(), "family_back_within_12_months": 0})
     for person, start, day, reason in episodes:
         if start is None or day is None:
@@ -611,8 +623,7 @@ def expect_early_help_episodes(t):
         row = rows[(day.year, reason)]
         row["episodes"] += 1
         row["children"].add(person)
-        later = [s for s in starts[t.family_of[person]] if s > day]
-        if later and (min(later) - day).days <= 365:
+        if back_within_12_months(starts[t.family_of[person]], day):
             row["family_back_within_12_months"] += 1
     spec = {
         "keys": ["year", "closure_reason"],
@@ -682,17 +693,14 @@ def expect_family_outcomes(t):
 
 def expect_return_after_success(t):
     outcomes = truth_outcomes(t)
-    starts = defaultdict(list)
-    for person, start, _, _ in outcomes:
-        starts[t.family_of[person]].append(start)
+    starts = family_starts(t, outcomes)
     rows = defaultdict(lambda: {"successful_closures": 0, "back_within_12_months": 0})
     for person, _, close, statuses in outcomes:
         if close is None or not statuses or any(v != "met and sustained" for v in statuses.values()):
             continue
         row = rows[(close.year,)]
         row["successful_closures"] += 1
-        later = [s for s in starts[t.family_of[person]] if s > close]
-        if later and (min(later) - close).days <= 365:
+        if back_within_12_months(starts[t.family_of[person]], close):
             row["back_within_12_months"] += 1
     spec = {
         "keys": ["year"],
