@@ -268,15 +268,20 @@ def load_indicators():
     return by_feed
 
 
+def table_holds(table, row):
+    """Every condition of one condition table holds."""
+    return all(condition_holds(row.get(col), cond) for col, cond in table.items())
+
+
 def indicator_matches(ind, row):
-    """Every condition of `when` holds and, when `any` is given, every condition of one of its
-    tables."""
-
-    def table_holds(table):
-        return all(condition_holds(row.get(col), cond) for col, cond in table.items())
-
+    """Every condition of `when` (and of `series`, for a rule over consecutive readings) holds
+    and, when `any` is given, every condition of one of its tables."""
     alternatives = ind.get("any", [])
-    return table_holds(ind.get("when", {})) and (not alternatives or any(map(table_holds, alternatives)))
+    return (
+        table_holds(ind.get("series", {}), row)
+        and table_holds(ind.get("when", {}), row)
+        and (not alternatives or any(table_holds(a, row) for a in alternatives))
+    )
 
 
 def age_band(born, day):
@@ -309,16 +314,50 @@ class Event:
         self.record, self.headline = record, headline
 
 
-def theme_events(records, indicators):
+def theme_events(records, indicators, family_of):
     """Every indicator occurrence: one per record and matching indicator (undated records give
-    none, as in the pipeline)."""
+    none, as in the pipeline), kept where the indicator's rule over rows holds."""
+    out = []
+    dated = [r for r in records if r.date is not None]
+    for ind in (i for inds in indicators.values() for i in inds):
+        own = [r for r in dated if r.feed == ind["feed"]]
+        hits = [r for r in own if indicator_matches(ind, r.row)]
+        if "repeat" in ind:
+            hits = repeated(ind["repeat"], hits, family_of)
+        elif "consecutive" in ind:
+            readings = [(r, indicator_matches(ind, r.row)) for r in own if table_holds(ind["series"], r.row)]
+            hits = consecutive(ind["consecutive"], hits, readings)
+        out.extend(Event(r, ind["headline"]) for r in hits)
+    return out
+
+
+def repeated(rule, hits, family_of):
+    """The hits with at least `at_least` hits of the same person (or family) in the
+    `within_months` calendar months that end on their day."""
+    key = (lambda r: r.person) if rule.get("of", "person") == "person" else (lambda r: family_of[r.person])
+    days = defaultdict(list)
+    for r in hits:
+        days[key(r)].append(r.date)
+    months = rule["within_months"]
     return [
-        Event(r, ind["headline"])
-        for r in records
-        if r.date is not None
-        for ind in indicators.get(r.feed, [])
-        if indicator_matches(ind, r.row)
+        r for r in hits if sum(plus_months(r.date, -months) < d <= r.date for d in days[key(r)]) >= rule["at_least"]
     ]
+
+
+def consecutive(n, hits, readings):
+    """The hits on a day that ends a run of at least `n` matching readings of the person, a
+    day's readings matching only if all of them do."""
+    by_person = defaultdict(lambda: defaultdict(list))
+    for r, matched in readings:
+        by_person[r.person][r.date].append(matched)
+    ends = set()
+    for person, days in by_person.items():
+        run = 0
+        for day in sorted(days):
+            run = run + 1 if all(days[day]) else 0
+            if run >= n:
+                ends.add((person, day))
+    return [r for r in hits if (r.person, r.date) in ends]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -363,9 +402,8 @@ def households(records, is_adult):
 
 
 class Truth:
-    def __init__(self, records, events, params):
+    def __init__(self, records, indicators, params):
         self.records = records
-        self.events = events
         self.reference, self.period_from, self.period_to = params or (None, None, None)
         self.by_person = defaultdict(list)
         for r in records:
@@ -373,6 +411,7 @@ class Truth:
         # Adult by the latest event held when no reference date is known (needs_by_district).
         at = self.reference or max(r.date for r in records if r.date)
         self.family_of = households(records, lambda p: age_band(self.dob(p), at) in ("18-24", "25+"))
+        self.events = events = theme_events(records, indicators, self.family_of)
         self.events_by_person = defaultdict(list)
         for e in events:
             self.events_by_person[e.record.person].append(e)
@@ -653,6 +692,26 @@ def truth_outcomes(t):
     for i in mapping["indicators"]:
         if i["feed"] in latest:
             data_end[i["headline"]] = max(data_end.get(i["headline"], latest[i["feed"]]), latest[i["feed"]])
+    # A rule over readings: its evidence runs as far as its own feed, and it reads each family's
+    # readings by day, the lowest of the day.
+    levels = {}
+    for h, rule in rules.items():
+        if rule["met_when"] != "readings":
+            continue
+        data_end.pop(h, None)
+        if rule["feed"] in latest:
+            data_end[h] = latest[rule["feed"]]
+        days = defaultdict(dict)
+        for r in t.records:
+            if r.feed != rule["feed"] or r.date is None or not table_holds(rule["series"], r.row):
+                continue
+            try:
+                value = float(r.row.get(rule["value"]))
+            except (TypeError, ValueError):
+                continue
+            fam = days[t.family_of[r.person]]
+            fam[r.date] = min(fam.get(r.date, value), value)
+        levels[h] = days
     evidence = defaultdict(list)
     for e in t.events:
         evidence[t.family_of[e.record.person]].append((e.headline, e.record.date))
@@ -669,6 +728,8 @@ def truth_outcomes(t):
                 status = "no evidence either way"
             elif plus_months(close, -rule["at_close_months"]) < start:
                 status = "no evidence either way"  # shorter than the close window
+            elif rule["met_when"] == "readings":
+                status = readings_status(rule, levels[h][t.family_of[person]], close, data_end[h])
             elif any(plus_months(close, -rule["at_close_months"]) <= d <= close for d in dates if d > start):
                 status = "not met"
             elif any(close < d <= plus_months(close, rule["sustain_months"]) for d in dates):
@@ -680,6 +741,20 @@ def truth_outcomes(t):
             statuses[h] = status
         out.append((person, start, close, statuses))
     return out
+
+
+def readings_status(rule, days, close, data_end):
+    """A need's status under a `readings` rule, from the family's readings by day."""
+    close_from, until = plus_months(close, -rule["at_close_months"]), plus_months(close, rule["sustain_months"])
+    at_close = [v for d, v in days.items() if close_from <= d <= close]
+    after = [v for d, v in days.items() if close < d <= until]
+    if not at_close:
+        return "no evidence either way"
+    if any(v < rule["at_least"] for v in at_close + after):
+        return "not met"
+    if len(after) >= rule["readings"]:
+        return "met and sustained"
+    return "met, not yet sustained" if until > data_end else "no evidence either way"
 
 
 def expect_family_outcomes(t):
@@ -850,9 +925,9 @@ def main():
     output, synth = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()
     queries = documented_queries()
     records = load_records(synth)
-    events = theme_events(records, load_indicators())
     params = read_parameters(output)
-    truth = Truth(records, events, params)
+    truth = Truth(records, load_indicators(), params)
+    events = truth.events
     latest = max(r.date for r in records if r.date)
     if params:
         print(

@@ -579,6 +579,7 @@ mod tests {
     fn a_need_at_the_start_is_met_sustained_or_not_by_its_rule() {
         use super::super::events::EventRow;
         use super::super::family_outcomes::{Status, add_months, needs_and_outcomes};
+        use super::super::outcome_rules::Levels;
         let m = super::super::themes::Mapping::embedded().unwrap();
         let da = m.indicators.iter().position(|i| i.code == "domestic_abuse_incident").unwrap() as u16;
         let day = |y, mo, d| tellonce_schemas::identifiers::dates::days_from_civil(y, mo, d);
@@ -613,7 +614,7 @@ mod tests {
         let eps = pair(marks);
         let events = [(("SF08".to_owned(), "x".to_owned()), events)].into_iter().collect();
         let status = |data_end: i32| -> Vec<(u32, Status)> {
-            needs_and_outcomes(&eps, &events, &m, &|_| Some(data_end))
+            needs_and_outcomes(&eps, &events, &m, &Levels::default(), &|_| Some(data_end))
                 .iter()
                 .map(|o| (eps[o.episode].family(), o.status))
                 .collect()
@@ -638,7 +639,7 @@ mod tests {
         assert_eq!(status(add_months(close, 6) - 1)[0], (1, Status::MetNotYetSustained));
         assert_eq!(status(add_months(close, 6))[0], (1, Status::MetAndSustained));
         // Where no feed of the build can show the need, nothing is said either way.
-        let unseen = needs_and_outcomes(&eps, &events, &m, &|_| None);
+        let unseen = needs_and_outcomes(&eps, &events, &m, &Levels::default(), &|_| None);
         assert!(unseen.iter().all(|o| o.status == Status::NoEvidence), "{unseen:?}");
     }
 

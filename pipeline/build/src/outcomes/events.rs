@@ -14,7 +14,9 @@ use tellonce_schemas::staging;
 
 use super::described;
 use super::episodes::Marks;
+use super::outcome_rules::Levels;
 use super::profile::{self, Profiles};
+use super::sequences::Pending;
 use super::settings::Period;
 use super::themes::Mapping;
 use crate::link::LinkError;
@@ -86,11 +88,20 @@ pub struct EventRow {
 /// Events grouped by (headline, month).
 pub type Partitions = BTreeMap<(String, String), Vec<EventRow>>;
 
+/// What the pass over staging gathers for episodes and outcomes, beside the events.
+#[derive(Debug, Default)]
+pub struct Gathered {
+    /// The records that open and close episodes of support.
+    pub marks: Marks,
+    /// The readings of the outcome rules over values.
+    pub levels: Levels,
+}
+
 /// Reads `files` (in the order the build read them, so that record `i` is the build's record
 /// `i`) and returns every indicator occurrence, by headline and month, with the indicators that
 /// could not be evaluated for want of a withheld column. The same pass fills `profiles` with what
-/// each person's records in `period` say about them, and `episodes` with the records that open
-/// and close episodes of support.
+/// each person's records in `period` say about them, and `gathered` with the records that open
+/// and close episodes of support and the readings of outcome rules.
 pub fn collect(
     mapping: &Mapping,
     files: &[StagingFile],
@@ -98,9 +109,10 @@ pub fn collect(
     expected_rows: usize,
     period: &Period,
     profiles: &mut Profiles,
-    episodes: &mut Marks,
+    gathered: &mut Gathered,
 ) -> Result<(Partitions, BTreeSet<(usize, String)>), LinkError> {
     let mut parts: Partitions = BTreeMap::new();
+    let mut pending = Pending::default();
     let mut missing = BTreeSet::new();
     let mut record = 0usize;
     let mut interned: HashMap<String, Arc<str>> = HashMap::new();
@@ -118,6 +130,9 @@ pub fn collect(
         let mut wanted: BTreeSet<&str> = profile::cohort_columns(f.feed).collect();
         wanted.extend(mapping.indicators.iter().filter(|i| i.feed.name == f.feed).flat_map(|i| i.columns()));
         wanted.extend(mapping.episodes.iter().filter(|e| e.feed.name == f.feed).flat_map(|e| e.columns()));
+        for x in mapping.outcome_rules.iter().filter_map(|r| r.readings()).filter(|x| x.feed.name == f.feed) {
+            wanted.extend(x.series.iter().map(|(c, _)| c.as_str()).chain([x.value.as_str()]));
+        }
         wanted.extend([
             schema_feed.event_date,
             "date_of_birth_month",
@@ -147,7 +162,15 @@ pub fn collect(
                 })
                 .collect();
             profiles.observe(f.feed, &batch, period, &days, &areas, &|row| person_of(record + row).0);
-            episodes.observe(&mapping.episodes, f.feed, &batch, &days, &|row| person_of(record + row));
+            gathered.marks.observe(&mapping.episodes, f.feed, &batch, &days, &|row| person_of(record + row));
+            gathered.levels.observe(&mapping.outcome_rules, f.feed, &batch, &days, &|row| person_of(record + row).1);
+            for (k, rows) in mapping.readings(f.feed, &batch) {
+                for (row, _) in rows.iter().enumerate().filter(|(_, reading)| **reading) {
+                    if let Some(day) = days[row] {
+                        pending.reading(k, person_of(record + row).0, day);
+                    }
+                }
+            }
             for (row, found) in hits.into_iter().enumerate() {
                 let i = record + row;
                 if found.is_empty() {
@@ -155,7 +178,6 @@ pub fn collect(
                 }
                 let Some(day) = days[row] else { continue };
                 let (y, m, _) = dates::civil_from_days(day);
-                let month = format!("{y:04}-{m:02}");
                 let age = dob.filter(|d| d.is_valid(row)).and_then(|d| {
                     let (by, bm) = d.value(row).split_once('-')?;
                     let (by, bm): (i32, i32) = (by.parse().ok()?, bm.parse().ok()?);
@@ -164,7 +186,7 @@ pub fn collect(
                 let (person, family) = person_of(i);
                 for k in found {
                     let Some(ind) = mapping.indicators.get(usize::from(k)) else { continue };
-                    parts.entry((ind.headline.clone(), month.clone())).or_default().push(EventRow {
+                    let event = EventRow {
                         person,
                         family,
                         indicator: k,
@@ -174,11 +196,20 @@ pub fn collect(
                         district: district.filter(|d| d.is_valid(row)).map(|d| intern(d.value(row))),
                         imd: imd.filter(|d| d.is_valid(row)).map(|d| d.value(row)),
                         age_band: age_band(age),
-                    });
+                    };
+                    if ind.over_rows.is_some() {
+                        pending.hit(k, event);
+                    } else {
+                        parts.entry((ind.headline.clone(), month_of(day))).or_default().push(event);
+                    }
                 }
             }
             record += batch.num_rows();
         }
+    }
+    for event in pending.events(mapping) {
+        let Some(ind) = mapping.indicators.get(usize::from(event.indicator)) else { continue };
+        parts.entry((ind.headline.clone(), month_of(event.date))).or_default().push(event);
     }
     if record != expected_rows {
         return Err(LinkError::Internal(format!(
@@ -186,6 +217,12 @@ pub fn collect(
         )));
     }
     Ok((parts, missing))
+}
+
+/// The month (`YYYY-MM`) of a day, as `theme_events/` is partitioned.
+fn month_of(day: i32) -> String {
+    let (y, m, _) = dates::civil_from_days(day);
+    format!("{y:04}-{m:02}")
 }
 
 /// One batch of `theme_events/` rows.

@@ -1,11 +1,9 @@
 //! `family_outcomes/` and `outcome_claims/`: for each episode of support, each headline need the
 //! family had when it started, and whether the episode met it and the outcome held.
 //!
-//! What "met" means is declared in the theme mapping beside the needs (`[[outcome_rules]]`). The
-//! one rule built so far is `no_recurrence`: the need is met when none of its headline's
-//! indicators is seen in the family in the last months of the episode, and sustained when none
-//! is seen in the months after its close. Rules over values across rows (attendance of at least
-//! 90 % over two terms) are not built yet.
+//! What "met" means is declared in the theme mapping beside the needs (`[[outcome_rules]]`, see
+//! [`super::outcome_rules`]): no recurrence of incidents, or readings of a level (attendance)
+//! that reach it at close and after.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,12 +11,12 @@ use std::sync::Arc;
 use arrow_array::builder::{BooleanBuilder, Date32Builder, StringBuilder, UInt32Builder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Schema, SchemaRef};
-use serde::Deserialize;
 use tellonce_schemas::identifiers::dates;
 
 use super::described;
 use super::episodes::{Episode, EpisodeSource};
 use super::events::Partitions;
+use super::outcome_rules::{Levels, OutcomeRule};
 use super::themes::Mapping;
 use crate::link::LinkError;
 
@@ -26,74 +24,6 @@ pub use tellonce_output::layout::{FAMILY_OUTCOMES, OUTCOME_CLAIMS};
 
 /// Months before an episode's start in which a headline's evidence makes it a need at entry.
 pub const ENTRY_MONTHS: u32 = 12;
-
-/// An outcome rule as the mapping file writes it.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct OutcomeRuleFile {
-    headline: String,
-    met_when: String,
-    at_close_months: u32,
-    sustain_months: u32,
-    reason: String,
-}
-
-/// What "met" means for one headline's need.
-#[derive(Debug, Clone)]
-pub struct OutcomeRule {
-    /// The headline.
-    pub headline: String,
-    /// Months before the close in which the need must not be seen for it to be met.
-    pub at_close_months: u32,
-    /// Months after the close in which it must not be seen again for the outcome to be sustained.
-    pub sustain_months: u32,
-    /// Why, for review.
-    pub reason: String,
-}
-
-impl OutcomeRule {
-    /// In words, for `themes explain` and the dataset's `decided_by`.
-    pub fn describe(&self) -> String {
-        format!(
-            "met when no {} indicator is seen in the last {} months of the episode; sustained when none is seen \
-             in the {} months after its close",
-            self.headline, self.at_close_months, self.sustain_months
-        )
-    }
-}
-
-/// Checks the mapping's outcome rules, adding a problem for each rule broken.
-pub(super) fn check(files: Vec<OutcomeRuleFile>, headlines: &[String], problems: &mut Vec<String>) -> Vec<OutcomeRule> {
-    let mut out: Vec<OutcomeRule> = Vec::new();
-    for r in files {
-        let at = format!("outcome rule {}", r.headline);
-        if !headlines.contains(&r.headline) {
-            problems.push(format!("{at}: headline {} is not defined", r.headline));
-        }
-        if out.iter().any(|o| o.headline == r.headline) {
-            problems.push(format!("{at}: the headline has two rules"));
-        }
-        if r.met_when != "no_recurrence" {
-            problems.push(format!("{at}: met_when = {} is not a rule (the one built: no_recurrence)", r.met_when));
-        }
-        if !(1..=24).contains(&r.at_close_months) {
-            problems.push(format!("{at}: at_close_months = {} must be 1 to 24", r.at_close_months));
-        }
-        if !(1..=36).contains(&r.sustain_months) {
-            problems.push(format!("{at}: sustain_months = {} must be 1 to 36", r.sustain_months));
-        }
-        if r.reason.trim().is_empty() {
-            problems.push(format!("{at}: reason is empty; say why this is what met means"));
-        }
-        out.push(OutcomeRule {
-            headline: r.headline,
-            at_close_months: r.at_close_months,
-            sustain_months: r.sustain_months,
-            reason: r.reason,
-        });
-    }
-    out
-}
 
 /// `day` moved by `months` calendar months, on the month's last day where it is shorter.
 pub fn add_months(day: i32, months: i32) -> i32 {
@@ -156,6 +86,7 @@ pub fn needs_and_outcomes(
     episodes: &[Episode],
     events: &Partitions,
     mapping: &Mapping,
+    levels: &Levels,
     data_end: &dyn Fn(&str) -> Option<i32>,
 ) -> Vec<NeedOutcome> {
     // Each family's evidence: (headline index, date).
@@ -167,7 +98,17 @@ pub fn needs_and_outcomes(
             by_family.entry(r.family).or_default().push((h, r.date));
         }
     }
-    let rules: HashMap<&str, &OutcomeRule> = mapping.outcome_rules.iter().map(|r| (r.headline.as_str(), r)).collect();
+    let rules: HashMap<&str, (usize, &OutcomeRule)> =
+        mapping.outcome_rules.iter().enumerate().map(|(k, r)| (r.headline.as_str(), (k, r))).collect();
+    let readings: HashMap<usize, HashMap<u32, Vec<(i32, f64)>>> = mapping
+        .outcome_rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.readings().is_some())
+        .map(|(k, _)| (k, levels.by_family(k)))
+        .collect();
+    let no_reading: Arc<str> = Arc::from("no reading of the family in the rule's close window");
+    let too_few: Arc<str> = Arc::from("too few readings of the family in the months after the close");
     let named: Vec<Arc<str>> = headlines.iter().map(|h| Arc::from(*h)).collect();
     let no_rule: Arc<str> = Arc::from("no outcome rule is declared for this need");
     let not_closed: Arc<str> = Arc::from("the episode's close is not recorded (open, or reopened without one)");
@@ -185,7 +126,7 @@ pub fn needs_and_outcomes(
             if !dates.iter().any(|&d| (entry_from..=start).contains(&d)) {
                 continue;
             }
-            let rule = rules.get(code);
+            let rule = rules.get(code).map(|(_, r)| *r);
             let close_from = e.close().zip(rule).map(|(c, r)| add_months(c, -(r.at_close_months as i32)));
             let mut seen = [0u32; 4];
             for &d in dates.iter().filter(|&&d| d >= entry_from) {
@@ -205,6 +146,15 @@ pub fn needs_and_outcomes(
                 // Nothing could be seen "at close" in an episode shorter than the window.
                 (Some(_), Some(_), Some(_)) if close_from.is_some_and(|from| from < start) => {
                     (Status::NoEvidence, too_short.clone())
+                }
+                (Some(r), Some(close), Some(end)) if r.readings().is_some() => {
+                    let family = rules.get(code).and_then(|(k, _)| readings.get(k)).and_then(|m| m.get(&e.family()));
+                    let window = Window { close_from: close_from.unwrap_or(close), close, end };
+                    match read_levels(r, family.map_or(&[], Vec::as_slice), &window) {
+                        Ok(status) => (status, described.get(code).cloned().unwrap_or_else(|| no_rule.clone())),
+                        Err(Unread::AtClose) => (Status::NoEvidence, no_reading.clone()),
+                        Err(Unread::After) => (Status::NoEvidence, too_few.clone()),
+                    }
                 }
                 (Some(r), Some(close), Some(end)) => {
                     let status = if seen[2] > 0 {
@@ -227,6 +177,44 @@ pub fn needs_and_outcomes(
         }
     }
     out
+}
+
+/// The dates a rule is judged over for one episode.
+struct Window {
+    /// The first day of the close window.
+    close_from: i32,
+    /// The close.
+    close: i32,
+    /// How far the evidence runs.
+    end: i32,
+}
+
+/// Why a `readings` rule could not decide.
+#[derive(Debug, PartialEq)]
+enum Unread {
+    /// No reading in the close window.
+    AtClose,
+    /// Too few readings after the close, its window passed.
+    After,
+}
+
+/// The status under a `readings` rule, from the family's readings by day (lowest value that day).
+fn read_levels(rule: &OutcomeRule, days: &[(i32, f64)], w: &Window) -> Result<Status, Unread> {
+    let Some(x) = rule.readings() else { return Err(Unread::AtClose) };
+    let until = add_months(w.close, rule.sustain_months as i32);
+    let at_close: Vec<f64> = days.iter().filter(|(d, _)| (w.close_from..=w.close).contains(d)).map(|r| r.1).collect();
+    let after: Vec<f64> = days.iter().filter(|(d, _)| *d > w.close && *d <= until).map(|r| r.1).collect();
+    if at_close.is_empty() {
+        Err(Unread::AtClose)
+    } else if at_close.iter().chain(&after).any(|v| *v < x.at_least) {
+        Ok(Status::NotMet)
+    } else if after.len() >= x.readings as usize {
+        Ok(Status::MetAndSustained)
+    } else if until > w.end {
+        Ok(Status::MetNotYetSustained)
+    } else {
+        Err(Unread::After)
+    }
 }
 
 /// The schema of `family_outcomes/`.
@@ -373,5 +361,28 @@ mod tests {
         assert_eq!(add_months(d(2024, 3, 31), -1), d(2024, 2, 29));
         assert_eq!(add_months(d(2024, 11, 15), 3), d(2025, 2, 15));
         assert_eq!(add_months(d(2024, 2, 10), -14), d(2022, 12, 10));
+    }
+
+    #[test]
+    fn a_readings_rule_needs_a_reading_at_close_and_enough_after() {
+        let m = Mapping::embedded().unwrap();
+        let rule = m.outcome_rules.iter().find(|r| r.headline == "SF01").unwrap();
+        assert!(rule.readings().is_some_and(|x| x.at_least == 90.0 && x.readings == 2));
+        let d = |y, m, day| dates::days_from_civil(y, m, day);
+        // An episode closing 2024-09-30: its close window (5 months) holds the July term.
+        let close = d(2024, 9, 30);
+        let w = Window { close_from: add_months(close, -5), close, end: d(2025, 12, 31) };
+        let judge = |days: &[(i32, f64)]| read_levels(rule, days, &w);
+        let (jul, dec, apr, jul2) = (d(2024, 7, 23), d(2024, 12, 20), d(2025, 4, 4), d(2025, 7, 22));
+        assert_eq!(judge(&[(jul, 93.0), (dec, 91.0), (apr, 95.0)]), Ok(Status::MetAndSustained));
+        assert_eq!(judge(&[(jul, 89.9), (dec, 91.0), (apr, 95.0)]), Ok(Status::NotMet));
+        assert_eq!(judge(&[(jul, 93.0), (dec, 91.0), (apr, 80.0)]), Ok(Status::NotMet));
+        // A reading after the sustain window (9 months) does not count either way.
+        assert_eq!(judge(&[(jul, 93.0), (dec, 91.0), (jul2, 50.0)]), Err(Unread::After));
+        // No reading at close: the absence of a record is no evidence.
+        assert_eq!(judge(&[(d(2024, 3, 28), 95.0), (dec, 91.0), (apr, 95.0)]), Err(Unread::AtClose));
+        // One reading so far, and the data does not reach the window's end yet.
+        let early = Window { end: d(2025, 1, 31), ..w };
+        assert_eq!(read_levels(rule, &[(jul, 93.0), (dec, 91.0)], &early), Ok(Status::MetNotYetSustained));
     }
 }

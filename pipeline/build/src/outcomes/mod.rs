@@ -1,6 +1,7 @@
 //! Supporting Families outcomes: the theme mapping and the datasets analysts query.
 //!
-//! The build tier maps staged events to headline outcomes ([`themes`]) and writes
+//! The build tier maps staged events to headline outcomes ([`themes`], with rules over more
+//! than one row in [`sequences`]) and writes
 //! `theme_events/` ([`events`]) with the person and family of each event from the linkage
 //! build. In the same pass it gathers what each person's records say ([`profile`]), from which
 //! it writes `persons/` ([`persons`]) and `families/` ([`families`]) for the reporting period
@@ -19,8 +20,10 @@ pub mod episodes;
 pub mod events;
 pub mod families;
 pub mod family_outcomes;
+pub mod outcome_rules;
 pub mod persons;
 pub mod profile;
+pub mod sequences;
 pub mod settings;
 mod suppression_graph;
 pub mod themes;

@@ -68,7 +68,7 @@ struct MappingFile {
     episodes: Vec<super::episodes::EpisodeSourceFile>,
     /// What "met" means for each headline's need.
     #[serde(default)]
-    outcome_rules: Vec<super::family_outcomes::OutcomeRuleFile>,
+    outcome_rules: Vec<super::outcome_rules::OutcomeRuleFile>,
 }
 
 /// A headline outcome.
@@ -95,11 +95,18 @@ struct IndicatorFile {
     when: BTreeMap<String, ConditionFile>,
     #[serde(default)]
     any: Vec<BTreeMap<String, ConditionFile>>,
+    /// The rows a `consecutive` rule reads as one person's readings.
+    #[serde(default)]
+    series: BTreeMap<String, ConditionFile>,
+    #[serde(default)]
+    consecutive: Option<u32>,
+    #[serde(default)]
+    repeat: Option<super::sequences::RepeatFile>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
-enum ConditionFile {
+pub(super) enum ConditionFile {
     Codes(Vec<String>),
     Flag(bool),
     Range(RangeFile),
@@ -107,7 +114,7 @@ enum ConditionFile {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RangeFile {
+pub(super) struct RangeFile {
     below: Option<f64>,
     at_least: Option<f64>,
 }
@@ -158,12 +165,60 @@ pub struct Indicator {
     pub when: Vec<(String, Condition)>,
     /// Alternatives of which one must hold (when not empty).
     pub any: Vec<Vec<(String, Condition)>>,
+    /// A rule over more than one row of the person or family, if any: the indicator is an event
+    /// only where the rows around it meet it too.
+    pub over_rows: Option<OverRows>,
+}
+
+/// An indicator's rule over more than one row (see [`super::sequences`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum OverRows {
+    /// At least `at_least` matching rows of the same person (or family) within `within_months`.
+    Repeat {
+        /// How many.
+        at_least: u32,
+        /// Calendar months, ending on the row's day.
+        within_months: u32,
+        /// Whose rows count together.
+        of: super::sequences::Scope,
+    },
+    /// The row and the `readings - 1` readings of the person before it all match, where a
+    /// reading is a row meeting `series` (readings on one day count as one).
+    Consecutive {
+        /// How many readings in a row.
+        readings: u32,
+        /// What makes a row a reading.
+        series: Vec<(String, Condition)>,
+    },
+}
+
+impl OverRows {
+    /// In words, after the row conditions.
+    pub fn describe(&self) -> String {
+        match self {
+            OverRows::Repeat { at_least, within_months, of } => {
+                format!("at least {at_least} times for the same {} within {within_months} months", of.name())
+            }
+            OverRows::Consecutive { readings, series } => {
+                let s: Vec<String> = series.iter().map(|(c, k)| k.describe(c)).collect();
+                format!("in {readings} consecutive readings of the person (a reading: {})", s.join(" and "))
+            }
+        }
+    }
 }
 
 impl Indicator {
     /// Every column the indicator reads.
     pub fn columns(&self) -> BTreeSet<&str> {
-        self.when.iter().chain(self.any.iter().flatten()).map(|(c, _)| c.as_str()).collect()
+        self.when.iter().chain(self.any.iter().flatten()).chain(self.series()).map(|(c, _)| c.as_str()).collect()
+    }
+
+    /// The conditions that make a row a reading of a `consecutive` rule (empty otherwise).
+    pub fn series(&self) -> &[(String, Condition)] {
+        match &self.over_rows {
+            Some(OverRows::Consecutive { series, .. }) => series,
+            _ => &[],
+        }
     }
 
     /// The conditions in words.
@@ -177,7 +232,12 @@ impl Indicator {
                 .collect();
             parts.push(format!("any of: {}", alts.join("; ")));
         }
-        if parts.is_empty() { "every record".to_owned() } else { parts.join(", and ") }
+        let mut text = if parts.is_empty() { "every record".to_owned() } else { parts.join(", and ") };
+        if let Some(o) = &self.over_rows {
+            text.push_str(", ");
+            text.push_str(&o.describe());
+        }
+        text
     }
 }
 
@@ -200,7 +260,7 @@ pub struct Mapping {
     /// Where episodes of support come from.
     pub episodes: Vec<super::episodes::EpisodeSource>,
     /// What "met" means for each headline's need.
-    pub outcome_rules: Vec<super::family_outcomes::OutcomeRule>,
+    pub outcome_rules: Vec<super::outcome_rules::OutcomeRule>,
 }
 
 impl Mapping {
@@ -268,6 +328,8 @@ impl Mapping {
             };
             let when = check(&i.when);
             let any = i.any.iter().map(&mut check).collect();
+            let series = check(&i.series);
+            let over_rows = super::sequences::check(&at, series, i.consecutive, i.repeat, &mut problems);
             indicators.push(Indicator {
                 code: i.code,
                 headline: i.headline,
@@ -275,11 +337,12 @@ impl Mapping {
                 reason: i.reason,
                 when,
                 any,
+                over_rows,
             });
         }
         let episodes = super::episodes::check(file.episodes, &optional, &mut problems);
         let codes: Vec<String> = file.headlines.iter().map(|h| h.code.clone()).collect();
-        let outcome_rules = super::family_outcomes::check(file.outcome_rules, &codes, &mut problems);
+        let outcome_rules = super::outcome_rules::check(file.outcome_rules, &codes, &optional, &mut problems);
         if !problems.is_empty() {
             return Err(ThemesError::Invalid { path: source.to_owned(), problems });
         }
@@ -317,6 +380,7 @@ impl Mapping {
                         .when
                         .iter()
                         .chain(i.any.iter().flatten())
+                        .chain(i.series())
                         .filter(|(c, _)| c == column)
                         .map(|(_, k)| k)
                         .collect();
@@ -428,16 +492,33 @@ impl Mapping {
             }
             for (row, hits) in out.iter_mut().enumerate() {
                 let all = |conds: &[(String, Condition)]| conds.iter().all(|(c, k)| holds(batch, c, k, row));
-                if all(&ind.when) && (ind.any.is_empty() || ind.any.iter().any(|alt| all(alt))) {
+                if all(ind.series()) && all(&ind.when) && (ind.any.is_empty() || ind.any.iter().any(|alt| all(alt))) {
                     hits.push(k as u16);
                 }
             }
         }
         out
     }
+
+    /// For each `consecutive` indicator of `feed` whose columns the batch has, which rows of the
+    /// batch are readings of it.
+    pub fn readings(&self, feed: &str, batch: &RecordBatch) -> Vec<(u16, Vec<bool>)> {
+        self.indicators
+            .iter()
+            .enumerate()
+            .filter(|(_, ind)| ind.feed.name == feed && !ind.series().is_empty())
+            .filter(|(_, ind)| ind.columns().into_iter().all(|c| batch.column_by_name(c).is_some()))
+            .map(|(k, ind)| {
+                let rows = (0..batch.num_rows())
+                    .map(|row| ind.series().iter().all(|(c, cond)| holds(batch, c, cond, row)))
+                    .collect();
+                (k as u16, rows)
+            })
+            .collect()
+    }
 }
 
-fn checked(
+pub(super) fn checked(
     schema: &'static FeedSchema,
     at: &str,
     column: &str,
@@ -481,16 +562,27 @@ fn holds(batch: &RecordBatch, column: &str, cond: &Condition, row: usize) -> boo
         Condition::Codes(codes) => a.as_string_opt::<i32>().is_some_and(|s| codes.iter().any(|c| c == s.value(row))),
         Condition::Flag(b) => a.as_boolean_opt().is_some_and(|f| f.value(row) == *b),
         Condition::Range { at_least, below } => {
-            let v = if let Some(f) = a.as_primitive_opt::<Float64Type>() {
-                f.value(row)
-            } else if let Some(i) = a.as_primitive_opt::<Int64Type>() {
-                i.value(row) as f64
-            } else {
-                return false;
-            };
+            let Some(v) = number(batch, column, row) else { return false };
             at_least.is_none_or(|lo| v >= lo) && below.is_none_or(|hi| v < hi)
         }
     }
+}
+
+/// A number column's value at `row` (`None`: null, or not a number column).
+pub(super) fn number(batch: &RecordBatch, column: &str, row: usize) -> Option<f64> {
+    let a = batch.column_by_name(column)?;
+    if a.is_null(row) {
+        None
+    } else if let Some(f) = a.as_primitive_opt::<Float64Type>() {
+        Some(f.value(row))
+    } else {
+        a.as_primitive_opt::<Int64Type>().map(|i| i.value(row) as f64)
+    }
+}
+
+/// Whether every condition of `conds` holds for `row`.
+pub(super) fn all_hold(batch: &RecordBatch, conds: &[(String, Condition)], row: usize) -> bool {
+    conds.iter().all(|(c, k)| holds(batch, c, k, row))
 }
 
 #[cfg(test)]
@@ -568,6 +660,45 @@ when = { x = ["Y"] }
     }
 
     #[test]
+    fn rules_over_rows_and_over_readings_are_checked() {
+        let two_terms = "series = { event_type = [\"ATTENDANCE_TERM\"] }\nwhen = { attendance_pct = { below = 90.0 } }\nconsecutive = 2";
+        let repeat = "repeat = { at_least = 3, within_months = 6 }";
+        let readings = "value = \"attendance_pct\"";
+        for (from, to, rule) in [
+            (two_terms, two_terms.replace("consecutive = 2", "consecutive = 1"), "consecutive = 1 must be 2 to 12"),
+            (two_terms, two_terms.replace("consecutive = 2", ""), "series is read only by consecutive"),
+            (
+                two_terms,
+                two_terms.replace("consecutive = 2", format!("consecutive = 2\n{repeat}").as_str()),
+                "cannot both",
+            ),
+            (repeat, repeat.replace("at_least = 3", "at_least = 1"), "repeat.at_least = 1 must be 2 to 100"),
+            (repeat, repeat.replace("within_months = 6", "within_months = 0"), "within_months = 0 must be 1 to 36"),
+            (readings, readings.replace("attendance_pct", "event_type"), "value event_type is not a number column"),
+            (readings, String::new(), "needs feed, value, at_least and readings"),
+            ("readings = 2", "readings = 0".to_owned(), "readings = 0 must be 1 to 12"),
+            ("met_when = \"readings\"", "met_when = \"sometimes\"".to_owned(), "met_when = sometimes is not a rule"),
+        ] {
+            assert!(DEFAULT_MAPPING.contains(from), "{from}");
+            match Mapping::parse(&DEFAULT_MAPPING.replacen(from, &to, 1), "t") {
+                Err(ThemesError::Invalid { problems, .. }) => {
+                    assert!(problems.iter().any(|p| p.contains(rule)), "{rule}: {problems:?}")
+                }
+                other => panic!("{to}: {other:?}"),
+            }
+        }
+        let m = Mapping::embedded().unwrap();
+        let text = m.explain();
+        for want in [
+            "SF01.persistent_absence_two_terms from education: attendance_pct < 90, in 2 consecutive readings of the person (a reading: event_type is ATTENDANCE_TERM)",
+            "SF06.repeat_missing_episodes from police: incident_type is MISSING_EPISODE, at least 3 times for the same person within 6 months",
+            "outcome: met when every education.attendance_pct reading of the family",
+        ] {
+            assert!(text.contains(want), "{want}\n{text}");
+        }
+    }
+
+    #[test]
     fn rows_match_on_codes_and_ranges_and_a_withheld_column_matches_nothing() {
         let m = Mapping::embedded().unwrap();
         let schema = Arc::new(Schema::new(vec![
@@ -587,8 +718,12 @@ when = { x = ["Y"] }
         let hits = m.matches("education", &batch, &mut missing);
         let names =
             |row: usize| -> Vec<&str> { hits[row].iter().map(|&k| m.indicators[k as usize].code.as_str()).collect() };
-        assert_eq!(names(0), ["persistent_absence"]);
+        // A row meeting the conditions of an indicator over rows is a candidate: the rows around
+        // it decide (sequences).
+        assert_eq!(names(0), ["persistent_absence", "persistent_absence_two_terms"]);
         assert!(names(1).is_empty());
+        let two_terms = m.indicators.iter().position(|i| i.code == "persistent_absence_two_terms").unwrap() as u16;
+        assert_eq!(m.readings("education", &batch), [(two_terms, vec![true, true, false])]);
         assert_eq!(names(2), ["suspension_or_exclusion"]);
         // The NEET indicator reads neet_status, which this batch lacks.
         assert!(missing.iter().any(|(_, c)| c == "neet_status"), "{missing:?}");

@@ -14,8 +14,8 @@ use super::{BuildInput, OutcomesReport};
 use crate::link::LinkError;
 use crate::link::family::Families;
 use crate::link::ids::Reconciled;
-use crate::outcomes::episodes::{self, Marks};
-use crate::outcomes::events::{self, Partitions};
+use crate::outcomes::episodes;
+use crate::outcomes::events::{self, Gathered, Partitions};
 use crate::outcomes::family_outcomes;
 use crate::outcomes::persons::{self, Needs, People};
 use crate::outcomes::profile::Profiles;
@@ -84,8 +84,10 @@ pub(super) fn stage(
     };
     let period = &input.outcomes.period;
     let mut profiles = Profiles::new(linked.persons as usize);
-    let mut marks = Marks::default();
-    let (events, missing) = events::collect(mapping, &plan.files, &person_of, rows, period, &mut profiles, &mut marks)?;
+    let mut gathered = Gathered::default();
+    let (events, missing) =
+        events::collect(mapping, &plan.files, &person_of, rows, period, &mut profiles, &mut gathered)?;
+    let Gathered { marks, levels } = gathered;
     let mut staged = OutcomeParts::default();
     for (k, column) in &missing {
         if let Some(ind) = mapping.indicators.get(*k) {
@@ -111,9 +113,24 @@ pub(super) fn stage(
         family_ids: &linked.ids.1.ids,
     };
     episode_part(input, &names, staging_due, name, &mut staged.parts)?;
-    // How far the evidence of a need runs: the latest event held of the feeds whose indicators of
-    // it were evaluated in this build (none: no feed of the build can show it).
+    for (k, column) in &levels.withheld {
+        if let Some(r) = mapping.outcome_rules.get(*k) {
+            staged.indicators_not_evaluated.push(format!("outcome rule {}: {column} withheld", r.headline));
+        }
+    }
+    // How far the evidence of a need runs: for a rule over readings, the latest event held of its
+    // feed where every file of it had the columns; otherwise the latest event held of the feeds
+    // whose indicators of it were evaluated in this build (none: no feed of the build can show it).
     let data_end = |h: &str| {
+        if let Some((k, x)) = mapping
+            .outcome_rules
+            .iter()
+            .enumerate()
+            .find_map(|(k, r)| r.readings().filter(|_| r.headline == h).map(|x| (k, x)))
+        {
+            let withheld = levels.withheld.iter().any(|(r, _)| *r == k);
+            return if withheld { None } else { profiles.data_end.get(x.feed.name).copied() };
+        }
         let evaluated = |k: usize| !missing.iter().any(|(m, _)| *m == k);
         mapping
             .indicators
@@ -123,7 +140,7 @@ pub(super) fn stage(
             .filter_map(|(_, i)| profiles.data_end.get(i.feed.name).copied())
             .max()
     };
-    let outcomes = family_outcomes::needs_and_outcomes(&episode_rows, &events, mapping, &data_end);
+    let outcomes = family_outcomes::needs_and_outcomes(&episode_rows, &events, mapping, &levels, &data_end);
     let people = People {
         mapping,
         profiles: &profiles,
