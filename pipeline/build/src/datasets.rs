@@ -4,7 +4,7 @@
 use arrow_schema::{DataType, SchemaRef};
 
 use crate::link::output;
-use crate::outcomes::{aggregates, episodes, events, families, family_outcomes, persons};
+use crate::outcomes::{aggregates, episodes, events, families, family_outcomes, persons, re_referrals};
 
 /// One dataset under the output root.
 pub struct Dataset {
@@ -21,7 +21,7 @@ pub struct Dataset {
 }
 
 /// Every build-tier dataset, in the order of the dictionary.
-pub const ALL: [Dataset; 9] = [
+pub const ALL: [Dataset; 10] = [
     Dataset {
         name: output::LINKS,
         grain: "partner record",
@@ -88,6 +88,16 @@ pub const ALL: [Dataset; 9] = [
                 test of a successful family outcome, as far as the data shows it.",
         partitions: &[],
         schema: family_outcomes::claims_schema,
+    },
+    Dataset {
+        name: re_referrals::RE_REFERRALS,
+        grain: "closed episode of support",
+        about: "Whether the family came back within 12 months of the close, at the same level (re-referral) or \
+                at level 4 (a social care episode, or an episode of the family stepped up), whether the episode \
+                itself stepped up, and whether its outcome was successful: the strategy's re-referral and \
+                step-up rates. A window the data does not reach yet says null rather than no.",
+        partitions: &[],
+        schema: re_referrals::schema,
     },
     Dataset {
         name: aggregates::AGGREGATES,

@@ -370,6 +370,13 @@ fn outcomes_text(o: &tellonce_build::link::build::OutcomesReport) -> String {
         "  needs at the start of an episode, by outcome: {}",
         if statuses.is_empty() { "none".to_owned() } else { statuses.join(", ") }
     );
+    let r = &o.re_referrals;
+    let _ = writeln!(
+        s,
+        "  closed episodes {}: {} stepped up; {} followed for 12 months, of which the family came back at the same \
+         level in {} and needed level 4 in {}",
+        r.closures, r.stepped_up, r.followed_12_months, r.back_at_same_level, r.level_4
+    );
     for (name, t) in &o.aggregates {
         let _ = writeln!(
             s,

@@ -30,14 +30,17 @@ pub const EPISODES: &str = "episodes";
 pub const FAMILY_OUTCOMES: &str = "family_outcomes";
 /// Per episode, whether every need at its start was met and sustained.
 pub const OUTCOME_CLAIMS: &str = "outcome_claims";
+/// Per closed episode, whether the family came back within 12 months, at the same level or at
+/// level 4.
+pub const RE_REFERRALS: &str = "re_referrals";
 /// Disclosure-controlled aggregates (`aggregates/table=NAME/`).
 pub const AGGREGATES: &str = "aggregates";
 /// How person and family ids changed from one build to the next; kept across builds.
 pub const ID_HISTORY: &str = "id_history";
 
 /// The datasets each build replaces as a whole.
-pub const REPLACED_BY_EACH_BUILD: [&str; 8] =
-    [LINKS, THEME_EVENTS, PERSONS, FAMILIES, EPISODES, FAMILY_OUTCOMES, OUTCOME_CLAIMS, AGGREGATES];
+pub const REPLACED_BY_EACH_BUILD: [&str; 9] =
+    [LINKS, THEME_EVENTS, PERSONS, FAMILIES, EPISODES, FAMILY_OUTCOMES, OUTCOME_CLAIMS, RE_REFERRALS, AGGREGATES];
 
 /// The identity index: each record reference's person and family of the last build.
 pub const INDEX_PATH: &str = "state/link/index.parquet";

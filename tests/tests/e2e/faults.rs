@@ -282,8 +282,17 @@ fn staging_equals(out: &Path, clean: &Path) -> Result<(), String> {
 /// name), persons of the outcome datasets all linked.
 fn build_consistent(out: &Path) -> Result<(), String> {
     let mut build_names = BTreeSet::new();
-    let built =
-        ["links", "theme_events", "persons", "families", "episodes", "family_outcomes", "outcome_claims", "aggregates"];
+    let built = [
+        "links",
+        "theme_events",
+        "persons",
+        "families",
+        "episodes",
+        "family_outcomes",
+        "outcome_claims",
+        "re_referrals",
+        "aggregates",
+    ];
     for dataset in built {
         for p in visible_parquet(&out.join(dataset)) {
             build_names.insert(p.file_name().unwrap().to_string_lossy().into_owned());
@@ -734,6 +743,7 @@ fn written_in_order(out: &Path) -> Vec<(String, std::time::SystemTime, u64)> {
             "episodes",
             "family_outcomes",
             "outcome_claims",
+            "re_referrals",
             "persons",
             "families",
         ];
@@ -757,7 +767,7 @@ fn room_before(out: &Path, target: &str) -> u64 {
 }
 
 /// The stages in the order a run and then a build first write to them.
-const WRITE_ORDER: [&str; 10] = [
+const WRITE_ORDER: [&str; 11] = [
     "staging",
     "quarantine",
     "links",
@@ -765,6 +775,7 @@ const WRITE_ORDER: [&str; 10] = [
     "episodes",
     "family_outcomes",
     "outcome_claims",
+    "re_referrals",
     "persons",
     "families",
     "aggregates",

@@ -349,15 +349,15 @@ fn retention_deletes_exactly_the_files_due_and_logs_each_deletion() {
     assert!(text(&out).contains("would delete links/feed=camhs/"), "{}", text(&out));
     // Applied: exactly the CAMHS files go (staging part, and the links and theme events derived
     // from it, which fall under the same agreement's retention), with the persons, families,
-    // family outcomes, outcome claims and aggregates made from both feeds (they go with the
+    // family outcomes, outcome claims, re-referrals and aggregates made from both feeds (they go with the
     // earliest of their agreements); the police staging, links and theme events stay, and so do
     // the episodes (read from the education feed alone, which this deployment does not have).
     let out = retention(&["--as-of", &due_day]);
-    assert!(text(&out).contains("deleted 9 file(s)"), "{}", text(&out));
+    assert!(text(&out).contains("deleted 10 file(s)"), "{}", text(&out));
     // The deleted CAMHS record is no longer named by the identity index.
     assert!(text(&out).contains("dropped 1 record reference(s)"), "{}", text(&out));
     assert_eq!(indexed(), ["police/P1", "police/P2", "police/P3"]);
-    for mixed in ["persons", "families", "family_outcomes", "outcome_claims", "aggregates"] {
+    for mixed in ["persons", "families", "family_outcomes", "outcome_claims", "re_referrals", "aggregates"] {
         assert!(visible_parquet(&ws.out().join(mixed)).is_empty(), "{mixed} outlived the CAMHS agreement");
     }
     assert!(visible_parquet(&ws.out().join("theme_events/headline=SF03")).is_empty());
@@ -369,7 +369,7 @@ fn retention_deletes_exactly_the_files_due_and_logs_each_deletion() {
     assert!(visible_parquet(&ws.out().join("links/feed=camhs")).is_empty());
     assert_eq!(visible_parquet(&ws.out().join("links/feed=police")).len(), 1);
     let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
-    assert_eq!(log.matches("\"reason\":\"retention\"").count(), 9, "{log}");
+    assert_eq!(log.matches("\"reason\":\"retention\"").count(), 10, "{log}");
     assert!(audit_verify(&ws).status.success(), "{}", text(&audit_verify(&ws)));
     // Applying again deletes nothing more.
     let out = retention(&["--as-of", &due_day]);

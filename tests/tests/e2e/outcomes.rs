@@ -111,8 +111,16 @@ fn the_demo_writes_the_outcome_datasets_with_every_column_described() {
     let summary = json_stdout(&out);
     let outcomes = &summary["linkage"]["outcomes"];
     let root = ws.dir().join("demo/output");
-    let datasets =
-        ["theme_events", "persons", "families", "episodes", "family_outcomes", "outcome_claims", "aggregates"];
+    let datasets = [
+        "theme_events",
+        "persons",
+        "families",
+        "episodes",
+        "family_outcomes",
+        "outcome_claims",
+        "re_referrals",
+        "aggregates",
+    ];
     for dataset in datasets {
         let parts = visible_parquet(&root.join(dataset));
         assert!(!parts.is_empty(), "the demo wrote no {dataset}/");

@@ -36,6 +36,8 @@ pub(super) struct EpisodeSourceFile {
     close: Vec<String>,
     #[serde(default)]
     closure_reason: Option<String>,
+    #[serde(default)]
+    step_up: Vec<String>,
     reason: String,
 }
 
@@ -56,6 +58,8 @@ pub struct EpisodeSource {
     pub close: Vec<String>,
     /// The code column holding the closure reason on a closing record, if any.
     pub closure_reason: Option<String>,
+    /// Closure reasons that hand the case up to level 4 (statutory social care).
+    pub step_up: Vec<String>,
     /// Why these records are episodes of that service, for review.
     pub reason: String,
 }
@@ -116,10 +120,15 @@ pub(super) fn check(
         if e.open.iter().any(|c| e.close.contains(c)) {
             problems.push(format!("{at}: a code both opens and closes"));
         }
-        if let Some(r) = &e.closure_reason
-            && !matches!(schema.column(r).map(|c| &c.kind), Some(Kind::Code(_)))
-        {
-            problems.push(format!("{at}: closure_reason {r} is not a code column of {}", e.feed));
+        match e.closure_reason.as_deref().map(|r| (r, schema.column(r).map(|c| &c.kind))) {
+            Some((_, Some(Kind::Code(reasons)))) => {
+                for c in e.step_up.iter().filter(|c| !reasons.contains(&c.as_str())) {
+                    problems.push(format!("{at}: step_up code {c} is not a closure reason code"));
+                }
+            }
+            Some((r, _)) => problems.push(format!("{at}: closure_reason {r} is not a code column of {}", e.feed)),
+            None if !e.step_up.is_empty() => problems.push(format!("{at}: step_up needs a closure_reason column")),
+            None => {}
         }
         out.push(EpisodeSource {
             service: e.service,
@@ -129,6 +138,7 @@ pub(super) fn check(
             open: e.open,
             close: e.close,
             closure_reason: e.closure_reason,
+            step_up: e.step_up,
             reason: e.reason,
         });
     }
@@ -329,6 +339,11 @@ impl Episode {
     /// Its close, if recorded.
     pub fn close(&self) -> Option<i32> {
         self.close
+    }
+
+    /// The partner's closure reason code, if its close was recorded with one.
+    pub fn closure(&self) -> Option<&str> {
+        self.closure.as_deref()
     }
 
     /// Its person (index into the build's person ids).
@@ -652,5 +667,52 @@ mod tests {
         let eps = pair(vec![mark(4, 1, true, None), mark(4, 30, true, None), mark(4, 30, false, Some("NEEDS_MET"))]);
         let got: Vec<Row<'_>> = eps.iter().map(|e| (e.start, e.close, e.status.name(), e.closure.as_deref())).collect();
         assert_eq!(got, vec![(Some(1), Some(30), "closed", Some("NEEDS_MET")), (Some(30), None, "open", None)]);
+    }
+
+    #[test]
+    fn returns_after_a_close_count_at_the_same_level_and_at_level_4_within_12_months() {
+        use super::super::re_referrals::{ReturnsReport, follow};
+        let day = |y, mo, d| tellonce_schemas::identifiers::dates::days_from_civil(y, mo, d);
+        // Family 1: child 10's episode closes with needs met; child 11's starts three months
+        // later and steps up to social care. Family 2: a close in the data's last 12 months.
+        // Family 3: back after 13 months, too late; a level 4 episode (source 1) after 2 months.
+        let mut marks = vec![
+            mark(10, day(2024, 1, 1), true, None),
+            mark(10, day(2024, 3, 1), false, Some("NEEDS_MET")),
+            mark(11, day(2024, 6, 1), true, None),
+            mark(11, day(2024, 8, 1), false, Some("STEP_UP_TO_SOCIAL_CARE")),
+            mark(20, day(2025, 1, 1), true, None),
+            mark(20, day(2025, 6, 1), false, Some("NEEDS_MET")),
+            mark(30, day(2023, 1, 1), true, None),
+            mark(30, day(2023, 2, 1), false, Some("NEEDS_MET")),
+            mark(31, day(2024, 3, 2), true, None),
+        ];
+        marks.push(Mark { source: 1, ..mark(32, day(2023, 4, 1), true, None) });
+        let eps = pair(marks);
+        let levels = [3, 4];
+        let step_up = [vec!["STEP_UP_TO_SOCIAL_CARE".to_owned()], vec![]];
+        let successful = [(0, true)].into_iter().collect();
+        let rows = follow(&eps, &levels, &step_up, &successful, Some(day(2025, 12, 31)));
+        type Seen = (u32, Option<bool>, bool, Option<i32>, Option<i32>, bool);
+        let got: Vec<Seen> = rows
+            .iter()
+            .map(|r| {
+                let e = &eps[r.episode];
+                (e.person, r.successful, r.stepped_up, r.days_to_same_level, r.days_to_level_4, r.followed)
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (10, Some(true), false, Some(92), Some(153), true),
+                (11, None, true, None, None, true),
+                (20, None, false, None, None, false),
+                (30, None, false, Some(395), Some(59), true),
+            ]
+        );
+        assert_eq!(
+            ReturnsReport::of(&rows),
+            ReturnsReport { closures: 4, stepped_up: 1, followed_12_months: 3, back_at_same_level: 1, level_4: 2 }
+        );
     }
 }

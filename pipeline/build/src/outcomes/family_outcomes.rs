@@ -284,7 +284,8 @@ pub struct Names<'a> {
 }
 
 impl Names<'_> {
-    fn of(&self, k: usize) -> Result<(&str, String, String, &str), LinkError> {
+    /// Episode `k`'s id, person id, family id and service.
+    pub fn of(&self, k: usize) -> Result<(&str, String, String, &str), LinkError> {
         let e = self.episodes.get(k).ok_or_else(|| LinkError::Internal(format!("episode {k} out of range")))?;
         let id = self.episode_ids.get(k).map_or("", String::as_str);
         let person = self.person_ids.get(e.person() as usize).cloned().unwrap_or_default();

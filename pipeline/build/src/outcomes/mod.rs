@@ -8,7 +8,8 @@
 //! ([`settings`]). Counts for publication go through [`disclosure`] control into `aggregates/`
 //! ([`aggregates`]). Episodes of support go to `episodes/` ([`episodes`]), and the
 //! needs each family had at their start, with their outcomes, to `family_outcomes/` and
-//! `outcome_claims/` ([`family_outcomes`]).
+//! `outcome_claims/` ([`family_outcomes`]), and the families' returns after a close to
+//! `re_referrals/` ([`re_referrals`]).
 
 use std::collections::HashMap;
 
@@ -23,6 +24,7 @@ pub mod family_outcomes;
 pub mod outcome_rules;
 pub mod persons;
 pub mod profile;
+pub mod re_referrals;
 pub mod sequences;
 pub mod settings;
 mod suppression_graph;

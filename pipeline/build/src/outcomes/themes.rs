@@ -439,7 +439,10 @@ impl Mapping {
             let _ = writeln!(s, "\nEpisodes of support (episodes/):");
         }
         for e in &self.episodes {
-            let reason = e.closure_reason.as_deref().map_or(String::new(), |r| format!(", closure reason {r}"));
+            let mut reason = e.closure_reason.as_deref().map_or(String::new(), |r| format!(", closure reason {r}"));
+            if !e.step_up.is_empty() {
+                let _ = write!(reason, " (a step up to level 4: {})", e.step_up.join(", "));
+            }
             let _ = writeln!(
                 s,
                 "  {} (level {}) from {}: opened by {} {}, closed by {} {}{reason}",

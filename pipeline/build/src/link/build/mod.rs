@@ -151,6 +151,8 @@ pub struct OutcomesReport {
     pub episode_records_undated: u64,
     /// Rows of `family_outcomes/` (needs at an episode's start) by outcome status.
     pub family_outcomes: BTreeMap<&'static str, u64>,
+    /// What `re_referrals/` holds.
+    pub re_referrals: crate::outcomes::re_referrals::ReturnsReport,
 }
 
 impl BuildReport {

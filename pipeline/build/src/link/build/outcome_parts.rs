@@ -2,10 +2,12 @@
 //! need, with its person and family), then `persons/`, `families/` and `aggregates/` for the
 //! reporting period. Each part carries the retention date of the staging it was derived from.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use tellonce_connectors::parquet_sink::{PartOptions, PartWriter, StagedPart};
-use tellonce_output::layout::{AGGREGATES, EPISODES, FAMILIES, FAMILY_OUTCOMES, OUTCOME_CLAIMS, PERSONS, THEME_EVENTS};
+use tellonce_output::layout::{
+    AGGREGATES, EPISODES, FAMILIES, FAMILY_OUTCOMES, OUTCOME_CLAIMS, PERSONS, RE_REFERRALS, THEME_EVENTS,
+};
 use tellonce_schemas::identifiers::dates;
 
 use super::plan::Plan;
@@ -19,6 +21,7 @@ use crate::outcomes::events::{self, Gathered, Partitions};
 use crate::outcomes::family_outcomes;
 use crate::outcomes::persons::{self, Needs, People};
 use crate::outcomes::profile::Profiles;
+use crate::outcomes::re_referrals::{self, ReturnsReport};
 use crate::outcomes::themes::Mapping;
 use crate::outcomes::{aggregates, families};
 
@@ -154,6 +157,7 @@ pub(super) fn stage(
     // agreements says so.
     let due = staging_due.values().min().map(|d| dates::format(*d));
     outcome_part(input, &names, &outcomes, due.clone(), name, &mut staged.parts)?;
+    let returns = returns_part(input, &names, &outcomes, &profiles.data_end, due.clone(), name, &mut staged.parts)?;
     let mut report = people_parts(input, &people, &events, due, name, &mut staged.parts)?;
     for o in &outcomes {
         *report.family_outcomes.entry(o.status.name()).or_default() += 1;
@@ -161,6 +165,7 @@ pub(super) fn stage(
     report.episodes = episode_rows.len() as u64;
     report.episodes_open = episode_rows.iter().filter(|e| e.status == episodes::Status::Open).count() as u64;
     report.episode_records_undated = undated;
+    report.re_referrals = returns;
     staged.report = Some(report);
     Ok(staged)
 }
@@ -203,6 +208,35 @@ fn outcome_part(
     w.write(&family_outcomes::claims_batch(rows, names)?)?;
     parts.push((OUTCOME_CLAIMS, due, w.finish()?));
     Ok(())
+}
+
+/// Stages `re_referrals/`, one part: it reads the outcome claims, so it is due with them.
+fn returns_part(
+    input: &BuildInput<'_>,
+    names: &family_outcomes::Names<'_>,
+    outcomes: &[family_outcomes::NeedOutcome],
+    data_end: &BTreeMap<&'static str, i32>,
+    due: Option<String>,
+    name: &str,
+    parts: &mut Vec<DatedPart>,
+) -> Result<ReturnsReport, LinkError> {
+    let mut successful: HashMap<usize, bool> = HashMap::new();
+    for o in outcomes {
+        let met = o.status == family_outcomes::Status::MetAndSustained;
+        *successful.entry(o.episode).or_insert(true) &= met;
+    }
+    let levels: Vec<u8> = names.sources.iter().map(|s| s.level).collect();
+    let step_up: Vec<Vec<String>> = names.sources.iter().map(|s| s.step_up.clone()).collect();
+    // A return could come from any source: the data is followed as far as all of them run.
+    let ends: Vec<Option<i32>> = names.sources.iter().map(|s| data_end.get(s.feed.name).copied()).collect();
+    let followed_until = if ends.iter().all(Option::is_some) { ends.into_iter().flatten().min() } else { None };
+    let rows = re_referrals::follow(names.episodes, &levels, &step_up, &successful, followed_until);
+    let mut w = PartWriter::create(input.out, RE_REFERRALS, &[], name, re_referrals::schema(), &input.part_options)?;
+    for piece in rows.chunks(CHUNK) {
+        w.write(&re_referrals::batch(piece, names, &levels, followed_until)?)?;
+    }
+    parts.push((RE_REFERRALS, due, w.finish()?));
+    Ok(ReturnsReport::of(&rows))
 }
 
 /// Stages `theme_events/`, one part per headline and month.
@@ -303,6 +337,7 @@ fn people_parts(
         episodes_open: 0,
         episode_records_undated: 0,
         family_outcomes: BTreeMap::new(),
+        re_referrals: ReturnsReport::default(),
     })
 }
 
