@@ -153,7 +153,7 @@ pub fn imd_decile_headline(people: &People<'_>, persons: &[usize], policy: &Poli
         if bits == 0 {
             continue;
         }
-        let decile = people.profiles.latest(p).and_then(|(_, a)| a.1).filter(|d| (1..=10).contains(d));
+        let decile = people.profiles.latest(p).and_then(|(_, a)| a.imd).filter(|d| (1..=10).contains(d));
         let i = decile.map_or(10, |d| usize::from(d) - 1);
         // Columns are the mapping's headlines in order, as the bits are.
         for (k, cell) in counts[i].iter_mut().enumerate() {

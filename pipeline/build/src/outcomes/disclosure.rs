@@ -34,8 +34,10 @@
 //! What this does not protect against: [`recoverable_cells`] finds every cell that the published
 //! cells determine exactly, but bounds are another matter: counts are never negative and the
 //! published ones are rounded, so an attacker can sometimes narrow a suppressed cell down to a
-//! small range. Tables published from the same data with other breakdowns (another month, a
-//! coarser geography) are linked tables and are not considered together here either.
+//! small range. Tables published from the same data with other breakdowns (a coarser geography
+//! whose areas are unions of finer ones, margins that two tables share) are linked tables: this
+//! module protects one table at a time, and [`linked`](super::linked) protects a set of them
+//! together.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -150,6 +152,12 @@ pub enum DisclosureError {
         /// The label.
         label: String,
     },
+    /// A set of linked tables is not one (see [`linked`](super::linked)).
+    #[error("linked tables: {message}")]
+    Linked {
+        /// What does not fit.
+        message: String,
+    },
     /// A total or a rounded count does not fit in 64 bits.
     #[error("counts too large: a total or rounded count exceeds {}", u64::MAX)]
     Overflow,
@@ -238,7 +246,16 @@ pub struct ProtectedRow {
 
 /// Applies the publication rules (see the module documentation) to a table.
 pub fn protect(table: &Table, policy: &Policy) -> Result<Protected, DisclosureError> {
-    let (values, marks) = decide(table, policy)?;
+    protect_with(table, policy, &[])
+}
+
+/// As [`protect`], with the cells `forced` (of the extended table: `(rows.len(), j)` is a column
+/// total, `(i, cols.len())` a row total) suppressed before secondary suppression, whatever their
+/// count: the cells that tables linked to this one suppress (see
+/// [`linked`](super::linked)). A forced cell that is small counts as primary, any other as
+/// secondary; cells out of range are ignored.
+pub fn protect_with(table: &Table, policy: &Policy, forced: &[(usize, usize)]) -> Result<Protected, DisclosureError> {
+    let (values, marks) = decide(table, policy, forced)?;
     let (r, c) = (table.rows.len(), table.cols.len());
     let cell = |i: usize, j: usize| publish(values[i][j], marks[i][j], policy.rounding_base);
     let cells = (0..r).map(|i| (0..c).map(|j| cell(i, j)).collect()).collect::<Result<_, _>>()?;
@@ -263,7 +280,7 @@ pub fn protect(table: &Table, policy: &Policy) -> Result<Protected, DisclosureEr
 /// protecting the 1 × n table protects the row.)
 pub fn protect_row(cols: &[String], counts: &[u64], policy: &Policy) -> Result<ProtectedRow, DisclosureError> {
     let table = Table { rows: vec!["all".to_owned()], cols: cols.to_vec(), counts: vec![counts.to_vec()] };
-    let (values, marks) = decide(&table, policy)?;
+    let (values, marks) = decide(&table, policy, &[])?;
     // Row 0 of the extended table: the counts, then the total.
     let cell = |j: usize| publish(values[0][j], marks[0][j], policy.rounding_base);
     Ok(ProtectedRow {
@@ -309,13 +326,20 @@ enum Mark {
 type Decision = (Vec<Vec<u64>>, Vec<Vec<Mark>>);
 
 /// Checks the policy and the table, and decides which cells of the extended table to suppress.
-fn decide(table: &Table, policy: &Policy) -> Result<Decision, DisclosureError> {
+fn decide(table: &Table, policy: &Policy, forced: &[(usize, usize)]) -> Result<Decision, DisclosureError> {
     policy.validate()?;
     check_labels("row", &table.rows)?;
     check_labels("column", &table.cols)?;
     let values = extend(table)?;
     let primary = |v: u64| if (1..policy.threshold).contains(&v) { Mark::Primary } else { Mark::Published };
     let mut marks: Vec<Vec<Mark>> = values.iter().map(|row| row.iter().map(|v| primary(*v)).collect()).collect();
+    for &(i, j) in forced {
+        if let Some(m) = marks.get_mut(i).and_then(|row| row.get_mut(j))
+            && *m == Mark::Published
+        {
+            *m = Mark::Secondary;
+        }
+    }
     complement(&values, &mut marks);
     Ok((values, marks))
 }
@@ -392,7 +416,8 @@ fn lone_suppressed(line: &[(usize, usize)], suppressed: &[Vec<bool>]) -> Option<
 /// In fact a zero is never chosen: in a line whose only suppressed cell is a non-zero count, the
 /// total is non-zero (if that cell is an interior one) or some interior cell is non-zero (if it is
 /// the total), so a non-zero candidate exists; and primary suppression never marks a zero, so no
-/// zero is ever the lone suppressed cell. The zero fallback is kept for safety.
+/// zero is ever the lone suppressed cell. The zero fallback is kept for safety, and for a zero
+/// forced by a linked table (see [`protect_with`]).
 fn complement(values: &[Vec<u64>], marks: &mut [Vec<Mark>]) {
     let (n_rows, n_cols) = (values.len(), values.first().map_or(0, Vec::len));
     loop {

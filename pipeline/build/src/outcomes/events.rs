@@ -15,7 +15,7 @@ use tellonce_schemas::staging;
 use super::described;
 use super::episodes::Marks;
 use super::outcome_rules::Levels;
-use super::profile::{self, Profiles};
+use super::profile::{self, Area, Profiles};
 use super::sequences::Pending;
 use super::settings::Period;
 use super::themes::Mapping;
@@ -139,6 +139,7 @@ pub fn collect(
             "sex",
             staging::DISTRICT,
             staging::IMD_DECILE,
+            staging::SMALL_AREA,
             staging::AGREEMENT,
         ]);
         let reader = crate::link::input::open_projected(&f.path, |name| wanted.contains(name))?;
@@ -154,11 +155,16 @@ pub fn collect(
             let agreement = batch.column_by_name(staging::AGREEMENT).and_then(|c| c.as_string_opt::<i32>());
             let days: Vec<Option<i32>> =
                 (0..batch.num_rows()).map(|row| date.filter(|d| d.is_valid(row)).map(|d| d.value(row))).collect();
+            let small = batch.column_by_name(staging::SMALL_AREA).and_then(|c| c.as_string_opt::<i32>());
             let areas: Vec<Option<u32>> = (0..batch.num_rows())
                 .map(|row| {
-                    let d = district.filter(|d| d.is_valid(row)).map(|d| intern(d.value(row)));
-                    let m = imd.filter(|d| d.is_valid(row)).map(|d| d.value(row));
-                    (d.is_some() || m.is_some()).then(|| profiles.area(d, m))
+                    let area = Area {
+                        district: district.filter(|d| d.is_valid(row)).map(|d| intern(d.value(row))),
+                        imd: imd.filter(|d| d.is_valid(row)).map(|d| d.value(row)),
+                        small_area: small.filter(|d| d.is_valid(row)).map(|d| intern(d.value(row))),
+                    };
+                    (area.district.is_some() || area.imd.is_some() || area.small_area.is_some())
+                        .then(|| profiles.area(area))
                 })
                 .collect();
             profiles.observe(f.feed, &batch, period, &days, &areas, &|row| person_of(record + row).0);

@@ -88,10 +88,10 @@ pub fn rows(people: &People<'_>, persons: &[usize], rule: &Eligibility) -> Vec<F
         }
         row.headlines |= people.needs.headlines.get(p).copied().unwrap_or(0);
         row.agencies.extend(people.agencies(p));
-        if let Some((d, (district, imd))) = people.profiles.latest(p)
+        if let Some((d, area)) = people.profiles.latest(p)
             && row.area.as_ref().is_none_or(|(l, _, _)| d > *l)
         {
-            row.area = Some((d, district.clone(), *imd));
+            row.area = Some((d, area.district.clone(), area.imd));
         }
     }
     let mut rows: Vec<FamilyRow> = by_family.into_values().collect();

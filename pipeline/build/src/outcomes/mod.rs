@@ -21,6 +21,7 @@ pub mod episodes;
 pub mod events;
 pub mod families;
 pub mod family_outcomes;
+pub mod linked;
 pub mod outcome_rules;
 pub mod persons;
 pub mod profile;

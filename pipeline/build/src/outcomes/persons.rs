@@ -147,8 +147,8 @@ impl People<'_> {
             band.append_value(age_band(self.age_months(p)));
             sex.append_option(if self.profiles.sex_carried { self.profiles.sex(p) } else { None });
             let area = self.profiles.latest(p).map(|(_, a)| a);
-            district.append_option(area.and_then(|a| a.0.as_deref()));
-            imd.append_option(area.and_then(|a| a.1));
+            district.append_option(area.and_then(|a| a.district.as_deref()));
+            imd.append_option(area.and_then(|a| a.imd));
             let mut fs: Vec<&str> = self.profiles.feeds_of(p).collect();
             fs.sort_unstable();
             for f in fs {

@@ -100,8 +100,16 @@ impl Vote {
     }
 }
 
-/// The area of a record: district and IMD decile, interned.
-pub type Area = (Option<Arc<str>>, Option<u8>);
+/// The area of a record, interned: district, IMD decile and small area.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Area {
+    /// The district or borough.
+    pub district: Option<Arc<str>>,
+    /// The IMD decile of the small area.
+    pub imd: Option<u8>,
+    /// The small area (LSOA-like).
+    pub small_area: Option<Arc<str>>,
+}
 
 /// Per-person facts from every staged record of a build.
 #[derive(Debug)]
@@ -111,6 +119,7 @@ pub struct Profiles {
     /// (event date, index into `areas`) of the latest record with a known area.
     latest: Vec<Option<(i32, u32)>>,
     areas: Vec<Area>,
+    area_index: std::collections::HashMap<Area, u32>,
     /// Bit `i`: known to feed `feeds[i]` in the period.
     known: Vec<u16>,
     /// Bit `i`: cohort `COHORTS[i]`.
@@ -138,6 +147,7 @@ impl Profiles {
             sex: vec![Vote::default(); persons],
             latest: vec![None; persons],
             areas: Vec::new(),
+            area_index: std::collections::HashMap::new(),
             known: vec![0; persons],
             flags: vec![0; persons],
             feeds: Vec::new(),
@@ -242,12 +252,14 @@ impl Profiles {
     }
 
     /// Interns an area, returning its index.
-    pub fn area(&mut self, district: Option<Arc<str>>, imd: Option<u8>) -> u32 {
-        if let Some(i) = self.areas.iter().position(|(d, m)| *d == district && *m == imd) {
-            return i as u32;
+    pub fn area(&mut self, area: Area) -> u32 {
+        if let Some(i) = self.area_index.get(&area) {
+            return *i;
         }
-        self.areas.push((district, imd));
-        (self.areas.len() - 1) as u32
+        let i = self.areas.len() as u32;
+        self.areas.push(area.clone());
+        self.area_index.insert(area, i);
+        i
     }
 
     /// Whether the person has a record in the period.
