@@ -38,6 +38,7 @@ DOC_OUTPUT = "demo-out/output"
 QUERY_NAMES = [
     "needs_by_district",
     "deprivation",
+    "needs_by_locality",
     "known_to_three_agencies",
     "eligible_families",
     "early_help_rereferrals",
@@ -198,7 +199,19 @@ def read_feed(path):
 class Record:
     """One partner record that the pipeline stages (not quarantined), with its truth."""
 
-    __slots__ = ("feed", "record_id", "person", "family", "errors", "row", "date", "dob", "district", "imd")
+    __slots__ = (
+        "feed",
+        "record_id",
+        "person",
+        "family",
+        "errors",
+        "row",
+        "date",
+        "dob",
+        "district",
+        "imd",
+        "small_area",
+    )
 
 
 def load_records(synth):
@@ -209,7 +222,7 @@ def load_records(synth):
     areas = {}
     with (synth / "reference" / "postcode_lookup.csv").open(newline="", encoding="utf-8") as f:
         for a in csv.DictReader(f):
-            areas[normalise_postcode(a["postcode"])] = (a["district"], int(a["imd_decile"]))
+            areas[normalise_postcode(a["postcode"])] = (a["district"], int(a["imd_decile"]), a["small_area"])
 
     records, seen = [], set()
     for feed, date_column in EVENT_DATE.items():
@@ -231,7 +244,7 @@ def load_records(synth):
             r.person, r.family, r.errors = t["person_id"], t["family_id"], set(t["error"].split(";"))
             r.date = parse_date(row.get(date_column))
             r.dob = parse_date(row.get("date_of_birth"))
-            r.district, r.imd = areas.get(normalise_postcode(row.get("postcode")), (None, None))
+            r.district, r.imd, r.small_area = areas.get(normalise_postcode(row.get("postcode")), (None, None, None))
             records.append(r)
     if len(seen) != len(truth):
         fail(f"the truth file lists {len(truth) - len(seen)} records that no input holds")
@@ -463,6 +476,11 @@ class Truth:
         r = max(known, key=lambda r: (r.date, r.feed, r.record_id))
         return r.district, r.imd
 
+    def latest_small_area(self, person):
+        """The small area of the same latest record."""
+        known = [r for r in self.by_person[person] if r.district is not None and r.date is not None and self.in_period(r.date)]
+        return max(known, key=lambda r: (r.date, r.feed, r.record_id)).small_area if known else None
+
 
 # ---------------------------------------------------------------------------------------------
 # The expected answer of each query, and how each column is compared
@@ -512,6 +530,29 @@ def expect_deprivation(t):
             "three_or_more_headlines": "persons_across_feeds",
             "pct_with_a_need": ("pct", "with_a_need", "children"),
             "pct_three_or_more": ("pct", "three_or_more_headlines", "children"),
+        },
+    }
+    return spec, {k: dict(v) for k, v in groups.items()}
+
+
+def expect_needs_by_locality(t):
+    localities = {}
+    with (t.synth / "reference" / "family_hub_localities.csv").open(newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            localities[row["small_area"]] = row["locality"]
+    groups = defaultdict(Counter)
+    for person in t.persons:
+        if not t.is_child(person):
+            continue
+        g = groups[(localities.get(t.latest_small_area(person), "UNKNOWN"),)]
+        g["children"] += 1
+        g["with_a_need"] += len(t.headlines(person)) >= 1
+    spec = {
+        "keys": ["locality"],
+        "columns": {
+            "children": "persons",
+            "with_a_need": "persons",
+            "pct_with_a_need": ("pct", "with_a_need", "children"),
         },
     }
     return spec, {k: dict(v) for k, v in groups.items()}
@@ -844,6 +885,7 @@ def expect_re_referrals(t):
 EXPECTATIONS = {
     "needs_by_district": (expect_needs_by_district, False),
     "deprivation": (expect_deprivation, True),
+    "needs_by_locality": (expect_needs_by_locality, True),
     "known_to_three_agencies": (expect_known_to_three_agencies, True),
     "eligible_families": (expect_eligible_families, True),
     "early_help_rereferrals": (expect_early_help_rereferrals, False),
@@ -982,6 +1024,7 @@ def main():
     records = load_records(synth)
     params = read_parameters(output)
     truth = Truth(records, load_indicators(), params)
+    truth.synth = synth
     events = truth.events
     latest = max(r.date for r in records if r.date)
     if params:

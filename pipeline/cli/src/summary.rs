@@ -384,5 +384,19 @@ fn outcomes_text(o: &tellonce_build::link::build::OutcomesReport) -> String {
             t.tables, t.cells, t.primary, t.secondary
         );
     }
+    let l = &o.linked_suppressions;
+    let _ = writeln!(
+        s,
+        "  tables by latest area protected together: {} cell(s) suppressed as another table suppresses the same \
+         count, {} more found recoverable across the tables",
+        l.shared, l.across
+    );
+    if o.persons_in_unlisted_small_areas > 0 {
+        let _ = writeln!(
+            s,
+            "  persons with a need in a small area the localities lookup does not list (counted as unknown): {}",
+            o.persons_in_unlisted_small_areas
+        );
+    }
     s
 }

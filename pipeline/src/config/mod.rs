@@ -349,7 +349,8 @@ impl Settings {
         let resolve = |p: &Path| if p.is_absolute() { p.to_owned() } else { base.join(p) };
         file.limits.validate(&mut problems);
         let linkage = file.linkage.validate(&mut problems);
-        let outcomes = file.outcomes.validate(&mut problems);
+        let mut outcomes = file.outcomes.validate(&mut problems);
+        outcomes.localities = outcomes.localities.as_deref().map(resolve);
         let stream = file.stream.as_ref().map(|st| st.validate(&mut problems));
         let (sources, readings) = sources::validate(&file.sources, &resolve, &mut problems);
         let output_dir = Settings::output_dir(&file, base, &resolve, &mut problems);
@@ -404,6 +405,9 @@ impl Settings {
             }
             if let Some(p) = &file.outcomes.themes {
                 protected.push(("outcomes.themes".to_owned(), resolve(p)));
+            }
+            if let Some(p) = &file.outcomes.localities {
+                protected.push(("outcomes.localities".to_owned(), resolve(p)));
             }
             for (i, s) in file.sources.iter().enumerate() {
                 let path = resolve(&s.path);

@@ -34,7 +34,7 @@ pub(crate) fn link_build(ctx: &Context<'_>, run_id: &str) -> Result<tellonce_bui
         options: ctx.settings.linkage,
         part_options: PartOptions { replace_existing: false, ..ctx.part_options.clone() },
         themes: Some(&themes),
-        outcomes: ctx.settings.outcomes,
+        outcomes: ctx.settings.outcomes.clone(),
     };
     let built = tellonce_build::link::build(&input, &mut log);
     if built.is_err() {
@@ -135,7 +135,7 @@ pub fn build(settings: &Settings) -> Result<(String, tellonce_build::link::Build
         options: settings.linkage,
         part_options,
         themes: Some(&themes),
-        outcomes: settings.outcomes,
+        outcomes: settings.outcomes.clone(),
     };
     let result = tellonce_build::link::build(&input, &mut audit);
     if result.is_err() {

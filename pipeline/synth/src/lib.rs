@@ -71,6 +71,8 @@ pub struct SynthSummary {
     pub truth: PathBuf,
     /// `reference/postcode_lookup.csv`.
     pub postcode_lookup: PathBuf,
+    /// `reference/family_hub_localities.csv`.
+    pub localities: PathBuf,
     /// People in the population (children, resident parents, absent parents).
     pub persons: usize,
     /// Households.
@@ -159,11 +161,14 @@ pub fn generate_with_errors(opts: &SynthOptions, model: ErrorModel) -> Result<Sy
     let records = truth.finish()?;
     let lookup = reference.join("postcode_lookup.csv");
     write_lookup(&geo, &extra_postcodes, &lookup)?;
+    let localities = reference.join("family_hub_localities.csv");
+    write_localities(&geo, &localities)?;
     write_readme(opts, model, &pop, &feeds, records)?;
     Ok(SynthSummary {
         feeds,
         truth: truth_path,
         postcode_lookup: lookup,
+        localities,
         persons: pop.persons.len(),
         families: pop.families.len(),
         records,
@@ -201,6 +206,25 @@ fn write_lookup(geo: &Geo, extra: &BTreeMap<String, u32>, path: &Path) -> Result
         text.push('\n');
     }
     out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|e| io_err(path, e))
+}
+
+/// Writes `small_area,locality` for every small area: each district's small areas, in the order
+/// they were made, split between two family hub localities (one where the district has a single
+/// small area).
+fn write_localities(geo: &Geo, path: &Path) -> Result<(), SynthError> {
+    let mut text = String::from("small_area,locality\n");
+    for (d, district) in DISTRICTS.iter().enumerate() {
+        let mine: Vec<&geo::Area> = geo.areas.iter().filter(|a| usize::from(a.district) == d).collect();
+        let half = mine.len().div_ceil(2);
+        for (k, a) in mine.iter().enumerate() {
+            text.push_str(&a.code);
+            text.push(',');
+            text.push_str(district.code);
+            text.push_str(if k < half { "_HUB_1" } else { "_HUB_2" });
+            text.push('\n');
+        }
+    }
+    std::fs::write(path, text).map_err(|e| io_err(path, e))
 }
 
 /// The file that marks a directory as holding synthetic data.
@@ -273,7 +297,9 @@ fn write_readme(
     s.push('\n');
     s.push_str(
         "reference/postcode_lookup.csv - postcode,small_area,district,imd_decile for every postcode\n  \
-         used (imd_decile 1 = most deprived; the deciles are synthetic, not the real IMD).\n",
+         used (imd_decile 1 = most deprived; the deciles are synthetic, not the real IMD).\n\
+         reference/family_hub_localities.csv - small_area,locality: the family hub locality of every\n  \
+         small area (two per district, synthetic).\n",
     );
     std::fs::write(&path, s).map_err(|e| io_err(&path, e))
 }

@@ -79,10 +79,13 @@ fn true_tables(out: &Path) -> BTreeMap<(String, String), BTreeMap<(String, Strin
             needs.entry(p).or_default().insert(headline.clone());
         }
     }
-    let mut decile_of = BTreeMap::new();
+    // Each person's latest area: IMD decile, small area and locality ("unknown" where null).
+    let mut area_of: BTreeMap<String, [String; 3]> = BTreeMap::new();
     for part in visible_parquet(&out.join("persons")) {
-        for (p, d) in parquet_column(&part, "person_id").into_iter().zip(parquet_column(&part, "imd_decile")) {
-            decile_of.insert(p.unwrap(), d.unwrap_or_else(|| "unknown".to_owned()));
+        let [p, d, a, l] = ["person_id", "imd_decile", "small_area", "locality"].map(|c| parquet_column(&part, c));
+        for (i, p) in p.into_iter().enumerate() {
+            let known = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".to_owned());
+            area_of.insert(p.unwrap(), [known(&d[i]), known(&a[i]), known(&l[i])]);
         }
     }
     let mut tables: BTreeMap<(String, String), BTreeMap<(String, String), u64>> = BTreeMap::new();
@@ -96,9 +99,11 @@ fn true_tables(out: &Path) -> BTreeMap<(String, String), BTreeMap<(String, Strin
         add(("district_headline_month".to_owned(), month.clone()), district, headline, persons.len() as u64);
     }
     for (p, headlines) in &needs {
-        let decile = decile_of.get(p).unwrap_or_else(|| panic!("{p} has events but is not in persons/"));
+        let area = area_of.get(p).unwrap_or_else(|| panic!("{p} has events but is not in persons/"));
         for h in headlines {
-            add(("imd_decile_headline".to_owned(), String::new()), decile, h, 1);
+            for (table, row) in ["imd_decile_headline", "small_area_headline", "locality_headline"].iter().zip(area) {
+                add(((*table).to_owned(), String::new()), row, h, 1);
+            }
         }
     }
     tables
@@ -178,7 +183,7 @@ fn no_published_cell_is_small_or_recoverable_and_each_is_its_true_count_rounded(
     assert_eq!(
         published.keys().collect::<Vec<_>>(),
         truth.keys().collect::<Vec<_>>(),
-        "a table for every month with events, and the decile table"
+        "a table for every month with events, and the tables by latest area"
     );
     let (mut primary, mut secondary, mut shown) = (0, 0, 0);
     for (key, cells) in &published {
@@ -221,6 +226,27 @@ fn no_published_cell_is_small_or_recoverable_and_each_is_its_true_count_rounded(
     }
     // The check saw real suppression of both kinds and real published counts.
     assert!(primary > 0 && secondary > 0 && shown > 0, "primary {primary} secondary {secondary} shown {shown}");
+    // Across the linked tables: a locality's published cell less its small areas' published cells
+    // never leaves exactly one suppressed small area cell to work out.
+    let mut locality_of: BTreeMap<String, String> = BTreeMap::new();
+    for part in visible_parquet(&ws.out().join("persons")) {
+        for (a, l) in parquet_column(&part, "small_area").into_iter().zip(parquet_column(&part, "locality")) {
+            if let (Some(a), Some(l)) = (a, l) {
+                locality_of.insert(a, l);
+            }
+        }
+    }
+    let small = &published[&("small_area_headline".to_owned(), String::new())];
+    let localities = &published[&("locality_headline".to_owned(), String::new())];
+    assert!(localities.len() > 20, "the synthetic deployment has a localities lookup");
+    let mut checked = 0;
+    for (locality, col) in localities.iter().filter(|(_, c)| !c.suppressed).map(|(at, _)| at) {
+        let hidden =
+            small.iter().filter(|((a, c), p)| c == col && p.suppressed && locality_of.get(a) == Some(locality)).count();
+        assert_ne!(hidden, 1, "locality {locality} {col}: one suppressed small area cell under a published total");
+        checked += 1;
+    }
+    assert!(checked > 0);
 }
 
 #[test]
@@ -248,8 +274,10 @@ fn the_period_and_the_counting_rule_are_configurable_and_checked() {
     assert_eq!(run.summary["linkage"]["outcomes"]["eligible_families"].as_u64(), Some(by_indicator as u64));
 
     // A one-year period keeps only persons with a record in it, and ages are taken at its end.
-    std::fs::write(&config, format!("{base}\n[outcomes]\nperiod_from = \"2024-04-01\"\nperiod_to = \"2025-03-31\"\n"))
-        .unwrap();
+    // The synthetic config has an [outcomes] table (its localities lookup): keys go into it.
+    let with_outcomes = |keys: &str| base.replacen("[outcomes]\n", &format!("[outcomes]\n{keys}"), 1);
+    assert!(base.contains("[outcomes]\n"), "{base}");
+    std::fs::write(&config, with_outcomes("period_from = \"2024-04-01\"\nperiod_to = \"2025-03-31\"\n")).unwrap();
     let run = ws.run(0, &[]);
     let o = &run.summary["linkage"]["outcomes"];
     assert_eq!(o["reference_date"], "2025-03-31", "{o}");
@@ -266,8 +294,8 @@ fn the_period_and_the_counting_rule_are_configurable_and_checked() {
     std::fs::write(
         &config,
         format!(
-            "{base}\n[outcomes]\nperiod_from = \"2025-13-01\"\n[outcomes.eligibility]\nmin_need = 2\n\
-             [outcomes.disclosure]\nthreshold = 0\n"
+            "{}\n[outcomes.eligibility]\nmin_need = 2\n[outcomes.disclosure]\nthreshold = 0\n",
+            with_outcomes("period_from = \"2025-13-01\"\n")
         ),
     )
     .unwrap();

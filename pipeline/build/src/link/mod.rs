@@ -85,6 +85,14 @@ pub enum LinkError {
         /// What is wrong, with the line.
         message: String,
     },
+    /// A reference file of the outcome datasets (the localities lookup) is unusable.
+    #[error("reference file {}: {message}", path.display())]
+    Reference {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with the line and column (never the value).
+        message: String,
+    },
     /// A bug.
     #[error("linkage: {0}")]
     Internal(String),

@@ -1,10 +1,14 @@
-//! `aggregates/`: the publishable count tables, each through [`disclosure::protect`].
+//! `aggregates/`: the publishable count tables, each through [`disclosure`] control.
 //!
-//! Two tables, each a set of two-way tables with margins:
+//! Each table set is a set of two-way tables with margins:
 //! - `district_headline_month`: for each month of the period, persons with a need by district ×
 //!   headline, the district being the area of the event;
-//! - `imd_decile_headline`: over the whole period, persons with a need by IMD decile of their
-//!   latest area (`persons.imd_decile`) × headline.
+//! - `imd_decile_headline`, `small_area_headline` and `locality_headline` (with a localities
+//!   lookup): over the whole period, persons with a need by the IMD decile, the small area and the
+//!   family hub locality of their latest area (`persons.imd_decile`, `small_area`, `locality`) ×
+//!   headline. These three group the same persons by the same finest rows, so they are protected
+//!   together as linked tables ([`linked`](super::linked)): no suppressed cell of one can be
+//!   worked out from what all three publish.
 //!
 //! A cell counts distinct persons; margins are sums of cells (a person with needs under two
 //! headlines counts in both columns and twice in the row total), so that every table is additive
@@ -23,6 +27,7 @@ use serde::Serialize;
 use super::described;
 use super::disclosure::{self, Cell, Policy, Protected, Table};
 use super::events::Partitions;
+use super::linked::{self, LinkedReport, Member};
 use super::persons::People;
 use super::settings::Period;
 use super::themes::Mapping;
@@ -35,6 +40,12 @@ pub const DISTRICT_HEADLINE_MONTH: &str = "district_headline_month";
 
 /// The IMD decile × headline table over the period.
 pub const IMD_DECILE_HEADLINE: &str = "imd_decile_headline";
+
+/// The small area × headline table over the period.
+pub const SMALL_AREA_HEADLINE: &str = "small_area_headline";
+
+/// The family hub locality × headline table over the period.
+pub const LOCALITY_HEADLINE: &str = "locality_headline";
 
 /// The label of margins.
 pub const TOTAL: &str = "Total";
@@ -143,33 +154,85 @@ pub fn district_headline_month(
     Ok(Published { name: DISTRICT_HEADLINE_MONTH, tables })
 }
 
-/// The IMD decile × headline table over the period, by each person's latest area.
-pub fn imd_decile_headline(people: &People<'_>, persons: &[usize], policy: &Policy) -> Result<Published, LinkError> {
+/// A finest row of the tables by latest area: small area and IMD decile, `None` where unknown.
+type FinestRow = (Option<Arc<str>>, Option<u8>);
+
+/// The tables over the period by each person's latest area, protected together as linked tables
+/// (see [`linked`](super::linked)): IMD decile × headline, small area × headline and, with a
+/// localities lookup, family hub locality × headline. Their rows are all groups of the same
+/// finest rows (small area and decile as the latest record gives them), so they share their
+/// column totals, and a locality's cells are sums of its small areas'. Also returns what the
+/// joint protection added, and how many persons with a need were in a small area the localities
+/// lookup does not list.
+pub fn by_latest_area(
+    people: &People<'_>,
+    persons: &[usize],
+    policy: &Policy,
+) -> Result<(Vec<Published>, LinkedReport, u64), LinkError> {
     let cols: Vec<String> = people.mapping.headlines.iter().map(|h| h.code.clone()).collect();
-    let mut rows: Vec<String> = (1..=10).map(|d: u8| d.to_string()).collect();
-    let mut counts = vec![vec![0u64; cols.len()]; rows.len() + 1];
+    // Persons with a need by finest row: (small area, IMD decile), unknowns as None.
+    let mut finest: BTreeMap<FinestRow, (Vec<u64>, u64)> = BTreeMap::new();
     for &p in persons {
         let bits = people.needs.headlines.get(p).copied().unwrap_or(0);
         if bits == 0 {
             continue;
         }
-        let decile = people.profiles.latest(p).and_then(|(_, a)| a.imd).filter(|d| (1..=10).contains(d));
-        let i = decile.map_or(10, |d| usize::from(d) - 1);
+        let area = people.profiles.latest(p).map(|(_, a)| a);
+        let key = (area.and_then(|a| a.small_area.clone()), area.and_then(|a| a.imd).filter(|d| (1..=10).contains(d)));
+        let (line, people_here) = finest.entry(key).or_insert_with(|| (vec![0; cols.len()], 0));
+        *people_here += 1;
         // Columns are the mapping's headlines in order, as the bits are.
-        for (k, cell) in counts[i].iter_mut().enumerate() {
+        for (k, cell) in line.iter_mut().enumerate() {
             *cell += u64::from(bits & (1 << k) != 0);
         }
     }
-    if counts[10].iter().all(|c| *c == 0) {
-        counts.pop();
-    } else {
-        rows.push(UNKNOWN.to_owned());
+    let keys: Vec<&FinestRow> = finest.keys().collect();
+    let counts: Vec<&Vec<u64>> = finest.values().map(|v| &v.0).collect();
+    let persons_in: Vec<u64> = finest.values().map(|v| v.1).collect();
+    let member = |labels: Vec<String>, group_of: &dyn Fn(usize) -> usize| -> Member {
+        let mut groups = vec![Vec::new(); labels.len()];
+        let mut sums = vec![vec![0u64; cols.len()]; labels.len()];
+        for (x, line) in counts.iter().enumerate() {
+            let g = group_of(x);
+            groups[g].push(x);
+            for (s, v) in sums[g].iter_mut().zip(line.iter()) {
+                *s += v;
+            }
+        }
+        Member { table: Table { rows: labels, cols: cols.clone(), counts: sums }, groups }
+    };
+    let with_unknown = |mut labels: Vec<String>, any_unknown: bool| {
+        if any_unknown {
+            labels.push(UNKNOWN.to_owned());
+        }
+        labels
+    };
+    // IMD deciles: every decile is a row, as before; unknown only where someone has none.
+    let deciles = with_unknown((1..=10).map(|d: u8| d.to_string()).collect(), keys.iter().any(|k| k.1.is_none()));
+    let mut members = vec![member(deciles, &|x| keys[x].1.map_or(10, |d| usize::from(d) - 1))];
+    let areas: BTreeSet<&str> = keys.iter().filter_map(|k| k.0.as_deref()).collect();
+    let area_rows: Vec<&str> = areas.iter().copied().collect();
+    let small = with_unknown(area_rows.iter().map(|a| (*a).to_owned()).collect(), keys.iter().any(|k| k.0.is_none()));
+    let area_row =
+        |x: usize| keys[x].0.as_deref().and_then(|a| area_rows.binary_search(&a).ok()).unwrap_or(area_rows.len());
+    members.push(member(small, &area_row));
+    let mut names = vec![IMD_DECILE_HEADLINE, SMALL_AREA_HEADLINE];
+    let mut unlisted = 0u64;
+    if let Some(l) = people.localities {
+        let names_in: Vec<&str> = l.names.iter().map(String::as_str).collect();
+        let locality_of = |x: usize| keys[x].0.as_deref().and_then(|a| l.of(a));
+        let any_unknown = (0..keys.len()).any(|x| locality_of(x).is_none());
+        unlisted =
+            (0..keys.len()).filter(|&x| keys[x].0.is_some() && locality_of(x).is_none()).map(|x| persons_in[x]).sum();
+        let rows = with_unknown(names_in.iter().map(|n| (*n).to_owned()).collect(), any_unknown);
+        let group = |x: usize| locality_of(x).and_then(|n| names_in.binary_search(&n).ok()).unwrap_or(names_in.len());
+        members.push(member(rows, &group));
+        names.push(LOCALITY_HEADLINE);
     }
-    let table = Table { rows, cols, counts };
-    Ok(Published {
-        name: IMD_DECILE_HEADLINE,
-        tables: vec![(None, disclosure::protect(&table, policy).map_err(internal)?)],
-    })
+    let (protected, report) = linked::protect_linked(&members, keys.len(), policy).map_err(internal)?;
+    let published =
+        names.into_iter().zip(protected).map(|(name, p)| Published { name, tables: vec![(None, p)] }).collect();
+    Ok((published, report, unlisted))
 }
 
 /// Row labels in order, `unknown` last.

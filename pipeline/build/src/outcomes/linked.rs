@@ -43,7 +43,7 @@ pub struct Member {
 }
 
 /// What protecting a linked set did beyond each table on its own.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct LinkedReport {
     /// Cells suppressed because a linked table suppresses the same count.
     pub shared: usize,
@@ -68,6 +68,7 @@ pub fn protect_linked(
     let mut forced: Vec<Vec<(usize, usize)>> = vec![Vec::new(); members.len()];
     let mut report = LinkedReport::default();
     let keys: Vec<Vec<Vec<u64>>> = members.iter().map(|m| cell_keys(m, finest)).collect();
+    let lines = nested_lines(members);
     loop {
         let protected: Vec<Protected> = members
             .iter()
@@ -97,6 +98,23 @@ pub fn protect_linked(
                 forced[t].push((i, j));
             }
             continue;
+        }
+        // A coarse cell and the finer cells it adds up form a line, as a row does: one suppressed
+        // cell alone in it is given away by subtraction.
+        if let Some(line) = lines.iter().find(|line| line.iter().filter(|a| suppressed.contains(a)).count() == 1) {
+            let pick = line
+                .iter()
+                .filter(|a| !suppressed.contains(a))
+                .min_by_key(|&&(u, a, b)| {
+                    let v = true_count(&members[u], a, b);
+                    (v == 0, v)
+                })
+                .copied();
+            if let Some((u, a, b)) = pick {
+                report.across += 1;
+                forced[u].push((a, b));
+                continue;
+            }
         }
         let Some(&(t, i, j)) = recoverable(members, finest, &protected).first() else {
             return Ok((protected, report));
@@ -135,6 +153,51 @@ fn check(members: &[Member], finest: usize) -> Result<(), DisclosureError> {
         }
     }
     Ok(())
+}
+
+/// The lines across tables: for each pair of members where every row of the coarse one is a
+/// union of rows of the fine one (localities of small areas), each coarse cell with the fine
+/// cells of the same column it adds up.
+fn nested_lines(members: &[Member]) -> Vec<Vec<At>> {
+    let mut out = Vec::new();
+    for (c, coarse) in members.iter().enumerate() {
+        for (f, fine) in members.iter().enumerate() {
+            if c == f {
+                continue;
+            }
+            // Which fine row each finest row is in.
+            let mut fine_row: HashMap<usize, usize> = HashMap::new();
+            for (r, g) in fine.groups.iter().enumerate() {
+                fine_row.extend(g.iter().map(|x| (*x, r)));
+            }
+            let parts: Vec<Vec<usize>> = coarse
+                .groups
+                .iter()
+                .map(|g| {
+                    let mut rows: Vec<usize> = g.iter().filter_map(|x| fine_row.get(x).copied()).collect();
+                    rows.sort_unstable();
+                    rows.dedup();
+                    rows
+                })
+                .collect();
+            let nests = parts
+                .iter()
+                .zip(&coarse.groups)
+                .all(|(rows, g)| rows.iter().map(|r| fine.groups[*r].len()).sum::<usize>() == g.len());
+            // Equal groupings share their cells outright (the shared step); one row is its own line.
+            if !nests || parts.iter().all(|rows| rows.len() <= 1) {
+                continue;
+            }
+            for (g, rows) in parts.iter().enumerate().filter(|(_, rows)| rows.len() > 1) {
+                for j in 0..=coarse.table.cols.len() {
+                    let mut line = vec![(c, g, j)];
+                    line.extend(rows.iter().map(|r| (f, *r, j)));
+                    out.push(line);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The finest cells a member's extended cell `(i, j)` adds up, as finest row × column indices
@@ -208,15 +271,10 @@ fn true_count(m: &Member, i: usize, j: usize) -> u64 {
 /// The published cell to suppress for the recoverable cell `at`: among the published cells that
 /// share a finest cell with it, the smallest non-zero count (first by table, row, column on ties;
 /// a zero only if nothing else is left).
-fn partner(
-    members: &[Member],
-    finest: usize,
-    suppressed: &std::collections::HashSet<At>,
-    at: At,
-) -> Option<At> {
+fn partner(members: &[Member], finest: usize, suppressed: &std::collections::HashSet<At>, at: At) -> Option<At> {
     let (t, i, j) = at;
     let target = cell_set(&members[t], finest, i, j);
-    let mut best: Option<((bool, u64), At)> = None;
+    let mut best: Option<((bool, usize, u64), At)> = None;
     for (u, m) in members.iter().enumerate() {
         let (r, c) = (m.table.rows.len(), m.table.cols.len());
         for a in 0..=r {
@@ -229,7 +287,7 @@ fn partner(
                     continue;
                 }
                 let v = true_count(m, a, b);
-                let key = (v == 0, v);
+                let key = (v == 0, set.len(), v);
                 if best.as_ref().is_none_or(|(k, _)| key < *k) {
                     best = Some((key, (u, a, b)));
                 }
@@ -252,6 +310,8 @@ pub fn recoverable(members: &[Member], finest: usize, protected: &[Protected]) -
             for j in 0..=c {
                 let set = cell_set(m, finest, i, j);
                 match cell_at(p, i, j) {
+                    // A row grouping no finest row is a structural zero, which gives nobody away.
+                    Some(cell) if cell.is_suppressed() && set.is_empty() => {}
                     Some(cell) if cell.is_suppressed() => hidden.push(((t, i, j), set)),
                     _ => published.push(set),
                 }
@@ -368,7 +428,8 @@ mod tests {
             groups: vec![vec![0], vec![1], vec![2], vec![3]],
         };
         let sum = |a: usize, b: usize| vec![counts[a][0] + counts[b][0], counts[a][1] + counts[b][1]];
-        let localities = Member { table: table(&["L0", "L1"], vec![sum(0, 1), sum(2, 3)]), groups: vec![vec![0, 1], vec![2, 3]] };
+        let localities =
+            Member { table: table(&["L0", "L1"], vec![sum(0, 1), sum(2, 3)]), groups: vec![vec![0, 1], vec![2, 3]] };
         vec![small, localities]
     }
 
@@ -410,7 +471,8 @@ mod tests {
     #[test]
     fn the_linear_check_finds_what_subtraction_finds_and_no_more() {
         // One table, one suppressed interior cell: its row gives it away.
-        let m = vec![Member { table: table(&["a", "b"], vec![vec![5, 20], vec![30, 40]]), groups: vec![vec![0], vec![1]] }];
+        let m =
+            vec![Member { table: table(&["a", "b"], vec![vec![5, 20], vec![30, 40]]), groups: vec![vec![0], vec![1]] }];
         let mut p = disclosure::protect(&m[0].table, &Policy { threshold: 1, rounding_base: 1 }).unwrap();
         p.cells[0][0] = disclosure::Cell::Suppressed;
         assert_eq!(recoverable(&m, 2, std::slice::from_ref(&p)), vec![(0, 0, 0)]);
@@ -462,10 +524,8 @@ mod tests {
             }];
             for _ in 0..2 {
                 let groups = grouping(2 + next(3) as usize, &mut next);
-                let sums = groups
-                    .iter()
-                    .map(|g| (0..cols).map(|h| g.iter().map(|a| counts[*a][h]).sum()).collect())
-                    .collect();
+                let sums =
+                    groups.iter().map(|g| (0..cols).map(|h| g.iter().map(|a| counts[*a][h]).sum()).collect()).collect();
                 members.push(Member {
                     table: Table {
                         rows: (0..groups.len()).map(|g| format!("g{g}")).collect(),

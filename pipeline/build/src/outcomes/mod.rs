@@ -22,6 +22,7 @@ pub mod events;
 pub mod families;
 pub mod family_outcomes;
 pub mod linked;
+pub mod localities;
 pub mod outcome_rules;
 pub mod persons;
 pub mod profile;

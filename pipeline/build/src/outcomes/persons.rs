@@ -30,6 +30,13 @@ pub fn schema() -> SchemaRef {
         described("sex", DataType::Utf8, "Sex as most often recorded (M, F, X, U); null where no agreement shares it."),
         described("district", DataType::Utf8, "District or borough of the person's latest record in the period."),
         described("imd_decile", DataType::UInt8, "IMD decile of that record's small area (1 = most deprived)."),
+        described("small_area", DataType::Utf8, "That record's small area (LSOA-like), from the postcode lookup."),
+        described(
+            "locality",
+            DataType::Utf8,
+            "The family hub locality of that small area, from the localities lookup (null: no lookup, or the \
+             small area is not in it).",
+        ),
         described_list("feeds", "The partner feeds with a record of the person in the period, sorted."),
         described_list("agencies", "The partner organisations sending those feeds, distinct and sorted."),
         described("n_agencies", DataType::UInt8, "How many partner organisations know the person in the period."),
@@ -106,6 +113,8 @@ pub struct People<'a> {
     pub needs: &'a Needs,
     /// The date ages are taken at (days since 1970-01-01).
     pub reference: i32,
+    /// The family hub localities lookup, if the deployment has one.
+    pub localities: Option<&'a super::localities::Localities>,
 }
 
 impl People<'_> {
@@ -132,6 +141,7 @@ impl People<'_> {
         let mut person = StringBuilder::with_capacity(n, n * 17);
         let mut family = StringBuilder::with_capacity(n, n * 17);
         let (mut band, mut sex, mut district) = (StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
+        let (mut small_area, mut locality) = (StringBuilder::new(), StringBuilder::new());
         let (mut imd, mut n_agencies, mut n_headlines) =
             (UInt8Builder::new(), UInt8Builder::new(), UInt8Builder::new());
         let (mut feeds, mut agencies, mut headlines) = (
@@ -149,6 +159,9 @@ impl People<'_> {
             let area = self.profiles.latest(p).map(|(_, a)| a);
             district.append_option(area.and_then(|a| a.district.as_deref()));
             imd.append_option(area.and_then(|a| a.imd));
+            let small = area.and_then(|a| a.small_area.as_deref());
+            small_area.append_option(small);
+            locality.append_option(small.zip(self.localities).and_then(|(s, l)| l.of(s)));
             let mut fs: Vec<&str> = self.profiles.feeds_of(p).collect();
             fs.sort_unstable();
             for f in fs {
@@ -178,6 +191,8 @@ impl People<'_> {
             Arc::new(sex.finish()),
             Arc::new(district.finish()),
             Arc::new(imd.finish()),
+            Arc::new(small_area.finish()),
+            Arc::new(locality.finish()),
             Arc::new(feeds.finish()),
             Arc::new(agencies.finish()),
             Arc::new(n_agencies.finish()),

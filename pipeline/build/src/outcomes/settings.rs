@@ -96,7 +96,7 @@ impl fmt::Display for Eligibility {
 }
 
 /// Everything the outcome datasets depend on besides the data.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutcomeSettings {
     /// The reporting period.
     pub period: Period,
@@ -104,6 +104,9 @@ pub struct OutcomeSettings {
     pub eligibility: Eligibility,
     /// The disclosure policy of `aggregates/`.
     pub disclosure: Policy,
+    /// The family hub localities lookup (small area → locality), resolved; none: no locality
+    /// outputs.
+    pub localities: Option<PathBuf>,
 }
 
 /// `[outcomes]`; every field has a default.
@@ -120,11 +123,14 @@ pub struct OutcomesFile {
     pub eligibility: Eligibility,
     /// The disclosure policy of `aggregates/`.
     pub disclosure: Policy,
+    /// A CSV naming each small area's family hub locality (`small_area`, `locality`).
+    pub localities: Option<PathBuf>,
 }
 
 impl OutcomesFile {
     /// Checks the section, adding a problem (naming its key) for each bad value, and returns the
-    /// settings it sets (the theme mapping's path is the caller's to resolve).
+    /// settings it sets (the paths are the caller's to resolve: `localities` is returned as
+    /// written).
     pub fn validate(&self, problems: &mut Vec<String>) -> OutcomeSettings {
         let o = self;
         let mut day =
@@ -149,7 +155,12 @@ impl OutcomesFile {
         if o.eligibility.min_needs == 0 {
             problems.push("outcomes.eligibility.min_needs must be at least 1".to_owned());
         }
-        OutcomeSettings { period, eligibility: self.eligibility, disclosure: self.disclosure }
+        OutcomeSettings {
+            period,
+            eligibility: self.eligibility,
+            disclosure: self.disclosure,
+            localities: self.localities.clone(),
+        }
     }
 }
 

@@ -141,6 +141,7 @@ fn eligibility_follows_the_configured_counting_rule_and_needs_a_child() {
         family_of: &[0, 0, 1, 1],
         needs: &needs,
         reference: day,
+        localities: None,
     };
     let persons = people.persons();
     assert_eq!(persons, [0, 1, 2, 3]);

@@ -116,6 +116,11 @@ fn config_text(summary: &SynthSummary, out: &Path, own_feeds: bool) -> String {
         );
     }
     let _ = writeln!(s, "[reference]\npostcode_lookup = {:?}\n", rel(&summary.postcode_lookup));
+    let _ = writeln!(
+        s,
+        "# Published tables by family hub locality use this lookup of small areas.\n[outcomes]\nlocalities = {:?}\n",
+        rel(&summary.localities)
+    );
     for f in &summary.feeds {
         let _ = writeln!(s, "[[sources]]\nfeed = {:?}\npath = {:?}\nformat = {:?}\n", f.feed, rel(&f.path), f.format);
     }

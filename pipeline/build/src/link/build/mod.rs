@@ -153,6 +153,11 @@ pub struct OutcomesReport {
     pub family_outcomes: BTreeMap<&'static str, u64>,
     /// What `re_referrals/` holds.
     pub re_referrals: crate::outcomes::re_referrals::ReturnsReport,
+    /// What protecting the tables by latest area together added.
+    pub linked_suppressions: crate::outcomes::linked::LinkedReport,
+    /// Persons with a need whose latest small area the localities lookup does not list (counted
+    /// under unknown in `locality_headline`).
+    pub persons_in_unlisted_small_areas: u64,
 }
 
 impl BuildReport {

@@ -19,6 +19,7 @@ use crate::link::ids::Reconciled;
 use crate::outcomes::episodes;
 use crate::outcomes::events::{self, Gathered, Partitions};
 use crate::outcomes::family_outcomes;
+use crate::outcomes::localities::Localities;
 use crate::outcomes::persons::{self, Needs, People};
 use crate::outcomes::profile::Profiles;
 use crate::outcomes::re_referrals::{self, ReturnsReport};
@@ -144,6 +145,7 @@ pub(super) fn stage(
             .max()
     };
     let outcomes = family_outcomes::needs_and_outcomes(&episode_rows, &events, mapping, &levels, &data_end);
+    let localities = input.outcomes.localities.as_deref().map(Localities::load).transpose()?;
     let people = People {
         mapping,
         profiles: &profiles,
@@ -152,6 +154,7 @@ pub(super) fn stage(
         family_of: &linked.families.family,
         needs: &needs,
         reference,
+        localities: localities.as_ref(),
     };
     // Every dataset below mixes the feeds of the build: it goes when the first of their
     // agreements says so.
@@ -283,10 +286,9 @@ fn people_parts(
     let in_period = people.persons();
     let family_rows = families::rows(people, &in_period, &input.outcomes.eligibility);
     let policy = &input.outcomes.disclosure;
-    let published = [
-        aggregates::district_headline_month(events, people.mapping, period, policy)?,
-        aggregates::imd_decile_headline(people, &in_period, policy)?,
-    ];
+    let mut published = vec![aggregates::district_headline_month(events, people.mapping, period, policy)?];
+    let (by_area, linked, unlisted) = aggregates::by_latest_area(people, &in_period, policy)?;
+    published.extend(by_area);
     let mut opts = input.part_options.clone();
     opts.metadata.extend([
         (tellonce_schemas::metadata::PERIOD_FROM.to_owned(), period.from_iso()),
@@ -338,6 +340,8 @@ fn people_parts(
         episode_records_undated: 0,
         family_outcomes: BTreeMap::new(),
         re_referrals: ReturnsReport::default(),
+        linked_suppressions: linked,
+        persons_in_unlisted_small_areas: unlisted,
     })
 }
 
