@@ -1,5 +1,5 @@
-//! Real query engines: DuckDB and pyarrow read the staging Parquet as it is written, and DuckDB
-//! reads `links/` joined to it.
+//! Real query engines: DuckDB and pyarrow read the staging Parquet as it is written, DuckDB reads
+//! `links/` joined to it, and DuckDB, Polars and pyarrow read every dataset of the demo.
 
 use std::process::Command;
 
@@ -7,11 +7,11 @@ use crate::support::*;
 
 /// Fails (never skips) when the Python query engines are missing.
 fn require_python_engines() {
-    let check = Command::new("python3").args(["-c", "import duckdb, pyarrow"]).output();
+    let check = Command::new("python3").args(["-c", "import duckdb, pyarrow, polars"]).output();
     let ok = check.as_ref().is_ok_and(|o| o.status.success());
     assert!(
         ok,
-        "DuckDB and pyarrow are needed to check that analysts can read the staging Parquet: run \
+        "DuckDB, Polars and pyarrow are needed to check that analysts can read the Parquet: run \
          `python3 -m pip install -r .ci/requirements.txt` (CI does this in .ci/run).\n{}",
         match &check {
             Ok(o) => text(o),
@@ -81,4 +81,40 @@ fn duckdb_reads_links_and_joins_them_to_the_staging_dataset() {
     // Every staged row finds its link by feed and record_id.
     let written: u64 = run.summary["inputs"].as_array().unwrap().iter().map(|i| i["written"].as_u64().unwrap()).sum();
     assert_eq!(seen["joined"].as_u64(), Some(written), "{seen}");
+}
+
+#[test]
+fn duckdb_polars_and_pyarrow_read_every_dataset_of_the_demo() {
+    require_python_engines();
+    let ws = Workspace::bare();
+    tellonce_tests::tellonce_ok(ws.dir(), &["demo", "--out", "demo", "--children", "1500", "--json"], 0);
+    let out = ws.dir().join("demo/output");
+    let datasets = [
+        "links",
+        "theme_events",
+        "persons",
+        "families",
+        "episodes",
+        "family_outcomes",
+        "outcome_claims",
+        "re_referrals",
+        "aggregates",
+    ];
+    let script = tellonce_tests::workspace_root().join("tests/python/read_datasets.py");
+    let run = Command::new("python3").arg(&script).arg(&out).args(datasets).output().unwrap();
+    assert!(run.status.success(), "{} failed:\n{}", script.display(), text(&run));
+    let seen: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    for dataset in datasets {
+        let rows: u64 = visible_parquet(&out.join(dataset)).iter().map(|p| parquet_row_count(p)).sum();
+        assert!(rows > 0, "{dataset}/ is empty in the demo");
+        for engine in ["duckdb", "polars", "pyarrow"] {
+            assert_eq!(seen[dataset][engine].as_u64(), Some(rows), "{engine} on {dataset}: {seen}");
+        }
+    }
+    // Partition keys come back as columns.
+    let columns = |d: &str| {
+        seen[d]["columns"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    assert!(columns("theme_events").contains(&"headline".to_owned()));
+    assert!(columns("aggregates").contains(&"table".to_owned()));
 }

@@ -353,7 +353,7 @@ fn retention_deletes_exactly_the_files_due_and_logs_each_deletion() {
     // earliest of their agreements); the police staging, links and theme events stay, and so do
     // the episodes (read from the education feed alone, which this deployment does not have).
     let out = retention(&["--as-of", &due_day]);
-    assert!(text(&out).contains("deleted 10 file(s)"), "{}", text(&out));
+    assert!(text(&out).contains("deleted 11 file(s)"), "{}", text(&out));
     // The deleted CAMHS record is no longer named by the identity index.
     assert!(text(&out).contains("dropped 1 record reference(s)"), "{}", text(&out));
     assert_eq!(indexed(), ["police/P1", "police/P2", "police/P3"]);
@@ -369,7 +369,7 @@ fn retention_deletes_exactly_the_files_due_and_logs_each_deletion() {
     assert!(visible_parquet(&ws.out().join("links/feed=camhs")).is_empty());
     assert_eq!(visible_parquet(&ws.out().join("links/feed=police")).len(), 1);
     let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
-    assert_eq!(log.matches("\"reason\":\"retention\"").count(), 10, "{log}");
+    assert_eq!(log.matches("\"reason\":\"retention\"").count(), 11, "{log}");
     assert!(audit_verify(&ws).status.success(), "{}", text(&audit_verify(&ws)));
     // Applying again deletes nothing more.
     let out = retention(&["--as-of", &due_day]);

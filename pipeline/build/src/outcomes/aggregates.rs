@@ -186,6 +186,10 @@ pub fn by_latest_area(
             *cell += u64::from(bits & (1 << k) != 0);
         }
     }
+    if finest.is_empty() {
+        // Nobody with a need: the tables still have a row, of zeros, to say so.
+        finest.insert((None, None), (vec![0; cols.len()], 0));
+    }
     let keys: Vec<&FinestRow> = finest.keys().collect();
     let counts: Vec<&Vec<u64>> = finest.values().map(|v| &v.0).collect();
     let persons_in: Vec<u64> = finest.values().map(|v| v.1).collect();
