@@ -39,6 +39,7 @@ QUERY_NAMES = [
     "needs_by_district",
     "deprivation",
     "needs_by_locality",
+    "attendance_by_cohorts",
     "known_to_three_agencies",
     "eligible_families",
     "early_help_rereferrals",
@@ -558,6 +559,50 @@ def expect_needs_by_locality(t):
     return spec, {k: dict(v) for k, v in groups.items()}
 
 
+def cohorts(t, person):
+    """How many of persons/'s vulnerable cohorts a record of the person in the period puts them
+    in: early help (an episode record), youth justice (a record of that feed), and a plan or
+    status flag set on any record (child in need, child protection, looked after, EHC plan)."""
+    flags = ("child_in_need", "child_protection_plan", "looked_after", "ehc_plan")
+    rs = [r for r in t.by_person[person] if t.in_period(r.date)]
+    early_help = any(
+        r.feed == "education" and (r.row.get("event_type") or "").upper() in ("EARLY_HELP_OPEN", "EARLY_HELP_CLOSE")
+        for r in rs
+    )
+    youth_justice = any(r.feed == "youth_justice" for r in rs)
+    flagged = sum(any((r.row.get(f) or "").lower() in TRUE_WORDS for r in rs) for f in flags)
+    return early_help + youth_justice + flagged
+
+
+def expect_attendance_by_cohorts(t):
+    groups = defaultdict(Counter)
+    for person in t.persons:
+        if t.band_now(person) not in ("5-10", "11-15", "16-17"):
+            continue
+        readings = []
+        for r in t.by_person[person]:
+            if r.feed == "education" and (r.row.get("event_type") or "").upper() == "ATTENDANCE_TERM":
+                try:
+                    readings.append(float(r.row.get("attendance_pct")))
+                except (TypeError, ValueError):
+                    pass
+        if not readings:
+            continue
+        n = cohorts(t, person)
+        g = groups[("2 or more" if n >= 2 else str(n),)]
+        g["children"] += 1
+        g["persistently_absent"] += sum(readings) / len(readings) < 90
+    spec = {
+        "keys": ["vulnerable_cohorts"],
+        "columns": {
+            "children": "persons",
+            "persistently_absent": "persons",
+            "persistently_absent_pct": ("pct", "persistently_absent", "children"),
+        },
+    }
+    return spec, {k: dict(v) for k, v in groups.items()}
+
+
 def expect_known_to_three_agencies(t):
     bands = defaultdict(Counter)
     for person in t.persons:
@@ -886,6 +931,7 @@ EXPECTATIONS = {
     "needs_by_district": (expect_needs_by_district, False),
     "deprivation": (expect_deprivation, True),
     "needs_by_locality": (expect_needs_by_locality, True),
+    "attendance_by_cohorts": (expect_attendance_by_cohorts, True),
     "known_to_three_agencies": (expect_known_to_three_agencies, True),
     "eligible_families": (expect_eligible_families, True),
     "early_help_rereferrals": (expect_early_help_rereferrals, False),

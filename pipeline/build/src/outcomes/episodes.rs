@@ -653,6 +653,13 @@ mod tests {
         assert_eq!(status(add_months(close, 2))[0], (1, Status::MetNotYetSustained));
         assert_eq!(status(add_months(close, 6) - 1)[0], (1, Status::MetNotYetSustained));
         assert_eq!(status(add_months(close, 6))[0], (1, Status::MetAndSustained));
+        // Each row carries the events behind its status, by date, with the span each fell in.
+        let rows = needs_and_outcomes(&eps, &events, &m, &Levels::default(), &|_| Some(later));
+        let family_2 = rows.iter().find(|o| eps[o.episode].family() == 2).unwrap();
+        assert_eq!(
+            family_2.evidence,
+            ["2023-06-01 domestic_abuse_incident (before start)", "2024-06-01 domestic_abuse_incident (at close)"]
+        );
         // Where no feed of the build can show the need, nothing is said either way.
         let unseen = needs_and_outcomes(&eps, &events, &m, &Levels::default(), &|_| None);
         assert!(unseen.iter().all(|o| o.status == Status::NoEvidence), "{unseen:?}");

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow_array::builder::{BooleanBuilder, Date32Builder, StringBuilder, UInt32Builder};
+use arrow_array::builder::{BooleanBuilder, Date32Builder, ListBuilder, StringBuilder, UInt32Builder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Schema, SchemaRef};
 use tellonce_schemas::identifiers::dates;
@@ -75,7 +75,14 @@ pub struct NeedOutcome {
     pub seen: [u32; 4],
     /// How far the evidence of the need runs (see [`needs_and_outcomes`]).
     pub data_end: Option<i32>,
+    /// The evidence itself, by date: each theme event counted in `seen` (`date indicator
+    /// (span)`), and for a rule over readings each reading it judged (`date column=value
+    /// (span)`).
+    pub evidence: Vec<String>,
 }
+
+/// The spans of `NeedOutcome::seen`, as the evidence names them.
+const SPANS: [&str; 4] = ["before start", "during", "at close", "after close"];
 
 /// Works out, for each episode with a start and each headline with evidence in the family in the
 /// `ENTRY_MONTHS` before it, the outcome of that need under its rule. `data_end` says how far the
@@ -89,15 +96,16 @@ pub fn needs_and_outcomes(
     levels: &Levels,
     data_end: &dyn Fn(&str) -> Option<i32>,
 ) -> Vec<NeedOutcome> {
-    // Each family's evidence: (headline index, date).
+    // Each family's evidence: (headline index, date, indicator).
     let headlines: Vec<&str> = mapping.headlines.iter().map(|h| h.code.as_str()).collect();
-    let mut by_family: HashMap<u32, Vec<(usize, i32)>> = HashMap::new();
+    let mut by_family: HashMap<u32, Vec<(usize, i32, u16)>> = HashMap::new();
     for ((headline, _), rows) in events {
         let Some(h) = headlines.iter().position(|c| c == headline) else { continue };
         for r in rows {
-            by_family.entry(r.family).or_default().push((h, r.date));
+            by_family.entry(r.family).or_default().push((h, r.date, r.indicator));
         }
     }
+    let indicator = |k: u16| mapping.indicators.get(usize::from(k)).map_or("", |i| i.code.as_str());
     let rules: HashMap<&str, (usize, &OutcomeRule)> =
         mapping.outcome_rules.iter().enumerate().map(|(k, r)| (r.headline.as_str(), (k, r))).collect();
     let readings: HashMap<usize, HashMap<u32, Vec<(i32, f64)>>> = mapping
@@ -122,14 +130,16 @@ pub fn needs_and_outcomes(
         let Some(evidence) = by_family.get(&e.family()) else { continue };
         let entry_from = add_months(start, -(ENTRY_MONTHS as i32));
         for (h, code) in headlines.iter().enumerate() {
-            let dates: Vec<i32> = evidence.iter().filter(|(x, _)| *x == h).map(|(_, d)| *d).collect();
+            let mine: Vec<(i32, u16)> = evidence.iter().filter(|e| e.0 == h).map(|e| (e.1, e.2)).collect();
+            let dates: Vec<i32> = mine.iter().map(|e| e.0).collect();
             if !dates.iter().any(|&d| (entry_from..=start).contains(&d)) {
                 continue;
             }
             let rule = rules.get(code).map(|(_, r)| *r);
             let close_from = e.close().zip(rule).map(|(c, r)| add_months(c, -(r.at_close_months as i32)));
             let mut seen = [0u32; 4];
-            for &d in dates.iter().filter(|&&d| d >= entry_from) {
+            let mut shown = Vec::new();
+            for &(d, ind) in mine.iter().filter(|e| e.0 >= entry_from) {
                 let slot = match (e.close(), close_from) {
                     _ if d <= start => 0,
                     (Some(c), Some(from)) if d >= from && d <= c => 2,
@@ -137,6 +147,7 @@ pub fn needs_and_outcomes(
                     _ => 1,
                 };
                 seen[slot] += 1;
+                shown.push(format!("{} {} ({})", dates::format(d), indicator(ind), SPANS[slot]));
             }
             let end = data_end(code);
             let (status, decided_by) = match (rule, e.close(), end) {
@@ -150,6 +161,18 @@ pub fn needs_and_outcomes(
                 (Some(r), Some(close), Some(end)) if r.readings().is_some() => {
                     let family = rules.get(code).and_then(|(k, _)| readings.get(k)).and_then(|m| m.get(&e.family()));
                     let window = Window { close_from: close_from.unwrap_or(close), close, end };
+                    let until = add_months(close, r.sustain_months as i32);
+                    let column = r.readings().map_or("", |x| x.value.as_str());
+                    for &(d, v) in family.map_or(&[][..], Vec::as_slice) {
+                        let span = if (window.close_from..=close).contains(&d) {
+                            SPANS[2]
+                        } else if d > close && d <= until {
+                            SPANS[3]
+                        } else {
+                            continue;
+                        };
+                        shown.push(format!("{} {column}={v} ({span})", dates::format(d)));
+                    }
                     match read_levels(r, family.map_or(&[], Vec::as_slice), &window) {
                         Ok(status) => (status, described.get(code).cloned().unwrap_or_else(|| no_rule.clone())),
                         Err(Unread::AtClose) => (Status::NoEvidence, no_reading.clone()),
@@ -173,7 +196,16 @@ pub fn needs_and_outcomes(
                     (status, described.get(code).cloned().unwrap_or_else(|| no_rule.clone()))
                 }
             };
-            out.push(NeedOutcome { episode: k, headline: named[h].clone(), status, decided_by, seen, data_end: end });
+            shown.sort();
+            out.push(NeedOutcome {
+                episode: k,
+                headline: named[h].clone(),
+                status,
+                decided_by,
+                seen,
+                data_end: end,
+                evidence: shown,
+            });
         }
     }
     out
@@ -249,6 +281,12 @@ pub fn schema() -> SchemaRef {
             "The latest event held of the feeds that can show the need: a window after the close that runs past \
              it is not yet seen whole (null: no feed of the build can show the need).",
         ),
+        super::described_list(
+            "evidence",
+            "The evidence by date: each theme event counted above as 'date indicator (span)' (join to \
+             theme_events on family_id, indicator and event_date), and for a rule over readings each reading it \
+             judged as 'date column=value (span)'.",
+        ),
     ]))
 }
 
@@ -300,8 +338,13 @@ pub fn batch(rows: &[NeedOutcome], names: &Names<'_>) -> Result<RecordBatch, Lin
     let mut text: Vec<StringBuilder> = (0..7).map(|_| StringBuilder::new()).collect();
     let mut seen: Vec<UInt32Builder> = (0..4).map(|_| UInt32Builder::new()).collect();
     let mut end = Date32Builder::new();
+    let mut evidence = ListBuilder::new(StringBuilder::new());
     for r in rows {
         end.append_option(r.data_end);
+        for e in &r.evidence {
+            evidence.values().append_value(e);
+        }
+        evidence.append(true);
         let (id, person, family, service) = names.of(r.episode)?;
         for (b, v) in text.iter_mut().zip([id, &family, &person, service, &r.headline, r.status.name(), &r.decided_by])
         {
@@ -314,6 +357,7 @@ pub fn batch(rows: &[NeedOutcome], names: &Names<'_>) -> Result<RecordBatch, Lin
     let mut columns: Vec<ArrayRef> = text.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect();
     columns.extend(seen.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
     columns.push(Arc::new(end.finish()));
+    columns.push(Arc::new(evidence.finish()));
     RecordBatch::try_new(schema(), columns).map_err(|e| LinkError::Internal(e.to_string()))
 }
 
