@@ -170,13 +170,7 @@ pub fn collect(
             profiles.observe(f.feed, &batch, period, &days, &areas, &|row| person_of(record + row).0);
             gathered.marks.observe(&mapping.episodes, f.feed, &batch, &days, &|row| person_of(record + row));
             gathered.levels.observe(&mapping.outcome_rules, f.feed, &batch, &days, &|row| person_of(record + row).1);
-            for (k, rows) in mapping.readings(f.feed, &batch) {
-                for (row, _) in rows.iter().enumerate().filter(|(_, reading)| **reading) {
-                    if let Some(day) = days[row] {
-                        pending.reading(k, person_of(record + row).0, day);
-                    }
-                }
-            }
+            pending.observe(mapping, f.feed, &batch, &days, &|row| person_of(record + row).0);
             for (row, found) in hits.into_iter().enumerate() {
                 let i = record + row;
                 if found.is_empty() {

@@ -161,18 +161,7 @@ pub fn needs_and_outcomes(
                 (Some(r), Some(close), Some(end)) if r.readings().is_some() => {
                     let family = rules.get(code).and_then(|(k, _)| readings.get(k)).and_then(|m| m.get(&e.family()));
                     let window = Window { close_from: close_from.unwrap_or(close), close, end };
-                    let until = add_months(close, r.sustain_months as i32);
-                    let column = r.readings().map_or("", |x| x.value.as_str());
-                    for &(d, v) in family.map_or(&[][..], Vec::as_slice) {
-                        let span = if (window.close_from..=close).contains(&d) {
-                            SPANS[2]
-                        } else if d > close && d <= until {
-                            SPANS[3]
-                        } else {
-                            continue;
-                        };
-                        shown.push(format!("{} {column}={v} ({span})", dates::format(d)));
-                    }
+                    reading_evidence(r, family.map_or(&[][..], Vec::as_slice), &window, &mut shown);
                     match read_levels(r, family.map_or(&[], Vec::as_slice), &window) {
                         Ok(status) => (status, described.get(code).cloned().unwrap_or_else(|| no_rule.clone())),
                         Err(Unread::AtClose) => (Status::NoEvidence, no_reading.clone()),
@@ -219,6 +208,23 @@ struct Window {
     close: i32,
     /// How far the evidence runs.
     end: i32,
+}
+
+/// Adds to `shown` the readings a `readings` rule judges: those in the close window and in the
+/// months after the close.
+fn reading_evidence(rule: &OutcomeRule, days: &[(i32, f64)], w: &Window, shown: &mut Vec<String>) {
+    let until = add_months(w.close, rule.sustain_months as i32);
+    let column = rule.readings().map_or("", |x| x.value.as_str());
+    for &(d, v) in days {
+        let span = if (w.close_from..=w.close).contains(&d) {
+            SPANS[2]
+        } else if d > w.close && d <= until {
+            SPANS[3]
+        } else {
+            continue;
+        };
+        shown.push(format!("{} {column}={v} ({span})", dates::format(d)));
+    }
 }
 
 /// Why a `readings` rule could not decide.

@@ -16,6 +16,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use arrow_array::RecordBatch;
 use serde::Deserialize;
 
 use super::events::EventRow;
@@ -111,9 +112,24 @@ impl Pending {
         self.hits.entry(k).or_default().push(row);
     }
 
-    /// A reading of indicator `k`'s series, whether it matches or not.
-    pub fn reading(&mut self, k: u16, person: u32, day: i32) {
-        self.readings.entry(k).or_default().push((person, day));
+    /// Notes the dated readings of every `consecutive` indicator of `feed` in one staging batch,
+    /// whether they match or not: row `row` is dated `days[row]` and about `person_of(row)`.
+    pub fn observe(
+        &mut self,
+        mapping: &Mapping,
+        feed: &str,
+        batch: &RecordBatch,
+        days: &[Option<i32>],
+        person_of: &dyn Fn(usize) -> u32,
+    ) {
+        for (k, rows) in mapping.readings(feed, batch) {
+            let found = self.readings.entry(k).or_default();
+            for (row, _) in rows.iter().enumerate().filter(|(_, reading)| **reading) {
+                if let Some(day) = days.get(row).copied().flatten() {
+                    found.push((person_of(row), day));
+                }
+            }
+        }
     }
 
     /// The rows that are events under their indicator's rule over rows.
