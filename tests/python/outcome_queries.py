@@ -779,16 +779,14 @@ def truth_outcomes(t):
     for i in mapping["indicators"]:
         if i["feed"] in latest:
             data_end[i["headline"]] = max(data_end.get(i["headline"], latest[i["feed"]]), latest[i["feed"]])
-    # A rule over readings: its evidence runs as far as its own feed, and it reads each family's
-    # readings by day, the lowest of the day.
+    # A rule over readings: its evidence runs as far as its latest reading, and it reads each
+    # family's readings by person and day, the lowest of the day.
     levels = {}
     for h, rule in rules.items():
         if rule["met_when"] != "readings":
             continue
         data_end.pop(h, None)
-        if rule["feed"] in latest:
-            data_end[h] = latest[rule["feed"]]
-        days = defaultdict(dict)
+        readings = defaultdict(dict)
         for r in t.records:
             if r.feed != rule["feed"] or r.date is None or not table_holds(rule["series"], r.row):
                 continue
@@ -796,9 +794,10 @@ def truth_outcomes(t):
                 value = float(r.row.get(rule["value"]))
             except (TypeError, ValueError):
                 continue
-            fam = days[t.family_of[r.person]]
-            fam[r.date] = min(fam.get(r.date, value), value)
-        levels[h] = days
+            fam = readings[t.family_of[r.person]]
+            fam[(r.person, r.date)] = min(fam.get((r.person, r.date), value), value)
+            data_end[h] = max(data_end.get(h, r.date), r.date)
+        levels[h] = readings
     evidence = defaultdict(list)
     for e in t.events:
         evidence[t.family_of[e.record.person]].append((e.headline, e.record.date))
@@ -830,18 +829,21 @@ def truth_outcomes(t):
     return out
 
 
-def readings_status(rule, days, close, data_end):
-    """A need's status under a `readings` rule, from the family's readings by day."""
+def readings_status(rule, readings, close, data_end):
+    """A need's status under a `readings` rule, from the family's readings by (person, day)."""
     close_from, until = plus_months(close, -rule["at_close_months"]), plus_months(close, rule["sustain_months"])
-    at_close = [v for d, v in days.items() if close_from <= d <= close]
-    after = [v for d, v in days.items() if close < d <= until]
+    at_close = [(p, v) for (p, d), v in readings.items() if close_from <= d <= close]
+    after = [(p, v) for (p, d), v in readings.items() if close < d <= until]
     if not at_close:
         return "no evidence either way"
-    if any(v < rule["at_least"] for v in at_close + after):
+    if any(v < rule["at_least"] for _, v in at_close + after):
         return "not met"
-    if len(after) >= rule["readings"]:
+    if until > data_end:
+        return "met, not yet sustained"
+    # Every child read at close needs enough terms of their own after it.
+    if all(sum(q == p for q, _ in after) >= rule["readings"] for p, _ in at_close):
         return "met and sustained"
-    return "met, not yet sustained" if until > data_end else "no evidence either way"
+    return "no evidence either way"
 
 
 def expect_family_outcomes(t):

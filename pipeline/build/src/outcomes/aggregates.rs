@@ -178,7 +178,16 @@ pub fn by_latest_area(
             continue;
         }
         let area = people.profiles.latest(p).map(|(_, a)| a);
-        let key = (area.and_then(|a| a.small_area.clone()), area.and_then(|a| a.imd).filter(|d| (1..=10).contains(d)));
+        // A small area the tables could not tell from their own labels (blank, unknown, Total)
+        // counts as unknown.
+        let labelled = |a: &Arc<str>| {
+            let t = a.trim();
+            !t.is_empty() && !t.eq_ignore_ascii_case(UNKNOWN) && !t.eq_ignore_ascii_case(TOTAL)
+        };
+        let key = (
+            area.and_then(|a| a.small_area.clone()).filter(labelled),
+            area.and_then(|a| a.imd).filter(|d| (1..=10).contains(d)),
+        );
         let (line, people_here) = finest.entry(key).or_insert_with(|| (vec![0; cols.len()], 0));
         *people_here += 1;
         // Columns are the mapping's headlines in order, as the bits are.

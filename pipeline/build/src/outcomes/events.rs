@@ -169,7 +169,7 @@ pub fn collect(
                 .collect();
             profiles.observe(f.feed, &batch, period, &days, &areas, &|row| person_of(record + row).0);
             gathered.marks.observe(&mapping.episodes, f.feed, &batch, &days, &|row| person_of(record + row));
-            gathered.levels.observe(&mapping.outcome_rules, f.feed, &batch, &days, &|row| person_of(record + row).1);
+            gathered.levels.observe(&mapping.outcome_rules, f.feed, &batch, &days, &|row| person_of(record + row));
             pending.observe(mapping, f.feed, &batch, &days, &|row| person_of(record + row).0);
             for (row, found) in hits.into_iter().enumerate() {
                 let i = record + row;

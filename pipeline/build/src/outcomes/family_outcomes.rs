@@ -16,7 +16,7 @@ use tellonce_schemas::identifiers::dates;
 use super::described;
 use super::episodes::{Episode, EpisodeSource};
 use super::events::Partitions;
-use super::outcome_rules::{Levels, OutcomeRule};
+use super::outcome_rules::{Levels, OutcomeRule, Reading};
 use super::themes::Mapping;
 use crate::link::LinkError;
 
@@ -108,7 +108,7 @@ pub fn needs_and_outcomes(
     let indicator = |k: u16| mapping.indicators.get(usize::from(k)).map_or("", |i| i.code.as_str());
     let rules: HashMap<&str, (usize, &OutcomeRule)> =
         mapping.outcome_rules.iter().enumerate().map(|(k, r)| (r.headline.as_str(), (k, r))).collect();
-    let readings: HashMap<usize, HashMap<u32, Vec<(i32, f64)>>> = mapping
+    let readings: HashMap<usize, HashMap<u32, Vec<Reading>>> = mapping
         .outcome_rules
         .iter()
         .enumerate()
@@ -151,7 +151,15 @@ pub fn needs_and_outcomes(
             }
             let end = data_end(code);
             let (status, decided_by) = match (rule, e.close(), end) {
-                (None, ..) => (Status::NoEvidence, no_rule.clone()),
+                (None, ..) => match mapping.inactive_rules.iter().find(|(headline, _)| headline == code) {
+                    Some((_, feed_name)) => (
+                        Status::NoEvidence,
+                        Arc::from(format!(
+                            "the outcome rule reads feed {feed_name}, which this deployment does not define"
+                        )),
+                    ),
+                    None => (Status::NoEvidence, no_rule.clone()),
+                },
                 (Some(_), None, _) => (Status::NoEvidence, not_closed.clone()),
                 (Some(_), Some(_), None) => (Status::NoEvidence, unobservable.clone()),
                 // Nothing could be seen "at close" in an episode shorter than the window.
@@ -212,10 +220,10 @@ struct Window {
 
 /// Adds to `shown` the readings a `readings` rule judges: those in the close window and in the
 /// months after the close.
-fn reading_evidence(rule: &OutcomeRule, days: &[(i32, f64)], w: &Window, shown: &mut Vec<String>) {
+fn reading_evidence(rule: &OutcomeRule, readings: &[Reading], w: &Window, shown: &mut Vec<String>) {
     let until = add_months(w.close, rule.sustain_months as i32);
     let column = rule.readings().map_or("", |x| x.value.as_str());
-    for &(d, v) in days {
+    for &(_, d, v) in readings {
         let span = if (w.close_from..=w.close).contains(&d) {
             SPANS[2]
         } else if d > w.close && d <= until {
@@ -236,20 +244,23 @@ enum Unread {
     After,
 }
 
-/// The status under a `readings` rule, from the family's readings by day (lowest value that day).
-fn read_levels(rule: &OutcomeRule, days: &[(i32, f64)], w: &Window) -> Result<Status, Unread> {
+/// The status under a `readings` rule, from the family's readings (person, day, lowest value of
+/// the person that day).
+fn read_levels(rule: &OutcomeRule, readings: &[Reading], w: &Window) -> Result<Status, Unread> {
     let Some(x) = rule.readings() else { return Err(Unread::AtClose) };
     let until = add_months(w.close, rule.sustain_months as i32);
-    let at_close: Vec<f64> = days.iter().filter(|(d, _)| (w.close_from..=w.close).contains(d)).map(|r| r.1).collect();
-    let after: Vec<f64> = days.iter().filter(|(d, _)| *d > w.close && *d <= until).map(|r| r.1).collect();
+    let at_close: Vec<&Reading> = readings.iter().filter(|r| (w.close_from..=w.close).contains(&r.1)).collect();
+    let after: Vec<&Reading> = readings.iter().filter(|r| r.1 > w.close && r.1 <= until).collect();
+    // Each person read at close needs enough readings of their own after it.
+    let enough = at_close.iter().all(|c| after.iter().filter(|a| a.0 == c.0).count() >= x.readings as usize);
     if at_close.is_empty() {
         Err(Unread::AtClose)
-    } else if at_close.iter().chain(&after).any(|v| *v < x.at_least) {
+    } else if at_close.iter().chain(&after).any(|r| r.2 < x.at_least) {
         Ok(Status::NotMet)
-    } else if after.len() >= x.readings as usize {
-        Ok(Status::MetAndSustained)
     } else if until > w.end {
         Ok(Status::MetNotYetSustained)
+    } else if enough {
+        Ok(Status::MetAndSustained)
     } else {
         Err(Unread::After)
     }
@@ -423,17 +434,22 @@ mod tests {
         // An episode closing 2024-09-30: its close window (5 months) holds the July term.
         let close = d(2024, 9, 30);
         let w = Window { close_from: add_months(close, -5), close, end: d(2025, 12, 31) };
-        let judge = |days: &[(i32, f64)]| read_levels(rule, days, &w);
+        let judge = |r: &[Reading]| read_levels(rule, r, &w);
         let (jul, dec, apr, jul2) = (d(2024, 7, 23), d(2024, 12, 20), d(2025, 4, 4), d(2025, 7, 22));
-        assert_eq!(judge(&[(jul, 93.0), (dec, 91.0), (apr, 95.0)]), Ok(Status::MetAndSustained));
-        assert_eq!(judge(&[(jul, 89.9), (dec, 91.0), (apr, 95.0)]), Ok(Status::NotMet));
-        assert_eq!(judge(&[(jul, 93.0), (dec, 91.0), (apr, 80.0)]), Ok(Status::NotMet));
+        assert_eq!(judge(&[(1, jul, 93.0), (1, dec, 91.0), (1, apr, 95.0)]), Ok(Status::MetAndSustained));
+        assert_eq!(judge(&[(1, jul, 89.9), (1, dec, 91.0), (1, apr, 95.0)]), Ok(Status::NotMet));
+        assert_eq!(judge(&[(1, jul, 93.0), (1, dec, 91.0), (1, apr, 80.0)]), Ok(Status::NotMet));
         // A reading after the sustain window (9 months) does not count either way.
-        assert_eq!(judge(&[(jul, 93.0), (dec, 91.0), (jul2, 50.0)]), Err(Unread::After));
+        assert_eq!(judge(&[(1, jul, 93.0), (1, dec, 91.0), (1, jul2, 50.0)]), Err(Unread::After));
         // No reading at close: the absence of a record is no evidence.
-        assert_eq!(judge(&[(d(2024, 3, 28), 95.0), (dec, 91.0), (apr, 95.0)]), Err(Unread::AtClose));
-        // One reading so far, and the data does not reach the window's end yet.
-        let early = Window { end: d(2025, 1, 31), ..w };
-        assert_eq!(read_levels(rule, &[(jul, 93.0), (dec, 91.0)], &early), Ok(Status::MetNotYetSustained));
+        assert_eq!(judge(&[(1, d(2024, 3, 28), 95.0), (1, dec, 91.0), (1, apr, 95.0)]), Err(Unread::AtClose));
+        // Each child read at close needs two terms of their own: a sibling's term does not count.
+        assert_eq!(judge(&[(1, jul, 93.0), (2, jul, 95.0), (1, dec, 91.0), (2, apr, 95.0)]), Err(Unread::After));
+        // The data does not reach the window's end yet: not yet sustained, however many readings
+        // so far, since a later one may fall below.
+        let early = Window { end: d(2025, 4, 30), ..w };
+        let so_far = [(1, jul, 93.0), (1, dec, 91.0), (1, apr, 92.0)];
+        assert_eq!(read_levels(rule, &so_far, &early), Ok(Status::MetNotYetSustained));
+        assert_eq!(read_levels(rule, &so_far[..2], &early), Ok(Status::MetNotYetSustained));
     }
 }

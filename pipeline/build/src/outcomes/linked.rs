@@ -12,16 +12,22 @@
 //! 2. a cell that is the same count in two tables (the same finest rows and columns: shared
 //!    margins, or a locality of one small area) is suppressed in both if it is suppressed in
 //!    either, and step 1 runs again;
-//! 3. every suppressed cell is checked against everything published in the whole set, as linear
+//! 3. a coarse cell and the finer cells of the same column it adds up (a locality's cell and its
+//!    small areas') form a line, as a row does: where exactly one of them is suppressed, the
+//!    smallest other non-zero one is suppressed too, one line of each coarse row per pass, and
+//!    step 1 runs again;
+//! 4. every suppressed cell is checked against everything published in the whole set, as linear
 //!    algebra ([`recoverable`]): the unknowns are the finest cells (finest row × column), each
 //!    published cell is an equation over the finest cells it adds up, and a suppressed cell is
-//!    recoverable when its sum is a combination of published ones. While one is, the published
-//!    cell with the smallest non-zero count among those that share a finest cell with it is
-//!    suppressed too, and step 1 runs again.
+//!    recoverable when its sum is a combination of published ones. While one is, a published
+//!    cell that shares a finest cell with it is suppressed too (the one of fewest finest cells,
+//!    then the smallest non-zero count), and step 1 runs again.
 //!
-//! Suppressions only ever grow, so this ends; at the end no suppressed cell of any table can be
-//! worked out exactly from the published cells of all of them. As for a single table, bounds
-//! from counts being non-negative and rounded are not looked for.
+//! The cells forced on the tables only ever grow, and each pass forces at least one that was
+//! published, so this ends. It ends only when the check of step 4 finds nothing, so at the end no
+//! suppressed cell of any table can be worked out exactly from the published cells of all of
+//! them. As for a single table, bounds from counts being non-negative and rounded are not looked
+//! for (a published zero says every suppressed cell inside it is zero, as it always has).
 //!
 //! The algebra is done modulo two large primes: a combination over the rationals is one modulo a
 //! prime unless the prime divides a denominator of it, and modulo a prime more may look

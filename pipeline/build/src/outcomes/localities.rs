@@ -47,6 +47,12 @@ impl Localities {
                 _ => Err(err(format!("line {line}, column {name}: empty"))),
             };
             let (area, locality) = (field(area_at, "small_area")?, field(locality_at, "locality")?);
+            // The published tables label their own rows so: a locality may not take those names.
+            if [super::aggregates::UNKNOWN, super::aggregates::TOTAL].iter().any(|r| locality.eq_ignore_ascii_case(r)) {
+                return Err(err(format!(
+                    "line {line}, column locality: the names unknown and Total are kept for the tables' own rows"
+                )));
+            }
             match out.by_area.get(&area) {
                 Some(held) if *held != locality => {
                     return Err(err(format!(
@@ -114,6 +120,7 @@ mod tests {
             ("small_area,locality\nE01,\n", "line 2, column locality: empty"),
             ("small_area,locality\nE01,A,extra\n", "line 2: 3 fields where the header has 2"),
             ("small_area,locality\n", "no small area is listed"),
+            ("small_area,locality\nE01,Unknown\n", "line 2, column locality: the names unknown and Total"),
         ] {
             let e = Localities::load(&write("bad.csv", text)).unwrap_err().to_string();
             assert!(e.contains(rule) && e.contains("bad.csv"), "{e}");

@@ -6,12 +6,13 @@
 //!   indicators is seen in the family in the last `at_close_months` of the episode, sustained
 //!   when none is seen in the `sustain_months` after its close;
 //! - `readings`, for needs evidenced by a level (attendance): the rows of `feed` meeting `series`
-//!   are readings of the number column `value`. Met when the family has a reading in the last
-//!   `at_close_months` of the episode and every one there is at least `at_least`; sustained when
-//!   every reading in the `sustain_months` after the close is too, and there are at least
-//!   `readings` of them (readings on one day count as one). The absence of a reading is not
-//!   evidence: no reading at close, or too few after it once the window has passed, is "no
-//!   evidence either way".
+//!   are readings of the number column `value`, each of one person (a child's attendance). Met
+//!   when the family has a reading in the last `at_close_months` of the episode and every one
+//!   there is at least `at_least`; sustained when every reading in the `sustain_months` after the
+//!   close is too, the window has passed, and each person read at close has at least `readings`
+//!   readings in it (a person's readings on one day count as one). The absence of a reading is
+//!   not evidence: no reading at close, or too few after it once the window has passed, is "no
+//!   evidence either way"; a person with no reading at close is not judged.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -109,20 +110,23 @@ impl OutcomeRule {
     }
 }
 
-/// Checks the mapping's outcome rules, adding a problem for each rule broken.
+/// Checks the mapping's outcome rules, adding a problem for each rule broken. Returns the rules,
+/// and the rules left out because they read an optional feed the deployment does not define, as
+/// (headline, feed).
 pub(super) fn check(
     files: Vec<OutcomeRuleFile>,
     headlines: &[String],
     optional: &dyn Fn(&str) -> bool,
     problems: &mut Vec<String>,
-) -> Vec<OutcomeRule> {
+) -> (Vec<OutcomeRule>, Vec<(String, String)>) {
     let mut out: Vec<OutcomeRule> = Vec::new();
+    let mut inactive: Vec<(String, String)> = Vec::new();
     for r in files {
         let at = format!("outcome rule {}", r.headline);
         if !headlines.contains(&r.headline) {
             problems.push(format!("{at}: headline {} is not defined", r.headline));
         }
-        if out.iter().any(|o| o.headline == r.headline) {
+        if out.iter().any(|o| o.headline == r.headline) || inactive.iter().any(|(h, _)| *h == r.headline) {
             problems.push(format!("{at}: the headline has two rules"));
         }
         if !(1..=24).contains(&r.at_close_months) {
@@ -151,8 +155,11 @@ pub(super) fn check(
             "readings" => match readings_rule(&at, &r, optional, problems) {
                 Some(k) => k,
                 // An optional feed the deployment does not define: the rule is left out, and its
-                // need says no evidence either way.
-                None => continue,
+                // need says no evidence either way, and why.
+                None => {
+                    inactive.push((r.headline.clone(), r.feed.clone().unwrap_or_default()));
+                    continue;
+                }
             },
             other => {
                 problems.push(format!("{at}: met_when = {other} is not a rule (no_recurrence or readings)"));
@@ -167,7 +174,7 @@ pub(super) fn check(
             reason: r.reason,
         });
     }
-    out
+    (out, inactive)
 }
 
 /// The `readings` part of a rule, checked against its feed.
@@ -202,11 +209,17 @@ fn readings_rule(
     Some(RuleKind::Readings(Readings { feed: schema, series, value: value.clone(), at_least, readings }))
 }
 
+/// One reading: (person, day, value).
+pub type Reading = (u32, i32, f64);
+
 /// The readings of every `readings` rule, gathered in the build's pass over staging.
 #[derive(Debug, Default)]
 pub struct Levels {
-    /// (family, day, value) of each dated reading, by rule (index into the mapping's rules).
-    pub by_rule: BTreeMap<usize, Vec<(u32, i32, f64)>>,
+    /// (family, person, day, value) of each dated reading, by rule (index into the mapping's
+    /// rules).
+    pub by_rule: BTreeMap<usize, Vec<(u32, u32, i32, f64)>>,
+    /// The latest reading of each rule: how far its evidence runs.
+    pub latest: BTreeMap<usize, i32>,
     /// Rules that a staging file of their feed could not be read for, for want of a withheld
     /// column: (rule, column).
     pub withheld: BTreeSet<(usize, String)>,
@@ -220,7 +233,7 @@ impl Levels {
         feed: &str,
         batch: &RecordBatch,
         days: &[Option<i32>],
-        family_of: &dyn Fn(usize) -> u32,
+        person_of: &dyn Fn(usize) -> (u32, u32),
     ) {
         for (k, r) in rules.iter().enumerate() {
             let Some(x) = r.readings().filter(|x| x.feed.name == feed) else { continue };
@@ -236,25 +249,29 @@ impl Levels {
                 continue;
             }
             let found = self.by_rule.entry(k).or_default();
+            let latest = self.latest.entry(k).or_insert(i32::MIN);
             for (row, day) in days.iter().enumerate() {
                 let Some(day) = day else { continue };
                 if !themes::all_hold(batch, &x.series, row) {
                     continue;
                 }
                 if let Some(v) = themes::number(batch, &x.value, row) {
-                    found.push((family_of(row), *day, v));
+                    let (person, family) = person_of(row);
+                    found.push((family, person, *day, v));
+                    *latest = (*latest).max(*day);
                 }
             }
         }
     }
 
-    /// Each family's readings of rule `k`, by day: (day, lowest value that day), in day order.
-    pub fn by_family(&self, k: usize) -> std::collections::HashMap<u32, Vec<(i32, f64)>> {
-        let mut out: std::collections::HashMap<u32, BTreeMap<i32, f64>> = std::collections::HashMap::new();
-        for &(family, day, v) in self.by_rule.get(&k).into_iter().flatten() {
-            let lowest = out.entry(family).or_default().entry(day).or_insert(v);
+    /// Each family's readings of rule `k`: (person, day, lowest value of the person that day),
+    /// in person and day order.
+    pub fn by_family(&self, k: usize) -> std::collections::HashMap<u32, Vec<Reading>> {
+        let mut out: std::collections::HashMap<u32, BTreeMap<(u32, i32), f64>> = std::collections::HashMap::new();
+        for &(family, person, day, v) in self.by_rule.get(&k).into_iter().flatten() {
+            let lowest = out.entry(family).or_default().entry((person, day)).or_insert(v);
             *lowest = lowest.min(v);
         }
-        out.into_iter().map(|(f, days)| (f, days.into_iter().collect())).collect()
+        out.into_iter().map(|(f, days)| (f, days.into_iter().map(|((p, d), v)| (p, d, v)).collect())).collect()
     }
 }

@@ -261,6 +261,9 @@ pub struct Mapping {
     pub episodes: Vec<super::episodes::EpisodeSource>,
     /// What "met" means for each headline's need.
     pub outcome_rules: Vec<super::outcome_rules::OutcomeRule>,
+    /// Outcome rules left out because their feed is optional and not defined here: (headline,
+    /// feed).
+    pub inactive_rules: Vec<(String, String)>,
 }
 
 impl Mapping {
@@ -342,7 +345,8 @@ impl Mapping {
         }
         let episodes = super::episodes::check(file.episodes, &optional, &mut problems);
         let codes: Vec<String> = file.headlines.iter().map(|h| h.code.clone()).collect();
-        let outcome_rules = super::outcome_rules::check(file.outcome_rules, &codes, &optional, &mut problems);
+        let (outcome_rules, inactive_rules) =
+            super::outcome_rules::check(file.outcome_rules, &codes, &optional, &mut problems);
         if !problems.is_empty() {
             return Err(ThemesError::Invalid { path: source.to_owned(), problems });
         }
@@ -357,6 +361,7 @@ impl Mapping {
             inactive,
             episodes,
             outcome_rules,
+            inactive_rules,
         })
     }
 
@@ -423,9 +428,15 @@ impl Mapping {
                     let _ = writeln!(s, "  outcome: {}", r.describe());
                     let _ = writeln!(s, "    why: {}", r.reason);
                 }
-                None => {
-                    let _ = writeln!(s, "  outcome: no rule declared (family_outcomes/ says no evidence either way)");
-                }
+                None => match self.inactive_rules.iter().find(|(headline, _)| *headline == h.code) {
+                    Some((_, feed_name)) => {
+                        let _ = writeln!(s, "  outcome: inactive, its rule reads feed {feed_name}, not defined here");
+                    }
+                    None => {
+                        let _ =
+                            writeln!(s, "  outcome: no rule declared (family_outcomes/ says no evidence either way)");
+                    }
+                },
             }
             for (_, code, feed_name) in self.inactive.iter().filter(|(headline, ..)| *headline == h.code) {
                 let _ = writeln!(
@@ -503,14 +514,16 @@ impl Mapping {
         out
     }
 
-    /// For each `consecutive` indicator of `feed` whose columns the batch has, which rows of the
-    /// batch are readings of it.
+    /// For each `consecutive` indicator of `feed` whose series columns the batch has, which rows
+    /// of the batch are readings of it. A batch that lacks a column of the indicator's other
+    /// conditions (withheld) still has its readings: they match nothing, so a run of matching
+    /// readings never bridges a reading that could not be seen.
     pub fn readings(&self, feed: &str, batch: &RecordBatch) -> Vec<(u16, Vec<bool>)> {
         self.indicators
             .iter()
             .enumerate()
             .filter(|(_, ind)| ind.feed.name == feed && !ind.series().is_empty())
-            .filter(|(_, ind)| ind.columns().into_iter().all(|c| batch.column_by_name(c).is_some()))
+            .filter(|(_, ind)| ind.series().iter().all(|(c, _)| batch.column_by_name(c).is_some()))
             .map(|(k, ind)| {
                 let rows = (0..batch.num_rows())
                     .map(|row| ind.series().iter().all(|(c, cond)| holds(batch, c, cond, row)))
@@ -690,6 +703,18 @@ when = { x = ["Y"] }
                 other => panic!("{to}: {other:?}"),
             }
         }
+        // A readings rule on an optional feed the deployment does not define is inactive, said
+        // so, and still counts as the headline's rule.
+        let on_optional = "[[outcome_rules]]\nheadline = \"SF04\"\nmet_when = \"readings\"\nfeed = \"substance_misuse\"\nseries = { service = [\"ADULT\"] }\nvalue = \"x\"\nat_least = 1.0\nreadings = 1\nat_close_months = 3\nsustain_months = 6\nreason = \"r\"\n";
+        let m = Mapping::parse(&format!("{DEFAULT_MAPPING}\n{on_optional}"), "t").unwrap();
+        assert_eq!(m.inactive_rules, [("SF04".to_owned(), "substance_misuse".to_owned())]);
+        assert!(m.explain().contains("outcome: inactive, its rule reads feed substance_misuse"), "{}", m.explain());
+        match Mapping::parse(&format!("{DEFAULT_MAPPING}\n{on_optional}\n{on_optional}"), "t") {
+            Err(ThemesError::Invalid { problems, .. }) => {
+                assert!(problems.iter().any(|p| p.contains("SF04: the headline has two rules")), "{problems:?}")
+            }
+            other => panic!("two rules for SF04: {other:?}"),
+        }
         let m = Mapping::embedded().unwrap();
         let text = m.explain();
         for want in [
@@ -730,5 +755,14 @@ when = { x = ["Y"] }
         assert_eq!(names(2), ["suspension_or_exclusion"]);
         // The NEET indicator reads neet_status, which this batch lacks.
         assert!(missing.iter().any(|(_, c)| c == "neet_status"), "{missing:?}");
+        // Where the attendance itself is withheld, the terms are still readings, matching
+        // nothing: a run of low terms never bridges a term nobody could see.
+        let withheld = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![Field::new("event_type", DataType::Utf8, true)])),
+            vec![Arc::new(StringArray::from(vec![Some("ATTENDANCE_TERM")])) as ArrayRef],
+        )
+        .unwrap();
+        assert!(m.matches("education", &withheld, &mut BTreeSet::new())[0].is_empty());
+        assert_eq!(m.readings("education", &withheld), [(two_terms, vec![true])]);
     }
 }

@@ -122,18 +122,15 @@ pub(super) fn stage(
             staged.indicators_not_evaluated.push(format!("outcome rule {}: {column} withheld", r.headline));
         }
     }
-    // How far the evidence of a need runs: for a rule over readings, the latest event held of its
-    // feed where every file of it had the columns; otherwise the latest event held of the feeds
-    // whose indicators of it were evaluated in this build (none: no feed of the build can show it).
+    // How far the evidence of a need runs: for a rule over readings, its latest reading where
+    // every file of its feed had the columns (a feed's other records may run ahead of its
+    // readings); otherwise the latest event held of the feeds whose indicators of it were
+    // evaluated in this build (none: no feed of the build can show it).
     let data_end = |h: &str| {
-        if let Some((k, x)) = mapping
-            .outcome_rules
-            .iter()
-            .enumerate()
-            .find_map(|(k, r)| r.readings().filter(|_| r.headline == h).map(|x| (k, x)))
-        {
+        let readings_rule = mapping.outcome_rules.iter().position(|r| r.headline == h && r.readings().is_some());
+        if let Some(k) = readings_rule {
             let withheld = levels.withheld.iter().any(|(r, _)| *r == k);
-            return if withheld { None } else { profiles.data_end.get(x.feed.name).copied() };
+            return if withheld { None } else { levels.latest.get(&k).copied() };
         }
         let evaluated = |k: usize| !missing.iter().any(|(m, _)| *m == k);
         mapping
