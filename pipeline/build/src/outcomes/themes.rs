@@ -705,15 +705,15 @@ when = { x = ["Y"] }
         }
         // A readings rule on an optional feed the deployment does not define is inactive, said
         // so, and still counts as the headline's rule.
-        let on_optional = "[[outcome_rules]]\nheadline = \"SF04\"\nmet_when = \"readings\"\nfeed = \"substance_misuse\"\nseries = { service = [\"ADULT\"] }\nvalue = \"x\"\nat_least = 1.0\nreadings = 1\nat_close_months = 3\nsustain_months = 6\nreason = \"r\"\n";
+        let on_optional = "[[outcome_rules]]\nheadline = \"SF02\"\nmet_when = \"readings\"\nfeed = \"substance_misuse\"\nseries = { service = [\"ADULT\"] }\nvalue = \"x\"\nat_least = 1.0\nreadings = 1\nat_close_months = 3\nsustain_months = 6\nreason = \"r\"\n";
         let m = Mapping::parse(&format!("{DEFAULT_MAPPING}\n{on_optional}"), "t").unwrap();
-        assert_eq!(m.inactive_rules, [("SF04".to_owned(), "substance_misuse".to_owned())]);
+        assert_eq!(m.inactive_rules, [("SF02".to_owned(), "substance_misuse".to_owned())]);
         assert!(m.explain().contains("outcome: inactive, its rule reads feed substance_misuse"), "{}", m.explain());
         match Mapping::parse(&format!("{DEFAULT_MAPPING}\n{on_optional}\n{on_optional}"), "t") {
             Err(ThemesError::Invalid { problems, .. }) => {
-                assert!(problems.iter().any(|p| p.contains("SF04: the headline has two rules")), "{problems:?}")
+                assert!(problems.iter().any(|p| p.contains("SF02: the headline has two rules")), "{problems:?}")
             }
-            other => panic!("two rules for SF04: {other:?}"),
+            other => panic!("two rules for SF02: {other:?}"),
         }
         let m = Mapping::embedded().unwrap();
         let text = m.explain();
