@@ -656,9 +656,14 @@ mod tests {
         // Each row carries the events behind its status, by date, with the span each fell in.
         let rows = needs_and_outcomes(&eps, &events, &m, &Levels::default(), &|_| Some(later));
         let family_2 = rows.iter().find(|o| eps[o.episode].family() == 2).unwrap();
+        let shown: Vec<(i32, &str, Option<f64>, &str)> =
+            family_2.evidence.iter().map(|e| (e.date, e.what.as_ref(), e.value, e.span)).collect();
         assert_eq!(
-            family_2.evidence,
-            ["2023-06-01 domestic_abuse_incident (before start)", "2024-06-01 domestic_abuse_incident (at close)"]
+            shown,
+            [
+                (day(2023, 6, 1), "domestic_abuse_incident", None, "before start"),
+                (day(2024, 6, 1), "domestic_abuse_incident", None, "at close")
+            ]
         );
         // Where no feed of the build can show the need, nothing is said either way.
         let unseen = needs_and_outcomes(&eps, &events, &m, &Levels::default(), &|_| None);

@@ -8,9 +8,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow_array::builder::{BooleanBuilder, Date32Builder, ListBuilder, StringBuilder, UInt32Builder};
+use arrow_array::builder::{
+    BooleanBuilder, Date32Builder, Float64Builder, ListBuilder, StringBuilder, StructBuilder, UInt32Builder,
+};
 use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Schema, SchemaRef};
+use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 use tellonce_schemas::identifiers::dates;
 
 use super::described;
@@ -75,10 +77,22 @@ pub struct NeedOutcome {
     pub seen: [u32; 4],
     /// How far the evidence of the need runs (see [`needs_and_outcomes`]).
     pub data_end: Option<i32>,
-    /// The evidence itself, by date: each theme event counted in `seen` (`date indicator
-    /// (span)`), and for a rule over readings each reading it judged (`date column=value
-    /// (span)`).
-    pub evidence: Vec<String>,
+    /// The evidence itself, by date: each theme event counted in `seen`, and for a rule over
+    /// readings each reading it judged.
+    pub evidence: Vec<Evidence>,
+}
+
+/// One piece of evidence behind a need's outcome.
+#[derive(Debug, Clone, PartialEq, PartialOrd)]
+pub struct Evidence {
+    /// Its date.
+    pub date: i32,
+    /// The indicator of a theme event, or the column of a reading.
+    pub what: Arc<str>,
+    /// A reading's value (none for a theme event).
+    pub value: Option<f64>,
+    /// Which span it fell in (`SPANS`).
+    pub span: &'static str,
 }
 
 /// The spans of `NeedOutcome::seen`, as the evidence names them.
@@ -105,7 +119,8 @@ pub fn needs_and_outcomes(
             by_family.entry(r.family).or_default().push((h, r.date, r.indicator));
         }
     }
-    let indicator = |k: u16| mapping.indicators.get(usize::from(k)).map_or("", |i| i.code.as_str());
+    let codes: Vec<Arc<str>> = mapping.indicators.iter().map(|i| Arc::from(i.code.as_str())).collect();
+    let indicator = |k: u16| codes.get(usize::from(k)).cloned().unwrap_or_else(|| Arc::from(""));
     let rules: HashMap<&str, (usize, &OutcomeRule)> =
         mapping.outcome_rules.iter().enumerate().map(|(k, r)| (r.headline.as_str(), (k, r))).collect();
     let readings: HashMap<usize, HashMap<u32, Vec<Reading>>> = mapping
@@ -147,7 +162,7 @@ pub fn needs_and_outcomes(
                     _ => 1,
                 };
                 seen[slot] += 1;
-                shown.push(format!("{} {} ({})", dates::format(d), indicator(ind), SPANS[slot]));
+                shown.push(Evidence { date: d, what: indicator(ind), value: None, span: SPANS[slot] });
             }
             let end = data_end(code);
             let (status, decided_by) = match (rule, e.close(), end) {
@@ -193,7 +208,7 @@ pub fn needs_and_outcomes(
                     (status, described.get(code).cloned().unwrap_or_else(|| no_rule.clone()))
                 }
             };
-            shown.sort();
+            shown.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
             out.push(NeedOutcome {
                 episode: k,
                 headline: named[h].clone(),
@@ -220,9 +235,9 @@ struct Window {
 
 /// Adds to `shown` the readings a `readings` rule judges: those in the close window and in the
 /// months after the close.
-fn reading_evidence(rule: &OutcomeRule, readings: &[Reading], w: &Window, shown: &mut Vec<String>) {
+fn reading_evidence(rule: &OutcomeRule, readings: &[Reading], w: &Window, shown: &mut Vec<Evidence>) {
     let until = add_months(w.close, rule.sustain_months as i32);
-    let column = rule.readings().map_or("", |x| x.value.as_str());
+    let column: Arc<str> = Arc::from(rule.readings().map_or("", |x| x.value.as_str()));
     for &(_, d, v) in readings {
         let span = if (w.close_from..=w.close).contains(&d) {
             SPANS[2]
@@ -231,7 +246,7 @@ fn reading_evidence(rule: &OutcomeRule, readings: &[Reading], w: &Window, shown:
         } else {
             continue;
         };
-        shown.push(format!("{} {column}={v} ({span})", dates::format(d)));
+        shown.push(Evidence { date: d, what: column.clone(), value: Some(v), span });
     }
 }
 
@@ -298,13 +313,24 @@ pub fn schema() -> SchemaRef {
             "The latest event held of the feeds that can show the need: a window after the close that runs past \
              it is not yet seen whole (null: no feed of the build can show the need).",
         ),
-        super::described_list(
+        described(
             "evidence",
-            "The evidence by date: each theme event counted above as 'date indicator (span)' (join to \
-             theme_events on family_id, indicator and event_date), and for a rule over readings each reading it \
-             judged as 'date column=value (span)'.",
+            DataType::List(Arc::new(Field::new_list_field(DataType::Struct(evidence_fields()), true))),
+            "The evidence by date: each theme event counted above (event_date, what = its indicator, span; join \
+             to theme_events on family_id, indicator and event_date), and for a rule over readings each reading \
+             it judged (what = the column, value).",
         ),
     ]))
+}
+
+/// The fields of one piece of `family_outcomes.evidence`.
+fn evidence_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("event_date", DataType::Date32, true),
+        Field::new("what", DataType::Utf8, true),
+        Field::new("value", DataType::Float64, true),
+        Field::new("span", DataType::Utf8, true),
+    ])
 }
 
 /// The schema of `outcome_claims/`.
@@ -355,11 +381,14 @@ pub fn batch(rows: &[NeedOutcome], names: &Names<'_>) -> Result<RecordBatch, Lin
     let mut text: Vec<StringBuilder> = (0..7).map(|_| StringBuilder::new()).collect();
     let mut seen: Vec<UInt32Builder> = (0..4).map(|_| UInt32Builder::new()).collect();
     let mut end = Date32Builder::new();
-    let mut evidence = ListBuilder::new(StringBuilder::new());
+    let fields = evidence_fields();
+    let mut evidence = ListBuilder::new(StructBuilder::from_fields(fields.clone(), 0))
+        .with_field(Arc::new(Field::new_list_field(DataType::Struct(fields), true)));
     for r in rows {
         end.append_option(r.data_end);
+        let pieces = evidence.values();
         for e in &r.evidence {
-            evidence.values().append_value(e);
+            append_evidence(pieces, e)?;
         }
         evidence.append(true);
         let (id, person, family, service) = names.of(r.episode)?;
@@ -376,6 +405,17 @@ pub fn batch(rows: &[NeedOutcome], names: &Names<'_>) -> Result<RecordBatch, Lin
     columns.push(Arc::new(end.finish()));
     columns.push(Arc::new(evidence.finish()));
     RecordBatch::try_new(schema(), columns).map_err(|e| LinkError::Internal(e.to_string()))
+}
+
+/// Appends one piece of evidence to the struct builder of `evidence_fields`.
+fn append_evidence(b: &mut StructBuilder, e: &Evidence) -> Result<(), LinkError> {
+    let missing = || LinkError::Internal("evidence field builder".into());
+    b.field_builder::<Date32Builder>(0).ok_or_else(missing)?.append_value(e.date);
+    b.field_builder::<StringBuilder>(1).ok_or_else(missing)?.append_value(&e.what);
+    b.field_builder::<Float64Builder>(2).ok_or_else(missing)?.append_option(e.value);
+    b.field_builder::<StringBuilder>(3).ok_or_else(missing)?.append_value(e.span);
+    b.append(true);
+    Ok(())
 }
 
 /// One batch of `outcome_claims/`: a row per episode with a need at entry.
