@@ -89,17 +89,7 @@ fn duckdb_polars_and_pyarrow_read_every_dataset_of_the_demo() {
     let ws = Workspace::bare();
     tellonce_tests::tellonce_ok(ws.dir(), &["demo", "--out", "demo", "--children", "1500", "--json"], 0);
     let out = ws.dir().join("demo/output");
-    let datasets = [
-        "links",
-        "theme_events",
-        "persons",
-        "families",
-        "episodes",
-        "family_outcomes",
-        "outcome_claims",
-        "re_referrals",
-        "aggregates",
-    ];
+    let datasets = BUILD_DATASETS;
     let script = tellonce_tests::workspace_root().join("tests/python/read_datasets.py");
     let run = Command::new("python3").arg(&script).arg(&out).args(datasets).output().unwrap();
     assert!(run.status.success(), "{} failed:\n{}", script.display(), text(&run));

@@ -282,18 +282,7 @@ fn staging_equals(out: &Path, clean: &Path) -> Result<(), String> {
 /// name), persons of the outcome datasets all linked.
 fn build_consistent(out: &Path) -> Result<(), String> {
     let mut build_names = BTreeSet::new();
-    let built = [
-        "links",
-        "theme_events",
-        "persons",
-        "families",
-        "episodes",
-        "family_outcomes",
-        "outcome_claims",
-        "re_referrals",
-        "aggregates",
-    ];
-    for dataset in built {
+    for dataset in BUILD_DATASETS {
         for p in visible_parquet(&out.join(dataset)) {
             build_names.insert(p.file_name().unwrap().to_string_lossy().into_owned());
         }

@@ -13,6 +13,19 @@ use serde_json::Value;
 use tellonce_tests::{files_under, json_stdout, tellonce_bin, tellonce_ok};
 
 /// The built-in feeds, in the order of the data dictionary.
+/// The datasets each build writes anew, `links/` first, then the outcome datasets.
+pub const BUILD_DATASETS: [&str; 9] = [
+    "links",
+    "theme_events",
+    "persons",
+    "families",
+    "episodes",
+    "family_outcomes",
+    "outcome_claims",
+    "re_referrals",
+    "aggregates",
+];
+
 pub const BUILT_IN_FEEDS: [&str; 7] =
     ["health_visiting", "camhs", "police", "youth_justice", "housing", "district", "education"];
 
