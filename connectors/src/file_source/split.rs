@@ -15,19 +15,36 @@ impl RawBatch {
     pub fn split(self, parts: usize) -> Vec<RawBatch> {
         let rows = self.batch.num_rows();
         let parts = parts.min(rows).max(1);
+        let starts: Vec<usize> = (1..parts).map(|i| rows * i / parts).collect();
+        self.split_before(&starts)
+    }
+
+    /// Splits the batch into consecutive parts, a new one starting at each row of `starts`
+    /// (ascending, each inside the batch and after the first row; others are ignored), with the
+    /// same rejects and lineage rules as [`Self::split`]. A batch whose `_position` column
+    /// cannot be read comes back whole.
+    pub fn split_before(self, starts: &[usize]) -> Vec<RawBatch> {
+        let rows = self.batch.num_rows();
+        let mut ends: Vec<usize> = Vec::with_capacity(starts.len() + 1);
+        for &s in starts {
+            if s > ends.last().copied().unwrap_or(0) && s < rows {
+                ends.push(s);
+            }
+        }
+        ends.push(rows);
         let positions = self
             .batch
             .column_by_name("_position")
             .and_then(|c| c.as_primitive_opt::<UInt64Type>())
             .filter(|p| p.null_count() == 0)
             .map(|p| p.values().to_vec());
-        let Some(positions) = positions.filter(|_| parts > 1) else { return vec![self] };
+        let Some(positions) = positions.filter(|_| ends.len() > 1) else { return vec![self] };
         let RawBatch { lineage, batch, mut rejects, withdrawn } = self;
-        let mut out = Vec::with_capacity(parts);
+        let mut out = Vec::with_capacity(ends.len());
         let mut start_row = 0;
         let mut first = lineage.first_position;
-        for i in 0..parts {
-            let end_row = rows * (i + 1) / parts;
+        let parts = ends.len();
+        for (i, end_row) in ends.into_iter().enumerate() {
             // Each part runs up to the position before the next part's first row; the last to
             // the batch's last position.
             let last = match positions.get(end_row) {
@@ -90,5 +107,22 @@ mod tests {
         let first = parts.into_iter().next().unwrap();
         let n = first.batch.num_rows();
         assert_eq!(first.split(50).len(), n, "a part splits into no more parts than it has rows");
+    }
+
+    #[test]
+    fn a_batch_splits_before_the_rows_named() {
+        let feed = tellonce_schemas::feed::latest("police").unwrap();
+        let mut b = MessageBatcher::new(feed, "kafka:t/0".to_owned(), 100, 1 << 20);
+        for offset in 0..10u64 {
+            b.push(offset, Some(format!(r#"{{"record_id": "R{offset}"}}"#).as_bytes()));
+        }
+        let raw = b.take().unwrap().unwrap();
+        // Out of range and repeated starts are ignored.
+        let parts = raw.split_before(&[0, 3, 3, 7, 99]);
+        let sizes: Vec<usize> = parts.iter().map(|p| p.batch.num_rows()).collect();
+        assert_eq!(sizes, [3, 4, 3]);
+        let spans: Vec<(u64, u64)> =
+            parts.iter().map(|p| (p.lineage.first_position, p.lineage.last_position)).collect();
+        assert_eq!(spans, [(0, 2), (3, 6), (7, 9)]);
     }
 }

@@ -87,6 +87,13 @@ pub fn partition_lock(out: &Path, topic: &str, partition: i32) -> PathBuf {
     out.join(STATE).join("stream").join(format!("{topic}@{partition}.lock"))
 }
 
+/// The lock a stream session holds while it compares a batch of `feed` with the records held and
+/// moves the versions it supersedes: batches of one feed, from any partition or session, change
+/// its staging one at a time.
+pub fn feed_staging_lock(out: &Path, feed: &str) -> PathBuf {
+    out.join(STATE).join("stream").join(format!("feed={feed}.lock"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -226,7 +226,19 @@ const ERASURE_SUFFIX: &str = ".erasure";
 /// A folder that cannot be read, the audit log that cannot be read, or a file that cannot be
 /// hashed, renamed or removed, with its path.
 pub fn settle_erasures(out: &Path) -> Result<usize, ClearError> {
-    let sides = erasure_sides(out)?;
+    settle_erasures_under(out, "")
+}
+
+/// [`settle_erasures`] for the side files in the folder `folder` (relative to the output root,
+/// `/`-separated) only: a stream session settles those of one feed's staging while it holds the
+/// feed's lock ([`crate::layout::feed_staging_lock`]), which every session rewriting that
+/// staging beside others holds.
+///
+/// # Errors
+///
+/// As [`settle_erasures`].
+pub fn settle_erasures_under(out: &Path, folder: &str) -> Result<usize, ClearError> {
+    let sides = erasure_sides_under(out, folder)?;
     if sides.is_empty() {
         return Ok(0);
     }
@@ -261,7 +273,13 @@ pub fn pending_erasures(out: &Path) -> bool {
 
 /// The side files of erasures not yet published.
 fn erasure_sides(out: &Path) -> Result<Vec<Found>, ClearError> {
-    Ok(files_under(out)?
+    erasure_sides_under(out, "")
+}
+
+/// The side files of erasures not yet published in the folder `folder` (relative to the
+/// output root, `/`-separated; empty for all of it) and below.
+fn erasure_sides_under(out: &Path, folder: &str) -> Result<Vec<Found>, ClearError> {
+    Ok(files_below(out, folder)?
         .into_iter()
         .filter(|f| f.rel.rsplit('/').next().is_some_and(|n| n.starts_with('.') && n.ends_with(ERASURE_SUFFIX)))
         .collect())
@@ -270,8 +288,14 @@ fn erasure_sides(out: &Path) -> Result<Vec<Found>, ClearError> {
 /// Every file under `out`, sorted by relative path, leaving out the audit log's folder and
 /// `unrecorded/`. Symbolic links are listed as files, never followed.
 fn files_under(out: &Path) -> Result<Vec<Found>, ClearError> {
+    files_below(out, "")
+}
+
+/// [`files_under`] the folder `folder` of `out` (relative, `/`-separated; empty: all of it).
+fn files_below(out: &Path, folder: &str) -> Result<Vec<Found>, ClearError> {
     let mut found = Vec::new();
-    let mut stack = vec![(out.to_path_buf(), String::new())];
+    let start = folder.split('/').filter(|c| !c.is_empty()).fold(out.to_path_buf(), |p, c| p.join(c));
+    let mut stack = vec![(start, folder.trim_matches('/').to_owned())];
     while let Some((dir, rel)) = stack.pop() {
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,

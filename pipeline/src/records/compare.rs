@@ -43,6 +43,19 @@ pub struct Counts {
     pub older: u64,
 }
 
+impl Counts {
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &Counts) {
+        self.new += other.new;
+        self.changed += other.changed;
+        self.unchanged += other.unchanged;
+        self.refused += other.refused;
+        self.withdrawn += other.withdrawn;
+        self.listed += other.listed;
+        self.older += other.older;
+    }
+}
+
 /// Fewer withdrawals than this are never held as a mass withdrawal: in a holding of a few
 /// records, one withdrawn is already a large share.
 pub const MASS_WITHDRAWAL_FLOOR: u64 = 10;
@@ -111,6 +124,10 @@ pub struct Comparison {
     arrival: HashMap<String, u64>,
     /// When this input first wrote to staging; `u64::MAX` for one never processed before.
     own_arrival: u64,
+    /// For a live holding (see [`Self::live`]), whose rows may have moved since they were
+    /// loaded: the reference of each version in `supersede`, so that its row is found again in
+    /// its file before it moves.
+    superseded_ids: Option<Vec<String>>,
 }
 
 /// The input stem of a staging part's path: `abc` in `staging/feed=f/part-abc-00000.parquet`
@@ -217,7 +234,53 @@ impl Comparison {
             marked: Withdrawal::default(),
             arrival,
             own_arrival,
+            superseded_ids: None,
         })
+    }
+
+    /// Starts comparing a stream batch of `feed` with a live holding of its records (see
+    /// `records::live`): `held`, with the `tombstones` and the staging `files` the audit log
+    /// records, all as of now. The batch is newer than everything held (messages arrive in
+    /// order), except where the feed's last-updated column says otherwise. Its rows held are
+    /// found again by reference before they move ([`Self::take_superseded`]), since files
+    /// rewritten since the holding was loaded have renumbered theirs. Give the parts back with
+    /// [`Self::into_live`].
+    pub fn live(
+        held: HeldRecords,
+        tombstones: Tombstones,
+        files: BTreeMap<String, HeldFile>,
+        feed: &'static FeedSchema,
+        mode: SourceMode,
+    ) -> Self {
+        Comparison {
+            held,
+            tombstones,
+            files,
+            counts: Counts::default(),
+            supersede: Vec::new(),
+            mode,
+            max_withdrawal_share: None,
+            updated: feed.updated,
+            source_pattern: None,
+            inputs: HashMap::new(),
+            marked: Withdrawal::default(),
+            arrival: HashMap::new(),
+            own_arrival: u64::MAX,
+            superseded_ids: Some(Vec::new()),
+        }
+    }
+
+    /// The parts of a live holding [`Self::live`] was given.
+    pub fn into_live(self) -> (HeldRecords, Tombstones, BTreeMap<String, HeldFile>) {
+        (self.held, self.tombstones, self.files)
+    }
+
+    /// Notes that the versions at `older` of `record_id` move to history.
+    fn note_superseded(&mut self, record_id: &str, older: Vec<Location>) {
+        if let Some(ids) = self.superseded_ids.as_mut() {
+            ids.extend(std::iter::repeat_n(record_id.to_owned(), older.len()));
+        }
+        self.supersede.extend(older);
     }
 
     /// The rows of a staged batch to write: new and changed records. Unchanged and refused ones
@@ -274,12 +337,12 @@ impl Comparison {
                 }
                 Verdict::Changed(older) => {
                     self.counts.changed += 1;
-                    self.supersede.extend(older);
+                    self.note_superseded(id, older);
                     keep.push(true);
                 }
                 Verdict::Unchanged(older) => {
                     self.counts.unchanged += 1;
-                    self.supersede.extend(older);
+                    self.note_superseded(id, older);
                     keep.push(false);
                 }
             }
@@ -410,9 +473,28 @@ impl Comparison {
         Ok(w)
     }
 
-    /// The held versions to move to history, and the holdings they are found in.
-    pub fn into_supersession(self) -> (Vec<Location>, BTreeMap<String, HeldFile>) {
-        (self.supersede, self.files)
+    /// The held versions to move to history, taken from the comparison (for a live holding,
+    /// found again by reference in their files under `out`: a version no longer in its file has
+    /// left staging already and does not move again).
+    pub fn take_superseded(&mut self, out: &Path) -> Result<Vec<Location>, RecordsError> {
+        let older = std::mem::take(&mut self.supersede);
+        let Some(ids) = self.superseded_ids.as_mut().map(std::mem::take) else { return Ok(older) };
+        let mut wanted: BTreeMap<String, std::collections::HashSet<String>> = BTreeMap::new();
+        for (l, id) in older.into_iter().zip(ids) {
+            wanted.entry(l.file).or_default().insert(id);
+        }
+        let mut found = Vec::new();
+        for (file, ids) in wanted {
+            found.extend(
+                super::held::rows_of(out, &file, &ids)?.into_iter().map(|row| Location { file: file.clone(), row }),
+            );
+        }
+        Ok(found)
+    }
+
+    /// The staging files the audit log records as held, as the comparison began.
+    pub fn holdings(&self) -> &BTreeMap<String, HeldFile> {
+        &self.files
     }
 
     /// The audit entry recording the comparison of `input`, with `superseded` versions moved.
@@ -420,7 +502,8 @@ impl Comparison {
         Event::RecordsCompared {
             feed: feed.to_owned(),
             input: input.to_owned(),
-            sha256: Some(sha256.to_owned()),
+            // A stream batch has no content hash: its input is named by topic, partition and offsets.
+            sha256: (!sha256.is_empty()).then(|| sha256.to_owned()),
             new: counts.new,
             changed: counts.changed,
             unchanged: counts.unchanged,

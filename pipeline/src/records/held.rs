@@ -226,6 +226,39 @@ impl HeldRecords {
         self.ids.get(record_id).and_then(|i| self.held.get(i as usize))
     }
 
+    /// Adds the records of the staging file `rel`, written after every file loaded so far (its
+    /// audit entry numbered `order`), as the latest versions of those records: for a holding kept
+    /// up to date while inputs arrive (a stream session's, see `records::live`). The versions it
+    /// supersedes left staging as it was written, so no older copy is kept.
+    pub fn absorb_file(
+        &mut self,
+        out: &Path,
+        rel: &str,
+        updated: Option<&str>,
+        order: u64,
+    ) -> Result<(), RecordsError> {
+        let rows = file_rows(out, rel, updated, None, false)?;
+        let file = self.file_index(rel);
+        for (i, r) in rows.rows.iter().enumerate() {
+            let Some(digest) = r.digest else { continue };
+            let at = Place { file, row: r.row };
+            let (n, new) = self.ids.insert(rows.id(i)).ok_or_else(too_many)?;
+            let fresh = Held { digest, updated: r.updated, seen: false, latest: at, order, older: NO_OLDER };
+            match new {
+                true => self.held.push(fresh),
+                false => {
+                    if let Some(h) = self.held.get_mut(n as usize) {
+                        if let Some(list) = self.older.get_mut(h.older as usize) {
+                            list.clear();
+                        }
+                        *h = fresh;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn add(
         &mut self,
         id: &str,
@@ -375,6 +408,31 @@ fn file_rows(
             }
         }
         row += batch.num_rows() as u64;
+    }
+    Ok(rows)
+}
+
+/// The rows (numbered across the file) of the staging file `rel` whose reference is one of `ids`.
+pub(crate) fn rows_of(
+    out: &Path,
+    rel: &str,
+    ids: &std::collections::HashSet<String>,
+) -> Result<Vec<u64>, RecordsError> {
+    let path = rel.split('/').fold(out.to_path_buf(), |p, c| p.join(c));
+    let err = |message: String| RecordsError::Read { path: path.clone(), message };
+    let f = File::open(&path).map_err(|e| err(e.to_string()))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| err(e.to_string()))?;
+    let mask = ProjectionMask::columns(builder.parquet_schema(), [RECORD_ID]);
+    let mut rows = Vec::new();
+    let mut at = 0u64;
+    for batch in builder.with_projection(mask).build().map_err(|e| err(e.to_string()))? {
+        let batch = batch.map_err(|e| err(e.to_string()))?;
+        let col = batch
+            .column_by_name(RECORD_ID)
+            .and_then(|c| c.as_string_opt::<i32>())
+            .ok_or_else(|| err(format!("{rel}: {RECORD_ID} is not text")))?;
+        rows.extend((0..col.len()).filter(|&i| col.is_valid(i) && ids.contains(col.value(i))).map(|i| at + i as u64));
+        at += batch.num_rows() as u64;
     }
     Ok(rows)
 }

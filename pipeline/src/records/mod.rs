@@ -21,6 +21,7 @@ pub mod digest;
 pub mod held;
 pub mod history;
 mod id_table;
+pub mod live;
 pub mod marked;
 pub mod scope;
 pub mod tombstones;

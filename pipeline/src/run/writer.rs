@@ -43,8 +43,8 @@ pub(crate) struct Writer<'a> {
     /// Fields nulled in the records written, by column and rule.
     nulled: crate::stages::validate::Nulled,
     decided: Vec<Event>,
-    /// The input's records against those of its feed already held (file inputs; stream
-    /// batches are not compared yet).
+    /// The input's records against those of its feed already held (a file input's loaded as it
+    /// begins, a stream batch's from its session's live holding).
     compare: Option<Comparison>,
     /// When this input began to be read (RFC 3339): the `_superseded_at` of the versions it
     /// supersedes or withdraws.
@@ -92,6 +92,13 @@ impl<'a> Writer<'a> {
             replace_parts: false,
             unreferenced: 0,
         })
+    }
+
+    /// Compares the input's records with `comparison` (a stream batch's, with its session's
+    /// live holding of the feed) rather than with the records held as its writer was made.
+    pub(crate) fn comparing(mut self, comparison: Comparison) -> Self {
+        self.compare = Some(comparison);
+        self
     }
 
     pub(crate) fn write(&mut self, staged: Staged) -> Result<(), IngestError> {
@@ -200,7 +207,9 @@ impl<'a> Writer<'a> {
     /// Makes the input's outputs visible: checks the counts, publishes quarantine, then the
     /// staging parts, then removes what an earlier run of the same input wrote and this one did
     /// not (a forced re-run with other limits). `records_read` is the reader's own count.
-    pub(crate) fn finish(self, report: &mut InputReport, records_read: u64) -> Result<(), IngestError> {
+    /// Returns the comparison, spent, if there was one (a stream batch gives its live holding
+    /// back through it).
+    pub(crate) fn finish(self, report: &mut InputReport, records_read: u64) -> Result<Option<Comparison>, IngestError> {
         let ctx = self.ctx;
         let mut published = Vec::new();
         let result = self.commit(report, records_read, &mut published);
@@ -234,7 +243,7 @@ impl<'a> Writer<'a> {
         report: &mut InputReport,
         records_read: u64,
         published: &mut Vec<PathBuf>,
-    ) -> Result<(), IngestError> {
+    ) -> Result<Option<Comparison>, IngestError> {
         let quarantined: u64 = self.by_rule.values().sum();
         let mut compare = self.compare.take();
         // Before anything is published: a snapshot held for confirmation leaves no trace but
@@ -291,7 +300,7 @@ impl<'a> Writer<'a> {
             run: &ctx.run_id,
             at: &self.started_at,
         };
-        let superseded = supersede_held(ctx, compare, withdrawal, by)?;
+        let superseded = supersede_held(ctx, compare.as_mut(), withdrawal, by)?;
         let (agreement, retention_until) = (policy.agreement.to_string(), policy.retention_until_iso());
         for part in std::mem::take(&mut self.finished) {
             let provenance = Provenance {
@@ -316,7 +325,7 @@ impl<'a> Writer<'a> {
             report.versions =
                 Some(Versions { counts: versions, superseded, withdrawal_held_back: held_back, withdrawals_file });
         }
-        Ok(())
+        Ok(compare)
     }
 }
 
@@ -324,13 +333,14 @@ impl<'a> Writer<'a> {
 /// withdraws (tombstoned first, so that they stay withdrawn), from staging to history.
 fn supersede_held(
     ctx: &Context<'_>,
-    compare: Option<Comparison>,
+    compare: Option<&mut Comparison>,
     withdrawal: Withdrawal,
     by: Supersession<'_>,
 ) -> Result<u64, RunError> {
     let Some(compare) = compare else { return Ok(0) };
-    let (older, holdings) = compare.into_supersession();
     let out = &ctx.settings.output_dir;
+    let older = compare.take_superseded(out)?;
+    let holdings = compare.holdings();
     if !withdrawal.ids.is_empty() {
         tombstones::lay(out, by.feed, &withdrawal.ids, WITHDRAWN, by.at)?;
     }
@@ -343,7 +353,7 @@ fn supersede_held(
     let mut record = |e: &Event| ctx.audit(e);
     let mut sync = || ctx.audit_sync();
     let clock = std::time::Instant::now();
-    let moved = supersede::<RunError>(out, &holdings, moves, by, &ctx.part_options, &mut record, &mut sync);
+    let moved = supersede::<RunError>(out, holdings, moves, by, &ctx.part_options, &mut record, &mut sync);
     tracing::debug!(ms = clock.elapsed().as_millis() as u64, "versions moved to history");
     moved
 }

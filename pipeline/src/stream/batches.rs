@@ -2,8 +2,12 @@
 //! reading and parsing messages carries on meanwhile. The consuming thread commits a batch's
 //! offsets to Kafka once it hears the batch is durable.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender};
+
+use arrow_array::Array;
+use arrow_array::cast::AsArray;
 use std::time::Instant;
 
 use tellonce_connectors::file_source::{MessageBatcher, RawBatch};
@@ -14,12 +18,15 @@ use tracing::{debug, warn};
 use tellonce_kafka::{DeadLetters, TopicPartition};
 
 use super::progress;
-use crate::config::Source;
+use crate::config::{Source, SourceMode};
+use crate::records::compare::Counts;
+use crate::records::live::LiveHoldings;
 use crate::run::{Context, IngestError, InputReport, RunError, Staged, Writer, stage};
 use crate::stages::govern::Policy;
 use crate::stages::pseudonymise::Pseudonymiser;
 use crate::stages::validate::{self, DuplicateIndex};
 use crate::stream::error::StreamError;
+use crate::stream::feed_lock::Holdings;
 
 /// What a topic's batches are staged with, under the agreement in force when they closed.
 pub(super) struct Staging {
@@ -79,6 +86,10 @@ pub(super) struct Done {
     /// Quarantined records sent on to the dead-letter topic.
     pub(super) dead_lettered: u64,
     pub(super) files: u64,
+    /// Its records against those held: new, changed, unchanged, refused, older.
+    pub(super) versions: Counts,
+    /// Versions held that its records moved to history.
+    pub(super) superseded: u64,
     pub(super) timestamps: Vec<i64>,
     /// Wall-clock milliseconds since 1970 when it became durable.
     pub(super) durable_ms: i64,
@@ -138,13 +149,14 @@ fn stage_in_parts(
 pub(super) fn work(
     ctx: &Context<'_>,
     dead: Option<&DeadLetters>,
+    holdings: &Holdings,
     jobs: Receiver<Job>,
     done: Sender<Result<Done, RunError>>,
 ) {
     for job in jobs {
         // A panic must still be answered: the consuming thread waits for every batch it handed
         // over before it gives a partition up or stops.
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(ctx, dead, job)))
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(ctx, dead, holdings, job)))
             .unwrap_or_else(|_| Err(RunError::Internal("a batch writer panicked".to_owned())));
         let failed = outcome.is_err();
         if done.send(outcome).is_err() || failed {
@@ -153,10 +165,134 @@ pub(super) fn work(
     }
 }
 
-/// Writes one closed batch as an input of its own and makes it durable: files published and
-/// recorded, its quarantined records sent to the dead-letter topic (if `dead`), with a
-/// `stream_batch_committed` entry after them, and the audit log synced.
-pub(super) fn write(ctx: &Context<'_>, dead: Option<&DeadLetters>, mut job: Job) -> Result<Done, RunError> {
+/// The rows of a batch before which a new part starts, so that no part holds two messages for one
+/// record: a message for a record already in the batch is a newer version of it, compared with
+/// what the parts before it staged, as it would be had it come in the next batch.
+fn repeat_starts(raw: &RawBatch, feed: &tellonce_schemas::FeedSchema) -> Vec<usize> {
+    let ids = feed.index_of("record_id").and_then(|i| raw.batch.column(i).as_string_opt::<i32>());
+    let Some(ids) = ids else { return Vec::new() };
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut starts = Vec::new();
+    for i in 0..ids.len() {
+        // As the duplicate check reads a reference; one that is missing is quarantined.
+        let id = if ids.is_valid(i) { ids.value(i).trim() } else { "" };
+        if id.is_empty() {
+            continue;
+        }
+        if !seen.insert(id) {
+            starts.push(i);
+            seen.clear();
+            seen.insert(id);
+        }
+    }
+    starts
+}
+
+/// A part of a batch, staged, on its way to be compared and written as an input of its own.
+struct Segment {
+    stem: String,
+    name: String,
+    staged: Vec<Staged>,
+    records: u64,
+}
+
+/// Stages a batch's parts (see [`repeat_starts`]), each named from its batch: the first as the
+/// batch, the others with `~N` after it, so that every file still names the batch it belongs to.
+fn stage_segments(raw: RawBatch, t: &Staging, stem: &str, workers: usize) -> Result<Vec<Segment>, RunError> {
+    let feed = t.source.feed;
+    let starts = repeat_starts(&raw, feed);
+    let whole = format!("{}@{}-{}", t.source.path.display(), raw.lineage.first_position, raw.lineage.last_position);
+    let mut segments = Vec::with_capacity(starts.len() + 1);
+    for (i, part) in raw.split_before(&starts).into_iter().enumerate() {
+        let (first, last) = (part.lineage.first_position, part.lineage.last_position);
+        let records = (part.batch.num_rows() + part.rejects.len()) as u64;
+        let marks = DuplicateIndex::default().mark(&part, feed);
+        let staged = stage_in_parts(part, &marks, t, workers, MIN_PART_ROWS)?;
+        let (stem, name) = match (i, starts.is_empty()) {
+            (_, true) => (stem.to_owned(), whole.clone()),
+            (0, false) => (stem.to_owned(), format!("{}@{first}-{last}", t.source.path.display())),
+            _ => (format!("{stem}~{i}"), format!("{}@{first}-{last}", t.source.path.display())),
+        };
+        segments.push(Segment { stem, name, staged, records });
+    }
+    Ok(segments)
+}
+
+/// What a batch's parts wrote, together.
+#[derive(Default)]
+struct Written {
+    staging: Vec<String>,
+    quarantine: Vec<String>,
+    written: u64,
+    quarantined: u64,
+    nulled: u64,
+    versions: Counts,
+    superseded: u64,
+}
+
+/// Compares each part of a batch with the feed's records held (`live`) and writes it as an input
+/// of its own, in order, so that a later part's versions supersede an earlier part's.
+fn write_segments(
+    ctx: &Context<'_>,
+    t: &Staging,
+    live: &mut LiveHoldings,
+    segments: Vec<Segment>,
+) -> Result<Written, RunError> {
+    let out = &ctx.settings.output_dir;
+    let mut all = Written::default();
+    let count = segments.len();
+    for (i, seg) in segments.into_iter().enumerate() {
+        let mut input = InputReport::new(&t.source);
+        input.source = seg.name.clone();
+        let schema = t.pseudo.schema().clone();
+        let mut writer = Writer::new(ctx, t.source.feed, &t.policy, &seg.stem, &seg.name, schema, None)?
+            .comparing(live.comparison(SourceMode::Delta));
+        let written = seg.staged.into_iter().try_for_each(|part| writer.write(part));
+        match written.and_then(|()| writer.finish(&mut input, seg.records)) {
+            Ok(spent) => spent.into_iter().for_each(|c| live.restore(c)),
+            Err(IngestError::Run(e)) => return Err(e),
+            Err(IngestError::Source(source)) => return Err(StreamError::Batch { batch: seg.name, source }.into()),
+            Err(IngestError::Changed) => return Err(StreamError::BatchChanged { batch: seg.name }.into()),
+            // Only a snapshot withdraws, and a stream batch is compared as a delta.
+            Err(IngestError::MassWithdrawal(mass)) => {
+                return Err(RunError::Internal(format!(
+                    "{}: a stream batch cannot withdraw records ({mass})",
+                    seg.name
+                )));
+            }
+        }
+        // The part's own files join the holding before the next part is compared (its entries
+        // written out first: the holding follows the log as written; the batch's commit syncs
+        // the last part's).
+        if i + 1 < count {
+            ctx.audit_sync()?;
+            live.refresh(out)?;
+        }
+        all.staging.extend(input.files.iter().map(|f| f.path.clone()));
+        all.quarantine.extend(input.quarantine_file.clone());
+        all.written += input.written;
+        all.quarantined += input.quarantined;
+        all.nulled += input.nulled;
+        if let Some(v) = &input.versions {
+            all.versions.add(&v.counts);
+            all.superseded += v.superseded;
+        }
+    }
+    Ok(all)
+}
+
+/// Writes one closed batch and makes it durable: compared with the records of its feed held (a
+/// message for a record held is a newer version of it, the version held moving to history; one
+/// held as it is, or tombstoned, is not staged again), its files published and recorded, its
+/// quarantined records sent to the dead-letter topic (if `dead`), with a
+/// `stream_batch_committed` entry after them, and the audit log synced, all with the feed's
+/// staging to itself (see `feed_lock`).
+pub(super) fn write(
+    ctx: &Context<'_>,
+    dead: Option<&DeadLetters>,
+    holdings: &Holdings,
+    mut job: Job,
+) -> Result<Done, RunError> {
     let t = &*job.staging;
     let key = &job.key;
     let unknown = job.batcher.unknown_columns();
@@ -169,6 +305,8 @@ pub(super) fn write(ctx: &Context<'_>, dead: Option<&DeadLetters>, mut job: Job)
         nulled: 0,
         dead_lettered: 0,
         files: 0,
+        versions: Counts::default(),
+        superseded: 0,
         timestamps: std::mem::take(&mut job.timestamps),
         durable_ms: 0,
         batch_ms: 0,
@@ -178,59 +316,46 @@ pub(super) fn write(ctx: &Context<'_>, dead: Option<&DeadLetters>, mut job: Job)
     let Some(raw) = taken? else { return Ok(done) };
     let took = clock.elapsed();
     let (first, last) = (raw.lineage.first_position, raw.lineage.last_position);
-    let records = (raw.batch.num_rows() + raw.rejects.len()) as u64;
     let stem = progress::stem(&key.topic, key.partition, job.epoch, first, last);
-    let name = format!("kafka:{key}@{first}-{last}");
-    let marks = DuplicateIndex::default().mark(&raw, t.source.feed);
-    let parts = ctx.settings.workers.max(1);
-    let staged = stage_in_parts(raw, &marks, t, parts, MIN_PART_ROWS)?;
+    let segments = stage_segments(raw, t, &stem, ctx.settings.workers.max(1))?;
     let staged_at = clock.elapsed();
-    let mut input = InputReport::new(&t.source);
-    input.source = name.clone();
-    // Stream batches are not compared with the records held yet: a message is staged as it comes.
-    let mut writer = Writer::new(ctx, t.source.feed, &t.policy, &stem, &name, t.pseudo.schema().clone(), None)?;
-    let written = staged.into_iter().try_for_each(|part| writer.write(part));
-    match written.and_then(|()| writer.finish(&mut input, records)) {
-        Ok(()) => {}
-        Err(IngestError::Run(e)) => return Err(e),
-        Err(IngestError::Source(source)) => return Err(StreamError::Batch { batch: name, source }.into()),
-        Err(IngestError::Changed) => return Err(StreamError::BatchChanged { batch: name }.into()),
-        // Only a snapshot withdraws, and stream batches are not compared.
-        Err(IngestError::MassWithdrawal(mass)) => {
-            return Err(RunError::Internal(format!("{name}: a stream batch cannot withdraw records ({mass})")));
+    let out = &ctx.settings.output_dir;
+    let (written, dead_lettered) = holdings.with_feed(out, t.source.feed, |live| {
+        let written = write_segments(ctx, t, live, segments)?;
+        tellonce_output::faults::reached(tellonce_output::faults::STREAM_BATCH_PUBLISHED);
+        let mut files = written.staging.clone();
+        files.extend(written.quarantine.iter().cloned());
+        // Delivered before the batch is recorded as committed: a committed batch's poison
+        // messages are on the topic, and a failure leaves the batch to be written (and sent) again.
+        let (dead_letter_topic, mut dead_lettered) = (dead.map(|d| d.topic().to_owned()).unwrap_or_default(), 0);
+        if let Some(d) = dead {
+            for file in &written.quarantine {
+                dead_lettered += d.send(&out.join(file), key).map_err(super::dead_letter)?;
+            }
         }
-    }
-    tellonce_output::faults::reached(tellonce_output::faults::STREAM_BATCH_PUBLISHED);
-    let mut files: Vec<String> = input.files.iter().map(|f| f.path.clone()).collect();
-    files.extend(input.quarantine_file.clone());
-    // Delivered before the batch is recorded as committed: a committed batch's poison messages
-    // are on the topic, and a failure leaves the batch to be written (and sent) again.
-    let (dead_letter_topic, dead_lettered) = match (dead, &input.quarantine_file) {
-        (Some(d), Some(file)) => {
-            (d.topic().to_owned(), d.send(&ctx.settings.output_dir.join(file), key).map_err(super::dead_letter)?)
-        }
-        _ => (String::new(), 0),
-    };
-    ctx.audit(&Event::StreamBatchCommitted {
-        run: ctx.run_id.clone(),
-        topic: key.topic.clone(),
-        partition: key.partition,
-        first_offset: first,
-        last_offset: last,
-        written: input.written,
-        quarantined: input.quarantined,
-        files,
-        dead_letter_topic,
-        dead_lettered,
-        first_timestamp: job.ends.0,
-        last_timestamp: job.ends.1,
-        epoch: job.epoch,
+        let dead_letter_topic = if written.quarantine.is_empty() { String::new() } else { dead_letter_topic };
+        ctx.audit(&Event::StreamBatchCommitted {
+            run: ctx.run_id.clone(),
+            topic: key.topic.clone(),
+            partition: key.partition,
+            first_offset: first,
+            last_offset: last,
+            written: written.written,
+            quarantined: written.quarantined,
+            files,
+            dead_letter_topic,
+            dead_lettered,
+            first_timestamp: job.ends.0,
+            last_timestamp: job.ends.1,
+            epoch: job.epoch,
+        })?;
+        ctx.audit_sync()?;
+        Ok((written, dead_lettered))
     })?;
-    ctx.audit_sync()?;
     debug!(
         topic = %key.topic,
         partition = key.partition,
-        records,
+        records = last - first + 1,
         take_ms = took.as_millis() as u64,
         stage_ms = (staged_at - took).as_millis() as u64,
         write_ms = (clock.elapsed() - staged_at).as_millis() as u64,
@@ -245,11 +370,13 @@ pub(super) fn write(ctx: &Context<'_>, dead: Option<&DeadLetters>, mut job: Job)
         warn!(topic = %key.topic, "keys not in the {} schema were dropped: {}", t.source.feed.name, shown.join(", "));
     }
     done.range = Some((first, last));
-    done.written = input.written;
-    done.quarantined = input.quarantined;
-    done.nulled = input.nulled;
+    done.written = written.written;
+    done.quarantined = written.quarantined;
+    done.nulled = written.nulled;
     done.dead_lettered = dead_lettered;
-    done.files = input.files.len() as u64 + u64::from(input.quarantine_file.is_some());
+    done.files = (written.staging.len() + written.quarantine.len()) as u64;
+    done.versions = written.versions;
+    done.superseded = written.superseded;
     Ok(done)
 }
 

@@ -87,6 +87,20 @@ pub enum StreamError {
         /// The lock file.
         lock: PathBuf,
     },
+    /// Another session kept a feed's staging to itself too long.
+    #[error(
+        "the staging of feed {feed} is still held by another stream session after {seconds} s ({}); this session \
+         stops with its batch uncommitted",
+        lock.display()
+    )]
+    FeedHeld {
+        /// The feed.
+        feed: String,
+        /// How long the session waited.
+        seconds: u64,
+        /// The lock file.
+        lock: PathBuf,
+    },
     /// A batch's messages could not be read as their feed's records.
     #[error("{batch}: {source}")]
     Batch {

@@ -21,6 +21,9 @@ pub struct Metrics {
     skipped: AtomicU64,
     dropped: AtomicU64,
     written: AtomicU64,
+    changed: AtomicU64,
+    unchanged: AtomicU64,
+    refused: AtomicU64,
     quarantined: AtomicU64,
     nulled: AtomicU64,
     dead_lettered: AtomicU64,
@@ -39,6 +42,9 @@ impl Metrics {
         self.skipped.store(r.skipped, Ordering::Relaxed);
         self.dropped.store(r.dropped_on_revoke + r.dropped_on_hold + r.refetched, Ordering::Relaxed);
         self.written.store(r.written, Ordering::Relaxed);
+        self.changed.store(r.versions.changed, Ordering::Relaxed);
+        self.unchanged.store(r.versions.unchanged, Ordering::Relaxed);
+        self.refused.store(r.versions.refused, Ordering::Relaxed);
         self.quarantined.store(r.quarantined, Ordering::Relaxed);
         self.nulled.store(r.nulled, Ordering::Relaxed);
         self.dead_lettered.store(r.dead_lettered, Ordering::Relaxed);
@@ -77,6 +83,24 @@ impl Metrics {
             get(&self.dropped).to_string(),
         );
         one("records_written_total", "counter", "Records written to staging.", get(&self.written).to_string());
+        one(
+            "records_changed_total",
+            "counter",
+            "Records written that were newer versions of records held (the versions held moved to history).",
+            get(&self.changed).to_string(),
+        );
+        one(
+            "records_unchanged_total",
+            "counter",
+            "Records held already as they are: not staged again.",
+            get(&self.unchanged).to_string(),
+        );
+        one(
+            "records_refused_total",
+            "counter",
+            "Records refused: erased or withdrawn (a tombstone stands for them).",
+            get(&self.refused).to_string(),
+        );
         one("records_quarantined_total", "counter", "Records quarantined.", get(&self.quarantined).to_string());
         one(
             "fields_nulled_total",

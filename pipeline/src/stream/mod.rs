@@ -23,6 +23,7 @@
 
 mod batches;
 mod cursor;
+mod feed_lock;
 pub mod latency;
 pub mod metrics;
 pub mod ownership;
@@ -134,6 +135,8 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
     // Outlives the writer threads: a partition is given up only once no writer of this session
     // can still be writing a batch of it, even when the session fails.
     let mut owned = Owned::default();
+    let holdings = feed_lock::Holdings::default();
+    let holdings = &holdings;
     let outcome = std::thread::scope(|scope| {
         let mut jobs = Vec::with_capacity(writers);
         for i in 0..writers {
@@ -141,7 +144,7 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
             let done_tx = done_tx.clone();
             std::thread::Builder::new()
                 .name(format!("stream-writer-{i}"))
-                .spawn_scoped(scope, move || batches::work(ctx, dead, job_rx, done_tx))
+                .spawn_scoped(scope, move || batches::work(ctx, dead, holdings, job_rx, done_tx))
                 .map_err(|source| StreamError::Thread { what: "a batch writer", source })?;
             jobs.push(job_tx);
         }
@@ -601,6 +604,8 @@ impl Session<'_, '_> {
         self.report.nulled += done.nulled;
         self.report.dead_lettered += done.dead_lettered;
         self.report.files += done.files;
+        self.report.versions.add(&done.versions);
+        self.report.superseded += done.superseded;
         self.metrics.publish_latency(self.report);
         // A partition revoked meanwhile is no longer this session's to commit: its new owner
         // learns from the audit log that the batch is durable.

@@ -44,6 +44,12 @@ pub struct StreamReport {
     /// Fields nulled in the records written (invalid or placeholder identifiers; each record's
     /// `_dq` names them, and each batch's audit entry counts them by column and rule).
     pub nulled: u64,
+    /// The records read against those of their feed held: new, changed (a newer version of a
+    /// record held), unchanged (held as it is: not staged again), refused (tombstoned: erased or
+    /// withdrawn) and older (the version held is newer by the feed's last-updated column).
+    pub versions: crate::records::compare::Counts,
+    /// Versions held that newer ones moved to history.
+    pub superseded: u64,
     /// Quarantined records also sent, sealed, to the dead-letter topic.
     pub dead_lettered: u64,
     /// Batches written.

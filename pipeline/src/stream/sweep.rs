@@ -85,6 +85,15 @@ fn batch_files(out: &Path) -> Vec<(PathBuf, BatchName)> {
     found
 }
 
+/// The feed of a staging file at `path` under `out` (`None` for any other file).
+fn staging_feed(out: &Path, path: &Path) -> Option<String> {
+    let rel = tellonce_output::layout::relative(out, path);
+    let mut parts = rel.split('/');
+    (parts.next() == Some(tellonce_output::layout::STAGING))
+        .then(|| parts.next()?.strip_prefix("feed=").map(str::to_owned))
+        .flatten()
+}
+
 /// Clears uncommitted batch files of the partitions no session holds now (of topics this
 /// session may never be assigned, too), so that a stopped session's leftovers do not wait for
 /// the partition's next owner.
@@ -118,12 +127,23 @@ pub(super) fn sweep_partition(
 ) -> Result<(), RunError> {
     log.refresh(ctx)?;
     let out = &ctx.settings.output_dir;
+    let uncommitted: Vec<PathBuf> = batch_files(out)
+        .into_iter()
+        .filter(|(_, b)| b.topic == partition.topic && b.partition == partition.partition)
+        .filter(|(_, b)| !log.progress.is_committed(b))
+        .map(|(path, _)| path)
+        .collect();
+    // Staging files leave with their feed's staging to this session (see `feed_lock`): another
+    // session may be comparing a batch of the feed with them.
+    let mut feeds: Vec<String> = uncommitted.iter().filter_map(|p| staging_feed(out, p)).collect();
+    feeds.sort_unstable();
+    feeds.dedup();
+    let _locks = feeds
+        .iter()
+        .map(|f| super::feed_lock::lock_feed(out, f, super::feed_lock::FEED_TIMEOUT))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut removed = false;
-    for (path, batch) in batch_files(out) {
-        if batch.topic != partition.topic || batch.partition != partition.partition || log.progress.is_committed(&batch)
-        {
-            continue;
-        }
+    for path in uncommitted {
         let reason = "uncommitted: written by an interrupted stream session before its batch was committed";
         let deleted = tellonce_output::unrecorded::remove_unrecorded_file(out, &path, reason)
             .map_err(|source| RunError::Output { path: path.clone(), source })?;

@@ -80,6 +80,14 @@ fn staged_ids(out: &Path) -> Vec<String> {
     ids
 }
 
+/// A session's counts, without its latency histograms.
+fn brief(r: &StreamReport) -> String {
+    format!(
+        "received {} skipped {} written {} quarantined {} versions {:?} superseded {} batches {} stopped {}",
+        r.received, r.skipped, r.written, r.quarantined, r.versions, r.superseded, r.batches, r.stopped
+    )
+}
+
 fn quarantined(out: &Path) -> usize {
     tellonce_connectors::quarantine::read_all(out).unwrap().len()
 }
@@ -140,6 +148,8 @@ struct Recreated {
     dir: tempfile::TempDir,
     /// The broker of the new topic (kept alive for the test).
     _broker: Cluster,
+    /// Its address.
+    brokers: String,
     /// The config pointing at it.
     settings: Settings,
     /// What the first session wrote.
@@ -171,7 +181,8 @@ fn refusal_of_a_recreated_topic(before: usize, after: usize) -> Recreated {
     let opts = StreamOptions { idle_exit: Some(Duration::from_millis(3000)), max_messages: None };
     let refused = stream(&settings, &opts, &AtomicBool::new(false)).unwrap_err().to_string();
     assert_eq!(staged_ids(&settings.output_dir).len() as u64, first.written, "nothing more was written");
-    Recreated { dir, _broker: broker, settings, first, offered, refused }
+    let brokers = broker.bootstrap_servers();
+    Recreated { dir, _broker: broker, brokers, settings, first, offered, refused }
 }
 
 #[test]
@@ -209,18 +220,30 @@ fn a_reset_topic_is_read_afresh_into_files_of_a_new_epoch_and_the_old_ones_stay(
     assert_eq!(reset.epoch, 1);
     assert_eq!(reset.durable_offsets, [(0, 100)].into_iter().collect());
 
+    // The new topic's messages are read afresh; the records they carry are held already, as
+    // they are, so none is staged again.
     let second = run_stream(&r.settings, None);
-    assert_eq!(second.written + second.quarantined, r.offered as u64, "{second:?}");
-    assert_eq!(second.skipped, 0, "{second:?}");
-    // Both epochs' records are there: the old files untouched, the new ones named apart.
-    assert_eq!(staged_ids(&out).len() as u64, r.first.written + second.written);
+    let handled = second.written + second.quarantined + second.versions.unchanged;
+    assert_eq!((handled, second.written), (r.offered as u64, 0), "{}", brief(&second));
+    assert_eq!(second.skipped, 0, "{}", brief(&second));
+    assert_eq!(staged_ids(&out).len() as u64, r.first.written);
+    // Corrections on the new topic are staged in files of the new epoch, named apart; the old
+    // files keep their names.
+    let lines = std::fs::read_to_string(r.dir.path().join("inputs/police.jsonl")).unwrap();
+    let corrected: Vec<(Option<String>, Option<&str>)> =
+        lines.lines().take(20).map(|l| (Some(edited(l, "7 RESET ROAD", None)), None)).collect();
+    produce(&r.brokers, &corrected);
+    let third = run_stream(&r.settings, None);
+    assert_eq!(third.written + third.quarantined, 20, "{}", brief(&third));
+    assert_eq!((third.versions.changed, third.superseded), (third.written, third.written), "{}", brief(&third));
+    assert_eq!(staged_ids(&out).len() as u64, r.first.written);
     let files = staged_files(&out);
-    assert!(old_files.is_subset(&files), "an old file was replaced or removed");
+    assert!(old_files.is_subset(&files), "an old file was removed");
     let new: Vec<_> = files.difference(&old_files).map(|f| super::progress::parse(f).unwrap()).collect();
-    assert!(!new.is_empty() && new.iter().all(|b| b.epoch == 1 && b.first < 70), "{new:?}");
+    assert!(!new.is_empty() && new.iter().all(|b| b.epoch == 1 && b.first >= 70), "{new:?}");
     // A session in the new epoch skips what the new epoch holds, as before.
     let again = run_stream(&r.settings, None);
-    assert_eq!((again.written, again.quarantined), (0, 0), "{again:?}");
+    assert_eq!((again.written, again.quarantined), (0, 0), "{}", brief(&again));
 
     let verified = tellonce_governance::audit::verify(&out.join("audit"), &keys.audit_signer(), Some(&out)).unwrap();
     assert!(verified.files_checked as usize >= files.len(), "{verified:?}");
@@ -492,4 +515,90 @@ fn retention_deletes_stream_batch_files_and_a_later_session_does_not_read_them_a
     let replay = run_stream(&again, None);
     assert_eq!((replay.written, replay.quarantined), (0, 0), "{replay:?}");
     assert!(staged_ids(&out).is_empty());
+}
+
+/// The `record_id` and `_change` of every row in the police history dataset.
+fn history_rows(out: &Path) -> Vec<(String, String)> {
+    use arrow_array::cast::AsArray;
+    let mut rows = Vec::new();
+    for entry in std::fs::read_dir(out.join("history/feed=police")).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "parquet") {
+            continue;
+        }
+        let file = std::fs::File::open(&path).unwrap();
+        for batch in
+            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap()
+        {
+            let batch = batch.unwrap();
+            let ids = batch.column_by_name("record_id").unwrap().as_string::<i32>();
+            let change = batch.column_by_name("_change").unwrap().as_string::<i32>();
+            rows.extend((0..batch.num_rows()).map(|i| (ids.value(i).to_owned(), change.value(i).to_owned())));
+        }
+    }
+    rows.sort();
+    rows
+}
+
+/// `line` (a police message) with its address and, if given, its reference changed.
+fn edited(line: &str, address: &str, record_id: Option<&str>) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+    v["address_line_1"] = serde_json::Value::from(address);
+    if let Some(id) = record_id {
+        v["record_id"] = serde_json::Value::from(id);
+    }
+    v.to_string()
+}
+
+#[test]
+fn a_message_for_a_record_held_is_its_newer_version_and_the_version_held_moves_to_history() {
+    let cluster = cluster(1);
+    let brokers = cluster.bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let (settings, lines) = workspace(dir.path(), &brokers, "g1", 100_000);
+    let messages: Vec<(Option<String>, Option<&str>)> = lines.iter().map(|l| (Some(l.clone()), None)).collect();
+    produce(&brokers, &messages);
+    let first = run_stream(&settings, None);
+    let out = settings.output_dir.clone();
+    let n = lines.len() as u64;
+    assert_eq!((first.written, first.versions.new), (n, n), "{first:?}");
+    let id = |i: usize| {
+        serde_json::from_str::<serde_json::Value>(&lines[i]).unwrap()["record_id"].as_str().unwrap().to_owned()
+    };
+
+    // A record nobody holds, erased (or withdrawn) all the same: its tombstone refuses it.
+    let at = tellonce_output::timefmt::now_rfc3339();
+    crate::records::tombstones::lay(&out, "police", &["POL-88888888".to_owned()], "erasure", &at).unwrap();
+    let later = [
+        edited(&lines[0], "2 OAK ROAD", None),
+        lines[1].clone(),
+        edited(&lines[2], "3 ELM ROAD", None),
+        // Two versions of one record in one batch: the later supersedes the earlier.
+        edited(&lines[2], "4 ASH ROAD", None),
+        edited(&lines[3], "5 YEW ROAD", Some("POL-99999999")),
+        edited(&lines[4], "6 FIR ROAD", Some("POL-88888888")),
+    ];
+    produce(&brokers, &later.iter().map(|l| (Some(l.clone()), None)).collect::<Vec<_>>());
+    let second = run_stream(&settings, None);
+    let v = second.versions;
+    assert_eq!((v.new, v.changed, v.unchanged, v.refused, v.older), (1, 3, 1, 1, 0), "{second:?}");
+    assert_eq!((second.written, second.quarantined, second.superseded), (4, 0, 3), "{second:?}");
+    let handled = second.written + second.quarantined + v.unchanged + v.refused + v.older;
+    assert_eq!(second.received - second.skipped, handled, "{second:?}");
+
+    // Staging holds each record once, as it is now; history the versions it replaced.
+    let ids = staged_ids(&out);
+    let distinct: BTreeSet<&String> = ids.iter().collect();
+    assert_eq!((distinct.len(), ids.len() as u64), (ids.len(), n + 1), "a record staged twice");
+    assert!(distinct.contains(&"POL-99999999".to_owned()) && !distinct.contains(&"POL-88888888".to_owned()));
+    let superseded = "superseded".to_owned();
+    let expected = {
+        let mut e = vec![(id(0), superseded.clone()), (id(2), superseded.clone()), (id(2), superseded)];
+        e.sort();
+        e
+    };
+    assert_eq!(history_rows(&out), expected);
+    let keys = tellonce_governance::KeyRing::load(&settings.key_file).unwrap();
+    let verified = tellonce_governance::audit::verify(&out.join("audit"), &keys.audit_signer(), Some(&out)).unwrap();
+    assert!(verified.files_checked > 0, "{verified:?}");
 }

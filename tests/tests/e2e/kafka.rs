@@ -697,3 +697,119 @@ fn a_feed_defined_only_as_a_file_streams_like_a_built_in_one() {
     let verify = tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
     assert!(text(&verify).contains("verifies"), "{}", text(&verify));
 }
+
+/// `record_id -> _record_digest` of every police row staged under `out`, failing on a record
+/// staged twice.
+fn police_versions(out: &Path) -> BTreeMap<String, String> {
+    let mut rows = BTreeMap::new();
+    for part in visible_parquet(&out.join("staging/feed=police")) {
+        for row in parquet_rows(&part) {
+            let get = |name: &str| row.iter().find(|(n, _)| n == name).map(|(_, v)| v.to_string()).unwrap();
+            let id = get("record_id").trim_matches('"').to_owned();
+            assert!(rows.insert(id.clone(), get("_record_digest")).is_none(), "{id} staged twice");
+        }
+    }
+    rows
+}
+
+/// The `record_id` of every police row in the history dataset, as often as it is there.
+fn police_history(out: &Path) -> Vec<String> {
+    let mut ids: Vec<String> = visible_parquet(&out.join("history/feed=police"))
+        .iter()
+        .flat_map(|p| parquet_column(p, "record_id"))
+        .map(Option::unwrap)
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// A partner re-sends its whole holding over the topic, a few records corrected, while sessions
+/// are killed: staging ends holding each record once, as the re-sent holding has it (checked
+/// against the same file staged on its own), each corrected record's earlier version is in
+/// history once, and a record erased meanwhile is refused, not brought back.
+#[test]
+fn a_holding_re_sent_over_a_stream_with_kills_stages_only_what_changed_and_erased_records_stay_out() {
+    require_kafka_python();
+    let broker = start_broker();
+    let ws = synth_workspace(4000, 53);
+    for a in tellonce_tests::files_under(&ws.dir().join("agreements")) {
+        let t = std::fs::read_to_string(&a).unwrap();
+        std::fs::write(&a, t.replace("erasure = false", "erasure = true")).unwrap();
+    }
+    let topic = "police-over-time";
+    let first = produce(ws.dir(), &broker.address, topic, 0);
+    stream_config(&ws, &broker.address, topic);
+    drain(ws.dir(), 3000);
+    let before = police_versions(&ws.out());
+    assert_eq!(before.len() as u64 + quarantine_entries(&ws.out()).len() as u64, first);
+
+    // A person erased at their request, found by PNC ID.
+    let text_of = std::fs::read_to_string(ws.dir().join("inputs/police.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = text_of.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let pnc = lines.iter().find_map(|l| l["pnc_id"].as_str()).unwrap().to_owned();
+    let sar = ["sar", "--config", "tellonce.toml", "--officer", "IG officer 7", "--reference", "SAR-S-1"];
+    let out = tellonce_with_stdin(ws.dir(), &[&sar[..], &["--erase", "--json"]].concat(), &format!("pnc_id={pnc}\n"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let tombstones = std::fs::read_to_string(ws.out().join("state/tombstones/police.jsonl")).unwrap();
+    let erased: BTreeSet<String> = tombstones
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["record_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!erased.is_empty() && erased.iter().all(|id| before.contains_key(id)), "{}", text(&out));
+    assert_eq!(json_stdout(&out)["erased"].as_u64(), Some(erased.len() as u64), "{}", text(&out));
+
+    // The whole holding again, one record in seven corrected, in the same order (so each record
+    // on the partition it came on first).
+    let mut corrected = BTreeSet::new();
+    let resent: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut l = l.clone();
+            if i % 7 == 3 {
+                l["address_line_1"] = serde_json::Value::from(format!("{i} CORRECTED ROAD"));
+                corrected.insert(l["record_id"].as_str().unwrap().to_owned());
+            }
+            l.to_string()
+        })
+        .collect();
+    ws.write("resent.jsonl", resent.join("\n") + "\n");
+    produced(spawn_producer(ws.dir(), &broker.address, topic, "resent.jsonl", 0, 0));
+    let mut seed = 0x9e37_79b9_u64;
+    for _ in 0..2 {
+        let mut child = Command::new(tellonce_bin())
+            .args(["stream", "--config", "tellonce.toml"])
+            .current_dir(ws.dir())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(Duration::from_millis(1200 + seed % 2500));
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    let reports = drain(ws.dir(), 3000);
+    let last = reports.last().unwrap();
+    assert!(last["versions"]["unchanged"].is_u64(), "{last}");
+
+    // The same file staged on its own, into another output with the same key, is the truth.
+    let extra = "[governance]\nagreements = \"agreements\"\n[feeds]\ndir = \"feeds\"\n\
+                 [reference]\npostcode_lookup = \"reference/postcode_lookup.csv\"\n[linkage]\nenabled = false\n";
+    ws.config_named("expected.toml", "expected", "keys/tellonce.key", &[("police", "resent.jsonl")], extra);
+    tellonce_ok(ws.dir(), &["run", "--config", "expected.toml", "--no-progress"], 0);
+    let mut expected = police_versions(&ws.dir().join("expected"));
+    expected.retain(|id, _| !erased.contains(id));
+    let staged = police_versions(&ws.out());
+    let differ: Vec<&String> =
+        expected.keys().chain(staged.keys()).filter(|id| expected.get(*id) != staged.get(*id)).collect();
+    assert!(differ.is_empty(), "{} records differ from the holding re-sent: {differ:?}", differ.len());
+    let moved: Vec<String> =
+        corrected.iter().filter(|id| before.contains_key(*id) && !erased.contains(*id)).cloned().collect();
+    assert!(moved.len() > 20, "too few corrections to prove anything: {}", moved.len());
+    assert_eq!(police_history(&ws.out()), moved, "each corrected record's earlier version in history, once");
+    let verify = tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
+    assert!(text(&verify).contains("verifies"), "{}", text(&verify));
+}

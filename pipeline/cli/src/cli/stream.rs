@@ -87,6 +87,12 @@ fn text(r: &StreamReport) -> String {
     if r.nulled > 0 {
         s.push_str(&format!("  fields nulled (records kept, named in _dq) {}\n", r.nulled));
     }
+    let v = &r.versions;
+    s.push_str(&format!(
+        "  records: new {}, changed {} (earlier versions moved to history {}), unchanged (held already, not staged \
+         again) {}, refused (erased or withdrawn) {}, older than the version held {}\n",
+        v.new, v.changed, r.superseded, v.unchanged, v.refused, v.older
+    ));
     if r.missing_upstream > 0 {
         s.push_str(&format!(
             "  MISSING {} offsets the output needed are not on the broker (see the warnings)\n",
