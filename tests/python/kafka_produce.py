@@ -1,11 +1,13 @@
 """Produces partner messages to a Kafka topic with kafka-python, a client independent of the
 librdkafka that tellonce uses.
 
-Usage: kafka_produce.py BROKERS TOPIC PARTITIONS FILE.jsonl [EXTRA_POISON [PER_SECOND]]
+Usage: kafka_produce.py BROKERS TOPIC PARTITIONS FILE.jsonl [EXTRA_POISON [PER_SECOND [KEY_FIELD]]]
 Creates the topic with PARTITIONS partitions if it does not exist, sends each line of FILE as
 one message (keyed by its line number, so messages spread over the partitions), then
 EXTRA_POISON messages that are not JSON. PER_SECOND paces the sending, so that traffic is still
-flowing while consumers join and leave. Prints {"produced": N} as JSON.
+flowing while consumers join and leave. KEY_FIELD keys each message by that field of its JSON
+instead (as a partner keying by record reference does, so that every version of a record goes
+to one partition, in order). Prints {"produced": N} as JSON.
 """
 import json
 import sys
@@ -18,6 +20,7 @@ from kafka.errors import TopicAlreadyExistsError
 brokers, topic, partitions, path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 poison = int(sys.argv[5]) if len(sys.argv) > 5 else 0
 per_second = float(sys.argv[6]) if len(sys.argv) > 6 else 0.0
+key_field = sys.argv[7] if len(sys.argv) > 7 else None
 
 admin = KafkaAdminClient(bootstrap_servers=brokers, client_id="tellonce-test-admin")
 try:
@@ -44,7 +47,8 @@ with open(path, "rb") as f:
         if not line.strip():
             continue
         pace()
-        producer.send(topic, key=str(number).encode(), value=line)
+        key = str(json.loads(line)[key_field]) if key_field else str(number)
+        producer.send(topic, key=key.encode(), value=line)
         produced += 1
 for i in range(poison):
     producer.send(topic, key=f"poison-{i}".encode(), value=b"this is not JSON")

@@ -18,10 +18,6 @@ pub(super) struct ColumnLookup {
 }
 
 impl ColumnLookup {
-    pub(super) fn new(feed: &'static FeedSchema) -> Self {
-        ColumnLookup::with_mapping(feed, None)
-    }
-
     /// A lookup through `mapping`, if there is one.
     pub(super) fn with_mapping(feed: &'static FeedSchema, mapping: Option<Arc<Mapping>>) -> Self {
         let marker = mapping.as_ref().is_some_and(|m| m.withdrawal().is_some());
@@ -81,7 +77,7 @@ mod tests {
 
     #[test]
     fn names_match_trimmed_and_without_case() {
-        let lookup = ColumnLookup::new(tellonce_schemas::feed::latest("police").unwrap());
+        let lookup = ColumnLookup::with_mapping(tellonce_schemas::feed::latest("police").unwrap(), None);
         let rid = lookup.find("record_id").unwrap();
         assert_eq!(lookup.find(" Record_ID\t"), Some(rid));
         assert_eq!(lookup.find("record id"), None);

@@ -9,7 +9,7 @@ use std::path::Path;
 use serde::Deserializer as _;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
-use tellonce_schemas::{FeedSchema, Rule};
+use tellonce_schemas::Rule;
 
 use super::batch::BatchBuilder;
 use super::columns::ColumnLookup;
@@ -48,11 +48,6 @@ pub(super) struct JsonObjects {
 }
 
 impl JsonObjects {
-    pub(super) fn new(feed: &'static FeedSchema) -> JsonObjects {
-        JsonObjects::with_lookup(ColumnLookup::new(feed))
-    }
-
-    /// Objects whose keys are found with `lookup` (through a source mapping, say).
     pub(super) fn with_lookup(lookup: ColumnLookup) -> JsonObjects {
         let width = lookup.width();
         JsonObjects {

@@ -1,11 +1,16 @@
 //! Messages (one JSON object each, as partners publish them to a Kafka topic) read into the same
 //! bounded [`RawBatch`]es as files, positioned by their offset.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use tellonce_schemas::{FeedSchema, Rule};
 
 use super::batch::{self, BatchBuilder};
+use super::columns::ColumnLookup;
 use super::jsonl_file::JsonObjects;
-use super::{RawBatch, SourceError};
+use super::{MappingUse, RawBatch, SourceError};
+use crate::mapping::Mapping;
 
 /// Gathers the messages of one topic partition into a batch of a feed's columns.
 ///
@@ -28,6 +33,9 @@ pub struct MessageBatcher {
     builder: BatchBuilder,
     max_message_bytes: usize,
     held: usize,
+    /// The topic's source mapping, if it has one: the partner's own keys, codes and formats,
+    /// and its withdrawal marker.
+    mapping: Option<Arc<Mapping>>,
 }
 
 impl std::fmt::Debug for MessageBatcher {
@@ -44,14 +52,28 @@ impl MessageBatcher {
     /// A batcher for `feed` whose batches name `source` in their lineage; batches hold at most
     /// `batch_rows` messages, and a message over `max_message_bytes` is rejected.
     pub fn new(feed: &'static FeedSchema, source: String, batch_rows: usize, max_message_bytes: usize) -> Self {
-        let present = vec![true; feed.columns.len()];
+        MessageBatcher::with_mapping(feed, source, batch_rows, max_message_bytes, None)
+    }
+
+    /// [`MessageBatcher::new`], reading each message through a source mapping (keys renamed,
+    /// values rewritten and the withdrawal marker read, as for a JSON Lines file).
+    pub fn with_mapping(
+        feed: &'static FeedSchema,
+        source: String,
+        batch_rows: usize,
+        max_message_bytes: usize,
+        mapping: Option<Arc<Mapping>>,
+    ) -> Self {
+        let lookup = ColumnLookup::with_mapping(feed, mapping.clone());
+        let present = vec![true; lookup.width()];
         MessageBatcher {
             feed,
             source,
-            objects: JsonObjects::new(feed),
+            objects: JsonObjects::with_lookup(lookup),
             builder: BatchBuilder::new(batch::raw_schema(feed), &present, batch_rows),
             max_message_bytes: max_message_bytes.max(1),
             held: 0,
+            mapping,
         }
     }
 
@@ -102,6 +124,14 @@ impl MessageBatcher {
             line: 0,
             source: std::io::Error::other(e),
         })?;
-        Ok(taken.map(|t| t.into_raw(self.feed, &self.source)))
+        let Some(taken) = taken else { return Ok(None) };
+        let mapping = self.mapping.as_deref();
+        let path = PathBuf::from(&self.source);
+        let through = MappingUse {
+            marker: mapping.and_then(Mapping::withdrawal),
+            rewrite: mapping.filter(|m| m.rewrites_values()),
+            path: &path,
+        };
+        through.apply(taken, self.feed, &self.source).map(Some)
     }
 }

@@ -561,23 +561,10 @@ impl FileSource {
             SourceError::Read { path: self.path.clone(), line: self.current_line(), source: io::Error::other(e) }
         })?;
         let Some(taken) = taken else { return Ok(None) };
-        let withdrawn = match (&self.marker, &taken.marker) {
-            (Some(m), Some(cells)) => cells.iter().map(|c| c.is_some_and(|v| m.marks(v))).collect(),
-            _ => Vec::new(),
-        };
-        let mut raw = taken.into_raw(self.feed, &self.source);
-        raw.withdrawn = withdrawn;
-        if let Some(mapping) = &self.rewrite {
-            raw.batch = mapping.apply(&raw.batch).map_err(|e| {
-                self.done = true;
-                SourceError::Mapping {
-                    path: self.path.clone(),
-                    line: raw.lineage.first_position,
-                    message: e.to_string(),
-                }
-            })?;
-        }
-        Ok(Some(raw))
+        let through = MappingUse { marker: self.marker.as_ref(), rewrite: self.rewrite.as_deref(), path: &self.path };
+        let raw = through.apply(taken, self.feed, &self.source);
+        self.done |= raw.is_err();
+        raw.map(Some)
     }
 
     /// File bytes consumed so far (for a progress bar); the file's size once it is read.
@@ -596,6 +583,35 @@ impl FileSource {
             Input::Jsonl(j) => j.line(),
             Input::Workbook(x) => x.line(),
         }
+    }
+}
+
+/// What a source mapping does to a batch once it is read: marks the rows its withdrawal marker
+/// names, and rewrites values into the feed's (codes, dates).
+struct MappingUse<'a> {
+    marker: Option<&'a WithdrawalMarker>,
+    rewrite: Option<&'a Mapping>,
+    /// The input, for messages.
+    path: &'a Path,
+}
+
+impl MappingUse<'_> {
+    /// The batch `taken` from the builder, as a raw batch of `feed` read from `source`.
+    fn apply(&self, taken: batch::Taken, feed: &'static FeedSchema, source: &str) -> Result<RawBatch, SourceError> {
+        let withdrawn = match (self.marker, &taken.marker) {
+            (Some(m), Some(cells)) => cells.iter().map(|c| c.is_some_and(|v| m.marks(v))).collect(),
+            _ => Vec::new(),
+        };
+        let mut raw = taken.into_raw(feed, source);
+        raw.withdrawn = withdrawn;
+        if let Some(mapping) = self.rewrite {
+            raw.batch = mapping.apply(&raw.batch).map_err(|e| SourceError::Mapping {
+                path: self.path.to_owned(),
+                line: raw.lineage.first_position,
+                message: e.to_string(),
+            })?;
+        }
+        Ok(raw)
     }
 }
 

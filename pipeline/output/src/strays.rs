@@ -117,11 +117,19 @@ fn owner(rel: &str) -> Owner {
     let build_datasets = crate::layout::REPLACED_BY_EACH_BUILD.contains(&top)
         || top == crate::layout::ID_HISTORY
         || rel.starts_with(&format!("{STATE}/link/"));
+    let batch = tellonce_governance::audit::stream_progress::parse(name).is_some();
     if build_datasets {
         Owner::Build
-    } else if (top == STAGING || top == tellonce_connectors::quarantine::QUARANTINE_DIR)
-        && tellonce_governance::audit::stream_progress::parse(name).is_some()
+    } else if (top == STAGING
+        || top == tellonce_connectors::quarantine::QUARANTINE_DIR
+        || top == crate::layout::HISTORY)
+        && batch
     {
+        // A stream batch's files, and the history parts of the versions it supersedes.
+        Owner::Stream
+    } else if name.contains(ERASURE_SUFFIX) {
+        // A rewrite's side file in the making: a stream batch superseding versions in a file
+        // any input wrote makes one, as erasure does.
         Owner::Stream
     } else {
         Owner::Exclusive
@@ -412,6 +420,11 @@ mod tests {
         assert_eq!(owner(INDEX_TEMP), Owner::Build);
         assert_eq!(owner(MARKER_TEMP), Owner::Exclusive);
         assert_eq!(owner("manifests/.run-1.json.42-0.tmp"), Owner::Exclusive);
+        // A stream batch moving versions to history, out of a file any input wrote.
+        let history = "history/feed=police/.part-k@police@0@00000000000000000010@00000000000000000019-r1-superseded-from-ab12-00000.parquet.tmp";
+        assert_eq!(owner(history), Owner::Stream);
+        assert_eq!(owner("staging/feed=police/..part-ab12-00000.parquet.erasure.tmp"), Owner::Stream);
+        assert_eq!(owner("history/feed=police/.part-ab12-r1-superseded-from-cd34-00000.parquet.tmp"), Owner::Exclusive);
     }
 
     /// The temp files left after clearing with `access`.

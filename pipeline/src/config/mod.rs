@@ -351,7 +351,7 @@ impl Settings {
         let linkage = file.linkage.validate(&mut problems);
         let mut outcomes = file.outcomes.validate(&mut problems);
         outcomes.localities = outcomes.localities.as_deref().map(resolve);
-        let stream = file.stream.as_ref().map(|st| st.validate(&mut problems));
+        let stream = file.stream.as_ref().map(|st| st.validate(&mut problems, &resolve));
         let (sources, readings) = sources::validate(&file.sources, &resolve, &mut problems);
         let output_dir = Settings::output_dir(&file, base, &resolve, &mut problems);
         if !problems.is_empty() {

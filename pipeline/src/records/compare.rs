@@ -14,6 +14,7 @@ use tellonce_schemas::staging::RECORD_DIGEST;
 
 use super::RecordsError;
 use super::held::{HeldRecords, LoadOptions, Location, RECORD_ID, Verdict};
+use super::history::{SUPERSEDED, WITHDRAWN};
 use super::scope::Scope;
 use super::tombstones::Tombstones;
 use crate::config::SourceMode;
@@ -473,23 +474,39 @@ impl Comparison {
         Ok(w)
     }
 
-    /// The held versions to move to history, taken from the comparison (for a live holding,
-    /// found again by reference in their files under `out`: a version no longer in its file has
-    /// left staging already and does not move again).
-    pub fn take_superseded(&mut self, out: &Path) -> Result<Vec<Location>, RecordsError> {
+    /// Every held version to move to history, with why: those the input's records supersede
+    /// ([`SUPERSEDED`]) and every version of those `withdrawal` withdraws ([`WITHDRAWN`]), taken
+    /// from the comparison. For a live holding each is found again by reference in its file
+    /// under `out` (one no longer there has left staging already and does not move again), and
+    /// the references withdrawn join its tombstones, as they have joined the feed's.
+    pub fn take_moves(
+        &mut self,
+        out: &Path,
+        withdrawal: Withdrawal,
+    ) -> Result<Vec<(Location, &'static str)>, RecordsError> {
         let older = std::mem::take(&mut self.supersede);
-        let Some(ids) = self.superseded_ids.as_mut().map(std::mem::take) else { return Ok(older) };
-        let mut wanted: BTreeMap<String, std::collections::HashSet<String>> = BTreeMap::new();
+        let Some(ids) = self.superseded_ids.as_mut().map(std::mem::take) else {
+            let superseded = older.into_iter().map(|l| (l, SUPERSEDED));
+            return Ok(superseded.chain(withdrawal.locations.into_iter().map(|l| (l, WITHDRAWN))).collect());
+        };
+        let mut wanted: BTreeMap<String, HashMap<String, &'static str>> = BTreeMap::new();
         for (l, id) in older.into_iter().zip(ids) {
-            wanted.entry(l.file).or_default().insert(id);
+            wanted.entry(l.file).or_default().insert(id, SUPERSEDED);
         }
-        let mut found = Vec::new();
-        for (file, ids) in wanted {
-            found.extend(
-                super::held::rows_of(out, &file, &ids)?.into_iter().map(|row| Location { file: file.clone(), row }),
-            );
+        // Which withdrawn record each location is of is not kept: every one is looked for.
+        for l in withdrawal.locations {
+            let why = wanted.entry(l.file).or_default();
+            withdrawal.ids.iter().for_each(|id| {
+                why.insert(id.clone(), WITHDRAWN);
+            });
         }
-        Ok(found)
+        withdrawal.ids.iter().for_each(|id| self.tombstones.insert(id));
+        let mut moves = Vec::new();
+        for (file, why) in wanted {
+            let rows = super::held::rows_of(out, &file, |id| why.get(id).copied())?;
+            moves.extend(rows.into_iter().map(|(row, change)| (Location { file: file.clone(), row }, change)));
+        }
+        Ok(moves)
     }
 
     /// The staging files the audit log records as held, as the comparison began.

@@ -61,6 +61,10 @@ const NO_OLDER: u32 = u32::MAX;
 /// A held version without a last-updated date.
 const NO_DATE: i32 = i32::MIN;
 
+/// The file index of a record no longer held: its file was deleted since it was loaded (every
+/// version in it moved to history). Judged as not held.
+const GONE: u32 = u32::MAX;
+
 /// A [`Location`] with its file as an index into [`HeldRecords::files`]: a record held costs
 /// a few bytes, not a copy of its file's path.
 #[derive(Debug, Clone, Copy)]
@@ -223,7 +227,35 @@ impl HeldRecords {
 
     /// The record held as `record_id`, if any.
     fn find(&self, record_id: &str) -> Option<&Held> {
-        self.ids.get(record_id).and_then(|i| self.held.get(i as usize))
+        self.ids.get(record_id).and_then(|i| self.held.get(i as usize)).filter(|h| h.latest.file != GONE)
+    }
+
+    /// Forgets the staging file `rel`, deleted since it was loaded: the records whose latest
+    /// version it held are held no more. Returns false, changing nothing, if one of them has an
+    /// older copy elsewhere (left by an earlier release), whose digest is not kept: the caller
+    /// loads the holding afresh. Looks at every record, in memory.
+    pub fn forget_file(&mut self, rel: &str) -> bool {
+        let gone: Vec<u32> =
+            (0..self.files.len() as u32).filter(|&i| self.files.get(i as usize).is_some_and(|f| f == rel)).collect();
+        if gone.is_empty() {
+            return true;
+        }
+        let older_elsewhere = self
+            .held
+            .iter()
+            .any(|h| gone.contains(&h.latest.file) && self.older.get(h.older as usize).is_some_and(|o| !o.is_empty()));
+        if older_elsewhere {
+            return false;
+        }
+        for h in &mut self.held {
+            if gone.contains(&h.latest.file) {
+                h.latest.file = GONE;
+            }
+        }
+        for list in &mut self.older {
+            list.retain(|p| !gone.contains(&p.file));
+        }
+        true
     }
 
     /// Adds the records of the staging file `rel`, written after every file loaded so far (its
@@ -273,6 +305,10 @@ impl HeldRecords {
             return Ok(());
         }
         let Some(h) = self.held.get_mut(i as usize) else { return Ok(()) };
+        if h.latest.file == GONE {
+            *h = Held { digest, updated, seen: false, latest: at, order, older: NO_OLDER };
+            return Ok(());
+        }
         let was = match order >= h.order {
             true => {
                 (h.digest, h.updated, h.order) = (digest, updated, order);
@@ -303,7 +339,7 @@ impl HeldRecords {
         // Read in the order files were first written: the latest version last, listed first.
         let outside = (0..self.outside.at.len() as u32)
             .map(|i| (self.outside.ids.id(i), self.outside.versions(i).map(|p| self.location(p)).collect()));
-        let held = self.held.iter().enumerate().filter(|(_, h)| !h.seen);
+        let held = self.held.iter().enumerate().filter(|(_, h)| !h.seen && h.latest.file != GONE);
         held.map(|(i, h)| (self.ids.id(i as u32), self.versions(h))).chain(outside)
     }
 
@@ -412,12 +448,13 @@ fn file_rows(
     Ok(rows)
 }
 
-/// The rows (numbered across the file) of the staging file `rel` whose reference is one of `ids`.
-pub(crate) fn rows_of(
+/// The rows (numbered across the file) of the staging file `rel` whose reference `wanted`
+/// answers for, with its answer.
+pub(crate) fn rows_of<T>(
     out: &Path,
     rel: &str,
-    ids: &std::collections::HashSet<String>,
-) -> Result<Vec<u64>, RecordsError> {
+    wanted: impl Fn(&str) -> Option<T>,
+) -> Result<Vec<(u64, T)>, RecordsError> {
     let path = rel.split('/').fold(out.to_path_buf(), |p, c| p.join(c));
     let err = |message: String| RecordsError::Read { path: path.clone(), message };
     let f = File::open(&path).map_err(|e| err(e.to_string()))?;
@@ -431,7 +468,11 @@ pub(crate) fn rows_of(
             .column_by_name(RECORD_ID)
             .and_then(|c| c.as_string_opt::<i32>())
             .ok_or_else(|| err(format!("{rel}: {RECORD_ID} is not text")))?;
-        rows.extend((0..col.len()).filter(|&i| col.is_valid(i) && ids.contains(col.value(i))).map(|i| at + i as u64));
+        for i in 0..col.len() {
+            if let Some(answer) = col.is_valid(i).then(|| wanted(col.value(i))).flatten() {
+                rows.push((at + i as u64, answer));
+            }
+        }
         at += batch.num_rows() as u64;
     }
     Ok(rows)

@@ -4,9 +4,10 @@
 //! session compares a batch every second or so, and loading the holding afresh for each would
 //! cost a read of every staging file of the feed per batch, growing with every batch written.
 //! So a session loads a feed's holding once, on its first batch of the feed, and then follows the
-//! audit log: a staging file first written since (a batch of this session or another) brings the
-//! latest versions of its records; a staging file deleted (an uncommitted batch swept) has the
-//! holding loaded again. Rows are not trusted after that: a supersession finds the rows it moves again
+//! audit log: a staging file first written since brings the latest versions of its records once
+//! its batch is recorded as committed (a batch never committed is swept, and its records were
+//! never held); a staging file deleted (every version in it superseded) takes its records away.
+//! Rows are not trusted after that: a supersession finds the rows it moves again
 //! by reference ([`Comparison::take_superseded`]).
 //!
 //! Only sessions holding the feed's lock ([`tellonce_output::layout::feed_staging_lock`]) change
@@ -17,7 +18,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use tellonce_governance::audit::holdings::{HeldFile, held_files};
-use tellonce_governance::audit::{Entry, Event, ReadCursor, read_new_entries};
+use tellonce_governance::audit::stream_progress::{self, BatchName, Progress};
+use tellonce_governance::audit::{Event, ReadCursor, read_new_entries};
 use tellonce_output::layout::{AUDIT, STAGING};
 use tellonce_schemas::FeedSchema;
 
@@ -37,6 +39,14 @@ pub struct LiveHoldings {
     files: BTreeMap<String, HeldFile>,
     /// The staging files whose records are in `held`.
     loaded: HashSet<String>,
+    /// The batches the log records as committed.
+    progress: Progress,
+    /// Staging files of stream batches not (yet) recorded as committed, by batch: a session
+    /// stopped before committing them, and its files will be swept. Their records are not held
+    /// until the batch is committed.
+    pending: BTreeMap<BatchName, Vec<String>>,
+    /// The batch being written now, under the feed's lock: its parts' files are held at once.
+    own: Option<BatchName>,
     cursor: ReadCursor,
     /// False while a comparison has the parts (and for good if it never gives them back).
     whole: bool,
@@ -47,16 +57,27 @@ impl LiveHoldings {
     pub fn load(out: &Path, feed: &'static FeedSchema) -> Result<Self, RecordsError> {
         let dir = out.join(AUDIT);
         let mut cursor = ReadCursor::default();
-        let entries = read_new_entries(&dir, &mut cursor)
+        let mut entries = read_new_entries(&dir, &mut cursor)
             .map_err(|e| RecordsError::Read { path: dir.clone(), message: e.to_string() })?;
+        let progress = Progress::from_entries(&entries);
+        let prefix = staging_prefix(feed.name);
+        let all: BTreeMap<String, HeldFile> =
+            held_files(&entries).into_iter().filter(|(path, _)| path.starts_with(&prefix)).collect();
+        let mut pending: BTreeMap<BatchName, Vec<String>> = BTreeMap::new();
+        for path in all.keys() {
+            if let Some(batch) = uncommitted(&progress, path) {
+                pending.entry(batch).or_default().push(path.clone());
+            }
+        }
+        // The records of uncommitted batches are not held: their entries are left out of the load.
+        entries
+            .retain(|e| !matches!(&e.event, Event::FileWritten { path, .. } if uncommitted(&progress, path).is_some()));
         let how = LoadOptions { updated: feed.updated, ..LoadOptions::default() };
         let held = HeldRecords::load(out, &entries, feed.name, how)?;
-        let prefix = staging_prefix(feed.name);
-        let files: BTreeMap<String, HeldFile> =
-            held_files(&entries).into_iter().filter(|(path, _)| path.starts_with(&prefix)).collect();
-        let loaded = files.keys().cloned().collect();
+        let loaded = all.keys().filter(|p| uncommitted(&progress, p).is_none()).cloned().collect();
         let tombstones = Tombstones::load(out, feed.name)?;
-        Ok(LiveHoldings { feed, held, tombstones, files, loaded, cursor, whole: true })
+        let (files, own, whole) = (all, None, true);
+        Ok(LiveHoldings { feed, held, tombstones, files, loaded, progress, pending, own, cursor, whole })
     }
 
     /// Whether the holding can be used: a comparison that failed took its parts with it.
@@ -64,33 +85,74 @@ impl LiveHoldings {
         self.whole
     }
 
-    /// Follows the audit log from where this holding got to: files first written to the feed's
-    /// staging since add their records, as their latest versions. A file it holds records of
-    /// deleted since (an uncommitted stream batch swept, which is rare) has the holding loaded
-    /// afresh: what that file held may stand in an older copy elsewhere.
+    /// Notes the batch being written now (its parts' files are held as they are written), or
+    /// none.
+    pub fn writing(&mut self, batch: Option<BatchName>) {
+        self.own = batch;
+    }
+
+    /// Follows the audit log from where this holding got to: files of the feed's staging
+    /// written since add their records as their latest versions once their batch is committed
+    /// (at once for the batch being written, and for a file input's); a file it holds records
+    /// of deleted since (every version in it moved to history) takes them away.
     pub fn refresh(&mut self, out: &Path) -> Result<(), RecordsError> {
         let dir = out.join(AUDIT);
         let entries = read_new_entries(&dir, &mut self.cursor)
             .map_err(|e| RecordsError::Read { path: dir.clone(), message: e.to_string() })?;
         let prefix = staging_prefix(self.feed.name);
-        let deleted = |e: &Entry| matches!(&e.event, Event::FileDeleted { path, .. } if path.starts_with(&prefix));
-        if entries.iter().any(deleted) {
-            *self = LiveHoldings::load(out, self.feed)?;
-            return Ok(());
-        }
-        for e in &entries {
-            let Event::FileWritten { path, .. } = &e.event else { continue };
-            if !path.starts_with(&prefix) {
-                continue;
+        // A file deleted later in these entries is not read: what it held has left staging.
+        let mut deleted_at: BTreeMap<&str, usize> = BTreeMap::new();
+        for (i, e) in entries.iter().enumerate() {
+            if let Event::FileDeleted { path, .. } = &e.event {
+                deleted_at.insert(path.as_str(), i);
             }
-            self.files.extend(held_files(std::slice::from_ref(e)));
-            // A path written again is a rewrite (versions moved out of it): the records it still
-            // holds were held already.
-            if self.loaded.insert(path.clone()) {
-                self.held.absorb_file(out, path, self.feed.updated, e.seq)?;
+        }
+        let gone_later = |path: &str, i: usize| deleted_at.get(path).is_some_and(|&d| d > i);
+        for (i, e) in entries.iter().enumerate() {
+            match &e.event {
+                Event::FileWritten { path, .. } if path.starts_with(&prefix) => {
+                    self.files.extend(held_files(std::slice::from_ref(e)));
+                    if self.loaded.contains(path) {
+                        // Written again: a rewrite (versions moved out of it).
+                        continue;
+                    }
+                    match uncommitted(&self.progress, path).filter(|b| self.own.as_ref() != Some(b)) {
+                        Some(batch) => self.pending.entry(batch).or_default().push(path.clone()),
+                        None if gone_later(path, i) => {}
+                        None => self.absorb(out, path, e.seq)?,
+                    }
+                }
+                Event::FileDeleted { path, .. } if path.starts_with(&prefix) => {
+                    self.files.remove(path);
+                    self.pending.values_mut().for_each(|files| files.retain(|f| f != path));
+                    if self.loaded.remove(path) && !self.held.forget_file(path) {
+                        *self = LiveHoldings::load(out, self.feed)?;
+                        return Ok(());
+                    }
+                }
+                Event::StreamBatchCommitted { .. } | Event::StreamProgressReset { .. } => {
+                    let committed = Progress::from_entries(std::slice::from_ref(e));
+                    let batches: Vec<BatchName> =
+                        self.pending.keys().filter(|b| committed.is_committed(b)).cloned().collect();
+                    self.progress.absorb(std::slice::from_ref(e));
+                    for batch in batches {
+                        for path in self.pending.remove(&batch).unwrap_or_default() {
+                            if !gone_later(&path, i) && self.files.contains_key(&path) {
+                                self.absorb(out, &path, e.seq)?;
+                            }
+                        }
+                    }
+                }
+                _ => {}
             }
         }
         Ok(())
+    }
+
+    /// Holds the records of the staging file `path` as their latest versions.
+    fn absorb(&mut self, out: &Path, path: &str, order: u64) -> Result<(), RecordsError> {
+        self.loaded.insert(path.to_owned());
+        self.held.absorb_file(out, path, self.feed.updated, order)
     }
 
     /// A comparison of a stream batch in `mode` with this holding, which lends it its parts
@@ -118,6 +180,13 @@ impl LiveHoldings {
     pub fn is_empty(&self) -> bool {
         self.held.is_empty()
     }
+}
+
+/// The stream batch the staging file `path` belongs to, if it is one the log does not record as
+/// committed.
+fn uncommitted(progress: &Progress, path: &str) -> Option<BatchName> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    stream_progress::parse(name).filter(|b| !progress.is_committed(b))
 }
 
 /// The start of the paths of `feed`'s staging files.

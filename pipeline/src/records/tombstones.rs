@@ -52,6 +52,11 @@ impl Tombstones {
         self.ids.contains(record_id)
     }
 
+    /// Notes a tombstone laid since these were loaded (see [`lay`]).
+    pub fn insert(&mut self, record_id: &str) {
+        self.ids.insert(record_id.into());
+    }
+
     /// How many tombstones stand.
     pub fn len(&self) -> usize {
         self.ids.len()

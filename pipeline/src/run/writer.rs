@@ -17,7 +17,7 @@ use tellonce_output::unrecorded::remove_if_present;
 use super::*;
 use crate::records::compare::Withdrawal;
 use crate::records::compare::{CompareRules, Comparison};
-use crate::records::history::{SUPERSEDED, Supersession, WITHDRAWN, supersede};
+use crate::records::history::{Supersession, WITHDRAWN, supersede};
 use crate::records::scope::Scope;
 use crate::records::tombstones;
 use crate::run::input::unpublish;
@@ -339,17 +339,12 @@ fn supersede_held(
 ) -> Result<u64, RunError> {
     let Some(compare) = compare else { return Ok(0) };
     let out = &ctx.settings.output_dir;
-    let older = compare.take_superseded(out)?;
-    let holdings = compare.holdings();
     if !withdrawal.ids.is_empty() {
         tombstones::lay(out, by.feed, &withdrawal.ids, WITHDRAWN, by.at)?;
     }
     // Superseded and withdrawn versions move together: one rewrite per staging file.
-    let moves: Vec<_> = older
-        .into_iter()
-        .map(|l| (l, SUPERSEDED))
-        .chain(withdrawal.locations.into_iter().map(|l| (l, WITHDRAWN)))
-        .collect();
+    let moves = compare.take_moves(out, withdrawal)?;
+    let holdings = compare.holdings();
     let mut record = |e: &Event| ctx.audit(e);
     let mut sync = || ctx.audit_sync();
     let clock = std::time::Instant::now();

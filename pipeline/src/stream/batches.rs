@@ -21,17 +21,21 @@ use super::progress;
 use crate::config::{Source, SourceMode};
 use crate::records::compare::Counts;
 use crate::records::live::LiveHoldings;
+use crate::records::marked::take_withdrawn;
 use crate::run::{Context, IngestError, InputReport, RunError, Staged, Writer, stage};
 use crate::stages::govern::Policy;
 use crate::stages::pseudonymise::Pseudonymiser;
 use crate::stages::validate::{self, DuplicateIndex};
 use crate::stream::error::StreamError;
 use crate::stream::feed_lock::Holdings;
+use tellonce_connectors::mapping::Mapping;
 
 /// What a topic's batches are staged with, under the agreement in force when they closed.
 pub(super) struct Staging {
     pub(super) source: Source,
     pub(super) policy: Policy,
+    /// The topic's source mapping, if it has one.
+    pub(super) mapping: Option<Arc<Mapping>>,
     pseudo: Pseudonymiser,
     checked_schema: arrow_schema::SchemaRef,
 }
@@ -43,17 +47,19 @@ impl Staging {
         topic: &str,
         feed: &'static tellonce_schemas::FeedSchema,
         policy: Policy,
+        mapping: Option<Arc<Mapping>>,
+        mode: SourceMode,
     ) -> Self {
         let pseudo = Pseudonymiser::new(feed, &policy, ctx.keys.tokeniser(Purpose::Linkage), ctx.lookup.clone());
         let source = Source {
             feed,
             path: format!("kafka:{topic}").into(),
             format: tellonce_connectors::file_source::FileFormat::JsonLines,
-            mode: Default::default(),
+            mode,
             max_withdrawal_share: crate::config::sources::DEFAULT_MAX_WITHDRAWAL_SHARE,
             snapshot_of_source: None,
         };
-        Staging { source, policy, pseudo, checked_schema: validate::checked_schema(feed) }
+        Staging { source, policy, mapping, pseudo, checked_schema: validate::checked_schema(feed) }
     }
 }
 
@@ -207,7 +213,15 @@ fn stage_segments(raw: RawBatch, t: &Staging, stem: &str, workers: usize) -> Res
         let (first, last) = (part.lineage.first_position, part.lineage.last_position);
         let records = (part.batch.num_rows() + part.rejects.len()) as u64;
         let marks = DuplicateIndex::default().mark(&part, feed);
-        let staged = stage_in_parts(part, &marks, t, workers, MIN_PART_ROWS)?;
+        // Messages marked withdrawn (the mapping's withdrawal key) are not staged: their records
+        // leave staging for history when the part is written.
+        let (part, marks, withdrawn) = take_withdrawn(part, marks, feed);
+        let mut staged = stage_in_parts(part, &marks, t, workers, MIN_PART_ROWS)?;
+        match staged.first_mut() {
+            Some(first) => first.withdrawn = withdrawn,
+            None if withdrawn.is_empty() => {}
+            None => return Err(RunError::Internal("a part of a batch staged as nothing".to_owned())),
+        }
         let (stem, name) = match (i, starts.is_empty()) {
             (_, true) => (stem.to_owned(), whole.clone()),
             (0, false) => (stem.to_owned(), format!("{}@{first}-{last}", t.source.path.display())),
@@ -246,7 +260,7 @@ fn write_segments(
         input.source = seg.name.clone();
         let schema = t.pseudo.schema().clone();
         let mut writer = Writer::new(ctx, t.source.feed, &t.policy, &seg.stem, &seg.name, schema, None)?
-            .comparing(live.comparison(SourceMode::Delta));
+            .comparing(live.comparison(t.source.mode));
         let written = seg.staged.into_iter().try_for_each(|part| writer.write(part));
         match written.and_then(|()| writer.finish(&mut input, seg.records)) {
             Ok(spent) => spent.into_iter().for_each(|c| live.restore(c)),
@@ -320,8 +334,13 @@ pub(super) fn write(
     let segments = stage_segments(raw, t, &stem, ctx.settings.workers.max(1))?;
     let staged_at = clock.elapsed();
     let out = &ctx.settings.output_dir;
+    let batch =
+        progress::BatchName { topic: key.topic.clone(), partition: key.partition, epoch: job.epoch, first, last };
     let (written, dead_lettered) = holdings.with_feed(out, t.source.feed, |live| {
-        let written = write_segments(ctx, t, live, segments)?;
+        live.writing(Some(batch));
+        let written = write_segments(ctx, t, live, segments);
+        live.writing(None);
+        let written = written?;
         tellonce_output::faults::reached(tellonce_output::faults::STREAM_BATCH_PUBLISHED);
         let mut files = written.staging.clone();
         files.extend(written.quarantine.iter().cloned());
@@ -420,7 +439,7 @@ mod tests {
             max_withdrawal_share: crate::config::sources::DEFAULT_MAX_WITHDRAWAL_SHARE,
             snapshot_of_source: None,
         };
-        let t = Staging { source, policy, pseudo, checked_schema: validate::checked_schema(feed) };
+        let t = Staging { source, policy, mapping: None, pseudo, checked_schema: validate::checked_schema(feed) };
         let (raw, marks) = batch(feed);
         let whole = stage_in_parts(raw.clone(), &marks, &t, 1, 10).unwrap();
         let parts = stage_in_parts(raw, &marks, &t, 3, 10).unwrap();

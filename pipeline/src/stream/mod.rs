@@ -41,6 +41,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 use std::time::{Duration, Instant};
 
 use tellonce_connectors::file_source::MessageBatcher;
+use tellonce_connectors::mapping::Mapping;
 use tellonce_governance::audit::Event;
 use tellonce_kafka::{Consumer, ConsumerSettings, DeadLetterError, DeadLetters, KafkaError, Message, TopicPartition};
 use tellonce_schemas::Rule;
@@ -200,9 +201,17 @@ fn topics_in_force(
 ) -> Result<HashMap<String, Arc<Staging>>, RunError> {
     let mut topics: HashMap<String, Arc<Staging>> = HashMap::new();
     for t in &st.topics {
-        match govern::decide(&ctx.agreements, t.feed, today, today) {
+        // A mapping with any problem stops its topic only (fail closed), as it would a file's source.
+        let mapping = t.mapping.as_deref().map(|m| Mapping::load(m, t.feed)).transpose();
+        let decision = match &mapping {
+            Err(e) => Decision::Hold { rule: e.rule_code(), reason: e.to_string() },
+            Ok(_) => govern::decide(&ctx.agreements, t.feed, today, today),
+        };
+        match decision {
             Decision::Process(policy) => {
-                topics.insert(t.topic.clone(), Arc::new(Staging::new(ctx, &t.topic, t.feed, policy)));
+                let mapping = mapping.ok().flatten().map(Arc::new);
+                let staging = Staging::new(ctx, &t.topic, t.feed, policy, mapping, t.mode);
+                topics.insert(t.topic.clone(), Arc::new(staging));
             }
             Decision::Hold { rule, reason } => {
                 // Fail closed: the topic is not consumed, so its messages wait in Kafka.
@@ -384,7 +393,7 @@ impl Session<'_, '_> {
         if offset < durable {
             self.check_same_message(&key, offset, m.timestamp_ms())?;
         }
-        let Some(feed) = self.topics.get(&key.topic).map(|t| t.source.feed) else {
+        let Some((feed, mapping)) = self.topics.get(&key.topic).map(|t| (t.source.feed, t.mapping.clone())) else {
             return Err(RunError::Internal(format!(
                 "a message of topic {}, which the session does not read",
                 key.topic
@@ -395,7 +404,13 @@ impl Session<'_, '_> {
         }
         let st = self.settings;
         let entry = self.open.entry(key.clone()).or_insert_with(|| Open {
-            batcher: MessageBatcher::new(feed, format!("kafka:{key}"), st.max_batch_rows, st.max_message_bytes),
+            batcher: MessageBatcher::with_mapping(
+                feed,
+                format!("kafka:{key}"),
+                st.max_batch_rows,
+                st.max_message_bytes,
+                mapping,
+            ),
             opened: Instant::now(),
             last_offset: None,
             timestamps: Vec::new(),
@@ -517,7 +532,7 @@ impl Session<'_, '_> {
         match govern::decide(&self.ctx.agreements, feed, today, today) {
             Decision::Process(policy) => {
                 if policy.agreement != t.policy.agreement || policy.retention_until != t.policy.retention_until {
-                    *t = Arc::new(Staging::new(self.ctx, &key.topic, feed, policy));
+                    *t = Arc::new(Staging::new(self.ctx, &key.topic, feed, policy, t.mapping.clone(), t.source.mode));
                 }
             }
             Decision::Hold { rule, reason } => {

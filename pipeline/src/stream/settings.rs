@@ -60,6 +60,12 @@ pub struct TopicFile {
     /// The schema version its messages are written in (default: the newest); a message may
     /// declare its own in a `schema_version` header, and one that differs is quarantined.
     pub schema_version: Option<u32>,
+    /// A source mapping (TOML) from the partner's own keys, codes and formats, as for a file
+    /// source; its `[withdrawal]` names the key marking a message as a withdrawal.
+    pub mapping: Option<std::path::PathBuf>,
+    /// What its messages are of the partner's holding: `delta` (the default: new and changed
+    /// records) or `append` (events that never change: a record held is never staged again).
+    pub mode: Option<String>,
 }
 
 /// Validated `[stream]` settings.
@@ -92,12 +98,21 @@ pub struct Topic {
     pub topic: String,
     /// Its feed's schema at the configured version.
     pub feed: &'static FeedSchema,
+    /// Its source mapping file, resolved against the config's folder.
+    pub mapping: Option<std::path::PathBuf>,
+    /// `delta` or `append`.
+    pub mode: crate::config::SourceMode,
 }
 
 impl StreamFile {
     /// Checks the section, adding a problem (naming its key) for each bad value, and returns the
-    /// settings of the topics that are valid.
-    pub fn validate(&self, problems: &mut Vec<String>) -> StreamSettings {
+    /// settings of the topics that are valid; `resolve` makes a path relative to the config
+    /// absolute.
+    pub fn validate(
+        &self,
+        problems: &mut Vec<String>,
+        resolve: &dyn Fn(&std::path::Path) -> std::path::PathBuf,
+    ) -> StreamSettings {
         let st = self;
         if st.brokers.trim().is_empty() {
             problems.push("stream.brokers is empty; give host:port".to_owned());
@@ -149,8 +164,19 @@ impl StreamFile {
                 None => feed::latest(&t.feed),
                 Some(v) => feed::version(&t.feed, v),
             };
+            let mode = match t.mode.as_deref().map(str::parse::<crate::config::SourceMode>) {
+                None => crate::config::SourceMode::Delta,
+                Some(Ok(m @ (crate::config::SourceMode::Delta | crate::config::SourceMode::Append))) => m,
+                Some(_) => {
+                    // A topic is a sequence of messages, never a whole holding or a list of
+                    // withdrawals: a message marks its own withdrawal through the mapping.
+                    problems.push(format!("{at}.mode must be \"delta\" or \"append\""));
+                    crate::config::SourceMode::Delta
+                }
+            };
+            let mapping = t.mapping.as_deref().map(resolve);
             match schema {
-                Some(feed) if valid => topics.push(Topic { topic: t.topic.clone(), feed }),
+                Some(feed) if valid => topics.push(Topic { topic: t.topic.clone(), feed, mapping, mode }),
                 Some(_) => {}
                 None => {
                     let known: Vec<_> = feed::names().collect();

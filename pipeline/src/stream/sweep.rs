@@ -62,10 +62,27 @@ impl Durable for AuditStarts {
     }
 }
 
+/// The batch a history part's versions came from, if they came from a stream batch's staging
+/// file: `…-from-k@…` in its name (a topic name holds no `@`, so the marker is found once).
+fn moved_from(name: &str) -> Option<BatchName> {
+    name.find("-from-k@").and_then(|at| progress::parse(&name[at + "-from-".len()..]))
+}
+
 /// The files of stream batches in the staging and quarantine datasets (temporary files
-/// included), with the batch each belongs to.
+/// included), with the batch each belongs to; and the history parts holding versions moved out
+/// of a batch's staging files, with that batch (a batch that supersedes its own earlier part's
+/// version, then stops before it is committed, leaves one: its versions are staged again when
+/// the batch is read again, so the part goes with the batch's files).
 fn batch_files(out: &Path) -> Vec<(PathBuf, BatchName)> {
     let mut found = Vec::new();
+    if let Ok(feeds) = std::fs::read_dir(out.join(tellonce_output::layout::HISTORY)) {
+        for f in feeds.flatten().filter_map(|d| std::fs::read_dir(d.path()).ok()).flatten().flatten() {
+            let name = f.file_name().to_string_lossy().into_owned();
+            if let Some(batch) = moved_from(&name).filter(|_| !name.starts_with('.')) {
+                found.push((f.path(), batch));
+            }
+        }
+    }
     for dataset in [tellonce_output::layout::STAGING, tellonce_output::layout::QUARANTINE] {
         let Ok(feeds) = std::fs::read_dir(out.join(dataset)) else { continue };
         for dir in feeds.flatten() {
@@ -155,4 +172,22 @@ pub(super) fn sweep_partition(
         ctx.audit_sync()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_history_part_names_the_batch_its_versions_came_from() {
+        let own = progress::stem("a-b.c", 2, 0, 10, 19);
+        let earlier = progress::stem("a-b.c", 2, 0, 0, 9);
+        let from_own = format!("part-{own}~1-20261204T1-12-superseded-from-{own}-00000.parquet");
+        let batch = moved_from(&from_own).unwrap();
+        assert_eq!((batch.topic.as_str(), batch.partition, batch.first, batch.last), ("a-b.c", 2, 10, 19));
+        let from_earlier = format!("part-{own}-20261204T1-12-superseded-from-{earlier}~3-00000.parquet");
+        assert_eq!(moved_from(&from_earlier).unwrap().last, 9);
+        // Versions moved out of a file input's part belong to no batch.
+        assert!(moved_from(&format!("part-{own}-r1-superseded-from-ab12cd34ab12cd34-00000.parquet")).is_none());
+    }
 }

@@ -586,6 +586,8 @@ fn a_message_for_a_record_held_is_its_newer_version_and_the_version_held_moves_t
     let handled = second.written + second.quarantined + v.unchanged + v.refused + v.older;
     assert_eq!(second.received - second.skipped, handled, "{second:?}");
 
+    // The batch's second message for one record began a second part of it.
+    assert!(staged_files(&out).iter().any(|f| f.contains("~1-")), "{:?}", staged_files(&out));
     // Staging holds each record once, as it is now; history the versions it replaced.
     let ids = staged_ids(&out);
     let distinct: BTreeSet<&String> = ids.iter().collect();
@@ -601,4 +603,58 @@ fn a_message_for_a_record_held_is_its_newer_version_and_the_version_held_moves_t
     let keys = tellonce_governance::KeyRing::load(&settings.key_file).unwrap();
     let verified = tellonce_governance::audit::verify(&out.join("audit"), &keys.audit_signer(), Some(&out)).unwrap();
     assert!(verified.files_checked > 0, "{verified:?}");
+}
+
+#[test]
+fn a_topic_read_through_a_mapping_takes_partner_keys_and_formats_and_its_withdrawal_messages() {
+    let cluster = cluster(1);
+    let brokers = cluster.bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, lines) = workspace(dir.path(), &brokers, "g1", 100_000);
+    let mapping = "feed = \"police\"\n[columns]\n\"Case Ref\" = \"record_id\"\n\"Date Of Incident\" = \"incident_date\"\n\
+                   [dates]\nincident_date = \"%d/%m/%Y\"\n[withdrawal]\ncolumn = \"Record Status\"\nvalues = [\"Deleted\"]\n";
+    std::fs::create_dir_all(dir.path().join("mappings")).unwrap();
+    std::fs::write(dir.path().join("mappings/police.toml"), mapping).unwrap();
+    let config = dir.path().join("tellonce.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    // The topic's table is the config's last: its mapping key goes at the end.
+    std::fs::write(&config, format!("{text}mapping = \"mappings/police.toml\"\n")).unwrap();
+    let settings = Settings::load(&config).unwrap();
+    // The partner's shape: its own keys, UK dates.
+    let partner = |line: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let o = v.as_object_mut().unwrap();
+        let id = o.remove("record_id").unwrap();
+        o.insert("Case Ref".to_owned(), id);
+        if let Some(d) = o.remove("incident_date").and_then(|d| d.as_str().map(str::to_owned)) {
+            let (y, rest) = d.split_at(4);
+            o.insert("Date Of Incident".to_owned(), format!("{}/{}/{y}", &rest[4..6], &rest[1..3]).into());
+        }
+        v.to_string()
+    };
+    let messages: Vec<(Option<String>, Option<&str>)> = lines.iter().map(|l| (Some(partner(l)), None)).collect();
+    produce(&brokers, &messages);
+    let first = run_stream(&settings, None);
+    let out = settings.output_dir.clone();
+    let n = lines.len() as u64;
+    assert_eq!((first.written, first.quarantined), (n, 0), "{}", brief(&first));
+
+    // Two records withdrawn by message, then one of them sent again: it stays withdrawn.
+    let id = |i: usize| {
+        serde_json::from_str::<serde_json::Value>(&lines[i]).unwrap()["record_id"].as_str().unwrap().to_owned()
+    };
+    let withdrawal = |i: usize| serde_json::json!({"Case Ref": id(i), "Record Status": "deleted "}).to_string();
+    let later = [withdrawal(0), withdrawal(1), partner(&lines[0])];
+    produce(&brokers, &later.iter().map(|l| (Some(l.clone()), None)).collect::<Vec<_>>());
+    let second = run_stream(&settings, None);
+    let v = second.versions;
+    assert_eq!((v.withdrawn, v.listed, v.refused, second.written), (2, 2, 1, 0), "{}", brief(&second));
+    let ids = staged_ids(&out);
+    assert_eq!(ids.len() as u64, n - 2);
+    assert!(!ids.contains(&id(0)) && !ids.contains(&id(1)));
+    let mut expected = vec![(id(0), "withdrawn".to_owned()), (id(1), "withdrawn".to_owned())];
+    expected.sort();
+    assert_eq!(history_rows(&out), expected);
+    let tombstones = std::fs::read_to_string(out.join("state/tombstones/police.jsonl")).unwrap();
+    assert!(tombstones.contains(&id(0)) && tombstones.contains(&id(1)), "{tombstones}");
 }

@@ -50,8 +50,12 @@ const WANTED: &[&str] = &[
 pub struct StagingFile {
     /// The feed (a known feed name).
     pub feed: &'static str,
-    /// Where it is.
+    /// Where it is in the staging dataset.
     pub path: PathBuf,
+    /// Where the build reads it: a hard link to it held for the build (see
+    /// `build::reading`), so that a stream session moving versions out of it meanwhile does not
+    /// change what the build's passes read; `path` where no link could be made.
+    pub read_from: PathBuf,
 }
 
 /// Role codes, interned.
@@ -70,7 +74,7 @@ pub fn read(files: &[StagingFile]) -> Result<Records, LinkError> {
 
 fn read_file(recs: &mut Records, blooms: &mut Seen, interner: &mut Interner, f: &StagingFile) -> Result<(), LinkError> {
     let err = |message: String| LinkError::Staging { path: f.path.clone(), message };
-    let reader = open_projected(&f.path, |name| {
+    let reader = open_projected(&f.read_from, |name| {
         WANTED.contains(&name) || name.starts_with("mk_") || Tk::ALL.iter().any(|t| t.column() == name)
     })?;
     for batch in reader {

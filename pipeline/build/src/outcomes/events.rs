@@ -142,7 +142,7 @@ pub fn collect(
             staging::SMALL_AREA,
             staging::AGREEMENT,
         ]);
-        let reader = crate::link::input::open_projected(&f.path, |name| wanted.contains(name))?;
+        let reader = crate::link::input::open_projected(&f.read_from, |name| wanted.contains(name))?;
         let file_schema = reader.schema();
         profiles.file(f.feed, &|c| file_schema.column_with_name(c).is_some()).map_err(err)?;
         for batch in reader {

@@ -168,7 +168,7 @@ pub(super) fn bench(a: &BenchStreamArgs) -> Result<Exit, Failure> {
         properties,
         metrics_address: None,
         dead_letter_topic: None,
-        topics: vec![crate::config::Topic { topic, feed: police }],
+        topics: vec![crate::config::Topic { topic, feed: police, mapping: None, mode: Default::default() }],
     });
     let stop = std::sync::atomic::AtomicBool::new(false);
     let cpu_before = super::demo::cpu_seconds();

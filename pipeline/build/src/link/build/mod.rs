@@ -8,6 +8,7 @@ mod outcome_parts;
 mod parts;
 mod plan;
 mod publish;
+mod reading;
 mod units;
 
 use std::collections::BTreeMap;
@@ -223,6 +224,9 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
         plan::Planned::UpToDate(feeds_not_linked) => return Ok(BuildReport::up_to_date(feeds_not_linked)),
         plan::Planned::Build(plan) => plan,
     };
+    let mut plan = plan;
+    // Held until the build is written: its passes over staging read the same content.
+    let _held = reading::Held::hold(input.out, &mut plan.files)?;
     let recs = input::read(&plan.files)?;
     laps.lap("read");
     let persons = cluster::persons(&recs, &input.options);

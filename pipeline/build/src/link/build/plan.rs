@@ -114,7 +114,8 @@ fn staged_files(
             }
         }
         if policies.contains_key(schema.name) {
-            files.push(StagingFile { feed: schema.name, path: f.on_disk(out) });
+            let path = f.on_disk(out);
+            files.push(StagingFile { feed: schema.name, read_from: path.clone(), path });
         }
     }
     files.sort_by(|a, b| (a.feed, &a.path).cmp(&(b.feed, &b.path)));
