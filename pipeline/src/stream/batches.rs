@@ -204,10 +204,16 @@ struct Segment {
 
 /// Stages a batch's parts (see [`repeat_starts`]), each named from its batch: the first as the
 /// batch, the others with `~N` after it, so that every file still names the batch it belongs to.
-fn stage_segments(raw: RawBatch, t: &Staging, stem: &str, workers: usize) -> Result<Vec<Segment>, RunError> {
+fn stage_segments(
+    raw: RawBatch,
+    t: &Staging,
+    key: &TopicPartition,
+    stem: &str,
+    workers: usize,
+) -> Result<Vec<Segment>, RunError> {
     let feed = t.source.feed;
     let starts = repeat_starts(&raw, feed);
-    let whole = format!("{}@{}-{}", t.source.path.display(), raw.lineage.first_position, raw.lineage.last_position);
+    let whole = format!("kafka:{key}@{}-{}", raw.lineage.first_position, raw.lineage.last_position);
     let mut segments = Vec::with_capacity(starts.len() + 1);
     for (i, part) in raw.split_before(&starts).into_iter().enumerate() {
         let (first, last) = (part.lineage.first_position, part.lineage.last_position);
@@ -224,8 +230,8 @@ fn stage_segments(raw: RawBatch, t: &Staging, stem: &str, workers: usize) -> Res
         }
         let (stem, name) = match (i, starts.is_empty()) {
             (_, true) => (stem.to_owned(), whole.clone()),
-            (0, false) => (stem.to_owned(), format!("{}@{first}-{last}", t.source.path.display())),
-            _ => (format!("{stem}~{i}"), format!("{}@{first}-{last}", t.source.path.display())),
+            (0, false) => (stem.to_owned(), format!("kafka:{key}@{first}-{last}")),
+            _ => (format!("{stem}~{i}"), format!("kafka:{key}@{first}-{last}")),
         };
         segments.push(Segment { stem, name, staged, records });
     }
@@ -331,7 +337,7 @@ pub(super) fn write(
     let took = clock.elapsed();
     let (first, last) = (raw.lineage.first_position, raw.lineage.last_position);
     let stem = progress::stem(&key.topic, key.partition, job.epoch, first, last);
-    let segments = stage_segments(raw, t, &stem, ctx.settings.workers.max(1))?;
+    let segments = stage_segments(raw, t, key, &stem, ctx.settings.workers.max(1))?;
     let staged_at = clock.elapsed();
     let out = &ctx.settings.output_dir;
     let batch =

@@ -475,9 +475,20 @@ fn a_topic_made_again_is_refused_until_reset_then_read_afresh_beside_the_old_fil
     let config = ws.dir().join("tellonce.toml");
     let text_of = std::fs::read_to_string(&config).unwrap();
     std::fs::write(&config, text_of.replace(&old_address, &second.address)).unwrap();
+    // The new topic carries half the records again, each corrected (a record sent again as it
+    // was would be held already, and not staged again).
     std::fs::write(ws.dir().join("half.jsonl"), {
         let all = std::fs::read_to_string(ws.dir().join("inputs/police.jsonl")).unwrap();
-        let half: Vec<&str> = all.lines().take(all.lines().count() / 2).collect();
+        let half: Vec<String> = all
+            .lines()
+            .take(all.lines().count() / 2)
+            .enumerate()
+            .map(|(i, l)| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["address_line_1"] = serde_json::Value::from(format!("{i} RESET ROAD"));
+                v.to_string()
+            })
+            .collect();
         half.join("\n") + "\n"
     })
     .unwrap();
@@ -510,14 +521,16 @@ fn a_topic_made_again_is_refused_until_reset_then_read_afresh_beside_the_old_fil
     assert_eq!(handled(&two), after, "{two}");
     assert_eq!(two["skipped"], 0, "{two}");
 
-    // The old files are untouched; the new ones carry the epoch; the log verifies and its
+    // The old files keep their names; the new ones carry the epoch; the log verifies and its
     // report shows the reset with its reason.
     let files = visible_parquet(&ws.out().join("staging/feed=police"));
     assert!(old_files.iter().all(|f| files.contains(f)));
     let new: Vec<_> = files.iter().filter(|f| !old_files.contains(f)).collect();
     assert!(!new.is_empty() && new.iter().all(|f| f.to_string_lossy().contains("@1-")), "{new:?}");
-    let written = one["written"].as_u64().unwrap() + two["written"].as_u64().unwrap();
-    assert_eq!(staged_record_ids(&ws.out()).len() as u64, written);
+    // Each record once: the corrected ones supersede the versions the old topic brought.
+    assert_eq!(two["written"], two["versions"]["changed"], "{two}");
+    assert_eq!(staged_record_ids(&ws.out()).len() as u64, one["written"].as_u64().unwrap());
+    assert_eq!(police_history(&ws.out()).len() as u64, two["written"].as_u64().unwrap());
     let verify = tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
     assert!(text(&verify).contains("verifies"), "{}", text(&verify));
     tellonce_ok(ws.dir(), &["audit", "report", "--config", "tellonce.toml", "--out", "report.html"], 0);
