@@ -60,9 +60,13 @@ fn run_stream(settings: &Settings, max: Option<u64>) -> StreamReport {
 
 /// The record ids in the staging dataset, each as often as it was written.
 fn staged_ids(out: &Path) -> Vec<String> {
+    text_columns(&out.join("staging/feed=police"), &["record_id"]).into_iter().map(|mut row| row.remove(0)).collect()
+}
+
+/// The text columns `names` of every row of every Parquet file in `dir`.
+fn text_columns(dir: &Path, names: &[&str]) -> Vec<Vec<String>> {
     use arrow_array::cast::AsArray;
-    let mut ids = Vec::new();
-    let dir = out.join("staging/feed=police");
+    let mut rows = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let path = entry.path();
         if path.extension().is_none_or(|e| e != "parquet") {
@@ -73,11 +77,12 @@ fn staged_ids(out: &Path) -> Vec<String> {
             parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
         for batch in reader {
             let batch = batch.unwrap();
-            let col = batch.column_by_name("record_id").unwrap().as_string::<i32>();
-            ids.extend(col.iter().flatten().map(str::to_owned));
+            let cols: Vec<_> =
+                names.iter().map(|n| batch.column_by_name(n).unwrap().as_string::<i32>().clone()).collect();
+            rows.extend((0..batch.num_rows()).map(|i| cols.iter().map(|c| c.value(i).to_owned()).collect()));
         }
     }
-    ids
+    rows
 }
 
 /// A session's counts, without its latency histograms.
@@ -519,23 +524,10 @@ fn retention_deletes_stream_batch_files_and_a_later_session_does_not_read_them_a
 
 /// The `record_id` and `_change` of every row in the police history dataset.
 fn history_rows(out: &Path) -> Vec<(String, String)> {
-    use arrow_array::cast::AsArray;
-    let mut rows = Vec::new();
-    for entry in std::fs::read_dir(out.join("history/feed=police")).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.extension().is_none_or(|e| e != "parquet") {
-            continue;
-        }
-        let file = std::fs::File::open(&path).unwrap();
-        for batch in
-            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap()
-        {
-            let batch = batch.unwrap();
-            let ids = batch.column_by_name("record_id").unwrap().as_string::<i32>();
-            let change = batch.column_by_name("_change").unwrap().as_string::<i32>();
-            rows.extend((0..batch.num_rows()).map(|i| (ids.value(i).to_owned(), change.value(i).to_owned())));
-        }
-    }
+    let mut rows: Vec<(String, String)> = text_columns(&out.join("history/feed=police"), &["record_id", "_change"])
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone()))
+        .collect();
     rows.sort();
     rows
 }
