@@ -29,6 +29,9 @@ pub const COMMIT_PUBLISHED: &str = "commit.published";
 pub const COMMIT_RECORDED: &str = "commit.recorded";
 /// An erasure has rewritten (or removed) a staging file and not yet noted or recorded it.
 pub const ERASE_REWRITTEN: &str = "erase.rewritten";
+/// A move of earlier versions to history is recorded and the audit log synced, and the staging
+/// file's new content (without them) is not yet put in place.
+pub const SUPERSEDE_RECORDED: &str = "supersede.recorded";
 /// Retention has deleted a file and not yet recorded the deletion.
 pub const RETENTION_DELETED: &str = "retention.deleted";
 

@@ -194,7 +194,7 @@ pub fn clear_and_record(
 pub fn clear_orphaned_temp_files(out: &Path, access: Access) -> Result<Vec<Event>, ClearError> {
     let mut events = Vec::new();
     if access == Access::Exclusive {
-        settle_erasures(out)?;
+        events.extend(settle_erasures(out)?.pruned);
     }
     for found in files_under(out)? {
         let name = found.rel.rsplit('/').next().unwrap_or_default();
@@ -233,8 +233,18 @@ const ERASURE_SUFFIX: &str = ".erasure";
 ///
 /// A folder that cannot be read, the audit log that cannot be read, or a file that cannot be
 /// hashed, renamed or removed, with its path.
-pub fn settle_erasures(out: &Path) -> Result<usize, ClearError> {
+pub fn settle_erasures(out: &Path) -> Result<Settled, ClearError> {
     settle_erasures_under(out, "")
+}
+
+/// What [`settle_erasures`] did.
+#[derive(Debug, Default)]
+pub struct Settled {
+    /// Side files put in place or removed.
+    pub sides: usize,
+    /// The `file_deleted` entries of history parts removed because the audit log never recorded
+    /// them, for the caller to append.
+    pub pruned: Vec<Event>,
 }
 
 /// [`settle_erasures`] for the side files in the folder `folder` (relative to the output root,
@@ -245,10 +255,10 @@ pub fn settle_erasures(out: &Path) -> Result<usize, ClearError> {
 /// # Errors
 ///
 /// As [`settle_erasures`].
-pub fn settle_erasures_under(out: &Path, folder: &str) -> Result<usize, ClearError> {
+pub fn settle_erasures_under(out: &Path, folder: &str) -> Result<Settled, ClearError> {
     let sides = erasure_sides_under(out, folder)?;
     if sides.is_empty() {
-        return Ok(0);
+        return Ok(Settled::default());
     }
     let dir = out.join(AUDIT);
     let entries = tellonce_governance::audit::read_entries(&dir)
@@ -271,7 +281,42 @@ pub fn settle_erasures_under(out: &Path, folder: &str) -> Result<usize, ClearErr
             tellonce_connectors::atomic::sync_dir(parent).map_err(err)?;
         }
     }
-    Ok(sides.len())
+    let pruned = prune_unrecorded_history(out, folder, &held)?;
+    Ok(Settled { sides: sides.len(), pruned })
+}
+
+/// Removes the history parts under the history folder matching the staging folder `folder` (all
+/// of history for the whole output) that `held` does not record. A move of versions to history
+/// publishes its part, then records it with the staging file's rewrite: a session stopped in
+/// between leaves the part published and unrecorded beside the rewrite's side file, and the move
+/// is made again later, so the part would hold its versions a second time. Called only where a
+/// side file showed a move was interrupted, by a session no other writer of that history runs
+/// beside.
+fn prune_unrecorded_history(
+    out: &Path,
+    folder: &str,
+    held: &BTreeMap<String, HeldFile>,
+) -> Result<Vec<Event>, ClearError> {
+    let history = match folder.strip_prefix(STAGING) {
+        Some(rest) => format!("{}{rest}", crate::layout::HISTORY),
+        None if folder.is_empty() => crate::layout::HISTORY.to_owned(),
+        None => return Ok(Vec::new()),
+    };
+    let mut pruned = Vec::new();
+    for f in files_below(out, &history)? {
+        let hidden = f.rel.rsplit('/').next().is_some_and(|n| n.starts_with('.'));
+        if hidden || held.contains_key(&f.rel) {
+            continue;
+        }
+        let reason = DeleteReason::Unrecorded
+            .because("a move to history an interrupted session published and never recorded; it is made again");
+        pruned.push(
+            remove_unrecorded_file(out, &f.path, &reason)
+                .map_err(|source| ClearError { path: f.path.clone(), source })?,
+        );
+        warn!(file = %f.rel, "removed a history part an interrupted session published and never recorded");
+    }
+    Ok(pruned)
 }
 
 /// Whether an interrupted erasure waits to be settled (see [`settle_erasures`]).

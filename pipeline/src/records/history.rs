@@ -109,6 +109,7 @@ pub fn supersede<E: From<RecordsError>>(
         record(&entry)?;
         record(&rewrite.pending.event)?;
         sync()?;
+        tellonce_output::faults::reached(tellonce_output::faults::SUPERSEDE_RECORDED);
         rewrite.pending.publish().map_err(RecordsError::from)?;
     }
     Ok(moved)

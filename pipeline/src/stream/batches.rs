@@ -342,7 +342,7 @@ pub(super) fn write(
     let out = &ctx.settings.output_dir;
     let batch =
         progress::BatchName { topic: key.topic.clone(), partition: key.partition, epoch: job.epoch, first, last };
-    let (written, dead_lettered) = holdings.with_feed(out, t.source.feed, |live| {
+    let (written, dead_lettered) = holdings.with_feed(ctx, t.source.feed, |live| {
         live.writing(Some(batch));
         let written = write_segments(ctx, t, live, segments);
         live.writing(None);

@@ -18,7 +18,7 @@ use tellonce_output::layout::{STAGING, feed_staging_lock};
 use tellonce_schemas::FeedSchema;
 
 use crate::records::live::LiveHoldings;
-use crate::run::RunError;
+use crate::run::{Context, RunError};
 use crate::stream::error::StreamError;
 
 /// How long a batch waits for another session to finish with its feed's staging.
@@ -37,10 +37,11 @@ impl Holdings {
     /// settled first.
     pub(super) fn with_feed<R>(
         &self,
-        out: &Path,
+        ctx: &Context<'_>,
         feed: &'static FeedSchema,
         f: impl FnOnce(&mut LiveHoldings) -> Result<R, RunError>,
     ) -> Result<R, RunError> {
+        let out = &ctx.settings.output_dir;
         let slot = {
             let mut feeds = self.feeds.lock().map_err(|_| poisoned())?;
             Arc::clone(feeds.entry(feed.name).or_default())
@@ -48,8 +49,14 @@ impl Holdings {
         let mut live = slot.lock().map_err(|_| poisoned())?;
         let _file = lock_feed(out, feed.name, FEED_TIMEOUT)?;
         let folder = format!("{STAGING}/feed={}", feed.name);
-        tellonce_output::strays::settle_erasures_under(out, &folder)
+        let settled = tellonce_output::strays::settle_erasures_under(out, &folder)
             .map_err(|e| RunError::Output { path: e.path.clone(), source: e.source })?;
+        for pruned in &settled.pruned {
+            ctx.audit(pruned)?;
+        }
+        if !settled.pruned.is_empty() {
+            ctx.audit_sync()?;
+        }
         match live.as_mut().filter(|l| l.is_whole()) {
             Some(l) => l.refresh(out)?,
             None => {

@@ -864,3 +864,90 @@ fn a_holding_re_sent_over_a_stream_with_kills_stages_only_what_changed_and_erase
     let verify = tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
     assert!(text(&verify).contains("verifies"), "{}", text(&verify));
 }
+
+/// Corrections streamed in rounds, each round's session crashed (as `kill -9` would end it) at a
+/// point of writing a batch that supersedes versions held: after moving versions out of a
+/// staging file is recorded but before the file's new content is in place, after a batch's
+/// files are published, after they are recorded. Each round corrects other records, every
+/// other one twice back to back. Staging ends as the corrections have it, each earlier version
+/// in history once, and the log verifies.
+#[test]
+fn streamed_corrections_crashed_while_moving_versions_leave_each_version_once() {
+    use std::os::unix::process::ExitStatusExt;
+    require_kafka_python();
+    let broker = start_broker();
+    let ws = synth_workspace(4000, 61);
+    let topic = "police-corrections";
+    produce(ws.dir(), &broker.address, topic, 0);
+    stream_config(&ws, &broker.address, topic);
+    drain(ws.dir(), 3000);
+    let before = police_versions(&ws.out());
+    let text_of = std::fs::read_to_string(ws.dir().join("inputs/police.jsonl")).unwrap();
+    let mut lines: Vec<serde_json::Value> = text_of.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mut earlier: BTreeMap<String, usize> = BTreeMap::new();
+    let points = ["supersede.recorded", "commit.published", "stream.batch_published", "stream.batch_recorded"];
+    let (mut crashed, script) = (0, tellonce_tests::workspace_root().join("tests/python/kafka_produce.py"));
+    for (round, point) in points.iter().cycle().take(8).enumerate() {
+        let mut sent = Vec::new();
+        for (i, l) in lines.iter_mut().enumerate().filter(|(i, _)| i % 9 == round) {
+            let id = l["record_id"].as_str().unwrap().to_owned();
+            let versions = 1 + round % 2;
+            for v in 0..versions {
+                l["address_line_1"] = serde_json::Value::from(format!("{i} ROUND {round} VERSION {v}"));
+                sent.push(l.to_string());
+            }
+            // Each version this round sends but the last, and the one held before, is earlier.
+            *earlier.entry(id).or_default() += versions;
+        }
+        let file = format!("round-{round}.jsonl");
+        ws.write(&file, sent.join("\n") + "\n");
+        let out = Command::new("python3")
+            .arg(&script)
+            .args([broker.address.as_str(), topic, "3", file.as_str(), "0", "0", "record_id"])
+            .current_dir(ws.dir())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        let session = spawn_crashing_stream(ws.dir(), 3000, point, 1).wait_with_output().unwrap();
+        match session.status.signal() {
+            Some(6) => crashed += 1,
+            _ => assert_eq!(session.status.code(), Some(0), "{point}: {}", String::from_utf8_lossy(&session.stderr)),
+        }
+    }
+    assert!(crashed >= 6, "only {crashed} of 8 sessions reached their crash point");
+    drain(ws.dir(), 3000);
+
+    // The truth: every record as its last correction has it, staged on its own.
+    ws.write("truth.jsonl", lines.iter().map(|l| l.to_string()).collect::<Vec<_>>().join("\n") + "\n");
+    let extra = "[governance]\nagreements = \"agreements\"\n[feeds]\ndir = \"feeds\"\n\
+                 [reference]\npostcode_lookup = \"reference/postcode_lookup.csv\"\n[linkage]\nenabled = false\n";
+    ws.config_named("expected.toml", "expected", "keys/tellonce.key", &[("police", "truth.jsonl")], extra);
+    tellonce_ok(ws.dir(), &["run", "--config", "expected.toml", "--no-progress"], 0);
+    let expected = police_versions(&ws.dir().join("expected"));
+    let staged = police_versions(&ws.out());
+    let differ: Vec<&String> =
+        expected.keys().chain(staged.keys()).filter(|id| expected.get(*id) != staged.get(*id)).collect();
+    assert!(differ.is_empty(), "{} records differ from their last correction: {differ:?}", differ.len());
+    let mut moved: Vec<String> = Vec::new();
+    for (id, sent) in &earlier {
+        if before.contains_key(id) {
+            // The version held before, and each version sent but the last.
+            moved.extend(std::iter::repeat_n(id.clone(), *sent));
+        }
+    }
+    let count = |ids: Vec<String>| {
+        let mut c: BTreeMap<String, usize> = BTreeMap::new();
+        ids.into_iter().for_each(|id| *c.entry(id).or_default() += 1);
+        c
+    };
+    let (held, want) = (count(police_history(&ws.out())), count(moved));
+    let wrong: Vec<String> = held
+        .keys()
+        .chain(want.keys())
+        .filter(|id| held.get(*id) != want.get(*id))
+        .map(|id| format!("{id}: {:?} in history, {:?} expected", held.get(id), want.get(id)))
+        .collect();
+    assert!(wrong.is_empty(), "each earlier version in history once:\n{}", wrong.join("\n"));
+    let verify = tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
+    assert!(text(&verify).contains("verifies"), "{}", text(&verify));
+}

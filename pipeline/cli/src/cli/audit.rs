@@ -65,7 +65,10 @@ fn verify(config: &Path, prune: bool) -> Result<Exit, Failure> {
         if prune { Some(lock_output(out, Access::Exclusive).map_err(|e| run_failure(e.into()))?) } else { None };
     // An erasure interrupted between its audit entry and publishing its file leaves the file
     // differing from its record: with the output held, it is completed (or undone) first.
-    if prune && strays::settle_erasures(out).exit(Exit::Output)? > 0 {
+    // A move to history interrupted before its record leaves its part unrecorded: it is removed
+    // there, its entry appended with the others pruned below.
+    let settled = if prune { strays::settle_erasures(out).exit(Exit::Output)? } else { Default::default() };
+    if settled.sides > 0 {
         outln!("completed (or undid) an erasure an interrupted `sar --erase` left unpublished");
     }
     // Listed before the log is read, so that a file a live session publishes and records in the
@@ -114,7 +117,7 @@ fn verify(config: &Path, prune: bool) -> Result<Exit, Failure> {
         report.head_hash
     );
     if prune {
-        return prune_strays(out, &keys, &unrecorded);
+        return prune_strays(out, &keys, &unrecorded, &settled.pruned);
     }
     for temp in &listed.temp {
         outln!(
@@ -142,9 +145,17 @@ fn verify(config: &Path, prune: bool) -> Result<Exit, Failure> {
 
 /// `audit verify --prune`, once the log verifies: clears orphaned temporary files and moves the
 /// unrecorded files aside, each with its audit entry, durable before the next is moved.
-fn prune_strays(out: &Path, keys: &KeyRing, unrecorded: &[strays::Found]) -> Result<Exit, Failure> {
+fn prune_strays(
+    out: &Path,
+    keys: &KeyRing,
+    unrecorded: &[strays::Found],
+    pruned: &[audit::Event],
+) -> Result<Exit, Failure> {
     let dir = out.join(AUDIT);
     let mut log = audit::AuditLog::open(&dir, keys.audit_signer()).exit(Exit::Output)?;
+    for event in pruned {
+        log.append(event).exit(Exit::Output)?;
+    }
     let cleared = strays::clear_orphaned_temp_files(out, Access::Exclusive).exit(Exit::Output)?;
     for event in &cleared {
         log.append(event).exit(Exit::Output)?;
