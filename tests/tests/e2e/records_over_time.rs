@@ -509,3 +509,38 @@ fn a_snapshot_of_its_source_withdraws_only_what_that_source_sent() {
         assert!(text(&out).contains(says), "{}", text(&out));
     }
 }
+
+/// A re-sent extract's run crashed (as `kill -9` would end it) while it moves earlier versions
+/// to history, then run again: after its history part is published and before it is recorded,
+/// and after the move is recorded and before the staging file's new content is in place. Either
+/// way the earlier version ends in history once and staging holds the corrected one once.
+#[test]
+fn a_re_sent_extract_crashed_while_moving_versions_keeps_each_version_once() {
+    for (point, at) in [("commit.published", 1), ("supersede.recorded", 1)] {
+        let ws = Workspace::new();
+        ws.write("inputs/jan.csv", extract(&[police("P1", "Ann", "CRIME"), police("P2", "Bob", "CRIME")]));
+        ws.config(&[("police", "inputs/jan.csv")], "");
+        ws.run(0, &[]);
+        ws.write("inputs/feb.csv", extract(&[police("P1", "Ann", "CRIME"), police("P2", "Bob", "DOMESTIC_ABUSE")]));
+        ws.config(&[("police", "inputs/jan.csv"), ("police", "inputs/feb.csv")], "");
+        let crashed = std::process::Command::new(tellonce_tests::tellonce_bin())
+            .args(["run", "--config", "tellonce.toml", "--no-progress"])
+            .env("TELLONCE_FAULT", format!("{point}:{at}"))
+            .current_dir(ws.dir())
+            .output()
+            .unwrap();
+        assert!(!crashed.status.success(), "{point}: the run was not stopped\n{}", text(&crashed));
+        let again = ws.run(0, &[]);
+        assert_eq!(again.input("inputs/feb.csv")["status"], "processed", "{point}");
+        let now = staged(&ws.out());
+        assert_eq!(now.keys().collect::<Vec<_>>(), ["P1", "P2"], "{point}");
+        assert!(now["P2"].contains("feb"), "{point}: {now:?}");
+        let history: Vec<Option<String>> = visible_parquet(&ws.out().join("history/feed=police"))
+            .iter()
+            .flat_map(|p| parquet_column(p, "record_id"))
+            .collect();
+        assert_eq!(history, [Some("P2".to_owned())], "{point}: January's P2 in history once");
+        let verify = tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
+        assert!(text(&verify).contains("verifies"), "{point}: {}", text(&verify));
+    }
+}
