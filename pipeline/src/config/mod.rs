@@ -21,7 +21,9 @@ use tellonce_build::outcomes::settings::OutcomesFile;
 pub use crate::run::limits::LimitsFile;
 pub use crate::stream::settings::{StreamFile, StreamSettings, Topic, TopicFile};
 use sources::is_pattern;
-pub use sources::{DEFAULT_MAX_WITHDRAWAL_SHARE, Reading, Source, SourceFile, SourceMode};
+pub use sources::{
+    DEFAULT_MAX_WITHDRAWAL_SHARE, Reading, SnapshotWhere, SnapshotWhereFile, Source, SourceFile, SourceMode,
+};
 
 /// The configuration file as written.
 #[derive(Debug, Deserialize)]
@@ -214,6 +216,7 @@ fn expected_keys(section: &str) -> &'static [&'static str] {
         "outcomes.eligibility" => fields_of::<tellonce_build::outcomes::settings::Eligibility>(),
         "outcomes.disclosure" => fields_of::<tellonce_build::outcomes::disclosure::Policy>(),
         "sources" => fields_of::<SourceFile>(),
+        "sources.snapshot_where" => fields_of::<SnapshotWhereFile>(),
         "stream" => fields_of::<StreamFile>(),
         "stream.topics" => fields_of::<TopicFile>(),
         _ => &[],

@@ -42,6 +42,68 @@ pub struct SourceFile {
     /// What a snapshot is the partner's whole holding of: `feed` (the default) or `source`
     /// (the records this entry's files sent).
     pub snapshot_of: Option<String>,
+    /// A snapshot of the records whose coded column holds one of the values given (one
+    /// district's holding, in a feed several districts send): `{ column = "district_code",
+    /// values = ["CRAWLEY"] }`.
+    pub snapshot_where: Option<SnapshotWhereFile>,
+}
+
+/// `snapshot_where = { column = "…", values = ["…"] }`.
+#[derive(Debug, Deserialize)]
+pub struct SnapshotWhereFile {
+    /// A coded event attribute of the feed (held in staging as it is).
+    pub column: String,
+    /// The codes that put a record in the snapshot's scope.
+    pub values: Vec<String>,
+}
+
+/// The scope of a snapshot stated by a column's values: the records held whose latest version
+/// has one of `values` in `column`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotWhere {
+    /// The column.
+    pub column: &'static str,
+    /// Its values in scope.
+    pub values: Vec<String>,
+}
+
+/// Checks `snapshot_where` of entry `at` against its feed: a snapshot, not also of its source,
+/// scoped by a coded event attribute (held in staging as it is) with codes of that column.
+fn snapshot_where(
+    s: &SourceFile,
+    mode: SourceMode,
+    schema: Option<&'static FeedSchema>,
+    at: &str,
+    problems: &mut Vec<String>,
+) -> Option<SnapshotWhere> {
+    let w = s.snapshot_where.as_ref()?;
+    let mut fail = |why: String| {
+        problems.push(format!("{at}.snapshot_where: {why}"));
+        None
+    };
+    if mode != SourceMode::Snapshot {
+        return fail("applies to mode = \"snapshot\" only".to_owned());
+    }
+    if s.snapshot_of.as_deref() == Some("source") {
+        return fail("a snapshot is of its source or of a column's values, not both".to_owned());
+    }
+    let schema = schema?;
+    let Some(column) = schema.columns.iter().find(|c| c.name == w.column) else {
+        return fail(format!("{:?} is not a column of feed {}", w.column, schema.name));
+    };
+    let tellonce_schemas::Kind::Code(codes) = &column.kind else {
+        return fail(format!("{} is not a coded column (its values are the scope)", column.name));
+    };
+    if column.role != tellonce_schemas::Role::EventAttribute {
+        return fail(format!("{} is not an event attribute (staging holds only those as they are)", column.name));
+    }
+    if w.values.is_empty() {
+        return fail("values is empty: the snapshot would be of nothing".to_owned());
+    }
+    if let Some(v) = w.values.iter().find(|v| !codes.contains(&v.as_str())) {
+        return fail(format!("{v:?} is not a code of {} ({})", column.name, codes.join(", ")));
+    }
+    Some(SnapshotWhere { column: column.name, values: w.values.clone() })
 }
 
 /// The share of the holding a snapshot may withdraw unless a source says otherwise.
@@ -156,6 +218,8 @@ pub struct Source {
     /// path (a pattern, or one file) that the inputs which sent a record must match for the
     /// snapshot to withdraw it. `None`: a snapshot of the whole feed.
     pub snapshot_of_source: Option<String>,
+    /// For a snapshot of the records with given values in a column (`snapshot_where`).
+    pub snapshot_where: Option<SnapshotWhere>,
 }
 
 /// A snapshot's settings of entry `s` (named `at` in problems): its largest share to withdraw,
@@ -285,6 +349,7 @@ pub(crate) fn validate(
             problems.push(format!("{at}: a withdrawals file is CSV (a record_id heading, one reference a line)"));
         }
         let (max_withdrawal_share, snapshot_of_source) = snapshot_settings(s, mode, &path, &at, problems);
+        let snapshot_where = snapshot_where(s, mode, schema, &at, problems);
         let reading = Reading {
             mapping: s.mapping.as_deref().map(resolve),
             delimiter,
@@ -296,7 +361,7 @@ pub(crate) fn validate(
             if reading != Reading::default() {
                 readings.insert(path.clone(), reading);
             }
-            sources.push(Source { feed, path, format, mode, max_withdrawal_share, snapshot_of_source });
+            sources.push(Source { feed, path, format, mode, max_withdrawal_share, snapshot_of_source, snapshot_where });
         }
     }
     (sources, readings)

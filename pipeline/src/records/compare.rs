@@ -72,6 +72,8 @@ pub struct CompareRules<'a> {
     /// A snapshot of the records its source sent only: the path (or pattern) of the inputs
     /// whose records it withdraws when it leaves them out. `None`: of the whole feed.
     pub snapshot_of_source: Option<&'a str>,
+    /// A snapshot of the records with given values in a column only (`snapshot_where`).
+    pub snapshot_where: Option<&'a crate::config::SnapshotWhere>,
 }
 
 /// A snapshot that would withdraw more of the holding than its source allows: held, not
@@ -208,7 +210,9 @@ impl Comparison {
             Ok(e) => e,
             Err(e) => return Err(RecordsError::Read { path: dir, message: e.to_string() }),
         };
+        let stated = rules.snapshot_where.map(|w| (w.column, w.values.as_slice()));
         let how = LoadOptions {
+            stated,
             updated: feed.updated,
             skip_prefix: Some(own_prefix),
             scope,
@@ -448,15 +452,16 @@ impl Comparison {
             return Ok(Withdrawal { held_back: true, ..Withdrawal::default() });
         }
         // A record first sent after this snapshot is not its to withdraw, nor one another
-        // source sent, where the snapshot is of its own source's records.
-        let withdraws = |locations: &[Location]| {
-            locations.first().is_some_and(|l| !self.arrived_later(l) && self.in_snapshot(&l.file))
+        // source sent, where the snapshot is of its own source's records, nor one outside the
+        // scope it states.
+        let withdraws = |(_, locations, stated): &(&str, Vec<Location>, bool)| {
+            *stated && locations.first().is_some_and(|l| !self.arrived_later(l) && self.in_snapshot(&l.file))
         };
         // Counted before anything is gathered: a mass withdrawal held back costs no more memory
         // than the count.
-        let would_withdraw = self.held.unseen().filter(|(_, locations)| withdraws(locations)).count() as u64;
+        let would_withdraw = self.held.unseen().filter(withdraws).count() as u64;
         let held = match &self.source_pattern {
-            None => self.held.len() as u64,
+            None => self.held.in_scope_len() as u64,
             Some(_) => self.held.latest_by_file().filter(|(file, _)| self.in_snapshot(file)).map(|(_, n)| n).sum(),
         };
         if let Some(max_share) = self.max_withdrawal_share
@@ -466,7 +471,7 @@ impl Comparison {
             return Err(MassWithdrawal { would_withdraw, held, max_share });
         }
         let mut w = Withdrawal::default();
-        for (id, locations) in self.held.unseen().filter(|(_, locations)| withdraws(locations)) {
+        for (id, locations, _) in self.held.unseen().filter(withdraws) {
             w.ids.push(id.to_owned());
             w.locations.extend(locations);
         }

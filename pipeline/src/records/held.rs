@@ -49,6 +49,8 @@ struct Held {
     updated: i32,
     /// The input sent it (in a snapshot, say): not withdrawn as left out.
     seen: bool,
+    /// Its latest version is in the snapshot's stated scope (`snapshot_where`; always without one).
+    in_scope: bool,
     latest: Place,
     order: u64,
     /// Its older copies, an index into [`HeldRecords::older`]; [`NO_OLDER`] for none.
@@ -105,16 +107,27 @@ struct Outside {
     ids: IdTable,
     /// The first version of each, by its index in `ids`.
     at: Vec<Place>,
+    /// Whether the latest version of each is in the snapshot's stated scope.
+    scoped: Vec<bool>,
     /// The later versions of the few with more than one.
     more: HashMap<u32, Vec<Place>>,
 }
 
 impl Outside {
-    fn add(&mut self, id: &str, at: Place) -> Result<(), RecordsError> {
+    /// Adds a version (files are added in the order they were first written: the latest last).
+    fn add(&mut self, id: &str, at: Place, in_scope: bool) -> Result<(), RecordsError> {
         let (i, new) = self.ids.insert(id).ok_or_else(too_many)?;
         match new {
-            true => self.at.push(at),
-            false => self.more.entry(i).or_default().push(at),
+            true => {
+                self.at.push(at);
+                self.scoped.push(in_scope);
+            }
+            false => {
+                self.more.entry(i).or_default().push(at);
+                if let Some(s) = self.scoped.get_mut(i as usize) {
+                    *s = in_scope;
+                }
+            }
         }
         Ok(())
     }
@@ -149,13 +162,16 @@ pub struct LoadOptions<'a> {
     pub scope: Option<&'a Scope>,
     /// Keep the records outside the scope, for a snapshot to withdraw.
     pub keep_outside: bool,
+    /// A snapshot's stated scope: a column and its values. A record whose latest version has
+    /// none of them (or a file without the column) is out of it.
+    pub stated: Option<(&'a str, &'a [String])>,
 }
 
 impl HeldRecords {
     /// The records of `feed` in the staging files the audit log `entries` holds, as `how`
     /// says.
     pub fn load(out: &Path, entries: &[Entry], feed: &str, how: LoadOptions<'_>) -> Result<Self, RecordsError> {
-        let LoadOptions { updated, skip_prefix, scope, keep_outside } = how;
+        let LoadOptions { updated, skip_prefix, scope, keep_outside, stated } = how;
         // Files are ordered by when their path was first written: a rewrite (an erasure, a
         // supersession) records the file again without making its records newer.
         let mut first_written: HashMap<&str, u64> = HashMap::new();
@@ -180,7 +196,7 @@ impl HeldRecords {
         files.sort();
         // Each file read on a thread of its own (as many at once as there are cores), then
         // merged in file order, so that the latest version of a record is the one it names.
-        let read = |rel: &str| file_rows(out, rel, updated, scope, keep_outside);
+        let read = |rel: &str| file_rows(out, rel, FileRead { updated, scope, keep_outside, stated });
         let mut held = HeldRecords::default();
         // As many files at a time as there are threads: only their rows wait to be merged.
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
@@ -196,8 +212,8 @@ impl HeldRecords {
                 for (i, r) in rows.rows.iter().enumerate() {
                     let (id, at) = (rows.id(i), Place { file, row: r.row });
                     match r.digest {
-                        Some(digest) => held.add(id, digest, r.updated, at, *order)?,
-                        None => held.outside.add(id, at)?,
+                        Some(digest) => held.add(id, digest, r.updated, at, *order, r.in_scope)?,
+                        None => held.outside.add(id, at, r.in_scope)?,
                     }
                 }
             }
@@ -269,13 +285,14 @@ impl HeldRecords {
         updated: Option<&str>,
         order: u64,
     ) -> Result<(), RecordsError> {
-        let rows = file_rows(out, rel, updated, None, false)?;
+        let rows = file_rows(out, rel, FileRead { updated, ..FileRead::default() })?;
         let file = self.file_index(rel);
         for (i, r) in rows.rows.iter().enumerate() {
             let Some(digest) = r.digest else { continue };
             let at = Place { file, row: r.row };
             let (n, new) = self.ids.insert(rows.id(i)).ok_or_else(too_many)?;
-            let fresh = Held { digest, updated: r.updated, seen: false, latest: at, order, older: NO_OLDER };
+            let fresh =
+                Held { digest, updated: r.updated, seen: false, in_scope: true, latest: at, order, older: NO_OLDER };
             match new {
                 true => self.held.push(fresh),
                 false => {
@@ -298,20 +315,22 @@ impl HeldRecords {
         updated: i32,
         at: Place,
         order: u64,
+        in_scope: bool,
     ) -> Result<(), RecordsError> {
         let (i, new) = self.ids.insert(id).ok_or_else(too_many)?;
+        let fresh = Held { digest, updated, seen: false, in_scope, latest: at, order, older: NO_OLDER };
         if new {
-            self.held.push(Held { digest, updated, seen: false, latest: at, order, older: NO_OLDER });
+            self.held.push(fresh);
             return Ok(());
         }
         let Some(h) = self.held.get_mut(i as usize) else { return Ok(()) };
         if h.latest.file == GONE {
-            *h = Held { digest, updated, seen: false, latest: at, order, older: NO_OLDER };
+            *h = fresh;
             return Ok(());
         }
         let was = match order >= h.order {
             true => {
-                (h.digest, h.updated, h.order) = (digest, updated, order);
+                (h.digest, h.updated, h.order, h.in_scope) = (digest, updated, order, in_scope);
                 std::mem::replace(&mut h.latest, at)
             }
             false => at,
@@ -335,12 +354,20 @@ impl HeldRecords {
 
     /// Every record loaded that the input did not send ([`Self::see`]), with every version:
     /// those in the scope and, where kept, those outside it.
-    pub fn unseen(&self) -> impl Iterator<Item = (&str, Vec<Location>)> {
+    pub fn unseen(&self) -> impl Iterator<Item = (&str, Vec<Location>, bool)> {
         // Read in the order files were first written: the latest version last, listed first.
-        let outside = (0..self.outside.at.len() as u32)
-            .map(|i| (self.outside.ids.id(i), self.outside.versions(i).map(|p| self.location(p)).collect()));
+        let outside = (0..self.outside.at.len() as u32).map(|i| {
+            let scoped = self.outside.scoped.get(i as usize).copied().unwrap_or(false);
+            (self.outside.ids.id(i), self.outside.versions(i).map(|p| self.location(p)).collect(), scoped)
+        });
         let held = self.held.iter().enumerate().filter(|(_, h)| !h.seen && h.latest.file != GONE);
-        held.map(|(i, h)| (self.ids.id(i as u32), self.versions(h))).chain(outside)
+        held.map(|(i, h)| (self.ids.id(i as u32), self.versions(h), h.in_scope)).chain(outside)
+    }
+
+    /// How many records loaded are in the snapshot's stated scope (all, without one).
+    pub fn in_scope_len(&self) -> usize {
+        let held = self.held.iter().filter(|h| h.in_scope && h.latest.file != GONE).count();
+        held + self.outside.scoped.iter().filter(|s| **s).count()
     }
 
     /// How many records loaded have their latest version in each staging file.
@@ -394,6 +421,8 @@ impl HeldRecords {
 struct FileRow {
     /// The end of its reference in [`FileRows::ids`].
     id_end: usize,
+    /// In the snapshot's stated scope (always without one).
+    in_scope: bool,
     digest: Option<[u8; DIGEST_BYTES]>,
     updated: i32,
     row: u64,
@@ -415,21 +444,27 @@ impl FileRows {
     }
 }
 
-/// The rows of the staging file `rel` that [`HeldRecords::load`] keeps.
-fn file_rows(
-    out: &Path,
-    rel: &str,
-    updated: Option<&str>,
-    scope: Option<&Scope>,
+/// How [`file_rows`] reads a staging file (see [`LoadOptions`]).
+#[derive(Clone, Copy, Default)]
+struct FileRead<'a> {
+    updated: Option<&'a str>,
+    scope: Option<&'a Scope>,
     keep_outside: bool,
-) -> Result<FileRows, RecordsError> {
+    stated: Option<(&'a str, &'a [String])>,
+}
+
+/// The rows of the staging file `rel` that [`HeldRecords::load`] keeps.
+fn file_rows(out: &Path, rel: &str, how: FileRead<'_>) -> Result<FileRows, RecordsError> {
+    let FileRead { updated, scope, keep_outside, stated } = how;
     let path = rel.split('/').fold(out.to_path_buf(), |p, c| p.join(c));
     let mut rows = FileRows::default();
     let mut row = 0u64;
-    for batch in read_ids(&path, rel, updated)? {
+    let extra = [updated, stated.map(|(column, _)| column)];
+    for batch in read_ids(&path, rel, &extra)? {
         let batch = batch.map_err(|e| RecordsError::Read { path: path.clone(), message: e.to_string() })?;
         let (ids, digests) = ids_and_digests(&batch, rel)?;
         let dates = updated.and_then(|u| batch.column_by_name(u)).and_then(|c| c.as_primitive_opt::<Date32Type>());
+        let codes = stated.and_then(|(c, _)| batch.column_by_name(c)).and_then(|c| c.as_string_opt::<i32>());
         for (i, digest) in digests.into_iter().enumerate() {
             if !ids.is_valid(i) {
                 continue;
@@ -438,9 +473,14 @@ fn file_rows(
             let in_scope = scope.is_none_or(|s| s.may_name(id));
             if in_scope || keep_outside {
                 let date = dates.filter(|d| d.is_valid(i)).map_or(NO_DATE, |d| d.value(i));
+                let stated_in = match stated {
+                    None => true,
+                    Some((_, values)) => codes.is_some_and(|c| c.is_valid(i) && values.iter().any(|v| v == c.value(i))),
+                };
                 rows.ids.push_str(id);
                 let id_end = rows.ids.len();
-                rows.rows.push(FileRow { id_end, digest: in_scope.then_some(digest), updated: date, row: at });
+                let digest = in_scope.then_some(digest);
+                rows.rows.push(FileRow { id_end, in_scope: stated_in, digest, updated: date, row: at });
             }
         }
         row += batch.num_rows() as u64;
@@ -504,12 +544,12 @@ fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec
 }
 
 /// The batches of a staging file, read one at a time, with only `record_id`, `_record_digest`
-/// and the last-updated column `updated` (where the file has it) if the file has a digest
-/// column, else whole.
+/// and the `extra` columns (the last-updated one, a snapshot's scope column: where the file has
+/// them) if the file has a digest column, else whole.
 fn read_ids(
     path: &Path,
     rel: &str,
-    updated: Option<&str>,
+    extra: &[Option<&str>],
 ) -> Result<impl Iterator<Item = Result<RecordBatch, arrow_schema::ArrowError>>, RecordsError> {
     let err = |message: String| RecordsError::Read { path: path.to_owned(), message };
     let f = File::open(path).map_err(|e| err(e.to_string()))?;
@@ -519,8 +559,9 @@ fn read_ids(
         return Err(err(format!("{rel} has no {RECORD_ID} column")));
     }
     if schema.field_with_name(RECORD_DIGEST).is_ok() {
-        let wanted = [Some(RECORD_ID), Some(RECORD_DIGEST), updated.filter(|u| schema.field_with_name(u).is_ok())];
-        let mask = ProjectionMask::columns(builder.parquet_schema(), wanted.into_iter().flatten());
+        let present = extra.iter().flatten().copied().filter(|c| schema.field_with_name(c).is_ok());
+        let wanted: Vec<&str> = [RECORD_ID, RECORD_DIGEST].into_iter().chain(present).collect();
+        let mask = ProjectionMask::columns(builder.parquet_schema(), wanted);
         builder = builder.with_projection(mask);
     }
     builder.build().map_err(|e| err(e.to_string()))
@@ -569,7 +610,7 @@ mod tests {
             Some(i) => i as u32,
             None => held.file_index(file),
         };
-        held.add(id, digest, NO_DATE, Place { file, row }, order).unwrap();
+        held.add(id, digest, NO_DATE, Place { file, row }, order, true).unwrap();
     }
 
     #[test]

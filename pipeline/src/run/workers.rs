@@ -97,7 +97,12 @@ pub(crate) type Done = (u64, Result<Staged, RunError>);
 
 /// How an input of `source` is compared with the records held.
 fn compare_rules(source: &Source, max_withdrawal_share: Option<f64>) -> CompareRules<'_> {
-    CompareRules { mode: source.mode, max_withdrawal_share, snapshot_of_source: source.snapshot_of_source.as_deref() }
+    CompareRules {
+        mode: source.mode,
+        max_withdrawal_share,
+        snapshot_of_source: source.snapshot_of_source.as_deref(),
+        snapshot_where: source.snapshot_where.as_ref(),
+    }
 }
 
 pub(crate) fn ingest(

@@ -58,6 +58,7 @@ impl Staging {
             mode,
             max_withdrawal_share: crate::config::sources::DEFAULT_MAX_WITHDRAWAL_SHARE,
             snapshot_of_source: None,
+            snapshot_where: None,
         };
         Staging { source, policy, mapping, pseudo, checked_schema: validate::checked_schema(feed) }
     }
@@ -444,6 +445,7 @@ mod tests {
             mode: Default::default(),
             max_withdrawal_share: crate::config::sources::DEFAULT_MAX_WITHDRAWAL_SHARE,
             snapshot_of_source: None,
+            snapshot_where: None,
         };
         let t = Staging { source, policy, mapping: None, pseudo, checked_schema: validate::checked_schema(feed) };
         let (raw, marks) = batch(feed);

@@ -544,3 +544,94 @@ fn a_re_sent_extract_crashed_while_moving_versions_keeps_each_version_once() {
         assert!(text(&verify).contains("verifies"), "{point}: {}", text(&verify));
     }
 }
+
+/// A district council's row: its reference, its district and a forename.
+fn district(id: &str, district: &str, forename: &str) -> String {
+    format!("{id},{district},{forename},Leeford,2010-01-02,RH10 1AB,2024-02-01,CRISIS_PAYMENT")
+}
+
+fn districts(rows: &[String]) -> String {
+    format!(
+        "record_id,district_code,forename,surname,date_of_birth,postcode,event_date,event_type\n{}\n",
+        rows.join("\n")
+    )
+}
+
+/// Writes `tellonce.toml` with the county's district files (deltas), then `path`, a snapshot of
+/// `district`'s records.
+fn district_snapshot_config(ws: &Workspace, path: &str, district: &str) {
+    let s = format!(
+        "[output]\ndir = \"output\"\n\n[keys]\nfile = \"keys/tellonce.key\"\n\n[[sources]]\nfeed = \"district\"\n\
+         path = \"inputs/county*.csv\"\n\n[[sources]]\nfeed = \"district\"\n\
+         path = {path:?}\nmode = \"snapshot\"\nsnapshot_where = {{ column = \"district_code\", values = [{district:?}] }}\n"
+    );
+    ws.write("tellonce.toml", s);
+}
+
+/// The distinct record references of the district staging dataset.
+fn district_held(out: &std::path::Path) -> Vec<String> {
+    let ids: std::collections::BTreeSet<String> = visible_parquet(&out.join("staging/feed=district"))
+        .iter()
+        .flat_map(|p| parquet_column(p, "record_id"))
+        .map(Option::unwrap)
+        .collect();
+    ids.into_iter().collect()
+}
+
+#[test]
+fn a_snapshot_of_a_stated_scope_withdraws_only_the_records_in_it_whichever_input_sent_them() {
+    let ws = Workspace::new();
+    // One county-wide file first: Crawley's and Horsham's records together.
+    ws.write(
+        "inputs/county.csv",
+        districts(&[
+            district("C1", "CRAWLEY", "Ann"),
+            district("C2", "CRAWLEY", "Bob"),
+            district("H1", "HORSHAM", "Cat"),
+        ]),
+    );
+    ws.config(&[("district", "inputs/county.csv")], "");
+    ws.run(0, &[]);
+    // Then Crawley sends its own holding: C2 is gone, C3 is new. Horsham's record stays.
+    ws.write("inputs/crawley-1.csv", districts(&[district("C1", "CRAWLEY", "Ann"), district("C3", "CRAWLEY", "Dan")]));
+    district_snapshot_config(&ws, "inputs/crawley-*.csv", "CRAWLEY");
+    let run = ws.run(0, &[]);
+    let v = &run.input("inputs/crawley-1.csv")["versions"];
+    let counts = [&v["new"], &v["unchanged"], &v["withdrawn"]].map(|c| c.as_u64().unwrap());
+    assert_eq!(counts, [1, 1, 1], "{v:#}");
+    assert_eq!(district_held(&ws.out()), ["C1", "C3", "H1"]);
+    // A record is in scope by its version held: H1, corrected to Crawley's by the county, is
+    // withdrawn by Crawley's next holding, which leaves it out.
+    ws.write("inputs/county-2.csv", districts(&[district("H1", "CRAWLEY", "Cat")]));
+    ws.write(
+        "inputs/crawley-2.csv",
+        districts(&[
+            district("C1", "CRAWLEY", "Ann"),
+            district("C3", "CRAWLEY", "Dan"),
+            district("C4", "CRAWLEY", "Eve"),
+        ]),
+    );
+    let run = ws.run(0, &[]);
+    assert_eq!(run.input("inputs/county-2.csv")["versions"]["changed"], 1);
+    let i = run.input("inputs/crawley-2.csv");
+    let v = &i["versions"];
+    assert_eq!([&v["unchanged"], &v["withdrawn"]].map(|c| c.as_u64()), [Some(2), Some(1)], "{i:#}");
+    assert_eq!(district_held(&ws.out()), ["C1", "C3", "C4"]);
+    tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
+
+    // The setting is checked against the feed.
+    for (bad, says) in [
+        ("{ column = \"forename\", values = [\"ANN\"] }", "forename is not a coded column"),
+        ("{ column = \"district_code\", values = [\"GATWICK\"] }", "\"GATWICK\" is not a code of district_code"),
+        ("{ column = \"nowhere\", values = [\"A\"] }", "\"nowhere\" is not a column of feed district"),
+        ("{ column = \"district_code\", valeus = [\"CRAWLEY\"] }", "unknown key"),
+    ] {
+        let config = format!(
+            "[output]\ndir = \"output\"\n\n[keys]\nfile = \"keys/tellonce.key\"\n\n[[sources]]\nfeed = \"district\"\n\
+             path = \"inputs/crawley-*.csv\"\nmode = \"snapshot\"\nsnapshot_where = {bad}\n"
+        );
+        ws.write("tellonce.toml", config);
+        let out = tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--no-progress"], 2);
+        assert!(text(&out).contains(says), "{bad}: {}", text(&out));
+    }
+}
