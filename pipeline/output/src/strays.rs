@@ -264,6 +264,7 @@ pub fn settle_erasures_under(out: &Path, folder: &str) -> Result<Settled, ClearE
     let entries = tellonce_governance::audit::read_entries(&dir)
         .map_err(|e| ClearError { path: dir.clone(), source: io::Error::other(e.to_string()) })?;
     let held = tellonce_governance::audit::holdings::held_files(&entries);
+    let mut dropped = Vec::new();
     for side in &sides {
         let err = |source: io::Error| ClearError { path: side.path.clone(), source };
         let (folder, name) = side.rel.rsplit_once('/').unwrap_or(("", side.rel.as_str()));
@@ -276,47 +277,83 @@ pub fn settle_erasures_under(out: &Path, folder: &str) -> Result<Settled, ClearE
         } else {
             std::fs::remove_file(&side.path).map_err(err)?;
             warn!(file = %target, "removed the side file of an erasure an interrupted session never recorded");
+            dropped.push(target);
         }
         if let Some(parent) = side.path.parent() {
             tellonce_connectors::atomic::sync_dir(parent).map_err(err)?;
         }
     }
-    let pruned = prune_unrecorded_history(out, folder, &held)?;
+    let mut pruned = Vec::new();
+    for target in &dropped {
+        pruned.extend(undo_history_of_move(out, target, &entries, &held)?);
+    }
     Ok(Settled { sides: sides.len(), pruned })
 }
 
-/// Removes the history parts under the history folder matching the staging folder `folder` (all
-/// of history for the whole output) that `held` does not record. A move of versions to history
-/// publishes its part, then records it with the staging file's rewrite: a session stopped in
-/// between leaves the part published and unrecorded beside the rewrite's side file, and the move
-/// is made again later, so the part would hold its versions a second time. Called only where a
-/// side file showed a move was interrupted, by a session no other writer of that history runs
-/// beside.
-fn prune_unrecorded_history(
+/// Takes back the history parts of an interrupted move out of the staging file `target`, whose
+/// rewrite the log does not record (its side file was dropped): the move is made again later, and
+/// its parts would hold its versions a second time. A move publishes its history part, records
+/// it, records the rewrite, syncs, then puts the rewrite in place. So a part of this move (named
+/// `…-from-<target's stem>.parquet`) is either unrecorded (a stop before its entry: set aside to
+/// `unrecorded/`, as `audit verify --prune` does), or recorded after the last entry writing
+/// `target` (a torn write lost the rewrite's entry: removed, with an entry). Parts of earlier
+/// moves out of `target` were recorded before the rewrites that completed them, and a target
+/// whose last entry deletes it was moved out whole: both are left alone.
+fn undo_history_of_move(
     out: &Path,
-    folder: &str,
+    target: &str,
+    entries: &[tellonce_governance::audit::Entry],
     held: &BTreeMap<String, HeldFile>,
 ) -> Result<Vec<Event>, ClearError> {
-    let history = match folder.strip_prefix(STAGING) {
-        Some(rest) => format!("{}{rest}", crate::layout::HISTORY),
-        None if folder.is_empty() => crate::layout::HISTORY.to_owned(),
-        None => return Ok(Vec::new()),
+    let Some(rest) = target.strip_prefix(STAGING) else { return Ok(Vec::new()) };
+    let (feed_folder, name) = rest.rsplit_once('/').unwrap_or(("", rest));
+    let stem = name.strip_prefix("part-").unwrap_or(name).trim_end_matches(".parquet");
+    let last = entries.iter().rev().find_map(|e| match &e.event {
+        Event::FileWritten { path, .. } if path == target => Some(Some(e.seq)),
+        Event::FileDeleted { path, .. } if path == target => Some(None),
+        _ => None,
+    });
+    let written_at = match last {
+        Some(None) => return Ok(Vec::new()),
+        Some(Some(seq)) => seq,
+        None => 0,
     };
-    let mut pruned = Vec::new();
+    let history = format!("{}{feed_folder}", crate::layout::HISTORY);
+    let suffix = format!("-from-{stem}.parquet");
+    let stamp = crate::timefmt::now_compact();
+    let mut events = Vec::new();
     for f in files_below(out, &history)? {
-        let hidden = f.rel.rsplit('/').next().is_some_and(|n| n.starts_with('.'));
-        if hidden || held.contains_key(&f.rel) {
+        let part = f.rel.rsplit('/').next().unwrap_or_default();
+        if part.starts_with('.') || !part.ends_with(&suffix) {
             continue;
         }
-        let reason = DeleteReason::Unrecorded
-            .because("a move to history an interrupted session published and never recorded; it is made again");
-        pruned.push(
-            remove_unrecorded_file(out, &f.path, &reason)
-                .map_err(|source| ClearError { path: f.path.clone(), source })?,
-        );
-        warn!(file = %f.rel, "removed a history part an interrupted session published and never recorded");
+        let err = |source: io::Error| ClearError { path: f.path.clone(), source };
+        match held.get(&f.rel) {
+            None => {
+                let to = f.rel.split('/').fold(out.join(UNRECORDED).join(&stamp), |p, c| p.join(c));
+                let reason = DeleteReason::Unrecorded.because(&format!(
+                    "a move to history an interrupted session published and never recorded (it is made again); \
+                     moved to {UNRECORDED}/{stamp}/{}",
+                    f.rel
+                ));
+                events.push(set_aside_unrecorded_file(out, &f.path, Some(&to), &reason).map_err(err)?);
+            }
+            Some(h) if h.seq > written_at => {
+                crate::unrecorded::remove_if_present(&f.path).map_err(err)?;
+                let reason = DeleteReason::Unrecorded
+                    .because("a move to history whose staging rewrite the log lost (a torn write); it is made again");
+                events.push(Event::FileDeleted {
+                    path: f.rel.clone(),
+                    sha256: h.sha256.clone(),
+                    reason,
+                    agreement: h.agreement.clone(),
+                });
+            }
+            Some(_) => continue,
+        }
+        warn!(file = %f.rel, "took back a history part of a move an interrupted session never completed");
     }
-    Ok(pruned)
+    Ok(events)
 }
 
 /// Whether an interrupted erasure waits to be settled (see [`settle_erasures`]).

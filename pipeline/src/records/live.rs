@@ -48,6 +48,9 @@ pub struct LiveHoldings {
     /// The batch being written now, under the feed's lock: its parts' files are held at once.
     own: Option<BatchName>,
     cursor: ReadCursor,
+    /// The tombstones file's size and modification time when `tombstones` was read: another
+    /// session withdrawing a record (a message marked withdrawn) lays one.
+    tombstones_read: Option<(u64, std::time::SystemTime)>,
     /// False while a comparison has the parts (and for good if it never gives them back).
     whole: bool,
 }
@@ -75,9 +78,22 @@ impl LiveHoldings {
         let how = LoadOptions { updated: feed.updated, ..LoadOptions::default() };
         let held = HeldRecords::load(out, &entries, feed.name, how)?;
         let loaded = all.keys().filter(|p| uncommitted(&progress, p).is_none()).cloned().collect();
+        let tombstones_read = file_state(&tellonce_output::layout::tombstones(out, feed.name));
         let tombstones = Tombstones::load(out, feed.name)?;
         let (files, own, whole) = (all, None, true);
-        Ok(LiveHoldings { feed, held, tombstones, files, loaded, progress, pending, own, cursor, whole })
+        Ok(LiveHoldings {
+            feed,
+            held,
+            tombstones,
+            files,
+            loaded,
+            progress,
+            pending,
+            own,
+            cursor,
+            tombstones_read,
+            whole,
+        })
     }
 
     /// Whether the holding can be used: a comparison that failed took its parts with it.
@@ -96,6 +112,11 @@ impl LiveHoldings {
     /// (at once for the batch being written, and for a file input's); a file it holds records
     /// of deleted since (every version in it moved to history) takes them away.
     pub fn refresh(&mut self, out: &Path) -> Result<(), RecordsError> {
+        let now = file_state(&tellonce_output::layout::tombstones(out, self.feed.name));
+        if now != self.tombstones_read {
+            self.tombstones = Tombstones::load(out, self.feed.name)?;
+            self.tombstones_read = now;
+        }
         let dir = out.join(AUDIT);
         let entries = read_new_entries(&dir, &mut self.cursor)
             .map_err(|e| RecordsError::Read { path: dir.clone(), message: e.to_string() })?;
@@ -126,8 +147,7 @@ impl LiveHoldings {
                     self.files.remove(path);
                     self.pending.values_mut().for_each(|files| files.retain(|f| f != path));
                     if self.loaded.remove(path) && !self.held.forget_file(path) {
-                        *self = LiveHoldings::load(out, self.feed)?;
-                        return Ok(());
+                        return self.reload(out);
                     }
                 }
                 Event::StreamBatchCommitted { .. } | Event::StreamProgressReset { .. } => {
@@ -145,6 +165,21 @@ impl LiveHoldings {
                 }
                 _ => {}
             }
+        }
+        Ok(())
+    }
+
+    /// Loads the holding afresh, still writing the batch it was writing: that batch's parts
+    /// written so far (not committed yet, so left out of the load) are held again.
+    fn reload(&mut self, out: &Path) -> Result<(), RecordsError> {
+        let own = self.own.take();
+        *self = LiveHoldings::load(out, self.feed)?;
+        if let Some(batch) = own {
+            for path in self.pending.remove(&batch).unwrap_or_default() {
+                let order = self.files.get(&path).map_or(u64::MAX, |f| f.seq);
+                self.absorb(out, &path, order)?;
+            }
+            self.own = Some(batch);
         }
         Ok(())
     }
@@ -187,6 +222,12 @@ impl LiveHoldings {
 fn uncommitted(progress: &Progress, path: &str) -> Option<BatchName> {
     let name = path.rsplit('/').next().unwrap_or(path);
     stream_progress::parse(name).filter(|b| !progress.is_committed(b))
+}
+
+/// A file's size and modification time, `None` if it cannot be read (not there yet).
+fn file_state(path: &Path) -> Option<(u64, std::time::SystemTime)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.len(), meta.modified().ok()?))
 }
 
 /// The start of the paths of `feed`'s staging files.

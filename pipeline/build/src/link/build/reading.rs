@@ -17,7 +17,8 @@ use tracing::warn;
 use crate::link::LinkError;
 use crate::link::input::StagingFile;
 
-/// Where the links are made: under `state/link/`, which only the build (one at a time) writes.
+/// Where the links are made: under `state/link/`, which only the build (one at a time) writes
+/// (their temporary files belong to builds: see `tellonce_output::strays`).
 const READING: &str = "link/reading";
 
 /// The links of one build, removed when dropped.
@@ -40,7 +41,9 @@ impl Held {
         std::fs::create_dir_all(&dir).map_err(|e| LinkError::Staging { path: dir.clone(), message: e.to_string() })?;
         let mut kept = Vec::with_capacity(files.len());
         for (i, mut f) in std::mem::take(files).into_iter().enumerate() {
-            let link = dir.join(format!("{i:06}.parquet"));
+            // A temporary file's name: a build or an exclusive session starting after one that
+            // was killed clears them (before an erasure, say, so no link keeps erased rows).
+            let link = dir.join(format!(".{i:06}.parquet.tmp"));
             match std::fs::hard_link(&f.path, &link) {
                 Ok(()) => f.read_from = link,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
