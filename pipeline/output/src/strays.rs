@@ -534,6 +534,67 @@ mod tests {
         assert_eq!((left, n), (expected, 2));
     }
 
+    /// A `file_written` entry for `rel` as it is on disk.
+    fn written(out: &Path, dataset: &str, rel: &str) -> Event {
+        let path = out.join(rel);
+        Event::FileWritten {
+            dataset: dataset.to_owned(),
+            path: rel.to_owned(),
+            sha256: tellonce_connectors::hashing::sha256_file(&path).unwrap(),
+            rows: 1,
+            bytes: std::fs::metadata(&path).unwrap().len(),
+            feed: Some("police".to_owned()),
+            agreement: None,
+            retention_until: None,
+        }
+    }
+
+    #[test]
+    fn an_interrupted_move_takes_back_its_own_history_parts_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        let keys = tellonce_governance::KeyRing::from_master([7u8; 32]);
+        let mut log = tellonce_governance::audit::AuditLog::open(&out.join(AUDIT), keys.audit_signer()).unwrap();
+        let staging = "staging/feed=police/part-a-00000.parquet";
+        let part = |n: &str| format!("history/feed=police/part-{n}-r1-superseded-from-a-00000.parquet");
+        // An earlier move out of the staging file, completed: its part, then the rewrite.
+        touch(out, staging);
+        log.append(&written(out, "staging", staging)).unwrap();
+        touch(out, &part("done"));
+        log.append(&written(out, "history", &part("done"))).unwrap();
+        std::fs::write(out.join(staging), b"rewritten once").unwrap();
+        log.append(&written(out, "staging", staging)).unwrap();
+        // The interrupted move: one part recorded (its rewrite's entry lost to a torn write),
+        // one never recorded, and the rewrite's side file.
+        touch(out, &part("torn"));
+        log.append(&written(out, "history", &part("torn"))).unwrap();
+        touch(out, &part("unrecorded"));
+        touch(out, "staging/feed=police/.part-a-00000.parquet.erasure");
+        // A part of another staging file, never recorded: not this move's.
+        touch(out, "history/feed=police/part-x-r1-superseded-from-b-00000.parquet");
+        log.sync().unwrap();
+        drop(log);
+
+        let settled = settle_erasures_under(out, "staging/feed=police").unwrap();
+        assert_eq!(settled.sides, 1);
+        let mut taken: Vec<String> = settled
+            .pruned
+            .iter()
+            .map(|e| match e {
+                Event::FileDeleted { path, .. } => path.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        taken.sort();
+        assert_eq!(taken, [part("torn"), part("unrecorded")]);
+        assert!(out.join(part("done")).exists(), "an earlier, completed move's part stays");
+        assert!(!out.join(part("torn")).exists() && !out.join(part("unrecorded")).exists());
+        assert!(out.join("history/feed=police/part-x-r1-superseded-from-b-00000.parquet").exists());
+        let aside = files_below(out, UNRECORDED).unwrap();
+        assert_eq!(aside.len(), 1, "the unrecorded part is set aside, not deleted: {aside:?}");
+        assert!(!out.join("staging/feed=police/.part-a-00000.parquet.erasure").exists());
+    }
+
     #[test]
     fn prune_moves_a_file_aside_keeping_its_path() {
         let dir = output();
