@@ -370,6 +370,13 @@ impl SourceError {
     }
 }
 
+/// A file's size and modification time (`None` if its metadata cannot be read), to tell whether
+/// it changed between two looks: while an input was read, or since a file was last loaded.
+pub fn file_state(path: &Path) -> Option<(u64, std::time::SystemTime)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.len(), meta.modified().ok()?))
+}
+
 /// Checks that `path`, after following symlinks, is a regular file, without opening it.
 ///
 /// Call it before anything opens or hashes an input: opening a FIFO blocks until a writer comes,

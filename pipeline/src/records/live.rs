@@ -28,6 +28,7 @@ use super::compare::Comparison;
 use super::held::{HeldRecords, LoadOptions};
 use super::tombstones::Tombstones;
 use crate::config::SourceMode;
+use tellonce_connectors::file_source::file_state;
 
 /// One feed's records held, as of the audit log's entries up to a cursor.
 #[derive(Debug)]
@@ -222,12 +223,6 @@ impl LiveHoldings {
 fn uncommitted(progress: &Progress, path: &str) -> Option<BatchName> {
     let name = path.rsplit('/').next().unwrap_or(path);
     stream_progress::parse(name).filter(|b| !progress.is_committed(b))
-}
-
-/// A file's size and modification time, `None` if it cannot be read (not there yet).
-fn file_state(path: &Path) -> Option<(u64, std::time::SystemTime)> {
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.len(), meta.modified().ok()?))
 }
 
 /// The start of the paths of `feed`'s staging files.

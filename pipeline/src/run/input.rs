@@ -349,8 +349,4 @@ pub(crate) struct Failed {
     pub(crate) error: RunError,
 }
 
-/// A file's size and modification time, to tell whether it changed while it was read.
-pub(crate) fn file_state(path: &Path) -> Option<(u64, std::time::SystemTime)> {
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.len(), meta.modified().ok()?))
-}
+pub(crate) use tellonce_connectors::file_source::file_state;

@@ -214,7 +214,6 @@ fn stage_segments(
 ) -> Result<Vec<Segment>, RunError> {
     let feed = t.source.feed;
     let starts = repeat_starts(&raw, feed);
-    let whole = format!("kafka:{key}@{}-{}", raw.lineage.first_position, raw.lineage.last_position);
     let mut segments = Vec::with_capacity(starts.len() + 1);
     for (i, part) in raw.split_before(&starts).into_iter().enumerate() {
         let (first, last) = (part.lineage.first_position, part.lineage.last_position);
@@ -229,11 +228,8 @@ fn stage_segments(
             None if withdrawn.is_empty() => {}
             None => return Err(RunError::Internal("a part of a batch staged as nothing".to_owned())),
         }
-        let (stem, name) = match (i, starts.is_empty()) {
-            (_, true) => (stem.to_owned(), whole.clone()),
-            (0, false) => (stem.to_owned(), format!("kafka:{key}@{first}-{last}")),
-            _ => (format!("{stem}~{i}"), format!("kafka:{key}@{first}-{last}")),
-        };
+        let name = format!("kafka:{key}@{first}-{last}");
+        let stem = if i == 0 { stem.to_owned() } else { format!("{stem}~{i}") };
         segments.push(Segment { stem, name, staged, records });
     }
     Ok(segments)

@@ -725,6 +725,23 @@ fn police_versions(out: &Path) -> BTreeMap<String, String> {
     rows
 }
 
+/// Stages `file` (police messages, one a line) on its own into `expected/` with the workspace's
+/// key, and fails naming the records the stream's staging holds otherwise (by `_record_digest`),
+/// leaving out the references in `left_out` (erased since). Returns the truth.
+fn assert_staged_as_on_its_own(ws: &Workspace, file: &str, left_out: &BTreeSet<String>) -> BTreeMap<String, String> {
+    let extra = "[governance]\nagreements = \"agreements\"\n[feeds]\ndir = \"feeds\"\n\
+                 [reference]\npostcode_lookup = \"reference/postcode_lookup.csv\"\n[linkage]\nenabled = false\n";
+    ws.config_named("expected.toml", "expected", "keys/tellonce.key", &[("police", file)], extra);
+    tellonce_ok(ws.dir(), &["run", "--config", "expected.toml", "--no-progress"], 0);
+    let mut expected = police_versions(&ws.dir().join("expected"));
+    expected.retain(|id, _| !left_out.contains(id));
+    let staged = police_versions(&ws.out());
+    let differ: Vec<&String> =
+        expected.keys().chain(staged.keys()).filter(|id| expected.get(*id) != staged.get(*id)).collect();
+    assert!(differ.is_empty(), "{} records differ from {file} staged on its own: {differ:?}", differ.len());
+    expected
+}
+
 /// The `record_id` of every police row in the history dataset, as often as it is there.
 fn police_history(out: &Path) -> Vec<String> {
     let mut ids: Vec<String> = visible_parquet(&out.join("history/feed=police"))
@@ -838,16 +855,7 @@ fn a_holding_re_sent_over_a_stream_with_kills_stages_only_what_changed_and_erase
     assert!(last["versions"]["changed"].as_u64().is_some(), "{last}");
 
     // The same file staged on its own, into another output with the same key, is the truth.
-    let extra = "[governance]\nagreements = \"agreements\"\n[feeds]\ndir = \"feeds\"\n\
-                 [reference]\npostcode_lookup = \"reference/postcode_lookup.csv\"\n[linkage]\nenabled = false\n";
-    ws.config_named("expected.toml", "expected", "keys/tellonce.key", &[("police", "truth.jsonl")], extra);
-    tellonce_ok(ws.dir(), &["run", "--config", "expected.toml", "--no-progress"], 0);
-    let mut expected = police_versions(&ws.dir().join("expected"));
-    expected.retain(|id, _| !erased.contains(id));
-    let staged = police_versions(&ws.out());
-    let differ: Vec<&String> =
-        expected.keys().chain(staged.keys()).filter(|id| expected.get(*id) != staged.get(*id)).collect();
-    assert!(differ.is_empty(), "{} records differ from the holding re-sent: {differ:?}", differ.len());
+    let expected = assert_staged_as_on_its_own(&ws, "truth.jsonl", &erased);
     // Each earlier version of a record in history once: the one held before, and the first of
     // two corrections sent together (it was staged, then superseded).
     let mut moved: Vec<String> = Vec::new();
@@ -919,15 +927,7 @@ fn streamed_corrections_crashed_while_moving_versions_leave_each_version_once() 
 
     // The truth: every record as its last correction has it, staged on its own.
     ws.write("truth.jsonl", lines.iter().map(|l| l.to_string()).collect::<Vec<_>>().join("\n") + "\n");
-    let extra = "[governance]\nagreements = \"agreements\"\n[feeds]\ndir = \"feeds\"\n\
-                 [reference]\npostcode_lookup = \"reference/postcode_lookup.csv\"\n[linkage]\nenabled = false\n";
-    ws.config_named("expected.toml", "expected", "keys/tellonce.key", &[("police", "truth.jsonl")], extra);
-    tellonce_ok(ws.dir(), &["run", "--config", "expected.toml", "--no-progress"], 0);
-    let expected = police_versions(&ws.dir().join("expected"));
-    let staged = police_versions(&ws.out());
-    let differ: Vec<&String> =
-        expected.keys().chain(staged.keys()).filter(|id| expected.get(*id) != staged.get(*id)).collect();
-    assert!(differ.is_empty(), "{} records differ from their last correction: {differ:?}", differ.len());
+    assert_staged_as_on_its_own(&ws, "truth.jsonl", &BTreeSet::new());
     let mut moved: Vec<String> = Vec::new();
     for (id, sent) in &earlier {
         if before.contains_key(id) {
