@@ -29,6 +29,10 @@ pub const DQ_ENTRY_SEPARATOR: char = ';';
 /// Lineage column: the digest of the row's shared content (its columns other than lineage), by
 /// which a record re-sent unchanged is told from one that changed.
 pub const RECORD_DIGEST: &str = "_record_digest";
+/// Lineage column: the input's id (the first 16 hex digits of its SHA-256, or a stream batch
+/// part's name), as its staging files are named: `arrivals/` says when each input arrived, so
+/// that a row can be placed in time ("as it was known on date D"). Not part of the digest.
+pub const INPUT: &str = "_input";
 /// Derived column: the synthetic small area (LSOA-like) of the postcode, where known.
 pub const SMALL_AREA: &str = "small_area";
 /// Derived column: the district of the postcode, where known.
@@ -274,6 +278,12 @@ pub fn columns_under(feed: &'static FeedSchema, treat: impl Fn(&Column) -> Treat
             "Digest of the row's shared content (SHA-256 of its columns other than lineage, first 16 bytes): a record \
              re-sent unchanged has the same digest and is not staged again.",
         ),
+        (
+            INPUT,
+            DataType::Utf8,
+            "The input the row arrived in, by id (first 16 hex digits of its SHA-256, or a Kafka batch's name): joins \
+             arrivals/ for when it arrived.",
+        ),
     ];
     for (name, data_type, description) in lineage {
         out.push(StagingColumn {
@@ -468,7 +478,7 @@ mod tests {
         assert_eq!(&names[first..first + LINKAGE.len()], LINKAGE);
         assert_eq!(
             &names[first + LINKAGE.len()..],
-            [SOURCE, POSITION, AGREEMENT, DQ, RECORD_DIGEST],
+            [SOURCE, POSITION, AGREEMENT, DQ, RECORD_DIGEST, INPUT],
             "lineage comes last"
         );
         let col = |n: &str| cols.iter().find(|c| c.name == n).unwrap();

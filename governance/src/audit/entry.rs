@@ -147,6 +147,14 @@ pub enum Event {
         /// that one run again never overwrites what a later one sent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         sha256: Option<String>,
+        /// The input's id, as its rows' `_input` and its staging files' names give it (absent
+        /// in entries written before rows carried it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        input_id: Option<String>,
+        /// When the input began to be read (UTC, RFC 3339): when its records arrived, and the
+        /// `_superseded_at` of the versions it superseded (absent in entries written before).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        started_at: Option<String>,
         /// Records not held before.
         new: u64,
         /// Records held before with other content: staged as their new version.
@@ -329,6 +337,26 @@ pub enum Event {
         /// The durable offset (one past the last offset written) each partition had before.
         durable_offsets: Vec<PartitionOffset>,
     },
+    /// An operator lifted withdrawals found to be mistaken (a truncated snapshot confirmed, a
+    /// partner's withdrawal sent in error): the records' tombstones no longer refuse them, and
+    /// the next input sending one stages it as new. Erasures are never lifted.
+    RecordsReinstated {
+        /// The session (command) that recorded it.
+        run: String,
+        /// The feed.
+        feed: String,
+        /// The input whose withdrawals were lifted, when they were chosen so.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        withdrawn_by: Option<String>,
+        /// Withdrawals lifted.
+        reinstated: u64,
+        /// References asked for that were erased: they stay refused.
+        erased: u64,
+        /// References asked for that no withdrawal stood for.
+        not_withdrawn: u64,
+        /// Why, in the operator's words.
+        reason: String,
+    },
     /// Offsets of a partition that the broker does not have: asked for the first of them, it
     /// answered with a later one (retention reached them before they were read, or compaction or
     /// transaction markers took them). No message of them was read, so none was written or
@@ -420,6 +448,7 @@ impl Event {
             Event::LinkageBuilt { .. } => "linkage_built",
             Event::StreamBatchCommitted { .. } => "stream_batch_committed",
             Event::StreamProgressReset { .. } => "stream_progress_reset",
+            Event::RecordsReinstated { .. } => "records_reinstated",
             Event::StreamOffsetsMissing { .. } => "stream_offsets_missing",
             Event::IdentityChanged { .. } => "identity_changed",
             Event::AuditRepaired { .. } => "audit_repaired",
@@ -642,6 +671,15 @@ mod tests {
                 epoch: 3,
                 reason: "recreated".into(),
                 durable_offsets: vec![PartitionOffset { partition: 2, offset: 10 }],
+            },
+            Event::RecordsReinstated {
+                run: "r4".into(),
+                feed: "police".into(),
+                withdrawn_by: Some("inputs/mar.csv".into()),
+                reinstated: 3,
+                erased: 0,
+                not_withdrawn: 0,
+                reason: "a truncated snapshot".into(),
             },
             Event::StreamOffsetsMissing {
                 run: "s3".into(),

@@ -21,7 +21,7 @@ pub struct Dataset {
 }
 
 /// Every build-tier dataset, in the order of the dictionary.
-pub const ALL: [Dataset; 10] = [
+pub const ALL: [Dataset; 11] = [
     Dataset {
         name: output::LINKS,
         grain: "partner record",
@@ -37,6 +37,14 @@ pub const ALL: [Dataset; 10] = [
                 can be carried forward.",
         partitions: &[],
         schema: output::history_schema,
+    },
+    Dataset {
+        name: crate::arrivals::ARRIVALS,
+        grain: "input (a partner file, or a Kafka batch)",
+        about: "When each input arrived. Joins to staging and history on _input: the records as known on a date D \
+                are the staging rows and the history rows superseded after D, of inputs arrived by D.",
+        partitions: &[],
+        schema: crate::arrivals::schema,
     },
     Dataset {
         name: events::THEME_EVENTS,

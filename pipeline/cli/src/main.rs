@@ -9,7 +9,7 @@ mod summary;
 // The library's modules under this crate's root, so that the CLI names them as it always has.
 use tellonce_build::{datasets, link, outcomes};
 use tellonce_output::strays;
-use tellonce_pipeline::{config, examples, retention, run, stream, subject};
+use tellonce_pipeline::{config, examples, records, retention, run, stream, subject};
 use tellonce_synth as synth;
 
 use exit::Exit;

@@ -37,10 +37,22 @@ pub const RE_REFERRALS: &str = "re_referrals";
 pub const AGGREGATES: &str = "aggregates";
 /// How person and family ids changed from one build to the next; kept across builds.
 pub const ID_HISTORY: &str = "id_history";
+/// When each input arrived, by the `_input` its rows carry: from the audit log, at each build.
+pub const ARRIVALS: &str = "arrivals";
 
 /// The datasets each build replaces as a whole.
-pub const REPLACED_BY_EACH_BUILD: [&str; 9] =
-    [LINKS, THEME_EVENTS, PERSONS, FAMILIES, EPISODES, FAMILY_OUTCOMES, OUTCOME_CLAIMS, RE_REFERRALS, AGGREGATES];
+pub const REPLACED_BY_EACH_BUILD: [&str; 10] = [
+    LINKS,
+    THEME_EVENTS,
+    PERSONS,
+    FAMILIES,
+    EPISODES,
+    FAMILY_OUTCOMES,
+    OUTCOME_CLAIMS,
+    RE_REFERRALS,
+    AGGREGATES,
+    ARRIVALS,
+];
 
 /// The identity index: each record reference's person and family of the last build.
 pub const INDEX_PATH: &str = "state/link/index.parquet";
@@ -59,6 +71,15 @@ pub const REVIEW_PATH: &str = "state/link/review.json";
 pub fn relative(out: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(out).unwrap_or(path);
     rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+/// The input id (stem) of a dataset part's path: `abc` in `staging/feed=f/part-abc-00000.parquet`
+/// (everything between `part-` and the part number, so a stream batch's id may hold dashes).
+/// It is the `_input` of every row the part was written with.
+pub fn part_stem(path: &str) -> Option<&str> {
+    let name = path.rsplit('/').next()?;
+    let numbered = name.strip_prefix("part-")?.strip_suffix(".parquet")?;
+    numbered.rsplit_once('-').map(|(stem, _)| stem)
 }
 
 /// Where the note that erasure touched an input's outputs lives (see subject access).

@@ -13,4 +13,5 @@ pub mod lock;
 pub mod rewrite;
 pub mod strays;
 pub mod timefmt;
+pub mod tombstone_rule;
 pub mod unrecorded;

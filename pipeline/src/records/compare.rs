@@ -10,6 +10,7 @@ use arrow_array::{Array, BooleanArray, RecordBatch};
 use tellonce_governance::audit::holdings::{HeldFile, held_files};
 use tellonce_governance::audit::{self, Event};
 use tellonce_output::layout::AUDIT;
+use tellonce_output::layout::part_stem;
 use tellonce_schemas::staging::RECORD_DIGEST;
 
 use super::RecordsError;
@@ -133,14 +134,6 @@ pub struct Comparison {
     superseded_ids: Option<Vec<String>>,
 }
 
-/// The input stem of a staging part's path: `abc` in `staging/feed=f/part-abc-00000.parquet`
-/// (everything before the part number, so a stream batch's stem may hold dashes).
-fn part_stem(path: &str) -> Option<&str> {
-    let name = path.rsplit('/').next()?;
-    let numbered = name.strip_prefix("part-")?.strip_suffix(".parquet")?;
-    numbered.rsplit_once('-').map(|(stem, _)| stem)
-}
-
 /// Per input stem, when it first arrived: the audit sequence number of its first comparison or
 /// hold or, in a log written before comparisons named their input's content, of its first
 /// staging file. An input that staged nothing (every record held already) still arrived.
@@ -148,6 +141,7 @@ fn arrivals(entries: &[audit::Entry]) -> HashMap<String, u64> {
     let mut first: HashMap<String, u64> = HashMap::new();
     for e in entries {
         let stem = match &e.event {
+            Event::RecordsCompared { input_id: Some(id), .. } => Some(id.as_str()),
             Event::RecordsCompared { sha256: Some(sha), .. } => sha.get(..STEM_CHARS),
             // An input held (a snapshot awaiting confirmation, an agreement not yet in force)
             // arrived then: applied later, it is still older than what came after it.
@@ -174,6 +168,21 @@ fn inputs(entries: &[audit::Entry]) -> HashMap<String, String> {
         }
     }
     inputs
+}
+
+/// An input as its comparison's audit entry names it.
+#[derive(Debug, Clone, Copy)]
+pub struct InputNamed<'a> {
+    /// The feed.
+    pub feed: &'a str,
+    /// The input as its records' `_source` names it (a stream batch: topic, partition, offsets).
+    pub name: &'a str,
+    /// Its SHA-256 (hex); empty for a stream batch.
+    pub sha256: &'a str,
+    /// Its id: its rows' `_input`, its parts' stem.
+    pub id: &'a str,
+    /// When it began to be read (RFC 3339).
+    pub started_at: &'a str,
 }
 
 /// Characters of an input's SHA-256 (hex) in the name of its parts.
@@ -520,12 +529,14 @@ impl Comparison {
     }
 
     /// The audit entry recording the comparison of `input`, with `superseded` versions moved.
-    pub fn event(counts: Counts, feed: &str, input: &str, sha256: &str, superseded: u64) -> Event {
+    pub fn event(counts: Counts, input: &InputNamed<'_>, superseded: u64) -> Event {
         Event::RecordsCompared {
-            feed: feed.to_owned(),
-            input: input.to_owned(),
+            feed: input.feed.to_owned(),
+            input: input.name.to_owned(),
             // A stream batch has no content hash: its input is named by topic, partition and offsets.
-            sha256: (!sha256.is_empty()).then(|| sha256.to_owned()),
+            sha256: (!input.sha256.is_empty()).then(|| input.sha256.to_owned()),
+            input_id: Some(input.id.to_owned()),
+            started_at: Some(input.started_at.to_owned()),
             new: counts.new,
             changed: counts.changed,
             unchanged: counts.unchanged,

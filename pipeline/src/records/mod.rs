@@ -23,6 +23,7 @@ pub mod history;
 mod id_table;
 pub mod live;
 pub mod marked;
+pub mod reinstate;
 pub mod scope;
 pub mod tombstones;
 pub mod withdrawals;

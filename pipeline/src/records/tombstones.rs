@@ -1,8 +1,14 @@
 //! Tombstones: the record references of a feed's records erased at a data subject's request
 //! (or withdrawn), kept so that a re-sent copy is refused rather than staged again. A tombstone
-//! holds the record reference (as staging holds it), the reason and the time: no other value.
+//! holds the record reference (as staging holds it), the reason, the time and, for a
+//! withdrawal, the input that withdrew it: no other value.
+//!
+//! The file only grows: a withdrawal found to be a mistake (a truncated snapshot confirmed with
+//! `--allow-mass-withdrawal`, a partner's withdrawal sent in error) is lifted by a later
+//! `reinstated` line for the reference, so the file keeps what stood and when. An erasure is
+//! never lifted.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -19,7 +25,13 @@ pub struct Tombstone {
     pub reason: String,
     /// When it was laid (UTC, RFC 3339).
     pub at: String,
+    /// The input that withdrew the record (as its rows' `_source` names it), for a withdrawal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
+
+use tellonce_output::tombstone_rule::apply;
+pub use tellonce_output::tombstone_rule::{ERASURE, REINSTATED};
 
 /// The record references of a feed that are tombstoned.
 #[derive(Debug, Default)]
@@ -36,15 +48,12 @@ impl Tombstones {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Tombstones::default()),
             Err(e) => return Err(RecordsError::Read { path, message: e.to_string() }),
         };
-        let mut ids = HashSet::new();
-        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            let t: Tombstone = serde_json::from_str(line).map_err(|e| RecordsError::Read {
-                path: path.clone(),
-                message: format!("line {}: not a tombstone (column {})", i + 1, e.column()),
-            })?;
-            ids.insert(t.record_id.into_boxed_str());
+        let mut standing: HashMap<String, bool> = HashMap::new();
+        for t in parse(&path, &text)? {
+            let erased = t.reason == ERASURE;
+            apply(&mut standing, t.record_id, &t.reason, erased, |e| *e);
         }
-        Ok(Tombstones { ids })
+        Ok(Tombstones { ids: standing.into_keys().map(String::into_boxed_str).collect() })
     }
 
     /// Whether a tombstone stands for this record reference.
@@ -68,8 +77,111 @@ impl Tombstones {
     }
 }
 
-/// Lays tombstones for these record references of `feed`, durably, before the records go.
-pub fn lay(out: &Path, feed: &str, record_ids: &[String], reason: &str, at: &str) -> Result<(), RecordsError> {
+/// The lines of a tombstone file, in order.
+fn parse(path: &Path, text: &str) -> Result<Vec<Tombstone>, RecordsError> {
+    let mut lines = Vec::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        lines.push(serde_json::from_str(line).map_err(|e| RecordsError::Read {
+            path: path.to_owned(),
+            message: format!("line {}: not a tombstone (column {})", i + 1, e.column()),
+        })?);
+    }
+    Ok(lines)
+}
+
+/// Which withdrawn records to reinstate.
+#[derive(Debug, Clone)]
+pub enum Reinstate {
+    /// These references.
+    Records(Vec<String>),
+    /// Every record the input so named (its rows' `_source`) withdrew and that is still withdrawn.
+    WithdrawnBy(String),
+}
+
+/// What a reinstatement found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Reinstated {
+    /// Withdrawals lifted: the next input sending the record stages it as new.
+    pub reinstated: u64,
+    /// References asked for that were erased at a data subject's request: left as they are.
+    pub erased: u64,
+    /// References asked for that no withdrawal stands for.
+    pub not_withdrawn: u64,
+}
+
+/// Lifts the withdrawals `which` selects in `feed`'s tombstones, durably, unless `dry_run`.
+/// An erased record stays refused whatever is asked.
+pub fn reinstate(
+    out: &Path,
+    feed: &str,
+    which: &Reinstate,
+    at: &str,
+    dry_run: bool,
+) -> Result<Reinstated, RecordsError> {
+    let path = layout::tombstones(out, feed);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(RecordsError::Read { path, message: e.to_string() }),
+    };
+    let mut standing: HashMap<String, Tombstone> = HashMap::new();
+    for t in parse(&path, &text)? {
+        let reason = t.reason.clone();
+        apply(&mut standing, t.record_id.clone(), &reason, t, |s| s.reason == ERASURE);
+    }
+    let mut found = Reinstated::default();
+    let mut lift: Vec<String> = Vec::new();
+    match which {
+        Reinstate::Records(ids) => {
+            let mut asked: Vec<&String> = ids.iter().collect();
+            asked.sort_unstable();
+            asked.dedup();
+            for id in asked {
+                match standing.get(id) {
+                    Some(t) if t.reason == ERASURE => found.erased += 1,
+                    Some(_) => lift.push(id.clone()),
+                    None => found.not_withdrawn += 1,
+                }
+            }
+        }
+        Reinstate::WithdrawnBy(input) => {
+            lift = standing
+                .values()
+                .filter(|t| t.reason != ERASURE && t.by.as_deref() == Some(input.as_str()))
+                .map(|t| t.record_id.clone())
+                .collect();
+            lift.sort_unstable();
+        }
+    }
+    found.reinstated = lift.len() as u64;
+    if !dry_run {
+        append(out, feed, &lift, REINSTATED, at, None)?;
+    }
+    Ok(found)
+}
+
+/// Lays tombstones for these record references of `feed`, durably, before the records go; a
+/// withdrawal names the input `by` which it was made.
+pub fn lay(
+    out: &Path,
+    feed: &str,
+    record_ids: &[String],
+    reason: &str,
+    at: &str,
+    by: Option<&str>,
+) -> Result<(), RecordsError> {
+    append(out, feed, record_ids, reason, at, by)
+}
+
+/// Appends one line per reference to `feed`'s tombstones, durably.
+fn append(
+    out: &Path,
+    feed: &str,
+    record_ids: &[String],
+    reason: &str,
+    at: &str,
+    by: Option<&str>,
+) -> Result<(), RecordsError> {
     if record_ids.is_empty() {
         return Ok(());
     }
@@ -80,7 +192,12 @@ pub fn lay(out: &Path, feed: &str, record_ids: &[String], reason: &str, at: &str
         Err(source) => return Err(RecordsError::Write { path, source }),
     };
     for id in record_ids {
-        let t = Tombstone { record_id: id.clone(), reason: reason.to_owned(), at: at.to_owned() };
+        let t = Tombstone {
+            record_id: id.clone(),
+            reason: reason.to_owned(),
+            at: at.to_owned(),
+            by: by.map(str::to_owned),
+        };
         let line =
             serde_json::to_string(&t).map_err(|e| RecordsError::Write { path: path.clone(), source: e.into() })?;
         text.push_str(&line);
@@ -98,10 +215,41 @@ mod tests {
     fn tombstones_laid_are_found_again_and_added_to() {
         let dir = tempfile::tempdir().unwrap();
         assert!(Tombstones::load(dir.path(), "police").unwrap().is_empty());
-        lay(dir.path(), "police", &["P-1".to_owned()], "erasure", "2026-12-03T10:00:00Z").unwrap();
-        lay(dir.path(), "police", &["P-2".to_owned()], "erasure", "2026-12-03T11:00:00Z").unwrap();
+        lay(dir.path(), "police", &["P-1".to_owned()], "erasure", "2026-12-03T10:00:00Z", None).unwrap();
+        lay(dir.path(), "police", &["P-2".to_owned()], "erasure", "2026-12-03T11:00:00Z", None).unwrap();
         let t = Tombstones::load(dir.path(), "police").unwrap();
         assert!(t.contains("P-1") && t.contains("P-2") && !t.contains("P-3"));
         assert!(Tombstones::load(dir.path(), "housing").unwrap().is_empty(), "per feed");
+    }
+
+    #[test]
+    fn a_withdrawal_is_lifted_by_reference_or_by_input_and_an_erasure_never() {
+        let dir = tempfile::tempdir().unwrap();
+        let ids = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let at = "2026-12-04T10:00:00Z";
+        lay(dir.path(), "police", &ids(&["P-1", "P-2", "P-3"]), "withdrawn", at, Some("mar.csv")).unwrap();
+        lay(dir.path(), "police", &ids(&["P-4"]), "withdrawn", at, Some("feb.csv")).unwrap();
+        lay(dir.path(), "police", &ids(&["P-5"]), ERASURE, at, None).unwrap();
+        // Erased after being withdrawn: erasure stands.
+        lay(dir.path(), "police", &ids(&["P-3"]), ERASURE, at, None).unwrap();
+
+        let asked = Reinstate::Records(ids(&["P-4", "P-5", "P-9", "P-4"]));
+        let dry = reinstate(dir.path(), "police", &asked, at, true).unwrap();
+        assert_eq!(dry, Reinstated { reinstated: 1, erased: 1, not_withdrawn: 1 });
+        assert!(Tombstones::load(dir.path(), "police").unwrap().contains("P-4"), "a dry run changes nothing");
+        assert_eq!(reinstate(dir.path(), "police", &asked, at, false).unwrap(), dry);
+
+        let by_march = reinstate(dir.path(), "police", &Reinstate::WithdrawnBy("mar.csv".to_owned()), at, false);
+        assert_eq!(by_march.unwrap(), Reinstated { reinstated: 2, erased: 0, not_withdrawn: 0 }, "P-3 was erased");
+        let t = Tombstones::load(dir.path(), "police").unwrap();
+        let standing: Vec<&str> = ["P-1", "P-2", "P-3", "P-4", "P-5"].into_iter().filter(|id| t.contains(id)).collect();
+        assert_eq!(standing, ["P-3", "P-5"]);
+
+        // Withdrawn again later, and lifted again: the last line decides.
+        lay(dir.path(), "police", &ids(&["P-1"]), "withdrawn", at, Some("apr.csv")).unwrap();
+        assert!(Tombstones::load(dir.path(), "police").unwrap().contains("P-1"));
+        let again = reinstate(dir.path(), "police", &Reinstate::Records(ids(&["P-1", "P-3"])), at, false).unwrap();
+        assert_eq!(again, Reinstated { reinstated: 1, erased: 1, not_withdrawn: 0 });
+        assert!(!Tombstones::load(dir.path(), "police").unwrap().contains("P-1"));
     }
 }

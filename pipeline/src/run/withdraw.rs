@@ -10,6 +10,7 @@ use tellonce_output::layout::AUDIT;
 
 use super::*;
 use crate::config::Source;
+use crate::records::compare::InputNamed;
 use crate::records::compare::{Comparison, Counts};
 use crate::records::held::{HeldRecords, LoadOptions};
 use crate::records::history::{Supersession, WITHDRAWN, supersede};
@@ -85,14 +86,16 @@ pub(crate) fn apply(
     counts.listed = counts.withdrawn;
     // Tombstones first, so that a crash before the move still keeps the records withdrawn.
     let at = tellonce_output::timefmt::now_rfc3339();
-    tombstones::lay(out, feed.name, &ids, WITHDRAWN, &at)?;
+    tombstones::lay(out, feed.name, &ids, WITHDRAWN, &at, Some(&report.source))?;
     let stem = report.sha256.get(..16).unwrap_or(&report.sha256).to_owned();
     let by = Supersession { feed: feed.name, by: &report.source, stem: &stem, run: &ctx.run_id, at: &at };
     let mut record = |e: &tellonce_governance::audit::Event| ctx.audit(e);
     let mut sync = || ctx.audit_sync();
     let holdings = held_files(&entries);
     let superseded = supersede::<RunError>(out, &holdings, moves, by, &ctx.part_options, &mut record, &mut sync)?;
-    ctx.audit(&Comparison::event(counts, feed.name, &report.source, &report.sha256, superseded))?;
+    let named =
+        InputNamed { feed: feed.name, name: &report.source, sha256: &report.sha256, id: &stem, started_at: &at };
+    ctx.audit(&Comparison::event(counts, &named, superseded))?;
     report::record_counts(report, listed.len() as u64, 0, 0, Default::default());
     report.versions = Some(Versions { counts, superseded, withdrawal_held_back: false, withdrawals_file: true });
     Ok(())

@@ -78,10 +78,11 @@ pub(crate) fn stage(
     checked_schema: &arrow_schema::SchemaRef,
     marks: &[bool],
     pseudo: &Pseudonymiser,
+    input: &str,
 ) -> Result<Staged, RunError> {
     let (first_position, last_position) = (raw.lineage.first_position, raw.lineage.last_position);
     let v = validate::validate(raw, feed, checked_schema, marks).map_err(|e| RunError::Internal(e.to_string()))?;
-    let batch = pseudo.apply(&v.checked).map_err(|e| RunError::Internal(e.to_string()))?;
+    let batch = pseudo.apply(&v.checked, input).map_err(|e| RunError::Internal(e.to_string()))?;
     Ok(Staged { batch, rejects: v.rejects, nulled: v.nulled, first_position, last_position, withdrawn: Vec::new() })
 }
 
@@ -170,9 +171,11 @@ pub(crate) fn ingest(
             let done_tx = done_tx.clone();
             let pseudo = pseudo.clone();
             let checked_schema = checked_schema.clone();
+            let stem = stem.as_str();
             let worker = std::thread::Builder::new().name("tellonce-work".to_owned()).spawn_scoped(scope, move || {
                 for (seq, raw, marks, withdrawn) in raw_rx {
-                    let result = stage(raw, feed, &checked_schema, &marks, &pseudo).map(|s| Staged { withdrawn, ..s });
+                    let result =
+                        stage(raw, feed, &checked_schema, &marks, &pseudo, stem).map(|s| Staged { withdrawn, ..s });
                     if done_tx.send((seq, result)).is_err() {
                         break;
                     }

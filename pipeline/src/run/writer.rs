@@ -15,6 +15,7 @@ use tellonce_output::layout::{STAGING, relative};
 use tellonce_output::unrecorded::remove_if_present;
 
 use super::*;
+use crate::records::compare::InputNamed;
 use crate::records::compare::Withdrawal;
 use crate::records::compare::{CompareRules, Comparison};
 use crate::records::history::{Supersession, WITHDRAWN, supersede};
@@ -320,7 +321,14 @@ impl<'a> Writer<'a> {
         report.nulled_by_rule = nulled.into_iter().map(|((column, rule), n)| (nulled_key(column, rule), n)).collect();
         report.nulled = report.nulled_by_rule.values().sum();
         if compared {
-            ctx.audit(&Comparison::event(versions, self.feed, &self.source, &report.sha256, superseded))?;
+            let named = InputNamed {
+                feed: self.feed,
+                name: &self.source,
+                sha256: &report.sha256,
+                id: &self.stem,
+                started_at: &self.started_at,
+            };
+            ctx.audit(&Comparison::event(versions, &named, superseded))?;
             let withdrawals_file = false;
             report.versions =
                 Some(Versions { counts: versions, superseded, withdrawal_held_back: held_back, withdrawals_file });
@@ -340,7 +348,7 @@ fn supersede_held(
     let Some(compare) = compare else { return Ok(0) };
     let out = &ctx.settings.output_dir;
     if !withdrawal.ids.is_empty() {
-        tombstones::lay(out, by.feed, &withdrawal.ids, WITHDRAWN, by.at)?;
+        tombstones::lay(out, by.feed, &withdrawal.ids, WITHDRAWN, by.at, Some(by.by))?;
     }
     // Superseded and withdrawn versions move together: one rewrite per staging file.
     let moves = compare.take_moves(out, withdrawal)?;

@@ -116,9 +116,9 @@ impl Pseudonymiser {
         &self.schema
     }
 
-    /// Pseudonymises one checked batch.
-    pub fn apply(&self, checked: &CheckedBatch) -> Result<RecordBatch, PseudonymiseError> {
-        let mut work = BatchWork::new(checked);
+    /// Pseudonymises one checked batch of the input whose id (see [`staging::INPUT`]) is `input`.
+    pub fn apply(&self, checked: &CheckedBatch, input: &str) -> Result<RecordBatch, PseudonymiseError> {
+        let mut work = BatchWork::new(checked, input);
         let mut out: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
         for col in self.columns.iter() {
             if col.name == staging::RECORD_DIGEST {
@@ -149,6 +149,9 @@ impl Pseudonymiser {
             (Derivation::Geography, Some(c)) => geography_column(&col.name, self.geographies(work, c.name)?),
             (Derivation::Lineage, _) if col.name == staging::SOURCE => {
                 Arc::new(StringArray::from_iter_values(std::iter::repeat_n(checked.lineage.source.as_str(), rows)))
+            }
+            (Derivation::Lineage, _) if col.name == staging::INPUT => {
+                Arc::new(StringArray::from_iter_values(std::iter::repeat_n(work.input, rows)))
             }
             (Derivation::Lineage, _) if col.name == staging::AGREEMENT => {
                 Arc::new(StringArray::from_iter_values(std::iter::repeat_n(self.agreement.as_ref(), rows)))
@@ -360,6 +363,8 @@ impl Pseudonymiser {
 /// What one batch's columns share, each part made when the first column that needs it asks.
 struct BatchWork<'a> {
     checked: &'a CheckedBatch,
+    /// The input's id, for `_input`.
+    input: &'a str,
     /// Each row's geography, looked up once for the three columns that use it.
     geos: Option<Vec<Option<&'a Geography>>>,
     /// Each row's identity fields in match form, made once for every linkage encoding.
@@ -371,8 +376,8 @@ struct BatchWork<'a> {
 }
 
 impl<'a> BatchWork<'a> {
-    fn new(checked: &'a CheckedBatch) -> Self {
-        BatchWork { checked, geos: None, forms: None, preimages: Preimages::default(), bloom_order: None }
+    fn new(checked: &'a CheckedBatch, input: &'a str) -> Self {
+        BatchWork { checked, input, geos: None, forms: None, preimages: Preimages::default(), bloom_order: None }
     }
 }
 
@@ -535,7 +540,7 @@ mod tests {
         let mut same_person = ROW.to_vec();
         same_person[1] = ("nhs_number", "9434765919");
         same_person[3] = ("surname", "ONEIL");
-        let out = p.apply(&checked(&[ROW, &same_person])).unwrap();
+        let out = p.apply(&checked(&[ROW, &same_person]), "abc").unwrap();
         let col = |n: &str| out.column_by_name(n).unwrap_or_else(|| panic!("no column {n}")).clone();
         let nhs = col("nhs_number_token");
         let nhs = nhs.as_any().downcast_ref::<FixedSizeBinaryArray>().unwrap();
@@ -546,6 +551,7 @@ mod tests {
         assert_eq!(col("small_area").as_string::<i32>().value(1), "SYN-1");
         assert_eq!(col("district").as_string::<i32>().value(0), "CRAWLEY");
         assert_eq!(col("_source").as_string::<i32>().value(1), "c.jsonl");
+        assert_eq!(col("_input").as_string::<i32>().value(1), "abc");
         assert_eq!(col("_agreement").as_string::<i32>().value(1), "T@1");
         for clear in ["nhs_number", "forename", "surname", "date_of_birth", "postcode"] {
             assert!(out.column_by_name(clear).is_none(), "{clear} passed in clear");
@@ -602,7 +608,7 @@ mod tests {
             row("Robert", "Okafor", "2012-07-03"),
         ];
         let rows: Vec<&[(&str, &str)]> = rows.iter().map(Vec::as_slice).collect();
-        let out = p.apply(&checked(&rows)).unwrap();
+        let out = p.apply(&checked(&rows), "abc").unwrap();
         assert_eq!(out.schema(), *p.schema());
 
         // The keys are the specified construction: token(rule column, preimage).
@@ -634,7 +640,7 @@ mod tests {
         assert_eq!(sur[3], sur[4]);
         assert_eq!(sur[0].unwrap(), t.bloom_encoder().encode("surname", "2012", "SMITHJONES"));
         // A clone (one per worker) encodes the same.
-        assert_eq!(p.clone().apply(&checked(&rows)).unwrap(), out);
+        assert_eq!(p.clone().apply(&checked(&rows), "abc").unwrap(), out);
     }
 
     #[test]
@@ -642,7 +648,7 @@ mod tests {
         let f = feed::latest("camhs").unwrap();
         let (p, t) = linkage_pseudonymiser(&Policy::schema_default(f, "T@1"));
         let no_postcode: Vec<_> = ROW.iter().copied().filter(|(k, _)| *k != "postcode").collect();
-        let out = p.apply(&checked(&[&no_postcode])).unwrap();
+        let out = p.apply(&checked(&[&no_postcode]), "abc").unwrap();
         for rule in MatchRule::ALL {
             let got = keys(&out, rule.column());
             assert_eq!(got[0].is_empty(), rule.inputs().contains(&MatchField::Postcode), "{rule:?}");
@@ -667,7 +673,7 @@ mod tests {
         let mut homeless = ROW.to_vec();
         homeless[1] = ("nhs_number", "0000000000");
         homeless[5] = ("postcode", "ZZ99 3VZ");
-        let out = p.apply(&checked(&[ROW, &homeless])).unwrap();
+        let out = p.apply(&checked(&[ROW, &homeless]), "abc").unwrap();
         let dq = out.column_by_name(staging::DQ).unwrap().as_string::<i32>().clone();
         assert!(dq.is_null(0));
         assert_eq!(dq.value(1), "nhs_number:nhs_number.placeholder;postcode:postcode.no_fixed_abode");
@@ -700,7 +706,7 @@ mod tests {
     #[test]
     fn linkage_columns_follow_the_agreement() {
         let (p, _) = linkage_pseudonymiser(&camhs_policy_with("forename", r#"{ action = "drop", note = "no" }"#));
-        let out = p.apply(&checked(&[ROW])).unwrap();
+        let out = p.apply(&checked(&[ROW]), "abc").unwrap();
         let names: Vec<String> = out.schema().fields().iter().map(|f| f.name().clone()).collect();
         for rule in MatchRule::ALL {
             assert!(!names.contains(&rule.column().to_owned()), "{} without a forename", rule.column());
@@ -713,7 +719,7 @@ mod tests {
         // A date of birth the agreement only generalises is in no key and salts no filter.
         let coarse = r#"{ action = "generalise", generalise = "year_month", clause = "5" }"#;
         let (p, t) = linkage_pseudonymiser(&camhs_policy_with("date_of_birth", coarse));
-        let out = p.apply(&checked(&[ROW])).unwrap();
+        let out = p.apply(&checked(&[ROW]), "abc").unwrap();
         let names: Vec<String> = out.schema().fields().iter().map(|f| f.name().clone()).collect();
         let linkage: Vec<&str> =
             names.iter().map(String::as_str).filter(|n| n.starts_with("mk_") || n.ends_with("_bloom")).collect();

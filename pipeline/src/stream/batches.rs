@@ -126,6 +126,7 @@ fn stage_in_parts(
     t: &Staging,
     workers: usize,
     min_part_rows: usize,
+    input: &str,
 ) -> Result<Vec<Staged>, RunError> {
     let wanted = workers.min(raw.batch.num_rows() / min_part_rows.max(1)).max(1);
     let parts = raw.split(wanted);
@@ -140,9 +141,10 @@ fn stage_in_parts(
     std::thread::scope(|scope| {
         let mut jobs = jobs.into_iter();
         let Some((first, first_marks)) = jobs.next() else { return Ok(Vec::new()) };
-        let others: Vec<_> =
-            jobs.map(|(part, m)| scope.spawn(move || stage(part, feed, &t.checked_schema, m, &t.pseudo))).collect();
-        let mut staged = vec![stage(first, feed, &t.checked_schema, first_marks, &t.pseudo)?];
+        let others: Vec<_> = jobs
+            .map(|(part, m)| scope.spawn(move || stage(part, feed, &t.checked_schema, m, &t.pseudo, input)))
+            .collect();
+        let mut staged = vec![stage(first, feed, &t.checked_schema, first_marks, &t.pseudo, input)?];
         for handle in others {
             let part = handle.join().map_err(|_| RunError::Internal("a staging thread panicked".to_owned()))?;
             staged.push(part?);
@@ -222,14 +224,14 @@ fn stage_segments(
         // Messages marked withdrawn (the mapping's withdrawal key) are not staged: their records
         // leave staging for history when the part is written.
         let (part, marks, withdrawn) = take_withdrawn(part, marks, feed);
-        let mut staged = stage_in_parts(part, &marks, t, workers, MIN_PART_ROWS)?;
+        let stem = if i == 0 { stem.to_owned() } else { format!("{stem}~{i}") };
+        let mut staged = stage_in_parts(part, &marks, t, workers, MIN_PART_ROWS, &stem)?;
         match staged.first_mut() {
             Some(first) => first.withdrawn = withdrawn,
             None if withdrawn.is_empty() => {}
             None => return Err(RunError::Internal("a part of a batch staged as nothing".to_owned())),
         }
         let name = format!("kafka:{key}@{first}-{last}");
-        let stem = if i == 0 { stem.to_owned() } else { format!("{stem}~{i}") };
         segments.push(Segment { stem, name, staged, records });
     }
     Ok(segments)
@@ -445,8 +447,8 @@ mod tests {
         };
         let t = Staging { source, policy, mapping: None, pseudo, checked_schema: validate::checked_schema(feed) };
         let (raw, marks) = batch(feed);
-        let whole = stage_in_parts(raw.clone(), &marks, &t, 1, 10).unwrap();
-        let parts = stage_in_parts(raw, &marks, &t, 3, 10).unwrap();
+        let whole = stage_in_parts(raw.clone(), &marks, &t, 1, 10, "k").unwrap();
+        let parts = stage_in_parts(raw, &marks, &t, 3, 10, "k").unwrap();
         assert_eq!((whole.len(), parts.len()), (1, 3));
         let batches: Vec<_> = parts.iter().map(|p| p.batch.clone()).collect();
         let joined = arrow_select::concat::concat_batches(&whole[0].batch.schema(), &batches).unwrap();

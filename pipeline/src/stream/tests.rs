@@ -560,7 +560,7 @@ fn a_message_for_a_record_held_is_its_newer_version_and_the_version_held_moves_t
 
     // A record nobody holds, erased (or withdrawn) all the same: its tombstone refuses it.
     let at = tellonce_output::timefmt::now_rfc3339();
-    crate::records::tombstones::lay(&out, "police", &["POL-88888888".to_owned()], "erasure", &at).unwrap();
+    crate::records::tombstones::lay(&out, "police", &["POL-88888888".to_owned()], "erasure", &at, None).unwrap();
     let later = [
         edited(&lines[0], "2 OAK ROAD", None),
         lines[1].clone(),

@@ -21,9 +21,18 @@ pub(super) fn erase_file(out: &Path, file: &HeldFile, rows: &[u64], log: &mut Au
     // records back, even if this session stops before it finishes.
     if let Some(feed) = file.feed.as_deref() {
         let ids = record_ids(&rewrite.removed);
-        crate::records::tombstones::lay(out, feed, &ids, "erasure", &tellonce_output::timefmt::now_rfc3339()).map_err(
-            |e| SubjectError::Read { path: tellonce_output::layout::tombstones(out, feed), message: e.to_string() },
-        )?;
+        crate::records::tombstones::lay(
+            out,
+            feed,
+            &ids,
+            crate::records::tombstones::ERASURE,
+            &tellonce_output::timefmt::now_rfc3339(),
+            None,
+        )
+        .map_err(|e| SubjectError::Read {
+            path: tellonce_output::layout::tombstones(out, feed),
+            message: e.to_string(),
+        })?;
     }
     let pending = rewrite.pending;
     tellonce_output::faults::reached(tellonce_output::faults::ERASE_REWRITTEN);

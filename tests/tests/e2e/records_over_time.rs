@@ -635,3 +635,141 @@ fn a_snapshot_of_a_stated_scope_withdraws_only_the_records_in_it_whichever_input
         assert!(text(&out).contains(says), "{bad}: {}", text(&out));
     }
 }
+
+/// `record_id` and incident type of every police record as it was known on `date`, by the
+/// README's query run with DuckDB (`tests/python/as_known.py`).
+fn as_known(ws: &Workspace, date: &str) -> Vec<(String, String)> {
+    let script = tellonce_tests::workspace_root().join("tests/python/as_known.py");
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(ws.out())
+        .args(["police", date, "incident_type"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn records_as_known_on_a_date_are_those_arrived_by_then_and_not_yet_superseded() {
+    let ws = Workspace::new();
+    let row = |n: u32, kind: &str| police(&format!("P{n:02}"), "Ann", kind);
+    ws.write("inputs/jan.csv", extract(&(1..=10).map(|n| row(n, "CRIME")).collect::<Vec<_>>()));
+    // February corrects P02 and sends P11 for the first time; March's snapshot leaves P03 out.
+    let feb: Vec<String> = (1..=11).map(|n| row(n, if n == 2 { "DOMESTIC_ABUSE" } else { "CRIME" })).collect();
+    ws.write("inputs/feb.csv", extract(&feb));
+    let mar: Vec<String> = feb.iter().filter(|r| !r.starts_with("P03,")).cloned().collect();
+    ws.write("inputs/mar.csv", extract(&mar));
+    let months = [("inputs/jan.csv", "delta"), ("inputs/feb.csv", "delta"), ("inputs/mar.csv", "snapshot")];
+    for i in 1..=months.len() {
+        // Arrival times are to the second: one second apart, each month arrives after the last.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        config_with_modes(&ws, &months[..i]);
+        ws.run(0, &[]);
+    }
+    let again = ws.run(0, &[]);
+    for (month, _) in months {
+        assert_eq!(again.input(month)["status"], "skipped", "the run again skips {month}");
+    }
+
+    // arrivals/ dates each month by when it began to be read, in order.
+    let arrivals = visible_parquet(&ws.out().join("arrivals"));
+    assert_eq!(arrivals.len(), 1, "one file, replaced by each build: {arrivals:?}");
+    let inputs = parquet_column(&arrivals[0], "input");
+    let at = parquet_column(&arrivals[0], "arrived_at");
+    let when = |month: &str| -> String {
+        let i =
+            inputs.iter().position(|s| s.as_deref() == Some(month)).unwrap_or_else(|| panic!("{month}: {inputs:?}"));
+        at[i].clone().unwrap()
+    };
+    let (jan, feb_at, mar_at) = (when("inputs/jan.csv"), when("inputs/feb.csv"), when("inputs/mar.csv"));
+    assert!(jan < feb_at && feb_at < mar_at, "{jan} {feb_at} {mar_at}");
+
+    let truth = |rows: &[String]| -> Vec<(String, String)> {
+        let mut t: Vec<(String, String)> = rows
+            .iter()
+            .map(|r| {
+                let f: Vec<&str> = r.split(',').collect();
+                (f[0].to_owned(), f[8].to_owned())
+            })
+            .collect();
+        t.sort();
+        t
+    };
+    let jan_rows: Vec<String> = (1..=10).map(|n| row(n, "CRIME")).collect();
+    assert_eq!(as_known(&ws, "2000-01-01T00:00:00Z"), [], "nothing was known before January arrived");
+    assert_eq!(as_known(&ws, &jan), truth(&jan_rows), "as known when January arrived: P11 was not yet sent");
+    assert_eq!(as_known(&ws, &feb_at), truth(&feb), "as known when February arrived");
+    assert_eq!(as_known(&ws, &mar_at), truth(&mar), "as known when March arrived: P03 withdrawn");
+    assert_eq!(as_known(&ws, "2999-01-01T00:00:00Z"), truth(&mar), "as it is now");
+
+    // Every staging and history row names an input that arrivals/ dates.
+    let ids: std::collections::BTreeSet<String> =
+        parquet_column(&arrivals[0], "_input").into_iter().flatten().collect();
+    for dir in ["staging/feed=police", "history/feed=police"] {
+        for part in visible_parquet(&ws.out().join(dir)) {
+            for id in parquet_column(&part, "_input") {
+                assert!(ids.contains(id.as_deref().unwrap_or("")), "{dir}: {id:?} not in {ids:?}");
+            }
+        }
+    }
+    tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
+}
+
+#[test]
+fn withdrawals_confirmed_by_mistake_are_lifted_by_input_and_the_next_extract_stages_them_again() {
+    let ws = Workspace::new();
+    let row = |n: u32| police(&format!("P{n:02}"), "Ann", "CRIME");
+    ws.write("inputs/jan.csv", extract(&(1..=30).map(row).collect::<Vec<_>>()));
+    // February's export was truncated after four rows, and confirmed by mistake.
+    ws.write("inputs/feb.csv", extract(&(1..=4).map(row).collect::<Vec<_>>()));
+    config_with_modes(&ws, &[("inputs/jan.csv", "delta"), ("inputs/feb.csv", "snapshot")]);
+    ws.run(3, &[]);
+    let confirmed = ws.run(0, &["--allow-mass-withdrawal"]);
+    assert_eq!(versions(&confirmed, "inputs/feb.csv"), [0, 0, 4, 26, 0]);
+    // The partner's corrected export (in another order: January's file again would be skipped as
+    // processed) is refused: the 26 stand withdrawn.
+    ws.write("inputs/feb-full.csv", extract(&(1..=30).rev().map(row).collect::<Vec<_>>()));
+    let months = [("inputs/jan.csv", "delta"), ("inputs/feb.csv", "snapshot"), ("inputs/feb-full.csv", "snapshot")];
+    config_with_modes(&ws, &months);
+    assert_eq!(versions(&ws.run(0, &[]), "inputs/feb-full.csv"), [0, 0, 4, 0, 26]);
+    assert_eq!(staged(&ws.out()).len(), 4);
+
+    let reinstate = |extra: &[&str], code: i32| {
+        let mut args = vec!["records", "reinstate", "--config", "tellonce.toml", "--feed", "police"];
+        args.extend_from_slice(extra);
+        tellonce_ok(ws.dir(), &args, code)
+    };
+    // A reason is required; a reference and an input cannot both be given.
+    let no_reason = reinstate(&["--withdrawn-by", "inputs/feb.csv", "--reason", " "], 2);
+    assert!(text(&no_reason).contains("--reason is required"), "{}", text(&no_reason));
+    reinstate(&["--withdrawn-by", "inputs/feb.csv", "--record", "P05", "--reason", "x"], 2);
+
+    let dry =
+        reinstate(&["--withdrawn-by", "inputs/feb.csv", "--reason", "truncated export", "--dry-run", "--json"], 0);
+    let dry: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
+    assert_eq!((dry["reinstated"].as_u64(), dry["dry_run"].as_bool()), (Some(26), Some(true)), "{dry}");
+    let lifted = reinstate(&["--withdrawn-by", "inputs/feb.csv", "--reason", "truncated export"], 0);
+    assert!(text(&lifted).contains("lifted 26 withdrawal(s)"), "{}", text(&lifted));
+    // Lifting again finds nothing standing; a reference given that was never withdrawn is said so.
+    let again = reinstate(&["--record", "P05", "--record", "P01", "--reason", "again", "--json"], 0);
+    let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!((again["reinstated"].as_u64(), again["not_withdrawn"].as_u64()), (Some(0), Some(2)), "{again}");
+
+    // March's extract stages the 26 again as new, and one new record; nothing else changes.
+    ws.write("inputs/mar.csv", extract(&(1..=31).map(row).collect::<Vec<_>>()));
+    let mut months = months.to_vec();
+    months.push(("inputs/mar.csv", "snapshot"));
+    config_with_modes(&ws, &months);
+    assert_eq!(versions(&ws.run(0, &[]), "inputs/mar.csv"), [27, 0, 4, 0, 0]);
+    assert_eq!(staged(&ws.out()).len(), 31);
+
+    let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
+    let entries: Vec<&str> = log.lines().filter(|l| l.contains("\"type\":\"records_reinstated\"")).collect();
+    assert_eq!(entries.len(), 1, "one entry: the dry run and the empty lift change nothing\n{log}");
+    assert!(entries[0].contains("\"reinstated\":26") && entries[0].contains("truncated export"), "{}", entries[0]);
+    tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
+    tellonce_ok(ws.dir(), &["audit", "report", "--config", "tellonce.toml", "--out", "report.html"], 0);
+    let html = std::fs::read_to_string(ws.dir().join("report.html")).unwrap();
+    assert!(html.contains("Withdrawals lifted") && html.contains("truncated export"), "the report shows the lift");
+}

@@ -95,6 +95,8 @@ pub(super) struct Model<'a> {
     pub(super) dead_letters: BTreeMap<(&'a str, &'a str), u64>,
     /// Stream progress resets, in order.
     pub(super) resets: Vec<Reset<'a>>,
+    /// Withdrawals lifted: when, feed, how many, the input whose withdrawals (if chosen so), why.
+    pub(super) reinstatements: Vec<(&'a str, &'a str, u64, Option<&'a str>, &'a str)>,
     /// Offsets a broker did not have: (at, topic, partition, first, last), in order.
     pub(super) missing_offsets: Vec<(&'a str, &'a str, i32, u64, u64)>,
     /// Torn final entries cut off by `audit repair`: (at, line, bytes cut, reason).
@@ -270,6 +272,9 @@ impl<'a> Gather<'a> {
                 durable: durable_offsets.iter().map(|p| p.offset).sum(),
                 partitions: durable_offsets.len(),
             }),
+            Event::RecordsReinstated { feed, withdrawn_by, reinstated, reason, .. } => {
+                m.reinstatements.push((at, feed, *reinstated, withdrawn_by.as_deref(), reason));
+            }
             Event::StreamOffsetsMissing { topic, partition, first_offset, last_offset, .. } => {
                 m.missing_offsets.push((at, topic, *partition, *first_offset, *last_offset));
             }

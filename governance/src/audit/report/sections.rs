@@ -458,7 +458,7 @@ pub(super) fn keys(out: &mut String, m: &Model<'_>) -> fmt::Result {
 
 pub(super) fn versions(out: &mut String, m: &Model<'_>) -> fmt::Result {
     let v = &m.versions;
-    if v.unchanged + v.refused + v.superseded + v.withdrawn + v.older == 0 {
+    if v.unchanged + v.refused + v.superseded + v.withdrawn + v.older == 0 && m.reinstatements.is_empty() {
         return Ok(());
     }
     writeln!(
@@ -476,7 +476,29 @@ pub(super) fn versions(out: &mut String, m: &Model<'_>) -> fmt::Result {
         num(v.withdrawn),
         num(v.refused),
         num(v.older)
-    )
+    )?;
+    if m.reinstatements.is_empty() {
+        return Ok(());
+    }
+    out.push_str(
+        "<section><h3>Withdrawals lifted</h3><p class=\"muted\">Withdrawals an operator found mistaken \
+         (<code>tellonce records reinstate</code>): the records are no longer refused, and the next input sending \
+         one stages it as new. Erasures are never lifted.</p>\n<table><thead><tr><th>When</th><th>Feed</th>\
+         <th>Records</th><th>Withdrawn by</th><th>Reason</th></tr></thead><tbody>\n",
+    );
+    for (at, feed, n, by, reason) in &m.reinstatements {
+        writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(at),
+            esc(feed),
+            num(*n),
+            by.map_or_else(|| "the references given".to_owned(), |b| format!("<code>{}</code>", esc(b))),
+            esc(reason)
+        )?;
+    }
+    out.push_str("</tbody></table></section>\n");
+    Ok(())
 }
 
 pub(super) fn mappings(out: &mut String, m: &Model<'_>) -> fmt::Result {

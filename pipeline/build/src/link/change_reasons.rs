@@ -12,9 +12,10 @@ use std::path::Path;
 use arrow_array::Array;
 use arrow_array::cast::AsArray;
 use tellonce_output::layout::{HISTORY, HISTORY_SEEN_PATH, STATE};
+use tellonce_output::tombstone_rule;
 
 use super::LinkError;
-use super::input::open_projected;
+use super::input::{REFERENCE_COLUMNS, RecordRefs, open_projected};
 
 /// A record reference in its feed.
 pub(crate) type Key = (String, String);
@@ -40,14 +41,18 @@ impl RecordChanges {
             if seen.as_ref().is_some_and(|s| s.contains(&history_name(&feed, &path))) {
                 continue;
             }
-            let reader = open_projected(&path, |c| ["record_id", "_change"].contains(&c))?;
+            // Named as the build names records (`record_id`, else its token), so that a feed whose
+            // agreement shares only the token still has its changes found.
+            let reader = open_projected(&path, |c| REFERENCE_COLUMNS.contains(&c) || c == "_change")?;
             for batch in reader {
                 let batch = batch.map_err(|e| LinkError::Internal(format!("{}: {e}", path.display())))?;
-                let col = |name: &str| batch.column_by_name(name).and_then(|c| c.as_string_opt::<i32>());
-                let (Some(ids), Some(change)) = (col("record_id"), col("_change")) else { continue };
-                for i in (0..batch.num_rows()).filter(|&i| ids.is_valid(i) && change.is_valid(i)) {
+                let Some(change) = batch.column_by_name("_change").and_then(|c| c.as_string_opt::<i32>()) else {
+                    continue;
+                };
+                let refs = RecordRefs::of(&batch);
+                for i in (0..batch.num_rows()).filter(|&i| change.is_valid(i)) {
                     if change.value(i) == "superseded" {
-                        found.changed.insert((feed.clone(), ids.value(i).to_owned()));
+                        found.changed.insert((feed.clone(), refs.get(i)));
                     }
                 }
             }
@@ -57,9 +62,11 @@ impl RecordChanges {
             let Ok(text) = std::fs::read_to_string(&path) else { continue };
             for line in text.lines() {
                 let Ok(t) = serde_json::from_str::<serde_json::Value>(line) else { continue };
-                let (Some(id), reason) = (t["record_id"].as_str(), t["reason"].as_str()) else { continue };
-                let why = if reason == Some("withdrawn") { "withdrawn" } else { "erased" };
-                found.tombstoned.insert((feed.clone(), id.to_owned()), why);
+                let (Some(id), Some(reason)) = (t["record_id"].as_str(), t["reason"].as_str()) else { continue };
+                let why = if reason == tombstone_rule::WITHDRAWN { "withdrawn" } else { "erased" };
+                tombstone_rule::apply(&mut found.tombstoned, (feed.clone(), id.to_owned()), reason, why, |w| {
+                    *w == "erased"
+                });
             }
         }
         Ok(found)
@@ -156,5 +163,42 @@ mod tests {
         let ids = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         assert_eq!(r.of(&ids(&["P1", "P2"]), &ids(&["P2"])), ["new", "withdrawn"]);
         assert_eq!(r.of(&ids(&["P3"]), &[]), ["relinked"]);
+    }
+
+    #[test]
+    fn changes_are_found_by_token_where_the_agreement_shares_no_record_id_and_lifted_withdrawals_are_not_gone() {
+        use std::sync::Arc;
+
+        use arrow_array::{ArrayRef, FixedSizeBinaryArray, RecordBatch, StringArray};
+
+        let dir = tempfile::tempdir().unwrap();
+        let feed_dir = dir.path().join(HISTORY).join("feed=camhs");
+        std::fs::create_dir_all(&feed_dir).unwrap();
+        let token = [7u8; 16];
+        let columns: Vec<(&str, ArrayRef)> = vec![
+            ("record_id_token", Arc::new(FixedSizeBinaryArray::try_from_iter([token, [8u8; 16]].into_iter()).unwrap())),
+            ("_change", Arc::new(StringArray::from(vec!["superseded", "withdrawn"]))),
+        ];
+        let batch = RecordBatch::try_from_iter(columns).unwrap();
+        let file = std::fs::File::create(feed_dir.join("part-a-r-superseded-from-b-00000.parquet")).unwrap();
+        let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let stones = dir.path().join(STATE).join("tombstones");
+        std::fs::create_dir_all(&stones).unwrap();
+        let lines = [
+            r#"{"record_id":"C1","reason":"withdrawn","at":"t"}"#,
+            r#"{"record_id":"C2","reason":"erasure","at":"t"}"#,
+            r#"{"record_id":"C1","reason":"reinstated","at":"t"}"#,
+            r#"{"record_id":"C2","reason":"reinstated","at":"t"}"#,
+        ];
+        std::fs::write(stones.join("camhs.jsonl"), lines.join("\n")).unwrap();
+
+        let found = RecordChanges::read(dir.path()).unwrap();
+        let key = |id: &str| ("camhs".to_owned(), id.to_owned());
+        assert!(found.changed(&key(&"07".repeat(16))), "the superseded version, by its token in hex");
+        assert!(!found.changed(&key(&"08".repeat(16))), "a withdrawal is not a change");
+        assert_eq!(found.gone(&key("C1")), "removed", "a lifted withdrawal no longer explains an id change");
+        assert_eq!(found.gone(&key("C2")), "erased", "an erasure is never lifted");
     }
 }

@@ -58,6 +58,9 @@ pub enum Command {
     /// Inspect or export quarantined records.
     #[command(subcommand)]
     Quarantine(QuarantineCommand),
+    /// Partner records over time: lift withdrawals found to be mistaken.
+    #[command(subcommand)]
+    Records(RecordsCommand),
     /// Write synthetic multi-agency West Sussex data, example agreements, a ready-to-run config
     /// and a key.
     Synth(SynthArgs),
@@ -556,6 +559,43 @@ pub enum QuarantineCommand {
         #[arg(long)]
         feed: Option<String>,
     },
+}
+
+/// `tellonce records …`.
+#[derive(Debug, Subcommand)]
+pub enum RecordsCommand {
+    /// Lift withdrawals found to be mistaken (a truncated snapshot confirmed, a partner's
+    /// withdrawal sent in error), so that the records are no longer refused: the next input
+    /// sending one stages it as new. Erasures are never lifted. Needs the output to itself.
+    Reinstate(ReinstateArgs),
+}
+
+/// `tellonce records reinstate`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["record", "withdrawn_by"])))]
+pub struct ReinstateArgs {
+    /// The configuration file (output directory and key file).
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// The feed.
+    #[arg(long)]
+    pub feed: String,
+    /// A record reference (`record_id`) whose withdrawal to lift; repeat for more.
+    #[arg(long)]
+    pub record: Vec<String>,
+    /// Lift every withdrawal this input made that still stands (the input as its records'
+    /// `_source` and the run summary name it, for example `inputs/housing-2025-03.csv`).
+    #[arg(long)]
+    pub withdrawn_by: Option<String>,
+    /// Why (kept in the audit log and shown in its report).
+    #[arg(long)]
+    pub reason: String,
+    /// Count what would be lifted, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `tellonce synth`.

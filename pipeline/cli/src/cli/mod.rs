@@ -18,6 +18,7 @@ mod link_review;
 pub mod panic_report;
 mod progress_bar;
 mod quarantine;
+mod records;
 mod rights;
 mod schemas;
 mod sources;
@@ -166,6 +167,7 @@ fn dispatch(command: Command) -> Result<Exit, Failure> {
             Ok(Exit::Success)
         }
         Command::Quarantine(c) => quarantine::command(c),
+        Command::Records(args::RecordsCommand::Reinstate(a)) => records::reinstate(&a),
         Command::Synth(a) => demo::synth(&a).map(|_| Exit::Success),
         Command::Demo(a) => demo::demo(&a),
         Command::Bench(a) => demo::bench(&a),

@@ -257,7 +257,9 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
     };
     laps.lap("outcomes");
 
-    let written = publish::publish(log, &plan, &staging_due, outcomes.parts, links, history)?;
+    let arrivals = parts::arrivals(input, &plan, &name)?;
+    let to_publish = publish::BuildParts { outcomes: outcomes.parts, links, history, arrivals };
+    let written = publish::publish(log, &plan, &staging_due, to_publish)?;
     publish::delete_replaced(input.out, &plan.held, &written, log)?;
     publish::record_changes(&changes, log)?;
     let count = |cs: &[ids::Change]| ChangeCounts {

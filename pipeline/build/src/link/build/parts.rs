@@ -3,7 +3,7 @@
 //! Parts are staged, not yet visible: the build publishes everything together.
 
 use tellonce_connectors::parquet_sink::{PartWriter, StagedPart};
-use tellonce_output::layout::{ID_HISTORY, LINKS};
+use tellonce_output::layout::{ARRIVALS, ID_HISTORY, LINKS};
 
 use super::BuildInput;
 use super::plan::Plan;
@@ -95,4 +95,12 @@ pub(super) fn history(
         &tellonce_schemas::identifiers::dates::format(input.today),
     )?)?;
     Ok(Some(w.finish()?))
+}
+
+/// Stages the `arrivals/` part: when each input the audit log records arrived.
+pub(super) fn arrivals(input: &BuildInput<'_>, plan: &Plan, name: &str) -> Result<StagedPart, LinkError> {
+    let mut w = PartWriter::create(input.out, ARRIVALS, &[], name, crate::arrivals::schema(), &input.part_options)?;
+    let batch = crate::arrivals::batch(&plan.arrivals).map_err(|e| LinkError::Internal(e.to_string()))?;
+    w.write(&batch)?;
+    Ok(w.finish()?)
 }

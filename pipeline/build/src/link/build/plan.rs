@@ -32,6 +32,8 @@ pub(super) struct Plan {
     pub(super) feeds_not_linked: Vec<String>,
     /// What the build is made from, hashed; written as the stamp once the build is recorded.
     pub(super) fingerprint: String,
+    /// When each input arrived, for `arrivals/`.
+    pub(super) arrivals: Vec<crate::arrivals::Arrival>,
 }
 
 /// Whether there is anything to build.
@@ -60,6 +62,7 @@ pub(super) fn plan(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<Planned
     // A stream session may be between publishing a batch and recording it as committed: such a
     // batch is not staged yet (it may be removed and written again with other boundaries).
     let streamed = Progress::from_entries(&entries);
+    let arrivals = crate::arrivals::from_entries(&entries);
     drop(entries);
     let (files, policies, not_linked) = staged_files(input.out, input.agreements, input.today, &held, &streamed);
     let feeds_not_linked: Vec<String> = not_linked.iter().map(|(f, r)| format!("{f}: {r}")).collect();
@@ -79,7 +82,7 @@ pub(super) fn plan(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<Planned
         info!("linkage up to date: no staging file or agreement changed since the last build");
         return Ok(Planned::UpToDate(feeds_not_linked));
     }
-    Ok(Planned::Build(Plan { held, files, policies, feeds_not_linked, fingerprint }))
+    Ok(Planned::Build(Plan { held, files, policies, feeds_not_linked, fingerprint, arrivals }))
 }
 
 /// The staging files to read (sorted by feed and path), the policy of each feed read, and the

@@ -11,7 +11,7 @@ use tellonce_governance::agreement::policy::Policy;
 use tellonce_governance::audit::holdings::HeldFile;
 use tellonce_governance::audit::{AuditLog, Event};
 use tellonce_output::commit::{self, Provenance};
-use tellonce_output::layout::{ID_HISTORY, LINKS, REPLACED_BY_EACH_BUILD, relative};
+use tellonce_output::layout::{ARRIVALS, ID_HISTORY, LINKS, REPLACED_BY_EACH_BUILD, relative};
 use tellonce_output::unrecorded::remove_unrecorded_file;
 use tellonce_schemas::identifiers::dates;
 use tracing::warn;
@@ -38,16 +38,27 @@ fn publish_one(
     Ok(file)
 }
 
-/// Publishes every part of the build, outcome datasets first, then `links/` and `id_history/`,
-/// and returns the files written.
+/// The parts a build publishes.
+pub(super) struct BuildParts {
+    /// The outcome datasets', with their retention dates.
+    pub(super) outcomes: Vec<DatedPart>,
+    /// `links/`, one per feed.
+    pub(super) links: Vec<super::parts::FeedPart>,
+    /// `id_history/`, if ids changed.
+    pub(super) history: Option<StagedPart>,
+    /// `arrivals/`.
+    pub(super) arrivals: StagedPart,
+}
+
+/// Publishes every part of the build, outcome datasets first, then `links/`, `id_history/` and
+/// `arrivals/`, and returns the files written.
 pub(super) fn publish(
     log: &mut AuditLog,
     plan: &Plan,
     staging_due: &BTreeMap<&'static str, i32>,
-    outcome_parts: Vec<DatedPart>,
-    links: Vec<super::parts::FeedPart>,
-    history: Option<StagedPart>,
+    parts: BuildParts,
 ) -> Result<Vec<CommittedFile>, LinkError> {
+    let BuildParts { outcomes: outcome_parts, links, history, arrivals } = parts;
     let mut written = Vec::new();
     for (dataset, due, part) in outcome_parts {
         written.push(publish_one(log, part, dataset, None, None, due)?);
@@ -60,6 +71,7 @@ pub(super) fn publish(
     if let Some(part) = history {
         written.push(publish_one(log, part, ID_HISTORY, None, None, None)?);
     }
+    written.push(publish_one(log, arrivals, ARRIVALS, None, None, None)?);
     Ok(written)
 }
 
