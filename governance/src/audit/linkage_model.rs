@@ -50,6 +50,19 @@ pub struct LinkageModel {
     /// (absent from builds before it could be lifted: it always applied then).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub households: Option<Households>,
+    /// The reviewed model file the build scored with, frozen (`[linkage] model`): nothing was
+    /// estimated. Absent when the build estimated its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frozen: Option<FrozenFrom>,
+}
+
+/// Where a frozen model came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrozenFrom {
+    /// The file, as configured.
+    pub path: String,
+    /// SHA-256 of its bytes (hex).
+    pub sha256: String,
 }
 
 /// The evidence of households a build found among the records it compared, and what it made of

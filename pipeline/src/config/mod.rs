@@ -140,6 +140,8 @@ pub struct Settings {
     pub linkage_enabled: bool,
     /// Matcher settings.
     pub linkage: tellonce_build::link::cluster::Options,
+    /// The frozen model file builds score with (`[linkage] model`), if one is set.
+    pub linkage_model: Option<PathBuf>,
     /// The theme mapping file, if not the embedded one.
     pub themes_file: Option<PathBuf>,
     /// Period, eligibility rule and disclosure policy of the outcome datasets.
@@ -375,6 +377,7 @@ impl Settings {
             sources,
             linkage_enabled: file.linkage.enabled,
             linkage,
+            linkage_model: file.linkage.model.as_deref().map(resolve),
             themes_file: file.outcomes.themes.as_deref().map(resolve),
             outcomes,
             stream,

@@ -24,6 +24,7 @@ use crate::session::part_options;
 /// Runs a linkage build inside a run, under its lock and audit log.
 pub(crate) fn link_build(ctx: &Context<'_>, run_id: &str) -> Result<tellonce_build::link::BuildReport, RunError> {
     let themes = themes(ctx.settings)?;
+    let frozen = frozen_model(ctx.settings)?;
     let mut log = ctx.audit.lock().map_err(|_| RunError::Internal("audit log lock poisoned".to_owned()))?;
     let input = tellonce_build::link::BuildInput {
         out: &ctx.settings.output_dir,
@@ -32,6 +33,7 @@ pub(crate) fn link_build(ctx: &Context<'_>, run_id: &str) -> Result<tellonce_bui
         today: dates::today(),
         run_id,
         options: ctx.settings.linkage,
+        frozen: frozen.as_ref(),
         part_options: PartOptions { replace_existing: false, ..ctx.part_options.clone() },
         themes: Some(&themes),
         outcomes: ctx.settings.outcomes.clone(),
@@ -88,6 +90,12 @@ pub(crate) fn unpublish_build(out: &Path, log: &mut AuditLog) {
     }
 }
 
+/// The frozen model the settings name (`[linkage] model`), read and checked, if one is set.
+fn frozen_model(settings: &Settings) -> Result<Option<tellonce_build::link::frozen::FrozenModel>, RunError> {
+    let load = tellonce_build::link::frozen::FrozenModel::load;
+    Ok(settings.linkage_model.as_deref().map(load).transpose()?)
+}
+
 /// The theme mapping the settings name, or the embedded one.
 pub fn themes(settings: &Settings) -> Result<tellonce_build::outcomes::themes::Mapping, RunError> {
     Ok(match &settings.themes_file {
@@ -102,6 +110,7 @@ pub fn build(settings: &Settings) -> Result<(String, tellonce_build::link::Build
     let run_id = new_run_id();
     let keys = KeyRing::load(&settings.key_file)?;
     let themes = themes(settings)?;
+    let frozen = frozen_model(settings)?;
     let out = &settings.output_dir;
     std::fs::create_dir_all(out).map_err(|source| RunError::Output { path: out.clone(), source })?;
     let _lock = lock_output(out, Access::Build)?;
@@ -133,6 +142,7 @@ pub fn build(settings: &Settings) -> Result<(String, tellonce_build::link::Build
         today,
         run_id: &run_id,
         options: settings.linkage,
+        frozen: frozen.as_ref(),
         part_options,
         themes: Some(&themes),
         outcomes: settings.outcomes.clone(),

@@ -33,8 +33,13 @@ struct Link {
 
 /// `(feed, record_ref)` → its link, from every visible part of `links/`.
 fn links(ws: &Workspace) -> BTreeMap<(String, String), Link> {
+    links_in(&ws.out())
+}
+
+/// As [`links`], of the output at `out`.
+fn links_in(out_dir: &std::path::Path) -> BTreeMap<(String, String), Link> {
     let mut out = BTreeMap::new();
-    for part in visible_parquet(&ws.out().join("links")) {
+    for part in visible_parquet(&out_dir.join("links")) {
         let feed =
             part.parent().unwrap().file_name().unwrap().to_str().unwrap().strip_prefix("feed=").unwrap().to_owned();
         let col = |n: &str| parquet_column(&part, n);
@@ -412,4 +417,50 @@ fn theme_events_carry_linked_persons_and_the_mapping_explains_itself() {
     let explain = text(&tellonce_ok(ws.dir(), &["themes", "explain", "-c", "tellonce.toml"], 0));
     assert!(explain.contains("SF08 Safe from domestic abuse") && explain.contains("why: "), "{explain}");
     assert!(explain.contains("Event types that map to no headline"), "{explain}");
+}
+
+/// The persons of `links/` as sets of `(feed, record_ref)`, whatever their ids.
+fn partition(links: &BTreeMap<(String, String), Link>) -> std::collections::BTreeSet<Vec<(String, String)>> {
+    let mut by_person: BTreeMap<&str, Vec<(String, String)>> = BTreeMap::new();
+    for (key, link) in links {
+        by_person.entry(link.person.as_str()).or_default().push(key.clone());
+    }
+    by_person.into_values().collect()
+}
+
+#[test]
+fn a_frozen_model_is_scored_with_as_reviewed_and_reproduces_the_build_it_came_from() {
+    let ws = synth_workspace(800, 7);
+    ws.run(0, &[]);
+    let estimated = links(&ws);
+    std::fs::create_dir_all(ws.dir().join("reviewed")).unwrap();
+    let reviewed = ws.dir().join("reviewed/model.json");
+    std::fs::copy(ws.out().join("state/link/model.json"), &reviewed).unwrap();
+    let file: serde_json::Value = serde_json::from_slice(&std::fs::read(&reviewed).unwrap()).unwrap();
+
+    // The same inputs into another output, scored with the reviewed model.
+    let config = std::fs::read_to_string(ws.dir().join("tellonce.toml")).unwrap();
+    assert!(!config.contains("[linkage]"), "the synthetic config sets no [linkage] of its own");
+    let frozen =
+        config.replace("dir = \"output\"", "dir = \"frozen\"") + "\n[linkage]\nmodel = \"reviewed/model.json\"\n";
+    ws.write("frozen.toml", &frozen);
+    tellonce_ok(ws.dir(), &["run", "--config", "frozen.toml", "--json", "--no-progress"], 0);
+    let shown = json_stdout(&tellonce_ok(ws.dir(), &["link-model", "-c", "frozen.toml", "--json"], 0));
+    assert_eq!(shown["frozen"]["sha256"], sha256_of(&reviewed));
+    assert_eq!((&shown["levels"], &shown["prior"]), (&file["levels"], &file["prior"]), "scored with the file as it is");
+    let shown_text = String::from_utf8(tellonce_ok(ws.dir(), &["link-model", "-c", "frozen.toml"], 0).stdout).unwrap();
+    assert!(shown_text.contains("frozen, read from") && shown_text.contains("reviewed/model.json"), "{shown_text}");
+    let log = std::fs::read_to_string(ws.dir().join("frozen/audit/audit.jsonl")).unwrap();
+    let built = log.lines().find(|l| l.contains("\"type\":\"linkage_built\"")).unwrap();
+    assert!(built.contains(&sha256_of(&reviewed)), "the audit log names the model file by its hash: {built}");
+    let again = links_in(&ws.dir().join("frozen"));
+    assert_eq!(partition(&again), partition(&estimated), "the same persons as the build it came from");
+
+    // A model of another matcher stops the build, naming the file and why.
+    let mut other = file.clone();
+    other["matcher"] = serde_json::json!("rules-0");
+    std::fs::write(&reviewed, serde_json::to_vec(&other).unwrap()).unwrap();
+    let refused = tellonce_ok(ws.dir(), &["build", "--config", "frozen.toml"], 3);
+    let why = text(&refused);
+    assert!(why.contains("reviewed/model.json") && why.contains("matcher rules-0"), "{why}");
 }

@@ -216,8 +216,9 @@ impl<'r> Clusters<'r> {
     }
 }
 
-/// Runs every rule over `recs` and returns the persons.
-pub fn persons(recs: &Records, opts: &Options) -> Persons {
+/// Runs every rule over `recs` and returns the persons; the scoring pass uses `frozen` where
+/// given, else the model it estimates.
+pub fn persons(recs: &Records, opts: &Options, frozen: Option<&super::train::Model>) -> Persons {
     let n = recs.len();
     let mut c = Clusters::new(recs);
     let mut best: Vec<Option<Rule>> = vec![None; n];
@@ -244,6 +245,7 @@ pub fn persons(recs: &Records, opts: &Options) -> Persons {
                 threshold,
                 opts.max_score_block,
                 opts.household_veto,
+                frozen,
                 &mut c,
                 &mut stats,
                 &mut |i, j, w| {

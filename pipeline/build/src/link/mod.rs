@@ -16,6 +16,7 @@ pub mod eval;
 pub mod eval_errors;
 pub mod explain;
 pub mod family;
+pub mod frozen;
 pub mod ids;
 pub mod index;
 pub mod input;

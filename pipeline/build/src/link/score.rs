@@ -258,14 +258,16 @@ pub struct Threshold {
     pub floor: f64,
 }
 
-/// Trains the model on the training sessions' pairs ([`train`](super::train)), then scores the
-/// candidate pairs as blocking finds them and links those above the threshold, calling
-/// `on_link(a, b, weight)` for each link made (or found already made).
+/// Trains the model on the training sessions' pairs ([`train`](super::train)), unless a frozen
+/// one is given, then scores the candidate pairs as blocking finds them and links those above
+/// the threshold, calling `on_link(a, b, weight)` for each link made (or found already made).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn scored_pass(
     recs: &Records,
     threshold: Threshold,
     max_block: usize,
     household_veto: HouseholdVeto,
+    frozen: Option<&Model>,
     c: &mut Clusters<'_>,
     stats: &mut MatchStats,
     on_link: &mut dyn FnMut(u32, u32, f64),
@@ -276,13 +278,18 @@ pub(super) fn scored_pass(
     // One record per distinct set of compared values, whatever the clusters: what training
     // and the term frequencies count (and what `link-explain` can count again).
     let distinct = representatives(recs, &vec![0; recs.len()]);
-    let sessions = training_patterns(recs, &distinct, max_block);
     let tf = TermFrequencies::of(&recs.tokens, &distinct);
-    drop(distinct);
     // The model is trained on the sessions' own pairs, so each candidate pair is weighed as
     // blocking finds it and only those that clear the line are kept: millions of candidate
     // pairs are never held at once.
-    let model = train::train(recs, &reps, &sessions, prior_from_rules(&reps, &cluster));
+    let model = match frozen {
+        Some(m) => m.clone(),
+        None => {
+            let sessions = training_patterns(recs, &distinct, max_block);
+            train::train(recs, &reps, &sessions, prior_from_rules(&reps, &cluster))
+        }
+    };
+    drop(distinct);
     let least = threshold.bits.unwrap_or_else(|| model.threshold_for(threshold.probability)).max(threshold.floor);
     let mut tally = quality::Tally::new(least);
     let mut links: Vec<(f64, u32, u32)> = Vec::new();

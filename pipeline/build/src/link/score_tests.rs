@@ -62,7 +62,7 @@ fn add(r: &mut Records, feed: &'static str, id: &str, w: Who, sex: u8) -> u32 {
 }
 
 fn linked(r: &Records, a: u32, b: u32) -> bool {
-    let p = persons(r, &Options::default());
+    let p = persons(r, &Options::default(), None);
     p.person[a as usize] == p.person[b as usize]
 }
 
@@ -72,7 +72,7 @@ fn a_mistyped_date_of_birth_still_links_on_names_and_address() {
         let mut r = Records::new();
         let a = add(&mut r, "camhs", "C1", AMY, b'F');
         let b = add(&mut r, "police", "P1", Who { dob, ..AMY }, b'F');
-        let p = persons(&r, &Options::default());
+        let p = persons(&r, &Options::default(), None);
         assert_eq!(p.person[a as usize], p.person[b as usize], "{dob:?}");
         assert_eq!(p.rule[b as usize], Some(Rule::Scored));
         assert!(p.score[b as usize].is_some_and(|w| f64::from(w) >= p.stats.scoring.threshold));
@@ -103,7 +103,7 @@ fn a_sibling_at_the_same_address_is_not_scored_into_a_link() {
     let a = add(&mut r, "camhs", "C1", AMY, b'F');
     let b = add(&mut r, "police", "P1", Who { fore: 9, dob: (2015, 7, 13), ..AMY }, b'F');
     assert!(!linked(&r, a, b));
-    assert!(persons(&r, &Options::default()).stats.scoring.vetoed_pairs >= 1);
+    assert!(persons(&r, &Options::default(), None).stats.scoring.vetoed_pairs >= 1);
     // A slip in the shared surname does not make them one person either; a same-birthday pair
     // (twins, or a replaced forename) is left to the weights.
     let sibling = levels::Comparison {
@@ -145,7 +145,7 @@ fn twins_with_the_same_birthday_and_address_but_different_forenames_stay_apart()
     assert!(!linked(&r, a, b));
     // Even through a third record that has no forename to tell them apart by.
     let c = add(&mut r, "education", "E1", Who { fore: 0, ..AMY }, b'F');
-    let p = persons(&r, &Options::default());
+    let p = persons(&r, &Options::default(), None);
     assert!(p.person[a as usize] != p.person[b as usize], "{:?}", p.person);
     assert!(p.person[c as usize] == p.person[a as usize] || p.person[c as usize] == p.person[b as usize]);
     assert!(p.stats.refused_by_rule.get("fs_score").is_some_and(|&n| n >= 1));
@@ -167,7 +167,7 @@ fn a_missing_value_is_no_evidence_not_a_disagreement() {
     let mut r = Records::new();
     let a = add(&mut r, "camhs", "C1", AMY, b'F');
     let b = add(&mut r, "police", "P1", Who { postcode: 0, sector: 0, district: 0, ..AMY }, 0);
-    let p = persons(&r, &Options::default());
+    let p = persons(&r, &Options::default(), None);
     assert_eq!(p.person[a as usize], p.person[b as usize]);
     // Names alone (no date, no postcode on one side) are not enough.
     let mut r = Records::new();
@@ -189,7 +189,7 @@ fn swapped_names_link_and_a_strong_identifier_that_agrees_clears_its_conflict() 
     let b = add(&mut r, "health_visiting", "H1", Who { dob: (2012, 7, 18), postcode: 9, sector: 9, ..AMY }, b'F');
     r.strong[0][a as usize] = Some([1; 16]);
     r.strong[0][b as usize] = Some([1; 16]);
-    let p = persons(&r, &Options::default());
+    let p = persons(&r, &Options::default(), None);
     assert_eq!(p.person[a as usize], p.person[b as usize]);
     assert_eq!(p.conflict[a as usize], None);
     assert_eq!(p.stats.refused_by_rule.get("nhs_number"), Some(&1));
@@ -201,7 +201,7 @@ fn a_threshold_above_every_score_links_nothing_new() {
     let mut r = Records::new();
     let a = add(&mut r, "camhs", "C1", AMY, b'F');
     let b = add(&mut r, "police", "P1", Who { dob: (2012, 7, 18), ..AMY }, b'F');
-    let p = persons(&r, &Options { score_threshold: Some(60.0), ..Options::default() });
+    let p = persons(&r, &Options { score_threshold: Some(60.0), ..Options::default() }, None);
     assert_ne!(p.person[a as usize], p.person[b as usize]);
     assert!(p.stats.scoring.scored >= 1 && p.stats.scoring.above_threshold == 0);
     assert!(p.stats.scoring.blocking.pairs_by_rule.values().sum::<u64>() >= 1);
@@ -234,7 +234,7 @@ fn the_household_veto_applies_where_the_data_holds_households() {
     let one_person_slipped = |w: Who| Who { dob: (w.dob.0, w.dob.1, w.dob.2 % 28 + 1), ..w };
     let sibling = |w: Who| Who { fore: w.fore + 500, dob: (w.dob.0 + 3, w.dob.1 % 12 + 1, w.dob.2), ..w };
     let vetoed = |r: &Records, veto: HouseholdVeto| {
-        let p = persons(r, &Options { household_veto: veto, ..Options::default() });
+        let p = persons(r, &Options { household_veto: veto, ..Options::default() }, None);
         (p.stats.scoring.vetoed_pairs, p.stats.scoring.households)
     };
 
@@ -258,7 +258,7 @@ fn the_household_veto_applies_where_the_data_holds_households() {
     // Lifted, the pair is weighed like any other: here its surname, home and sex outweigh the
     // forename and date replaced, and it links; refused, it does not.
     let same = |veto: HouseholdVeto| {
-        let p = persons(&people, &Options { household_veto: veto, ..Options::default() });
+        let p = persons(&people, &Options { household_veto: veto, ..Options::default() }, None);
         p.person[a as usize] == p.person[b as usize]
     };
     assert!(same(HouseholdVeto::Auto) && same(HouseholdVeto::Off) && !same(HouseholdVeto::On));
@@ -273,4 +273,28 @@ fn the_household_veto_applies_where_the_data_holds_households() {
     assert!(households_evident(HouseholdVeto::Auto, 400, 170));
     assert!(households_evident(HouseholdVeto::On, 1000, 0));
     assert!(!households_evident(HouseholdVeto::Off, 1000, 1000));
+}
+
+#[test]
+fn a_frozen_model_is_scored_with_as_it_is_and_decides_the_links() {
+    let mut r = Records::new();
+    let a = add(&mut r, "camhs", "C1", AMY, b'F');
+    let b = add(&mut r, "police", "P1", Who { dob: (2013, 7, 13), ..AMY }, b'F');
+    let estimated = persons(&r, &Options::default(), None);
+    let model = estimated.stats.scoring.model.clone().unwrap();
+    // Frozen as estimated: the same weights, the same link.
+    let same = persons(&r, &Options::default(), Some(&model));
+    assert_eq!(same.stats.scoring.model.as_ref(), Some(&model));
+    assert_eq!(same.person, estimated.person);
+    assert_eq!(same.score, estimated.score);
+    // Frozen with a date of birth a year out weighing heavily against: the pair stays apart,
+    // whatever this build's data would have estimated.
+    let mut doubtful = model.clone();
+    let dob = doubtful.fields.iter_mut().find(|(f, _)| *f == "date_of_birth").unwrap();
+    for level in dob.1.iter_mut().skip(1).filter(|l| l.name != "exact") {
+        (level.m, level.u) = (1e-6, 0.5);
+    }
+    let apart = persons(&r, &Options::default(), Some(&doubtful));
+    assert_ne!(apart.person[a as usize], apart.person[b as usize]);
+    assert_eq!(apart.stats.scoring.model.as_ref(), Some(&doubtful));
 }

@@ -27,6 +27,10 @@ pub struct LinkageFile {
     /// Whether pairs that look like two members of one household are refused: `auto` (where
     /// the data holds households), `on` or `off`.
     pub household_veto: HouseholdVeto,
+    /// A reviewed model to score with, frozen (a `state/link/model.json` a build wrote, kept
+    /// where the deployment chooses): builds then estimate nothing, so that the same records
+    /// are weighed the same whenever they are linked. Unset: each build estimates its own.
+    pub model: Option<std::path::PathBuf>,
 }
 
 impl Default for LinkageFile {
@@ -40,6 +44,7 @@ impl Default for LinkageFile {
             match_probability: d.match_probability,
             match_threshold: d.score_threshold,
             household_veto: d.household_veto,
+            model: None,
         }
     }
 }

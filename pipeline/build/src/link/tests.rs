@@ -29,7 +29,7 @@ fn a_shared_nhs_number_links_across_feeds() {
     let c = rec(&mut r, "camhs", "C2", Some(1));
     r.strong[0][a as usize] = Some(t(9));
     r.strong[0][b as usize] = Some(t(9));
-    let p = persons(&r, &Options::default());
+    let p = persons(&r, &Options::default(), None);
     assert!(same(&p, a, b));
     assert!(!same(&p, a, c), "no evidence links c");
     assert_eq!(p.rule[a as usize], Some(Rule::Strong(0)));
@@ -44,7 +44,7 @@ fn one_nhs_number_with_two_dates_of_birth_is_a_conflict_not_a_merge() {
     let b = rec(&mut r, "camhs", "C1", Some(2));
     r.strong[0][a as usize] = Some(t(9));
     r.strong[0][b as usize] = Some(t(9));
-    let p = persons(&r, &Options::default());
+    let p = persons(&r, &Options::default(), None);
     assert!(!same(&p, a, b));
     assert_eq!(p.conflict[a as usize], Some((Rule::Strong(0), Veto::DateOfBirth)));
     assert_eq!(p.conflict[b as usize], Some((Rule::Strong(0), Veto::DateOfBirth)));
@@ -64,7 +64,7 @@ fn the_veto_sees_the_whole_cluster_not_just_the_pair() {
     r.keys[7].push((t(50), b));
     r.keys[6].push((t(60), b));
     r.keys[6].push((t(60), c));
-    let p = persons(&r, &Options::default());
+    let p = persons(&r, &Options::default(), None);
     assert!(!same(&p, a, c), "two NHS numbers are two people");
     assert!(same(&p, b, c) || same(&p, a, b));
     assert!(!(same(&p, a, b) && same(&p, b, c)));
@@ -81,7 +81,7 @@ fn twins_sharing_name_key_and_address_but_not_birthday_stay_apart_and_a_swapped_
     for i in [a, b, c] {
         r.keys[7].push((t(70), i));
     }
-    let p = persons(&r, &Options::default());
+    let p = persons(&r, &Options::default(), None);
     assert!(!same(&p, a, b));
     assert!(same(&p, a, c));
     assert_eq!(p.rule[c as usize], Some(Rule::Key(7)));
@@ -109,7 +109,7 @@ fn bloom_filters_link_similar_names_with_the_same_birthday_only() {
     r.bloom[b as usize] = 1;
     r.bloom[c as usize] = 2;
     r.bloom[d as usize] = 1;
-    let p = persons(&r, &Options::default());
+    let p = persons(&r, &Options::default(), None);
     assert!(same(&p, a, b), "similar names, same date of birth");
     assert!(!same(&p, a, c), "a different forename");
     assert!(!same(&p, b, d), "another date of birth is another block, and the veto");
@@ -124,7 +124,7 @@ fn a_threshold_above_every_rule_links_nothing() {
     let b = rec(&mut r, "camhs", "C1", Some(1));
     r.strong[0][a as usize] = Some(t(9));
     r.strong[0][b as usize] = Some(t(9));
-    let p = persons(&r, &Options { min_weight: 1000.0, ..Options::default() });
+    let p = persons(&r, &Options { min_weight: 1000.0, ..Options::default() }, None);
     assert_eq!(p.count, 2);
     assert!(p.stats.rules_below_threshold.contains(&"nhs_number"));
 }
@@ -135,7 +135,7 @@ fn the_same_partner_record_twice_is_one_person() {
     let a = rec(&mut r, "police", "P1", None);
     let b = rec(&mut r, "police", "P1", None);
     let c = rec(&mut r, "housing", "P1", None);
-    let p = persons(&r, &Options::default());
+    let p = persons(&r, &Options::default(), None);
     assert!(same(&p, a, b));
     assert!(!same(&p, a, c), "a record id means nothing across partners");
 }
@@ -150,7 +150,7 @@ fn results_do_not_depend_on_the_order_of_keys_within_a_rule() {
             pairs.reverse();
         }
         r.keys[0] = pairs;
-        persons(&r, &Options::default()).person
+        persons(&r, &Options::default(), None).person
     };
     assert_eq!(build(false), build(true));
 }
@@ -167,7 +167,7 @@ fn families_join_persons_on_household_keys_but_not_on_a_communal_address() {
     for &i in &ids {
         r.households.push((HouseholdKind::Address, 0, t(102), i));
     }
-    let p = persons(&r, &Options::default());
+    let p = persons(&r, &Options::default(), None);
     let f = families(&r, &p.person, p.count);
     let fam = |i: u32| f.family[p.person[i as usize] as usize];
     assert_eq!(fam(ids[0]), fam(ids[2]));

@@ -140,6 +140,7 @@ impl Model {
             estimated_precision: None,
             estimated_recall: None,
             households: None,
+            frozen: None,
         }
     }
 

@@ -26,7 +26,13 @@ pub(super) fn link_model(a: &LinkModelArgs) -> Result<Exit, Failure> {
 }
 
 fn model_text(model: &LinkageModel) -> String {
-    let how = if model.estimated {
+    let how = if let Some(f) = &model.frozen {
+        format!(
+            "frozen, read from {} (SHA-256 {}): nothing estimated by the build",
+            f.path,
+            f.sha256.get(..16).unwrap_or(&f.sha256)
+        )
+    } else if model.estimated {
         format!("estimated from this deployment's data ({} training pairs)", model.training_pairs)
     } else {
         "the documented levels (too few pairs to estimate)".to_owned()

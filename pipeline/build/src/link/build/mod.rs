@@ -52,6 +52,8 @@ pub struct BuildInput<'a> {
     pub run_id: &'a str,
     /// Matcher settings.
     pub options: Options,
+    /// The frozen model to score with (`[linkage] model`), if one is set.
+    pub frozen: Option<&'a super::frozen::FrozenModel>,
     /// How Parquet parts are written.
     pub part_options: PartOptions,
     /// The theme mapping for `theme_events/` (none: no outcome datasets).
@@ -229,7 +231,7 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
     let _held = reading::Held::hold(input.out, &mut plan.files)?;
     let recs = input::read(&plan.files)?;
     laps.lap("read");
-    let persons = cluster::persons(&recs, &input.options);
+    let persons = cluster::persons(&recs, &input.options, input.frozen.map(|f| &f.model));
     laps.lap("match");
     let fams = family::families(&recs, &persons.person, persons.count);
     laps.lap("families");
@@ -297,6 +299,7 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
         record.estimated_precision = scoring.estimate.as_ref().map(|e| e.precision);
         record.estimated_recall = scoring.estimate.as_ref().map(|e| e.recall);
         record.households = Some(scoring.households.record());
+        record.frozen = input.frozen.map(|f| f.from.clone());
         record
     });
     log.append(&Event::LinkageBuilt {
