@@ -7,7 +7,7 @@
 //! dataset in small files, while a time on every row would make a forced re-run or a re-run
 //! after a crash write other bytes than a clean run.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow_array::builder::StringBuilder;
@@ -35,20 +35,32 @@ pub struct Arrival {
     pub arrived_at: String,
 }
 
-/// Every input the audit log records as compared or staged, at its first arrival: a forced
-/// re-run of an input does not make its records newer. An input compared is dated by when it
-/// began to be read; one staged without a comparison in the log (a log written before
-/// comparisons named their input) by its first staging file's entry.
+/// Every input the audit log records as compared or staged, by feed and id. A file is dated
+/// by its first comparison (a forced re-run of it does not make its records newer), a stream
+/// batch part by its last (one compared and never committed is swept, and compared again when
+/// it is read again: only the comparison that was committed moved anything). An input staged
+/// with no comparison in the log (a log written before comparisons named their input) is dated
+/// by its first staging file's entry.
 pub fn from_entries(entries: &[Entry]) -> Vec<Arrival> {
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut out = Vec::new();
+    let mut at: HashMap<(String, String), usize> = HashMap::new();
+    let mut out: Vec<Arrival> = Vec::new();
     for e in entries {
         if let Event::RecordsCompared { feed, input, sha256, input_id, started_at, .. } = &e.event {
             let id = input_id.clone().or_else(|| sha256.as_ref().and_then(|s| s.get(..ID_CHARS)).map(str::to_owned));
             let Some(id) = id else { continue };
-            if seen.insert(id.clone()) {
-                let arrived_at = started_at.clone().unwrap_or_else(|| e.at.clone());
-                out.push(Arrival { feed: feed.clone(), input_id: id, input: Some(input.clone()), arrived_at });
+            let arrival = Arrival {
+                feed: feed.clone(),
+                input_id: id.clone(),
+                input: Some(input.clone()),
+                arrived_at: started_at.clone().unwrap_or_else(|| e.at.clone()),
+            };
+            match at.get(&(feed.clone(), id.clone())) {
+                None => {
+                    at.insert((feed.clone(), id), out.len());
+                    out.push(arrival);
+                }
+                Some(&i) if sha256.is_none() => out[i] = arrival,
+                Some(_) => {}
             }
         }
     }
@@ -56,8 +68,9 @@ pub fn from_entries(entries: &[Entry]) -> Vec<Arrival> {
         if let Event::FileWritten { dataset, path, feed: Some(feed), .. } = &e.event
             && dataset == STAGING
             && let Some(id) = part_stem(path)
-            && seen.insert(id.to_owned())
+            && !at.contains_key(&(feed.clone(), id.to_owned()))
         {
+            at.insert((feed.clone(), id.to_owned()), out.len());
             out.push(Arrival { feed: feed.clone(), input_id: id.to_owned(), input: None, arrived_at: e.at.clone() });
         }
     }
@@ -73,7 +86,7 @@ fn field(name: &str, nullable: bool, description: &str) -> Field {
 /// The schema of `arrivals/`.
 pub fn schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
-        field("feed", false, "The feed."),
+        field("feed", false, "The feed the input was of."),
         field("_input", false, "The input's id, as the _input of its staging and history rows."),
         field("input", true, "The input as its rows' _source names it (file path, or Kafka batch), where known."),
         field(
@@ -140,6 +153,7 @@ mod tests {
     #[test]
     fn an_input_arrives_when_it_began_to_be_read_and_a_re_run_does_not_move_it() {
         let sha = "ab".repeat(32);
+        let part = format!("{}~1", tellonce_governance::audit::stream_progress::stem("police", 0, 0, 0, 9));
         let entries = vec![
             // Staging files are published before their input's comparison is logged.
             entry(1, "2025-01-31T10:00:09Z", written("staging/feed=police/part-abababababababab-00000.parquet")),
@@ -153,16 +167,23 @@ mod tests {
                 "2025-03-01T09:00:00Z",
                 compared("jan.csv", Some(&sha), Some("abababababababab"), Some("2025-03-01T08:59:00Z")),
             ),
-            entry(4, "2025-02-01T00:00:05Z", written("staging/feed=police/part-k@police-0-0-0-9~1-00000.parquet")),
+            // A stream batch part compared, swept when its session was killed, compared again
+            // when read again, and committed: dated by the comparison that was committed.
             entry(
-                5,
+                4,
+                "2025-02-01T00:00:01Z",
+                compared("kafka:police/0@0-9", None, Some(&part), Some("2025-02-01T00:00:00Z")),
+            ),
+            entry(5, "2025-02-01T00:00:05Z", written(&format!("staging/feed=police/part-{part}-00000.parquet"))),
+            entry(
+                6,
                 "2025-02-01T00:00:06Z",
-                compared("kafka:police/0@0-9", None, Some("k@police-0-0-0-9~1"), Some("2025-02-01T00:00:04Z")),
+                compared("kafka:police/0@0-9", None, Some(&part), Some("2025-02-01T00:00:04Z")),
             ),
             // A log written before comparisons named their input: by the content hash, and the entry's time.
-            entry(6, "2024-12-01T00:00:00Z", compared("old.csv", Some(&"cd".repeat(32)), None, None)),
+            entry(7, "2024-12-01T00:00:00Z", compared("old.csv", Some(&"cd".repeat(32)), None, None)),
             // Staged with no comparison logged: by its first staging file.
-            entry(7, "2024-11-01T00:00:00Z", written("staging/feed=police/part-efefefefefefefef-00001.parquet")),
+            entry(8, "2024-11-01T00:00:00Z", written("staging/feed=police/part-efefefefefefefef-00001.parquet")),
         ];
         let got: Vec<(String, Option<String>, String)> =
             from_entries(&entries).into_iter().map(|a| (a.input_id, a.input, a.arrived_at)).collect();
@@ -170,7 +191,7 @@ mod tests {
             ("efefefefefefefef", None, "2024-11-01T00:00:00Z"),
             ("cdcdcdcdcdcdcdcd", Some("old.csv"), "2024-12-01T00:00:00Z"),
             ("abababababababab", Some("jan.csv"), "2025-01-31T10:00:00Z"),
-            ("k@police-0-0-0-9~1", Some("kafka:police/0@0-9"), "2025-02-01T00:00:04Z"),
+            (part.as_str(), Some("kafka:police/0@0-9"), "2025-02-01T00:00:04Z"),
         ];
         let want: Vec<(String, Option<String>, String)> =
             want.iter().map(|(i, n, a)| ((*i).to_owned(), n.map(str::to_owned), (*a).to_owned())).collect();

@@ -7,6 +7,7 @@ use std::path::Path;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Date32Type;
 use arrow_array::{Array, BooleanArray, RecordBatch};
+use tellonce_build::link::input::RecordRefs;
 use tellonce_governance::audit::holdings::{HeldFile, held_files};
 use tellonce_governance::audit::{self, Event};
 use tellonce_output::layout::AUDIT;
@@ -301,10 +302,10 @@ impl Comparison {
     /// are counted and left out; the versions changed ones supersede are noted.
     pub fn filter(&mut self, batch: &RecordBatch) -> Result<RecordBatch, RecordsError> {
         let bad = |message: String| RecordsError::Read { path: "staged batch".into(), message };
-        let ids = batch
-            .column_by_name(RECORD_ID)
-            .and_then(|c| c.as_string_opt::<i32>())
-            .ok_or_else(|| bad(format!("no text {RECORD_ID} column")))?;
+        let ids = RecordRefs::of(batch);
+        if !ids.has_key() {
+            return Err(bad(format!("no {RECORD_ID} column, nor its token")));
+        }
         let digests = batch
             .column_by_name(RECORD_DIGEST)
             .and_then(|c| c.as_fixed_size_binary_opt())
@@ -315,12 +316,12 @@ impl Comparison {
         for i in 0..batch.num_rows() {
             // A record without a reference never reaches staging (it is quarantined); were one
             // to, it is kept as new rather than lost.
-            if !ids.is_valid(i) || !digests.is_valid(i) {
+            let key = ids.key(i);
+            let Some(id) = key.as_deref().filter(|_| digests.is_valid(i)) else {
                 self.counts.new += 1;
                 keep.push(true);
                 continue;
-            }
-            let id = ids.value(i);
+            };
             if self.mode == SourceMode::Snapshot {
                 self.held.see(id);
             }

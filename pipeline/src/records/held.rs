@@ -17,6 +17,7 @@ use arrow_array::types::Date32Type;
 use arrow_array::{Array, RecordBatch};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use tellonce_build::link::input::{KEY_COLUMNS, RecordRefs};
 use tellonce_governance::audit::holdings::held_files;
 use tellonce_governance::audit::{Entry, Event};
 use tellonce_output::layout::STAGING;
@@ -466,10 +467,8 @@ fn file_rows(out: &Path, rel: &str, how: FileRead<'_>) -> Result<FileRows, Recor
         let dates = updated.and_then(|u| batch.column_by_name(u)).and_then(|c| c.as_primitive_opt::<Date32Type>());
         let codes = stated.and_then(|(c, _)| batch.column_by_name(c)).and_then(|c| c.as_string_opt::<i32>());
         for (i, digest) in digests.into_iter().enumerate() {
-            if !ids.is_valid(i) {
-                continue;
-            }
-            let (id, at) = (ids.value(i), row + i as u64);
+            let Some(id) = ids.key(i) else { continue };
+            let (id, at) = (id.as_ref(), row + i as u64);
             let in_scope = scope.is_none_or(|s| s.may_name(id));
             if in_scope || keep_outside {
                 let date = dates.filter(|d| d.is_valid(i)).map_or(NO_DATE, |d| d.value(i));
@@ -499,17 +498,17 @@ pub(crate) fn rows_of<T>(
     let err = |message: String| RecordsError::Read { path: path.clone(), message };
     let f = File::open(&path).map_err(|e| err(e.to_string()))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| err(e.to_string()))?;
-    let mask = ProjectionMask::columns(builder.parquet_schema(), [RECORD_ID]);
+    let mask = ProjectionMask::columns(builder.parquet_schema(), KEY_COLUMNS);
     let mut rows = Vec::new();
     let mut at = 0u64;
     for batch in builder.with_projection(mask).build().map_err(|e| err(e.to_string()))? {
         let batch = batch.map_err(|e| err(e.to_string()))?;
-        let col = batch
-            .column_by_name(RECORD_ID)
-            .and_then(|c| c.as_string_opt::<i32>())
-            .ok_or_else(|| err(format!("{rel}: {RECORD_ID} is not text")))?;
-        for i in 0..col.len() {
-            if let Some(answer) = col.is_valid(i).then(|| wanted(col.value(i))).flatten() {
+        let keys = RecordRefs::of(&batch);
+        if !keys.has_key() {
+            return Err(err(format!("{rel}: no {RECORD_ID} column, nor its token")));
+        }
+        for i in 0..batch.num_rows() {
+            if let Some(answer) = keys.key(i).and_then(|k| wanted(&k)) {
                 rows.push((at + i as u64, answer));
             }
         }
@@ -555,28 +554,29 @@ fn read_ids(
     let f = File::open(path).map_err(|e| err(e.to_string()))?;
     let mut builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| err(e.to_string()))?;
     let schema = builder.schema().clone();
-    if schema.field_with_name(RECORD_ID).is_err() {
-        return Err(err(format!("{rel} has no {RECORD_ID} column")));
+    if KEY_COLUMNS.iter().all(|c| schema.field_with_name(c).is_err()) {
+        return Err(err(format!("{rel} has no {RECORD_ID} column, nor its token")));
     }
     if schema.field_with_name(RECORD_DIGEST).is_ok() {
         let present = extra.iter().flatten().copied().filter(|c| schema.field_with_name(c).is_ok());
-        let wanted: Vec<&str> = [RECORD_ID, RECORD_DIGEST].into_iter().chain(present).collect();
+        let wanted: Vec<&str> = KEY_COLUMNS.into_iter().chain([RECORD_DIGEST]).chain(present).collect();
         let mask = ProjectionMask::columns(builder.parquet_schema(), wanted);
         builder = builder.with_projection(mask);
     }
     builder.build().map_err(|e| err(e.to_string()))
 }
 
-/// A batch's record ids and digests (read, or computed for a file without them).
+/// A batch's record references ([`RecordRefs::key`]) and digests (read, or computed for a file
+/// without them).
 fn ids_and_digests<'b>(
     batch: &'b RecordBatch,
     rel: &str,
-) -> Result<(&'b arrow_array::StringArray, Vec<[u8; DIGEST_BYTES]>), RecordsError> {
+) -> Result<(RecordRefs<'b>, Vec<[u8; DIGEST_BYTES]>), RecordsError> {
     let bad = |message: String| RecordsError::Read { path: rel.into(), message };
-    let ids = batch
-        .column_by_name(RECORD_ID)
-        .and_then(|c| c.as_string_opt::<i32>())
-        .ok_or_else(|| bad(format!("{RECORD_ID} is not text")))?;
+    let ids = RecordRefs::of(batch);
+    if !ids.has_key() {
+        return Err(bad(format!("no {RECORD_ID} column, nor its token")));
+    }
     let digests = match batch.column_by_name(RECORD_DIGEST) {
         Some(col) => {
             let col = col.as_fixed_size_binary_opt().ok_or_else(|| bad(format!("{RECORD_DIGEST} is not binary")))?;

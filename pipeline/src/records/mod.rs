@@ -21,6 +21,7 @@ pub mod digest;
 pub mod held;
 pub mod history;
 mod id_table;
+pub mod key;
 pub mod live;
 pub mod marked;
 pub mod reinstate;
@@ -63,4 +64,10 @@ pub enum RecordsError {
     /// The history part cannot be written.
     #[error(transparent)]
     Sink(#[from] tellonce_connectors::parquet_sink::SinkError),
+    /// An input named for reinstatement is not one input of the feed the audit log knows.
+    #[error("{message}")]
+    InputNamed {
+        /// What is wrong, with the inputs' ids where several are named so (never a value).
+        message: String,
+    },
 }

@@ -14,6 +14,7 @@ use tellonce_governance::audit::{AuditLog, Event};
 use tellonce_output::layout::AUDIT;
 use tellonce_output::lock::{Access, lock_output};
 
+use super::RecordsError;
 use super::tombstones::{self, Reinstate, Reinstated};
 use crate::run::RunError;
 
@@ -27,6 +28,43 @@ pub struct ReinstateReport {
     pub counts: Reinstated,
     /// Whether nothing was changed.
     pub dry_run: bool,
+}
+
+/// The id of the input of `feed` that `named` names: an input id as given, or the path of one
+/// input the audit log's comparisons record. A path several inputs came from (a fixed path
+/// delivered again each month) is refused with their ids and arrival times, to choose from.
+fn input_id(out: &Path, feed: &str, named: &str) -> Result<String, RunError> {
+    let entries = tellonce_governance::audit::read_entries(&out.join(AUDIT))?;
+    let mut by_path: Vec<(String, String)> = Vec::new();
+    for e in &entries {
+        let Event::RecordsCompared { feed: f, input, sha256, input_id, started_at, .. } = &e.event else { continue };
+        let id = input_id.clone().or_else(|| sha256.as_deref().and_then(|s| s.get(..16)).map(str::to_owned));
+        let Some(id) = id.filter(|_| f == feed) else { continue };
+        if id == named {
+            return Ok(id);
+        }
+        if input == named && !by_path.iter().any(|(i, _)| *i == id) {
+            by_path.push((id, started_at.clone().unwrap_or_else(|| e.at.clone())));
+        }
+    }
+    match by_path.len() {
+        0 => Err(RecordsError::InputNamed {
+            message: format!("the audit log names no input of {feed} {named:?} (give an input's path or id)"),
+        }
+        .into()),
+        1 => Ok(by_path.remove(0).0),
+        _ => {
+            let listed: Vec<String> = by_path.iter().map(|(id, at)| format!("{id} (arrived {at})")).collect();
+            Err(RecordsError::InputNamed {
+                message: format!(
+                    "{named:?} is the path of {} inputs of {feed}: give the id of the one whose withdrawals to lift: {}",
+                    by_path.len(),
+                    listed.join(", ")
+                ),
+            }
+            .into())
+        }
+    }
 }
 
 /// Lifts `feed`'s withdrawals that `which` selects, for `reason`, under the output to itself (no
@@ -45,7 +83,18 @@ pub fn reinstate(
     }
     let _lock = lock_output(out, Access::Exclusive)?;
     let mut log = AuditLog::open(&out.join(AUDIT), keys.audit_signer())?;
-    tellonce_output::strays::clear_and_record(out, Access::Exclusive, &mut log)?;
+    // A dry run changes nothing, not even what an interrupted session left behind.
+    if !dry_run {
+        tellonce_output::strays::clear_and_record(out, Access::Exclusive, &mut log)?;
+    }
+    let resolved;
+    let which = match which {
+        Reinstate::WithdrawnBy(named) => {
+            resolved = Reinstate::WithdrawnBy(input_id(out, feed, named)?);
+            &resolved
+        }
+        Reinstate::Records(_) => which,
+    };
     let at = tellonce_output::timefmt::now_rfc3339();
     // Counted first and recorded before the tombstones change: a crash in between leaves the
     // withdrawals standing under an entry that says they were lifted, and the command run again

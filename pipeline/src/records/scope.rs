@@ -56,12 +56,18 @@ impl Scope {
 
     /// The references of every row of `file` (rows rejected at the source have none that can
     /// be read), whose size is `bytes`.
-    pub fn read(mut file: FileSource, feed: &FeedSchema, bytes: u64) -> Result<Scope, SourceError> {
+    /// Each is added by its `key` (the token, where the agreement shares only that).
+    pub fn read(
+        mut file: FileSource,
+        feed: &FeedSchema,
+        bytes: u64,
+        key: &super::key::RecordKey,
+    ) -> Result<Scope, SourceError> {
         let mut scope = Scope::sized_for(bytes);
         let column = feed.index_of(RECORD_ID);
         while let Some(raw) = file.next_batch()? {
             match column.and_then(|c| raw.batch.column(c).as_string_opt::<i32>()) {
-                Some(ids) => ids.iter().flatten().for_each(|id| scope.add(id)),
+                Some(ids) => ids.iter().flatten().for_each(|id| scope.add(&key.of(id))),
                 // Not shaped as read (no text reference column): fail safe, every record held
                 // is compared, as without a scope.
                 None => scope.all = true,

@@ -25,7 +25,8 @@ pub struct Tombstone {
     pub reason: String,
     /// When it was laid (UTC, RFC 3339).
     pub at: String,
-    /// The input that withdrew the record (as its rows' `_source` names it), for a withdrawal.
+    /// The input that withdrew the record, by its id (as its rows' `_input` and its files'
+    /// names give it), for a withdrawal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
 }
@@ -94,7 +95,8 @@ fn parse(path: &Path, text: &str) -> Result<Vec<Tombstone>, RecordsError> {
 pub enum Reinstate {
     /// These references.
     Records(Vec<String>),
-    /// Every record the input so named (its rows' `_source`) withdrew and that is still withdrawn.
+    /// Every record the input of this id (its rows' `_input`) withdrew and that is still
+    /// withdrawn.
     WithdrawnBy(String),
 }
 
@@ -107,6 +109,9 @@ pub struct Reinstated {
     pub erased: u64,
     /// References asked for that no withdrawal stands for.
     pub not_withdrawn: u64,
+    /// Withdrawals standing that name no input (laid before withdrawals named theirs): an
+    /// input's withdrawals cannot include them; lift them by reference.
+    pub unattributed: u64,
 }
 
 /// Lifts the withdrawals `which` selects in `feed`'s tombstones, durably, unless `dry_run`.
@@ -145,6 +150,7 @@ pub fn reinstate(
             }
         }
         Reinstate::WithdrawnBy(input) => {
+            found.unattributed = standing.values().filter(|t| t.reason != ERASURE && t.by.is_none()).count() as u64;
             lift = standing
                 .values()
                 .filter(|t| t.reason != ERASURE && t.by.as_deref() == Some(input.as_str()))
@@ -235,21 +241,24 @@ mod tests {
 
         let asked = Reinstate::Records(ids(&["P-4", "P-5", "P-9", "P-4"]));
         let dry = reinstate(dir.path(), "police", &asked, at, true).unwrap();
-        assert_eq!(dry, Reinstated { reinstated: 1, erased: 1, not_withdrawn: 1 });
+        assert_eq!(dry, Reinstated { reinstated: 1, erased: 1, not_withdrawn: 1, unattributed: 0 });
         assert!(Tombstones::load(dir.path(), "police").unwrap().contains("P-4"), "a dry run changes nothing");
         assert_eq!(reinstate(dir.path(), "police", &asked, at, false).unwrap(), dry);
 
+        lay(dir.path(), "police", &ids(&["P-6"]), "withdrawn", at, None).unwrap();
         let by_march = reinstate(dir.path(), "police", &Reinstate::WithdrawnBy("mar.csv".to_owned()), at, false);
-        assert_eq!(by_march.unwrap(), Reinstated { reinstated: 2, erased: 0, not_withdrawn: 0 }, "P-3 was erased");
+        let want = Reinstated { reinstated: 2, erased: 0, not_withdrawn: 0, unattributed: 1 };
+        assert_eq!(by_march.unwrap(), want, "P-3 was erased; P-6 names no input");
         let t = Tombstones::load(dir.path(), "police").unwrap();
-        let standing: Vec<&str> = ["P-1", "P-2", "P-3", "P-4", "P-5"].into_iter().filter(|id| t.contains(id)).collect();
-        assert_eq!(standing, ["P-3", "P-5"]);
+        let all = ["P-1", "P-2", "P-3", "P-4", "P-5", "P-6"];
+        let standing: Vec<&str> = all.into_iter().filter(|id| t.contains(id)).collect();
+        assert_eq!(standing, ["P-3", "P-5", "P-6"]);
 
         // Withdrawn again later, and lifted again: the last line decides.
         lay(dir.path(), "police", &ids(&["P-1"]), "withdrawn", at, Some("apr.csv")).unwrap();
         assert!(Tombstones::load(dir.path(), "police").unwrap().contains("P-1"));
         let again = reinstate(dir.path(), "police", &Reinstate::Records(ids(&["P-1", "P-3"])), at, false).unwrap();
-        assert_eq!(again, Reinstated { reinstated: 1, erased: 1, not_withdrawn: 0 });
+        assert_eq!(again, Reinstated { reinstated: 1, erased: 1, not_withdrawn: 0, unattributed: 0 });
         assert!(!Tombstones::load(dir.path(), "police").unwrap().contains("P-1"));
     }
 }

@@ -157,7 +157,7 @@ fn read_input(
     report: &mut InputReport,
 ) -> Result<(), Stop> {
     if source.mode == crate::config::SourceMode::Withdrawals {
-        return super::withdraw::apply(ctx, source, read.before, report).map_err(|e| match e {
+        return super::withdraw::apply(ctx, source, read.policy, read.before, report).map_err(|e| match e {
             super::withdraw::WithdrawFailure::Reject(rule, message) => Stop::Reject(rule, message),
             super::withdraw::WithdrawFailure::Run(error) => Stop::Failed(error),
         });
@@ -170,7 +170,9 @@ fn read_input(
         true => {
             let first = open_file(ctx, source, mapping.clone(), &mut InputReport::new(source))
                 .map_err(|(rule, message)| Stop::Reject(rule, message))?;
-            let scope = Scope::read(first, source.feed, read.before.0)
+            let tokeniser = ctx.keys.tokeniser(tellonce_governance::Purpose::Linkage);
+            let key = crate::records::key::RecordKey::under(source.feed, read.policy, tokeniser);
+            let scope = Scope::read(first, source.feed, read.before.0, &key)
                 .map_err(|e| Stop::Reject(e.rule_code(), e.to_string()))?;
             Some(scope)
         }

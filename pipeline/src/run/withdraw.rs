@@ -14,6 +14,7 @@ use crate::records::compare::InputNamed;
 use crate::records::compare::{Comparison, Counts};
 use crate::records::held::{HeldRecords, LoadOptions};
 use crate::records::history::{Supersession, WITHDRAWN, supersede};
+use crate::records::key::RecordKey;
 use crate::records::scope::Scope;
 use crate::records::tombstones::{self, Tombstones};
 use crate::records::{RecordsError, withdrawals};
@@ -43,6 +44,7 @@ impl From<RecordsError> for WithdrawFailure {
 pub(crate) fn apply(
     ctx: &Context<'_>,
     source: &Source,
+    policy: &crate::stages::govern::Policy,
     before: (u64, std::time::SystemTime),
     report: &mut InputReport,
 ) -> Result<(), WithdrawFailure> {
@@ -51,8 +53,13 @@ pub(crate) fn apply(
         Ok(m) => m,
         Err(e) => return Err(WithdrawFailure::Reject(e.rule_code(), e.to_string())),
     };
-    let listed = withdrawals::read(&source.path, feed, mapping.as_ref())
+    let mut listed = withdrawals::read(&source.path, feed, mapping.as_ref())
         .map_err(|e| WithdrawFailure::Reject(e.rule_code(), e.to_string()))?;
+    // Known from here on as staging knows them (the token, where only that is shared).
+    let key = RecordKey::under(feed, policy, ctx.keys.tokeniser(tellonce_governance::Purpose::Linkage));
+    for w in &mut listed {
+        w.record_id = key.of(&w.record_id).into_owned();
+    }
     // An upload in progress could end in a cut reference, which would withdraw the wrong record.
     if super::input::file_state(&source.path) != Some(before) {
         let message =
@@ -86,8 +93,8 @@ pub(crate) fn apply(
     counts.listed = counts.withdrawn;
     // Tombstones first, so that a crash before the move still keeps the records withdrawn.
     let at = tellonce_output::timefmt::now_rfc3339();
-    tombstones::lay(out, feed.name, &ids, WITHDRAWN, &at, Some(&report.source))?;
     let stem = report.sha256.get(..16).unwrap_or(&report.sha256).to_owned();
+    tombstones::lay(out, feed.name, &ids, WITHDRAWN, &at, Some(&stem))?;
     let by = Supersession { feed: feed.name, by: &report.source, stem: &stem, run: &ctx.run_id, at: &at };
     let mut record = |e: &tellonce_governance::audit::Event| ctx.audit(e);
     let mut sync = || ctx.audit_sync();

@@ -19,6 +19,7 @@ use crate::records::compare::InputNamed;
 use crate::records::compare::Withdrawal;
 use crate::records::compare::{CompareRules, Comparison};
 use crate::records::history::{Supersession, WITHDRAWN, supersede};
+use crate::records::key::RecordKey;
 use crate::records::scope::Scope;
 use crate::records::tombstones;
 use crate::run::input::unpublish;
@@ -55,6 +56,8 @@ pub(crate) struct Writer<'a> {
     pub(crate) replace_parts: bool,
     /// Records quarantined whose reference could not be read.
     unreferenced: u64,
+    /// How the feed's records are known across inputs under the agreement.
+    key: RecordKey,
 }
 
 impl<'a> Writer<'a> {
@@ -92,6 +95,7 @@ impl<'a> Writer<'a> {
             started_at: tellonce_output::timefmt::now_rfc3339(),
             replace_parts: false,
             unreferenced: 0,
+            key: RecordKey::under(feed, policy, ctx.keys.tokeniser(tellonce_governance::Purpose::Linkage)),
         })
     }
 
@@ -107,7 +111,7 @@ impl<'a> Writer<'a> {
         let received = (batch.num_rows() + rejects.len()) as u64;
         self.read += received + withdrawn.len() as u64;
         match self.compare.as_mut() {
-            Some(c) => withdrawn.iter().for_each(|w| c.withdraw_marked(&w.record_id, w.updated)),
+            Some(c) => withdrawn.iter().for_each(|w| c.withdraw_marked(&self.key.of(&w.record_id), w.updated)),
             None if !withdrawn.is_empty() => {
                 let message = format!("{}: records marked withdrawn in an input not compared", self.source);
                 return Err(RunError::Internal(message).into());
@@ -141,7 +145,7 @@ impl<'a> Writer<'a> {
         for r in rejects {
             *self.by_rule.entry(r.rule.code()).or_default() += 1;
             match (&r.record_id, self.compare.as_mut()) {
-                (Some(id), Some(c)) => c.sent_but_quarantined(id),
+                (Some(id), Some(c)) => c.sent_but_quarantined(&self.key.of(id)),
                 (None, _) => self.unreferenced += 1,
                 (Some(_), None) => {}
             }
@@ -348,7 +352,7 @@ fn supersede_held(
     let Some(compare) = compare else { return Ok(0) };
     let out = &ctx.settings.output_dir;
     if !withdrawal.ids.is_empty() {
-        tombstones::lay(out, by.feed, &withdrawal.ids, WITHDRAWN, by.at, Some(by.by))?;
+        tombstones::lay(out, by.feed, &withdrawal.ids, WITHDRAWN, by.at, Some(by.stem))?;
     }
     // Superseded and withdrawn versions move together: one rewrite per staging file.
     let moves = compare.take_moves(out, withdrawal)?;

@@ -59,14 +59,12 @@ fn note_erasure(out: &Path, file: &HeldFile, rows: usize) -> Result<(), SubjectE
 
 /// The record references of rows taken out of a file.
 fn record_ids(batches: &[arrow_array::RecordBatch]) -> Vec<String> {
-    use arrow_array::Array;
-    use arrow_array::cast::AsArray;
-    let column = crate::records::held::RECORD_ID;
+    // Keyed as comparisons key them (the token, where the agreement shares only that), so that
+    // the tombstone refuses a re-sent copy whatever the agreement shares.
     let mut ids = Vec::new();
     for batch in batches {
-        if let Some(col) = batch.column_by_name(column).and_then(|c| c.as_string_opt::<i32>()) {
-            ids.extend((0..col.len()).filter(|i| col.is_valid(*i)).map(|i| col.value(i).to_owned()));
-        }
+        let keys = tellonce_build::link::input::RecordRefs::of(batch);
+        ids.extend((0..batch.num_rows()).filter_map(|i| keys.key(i)).map(|k| k.into_owned()));
     }
     ids
 }

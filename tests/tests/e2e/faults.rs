@@ -756,7 +756,7 @@ fn room_before(out: &Path, target: &str) -> u64 {
 }
 
 /// The stages in the order a run and then a build first write to them.
-const WRITE_ORDER: [&str; 11] = [
+const WRITE_ORDER: [&str; 12] = [
     "staging",
     "quarantine",
     "links",
@@ -768,6 +768,7 @@ const WRITE_ORDER: [&str; 11] = [
     "persons",
     "families",
     "aggregates",
+    "arrivals",
 ];
 
 /// Whether a build writes `stage`: every stage a run writes after staging and quarantine, and

@@ -639,9 +639,16 @@ fn a_snapshot_of_a_stated_scope_withdraws_only_the_records_in_it_whichever_input
 /// `record_id` and incident type of every police record as it was known on `date`, by the
 /// README's query run with DuckDB (`tests/python/as_known.py`).
 fn as_known(ws: &Workspace, date: &str) -> Vec<(String, String)> {
-    let script = tellonce_tests::workspace_root().join("tests/python/as_known.py");
+    let root = tellonce_tests::workspace_root();
+    let script = root.join("tests/python/as_known.py");
+    let check = std::process::Command::new("python3").args(["-c", "import duckdb"]).output();
+    assert!(
+        check.is_ok_and(|o| o.status.success()),
+        "the query is checked with DuckDB's Python package: run `python3 -m pip install -r .ci/requirements.txt`"
+    );
     let out = std::process::Command::new("python3")
         .arg(&script)
+        .arg(root.join("README.md"))
         .arg(ws.out())
         .args(["police", date, "incident_type"])
         .output()
@@ -655,10 +662,15 @@ fn records_as_known_on_a_date_are_those_arrived_by_then_and_not_yet_superseded()
     let ws = Workspace::new();
     let row = |n: u32, kind: &str| police(&format!("P{n:02}"), "Ann", kind);
     ws.write("inputs/jan.csv", extract(&(1..=10).map(|n| row(n, "CRIME")).collect::<Vec<_>>()));
-    // February corrects P02 and sends P11 for the first time; March's snapshot leaves P03 out.
+    // February corrects P02 and sends P11 for the first time; March's snapshot leaves P03 out
+    // and corrects P11 (whose February version, in history, was not known in January).
     let feb: Vec<String> = (1..=11).map(|n| row(n, if n == 2 { "DOMESTIC_ABUSE" } else { "CRIME" })).collect();
     ws.write("inputs/feb.csv", extract(&feb));
-    let mar: Vec<String> = feb.iter().filter(|r| !r.starts_with("P03,")).cloned().collect();
+    let mar: Vec<String> = feb
+        .iter()
+        .filter(|r| !r.starts_with("P03,"))
+        .map(|r| if r.starts_with("P11,") { row(11, "DOMESTIC_ABUSE") } else { r.clone() })
+        .collect();
     ws.write("inputs/mar.csv", extract(&mar));
     let months = [("inputs/jan.csv", "delta"), ("inputs/feb.csv", "delta"), ("inputs/mar.csv", "snapshot")];
     for i in 1..=months.len() {
@@ -745,10 +757,15 @@ fn withdrawals_confirmed_by_mistake_are_lifted_by_input_and_the_next_extract_sta
     assert!(text(&no_reason).contains("--reason is required"), "{}", text(&no_reason));
     reinstate(&["--withdrawn-by", "inputs/feb.csv", "--record", "P05", "--reason", "x"], 2);
 
-    let dry =
-        reinstate(&["--withdrawn-by", "inputs/feb.csv", "--reason", "truncated export", "--dry-run", "--json"], 0);
-    let dry: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
-    assert_eq!((dry["reinstated"].as_u64(), dry["dry_run"].as_bool()), (Some(26), Some(true)), "{dry}");
+    // By the input's id (its rows' _input) or by its path, where one input came from it.
+    let feb_id = confirmed.input("inputs/feb.csv")["sha256"].as_str().unwrap()[..16].to_owned();
+    for by in [feb_id.as_str(), "inputs/feb.csv"] {
+        let dry = reinstate(&["--withdrawn-by", by, "--reason", "truncated export", "--dry-run", "--json"], 0);
+        let dry: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
+        assert_eq!((dry["reinstated"].as_u64(), dry["dry_run"].as_bool()), (Some(26), Some(true)), "{dry}");
+    }
+    let unknown = reinstate(&["--withdrawn-by", "inputs/nothing.csv", "--reason", "x"], 2);
+    assert!(text(&unknown).contains("names no input of police"), "{}", text(&unknown));
     let lifted = reinstate(&["--withdrawn-by", "inputs/feb.csv", "--reason", "truncated export"], 0);
     assert!(text(&lifted).contains("lifted 26 withdrawal(s)"), "{}", text(&lifted));
     // Lifting again finds nothing standing; a reference given that was never withdrawn is said so.
@@ -768,8 +785,60 @@ fn withdrawals_confirmed_by_mistake_are_lifted_by_input_and_the_next_extract_sta
     let entries: Vec<&str> = log.lines().filter(|l| l.contains("\"type\":\"records_reinstated\"")).collect();
     assert_eq!(entries.len(), 1, "one entry: the dry run and the empty lift change nothing\n{log}");
     assert!(entries[0].contains("\"reinstated\":26") && entries[0].contains("truncated export"), "{}", entries[0]);
+    assert!(entries[0].contains(&format!("\"withdrawn_by\":\"{feb_id}\"")), "by the input's id: {}", entries[0]);
     tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
     tellonce_ok(ws.dir(), &["audit", "report", "--config", "tellonce.toml", "--out", "report.html"], 0);
     let html = std::fs::read_to_string(ws.dir().join("report.html")).unwrap();
     assert!(html.contains("Withdrawals lifted") && html.contains("truncated export"), "the report shows the lift");
+}
+
+/// Staged police rows, by their token where the agreement shares only that.
+fn staged_rows(out: &std::path::Path) -> usize {
+    visible_parquet(&out.join("staging/feed=police")).iter().map(|p| parquet_row_count(p) as usize).sum()
+}
+
+#[test]
+fn a_feed_whose_agreement_shares_only_the_token_of_record_id_knows_its_records_by_it() {
+    let ws = Workspace::new();
+    let agreement = std::fs::read_to_string(ws.dir().join("agreements/police.toml")).unwrap();
+    let pseudonymised = agreement.replace("record_id = { action = \"pass\"", "record_id = { action = \"pseudonymise\"");
+    assert_ne!(agreement, pseudonymised, "the example agreement passes record_id");
+    ws.write("agreements/police.toml", pseudonymised);
+    let id = |n: u32| format!("POLREF-{n:06}");
+    let row = |n: u32, kind: &str| police(&id(n), "Ann", kind);
+    ws.write("inputs/jan.csv", extract(&(1..=3).map(|n| row(n, "CRIME")).collect::<Vec<_>>()));
+    // February re-sends 1 as it was and 2 corrected, and sends 4; a withdrawals file lists 4 and
+    // 3 in clear, as partners send them; March sends 4 again, and 5.
+    ws.write("inputs/feb.csv", extract(&[row(1, "CRIME"), row(2, "DOMESTIC_ABUSE"), row(4, "CRIME")]));
+    ws.write("inputs/withdrawn-1.csv", format!("record_id\n{}\n{}\n", id(4), id(3)));
+    ws.write("inputs/mar.csv", extract(&[row(4, "CRIME"), row(5, "CRIME")]));
+    let months = [
+        ("inputs/jan.csv", "delta"),
+        ("inputs/feb.csv", "delta"),
+        ("inputs/withdrawn-*.csv", "withdrawals"),
+        ("inputs/mar.csv", "delta"),
+    ];
+    let mut runs = Vec::new();
+    let mut run_to = |last: usize| {
+        config_with_modes(&ws, &months[..=last]);
+        let run = ws.run(0, &[]);
+        let seen = versions(&run, &months[last].0.replace('*', "1"));
+        runs.push(run.output);
+        (seen, staged_rows(&ws.out()))
+    };
+    assert_eq!(run_to(0), ([3, 0, 0, 0, 0], 3));
+    assert_eq!(run_to(1), ([1, 1, 1, 0, 0], 4), "by token: 1 unchanged, 2 changed, 4 new");
+    assert_eq!(run_to(2), ([0, 0, 0, 2, 0], 2), "the clear references of the withdrawals file found by token");
+    assert_eq!(run_to(3), ([1, 0, 0, 0, 1], 3), "4 stays withdrawn; 5 is new");
+
+    // Staging holds the token, never the reference; no output, message or state file holds it.
+    for part in visible_parquet(&ws.out().join("staging/feed=police")) {
+        let columns = parquet_columns(&part);
+        assert!(columns.contains(&"record_id_token".to_owned()) && !columns.contains(&"record_id".to_owned()));
+    }
+    let ids: Vec<Vec<u8>> = (1..=5).map(|n| id(n).into_bytes()).collect();
+    let refs: Vec<&[u8]> = ids.iter().map(Vec::as_slice).collect();
+    let outputs: Vec<&std::process::Output> = runs.iter().collect();
+    assert_absent(&refs, &outputs, &ws.out());
+    tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
 }

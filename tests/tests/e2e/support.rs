@@ -14,7 +14,7 @@ use tellonce_tests::{files_under, json_stdout, tellonce_bin, tellonce_ok};
 
 /// The built-in feeds, in the order of the data dictionary.
 /// The datasets each build writes anew, `links/` first, then the outcome datasets.
-pub const BUILD_DATASETS: [&str; 9] = [
+pub const BUILD_DATASETS: [&str; 10] = [
     "links",
     "theme_events",
     "persons",
@@ -24,6 +24,7 @@ pub const BUILD_DATASETS: [&str; 9] = [
     "outcome_claims",
     "re_referrals",
     "aggregates",
+    "arrivals",
 ];
 
 pub const BUILT_IN_FEEDS: [&str; 7] =

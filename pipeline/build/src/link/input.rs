@@ -121,18 +121,28 @@ impl<'a> RecordRefs<'a> {
         }
     }
 
+    /// Whether the batch holds a reference column (`record_id`, or its token).
+    pub fn has_key(&self) -> bool {
+        self.record_id.is_some() || self.token.is_some()
+    }
+
+    /// The reference by which a partner record is known across inputs, of row `row`: its
+    /// `record_id` where the agreement shares it, else its token in hex ([`token_ref`]); none
+    /// when the row has neither. Borrowed where it can be: the comparison of every record of an
+    /// extract reads it.
+    pub fn key(&self, row: usize) -> Option<std::borrow::Cow<'a, str>> {
+        match (self.record_id, tok(self.token, row)) {
+            (Some(ids), _) if ids.is_valid(row) => Some(std::borrow::Cow::Borrowed(ids.value(row))),
+            (_, Some(t)) => Some(std::borrow::Cow::Owned(token_ref(&t))),
+            _ => None,
+        }
+    }
+
     /// The reference of row `row`.
     pub fn get(&self, row: usize) -> String {
-        match (self.record_id, tok(self.token, row)) {
-            (Some(ids), _) if ids.is_valid(row) => ids.value(row).to_owned(),
-            (_, Some(t)) => {
-                let mut hex = String::with_capacity(32);
-                for b in t {
-                    hex.push_str(&format!("{b:02x}"));
-                }
-                hex
-            }
-            _ => format!(
+        match self.key(row) {
+            Some(key) => key.into_owned(),
+            None => format!(
                 "{}:{}",
                 self.source.filter(|s| s.is_valid(row)).map_or("", |s| s.value(row)),
                 self.position.filter(|p| p.is_valid(row)).map_or(0, |p| p.value(row))
@@ -140,6 +150,19 @@ impl<'a> RecordRefs<'a> {
         }
     }
 }
+
+/// A keyed token as a record reference: lowercase hex.
+pub fn token_ref(token: &[u8]) -> String {
+    let mut hex = String::with_capacity(token.len() * 2);
+    for b in token {
+        hex.push_str(&format!("{b:02x}"));
+    }
+    hex
+}
+
+/// The staging columns a partner record's reference across inputs is read from
+/// ([`RecordRefs::key`]).
+pub const KEY_COLUMNS: [&str; 2] = ["record_id", "record_id_token"];
 
 fn tokens<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a FixedSizeBinaryArray> {
     batch.column_by_name(name).and_then(|c| c.as_fixed_size_binary_opt()).filter(|a| a.value_length() == 16)

@@ -583,8 +583,9 @@ pub struct ReinstateArgs {
     /// A record reference (`record_id`) whose withdrawal to lift; repeat for more.
     #[arg(long)]
     pub record: Vec<String>,
-    /// Lift every withdrawal this input made that still stands (the input as its records'
-    /// `_source` and the run summary name it, for example `inputs/housing-2025-03.csv`).
+    /// Lift every withdrawal this input made that still stands: its id (its rows' `_input`, the
+    /// first 16 hex digits of its SHA-256), or its path as the run summary names it, where only
+    /// one input came from that path.
     #[arg(long)]
     pub withdrawn_by: Option<String>,
     /// Why (kept in the audit log and shown in its report).

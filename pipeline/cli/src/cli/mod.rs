@@ -67,7 +67,8 @@ pub(crate) fn run_failure(e: RunError) -> Failure {
         | RunError::Lookup(_)
         | RunError::Agreements(_)
         | RunError::Themes(_)
-        | RunError::Unattributed(_) => Exit::Config,
+        | RunError::Unattributed(_)
+        | RunError::Records(crate::records::RecordsError::InputNamed { .. }) => Exit::Config,
         RunError::Link(tellonce_build::link::LinkError::State { .. }) | RunError::Explain(_) => Exit::Input,
         RunError::Output { .. }
         | RunError::Sink(_)

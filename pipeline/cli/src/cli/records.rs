@@ -28,6 +28,13 @@ pub(super) fn reinstate(a: &ReinstateArgs) -> Result<Exit, Failure> {
         if c.erased > 0 {
             s.push_str(&format!("; {} reference(s) given are erased and stay refused", c.erased));
         }
+        if c.unattributed > 0 {
+            s.push_str(&format!(
+                "; {} withdrawal(s) standing name no input (laid before withdrawals named theirs): lift them with \
+                 --record",
+                c.unattributed
+            ));
+        }
         if c.not_withdrawn > 0 {
             s.push_str(&format!("; {} reference(s) given are not withdrawn", c.not_withdrawn));
         }
