@@ -129,12 +129,11 @@ pub(crate) fn ingest(
     for _ in 0..in_flight {
         credit_tx.send(()).map_err(|_| RunError::Internal("credit channel closed".to_owned()))?;
     }
-    let stem = report.sha256.get(..16).unwrap_or(&report.sha256).to_owned();
+    let stem: &str = report.sha256.get(..16).unwrap_or(&report.sha256);
     let source_name = source.path.display().to_string();
-
     let rules = compare_rules(source, allow_share);
     let mut writer =
-        Writer::new(ctx, feed, policy, &stem, &source_name, pseudo.schema().clone(), Some((rules, how.scope)))?;
+        Writer::new(ctx, feed, policy, stem, &source_name, pseudo.schema().clone(), Some((rules, how.scope)))?;
     writer.replace_parts = how.replace_parts;
     let mut records_read = 0u64;
     std::thread::scope(|scope| -> Result<(), IngestError> {
@@ -171,7 +170,6 @@ pub(crate) fn ingest(
             let done_tx = done_tx.clone();
             let pseudo = pseudo.clone();
             let checked_schema = checked_schema.clone();
-            let stem = stem.as_str();
             let worker = std::thread::Builder::new().name("tellonce-work".to_owned()).spawn_scoped(scope, move || {
                 for (seq, raw, marks, withdrawn) in raw_rx {
                     let result =

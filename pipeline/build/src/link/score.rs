@@ -282,13 +282,10 @@ pub(super) fn scored_pass(
     // The model is trained on the sessions' own pairs, so each candidate pair is weighed as
     // blocking finds it and only those that clear the line are kept: millions of candidate
     // pairs are never held at once.
-    let model = match frozen {
-        Some(m) => m.clone(),
-        None => {
-            let sessions = training_patterns(recs, &distinct, max_block);
-            train::train(recs, &reps, &sessions, prior_from_rules(&reps, &cluster))
-        }
-    };
+    let model = frozen.cloned().unwrap_or_else(|| {
+        let sessions = training_patterns(recs, &distinct, max_block);
+        train::train(recs, &reps, &sessions, prior_from_rules(&reps, &cluster))
+    });
     drop(distinct);
     let least = threshold.bits.unwrap_or_else(|| model.threshold_for(threshold.probability)).max(threshold.floor);
     let mut tally = quality::Tally::new(least);

@@ -564,9 +564,8 @@ pub enum QuarantineCommand {
 /// `tellonce records …`.
 #[derive(Debug, Subcommand)]
 pub enum RecordsCommand {
-    /// Lift withdrawals found to be mistaken (a truncated snapshot confirmed, a partner's
-    /// withdrawal sent in error), so that the records are no longer refused: the next input
-    /// sending one stages it as new. Erasures are never lifted. Needs the output to itself.
+    /// Lift withdrawals found to be mistaken (a truncated snapshot confirmed): the next input
+    /// sending the records stages them as new. Erasures are never lifted.
     Reinstate(ReinstateArgs),
 }
 
@@ -583,9 +582,8 @@ pub struct ReinstateArgs {
     /// A record reference (`record_id`) whose withdrawal to lift; repeat for more.
     #[arg(long)]
     pub record: Vec<String>,
-    /// Lift every withdrawal this input made that still stands: its id (its rows' `_input`, the
-    /// first 16 hex digits of its SHA-256), or its path as the run summary names it, where only
-    /// one input came from that path.
+    /// Lift every withdrawal still standing of this input: its id (its rows' `_input`), or its
+    /// path where only one input came from it.
     #[arg(long)]
     pub withdrawn_by: Option<String>,
     /// Why (kept in the audit log and shown in its report).
