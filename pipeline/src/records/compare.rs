@@ -214,6 +214,7 @@ impl Comparison {
         own_prefix: &str,
         rules: CompareRules<'_>,
         scope: Option<&Scope>,
+        key_column: &str,
     ) -> Result<Self, RecordsError> {
         let dir = out.join(AUDIT);
         let entries = match audit::read_entries(&dir) {
@@ -227,6 +228,7 @@ impl Comparison {
             skip_prefix: Some(own_prefix),
             scope,
             keep_outside: rules.mode == SourceMode::Snapshot,
+            key_column: Some(key_column),
         };
         let clock = std::time::Instant::now();
         let held = HeldRecords::load(out, &entries, feed.name, how)?;

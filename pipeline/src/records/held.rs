@@ -166,13 +166,17 @@ pub struct LoadOptions<'a> {
     /// A snapshot's stated scope: a column and its values. A record whose latest version has
     /// none of them (or a file without the column) is out of it.
     pub stated: Option<(&'a str, &'a [String])>,
+    /// The column the feed's records are known by under the agreement in force (`record_id`,
+    /// or its token): a file held that lacks it was staged under an agreement that shared the
+    /// reference otherwise, and is refused rather than compared as if it held other records.
+    pub key_column: Option<&'a str>,
 }
 
 impl HeldRecords {
     /// The records of `feed` in the staging files the audit log `entries` holds, as `how`
     /// says.
     pub fn load(out: &Path, entries: &[Entry], feed: &str, how: LoadOptions<'_>) -> Result<Self, RecordsError> {
-        let LoadOptions { updated, skip_prefix, scope, keep_outside, stated } = how;
+        let LoadOptions { updated, skip_prefix, scope, keep_outside, stated, key_column } = how;
         // Files are ordered by when their path was first written: a rewrite (an erasure, a
         // supersession) records the file again without making its records newer.
         let mut first_written: HashMap<&str, u64> = HashMap::new();
@@ -197,7 +201,7 @@ impl HeldRecords {
         files.sort();
         // Each file read on a thread of its own (as many at once as there are cores), then
         // merged in file order, so that the latest version of a record is the one it names.
-        let read = |rel: &str| file_rows(out, rel, FileRead { updated, scope, keep_outside, stated });
+        let read = |rel: &str| file_rows(out, rel, FileRead { updated, scope, keep_outside, stated, key_column });
         let mut held = HeldRecords::default();
         // As many files at a time as there are threads: only their rows wait to be merged.
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
@@ -452,16 +456,17 @@ struct FileRead<'a> {
     scope: Option<&'a Scope>,
     keep_outside: bool,
     stated: Option<(&'a str, &'a [String])>,
+    key_column: Option<&'a str>,
 }
 
 /// The rows of the staging file `rel` that [`HeldRecords::load`] keeps.
 fn file_rows(out: &Path, rel: &str, how: FileRead<'_>) -> Result<FileRows, RecordsError> {
-    let FileRead { updated, scope, keep_outside, stated } = how;
+    let FileRead { updated, scope, keep_outside, stated, key_column } = how;
     let path = rel.split('/').fold(out.to_path_buf(), |p, c| p.join(c));
     let mut rows = FileRows::default();
     let mut row = 0u64;
     let extra = [updated, stated.map(|(column, _)| column)];
-    for batch in read_ids(&path, rel, &extra)? {
+    for batch in read_ids(&path, rel, &extra, key_column)? {
         let batch = batch.map_err(|e| RecordsError::Read { path: path.clone(), message: e.to_string() })?;
         let (ids, digests) = ids_and_digests(&batch, rel)?;
         let dates = updated.and_then(|u| batch.column_by_name(u)).and_then(|c| c.as_primitive_opt::<Date32Type>());
@@ -549,6 +554,7 @@ fn read_ids(
     path: &Path,
     rel: &str,
     extra: &[Option<&str>],
+    key_column: Option<&str>,
 ) -> Result<impl Iterator<Item = Result<RecordBatch, arrow_schema::ArrowError>>, RecordsError> {
     let err = |message: String| RecordsError::Read { path: path.to_owned(), message };
     let f = File::open(path).map_err(|e| err(e.to_string()))?;
@@ -556,6 +562,13 @@ fn read_ids(
     let schema = builder.schema().clone();
     if KEY_COLUMNS.iter().all(|c| schema.field_with_name(c).is_err()) {
         return Err(err(format!("{rel} has no {RECORD_ID} column, nor its token")));
+    }
+    if let Some(key) = key_column.filter(|k| schema.field_with_name(k).is_err()) {
+        return Err(err(format!(
+            "{rel} was staged under an agreement that shared {RECORD_ID} otherwise than the one in force (which \
+             shares {key}): its records cannot be compared with new ones; restore the earlier treatment of \
+             {RECORD_ID}, or stage the feed into a new output"
+        )));
     }
     if schema.field_with_name(RECORD_DIGEST).is_ok() {
         let present = extra.iter().flatten().copied().filter(|c| schema.field_with_name(c).is_ok());

@@ -14,6 +14,15 @@ use tellonce_schemas::staging;
 
 use super::held::RECORD_ID;
 
+/// The staging column of `record_id`'s token.
+const TOKEN_COLUMN: &str = "record_id_token";
+
+/// The column the records of a staging schema are known by: `record_id` where it holds it,
+/// else its token.
+pub fn key_column(schema: &arrow_schema::Schema) -> &'static str {
+    if schema.field_with_name(RECORD_ID).is_ok() { RECORD_ID } else { TOKEN_COLUMN }
+}
+
 /// The key of a feed's records under one agreement.
 #[derive(Clone)]
 pub enum RecordKey {
@@ -29,6 +38,14 @@ impl RecordKey {
     pub fn under(feed: &'static FeedSchema, policy: &Policy, tokeniser: Tokeniser) -> RecordKey {
         let columns = staging::columns_under(feed, |c| policy.treatment(feed, c));
         if columns.iter().any(|c| c.name == RECORD_ID) { RecordKey::Clear } else { RecordKey::Token(tokeniser) }
+    }
+
+    /// The staging column the key is read from.
+    pub fn column(&self) -> &'static str {
+        match self {
+            RecordKey::Clear => RECORD_ID,
+            RecordKey::Token(_) => TOKEN_COLUMN,
+        }
     }
 
     /// The key of a reference given in clear (trimmed first, as validation reads it).

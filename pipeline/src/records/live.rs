@@ -34,6 +34,8 @@ use tellonce_connectors::file_source::file_state;
 #[derive(Debug)]
 pub struct LiveHoldings {
     feed: &'static FeedSchema,
+    /// The column the feed's records are known by under its agreement.
+    key_column: &'static str,
     held: HeldRecords,
     tombstones: Tombstones,
     /// The feed's staging files the audit log records as held.
@@ -58,7 +60,8 @@ pub struct LiveHoldings {
 
 impl LiveHoldings {
     /// Loads the records of `feed` that the output in `out` holds now, with its tombstones.
-    pub fn load(out: &Path, feed: &'static FeedSchema) -> Result<Self, RecordsError> {
+    /// Its records are known by `key_column` (see [`LoadOptions::key_column`]).
+    pub fn load(out: &Path, feed: &'static FeedSchema, key_column: &'static str) -> Result<Self, RecordsError> {
         let dir = out.join(AUDIT);
         let mut cursor = ReadCursor::default();
         let mut entries = read_new_entries(&dir, &mut cursor)
@@ -76,7 +79,7 @@ impl LiveHoldings {
         // The records of uncommitted batches are not held: their entries are left out of the load.
         entries
             .retain(|e| !matches!(&e.event, Event::FileWritten { path, .. } if uncommitted(&progress, path).is_some()));
-        let how = LoadOptions { updated: feed.updated, ..LoadOptions::default() };
+        let how = LoadOptions { updated: feed.updated, key_column: Some(key_column), ..LoadOptions::default() };
         let held = HeldRecords::load(out, &entries, feed.name, how)?;
         let loaded = all.keys().filter(|p| uncommitted(&progress, p).is_none()).cloned().collect();
         let tombstones_read = file_state(&tellonce_output::layout::tombstones(out, feed.name));
@@ -84,6 +87,7 @@ impl LiveHoldings {
         let (files, own, whole) = (all, None, true);
         Ok(LiveHoldings {
             feed,
+            key_column,
             held,
             tombstones,
             files,
@@ -174,7 +178,7 @@ impl LiveHoldings {
     /// written so far (not committed yet, so left out of the load) are held again.
     fn reload(&mut self, out: &Path) -> Result<(), RecordsError> {
         let own = self.own.take();
-        *self = LiveHoldings::load(out, self.feed)?;
+        *self = LiveHoldings::load(out, self.feed, self.key_column)?;
         if let Some(batch) = own {
             for path in self.pending.remove(&batch).unwrap_or_default() {
                 let order = self.files.get(&path).map_or(u64::MAX, |f| f.seq);

@@ -15,6 +15,7 @@ use tellonce_output::layout::AUDIT;
 use tellonce_output::lock::{Access, lock_output};
 
 use super::RecordsError;
+use super::key::RecordKey;
 use super::tombstones::{self, Reinstate, Reinstated};
 use crate::run::RunError;
 
@@ -30,8 +31,36 @@ pub struct ReinstateReport {
     pub dry_run: bool,
 }
 
-/// The id of the input of `feed` that `named` names: an input id as given, or the path of one
-/// input the audit log's comparisons record. A path several inputs came from (a fixed path
+/// How the references of `feed` given in clear are keyed under the agreement in force (the
+/// feed as a source or topic of `settings` names it): they are tokenised where the agreement
+/// shares only the token, as tombstones then hold it.
+pub fn record_key(settings: &crate::config::Settings, keys: &KeyRing, feed: &str) -> Result<RecordKey, RunError> {
+    let schema = settings
+        .sources
+        .iter()
+        .map(|s| s.feed)
+        .chain(settings.stream.iter().flat_map(|st| st.topics.iter().map(|t| t.feed)))
+        .find(|f| f.name == feed)
+        .ok_or_else(|| RecordsError::InputNamed {
+            message: format!("no source or topic of the config is of feed {feed}"),
+        })?;
+    let today = tellonce_schemas::identifiers::dates::today();
+    let agreements = crate::session::load_agreements(&settings.agreements_dir, today)?.into_set();
+    match tellonce_governance::agreement::policy::decide(&agreements, schema, today, today) {
+        tellonce_governance::agreement::policy::Decision::Process(policy) => {
+            Ok(RecordKey::under(schema, &policy, keys.tokeniser(tellonce_governance::Purpose::Linkage)))
+        }
+        _ => Err(RecordsError::InputNamed {
+            message: format!(
+                "no agreement in force governs feed {feed}: the references given cannot be keyed as its tombstones hold them"
+            ),
+        }
+        .into()),
+    }
+}
+
+/// The id of the input of `feed` that `named` names: an input id as given (or as a tombstone
+/// names it), or the path of one input the audit log's comparisons record. A path several inputs came from (a fixed path
 /// delivered again each month) is refused with their ids and arrival times, to choose from.
 fn input_id(out: &Path, feed: &str, named: &str) -> Result<String, RunError> {
     let entries = tellonce_governance::audit::read_entries(&out.join(AUDIT))?;
@@ -48,6 +77,8 @@ fn input_id(out: &Path, feed: &str, named: &str) -> Result<String, RunError> {
         }
     }
     match by_path.len() {
+        // A session stopped after laying its tombstones and before logging its comparison.
+        0 if tombstones::withdrawn_by(out, feed)?.contains(named) => Ok(named.to_owned()),
         0 => Err(RecordsError::InputNamed {
             message: format!("the audit log names no input of {feed} {named:?} (give an input's path or id)"),
         }

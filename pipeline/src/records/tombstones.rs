@@ -166,6 +166,17 @@ pub fn reinstate(
     Ok(found)
 }
 
+/// The ids of the inputs `feed`'s tombstones name as having withdrawn records.
+pub fn withdrawn_by(out: &Path, feed: &str) -> Result<HashSet<String>, RecordsError> {
+    let path = layout::tombstones(out, feed);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashSet::new()),
+        Err(e) => return Err(RecordsError::Read { path, message: e.to_string() }),
+    };
+    Ok(parse(&path, &text)?.into_iter().filter_map(|t| t.by).collect())
+}
+
 /// Lays tombstones for these record references of `feed`, durably, before the records go; a
 /// withdrawal names the input `by` which it was made.
 pub fn lay(

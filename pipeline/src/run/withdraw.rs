@@ -71,7 +71,12 @@ pub(crate) fn apply(
     let entries = tellonce_governance::audit::read_entries(&dir)
         .map_err(|e| RecordsError::Read { path: dir.clone(), message: e.to_string() })?;
     let scope = Scope::of(listed.iter().map(|w| w.record_id.as_str()));
-    let how = LoadOptions { updated: feed.updated, scope: Some(&scope), ..LoadOptions::default() };
+    let how = LoadOptions {
+        updated: feed.updated,
+        scope: Some(&scope),
+        key_column: Some(key.column()),
+        ..LoadOptions::default()
+    };
     let held = HeldRecords::load(out, &entries, feed.name, how)?;
     let tombstones = Tombstones::load(out, feed.name)?;
     let mut counts = Counts::default();

@@ -74,7 +74,9 @@ impl<'a> Writer<'a> {
         let quarantine = QuarantineWriter::create(out, feed.name, stem)
             .map_err(|source| RunError::Output { path: out.join(tellonce_output::layout::QUARANTINE), source })?;
         let own = format!("part-{stem}-");
-        let compare = compare.map(|(rules, scope)| Comparison::start(out, feed, &own, rules, scope)).transpose()?;
+        let key = RecordKey::under(feed, policy, ctx.keys.tokeniser(tellonce_governance::Purpose::Linkage));
+        let compare =
+            compare.map(|(rules, scope)| Comparison::start(out, feed, &own, rules, scope, key.column())).transpose()?;
         Ok(Writer {
             ctx,
             policy,
@@ -95,7 +97,7 @@ impl<'a> Writer<'a> {
             started_at: tellonce_output::timefmt::now_rfc3339(),
             replace_parts: false,
             unreferenced: 0,
-            key: RecordKey::under(feed, policy, ctx.keys.tokeniser(tellonce_governance::Purpose::Linkage)),
+            key,
         })
     }
 

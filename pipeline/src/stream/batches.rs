@@ -341,7 +341,8 @@ pub(super) fn write(
     let out = &ctx.settings.output_dir;
     let batch =
         progress::BatchName { topic: key.topic.clone(), partition: key.partition, epoch: job.epoch, first, last };
-    let (written, dead_lettered) = holdings.with_feed(ctx, t.source.feed, |live| {
+    let key_column = crate::records::key::key_column(t.pseudo.schema());
+    let (written, dead_lettered) = holdings.with_feed(ctx, t.source.feed, key_column, |live| {
         live.writing(Some(batch));
         let written = write_segments(ctx, t, live, segments);
         live.writing(None);

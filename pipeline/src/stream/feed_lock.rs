@@ -34,11 +34,12 @@ impl Holdings {
     /// Runs `f` with `feed`'s staging to itself (see the module's documentation) and its live
     /// holding up to date: loaded on the feed's first batch, and loaded again if a batch that
     /// failed took its parts. Side files a session left while rewriting the feed's staging are
-    /// settled first.
+    /// settled first. The feed's records are known by `key_column` (`record_id`, or its token).
     pub(super) fn with_feed<R>(
         &self,
         ctx: &Context<'_>,
         feed: &'static FeedSchema,
+        key_column: &'static str,
         f: impl FnOnce(&mut LiveHoldings) -> Result<R, RunError>,
     ) -> Result<R, RunError> {
         let out = &ctx.settings.output_dir;
@@ -61,7 +62,7 @@ impl Holdings {
             Some(l) => l.refresh(out)?,
             None => {
                 let clock = Instant::now();
-                let loaded = LiveHoldings::load(out, feed)?;
+                let loaded = LiveHoldings::load(out, feed, key_column)?;
                 tracing::debug!(
                     feed = feed.name,
                     records = loaded.len(),

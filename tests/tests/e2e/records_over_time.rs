@@ -841,4 +841,19 @@ fn a_feed_whose_agreement_shares_only_the_token_of_record_id_knows_its_records_b
     let outputs: Vec<&std::process::Output> = runs.iter().collect();
     assert_absent(&refs, &outputs, &ws.out());
     tellonce_ok(ws.dir(), &["audit", "verify", "--config", "tellonce.toml"], 0);
+
+    // A withdrawal is lifted by the reference in clear, keyed as the tombstones hold it.
+    let args = ["records", "reinstate", "--config", "tellonce.toml", "--feed", "police", "--reason", "sent in error"];
+    let lifted = tellonce_ok(ws.dir(), &[&args[..], &["--record", &id(3), "--json"]].concat(), 0);
+    let lifted: serde_json::Value = serde_json::from_slice(&lifted.stdout).unwrap();
+    assert_eq!(lifted["reinstated"], 1, "{lifted}");
+
+    // An agreement that now shares the reference itself cannot compare new records with those
+    // staged by token: the input stops with the reason, rather than staging every record again.
+    ws.write("agreements/police.toml", &agreement);
+    ws.write("inputs/apr.csv", extract(&[row(1, "CRIME")]));
+    config_with_modes(&ws, &[&months[..], &[("inputs/apr.csv", "delta")]].concat());
+    let refused = tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--json", "--no-progress"], 4);
+    assert!(text(&refused).contains("shared record_id otherwise than the one in force"), "{}", text(&refused));
+    assert_eq!(staged_rows(&ws.out()), 3, "nothing staged");
 }

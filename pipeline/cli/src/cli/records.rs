@@ -14,8 +14,15 @@ pub(super) fn reinstate(a: &ReinstateArgs) -> Result<Exit, Failure> {
     let settings = Settings::load(&a.config).exit(Exit::Config)?;
     let keys = tellonce_governance::KeyRing::load(&settings.key_file).exit(Exit::Config)?;
     let which = match &a.withdrawn_by {
+        // An id is hex in lower case, however it was copied.
+        Some(input) if input.len() == 16 && input.chars().all(|c| c.is_ascii_hexdigit()) => {
+            Reinstate::WithdrawnBy(input.to_ascii_lowercase())
+        }
         Some(input) => Reinstate::WithdrawnBy(input.clone()),
-        None => Reinstate::Records(a.record.clone()),
+        None => {
+            let key = reinstate::record_key(&settings, &keys, &a.feed).map_err(run_failure)?;
+            Reinstate::Records(a.record.iter().map(|r| key.of(r).into_owned()).collect())
+        }
     };
     let r = reinstate::reinstate(&settings.output_dir, &keys, &a.feed, &which, &a.reason, a.dry_run)
         .map_err(run_failure)?;
