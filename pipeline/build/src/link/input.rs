@@ -153,11 +153,7 @@ impl<'a> RecordRefs<'a> {
 
 /// A keyed token as a record reference: lowercase hex.
 pub fn token_ref(token: &[u8]) -> String {
-    let mut hex = String::with_capacity(token.len() * 2);
-    for b in token {
-        hex.push_str(&format!("{b:02x}"));
-    }
-    hex
+    hex::encode(token)
 }
 
 /// The staging columns a partner record's reference across inputs is read from
