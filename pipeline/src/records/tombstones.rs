@@ -161,7 +161,7 @@ pub fn reinstate(
     }
     found.reinstated = lift.len() as u64;
     if !dry_run {
-        append(out, feed, &lift, REINSTATED, at, None)?;
+        lay(out, feed, &lift, REINSTATED, at, None)?;
     }
     Ok(found)
 }
@@ -177,21 +177,9 @@ pub fn withdrawn_by(out: &Path, feed: &str) -> Result<HashSet<String>, RecordsEr
     Ok(parse(&path, &text)?.into_iter().filter_map(|t| t.by).collect())
 }
 
-/// Lays tombstones for these record references of `feed`, durably, before the records go; a
-/// withdrawal names the input `by` which it was made.
+/// Lays tombstones (or, with [`REINSTATED`], lifting lines) for these record references of
+/// `feed`, durably, before the records go; a withdrawal names the input `by` which it was made.
 pub fn lay(
-    out: &Path,
-    feed: &str,
-    record_ids: &[String],
-    reason: &str,
-    at: &str,
-    by: Option<&str>,
-) -> Result<(), RecordsError> {
-    append(out, feed, record_ids, reason, at, by)
-}
-
-/// Appends one line per reference to `feed`'s tombstones, durably.
-fn append(
     out: &Path,
     feed: &str,
     record_ids: &[String],
