@@ -432,6 +432,17 @@ pub struct PartitionOffset {
 }
 
 impl Event {
+    /// The id of the input a `records_compared` entry names (its rows' `_input`): the id it
+    /// records, or, in an entry written before it recorded one, the first 16 hex digits of the
+    /// input's SHA-256. `None` for any other event, or a stream batch's entry of before.
+    pub fn compared_input_id(&self) -> Option<&str> {
+        match self {
+            Event::RecordsCompared { input_id: Some(id), .. } => Some(id),
+            Event::RecordsCompared { sha256: Some(sha), .. } => sha.get(..16),
+            _ => None,
+        }
+    }
+
     /// The event's `type` tag, e.g. `"batch_decided"`.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -18,9 +18,6 @@ use tellonce_output::layout::{STAGING, part_stem};
 
 pub use tellonce_output::layout::ARRIVALS;
 
-/// Characters of an input's SHA-256 (hex) in its id, for comparisons logged before they named it.
-const ID_CHARS: usize = 16;
-
 /// One input's arrival.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arrival {
@@ -45,9 +42,8 @@ pub fn from_entries(entries: &[Entry]) -> Vec<Arrival> {
     let mut at: HashMap<(String, String), usize> = HashMap::new();
     let mut out: Vec<Arrival> = Vec::new();
     for e in entries {
-        if let Event::RecordsCompared { feed, input, sha256, input_id, started_at, .. } = &e.event {
-            let id = input_id.clone().or_else(|| sha256.as_ref().and_then(|s| s.get(..ID_CHARS)).map(str::to_owned));
-            let Some(id) = id else { continue };
+        if let Event::RecordsCompared { feed, input, sha256, started_at, .. } = &e.event {
+            let Some(id) = e.event.compared_input_id().map(str::to_owned) else { continue };
             let arrival = Arrival {
                 feed: feed.clone(),
                 input_id: id.clone(),

@@ -142,8 +142,7 @@ fn arrivals(entries: &[audit::Entry]) -> HashMap<String, u64> {
     let mut first: HashMap<String, u64> = HashMap::new();
     for e in entries {
         let stem = match &e.event {
-            Event::RecordsCompared { input_id: Some(id), .. } => Some(id.as_str()),
-            Event::RecordsCompared { sha256: Some(sha), .. } => sha.get(..STEM_CHARS),
+            Event::RecordsCompared { .. } => e.event.compared_input_id(),
             // An input held (a snapshot awaiting confirmation, an agreement not yet in force)
             // arrived then: applied later, it is still older than what came after it.
             Event::InputHeld { sha256, .. } => sha256.get(..STEM_CHARS),

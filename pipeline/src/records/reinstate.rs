@@ -60,15 +60,15 @@ pub fn record_key(settings: &crate::config::Settings, keys: &KeyRing, feed: &str
 }
 
 /// The id of the input of `feed` that `named` names: an input id as given (or as a tombstone
-/// names it), or the path of one input the audit log's comparisons record. A path several inputs came from (a fixed path
-/// delivered again each month) is refused with their ids and arrival times, to choose from.
+/// names it), or the path of one input the audit log's comparisons record. A path several
+/// inputs came from (a fixed path delivered again each month) is refused with their ids and
+/// arrival times, to choose from.
 fn input_id(out: &Path, feed: &str, named: &str) -> Result<String, RunError> {
     let entries = tellonce_governance::audit::read_entries(&out.join(AUDIT))?;
     let mut by_path: Vec<(String, String)> = Vec::new();
     for e in &entries {
-        let Event::RecordsCompared { feed: f, input, sha256, input_id, started_at, .. } = &e.event else { continue };
-        let id = input_id.clone().or_else(|| sha256.as_deref().and_then(|s| s.get(..16)).map(str::to_owned));
-        let Some(id) = id.filter(|_| f == feed) else { continue };
+        let Event::RecordsCompared { feed: f, input, started_at, .. } = &e.event else { continue };
+        let Some(id) = e.event.compared_input_id().filter(|_| f == feed).map(str::to_owned) else { continue };
         if id == named {
             return Ok(id);
         }
