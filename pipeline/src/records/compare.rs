@@ -16,6 +16,7 @@ use tellonce_schemas::staging::RECORD_DIGEST;
 
 use super::RecordsError;
 use super::held::{HeldRecords, LoadOptions, Location, RECORD_ID, Verdict};
+use super::history::Supersession;
 use super::history::{SUPERSEDED, WITHDRAWN};
 use super::scope::Scope;
 use super::tombstones::Tombstones;
@@ -168,21 +169,6 @@ fn inputs(entries: &[audit::Entry]) -> HashMap<String, String> {
         }
     }
     inputs
-}
-
-/// An input as its comparison's audit entry names it.
-#[derive(Debug, Clone, Copy)]
-pub struct InputNamed<'a> {
-    /// The feed.
-    pub feed: &'a str,
-    /// The input as its records' `_source` names it (a stream batch: topic, partition, offsets).
-    pub name: &'a str,
-    /// Its SHA-256 (hex); empty for a stream batch.
-    pub sha256: &'a str,
-    /// Its id: its rows' `_input`, its parts' stem.
-    pub id: &'a str,
-    /// When it began to be read (RFC 3339).
-    pub started_at: &'a str,
 }
 
 /// Characters of an input's SHA-256 (hex) in the name of its parts.
@@ -530,15 +516,16 @@ impl Comparison {
         &self.files
     }
 
-    /// The audit entry recording the comparison of `input`, with `superseded` versions moved.
-    pub fn event(counts: Counts, input: &InputNamed<'_>, superseded: u64) -> Event {
+    /// The audit entry recording the comparison of the input `by` names (its SHA-256 `sha256`,
+    /// empty for a stream batch), with `superseded` versions moved.
+    pub fn event(counts: Counts, by: &Supersession<'_>, sha256: &str, superseded: u64) -> Event {
         Event::RecordsCompared {
-            feed: input.feed.to_owned(),
-            input: input.name.to_owned(),
+            feed: by.feed.to_owned(),
+            input: by.by.to_owned(),
             // A stream batch has no content hash: its input is named by topic, partition and offsets.
-            sha256: (!input.sha256.is_empty()).then(|| input.sha256.to_owned()),
-            input_id: Some(input.id.to_owned()),
-            started_at: Some(input.started_at.to_owned()),
+            sha256: (!sha256.is_empty()).then(|| sha256.to_owned()),
+            input_id: Some(by.stem.to_owned()),
+            started_at: Some(by.at.to_owned()),
             new: counts.new,
             changed: counts.changed,
             unchanged: counts.unchanged,

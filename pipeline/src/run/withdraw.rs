@@ -10,7 +10,6 @@ use tellonce_output::layout::AUDIT;
 
 use super::*;
 use crate::config::Source;
-use crate::records::compare::InputNamed;
 use crate::records::compare::{Comparison, Counts};
 use crate::records::held::{HeldRecords, LoadOptions};
 use crate::records::history::{Supersession, WITHDRAWN, supersede};
@@ -105,9 +104,7 @@ pub(crate) fn apply(
     let mut sync = || ctx.audit_sync();
     let holdings = held_files(&entries);
     let superseded = supersede::<RunError>(out, &holdings, moves, by, &ctx.part_options, &mut record, &mut sync)?;
-    let named =
-        InputNamed { feed: feed.name, name: &report.source, sha256: &report.sha256, id: &stem, started_at: &at };
-    ctx.audit(&Comparison::event(counts, &named, superseded))?;
+    ctx.audit(&Comparison::event(counts, &by, &report.sha256, superseded))?;
     report::record_counts(report, listed.len() as u64, 0, 0, Default::default());
     report.versions = Some(Versions { counts, superseded, withdrawal_held_back: false, withdrawals_file: true });
     Ok(())

@@ -15,7 +15,6 @@ use tellonce_output::layout::{STAGING, relative};
 use tellonce_output::unrecorded::remove_if_present;
 
 use super::*;
-use crate::records::compare::InputNamed;
 use crate::records::compare::Withdrawal;
 use crate::records::compare::{CompareRules, Comparison};
 use crate::records::history::{Supersession, WITHDRAWN, supersede};
@@ -327,14 +326,7 @@ impl<'a> Writer<'a> {
         report.nulled_by_rule = nulled.into_iter().map(|((column, rule), n)| (nulled_key(column, rule), n)).collect();
         report.nulled = report.nulled_by_rule.values().sum();
         if compared {
-            let named = InputNamed {
-                feed: self.feed,
-                name: &self.source,
-                sha256: &report.sha256,
-                id: &self.stem,
-                started_at: &self.started_at,
-            };
-            ctx.audit(&Comparison::event(versions, &named, superseded))?;
+            ctx.audit(&Comparison::event(versions, &by, &report.sha256, superseded))?;
             let withdrawals_file = false;
             report.versions =
                 Some(Versions { counts: versions, superseded, withdrawal_held_back: held_back, withdrawals_file });
