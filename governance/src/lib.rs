@@ -56,7 +56,7 @@ mod seal;
 mod token;
 
 pub use audit_mac::AuditSigner;
-pub use bloom::{BloomEncoder, BloomFilter, dice};
+pub use bloom::{BloomEncoder, BloomFilter, bigrams_apart, dice};
 pub use error::{KeyError, Result, SealError};
 pub use key_id::KeyId;
 pub use keyfile::{MIN_DISTINCT_KEY_BYTES, create_key_file};

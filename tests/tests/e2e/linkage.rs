@@ -128,7 +128,11 @@ fn synthetic_records_link_across_feeds_with_f1_above_0_99() {
 fn review_sample_is_near_the_threshold(ws: &Workspace, run: &Run) {
     let estimate = &run.summary["linkage"]["scoring"]["estimate"];
     let (p, r) = (estimate["precision"].as_f64().unwrap(), estimate["recall"].as_f64().unwrap());
-    assert!(p > 0.9 && p <= 1.0 && r > 0.5 && r <= 1.0, "{estimate:#}");
+    // The recall estimate is coarse here: the scoring pass makes about ten links in this
+    // county, and tens of thousands of pairs of small probability below the line sum to about
+    // as many expected misses (the model takes fields as independent; it is least sure at the
+    // low end). It must be a proportion, and not nothing.
+    assert!(p > 0.9 && p <= 1.0 && r > 0.25 && r <= 1.0, "{estimate:#}");
     let all = links(ws);
     let person = |name: &str| {
         let (feed, id) = name.split_once(':').unwrap();

@@ -28,7 +28,7 @@ const fn rule(name: &'static str, tokens: &'static [Tk]) -> BlockRule {
 }
 
 /// The blocking rules, and the error each survives.
-pub const BLOCK_RULES: [BlockRule; 12] = [
+pub const BLOCK_RULES: [BlockRule; 13] = [
     // Names wrong in any way (the date agrees, or has day and month swapped).
     rule("dob_unordered", &[Tk::DobUnordered]),
     // The year off by one.
@@ -48,6 +48,9 @@ pub const BLOCK_RULES: [BlockRule; 12] = [
     BlockRule { name: "names_either_order", tokens: &[], either_order_names: true },
     // Names and date both mistyped or replaced, the address kept.
     rule("address_district", &[Tk::Address, Tk::District]),
+    // The surname mistyped, the date wrong or missing and the postcode changed or missing: the
+    // same given name (or a form of it) at the same address line. A line holds a household.
+    rule("forename_class_address", &[Tk::ClassFirst, Tk::Address]),
     // The date wrong or missing and both names mistyped, the postcode kept. A postcode holds a
     // street or two (about forty people), and a block is one per distinct record.
     rule("postcode", &[Tk::Postcode]),

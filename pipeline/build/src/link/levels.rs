@@ -12,7 +12,7 @@
 //! `docs/linkage.md`): where EM starts, and what a build too small to train on scores with. Each
 //! build estimates its own ([`train`](super::train)).
 
-use tellonce_governance::bloom::dice;
+use tellonce_governance::bloom::{bigrams_apart, dice};
 
 use super::compare::{Tk, Tokens, both, same};
 use super::records::{Bloom, NONE, Records, Tok};
@@ -43,14 +43,18 @@ const fn level(name: &'static str, m: f64, u: f64) -> Level {
 pub const MISSING: Level = level("missing", 1.0, 1.0);
 
 /// Forename levels, in the order they are tested.
-pub const FORENAME: [Level; 10] = [
+pub const FORENAME: [Level; 12] = [
     MISSING,
     level("exact", 0.86, 0.004),
     level("dice_0.9", 0.03, 0.0015),
     level("nickname", 0.04, 0.003),
     level("initial", 0.03, 0.003),
+    level("one_edit", 0.03, 0.002),
     level("dice_0.8", 0.02, 0.003),
     level("dice_0.7", 0.015, 0.008),
+    // One letter wrong in a name of four or five letters leaves a bigram Dice of 0.6 to 0.67
+    // (Kelly and Kellr share four bigrams of six); weak evidence, weighed as the data says.
+    level("dice_0.6", 0.015, 0.01),
     // The filters are not comparable (different salts: a year of birth missing or mistyped) and
     // the names sound alike: most slips keep the Soundex code.
     level("soundex_not_compared", 0.04, 0.012),
@@ -61,13 +65,15 @@ pub const FORENAME: [Level; 10] = [
 ];
 
 /// Surname levels, in the order they are tested.
-pub const SURNAME: [Level; 9] = [
+pub const SURNAME: [Level; 11] = [
     MISSING,
     level("exact", 0.85, 0.002),
     level("dice_0.9", 0.04, 0.0008),
     level("part", 0.04, 0.001),
     level("dice_0.8", 0.02, 0.002),
     level("dice_0.7", 0.01, 0.006),
+    level("one_edit", 0.02, 0.003),
+    level("dice_0.6", 0.01, 0.006),
     // The same Soundex code is the best evidence left when the filters cannot be compared
     // (different salts); when they can and are far apart, it adds next to nothing.
     level("soundex_not_compared", 0.03, 0.006),
@@ -126,16 +132,23 @@ pub mod ix {
     pub const MISSING: u8 = 0;
     /// Exact, in every table that has it.
     pub const EXACT: u8 = 1;
+    /// `one_edit` in [`super::FORENAME`]: one letter changed, added or dropped in a short
+    /// name (Kelly and Kellr; but also Mia and Mila).
+    pub const FORENAME_ONE_EDIT: u8 = 5;
+    /// `dice_0.6` in [`super::FORENAME`]: the filters barely alike (Harry and Harvey).
+    pub const FORENAME_DICE_06: u8 = 8;
     /// `soundex_not_compared` in [`super::FORENAME`]: the filters cannot be compared, the
     /// names sound alike.
-    pub const FORENAME_SOUNDEX_NOT_COMPARED: u8 = 7;
+    pub const FORENAME_SOUNDEX_NOT_COMPARED: u8 = 9;
     /// `initial_not_compared` in [`super::FORENAME`]: the filters cannot be compared, only the
     /// initials agree.
-    pub const FORENAME_NOT_COMPARED: u8 = 8;
+    pub const FORENAME_NOT_COMPARED: u8 = 10;
     /// The last level of [`super::FORENAME`].
-    pub const FORENAME_ELSE: u8 = 9;
+    pub const FORENAME_ELSE: u8 = 11;
     /// The last level of [`super::SURNAME`].
-    pub const SURNAME_ELSE: u8 = 8;
+    pub const SURNAME_ELSE: u8 = 10;
+    /// `one_part_different` in [`super::DOB`]: two of year, month and day agree.
+    pub const DOB_ONE_PART: u8 = 4;
     /// The last level of [`super::DOB`]: dates far apart.
     pub const DOB_ELSE: u8 = 5;
 }
@@ -167,7 +180,7 @@ pub struct Comparison {
     pub strong_disagree: bool,
 }
 
-/// The Dice band of a similarity: 0 for ≥ 0.9, 1 for ≥ 0.8, 2 for ≥ 0.7, else 3.
+/// The Dice band of a similarity: 0 for ≥ 0.9, 1 for ≥ 0.8, 2 for ≥ 0.7, 3 for ≥ 0.6, else 4.
 fn band(d: f32) -> u8 {
     if d >= 0.9 {
         0
@@ -175,14 +188,40 @@ fn band(d: f32) -> u8 {
         1
     } else if d >= 0.7 {
         2
-    } else {
+    } else if d >= 0.6 {
         3
+    } else {
+        4
     }
 }
 
-/// The forename level of two records. `dice` is the similarity of their Bloom filters, where
+/// How alike two Bloom filters made under one salt are.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Similarity {
+    /// Their Dice coefficient.
+    pub dice: f32,
+    /// The bigrams in one and not the other, estimated ([`bigrams_apart`]).
+    pub bigrams_apart: f32,
+}
+
+impl Similarity {
+    /// Of two filters.
+    pub fn of(a: &Bloom, b: &Bloom) -> Similarity {
+        Similarity { dice: dice(a, b), bigrams_apart: bigrams_apart(a, b) }
+    }
+
+    /// One letter changed (two bigrams out, two in), added or dropped (three in all), with
+    /// room for the estimate's noise; not two changes (six or more).
+    fn one_edit(self) -> bool {
+        self.bigrams_apart < 4.5
+    }
+}
+
+/// The forename level of two records. `sim` is how alike their Bloom filters are, where
 /// comparable (same salt).
-pub fn forename_level(a: &Tokens, b: &Tokens, dice: Option<f32>) -> u8 {
+pub fn forename_level(a: &Tokens, b: &Tokens, sim: Option<Similarity>) -> u8 {
+    let dice = sim.map(|s| s.dice);
+    let one_edit = sim.is_some_and(Similarity::one_edit);
     let (fa, fb) = (a[Tk::Forename as usize], b[Tk::Forename as usize]);
     if !both(fa, fb) {
         return ix::MISSING;
@@ -201,8 +240,10 @@ pub fn forename_level(a: &Tokens, b: &Tokens, dice: Option<f32>) -> u8 {
         (Some(0), _, _) => 2,
         (_, true, _) => 3,
         (_, _, true) => 4,
-        (Some(1), _, _) => 5,
-        (Some(2), _, _) => 6,
+        _ if one_edit => ix::FORENAME_ONE_EDIT,
+        (Some(1), _, _) => 6,
+        (Some(2), _, _) => 7,
+        (Some(3), _, _) => ix::FORENAME_DICE_06,
         (None, _, _) if same_sound => ix::FORENAME_SOUNDEX_NOT_COMPARED,
         (None, _, _) if same_initial => ix::FORENAME_NOT_COMPARED,
         _ => ix::FORENAME_ELSE,
@@ -210,7 +251,9 @@ pub fn forename_level(a: &Tokens, b: &Tokens, dice: Option<f32>) -> u8 {
 }
 
 /// The surname level of two records.
-pub fn surname_level(a: &Tokens, b: &Tokens, dice: Option<f32>) -> u8 {
+pub fn surname_level(a: &Tokens, b: &Tokens, sim: Option<Similarity>) -> u8 {
+    let dice = sim.map(|s| s.dice);
+    let one_edit = sim.is_some_and(Similarity::one_edit);
     let (sa, sb) = (a[Tk::Surname as usize], b[Tk::Surname as usize]);
     if !both(sa, sb) {
         return ix::MISSING;
@@ -226,9 +269,11 @@ pub fn surname_level(a: &Tokens, b: &Tokens, dice: Option<f32>) -> u8 {
         (_, true) => 3,
         (Some(1), _) => 4,
         (Some(2), _) => 5,
-        (None, _) if soundex => 6,
-        _ if soundex => 7,
-        _ => 8,
+        _ if one_edit => 6,
+        (Some(3), _) => 7,
+        (None, _) if soundex => 8,
+        _ if soundex => 9,
+        _ => ix::SURNAME_ELSE,
     }
 }
 
@@ -268,7 +313,7 @@ pub fn dob_level(a: &Tokens, b: &Tokens) -> u8 {
         return 3;
     }
     if eq(Tk::YearMonth) || eq(Tk::YearDay) || eq(Tk::MonthDay) {
-        return 4;
+        return ix::DOB_ONE_PART;
     }
     ix::DOB_ELSE
 }
@@ -300,7 +345,8 @@ pub fn address_level(a: &Tokens, b: &Tokens, dice: Option<f32>) -> u8 {
     } else if x == y {
         ix::EXACT
     } else {
-        dice.map_or(5, |d| band(d) + 2)
+        // Addresses have no 0.6 band: two lines of one street differ by a house number alone.
+        dice.map_or(5, |d| band(d).min(3) + 2)
     }
 }
 
@@ -328,13 +374,13 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
         let k = recs.bloom[r];
         if k == NONE { None } else { recs.blooms.get(k as usize) }
     };
-    let (fore_dice, sur_dice) = match (blooms(i), blooms(j)) {
-        (Some(x), Some(y)) if same_salt(a, b) => (Some(dice(&x.0, &y.0)), Some(dice(&x.1, &y.1))),
+    let (fore_sim, sur_sim) = match (blooms(i), blooms(j)) {
+        (Some(x), Some(y)) if same_salt(a, b) => (Some(Similarity::of(&x.0, &y.0)), Some(Similarity::of(&x.1, &y.1))),
         _ => (None, None),
     };
     let swapped = names_swapped(a, b);
-    let forename = forename_level(a, b, fore_dice);
-    let surname = surname_level(a, b, sur_dice);
+    let forename = forename_level(a, b, fore_sim);
+    let surname = surname_level(a, b, sur_sim);
     let dob = dob_level(a, b);
     let postcode = postcode_level(a, b);
     let sex = sex_level(recs.sex[i], recs.sex[j]);
@@ -365,6 +411,11 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Filters as alike as `dice`, more than one edit apart.
+    fn sim(dice: f32) -> Option<Similarity> {
+        Some(Similarity { dice, bigrams_apart: 9.0 })
+    }
 
     /// Tokens from (kind, id) pairs; the rest missing.
     fn toks(pairs: &[(Tk, u32)]) -> Tokens {
@@ -412,32 +463,37 @@ mod tests {
     fn name_levels_use_tokens_then_dice_and_missing_is_no_evidence() {
         let a = toks(&[(Tk::Forename, 1), (Tk::ClassFirst, 10), (Tk::ClassLast, 11), (Tk::Surname, 20)]);
         let nick = toks(&[(Tk::Forename, 2), (Tk::ClassFirst, 11), (Tk::ClassLast, 11), (Tk::Surname, 21)]);
-        assert_eq!(FORENAME[usize::from(forename_level(&a, &a, Some(1.0)))].name, "exact");
-        assert_eq!(FORENAME[usize::from(forename_level(&a, &nick, Some(0.2)))].name, "nickname");
-        assert_eq!(FORENAME[usize::from(forename_level(&a, &nick, Some(0.95)))].name, "dice_0.9");
+        assert_eq!(FORENAME[usize::from(forename_level(&a, &a, sim(1.0)))].name, "exact");
+        assert_eq!(FORENAME[usize::from(forename_level(&a, &nick, sim(0.2)))].name, "nickname");
+        assert_eq!(FORENAME[usize::from(forename_level(&a, &nick, sim(0.95)))].name, "dice_0.9");
         let other = toks(&[(Tk::Forename, 3), (Tk::ClassFirst, 12), (Tk::ClassLast, 12)]);
-        assert_eq!(FORENAME[usize::from(forename_level(&a, &other, Some(0.85)))].name, "dice_0.8");
-        assert_eq!(FORENAME[usize::from(forename_level(&a, &other, Some(0.75)))].name, "dice_0.7");
-        assert_eq!(forename_level(&a, &other, Some(0.3)), ix::FORENAME_ELSE);
+        assert_eq!(FORENAME[usize::from(forename_level(&a, &other, sim(0.85)))].name, "dice_0.8");
+        assert_eq!(FORENAME[usize::from(forename_level(&a, &other, sim(0.75)))].name, "dice_0.7");
+        assert_eq!(FORENAME[usize::from(forename_level(&a, &other, sim(0.65)))].name, "dice_0.6");
+        // One letter of a short name: a low Dice, one edit apart.
+        let kellr = Some(Similarity { dice: 0.66, bigrams_apart: 4.1 });
+        assert_eq!(FORENAME[usize::from(forename_level(&a, &other, kellr))].name, "one_edit");
+        assert_eq!(SURNAME[usize::from(surname_level(&a, &nick, kellr))].name, "one_edit");
+        assert_eq!(forename_level(&a, &other, sim(0.3)), ix::FORENAME_ELSE);
         assert_eq!(forename_level(&a, &other, None), ix::FORENAME_ELSE, "not comparable: only tokens count");
         let (ai, oi) = (toks(&[(Tk::Forename, 1), (Tk::Initial, 7)]), toks(&[(Tk::Forename, 3), (Tk::Initial, 7)]));
         assert_eq!(FORENAME[usize::from(forename_level(&ai, &oi, None))].name, "initial_not_compared");
         let sound = |name| toks(&[(Tk::Forename, name), (Tk::Initial, 7), (Tk::ForenameSoundex, 9)]);
         assert_eq!(FORENAME[usize::from(forename_level(&sound(1), &sound(3), None))].name, "soundex_not_compared");
-        assert_eq!(forename_level(&sound(1), &sound(3), Some(0.2)), ix::FORENAME_ELSE, "compared: the filters decide");
-        assert_eq!(forename_level(&ai, &oi, Some(0.2)), ix::FORENAME_ELSE, "compared and unalike");
-        assert_eq!(forename_level(&a, &toks(&[]), Some(1.0)), ix::MISSING);
+        assert_eq!(forename_level(&sound(1), &sound(3), sim(0.2)), ix::FORENAME_ELSE, "compared: the filters decide");
+        assert_eq!(forename_level(&ai, &oi, sim(0.2)), ix::FORENAME_ELSE, "compared and unalike");
+        assert_eq!(forename_level(&a, &toks(&[]), sim(1.0)), ix::MISSING);
         let with_initial = toks(&[(Tk::Forename, 1), (Tk::Initial, 50)]);
         let initial_only = toks(&[(Tk::Forename, 50), (Tk::Initial, 50)]);
-        assert_eq!(FORENAME[usize::from(forename_level(&with_initial, &initial_only, Some(0.1)))].name, "initial");
+        assert_eq!(FORENAME[usize::from(forename_level(&with_initial, &initial_only, sim(0.1)))].name, "initial");
         assert_eq!(FORENAME[0].weight(), 0.0);
         // Surname parts: Smith-Jones and Jones.
         let sj = toks(&[(Tk::Surname, 30), (Tk::PartFirst, 31), (Tk::PartLast, 32), (Tk::Soundex, 40)]);
         let j = toks(&[(Tk::Surname, 32), (Tk::PartFirst, 32), (Tk::PartLast, 32), (Tk::Soundex, 41)]);
-        assert_eq!(SURNAME[usize::from(surname_level(&sj, &j, Some(0.5)))].name, "part");
+        assert_eq!(SURNAME[usize::from(surname_level(&sj, &j, sim(0.5)))].name, "part");
         let smyth = toks(&[(Tk::Surname, 33), (Tk::PartFirst, 33), (Tk::PartLast, 33), (Tk::Soundex, 40)]);
         assert_eq!(SURNAME[usize::from(surname_level(&sj, &smyth, None))].name, "soundex_not_compared");
-        assert_eq!(SURNAME[usize::from(surname_level(&sj, &smyth, Some(0.4)))].name, "soundex");
+        assert_eq!(SURNAME[usize::from(surname_level(&sj, &smyth, sim(0.4)))].name, "soundex");
         // Swapped names.
         let b = toks(&[(Tk::Forename, 20), (Tk::Surname, 1)]);
         assert!(names_swapped(&a, &b) && !names_swapped(&a, &a));

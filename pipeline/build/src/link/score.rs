@@ -25,7 +25,7 @@ use super::train::{self, Model, Pattern};
 /// The version of the matcher (rules, scoring levels, weights, blocking). Part of what a build
 /// is made from: change it whenever a change to the matcher would link the same staging
 /// differently, so that the next build re-links instead of reporting itself up to date.
-pub const MATCHER_VERSION: &str = "rules-1+scoring-5+em-4+tf-1";
+pub const MATCHER_VERSION: &str = "rules-1+scoring-6+em-4+tf-1";
 
 /// The weight (bits) a scored link is documented at, for ranking rules (see `rules`): a match
 /// probability of 0.99 for a prior of one match in 2^14 random pairs (`14 + log2(0.99 / 0.01)`).
@@ -176,16 +176,21 @@ pub(super) fn household_member(cmp: &levels::Comparison) -> bool {
     // same date and another forename (twins), or the same name and another date (a parent),
     // are left to the weights and the cluster veto: a partner replacing one field looks
     // exactly like them.
-    // Where the filters cannot be compared (they are salted by the year of birth), agreeing
+    // Filters barely alike (Dice 0.6 to 0.7), or one letter apart, are a sibling's as often
+    // as a slip: Harry and Harvey, Mia and Mila. Where the filters cannot be compared (they are salted by the year of birth), agreeing
     // initials alone are unalike (a mother and child share one as often as not), and so are
     // names that sound alike unless the dates of birth are close: short names share a Soundex
     // code (Siân and Seán, Jess and Jack), and a date missing on one side says nothing.
     let unalike = match cmp.forename {
-        ix::FORENAME_ELSE | ix::FORENAME_NOT_COMPARED => true,
+        ix::FORENAME_ELSE | ix::FORENAME_NOT_COMPARED | ix::FORENAME_DICE_06 => true,
         ix::FORENAME_SOUNDEX_NOT_COMPARED => matches!(cmp.dob, ix::MISSING | ix::DOB_ELSE),
         _ => false,
     };
-    let differs = unalike && cmp.dob != ix::EXACT && !cmp.swapped && !cmp.half_swapped;
+    // A date a year out (the same day and month) or with day and month swapped is a slip in
+    // this person's date: relatives are born so by rare chance. Two parts of three agreeing
+    // are not: a couple is often born in one year, and a parent and child on one birthday.
+    let sibling_dob = matches!(cmp.dob, ix::MISSING | ix::DOB_ONE_PART | ix::DOB_ELSE);
+    let differs = unalike && sibling_dob && !cmp.swapped && !cmp.half_swapped;
     same_home && same_family_name(cmp) && differs && cmp.strong_agree == 0
 }
 
@@ -400,10 +405,11 @@ fn scored_veto(c: &mut Clusters<'_>, a: u32, b: u32) -> Option<Veto> {
             if !fore_alike && ti[Tk::Forename as usize] != NONE && tj[Tk::Forename as usize] != NONE {
                 fore_both = true;
                 let cmp = levels::compare(recs, i, j);
-                // Initials alone are not alike here: a mother and daughter share one as often as not.
+                // Initials alone are not alike here (a mother and daughter share one as often as
+                // not), nor filters barely alike or one letter apart (Harry and Harvey, Mia and Mila).
                 fore_alike = cmp.swapped
                     || cmp.half_swapped
-                    || !matches!(cmp.forename, ix::FORENAME_ELSE | ix::FORENAME_NOT_COMPARED);
+                    || !matches!(cmp.forename, ix::FORENAME_ELSE | ix::FORENAME_NOT_COMPARED | ix::FORENAME_DICE_06);
             }
             if dob_close && fore_alike {
                 return None;

@@ -101,7 +101,7 @@ fn a_sibling_at_the_same_address_is_not_scored_into_a_link() {
     // Another forename and another date of birth, the same surname and home.
     let mut r = Records::new();
     let a = add(&mut r, "camhs", "C1", AMY, b'F');
-    let b = add(&mut r, "police", "P1", Who { fore: 9, dob: (2015, 7, 13), ..AMY }, b'F');
+    let b = add(&mut r, "police", "P1", Who { fore: 9, dob: (2015, 3, 2), ..AMY }, b'F');
     assert!(!linked(&r, a, b));
     assert!(persons(&r, &Options::default(), None).stats.scoring.vetoed_pairs >= 1);
     // A slip in the shared surname does not make them one person either; a same-birthday pair
@@ -111,7 +111,7 @@ fn a_sibling_at_the_same_address_is_not_scored_into_a_link() {
         surname: 6,
         swapped: false,
         half_swapped: false,
-        dob: 4,
+        dob: ix::DOB_ELSE,
         postcode: ix::EXACT,
         sex: 1,
         address: ix::EXACT,
@@ -119,7 +119,13 @@ fn a_sibling_at_the_same_address_is_not_scored_into_a_link() {
         strong_disagree: false,
     };
     assert!(super::score::household_member(&sibling));
-    assert!(!super::score::household_member(&levels::Comparison { dob: ix::EXACT, ..sibling }));
+    assert!(super::score::household_member(&levels::Comparison { dob: ix::MISSING, ..sibling }));
+    assert!(super::score::household_member(&levels::Comparison { dob: ix::DOB_ONE_PART, ..sibling }));
+    // A date the same, a year out or with day and month swapped is this person's date with a
+    // slip, not a relative's.
+    for dob in [ix::EXACT, 2, 3] {
+        assert!(!super::score::household_member(&levels::Comparison { dob, ..sibling }), "dob level {dob}");
+    }
     assert!(!super::score::household_member(&levels::Comparison { surname: ix::SURNAME_ELSE, ..sibling }));
     assert!(!super::score::household_member(&levels::Comparison { strong_agree: 1, ..sibling }));
     // Where the name filters cannot be compared (salted by a year missing or different): agreeing
@@ -129,7 +135,7 @@ fn a_sibling_at_the_same_address_is_not_scored_into_a_link() {
     assert!(super::score::household_member(&initials));
     assert!(super::score::household_member(&levels::Comparison { dob: ix::MISSING, ..initials }));
     let sound = levels::Comparison { forename: ix::FORENAME_SOUNDEX_NOT_COMPARED, ..sibling };
-    assert!(!super::score::household_member(&sound));
+    assert!(!super::score::household_member(&levels::Comparison { dob: 3, ..sound }));
     assert!(super::score::household_member(&levels::Comparison { dob: ix::MISSING, ..sound }));
     assert!(super::score::household_member(&levels::Comparison { dob: ix::DOB_ELSE, ..sound }));
 }

@@ -135,11 +135,21 @@ impl Builder<'_> {
         naming: &Naming,
         area: &Area,
     ) -> Option<()> {
+        let mut given: Vec<&'static str> = Vec::with_capacity(births.children.len());
         for &dob in &births.children {
             let rng = &mut self.rng;
             let boy = rng.chance(0.51);
             let kid_pool = if origin.ethnicity == MIXED && rng.chance(0.4) { origin.pool2 } else { origin.pool1 };
-            let forename = *rng.pick(if boy { kid_pool.boys } else { kid_pool.girls });
+            let names = if boy { kid_pool.boys } else { kid_pool.girls };
+            // Parents do not give two of their children one forename (twins least of all).
+            let mut forename = *rng.pick(names);
+            for _ in 0..8 {
+                if !given.contains(&forename) {
+                    break;
+                }
+                forename = *rng.pick(names);
+            }
+            given.push(forename);
             let upn = self.upn_for(dob, area.school);
             self.person(Person {
                 member: Member::Child,
