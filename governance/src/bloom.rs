@@ -231,7 +231,12 @@ pub fn dice(a: &BloomFilter, b: &BloomFilter) -> f32 {
 /// side, whatever the name's length, where the Dice coefficient of a short name falls far (one
 /// letter of five: 0.67). Two filters made under different salts or keys are far apart.
 pub fn bigrams_apart(a: &BloomFilter, b: &BloomFilter) -> f32 {
-    let (mut pa, mut pb, mut either) = (0u32, 0u32, 0u32);
+    dice_and_bigrams_apart(a, b).1
+}
+
+/// [`dice`] and [`bigrams_apart`] of two filters, counting their bits once.
+pub fn dice_and_bigrams_apart(a: &BloomFilter, b: &BloomFilter) -> (f32, f32) {
+    let (mut pa, mut pb, mut both) = (0u32, 0u32, 0u32);
     for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
         let (mut xw, mut yw) = ([0u8; 8], [0u8; 8]);
         xw.copy_from_slice(x);
@@ -239,19 +244,20 @@ pub fn bigrams_apart(a: &BloomFilter, b: &BloomFilter) -> f32 {
         let (x, y) = (u64::from_le_bytes(xw), u64::from_le_bytes(yw));
         pa += x.count_ones();
         pb += y.count_ones();
-        either += (x | y).count_ones();
+        both += (x & y).count_ones();
     }
+    let dice = if pa + pb == 0 { 0.0 } else { (2 * both) as f32 / (pa + pb) as f32 };
     let bigrams = |set: u32| -> f64 {
         let m = BLOOM_BITS as f64;
         let left = 1.0 - f64::from(set) / m;
         // A full filter holds more bigrams than can be told: as good as unlike anything.
         if left <= 0.0 { f64::INFINITY } else { -(m / BLOOM_HASHES as f64) * left.ln() }
     };
-    let (union, ka, kb) = (bigrams(either), bigrams(pa), bigrams(pb));
+    let union = bigrams(pa + pb - both);
     if !union.is_finite() {
-        return f32::INFINITY;
+        return (dice, f32::INFINITY);
     }
-    (2.0 * union - ka - kb).max(0.0) as f32
+    (dice, (2.0 * union - bigrams(pa) - bigrams(pb)).max(0.0) as f32)
 }
 
 impl fmt::Debug for BloomEncoder {
@@ -341,6 +347,8 @@ mod tests {
         let d = |e: &mut BloomEncoder, x: &str, y: &str| dice(&e.encode("f", "", x), &e.encode("f", "", y));
         assert!(d(&mut e, "SARAH", "SARAG") < 0.7 && d(&mut e, "KATHERINE", "CATHERINE") > 0.75);
         assert!(bigrams_apart(&[0xFF; BLOOM_BYTES], &[0; BLOOM_BYTES]).is_infinite());
+        let (x, y) = (e.encode("f", "", "SARAH"), e.encode("f", "", "SARAG"));
+        assert_eq!(dice_and_bigrams_apart(&x, &y), (dice(&x, &y), bigrams_apart(&x, &y)));
     }
 
     #[test]

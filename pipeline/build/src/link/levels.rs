@@ -12,7 +12,7 @@
 //! `docs/linkage.md`): where EM starts, and what a build too small to train on scores with. Each
 //! build estimates its own ([`train`](super::train)).
 
-use tellonce_governance::bloom::{bigrams_apart, dice};
+use tellonce_governance::bloom::{dice, dice_and_bigrams_apart};
 
 use super::compare::{Tk, Tokens, both, same};
 use super::records::{Bloom, NONE, Records, Tok};
@@ -200,14 +200,16 @@ fn band(d: f32) -> u8 {
 pub struct Similarity {
     /// Their Dice coefficient.
     pub dice: f32,
-    /// The bigrams in one and not the other, estimated ([`bigrams_apart`]).
+    /// The bigrams in one and not the other, estimated
+    /// ([`bigrams_apart`](tellonce_governance::bloom::bigrams_apart)).
     pub bigrams_apart: f32,
 }
 
 impl Similarity {
     /// Of two filters.
     pub fn of(a: &Bloom, b: &Bloom) -> Similarity {
-        Similarity { dice: dice(a, b), bigrams_apart: bigrams_apart(a, b) }
+        let (dice, bigrams_apart) = dice_and_bigrams_apart(a, b);
+        Similarity { dice, bigrams_apart }
     }
 
     /// One letter changed (two bigrams out, two in), added or dropped (three in all), with
@@ -401,10 +403,14 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
         }
     }
     let straight = FORENAME[usize::from(forename)].weight() + SURNAME[usize::from(surname)].weight();
-    // Only on the same date of birth: a parent recorded surname first shares the child's
-    // surname as exactly, and the other names cannot be compared across fields.
-    let half_swapped =
-        !swapped && dob == ix::EXACT && straight < NAMES_HALF_SWAPPED.weight() && names_half_swapped(a, b);
+    // Only on the same date of birth, or where one is missing: a parent recorded surname first
+    // shares the child's surname as exactly, and the other names cannot be compared across
+    // fields. With a date missing, the scoring pass refuses the pair where the data holds
+    // households (see `score::households_evident`).
+    let half_swapped = !swapped
+        && matches!(dob, ix::EXACT | ix::MISSING)
+        && straight < NAMES_HALF_SWAPPED.weight()
+        && names_half_swapped(a, b);
     Comparison { forename, surname, swapped, half_swapped, dob, postcode, sex, address, strong_agree, strong_disagree }
 }
 

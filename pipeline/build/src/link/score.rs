@@ -53,8 +53,8 @@ pub struct ScoreStats {
     /// Pairs at or above the threshold.
     pub above_threshold: u64,
     /// Pairs refused by the pair veto (strong identifiers that disagree, or that agree on
-    /// dates of birth far apart; members of one household where the veto applies: see
-    /// `household_member` and `households_evident`).
+    /// dates of birth far apart; members of one household, and names half swapped with no
+    /// date of birth, where the veto applies: see `household_member` and `households_evident`).
     pub vetoed_pairs: u64,
     /// The least weight (bits) of a scored link in this build.
     pub threshold: f64,
@@ -323,7 +323,11 @@ pub(super) fn scored_pass(
         }
         let p = train::pattern(&cmp);
         let w = model.weight(&p) + tf.adjustment(&recs.tokens[a as usize], &p);
-        if member {
+        // Names half swapped with no date to check them by: a parent recorded surname first
+        // beside a child looks the same, so where households are evident it is refused like
+        // one (it is not counted among the household pairs).
+        let unsure_swap = cmp.half_swapped && cmp.dob == ix::MISSING;
+        if member || unsure_swap {
             match household_veto {
                 HouseholdVeto::On => {
                     vetoed += 1;

@@ -304,3 +304,21 @@ fn a_frozen_model_is_scored_with_as_it_is_and_decides_the_links() {
     assert_ne!(apart.person[a as usize], apart.person[b as usize]);
     assert_eq!(apart.stats.scoring.model.as_ref(), Some(&doubtful));
 }
+
+#[test]
+fn names_half_swapped_without_a_date_link_only_where_the_data_holds_no_households() {
+    use super::score::HouseholdVeto;
+    // Her surname recorded as the forename, another surname in its place, no date of birth:
+    // one person with her names swapped and a slip, or a parent recorded surname first.
+    let half = Who { fore: AMY.sur, sur: 77, dob: (0, 0, 0), ..AMY };
+    for (veto, want) in [(HouseholdVeto::Off, true), (HouseholdVeto::On, false), (HouseholdVeto::Auto, false)] {
+        let mut r = Records::new();
+        let a = add(&mut r, "camhs", "C1", AMY, b'F');
+        let b = add(&mut r, "police", "P1", half, b'F');
+        for i in [a, b] {
+            r.tokens[i as usize][Tk::Address as usize] = 13_000_000;
+        }
+        let p = persons(&r, &Options { household_veto: veto, ..Options::default() }, None);
+        assert_eq!(p.person[a as usize] == p.person[b as usize], want, "{veto:?}");
+    }
+}

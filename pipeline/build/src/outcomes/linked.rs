@@ -62,6 +62,8 @@ type At = (usize, usize, usize);
 
 /// The primes the algebra is done modulo.
 const PRIMES: [u64; 2] = [2_147_483_647, 1_000_000_007];
+// `Basis::reduce` takes one remainder of `v + p·p − f·r`, which must fit a u64.
+const _: () = assert!(PRIMES[0] < 1 << 31 && PRIMES[1] < 1 << 31);
 
 /// Protects the members of a linked set together (see the module documentation). `finest` is
 /// the number of finest rows; every member has the same columns.
@@ -392,7 +394,10 @@ pub fn recoverable(members: &[Member], finest: usize, protected: &[Protected]) -
 /// pivots of the rows before it.
 struct Basis {
     p: u64,
-    rows: Vec<(usize, Vec<u64>)>,
+    /// Each row's pivot and its non-zero entries (column, value): the sums of published cells
+    /// touch few finest cells, and their rows stay sparse, so a dense row would be mostly zeros
+    /// walked through.
+    rows: Vec<(usize, Vec<(usize, u64)>)>,
 }
 
 impl Basis {
@@ -408,8 +413,9 @@ impl Basis {
             if f == 0 {
                 continue;
             }
-            for (x, r) in v.iter_mut().zip(row) {
-                *x = (*x + p - f * r % p) % p;
+            for &(k, r) in row {
+                // Entries are under p < 2^31, so p·p + p fits a u64: one division, not two.
+                v[k] = (v[k] + p * p - f * r) % p;
             }
         }
     }
@@ -419,10 +425,8 @@ impl Basis {
         self.reduce(&mut v);
         let Some(pivot) = v.iter().position(|x| *x != 0) else { return };
         let inv = pow(v[pivot], self.p - 2, self.p);
-        for x in &mut v {
-            *x = *x * inv % self.p;
-        }
-        self.rows.push((pivot, v));
+        let row = v.iter().enumerate().filter(|(_, x)| **x != 0).map(|(k, x)| (k, x * inv % self.p)).collect();
+        self.rows.push((pivot, row));
     }
 }
 
