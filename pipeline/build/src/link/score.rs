@@ -194,6 +194,13 @@ pub(super) fn household_member(cmp: &levels::Comparison) -> bool {
     same_home && same_family_name(cmp) && differs && cmp.strong_agree == 0
 }
 
+/// Names half swapped with no date of birth to check them by: a parent recorded surname first
+/// beside a child looks the same, so where households are evident the pair is refused like a
+/// household member (it is not counted among the household pairs).
+fn unsure_swap(cmp: &levels::Comparison) -> bool {
+    cmp.half_swapped && cmp.dob == ix::MISSING
+}
+
 /// The family name alike, not only equal: a slip in it does not make two relatives one person.
 fn same_family_name(cmp: &levels::Comparison) -> bool {
     cmp.surname != ix::MISSING && cmp.surname != ix::SURNAME_ELSE && !cmp.swapped
@@ -323,11 +330,7 @@ pub(super) fn scored_pass(
         }
         let p = train::pattern(&cmp);
         let w = model.weight(&p) + tf.adjustment(&recs.tokens[a as usize], &p);
-        // Names half swapped with no date to check them by: a parent recorded surname first
-        // beside a child looks the same, so where households are evident it is refused like
-        // one (it is not counted among the household pairs).
-        let unsure_swap = cmp.half_swapped && cmp.dob == ix::MISSING;
-        if member || unsure_swap {
+        if member || unsure_swap(&cmp) {
             match household_veto {
                 HouseholdVeto::On => {
                     vetoed += 1;
