@@ -211,16 +211,28 @@ fn set_positions(filter: &mut BloomFilter, h1: u64, h2: u64) {
 /// Popcounts over `u64` words. The build tier compares two names by the Dice coefficient of
 /// their filters (of the same field and salt; filters of different salts are unrelated).
 pub fn dice(a: &BloomFilter, b: &BloomFilter) -> f32 {
-    let (mut both, mut total) = (0u32, 0u32);
+    let (pa, pb, both) = popcounts(a, b);
+    dice_of(pa, pb, both)
+}
+
+/// The bits set in `a`, in `b`, and in both.
+fn popcounts(a: &BloomFilter, b: &BloomFilter) -> (u32, u32, u32) {
+    let (mut pa, mut pb, mut both) = (0u32, 0u32, 0u32);
     for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
         let (mut xw, mut yw) = ([0u8; 8], [0u8; 8]);
         xw.copy_from_slice(x);
         yw.copy_from_slice(y);
         let (x, y) = (u64::from_le_bytes(xw), u64::from_le_bytes(yw));
+        pa += x.count_ones();
+        pb += y.count_ones();
         both += (x & y).count_ones();
-        total += x.count_ones() + y.count_ones();
     }
-    if total == 0 { 0.0 } else { (2 * both) as f32 / total as f32 }
+    (pa, pb, both)
+}
+
+/// The Dice coefficient from the bits set in each filter and in both.
+fn dice_of(pa: u32, pb: u32, both: u32) -> f32 {
+    if pa + pb == 0 { 0.0 } else { (2 * both) as f32 / (pa + pb) as f32 }
 }
 
 /// How many distinct bigrams are in one filter and not the other, both sides summed, estimated
@@ -236,17 +248,8 @@ pub fn bigrams_apart(a: &BloomFilter, b: &BloomFilter) -> f32 {
 
 /// [`dice`] and [`bigrams_apart`] of two filters, counting their bits once.
 pub fn dice_and_bigrams_apart(a: &BloomFilter, b: &BloomFilter) -> (f32, f32) {
-    let (mut pa, mut pb, mut both) = (0u32, 0u32, 0u32);
-    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
-        let (mut xw, mut yw) = ([0u8; 8], [0u8; 8]);
-        xw.copy_from_slice(x);
-        yw.copy_from_slice(y);
-        let (x, y) = (u64::from_le_bytes(xw), u64::from_le_bytes(yw));
-        pa += x.count_ones();
-        pb += y.count_ones();
-        both += (x & y).count_ones();
-    }
-    let dice = if pa + pb == 0 { 0.0 } else { (2 * both) as f32 / (pa + pb) as f32 };
+    let (pa, pb, both) = popcounts(a, b);
+    let dice = dice_of(pa, pb, both);
     let bigrams = |set: u32| -> f64 {
         let m = BLOOM_BITS as f64;
         let left = 1.0 - f64::from(set) / m;

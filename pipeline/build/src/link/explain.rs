@@ -18,7 +18,7 @@ use super::input::{self, StagingFile};
 use super::levels::{self, ix};
 use super::read_links::for_each_link;
 use super::records::Records;
-use super::score::{household_member, representatives};
+use super::score::{household_deferred, representatives};
 use super::term_frequency::TermFrequencies;
 use super::train::{FIELDS, Model, Pattern, pattern};
 use tellonce_governance::audit::LinkageModel;
@@ -290,7 +290,7 @@ fn weigh(
         Verdict::StrongIdentifierDisagrees
     } else if cmp.strong_agree > 0 && cmp.dob == ix::DOB_ELSE {
         Verdict::Conflict
-    } else if household_veto && household_member(&cmp) {
+    } else if household_veto && household_deferred(&cmp) {
         Verdict::HouseholdMember
     } else if bits >= threshold_bits {
         Verdict::KeptApart

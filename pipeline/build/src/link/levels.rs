@@ -52,8 +52,9 @@ pub const FORENAME: [Level; 12] = [
     level("one_edit", 0.03, 0.002),
     level("dice_0.8", 0.02, 0.003),
     level("dice_0.7", 0.015, 0.008),
-    // One letter wrong in a name of four or five letters leaves a bigram Dice of 0.6 to 0.67
-    // (Kelly and Kellr share four bigrams of six); weak evidence, weighed as the data says.
+    // Filters barely alike and more than one letter apart (Harry and Harvey; one letter
+    // wrong in a short name is `one_edit`, tested first): weak evidence, weighed as the data
+    // says.
     level("dice_0.6", 0.015, 0.01),
     // The filters are not comparable (different salts: a year of birth missing or mistyped) and
     // the names sound alike: most slips keep the Soundex code.
@@ -85,8 +86,8 @@ pub const SURNAME: [Level; 11] = [
 pub const NAMES_SWAPPED: Level = level("names_swapped", 0.01, 1e-6);
 
 /// Forename and surname swapped with a slip in one of them: one name agrees with the other
-/// record's other name, the dates of birth agree, and the names compared straight say nothing.
-/// Replaces both name levels.
+/// record's other name, the dates of birth agree or one is missing, and the names compared
+/// straight say nothing. Replaces both name levels.
 pub const NAMES_HALF_SWAPPED: Level = level("names_half_swapped", 0.01, 0.0002);
 
 /// Date-of-birth levels, in the order they are tested. `else` (dates far apart) is a veto.
@@ -133,7 +134,8 @@ pub mod ix {
     /// Exact, in every table that has it.
     pub const EXACT: u8 = 1;
     /// `one_edit` in [`super::FORENAME`]: one letter changed, added or dropped in a short
-    /// name (Kelly and Kellr; but also Mia and Mila).
+    /// name (Kelly and Kellr; but also Mia and Mila). Counted as alike by the household test
+    /// and the cluster veto: a slip is far commoner than two such names in one home.
     pub const FORENAME_ONE_EDIT: u8 = 5;
     /// `dice_0.6` in [`super::FORENAME`]: the filters barely alike (Harry and Harvey).
     pub const FORENAME_DICE_06: u8 = 8;
@@ -145,8 +147,14 @@ pub mod ix {
     pub const FORENAME_NOT_COMPARED: u8 = 10;
     /// The last level of [`super::FORENAME`].
     pub const FORENAME_ELSE: u8 = 11;
+    /// `one_edit` in [`super::SURNAME`]: one letter changed, added or dropped in a short name.
+    pub const SURNAME_ONE_EDIT: u8 = 6;
     /// The last level of [`super::SURNAME`].
     pub const SURNAME_ELSE: u8 = 10;
+    /// `day_month_swapped` in [`super::DOB`].
+    pub const DOB_DAY_MONTH_SWAPPED: u8 = 2;
+    /// `year_off_by_one` in [`super::DOB`]: the same day and month.
+    pub const DOB_YEAR_OFF: u8 = 3;
     /// `one_part_different` in [`super::DOB`]: two of year, month and day agree.
     pub const DOB_ONE_PART: u8 = 4;
     /// The last level of [`super::DOB`]: dates far apart.
@@ -195,6 +203,10 @@ fn band(d: f32) -> u8 {
     }
 }
 
+/// Bigrams apart below which two names are one edit apart: a letter changed leaves four, one
+/// added or dropped three, two changes six or more.
+const ONE_EDIT_BIGRAMS: f32 = 4.5;
+
 /// How alike two Bloom filters made under one salt are.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Similarity {
@@ -215,7 +227,7 @@ impl Similarity {
     /// One letter changed (two bigrams out, two in), added or dropped (three in all), with
     /// room for the estimate's noise; not two changes (six or more).
     fn one_edit(self) -> bool {
-        self.bigrams_apart < 4.5
+        self.bigrams_apart < ONE_EDIT_BIGRAMS
     }
 }
 
@@ -271,7 +283,7 @@ pub fn surname_level(a: &Tokens, b: &Tokens, sim: Option<Similarity>) -> u8 {
         (_, true) => 3,
         (Some(1), _) => 4,
         (Some(2), _) => 5,
-        _ if one_edit => 6,
+        _ if one_edit => ix::SURNAME_ONE_EDIT,
         (Some(3), _) => 7,
         (None, _) if soundex => 8,
         _ if soundex => 9,
@@ -309,10 +321,10 @@ pub fn dob_level(a: &Tokens, b: &Tokens) -> u8 {
         return ix::EXACT;
     }
     if da == db {
-        return 2;
+        return ix::DOB_DAY_MONTH_SWAPPED;
     }
     if eq(Tk::MonthDay) && (eq(Tk::YearEven) != eq(Tk::YearOdd)) {
-        return 3;
+        return ix::DOB_YEAR_OFF;
     }
     if eq(Tk::YearMonth) || eq(Tk::YearDay) || eq(Tk::MonthDay) {
         return ix::DOB_ONE_PART;
@@ -463,6 +475,22 @@ mod tests {
         assert_eq!(l((2012, 7, 3), (2014, 1, 30)), "else");
         assert_eq!(l((2012, 7, 3), (2013, 7, 4)), "else");
         assert_eq!(dob_level(&toks(&dob(2012, 7, 3)), &toks(&[])), ix::MISSING);
+    }
+
+    #[test]
+    fn one_edit_holds_a_letter_changed_added_or_dropped_and_not_two() {
+        let mut e = tellonce_governance::KeyRing::from_master([5u8; 32])
+            .tokeniser(tellonce_governance::Purpose::Linkage)
+            .bloom_encoder();
+        let mut one_edit = |x: &str, y: &str| {
+            Similarity::of(&e.encode("forename", "2012", x), &e.encode("forename", "2012", y)).one_edit()
+        };
+        for (x, y) in [("KELLY", "KELLR"), ("SARAH", "SARAG"), ("JON", "JOHN"), ("KATHERINE", "CATHERINE")] {
+            assert!(one_edit(x, y), "{x} {y}");
+        }
+        for (x, y) in [("ELLA", "ELLIE"), ("JACK", "JAKE"), ("HARRY", "HARVEY"), ("SARAH", "THOMAS")] {
+            assert!(!one_edit(x, y), "{x} {y}");
+        }
     }
 
     #[test]

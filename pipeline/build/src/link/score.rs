@@ -176,11 +176,13 @@ pub(super) fn household_member(cmp: &levels::Comparison) -> bool {
     // same date and another forename (twins), or the same name and another date (a parent),
     // are left to the weights and the cluster veto: a partner replacing one field looks
     // exactly like them.
-    // Filters barely alike (Dice 0.6 to 0.7), or one letter apart, are a sibling's as often
-    // as a slip: Harry and Harvey, Mia and Mila. Where the filters cannot be compared (they are salted by the year of birth), agreeing
-    // initials alone are unalike (a mother and child share one as often as not), and so are
-    // names that sound alike unless the dates of birth are close: short names share a Soundex
-    // code (Siân and Seán, Jess and Jack), and a date missing on one side says nothing.
+    // Filters barely alike (Dice 0.6 to 0.7) and more than one letter apart are a sibling's as
+    // often as a slip (Harry and Harvey); one letter apart in a short name is taken for a slip
+    // (Kelly and Kellr, though Mia and Mila would pass too). Where the filters cannot be
+    // compared (they are salted by the year of birth), agreeing initials alone are unalike (a
+    // mother and child share one as often as not), and so are names that sound alike unless the
+    // dates of birth are close: short names share a Soundex code (Siân and Seán, Jess and Jack),
+    // and a date missing on one side says nothing.
     let unalike = match cmp.forename {
         ix::FORENAME_ELSE | ix::FORENAME_NOT_COMPARED | ix::FORENAME_DICE_06 => true,
         ix::FORENAME_SOUNDEX_NOT_COMPARED => matches!(cmp.dob, ix::MISSING | ix::DOB_ELSE),
@@ -194,11 +196,20 @@ pub(super) fn household_member(cmp: &levels::Comparison) -> bool {
     same_home && same_family_name(cmp) && differs && cmp.strong_agree == 0
 }
 
-/// Names half swapped with no date of birth to check them by: a parent recorded surname first
-/// beside a child looks the same, so where households are evident the pair is refused like a
-/// household member (it is not counted among the household pairs).
+/// Names half swapped with no date of birth to check them by, at one home and with no strong
+/// identifier agreeing: a parent recorded surname first beside a child looks the same, so where
+/// households are evident the pair is refused like a household member (it is not counted among
+/// the household pairs).
 fn unsure_swap(cmp: &levels::Comparison) -> bool {
-    cmp.half_swapped && cmp.dob == ix::MISSING
+    let same_home = cmp.address == ix::EXACT || cmp.postcode == ix::EXACT;
+    cmp.half_swapped && cmp.dob == ix::MISSING && same_home && cmp.strong_agree == 0
+}
+
+/// Whether the household veto (`[linkage] household_veto`) applies to the pair: a
+/// [`household_member`], or names half swapped that a parent and child could share
+/// (`unsure_swap`). The scoring pass and `link explain` both ask this.
+pub(super) fn household_deferred(cmp: &levels::Comparison) -> bool {
+    household_member(cmp) || unsure_swap(cmp)
 }
 
 /// The family name alike, not only equal: a slip in it does not make two relatives one person.
@@ -330,7 +341,7 @@ pub(super) fn scored_pass(
         }
         let p = train::pattern(&cmp);
         let w = model.weight(&p) + tf.adjustment(&recs.tokens[a as usize], &p);
-        if member || unsure_swap(&cmp) {
+        if household_deferred(&cmp) {
             match household_veto {
                 HouseholdVeto::On => {
                     vetoed += 1;
@@ -413,7 +424,9 @@ fn scored_veto(c: &mut Clusters<'_>, a: u32, b: u32) -> Option<Veto> {
                 fore_both = true;
                 let cmp = levels::compare(recs, i, j);
                 // Initials alone are not alike here (a mother and daughter share one as often as
-                // not), nor filters barely alike or one letter apart (Harry and Harvey, Mia and Mila).
+                // not), nor filters barely alike and more than one letter apart (Harry and
+                // Harvey). Names half swapped count as alike, households or not: the veto asks only
+                // whether the names could be one person's, which a half swap says they could.
                 fore_alike = cmp.swapped
                     || cmp.half_swapped
                     || !matches!(cmp.forename, ix::FORENAME_ELSE | ix::FORENAME_NOT_COMPARED | ix::FORENAME_DICE_06);

@@ -108,7 +108,7 @@ fn a_sibling_at_the_same_address_is_not_scored_into_a_link() {
     // (twins, or a replaced forename) is left to the weights.
     let sibling = levels::Comparison {
         forename: ix::FORENAME_ELSE,
-        surname: 6,
+        surname: ix::SURNAME_ONE_EDIT,
         swapped: false,
         half_swapped: false,
         dob: ix::DOB_ELSE,
@@ -123,7 +123,7 @@ fn a_sibling_at_the_same_address_is_not_scored_into_a_link() {
     assert!(super::score::household_member(&levels::Comparison { dob: ix::DOB_ONE_PART, ..sibling }));
     // A date the same, a year out or with day and month swapped is this person's date with a
     // slip, not a relative's.
-    for dob in [ix::EXACT, 2, 3] {
+    for dob in [ix::EXACT, ix::DOB_DAY_MONTH_SWAPPED, ix::DOB_YEAR_OFF] {
         assert!(!super::score::household_member(&levels::Comparison { dob, ..sibling }), "dob level {dob}");
     }
     assert!(!super::score::household_member(&levels::Comparison { surname: ix::SURNAME_ELSE, ..sibling }));
@@ -135,7 +135,7 @@ fn a_sibling_at_the_same_address_is_not_scored_into_a_link() {
     assert!(super::score::household_member(&initials));
     assert!(super::score::household_member(&levels::Comparison { dob: ix::MISSING, ..initials }));
     let sound = levels::Comparison { forename: ix::FORENAME_SOUNDEX_NOT_COMPARED, ..sibling };
-    assert!(!super::score::household_member(&levels::Comparison { dob: 3, ..sound }));
+    assert!(!super::score::household_member(&levels::Comparison { dob: ix::DOB_YEAR_OFF, ..sound }));
     assert!(super::score::household_member(&levels::Comparison { dob: ix::MISSING, ..sound }));
     assert!(super::score::household_member(&levels::Comparison { dob: ix::DOB_ELSE, ..sound }));
 }
@@ -321,4 +321,27 @@ fn names_half_swapped_without_a_date_link_only_where_the_data_holds_no_household
         let p = persons(&r, &Options { household_veto: veto, ..Options::default() }, None);
         assert_eq!(p.person[a as usize] == p.person[b as usize], want, "{veto:?}");
     }
+}
+
+#[test]
+fn a_half_swap_without_a_date_is_deferred_only_at_one_home_with_no_strong_identifier_agreeing() {
+    let half = levels::Comparison {
+        forename: ix::FORENAME_ELSE,
+        surname: ix::SURNAME_ELSE,
+        swapped: false,
+        half_swapped: true,
+        dob: ix::MISSING,
+        postcode: ix::EXACT,
+        sex: 1,
+        address: ix::MISSING,
+        strong_agree: 0,
+        strong_disagree: false,
+    };
+    assert!(super::score::household_deferred(&half));
+    assert!(super::score::household_deferred(&levels::Comparison { postcode: 2, address: ix::EXACT, ..half }));
+    // Moved (another postcode, no address line alike), or one NHS number: no parent beside a child.
+    assert!(!super::score::household_deferred(&levels::Comparison { postcode: 2, ..half }));
+    assert!(!super::score::household_deferred(&levels::Comparison { strong_agree: 1, ..half }));
+    // With the date of birth to check the names by, the half swap is weighed as it is.
+    assert!(!super::score::household_deferred(&levels::Comparison { dob: ix::EXACT, ..half }));
 }

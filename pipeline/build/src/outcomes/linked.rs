@@ -413,9 +413,11 @@ impl Basis {
             if f == 0 {
                 continue;
             }
+            // Subtracting f·r is adding (p − f)·r; entries are under p < 2^31, so that plus an
+            // entry fits a u64: one division per entry.
+            let minus_f = p - f;
             for &(k, r) in row {
-                // Entries are under p < 2^31, so p·p + p fits a u64: one division, not two.
-                v[k] = (v[k] + p * p - f * r) % p;
+                v[k] = (v[k] + minus_f * r) % p;
             }
         }
     }

@@ -141,7 +141,8 @@ impl Builder<'_> {
             let boy = rng.chance(0.51);
             let kid_pool = if origin.ethnicity == MIXED && rng.chance(0.4) { origin.pool2 } else { origin.pool1 };
             let names = if boy { kid_pool.boys } else { kid_pool.girls };
-            // Parents do not give two of their children one forename (twins least of all).
+            // Parents do not give two of their children one forename (twins least of all). Up to
+            // eight more draws from a pool of dozens leave a repeat very rare, though not impossible.
             let mut forename = *rng.pick(names);
             for _ in 0..8 {
                 if !given.contains(&forename) {
