@@ -6,7 +6,7 @@
 //! swamp the build) but counted, per rule, with the records it held: nothing is dropped
 //! without the summary saying so.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use super::compare::{Tk, Tokens};
 use super::records::NONE;
@@ -102,9 +102,10 @@ pub fn for_each_candidate(
     pair: &mut dyn FnMut(u32, u32),
 ) {
     let mut keyed: Vec<([u32; 3], u32)> = Vec::with_capacity(reps.len());
-    // The keys of each rule's blocks over the cap: a pair sharing only such a block with an
-    // earlier rule was not compared there.
-    let mut over: Vec<HashSet<[u32; 3]>> = vec![HashSet::new(); BLOCK_RULES.len()];
+    // The keys of each rule's blocks over the cap, in order (blocks are visited sorted): a pair
+    // sharing only such a block with an earlier rule was not compared there. Searched for each
+    // pair that shares an earlier key, so a sorted list rather than a hashed set.
+    let mut over: Vec<Vec<[u32; 3]>> = vec![Vec::new(); BLOCK_RULES.len()];
     for (n, r) in BLOCK_RULES.iter().enumerate() {
         keyed.clear();
         keyed.extend(reps.iter().filter_map(|&i| r.key(&tokens[i as usize]).map(|k| (k, i))));
@@ -116,7 +117,7 @@ pub fn for_each_candidate(
                 let e = stats.over_cap_by_rule.entry(r.name).or_default();
                 e.0 += 1;
                 e.1 += block.len() as u64;
-                over[n].insert(block[0].0);
+                over[n].push(block[0].0);
                 continue;
             }
             for (x, &(_, a)) in block.iter().enumerate() {
@@ -126,10 +127,9 @@ pub fn for_each_candidate(
                     }
                     proposed += 1;
                     let (ta, tb) = (&tokens[a as usize], &tokens[b as usize]);
-                    let seen = earlier
-                        .iter()
-                        .zip(&over)
-                        .any(|(e, too_big)| e.key(ta).is_some_and(|k| e.key(tb) == Some(k) && !too_big.contains(&k)));
+                    let seen = earlier.iter().zip(&over).any(|(e, too_big)| {
+                        e.key(ta).is_some_and(|k| e.key(tb) == Some(k) && too_big.binary_search(&k).is_err())
+                    });
                     if !seen {
                         stats.candidate_pairs += 1;
                         pair(a.min(b), a.max(b));

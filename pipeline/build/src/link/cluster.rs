@@ -221,17 +221,19 @@ impl<'r> Clusters<'r> {
 pub fn persons(recs: &Records, opts: &Options, frozen: Option<&super::train::Model>) -> Persons {
     let n = recs.len();
     let mut c = Clusters::new(recs);
-    let mut best: Vec<Option<Rule>> = vec![None; n];
+    // Each record's weightiest rule, with its weight (worked out once per rule, not per link).
+    let mut best: Vec<Option<(Rule, f64)>> = vec![None; n];
     // Strong identifiers refused by the veto: (record, other record, rule, why).
     let mut refused: Vec<(u32, u32, Rule, Veto)> = Vec::new();
     let mut score: Vec<Option<f32>> = vec![None; n];
     let mut stats = MatchStats::default();
-    let note = |best: &mut Vec<Option<Rule>>, i: u32, rule: Rule| {
+    let note = |best: &mut Vec<Option<(Rule, f64)>>, i: u32, rule: Rule, weight: f64| {
         let slot = &mut best[i as usize];
-        if slot.is_none_or(|old| old.weight() < rule.weight()) {
-            *slot = Some(rule);
+        if slot.is_none_or(|(_, old)| old < weight) {
+            *slot = Some((rule, weight));
         }
     };
+    let (scored_weight, bloom_weight) = (Rule::Scored.weight(), Rule::Bloom.weight());
 
     for rule in Rule::all() {
         if rule == Rule::Scored {
@@ -250,7 +252,7 @@ pub fn persons(recs: &Records, opts: &Options, frozen: Option<&super::train::Mod
                 &mut stats,
                 &mut |i, j, w| {
                     for r in [i, j] {
-                        note(&mut best, r, Rule::Scored);
+                        note(&mut best, r, Rule::Scored, scored_weight);
                         let s = &mut score[r as usize];
                         *s = Some(s.map_or(w as f32, |old| old.max(w as f32)));
                     }
@@ -258,7 +260,8 @@ pub fn persons(recs: &Records, opts: &Options, frozen: Option<&super::train::Mod
             );
             continue;
         }
-        if rule.weight() < opts.min_weight {
+        let weight = rule.weight();
+        if weight < opts.min_weight {
             stats.rules_below_threshold.push(rule.name());
             continue;
         }
@@ -270,8 +273,8 @@ pub fn persons(recs: &Records, opts: &Options, frozen: Option<&super::train::Mod
             Rule::Key(k) => recs.keys.get(usize::from(k)).cloned().unwrap_or_default(),
             Rule::Bloom => {
                 bloom_pass(recs, opts, &mut c, &mut stats, &mut |i, j| {
-                    note(&mut best, i, Rule::Bloom);
-                    note(&mut best, j, Rule::Bloom);
+                    note(&mut best, i, Rule::Bloom, bloom_weight);
+                    note(&mut best, j, Rule::Bloom, bloom_weight);
                 });
                 continue;
             }
@@ -287,8 +290,8 @@ pub fn persons(recs: &Records, opts: &Options, frozen: Option<&super::train::Mod
                         if merged {
                             *stats.merges_by_rule.entry(rule.name()).or_default() += 1;
                         }
-                        note(&mut best, first, rule);
-                        note(&mut best, other, rule);
+                        note(&mut best, first, rule, weight);
+                        note(&mut best, other, rule, weight);
                     }
                     Err(veto) => {
                         *stats.refused_by_rule.entry(rule.name()).or_default() += 1;
@@ -323,7 +326,8 @@ pub fn persons(recs: &Records, opts: &Options, frozen: Option<&super::train::Mod
         }
         person[i as usize] = number[root];
     }
-    Persons { person, count, rule: best, conflict, score, stats }
+    let rule = best.into_iter().map(|b| b.map(|(r, _)| r)).collect();
+    Persons { person, count, rule, conflict, score, stats }
 }
 
 /// (feed and record reference, hashed) per record, so one partner record seen twice is one.

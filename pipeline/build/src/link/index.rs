@@ -70,11 +70,12 @@ pub fn load(out: &Path) -> Result<Index, LinkError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Index::default()),
         Err(e) => return Err(err(e.to_string())),
     };
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.with_batch_size(65_536).build())
-        .map_err(|e| err(e.to_string()))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| err(e.to_string()))?;
+    // Sized from the footer: growing a map of a million records rehashes every key many times.
+    let rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+    let reader = builder.with_batch_size(65_536).build().map_err(|e| err(e.to_string()))?;
     let (mut persons, mut families) = (Interner::default(), Interner::default());
-    let mut by_record = HashMap::new();
+    let mut by_record = HashMap::with_capacity(rows);
     for batch in reader {
         let batch = batch.map_err(|e| err(e.to_string()))?;
         let col = |name: &str| {

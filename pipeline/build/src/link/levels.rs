@@ -414,14 +414,14 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
             _ => {}
         }
     }
-    let straight = FORENAME[usize::from(forename)].weight() + SURNAME[usize::from(surname)].weight();
+    let straight = || FORENAME[usize::from(forename)].weight() + SURNAME[usize::from(surname)].weight();
     // Only on the same date of birth, or where one is missing: a parent recorded surname first
     // shares the child's surname as exactly, and the other names cannot be compared across
     // fields. With a date missing, the scoring pass refuses the pair where the data holds
     // households (see `score::households_evident`).
     let half_swapped = !swapped
         && matches!(dob, ix::EXACT | ix::MISSING)
-        && straight < NAMES_HALF_SWAPPED.weight()
+        && straight() < NAMES_HALF_SWAPPED.weight()
         && names_half_swapped(a, b);
     Comparison { forename, surname, swapped, half_swapped, dob, postcode, sex, address, strong_agree, strong_disagree }
 }

@@ -110,8 +110,24 @@ pub(super) fn representatives(recs: &Records, cluster: &[u32]) -> Vec<u32> {
     // record's compared values, and two million of them took half a gigabyte.
     // Nothing to compare without a name or a date of birth.
     let mut order: Vec<u32> = (0..recs.len() as u32).filter(|&i| train::comparable(&recs.tokens[i as usize])).collect();
+    // A digest of each record's values first: most comparisons end at it instead of walking two
+    // token arrays, and equal values still sort together (equal values, equal digests).
+    let digest: Vec<u64> = (0..recs.len() as u32)
+        .map(|i| {
+            let mut h = std::hash::DefaultHasher::new();
+            std::hash::Hash::hash(&key(i), &mut h);
+            std::hash::Hasher::finish(&h)
+        })
+        .collect();
+    let sort_key = |i: u32| (cluster[i as usize], digest[i as usize]);
     // Ties of values and reference (one record sent twice) go to the lower index, as ever.
-    order.sort_unstable_by(|&a, &b| key(a).cmp(&key(b)).then_with(|| reference(a).cmp(&reference(b))).then(a.cmp(&b)));
+    order.sort_unstable_by(|&a, &b| {
+        sort_key(a)
+            .cmp(&sort_key(b))
+            .then_with(|| key(a).cmp(&key(b)))
+            .then_with(|| reference(a).cmp(&reference(b)))
+            .then(a.cmp(&b))
+    });
     // The first of each run of equal values has the least reference.
     order.dedup_by(|later, kept| key(*later) == key(*kept));
     order.sort_unstable();
@@ -310,6 +326,7 @@ pub(super) fn scored_pass(
         train::train(recs, &reps, &sessions, prior_from_rules(&reps, &cluster))
     });
     drop(distinct);
+    let weights = model.weights();
     let least = threshold.bits.unwrap_or_else(|| model.threshold_for(threshold.probability)).max(threshold.floor);
     let mut tally = quality::Tally::new(least);
     let mut links: Vec<(f64, u32, u32)> = Vec::new();
@@ -340,7 +357,7 @@ pub(super) fn scored_pass(
             return;
         }
         let p = train::pattern(&cmp);
-        let w = model.weight(&p) + tf.adjustment(&recs.tokens[a as usize], &p);
+        let w = weights.of(&p) + tf.adjustment(&recs.tokens[a as usize], &p);
         if household_deferred(&cmp) {
             match household_veto {
                 HouseholdVeto::On => {

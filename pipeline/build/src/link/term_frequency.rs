@@ -25,8 +25,9 @@ pub const MAX_ADJUSTMENT_BITS: f64 = 5.0;
 /// The shares of the values of each adjusted field.
 #[derive(Debug, Default, Clone)]
 pub struct TermFrequencies {
-    /// Per adjusted field: count of each token, total, and `Σ share²`.
-    fields: Vec<(HashMap<u32, u32>, f64, f64)>,
+    /// Per adjusted field: the adjustment (bits) of each token, and the tokens counted. Worked
+    /// out per token once, not per pair: the scoring pass asks for millions of pairs.
+    fields: Vec<(HashMap<u32, f64>, f64)>,
 }
 
 impl TermFrequencies {
@@ -48,7 +49,14 @@ impl TermFrequencies {
                 let square_sum: u128 = counts.values().map(|&c| u128::from(c) * u128::from(c)).sum();
                 let n = total as f64;
                 let squares = if total > 0 { square_sum as f64 / (n * n) } else { 0.0 };
-                (counts, n, squares)
+                let bits = counts
+                    .into_iter()
+                    .map(|(t, c)| {
+                        let share = f64::from(c) / n;
+                        (t, (squares / share).log2().clamp(-MAX_ADJUSTMENT_BITS, MAX_ADJUSTMENT_BITS))
+                    })
+                    .collect();
+                (bits, n)
             })
             .collect();
         TermFrequencies { fields }
@@ -59,13 +67,13 @@ impl TermFrequencies {
     /// not adjusted or does not agree exactly.
     pub fn adjustments(&self, a: &Tokens, p: &Pattern) -> [f64; FIELDS.len()] {
         let mut out = [0.0; FIELDS.len()];
-        for (&(f, tk), (counts, n, squares)) in ADJUSTED.iter().zip(&self.fields) {
+        for (&(f, tk), (bits, n)) in ADJUSTED.iter().zip(&self.fields) {
             if p[f] != ix::EXACT || *n < 2.0 {
                 continue;
             }
-            let Some(&c) = counts.get(&a[tk as usize]) else { continue };
-            let share = f64::from(c) / n;
-            out[f] = (squares / share).log2().clamp(-MAX_ADJUSTMENT_BITS, MAX_ADJUSTMENT_BITS);
+            if let Some(&b) = bits.get(&a[tk as usize]) {
+                out[f] = b;
+            }
         }
         out
     }

@@ -76,6 +76,30 @@ pub struct Model {
     pub random_pairs: u64,
 }
 
+/// A model's level weights in bits ([`Model::weights`]): what the scoring pass adds up for each
+/// of millions of pairs, without a logarithm each.
+#[derive(Debug, Clone)]
+pub struct Weights {
+    fields: Vec<Vec<f64>>,
+    swapped: f64,
+    half_swapped: f64,
+    strong: f64,
+}
+
+impl Weights {
+    /// The weight of a pattern (see [`Model::weight`]).
+    pub fn of(&self, p: &Pattern) -> f64 {
+        let mut w: f64 =
+            self.fields.iter().zip(p).map(|(levels, &l)| levels.get(usize::from(l)).copied().unwrap_or(0.0)).sum();
+        match p[6] {
+            1 => w += self.swapped,
+            2 => w += self.half_swapped,
+            _ => {}
+        }
+        w + f64::from(p[7]) * self.strong
+    }
+}
+
 impl Model {
     /// The documented levels, untrained.
     pub fn documented() -> Model {
@@ -92,21 +116,25 @@ impl Model {
 
     /// The weight (bits) of a pattern: the sum of its levels' weights (a missing value weighs
     /// nothing), with swapped names and agreeing strong identifiers at their documented weights.
+    /// For many patterns under one model, take [`Model::weights`] once.
     pub fn weight(&self, p: &Pattern) -> f64 {
-        let mut w = 0.0;
-        for (f, (_, levels)) in self.fields.iter().enumerate() {
-            if p[f] != 0
-                && let Some(l) = levels.get(usize::from(p[f]))
-            {
-                w += l.weight();
-            }
+        self.weights().of(p)
+    }
+
+    /// Every level's weight, worked out once for a model that no longer changes.
+    pub fn weights(&self) -> Weights {
+        Weights {
+            fields: self
+                .fields
+                .iter()
+                .map(|(_, levels)| {
+                    levels.iter().enumerate().map(|(i, l)| if i == 0 { 0.0 } else { l.weight() }).collect()
+                })
+                .collect(),
+            swapped: levels::NAMES_SWAPPED.weight(),
+            half_swapped: levels::NAMES_HALF_SWAPPED.weight(),
+            strong: levels::STRONG_AGREE.weight(),
         }
-        match p[6] {
-            1 => w += levels::NAMES_SWAPPED.weight(),
-            2 => w += levels::NAMES_HALF_SWAPPED.weight(),
-            _ => {}
-        }
-        w + f64::from(p[7]) * levels::STRONG_AGREE.weight()
     }
 
     /// The least weight (bits) of a pair whose match probability is at least `probability`,
@@ -324,9 +352,10 @@ fn estimate_m(patterns: &BTreeMap<Pattern, u64>, blocked: &[usize], model: &mut 
         rounds += 1;
         let mut matched: Vec<Vec<f64>> = start.iter().map(|l| vec![0.0; l.len()]).collect();
         let (mut total, mut expected) = (0.0, 0.0);
+        let weights = model.weights();
         for (p, &count) in patterns {
             let count = count as f64;
-            let odds = (prior / (1.0 - prior)) * model.weight(&masked(p)).exp2();
+            let odds = (prior / (1.0 - prior)) * weights.of(&masked(p)).exp2();
             let posterior = if odds.is_finite() { odds / (1.0 + odds) } else { 1.0 };
             total += count;
             expected += count * posterior;
