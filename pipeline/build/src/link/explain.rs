@@ -20,7 +20,7 @@ use super::read_links::for_each_link;
 use super::records::Records;
 use super::score::{household_deferred, representatives};
 use super::term_frequency::TermFrequencies;
-use super::train::{FIELDS, Model, Pattern, pattern};
+use super::train::{self, FIELDS, Model, Pattern, pattern};
 use tellonce_governance::audit::LinkageModel;
 
 /// A record, as `FEED:RECORD_ID`.
@@ -264,19 +264,19 @@ fn weigh(
             Step { field, level: level.name, bits }
         })
         .collect();
-    match p[6] {
-        1 => {
+    match p[train::SWAP_SLOT] {
+        train::NAMES_SWAPPED => {
             steps.push(Step { field: "names", level: levels::NAMES_SWAPPED.name, bits: levels::NAMES_SWAPPED.weight() })
         }
-        2 => steps.push(Step {
+        train::NAMES_HALF_SWAPPED => steps.push(Step {
             field: "names",
             level: levels::NAMES_HALF_SWAPPED.name,
             bits: levels::NAMES_HALF_SWAPPED.weight(),
         }),
         _ => {}
     }
-    if p[7] > 0 {
-        let bits = f64::from(p[7]) * levels::STRONG_AGREE.weight();
+    if p[train::STRONG_SLOT] > 0 {
+        let bits = f64::from(p[train::STRONG_SLOT]) * levels::STRONG_AGREE.weight();
         steps.push(Step { field: "strong_identifiers", level: levels::STRONG_AGREE.name, bits });
     }
     let adjustments = tf.adjustments(&recs.tokens[i], &p);

@@ -72,10 +72,12 @@ pub fn load(out: &Path) -> Result<Index, LinkError> {
     };
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| err(e.to_string()))?;
     // Sized from the footer: growing a map of a million records rehashes every key many times.
+    // A footer is data, so a row count no memory can hold is an error, not an abort.
     let rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
     let reader = builder.with_batch_size(65_536).build().map_err(|e| err(e.to_string()))?;
     let (mut persons, mut families) = (Interner::default(), Interner::default());
-    let mut by_record = HashMap::with_capacity(rows);
+    let mut by_record = HashMap::new();
+    by_record.try_reserve(rows).map_err(|e| err(format!("the footer's {rows} rows: {e}")))?;
     for batch in reader {
         let batch = batch.map_err(|e| err(e.to_string()))?;
         let col = |name: &str| {

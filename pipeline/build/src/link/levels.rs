@@ -87,7 +87,7 @@ pub const NAMES_SWAPPED: Level = level("names_swapped", 0.01, 1e-6);
 
 /// Forename and surname swapped with a slip in one of them: one name agrees with the other
 /// record's other name, the dates of birth agree or one is missing, and the names compared
-/// straight say nothing. Replaces both name levels.
+/// straight weigh less than this level (by the documented weights). Replaces both name levels.
 pub const NAMES_HALF_SWAPPED: Level = level("names_half_swapped", 0.01, 0.0002);
 
 /// Date-of-birth levels, in the order they are tested. `else` (dates far apart) is a veto.
@@ -133,11 +133,12 @@ pub mod ix {
     pub const MISSING: u8 = 0;
     /// Exact, in every table that has it.
     pub const EXACT: u8 = 1;
-    /// `one_edit` in [`super::FORENAME`]: one letter changed, added or dropped in a short
-    /// name (Kelly and Kellr; but also Mia and Mila). Counted as alike by the household test
+    /// `one_edit` in [`super::FORENAME`]: one letter changed, added or dropped, the filters'
+    /// Dice under 0.9 (Kelly and Kellr; but also Mia and Mila). Counted as alike by the household test
     /// and the cluster veto: a slip is far commoner than two such names in one home.
     pub const FORENAME_ONE_EDIT: u8 = 5;
-    /// `dice_0.6` in [`super::FORENAME`]: the filters barely alike (Harry and Harvey).
+    /// `dice_0.6` in [`super::FORENAME`]: the filters barely alike and more than one edit
+    /// apart (Harry and Harvey).
     pub const FORENAME_DICE_06: u8 = 8;
     /// `soundex_not_compared` in [`super::FORENAME`]: the filters cannot be compared, the
     /// names sound alike.
@@ -159,6 +160,10 @@ pub mod ix {
     pub const DOB_ONE_PART: u8 = 4;
     /// The last level of [`super::DOB`]: dates far apart.
     pub const DOB_ELSE: u8 = 5;
+    /// `sector` in [`super::POSTCODE`]: the same postcode sector, not the same postcode.
+    pub const POSTCODE_SECTOR: u8 = 2;
+    /// `agree` in [`super::SEX`].
+    pub const SEX_AGREE: u8 = 1;
 }
 
 /// How one pair of records compares, level by level (indices into the tables). What the levels
@@ -171,8 +176,9 @@ pub struct Comparison {
     pub surname: u8,
     /// Whether the names are swapped (then both name levels are [`NAMES_SWAPPED`]).
     pub swapped: bool,
-    /// Whether one name agrees with the other record's other name, the straight comparison
-    /// weighing less (then both name levels are [`NAMES_HALF_SWAPPED`]).
+    /// Whether one name agrees with the other record's other name, the dates of birth exact or
+    /// one missing, the straight comparison weighing less (then both name levels are
+    /// [`NAMES_HALF_SWAPPED`]).
     pub half_swapped: bool,
     /// Date-of-birth level ([`DOB`]).
     pub dob: u8,
@@ -345,7 +351,7 @@ pub fn postcode_level(a: &Tokens, b: &Tokens) -> u8 {
     }
     let (sa, sb) = t(Tk::Sector);
     if same(sa, sb) {
-        return 2;
+        return ix::POSTCODE_SECTOR;
     }
     if pa == pb { 3 } else { 4 }
 }
@@ -368,7 +374,7 @@ pub fn address_level(a: &Tokens, b: &Tokens, dice: Option<f32>) -> u8 {
 pub fn sex_level(a: u8, b: u8) -> u8 {
     match (a, b) {
         (0, _) | (_, 0) => 0,
-        (x, y) if x == y => 1,
+        (x, y) if x == y => ix::SEX_AGREE,
         _ => 2,
     }
 }
@@ -379,6 +385,32 @@ pub fn same_salt(a: &Tokens, b: &Tokens) -> bool {
     let (ea, eb, oa, ob) =
         (a[Tk::YearEven as usize], b[Tk::YearEven as usize], a[Tk::YearOdd as usize], b[Tk::YearOdd as usize]);
     ea == eb && oa == ob
+}
+
+/// How many strong identifiers records `i` and `j` share, and whether one held by both differs.
+pub fn strong_identifiers(recs: &Records, i: usize, j: usize) -> (u8, bool) {
+    let (mut agree, mut disagree) = (0u8, false);
+    for s in &recs.strong {
+        let (x, y): (Option<Tok>, Option<Tok>) = (s[i], s[j]);
+        match (x, y) {
+            (Some(x), Some(y)) if x == y => agree += 1,
+            (Some(_), Some(_)) => disagree = true,
+            _ => {}
+        }
+    }
+    (agree, disagree)
+}
+
+/// Whether two records are at one home as the household count reads it: the same address line
+/// where both have one, else the same postcode (a postcode alone is shared by chance more often).
+pub fn one_home(address: u8, postcode: u8) -> bool {
+    address == ix::EXACT || (address == ix::MISSING && postcode == ix::EXACT)
+}
+
+/// [`one_home`] from the tokens alone, before the filters are compared: the address level's
+/// `missing` and `exact` are decided by tokens.
+pub fn one_home_by_tokens(a: &Tokens, b: &Tokens) -> bool {
+    one_home(address_level(a, b, None), postcode_level(a, b))
 }
 
 /// Compares records `i` and `j`.
@@ -405,20 +437,12 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
         _ => None,
     };
     let address = address_level(a, b, address_dice);
-    let (mut strong_agree, mut strong_disagree) = (0u8, false);
-    for s in &recs.strong {
-        let (x, y): (Option<Tok>, Option<Tok>) = (s[i], s[j]);
-        match (x, y) {
-            (Some(x), Some(y)) if x == y => strong_agree += 1,
-            (Some(_), Some(_)) => strong_disagree = true,
-            _ => {}
-        }
-    }
+    let (strong_agree, strong_disagree) = strong_identifiers(recs, i, j);
     let straight = || FORENAME[usize::from(forename)].weight() + SURNAME[usize::from(surname)].weight();
     // Only on the same date of birth, or where one is missing: a parent recorded surname first
     // shares the child's surname as exactly, and the other names cannot be compared across
-    // fields. With a date missing, the scoring pass refuses the pair where the data holds
-    // households (see `score::households_evident`).
+    // fields. With a date missing, at one home and with no strong identifier agreeing, the
+    // scoring pass refuses the pair where the data holds households (`score::household_deferred`).
     let half_swapped = !swapped
         && matches!(dob, ix::EXACT | ix::MISSING)
         && straight() < NAMES_HALF_SWAPPED.weight()

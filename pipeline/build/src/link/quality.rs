@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::records::Records;
-use super::train::{FIELDS, Model, Pattern};
+use super::train::{self, FIELDS, Model, Pattern};
 
 /// Pairs at most this many bits either side of the threshold are near it.
 pub const REVIEW_BAND_BITS: f64 = 4.0;
@@ -159,16 +159,16 @@ fn levels_of(model: &Model, p: &Pattern) -> BTreeMap<String, String> {
         .enumerate()
         .map(|(f, (field, (_, table)))| (*field, table.get(usize::from(p[f])).map_or("missing", |l| l.name)))
         .collect();
-    match p[6] {
-        1 => {
+    match p[train::SWAP_SLOT] {
+        train::NAMES_SWAPPED => {
             out.insert("names", "swapped");
         }
-        2 => {
+        train::NAMES_HALF_SWAPPED => {
             out.insert("names", "half_swapped");
         }
         _ => {}
     }
-    if p[7] > 0 {
+    if p[train::STRONG_SLOT] > 0 {
         out.insert("strong_identifiers", "agree");
     }
     out.into_iter().map(|(f, l)| (f.to_owned(), l.to_owned())).collect()

@@ -187,14 +187,14 @@ const ASSUMED_RULE_RECALL: f64 = 0.8;
 /// their agreement is no evidence of one person (the model takes fields as independent, and
 /// would count it twice over).
 pub(super) fn household_member(cmp: &levels::Comparison) -> bool {
-    let same_home = cmp.address == ix::EXACT || cmp.postcode == ix::EXACT;
+    let same_home = at_one_address_or_postcode(cmp);
     // A forename unalike (or not comparable) on a different date of birth: a sibling. The
     // same date and another forename (twins), or the same name and another date (a parent),
     // are left to the weights and the cluster veto: a partner replacing one field looks
     // exactly like them.
     // Filters barely alike (Dice 0.6 to 0.7) and more than one letter apart are a sibling's as
-    // often as a slip (Harry and Harvey); one letter apart in a short name is taken for a slip
-    // (Kelly and Kellr, though Mia and Mila would pass too). Where the filters cannot be
+    // often as a slip (Harry and Harvey); one letter apart (Dice under 0.9, at any length) is
+    // taken for a slip (Kelly and Kellr, though Mia and Mila would pass too). Where the filters cannot be
     // compared (they are salted by the year of birth), agreeing initials alone are unalike (a
     // mother and child share one as often as not), and so are names that sound alike unless the
     // dates of birth are close: short names share a Soundex code (Siân and Seán, Jess and Jack),
@@ -217,7 +217,7 @@ pub(super) fn household_member(cmp: &levels::Comparison) -> bool {
 /// households are evident the pair is refused like a household member (it is not counted among
 /// the household pairs).
 fn unsure_swap(cmp: &levels::Comparison) -> bool {
-    let same_home = cmp.address == ix::EXACT || cmp.postcode == ix::EXACT;
+    let same_home = at_one_address_or_postcode(cmp);
     cmp.half_swapped && cmp.dob == ix::MISSING && same_home && cmp.strong_agree == 0
 }
 
@@ -226,6 +226,12 @@ fn unsure_swap(cmp: &levels::Comparison) -> bool {
 /// (`unsure_swap`). The scoring pass and `link explain` both ask this.
 pub(super) fn household_deferred(cmp: &levels::Comparison) -> bool {
     household_member(cmp) || unsure_swap(cmp)
+}
+
+/// The same address line or the same postcode: where the sibling rule looks for relatives
+/// (wider than [`levels::one_home`], which the household count reads).
+fn at_one_address_or_postcode(cmp: &levels::Comparison) -> bool {
+    cmp.address == ix::EXACT || cmp.postcode == ix::EXACT
 }
 
 /// The family name alike, not only equal: a slip in it does not make two relatives one person.
@@ -337,13 +343,22 @@ pub(super) fn scored_pass(
     let (mut at_one_address, mut unalike) = (0u64, 0u64);
     blocking::for_each_candidate(&recs.tokens, &reps, &cluster, max_block, &mut s.blocking, &mut |a, b| {
         scored += 1;
-        let cmp = levels::compare(recs, a as usize, b as usize);
+        let (ia, ib) = (a as usize, b as usize);
+        // A strong identifier that disagrees refuses the pair, and away from one home the pair
+        // counts towards nothing else: it is not compared field by field (about half of all
+        // candidate pairs).
+        if levels::strong_identifiers(recs, ia, ib).1 && !levels::one_home_by_tokens(&recs.tokens[ia], &recs.tokens[ib])
+        {
+            vetoed += 1;
+            return;
+        }
+        let cmp = levels::compare(recs, ia, ib);
         let member = household_member(&cmp);
         // Counted before the strong-identifier veto (siblings with their own NHS numbers are
         // the surest evidence of households), and at one address line where both have one:
         // a postcode alone is shared by chance more often. A pair of the exact rules' one
         // person is no candidate, so these are other people, or one person the rules missed.
-        let home = cmp.address == ix::EXACT || (cmp.address == ix::MISSING && cmp.postcode == ix::EXACT);
+        let home = levels::one_home(cmp.address, cmp.postcode);
         if home && same_family_name(&cmp) && cmp.strong_agree == 0 {
             at_one_address += 1;
             unalike += u64::from(member);
@@ -393,10 +408,27 @@ pub(super) fn scored_pass(
     (s.scored, s.vetoed_pairs) = (scored, vetoed);
     s.above_threshold = links.len() as u64;
     s.threshold = least;
-    // Strongest first, so that a cluster is built from its surest links before the veto
-    // weighs a weaker one. Weights come in few distinct values, so ties are many: they go in
-    // the order of the records' references (not of reading, which parallel ingest may change),
-    // so the result depends only on the data.
+    link_strongest_first(c, links, &model, &mut tally, stats, on_link);
+    let (estimate, review) = tally.finish(recs, &model, &mut |a, b| c.find(a) == c.find(b));
+    (s.estimate, s.review) = (Some(estimate), review);
+    s.model = Some(model);
+    stats.scoring = s;
+}
+
+/// Makes the links that cleared the line, strongest first, so that a cluster is built from its
+/// surest links before the veto weighs a weaker one.
+fn link_strongest_first(
+    c: &mut Clusters<'_>,
+    mut links: Vec<(f64, u32, u32)>,
+    model: &Model,
+    tally: &mut quality::Tally,
+    stats: &mut MatchStats,
+    on_link: &mut dyn FnMut(u32, u32, f64),
+) {
+    let recs = c.recs;
+    // Weights come in few distinct values, so ties are many: they go in the order of the
+    // records' references (not of reading, which parallel ingest may change), so the result
+    // depends only on the data.
     let key = |r: u32| (recs.feed_name(r as usize), recs.record_ref[r as usize].as_str());
     let pair_key = |a: u32, b: u32| {
         let (x, y) = (key(a), key(b));
@@ -416,10 +448,6 @@ pub(super) fn scored_pass(
             Err(_) => *stats.refused_by_rule.entry(name).or_default() += 1,
         }
     }
-    let (estimate, review) = tally.finish(recs, &model, &mut |a, b| c.find(a) == c.find(b));
-    (s.estimate, s.review) = (Some(estimate), review);
-    s.model = Some(model);
-    stats.scoring = s;
 }
 
 /// The cluster-level veto of a scored link (after the strong-identifier veto): dates of birth

@@ -113,7 +113,7 @@ fn a_sibling_at_the_same_address_is_not_scored_into_a_link() {
         half_swapped: false,
         dob: ix::DOB_ELSE,
         postcode: ix::EXACT,
-        sex: 1,
+        sex: ix::SEX_AGREE,
         address: ix::EXACT,
         strong_agree: 0,
         strong_disagree: false,
@@ -138,6 +138,9 @@ fn a_sibling_at_the_same_address_is_not_scored_into_a_link() {
     assert!(!super::score::household_member(&levels::Comparison { dob: ix::DOB_YEAR_OFF, ..sound }));
     assert!(super::score::household_member(&levels::Comparison { dob: ix::MISSING, ..sound }));
     assert!(super::score::household_member(&levels::Comparison { dob: ix::DOB_ELSE, ..sound }));
+    // One letter apart is taken for a slip; filters barely alike and further apart for a sibling.
+    assert!(!super::score::household_member(&levels::Comparison { forename: ix::FORENAME_ONE_EDIT, ..sibling }));
+    assert!(super::score::household_member(&levels::Comparison { forename: ix::FORENAME_DICE_06, ..sibling }));
 }
 
 #[test]
@@ -332,15 +335,19 @@ fn a_half_swap_without_a_date_is_deferred_only_at_one_home_with_no_strong_identi
         half_swapped: true,
         dob: ix::MISSING,
         postcode: ix::EXACT,
-        sex: 1,
+        sex: ix::SEX_AGREE,
         address: ix::MISSING,
         strong_agree: 0,
         strong_disagree: false,
     };
     assert!(super::score::household_deferred(&half));
-    assert!(super::score::household_deferred(&levels::Comparison { postcode: 2, address: ix::EXACT, ..half }));
+    assert!(super::score::household_deferred(&levels::Comparison {
+        postcode: ix::POSTCODE_SECTOR,
+        address: ix::EXACT,
+        ..half
+    }));
     // Moved (another postcode, no address line alike), or one NHS number: no parent beside a child.
-    assert!(!super::score::household_deferred(&levels::Comparison { postcode: 2, ..half }));
+    assert!(!super::score::household_deferred(&levels::Comparison { postcode: ix::POSTCODE_SECTOR, ..half }));
     assert!(!super::score::household_deferred(&levels::Comparison { strong_agree: 1, ..half }));
     // With the date of birth to check the names by, the half swap is weighed as it is.
     assert!(!super::score::household_deferred(&levels::Comparison { dob: ix::EXACT, ..half }));

@@ -22,7 +22,7 @@ const ADJUSTED: [(usize, Tk); 4] = [(0, Tk::Forename), (1, Tk::Surname), (2, Tk:
 /// the shares of a small build are rough.
 pub const MAX_ADJUSTMENT_BITS: f64 = 5.0;
 
-/// The shares of the values of each adjusted field.
+/// The adjustment each value of an adjusted field brings to exact agreement on it.
 #[derive(Debug, Default, Clone)]
 pub struct TermFrequencies {
     /// Per adjusted field: the adjustment (bits) of each token, and the tokens counted. Worked

@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::compare::{Tk, Tokens};
-use super::levels::{self, ADDRESS, Comparison, DOB, FORENAME, Level, POSTCODE, SEX, SURNAME};
+use super::levels::{self, ADDRESS, Comparison, DOB, FORENAME, Level, POSTCODE, SEX, SURNAME, ix};
 use super::records::{NONE, Records};
 
 /// The compared fields, in the order of a [`Pattern`].
@@ -21,6 +21,15 @@ pub const FIELDS: [&str; 6] = ["forename", "surname", "date_of_birth", "postcode
 /// A pair's comparison levels: one per field of [`FIELDS`] (names `missing` when swapped), then
 /// whether the names are swapped (1) or half swapped (2), then how many strong identifiers agree.
 pub type Pattern = [u8; 8];
+
+/// The slot of a [`Pattern`] that says whether the names are swapped or half swapped.
+pub const SWAP_SLOT: usize = 6;
+/// [`SWAP_SLOT`] when the names are swapped.
+pub const NAMES_SWAPPED: u8 = 1;
+/// [`SWAP_SLOT`] when the names are half swapped.
+pub const NAMES_HALF_SWAPPED: u8 = 2;
+/// The slot of a [`Pattern`] that counts the strong identifiers agreeing.
+pub const STRONG_SLOT: usize = 7;
 
 /// A training session: the pairs of one blocking rule, and the fields that rule makes agree
 /// (whose `m` it cannot estimate, and whose agreement says nothing within it).
@@ -91,12 +100,12 @@ impl Weights {
     pub fn of(&self, p: &Pattern) -> f64 {
         let mut w: f64 =
             self.fields.iter().zip(p).map(|(levels, &l)| levels.get(usize::from(l)).copied().unwrap_or(0.0)).sum();
-        match p[6] {
-            1 => w += self.swapped,
-            2 => w += self.half_swapped,
+        match p[SWAP_SLOT] {
+            NAMES_SWAPPED => w += self.swapped,
+            NAMES_HALF_SWAPPED => w += self.half_swapped,
             _ => {}
         }
-        w + f64::from(p[7]) * self.strong
+        w + f64::from(p[STRONG_SLOT]) * self.strong
     }
 }
 
@@ -199,7 +208,11 @@ impl Model {
 /// A comparison as a pattern.
 pub fn pattern(c: &Comparison) -> Pattern {
     let (f, s) = if c.swapped || c.half_swapped { (0, 0) } else { (c.forename, c.surname) };
-    let swap = if c.swapped { 1 } else { 2 * u8::from(c.half_swapped) };
+    let swap = match (c.swapped, c.half_swapped) {
+        (true, _) => NAMES_SWAPPED,
+        (false, true) => NAMES_HALF_SWAPPED,
+        (false, false) => 0,
+    };
     [f, s, c.dob, c.postcode, c.sex, c.address, swap, c.strong_agree]
 }
 
@@ -311,7 +324,7 @@ fn estimate_u(recs: &Records, reps: &[u32], model: &mut Model) {
         let Some(exact) = exact else { continue };
         // The documented shares, as if seen in U_PRIOR_PAIRS random pairs: a level the draw
         // never saw keeps a small chance instead of none.
-        let documented: f64 = levels.iter().skip(2).map(|l| l.u).sum();
+        let documented: f64 = levels.iter().skip(usize::from(ix::EXACT) + 1).map(|l| l.u).sum();
         let shares: Vec<f64> = levels.iter().map(|l| U_PRIOR_PAIRS * l.u / documented).collect();
         let rest: f64 = counts[f].iter().zip(&shares).skip(2).map(|(c, s)| c + s).sum();
         levels[1].u = exact;
@@ -406,24 +419,19 @@ mod tests {
     /// and `others` pairs that agree at the chance `u`.
     fn mixture(matches: u64, m_agree: f64, others: u64, u_agree: f64) -> BTreeMap<Pattern, u64> {
         let mut p: BTreeMap<Pattern, u64> = BTreeMap::new();
-        let else_f = ix_else(0);
-        let else_s = ix_else(1);
+        let (else_f, else_s) = (ix::FORENAME_ELSE, ix::SURNAME_ELSE);
         for (n, share) in [(matches, m_agree), (others, u_agree)] {
             let agree = (n as f64 * share).round() as u64;
             // Fields independent given the class: agree on both, one, or neither.
             let both = (agree as f64 * share).round() as u64;
             let one = agree - both;
             let neither = n - both - 2 * one;
-            *p.entry([1, 1, 0, 0, 0, 0, 0, 0]).or_default() += both;
-            *p.entry([1, else_s, 0, 0, 0, 0, 0, 0]).or_default() += one;
-            *p.entry([else_f, 1, 0, 0, 0, 0, 0, 0]).or_default() += one;
+            *p.entry([ix::EXACT, ix::EXACT, 0, 0, 0, 0, 0, 0]).or_default() += both;
+            *p.entry([ix::EXACT, else_s, 0, 0, 0, 0, 0, 0]).or_default() += one;
+            *p.entry([else_f, ix::EXACT, 0, 0, 0, 0, 0, 0]).or_default() += one;
             *p.entry([else_f, else_s, 0, 0, 0, 0, 0, 0]).or_default() += neither;
         }
         p
-    }
-
-    fn ix_else(field: usize) -> u8 {
-        [FORENAME.len(), SURNAME.len()][field] as u8 - 1
     }
 
     #[test]
@@ -456,7 +464,7 @@ mod tests {
         let documented: f64 = FORENAME[nc].m / FORENAME.iter().skip(1).map(|l| l.m).sum::<f64>();
         // Filters not comparable only among pairs that share nothing else.
         let mut patterns = mixture(2_000, 0.8, 20_000, 0.01);
-        *patterns.entry([nc as u8, ix_else(1), 0, 0, 0, 0, 0, 0]).or_default() += 5_000;
+        *patterns.entry([nc as u8, ix::SURNAME_ELSE, 0, 0, 0, 0, 0, 0]).or_default() += 5_000;
         estimate_m(&patterns, &[2], &mut model);
         let m = model.fields[0].1[nc].m;
         assert!((m - documented).abs() < 1e-9, "{m} vs {documented}");
@@ -499,10 +507,10 @@ mod tests {
             surname: levels::ix::SURNAME_ELSE,
             swapped: true,
             half_swapped: false,
-            dob: 0,
-            postcode: 0,
-            sex: 0,
-            address: 0,
+            dob: ix::MISSING,
+            postcode: ix::MISSING,
+            sex: ix::MISSING,
+            address: ix::MISSING,
             strong_agree: 0,
             strong_disagree: false,
         });
