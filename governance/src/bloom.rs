@@ -25,9 +25,9 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::Tokeniser;
+use crate::fold_hash::FoldBuildHasher;
 
 /// Bits in a filter.
 pub const BLOOM_BITS: usize = 1024;
@@ -69,7 +69,7 @@ const MAX_BIGRAMS: usize = 8192;
 pub struct BloomEncoder {
     tokeniser: Tokeniser,
     /// `field NUL salt` → the stratum's bigram cache.
-    strata: HashMap<String, Stratum, BuildHasherDefault<FoldHasher>>,
+    strata: HashMap<String, Stratum, FoldBuildHasher>,
     /// Scratch for building a stratum's name.
     stratum_name: String,
     /// Scratch for building one bigram's HMAC input.
@@ -77,7 +77,7 @@ pub struct BloomEncoder {
 }
 
 /// One field and salt's cache: a bigram (its two chars packed into a `u64`) → `(h1, h2)`.
-type Stratum = HashMap<u64, (u64, u64), BuildHasherDefault<FoldHasher>>;
+type Stratum = HashMap<u64, (u64, u64), FoldBuildHasher>;
 
 impl BloomEncoder {
     /// An encoder keyed like `tokeniser` (normally the linkage tokeniser), with an empty cache.
@@ -270,43 +270,6 @@ impl fmt::Debug for BloomEncoder {
             .field("tokeniser", &self.tokeniser)
             .field("cached_strata", &self.strata.len())
             .finish_non_exhaustive()
-    }
-}
-
-/// A fast hasher for the caches' small keys (packed bigrams, short stratum names): a folded
-/// 128-bit multiply per word, which mixes every input bit into the low bits the table indexes
-/// by. Not DoS-resistant, which does not matter here: the caches are bounded and their keys
-/// come from checked names, not from an adversary choosing collisions in bulk.
-#[derive(Default)]
-struct FoldHasher(u64);
-
-impl FoldHasher {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-}
-
-impl Hasher for FoldHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.write_u64(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.write_u64(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 56));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        let p = u128::from(self.0 ^ n) * u128::from(Self::K);
-        self.0 = (p as u64) ^ ((p >> 64) as u64);
     }
 }
 

@@ -122,7 +122,8 @@ impl Tk {
 /// domains never collide, and tokens of a shared domain (forename and surname) must compare.
 #[derive(Debug, Default)]
 pub struct Interner {
-    ids: HashMap<Tok, u32>,
+    // Keyed HMAC outputs: no one without the key can choose them to collide.
+    ids: HashMap<Tok, u32, tellonce_governance::FoldBuildHasher>,
 }
 
 impl Interner {

@@ -10,6 +10,8 @@
 
 use std::collections::HashMap;
 
+use tellonce_governance::FoldBuildHasher;
+
 use super::compare::{Tk, Tokens};
 use super::levels::ix;
 use super::records::NONE;
@@ -27,7 +29,7 @@ pub const MAX_ADJUSTMENT_BITS: f64 = 5.0;
 pub struct TermFrequencies {
     /// Per adjusted field: the adjustment (bits) of each token, and the tokens counted. Worked
     /// out per token once, not per pair: the scoring pass asks for millions of pairs.
-    fields: Vec<(HashMap<u32, f64>, f64)>,
+    fields: Vec<(HashMap<u32, f64, FoldBuildHasher>, f64)>,
 }
 
 impl TermFrequencies {
@@ -36,7 +38,7 @@ impl TermFrequencies {
         let fields = ADJUSTED
             .iter()
             .map(|&(_, tk)| {
-                let mut counts: HashMap<u32, u32> = HashMap::new();
+                let mut counts: HashMap<u32, u32, FoldBuildHasher> = HashMap::default();
                 for &r in records {
                     let t = tokens[r as usize][tk as usize];
                     if t != NONE {
