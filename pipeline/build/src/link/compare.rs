@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use tellonce_governance::FoldBuildHasher;
 use tellonce_schemas::BlockKey;
 
 use super::records::{NONE, Tok};
@@ -122,8 +123,9 @@ impl Tk {
 /// domains never collide, and tokens of a shared domain (forename and surname) must compare.
 #[derive(Debug, Default)]
 pub struct Interner {
-    // Keyed HMAC outputs: no one without the key can choose them to collide.
-    ids: HashMap<Tok, u32, tellonce_governance::FoldBuildHasher>,
+    // Tokens the pipeline itself keyed: only a writer to `staging/`, not a partner, could choose
+    // them to collide, so the fast hasher serves.
+    ids: HashMap<Tok, u32, FoldBuildHasher>,
 }
 
 impl Interner {

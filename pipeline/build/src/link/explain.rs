@@ -265,10 +265,10 @@ fn weigh(
         })
         .collect();
     match p[train::SWAP_SLOT] {
-        train::NAMES_SWAPPED => {
+        train::SWAP_FULL => {
             steps.push(Step { field: "names", level: levels::NAMES_SWAPPED.name, bits: levels::NAMES_SWAPPED.weight() })
         }
-        train::NAMES_HALF_SWAPPED => steps.push(Step {
+        train::SWAP_HALF => steps.push(Step {
             field: "names",
             level: levels::NAMES_HALF_SWAPPED.name,
             bits: levels::NAMES_HALF_SWAPPED.weight(),

@@ -68,6 +68,7 @@ impl FrozenModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::link::levels::ix;
 
     fn write(dir: &Path, record: &LinkageModel) -> PathBuf {
         let path = dir.join("model.json");
@@ -80,11 +81,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut trained = Model::documented();
         trained.prior = 0.02;
-        trained.fields[0].1[usize::from(super::super::levels::ix::EXACT)].m = 0.5;
+        trained.fields[0].1[usize::from(ix::EXACT)].m = 0.5;
         let record = trained.record(MATCHER_VERSION, 20.0);
         let frozen = FrozenModel::load(&write(dir.path(), &record)).unwrap();
         assert_eq!(frozen.model.prior, 0.02);
-        assert_eq!(frozen.model.fields[0].1[usize::from(super::super::levels::ix::EXACT)].m, 0.5);
+        assert_eq!(frozen.model.fields[0].1[usize::from(ix::EXACT)].m, 0.5);
         assert_eq!(frozen.from.sha256.len(), 64);
 
         let refused = |r: &LinkageModel| FrozenModel::load(&write(dir.path(), r)).unwrap_err().to_string();

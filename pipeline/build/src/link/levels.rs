@@ -441,8 +441,9 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
     let straight = || FORENAME[usize::from(forename)].weight() + SURNAME[usize::from(surname)].weight();
     // Only on the same date of birth, or where one is missing: a parent recorded surname first
     // shares the child's surname as exactly, and the other names cannot be compared across
-    // fields. With a date missing, at one home and with no strong identifier agreeing, the
-    // scoring pass refuses the pair where the data holds households (`score::household_deferred`).
+    // fields. With a date missing, at the same address line or postcode and with no strong
+    // identifier agreeing, the scoring pass refuses the pair where the data holds households
+    // (`score::household_deferred`).
     let half_swapped = !swapped
         && matches!(dob, ix::EXACT | ix::MISSING)
         && straight() < NAMES_HALF_SWAPPED.weight()

@@ -160,10 +160,10 @@ fn levels_of(model: &Model, p: &Pattern) -> BTreeMap<String, String> {
         .map(|(f, (field, (_, table)))| (*field, table.get(usize::from(p[f])).map_or("missing", |l| l.name)))
         .collect();
     match p[train::SWAP_SLOT] {
-        train::NAMES_SWAPPED => {
+        train::SWAP_FULL => {
             out.insert("names", "swapped");
         }
-        train::NAMES_HALF_SWAPPED => {
+        train::SWAP_HALF => {
             out.insert("names", "half_swapped");
         }
         _ => {}

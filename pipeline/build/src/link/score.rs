@@ -212,8 +212,8 @@ pub(super) fn household_member(cmp: &levels::Comparison) -> bool {
     same_home && same_family_name(cmp) && differs && cmp.strong_agree == 0
 }
 
-/// Names half swapped with no date of birth to check them by, at one home and with no strong
-/// identifier agreeing: a parent recorded surname first beside a child looks the same, so where
+/// Names half swapped with no date of birth to check them by, at the same address line or
+/// postcode and with no strong identifier agreeing: a parent recorded surname first beside a child looks the same, so where
 /// households are evident the pair is refused like a household member (it is not counted among
 /// the household pairs).
 fn unsure_swap(cmp: &levels::Comparison) -> bool {
@@ -347,8 +347,8 @@ pub(super) fn scored_pass(
         // A strong identifier that disagrees refuses the pair, and away from one home the pair
         // counts towards nothing else: it is not compared field by field (about half of all
         // candidate pairs).
-        if levels::strong_identifiers(recs, ia, ib).1 && !levels::one_home_by_tokens(&recs.tokens[ia], &recs.tokens[ib])
-        {
+        let (_, strong_disagree) = levels::strong_identifiers(recs, ia, ib);
+        if strong_disagree && !levels::one_home_by_tokens(&recs.tokens[ia], &recs.tokens[ib]) {
             vetoed += 1;
             return;
         }

@@ -352,3 +352,46 @@ fn a_half_swap_without_a_date_is_deferred_only_at_one_home_with_no_strong_identi
     // With the date of birth to check the names by, the half swap is weighed as it is.
     assert!(!super::score::household_deferred(&levels::Comparison { dob: ix::EXACT, ..half }));
 }
+
+#[test]
+fn one_home_read_from_the_tokens_is_the_one_home_of_the_full_comparison() {
+    // Address lines: none, the same, another; postcodes: none, the same, another in the sector.
+    let mut r = Records::new();
+    let mut ids = Vec::new();
+    for (n, address) in [NONE, 13_000_001, 13_000_002].into_iter().enumerate() {
+        for (m, place) in [(0, 0, 0), (3, 4, 5), (6, 4, 5)].into_iter().enumerate() {
+            let who = Who { postcode: place.0, sector: place.1, district: place.2, ..AMY };
+            let i = add(&mut r, "camhs", &format!("C{n}{m}"), who, b'F');
+            r.tokens[i as usize][Tk::Address as usize] = address;
+            ids.push(i as usize);
+        }
+    }
+    let mut homes = 0;
+    for &i in &ids {
+        for &j in &ids {
+            let cmp = levels::compare(&r, i, j);
+            let full = levels::one_home(cmp.address, cmp.postcode);
+            assert_eq!(levels::one_home_by_tokens(&r.tokens[i], &r.tokens[j]), full, "records {i} and {j}");
+            homes += usize::from(full);
+        }
+    }
+    assert!(homes > 0 && homes < ids.len() * ids.len(), "{homes}");
+}
+
+#[test]
+fn siblings_whose_nhs_numbers_differ_count_as_household_evidence_at_one_home_only() {
+    let count = |same_home: bool| {
+        let mut r = Records::new();
+        let a = add(&mut r, "camhs", "C1", AMY, b'F');
+        let sibling = Who { fore: 9, dob: (2015, 3, 2), ..AMY };
+        let b = add(&mut r, "police", "P1", if same_home { sibling } else { Who { postcode: 6, ..sibling } }, b'F');
+        for (i, nhs) in [(a, 1u8), (b, 2u8)] {
+            r.strong[0][i as usize] = Some([nhs; 16]);
+        }
+        let p = persons(&r, &Options::default(), None);
+        assert_ne!(p.person[a as usize], p.person[b as usize]);
+        p.stats.scoring.households.pairs_at_one_address
+    };
+    assert_eq!(count(true), 1);
+    assert_eq!(count(false), 0);
+}

@@ -45,8 +45,8 @@ impl TermFrequencies {
                         *counts.entry(t).or_default() += 1;
                     }
                 }
-                // Summed as whole numbers: a float sum in the hash map's order (random per
-                // process) would move the weights in their last bits from one build to the next.
+                // Summed as whole numbers: a float sum in the hash map's order would make the
+                // weights' last bits depend on how the map happens to hold its entries.
                 let total: u64 = counts.values().map(|&c| u64::from(c)).sum();
                 let square_sum: u128 = counts.values().map(|&c| u128::from(c) * u128::from(c)).sum();
                 let n = total as f64;

@@ -19,15 +19,16 @@ use super::records::{NONE, Records};
 pub const FIELDS: [&str; 6] = ["forename", "surname", "date_of_birth", "postcode", "sex", "address"];
 
 /// A pair's comparison levels: one per field of [`FIELDS`] (names `missing` when swapped), then
-/// whether the names are swapped (1) or half swapped (2), then how many strong identifiers agree.
+/// whether the names are swapped ([`SWAP_FULL`]) or half swapped ([`SWAP_HALF`]), then how many
+/// strong identifiers agree.
 pub type Pattern = [u8; 8];
 
 /// The slot of a [`Pattern`] that says whether the names are swapped or half swapped.
 pub const SWAP_SLOT: usize = 6;
-/// [`SWAP_SLOT`] when the names are swapped.
-pub const NAMES_SWAPPED: u8 = 1;
-/// [`SWAP_SLOT`] when the names are half swapped.
-pub const NAMES_HALF_SWAPPED: u8 = 2;
+/// [`SWAP_SLOT`] when the names are swapped (weighed as [`levels::NAMES_SWAPPED`]).
+pub const SWAP_FULL: u8 = 1;
+/// [`SWAP_SLOT`] when the names are half swapped (weighed as [`levels::NAMES_HALF_SWAPPED`]).
+pub const SWAP_HALF: u8 = 2;
 /// The slot of a [`Pattern`] that counts the strong identifiers agreeing.
 pub const STRONG_SLOT: usize = 7;
 
@@ -101,8 +102,8 @@ impl Weights {
         let mut w: f64 =
             self.fields.iter().zip(p).map(|(levels, &l)| levels.get(usize::from(l)).copied().unwrap_or(0.0)).sum();
         match p[SWAP_SLOT] {
-            NAMES_SWAPPED => w += self.swapped,
-            NAMES_HALF_SWAPPED => w += self.half_swapped,
+            SWAP_FULL => w += self.swapped,
+            SWAP_HALF => w += self.half_swapped,
             _ => {}
         }
         w + f64::from(p[STRONG_SLOT]) * self.strong
@@ -209,8 +210,8 @@ impl Model {
 pub fn pattern(c: &Comparison) -> Pattern {
     let (f, s) = if c.swapped || c.half_swapped { (0, 0) } else { (c.forename, c.surname) };
     let swap = match (c.swapped, c.half_swapped) {
-        (true, _) => NAMES_SWAPPED,
-        (false, true) => NAMES_HALF_SWAPPED,
+        (true, _) => SWAP_FULL,
+        (false, true) => SWAP_HALF,
         (false, false) => 0,
     };
     [f, s, c.dob, c.postcode, c.sex, c.address, swap, c.strong_agree]
@@ -324,11 +325,12 @@ fn estimate_u(recs: &Records, reps: &[u32], model: &mut Model) {
         let Some(exact) = exact else { continue };
         // The documented shares, as if seen in U_PRIOR_PAIRS random pairs: a level the draw
         // never saw keeps a small chance instead of none.
-        let documented: f64 = levels.iter().skip(usize::from(ix::EXACT) + 1).map(|l| l.u).sum();
+        let (exact_level, first_other) = (usize::from(ix::EXACT), usize::from(ix::EXACT) + 1);
+        let documented: f64 = levels.iter().skip(first_other).map(|l| l.u).sum();
         let shares: Vec<f64> = levels.iter().map(|l| U_PRIOR_PAIRS * l.u / documented).collect();
-        let rest: f64 = counts[f].iter().zip(&shares).skip(2).map(|(c, s)| c + s).sum();
-        levels[1].u = exact;
-        for (l, level) in levels.iter_mut().enumerate().skip(2) {
+        let rest: f64 = counts[f].iter().zip(&shares).skip(first_other).map(|(c, s)| c + s).sum();
+        levels[exact_level].u = exact;
+        for (l, level) in levels.iter_mut().enumerate().skip(first_other) {
             level.u = (1.0 - exact) * (counts[f][l] + shares[l]) / rest;
         }
     }
