@@ -134,8 +134,9 @@ pub mod ix {
     /// Exact, in every table that has it.
     pub const EXACT: u8 = 1;
     /// `one_edit` in [`super::FORENAME`]: one letter changed, added or dropped, the filters'
-    /// Dice under 0.9 (Kelly and Kellr; but also Mia and Mila). Counted as alike by the household test
-    /// and the cluster veto: a slip is far commoner than two such names in one home.
+    /// Dice under 0.9 (Kelly and Kellr; but also Mia and Mila). Counted as alike by the
+    /// household test and the cluster veto: a slip is far commoner than two such names in one
+    /// home.
     pub const FORENAME_ONE_EDIT: u8 = 5;
     /// `dice_0.6` in [`super::FORENAME`]: the filters barely alike and more than one edit
     /// apart (Harry and Harvey).

@@ -194,11 +194,11 @@ pub(super) fn household_member(cmp: &levels::Comparison) -> bool {
     // exactly like them.
     // Filters barely alike (Dice 0.6 to 0.7) and more than one letter apart are a sibling's as
     // often as a slip (Harry and Harvey); one letter apart (Dice under 0.9, at any length) is
-    // taken for a slip (Kelly and Kellr, though Mia and Mila would pass too). Where the filters cannot be
-    // compared (they are salted by the year of birth), agreeing initials alone are unalike (a
-    // mother and child share one as often as not), and so are names that sound alike unless the
-    // dates of birth are close: short names share a Soundex code (Siân and Seán, Jess and Jack),
-    // and a date missing on one side says nothing.
+    // taken for a slip (Kelly and Kellr, though Mia and Mila would pass too). Where the filters
+    // cannot be compared (they are salted by the year of birth), agreeing initials alone are
+    // unalike (a mother and child share one as often as not), and so are names that sound alike
+    // unless the dates of birth are close: short names share a Soundex code (Siân and Seán, Jess
+    // and Jack), and a date missing on one side says nothing.
     let unalike = match cmp.forename {
         ix::FORENAME_ELSE | ix::FORENAME_NOT_COMPARED | ix::FORENAME_DICE_06 => true,
         ix::FORENAME_SOUNDEX_NOT_COMPARED => matches!(cmp.dob, ix::MISSING | ix::DOB_ELSE),
@@ -213,9 +213,9 @@ pub(super) fn household_member(cmp: &levels::Comparison) -> bool {
 }
 
 /// Names half swapped with no date of birth to check them by, at the same address line or
-/// postcode and with no strong identifier agreeing: a parent recorded surname first beside a child looks the same, so where
-/// households are evident the pair is refused like a household member (it is not counted among
-/// the household pairs).
+/// postcode and with no strong identifier agreeing: a parent recorded surname first beside a
+/// child looks the same, so where households are evident the pair is refused like a household
+/// member (it is not counted among the household pairs).
 fn unsure_swap(cmp: &levels::Comparison) -> bool {
     let same_home = at_one_address_or_postcode(cmp);
     cmp.half_swapped && cmp.dob == ix::MISSING && same_home && cmp.strong_agree == 0
