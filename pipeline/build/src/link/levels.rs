@@ -149,7 +149,8 @@ pub mod ix {
     pub const FORENAME_NOT_COMPARED: u8 = 10;
     /// The last level of [`super::FORENAME`].
     pub const FORENAME_ELSE: u8 = 11;
-    /// `one_edit` in [`super::SURNAME`]: one letter changed, added or dropped in a short name.
+    /// `one_edit` in [`super::SURNAME`]: one letter changed, added or dropped, the filters' Dice
+    /// under 0.7 (a short surname: Hall and Hull).
     pub const SURNAME_ONE_EDIT: u8 = 6;
     /// The last level of [`super::SURNAME`].
     pub const SURNAME_ELSE: u8 = 10;
