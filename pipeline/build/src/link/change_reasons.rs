@@ -23,8 +23,9 @@ pub(crate) type Key = (String, String);
 /// What happened to records since the last build, as staging, history and the tombstones say.
 #[derive(Debug, Default)]
 pub(crate) struct RecordChanges {
-    /// Records a newer version superseded after the last build.
-    changed: HashSet<Key>,
+    /// Records a newer version superseded after the last build, by feed (so that a build asks
+    /// of a million records without copying one reference).
+    changed: HashMap<String, HashSet<String>>,
     /// Records with a tombstone, and why it stands.
     tombstoned: HashMap<Key, &'static str>,
 }
@@ -52,7 +53,7 @@ impl RecordChanges {
                 let refs = RecordRefs::of(&batch);
                 for i in (0..batch.num_rows()).filter(|&i| change.is_valid(i)) {
                     if change.value(i) == "superseded" {
-                        found.changed.insert((feed.clone(), refs.get(i)));
+                        found.changed.entry(feed.clone()).or_default().insert(refs.get(i));
                     }
                 }
             }
@@ -72,9 +73,9 @@ impl RecordChanges {
         Ok(found)
     }
 
-    /// Whether the record changed since the last build.
-    pub(crate) fn changed(&self, key: &Key) -> bool {
-        self.changed.contains(key)
+    /// Whether the record `record_ref` of `feed` changed since the last build.
+    pub(crate) fn changed(&self, feed: &str, record_ref: &str) -> bool {
+        self.changed.get(feed).is_some_and(|refs| refs.contains(record_ref))
     }
 
     /// Why a record of the last build is gone.
@@ -196,8 +197,8 @@ mod tests {
 
         let found = RecordChanges::read(dir.path()).unwrap();
         let key = |id: &str| ("camhs".to_owned(), id.to_owned());
-        assert!(found.changed(&key(&"07".repeat(16))), "the superseded version, by its token in hex");
-        assert!(!found.changed(&key(&"08".repeat(16))), "a withdrawal is not a change");
+        assert!(found.changed("camhs", &"07".repeat(16)), "the superseded version, by its token in hex");
+        assert!(!found.changed("camhs", &"08".repeat(16)), "a withdrawal is not a change");
         assert_eq!(found.gone(&key("C1")), "removed", "a lifted withdrawal no longer explains an id change");
         assert_eq!(found.gone(&key("C2")), "erased", "an erasure is never lifted");
     }

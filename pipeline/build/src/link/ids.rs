@@ -12,6 +12,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use tellonce_governance::FoldBuildHasher;
+
 use super::records::NONE;
 
 /// What happened to an id.
@@ -70,8 +72,9 @@ pub fn reconcile(
     old_ids: &[String],
     mint: &dyn Fn(u32, u32) -> String,
 ) -> Reconciled {
-    // Records shared by each (cluster, old id).
-    let mut overlap: HashMap<(u32, u32), u32> = HashMap::new();
+    // Records shared by each (cluster, old id). Keyed by numbers this build assigns, so the
+    // fold hasher serves (no one chooses them).
+    let mut overlap: HashMap<(u32, u32), u32, FoldBuildHasher> = HashMap::default();
     for (u, &c) in cluster.iter().enumerate() {
         let o = old.get(u).copied().unwrap_or(NONE);
         if o != NONE {

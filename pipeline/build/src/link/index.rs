@@ -63,21 +63,53 @@ fn schema() -> Arc<Schema> {
 
 /// Loads the index; no file means a first build (an empty index).
 pub fn load(out: &Path) -> Result<Index, LinkError> {
+    let mut by_record = HashMap::new();
+    let tables = scan(
+        out,
+        &mut by_record,
+        |map, rows| map.try_reserve(rows).map_err(|e| e.to_string()),
+        |map, feed, rf, p, f| {
+            map.insert((feed.to_owned(), rf.to_owned()), (p, f));
+        },
+    )?;
+    Ok(Index { by_record, person_ids: tables.person_ids, family_ids: tables.family_ids })
+}
+
+/// The distinct ids of the last build, which [`scan`] numbers.
+#[derive(Debug, Default)]
+pub struct IdTables {
+    /// Person ids.
+    pub person_ids: Vec<String>,
+    /// Family ids.
+    pub family_ids: Vec<String>,
+}
+
+/// Reads the index row by row into `state`: `each(state, feed, record reference, person,
+/// family)`, the ids as indices into the tables returned. `expect(state, rows)` is told the
+/// footer's row count first, to size what the caller builds (an error there stops the scan).
+/// No file: no rows, empty tables.
+///
+/// A caller that looks rows up in what it already holds copies no reference: a million
+/// owned keys took a second to build and another to drop.
+pub fn scan<S>(
+    out: &Path,
+    state: &mut S,
+    expect: impl FnOnce(&mut S, usize) -> Result<(), String>,
+    mut each: impl FnMut(&mut S, &str, &str, u32, u32),
+) -> Result<IdTables, LinkError> {
     let path = out.join(INDEX_PATH);
     let err = |message: String| LinkError::Index { path: path.clone(), message };
     let file = match File::open(&path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Index::default()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(IdTables::default()),
         Err(e) => return Err(err(e.to_string())),
     };
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| err(e.to_string()))?;
-    // Sized from the footer: growing a map of a million records rehashes every key many times.
     // A footer is data, so a row count no memory can hold is an error, not an abort.
     let rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+    expect(state, rows).map_err(|e| err(format!("the footer's {rows} rows: {e}")))?;
     let reader = builder.with_batch_size(65_536).build().map_err(|e| err(e.to_string()))?;
     let (mut persons, mut families) = (Interner::default(), Interner::default());
-    let mut by_record = HashMap::new();
-    by_record.try_reserve(rows).map_err(|e| err(format!("the footer's {rows} rows: {e}")))?;
     for batch in reader {
         let batch = batch.map_err(|e| err(e.to_string()))?;
         let col = |name: &str| {
@@ -88,11 +120,10 @@ pub fn load(out: &Path) -> Result<Index, LinkError> {
         };
         let (feed, rf, p, f) = (col("feed")?, col("record_ref")?, col("person_id")?, col("family_id")?);
         for row in 0..batch.num_rows() {
-            let ids = (persons.get(p.value(row)), families.get(f.value(row)));
-            by_record.insert((feed.value(row).to_owned(), rf.value(row).to_owned()), ids);
+            each(state, feed.value(row), rf.value(row), persons.get(p.value(row)), families.get(f.value(row)));
         }
     }
-    Ok(Index { by_record, person_ids: persons.table, family_ids: families.table })
+    Ok(IdTables { person_ids: persons.table, family_ids: families.table })
 }
 
 /// One record's ids, to save.

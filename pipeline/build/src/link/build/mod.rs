@@ -235,8 +235,9 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
     laps.lap("match");
     let fams = family::families(&recs, &persons.person, persons.count);
     laps.lap("families");
-    let units = units::Units::of(&recs, &persons.person, &fams.family);
-    let (person_ids, family_ids) = units::stable_ids(input, &recs, &units, persons.count, fams.count)?;
+    let (units, by_ref) = units::Units::of(&recs, &persons.person, &fams.family);
+    let (person_ids, family_ids) = units::stable_ids(input, &recs, &units, &by_ref, persons.count, fams.count)?;
+    drop(by_ref);
     laps.lap("ids");
 
     let has_key = recs.has_key();

@@ -2,6 +2,8 @@
 //! persons and families, and the stable ids those get: the last build's ids kept where the
 //! clusters allow, new ones minted from the linkage key where they do not.
 
+use std::collections::HashMap;
+
 use tellonce_governance::Purpose;
 
 use super::BuildInput;
@@ -10,6 +12,10 @@ use crate::link::change_reasons::{Reasons, RecordChanges};
 use crate::link::ids::{self, Reconciled};
 use crate::link::index;
 use crate::link::records::{NONE, Records};
+
+/// Each unit by (feed, record reference), as [`Units::of`] found them: the identity index is
+/// looked up in it, so that no reference is copied.
+pub(super) type UnitsByRef<'r> = HashMap<(u8, &'r str), u32>;
 
 /// Each distinct partner record with its person and family.
 pub(super) struct Units {
@@ -25,9 +31,9 @@ pub(super) struct Units {
 
 impl Units {
     /// Groups the rows of `recs` by (feed, record reference); `person` is each row's person and
-    /// `family` each person's family.
-    pub(super) fn of(recs: &Records, person: &[u32], family: &[u32]) -> Units {
-        let mut seen = std::collections::HashMap::with_capacity(recs.len());
+    /// `family` each person's family. Also returns the units by reference.
+    pub(super) fn of<'r>(recs: &'r Records, person: &[u32], family: &[u32]) -> (Units, UnitsByRef<'r>) {
+        let mut seen: UnitsByRef<'r> = HashMap::with_capacity(recs.len());
         let mut first_row: Vec<u32> = Vec::with_capacity(recs.len());
         let mut of_row: Vec<u32> = Vec::with_capacity(recs.len());
         for i in 0..recs.len() {
@@ -40,7 +46,7 @@ impl Units {
         }
         let unit_person: Vec<u32> = first_row.iter().map(|&r| person[r as usize]).collect();
         let unit_family: Vec<u32> = unit_person.iter().map(|&p| family[p as usize]).collect();
-        Units { first_row, of_row, person: unit_person, family: unit_family }
+        (Units { first_row, of_row, person: unit_person, family: unit_family }, seen)
     }
 
     /// How many units.
@@ -60,27 +66,36 @@ impl Units {
     }
 }
 
+/// A record of the last build that this build does not hold: its feed and reference, and its
+/// person and family (indices into the index's tables).
+type Gone = ((String, String), (u32, u32));
+
 /// The person and family ids of this build, reconciled with the last build's (from the
-/// identity index): `(persons, families)`.
+/// identity index): `(persons, families)`. `by_ref` holds each unit by its reference.
 pub(super) fn stable_ids(
     input: &BuildInput<'_>,
     recs: &Records,
     units: &Units,
+    by_ref: &UnitsByRef<'_>,
     persons: u32,
     families: u32,
 ) -> Result<(Reconciled, Reconciled), LinkError> {
-    let index = index::load(input.out)?;
-    let (mut old_person, mut old_family) = (Vec::with_capacity(units.len()), Vec::with_capacity(units.len()));
-    let mut key = (String::new(), String::new());
-    for &r in &units.first_row {
-        key.0.clear();
-        key.0.push_str(recs.feed_name(r as usize));
-        key.1.clear();
-        key.1.push_str(&recs.record_ref[r as usize]);
-        let (p, f) = index.by_record.get(&key).copied().unwrap_or((NONE, NONE));
-        old_person.push(p);
-        old_family.push(f);
-    }
+    let feed_of: HashMap<&str, u8> = recs.feeds.iter().enumerate().map(|(k, name)| (*name, k as u8)).collect();
+    // Each unit's person and family in the last build, and the last build's records gone.
+    let mut found: (Vec<u32>, Vec<u32>, Vec<Gone>) = (vec![NONE; units.len()], vec![NONE; units.len()], Vec::new());
+    let index = index::scan(
+        input.out,
+        &mut found,
+        |_, _| Ok(()),
+        |(old_person, old_family, gone), feed, rf, p, f| match feed_of.get(feed).and_then(|&k| by_ref.get(&(k, rf))) {
+            Some(&u) => {
+                old_person[u as usize] = p;
+                old_family[u as usize] = f;
+            }
+            None => gone.push(((feed.to_owned(), rf.to_owned()), (p, f))),
+        },
+    )?;
+    let (old_person, old_family, gone) = found;
     let tokeniser = input.keys.tokeniser(Purpose::Linkage);
     // A new id is a token of its cluster's first record (and an attempt number, should two
     // clusters' tokens collide), so that a rebuild of the same data mints the same ids.
@@ -114,13 +129,12 @@ pub(super) fn stable_ids(
             .zip(&old_person)
             .map(|(&r, &p)| match p == NONE {
                 true => Some("new"),
-                false => {
-                    let key = (recs.feed_name(r as usize).to_owned(), recs.record_ref[r as usize].clone());
-                    record_changes.changed(&key).then_some("changed")
-                }
+                false => record_changes
+                    .changed(recs.feed_name(r as usize), &recs.record_ref[r as usize])
+                    .then_some("changed"),
             })
             .collect();
-        let why = Why { recs, units, index: &index, kind: &kind, changes: &record_changes };
+        let why = Why { gone: &gone, kind: &kind, changes: &record_changes };
         why.explain(&mut person_ids, &old_person, |u| units.person[u], |i| i.0, &index.person_ids);
         why.explain(&mut family_ids, &old_family, |u| units.family[u], |i| i.1, &index.family_ids);
     }
@@ -129,9 +143,8 @@ pub(super) fn stable_ids(
 
 /// What explains the id changes of a build.
 struct Why<'a> {
-    recs: &'a Records,
-    units: &'a Units,
-    index: &'a index::Index,
+    /// The last build's records this build does not hold.
+    gone: &'a [Gone],
     /// Each unit's record change, if any.
     kind: &'a [Option<&'static str>],
     changes: &'a RecordChanges,
@@ -149,28 +162,30 @@ impl Why<'_> {
         old_of: impl Fn(&(u32, u32)) -> u32,
         old_ids: &[String],
     ) {
+        // Only the ids some change names are noted: a build of a million new records would
+        // otherwise note every one of them.
+        let involved: std::collections::HashSet<&str> =
+            ids.changes.iter().flat_map(|c| c.from.iter().chain(&c.to)).map(String::as_str).collect();
         let mut reasons = Reasons::default();
+        let mut note = |id: &str, why: &'static str| {
+            if involved.contains(id) {
+                reasons.note(id, why);
+            }
+        };
         let name = |i: u32| old_ids.get(i as usize).map_or("", String::as_str);
         for (u, k) in self.kind.iter().enumerate() {
             let Some(k) = k else { continue };
             if let Some(id) = ids.ids.get(cluster(u) as usize) {
-                reasons.note(id, k);
+                note(id, k);
             }
             if let Some(&o) = old.get(u).filter(|o| **o != NONE) {
-                reasons.note(name(o), k);
+                note(name(o), k);
             }
         }
-        let held: std::collections::HashSet<(&str, &str)> = self
-            .units
-            .first_row
-            .iter()
-            .map(|&r| (self.recs.feed_name(r as usize), self.recs.record_ref[r as usize].as_str()))
-            .collect();
-        for (key, ids_before) in &self.index.by_record {
-            if !held.contains(&(key.0.as_str(), key.1.as_str())) {
-                reasons.note(name(old_of(ids_before)), self.changes.gone(key));
-            }
+        for (key, ids_before) in self.gone {
+            note(name(old_of(ids_before)), self.changes.gone(key));
         }
+        drop(involved);
         for c in &mut ids.changes {
             c.reasons = reasons.of(&c.from, &c.to);
         }
