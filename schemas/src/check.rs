@@ -48,7 +48,7 @@ pub enum Rule {
     PostcodePseudo,
     /// A UPRN is not one to twelve digits (and not zero).
     UprnFormat,
-    /// A date is not `YYYY-MM-DD`.
+    /// A date is not `YYYY-MM-DD` (nor, in a record, `YYYYMMDD`).
     DateFormat,
     /// A date names a day that does not exist (30 February).
     DateCalendar,
@@ -241,9 +241,9 @@ pub(crate) fn check_with<'a>(kind: &Kind, raw: &'a str, scratch: &'a mut String)
             Ok(Value::Text(Cow::Borrowed(scratch.as_str())))
         }
         Kind::Uprn => uprn::normalise(raw).map(Value::Text),
-        Kind::Date => dates::parse(raw).map(Value::Date),
+        Kind::Date => dates::parse_value(raw).map(Value::Date),
         Kind::BirthDate => {
-            let d = dates::parse(raw)?;
+            let d = dates::parse_value(raw)?;
             if d > dates::today() { Err(Rule::DateInFuture) } else { Ok(Value::Date(d)) }
         }
         Kind::Integer { min, max } => {
@@ -319,5 +319,14 @@ mod tests {
     fn a_birth_date_in_the_future_is_refused() {
         assert_eq!(Kind::BirthDate.check("2099-01-01"), Err(Rule::DateInFuture));
         assert!(Kind::BirthDate.check("2015-06-30").is_ok());
+    }
+
+    #[test]
+    fn dates_in_the_basic_iso_form_are_the_same_dates() {
+        for kind in [Kind::Date, Kind::BirthDate] {
+            assert_eq!(kind.check("20150630"), kind.check("2015-06-30"));
+            assert_eq!(kind.check("20150631"), Err(Rule::DateCalendar));
+        }
+        assert_eq!(Kind::BirthDate.check("20990101"), Err(Rule::DateInFuture));
     }
 }

@@ -31,6 +31,9 @@ const DATE_FORMATS: &[&str] = &[
     "excel",
 ];
 
+/// The ISO 8601 forms the validate stage reads itself: extended and basic.
+const ISO_FORMS: [&str; 2] = ["%Y-%m-%d", "%Y%m%d"];
+
 /// The month-first form, proposed only when no day-first form reads the values.
 const US_DATE: &str = "%m/%d/%Y";
 /// The day-first form it is confused with.
@@ -42,7 +45,8 @@ const SECOND_FORMAT_SHARE: f64 = 0.01;
 /// Formats that together read a date column, and what share of its values they read.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct DateFormats {
-    /// Formats, most values first; empty when ISO reads them all (no mapping needed).
+    /// Formats, most values first; empty when ISO 8601 (`YYYY-MM-DD` or `YYYYMMDD`) reads them
+    /// all (no mapping needed).
     pub(crate) formats: Vec<&'static str>,
     /// Share of the values one of them (or ISO) reads.
     pub(crate) share: f64,
@@ -80,7 +84,8 @@ pub(crate) fn date_formats(values: &[&str]) -> DateFormats {
     let count =
         |name: &str| parsed.iter().position(|(n, _)| *n == name).map_or(0, |i| reads[i].iter().filter(|r| **r).count());
     let ambiguous = names.contains(&UK_DATE) && count(US_DATE) >= count(UK_DATE);
-    let formats = if names == ["%Y-%m-%d"] { Vec::new() } else { names };
+    // The validate stage reads ISO 8601 in both its forms without a mapping.
+    let formats = if names.iter().all(|n| ISO_FORMS.contains(n)) { Vec::new() } else { names };
     DateFormats { formats, share: share(read, values.len()), ambiguous }
 }
 
@@ -342,6 +347,7 @@ mod tests {
         let mixed = date_formats(&["2024-12-31 00:00:00.000", "2023-01-05 00:00:00.000", "45291"]);
         assert_eq!(mixed.formats, ["%Y-%m-%d %H:%M:%S%.3f", "excel"]);
         assert_eq!(date_formats(&["2024-12-31", "2020-02-29"]).formats, Vec::<&str>::new());
+        assert_eq!(date_formats(&["20241231", "2020-02-29"]).formats, Vec::<&str>::new(), "basic ISO too");
         assert!(date_formats(&["soon", "later"]).share == 0.0);
     }
 

@@ -56,7 +56,7 @@ pub fn take_withdrawn(
         let id = ids.is_valid(i).then(|| ids.value(i).trim()).filter(|v| !v.is_empty() && column.kind.check(v).is_ok());
         match id.filter(|_| marked) {
             Some(id) => {
-                let updated = dates.filter(|d| d.is_valid(i)).and_then(|d| dates::parse(d.value(i).trim()).ok());
+                let updated = dates.filter(|d| d.is_valid(i)).and_then(|d| dates::parse_value(d.value(i).trim()).ok());
                 taken.push(MarkedWithdrawn { position: positions.value(i), record_id: id.to_owned(), updated });
                 keep.push(false);
             }

@@ -16,6 +16,24 @@ pub const MAX_DAYS: i32 = 47_481;
 /// assert_eq!(dates::parse("2023-02-29").unwrap_err().code(), "date.calendar");
 /// ```
 pub fn parse(raw: &str) -> Result<i32, Rule> {
+    parse_forms(raw, false)
+}
+
+/// Parses a date a record carries: ISO 8601 in its extended form (`YYYY-MM-DD`) or its basic
+/// form (`YYYYMMDD`, as HL7 messages and many health-system extracts write it), a time part
+/// allowed after `T`. The two cannot be confused, and neither with a day-first date.
+///
+/// ```
+/// use tellonce_schemas::identifiers::dates;
+/// assert_eq!(dates::parse_value("19700102"), dates::parse("1970-01-02"));
+/// assert_eq!(dates::parse_value("19709924").unwrap_err().code(), "date.calendar");
+/// ```
+pub fn parse_value(raw: &str) -> Result<i32, Rule> {
+    parse_forms(raw, true)
+}
+
+/// [`parse`], and the basic form too where `basic`.
+fn parse_forms(raw: &str, basic: bool) -> Result<i32, Rule> {
     let date = match raw.split_once('T') {
         // A time part may follow (`2024-02-29T10:00:00Z`), but only a time: digits and `:.+-Z`.
         Some((d, time)) if !time.is_empty() && time.bytes().all(|b| b.is_ascii_digit() || b":.+-Z".contains(&b)) => d,
@@ -23,15 +41,18 @@ pub fn parse(raw: &str) -> Result<i32, Rule> {
         None => raw,
     };
     let b = date.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return Err(Rule::DateFormat);
-    }
     let num = |s: &[u8]| -> Result<u32, Rule> {
         s.iter().try_fold(0u32, |acc, &c| {
             if c.is_ascii_digit() { Ok(acc * 10 + u32::from(c - b'0')) } else { Err(Rule::DateFormat) }
         })
     };
-    let (y, m, d) = (num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?);
+    let (y, m, d) = if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        (num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?)
+    } else if basic && b.len() == 8 {
+        (num(&b[0..4])?, num(&b[4..6])?, num(&b[6..8])?)
+    } else {
+        return Err(Rule::DateFormat);
+    };
     if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
         return Err(Rule::DateCalendar);
     }
@@ -148,10 +169,31 @@ mod tests {
         assert_eq!(parse("2024-02-29Tjunk"), Err(Rule::DateFormat));
         assert_eq!(parse("2024-02-29T"), Err(Rule::DateFormat));
         assert_eq!(year_month(parse("2019-07-04").unwrap()), "2019-07");
+        assert_eq!(parse("20190704"), Err(Rule::DateFormat), "configuration dates stay in the extended form");
         let mut iso = [0u8; 10];
         for days in (MIN_DAYS..=MAX_DAYS).step_by(101) {
             write_iso(days, &mut iso);
             assert_eq!(std::str::from_utf8(&iso).unwrap(), format(days));
+        }
+    }
+
+    #[test]
+    fn a_record_may_write_its_dates_in_the_basic_form_too() {
+        for days in (MIN_DAYS..=MAX_DAYS).step_by(89) {
+            let basic = format(days).replace('-', "");
+            assert_eq!(parse_value(&basic), Ok(days));
+            assert_eq!(parse_value(&format(days)), Ok(days));
+        }
+        assert_eq!(parse_value("20240229T101500"), parse("2024-02-29"));
+        assert_eq!(parse_value("19319924"), Err(Rule::DateCalendar), "month 99");
+        assert_eq!(parse_value("18991231"), Err(Rule::DateRange));
+        // A day-first date with its separators dropped is refused, never read as another day:
+        // its first four digits would be a year before 1900 or its next two a month over 12.
+        for day_first in ["24021986", "13101965", "01012001", "19121920", "20011999"] {
+            assert!(parse_value(day_first).is_err(), "{day_first}");
+        }
+        for bad in ["2024022", "202402290", "2024-0229", "2O240229", "+2024022"] {
+            assert_eq!(parse_value(bad), Err(Rule::DateFormat), "{bad}");
         }
     }
 }
