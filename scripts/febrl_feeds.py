@@ -8,8 +8,9 @@ project did not generate.
     febrl_feeds.py dedupe DATASET3 OUTDIR              # one health visiting feed, no NHS numbers
 
 FEBRL's Australian postcodes become UK-shaped ones digit for digit (a typo in one stays a
-typo in the other); its dates of birth are passed as written (an impossible date is the
-partner's error and is nulled by validation, as it would be in a real extract).
+typo in the other); its dates of birth are passed as written, `YYYYMMDD` (ISO 8601's basic
+form, which validation reads; an impossible date is the partner's error and is nulled, as it
+would be in a real extract).
 """
 import csv
 import sys
@@ -45,13 +46,6 @@ def uk_postcode(au):
     return f"RH{digits[0]}{digits[1]} {digits[2]}{UNIT_LETTERS[int(digits[3])]}A"
 
 
-def iso_date(yyyymmdd):
-    d = yyyymmdd.strip()
-    if len(d) != 8 or not d.isdigit():
-        return d
-    return f"{d[0:4]}-{d[4:6]}-{d[6:8]}"
-
-
 def nhs_number(ssid):
     digits = "".join(c for c in ssid if c.isdigit())
     if not digits:
@@ -72,13 +66,13 @@ def address(r):
 
 def hv_row(i, r, with_nhs):
     return [f"HV-{i:08d}", nhs_number(r["soc_sec_id"]) if with_nhs else "", r["given_name"],
-            r["surname"], iso_date(r["date_of_birth"]), "", address(r),
+            r["surname"], r["date_of_birth"], "", address(r),
             uk_postcode(r["postcode"]), "", "", "2025-01-06", "OTHER", "ATTENDED", "", "", "",
             "", "", "", "false", "false", "NONE"]
 
 
 def housing_row(i, r):
-    return [f"HCLIC-{i:08d}", f"HC-{i:06d}", "PARENT_CARER", r["given_name"], r["surname"], iso_date(r["date_of_birth"]),
+    return [f"HCLIC-{i:08d}", f"HC-{i:06d}", "PARENT_CARER", r["given_name"], r["surname"], r["date_of_birth"],
             "", address(r), uk_postcode(r["postcode"]), "", "2025-01-06", "PREVENTION",
             "END_OF_PRIVATE_TENANCY", "NONE", "", "", "", "0"]
 
