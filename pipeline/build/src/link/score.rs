@@ -25,7 +25,7 @@ use super::train::{self, Model, Pattern};
 /// The version of the matcher (rules, scoring levels, weights, blocking). Part of what a build
 /// is made from: change it whenever a change to the matcher would link the same staging
 /// differently, so that the next build re-links instead of reporting itself up to date.
-pub const MATCHER_VERSION: &str = "rules-1+scoring-6+em-4+tf-1";
+pub const MATCHER_VERSION: &str = "rules-1+scoring-7+em-4+tf-1";
 
 /// The weight (bits) a scored link is documented at, for ranking rules (see `rules`): a match
 /// probability of 0.99 for a prior of one match in 2^14 random pairs (`14 + log2(0.99 / 0.01)`).
@@ -481,33 +481,50 @@ fn scored_veto(c: &mut Clusters<'_>, a: u32, b: u32) -> Option<Veto> {
             }
         }
     }
-    let settled = |tk: Tk| established(c, a, tk) && established(c, b, tk);
-    if dob_both && !dob_close && settled(Tk::Dob) {
+    // A date of birth two records of a cluster agree on is the person's. A forename is not always:
+    // partners repeat their own slips (a nickname, an initial, a typo, names swapped) on every row
+    // they hold, so where the two clusters share no partner, a forename is the person's only when
+    // two partners agree on it. Where they share one, that partner holds two people, and its
+    // repetition settles each. (Asking the same of dates merged siblings: on 50 000 harsh children,
+    // precision 0.9928 to 0.9850; of forenames alone, precision held and recall rose.)
+    let settled = |tk: Tk, across: bool| established(c, a, tk, across) && established(c, b, tk, across);
+    if dob_both && !dob_close && settled(Tk::Dob, false) {
         return Some(Veto::DateOfBirth);
     }
-    if fore_both && !fore_alike && settled(Tk::Forename) {
+    if fore_both && !fore_alike && settled(Tk::Forename, !share_a_feed(c, a, b)) {
         return Some(Veto::Forename);
     }
     None
 }
 
-/// Whether two records of the cluster hold the same value of `tk`: then it is the person's
-/// value, where a value seen once may be a partner's slip.
-fn established(c: &Clusters<'_>, root: u32, tk: Tk) -> bool {
-    let mut seen: Vec<u32> = Vec::new();
+/// Whether two records of the cluster (of two feeds, where `across_feeds`) hold the same value
+/// of `tk`: then it is the person's value, where a value seen once may be a partner's slip.
+fn established(c: &Clusters<'_>, root: u32, tk: Tk, across_feeds: bool) -> bool {
+    let mut seen: Vec<(u32, u8)> = Vec::new();
     for i in c.members(root) {
-        let t = c.recs.tokens[i][tk as usize];
+        let (t, feed) = (c.recs.tokens[i][tk as usize], c.recs.feed[i]);
         if t == NONE {
             continue;
         }
-        if seen.contains(&t) {
+        if seen.iter().any(|&(s, f)| s == t && (!across_feeds || f != feed)) {
             return true;
+        }
+        if seen.contains(&(t, feed)) {
+            continue;
         }
         // A cluster with many distinct values of one field is not settled by a late repeat.
         if seen.len() >= 16 {
             return false;
         }
-        seen.push(t);
+        seen.push((t, feed));
     }
     false
+}
+
+/// Whether some partner holds records of both clusters.
+fn share_a_feed(c: &Clusters<'_>, a: u32, b: u32) -> bool {
+    let mut feeds: Vec<u8> = c.members(a).map(|i| c.recs.feed[i]).collect();
+    feeds.sort_unstable();
+    feeds.dedup();
+    c.members(b).any(|i| feeds.binary_search(&c.recs.feed[i]).is_ok())
 }

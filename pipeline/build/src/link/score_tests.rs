@@ -161,6 +161,31 @@ fn twins_with_the_same_birthday_and_address_but_different_forenames_stay_apart()
 }
 
 #[test]
+fn a_forename_one_partner_repeats_is_not_settled_against_a_cluster_it_holds_no_record_of() {
+    // Police hold the child under another forename (a nickname, say) on both its rows; two other
+    // partners agree on the forename. One partner's repetition is one observation: no veto.
+    let mut r = Records::new();
+    let a = add(&mut r, "camhs", "C1", AMY, b'F');
+    add(&mut r, "health_visiting", "H1", AMY, b'F');
+    let b = add(&mut r, "police", "P1", Who { fore: 9, ..AMY }, b'F');
+    add(&mut r, "police", "P2", Who { fore: 9, ..AMY }, b'F');
+    assert!(linked(&r, a, b));
+    // Where camhs holds both (two records, two forenames), camhs says they are two people.
+    let c = add(&mut r, "camhs", "C2", Who { fore: 9, ..AMY }, b'F');
+    let p = persons(&r, &Options::default(), None);
+    assert!(p.person[a as usize] != p.person[b as usize], "{:?}", p.person);
+    assert_eq!(p.person[b as usize], p.person[c as usize]);
+    // A date of birth one partner repeats still settles it: siblings known to different partners
+    // stay apart.
+    let mut r = Records::new();
+    let a = add(&mut r, "camhs", "C1", AMY, b'F');
+    add(&mut r, "health_visiting", "H1", AMY, b'F');
+    let b = add(&mut r, "police", "P1", Who { dob: (2009, 3, 2), ..AMY }, b'F');
+    add(&mut r, "police", "P2", Who { dob: (2009, 3, 2), ..AMY }, b'F');
+    assert!(!linked(&r, a, b));
+}
+
+#[test]
 fn disagreeing_nhs_numbers_veto_a_scored_link() {
     let mut r = Records::new();
     let a = add(&mut r, "camhs", "C1", AMY, b'F');
