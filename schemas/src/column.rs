@@ -78,7 +78,8 @@ pub enum Kind {
     Postcode,
     /// Unique Property Reference Number: up to twelve digits.
     Uprn,
-    /// An ISO 8601 calendar date (`YYYY-MM-DD`) between 1900-01-01 and 2099-12-31.
+    /// An ISO 8601 calendar date (`YYYY-MM-DD`, or `YYYYMMDD` in a record) between 1900-01-01
+    /// and 2099-12-31.
     Date,
     /// A date of birth: as [`Kind::Date`], and not after the day it is processed.
     BirthDate,
@@ -127,8 +128,8 @@ impl Kind {
             Kind::PncId => "PNC ID (mod 23 check character)".into(),
             Kind::Postcode => "UK postcode".into(),
             Kind::Uprn => "UPRN (≤ 12 digits)".into(),
-            Kind::Date => "date (YYYY-MM-DD)".into(),
-            Kind::BirthDate => "date of birth (YYYY-MM-DD, not in the future)".into(),
+            Kind::Date => "date (YYYY-MM-DD or YYYYMMDD)".into(),
+            Kind::BirthDate => "date of birth (YYYY-MM-DD or YYYYMMDD, not in the future)".into(),
             Kind::Integer { min, max } => format!("integer {min}..={max}"),
             Kind::Decimal { min, max } => format!("decimal {min}..={max}"),
             Kind::Boolean => "boolean".into(),

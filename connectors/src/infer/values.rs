@@ -84,8 +84,12 @@ pub(crate) fn date_formats(values: &[&str]) -> DateFormats {
     let count =
         |name: &str| parsed.iter().position(|(n, _)| *n == name).map_or(0, |i| reads[i].iter().filter(|r| **r).count());
     let ambiguous = names.contains(&UK_DATE) && count(US_DATE) >= count(UK_DATE);
-    // The validate stage reads ISO 8601 in both its forms without a mapping.
-    let formats = if names.iter().all(|n| ISO_FORMS.contains(n)) { Vec::new() } else { names };
+    // The validate stage reads ISO 8601 in both its forms without a mapping, written in full:
+    // a value the formats read unpadded (`2024011`) still needs the mapping to rewrite it.
+    let validate_reads = |v: &str| tellonce_schemas::identifiers::dates::parse_value(v.trim()).is_ok();
+    let iso_only = names.iter().all(|n| ISO_FORMS.contains(n))
+        && values.iter().zip(&left).all(|(v, unread)| *unread || validate_reads(v));
+    let formats = if iso_only { Vec::new() } else { names };
     DateFormats { formats, share: share(read, values.len()), ambiguous }
 }
 
@@ -348,6 +352,7 @@ mod tests {
         assert_eq!(mixed.formats, ["%Y-%m-%d %H:%M:%S%.3f", "excel"]);
         assert_eq!(date_formats(&["2024-12-31", "2020-02-29"]).formats, Vec::<&str>::new());
         assert_eq!(date_formats(&["20241231", "2020-02-29"]).formats, Vec::<&str>::new(), "basic ISO too");
+        assert_eq!(date_formats(&["2024011", "20241231"]).formats, ["%Y%m%d"], "unpadded: the mapping rewrites it");
         assert!(date_formats(&["soon", "later"]).share == 0.0);
     }
 

@@ -227,7 +227,8 @@ fn value_findings<'s>(
             }
             Rule::DateFormat if matches!(column.kind, Kind::Date | Kind::BirthDate) => (
                 Severity::Error,
-                "dates not in ISO form (YYYY-MM-DD): give the column a date format in the mapping".to_owned(),
+                "dates not in ISO form (YYYY-MM-DD or YYYYMMDD): give the column a date format in the mapping"
+                    .to_owned(),
             ),
             _ => {
                 let action = match feed.on_invalid(column) {

@@ -26,7 +26,8 @@ pub fn parse(raw: &str) -> Result<i32, Rule> {
 /// ```
 /// use tellonce_schemas::identifiers::dates;
 /// assert_eq!(dates::parse_value("19700102"), dates::parse("1970-01-02"));
-/// assert_eq!(dates::parse_value("19709924").unwrap_err().code(), "date.calendar");
+/// assert_eq!(dates::parse_value("19700231").unwrap_err().code(), "date.calendar");
+/// assert_eq!(dates::parse_value("24021986").unwrap_err().code(), "date.format");
 /// ```
 pub fn parse_value(raw: &str) -> Result<i32, Rule> {
     parse_forms(raw, true)
@@ -49,7 +50,13 @@ fn parse_forms(raw: &str, basic: bool) -> Result<i32, Rule> {
     let (y, m, d) = if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
         (num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?)
     } else if basic && b.len() == 8 {
-        (num(&b[0..4])?, num(&b[4..6])?, num(&b[6..8])?)
+        let (y, m, d) = (num(&b[0..4])?, num(&b[4..6])?, num(&b[6..8])?);
+        // No month there: not this form (a day-first date with its separators dropped puts the
+        // century where the month would be), so a format error, not a day that does not exist.
+        if !(1..=12).contains(&m) {
+            return Err(Rule::DateFormat);
+        }
+        (y, m, d)
     } else {
         return Err(Rule::DateFormat);
     };
@@ -185,12 +192,12 @@ mod tests {
             assert_eq!(parse_value(&format(days)), Ok(days));
         }
         assert_eq!(parse_value("20240229T101500"), parse("2024-02-29"));
-        assert_eq!(parse_value("19319924"), Err(Rule::DateCalendar), "month 99");
+        assert_eq!(parse_value("19310931"), Err(Rule::DateCalendar), "31 September");
         assert_eq!(parse_value("18991231"), Err(Rule::DateRange));
-        // A day-first date with its separators dropped is refused, never read as another day:
-        // its first four digits would be a year before 1900 or its next two a month over 12.
-        for day_first in ["24021986", "13101965", "01012001", "19121920", "20011999"] {
-            assert!(parse_value(day_first).is_err(), "{day_first}");
+        // A day-first or month-first date with its separators dropped is not this form: the
+        // century stands where the month would, so it is a format error, never another day.
+        for other in ["24021986", "13101965", "01012001", "19121920", "20011999", "12312020", "19319924"] {
+            assert_eq!(parse_value(other), Err(Rule::DateFormat), "{other}");
         }
         for bad in ["2024022", "202402290", "2024-0229", "2O240229", "+2024022"] {
             assert_eq!(parse_value(bad), Err(Rule::DateFormat), "{bad}");

@@ -175,6 +175,20 @@ fn a_forename_one_partner_repeats_is_not_settled_against_a_cluster_it_holds_no_r
     let p = persons(&r, &Options::default(), None);
     assert!(p.person[a as usize] != p.person[b as usize], "{:?}", p.person);
     assert_eq!(p.person[b as usize], p.person[c as usize]);
+    // One partner's repetition settles a forename where that partner holds both: twins known to
+    // camhs twice each stay apart; the same four records, one twin's held by police, link.
+    let mut r = Records::new();
+    let a = add(&mut r, "camhs", "C1", AMY, b'F');
+    add(&mut r, "camhs", "C2", AMY, b'F');
+    let b = add(&mut r, "camhs", "C3", Who { fore: 9, ..AMY }, b'F');
+    add(&mut r, "camhs", "C4", Who { fore: 9, ..AMY }, b'F');
+    assert!(!linked(&r, a, b));
+    let mut r = Records::new();
+    let a = add(&mut r, "camhs", "C1", AMY, b'F');
+    add(&mut r, "camhs", "C2", AMY, b'F');
+    let b = add(&mut r, "police", "P1", Who { fore: 9, ..AMY }, b'F');
+    add(&mut r, "police", "P2", Who { fore: 9, ..AMY }, b'F');
+    assert!(linked(&r, a, b));
     // A date of birth one partner repeats still settles it: siblings known to different partners
     // stay apart.
     let mut r = Records::new();

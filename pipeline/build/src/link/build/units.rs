@@ -151,9 +151,9 @@ struct Why<'a> {
 }
 
 impl Why<'_> {
-    /// Fills in the reasons of `ids`' changes: the record changes of every id involved (each
-    /// unit's, under its new id and its old one `old[u]`; each record of the last build gone
-    /// since, under its old id), `relinked` where none.
+    /// Fills in the reasons of `ids`' changes: the record changes of every id some change names
+    /// (each unit's, under its new id and its old one `old[u]`; each record of the last build
+    /// gone since, under its old id), `relinked` where none.
     fn explain(
         &self,
         ids: &mut Reconciled,
