@@ -29,7 +29,13 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(postcode::normalise(&n).as_deref(), Ok(&*n), "postcode normal form not stable");
         let _ = postcode::outward(&n);
     }
+    if let Ok(d) = dates::parse_value(raw) {
+        assert_eq!(dates::parse(&dates::format(d)), Ok(d), "a record's date does not survive formatting");
+        let basic = dates::format(d).replace('-', "");
+        assert_eq!(dates::parse_value(&basic), Ok(d), "a record's date does not survive the basic form");
+    }
     if let Ok(d) = dates::parse(raw) {
+        assert_eq!(dates::parse_value(raw), Ok(d), "a record reads every configuration date alike");
         assert_eq!(dates::parse(&dates::format(d)), Ok(d), "date does not survive formatting");
         let _ = dates::year_month(d);
     }
