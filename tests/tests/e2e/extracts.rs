@@ -419,3 +419,44 @@ fn a_path_pattern_takes_every_file_of_a_drop_folder_through_one_mapping() {
     assert_eq!((last["feed"].as_str(), last["error_rule"].as_str()), (Some("police"), Some("path.no_match")));
     assert_eq!(reports[0]["status"], "ok", "{reports:#}");
 }
+
+#[test]
+fn dates_written_yyyymmdd_stage_the_same_records_as_iso_dates_without_a_mapping() {
+    // The same extract in canonical form twice: every valid date as YYYY-MM-DD, then as
+    // YYYYMMDD (ISO 8601's basic form, as HL7 and many health extracts write it). A date of
+    // eight digits in another order is a format error, not another day.
+    let ws = synth_workspace(300, 12);
+    let text = std::fs::read_to_string(ws.dir().join("inputs/housing.csv")).unwrap();
+    let mut rows = parse_csv(&text);
+    let header = rows.remove(0);
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    rows[0][at("date_of_birth")] = "24/02/2015".replace('/', "");
+    let basic: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|v| if iso(v).is_some() { v.replace('-', "") } else { v.clone() }).collect())
+        .collect();
+    let rewritten = basic.iter().flatten().zip(rows.iter().flatten()).filter(|(b, e)| b != e).count();
+    assert!(rewritten >= rows.len(), "{rewritten} dates rewritten in {} rows", rows.len());
+    let write = |path: &str, body: &[Vec<String>]| {
+        let mut table = vec![header.clone()];
+        table.extend(body.iter().cloned());
+        ws.write(path, write_delimited(&table, b','));
+    };
+    write("inputs/housing.csv", &rows);
+    write("basic/housing.csv", &basic);
+    let extra = "[linkage]\nenabled = false\n";
+    ws.config_named("iso.toml", "out-iso", "keys/tellonce.key", &[("housing", "inputs/housing.csv")], extra);
+    ws.config_named("basic.toml", "out-basic", "keys/tellonce.key", &[("housing", "basic/housing.csv")], extra);
+    let (iso_run, basic_run) = (run_config(&ws, "iso.toml"), run_config(&ws, "basic.toml"));
+    for key in ["read", "written", "quarantined", "nulled_by_rule", "quarantined_by_rule"] {
+        assert_eq!(basic_run["inputs"][0][key], iso_run["inputs"][0][key], "{key}");
+    }
+    let nulled = rule_counts(&iso_run["inputs"][0]["nulled_by_rule"]);
+    assert_eq!(nulled.get("date_of_birth:date.format"), Some(&1), "the day-first date: {nulled:?}");
+    let (e, b) = (
+        staged_by_record_id(&ws.dir().join("out-iso"), "housing"),
+        staged_by_record_id(&ws.dir().join("out-basic"), "housing"),
+    );
+    assert!(e.len() + 2 >= rows.len(), "{} of {} rows staged", e.len(), rows.len());
+    assert_eq!(b, e, "the same records staged, token for token");
+}
