@@ -21,11 +21,13 @@ pub fn parse(raw: &str) -> Result<i32, Rule> {
 
 /// Parses a date a record carries: ISO 8601 in its extended form (`YYYY-MM-DD`) or its basic
 /// form (`YYYYMMDD`, as HL7 messages and many health-system extracts write it), a time part
-/// allowed after `T`. The two cannot be confused, and neither with a day-first date.
+/// allowed after `T` or a space (RFC 3339's and SQL's datetimes). The two forms cannot be
+/// confused, and neither with a day-first date.
 ///
 /// ```
 /// use tellonce_schemas::identifiers::dates;
 /// assert_eq!(dates::parse_value("19700102"), dates::parse("1970-01-02"));
+/// assert_eq!(dates::parse_value("1970-01-02 00:00:00.000"), dates::parse("1970-01-02"));
 /// assert_eq!(dates::parse_value("19700231").unwrap_err().code(), "date.calendar");
 /// assert_eq!(dates::parse_value("24021986").unwrap_err().code(), "date.format");
 /// ```
@@ -33,9 +35,10 @@ pub fn parse_value(raw: &str) -> Result<i32, Rule> {
     parse_forms(raw, true)
 }
 
-/// [`parse`], and the basic form too where `basic`.
-fn parse_forms(raw: &str, basic: bool) -> Result<i32, Rule> {
-    let date = match raw.split_once('T') {
+/// [`parse`], and where `record` the basic form too and a time after a space.
+fn parse_forms(raw: &str, record: bool) -> Result<i32, Rule> {
+    let split = if record { raw.split_once(['T', ' ']) } else { raw.split_once('T') };
+    let date = match split {
         // A time part may follow (`2024-02-29T10:00:00Z`), but only a time: digits and `:.+-Z`.
         Some((d, time)) if !time.is_empty() && time.bytes().all(|b| b.is_ascii_digit() || b":.+-Z".contains(&b)) => d,
         Some(_) => return Err(Rule::DateFormat),
@@ -49,7 +52,7 @@ fn parse_forms(raw: &str, basic: bool) -> Result<i32, Rule> {
     };
     let (y, m, d) = if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
         (num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?)
-    } else if basic && b.len() == 8 {
+    } else if record && b.len() == 8 {
         let (y, m, d) = (num(&b[0..4])?, num(&b[4..6])?, num(&b[6..8])?);
         // No month there: not this form (a day-first date with its separators dropped puts the
         // century where the month would be), so a format error, not a day that does not exist.
@@ -192,6 +195,12 @@ mod tests {
             assert_eq!(parse_value(&format(days)), Ok(days));
         }
         assert_eq!(parse_value("20240229T101500"), parse("2024-02-29"));
+        assert_eq!(parse_value("2024-02-29 10:15:00.000"), parse("2024-02-29"));
+        assert_eq!(parse_value("20240229 101500"), parse("2024-02-29"));
+        for bad in ["2024-02-29 ", "2024-02-29  10:15", "2024-02-29 10:15 pm", "2024-02-29 T10"] {
+            assert_eq!(parse_value(bad), Err(Rule::DateFormat), "{bad:?}");
+        }
+        assert_eq!(parse("2024-02-29 10:15:00"), Err(Rule::DateFormat), "configuration dates: no space");
         assert_eq!(parse_value("19310931"), Err(Rule::DateCalendar), "31 September");
         assert_eq!(parse_value("18991231"), Err(Rule::DateRange));
         // A day-first or month-first date with its separators dropped is not this form: the
