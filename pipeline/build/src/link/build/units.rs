@@ -8,7 +8,7 @@ use tellonce_governance::Purpose;
 
 use super::BuildInput;
 use crate::link::LinkError;
-use crate::link::change_reasons::{Reasons, RecordChanges};
+use crate::link::change_reasons::{Key, Reasons, RecordChanges};
 use crate::link::ids::{self, Reconciled};
 use crate::link::index;
 use crate::link::records::{NONE, Records};
@@ -68,7 +68,7 @@ impl Units {
 
 /// A record of the last build that this build does not hold: its feed and reference, and its
 /// person and family (indices into the index's tables).
-type Gone = ((String, String), (u32, u32));
+type Gone = (Key, (u32, u32));
 
 /// The person and family ids of this build, reconciled with the last build's (from the
 /// identity index): `(persons, families)`. `by_ref` holds each unit by its reference.
