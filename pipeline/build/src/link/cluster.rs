@@ -250,9 +250,10 @@ pub fn persons(recs: &Records, opts: &Options, frozen: Option<&super::train::Mod
                 frozen,
                 &mut c,
                 &mut stats,
-                &mut |i, j, w| {
+                &mut |i, j, w, rule| {
+                    let rule_weight = if rule == Rule::Scored { scored_weight } else { rule.weight() };
                     for r in [i, j] {
-                        note(&mut best, r, Rule::Scored, scored_weight);
+                        note(&mut best, r, rule, rule_weight);
                         let s = &mut score[r as usize];
                         *s = Some(s.map_or(w as f32, |old| old.max(w as f32)));
                     }
@@ -278,7 +279,7 @@ pub fn persons(recs: &Records, opts: &Options, frozen: Option<&super::train::Mod
                 });
                 continue;
             }
-            Rule::Scored => continue,
+            Rule::Scored | Rule::CoResident => continue,
         };
         let mut groups = groups;
         groups.sort_unstable();

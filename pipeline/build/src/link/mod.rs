@@ -11,6 +11,7 @@ pub mod blocking;
 pub mod build;
 pub(crate) mod change_reasons;
 pub mod cluster;
+mod co_resident;
 pub mod compare;
 pub mod eval;
 pub mod eval_errors;
@@ -99,6 +100,8 @@ pub enum LinkError {
     Internal(String),
 }
 
+#[cfg(test)]
+mod co_resident_tests;
 #[cfg(test)]
 mod score_tests;
 #[cfg(test)]

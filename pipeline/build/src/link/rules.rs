@@ -66,6 +66,10 @@ pub enum Rule {
     /// A candidate pair scored field by field (Fellegi–Sunter levels, see `levels`) above the
     /// threshold.
     Scored,
+    /// A pair a shared home makes likely (see `co_resident`), scored on names, date of birth
+    /// and sex against a prior of one in the home's size. Made within the scoring pass, after
+    /// its links.
+    CoResident,
 }
 
 /// A strong identifier: staging column and rule name.
@@ -129,6 +133,7 @@ impl Rule {
             Rule::Key(i) => KEY_RULES.get(usize::from(i)).map_or("?", KeyRule::column),
             Rule::Bloom => "bloom_dice",
             Rule::Scored => "fs_score",
+            Rule::CoResident => "co_resident",
         }
     }
 
@@ -141,6 +146,9 @@ impl Rule {
             Rule::Bloom => BLOOM_FIELDS.iter().map(|f| field(f)).sum(),
             // The least weight a scored link has; each link's own weight is recorded with it.
             Rule::Scored => super::score::DEFAULT_THRESHOLD,
+            // Below a scored link's: a record linked both ways is recorded under the scored link,
+            // which needs no home to vouch for it.
+            Rule::CoResident => super::score::DEFAULT_THRESHOLD - 1.0,
         }
     }
 

@@ -9,16 +9,16 @@ use super::rules::Rule;
 
 /// A person's identity as the compared tokens would show it.
 #[derive(Clone, Copy)]
-struct Who {
-    fore: u32,
-    sur: u32,
-    dob: (u32, u32, u32),
-    postcode: u32,
-    sector: u32,
-    district: u32,
+pub(super) struct Who {
+    pub(super) fore: u32,
+    pub(super) sur: u32,
+    pub(super) dob: (u32, u32, u32),
+    pub(super) postcode: u32,
+    pub(super) sector: u32,
+    pub(super) district: u32,
 }
 
-const AMY: Who = Who { fore: 1, sur: 2, dob: (2012, 7, 13), postcode: 3, sector: 4, district: 5 };
+pub(super) const AMY: Who = Who { fore: 1, sur: 2, dob: (2012, 7, 13), postcode: 3, sector: 4, district: 5 };
 
 /// Tokens for `w`; ids from disjoint ranges so that unrelated tokens never collide.
 fn tokens(w: Who) -> Tokens {
@@ -49,7 +49,7 @@ fn tokens(w: Who) -> Tokens {
 }
 
 /// Adds a record of `feed` for `w`, with its date-of-birth tokens where the rules read them.
-fn add(r: &mut Records, feed: &'static str, id: &str, w: Who, sex: u8) -> u32 {
+pub(super) fn add(r: &mut Records, feed: &'static str, id: &str, w: Who, sex: u8) -> u32 {
     let i = r.push(feed, id.to_owned());
     let t = tokens(w);
     r.tokens[i as usize] = t;

@@ -65,7 +65,7 @@ pub(super) fn links(
                         family_id: &family_ids.ids[units.family[u] as usize],
                         rule: rule.map_or("none", |r| r.name()),
                         weight: persons.score[r]
-                            .filter(|_| rule == Some(Rule::Scored))
+                            .filter(|_| matches!(rule, Some(Rule::Scored | Rule::CoResident)))
                             .or(rule.map(|r| r.weight() as f32)),
                         low_evidence: low[u],
                         conflict,

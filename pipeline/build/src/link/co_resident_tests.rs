@@ -1,0 +1,107 @@
+//! Unit tests of the links a shared home vouches for, on hand-made records (see `score_tests`
+//! for how tokens stand in for keyed ones).
+
+use super::cluster::{Options, Persons, persons};
+use super::records::{HouseholdKind, Records, Tok};
+use super::rules::Rule;
+use super::score_tests::{AMY, Who, add};
+
+const MUM: Who = Who { fore: 40, dob: (1985, 3, 4), ..AMY };
+const BEN: Who = Who { fore: 50, dob: (2014, 9, 2), ..AMY };
+/// Amy's twin: her birthday, another forename.
+const TWIN: Who = Who { fore: 60, ..AMY };
+
+/// The family at the address health visiting holds, after a move housing has not heard of.
+fn moved(w: Who) -> Who {
+    Who { postcode: 13, sector: 14, district: 15, ..w }
+}
+
+fn token(v: u32) -> Tok {
+    let mut t = [0; 16];
+    t[..4].copy_from_slice(&v.to_le_bytes());
+    t[15] = 0xAB;
+    t
+}
+
+fn at(r: &mut Records, home: u32, i: u32) {
+    r.households.push((HouseholdKind::Address, 0, token(home), i));
+}
+
+/// Records of a family: housing holds the mother, Amy, Ben and Amy's twin at their old home;
+/// health visiting holds Amy (no date of birth), Ben and, where `mum_in_both`, the mother at the
+/// new one. Only the mother's NHS number is held by both.
+struct County {
+    recs: Records,
+    amy_housing: u32,
+    amy_hv: u32,
+    ben_housing: u32,
+    ben_hv: u32,
+    twin: u32,
+}
+
+fn county(mum_in_both: bool) -> County {
+    let mut r = Records::new();
+    let mum_housing = add(&mut r, "housing", "H1", MUM, b'F');
+    let amy_housing = add(&mut r, "housing", "H2", AMY, b'F');
+    let ben_housing = add(&mut r, "housing", "H3", BEN, b'M');
+    let twin = add(&mut r, "housing", "H4", TWIN, b'F');
+    for i in [mum_housing, amy_housing, ben_housing, twin] {
+        at(&mut r, 500, i);
+    }
+    r.strong[0][mum_housing as usize] = Some(token(900));
+    let amy_hv = add(&mut r, "health_visiting", "V2", moved(Who { dob: (0, 0, 0), ..AMY }), b'F');
+    let ben_hv = add(&mut r, "health_visiting", "V3", moved(BEN), b'M');
+    for i in [amy_hv, ben_hv] {
+        at(&mut r, 501, i);
+    }
+    if mum_in_both {
+        let mum_hv = add(&mut r, "health_visiting", "V1", moved(MUM), b'F');
+        at(&mut r, 501, mum_hv);
+        r.strong[0][mum_hv as usize] = Some(token(900));
+    }
+    County { recs: r, amy_housing, amy_hv, ben_housing, ben_hv, twin }
+}
+
+/// The scoring pass held to a line no pair of this family reaches on its own, so that only a
+/// shared home can link.
+fn build(r: &Records) -> Persons {
+    persons(r, &Options { score_threshold: Some(60.0), ..Options::default() }, None)
+}
+
+#[test]
+fn a_home_both_partners_know_through_one_person_vouches_for_its_other_members() {
+    let c = county(true);
+    let p = build(&c.recs);
+    let same = |a: u32, b: u32| p.person[a as usize] == p.person[b as usize];
+    assert!(same(c.amy_hv, c.amy_housing), "Amy, without a date of birth, after a move");
+    assert!(same(c.ben_hv, c.ben_housing), "Ben, after a move");
+    assert_eq!(p.rule[c.amy_hv as usize], Some(Rule::CoResident));
+    assert_eq!(p.stats.merges_by_rule.get("co_resident"), Some(&2));
+    assert!(p.score[c.amy_hv as usize].is_some(), "the link's weight is kept");
+    // Amy's twin shares her birthday, surname and home, not her forename.
+    assert!(!same(c.twin, c.amy_housing));
+    assert!(!same(c.twin, c.amy_hv));
+    assert!(!same(c.ben_hv, c.amy_hv));
+}
+
+#[test]
+fn without_a_person_both_partners_hold_a_home_vouches_for_no_one() {
+    let c = county(false);
+    let p = build(&c.recs);
+    let same = |a: u32, b: u32| p.person[a as usize] == p.person[b as usize];
+    assert!(!same(c.amy_hv, c.amy_housing));
+    assert!(!same(c.ben_hv, c.ben_housing));
+    assert_eq!(p.stats.merges_by_rule.get("co_resident"), None);
+}
+
+#[test]
+fn a_home_of_more_than_a_household_vouches_for_no_one() {
+    let mut c = county(true);
+    // Twelve more people at the housing address: a hostel, as families read it.
+    for k in 0..12 {
+        let i = add(&mut c.recs, "housing", &format!("X{k}"), Who { fore: 100 + k, sur: 200 + k, ..BEN }, b'M');
+        at(&mut c.recs, 500, i);
+    }
+    let p = build(&c.recs);
+    assert!(p.person[c.amy_hv as usize] != p.person[c.amy_housing as usize]);
+}
