@@ -8,7 +8,8 @@
 //! the home. Only names, date of birth and sex are weighed (the homes already settled where the
 //! two records live), and only pairs whose forenames are alike and whose dates of birth are not
 //! far apart are considered: two children of one home differ in one or the other, and that is
-//! what keeps siblings and twins apart.
+//! what keeps siblings and twins apart. A person who could be either of two people of the other
+//! home is linked to neither.
 
 use super::cluster::Clusters;
 use super::family::MAX_HOUSEHOLD;
@@ -43,7 +44,6 @@ pub(super) fn candidates(
     tf: &TermFrequencies,
     probability: f64,
 ) -> Vec<(f64, u32, u32)> {
-    let recs = c.recs;
     let least = (probability / (1.0 - probability)).log2();
     let homes = homes(c);
     // Each person's homes, to find pairs of homes of two partners that share a person.
@@ -70,6 +70,7 @@ pub(super) fn candidates(
         // One in `size - 1` others: the odds that a given other of one home is a given other of
         // the other.
         let prior = -((size.saturating_sub(1)).max(1) as f64).log2();
+        let mut passing: Vec<Passing> = Vec::new();
         for &a in &hx.records {
             let pa = c.find(a);
             if shared(pa) {
@@ -80,35 +81,66 @@ pub(super) fn candidates(
                 if pa == pb || shared(pb) {
                     continue;
                 }
-                let (ia, ib) = (a as usize, b as usize);
-                let cmp = levels::compare(recs, ia, ib);
-                if cmp.strong_disagree || cmp.dob == ix::DOB_ELSE {
-                    continue;
-                }
-                let alike = cmp.swapped
-                    || cmp.half_swapped
-                    || !matches!(
-                        cmp.forename,
-                        ix::MISSING | ix::FORENAME_ELSE | ix::FORENAME_NOT_COMPARED | ix::FORENAME_DICE_06
-                    );
-                if !alike {
-                    continue;
-                }
-                let mut p = train::pattern(&cmp);
-                for s in PLACE_SLOTS {
-                    p[s] = ix::MISSING;
-                }
-                let w = weights.of(&p) + tf.adjustment(&recs.tokens[ia], &p) + prior;
-                if w >= least {
-                    found.push((w, a.min(b), a.max(b)));
+                if let Some(w) = weigh(c, weights, tf, a, b).map(|w| w + prior).filter(|&w| w >= least) {
+                    passing.push(Passing { bits: w, a, person_a: pa, b, person_b: pb });
                 }
             }
         }
+        found.extend(unambiguous(&passing).map(|p| (p.bits, p.a.min(p.b), p.a.max(p.b))));
     }
     // Two kinds of home key (a property and its address) find one pair twice: keep the surer.
     found.sort_unstable_by(|p, q| (p.1, p.2).cmp(&(q.1, q.2)).then(q.0.total_cmp(&p.0)));
     found.dedup_by(|later, kept| (later.1, later.2) == (kept.1, kept.2));
     found
+}
+
+/// A pair of records of two homes that passes the line, with the persons they are in.
+#[derive(Debug, Clone, Copy)]
+struct Passing {
+    bits: f64,
+    a: u32,
+    person_a: u32,
+    b: u32,
+    person_b: u32,
+}
+
+/// The pairs of `passing` whose persons each pass with one person of the other home only: a
+/// record that could be either of two people of the other home (a mother and a daughter of one
+/// name, one date of birth missing) is linked to neither.
+fn unambiguous(passing: &[Passing]) -> impl Iterator<Item = &Passing> {
+    let partners = |of: fn(&Passing) -> (u32, u32), person: u32| {
+        let mut seen: Vec<u32> = passing.iter().map(of).filter(|&(p, _)| p == person).map(|(_, q)| q).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        seen.len()
+    };
+    passing.iter().filter(move |e| {
+        partners(|x| (x.person_a, x.person_b), e.person_a) == 1
+            && partners(|x| (x.person_b, x.person_a), e.person_b) == 1
+    })
+}
+
+/// The weight (bits) of records `a` and `b` on names, date of birth and sex, or `None` where
+/// they cannot be one person of a home: forenames unalike (and the names not swapped), dates of
+/// birth far apart, or a strong identifier that disagrees.
+fn weigh(c: &Clusters<'_>, weights: &Weights, tf: &TermFrequencies, a: u32, b: u32) -> Option<f64> {
+    let recs = c.recs;
+    let (ia, ib) = (a as usize, b as usize);
+    let cmp = levels::compare(recs, ia, ib);
+    if cmp.strong_disagree || cmp.dob == ix::DOB_ELSE {
+        return None;
+    }
+    let alike = cmp.swapped
+        || cmp.half_swapped
+        || !matches!(cmp.forename, ix::MISSING | ix::FORENAME_ELSE | ix::FORENAME_NOT_COMPARED | ix::FORENAME_DICE_06);
+    if !alike {
+        return None;
+    }
+    let mut p = train::pattern(&cmp);
+    for s in PLACE_SLOTS {
+        p[s] = ix::MISSING;
+    }
+    Some(weights.of(&p) + tf.adjustment(&recs.tokens[ia], &p))
 }
 
 /// The homes each partner records, with at least two persons and at most [`MAX_HOUSEHOLD`]

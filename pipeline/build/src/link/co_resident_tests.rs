@@ -105,3 +105,32 @@ fn a_home_of_more_than_a_household_vouches_for_no_one() {
     let p = build(&c.recs);
     assert!(p.person[c.amy_hv as usize] != p.person[c.amy_housing as usize]);
 }
+
+#[test]
+fn a_record_that_could_be_either_of_two_people_of_the_other_home_is_linked_to_neither() {
+    // Housing holds a mother and daughter of one name, and the father; health visiting holds
+    // the father and a Jess of that name with no date of birth.
+    let jess_mum = Who { dob: (1985, 3, 4), ..AMY };
+    let dad = Who { fore: 70, dob: (1983, 1, 9), ..AMY };
+    let mut r = Records::new();
+    let mum = add(&mut r, "housing", "H1", jess_mum, b'F');
+    let daughter = add(&mut r, "housing", "H2", AMY, b'F');
+    let dad_housing = add(&mut r, "housing", "H3", dad, b'M');
+    for i in [mum, daughter, dad_housing] {
+        at(&mut r, 500, i);
+    }
+    let dad_hv = add(&mut r, "health_visiting", "V1", moved(dad), b'M');
+    let jess = add(&mut r, "health_visiting", "V2", moved(Who { dob: (0, 0, 0), ..AMY }), b'F');
+    for i in [dad_hv, jess] {
+        at(&mut r, 501, i);
+    }
+    for i in [dad_housing, dad_hv] {
+        r.strong[0][i as usize] = Some(token(901));
+    }
+    let p = build(&r);
+    let same = |a: u32, b: u32| p.person[a as usize] == p.person[b as usize];
+    assert!(same(dad_hv, dad_housing));
+    assert!(!same(jess, mum));
+    assert!(!same(jess, daughter));
+    assert!(!same(mum, daughter));
+}
