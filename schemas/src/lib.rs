@@ -19,6 +19,7 @@ pub mod feed;
 pub mod identifiers;
 pub mod match_keys;
 pub mod metadata;
+pub mod name_edits;
 pub mod position;
 pub mod printable;
 pub mod registry;

@@ -96,6 +96,16 @@ impl MatchField {
             MatchField::DateOfBirth | MatchField::Postcode => None,
         }
     }
+
+    /// The column of a name field's one-edit tokens (see [`name_edits`](crate::name_edits));
+    /// `None` for the date of birth and the postcode.
+    pub fn edit_column(self) -> Option<&'static str> {
+        match self {
+            MatchField::Forename => Some(crate::staging::FORENAME_EDITS),
+            MatchField::Surname => Some(crate::staging::SURNAME_EDITS),
+            MatchField::DateOfBirth | MatchField::Postcode => None,
+        }
+    }
 }
 
 /// A match-key rule: records that share a key of a rule are candidate matches.

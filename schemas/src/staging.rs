@@ -48,6 +48,10 @@ pub const BIRTH_YEAR_POSTCODE_TOKEN: &str = "birth_year_postcode_token";
 pub const FORENAME_BLOOM: &str = "forename_bloom";
 /// Linkage column: the keyed Bloom filter of the surname's bigrams.
 pub const SURNAME_BLOOM: &str = "surname_bloom";
+/// Linkage column: keyed tokens of the forename and of it with each letter dropped in turn.
+pub const FORENAME_EDITS: &str = "forename_edit_tokens";
+/// Linkage column: keyed tokens of the surname and of it with each letter dropped in turn.
+pub const SURNAME_EDITS: &str = "surname_edit_tokens";
 /// Linkage column: the keyed Bloom filter of the first address line's bigrams.
 pub const ADDRESS_BLOOM: &str = "address_line_1_bloom";
 /// The feed column the address Bloom filter is made from.
@@ -97,6 +101,9 @@ pub enum Derivation {
     /// A keyed Bloom filter (128 bytes) of the first address line's bigrams (spaces removed,
     /// so that a slipped space changes little), unsalted.
     AddressBloom,
+    /// Keyed tokens of a name and of it with each letter dropped in turn
+    /// (`List<FixedSizeBinary(16)>`, unsalted; see [`name_edits`](crate::name_edits)).
+    NameEdits(MatchField),
 }
 
 impl Derivation {
@@ -110,6 +117,7 @@ impl Derivation {
                 | Derivation::BlockKey(_)
                 | Derivation::Bloom(_)
                 | Derivation::AddressBloom
+                | Derivation::NameEdits(_)
         )
     }
 }
@@ -166,7 +174,7 @@ pub fn is_derived(name: &str) -> bool {
     [SMALL_AREA, DISTRICT, IMD_DECILE].contains(&name)
         || MatchRule::ALL.iter().any(|r| r.column() == name)
         || BlockKey::ALL.iter().any(|b| b.column() == name)
-        || MatchField::ALL.iter().any(|f| f.bloom_column() == Some(name))
+        || MatchField::ALL.iter().any(|f| f.bloom_column() == Some(name) || f.edit_column() == Some(name))
         || name == ADDRESS_BLOOM
 }
 
@@ -348,6 +356,17 @@ fn linkage_columns(feed: &'static FeedSchema, treat: &impl Fn(&Column) -> Treatm
         );
         push(name, DataType::FixedSizeBinary(BLOOM_BYTES), inputs, Derivation::Bloom(field), description);
     }
+    for field in [MatchField::Forename, MatchField::Surname] {
+        let (Some(name), Some(col)) = (field.edit_column(), column_of(field)) else {
+            continue;
+        };
+        let description = format!(
+            "Keyed tokens (HMAC-SHA256, 16 bytes each, unsalted) of the {} in match form and of it with each \
+             letter dropped in turn: two names one letter apart share one; null under three letters.",
+            field.column_name()
+        );
+        push(name, match_key_type(), vec![col], Derivation::NameEdits(field), description);
+    }
     let address = feed.columns.iter().find(|c| c.name == ADDRESS_LINE && c.kind == Kind::AddressLine);
     if let Some(col) = address.filter(|c| treat(c).token) {
         let description = "Keyed Bloom filter (1024 bits, 20 HMAC-SHA256 positions per bigram) of the bigrams of the \
@@ -437,7 +456,7 @@ mod tests {
         columns_under(f, treat).into_iter().map(|c| c.name).collect()
     }
 
-    const LINKAGE: [&str; 29] = [
+    const LINKAGE: [&str; 31] = [
         "mk_name_dob",
         "mk_initial_surname_dob",
         "mk_nickname_surname_dob",
@@ -466,6 +485,8 @@ mod tests {
         "postcode_district_token",
         FORENAME_BLOOM,
         SURNAME_BLOOM,
+        FORENAME_EDITS,
+        SURNAME_EDITS,
         ADDRESS_BLOOM,
     ];
 
@@ -519,10 +540,10 @@ mod tests {
                     if c.name == "forename" { Treatment::default() } else { Treatment::schema_default(c) }
                 },
             );
-        for gone in LINKAGE.iter().filter(|n| n.starts_with("mk_") || **n == FORENAME_BLOOM) {
+        for gone in LINKAGE.iter().filter(|n| n.starts_with("mk_") || [FORENAME_BLOOM, FORENAME_EDITS].contains(n)) {
             assert!(!no_forename.iter().any(|n| n == gone), "{gone}: {no_forename:?}");
         }
-        for kept in [DOB_UNORDERED_TOKEN, BIRTH_YEAR_POSTCODE_TOKEN, SURNAME_BLOOM] {
+        for kept in [DOB_UNORDERED_TOKEN, BIRTH_YEAR_POSTCODE_TOKEN, SURNAME_BLOOM, SURNAME_EDITS] {
             assert!(no_forename.iter().any(|n| n == kept), "{kept}: {no_forename:?}");
         }
         // A date of birth kept only coarsened (no token) is in no key, and salts no filter.
@@ -551,6 +572,8 @@ mod tests {
                 "postcode_district_token",
                 FORENAME_BLOOM,
                 SURNAME_BLOOM,
+                FORENAME_EDITS,
+                SURNAME_EDITS,
                 ADDRESS_BLOOM
             ]
         );

@@ -372,14 +372,14 @@ mod tests {
         assert!(text.contains(
             "  output columns added: staging/feed=police/ surname_token, date_of_birth_year, missing_risk, \
              surname_name_token, surname_first_part_token, surname_last_part_token, surname_soundex_token, \
-             surname_bloom\n"
+             surname_bloom, surname_edit_tokens\n"
         ));
         assert!(text.contains(
             "  output columns removed: staging/feed=police/ forename_token, date_of_birth_month, date_of_birth_token, \
              mk_forename_dob_postcode, dob_unordered_token, birth_year_postcode_token, dob_year_month_token, \
              dob_year_day_token, dob_month_day_token, birth_year_even_pair_token, birth_year_odd_pair_token, \
              forename_name_token, forename_class_first_token, forename_class_last_token, forename_initial_token, \
-             forename_soundex_token, forename_bloom\n"
+             forename_soundex_token, forename_bloom, forename_edit_tokens\n"
         ));
         assert!(d.feeds_added.is_empty() && d.feeds_removed.is_empty());
         assert!(diff(&old, &old).is_empty());

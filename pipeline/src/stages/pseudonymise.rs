@@ -23,7 +23,7 @@ use tellonce_governance::{BloomEncoder, Tokeniser};
 use tellonce_schemas::identifiers::{dates, postcode};
 use tellonce_schemas::match_keys::{MatchField, MatchForms, Preimages};
 use tellonce_schemas::staging::{self, Derivation, StagingColumn};
-use tellonce_schemas::{BlockKey, Coarsening, FeedSchema, Kind, MatchRule};
+use tellonce_schemas::{BlockKey, Coarsening, FeedSchema, Kind, MatchRule, name_edits};
 
 use super::govern::Policy;
 use super::validate::CheckedBatch;
@@ -161,6 +161,7 @@ impl Pseudonymiser {
             (Derivation::MatchKey(rule), _) => self.match_key_column(col, rule, work)?,
             (Derivation::BlockKey(block), _) => self.block_key_column(block, work)?,
             (Derivation::Bloom(field), _) => self.bloom_filter_column(col, field, work)?,
+            (Derivation::NameEdits(field), _) => self.name_edits_column(col, field, work)?,
             (Derivation::AddressBloom, Some(c)) => {
                 let lines = self.text(b, c.name)?;
                 self.with_bloom_encoder(|encoder| super::address_bloom::column(encoder, lines))?
@@ -269,6 +270,43 @@ impl Pseudonymiser {
             }
             for p in preimages.iter() {
                 builder.values().append_value(self.tokeniser.token(rule.column(), p))?;
+            }
+            builder.append(true);
+        }
+        Ok(Arc::new(builder.finish()))
+    }
+
+    /// A name's one-edit tokens: each row's name and its deletions, tokenised, or null when the
+    /// name is missing or too short (see [`name_edits`]).
+    fn name_edits_column(
+        &self,
+        col: &StagingColumn,
+        field: MatchField,
+        work: &mut BatchWork<'_>,
+    ) -> Result<ArrayRef, PseudonymiseError> {
+        self.make_forms(work)?;
+        let DataType::List(item) = &col.data_type else {
+            return Err(self.missing(&col.name));
+        };
+        let rows = work.checked.batch.num_rows();
+        let tokens = FixedSizeBinaryBuilder::with_capacity(rows, staging::TOKEN_BYTES);
+        let mut builder = ListBuilder::with_capacity(tokens, rows).with_field(item.clone());
+        let mut variants: Vec<Vec<u8>> = Vec::new();
+        for f in work.forms.as_deref().unwrap_or_default() {
+            let name = match field {
+                MatchField::Forename => f.forename(),
+                _ => f.surname(),
+            };
+            variants.clear();
+            if let Some(name) = name {
+                name_edits::neighbourhood(name, &mut variants);
+            }
+            if variants.is_empty() {
+                builder.append_null();
+                continue;
+            }
+            for v in &variants {
+                builder.values().append_value(self.tokeniser.token(name_edits::DOMAIN, v))?;
             }
             builder.append(true);
         }
@@ -444,7 +482,7 @@ fn bloom_column(
 
 /// Whether a column is a linkage encoding made from the identity fields.
 fn is_linkage(d: Derivation) -> bool {
-    matches!(d, Derivation::MatchKey(_) | Derivation::BlockKey(_) | Derivation::Bloom(_))
+    matches!(d, Derivation::MatchKey(_) | Derivation::BlockKey(_) | Derivation::Bloom(_) | Derivation::NameEdits(_))
 }
 
 /// One geography column from each row's looked-up geography.

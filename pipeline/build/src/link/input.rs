@@ -34,6 +34,8 @@ const WANTED: &[&str] = &[
     "sex",
     staging::FORENAME_BLOOM,
     staging::SURNAME_BLOOM,
+    staging::FORENAME_EDITS,
+    staging::SURNAME_EDITS,
     staging::ADDRESS_BLOOM,
     "uprn_token",
     "address_line_1_token",
@@ -66,13 +68,20 @@ pub fn read(files: &[StagingFile]) -> Result<Records, LinkError> {
     let mut recs = Records::new();
     let mut blooms = Seen::default();
     let mut interner = Interner::default();
+    let mut lists = EditLists::default();
     for f in files {
-        read_file(&mut recs, &mut blooms, &mut interner, f)?;
+        read_file(&mut recs, &mut blooms, &mut interner, &mut lists, f)?;
     }
     Ok(recs)
 }
 
-fn read_file(recs: &mut Records, blooms: &mut Seen, interner: &mut Interner, f: &StagingFile) -> Result<(), LinkError> {
+fn read_file(
+    recs: &mut Records,
+    blooms: &mut Seen,
+    interner: &mut Interner,
+    lists: &mut EditLists,
+    f: &StagingFile,
+) -> Result<(), LinkError> {
     let err = |message: String| LinkError::Staging { path: f.path.clone(), message };
     let reader = open_projected(&f.read_from, |name| {
         WANTED.contains(&name) || name.starts_with("mk_") || Tk::ALL.iter().any(|t| t.column() == name)
@@ -81,6 +90,7 @@ fn read_file(recs: &mut Records, blooms: &mut Seen, interner: &mut Interner, f: 
         let batch = batch.map_err(|e| err(e.to_string()))?;
         add_batch(recs, blooms, f.feed, &batch, &f.path)?;
         add_compared(recs, interner, &batch);
+        add_name_edits(recs, interner, lists, &batch);
     }
     Ok(())
 }
@@ -290,6 +300,40 @@ fn add_batch(
         recs.imd[r] = imd.filter(|c| c.is_valid(row)).map_or(0, |c| c.value(row));
     }
     Ok(())
+}
+
+/// The one-edit token lists read so far, by the number of each list's first token (the name's
+/// own): a list is a function of the name, so each distinct name's is held once.
+#[derive(Default)]
+struct EditLists {
+    by_name: HashMap<u32, u32>,
+}
+
+/// The names' one-edit token lists of the batch's rows, the last rows added to `recs`.
+fn add_name_edits(recs: &mut Records, interner: &mut Interner, lists: &mut EditLists, batch: &RecordBatch) {
+    let rows = batch.num_rows();
+    let first = recs.len() - rows;
+    for (field, name) in [staging::FORENAME_EDITS, staging::SURNAME_EDITS].into_iter().enumerate() {
+        let Some(list) = batch.column_by_name(name).and_then(|c| c.as_list_opt::<i32>()) else { continue };
+        let Some(values) = list.values().as_fixed_size_binary_opt() else { continue };
+        let offsets = list.value_offsets();
+        for row in (0..rows).filter(|&r| list.is_valid(r)) {
+            let (from, to) = (offsets[row].max(0) as usize, (offsets[row + 1].max(0) as usize).min(values.len()));
+            let ids: Vec<u32> = (from..to)
+                .map(|j| interner.id(values.is_valid(j).then(|| Tok::try_from(values.value(j)).ok()).flatten()))
+                .collect();
+            let Some(&own) = ids.first() else { continue };
+            if ids.contains(&super::records::NONE) {
+                continue;
+            }
+            let next = recs.edit_lists.len() as u32;
+            let idx = *lists.by_name.entry(own).or_insert(next);
+            if idx == next {
+                recs.edit_lists.push(ids.into_boxed_slice());
+            }
+            recs.edits[first + row][field] = idx;
+        }
+    }
 }
 
 /// The compared tokens of the batch's rows, the last rows added to `recs`.

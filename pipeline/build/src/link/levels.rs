@@ -152,6 +152,9 @@ pub mod ix {
     /// `one_edit` in [`super::SURNAME`]: one letter changed, added or dropped, the filters' Dice
     /// under 0.7 (a short surname: Hall and Hull).
     pub const SURNAME_ONE_EDIT: u8 = 6;
+    /// `soundex_not_compared` in [`super::SURNAME`]: the filters cannot be compared, the
+    /// Soundex codes agree.
+    pub const SURNAME_SOUNDEX_NOT_COMPARED: u8 = 8;
     /// The last level of [`super::SURNAME`].
     pub const SURNAME_ELSE: u8 = 10;
     /// `day_month_swapped` in [`super::DOB`].
@@ -194,6 +197,9 @@ pub struct Comparison {
     pub strong_agree: u8,
     /// Whether a strong identifier both hold disagrees (a veto).
     pub strong_disagree: bool,
+    /// Whether the name filters could not be compared (salted by different years, or one
+    /// without a year), so that the name levels come from tokens alone.
+    pub names_not_compared: bool,
 }
 
 /// The Dice band of a similarity: 0 for ≥ 0.9, 1 for ≥ 0.8, 2 for ≥ 0.7, 3 for ≥ 0.6, else 4.
@@ -293,7 +299,7 @@ pub fn surname_level(a: &Tokens, b: &Tokens, sim: Option<Similarity>) -> u8 {
         (Some(2), _) => 5,
         _ if one_edit => ix::SURNAME_ONE_EDIT,
         (Some(3), _) => 7,
-        (None, _) if soundex => 8,
+        (None, _) if soundex => ix::SURNAME_SOUNDEX_NOT_COMPARED,
         _ if soundex => 9,
         _ => ix::SURNAME_ELSE,
     }
@@ -381,6 +387,17 @@ pub fn sex_level(a: u8, b: u8) -> u8 {
     }
 }
 
+/// The forename levels a pair whose filters cannot be compared may have that `one_edit`
+/// outranks.
+const FORENAME_UNDER_ONE_EDIT: [u8; 3] =
+    [ix::FORENAME_SOUNDEX_NOT_COMPARED, ix::FORENAME_NOT_COMPARED, ix::FORENAME_ELSE];
+/// The surname levels a pair whose filters cannot be compared may have that `one_edit` outranks.
+const SURNAME_UNDER_ONE_EDIT: [u8; 2] = [ix::SURNAME_SOUNDEX_NOT_COMPARED, ix::SURNAME_ELSE];
+
+fn below_one_edit(level: u8, under: &[u8]) -> bool {
+    under.contains(&level)
+}
+
 /// Whether two Bloom filters were made under the same salt (the year of birth, or none), and
 /// so may be compared.
 pub fn same_salt(a: &Tokens, b: &Tokens) -> bool {
@@ -427,8 +444,16 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
         _ => (None, None),
     };
     let swapped = names_swapped(a, b);
-    let forename = forename_level(a, b, fore_sim);
-    let surname = surname_level(a, b, sur_sim);
+    // Names whose filters cannot be compared (salted by different years) may still be told one
+    // edit apart by their unsalted one-edit tokens.
+    let mut forename = forename_level(a, b, fore_sim);
+    if fore_sim.is_none() && below_one_edit(forename, &FORENAME_UNDER_ONE_EDIT) && recs.one_edit(0, i, j) {
+        forename = ix::FORENAME_ONE_EDIT;
+    }
+    let mut surname = surname_level(a, b, sur_sim);
+    if sur_sim.is_none() && below_one_edit(surname, &SURNAME_UNDER_ONE_EDIT) && recs.one_edit(1, i, j) {
+        surname = ix::SURNAME_ONE_EDIT;
+    }
     let dob = dob_level(a, b);
     let postcode = postcode_level(a, b);
     let sex = sex_level(recs.sex[i], recs.sex[j]);
@@ -450,7 +475,20 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
         && matches!(dob, ix::EXACT | ix::MISSING)
         && straight() < NAMES_HALF_SWAPPED.weight()
         && names_half_swapped(a, b);
-    Comparison { forename, surname, swapped, half_swapped, dob, postcode, sex, address, strong_agree, strong_disagree }
+    let names_not_compared = fore_sim.is_none();
+    Comparison {
+        forename,
+        surname,
+        swapped,
+        half_swapped,
+        dob,
+        postcode,
+        sex,
+        address,
+        strong_agree,
+        strong_disagree,
+        names_not_compared,
+    }
 }
 
 #[cfg(test)]
@@ -590,5 +628,51 @@ mod tests {
             assert!(table[0].weight() > 7.0);
         }
         assert!(STRONG_AGREE.weight() > 25.0);
+    }
+}
+
+#[cfg(test)]
+mod edit_tests {
+    use super::*;
+    use crate::link::compare::{TK, Tk};
+    use std::collections::HashMap;
+
+    /// Two records whose name filters cannot be compared (one has no date of birth), with the
+    /// one-edit token lists of their forenames.
+    fn pair(a: &str, b: &str) -> Records {
+        let mut ids: HashMap<Vec<u8>, u32> = HashMap::new();
+        let mut r = Records::new();
+        for (k, name) in [a, b].into_iter().enumerate() {
+            let i = r.push("camhs", format!("C{k}")) as usize;
+            let mut t = [NONE; TK];
+            t[Tk::Forename as usize] = 100 + k as u32;
+            t[Tk::Surname as usize] = 7;
+            if k == 0 {
+                t[Tk::DobUnordered as usize] = 9;
+            }
+            r.tokens[i] = t;
+            let mut variants = Vec::new();
+            tellonce_schemas::name_edits::neighbourhood(name, &mut variants);
+            let list: Vec<u32> = variants
+                .into_iter()
+                .map(|v| {
+                    let next = ids.len() as u32;
+                    *ids.entry(v).or_insert(next)
+                })
+                .collect();
+            r.edits[i] = [r.edit_lists.len() as u32, NONE];
+            r.edit_lists.push(list.into_boxed_slice());
+        }
+        r
+    }
+
+    #[test]
+    fn names_one_edit_apart_are_told_by_their_tokens_where_the_filters_cannot_be_compared() {
+        let c = compare(&pair("FLORENCE", "FLOENCE"), 0, 1);
+        assert!(c.names_not_compared);
+        assert_eq!(FORENAME[usize::from(c.forename)].name, "one_edit");
+        assert_eq!(compare(&pair("FLORENCE", "FLORA"), 0, 1).forename, ix::FORENAME_ELSE);
+        // The surname has no tokens here: its level is the token comparison's, unchanged.
+        assert_eq!(compare(&pair("FLORENCE", "FLOENCE"), 0, 1).surname, ix::EXACT);
     }
 }

@@ -56,6 +56,11 @@ pub struct Records {
     pub address_blooms: Vec<Bloom>,
     /// The tokens the scoring pass compares, interned ([`super::compare`]).
     pub tokens: Vec<super::compare::Tokens>,
+    /// Each record's forename and surname one-edit token lists
+    /// ([`name_edits`](tellonce_schemas::name_edits)): indices into `edit_lists`, or [`NONE`].
+    pub edits: Vec<[u32; 2]>,
+    /// The distinct one-edit token lists, their tokens interned as `tokens` are.
+    pub edit_lists: Vec<Box<[u32]>>,
     /// Match keys, per rule of [`KEY_RULES`]: (key, record).
     pub keys: Vec<Vec<(Tok, u32)>>,
     /// Household evidence: (kind, scope, key, record). `scope` is the feed for partner
@@ -110,10 +115,21 @@ impl Records {
         self.bloom.push(NONE);
         self.address_bloom.push(NONE);
         self.tokens.push([NONE; super::compare::TK]);
+        self.edits.push([NONE; 2]);
         self.role.push(None);
         self.district.push(0);
         self.imd.push(0);
         i
+    }
+
+    /// Whether the forename (`field` 0) or surname (1) of records `i` and `j` are one edit
+    /// apart by their one-edit tokens; false where either has none.
+    pub fn one_edit(&self, field: usize, i: usize, j: usize) -> bool {
+        let list = |r: usize| self.edits[r].get(field).and_then(|&k| self.edit_lists.get(k as usize));
+        match (list(i), list(j)) {
+            (Some(a), Some(b)) => tellonce_schemas::name_edits::one_edit(a, b),
+            _ => false,
+        }
     }
 
     /// The index of a district name, adding it if new.

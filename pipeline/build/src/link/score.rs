@@ -25,7 +25,7 @@ use super::train::{self, Model, Pattern};
 /// The version of the matcher (rules, scoring levels, weights, blocking). Part of what a build
 /// is made from: change it whenever a change to the matcher would link the same staging
 /// differently, so that the next build re-links instead of reporting itself up to date.
-pub const MATCHER_VERSION: &str = "rules-1+scoring-8+em-4+tf-1";
+pub const MATCHER_VERSION: &str = "rules-1+scoring-9+em-4+tf-1";
 
 /// The weight (bits) a scored link is documented at, for ranking rules (see `rules`): a match
 /// probability of 0.99 for a prior of one match in 2^14 random pairs (`14 + log2(0.99 / 0.01)`).
@@ -202,9 +202,12 @@ pub(super) fn household_member(cmp: &levels::Comparison) -> bool {
     // unalike (a mother and child share one as often as not), and so are names that sound alike
     // unless the dates of birth are close: short names share a Soundex code (Siân and Seán, Jess
     // and Jack), and a date missing on one side says nothing.
+    // Names one letter apart by their unsalted tokens alone are the same: a sibling's name one
+    // letter from another's (Mia and Mila) is commoner than a slip beside no date to check it by.
     let unalike = match cmp.forename {
         ix::FORENAME_ELSE | ix::FORENAME_NOT_COMPARED | ix::FORENAME_DICE_06 => true,
         ix::FORENAME_SOUNDEX_NOT_COMPARED => matches!(cmp.dob, ix::MISSING | ix::DOB_ELSE),
+        ix::FORENAME_ONE_EDIT if cmp.names_not_compared => cmp.dob == ix::DOB_ELSE,
         _ => false,
     };
     // A date a year out (the same day and month) or with day and month swapped is a slip in

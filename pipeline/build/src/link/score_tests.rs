@@ -117,6 +117,7 @@ fn a_sibling_at_the_same_address_is_not_scored_into_a_link() {
         address: ix::EXACT,
         strong_agree: 0,
         strong_disagree: false,
+        names_not_compared: false,
     };
     assert!(super::score::household_member(&sibling));
     assert!(super::score::household_member(&levels::Comparison { dob: ix::MISSING, ..sibling }));
@@ -133,6 +134,12 @@ fn a_sibling_at_the_same_address_is_not_scored_into_a_link() {
     // sound alike are a slip only beside a date close to the other (Siân and Seán share a code).
     let initials = levels::Comparison { forename: ix::FORENAME_NOT_COMPARED, ..sibling };
     assert!(super::score::household_member(&initials));
+    // Names one letter apart by the unsalted tokens alone: a slip beside a date missing or one
+    // part different, a sibling's name (Mia and Mila) beside a date far apart.
+    let by_tokens = levels::Comparison { forename: ix::FORENAME_ONE_EDIT, names_not_compared: true, ..sibling };
+    assert!(super::score::household_member(&by_tokens));
+    assert!(!super::score::household_member(&levels::Comparison { dob: ix::MISSING, ..by_tokens }));
+    assert!(!super::score::household_member(&levels::Comparison { names_not_compared: false, ..by_tokens }));
     assert!(super::score::household_member(&levels::Comparison { dob: ix::MISSING, ..initials }));
     let sound = levels::Comparison { forename: ix::FORENAME_SOUNDEX_NOT_COMPARED, ..sibling };
     assert!(!super::score::household_member(&levels::Comparison { dob: ix::DOB_YEAR_OFF, ..sound }));
@@ -378,6 +385,7 @@ fn a_half_swap_without_a_date_is_deferred_only_at_one_home_with_no_strong_identi
         address: ix::MISSING,
         strong_agree: 0,
         strong_disagree: false,
+        names_not_compared: true,
     };
     assert!(super::score::household_deferred(&half));
     assert!(super::score::household_deferred(&levels::Comparison {

@@ -515,6 +515,7 @@ mod tests {
             address: ix::MISSING,
             strong_agree: 0,
             strong_disagree: false,
+            names_not_compared: true,
         });
         assert_eq!(model.weight(&swapped), levels::NAMES_SWAPPED.weight());
     }
