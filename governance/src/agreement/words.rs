@@ -56,7 +56,11 @@ pub fn output_columns(
         // linkage build, not the field's own output.
         if matches!(
             s.derivation,
-            Derivation::MatchKey(_) | Derivation::BlockKey(_) | Derivation::Bloom(_) | Derivation::AddressBloom
+            Derivation::MatchKey(_)
+                | Derivation::BlockKey(_)
+                | Derivation::Bloom(_)
+                | Derivation::AddressBloom
+                | Derivation::NameEdits(_)
         ) {
             out.linkage.push(s.name);
         } else {

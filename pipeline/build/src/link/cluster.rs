@@ -225,7 +225,8 @@ pub fn persons(recs: &Records, opts: &Options, frozen: Option<&super::train::Mod
     let mut best: Vec<Option<(Rule, f64)>> = vec![None; n];
     // Strong identifiers refused by the veto: (record, other record, rule, why).
     let mut refused: Vec<(u32, u32, Rule, Veto)> = Vec::new();
-    let mut score: Vec<Option<f32>> = vec![None; n];
+    // Strongest scored and home-vouched link per record: two scales, kept apart.
+    let (mut score, mut home_score): (Vec<Option<f32>>, Vec<Option<f32>>) = (vec![None; n], vec![None; n]);
     let mut stats = MatchStats::default();
     let note = |best: &mut Vec<Option<(Rule, f64)>>, i: u32, rule: Rule, weight: f64| {
         let slot = &mut best[i as usize];
@@ -254,7 +255,7 @@ pub fn persons(recs: &Records, opts: &Options, frozen: Option<&super::train::Mod
                     let rule_weight = if rule == Rule::Scored { scored_weight } else { rule.weight() };
                     for r in [i, j] {
                         note(&mut best, r, rule, rule_weight);
-                        let s = &mut score[r as usize];
+                        let s = if rule == Rule::Scored { &mut score[r as usize] } else { &mut home_score[r as usize] };
                         *s = Some(s.map_or(w as f32, |old| old.max(w as f32)));
                     }
                 },
@@ -327,8 +328,21 @@ pub fn persons(recs: &Records, opts: &Options, frozen: Option<&super::train::Mod
         }
         person[i as usize] = number[root];
     }
-    let rule = best.into_iter().map(|b| b.map(|(r, _)| r)).collect();
+    let rule: Vec<Option<Rule>> = best.into_iter().map(|b| b.map(|(r, _)| r)).collect();
+    let score = winning_scores(&rule, score, home_score);
     Persons { person, count, rule, conflict, score, stats }
+}
+
+/// Each record's weight under the rule that linked it: its scored link's, or its home's.
+fn winning_scores(rule: &[Option<Rule>], scored: Vec<Option<f32>>, home: Vec<Option<f32>>) -> Vec<Option<f32>> {
+    rule.iter()
+        .zip(scored.into_iter().zip(home))
+        .map(|(r, (scored, home))| match r {
+            Some(Rule::Scored) => scored,
+            Some(Rule::CoResident) => home,
+            _ => None,
+        })
+        .collect()
 }
 
 /// (feed and record reference, hashed) per record, so one partner record seen twice is one.

@@ -2,6 +2,7 @@
 //! for how tokens stand in for keyed ones).
 
 use super::cluster::{Options, Persons, persons};
+use super::compare::Tk;
 use super::records::{HouseholdKind, Records, Tok};
 use super::rules::Rule;
 use super::score_tests::{AMY, Who, add};
@@ -133,4 +134,62 @@ fn a_record_that_could_be_either_of_two_people_of_the_other_home_is_linked_to_ne
     assert!(!same(jess, mum));
     assert!(!same(jess, daughter));
     assert!(!same(mum, daughter));
+}
+
+#[test]
+fn a_person_who_could_be_either_of_two_people_of_one_partner_in_two_of_its_homes_is_linked_to_neither() {
+    // As above, but housing holds the mother at the address and the daughter at the property
+    // (a UPRN), each home with the father: each pair of homes alone is unambiguous.
+    let jess_mum = Who { dob: (1985, 3, 4), ..AMY };
+    let dad = Who { fore: 70, dob: (1983, 1, 9), ..AMY };
+    let mut r = Records::new();
+    let mum = add(&mut r, "housing", "H1", jess_mum, b'F');
+    let daughter = add(&mut r, "housing", "H2", AMY, b'F');
+    let dad_housing = add(&mut r, "housing", "H3", dad, b'M');
+    for i in [mum, dad_housing] {
+        at(&mut r, 500, i);
+    }
+    for i in [daughter, dad_housing] {
+        r.households.push((HouseholdKind::Uprn, 0, token(600), i));
+    }
+    let dad_hv = add(&mut r, "health_visiting", "V1", moved(dad), b'M');
+    let jess = add(&mut r, "health_visiting", "V2", moved(Who { dob: (0, 0, 0), ..AMY }), b'F');
+    for i in [dad_hv, jess] {
+        at(&mut r, 501, i);
+    }
+    for i in [dad_housing, dad_hv] {
+        r.strong[0][i as usize] = Some(token(901));
+    }
+    let p = build(&r);
+    let same = |a: u32, b: u32| p.person[a as usize] == p.person[b as usize];
+    assert!(same(dad_hv, dad_housing));
+    assert!(!same(mum, daughter), "a mother and her daughter merged through a record of neither");
+    assert!(!same(jess, mum) && !same(jess, daughter));
+}
+
+#[test]
+fn a_shared_surname_and_a_name_that_only_sounds_alike_beside_no_date_vouch_for_no_one() {
+    // Housing holds the mother and Ben; health visiting the mother and Ben's sister Bea, without
+    // a date of birth. Ben and Bea share a Soundex code and the family's surname.
+    let bea = Who { fore: 80, ..BEN };
+    let mut r = Records::new();
+    let mum_housing = add(&mut r, "housing", "H1", MUM, b'F');
+    let ben = add(&mut r, "housing", "H3", BEN, b'M');
+    for i in [mum_housing, ben] {
+        at(&mut r, 500, i);
+    }
+    let mum_hv = add(&mut r, "health_visiting", "V1", moved(MUM), b'F');
+    let bea_hv = add(&mut r, "health_visiting", "V9", moved(Who { dob: (0, 0, 0), ..bea }), b'F');
+    for i in [mum_hv, bea_hv] {
+        at(&mut r, 501, i);
+    }
+    for i in [mum_housing, mum_hv] {
+        r.strong[0][i as usize] = Some(token(900));
+    }
+    for i in [ben, bea_hv] {
+        r.tokens[i as usize][Tk::ForenameSoundex as usize] = 9_999;
+    }
+    let p = build(&r);
+    assert_eq!(p.person[mum_hv as usize], p.person[mum_housing as usize]);
+    assert_ne!(p.person[bea_hv as usize], p.person[ben as usize]);
 }

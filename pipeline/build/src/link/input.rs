@@ -317,20 +317,24 @@ fn add_name_edits(recs: &mut Records, interner: &mut Interner, lists: &mut EditL
         let Some(list) = batch.column_by_name(name).and_then(|c| c.as_list_opt::<i32>()) else { continue };
         let Some(values) = list.values().as_fixed_size_binary_opt() else { continue };
         let offsets = list.value_offsets();
+        let token = |j: usize| values.is_valid(j).then(|| Tok::try_from(values.value(j)).ok()).flatten();
         for row in (0..rows).filter(|&r| list.is_valid(r)) {
             let (from, to) = (offsets[row].max(0) as usize, (offsets[row + 1].max(0) as usize).min(values.len()));
-            let ids: Vec<u32> = (from..to)
-                .map(|j| interner.id(values.is_valid(j).then(|| Tok::try_from(values.value(j)).ok()).flatten()))
-                .collect();
-            let Some(&own) = ids.first() else { continue };
-            if ids.contains(&super::records::NONE) {
-                continue;
-            }
-            let next = recs.edit_lists.len() as u32;
-            let idx = *lists.by_name.entry(own).or_insert(next);
-            if idx == next {
-                recs.edit_lists.push(ids.into_boxed_slice());
-            }
+            // The list is a function of the name, its first token: the rest is interned once per name.
+            let Some(own) = (from < to).then(|| token(from)).flatten().map(|t| interner.id(Some(t))) else { continue };
+            let idx = match lists.by_name.get(&own) {
+                Some(&idx) => idx,
+                None => {
+                    let ids: Vec<u32> = (from..to).map(|j| interner.id(token(j))).collect();
+                    if ids.contains(&super::records::NONE) {
+                        continue;
+                    }
+                    let idx = recs.edit_lists.len() as u32;
+                    recs.edit_lists.push(ids.into_boxed_slice());
+                    lists.by_name.insert(own, idx);
+                    idx
+                }
+            };
             recs.edits[first + row][field] = idx;
         }
     }

@@ -134,9 +134,10 @@ pub mod ix {
     /// Exact, in every table that has it.
     pub const EXACT: u8 = 1;
     /// `one_edit` in [`super::FORENAME`]: one letter changed, added or dropped, the filters'
-    /// Dice under 0.9 (Kelly and Kellr; but also Mia and Mila). Counted as alike by the
-    /// household test and the cluster veto: a slip is far commoner than two such names in one
-    /// home.
+    /// Dice under 0.9 (Kelly and Kellr; but also Mia and Mila); or, where the filters cannot be
+    /// compared, one edit apart by the unsalted one-edit tokens. Counted as alike by the
+    /// household test (by the tokens alone, not beside a date of birth far apart) and the cluster
+    /// veto: a slip is far commoner than two such names in one home.
     pub const FORENAME_ONE_EDIT: u8 = 5;
     /// `dice_0.6` in [`super::FORENAME`]: the filters barely alike and more than one edit
     /// apart (Harry and Harvey).
@@ -150,7 +151,8 @@ pub mod ix {
     /// The last level of [`super::FORENAME`].
     pub const FORENAME_ELSE: u8 = 11;
     /// `one_edit` in [`super::SURNAME`]: one letter changed, added or dropped, the filters' Dice
-    /// under 0.7 (a short surname: Hall and Hull).
+    /// under 0.7 (a short surname: Hall and Hull); or, where the filters cannot be compared, one
+    /// edit apart by the unsalted one-edit tokens.
     pub const SURNAME_ONE_EDIT: u8 = 6;
     /// `soundex_not_compared` in [`super::SURNAME`]: the filters cannot be compared, the
     /// Soundex codes agree.

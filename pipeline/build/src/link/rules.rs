@@ -66,9 +66,10 @@ pub enum Rule {
     /// A candidate pair scored field by field (Fellegi–Sunter levels, see `levels`) above the
     /// threshold.
     Scored,
-    /// A pair a shared home makes likely (see `co_resident`), scored on names, date of birth
-    /// and sex against a prior of one in the home's size. Made within the scoring pass, after
-    /// its links.
+    /// A pair a shared home makes likely (see `co_resident`), scored on forename, date of birth
+    /// and sex against a prior of one in the home's other persons. Made within the scoring pass,
+    /// after its links, at `match_probability` (a fixed `match_threshold` in bits does not apply:
+    /// its weights are on another scale).
     CoResident,
 }
 
