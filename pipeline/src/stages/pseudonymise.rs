@@ -255,12 +255,7 @@ impl Pseudonymiser {
         work: &mut BatchWork<'_>,
     ) -> Result<ArrayRef, PseudonymiseError> {
         self.make_forms(work)?;
-        let DataType::List(item) = &col.data_type else {
-            return Err(self.missing(&col.name));
-        };
-        let rows = work.checked.batch.num_rows();
-        let keys = FixedSizeBinaryBuilder::with_capacity(rows, staging::TOKEN_BYTES);
-        let mut builder = ListBuilder::with_capacity(keys, rows).with_field(item.clone());
+        let mut builder = self.token_list_builder(col, work.checked.batch.num_rows())?;
         let preimages = &mut work.preimages;
         for f in work.forms.as_deref().unwrap_or_default() {
             rule.preimages(f, preimages);
@@ -276,6 +271,19 @@ impl Pseudonymiser {
         Ok(Arc::new(builder.finish()))
     }
 
+    /// A builder of `col`'s lists of tokens, for `rows` rows.
+    fn token_list_builder(
+        &self,
+        col: &StagingColumn,
+        rows: usize,
+    ) -> Result<ListBuilder<FixedSizeBinaryBuilder>, PseudonymiseError> {
+        let DataType::List(item) = &col.data_type else {
+            return Err(self.missing(&col.name));
+        };
+        let tokens = FixedSizeBinaryBuilder::with_capacity(rows, staging::TOKEN_BYTES);
+        Ok(ListBuilder::with_capacity(tokens, rows).with_field(item.clone()))
+    }
+
     /// A name's one-edit tokens: each row's name and its deletions, tokenised, or null when the
     /// name is missing or too short (see [`name_edits`]).
     fn name_edits_column(
@@ -285,12 +293,7 @@ impl Pseudonymiser {
         work: &mut BatchWork<'_>,
     ) -> Result<ArrayRef, PseudonymiseError> {
         self.make_forms(work)?;
-        let DataType::List(item) = &col.data_type else {
-            return Err(self.missing(&col.name));
-        };
-        let rows = work.checked.batch.num_rows();
-        let tokens = FixedSizeBinaryBuilder::with_capacity(rows, staging::TOKEN_BYTES);
-        let mut builder = ListBuilder::with_capacity(tokens, rows).with_field(item.clone());
+        let mut builder = self.token_list_builder(col, work.checked.batch.num_rows())?;
         let mut variants: Vec<Vec<u8>> = Vec::new();
         for f in work.forms.as_deref().unwrap_or_default() {
             let name = match field {

@@ -49,7 +49,7 @@ pub(super) fn candidates(
     tf: &TermFrequencies,
     probability: f64,
 ) -> Vec<(f64, u32, u32)> {
-    let least = (probability / (1.0 - probability)).log2();
+    let least = train::logit_bits(probability);
     let homes = homes(c);
     // Each person's homes, to find pairs of homes of two partners that share a person.
     let mut by_person: Vec<(u32, u32)> =

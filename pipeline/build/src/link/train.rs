@@ -150,8 +150,7 @@ impl Model {
     /// The least weight (bits) of a pair whose match probability is at least `probability`,
     /// given the prior among candidate pairs.
     pub fn threshold_for(&self, probability: f64) -> f64 {
-        let logit = |p: f64| (p / (1.0 - p)).log2();
-        logit(probability) - logit(self.prior)
+        logit_bits(probability) - logit_bits(self.prior)
     }
 
     /// The model as the audit log and `state/link/model.json` keep it.
@@ -204,6 +203,11 @@ impl Model {
         let odds = (self.prior / (1.0 - self.prior)) * weight.exp2();
         odds / (1.0 + odds)
     }
+}
+
+/// The log-odds of a probability, in bits.
+pub fn logit_bits(p: f64) -> f64 {
+    (p / (1.0 - p)).log2()
 }
 
 /// A comparison as a pattern.
