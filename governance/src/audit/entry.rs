@@ -279,6 +279,10 @@ pub enum Event {
         /// recorded, and when the build scored no pair).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         model: Option<crate::audit::LinkageModel>,
+        /// The officers' decisions the build honoured (`[linkage] decisions`; absent when none
+        /// are configured).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        decisions: Option<Box<crate::audit::LinkageDecisions>>,
     },
     /// A stream batch is complete: every file holding its records is recorded above. Stream
     /// progress is read from these entries, which deletions (retention, erasure) leave standing.

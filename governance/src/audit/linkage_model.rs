@@ -108,3 +108,26 @@ impl Households {
 // so equality is reflexive.
 impl Eq for ModelLevel {}
 impl Eq for LinkageModel {}
+
+/// The officers' decisions a build honoured (`[linkage] decisions`): which file, and what the
+/// build made of it. Counts only: the pairs are in the file, kept by the deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkageDecisions {
+    /// The file, as configured.
+    pub path: String,
+    /// SHA-256 of its bytes (hex).
+    pub sha256: String,
+    /// Decisions that two records are one person.
+    pub same_person: u64,
+    /// Decisions that two records are two people.
+    pub not_same_person: u64,
+    /// Of the first, those the build followed: the two records are in one person.
+    pub linked: u64,
+    /// Of the first, those it could not follow: a strong identifier disagrees, or another
+    /// decision keeps the two apart.
+    pub refused: u64,
+    /// Of the second, those whose records are both staged, all kept apart.
+    pub kept_apart: u64,
+    /// Decisions naming a record not staged now (not yet sent, erased, past retention).
+    pub not_found: u64,
+}

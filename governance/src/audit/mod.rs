@@ -84,7 +84,7 @@ mod writer;
 pub use entry::{Entry, Event, PartitionOffset};
 pub use error::{AuditError, TailProblem};
 pub use head::{HEAD_FILE, LOCK_FILE, LOG_FILE};
-pub use linkage_model::{FrozenFrom, Households, LinkageModel, ModelLevel};
+pub use linkage_model::{FrozenFrom, Households, LinkageDecisions, LinkageModel, ModelLevel};
 pub use read::{ReadCursor, read_entries, read_entries_lossy, read_new_entries};
 pub use repair::{RepairError, Repaired, repair};
 pub use report::render_html;

@@ -272,7 +272,19 @@ pub fn linkage_text(l: &crate::link::BuildReport) -> String {
     let _ = writeln!(s, "  merges by rule: {}", if rules.is_empty() { "none".to_owned() } else { rules.join(", ") });
     let refused: Vec<String> = l.refused_by_rule.iter().map(|(k, v)| format!("{k} {v}")).collect();
     if !refused.is_empty() {
-        let _ = writeln!(s, "  refused by the veto (conflicting date of birth or identifier): {}", refused.join(", "));
+        let _ = writeln!(
+            s,
+            "  refused by the veto (conflicting date of birth or identifier, or an officer's decision): {}",
+            refused.join(", ")
+        );
+    }
+    if let Some(d) = &l.decisions {
+        let _ = writeln!(
+            s,
+            "  officers' decisions ({}): one person {} ({} linked, {} refused: a strong identifier disagrees or another \
+             decision keeps them apart); two people {} ({} kept apart); {} naming a record not staged",
+            d.path, d.same_person, d.linked, d.refused, d.not_same_person, d.kept_apart, d.not_found
+        );
     }
     let sc = &l.scoring;
     if sc.scored > 0 || !sc.blocking.over_cap_by_rule.is_empty() {

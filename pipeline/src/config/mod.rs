@@ -142,6 +142,8 @@ pub struct Settings {
     pub linkage: tellonce_build::link::cluster::Options,
     /// The frozen model file builds score with (`[linkage] model`), if one is set.
     pub linkage_model: Option<PathBuf>,
+    /// The officers' decisions file builds honour (`[linkage] decisions`), if one is set.
+    pub linkage_decisions: Option<PathBuf>,
     /// The theme mapping file, if not the embedded one.
     pub themes_file: Option<PathBuf>,
     /// Period, eligibility rule and disclosure policy of the outcome datasets.
@@ -378,6 +380,7 @@ impl Settings {
             linkage_enabled: file.linkage.enabled,
             linkage,
             linkage_model: file.linkage.model.as_deref().map(resolve),
+            linkage_decisions: file.linkage.decisions.as_deref().map(resolve),
             themes_file: file.outcomes.themes.as_deref().map(resolve),
             outcomes,
             stream,

@@ -25,6 +25,7 @@ use crate::session::part_options;
 pub(crate) fn link_build(ctx: &Context<'_>, run_id: &str) -> Result<tellonce_build::link::BuildReport, RunError> {
     let themes = themes(ctx.settings)?;
     let frozen = frozen_model(ctx.settings)?;
+    let decisions = decisions(ctx.settings)?;
     let mut log = ctx.audit.lock().map_err(|_| RunError::Internal("audit log lock poisoned".to_owned()))?;
     let input = tellonce_build::link::BuildInput {
         out: &ctx.settings.output_dir,
@@ -34,6 +35,7 @@ pub(crate) fn link_build(ctx: &Context<'_>, run_id: &str) -> Result<tellonce_bui
         run_id,
         options: ctx.settings.linkage,
         frozen: frozen.as_ref(),
+        decisions: decisions.as_ref(),
         part_options: PartOptions { replace_existing: false, ..ctx.part_options.clone() },
         themes: Some(&themes),
         outcomes: ctx.settings.outcomes.clone(),
@@ -96,6 +98,12 @@ fn frozen_model(settings: &Settings) -> Result<Option<tellonce_build::link::froz
     Ok(settings.linkage_model.as_deref().map(load).transpose()?)
 }
 
+/// The officers' decisions the settings name (`[linkage] decisions`), read and checked, if set.
+fn decisions(settings: &Settings) -> Result<Option<tellonce_build::link::decisions::Decisions>, RunError> {
+    let load = tellonce_build::link::decisions::Decisions::load;
+    Ok(settings.linkage_decisions.as_deref().map(load).transpose()?)
+}
+
 /// The theme mapping the settings name, or the embedded one.
 pub fn themes(settings: &Settings) -> Result<tellonce_build::outcomes::themes::Mapping, RunError> {
     Ok(match &settings.themes_file {
@@ -111,6 +119,7 @@ pub fn build(settings: &Settings) -> Result<(String, tellonce_build::link::Build
     let keys = KeyRing::load(&settings.key_file)?;
     let themes = themes(settings)?;
     let frozen = frozen_model(settings)?;
+    let decisions = decisions(settings)?;
     let out = &settings.output_dir;
     std::fs::create_dir_all(out).map_err(|source| RunError::Output { path: out.clone(), source })?;
     let _lock = lock_output(out, Access::Build)?;
@@ -143,6 +152,7 @@ pub fn build(settings: &Settings) -> Result<(String, tellonce_build::link::Build
         run_id: &run_id,
         options: settings.linkage,
         frozen: frozen.as_ref(),
+        decisions: decisions.as_ref(),
         part_options,
         themes: Some(&themes),
         outcomes: settings.outcomes.clone(),

@@ -42,7 +42,11 @@ pub fn explain(settings: &Settings, request: &ExplainRequest) -> Result<Explanat
     let agreements = load_agreements(&settings.agreements_dir, today)?.into_set();
     let recorded = tellonce_build::link::model_file::read_model(out)?;
     let files = tellonce_build::link::staging_files(out, &agreements, today)?;
-    let found = explain::explain(out, &files, &recorded, &request.record, request.limit)?;
+    let decided_apart = match &settings.linkage_decisions {
+        Some(path) => tellonce_build::link::decisions::Decisions::load(path)?.apart_from(&request.record),
+        None => Vec::new(),
+    };
+    let found = explain::explain(out, &files, &recorded, &request.record, &decided_apart, request.limit)?;
     log.append(&Event::LinkageExplained {
         officer: request.officer.clone(),
         reference: request.reference.clone(),

@@ -23,12 +23,12 @@ fn education(id: &str, upn: &str, nhs: &str, forename: &str, surname: &str, dob:
 
 /// One row of `links/`.
 #[derive(Debug, Clone, PartialEq)]
-struct Link {
-    person: String,
+pub(crate) struct Link {
+    pub(crate) person: String,
     family: String,
-    rule: String,
+    pub(crate) rule: String,
     low_evidence: bool,
-    conflict: Option<String>,
+    pub(crate) conflict: Option<String>,
 }
 
 /// `(feed, record_ref)` → its link, from every visible part of `links/`.
@@ -37,7 +37,7 @@ fn links(ws: &Workspace) -> BTreeMap<(String, String), Link> {
 }
 
 /// As [`links`], of the output at `out`.
-fn links_in(out_dir: &std::path::Path) -> BTreeMap<(String, String), Link> {
+pub(crate) fn links_in(out_dir: &std::path::Path) -> BTreeMap<(String, String), Link> {
     let mut out = BTreeMap::new();
     for part in visible_parquet(&out_dir.join("links")) {
         let feed =
@@ -459,6 +459,15 @@ fn a_frozen_model_is_scored_with_as_reviewed_and_reproduces_the_build_it_came_fr
     assert!(built.contains(&sha256_of(&reviewed)), "the audit log names the model file by its hash: {built}");
     let again = links_in(&ws.dir().join("frozen"));
     assert_eq!(partition(&again), partition(&estimated), "the same persons as the build it came from");
+
+    // Another reviewed model, with the staging unchanged, is a new build, not an up-to-date one.
+    let mut revised = file.clone();
+    revised["prior"] = serde_json::json!(file["prior"].as_f64().unwrap() / 2.0);
+    std::fs::write(&reviewed, serde_json::to_vec(&revised).unwrap()).unwrap();
+    let rebuilt = json_stdout(&tellonce_ok(ws.dir(), &["build", "--config", "frozen.toml", "--json"], 0));
+    assert_eq!(rebuilt["linkage"]["up_to_date"], false, "a new model file re-links");
+    let shown = json_stdout(&tellonce_ok(ws.dir(), &["link-model", "-c", "frozen.toml", "--json"], 0));
+    assert_eq!(shown["prior"], revised["prior"]);
 
     // A model of another matcher stops the build, naming the file and why.
     let mut other = file.clone();

@@ -17,6 +17,7 @@
 //!   read through a source mapping give the same staged tokens as the canonical file;
 //! - `cli`: the data dictionary, key creation, config errors, `quarantine list`;
 //! - `linkage`: accuracy against the synthetic truth, stable ids, merges, conflicts, low evidence;
+//! - `decisions`: officers' decisions on pairs (`[linkage] decisions`) honoured by every build;
 //! - `outcomes`: the Supporting Families datasets (persons, families, aggregates) and their
 //!   disclosure control;
 //! - `analyst_queries`: the documented DuckDB queries against the synthetic ground truth;
@@ -32,6 +33,7 @@ mod analyst_queries;
 mod audit_log;
 mod bad_input;
 mod cli;
+mod decisions;
 mod engines;
 mod extracts;
 mod extracts_inferred;

@@ -153,6 +153,8 @@ pub(super) struct Build<'a> {
     /// (kind, change) -> count
     pub(super) changes: BTreeMap<(&'a str, &'a str), u64>,
     pub(super) feeds_not_linked: Vec<&'a str>,
+    /// The officers' decisions the build honoured, if any were configured.
+    pub(super) decisions: Option<&'a crate::audit::LinkageDecisions>,
 }
 
 /// `ID` of `ID@version`.
@@ -362,8 +364,17 @@ impl<'a> Gather<'a> {
 
     /// A linkage build, with the id changes logged since the one before.
     fn linkage_built(&mut self, entry: &'a Entry) {
-        let Event::LinkageBuilt { run, records, persons, families, low_evidence, conflicts, feeds_not_linked, .. } =
-            &entry.event
+        let Event::LinkageBuilt {
+            run,
+            records,
+            persons,
+            families,
+            low_evidence,
+            conflicts,
+            feeds_not_linked,
+            decisions,
+            ..
+        } = &entry.event
         else {
             return;
         };
@@ -377,6 +388,7 @@ impl<'a> Gather<'a> {
             conflicts: *conflicts,
             changes: std::mem::take(&mut self.pending_changes),
             feeds_not_linked: feeds_not_linked.iter().map(String::as_str).collect(),
+            decisions: decisions.as_deref(),
         });
     }
 }

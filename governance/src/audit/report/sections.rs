@@ -302,13 +302,14 @@ pub(super) fn linkage(out: &mut String, m: &Model<'_>) -> fmt::Result {
         "<p class=\"muted\">Each build clusters the pseudonymised records into persons and families. Id changes \
          (merge, split, retired) are listed one by one in the log as <code>identity_changed</code> entries.</p>\
          <table><thead><tr><th>When</th><th>Run</th><th>Records</th><th>Persons</th><th>Families</th>\
-         <th>Low evidence</th><th>Conflicts</th><th>Id changes</th><th>Feeds not linked</th></tr></thead><tbody>\n",
+         <th>Low evidence</th><th>Conflicts</th><th>Id changes</th><th>Feeds not linked</th>\
+         <th>Officers' decisions</th></tr></thead><tbody>\n",
     );
     for b in &m.builds {
         let changes: BTreeMap<String, u64> = b.changes.iter().map(|((k, c), n)| (format!("{k} {c}"), *n)).collect();
         writeln!(
             out,
-            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             when(b.at),
             esc(b.run),
             num(b.records),
@@ -318,10 +319,27 @@ pub(super) fn linkage(out: &mut String, m: &Model<'_>) -> fmt::Result {
             num(b.conflicts),
             if changes.is_empty() { "none".to_owned() } else { counts(&changes) },
             if b.feeds_not_linked.is_empty() { "none".to_owned() } else { list(b.feeds_not_linked.iter().copied()) },
+            b.decisions.map_or_else(|| "none".to_owned(), decisions),
         )?;
     }
     out.push_str("</tbody></table></section>\n");
     Ok(())
+}
+
+/// What a build made of the officers' decisions, in one cell.
+fn decisions(d: &crate::audit::LinkageDecisions) -> String {
+    format!(
+        "one person {} ({} linked, {} refused), two people {} ({} kept apart), {} not staged; <code>{}</code> \
+         SHA-256 <code>{}</code>",
+        num(d.same_person),
+        num(d.linked),
+        num(d.refused),
+        num(d.not_same_person),
+        num(d.kept_apart),
+        num(d.not_found),
+        esc(&d.path),
+        esc(d.sha256.get(..12).unwrap_or(&d.sha256)),
+    )
 }
 
 pub(super) fn datasets(out: &mut String, m: &Model<'_>) -> fmt::Result {

@@ -11,10 +11,11 @@
 //! refused this way is a *conflict*, reported on both records; a weaker rule refused is just a
 //! non-match (twins share a surname, a birthday and an address).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use tellonce_governance::bloom::dice;
 
+use super::decisions::{Applied, Resolved};
 use super::records::{NONE, Records, Tok};
 use super::rules::Rule;
 use super::score::scored_pass as score_pass;
@@ -66,6 +67,9 @@ pub enum Veto {
     DateOfBirth,
     /// Both clusters hold a forename and none is alike (a scored link only).
     Forename,
+    /// An officer decided that a record of one cluster and a record of the other are two
+    /// people (`[linkage] decisions`).
+    Decision,
 }
 
 impl Veto {
@@ -77,6 +81,7 @@ impl Veto {
             Veto::Strong(_) => "a different PNC ID",
             Veto::DateOfBirth => "a different date of birth",
             Veto::Forename => "a different forename",
+            Veto::Decision => "an officer's decision that they are two people",
         }
     }
 }
@@ -96,6 +101,8 @@ pub struct MatchStats {
     pub blocks_skipped: u64,
     /// What the scoring pass did.
     pub scoring: super::score::ScoreStats,
+    /// What the build made of the officers' decisions.
+    pub decisions: Applied,
 }
 
 /// The persons found: for each record, its cluster and how it was linked.
@@ -121,12 +128,36 @@ pub(super) struct Clusters<'r> {
     parent: Vec<u32>,
     next: Vec<u32>,
     scratch: Vec<Tok>,
+    /// Per cluster (root), the records an officer decided are other people: never merged with
+    /// it. Empty unless decisions are configured, and then small.
+    apart: HashMap<u32, Vec<u32>>,
 }
 
 impl<'r> Clusters<'r> {
     fn new(recs: &'r Records) -> Self {
         let n = recs.len() as u32;
-        Clusters { recs, parent: (0..n).collect(), next: (0..n).collect(), scratch: Vec::new() }
+        Clusters { recs, parent: (0..n).collect(), next: (0..n).collect(), scratch: Vec::new(), apart: HashMap::new() }
+    }
+
+    /// Keeps the clusters of each pair apart from now on (officers' decisions). Made before any
+    /// rule runs, while every record is its own cluster.
+    fn keep_apart(&mut self, pairs: &[(u32, u32)]) {
+        for &(a, b) in pairs {
+            let (ra, rb) = (self.find(a), self.find(b));
+            self.apart.entry(ra).or_default().push(b);
+            self.apart.entry(rb).or_default().push(a);
+        }
+    }
+
+    /// Whether a decision keeps the clusters of the roots `a` and `b` apart.
+    fn decided_apart(&mut self, a: u32, b: u32) -> bool {
+        if self.apart.is_empty() {
+            return false;
+        }
+        let Some(others) = self.apart.remove(&a) else { return false };
+        let found = others.iter().any(|&x| self.find(x) == b);
+        self.apart.insert(a, others);
+        found
     }
 
     pub(super) fn find(&mut self, mut x: u32) -> u32 {
@@ -205,6 +236,9 @@ impl<'r> Clusters<'r> {
         if let Some(v) = self.strong_veto(ra, rb) {
             return Err(v);
         }
+        if self.decided_apart(ra, rb) {
+            return Err(Veto::Decision);
+        }
         if let Some(v) = veto(self, ra, rb) {
             return Err(v);
         }
@@ -212,6 +246,9 @@ impl<'r> Clusters<'r> {
         let (root, child) = if ra < rb { (ra, rb) } else { (rb, ra) };
         self.parent[child as usize] = root;
         self.next.swap(root as usize, child as usize);
+        if let Some(moved) = self.apart.remove(&child) {
+            self.apart.entry(root).or_default().extend(moved);
+        }
         Ok(true)
     }
 }
@@ -219,8 +256,21 @@ impl<'r> Clusters<'r> {
 /// Runs every rule over `recs` and returns the persons; the scoring pass uses `frozen` where
 /// given, else the model it estimates.
 pub fn persons(recs: &Records, opts: &Options, frozen: Option<&super::train::Model>) -> Persons {
+    persons_deciding(recs, opts, frozen, &Resolved::default())
+}
+
+/// As [`persons`], honouring officers' decisions: pairs decided apart are kept apart by every
+/// rule, and pairs decided to be one person are linked after all the rules (rule `decision`),
+/// unless a strong identifier disagrees or another decision keeps them apart.
+pub fn persons_deciding(
+    recs: &Records,
+    opts: &Options,
+    frozen: Option<&super::train::Model>,
+    decisions: &Resolved,
+) -> Persons {
     let n = recs.len();
     let mut c = Clusters::new(recs);
+    c.keep_apart(&decisions.apart);
     // Each record's weightiest rule, with its weight (worked out once per rule, not per link).
     let mut best: Vec<Option<(Rule, f64)>> = vec![None; n];
     // Strong identifiers refused by the veto: (record, other record, rule, why).
@@ -280,7 +330,7 @@ pub fn persons(recs: &Records, opts: &Options, frozen: Option<&super::train::Mod
                 });
                 continue;
             }
-            Rule::Scored | Rule::CoResident => continue,
+            Rule::Scored | Rule::CoResident | Rule::Decision => continue,
         };
         let mut groups = groups;
         groups.sort_unstable();
@@ -306,6 +356,9 @@ pub fn persons(recs: &Records, opts: &Options, frozen: Option<&super::train::Mod
         }
     }
 
+    let follow = &mut |r| note(&mut best, r, Rule::Decision, Rule::Decision.weight());
+    stats.decisions = follow_decisions(&mut c, decisions, &mut stats.merges_by_rule, follow);
+
     // A refused strong identifier is a conflict unless a later pass found the two records to
     // be one person after all (a scored link with a date one digit off, say).
     let mut conflict: Vec<Option<(Rule, Veto)>> = vec![None; n];
@@ -316,7 +369,15 @@ pub fn persons(recs: &Records, opts: &Options, frozen: Option<&super::train::Mod
         }
     }
 
-    // Dense numbering in order of each person's first record.
+    let (person, count) = numbered(&mut c);
+    let rule: Vec<Option<Rule>> = best.into_iter().map(|b| b.map(|(r, _)| r)).collect();
+    let score = winning_scores(&rule, score, home_score);
+    Persons { person, count, rule, conflict, score, stats }
+}
+
+/// Each record's person, numbered densely in order of each person's first record, and how many.
+fn numbered(c: &mut Clusters<'_>) -> (Vec<u32>, u32) {
+    let n = c.recs.len();
     let mut number = vec![NONE; n];
     let mut person = vec![0u32; n];
     let mut count = 0u32;
@@ -328,9 +389,33 @@ pub fn persons(recs: &Records, opts: &Options, frozen: Option<&super::train::Mod
         }
         person[i as usize] = number[root];
     }
-    let rule: Vec<Option<Rule>> = best.into_iter().map(|b| b.map(|(r, _)| r)).collect();
-    let score = winning_scores(&rule, score, home_score);
-    Persons { person, count, rule, conflict, score, stats }
+    (person, count)
+}
+
+/// Links the pairs decided to be one person, after every rule; calls `on_link` with each record
+/// so linked.
+fn follow_decisions(
+    c: &mut Clusters<'_>,
+    decisions: &Resolved,
+    merges: &mut BTreeMap<&'static str, u64>,
+    on_link: &mut dyn FnMut(u32),
+) -> Applied {
+    let mut applied =
+        Applied { kept_apart: decisions.apart.len() as u64, not_found: decisions.not_found, ..Applied::default() };
+    for &(a, b) in &decisions.same {
+        match c.union_with(a, b, |_, _, _| None) {
+            Ok(merged) => {
+                applied.linked += 1;
+                if merged {
+                    *merges.entry(Rule::Decision.name()).or_default() += 1;
+                    on_link(a);
+                    on_link(b);
+                }
+            }
+            Err(_) => applied.refused += 1,
+        }
+    }
+    applied
 }
 
 /// Each record's weight under the rule that linked it: its scored link's, or its home's.

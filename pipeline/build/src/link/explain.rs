@@ -24,7 +24,7 @@ use super::train::{self, FIELDS, Model, Pattern, pattern};
 use tellonce_governance::audit::LinkageModel;
 
 /// A record, as `FEED:RECORD_ID`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct RecordName {
     /// The feed.
     pub feed: String,
@@ -75,6 +75,8 @@ pub enum Verdict {
     KeptApart,
     /// Below the threshold.
     BelowThreshold,
+    /// An officer decided that the two records are two people (`[linkage] decisions`).
+    DecidedApart,
 }
 
 impl Verdict {
@@ -86,9 +88,11 @@ impl Verdict {
             Verdict::Conflict => "conflict: a strong identifier agrees, the dates of birth are far apart",
             Verdict::HouseholdMember => "refused: looks like another member of the household",
             Verdict::KeptApart => {
-                "above the threshold, kept apart by the veto (a field settled in both persons differs)"
+                "above the threshold, kept apart by the veto (a field settled in both persons differs, or an \
+                 officer decided a record of one is not the other)"
             }
             Verdict::BelowThreshold => "below the threshold",
+            Verdict::DecidedApart => "kept apart: an officer decided they are two people",
         }
     }
 }
@@ -156,12 +160,14 @@ struct Linked {
 }
 
 /// Explains `record` against its person and its candidates, at most `limit` pairs of each kind,
-/// under the model the last build recorded, with that build's threshold and household veto.
+/// under the model the last build recorded, with that build's threshold and household veto;
+/// `decided_apart` are the records an officer decided are other people than `record`.
 pub fn explain(
     out: &Path,
     files: &[StagingFile],
     recorded: &LinkageModel,
     record: &RecordName,
+    decided_apart: &[RecordName],
     limit: usize,
 ) -> Result<Explanation, ExplainError> {
     let model = &Model::from_record(recorded);
@@ -199,10 +205,13 @@ pub fn explain(
         if !ours && !candidate {
             continue;
         }
-        let pair = PairExplanation {
+        let mut pair = PairExplanation {
             other_match_rule: link.map_or_else(|| "not linked".to_owned(), |l| l.rule.clone()),
             ..weigh(&recs, &judge, &tf, me, j, ours)
         };
+        if !ours && decided_apart.contains(&pair.other) {
+            pair.verdict = Verdict::DecidedApart;
+        }
         if ours { mine.push(pair) } else { others.push(pair) }
     }
     let heaviest = |a: &PairExplanation, b: &PairExplanation| {

@@ -13,6 +13,7 @@ pub(crate) mod change_reasons;
 pub mod cluster;
 mod co_resident;
 pub mod compare;
+pub mod decisions;
 pub mod eval;
 pub mod eval_errors;
 pub mod explain;
@@ -79,6 +80,18 @@ pub enum LinkError {
         /// What went wrong.
         message: String,
     },
+    /// The officers' decisions file (`[linkage] decisions`) is unusable.
+    #[error("decisions file {}{}{}: {message}", path.display(), line_of(*line), column_of(column))]
+    Decisions {
+        /// The file.
+        path: PathBuf,
+        /// The line (0: the file as a whole).
+        line: u64,
+        /// The column (empty: the row as a whole).
+        column: String,
+        /// The rule broken (never the value).
+        message: String,
+    },
     /// A truth file for evaluation is unreadable.
     #[error("truth file {}: {message}", path.display())]
     Truth {
@@ -98,6 +111,14 @@ pub enum LinkError {
     /// A bug.
     #[error("linkage: {0}")]
     Internal(String),
+}
+
+fn line_of(line: u64) -> String {
+    if line == 0 { String::new() } else { format!(", line {line}") }
+}
+
+fn column_of(column: &str) -> String {
+    if column.is_empty() { String::new() } else { format!(", column {column}") }
 }
 
 #[cfg(test)]

@@ -71,6 +71,10 @@ pub enum Rule {
     /// after its links, at `match_probability` (a fixed `match_threshold` in bits does not apply:
     /// its weights are on another scale).
     CoResident,
+    /// An officer's decision that two records are one person (`[linkage] decisions`), followed
+    /// after every other rule. It weighs nothing: a record is recorded under it only when no
+    /// evidence linked it.
+    Decision,
 }
 
 /// A strong identifier: staging column and rule name.
@@ -135,6 +139,7 @@ impl Rule {
             Rule::Bloom => "bloom_dice",
             Rule::Scored => "fs_score",
             Rule::CoResident => "co_resident",
+            Rule::Decision => "decision",
         }
     }
 
@@ -150,6 +155,7 @@ impl Rule {
             // Below a scored link's: a record linked both ways is recorded under the scored link,
             // which needs no home to vouch for it.
             Rule::CoResident => super::score::DEFAULT_THRESHOLD - 1.0,
+            Rule::Decision => 0.0,
         }
     }
 

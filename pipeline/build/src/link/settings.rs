@@ -31,6 +31,9 @@ pub struct LinkageFile {
     /// where the deployment chooses): builds then estimate nothing, so that the same records
     /// are weighed the same whenever they are linked. Unset: each build estimates its own.
     pub model: Option<std::path::PathBuf>,
+    /// Officers' decisions to honour: a CSV of `record_a`, `record_b` and `same_person` (the
+    /// sheet `tellonce link-review --csv` prints, filled in). Unset: none.
+    pub decisions: Option<std::path::PathBuf>,
 }
 
 impl Default for LinkageFile {
@@ -45,6 +48,7 @@ impl Default for LinkageFile {
             match_threshold: d.score_threshold,
             household_veto: d.household_veto,
             model: None,
+            decisions: None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Unit tests of the matcher on hand-made token records.
 
-use super::cluster::{Options, Veto, persons};
+use super::cluster::{Options, Veto, persons, persons_deciding};
+use super::decisions::Resolved;
 use super::family::families;
 use super::records::{HouseholdKind, Records, Tok};
 use super::rules::Rule;
@@ -174,4 +175,57 @@ fn families_join_persons_on_household_keys_but_not_on_a_communal_address() {
     assert_ne!(fam(ids[0]), fam(ids[3]));
     assert_eq!(f.communal_keys, 1);
     assert_eq!(f.count, 18);
+}
+
+#[test]
+fn an_officers_decision_keeps_two_records_apart_whatever_links_them() {
+    // a–b share an NHS number; b–c share a match key; an officer decided a and c are two people.
+    let mut r = Records::new();
+    let a = rec(&mut r, "health_visiting", "H1", Some(1));
+    let b = rec(&mut r, "camhs", "C1", Some(1));
+    let c = rec(&mut r, "police", "P1", None);
+    r.strong[0][a as usize] = Some(t(9));
+    r.strong[0][b as usize] = Some(t(9));
+    r.keys[7].push((t(50), b));
+    r.keys[7].push((t(50), c));
+    let without = persons(&r, &Options::default(), None);
+    assert!(same(&without, a, c), "without the decision the key joins c to a and b");
+    let decided = Resolved { apart: vec![(a, c)], ..Resolved::default() };
+    let p = persons_deciding(&r, &Options::default(), None, &decided);
+    assert!(same(&p, a, b));
+    assert!(!same(&p, a, c) && !same(&p, b, c), "c is kept out of the person a is in");
+    assert_eq!(p.stats.decisions.kept_apart, 1);
+    assert_eq!(p.stats.refused_by_rule.values().sum::<u64>(), 1);
+
+    // Decided apart on the identifier itself: reported as a conflict, not merged.
+    let decided = Resolved { apart: vec![(a, b)], ..Resolved::default() };
+    let p = persons_deciding(&r, &Options::default(), None, &decided);
+    assert!(!same(&p, a, b));
+    assert_eq!(p.conflict[a as usize], Some((Rule::Strong(0), Veto::Decision)));
+}
+
+#[test]
+fn an_officers_decision_links_what_no_rule_links_unless_an_identifier_or_another_decision_forbids() {
+    let mut r = Records::new();
+    let a = rec(&mut r, "health_visiting", "H1", Some(1));
+    let b = rec(&mut r, "camhs", "C1", Some(2));
+    let c = rec(&mut r, "police", "P1", Some(3));
+    let d = rec(&mut r, "housing", "S1", Some(4));
+    let e = rec(&mut r, "district", "D1", Some(5));
+    r.strong[0][c as usize] = Some(t(7));
+    r.strong[0][d as usize] = Some(t(8));
+    let decided = Resolved {
+        // a–b: nothing links them but the officer. c–d: two NHS numbers. b–e: a and e are apart.
+        same: vec![(a, b), (c, d), (b, e)],
+        apart: vec![(a, e)],
+        not_found: 2,
+    };
+    let p = persons_deciding(&r, &Options::default(), None, &decided);
+    assert!(same(&p, a, b));
+    assert_eq!(p.rule[a as usize], Some(Rule::Decision));
+    assert!(!same(&p, c, d), "a strong identifier that disagrees stands");
+    assert!(!same(&p, b, e), "a decision of two people stands over one of one person");
+    let applied = p.stats.decisions;
+    assert_eq!((applied.linked, applied.refused, applied.kept_apart, applied.not_found), (1, 2, 1, 2));
+    assert_eq!(p.stats.merges_by_rule.get("decision"), Some(&1));
 }

@@ -220,6 +220,7 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
             // This bench measures ingest; `bench-link` measures the build tier.
             linkage_enabled: false,
             linkage_model: None,
+            linkage_decisions: None,
             linkage: crate::link::cluster::Options::default(),
             themes_file: None,
             outcomes: Default::default(),

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use anyhow::Context as _;
+use tellonce_build::link::decisions::{Decisions, ReviewTally};
 use tellonce_build::link::model_file;
 
 use super::args::LinkReviewArgs;
@@ -34,6 +35,15 @@ pub(super) fn link_review(a: &LinkReviewArgs) -> Result<Exit, Failure> {
         out!("{}\n", serde_json::to_string_pretty(&pairs).context("serialising").exit(Exit::Internal)?);
         return Ok(Exit::Success);
     }
+    let decisions = match (&a.decisions, &a.from.config) {
+        (Some(path), _) => Some(path.clone()),
+        (None, Some(config)) => crate::config::Settings::load(config).exit(Exit::Config)?.linkage_decisions,
+        (None, None) => None,
+    };
+    let tally = decisions
+        .map(|path| Decisions::load(&path).map(|d| d.tally(&pairs, model.threshold_bits)))
+        .transpose()
+        .exit(Exit::Input)?;
     let mut s = String::new();
     match (model.estimated_precision, model.estimated_recall) {
         (Some(p), Some(r)) => {
@@ -43,6 +53,9 @@ pub(super) fn link_review(a: &LinkReviewArgs) -> Result<Exit, Failure> {
             );
         }
         _ => s.push_str("this build recorded no estimate of precision and recall\n"),
+    }
+    if let Some(t) = tally {
+        tally_text(&mut s, &t);
     }
     let _ = writeln!(
         s,
@@ -67,4 +80,23 @@ pub(super) fn link_review(a: &LinkReviewArgs) -> Result<Exit, Failure> {
     }
     out!("{s}");
     Ok(Exit::Success)
+}
+
+/// What the officers decided of the sample, beside the model's estimate.
+fn tally_text(s: &mut String, t: &ReviewTally) {
+    let share = |(decided, same): (u64, u64)| {
+        if decided == 0 { "none decided".to_owned() } else { format!("{same} of {decided} one person") }
+    };
+    let _ = writeln!(
+        s,
+        "reviewed by officers ({} of {} pairs decided): at or above the line {}; below it {}",
+        t.above.0 + t.below.0,
+        t.sampled,
+        share(t.above),
+        share(t.below)
+    );
+    if t.above.0 > 0 {
+        let _ =
+            writeln!(s, "  reviewed precision of the links near the line: {:.3}", t.above.1 as f64 / t.above.0 as f64);
+    }
 }

@@ -69,7 +69,10 @@ pub(crate) fn run_failure(e: RunError) -> Failure {
         | RunError::Themes(_)
         | RunError::Unattributed(_)
         | RunError::Records(crate::records::RecordsError::InputNamed { .. }) => Exit::Config,
-        RunError::Link(tellonce_build::link::LinkError::State { .. }) | RunError::Explain(_) => Exit::Input,
+        RunError::Link(
+            tellonce_build::link::LinkError::State { .. } | tellonce_build::link::LinkError::Decisions { .. },
+        )
+        | RunError::Explain(_) => Exit::Input,
         RunError::Output { .. }
         | RunError::Sink(_)
         | RunError::Busy { .. }

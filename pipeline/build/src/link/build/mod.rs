@@ -54,6 +54,8 @@ pub struct BuildInput<'a> {
     pub options: Options,
     /// The frozen model to score with (`[linkage] model`), if one is set.
     pub frozen: Option<&'a super::frozen::FrozenModel>,
+    /// Officers' decisions to honour (`[linkage] decisions`), if a file is set.
+    pub decisions: Option<&'a super::decisions::Decisions>,
     /// How Parquet parts are written.
     pub part_options: PartOptions,
     /// The theme mapping for `theme_events/` (none: no outcome datasets).
@@ -123,6 +125,8 @@ pub struct BuildReport {
     pub indicators_not_evaluated: Vec<String>,
     /// What `persons/`, `families/` and `aggregates/` hold (none: no outcome datasets).
     pub outcomes: Option<OutcomesReport>,
+    /// The officers' decisions honoured, and what the build made of them (none: no file set).
+    pub decisions: Option<tellonce_governance::audit::LinkageDecisions>,
 }
 
 /// What the outcome datasets of a build hold.
@@ -188,6 +192,7 @@ impl BuildReport {
             theme_events: BTreeMap::new(),
             indicators_not_evaluated: Vec::new(),
             outcomes: None,
+            decisions: None,
         }
     }
 }
@@ -208,6 +213,18 @@ impl Laps {
         self.timings.insert(name, self.clock.elapsed().as_millis() as u64);
         self.clock = Instant::now();
     }
+}
+
+/// The model a build scored with, as the audit log and `state/link/model.json` keep it.
+fn model_record(input: &BuildInput<'_>, scoring: &ScoreStats) -> Option<tellonce_governance::audit::LinkageModel> {
+    scoring.model.as_ref().map(|m| {
+        let mut record = m.record(crate::link::score::MATCHER_VERSION, scoring.threshold);
+        record.estimated_precision = scoring.estimate.as_ref().map(|e| e.precision);
+        record.estimated_recall = scoring.estimate.as_ref().map(|e| e.recall);
+        record.households = Some(scoring.households.record());
+        record.frozen = input.frozen.map(|f| f.from.clone());
+        record
+    })
 }
 
 /// The staging files a build would read now, for feeds with an agreement in force `today`.
@@ -231,7 +248,8 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
     let _held = reading::Held::hold(input.out, &mut plan.files)?;
     let recs = input::read(&plan.files)?;
     laps.lap("read");
-    let persons = cluster::persons(&recs, &input.options, input.frozen.map(|f| &f.model));
+    let decided = input.decisions.map(|d| d.resolve(&recs)).unwrap_or_default();
+    let persons = cluster::persons_deciding(&recs, &input.options, input.frozen.map(|f| &f.model), &decided);
     laps.lap("match");
     let fams = family::families(&recs, &persons.person, persons.count);
     laps.lap("families");
@@ -293,16 +311,10 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
         theme_events: outcomes.theme_events,
         indicators_not_evaluated: outcomes.indicators_not_evaluated,
         outcomes: outcomes.report,
+        decisions: input.decisions.map(|d| d.record(&persons.stats.decisions)),
     };
     let scoring = &persons.stats.scoring;
-    let model = scoring.model.as_ref().map(|m| {
-        let mut record = m.record(crate::link::score::MATCHER_VERSION, scoring.threshold);
-        record.estimated_precision = scoring.estimate.as_ref().map(|e| e.precision);
-        record.estimated_recall = scoring.estimate.as_ref().map(|e| e.recall);
-        record.households = Some(scoring.households.record());
-        record.frozen = input.frozen.map(|f| f.from.clone());
-        record
-    });
+    let model = model_record(input, scoring);
     log.append(&Event::LinkageBuilt {
         run: input.run_id.to_owned(),
         records: report.records,
@@ -314,6 +326,7 @@ pub fn build(input: &BuildInput<'_>, log: &mut AuditLog) -> Result<BuildReport, 
         family_changes: family_ids.changes.len() as u64,
         feeds_not_linked: plan.feeds_not_linked.clone(),
         model: model.clone(),
+        decisions: report.decisions.clone().map(Box::new),
     })?;
     log.sync()?;
     faults::reached(faults::COMMIT_RECORDED);

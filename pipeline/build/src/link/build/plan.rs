@@ -137,6 +137,13 @@ fn fingerprint(
 ) -> Result<String, LinkError> {
     let out = input.out;
     let mut material = format!("{}\n{:?}\n", crate::link::score::MATCHER_VERSION, input.options);
+    // Another reviewed model or another decisions file links the same staging otherwise.
+    if let Some(f) = input.frozen {
+        material.push_str(&format!("model {}\n", f.from.sha256));
+    }
+    if let Some(d) = input.decisions {
+        material.push_str(&format!("decisions {}\n", d.sha256));
+    }
     for f in files {
         let rel = f.path.strip_prefix(out).unwrap_or(&f.path).display().to_string();
         let sha = held.get(&rel).map_or("", |h| h.sha256.as_str());
