@@ -99,8 +99,14 @@ impl Decisions {
             }
             decisions.push(Decision { a: key.0, b: key.1, same });
         }
-        let sha256 = tellonce_connectors::hashing::sha256_file(path).map_err(|e| bad(0, "", &e.to_string()))?;
-        Ok(Decisions { path: path.to_owned(), sha256, decisions })
+        // One order whatever the file's: which of two decisions of one person a third of two
+        // people refuses must not depend on the order rows were typed in.
+        decisions.sort_by(|x, y| (&x.a, &x.b).cmp(&(&y.a, &y.b)));
+        // The bytes read, not the file again: an officer saving meanwhile must not make the hash
+        // name decisions this build did not apply.
+        let mut hasher = tellonce_connectors::hashing::HashingWriter::new(std::io::sink());
+        std::io::Write::write_all(&mut hasher, &bytes).map_err(|e| bad(0, "", &e.to_string()))?;
+        Ok(Decisions { path: path.to_owned(), sha256: hasher.finish().1, decisions })
     }
 
     /// The decisions in record numbers of `recs` (the first row of each partner record; all its

@@ -24,7 +24,7 @@ use super::train::{self, FIELDS, Model, Pattern, pattern};
 use tellonce_governance::audit::LinkageModel;
 
 /// A record, as `FEED:RECORD_ID`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct RecordName {
     /// The feed.
     pub feed: String,

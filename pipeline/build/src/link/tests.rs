@@ -202,6 +202,21 @@ fn an_officers_decision_keeps_two_records_apart_whatever_links_them() {
     let p = persons_deciding(&r, &Options::default(), None, &decided);
     assert!(!same(&p, a, b));
     assert_eq!(p.conflict[a as usize], Some((Rule::Strong(0), Veto::Decision)));
+
+    // The decision holds once the decided record is no longer its cluster's root: x joins a
+    // (x, the lower number, becomes the root), then a key offers c to x.
+    let mut r = Records::new();
+    let x = rec(&mut r, "education", "E1", Some(1));
+    let a = rec(&mut r, "health_visiting", "H1", Some(1));
+    let c = rec(&mut r, "police", "P1", None);
+    r.strong[0][x as usize] = Some(t(9));
+    r.strong[0][a as usize] = Some(t(9));
+    r.keys[7].push((t(50), x));
+    r.keys[7].push((t(50), c));
+    assert!(same(&persons(&r, &Options::default(), None), a, c), "without the decision c joins them");
+    let decided = Resolved { apart: vec![(a, c)], ..Resolved::default() };
+    let p = persons_deciding(&r, &Options::default(), None, &decided);
+    assert!(same(&p, x, a) && !same(&p, a, c), "the decision moved with a's cluster to its new root");
 }
 
 #[test]

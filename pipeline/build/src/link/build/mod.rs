@@ -125,7 +125,9 @@ pub struct BuildReport {
     pub indicators_not_evaluated: Vec<String>,
     /// What `persons/`, `families/` and `aggregates/` hold (none: no outcome datasets).
     pub outcomes: Option<OutcomesReport>,
-    /// The officers' decisions honoured, and what the build made of them (none: no file set).
+    /// The officers' decisions honoured, and what the build made of them (none: no file set,
+    /// or nothing rebuilt).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub decisions: Option<tellonce_governance::audit::LinkageDecisions>,
 }
 
