@@ -28,7 +28,7 @@ const fn rule(name: &'static str, tokens: &'static [Tk]) -> BlockRule {
 }
 
 /// The blocking rules, and the error each survives.
-pub const BLOCK_RULES: [BlockRule; 13] = [
+pub const BLOCK_RULES: [BlockRule; 14] = [
     // Names wrong in any way (the date agrees, or has day and month swapped).
     rule("dob_unordered", &[Tk::DobUnordered]),
     // The year off by one.
@@ -51,6 +51,10 @@ pub const BLOCK_RULES: [BlockRule; 13] = [
     // The surname mistyped, the date wrong or missing and the postcode changed or missing: the
     // same given name (or a form of it) at the same address line. A line holds a household.
     rule("forename_class_address", &[Tk::ClassFirst, Tk::Address]),
+    // Both names mistyped, the date wrong or missing, the postcode missing or mistyped: the same
+    // address line (as its filter reads it, so a slipped space does not matter), anywhere. Where
+    // the postcode agrees, `address_district` proposed the pair already.
+    rule("address_line", &[Tk::Address]),
     // The date wrong or missing and both names mistyped, the postcode kept. A postcode holds a
     // street or two (about forty people), and a block is one per distinct record.
     rule("postcode", &[Tk::Postcode]),
@@ -215,6 +219,12 @@ mod tests {
             toks(&full(1, 2, 10, 23, 33, 43, 44)), // year far off
             toks(&full(2, 1, 50, 51, 52, 53, 54)), // names swapped, date wrong
         ];
+        // Both names mistyped, no date of birth, no postcode: the address line alone.
+        let line = toks(&[(Forename, 1), (Surname, 2), (Address, 60)]);
+        assert!(
+            BLOCK_RULES.iter().any(|r| r.key(&line).is_some()
+                && r.key(&line) == r.key(&toks(&[(Forename, 3), (Surname, 4), (Address, 60)])))
+        );
         for (n, v) in variants.iter().enumerate() {
             let shared = BLOCK_RULES.iter().filter(|r| r.key(&base).is_some() && r.key(&base) == r.key(v)).count();
             assert!(shared >= 1, "variant {n} shares no block");

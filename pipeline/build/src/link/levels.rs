@@ -322,6 +322,17 @@ pub fn names_half_swapped(a: &Tokens, b: &Tokens) -> bool {
     (same(fa, sb) && fa != sa) || (same(sa, fb) && fb != sb)
 }
 
+/// Whether the forename of each record is the other's surname, one of the two exactly and the
+/// other one edit apart by their one-edit tokens (`JOSELYN BRUS` and `BRUS JOSELNYN`).
+fn swapped_with_a_slip(recs: &Records, i: usize, j: usize) -> bool {
+    let (a, b) = (&recs.tokens[i], &recs.tokens[j]);
+    let (fa, sa, fb, sb) =
+        (a[Tk::Forename as usize], a[Tk::Surname as usize], b[Tk::Forename as usize], b[Tk::Surname as usize]);
+    let (forename, surname) = (0, 1);
+    (same(fa, sb) && fa != sa && recs.one_edit_across((i, surname), (j, forename)))
+        || (same(sa, fb) && fb != sb && recs.one_edit_across((i, forename), (j, surname)))
+}
+
 /// The date-of-birth level of two records.
 pub fn dob_level(a: &Tokens, b: &Tokens) -> u8 {
     let t = |k: Tk| (a[k as usize], b[k as usize]);
@@ -445,7 +456,6 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
         (Some(x), Some(y)) if same_salt(a, b) => (Some(Similarity::of(&x.0, &y.0)), Some(Similarity::of(&x.1, &y.1))),
         _ => (None, None),
     };
-    let swapped = names_swapped(a, b);
     // Names whose filters cannot be compared (salted by different years) may still be told one
     // edit apart by their unsalted one-edit tokens.
     let mut forename = forename_level(a, b, fore_sim);
@@ -468,6 +478,8 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
     let address = address_level(a, b, address_dice);
     let (strong_agree, strong_disagree) = strong_identifiers(recs, i, j);
     let straight = || FORENAME[usize::from(forename)].weight() + SURNAME[usize::from(surname)].weight();
+    // A swap with a slip in one name is as rare between two people as a clean swap.
+    let swapped = names_swapped(a, b) || (straight() < NAMES_SWAPPED.weight() && swapped_with_a_slip(recs, i, j));
     // Only on the same date of birth, or where one is missing: a parent recorded surname first
     // shares the child's surname as exactly, and the other names cannot be compared across
     // fields. With a date missing, at the same address line or postcode and with no strong
@@ -676,5 +688,41 @@ mod edit_tests {
         assert_eq!(compare(&pair("FLORENCE", "FLORA"), 0, 1).forename, ix::FORENAME_ELSE);
         // The surname has no tokens here: its level is the token comparison's, unchanged.
         assert_eq!(compare(&pair("FLORENCE", "FLOENCE"), 0, 1).surname, ix::EXACT);
+    }
+
+    /// Two records, each name with its one-edit token list, tokens numbered by the name's match
+    /// form (one domain for forenames and surnames, as at the edge).
+    fn named(people: [(&str, &str); 2]) -> Records {
+        let mut ids: HashMap<Vec<u8>, u32> = HashMap::new();
+        let mut id = |v: Vec<u8>| {
+            let next = ids.len() as u32;
+            *ids.entry(v).or_insert(next)
+        };
+        let mut r = Records::new();
+        for (k, (fore, sur)) in people.into_iter().enumerate() {
+            let i = r.push("camhs", format!("C{k}")) as usize;
+            let mut t = [NONE; TK];
+            t[Tk::Forename as usize] = id(fore.as_bytes().to_vec());
+            t[Tk::Surname as usize] = id(sur.as_bytes().to_vec());
+            t[Tk::DobUnordered as usize] = 9;
+            r.tokens[i] = t;
+            for (field, name) in [fore, sur].into_iter().enumerate() {
+                let mut variants = Vec::new();
+                tellonce_schemas::name_edits::neighbourhood(name, &mut variants);
+                let list: Vec<u32> = variants.into_iter().map(&mut id).collect();
+                r.edits[i][field] = r.edit_lists.len() as u32;
+                r.edit_lists.push(list.into_boxed_slice());
+            }
+        }
+        r
+    }
+
+    #[test]
+    fn names_swapped_with_a_slip_in_one_are_swapped_and_a_name_shared_alone_is_not() {
+        assert!(compare(&named([("JOSELYN", "BRUS"), ("BRUS", "JOSELNYN")]), 0, 1).swapped);
+        assert!(compare(&named([("BRUS", "JOSELYN"), ("JOSELNYN", "BRUS")]), 0, 1).swapped, "either half");
+        assert!(compare(&named([("JOSELYN", "BRUS"), ("BRUS", "JOSELYN")]), 0, 1).swapped, "a clean swap");
+        let parent = compare(&named([("SMITH", "JONES"), ("JOHN", "SMITH")]), 0, 1);
+        assert!(!parent.swapped, "one name in the other's place and the other unalike is no swap");
     }
 }

@@ -125,8 +125,15 @@ impl Records {
     /// Whether the forename (`field` 0) or surname (1) of records `i` and `j` are one edit
     /// apart by their one-edit tokens; false where either has none.
     pub fn one_edit(&self, field: usize, i: usize, j: usize) -> bool {
-        let list = |r: usize| self.edits[r].get(field).and_then(|&k| self.edit_lists.get(k as usize));
-        match (list(i), list(j)) {
+        self.one_edit_across((i, field), (j, field))
+    }
+
+    /// Whether a name of one record and a name of another (record, field: 0 forename, 1
+    /// surname) are one edit apart: the tokens of both fields are of one domain, so a forename
+    /// compares with a surname.
+    pub fn one_edit_across(&self, (i, fi): (usize, usize), (j, fj): (usize, usize)) -> bool {
+        let list = |r: usize, field: usize| self.edits[r].get(field).and_then(|&k| self.edit_lists.get(k as usize));
+        match (list(i, fi), list(j, fj)) {
             (Some(a), Some(b)) => tellonce_schemas::name_edits::one_edit(a, b),
             _ => false,
         }
