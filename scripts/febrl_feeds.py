@@ -6,6 +6,7 @@ project did not generate.
 
     febrl_feeds.py cross  DATASET4A DATASET4B OUTDIR   # health visiting (NHS numbers) vs housing (none)
     febrl_feeds.py dedupe DATASET3 OUTDIR              # one health visiting feed, no NHS numbers
+    febrl_feeds.py cross-no-postcode ...               # as cross, with no postcode in either extract
 
 FEBRL's Australian postcodes become UK-shaped ones digit for digit (a typo in one stays a
 typo in the other); its dates of birth are passed as written, `YYYYMMDD` (ISO 8601's basic
@@ -39,7 +40,12 @@ def entity(rec_id):
     return rec_id.split("-")[1]
 
 
+WITHOUT_POSTCODES = False
+
+
 def uk_postcode(au):
+    if WITHOUT_POSTCODES:
+        return ""
     digits = "".join(c for c in au if c.isdigit())
     if len(digits) != 4:
         return ""
@@ -85,7 +91,11 @@ def write(path, header, rows):
 
 
 def main(argv):
+    global WITHOUT_POSTCODES
     mode = argv[1]
+    if mode == "cross-no-postcode":
+        # A partner sending no postcode, or postcodes validation nulls (Australian ones as they are).
+        mode, WITHOUT_POSTCODES = "cross", True
     out = Path(argv[-1])
     out.mkdir(parents=True, exist_ok=True)
     truth = []
