@@ -41,6 +41,9 @@ pub struct Options {
     pub max_score_block: usize,
     /// Whether the scoring pass refuses pairs that look like two members of one household.
     pub household_veto: super::score::HouseholdVeto,
+    /// Whether a home two partners know through one linked person vouches for its other
+    /// members (`co_resident`).
+    pub co_resident: bool,
 }
 
 impl Default for Options {
@@ -54,6 +57,7 @@ impl Default for Options {
             match_probability: super::score::DEFAULT_MATCH_PROBABILITY,
             max_score_block: super::score::DEFAULT_MAX_BLOCK,
             household_veto: super::score::HouseholdVeto::Auto,
+            co_resident: true,
         }
     }
 }
@@ -298,6 +302,7 @@ pub fn persons_deciding(
                 threshold,
                 opts.max_score_block,
                 opts.household_veto,
+                opts.co_resident,
                 frozen,
                 &mut c,
                 &mut stats,

@@ -83,6 +83,12 @@ fn a_home_both_partners_know_through_one_person_vouches_for_its_other_members() 
     assert!(!same(c.twin, c.amy_housing));
     assert!(!same(c.twin, c.amy_hv));
     assert!(!same(c.ben_hv, c.amy_hv));
+
+    // `[linkage] co_resident = false`: only evidence about the pair itself links it.
+    let off =
+        persons(&c.recs, &Options { score_threshold: Some(60.0), co_resident: false, ..Options::default() }, None);
+    assert_ne!(off.person[c.amy_hv as usize], off.person[c.amy_housing as usize]);
+    assert_eq!((off.stats.merges_by_rule.get("co_resident"), off.stats.scoring.co_resident), (None, 0));
 }
 
 #[test]

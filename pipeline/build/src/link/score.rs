@@ -319,6 +319,7 @@ pub(super) fn scored_pass(
     threshold: Threshold,
     max_block: usize,
     household_veto: HouseholdVeto,
+    co_resident: bool,
     frozen: Option<&Model>,
     c: &mut Clusters<'_>,
     stats: &mut MatchStats,
@@ -418,9 +419,12 @@ pub(super) fn scored_pass(
     link_strongest_first(c, links, Rule::Scored, &|w| model.probability(w), &mut tally, stats, on_link);
     // A second round found no more true pairs on 50 000 harsh children, only wrong ones: the
     // homes the first round joins are mostly the ones it already used.
-    let homes = super::co_resident::candidates(c, &weights, &tf, threshold.probability);
-    s.co_resident = homes.len() as u64;
-    link_strongest_first(c, homes, Rule::CoResident, &super::co_resident::probability, &mut tally, stats, on_link);
+    if co_resident {
+        let homes = super::co_resident::candidates(c, &weights, &tf, threshold.probability);
+        s.co_resident = homes.len() as u64;
+        let probability = &super::co_resident::probability;
+        link_strongest_first(c, homes, Rule::CoResident, probability, &mut tally, stats, on_link);
+    }
     let (estimate, review) = tally.finish(recs, &model, &mut |a, b| c.find(a) == c.find(b));
     (s.estimate, s.review) = (Some(estimate), review);
     s.model = Some(model);

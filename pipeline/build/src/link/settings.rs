@@ -34,6 +34,9 @@ pub struct LinkageFile {
     /// Officers' decisions to honour: a CSV of `record_a`, `record_b` and `same_person` (the
     /// sheet `tellonce link-review --csv` prints, filled in). Unset: none.
     pub decisions: Option<std::path::PathBuf>,
+    /// Whether a home two partners both know through one linked person vouches for its other
+    /// members (`co_resident`, on by default): off, only evidence about the pair itself links it.
+    pub co_resident: bool,
 }
 
 impl Default for LinkageFile {
@@ -49,6 +52,7 @@ impl Default for LinkageFile {
             household_veto: d.household_veto,
             model: None,
             decisions: None,
+            co_resident: d.co_resident,
         }
     }
 }
@@ -82,6 +86,7 @@ impl LinkageFile {
             score_threshold: self.match_threshold,
             match_probability: self.match_probability,
             household_veto: self.household_veto,
+            co_resident: self.co_resident,
             ..Options::default()
         }
     }
