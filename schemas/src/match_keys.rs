@@ -97,14 +97,21 @@ impl MatchField {
         }
     }
 
-    /// The column of a name field's one-edit tokens (see [`name_edits`](crate::name_edits));
-    /// `None` for the date of birth and the postcode.
+    /// The column of a field's one-edit tokens (see [`name_edits`](crate::name_edits));
+    /// `None` for the postcode.
     pub fn edit_column(self) -> Option<&'static str> {
         match self {
             MatchField::Forename => Some(crate::staging::FORENAME_EDITS),
             MatchField::Surname => Some(crate::staging::SURNAME_EDITS),
-            MatchField::DateOfBirth | MatchField::Postcode => None,
+            MatchField::DateOfBirth => Some(crate::staging::DOB_EDITS),
+            MatchField::Postcode => None,
         }
+    }
+
+    /// The date of birth as `YYYYMMDD`, the form its one-edit tokens are made of.
+    pub fn dob_digits(forms: &MatchForms<'_>) -> Option<[u8; 8]> {
+        let d = forms.dob_iso()?;
+        Some([d[0], d[1], d[2], d[3], d[5], d[6], d[8], d[9]])
     }
 }
 

@@ -22,6 +22,11 @@
 /// The HMAC domain of the tokens, for forenames and surnames alike.
 pub const DOMAIN: &str = "name_edit";
 
+/// The HMAC domain of a date of birth's tokens (`YYYYMMDD` and it with each digit dropped): a
+/// date one digit apart from another, or with two neighbouring digits swapped, is one edit
+/// apart by [`one_edit`], as a name is.
+pub const DATE_DOMAIN: &str = "dob_edit";
+
 /// Names shorter than this have no tokens: one edit from a name of two letters is too many
 /// other names.
 pub const MIN_LETTERS: usize = 3;

@@ -52,6 +52,9 @@ pub const SURNAME_BLOOM: &str = "surname_bloom";
 pub const FORENAME_EDITS: &str = "forename_edit_tokens";
 /// Linkage column: keyed tokens of the surname and of it with each letter dropped in turn.
 pub const SURNAME_EDITS: &str = "surname_edit_tokens";
+/// Linkage column: keyed tokens of the date of birth (`YYYYMMDD`) and of it with each digit
+/// dropped in turn: two dates one digit apart, or with two neighbouring digits swapped, share one.
+pub const DOB_EDITS: &str = "date_of_birth_edit_tokens";
 /// Linkage column: the keyed Bloom filter of the first address line's bigrams.
 pub const ADDRESS_BLOOM: &str = "address_line_1_bloom";
 /// The feed column the address Bloom filter is made from.
@@ -101,9 +104,9 @@ pub enum Derivation {
     /// A keyed Bloom filter (128 bytes) of the first address line's bigrams (spaces removed,
     /// so that a slipped space changes little), unsalted.
     AddressBloom,
-    /// Keyed tokens of a name and of it with each letter dropped in turn
+    /// Keyed tokens of a name or a date of birth and of it with each character dropped in turn
     /// (`List<FixedSizeBinary(16)>`, unsalted; see [`name_edits`](crate::name_edits)).
-    NameEdits(MatchField),
+    EditTokens(MatchField),
 }
 
 impl Derivation {
@@ -117,7 +120,7 @@ impl Derivation {
                 | Derivation::BlockKey(_)
                 | Derivation::Bloom(_)
                 | Derivation::AddressBloom
-                | Derivation::NameEdits(_)
+                | Derivation::EditTokens(_)
         )
     }
 }
@@ -365,7 +368,14 @@ fn linkage_columns(feed: &'static FeedSchema, treat: &impl Fn(&Column) -> Treatm
              letter dropped in turn: two names one letter apart share one; null under three letters.",
             field.column_name()
         );
-        push(name, match_key_type(), vec![col], Derivation::NameEdits(field), description);
+        push(name, match_key_type(), vec![col], Derivation::EditTokens(field), description);
+    }
+    if let (Some(name), Some(col)) = (MatchField::DateOfBirth.edit_column(), dob) {
+        let description = "Keyed tokens (HMAC-SHA256, 16 bytes each, unsalted) of the date of birth as YYYYMMDD and \
+                           of it with each digit dropped in turn: two dates one digit apart, or with two neighbouring \
+                           digits swapped, share one."
+            .to_owned();
+        push(name, match_key_type(), vec![col], Derivation::EditTokens(MatchField::DateOfBirth), description);
     }
     let address = feed.columns.iter().find(|c| c.name == ADDRESS_LINE && c.kind == Kind::AddressLine);
     if let Some(col) = address.filter(|c| treat(c).token) {
@@ -456,7 +466,7 @@ mod tests {
         columns_under(f, treat).into_iter().map(|c| c.name).collect()
     }
 
-    const LINKAGE: [&str; 31] = [
+    const LINKAGE: [&str; 32] = [
         "mk_name_dob",
         "mk_initial_surname_dob",
         "mk_nickname_surname_dob",
@@ -487,6 +497,7 @@ mod tests {
         SURNAME_BLOOM,
         FORENAME_EDITS,
         SURNAME_EDITS,
+        DOB_EDITS,
         ADDRESS_BLOOM,
     ];
 

@@ -379,7 +379,7 @@ mod tests {
              mk_forename_dob_postcode, dob_unordered_token, birth_year_postcode_token, dob_year_month_token, \
              dob_year_day_token, dob_month_day_token, birth_year_even_pair_token, birth_year_odd_pair_token, \
              forename_name_token, forename_class_first_token, forename_class_last_token, forename_initial_token, \
-             forename_soundex_token, forename_bloom, forename_edit_tokens\n"
+             forename_soundex_token, forename_bloom, forename_edit_tokens, date_of_birth_edit_tokens\n"
         ));
         assert!(d.feeds_added.is_empty() && d.feeds_removed.is_empty());
         assert!(diff(&old, &old).is_empty());

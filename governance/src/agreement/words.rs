@@ -60,7 +60,7 @@ pub fn output_columns(
                 | Derivation::BlockKey(_)
                 | Derivation::Bloom(_)
                 | Derivation::AddressBloom
-                | Derivation::NameEdits(_)
+                | Derivation::EditTokens(_)
         ) {
             out.linkage.push(s.name);
         } else {
@@ -118,7 +118,8 @@ mod tests {
                 "dob_year_day_token",
                 "dob_month_day_token",
                 "birth_year_even_pair_token",
-                "birth_year_odd_pair_token"
+                "birth_year_odd_pair_token",
+                "date_of_birth_edit_tokens"
             ]
         );
         let postcode = police.column("postcode").unwrap();

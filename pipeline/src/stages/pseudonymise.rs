@@ -161,7 +161,7 @@ impl Pseudonymiser {
             (Derivation::MatchKey(rule), _) => self.match_key_column(col, rule, work)?,
             (Derivation::BlockKey(block), _) => self.block_key_column(block, work)?,
             (Derivation::Bloom(field), _) => self.bloom_filter_column(col, field, work)?,
-            (Derivation::NameEdits(field), _) => self.name_edits_column(col, field, work)?,
+            (Derivation::EditTokens(field), _) => self.edit_tokens_column(col, field, work)?,
             (Derivation::AddressBloom, Some(c)) => {
                 let lines = self.text(b, c.name)?;
                 self.with_bloom_encoder(|encoder| super::address_bloom::column(encoder, lines))?
@@ -284,9 +284,9 @@ impl Pseudonymiser {
         Ok(ListBuilder::with_capacity(tokens, rows).with_field(item.clone()))
     }
 
-    /// A name's one-edit tokens: each row's name and its deletions, tokenised, or null when the
-    /// name is missing or too short (see [`name_edits`]).
-    fn name_edits_column(
+    /// A name's or a date of birth's one-edit tokens: each row's value and its deletions,
+    /// tokenised, or null when the value is missing (or a name too short: see [`name_edits`]).
+    fn edit_tokens_column(
         &self,
         col: &StagingColumn,
         field: MatchField,
@@ -295,21 +295,24 @@ impl Pseudonymiser {
         self.make_forms(work)?;
         let mut builder = self.token_list_builder(col, work.checked.batch.num_rows())?;
         let mut variants: Vec<Vec<u8>> = Vec::new();
+        let domain = if field == MatchField::DateOfBirth { name_edits::DATE_DOMAIN } else { name_edits::DOMAIN };
         for f in work.forms.as_deref().unwrap_or_default() {
-            let name = match field {
+            let digits = MatchField::dob_digits(f);
+            let value = match field {
                 MatchField::Forename => f.forename(),
-                _ => f.surname(),
+                MatchField::Surname => f.surname(),
+                _ => digits.as_ref().and_then(|d| std::str::from_utf8(d).ok()),
             };
             variants.clear();
-            if let Some(name) = name {
-                name_edits::neighbourhood(name, &mut variants);
+            if let Some(value) = value {
+                name_edits::neighbourhood(value, &mut variants);
             }
             if variants.is_empty() {
                 builder.append_null();
                 continue;
             }
             for v in &variants {
-                builder.values().append_value(self.tokeniser.token(name_edits::DOMAIN, v))?;
+                builder.values().append_value(self.tokeniser.token(domain, v))?;
             }
             builder.append(true);
         }
@@ -485,7 +488,7 @@ fn bloom_column(
 
 /// Whether a column is a linkage encoding made from the identity fields.
 fn is_linkage(d: Derivation) -> bool {
-    matches!(d, Derivation::MatchKey(_) | Derivation::BlockKey(_) | Derivation::Bloom(_) | Derivation::NameEdits(_))
+    matches!(d, Derivation::MatchKey(_) | Derivation::BlockKey(_) | Derivation::Bloom(_) | Derivation::EditTokens(_))
 }
 
 /// One geography column from each row's looked-up geography.
@@ -680,6 +683,13 @@ mod tests {
         let sur = fixed::<128>(&out, staging::SURNAME_BLOOM);
         assert_eq!(sur[3], sur[4]);
         assert_eq!(sur[0].unwrap(), t.bloom_encoder().encode("surname", "2012", "SMITHJONES"));
+        // Date-of-birth edit tokens: YYYYMMDD, then it with each digit dropped, in order.
+        let dates = keys(&out, staging::DOB_EDITS);
+        assert_eq!(dates[0].len(), 9);
+        assert_eq!(dates[0][0], t.token(name_edits::DATE_DOMAIN, b"20120703"));
+        assert_eq!(dates[0][8], t.token(name_edits::DATE_DOMAIN, b"2012070"));
+        assert!(!name_edits::one_edit(&dates[0][..], &dates[2][..]), "0703 and 0307 differ in two digits apart");
+        assert_eq!(dates[0], dates[3], "one date, one list");
         // A clone (one per worker) encodes the same.
         assert_eq!(p.clone().apply(&checked(&rows), "abc").unwrap(), out);
     }

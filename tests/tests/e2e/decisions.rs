@@ -20,7 +20,9 @@ fn pick(all: &BTreeMap<(String, String), Link>) -> [(String, String); 4] {
         .find_map(|ks| ks.iter().find(|k| k.0 != ks[0].0).map(|other| (ks[0].clone(), (*other).clone())))
         .expect("a person known to two partners");
     let alone: Vec<&(String, String)> = by_person.values().filter(|ks| ks.len() == 1).map(|ks| ks[0]).collect();
-    let c = alone[0].clone();
+    // One of a feed that holds no strong identifier, so that none can disagree.
+    let c = alone.iter().find(|k| ["housing", "district"].contains(&k.0.as_str())).map(|k| (*k).clone());
+    let c = c.expect("a lone housing or district record");
     let d = alone.iter().find(|k| k.0 != c.0).map(|k| (*k).clone()).expect("lone records of two partners");
     [linked.0, linked.1, c, d]
 }

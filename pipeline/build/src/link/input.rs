@@ -36,6 +36,7 @@ const WANTED: &[&str] = &[
     staging::SURNAME_BLOOM,
     staging::FORENAME_EDITS,
     staging::SURNAME_EDITS,
+    staging::DOB_EDITS,
     staging::ADDRESS_BLOOM,
     "uprn_token",
     "address_line_1_token",
@@ -72,25 +73,7 @@ pub fn read(files: &[StagingFile]) -> Result<Records, LinkError> {
     for f in files {
         read_file(&mut recs, &mut blooms, &mut interner, &mut lists, f)?;
     }
-    lines_as_filtered(&mut recs, &mut interner);
     Ok(recs)
-}
-
-/// Compares address lines as their filters read them: the filter is made of the line with its
-/// spaces taken out, so two lines one slipped space apart ("14 CUTLACK STREET", "14
-/// CUTLACKSTREET") have one filter and are the same line, for the level `exact` and for the
-/// blocking rules that need the line. A line without a filter (staged before filters were
-/// made) keeps its own token, which no filter's number can equal.
-fn lines_as_filtered(recs: &mut Records, interner: &mut Interner) {
-    for r in 0..recs.len() {
-        let filter = recs.address_bloom[r];
-        if filter != super::records::NONE {
-            // Twelve bytes no keyed token begins with, then the filter's number: a token of its own.
-            let mut t: Tok = [0xA7; 16];
-            t[12..].copy_from_slice(&filter.to_le_bytes());
-            recs.tokens[r][Tk::Address as usize] = interner.id(Some(t));
-        }
-    }
 }
 
 fn read_file(
@@ -331,7 +314,8 @@ struct EditLists {
 fn add_name_edits(recs: &mut Records, interner: &mut Interner, lists: &mut EditLists, batch: &RecordBatch) {
     let rows = batch.num_rows();
     let first = recs.len() - rows;
-    for (field, name) in [staging::FORENAME_EDITS, staging::SURNAME_EDITS].into_iter().enumerate() {
+    // A date's own token is of another domain than any name's, so one table serves both.
+    for (field, name) in [staging::FORENAME_EDITS, staging::SURNAME_EDITS, staging::DOB_EDITS].into_iter().enumerate() {
         let Some(list) = batch.column_by_name(name).and_then(|c| c.as_list_opt::<i32>()) else { continue };
         let Some(values) = list.values().as_fixed_size_binary_opt() else { continue };
         let offsets = list.value_offsets();
@@ -367,36 +351,5 @@ fn add_compared(recs: &mut Records, interner: &mut Interner, batch: &RecordBatch
         for row in 0..rows {
             recs.tokens[first + row][tk as usize] = interner.id(tok(Some(col), row));
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::link::records::NONE;
-
-    #[test]
-    fn address_lines_with_one_filter_are_one_line_and_a_line_without_one_keeps_its_token() {
-        let mut recs = Records::new();
-        let mut interner = Interner::default();
-        // "14 CUTLACK STREET" and "14 CUTLACKSTREET": two tokens, one filter (spaces left out).
-        let lines = [
-            (Some([1u8; 16]), Some(0u32)),
-            (Some([2u8; 16]), Some(0)),
-            (Some([3u8; 16]), Some(1)),
-            (Some([4u8; 16]), None),
-        ];
-        for (k, (token, filter)) in lines.into_iter().enumerate() {
-            let i = recs.push("housing", format!("H{k}")) as usize;
-            recs.tokens[i][Tk::Address as usize] = interner.id(token);
-            recs.address_bloom[i] = filter.unwrap_or(NONE);
-        }
-        let before: Vec<u32> = (0..4).map(|i| recs.tokens[i][Tk::Address as usize]).collect();
-        lines_as_filtered(&mut recs, &mut interner);
-        let line = |i: usize| recs.tokens[i][Tk::Address as usize];
-        assert_eq!(line(0), line(1), "one filter, one line");
-        assert_ne!(line(0), line(2), "another filter, another line");
-        assert_eq!(line(3), before[3], "no filter: the token as staged");
-        assert!((0..3).all(|i| line(i) != before[3]), "a filter's number is no token's");
     }
 }

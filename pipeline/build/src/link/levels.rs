@@ -85,18 +85,20 @@ pub const SURNAME: [Level; 11] = [
 /// Forename and surname recorded in each other's place: replaces both name levels.
 pub const NAMES_SWAPPED: Level = level("names_swapped", 0.01, 1e-6);
 
-/// Forename and surname swapped with a slip in one of them: one name agrees with the other
-/// record's other name, the dates of birth agree or one is missing, and the names compared
-/// straight weigh less than this level (by the documented weights). Replaces both name levels.
+/// Forename and surname half swapped: one name agrees with the other record's other name, the
+/// dates of birth agree or one is missing, and the names compared straight weigh less than this
+/// level (by the documented weights). Replaces both name levels. (A swap whose other half is one
+/// edit apart, on the same date of birth, is [`NAMES_SWAPPED`].)
 pub const NAMES_HALF_SWAPPED: Level = level("names_half_swapped", 0.01, 0.0002);
 
 /// Date-of-birth levels, in the order they are tested. `else` (dates far apart) is a veto.
-pub const DOB: [Level; 6] = [
+pub const DOB: [Level; 7] = [
     MISSING,
     level("exact", 0.90, 0.00015),
     level("day_month_swapped", 0.01, 0.00005),
     level("year_off_by_one", 0.015, 0.0003),
-    level("one_part_different", 0.04, 0.009),
+    level("one_digit", 0.03, 0.003),
+    level("one_part_different", 0.01, 0.006),
     level("else", 0.035, 0.99),
 ];
 
@@ -163,10 +165,13 @@ pub mod ix {
     pub const DOB_DAY_MONTH_SWAPPED: u8 = 2;
     /// `year_off_by_one` in [`super::DOB`]: the same day and month.
     pub const DOB_YEAR_OFF: u8 = 3;
+    /// `one_digit` in [`super::DOB`]: one digit apart, or two neighbouring digits swapped (by
+    /// the dates' one-edit tokens), where the parts say one part differs.
+    pub const DOB_ONE_DIGIT: u8 = 4;
     /// `one_part_different` in [`super::DOB`]: two of year, month and day agree.
-    pub const DOB_ONE_PART: u8 = 4;
+    pub const DOB_ONE_PART: u8 = 5;
     /// The last level of [`super::DOB`]: dates far apart.
-    pub const DOB_ELSE: u8 = 5;
+    pub const DOB_ELSE: u8 = 6;
     /// `sector` in [`super::POSTCODE`]: the same postcode sector, not the same postcode.
     pub const POSTCODE_SECTOR: u8 = 2;
     /// `agree` in [`super::SEX`].
@@ -466,7 +471,11 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
     if sur_sim.is_none() && below_one_edit(surname, &SURNAME_UNDER_ONE_EDIT) && recs.one_edit(1, i, j) {
         surname = ix::SURNAME_ONE_EDIT;
     }
-    let dob = dob_level(a, b);
+    let mut dob = dob_level(a, b);
+    // A slip of one digit or two swapped is a typo far more often than another person's date.
+    if dob == ix::DOB_ONE_PART && recs.one_edit(2, i, j) {
+        dob = ix::DOB_ONE_DIGIT;
+    }
     let postcode = postcode_level(a, b);
     let sex = sex_level(recs.sex[i], recs.sex[j]);
     let address_dice = match (recs.address_bloom[i], recs.address_bloom[j]) {
@@ -478,8 +487,12 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
     let address = address_level(a, b, address_dice);
     let (strong_agree, strong_disagree) = strong_identifiers(recs, i, j);
     let straight = || FORENAME[usize::from(forename)].weight() + SURNAME[usize::from(surname)].weight();
-    // A swap with a slip in one name is as rare between two people as a clean swap.
-    let swapped = names_swapped(a, b) || (straight() < NAMES_SWAPPED.weight() && swapped_with_a_slip(recs, i, j));
+    // A swap with a slip in one name, on dates of birth one slip apart at most, is as rare between
+    // two people as a clean swap. Without a date it stays a half swap, under the half swap's
+    // guards: a parent and child of names one letter apart (Paul and Paula) swap as easily.
+    let close = matches!(dob, ix::EXACT | ix::DOB_DAY_MONTH_SWAPPED | ix::DOB_YEAR_OFF | ix::DOB_ONE_DIGIT);
+    let slipped = close && straight() < NAMES_SWAPPED.weight() && swapped_with_a_slip(recs, i, j);
+    let swapped = names_swapped(a, b) || slipped;
     // Only on the same date of birth, or where one is missing: a parent recorded surname first
     // shares the child's surname as exactly, and the other names cannot be compared across
     // fields. With a date missing, at the same address line or postcode and with no strong
@@ -674,7 +687,7 @@ mod edit_tests {
                     *ids.entry(v).or_insert(next)
                 })
                 .collect();
-            r.edits[i] = [r.edit_lists.len() as u32, NONE];
+            r.edits[i] = [r.edit_lists.len() as u32, NONE, NONE];
             r.edit_lists.push(list.into_boxed_slice());
         }
         r
@@ -705,6 +718,8 @@ mod edit_tests {
             t[Tk::Forename as usize] = id(fore.as_bytes().to_vec());
             t[Tk::Surname as usize] = id(sur.as_bytes().to_vec());
             t[Tk::DobUnordered as usize] = 9;
+            t[Tk::YearMonth as usize] = 11;
+            t[Tk::MonthDay as usize] = 12;
             r.tokens[i] = t;
             for (field, name) in [fore, sur].into_iter().enumerate() {
                 let mut variants = Vec::new();
@@ -717,6 +732,48 @@ mod edit_tests {
         r
     }
 
+    /// Two records of one name born on `dates` (`YYYYMMDD`), with their part tokens and their
+    /// dates' one-edit token lists.
+    fn born(dates: [&str; 2]) -> Records {
+        let mut ids: HashMap<Vec<u8>, u32> = HashMap::new();
+        let mut id = |v: Vec<u8>| {
+            let next = ids.len() as u32;
+            *ids.entry(v).or_insert(next)
+        };
+        let mut r = Records::new();
+        for (k, d) in dates.into_iter().enumerate() {
+            let i = r.push("camhs", format!("C{k}")) as usize;
+            let (y, m, dd) = (&d[..4], &d[4..6], &d[6..]);
+            let year: u32 = y.parse().unwrap();
+            let mut t = [NONE; TK];
+            let (lo, hi) = if m <= dd { (m, dd) } else { (dd, m) };
+            t[Tk::DobUnordered as usize] = id(format!("u{y}{lo}{hi}").into_bytes());
+            t[Tk::YearMonth as usize] = id(format!("ym{y}{m}").into_bytes());
+            t[Tk::YearDay as usize] = id(format!("yd{y}{dd}").into_bytes());
+            t[Tk::MonthDay as usize] = id(format!("md{m}{dd}").into_bytes());
+            t[Tk::YearEven as usize] = id(format!("e{}", year - year % 2).into_bytes());
+            t[Tk::YearOdd as usize] = id(format!("o{}", year - (year + 1) % 2).into_bytes());
+            r.tokens[i] = t;
+            let mut variants = Vec::new();
+            tellonce_schemas::name_edits::neighbourhood(d, &mut variants);
+            let list: Vec<u32> = variants.into_iter().map(|v| id([b"d".as_slice(), &v].concat())).collect();
+            r.edits[i][2] = r.edit_lists.len() as u32;
+            r.edit_lists.push(list.into_boxed_slice());
+        }
+        r
+    }
+
+    #[test]
+    fn dates_one_digit_apart_or_with_neighbours_swapped_are_one_digit_and_a_part_replaced_is_not() {
+        let level = |dates| DOB[usize::from(compare(&born(dates), 0, 1).dob)].name;
+        assert_eq!(level(["20120703", "20120708"]), "one_digit", "a day mistyped");
+        assert_eq!(level(["20120703", "20170703"]), "one_digit", "a year mistyped");
+        assert_eq!(level(["20120712", "20120721"]), "one_digit", "two digits of the day swapped");
+        assert_eq!(level(["20120703", "20120726"]), "one_part_different", "another day");
+        assert_eq!(level(["20120703", "20130703"]), "year_off_by_one", "tested first");
+        assert_eq!(level(["20120703", "20090811"]), "else");
+    }
+
     #[test]
     fn names_swapped_with_a_slip_in_one_are_swapped_and_a_name_shared_alone_is_not() {
         assert!(compare(&named([("JOSELYN", "BRUS"), ("BRUS", "JOSELNYN")]), 0, 1).swapped);
@@ -724,5 +781,17 @@ mod edit_tests {
         assert!(compare(&named([("JOSELYN", "BRUS"), ("BRUS", "JOSELYN")]), 0, 1).swapped, "a clean swap");
         let parent = compare(&named([("SMITH", "JONES"), ("JOHN", "SMITH")]), 0, 1);
         assert!(!parent.swapped, "one name in the other's place and the other unalike is no swap");
+        // Without the same date of birth, a parent and child of names one letter apart.
+        let mut family = named([("SMITH", "PAUL"), ("PAULA", "SMITH")]);
+        for (tk, v) in [(Tk::DobUnordered, 10), (Tk::YearMonth, 13), (Tk::MonthDay, 14)] {
+            family.tokens[1][tk as usize] = v;
+        }
+        let c = compare(&family, 0, 1);
+        assert!(!c.swapped && !c.half_swapped, "another date: neither");
+        for tk in [Tk::DobUnordered, Tk::YearMonth, Tk::MonthDay] {
+            family.tokens[1][tk as usize] = NONE;
+        }
+        let c = compare(&family, 0, 1);
+        assert!(!c.swapped && c.half_swapped, "no date: a half swap, under its guards");
     }
 }

@@ -56,9 +56,9 @@ pub struct Records {
     pub address_blooms: Vec<Bloom>,
     /// The tokens the scoring pass compares, interned ([`super::compare`]).
     pub tokens: Vec<super::compare::Tokens>,
-    /// Each record's forename and surname one-edit token lists
+    /// Each record's forename, surname and date-of-birth one-edit token lists
     /// ([`name_edits`](tellonce_schemas::name_edits)): indices into `edit_lists`, or [`NONE`].
-    pub edits: Vec<[u32; 2]>,
+    pub edits: Vec<[u32; 3]>,
     /// The distinct one-edit token lists, their tokens interned as `tokens` are.
     pub edit_lists: Vec<Box<[u32]>>,
     /// Match keys, per rule of [`KEY_RULES`]: (key, record).
@@ -115,15 +115,15 @@ impl Records {
         self.bloom.push(NONE);
         self.address_bloom.push(NONE);
         self.tokens.push([NONE; super::compare::TK]);
-        self.edits.push([NONE; 2]);
+        self.edits.push([NONE; 3]);
         self.role.push(None);
         self.district.push(0);
         self.imd.push(0);
         i
     }
 
-    /// Whether the forename (`field` 0) or surname (1) of records `i` and `j` are one edit
-    /// apart by their one-edit tokens; false where either has none.
+    /// Whether the forename (`field` 0), surname (1) or date of birth (2) of records `i` and `j`
+    /// are one edit apart by their one-edit tokens; false where either has none.
     pub fn one_edit(&self, field: usize, i: usize, j: usize) -> bool {
         self.one_edit_across((i, field), (j, field))
     }
