@@ -88,7 +88,7 @@ pub const NAMES_SWAPPED: Level = level("names_swapped", 0.01, 1e-6);
 /// Forename and surname half swapped: one name agrees with the other record's other name, the
 /// dates of birth agree or one is missing, and the names compared straight weigh less than this
 /// level (by the documented weights). Replaces both name levels. (A swap whose other half is one
-/// edit apart, on the same date of birth, is [`NAMES_SWAPPED`].)
+/// edit apart, on dates of birth at most one slip apart, is [`NAMES_SWAPPED`].)
 pub const NAMES_HALF_SWAPPED: Level = level("names_half_swapped", 0.01, 0.0002);
 
 /// Date-of-birth levels, in the order they are tested. `else` (dates far apart) is a veto.
@@ -494,8 +494,7 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
     let slipped = close && straight() < NAMES_SWAPPED.weight() && swapped_with_a_slip(recs, i, j);
     let swapped = names_swapped(a, b) || slipped;
     // Only on the same date of birth, or where one is missing: a parent recorded surname first
-    // shares the child's surname as exactly, and the other names cannot be compared across
-    // fields. With a date missing, at the same address line or postcode and with no strong
+    // shares the child's surname as exactly, and the other names may be unalike. With a date missing, at the same address line or postcode and with no strong
     // identifier agreeing, the scoring pass refuses the pair where the data holds households
     // (`score::household_deferred`).
     let half_swapped = !swapped
