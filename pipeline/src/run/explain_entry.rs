@@ -46,7 +46,8 @@ pub fn explain(settings: &Settings, request: &ExplainRequest) -> Result<Explanat
         Some(path) => tellonce_build::link::decisions::Decisions::load(path)?.apart_from(&request.record),
         None => Vec::new(),
     };
-    let found = explain::explain(out, &files, &recorded, &request.record, &decided_apart, request.limit)?;
+    let given = explain::Given { decided_apart, match_probability: settings.linkage.match_probability };
+    let found = explain::explain(out, &files, &recorded, &request.record, &given, request.limit)?;
     log.append(&Event::LinkageExplained {
         officer: request.officer.clone(),
         reference: request.reference.clone(),

@@ -29,7 +29,7 @@ pub(super) fn probability(bits: f64) -> f64 {
 
 /// Slots of a [`Pattern`](train::Pattern) this pass does not weigh: the surname, which people
 /// of one home mostly share, and the postcode and address, which the shared home already says.
-const UNWEIGHED_SLOTS: [usize; 3] = [1, 3, 5];
+pub(super) const UNWEIGHED_SLOTS: [usize; 3] = [1, 3, 5];
 
 /// One home as one partner records it: its records and the persons among them.
 struct Home {

@@ -202,3 +202,31 @@ fn a_shared_surname_and_a_name_that_only_sounds_alike_beside_no_date_vouch_for_n
     assert_eq!(p.person[mum_hv as usize], p.person[mum_housing as usize]);
     assert_ne!(p.person[bea_hv as usize], p.person[ben as usize]);
 }
+
+#[test]
+fn link_explain_weighs_a_home_vouched_pair_in_its_home_against_the_line() {
+    use super::explain_home::{Homes, view};
+    use super::term_frequency::TermFrequencies;
+    use super::train::{Model, logit_bits};
+    let c = county(true);
+    let p = build(&c.recs);
+    let person = |r: usize| p.person.get(r).copied();
+    let all: Vec<u32> = (0..c.recs.len() as u32).collect();
+    let tf = TermFrequencies::of(&c.recs.tokens, &all);
+    let homes = Homes::of(&c.recs);
+    let model = Model::documented();
+    let (hv, housing) = (c.amy_hv as usize, c.amy_housing as usize);
+    let home = view(&c.recs, &homes, &person, &model, &tf, hv, housing, 0.9).expect("Amy's homes share her mother");
+    assert!((2..=15).contains(&home.persons), "{}", home.persons);
+    assert_eq!(home.prior_bits, -((home.persons - 1) as f64).log2());
+    assert!(home.bits >= home.line_bits && home.line_bits == logit_bits(0.9), "{home:?}");
+    let fields: Vec<&str> = home.steps.iter().map(|s| s.field).collect();
+    assert!(fields.iter().all(|f| !["surname", "postcode", "address"].contains(f)), "{fields:?}");
+    // Records of one partner share no home of two partners; without the mother in both, no home.
+    assert!(view(&c.recs, &homes, &person, &model, &tf, hv, hv, 0.9).is_none());
+    let apart = county(false);
+    let p = build(&apart.recs);
+    let person = |r: usize| p.person.get(r).copied();
+    let (hv, housing) = (apart.amy_hv as usize, apart.amy_housing as usize);
+    assert!(view(&apart.recs, &Homes::of(&apart.recs), &person, &model, &tf, hv, housing, 0.9).is_none());
+}

@@ -18,6 +18,7 @@ use super::input::{self, StagingFile};
 use super::levels::{self, ix};
 use super::read_links::for_each_link;
 use super::records::Records;
+use super::rules::Rule;
 use super::score::{household_deferred, representatives};
 use super::term_frequency::TermFrequencies;
 use super::train::{self, FIELDS, Model, Pattern, pattern};
@@ -112,6 +113,9 @@ pub struct PairExplanation {
     pub probability: f64,
     /// What the build made of it.
     pub verdict: Verdict,
+    /// For a pair a shared home linked (`co_resident`): how the build weighed it in that home.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub home: Option<super::explain_home::HomeView>,
 }
 
 /// The explanation of one record.
@@ -159,15 +163,23 @@ struct Linked {
     rule: String,
 }
 
+/// What an explanation needs beside the outputs: what the deployment's settings and officers say.
+#[derive(Debug, Clone, Default)]
+pub struct Given {
+    /// The records an officer decided are other people than the record explained.
+    pub decided_apart: Vec<RecordName>,
+    /// `[linkage] match_probability`: the line of a pair a shared home linked.
+    pub match_probability: f64,
+}
+
 /// Explains `record` against its person and its candidates, at most `limit` pairs of each kind,
-/// under the model the last build recorded, with that build's threshold and household veto;
-/// `decided_apart` are the records an officer decided are other people than `record`.
+/// under the model the last build recorded, with that build's threshold and household veto.
 pub fn explain(
     out: &Path,
     files: &[StagingFile],
     recorded: &LinkageModel,
     record: &RecordName,
-    decided_apart: &[RecordName],
+    given: &Given,
     limit: usize,
 ) -> Result<Explanation, ExplainError> {
     let model = &Model::from_record(recorded);
@@ -197,6 +209,7 @@ pub fn explain(
     let tf = TermFrequencies::of(&recs.tokens, &representatives(&recs, &vec![0; recs.len()]));
     let keys: Vec<Option<[u32; 3]>> = BLOCK_RULES.iter().map(|r| r.key(&recs.tokens[me])).collect();
     let mut mine = Vec::new();
+    let mut homes = None;
     let mut others = Vec::new();
     for j in (0..recs.len()).filter(|&j| j != me) {
         let link = linked.get(&(recs.feed_name(j).to_owned(), recs.record_ref[j].clone()));
@@ -209,8 +222,14 @@ pub fn explain(
             other_match_rule: link.map_or_else(|| "not linked".to_owned(), |l| l.rule.clone()),
             ..weigh(&recs, &judge, &tf, me, j, ours)
         };
-        if !ours && decided_apart.contains(&pair.other) {
+        if !ours && given.decided_apart.contains(&pair.other) {
             pair.verdict = Verdict::DecidedApart;
+        }
+        if ours && [this.rule.as_str(), pair.other_match_rule.as_str()].contains(&Rule::CoResident.name()) {
+            let homes = homes.get_or_insert_with(|| super::explain_home::Homes::of(&recs));
+            let person =
+                |r: usize| linked.get(&(recs.feed_name(r).to_owned(), recs.record_ref[r].clone())).map(|l| l.person);
+            pair.home = super::explain_home::view(&recs, homes, &person, model, &tf, me, j, given.match_probability);
         }
         if ours { mine.push(pair) } else { others.push(pair) }
     }
@@ -263,6 +282,35 @@ fn weigh(
     let Judge { model, threshold_bits, household_veto } = *judge;
     let cmp = levels::compare(recs, i, j);
     let p: Pattern = pattern(&cmp);
+    let steps = waterfall(recs, model, tf, i, &p);
+    let bits = model.weight(&p) + tf.adjustment(&recs.tokens[i], &p);
+    let verdict = if same_person {
+        Verdict::SamePerson
+    } else if cmp.strong_disagree {
+        Verdict::StrongIdentifierDisagrees
+    } else if cmp.strong_agree > 0 && cmp.dob == ix::DOB_ELSE {
+        Verdict::Conflict
+    } else if household_veto && household_deferred(&cmp) {
+        Verdict::HouseholdMember
+    } else if bits >= threshold_bits {
+        Verdict::KeptApart
+    } else {
+        Verdict::BelowThreshold
+    };
+    PairExplanation {
+        other: RecordName { feed: recs.feed_name(j).to_owned(), record_ref: recs.record_ref[j].clone() },
+        other_match_rule: String::new(),
+        steps,
+        bits,
+        probability: model.probability(bits),
+        verdict,
+        home: None,
+    }
+}
+
+/// The steps of pattern `p` of record `i` and another: each field's level and weight (a missing
+/// value weighs 0), swapped names, strong identifiers, and the term-frequency adjustments.
+pub(super) fn waterfall(recs: &Records, model: &Model, tf: &TermFrequencies, i: usize, p: &Pattern) -> Vec<Step> {
     let mut steps: Vec<Step> = FIELDS
         .iter()
         .zip(&model.fields)
@@ -288,32 +336,11 @@ fn weigh(
         let bits = f64::from(p[train::STRONG_SLOT]) * levels::STRONG_AGREE.weight();
         steps.push(Step { field: "strong_identifiers", level: levels::STRONG_AGREE.name, bits });
     }
-    let adjustments = tf.adjustments(&recs.tokens[i], &p);
+    let adjustments = tf.adjustments(&recs.tokens[i], p);
     for (field, &bits) in FIELDS.iter().zip(&adjustments).filter(|(_, b)| **b != 0.0) {
         steps.push(Step { field, level: "term_frequency", bits });
     }
-    let bits = model.weight(&p) + adjustments.iter().sum::<f64>();
-    let verdict = if same_person {
-        Verdict::SamePerson
-    } else if cmp.strong_disagree {
-        Verdict::StrongIdentifierDisagrees
-    } else if cmp.strong_agree > 0 && cmp.dob == ix::DOB_ELSE {
-        Verdict::Conflict
-    } else if household_veto && household_deferred(&cmp) {
-        Verdict::HouseholdMember
-    } else if bits >= threshold_bits {
-        Verdict::KeptApart
-    } else {
-        Verdict::BelowThreshold
-    };
-    PairExplanation {
-        other: RecordName { feed: recs.feed_name(j).to_owned(), record_ref: recs.record_ref[j].clone() },
-        other_match_rule: String::new(),
-        steps,
-        bits,
-        probability: model.probability(bits),
-        verdict,
-    }
+    steps
 }
 
 #[cfg(test)]

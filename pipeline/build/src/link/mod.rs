@@ -17,6 +17,7 @@ pub mod decisions;
 pub mod eval;
 pub mod eval_errors;
 pub mod explain;
+pub mod explain_home;
 pub mod family;
 pub mod frozen;
 pub mod ids;

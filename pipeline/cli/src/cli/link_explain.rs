@@ -54,8 +54,30 @@ fn explanation_text(e: &Explanation) -> String {
 
 fn pair_text(s: &mut String, p: &PairExplanation) {
     let _ = writeln!(s, "\nwith {} (joined by {}): {}", p.other, p.other_match_rule, p.verdict.describe());
-    let mut running = 0.0;
-    for step in &p.steps {
+    steps_text(s, &p.steps, 0.0);
+    let _ =
+        writeln!(s, "  {:<20} {:<22} {:>7.2}           match probability {:.4}", "total", "", p.bits, p.probability);
+    if let Some(h) = &p.home {
+        let _ = writeln!(
+            s,
+            "  in the home both partners record ({} persons; surname, postcode and address are the home's, not weighed):",
+            h.persons
+        );
+        let running = steps_text(s, &h.steps, 0.0);
+        let step =
+            tellonce_build::link::explain::Step { field: "home", level: "one_of_its_others", bits: h.prior_bits };
+        steps_text(s, std::slice::from_ref(&step), running);
+        let _ = writeln!(
+            s,
+            "  {:<20} {:<22} {:>7.2}           the line (match_probability) {:.2}",
+            "total", "", h.bits, h.line_bits
+        );
+    }
+}
+
+/// Prints `steps` as a waterfall from `running`; returns the sum reached.
+fn steps_text(s: &mut String, steps: &[tellonce_build::link::explain::Step], mut running: f64) -> f64 {
+    for step in steps {
         running += step.bits;
         let marks = ((step.bits.abs() / BITS_PER_MARK).round() as usize).min(30);
         let bar = if step.bits < 0.0 {
@@ -65,6 +87,5 @@ fn pair_text(s: &mut String, p: &PairExplanation) {
         };
         let _ = writeln!(s, "  {:<20} {:<22} {:>7.2} {:>8.2}  {bar}", step.field, step.level, step.bits, running);
     }
-    let _ =
-        writeln!(s, "  {:<20} {:<22} {:>7.2}           match probability {:.4}", "total", "", p.bits, p.probability);
+    running
 }
