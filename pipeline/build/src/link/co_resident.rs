@@ -72,7 +72,7 @@ pub(super) fn candidates(
         let (hx, hy) = (&homes[x as usize], &homes[y as usize]);
         let shared = |p: u32| hx.persons.binary_search(&p).is_ok() && hy.persons.binary_search(&p).is_ok();
         let size = hx.persons.len().max(hy.persons.len());
-        let prior = -((size.saturating_sub(1)).max(1) as f64).log2();
+        let prior = home_prior_bits(size);
         for &a in &hx.records {
             let pa = c.find(a);
             if shared(pa) {
@@ -152,11 +152,23 @@ fn weigh(recs: &Records, weights: &Weights, tf: &TermFrequencies, a: u32, b: u32
     if !alike {
         return None;
     }
-    let mut p = train::pattern(&cmp);
+    let p = home_pattern(&cmp);
+    Some(weights.of(&p) + tf.adjustment(&recs.tokens[ia], &p))
+}
+
+/// A pair's pattern as a home weighs it: the slots the home already says left missing.
+pub(super) fn home_pattern(cmp: &levels::Comparison) -> train::Pattern {
+    let mut p = train::pattern(cmp);
     for s in UNWEIGHED_SLOTS {
         p[s] = ix::MISSING;
     }
-    Some(weights.of(&p) + tf.adjustment(&recs.tokens[ia], &p))
+    p
+}
+
+/// The prior (bits) that a person of one partner's home of `persons` is a given one of the
+/// other partner's: one in the home's others.
+pub(super) fn home_prior_bits(persons: usize) -> f64 {
+    -((persons.saturating_sub(1)).max(1) as f64).log2()
 }
 
 /// The homes each partner records, with at least two persons and at most [`MAX_HOUSEHOLD`]

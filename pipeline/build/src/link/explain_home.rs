@@ -8,12 +8,12 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use super::co_resident::UNWEIGHED_SLOTS;
+use super::co_resident::{UNWEIGHED_SLOTS, home_pattern, home_prior_bits};
 use super::family::MAX_HOUSEHOLD;
-use super::levels::{self, ix};
+use super::levels;
 use super::records::{HouseholdKind, Records, Tok};
 use super::term_frequency::TermFrequencies;
-use super::train::{self, FIELDS, Model, Pattern};
+use super::train::{self, FIELDS, Model};
 
 /// How the build weighed a pair inside the home two partners record.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -81,16 +81,12 @@ pub(super) fn view(
         .filter(|(x, y)| x.iter().any(|p| *p != own && y.contains(p)))
         .map(|(x, y)| x.len().max(y.len()))
         .max()?;
-    let cmp = levels::compare(recs, i, j);
-    let mut p: Pattern = train::pattern(&cmp);
-    for s in UNWEIGHED_SLOTS {
-        p[s] = ix::MISSING;
-    }
+    let p = home_pattern(&levels::compare(recs, i, j));
     // The fields the home already says are not weighed there, and are left out, not shown missing.
     let unweighed: Vec<&str> = UNWEIGHED_SLOTS.iter().map(|&s| FIELDS[s]).collect();
     let mut steps = super::explain::waterfall(recs, model, tf, i, &p);
     steps.retain(|s| !(unweighed.contains(&s.field) && s.level == levels::MISSING.name));
-    let prior_bits = -(((persons.saturating_sub(1)).max(1)) as f64).log2();
-    let bits = model.weights().of(&p) + tf.adjustment(&recs.tokens[i], &p) + prior_bits;
+    let prior_bits = home_prior_bits(persons);
+    let bits = model.weight(&p) + tf.adjustment(&recs.tokens[i], &p) + prior_bits;
     Some(HomeView { persons: persons as u64, steps, prior_bits, bits, line_bits: train::logit_bits(match_probability) })
 }
