@@ -15,9 +15,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use tellonce_governance::bloom::dice;
 
+use super::compare::Tk;
 use super::decisions::{Applied, Resolved};
+use super::levels;
 use super::records::{NONE, Records, Tok};
-use super::rules::Rule;
+use super::rules::{KEY_RULES, Rule};
 use super::score::scored_pass as score_pass;
 
 /// Matcher settings.
@@ -69,7 +71,8 @@ pub enum Veto {
     Strong(u8),
     /// Both clusters hold a date of birth and none agrees (for a scored link: none is close).
     DateOfBirth,
-    /// Both clusters hold a forename and none is alike (a scored link only).
+    /// Both clusters hold a forename and none is alike (a scored link, or a match key that
+    /// agrees on initials only).
     Forename,
     /// An officer decided that a record of one cluster and a record of the other are two
     /// people (`[linkage] decisions`).
@@ -208,6 +211,32 @@ impl<'r> Clusters<'r> {
         result
     }
 
+    /// Whether both clusters (roots) hold a forename and none of one's is alike any of the
+    /// other's ([`levels::forenames_alike`]), comparing one record per distinct forename. A
+    /// cluster of many distinct forenames is not judged (false).
+    fn forenames_unalike(&self, a: u32, b: u32) -> bool {
+        const MOST: usize = 16;
+        let recs = self.recs;
+        let firsts = |root: u32| -> Option<Vec<usize>> {
+            let mut seen: Vec<(u32, usize)> = Vec::new();
+            for i in self.members(root) {
+                let t = recs.tokens[i][Tk::Forename as usize];
+                if t != NONE && !seen.iter().any(|&(s, _)| s == t) {
+                    if seen.len() == MOST {
+                        return None;
+                    }
+                    seen.push((t, i));
+                }
+            }
+            Some(seen.into_iter().map(|(_, i)| i).collect())
+        };
+        let (Some(xs), Some(ys)) = (firsts(a), firsts(b)) else { return false };
+        if xs.is_empty() || ys.is_empty() {
+            return false;
+        }
+        !xs.iter().any(|&i| ys.iter().any(|&j| levels::forenames_alike(&levels::compare(recs, i, j))))
+    }
+
     fn strong_veto(&mut self, a: u32, b: u32) -> Option<Veto> {
         let recs = self.recs;
         for (k, column) in recs.strong.iter().enumerate() {
@@ -222,6 +251,20 @@ impl<'r> Clusters<'r> {
     fn union(&mut self, a: u32, b: u32) -> Result<bool, Veto> {
         let dob = &self.recs.dob_unordered;
         self.union_with(a, b, |c, ra, rb| c.disagree(ra, rb, dob).then_some(Veto::DateOfBirth))
+    }
+
+    /// As [`union`](Self::union), for a match key that agrees on forenames' initials only: the
+    /// forenames must be alike too. Twins of one initial share every such key, and a record of
+    /// either would otherwise join whichever twin its key group met first.
+    fn union_by_initial(&mut self, a: u32, b: u32) -> Result<bool, Veto> {
+        let dob = &self.recs.dob_unordered;
+        self.union_with(a, b, |c, ra, rb| {
+            if c.disagree(ra, rb, dob) {
+                Some(Veto::DateOfBirth)
+            } else {
+                c.forenames_unalike(ra, rb).then_some(Veto::Forename)
+            }
+        })
     }
 
     /// Merges the clusters of `a` and `b` unless a strong identifier disagrees or `veto` (given
@@ -337,12 +380,14 @@ pub fn persons_deciding(
             }
             Rule::Scored | Rule::CoResident | Rule::Decision => continue,
         };
+        let by_initial = matches!(rule, Rule::Key(k) if KEY_RULES[usize::from(k)].fields.contains(&"forename_initial"));
         let mut groups = groups;
         groups.sort_unstable();
         for group in groups.chunk_by(|x, y| x.0 == y.0) {
             let first = group[0].1;
             for &(_, other) in &group[1..] {
-                match c.union(first, other) {
+                let joined = if by_initial { c.union_by_initial(first, other) } else { c.union(first, other) };
+                match joined {
                     Ok(merged) => {
                         if merged {
                             *stats.merges_by_rule.entry(rule.name()).or_default() += 1;

@@ -450,6 +450,16 @@ pub fn one_home_by_tokens(a: &Tokens, b: &Tokens) -> bool {
     one_home(address_level(a, b, None), postcode_level(a, b))
 }
 
+/// Whether the forenames of a compared pair could be one person's. Initials alone are not alike
+/// (a mother and daughter share one as often as not), nor filters barely alike and more than one
+/// letter apart (Harry and Harvey). Names half swapped count as alike, households or not: a half
+/// swap says the names could be one person's.
+pub fn forenames_alike(cmp: &Comparison) -> bool {
+    cmp.swapped
+        || cmp.half_swapped
+        || !matches!(cmp.forename, ix::FORENAME_ELSE | ix::FORENAME_NOT_COMPARED | ix::FORENAME_DICE_06)
+}
+
 /// Compares records `i` and `j`.
 pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
     let (a, b) = (&recs.tokens[i], &recs.tokens[j]);

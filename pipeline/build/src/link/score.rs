@@ -454,7 +454,9 @@ fn link_strongest_first(
     links.sort_by(|x, y| y.0.total_cmp(&x.0).then_with(|| pair_key(x.1, x.2).cmp(&pair_key(y.1, y.2))));
     let name = rule.name();
     for (w, a, b) in links {
-        match c.union_with(a, b, scored_veto) {
+        let dob = |r: u32| recs.tokens[r as usize][Tk::DobUnordered as usize];
+        let unweighed = dob(a) == NONE || dob(b) == NONE;
+        match c.union_with(a, b, |c, ra, rb| scored_veto(c, ra, rb, unweighed)) {
             Ok(merged) => {
                 if merged {
                     *stats.merges_by_rule.entry(name).or_default() += 1;
@@ -469,8 +471,9 @@ fn link_strongest_first(
 
 /// The cluster-level veto of a scored link (after the strong-identifier veto): dates of birth
 /// none of which are close, or forenames none of which are alike, where both clusters are
-/// established in that field.
-fn scored_veto(c: &mut Clusters<'_>, a: u32, b: u32) -> Option<Veto> {
+/// established in that field. Where the linked pair itself had no dates of birth to weigh
+/// (`unweighed_dob`), one cluster's date established is enough.
+fn scored_veto(c: &mut Clusters<'_>, a: u32, b: u32, unweighed_dob: bool) -> Option<Veto> {
     let recs = c.recs;
     let (mut dob_both, mut dob_close) = (false, false);
     let (mut fore_both, mut fore_alike) = (false, false);
@@ -484,14 +487,7 @@ fn scored_veto(c: &mut Clusters<'_>, a: u32, b: u32) -> Option<Veto> {
             }
             if !fore_alike && ti[Tk::Forename as usize] != NONE && tj[Tk::Forename as usize] != NONE {
                 fore_both = true;
-                let cmp = levels::compare(recs, i, j);
-                // Initials alone are not alike here (a mother and daughter share one as often as
-                // not), nor filters barely alike and more than one letter apart (Harry and
-                // Harvey). Names half swapped count as alike, households or not: the veto asks only
-                // whether the names could be one person's, which a half swap says they could.
-                fore_alike = cmp.swapped
-                    || cmp.half_swapped
-                    || !matches!(cmp.forename, ix::FORENAME_ELSE | ix::FORENAME_NOT_COMPARED | ix::FORENAME_DICE_06);
+                fore_alike = levels::forenames_alike(&levels::compare(recs, i, j));
             }
             if dob_close && fore_alike {
                 return None;
@@ -506,7 +502,17 @@ fn scored_veto(c: &mut Clusters<'_>, a: u32, b: u32) -> Option<Veto> {
     // harsh children, precision 0.9928 to 0.985; of forenames alone, precision held and recall
     // rose.)
     let settled = |tk: Tk, across: bool| established(c, a, tk, across) && established(c, b, tk, across);
-    if dob_both && !dob_close && settled(Tk::Dob, false) {
+    // A link made on a pair of which one record has no date weighed no date at all, so a date the
+    // other cluster settles outweighs a single far one: a parent's record without a date, linked
+    // on a shared home and initial to the child's, would otherwise bring the parent's other
+    // records (and date) with it. A pair that weighed its own far dates and still cleared the
+    // line needs both settled: a partner's record may carry another date altogether.
+    let settled_dob = if unweighed_dob {
+        established(c, a, Tk::Dob, false) || established(c, b, Tk::Dob, false)
+    } else {
+        settled(Tk::Dob, false)
+    };
+    if dob_both && !dob_close && settled_dob {
         return Some(Veto::DateOfBirth);
     }
     if fore_both && !fore_alike && settled(Tk::Forename, !share_a_feed(c, a, b)) {

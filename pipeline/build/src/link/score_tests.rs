@@ -94,6 +94,50 @@ fn a_date_far_apart_weighs_against_but_two_settled_dates_never_merge() {
     let b = add(&mut r, "police", "P1", Who { dob: (2014, 1, 30), ..AMY }, b'F');
     add(&mut r, "police", "P2", Who { dob: (2014, 1, 30), ..AMY }, b'F');
     assert!(!linked(&r, a, b));
+    // A link whose pair weighed no date (one record has none) needs only one side's date
+    // settled: a mother known to police twice (one PNC ID), once without a date at the child's
+    // home under a name like the child's, does not bring her dated record into the child's person.
+    let mut r = Records::new();
+    let a = add(&mut r, "camhs", "C1", AMY, b'F');
+    add(&mut r, "health_visiting", "H1", AMY, b'F');
+    let mum = Who { fore: 9, dob: (1988, 1, 30), postcode: 30, sector: 31, district: 32, ..AMY };
+    let dated = add(&mut r, "police", "P1", mum, b'F');
+    let undated = add(&mut r, "police", "P2", Who { fore: 9, dob: (0, 0, 0), ..AMY }, b'F');
+    for i in [dated, undated] {
+        r.tokens[i as usize][Tk::ClassFirst as usize] = r.tokens[a as usize][Tk::ClassFirst as usize];
+        r.strong[2][i as usize] = Some([5; 16]);
+    }
+    let p = persons(&r, &Options::default(), None);
+    assert_ne!(p.person[a as usize], p.person[dated as usize], "{:?}", p.person);
+    assert!(p.stats.refused_by_rule.get("fs_score").is_some_and(|&n| n >= 1));
+}
+
+#[test]
+fn a_key_of_initials_leaves_a_record_to_the_twin_whose_forename_is_alike() {
+    // Twins of one initial, each with a UPN, and a police record of the second twin with a slip
+    // in her forename (a letter added) and no UPN: all three share the key of initial, surname
+    // and date of birth, and the first twin's record comes first in the key's group.
+    let mut r = Records::new();
+    let first = add(&mut r, "education", "E1", AMY, b'F');
+    let second = add(&mut r, "education", "E2", Who { fore: 9, ..AMY }, b'F');
+    let slip = add(&mut r, "police", "P1", Who { fore: 10, ..AMY }, b'F');
+    let tok = |n: u8| [n; 16];
+    r.strong[1][first as usize] = Some(tok(1));
+    r.strong[1][second as usize] = Some(tok(2));
+    for i in [first, second, slip] {
+        r.keys[1].push((tok(7), i));
+    }
+    // One-edit tokens: the slip's name without its added letter is the second twin's name.
+    let names: [(u32, &[u32]); 3] = [(first, &[20, 21, 22]), (second, &[30, 31, 32]), (slip, &[40, 41, 30, 42])];
+    for (i, list) in names {
+        r.edits[i as usize][0] = r.edit_lists.len() as u32;
+        r.edit_lists.push(list.into());
+    }
+    let p = persons(&r, &Options::default(), None);
+    assert_eq!(p.person[slip as usize], p.person[second as usize], "{:?}", p.person);
+    assert_ne!(p.person[first as usize], p.person[second as usize]);
+    assert!(p.stats.refused_by_rule.get("mk_initial_surname_dob").is_some_and(|&n| n >= 1));
+    assert_eq!(p.rule[slip as usize], Some(Rule::Scored));
 }
 
 #[test]
