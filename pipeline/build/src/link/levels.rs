@@ -135,6 +135,8 @@ pub mod ix {
     pub const MISSING: u8 = 0;
     /// Exact, in every table that has it.
     pub const EXACT: u8 = 1;
+    /// `initial` in [`super::FORENAME`]: one record holds only the other's initial.
+    pub const FORENAME_INITIAL: u8 = 4;
     /// `one_edit` in [`super::FORENAME`]: one letter changed, added or dropped, the filters'
     /// Dice under 0.9 (Kelly and Kellr; but also Mia and Mila); or, where the filters cannot be
     /// compared, one edit apart by the unsalted one-edit tokens. Counted as alike by the
@@ -274,7 +276,7 @@ pub fn forename_level(a: &Tokens, b: &Tokens, sim: Option<Similarity>) -> u8 {
     match (dice.map(band), nickname, initial) {
         (Some(0), _, _) => 2,
         (_, true, _) => 3,
-        (_, _, true) => 4,
+        (_, _, true) => ix::FORENAME_INITIAL,
         _ if one_edit => ix::FORENAME_ONE_EDIT,
         (Some(1), _, _) => 6,
         (Some(2), _, _) => 7,

@@ -208,6 +208,9 @@ pub(super) fn household_member(cmp: &levels::Comparison) -> bool {
         ix::FORENAME_ELSE | ix::FORENAME_NOT_COMPARED | ix::FORENAME_DICE_06 => true,
         ix::FORENAME_SOUNDEX_NOT_COMPARED => matches!(cmp.dob, ix::MISSING | ix::DOB_ELSE),
         ix::FORENAME_ONE_EDIT if cmp.names_not_compared => cmp.dob == ix::DOB_ELSE,
+        // One record holding only an initial tells a parent from a child no better than two
+        // initials do: beside a date far apart (no slip), the initial is a relative's.
+        ix::FORENAME_INITIAL => cmp.dob == ix::DOB_ELSE,
         _ => false,
     };
     // A date a year out (the same day and month) or with day and month swapped is a slip in

@@ -172,6 +172,14 @@ fn a_sibling_at_the_same_address_is_not_scored_into_a_link() {
         assert!(!super::score::household_member(&levels::Comparison { dob, ..sibling }), "dob level {dob}");
     }
     assert!(!super::score::household_member(&levels::Comparison { surname: ix::SURNAME_ELSE, ..sibling }));
+    // Only an initial on one side (a parent held as "A." beside a child of that initial): a
+    // relative where the dates are far apart, left to the weights where they may be one slip or
+    // are missing.
+    let initial = levels::Comparison { forename: ix::FORENAME_INITIAL, ..sibling };
+    assert!(super::score::household_member(&initial));
+    for dob in [ix::MISSING, ix::DOB_ONE_PART, ix::DOB_ONE_DIGIT] {
+        assert!(!super::score::household_member(&levels::Comparison { dob, ..initial }), "dob level {dob}");
+    }
     assert!(!super::score::household_member(&levels::Comparison { strong_agree: 1, ..sibling }));
     // Where the name filters cannot be compared (salted by a year missing or different): agreeing
     // initials alone are a relative's, whether the other date differs or is missing; names that
