@@ -74,6 +74,8 @@ pub enum Veto {
     /// Both clusters hold a forename and none is alike (a scored link, or a match key that
     /// agrees on initials only).
     Forename,
+    /// Both clusters settle a sex and none agrees (a scored link only).
+    Sex,
     /// An officer decided that a record of one cluster and a record of the other are two
     /// people (`[linkage] decisions`).
     Decision,
@@ -88,6 +90,7 @@ impl Veto {
             Veto::Strong(_) => "a different PNC ID",
             Veto::DateOfBirth => "a different date of birth",
             Veto::Forename => "a different forename",
+            Veto::Sex => "a different sex",
             Veto::Decision => "an officer's decision that they are two people",
         }
     }

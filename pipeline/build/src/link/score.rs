@@ -474,9 +474,12 @@ fn link_strongest_first(
 
 /// The cluster-level veto of a scored link (after the strong-identifier veto): dates of birth
 /// none of which are close, or forenames none of which are alike, where both clusters are
-/// established in that field. Where the linked pair itself had no dates of birth to weigh
+/// established in that field, or sexes each settles apart. Where the linked pair itself had no dates of birth to weigh
 /// (`unweighed_dob`), one cluster's date established is enough.
 fn scored_veto(c: &mut Clusters<'_>, a: u32, b: u32, unweighed_dob: bool) -> Option<Veto> {
+    if sexes_settled_apart(c, a, b) {
+        return Some(Veto::Sex);
+    }
     let recs = c.recs;
     let (mut dob_both, mut dob_close) = (false, false);
     let (mut fore_both, mut fore_alike) = (false, false);
@@ -518,18 +521,51 @@ fn scored_veto(c: &mut Clusters<'_>, a: u32, b: u32, unweighed_dob: bool) -> Opt
     if dob_both && !dob_close && settled_dob {
         return Some(Veto::DateOfBirth);
     }
-    if fore_both && !fore_alike && settled(Tk::Forename, !share_a_feed(c, a, b)) {
+    let across = !share_a_feed(c, a, b);
+    if fore_both && !fore_alike && settled(Tk::Forename, across) {
         return Some(Veto::Forename);
     }
     None
 }
 
+/// Whether each cluster settles a sex (two records agree on it) and no record of one agrees
+/// with one of the other: a twin brother and sister, however alike the rest.
+fn sexes_settled_apart(c: &Clusters<'_>, a: u32, b: u32) -> bool {
+    let recs = c.recs;
+    let sexes = |root: u32| c.members(root).fold(0u8, |m, i| m | sex_bit(recs.sex[i]));
+    let (sa, sb) = (sexes(a), sexes(b));
+    let settled = |root: u32| established_by(c, root, false, |i| sex_value(recs, i));
+    sa != 0 && sb != 0 && sa & sb == 0 && settled(a) && settled(b)
+}
+
+/// A bit per known sex, for a set of the sexes a cluster holds.
+fn sex_bit(sex: u8) -> u8 {
+    match sex {
+        b'M' => 1,
+        b'F' => 2,
+        _ => 0,
+    }
+}
+
 /// Whether two records of the cluster (of two feeds, where `across_feeds`) hold the same value
 /// of `tk`: then it is the person's value, where a value seen once may be a partner's slip.
 fn established(c: &Clusters<'_>, root: u32, tk: Tk, across_feeds: bool) -> bool {
+    established_by(c, root, across_feeds, |i| c.recs.tokens[i][tk as usize])
+}
+
+/// The sex of a record as a value [`established_by`] compares (`NONE`: not known).
+fn sex_value(recs: &Records, i: usize) -> u32 {
+    match recs.sex[i] {
+        0 => NONE,
+        s => u32::from(s),
+    }
+}
+
+/// As [`established`], of the value `value` gives each record (`NONE`: none).
+fn established_by(c: &Clusters<'_>, root: u32, across_feeds: bool, value: impl Fn(usize) -> u32) -> bool {
     let mut seen: Vec<(u32, u8)> = Vec::new();
     for i in c.members(root) {
-        let (t, feed) = (c.recs.tokens[i][tk as usize], c.recs.feed[i]);
+        let (t, feed) = (value(i), c.recs.feed[i]);
         if t == NONE {
             continue;
         }

@@ -220,6 +220,31 @@ fn twins_with_the_same_birthday_and_address_but_different_forenames_stay_apart()
 }
 
 #[test]
+fn twins_of_one_name_stay_apart_where_each_settles_another_sex() {
+    // A brother and sister both known as Sam: one forename, birthday and home; two records each,
+    // the sister's sharing an NHS number, the brother's a PNC ID (so no identifier tells them
+    // apart).
+    let mut r = Records::new();
+    let a = add(&mut r, "camhs", "C1", AMY, b'F');
+    let a2 = add(&mut r, "health_visiting", "H1", AMY, b'F');
+    let b = add(&mut r, "police", "P1", AMY, b'M');
+    let b2 = add(&mut r, "youth_justice", "Y1", AMY, b'M');
+    for (i, k, v) in [(a, 0, 1), (a2, 0, 1), (b, 2, 2), (b2, 2, 2)] {
+        r.strong[k][i as usize] = Some([v; 16]);
+    }
+    let p = persons(&r, &Options::default(), None);
+    assert_ne!(p.person[a as usize], p.person[b as usize], "{:?}", p.person);
+    assert!(p.stats.refused_by_rule.get("fs_score").is_some_and(|&n| n >= 1));
+    // One record of another sex is a slip: it links.
+    let mut r = Records::new();
+    let a = add(&mut r, "camhs", "C1", AMY, b'F');
+    add(&mut r, "health_visiting", "H1", AMY, b'F');
+    let b = add(&mut r, "police", "P1", AMY, b'M');
+    assert!(linked(&r, a, b));
+    assert_eq!(Veto::Sex.describe(), "a different sex");
+}
+
+#[test]
 fn a_forename_one_partner_repeats_is_not_settled_against_a_cluster_it_holds_no_record_of() {
     // Police hold the child under another forename (a nickname, say) on both its rows; two other
     // partners agree on the forename. One partner's repetition is one observation: no veto.
