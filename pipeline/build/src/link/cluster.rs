@@ -22,6 +22,17 @@ use super::records::{NONE, Records, Tok};
 use super::rules::{KEY_RULES, Rule};
 use super::score::scored_pass as score_pass;
 
+/// The version of the clustering's vetoes (which merges are refused). Part of what a build is
+/// made from, beside [`MATCHER_VERSION`](super::score::MATCHER_VERSION): change it whenever a
+/// change to a veto would link the same staging differently. Not part of a model's version: a
+/// frozen model's levels and weights mean the same under another veto, so it stays usable.
+pub const VETO_VERSION: &str = "veto-2";
+
+/// The most clusters one group of a key of initials may join (see
+/// `Clusters::group_joins_by_initial`): more share a placeholder (`J SMITH`, 1 January), not a
+/// person.
+const MOST_BY_INITIAL: usize = 8;
+
 /// Matcher settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Options {
@@ -74,7 +85,7 @@ pub enum Veto {
     /// Both clusters hold a forename and none is alike (a scored link, or a match key that
     /// agrees on initials only).
     Forename,
-    /// Both clusters settle a sex and none agrees (a scored link only).
+    /// Both clusters settle a sex and none agrees (a scored or home-vouched link).
     Sex,
     /// An officer decided that a record of one cluster and a record of the other are two
     /// people (`[linkage] decisions`).
@@ -215,29 +226,52 @@ impl<'r> Clusters<'r> {
     }
 
     /// Whether both clusters (roots) hold a forename and none of one's is alike any of the
-    /// other's ([`levels::forenames_alike`]), comparing one record per distinct forename. A
-    /// cluster of many distinct forenames is not judged (false).
+    /// other's ([`levels::forenames_alike`]). Every pair of their records holding forenames is
+    /// compared (the filters are salted by the year of birth, so two records of one forename may
+    /// compare otherwise); past 256 pairs without an alike one, they are not judged (false).
     fn forenames_unalike(&self, a: u32, b: u32) -> bool {
-        const MOST: usize = 16;
+        const MOST: usize = 256;
         let recs = self.recs;
-        let firsts = |root: u32| -> Option<Vec<usize>> {
-            let mut seen: Vec<(u32, usize)> = Vec::new();
-            for i in self.members(root) {
-                let t = recs.tokens[i][Tk::Forename as usize];
-                if t != NONE && !seen.iter().any(|&(s, _)| s == t) {
-                    if seen.len() == MOST {
-                        return None;
-                    }
-                    seen.push((t, i));
+        let named = |root: u32| self.members(root).filter(|&i| recs.tokens[i][Tk::Forename as usize] != NONE);
+        let mut compared = 0;
+        for i in named(a) {
+            for j in named(b) {
+                if compared == MOST || levels::forenames_alike(&levels::compare(recs, i, j)) {
+                    return false;
                 }
+                compared += 1;
             }
-            Some(seen.into_iter().map(|(_, i)| i).collect())
-        };
-        let (Some(xs), Some(ys)) = (firsts(a), firsts(b)) else { return false };
-        if xs.is_empty() || ys.is_empty() {
-            return false;
         }
-        !xs.iter().any(|&i| ys.iter().any(|&j| levels::forenames_alike(&levels::compare(recs, i, j))))
+        compared > 0
+    }
+
+    /// Whether the clusters of roots `a` and `b` may be one person by a key of initials: no
+    /// strong identifier, officer's decision, date of birth or forename keeps them apart.
+    fn may_join_by_initial(&mut self, a: u32, b: u32) -> bool {
+        let dob = &self.recs.dob_unordered;
+        self.strong_veto(a, b).is_none()
+            && !self.decided_apart(a, b)
+            && !self.disagree(a, b, dob)
+            && !self.forenames_unalike(a, b)
+    }
+
+    /// Whether a group of records sharing a key of initials is evidence for joining them all:
+    /// it spans at most [`MOST_BY_INITIAL`] clusters, each of which may join every other. Where
+    /// two of them may not (twins of one initial), a third that could join either is not
+    /// evidence for one: the group is left to the scoring pass, which weighs whole records. The
+    /// answer depends on the clusters, not on the order of the group's records.
+    fn group_joins_by_initial(&mut self, group: &[(Tok, u32)]) -> bool {
+        let mut roots: Vec<u32> = Vec::new();
+        for &(_, r) in group {
+            let root = self.find(r);
+            if !roots.contains(&root) {
+                if roots.len() == MOST_BY_INITIAL {
+                    return false;
+                }
+                roots.push(root);
+            }
+        }
+        (0..roots.len()).all(|i| (i + 1..roots.len()).all(|j| self.may_join_by_initial(roots[i], roots[j])))
     }
 
     fn strong_veto(&mut self, a: u32, b: u32) -> Option<Veto> {
@@ -254,20 +288,6 @@ impl<'r> Clusters<'r> {
     fn union(&mut self, a: u32, b: u32) -> Result<bool, Veto> {
         let dob = &self.recs.dob_unordered;
         self.union_with(a, b, |c, ra, rb| c.disagree(ra, rb, dob).then_some(Veto::DateOfBirth))
-    }
-
-    /// As [`union`](Self::union), for a match key that agrees on forenames' initials only: the
-    /// forenames must be alike too. Twins of one initial share every such key, and a record of
-    /// either would otherwise join whichever twin its key group met first.
-    fn union_by_initial(&mut self, a: u32, b: u32) -> Result<bool, Veto> {
-        let dob = &self.recs.dob_unordered;
-        self.union_with(a, b, |c, ra, rb| {
-            if c.disagree(ra, rb, dob) {
-                Some(Veto::DateOfBirth)
-            } else {
-                c.forenames_unalike(ra, rb).then_some(Veto::Forename)
-            }
-        })
     }
 
     /// Merges the clusters of `a` and `b` unless a strong identifier disagrees or `veto` (given
@@ -387,10 +407,13 @@ pub fn persons_deciding(
         let mut groups = groups;
         groups.sort_unstable();
         for group in groups.chunk_by(|x, y| x.0 == y.0) {
+            if by_initial && !c.group_joins_by_initial(group) {
+                *stats.refused_by_rule.entry(rule.name()).or_default() += 1;
+                continue;
+            }
             let first = group[0].1;
             for &(_, other) in &group[1..] {
-                let joined = if by_initial { c.union_by_initial(first, other) } else { c.union(first, other) };
-                match joined {
+                match c.union(first, other) {
                     Ok(merged) => {
                         if merged {
                             *stats.merges_by_rule.entry(rule.name()).or_default() += 1;

@@ -89,8 +89,8 @@ impl Verdict {
             Verdict::Conflict => "conflict: a strong identifier agrees, the dates of birth are far apart",
             Verdict::HouseholdMember => "refused: looks like another member of the household",
             Verdict::KeptApart => {
-                "above the threshold, kept apart by the veto (a field settled in both persons differs, or an \
-                 officer decided a record of one is not the other)"
+                "above the threshold, kept apart by the veto (a date of birth, forename or sex settled in \
+                 the persons differs, or an officer decided a record of one is not the other)"
             }
             Verdict::BelowThreshold => "below the threshold",
             Verdict::DecidedApart => "kept apart: an officer decided they are two people",

@@ -8,7 +8,8 @@
 //! What keeps twins, siblings and a parent and child of one name apart is the cluster veto:
 //! a scored link is refused when both clusters are *established* in a field (two of their
 //! records agree on it, so it is the person's value, not a slip) and no value of one is close
-//! to a value of the other.
+//! to a value of the other; for a date of birth, one cluster established is enough where the
+//! linked pair had no dates to weigh.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -528,14 +529,20 @@ fn scored_veto(c: &mut Clusters<'_>, a: u32, b: u32, unweighed_dob: bool) -> Opt
     None
 }
 
-/// Whether each cluster settles a sex (two records agree on it) and no record of one agrees
-/// with one of the other: a twin brother and sister, however alike the rest.
+/// Whether each cluster settles a sex and no record of one agrees with one of the other: a twin
+/// brother and sister, however alike the rest. Settled as a forename is: where the clusters
+/// share no partner, by two partners agreeing, since one partner repeats its own coding (a
+/// miscoded row, gender recorded for sex) on every row it holds.
 fn sexes_settled_apart(c: &Clusters<'_>, a: u32, b: u32) -> bool {
     let recs = c.recs;
     let sexes = |root: u32| c.members(root).fold(0u8, |m, i| m | sex_bit(recs.sex[i]));
     let (sa, sb) = (sexes(a), sexes(b));
-    let settled = |root: u32| established_by(c, root, false, |i| sex_value(recs, i));
-    sa != 0 && sb != 0 && sa & sb == 0 && settled(a) && settled(b)
+    if sa == 0 || sb == 0 || sa & sb != 0 {
+        return false;
+    }
+    let across = !share_a_feed(c, a, b);
+    let settled = |root: u32| established_by(c, root, across, |i| sex_value(recs, i));
+    settled(a) && settled(b)
 }
 
 /// A bit per known sex, for a set of the sexes a cluster holds.

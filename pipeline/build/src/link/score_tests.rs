@@ -141,6 +141,57 @@ fn a_key_of_initials_leaves_a_record_to_the_twin_whose_forename_is_alike() {
 }
 
 #[test]
+fn a_record_of_an_initial_only_beside_twins_of_that_initial_goes_the_same_way_in_any_order() {
+    // Twins of one initial (UPNs apart) and a record holding only the initial, no identifier:
+    // all share the key of initial, surname and date of birth. The person each record ends in
+    // must not depend on the order the records were read.
+    let twin = |fore: u32| Who { fore, ..AMY };
+    let rows: [(&str, &str, Who, Option<u8>); 4] = [
+        ("education", "E1", twin(1), Some(1)),
+        ("health_visiting", "H1", twin(1), Some(1)),
+        ("education", "E2", twin(9), Some(2)),
+        ("police", "P1", twin(11), None),
+    ];
+    let partition = |order: &[usize]| {
+        let mut r = Records::new();
+        for &k in order {
+            let (feed, id, who, upn) = rows[k];
+            let i = add(&mut r, feed, id, who, b'F');
+            r.strong[1][i as usize] = upn.map(|u| [u; 16]);
+            r.keys[1].push(([7; 16], i));
+            if id == "P1" {
+                // The police forename is the other two's initial (the `initial` level).
+                r.tokens[i as usize][Tk::Forename as usize] = 8_000_100;
+            }
+        }
+        for i in 0..r.len() {
+            if r.record_ref[i] != "P1" {
+                r.tokens[i][Tk::Initial as usize] = 8_000_100;
+            }
+        }
+        let p = persons(&r, &Options::default(), None);
+        let mut groups: Vec<Vec<&str>> = (0..p.count)
+            .map(|n| {
+                (0..r.len())
+                    .filter(|&i| p.person[i] == n)
+                    .map(|i| rows.iter().find(|x| x.1 == r.record_ref[i]).map_or("", |x| x.1))
+                    .collect()
+            })
+            .collect();
+        for g in &mut groups {
+            g.sort_unstable();
+        }
+        groups.sort();
+        groups
+    };
+    let first = partition(&[0, 1, 2, 3]);
+    for order in [[3, 2, 1, 0], [2, 0, 3, 1], [1, 3, 0, 2], [2, 3, 0, 1]] {
+        assert_eq!(partition(&order), first, "{order:?}");
+    }
+    assert!(first.iter().any(|g| g.contains(&"E1") && g.contains(&"H1") && !g.contains(&"E2")), "{first:?}");
+}
+
+#[test]
 fn a_sibling_at_the_same_address_is_not_scored_into_a_link() {
     // Another forename and another date of birth, the same surname and home.
     let mut r = Records::new();
@@ -235,6 +286,17 @@ fn twins_of_one_name_stay_apart_where_each_settles_another_sex() {
     let p = persons(&r, &Options::default(), None);
     assert_ne!(p.person[a as usize], p.person[b as usize], "{:?}", p.person);
     assert!(p.stats.refused_by_rule.get("fs_score").is_some_and(|&n| n >= 1));
+    // One partner's two rows are one coding: a sex it repeats is not settled against a person it
+    // holds no record of (camhs and police say F, health visiting twice M, one NHS number).
+    let mut r = Records::new();
+    let a = add(&mut r, "camhs", "C1", AMY, b'F');
+    add(&mut r, "police", "P1", AMY, b'F');
+    let b = add(&mut r, "health_visiting", "H1", AMY, b'M');
+    let b2 = add(&mut r, "health_visiting", "H2", AMY, b'M');
+    for i in [b, b2] {
+        r.strong[0][i as usize] = Some([3; 16]);
+    }
+    assert!(linked(&r, a, b));
     // One record of another sex is a slip: it links.
     let mut r = Records::new();
     let a = add(&mut r, "camhs", "C1", AMY, b'F');

@@ -136,7 +136,8 @@ fn fingerprint(
     feeds_not_linked: &[String],
 ) -> Result<String, LinkError> {
     let out = input.out;
-    let mut material = format!("{}\n{:?}\n", crate::link::score::MATCHER_VERSION, input.options);
+    let versions = (crate::link::score::MATCHER_VERSION, crate::link::cluster::VETO_VERSION);
+    let mut material = format!("{}+{}\n{:?}\n", versions.0, versions.1, input.options);
     // Another reviewed model or another decisions file links the same staging otherwise.
     if let Some(f) = input.frozen {
         material.push_str(&format!("model {}\n", f.from.sha256));
