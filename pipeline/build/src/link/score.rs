@@ -475,8 +475,8 @@ fn link_strongest_first(
 
 /// The cluster-level veto of a scored link (after the strong-identifier veto): dates of birth
 /// none of which are close, or forenames none of which are alike, where both clusters are
-/// established in that field, or sexes each settles apart. Where the linked pair itself had no dates of birth to weigh
-/// (`unweighed_dob`), one cluster's date established is enough.
+/// established in that field, or sexes each settles apart. Where the linked pair itself had no
+/// dates of birth to weigh (`unweighed_dob`), one cluster's date established is enough.
 fn scored_veto(c: &mut Clusters<'_>, a: u32, b: u32, unweighed_dob: bool) -> Option<Veto> {
     if sexes_settled_apart(c, a, b) {
         return Some(Veto::Sex);
@@ -522,8 +522,7 @@ fn scored_veto(c: &mut Clusters<'_>, a: u32, b: u32, unweighed_dob: bool) -> Opt
     if dob_both && !dob_close && settled_dob {
         return Some(Veto::DateOfBirth);
     }
-    let across = !share_a_feed(c, a, b);
-    if fore_both && !fore_alike && settled(Tk::Forename, across) {
+    if fore_both && !fore_alike && settled(Tk::Forename, !share_a_feed(c, a, b)) {
         return Some(Veto::Forename);
     }
     None
