@@ -54,6 +54,11 @@ pub struct LinkageModel {
     /// estimated. Absent when the build estimated its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frozen: Option<FrozenFrom>,
+    /// The version of the cluster vetoes the build kept records apart with (absent from builds
+    /// before it was recorded). A frozen model stays usable under newer vetoes, so this is
+    /// recorded beside `matcher`, not in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vetoes: Option<String>,
 }
 
 /// Where a frozen model came from.

@@ -108,6 +108,10 @@ fn synthetic_records_link_across_feeds_with_f1_above_0_99() {
     let log = std::fs::read_to_string(ws.out().join("audit/audit.jsonl")).unwrap();
     let built = log.lines().rfind(|l| l.contains("\"type\":\"linkage_built\"")).unwrap();
     assert!(built.contains("\"model\":{") && built.contains("\"threshold_bits\""), "{built}");
+    // The vetoes the persons were kept apart with are versioned beside the matcher, in the log too.
+    let vetoes = model["vetoes"].as_str().unwrap_or_default();
+    assert!(vetoes.starts_with("veto-") && built.contains(&format!("\"vetoes\":\"{vetoes}\"")), "{built}");
+    assert!(text.contains(&format!("vetoes {vetoes}")), "{text}");
     explain_a_record_of_several(&ws);
     review_sample_is_near_the_threshold(&ws, &run);
     // Match rates are reported by feed, district and IMD decile.

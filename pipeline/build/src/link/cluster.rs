@@ -155,7 +155,7 @@ pub(super) struct Clusters<'r> {
 }
 
 impl<'r> Clusters<'r> {
-    fn new(recs: &'r Records) -> Self {
+    pub(super) fn new(recs: &'r Records) -> Self {
         let n = recs.len() as u32;
         Clusters { recs, parent: (0..n).collect(), next: (0..n).collect(), scratch: Vec::new(), apart: HashMap::new() }
     }
@@ -274,7 +274,17 @@ impl<'r> Clusters<'r> {
         (0..roots.len()).all(|i| (i + 1..roots.len()).all(|j| self.may_join_by_initial(roots[i], roots[j])))
     }
 
-    fn strong_veto(&mut self, a: u32, b: u32) -> Option<Veto> {
+    /// Joins the clusters of `a` and `b` with no veto: for rebuilding persons a build made.
+    pub(super) fn join_as_built(&mut self, a: u32, b: u32) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            let (root, child) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            self.parent[child as usize] = root;
+            self.next.swap(root as usize, child as usize);
+        }
+    }
+
+    pub(super) fn strong_veto(&mut self, a: u32, b: u32) -> Option<Veto> {
         let recs = self.recs;
         for (k, column) in recs.strong.iter().enumerate() {
             if self.disagree(a, b, column) {

@@ -7,17 +7,19 @@
 //! through a third record), so a pair of one person may weigh little on its own: the verdict says
 //! which.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::Serialize;
 
 use super::LinkError;
 use super::blocking::BLOCK_RULES;
+use super::cluster::Veto;
+use super::compare::Tk;
 use super::input::{self, StagingFile};
 use super::levels::{self, ix};
 use super::read_links::for_each_link;
-use super::records::Records;
+use super::records::{NONE, Records};
 use super::rules::Rule;
 use super::score::{household_deferred, representatives};
 use super::term_frequency::TermFrequencies;
@@ -116,6 +118,10 @@ pub struct PairExplanation {
     /// For a pair a shared home linked (`co_resident`): how the build weighed it in that home.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub home: Option<super::explain_home::HomeView>,
+    /// For a pair kept apart: what the two persons, as they stand, disagree on (none: nothing
+    /// does now; the build judged the clusters as they grew).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub veto: Option<&'static str>,
 }
 
 /// The explanation of one record.
@@ -233,6 +239,7 @@ pub fn explain(
         }
         if ours { mine.push(pair) } else { others.push(pair) }
     }
+    name_vetoes(&recs, &linked, this.person, me, &mut others);
     let heaviest = |a: &PairExplanation, b: &PairExplanation| {
         b.bits
             .total_cmp(&a.bits)
@@ -255,6 +262,49 @@ pub fn explain(
         pairs: mine,
         not_shown,
     })
+}
+
+/// Names, for each pair kept apart, what the two persons' records disagree on.
+fn name_vetoes(
+    recs: &Records,
+    linked: &HashMap<(String, String), Linked>,
+    person: u32,
+    me: usize,
+    pairs: &mut [PairExplanation],
+) {
+    let person_of = |(feed, record_ref): (&str, &str)| -> Option<u32> {
+        linked.get(&(feed.to_owned(), record_ref.to_owned())).map(|l| l.person)
+    };
+    let wanted: HashSet<u32> = pairs
+        .iter()
+        .filter(|p| p.verdict == Verdict::KeptApart)
+        .filter_map(|p| person_of((&p.other.feed, &p.other.record_ref)))
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let mut records: HashMap<u32, Vec<u32>> = HashMap::new();
+    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
+    for r in 0..recs.len() {
+        let key = (recs.feed_name(r), recs.record_ref[r].as_str());
+        match person_of(key) {
+            Some(p) if p == person || wanted.contains(&p) => {
+                records.entry(p).or_default().push(r as u32);
+                index.insert(key, r);
+            }
+            _ => {}
+        }
+    }
+    let mine = records.get(&person).cloned().unwrap_or_default();
+    let undated = |r: usize| recs.tokens[r][Tk::DobUnordered as usize] == NONE;
+    for pair in pairs.iter_mut().filter(|p| p.verdict == Verdict::KeptApart) {
+        let key = (pair.other.feed.as_str(), pair.other.record_ref.as_str());
+        let (Some(theirs), Some(&other)) = (person_of(key).and_then(|p| records.get(&p)), index.get(&key)) else {
+            continue;
+        };
+        let unweighed = undated(me) || undated(other);
+        pair.veto = super::score::veto_between(recs, &mine, theirs, unweighed).map(Veto::describe);
+    }
 }
 
 /// Whether the build that recorded `model` refused household-shaped pairs: one recorded before
@@ -305,6 +355,7 @@ fn weigh(
         probability: model.probability(bits),
         verdict,
         home: None,
+        veto: None,
     }
 }
 

@@ -528,6 +528,25 @@ fn scored_veto(c: &mut Clusters<'_>, a: u32, b: u32, unweighed_dob: bool) -> Opt
     None
 }
 
+/// The veto that keeps persons `a` and `b` (their records) apart as they stand now, for
+/// `link-explain` to name what the build refused: a strong identifier, else the scored veto. The
+/// build judged growing clusters, so on the whole persons this may name another reason than the
+/// one that fired, or none.
+pub(super) fn veto_between(recs: &Records, a: &[u32], b: &[u32], unweighed_dob: bool) -> Option<Veto> {
+    let (&first_a, &first_b) = (a.first()?, b.first()?);
+    let mut c = Clusters::new(recs);
+    for (first, rest) in [(first_a, a), (first_b, b)] {
+        for &r in rest {
+            c.join_as_built(first, r);
+        }
+    }
+    let (ra, rb) = (c.find(first_a), c.find(first_b));
+    if ra == rb {
+        return None;
+    }
+    c.strong_veto(ra, rb).or_else(|| scored_veto(&mut c, ra, rb, unweighed_dob))
+}
+
 /// Whether each cluster settles a sex and no record of one agrees with one of the other: a twin
 /// brother and sister, however alike the rest. Settled as a forename is: where the clusters
 /// share no partner, by two partners agreeing, since one partner repeats its own coding (a

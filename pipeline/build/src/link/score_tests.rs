@@ -307,6 +307,27 @@ fn twins_of_one_name_stay_apart_where_each_settles_another_sex() {
 }
 
 #[test]
+fn the_veto_between_two_persons_is_named_as_they_stand() {
+    // `link-explain` names what keeps two persons apart from their whole records.
+    let mut r = Records::new();
+    let girl = [add(&mut r, "camhs", "C1", AMY, b'F'), add(&mut r, "health_visiting", "H1", AMY, b'F')];
+    let boy = [add(&mut r, "police", "P1", AMY, b'M'), add(&mut r, "youth_justice", "Y1", AMY, b'M')];
+    assert_eq!(super::score::veto_between(&r, &girl, &boy, false), Some(Veto::Sex));
+    // One record of each: nothing is settled, so nothing keeps them apart.
+    assert_eq!(super::score::veto_between(&r, &girl[..1], &boy[..1], false), None);
+    // Dates of birth each person settles, far apart.
+    let later = Who { dob: (2015, 2, 3), ..AMY };
+    let sibling = [add(&mut r, "police", "P2", later, b'F'), add(&mut r, "youth_justice", "Y2", later, b'F')];
+    assert_eq!(super::score::veto_between(&r, &girl, &sibling, false), Some(Veto::DateOfBirth));
+    // A strong identifier comes first.
+    for (i, v) in [(girl[0], 1), (sibling[0], 2)] {
+        r.strong[0][i as usize] = Some([v; 16]);
+    }
+    assert_eq!(super::score::veto_between(&r, &girl, &sibling, false), Some(Veto::Strong(0)));
+    assert_eq!(super::score::veto_between(&r, &girl, &[], false), None);
+}
+
+#[test]
 fn a_forename_one_partner_repeats_is_not_settled_against_a_cluster_it_holds_no_record_of() {
     // Police hold the child under another forename (a nickname, say) on both its rows; two other
     // partners agree on the forename. One partner's repetition is one observation: no veto.

@@ -178,6 +178,7 @@ impl Model {
             estimated_recall: None,
             households: None,
             frozen: None,
+            vetoes: None,
         }
     }
 

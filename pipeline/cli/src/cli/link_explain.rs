@@ -53,7 +53,8 @@ fn explanation_text(e: &Explanation) -> String {
 }
 
 fn pair_text(s: &mut String, p: &PairExplanation) {
-    let _ = writeln!(s, "\nwith {} (joined by {}): {}", p.other, p.other_match_rule, p.verdict.describe());
+    let veto = p.veto.map(|v| format!("; the persons hold {v}")).unwrap_or_default();
+    let _ = writeln!(s, "\nwith {} (joined by {}): {}{veto}", p.other, p.other_match_rule, p.verdict.describe());
     steps_text(s, &p.steps, 0.0);
     let _ =
         writeln!(s, "  {:<20} {:<22} {:>7.2}           match probability {:.4}", "total", "", p.bits, p.probability);

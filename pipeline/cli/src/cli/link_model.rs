@@ -37,8 +37,9 @@ fn model_text(model: &LinkageModel) -> String {
     } else {
         "the documented levels (too few pairs to estimate)".to_owned()
     };
+    let vetoes = model.vetoes.as_deref().map(|v| format!(", vetoes {v}")).unwrap_or_default();
     let mut s = format!(
-        "matcher {}: {how}\nprior {:.2e} that two records are one person; a scored link needs {:.1} bits\n\n",
+        "matcher {}{vetoes}: {how}\nprior {:.2e} that two records are one person; a scored link needs {:.1} bits\n\n",
         model.matcher, model.prior, model.threshold_bits
     );
     if let Some(h) = &model.households {

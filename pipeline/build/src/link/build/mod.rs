@@ -225,6 +225,7 @@ fn model_record(input: &BuildInput<'_>, scoring: &ScoreStats) -> Option<tellonce
         record.estimated_recall = scoring.estimate.as_ref().map(|e| e.recall);
         record.households = Some(scoring.households.record());
         record.frozen = input.frozen.map(|f| f.from.clone());
+        record.vetoes = Some(crate::link::cluster::VETO_VERSION.to_owned());
         record
     })
 }
