@@ -53,6 +53,9 @@ impl CsvInput {
         let CsvSettings { delimiter, encoding, skip_lines, lookup, mapping } = settings;
         let read_error = |line: u64| move |source| SourceError::Read { path: path.to_owned(), line, source };
         let mut tok = Tokenizer::new(file, opts.max_line_bytes).map_err(read_error(1))?;
+        if tok.starts_utf16() {
+            return Err(SourceError::Utf16 { path: path.to_owned() });
+        }
         if skip_lines > 0 {
             tok.skip_lines(skip_lines).map_err(read_error(1))?;
         }
@@ -192,8 +195,9 @@ impl CsvInput {
     }
 }
 
-/// Whether the record just read is a line of nothing but spaces and tabs, which carries no data
-/// and is skipped like an empty line.
+/// Whether the record just read carries no data: a line of nothing but spaces and tabs, or of
+/// nothing but delimiters (`,,,,`, as Excel writes rows it once formatted below a table). It is
+/// skipped like an empty line, as an empty row of a workbook is.
 fn is_blank(tok: &Tokenizer) -> bool {
-    tok.field_count() == 1 && tok.raw().iter().all(|b| matches!(b, b' ' | b'\t'))
+    (0..tok.field_count()).all(|j| tok.field(j).iter().all(|b| matches!(b, b' ' | b'\t')))
 }

@@ -215,6 +215,16 @@ pub enum SourceError {
         /// The file.
         path: PathBuf,
     },
+    /// A CSV file is UTF-16 (it starts with a UTF-16 byte order mark), which is not read.
+    #[error(
+        "{} is UTF-16 (as Excel's \"Unicode Text\" saves), which is not read: ask for it as CSV UTF-8, \
+         or save it again as \"CSV UTF-8 (Comma delimited)\"",
+        path.display()
+    )]
+    Utf16 {
+        /// The file.
+        path: PathBuf,
+    },
     /// A CSV header is not valid UTF-8.
     #[error("the header of {} is not valid UTF-8", path.display())]
     HeaderNotUtf8 {
@@ -358,6 +368,7 @@ impl SourceError {
             SourceError::NotRegular { .. } => "file.not_regular",
             SourceError::Read { .. } => "file.read_failed",
             SourceError::EmptyFile { .. } => "file.empty",
+            SourceError::Utf16 { .. } => "encoding.utf16",
             SourceError::HeaderNotUtf8 { .. } => "header.invalid_utf8",
             SourceError::HeaderTooLong { .. } => "header.too_long",
             SourceError::HeaderMalformed { .. } => "header.malformed",

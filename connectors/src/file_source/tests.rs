@@ -228,6 +228,17 @@ fn csv_duplicate_header_is_an_error() {
 }
 
 #[test]
+fn csv_utf16_is_named_not_misread() {
+    // UTF-16, as Excel's "Unicode Text" saves it, either byte order.
+    let header: Vec<u8> = HEADER.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    for bom in [b"\xFF\xFE", b"\xFE\xFF"] {
+        let err = open_err([bom.as_slice(), &header].concat());
+        assert_eq!(err.rule_code(), "encoding.utf16", "{err}");
+        assert!(err.to_string().contains("UTF-16"), "{err}");
+    }
+}
+
+#[test]
 fn csv_empty_file_is_an_error() {
     for bytes in [&b""[..], b"\xEF\xBB\xBF", b"\n\r\n\n", b"\xEF\xBB\xBF  \t\n \n"] {
         assert!(matches!(open_err(bytes), SourceError::EmptyFile { .. }), "{bytes:?}");
@@ -256,6 +267,14 @@ fn csv_blank_lines_are_skipped_but_counted() {
     let r = read_csv(format!("\n{HEADER}\n\n{}\n   \n\t\n{}\n\n", row("R1"), row("R2")), FileSourceOptions::default());
     assert!(r.rejects.is_empty());
     assert_eq!(r.positions(), [4, 7]);
+    // Rows of nothing but delimiters (Excel's formatted empty rows), of any width, carry no
+    // data either: not records, so not quarantined as records without a reference.
+    let r = read_csv(
+        format!("{HEADER}\n{}\n,,,,,,\n, ,\t,\n{}\n,,,,,,,,,,\n", row("R1"), row("R2")),
+        FileSourceOptions::default(),
+    );
+    assert!(r.rejects.is_empty(), "{:?}", r.reject_summary());
+    assert_eq!(r.positions(), [2, 5]);
 }
 
 #[test]
@@ -625,6 +644,7 @@ fn error_messages_name_the_file_but_never_a_value() {
             SourceError::NotRegular { .. } => "not_regular",
             SourceError::Read { .. } => "read",
             SourceError::EmptyFile { .. } => "empty",
+            SourceError::Utf16 { .. } => "utf16",
             SourceError::HeaderNotUtf8 { .. } => "utf8",
             SourceError::HeaderTooLong { .. } => "too_long",
             SourceError::HeaderMalformed { .. } => "malformed",
@@ -996,4 +1016,21 @@ fn a_mapped_withdrawal_column_marks_rows_and_is_not_passed_on_as_a_column() {
     let f = file("police.csv", format!("{HEADER}\n{}\n", row("P9")));
     let (_, marked, _) = read_marked(&f, FileFormat::Csv);
     assert_eq!(marked, [false]);
+}
+
+#[test]
+fn a_date_cell_is_read_in_its_workbooks_date_system() {
+    use calamine::{Data, ExcelDateTime, ExcelDateTimeType};
+    let text = |serial: f64, is_1904: bool| {
+        let cell = Data::DateTime(ExcelDateTime::new(serial, ExcelDateTimeType::DateTime, is_1904));
+        let mut scratch = String::new();
+        super::workbook_file::cell_text(&cell, &mut scratch).map(str::to_owned)
+    };
+    // 2012-07-13 is serial 41103 from 1899-12-30 and 39641 from 1904-01-01 (old Mac Excel).
+    assert_eq!(text(41_103.0, false).as_deref(), Some("2012-07-13"));
+    assert_eq!(text(39_641.0, true).as_deref(), Some("2012-07-13"));
+    assert_eq!(text(39_641.75, true).as_deref(), Some("2012-07-13"), "the time of day dropped");
+    // Outside the calendar: the number, not a date made up at the epoch or the end of time.
+    assert_eq!(text(-3.0, false).as_deref(), Some("-3"));
+    assert_eq!(text(1e9, true).as_deref(), Some("1000000000"));
 }

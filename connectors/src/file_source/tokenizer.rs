@@ -97,6 +97,13 @@ impl Tokenizer {
         Ok(t)
     }
 
+    /// Whether the file starts with a UTF-16 byte order mark (Excel's "Unicode Text" save):
+    /// every other byte of it is NUL, and no single-byte reading of it means anything.
+    pub(super) fn starts_utf16(&self) -> bool {
+        let head = &self.buf[..self.end];
+        head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF")
+    }
+
     /// Reads fields separated by `delimiter` instead of a comma. Only before the first record.
     pub(super) fn set_delimiter(&mut self, delimiter: u8) {
         self.delimiter = delimiter;

@@ -20,7 +20,7 @@ use super::headings::{Headings, match_headings};
 use super::sheet_rows::SheetRows;
 use super::{FileFormat, SourceError};
 use crate::mapping::Mapping;
-use crate::mapping::dates::{from_excel_serial, iso};
+use crate::mapping::dates::iso;
 
 /// An open sheet whose header row has been matched to the schema.
 pub(super) struct WorkbookInput {
@@ -126,13 +126,27 @@ pub(super) fn cell_text<'a>(cell: &'a Data, scratch: &'a mut String) -> Option<&
         }
         Data::Float(f) => write_number(*f, scratch),
         Data::Bool(b) => scratch.push_str(if *b { "true" } else { "false" }),
-        Data::DateTime(dt) if dt.is_datetime() => match from_excel_serial(dt.as_f64()) {
+        // By calamine's own conversion, which knows the workbook's date system: a workbook saved
+        // in the 1904 system (old Mac Excel) counts its serials from 1904-01-01, and the same
+        // number read from 1899-12-30 would fall four years and a day early, silently.
+        Data::DateTime(dt) if dt.is_datetime() => match workbook_date(dt) {
             Some(d) => scratch.push_str(&iso(d)),
             None => write_number(dt.as_f64(), scratch),
         },
         Data::DateTime(dt) => write_number(dt.as_f64(), scratch),
     }
     Some(scratch.as_str())
+}
+
+/// The day a date cell names, in its workbook's date system; `None` outside the calendar.
+fn workbook_date(dt: &calamine::ExcelDateTime) -> Option<chrono::NaiveDate> {
+    // calamine saturates what is outside (a negative serial becomes the epoch): not a date.
+    const LAST_SERIAL: f64 = 2_958_466.0;
+    if !(dt.as_f64() >= 0.0 && dt.as_f64() < LAST_SERIAL) {
+        return None;
+    }
+    let (year, month, day, ..) = dt.to_ymd_hms_milli();
+    chrono::NaiveDate::from_ymd_opt(i32::from(year), u32::from(month), u32::from(day))
 }
 
 /// A number as Excel's General format shows it: a whole number without a decimal point.

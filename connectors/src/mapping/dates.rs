@@ -78,7 +78,7 @@ impl DateFormat {
             DateFormat::Pattern { items, .. } => {
                 let mut parsed = Parsed::new();
                 chrono::format::parse(&mut parsed, value, items.iter()).ok()?;
-                parsed.to_naive_date().ok()
+                parsed.to_naive_date().ok().filter(|d| whole_year_read(items, d.year()))
             }
             DateFormat::ExcelSerial => {
                 // Digits with at most one decimal point; no sign, exponent or `inf`.
@@ -104,8 +104,18 @@ impl DateFormat {
         if parsed.to_naive_date().is_ok() {
             return None;
         }
-        Some((parsed.year()?, parsed.month()?, parsed.day()?))
+        // `%y` sets no year of its own: chrono's century rule (69 and below are 20xx).
+        let year = parsed.year().or_else(|| parsed.year_mod_100().map(|y| if y < 70 { 2000 + y } else { 1900 + y }))?;
+        whole_year_read(items, year).then_some((year, parsed.month()?, parsed.day()?))
     }
+}
+
+/// Whether a year read by `items` is a whole one: `%Y` takes any number of digits, so
+/// `13/07/12` under `%d/%m/%Y` is the year 12. A year before 1000 is always a shortened one in a
+/// partner's file; refused, so that a mapping's next format (`%d/%m/%y`) reads it instead of a
+/// record quarantined for a date out of range.
+fn whole_year_read(items: &[Item<'static>], year: i32) -> bool {
+    year >= 1000 || !items.iter().any(|i| matches!(i, Item::Numeric(chrono::format::Numeric::Year, _)))
 }
 
 /// The day an Excel serial date (days since 1899-12-30, a fraction for the time) falls on;
@@ -150,6 +160,20 @@ mod tests {
         assert_eq!(uk.impossible_day("30/02/2020"), Some((2020, 2, 30)));
         assert_eq!(uk.impossible_day("28/02/2020"), None, "a real day");
         assert_eq!(uk.impossible_day("2020-02-30"), None, "another shape");
+    }
+
+    #[test]
+    fn a_whole_year_pattern_does_not_read_a_shortened_year() {
+        // `%Y` would take `12` as the year 12: the record then fails as out of range, and a
+        // mapping that lists `%d/%m/%y` second never reaches it.
+        assert_eq!(to_iso("%d/%m/%Y", "13/07/12"), None);
+        assert_eq!(to_iso("%d/%m/%Y", "13/07/0012"), None);
+        assert_eq!(to_iso("%d/%m/%y", "13/07/12").as_deref(), Some("2012-07-13"));
+        assert_eq!(DateFormat::parse("%d/%m/%Y").unwrap().impossible_day("31/02/12"), None);
+        // An impossible day under `%y` is still the impossible day it names.
+        let short = DateFormat::parse("%d/%m/%y").unwrap();
+        assert_eq!(short.impossible_day("31/02/23"), Some((2023, 2, 31)));
+        assert_eq!(short.impossible_day("31/02/85"), Some((1985, 2, 31)));
     }
 
     #[test]

@@ -276,7 +276,8 @@ impl Settings {
 
     /// Replaces every source whose path is a pattern (`*`, `?`, `[…]`) by one source per file
     /// it matches, sorted by path, each read as its entry says; hidden files (a leading `.`,
-    /// as partial uploads are named) are not matched. A pattern matching nothing is kept in
+    /// as partial uploads are named) and Office's lock files (`~$name.xlsx`, left beside a
+    /// workbook open in Excel) are not matched. A pattern matching nothing is kept in
     /// [`Settings::unmatched_patterns`] (an empty drop folder is not an error; `run` warns and
     /// `sources check` reports it). A file matched twice, or also listed by name, is a problem.
     /// Reads directories, so [`Settings::load`] calls it and [`Settings::parse`] does not.
@@ -294,7 +295,7 @@ impl Settings {
             let reading = self.readings.remove(&source.path);
             let pattern = source.path.to_string_lossy().into_owned();
             let mut matched: Vec<PathBuf> = match glob::glob_with(&pattern, options) {
-                Ok(paths) => paths.filter_map(Result::ok).filter(|p| p.is_file()).collect(),
+                Ok(paths) => paths.filter_map(Result::ok).filter(|p| p.is_file() && !is_office_lock_file(p)).collect(),
                 Err(e) => {
                     problems.push(format!("sources[{i}].path {pattern:?} is not a valid pattern: {e}"));
                     continue;
@@ -437,3 +438,9 @@ impl Settings {
 
 #[cfg(test)]
 mod tests;
+
+/// Whether `path` is the lock file Office writes beside a document open for editing
+/// (`~$cases.xlsx`): a few bytes naming the user, never a workbook.
+fn is_office_lock_file(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("~$"))
+}

@@ -139,15 +139,21 @@ fn a_source_path_may_be_a_pattern() {
         std::fs::write(dir.path().join(name), "x").unwrap();
     }
     std::fs::create_dir(dir.path().join("empty")).unwrap();
+    // Excel's lock file beside a workbook someone has open.
+    std::fs::create_dir(dir.path().join("drop")).unwrap();
+    for name in ["cases.xlsx", "~$cases.xlsx"] {
+        std::fs::write(dir.path().join("drop").join(name), "x").unwrap();
+    }
     let config = dir.path().join("tellonce.toml");
     let text = "output = { dir = \"o\" }\nkeys = { file = \"k\" }\n[[sources]]\nfeed = \"housing\"\n\
                 path = \"housing-*.csv\"\nmapping = \"m.toml\"\n[[sources]]\nfeed = \"police\"\n\
                 path = \"empty/*.jsonl\"\n";
-    std::fs::write(&config, text).unwrap();
+    let drop = "[[sources]]\nfeed = \"education\"\npath = \"drop/*.xlsx\"\n";
+    std::fs::write(&config, format!("{text}{drop}")).unwrap();
     let s = Settings::load(&config).unwrap();
     let paths: Vec<_> = s.sources.iter().map(|s| s.path.file_name().unwrap().to_string_lossy().into_owned()).collect();
-    assert_eq!(paths, ["housing-2024-12.csv", "housing-2025-01.csv"], "sorted, hidden files left out");
-    assert!(s.sources.iter().all(|src| s.reading(src).mapping == Some(dir.path().join("m.toml"))));
+    assert_eq!(paths, ["housing-2024-12.csv", "housing-2025-01.csv", "cases.xlsx"], "sorted, hidden and lock files left out");
+    assert!(s.sources[..2].iter().all(|src| s.reading(src).mapping == Some(dir.path().join("m.toml"))));
     assert_eq!(s.unmatched_patterns[0].path, dir.path().join("empty/*.jsonl"));
     let twice = format!("{text}[[sources]]\nfeed = \"housing\"\npath = \"housing-2025-01.csv\"\n");
     std::fs::write(&config, twice).unwrap();
