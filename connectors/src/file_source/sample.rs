@@ -28,6 +28,8 @@ pub struct Sample {
     pub delimiter: Option<u8>,
     /// Lines (sheet rows) before the header.
     pub skip_lines: u64,
+    /// The line (sheet row) the header is on, from 1: where a message about the header points.
+    pub header_line: u64,
     /// The sheet read (workbooks).
     pub sheet: Option<String>,
     /// The header's cells, trimmed.
@@ -108,6 +110,7 @@ fn sample_text(path: &Path, max_rows: usize) -> Result<Sample, SourceError> {
     tok.skip_lines(header_at as u64).map_err(read)?;
     tok.set_delimiter(delimiter);
     let mut headings: Option<Vec<String>> = None;
+    let mut header_line = header_at as u64 + 1;
     let mut rows = Vec::new();
     while rows.len() < max_rows {
         let line = tok.line();
@@ -123,7 +126,11 @@ fn sample_text(path: &Path, max_rows: usize) -> Result<Sample, SourceError> {
             continue;
         }
         match &headings {
-            None => headings = Some(cells.into_iter().map(Option::unwrap_or_default).collect()),
+            None => {
+                // Blank lines above the header are passed over: the header is where it was read.
+                header_line = tok.record_line();
+                headings = Some(cells.into_iter().map(Option::unwrap_or_default).collect());
+            }
             Some(_) => rows.push(cells),
         }
     }
@@ -134,6 +141,7 @@ fn sample_text(path: &Path, max_rows: usize) -> Result<Sample, SourceError> {
         encoding: Some(encoding),
         delimiter: Some(delimiter),
         skip_lines: header_at as u64,
+        header_line,
         sheet: None,
         headings,
         rows,
@@ -182,6 +190,7 @@ fn sample_workbook(
         encoding: None,
         delimiter: None,
         skip_lines,
+        header_line: skip_lines + 1,
         sheet: Some(name),
         headings,
         rows,

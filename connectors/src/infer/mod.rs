@@ -8,19 +8,28 @@
 //! column's checks. NHS numbers, UPNs, PNC IDs and postcodes also place a heading by their values
 //! alone. Each feed column takes at most one heading, best score first.
 //!
-//! The proposal names headings, formats and code values; it never holds other values. A partner
-//! code is written into a proposed value map only if the sample holds it at least
-//! [`MIN_SHOWN`] times and it is short: a rare or long value could be a name or a reference put
-//! in the wrong column.
+//! The proposal names headings, formats and code values; it never holds other values. A heading
+//! that looks like a value is left out by position (see `headings.rs`), and a file whose header
+//! line reads as a record is refused ([`InferError::NoHeader`]). A partner code is written into a
+//! proposed value map only if its column holds few distinct values, it is not a value of an
+//! identifying column nor shaped like an identifier, and the sample holds it at least
+//! [`MIN_SHOWN`] times and it is short (see `withhold.rs`): anything else could be a name or a
+//! reference put in the wrong column.
 
+mod headings;
 mod names;
 mod render;
 mod values;
+mod withhold;
+
+use std::path::PathBuf;
 
 use tellonce_schemas::{FeedSchema, Kind};
 
+pub use headings::Unnamed;
 pub use names::NameMatch;
 pub use render::render;
+pub use withhold::{MAX_CODES, Withheld};
 
 use crate::file_source::sample::Sample;
 
@@ -30,6 +39,42 @@ const PLACE_AT: f64 = 0.45;
 pub const MIN_SHOWN: usize = 3;
 /// The longest partner code written into the proposal.
 const MAX_SHOWN_LEN: usize = 40;
+
+/// Why no mapping can be proposed for a file.
+#[derive(Debug, thiserror::Error)]
+pub enum InferError {
+    /// The header line reads as a record: the file was sent without its header. The message
+    /// counts cells and never shows one (they are a person's values).
+    #[error(
+        "{} has no header line: {where_} reads as a record, not as headings ({like_values} of its {cells} \
+         cells read as the values of the columns below them: dates, numbers, identifiers); a mapping \
+         places a column by its heading and has no option for a file without one, so ask the partner \
+         for the extract with its header line, or add the header line above the first record",
+        path.display()
+    )]
+    NoHeader {
+        /// The file.
+        path: PathBuf,
+        /// Where the header was looked for (`line 1`, `row 3 of sheet "Export"`).
+        where_: String,
+        /// Cells that read as the values of their column.
+        like_values: usize,
+        /// Cells that are not blank.
+        cells: usize,
+    },
+}
+
+/// A column of the file the proposal leaves out because its heading cannot be written.
+#[derive(Debug, Clone)]
+pub struct UnnamedColumn {
+    /// Its position in the file, from 0.
+    pub index: usize,
+    /// Why its heading is not written.
+    pub why: Unnamed,
+    /// A feed column its values alone fit (an NHS number, a UPN, a PNC ID, a postcode), if one
+    /// no heading was placed on does.
+    pub fits: Option<&'static str>,
+}
 
 /// How sure a placement is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -91,14 +136,12 @@ pub struct DatePlan {
 pub struct ValuePlan {
     /// The feed column.
     pub column: &'static str,
-    /// Partner code → feed code, with times seen (only codes shown: see [`MIN_SHOWN`]).
+    /// Partner code → feed code, with times seen (only codes shown: see [`Withheld`]).
     pub map: Vec<(String, &'static str, usize)>,
-    /// Partner codes mapped but not shown (too rare or too long).
-    pub hidden_mapped: usize,
     /// Partner codes no code was found for, shown.
     pub unmapped: Vec<(String, usize)>,
-    /// Partner codes no code was found for and not shown.
-    pub hidden_unmapped: usize,
+    /// Partner values, mapped or not, not shown, by reason.
+    pub withheld: Withheld,
 }
 
 /// The proposal for one file and feed.
@@ -112,6 +155,8 @@ pub struct Proposal {
     pub placed: Vec<Placement>,
     /// Headings not placed, as written.
     pub unplaced: Vec<String>,
+    /// Columns left out because their heading is blank or looks like a value.
+    pub unnamed: Vec<UnnamedColumn>,
     /// Required feed columns no heading was placed on.
     pub missing_required: Vec<&'static str>,
     /// Date formats per date column that needs them.
@@ -154,10 +199,10 @@ const WITHDRAWN_WORDS: &[&str] = &[
     "erroneous",
 ];
 
-/// The first unplaced heading whose shown values include a withdrawal word.
-fn withdrawal_marker(sample: &Sample, placed: &[Placement]) -> Option<WithdrawalPlan> {
+/// The first unplaced heading that may be written whose shown values include a withdrawal word.
+fn withdrawal_marker(sample: &Sample, judged: &[Option<Unnamed>], placed: &[Placement]) -> Option<WithdrawalPlan> {
     for (j, heading) in sample.headings.iter().enumerate() {
-        if heading.is_empty() || placed.iter().any(|p| p.index == j) {
+        if judged.get(j).is_none_or(Option::is_some) || placed.iter().any(|p| p.index == j) {
             continue;
         }
         let mut counts: Vec<(String, usize)> = Vec::new();
@@ -202,14 +247,18 @@ pub struct BooleanPlan {
     pub no: Vec<(String, usize)>,
     /// Spellings read as neither, shown, with times seen.
     pub unknown: Vec<(String, usize)>,
-    /// Distinct spellings not shown (too rare or too long).
-    pub hidden: usize,
+    /// Distinct spellings not shown, by reason.
+    pub withheld: Withheld,
 }
 
-/// Scores every (heading, column) pair and places the best, each heading and column once.
-fn place(sample: &Sample, feed: &'static FeedSchema) -> Vec<Placement> {
+/// Scores every (heading, column) pair and places the best, each heading and column once. Only
+/// headings that may be written are placed (`judged` is `None`): a mapping names its heading.
+fn place(sample: &Sample, judged: &[Option<Unnamed>], feed: &'static FeedSchema) -> Vec<Placement> {
     let mut candidates: Vec<(f64, usize, usize, NameMatch, Option<f64>)> = Vec::new();
     for (j, heading) in sample.headings.iter().enumerate() {
+        if judged.get(j).is_none_or(Option::is_some) {
+            continue;
+        }
         let column_values: Vec<&str> = sample.column(j).collect();
         for (i, col) in feed.columns.iter().enumerate() {
             let (name, why) = names::name_score(heading, col.name, col.description);
@@ -265,24 +314,95 @@ fn shown(value: &str, times: usize) -> bool {
     times >= MIN_SHOWN && value.chars().count() <= MAX_SHOWN_LEN
 }
 
-/// Profiles `sample` against `feed` and proposes a mapping.
-pub fn infer(sample: Sample, feed: &'static FeedSchema) -> Proposal {
-    let placed = place(&sample, feed);
+/// The columns left out of a proposal, each with a feed column its values alone fit, if one no
+/// heading took does: a blank heading over NHS numbers is worth a word to the reviewer.
+fn unnamed_columns(
+    sample: &Sample,
+    judged: &[Option<Unnamed>],
+    placed: &[Placement],
+    feed: &'static FeedSchema,
+) -> Vec<UnnamedColumn> {
+    let mut taken: Vec<&'static str> = placed.iter().map(|p| p.column).collect();
+    let mut out = Vec::new();
+    for (index, why) in judged.iter().enumerate() {
+        let Some(why) = *why else { continue };
+        let vals: Vec<&str> = sample.column(index).collect();
+        let fits = (!vals.is_empty())
+            .then(|| {
+                feed.columns.iter().find(|c| {
+                    values::telling(&c.kind) && !taken.contains(&c.name) && values::fit(&vals, &c.kind) >= 0.9
+                })
+            })
+            .flatten()
+            .map(|c| c.name);
+        taken.extend(fits);
+        out.push(UnnamedColumn { index, why, fits });
+    }
+    out
+}
+
+/// Where the header of `sample` was read, for a message.
+fn header_place(sample: &Sample) -> String {
+    match &sample.sheet {
+        Some(sheet) => format!("row {} of sheet {sheet:?}", sample.header_line),
+        None => format!("line {}", sample.header_line),
+    }
+}
+
+/// Profiles `sample` against `feed` and proposes a mapping; refuses a file whose header line
+/// reads as a record ([`InferError::NoHeader`]), as every heading proposed would be a value.
+pub fn infer(sample: Sample, feed: &'static FeedSchema) -> Result<Proposal, InferError> {
+    let judged = headings::judge(&sample);
+    if let Some(r) = headings::record_like(&sample, &judged) {
+        let where_ = header_place(&sample);
+        return Err(InferError::NoHeader { path: sample.path, where_, like_values: r.like_values, cells: r.cells });
+    }
+    let placed = place(&sample, &judged, feed);
     let unplaced: Vec<String> = sample
         .headings
         .iter()
         .enumerate()
-        .filter(|(j, h)| !h.is_empty() && !placed.iter().any(|p| p.index == *j))
+        .filter(|(j, _)| judged[*j].is_none() && !placed.iter().any(|p| p.index == *j))
         .map(|(_, h)| h.clone())
         .collect();
+    let unnamed = unnamed_columns(&sample, &judged, &placed, feed);
     let missing_required: Vec<&'static str> = feed
         .columns
         .iter()
         .filter(|c| c.required && !placed.iter().any(|p| p.column == c.name))
         .map(|c| c.name)
         .collect();
-    let (mut dates, mut value_plans, mut numbers, mut booleans) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for p in &placed {
+    let plans = plan_columns(&sample, &placed, feed);
+    let withdrawal = withdrawal_marker(&sample, &judged, &placed);
+    Ok(Proposal {
+        feed,
+        sample,
+        placed,
+        unplaced,
+        unnamed,
+        missing_required,
+        dates: plans.dates,
+        values: plans.values,
+        numbers: plans.numbers,
+        booleans: plans.booleans,
+        withdrawal,
+    })
+}
+
+/// What the placed columns' values need: date formats, value maps, number forms, spellings.
+#[derive(Default)]
+struct Plans {
+    dates: Vec<DatePlan>,
+    values: Vec<ValuePlan>,
+    numbers: Vec<NumberPlan>,
+    booleans: Vec<BooleanPlan>,
+}
+
+/// The plans for each placed column of `sample` that needs one.
+fn plan_columns(sample: &Sample, placed: &[Placement], feed: &'static FeedSchema) -> Plans {
+    let guard = withhold::Guard::new(sample, placed, feed);
+    let mut plans = Plans::default();
+    for p in placed {
         let Some(col) = feed.column(p.column) else { continue };
         let vals: Vec<&str> = sample.column(p.index).collect();
         if vals.is_empty() {
@@ -293,7 +413,7 @@ pub fn infer(sample: Sample, feed: &'static FeedSchema) -> Proposal {
                 let d = values::date_formats(&vals);
                 if !d.formats.is_empty() {
                     let (formats, share, ambiguous) = (d.formats, d.share, d.ambiguous);
-                    dates.push(DatePlan { column: p.column, formats, share, of: vals.len(), ambiguous });
+                    plans.dates.push(DatePlan { column: p.column, formats, share, of: vals.len(), ambiguous });
                 }
             }
             Kind::Code(codes) => {
@@ -301,21 +421,15 @@ pub fn infer(sample: Sample, feed: &'static FeedSchema) -> Proposal {
                 if m.map.is_empty() && m.unmapped.is_empty() {
                     continue;
                 }
-                let (map, hidden): (Vec<_>, Vec<_>) = m.map.into_iter().partition(|(v, _, n)| shown(v, *n));
-                let (unmapped, hidden_unmapped): (Vec<_>, Vec<_>) =
-                    m.unmapped.into_iter().partition(|(v, n)| shown(v, *n));
-                value_plans.push(ValuePlan {
-                    column: p.column,
-                    map,
-                    hidden_mapped: hidden.len(),
-                    unmapped,
-                    hidden_unmapped: hidden_unmapped.len(),
-                });
+                let mut withheld = Withheld::default();
+                let map = guard.sift(m.map, |(v, _, n)| (v.as_str(), *n), &vals, &mut withheld);
+                let unmapped = guard.sift(m.unmapped, |(v, n)| (v.as_str(), *n), &vals, &mut withheld);
+                plans.values.push(ValuePlan { column: p.column, map, unmapped, withheld });
             }
             Kind::Decimal { .. } | Kind::Integer { .. } => {
                 if let Some(f) = values::number_form(&vals, &col.kind) {
                     let (point, thousands, currency) = (f.point, f.thousands, f.currency);
-                    numbers.push(NumberPlan { column: p.column, point, thousands, currency });
+                    plans.numbers.push(NumberPlan { column: p.column, point, thousands, currency });
                 }
             }
             Kind::Boolean => {
@@ -323,31 +437,22 @@ pub fn infer(sample: Sample, feed: &'static FeedSchema) -> Proposal {
                 if !b.needed {
                     continue;
                 }
-                let mut hidden = 0;
-                let mut keep = |list: Vec<(String, usize)>| {
-                    let (shown_ones, rare): (Vec<_>, Vec<_>) = list.into_iter().partition(|(v, n)| shown(v, *n));
-                    hidden += rare.len();
-                    shown_ones
+                let mut withheld = Withheld::default();
+                // Spellings of true and false come from fixed lists: only rarity hides one. Any
+                // other value could be anything, and is listed only as a code would be.
+                let mut common = |list: Vec<(String, usize)>| {
+                    let (kept, rare): (Vec<_>, Vec<_>) = list.into_iter().partition(|(v, n)| shown(v, *n));
+                    withheld.rare += rare.len();
+                    kept
                 };
-                let (yes, no, unknown) = (keep(b.yes), keep(b.no), keep(b.unknown));
-                booleans.push(BooleanPlan { column: p.column, yes, no, unknown, hidden });
+                let (yes, no) = (common(b.yes), common(b.no));
+                let unknown = guard.sift(b.unknown, |(v, n)| (v.as_str(), *n), &vals, &mut withheld);
+                plans.booleans.push(BooleanPlan { column: p.column, yes, no, unknown, withheld });
             }
             _ => {}
         }
     }
-    let withdrawal = withdrawal_marker(&sample, &placed);
-    Proposal {
-        feed,
-        sample,
-        placed,
-        unplaced,
-        missing_required,
-        dates,
-        values: value_plans,
-        numbers,
-        booleans,
-        withdrawal,
-    }
+    plans
 }
 
 #[cfg(test)]

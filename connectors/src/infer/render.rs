@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Confidence, NameMatch, Proposal};
+use super::{Confidence, NameMatch, Proposal, Unnamed, Withheld};
 use crate::file_source::Encoding;
 
 /// A TOML string (quoted and escaped).
@@ -40,6 +40,7 @@ pub fn render(p: &Proposal, source: &str) -> String {
         }
         s.push_str("ignore = []\n");
     }
+    render_unnamed(p, &mut s);
     render_file(p, &mut s);
     render_columns(p, &mut s);
     render_values(p, &mut s);
@@ -48,6 +49,53 @@ pub fn render(p: &Proposal, source: &str) -> String {
     render_booleans(p, &mut s);
     render_withdrawal(p, &mut s);
     s
+}
+
+/// The columns left out, by position (from 1, as a spreadsheet user counts them), never by their
+/// heading: a blank one has none, and one that looks like a value may be one.
+fn render_unnamed(p: &Proposal, s: &mut String) {
+    if p.unnamed.is_empty() {
+        return;
+    }
+    s.push_str(
+        "\n# Columns left out: a mapping places a column by its heading, and these have none that can be\n\
+         # written here. A run drops a column with a blank heading and reports any other as unknown. Ask\n\
+         # the partner to name a blank one; for one withheld, read its heading in the file and, if it is\n\
+         # a heading, map it under [columns].\n",
+    );
+    for u in &p.unnamed {
+        let why = match u.why {
+            Unnamed::Blank => "has no heading",
+            Unnamed::ValueShaped => {
+                "heading not shown: it looks like a value (a date, a number, an identifier, a reference or a name)"
+            }
+            Unnamed::ColumnValue => "heading not shown: it is also one of the values in its column",
+        };
+        let fits = u.fits.map_or_else(String::new, |c| format!("; its values fit {c}"));
+        let _ = writeln!(s, "#   column {} {why}{fits}", u.index + 1);
+    }
+}
+
+/// Comment lines saying how many values were not listed and why, never which.
+fn render_withheld(w: &Withheld, what: &str, s: &mut String) {
+    if w.total() == 0 {
+        return;
+    }
+    let _ = writeln!(s, "# {} more distinct {what} not shown here:", w.total());
+    let reasons = [
+        (
+            w.too_many,
+            format!("the column holds more than {} distinct values, too many for a code list", super::MAX_CODES),
+        ),
+        (w.shaped, "shaped like an identifier, a date or a postcode".to_owned()),
+        (w.identifying, "also values of a column placed on a name, date of birth, address or identifier".to_owned()),
+        (w.rare, format!("seen fewer than {} times or longer than a code", super::MIN_SHOWN)),
+    ];
+    for (n, why) in reasons {
+        if n > 0 {
+            let _ = writeln!(s, "#   {n}: {why}");
+        }
+    }
 }
 
 fn render_withdrawal(p: &Proposal, s: &mut String) {
@@ -126,7 +174,7 @@ fn render_columns(p: &Proposal, s: &mut String) {
 
 fn render_values(p: &Proposal, s: &mut String) {
     for v in &p.values {
-        if v.map.is_empty() && v.unmapped.is_empty() && v.hidden_unmapped == 0 && v.hidden_mapped == 0 {
+        if v.map.is_empty() && v.unmapped.is_empty() && v.withheld.total() == 0 {
             continue;
         }
         let _ = writeln!(s, "\n# Partner codes of {} and the feed code each stands for.", v.column);
@@ -143,14 +191,9 @@ fn render_values(p: &Proposal, s: &mut String) {
                 quoted(from)
             );
         }
-        let hidden = v.hidden_mapped + v.hidden_unmapped;
-        if hidden > 0 {
-            let _ = writeln!(
-                s,
-                "# {hidden} more distinct value(s), seen fewer than {} times or longer than a code, are not shown\n\
-                 # here; `tellonce sources check` counts any the map leaves out.",
-                super::MIN_SHOWN
-            );
+        if v.withheld.total() > 0 {
+            render_withheld(&v.withheld, "value(s)", s);
+            s.push_str("# `tellonce sources check` counts any the map leaves out.\n");
         }
     }
 }
@@ -207,13 +250,6 @@ fn render_booleans(p: &Proposal, s: &mut String) {
                 quoted(v)
             );
         }
-        if b.hidden > 0 {
-            let _ = writeln!(
-                s,
-                "# {} more distinct spelling(s), seen fewer than {} times or too long, are not shown here.",
-                b.hidden,
-                super::MIN_SHOWN
-            );
-        }
+        render_withheld(&b.withheld, "spelling(s)", s);
     }
 }

@@ -48,7 +48,7 @@ fn a_partner_extract_becomes_a_mapping_that_loads_and_places_every_heading_it_sh
         (s.delimiter, s.encoding, s.skip_lines),
         (Some(b'|'), Some(crate::file_source::Encoding::Windows1252), 1)
     );
-    let proposal = infer(s, feed);
+    let proposal = infer(s, feed).expect("a header");
     let text = render(&proposal, "housing.csv");
     let mapping =
         Mapping::parse(Path::new("proposed.toml"), text.as_bytes(), feed).unwrap_or_else(|p| panic!("{text}\n{p:?}"));
@@ -131,7 +131,7 @@ fn a_workbook_sheet_is_profiled_with_its_title_rows_skipped() {
     let feed = tellonce_schemas::feed::latest("police").expect("police");
     let s = sample(&path, None, 1000).expect("sample");
     assert_eq!((s.skip_lines, s.sheet.as_deref(), s.rows.len()), (2, Some("Occurrences"), 12));
-    let proposal = infer(s, feed);
+    let proposal = infer(s, feed).expect("a header");
     let text = render(&proposal, "police.xlsx");
     Mapping::parse(Path::new("proposed.toml"), text.as_bytes(), feed).unwrap_or_else(|p| panic!("{text}\n{p:?}"));
     let placed: Vec<(&str, &str)> = proposal.placed.iter().map(|p| (p.heading.as_str(), p.column)).collect();
@@ -169,7 +169,7 @@ fn a_status_column_with_deleted_records_is_proposed_as_a_withdrawal_marker_comme
     let path = dir.path().join("police.csv");
     std::fs::write(&path, text).expect("write");
     let feed = tellonce_schemas::feed::latest("police").expect("police");
-    let proposal = infer(sample(&path, None, 1000).expect("sample"), feed);
+    let proposal = infer(sample(&path, None, 1000).expect("sample"), feed).expect("a header");
     let rendered = render(&proposal, "police.csv");
     assert!(rendered.contains("# [withdrawal]\n# column = \"Record Status\"\n# values = [\"Deleted\"]"), "{rendered}");
     // As proposed it withdraws nothing; uncommented, it is a valid mapping.
@@ -182,4 +182,112 @@ fn a_status_column_with_deleted_records_is_proposed_as_a_withdrawal_marker_comme
     let mapping = Mapping::parse(Path::new("p.toml"), uncommented.as_bytes(), feed).expect("uncommented parses");
     let marker = mapping.withdrawal().expect("a marker");
     assert!(marker.marks("deleted") && !marker.marks("Closed"));
+}
+
+/// The clear values of the education rows below, none of which a proposal or message may hold.
+const CLEAR: [&str; 9] =
+    ["Riley", "Morris", "13/07/2012", "A938202416000", "9990390061", "RH15 9PF", "Southdown", "EDU-0", "1000610"];
+
+/// An education record as a partner writes it, its outcome column given.
+fn education_row(i: usize, outcome: &str) -> String {
+    format!(
+        "EDU-{i:08},A938202416000,9990390061,Riley,Morris,13/07/2012,1,WHITE,3 Southdown Road,RH15 9PF,\
+         100061000044,{:02}/03/2023,ATTENDANCE_TERM,89.7,N,{outcome}\n",
+        1 + i % 28
+    )
+}
+
+const EDUCATION_HEADER: &str = "Pupil Ref,UPN,NHS No,First Name,Last Name,DOB,Gender,Ethnicity,Address 1,\
+                                Post Code,UPRN,Event Date,Event Type,Attendance %,CIN,Outcome\n";
+
+fn assert_no_clear_value(text: &str) {
+    for value in CLEAR {
+        assert!(!text.contains(value), "a clear value ({value}) is shown:\n{text}");
+    }
+}
+
+fn education_proposal(text: &str) -> Result<(Proposal, String), InferError> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("edu.csv");
+    std::fs::write(&path, text).expect("write");
+    let feed = tellonce_schemas::feed::latest("education").expect("education");
+    let proposal = infer(sample(&path, None, 1000).expect("sample"), feed)?;
+    let rendered = render(&proposal, "edu.csv");
+    Mapping::parse(Path::new("p.toml"), rendered.as_bytes(), feed).unwrap_or_else(|p| panic!("{rendered}\n{p:?}"));
+    Ok((proposal, rendered))
+}
+
+#[test]
+fn a_file_without_its_header_line_is_refused_and_the_message_holds_no_value() {
+    let text: String = (0..40).map(|i| education_row(i, "NEEDS_MET")).collect();
+    let err = education_proposal(&text).expect_err("a record as header is refused");
+    let message = err.to_string();
+    assert!(message.contains("edu.csv has no header line: line 1 reads as a record"), "{message}");
+    assert_no_clear_value(&message);
+    // After a title line, the record is on line 2.
+    let err = education_proposal(&format!("Education extract\n{text}")).expect_err("refused");
+    assert!(err.to_string().contains("line 2 reads as a record"), "{err}");
+}
+
+#[test]
+fn headings_that_look_like_values_or_are_blank_are_left_out_by_position() {
+    // A real header with a blank heading over NHS numbers, a year in one heading, a heading that
+    // is also a name in its own column, and one that is a code of its own column (a flag column
+    // may be headed by its code): the record is not mistaken for a header.
+    let header = EDUCATION_HEADER
+        .replace("NHS No,", ",")
+        .replace("CIN,", "Attendance 2023,")
+        .replace("Outcome", "Quinley7")
+        .replace("Event Type", "SUSPENSION");
+    // The heading's code is seen once in its column, which repeats as a code list does.
+    let row = |i: usize| {
+        let row = education_row(i, &format!("Quinley{i}"));
+        if i == 0 { row.replace(",ATTENDANCE_TERM,", ",SUSPENSION,") } else { row }
+    };
+    let text: String = header.clone() + &(0..40).map(row).collect::<String>();
+    let (proposal, rendered) = education_proposal(&text).expect("a header");
+    assert!(rendered.contains("#   column 3 has no heading; its values fit nhs_number"), "{rendered}");
+    assert!(rendered.contains("#   column 15 heading not shown: it looks like a value"), "{rendered}");
+    assert!(rendered.contains("#   column 16 heading not shown: it is also one of the values"), "{rendered}");
+    assert!(!rendered.contains("Attendance 2023") && !rendered.contains("Quinley"), "{rendered}");
+    assert!(rendered.contains("\"SUSPENSION\""), "a code heading is written:\n{rendered}");
+    assert!(!rendered.contains("\"\" ="), "no blank heading is mapped:\n{rendered}");
+    assert_eq!(proposal.unnamed.len(), 3, "{rendered}");
+    assert!(proposal.placed.iter().all(|p| p.column != "nhs_number"), "{rendered}");
+    assert_no_clear_value(&rendered);
+}
+
+#[test]
+fn values_of_a_code_column_are_listed_only_when_they_are_codes() {
+    let surnames = ["Brown", "Bell", "Adams", "Cox", "Evans", "Hughes"];
+    // Each surname is also some record's surname: placed on an identifying field.
+    let mut text = EDUCATION_HEADER.to_owned();
+    for i in 0..60 {
+        let row = education_row(i, surnames[i % surnames.len()]);
+        text.push_str(&row.replace("Riley,Morris", &format!("Riley,{}", surnames[(i + 1) % surnames.len()])));
+    }
+    let (proposal, rendered) = education_proposal(&text).expect("a header");
+    let plan = proposal.values.iter().find(|v| v.column == "early_help_outcome").expect("a plan");
+    assert_eq!((plan.unmapped.len(), plan.withheld.identifying), (0, surnames.len()), "{rendered}");
+    assert!(rendered.contains("#   6: also values of a column placed on a name"), "{rendered}");
+    for name in surnames {
+        assert!(!rendered.contains(name), "{name}:\n{rendered}");
+    }
+    // More distinct values than a code list holds: none is listed, though none is a name here.
+    let mut text = EDUCATION_HEADER.to_owned();
+    for i in 0..(3 * (MAX_CODES + 1)) {
+        text.push_str(&education_row(i, &format!("Qox{}", i % (MAX_CODES + 1))));
+    }
+    let (proposal, rendered) = education_proposal(&text).expect("a header");
+    let plan = proposal.values.iter().find(|v| v.column == "early_help_outcome").expect("a plan");
+    assert_eq!((plan.unmapped.len(), plan.withheld.too_many), (0, MAX_CODES + 1), "{rendered}");
+    assert!(!rendered.contains("Qox"), "{rendered}");
+    assert!(rendered.contains(&format!("more than {MAX_CODES} distinct values")), "{rendered}");
+    // A partner's own outcome codes are listed for the reviewer to map.
+    let codes = ["Closed - outcomes met", "Stepped up", "Moved out of area"];
+    let text: String =
+        EDUCATION_HEADER.to_owned() + &(0..30).map(|i| education_row(i, codes[i % codes.len()])).collect::<String>();
+    let (_, rendered) = education_proposal(&text).expect("a header");
+    assert!(rendered.contains("# \"Closed - outcomes met\" = \"\"  # seen 10 times: no code found"), "{rendered}");
+    assert_no_clear_value(&rendered);
 }

@@ -93,6 +93,19 @@ pub(crate) fn date_formats(values: &[&str]) -> DateFormats {
     DateFormats { formats, share: share(read, values.len()), ambiguous }
 }
 
+/// The date formats of [`DATE_FORMATS`] but Excel serials, parsed once: a plain number such as
+/// `1` or `89` reads as a serial, so only these tell a written date.
+static WRITTEN_DATES: std::sync::LazyLock<Vec<DateFormat>> = std::sync::LazyLock::new(|| {
+    DATE_FORMATS.iter().filter(|f| **f != "excel").filter_map(|f| DateFormat::parse(f).ok()).collect()
+});
+
+/// Whether `value` is a date as partners write one (any form of [`DATE_FORMATS`] but an Excel
+/// serial).
+pub(crate) fn is_written_date(value: &str) -> bool {
+    let v = value.trim();
+    WRITTEN_DATES.iter().any(|f| f.parse_date(v).is_some())
+}
+
 fn share(n: usize, of: usize) -> f64 {
     if of == 0 { 0.0 } else { n as f64 / of as f64 }
 }

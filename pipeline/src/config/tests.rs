@@ -152,7 +152,11 @@ fn a_source_path_may_be_a_pattern() {
     std::fs::write(&config, format!("{text}{drop}")).unwrap();
     let s = Settings::load(&config).unwrap();
     let paths: Vec<_> = s.sources.iter().map(|s| s.path.file_name().unwrap().to_string_lossy().into_owned()).collect();
-    assert_eq!(paths, ["housing-2024-12.csv", "housing-2025-01.csv", "cases.xlsx"], "sorted, hidden and lock files left out");
+    assert_eq!(
+        paths,
+        ["housing-2024-12.csv", "housing-2025-01.csv", "cases.xlsx"],
+        "sorted, hidden and lock files left out"
+    );
     assert!(s.sources[..2].iter().all(|src| s.reading(src).mapping == Some(dir.path().join("m.toml"))));
     assert_eq!(s.unmatched_patterns[0].path, dir.path().join("empty/*.jsonl"));
     let twice = format!("{text}[[sources]]\nfeed = \"housing\"\npath = \"housing-2025-01.csv\"\n");

@@ -278,3 +278,85 @@ fn partner_shaped_extracts_go_through_on_a_reviewed_inferred_mapping() {
 fn canonical_sources_ref<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     v.iter().map(|(f, p)| (*f, p.as_str())).collect()
 }
+
+/// The education extract as a partner writes it (UK dates, coded sex and ethnicity) with
+/// `edit` applied to each row, the header `header` (none when `None`), and every identifying
+/// value it holds (names, dates of birth, addresses, postcodes, UPNs, NHS numbers).
+fn education_file(
+    ws: &Workspace,
+    name: &str,
+    header: Option<Vec<String>>,
+    edit: impl Fn(&mut Vec<String>),
+) -> Vec<String> {
+    let e = &EXTRACTS[2];
+    let records = read_records(&ws.dir().join(e.canonical));
+    let columns: Vec<&str> = e.headings.iter().map(|(_, c)| *c).collect();
+    let mut table: Vec<Vec<String>> = header.into_iter().collect();
+    let mut identifying = std::collections::BTreeSet::new();
+    for r in &records {
+        let mut row: Vec<String> =
+            columns.iter().map(|c| partner_value(e, c, r.get(*c).map_or("", String::as_str))).collect();
+        for (c, v) in columns.iter().zip(&row) {
+            let identifies =
+                ["upn", "nhs_number", "forename", "surname", "date_of_birth", "address_line_1", "postcode"];
+            if identifies.contains(c) && !v.is_empty() {
+                identifying.insert(v.clone());
+            }
+        }
+        edit(&mut row);
+        table.push(row);
+    }
+    ws.write(name, write_delimited(&table, b','));
+    identifying.into_iter().collect()
+}
+
+/// Asserts that no identifying value is in `said`: quoted as a proposal would write it, or
+/// anywhere when it is a date, an identifier, an address or a postcode (a digit or a space
+/// in it, so that a short name is not found inside an ordinary word).
+fn assert_no_value(values: &[String], said: &str) {
+    for v in values {
+        assert!(!said.contains(&format!("\"{v}\"")), "{v:?} is shown:\n{said}");
+        if v.len() >= 4 && v.contains(|c: char| c.is_ascii_digit() || c == ' ') {
+            assert!(!said.contains(v.as_str()), "{v:?} is shown:\n{said}");
+        }
+    }
+}
+
+#[test]
+fn infer_shows_no_value_for_a_missing_or_blank_header_or_names_in_a_code_column() {
+    let ws = synth_workspace(120, 29);
+    let headings: Vec<String> = EXTRACTS[2].headings.iter().map(|(h, _)| (*h).to_owned()).collect();
+    let outcome = headings.iter().position(|h| h == "EH Outcome").unwrap();
+    let (surname, nhs) = (4, 2);
+    let infer = |file: &str, code: i32| {
+        let out = tellonce_ok(ws.dir(), &["sources", "infer", file, "--feed", "education"], code);
+        text(&out)
+    };
+
+    // Sent without its header line: refused as input, naming the file and line 1, no value.
+    let values = education_file(&ws, "partner/no_header.csv", None, |_| {});
+    let said = infer("partner/no_header.csv", 3);
+    assert!(said.contains("partner/no_header.csv has no header line: line 1 reads as a record"), "{said}");
+    assert_no_value(&values, &said);
+    let first = std::fs::read_to_string(ws.dir().join("partner/no_header.csv")).unwrap();
+    for cell in first.lines().next().unwrap().split(',').filter(|c| c.len() >= 4) {
+        assert!(!said.contains(cell), "a cell of line 1 ({cell}) is shown:\n{said}");
+    }
+
+    // A blank heading over the NHS numbers: the column is left out by position, exit 0.
+    let mut blank = headings.clone();
+    blank[nhs] = String::new();
+    let values = education_file(&ws, "partner/blank_heading.csv", Some(blank), |_| {});
+    let said = infer("partner/blank_heading.csv", 0);
+    assert!(said.contains(&format!("#   column {} has no heading", nhs + 1)), "{said}");
+    assert!(!said.contains("\"\" = "), "{said}");
+    assert_no_value(&values, &said);
+
+    // Surnames in the outcome column: none is listed as a partner code; the count says why.
+    let values = education_file(&ws, "partner/names_as_codes.csv", Some(headings.clone()), |row| {
+        row[outcome] = row[surname].clone();
+    });
+    let said = infer("partner/names_as_codes.csv", 0);
+    assert!(said.contains("[values.early_help_outcome]") && said.contains("not shown here"), "{said}");
+    assert_no_value(&values, &said);
+}

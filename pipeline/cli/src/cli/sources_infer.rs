@@ -33,7 +33,8 @@ pub(super) fn infer(r: &Request) -> Result<Exit, Failure> {
             .exit(Exit::Config);
     };
     let taken = sample(&r.file, r.sheet.as_deref(), r.rows.max(1)).exit(Exit::Input)?;
-    let proposal = infer::infer(taken, schema);
+    // A file with no header line is the partner's to fix, like any other unreadable header.
+    let proposal = infer::infer(taken, schema).exit(Exit::Input)?;
     let text = infer::render(&proposal, &r.file.display().to_string());
     // A proposal that would not load is a defect here, not the reviewer's to find.
     if let Err(problems) = Mapping::parse(std::path::Path::new("proposed mapping"), text.as_bytes(), schema) {
@@ -57,14 +58,16 @@ pub(super) fn infer(r: &Request) -> Result<Exit, Failure> {
     let count = |c: Confidence| proposal.placed.iter().filter(|p| p.confidence == c).count();
     let summary = format!(
         "{}: {} of {} headings placed ({} high, {} medium, {} low confidence), {} not placed; \
+         {} column(s) left out (blank heading or one that looks like a value); \
          {} date column(s) with formats, {} value map(s); {} required column(s) with no heading{}",
         r.file.display(),
         proposal.placed.len(),
-        proposal.sample.headings.iter().filter(|h| !h.is_empty()).count(),
+        proposal.placed.len() + proposal.unplaced.len(),
         count(Confidence::High),
         count(Confidence::Medium),
         count(Confidence::Low),
         proposal.unplaced.len(),
+        proposal.unnamed.len(),
         proposal.dates.len(),
         proposal.values.iter().filter(|v| !v.map.is_empty()).count(),
         proposal.missing_required.len(),
