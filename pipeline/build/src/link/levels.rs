@@ -178,6 +178,8 @@ pub mod ix {
     pub const POSTCODE_SECTOR: u8 = 2;
     /// `agree` in [`super::SEX`].
     pub const SEX_AGREE: u8 = 1;
+    /// `disagree` in [`super::SEX`].
+    pub const SEX_DISAGREE: u8 = 2;
 }
 
 /// How one pair of records compares, level by level (indices into the tables). What the levels

@@ -193,9 +193,9 @@ const ASSUMED_RULE_RECALL: f64 = 0.8;
 pub(super) fn household_member(cmp: &levels::Comparison) -> bool {
     let same_home = at_one_address_or_postcode(cmp);
     // A forename unalike (or not comparable) on a different date of birth: a sibling. The
-    // same date and another forename (twins), or the same name and another date (a parent),
-    // are left to the weights and the cluster veto: a partner replacing one field looks
-    // exactly like them.
+    // same date and another forename (twins of one sex), or the same name and another date (a
+    // parent), are left to the weights and the cluster veto: a partner replacing one field
+    // looks exactly like them.
     // Filters barely alike (Dice 0.6 to 0.7) and more than one letter apart are a sibling's as
     // often as a slip (Harry and Harvey); one letter apart (Dice under 0.9, at any length) is
     // taken for a slip (Kelly and Kellr, though Mia and Mila would pass too). Where the filters
@@ -218,7 +218,13 @@ pub(super) fn household_member(cmp: &levels::Comparison) -> bool {
     // this person's date: relatives are born so by rare chance. Two parts of three agreeing
     // are not: a couple is often born in one year, and a parent and child on one birthday.
     let sibling_dob = matches!(cmp.dob, ix::MISSING | ix::DOB_ONE_PART | ix::DOB_ELSE);
-    let differs = unalike && sibling_dob && !cmp.swapped && !cmp.half_swapped;
+    // Another forename and another sex, whatever the dates: twins of two sexes (Ava and Arlo).
+    // A partner's slip replaces one field, rarely two, and a middle name used as the forename
+    // keeps the sex. Each such field weighs a few bits against a home that counts twice
+    // (address line and postcode), so the weights alone merged half of such twins held once
+    // by a partner with no identifier.
+    let other_sex = cmp.sex == ix::SEX_DISAGREE;
+    let differs = unalike && (sibling_dob || other_sex) && !cmp.swapped && !cmp.half_swapped;
     same_home && same_family_name(cmp) && differs && cmp.strong_agree == 0
 }
 
