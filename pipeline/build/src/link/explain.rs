@@ -295,15 +295,17 @@ fn name_vetoes(
             _ => {}
         }
     }
-    let mine = records.get(&person).cloned().unwrap_or_default();
+    // One rebuild of every person involved, not one per pair: a record may have many pairs kept
+    // apart, and each rebuild is the size of all records.
+    let mut built = super::score::BuiltPersons::new(recs);
+    for members in records.values() {
+        built.person(members);
+    }
     let undated = |r: usize| recs.tokens[r][Tk::DobUnordered as usize] == NONE;
     for pair in pairs.iter_mut().filter(|p| p.verdict == Verdict::KeptApart) {
-        let key = (pair.other.feed.as_str(), pair.other.record_ref.as_str());
-        let (Some(theirs), Some(&other)) = (person_of(key).and_then(|p| records.get(&p)), index.get(&key)) else {
-            continue;
-        };
+        let Some(&other) = index.get(&(pair.other.feed.as_str(), pair.other.record_ref.as_str())) else { continue };
         let unweighed = undated(me) || undated(other);
-        pair.veto = super::score::veto_between(recs, &mine, theirs, unweighed).map(Veto::describe);
+        pair.veto = built.veto_between(me as u32, other as u32, unweighed).map(Veto::describe);
     }
 }
 

@@ -188,6 +188,8 @@ fn tok(a: Option<&FixedSizeBinaryArray>, row: usize) -> Option<Tok> {
 struct Seen {
     names: HashMap<(Bloom, Bloom), u32>,
     addresses: HashMap<Bloom, u32>,
+    /// Household references by feed, numbered as first seen.
+    household_refs: HashMap<(u8, Tok), u32>,
 }
 
 fn add_batch(
@@ -292,6 +294,8 @@ fn add_batch(
         }
         if let Some(t) = tok(household, row) {
             recs.households.push((HouseholdKind::Reference, feed_scope, t, i));
+            let next = blooms.household_refs.len() as u32;
+            recs.household_ref[r] = *blooms.household_refs.entry((feed_scope, t)).or_insert(next);
         }
         recs.role[r] =
             role.filter(|c| c.is_valid(row)).and_then(|c| ROLES.iter().find(|x| **x == c.value(row)).copied());

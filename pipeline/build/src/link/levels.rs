@@ -211,6 +211,9 @@ pub struct Comparison {
     /// Whether the name filters could not be compared (salted by different years, or one
     /// without a year), so that the name levels come from tokens alone.
     pub names_not_compared: bool,
+    /// Whether one partner lists both records in one household (one feed, one household or
+    /// case reference).
+    pub listed_together: bool,
 }
 
 /// The Dice band of a similarity: 0 for ≥ 0.9, 1 for ≥ 0.8, 2 for ≥ 0.7, 3 for ≥ 0.6, else 4.
@@ -500,6 +503,8 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
     };
     let address = address_level(a, b, address_dice);
     let (strong_agree, strong_disagree) = strong_identifiers(recs, i, j);
+    let listed_together =
+        recs.household_ref[i] != NONE && recs.household_ref[i] == recs.household_ref[j] && recs.feed[i] == recs.feed[j];
     let straight = || FORENAME[usize::from(forename)].weight() + SURNAME[usize::from(surname)].weight();
     // A swap with a slip in one name, on dates of birth one slip apart at most, is as rare between
     // two people as a clean swap. Without a date it stays a half swap, under the half swap's
@@ -528,6 +533,7 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
         strong_agree,
         strong_disagree,
         names_not_compared,
+        listed_together,
     }
 }
 

@@ -68,6 +68,9 @@ pub struct Records {
     pub households: Vec<(HouseholdKind, u8, Tok, u32)>,
     /// Role in the household, where a feed carries it (`CHILD`, `PARENT_CARER`, ...).
     pub role: Vec<Option<&'static str>>,
+    /// The partner's household or case reference, interned within its feed ([`NONE`]: none):
+    /// two records of one feed with one number are listed by that partner in one household.
+    pub household_ref: Vec<u32>,
     /// District names; `district` indexes into it (0 = not known).
     pub districts: Vec<String>,
     /// The district of each record's postcode.
@@ -117,6 +120,7 @@ impl Records {
         self.tokens.push([NONE; super::compare::TK]);
         self.edits.push([NONE; 3]);
         self.role.push(None);
+        self.household_ref.push(NONE);
         self.district.push(0);
         self.imd.push(0);
         i

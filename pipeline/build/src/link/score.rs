@@ -225,7 +225,13 @@ pub(super) fn household_member(cmp: &levels::Comparison) -> bool {
     // by a partner with no identifier.
     let other_sex = cmp.sex == ix::SEX_DISAGREE;
     let differs = unalike && (sibling_dob || other_sex) && !cmp.swapped && !cmp.half_swapped;
-    same_home && same_family_name(cmp) && differs && cmp.strong_agree == 0
+    // One partner listing both records in one household (one household or case reference) says
+    // they are two of its members where the forenames are unalike, or the dates far apart under
+    // one forename (a parent and the child named after them): a partner's own duplicate of a
+    // person carries the same name and date. Twins of one sex, left to the weights elsewhere,
+    // are told apart here.
+    let listed_apart = cmp.listed_together && (unalike || cmp.dob == ix::DOB_ELSE) && !cmp.swapped && !cmp.half_swapped;
+    ((same_home && same_family_name(cmp) && differs) || listed_apart) && cmp.strong_agree == 0
 }
 
 /// Names half swapped with no date of birth to check them by, at the same address line or
@@ -534,23 +540,39 @@ fn scored_veto(c: &mut Clusters<'_>, a: u32, b: u32, unweighed_dob: bool) -> Opt
     None
 }
 
-/// The veto that keeps persons `a` and `b` (their records) apart as they stand now, for
-/// `link-explain` to name what the build refused: a strong identifier, else the scored veto. The
-/// build judged growing clusters, so on the whole persons this may name another reason than the
-/// one that fired, or none.
-pub(super) fn veto_between(recs: &Records, a: &[u32], b: &[u32], unweighed_dob: bool) -> Option<Veto> {
-    let (&first_a, &first_b) = (a.first()?, b.first()?);
-    let mut c = Clusters::new(recs);
-    for (first, rest) in [(first_a, a), (first_b, b)] {
-        for &r in rest {
-            c.join_as_built(first, r);
+/// The persons of a build rebuilt from their records, for `link-explain` to name what keeps two
+/// of them apart as they stand now: the build judged growing clusters, so this may name
+/// another reason than the one that fired, or none. Officers' decisions are not held here
+/// (`link-explain` names those itself).
+pub(super) struct BuiltPersons<'r> {
+    clusters: Clusters<'r>,
+}
+
+impl<'r> BuiltPersons<'r> {
+    /// No person yet: every record on its own.
+    pub(super) fn new(recs: &'r Records) -> Self {
+        BuiltPersons { clusters: Clusters::new(recs) }
+    }
+
+    /// Makes `records` one person.
+    pub(super) fn person(&mut self, records: &[u32]) {
+        if let Some((&first, rest)) = records.split_first() {
+            for &r in rest {
+                self.clusters.join_as_built(first, r);
+            }
         }
     }
-    let (ra, rb) = (c.find(first_a), c.find(first_b));
-    if ra == rb {
-        return None;
+
+    /// The veto between the persons of records `a` and `b`: a strong identifier, else the
+    /// scored veto (`unweighed_dob`: the pair itself weighed no date of birth).
+    pub(super) fn veto_between(&mut self, a: u32, b: u32, unweighed_dob: bool) -> Option<Veto> {
+        let c = &mut self.clusters;
+        let (ra, rb) = (c.find(a), c.find(b));
+        if ra == rb {
+            return None;
+        }
+        c.strong_veto(ra, rb).or_else(|| scored_veto(c, ra, rb, unweighed_dob))
     }
-    c.strong_veto(ra, rb).or_else(|| scored_veto(&mut c, ra, rb, unweighed_dob))
 }
 
 /// Whether each cluster settles a sex and no record of one agrees with one of the other: a twin

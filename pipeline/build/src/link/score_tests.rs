@@ -213,6 +213,7 @@ fn a_sibling_at_the_same_address_is_not_scored_into_a_link() {
         strong_agree: 0,
         strong_disagree: false,
         names_not_compared: false,
+        listed_together: false,
     };
     assert!(super::score::household_member(&sibling));
     assert!(super::score::household_member(&levels::Comparison { dob: ix::MISSING, ..sibling }));
@@ -237,6 +238,32 @@ fn a_sibling_at_the_same_address_is_not_scored_into_a_link() {
     let ava = add(&mut r, "housing", "H1", AMY, b'F');
     let arlo = add(&mut r, "housing", "H2", Who { fore: 9, ..AMY }, b'M');
     assert!(!linked(&r, ava, arlo), "twins of two sexes held once each by one partner");
+    // One partner listing both in one household: two of its members where the forenames are
+    // unalike (twins of one sex) or the dates far apart under one forename (a parent and the
+    // child named after them), wherever their homes; its own duplicate of one person is not.
+    let listed = levels::Comparison { dob: ix::EXACT, listed_together: true, ..sibling };
+    assert!(super::score::household_member(&listed));
+    let namesake = levels::Comparison { forename: ix::EXACT, dob: ix::DOB_ELSE, address: ix::MISSING, ..listed };
+    assert!(super::score::household_member(&namesake));
+    assert!(!super::score::household_member(&levels::Comparison { listed_together: false, ..namesake }));
+    for dob in [ix::EXACT, ix::DOB_ONE_DIGIT, ix::DOB_ONE_PART, ix::MISSING] {
+        assert!(!super::score::household_member(&levels::Comparison { dob, ..namesake }), "dob level {dob}");
+    }
+    assert!(!super::score::household_member(&levels::Comparison { strong_agree: 1, ..listed }));
+    let mut r = Records::new();
+    let ella = add(&mut r, "housing", "H1", AMY, b'F');
+    let isla = add(&mut r, "housing", "H2", Who { fore: 9, ..AMY }, b'F');
+    let mum = add(&mut r, "housing", "H3", Who { dob: (1985, 2, 3), ..AMY }, b'F');
+    assert!(linked(&r, ella, isla) || linked(&r, ella, mum), "by the weights alone, without the listing");
+    for i in [ella, isla, mum] {
+        r.household_ref[i as usize] = 0;
+    }
+    let p = persons(&r, &Options::default(), None);
+    assert!(p.person[ella as usize] != p.person[isla as usize], "twins of one sex listed in one household");
+    assert!(p.person[ella as usize] != p.person[mum as usize], "a mother and her namesake daughter");
+    // Another partner's reference of the same number is another household.
+    r.feed[isla as usize] = r.feed[ella as usize] + 1;
+    assert!(!levels::compare(&r, ella as usize, isla as usize).listed_together);
     // Only an initial on one side (a parent held as "A." beside a child of that initial): a
     // relative where the dates are far apart, left to the weights where they may be one slip or
     // are missing.
@@ -323,22 +350,29 @@ fn twins_of_one_name_stay_apart_where_each_settles_another_sex() {
 #[test]
 fn the_veto_between_two_persons_is_named_as_they_stand() {
     // `link-explain` names what keeps two persons apart from their whole records.
+    let veto = |r: &Records, persons: &[&[u32]], a: u32, b: u32| {
+        let mut built = super::score::BuiltPersons::new(r);
+        for p in persons {
+            built.person(p);
+        }
+        built.veto_between(a, b, false)
+    };
     let mut r = Records::new();
     let girl = [add(&mut r, "camhs", "C1", AMY, b'F'), add(&mut r, "health_visiting", "H1", AMY, b'F')];
     let boy = [add(&mut r, "police", "P1", AMY, b'M'), add(&mut r, "youth_justice", "Y1", AMY, b'M')];
-    assert_eq!(super::score::veto_between(&r, &girl, &boy, false), Some(Veto::Sex));
+    assert_eq!(veto(&r, &[&girl, &boy], girl[0], boy[1]), Some(Veto::Sex));
     // One record of each: nothing is settled, so nothing keeps them apart.
-    assert_eq!(super::score::veto_between(&r, &girl[..1], &boy[..1], false), None);
-    // Dates of birth each person settles, far apart.
+    assert_eq!(veto(&r, &[], girl[0], boy[0]), None);
+    // Dates of birth each person settles, far apart; several persons rebuilt at once.
     let later = Who { dob: (2015, 2, 3), ..AMY };
     let sibling = [add(&mut r, "police", "P2", later, b'F'), add(&mut r, "youth_justice", "Y2", later, b'F')];
-    assert_eq!(super::score::veto_between(&r, &girl, &sibling, false), Some(Veto::DateOfBirth));
+    assert_eq!(veto(&r, &[&girl, &boy, &sibling], girl[1], sibling[0]), Some(Veto::DateOfBirth));
     // A strong identifier comes first.
     for (i, v) in [(girl[0], 1), (sibling[0], 2)] {
         r.strong[0][i as usize] = Some([v; 16]);
     }
-    assert_eq!(super::score::veto_between(&r, &girl, &sibling, false), Some(Veto::Strong(0)));
-    assert_eq!(super::score::veto_between(&r, &girl, &[], false), None);
+    assert_eq!(veto(&r, &[&girl, &sibling], girl[1], sibling[1]), Some(Veto::Strong(0)));
+    assert_eq!(veto(&r, &[&girl], girl[0], girl[1]), None, "one person");
 }
 
 #[test]
@@ -560,6 +594,7 @@ fn a_half_swap_without_a_date_is_deferred_only_at_one_home_with_no_strong_identi
         strong_agree: 0,
         strong_disagree: false,
         names_not_compared: true,
+        listed_together: false,
     };
     assert!(super::score::household_deferred(&half));
     assert!(super::score::household_deferred(&levels::Comparison {
