@@ -75,8 +75,36 @@ fn count_outside_quotes(line: &[u8], delimiter: u8) -> usize {
     n
 }
 
-/// The delimiter whose count is the same on most lines, and the first line with that count (the
-/// header: a preamble line has another count, usually none).
+/// How many of `line`'s cells, split at `delimiter` outside quotes, hold more than spaces and
+/// quotes, and how many cells it has.
+fn filled_cells(line: &[u8], delimiter: u8) -> (usize, usize) {
+    let (mut quoted, mut filled, mut cells, mut in_cell) = (false, 0, 1, false);
+    for &b in line {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted && b == delimiter {
+            filled += usize::from(in_cell);
+            cells += 1;
+            in_cell = false;
+        } else if !b.is_ascii_whitespace() {
+            in_cell = true;
+        }
+    }
+    (filled + usize::from(in_cell), cells)
+}
+
+/// Whether `line` is a title or padding, not a header, though it has the header's delimiters:
+/// a spreadsheet saved as CSV pads its title line and the blank line under it to the table's
+/// width (`Education extract March 2023,,,,,,`). Such a line has at most one cell filled, or
+/// fewer than half of them.
+fn padded(line: &[u8], delimiter: u8) -> bool {
+    let (filled, cells) = filled_cells(line, delimiter);
+    filled <= 1 || filled * 2 < cells
+}
+
+/// The delimiter whose count is the same on most lines, and the first line with that count that
+/// is not a padded title or blank line (the header: a preamble line has another count, usually
+/// none, or few cells filled); the first line with that count if every one is padded.
 fn delimiter_and_header(lines: &[&[u8]]) -> (u8, usize) {
     let mut best = (0usize, b',', 0usize);
     for &d in DELIMITERS {
@@ -90,7 +118,12 @@ fn delimiter_and_header(lines: &[&[u8]]) -> (u8, usize) {
         }
         let score = modal.0 * modal.1;
         if score > best.0 {
-            let header = counts.iter().position(|&c| c == modal.1).unwrap_or(0);
+            let at_count = |i: &usize| counts[*i] == modal.1;
+            let header = (0..counts.len())
+                .filter(at_count)
+                .find(|&i| !padded(lines[i], d))
+                .or_else(|| (0..counts.len()).find(at_count))
+                .unwrap_or(0);
             best = (score, d, header);
         }
     }
@@ -99,14 +132,19 @@ fn delimiter_and_header(lines: &[&[u8]]) -> (u8, usize) {
 
 fn sample_text(path: &Path, max_rows: usize) -> Result<Sample, SourceError> {
     let read = |source: std::io::Error| SourceError::Read { path: path.to_owned(), line: 1, source };
+    let file = std::fs::File::open(path).map_err(read)?;
+    let mut tok = Tokenizer::new(file, MAX_LINE_BYTES).map_err(read)?;
+    // Refused as a run refuses it: read a byte at a time, every other byte is a NUL and each
+    // cell a value with NULs between its letters, which no rule on headings can tell from a name.
+    if tok.starts_utf16() {
+        return Err(SourceError::Utf16 { path: path.to_owned() });
+    }
     let encoding = detect_encoding(path).map_err(read)?;
     let mut head = Vec::new();
     std::fs::File::open(path).map_err(read)?.take(256 * 1024).read_to_end(&mut head).map_err(read)?;
     let head = head.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(&head);
     let lines: Vec<&[u8]> = head.split(|&b| b == b'\n').take(HEADER_SEARCH).collect();
     let (delimiter, header_at) = delimiter_and_header(&lines);
-    let file = std::fs::File::open(path).map_err(read)?;
-    let mut tok = Tokenizer::new(file, MAX_LINE_BYTES).map_err(read)?;
     tok.skip_lines(header_at as u64).map_err(read)?;
     tok.set_delimiter(delimiter);
     let mut headings: Option<Vec<String>> = None;
@@ -195,4 +233,22 @@ fn sample_workbook(
         headings,
         rows,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_padded_title_and_blank_line_are_not_the_header() {
+        let text =
+            b"Education extract March 2023,,,,\n,,,,\nRef,First Name,Last Name,DOB,Type\nE1,Ann,Lee,01/02/2013,X\n";
+        let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+        assert_eq!(delimiter_and_header(&lines), (b',', 2));
+        assert_eq!(filled_cells(b"a,\"b,c\", ,d", b','), (3, 4));
+        // A header with a few blank headings is still the header.
+        let text = b"Ref,First Name,,DOB,Type\nE1,Ann,Lee,01/02/2013,X\n";
+        let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+        assert_eq!(delimiter_and_header(&lines), (b',', 0));
+    }
 }

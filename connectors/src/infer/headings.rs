@@ -2,21 +2,32 @@
 //!
 //! A proposal names the partner's headings, but a header cell is whatever the file's header line
 //! holds: a file sent without a header has a record there, and a header glued to the first record
-//! (a common export fault) holds values in its cells. So a heading is written only if it passes
-//! the rule every message uses for names found in a file
-//! ([`tellonce_schemas::printable::is_printable_column_name`]), judged on the heading with its
-//! spaces and punctuation read as underscores (partners write `Post Code` and `Attendance %`), is
-//! not a postcode, and is not one of the values of its own column. The rest are left out of the
-//! proposal by position (`column 4`). When several header cells read as the values of the columns
-//! below them, at least one by its shape (a date, a number, an NHS number, a UPN, a PNC ID, a
-//! postcode), the line is a record, not a header, and nothing is proposed.
+//! (a common export fault) holds values in its cells. Three rules keep those values out:
+//!
+//! - A heading may be placed on a feed column only if it passes the rule every message uses for
+//!   names found in a file ([`tellonce_schemas::printable::is_printable_column_name`]), judged on
+//!   the heading with its spaces and punctuation read as underscores (partners write `Post Code`
+//!   and `Attendance %`), is not a postcode, and is not one of the values of its own column.
+//! - A heading no feed column took is written only if the header as a whole passes the rule `run`
+//!   applies to the columns it drops ([`tellonce_schemas::printable::printable_column_names`],
+//!   all or nothing, on the headings as written), the headings placed in our own words excepted
+//!   (see [`header_printable`]). One name alone cannot be told from a column name (`Peregrine`
+//!   reads like `Officer`), but a record nearly always has a cell no heading has: a date, a name
+//!   with a space, an identifier.
+//! - When a header cell is shaped like a date or an identifier (an NHS number, a UPN, a PNC ID, a
+//!   postcode) and so are at least half the values below it, the line is a record, not a header,
+//!   and nothing is proposed. A bare number is no such sign: a year heads a column of numbers.
+//!
+//! The rest are left out of the proposal by position (`column 4`).
 
+use tellonce_schemas::FeedSchema;
 use tellonce_schemas::Kind;
 use tellonce_schemas::identifiers::postcode;
-use tellonce_schemas::printable::is_printable_column_name;
+use tellonce_schemas::printable::{is_printable_column_name, printable_column_names};
 
-use super::values;
+use super::names::{self, NameMatch};
 use super::withhold::{self, MAX_CODES};
+use super::{Placement, values};
 use crate::file_source::sample::Sample;
 
 /// Why a column's heading is not written into the proposal.
@@ -29,6 +40,9 @@ pub enum Unnamed {
     ValueShaped,
     /// The heading is one of the values its own column holds.
     ColumnValue,
+    /// The heading alone could be a column name, but not every heading of the header reads as
+    /// one, so the header may be a record and none of its headings no column took is written.
+    Withheld,
 }
 
 /// The values looked at to judge a column's shape: enough to tell, cheap on a wide sample.
@@ -41,6 +55,9 @@ const NHS_NUMBER: u8 = 1 << 2;
 const UPN: u8 = 1 << 3;
 const PNC_ID: u8 = 1 << 4;
 const POSTCODE: u8 = 1 << 5;
+/// The shapes no heading has over a column of the same shape: a date or an identifier. A number
+/// is not one of them (`2021` heads a column of attendance figures).
+const RECORD_SHAPES: u8 = DATE | NHS_NUMBER | UPN | PNC_ID | POSTCODE;
 
 /// The shapes `value` has (bits of [`DATE`], [`NUMBER`] and the identifiers).
 fn shapes(value: &str) -> u8 {
@@ -128,6 +145,43 @@ fn column_value(sample: &Sample, j: usize, heading: &str) -> bool {
     distinct > MAX_CODES || distinct * 2 > values.len()
 }
 
+/// Whether `placed` names its column in our own words: its heading is the column's name or one
+/// partners use for it (ignoring case, spaces and punctuation), or every word of it is a word of
+/// the column's name or description. What such a heading prints is our vocabulary, so it says
+/// nothing of a person even where the header is a record.
+fn in_our_words(placed: &Placement, feed: &FeedSchema) -> bool {
+    match placed.by_name {
+        NameMatch::Same | NameMatch::Known => true,
+        NameMatch::Words | NameMatch::Description => {
+            feed.column(placed.column).is_some_and(|c| names::all_words_known(&placed.heading, c.name, c.description))
+        }
+        NameMatch::None => false,
+    }
+}
+
+/// Whether the headings of `sample` that no feed column took may be written: the header, as
+/// written, passes the all-or-nothing rule `run` applies to the columns it drops
+/// ([`printable_column_names`]), blank headings left out (`run` drops them unreported) and
+/// headings placed in our own words taken as passing ([`in_our_words`]). Any other heading that
+/// is not a plain column name (a space, a date, a digit run, a letter outside ASCII) withholds
+/// them all.
+pub(super) fn header_printable(
+    sample: &Sample,
+    judged: &[Option<Unnamed>],
+    placed: &[Placement],
+    feed: &FeedSchema,
+) -> bool {
+    let ours = |j: usize| placed.iter().any(|p| p.index == j && in_our_words(p, feed));
+    let names: Vec<&str> = sample
+        .headings
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| judged.get(*j).copied().flatten() != Some(Unnamed::Blank) && !ours(*j))
+        .map(|(_, h)| h.as_str())
+        .collect();
+    printable_column_names(&names).1 == 0
+}
+
 /// What the header line of a sample reads as, when it reads as a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct RecordLike {
@@ -137,10 +191,13 @@ pub(super) struct RecordLike {
     pub(super) cells: usize,
 }
 
-/// Whether the header of `sample` is a record: at least two of its cells (all of them, in a
-/// file of one column) are not headings and read as the values of the columns below them, and at
-/// least one of those by its shape (a date over dates, a number over numbers, an NHS number over
-/// NHS numbers…), not only as a word its column also holds, which a header of flags may do.
+/// Whether the header of `sample` is a record: one of its cells is not a heading and is shaped
+/// like a date or an identifier (an NHS number, a UPN, a PNC ID, a postcode), as at least half
+/// the values below it are. No header has such a heading over such values, while a record sent
+/// without its header nearly always has one (a date of birth, an identifier). A number is not
+/// such a sign (a year heads a column of figures), nor is a word its column also holds (a header
+/// of flags). The count of cells that read as values (by any shape, or held in their column) is
+/// for the message.
 pub(super) fn record_like(sample: &Sample, judged: &[Option<Unnamed>]) -> Option<RecordLike> {
     let mut like_values = 0;
     let mut by_shape = 0;
@@ -152,20 +209,20 @@ pub(super) fn record_like(sample: &Sample, judged: &[Option<Unnamed>]) -> Option
         let heading = &sample.headings[j];
         let shape = shapes(heading);
         let column: Vec<u8> = sample.column(j).take(SHAPE_SAMPLE).map(shapes).collect();
-        // A shape the heading shares with at least half the values below it.
-        let shared = (0..8).map(|b| 1u8 << b).filter(|bit| shape & bit != 0).any(|bit| {
+        // The shapes the heading shares with at least half the values below it.
+        let shared: u8 = (0..8).map(|b| 1u8 << b).filter(|bit| shape & bit != 0).fold(0, |acc, bit| {
             let n = column.iter().filter(|s| *s & bit != 0).count();
-            !column.is_empty() && n * 2 >= column.len()
+            if !column.is_empty() && n * 2 >= column.len() { acc | bit } else { acc }
         });
-        if shared {
+        if shared & RECORD_SHAPES != 0 {
             by_shape += 1;
-            like_values += 1;
-        } else if *why == Unnamed::ColumnValue || times_held(sample, j, heading) > 0 {
+        }
+        if shared != 0 || *why == Unnamed::ColumnValue || times_held(sample, j, heading) > 0 {
             like_values += 1;
         }
     }
     let cells = judged.iter().filter(|w| **w != Some(Unnamed::Blank)).count();
-    (by_shape >= 1 && like_values >= cells.min(2)).then_some(RecordLike { like_values, cells })
+    (by_shape >= 1).then_some(RecordLike { like_values, cells })
 }
 
 #[cfg(test)]

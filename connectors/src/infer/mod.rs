@@ -9,12 +9,14 @@
 //! alone. Each feed column takes at most one heading, best score first.
 //!
 //! The proposal names headings, formats and code values; it never holds other values. A heading
-//! that looks like a value is left out by position (see `headings.rs`), and a file whose header
-//! line reads as a record is refused ([`InferError::NoHeader`]). A partner code is written into a
-//! proposed value map only if its column holds few distinct values, it is not a value of an
-//! identifying column nor shaped like an identifier, and the sample holds it at least
-//! [`MIN_SHOWN`] times and it is short (see `withhold.rs`): anything else could be a name or a
-//! reference put in the wrong column.
+//! that looks like a value is left out by position, and so is every heading no column took when
+//! the header as a whole does not pass the rule `run` uses for the columns it drops (see
+//! `headings.rs`); a file whose header line reads as a record is refused
+//! ([`InferError::NoHeader`]). A partner code is written into a proposed value map only if its
+//! column's heading names the field and its values repeat as a code list's do, it is not a value
+//! of an identifying column nor shaped like an identifier (nor like a person's name, unless the
+//! placement is sure), and the sample holds it at least [`MIN_SHOWN`] times and it is short (see
+//! `withhold.rs`): anything else could be a name or a reference put in the wrong column.
 
 mod headings;
 mod names;
@@ -111,6 +113,8 @@ pub struct Placement {
     pub confidence: Confidence,
     /// Why, by name.
     pub by_name: NameMatch,
+    /// How much the heading alone looks like the column's name (0 to 1), whatever its values.
+    pub name: f64,
     /// Share of sampled values that fit the column (once read as proposed); `None` when the
     /// sample holds none.
     pub fit: Option<f64>,
@@ -251,10 +255,14 @@ pub struct BooleanPlan {
     pub withheld: Withheld,
 }
 
+/// A possible placement: its score, the heading's and the column's positions, the name's score
+/// and why, and the values' fit.
+type Candidate = (f64, usize, usize, (f64, NameMatch), Option<f64>);
+
 /// Scores every (heading, column) pair and places the best, each heading and column once. Only
 /// headings that may be written are placed (`judged` is `None`): a mapping names its heading.
 fn place(sample: &Sample, judged: &[Option<Unnamed>], feed: &'static FeedSchema) -> Vec<Placement> {
-    let mut candidates: Vec<(f64, usize, usize, NameMatch, Option<f64>)> = Vec::new();
+    let mut candidates: Vec<Candidate> = Vec::new();
     for (j, heading) in sample.headings.iter().enumerate() {
         if judged.get(j).is_none_or(Option::is_some) {
             continue;
@@ -276,14 +284,14 @@ fn place(sample: &Sample, judged: &[Option<Unnamed>], feed: &'static FeedSchema)
                 score = score.max(0.6 + 0.3 * name);
             }
             if score >= PLACE_AT {
-                candidates.push((score, j, i, why, fit));
+                candidates.push((score, j, i, (name, why), fit));
             }
         }
     }
     candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     let mut placed: Vec<Placement> = Vec::new();
     let (mut heading_used, mut column_used) = (vec![false; sample.headings.len()], vec![false; feed.columns.len()]);
-    for (score, j, i, why, fit) in candidates {
+    for (score, j, i, (name, why), fit) in candidates {
         if heading_used[j] || column_used[i] {
             continue;
         }
@@ -302,6 +310,7 @@ fn place(sample: &Sample, judged: &[Option<Unnamed>], feed: &'static FeedSchema)
             column: feed.columns[i].name,
             confidence,
             by_name: why,
+            name,
             fit,
         });
     }
@@ -352,12 +361,21 @@ fn header_place(sample: &Sample) -> String {
 /// Profiles `sample` against `feed` and proposes a mapping; refuses a file whose header line
 /// reads as a record ([`InferError::NoHeader`]), as every heading proposed would be a value.
 pub fn infer(sample: Sample, feed: &'static FeedSchema) -> Result<Proposal, InferError> {
-    let judged = headings::judge(&sample);
+    let mut judged = headings::judge(&sample);
     if let Some(r) = headings::record_like(&sample, &judged) {
         let where_ = header_place(&sample);
         return Err(InferError::NoHeader { path: sample.path, where_, like_values: r.like_values, cells: r.cells });
     }
     let placed = place(&sample, &judged, feed);
+    // The headings no column took are written only if the header as a whole may be: a forename
+    // alone reads like any column name, and only the rest of its line tells it apart.
+    if !headings::header_printable(&sample, &judged, &placed, feed) {
+        for (j, why) in judged.iter_mut().enumerate() {
+            if why.is_none() && !placed.iter().any(|p| p.index == j) {
+                *why = Some(Unnamed::Withheld);
+            }
+        }
+    }
     let unplaced: Vec<String> = sample
         .headings
         .iter()
@@ -422,8 +440,8 @@ fn plan_columns(sample: &Sample, placed: &[Placement], feed: &'static FeedSchema
                     continue;
                 }
                 let mut withheld = Withheld::default();
-                let map = guard.sift(m.map, |(v, _, n)| (v.as_str(), *n), &vals, &mut withheld);
-                let unmapped = guard.sift(m.unmapped, |(v, n)| (v.as_str(), *n), &vals, &mut withheld);
+                let map = guard.sift(m.map, |(v, _, n)| (v.as_str(), *n), &vals, p, &mut withheld);
+                let unmapped = guard.sift(m.unmapped, |(v, n)| (v.as_str(), *n), &vals, p, &mut withheld);
                 plans.values.push(ValuePlan { column: p.column, map, unmapped, withheld });
             }
             Kind::Decimal { .. } | Kind::Integer { .. } => {
@@ -446,7 +464,7 @@ fn plan_columns(sample: &Sample, placed: &[Placement], feed: &'static FeedSchema
                     kept
                 };
                 let (yes, no) = (common(b.yes), common(b.no));
-                let unknown = guard.sift(b.unknown, |(v, n)| (v.as_str(), *n), &vals, &mut withheld);
+                let unknown = guard.sift(b.unknown, |(v, n)| (v.as_str(), *n), &vals, p, &mut withheld);
                 plans.booleans.push(BooleanPlan { column: p.column, yes, no, unknown, withheld });
             }
             _ => {}

@@ -190,6 +190,15 @@ pub(super) fn name_score(heading: &str, column: &str, description: &str) -> (f64
     }
 }
 
+/// Whether every word of `heading` (as [`words`] reads it: abbreviations written out, endings
+/// cut, words like `of` left out) is a word of `column` or of its `description`: a heading in
+/// our own words, which says nothing of a person whatever line it was read from.
+pub(super) fn all_words_known(heading: &str, column: &str, description: &str) -> bool {
+    let h = words(heading);
+    let ours: Vec<String> = words(column).into_iter().chain(words(description)).collect();
+    !h.is_empty() && h.iter().all(|w| ours.contains(w))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,6 +226,9 @@ mod tests {
         assert!(s >= 0.95, "{s}");
         assert_eq!(name_score("CIN", "child_in_need", "").1, NameMatch::Words);
         assert_eq!(name_score("Officer", "duty_owed", "Duty owed").1, NameMatch::None);
+        assert!(all_words_known("Date Approached", "approach_date", ""));
+        assert!(!all_words_known("Legal Forename", "forename", "The child's forename."));
+        assert!(!all_words_known("Attendance Peregrine", "attendance_pct", "Attendance, in per cent."));
         let (s, why) = name_score("Occurrence Type", "incident_type", "Kind of occurrence.");
         assert!(why == NameMatch::Description && (s - 0.7).abs() < 1e-9, "{s} {why:?}");
     }

@@ -70,6 +70,9 @@ fn render_unnamed(p: &Proposal, s: &mut String) {
                 "heading not shown: it looks like a value (a date, a number, an identifier, a reference or a name)"
             }
             Unnamed::ColumnValue => "heading not shown: it is also one of the values in its column",
+            Unnamed::Withheld => {
+                "heading not shown: not every heading of this header reads as a column name, so it may be a record"
+            }
         };
         let fits = u.fits.map_or_else(String::new, |c| format!("; its values fit {c}"));
         let _ = writeln!(s, "#   column {} {why}{fits}", u.index + 1);
@@ -84,11 +87,20 @@ fn render_withheld(w: &Withheld, what: &str, s: &mut String) {
     let _ = writeln!(s, "# {} more distinct {what} not shown here:", w.total());
     let reasons = [
         (
+            w.weak_heading,
+            "the column's heading does not clearly name the field: it may hold anything, names included".to_owned(),
+        ),
+        (
             w.too_many,
             format!("the column holds more than {} distinct values, too many for a code list", super::MAX_CODES),
         ),
+        (
+            w.unrepeated,
+            "more than half the column's values are distinct, as names and references are and codes are not".to_owned(),
+        ),
         (w.shaped, "shaped like an identifier, a date or a postcode".to_owned()),
         (w.identifying, "also values of a column placed on a name, date of birth, address or identifier".to_owned()),
+        (w.name_shaped, "shaped like a person's name, in a column not placed with high confidence".to_owned()),
         (w.rare, format!("seen fewer than {} times or longer than a code", super::MIN_SHOWN)),
     ];
     for (n, why) in reasons {

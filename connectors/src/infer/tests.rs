@@ -157,7 +157,8 @@ fn a_workbook_sheet_is_profiled_with_its_title_rows_skipped() {
 #[test]
 fn a_status_column_with_deleted_records_is_proposed_as_a_withdrawal_marker_commented_out() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut text = "Ref,Occurrence,Forename,Surname,Date,Type,Role,Record Status\n".to_owned();
+    // The heading is written, so the header must pass the rule for names `run` prints.
+    let mut text = "Ref,Occurrence,Forename,Surname,Date,Type,Role,Record_Status\n".to_owned();
     for (i, status) in ["Active", "Deleted", "Closed", "Active", "DELETED", "Closed", "Deleted", "Active"]
         .iter()
         .cycle()
@@ -171,7 +172,7 @@ fn a_status_column_with_deleted_records_is_proposed_as_a_withdrawal_marker_comme
     let feed = tellonce_schemas::feed::latest("police").expect("police");
     let proposal = infer(sample(&path, None, 1000).expect("sample"), feed).expect("a header");
     let rendered = render(&proposal, "police.csv");
-    assert!(rendered.contains("# [withdrawal]\n# column = \"Record Status\"\n# values = [\"Deleted\"]"), "{rendered}");
+    assert!(rendered.contains("# [withdrawal]\n# column = \"Record_Status\"\n# values = [\"Deleted\"]"), "{rendered}");
     // As proposed it withdraws nothing; uncommented, it is a valid mapping.
     let mapping = Mapping::parse(Path::new("p.toml"), rendered.as_bytes(), feed).expect("proposal parses");
     assert!(mapping.withdrawal().is_none());
@@ -250,9 +251,13 @@ fn headings_that_look_like_values_or_are_blank_are_left_out_by_position() {
     assert!(rendered.contains("#   column 15 heading not shown: it looks like a value"), "{rendered}");
     assert!(rendered.contains("#   column 16 heading not shown: it is also one of the values"), "{rendered}");
     assert!(!rendered.contains("Attendance 2023") && !rendered.contains("Quinley"), "{rendered}");
-    assert!(rendered.contains("\"SUSPENSION\""), "a code heading is written:\n{rendered}");
+    // A code heading is not one of its column's values; but this header holds a heading that
+    // looks like a value, so no heading a column did not take is written.
+    let why = |i: usize| proposal.unnamed.iter().find(|u| u.index == i).map(|u| u.why);
+    assert_eq!(why(12), Some(Unnamed::Withheld), "{rendered}");
+    assert!(!rendered.contains("SUSPENSION"), "{rendered}");
     assert!(!rendered.contains("\"\" ="), "no blank heading is mapped:\n{rendered}");
-    assert_eq!(proposal.unnamed.len(), 3, "{rendered}");
+    assert_eq!(proposal.unplaced.len(), 0, "{rendered}");
     assert!(proposal.placed.iter().all(|p| p.column != "nhs_number"), "{rendered}");
     assert_no_clear_value(&rendered);
 }
@@ -290,4 +295,149 @@ fn values_of_a_code_column_are_listed_only_when_they_are_codes() {
     let (_, rendered) = education_proposal(&text).expect("a header");
     assert!(rendered.contains("# \"Closed - outcomes met\" = \"\"  # seen 10 times: no code found"), "{rendered}");
     assert_no_clear_value(&rendered);
+}
+
+/// The proposal for `text` written as `name`, or why none is made.
+fn proposal_for(name: &str, text: &[u8], feed: &str) -> Result<(Proposal, String), InferError> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("write");
+    let feed = tellonce_schemas::feed::latest(feed).expect("feed");
+    let proposal = infer(sample(&path, None, 1000).expect("sample"), feed)?;
+    let rendered = render(&proposal, name);
+    Mapping::parse(Path::new("p.toml"), rendered.as_bytes(), feed).unwrap_or_else(|p| panic!("{rendered}\n{p:?}"));
+    Ok((proposal, rendered))
+}
+
+const PUPILS: [(&str, &str); 4] =
+    [("Featherstonehaugh", "Peregrine"), ("Brown", "Harry"), ("Baker", "Isla"), ("Clark", "Charlie")];
+const SCHOOLS: [&str; 3] = ["St Marys Primary", "Oakwood Academy", "Holmbush School"];
+
+#[test]
+fn a_record_read_as_the_header_shows_none_of_its_cells() {
+    // Sent without its header, a date of birth in the first record: refused, no value shown.
+    let text: String = (0..40)
+        .map(|i| {
+            let (surname, forename) = PUPILS[i % 4];
+            format!("{surname},{forename},{:02}/03/2014,{}\n", 1 + i % 28, SCHOOLS[i % 3])
+        })
+        .collect();
+    let message = proposal_for("pupils.csv", text.as_bytes(), "education").expect_err("refused").to_string();
+    assert!(message.contains("has no header line: line 1 reads as a record"), "{message}");
+    for value in ["Featherstonehaugh", "Peregrine", "11/03/2014", "St Marys"] {
+        assert!(!message.contains(value), "{value}: {message}");
+    }
+    // No date nor identifier in it: not refused, but a school's name has a space, which no
+    // column name has, so none of the line's cells is written, even the plain words.
+    let text: String = (0..40)
+        .map(|i| {
+            let (surname, forename) = PUPILS[i % 4];
+            format!("{surname},{forename},{},{}\n", SCHOOLS[i % 3], ["Attendance", "Suspension"][i % 2])
+        })
+        .collect();
+    let (proposal, rendered) = proposal_for("pupils.csv", text.as_bytes(), "education").expect("not refused");
+    assert!(proposal.unplaced.is_empty(), "{rendered}");
+    assert!(rendered.contains("#   column 1 heading not shown: not every heading"), "{rendered}");
+    for value in ["Featherstonehaugh", "Peregrine", "St Marys", "Attendance\""] {
+        assert!(!rendered.contains(value), "{value}:\n{rendered}");
+    }
+    // A header of plain names and headings in our own words writes the ones no column took;
+    // one heading that is not a plain name withholds them all.
+    let header = "Officer,Case Ref,First Name,Last Name,DOB,Date Approached,Duty Owed\n";
+    let row = |i: usize| format!("JB,HC-{i:05},Amy,Smith,01/02/2012,{:02}/11/2024,RELIEF\n", 1 + i % 28);
+    let rows: String = (0..30).map(row).collect();
+    let (proposal, rendered) = proposal_for("h.csv", (header.to_owned() + &rows).as_bytes(), "housing").expect("ok");
+    assert_eq!(proposal.unplaced, ["Officer"], "{rendered}");
+    let header = header.replace("Officer,", "Officer,Key Worker,").replace("\n", "");
+    let rows: String = (0..30).map(|i| row(i).replacen("JB,", "JB,Priya Shah,", 1)).collect();
+    let (proposal, rendered) = proposal_for("h.csv", format!("{header}\n{rows}").as_bytes(), "housing").expect("ok");
+    assert!(proposal.unplaced.is_empty() && !rendered.contains("Officer"), "{rendered}");
+    assert!(!rendered.contains("Key Worker") && !rendered.contains("Priya"), "{rendered}");
+}
+
+#[test]
+fn years_as_headings_are_a_header_and_are_left_out_by_position() {
+    let mut text = "Pupil Ref,First Name,Last Name,DOB,2021,2022,2023\n".to_owned();
+    for i in 0..30 {
+        text.push_str(&format!("EDU-{i:08},Riley,Morris,13/07/2012,89.7,{}.5,93.3\n", 60 + i));
+    }
+    let (proposal, rendered) = proposal_for("years.csv", text.as_bytes(), "education").expect("a header");
+    let placed: Vec<&str> = proposal.placed.iter().map(|p| p.column).collect();
+    assert!(placed.contains(&"forename") && placed.contains(&"date_of_birth"), "{rendered}");
+    for column in 5..=7 {
+        assert!(rendered.contains(&format!("#   column {column} heading not shown")), "{rendered}");
+    }
+    assert!(!rendered.contains("\"2021\""), "{rendered}");
+    assert_no_clear_value(&rendered);
+}
+
+#[test]
+fn a_utf16_file_is_refused_as_a_run_refuses_it() {
+    let text = "Pupil Ref\tFirst Name\tDOB\nEDU-1\tRiley\t13/07/2012\n";
+    for bom in [[0xFF, 0xFE], [0xFE, 0xFF]] {
+        let mut bytes = bom.to_vec();
+        for unit in text.encode_utf16() {
+            let pair = if bom[0] == 0xFF { unit.to_le_bytes() } else { unit.to_be_bytes() };
+            bytes.extend_from_slice(&pair);
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("edu.txt");
+        std::fs::write(&path, bytes).expect("write");
+        let err = sample(&path, None, 1000).expect_err("UTF-16 is refused");
+        assert!(matches!(err, crate::file_source::SourceError::Utf16 { .. }), "{err}");
+        assert_eq!(err.rule_code(), "encoding.utf16");
+        assert_no_clear_value(&err.to_string());
+    }
+}
+
+#[test]
+fn a_title_line_padded_to_the_table_width_is_skipped() {
+    let mut text = "Education extract March 2023,,,,,,,,,,,,,,,\n,,,,,,,,,,,,,,,\n".to_owned() + EDUCATION_HEADER;
+    text.extend((0..30).map(|i| education_row(i, "NEEDS_MET")));
+    let (proposal, rendered) = proposal_for("edu.csv", text.as_bytes(), "education").expect("a header");
+    assert_eq!((proposal.sample.skip_lines, proposal.sample.header_line), (2, 3), "{rendered}");
+    assert!(rendered.contains("skip_lines = 2  # lines before the header"), "{rendered}");
+    assert!(proposal.placed.iter().any(|p| p.column == "upn"), "{rendered}");
+    assert_no_clear_value(&rendered);
+}
+
+#[test]
+fn person_names_in_a_code_column_are_not_listed() {
+    // Staff names under a heading that shares two words with `early_help_outcome`.
+    let staff = ["Sarah Jones", "Tom Reed", "Priya Shah", "Helen Ward", "Mark Price"];
+    let header = EDUCATION_HEADER.replace("Outcome", "Early Help Worker");
+    let text: String = header + &(0..60).map(|i| education_row(i, staff[i % staff.len()])).collect::<String>();
+    let (proposal, rendered) = education_proposal(&text).expect("a header");
+    if let Some(plan) = proposal.values.iter().find(|v| v.column == "early_help_outcome") {
+        assert!(plan.map.is_empty() && plan.unmapped.is_empty(), "{rendered}");
+        assert_eq!(plan.withheld.weak_heading, staff.len(), "{rendered}");
+        assert!(rendered.contains("heading does not clearly name the field"), "{rendered}");
+    }
+    for name in staff {
+        assert!(!rendered.contains(name), "{name}:\n{rendered}");
+    }
+    // First names in the ethnicity column of a small file: its heading names the field, but
+    // its values fit none of its codes, so names are not listed.
+    let forenames = ["Amelia", "Amelia", "Oliver", "Amelia", "Oliver", "Oliver"];
+    let text: String = EDUCATION_HEADER.to_owned()
+        + &(0..12)
+            .map(|i| education_row(i, "NEEDS_MET").replace(",WHITE,", &format!(",{},", forenames[i % 6])))
+            .collect::<String>();
+    let (proposal, rendered) = education_proposal(&text).expect("a header");
+    let plan = proposal.values.iter().find(|v| v.column == "ethnicity").expect("a plan");
+    assert_eq!((plan.unmapped.len(), plan.withheld.name_shaped), (0, 2), "{rendered}");
+    assert!(!rendered.contains("Amelia") && !rendered.contains("Oliver"), "{rendered}");
+    // A column of a few values each seen once (a small file's names) is no code list.
+    let text: String =
+        EDUCATION_HEADER.to_owned() + &(0..6).map(|i| education_row(i, &format!("QX{}", i % 4))).collect::<String>();
+    let (proposal, rendered) = education_proposal(&text).expect("a header");
+    let plan = proposal.values.iter().find(|v| v.column == "early_help_outcome").expect("a plan");
+    assert_eq!((plan.unmapped.len(), plan.withheld.unrepeated), (0, 4), "{rendered}");
+    // Partner sex words under a sure placement are listed and mapped.
+    let text: String = EDUCATION_HEADER.to_owned()
+        + &(0..30)
+            .map(|i| education_row(i, "NEEDS_MET").replacen(",1,", [",Male,", ",Female,"][i % 2], 1))
+            .collect::<String>();
+    let (_, rendered) = education_proposal(&text).expect("a header");
+    assert!(rendered.contains("\"Male\" = \"M\"") && rendered.contains("\"Female\" = \"F\""), "{rendered}");
 }

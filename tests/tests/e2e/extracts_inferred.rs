@@ -324,6 +324,7 @@ fn assert_no_value(values: &[String], said: &str) {
 
 #[test]
 fn infer_shows_no_value_for_a_missing_or_blank_header_or_names_in_a_code_column() {
+    // Each file below once printed a value: a name as a heading, as a code, or read as UTF-16.
     let ws = synth_workspace(120, 29);
     let headings: Vec<String> = EXTRACTS[2].headings.iter().map(|(h, _)| (*h).to_owned()).collect();
     let outcome = headings.iter().position(|h| h == "EH Outcome").unwrap();
@@ -358,5 +359,46 @@ fn infer_shows_no_value_for_a_missing_or_blank_header_or_names_in_a_code_column(
     });
     let said = infer("partner/names_as_codes.csv", 0);
     assert!(said.contains("[values.early_help_outcome]") && said.contains("not shown here"), "{said}");
+    assert_no_value(&values, &said);
+
+    // Staff names under a heading that only shares words with the outcome: none is listed.
+    let staff = ["Sarah Jones", "Tom Reed", "Priya Shah", "Helen Ward", "Mark Price"];
+    let mut worker = headings.clone();
+    worker[outcome] = "Early Help Worker".to_owned();
+    let n = std::cell::Cell::new(0);
+    education_file(&ws, "partner/worker.csv", Some(worker), |row| {
+        row[outcome] = staff[n.get() % staff.len()].to_owned();
+        n.set(n.get() + 1);
+    });
+    let said = infer("partner/worker.csv", 0);
+    for name in staff {
+        assert!(!said.contains(name), "{name} is shown:\n{said}");
+    }
+
+    // Sent without its header, the first record holding no date nor identifier (names and a
+    // code): not refused, but none of its cells is written as a heading.
+    let values = education_file(&ws, "partner/names_only.csv", None, |row| {
+        *row = vec![row[3].clone(), row[4].clone(), row[6].clone()];
+    });
+    let said = infer("partner/names_only.csv", 0);
+    assert!(said.contains("#   column 1 heading not shown"), "{said}");
+    assert_no_value(&values, &said);
+
+    // Saved as UTF-16 ("Unicode Text"): refused as a run refuses it, no value read.
+    let values = education_file(&ws, "partner/unicode.txt", Some(headings.clone()), |_| {});
+    let text = std::fs::read_to_string(ws.dir().join("partner/unicode.txt")).unwrap();
+    let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    ws.write("partner/unicode.txt", utf16);
+    let said = infer("partner/unicode.txt", 3);
+    assert!(said.contains("partner/unicode.txt is UTF-16"), "{said}");
+    assert_no_value(&values, &said);
+
+    // A title line and a blank line padded to the table's width, as a spreadsheet saves them.
+    let values = education_file(&ws, "partner/padded.csv", Some(headings.clone()), |_| {});
+    let text = std::fs::read_to_string(ws.dir().join("partner/padded.csv")).unwrap();
+    let pad = ",".repeat(headings.len() - 1);
+    ws.write("partner/padded.csv", format!("Education extract March 2023{pad}\r\n{pad}\r\n{text}"));
+    let said = infer("partner/padded.csv", 0);
+    assert!(said.contains("skip_lines = 2") && said.contains("\"UPN\" = \"upn\""), "{said}");
     assert_no_value(&values, &said);
 }
