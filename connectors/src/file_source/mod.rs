@@ -282,6 +282,26 @@ pub enum SourceError {
         /// The sheets it has.
         sheets: Vec<String>,
     },
+    /// A workbook's sheet (the first, unless one is named) has no row with a cell in it at or
+    /// after the rows skipped, most often a cover sheet in front of the data: names the sheet
+    /// read and the workbook's other sheets, one of which the source may name with `sheet`.
+    /// Rule `file.empty`, as for an empty CSV file.
+    #[error(
+        "the sheet {sheet:?} of {} is empty: it has no header row or record{}; {}",
+        path.display(),
+        after_skipped(*skipped),
+        other_sheets(sheet, sheets)
+    )]
+    EmptySheet {
+        /// The file.
+        path: PathBuf,
+        /// The sheet read.
+        sheet: String,
+        /// The rows skipped before the header (`skip_lines`).
+        skipped: u64,
+        /// The workbook's sheets, in order (the one read among them).
+        sheets: Vec<String>,
+    },
     /// A CSV header names a schema column twice (names match trimmed and without case).
     #[error("{} has the column {column} more than once", path.display())]
     DuplicateColumn {
@@ -377,8 +397,31 @@ impl SourceError {
             SourceError::Mapping { .. } => "mapping.apply_failed",
             SourceError::Workbook { .. } => "workbook.unreadable",
             SourceError::SheetMissing { .. } => "workbook.sheet_missing",
+            SourceError::EmptySheet { .. } => "file.empty",
         }
     }
+}
+
+/// For [`SourceError::EmptySheet`]: the rows skipped, if any.
+fn after_skipped(skipped: u64) -> String {
+    match skipped {
+        0 => String::new(),
+        1 => " after the 1 row skipped (skip_lines)".to_owned(),
+        n => format!(" after the {n} rows skipped (skip_lines)"),
+    }
+}
+
+/// For [`SourceError::EmptySheet`]: the sheets that might hold the data instead (sheet names
+/// are a workbook's structure, not a value from it).
+fn other_sheets(read: &str, sheets: &[String]) -> String {
+    let others: Vec<String> = sheets.iter().filter(|s| s.as_str() != read).map(|s| format!("{s:?}")).collect();
+    if others.is_empty() {
+        return "the workbook has no other sheet".to_owned();
+    }
+    format!(
+        "the workbook's other sheets are {}: name the one to read with `sheet = \"…\"` (in the mapping's [file] or in [[sources]])",
+        others.join(", ")
+    )
 }
 
 /// A file's size and modification time (`None` if its metadata cannot be read), to tell whether

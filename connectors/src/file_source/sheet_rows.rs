@@ -7,12 +7,20 @@
 //! 65 536 rows, and an `.ods` file is a partner's spreadsheet, not a bulk export.
 //!
 //! Cells become text as Excel's General format shows them (see [`super::workbook_file`]).
+//!
+//! A merged region's value is filled into every cell the region covers ([`Merges`]): the file
+//! holds it in the region's top-left cell only, but the person reading the sheet sees it in
+//! each row and column the region spans (one address merged over the rows of a family's
+//! children). calamine gives an `.xlsx` sheet's regions from its `<mergeCells>`, which follows
+//! the cells in the sheet's XML, so they are read by a first pass over the XML (inflated and
+//! parsed as it goes, nothing kept but the regions) before the cells are streamed; an `.xls`
+//! sheet's come with the sheet. calamine reads none for `.ods`.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use calamine::{Data, DataRef, Ods, Reader, Xls, Xlsx, open_workbook};
+use calamine::{Data, DataRef, Dimensions, Ods, Reader, Xls, Xlsx, open_workbook};
 
 use super::workbook_file::cell_text;
 use super::{FileFormat, SourceError};
@@ -21,6 +29,9 @@ use super::{FileFormat, SourceError};
 const CHUNK_ROWS: usize = 1024;
 /// Chunks in flight: the reader runs at most this far ahead.
 const CHUNKS_AHEAD: usize = 4;
+/// Columns a sheet can have (`XFD`): more regions open across one row than this overlap, which
+/// no spreadsheet writes, and filling them would cost rows times regions.
+const MAX_OPEN_REGIONS: usize = 16_384;
 
 /// One row of a sheet: its cells' text in one buffer (one allocation a row, not a cell).
 #[derive(Debug, Clone)]
@@ -30,32 +41,140 @@ pub(super) struct SheetRow {
     text: String,
     /// Each column's cell as a range of `text`, `None` where empty.
     cells: Vec<Option<(u32, u32)>>,
+    /// Columns whose cell was empty and holds a merged region's value ([`Merges`]).
+    merged: Vec<u32>,
 }
 
 impl SheetRow {
-    /// The text of the cell in column `j`, if it has any.
+    /// An empty row at sheet row `at`.
+    fn new(at: u32) -> Self {
+        SheetRow { at, text: String::new(), cells: Vec::new(), merged: Vec::new() }
+    }
+
+    /// The text of the cell in column `j`, if it has any: its own, or that of a merged region
+    /// covering it.
     pub(super) fn cell(&self, j: usize) -> Option<&str> {
         let (a, b) = (*self.cells.get(j)?)?;
         self.text.get(a as usize..b as usize)
     }
 
-    /// Columns up to the last cell with text.
+    /// The text of the cell in column `j` if the cell holds it itself.
+    fn own_cell(&self, j: usize) -> Option<&str> {
+        if self.merged.iter().any(|&m| m as usize == j) {
+            return None;
+        }
+        self.cell(j)
+    }
+
+    /// Columns up to the last cell with text of its own.
     pub(super) fn width(&self) -> usize {
-        self.cells.len()
+        (0..self.cells.len()).rev().find(|&j| self.own_cell(j).is_some()).map_or(0, |j| j + 1)
     }
 
-    /// Cells with text.
+    /// Cells with text of their own.
     pub(super) fn filled(&self) -> usize {
-        self.cells.iter().filter(|c| c.is_some()).count()
+        self.cells.iter().filter(|c| c.is_some()).count() - self.merged.len()
     }
 
-    /// The cells as owned text, by column.
+    /// The cells' own text, by column, without merged regions' values: a heading merged over
+    /// several columns names the first only (filled across, it would name them all alike), and
+    /// a title merged across the top is one cell, not a row as wide as the header.
     pub(super) fn to_cells(&self) -> Vec<Option<String>> {
-        (0..self.width()).map(|j| self.cell(j).map(str::to_owned)).collect()
+        (0..self.width()).map(|j| self.own_cell(j).map(str::to_owned)).collect()
+    }
+
+    /// Appends text to the cell in column `c` with `push`, which returns false (and appends
+    /// nothing) when there is none; true when the cell was set.
+    fn set(&mut self, c: usize, push: impl FnOnce(&mut String) -> bool) -> bool {
+        let start = self.text.len();
+        if !push(&mut self.text) {
+            return false;
+        }
+        let (Ok(a), Ok(b)) = (u32::try_from(start), u32::try_from(self.text.len())) else { return false };
+        if self.cells.len() <= c {
+            self.cells.resize(c + 1, None);
+        }
+        self.cells[c] = Some((a, b));
+        true
+    }
+
+    /// Gives the empty cell in column `c` a merged region's `value`; a cell with a value of its
+    /// own keeps it (Excel drops those on merging, but other writers may leave them).
+    fn fill(&mut self, c: u32, value: &str) {
+        let j = c as usize;
+        if self.cells.get(j).is_some_and(Option::is_some) {
+            return;
+        }
+        if self.set(j, |t| {
+            t.push_str(value);
+            true
+        }) {
+            self.merged.push(c);
+        }
+    }
+}
+
+/// A sheet's merged regions, filled into the rows they cover as the rows pass by, top to
+/// bottom: each empty cell a region covers takes the text of the region's top-left cell.
+///
+/// Only regions a row has reached are held with their value, so memory holds the regions, not
+/// the sheet. A region reaches across no further than the widest row seen so far: a column no
+/// row has reached has no heading above it, so nothing reads it, and a region spanning the
+/// whole sheet's width must not make every row 16 384 cells wide.
+struct Merges {
+    /// Regions no row has reached yet, the topmost last.
+    pending: Vec<Dimensions>,
+    /// Regions reached and not passed, with their top-left cell's text (`None`: it has none).
+    open: Vec<(Dimensions, Option<String>)>,
+    /// The widest row's width so far (its cells of its own).
+    width: u32,
+}
+
+impl Merges {
+    fn new(mut regions: Vec<Dimensions>) -> Self {
+        // A "region" of one cell merges nothing.
+        regions.retain(|d| d.start != d.end);
+        regions.sort_unstable_by_key(|d| std::cmp::Reverse(d.start));
+        Merges { pending: regions, open: Vec::new(), width: 0 }
+    }
+
+    /// Fills `row`'s cells covered by a region; `Err` when regions overlap beyond what any
+    /// sheet holds.
+    fn fill(&mut self, row: &mut SheetRow) -> Result<(), Stop> {
+        if self.pending.is_empty() && self.open.is_empty() {
+            return Ok(());
+        }
+        let r = row.at;
+        self.width = self.width.max(u32::try_from(row.width()).unwrap_or(u32::MAX));
+        self.open.retain(|(d, _)| d.end.0 >= r);
+        while let Some(d) = self.pending.pop_if(|d| d.start.0 <= r) {
+            // A region whose rows hold no cell at all is passed without a row to fill.
+            if d.end.0 >= r {
+                let value = if d.start.0 == r { row.cell(d.start.1 as usize).map(str::to_owned) } else { None };
+                self.open.push((d, value));
+            }
+        }
+        if self.open.len() > MAX_OPEN_REGIONS {
+            return Err(Stop::Workbook(format!(
+                "more than {MAX_OPEN_REGIONS} merged regions cover sheet row {}: they overlap",
+                u64::from(r) + 1
+            )));
+        }
+        let Some(last) = self.width.checked_sub(1) else { return Ok(()) };
+        for (d, value) in &self.open {
+            let Some(value) = value else { continue };
+            for c in d.start.1..=d.end.1.min(last) {
+                if (r, c) != d.start {
+                    row.fill(c, value);
+                }
+            }
+        }
+        Ok(())
     }
 }
 
 /// Why the reader thread stopped, sent to the reading side.
+#[derive(Debug)]
 enum Stop {
     Workbook(String),
     SheetMissing(String, Vec<String>),
@@ -67,6 +186,8 @@ pub(super) struct SheetRows {
     path: PathBuf,
     rx: Receiver<Result<Vec<SheetRow>, Stop>>,
     ready: VecDeque<SheetRow>,
+    /// The workbook's sheets, in order.
+    sheets: Vec<String>,
 }
 
 impl SheetRows {
@@ -88,9 +209,12 @@ impl SheetRows {
                 _ => read_streamed(&owned, wanted.as_deref(), &name_tx, &tx),
             })
             .map_err(|e| SourceError::Workbook { path: path.to_owned(), message: e.to_string() })?;
-        let rows = SheetRows { path: path.to_owned(), rx, ready: VecDeque::new() };
+        let mut rows = SheetRows { path: path.to_owned(), rx, ready: VecDeque::new(), sheets: Vec::new() };
         match name_rx.recv() {
-            Ok(Ok(name)) => Ok((rows, name)),
+            Ok(Ok((name, sheets))) => {
+                rows.sheets = sheets;
+                Ok((rows, name))
+            }
             Ok(Err(stop)) => Err(rows.error(stop)),
             Err(_) => Err(rows.error(Stop::Workbook("the reader stopped".into()))),
         }
@@ -103,6 +227,11 @@ impl SheetRows {
             Stop::SheetMissing(sheet, sheets) => SourceError::SheetMissing { path, sheet, sheets },
             Stop::Empty => SourceError::EmptyFile { path },
         }
+    }
+
+    /// The workbook's sheets, in order: named when the one read turns out empty.
+    pub(super) fn sheets(&self) -> &[String] {
+        &self.sheets
     }
 
     /// The next row, or `None` at the end of the sheet.
@@ -156,58 +285,76 @@ fn choose_sheet(names: &[String], wanted: Option<&str>) -> Result<String, Stop> 
     }
 }
 
-/// Gathers cells, given in row order, into rows and the rows into chunks, sending each chunk
-/// when full. A send fails only when the reading side has gone.
+/// Gathers cells, given in row order, into rows (their merged regions filled) and the rows
+/// into chunks, sending each chunk when full. A send fails only when the reading side has gone.
 struct Chunker<'a> {
     tx: &'a SyncSender<Result<Vec<SheetRow>, Stop>>,
     chunk: Vec<SheetRow>,
     row: Option<SheetRow>,
     scratch: String,
+    merges: Merges,
 }
 
 impl<'a> Chunker<'a> {
-    fn new(tx: &'a SyncSender<Result<Vec<SheetRow>, Stop>>) -> Self {
-        Chunker { tx, chunk: Vec::with_capacity(CHUNK_ROWS), row: None, scratch: String::new() }
+    fn new(tx: &'a SyncSender<Result<Vec<SheetRow>, Stop>>, merges: Vec<Dimensions>) -> Self {
+        Chunker {
+            tx,
+            chunk: Vec::with_capacity(CHUNK_ROWS),
+            row: None,
+            scratch: String::new(),
+            merges: Merges::new(merges),
+        }
     }
 
-    /// Adds the cell at (`r`, `c`), its text appended by `push`; false when the reading side
-    /// has gone.
+    /// Adds the cell at (`r`, `c`), its text appended by `push`; false when reading stops
+    /// (the reading side has gone, or was sent why).
     fn cell(&mut self, r: u32, c: u32, push: impl FnOnce(&mut String, &mut String) -> bool) -> bool {
         if self.row.as_ref().is_some_and(|x| x.at != r) {
-            self.chunk.extend(self.row.take().filter(|x| x.filled() > 0));
+            if !self.end_row() {
+                return false;
+            }
             if self.chunk.len() >= CHUNK_ROWS && self.tx.send(Ok(std::mem::take(&mut self.chunk))).is_err() {
                 return false;
             }
         }
-        let current = self.row.get_or_insert_with(|| SheetRow { at: r, text: String::new(), cells: Vec::new() });
-        let start = current.text.len();
-        if !push(&mut self.scratch, &mut current.text) {
-            return true;
+        let current = self.row.get_or_insert_with(|| SheetRow::new(r));
+        let scratch = &mut self.scratch;
+        current.set(c as usize, |text| push(scratch, text));
+        true
+    }
+
+    /// Fills the row just ended from the merged regions over it and keeps it if it has a cell
+    /// of its own (a row of nothing but a region's value is not a record); false when reading
+    /// stops.
+    fn end_row(&mut self) -> bool {
+        let Some(mut row) = self.row.take() else { return true };
+        if let Err(stop) = self.merges.fill(&mut row) {
+            let _ = self.tx.send(Err(stop));
+            return false;
         }
-        let (Ok(a), Ok(b)) = (u32::try_from(start), u32::try_from(current.text.len())) else { return true };
-        let c = c as usize;
-        if current.cells.len() <= c {
-            current.cells.resize(c + 1, None);
+        if row.filled() > 0 {
+            self.chunk.push(row);
         }
-        current.cells[c] = Some((a, b));
         true
     }
 
     /// Sends the last rows.
     fn finish(mut self) {
-        self.chunk.extend(self.row.take().filter(|x| x.filled() > 0));
-        if !self.chunk.is_empty() {
+        if self.end_row() && !self.chunk.is_empty() {
             let _ = self.tx.send(Ok(self.chunk));
         }
     }
 }
 
+/// What the reader thread tells first: the sheet it opened and the workbook's sheets, in order.
+type Opened = Result<(String, Vec<String>), Stop>;
+
 /// The reader thread for an `.xlsx` workbook: names the sheet it opened (or why it could not),
-/// then streams its rows.
+/// reads its merged regions, then streams its rows.
 fn read_streamed(
     path: &Path,
     wanted: Option<&str>,
-    name_tx: &SyncSender<Result<String, Stop>>,
+    name_tx: &SyncSender<Opened>,
     tx: &SyncSender<Result<Vec<SheetRow>, Stop>>,
 ) {
     let mut workbook: Xlsx<_> = match open_workbook(path) {
@@ -218,10 +365,19 @@ fn read_streamed(
             return;
         }
     };
-    let name = match choose_sheet(&workbook.sheet_names(), wanted) {
+    let names = workbook.sheet_names();
+    let name = match choose_sheet(&names, wanted) {
         Ok(n) => n,
         Err(stop) => {
             let _ = name_tx.send(Err(stop));
+            return;
+        }
+    };
+    // A pass over the sheet's XML ahead of its cells: the regions are listed after them.
+    let merges = match workbook.merge_cells_by_sheet_name(&name) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = name_tx.send(Err(Stop::Workbook(e.to_string())));
             return;
         }
     };
@@ -232,10 +388,10 @@ fn read_streamed(
             return;
         }
     };
-    if name_tx.send(Ok(name)).is_err() {
+    if name_tx.send(Ok((name, names))).is_err() {
         return;
     }
-    let mut chunker = Chunker::new(tx);
+    let mut chunker = Chunker::new(tx, merges);
     loop {
         let cell = match cells.next_cell() {
             Ok(Some(cell)) => cell,
@@ -253,15 +409,34 @@ fn read_streamed(
     chunker.finish();
 }
 
+/// A sheet's merged regions, from a workbook calamine reads whole.
+trait MergedRegions {
+    fn merged_regions(&mut self, sheet: &str) -> Result<Vec<Dimensions>, String>;
+}
+
+impl<RS: std::io::Read + std::io::Seek> MergedRegions for Xls<RS> {
+    fn merged_regions(&mut self, sheet: &str) -> Result<Vec<Dimensions>, String> {
+        self.merge_cells_by_sheet_name(sheet).map_err(|e| e.to_string())
+    }
+}
+
+impl<RS> MergedRegions for Ods<RS> {
+    /// None: calamine reads an OpenDocument cell's `number-rows-spanned` and
+    /// `number-columns-spanned` as nothing, so a merged region's value stays in its first cell.
+    fn merged_regions(&mut self, _: &str) -> Result<Vec<Dimensions>, String> {
+        Ok(Vec::new())
+    }
+}
+
 /// The reader thread for a workbook calamine reads a sheet of only whole (`.xls`, `.ods`): names
 /// the sheet it opened (or why it could not), reads it, then sends its rows.
 fn read_whole<W>(
     path: &Path,
     wanted: Option<&str>,
-    name_tx: &SyncSender<Result<String, Stop>>,
+    name_tx: &SyncSender<Opened>,
     tx: &SyncSender<Result<Vec<SheetRow>, Stop>>,
 ) where
-    W: Reader<std::io::BufReader<std::fs::File>>,
+    W: Reader<std::io::BufReader<std::fs::File>> + MergedRegions,
     W::Error: std::fmt::Display,
 {
     let mut workbook: W = match open_workbook(path) {
@@ -272,26 +447,28 @@ fn read_whole<W>(
             return;
         }
     };
-    let name = match choose_sheet(&workbook.sheet_names(), wanted) {
+    let names = workbook.sheet_names();
+    let name = match choose_sheet(&names, wanted) {
         Ok(n) => n,
         Err(stop) => {
             let _ = name_tx.send(Err(stop));
             return;
         }
     };
-    let range = match workbook.worksheet_range(&name) {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = name_tx.send(Err(Stop::Workbook(e.to_string())));
+    let read = workbook.worksheet_range(&name).map_err(|e| e.to_string());
+    let (range, merges) = match read.and_then(|r| Ok((r, workbook.merged_regions(&name)?))) {
+        Ok(read) => read,
+        Err(message) => {
+            let _ = name_tx.send(Err(Stop::Workbook(message)));
             return;
         }
     };
     drop(workbook);
-    if name_tx.send(Ok(name)).is_err() {
+    if name_tx.send(Ok((name, names))).is_err() {
         return;
     }
     let Some((top, left)) = range.start() else { return };
-    let mut chunker = Chunker::new(tx);
+    let mut chunker = Chunker::new(tx, merges);
     for (r, row) in (top..).zip(range.rows()) {
         for (c, cell) in (left..).zip(row) {
             if matches!(cell, Data::Empty) {
@@ -303,4 +480,43 @@ fn read_whole<W>(
         }
     }
     chunker.finish();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(at: u32, cells: &[(usize, &str)]) -> SheetRow {
+        let mut row = SheetRow::new(at);
+        for &(c, text) in cells {
+            row.set(c, |t| {
+                t.push_str(text);
+                true
+            });
+        }
+        row
+    }
+
+    #[test]
+    fn regions_reach_only_rows_seen_and_columns_a_row_has_reached() {
+        let region = |r0, c0, r1, c1| Dimensions::new((r0, c0), (r1, c1));
+        // Rows 1-2 never seen: the first region is passed; the second reaches past the widest row.
+        let mut merges = Merges::new(vec![region(1, 0, 2, 0), region(3, 0, 4, 9), region(5, 5, 5, 5)]);
+        let mut header = row(0, &[(0, "a"), (1, "b"), (2, "c")]);
+        merges.fill(&mut header).unwrap();
+        let mut top = row(3, &[(0, "x")]);
+        merges.fill(&mut top).unwrap();
+        assert_eq!(top.to_cells(), [Some("x".to_owned())], "filled cells are not its own");
+        assert_eq!((top.cell(1), top.cell(2), top.cell(3)), (Some("x"), Some("x"), None));
+        let mut next = row(4, &[(1, "own")]);
+        merges.fill(&mut next).unwrap();
+        assert_eq!((next.cell(0), next.cell(1), next.cell(2), next.filled()), (Some("x"), Some("own"), Some("x"), 1));
+    }
+
+    #[test]
+    fn overlapping_regions_beyond_any_sheets_are_refused() {
+        let many = vec![Dimensions::new((0, 0), (9, 1)); MAX_OPEN_REGIONS + 1];
+        let mut merges = Merges::new(many);
+        assert!(matches!(merges.fill(&mut row(0, &[(0, "v")])), Err(Stop::Workbook(_))));
+    }
 }

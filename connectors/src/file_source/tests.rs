@@ -154,24 +154,32 @@ fn csv_values_are_not_trimmed() {
 }
 
 #[test]
-fn csv_bom_crlf_and_lf_read_the_same() {
+fn csv_bom_crlf_lf_and_cr_read_the_same() {
     let body = format!("{HEADER}\n{}\n\"R2\",OCC2,\"A\nB\",Lee,2024-01-05,CRIME,VICTIM\n{}", row("R1"), row("R3"));
     let crlf = body.replace('\n', "\r\n");
+    // Old Mac line ends: records are where the other variants have them, by line number too.
+    let cr = body.replace('\n', "\r");
     let variants: Vec<Vec<u8>> = vec![
         body.clone().into_bytes(),
         [b"\xEF\xBB\xBF".as_slice(), body.as_bytes()].concat(),
         crlf.clone().into_bytes(),
         [b"\xEF\xBB\xBF".as_slice(), crlf.as_bytes(), b"\r\n"].concat(),
+        [b"\xEF\xBB\xBF".as_slice(), cr.as_bytes(), b"\r"].concat(),
     ];
     for (n, bytes) in variants.iter().enumerate() {
         let r = read_csv(bytes, FileSourceOptions::default());
         assert!(r.rejects.is_empty(), "variant {n}: {:?}", r.reject_summary());
         assert_eq!(r.positions(), [2, 3, 5], "variant {n}");
         assert_eq!(r.column(police(), "record_id"), [s("R1"), s("R2"), s("R3")], "variant {n}: BOM stripped");
-        let forename = if n >= 2 { "A\r\nB" } else { "A\nB" };
+        let forename = ["A\nB", "A\nB", "A\r\nB", "A\r\nB", "A\rB"][n];
         assert_eq!(r.column(police(), "forename")[1], s(forename), "variant {n}: a quoted newline is kept as is");
         assert_eq!(r.column(police(), "person_role")[2], s("VICTIM"), "variant {n}: no CR in the last field");
     }
+    // A rejected record of a CR-only file is at its own line, as are the records after it.
+    let text = format!("{HEADER}\r{}\rR2,OCC2,too,few\r\r{}\r", row("R1"), row("R3"));
+    let r = read_csv(text, FileSourceOptions::default());
+    assert_eq!(r.positions(), [2, 5]);
+    assert_eq!(r.reject_summary(), [(3, Rule::CsvRaggedRow, None)]);
 }
 
 #[test]
@@ -653,6 +661,7 @@ fn error_messages_name_the_file_but_never_a_value() {
             SourceError::Mapping { .. } => "mapping",
             SourceError::Workbook { .. } => "workbook",
             SourceError::SheetMissing { .. } => "sheet",
+            SourceError::EmptySheet { .. } => "empty_sheet",
         })
         .collect();
     assert_eq!(kinds, ["empty", "utf8", "missing", "duplicate", "malformed", "too_long", "read", "open"]);
@@ -962,6 +971,85 @@ fn xls_that_is_not_a_workbook_is_refused_by_name() {
     assert!(err.to_string().contains("cases.XLS"), "{err}");
 }
 
+/// A family's three children as a partner formats them: what they share written once, in a
+/// cell merged down their rows (top-aligned, so its covered cells are written, blank).
+fn merged_workbook(path: &std::path::Path) {
+    use rust_xlsxwriter::{Format, FormatAlign, Workbook};
+    let mut wb = Workbook::new();
+    let sheet = wb.add_worksheet();
+    let top = Format::new().set_align(FormatAlign::Top);
+    let headings =
+        ["record_id", "occurrence_ref", "forename", "surname", "incident_date", "incident_type", "person_role"];
+    for (j, h) in headings.iter().enumerate() {
+        sheet.write_string(0, j as u16, *h).unwrap();
+    }
+    // A heading merged over two columns names the first: filled across, `address_line_1` would
+    // be named twice and the file refused.
+    sheet.merge_range(0, 7, 0, 8, "address_line_1", &top).unwrap();
+    sheet.write_string(0, 9, "postcode").unwrap();
+    for (r, (id, forename)) in [("R1", "Ann"), ("R2", "Bo"), ("R3", "Cy"), ("R4", "Di")].iter().enumerate() {
+        let r = r as u32 + 1;
+        sheet.write_string(r, 0, *id).unwrap();
+        sheet.write_string(r, 2, *forename).unwrap();
+        sheet.write_string(r, 4, "2024-01-05").unwrap();
+        sheet.write_string(r, 6, "VICTIM").unwrap();
+    }
+    sheet.merge_range(1, 1, 3, 1, "OCC-1", &top).unwrap();
+    sheet.merge_range(1, 3, 3, 3, "Lee", &top).unwrap();
+    // The address over the family's rows and one more, which has nothing else: not a record.
+    sheet.merge_range(1, 7, 5, 7, "3 Southdown Road", &top).unwrap();
+    // Over two rows and two columns: every cell it covers, over the values written there.
+    sheet.merge_range(2, 5, 3, 6, "CRIME", &top).unwrap();
+    sheet.merge_range(3, 9, 4, 9, "RH15 9PF", &top).unwrap();
+    sheet.write_string(4, 1, "OCC-2").unwrap();
+    sheet.write_string(4, 3, "Day").unwrap();
+    wb.save(path).unwrap();
+}
+
+#[test]
+fn xlsx_a_merged_cells_value_is_every_covered_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("merged.xlsx");
+    merged_workbook(&path);
+    let mut source = FileSource::open(&path, FileFormat::Xlsx, police(), opts(2, 1000)).unwrap();
+    let read = read_source(&mut source, police());
+    assert!(read.rejects.is_empty(), "{:?}", read.reject_summary());
+    assert_eq!(read.positions(), [2, 3, 4, 5], "the row of nothing but the address is no record");
+    assert_eq!(read.column(police(), "occurrence_ref"), [s("OCC-1"), s("OCC-1"), s("OCC-1"), s("OCC-2")]);
+    assert_eq!(read.column(police(), "surname"), [s("Lee"), s("Lee"), s("Lee"), s("Day")]);
+    let address = s("3 Southdown Road");
+    assert_eq!(read.column(police(), "address_line_1"), [address.clone(), address.clone(), address.clone(), address]);
+    assert_eq!(read.column(police(), "incident_type"), [None, s("CRIME"), s("CRIME"), None]);
+    assert_eq!(read.column(police(), "person_role"), [s("VICTIM"), s("CRIME"), s("CRIME"), s("VICTIM")]);
+    assert_eq!(read.column(police(), "postcode"), [None, None, s("RH15 9PF"), s("RH15 9PF")]);
+    assert!(source.unknown_columns().is_empty(), "{:?}", source.unknown_columns());
+}
+
+#[test]
+fn an_empty_first_sheet_names_the_sheets_to_choose_from() {
+    use rust_xlsxwriter::Workbook;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cover.xlsx");
+    let mut wb = Workbook::new();
+    wb.add_worksheet().set_name("Cover").unwrap();
+    let cases = wb.add_worksheet().set_name("Cases").unwrap();
+    cases.write_string(0, 0, "record_id").unwrap();
+    wb.add_worksheet().set_name("Notes").unwrap();
+    wb.save(&path).unwrap();
+    let err = FileSource::open(&path, FileFormat::Xlsx, police(), opts(10, 1000)).unwrap_err();
+    assert_eq!(err.rule_code(), "file.empty");
+    let msg = err.to_string();
+    assert!(msg.contains("the sheet \"Cover\" of ") && msg.contains("cover.xlsx"), "{msg}");
+    assert!(msg.contains("other sheets are \"Cases\", \"Notes\"") && msg.contains("sheet = "), "{msg}");
+    // A sheet with rows, but none after those skipped: the same, saying so.
+    let dialect = Dialect { sheet: Some("Cases".to_owned()), skip_lines: 3, ..Dialect::default() };
+    let err = FileSource::open_with(&path, FileFormat::Xlsx, police(), opts(10, 1000), dialect, None).unwrap_err();
+    assert_eq!(err.rule_code(), "file.empty");
+    let msg = err.to_string();
+    assert!(msg.contains("\"Cases\"") && msg.contains("after the 3 rows skipped"), "{msg}");
+    assert!(msg.contains("other sheets are \"Cover\", \"Notes\""), "{msg}");
+}
+
 // ------------------------------------------------------------------------- withdrawal column
 
 /// A police mapping whose `Record Status` column marks records withdrawn.
@@ -1030,6 +1118,7 @@ fn a_date_cell_is_read_in_its_workbooks_date_system() {
     assert_eq!(text(41_103.0, false).as_deref(), Some("2012-07-13"));
     assert_eq!(text(39_641.0, true).as_deref(), Some("2012-07-13"));
     assert_eq!(text(39_641.75, true).as_deref(), Some("2012-07-13"), "the time of day dropped");
+    assert_eq!(text(41_103.999_999_995, false).as_deref(), Some("2012-07-13"), "23:59:59.9996 is still that day");
     // Outside the calendar: the number, not a date made up at the epoch or the end of time.
     assert_eq!(text(-3.0, false).as_deref(), Some("-3"));
     assert_eq!(text(1e9, true).as_deref(), Some("1000000000"));

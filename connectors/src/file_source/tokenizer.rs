@@ -5,6 +5,9 @@
 //! `max_line_bytes` of any record: a longer record is still parsed to its end (so the records
 //! after it are found) but its fields are discarded and only its first `max_line_bytes` bytes
 //! are kept. It also knows each record's first line and its raw bytes.
+//!
+//! Lines end at a LF, a CRLF or a lone CR (old Mac files), as records do; `csv_core` counts LFs
+//! only, so the CRs it consumes are counted here ([`Tokenizer::count_crs`]).
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -30,7 +33,7 @@ pub(super) enum Status {
     Unclosed,
 }
 
-/// Reads CSV records (RFC 4180: `,`, `"`, doubled quotes, CRLF or LF) from a file.
+/// Reads CSV records (RFC 4180: `,`, `"`, doubled quotes, CRLF, LF or CR) from a file.
 pub(super) struct Tokenizer {
     file: File,
     core: csv_core::Reader,
@@ -42,8 +45,14 @@ pub(super) struct Tokenizer {
     /// File offset of `buf[0]`.
     offset: u64,
     eof: bool,
-    /// Line number at `pos` (1-based, counting `\n`).
+    /// Line number at `pos` (1-based, counting LF, CRLF and lone CR line ends).
     line: u64,
+    /// The byte before `pos` is a CR, its line end counted: a LF at `pos` completes a CRLF.
+    after_cr: bool,
+    /// In the current record: its CRs, and its LFs right after a CR, which `csv_core` counted as
+    /// line ends (it counts every LF) though their CR was counted already.
+    rec_crs: u64,
+    rec_crlfs: u64,
     /// Field bytes of the current record (quotes removed) and the end of each field.
     out: Vec<u8>,
     ends: Vec<usize>,
@@ -78,6 +87,9 @@ impl Tokenizer {
             offset: 0,
             eof: false,
             line: 1,
+            after_cr: false,
+            rec_crs: 0,
+            rec_crlfs: 0,
             out: vec![0; first_out],
             ends: vec![0; 64],
             out_len: 0,
@@ -119,12 +131,20 @@ impl Tokenizer {
     /// may hold anything, even an unbalanced quote. They still count in line numbers.
     pub(super) fn skip_lines(&mut self, mut n: u64) -> io::Result<()> {
         while n > 0 {
-            if let Some(i) = self.buf[self.pos..self.end].iter().position(|&b| b == b'\n') {
+            if let Some(i) = self.buf[self.pos..self.end].iter().position(|&b| b == b'\n' || b == b'\r') {
+                let end = self.buf[self.pos + i];
                 self.pos += i + 1;
+                if end == b'\n' && i == 0 && self.after_cr {
+                    // The LF of a CRLF, whose line end was counted at its CR.
+                    self.after_cr = false;
+                    continue;
+                }
+                self.after_cr = end == b'\r';
                 self.line += 1;
                 n -= 1;
                 continue;
             }
+            self.after_cr = false;
             self.pos = self.end;
             self.rec_start = self.pos;
             if !self.refill()? {
@@ -143,7 +163,7 @@ impl Tokenizer {
             let start = self.buf[self.pos..self.end].iter().position(|&b| b != b'\n' && b != b'\r');
             if let Some(s) = start {
                 let from = self.pos + s;
-                if let Some(len) = self.buf[from..self.end].iter().position(|&b| b == b'\n') {
+                if let Some(len) = self.buf[from..self.end].iter().position(|&b| b == b'\n' || b == b'\r') {
                     return Ok(&self.buf[from..from + len]);
                 }
                 if self.end - from > self.max_line {
@@ -218,12 +238,21 @@ impl Tokenizer {
             match self.buf[self.pos] {
                 b'\n' => {
                     self.pos += 1;
-                    self.line += 1;
+                    // The LF of a CRLF was counted at its CR.
+                    self.line += u64::from(!self.after_cr);
+                    self.after_cr = false;
                 }
-                b'\r' => self.pos += 1,
+                b'\r' => {
+                    self.pos += 1;
+                    self.line += 1;
+                    self.after_cr = true;
+                }
                 _ => break,
             }
         }
+        self.after_cr = false;
+        self.rec_crs = 0;
+        self.rec_crlfs = 0;
         self.core.set_line(self.line);
         self.rec_start = self.pos;
         self.rec_line = self.line;
@@ -235,6 +264,7 @@ impl Tokenizer {
 
         let ended_by_eof = loop {
             let at_eof = self.pos == self.end;
+            let from = self.pos;
             let (res, nin, nout, nend) = self.core.read_record(
                 &self.buf[self.pos..self.end],
                 &mut self.out[self.out_len..],
@@ -246,7 +276,8 @@ impl Tokenizer {
             self.pos += nin;
             self.out_len += nout;
             self.nfields += nend;
-            self.line = self.core.line();
+            self.count_crs(from);
+            self.line = (self.core.line() + self.rec_crs).saturating_sub(self.rec_crlfs);
             if res == ReadRecordResult::Record {
                 break at_eof;
             }
@@ -301,6 +332,29 @@ impl Tokenizer {
         } else {
             Status::Parsed
         }))
+    }
+
+    /// Counts the CRs in `buf[from..pos]`, just consumed by `csv_core`, which counts only LFs: a
+    /// lone CR ends a line (a CR-only file), and a CRLF is one line end, counted at its CR, so
+    /// its LF, counted by `csv_core`, is counted off.
+    #[inline]
+    fn count_crs(&mut self, from: usize) {
+        let bytes = &self.buf[from..self.pos];
+        let Some((&last, body)) = bytes.split_last() else { return };
+        if self.after_cr && bytes[0] == b'\n' {
+            self.rec_crlfs += 1;
+        }
+        // Most records hold no CR but the one of their CRLF, consumed last: the body is looked
+        // through for one (`memchr`) before it is counted byte by byte.
+        if body.contains(&b'\r') {
+            for (i, _) in body.iter().enumerate().filter(|&(_, &b)| b == b'\r') {
+                self.rec_crs += 1;
+                self.rec_crlfs += u64::from(bytes[i + 1] == b'\n');
+            }
+        }
+        // A CR consumed last: whether a LF follows is for the next bytes, or the next record.
+        self.after_cr = last == b'\r';
+        self.rec_crs += u64::from(self.after_cr);
     }
 
     /// Keeps the first `max_line` bytes of the current record, starts following its quotes,
@@ -463,6 +517,58 @@ mod tests {
         assert_eq!(t.peek_line().unwrap(), b"only one line");
         t.skip_lines(5).unwrap();
         assert_eq!(t.next_record().unwrap(), None);
+    }
+
+    #[test]
+    fn a_lone_cr_ends_a_line_and_a_crlf_is_one() {
+        // Old Mac line ends, a blank line, and a quoted field over two lines.
+        let got = all(b"a,b\r1,2\r\r3,\"x\ry\"\r4,5", 100);
+        let lines: Vec<_> = got.iter().map(|(l, s, f, _)| (*l, *s, f.len())).collect();
+        assert_eq!(
+            lines,
+            [(1, Status::Parsed, 2), (2, Status::Parsed, 2), (4, Status::Parsed, 2), (6, Status::Parsed, 2)]
+        );
+        assert_eq!(got[2].2[1], "x\ry");
+        // Every kind at once, in quotes and out: LF, CRLF, CR, and a blank CRLF.
+        let got = all(b"h\n\"p\r\nq\"\r\n\r\nr\rs\n\"t\r\"\nu", 100);
+        let lines: Vec<_> = got.iter().map(|(l, _, f, _)| (*l, f[0].clone())).collect();
+        assert_eq!(
+            lines,
+            [
+                (1, "h".into()),
+                (2, "p\r\nq".into()),
+                (5, "r".into()),
+                (6, "s".into()),
+                (7, "t\r".into()),
+                (9, "u".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_crlf_split_between_reads_is_one_line_end() {
+        // The CR of a CRLF inside a quoted field as the last byte of the first read (the buffer:
+        // `max_line + CHUNK_BYTES + 1` bytes), its LF the first of the next.
+        let max_line = 10;
+        let head = "y".repeat(max_line + CHUNK_BYTES - 1);
+        let text = format!("\"{head}\r\nz\"\rnext\r\nlast\r");
+        assert_eq!(text.as_bytes()[max_line + CHUNK_BYTES], b'\r');
+        let got = all(text.as_bytes(), max_line);
+        let lines: Vec<_> = got.iter().map(|(l, s, ..)| (*l, *s)).collect();
+        assert_eq!(lines, [(1, Status::TooLong), (3, Status::Parsed), (4, Status::Parsed)]);
+    }
+
+    #[test]
+    fn preamble_lines_may_end_in_a_lone_cr() {
+        let (_f, mut t) = tokenizer(b"Export\rrun 3\r\nA,B\r1,2\r", 100);
+        t.skip_lines(2).unwrap();
+        assert_eq!(t.peek_line().unwrap(), b"A,B");
+        assert_eq!(t.next_record().unwrap(), Some(Status::Parsed));
+        assert_eq!((t.record_line(), t.field(1)), (3, &b"B"[..]));
+        assert_eq!(t.next_record().unwrap(), Some(Status::Parsed));
+        assert_eq!((t.record_line(), t.field(1)), (4, &b"2"[..]));
+        assert_eq!(t.next_record().unwrap(), None);
+        assert_eq!(t.line(), 5);
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! text as Excel's "General" format would show them: whole numbers without a decimal point,
 //! booleans as `true`/`false`; a cell formatted as a date becomes its ISO date (`YYYY-MM-DD`,
 //! any time of day dropped); an error cell (`#N/A`, `#REF!`) and an empty cell are empty.
+//! A merged region's value is the value of each empty cell it covers, as the sheet shows it
+//! (see [`super::sheet_rows`]); the header row is matched on its cells' own text.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -47,11 +49,18 @@ impl WorkbookInput {
         lookup: &ColumnLookup,
         mapping: Option<&Mapping>,
     ) -> Result<(WorkbookInput, Vec<bool>), SourceError> {
-        let (mut rows, _) = SheetRows::open(path, format, sheet)?;
+        let (mut rows, name) = SheetRows::open(path, format, sheet)?;
         // The header: the first non-empty row at or after sheet row `skip_rows` (0-based).
         let header = loop {
             match rows.next_row()? {
-                None => return Err(SourceError::EmptyFile { path: path.to_owned() }),
+                None => {
+                    return Err(SourceError::EmptySheet {
+                        path: path.to_owned(),
+                        sheet: name,
+                        skipped: skip_rows,
+                        sheets: rows.sheets().to_vec(),
+                    });
+                }
                 Some(row) if u64::from(row.at) >= skip_rows => break row,
                 Some(_) => {}
             }
@@ -145,8 +154,12 @@ fn workbook_date(dt: &calamine::ExcelDateTime) -> Option<chrono::NaiveDate> {
     if !(dt.as_f64() >= 0.0 && dt.as_f64() < LAST_SERIAL) {
         return None;
     }
-    let (year, month, day, ..) = dt.to_ymd_hms_milli();
-    chrono::NaiveDate::from_ymd_opt(i32::from(year), u32::from(month), u32::from(day))
+    let (year, month, day, hour, minute, second, milli) = dt.to_ymd_hms_milli();
+    let date = chrono::NaiveDate::from_ymd_opt(i32::from(year), u32::from(month), u32::from(day))?;
+    // calamine rounds to the millisecond, so a time in the day's last half millisecond rolls
+    // into the next day; the time of day is dropped, so the day it was written on is wanted.
+    let rolled = (hour, minute, second, milli) == (0, 0, 0, 0) && dt.as_f64().fract() > 0.5;
+    if rolled { date.pred_opt() } else { Some(date) }
 }
 
 /// A number as Excel's General format shows it: a whole number without a decimal point.
