@@ -144,7 +144,10 @@ impl Tokenizer {
                 n -= 1;
                 continue;
             }
-            self.after_cr = false;
+            // A CR ending the buffer leaves `after_cr` set for the LF the refill may bring.
+            if self.pos < self.end {
+                self.after_cr = false;
+            }
             self.pos = self.end;
             self.rec_start = self.pos;
             if !self.refill()? {
@@ -569,6 +572,19 @@ mod tests {
         assert_eq!((t.record_line(), t.field(1)), (4, &b"2"[..]));
         assert_eq!(t.next_record().unwrap(), None);
         assert_eq!(t.line(), 5);
+    }
+
+    #[test]
+    fn a_preamble_crlf_split_between_reads_is_one_line_end() {
+        // The first read fills the buffer (the maximum line plus a chunk and one byte): a title
+        // that long puts its CR last, and its LF comes with the next read.
+        let title = "t".repeat(100 + CHUNK_BYTES);
+        let text = format!("{title}\r\nrun 3\r\nA,B\r\n1,2\r\n");
+        let (_f, mut t) = tokenizer(text.as_bytes(), 100);
+        t.skip_lines(2).unwrap();
+        assert_eq!(t.peek_line().unwrap(), b"A,B");
+        assert_eq!(t.next_record().unwrap(), Some(Status::Parsed));
+        assert_eq!(t.record_line(), 3);
     }
 
     #[test]
