@@ -82,8 +82,10 @@ pub struct Households {
     /// address line; one postcode where a record has no line) under one family name, no strong
     /// identifier agreeing.
     pub pairs_at_one_address: u64,
-    /// Those of them unalike in forename and date of birth as the sibling rule reads them (a
-    /// forename unalike or not comparable; a date of birth not the same, or missing on one side).
+    /// Those of them the household rule reads as two members of one household: unalike in
+    /// forename and date of birth (a forename unalike or not comparable; a date of birth not
+    /// the same, or missing on one side), or in forename and sex (twins of two sexes), or a
+    /// child and an adult one partner lists together on dates no slip apart.
     pub unalike: u64,
     /// Whether such pairs were refused (the household veto) or left to the weights.
     pub veto: bool,
@@ -100,7 +102,8 @@ impl Households {
                 self.pairs_at_one_address
             ),
             "auto" => format!(
-                "{} of {} candidate pairs at one home under one family name are unalike in forename and date of birth",
+                "{} of {} candidate pairs at one home under one family name look like two members of it (unalike in \
+                 forename and date of birth or sex, or listed so by a partner)",
                 self.unalike, self.pairs_at_one_address
             ),
             other => format!("[linkage] household_veto = \"{other}\""),

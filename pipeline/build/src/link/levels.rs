@@ -212,8 +212,8 @@ pub struct Comparison {
     /// without a year), so that the name levels come from tokens alone.
     pub names_not_compared: bool,
     /// Whether one partner lists both records in one household (one feed, one household or
-    /// case reference).
-    pub listed_together: bool,
+    /// case reference), one as a child and the other as an adult (`role_in_household`).
+    pub listed_as_child_and_adult: bool,
 }
 
 /// The Dice band of a similarity: 0 for ≥ 0.9, 1 for ≥ 0.8, 2 for ≥ 0.7, 3 for ≥ 0.6, else 4.
@@ -505,6 +505,12 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
     let (strong_agree, strong_disagree) = strong_identifiers(recs, i, j);
     let listed_together =
         recs.household_ref[i] != NONE && recs.household_ref[i] == recs.household_ref[j] && recs.feed[i] == recs.feed[j];
+    let child = |r: usize| match recs.role[r] {
+        Some("CHILD" | "UNBORN") => Some(true),
+        Some("PARENT_CARER" | "OTHER_ADULT") => Some(false),
+        _ => None,
+    };
+    let listed_as_child_and_adult = listed_together && matches!((child(i), child(j)), (Some(x), Some(y)) if x != y);
     let straight = || FORENAME[usize::from(forename)].weight() + SURNAME[usize::from(surname)].weight();
     // A swap with a slip in one name, on dates of birth one slip apart at most, is as rare between
     // two people as a clean swap. Without a date it stays a half swap, under the half swap's
@@ -533,7 +539,7 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
         strong_agree,
         strong_disagree,
         names_not_compared,
-        listed_together,
+        listed_as_child_and_adult,
     }
 }
 

@@ -82,7 +82,7 @@ pub struct Households {
     /// Candidate pairs at one home (one address line; one postcode where a record has no
     /// line) under one family name, no strong identifier agreeing.
     pub pairs_at_one_address: u64,
-    /// Those of them unalike in forename and date of birth as `household_member` reads them.
+    /// Those of them [`household_member`] reads as two members of one household.
     pub unalike: u64,
     /// Whether pairs that look like members of one household were refused.
     pub veto: bool,
@@ -225,12 +225,15 @@ pub(super) fn household_member(cmp: &levels::Comparison) -> bool {
     // by a partner with no identifier.
     let other_sex = cmp.sex == ix::SEX_DISAGREE;
     let differs = unalike && (sibling_dob || other_sex) && !cmp.swapped && !cmp.half_swapped;
-    // One partner listing both records in one household (one household or case reference) says
-    // they are two of its members where the forenames are unalike, or the dates far apart under
-    // one forename (a parent and the child named after them): a partner's own duplicate of a
-    // person carries the same name and date. Twins of one sex, left to the weights elsewhere,
-    // are told apart here.
-    let listed_apart = cmp.listed_together && (unalike || cmp.dob == ix::DOB_ELSE) && !cmp.swapped && !cmp.half_swapped;
+    // One partner listing both records in one household, one as a child and the other as an
+    // adult, on dates that are no slip of one another: a parent and the child named after them
+    // (William Baker, 1985 and 2024). The same date is a child who became a parent in that
+    // household (a teenage mother), and forenames alone say nothing here: a partner's own
+    // duplicate of a person under a middle name or a newborn's placeholder name looks exactly
+    // like a twin.
+    let slip_of_one_date =
+        matches!(cmp.dob, ix::EXACT | ix::DOB_DAY_MONTH_SWAPPED | ix::DOB_YEAR_OFF | ix::DOB_ONE_DIGIT);
+    let listed_apart = cmp.listed_as_child_and_adult && !slip_of_one_date && !cmp.swapped && !cmp.half_swapped;
     ((same_home && same_family_name(cmp) && differs) || listed_apart) && cmp.strong_agree == 0
 }
 

@@ -521,7 +521,7 @@ mod tests {
             strong_agree: 0,
             strong_disagree: false,
             names_not_compared: true,
-            listed_together: false,
+            listed_as_child_and_adult: false,
         });
         assert_eq!(model.weight(&swapped), levels::NAMES_SWAPPED.weight());
     }
