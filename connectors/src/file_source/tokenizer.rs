@@ -7,7 +7,9 @@
 //! are kept. It also knows each record's first line and its raw bytes.
 //!
 //! Lines end at a LF, a CRLF or a lone CR (old Mac files), as records do; `csv_core` counts LFs
-//! only, so the CRs it consumes are counted here ([`Tokenizer::count_crs`]).
+//! only, so in a file whose first line ends in a lone CR the CRs it consumes are counted here
+//! ([`Tokenizer::count_crs`]). Elsewhere a lone CR is content (inside a quoted field) or a
+//! stray of a double conversion (`\r\r\n`), and counting it would shift every later line.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -49,6 +51,8 @@ pub(super) struct Tokenizer {
     line: u64,
     /// The byte before `pos` is a CR, its line end counted: a LF at `pos` completes a CRLF.
     after_cr: bool,
+    /// Whether the file's lines end in a lone CR (its first line end is one).
+    cr_lines: bool,
     /// In the current record: its CRs, and its LFs right after a CR, which `csv_core` counted as
     /// line ends (it counts every LF) though their CR was counted already.
     rec_crs: u64,
@@ -88,6 +92,7 @@ impl Tokenizer {
             eof: false,
             line: 1,
             after_cr: false,
+            cr_lines: false,
             rec_crs: 0,
             rec_crlfs: 0,
             out: vec![0; first_out],
@@ -106,6 +111,13 @@ impl Tokenizer {
         if t.buf[..t.end].starts_with(BOM) {
             t.pos = BOM.len();
         }
+        // The first line end, CRs run together (a blank CR line, or the stray CR of `\r\r\n`),
+        // and what follows them: anything but a LF makes it a CR file.
+        let head = &t.buf[t.pos..t.end];
+        t.cr_lines = head
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+            .is_some_and(|i| head[i] == b'\r' && head[i..].iter().find(|&&b| b != b'\r').is_some_and(|&b| b != b'\n'));
         Ok(t)
     }
 
@@ -131,7 +143,8 @@ impl Tokenizer {
     /// may hold anything, even an unbalanced quote. They still count in line numbers.
     pub(super) fn skip_lines(&mut self, mut n: u64) -> io::Result<()> {
         while n > 0 {
-            if let Some(i) = self.buf[self.pos..self.end].iter().position(|&b| b == b'\n' || b == b'\r') {
+            let cr_lines = self.cr_lines;
+            if let Some(i) = self.buf[self.pos..self.end].iter().position(|&b| b == b'\n' || (cr_lines && b == b'\r')) {
                 let end = self.buf[self.pos + i];
                 self.pos += i + 1;
                 if end == b'\n' && i == 0 && self.after_cr {
@@ -247,8 +260,10 @@ impl Tokenizer {
                 }
                 b'\r' => {
                     self.pos += 1;
-                    self.line += 1;
-                    self.after_cr = true;
+                    if self.cr_lines {
+                        self.line += 1;
+                        self.after_cr = true;
+                    }
                 }
                 _ => break,
             }
@@ -342,6 +357,9 @@ impl Tokenizer {
     /// its LF, counted by `csv_core`, is counted off.
     #[inline]
     fn count_crs(&mut self, from: usize) {
+        if !self.cr_lines {
+            return;
+        }
         let bytes = &self.buf[from..self.pos];
         let Some((&last, body)) = bytes.split_last() else { return };
         if self.after_cr && bytes[0] == b'\n' {
@@ -532,7 +550,8 @@ mod tests {
             [(1, Status::Parsed, 2), (2, Status::Parsed, 2), (4, Status::Parsed, 2), (6, Status::Parsed, 2)]
         );
         assert_eq!(got[2].2[1], "x\ry");
-        // Every kind at once, in quotes and out: LF, CRLF, CR, and a blank CRLF.
+        // Every kind at once, in quotes and out: LF, CRLF, CR, and a blank CRLF. The first line
+        // ends in a LF, so a lone CR ends a record but no line: `r` and `s` share one.
         let got = all(b"h\n\"p\r\nq\"\r\n\r\nr\rs\n\"t\r\"\nu", 100);
         let lines: Vec<_> = got.iter().map(|(l, _, f, _)| (*l, f[0].clone())).collect();
         assert_eq!(
@@ -541,9 +560,9 @@ mod tests {
                 (1, "h".into()),
                 (2, "p\r\nq".into()),
                 (5, "r".into()),
-                (6, "s".into()),
-                (7, "t\r".into()),
-                (9, "u".into())
+                (5, "s".into()),
+                (6, "t\r".into()),
+                (7, "u".into())
             ]
         );
     }
@@ -552,13 +571,14 @@ mod tests {
     fn a_crlf_split_between_reads_is_one_line_end() {
         // The CR of a CRLF inside a quoted field as the last byte of the first read (the buffer:
         // `max_line + CHUNK_BYTES + 1` bytes), its LF the first of the next.
+        // A first line ending in a lone CR makes it a CR file, whose CRs are counted.
         let max_line = 10;
-        let head = "y".repeat(max_line + CHUNK_BYTES - 1);
-        let text = format!("\"{head}\r\nz\"\rnext\r\nlast\r");
+        let head = "y".repeat(max_line + CHUNK_BYTES - 3);
+        let text = format!("h\r\"{head}\r\nz\"\rnext\r\nlast\r");
         assert_eq!(text.as_bytes()[max_line + CHUNK_BYTES], b'\r');
         let got = all(text.as_bytes(), max_line);
         let lines: Vec<_> = got.iter().map(|(l, s, ..)| (*l, *s)).collect();
-        assert_eq!(lines, [(1, Status::TooLong), (3, Status::Parsed), (4, Status::Parsed)]);
+        assert_eq!(lines, [(1, Status::Parsed), (2, Status::TooLong), (4, Status::Parsed), (5, Status::Parsed)]);
     }
 
     #[test]
@@ -572,6 +592,18 @@ mod tests {
         assert_eq!((t.record_line(), t.field(1)), (4, &b"2"[..]));
         assert_eq!(t.next_record().unwrap(), None);
         assert_eq!(t.line(), 5);
+    }
+
+    #[test]
+    fn a_lone_cr_is_a_line_end_only_in_a_file_whose_lines_end_so() {
+        // A LF file: a CR inside a quoted field is content, and a stray CR of a double
+        // conversion (CR CR LF) ends nothing; the lines are the LFs.
+        let lines = |text: &[u8]| all(text, 100).iter().map(|(l, ..)| *l).collect::<Vec<_>>();
+        assert_eq!(lines(b"a,b\n1,\"x\ry\"\n2,z\n"), [1, 2, 3]);
+        assert_eq!(lines(b"a,b\r\r\n1,x\r\r\n2,y\r\r\n"), [1, 2, 3]);
+        assert_eq!(lines(b"a,b\r\n1,\"x\ry\"\r\n2,z\r\n"), [1, 2, 3]);
+        // A CR-only file: each CR ends a line.
+        assert_eq!(lines(b"a,b\r1,x\r\r2,y\r"), [1, 2, 4]);
     }
 
     #[test]
