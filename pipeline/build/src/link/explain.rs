@@ -214,16 +214,20 @@ pub fn explain(
         .ok_or_else(|| ExplainError::NotStaged(record.to_string()))?;
     let tf = TermFrequencies::of(&recs.tokens, &representatives(&recs, &vec![0; recs.len()]));
     let keys: Vec<Option<[u32; 3]>> = BLOCK_RULES.iter().map(|r| r.key(&recs.tokens[me])).collect();
+    // Each staged record's person in `links/`, looked up once for every use below.
+    let person_of: Vec<Option<u32>> = (0..recs.len())
+        .map(|r| linked.get(&(recs.feed_name(r).to_owned(), recs.record_ref[r].clone())).map(|l| l.person))
+        .collect();
     let mut mine = Vec::new();
     let mut homes = None;
     let mut others = Vec::new();
     for j in (0..recs.len()).filter(|&j| j != me) {
-        let link = linked.get(&(recs.feed_name(j).to_owned(), recs.record_ref[j].clone()));
-        let ours = link.is_some_and(|l| l.person == this.person);
+        let ours = person_of[j] == Some(this.person);
         let candidate = BLOCK_RULES.iter().zip(&keys).any(|(r, k)| k.is_some() && r.key(&recs.tokens[j]) == *k);
         if !ours && !candidate {
             continue;
         }
+        let link = linked.get(&(recs.feed_name(j).to_owned(), recs.record_ref[j].clone()));
         let mut pair = PairExplanation {
             other_match_rule: link.map_or_else(|| "not linked".to_owned(), |l| l.rule.clone()),
             ..weigh(&recs, &judge, &tf, me, j, ours)
@@ -233,13 +237,13 @@ pub fn explain(
         }
         if ours && [this.rule.as_str(), pair.other_match_rule.as_str()].contains(&Rule::CoResident.name()) {
             let homes = homes.get_or_insert_with(|| super::explain_home::Homes::of(&recs));
-            let person =
-                |r: usize| linked.get(&(recs.feed_name(r).to_owned(), recs.record_ref[r].clone())).map(|l| l.person);
+            let person = |r: usize| person_of[r];
             pair.home = super::explain_home::view(&recs, homes, &person, model, &tf, me, j, given.match_probability);
         }
-        if ours { mine.push(pair) } else { others.push(pair) }
+        if ours { mine.push(pair) } else { others.push((j, pair)) }
     }
-    name_vetoes(&recs, &linked, this.person, me, &mut others);
+    name_vetoes(&recs, &person_of, this.person, me, &mut others);
+    let mut others: Vec<PairExplanation> = others.into_iter().map(|(_, pair)| pair).collect();
     let heaviest = |a: &PairExplanation, b: &PairExplanation| {
         b.bits
             .total_cmp(&a.bits)
@@ -264,35 +268,26 @@ pub fn explain(
     })
 }
 
-/// Names, for each pair kept apart, what the two persons' records disagree on.
+/// Names, for each pair kept apart (with the other record's index), what the two persons'
+/// records disagree on.
 fn name_vetoes(
     recs: &Records,
-    linked: &HashMap<(String, String), Linked>,
+    person_of: &[Option<u32>],
     person: u32,
     me: usize,
-    pairs: &mut [PairExplanation],
+    pairs: &mut [(usize, PairExplanation)],
 ) {
-    let person_of = |(feed, record_ref): (&str, &str)| -> Option<u32> {
-        linked.get(&(feed.to_owned(), record_ref.to_owned())).map(|l| l.person)
-    };
-    let wanted: HashSet<u32> = pairs
-        .iter()
-        .filter(|p| p.verdict == Verdict::KeptApart)
-        .filter_map(|p| person_of((&p.other.feed, &p.other.record_ref)))
-        .collect();
+    let wanted: HashSet<u32> =
+        pairs.iter().filter(|(_, p)| p.verdict == Verdict::KeptApart).filter_map(|&(j, _)| person_of[j]).collect();
     if wanted.is_empty() {
         return;
     }
     let mut records: HashMap<u32, Vec<u32>> = HashMap::new();
-    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
-    for r in 0..recs.len() {
-        let key = (recs.feed_name(r), recs.record_ref[r].as_str());
-        match person_of(key) {
-            Some(p) if p == person || wanted.contains(&p) => {
-                records.entry(p).or_default().push(r as u32);
-                index.insert(key, r);
-            }
-            _ => {}
+    for (r, p) in person_of.iter().enumerate() {
+        if let Some(p) = *p
+            && (p == person || wanted.contains(&p))
+        {
+            records.entry(p).or_default().push(r as u32);
         }
     }
     // One rebuild of every person involved, not one per pair: a record may have many pairs kept
@@ -302,10 +297,10 @@ fn name_vetoes(
         built.person(members);
     }
     let undated = |r: usize| recs.tokens[r][Tk::DobUnordered as usize] == NONE;
-    for pair in pairs.iter_mut().filter(|p| p.verdict == Verdict::KeptApart) {
-        let Some(&other) = index.get(&(pair.other.feed.as_str(), pair.other.record_ref.as_str())) else { continue };
-        let unweighed = undated(me) || undated(other);
-        pair.veto = built.veto_between(me as u32, other as u32, unweighed).map(Veto::describe);
+    let kept_apart = |&(j, ref p): &(usize, PairExplanation)| p.verdict == Verdict::KeptApart && person_of[j].is_some();
+    for (other, pair) in pairs.iter_mut().filter(|x| kept_apart(x)) {
+        let unweighed = undated(me) || undated(*other);
+        pair.veto = built.veto_between(me as u32, *other as u32, unweighed).map(Veto::describe);
     }
 }
 
