@@ -143,7 +143,10 @@ fn sample_text(path: &Path, max_rows: usize) -> Result<Sample, SourceError> {
     let mut head = Vec::new();
     std::fs::File::open(path).map_err(read)?.take(256 * 1024).read_to_end(&mut head).map_err(read)?;
     let head = head.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(&head);
-    let lines: Vec<&[u8]> = head.split(|&b| b == b'\n').take(HEADER_SEARCH).collect();
+    // Split as the tokenizer reads: an old Mac file's lines end in a lone CR, and split on LF
+    // alone it is one line, so no preamble above its header would be found.
+    let end = if tok.cr_lines() { b'\r' } else { b'\n' };
+    let lines: Vec<&[u8]> = head.split(|&b| b == end).take(HEADER_SEARCH).collect();
     let (delimiter, header_at) = delimiter_and_header(&lines);
     tok.skip_lines(header_at as u64).map_err(read)?;
     tok.set_delimiter(delimiter);
@@ -250,5 +253,22 @@ mod tests {
         let text = b"Ref,First Name,,DOB,Type\nE1,Ann,Lee,01/02/2013,X\n";
         let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
         assert_eq!(delimiter_and_header(&lines), (b',', 0));
+    }
+
+    #[test]
+    fn an_old_mac_file_has_its_preamble_found_like_any_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("extract.csv");
+        let text =
+            "Education extract March 2023,,,,\r,,,,\rRef,First Name,Last Name,DOB,Type\rE1,Ann,Lee,01/02/2013,X\r";
+        std::fs::write(&path, text).unwrap();
+        let s = sample(&path, None, 10).unwrap();
+        assert_eq!((s.skip_lines, s.header_line), (2, 3));
+        assert_eq!(s.headings, ["Ref", "First Name", "Last Name", "DOB", "Type"]);
+        assert_eq!(s.rows.len(), 1);
+        // The same file with CRLF line ends reads the same.
+        std::fs::write(&path, text.replace('\r', "\r\n")).unwrap();
+        let crlf = sample(&path, None, 10).unwrap();
+        assert_eq!((crlf.skip_lines, crlf.header_line, crlf.headings), (2, 3, s.headings));
     }
 }

@@ -121,6 +121,12 @@ impl Tokenizer {
         Ok(t)
     }
 
+    /// Whether a lone CR ends a line in this file (its first line ends in one, as old Mac
+    /// files do): what any other pass over its lines must split on too.
+    pub(super) fn cr_lines(&self) -> bool {
+        self.cr_lines
+    }
+
     /// Whether the file starts with a UTF-16 byte order mark (Excel's "Unicode Text" save):
     /// every other byte of it is NUL, and no single-byte reading of it means anything.
     pub(super) fn starts_utf16(&self) -> bool {
