@@ -55,10 +55,12 @@ pub mod dialect;
 mod headings;
 mod jsonl_file;
 mod messages;
+mod number_formats;
 pub mod sample;
 mod sheet_rows;
 mod split;
 mod tokenizer;
+mod workbook_errors;
 mod workbook_file;
 
 use std::fmt;

@@ -20,8 +20,10 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use calamine::{Data, DataRef, Dimensions, Ods, Reader, Xls, Xlsx, open_workbook};
+use calamine::{Data, DataRef, Dimensions, Ods, Reader, Sheet, SheetVisible, Xls, Xlsx, XlsxError, open_workbook};
 
+use super::number_formats::{NumberStyle, write_styled};
+use super::workbook_errors::SafeMessage;
 use super::workbook_file::cell_text;
 use super::{FileFormat, SourceError};
 
@@ -208,7 +210,10 @@ impl SheetRows {
                 FileFormat::Ods => read_whole::<Ods<_>>(&owned, wanted.as_deref(), &name_tx, &tx),
                 _ => read_streamed(&owned, wanted.as_deref(), &name_tx, &tx),
             })
-            .map_err(|e| SourceError::Workbook { path: path.to_owned(), message: e.to_string() })?;
+            .map_err(|e| SourceError::Workbook {
+                path: path.to_owned(),
+                message: format!("starting its reader: {}", e.kind()),
+            })?;
         let mut rows = SheetRows { path: path.to_owned(), rx, ready: VecDeque::new(), sheets: Vec::new() };
         match name_rx.recv() {
             Ok(Ok((name, sheets))) => {
@@ -250,12 +255,16 @@ impl SheetRows {
     }
 }
 
-/// Appends a cell's text to `out`; false when it is empty or an error.
-fn push_text(cell: &DataRef<'_>, scratch: &mut String, out: &mut String) -> bool {
+/// Appends a cell's text to `out`, a number as its `style` shows it; false when it is empty or
+/// an error.
+fn push_text(cell: &DataRef<'_>, style: NumberStyle, scratch: &mut String, out: &mut String) -> bool {
     let text = match cell {
         DataRef::SharedString(s) => *s,
         DataRef::String(s) => s.as_str(),
         DataRef::Empty | DataRef::Error(_) => return false,
+        DataRef::Float(f) if write_styled(*f, style, out) => return true,
+        #[allow(clippy::cast_precision_loss)]
+        DataRef::Int(i) if write_styled(*i as f64, style, out) => return true,
         other => return push_data(&Data::from(other.clone()), scratch, out),
     };
     out.push_str(text);
@@ -273,15 +282,27 @@ fn push_data(cell: &Data, scratch: &mut String, out: &mut String) -> bool {
     }
 }
 
-/// The sheet to read: the one `wanted`, else the first.
-fn choose_sheet(names: &[String], wanted: Option<&str>) -> Result<String, Stop> {
+/// The sheet to read: the one `wanted`, else the first one shown. A partner who keeps last
+/// month's sheet, hidden, in front of this month's sees only this month's: reading the first
+/// in the file would stage last month's records, silently. A workbook whose every sheet is
+/// hidden is read from its first.
+fn choose_sheet(sheets: &[Sheet], wanted: Option<&str>) -> Result<String, Stop> {
+    let names = || sheets.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
     match wanted {
-        Some(s) => names
+        // Excel holds no two sheets whose names differ only in case, and shows no trailing
+        // space: `Data` names the sheet `DATA ` as a person reading the tabs would take it.
+        Some(s) => sheets
             .iter()
-            .find(|n| n.as_str() == s)
-            .cloned()
-            .ok_or_else(|| Stop::SheetMissing(s.to_owned(), names.to_vec())),
-        None => names.first().cloned().ok_or(Stop::Empty),
+            .find(|n| n.name == s)
+            .or_else(|| sheets.iter().find(|n| n.name.trim().to_lowercase() == s.trim().to_lowercase()))
+            .map(|n| n.name.clone())
+            .ok_or_else(|| Stop::SheetMissing(s.to_owned(), names())),
+        None => sheets
+            .iter()
+            .find(|s| s.visible == SheetVisible::Visible)
+            .or_else(|| sheets.first())
+            .map(|s| s.name.clone())
+            .ok_or(Stop::Empty),
     }
 }
 
@@ -360,13 +381,13 @@ fn read_streamed(
     let mut workbook: Xlsx<_> = match open_workbook(path) {
         Ok(w) => w,
         Err(e) => {
-            let e: calamine::XlsxError = e;
-            let _ = name_tx.send(Err(Stop::Workbook(e.to_string())));
+            let e: XlsxError = e;
+            let _ = name_tx.send(Err(Stop::Workbook(e.safe_message())));
             return;
         }
     };
     let names = workbook.sheet_names();
-    let name = match choose_sheet(&names, wanted) {
+    let name = match choose_sheet(workbook.sheets_metadata(), wanted) {
         Ok(n) => n,
         Err(stop) => {
             let _ = name_tx.send(Err(stop));
@@ -377,32 +398,42 @@ fn read_streamed(
     let merges = match workbook.merge_cells_by_sheet_name(&name) {
         Ok(m) => m,
         Err(e) => {
-            let _ = name_tx.send(Err(Stop::Workbook(e.to_string())));
+            let _ = name_tx.send(Err(Stop::Workbook(e.safe_message())));
             return;
         }
     };
     let mut cells = match workbook.worksheet_cells_reader(&name) {
         Ok(r) => r,
         Err(e) => {
-            let _ = name_tx.send(Err(Stop::Workbook(e.to_string())));
+            let _ = name_tx.send(Err(Stop::Workbook(e.safe_message())));
             return;
         }
     };
+    let styles: Vec<NumberStyle> = cells
+        .styles()
+        .iter()
+        .map(|s| NumberStyle::of(s.number_format.as_ref().map(|f| f.format_code.as_str())))
+        .collect();
     if name_tx.send(Ok((name, names))).is_err() {
         return;
     }
     let mut chunker = Chunker::new(tx, merges);
     loop {
-        let cell = match cells.next_cell() {
+        let (cell, style) = match cells.next_cell_with_style_id() {
             Ok(Some(cell)) => cell,
             Ok(None) => break,
+            // An error value calamine does not know (Excel 365's `#SPILL!`, `#CALC!`): read as
+            // empty, as the errors it knows are. The reader has left the cell's element and goes
+            // on with the next (whose position its `r` attribute gives, as every writer sets).
+            Err(XlsxError::CellError(_)) => continue,
             Err(e) => {
-                let _ = tx.send(Err(Stop::Workbook(e.to_string())));
+                let _ = tx.send(Err(Stop::Workbook(e.safe_message())));
                 return;
             }
         };
         let (r, c) = cell.get_position();
-        if !chunker.cell(r, c, |scratch, out| push_text(cell.get_value(), scratch, out)) {
+        let style = styles.get(style).copied().unwrap_or(NumberStyle::General);
+        if !chunker.cell(r, c, |scratch, out| push_text(cell.get_value(), style, scratch, out)) {
             return;
         }
     }
@@ -416,7 +447,7 @@ trait MergedRegions {
 
 impl<RS: std::io::Read + std::io::Seek> MergedRegions for Xls<RS> {
     fn merged_regions(&mut self, sheet: &str) -> Result<Vec<Dimensions>, String> {
-        self.merge_cells_by_sheet_name(sheet).map_err(|e| e.to_string())
+        self.merge_cells_by_sheet_name(sheet).map_err(|e| e.safe_message())
     }
 }
 
@@ -437,25 +468,25 @@ fn read_whole<W>(
     tx: &SyncSender<Result<Vec<SheetRow>, Stop>>,
 ) where
     W: Reader<std::io::BufReader<std::fs::File>> + MergedRegions,
-    W::Error: std::fmt::Display,
+    W::Error: SafeMessage,
 {
     let mut workbook: W = match open_workbook(path) {
         Ok(w) => w,
         Err(e) => {
             let e: W::Error = e;
-            let _ = name_tx.send(Err(Stop::Workbook(e.to_string())));
+            let _ = name_tx.send(Err(Stop::Workbook(e.safe_message())));
             return;
         }
     };
     let names = workbook.sheet_names();
-    let name = match choose_sheet(&names, wanted) {
+    let name = match choose_sheet(workbook.sheets_metadata(), wanted) {
         Ok(n) => n,
         Err(stop) => {
             let _ = name_tx.send(Err(stop));
             return;
         }
     };
-    let read = workbook.worksheet_range(&name).map_err(|e| e.to_string());
+    let read = workbook.worksheet_range(&name).map_err(|e| e.safe_message());
     let (range, merges) = match read.and_then(|r| Ok((r, workbook.merged_regions(&name)?))) {
         Ok(read) => read,
         Err(message) => {

@@ -1123,3 +1123,82 @@ fn a_date_cell_is_read_in_its_workbooks_date_system() {
     assert_eq!(text(-3.0, false).as_deref(), Some("-3"));
     assert_eq!(text(1e9, true).as_deref(), Some("1000000000"));
 }
+
+// ------------------------------------------------------------------ partner workbooks' quirks
+
+/// A police workbook whose sheet `name` holds one record `id`, with a number formatted `format`
+/// as its `incident_type` and a formula cell whose saved result is `result` as its surname.
+fn quirky_sheet(wb: &mut rust_xlsxwriter::Workbook, name: &str, id: f64, number: f64, format: &str, result: &str) {
+    use rust_xlsxwriter::{Format, Formula};
+    let sheet = wb.add_worksheet();
+    sheet.set_name(name).unwrap();
+    for (j, h) in
+        ["record_id", "occurrence_ref", "forename", "surname", "incident_date", "incident_type", "person_role"]
+            .iter()
+            .enumerate()
+    {
+        sheet.write_string(0, j as u16, *h).unwrap();
+    }
+    sheet.write_number_with_format(1, 0, id, &Format::new().set_num_format("00000000")).unwrap();
+    sheet.write_string(1, 1, "OCC-1").unwrap();
+    sheet.write_string(1, 2, "Ann").unwrap();
+    sheet.write_formula(1, 3, Formula::new("=B2").set_result(result)).unwrap();
+    sheet.write_string(1, 4, "2024-01-05").unwrap();
+    sheet.write_number_with_format(1, 5, number, &Format::new().set_num_format(format)).unwrap();
+    sheet.write_string(1, 6, "VICTIM").unwrap();
+}
+
+#[test]
+fn a_number_reads_as_its_format_shows_it_and_an_unknown_error_cell_as_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("quirks.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    // `#GETTING_DATA` is an error value calamine does not know, as Excel 365's `#SPILL!` is not.
+    quirky_sheet(&mut wb, "Cases", 42.0, 0.931, "0.0%", "#GETTING_DATA");
+    wb.save(&path).unwrap();
+    let mut source = FileSource::open(&path, FileFormat::Xlsx, police(), opts(10, 1000)).unwrap();
+    let read = read_source(&mut source, police());
+    assert!(read.rejects.is_empty());
+    assert_eq!(read.column(police(), "record_id"), [s("00000042")], "zeros the format shows are kept");
+    assert_eq!(read.column(police(), "incident_type"), [s("93.1")], "a percentage as the sheet shows it");
+    assert_eq!(read.column(police(), "surname"), [None], "an unknown error value is empty, not a stop");
+}
+
+#[test]
+fn a_hidden_first_sheet_is_passed_over_for_the_first_one_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("december.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    quirky_sheet(&mut wb, "November", 11.0, 1.0, "0", "Lee");
+    quirky_sheet(&mut wb, "December", 12.0, 1.0, "0", "Lee");
+    wb.worksheet_from_name("November").unwrap().set_hidden(true);
+    wb.worksheet_from_name("December").unwrap().set_active(true);
+    wb.save(&path).unwrap();
+    let mut source = FileSource::open(&path, FileFormat::Xlsx, police(), opts(10, 1000)).unwrap();
+    let read = read_source(&mut source, police());
+    assert_eq!(read.column(police(), "record_id"), [s("00000012")]);
+    // Named, a hidden sheet is read; the name is matched as Excel matches it, without case.
+    let dialect = Dialect { sheet: Some("NOVEMBER ".to_owned()), ..Dialect::default() };
+    let mut source = FileSource::open_with(&path, FileFormat::Xlsx, police(), opts(10, 1000), dialect, None).unwrap();
+    assert_eq!(read_source(&mut source, police()).column(police(), "record_id"), [s("00000011")]);
+}
+
+#[test]
+fn a_workbook_that_cannot_be_read_is_refused_in_words_that_quote_nothing_from_it() {
+    // A headerless text export saved under an `.xls` name: calamine's own message quotes the
+    // file's first eight bytes, here a surname.
+    let dir = tempfile::tempdir().unwrap();
+    for (name, format) in
+        [("export.xls", FileFormat::Xls), ("export.xlsx", FileFormat::Xlsx), ("export.ods", FileFormat::Ods)]
+    {
+        let path = dir.path().join(name);
+        std::fs::write(&path, "Mitchell\tAnn\t9990533245\t12/03/2015\n").unwrap();
+        let err = FileSource::open(&path, format, police(), opts(10, 1000)).unwrap_err();
+        assert_eq!(err.rule_code(), "workbook.unreadable", "{name}");
+        let msg = err.to_string();
+        assert!(msg.contains(name), "{msg}");
+        for clear in ["Mitchell", "4d", "9990533245", "Ann"] {
+            assert!(!msg.contains(clear), "{name}: {msg}");
+        }
+    }
+}
