@@ -150,10 +150,11 @@ pub struct Settings {
     pub outcomes: tellonce_build::outcomes::settings::OutcomeSettings,
     /// The Kafka settings of `tellonce stream`, if configured.
     pub stream: Option<StreamSettings>,
-    /// How each file source is read (mapping and dialect), by its path; a source not listed is
-    /// read as canonical CSV or JSON Lines. Kept beside [`Source`] rather than in it, so that
-    /// the sources made for stream topics need none.
-    pub readings: std::collections::BTreeMap<PathBuf, Reading>,
+    /// How each file source is read (mapping and dialect), by its path and the sheet its entry
+    /// names (one workbook may be listed once per sheet); a source not listed is read as
+    /// canonical CSV or JSON Lines. Kept beside [`Source`] rather than in it, so that the
+    /// sources made for stream topics need none.
+    pub readings: sources::Readings,
     /// `[[sources]]` entries whose path pattern matched no file when the config was loaded.
     pub unmatched_patterns: Vec<Source>,
 }
@@ -292,7 +293,7 @@ impl Settings {
                 expanded.push(source);
                 continue;
             }
-            let reading = self.readings.remove(&source.path);
+            let reading = self.readings.remove(&(source.path.clone(), source.sheet.clone()));
             let pattern = source.path.to_string_lossy().into_owned();
             let mut matched: Vec<PathBuf> = match glob::glob_with(&pattern, options) {
                 Ok(paths) => paths.filter_map(Result::ok).filter(|p| p.is_file() && !is_office_lock_file(p)).collect(),
@@ -304,7 +305,7 @@ impl Settings {
             matched.sort();
             if matched.is_empty() {
                 if let Some(r) = &reading {
-                    self.readings.insert(source.path.clone(), r.clone());
+                    self.readings.insert((source.path.clone(), source.sheet.clone()), r.clone());
                 }
                 self.unmatched_patterns.push(source.clone());
             }
@@ -317,7 +318,7 @@ impl Settings {
                     continue;
                 }
                 if let Some(r) = &reading {
-                    self.readings.insert(path.clone(), r.clone());
+                    self.readings.insert((path.clone(), source.sheet.clone()), r.clone());
                 }
                 expanded.push(Source { path, ..source.clone() });
             }
@@ -432,7 +433,7 @@ impl Settings {
 
     /// How `source` is read: its mapping and declared dialect (none for a canonical file).
     pub fn reading(&self, source: &Source) -> Reading {
-        self.readings.get(&source.path).cloned().unwrap_or_default()
+        self.readings.get(&(source.path.clone(), source.sheet.clone())).cloned().unwrap_or_default()
     }
 }
 

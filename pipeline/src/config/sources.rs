@@ -201,6 +201,9 @@ impl Reading {
     }
 }
 
+/// How each file source is read, by its path and the sheet its `[[sources]]` entry names.
+pub type Readings = BTreeMap<(PathBuf, Option<String>), Reading>;
+
 /// A validated source.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -220,6 +223,9 @@ pub struct Source {
     pub snapshot_of_source: Option<String>,
     /// For a snapshot of the records with given values in a column (`snapshot_where`).
     pub snapshot_where: Option<SnapshotWhere>,
+    /// The workbook sheet its `[[sources]]` entry names (which entry's reading applies, when a
+    /// workbook is listed once per sheet).
+    pub sheet: Option<String>,
 }
 
 /// A snapshot's settings of entry `s` (named `at` in problems): its largest share to withdraw,
@@ -264,10 +270,10 @@ pub(crate) fn validate(
     entries: &[SourceFile],
     resolve: &dyn Fn(&Path) -> PathBuf,
     problems: &mut Vec<String>,
-) -> (Vec<Source>, BTreeMap<PathBuf, Reading>) {
+) -> (Vec<Source>, Readings) {
     let mut sources = Vec::new();
-    let mut readings = BTreeMap::new();
-    let mut seen_paths: Vec<PathBuf> = Vec::new();
+    let mut readings = Readings::new();
+    let mut seen_paths: Vec<(PathBuf, Option<String>)> = Vec::new();
     for (i, s) in entries.iter().enumerate() {
         let at = format!("sources[{i}]");
         let schema = match feed::latest(&s.feed) {
@@ -308,10 +314,15 @@ pub(crate) fn validate(
         {
             problems.push(format!("{at}.path {} is not a valid pattern: {e}", path.display()));
         }
-        if seen_paths.contains(&path) {
-            problems.push(format!("{at}.path {} is listed twice", path.display()));
+        // One workbook may be listed once per sheet (a sheet per term): each is its own input.
+        let sheet_key = s.sheet.as_deref().map(|n| n.trim().to_lowercase());
+        if seen_paths.contains(&(path.clone(), sheet_key.clone())) {
+            problems.push(match &s.sheet {
+                Some(_) => format!("{at}.path {} is listed twice with the same sheet", path.display()),
+                None => format!("{at}.path {} is listed twice", path.display()),
+            });
         }
-        seen_paths.push(path.clone());
+        seen_paths.push((path.clone(), sheet_key));
         let delimiter = s.delimiter.as_deref().and_then(|d| match d.parse::<DelimiterChoice>() {
             Ok(d) => Some(d),
             Err(e) => {
@@ -358,10 +369,20 @@ pub(crate) fn validate(
             sheet: s.sheet.clone(),
         };
         if let (Some(feed), Some(format)) = (schema, format) {
+            let sheet = s.sheet.clone();
             if reading != Reading::default() {
-                readings.insert(path.clone(), reading);
+                readings.insert((path.clone(), sheet.clone()), reading);
             }
-            sources.push(Source { feed, path, format, mode, max_withdrawal_share, snapshot_of_source, snapshot_where });
+            sources.push(Source {
+                feed,
+                path,
+                format,
+                mode,
+                max_withdrawal_share,
+                snapshot_of_source,
+                snapshot_where,
+                sheet,
+            });
         }
     }
     (sources, readings)

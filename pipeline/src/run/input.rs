@@ -49,6 +49,9 @@ pub(crate) fn process_input<'r>(
         Ok(h) => h,
         Err(e) => return reject(report, "file.unreadable", format!("cannot read {}: {e}", source.path.display())),
     };
+    if let Some(sheet) = named_sheet(ctx, source) {
+        report.sha256 = sheet_identity(&report.sha256, &sheet);
+    }
     let out = &ctx.settings.output_dir;
     let marker = input_marker(out, source.feed.name, &report.sha256);
     if let Some(first) = processed_in_this_run(&report.sha256) {
@@ -230,6 +233,32 @@ fn hold(
         Ok(()) => Ok(report),
         Err(error) => Err(Box::new(Failed { report, error })),
     }
+}
+
+/// The sheet a workbook source names, in `[[sources]]` or its mapping (`None`: not a workbook,
+/// or read from its first sheet shown).
+fn named_sheet(ctx: &Context<'_>, source: &Source) -> Option<String> {
+    if !source.format.is_workbook() {
+        return None;
+    }
+    let reading = ctx.settings.reading(source);
+    // A mapping that does not load is refused when the input is read; here it names no sheet.
+    let mapped = || load_mapping(ctx, source).ok().flatten().and_then(|m| m.sheet().map(str::to_owned));
+    reading.sheet.clone().or_else(mapped)
+}
+
+/// What identifies a workbook input read by a named sheet: the SHA-256 of the file's SHA-256
+/// and the sheet's name as it is matched (without case or surrounding spaces). One workbook
+/// holding a sheet per term is as many inputs, each marked done, named in its parts and
+/// compared with the records held on its own; naming another sheet reads another input, and
+/// the records the first one staged stay.
+pub(crate) fn sheet_identity(file_sha256: &str, sheet: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(file_sha256.as_bytes());
+    h.update(b"\0sheet\0");
+    h.update(sheet.trim().to_lowercase().as_bytes());
+    hex::encode(h.finalize())
 }
 
 /// Records which source mapping, by content, an input was read through (none: nothing to say).

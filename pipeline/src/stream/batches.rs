@@ -59,6 +59,7 @@ impl Staging {
             max_withdrawal_share: crate::config::sources::DEFAULT_MAX_WITHDRAWAL_SHARE,
             snapshot_of_source: None,
             snapshot_where: None,
+            sheet: None,
         };
         Staging { source, policy, mapping, pseudo, checked_schema: validate::checked_schema(feed) }
     }
@@ -445,6 +446,7 @@ mod tests {
             max_withdrawal_share: crate::config::sources::DEFAULT_MAX_WITHDRAWAL_SHARE,
             snapshot_of_source: None,
             snapshot_where: None,
+            sheet: None,
         };
         let t = Staging { source, policy, mapping: None, pseudo, checked_schema: validate::checked_schema(feed) };
         let (raw, marks) = batch(feed);

@@ -460,3 +460,79 @@ fn dates_written_yyyymmdd_stage_the_same_records_as_iso_dates_without_a_mapping(
     assert!(e.len() + 2 >= rows.len(), "{} of {} rows staged", e.len(), rows.len());
     assert_eq!(b, e, "the same records staged, token for token");
 }
+
+/// The synthetic housing extract's header and rows as a workbook of two sheets, `Autumn` (the
+/// first half of the rows) and `Spring`, every cell text; the record ids of each half.
+fn two_term_workbook(ws: &Workspace, path: &str) -> (Vec<String>, Vec<String>) {
+    let text = std::fs::read_to_string(ws.dir().join("inputs/housing.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let rows: Vec<Vec<String>> = reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect();
+    let (autumn, spring) = rows.split_at(rows.len() / 2);
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for (name, half) in [("Autumn", autumn), ("Spring", spring)] {
+        let sheet = wb.add_worksheet();
+        sheet.set_name(name).unwrap();
+        for (r, row) in (0u32..).zip(std::iter::once(&header).chain(half)) {
+            for (c, v) in (0u16..).zip(row) {
+                if !v.is_empty() {
+                    sheet.write_string(r, c, v).unwrap();
+                }
+            }
+        }
+    }
+    wb.save(ws.dir().join(path)).unwrap();
+    let ids = |half: &[Vec<String>]| half.iter().map(|r| r[0].clone()).collect();
+    (ids(autumn), ids(spring))
+}
+
+#[test]
+fn one_workbook_is_as_many_inputs_as_the_sheets_named_and_naming_another_keeps_the_first() {
+    let ws = synth_workspace(300, 11);
+    let (autumn, spring) = two_term_workbook(&ws, "inputs/terms.xlsx");
+    let config = |out: &str, sheets: &[Option<&str>]| {
+        let mut text = format!("[output]\ndir = \"{out}\"\n[keys]\nfile = \"keys/tellonce.key\"\n");
+        text.push_str("[governance]\nagreements = \"agreements\"\n");
+        for sheet in sheets {
+            text.push_str("[[sources]]\nfeed = \"housing\"\npath = \"inputs/terms.xlsx\"\n");
+            if let Some(s) = sheet {
+                text.push_str(&format!("sheet = \"{s}\"\n"));
+            }
+        }
+        text
+    };
+    let staged = |out: &str| staged_by_record_id(&ws.dir().join(out), "housing").into_keys().collect::<Vec<_>>();
+    let statuses = |run: &Run| -> Vec<String> {
+        run.summary["inputs"].as_array().unwrap().iter().map(|i| i["status"].as_str().unwrap().to_owned()).collect()
+    };
+
+    // Both sheets listed: both read, each its own input; a second run skips both.
+    ws.write("both.toml", config("out-both", &[Some("Autumn"), Some("Spring")]));
+    let run = Run::new(tellonce_ok(ws.dir(), &["run", "--config", "both.toml", "--json", "--no-progress"], 0));
+    assert_eq!(statuses(&run), ["processed", "processed"]);
+    // Every record staged but those the synthetic errors quarantine, from both sheets.
+    let all = staged("out-both");
+    assert!(all.len() * 10 >= (autumn.len() + spring.len()) * 9, "{} staged", all.len());
+    assert!(all.iter().any(|id| autumn.contains(id)) && all.iter().any(|id| spring.contains(id)));
+    let again = Run::new(tellonce_ok(ws.dir(), &["run", "--config", "both.toml", "--json", "--no-progress"], 0));
+    assert_eq!(statuses(&again), ["skipped", "skipped"]);
+    // The same sheet twice is refused as a configuration error.
+    ws.write("twice.toml", config("out-twice", &[Some("Autumn"), Some("autumn ")]));
+    let refused = tellonce_ok(ws.dir(), &["run", "--config", "twice.toml", "--no-progress"], 2);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("listed twice with the same sheet"));
+
+    // No sheet named: the first one shown; then naming the other reads it as a new input, and
+    // the records of the first stay staged.
+    ws.write("first.toml", config("out-one", &[None]));
+    tellonce_ok(ws.dir(), &["run", "--config", "first.toml", "--no-progress"], 0);
+    let first: Vec<String> = all.iter().filter(|id| autumn.contains(id)).cloned().collect();
+    assert_eq!(staged("out-one"), first);
+    ws.write("second.toml", config("out-one", &[Some("Spring")]));
+    let run = Run::new(tellonce_ok(ws.dir(), &["run", "--config", "second.toml", "--json", "--no-progress"], 0));
+    assert_eq!(statuses(&run), ["processed"]);
+    assert_eq!(staged("out-one"), all);
+    // Naming the sheet read by default reads nothing new.
+    ws.write("named.toml", config("out-one", &[Some("Autumn")]));
+    tellonce_ok(ws.dir(), &["run", "--config", "named.toml", "--no-progress"], 0);
+    assert_eq!(staged("out-one"), all);
+}

@@ -216,6 +216,7 @@ pub(super) fn bench(a: &BenchArgs) -> Result<Exit, Failure> {
                 max_withdrawal_share: DEFAULT_MAX_WITHDRAWAL_SHARE,
                 snapshot_of_source: None,
                 snapshot_where: None,
+                sheet: None,
             }],
             // This bench measures ingest; `bench-link` measures the build tier.
             linkage_enabled: false,
