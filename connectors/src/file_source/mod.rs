@@ -255,6 +255,31 @@ pub enum SourceError {
         /// The schema names of the missing columns, in schema order.
         columns: Vec<String>,
     },
+    /// A workbook sheet's header lacks columns the schema requires: names the sheet and row
+    /// read as the header and the workbook's other sheets, since a cover sheet in front of the
+    /// data or a title row above the header is the usual cause. Rule `header.missing_columns`.
+    #[error(
+        "{} lacks required column(s): {}, in the header read from sheet {sheet:?}, row {row} (its first row \
+         with a cell{}); if the header is further down, skip the rows above it (skip_lines); {}",
+        path.display(),
+        columns.join(", "),
+        after_skipped(*skipped),
+        other_sheets(sheet, sheets)
+    )]
+    SheetMissingColumns {
+        /// The file.
+        path: PathBuf,
+        /// The schema names of the missing columns, in schema order.
+        columns: Vec<String>,
+        /// The sheet read.
+        sheet: String,
+        /// The row read as the header, as Excel numbers it.
+        row: u64,
+        /// The rows skipped before the header (`skip_lines`).
+        skipped: u64,
+        /// The workbook's sheets, in order.
+        sheets: Vec<String>,
+    },
     /// The source mapping's value rules could not be applied to a batch (a bug: reported,
     /// not panicked on).
     #[error("cannot apply the mapping to {} at line {line}: {message}", path.display())]
@@ -394,7 +419,7 @@ impl SourceError {
             SourceError::HeaderNotUtf8 { .. } => "header.invalid_utf8",
             SourceError::HeaderTooLong { .. } => "header.too_long",
             SourceError::HeaderMalformed { .. } => "header.malformed",
-            SourceError::MissingColumns { .. } => "header.missing_columns",
+            SourceError::MissingColumns { .. } | SourceError::SheetMissingColumns { .. } => "header.missing_columns",
             SourceError::DuplicateColumn { .. } => "header.duplicate_column",
             SourceError::Mapping { .. } => "mapping.apply_failed",
             SourceError::Workbook { .. } => "workbook.unreadable",

@@ -662,6 +662,7 @@ fn error_messages_name_the_file_but_never_a_value() {
             SourceError::Workbook { .. } => "workbook",
             SourceError::SheetMissing { .. } => "sheet",
             SourceError::EmptySheet { .. } => "empty_sheet",
+            SourceError::SheetMissingColumns { .. } => "sheet_missing_columns",
         })
         .collect();
     assert_eq!(kinds, ["empty", "utf8", "missing", "duplicate", "malformed", "too_long", "read", "open"]);
@@ -1201,4 +1202,24 @@ fn a_workbook_that_cannot_be_read_is_refused_in_words_that_quote_nothing_from_it
             assert!(!msg.contains(clear), "{name}: {msg}");
         }
     }
+}
+
+#[test]
+fn a_header_lacking_columns_names_the_sheet_and_row_read_and_the_other_sheets() {
+    // A cover sheet in front of the data: its title row is read as the header.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cover.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let cover = wb.add_worksheet();
+    cover.set_name("Cover").unwrap();
+    cover.write_string(2, 1, "Police incidents export").unwrap();
+    quirky_sheet(&mut wb, "Cases", 1.0, 1.0, "0", "Lee");
+    wb.save(&path).unwrap();
+    let err = FileSource::open(&path, FileFormat::Xlsx, police(), opts(10, 1000)).unwrap_err();
+    assert_eq!(err.rule_code(), "header.missing_columns");
+    let msg = err.to_string();
+    assert!(msg.contains("lacks required column(s): record_id"), "{msg}");
+    assert!(msg.contains("sheet \"Cover\", row 3"), "{msg}");
+    assert!(msg.contains("other sheets are \"Cases\"") && msg.contains("skip_lines"), "{msg}");
+    assert!(!msg.contains("Police incidents"), "a heading read is a value of the file: {msg}");
 }

@@ -67,7 +67,21 @@ impl WorkbookInput {
         };
         let line = u64::from(header.at) + 1;
         let names: Vec<String> = header.to_cells().into_iter().map(Option::unwrap_or_default).collect();
-        let Headings { mapped, present, unknown } = match_headings(path, &names, feed, lookup, mapping)?;
+        let Headings { mapped, present, unknown } = match match_headings(path, &names, feed, lookup, mapping) {
+            Ok(h) => h,
+            Err(SourceError::MissingColumns { path, columns }) => {
+                let sheets = rows.sheets().to_vec();
+                return Err(SourceError::SheetMissingColumns {
+                    path,
+                    columns,
+                    sheet: name,
+                    row: line,
+                    skipped: skip_rows,
+                    sheets,
+                });
+            }
+            Err(e) => return Err(e),
+        };
         let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
         Ok((WorkbookInput { rows, line, mapped, unknown, file_bytes, failed: None }, present))
     }
