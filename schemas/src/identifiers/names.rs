@@ -1,6 +1,9 @@
 //! Names and address lines: the normal form that is hashed, and the looser match forms that
 //! linkage keys and Bloom filters are made from.
 
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
 /// Upper-cases and folds punctuation and spaces, so that `O'Neil-Smith`, `O NEIL  SMITH` and
 /// `o'neil smith` agree.
 ///
@@ -29,26 +32,36 @@ pub fn fold_into(raw: &str, out: &mut String) {
                 }
                 pending_space = false;
                 out.push(char::from(b.to_ascii_uppercase()));
-            } else if b != b'\'' && b != b'.' {
+            } else if b != b'\'' && b != b'.' && b != b'`' {
                 pending_space = true;
             }
         }
         return;
     }
     let mut pending_space = false;
-    for c in raw.chars() {
-        if c.is_alphanumeric() {
+    // Composed first: `Siân` written as `a` and a combining circumflex (as macOS, Java and PDF
+    // pipelines often hand it on) is the same name as with `â`, and a mark left apart is no
+    // space between two words.
+    for c in raw.nfc() {
+        if c == '.' || is_apostrophe(c) {
+            // Dropped outright: "O'Neil" and "ONeil" are the same surname. (Before the letters:
+            // the modifier letter apostrophe is a letter to Unicode.)
+        } else if c.is_alphanumeric() || (is_combining_mark(c) && !out.is_empty() && !pending_space) {
             if pending_space && !out.is_empty() {
                 out.push(' ');
             }
             pending_space = false;
             out.extend(c.to_uppercase());
-        } else if c == '\'' || c == '’' || c == '.' {
-            // Dropped outright: "O'Neil" and "ONeil" are the same surname.
         } else {
             pending_space = true;
         }
     }
+}
+
+/// The marks partners' systems write for an apostrophe: straight, typographic (left and right,
+/// as Word turns one), a grave or an acute accent on its own, the modifier letter, a prime.
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '’' | '‘' | '`' | '´' | 'ʼ' | 'ʻ' | '′')
 }
 
 /// The match form of a folded name: transliterated to ASCII where the letter is a Latin one,
@@ -228,6 +241,20 @@ fn latin_ascii(c: char) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_folds_alike_however_its_accents_and_apostrophes_are_written() {
+        // Composed and decomposed (NFD) forms, and the apostrophes partners' systems write.
+        assert_eq!(fold("Si\u{e2}n"), fold("Sia\u{302}n"));
+        assert_eq!(fold("Zo\u{eb}"), fold("Zoe\u{308}"));
+        assert_eq!(fold("Ren\u{e9}e"), fold("Rene\u{301}e"));
+        assert_eq!(fold("Sia\u{302}n"), "SI\u{c2}N");
+        for written in ["O\u{2018}Brien", "O`Brien", "O\u{b4}Brien", "O\u{2bc}Brien", "O\u{2019}Brien"] {
+            assert_eq!(fold(written), "OBRIEN", "{written}");
+        }
+        // A mark with no letter before it is no letter.
+        assert_eq!(fold("\u{301}Ann"), "ANN");
+    }
 
     #[test]
     fn punctuation_and_spacing_fold_to_one_form() {
