@@ -258,28 +258,8 @@ pub enum SourceError {
     /// A workbook sheet's header lacks columns the schema requires: names the sheet and row
     /// read as the header and the workbook's other sheets, since a cover sheet in front of the
     /// data or a title row above the header is the usual cause. Rule `header.missing_columns`.
-    #[error(
-        "{} lacks required column(s): {}, in the header read from sheet {sheet:?}, row {row} (its first row \
-         with a cell{}); if the header is further down, skip the rows above it (skip_lines); {}",
-        path.display(),
-        columns.join(", "),
-        after_skipped(*skipped),
-        other_sheets(sheet, sheets)
-    )]
-    SheetMissingColumns {
-        /// The file.
-        path: PathBuf,
-        /// The schema names of the missing columns, in schema order.
-        columns: Vec<String>,
-        /// The sheet read.
-        sheet: String,
-        /// The row read as the header, as Excel numbers it.
-        row: u64,
-        /// The rows skipped before the header (`skip_lines`).
-        skipped: u64,
-        /// The workbook's sheets, in order.
-        sheets: Vec<String>,
-    },
+    #[error("{0}")]
+    SheetMissingColumns(Box<SheetHeaderLacking>),
     /// The source mapping's value rules could not be applied to a batch (a bug: reported,
     /// not panicked on).
     #[error("cannot apply the mapping to {} at line {line}: {message}", path.display())]
@@ -419,7 +399,7 @@ impl SourceError {
             SourceError::HeaderNotUtf8 { .. } => "header.invalid_utf8",
             SourceError::HeaderTooLong { .. } => "header.too_long",
             SourceError::HeaderMalformed { .. } => "header.malformed",
-            SourceError::MissingColumns { .. } | SourceError::SheetMissingColumns { .. } => "header.missing_columns",
+            SourceError::MissingColumns { .. } | SourceError::SheetMissingColumns(_) => "header.missing_columns",
             SourceError::DuplicateColumn { .. } => "header.duplicate_column",
             SourceError::Mapping { .. } => "mapping.apply_failed",
             SourceError::Workbook { .. } => "workbook.unreadable",
@@ -427,6 +407,31 @@ impl SourceError {
             SourceError::EmptySheet { .. } => "file.empty",
         }
     }
+}
+
+/// What [`SourceError::SheetMissingColumns`] says (boxed: every other error stays small).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{} lacks required column(s): {}, in the header read from sheet {sheet:?}, row {row} (its first row \
+     with a cell{}); if the header is further down, skip the rows above it (skip_lines); {}",
+    path.display(),
+    columns.join(", "),
+    after_skipped(*skipped),
+    other_sheets(sheet, sheets)
+)]
+pub struct SheetHeaderLacking {
+    /// The file.
+    pub path: PathBuf,
+    /// The schema names of the missing columns, in schema order.
+    pub columns: Vec<String>,
+    /// The sheet read.
+    pub sheet: String,
+    /// The row read as the header, as Excel numbers it.
+    pub row: u64,
+    /// The rows skipped before the header (`skip_lines`).
+    pub skipped: u64,
+    /// The workbook's sheets, in order.
+    pub sheets: Vec<String>,
 }
 
 /// For [`SourceError::EmptySheet`]: the rows skipped, if any.
@@ -601,6 +606,15 @@ impl FileSource {
             Input::Csv(c) => c.has_column(i),
             Input::Workbook(x) => x.has_column(i),
             Input::Jsonl(_) => true,
+        }
+    }
+
+    /// A workbook read with no sheet named: its other sheets shown, which are not read (one
+    /// sheet is one input: a sheet per term needs an entry each). Empty for other formats.
+    pub fn unread_sheets(&self) -> &[String] {
+        match &self.input {
+            Input::Workbook(x) => x.unread_sheets(),
+            Input::Csv(_) | Input::Jsonl(_) => &[],
         }
     }
 

@@ -190,6 +190,8 @@ pub(super) struct SheetRows {
     ready: VecDeque<SheetRow>,
     /// The workbook's sheets, in order.
     sheets: Vec<String>,
+    /// With no sheet named: the other sheets shown, which are not read.
+    unread: Vec<String>,
 }
 
 impl SheetRows {
@@ -214,11 +216,13 @@ impl SheetRows {
                 path: path.to_owned(),
                 message: format!("starting its reader: {}", e.kind()),
             })?;
-        let mut rows = SheetRows { path: path.to_owned(), rx, ready: VecDeque::new(), sheets: Vec::new() };
+        let mut rows =
+            SheetRows { path: path.to_owned(), rx, ready: VecDeque::new(), sheets: Vec::new(), unread: Vec::new() };
         match name_rx.recv() {
-            Ok(Ok((name, sheets))) => {
-                rows.sheets = sheets;
-                Ok((rows, name))
+            Ok(Ok(opened)) => {
+                rows.sheets = opened.sheets;
+                rows.unread = opened.unread;
+                Ok((rows, opened.name))
             }
             Ok(Err(stop)) => Err(rows.error(stop)),
             Err(_) => Err(rows.error(Stop::Workbook("the reader stopped".into()))),
@@ -237,6 +241,12 @@ impl SheetRows {
     /// The workbook's sheets, in order: named when the one read turns out empty.
     pub(super) fn sheets(&self) -> &[String] {
         &self.sheets
+    }
+
+    /// With no sheet named, the workbook's other sheets shown: not read, and perhaps holding
+    /// more of the partner's records (a sheet per term).
+    pub(super) fn unread(&self) -> &[String] {
+        &self.unread
     }
 
     /// The next row, or `None` at the end of the sheet.
@@ -367,8 +377,29 @@ impl<'a> Chunker<'a> {
     }
 }
 
-/// What the reader thread tells first: the sheet it opened and the workbook's sheets, in order.
-type Opened = Result<(String, Vec<String>), Stop>;
+/// What the reader thread tells first, once it has opened a sheet.
+struct OpenedSheet {
+    /// The sheet opened.
+    name: String,
+    /// The workbook's sheets, in order.
+    sheets: Vec<String>,
+    /// With no sheet named, the other sheets shown.
+    unread: Vec<String>,
+}
+
+impl OpenedSheet {
+    fn new(name: String, metadata: &[Sheet], wanted: Option<&str>) -> OpenedSheet {
+        let shown = |s: &&Sheet| s.visible == SheetVisible::Visible && s.name != name;
+        let unread = match wanted {
+            Some(_) => Vec::new(),
+            None => metadata.iter().filter(shown).map(|s| s.name.clone()).collect(),
+        };
+        OpenedSheet { sheets: metadata.iter().map(|s| s.name.clone()).collect(), unread, name }
+    }
+}
+
+/// What the reader thread tells first: the sheet it opened, or why it could not.
+type Opened = Result<OpenedSheet, Stop>;
 
 /// The reader thread for an `.xlsx` workbook: names the sheet it opened (or why it could not),
 /// reads its merged regions, then streams its rows.
@@ -386,7 +417,6 @@ fn read_streamed(
             return;
         }
     };
-    let names = workbook.sheet_names();
     let name = match choose_sheet(workbook.sheets_metadata(), wanted) {
         Ok(n) => n,
         Err(stop) => {
@@ -394,6 +424,7 @@ fn read_streamed(
             return;
         }
     };
+    let opened = OpenedSheet::new(name.clone(), workbook.sheets_metadata(), wanted);
     // A pass over the sheet's XML ahead of its cells: the regions are listed after them.
     let merges = match workbook.merge_cells_by_sheet_name(&name) {
         Ok(m) => m,
@@ -414,7 +445,7 @@ fn read_streamed(
         .iter()
         .map(|s| NumberStyle::of(s.number_format.as_ref().map(|f| f.format_code.as_str())))
         .collect();
-    if name_tx.send(Ok((name, names))).is_err() {
+    if name_tx.send(Ok(opened)).is_err() {
         return;
     }
     let mut chunker = Chunker::new(tx, merges);
@@ -478,7 +509,6 @@ fn read_whole<W>(
             return;
         }
     };
-    let names = workbook.sheet_names();
     let name = match choose_sheet(workbook.sheets_metadata(), wanted) {
         Ok(n) => n,
         Err(stop) => {
@@ -486,6 +516,7 @@ fn read_whole<W>(
             return;
         }
     };
+    let opened = OpenedSheet::new(name.clone(), workbook.sheets_metadata(), wanted);
     let read = workbook.worksheet_range(&name).map_err(|e| e.safe_message());
     let (range, merges) = match read.and_then(|r| Ok((r, workbook.merged_regions(&name)?))) {
         Ok(read) => read,
@@ -495,7 +526,7 @@ fn read_whole<W>(
         }
     };
     drop(workbook);
-    if name_tx.send(Ok((name, names))).is_err() {
+    if name_tx.send(Ok(opened)).is_err() {
         return;
     }
     let Some((top, left)) = range.start() else { return };

@@ -662,7 +662,7 @@ fn error_messages_name_the_file_but_never_a_value() {
             SourceError::Workbook { .. } => "workbook",
             SourceError::SheetMissing { .. } => "sheet",
             SourceError::EmptySheet { .. } => "empty_sheet",
-            SourceError::SheetMissingColumns { .. } => "sheet_missing_columns",
+            SourceError::SheetMissingColumns(_) => "sheet_missing_columns",
         })
         .collect();
     assert_eq!(kinds, ["empty", "utf8", "missing", "duplicate", "malformed", "too_long", "read", "open"]);
@@ -1176,6 +1176,7 @@ fn a_hidden_first_sheet_is_passed_over_for_the_first_one_shown() {
     wb.worksheet_from_name("December").unwrap().set_active(true);
     wb.save(&path).unwrap();
     let mut source = FileSource::open(&path, FileFormat::Xlsx, police(), opts(10, 1000)).unwrap();
+    assert!(source.unread_sheets().is_empty(), "the hidden sheet is not one left unread");
     let read = read_source(&mut source, police());
     assert_eq!(read.column(police(), "record_id"), [s("00000012")]);
     // Named, a hidden sheet is read; the name is matched as Excel matches it, without case.
@@ -1222,4 +1223,21 @@ fn a_header_lacking_columns_names_the_sheet_and_row_read_and_the_other_sheets() 
     assert!(msg.contains("sheet \"Cover\", row 3"), "{msg}");
     assert!(msg.contains("other sheets are \"Cases\"") && msg.contains("skip_lines"), "{msg}");
     assert!(!msg.contains("Police incidents"), "a heading read is a value of the file: {msg}");
+}
+
+#[test]
+fn a_workbook_read_by_its_first_sheet_tells_the_other_sheets_shown_it_leaves_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("terms.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    quirky_sheet(&mut wb, "Autumn", 1.0, 1.0, "0", "Lee");
+    quirky_sheet(&mut wb, "Spring", 2.0, 1.0, "0", "Lee");
+    quirky_sheet(&mut wb, "Old", 3.0, 1.0, "0", "Lee");
+    wb.worksheet_from_name("Old").unwrap().set_hidden(true);
+    wb.save(&path).unwrap();
+    let first = FileSource::open(&path, FileFormat::Xlsx, police(), opts(10, 1000)).unwrap();
+    assert_eq!(first.unread_sheets(), ["Spring"]);
+    let dialect = Dialect { sheet: Some("Spring".to_owned()), ..Dialect::default() };
+    let named = FileSource::open_with(&path, FileFormat::Xlsx, police(), opts(10, 1000), dialect, None).unwrap();
+    assert!(named.unread_sheets().is_empty(), "a sheet named: the others are left on purpose");
 }

@@ -71,19 +71,24 @@ impl WorkbookInput {
             Ok(h) => h,
             Err(SourceError::MissingColumns { path, columns }) => {
                 let sheets = rows.sheets().to_vec();
-                return Err(SourceError::SheetMissingColumns {
+                return Err(SourceError::SheetMissingColumns(Box::new(super::SheetHeaderLacking {
                     path,
                     columns,
                     sheet: name,
                     row: line,
                     skipped: skip_rows,
                     sheets,
-                });
+                })));
             }
             Err(e) => return Err(e),
         };
         let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
         Ok((WorkbookInput { rows, line, mapped, unknown, file_bytes, failed: None }, present))
+    }
+
+    /// With no sheet named, the workbook's other sheets shown, which are not read.
+    pub(super) fn unread_sheets(&self) -> &[String] {
+        self.rows.unread()
     }
 
     /// Header names that match no schema column.

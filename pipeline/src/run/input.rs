@@ -311,6 +311,13 @@ fn open_file(
         Ok(f) => f,
         Err(e) => return Err((e.rule_code(), e.to_string())),
     };
+    if !file.unread_sheets().is_empty() {
+        warn!(
+            sheets = %file.unread_sheets().join(", "),
+            "only the workbook's first sheet shown is read; if another sheet holds records too, list the \
+             workbook once per sheet, each entry naming its sheet (sheet = \"…\")"
+        );
+    }
     if reading != Reading::default() {
         report.read_as = Some(ReadAs {
             mapping: reading.mapping.as_ref().map(|m| m.display().to_string()),
