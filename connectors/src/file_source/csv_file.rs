@@ -56,6 +56,9 @@ impl CsvInput {
         if tok.starts_utf16() {
             return Err(SourceError::Utf16 { path: path.to_owned() });
         }
+        if mapping.is_some_and(|m| !m.quotes_fields()) {
+            tok.set_no_quoting();
+        }
         if skip_lines > 0 {
             tok.skip_lines(skip_lines).map_err(read_error(1))?;
         }
@@ -146,13 +149,22 @@ impl CsvInput {
                 Status::Unclosed => batch.reject(line, Rule::CsvMalformed, None, self.tok.raw()),
                 Status::TooLong => batch.reject(line, Rule::LineTooLong, None, self.tok.raw()),
                 Status::Parsed if is_blank(&self.tok) => {}
-                Status::Parsed if self.tok.field_count() != self.width => {
+                Status::Parsed if self.tok.field_count() != self.width && !self.surplus_is_blank() => {
                     batch.reject(line, Rule::CsvRaggedRow, None, self.tok.raw());
                 }
                 Status::Parsed => self.append(line, batch),
             }
         }
         Ok(true)
+    }
+
+    /// Whether the record just read has more fields than the header and those past the header's
+    /// width are all blank (empty, or spaces and tabs): a trailing delimiter too many, as some
+    /// exports write, carries no value the header does not name. A record with fewer fields
+    /// than the header, or a value past its width, is still ragged.
+    fn surplus_is_blank(&self) -> bool {
+        let n = self.tok.field_count();
+        n > self.width && (self.width..n).all(|j| self.tok.field(j).iter().all(|b| matches!(b, b' ' | b'\t')))
     }
 
     /// Appends the record just read, or rejects it if a field the schema takes is not UTF-8.
@@ -200,4 +212,53 @@ impl CsvInput {
 /// skipped like an empty line, as an empty row of a workbook is.
 fn is_blank(tok: &Tokenizer) -> bool {
     (0..tok.field_count()).all(|j| tok.field(j).iter().all(|b| matches!(b, b' ' | b'\t')))
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::Array;
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::UInt64Type;
+    use tellonce_schemas::{Rule, feed};
+
+    use crate::file_source::{FileFormat, FileSource, FileSourceOptions};
+
+    const HEADER: &str = "record_id,occurrence_ref,forename,surname,incident_date,incident_type,person_role";
+
+    /// (position, forename) of each row, then (position, rule) of each reject.
+    type Read = (Vec<(u64, Option<String>)>, Vec<(u64, Rule)>);
+
+    /// What a police file reads as.
+    fn read(text: &str) -> Read {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("police.csv");
+        std::fs::write(&path, text).unwrap();
+        let police = feed::latest("police").unwrap();
+        let mut source = FileSource::open(&path, FileFormat::Csv, police, FileSourceOptions::default()).unwrap();
+        let forename = police.index_of("forename").unwrap();
+        let (mut rows, mut rejects) = (Vec::new(), Vec::new());
+        while let Some(raw) = source.next_batch().unwrap() {
+            let names = raw.batch.column(forename).as_string::<i32>();
+            let positions = raw.batch.column(police.columns.len()).as_primitive::<UInt64Type>();
+            for r in 0..raw.batch.num_rows() {
+                let name = names.is_valid(r).then(|| names.value(r).to_owned());
+                rows.push((positions.value(r), name));
+            }
+            rejects.extend(raw.rejects.iter().map(|r| (r.position, r.rule)));
+        }
+        (rows, rejects)
+    }
+
+    #[test]
+    fn surplus_trailing_fields_that_are_blank_are_read_and_others_are_ragged() {
+        let text = format!(
+            "{HEADER}\nR1,O1,Ann,Lee,2024-01-05,CRIME,VICTIM,\nR2,O2,Bea,Lee,2024-01-05,CRIME,VICTIM,, \t,\"\"\n\
+             R3,O3,Cy,Lee,2024-01-05,CRIME,VICTIM,,x\nR4,O4,Di,Lee,2024-01-05,CRIME\n\
+             R5,O5,Ed,Lee,2024-01-05,CRIME,VICTIM\n"
+        );
+        let (rows, rejects) = read(&text);
+        let s = |v: &str| Some(v.to_owned());
+        assert_eq!(rows, [(2, s("Ann")), (3, s("Bea")), (6, s("Ed"))]);
+        assert_eq!(rejects, [(4, Rule::CsvRaggedRow), (5, Rule::CsvRaggedRow)]);
+    }
 }

@@ -6,8 +6,15 @@
 //!   quotes for `,`, tab, `|` and `;`; the most frequent wins, a comma on a tie or when none
 //!   occurs. Data lines are not consulted.
 //! - **encoding** `auto`: the whole file is read once before parsing; if every byte sequence is
-//!   valid UTF-8 (a UTF-8 BOM allowed) it is UTF-8, otherwise Windows-1252. Nothing else is
-//!   detected: Latin-1 (ISO-8859-1) must be declared, and UTF-16 is not supported.
+//!   valid UTF-8 (a UTF-8 BOM allowed) it is UTF-8. A file holding both valid multi-byte UTF-8
+//!   characters and bytes that are not UTF-8 mixes encodings (a UTF-8 export with a line pasted
+//!   from a Windows-1252 one): it is UTF-8 when it holds at least [`MIXED_UTF8_AT_LEAST`] valid
+//!   multi-byte characters and at least one for every [`MIXED_INVALID_PER_UTF8`] invalid
+//!   sequences, so that its lines that are not UTF-8 are refused (`encoding.invalid_utf8`, by
+//!   line) rather than every UTF-8 name garbled without a word. Otherwise (no valid multi-byte
+//!   character, or a rare one, as a Windows-1252 `Ã` before `©` happens to make) it is
+//!   Windows-1252. Nothing else is detected: Latin-1 (ISO-8859-1) must be declared, and UTF-16
+//!   is not supported.
 //!
 //! Windows-1252 and Latin-1 are single-byte encodings whose bytes below 0x80 are ASCII, so the
 //! CSV tokenizer works on the file's bytes unchanged and each field is decoded after it.
@@ -196,12 +203,80 @@ pub fn detect_delimiter(header: &[u8]) -> u8 {
     DELIMITERS[best]
 }
 
-/// UTF-8 if every byte of the file at `path` is valid UTF-8, otherwise Windows-1252.
+/// A mixed file is UTF-8 only with at least this many valid multi-byte UTF-8 characters: one
+/// alone may be two Windows-1252 characters that happen to form one (`Ã` then `©`).
+pub const MIXED_UTF8_AT_LEAST: u64 = 2;
+
+/// A mixed file is UTF-8 only with at least one valid multi-byte character for every this many
+/// sequences that are not UTF-8. A Windows-1252 file's accented letters are almost always
+/// followed by a plain letter, which no UTF-8 sequence allows, so the pairs that happen to be
+/// valid UTF-8 are far fewer than this share of its invalid ones.
+pub const MIXED_INVALID_PER_UTF8: u64 = 10;
+
+/// What one pass over a file's bytes found about its encoding; no byte of it is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EncodingEvidence {
+    /// Valid UTF-8 characters of two to four bytes.
+    pub utf8_characters: u64,
+    /// Byte sequences that are not UTF-8 (a character cut by the end of the file included).
+    pub invalid_sequences: u64,
+    /// The line (counting LFs, from 1) of the first sequence that is not UTF-8.
+    pub first_invalid_line: Option<u64>,
+    /// Whether the file starts with a UTF-8 byte order mark (not counted as a character): its
+    /// writer said it is UTF-8.
+    pub bom: bool,
+}
+
+impl EncodingEvidence {
+    /// The encoding `auto` reads the file in (see the module's rule).
+    pub fn encoding(&self) -> Encoding {
+        let utf8 = self.utf8_characters;
+        let mostly_utf8 =
+            utf8 >= MIXED_UTF8_AT_LEAST && utf8.saturating_mul(MIXED_INVALID_PER_UTF8) >= self.invalid_sequences;
+        if self.invalid_sequences == 0 || self.bom || mostly_utf8 { Encoding::Utf8 } else { Encoding::Windows1252 }
+    }
+
+    /// Whether the file holds both valid multi-byte UTF-8 characters and bytes that are not
+    /// UTF-8: whichever encoding it is read in, some of its text is not what was written.
+    pub fn is_mixed(&self) -> bool {
+        (self.utf8_characters > 0 || self.bom) && self.invalid_sequences > 0
+    }
+
+    /// Counts the characters of `valid` (valid UTF-8) that take more than one byte.
+    fn add_valid(&mut self, valid: &[u8]) {
+        // Every multi-byte character starts with one byte of 0xC0 or above, and no other does.
+        self.utf8_characters += valid.iter().filter(|&&b| b >= 0xC0).count() as u64;
+    }
+
+    /// Counts one invalid sequence, found after `lines_before` LFs and `more` bytes of its chunk.
+    fn add_invalid(&mut self, lines_before: u64, more: &[u8]) {
+        self.invalid_sequences += 1;
+        if self.first_invalid_line.is_none() {
+            self.first_invalid_line = Some(1 + lines_before + count_lf(more));
+        }
+    }
+}
+
+fn count_lf(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+/// The encoding `auto` reads the file at `path` in: see [`EncodingEvidence::encoding`].
 pub fn detect_encoding(path: &Path) -> io::Result<Encoding> {
+    Ok(encoding_evidence(path)?.encoding())
+}
+
+/// Reads the file at `path` once and counts its valid multi-byte UTF-8 characters and its
+/// sequences that are not UTF-8.
+pub fn encoding_evidence(path: &Path) -> io::Result<EncodingEvidence> {
     let mut file = std::fs::File::open(path)?;
     let mut buf = vec![0u8; 256 * 1024];
+    let mut found = EncodingEvidence::default();
+    // LFs before `buf[0]`, counted only until the first invalid sequence is placed.
+    let mut lines = 0u64;
     // Bytes of a character cut by the end of the previous chunk.
     let mut carry = 0usize;
+    let mut first = true;
     loop {
         let n = match file.read(&mut buf[carry..]) {
             Ok(n) => n,
@@ -211,17 +286,42 @@ pub fn detect_encoding(path: &Path) -> io::Result<Encoding> {
         let len = carry + n;
         if n == 0 {
             // A character still cut at the end of the file is not UTF-8.
-            return Ok(if carry == 0 { Encoding::Utf8 } else { Encoding::Windows1252 });
-        }
-        match std::str::from_utf8(&buf[..len]) {
-            Ok(_) => carry = 0,
-            Err(e) if e.error_len().is_none() => {
-                let valid = e.valid_up_to();
-                buf.copy_within(valid..len, 0);
-                carry = len - valid;
+            if carry > 0 {
+                found.add_invalid(lines, &[]);
             }
-            Err(_) => return Ok(Encoding::Windows1252),
+            return Ok(found);
         }
+        let mut at = 0;
+        if first {
+            // A BOM is no character of the text.
+            first = false;
+            found.bom = buf[..len].starts_with(b"\xEF\xBB\xBF");
+            at = if found.bom { 3 } else { 0 };
+        }
+        carry = 0;
+        while at < len {
+            match std::str::from_utf8(&buf[at..len]) {
+                Ok(_) => {
+                    found.add_valid(&buf[at..len]);
+                    at = len;
+                }
+                Err(e) => {
+                    let valid_end = at + e.valid_up_to();
+                    found.add_valid(&buf[at..valid_end]);
+                    let Some(bad) = e.error_len() else {
+                        // Cut by the end of the chunk: read again with the next one.
+                        carry = len - valid_end;
+                        break;
+                    };
+                    found.add_invalid(lines, &buf[..valid_end]);
+                    at = valid_end + bad;
+                }
+            }
+        }
+        if found.first_invalid_line.is_none() {
+            lines += count_lf(&buf[..len - carry]);
+        }
+        buf.copy_within(len - carry..len, 0);
     }
 }
 
@@ -270,12 +370,44 @@ mod tests {
         };
         let utf8 = write("u.csv", "a,b\nRenée,Zoë\n".as_bytes());
         assert_eq!(detect_encoding(&utf8).unwrap(), Encoding::Utf8);
-        // A bad byte far beyond the first chunk still counts, and a character cut by a chunk
-        // boundary does not.
-        let mut long = "é".repeat(200 * 1024).into_bytes();
+        // A character cut by a chunk boundary is no bad byte, and a bad byte far beyond the
+        // first chunk still counts.
+        let long = "é".repeat(200 * 1024).into_bytes();
         assert_eq!(detect_encoding(&write("long.csv", &long)).unwrap(), Encoding::Utf8);
-        long.extend_from_slice(b"\nRen\xe9e\n");
-        assert_eq!(detect_encoding(&write("late.csv", &long)).unwrap(), Encoding::Windows1252);
+        let mut ascii = "a,b\n".repeat(100 * 1024).into_bytes();
+        ascii.extend_from_slice(b"Ren\xe9e,Zo\xeb\n");
+        assert_eq!(detect_encoding(&write("late.csv", &ascii)).unwrap(), Encoding::Windows1252);
         assert_eq!(detect_encoding(&write("cut.csv", b"abc\xc3")).unwrap(), Encoding::Windows1252);
+    }
+
+    #[test]
+    fn a_mostly_utf8_file_with_a_windows_1252_line_is_utf8() {
+        let dir = tempfile::tempdir().unwrap();
+        let evidence = |bytes: &[u8]| {
+            let p = dir.path().join("f.csv");
+            std::fs::write(&p, bytes).unwrap();
+            (encoding_evidence(&p).unwrap(), detect_encoding(&p).unwrap())
+        };
+        // Three UTF-8 names, then a line pasted from a Windows-1252 export on line 5.
+        let mut mixed = "name\nZoë\nRenée\nChloé\n".as_bytes().to_vec();
+        mixed.extend_from_slice(b"Ren\xe9e\nAl\n");
+        let (found, encoding) = evidence(&mixed);
+        assert_eq!(encoding, Encoding::Utf8, "{found:?}");
+        assert!(found.is_mixed());
+        assert_eq!((found.utf8_characters, found.invalid_sequences, found.first_invalid_line), (3, 1, Some(5)));
+        // A Windows-1252 file, one of whose pairs happens to be valid UTF-8 (Ã then ©), stays so.
+        let (found, encoding) = evidence(b"name\nRen\xe9e\nZo\xeb\n\xc3\xa9lo\xefse\n");
+        assert_eq!((encoding, found.utf8_characters, found.invalid_sequences), (Encoding::Windows1252, 1, 3));
+        // With many accented names, a share of accidental pairs below one in ten stays so too.
+        let mut w1252 = b"name\n\xc3\xa9a\n\xc3\xa9b\n".to_vec();
+        for _ in 0..30 {
+            w1252.extend_from_slice(b"Ren\xe9e\n");
+        }
+        assert_eq!(evidence(&w1252).1, Encoding::Windows1252);
+        // Pure Windows-1252 is no mix; a UTF-8 BOM says UTF-8 whatever follows.
+        let (found, encoding) = evidence(b"name\nRen\xe9e\n");
+        assert_eq!((encoding, found.is_mixed()), (Encoding::Windows1252, false));
+        let (found, encoding) = evidence(b"\xef\xbb\xbfname\nRen\xe9e\n");
+        assert_eq!((encoding, found.is_mixed(), found.utf8_characters), (Encoding::Utf8, true, 0));
     }
 }

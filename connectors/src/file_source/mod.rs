@@ -19,10 +19,11 @@
 //! (but counted).
 //!
 //! Rejected at the source ([`RawReject::rule`]):
-//! - CSV: [`Rule::CsvRaggedRow`] (field count differs from the header), [`Rule::InvalidUtf8`]
-//!   (naming the first schema column whose value is not UTF-8; bad bytes in a dropped column
-//!   do not matter), [`Rule::LineTooLong`], [`Rule::CsvMalformed`] (a quote still open at the
-//!   end of the file: the record swallowed every line after it).
+//! - CSV: [`Rule::CsvRaggedRow`] (field count differs from the header; surplus trailing fields
+//!   that are all blank are not), [`Rule::InvalidUtf8`] (naming the first schema column whose
+//!   value is not UTF-8; bad bytes in a dropped column do not matter), [`Rule::LineTooLong`],
+//!   [`Rule::CsvMalformed`] (a quote still open at the end of the file: each line the record
+//!   swallowed is a reject of its own, at its line, so that the counts say how many were lost).
 //! - JSON Lines: [`Rule::JsonMalformed`] (not one JSON object; also a schema column given
 //!   twice, naming it), [`Rule::JsonValueType`] (an array or object under a schema column,
 //!   naming it), [`Rule::InvalidUtf8`], [`Rule::LineTooLong`]. Strings pass as they are,
@@ -57,6 +58,7 @@ mod jsonl_file;
 mod messages;
 mod number_formats;
 pub mod sample;
+mod sheet_messages;
 mod sheet_rows;
 mod split;
 mod tokenizer;
@@ -82,6 +84,8 @@ use csv_file::{CsvInput, CsvSettings};
 pub use dialect::{DelimiterChoice, Dialect, Encoding, EncodingChoice};
 use jsonl_file::JsonlInput;
 pub use messages::MessageBatcher;
+pub use sheet_messages::SheetHeaderLacking;
+use sheet_messages::{after_skipped, other_sheets};
 use workbook_file::WorkbookInput;
 
 /// At most this many distinct unknown JSON keys are remembered for
@@ -330,8 +334,9 @@ pub struct RawReject {
     pub column: Option<String>,
     /// The record's original bytes without its line terminator, at most `max_line_bytes` of
     /// them (a longer record keeps its first `max_line_bytes`). For CSV, every line of a
-    /// multi-line record; for an unclosed quote, everything from its line to the end of the
-    /// file, cut at `max_line_bytes`. For JSON Lines, the line.
+    /// multi-line record; a record too long or with a quote never closed over several lines
+    /// gives one reject per line, each holding that line (cut at `max_line_bytes`). For JSON
+    /// Lines, the line.
     pub raw: Vec<u8>,
     /// The record's reference (`record_id`), where it was read and is not what was wrong: a
     /// snapshot then knows that record was sent, though not staged.
@@ -407,53 +412,6 @@ impl SourceError {
             SourceError::EmptySheet { .. } => "file.empty",
         }
     }
-}
-
-/// What [`SourceError::SheetMissingColumns`] says (boxed: every other error stays small).
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "{} lacks required column(s): {}, in the header read from sheet {sheet:?}, row {row} (its first row \
-     with a cell{}); if the header is further down, skip the rows above it (skip_lines); {}",
-    path.display(),
-    columns.join(", "),
-    after_skipped(*skipped),
-    other_sheets(sheet, sheets)
-)]
-pub struct SheetHeaderLacking {
-    /// The file.
-    pub path: PathBuf,
-    /// The schema names of the missing columns, in schema order.
-    pub columns: Vec<String>,
-    /// The sheet read.
-    pub sheet: String,
-    /// The row read as the header, as Excel numbers it.
-    pub row: u64,
-    /// The rows skipped before the header (`skip_lines`).
-    pub skipped: u64,
-    /// The workbook's sheets, in order.
-    pub sheets: Vec<String>,
-}
-
-/// For [`SourceError::EmptySheet`]: the rows skipped, if any.
-fn after_skipped(skipped: u64) -> String {
-    match skipped {
-        0 => String::new(),
-        1 => " after the 1 row skipped (skip_lines)".to_owned(),
-        n => format!(" after the {n} rows skipped (skip_lines)"),
-    }
-}
-
-/// For [`SourceError::EmptySheet`]: the sheets that might hold the data instead (sheet names
-/// are a workbook's structure, not a value from it).
-fn other_sheets(read: &str, sheets: &[String]) -> String {
-    let others: Vec<String> = sheets.iter().filter(|s| s.as_str() != read).map(|s| format!("{s:?}")).collect();
-    if others.is_empty() {
-        return "the workbook has no other sheet".to_owned();
-    }
-    format!(
-        "the workbook's other sheets are {}: name the one to read with `sheet = \"…\"` (in the mapping's [file] or in [[sources]])",
-        others.join(", ")
-    )
 }
 
 /// A file's size and modification time (`None` if its metadata cannot be read), to tell whether

@@ -316,14 +316,19 @@ fn csv_invalid_utf8_is_rejected_naming_the_column() {
 }
 
 #[test]
-fn csv_unclosed_quote_is_malformed_at_its_first_line_with_the_swallowed_lines() {
+fn csv_unclosed_quote_is_malformed_at_each_line_it_swallowed() {
     let text =
-        format!("{HEADER}\n{}\nR2,OCC2,\"Ann,Lee,2024-01-05,CRIME,VICTIM\n{}\n{}\n", row("R1"), row("R3"), row("R4"));
+        format!("{HEADER}\n{}\nR2,OCC2,\"Ann,Lee,2024-01-05,CRIME,VICTIM\n{}\n\n{}\n", row("R1"), row("R3"), row("R4"));
     let r = read_csv(&text, FileSourceOptions::default());
     assert_eq!(r.positions(), [2]);
-    assert_eq!(r.reject_summary(), [(3, Rule::CsvMalformed, None)]);
-    let raw = String::from_utf8(r.rejects[0].raw.clone()).unwrap();
-    assert_eq!(raw, format!("R2,OCC2,\"Ann,Lee,2024-01-05,CRIME,VICTIM\n{}\n{}\n", row("R3"), row("R4")));
+    // Each line the open quote swallowed is a reject of its own, at its line and with its bytes
+    // (the empty line is none): the count says how many lines were lost.
+    assert_eq!(
+        r.reject_summary(),
+        [(3, Rule::CsvMalformed, None), (4, Rule::CsvMalformed, None), (6, Rule::CsvMalformed, None)]
+    );
+    let raws: Vec<String> = r.rejects.iter().map(|x| String::from_utf8(x.raw.clone()).unwrap()).collect();
+    assert_eq!(raws, ["R2,OCC2,\"Ann,Lee,2024-01-05,CRIME,VICTIM".to_owned(), row("R3"), row("R4")]);
 }
 
 #[test]
@@ -332,12 +337,20 @@ fn csv_runaway_quote_holds_no_more_than_the_limit() {
     for i in 0..20_000 {
         text.push_str(&row(&format!("X{i}")));
         text.push('\n');
+        if i == 9 {
+            text.push_str(&"Z".repeat(5000));
+            text.push('\n');
+        }
     }
     let r = read_csv(&text, opts(100, 1000));
     assert_eq!(r.positions(), [2]);
-    assert_eq!(r.reject_summary(), [(3, Rule::CsvMalformed, None)]);
-    assert_eq!(r.rejects[0].raw.len(), 1000);
-    assert!(r.rejects[0].raw.starts_with(b"R2,\"OCC2\n"));
+    // One reject a line, each at its line, none holding more than the limit.
+    assert_eq!(r.rejects.len(), 20_002);
+    assert!(r.rejects.iter().zip(3..).all(|(x, line)| x.position == line && x.rule == Rule::CsvMalformed));
+    assert!(r.batches.iter().all(|b| b.rejects.len() <= 100));
+    assert_eq!(r.rejects[0].raw, b"R2,\"OCC2");
+    assert_eq!(r.rejects[1].raw, row("X0").as_bytes());
+    assert_eq!(r.rejects[11].raw, "Z".repeat(1000).as_bytes());
 }
 
 #[test]

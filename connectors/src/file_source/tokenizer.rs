@@ -6,13 +6,19 @@
 //! after it are found) but its fields are discarded and only its first `max_line_bytes` bytes
 //! are kept. It also knows each record's first line and its raw bytes.
 //!
+//! A record that reaches the end of the file inside a quoted field, or outgrows
+//! `max_line_bytes`, over several lines (a stray opening quote in a file that never quotes
+//! swallows every line after it) is handed out a physical line at a time: each line read again
+//! from the file, with its own line number and bytes and the record's [`Status`], so that a
+//! caller counts one rejected record per line lost, not one for them all.
+//!
 //! Lines end at a LF, a CRLF or a lone CR (old Mac files), as records do; `csv_core` counts LFs
 //! only, so in a file whose first line ends in a lone CR the CRs it consumes are counted here
 //! ([`Tokenizer::count_crs`]). Elsewhere a lone CR is content (inside a quoted field) or a
 //! stray of a double conversion (`\r\r\n`), and counting it would shift every later line.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 
 use csv_core::{ReadRecordResult, ReaderBuilder};
 
@@ -28,10 +34,12 @@ pub(super) enum Status {
     /// Parsed: its fields are in [`Tokenizer::field`].
     Parsed,
     /// Longer than `max_line_bytes` (without its line terminator): no fields, and
-    /// [`Tokenizer::raw`] holds its first `max_line_bytes` bytes.
+    /// [`Tokenizer::raw`] holds its first `max_line_bytes` bytes. Over several lines, each of
+    /// them comes as a record of this status, with its own first `max_line_bytes` bytes.
     TooLong,
     /// It reached the end of the file inside a quoted field: an unclosed quote swallowed the
-    /// lines after it. No fields; [`Tokenizer::raw`] holds its bytes (at most `max_line_bytes`).
+    /// lines after it. No fields; each of its lines comes as a record of this status, and
+    /// [`Tokenizer::raw`] holds the line's bytes (at most `max_line_bytes`).
     Unclosed,
 }
 
@@ -74,6 +82,26 @@ pub(super) struct Tokenizer {
     quotes: QuoteState,
     /// The field delimiter.
     delimiter: u8,
+    /// Whether `"` quotes fields (RFC 4180); if not, it is a character like any other.
+    quoting: bool,
+    /// File offset where the current record starts, and whether the end of the file ended it.
+    rec_offset: u64,
+    rec_eof: bool,
+    /// A record that swallowed lines, being handed out a line at a time.
+    swallowed: Option<Swallowed>,
+}
+
+/// A record rejected whole that spans several lines, handed out one physical line at a time
+/// (see the module's documentation). Parsing left `line` and `after_cr` as they are past the
+/// record; handing out its lines leaves them be.
+#[derive(Debug, Clone, Copy)]
+struct Swallowed {
+    /// The record's status, given to each of its lines.
+    status: Status,
+    /// The line the next of its lines is on.
+    next_line: u64,
+    /// File offset just past the record: where its lines end and parsing resumes.
+    resume: u64,
 }
 
 impl Tokenizer {
@@ -106,6 +134,10 @@ impl Tokenizer {
             prefix: Vec::new(),
             quotes: QuoteState::StartField,
             delimiter: b',',
+            quoting: true,
+            rec_offset: 0,
+            rec_eof: false,
+            swallowed: None,
         };
         while t.end < BOM.len() && t.refill()? {}
         if t.buf[..t.end].starts_with(BOM) {
@@ -137,7 +169,14 @@ impl Tokenizer {
     /// Reads fields separated by `delimiter` instead of a comma. Only before the first record.
     pub(super) fn set_delimiter(&mut self, delimiter: u8) {
         self.delimiter = delimiter;
-        self.core = ReaderBuilder::new().delimiter(delimiter).build();
+        self.core = ReaderBuilder::new().delimiter(delimiter).quoting(self.quoting).build();
+    }
+
+    /// Reads `"` as a character like any other, for a file whose fields are never quoted (a
+    /// stray opening quote then opens nothing). Only before the first record.
+    pub(super) fn set_no_quoting(&mut self) {
+        self.quoting = false;
+        self.core = ReaderBuilder::new().delimiter(self.delimiter).quoting(false).build();
     }
 
     /// The field delimiter.
@@ -201,7 +240,8 @@ impl Tokenizer {
 
     /// File bytes parsed so far.
     pub(super) fn bytes_consumed(&self) -> u64 {
-        self.offset + self.pos as u64
+        // The lines of a swallowing record are read again: the bytes parsed are its end.
+        self.swallowed.map_or(self.offset + self.pos as u64, |s| s.resume)
     }
 
     /// The line the parser is at (for error messages).
@@ -243,8 +283,125 @@ impl Tokenizer {
         if self.too_long { &self.prefix } else { &self.buf[self.rec_start..self.rec_start + self.raw_len] }
     }
 
-    /// Reads the next record; `None` at the end of the file. Empty lines are skipped.
+    /// Reads the next record; `None` at the end of the file. Empty lines are skipped. A record
+    /// that swallowed lines (see the module's documentation) comes back as its first line, and
+    /// the calls after it each return the next of its lines, with the record's status.
     pub(super) fn next_record(&mut self) -> io::Result<Option<Status>> {
+        loop {
+            if let Some(s) = self.swallowed {
+                if let Some(status) = self.next_swallowed_line()? {
+                    return Ok(Some(status));
+                }
+                self.swallowed = None;
+                self.seek_to(s.resume)?;
+            }
+            match self.parse_record()? {
+                Some(status @ (Status::Unclosed | Status::TooLong)) if self.spans_lines() => {
+                    // Its lines are read again from the file: a record too long to hold is
+                    // no longer in the buffer.
+                    let resume = self.offset + self.pos as u64;
+                    self.swallowed = Some(Swallowed { status, next_line: self.rec_line, resume });
+                    self.seek_to(self.rec_offset)?;
+                }
+                other => return Ok(other),
+            }
+        }
+    }
+
+    /// Whether the record just parsed holds a line end before its own.
+    fn spans_lines(&self) -> bool {
+        // The line end that ends the record, if `line` counted it already (a LF, or a CR in a
+        // file whose lines end so; the CR of a CRLF elsewhere is counted with its LF, later).
+        let counted_end = !self.rec_eof
+            && self.pos > 0
+            && match self.buf[self.pos - 1] {
+                b'\n' => true,
+                b'\r' => self.cr_lines,
+                _ => false,
+            };
+        self.line > self.rec_line + u64::from(counted_end)
+    }
+
+    /// Reads on from file offset `offset`, nothing of the buffer kept.
+    fn seek_to(&mut self, offset: u64) -> io::Result<()> {
+        self.file.seek(SeekFrom::Start(offset))?;
+        (self.offset, self.pos, self.end, self.rec_start) = (offset, 0, 0, 0);
+        self.eof = false;
+        self.too_long = false;
+        Ok(())
+    }
+
+    /// The next non-empty line of a swallowing record, its first `max_line` bytes in `prefix`;
+    /// `None` past its last line.
+    fn next_swallowed_line(&mut self) -> io::Result<Option<Status>> {
+        let Some(mut s) = self.swallowed else { return Ok(None) };
+        // `raw` is then `prefix`, and a refill keeps nothing before `pos`.
+        self.too_long = true;
+        (self.nfields, self.out_len) = (0, 0);
+        loop {
+            self.prefix.clear();
+            let Some(counted_end) = self.read_swallowed_line(s.resume)? else { return Ok(None) };
+            let line = s.next_line;
+            s.next_line += u64::from(counted_end);
+            self.swallowed = Some(s);
+            // An empty line inside the quotes is no record, as an empty line is none elsewhere.
+            if !self.prefix.is_empty() {
+                self.rec_line = line;
+                return Ok(Some(s.status));
+            }
+        }
+    }
+
+    /// Reads one line from `pos`, no further than file offset `resume`, into `prefix` (at most
+    /// `max_line` bytes of it). Returns whether a line end counted in line numbers ended it, or
+    /// `None` if nothing is left before `resume`.
+    fn read_swallowed_line(&mut self, resume: u64) -> io::Result<Option<bool>> {
+        let mut read_any = false;
+        loop {
+            let left = resume.saturating_sub(self.offset + self.pos as u64);
+            if left == 0 || (self.pos == self.end && !self.refill()?) {
+                return Ok(read_any.then_some(false));
+            }
+            read_any = true;
+            let avail = (self.end - self.pos).min(usize::try_from(left).unwrap_or(usize::MAX));
+            let Some(i) = self.buf[self.pos..self.pos + avail].iter().position(|&b| b == b'\n' || b == b'\r') else {
+                self.keep_in_prefix(avail);
+                continue;
+            };
+            self.keep_in_prefix(i);
+            let at = self.pos;
+            if self.buf[at] == b'\n' {
+                self.pos += 1;
+                return Ok(Some(true));
+            }
+            // A CR: with a LF after it, one line end; alone, one only in a file whose lines end
+            // so (elsewhere it is content), or as the record's very last byte.
+            let last_of_record = i + 1 == avail && left == avail as u64;
+            if i + 1 < avail && self.buf[at + 1] == b'\n' {
+                self.pos += 2;
+                return Ok(Some(true));
+            } else if last_of_record || (i + 1 < avail && self.cr_lines) {
+                self.pos += 1;
+                return Ok(Some(true));
+            } else if i + 1 < avail {
+                self.keep_in_prefix(1);
+            } else if !self.refill()? {
+                // The file ends at the CR (the refill kept it, at `pos`).
+                self.pos += 1;
+                return Ok(Some(self.cr_lines));
+            }
+        }
+    }
+
+    /// Keeps the next `n` bytes from `pos` in `prefix` (up to `max_line` in all), past them.
+    fn keep_in_prefix(&mut self, n: usize) {
+        let take = n.min(self.max_line.saturating_sub(self.prefix.len()));
+        self.prefix.extend_from_slice(&self.buf[self.pos..self.pos + take]);
+        self.pos += n;
+    }
+
+    /// Reads the next record as it is, however many lines it spans.
+    fn parse_record(&mut self) -> io::Result<Option<Status>> {
         // Skip line terminators (blank lines, the LF of a CRLF) ourselves, so that the record
         // starts, and its first line is counted, at its first byte.
         loop {
@@ -279,6 +436,7 @@ impl Tokenizer {
         self.rec_crlfs = 0;
         self.core.set_line(self.line);
         self.rec_start = self.pos;
+        self.rec_offset = self.offset + self.pos as u64;
         self.rec_line = self.line;
         self.out_len = 0;
         self.nfields = 0;
@@ -294,7 +452,7 @@ impl Tokenizer {
                 &mut self.out[self.out_len..],
                 &mut self.ends[self.nfields..],
             );
-            if self.too_long {
+            if self.too_long && self.quoting {
                 self.quotes.feed(&self.buf[self.pos..self.pos + nin], self.delimiter);
             }
             self.pos += nin;
@@ -303,6 +461,7 @@ impl Tokenizer {
             self.count_crs(from);
             self.line = (self.core.line() + self.rec_crs).saturating_sub(self.rec_crlfs);
             if res == ReadRecordResult::Record {
+                self.rec_eof = at_eof;
                 break at_eof;
             }
             // Not complete: everything consumed so far is content.
@@ -343,7 +502,7 @@ impl Tokenizer {
                 self.become_too_long();
             }
         }
-        if ended_by_eof && !self.too_long {
+        if ended_by_eof && !self.too_long && self.quoting {
             self.quotes.feed(&self.buf[self.rec_start..self.rec_start + self.raw_len], self.delimiter);
         }
         let unclosed = ended_by_eof && self.quotes == QuoteState::InQuoted;
@@ -390,7 +549,9 @@ impl Tokenizer {
         self.too_long = true;
         let start = self.rec_start;
         self.prefix.extend_from_slice(&self.buf[start..start + self.max_line]);
-        self.quotes.feed(&self.buf[start..self.pos], self.delimiter);
+        if self.quoting {
+            self.quotes.feed(&self.buf[start..self.pos], self.delimiter);
+        }
         self.out_len = 0;
         self.nfields = 0;
     }
@@ -455,191 +616,4 @@ impl QuoteState {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Write;
-
-    fn tokenizer(bytes: &[u8], max_line: usize) -> (tempfile::NamedTempFile, Tokenizer) {
-        let mut f = tempfile::NamedTempFile::new().unwrap();
-        f.write_all(bytes).unwrap();
-        let t = Tokenizer::new(File::open(f.path()).unwrap(), max_line).unwrap();
-        (f, t)
-    }
-
-    /// (line, status, fields, raw) of every record.
-    fn all(bytes: &[u8], max_line: usize) -> Vec<(u64, Status, Vec<String>, String)> {
-        let (_f, mut t) = tokenizer(bytes, max_line);
-        let mut got = Vec::new();
-        while let Some(s) = t.next_record().unwrap() {
-            let fields = (0..t.field_count()).map(|j| String::from_utf8_lossy(t.field(j)).into_owned()).collect();
-            got.push((t.record_line(), s, fields, String::from_utf8_lossy(t.raw()).into_owned()));
-        }
-        assert_eq!(t.bytes_consumed(), bytes.len() as u64);
-        got
-    }
-
-    #[test]
-    fn quote_state_follows_csv_rules() {
-        let state = |s: &str| {
-            let mut q = QuoteState::StartField;
-            q.feed(s.as_bytes(), b',');
-            q
-        };
-        assert_eq!(state("a,\"b"), QuoteState::InQuoted);
-        assert_eq!(state("a,\"b\""), QuoteState::AfterQuote);
-        assert_eq!(state("a,\"b\"\"c"), QuoteState::InQuoted);
-        assert_eq!(state("a\"b,c"), QuoteState::InField, "a quote inside an unquoted field is literal");
-        assert_eq!(state("\"x\"y,\"z\""), QuoteState::AfterQuote);
-        assert_eq!(state("\"x\"y,\"z\"\""), QuoteState::InQuoted, "a doubled quote reopens");
-    }
-
-    #[test]
-    fn records_lines_and_raw_bytes() {
-        let got = all(b"\xEF\xBB\xBFa,b\r\n\r\n1,\"x\ny\"\r\n2,\"q\"\"\"\n", 100);
-        assert_eq!(got.len(), 3);
-        assert_eq!(got[0], (1, Status::Parsed, vec!["a".into(), "b".into()], "a,b".into()));
-        assert_eq!(got[1], (3, Status::Parsed, vec!["1".into(), "x\ny".into()], "1,\"x\ny\"".into()));
-        assert_eq!(got[2], (5, Status::Parsed, vec!["2".into(), "q\"".into()], "2,\"q\"\"\"".into()));
-    }
-
-    #[test]
-    fn the_last_record_without_terminator_and_an_unclosed_quote() {
-        let got = all(b"a,b\n1,2", 100);
-        assert_eq!(got[1], (2, Status::Parsed, vec!["1".into(), "2".into()], "1,2".into()));
-        let got = all(b"a,b\n1,\"2\n3,4\n", 100);
-        assert_eq!(got[1], (2, Status::Unclosed, vec![], "1,\"2\n3,4\n".into()));
-    }
-
-    #[test]
-    fn long_records_are_cut_and_parsing_resumes_after_them() {
-        let long = "x".repeat(50);
-        let text = format!("a,b\n1,{long}\n2,\"{long}\n{long}\"\n3,4\n5,\"{long}");
-        let got = all(text.as_bytes(), 20);
-        let summary: Vec<_> = got.iter().map(|(l, s, _, raw)| (*l, *s, raw.len())).collect();
-        assert_eq!(
-            summary,
-            [
-                (1, Status::Parsed, 3),
-                (2, Status::TooLong, 20),
-                (3, Status::TooLong, 20),
-                (5, Status::Parsed, 3),
-                (6, Status::Unclosed, 20)
-            ]
-        );
-        assert_eq!(got[1].3, format!("1,{}", &long[..18]));
-    }
-
-    #[test]
-    fn preamble_lines_are_skipped_and_other_delimiters_read() {
-        let (_f, mut t) = tokenizer(b"Export \"of\nrun 3\n\nA|\"B|C\"\n1|2\n", 100);
-        t.skip_lines(2).unwrap();
-        assert_eq!(t.peek_line().unwrap(), b"A|\"B|C\"");
-        t.set_delimiter(b'|');
-        assert_eq!(t.next_record().unwrap(), Some(Status::Parsed));
-        assert_eq!((t.record_line(), t.field_count(), t.field(1)), (4, 2, &b"B|C"[..]));
-        assert_eq!(t.next_record().unwrap(), Some(Status::Parsed));
-        assert_eq!((t.record_line(), t.field(1)), (5, &b"2"[..]));
-        assert_eq!(t.next_record().unwrap(), None);
-        let (_f, mut t) = tokenizer(b"only one line", 100);
-        assert_eq!(t.peek_line().unwrap(), b"only one line");
-        t.skip_lines(5).unwrap();
-        assert_eq!(t.next_record().unwrap(), None);
-    }
-
-    #[test]
-    fn a_lone_cr_ends_a_line_and_a_crlf_is_one() {
-        // Old Mac line ends, a blank line, and a quoted field over two lines.
-        let got = all(b"a,b\r1,2\r\r3,\"x\ry\"\r4,5", 100);
-        let lines: Vec<_> = got.iter().map(|(l, s, f, _)| (*l, *s, f.len())).collect();
-        assert_eq!(
-            lines,
-            [(1, Status::Parsed, 2), (2, Status::Parsed, 2), (4, Status::Parsed, 2), (6, Status::Parsed, 2)]
-        );
-        assert_eq!(got[2].2[1], "x\ry");
-        // Every kind at once, in quotes and out: LF, CRLF, CR, and a blank CRLF. The first line
-        // ends in a LF, so a lone CR ends a record but no line: `r` and `s` share one.
-        let got = all(b"h\n\"p\r\nq\"\r\n\r\nr\rs\n\"t\r\"\nu", 100);
-        let lines: Vec<_> = got.iter().map(|(l, _, f, _)| (*l, f[0].clone())).collect();
-        assert_eq!(
-            lines,
-            [
-                (1, "h".into()),
-                (2, "p\r\nq".into()),
-                (5, "r".into()),
-                (5, "s".into()),
-                (6, "t\r".into()),
-                (7, "u".into())
-            ]
-        );
-    }
-
-    #[test]
-    fn a_crlf_split_between_reads_is_one_line_end() {
-        // The CR of a CRLF inside a quoted field as the last byte of the first read (the buffer:
-        // `max_line + CHUNK_BYTES + 1` bytes), its LF the first of the next.
-        // A first line ending in a lone CR makes it a CR file, whose CRs are counted.
-        let max_line = 10;
-        let head = "y".repeat(max_line + CHUNK_BYTES - 3);
-        let text = format!("h\r\"{head}\r\nz\"\rnext\r\nlast\r");
-        assert_eq!(text.as_bytes()[max_line + CHUNK_BYTES], b'\r');
-        let got = all(text.as_bytes(), max_line);
-        let lines: Vec<_> = got.iter().map(|(l, s, ..)| (*l, *s)).collect();
-        assert_eq!(lines, [(1, Status::Parsed), (2, Status::TooLong), (4, Status::Parsed), (5, Status::Parsed)]);
-    }
-
-    #[test]
-    fn preamble_lines_may_end_in_a_lone_cr() {
-        let (_f, mut t) = tokenizer(b"Export\rrun 3\r\nA,B\r1,2\r", 100);
-        t.skip_lines(2).unwrap();
-        assert_eq!(t.peek_line().unwrap(), b"A,B");
-        assert_eq!(t.next_record().unwrap(), Some(Status::Parsed));
-        assert_eq!((t.record_line(), t.field(1)), (3, &b"B"[..]));
-        assert_eq!(t.next_record().unwrap(), Some(Status::Parsed));
-        assert_eq!((t.record_line(), t.field(1)), (4, &b"2"[..]));
-        assert_eq!(t.next_record().unwrap(), None);
-        assert_eq!(t.line(), 5);
-    }
-
-    #[test]
-    fn a_lone_cr_is_a_line_end_only_in_a_file_whose_lines_end_so() {
-        // A LF file: a CR inside a quoted field is content, and a stray CR of a double
-        // conversion (CR CR LF) ends nothing; the lines are the LFs.
-        let lines = |text: &[u8]| all(text, 100).iter().map(|(l, ..)| *l).collect::<Vec<_>>();
-        assert_eq!(lines(b"a,b\n1,\"x\ry\"\n2,z\n"), [1, 2, 3]);
-        assert_eq!(lines(b"a,b\r\r\n1,x\r\r\n2,y\r\r\n"), [1, 2, 3]);
-        assert_eq!(lines(b"a,b\r\n1,\"x\ry\"\r\n2,z\r\n"), [1, 2, 3]);
-        // A CR-only file: each CR ends a line.
-        assert_eq!(lines(b"a,b\r1,x\r\r2,y\r"), [1, 2, 4]);
-    }
-
-    #[test]
-    fn a_preamble_crlf_split_between_reads_is_one_line_end() {
-        // The first read fills the buffer (the maximum line plus a chunk and one byte): a title
-        // that long puts its CR last, and its LF comes with the next read.
-        let title = "t".repeat(100 + CHUNK_BYTES);
-        let text = format!("{title}\r\nrun 3\r\nA,B\r\n1,2\r\n");
-        let (_f, mut t) = tokenizer(text.as_bytes(), 100);
-        t.skip_lines(2).unwrap();
-        assert_eq!(t.peek_line().unwrap(), b"A,B");
-        assert_eq!(t.next_record().unwrap(), Some(Status::Parsed));
-        assert_eq!(t.record_line(), 3);
-    }
-
-    #[test]
-    fn a_record_of_exactly_the_maximum_passes() {
-        let got = all(b"abcde\r\nabcdef\r\nabcde", 5);
-        let summary: Vec<_> = got.iter().map(|(l, s, _, _)| (*l, *s)).collect();
-        assert_eq!(summary, [(1, Status::Parsed), (2, Status::TooLong), (3, Status::Parsed)]);
-    }
-
-    #[test]
-    fn records_spanning_many_refills_keep_their_bytes() {
-        // Fields far bigger than a read chunk, with max_line larger still.
-        let big = "y".repeat(CHUNK_BYTES * 2 + 17);
-        let text = format!("h\n\"{big}\"\nz\n");
-        let got = all(text.as_bytes(), CHUNK_BYTES * 3);
-        assert_eq!(got[1].2, vec![big.clone()]);
-        assert_eq!(got[1].3.len(), big.len() + 2);
-        assert_eq!((got[2].0, got[2].2.clone()), (3, vec!["z".to_owned()]));
-    }
-}
+mod tests;

@@ -19,6 +19,7 @@
 //! `withhold.rs`): anything else could be a name or a reference put in the wrong column.
 
 mod headings;
+mod missing;
 mod names;
 mod render;
 mod values;
@@ -29,6 +30,7 @@ use std::path::PathBuf;
 use tellonce_schemas::{FeedSchema, Kind};
 
 pub use headings::Unnamed;
+pub use missing::{NULL_AT_LEAST_COLUMNS, NULL_WORDS, NullSeen};
 pub use names::NameMatch;
 pub use render::render;
 pub use withhold::{MAX_CODES, Withheld};
@@ -173,6 +175,11 @@ pub struct Proposal {
     pub booleans: Vec<BooleanPlan>,
     /// A heading no feed column took whose values say a record was withdrawn, if one does.
     pub withdrawal: Option<WithdrawalPlan>,
+    /// Spellings of a missing value seen across columns, proposed as `null_values`; their
+    /// cells are left out of every other plan, as a run under the proposal empties them.
+    pub null_values: Vec<NullSeen>,
+    /// What the file's bytes say when it mixes valid UTF-8 with bytes that are not (CSV only).
+    pub mixed_encoding: Option<crate::file_source::dialect::EncodingEvidence>,
 }
 
 /// An unplaced heading that looks like the partner's withdrawal marker (a status column with
@@ -360,7 +367,10 @@ fn header_place(sample: &Sample) -> String {
 
 /// Profiles `sample` against `feed` and proposes a mapping; refuses a file whose header line
 /// reads as a record ([`InferError::NoHeader`]), as every heading proposed would be a value.
-pub fn infer(sample: Sample, feed: &'static FeedSchema) -> Result<Proposal, InferError> {
+pub fn infer(mut sample: Sample, feed: &'static FeedSchema) -> Result<Proposal, InferError> {
+    let null_values = missing::nulls_seen(&sample);
+    missing::blank_nulls(&mut sample, &null_values);
+    let mixed_encoding = missing::mixed_encoding(&sample);
     let mut judged = headings::judge(&sample);
     if let Some(r) = headings::record_like(&sample, &judged) {
         let where_ = header_place(&sample);
@@ -404,6 +414,8 @@ pub fn infer(sample: Sample, feed: &'static FeedSchema) -> Result<Proposal, Infe
         numbers: plans.numbers,
         booleans: plans.booleans,
         withdrawal,
+        null_values,
+        mixed_encoding,
     })
 }
 

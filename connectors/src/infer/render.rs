@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::{Confidence, NameMatch, Proposal, Unnamed, Withheld};
 use crate::file_source::Encoding;
+use crate::file_source::dialect::EncodingEvidence;
 
 /// A TOML string (quoted and escaped).
 fn quoted(s: &str) -> String {
@@ -135,8 +136,12 @@ fn render_file(p: &Proposal, s: &mut String) {
         let name = if d == b'\t' { "tab".to_owned() } else { char::from(d).to_string() };
         lines.push(format!("delimiter = {}", quoted(&name)));
     }
-    if let Some(e) = sample.encoding.filter(|e| *e != Encoding::Utf8) {
-        lines.push(format!("encoding = {}  # the file is not valid UTF-8", quoted(e.as_str())));
+    match (sample.encoding, &p.mixed_encoding) {
+        (Some(e), Some(mix)) => lines.push(format!("encoding = {}  # {}", quoted(e.as_str()), mixed_note(e, mix))),
+        (Some(e), None) if e != Encoding::Utf8 => {
+            lines.push(format!("encoding = {}  # the file is not valid UTF-8", quoted(e.as_str())));
+        }
+        _ => {}
     }
     if sample.skip_lines > 0 {
         let what = if sample.format.is_workbook() { "sheet rows" } else { "lines" };
@@ -145,11 +150,46 @@ fn render_file(p: &Proposal, s: &mut String) {
     if let Some(sheet) = &sample.sheet {
         lines.push(format!("sheet = {}", quoted(sheet)));
     }
+    if !p.null_values.is_empty() {
+        let list: Vec<String> = p.null_values.iter().map(|n| quoted(n.spelling)).collect();
+        let seen: Vec<String> = p
+            .null_values
+            .iter()
+            .map(|n| format!("{} in {} columns, {} times", n.spelling, n.columns, n.times))
+            .collect();
+        lines.push(format!(
+            "null_values = [{}]  # seen {}: cells so written are read as empty, in every column",
+            list.join(", "),
+            seen.join("; ")
+        ));
+    }
     if !lines.is_empty() {
         s.push_str("\n[file]\n");
         for l in lines {
             let _ = writeln!(s, "{l}");
         }
+    }
+}
+
+/// The comment on the encoding of a file that mixes valid UTF-8 with bytes that are not.
+fn mixed_note(read_as: Encoding, mix: &EncodingEvidence) -> String {
+    let from = mix.first_invalid_line.map_or_else(String::new, |l| format!(", the first on line {l}"));
+    if read_as == Encoding::Utf8 {
+        let utf8 = match mix.utf8_characters {
+            0 => "a UTF-8 byte order mark".to_owned(),
+            n => format!("{n} UTF-8 characters of several bytes (accents)"),
+        };
+        format!(
+            "the file mixes encodings: {utf8}, but {} byte sequence(s) that are not UTF-8{from}; their \
+             records are quarantined (encoding.invalid_utf8): ask the partner to resend them",
+            mix.invalid_sequences
+        )
+    } else {
+        format!(
+            "the file is not valid UTF-8 ({} byte sequence(s){from}), though {} UTF-8 character(s) of several \
+             bytes are in it, too few to read it as UTF-8: CHECK its accented names",
+            mix.invalid_sequences, mix.utf8_characters
+        )
     }
 }
 

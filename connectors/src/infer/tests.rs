@@ -441,3 +441,46 @@ fn person_names_in_a_code_column_are_not_listed() {
     let (_, rendered) = education_proposal(&text).expect("a header");
     assert!(rendered.contains("\"Male\" = \"M\"") && rendered.contains("\"Female\" = \"F\""), "{rendered}");
 }
+
+#[test]
+fn a_null_spelling_across_columns_is_proposed_and_kept_out_of_the_other_plans() {
+    // SQL Server's NULL in the NHS number and outcome columns of every record.
+    let rows: String = (0..30).map(|i| education_row(i, "NULL").replace(",9990390061,", ",NULL,")).collect();
+    let (proposal, rendered) = education_proposal(&format!("{EDUCATION_HEADER}{rows}")).expect("a header");
+    assert_eq!(proposal.null_values, [NullSeen { spelling: "NULL", columns: 2, times: 60 }]);
+    assert!(
+        rendered.contains(
+            "null_values = [\"NULL\"]  # seen NULL in 2 columns, 60 times: cells so written are read as empty"
+        ),
+        "{rendered}"
+    );
+    assert!(!rendered.contains("\"NULL\" = \"\""), "not a code to map:\n{rendered}");
+    assert!(proposal.values.iter().all(|v| v.column != "early_help_outcome"), "{rendered}");
+    assert_no_clear_value(&rendered);
+    // In one column alone it may be that column's code: not proposed.
+    let rows: String = (0..30).map(|i| education_row(i, "NULL")).collect();
+    let (proposal, rendered) = education_proposal(&format!("{EDUCATION_HEADER}{rows}")).expect("a header");
+    assert!(proposal.null_values.is_empty() && !rendered.contains("null_values"), "{rendered}");
+}
+
+#[test]
+fn a_utf8_file_with_a_windows_1252_line_is_proposed_as_utf8_and_said_to_mix() {
+    let mut text = EDUCATION_HEADER.as_bytes().to_vec();
+    for i in 0..30 {
+        let row = education_row(i, "NEEDS_MET");
+        let row = if i % 3 == 0 { row.replace("Riley,", "Zoë,") } else { row };
+        text.extend_from_slice(row.as_bytes());
+    }
+    // Line 12: a record pasted from a Windows-1252 export.
+    let at = text.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(10).map(|(i, _)| i + 1).expect("line 12");
+    let pasted = education_row(99, "NEEDS_MET").replace("Riley,", "Zo#,").into_bytes();
+    text.splice(at..at, pasted.into_iter().map(|b| if b == b'#' { 0xEB } else { b }));
+    let (proposal, rendered) = proposal_for("edu.csv", &text, "education").expect("a header");
+    assert_eq!(proposal.sample.encoding, Some(crate::file_source::Encoding::Utf8), "{rendered}");
+    assert!(
+        rendered.contains("encoding = \"utf-8\"  # the file mixes encodings: 10 UTF-8 characters of several bytes"),
+        "{rendered}"
+    );
+    assert!(rendered.contains("1 byte sequence(s) that are not UTF-8, the first on line 12"), "{rendered}");
+    assert_no_clear_value(&rendered);
+}

@@ -251,27 +251,42 @@ fn value_findings<'s>(
     })
 }
 
-/// A finding for each kind of record rejected as it was read; undecodable text is an error
-/// (the encoding is wrong), the rest warnings.
+/// A finding for each kind of record rejected as it was read. Undecodable text (the encoding is
+/// wrong, or the file mixes encodings) and a quote never closed (every line after it is lost) are
+/// errors, the rest warnings.
 fn source_findings(
     rejects: BTreeMap<(Rule, Option<String>), Tally>,
     feed: &'static FeedSchema,
 ) -> impl Iterator<Item = Finding> {
     rejects.into_iter().map(move |((rule, column), t)| {
         let column = column.and_then(|c| feed.column(&c).map(|c| c.name));
+        let (severity, message) = match rule {
+            Rule::InvalidUtf8 => (
+                Severity::Error,
+                "records that are not valid UTF-8: declare the file's encoding, or, if the rest of the file is \
+                 UTF-8, ask the partner to send these lines again",
+            ),
+            Rule::CsvMalformed => (
+                Severity::Error,
+                "lines after a quote never closed, each rejected (the first is the quote's): if the partner's \
+                 export never quotes its fields, set `quote = \"none\"` in the mapping's [file]",
+            ),
+            Rule::LineTooLong => (
+                Severity::Warning,
+                "records longer than limits.max_line_bytes, rejected as they are read (a record over several \
+                 lines, one a line)",
+            ),
+            _ => (Severity::Warning, "records rejected as they are read"),
+        };
         Finding {
-            severity: if rule == Rule::InvalidUtf8 { Severity::Error } else { Severity::Warning },
+            severity,
             rule: rule.code().to_owned(),
             column,
             heading: None,
             count: t.count,
             of: None,
             lines: t.lines,
-            message: if rule == Rule::InvalidUtf8 {
-                "records that are not valid UTF-8: declare the file's encoding".to_owned()
-            } else {
-                "records rejected as they are read".to_owned()
-            },
+            message: message.to_owned(),
         }
     })
 }
@@ -372,5 +387,29 @@ mod tests {
         )
         .unwrap();
         assert_eq!((sample.records, sample.complete), (10, false));
+    }
+
+    #[test]
+    fn a_quote_never_closed_is_an_error_counting_every_line_it_swallowed() {
+        let feed = tellonce_schemas::feed::latest("police").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.csv");
+        let mut text = "record_id,occurrence_ref,forename,surname,incident_date,incident_type,person_role
+"
+        .to_owned();
+        for n in 0..10 {
+            let forename = if n == 2 { "\"Ann" } else { "Ann" };
+            text.push_str(&format!("R{n},O{n},{forename},Lee,2024-01-05,CRIME,VICTIM\n"));
+        }
+        std::fs::write(&path, text).unwrap();
+        let opts = FileSourceOptions::default();
+        let check = check_file(&path, FileFormat::Csv, opts, Dialect::default(), None, feed, None).unwrap();
+        assert_eq!(check.records, 10);
+        let f = &check.findings[0];
+        assert_eq!(
+            (f.severity, f.rule.as_str(), f.count, f.lines.clone()),
+            (Severity::Error, "csv.malformed", 8, vec![4, 5, 6, 7, 8])
+        );
+        assert!(f.message.contains("quote = \"none\""), "{}", f.message);
     }
 }

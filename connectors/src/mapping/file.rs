@@ -63,6 +63,10 @@ pub(super) struct FileTable {
     pub(super) skip_lines: Option<Spanned<u64>>,
     /// The sheet of a workbook.
     pub(super) sheet: Option<Spanned<String>>,
+    /// `"` (fields may be quoted, RFC 4180) or `none` (a quote is an ordinary character).
+    pub(super) quote: Option<Spanned<String>>,
+    /// Spellings of a missing value (`NULL`), read as empty cells in every column.
+    pub(super) null_values: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// One date format or several.

@@ -4,9 +4,10 @@
 //! partner's headings is which feed column, which columns are the same for every record
 //! (constants), how the partner's codes, dates, booleans and decimals are written, which
 //! headings are dropped on purpose, which column marks a record withdrawn, and how the file
-//! itself is written (delimiter, encoding, preamble lines). It is validated purely and every
-//! problem is reported at once, each as `file:line:column: error[rule]: message`; a mapping
-//! with any problem is not used, and the source it belongs to is not read (fail closed).
+//! itself is written (delimiter, encoding, preamble lines, quoting, spellings of a missing
+//! value). It is validated purely and every problem is reported at once, each as
+//! `file:line:column: error[rule]: message`; a mapping with any problem is not used, and the
+//! source it belongs to is not read (fail closed).
 //!
 //! ```toml
 //! feed = "housing"
@@ -15,6 +16,7 @@
 //! [file]
 //! delimiter = "|"
 //! encoding = "windows-1252"
+//! null_values = ["NULL"]
 //!
 //! [columns]
 //! "Case Ref" = "record_id"
@@ -48,6 +50,7 @@ mod apply;
 pub mod check;
 pub mod dates;
 mod file;
+mod nulls;
 mod rules;
 mod withdrawal;
 
@@ -59,6 +62,8 @@ use tellonce_schemas::position::Listed;
 
 use crate::file_source::{DelimiterChoice, EncodingChoice};
 pub use dates::DateFormat;
+use nulls::NullSpellings;
+pub use nulls::{MAX_NULL_SPELLING_CHARS, MAX_NULL_SPELLINGS};
 pub(crate) use rules::ColumnRule;
 pub use withdrawal::WithdrawalMarker;
 
@@ -196,6 +201,10 @@ pub struct Mapping {
     encoding: Option<EncodingChoice>,
     skip_lines: Option<u64>,
     sheet: Option<String>,
+    /// Whether `"` quotes fields (`[file] quote`, default yes).
+    quotes_fields: bool,
+    /// Spellings of a missing value, read as empty cells (`[file] null_values`).
+    nulls: NullSpellings,
     headings: Vec<Heading>,
     ignored: Vec<String>,
     /// One per feed column, in schema order.
@@ -267,6 +276,17 @@ impl Mapping {
         self.sheet.as_deref()
     }
 
+    /// Whether `"` quotes fields of a CSV file (the default), or is an ordinary character
+    /// (`[file] quote = "none"`).
+    pub fn quotes_fields(&self) -> bool {
+        self.quotes_fields
+    }
+
+    /// The spellings of a missing value it declares (`[file] null_values`), trimmed.
+    pub fn null_values(&self) -> &[String] {
+        self.nulls.as_slice()
+    }
+
     /// What a file heading is under this mapping: ignored on purpose, a mapped heading, or a
     /// feed column's own name (all matched folded).
     pub fn resolve(&self, heading: &str) -> Resolved {
@@ -319,9 +339,9 @@ impl Mapping {
         self.rules.get(i).is_some_and(|r| !r.dates.is_empty())
     }
 
-    /// Whether any column's values are rewritten.
+    /// Whether any column's values are rewritten (spellings of a missing value included).
     pub(crate) fn rewrites_values(&self) -> bool {
-        self.rules.iter().any(ColumnRule::rewrites)
+        !self.nulls.is_empty() || self.rules.iter().any(ColumnRule::rewrites)
     }
 
     /// Whether `value` of feed column `i` is one the value map translates.

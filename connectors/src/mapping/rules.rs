@@ -11,6 +11,7 @@ use toml::Spanned;
 
 use super::dates::{self, DateFormat};
 use super::file::{BooleanTable, DecimalTable, Formats, MappingFile};
+use super::nulls::{null_spellings, report_shadowed};
 use super::withdrawal::withdrawal_marker;
 use super::{Heading, Mapping, MappingProblem, MappingRule, fold_heading};
 
@@ -164,7 +165,7 @@ fn check_value(places: &mut Places<'_>, kind: &Kind, key: &str, value: &str, at:
 
 const TOP_KEYS: &[&str] =
     &["feed", "ignore", "file", "columns", "constants", "values", "dates", "booleans", "decimals", "withdrawal"];
-const FILE_KEYS: &[&str] = &["delimiter", "encoding", "skip_lines", "sheet"];
+const FILE_KEYS: &[&str] = &["delimiter", "encoding", "skip_lines", "sheet", "quote", "null_values"];
 const BOOLEAN_KEYS: &[&str] = &["true", "false"];
 const DECIMAL_KEYS: &[&str] = &["decimal_separator", "thousands_separator", "currency_symbol"];
 
@@ -228,6 +229,8 @@ pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> 
     let encoding = file_setting(&mut places, "file.encoding", file.file.encoding.as_ref());
     let skip_lines = file.file.skip_lines.as_ref().map(|s| *s.get_ref());
     let sheet = sheet_name(&mut places, file.file.sheet.as_ref());
+    let quotes_fields = quote_setting(&mut places, file.file.quote.as_ref());
+    let nulls = null_spellings(&mut places, file.file.null_values.as_ref());
     let ignored = ignored_headings(&mut places, &file.ignore);
     let headings = mapped_headings(&mut places, feed, &file.columns, &ignored);
     let mut rules: Vec<ColumnRule> = vec![ColumnRule::default(); feed.columns.len()];
@@ -238,6 +241,8 @@ pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> 
     add_decimal_separators(&mut places, feed, &file.decimals, &mut rules);
     let withdrawal =
         file.withdrawal.as_ref().and_then(|w| withdrawal_marker(&mut places, feed, w, &headings, &ignored));
+    let names: Vec<&str> = feed.columns.iter().map(|c| c.name).collect();
+    report_shadowed(&mut places, file.file.null_values.as_ref(), &nulls, &names, &rules);
     if !places.problems.is_empty() {
         return Err(in_file_order(places.problems));
     }
@@ -248,6 +253,8 @@ pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> 
         encoding,
         skip_lines,
         sheet,
+        quotes_fields,
+        nulls,
         headings,
         ignored,
         rules,
@@ -341,6 +348,25 @@ fn sheet_name(places: &mut Places<'_>, sheet: Option<&Spanned<String>>) -> Optio
             Some(s.get_ref().clone())
         }
     })
+}
+
+/// `file.quote`: whether fields may be quoted (`"`, the default) or not (`none`, for an export
+/// that never quotes, in which a stray `"` would otherwise open a field that swallows the lines
+/// after it).
+fn quote_setting(places: &mut Places<'_>, quote: Option<&Spanned<String>>) -> bool {
+    match quote.map(|q| (q, q.get_ref().trim())) {
+        None | Some((_, "\"")) => true,
+        Some((_, q)) if q.eq_ignore_ascii_case("none") => false,
+        Some((q, _)) => {
+            places.report(
+                at(q),
+                MappingRule::Dialect,
+                "file.quote: expected \"\\\"\" (fields may be quoted, the default) or \"none\" (a quote is an \
+                 ordinary character, for an export that never quotes)",
+            );
+            true
+        }
+    }
 }
 
 /// The `ignore` headings, folded, reporting empty and repeated ones.

@@ -359,3 +359,93 @@ fn a_withdrawal_column_resolves_and_its_problems_are_reported_with_their_place()
         assert!(shown[0].starts_with("maps/housing.toml:"), "{shown:#?}");
     }
 }
+
+/// The values of each feed column, in feed order, then the rejects' (position, rule code).
+type ReadThrough = (Vec<Vec<Option<String>>>, Vec<(u64, &'static str)>);
+
+/// The CSV `text` read through the housing `mapping`.
+fn read_through(mapping: &str, text: &[u8]) -> ReadThrough {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("housing.txt");
+    std::fs::write(&path, text).unwrap();
+    let mapping = Arc::new(parse(mapping).unwrap());
+    let dialect = Dialect { delimiter: mapping.delimiter().unwrap_or_default(), ..Dialect::default() };
+    let opts = FileSourceOptions::default();
+    let mut source = FileSource::open_with(&path, FileFormat::Csv, housing(), opts, dialect, Some(mapping)).unwrap();
+    let (mut columns, mut rejects) = (vec![Vec::new(); housing().columns.len()], Vec::new());
+    while let Some(raw) = source.next_batch().unwrap() {
+        for (i, values) in columns.iter_mut().enumerate() {
+            let a = raw.batch.column(i).as_string::<i32>();
+            values.extend((0..a.len()).map(|r| (!a.is_null(r)).then(|| a.value(r).to_owned())));
+        }
+        rejects.extend(raw.rejects.iter().map(|r| (r.position, r.rule.code())));
+    }
+    (columns, rejects)
+}
+
+#[test]
+fn null_spellings_are_empty_cells_in_every_column_before_any_other_rule() {
+    let mapping = "feed = \"housing\"\n[file]\nnull_values = [\"NULL\", \" N/A \"]\n[columns]\nRef = \"record_id\"\n\
+                   DOB = \"date_of_birth\"\nGender = \"sex\"\nArrears = \"rent_arrears_balance\"\n\
+                   [constants]\nrole_in_household = \"CHILD\"\napproach_date = \"2024-01-01\"\nduty_owed = \"MAIN\"\n\
+                   [values.sex]\n\"1\" = \"M\"\n[dates]\n\
+                   date_of_birth = \"%d/%m/%Y\"\n[decimals.rent_arrears_balance]\ndecimal_separator = \",\"\n";
+    assert_eq!(parse(mapping).unwrap().null_values(), ["NULL", "N/A"]);
+    let text = "Ref,household_ref,forename,surname,DOB,Gender,Arrears\n\
+                H1,NULL,NULL,Nullington,NULL,NULL,NULL\n\
+                H2, NULL ,null,N/A,24/02/1986,1,\"1,5\"\n";
+    let (columns, rejects) = read_through(mapping, text.as_bytes());
+    assert!(rejects.is_empty(), "{rejects:?}");
+    let col = |name: &str| columns[housing().index_of(name).unwrap()].clone();
+    let s = |v: &str| Some(v.to_owned());
+    assert_eq!(col("household_ref"), [None, None], "trimmed");
+    assert_eq!(col("forename"), [None, s("null")], "case included");
+    assert_eq!(col("surname"), [s("Nullington"), None]);
+    assert_eq!(col("date_of_birth"), [None, s("1986-02-24")]);
+    assert_eq!(col("sex"), [None, s("M")]);
+    assert_eq!(col("rent_arrears_balance"), [None, s("1.5")]);
+    assert_eq!(col("role_in_household"), [s("CHILD"), s("CHILD")]);
+}
+
+#[test]
+fn null_spellings_and_the_quote_setting_are_checked_with_their_place() {
+    let long = "x".repeat(MAX_NULL_SPELLING_CHARS + 1);
+    let many: Vec<String> = (0..=MAX_NULL_SPELLINGS).map(|i| format!("\"N{i}\"")).collect();
+    let cases = [
+        ("null_values = []\n".to_owned(), "mapping.type"),
+        ("null_values = \"NULL\"\n".to_owned(), "mapping.type"),
+        ("null_values = [\"NULL\", \" \"]\n".to_owned(), "value.invalid"),
+        (format!("null_values = [\"{long}\"]\n"), "value.invalid"),
+        ("null_values = [\"NULL\", \" NULL\"]\n".to_owned(), "value.invalid"),
+        (format!("null_values = [{}]\n", many.join(", ")), "value.invalid"),
+        ("null_values = [\"NA\"]\n[values.sex]\n\"na\" = \"U\"\n".to_owned(), "value.invalid"),
+        ("quote = \"'\"\n".to_owned(), "file.dialect"),
+    ];
+    for (table, rule) in cases {
+        let problems = parse(&format!("feed = \"housing\"\n[file]\n{table}")).unwrap_err();
+        let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(problems.iter().map(|p| p.rule.code()).collect::<Vec<_>>(), [rule], "{table}: {shown:#?}");
+        assert!(shown[0].starts_with("maps/housing.toml:3:"), "{shown:#?}");
+    }
+    let m = parse("feed = \"housing\"\n[file]\nquote = \"none\"\n").unwrap();
+    assert!(!m.quotes_fields() && parse("feed = \"housing\"\n[file]\nquote = '\"'\n").unwrap().quotes_fields());
+}
+
+#[test]
+fn a_stray_quote_in_an_export_that_never_quotes_is_a_character_under_quote_none() {
+    let mut text = b"Ref|household_ref|forename|surname|address_line_1\n".to_vec();
+    for i in 0..6 {
+        let address = if i == 1 { "\"Rose Cottage" } else { "5 Manor Road" };
+        text.extend_from_slice(format!("H{i}|HH1|Ann|Lee|{address}\n").as_bytes());
+    }
+    let head = "feed = \"housing\"\n[constants]\nrole_in_household = \"CHILD\"\napproach_date = \"2024-01-01\"\n\
+                duty_owed = \"MAIN\"\n[file]\ndelimiter = \"|\"\n";
+    // Quoted by default: the quote on line 3 swallows every line after it, each rejected.
+    let (columns, rejects) = read_through(&format!("{head}[columns]\nRef = \"record_id\"\n"), &text);
+    assert_eq!(columns[0].len(), 1);
+    assert_eq!(rejects, [3, 4, 5, 6, 7].map(|l| (l, "csv.malformed")));
+    let (columns, rejects) = read_through(&format!("{head}quote = \"none\"\n[columns]\nRef = \"record_id\"\n"), &text);
+    assert!(rejects.is_empty(), "{rejects:?}");
+    let address = &columns[housing().index_of("address_line_1").unwrap()];
+    assert_eq!((address.len(), address[1].as_deref()), (6, Some("\"Rose Cottage")));
+}

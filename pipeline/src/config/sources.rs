@@ -228,6 +228,25 @@ pub struct Source {
     pub sheet: Option<String>,
 }
 
+/// Reports a path listed before with the same sheet (none, or one matched alike). One workbook
+/// may be listed once per sheet (a sheet per term): each is its own input.
+fn listed_once(
+    seen: &mut Vec<(PathBuf, Option<String>)>,
+    path: &Path,
+    sheet: Option<&str>,
+    at: &str,
+    problems: &mut Vec<String>,
+) {
+    let key = (path.to_owned(), sheet.map(|n| n.trim().to_lowercase()));
+    if seen.contains(&key) {
+        problems.push(match sheet {
+            Some(_) => format!("{at}.path {} is listed twice with the same sheet", path.display()),
+            None => format!("{at}.path {} is listed twice", path.display()),
+        });
+    }
+    seen.push(key);
+}
+
 /// A snapshot's settings of entry `s` (named `at` in problems): its largest share to withdraw,
 /// and the path its records must have come from if it is a snapshot of its source's records.
 fn snapshot_settings(
@@ -314,15 +333,7 @@ pub(crate) fn validate(
         {
             problems.push(format!("{at}.path {} is not a valid pattern: {e}", path.display()));
         }
-        // One workbook may be listed once per sheet (a sheet per term): each is its own input.
-        let sheet_key = s.sheet.as_deref().map(|n| n.trim().to_lowercase());
-        if seen_paths.contains(&(path.clone(), sheet_key.clone())) {
-            problems.push(match &s.sheet {
-                Some(_) => format!("{at}.path {} is listed twice with the same sheet", path.display()),
-                None => format!("{at}.path {} is listed twice", path.display()),
-            });
-        }
-        seen_paths.push((path.clone(), sheet_key));
+        listed_once(&mut seen_paths, &path, s.sheet.as_deref(), &at, problems);
         let delimiter = s.delimiter.as_deref().and_then(|d| match d.parse::<DelimiterChoice>() {
             Ok(d) => Some(d),
             Err(e) => {

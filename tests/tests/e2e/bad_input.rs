@@ -55,11 +55,12 @@ fn csv_unclosed_quote_is_quarantined_as_csv_malformed_at_its_line() {
     ws.write("inputs/police.csv", csv);
     ws.config(&[("police", "inputs/police.csv")], "");
     let run = ws.run(0, &[]);
-    // The quote opened on line 3 is never closed: that record runs to the end of the file (it
-    // swallows line 4) and is one reject, at the line it starts on.
-    run.assert_counts("inputs/police.csv", "processed", 2, 1, 1);
-    assert_eq!(run.by_rule("inputs/police.csv"), one("csv.malformed"));
+    // The quote opened on line 3 is never closed: that record runs to the end of the file, and
+    // each line it swallowed (3 and 4) is a reject of its own, so that the count says so.
+    run.assert_counts("inputs/police.csv", "processed", 3, 1, 2);
+    assert_eq!(run.by_rule("inputs/police.csv"), [("csv.malformed".to_owned(), 2)].into_iter().collect());
     assert_quarantined(&ws, "inputs/police.csv", 3, "csv.malformed", None);
+    assert_quarantined(&ws, "inputs/police.csv", 4, "csv.malformed", None);
     assert_eq!(staged_ids(&ws, "police"), ["P1"]);
     absent_everywhere(&ws, &run, &[b"UNCLOSEDSECRET", b"Swallowedname", b"SWALLOWEDNAME"]);
 }
