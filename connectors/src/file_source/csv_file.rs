@@ -1,6 +1,7 @@
 //! CSV input: the header, then records checked for shape and encoding and appended to a batch.
 
 use std::fs::File;
+use std::io::Seek as _;
 use std::path::Path;
 
 use tellonce_schemas::{FeedSchema, Rule};
@@ -25,6 +26,8 @@ pub(super) struct CsvSettings<'a> {
     pub(super) lookup: ColumnLookup,
     /// The mapping, for its constants and the headings it names.
     pub(super) mapping: Option<&'a Mapping>,
+    /// Lines holding anything at the end of the file that are its footer, not records.
+    pub(super) footer_lines: u64,
 }
 
 /// An open CSV file whose header has been read and matched to the schema.
@@ -50,9 +53,18 @@ impl CsvInput {
         opts: &FileSourceOptions,
         settings: CsvSettings<'_>,
     ) -> Result<(CsvInput, Vec<bool>), SourceError> {
-        let CsvSettings { delimiter, encoding, skip_lines, lookup, mapping } = settings;
+        let CsvSettings { delimiter, encoding, skip_lines, lookup, mapping, footer_lines } = settings;
         let read_error = |line: u64| move |source| SourceError::Read { path: path.to_owned(), line, source };
+        let mut file = file;
+        let footer = match footer_lines {
+            0 => None,
+            n => Some(super::footer::start(&mut file, n).map_err(read_error(1))?),
+        };
+        file.seek(std::io::SeekFrom::Start(0)).map_err(read_error(1))?;
         let mut tok = Tokenizer::new(file, opts.max_line_bytes).map_err(read_error(1))?;
+        if let Some(at) = footer {
+            tok.stop_at(at);
+        }
         if tok.starts_utf16() {
             return Err(SourceError::Utf16 { path: path.to_owned() });
         }

@@ -53,6 +53,7 @@ mod batch;
 mod columns;
 mod csv_file;
 pub mod dialect;
+mod footer;
 mod headings;
 mod jsonl_file;
 mod messages;
@@ -512,6 +513,7 @@ impl FileSource {
                     skip_lines: dialect.skip_lines,
                     lookup,
                     mapping: mapping.as_deref(),
+                    footer_lines: mapping.as_ref().map_or(0, |m| m.footer_lines()),
                 };
                 let (csv, present) = CsvInput::open(path, file, feed, &opts, settings)?;
                 (Input::Csv(Box::new(csv)), present)
@@ -530,8 +532,7 @@ impl FileSource {
                 let (sheet, present) = WorkbookInput::open(
                     path,
                     format,
-                    dialect.sheet.as_deref(),
-                    dialect.skip_lines,
+                    (dialect.sheet.as_deref(), dialect.skip_lines),
                     feed,
                     &lookup,
                     mapping.as_deref(),

@@ -192,6 +192,10 @@ pub(super) struct SheetRows {
     sheets: Vec<String>,
     /// With no sheet named: the other sheets shown, which are not read.
     unread: Vec<String>,
+    /// Rows with a cell at the end of the sheet that are its footer (`[file] footer_lines`):
+    /// this many are held back, and those still held at the end are never handed out.
+    footer: usize,
+    held: VecDeque<SheetRow>,
 }
 
 impl SheetRows {
@@ -216,8 +220,15 @@ impl SheetRows {
                 path: path.to_owned(),
                 message: format!("starting its reader: {}", e.kind()),
             })?;
-        let mut rows =
-            SheetRows { path: path.to_owned(), rx, ready: VecDeque::new(), sheets: Vec::new(), unread: Vec::new() };
+        let mut rows = SheetRows {
+            path: path.to_owned(),
+            rx,
+            ready: VecDeque::new(),
+            sheets: Vec::new(),
+            unread: Vec::new(),
+            footer: 0,
+            held: VecDeque::new(),
+        };
         match name_rx.recv() {
             Ok(Ok(opened)) => {
                 rows.sheets = opened.sheets;
@@ -249,8 +260,27 @@ impl SheetRows {
         &self.unread
     }
 
-    /// The next row, or `None` at the end of the sheet.
+    /// Leaves the last `rows` rows with a cell unread: the sheet's footer.
+    pub(super) fn hold_back(&mut self, rows: u64) {
+        self.footer = usize::try_from(rows).unwrap_or(usize::MAX);
+    }
+
+    /// The next row, or `None` at the end of the sheet (its footer, if any, left unread).
     pub(super) fn next_row(&mut self) -> Result<Option<SheetRow>, SourceError> {
+        if self.footer == 0 {
+            return self.next_sheet_row();
+        }
+        while self.held.len() <= self.footer {
+            match self.next_sheet_row()? {
+                Some(row) => self.held.push_back(row),
+                None => return Ok(None),
+            }
+        }
+        Ok(self.held.pop_front())
+    }
+
+    /// The next row the reader sent, or `None` at the end of the sheet.
+    fn next_sheet_row(&mut self) -> Result<Option<SheetRow>, SourceError> {
         loop {
             if let Some(row) = self.ready.pop_front() {
                 return Ok(Some(row));

@@ -84,6 +84,8 @@ pub(super) struct Tokenizer {
     delimiter: u8,
     /// Whether `"` quotes fields (RFC 4180); if not, it is a character like any other.
     quoting: bool,
+    /// Where the file ends for this reader: the start of a footer (`[file] footer_lines`).
+    stop_at: Option<u64>,
     /// File offset where the current record starts, and whether the end of the file ended it.
     rec_offset: u64,
     rec_eof: bool,
@@ -135,6 +137,7 @@ impl Tokenizer {
             quotes: QuoteState::StartField,
             delimiter: b',',
             quoting: true,
+            stop_at: None,
             rec_offset: 0,
             rec_eof: false,
             swallowed: None,
@@ -174,6 +177,19 @@ impl Tokenizer {
 
     /// Reads `"` as a character like any other, for a file whose fields are never quoted (a
     /// stray opening quote then opens nothing). Only before the first record.
+    /// Ends the file for this reader at byte `offset` (the start of a footer): nothing from
+    /// there on is read as a record.
+    pub(super) fn stop_at(&mut self, offset: u64) {
+        self.stop_at = Some(offset);
+        // What was read already (the first chunk, when the file was opened) ends there too.
+        let held_end = self.offset + self.end as u64;
+        if offset < held_end {
+            let keep = usize::try_from(offset.saturating_sub(self.offset)).unwrap_or(0).max(self.pos);
+            self.end = keep;
+            self.eof = true;
+        }
+    }
+
     pub(super) fn set_no_quoting(&mut self) {
         self.quoting = false;
         self.core = ReaderBuilder::new().delimiter(self.delimiter).quoting(false).build();
@@ -570,8 +586,18 @@ impl Tokenizer {
             self.end -= keep;
             self.rec_start = self.rec_start.saturating_sub(keep);
         }
+        // A footer (`[file] footer_lines`) is where the file ends for the reader.
+        let room = match self.stop_at {
+            Some(stop) => usize::try_from(stop.saturating_sub(self.offset + self.end as u64)).unwrap_or(usize::MAX),
+            None => usize::MAX,
+        };
+        let window = (self.buf.len() - self.end).min(room);
+        if window == 0 {
+            self.eof = true;
+            return Ok(false);
+        }
         loop {
-            match self.file.read(&mut self.buf[self.end..]) {
+            match self.file.read(&mut self.buf[self.end..self.end + window]) {
                 Ok(0) => {
                     self.eof = true;
                     return Ok(false);

@@ -43,13 +43,13 @@ impl WorkbookInput {
     pub(super) fn open(
         path: &Path,
         format: FileFormat,
-        sheet: Option<&str>,
-        skip_rows: u64,
+        (sheet, skip_rows): (Option<&str>, u64),
         feed: &'static FeedSchema,
         lookup: &ColumnLookup,
         mapping: Option<&Mapping>,
     ) -> Result<(WorkbookInput, Vec<bool>), SourceError> {
         let (mut rows, name) = SheetRows::open(path, format, sheet)?;
+        rows.hold_back(mapping.map_or(0, Mapping::footer_lines));
         // The header: the first non-empty row at or after sheet row `skip_rows` (0-based).
         let header = loop {
             match rows.next_row()? {

@@ -61,6 +61,8 @@ pub(super) struct FileTable {
     pub(super) encoding: Option<Spanned<String>>,
     /// Preamble lines (sheet rows) before the header.
     pub(super) skip_lines: Option<Spanned<u64>>,
+    /// Lines (sheet rows) holding anything at the end of each file that are its footer.
+    pub(super) footer_lines: Option<Spanned<u64>>,
     /// The sheet of a workbook.
     pub(super) sheet: Option<Spanned<String>>,
     /// `"` (fields may be quoted, RFC 4180) or `none` (a quote is an ordinary character).

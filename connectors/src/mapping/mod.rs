@@ -200,6 +200,8 @@ pub struct Mapping {
     delimiter: Option<DelimiterChoice>,
     encoding: Option<EncodingChoice>,
     skip_lines: Option<u64>,
+    /// Lines holding anything at the end of each file that are no records (`[file] footer_lines`).
+    footer_lines: u64,
     sheet: Option<String>,
     /// Whether `"` quotes fields (`[file] quote`, default yes).
     quotes_fields: bool,
@@ -269,6 +271,12 @@ impl Mapping {
     /// The preamble lines it declares, if any.
     pub fn skip_lines(&self) -> Option<u64> {
         self.skip_lines
+    }
+
+    /// The lines (sheet rows) holding anything at the end of every file that are its footer,
+    /// not records (`[file] footer_lines`; 0: none).
+    pub fn footer_lines(&self) -> u64 {
+        self.footer_lines
     }
 
     /// The workbook sheet it declares, if any.

@@ -165,7 +165,7 @@ fn check_value(places: &mut Places<'_>, kind: &Kind, key: &str, value: &str, at:
 
 const TOP_KEYS: &[&str] =
     &["feed", "ignore", "file", "columns", "constants", "values", "dates", "booleans", "decimals", "withdrawal"];
-const FILE_KEYS: &[&str] = &["delimiter", "encoding", "skip_lines", "sheet", "quote", "null_values"];
+const FILE_KEYS: &[&str] = &["delimiter", "encoding", "skip_lines", "footer_lines", "sheet", "quote", "null_values"];
 const BOOLEAN_KEYS: &[&str] = &["true", "false"];
 const DECIMAL_KEYS: &[&str] = &["decimal_separator", "thousands_separator", "currency_symbol"];
 
@@ -228,6 +228,7 @@ pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> 
     let delimiter = file_setting(&mut places, "file.delimiter", file.file.delimiter.as_ref());
     let encoding = file_setting(&mut places, "file.encoding", file.file.encoding.as_ref());
     let skip_lines = file.file.skip_lines.as_ref().map(|s| *s.get_ref());
+    let footer_lines = file.file.footer_lines.as_ref().map_or(0, |s| *s.get_ref());
     let sheet = sheet_name(&mut places, file.file.sheet.as_ref());
     let quotes_fields = quote_setting(&mut places, file.file.quote.as_ref());
     let nulls = null_spellings(&mut places, file.file.null_values.as_ref());
@@ -252,6 +253,7 @@ pub(super) fn validate(path: &Path, bytes: &[u8], feed: &'static FeedSchema) -> 
         delimiter,
         encoding,
         skip_lines,
+        footer_lines,
         sheet,
         quotes_fields,
         nulls,

@@ -1,0 +1,88 @@
+//! `[file] footer_lines`: the lines a partner's export writes below its table ("Report generated
+//! by … on …", a total), which are no records. Read as records they are quarantined in every
+//! extract, and a snapshot that quarantined a row whose reference it could not read withdraws
+//! nothing, so such a partner's snapshots would never withdraw. A mapping names how many lines
+//! (sheet rows) end every file of the partner; they are left unread.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+
+/// Bytes read at a time, walking back from the end of the file.
+const CHUNK: usize = 64 * 1024;
+
+/// The offset at which the last `n` lines of `file` that hold anything begin, so that a reader
+/// stops there. A line of nothing but spaces, tabs and delimiters holds nothing and is not
+/// counted (a blank line between the table and its footer, or below it). A line ends at a LF, a
+/// CRLF or a lone CR. With fewer such lines than `n`, the file's start.
+pub(super) fn start(file: &mut File, n: u64) -> io::Result<u64> {
+    let len = file.seek(SeekFrom::End(0))?;
+    let mut found = 0u64;
+    // The end of the line being walked back over, and whether it has held anything so far.
+    let mut filled = false;
+    let mut chunk = vec![0u8; CHUNK];
+    let mut at = len;
+    // The byte after the one being looked at (walking back), to tell a CRLF from a lone CR.
+    let mut after: Option<u8> = None;
+    while at > 0 {
+        let take = usize::try_from(at.min(CHUNK as u64)).unwrap_or(CHUNK);
+        at -= take as u64;
+        file.seek(SeekFrom::Start(at))?;
+        file.read_exact(&mut chunk[..take])?;
+        for i in (0..take).rev() {
+            let b = chunk[i];
+            let line_end = b == b'\n' || (b == b'\r' && after != Some(b'\n'));
+            if line_end {
+                if filled {
+                    found += 1;
+                    if found == n {
+                        return Ok(at + i as u64 + 1);
+                    }
+                }
+                filled = false;
+            } else if !matches!(b, b'\r' | b' ' | b'\t' | b',' | b';' | b'|') {
+                filled = true;
+            }
+            after = Some(b);
+        }
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn footer_of(text: &str, n: u64) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("extract.csv");
+        std::fs::write(&path, text).unwrap();
+        let mut file = File::open(&path).unwrap();
+        let at = start(&mut file, n).unwrap();
+        text[usize::try_from(at).unwrap()..].to_owned()
+    }
+
+    #[test]
+    fn the_last_lines_holding_anything_are_the_footer() {
+        let table = "id,name\nR1,Ann\nR2,Bea\n";
+        assert_eq!(
+            footer_of(&format!("{table}Report generated on 05/12/2026\n"), 1),
+            "Report generated on 05/12/2026\n"
+        );
+        // Blank and delimiter-only lines around it are not counted; the table's last line stays.
+        assert_eq!(footer_of(&format!("{table},,\n\nTotal,2\n\n"), 1), "Total,2\n\n");
+        assert_eq!(footer_of(&format!("{table}\nTotal,2\nby X\n"), 2), "Total,2\nby X\n");
+        // CRLF, lone CR, and no line end at the end of the file.
+        assert_eq!(footer_of("id\r\nR1\r\nTotal", 1), "Total");
+        assert_eq!(footer_of("id\rR1\rTotal\r", 1), "Total\r");
+        // More footer than file: all of it.
+        assert_eq!(footer_of("id\nR1\n", 5), "id\nR1\n");
+    }
+
+    #[test]
+    fn a_footer_is_found_across_chunks() {
+        let body: String = (0..20_000).map(|i| format!("R{i},Someone\n")).collect();
+        let text = format!("id,name\n{body}Report generated\n");
+        assert_eq!(footer_of(&text, 1), "Report generated\n");
+        assert_eq!(footer_of(&text, 2), "R19999,Someone\nReport generated\n");
+    }
+}
