@@ -209,10 +209,19 @@ pub fn to_text(report: &RunReport) -> String {
                 let _ = writeln!(
                     s,
                     "WARNING  {}: this snapshot withdraws nothing: it quarantined a record whose reference could not be \
-                     read, which may be one it seems to leave out; correct and send it again",
+                     read, which may be one it seems to leave out; correct and send it again (lines below the table \
+                     that are no records, a report footer: declare them with footer_lines in the mapping's [file])",
                     i.source
                 );
             }
+        }
+        if let Some(n) = i.quarantined_by_rule.get("csv.malformed").filter(|n| **n > 0) {
+            let _ = writeln!(
+                s,
+                "WARNING  {}: {n} line(s) quarantined csv.malformed, swallowed by a quote never closed; if the \
+                 partner's export never quotes its fields, set quote = \"none\" in the mapping's [file]",
+                i.source
+            );
         }
         if !i.unknown_columns.is_empty() {
             let _ = writeln!(

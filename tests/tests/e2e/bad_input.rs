@@ -63,6 +63,11 @@ fn csv_unclosed_quote_is_quarantined_as_csv_malformed_at_its_line() {
     assert_quarantined(&ws, "inputs/police.csv", 4, "csv.malformed", None);
     assert_eq!(staged_ids(&ws, "police"), ["P1"]);
     absent_everywhere(&ws, &run, &[b"UNCLOSEDSECRET", b"Swallowedname", b"SWALLOWEDNAME"]);
+    // The summary names the setting for an export that never quotes.
+    let text =
+        tellonce_tests::tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--no-progress", "--force"], 0);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(stdout.contains("2 line(s) quarantined csv.malformed") && stdout.contains("quote = \"none\""), "{stdout}");
 }
 
 #[test]
