@@ -163,75 +163,7 @@ pub fn to_text(report: &RunReport) -> String {
         let _ = writeln!(s, "agreement problem: {p}");
     }
     for i in &report.inputs {
-        match i.status {
-            InputStatus::Skipped => {
-                let why = i.error.as_deref().unwrap_or("already processed; --force to redo");
-                let _ = writeln!(s, "skipped  {} ({why})", i.source);
-            }
-            InputStatus::Rejected => {
-                let _ = writeln!(s, "REJECTED {}: {}", i.source, i.error.as_deref().unwrap_or("unknown error"));
-            }
-            InputStatus::Held => {
-                let _ = writeln!(s, "HELD     {}: {}", i.source, i.error.as_deref().unwrap_or("no agreement in force"));
-            }
-            _ => {}
-        }
-        if let Some(r) = &i.read_as {
-            let mapping = r.mapping.as_deref().map_or_else(|| "no mapping".to_owned(), |m| format!("mapping {m}"));
-            let delimiter = r.delimiter.as_deref().map_or(String::new(), |d| format!(", delimiter {d}"));
-            let sheet = r.sheet.as_deref().map_or(String::new(), |n| format!(", sheet {n:?}"));
-            let _ = writeln!(s, "read     {} through {mapping} (encoding {}{delimiter}{sheet})", i.source, r.encoding);
-        }
-        if let Some(v) = i.versions.filter(|v| {
-            let c = v.counts;
-            c.changed + c.unchanged + c.refused + c.withdrawn + c.older > 0 || v.withdrawal_held_back
-        }) {
-            let c = v.counts;
-            let listed = match c.listed {
-                n if n > 0 && !v.withdrawals_file => format!(" ({n} marked withdrawn in the file)"),
-                _ => String::new(),
-            };
-            let _ = writeln!(
-                s,
-                "records  {}: {} new, {} changed, {} unchanged (held already, not staged again), {} refused (erased or \
-                 withdrawn before), {} withdrawn{listed}; {} version(s) moved to history",
-                i.source, c.new, c.changed, c.unchanged, c.refused, c.withdrawn, v.superseded
-            );
-            if c.older > 0 {
-                let _ = writeln!(
-                    s,
-                    "records  {}: {} not staged: the version held is newer (by the feed's last-updated date, or it came \
-                     in an input that arrived after this one)",
-                    i.source, c.older
-                );
-            }
-            if v.withdrawal_held_back {
-                let _ = writeln!(
-                    s,
-                    "WARNING  {}: this snapshot withdraws nothing: it quarantined a record whose reference could not be \
-                     read, which may be one it seems to leave out; correct and send it again (lines below the table \
-                     that are no records, a report footer: declare them with footer_lines in the mapping's [file])",
-                    i.source
-                );
-            }
-        }
-        if let Some(n) = i.quarantined_by_rule.get("csv.malformed").filter(|n| **n > 0) {
-            let _ = writeln!(
-                s,
-                "WARNING  {}: {n} line(s) quarantined csv.malformed, swallowed by a quote never closed; if the \
-                 partner's export never quotes its fields, set quote = \"none\" in the mapping's [file]",
-                i.source
-            );
-        }
-        if !i.unknown_columns.is_empty() {
-            let _ = writeln!(
-                s,
-                "dropped  unknown column(s) {} in {} (not in the {} schema)",
-                i.unknown_columns.join(", "),
-                i.source,
-                i.feed
-            );
-        }
+        input_lines(&mut s, i);
     }
     if held > 0 {
         let _ = writeln!(
@@ -247,6 +179,80 @@ pub fn to_text(report: &RunReport) -> String {
     }
     let _ = writeln!(s, "manifest {}", report.manifest);
     s
+}
+
+/// What the summary says of one input beyond its counts: skipped, rejected or held, how it was
+/// read, what became of its records, warnings, unknown columns.
+fn input_lines(s: &mut String, i: &tellonce_pipeline::run::InputReport) {
+    match i.status {
+        InputStatus::Skipped => {
+            let why = i.error.as_deref().unwrap_or("already processed; --force to redo");
+            let _ = writeln!(s, "skipped  {} ({why})", i.source);
+        }
+        InputStatus::Rejected => {
+            let _ = writeln!(s, "REJECTED {}: {}", i.source, i.error.as_deref().unwrap_or("unknown error"));
+        }
+        InputStatus::Held => {
+            let _ = writeln!(s, "HELD     {}: {}", i.source, i.error.as_deref().unwrap_or("no agreement in force"));
+        }
+        _ => {}
+    }
+    if let Some(r) = &i.read_as {
+        let mapping = r.mapping.as_deref().map_or_else(|| "no mapping".to_owned(), |m| format!("mapping {m}"));
+        let delimiter = r.delimiter.as_deref().map_or(String::new(), |d| format!(", delimiter {d}"));
+        let sheet = r.sheet.as_deref().map_or(String::new(), |n| format!(", sheet {n:?}"));
+        let _ = writeln!(s, "read     {} through {mapping} (encoding {}{delimiter}{sheet})", i.source, r.encoding);
+    }
+    if let Some(v) = i.versions.filter(|v| {
+        let c = v.counts;
+        c.changed + c.unchanged + c.refused + c.withdrawn + c.older > 0 || v.withdrawal_held_back
+    }) {
+        let c = v.counts;
+        let listed = match c.listed {
+            n if n > 0 && !v.withdrawals_file => format!(" ({n} marked withdrawn in the file)"),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            s,
+            "records  {}: {} new, {} changed, {} unchanged (held already, not staged again), {} refused (erased or \
+             withdrawn before), {} withdrawn{listed}; {} version(s) moved to history",
+            i.source, c.new, c.changed, c.unchanged, c.refused, c.withdrawn, v.superseded
+        );
+        if c.older > 0 {
+            let _ = writeln!(
+                s,
+                "records  {}: {} not staged: the version held is newer (by the feed's last-updated date, or it came \
+                 in an input that arrived after this one)",
+                i.source, c.older
+            );
+        }
+        if v.withdrawal_held_back {
+            let _ = writeln!(
+                s,
+                "WARNING  {}: this snapshot withdraws nothing: it quarantined a record whose reference could not be \
+                 read, which may be one it seems to leave out; correct and send it again (lines below the table \
+                 that are no records, a report footer: declare them with footer_lines in the mapping's [file])",
+                i.source
+            );
+        }
+    }
+    if let Some(n) = i.quarantined_by_rule.get("csv.malformed").filter(|n| **n > 0) {
+        let _ = writeln!(
+            s,
+            "WARNING  {}: {n} line(s) quarantined csv.malformed, swallowed by a quote never closed; if the \
+             partner's export never quotes its fields, set quote = \"none\" in the mapping's [file]",
+            i.source
+        );
+    }
+    if !i.unknown_columns.is_empty() {
+        let _ = writeln!(
+            s,
+            "dropped  unknown column(s) {} in {} (not in the {} schema)",
+            i.unknown_columns.join(", "),
+            i.source,
+            i.feed
+        );
+    }
 }
 
 /// A linkage build as lines for a terminal.
