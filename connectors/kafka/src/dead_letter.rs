@@ -85,6 +85,27 @@ pub struct DeadLetters {
     producer: BaseProducer<Deliveries>,
     topic: String,
     timeout: Duration,
+    /// The largest entry sent with its sealed message (see [`value_within`]).
+    max_value_bytes: usize,
+}
+
+/// librdkafka's own default for `message.max.bytes`, and about a broker's (1 MB).
+const DEFAULT_MAX_MESSAGE_BYTES: usize = 1_000_000;
+/// Room left under the limit for the key, the headers and the record's framing.
+const FRAMING_BYTES: usize = 16 * 1024;
+
+/// The entry as the dead-letter topic takes it: whole if its JSON fits in `max_bytes`; else
+/// without its sealed message, which the local quarantine file keeps (a poison message near
+/// `max_message_bytes` grows by a third sealed and base64-encoded, past what a producer or a
+/// broker takes by default, and a dead letter that cannot be delivered would block its
+/// partition's commits for good). The second value says whether the message was left out.
+fn value_within(entry: &QuarantineEntry, max_bytes: usize) -> Result<(Vec<u8>, bool), serde_json::Error> {
+    let whole = serde_json::to_vec(entry)?;
+    if whole.len() <= max_bytes {
+        return Ok((whole, false));
+    }
+    let without = QuarantineEntry { sealed: Vec::new(), ..entry.clone() };
+    Ok((serde_json::to_vec(&without)?, true))
 }
 
 /// The delivery reports of one batch's entries.
@@ -131,12 +152,14 @@ impl DeadLetters {
         }
         let timeout_ms =
             config.get("message.timeout.ms").and_then(|v| v.parse::<u64>().ok()).unwrap_or(DELIVERY_TIMEOUT_MS);
+        let limit = config.get("message.max.bytes").and_then(|v| v.parse::<usize>().ok());
+        let max_value_bytes = limit.unwrap_or(DEFAULT_MAX_MESSAGE_BYTES).saturating_sub(FRAMING_BYTES);
         let producer = config
             .create_with_context(Deliveries)
             .map_err(|source| DeadLetterError::Create { topic: topic.to_owned(), source })?;
         // Past librdkafka's own timeout every report has arrived, delivered or failed.
         let timeout = Duration::from_millis(timeout_ms.saturating_add(5_000));
-        Ok(DeadLetters { producer, topic: topic.to_owned(), timeout })
+        Ok(DeadLetters { producer, topic: topic.to_owned(), timeout, max_value_bytes })
     }
 
     /// The topic the entries go to.
@@ -158,12 +181,13 @@ impl DeadLetters {
         let mut sent = 0u64;
         for entry in &entries {
             let key = format!("{topic}@{partition}@{}", entry.position);
-            let value = serde_json::to_vec(entry).map_err(|source| DeadLetterError::Encode {
-                partition: from.clone(),
-                offset: entry.position,
-                source,
+            let (value, withheld) = value_within(entry, self.max_value_bytes).map_err(|source| {
+                DeadLetterError::Encode { partition: from.clone(), offset: entry.position, source }
             })?;
-            let headers = headers(entry, topic, partition);
+            let mut headers = headers(entry, topic, partition);
+            if withheld {
+                headers = headers.insert(Header { key: "tellonce.sealed", value: Some("withheld: too large") });
+            }
             let mut record =
                 BaseRecord::with_opaque_to(&self.topic, tally.clone()).key(&key).payload(&value).headers(headers);
             loop {
@@ -211,4 +235,35 @@ fn headers(entry: &QuarantineEntry, topic: &str, partition: i32) -> OwnedHeaders
         headers = headers.insert(Header { key: "tellonce.column", value: Some(column) });
     }
     headers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(sealed_bytes: usize) -> QuarantineEntry {
+        QuarantineEntry {
+            feed: "police".to_owned(),
+            source: "kafka:police/0".to_owned(),
+            position: 100,
+            rule: "json.malformed".to_owned(),
+            column: None,
+            sealed: vec![7u8; sealed_bytes],
+        }
+    }
+
+    #[test]
+    fn an_entry_too_large_for_the_topic_goes_without_its_sealed_message() {
+        let limit = DEFAULT_MAX_MESSAGE_BYTES - FRAMING_BYTES;
+        let (small, withheld) = value_within(&entry(1000), limit).unwrap();
+        assert!(!withheld);
+        assert_eq!(serde_json::from_slice::<QuarantineEntry>(&small).unwrap(), entry(1000));
+        // An 800 KB poison message, sealed and base64-encoded, is past a 1 MB producer's limit.
+        let big = entry(800_000);
+        assert!(serde_json::to_vec(&big).unwrap().len() > limit);
+        let (value, withheld) = value_within(&big, limit).unwrap();
+        assert!(withheld && value.len() < 1000);
+        let sent: QuarantineEntry = serde_json::from_slice(&value).unwrap();
+        assert_eq!((sent.position, sent.rule.as_str(), sent.sealed.len()), (100, "json.malformed", 0));
+    }
 }
