@@ -386,6 +386,19 @@ impl<D: Durable> Consumer<D> {
         self.inner.commit(&tpl, mode).map_err(|source| KafkaError::Commit { source: Box::new(source) })
     }
 
+    /// Whether the group's coordinator answers, within `timeout`, a request for the offsets
+    /// committed for `partitions`. Asked before a commit whose wait has no bound of its own (a
+    /// synchronous commit, the group's leaving on close): a broker that is up but stalled answers
+    /// neither, and a session asked to stop must still end. An empty list asks nothing and is
+    /// taken as answered.
+    pub fn coordinator_answers(&self, partitions: &[TopicPartition], timeout: Duration) -> bool {
+        let mut tpl = TopicPartitionList::new();
+        for tp in partitions {
+            tpl.add_partition(&tp.topic, tp.partition);
+        }
+        tpl.count() == 0 || self.inner.committed_offsets(tpl, timeout).is_ok()
+    }
+
     /// Whether the partition is assigned to this consumer now.
     pub fn is_assigned(&self, partition: &TopicPartition) -> bool {
         self.inner.context().assignment.lock().is_ok_and(|a| a.contains(partition))

@@ -23,6 +23,7 @@
 
 mod batches;
 mod cursor;
+mod ending;
 mod feed_lock;
 pub mod latency;
 pub mod metrics;
@@ -57,6 +58,12 @@ use cursor::{Cursor, Step};
 use ownership::Owned;
 pub use report::{StreamOptions, StreamReport};
 use sweep::{AuditStarts, LogProgress};
+
+use ending::finish;
+pub use ending::stop_on_signal;
+
+/// How long a session holds no partition after a rebalance before it says so.
+const UNASSIGNED_WARNING: Duration = Duration::from_secs(30);
 
 /// One topic partition's open batch.
 struct Open {
@@ -174,19 +181,26 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
             report: &mut report,
             metrics: &gauges,
         };
-        let stopped = session.run(opts, stop).and_then(|stopped| session.finish_all().map(|()| stopped));
+        let stopped =
+            session.run(opts, stop).and_then(|stopped| session.finish_all().map(|answered| (stopped, answered)));
         session.publish();
         // The endpoint stops with the session, whichever way it ends.
         endpoint_stop.store(true, Ordering::Relaxed);
         stopped
     });
-    let stopped = outcome?;
+    let (stopped, answered) = outcome?;
     report.batch_latency_ms = (report.batch_latency.percentile(0.5), report.batch_latency.percentile(0.99));
     let d = &report.durable_latency;
     report.produce_to_durable_ms = (d.percentile(0.5), d.percentile(0.99), d.max());
     report.stopped = stopped;
-    finish(ctx, &report, Some(&consumer))?;
+    // A broker that did not answer before the last commit would not answer the group's leaving,
+    // and librdkafka's close waits for it without a bound: the session then leaves without
+    // saying so (the group notices when its session times out), so that a stop asked for ends.
+    finish(ctx, &report, answered.then_some(&consumer))?;
     drop(owned);
+    if !answered {
+        std::mem::forget(consumer);
+    }
     Ok(report)
 }
 
@@ -289,6 +303,7 @@ impl Session<'_, '_> {
     fn run(&mut self, opts: &StreamOptions, stop: &AtomicBool) -> Result<String, RunError> {
         let mut last_message = Instant::now();
         let mut last_stats = (Instant::now(), 0u64);
+        let mut warned_unassigned = false;
         let max_age = Duration::from_millis(self.settings.max_batch_ms);
         loop {
             if stop.load(Ordering::Relaxed) {
@@ -302,8 +317,10 @@ impl Session<'_, '_> {
                 None => {}
                 Some(Err(e)) => warn!("kafka: {e}"),
                 Some(Ok(m)) => {
-                    last_message = Instant::now();
                     full = self.take_message(&m)?;
+                    // Taken after: a partition's first message can wait long for another
+                    // session to give the partition up, and that wait is not idleness.
+                    last_message = Instant::now();
                 }
             }
             // Full batches, and those that have waited long enough however few messages they hold.
@@ -330,6 +347,17 @@ impl Session<'_, '_> {
                     "stream progress"
                 );
                 last_stats = (Instant::now(), self.report.received);
+                let unassigned = self.consumer.assignment().is_empty()
+                    && self.consumer.last_rebalance().is_some_and(|at| at.elapsed() >= UNASSIGNED_WARNING);
+                if unassigned && !warned_unassigned {
+                    warn!(
+                        after_s = UNASSIGNED_WARNING.as_secs(),
+                        "this session holds no partition since the last rebalance and reads nothing until the \
+                         next (the group has more sessions than partitions, or the broker still counts a session \
+                         that died as holding its share)"
+                    );
+                }
+                warned_unassigned = unassigned;
             }
             if opts.max_messages.is_some_and(|n| self.report.received >= n) {
                 return Ok(format!("read {} messages", self.report.received));
@@ -642,8 +670,9 @@ impl Session<'_, '_> {
     }
 
     /// Hands every open batch to the writer, waits until all are durable and committed, and
-    /// stops the writer.
-    fn finish_all(&mut self) -> Result<(), RunError> {
+    /// stops the writer. Returns whether the broker answered; when it did not within
+    /// [`ending::FINAL_COMMIT_WAIT`], the last commit is not sent (its wait would have no bound).
+    fn finish_all(&mut self) -> Result<bool, RunError> {
         let keys: Vec<TopicPartition> = self.open.keys().cloned().collect();
         for key in keys {
             // A batch whose agreement has ended is dropped uncommitted (and counted); the
@@ -657,42 +686,8 @@ impl Session<'_, '_> {
         let assignment = self.consumer.assignment();
         let next: Vec<(TopicPartition, u64)> =
             self.commits.iter().filter(|(k, _)| assignment.contains(*k)).map(|(k, o)| (k.clone(), *o)).collect();
-        match self.consumer.commit(&next, true) {
-            Err(e @ KafkaError::Commit { .. }) => {
-                warn!("{e} (the batches are durable)");
-                Ok(())
-            }
-            done => done.map_err(kafka),
-        }
+        ending::final_commit(self.consumer, &next)
     }
-}
-
-/// Records the end of the session in the audit log.
-fn finish(ctx: &Context<'_>, report: &StreamReport, consumer: Option<&Consumer<AuditStarts>>) -> Result<(), RunError> {
-    if let Some(c) = consumer {
-        c.unsubscribe();
-    }
-    ctx.audit(&Event::RunFinished {
-        run: ctx.run_id.clone(),
-        status: tellonce_governance::audit::reasons::RunStatus::Finished.to_string(),
-        received: report.received
-            - report.skipped
-            - report.refetched
-            - report.dropped_on_revoke
-            - report.dropped_on_hold,
-        written: report.written,
-        quarantined: report.quarantined,
-        held: report.held.len() as u64,
-    })?;
-    ctx.audit_sync()
-}
-
-/// A flag set by SIGINT or SIGTERM.
-pub fn stop_on_signal() -> Result<Arc<AtomicBool>, RunError> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)).map_err(|e| StreamError::Signals(e.to_string()))?;
-    Ok(stop)
 }
 
 #[cfg(test)]
