@@ -308,6 +308,17 @@ impl<'a> MatchForms<'a> {
         MatchForms { forename, surname_parts, classes, soundex, dob, postcode: postcode.filter(|p| !p.is_empty()) }
     }
 
+    /// These forms with `parts` as the date of birth where the record has none: the readable
+    /// parts of a date that validation nulled as no date (`dates::readable_parts`), so that
+    /// the date's part tokens and digit edits still carry the two parts a slip left intact.
+    /// The exact date token and the analysts' date columns stay null.
+    pub fn with_readable_dob(mut self, parts: Option<[u8; 10]>) -> MatchForms<'a> {
+        if self.dob.is_none() {
+            self.dob = parts;
+        }
+        self
+    }
+
     /// The forename's match form.
     pub fn forename(&self) -> Option<&str> {
         self.forename.as_deref()

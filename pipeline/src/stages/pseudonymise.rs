@@ -26,7 +26,7 @@ use tellonce_schemas::staging::{self, Derivation, StagingColumn};
 use tellonce_schemas::{BlockKey, Coarsening, FeedSchema, Kind, MatchRule, name_edits};
 
 use super::govern::Policy;
-use super::validate::CheckedBatch;
+use super::validate::{CheckedBatch, DOB_PARTS};
 use crate::reference::{Geography, PostcodeLookup};
 
 /// Errors of the pseudonymise stage: only a malformed checked batch (a bug) can cause one.
@@ -390,7 +390,10 @@ impl Pseudonymiser {
             }
             None => None,
         };
+        // Only where the date of birth is an input of the encodings.
+        let dob_parts = dob.and_then(|_| b.column_by_name(DOB_PARTS)).and_then(|c| c.as_string_opt::<i32>());
         let value = |a: Option<&'b StringArray>, i: usize| a.filter(|a| a.is_valid(i)).map(|a| a.value(i));
+        let parts = |i: usize| value(dob_parts, i).and_then(|p| <[u8; 10]>::try_from(p.as_bytes()).ok());
         Ok((0..b.num_rows())
             .map(|i| {
                 MatchForms::new(
@@ -399,6 +402,7 @@ impl Pseudonymiser {
                     dob.filter(|d| d.is_valid(i)).map(|d| d.value(i)),
                     value(postcode, i),
                 )
+                .with_readable_dob(parts(i))
             })
             .collect())
     }
@@ -739,6 +743,43 @@ mod tests {
             assert_eq!(keys(&out, rule.column())[1].is_empty(), rule.inputs().contains(&MatchField::Postcode));
         }
         assert!(fixed::<16>(&out, "forename_token")[1].is_some(), "what remains still links");
+    }
+
+    #[test]
+    fn a_date_of_birth_that_is_no_date_keeps_its_readable_parts_for_linkage_only() {
+        let (p, _) = linkage_pseudonymiser(&Policy::schema_default(feed::latest("camhs").unwrap(), "T@1"));
+        // The true date, a slip in the month (no such month) and one in the day (no such day),
+        // the basic form with a slip, and a day-first date written without separators.
+        let rows = [
+            row("Amy", "Lee", "1931-09-24"),
+            row("Amy", "Lee", "1931-99-24"),
+            row("Amy", "Lee", "1931-09-74"),
+            row("Amy", "Lee", "19319924"),
+            row("Amy", "Lee", "24091931"),
+        ];
+        let rows: Vec<&[(&str, &str)]> = rows.iter().map(Vec::as_slice).collect();
+        let out = p.apply(&checked(&rows), "abc").unwrap();
+        let dq = out.column_by_name(staging::DQ).unwrap().as_string::<i32>().clone();
+        assert!(dq.is_null(0) && (1..5).all(|i| dq.value(i).starts_with("date_of_birth:date.")), "{dq:?}");
+        let exact = fixed::<16>(&out, "date_of_birth_token");
+        assert!(exact[0].is_some() && exact[1..].iter().all(Option::is_none), "no exact token from no date");
+        assert!(out.column_by_name("date_of_birth_month").unwrap().is_null(1), "the analysts see no date");
+        assert!(out.column_by_name(DOB_PARTS).is_none(), "never staged");
+        let year_day = fixed::<16>(&out, "dob_year_day_token");
+        let year_month = fixed::<16>(&out, "dob_year_month_token");
+        assert_eq!(year_day[1], year_day[0], "the month slipped: year and day agree");
+        assert_eq!(year_day[3], year_day[0], "so in the basic form");
+        assert_eq!(year_month[2], year_month[0], "the day slipped: year and month agree");
+        assert_ne!(year_month[1], year_month[0]);
+        // One digit apart: their digit edits share a token.
+        let edits = keys(&out, staging::DOB_EDITS);
+        assert!(edits[1].iter().any(|t| edits[0].contains(t)));
+        // The forename's filter is salted by the year of birth, so the two compare.
+        let bloom = out.column_by_name(staging::FORENAME_BLOOM).unwrap().as_fixed_size_binary().clone();
+        assert_eq!(bloom.value(1), bloom.value(0));
+        // A day-first date gives no parts (its first four digits are no year), so no evidence.
+        assert_eq!(year_day[4], None);
+        assert!(edits[4].is_empty());
     }
 
     /// The example CAMHS agreement with one field's line replaced.

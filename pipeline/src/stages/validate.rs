@@ -13,18 +13,23 @@ use std::collections::BTreeMap;
 use std::hash::Hasher;
 use std::sync::Arc;
 
-use arrow_array::builder::{BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder};
+use arrow_array::builder::{ArrayBuilder, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder};
 use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray, UInt64Array};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use tellonce_connectors::file_source::{RawBatch, RawReject};
 use tellonce_connectors::lineage::Lineage;
+use tellonce_schemas::identifiers::dates;
 use tellonce_schemas::staging::{DQ_ENTRY_SEPARATOR, DQ_RULE_SEPARATOR, pass_type};
-use tellonce_schemas::{Column, FeedSchema, OnInvalid, Rule, Value};
+use tellonce_schemas::{Column, FeedSchema, Kind, MatchField, OnInvalid, Rule, Value};
 
 /// Name of the data-quality column in checked batches (the same as in staging).
 pub use tellonce_schemas::staging::DQ;
 /// Name of the position column in raw and checked batches (the same as in staging).
 pub use tellonce_schemas::staging::POSITION;
+
+/// Name of the checked batches' column holding, for a date of birth nulled as no date, its
+/// readable parts ([`dates::readable_parts`]) for the linkage encodings. It is never staged.
+pub const DOB_PARTS: &str = "_dob_parts";
 
 /// Fields nulled in the rows kept, by column name and rule.
 pub type Nulled = BTreeMap<(&'static str, Rule), u64>;
@@ -41,7 +46,8 @@ pub struct CheckedBatch {
     pub lineage: Lineage,
     /// The feed schema they were checked against.
     pub feed: &'static FeedSchema,
-    /// One typed column per schema column, in schema order, then `_position`, then `_dq`.
+    /// One typed column per schema column, in schema order, then `_position`, `_dq` and
+    /// [`DOB_PARTS`].
     pub batch: RecordBatch,
 }
 
@@ -189,6 +195,7 @@ pub fn checked_schema(feed: &FeedSchema) -> SchemaRef {
     let mut fields: Vec<Field> = feed.columns.iter().map(|c| Field::new(c.name, pass_type(&c.kind), true)).collect();
     fields.push(Field::new(POSITION, DataType::UInt64, false));
     fields.push(Field::new(DQ, DataType::Utf8, true));
+    fields.push(Field::new(DOB_PARTS, DataType::Utf8, true));
     Arc::new(Schema::new(fields))
 }
 
@@ -222,7 +229,9 @@ pub fn validate(
     let mut failure: Vec<Option<(Rule, usize)>> = vec![None; rows];
     // Fields nulled, as (row, column, rule), column by column: rare, so one flat list.
     let mut nulled: Vec<(usize, usize, Rule)> = Vec::new();
-    let mut columns: Vec<ArrayRef> = Vec::with_capacity(feed.columns.len() + 2);
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(feed.columns.len() + 3);
+    // Rare (a mistyped date of birth), so made only when the first one is seen.
+    let mut dob_parts: Option<StringBuilder> = None;
     for (ci, (col, input)) in feed.columns.iter().zip(&inputs).enumerate() {
         let mut builder = TypedBuilder::for_column(col, rows);
         let mut scratch = String::with_capacity(64);
@@ -235,6 +244,11 @@ pub fn validate(
             let value = match checked {
                 Ok(v) => v,
                 Err(rule) => {
+                    if let Some(parts) = readable_dob(col, actions[ci], rule, || input.value(r)) {
+                        let b = dob_parts.get_or_insert_with(|| StringBuilder::with_capacity(rows, 0));
+                        b.extend(std::iter::repeat_n(None::<&str>, r - b.len()));
+                        b.append_value(std::str::from_utf8(&parts).unwrap_or_default());
+                    }
                     match actions[ci] {
                         OnInvalid::Null => nulled.push((r, ci, rule)),
                         OnInvalid::Quarantine if fail.is_none() => *fail = Some((rule, ci)),
@@ -256,6 +270,13 @@ pub fn validate(
     columns.push(Arc::new(positions.clone()));
     let (dq, nulled) = data_quality(feed, &failure, nulled);
     columns.push(dq);
+    columns.push(match dob_parts {
+        Some(mut b) => {
+            b.extend(std::iter::repeat_n(None::<&str>, rows - b.len()));
+            Arc::new(b.finish())
+        }
+        None => arrow_array::new_null_array(&DataType::Utf8, rows),
+    });
     let all = RecordBatch::try_new(schema.clone(), columns)?;
 
     let mut rejects = raw.rejects;
@@ -284,6 +305,18 @@ pub fn validate(
         arrow_select::filter::filter_record_batch(&all, &keep)?
     };
     Ok(Validated { checked: CheckedBatch { lineage: raw.lineage, feed, batch }, rejects, nulled })
+}
+
+/// The readable parts of the date of birth the linkage encodings read, where validation nulls
+/// it as no date (or as a date in the future), for [`DOB_PARTS`]; `None` for any other column,
+/// rule or value.
+fn readable_dob<'a>(col: &Column, action: OnInvalid, rule: Rule, raw: impl FnOnce() -> &'a str) -> Option<[u8; 10]> {
+    let date_rule = matches!(rule, Rule::DateFormat | Rule::DateCalendar | Rule::DateRange | Rule::DateInFuture);
+    let linked = col.kind == Kind::BirthDate && col.name == MatchField::DateOfBirth.column_name();
+    if !linked || action != OnInvalid::Null || !date_rule {
+        return None;
+    }
+    dates::readable_parts(raw())
 }
 
 /// Each row's `_dq` (`column:rule;…` in schema order, null when nothing was nulled), and the

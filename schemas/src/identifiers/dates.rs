@@ -73,6 +73,56 @@ fn parse_forms(raw: &str, record: bool) -> Result<i32, Rule> {
     Ok(days)
 }
 
+/// The parts of a date of birth that is no date (`1931-09-74`, `19319924`) or lies in the
+/// future, as `YYYY-MM-DD` digits, for the linkage encodings only. A slip of one digit leaves
+/// two of the three parts as the partner meant them, and the matcher can weigh those; nulled
+/// whole, the date would say nothing. `None` when the value is a date ([`parse_value`] reads
+/// it), a part is not digits, the year is outside 1900–2099, or eight digits also read as a
+/// day-first date (`19021986`), whose parts would be misplaced.
+///
+/// ```
+/// use tellonce_schemas::identifiers::dates::readable_parts;
+/// assert_eq!(readable_parts("1931-99-24"), Some(*b"1931-99-24"));
+/// assert_eq!(readable_parts("19310974"), Some(*b"1931-09-74"));
+/// assert_eq!(readable_parts("19021986"), None);
+/// assert_eq!(readable_parts("1931-09-24"), None);
+/// assert_eq!(readable_parts("31/09/1931"), None);
+/// ```
+pub fn readable_parts(raw: &str) -> Option<[u8; 10]> {
+    let raw = raw.trim();
+    if parse_value(raw).is_ok_and(|d| d <= today()) {
+        return None;
+    }
+    let date = match raw.split_once(['T', ' ']) {
+        Some((d, _)) => d,
+        None => raw,
+    };
+    let b = date.as_bytes();
+    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
+    let num = |s: &[u8]| s.iter().fold(0u32, |acc, &c| acc * 10 + u32::from(c - b'0'));
+    let (y, m, d) = if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        (&b[0..4], &b[5..7], &b[8..10])
+    } else if b.len() == 8 && digits(b) {
+        let day_first = (1..=31).contains(&num(&b[0..2]))
+            && (1..=12).contains(&num(&b[2..4]))
+            && (1900..=2099).contains(&num(&b[4..8]));
+        if day_first {
+            return None;
+        }
+        (&b[0..4], &b[4..6], &b[6..8])
+    } else {
+        return None;
+    };
+    if !(digits(y) && digits(m) && digits(d) && (1900..=2099).contains(&num(y))) {
+        return None;
+    }
+    let mut iso = *b"0000-00-00";
+    iso[0..4].copy_from_slice(y);
+    iso[5..7].copy_from_slice(m);
+    iso[8..10].copy_from_slice(d);
+    Some(iso)
+}
+
 fn is_leap(y: u32) -> bool {
     (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)
 }

@@ -368,6 +368,12 @@ pub fn dob_level(a: &Tokens, b: &Tokens) -> u8 {
     if eq(Tk::YearMonth) || eq(Tk::YearDay) || eq(Tk::MonthDay) {
         return ix::DOB_ONE_PART;
     }
+    // A date that is no date (`1931-99-24`) is staged as its readable parts, without the exact
+    // token. Where none of its parts agrees, it is garbled past reading, not another person's
+    // date: no evidence, as it was when such dates were nulled whole, rather than a veto.
+    if a[Tk::Dob as usize] == NONE || b[Tk::Dob as usize] == NONE {
+        return ix::MISSING;
+    }
     ix::DOB_ELSE
 }
 
@@ -742,6 +748,7 @@ mod edit_tests {
             let mut t = [NONE; TK];
             t[Tk::Forename as usize] = id(fore.as_bytes().to_vec());
             t[Tk::Surname as usize] = id(sur.as_bytes().to_vec());
+            t[Tk::Dob as usize] = 8;
             t[Tk::DobUnordered as usize] = 9;
             t[Tk::YearMonth as usize] = 11;
             t[Tk::MonthDay as usize] = 12;
@@ -772,6 +779,7 @@ mod edit_tests {
             let year: u32 = y.parse().unwrap();
             let mut t = [NONE; TK];
             let (lo, hi) = if m <= dd { (m, dd) } else { (dd, m) };
+            t[Tk::Dob as usize] = id(format!("d{y}{m}{dd}").into_bytes());
             t[Tk::DobUnordered as usize] = id(format!("u{y}{lo}{hi}").into_bytes());
             t[Tk::YearMonth as usize] = id(format!("ym{y}{m}").into_bytes());
             t[Tk::YearDay as usize] = id(format!("yd{y}{dd}").into_bytes());
@@ -797,6 +805,15 @@ mod edit_tests {
         assert_eq!(level(["20120703", "20120726"]), "one_part_different", "another day");
         assert_eq!(level(["20120703", "20130703"]), "year_off_by_one", "tested first");
         assert_eq!(level(["20120703", "20090811"]), "else");
+        // A date that is no date is staged as its parts, without the exact token: one part
+        // agreeing, it is a slip; none, a garbled date, which says nothing (no veto).
+        let garbled = |dates: [&str; 2]| {
+            let mut r = born(dates);
+            r.tokens[1][Tk::Dob as usize] = NONE;
+            DOB[usize::from(compare(&r, 0, 1).dob)].name
+        };
+        assert_eq!(garbled(["20120703", "20121703"]), "one_digit", "a month mistyped past 12");
+        assert_eq!(garbled(["20120703", "20097499"]), "missing");
     }
 
     #[test]
@@ -808,12 +825,12 @@ mod edit_tests {
         assert!(!parent.swapped, "one name in the other's place and the other unalike is no swap");
         // Without the same date of birth, a parent and child of names one letter apart.
         let mut family = named([("SMITH", "PAUL"), ("PAULA", "SMITH")]);
-        for (tk, v) in [(Tk::DobUnordered, 10), (Tk::YearMonth, 13), (Tk::MonthDay, 14)] {
+        for (tk, v) in [(Tk::Dob, 15), (Tk::DobUnordered, 10), (Tk::YearMonth, 13), (Tk::MonthDay, 14)] {
             family.tokens[1][tk as usize] = v;
         }
         let c = compare(&family, 0, 1);
         assert!(!c.swapped && !c.half_swapped, "another date: neither");
-        for tk in [Tk::DobUnordered, Tk::YearMonth, Tk::MonthDay] {
+        for tk in [Tk::Dob, Tk::DobUnordered, Tk::YearMonth, Tk::MonthDay] {
             family.tokens[1][tk as usize] = NONE;
         }
         let c = compare(&family, 0, 1);
