@@ -1253,6 +1253,20 @@ fn a_workbook_read_by_its_first_sheet_tells_the_other_sheets_shown_it_leaves_unr
     let dialect = Dialect { sheet: Some("Spring".to_owned()), ..Dialect::default() };
     let named = FileSource::open_with(&path, FileFormat::Xlsx, police(), opts(10, 1000), dialect, None).unwrap();
     assert!(named.unread_sheets().is_empty(), "a sheet named: the others are left on purpose");
+    // `sources check` says so before a run.
+    let check = crate::mapping::check::check_file(
+        &path,
+        FileFormat::Xlsx,
+        opts(10, 1000),
+        Dialect::default(),
+        None,
+        police(),
+        None,
+    )
+    .unwrap();
+    let unread = check.findings.iter().find(|f| f.rule == "sheet.unread").expect("a sheet.unread finding");
+    assert_eq!(unread.count, 1);
+    assert!(unread.message.contains("(Spring)") && !unread.message.contains("Old"), "{}", unread.message);
 }
 
 #[test]

@@ -37,7 +37,7 @@ pub struct Finding {
     /// How serious it is.
     pub severity: Severity,
     /// A stable code: a validate rule (`date.format`, `code.unknown`…), a source rule
-    /// (`csv.ragged_row`…), or `heading.missing`.
+    /// (`csv.ragged_row`…), `heading.missing` or `sheet.unread`.
     pub rule: String,
     /// The feed column concerned, if one is.
     pub column: Option<&'static str>,
@@ -107,6 +107,7 @@ pub fn check_file(
 ) -> Result<FileCheck, SourceError> {
     let mut source = FileSource::open_with(path, format, feed, opts, dialect, mapping.clone())?;
     let mut findings = mapping.as_deref().map_or_else(Vec::new, |m| missing_headings(m, &source, feed));
+    findings.extend(unread_sheets(&source));
     let scan = Scan::read(&mut source, feed, max_records)?;
     findings.extend(value_findings(&scan, feed, mapping.as_deref()));
     findings.extend(source_findings(scan.source_rejects, feed));
@@ -118,6 +119,26 @@ pub fn check_file(
         encoding: source.encoding().as_str(),
         unknown_columns: source.unknown_columns(),
         findings,
+    })
+}
+
+/// A warning naming the other visible sheets of a workbook read with no sheet named: a
+/// workbook with a sheet per term or per team would otherwise lose all but the first, silently.
+fn unread_sheets(source: &FileSource) -> Option<Finding> {
+    let sheets = source.unread_sheets();
+    (!sheets.is_empty()).then(|| Finding {
+        severity: Severity::Warning,
+        rule: "sheet.unread".to_owned(),
+        column: None,
+        heading: None,
+        count: sheets.len() as u64,
+        of: None,
+        lines: Vec::new(),
+        message: format!(
+            "only the first sheet shown is read; the workbook's other sheets ({}) are not. If they hold \
+             records too, list the workbook once per sheet, each entry naming its sheet (sheet = \"...\")",
+            sheets.join(", ")
+        ),
     })
 }
 

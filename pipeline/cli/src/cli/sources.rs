@@ -157,7 +157,7 @@ fn print_report(r: &SourceReport) {
             let shown: Vec<String> = f.lines.iter().map(u64::to_string).collect();
             format!("; first at line(s) {}", shown.join(", "))
         };
-        if f.rule == "heading.missing" {
+        if f.rule == "heading.missing" || f.rule == "sheet.unread" {
             outln!("  {severity}[{}]: {column}{}", f.rule, f.message);
         } else {
             outln!("  {severity}[{}]: {column}{}{share} {}{lines}", f.rule, f.count, f.message);
