@@ -566,6 +566,11 @@ impl Session<'_, '_> {
             Decision::Hold { rule, reason } => {
                 self.report.dropped_on_hold += o.batcher.len() as u64;
                 let why = format!("{}: {reason} [{rule}]", key.topic);
+                // Once a topic: the session stops at the first, and closes its other partitions'
+                // batches on the way out, each held for the same reason.
+                if self.report.held.contains(&why) {
+                    return Ok(Some(format!("agreement no longer in force for {why}")));
+                }
                 warn!("stopping: {why}");
                 self.ctx.audit(&Event::InputHeld {
                     feed: feed.name.to_owned(),
