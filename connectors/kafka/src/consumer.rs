@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _, ConsumerContext, Rebalance, RebalanceProtocol};
 use rdkafka::message::{BorrowedMessage, Headers, Message as _};
-use rdkafka::types::RDKafkaRespErr;
+use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use tracing::{info, warn};
 
@@ -386,17 +386,23 @@ impl<D: Durable> Consumer<D> {
         self.inner.commit(&tpl, mode).map_err(|source| KafkaError::Commit { source: Box::new(source) })
     }
 
-    /// Whether the group's coordinator answers, within `timeout`, a request for the offsets
-    /// committed for `partitions`. Asked before a commit whose wait has no bound of its own (a
-    /// synchronous commit, the group's leaving on close): a broker that is up but stalled answers
-    /// neither, and a session asked to stop must still end. An empty list asks nothing and is
-    /// taken as answered.
+    /// Whether the broker answers within `timeout`: the group's coordinator, asked for the
+    /// offsets committed for `partitions`, or, with none, any broker asked for metadata. Asked
+    /// before a call whose wait has no bound of its own (a synchronous commit, the group's
+    /// leaving on close): a broker that is up but stalled answers neither, and a session asked
+    /// to stop must still end.
     pub fn coordinator_answers(&self, partitions: &[TopicPartition], timeout: Duration) -> bool {
         let mut tpl = TopicPartitionList::new();
         for tp in partitions {
             tpl.add_partition(&tp.topic, tp.partition);
         }
-        tpl.count() == 0 || self.inner.committed_offsets(tpl, timeout).is_ok()
+        let asked = if tpl.count() == 0 {
+            self.inner.fetch_metadata(None, timeout).map(drop)
+        } else {
+            self.inner.committed_offsets(tpl, timeout).map(drop)
+        };
+        // A refusal (unknown member, not authorised) is an answer: only silence is not.
+        !matches!(asked, Err(e) if e.rdkafka_error_code() == Some(RDKafkaErrorCode::OperationTimedOut))
     }
 
     /// Whether the partition is assigned to this consumer now.

@@ -15,20 +15,23 @@ use crate::run::{Context, RunError};
 use crate::stream::error::StreamError;
 
 /// How long a stopping session waits for the broker to answer before its last offset commit.
-/// The batches are durable by then; a commit not sent costs the next session a re-read.
+/// The batches are durable by then, and a session starts from the audit log's record of them
+/// whatever the group's offsets say.
 pub(super) const FINAL_COMMIT_WAIT: Duration = Duration::from_secs(15);
 
-/// Commits `next` and waits for the answer, so that the next session does not re-read (and
-/// skip) what an unanswered commit left behind. librdkafka's synchronous commit waits without a
+/// Commits `next` and waits for the answer, so that the group's offsets are where the audit
+/// log says the batches are durable. librdkafka's synchronous commit waits without a
 /// bound, so the coordinator is asked first, for [`FINAL_COMMIT_WAIT`] at most; returns whether
-/// it answered (when not, no commit is sent).
+/// it answered (when not, no synchronous commit is sent). It is asked even with nothing to commit: the
+/// consumer's close waits on it too.
 pub(super) fn final_commit(consumer: &Consumer<AuditStarts>, next: &[(TopicPartition, u64)]) -> Result<bool, RunError> {
-    let asked: Vec<TopicPartition> = next.iter().map(|(k, _)| k.clone()).collect();
+    let asked: Vec<TopicPartition> = consumer.assignment().into_iter().collect();
     if !consumer.coordinator_answers(&asked, FINAL_COMMIT_WAIT) {
         warn!(
             wait_s = FINAL_COMMIT_WAIT.as_secs(),
-            "the broker did not answer within the wait, so the last offset commit is not sent (the batches are \
-             durable: the next session reads their messages again and stages none twice)"
+            "the broker did not answer within the wait, so the session ends without its last offset commit \
+             confirmed (the batches are durable, and the next session starts from the audit log's record of \
+             them: nothing is staged twice)"
         );
         return Ok(false);
     }

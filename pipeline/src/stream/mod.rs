@@ -194,12 +194,15 @@ pub fn stream(settings: &Settings, opts: &StreamOptions, stop: &AtomicBool) -> R
     report.produce_to_durable_ms = (d.percentile(0.5), d.percentile(0.99), d.max());
     report.stopped = stopped;
     // A broker that did not answer before the last commit would not answer the group's leaving,
-    // and librdkafka's close waits for it without a bound: the session then leaves without
-    // saying so (the group notices when its session times out), so that a stop asked for ends.
+    // and librdkafka's close waits for it without a bound: the consumer is then closed on a
+    // thread of its own, which ends with the process if the broker never answers, so that a
+    // stop asked for ends (the group drops the session when its session times out).
     finish(ctx, &report, answered.then_some(&consumer))?;
     drop(owned);
-    if !answered {
-        std::mem::forget(consumer);
+    if answered {
+        drop(consumer);
+    } else {
+        std::thread::spawn(move || drop(consumer));
     }
     Ok(report)
 }
@@ -304,6 +307,7 @@ impl Session<'_, '_> {
         let mut last_message = Instant::now();
         let mut last_stats = (Instant::now(), 0u64);
         let mut warned_unassigned = false;
+        let started = Instant::now();
         let max_age = Duration::from_millis(self.settings.max_batch_ms);
         loop {
             if stop.load(Ordering::Relaxed) {
@@ -347,14 +351,16 @@ impl Session<'_, '_> {
                     "stream progress"
                 );
                 last_stats = (Instant::now(), self.report.received);
-                let unassigned = self.consumer.assignment().is_empty()
-                    && self.consumer.last_rebalance().is_some_and(|at| at.elapsed() >= UNASSIGNED_WARNING);
+                // From the session's start where it was never given a partition (a group with
+                // more sessions than partitions).
+                let since = self.consumer.last_rebalance().unwrap_or(started);
+                let unassigned = self.consumer.assignment().is_empty() && since.elapsed() >= UNASSIGNED_WARNING;
                 if unassigned && !warned_unassigned {
                     warn!(
                         after_s = UNASSIGNED_WARNING.as_secs(),
-                        "this session holds no partition since the last rebalance and reads nothing until the \
-                         next (the group has more sessions than partitions, or the broker still counts a session \
-                         that died as holding its share)"
+                        "this session holds no partition and reads nothing until the next rebalance (the group \
+                         has more sessions than partitions, or the broker still counts a session that died as \
+                         holding its share)"
                     );
                 }
                 warned_unassigned = unassigned;

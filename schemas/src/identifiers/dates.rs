@@ -73,20 +73,24 @@ fn parse_forms(raw: &str, record: bool) -> Result<i32, Rule> {
     Ok(days)
 }
 
-/// The parts of a date of birth that is no date (`1931-09-74`, `19319924`) or lies in the
+/// The parts of a date of birth that is no date (`1931-99-24`, `19310974`) or lies in the
 /// future, as `YYYY-MM-DD` digits, for the linkage encodings only. A slip of one digit leaves
 /// two of the three parts as the partner meant them, and the matcher can weigh those; nulled
-/// whole, the date would say nothing. `None` when the value is a date ([`parse_value`] reads
-/// it), a part is not digits, the year is outside 1900–2099, or eight digits also read as a
-/// day-first date (`19021986`), whose parts would be misplaced.
+/// whole, the date would say nothing. So parts are read only where that holds: the year is
+/// 1900–2099 and the month (1–12) or the day (1–31) is one too, which also leaves out the
+/// placeholders systems write for an unknown date (`1900-00-00`, `1999-99-99`). `None` as well
+/// for a date ([`parse_value`] reads it), anything after the date but a time, and eight digits
+/// that may be a day-first date (their last four read as a year from 1900), whose parts would
+/// be misplaced.
 ///
 /// ```
 /// use tellonce_schemas::identifiers::dates::readable_parts;
 /// assert_eq!(readable_parts("1931-99-24"), Some(*b"1931-99-24"));
 /// assert_eq!(readable_parts("19310974"), Some(*b"1931-09-74"));
-/// assert_eq!(readable_parts("19021986"), None);
-/// assert_eq!(readable_parts("1931-09-24"), None);
-/// assert_eq!(readable_parts("31/09/1931"), None);
+/// assert_eq!(readable_parts("1931-02-30 00:00:00"), Some(*b"1931-02-30"));
+/// for none in ["1931-09-24", "1900-00-00", "1999-99-99", "19021986", "20131986", "31/09/1931", "1931-99-24 (approx)"] {
+///     assert_eq!(readable_parts(none), None, "{none}");
+/// }
 /// ```
 pub fn readable_parts(raw: &str) -> Option<[u8; 10]> {
     let raw = raw.trim();
@@ -94,7 +98,8 @@ pub fn readable_parts(raw: &str) -> Option<[u8; 10]> {
         return None;
     }
     let date = match raw.split_once(['T', ' ']) {
-        Some((d, _)) => d,
+        Some((d, time)) if !time.is_empty() && time.bytes().all(|b| b.is_ascii_digit() || b":.+-Z".contains(&b)) => d,
+        Some(_) => return None,
         None => raw,
     };
     let b = date.as_bytes();
@@ -102,18 +107,16 @@ pub fn readable_parts(raw: &str) -> Option<[u8; 10]> {
     let num = |s: &[u8]| s.iter().fold(0u32, |acc, &c| acc * 10 + u32::from(c - b'0'));
     let (y, m, d) = if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
         (&b[0..4], &b[5..7], &b[8..10])
-    } else if b.len() == 8 && digits(b) {
-        let day_first = (1..=31).contains(&num(&b[0..2]))
-            && (1..=12).contains(&num(&b[2..4]))
-            && (1900..=2099).contains(&num(&b[4..8]));
-        if day_first {
-            return None;
-        }
+    } else if b.len() == 8 && digits(b) && !(1900..=2099).contains(&num(&b[4..8])) {
         (&b[0..4], &b[4..6], &b[6..8])
     } else {
         return None;
     };
-    if !(digits(y) && digits(m) && digits(d) && (1900..=2099).contains(&num(y))) {
+    if !(digits(y) && digits(m) && digits(d)) {
+        return None;
+    }
+    let two_parts = (1900..=2099).contains(&num(y)) && ((1..=12).contains(&num(m)) || (1..=31).contains(&num(d)));
+    if !two_parts {
         return None;
     }
     let mut iso = *b"0000-00-00";
