@@ -100,13 +100,51 @@ impl DateFormat {
     pub fn impossible_day(&self, value: &str) -> Option<(i32, u32, u32)> {
         let DateFormat::Pattern { items, .. } = self else { return None };
         let mut parsed = Parsed::new();
-        chrono::format::parse(&mut parsed, value.trim(), items.iter()).ok()?;
+        if chrono::format::parse(&mut parsed, value.trim(), items.iter()).is_err() {
+            // chrono refuses a month past 12 or a day past 31 as it reads them.
+            return slipped_numbers(items, value.trim());
+        }
         if parsed.to_naive_date().is_ok() {
             return None;
         }
         // `%y` sets no year of its own: chrono's century rule (69 and below are 20xx).
         let year = parsed.year().or_else(|| parsed.year_mod_100().map(|y| if y < 70 { 2000 + y } else { 1900 + y }))?;
         whole_year_read(items, year).then_some((year, parsed.month()?, parsed.day()?))
+    }
+}
+
+/// The year, month and day of `value` read by a pattern of numbers and separators alone
+/// (`%d/%m/%Y`, `%Y%m%d`), whatever their range: `24/99/1931`, a month mistyped, names the
+/// parts `1931`, `99` and `24`. A month or day takes one or two digits and a year four; any
+/// other item (a month's name, a time, `%y`) reads nothing.
+fn slipped_numbers(items: &[Item<'static>], value: &str) -> Option<(i32, u32, u32)> {
+    use chrono::format::Numeric;
+    let (mut rest, mut parts) = (value, [None::<u32>; 3]);
+    for item in items {
+        match item {
+            Item::Literal(l) => rest = rest.strip_prefix(*l)?,
+            Item::OwnedLiteral(l) => rest = rest.strip_prefix(&**l)?,
+            Item::Space(_) | Item::OwnedSpace(_) => rest = rest.trim_start(),
+            Item::Numeric(field, _) => {
+                let (slot, most) = match field {
+                    Numeric::Year => (0, 4),
+                    Numeric::Month => (1, 2),
+                    Numeric::Day => (2, 2),
+                    _ => return None,
+                };
+                let len = rest.bytes().take(most).take_while(u8::is_ascii_digit).count();
+                if len == 0 || (slot == 0 && len != 4) || parts[slot].is_some() {
+                    return None;
+                }
+                parts[slot] = Some(rest[..len].parse().ok()?);
+                rest = &rest[len..];
+            }
+            _ => return None,
+        }
+    }
+    match (rest.is_empty(), parts) {
+        (true, [Some(y), Some(m), Some(d)]) => Some((i32::try_from(y).ok()?, m, d)),
+        _ => None,
     }
 }
 
@@ -160,6 +198,16 @@ mod tests {
         assert_eq!(uk.impossible_day("30/02/2020"), Some((2020, 2, 30)));
         assert_eq!(uk.impossible_day("28/02/2020"), None, "a real day");
         assert_eq!(uk.impossible_day("2020-02-30"), None, "another shape");
+        // A month or day mistyped past its range is still read as the parts it names, so that
+        // validation judges it as no such day and the linkage keeps the parts that are right.
+        assert_eq!(uk.impossible_day("24/99/1931"), Some((1931, 99, 24)));
+        assert_eq!(uk.impossible_day("74/09/1931"), Some((1931, 9, 74)));
+        assert_eq!(uk.impossible_day("24/9/1931"), None, "a real day");
+        for other in ["24/099/1931", "24/99/31", "24-99-1931", "24/99/1931 x", "x24/99/1931"] {
+            assert_eq!(uk.impossible_day(other), None, "{other}");
+        }
+        let named = DateFormat::parse("%d-%b-%Y").unwrap();
+        assert_eq!(named.impossible_day("74-Sep-1931"), None, "only patterns of numbers");
     }
 
     #[test]

@@ -184,8 +184,9 @@ fn a_partners_file_is_read_through_its_mapping() {
     let s = |v: &str| Some(v.to_owned());
     assert_eq!(col("forename"), [s("Renée"), s("Zoë"), s("Al")]);
     assert_eq!(col("surname"), [s("O'Brien"), s("Smith"), s("Jones")]);
-    // An impossible date and an absent one pass as they are, for the validate stage to judge.
-    assert_eq!(col("date_of_birth"), [s("1986-02-24"), s("31/13/2015"), None]);
+    // An impossible date passes as the year, month and day it names, and an absent one as it
+    // is, for the validate stage to judge.
+    assert_eq!(col("date_of_birth"), [s("1986-02-24"), s("2015-13-31"), None]);
     assert_eq!(col("approach_date"), [s("2024-12-31"), s("2024-12-31"), s("2024-01-01")]);
     assert_eq!(col("sex"), [s("F"), s("M"), s("7")]);
     assert_eq!(col("duty_owed"), [s("PREVENTION"), s("RELIEF"), s("Q")]);
