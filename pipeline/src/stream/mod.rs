@@ -34,6 +34,7 @@ mod report;
 pub mod reset;
 pub mod settings;
 mod sweep;
+mod unassigned;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -61,9 +62,6 @@ use sweep::{AuditStarts, LogProgress};
 
 use ending::finish;
 pub use ending::stop_on_signal;
-
-/// How long a session holds no partition after a rebalance before it says so.
-const UNASSIGNED_WARNING: Duration = Duration::from_secs(30);
 
 /// One topic partition's open batch.
 struct Open {
@@ -306,8 +304,7 @@ impl Session<'_, '_> {
     fn run(&mut self, opts: &StreamOptions, stop: &AtomicBool) -> Result<String, RunError> {
         let mut last_message = Instant::now();
         let mut last_stats = (Instant::now(), 0u64);
-        let mut warned_unassigned = false;
-        let started = Instant::now();
+        let mut unassigned = unassigned::Unassigned::new();
         let max_age = Duration::from_millis(self.settings.max_batch_ms);
         loop {
             if stop.load(Ordering::Relaxed) {
@@ -351,19 +348,7 @@ impl Session<'_, '_> {
                     "stream progress"
                 );
                 last_stats = (Instant::now(), self.report.received);
-                // From the session's start where it was never given a partition (a group with
-                // more sessions than partitions).
-                let since = self.consumer.last_rebalance().unwrap_or(started);
-                let unassigned = self.consumer.assignment().is_empty() && since.elapsed() >= UNASSIGNED_WARNING;
-                if unassigned && !warned_unassigned {
-                    warn!(
-                        after_s = UNASSIGNED_WARNING.as_secs(),
-                        "this session holds no partition and reads nothing until the next rebalance (the group \
-                         has more sessions than partitions, or the broker still counts a session that died as \
-                         holding its share)"
-                    );
-                }
-                warned_unassigned = unassigned;
+                unassigned.check(self.consumer);
             }
             if opts.max_messages.is_some_and(|n| self.report.received >= n) {
                 return Ok(format!("read {} messages", self.report.received));
