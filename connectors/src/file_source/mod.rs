@@ -54,6 +54,7 @@ mod columns;
 mod csv_file;
 pub mod dialect;
 mod footer;
+mod formulas;
 mod headings;
 mod jsonl_file;
 mod messages;
@@ -85,7 +86,7 @@ use csv_file::{CsvInput, CsvSettings};
 pub use dialect::{DelimiterChoice, Dialect, Encoding, EncodingChoice};
 use jsonl_file::JsonlInput;
 pub use messages::MessageBatcher;
-pub use sheet_messages::SheetHeaderLacking;
+pub use sheet_messages::{SheetHeaderLacking, UncalculatedFormulas};
 use sheet_messages::{after_skipped, other_sheets};
 use workbook_file::WorkbookInput;
 
@@ -265,6 +266,10 @@ pub enum SourceError {
     /// data or a title row above the header is the usual cause. Rule `header.missing_columns`.
     #[error("{0}")]
     SheetMissingColumns(Box<SheetHeaderLacking>),
+    /// An `.xlsx` workbook written by a program, whose formulas were never calculated, has one in
+    /// a column the feed reads. Rule `workbook.uncalculated_formulas`.
+    #[error("{0}")]
+    UncalculatedFormulas(Box<UncalculatedFormulas>),
     /// The source mapping's value rules could not be applied to a batch (a bug: reported,
     /// not panicked on).
     #[error("cannot apply the mapping to {} at line {line}: {message}", path.display())]
@@ -411,6 +416,7 @@ impl SourceError {
             SourceError::Workbook { .. } => "workbook.unreadable",
             SourceError::SheetMissing { .. } => "workbook.sheet_missing",
             SourceError::EmptySheet { .. } => "file.empty",
+            SourceError::UncalculatedFormulas(_) => "workbook.uncalculated_formulas",
         }
     }
 }

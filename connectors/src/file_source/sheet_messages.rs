@@ -49,3 +49,40 @@ pub(super) fn other_sheets(read: &str, sheets: &[String]) -> String {
         others.join(", ")
     )
 }
+
+/// What [`super::SourceError::UncalculatedFormulas`] says (boxed: every other error stays small).
+/// The column is named by its letter and the feed column it is read as, never by a value.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{} was written by a program and its formulas were never calculated (the workbook asks to be \
+     calculated when opened): sheet {sheet:?}, row {row}, column {} (read as {column}) holds a \
+     formula whose stored value is empty or 0, and would be read as such; open the workbook in a \
+     spreadsheet and save it (which stores the values), or export the sheet as CSV",
+    path.display(),
+    letters(*index)
+)]
+pub struct UncalculatedFormulas {
+    /// The file.
+    pub path: PathBuf,
+    /// The sheet read.
+    pub sheet: String,
+    /// The first row with such a formula in the column, as Excel numbers it.
+    pub row: u64,
+    /// The sheet column (0-based).
+    pub index: usize,
+    /// The feed column it is read as.
+    pub column: &'static str,
+}
+
+/// A sheet column as Excel names it: `A` for 0, `Z`, `AA` for 26.
+fn letters(index: usize) -> String {
+    let mut n = index + 1;
+    let mut out = Vec::new();
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        out.push(b'A' + rem as u8);
+        n = (n - 1) / 26;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}

@@ -16,7 +16,7 @@
 //! parsed as it goes, nothing kept but the regions) before the cells are streamed; an `.xls`
 //! sheet's come with the sheet. calamine reads none for `.ods`.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
@@ -192,6 +192,9 @@ pub(super) struct SheetRows {
     sheets: Vec<String>,
     /// With no sheet named: the other sheets shown, which are not read.
     unread: Vec<String>,
+    /// In a workbook whose formulas were never calculated, the first row of each column holding
+    /// one ([`super::formulas`]).
+    uncalculated: BTreeMap<u32, u32>,
     /// Rows with a cell at the end of the sheet that are its footer (`[file] footer_lines`):
     /// this many are held back, and those still held at the end are never handed out.
     footer: usize,
@@ -226,6 +229,7 @@ impl SheetRows {
             ready: VecDeque::new(),
             sheets: Vec::new(),
             unread: Vec::new(),
+            uncalculated: BTreeMap::new(),
             footer: 0,
             held: VecDeque::new(),
         };
@@ -233,6 +237,7 @@ impl SheetRows {
             Ok(Ok(opened)) => {
                 rows.sheets = opened.sheets;
                 rows.unread = opened.unread;
+                rows.uncalculated = opened.uncalculated;
                 Ok((rows, opened.name))
             }
             Ok(Err(stop)) => Err(rows.error(stop)),
@@ -258,6 +263,12 @@ impl SheetRows {
     /// more of the partner's records (a sheet per term).
     pub(super) fn unread(&self) -> &[String] {
         &self.unread
+    }
+
+    /// In a workbook whose formulas were never calculated, the first row (0-based) of each column
+    /// holding one, among the first rows looked at; empty otherwise.
+    pub(super) fn uncalculated(&self) -> &BTreeMap<u32, u32> {
+        &self.uncalculated
     }
 
     /// Leaves the last `rows` rows with a cell unread: the sheet's footer.
@@ -415,6 +426,8 @@ struct OpenedSheet {
     sheets: Vec<String>,
     /// With no sheet named, the other sheets shown.
     unread: Vec<String>,
+    /// See [`SheetRows::uncalculated`].
+    uncalculated: BTreeMap<u32, u32>,
 }
 
 impl OpenedSheet {
@@ -424,7 +437,8 @@ impl OpenedSheet {
             Some(_) => Vec::new(),
             None => metadata.iter().filter(shown).map(|s| s.name.clone()).collect(),
         };
-        OpenedSheet { sheets: metadata.iter().map(|s| s.name.clone()).collect(), unread, name }
+        let sheets = metadata.iter().map(|s| s.name.clone()).collect();
+        OpenedSheet { sheets, unread, name, uncalculated: BTreeMap::new() }
     }
 }
 
@@ -454,7 +468,16 @@ fn read_streamed(
             return;
         }
     };
-    let opened = OpenedSheet::new(name.clone(), workbook.sheets_metadata(), wanted);
+    let mut opened = OpenedSheet::new(name.clone(), workbook.sheets_metadata(), wanted);
+    if super::formulas::calculation_pending(path) {
+        opened.uncalculated = match super::formulas::uncalculated_columns(&mut workbook, &name) {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = name_tx.send(Err(Stop::Workbook(e.safe_message())));
+                return;
+            }
+        };
+    }
     // A pass over the sheet's XML ahead of its cells: the regions are listed after them.
     let merges = match workbook.merge_cells_by_sheet_name(&name) {
         Ok(m) => m,

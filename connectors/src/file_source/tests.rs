@@ -676,6 +676,7 @@ fn error_messages_name_the_file_but_never_a_value() {
             SourceError::SheetMissing { .. } => "sheet",
             SourceError::EmptySheet { .. } => "empty_sheet",
             SourceError::SheetMissingColumns(_) => "sheet_missing_columns",
+            SourceError::UncalculatedFormulas(_) => "uncalculated_formulas",
         })
         .collect();
     assert_eq!(kinds, ["empty", "utf8", "missing", "duplicate", "malformed", "too_long", "read", "open"]);
@@ -1307,4 +1308,46 @@ fn a_footer_the_mapping_declares_is_left_unread_in_a_csv_file_and_a_sheet() {
     let read = read_source(&mut source, police());
     assert!(read.rejects.is_empty());
     assert_eq!(read.column(police(), "record_id"), [s("00000007")]);
+}
+
+#[test]
+fn a_formula_a_program_stored_without_its_value_is_refused_where_the_feed_reads_it() {
+    use rust_xlsxwriter::Formula;
+    let dir = tempfile::tempdir().unwrap();
+    // rust_xlsxwriter, as openpyxl and xlsxwriter do, stores a formula given no result as 0 and
+    // asks for the workbook to be calculated when opened.
+    let write = |name: &str, formula_column: u16| {
+        let path = dir.path().join(name);
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let sheet = wb.add_worksheet();
+        sheet.set_name("Cases").unwrap();
+        let header =
+            ["record_id", "occurrence_ref", "forename", "surname", "incident_date", "incident_type", "person_role"];
+        for (j, h) in header.iter().chain(["Notes"].iter()).enumerate() {
+            sheet.write_string(0, j as u16, *h).unwrap();
+        }
+        for r in 1..=3u32 {
+            for (j, v) in ["P1", "OCC-1", "Ann", "Leeward", "2024-01-05", "ASSAULT", "VICTIM", "n"].iter().enumerate() {
+                sheet.write_string(r, j as u16, *v).unwrap();
+            }
+            sheet.write_formula(r, formula_column, Formula::new(format!("=PROPER(C{})", r + 1))).unwrap();
+        }
+        wb.save(&path).unwrap();
+        path
+    };
+    let read_by_feed = write("surname.xlsx", 3);
+    let Err(err) = FileSource::open(&read_by_feed, FileFormat::Xlsx, police(), opts(10, 1000)) else {
+        panic!("a column of formulas never calculated was read");
+    };
+    assert_eq!(err.rule_code(), "workbook.uncalculated_formulas");
+    let msg = err.to_string();
+    assert!(msg.contains("sheet \"Cases\", row 2, column D (read as surname)"), "{msg}");
+    assert!(msg.contains("save it") && !msg.contains("Leeward") && !msg.contains("PROPER"), "{msg}");
+    // In a column the feed does not read, a formula is no matter.
+    let unread = write("notes.xlsx", 7);
+    let mut source = FileSource::open(&unread, FileFormat::Xlsx, police(), opts(10, 1000)).unwrap();
+    assert_eq!(
+        read_source(&mut source, police()).column(police(), "surname"),
+        [s("Leeward"), s("Leeward"), s("Leeward")]
+    );
 }

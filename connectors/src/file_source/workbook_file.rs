@@ -82,6 +82,20 @@ impl WorkbookInput {
             }
             Err(e) => return Err(e),
         };
+        // A column the feed reads that holds formulas never calculated (below the header).
+        let uncalculated = mapped.iter().find_map(|&(i, j)| {
+            let row = *rows.uncalculated().get(&u32::try_from(j).ok()?)?;
+            (row > header.at).then_some((i, j, row))
+        });
+        if let Some((i, index, row)) = uncalculated {
+            return Err(SourceError::UncalculatedFormulas(Box::new(super::UncalculatedFormulas {
+                path: path.to_owned(),
+                sheet: name,
+                row: u64::from(row) + 1,
+                index,
+                column: feed.columns[i].name,
+            })));
+        }
         let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
         Ok((WorkbookInput { rows, line, mapped, unknown, file_bytes, failed: None }, present))
     }
