@@ -195,7 +195,7 @@ fn sample_workbook(
     sheet: Option<&str>,
     max_rows: usize,
 ) -> Result<Sample, SourceError> {
-    let (mut reader, name) = SheetRows::open(path, format, sheet)?;
+    let (mut reader, name) = SheetRows::open(path, format, (sheet, 0))?;
     let mut top: Vec<SheetRow> = Vec::new();
     while top.len() < HEADER_SEARCH {
         match reader.next_row()? {

@@ -16,12 +16,13 @@
 //! parsed as it goes, nothing kept but the regions) before the cells are streamed; an `.xls`
 //! sheet's come with the sheet. calamine reads none for `.ods`.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use calamine::{Data, DataRef, Dimensions, Ods, Reader, Sheet, SheetVisible, Xls, Xlsx, XlsxError, open_workbook};
 
+use super::formulas::FormulaCells;
 use super::number_formats::{NumberStyle, write_styled};
 use super::workbook_errors::SafeMessage;
 use super::workbook_file::cell_text;
@@ -192,9 +193,9 @@ pub(super) struct SheetRows {
     sheets: Vec<String>,
     /// With no sheet named: the other sheets shown, which are not read.
     unread: Vec<String>,
-    /// In a workbook whose formulas were never calculated, the first row of each column holding
-    /// one ([`super::formulas`]).
-    uncalculated: BTreeMap<u32, u32>,
+    /// In a workbook whose formulas were never calculated, the formula cells scanned
+    /// ([`super::formulas`]).
+    formulas: FormulaCells,
     /// Rows with a cell at the end of the sheet that are its footer (`[file] footer_lines`):
     /// this many are held back, and those still held at the end are never handed out.
     footer: usize,
@@ -203,12 +204,14 @@ pub(super) struct SheetRows {
 
 impl SheetRows {
     /// Opens `sheet` of the workbook at `path`, a workbook of `format` (its first sheet when
-    /// `None`), and starts reading it; also returns the sheet's name.
+    /// `None`), and starts reading it; also returns the sheet's name. Its header is looked for
+    /// from row `skip_rows` (0-based), where an `.xlsx` sheet's formulas are scanned from.
     pub(super) fn open(
         path: &Path,
         format: FileFormat,
-        sheet: Option<&str>,
+        (sheet, skip_rows): (Option<&str>, u64),
     ) -> Result<(SheetRows, String), SourceError> {
+        let from_row = u32::try_from(skip_rows).unwrap_or(u32::MAX);
         let (tx, rx) = sync_channel(CHUNKS_AHEAD);
         let (name_tx, name_rx) = sync_channel(1);
         let (owned, wanted) = (path.to_owned(), sheet.map(str::to_owned));
@@ -217,7 +220,7 @@ impl SheetRows {
             .spawn(move || match format {
                 FileFormat::Xls => read_whole::<Xls<_>>(&owned, wanted.as_deref(), &name_tx, &tx),
                 FileFormat::Ods => read_whole::<Ods<_>>(&owned, wanted.as_deref(), &name_tx, &tx),
-                _ => read_streamed(&owned, wanted.as_deref(), &name_tx, &tx),
+                _ => read_streamed(&owned, (wanted.as_deref(), from_row), &name_tx, &tx),
             })
             .map_err(|e| SourceError::Workbook {
                 path: path.to_owned(),
@@ -229,7 +232,7 @@ impl SheetRows {
             ready: VecDeque::new(),
             sheets: Vec::new(),
             unread: Vec::new(),
-            uncalculated: BTreeMap::new(),
+            formulas: FormulaCells::new(),
             footer: 0,
             held: VecDeque::new(),
         };
@@ -237,7 +240,7 @@ impl SheetRows {
             Ok(Ok(opened)) => {
                 rows.sheets = opened.sheets;
                 rows.unread = opened.unread;
-                rows.uncalculated = opened.uncalculated;
+                rows.formulas = opened.formulas;
                 Ok((rows, opened.name))
             }
             Ok(Err(stop)) => Err(rows.error(stop)),
@@ -265,10 +268,10 @@ impl SheetRows {
         &self.unread
     }
 
-    /// In a workbook whose formulas were never calculated, the first row (0-based) of each column
-    /// holding one, among the first rows looked at; empty otherwise.
-    pub(super) fn uncalculated(&self) -> &BTreeMap<u32, u32> {
-        &self.uncalculated
+    /// In an `.xlsx` workbook whose formulas were never calculated, the formula cells of the rows
+    /// scanned; empty otherwise.
+    pub(super) fn formula_cells(&self) -> &FormulaCells {
+        &self.formulas
     }
 
     /// Leaves the last `rows` rows with a cell unread: the sheet's footer.
@@ -426,8 +429,8 @@ struct OpenedSheet {
     sheets: Vec<String>,
     /// With no sheet named, the other sheets shown.
     unread: Vec<String>,
-    /// See [`SheetRows::uncalculated`].
-    uncalculated: BTreeMap<u32, u32>,
+    /// See [`SheetRows::formula_cells`].
+    formulas: FormulaCells,
 }
 
 impl OpenedSheet {
@@ -438,7 +441,7 @@ impl OpenedSheet {
             None => metadata.iter().filter(shown).map(|s| s.name.clone()).collect(),
         };
         let sheets = metadata.iter().map(|s| s.name.clone()).collect();
-        OpenedSheet { sheets, unread, name, uncalculated: BTreeMap::new() }
+        OpenedSheet { sheets, unread, name, formulas: FormulaCells::new() }
     }
 }
 
@@ -449,7 +452,7 @@ type Opened = Result<OpenedSheet, Stop>;
 /// reads its merged regions, then streams its rows.
 fn read_streamed(
     path: &Path,
-    wanted: Option<&str>,
+    (wanted, from_row): (Option<&str>, u32),
     name_tx: &SyncSender<Opened>,
     tx: &SyncSender<Result<Vec<SheetRow>, Stop>>,
 ) {
@@ -470,7 +473,7 @@ fn read_streamed(
     };
     let mut opened = OpenedSheet::new(name.clone(), workbook.sheets_metadata(), wanted);
     if super::formulas::calculation_pending(path) {
-        opened.uncalculated = match super::formulas::uncalculated_columns(&mut workbook, &name) {
+        opened.formulas = match super::formulas::formula_cells(&mut workbook, &name, from_row) {
             Ok(f) => f,
             Err(e) => {
                 let _ = name_tx.send(Err(Stop::Workbook(e.safe_message())));

@@ -1350,4 +1350,28 @@ fn a_formula_a_program_stored_without_its_value_is_refused_where_the_feed_reads_
         read_source(&mut source, police()).column(police(), "surname"),
         [s("Leeward"), s("Leeward"), s("Leeward")]
     );
+    // A date cell's formula stored as 0 is a date of 0, refused as well.
+    let dated = dir.path().join("dated.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let sheet = wb.add_worksheet();
+    let header =
+        ["record_id", "occurrence_ref", "forename", "surname", "incident_date", "incident_type", "person_role"];
+    let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    for (j, h) in header.iter().enumerate() {
+        sheet.write_string(0, j as u16, *h).unwrap();
+    }
+    for r in 1..=3u32 {
+        for (j, v) in ["P1", "OCC-1", "Ann", "Lee", "", "ASSAULT", "VICTIM"].iter().enumerate() {
+            sheet.write_string(r, j as u16, *v).unwrap();
+        }
+        sheet.write_formula_with_format(r, 4, Formula::new("=DATE(2024,1,5)"), &date).unwrap();
+    }
+    // And a footer's total, one formula alone under a column of values, is none of this.
+    sheet.write_string(4, 0, "Rows:").unwrap();
+    sheet.write_formula(4, 1, Formula::new("=COUNTA(A2:A4)")).unwrap();
+    wb.save(&dated).unwrap();
+    let Err(err) = FileSource::open(&dated, FileFormat::Xlsx, police(), opts(10, 1000)) else {
+        panic!("a column of dates never calculated was read");
+    };
+    assert!(err.to_string().contains("row 2, column E (read as incident_date)"), "{err}");
 }

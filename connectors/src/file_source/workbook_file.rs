@@ -48,7 +48,7 @@ impl WorkbookInput {
         lookup: &ColumnLookup,
         mapping: Option<&Mapping>,
     ) -> Result<(WorkbookInput, Vec<bool>), SourceError> {
-        let (mut rows, name) = SheetRows::open(path, format, sheet)?;
+        let (mut rows, name) = SheetRows::open(path, format, (sheet, skip_rows))?;
         rows.hold_back(mapping.map_or(0, Mapping::footer_lines));
         // The header: the first non-empty row at or after sheet row `skip_rows` (0-based).
         let header = loop {
@@ -84,8 +84,8 @@ impl WorkbookInput {
         };
         // A column the feed reads that holds formulas never calculated (below the header).
         let uncalculated = mapped.iter().find_map(|&(i, j)| {
-            let row = *rows.uncalculated().get(&u32::try_from(j).ok()?)?;
-            (row > header.at).then_some((i, j, row))
+            let row = super::formulas::uncalculated(rows.formula_cells(), u32::try_from(j).ok()?, header.at)?;
+            Some((i, j, row))
         });
         if let Some((i, index, row)) = uncalculated {
             return Err(SourceError::UncalculatedFormulas(Box::new(super::UncalculatedFormulas {

@@ -114,13 +114,15 @@ impl DateFormat {
 }
 
 /// The year, month and day of `value` read by a pattern of numbers and separators alone
-/// (`%d/%m/%Y`, `%Y%m%d`), whatever their range: `24/99/1931`, a month mistyped, names the
-/// parts `1931`, `99` and `24`. A month or day takes one or two digits and a year four; any
-/// other item (a month's name, a time, `%y`) reads nothing.
+/// (`%d/%m/%Y`, `%Y%m%d`), where the month or the day is out of range: `24/99/1931`, a month
+/// mistyped, names the parts `1931`, `99` and `24`. A year takes four digits (1000 or later), a
+/// month or day one or two, and two where it has no separator from its neighbour (`%Y%m%d`).
+/// `None` for any other item (a month's name, a time, `%y`), and where neither the month nor the
+/// day is in range (`99/99/9999`, a placeholder rather than a slip).
 fn slipped_numbers(items: &[Item<'static>], value: &str) -> Option<(i32, u32, u32)> {
     use chrono::format::Numeric;
     let (mut rest, mut parts) = (value, [None::<u32>; 3]);
-    for item in items {
+    for (k, item) in items.iter().enumerate() {
         match item {
             Item::Literal(l) => rest = rest.strip_prefix(*l)?,
             Item::OwnedLiteral(l) => rest = rest.strip_prefix(&**l)?,
@@ -132,8 +134,11 @@ fn slipped_numbers(items: &[Item<'static>], value: &str) -> Option<(i32, u32, u3
                     Numeric::Day => (2, 2),
                     _ => return None,
                 };
+                let numeric = |i: Option<&Item<'static>>| matches!(i, Some(Item::Numeric(..)));
+                let packed = numeric(k.checked_sub(1).and_then(|p| items.get(p))) || numeric(items.get(k + 1));
                 let len = rest.bytes().take(most).take_while(u8::is_ascii_digit).count();
-                if len == 0 || (slot == 0 && len != 4) || parts[slot].is_some() {
+                let whole = if slot == 0 || packed { len == most } else { len > 0 };
+                if !whole || parts[slot].is_some() {
                     return None;
                 }
                 parts[slot] = Some(rest[..len].parse().ok()?);
@@ -142,10 +147,9 @@ fn slipped_numbers(items: &[Item<'static>], value: &str) -> Option<(i32, u32, u3
             _ => return None,
         }
     }
-    match (rest.is_empty(), parts) {
-        (true, [Some(y), Some(m), Some(d)]) => Some((i32::try_from(y).ok()?, m, d)),
-        _ => None,
-    }
+    let (true, [Some(y), Some(m), Some(d)]) = (rest.is_empty(), parts) else { return None };
+    let slip = (1..=12).contains(&m) || (1..=31).contains(&d);
+    (y >= 1000 && slip).then_some((i32::try_from(y).ok()?, m, d))
 }
 
 /// Whether a year read by `items` is a whole one: `%Y` takes any number of digits, so
@@ -203,9 +207,14 @@ mod tests {
         assert_eq!(uk.impossible_day("24/99/1931"), Some((1931, 99, 24)));
         assert_eq!(uk.impossible_day("74/09/1931"), Some((1931, 9, 74)));
         assert_eq!(uk.impossible_day("24/9/1931"), None, "a real day");
-        for other in ["24/099/1931", "24/99/31", "24-99-1931", "24/99/1931 x", "x24/99/1931"] {
+        for other in
+            ["24/099/1931", "24/99/31", "24-99-1931", "24/99/1931 x", "x24/99/1931", "00/00/0000", "99/99/9999"]
+        {
             assert_eq!(uk.impossible_day(other), None, "{other}");
         }
+        let basic = DateFormat::parse("%Y%m%d").unwrap();
+        assert_eq!(basic.impossible_day("19319924"), Some((1931, 99, 24)));
+        assert_eq!(basic.impossible_day("1931924"), None, "seven digits: which part is short is not known");
         let named = DateFormat::parse("%d-%b-%Y").unwrap();
         assert_eq!(named.impossible_day("74-Sep-1931"), None, "only patterns of numbers");
     }
