@@ -371,10 +371,15 @@ pub fn dob_level(a: &Tokens, b: &Tokens) -> u8 {
     // A date that is no date (`1931-99-24`) is staged as its readable parts, without the exact
     // token. Where none of its parts agrees, it is garbled past reading, not another person's
     // date: no evidence, as it was when such dates were nulled whole, rather than a veto.
-    if a[Tk::Dob as usize] == NONE || b[Tk::Dob as usize] == NONE {
+    if no_date(a, b) {
         return ix::MISSING;
     }
     ix::DOB_ELSE
+}
+
+/// Whether either record's date of birth is no date: its parts staged without the exact token.
+fn no_date(a: &Tokens, b: &Tokens) -> bool {
+    a[Tk::Dob as usize] == NONE || b[Tk::Dob as usize] == NONE
 }
 
 /// The postcode level of two records.
@@ -498,6 +503,9 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
     // A slip of one digit or two swapped is a typo far more often than another person's date.
     if dob == ix::DOB_ONE_PART && recs.one_edit(2, i, j) {
         dob = ix::DOB_ONE_DIGIT;
+    } else if dob == ix::DOB_ONE_PART && no_date(a, b) {
+        // A date that is no date, more than one slip from the other: garbled past reading.
+        dob = ix::MISSING;
     }
     let postcode = postcode_level(a, b);
     let sex = sex_level(recs.sex[i], recs.sex[j]);
@@ -813,6 +821,7 @@ mod edit_tests {
             DOB[usize::from(compare(&r, 0, 1).dob)].name
         };
         assert_eq!(garbled(["20120703", "20121703"]), "one_digit", "a month mistyped past 12");
+        assert_eq!(garbled(["20120703", "20129903"]), "missing", "one part agreeing, more than a slip apart");
         assert_eq!(garbled(["20120703", "20097499"]), "missing");
     }
 
