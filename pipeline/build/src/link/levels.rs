@@ -500,8 +500,9 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
         surname = ix::SURNAME_ONE_EDIT;
     }
     let mut dob = dob_level(a, b);
-    // A slip of one digit or two swapped is a typo far more often than another person's date.
-    if dob == ix::DOB_ONE_PART && recs.one_edit(2, i, j) {
+    // A slip of one digit or two swapped is a typo far more often than another person's date;
+    // two neighbours swapped across the parts (`1986-01-21`, `1986-02-11`) change two parts.
+    if matches!(dob, ix::DOB_ONE_PART | ix::DOB_ELSE) && recs.one_edit(2, i, j) {
         dob = ix::DOB_ONE_DIGIT;
     } else if dob == ix::DOB_ONE_PART && no_date(a, b) {
         // A date that is no date, more than one slip from the other: garbled past reading.
@@ -813,6 +814,8 @@ mod edit_tests {
         assert_eq!(level(["20120703", "20120726"]), "one_part_different", "another day");
         assert_eq!(level(["20120703", "20130703"]), "year_off_by_one", "tested first");
         assert_eq!(level(["20120703", "20090811"]), "else");
+        assert_eq!(level(["19860121", "19860211"]), "one_digit", "neighbours swapped across month and day");
+        assert_eq!(level(["19860121", "19860212"]), "else", "two parts changed, no swap");
         // A date that is no date is staged as its parts, without the exact token: one part
         // agreeing, it is a slip; none, a garbled date, which says nothing (no veto).
         let garbled = |dates: [&str; 2]| {
