@@ -26,7 +26,7 @@ use super::train::{self, Model, Pattern};
 /// The version of the matcher (rules, scoring levels, weights, blocking). Part of what a build
 /// is made from: change it whenever a change to the matcher would link the same staging
 /// differently, so that the next build re-links instead of reporting itself up to date.
-pub const MATCHER_VERSION: &str = "rules-1+scoring-13+em-4+tf-1";
+pub const MATCHER_VERSION: &str = "rules-1+scoring-14+em-4+tf-1";
 
 /// The weight (bits) a scored link is documented at, for ranking rules (see `rules`): a match
 /// probability of 0.99 for a prior of one match in 2^14 random pairs (`14 + log2(0.99 / 0.01)`).
@@ -212,6 +212,11 @@ pub(super) fn household_member(cmp: &levels::Comparison) -> bool {
         // One record holding only an initial tells a parent from a child no better than two
         // initials do: beside a date far apart (no slip), the initial is a relative's.
         ix::FORENAME_INITIAL => cmp.dob == ix::DOB_ELSE,
+        // No forename on one side beside dates far apart, or no date either: nothing tells a
+        // parent or sibling from the person, and the home and family name alone weigh enough
+        // to link them (an unnamed record of one child joined its sister's).
+        // Another sex beside it is a twin's (Jessica and her unnamed brother).
+        ix::MISSING => matches!(cmp.dob, ix::DOB_ELSE | ix::MISSING) || cmp.sex == ix::SEX_DISAGREE,
         _ => false,
     };
     // A date a year out (the same day and month) or with day and month swapped is a slip in
@@ -234,7 +239,16 @@ pub(super) fn household_member(cmp: &levels::Comparison) -> bool {
     let slip_of_one_date =
         matches!(cmp.dob, ix::EXACT | ix::DOB_DAY_MONTH_SWAPPED | ix::DOB_YEAR_OFF | ix::DOB_ONE_DIGIT);
     let listed_apart = cmp.listed_as_child_and_adult && !slip_of_one_date && !cmp.swapped && !cmp.half_swapped;
-    ((same_home && same_family_name(cmp) && differs) || listed_apart) && cmp.strong_agree == 0
+    // No name and no date agreeing (each missing on one side or unalike): the home is all the
+    // pair shares, and a home holds a household. Records each missing a different field (a
+    // parent without a forename, a child without a surname) joined whole households so.
+    let nothing_personal = matches!(cmp.forename, ix::MISSING | ix::FORENAME_ELSE | ix::FORENAME_NOT_COMPARED)
+        && !cmp.swapped
+        && !cmp.half_swapped
+        && matches!(cmp.surname, ix::MISSING | ix::SURNAME_ELSE)
+        && matches!(cmp.dob, ix::MISSING | ix::DOB_ELSE);
+    let relative = (same_family_name(cmp) && differs) || nothing_personal;
+    ((same_home && relative) || listed_apart) && cmp.strong_agree == 0
 }
 
 /// Names half swapped with no date of birth to check them by, at the same address line or
@@ -257,6 +271,11 @@ pub(super) fn household_deferred(cmp: &levels::Comparison) -> bool {
 /// (wider than [`levels::one_home`], which the household count reads).
 fn at_one_address_or_postcode(cmp: &levels::Comparison) -> bool {
     cmp.address == ix::EXACT || cmp.postcode == ix::EXACT
+}
+
+/// Both names alike (a slip in either, or the two swapped).
+fn names_agree(cmp: &levels::Comparison) -> bool {
+    levels::forenames_alike(cmp) && cmp.forename != ix::MISSING && (same_family_name(cmp) || cmp.swapped)
 }
 
 /// The family name alike, not only equal: a slip in it does not make two relatives one person.
@@ -393,7 +412,10 @@ pub(super) fn scored_pass(
         // Records sharing a strong identifier are apart only because the exact rules' veto
         // refused them: with dates of birth far apart that conflict stands (reported, not
         // merged); with dates close (a slip) the scoring may link them and clear it.
-        let conflict = cmp.strong_agree > 0 && cmp.dob == ix::DOB_ELSE;
+        // Unless both names agree too: a shared NHS number under one name is one person whose
+        // date two partners (or two slips) got wrong, and a wrong number copied from a relative
+        // comes with the relative's forename.
+        let conflict = cmp.strong_agree > 0 && cmp.dob == ix::DOB_ELSE && !names_agree(&cmp);
         if cmp.strong_disagree || conflict {
             vetoed += 1;
             return;

@@ -223,7 +223,25 @@ fn a_sibling_at_the_same_address_is_not_scored_into_a_link() {
     for dob in [ix::EXACT, ix::DOB_DAY_MONTH_SWAPPED, ix::DOB_YEAR_OFF] {
         assert!(!super::score::household_member(&levels::Comparison { dob, ..sibling }), "dob level {dob}");
     }
-    assert!(!super::score::household_member(&levels::Comparison { surname: ix::SURNAME_ELSE, ..sibling }));
+    // Another family name is no relative's, unless no name and no date agrees at all: then the
+    // home is all the pair shares.
+    let other_family = levels::Comparison { surname: ix::SURNAME_ELSE, ..sibling };
+    assert!(!super::score::household_member(&levels::Comparison { dob: ix::DOB_ONE_PART, ..other_family }));
+    assert!(!super::score::household_member(&levels::Comparison { forename: ix::FORENAME_DICE_06, ..other_family }));
+    assert!(super::score::household_member(&other_family));
+    let nothing = levels::Comparison { forename: ix::MISSING, surname: ix::MISSING, dob: ix::MISSING, ..sibling };
+    assert!(super::score::household_member(&nothing));
+    assert!(!super::score::household_member(&levels::Comparison { address: ix::MISSING, postcode: ix::MISSING, ..nothing }));
+    // No forename on one side: beside a date far apart, or none, a relative; beside the same
+    // date and another sex, a twin; beside the same date (or a slip of it) and sex, left to
+    // the weights.
+    let unnamed = levels::Comparison { forename: ix::MISSING, surname: ix::EXACT, ..sibling };
+    assert!(super::score::household_member(&unnamed));
+    assert!(super::score::household_member(&levels::Comparison { dob: ix::MISSING, ..unnamed }));
+    assert!(super::score::household_member(&levels::Comparison { dob: ix::EXACT, sex: ix::SEX_DISAGREE, ..unnamed }));
+    for dob in [ix::EXACT, ix::DOB_ONE_DIGIT] {
+        assert!(!super::score::household_member(&levels::Comparison { dob, ..unnamed }), "dob level {dob}");
+    }
     // Twins of two sexes: the same date, another forename and another sex. Of one sex, or with a
     // sex missing, they are left to the weights (a replaced forename looks the same); a
     // forename alike with another sex is one person with a miscoded sex.
@@ -462,6 +480,26 @@ fn swapped_names_link_and_a_strong_identifier_that_agrees_clears_its_conflict() 
     assert_eq!(p.conflict[a as usize], None);
     assert_eq!(p.stats.refused_by_rule.get("nhs_number"), Some(&1));
     assert_eq!(Veto::Forename.describe(), "a different forename");
+}
+
+#[test]
+fn one_nhs_number_under_one_name_links_across_dates_far_apart_and_under_another_forename_stays_a_conflict() {
+    // Two slips, one in each record's date (2012-07-13 and 2021-07-31): no part agrees, so the
+    // dates are far apart by the levels; the NHS number, names and home agree.
+    let pair = |fore: u32| {
+        let mut r = Records::new();
+        let a = add(&mut r, "health_visiting", "H1", AMY, b'F');
+        let b = add(&mut r, "health_visiting", "H2", Who { fore, dob: (2021, 8, 31), ..AMY }, b'F');
+        r.strong[0][a as usize] = Some([1; 16]);
+        r.strong[0][b as usize] = Some([1; 16]);
+        let p = persons(&r, &Options::default(), None);
+        (p.person[a as usize] == p.person[b as usize], p.conflict[a as usize])
+    };
+    assert_eq!(pair(AMY.fore), (true, None));
+    // Another forename: a relative's number copied, or the relative's record: kept apart.
+    let (linked, conflict) = pair(9);
+    assert!(!linked);
+    assert!(conflict.is_some());
 }
 
 #[test]
