@@ -446,10 +446,12 @@ pub fn persons_deciding(
     stats.decisions = follow_decisions(&mut c, decisions, &mut stats.merges_by_rule, follow);
 
     // A refused strong identifier is a conflict unless a later pass found the two records to
-    // be one person after all (a scored link with a date one digit off, say).
+    // be one person after all (a scored link with a date one digit off, say). Linked across
+    // dates far apart (one NHS number under one name), the person is one and its two dates are
+    // still for the partners to reconcile: the conflict stays reported.
     let mut conflict: Vec<Option<(Rule, Veto)>> = vec![None; n];
     for (a, b, rule, veto) in refused {
-        if c.find(a) != c.find(b) {
+        if c.find(a) != c.find(b) || (veto == Veto::DateOfBirth && dates_far_apart(recs, a as usize, b as usize)) {
             conflict[a as usize].get_or_insert((rule, veto));
             conflict[b as usize].get_or_insert((rule, veto));
         }
@@ -459,6 +461,12 @@ pub fn persons_deciding(
     let rule: Vec<Option<Rule>> = best.into_iter().map(|b| b.map(|(r, _)| r)).collect();
     let score = winning_scores(&rule, score, home_score);
     Persons { person, count, rule, conflict, score, stats }
+}
+
+/// Whether two records' dates of birth are more than a slip apart (the level `else`, and not one
+/// digit edit apart).
+fn dates_far_apart(recs: &Records, a: usize, b: usize) -> bool {
+    levels::dob_level(&recs.tokens[a], &recs.tokens[b]) == levels::ix::DOB_ELSE && !recs.one_edit(2, a, b)
 }
 
 /// Each record's person, numbered densely in order of each person's first record, and how many.
