@@ -2,7 +2,7 @@
 //!
 //! A proposal names the partner's headings, but a header cell is whatever the file's header line
 //! holds: a file sent without a header has a record there, and a header glued to the first record
-//! (a common export fault) holds values in its cells. Three rules keep those values out:
+//! (a common export fault) holds values in its cells. These rules keep those values out:
 //!
 //! - A heading may be placed on a feed column only if it passes the rule every message uses for
 //!   names found in a file ([`tellonce_schemas::printable::is_printable_column_name`]), judged on
@@ -14,9 +14,15 @@
 //!   (see [`header_printable`]). One name alone cannot be told from a column name (`Peregrine`
 //!   reads like `Officer`), but a record nearly always has a cell no heading has: a date, a name
 //!   with a space, an identifier.
+//! - Even then, the line must surely be a header: at least two of its headings name the feed
+//!   column they were placed on ([`surely_header`]), and the heading is neither a value its own
+//!   column holds nor a name over a column of names ([`unplaced_withheld`]). A record of plain
+//!   words (`CHILD`, a forename, a surname, a town) passes every rule on single names.
 //! - When a header cell is shaped like a date or an identifier (an NHS number, a UPN, a PNC ID, a
-//!   postcode) and so are at least half the values below it, the line is a record, not a header,
-//!   and nothing is proposed. A bare number is no such sign: a year heads a column of numbers.
+//!   postcode) and so are at least half the values below it, or when several of its cells (and
+//!   at least half) are held again by their own columns below, the line is a record, not a
+//!   header, and nothing is proposed. A bare number is no such sign: a year heads a column of
+//!   numbers.
 //!
 //! The rest are left out of the proposal by position (`column 4`).
 
@@ -43,7 +49,17 @@ pub enum Unnamed {
     /// The heading alone could be a column name, but not every heading of the header reads as
     /// one, so the header may be a record and none of its headings no column took is written.
     Withheld,
+    /// The heading alone could be a column name, but too few headings of the line name a feed
+    /// column for it to be surely a header: it may be a record of plain words (a role, a name,
+    /// a town), and none of its headings no column took is written.
+    Unsure,
 }
+
+/// The least header cells that, each held again by its own column below it, make the header a
+/// record (with at least half its cells so held): a header holds a heading, not a value, and only
+/// a flag column may be headed by one of its own codes (`NEET` over `EET` and `NEET`). A record
+/// sent without its header repeats its codes, towns and family names in the rows below.
+const MIN_HELD: usize = 3;
 
 /// The values looked at to judge a column's shape: enough to tell, cheap on a wide sample.
 const SHAPE_SAMPLE: usize = 200;
@@ -182,6 +198,40 @@ pub(super) fn header_printable(
     printable_column_names(&names).1 == 0
 }
 
+/// The least headings that must name their feed column (see [`names_its_column`]) for a line to
+/// be surely a header, so that its headings no column took may be written.
+const MIN_NAMING: usize = 2;
+
+/// Whether `placed` names its column by its heading alone: the column's own name, one partners
+/// use for it, or words of its name, at least as well as a medium placement needs. Words of the
+/// column's description do not count: a code written in a record (`CHILD`) may be one of them.
+fn names_its_column(placed: &Placement) -> bool {
+    matches!(placed.by_name, NameMatch::Same | NameMatch::Known | NameMatch::Words)
+        && placed.name >= withhold::MEDIUM_NAME
+}
+
+/// Whether the line read as the header of a sample is surely one: at least [`MIN_NAMING`] of its
+/// headings name the feed column they were placed on. A record of plain words (`CHILD`, a
+/// forename, a surname, a town) passes every rule on single names, and its cells are placed, if
+/// at all, by their values; a header names its columns.
+pub(super) fn surely_header(placed: &[Placement]) -> bool {
+    placed.iter().filter(|p| names_its_column(p)).count() >= MIN_NAMING
+}
+
+/// Why heading `j` of `sample`, which no column took, is not written even under a header that is
+/// surely one: it is a value its own column holds again (a flag column headed by its code is
+/// left out by position too), or it is shaped like a person's name over a column mostly of
+/// such names. `None` when it may be written.
+pub(super) fn unplaced_withheld(sample: &Sample, j: usize) -> Option<Unnamed> {
+    let heading = sample.headings.get(j)?;
+    if times_held(sample, j, heading) > 0 {
+        return Some(Unnamed::ColumnValue);
+    }
+    let values: Vec<&str> = sample.column(j).take(SHAPE_SAMPLE).collect();
+    let names = values.iter().filter(|v| withhold::name_shaped(v)).count();
+    (withhold::name_shaped(heading) && !values.is_empty() && names * 2 >= values.len()).then_some(Unnamed::ValueShaped)
+}
+
 /// What the header line of a sample reads as, when it reads as a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct RecordLike {
@@ -195,18 +245,27 @@ pub(super) struct RecordLike {
 /// like a date or an identifier (an NHS number, a UPN, a PNC ID, a postcode), as at least half
 /// the values below it are. No header has such a heading over such values, while a record sent
 /// without its header nearly always has one (a date of birth, an identifier). A number is not
-/// such a sign (a year heads a column of figures), nor is a word its column also holds (a header
-/// of flags). The count of cells that read as values (by any shape, or held in their column) is
-/// for the message.
+/// such a sign (a year heads a column of figures), nor is one word its column also holds (a
+/// flag column headed by its code); but [`MIN_HELD`] or more cells, and at least half of them,
+/// each held again by its own column are (a record of plain words: a role, a name, a town, a
+/// code, as the records below repeat them). The count of cells that read as values (by any
+/// shape, or held in their column) is for the message.
 pub(super) fn record_like(sample: &Sample, judged: &[Option<Unnamed>]) -> Option<RecordLike> {
     let mut like_values = 0;
     let mut by_shape = 0;
+    // Cells, heading or not, that their own column holds again below them.
+    let mut held = 0;
     for (j, why) in judged.iter().enumerate() {
-        let Some(why) = why else { continue };
-        if *why == Unnamed::Blank {
+        if *why == Some(Unnamed::Blank) {
             continue;
         }
         let heading = &sample.headings[j];
+        let again = times_held(sample, j, heading) > 0;
+        held += usize::from(again);
+        let Some(why) = why else {
+            like_values += usize::from(again);
+            continue;
+        };
         let shape = shapes(heading);
         let column: Vec<u8> = sample.column(j).take(SHAPE_SAMPLE).map(shapes).collect();
         // The shapes the heading shares with at least half the values below it.
@@ -217,12 +276,13 @@ pub(super) fn record_like(sample: &Sample, judged: &[Option<Unnamed>]) -> Option
         if shared & RECORD_SHAPES != 0 {
             by_shape += 1;
         }
-        if shared != 0 || *why == Unnamed::ColumnValue || times_held(sample, j, heading) > 0 {
+        if shared != 0 || *why == Unnamed::ColumnValue || again {
             like_values += 1;
         }
     }
     let cells = judged.iter().filter(|w| **w != Some(Unnamed::Blank)).count();
-    (by_shape >= 1).then_some(RecordLike { like_values, cells })
+    let repeated = held >= MIN_HELD && held * 2 >= cells;
+    (by_shape >= 1 || repeated).then_some(RecordLike { like_values, cells })
 }
 
 #[cfg(test)]

@@ -10,18 +10,29 @@
 //!
 //! The proposal names headings, formats and code values; it never holds other values. A heading
 //! that looks like a value is left out by position, and so is every heading no column took when
-//! the header as a whole does not pass the rule `run` uses for the columns it drops (see
-//! `headings.rs`); a file whose header line reads as a record is refused
-//! ([`InferError::NoHeader`]). A partner code is written into a proposed value map only if its
+//! the header as a whole does not pass the rule `run` uses for the columns it drops, or when
+//! fewer than two of its headings name the feed column they were placed on (the line may be a
+//! record of plain words), or when it is a value its own column holds or a name over a column
+//! of names (see `headings.rs`); a file whose header line reads as a record (a date or an
+//! identifier over such values, or several cells the rows below hold again) is refused
+//! ([`InferError::NoHeader`]).
+//!
+//! Beyond the sample: a CSV header whose quoted headings hold line breaks is read as the one
+//! record it is (`reheader.rs`), lines below the table that are no records are proposed as
+//! `footer_lines` (`footer.rs`), and [`propose`] reads the sheet of a workbook that holds the
+//! table when none is named (`sheets.rs`). A partner code is written into a proposed value map only if its
 //! column's heading names the field and its values repeat as a code list's do, it is not a value
 //! of an identifying column nor shaped like an identifier (nor like a person's name, unless the
 //! placement is sure), and the sample holds it at least [`MIN_SHOWN`] times and it is short (see
 //! `withhold.rs`): anything else could be a name or a reference put in the wrong column.
 
+mod footer;
 mod headings;
 mod missing;
 mod names;
+mod reheader;
 mod render;
+mod sheets;
 mod values;
 mod withhold;
 
@@ -33,6 +44,7 @@ pub use headings::Unnamed;
 pub use missing::{NULL_AT_LEAST_COLUMNS, NULL_WORDS, NullSeen};
 pub use names::NameMatch;
 pub use render::render;
+pub use sheets::{ProposeError, SheetChoice, propose};
 pub use withhold::{MAX_CODES, Withheld};
 
 use crate::file_source::sample::Sample;
@@ -51,7 +63,8 @@ pub enum InferError {
     /// counts cells and never shows one (they are a person's values).
     #[error(
         "{} has no header line: {where_} reads as a record, not as headings ({like_values} of its {cells} \
-         cells read as the values of the columns below them: dates, numbers, identifiers); a mapping \
+         cells read as the values of the columns below them: dates, numbers, identifiers, or values the \
+         rows below hold again); a mapping \
          places a column by its heading and has no option for a file without one, so ask the partner \
          for the extract with its header line, or add the header line above the first record",
         path.display()
@@ -135,6 +148,11 @@ pub struct DatePlan {
     pub of: usize,
     /// No day above 12 was seen: day-first is assumed.
     pub ambiguous: bool,
+    /// A format writes the year in two digits (`%y`), which reads 00-69 as 20xx: to be checked.
+    pub two_digit_year: bool,
+    /// Sampled values the formats read as a day after today (a parent born in 1965 written `65`
+    /// read as 2065), counted where a format writes the year in two digits.
+    pub future: usize,
 }
 
 /// A value map proposed for a code column.
@@ -180,6 +198,12 @@ pub struct Proposal {
     pub null_values: Vec<NullSeen>,
     /// What the file's bytes say when it mixes valid UTF-8 with bytes that are not (CSV only).
     pub mixed_encoding: Option<crate::file_source::dialect::EncodingEvidence>,
+    /// Lines ending the file below its table that are no records (a total, a "run by" line),
+    /// proposed as `footer_lines` (CSV only); 0 for none.
+    pub footer_lines: usize,
+    /// The sheet of a workbook chosen as the one holding the table, and those left, when no sheet
+    /// was named ([`propose`]).
+    pub sheet_choice: Option<SheetChoice>,
 }
 
 /// An unplaced heading that looks like the partner's withdrawal marker (a status column with
@@ -367,7 +391,11 @@ fn header_place(sample: &Sample) -> String {
 
 /// Profiles `sample` against `feed` and proposes a mapping; refuses a file whose header line
 /// reads as a record ([`InferError::NoHeader`]), as every heading proposed would be a value.
-pub fn infer(mut sample: Sample, feed: &'static FeedSchema) -> Result<Proposal, InferError> {
+pub fn infer(sample: Sample, feed: &'static FeedSchema) -> Result<Proposal, InferError> {
+    // A header whose quoted headings hold line breaks is one record over several lines.
+    let mut sample = reheader::multiline_header(sample);
+    let footer_lines = footer::footer_lines(&sample);
+    footer::drop_footer_rows(&mut sample, footer_lines);
     let null_values = missing::nulls_seen(&sample);
     missing::blank_nulls(&mut sample, &null_values);
     let mixed_encoding = missing::mixed_encoding(&sample);
@@ -377,13 +405,20 @@ pub fn infer(mut sample: Sample, feed: &'static FeedSchema) -> Result<Proposal, 
         return Err(InferError::NoHeader { path: sample.path, where_, like_values: r.like_values, cells: r.cells });
     }
     let placed = place(&sample, &judged, feed);
-    // The headings no column took are written only if the header as a whole may be: a forename
-    // alone reads like any column name, and only the rest of its line tells it apart.
-    if !headings::header_printable(&sample, &judged, &placed, feed) {
-        for (j, why) in judged.iter_mut().enumerate() {
-            if why.is_none() && !placed.iter().any(|p| p.index == j) {
-                *why = Some(Unnamed::Withheld);
-            }
+    // The headings no column took are written only if the header as a whole may be, and surely
+    // is one: a forename alone reads like any column name, and only the rest of its line tells
+    // it apart.
+    let printable = headings::header_printable(&sample, &judged, &placed, feed);
+    let surely = headings::surely_header(&placed);
+    for (j, why) in judged.iter_mut().enumerate() {
+        if why.is_none() && !placed.iter().any(|p| p.index == j) {
+            *why = if !printable {
+                Some(Unnamed::Withheld)
+            } else if !surely {
+                Some(Unnamed::Unsure)
+            } else {
+                headings::unplaced_withheld(&sample, j)
+            };
         }
     }
     let unplaced: Vec<String> = sample
@@ -416,6 +451,8 @@ pub fn infer(mut sample: Sample, feed: &'static FeedSchema) -> Result<Proposal, 
         withdrawal,
         null_values,
         mixed_encoding,
+        footer_lines,
+        sheet_choice: None,
     })
 }
 
@@ -443,7 +480,18 @@ fn plan_columns(sample: &Sample, placed: &[Placement], feed: &'static FeedSchema
                 let d = values::date_formats(&vals);
                 if !d.formats.is_empty() {
                     let (formats, share, ambiguous) = (d.formats, d.share, d.ambiguous);
-                    plans.dates.push(DatePlan { column: p.column, formats, share, of: vals.len(), ambiguous });
+                    let two_digit_year = formats.iter().any(|f| values::two_digit_year(f));
+                    let future = if two_digit_year { values::read_after(&vals, &formats, values::today()) } else { 0 };
+                    let of = vals.len();
+                    plans.dates.push(DatePlan {
+                        column: p.column,
+                        formats,
+                        share,
+                        of,
+                        ambiguous,
+                        two_digit_year,
+                        future,
+                    });
                 }
             }
             Kind::Code(codes) => {
@@ -487,3 +535,5 @@ fn plan_columns(sample: &Sample, placed: &[Placement], feed: &'static FeedSchema
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_extracts;

@@ -7,9 +7,36 @@ use super::{Confidence, NameMatch, Proposal, Unnamed, Withheld};
 use crate::file_source::Encoding;
 use crate::file_source::dialect::EncodingEvidence;
 
-/// A TOML string (quoted and escaped).
-fn quoted(s: &str) -> String {
-    toml::Value::String(s.to_owned()).to_string()
+/// A TOML basic string on one line (quoted and escaped): usable as a key, and inside a comment.
+/// A line break or another control character (a heading typed with Alt+Enter in a workbook)
+/// is escaped, never written: TOML refuses a key written over several lines, and a comment
+/// ends at a line break.
+pub(super) fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A partner's heading as a TOML key: its runs of white space (a line break in a workbook's
+/// heading cell, a tab, a doubled space) written as one space, then quoted. A run matches a
+/// heading ignoring case, spaces and punctuation, so the key matches the heading as the file
+/// writes it, and the reviewer reads it on one line.
+fn heading(h: &str) -> String {
+    quoted(&h.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 fn percent(share: f64) -> String {
@@ -37,7 +64,7 @@ pub fn render(p: &Proposal, source: &str) -> String {
              # map one under [columns], or list it here to drop it on purpose.\n",
         );
         for h in &p.unplaced {
-            let _ = writeln!(s, "#   {}", quoted(h));
+            let _ = writeln!(s, "#   {}", heading(h));
         }
         s.push_str("ignore = []\n");
     }
@@ -73,6 +100,9 @@ fn render_unnamed(p: &Proposal, s: &mut String) {
             Unnamed::ColumnValue => "heading not shown: it is also one of the values in its column",
             Unnamed::Withheld => {
                 "heading not shown: not every heading of this header reads as a column name, so it may be a record"
+            }
+            Unnamed::Unsure => {
+                "heading not shown: too few headings of this line name a feed column, so it may be a record"
             }
         };
         let fits = u.fits.map_or_else(String::new, |c| format!("; its values fit {c}"));
@@ -124,8 +154,8 @@ fn render_withdrawal(p: &Proposal, s: &mut String) {
          # [withdrawal]\n\
          # column = {}\n\
          # values = [{list}]",
-        quoted(&w.heading),
-        quoted(&w.heading)
+        heading(&w.heading),
+        heading(&w.heading)
     );
 }
 
@@ -147,8 +177,19 @@ fn render_file(p: &Proposal, s: &mut String) {
         let what = if sample.format.is_workbook() { "sheet rows" } else { "lines" };
         lines.push(format!("skip_lines = {}  # {what} before the header", sample.skip_lines));
     }
+    if p.footer_lines > 0 {
+        lines.push(format!(
+            "footer_lines = {}  # lines below the table that are no records (a total, a \"run by\" line): left unread",
+            p.footer_lines
+        ));
+    }
     if let Some(sheet) = &sample.sheet {
-        lines.push(format!("sheet = {}", quoted(sheet)));
+        let chosen = p.sheet_choice.as_ref().map_or_else(String::new, |c| {
+            let placed = p.placed.len();
+            let left: Vec<String> = c.left.iter().map(|(name, n)| format!("{} ({n} placed)", quoted(name))).collect();
+            format!("  # the sheet whose header places the most headings ({placed}); left: {}", left.join(", "))
+        });
+        lines.push(format!("sheet = {}{chosen}", quoted(sheet)));
     }
     if !p.null_values.is_empty() {
         let list: Vec<String> = p.null_values.iter().map(|n| quoted(n.spelling)).collect();
@@ -208,7 +249,7 @@ fn render_columns(p: &Proposal, s: &mut String) {
         let _ = writeln!(
             s,
             "{} = {}  # {}: {why}; {fit}{flag}",
-            quoted(&pl.heading),
+            heading(&pl.heading),
             quoted(pl.column),
             pl.confidence.as_str()
         );
@@ -258,7 +299,21 @@ fn render_dates(p: &Proposal, s: &mut String) {
     for d in &p.dates {
         let formats: Vec<String> = d.formats.iter().map(|f| quoted(f)).collect();
         let value = if formats.len() == 1 { formats[0].clone() } else { format!("[{}]", formats.join(", ")) };
-        let note = if d.ambiguous { "; no day above 12 was seen, so day-first (UK) is assumed: CHECK" } else { "" };
+        let mut note = String::new();
+        if d.ambiguous {
+            note.push_str("; no day above 12 was seen, so day-first (UK) is assumed: CHECK");
+        }
+        if d.two_digit_year {
+            let _ = write!(note, "; two-digit years, {} of {} read as after today: CHECK", d.future, d.of);
+            // Said above the line, so that the reviewer reads why before the format.
+            let _ = writeln!(
+                s,
+                "# {}: a two-digit year (%y) reads 00-69 as 20xx and 70-99 as 19xx, so a year of birth 1965\n\
+                 # written 65 reads as 2065, and a date after today is refused (date.in_future, the field\n\
+                 # nulled). Ask the partner for four-digit years.",
+                d.column
+            );
+        }
         let _ = writeln!(s, "{} = {value}  # reads {} of {} sampled values{note}", d.column, percent(d.share), d.of);
     }
 }
@@ -273,8 +328,17 @@ fn render_numbers(p: &Proposal, s: &mut String) {
         if let Some(c) = n.thousands {
             let _ = writeln!(s, "thousands_separator = {}", quoted(&c.to_string()));
         }
-        if let Some(c) = n.currency {
-            let _ = writeln!(s, "currency_symbol = {}", quoted(c));
+        match n.currency {
+            Some("%") => {
+                let _ = writeln!(
+                    s,
+                    "currency_symbol = \"%\"  # a per cent sign after the number, removed: 93.1% reads 93.1"
+                );
+            }
+            Some(c) => {
+                let _ = writeln!(s, "currency_symbol = {}", quoted(c));
+            }
+            None => {}
         }
     }
 }

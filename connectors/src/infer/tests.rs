@@ -327,12 +327,26 @@ fn a_record_read_as_the_header_shows_none_of_its_cells() {
     for value in ["Featherstonehaugh", "Peregrine", "11/03/2014", "St Marys"] {
         assert!(!message.contains(value), "{value}: {message}");
     }
-    // No date nor identifier in it: not refused, but a school's name has a space, which no
-    // column name has, so none of the line's cells is written, even the plain words.
+    // No date nor identifier in it, but its names, school and event are held again in the rows
+    // below, as no heading is: refused.
     let text: String = (0..40)
         .map(|i| {
             let (surname, forename) = PUPILS[i % 4];
             format!("{surname},{forename},{},{}\n", SCHOOLS[i % 3], ["Attendance", "Suspension"][i % 2])
+        })
+        .collect();
+    let message = proposal_for("pupils.csv", text.as_bytes(), "education").expect_err("refused").to_string();
+    assert!(message.contains("has no header line: line 1 reads as a record"), "{message}");
+    for value in ["Featherstonehaugh", "Peregrine", "St Marys", "Attendance"] {
+        assert!(!message.contains(value), "{value}: {message}");
+    }
+    // Where the first record's names are not seen again, it is not refused; but a school's name
+    // has a space, which no column name has, so none of the line's cells is written.
+    let text: String = (0..40)
+        .map(|i| {
+            let (surname, forename) = if i == 0 { PUPILS[0] } else { PUPILS[1 + i % 3] };
+            let event = if i == 0 { "Attendance" } else { "Suspension" };
+            format!("{surname},{forename},{},{event}\n", SCHOOLS[i % 3])
         })
         .collect();
     let (proposal, rendered) = proposal_for("pupils.csv", text.as_bytes(), "education").expect("not refused");

@@ -39,6 +39,10 @@ const US_DATE: &str = "%m/%d/%Y";
 /// The day-first form it is confused with.
 const UK_DATE: &str = "%d/%m/%Y";
 
+/// The most date formats proposed for a column: enough for a case system that writes some dates
+/// with a time, some with seconds, and some as Excel serials.
+const MAX_FORMATS: usize = 5;
+
 /// The least share of a column's values a second date format must read to be proposed.
 const SECOND_FORMAT_SHARE: f64 = 0.01;
 
@@ -62,11 +66,18 @@ pub(crate) fn date_formats(values: &[&str]) -> DateFormats {
         DATE_FORMATS.iter().filter_map(|f| DateFormat::parse(f).ok().map(|d| (*f, d))).collect();
     let reads: Vec<Vec<bool>> =
         parsed.iter().map(|(_, f)| values.iter().map(|v| f.parse_date(v).is_some()).collect()).collect();
+    // The validate stage reads ISO 8601 in both its forms without a mapping, written in full,
+    // and a value no format of a mapping reads passes to it as it is: an ISO format that reads
+    // only such values takes no place in the list (it would crowd out one the column needs).
+    let validate_reads = |v: &str| tellonce_schemas::identifiers::dates::parse_value(v.trim()).is_ok();
     let mut left: Vec<bool> = vec![true; values.len()];
     let mut chosen: Vec<usize> = Vec::new();
-    while chosen.len() < 3 {
+    let mut implicit: Vec<usize> = Vec::new();
+    while chosen.len() < MAX_FORMATS {
         let gain = |i: usize| reads[i].iter().zip(&left).filter(|(r, l)| **r && **l).count();
-        let Some(best) = (0..parsed.len()).filter(|i| !chosen.contains(i)).max_by_key(|&i| (gain(i), usize::MAX - i))
+        let Some(best) = (0..parsed.len())
+            .filter(|i| !chosen.contains(i) && !implicit.contains(i))
+            .max_by_key(|&i| (gain(i), usize::MAX - i))
         else {
             break;
         };
@@ -74,23 +85,44 @@ pub(crate) fn date_formats(values: &[&str]) -> DateFormats {
         if g == 0 || (!chosen.is_empty() && (g as f64) < SECOND_FORMAT_SHARE * values.len() as f64) {
             break;
         }
+        let only_iso = ISO_FORMS.contains(&parsed[best].0)
+            && values.iter().zip(&left).zip(&reads[best]).all(|((v, l), r)| !(*l && *r) || validate_reads(v));
         for (l, r) in left.iter_mut().zip(&reads[best]) {
             *l &= !r;
         }
-        chosen.push(best);
+        if only_iso { implicit.push(best) } else { chosen.push(best) }
     }
     let read = left.iter().filter(|l| !**l).count();
     let names: Vec<&'static str> = chosen.iter().map(|&i| parsed[i].0).collect();
     let count =
         |name: &str| parsed.iter().position(|(n, _)| *n == name).map_or(0, |i| reads[i].iter().filter(|r| **r).count());
     let ambiguous = names.contains(&UK_DATE) && count(US_DATE) >= count(UK_DATE);
-    // The validate stage reads ISO 8601 in both its forms without a mapping, written in full:
-    // a value the formats read unpadded (`2024011`) still needs the mapping to rewrite it.
-    let validate_reads = |v: &str| tellonce_schemas::identifiers::dates::parse_value(v.trim()).is_ok();
+    // A value the formats read unpadded (`2024011`) still needs the mapping to rewrite it.
     let iso_only = names.iter().all(|n| ISO_FORMS.contains(n))
         && values.iter().zip(&left).all(|(v, unread)| *unread || validate_reads(v));
     let formats = if iso_only { Vec::new() } else { names };
     DateFormats { formats, share: share(read, values.len()), ambiguous }
+}
+
+/// Whether `format` writes the year in two digits (`%y`): `chrono` reads 00-69 as 20xx and 70-99
+/// as 19xx, so a parent born in 1965 written `65` reads as 2065.
+pub(crate) fn two_digit_year(format: &str) -> bool {
+    format.contains("%y")
+}
+
+/// How many of `values` the first of `formats` that reads each (in order) reads as a day after
+/// `today`: dates of birth a two-digit year puts in the future.
+pub(crate) fn read_after(values: &[&str], formats: &[&str], today: chrono::NaiveDate) -> usize {
+    let parsed: Vec<DateFormat> = formats.iter().filter_map(|f| DateFormat::parse(f).ok()).collect();
+    values.iter().filter(|v| parsed.iter().find_map(|f| f.parse_date(v)).is_some_and(|d| d > today)).count()
+}
+
+/// Today, as the system clock has it (UTC).
+pub(crate) fn today() -> chrono::NaiveDate {
+    let days = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() / 86_400);
+    chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
+        .and_then(|epoch| epoch.checked_add_days(chrono::Days::new(days)))
+        .unwrap_or(chrono::NaiveDate::MAX)
 }
 
 /// The date formats of [`DATE_FORMATS`] but Excel serials, parsed once: a plain number such as
@@ -206,8 +238,10 @@ pub(crate) fn code_map(values: &[&str], codes: &[&'static str]) -> CodeMap {
     out
 }
 
-/// Currency signs and codes a partner may write around an amount.
-const CURRENCIES: &[&str] = &["£", "€", "$", "GBP", "EUR"];
+/// Currency signs and codes a partner may write around an amount, and the per cent sign a
+/// percentage exported as text keeps (`93.1%`): a mapping's `currency_symbol` removes either
+/// from the ends of a number.
+const CURRENCIES: &[&str] = &["£", "€", "$", "GBP", "EUR", "%"];
 
 /// How a number column's values are written, where they need a `[decimals]` table to read.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use tellonce_connectors::file_source::sample::sample;
 use tellonce_connectors::infer::{self, Confidence};
 use tellonce_connectors::mapping::Mapping;
 use tellonce_schemas::feed;
@@ -32,9 +31,9 @@ pub(super) fn infer(r: &Request) -> Result<Exit, Failure> {
         return Err(anyhow::anyhow!("no feed named {:?}; known feeds: {}", r.feed, known.join(", ")))
             .exit(Exit::Config);
     };
-    let taken = sample(&r.file, r.sheet.as_deref(), r.rows.max(1)).exit(Exit::Input)?;
-    // A file with no header line is the partner's to fix, like any other unreadable header.
-    let proposal = infer::infer(taken, schema).exit(Exit::Input)?;
+    // A file with no header line is the partner's to fix, like any other unreadable header. A
+    // workbook with no sheet named is read from the sheet holding the table.
+    let proposal = infer::propose(&r.file, r.sheet.as_deref(), r.rows.max(1), schema).exit(Exit::Input)?;
     let text = infer::render(&proposal, &r.file.display().to_string());
     // A proposal that would not load is a defect here, not the reviewer's to find.
     if let Err(problems) = Mapping::parse(std::path::Path::new("proposed mapping"), text.as_bytes(), schema) {
