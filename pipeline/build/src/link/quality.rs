@@ -64,6 +64,19 @@ impl Tally {
         }
     }
 
+    /// Whether a pair of `weight` bits would touch only the expected misses: below the line and
+    /// outside the review band, so that [`scored`](Self::scored) would add its probability and
+    /// nothing else.
+    pub fn only_missed(&self, weight: f64) -> bool {
+        weight < self.least - REVIEW_BAND_BITS
+    }
+
+    /// Adds to the expected misses the summed probability of pairs [`only_missed`](Self::only_missed)
+    /// (held as one sum, not pair by pair).
+    pub fn missed(&mut self, p: f64) {
+        self.expected_missed += p;
+    }
+
     /// A scored link was made (or its records were found in one person already).
     pub fn linked(&mut self, p: f64) {
         self.links += 1;
