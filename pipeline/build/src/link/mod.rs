@@ -14,6 +14,7 @@ pub mod cluster;
 mod co_resident;
 pub mod compare;
 pub mod decisions;
+mod deferred;
 pub mod eval;
 pub mod eval_errors;
 pub mod explain;
@@ -33,6 +34,7 @@ pub mod records;
 pub mod rules;
 pub mod score;
 pub mod settings;
+mod settled;
 pub mod term_frequency;
 pub mod train;
 

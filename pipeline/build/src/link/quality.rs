@@ -64,6 +64,11 @@ impl Tally {
         }
     }
 
+    /// The least weight (bits) of a link.
+    pub fn least(&self) -> f64 {
+        self.least
+    }
+
     /// Whether a pair of `weight` bits would touch only the expected misses: below the line and
     /// outside the review band, so that [`scored`](Self::scored) would add its probability and
     /// nothing else.

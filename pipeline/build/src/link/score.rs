@@ -20,6 +20,7 @@ use super::levels::{self, ix};
 use super::quality;
 use super::records::{NONE, Records};
 use super::rules::Rule;
+use super::settled::{established, forename_established, sexes_settled_apart, share_a_feed};
 use super::term_frequency::TermFrequencies;
 use super::train::{self, Model, Pattern};
 
@@ -384,10 +385,7 @@ pub(super) fn scored_pass(
     let mut links: Vec<(f64, u32, u32)> = Vec::new();
     // Pairs that look like two members of one household, weighed: whether they are refused is
     // decided once every pair has been seen.
-    let mut members: Vec<(u32, u32, f64, Pattern)> = Vec::new();
-    // Those far under the line are not held, only counted with their summed probability: pairs
-    // sharing a home and nothing else are millions in a county (2 M records: 370 MiB held).
-    let (mut members_far_under, mut far_under_probability) = (0u64, 0.0f64);
+    let mut members = super::deferred::Members::default();
     let (mut scored, mut vetoed) = (0u64, 0u64);
     let (mut at_one_address, mut unalike) = (0u64, 0u64);
     blocking::for_each_candidate(&recs.tokens, &reps, &cluster, max_block, &mut s.blocking, &mut |a, b| {
@@ -432,12 +430,7 @@ pub(super) fn scored_pass(
                     return;
                 }
                 HouseholdVeto::Auto => {
-                    if tally.only_missed(w) {
-                        members_far_under += 1;
-                        far_under_probability += model.probability(w);
-                    } else {
-                        members.push((a, b, w, p));
-                    }
+                    members.defer((a, b, w, p), &tally, &model);
                     return;
                 }
                 HouseholdVeto::Off => {}
@@ -452,17 +445,7 @@ pub(super) fn scored_pass(
     let veto = households_evident(household_veto, at_one_address, unalike);
     s.households = Households { setting: household_veto, pairs_at_one_address: at_one_address, unalike, veto };
     // Under `on` and `off` the members were settled as they came, and none is held here.
-    if veto {
-        vetoed += members.len() as u64 + members_far_under;
-    } else {
-        tally.missed(far_under_probability);
-        for (a, b, w, p) in members {
-            tally.scored(recs, a, b, w, model.probability(w), p);
-            if w >= least {
-                links.push((w, a, b));
-            }
-        }
-    }
+    vetoed += members.settle(veto, recs, &model, &mut tally, &mut links);
     (s.scored, s.vetoed_pairs) = (scored, vetoed);
     s.above_threshold = links.len() as u64;
     s.threshold = least;
@@ -568,7 +551,9 @@ fn scored_veto(c: &mut Clusters<'_>, a: u32, b: u32, unweighed_dob: bool) -> Opt
     if dob_both && !dob_close && settled_dob {
         return Some(Veto::DateOfBirth);
     }
-    if fore_both && !fore_alike && settled(Tk::Forename, !share_a_feed(c, a, b)) {
+    let across = !share_a_feed(c, a, b);
+    let forename_settled = forename_established(c, a, across) && forename_established(c, b, across);
+    if fore_both && !fore_alike && forename_settled {
         return Some(Veto::Forename);
     }
     None
@@ -607,74 +592,4 @@ impl<'r> BuiltPersons<'r> {
         }
         c.strong_veto(ra, rb).or_else(|| scored_veto(c, ra, rb, unweighed_dob))
     }
-}
-
-/// Whether each cluster settles a sex and no record of one agrees with one of the other: a twin
-/// brother and sister, however alike the rest. Settled as a forename is: where the clusters
-/// share no partner, by two partners agreeing, since one partner repeats its own coding (a
-/// miscoded row, gender recorded for sex) on every row it holds.
-fn sexes_settled_apart(c: &Clusters<'_>, a: u32, b: u32) -> bool {
-    let recs = c.recs;
-    let sexes = |root: u32| c.members(root).fold(0u8, |m, i| m | sex_bit(recs.sex[i]));
-    let (sa, sb) = (sexes(a), sexes(b));
-    if sa == 0 || sb == 0 || sa & sb != 0 {
-        return false;
-    }
-    let across = !share_a_feed(c, a, b);
-    let settled = |root: u32| established_by(c, root, across, |i| sex_value(recs, i));
-    settled(a) && settled(b)
-}
-
-/// A bit per known sex, for a set of the sexes a cluster holds.
-fn sex_bit(sex: u8) -> u8 {
-    match sex {
-        b'M' => 1,
-        b'F' => 2,
-        _ => 0,
-    }
-}
-
-/// Whether two records of the cluster (of two feeds, where `across_feeds`) hold the same value
-/// of `tk`: then it is the person's value, where a value seen once may be a partner's slip.
-fn established(c: &Clusters<'_>, root: u32, tk: Tk, across_feeds: bool) -> bool {
-    established_by(c, root, across_feeds, |i| c.recs.tokens[i][tk as usize])
-}
-
-/// The sex of a record as a value [`established_by`] compares (`NONE`: not known).
-fn sex_value(recs: &Records, i: usize) -> u32 {
-    match recs.sex[i] {
-        0 => NONE,
-        s => u32::from(s),
-    }
-}
-
-/// As [`established`], of the value `value` gives each record (`NONE`: none).
-fn established_by(c: &Clusters<'_>, root: u32, across_feeds: bool, value: impl Fn(usize) -> u32) -> bool {
-    let mut seen: Vec<(u32, u8)> = Vec::new();
-    for i in c.members(root) {
-        let (t, feed) = (value(i), c.recs.feed[i]);
-        if t == NONE {
-            continue;
-        }
-        if seen.iter().any(|&(s, f)| s == t && (!across_feeds || f != feed)) {
-            return true;
-        }
-        if seen.contains(&(t, feed)) {
-            continue;
-        }
-        // A cluster with many distinct values of one field is not settled by a late repeat.
-        if seen.len() >= 16 {
-            return false;
-        }
-        seen.push((t, feed));
-    }
-    false
-}
-
-/// Whether some partner holds records of both clusters.
-fn share_a_feed(c: &Clusters<'_>, a: u32, b: u32) -> bool {
-    let mut feeds: Vec<u8> = c.members(a).map(|i| c.recs.feed[i]).collect();
-    feeds.sort_unstable();
-    feeds.dedup();
-    c.members(b).any(|i| feeds.binary_search(&c.recs.feed[i]).is_ok())
 }
