@@ -32,6 +32,11 @@ pub struct QuarantineEntry {
     pub rule: String,
     /// The column at fault, where one is.
     pub column: Option<String>,
+    /// The sheet the record is a row of, where the input is a workbook's sheet: `position` is
+    /// its row there, and one workbook may be listed once per sheet. Absent otherwise (and in
+    /// entries written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
     /// The record, sealed by the caller; opaque here. Base64 in the file.
     #[serde(with = "base64_bytes")]
     pub sealed: Vec<u8>,
@@ -42,7 +47,9 @@ impl QuarantineEntry {
     ///
     /// A domain tag, then feed, source, position, rule and column, each length-prefixed
     /// (big-endian `u64` lengths; the position as a big-endian `u64`; the column preceded by
-    /// `0` when absent or `1` when present), so that no two entries share the same bytes.
+    /// `0` when absent or `1` when present), so that no two entries share the same bytes. A
+    /// sheet, where there is one, follows as `2` and the sheet's name, length-prefixed: an entry
+    /// without one binds the bytes it always did, so entries sealed before still open.
     pub fn aad(&self) -> Vec<u8> {
         fn put(out: &mut Vec<u8>, bytes: &[u8]) {
             out.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
@@ -60,6 +67,10 @@ impl QuarantineEntry {
                 out.push(1);
                 put(&mut out, c.as_bytes());
             }
+        }
+        if let Some(sheet) = &self.sheet {
+            out.push(2);
+            put(&mut out, sheet.as_bytes());
         }
         out
     }
@@ -277,6 +288,7 @@ mod tests {
             position,
             rule: "csv.ragged_row".to_owned(),
             column: column.map(str::to_owned),
+            sheet: None,
             sealed: vec![0, 1, 2, 250, 255],
         }
     }
@@ -372,5 +384,24 @@ mod tests {
         let a = QuarantineEntry { feed: "ab".into(), source: "c".into(), ..e.clone() };
         let b = QuarantineEntry { feed: "a".into(), source: "bc".into(), ..e.clone() };
         assert_ne!(a.aad(), b.aad());
+    }
+
+    #[test]
+    fn a_workbook_rows_sheet_is_recorded_and_bound() {
+        let e = QuarantineEntry { sheet: Some("Autumn".into()), ..entry(4, None) };
+        let mut want = entry(4, None).aad();
+        want.push(2);
+        want.extend_from_slice(&6u64.to_be_bytes());
+        want.extend_from_slice(b"Autumn");
+        assert_eq!(e.aad(), want);
+        let spring = QuarantineEntry { sheet: Some("Spring".into()), ..e.clone() };
+        assert_ne!(spring.aad(), e.aad());
+        let text = serde_json::to_string(&e).unwrap();
+        assert!(text.contains("\"sheet\":\"Autumn\""), "{text}");
+        assert_eq!(serde_json::from_str::<QuarantineEntry>(&text).unwrap(), e);
+        // An entry of a file that is no workbook is written, and read, as before.
+        let plain = serde_json::to_string(&entry(4, None)).unwrap();
+        assert!(!plain.contains("sheet"), "{plain}");
+        assert_eq!(serde_json::from_str::<QuarantineEntry>(&plain).unwrap(), entry(4, None));
     }
 }

@@ -250,4 +250,33 @@ impl Column {
         self.generalise = how;
         self
     }
+
+    /// Checks one cell of the column as the validate stage does, and as `sources check` predicts
+    /// it: a missing cell, or one of nothing but white space (a SQL export's padded `CHAR`
+    /// column, a cell holding a space), is empty: [`Rule::Required`] where the column is
+    /// required, else no value. Any other is checked by its kind ([`Kind::check_with`]).
+    pub fn check_cell<'a>(&self, raw: Option<&'a str>, scratch: &'a mut String) -> Result<Option<Value<'a>>, Rule> {
+        match raw.filter(|v| !v.trim().is_empty()) {
+            None if self.required => Err(Rule::Required),
+            None => Ok(None),
+            Some(v) => self.kind.check_with(v, scratch).map(Some),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_of_white_space_is_empty() {
+        let date = Column::new("d", Kind::Date, Role::EventAttribute, "A date.");
+        let mut scratch = String::new();
+        for blank in [None, Some(""), Some("   "), Some("\t \u{a0}")] {
+            assert_eq!(date.check_cell(blank, &mut scratch), Ok(None), "{blank:?}");
+            assert_eq!(date.required().check_cell(blank, &mut scratch), Err(Rule::Required));
+        }
+        assert_eq!(date.check_cell(Some(" x "), &mut scratch), Err(Rule::DateFormat));
+        assert!(matches!(date.check_cell(Some(" 2024-01-05 "), &mut scratch), Ok(Some(Value::Date(_)))));
+    }
 }

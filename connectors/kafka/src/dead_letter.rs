@@ -248,6 +248,7 @@ mod tests {
             position: 100,
             rule: "json.malformed".to_owned(),
             column: None,
+            sheet: None,
             sealed: vec![7u8; sealed_bytes],
         }
     }

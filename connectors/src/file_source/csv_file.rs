@@ -35,6 +35,9 @@ pub(super) struct CsvInput {
     tok: Tokenizer,
     /// Fields per record, from the header.
     width: usize,
+    /// Blank headings ending the header (`…,Duty,`: a delimiter too many on the header line
+    /// alone). They name no column and hold no data, so a record may leave them out.
+    blank_tail: usize,
     /// (schema column, field index in the file) for every schema column the file has, in
     /// schema order.
     mapped: Vec<(usize, usize)>,
@@ -111,9 +114,12 @@ impl CsvInput {
             names.push(name.into_owned());
         }
         let Headings { mapped, present, unknown } = match_headings(path, &names, feed, &lookup, mapping)?;
+        // A header of nothing but blank headings was skipped as a blank line: one is named.
+        let blank_tail = names.iter().rev().take_while(|n| n.trim().is_empty()).count().min(width.saturating_sub(1));
         let input = CsvInput {
             tok,
             width,
+            blank_tail,
             mapped,
             names: (0..lookup.width()).map(|i| lookup.name_of(i).to_owned()).collect(),
             unknown,
@@ -161,7 +167,7 @@ impl CsvInput {
                 Status::Unclosed => batch.reject(line, Rule::CsvMalformed, None, self.tok.raw()),
                 Status::TooLong => batch.reject(line, Rule::LineTooLong, None, self.tok.raw()),
                 Status::Parsed if is_blank(&self.tok) => {}
-                Status::Parsed if self.tok.field_count() != self.width && !self.surplus_is_blank() => {
+                Status::Parsed if !self.is_whole() => {
                     batch.reject(line, Rule::CsvRaggedRow, None, self.tok.raw());
                 }
                 Status::Parsed => self.append(line, batch),
@@ -170,13 +176,26 @@ impl CsvInput {
         Ok(true)
     }
 
-    /// Whether the record just read has more fields than the header and those past the header's
-    /// width are all blank (empty, or spaces and tabs): a trailing delimiter too many, as some
-    /// exports write, carries no value the header does not name. A record with fewer fields
-    /// than the header, or a value past its width, is still ragged.
-    fn surplus_is_blank(&self) -> bool {
+    /// Whether the record just read has the header's fields: as many, or more where those past
+    /// the header's width are all blank (empty, or spaces and tabs: a trailing delimiter too
+    /// many, as some exports write, carries no value the header does not name), or fewer where
+    /// those it leaves out are under the blank headings ending the header (a delimiter too many
+    /// on the header line alone names no column). Otherwise it is ragged.
+    fn is_whole(&self) -> bool {
         let n = self.tok.field_count();
-        n > self.width && (self.width..n).all(|j| self.tok.field(j).iter().all(|b| matches!(b, b' ' | b'\t')))
+        match n.cmp(&self.width) {
+            std::cmp::Ordering::Equal => true,
+            std::cmp::Ordering::Less => n >= self.width - self.blank_tail,
+            std::cmp::Ordering::Greater => {
+                (self.width..n).all(|j| self.tok.field(j).iter().all(|b| matches!(b, b' ' | b'\t')))
+            }
+        }
+    }
+
+    /// Field `j` of the record just read, if it has one (a record may leave out the blank
+    /// headings ending the header).
+    fn field(&self, j: usize) -> Option<&[u8]> {
+        (j < self.tok.field_count()).then(|| self.tok.field(j))
     }
 
     /// Appends the record just read, or rejects it if a field the schema takes is not UTF-8.
@@ -184,7 +203,7 @@ impl CsvInput {
         if self.encoding != Encoding::Utf8 {
             // A single-byte encoding: every field decodes (borrowed when it is ASCII).
             for &(i, j) in &self.mapped {
-                match self.encoding.decode(self.tok.field(j)) {
+                match self.field(j).and_then(|f| self.encoding.decode(f)) {
                     Some(v) => batch.append(i, &v),
                     None => batch.append_null(i),
                 }
@@ -198,6 +217,9 @@ impl CsvInput {
         // field by field: the bad bytes may lie only in columns that are dropped.
         let whole = std::str::from_utf8(bytes).ok();
         let field = |j: usize| -> Option<&str> {
+            if j >= self.tok.field_count() {
+                return Some("");
+            }
             let (a, b) = self.tok.span(j);
             match whole {
                 Some(s) => s.get(a..b),
@@ -272,5 +294,26 @@ mod tests {
         let s = |v: &str| Some(v.to_owned());
         assert_eq!(rows, [(2, s("Ann")), (3, s("Bea")), (6, s("Ed"))]);
         assert_eq!(rejects, [(4, Rule::CsvRaggedRow), (5, Rule::CsvRaggedRow)]);
+    }
+
+    #[test]
+    fn records_may_leave_out_the_blank_headings_ending_the_header() {
+        // `…,person_role,` on the header line alone: records one field short are whole, as are
+        // records with the field; one field shorter still, or short mid-file, is ragged.
+        let text = format!(
+            "{HEADER},\r\nR1,O1,Ann,Lee,2024-01-05,CRIME,VICTIM\r\nR2,O2,Bea,Lee,2024-01-05,CRIME,VICTIM,\r\n\
+             R3,O3,Cy,Lee,2024-01-05,CRIME\r\nR4,O4,Di,Lee,2024-01-05,CRIME,VICTIM\r\n"
+        );
+        let (rows, rejects) = read(&text);
+        let s = |v: &str| Some(v.to_owned());
+        assert_eq!(rows, [(2, s("Ann")), (3, s("Bea")), (5, s("Di"))]);
+        assert_eq!(rejects, [(4, Rule::CsvRaggedRow)]);
+        // Two blank headings: up to two fields left out.
+        let (rows, rejects) = read(&format!("{HEADER}, ,\nR1,O1,Ann,Lee,2024-01-05,CRIME,VICTIM\n"));
+        assert_eq!((rows, rejects), (vec![(2, s("Ann"))], vec![]));
+        // A blank heading mid-header is no licence: a record short of it is ragged.
+        let header = HEADER.replace(",forename,", ",forename,,");
+        let (rows, rejects) = read(&format!("{header}\nR1,O1,Ann,Lee,2024-01-05,CRIME,VICTIM\n"));
+        assert_eq!((rows, rejects), (vec![], vec![(2, Rule::CsvRaggedRow)]));
     }
 }

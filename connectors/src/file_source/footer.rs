@@ -13,9 +13,10 @@ const CHUNK: usize = 64 * 1024;
 /// The offset at which the last `n` lines of `file` that hold anything begin, so that a reader
 /// stops there. A line of nothing but spaces, tabs and delimiters holds nothing and is not
 /// counted (a blank line between the table and its footer, or below it). A line ends at a LF, a
-/// CRLF or a lone CR. With fewer such lines than `n`, the file's start.
+/// CRLF or a lone CR. The file ends where its data does, before a final Ctrl-Z or NUL padding
+/// ([`super::eof`]). With fewer such lines than `n`, the file's start.
 pub(super) fn start(file: &mut File, n: u64) -> io::Result<u64> {
-    let len = file.seek(SeekFrom::End(0))?;
+    let len = super::eof::data_end(file)?;
     let mut found = 0u64;
     // The end of the line being walked back over, and whether it has held anything so far.
     let mut filled = false;
@@ -74,6 +75,9 @@ mod tests {
         // CRLF, lone CR, and no line end at the end of the file.
         assert_eq!(footer_of("id\r\nR1\r\nTotal", 1), "Total");
         assert_eq!(footer_of("id\rR1\rTotal\r", 1), "Total\r");
+        // A final Ctrl-Z or NUL padding is no line: the footer is the line above it.
+        assert_eq!(footer_of("id\r\nR1\r\nTotal\r\n\x1a", 1), "Total\r\n\x1a");
+        assert_eq!(footer_of("id\nR1\nTotal\n\0\0", 2), "R1\nTotal\n\0\0");
         // More footer than file: all of it.
         assert_eq!(footer_of("id\nR1\n", 5), "id\nR1\n");
     }

@@ -20,10 +20,12 @@
 //!
 //! Rejected at the source ([`RawReject::rule`]):
 //! - CSV: [`Rule::CsvRaggedRow`] (field count differs from the header; surplus trailing fields
-//!   that are all blank are not), [`Rule::InvalidUtf8`] (naming the first schema column whose
-//!   value is not UTF-8; bad bytes in a dropped column do not matter), [`Rule::LineTooLong`],
-//!   [`Rule::CsvMalformed`] (a quote still open at the end of the file: each line the record
-//!   swallowed is a reject of its own, at its line, so that the counts say how many were lost).
+//!   that are all blank, or fields left out under blank headings ending the header, are not;
+//!   a final Ctrl-Z or NUL padding is the end of the file), [`Rule::InvalidUtf8`] (naming the
+//!   first schema column whose value is not UTF-8; bad bytes in a dropped column do not
+//!   matter), [`Rule::LineTooLong`], [`Rule::CsvMalformed`] (a quote still open at the end of
+//!   the file: each line the record swallowed is a reject of its own, at its line, so that the
+//!   counts say how many were lost).
 //! - JSON Lines: [`Rule::JsonMalformed`] (not one JSON object; also a schema column given
 //!   twice, naming it), [`Rule::JsonValueType`] (an array or object under a schema column,
 //!   naming it), [`Rule::InvalidUtf8`], [`Rule::LineTooLong`]. Strings pass as they are,
@@ -53,6 +55,7 @@ mod batch;
 mod columns;
 mod csv_file;
 pub mod dialect;
+pub(crate) mod eof;
 mod footer;
 mod formulas;
 mod headings;
@@ -580,6 +583,14 @@ impl FileSource {
         match &self.input {
             Input::Workbook(x) => x.unread_sheets(),
             Input::Csv(_) | Input::Jsonl(_) => &[],
+        }
+    }
+
+    /// The sheet read, for a workbook (named, or the first shown): where a row's position is.
+    pub fn sheet(&self) -> Option<&str> {
+        match &self.input {
+            Input::Workbook(x) => Some(x.sheet()),
+            Input::Csv(_) | Input::Jsonl(_) => None,
         }
     }
 

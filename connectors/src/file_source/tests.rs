@@ -286,6 +286,36 @@ fn csv_blank_lines_are_skipped_but_counted() {
 }
 
 #[test]
+fn csv_a_final_ctrl_z_or_nul_padding_is_the_end_of_the_file_not_a_record() {
+    let table = format!("{HEADER}\r\n{}\r\n{}\r\n", row("R1"), row("R2"));
+    for tail in [&b"\x1a"[..], b"\x1a\r\n", b"\0\0\0\0\0\0", b"\x1a\0\0"] {
+        let r = read_csv([table.as_bytes(), tail].concat(), FileSourceOptions::default());
+        assert!(r.rejects.is_empty(), "{tail:?}: {:?}", r.reject_summary());
+        assert_eq!(r.positions(), [2, 3]);
+    }
+    // Right after the last field: the field ends there.
+    let r = read_csv(format!("{HEADER}\n{}\x1a", row("R1")), FileSourceOptions::default());
+    assert_eq!((r.rejects.len(), r.column(police(), "person_role")), (0, vec![s("VICTIM")]));
+    // A Ctrl-Z with a record after it is data: that line is read as it is.
+    let r = read_csv(format!("{HEADER}\n\x1a\n{}\n", row("R1")), FileSourceOptions::default());
+    assert_eq!((r.reject_summary(), r.positions()), (vec![(2, Rule::CsvRaggedRow, None)], vec![3]));
+    // A footer is counted above a final Ctrl-Z.
+    let feed = feed::latest("housing").unwrap();
+    let mapping = "feed = \"housing\"\n[file]\nfooter_lines = 1\n[constants]\nrole_in_household = \"CHILD\"\n";
+    let mapping = Arc::new(Mapping::parse(Path::new("m.toml"), mapping.as_bytes(), feed).unwrap());
+    let f = file(
+        "h.csv",
+        "record_id,household_ref,forename,surname,approach_date,duty_owed\r\nR1,H1,Ann,Lee,2024-01-01,MAIN\r\n\
+         Total records: 1\r\n\x1a",
+    );
+    let mut source =
+        FileSource::open_with(&f.path, FileFormat::Csv, feed, opts(10, 1000), Dialect::default(), Some(mapping))
+            .unwrap();
+    let r = read_source(&mut source, feed);
+    assert_eq!((r.positions(), r.rejects.len()), (vec![2], 0));
+}
+
+#[test]
 fn csv_ragged_rows_are_rejected_with_their_line_and_bytes() {
     let text = format!("{HEADER}\n{}\nR2,OCC2,too,few\n{},extra\n{}\n", row("R1"), row("R3"), row("R4"));
     let r = read_csv(&text, FileSourceOptions::default());

@@ -84,7 +84,8 @@ pub(super) struct Tokenizer {
     delimiter: u8,
     /// Whether `"` quotes fields (RFC 4180); if not, it is a character like any other.
     quoting: bool,
-    /// Where the file ends for this reader: the start of a footer (`[file] footer_lines`).
+    /// Where the file ends for this reader: before a final Ctrl-Z or NUL padding, or at the
+    /// start of a footer (`[file] footer_lines`).
     stop_at: Option<u64>,
     /// File offset where the current record starts, and whether the end of the file ended it.
     rec_offset: u64,
@@ -107,8 +108,11 @@ struct Swallowed {
 }
 
 impl Tokenizer {
-    /// A reader at the start of `file`, past a UTF-8 BOM if there is one.
-    pub(super) fn new(file: File, max_line_bytes: usize) -> io::Result<Self> {
+    /// A reader at the start of `file`, past a UTF-8 BOM if there is one. The file ends for it
+    /// before a final DOS end-of-file byte or NUL padding ([`super::eof`]).
+    pub(super) fn new(mut file: File, max_line_bytes: usize) -> io::Result<Self> {
+        let data_end = super::eof::data_end(&mut file)?;
+        file.seek(SeekFrom::Start(0))?;
         let max_line = max_line_bytes.max(1);
         let first_out = max_line.min(64 * 1024) + 1;
         let mut t = Tokenizer {
@@ -137,7 +141,7 @@ impl Tokenizer {
             quotes: QuoteState::StartField,
             delimiter: b',',
             quoting: true,
-            stop_at: None,
+            stop_at: Some(data_end),
             rec_offset: 0,
             rec_eof: false,
             swallowed: None,
@@ -180,6 +184,7 @@ impl Tokenizer {
     /// Ends the file for this reader at byte `offset` (the start of a footer): nothing from
     /// there on is read as a record.
     pub(super) fn stop_at(&mut self, offset: u64) {
+        let offset = self.stop_at.map_or(offset, |at| at.min(offset));
         self.stop_at = Some(offset);
         // What was read already (the first chunk, when the file was opened) ends there too.
         let held_end = self.offset + self.end as u64;

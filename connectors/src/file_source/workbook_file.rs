@@ -27,6 +27,8 @@ use crate::mapping::dates::iso;
 /// An open sheet whose header row has been matched to the schema.
 pub(super) struct WorkbookInput {
     rows: SheetRows,
+    /// The sheet read, by its name in the workbook.
+    sheet: String,
     /// The sheet row (1-based) of the last row read.
     line: u64,
     mapped: Vec<(usize, usize)>,
@@ -97,7 +99,12 @@ impl WorkbookInput {
             })));
         }
         let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
-        Ok((WorkbookInput { rows, line, mapped, unknown, file_bytes, failed: None }, present))
+        Ok((WorkbookInput { rows, sheet: name, line, mapped, unknown, file_bytes, failed: None }, present))
+    }
+
+    /// The sheet read, by its name in the workbook.
+    pub(super) fn sheet(&self) -> &str {
+        &self.sheet
     }
 
     /// With no sheet named, the workbook's other sheets shown, which are not read.

@@ -77,14 +77,15 @@ pub(super) fn footer_lines(sample: &Sample) -> usize {
     0
 }
 
-/// The last [`TAIL`] bytes of the file at `path`, and whether they are the whole file.
+/// The last [`TAIL`] bytes of the file at `path`'s data (before a final Ctrl-Z or NUL padding,
+/// where the run's reader stops), and whether they are the whole file.
 fn read_tail(path: &std::path::Path) -> std::io::Result<(bool, Vec<u8>)> {
     let mut file = std::fs::File::open(path)?;
-    let len = file.seek(SeekFrom::End(0))?;
+    let len = crate::file_source::eof::data_end(&mut file)?;
     let from = len.saturating_sub(TAIL);
     file.seek(SeekFrom::Start(from))?;
     let mut bytes = Vec::new();
-    file.take(TAIL).read_to_end(&mut bytes)?;
+    file.take(len - from).read_to_end(&mut bytes)?;
     Ok((from == 0, bytes))
 }
 

@@ -62,8 +62,10 @@ pub struct FileCheck {
     pub complete: bool,
     /// The delimiter used (after detection), for CSV.
     pub delimiter: Option<String>,
-    /// The encoding used (after detection).
-    pub encoding: &'static str,
+    /// The encoding used (after detection); none for a workbook, whose cells are text already.
+    pub encoding: Option<&'static str>,
+    /// The sheet read, for a workbook: the finding's lines are its rows.
+    pub sheet: Option<String>,
     /// Headings neither mapped, ignored nor a feed column (plain names only are for printing:
     /// the caller filters them).
     pub unknown_columns: Vec<String>,
@@ -109,6 +111,7 @@ pub fn check_file(
     let mut findings = mapping.as_deref().map_or_else(Vec::new, |m| missing_headings(m, &source, feed));
     findings.extend(unread_sheets(&source));
     let scan = Scan::read(&mut source, feed, max_records)?;
+    findings.extend(scan.all_lost());
     findings.extend(value_findings(&scan, feed, mapping.as_deref()));
     findings.extend(source_findings(scan.source_rejects, feed));
     findings.sort_by_key(|f| f.severity);
@@ -116,7 +119,8 @@ pub fn check_file(
         records: scan.records,
         complete: scan.complete,
         delimiter: source.delimiter().map(delimiter_name),
-        encoding: source.encoding().as_str(),
+        encoding: source.sheet().is_none().then(|| source.encoding().as_str()),
+        sheet: source.sheet().map(str::to_owned),
         unknown_columns: source.unknown_columns(),
         findings,
     })
@@ -175,6 +179,9 @@ struct Scan {
     non_empty: Vec<u64>,
     /// Records read, rejected ones included.
     records: u64,
+    /// Records a run would quarantine: rejected as read, or holding a value whose column
+    /// quarantines its record.
+    quarantined: u64,
     /// Whether every record of the file was read.
     complete: bool,
 }
@@ -187,6 +194,7 @@ impl Scan {
             source_rejects: BTreeMap::new(),
             non_empty: vec![0u64; feed.columns.len()],
             records: 0,
+            quarantined: 0,
             complete: true,
         };
         let mut scratch = String::new();
@@ -195,6 +203,7 @@ impl Scan {
                 scan.source_rejects.entry((r.rule, r.column.clone())).or_default().add(r.position);
             }
             scan.records += raw.rejects.len() as u64;
+            scan.quarantined += raw.rejects.len() as u64;
             let rows = raw.batch.num_rows();
             let take = max_records
                 .map_or(rows, |m| rows.min(usize::try_from(m.saturating_sub(scan.records)).unwrap_or(usize::MAX)));
@@ -211,22 +220,42 @@ impl Scan {
     /// Checks the first `take` rows of a batch, column by column, as the validate stage would.
     fn check_rows(&mut self, batch: &RecordBatch, feed: &FeedSchema, take: usize, scratch: &mut String) {
         let positions = batch.column(feed.columns.len()).as_primitive_opt::<UInt64Type>().map(|p| p.values().clone());
+        let mut lost = vec![false; take];
         for (i, column) in feed.columns.iter().enumerate() {
             let Some(col) = batch.column(i).as_string_opt::<i32>() else { continue };
-            for r in 0..take {
+            let quarantines = feed.on_invalid(column) == OnInvalid::Quarantine;
+            for (r, lost) in lost.iter_mut().enumerate() {
                 let line = positions.as_ref().and_then(|p| p.get(r).copied()).unwrap_or(0);
-                if col.is_null(r) {
-                    if column.required {
-                        self.values.entry((i, Rule::Required)).or_default().add(line);
-                    }
-                    continue;
+                // Judged as the validate stage judges it: a cell of white space is empty.
+                let checked = column.check_cell(col.is_valid(r).then(|| col.value(r)), scratch);
+                // An empty cell (none, or white space only) is no value read.
+                if !matches!(checked, Ok(None) | Err(Rule::Required)) {
+                    self.non_empty[i] += 1;
                 }
-                self.non_empty[i] += 1;
-                if let Err(rule) = column.kind.check_with(col.value(r), scratch) {
+                if let Err(rule) = checked {
                     self.values.entry((i, rule)).or_default().add(line);
+                    *lost |= quarantines;
                 }
             }
         }
+        self.quarantined += lost.iter().filter(|&&l| l).count() as u64;
+    }
+
+    /// An error where a run would quarantine every record read: the file would stage nothing,
+    /// whatever the findings that say why are (a warning each, on their own).
+    fn all_lost(&self) -> Option<Finding> {
+        (self.records > 0 && self.quarantined >= self.records).then(|| Finding {
+            severity: Severity::Error,
+            rule: "records.all_quarantined".to_owned(),
+            column: None,
+            heading: None,
+            count: self.quarantined,
+            of: Some(self.records),
+            lines: Vec::new(),
+            message: "records a run would quarantine, every one read: it would stage nothing (the findings below \
+                      say why)"
+                .to_owned(),
+        })
     }
 }
 
@@ -327,7 +356,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("h.csv");
         let text = "record_id,household_ref,role_in_household,forename,surname,uprn,approach_date,ta_start,duty_owed\n\
-                    R1,H1,CHILD,Ann,Lee,0,2024-01-01,2024-02-30,MAIN\n";
+                    R1,H1,CHILD,Ann,Lee,0,2024-01-01,2024-02-30,MAIN\nR2,H1,CHILD,Bea,Lee,,2024-01-01,,MAIN\n";
         std::fs::write(&path, text).unwrap();
         let opts = FileSourceOptions::default();
         let check = check_file(&path, FileFormat::Csv, opts, Dialect::default(), None, feed, None).unwrap();
@@ -408,6 +437,107 @@ mod tests {
         )
         .unwrap();
         assert_eq!((sample.records, sample.complete), (10, false));
+    }
+
+    fn check_housing(text: &str, mapping: &str) -> FileCheck {
+        let feed = tellonce_schemas::feed::latest("housing").unwrap();
+        let mapping = Arc::new(Mapping::parse(Path::new("m.toml"), mapping.as_bytes(), feed).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.csv");
+        std::fs::write(&path, text).unwrap();
+        let opts = FileSourceOptions::default();
+        check_file(&path, FileFormat::Csv, opts, Dialect::default(), Some(mapping), feed, None).unwrap()
+    }
+
+    /// A finding's severity, rule, column, count and denominator.
+    type Found<'a> = (Severity, &'a str, Option<&'a str>, u64, Option<u64>);
+
+    fn summary(check: &FileCheck) -> Vec<Found<'_>> {
+        check.findings.iter().map(|f| (f.severity, f.rule.as_str(), f.column, f.count, f.of)).collect()
+    }
+
+    #[test]
+    fn a_cell_of_spaces_is_empty_as_the_run_reads_it() {
+        // A SQL export pads CHAR columns: a date, a code and a required code of spaces only.
+        let mapping = "feed = \"housing\"\n[columns]\nDOB = \"date_of_birth\"\nTA = \"ta_type\"\n\
+                       \"TA Start\" = \"ta_start\"\nArrears = \"rent_arrears_balance\"\n[dates]\n\
+                       date_of_birth = \"%d/%m/%Y\"\nta_start = \"%d/%m/%Y\"\n";
+        let text = "record_id,household_ref,role_in_household,forename,surname,DOB,approach_date,duty_owed,TA,\
+                    TA Start,Arrears\n\
+                    C1,H1,CHILD,Ann,Lee,   ,2023-04-01,MAIN,   ,   ,  \n\
+                    C2,H1,CHILD,Bea,Lee,03/01/2016,2023-04-01,   ,NONE,,\n";
+        let check = check_housing(text, mapping);
+        assert_eq!(check.records, 2);
+        // Only the required duty left blank is found, as the run refuses it: no date.format,
+        // code.unknown or decimal.format for the cells of spaces, and none counted as values.
+        assert_eq!(summary(&check), [(Severity::Warning, "value.required", Some("duty_owed"), 1, Some(2))]);
+        assert!(!check.has_errors());
+    }
+
+    #[test]
+    fn every_record_lost_is_an_error_and_a_blank_last_heading_loses_none() {
+        let mapping = "feed = \"housing\"\n[constants]\nrole_in_household = \"CHILD\"\n";
+        let header = "record_id,household_ref,forename,surname,approach_date,duty_owed";
+        // Every record ragged (one field short of a header with a value in each heading).
+        let text = format!("{header},ta_type\nC1,H1,Ann,Lee,2023-04-01,MAIN\nC2,H1,Bea,Lee,2023-04-01,MAIN\n");
+        let check = check_housing(&text, mapping);
+        assert_eq!(
+            summary(&check),
+            [
+                (Severity::Error, "records.all_quarantined", None, 2, Some(2)),
+                (Severity::Warning, "csv.ragged_row", None, 2, None),
+            ]
+        );
+        // Every record quarantined by a value: an error too; one record kept: warnings only.
+        let text = format!("{header}\nC1,H1,Ann,Lee,2023-04-01,X\nC2,H1,Bea,Lee,2023-04-01,Y\n");
+        assert!(check_housing(&text, mapping).has_errors());
+        let text = format!("{header}\nC1,H1,Ann,Lee,2023-04-01,X\nC2,H1,Bea,Lee,2023-04-01,MAIN\n");
+        assert!(!check_housing(&text, mapping).has_errors());
+        // The header alone ends in a delimiter (a blank last heading): every record is read.
+        let text = format!("{header},\r\nC1,H1,Ann,Lee,2023-04-01,MAIN\r\nC2,H1,Bea,Lee,2023-04-01,MAIN\r\n");
+        let check = check_housing(&text, mapping);
+        assert_eq!((check.records, summary(&check)), (2, vec![]));
+    }
+
+    #[test]
+    fn a_workbook_check_names_its_sheet_and_no_encoding() {
+        let feed = tellonce_schemas::feed::latest("housing").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.xlsx");
+        let mut book = rust_xlsxwriter::Workbook::new();
+        for (name, role) in [("Autumn", "CHILD"), ("Spring", "PET")] {
+            let sheet = book.add_worksheet();
+            sheet.set_name(name).unwrap();
+            let rows = [
+                [
+                    "record_id",
+                    "household_ref",
+                    "role_in_household",
+                    "forename",
+                    "surname",
+                    "approach_date",
+                    "duty_owed",
+                ],
+                ["R1", "H1", "CHILD", "Ann", "Lee", "2024-01-01", "MAIN"],
+                ["R2", "H1", role, "Bea", "Lee", "2024-01-01", "MAIN"],
+            ];
+            for (r, row) in (0u32..).zip(rows) {
+                for (c, v) in (0u16..).zip(row) {
+                    sheet.write_string(r, c, v).unwrap();
+                }
+            }
+        }
+        book.save(&path).unwrap();
+        let check = |sheet: &str| {
+            let dialect = Dialect { sheet: Some(sheet.to_owned()), ..Dialect::default() };
+            check_file(&path, FileFormat::Xlsx, FileSourceOptions::default(), dialect, None, feed, None).unwrap()
+        };
+        let spring = check("Spring");
+        assert_eq!((spring.sheet.as_deref(), spring.encoding, spring.delimiter), (Some("Spring"), None, None));
+        let f = &spring.findings[0];
+        assert_eq!((f.rule.as_str(), f.lines.clone()), ("code.unknown", vec![3]));
+        let autumn = check("Autumn");
+        assert_eq!((autumn.sheet.as_deref(), autumn.findings.len()), (Some("Autumn"), 0));
     }
 
     #[test]

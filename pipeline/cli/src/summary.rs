@@ -201,7 +201,11 @@ fn input_lines(s: &mut String, i: &tellonce_pipeline::run::InputReport) {
         let mapping = r.mapping.as_deref().map_or_else(|| "no mapping".to_owned(), |m| format!("mapping {m}"));
         let delimiter = r.delimiter.as_deref().map_or(String::new(), |d| format!(", delimiter {d}"));
         let sheet = r.sheet.as_deref().map_or(String::new(), |n| format!(", sheet {n:?}"));
-        let _ = writeln!(s, "read     {} through {mapping} (encoding {}{delimiter}{sheet})", i.source, r.encoding);
+        let encoding = r.encoding.map_or(String::new(), |e| format!(", encoding {e}"));
+        // A workbook has no encoding, and may have no sheet named.
+        let how = format!("{encoding}{delimiter}{sheet}");
+        let how = if how.is_empty() { how } else { format!(" ({})", how.trim_start_matches(", ")) };
+        let _ = writeln!(s, "read     {} through {mapping}{how}", i.source);
     }
     if let Some(v) = i.versions.filter(|v| {
         let c = v.counts;

@@ -321,7 +321,7 @@ fn open_file(
     if reading != Reading::default() {
         report.read_as = Some(ReadAs {
             mapping: reading.mapping.as_ref().map(|m| m.display().to_string()),
-            encoding: file.encoding().as_str(),
+            encoding: file.sheet().is_none().then(|| file.encoding().as_str()),
             delimiter: file.delimiter().map(|d| if d == b'\t' { "tab".to_owned() } else { char::from(d).to_string() }),
             sheet,
             mapping_sha256: None,

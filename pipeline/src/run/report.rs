@@ -138,8 +138,9 @@ pub struct ReadAs {
     /// SHA-256 of the source mapping as read (hex), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mapping_sha256: Option<String>,
-    /// The encoding (after detection, if declared `auto`).
-    pub encoding: &'static str,
+    /// The encoding (after detection, if declared `auto`); none for a workbook.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<&'static str>,
     /// The CSV delimiter (after detection), if a CSV file.
     pub delimiter: Option<String>,
     /// The workbook sheet, if one was named.

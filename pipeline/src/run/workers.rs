@@ -135,6 +135,7 @@ pub(crate) fn ingest(
     let mut writer =
         Writer::new(ctx, feed, policy, stem, &source_name, pseudo.schema().clone(), Some((rules, how.scope)))?;
     writer.replace_parts = how.replace_parts;
+    writer.sheet = file.sheet().map(str::to_owned);
     let mut records_read = 0u64;
     std::thread::scope(|scope| -> Result<(), IngestError> {
         // Owned by this closure, so that an early return drops them and unblocks the threads.

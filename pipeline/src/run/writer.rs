@@ -53,6 +53,8 @@ pub(crate) struct Writer<'a> {
     /// Replace the parts an earlier run of this input wrote under the same names, as a forced
     /// session does.
     pub(crate) replace_parts: bool,
+    /// The workbook sheet the input is, named in each quarantine entry beside the row.
+    pub(crate) sheet: Option<String>,
     /// Records quarantined whose reference could not be read.
     unreferenced: u64,
     /// How the feed's records are known across inputs under the agreement.
@@ -95,6 +97,7 @@ impl<'a> Writer<'a> {
             compare,
             started_at: tellonce_output::timefmt::now_rfc3339(),
             replace_parts: false,
+            sheet: None,
             unreferenced: 0,
             key,
         })
@@ -156,6 +159,7 @@ impl<'a> Writer<'a> {
                 position: r.position,
                 rule: r.rule.code().to_owned(),
                 column: r.column,
+                sheet: self.sheet.clone(),
                 sealed: Vec::new(),
             };
             entry.sealed = self.ctx.sealer.seal(&entry.aad(), &r.raw);

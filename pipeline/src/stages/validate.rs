@@ -236,11 +236,7 @@ pub fn validate(
         let mut builder = TypedBuilder::for_column(col, rows);
         let mut scratch = String::with_capacity(64);
         for (r, fail) in failure.iter_mut().enumerate() {
-            let checked = if input.is_null(r) || input.value(r).trim().is_empty() {
-                if col.required { Err(Rule::Required) } else { Ok(None) }
-            } else {
-                col.kind.check_with(input.value(r), &mut scratch).map(Some)
-            };
+            let checked = col.check_cell(input.is_valid(r).then(|| input.value(r)), &mut scratch);
             let value = match checked {
                 Ok(v) => v,
                 Err(rule) => {

@@ -536,3 +536,65 @@ fn one_workbook_is_as_many_inputs_as_the_sheets_named_and_naming_another_keeps_t
     tellonce_ok(ws.dir(), &["run", "--config", "named.toml", "--no-progress"], 0);
     assert_eq!(staged("out-one"), all);
 }
+
+#[test]
+fn a_quarantined_workbook_row_is_named_by_its_sheet_in_quarantine_and_in_check() {
+    let ws = Workspace::new();
+    let header =
+        ["record_id", "household_ref", "role_in_household", "forename", "surname", "approach_date", "duty_owed"];
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for (name, term) in [("Autumn", "A"), ("Spring", "S")] {
+        let sheet = wb.add_worksheet();
+        sheet.set_name(name).unwrap();
+        for (c, h) in (0u16..).zip(header) {
+            sheet.write_string(0, c, h).unwrap();
+        }
+        // Row 4 of each sheet has a role the feed does not know.
+        for (r, role) in (1u32..).zip(["CHILD", "CHILD", "PET"]) {
+            let row = [
+                format!("{term}{r}"),
+                "H1".into(),
+                role.into(),
+                "Ann".into(),
+                "Lee".into(),
+                "2024-01-05".into(),
+                "MAIN".into(),
+            ];
+            for (c, v) in (0u16..).zip(&row) {
+                sheet.write_string(r, c, v).unwrap();
+            }
+        }
+    }
+    wb.save(ws.dir().join("terms.xlsx")).unwrap();
+    let mut config = "[output]\ndir = \"output\"\n[keys]\nfile = \"keys/tellonce.key\"\n".to_owned();
+    for sheet in ["Autumn", "Spring"] {
+        config.push_str(&format!("[[sources]]\nfeed = \"housing\"\npath = \"terms.xlsx\"\nsheet = \"{sheet}\"\n"));
+    }
+    ws.write("tellonce.toml", config);
+
+    let check = text(&tellonce_ok(ws.dir(), &["sources", "check", "--config", "tellonce.toml"], 0));
+    for sheet in ["Autumn", "Spring"] {
+        assert!(check.contains(&format!("read 3 record(s), all of the file; sheet \"{sheet}\"\n")), "{check}");
+        assert!(check.contains(&format!("first at sheet \"{sheet}\" row(s) 4\n")), "{check}");
+    }
+    assert!(!check.contains("encoding"), "a workbook has no encoding: {check}");
+
+    ws.run(0, &[]);
+    let out = tellonce_ok(ws.dir(), &["quarantine", "export", "--config", "tellonce.toml", "--out", "q.jsonl"], 0);
+    assert!(out.status.success());
+    let exported = std::fs::read_to_string(ws.dir().join("q.jsonl")).unwrap();
+    let mut rows: Vec<(String, u64, String)> = exported
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|v| (v["sheet"].as_str().unwrap_or("").to_owned(), v["position"].as_u64().unwrap(), v["rule"].to_string()))
+        .collect();
+    rows.sort();
+    let want = |s: &str| (s.to_owned(), 4, "\"code.unknown\"".to_owned());
+    assert_eq!(rows, [want("Autumn"), want("Spring")]);
+    let (list, json) = ws.quarantine_list();
+    let list = text(&list);
+    assert!(list.contains("terms.xlsx, sheet \"Autumn\"") && list.contains("terms.xlsx, sheet \"Spring\""), "{list}");
+    let json = json_stdout(&json);
+    let sheets: Vec<&str> = json.as_array().unwrap().iter().map(|r| r["sheet"].as_str().unwrap()).collect();
+    assert_eq!(sheets, ["Autumn", "Spring"]);
+}

@@ -22,23 +22,30 @@ pub(super) fn command(c: QuarantineCommand) -> Result<Exit, Failure> {
             let entries = quarantine::read_all(&settings.output_dir)
                 .with_context(|| format!("reading quarantine under {}", settings.output_dir.display()))
                 .exit(Exit::Input)?;
-            let mut counts: BTreeMap<(String, String, String, String), u64> = BTreeMap::new();
+            // A workbook listed once per sheet is one source per sheet.
+            let mut counts: BTreeMap<(String, String, String, String, Option<String>), u64> = BTreeMap::new();
             for (_, e) in &entries {
-                let key = (e.feed.clone(), e.rule.clone(), e.column.clone().unwrap_or_default(), e.source.clone());
+                let column = e.column.clone().unwrap_or_default();
+                let key = (e.feed.clone(), e.rule.clone(), column, e.source.clone(), e.sheet.clone());
                 *counts.entry(key).or_default() += 1;
             }
             if json {
                 let rows: Vec<_> = counts
                     .iter()
-                    .map(|((feed, rule, column, source), n)| {
-                        serde_json::json!({"feed": feed, "rule": rule, "column": column, "source": source, "count": n})
+                    .map(|((feed, rule, column, source, sheet), n)| {
+                        let mut row = serde_json::json!({"feed": feed, "rule": rule, "column": column, "source": source, "count": n});
+                        if let Some(sheet) = sheet {
+                            row["sheet"] = serde_json::Value::String(sheet.clone());
+                        }
+                        row
                     })
                     .collect();
                 outln!("{}", serde_json::Value::Array(rows));
             } else {
                 outln!("{:<16} {:<24} {:<22} {:>8}  source", "feed", "rule", "column", "count");
-                for ((feed, rule, column, source), n) in &counts {
-                    outln!("{feed:<16} {rule:<24} {column:<22} {n:>8}  {source}");
+                for ((feed, rule, column, source, sheet), n) in &counts {
+                    let sheet = sheet.as_ref().map_or(String::new(), |s| format!(", sheet {s:?}"));
+                    outln!("{feed:<16} {rule:<24} {column:<22} {n:>8}  {source}{sheet}");
                 }
                 outln!("{} quarantined record(s) in all", entries.len());
             }
@@ -108,6 +115,10 @@ fn export(
         let mut obj = serde_json::json!({
             "feed": e.feed, "source": e.source, "position": e.position, "rule": e.rule, "column": e.column,
         });
+        // A workbook's row is its row of this sheet.
+        if let Some(sheet) = &e.sheet {
+            obj["sheet"] = serde_json::Value::String(sheet.clone());
+        }
         match String::from_utf8(raw) {
             Ok(s) => obj["record"] = serde_json::Value::String(s),
             Err(bytes) => {

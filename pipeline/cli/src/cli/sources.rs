@@ -136,7 +136,12 @@ fn print_report(r: &SourceReport) {
     let Some(c) = &r.check else { return };
     let delimiter = c.delimiter.as_deref().map_or(String::new(), |d| format!(", delimiter {d}"));
     let read = if c.complete { "all of the file" } else { "a sample" };
-    outln!("  read {} record(s), {read}; encoding {}{delimiter}", c.records, c.encoding);
+    // A workbook's rows are named by their sheet: one workbook may be listed once per sheet.
+    let (how, at) = match (&c.sheet, c.encoding) {
+        (Some(sheet), _) => (format!("sheet {sheet:?}"), format!("sheet {sheet:?} row(s)")),
+        (None, encoding) => (format!("encoding {}{delimiter}", encoding.unwrap_or("utf-8")), "line(s)".to_owned()),
+    };
+    outln!("  read {} record(s), {read}; {how}", c.records);
     if !c.unknown_columns.is_empty() {
         outln!("  note: columns dropped as unknown: {}", c.unknown_columns.join(", "));
     }
@@ -155,7 +160,7 @@ fn print_report(r: &SourceReport) {
             String::new()
         } else {
             let shown: Vec<String> = f.lines.iter().map(u64::to_string).collect();
-            format!("; first at line(s) {}", shown.join(", "))
+            format!("; first at {at} {}", shown.join(", "))
         };
         if f.rule == "heading.missing" || f.rule == "sheet.unread" {
             outln!("  {severity}[{}]: {column}{}", f.rule, f.message);
