@@ -12,6 +12,7 @@
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
+use std::ops::ControlFlow;
 
 /// The DOS end-of-file byte (Ctrl-Z, SUB).
 const CTRL_Z: u8 = 0x1A;
@@ -24,22 +25,39 @@ const CHUNK: usize = 64 * 1024;
 pub(crate) fn data_end(file: &mut File) -> io::Result<u64> {
     let len = file.seek(SeekFrom::End(0))?;
     let mut end = len;
+    let stopped = walk_back(file, len, |at, b| match b {
+        CTRL_Z | 0 => {
+            end = at;
+            ControlFlow::Continue(())
+        }
+        b'\r' | b'\n' => ControlFlow::Continue(()),
+        _ => ControlFlow::Break(end),
+    })?;
+    Ok(stopped.unwrap_or(end))
+}
+
+/// Calls `visit(offset, byte)` on the bytes of `file` before `from`, last first, reading a chunk
+/// at a time, until it breaks with a value (returned) or the file's start is reached (`None`).
+/// Leaves the file's position anywhere.
+pub(crate) fn walk_back<T>(
+    file: &mut File,
+    from: u64,
+    mut visit: impl FnMut(u64, u8) -> ControlFlow<T>,
+) -> io::Result<Option<T>> {
     let mut chunk = vec![0u8; CHUNK];
-    let mut at = len;
+    let mut at = from;
     while at > 0 {
         let take = usize::try_from(at.min(CHUNK as u64)).unwrap_or(CHUNK);
         at -= take as u64;
         file.seek(SeekFrom::Start(at))?;
         file.read_exact(&mut chunk[..take])?;
         for i in (0..take).rev() {
-            match chunk[i] {
-                CTRL_Z | 0 => end = at + i as u64,
-                b'\r' | b'\n' => {}
-                _ => return Ok(end),
+            if let ControlFlow::Break(found) = visit(at + i as u64, chunk[i]) {
+                return Ok(Some(found));
             }
         }
     }
-    Ok(end)
+    Ok(None)
 }
 
 #[cfg(test)]

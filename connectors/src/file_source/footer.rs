@@ -5,10 +5,8 @@
 //! (sheet rows) end every file of the partner; they are left unread.
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
-
-/// Bytes read at a time, walking back from the end of the file.
-const CHUNK: usize = 64 * 1024;
+use std::io;
+use std::ops::ControlFlow;
 
 /// The offset at which the last `n` lines of `file` that hold anything begin, so that a reader
 /// stops there. A line of nothing but spaces, tabs and delimiters holds nothing and is not
@@ -20,33 +18,25 @@ pub(super) fn start(file: &mut File, n: u64) -> io::Result<u64> {
     let mut found = 0u64;
     // The end of the line being walked back over, and whether it has held anything so far.
     let mut filled = false;
-    let mut chunk = vec![0u8; CHUNK];
-    let mut at = len;
     // The byte after the one being looked at (walking back), to tell a CRLF from a lone CR.
     let mut after: Option<u8> = None;
-    while at > 0 {
-        let take = usize::try_from(at.min(CHUNK as u64)).unwrap_or(CHUNK);
-        at -= take as u64;
-        file.seek(SeekFrom::Start(at))?;
-        file.read_exact(&mut chunk[..take])?;
-        for i in (0..take).rev() {
-            let b = chunk[i];
-            let line_end = b == b'\n' || (b == b'\r' && after != Some(b'\n'));
-            if line_end {
-                if filled {
-                    found += 1;
-                    if found == n {
-                        return Ok(at + i as u64 + 1);
-                    }
+    let begins = super::eof::walk_back(file, len, |at, b| {
+        let line_end = b == b'\n' || (b == b'\r' && after != Some(b'\n'));
+        if line_end {
+            if filled {
+                found += 1;
+                if found == n {
+                    return ControlFlow::Break(at + 1);
                 }
-                filled = false;
-            } else if !matches!(b, b'\r' | b' ' | b'\t' | b',' | b';' | b'|') {
-                filled = true;
             }
-            after = Some(b);
+            filled = false;
+        } else if !matches!(b, b'\r' | b' ' | b'\t' | b',' | b';' | b'|') {
+            filled = true;
         }
-    }
-    Ok(0)
+        after = Some(b);
+        ControlFlow::Continue(())
+    })?;
+    Ok(begins.unwrap_or(0))
 }
 
 #[cfg(test)]
