@@ -8,6 +8,12 @@ use std::fs::File;
 use std::io;
 use std::ops::ControlFlow;
 
+/// Whether the byte `b` is nothing a line holds: a space, a tab, a stray CR or a delimiter (a
+/// line of only these is blank, as a spreadsheet's empty row exports).
+pub(crate) fn holds_nothing(b: u8) -> bool {
+    matches!(b, b'\r' | b' ' | b'\t' | b',' | b';' | b'|')
+}
+
 /// The offset at which the last `n` lines of `file` that hold anything begin, so that a reader
 /// stops there. A line of nothing but spaces, tabs and delimiters holds nothing and is not
 /// counted (a blank line between the table and its footer, or below it). A line ends at a LF, a
@@ -30,7 +36,7 @@ pub(super) fn start(file: &mut File, n: u64) -> io::Result<u64> {
                 }
             }
             filled = false;
-        } else if !matches!(b, b'\r' | b' ' | b'\t' | b',' | b';' | b'|') {
+        } else if !holds_nothing(b) {
             filled = true;
         }
         after = Some(b);

@@ -56,7 +56,7 @@ mod columns;
 mod csv_file;
 pub mod dialect;
 pub(crate) mod eof;
-mod footer;
+pub(crate) mod footer;
 mod formulas;
 mod headings;
 mod jsonl_file;

@@ -20,9 +20,15 @@ const TAIL: u64 = 64 * 1024;
 /// The most footer lines proposed: a report's total and its "run by" line, a date, a page count.
 const MAX_FOOTER: usize = 5;
 
-/// The delimiters a line holding nothing may consist of, as `file_source::footer` counts them.
+/// Whether `line` holds nothing, by the rule `file_source::footer` counts lines with.
 fn holds_nothing(line: &str) -> bool {
-    line.chars().all(|c| matches!(c, ' ' | '\t' | ',' | ';' | '|'))
+    line.bytes().all(crate::file_source::footer::holds_nothing)
+}
+
+/// Whether a line's first cell is words (`Total records: 20`, `Report run by …`: a letter, and a
+/// space or a colon), where a sparse record's first cell is its reference (`R99`).
+fn starts_with_words(first: &str) -> bool {
+    first.chars().any(char::is_alphabetic) && first.contains([' ', ':'])
 }
 
 /// How many of `line`'s cells, split at `delimiter`, hold more than spaces, and how many cells
@@ -39,8 +45,7 @@ fn filled_cells(line: &str, delimiter: char) -> (usize, usize) {
 fn footer_like(line: &str, delimiter: char, width: usize) -> bool {
     let (filled, cells) = filled_cells(line, delimiter);
     let first = line.split(delimiter).next().unwrap_or("").trim();
-    let words = first.chars().any(char::is_alphabetic) && first.contains([' ', ':']);
-    !line.contains('"') && cells <= width && (filled <= 1 || filled * 2 < width) && words
+    !line.contains('"') && cells <= width && (filled <= 1 || filled * 2 < width) && starts_with_words(first)
 }
 
 /// The footer lines ending the CSV file of `sample`, if its last lines clearly are no records;
@@ -97,8 +102,7 @@ pub(super) fn drop_footer_rows(sample: &mut Sample, n: usize) {
         let Some(last) = sample.rows.last() else { return };
         let filled = last.iter().filter(|c| c.is_some()).count();
         let first = last.first().and_then(Option::as_deref).unwrap_or("");
-        let words = first.chars().any(char::is_alphabetic) && first.contains([' ', ':']);
-        if (filled > 1 && filled * 2 >= width) || !words {
+        if (filled > 1 && filled * 2 >= width) || !starts_with_words(first) {
             return;
         }
         sample.rows.pop();
