@@ -257,6 +257,18 @@ impl Similarity {
     fn one_edit(self) -> bool {
         self.bigrams_apart < ONE_EDIT_BIGRAMS
     }
+
+    /// As alike, with whether the names are one edit apart told by their one-edit tokens where
+    /// `known` (both records have them). The filters' count of bigrams apart cannot tell two
+    /// bigrams swapped for two others from one dropped with two more changed (Dylan and Dan are
+    /// four apart as Kelly and Kellr are); the tokens can.
+    pub fn with_one_edit(self, known: Option<bool>) -> Similarity {
+        match known {
+            Some(true) => Similarity { bigrams_apart: 0.0, ..self },
+            Some(false) => Similarity { bigrams_apart: f32::INFINITY, ..self },
+            None => self,
+        }
+    }
 }
 
 /// The forename level of two records. `sim` is how alike their Bloom filters are, where
@@ -489,6 +501,8 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
         (Some(x), Some(y)) if same_salt(a, b) => (Some(Similarity::of(&x.0, &y.0)), Some(Similarity::of(&x.1, &y.1))),
         _ => (None, None),
     };
+    let fore_sim = fore_sim.map(|s| s.with_one_edit(recs.one_edit_known(0, i, j)));
+    let sur_sim = sur_sim.map(|s| s.with_one_edit(recs.one_edit_known(1, i, j)));
     // Names whose filters cannot be compared (salted by different years) may still be told one
     // edit apart by their unsalted one-edit tokens.
     let mut forename = forename_level(a, b, fore_sim);
@@ -623,6 +637,32 @@ mod tests {
         for (x, y) in [("ELLA", "ELLIE"), ("JACK", "JAKE"), ("HARRY", "HARVEY"), ("SARAH", "THOMAS")] {
             assert!(!one_edit(x, y), "{x} {y}");
         }
+    }
+
+    #[test]
+    fn one_edit_tokens_overrule_the_filters_estimate() {
+        let mut e = tellonce_governance::KeyRing::from_master([5u8; 32])
+            .tokeniser(tellonce_governance::Purpose::Linkage)
+            .bloom_encoder();
+        let of = |name: &str| {
+            let mut v = Vec::new();
+            tellonce_schemas::name_edits::neighbourhood(name, &mut v);
+            v
+        };
+        let a = toks(&[(Tk::Forename, 1)]);
+        let b = toks(&[(Tk::Forename, 2)]);
+        // Dylan and Dan are four bigrams apart, as a letter changed leaves two names.
+        let dylan_dan = Similarity::of(&e.encode("forename", "2011", "DYLAN"), &e.encode("forename", "2011", "DAN"));
+        assert!(dylan_dan.one_edit(), "the filters alone cannot tell");
+        let known = Some(tellonce_schemas::name_edits::one_edit(&of("DYLAN"), &of("DAN")));
+        assert_eq!(known, Some(false));
+        assert_eq!(forename_level(&a, &b, Some(dylan_dan)), ix::FORENAME_ONE_EDIT);
+        let told = forename_level(&a, &b, Some(dylan_dan.with_one_edit(known)));
+        assert_ne!(told, ix::FORENAME_ONE_EDIT, "the tokens tell: the Dice band decides");
+        // A slip the filters' estimate misses is still one edit where the tokens say so.
+        let far = Similarity { dice: 0.5, bigrams_apart: 6.0 };
+        assert_eq!(forename_level(&a, &b, Some(far.with_one_edit(Some(true)))), ix::FORENAME_ONE_EDIT);
+        assert_eq!(forename_level(&a, &b, Some(far.with_one_edit(None))), ix::FORENAME_ELSE, "no tokens: the filters");
     }
 
     #[test]

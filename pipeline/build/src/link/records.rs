@@ -132,6 +132,14 @@ impl Records {
         self.one_edit_across((i, field), (j, field))
     }
 
+    /// Whether the forename (`field` 0) or surname (1) of records `i` and `j` are one edit apart,
+    /// where both have one-edit tokens; `None` where either has none (a name under three letters,
+    /// or staged without them).
+    pub fn one_edit_known(&self, field: usize, i: usize, j: usize) -> Option<bool> {
+        let has = |r: usize| self.edits[r].get(field).is_some_and(|&k| k != NONE);
+        (has(i) && has(j)).then(|| self.one_edit(field, i, j))
+    }
+
     /// Whether a name of one record and a name of another (record, field: 0 forename, 1
     /// surname) are one edit apart: the tokens of both fields are of one domain, so a forename
     /// compares with a surname.
