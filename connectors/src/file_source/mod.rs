@@ -64,6 +64,7 @@ mod messages;
 mod number_formats;
 pub mod sample;
 mod sheet_messages;
+pub mod sheet_names;
 mod sheet_rows;
 mod split;
 mod tokenizer;

@@ -204,7 +204,7 @@ pub(super) struct SheetRows {
 
 impl SheetRows {
     /// Opens `sheet` of the workbook at `path`, a workbook of `format` (its first sheet when
-    /// `None`), and starts reading it; also returns the sheet's name. Its header is looked for
+    /// `None`), and starts reading it; also returns the sheet as written ([`super::sheet_names`]). Its header is looked for
     /// from row `skip_rows` (0-based), where an `.xlsx` sheet's formulas are scanned from.
     pub(super) fn open(
         path: &Path,
@@ -241,7 +241,7 @@ impl SheetRows {
                 rows.sheets = opened.sheets;
                 rows.unread = opened.unread;
                 rows.formulas = opened.formulas;
-                Ok((rows, opened.name))
+                Ok((rows, opened.label))
             }
             Ok(Err(stop)) => Err(rows.error(stop)),
             Err(_) => Err(rows.error(Stop::Workbook("the reader stopped".into()))),
@@ -341,14 +341,16 @@ fn push_data(cell: &Data, scratch: &mut String, out: &mut String) -> bool {
 /// in the file would stage last month's records, silently. A workbook whose every sheet is
 /// hidden is read from its first.
 fn choose_sheet(sheets: &[Sheet], wanted: Option<&str>) -> Result<String, Stop> {
-    let names = || sheets.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+    let names = || labels(sheets);
     match wanted {
         // Excel holds no two sheets whose names differ only in case, and shows no trailing
-        // space: `Data` names the sheet `DATA ` as a person reading the tabs would take it.
+        // space: `Data` names the sheet `DATA ` as a person reading the tabs would take it. A
+        // sheet whose name is not written is named by its place (`#2`).
         Some(s) => sheets
             .iter()
             .find(|n| n.name == s)
             .or_else(|| sheets.iter().find(|n| n.name.trim().to_lowercase() == s.trim().to_lowercase()))
+            .or_else(|| super::sheet_names::position_named(s).and_then(|p| sheets.get(p - 1)))
             .map(|n| n.name.clone())
             .ok_or_else(|| Stop::SheetMissing(s.to_owned(), names())),
         None => sheets
@@ -358,6 +360,11 @@ fn choose_sheet(sheets: &[Sheet], wanted: Option<&str>) -> Result<String, Stop> 
             .map(|s| s.name.clone())
             .ok_or(Stop::Empty),
     }
+}
+
+/// How each of a workbook's sheets is written ([`super::sheet_names`]), in order.
+fn labels(sheets: &[Sheet]) -> Vec<String> {
+    sheets.iter().enumerate().map(|(i, s)| super::sheet_names::label(&s.name, i + 1)).collect()
 }
 
 /// Gathers cells, given in row order, into rows (their merged regions filled) and the rows
@@ -421,10 +428,11 @@ impl<'a> Chunker<'a> {
     }
 }
 
-/// What the reader thread tells first, once it has opened a sheet.
+/// What the reader thread tells first, once it has opened a sheet. Sheets are as written
+/// ([`super::sheet_names`]).
 struct OpenedSheet {
-    /// The sheet opened.
-    name: String,
+    /// The sheet opened, as written.
+    label: String,
     /// The workbook's sheets, in order.
     sheets: Vec<String>,
     /// With no sheet named, the other sheets shown.
@@ -434,14 +442,18 @@ struct OpenedSheet {
 }
 
 impl OpenedSheet {
-    fn new(name: String, metadata: &[Sheet], wanted: Option<&str>) -> OpenedSheet {
-        let shown = |s: &&Sheet| s.visible == SheetVisible::Visible && s.name != name;
+    fn new(name: &str, metadata: &[Sheet], wanted: Option<&str>) -> OpenedSheet {
+        let sheets = labels(metadata);
+        let at = metadata.iter().position(|s| s.name == name).unwrap_or(0);
         let unread = match wanted {
             Some(_) => Vec::new(),
-            None => metadata.iter().filter(shown).map(|s| s.name.clone()).collect(),
+            None => (0..metadata.len())
+                .filter(|&i| i != at && metadata[i].visible == SheetVisible::Visible)
+                .map(|i| sheets[i].clone())
+                .collect(),
         };
-        let sheets = metadata.iter().map(|s| s.name.clone()).collect();
-        OpenedSheet { sheets, unread, name, formulas: FormulaCells::new() }
+        let label = sheets.get(at).cloned().unwrap_or_default();
+        OpenedSheet { sheets, unread, label, formulas: FormulaCells::new() }
     }
 }
 
@@ -471,7 +483,7 @@ fn read_streamed(
             return;
         }
     };
-    let mut opened = OpenedSheet::new(name.clone(), workbook.sheets_metadata(), wanted);
+    let mut opened = OpenedSheet::new(&name, workbook.sheets_metadata(), wanted);
     if super::formulas::calculation_pending(path) {
         opened.formulas = match super::formulas::formula_cells(&mut workbook, &name, from_row) {
             Ok(f) => f,
@@ -572,7 +584,7 @@ fn read_whole<W>(
             return;
         }
     };
-    let opened = OpenedSheet::new(name.clone(), workbook.sheets_metadata(), wanted);
+    let opened = OpenedSheet::new(&name, workbook.sheets_metadata(), wanted);
     let read = workbook.worksheet_range(&name).map_err(|e| e.safe_message());
     let (range, merges) = match read.and_then(|r| Ok((r, workbook.merged_regions(&name)?))) {
         Ok(read) => read,

@@ -98,7 +98,7 @@ fn shapes(value: &str) -> u8 {
 
 /// Whether `value` is shaped like an identifier, a written date or a postcode, or holds a long
 /// run of digits (a UPRN, a telephone number, a case reference): never a code to list.
-pub(super) fn identifier_shaped(value: &str) -> bool {
+pub(crate) fn identifier_shaped(value: &str) -> bool {
     let longest_digits = value.split(|c: char| !c.is_ascii_digit()).map(str::len).max().unwrap_or(0);
     longest_digits >= 5 || shapes(value) & !NUMBER != 0
 }

@@ -27,14 +27,14 @@
 //! `withhold.rs`): anything else could be a name or a reference put in the wrong column.
 
 mod footer;
-mod headings;
+pub(crate) mod headings;
 mod missing;
 mod names;
 mod reheader;
 mod render;
 mod sheets;
 mod values;
-mod withhold;
+pub(crate) mod withhold;
 
 use std::path::PathBuf;
 
@@ -500,8 +500,8 @@ fn plan_columns(sample: &Sample, placed: &[Placement], feed: &'static FeedSchema
                     continue;
                 }
                 let mut withheld = Withheld::default();
-                let map = guard.sift(m.map, |(v, _, n)| (v.as_str(), *n), &vals, p, &mut withheld);
-                let unmapped = guard.sift(m.unmapped, |(v, n)| (v.as_str(), *n), &vals, p, &mut withheld);
+                let map = guard.sift(m.map, |(v, _, n)| (v.as_str(), *n), (&vals, true), p, &mut withheld);
+                let unmapped = guard.sift(m.unmapped, |(v, n)| (v.as_str(), *n), (&vals, false), p, &mut withheld);
                 plans.values.push(ValuePlan { column: p.column, map, unmapped, withheld });
             }
             Kind::Decimal { .. } | Kind::Integer { .. } => {
@@ -524,7 +524,7 @@ fn plan_columns(sample: &Sample, placed: &[Placement], feed: &'static FeedSchema
                     kept
                 };
                 let (yes, no) = (common(b.yes), common(b.no));
-                let unknown = guard.sift(b.unknown, |(v, n)| (v.as_str(), *n), &vals, p, &mut withheld);
+                let unknown = guard.sift(b.unknown, |(v, n)| (v.as_str(), *n), (&vals, false), p, &mut withheld);
                 plans.booleans.push(BooleanPlan { column: p.column, yes, no, unknown, withheld });
             }
             _ => {}

@@ -76,9 +76,16 @@ pub fn propose(
     Ok(proposal)
 }
 
-/// The names of the workbook's sheets shown (not hidden), in order; empty when it cannot be
-/// read (the sample then says why, as a run would).
+/// The workbook's sheets shown (not hidden), in order, as written
+/// ([`crate::file_source::sheet_names`]: a name that may be a person's is a place, `#2`, which
+/// names the sheet as well); empty when it cannot be read (the sample then says why, as a run
+/// would).
 fn shown_sheets(path: &Path) -> Vec<String> {
     let Ok(book) = calamine::open_workbook_auto(path) else { return Vec::new() };
-    book.sheets_metadata().iter().filter(|s| s.visible == SheetVisible::Visible).map(|s| s.name.clone()).collect()
+    book.sheets_metadata()
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.visible == SheetVisible::Visible)
+        .map(|(i, s)| crate::file_source::sheet_names::label(&s.name, i + 1))
+        .collect()
 }

@@ -297,6 +297,26 @@ fn values_of_a_code_column_are_listed_only_when_they_are_codes() {
     assert_no_clear_value(&rendered);
 }
 
+#[test]
+fn a_name_typed_into_a_code_column_is_not_listed_in_any_form() {
+    // A column of the field's own codes, placed with high confidence, where a worker typed a
+    // pupil's name four times: as the sample's name columns hold it, or shaped as a name.
+    let codes = ["NEEDS_MET", "DISENGAGED", "MOVED_AWAY"];
+    for typed in ["Morris, Riley", "RILEY MORRIS", "Riley Morris", "MORRIS Riley", "Quennell, Xanthe"] {
+        let text: String = EDUCATION_HEADER.to_owned()
+            + &(0..48)
+                .map(|i| education_row(i, if i % 12 == 0 { typed } else { codes[i % codes.len()] }))
+                .collect::<String>();
+        let (proposal, rendered) = education_proposal(&text).expect("a header");
+        let plan = proposal.values.iter().find(|v| v.column == "early_help_outcome").expect("a plan");
+        assert!(plan.unmapped.is_empty(), "{typed}:\n{rendered}");
+        assert_eq!(plan.withheld.identifying + plan.withheld.name_shaped, 1, "{typed}:\n{rendered}");
+        for word in typed.split([',', ' ']).filter(|w| !w.is_empty()) {
+            assert!(!rendered.to_lowercase().contains(&word.to_lowercase()), "{word}:\n{rendered}");
+        }
+    }
+}
+
 /// The proposal for `text` written as `name`, or why none is made.
 fn proposal_for(name: &str, text: &[u8], feed: &str) -> Result<(Proposal, String), InferError> {
     let dir = tempfile::tempdir().expect("tempdir");

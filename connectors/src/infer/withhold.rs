@@ -10,12 +10,15 @@
 //! - its column reads as a code list: at most [`MAX_CODES`] distinct values, and each seen twice
 //!   on average (a column of names or references does not repeat);
 //! - it is not shaped like an identifier, a date or a postcode, nor also a value of a column
-//!   placed on an identifying field;
+//!   placed on an identifying field, nor holds a word of a column placed on a name (`SMITH,
+//!   Amelia` where `Amelia` and `Smith` are names in the sample, in any case and order);
 //! - it is not shaped like a person's name (one to three words of letters, each a capital then
-//!   small letters: `Amelia`, `Priya Shah`), unless the column is placed with high confidence,
-//!   that is its heading names the field and most of its values are already the field's codes
-//!   or map to them. A partner's code may be written so (`White British`), but so is a forename
-//!   a partner put in the wrong column, and only the column as a whole tells them apart;
+//!   small letters: `Amelia`, `Priya Shah`, `Shah, Priya`), unless it maps to one of the field's
+//!   codes and the column is placed with high confidence, that is its heading names the field and
+//!   most of its values are already the field's codes or map to them. A partner's code may be
+//!   written so (`White British`), but so is a forename a partner put in the wrong column, and
+//!   only the column as a whole tells them apart; a value that maps to no code is what a name
+//!   typed in the wrong column looks like, so there the shape alone withholds it;
 //! - it is common and short (see [`super::MIN_SHOWN`]).
 //!
 //! The rest are counted by reason, never shown.
@@ -52,7 +55,7 @@ pub struct Withheld {
     /// Shaped like an identifier, a date or a postcode, or holding a long run of digits.
     pub shaped: usize,
     /// Also a value of a column placed on an identifying field (a name, a date of birth, an
-    /// address, a postcode, an identifier).
+    /// address, a postcode, an identifier), or holding a word of a column placed on a name.
     pub identifying: usize,
     /// Shaped like a person's name, in a column not placed with high confidence.
     pub name_shaped: usize,
@@ -79,30 +82,41 @@ pub(super) struct Guard {
     /// direct or quasi-identifier. A code column (sex) is not one: its values are codes, and
     /// counting them would withhold the very codes its own value map needs.
     identifying: HashSet<String>,
+    /// The words (lower case) of every column placed on a person's name: a forename and surname
+    /// typed into a code column together, or surname first, are no value of either.
+    name_words: HashSet<String>,
 }
 
 impl Guard {
     /// The guard for `sample`, its headings placed on `feed` as `placed`.
     pub(super) fn new(sample: &Sample, placed: &[Placement], feed: &FeedSchema) -> Guard {
-        let mut identifying = HashSet::new();
+        let (mut identifying, mut name_words) = (HashSet::new(), HashSet::new());
         for p in placed {
             let Some(col) = feed.column(p.column) else { continue };
             let identifies = matches!(col.role, Role::DirectIdentifier | Role::QuasiIdentifier);
             if identifies && !matches!(col.kind, Kind::Code(_)) {
                 identifying.extend(sample.column(p.index).map(str::to_lowercase));
             }
+            if col.kind == Kind::PersonName {
+                name_words.extend(sample.column(p.index).flat_map(words).filter(|w| w.chars().count() >= 2));
+            }
         }
-        Guard { identifying }
+        Guard { identifying, name_words }
+    }
+
+    /// Whether `value` is a value of an identifying column, or holds a word of a name column.
+    fn identifies(&self, value: &str) -> bool {
+        self.identifying.contains(&value.trim().to_lowercase()) || words(value).any(|w| self.name_words.contains(&w))
     }
 
     /// The entries of `list` that may be listed, for the column placed as `placed` whose values
     /// are `column`; each one withheld is counted in `withheld`. `value` gives an entry's value
-    /// and times seen.
+    /// and times seen; `mapped` says whether the entries map to one of the field's codes.
     pub(super) fn sift<T>(
         &self,
         list: Vec<T>,
         value: impl Fn(&T) -> (&str, usize),
-        column: &[&str],
+        (column, mapped): (&[&str], bool),
         placed: &Placement,
         withheld: &mut Withheld,
     ) -> Vec<T> {
@@ -110,7 +124,7 @@ impl Guard {
         let distinct = distinct(column);
         let too_many = distinct > MAX_CODES;
         let unrepeated = distinct * 2 > column.len();
-        let sure = placed.confidence == Confidence::High;
+        let sure = mapped && placed.confidence == Confidence::High;
         let mut kept = Vec::new();
         for entry in list {
             let (v, times) = value(&entry);
@@ -122,7 +136,7 @@ impl Guard {
                 withheld.unrepeated += 1;
             } else if headings::identifier_shaped(v) {
                 withheld.shaped += 1;
-            } else if self.identifying.contains(&v.trim().to_lowercase()) {
+            } else if self.identifies(v) {
                 withheld.identifying += 1;
             } else if !sure && name_shaped(v) {
                 withheld.name_shaped += 1;
@@ -138,9 +152,14 @@ impl Guard {
 
 /// Whether `value` is shaped like a person's name: one to three words (a middle name) of letters,
 /// each starting with a capital and holding a small letter (`McDonald`), joined by a space, a hyphen or an apostrophe
-/// (`Amelia`, `Priya Shah`, `O'Brien`, `Smith-Jones`). Codes written in capitals (`NEET`, `WBRI`)
-/// or as a phrase (`Stepped up`, `Closed - outcomes met`) are not.
-pub(super) fn name_shaped(value: &str) -> bool {
+/// (`Amelia`, `Priya Shah`, `O'Brien`, `Smith-Jones`), or surname first after a comma (`Shah,
+/// Priya`). Codes written in capitals (`NEET`, `WBRI`) or as a phrase (`Stepped up`, `Closed -
+/// outcomes met`) are not.
+pub(crate) fn name_shaped(value: &str) -> bool {
+    let value = match value.split_once(',') {
+        Some((surname, rest)) if !rest.contains(',') => format!("{rest} {surname}"),
+        _ => value.to_owned(),
+    };
     let words: Vec<&str> = value.split_whitespace().collect();
     let word = |w: &&str| {
         w.chars().next().is_some_and(char::is_uppercase)
@@ -148,6 +167,14 @@ pub(super) fn name_shaped(value: &str) -> bool {
             && w.split(['-', '\'']).all(|part| !part.is_empty() && part.chars().all(char::is_alphabetic))
     };
     (1..=3).contains(&words.len()) && words.iter().all(word)
+}
+
+/// The words of `value`, lower case: its runs of letters, hyphens and apostrophes.
+fn words(value: &str) -> impl Iterator<Item = String> + '_ {
+    value
+        .split(|c: char| !(c.is_alphabetic() || c == '-' || c == '\'' || c == '\u{2019}'))
+        .filter(|w| w.chars().any(char::is_alphabetic))
+        .map(str::to_lowercase)
 }
 
 /// Distinct values of a column (trimmed, ignoring case).
@@ -161,10 +188,19 @@ mod tests {
 
     #[test]
     fn names_are_told_by_their_shape_and_codes_are_not_names() {
-        for v in ["Amelia", "Priya Shah", "O'Brien", "Smith-Jones", "Mary Ann Lee", "Zoë", "McDonald"] {
+        for v in ["Amelia", "Priya Shah", "O'Brien", "Smith-Jones", "Mary Ann Lee", "Zoë", "McDonald", "Shah, Priya"] {
             assert!(name_shaped(v), "{v}");
         }
-        for v in ["NEET", "WBRI", "Stepped up", "Closed - outcomes met", "A", "1", "Not Known Yet At All"] {
+        for v in [
+            "NEET",
+            "WBRI",
+            "Stepped up",
+            "Closed - outcomes met",
+            "A",
+            "1",
+            "Not Known Yet At All",
+            "Closed, outcomes met",
+        ] {
             assert!(!name_shaped(v), "{v}");
         }
     }
