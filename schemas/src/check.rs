@@ -216,6 +216,39 @@ fn into_owned(v: Value<'_>) -> Value<'static> {
 }
 
 pub(crate) fn check_with<'a>(kind: &Kind, raw: &'a str, scratch: &'a mut String) -> Result<Value<'a>, Rule> {
+    // Characters no one sees (a zero-width space pasted in, a byte order mark, the NULs a
+    // fixed-width export pads with) would make a reference another reference, and a re-sent
+    // record a new one: the value is read as shown.
+    match as_shown(raw) {
+        Cow::Borrowed(shown) => check_shown(kind, shown, scratch),
+        Cow::Owned(shown) => check_shown(kind, &shown, &mut String::new()).map(into_owned),
+    }
+}
+
+/// A value as it is shown and validation reads it: without white space around it, nor the
+/// characters no one sees ([`invisible`]) anywhere in it. Whatever compares a value with one
+/// validated (a reference with the records held, a withdrawal with the record it names) reads it
+/// so.
+pub fn as_shown(raw: &str) -> Cow<'_, str> {
+    // Every such character is a control byte or outside ASCII: most values are neither.
+    if raw.bytes().any(|b| !(0x20..0x7f).contains(&b)) && raw.chars().any(invisible) {
+        let shown: String = raw.chars().filter(|&c| !invisible(c)).collect();
+        return Cow::Owned(shown.trim().to_owned());
+    }
+    Cow::Borrowed(raw.trim())
+}
+
+/// Whether `c` is shown as nothing: a control character other than a tab or a line break, or a
+/// Unicode format character (a soft hyphen, zero-width spaces and joiners, direction marks, the
+/// byte order mark).
+pub fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}'
+        | '\u{ad}' | '\u{61c}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
+}
+
+fn check_shown<'a>(kind: &Kind, raw: &'a str, scratch: &'a mut String) -> Result<Value<'a>, Rule> {
     let raw = raw.trim();
     scratch.clear();
     match *kind {
@@ -292,6 +325,20 @@ mod tests {
             assert!(seen.insert(r.code()), "duplicate code {}", r.code());
             assert_eq!(Rule::from_code(r.code()), Some(*r));
         }
+    }
+
+    #[test]
+    fn characters_no_one_sees_are_not_read() {
+        let reference = Kind::Reference { max_bytes: 64 };
+        for sent in
+            ["HVP-00001\u{200b}", "\u{feff}HVP-00001", "HVP-00001\0\0\0", "HVP\u{2060}-00001", " HVP-00001\u{a0}"]
+        {
+            assert_eq!(reference.check(sent), Ok(Value::Text(Cow::Borrowed("HVP-00001"))), "{sent:?}");
+        }
+        assert_eq!(Kind::PersonName.check("Xa\u{200b}nthe"), Ok(Value::Text(Cow::Borrowed("XANTHE"))));
+        assert_eq!(Kind::NhsNumber.check("943\u{200b}476 5919"), Ok(Value::Text(Cow::Borrowed("9434765919"))));
+        // A tab and a line break are white space, not nothing.
+        assert!(!invisible('\t') && !invisible('\n') && !invisible(' ') && !invisible('é'));
     }
 
     #[test]

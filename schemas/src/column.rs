@@ -256,7 +256,8 @@ impl Column {
     /// column, a cell holding a space), is empty: [`Rule::Required`] where the column is
     /// required, else no value. Any other is checked by its kind ([`Kind::check_with`]).
     pub fn check_cell<'a>(&self, raw: Option<&'a str>, scratch: &'a mut String) -> Result<Option<Value<'a>>, Rule> {
-        match raw.filter(|v| !v.trim().is_empty()) {
+        // A cell of nothing but white space and characters no one sees is empty.
+        match raw.filter(|v| !crate::check::as_shown(v).is_empty()) {
             None if self.required => Err(Rule::Required),
             None => Ok(None),
             Some(v) => self.kind.check_with(v, scratch).map(Some),
@@ -272,7 +273,7 @@ mod tests {
     fn a_cell_of_white_space_is_empty() {
         let date = Column::new("d", Kind::Date, Role::EventAttribute, "A date.");
         let mut scratch = String::new();
-        for blank in [None, Some(""), Some("   "), Some("\t \u{a0}")] {
+        for blank in [None, Some(""), Some("   "), Some("\t \u{a0}"), Some("\u{200b}\0\u{feff}")] {
             assert_eq!(date.check_cell(blank, &mut scratch), Ok(None), "{blank:?}");
             assert_eq!(date.required().check_cell(blank, &mut scratch), Err(Rule::Required));
         }

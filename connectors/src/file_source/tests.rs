@@ -244,6 +244,13 @@ fn csv_utf16_is_named_not_misread() {
         assert_eq!(err.rule_code(), "encoding.utf16", "{err}");
         assert!(err.to_string().contains("UTF-16"), "{err}");
     }
+    // Without a byte order mark, as SQL Server's `bcp -w` writes it: tab-separated, either order.
+    let tabbed = HEADER.replace(',', "\t");
+    let le: Vec<u8> = tabbed.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let be: Vec<u8> = tabbed.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    for bytes in [le, be] {
+        assert_eq!(open_err(bytes).rule_code(), "encoding.utf16");
+    }
 }
 
 #[test]

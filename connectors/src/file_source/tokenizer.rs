@@ -166,11 +166,12 @@ impl Tokenizer {
         self.cr_lines
     }
 
-    /// Whether the file starts with a UTF-16 byte order mark (Excel's "Unicode Text" save):
-    /// every other byte of it is NUL, and no single-byte reading of it means anything.
+    /// Whether the file is UTF-16: it starts with a UTF-16 byte order mark (Excel's "Unicode
+    /// Text" save), or, without one (SQL Server's `bcp -w`), [`utf16_without_mark`]. Every other
+    /// byte of such a file is NUL, and no single-byte reading of it means anything.
     pub(super) fn starts_utf16(&self) -> bool {
         let head = &self.buf[..self.end];
-        head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF")
+        head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") || utf16_without_mark(head)
     }
 
     /// Reads fields separated by `delimiter` instead of a comma. Only before the first record.
@@ -644,6 +645,27 @@ impl QuoteState {
         }
         *self = s;
     }
+}
+
+/// Bytes of the file's start looked at for UTF-16 without a byte order mark.
+const UTF16_HEAD: usize = 512;
+
+/// Whether `head`, a file's first bytes, reads as UTF-16 text without a byte order mark: of its
+/// first [`UTF16_HEAD`] bytes (at least 8), most of the even ones (big-endian) or of the odd ones
+/// (little-endian) are NUL, and almost none of the others, as text of Latin letters is in
+/// UTF-16. A text file in any single-byte encoding or UTF-8 holds no NUL (a NUL-padded end is
+/// not its start).
+fn utf16_without_mark(head: &[u8]) -> bool {
+    let head = &head[..head.len().min(UTF16_HEAD) & !1];
+    if head.len() < 8 {
+        return false;
+    }
+    let pairs = head.len() / 2;
+    let nul_at = |parity: usize| head.iter().skip(parity).step_by(2).filter(|&&b| b == 0).count();
+    let (even, odd) = (nul_at(0), nul_at(1));
+    let mostly = |n: usize| n * 10 >= pairs * 7;
+    let hardly = |n: usize| n * 10 <= pairs;
+    (mostly(odd) && hardly(even)) || (mostly(even) && hardly(odd))
 }
 
 #[cfg(test)]

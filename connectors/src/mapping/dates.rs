@@ -30,6 +30,9 @@ pub const EXCEL: &str = "excel";
 const FIRST_EXCEL_SERIAL: f64 = 61.0;
 /// The last serial Excel can show: 9999-12-31.
 const LAST_EXCEL_SERIAL: f64 = 2_958_465.0;
+/// Whole numbers read as a year written alone rather than as a serial (which would fall in
+/// 1905 to 1905-09): the years tellonce's dates may hold.
+const YEARS_WRITTEN_ALONE: std::ops::RangeInclusive<f64> = 1900.0..=2099.0;
 
 impl DateFormat {
     /// The format named by `text`: `excel`, or a `strftime` pattern that names a year, a month
@@ -86,6 +89,11 @@ impl DateFormat {
                     && value.bytes().all(|b| b.is_ascii_digit() || b == b'.')
                     && value.bytes().filter(|&b| b == b'.').count() <= 1;
                 let serial: f64 = if plain { value.parse().ok()? } else { return None };
+                // A year written alone (`2019`) is a serial of 1905, read as no partner meant it:
+                // no date, as a year alone is under any pattern.
+                if YEARS_WRITTEN_ALONE.contains(&serial) && !value.contains('.') {
+                    return None;
+                }
                 from_excel_serial(serial)
             }
         }
@@ -238,9 +246,12 @@ mod tests {
         assert_eq!(to_iso("excel", "45657").as_deref(), Some("2024-12-31"));
         assert_eq!(to_iso("EXCEL", "31467.75").as_deref(), Some("1986-02-24"));
         assert_eq!(to_iso("excel", "61").as_deref(), Some("1900-03-01"));
-        for bad in ["60", "-1", "1e4", "inf", "NaN", "", "12/01/2020", "2958466"] {
+        for bad in ["60", "-1", "1e4", "inf", "NaN", "", "12/01/2020", "2958466", "2019", "1900", "2099"] {
             assert_eq!(to_iso("excel", bad), None, "{bad}");
         }
+        // Serials of 1905 to 1927 that no year is still read.
+        assert_eq!(to_iso("excel", "2100").as_deref(), Some("1905-09-30"));
+        assert_eq!(to_iso("excel", "1899").as_deref(), Some("1905-03-13"));
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! values = ["Deleted", "Withdrawn"]
 //! ```
 //!
-//! A row whose cell holds one of the values (trimmed, without regard to ASCII case) is not a
+//! A row whose cell holds one of the values (word for word, without regard to ASCII case or
+//! spacing) is not a
 //! record to stage but a withdrawal of its `record_id`; any other value, or an empty cell, is an
 //! ordinary record.
 
@@ -38,10 +39,23 @@ impl WithdrawalMarker {
         &self.written
     }
 
-    /// Whether a cell's value marks its record withdrawn.
+    /// Whether a cell's value marks its record withdrawn: one of the values word for word, however
+    /// the words are spaced (`Sent  in error`, as a double space typed in a drop-down's text).
     pub fn marks(&self, value: &str) -> bool {
-        let value = value.trim();
-        self.values.iter().any(|v| v.eq_ignore_ascii_case(value))
+        self.values.iter().any(|v| same_words(v, value))
+    }
+}
+
+/// Whether `a` and `b` hold the same words, without regard to ASCII case or the white space
+/// between them.
+fn same_words(a: &str, b: &str) -> bool {
+    let (mut x, mut y) = (a.split_whitespace(), b.split_whitespace());
+    loop {
+        match (x.next(), y.next()) {
+            (None, None) => return true,
+            (Some(p), Some(q)) if p.eq_ignore_ascii_case(q) => {}
+            _ => return false,
+        }
     }
 }
 
@@ -92,7 +106,7 @@ pub(super) fn withdrawal_marker(
         let t = v.trim();
         if t.is_empty() {
             problem(places, at(values), MappingRule::Value, "withdrawal.values: a value is empty".into());
-        } else if kept.iter().any(|k| k.eq_ignore_ascii_case(t)) {
+        } else if kept.iter().any(|k| same_words(k, t)) {
             problem(places, at(values), MappingRule::Value, "withdrawal.values: a value is listed twice".into());
         } else {
             kept.push(t.to_owned());

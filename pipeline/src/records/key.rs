@@ -48,11 +48,12 @@ impl RecordKey {
         }
     }
 
-    /// The key of a reference given in clear (trimmed first, as validation reads it).
+    /// The key of a reference given in clear (read first as validation reads it:
+    /// [`tellonce_schemas::check::as_shown`]).
     pub fn of<'a>(&self, clear: &'a str) -> Cow<'a, str> {
-        let id = clear.trim();
+        let id = tellonce_schemas::check::as_shown(clear);
         match self {
-            RecordKey::Clear => Cow::Borrowed(id),
+            RecordKey::Clear => id,
             RecordKey::Token(t) => Cow::Owned(token_ref(&t.token(RECORD_ID, id.as_bytes()))),
         }
     }

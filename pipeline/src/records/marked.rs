@@ -53,11 +53,14 @@ pub fn take_withdrawn(
     let mut keep = Vec::with_capacity(raw.batch.num_rows());
     for i in 0..raw.batch.num_rows() {
         let marked = raw.withdrawn.get(i).copied().unwrap_or(false) && !duplicates.get(i).copied().unwrap_or(false);
-        let id = ids.is_valid(i).then(|| ids.value(i).trim()).filter(|v| !v.is_empty() && column.kind.check(v).is_ok());
+        let id = ids
+            .is_valid(i)
+            .then(|| tellonce_schemas::check::as_shown(ids.value(i)))
+            .filter(|v| !v.is_empty() && column.kind.check(v).is_ok());
         match id.filter(|_| marked) {
             Some(id) => {
                 let updated = dates.filter(|d| d.is_valid(i)).and_then(|d| dates::parse_value(d.value(i).trim()).ok());
-                taken.push(MarkedWithdrawn { position: positions.value(i), record_id: id.to_owned(), updated });
+                taken.push(MarkedWithdrawn { position: positions.value(i), record_id: id.into_owned(), updated });
                 keep.push(false);
             }
             None => keep.push(true),

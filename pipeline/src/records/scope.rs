@@ -46,7 +46,7 @@ impl Scope {
         Scope { bits: vec![0; bits.div_ceil(64) as usize], all: false, added: 0 }
     }
 
-    /// The references of `ids` (each trimmed, as validation reads it), with 16 bits each.
+    /// The references of `ids` (each read as validation reads it), with 16 bits each.
     pub fn of<'a>(ids: impl IntoIterator<Item = &'a str>) -> Scope {
         let ids: Vec<&str> = ids.into_iter().collect();
         let mut scope = Scope::with_bits(ids.len() as u64 * 16);
@@ -84,9 +84,9 @@ impl Scope {
         (0..PROBES).map(move |i| a.wrapping_add(i.wrapping_mul(b)) % bits)
     }
 
-    /// Adds a reference (trimmed, as validation reads it).
+    /// Adds a reference (read as validation reads it: [`tellonce_schemas::check::as_shown`]).
     pub fn add(&mut self, id: &str) {
-        let probes: Vec<u64> = self.probes(id.trim()).collect();
+        let probes: Vec<u64> = self.probes(&tellonce_schemas::check::as_shown(id)).collect();
         for p in probes {
             if let Some(word) = self.bits.get_mut((p / 64) as usize) {
                 *word |= 1 << (p % 64);
@@ -119,8 +119,8 @@ mod tests {
     #[test]
     fn a_scope_names_every_reference_added_trimmed_and_few_others() {
         let ids: Vec<String> = (0..100_000).map(|i| format!("P{i}")).collect();
-        let scope = Scope::of(ids.iter().map(String::as_str).chain([" Q1 "]));
-        assert!(ids.iter().all(|id| scope.may_name(id)) && scope.may_name("Q1"));
+        let scope = Scope::of(ids.iter().map(String::as_str).chain([" Q1 ", "Q2\u{200b}", "\u{feff}Q3\0\0"]));
+        assert!(ids.iter().all(|id| scope.may_name(id)) && ["Q1", "Q2", "Q3"].iter().all(|q| scope.may_name(q)));
         let by_chance = (0..100_000).filter(|i| scope.may_name(&format!("R{i}"))).count();
         // 16 bits and 3 probes a reference: about one in two hundred passes by chance.
         assert!(by_chance < 1_000, "{by_chance} of 100 000 others pass");

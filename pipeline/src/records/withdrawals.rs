@@ -150,11 +150,12 @@ pub fn read(path: &Path, feed: &FeedSchema, mapping: Option<&Mapping>) -> Result
         let id = encoding.decode(cell).ok_or_else(|| {
             line_error(line, "encoding.invalid_utf8", format!("column {RECORD_ID}: not valid in the file's encoding"))
         })?;
-        let id = id.trim();
+        // Read as validation read the record's own reference.
+        let id = tellonce_schemas::check::as_shown(&id).into_owned();
         if id.is_empty() {
             return Err(line_error(line, "required.missing", format!("column {RECORD_ID}: empty")));
         }
-        out.push(Withdrawn { line, record_id: id.to_owned() });
+        out.push(Withdrawn { line, record_id: id });
     }
     if column.is_none() {
         return Err(WithdrawalsError::Empty { path: path.to_owned() });

@@ -114,7 +114,11 @@ impl DuplicateIndex {
         else {
             return vec![false; raw.batch.num_rows()];
         };
-        (0..col.len()).map(|i| !col.is_null(i) && !self.insert(fingerprint(col.value(i).trim().as_bytes()))).collect()
+        (0..col.len())
+            .map(|i| {
+                !col.is_null(i) && !self.insert(fingerprint(tellonce_schemas::check::as_shown(col.value(i)).as_bytes()))
+            })
+            .collect()
     }
 
     /// Adds a fingerprint; false if it was already there.
@@ -285,9 +289,8 @@ pub fn validate(
                 let reference = inputs.get(rid).filter(|_| *ci != rid || *rule == Rule::DuplicateRecordId);
                 let record_id = reference
                     .filter(|a| a.is_valid(r))
-                    .map(|a| a.value(r).trim())
-                    .filter(|v| !v.is_empty())
-                    .map(str::to_owned);
+                    .map(|a| tellonce_schemas::check::as_shown(a.value(r)).into_owned())
+                    .filter(|v| !v.is_empty());
                 rejects.push(RawReject {
                     position: positions.value(r),
                     rule: *rule,
