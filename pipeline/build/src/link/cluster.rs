@@ -85,7 +85,8 @@ pub enum Veto {
     /// Both clusters hold a forename and none is alike (a scored link, or a match key that
     /// agrees on initials only).
     Forename,
-    /// Both clusters settle a sex and none agrees (a scored or home-vouched link).
+    /// Both clusters settle a sex and none agrees (a match key, the Bloom pass, a scored or
+    /// home-vouched link).
     Sex,
     /// An officer decided that a record of one cluster and a record of the other are two
     /// people (`[linkage] decisions`).
@@ -300,6 +301,26 @@ impl<'r> Clusters<'r> {
         self.union_with(a, b, |c, ra, rb| c.disagree(ra, rb, dob).then_some(Veto::DateOfBirth))
     }
 
+    /// As [`Self::union`], for a match key or the Bloom pass, where the two records' sexes, and
+    /// their clusters' settled sexes, must not differ: twins of two sexes each recorded once with
+    /// the names swapped share the surname as a forename, and a key of forename, date of birth
+    /// and postcode with it. A pair whose sexes differ is left to the scoring pass, which weighs
+    /// the difference with the rest.
+    fn union_by_key(&mut self, a: u32, b: u32) -> Result<bool, Veto> {
+        let (sa, sb) = (self.recs.sex[a as usize], self.recs.sex[b as usize]);
+        let pair_apart = sa != 0 && sb != 0 && sa != sb;
+        let dob = &self.recs.dob_unordered;
+        self.union_with(a, b, |c, ra, rb| {
+            if pair_apart {
+                Some(Veto::Sex)
+            } else if c.disagree(ra, rb, dob) {
+                Some(Veto::DateOfBirth)
+            } else {
+                super::settled::sexes_settled_apart(c, ra, rb).then_some(Veto::Sex)
+            }
+        })
+    }
+
     /// Merges the clusters of `a` and `b` unless a strong identifier disagrees or `veto` (given
     /// the two roots) refuses; the date-of-birth check is `veto`'s to make. `Ok(true)` if they
     /// were apart.
@@ -423,7 +444,9 @@ pub fn persons_deciding(
             }
             let first = group[0].1;
             for &(_, other) in &group[1..] {
-                match c.union(first, other) {
+                let joined =
+                    if matches!(rule, Rule::Key(_)) { c.union_by_key(first, other) } else { c.union(first, other) };
+                match joined {
                     Ok(merged) => {
                         if merged {
                             *stats.merges_by_rule.entry(rule.name()).or_default() += 1;
@@ -633,7 +656,7 @@ fn bloom_pass(
                 if !dates_agree && (fore < 0.99 || sur < 0.99) {
                     continue;
                 }
-                match c.union(a, b) {
+                match c.union_by_key(a, b) {
                     Ok(merged) => {
                         if merged {
                             *stats.merges_by_rule.entry(Rule::Bloom.name()).or_default() += 1;

@@ -89,6 +89,25 @@ fn twins_sharing_name_key_and_address_but_not_birthday_stay_apart_and_a_swapped_
 }
 
 #[test]
+fn a_match_key_does_not_join_two_records_of_different_sexes() {
+    // Twins of two sexes, each recorded once with the names swapped: the surname stands as both
+    // forenames, so a key of forename, date of birth and postcode holds both records.
+    let mut r = Records::new();
+    let boy = rec(&mut r, "health_visiting", "H1", Some(1));
+    let girl = rec(&mut r, "health_visiting", "H2", Some(1));
+    let boy_again = rec(&mut r, "housing", "S1", Some(1));
+    r.sex[boy as usize] = b'M';
+    r.sex[girl as usize] = b'F';
+    for i in [boy, girl, boy_again] {
+        r.keys[7].push((t(70), i));
+    }
+    let p = persons(&r, &Options::default(), None);
+    assert!(!same(&p, boy, girl), "left to the scoring pass");
+    assert!(same(&p, boy, boy_again), "a record of no sex recorded still joins");
+    assert_eq!(p.stats.refused_by_rule.values().sum::<u64>(), 1);
+}
+
+#[test]
 fn bloom_filters_link_similar_names_with_the_same_birthday_only() {
     let mut r = Records::new();
     let bloom = |bits: &[usize]| {
