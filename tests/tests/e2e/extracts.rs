@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use tellonce_tests::{json_stdout, tellonce_ok};
+use tellonce_tests::{json_stdout, tellonce, tellonce_ok};
 
 use crate::partner_forms::{staged_by_record_id, windows_1252_safe, write_delimited};
 use crate::support::*;
@@ -597,4 +597,60 @@ fn a_quarantined_workbook_row_is_named_by_its_sheet_in_quarantine_and_in_check()
     let json = json_stdout(&json);
     let sheets: Vec<&str> = json.as_array().unwrap().iter().map(|r| r["sheet"].as_str().unwrap()).collect();
     assert_eq!(sheets, ["Autumn", "Spring"]);
+}
+
+#[test]
+fn a_sheet_named_after_a_child_is_written_by_its_place_everywhere() {
+    let ws = Workspace::new();
+    let header =
+        ["record_id", "household_ref", "role_in_household", "forename", "surname", "approach_date", "duty_owed"];
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    // A partner keeping a sheet per child: the second sheet's name is the child's.
+    for name in ["Cases", "Xanthe Quennellby"] {
+        let sheet = wb.add_worksheet();
+        sheet.set_name(name).unwrap();
+        for (c, h) in (0u16..).zip(header) {
+            sheet.write_string(0, c, h).unwrap();
+        }
+        let row = ["C1", "H1", "PET", "Ann", "Lee", "2024-01-05", "MAIN"];
+        for (c, v) in (0u16..).zip(row) {
+            sheet.write_string(1, c, v).unwrap();
+        }
+    }
+    wb.save(ws.dir().join("child.xlsx")).unwrap();
+    let config = |sheet: &str| {
+        let mut text = "[output]\ndir = \"output\"\n[keys]\nfile = \"keys/tellonce.key\"\n".to_owned();
+        text.push_str(&format!("[[sources]]\nfeed = \"housing\"\npath = \"child.xlsx\"\nsheet = \"{sheet}\"\n"));
+        text
+    };
+    let mut printed = String::new();
+    // A sheet not in the workbook: the error lists the sheets there are.
+    ws.write("tellonce.toml", config("Casework"));
+    let missing = tellonce(ws.dir(), &["run", "--config", "tellonce.toml", "--no-progress"]);
+    assert!(!missing.status.success());
+    let said = String::from_utf8_lossy(&missing.stderr).into_owned() + &String::from_utf8_lossy(&missing.stdout);
+    assert!(said.contains("#2") && said.contains("Cases"), "{said}");
+    printed.push_str(&said);
+    // Read by its place, its row is quarantined under that place.
+    ws.write("tellonce.toml", config("#2"));
+    for args in
+        [&["sources", "check", "--config", "tellonce.toml"][..], &["run", "--config", "tellonce.toml", "--no-progress"]]
+    {
+        let out = tellonce(ws.dir(), args);
+        printed.push_str(&String::from_utf8_lossy(&out.stdout));
+        printed.push_str(&String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(printed.contains("sheet \"#2\""), "{printed}");
+    let (list, _) = ws.quarantine_list();
+    printed.push_str(&text(&list));
+    let proposal = tellonce(ws.dir(), &["sources", "infer", "child.xlsx", "--feed", "housing"]);
+    printed.push_str(&String::from_utf8_lossy(&proposal.stdout));
+    printed.push_str(&String::from_utf8_lossy(&proposal.stderr));
+    for word in ["Xanthe", "Quennellby"] {
+        assert!(!printed.contains(word), "{word} printed:\n{printed}");
+        for file in tellonce_tests::files_under(&ws.dir().join("output")) {
+            let bytes = std::fs::read(&file).unwrap();
+            assert!(!bytes.windows(word.len()).any(|w| w == word.as_bytes()), "{word} in {}", file.display());
+        }
+    }
 }

@@ -111,7 +111,12 @@ fn a_second_copy_of_the_same_extract_under_another_name_stages_nothing() {
     ws.write("inputs/police.csv", extract(&rows));
     // The same records re-sent with one line added and in another order: new content, so not
     // skipped as a file, yet only the added record is staged.
+    // Some references carry what no one sees: a zero-width space pasted in, a byte order mark,
+    // the NUL padding of a fixed-width export. They are the records held all the same.
     let mut resent = rows.clone();
+    resent[0] = police("P1\u{200b}", "Ann", "CRIME");
+    resent[1] = police("\u{feff}P2", "Ann", "CRIME");
+    resent[2] = police("P3\0\0", "Ann", "CRIME");
     resent.reverse();
     resent.push(police("P21", "Eve", "CRIME"));
     ws.write("inputs/police-resent.csv", extract(&resent));
