@@ -301,6 +301,12 @@ impl<'r> Clusters<'r> {
         self.union_with(a, b, |c, ra, rb| c.disagree(ra, rb, dob).then_some(Veto::DateOfBirth))
     }
 
+    /// Merges the clusters of `a` and `b`, which `rule` (a strong identifier, the same record, a
+    /// match key) joins, unless vetoed.
+    fn union_by_rule(&mut self, rule: Rule, a: u32, b: u32) -> Result<bool, Veto> {
+        if matches!(rule, Rule::Key(_)) { self.union_by_key(a, b) } else { self.union(a, b) }
+    }
+
     /// As [`Self::union`], for a match key or the Bloom pass, where the two records' sexes, and
     /// their clusters' settled sexes, must not differ: twins of two sexes each recorded once with
     /// the names swapped share the surname as a forename, and a key of forename, date of birth
@@ -444,9 +450,7 @@ pub fn persons_deciding(
             }
             let first = group[0].1;
             for &(_, other) in &group[1..] {
-                let joined =
-                    if matches!(rule, Rule::Key(_)) { c.union_by_key(first, other) } else { c.union(first, other) };
-                match joined {
+                match c.union_by_rule(rule, first, other) {
                     Ok(merged) => {
                         if merged {
                             *stats.merges_by_rule.entry(rule.name()).or_default() += 1;
