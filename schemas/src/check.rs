@@ -238,14 +238,18 @@ pub fn as_shown(raw: &str) -> Cow<'_, str> {
     Cow::Borrowed(raw.trim())
 }
 
-/// Whether `c` is shown as nothing: a control character other than a tab or a line break, or a
+/// Whether `c` is shown as nothing: a control character other than a tab or a line break, a
 /// Unicode format character (a soft hyphen, zero-width spaces and joiners, direction marks, the
-/// byte order mark).
+/// byte order mark, tags), a variation selector, the combining grapheme joiner or a Hangul
+/// filler. (C1 controls are left: a Latin-1 file decoded byte for byte holds them as letters'
+/// stand-ins.)
 pub fn invisible(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}'
         | '\u{ad}' | '\u{61c}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
-        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}'
+        | '\u{34f}' | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}' | '\u{fe00}'..='\u{fe0f}'
+        | '\u{e0001}' | '\u{e0020}'..='\u{e007f}')
 }
 
 fn check_shown<'a>(kind: &Kind, raw: &'a str, scratch: &'a mut String) -> Result<Value<'a>, Rule> {

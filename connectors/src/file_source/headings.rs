@@ -22,10 +22,15 @@ pub(super) struct Headings {
     pub(super) unknown: Vec<String>,
 }
 
+/// How a column without a heading, before the last heading, is named among the unknown ones.
+pub const UNNAMED_COLUMN: &str = "unnamed_column_";
+
 /// Matches header `names` (decoded) to `feed`'s columns through `lookup`: a name given twice,
 /// or a required column missing (and not given a constant by the mapping), refuses the file.
-/// A blank name (as a trailing delimiter leaves) and a name the mapping ignores are dropped
-/// silently.
+/// A name the mapping ignores, and blank names after the last heading (as trailing delimiters
+/// leave), are dropped silently; a blank name before a heading is a column that lost its heading,
+/// whose values are not read, and is reported with the unknown ones as `unnamed_column_N` (its
+/// place, from 1).
 pub(super) fn match_headings(
     path: &Path,
     names: &[String],
@@ -35,6 +40,7 @@ pub(super) fn match_headings(
 ) -> Result<Headings, SourceError> {
     let mut field_of: Vec<Option<usize>> = vec![None; lookup.width()];
     let mut unknown = BTreeSet::new();
+    let last_named = names.iter().rposition(|n| !n.trim().is_empty()).unwrap_or(0);
     for (j, name) in names.iter().enumerate() {
         match lookup.find(name) {
             Some(i) if field_of[i].is_some() => {
@@ -44,6 +50,9 @@ pub(super) fn match_headings(
                 });
             }
             Some(i) => field_of[i] = Some(j),
+            None if name.trim().is_empty() && j < last_named => {
+                unknown.insert(format!("{UNNAMED_COLUMN}{}", j + 1));
+            }
             None if name.trim().is_empty() || lookup.is_ignored(name) => {}
             None => {
                 unknown.insert(name.trim().to_owned());

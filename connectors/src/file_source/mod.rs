@@ -294,11 +294,11 @@ pub enum SourceError {
         message: String,
     },
     /// A workbook has no sheet of the name asked for.
-    #[error("{} has no sheet {sheet:?}; its sheets are: {}", path.display(), sheets.join(", "))]
+    #[error("{} has no sheet {sheet}; its sheets are: {}", path.display(), sheets.join(", "))]
     SheetMissing {
         /// The file.
         path: PathBuf,
-        /// The sheet asked for.
+        /// The sheet asked for, as written ([`sheet_names::configured`]).
         sheet: String,
         /// The sheets it has.
         sheets: Vec<String>,

@@ -2,12 +2,14 @@
 //! entries, the audit log, a proposed mapping.
 //!
 //! A sheet's name is the partner's to choose, and some keep a sheet per child named after the
-//! child ("Amelia Hughes", "9434765919"). So a sheet is named by its name only where that cannot
-//! be a person's name or an identifier; otherwise by its place in the workbook, `#3` for the third
-//! sheet (hidden sheets counted), which `sheet = "#3"` in a source or mapping names as well.
+//! child ("Amelia Hughes", "HUGHES, Amelia (CP)", "9434765919"). No rule on a name alone tells a
+//! person's name from two words of a title, so a sheet is named by its name only where that
+//! cannot be a person's name or an identifier: one word, or words that never stand two together
+//! (`Sheet1`, `Data`, `Cases 2024-25`, `Term 1 data`). Otherwise it is named by its place in the
+//! workbook, `#3` for the third sheet (hidden sheets counted), which `sheet = "#3"` in a source or
+//! mapping names as well.
 
 use crate::infer::headings::identifier_shaped;
-use crate::infer::withhold::name_shaped;
 
 /// How the sheet named `name`, the `position`-th of its workbook (1-based), is written: its name
 /// where [`shown`], else `#position`.
@@ -15,31 +17,37 @@ pub fn label(name: &str, position: usize) -> String {
     if shown(name) { name.to_owned() } else { format!("#{position}") }
 }
 
-/// Whether a sheet's name may be written: not shaped like a person's name (capitalised words of
-/// letters, two or more, an initial among them: `Amelia S`, `Hughes, Amelia`), nor like an
-/// identifier, a date or a postcode, nor read as a place (`#2`), and printable. Most sheet names
-/// (`Sheet1`, `Data`, `Cases 2024-25`, `HV_DATA`) are shown; two capitalised words (`Case
-/// Notes`) are withheld with the names they look like.
+/// How a sheet named in a source or mapping is written where the workbook has none of that name:
+/// quoted where [`shown`], else described (the operator may have copied a child's name in).
+pub fn configured(name: &str) -> String {
+    if shown(name) || position_named(name).is_some() {
+        format!("{name:?}")
+    } else {
+        "named in the source or mapping (its name is not written: it may be a person's)".to_owned()
+    }
+}
+
+/// Whether a sheet's name may be written: printable, with nothing invisible in it, not read as a
+/// place (`#2`), with no part shaped like an identifier, a date or a postcode, and no two words of
+/// letters side by side (words split at anything but a letter or digit): a forename and a surname,
+/// in any case or order, are two such words, and so is `Amelia S`.
 pub fn shown(name: &str) -> bool {
     let trimmed = name.trim();
-    let words = trimmed.split_whitespace().count();
-    let without_initials: Vec<&str> = trimmed
-        .split_whitespace()
-        .filter(|w| !(w.trim_end_matches('.').chars().count() == 1 && w.chars().next().is_some_and(char::is_uppercase)))
-        .collect();
-    // One word alone (`Cases`, `Data`, `Referrals`) is how most sheets are named; a forename
-    // alone names no one.
-    let person = words >= 2 && !without_initials.is_empty() && name_shaped(&without_initials.join(" "));
+    let printable = trimmed.chars().all(|c| !c.is_control() && !tellonce_schemas::check::invisible(c));
+    let words: Vec<&str> = trimmed.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let two_words = words.windows(2).any(|w| w.iter().all(|x| x.chars().all(char::is_alphabetic)));
     !trimmed.is_empty()
-        && !person
-        && !identifier_shaped(trimmed)
+        && printable
         && position_named(trimmed).is_none()
-        && trimmed.chars().all(|c| !c.is_control())
+        && !identifier_shaped(trimmed)
+        && !trimmed.split_whitespace().any(identifier_shaped)
+        && !two_words
 }
 
 /// The place (1-based) `wanted` names a sheet by (`#2`), if it does.
 pub fn position_named(wanted: &str) -> Option<usize> {
-    wanted.trim().strip_prefix('#')?.parse::<usize>().ok().filter(|&n| n > 0)
+    let digits = wanted.trim().strip_prefix('#')?;
+    digits.bytes().all(|b| b.is_ascii_digit()).then(|| digits.parse::<usize>().ok()).flatten().filter(|&n| n > 0)
 }
 
 #[cfg(test)]
@@ -48,25 +56,36 @@ mod tests {
 
     #[test]
     fn a_sheet_is_named_only_where_its_name_cannot_be_a_person_or_an_identifier() {
-        for name in ["Sheet1", "Cases 2024-25", "HV_DATA", "Referrals (Apr)", "CONTACTS", "Read me first", "Data"] {
+        for name in ["Sheet1", "Cases 2024-25", "Data", "CONTACTS", "Term 1 data", "Q1 2024"] {
             assert_eq!(label(name, 2), name, "{name}");
         }
-        for name in [
+        let withheld = [
             "Amelia Hughes",
             "Hughes, Amelia",
+            "HUGHES, Amelia",
+            "amelia hughes",
+            "Hughes,Amelia",
             "Amelia S",
             "J. Smith",
+            "Amelia Hughes 03/04/2015",
+            "Amelia Hughes - CIN",
             "Case Notes",
+            "HV_DATA",
             "9434765919",
             "RH10 1AB",
             "03/04/2015",
+            "Ann\u{200b}",
             "#1",
             "",
-        ] {
+        ];
+        for name in withheld {
             assert_eq!(label(name, 3), "#3", "{name}");
         }
         assert_eq!(position_named(" #12 "), Some(12));
         assert_eq!(position_named("#0"), None);
+        assert_eq!(position_named("#+2"), None);
         assert_eq!(position_named("Sheet1"), None);
+        assert_eq!(configured("Casework"), "\"Casework\"");
+        assert!(!configured("Amelia Hughes").contains("Amelia"));
     }
 }

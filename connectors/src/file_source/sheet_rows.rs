@@ -346,13 +346,14 @@ fn choose_sheet(sheets: &[Sheet], wanted: Option<&str>) -> Result<String, Stop> 
         // Excel holds no two sheets whose names differ only in case, and shows no trailing
         // space: `Data` names the sheet `DATA ` as a person reading the tabs would take it. A
         // sheet whose name is not written is named by its place (`#2`).
-        Some(s) => sheets
-            .iter()
-            .find(|n| n.name == s)
+        // A place (`#2`) first: a name of that shape is never written, so one read from a
+        // message is always a place, even where a sheet is named so.
+        Some(s) => super::sheet_names::position_named(s)
+            .and_then(|p| sheets.get(p - 1))
+            .or_else(|| sheets.iter().find(|n| n.name == s))
             .or_else(|| sheets.iter().find(|n| n.name.trim().to_lowercase() == s.trim().to_lowercase()))
-            .or_else(|| super::sheet_names::position_named(s).and_then(|p| sheets.get(p - 1)))
             .map(|n| n.name.clone())
-            .ok_or_else(|| Stop::SheetMissing(s.to_owned(), names())),
+            .ok_or_else(|| Stop::SheetMissing(super::sheet_names::configured(s), names())),
         None => sheets
             .iter()
             .find(|s| s.visible == SheetVisible::Visible)

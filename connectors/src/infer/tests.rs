@@ -302,7 +302,9 @@ fn a_name_typed_into_a_code_column_is_not_listed_in_any_form() {
     // A column of the field's own codes, placed with high confidence, where a worker typed a
     // pupil's name four times: as the sample's name columns hold it, or shaped as a name.
     let codes = ["NEEDS_MET", "DISENGAGED", "MOVED_AWAY"];
-    for typed in ["Morris, Riley", "RILEY MORRIS", "Riley Morris", "MORRIS Riley", "Quennell, Xanthe"] {
+    for typed in
+        ["Morris, Riley", "RILEY MORRIS", "Riley Morris", "MORRIS Riley", "Quennell, Xanthe", "QUENNELL XANTHE"]
+    {
         let text: String = EDUCATION_HEADER.to_owned()
             + &(0..48)
                 .map(|i| education_row(i, if i % 12 == 0 { typed } else { codes[i % codes.len()] }))

@@ -10,15 +10,16 @@
 //! - its column reads as a code list: at most [`MAX_CODES`] distinct values, and each seen twice
 //!   on average (a column of names or references does not repeat);
 //! - it is not shaped like an identifier, a date or a postcode, nor also a value of a column
-//!   placed on an identifying field, nor holds a word of a column placed on a name (`SMITH,
-//!   Amelia` where `Amelia` and `Smith` are names in the sample, in any case and order);
+//!   placed on an identifying field, nor made only of words of columns placed on a name
+//!   (`SMITH, Amelia` where `Amelia` and `Smith` are names in the sample, in any case and order);
 //! - it is not shaped like a person's name (one to three words of letters, each a capital then
 //!   small letters: `Amelia`, `Priya Shah`, `Shah, Priya`), unless it maps to one of the field's
 //!   codes and the column is placed with high confidence, that is its heading names the field and
 //!   most of its values are already the field's codes or map to them. A partner's code may be
 //!   written so (`White British`), but so is a forename a partner put in the wrong column, and
 //!   only the column as a whole tells them apart; a value that maps to no code is what a name
-//!   typed in the wrong column looks like, so there the shape alone withholds it;
+//!   typed in the wrong column looks like, so there the shape alone withholds it, in any case
+//!   (`QUENNELL, XANTHE`);
 //! - it is common and short (see [`super::MIN_SHOWN`]).
 //!
 //! The rest are counted by reason, never shown.
@@ -55,7 +56,7 @@ pub struct Withheld {
     /// Shaped like an identifier, a date or a postcode, or holding a long run of digits.
     pub shaped: usize,
     /// Also a value of a column placed on an identifying field (a name, a date of birth, an
-    /// address, a postcode, an identifier), or holding a word of a column placed on a name.
+    /// address, a postcode, an identifier), or made only of words of columns placed on a name.
     pub identifying: usize,
     /// Shaped like a person's name, in a column not placed with high confidence.
     pub name_shaped: usize,
@@ -104,9 +105,12 @@ impl Guard {
         Guard { identifying, name_words }
     }
 
-    /// Whether `value` is a value of an identifying column, or holds a word of a name column.
+    /// Whether `value` is a value of an identifying column, or made of words of name columns
+    /// only (a code sharing one word with a name, `White British` beside a surname White, is not).
     fn identifies(&self, value: &str) -> bool {
-        self.identifying.contains(&value.trim().to_lowercase()) || words(value).any(|w| self.name_words.contains(&w))
+        let mut words = words(value).peekable();
+        self.identifying.contains(&value.trim().to_lowercase())
+            || (words.peek().is_some() && words.all(|w| self.name_words.contains(&w)))
     }
 
     /// The entries of `list` that may be listed, for the column placed as `placed` whose values
@@ -138,7 +142,7 @@ impl Guard {
                 withheld.shaped += 1;
             } else if self.identifies(v) {
                 withheld.identifying += 1;
-            } else if !sure && name_shaped(v) {
+            } else if !sure && (name_shaped(v) || (!mapped && in_capitals_name_shaped(v))) {
                 withheld.name_shaped += 1;
             } else if !shown(v, times) {
                 withheld.rare += 1;
@@ -169,10 +173,32 @@ pub(crate) fn name_shaped(value: &str) -> bool {
     (1..=3).contains(&words.len()) && words.iter().all(word)
 }
 
-/// The words of `value`, lower case: its runs of letters, hyphens and apostrophes.
+/// Whether `value`, written in capitals, reads as a name once capitalised (`QUENNELL, XANTHE` as
+/// `Quennell, Xanthe`): a name typed in capitals is a name still. (A value with small letters is
+/// judged as written: `Eviction by family` is a phrase.)
+fn in_capitals_name_shaped(value: &str) -> bool {
+    !value.chars().any(char::is_lowercase) && name_shaped(&capitalised(value))
+}
+
+/// `value` with each word capitalised.
+fn capitalised(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut start = true;
+    for c in value.chars() {
+        if start {
+            out.extend(c.to_uppercase())
+        } else {
+            out.extend(c.to_lowercase())
+        }
+        start = !c.is_alphabetic() && c != '\'';
+    }
+    out
+}
+
+/// The words of `value`, lower case: its runs of letters and apostrophes (`Smith-Jones` is two).
 fn words(value: &str) -> impl Iterator<Item = String> + '_ {
     value
-        .split(|c: char| !(c.is_alphabetic() || c == '-' || c == '\'' || c == '\u{2019}'))
+        .split(|c: char| !(c.is_alphabetic() || c == '\'' || c == '\u{2019}'))
         .filter(|w| w.chars().any(char::is_alphabetic))
         .map(str::to_lowercase)
 }

@@ -76,7 +76,8 @@ impl DateFormat {
 
     /// The date `value` (trimmed) holds in this format, if it holds one.
     pub fn parse_date(&self, value: &str) -> Option<NaiveDate> {
-        let value = value.trim();
+        let value = tellonce_schemas::check::as_shown(value);
+        let value = value.as_ref();
         match self {
             DateFormat::Pattern { items, .. } => {
                 let mut parsed = Parsed::new();
@@ -91,7 +92,7 @@ impl DateFormat {
                 let serial: f64 = if plain { value.parse().ok()? } else { return None };
                 // A year written alone (`2019`) is a serial of 1905, read as no partner meant it:
                 // no date, as a year alone is under any pattern.
-                if YEARS_WRITTEN_ALONE.contains(&serial) && !value.contains('.') {
+                if YEARS_WRITTEN_ALONE.contains(&serial) && serial.fract() == 0.0 {
                     return None;
                 }
                 from_excel_serial(serial)
@@ -246,7 +247,9 @@ mod tests {
         assert_eq!(to_iso("excel", "45657").as_deref(), Some("2024-12-31"));
         assert_eq!(to_iso("EXCEL", "31467.75").as_deref(), Some("1986-02-24"));
         assert_eq!(to_iso("excel", "61").as_deref(), Some("1900-03-01"));
-        for bad in ["60", "-1", "1e4", "inf", "NaN", "", "12/01/2020", "2958466", "2019", "1900", "2099"] {
+        for bad in
+            ["60", "-1", "1e4", "inf", "NaN", "", "12/01/2020", "2958466", "2019", "1900", "2099", "2019.0", "2019."]
+        {
             assert_eq!(to_iso("excel", bad), None, "{bad}");
         }
         // Serials of 1905 to 1927 that no year is still read.

@@ -41,14 +41,14 @@ impl NullSpellings {
         &self.spellings
     }
 
-    /// Whether `value`, trimmed, is one of the spellings.
+    /// Whether `value`, as shown ([`tellonce_schemas::check::as_shown`]), is one of the spellings.
     #[inline]
     pub(crate) fn matches(&self, value: &str) -> bool {
         if self.spellings.is_empty() || value.len() < self.min_len {
             return false;
         }
-        let t = value.trim();
-        t.len() >= self.min_len && t.len() <= self.max_len && self.spellings.iter().any(|s| s == t)
+        let t = tellonce_schemas::check::as_shown(value);
+        t.len() >= self.min_len && t.len() <= self.max_len && self.spellings.iter().any(|s| *s == t)
     }
 
     /// `col` with every cell that matches made null, or `None` if no cell matches (the column

@@ -80,8 +80,8 @@ impl ColumnRule {
 
     /// The feed code the value map gives `value`, if any.
     pub(crate) fn map_code(&self, value: &str) -> Option<&str> {
-        let value = value.trim();
-        self.values.iter().find(|(from, _)| from.eq_ignore_ascii_case(value)).map(|(_, to)| to.as_str())
+        let value = tellonce_schemas::check::as_shown(value);
+        self.values.iter().find(|(from, _)| from.eq_ignore_ascii_case(&value)).map(|(_, to)| to.as_str())
     }
 
     /// The value as the feed writes it. A value the rule cannot translate is passed as it is,
@@ -100,11 +100,11 @@ impl ColumnRule {
             return Some(Cow::Owned(format!("{y:04}-{m:02}-{d:02}")));
         }
         if let Some((yes, no)) = &self.booleans {
-            let t = v.trim();
-            if yes.iter().any(|s| s.eq_ignore_ascii_case(t)) {
+            let t = tellonce_schemas::check::as_shown(v);
+            if yes.iter().any(|s| s.eq_ignore_ascii_case(&t)) {
                 return Some(Cow::Borrowed("true"));
             }
-            if no.iter().any(|s| s.eq_ignore_ascii_case(t)) {
+            if no.iter().any(|s| s.eq_ignore_ascii_case(&t)) {
                 return Some(Cow::Borrowed("false"));
             }
         }

@@ -341,6 +341,7 @@ fn a_withdrawal_column_resolves_and_its_problems_are_reported_with_their_place()
     assert_eq!(w.heading(), "Record Status");
     assert!(w.marks(" deleted") && w.marks("CLOSED IN ERROR") && !w.marks("Active") && !w.marks(""));
     assert!(w.marks("Closed  in\u{a0}error") && !w.marks("Closed in") && !w.marks("Closed in error again"));
+    assert!(w.marks("Deleted\u{200b}") && w.marks("\u{feff}deleted\0\0"), "read as shown");
 
     let cases = [
         (

@@ -42,7 +42,8 @@ impl WithdrawalMarker {
     /// Whether a cell's value marks its record withdrawn: one of the values word for word, however
     /// the words are spaced (`Sent  in error`, as a double space typed in a drop-down's text).
     pub fn marks(&self, value: &str) -> bool {
-        self.values.iter().any(|v| same_words(v, value))
+        let value = tellonce_schemas::check::as_shown(value);
+        self.values.iter().any(|v| same_words(v, &value))
     }
 }
 

@@ -185,8 +185,12 @@ impl Reading {
         let skip_lines = pick("skip_lines", self.skip_lines, mapping.and_then(Mapping::skip_lines))?;
         let sheet = match (self.sheet.as_deref(), mapping.and_then(Mapping::sheet)) {
             (Some(a), Some(b)) if a != b => {
+                let (a, b) = (
+                    tellonce_connectors::file_source::sheet_names::configured(a),
+                    tellonce_connectors::file_source::sheet_names::configured(b),
+                );
                 return Err(format!(
-                    "[[sources]] declares sheet {a:?} but the mapping declares sheet {b:?}; declare it once"
+                    "[[sources]] declares the sheet {a} but the mapping declares the sheet {b}; declare it once"
                 ));
             }
             (a, b) => a.or(b).map(str::to_owned),

@@ -306,7 +306,7 @@ fn open_file(
         Ok(d) => d,
         Err(e) => return Err(("mapping.conflict", format!("{}: {e}", source.path.display()))),
     };
-    let sheet = dialect.sheet.clone();
+    let dialect_named_sheet = dialect.sheet.is_some();
     let file = match FileSource::open_with(&source.path, source.format, source.feed, opts, dialect, mapping) {
         Ok(f) => f,
         Err(e) => return Err((e.rule_code(), e.to_string())),
@@ -323,7 +323,8 @@ fn open_file(
             mapping: reading.mapping.as_ref().map(|m| m.display().to_string()),
             encoding: file.sheet().is_none().then(|| file.encoding().as_str()),
             delimiter: file.delimiter().map(|d| if d == b'\t' { "tab".to_owned() } else { char::from(d).to_string() }),
-            sheet,
+            // The sheet read, as every message names it (a name that may be a person's, by its place).
+            sheet: file.sheet().filter(|_| dialect_named_sheet).map(str::to_owned),
             mapping_sha256: None,
         });
     }

@@ -181,19 +181,19 @@ pub(super) fn work(
 fn repeat_starts(raw: &RawBatch, feed: &tellonce_schemas::FeedSchema) -> Vec<usize> {
     let ids = feed.index_of("record_id").and_then(|i| raw.batch.column(i).as_string_opt::<i32>());
     let Some(ids) = ids else { return Vec::new() };
-    let mut seen: HashSet<&str> = HashSet::new();
+    let mut seen: HashSet<std::borrow::Cow<'_, str>> = HashSet::new();
     let mut starts = Vec::new();
     for i in 0..ids.len() {
         // As the duplicate check reads a reference; one that is missing is quarantined.
-        let id = if ids.is_valid(i) { ids.value(i).trim() } else { "" };
+        let id = if ids.is_valid(i) { tellonce_schemas::check::as_shown(ids.value(i)) } else { "".into() };
         if id.is_empty() {
             continue;
         }
-        if !seen.insert(id) {
+        if seen.contains(&id) {
             starts.push(i);
             seen.clear();
-            seen.insert(id);
         }
+        seen.insert(id);
     }
     starts
 }

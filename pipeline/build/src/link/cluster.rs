@@ -26,7 +26,7 @@ use super::score::scored_pass as score_pass;
 /// made from, beside [`MATCHER_VERSION`](super::score::MATCHER_VERSION): change it whenever a
 /// change to a veto would link the same staging differently. Not part of a model's version: a
 /// frozen model's levels and weights mean the same under another veto, so it stays usable.
-pub const VETO_VERSION: &str = "veto-4";
+pub const VETO_VERSION: &str = "veto-5";
 
 /// The most clusters one group of a key of initials may join (see
 /// `Clusters::group_joins_by_initial`): more share a placeholder (`J SMITH`, 1 January), not a
