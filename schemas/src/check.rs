@@ -219,7 +219,12 @@ pub(crate) fn check_with<'a>(kind: &Kind, raw: &'a str, scratch: &'a mut String)
     // Characters no one sees (a zero-width space pasted in, a byte order mark, the NULs a
     // fixed-width export pads with) would make a reference another reference, and a re-sent
     // record a new one: the value is read as shown.
-    match as_shown(raw) {
+    check_as_shown(kind, as_shown(raw), scratch)
+}
+
+/// [`check_with`] of a value already read by [`as_shown`].
+pub(crate) fn check_as_shown<'a>(kind: &Kind, shown: Cow<'a, str>, scratch: &'a mut String) -> Result<Value<'a>, Rule> {
+    match shown {
         Cow::Borrowed(shown) => check_shown(kind, shown, scratch),
         Cow::Owned(shown) => check_shown(kind, &shown, &mut String::new()).map(into_owned),
     }

@@ -256,11 +256,12 @@ impl Column {
     /// column, a cell holding a space), is empty: [`Rule::Required`] where the column is
     /// required, else no value. Any other is checked by its kind ([`Kind::check_with`]).
     pub fn check_cell<'a>(&self, raw: Option<&'a str>, scratch: &'a mut String) -> Result<Option<Value<'a>>, Rule> {
-        // A cell of nothing but white space and characters no one sees is empty.
-        match raw.filter(|v| !crate::check::as_shown(v).is_empty()) {
+        // A cell of nothing but white space and characters no one sees is empty. Read as shown
+        // once, here, for both judgements.
+        match raw.map(crate::check::as_shown).filter(|v| !v.is_empty()) {
             None if self.required => Err(Rule::Required),
             None => Ok(None),
-            Some(v) => self.kind.check_with(v, scratch).map(Some),
+            Some(v) => crate::check::check_as_shown(&self.kind, v, scratch).map(Some),
         }
     }
 }

@@ -204,8 +204,9 @@ pub(super) struct SheetRows {
 
 impl SheetRows {
     /// Opens `sheet` of the workbook at `path`, a workbook of `format` (its first sheet when
-    /// `None`), and starts reading it; also returns the sheet as written ([`super::sheet_names`]). Its header is looked for
-    /// from row `skip_rows` (0-based), where an `.xlsx` sheet's formulas are scanned from.
+    /// `None`), and starts reading it; also returns the sheet as written
+    /// ([`super::sheet_names`]). Its header is looked for from row `skip_rows` (0-based), where
+    /// an `.xlsx` sheet's formulas are scanned from.
     pub(super) fn open(
         path: &Path,
         format: FileFormat,
@@ -343,11 +344,10 @@ fn push_data(cell: &Data, scratch: &mut String, out: &mut String) -> bool {
 fn choose_sheet(sheets: &[Sheet], wanted: Option<&str>) -> Result<String, Stop> {
     let names = || labels(sheets);
     match wanted {
-        // Excel holds no two sheets whose names differ only in case, and shows no trailing
-        // space: `Data` names the sheet `DATA ` as a person reading the tabs would take it. A
-        // sheet whose name is not written is named by its place (`#2`).
-        // A place (`#2`) first: a name of that shape is never written, so one read from a
-        // message is always a place, even where a sheet is named so.
+        // A place (`#2`) first: a sheet whose name is not written is named so, and a name of
+        // that shape is never written, so one read from a message is always a place. Then the
+        // name: Excel holds no two sheets whose names differ only in case, and shows no trailing
+        // space, so `Data` names the sheet `DATA ` as a person reading the tabs would take it.
         Some(s) => super::sheet_names::position_named(s)
             .and_then(|p| sheets.get(p - 1))
             .or_else(|| sheets.iter().find(|n| n.name == s))
