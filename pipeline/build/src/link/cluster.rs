@@ -26,12 +26,16 @@ use super::score::scored_pass as score_pass;
 /// made from, beside [`MATCHER_VERSION`](super::score::MATCHER_VERSION): change it whenever a
 /// change to a veto would link the same staging differently. Not part of a model's version: a
 /// frozen model's levels and weights mean the same under another veto, so it stays usable.
-pub const VETO_VERSION: &str = "veto-5";
+pub const VETO_VERSION: &str = "veto-6";
 
 /// The most clusters one group of a key of initials may join (see
 /// `Clusters::group_joins_by_initial`): more share a placeholder (`J SMITH`, 1 January), not a
 /// person.
 const MOST_BY_INITIAL: usize = 8;
+
+/// The most clusters of one key's group a record tries to join: past them, the group is
+/// records of many people sharing a placeholder, and no key can sort them.
+const MOST_GROUP_HEADS: usize = 8;
 
 /// Matcher settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -448,24 +452,10 @@ pub fn persons_deciding(
                 *stats.refused_by_rule.entry(rule.name()).or_default() += 1;
                 continue;
             }
-            let first = group[0].1;
-            for &(_, other) in &group[1..] {
-                match c.union_by_rule(rule, first, other) {
-                    Ok(merged) => {
-                        if merged {
-                            *stats.merges_by_rule.entry(rule.name()).or_default() += 1;
-                        }
-                        note(&mut best, first, rule, weight);
-                        note(&mut best, other, rule, weight);
-                    }
-                    Err(veto) => {
-                        *stats.refused_by_rule.entry(rule.name()).or_default() += 1;
-                        if matches!(rule, Rule::Strong(_) | Rule::SameRecord) {
-                            refused.push((first, other, rule, veto));
-                        }
-                    }
-                }
-            }
+            join_group(&mut c, rule, group, &mut stats, &mut refused, &mut |a, b| {
+                note(&mut best, a, rule, weight);
+                note(&mut best, b, rule, weight);
+            });
         }
     }
 
@@ -488,6 +478,47 @@ pub fn persons_deciding(
     let rule: Vec<Option<Rule>> = best.into_iter().map(|b| b.map(|(r, _)| r)).collect();
     let score = winning_scores(&rule, score, home_score);
     Persons { person, count, rule, conflict, score, stats }
+}
+
+/// Joins the records of one group of a rule's key. Each record joins the first of the group's
+/// clusters so far that no veto keeps it from, so a record refused by the group's first (twins
+/// of two sexes under one key) still joins the others it agrees with; calls `on_join` with each
+/// pair joined. A strong identifier (or the same record) refused goes to `refused`.
+fn join_group(
+    c: &mut Clusters<'_>,
+    rule: Rule,
+    group: &[(Tok, u32)],
+    stats: &mut MatchStats,
+    refused: &mut Vec<(u32, u32, Rule, Veto)>,
+    on_join: &mut dyn FnMut(u32, u32),
+) {
+    let mut heads: Vec<u32> = vec![group[0].1];
+    for &(_, other) in &group[1..] {
+        let mut joined = false;
+        for &head in &heads {
+            match c.union_by_rule(rule, head, other) {
+                Ok(merged) => {
+                    if merged {
+                        *stats.merges_by_rule.entry(rule.name()).or_default() += 1;
+                    }
+                    on_join(head, other);
+                    joined = true;
+                    break;
+                }
+                Err(veto) => {
+                    if matches!(rule, Rule::Strong(_) | Rule::SameRecord) {
+                        refused.push((head, other, rule, veto));
+                    }
+                }
+            }
+        }
+        if !joined {
+            *stats.refused_by_rule.entry(rule.name()).or_default() += 1;
+            if heads.len() < MOST_GROUP_HEADS {
+                heads.push(other);
+            }
+        }
+    }
 }
 
 /// Whether two records' dates of birth are more than a slip apart (the level `else`, and not one

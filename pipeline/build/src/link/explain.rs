@@ -25,6 +25,7 @@ use super::score::{household_deferred, representatives};
 use super::term_frequency::TermFrequencies;
 use super::train::{self, FIELDS, Model, Pattern, pattern};
 use tellonce_governance::audit::LinkageModel;
+use tellonce_schemas::check::as_shown;
 
 /// A record, as `FEED:RECORD_ID`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -36,11 +37,14 @@ pub struct RecordName {
 }
 
 impl RecordName {
-    /// Parses `FEED:RECORD_ID`.
+    /// Parses `FEED:RECORD_ID`, each part read as shown (as staging holds references): a
+    /// reference copied from a partner's system with a zero-width space or a byte order mark
+    /// names the record staged.
     pub fn parse(s: &str) -> Option<RecordName> {
         let (feed, record_ref) = s.split_once(':')?;
+        let (feed, record_ref) = (as_shown(feed), as_shown(record_ref));
         (!feed.is_empty() && !record_ref.is_empty())
-            .then(|| RecordName { feed: feed.to_owned(), record_ref: record_ref.to_owned() })
+            .then(|| RecordName { feed: feed.into_owned(), record_ref: record_ref.into_owned() })
     }
 }
 
@@ -394,6 +398,13 @@ pub(super) fn waterfall(recs: &Records, model: &Model, tf: &TermFrequencies, i: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reference_pasted_with_invisible_characters_names_the_record_staged() {
+        let pasted = RecordName::parse("\u{feff}police : P1\u{200b}").unwrap();
+        assert_eq!(pasted, RecordName { feed: "police".to_owned(), record_ref: "P1".to_owned() });
+        assert_eq!(RecordName::parse("police:\u{200b}"), None, "nothing shown is no reference");
+    }
 
     #[test]
     fn a_model_recorded_before_the_household_check_explains_with_the_veto() {

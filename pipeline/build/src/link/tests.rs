@@ -108,6 +108,26 @@ fn a_match_key_does_not_join_two_records_of_different_sexes() {
 }
 
 #[test]
+fn a_record_refused_by_its_groups_first_still_joins_the_others_of_its_key() {
+    // The boy's record comes first under the key; the girl's two records must still be one.
+    let mut r = Records::new();
+    let boy = rec(&mut r, "health_visiting", "H1", Some(1));
+    let girl = rec(&mut r, "health_visiting", "H2", Some(1));
+    let girl_again = rec(&mut r, "housing", "S1", Some(1));
+    r.sex[boy as usize] = b'M';
+    r.sex[girl as usize] = b'F';
+    r.sex[girl_again as usize] = b'F';
+    for i in [boy, girl, girl_again] {
+        r.keys[7].push((t(70), i));
+    }
+    let p = persons(&r, &Options::default(), None);
+    assert!(!same(&p, boy, girl) && !same(&p, boy, girl_again));
+    assert!(same(&p, girl, girl_again));
+    assert_eq!(p.rule[girl_again as usize], Some(Rule::Key(7)));
+    assert_eq!(p.stats.refused_by_rule.values().sum::<u64>(), 1, "one record joined none of the group");
+}
+
+#[test]
 fn bloom_filters_link_similar_names_with_the_same_birthday_only() {
     let mut r = Records::new();
     let bloom = |bits: &[usize]| {
