@@ -100,13 +100,16 @@ impl CsvInput {
                         max_line_bytes: opts.max_line_bytes,
                     });
                 }
-                Some(Status::Unclosed) => return Err(SourceError::HeaderMalformed { path: path.to_owned() }),
+                Some(Status::Unclosed | Status::StrayQuotes) => {
+                    return Err(SourceError::HeaderMalformed { path: path.to_owned() });
+                }
                 Some(Status::Parsed) if is_blank(&tok) => continue,
                 Some(Status::Parsed) => break,
             }
         }
 
         let width = tok.field_count();
+        tok.set_width(width);
         let mut names = Vec::with_capacity(width);
         for j in 0..width {
             let name =
@@ -164,7 +167,7 @@ impl CsvInput {
             let Some(status) = status else { return Ok(false) };
             let line = self.tok.record_line();
             match status {
-                Status::Unclosed => batch.reject(line, Rule::CsvMalformed, None, self.tok.raw()),
+                Status::Unclosed | Status::StrayQuotes => batch.reject(line, Rule::CsvMalformed, None, self.tok.raw()),
                 Status::TooLong => batch.reject(line, Rule::LineTooLong, None, self.tok.raw()),
                 Status::Parsed if is_blank(&self.tok) => {}
                 Status::Parsed if !self.is_whole() => {

@@ -158,7 +158,7 @@ fn sample_text(path: &Path, max_rows: usize) -> Result<Sample, SourceError> {
         match tok.next_record().map_err(|source| SourceError::Read { path: path.to_owned(), line, source })? {
             None => break,
             Some(Status::Parsed) => {}
-            Some(Status::TooLong | Status::Unclosed) => continue,
+            Some(Status::TooLong | Status::Unclosed | Status::StrayQuotes) => continue,
         }
         let cells: Vec<Option<String>> = (0..tok.field_count())
             .map(|j| encoding.decode(tok.field(j)).map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()))

@@ -41,6 +41,13 @@ pub(super) enum Status {
     /// lines after it. No fields; each of its lines comes as a record of this status, and
     /// [`Tokenizer::raw`] holds the line's bytes (at most `max_line_bytes`).
     Unclosed,
+    /// A quoted field over several lines that reads as stray quotes rather than a field: the
+    /// quote closing it is followed by more than a delimiter (`"Called mum` on one line, `"Rang
+    /// back` on a later one), or it holds a whole line shaped like a record (as many delimiters
+    /// as the header's width less one). Parsed, it would join the lines between into one record
+    /// of the right shape, another record's values in its fields. No fields; each of its lines
+    /// comes as a record of this status, as for [`Status::Unclosed`].
+    StrayQuotes,
 }
 
 /// Reads CSV records (RFC 4180: `,`, `"`, doubled quotes, CRLF, LF or CR) from a file.
@@ -92,6 +99,8 @@ pub(super) struct Tokenizer {
     rec_eof: bool,
     /// A record that swallowed lines, being handed out a line at a time.
     swallowed: Option<Swallowed>,
+    /// The header's fields (0 until [`Tokenizer::set_width`]), for [`Status::StrayQuotes`].
+    width: usize,
 }
 
 /// A record rejected whole that spans several lines, handed out one physical line at a time
@@ -145,6 +154,7 @@ impl Tokenizer {
             rec_offset: 0,
             rec_eof: false,
             swallowed: None,
+            width: 0,
         };
         while t.end < BOM.len() && t.refill()? {}
         if t.buf[..t.end].starts_with(BOM) {
@@ -180,8 +190,6 @@ impl Tokenizer {
         self.core = ReaderBuilder::new().delimiter(delimiter).quoting(self.quoting).build();
     }
 
-    /// Reads `"` as a character like any other, for a file whose fields are never quoted (a
-    /// stray opening quote then opens nothing). Only before the first record.
     /// Ends the file for this reader at byte `offset` (the start of a footer): nothing from
     /// there on is read as a record.
     pub(super) fn stop_at(&mut self, offset: u64) {
@@ -196,9 +204,17 @@ impl Tokenizer {
         }
     }
 
+    /// Reads `"` as a character like any other, for a file whose fields are never quoted (a
+    /// stray opening quote then opens nothing). Only before the first record.
     pub(super) fn set_no_quoting(&mut self) {
         self.quoting = false;
         self.core = ReaderBuilder::new().delimiter(self.delimiter).quoting(false).build();
+    }
+
+    /// The header's number of fields, once read: a quoted field holding a line with as many
+    /// delimiters as the header's fields less one is a record swallowed by a stray quote.
+    pub(super) fn set_width(&mut self, width: usize) {
+        self.width = width;
     }
 
     /// The field delimiter.
@@ -317,8 +333,15 @@ impl Tokenizer {
                 self.swallowed = None;
                 self.seek_to(s.resume)?;
             }
-            match self.parse_record()? {
-                Some(status @ (Status::Unclosed | Status::TooLong)) if self.spans_lines() => {
+            let parsed = match self.parse_record()? {
+                Some(Status::Parsed) if self.quoting && self.spans_lines() && self.stray_quotes() => {
+                    self.nfields = 0;
+                    Some(Status::StrayQuotes)
+                }
+                other => other,
+            };
+            match parsed {
+                Some(status @ (Status::Unclosed | Status::TooLong | Status::StrayQuotes)) if self.spans_lines() => {
                     // Its lines are read again from the file: a record too long to hold is
                     // no longer in the buffer.
                     let resume = self.offset + self.pos as u64;
@@ -328,6 +351,29 @@ impl Tokenizer {
                 other => return Ok(other),
             }
         }
+    }
+
+    /// Whether the record just parsed, over several lines, reads as stray quotes (see
+    /// [`Status::StrayQuotes`]). Only such records are looked at, and few records are.
+    fn stray_quotes(&self) -> bool {
+        let raw = self.raw();
+        if closed_with_text(raw, self.delimiter) {
+            return true;
+        }
+        // A legitimate field over lines (an address, a note) seldom holds a line with as many
+        // delimiters as a record; a narrow file's note might, so only wider files are judged.
+        if self.width < 4 {
+            return false;
+        }
+        (0..self.nfields).any(|j| {
+            let field = self.field(j);
+            field.contains(&b'\n') || field.contains(&b'\r')
+        }) && (0..self.nfields).any(|j| {
+            self.field(j)
+                .split(|&b| b == b'\n' || b == b'\r')
+                .skip(1)
+                .any(|line| line.iter().filter(|&&b| b == self.delimiter).count() + 1 >= self.width)
+        })
     }
 
     /// Whether the record just parsed holds a line end before its own.
@@ -645,6 +691,38 @@ impl QuoteState {
         }
         *self = s;
     }
+}
+
+/// Whether a quoted field in `raw` (a record's bytes) is closed by a quote followed by more
+/// than spaces before the next delimiter or line end: `"Rang back` where a stray quote opened
+/// on an earlier line is taken for the closing one. (`csv_core` reads such text on into the
+/// field, as RFC 4180 does not allow.)
+fn closed_with_text(raw: &[u8], delimiter: u8) -> bool {
+    #[derive(Clone, Copy, PartialEq)]
+    enum At {
+        Start,
+        Unquoted,
+        Quoted,
+        /// A quote inside a quoted field: closed, unless another quote follows.
+        Quote,
+        /// Past a closing quote, spaces only so far.
+        Closed,
+    }
+    let mut at = At::Start;
+    for &b in raw {
+        at = match (at, b) {
+            (At::Quoted, b'"') => At::Quote,
+            (At::Quoted, _) => At::Quoted,
+            (At::Start, b'"') | (At::Quote, b'"') => At::Quoted,
+            (_, d) if d == delimiter => At::Start,
+            (At::Quote | At::Closed, b'\n' | b'\r') => At::Start,
+            (At::Quote | At::Closed, b' ' | b'\t') => At::Closed,
+            (At::Quote | At::Closed, _) => return true,
+            (_, b'\n' | b'\r') => At::Start,
+            _ => At::Unquoted,
+        };
+    }
+    false
 }
 
 /// Bytes of the file's start looked at for UTF-16 without a byte order mark.

@@ -252,3 +252,58 @@ fn records_spanning_many_refills_keep_their_bytes() {
     assert_eq!(got[1].3.len(), big.len() + 2);
     assert_eq!((got[2].0, got[2].2.clone()), (3, vec!["z".to_owned()]));
 }
+
+#[test]
+fn stray_quotes_that_join_lines_into_one_record_are_handed_out_a_line_at_a_time() {
+    // A note opened with a quote on one line and another on a later line: parsed, the lines
+    // between would be one record of the header's shape, holding another record's values.
+    let text = b"id,note,date\n1,ok,d1\n2,\"Called mum,d2\n3,\"Rang back,d3\n4,fine,d4\n";
+    let got = all(text, 100);
+    let lines: Vec<(u64, Status, String)> = got.iter().map(|(l, s, _, raw)| (*l, *s, raw.clone())).collect();
+    assert_eq!(
+        lines,
+        [
+            (1, Status::Parsed, "id,note,date".into()),
+            (2, Status::Parsed, "1,ok,d1".into()),
+            (3, Status::StrayQuotes, "2,\"Called mum,d2".into()),
+            (4, Status::StrayQuotes, "3,\"Rang back,d3".into()),
+            (5, Status::Parsed, "4,fine,d4".into()),
+        ]
+    );
+    // A field over lines closed by its quote, spaces before the delimiter, is a field.
+    let got = all(b"id,note\n1,\"two\nlines\" ,x\n", 100);
+    assert_eq!(got[1].1, Status::Parsed);
+    assert_eq!(got[1].2[1], "two\nlines ");
+}
+
+#[test]
+fn a_quoted_field_holding_a_line_shaped_like_a_record_is_stray_quotes_in_a_wide_file() {
+    // The stray quotes close at the end of a field: no text follows the closing one, but the
+    // field holds a whole record's line.
+    let text = b"a,b,c,d\n1,2,3,\"note\n4,5,6,7\"\n8,9,10,11\n";
+    let (_f, mut t) = tokenizer(text, 100);
+    assert_eq!(t.next_record().unwrap(), Some(Status::Parsed));
+    t.set_width(t.field_count());
+    let mut got = Vec::new();
+    while let Some(s) = t.next_record().unwrap() {
+        got.push((t.record_line(), s));
+    }
+    assert_eq!(got, [(2, Status::StrayQuotes), (3, Status::StrayQuotes), (4, Status::Parsed)]);
+    // An address over two lines with a comma in it is an address.
+    let text = b"a,b,c,d\n1,2,3,\"1 High St,\nWorthing\"\n";
+    let (_f, mut t) = tokenizer(text, 100);
+    t.next_record().unwrap();
+    t.set_width(4);
+    assert_eq!(t.next_record().unwrap(), Some(Status::Parsed));
+    assert_eq!(t.field(3), b"1 High St,\nWorthing");
+}
+
+#[test]
+fn text_after_a_closing_quote_is_found_wherever_it_stands() {
+    assert!(closed_with_text(b"1,\"a\nb\"c,2", b','));
+    assert!(closed_with_text(b"1,\"a\nb\"  c", b','));
+    assert!(!closed_with_text(b"1,\"a\nb\"  ,c", b','));
+    assert!(!closed_with_text(b"1,\"a\"\"b\nc\",d", b','), "a doubled quote is a quote");
+    assert!(!closed_with_text(b"1,a\"b\nc", b','), "a quote inside an unquoted field is literal");
+    assert!(closed_with_text(b"1|\"a\nb\"x|c", b'|'));
+}
