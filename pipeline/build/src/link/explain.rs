@@ -15,11 +15,10 @@ use serde::Serialize;
 use super::LinkError;
 use super::blocking::BLOCK_RULES;
 use super::cluster::Veto;
-use super::compare::Tk;
 use super::input::{self, StagingFile};
 use super::levels::{self, ix};
 use super::read_links::for_each_link;
-use super::records::{NONE, Records};
+use super::records::Records;
 use super::rules::Rule;
 use super::score::{household_deferred, representatives};
 use super::term_frequency::TermFrequencies;
@@ -300,10 +299,10 @@ fn name_vetoes(
     for members in records.values() {
         built.person(members);
     }
-    let undated = |r: usize| recs.tokens[r][Tk::DobUnordered as usize] == NONE;
     let kept_apart = |&(j, ref p): &(usize, PairExplanation)| p.verdict == Verdict::KeptApart && person_of[j].is_some();
     for (other, pair) in pairs.iter_mut().filter(|x| kept_apart(x)) {
-        let unweighed = undated(me) || undated(*other);
+        // As the build judged it: the pair weighed no date (one missing, or garbled).
+        let unweighed = levels::dob_level(&recs.tokens[me], &recs.tokens[*other]) == ix::MISSING;
         pair.veto = built.veto_between(me as u32, *other as u32, unweighed).map(Veto::describe);
     }
 }

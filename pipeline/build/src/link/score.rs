@@ -487,8 +487,8 @@ fn link_strongest_first(
     links.sort_by(|x, y| y.0.total_cmp(&x.0).then_with(|| pair_key(x.1, x.2).cmp(&pair_key(y.1, y.2))));
     let name = rule.name();
     for (w, a, b) in links {
-        let dob = |r: u32| recs.tokens[r as usize][Tk::DobUnordered as usize];
-        let unweighed = dob(a) == NONE || dob(b) == NONE;
+        // The pair weighed no date of birth: one is missing, or garbled past reading.
+        let unweighed = levels::dob_level(&recs.tokens[a as usize], &recs.tokens[b as usize]) == ix::MISSING;
         match c.union_with(a, b, |c, ra, rb| scored_veto(c, ra, rb, unweighed)) {
             Ok(merged) => {
                 if merged {
@@ -518,8 +518,13 @@ fn scored_veto(c: &mut Clusters<'_>, a: u32, b: u32, unweighed_dob: bool) -> Opt
         for j in c.members(b) {
             let tj = &recs.tokens[j];
             if !dob_close && ti[Tk::DobUnordered as usize] != NONE && tj[Tk::DobUnordered as usize] != NONE {
-                dob_both = true;
-                dob_close = levels::dob_level(ti, tj) != ix::DOB_ELSE;
+                // A date garbled past reading (`2023-60-07`) against another weighs nothing
+                // (level missing): it neither holds the clusters apart nor brings them close.
+                let level = levels::dob_level(ti, tj);
+                if level != ix::MISSING {
+                    dob_both = true;
+                    dob_close = level != ix::DOB_ELSE;
+                }
             }
             if !fore_alike && ti[Tk::Forename as usize] != NONE && tj[Tk::Forename as usize] != NONE {
                 fore_both = true;

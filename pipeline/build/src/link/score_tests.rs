@@ -375,6 +375,37 @@ fn twins_of_one_name_stay_apart_where_each_settles_another_sex() {
 }
 
 #[test]
+fn a_date_garbled_past_reading_does_not_carry_its_person_past_another_settled_date() {
+    // A child's records settle a date; a third of hers holds a date that is no date (a month of
+    // 60: staged as its readable parts, without the exact token), and so weighs nothing against
+    // a neighbour's. The neighbour, a man of the same forename at the same postcode, settles a
+    // date far from the child's: the two persons stay apart.
+    let mut r = Records::new();
+    let child = [add(&mut r, "camhs", "C1", AMY, b'F'), add(&mut r, "camhs", "C2", AMY, b'F')];
+    let garbled = add(&mut r, "camhs", "C3", AMY, 0);
+    r.tokens[garbled as usize][Tk::Dob as usize] = NONE;
+    r.tokens[garbled as usize][Tk::YearMonth as usize] = NONE;
+    r.tokens[garbled as usize][Tk::MonthDay as usize] = NONE;
+    r.tokens[garbled as usize][Tk::DobUnordered as usize] = 99;
+    let man = Who { sur: 20, dob: (1976, 9, 2), ..AMY };
+    let neighbour = [add(&mut r, "police", "P1", man, b'M'), add(&mut r, "police", "P2", man, b'M')];
+    let veto = |persons: &[&[u32]], a: u32, b: u32, unweighed: bool| {
+        let mut built = super::score::BuiltPersons::new(&r);
+        for p in persons {
+            built.person(p);
+        }
+        built.veto_between(a, b, unweighed)
+    };
+    let with_garbled = [child[0], child[1], garbled];
+    assert_eq!(levels::dob_level(&r.tokens[garbled as usize], &r.tokens[neighbour[0] as usize]), ix::MISSING);
+    // Before, the garbled date's level (missing) counted as a date close to the neighbour's.
+    assert_eq!(veto(&[&with_garbled, &neighbour], garbled, neighbour[0], true), Some(Veto::DateOfBirth));
+    assert_eq!(veto(&[&with_garbled, &neighbour], garbled, neighbour[0], false), Some(Veto::DateOfBirth));
+    // Alone, the garbled record is still free to join either.
+    assert_eq!(veto(&[&child, &neighbour], garbled, neighbour[0], true), None);
+}
+
+#[test]
 fn the_veto_between_two_persons_is_named_as_they_stand() {
     // `link-explain` names what keeps two persons apart from their whole records.
     let veto = |r: &Records, persons: &[&[u32]], a: u32, b: u32| {
