@@ -45,6 +45,20 @@ pub(super) struct CsvInput {
     names: Vec<String>,
     unknown: Vec<String>,
     encoding: Encoding,
+    /// Where the reader is with respect to the footer (`[file] footer_lines`).
+    footer: Footer,
+}
+
+/// Where a CSV reader is with respect to the file's footer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Footer {
+    /// The mapping names no footer, or it is read.
+    None,
+    /// The records before the footer are being read.
+    Ahead,
+    /// The footer's lines are being read: a line that reads as a record
+    /// ([`super::footer::reads_as_record`]) is one; any other is the footer, skipped.
+    Reading,
 }
 
 impl CsvInput {
@@ -127,6 +141,7 @@ impl CsvInput {
             names: (0..lookup.width()).map(|i| lookup.name_of(i).to_owned()).collect(),
             unknown,
             encoding,
+            footer: if footer.is_some() { Footer::Ahead } else { Footer::None },
         };
         Ok((input, present))
     }
@@ -164,8 +179,25 @@ impl CsvInput {
                 line: self.tok.line(),
                 source,
             })?;
-            let Some(status) = status else { return Ok(false) };
+            let Some(status) = status else {
+                if self.footer == Footer::Ahead {
+                    self.footer = Footer::Reading;
+                    self.tok.read_on_past_footer().map_err(|source| SourceError::Read {
+                        path: path.to_owned(),
+                        line: self.tok.line(),
+                        source,
+                    })?;
+                    continue;
+                }
+                return Ok(false);
+            };
             let line = self.tok.record_line();
+            if self.footer == Footer::Reading {
+                if status == Status::Parsed && self.is_whole() && self.reads_as_record() {
+                    self.append(line, batch);
+                }
+                continue;
+            }
             match status {
                 Status::Unclosed | Status::StrayQuotes => batch.reject(line, Rule::CsvMalformed, None, self.tok.raw()),
                 Status::TooLong => batch.reject(line, Rule::LineTooLong, None, self.tok.raw()),
@@ -193,6 +225,15 @@ impl CsvInput {
                 (self.width..n).all(|j| self.tok.field(j).iter().all(|b| matches!(b, b' ' | b'\t')))
             }
         }
+    }
+
+    /// Whether the line just read, where the footer was expected, fills enough of the header's
+    /// columns to be a record: a file sent without its footer.
+    fn reads_as_record(&self) -> bool {
+        let filled = (0..self.tok.field_count())
+            .filter(|&j| self.tok.field(j).iter().any(|b| !matches!(b, b' ' | b'\t')))
+            .count();
+        super::footer::reads_as_record(filled, self.width)
     }
 
     /// Field `j` of the record just read, if it has one (a record may leave out the blank

@@ -2,11 +2,20 @@
 //! by … on …", a total), which are no records. Read as records they are quarantined in every
 //! extract, and a snapshot that quarantined a row whose reference it could not read withdraws
 //! nothing, so such a partner's snapshots would never withdraw. A mapping names how many lines
-//! (sheet rows) end every file of the partner; they are left unread.
+//! (sheet rows) end every file of the partner; they are not read as records, unless one of them
+//! fills half the header's columns ([`reads_as_record`]): a file sent without its footer.
 
 use std::fs::File;
 use std::io;
 use std::ops::ControlFlow;
+
+/// Whether a line (sheet row) where the footer was expected reads as a record instead: it
+/// fills at least half of the header's `width` columns, and two at least. A partner that sends
+/// one extract without its footer would otherwise lose its last record, and a snapshot would
+/// withdraw it; a footer ("Total: 312", "Report run by ... on ...") fills a cell or two.
+pub(crate) fn reads_as_record(filled: usize, width: usize) -> bool {
+    filled >= 2 && filled * 2 >= width
+}
 
 /// Whether the byte `b` is nothing a line holds: a space, a tab, a stray CR or a delimiter (a
 /// line of only these is blank, as a spreadsheet's empty row exports).

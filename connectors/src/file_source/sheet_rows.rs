@@ -197,9 +197,14 @@ pub(super) struct SheetRows {
     /// ([`super::formulas`]).
     formulas: FormulaCells,
     /// Rows with a cell at the end of the sheet that are its footer (`[file] footer_lines`):
-    /// this many are held back, and those still held at the end are never handed out.
+    /// this many are held back, and those still held at the end are handed out only where they
+    /// read as records ([`super::footer::reads_as_record`]).
     footer: usize,
     held: VecDeque<SheetRow>,
+    /// The header's columns (0 until it is read), for judging the rows held at the end.
+    width: usize,
+    /// Whether the sheet has no more rows than those held.
+    ended: bool,
 }
 
 impl SheetRows {
@@ -236,6 +241,8 @@ impl SheetRows {
             formulas: FormulaCells::new(),
             footer: 0,
             held: VecDeque::new(),
+            width: 0,
+            ended: false,
         };
         match name_rx.recv() {
             Ok(Ok(opened)) => {
@@ -280,18 +287,34 @@ impl SheetRows {
         self.footer = usize::try_from(rows).unwrap_or(usize::MAX);
     }
 
+    /// The header's number of columns, once read: rows held back as the footer that fill half
+    /// of them are records.
+    pub(super) fn set_width(&mut self, width: usize) {
+        self.width = width;
+    }
+
     /// The next row, or `None` at the end of the sheet (its footer, if any, left unread).
     pub(super) fn next_row(&mut self) -> Result<Option<SheetRow>, SourceError> {
         if self.footer == 0 {
             return self.next_sheet_row();
         }
-        while self.held.len() <= self.footer {
+        while self.held.len() <= self.footer && !self.ended {
             match self.next_sheet_row()? {
                 Some(row) => self.held.push_back(row),
-                None => return Ok(None),
+                None => self.ended = true,
             }
         }
-        Ok(self.held.pop_front())
+        if !self.ended {
+            return Ok(self.held.pop_front());
+        }
+        // The rows held are where the footer was expected.
+        while let Some(row) = self.held.pop_front() {
+            let filled = (0..row.width()).filter(|&j| row.own_cell(j).is_some_and(|c| !c.trim().is_empty())).count();
+            if super::footer::reads_as_record(filled, self.width) {
+                return Ok(Some(row));
+            }
+        }
+        Ok(None)
     }
 
     /// The next row the reader sent, or `None` at the end of the sheet.

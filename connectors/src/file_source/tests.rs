@@ -1358,6 +1358,47 @@ fn a_footer_the_mapping_declares_is_left_unread_in_a_csv_file_and_a_sheet() {
 }
 
 #[test]
+fn a_file_sent_without_the_footer_its_mapping_declares_loses_no_record() {
+    let text = "feed = \"police\"\n[file]\nfooter_lines = 2\n";
+    let mapping = Arc::new(Mapping::parse(std::path::Path::new("m.toml"), text.as_bytes(), police()).unwrap());
+    let read_csv_text = |body: String| {
+        let f = file("police.csv", body);
+        let mut source = FileSource::open_with(
+            &f.path,
+            FileFormat::Csv,
+            police(),
+            opts(10, 1000),
+            Dialect::default(),
+            Some(mapping.clone()),
+        )
+        .unwrap();
+        read_source(&mut source, police())
+    };
+    // No footer this month: the last two lines are records, read as records.
+    let read = read_csv_text(format!("{HEADER}\n{}\n{}\n{}\n", row("R1"), row("R2"), row("R3")));
+    assert_eq!(read.column(police(), "record_id"), [s("R1"), s("R2"), s("R3")]);
+    assert_eq!(read.positions(), [2, 3, 4]);
+    // One footer line where two were declared: the record above it is read, the total is not.
+    let read = read_csv_text(format!("{HEADER}\n{}\n{}\nRows: 2,,,,,,\n", row("R1"), row("R2")));
+    assert_eq!((read.column(police(), "record_id"), read.rejects.len()), (vec![s("R1"), s("R2")], 0));
+    // A footer line with a stray quote stays a footer, never a malformed record.
+    let read = read_csv_text(format!("{HEADER}\n{}\n\"Total\n,,,,,,\n", row("R1")));
+    assert_eq!((read.column(police(), "record_id"), read.rejects.len()), (vec![s("R1")], 0));
+
+    // A sheet sent without its footer: its last record is read.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no-footer.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    quirky_sheet(&mut wb, "Cases", 7.0, 1.0, "0", "Lee");
+    wb.save(&path).unwrap();
+    let mut source =
+        FileSource::open_with(&path, FileFormat::Xlsx, police(), opts(10, 1000), Dialect::default(), Some(mapping))
+            .unwrap();
+    let read = read_source(&mut source, police());
+    assert_eq!((read.column(police(), "record_id"), read.rejects.len()), (vec![s("00000007")], 0));
+}
+
+#[test]
 fn a_formula_a_program_stored_without_its_value_is_refused_where_the_feed_reads_it() {
     use rust_xlsxwriter::Formula;
     let dir = tempfile::tempdir().unwrap();

@@ -101,6 +101,8 @@ pub(super) struct Tokenizer {
     swallowed: Option<Swallowed>,
     /// The header's fields (0 until [`Tokenizer::set_width`]), for [`Status::StrayQuotes`].
     width: usize,
+    /// Where the file's data ends (before a final Ctrl-Z or NUL padding).
+    data_end: u64,
 }
 
 /// A record rejected whole that spans several lines, handed out one physical line at a time
@@ -155,6 +157,7 @@ impl Tokenizer {
             rec_eof: false,
             swallowed: None,
             width: 0,
+            data_end,
         };
         while t.end < BOM.len() && t.refill()? {}
         if t.buf[..t.end].starts_with(BOM) {
@@ -202,6 +205,21 @@ impl Tokenizer {
             self.end = keep;
             self.eof = true;
         }
+    }
+
+    /// Reads on past the footer set with [`Tokenizer::stop_at`], to the end of the file's data:
+    /// once the records before it are read, the footer's lines are read as records too (for
+    /// the caller to judge whether they are a footer). Parsing goes on where it stopped.
+    pub(super) fn read_on_past_footer(&mut self) -> io::Result<()> {
+        if self.stop_at.is_some_and(|at| at < self.data_end) {
+            self.stop_at = Some(self.data_end);
+            self.eof = false;
+            // The file may have been read past the footer's start before it was set.
+            self.file.seek(SeekFrom::Start(self.offset + self.end as u64))?;
+            // It parsed to the end of its input, and would take more as past the end.
+            self.core.reset();
+        }
+        Ok(())
     }
 
     /// Reads `"` as a character like any other, for a file whose fields are never quoted (a

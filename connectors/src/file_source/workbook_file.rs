@@ -69,6 +69,7 @@ impl WorkbookInput {
         };
         let line = u64::from(header.at) + 1;
         let names: Vec<String> = header.to_cells().into_iter().map(Option::unwrap_or_default).collect();
+        rows.set_width(names.len());
         let Headings { mapped, present, unknown } = match match_headings(path, &names, feed, lookup, mapping) {
             Ok(h) => h,
             Err(SourceError::MissingColumns { path, columns }) => {

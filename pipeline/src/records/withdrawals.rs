@@ -114,15 +114,22 @@ pub fn read(path: &Path, feed: &FeedSchema, mapping: Option<&Mapping>) -> Result
         }
         line_at
     };
+    let mut lines = Vec::new();
     for record in reader.byte_records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| line_of(p.byte()));
             line_error(line, "csv.malformed", "not readable as CSV".to_owned())
         })?;
         let line = record.position().map_or(0, |p| line_of(p.byte()));
-        if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
-            continue;
+        if !record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            lines.push((line, record));
         }
+    }
+    // The partner's footer (`[file] footer_lines` of the source's mapping), where it stands:
+    // among the last lines, of another shape than the header's. A line of the header's shape
+    // there is read, as a withdrawal lost would bring a record back.
+    let footer_from = lines.len().saturating_sub(mapping.map_or(0, |m| usize::try_from(m.footer_lines()).unwrap_or(0)));
+    for (k, (line, record)) in lines.into_iter().enumerate() {
         let Some(j) = column else {
             let is_reference = |heading: &[u8]| {
                 let Some(h) = encoding.decode(heading) else { return false };
@@ -143,6 +150,9 @@ pub fn read(path: &Path, feed: &FeedSchema, mapping: Option<&Mapping>) -> Result
         // A line with more or fewer fields than the header (an unquoted delimiter in a reason)
         // would put another field in the reference's place.
         if record.len() != width {
+            if k >= footer_from && k > 0 {
+                continue;
+            }
             let message = format!("{} fields where the header has {width}", record.len());
             return Err(line_error(line, "csv.field_count", message));
         }
@@ -169,6 +179,24 @@ mod tests {
 
     fn police() -> &'static FeedSchema {
         tellonce_schemas::feed::latest("police").unwrap()
+    }
+
+    #[test]
+    fn the_footer_the_sources_mapping_declares_is_passed_over_and_a_line_of_the_headers_shape_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.csv");
+        let text = "feed = \"police\"\n[file]\nfooter_lines = 1\n";
+        let mapping = Mapping::parse(Path::new("m.toml"), text.as_bytes(), police()).unwrap();
+        let ids = |got: Vec<Withdrawn>| got.into_iter().map(|w| w.record_id).collect::<Vec<_>>();
+        std::fs::write(&path, "record_id,reason\nP1,x\nP2,y\nTotal: 2\n\n").unwrap();
+        assert_eq!(ids(read(&path, police(), Some(&mapping)).unwrap()), ["P1", "P2"]);
+        assert_eq!(read(&path, police(), None).unwrap_err().rule_code(), "csv.field_count", "no footer declared");
+        // Sent without its footer: the last line is a withdrawal.
+        std::fs::write(&path, "record_id,reason\nP1,x\nP2,y\n").unwrap();
+        assert_eq!(ids(read(&path, police(), Some(&mapping)).unwrap()), ["P1", "P2"]);
+        // Above the footer, a line of another shape still rejects the file.
+        std::fs::write(&path, "record_id,reason\nP1,x,z\nP2,y\nTotal: 2\n").unwrap();
+        assert_eq!(read(&path, police(), Some(&mapping)).unwrap_err().rule_code(), "csv.field_count");
     }
 
     #[test]
