@@ -77,7 +77,8 @@ fn a_partner_extract_becomes_a_mapping_that_loads_and_places_every_heading_it_sh
     assert_eq!(proposal.unplaced, ["Officer"], "{text}");
     assert!(text.contains("\"1\" = \"M\"") && text.contains("\"9\" = \"U\""), "{text}");
     assert!(text.contains("date_of_birth = \"%d/%m/%Y\""), "{text}");
-    assert!(text.contains("ta_start = \"%Y-%m-%d %H:%M:%S%.3f\""), "{text}");
+    // A SQL Server date-time is ISO with a time of day, which the validate stage reads itself.
+    assert!(!text.contains("ta_start = \""), "{text}");
     assert!(
         text.contains("[decimals.rent_arrears_balance]\nthousands_separator = \",\"\ncurrency_symbol = \"£\""),
         "{text}"

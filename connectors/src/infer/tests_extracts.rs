@@ -250,7 +250,8 @@ fn a_date_column_in_several_shapes_gets_formats_reading_every_value() {
     }
     let values: Vec<&str> = column.iter().map(String::as_str).collect();
     let d = values::date_formats(&values);
-    assert_eq!(d.formats, ["%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"], "ISO needs no place");
+    // The day-first date reads the date-times past their time of day; ISO needs no place.
+    assert_eq!(d.formats, ["%d/%m/%Y"]);
     assert!((d.share - 1.0).abs() < 1e-9, "{d:?}");
 }
 

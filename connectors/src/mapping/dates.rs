@@ -80,9 +80,18 @@ impl DateFormat {
         let value = value.as_ref();
         match self {
             DateFormat::Pattern { items, .. } => {
-                let mut parsed = Parsed::new();
-                chrono::format::parse(&mut parsed, value, items.iter()).ok()?;
-                parsed.to_naive_date().ok().filter(|d| whole_year_read(items, d.year()))
+                let read = |value: &str| {
+                    let mut parsed = Parsed::new();
+                    chrono::format::parse(&mut parsed, value, items.iter()).ok()?;
+                    parsed.to_naive_date().ok().filter(|d| whole_year_read(items, d.year()))
+                };
+                read(value).or_else(|| {
+                    // What spreadsheets add to a date: the apostrophe that keeps a cell as text,
+                    // and a time of day (`24/09/2015 00:00`) where the column is a date-time.
+                    let bare = value.strip_prefix('\'').unwrap_or(value);
+                    let bare = without_time_of_day(bare);
+                    (bare.len() < value.len()).then(|| read(bare)).flatten()
+                })
             }
             DateFormat::ExcelSerial => {
                 // Digits with at most one decimal point; no sign, exponent or `inf`.
@@ -120,6 +129,30 @@ impl DateFormat {
         let year = parsed.year().or_else(|| parsed.year_mod_100().map(|y| if y < 70 { 2000 + y } else { 1900 + y }))?;
         whole_year_read(items, year).then_some((year, parsed.month()?, parsed.day()?))
     }
+}
+
+/// `value` without a time of day ending it (`24/09/2015 00:00`, `2015-09-24T13:45:00.000`,
+/// `24/09/2015 1:45 PM`): hours and minutes, seconds and their fraction if written, and AM or
+/// PM, after a space or a `T`. As it is when it ends in no time.
+fn without_time_of_day(value: &str) -> &str {
+    let mut rest = value.trim_end();
+    for suffix in ["AM", "PM", "am", "pm"] {
+        if let Some(r) = rest.strip_suffix(suffix) {
+            rest = r.trim_end();
+            break;
+        }
+    }
+    let Some(at) = rest.rfind([' ', 'T']) else { return value };
+    let time = &rest[at + 1..];
+    let mut parts = time.splitn(3, ':');
+    let digits = |s: &str, most: usize| !s.is_empty() && s.len() <= most && s.bytes().all(|b| b.is_ascii_digit());
+    let hours = parts.next().is_some_and(|h| digits(h, 2));
+    let minutes = parts.next().is_some_and(|m| m.len() == 2 && digits(m, 2));
+    let seconds = parts.next().is_none_or(|s| {
+        let (whole, fraction) = s.split_once(['.', ',']).unwrap_or((s, "0"));
+        whole.len() == 2 && digits(whole, 2) && digits(fraction, 9)
+    });
+    if hours && minutes && seconds { rest[..at].trim_end() } else { value }
 }
 
 /// The year, month and day of `value` read by a pattern of numbers and separators alone
@@ -226,6 +259,25 @@ mod tests {
         assert_eq!(basic.impossible_day("1931924"), None, "seven digits: which part is short is not known");
         let named = DateFormat::parse("%d-%b-%Y").unwrap();
         assert_eq!(named.impossible_day("74-Sep-1931"), None, "only patterns of numbers");
+    }
+
+    #[test]
+    fn a_time_of_day_and_a_text_apostrophe_a_spreadsheet_adds_are_read_past() {
+        for value in [
+            "24/09/2015 00:00",
+            "24/09/2015 13:45:07",
+            "24/09/2015 00:00:00.000",
+            "24/09/2015T00:00",
+            "24/09/2015 1:45 PM",
+            "'24/09/2015",
+            "'24/09/2015 00:00",
+        ] {
+            assert_eq!(to_iso("%d/%m/%Y", value).as_deref(), Some("2015-09-24"), "{value}");
+        }
+        for value in ["24/09/2015 00", "24/09/2015 0000", "24/09/2015 x", "24/09/2015 12:3", "''24/09/2015"] {
+            assert_eq!(to_iso("%d/%m/%Y", value), None, "{value}");
+        }
+        assert_eq!(to_iso("%d %b %Y", "24 Sep 2015 00:00").as_deref(), Some("2015-09-24"));
     }
 
     #[test]
