@@ -130,7 +130,14 @@ impl CsvInput {
                 encoding.decode(tok.field(j)).ok_or_else(|| SourceError::HeaderNotUtf8 { path: path.to_owned() })?;
             names.push(name.into_owned());
         }
-        let Headings { mapped, present, unknown } = match_headings(path, &names, feed, &lookup, mapping)?;
+        let header_line = tok.record_line();
+        let Headings { mapped, present, unknown } =
+            match_headings(path, &names, feed, &lookup, mapping).map_err(|e| match e {
+                SourceError::MissingColumns { path, columns, .. } => {
+                    SourceError::MissingColumns { path, columns, line: header_line }
+                }
+                other => other,
+            })?;
         // A header of nothing but blank headings was skipped as a blank line: one is named.
         let blank_tail = names.iter().rev().take_while(|n| n.trim().is_empty()).count().min(width.saturating_sub(1));
         let input = CsvInput {

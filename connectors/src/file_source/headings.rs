@@ -76,7 +76,7 @@ pub(super) fn match_headings(
         })
         .collect();
     if !missing.is_empty() {
-        return Err(SourceError::MissingColumns { path: path.to_owned(), columns: missing });
+        return Err(SourceError::MissingColumns { path: path.to_owned(), columns: missing, line: 0 });
     }
     Ok(Headings {
         mapped: field_of.iter().enumerate().filter_map(|(i, f)| f.map(|j| (i, j))).collect(),

@@ -257,13 +257,22 @@ pub enum SourceError {
         /// The file.
         path: PathBuf,
     },
-    /// A CSV header lacks columns the schema requires.
-    #[error("{} lacks required column(s): {}", path.display(), columns.join(", "))]
+    /// A CSV header lacks columns the schema requires. A title or an export date above the
+    /// header is the usual cause, so the message names the line read as the header and
+    /// `skip_lines`.
+    #[error(
+        "{} lacks required column(s): {}{}; if the header is further down, skip the lines above it (skip_lines)",
+        path.display(),
+        columns.join(", "),
+        if *line > 0 { format!(", in the header read from line {line}") } else { String::new() }
+    )]
     MissingColumns {
         /// The file.
         path: PathBuf,
         /// The schema names of the missing columns, in schema order.
         columns: Vec<String>,
+        /// The line read as the header (0: not known).
+        line: u64,
     },
     /// A workbook sheet's header lacks columns the schema requires: names the sheet and row
     /// read as the header and the workbook's other sheets, since a cover sheet in front of the

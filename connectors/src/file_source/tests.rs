@@ -224,12 +224,17 @@ fn csv_unknown_columns_are_dropped_and_reported() {
 fn csv_missing_required_columns_are_named() {
     let header = "record_id,occurrence_ref,surname,incident_date,incident_type";
     match open_err(format!("{header}\nR1,O,S,D,T\n")) {
-        SourceError::MissingColumns { columns, path } => {
+        SourceError::MissingColumns { columns, path, line } => {
             assert_eq!(columns, ["forename", "person_role"]);
             assert!(path.ends_with("police.csv"));
+            assert_eq!(line, 1);
         }
         e => panic!("{e}"),
     }
+    // A title above the header: the line read as the header is named, and the setting.
+    let said = open_err(format!("Report run 01/12/2026\n\n{HEADER}\n{}\n", row("R1"))).to_string();
+    assert!(said.contains("in the header read from line 1") && said.contains("(skip_lines)"), "{said}");
+    assert!(!said.contains("Report run"), "no value: {said}");
 }
 
 #[test]

@@ -72,7 +72,7 @@ impl WorkbookInput {
         rows.set_width(names.len());
         let Headings { mapped, present, unknown } = match match_headings(path, &names, feed, lookup, mapping) {
             Ok(h) => h,
-            Err(SourceError::MissingColumns { path, columns }) => {
+            Err(SourceError::MissingColumns { path, columns, .. }) => {
                 let sheets = rows.sheets().to_vec();
                 return Err(SourceError::SheetMissingColumns(Box::new(super::SheetHeaderLacking {
                     path,
