@@ -57,6 +57,9 @@ pub const SURNAME_EDITS: &str = "surname_edit_tokens";
 pub const DOB_EDITS: &str = "date_of_birth_edit_tokens";
 /// Linkage column: the keyed Bloom filter of the first address line's bigrams.
 pub const ADDRESS_BLOOM: &str = "address_line_1_bloom";
+/// Linkage column: the keyed token of the numbers in the first address line (house, flat),
+/// for telling two homes of one street apart.
+pub const ADDRESS_NUMBERS_TOKEN: &str = "address_numbers_token";
 /// The feed column the address Bloom filter is made from.
 pub const ADDRESS_LINE: &str = "address_line_1";
 
@@ -104,6 +107,9 @@ pub enum Derivation {
     /// A keyed Bloom filter (128 bytes) of the first address line's bigrams (spaces removed,
     /// so that a slipped space changes little), unsalted.
     AddressBloom,
+    /// A keyed token (16 bytes) of the numbers in the first address line (house and flat
+    /// numbers, with a letter suffix, sorted), unsalted; null where the line has none.
+    AddressNumbers,
     /// Keyed tokens of a name or a date of birth and of it with each character dropped in turn
     /// (`List<FixedSizeBinary(16)>`, unsalted; see [`name_edits`](crate::name_edits)).
     EditTokens(MatchField),
@@ -120,6 +126,7 @@ impl Derivation {
                 | Derivation::BlockKey(_)
                 | Derivation::Bloom(_)
                 | Derivation::AddressBloom
+                | Derivation::AddressNumbers
                 | Derivation::EditTokens(_)
         )
     }
@@ -179,6 +186,7 @@ pub fn is_derived(name: &str) -> bool {
         || BlockKey::ALL.iter().any(|b| b.column() == name)
         || MatchField::ALL.iter().any(|f| f.bloom_column() == Some(name) || f.edit_column() == Some(name))
         || name == ADDRESS_BLOOM
+        || name == ADDRESS_NUMBERS_TOKEN
 }
 
 /// The Arrow type of a checked value of this kind, when it passes as it is.
@@ -383,6 +391,17 @@ fn linkage_columns(feed: &'static FeedSchema, treat: &impl Fn(&Column) -> Treatm
                            first address line, spaces removed, for approximate address comparison."
             .to_owned();
         push(ADDRESS_BLOOM, DataType::FixedSizeBinary(BLOOM_BYTES), vec![col], Derivation::AddressBloom, description);
+        let description = "Keyed token (HMAC-SHA256, 16 bytes, unsalted) of the numbers in the first address line \
+                           (house and flat numbers with any letter suffix, in sorted order), null where it has none: \
+                           two homes of one street differ in it."
+            .to_owned();
+        push(
+            ADDRESS_NUMBERS_TOKEN,
+            DataType::FixedSizeBinary(TOKEN_BYTES),
+            vec![col],
+            Derivation::AddressNumbers,
+            description,
+        );
     }
 }
 
@@ -466,7 +485,7 @@ mod tests {
         columns_under(f, treat).into_iter().map(|c| c.name).collect()
     }
 
-    const LINKAGE: [&str; 32] = [
+    const LINKAGE: [&str; 33] = [
         "mk_name_dob",
         "mk_initial_surname_dob",
         "mk_nickname_surname_dob",
@@ -499,6 +518,7 @@ mod tests {
         SURNAME_EDITS,
         DOB_EDITS,
         ADDRESS_BLOOM,
+        ADDRESS_NUMBERS_TOKEN,
     ];
 
     #[test]
@@ -585,7 +605,8 @@ mod tests {
                 SURNAME_BLOOM,
                 FORENAME_EDITS,
                 SURNAME_EDITS,
-                ADDRESS_BLOOM
+                ADDRESS_BLOOM,
+                ADDRESS_NUMBERS_TOKEN
             ]
         );
         let bloom = dob_coarse.iter().find(|c| c.name == FORENAME_BLOOM).unwrap();

@@ -1,12 +1,16 @@
-//! The Bloom filter of the first address line: the bigrams of its checked form with spaces
-//! removed ("14 STANLEY STREET" and "14 STANLEYSTREET" differ by one bigram), keyed like the
-//! name filters and unsalted (an address is shared by a household, so a salt from the person
-//! would keep its members' filters apart for nothing).
+//! The encodings of the first address line beyond its exact token. Its Bloom filter: the
+//! bigrams of its checked form with spaces removed ("14 STANLEY STREET" and "14 STANLEYSTREET"
+//! differ by one bigram), keyed like the name filters and unsalted (an address is shared by a
+//! household, so a salt from the person would keep its members' filters apart for nothing). And
+//! the token of its numbers: "60 CLARKE SQUARES" and "156 CLARKE SQUARES" are alike as bigrams
+//! but two homes, which only the numbers tell.
 
 use std::sync::Arc;
 
+use arrow_array::builder::FixedSizeBinaryBuilder;
 use arrow_array::{Array, ArrayRef, FixedSizeBinaryArray, StringArray};
 use arrow_buffer::{Buffer, NullBuffer};
+use tellonce_governance::Tokeniser;
 use tellonce_governance::bloom::BloomEncoder;
 use tellonce_schemas::staging;
 
@@ -37,6 +41,60 @@ pub(super) fn column(encoder: &mut BloomEncoder, lines: &StringArray) -> Result<
     Ok(Arc::new(array))
 }
 
+/// The HMAC field of the address numbers' tokens.
+const NUMBERS_FIELD: &str = "address_numbers";
+
+/// One row's token of its address numbers; null where the address is, or holds no number.
+pub(super) fn numbers_column(tokeniser: &Tokeniser, lines: &StringArray) -> Result<ArrayRef, PseudonymiseError> {
+    let mut builder = FixedSizeBinaryBuilder::with_capacity(lines.len(), staging::TOKEN_BYTES);
+    let mut preimage = String::new();
+    for line in lines.iter() {
+        match line.map(|l| numbers(l, &mut preimage)) {
+            Some(true) => builder.append_value(tokeniser.token(NUMBERS_FIELD, preimage.as_bytes()))?,
+            _ => builder.append_null(),
+        }
+    }
+    Ok(Arc::new(builder.finish()))
+}
+
+/// Writes the numbers of an address line into `out`: each run of digits without its leading
+/// zeros, with a letter straight after it that ends a word (`12A`, `12 A` is two words), in
+/// capitals; sorted (a flat and a house number come in either order), without repeats, joined
+/// by a unit separator. False when the line holds no number.
+fn numbers(line: &str, out: &mut String) -> bool {
+    let mut found: Vec<String> = Vec::new();
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && chars[i].is_ascii_digit() {
+            i += 1;
+        }
+        let digits: String = chars[start..i].iter().collect::<String>().trim_start_matches('0').to_owned();
+        let mut number = if digits.is_empty() { "0".to_owned() } else { digits };
+        let suffix_ends = chars.get(i + 1).is_none_or(|c| !c.is_alphanumeric());
+        if let Some(letter) = chars.get(i).filter(|c| c.is_ascii_alphabetic() && suffix_ends) {
+            number.push(letter.to_ascii_uppercase());
+            i += 1;
+        }
+        found.push(number);
+    }
+    found.sort();
+    found.dedup();
+    out.clear();
+    for (k, n) in found.iter().enumerate() {
+        if k > 0 {
+            out.push('\u{1f}');
+        }
+        out.push_str(n);
+    }
+    !found.is_empty()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,6 +104,38 @@ mod tests {
         let mut enc = KeyRing::from_master([42u8; 32]).tokeniser(Purpose::Linkage).bloom_encoder();
         let col = column(&mut enc, &StringArray::from(lines.to_vec())).unwrap();
         col.as_any().downcast_ref::<FixedSizeBinaryArray>().unwrap().clone()
+    }
+
+    #[test]
+    fn the_numbers_of_a_line_tell_two_homes_of_one_street_apart() {
+        let of = |line: &str| {
+            let mut out = String::new();
+            numbers(line, &mut out).then_some(out)
+        };
+        assert_eq!(of("60 Clarke Squares").as_deref(), Some("60"));
+        assert_eq!(of("Flat 5, 24 Stewart House").as_deref(), of("24 Stewart House Flat 5").as_deref());
+        assert_eq!(of("Flat 5, 24 Stewart House").as_deref(), Some("24\u{1f}5"));
+        assert_eq!(of("12a High St").as_deref(), Some("12A"));
+        assert_eq!(of("12 A High St").as_deref(), Some("12"), "a word on its own is no suffix");
+        assert_eq!(of("12ab High St").as_deref(), Some("12"));
+        assert_eq!(of("007 Bond St").as_deref(), Some("7"));
+        assert_eq!(of("Rose Cottage"), None);
+        let keys = KeyRing::from_master([42u8; 32]).tokeniser(Purpose::Linkage);
+        let col = numbers_column(
+            &keys,
+            &StringArray::from(vec![
+                Some("60 Clarke Squares"),
+                Some("60 CLARKE SQ"),
+                Some("156 Clarke Squares"),
+                Some("The Barn"),
+                None,
+            ]),
+        )
+        .unwrap();
+        let col = col.as_any().downcast_ref::<FixedSizeBinaryArray>().unwrap();
+        assert_eq!(col.value(0), col.value(1));
+        assert_ne!(col.value(0), col.value(2));
+        assert!(col.is_null(3) && col.is_null(4));
     }
 
     #[test]

@@ -162,6 +162,9 @@ impl Pseudonymiser {
             (Derivation::BlockKey(block), _) => self.block_key_column(block, work)?,
             (Derivation::Bloom(field), _) => self.bloom_filter_column(col, field, work)?,
             (Derivation::EditTokens(field), _) => self.edit_tokens_column(col, field, work)?,
+            (Derivation::AddressNumbers, Some(c)) => {
+                super::address_bloom::numbers_column(&self.tokeniser, self.text(b, c.name)?)?
+            }
             (Derivation::AddressBloom, Some(c)) => {
                 let lines = self.text(b, c.name)?;
                 self.with_bloom_encoder(|encoder| super::address_bloom::column(encoder, lines))?

@@ -2,7 +2,7 @@
 //!
 //! Each is a staging column made at the edge (see `tellonce_schemas::block_keys`); the build
 //! tier only ever learns whether two records' tokens are equal, so interning a token as a `u32`
-//! loses nothing and keeps a record's comparison data in 80 bytes.
+//! loses nothing and keeps a record's comparison data in 88 bytes.
 
 use std::collections::HashMap;
 
@@ -56,10 +56,12 @@ pub enum Tk {
     YearPostcode,
     /// The first line of the address (`address_line_1_token`).
     Address,
+    /// The numbers of the first line of the address (`address_numbers_token`).
+    AddressNumbers,
 }
 
 /// How many compared tokens a record has.
-pub const TK: usize = 21;
+pub const TK: usize = 22;
 
 /// A record's compared tokens, interned ([`NONE`]: missing).
 pub type Tokens = [u32; TK];
@@ -88,6 +90,7 @@ impl Tk {
         Tk::District,
         Tk::YearPostcode,
         Tk::Address,
+        Tk::AddressNumbers,
     ];
 
     /// The staging column it is read from.
@@ -96,6 +99,7 @@ impl Tk {
             Tk::Dob => return "date_of_birth_token",
             Tk::Postcode => return "postcode_token",
             Tk::Address => return "address_line_1_token",
+            Tk::AddressNumbers => return tellonce_schemas::staging::ADDRESS_NUMBERS_TOKEN,
             Tk::DobUnordered => BlockKey::DobUnordered,
             Tk::YearMonth => BlockKey::DobYearMonth,
             Tk::YearDay => BlockKey::DobYearDay,

@@ -40,6 +40,7 @@ const WANTED: &[&str] = &[
     staging::ADDRESS_BLOOM,
     "uprn_token",
     "address_line_1_token",
+    staging::ADDRESS_NUMBERS_TOKEN,
     "household_ref_token",
     "role_in_household",
     staging::DISTRICT,

@@ -114,13 +114,14 @@ pub const POSTCODE: [Level; 5] = [
 /// Address-line levels: the same first line (a keyed token of its normalised form), the Dice
 /// similarity of the lines' Bloom filters, or else. People move and partners record addresses
 /// late, so a different line weighs little.
-pub const ADDRESS: [Level; 6] = [
+pub const ADDRESS: [Level; 7] = [
     MISSING,
     level("exact", 0.65, 0.0005),
     level("dice_0.9", 0.05, 0.0001),
     level("dice_0.8", 0.03, 0.0002),
     level("dice_0.7", 0.02, 0.001),
-    level("else", 0.25, 0.9982),
+    level("else", 0.25, 0.9972),
+    level("other_number", 0.02, 0.001),
 ];
 
 /// Sex levels.
@@ -176,6 +177,11 @@ pub mod ix {
     pub const DOB_ELSE: u8 = 6;
     /// `sector` in [`super::POSTCODE`]: the same postcode sector, not the same postcode.
     pub const POSTCODE_SECTOR: u8 = 2;
+    /// `else` in [`super::ADDRESS`]: lines unalike.
+    pub const ADDRESS_ELSE: u8 = 5;
+    /// `other_number` in [`super::ADDRESS`]: lines alike (Dice 0.7 or more) whose numbers differ,
+    /// two homes of one street or a slip in a number.
+    pub const ADDRESS_OTHER_NUMBER: u8 = 6;
     /// `agree` in [`super::SEX`].
     pub const SEX_AGREE: u8 = 1;
     /// `disagree` in [`super::SEX`].
@@ -413,16 +419,20 @@ pub fn postcode_level(a: &Tokens, b: &Tokens) -> u8 {
 }
 
 /// The address-line level of two records: missing, exact, a Dice band of their filters (where
-/// both have one), or else.
+/// both have one), or else. Lines alike whose numbers differ (`60` and `156` of one street,
+/// whose bigrams are as alike as a slip's) are `other_number`, weighed apart from the bands:
+/// two homes where the data holds households, a slip in a number where it does not.
 pub fn address_level(a: &Tokens, b: &Tokens, dice: Option<f32>) -> u8 {
     let (x, y) = (a[Tk::Address as usize], b[Tk::Address as usize]);
+    let (na, nb) = (a[Tk::AddressNumbers as usize], b[Tk::AddressNumbers as usize]);
     if !both(x, y) {
         ix::MISSING
     } else if x == y {
         ix::EXACT
     } else {
         // Addresses have no 0.6 band: two lines of one street differ by a house number alone.
-        dice.map_or(5, |d| band(d).min(3) + 2)
+        let level = dice.map_or(ix::ADDRESS_ELSE, |d| band(d).min(3) + 2);
+        if level != ix::ADDRESS_ELSE && both(na, nb) && na != nb { ix::ADDRESS_OTHER_NUMBER } else { level }
     }
 }
 
@@ -723,6 +733,14 @@ mod tests {
         assert_eq!(name(1, 2, Some(0.5)), "else");
         assert_eq!(name(1, 2, None), "else", "no filters: only the tokens decide");
         assert_eq!(address_level(&line(1), &toks(&[]), Some(1.0)), ix::MISSING);
+        // Two homes of one street: alike as bigrams, apart by their numbers.
+        let home = |t, n| toks(&[(Tk::Address, t), (Tk::AddressNumbers, n)]);
+        let level = |a, b| ADDRESS[usize::from(address_level(&a, &b, Some(0.85)))].name;
+        assert_eq!(level(home(1, 60), home(2, 156)), "other_number");
+        assert_eq!(ADDRESS[usize::from(address_level(&home(1, 60), &home(2, 156), Some(0.3)))].name, "else");
+        assert_eq!(level(home(1, 60), home(2, 60)), "dice_0.8", "a typo in the street");
+        assert_eq!(level(home(1, 60), line(2)), "dice_0.8", "one line without a number");
+        assert_eq!(level(home(1, 60), home(1, 61)), "exact", "the same line is the same token");
     }
 
     #[test]
