@@ -74,6 +74,8 @@ pub enum Rule {
     CsvRaggedRow,
     /// A CSV row could not be parsed (for example an unclosed quote).
     CsvMalformed,
+    /// A CSV line repeats the header (two exports joined into one file).
+    CsvRepeatedHeader,
     /// A row or line is not valid UTF-8.
     InvalidUtf8,
     /// A row or line is longer than the configured maximum.
@@ -121,6 +123,7 @@ impl Rule {
             Rule::DuplicateRecordId => "record_id.duplicate",
             Rule::CsvRaggedRow => "csv.ragged_row",
             Rule::CsvMalformed => "csv.malformed",
+            Rule::CsvRepeatedHeader => "csv.repeated_header",
             Rule::InvalidUtf8 => "encoding.invalid_utf8",
             Rule::LineTooLong => "line.too_long",
             Rule::JsonMalformed => "json.malformed",
@@ -162,6 +165,7 @@ impl Rule {
         Rule::DuplicateRecordId,
         Rule::CsvRaggedRow,
         Rule::CsvMalformed,
+        Rule::CsvRepeatedHeader,
         Rule::InvalidUtf8,
         Rule::LineTooLong,
         Rule::JsonMalformed,

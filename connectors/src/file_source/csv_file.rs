@@ -47,6 +47,8 @@ pub(super) struct CsvInput {
     encoding: Encoding,
     /// Where the reader is with respect to the footer (`[file] footer_lines`).
     footer: Footer,
+    /// The header's fields as they read (spaces around them dropped), to know it again.
+    header: Vec<Vec<u8>>,
 }
 
 /// Where a CSV reader is with respect to the file's footer.
@@ -124,6 +126,7 @@ impl CsvInput {
 
         let width = tok.field_count();
         tok.set_width(width);
+        let header: Vec<Vec<u8>> = (0..width).map(|j| tok.field(j).trim_ascii().to_vec()).collect();
         let mut names = Vec::with_capacity(width);
         for j in 0..width {
             let name =
@@ -149,6 +152,7 @@ impl CsvInput {
             unknown,
             encoding,
             footer: if footer.is_some() { Footer::Ahead } else { Footer::None },
+            header,
         };
         Ok((input, present))
     }
@@ -209,6 +213,9 @@ impl CsvInput {
                 Status::Unclosed | Status::StrayQuotes => batch.reject(line, Rule::CsvMalformed, None, self.tok.raw()),
                 Status::TooLong => batch.reject(line, Rule::LineTooLong, None, self.tok.raw()),
                 Status::Parsed if is_blank(&self.tok) => {}
+                Status::Parsed if self.repeats_header() => {
+                    batch.reject(line, Rule::CsvRepeatedHeader, None, self.tok.raw());
+                }
                 Status::Parsed if !self.is_whole() => {
                     batch.reject(line, Rule::CsvRaggedRow, None, self.tok.raw());
                 }
@@ -232,6 +239,16 @@ impl CsvInput {
                 (self.width..n).all(|j| self.tok.field(j).iter().all(|b| matches!(b, b' ' | b'\t')))
             }
         }
+    }
+
+    /// Whether the record just read is the header again (two exports joined into one file):
+    /// its fields read as the header's.
+    fn repeats_header(&self) -> bool {
+        let n = self.tok.field_count();
+        n >= self.header.len()
+            && self.header.iter().enumerate().all(|(j, h)| self.tok.field(j).trim_ascii() == h.as_slice())
+            && (self.header.len()..n).all(|j| self.tok.field(j).trim_ascii().is_empty())
+            && self.header.iter().any(|h| !h.is_empty())
     }
 
     /// Whether the line just read, where the footer was expected, fills enough of the header's
@@ -345,6 +362,16 @@ mod tests {
         let s = |v: &str| Some(v.to_owned());
         assert_eq!(rows, [(2, s("Ann")), (3, s("Bea")), (6, s("Ed"))]);
         assert_eq!(rejects, [(4, Rule::CsvRaggedRow), (5, Rule::CsvRaggedRow)]);
+    }
+
+    #[test]
+    fn a_line_repeating_the_header_is_rejected_as_such() {
+        let text = format!(
+            "{HEADER}\nR1,O1,Ann,Lee,2024-01-05,CRIME,VICTIM\n {HEADER} \nR2,O2,Bea,Lee,2024-01-05,CRIME,VICTIM\n{HEADER},\n"
+        );
+        let (rows, rejects) = read(&text);
+        assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), [2, 4]);
+        assert_eq!(rejects, [(3, Rule::CsvRepeatedHeader), (5, Rule::CsvRepeatedHeader)]);
     }
 
     #[test]

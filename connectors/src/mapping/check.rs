@@ -318,13 +318,18 @@ fn source_findings(
             ),
             Rule::CsvMalformed => (
                 Severity::Error,
-                "lines after a quote never closed, each rejected (the first is the quote's): if the partner's \
-                 export never quotes its fields, set `quote = \"none\"` in the mapping's [file]",
+                "lines after a quote never closed, or between two stray quotes, each rejected (the first is the \
+                 quote's): if the partner's export never quotes its fields, set `quote = \"none\"` in the \
+                 mapping's [file]",
             ),
             Rule::LineTooLong => (
                 Severity::Warning,
                 "records longer than limits.max_line_bytes, rejected as they are read (a record over several \
                  lines, one a line)",
+            ),
+            Rule::CsvRepeatedHeader => (
+                Severity::Warning,
+                "lines that repeat the header (two exports joined into one file), quarantined as no record (a snapshot still withdraws)",
             ),
             _ => (Severity::Warning, "records rejected as they are read"),
         };

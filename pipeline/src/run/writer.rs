@@ -150,6 +150,8 @@ impl<'a> Writer<'a> {
             *self.by_rule.entry(r.rule.code()).or_default() += 1;
             match (&r.record_id, self.compare.as_mut()) {
                 (Some(id), Some(c)) => c.sent_but_quarantined(&self.key.of(id)),
+                // A header repeated mid-file is known to be no record: it hides none.
+                (None, _) if r.rule == tellonce_schemas::Rule::CsvRepeatedHeader => {}
                 (None, _) => self.unreferenced += 1,
                 (Some(_), None) => {}
             }
