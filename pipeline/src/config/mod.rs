@@ -8,6 +8,7 @@
 //! unknown keys included ([`unknown`]). Relative paths are resolved against the directory of the
 //! configuration file, so a config works wherever it is run from.
 
+mod drop_order;
 mod output_dir;
 pub mod sources;
 mod unknown;
@@ -302,7 +303,7 @@ impl Settings {
                     continue;
                 }
             };
-            matched.sort();
+            drop_order::sort(&mut matched);
             if matched.is_empty() {
                 if let Some(r) = &reading {
                     self.readings.insert((source.path.clone(), source.sheet.clone()), r.clone());
