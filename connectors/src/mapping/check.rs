@@ -110,6 +110,9 @@ pub fn check_file(
     let mut source = FileSource::open_with(path, format, feed, opts, dialect, mapping.clone())?;
     let mut findings = mapping.as_deref().map_or_else(Vec::new, |m| missing_headings(m, &source, feed));
     findings.extend(unread_sheets(&source));
+    if source.sheet().is_none() && !format.is_workbook() {
+        findings.extend(encoding_mismatch(path, source.encoding()));
+    }
     let scan = Scan::read(&mut source, feed, max_records)?;
     findings.extend(scan.all_lost());
     findings.extend(value_findings(&scan, feed, mapping.as_deref()));
@@ -124,6 +127,56 @@ pub fn check_file(
         unknown_columns: source.unknown_columns(),
         findings,
     })
+}
+
+/// A warning where the file is read in a single-byte encoding its bytes say it is not in: valid
+/// UTF-8 throughout with characters of several bytes (each would be read as two or three
+/// characters: `Zoë` as `ZoÃ«`, tokenised so, linking with nothing), or, read as latin-1,
+/// bytes 0x80–0x9F, which are Windows-1252's curly quotes and dashes and latin-1's controls
+/// (`O’Brien` would not be `O'Brien`). The file is read once more, for the check only.
+fn encoding_mismatch(path: &Path, encoding: crate::file_source::dialect::Encoding) -> Option<Finding> {
+    use crate::file_source::dialect::Encoding;
+    let finding = |count: u64, message: String| Finding {
+        severity: Severity::Warning,
+        rule: "file.encoding_mismatch".to_owned(),
+        column: None,
+        heading: None,
+        count,
+        of: None,
+        lines: Vec::new(),
+        message,
+    };
+    match encoding {
+        Encoding::Utf8 => None,
+        Encoding::Windows1252 | Encoding::Latin1 => {
+            let evidence = crate::file_source::dialect::encoding_evidence(path).ok()?;
+            if evidence.invalid_sequences == 0 && evidence.utf8_characters > 0 {
+                return Some(finding(
+                    evidence.utf8_characters,
+                    format!(
+                        "the file is read as {} but is valid UTF-8 throughout, with characters of several bytes \
+                         (accented letters, curly quotes): each would be read as two or three characters and \
+                         tokenised so; declare encoding = \"utf-8\" (or \"auto\")",
+                        encoding.as_str()
+                    ),
+                ));
+            }
+            if encoding != Encoding::Latin1 {
+                return None;
+            }
+            let bytes = std::fs::read(path).ok()?;
+            let c1 = bytes.iter().filter(|b| (0x80..=0x9F).contains(*b)).count() as u64;
+            (c1 > 0).then(|| {
+                finding(
+                    c1,
+                    "the file is read as latin-1 but holds bytes 0x80-0x9F, which latin-1 reads as control \
+                     characters and Windows-1252 as curly quotes, dashes and the euro sign; declare \
+                     encoding = \"windows-1252\""
+                        .to_owned(),
+                )
+            })
+        }
+    }
 }
 
 /// A warning naming the other visible sheets of a workbook read with no sheet named: a
@@ -452,6 +505,35 @@ mod tests {
         std::fs::write(&path, text).unwrap();
         let opts = FileSourceOptions::default();
         check_file(&path, FileFormat::Csv, opts, Dialect::default(), Some(mapping), feed, None).unwrap()
+    }
+
+    #[test]
+    fn a_single_byte_encoding_the_bytes_deny_is_a_warning() {
+        use crate::file_source::dialect::{Encoding, EncodingChoice};
+        let feed = tellonce_schemas::feed::latest("housing").unwrap();
+        let mapping = "feed = \"housing\"\n[constants]\nrole_in_household = \"CHILD\"\n";
+        let mapping = Arc::new(Mapping::parse(Path::new("m.toml"), mapping.as_bytes(), feed).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.csv");
+        let header = "record_id,household_ref,forename,surname,approach_date,duty_owed\n";
+        let check_as = |bytes: &[u8], encoding: Encoding| {
+            std::fs::write(&path, bytes).unwrap();
+            let dialect = Dialect { encoding: EncodingChoice::Known(encoding), ..Dialect::default() };
+            let opts = FileSourceOptions::default();
+            let check = check_file(&path, FileFormat::Csv, opts, dialect, Some(mapping.clone()), feed, None).unwrap();
+            check.findings.iter().find(|f| f.rule == "file.encoding_mismatch").map(|f| (f.count, f.message.clone()))
+        };
+        // UTF-8 declared as Windows-1252: two accented letters.
+        let utf8 = format!("{header}R1,H1,Zoë,Siobhán,2024-01-01,MAIN\n");
+        let found = check_as(utf8.as_bytes(), Encoding::Windows1252).expect("a warning");
+        assert_eq!(found.0, 2);
+        assert!(found.1.contains("utf-8") && !found.1.contains("Zo"), "{}", found.1);
+        assert_eq!(check_as(utf8.as_bytes(), Encoding::Utf8), None);
+        // Windows-1252 declared as latin-1: a curly apostrophe (0x92).
+        let mut cp1252 = header.as_bytes().to_vec();
+        cp1252.extend_from_slice(b"R1,H1,Sean,O\x92Brien,2024-01-01,MAIN\n");
+        assert_eq!(check_as(&cp1252, Encoding::Latin1).map(|f| f.0), Some(1));
+        assert_eq!(check_as(&cp1252, Encoding::Windows1252), None);
     }
 
     /// A finding's severity, rule, column, count and denominator.
