@@ -314,6 +314,13 @@ fn place(sample: &Sample, judged: &[Option<Unnamed>], feed: &'static FeedSchema)
             if values::telling(&col.kind) && fit.is_some_and(|f| f >= 0.9) {
                 score = score.max(0.6 + 0.3 * name);
             }
+            // Values that are the column's own codes, two or more of them (`ATTENDED`, `DNA`
+            // under `Attendance`), tell the column as a heading partners write many ways does not.
+            // (Not where the heading is itself one of them: a header that may be a record.)
+            let heading_is_value = column_values.iter().any(|v| v.trim().eq_ignore_ascii_case(heading.trim()));
+            if is_code && fit.is_some_and(|f| f >= 0.95) && distinct(&column_values) >= 2 && !heading_is_value {
+                score = score.max(0.6 + 0.3 * name);
+            }
             if score >= PLACE_AT {
                 candidates.push((score, j, i, (name, why), fit));
             }
@@ -347,6 +354,21 @@ fn place(sample: &Sample, judged: &[Option<Unnamed>], feed: &'static FeedSchema)
     }
     placed.sort_by_key(|p| p.index);
     placed
+}
+
+/// How many distinct values, as shown, `values` holds (at most three are counted).
+fn distinct(values: &[&str]) -> usize {
+    let mut seen: Vec<&str> = Vec::new();
+    for v in values {
+        let v = v.trim();
+        if !v.is_empty() && !seen.contains(&v) {
+            seen.push(v);
+            if seen.len() == 3 {
+                break;
+            }
+        }
+    }
+    seen.len()
 }
 
 /// Whether a partner code may be written into the proposal.

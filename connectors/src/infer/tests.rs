@@ -521,3 +521,15 @@ fn a_utf8_file_with_a_windows_1252_line_is_proposed_as_utf8_and_said_to_mix() {
     assert!(rendered.contains("1 byte sequence(s) that are not UTF-8, the first on line 12"), "{rendered}");
     assert_no_clear_value(&rendered);
 }
+
+#[test]
+fn a_heading_no_list_knows_is_placed_by_values_that_are_its_columns_codes() {
+    let mut text = "Client ID,First Name,Last Name,DOB,Contact Date,Attendance\n".to_owned();
+    for i in 0..30 {
+        let attended = ["ATTENDED", "DNA", "ATTENDED"][i % 3];
+        text.push_str(&format!("HV{i},Ann,Lee,01/02/2020,03/04/2024,{attended}\n"));
+    }
+    let (proposal, rendered) = proposal_for("hv.csv", text.as_bytes(), "health_visiting").expect("a proposal");
+    let placed = proposal.placed.iter().find(|p| p.heading == "Attendance").expect(&rendered);
+    assert_eq!((placed.column, placed.confidence), ("attended", Confidence::Medium), "{rendered}");
+}
