@@ -57,6 +57,7 @@ mod csv_file;
 pub mod dialect;
 pub(crate) mod eof;
 pub(crate) mod footer;
+mod format;
 mod formulas;
 mod headings;
 mod jsonl_file;
@@ -75,7 +76,6 @@ use std::fmt;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use std::sync::Arc;
 
@@ -88,6 +88,7 @@ use batch::BatchBuilder;
 use columns::ColumnLookup;
 use csv_file::{CsvInput, CsvSettings};
 pub use dialect::{DelimiterChoice, Dialect, Encoding, EncodingChoice};
+pub use format::{FileFormat, ParseFormatError};
 use jsonl_file::JsonlInput;
 pub use messages::MessageBatcher;
 pub use sheet_messages::{SheetHeaderLacking, UncalculatedFormulas};
@@ -98,79 +99,6 @@ use workbook_file::WorkbookInput;
 /// [`FileSource::unknown_columns`], so that a file with a new key on every line cannot make
 /// memory grow with its size.
 pub const MAX_UNKNOWN_KEYS: usize = 1000;
-
-/// The format of a partner file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FileFormat {
-    /// RFC 4180 CSV with a header line; UTF-8, with or without a BOM; LF or CRLF. Another
-    /// delimiter, encoding or preamble is read as its [`Dialect`] declares.
-    Csv,
-    /// JSON Lines: one JSON object per line; UTF-8.
-    JsonLines,
-    /// An Excel workbook (`.xlsx`): one sheet, by name (the first sheet by default), with a
-    /// header row. The sheet is streamed.
-    Xlsx,
-    /// A legacy Excel 97–2003 workbook (`.xls`, at most 65 536 rows a sheet), read as `.xlsx` is;
-    /// the sheet is read whole.
-    Xls,
-    /// An OpenDocument spreadsheet (`.ods`, LibreOffice's own format), read as `.xlsx` is; the
-    /// sheet is read whole.
-    Ods,
-}
-
-impl FileFormat {
-    /// The format a file name's extension suggests: `.csv`, `.jsonl` / `.ndjson`, `.xlsx`, `.xls`
-    /// or `.ods`, in any case.
-    pub fn from_path(path: &Path) -> Option<FileFormat> {
-        path.extension()?.to_str()?.parse().ok()
-    }
-
-    /// The format's name: `csv`, `jsonl`, `xlsx`, `xls` or `ods`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FileFormat::Csv => "csv",
-            FileFormat::JsonLines => "jsonl",
-            FileFormat::Xlsx => "xlsx",
-            FileFormat::Xls => "xls",
-            FileFormat::Ods => "ods",
-        }
-    }
-
-    /// Whether the format is a spreadsheet workbook, read by sheet rather than by line.
-    pub fn is_workbook(self) -> bool {
-        matches!(self, FileFormat::Xlsx | FileFormat::Xls | FileFormat::Ods)
-    }
-}
-
-impl fmt::Display for FileFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A format name that is not `csv`, `jsonl`, `xlsx`, `xls` or `ods`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown file format {given:?}: expected \"csv\", \"jsonl\", \"xlsx\", \"xls\" or \"ods\"")]
-pub struct ParseFormatError {
-    /// The name given.
-    pub given: String,
-}
-
-impl FromStr for FileFormat {
-    type Err = ParseFormatError;
-
-    /// `csv`, `jsonl` (also `ndjson`), `xlsx`, `xls` or `ods`, in any case.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "csv" => Ok(FileFormat::Csv),
-            "jsonl" | "ndjson" => Ok(FileFormat::JsonLines),
-            "xlsx" => Ok(FileFormat::Xlsx),
-            "xls" => Ok(FileFormat::Xls),
-            "ods" => Ok(FileFormat::Ods),
-            _ => Err(ParseFormatError { given: s.to_owned() }),
-        }
-    }
-}
 
 /// How a file is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

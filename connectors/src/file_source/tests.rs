@@ -756,7 +756,8 @@ fn file_format_names() {
     assert_eq!(FileFormat::from_path(std::path::Path::new("a/b.ODS")), Some(FileFormat::Ods));
     assert_eq!(FileFormat::from_path(std::path::Path::new("a/b.CSV")), Some(FileFormat::Csv));
     assert_eq!(FileFormat::from_path(std::path::Path::new("b.ndjson")), Some(FileFormat::JsonLines));
-    assert_eq!(FileFormat::from_path(std::path::Path::new("b.txt")), None);
+    assert_eq!(FileFormat::from_path(std::path::Path::new("b.txt")), Some(FileFormat::Csv), "delimited text");
+    assert_eq!(FileFormat::from_path(std::path::Path::new("b.pdf")), None);
     assert_eq!(FileSourceOptions::default(), opts(8192, 65536));
 }
 

@@ -8,6 +8,7 @@
 //! encodings, is in `docs/linkage.md`.
 
 pub mod blocking;
+mod bloom_pass;
 pub mod build;
 pub(crate) mod change_reasons;
 pub mod cluster;
