@@ -35,6 +35,7 @@ mod bad_input;
 mod cli;
 mod decisions;
 mod engines;
+mod extract_shapes;
 mod extracts;
 mod extracts_inferred;
 mod faults;
