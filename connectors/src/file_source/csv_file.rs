@@ -93,6 +93,13 @@ impl CsvInput {
         if skip_lines > 0 {
             tok.skip_lines(skip_lines).map_err(read_error(1))?;
         }
+        let mut footer_state = if footer.is_some() { Footer::Ahead } else { Footer::None };
+        // A file no longer than its footer (a header and a record, sent without the footer this
+        // time): the footer's lines hold the header, so every line is judged as a footer's is.
+        if footer.is_some_and(|at| at <= tok.bytes_consumed()) {
+            tok.read_on_past_footer().map_err(read_error(tok.line()))?;
+            footer_state = Footer::Reading;
+        }
         match delimiter {
             DelimiterChoice::Byte(b',') => {}
             DelimiterChoice::Byte(b) => tok.set_delimiter(b),
@@ -151,7 +158,7 @@ impl CsvInput {
             names: (0..lookup.width()).map(|i| lookup.name_of(i).to_owned()).collect(),
             unknown,
             encoding,
-            footer: if footer.is_some() { Footer::Ahead } else { Footer::None },
+            footer: footer_state,
             header,
         };
         Ok((input, present))
@@ -254,10 +261,10 @@ impl CsvInput {
     /// Whether the line just read, where the footer was expected, fills enough of the header's
     /// columns to be a record: a file sent without its footer.
     fn reads_as_record(&self) -> bool {
-        let filled = (0..self.tok.field_count())
-            .filter(|&j| self.tok.field(j).iter().any(|b| !matches!(b, b' ' | b'\t')))
-            .count();
-        super::footer::reads_as_record(filled, self.width)
+        let holds = |j: usize| self.tok.field(j).iter().any(|b| !matches!(b, b' ' | b'\t'));
+        let filled: Vec<usize> = (0..self.tok.field_count()).filter(|&j| holds(j)).collect();
+        let first = filled.first().map(|&j| String::from_utf8_lossy(self.tok.field(j))).unwrap_or_default();
+        super::footer::reads_as_record(&first, filled.len(), self.width)
     }
 
     /// Field `j` of the record just read, if it has one (a record may leave out the blank

@@ -309,8 +309,9 @@ impl SheetRows {
         }
         // The rows held are where the footer was expected.
         while let Some(row) = self.held.pop_front() {
-            let filled = (0..row.width()).filter(|&j| row.own_cell(j).is_some_and(|c| !c.trim().is_empty())).count();
-            if super::footer::reads_as_record(filled, self.width) {
+            let filled: Vec<&str> =
+                (0..row.width()).filter_map(|j| row.own_cell(j)).filter(|c| !c.trim().is_empty()).collect();
+            if super::footer::reads_as_record(filled.first().copied().unwrap_or(""), filled.len(), self.width) {
                 return Ok(Some(row));
             }
         }

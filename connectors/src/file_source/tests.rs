@@ -1387,6 +1387,14 @@ fn a_file_sent_without_the_footer_its_mapping_declares_loses_no_record() {
     // One footer line where two were declared: the record above it is read, the total is not.
     let read = read_csv_text(format!("{HEADER}\n{}\n{}\nRows: 2,,,,,,\n", row("R1"), row("R2")));
     assert_eq!((read.column(police(), "record_id"), read.rejects.len()), (vec![s("R1"), s("R2")], 0));
+    // A file no longer than its footer: the header is among the footer's lines.
+    let read = read_csv_text(format!("{HEADER}\n{}\n", row("R1")));
+    assert_eq!((read.column(police(), "record_id"), read.rejects.len()), (vec![s("R1")], 0));
+    let read = read_csv_text(format!("\u{feff}{HEADER}\n{}\n", row("R1")));
+    assert_eq!(read.column(police(), "record_id"), [s("R1")], "after a byte order mark too");
+    // A totals row that fills half the columns is labelled: a footer.
+    let read = read_csv_text(format!("{HEADER}\n{}\n{}\nTotal,2,x,y,,,\n", row("R1"), row("R2")));
+    assert_eq!(read.column(police(), "record_id"), [s("R1"), s("R2")]);
     // A footer line with a stray quote stays a footer, never a malformed record.
     let read = read_csv_text(format!("{HEADER}\n{}\n\"Total\n,,,,,,\n", row("R1")));
     assert_eq!((read.column(police(), "record_id"), read.rejects.len()), (vec![s("R1")], 0));

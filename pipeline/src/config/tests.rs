@@ -72,7 +72,7 @@ fn every_problem_is_reported_at_once() {
         path = "a.csv"
         [[sources]]
         feed = "camhs"
-        path = "b.txt"
+        path = "b.pdf"
         [[sources]]
         feed = "camhs"
         path = "c.csv"
