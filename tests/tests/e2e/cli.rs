@@ -126,7 +126,7 @@ feed = "polce"
 path = "inputs/a.csv"
 [[sources]]
 feed = "camhs"
-path = "inputs/b.txt"
+path = "inputs/b.pdf"
 [[sources]]
 feed = "camhs"
 path = "inputs/c.csv"

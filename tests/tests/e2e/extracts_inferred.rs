@@ -151,13 +151,13 @@ fn partner_value(e: &Extract, column: &str, v: &str) -> String {
 /// headings: what `sources infer` could not know.
 fn review(feed: &str, proposal: &str) -> String {
     match feed {
-        // "Occurrence Number" shares one word with `occurrence_ref`, and "Involvement" none
-        // with `person_role`: the reviewer places both.
-        "police" => proposal.replacen(
-            "[columns]\n",
-            "[columns]\n\"Occurrence Number\" = \"occurrence_ref\"\n\"Involvement\" = \"person_role\"\n",
-            1,
-        ),
+        // "Occurrence Number" shares one word with `occurrence_ref`: the reviewer places it.
+        // "Involvement" shares none with `person_role`, but its values are that column's codes,
+        // which place it.
+        "police" => {
+            assert!(proposal.contains("\"Involvement\" = \"person_role\"  # medium"), "{proposal}");
+            proposal.replacen("[columns]\n", "[columns]\n\"Occurrence Number\" = \"occurrence_ref\"\n", 1)
+        }
         _ => proposal.to_owned(),
     }
 }
