@@ -62,35 +62,42 @@ pub(super) fn numbers_column(tokeniser: &Tokeniser, lines: &StringArray) -> Resu
 /// capitals; sorted (a flat and a house number come in either order), without repeats, joined
 /// by a unit separator. False when the line holds no number.
 fn numbers(line: &str, out: &mut String) -> bool {
-    let mut found: Vec<String> = Vec::new();
-    let chars: Vec<char> = line.chars().collect();
+    // Digits and a suffix letter are ASCII, so the line is walked by bytes without copying it.
+    let bytes = line.as_bytes();
+    let mut found: Vec<(&str, Option<u8>)> = Vec::new();
     let mut i = 0;
-    while i < chars.len() {
-        if !chars[i].is_ascii_digit() {
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
             i += 1;
             continue;
         }
         let start = i;
-        while i < chars.len() && chars[i].is_ascii_digit() {
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
             i += 1;
         }
-        let digits: String = chars[start..i].iter().collect::<String>().trim_start_matches('0').to_owned();
-        let mut number = if digits.is_empty() { "0".to_owned() } else { digits };
-        let suffix_ends = chars.get(i + 1).is_none_or(|c| !c.is_alphanumeric());
-        if let Some(letter) = chars.get(i).filter(|c| c.is_ascii_alphabetic() && suffix_ends) {
-            number.push(letter.to_ascii_uppercase());
+        let digits = line[start..i].trim_start_matches('0');
+        let number = if digits.is_empty() { "0" } else { digits };
+        // After an ASCII letter the next byte starts a character.
+        let suffix_ends =
+            |at: usize| line.get(at..).and_then(|r| r.chars().next()).is_none_or(|c| !c.is_alphanumeric());
+        let suffix = bytes.get(i).copied().filter(|b| b.is_ascii_alphabetic() && suffix_ends(i + 1));
+        if suffix.is_some() {
             i += 1;
         }
-        found.push(number);
+        found.push((number, suffix.map(|b| b.to_ascii_uppercase())));
     }
-    found.sort();
+    // In the order of the numbers as written (`120` before `12A`), as the token has been made.
+    found.sort_by(|(a, x), (b, y)| a.bytes().chain(*x).cmp(b.bytes().chain(*y)));
     found.dedup();
     out.clear();
-    for (k, n) in found.iter().enumerate() {
+    for (k, (number, suffix)) in found.iter().enumerate() {
         if k > 0 {
             out.push('\u{1f}');
         }
-        out.push_str(n);
+        out.push_str(number);
+        if let Some(b) = suffix {
+            out.push(char::from(*b));
+        }
     }
     !found.is_empty()
 }
@@ -120,6 +127,7 @@ mod tests {
         assert_eq!(of("12ab High St").as_deref(), Some("12"));
         assert_eq!(of("007 Bond St").as_deref(), Some("7"));
         assert_eq!(of("Rose Cottage"), None);
+        assert_eq!(of("12A-120 Mill Lane").as_deref(), Some("120\u{1f}12A"));
         let keys = KeyRing::from_master([42u8; 32]).tokeniser(Purpose::Linkage);
         let col = numbers_column(
             &keys,
