@@ -279,25 +279,25 @@ fn check_shown<'a>(kind: &Kind, raw: &'a str, scratch: &'a mut String) -> Result
             let folded = names::fold(raw);
             if folded.is_empty() { Err(Rule::TextEmpty) } else { Ok(Value::Text(Cow::Owned(folded))) }
         }
-        Kind::NhsNumber => nhs::normalise(raw).map(Value::Text),
-        Kind::Upn => upn::normalise(raw).map(Value::Text),
-        Kind::PncId => pnc::normalise(raw).map(|s| Value::Text(Cow::Owned(s))),
+        Kind::NhsNumber => nhs::normalise(whole_number(raw)).map(Value::Text),
+        Kind::Upn => upn::normalise(unquoted(raw)).map(Value::Text),
+        Kind::PncId => pnc::normalise(unquoted(raw)).map(|s| Value::Text(Cow::Owned(s))),
         Kind::Postcode => {
             postcode::normalise_into(raw, scratch)?;
             Ok(Value::Text(Cow::Borrowed(scratch.as_str())))
         }
-        Kind::Uprn => uprn::normalise(raw).map(Value::Text),
+        Kind::Uprn => uprn::normalise(whole_number(raw)).map(Value::Text),
         Kind::Date => dates::parse_value(raw).map(Value::Date),
         Kind::BirthDate => {
             let d = dates::parse_value(raw)?;
             if d > dates::today() { Err(Rule::DateInFuture) } else { Ok(Value::Date(d)) }
         }
         Kind::Integer { min, max } => {
-            let v: i64 = raw.parse().map_err(|_| Rule::IntegerFormat)?;
+            let v: i64 = whole_number(raw).parse().map_err(|_| Rule::IntegerFormat)?;
             if v < min || v > max { Err(Rule::IntegerRange) } else { Ok(Value::Int(v)) }
         }
         Kind::Decimal { min, max } => {
-            let v: f64 = raw.parse().map_err(|_| Rule::DecimalFormat)?;
+            let v: f64 = unquoted(raw).parse().map_err(|_| Rule::DecimalFormat)?;
             if !v.is_finite() {
                 Err(Rule::DecimalFormat)
             } else if v < min || v > max {
@@ -312,6 +312,22 @@ fn check_shown<'a>(kind: &Kind, raw: &'a str, scratch: &'a mut String) -> Result
             .find(|c| c.eq_ignore_ascii_case(raw))
             .map(|c| Value::Text(Cow::Borrowed(*c)))
             .ok_or(Rule::CodeUnknown),
+    }
+}
+
+/// `raw` without the apostrophe a spreadsheet user types to keep a number as text (`'0123`),
+/// which some exports write out with the value.
+fn unquoted(raw: &str) -> &str {
+    raw.strip_prefix('\'').map_or(raw, str::trim_start)
+}
+
+/// [`unquoted`], and without the `.0` an export that holds whole numbers as floating point
+/// writes after them (`9434765919.0`): the same whole number, not a fraction.
+fn whole_number(raw: &str) -> &str {
+    let raw = unquoted(raw);
+    match raw.split_once('.') {
+        Some((whole, zeros)) if !whole.is_empty() && !zeros.is_empty() && zeros.bytes().all(|b| b == b'0') => whole,
+        _ => raw,
     }
 }
 
@@ -352,6 +368,28 @@ mod tests {
         assert_eq!(Kind::NhsNumber.check("943\u{200b}476 5919"), Ok(Value::Text(Cow::Borrowed("9434765919"))));
         // A tab and a line break are white space, not nothing.
         assert!(!invisible('\t') && !invisible('\n') && !invisible(' ') && !invisible('é'));
+    }
+
+    #[test]
+    fn whole_numbers_written_as_floats_or_kept_as_text_read_as_the_number() {
+        let nhs = |s| Kind::NhsNumber.check(s);
+        for sent in ["9434765919.0", "'9434765919", "9434765919.00", "' 943 476 5919"] {
+            assert_eq!(nhs(sent), Ok(Value::Text(Cow::Borrowed("9434765919"))), "{sent:?}");
+        }
+        // A fraction is not a whole number, and a point alone is not `.0`.
+        for sent in ["9434765919.5", "9434765919.", ".0", "9434765919.0.0"] {
+            assert_eq!(nhs(sent), Err(Rule::NhsNumberFormat), "{sent:?}");
+        }
+        let int = Kind::Integer { min: 0, max: 10 };
+        assert_eq!(int.check("2.0"), Ok(Value::Int(2)));
+        assert_eq!(int.check("'7"), Ok(Value::Int(7)));
+        assert_eq!(int.check("2.5"), Err(Rule::IntegerFormat));
+        assert_eq!(Kind::Uprn.check("100023336956.0"), Ok(Value::Text(Cow::Borrowed("100023336956"))));
+        assert_eq!(Kind::Decimal { min: 0.0, max: 10.0 }.check("'2.5"), Ok(Value::Decimal(2.5)));
+        // A UPN spaced for reading, and one kept as text.
+        for sent in ["B801 200005001", "'B801200005001", "b801-2000-05001"] {
+            assert_eq!(Kind::Upn.check(sent), Ok(Value::Text(Cow::Borrowed("B801200005001"))), "{sent:?}");
+        }
     }
 
     #[test]

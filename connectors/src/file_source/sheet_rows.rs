@@ -46,12 +46,20 @@ pub(super) struct SheetRow {
     cells: Vec<Option<(u32, u32)>>,
     /// Columns whose cell was empty and holds a merged region's value ([`Merges`]).
     merged: Vec<u32>,
+    /// Columns whose cell holds a number (written with a decimal point, whatever the
+    /// workbook's locale showed).
+    numbers: Vec<u32>,
 }
 
 impl SheetRow {
     /// An empty row at sheet row `at`.
     fn new(at: u32) -> Self {
-        SheetRow { at, text: String::new(), cells: Vec::new(), merged: Vec::new() }
+        SheetRow { at, text: String::new(), cells: Vec::new(), merged: Vec::new(), numbers: Vec::new() }
+    }
+
+    /// Whether the cell in column `j` holds a number of its own.
+    pub(super) fn is_number(&self, j: usize) -> bool {
+        self.numbers.iter().any(|&n| n as usize == j)
     }
 
     /// The text of the cell in column `j`, if it has any: its own, or that of a merged region
@@ -415,7 +423,7 @@ impl<'a> Chunker<'a> {
 
     /// Adds the cell at (`r`, `c`), its text appended by `push`; false when reading stops
     /// (the reading side has gone, or was sent why).
-    fn cell(&mut self, r: u32, c: u32, push: impl FnOnce(&mut String, &mut String) -> bool) -> bool {
+    fn cell(&mut self, (r, c): (u32, u32), number: bool, push: impl FnOnce(&mut String, &mut String) -> bool) -> bool {
         if self.row.as_ref().is_some_and(|x| x.at != r) {
             if !self.end_row() {
                 return false;
@@ -426,7 +434,9 @@ impl<'a> Chunker<'a> {
         }
         let current = self.row.get_or_insert_with(|| SheetRow::new(r));
         let scratch = &mut self.scratch;
-        current.set(c as usize, |text| push(scratch, text));
+        if current.set(c as usize, |text| push(scratch, text)) && number {
+            current.numbers.push(c);
+        }
         true
     }
 
@@ -557,7 +567,8 @@ fn read_streamed(
         };
         let (r, c) = cell.get_position();
         let style = styles.get(style).copied().unwrap_or(NumberStyle::General);
-        if !chunker.cell(r, c, |scratch, out| push_text(cell.get_value(), style, scratch, out)) {
+        let number = matches!(cell.get_value(), DataRef::Float(_) | DataRef::Int(_));
+        if !chunker.cell((r, c), number, |scratch, out| push_text(cell.get_value(), style, scratch, out)) {
             return;
         }
     }
@@ -629,7 +640,8 @@ fn read_whole<W>(
             if matches!(cell, Data::Empty) {
                 continue;
             }
-            if !chunker.cell(r, c, |scratch, out| push_data(cell, scratch, out)) {
+            let number = matches!(cell, Data::Float(_) | Data::Int(_));
+            if !chunker.cell((r, c), number, |scratch, out| push_data(cell, scratch, out)) {
                 return;
             }
         }

@@ -1477,3 +1477,46 @@ fn a_formula_a_program_stored_without_its_value_is_refused_where_the_feed_reads_
     };
     assert!(err.to_string().contains("row 2, column E (read as incident_date)"), "{err}");
 }
+
+#[test]
+fn a_number_cell_reads_as_its_number_under_a_mapping_with_a_decimal_comma() {
+    use rust_xlsxwriter::Workbook;
+    let housing = tellonce_schemas::feed::latest("housing").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("housing.xlsx");
+    let mut wb = Workbook::new();
+    let sheet = wb.add_worksheet();
+    let header = [
+        "record_id",
+        "household_ref",
+        "role_in_household",
+        "forename",
+        "surname",
+        "approach_date",
+        "duty_owed",
+        "Arrears",
+    ];
+    for (c, h) in (0u16..).zip(header) {
+        sheet.write_string(0, c, h).unwrap();
+    }
+    for r in 1..=4u32 {
+        for (c, v) in (0u16..).zip(["R1", "H1", "LEAD", "Ann", "Bell", "2024-01-02", "PREVENTION"]) {
+            sheet.write_string(r, c, v).unwrap();
+        }
+    }
+    sheet.write_number(1, 7, 814.69).unwrap();
+    sheet.write_number(2, 7, 1.125).unwrap();
+    sheet.write_number(3, 7, 2000).unwrap();
+    // Typed as text, the partner's own spelling.
+    sheet.write_string(4, 7, "1.250,50").unwrap();
+    wb.save(&path).unwrap();
+    let text = "feed = \"housing\"\n[columns]\nArrears = \"rent_arrears_balance\"\n\
+                [decimals.rent_arrears_balance]\ndecimal_separator = \",\"\nthousands_separator = \".\"\n";
+    let mapping = Arc::new(Mapping::parse(std::path::Path::new("m.toml"), text.as_bytes(), housing).unwrap());
+    let mut source =
+        FileSource::open_with(&path, FileFormat::Xlsx, housing, opts(10, 1000), Dialect::default(), Some(mapping))
+            .unwrap();
+    let read = read_source(&mut source, housing);
+    // Not 81469, 1125 and 2000 read through the thousands separator.
+    assert_eq!(read.column(housing, "rent_arrears_balance"), [s("814.69"), s("1.125"), s("2000"), s("1250.50")]);
+}

@@ -32,6 +32,11 @@ pub(super) struct WorkbookInput {
     /// The sheet row (1-based) of the last row read.
     line: u64,
     mapped: Vec<(usize, usize)>,
+    /// Per pair of `mapped`: the decimal separator the mapping declares for the column, where it
+    /// is not a point. A number cell is written with a point, and is rewritten with the
+    /// partner's separator, so that the mapping reads it as it reads the partner's text (a
+    /// thousands separator `.` would otherwise read 814.69 as 81469).
+    points: Vec<Option<char>>,
     unknown: Vec<String>,
     file_bytes: u64,
     /// A reading error met while filling a batch, returned by the next [`WorkbookInput::fill`].
@@ -100,7 +105,10 @@ impl WorkbookInput {
             })));
         }
         let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
-        Ok((WorkbookInput { rows, sheet: name, line, mapped, unknown, file_bytes, failed: None }, present))
+        let points =
+            mapped.iter().map(|&(i, _)| mapping.and_then(|m| m.decimal_point(i)).filter(|&p| p != '.')).collect();
+        let input = WorkbookInput { rows, sheet: name, line, mapped, points, unknown, file_bytes, failed: None };
+        Ok((input, present))
     }
 
     /// The sheet read, by its name in the workbook.
@@ -150,10 +158,13 @@ impl WorkbookInput {
                 Err(e) => return Err(e),
             };
             self.line = u64::from(row.at) + 1;
-            for &(i, j) in &self.mapped {
-                match row.cell(j) {
-                    Some(v) => batch.append(i, v),
-                    None => batch.append_null(i),
+            for (&(i, j), point) in self.mapped.iter().zip(&self.points) {
+                match (row.cell(j), point) {
+                    (Some(v), Some(p)) if row.is_number(j) => {
+                        batch.append(i, &v.replace('.', p.encode_utf8(&mut [0; 4])))
+                    }
+                    (Some(v), _) => batch.append(i, v),
+                    (None, _) => batch.append_null(i),
                 }
             }
             batch.end_row(self.line);

@@ -342,6 +342,11 @@ impl Mapping {
         self.rules.get(i).is_some_and(|r| !r.values.is_empty())
     }
 
+    /// The decimal separator `[decimals]` declares for feed column `i`, if any.
+    pub(crate) fn decimal_point(&self, i: usize) -> Option<char> {
+        self.rules.get(i).and_then(|r| r.decimal.as_ref()).map(|d| d.point)
+    }
+
     /// Whether feed column `i` has date formats.
     pub fn has_date_formats(&self, i: usize) -> bool {
         self.rules.get(i).is_some_and(|r| !r.dates.is_empty())

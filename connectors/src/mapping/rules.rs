@@ -62,9 +62,32 @@ impl NumberSpelling {
             ("", Some(r)) => (&rest[..1], r),
             _ => (sign, rest),
         };
+        if !self.grouped_in_thousands(rest) {
+            // `12,5` or `1.250,50` under a mapping that writes `1,250.50`: another spelling,
+            // or a slip. Left as it is, for the validate stage to refuse, not read as 125.
+            return None;
+        }
         let digits = rest.chars().filter(|&c| Some(c) != self.thousands).map(|c| if c == self.point { '.' } else { c });
         let out: String = sign.chars().chain(digits).collect();
         (out != t).then_some(out)
+    }
+}
+
+impl NumberSpelling {
+    /// Whether the thousands separators in `number` (sign and currency removed) stand where
+    /// they group its whole part in threes: one to three digits, then groups of exactly three,
+    /// and none after the decimal separator. True when there is none.
+    fn grouped_in_thousands(&self, number: &str) -> bool {
+        let Some(t) = self.thousands.filter(|&t| number.contains(t)) else { return true };
+        let (whole, fraction) = number.split_once(self.point).unwrap_or((number, ""));
+        if fraction.contains(t) {
+            return false;
+        }
+        let digits = |g: &str| g.bytes().all(|b| b.is_ascii_digit());
+        whole
+            .split(t)
+            .enumerate()
+            .all(|(i, g)| digits(g) && if i == 0 { (1..=3).contains(&g.len()) } else { g.len() == 3 })
     }
 }
 

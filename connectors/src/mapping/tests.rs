@@ -275,6 +275,31 @@ fn a_currency_symbol_is_removed_from_either_end_after_a_sign() {
     let gbp = "feed = \"housing\"\n[decimals.rent_arrears_balance]\ncurrency_symbol = \"GBP\"\n";
     let rule = &parse(gbp).unwrap().rules[housing().index_of("rent_arrears_balance").unwrap()];
     assert_eq!(rule.rewrite(Some("GBP 1250.50")).as_deref(), Some("1250.50"));
+}
+
+#[test]
+fn a_thousands_separator_out_of_its_place_leaves_the_value_for_validate_to_refuse() {
+    let uk = "feed = \"housing\"\n[decimals.rent_arrears_balance]\nthousands_separator = \",\"\n";
+    let rule = &parse(uk).unwrap().rules[housing().index_of("rent_arrears_balance").unwrap()];
+    for (written, read) in [("1,234", "1234"), ("12,345,678.5", "12345678.5"), ("-1,000", "-1000"), ("999.5", "999.5")]
+    {
+        assert_eq!(rule.rewrite(Some(written)).as_deref(), Some(read), "{written}");
+    }
+    // A decimal comma, a continental amount, groups of two: not 125, 1.2505 or 9995.
+    for written in ["12,5", "1.250,50", "99,95", "123,45", "1,2,3.4", ",123", "1,234,56", "1,2345"] {
+        assert_eq!(rule.rewrite(Some(written)).as_deref(), Some(written), "{written}");
+    }
+    let eu =
+        "feed = \"housing\"\n[decimals.rent_arrears_balance]\ndecimal_separator = \",\"\nthousands_separator = \".\"\n";
+    let rule = &parse(eu).unwrap().rules[housing().index_of("rent_arrears_balance").unwrap()];
+    for (written, read) in
+        [("1.250,50", "1250.50"), ("2.000,00", "2000.00"), ("99,95", "99.95"), ("12.345.678", "12345678")]
+    {
+        assert_eq!(rule.rewrite(Some(written)).as_deref(), Some(read), "{written}");
+    }
+    for written in ["1.25", "1.250.5", "12.34,5"] {
+        assert_eq!(rule.rewrite(Some(written)).as_deref(), Some(written), "{written}");
+    }
     let bad = "feed = \"housing\"\n[decimals.rent_arrears_balance]\ncurrency_symbol = \"1£\"\n";
     let problems = parse(bad).unwrap_err();
     assert_eq!(problems.len(), 1, "{problems:?}");

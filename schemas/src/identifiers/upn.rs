@@ -12,8 +12,9 @@ use crate::check::Rule;
 /// assert_eq!(upn::normalise("b801200005001").unwrap(), "B801200005001");
 /// ```
 pub fn normalise(raw: &str) -> Result<Cow<'_, str>, Rule> {
-    let upper: Cow<'_, str> = if raw.bytes().any(|b| b.is_ascii_lowercase()) {
-        Cow::Owned(raw.to_ascii_uppercase())
+    // Exports space or hyphenate a UPN for reading (`X938 200620000`), as they do NHS numbers.
+    let upper: Cow<'_, str> = if raw.bytes().any(|b| b.is_ascii_lowercase() || b == b' ' || b == b'-') {
+        Cow::Owned(raw.chars().filter(|&c| c != ' ' && c != '-').map(|c| c.to_ascii_uppercase()).collect())
     } else {
         Cow::Borrowed(raw)
     };
