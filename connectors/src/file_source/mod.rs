@@ -326,6 +326,19 @@ pub struct FileSource {
     /// The mapping's column marking records withdrawn, if it names one.
     marker: Option<WithdrawalMarker>,
     encoding: Encoding,
+    /// Feed columns the mapping names a heading for that the file lacks (and that no constant
+    /// fills): every record reads them as empty.
+    absent: Vec<AbsentColumn>,
+}
+
+/// A feed column whose mapped heading the file does not have: the partner dropped or renamed
+/// it, and every record of the file reads the column as empty.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AbsentColumn {
+    /// The feed column.
+    pub column: &'static str,
+    /// The headings the mapping names for it, as the mapping writes them (not the file's).
+    pub headings: Vec<String>,
 }
 
 impl fmt::Debug for FileSource {
@@ -487,6 +500,16 @@ impl FileSource {
                 (Input::Workbook(Box::new(sheet)), present)
             }
         };
+        let absent = match &mapping {
+            Some(m) => (0..feed.columns.len())
+                .filter(|&i| !present.get(i).copied().unwrap_or(true) && !m.has_constant(i))
+                .filter_map(|i| {
+                    let headings: Vec<String> = m.headings_of(i).into_iter().map(str::to_owned).collect();
+                    (!headings.is_empty()).then(|| AbsentColumn { column: feed.columns[i].name, headings })
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         Ok(FileSource {
             path: path.to_owned(),
             source: path.display().to_string(),
@@ -497,6 +520,7 @@ impl FileSource {
             marker: mapping.as_ref().and_then(|m| m.withdrawal().cloned()),
             rewrite: mapping.filter(|m| m.rewrites_values()),
             encoding,
+            absent,
         })
     }
 
@@ -513,6 +537,11 @@ impl FileSource {
             Input::Workbook(x) => x.has_column(i),
             Input::Jsonl(_) => true,
         }
+    }
+
+    /// Feed columns whose mapped heading the file lacks (see [`AbsentColumn`]).
+    pub fn absent_columns(&self) -> &[AbsentColumn] {
+        &self.absent
     }
 
     /// A workbook read with no sheet named: its other sheets shown, which are not read (one

@@ -189,6 +189,10 @@ pub enum Event {
         mapping: String,
         /// SHA-256 of the mapping file as read (hex).
         mapping_sha256: String,
+        /// Feed columns whose heading the mapping names but the input lacks, empty in every
+        /// record. Absent when none was, as in entries written before it existed.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        columns_absent: Vec<String>,
     },
     /// An output file was durably written.
     FileWritten {

@@ -248,6 +248,25 @@ fn input_lines(s: &mut String, i: &tellonce_pipeline::run::InputReport) {
             i.source
         );
     }
+    for a in &i.columns_absent {
+        let _ = writeln!(
+            s,
+            "WARNING  {}: no column under the mapped heading {} for {}: it is empty in every record (if the partner \
+             renamed it, add the new heading to the mapping)",
+            i.source,
+            a.headings.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>().join(" or "),
+            a.column
+        );
+    }
+    if !i.sheets_unread.is_empty() {
+        let _ = writeln!(
+            s,
+            "WARNING  {}: only the first sheet shown was read; the workbook's other sheets ({}) were not. If they \
+             hold records too, list the workbook once per sheet, each entry naming its sheet (sheet = \"...\")",
+            i.source,
+            i.sheets_unread.join(", ")
+        );
+    }
     if !i.unknown_columns.is_empty() {
         let _ = writeln!(
             s,

@@ -280,6 +280,7 @@ fn audit_mapping(
         sha256: report.sha256.clone(),
         mapping: mapping.display().to_string(),
         mapping_sha256,
+        columns_absent: report.columns_absent.iter().map(|a| a.column.to_owned()).collect(),
     })
 }
 
@@ -311,6 +312,16 @@ fn open_file(
         Ok(f) => f,
         Err(e) => return Err((e.rule_code(), e.to_string())),
     };
+    report.columns_absent = file.absent_columns().to_vec();
+    report.sheets_unread = file.unread_sheets().to_vec();
+    for a in file.absent_columns() {
+        warn!(
+            column = a.column,
+            heading = %a.headings.join(" / "),
+            "the file has no column under the heading the mapping names: the column is empty in every record; \
+             if the partner renamed it, add the new heading to the mapping"
+        );
+    }
     if !file.unread_sheets().is_empty() {
         warn!(
             sheets = %file.unread_sheets().join(", "),

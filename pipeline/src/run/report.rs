@@ -73,6 +73,13 @@ pub struct InputReport {
     pub nulled_by_rule: BTreeMap<String, u64>,
     /// Columns in the file that the schema does not have: dropped, never passed on.
     pub unknown_columns: Vec<String>,
+    /// Feed columns whose heading the mapping names but the file lacks: empty in every record
+    /// (the partner dropped or renamed the column).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub columns_absent: Vec<tellonce_connectors::file_source::AbsentColumn>,
+    /// A workbook read with no sheet named: its other sheets shown, which were not read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sheets_unread: Vec<String>,
     /// How the file was read, when through a source mapping or a declared dialect (absent for
     /// a canonical file).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -122,6 +129,8 @@ impl InputReport {
             nulled: 0,
             nulled_by_rule: BTreeMap::new(),
             unknown_columns: Vec::new(),
+            columns_absent: Vec::new(),
+            sheets_unread: Vec::new(),
             read_as: None,
             files: Vec::new(),
             quarantine_file: None,

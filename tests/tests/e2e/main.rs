@@ -36,6 +36,7 @@ mod cli;
 mod decisions;
 mod engines;
 mod extract_shapes;
+mod extract_values;
 mod extracts;
 mod extracts_inferred;
 mod faults;

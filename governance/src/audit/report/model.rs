@@ -75,6 +75,17 @@ pub(super) struct Finished<'a> {
     pub(super) held: u64,
 }
 
+/// How a source mapping (by content) was used.
+#[derive(Debug, Default)]
+pub(super) struct MappingUse<'a> {
+    /// Inputs read through it.
+    pub(super) inputs: u64,
+    /// When it was last used.
+    pub(super) last: &'a str,
+    /// Feed columns whose mapped heading an input lacked, with how many inputs lacked it.
+    pub(super) columns_absent: BTreeMap<&'a str, u64>,
+}
+
 #[derive(Default)]
 pub(super) struct Model<'a> {
     pub(super) agreements: BTreeMap<&'a str, Agreement<'a>>,
@@ -109,7 +120,7 @@ pub(super) struct Model<'a> {
     pub(super) versions: Versions,
     /// Source mappings applied: (feed, mapping, its SHA-256) -> (inputs read through it, the
     /// last time).
-    pub(super) mappings: BTreeMap<(&'a str, &'a str, &'a str), (u64, &'a str)>,
+    pub(super) mappings: BTreeMap<(&'a str, &'a str, &'a str), MappingUse<'a>>,
 }
 
 /// What comparing inputs with the records already held found, summed.
@@ -243,9 +254,13 @@ impl<'a> Gather<'a> {
                 m.versions.refused += refused;
                 m.versions.superseded += superseded;
             }
-            Event::MappingApplied { feed, mapping, mapping_sha256, .. } => {
-                let used = m.mappings.entry((feed, mapping, mapping_sha256)).or_insert((0, at));
-                *used = (used.0 + 1, at);
+            Event::MappingApplied { feed, mapping, mapping_sha256, columns_absent, .. } => {
+                let used = m.mappings.entry((feed, mapping, mapping_sha256)).or_default();
+                used.inputs += 1;
+                used.last = at;
+                for c in columns_absent {
+                    *used.columns_absent.entry(c).or_default() += 1;
+                }
             }
             Event::FileWritten { .. } => self.file_written(entry),
             Event::FileDeleted { path, reason, agreement, .. } => match self.live.remove(path.as_str()) {

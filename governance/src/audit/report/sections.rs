@@ -526,18 +526,23 @@ pub(super) fn mappings(out: &mut String, m: &Model<'_>) -> fmt::Result {
     out.push_str(
         "<section><h2>Source mappings applied</h2><p class=\"muted\">Partner files read through a source mapping \
          (their headings, codes and formats translated to the feed's), by mapping content: a changed mapping \
-         shows as a new row.</p>\n<table><thead><tr><th>Feed</th><th>Mapping</th><th>SHA-256</th><th>Inputs</th>\
-         <th>Last used</th></tr></thead><tbody>\n",
+         shows as a new row. Columns absent: feed columns whose mapped heading an input lacked, empty in \
+         every record of it (the partner dropped or renamed the column).</p>\n<table><thead><tr><th>Feed</th>\
+         <th>Mapping</th><th>SHA-256</th><th>Inputs</th><th>Last used</th><th>Columns absent</th></tr></thead>\
+         <tbody>\n",
     );
-    for ((feed, mapping, sha), (inputs, last)) in &m.mappings {
+    for ((feed, mapping, sha), used) in &m.mappings {
+        let absent: Vec<String> =
+            used.columns_absent.iter().map(|(c, n)| format!("{} ({} input(s))", esc(c), num(*n))).collect();
         writeln!(
             out,
-            "<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(feed),
             esc(mapping),
             esc(sha.get(..16).unwrap_or(sha)),
-            num(*inputs),
-            esc(last)
+            num(used.inputs),
+            esc(used.last),
+            if absent.is_empty() { "&mdash;".to_owned() } else { absent.join(", ") }
         )?;
     }
     out.push_str("</tbody></table></section>\n");
