@@ -53,6 +53,7 @@
 
 mod batch;
 mod columns;
+mod continued;
 mod csv_file;
 pub mod dialect;
 pub(crate) mod eof;
@@ -86,6 +87,7 @@ use crate::lineage::Lineage;
 use crate::mapping::{Mapping, WithdrawalMarker};
 use batch::BatchBuilder;
 use columns::ColumnLookup;
+pub use continued::sheets_continuing;
 use csv_file::{CsvInput, CsvSettings};
 pub use dialect::{DelimiterChoice, Dialect, Encoding, EncodingChoice};
 pub use format::{FileFormat, ParseFormatError};

@@ -1318,9 +1318,12 @@ fn a_workbook_read_by_its_first_sheet_tells_the_other_sheets_shown_it_leaves_unr
         None,
     )
     .unwrap();
-    let unread = check.findings.iter().find(|f| f.rule == "sheet.unread").expect("a sheet.unread finding");
-    assert_eq!(unread.count, 1);
-    assert!(unread.message.contains("(Spring)") && !unread.message.contains("Old"), "{}", unread.message);
+    // Spring holds records under the feed's header: an error (a run refuses the workbook), not
+    // a warning; the hidden sheet is not named.
+    let continued = check.findings.iter().find(|f| f.rule == "sheet.continued").expect("a sheet.continued finding");
+    assert_eq!((continued.count, continued.severity), (1, crate::mapping::check::Severity::Error));
+    assert!(continued.message.contains("Spring") && !continued.message.contains("Old"), "{}", continued.message);
+    assert!(check.findings.iter().all(|f| f.rule != "sheet.unread"), "{:?}", check.findings);
 }
 
 #[test]
@@ -1519,4 +1522,37 @@ fn a_number_cell_reads_as_its_number_under_a_mapping_with_a_decimal_comma() {
     let read = read_source(&mut source, housing);
     // Not 81469, 1125 and 2000 read through the thousands separator.
     assert_eq!(read.column(housing, "rent_arrears_balance"), [s("814.69"), s("1.125"), s("2000"), s("1250.50")]);
+}
+
+#[test]
+fn a_sheet_holding_records_under_the_header_is_a_continuation_and_a_notes_sheet_is_not() {
+    use rust_xlsxwriter::Workbook;
+    let housing = tellonce_schemas::feed::latest("housing").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("year.xlsx");
+    let header =
+        ["record_id", "household_ref", "role_in_household", "forename", "surname", "approach_date", "duty_owed"];
+    let mut wb = Workbook::new();
+    for (name, rows) in [("Q1", 2u32), ("Notes", 0), ("Q2", 3), ("Q3", 0)] {
+        let sheet = wb.add_worksheet().set_name(name).unwrap();
+        if name == "Notes" {
+            sheet.write_string(0, 0, "Extract notes").unwrap();
+            continue;
+        }
+        for (c, h) in (0u16..).zip(header) {
+            sheet.write_string(0, c, h).unwrap();
+        }
+        for r in 1..=rows {
+            for (c, v) in (0u16..).zip([name, "H1", "CHILD", "Ann", "Bell", "2024-01-02", "MAIN"]) {
+                sheet.write_string(r, c, v).unwrap();
+            }
+        }
+    }
+    wb.save(&path).unwrap();
+    let source = FileSource::open(&path, FileFormat::Xlsx, housing, opts(10, 1000)).unwrap();
+    assert_eq!(source.unread_sheets(), ["Notes", "Q2", "Q3"]);
+    let continuing =
+        super::sheets_continuing(&path, FileFormat::Xlsx, housing, (&Dialect::default(), None), source.unread_sheets());
+    // Q3 has the header and no record: nothing is left unread there.
+    assert_eq!(continuing, ["Q2"]);
 }

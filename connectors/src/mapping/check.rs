@@ -107,9 +107,15 @@ pub fn check_file(
     feed: &'static FeedSchema,
     max_records: Option<u64>,
 ) -> Result<FileCheck, SourceError> {
+    let kept = dialect.clone();
     let mut source = FileSource::open_with(path, format, feed, opts, dialect, mapping.clone())?;
     let mut findings = mapping.as_deref().map_or_else(Vec::new, |m| missing_headings(m, &source, feed));
-    findings.extend(unread_sheets(&source));
+    let continuing = match source.unread_sheets() {
+        [] => Vec::new(),
+        unread => crate::file_source::sheets_continuing(path, format, feed, (&kept, mapping.clone()), unread),
+    };
+    findings.extend(continued_sheets(&continuing));
+    findings.extend(unread_sheets(&source, &continuing));
     if source.sheet().is_none() && !format.is_workbook() {
         findings.extend(encoding_mismatch(path, source.encoding()));
     }
@@ -181,8 +187,9 @@ fn encoding_mismatch(path: &Path, encoding: crate::file_source::dialect::Encodin
 
 /// A warning naming the other visible sheets of a workbook read with no sheet named: a
 /// workbook with a sheet per term or per team would otherwise lose all but the first, silently.
-fn unread_sheets(source: &FileSource) -> Option<Finding> {
-    let sheets = source.unread_sheets();
+fn unread_sheets(source: &FileSource, continuing: &[String]) -> Option<Finding> {
+    let sheets: Vec<&str> =
+        source.unread_sheets().iter().filter(|s| !continuing.contains(s)).map(String::as_str).collect();
     (!sheets.is_empty()).then(|| Finding {
         severity: Severity::Warning,
         rule: "sheet.unread".to_owned(),
@@ -194,6 +201,26 @@ fn unread_sheets(source: &FileSource) -> Option<Finding> {
         message: format!(
             "only the first sheet shown is read; the workbook's other sheets ({}) are not. If they hold \
              records too, list the workbook once per sheet, each entry naming its sheet (sheet = \"...\")",
+            sheets.join(", ")
+        ),
+    })
+}
+
+/// An error naming the sheets a run would leave unread that hold records under the feed's
+/// header: a run refuses the workbook until they are listed.
+fn continued_sheets(sheets: &[String]) -> Option<Finding> {
+    (!sheets.is_empty()).then(|| Finding {
+        severity: Severity::Error,
+        rule: "sheet.continued".to_owned(),
+        column: None,
+        heading: None,
+        count: sheets.len() as u64,
+        of: None,
+        lines: Vec::new(),
+        message: format!(
+            "the workbook's sheets {} hold records under the feed's header too, and a run reads only the first \
+             sheet shown: list the workbook once per sheet, each entry naming its sheet (sheet = \"...\"), or \
+             name the one sheet to read",
             sheets.join(", ")
         ),
     })

@@ -308,10 +308,34 @@ fn open_file(
         Err(e) => return Err(("mapping.conflict", format!("{}: {e}", source.path.display()))),
     };
     let dialect_named_sheet = dialect.sheet.is_some();
-    let file = match FileSource::open_with(&source.path, source.format, source.feed, opts, dialect, mapping) {
+    let kept = dialect.clone();
+    let file = match FileSource::open_with(&source.path, source.format, source.feed, opts, dialect, mapping.clone()) {
         Ok(f) => f,
         Err(e) => return Err((e.rule_code(), e.to_string())),
     };
+    // Fail closed: records on a sheet the run would not read are refused with the workbook,
+    // not left behind while the first sheet is staged.
+    if !dialect_named_sheet && !file.unread_sheets().is_empty() {
+        let continuing = tellonce_connectors::file_source::sheets_continuing(
+            &source.path,
+            source.format,
+            source.feed,
+            (&kept, mapping),
+            file.unread_sheets(),
+        );
+        if !continuing.is_empty() {
+            return Err((
+                "sheet.continued",
+                format!(
+                    "{}: the workbook's sheets {} hold records under the feed's header too, and only the first \
+                     sheet shown is read: list the workbook once per sheet, each entry naming its sheet \
+                     (sheet = \"...\"), or name the one sheet to read",
+                    source.path.display(),
+                    continuing.join(", ")
+                ),
+            ));
+        }
+    }
     report.columns_absent = file.absent_columns().to_vec();
     report.sheets_unread = file.unread_sheets().to_vec();
     for a in file.absent_columns() {

@@ -487,7 +487,7 @@ fn two_term_workbook(ws: &Workspace, path: &str) -> (Vec<String>, Vec<String>) {
 }
 
 #[test]
-fn one_workbook_is_as_many_inputs_as_the_sheets_named_and_naming_another_keeps_the_first() {
+fn one_workbook_is_as_many_inputs_as_the_sheets_named_and_one_continued_unnamed_is_refused() {
     let ws = synth_workspace(300, 11);
     let (autumn, spring) = two_term_workbook(&ws, "inputs/terms.xlsx");
     let config = |out: &str, sheets: &[Option<&str>]| {
@@ -521,9 +521,19 @@ fn one_workbook_is_as_many_inputs_as_the_sheets_named_and_naming_another_keeps_t
     let refused = tellonce_ok(ws.dir(), &["run", "--config", "twice.toml", "--no-progress"], 2);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("listed twice with the same sheet"));
 
-    // No sheet named: the first one shown; then naming the other reads it as a new input, and
-    // the records of the first stay staged.
-    ws.write("first.toml", config("out-one", &[None]));
+    // No sheet named while the other sheet holds records under the feed's header: the workbook
+    // is refused, naming that sheet, and nothing is staged (the records of the second sheet
+    // would otherwise be left unread without a word).
+    ws.write("unnamed.toml", config("out-one", &[None]));
+    let run = Run::new(tellonce_ok(ws.dir(), &["run", "--config", "unnamed.toml", "--json", "--no-progress"], 3));
+    assert_eq!(statuses(&run), ["rejected"]);
+    let input = &run.summary["inputs"][0];
+    assert_eq!(input["error_rule"], "sheet.continued", "{input:#}");
+    assert!(input["error"].as_str().unwrap().contains("Spring"), "{input:#}");
+    assert!(!ws.dir().join("out-one/staging/feed=housing").exists() || staged("out-one").is_empty());
+    // Naming the first sheet reads it; then naming the other reads it as a new input, and the
+    // records of the first stay staged.
+    ws.write("first.toml", config("out-one", &[Some("Autumn")]));
     tellonce_ok(ws.dir(), &["run", "--config", "first.toml", "--no-progress"], 0);
     let first: Vec<String> = all.iter().filter(|id| autumn.contains(id)).cloned().collect();
     assert_eq!(staged("out-one"), first);
