@@ -108,13 +108,14 @@ pub struct FileSourceOptions {
     /// Most records (rows and rejects together) in one batch. Default 8192.
     pub batch_rows: usize,
     /// Longest record accepted, in bytes, without its line terminator; a longer one is
-    /// rejected with [`Rule::LineTooLong`]. Default 65536.
+    /// rejected with [`Rule::LineTooLong`]. Default 1 MiB: a partner's case notes, exported
+    /// whole, run to tens of kilobytes.
     pub max_line_bytes: usize,
 }
 
 impl Default for FileSourceOptions {
     fn default() -> Self {
-        FileSourceOptions { batch_rows: 8192, max_line_bytes: 65536 }
+        FileSourceOptions { batch_rows: 8192, max_line_bytes: 1 << 20 }
     }
 }
 

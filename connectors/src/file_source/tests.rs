@@ -758,7 +758,7 @@ fn file_format_names() {
     assert_eq!(FileFormat::from_path(std::path::Path::new("b.ndjson")), Some(FileFormat::JsonLines));
     assert_eq!(FileFormat::from_path(std::path::Path::new("b.txt")), Some(FileFormat::Csv), "delimited text");
     assert_eq!(FileFormat::from_path(std::path::Path::new("b.pdf")), None);
-    assert_eq!(FileSourceOptions::default(), opts(8192, 65536));
+    assert_eq!(FileSourceOptions::default(), opts(8192, 1 << 20));
 }
 
 #[test]

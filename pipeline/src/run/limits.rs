@@ -29,7 +29,7 @@ impl Default for LimitsFile {
     fn default() -> Self {
         LimitsFile {
             batch_rows: 8192,
-            max_line_bytes: 65_536,
+            max_line_bytes: 1_048_576,
             row_group_rows: 131_072,
             max_file_rows: 1_000_000,
             workers: 0,

@@ -88,3 +88,31 @@ fn a_mapped_column_the_partner_dropped_is_named_in_the_summary_and_the_audit_rep
     assert!(report.contains("rent_arrears_balance (2 input(s))"), "the audit report names the absent column");
     assert_absent(&[b"Quaxworth"], &[&run.output, &text_run], &ws.out());
 }
+
+#[test]
+fn a_case_note_of_a_hundred_kilobytes_in_an_ignored_column_loses_no_record() {
+    let ws = Workspace::new();
+    ws.write(
+        "maps/housing.toml",
+        MAPPING.replace("feed = \"housing\"\n", "feed = \"housing\"\nignore = [\"Notes\"]\n"),
+    );
+    // A note typed over 1,300 lines, quoted as Excel quotes it.
+    let note = (0..1300).map(|i| format!("Visit {i}: spoke with Quaxworth about the arrears plan")).collect::<Vec<_>>();
+    let header = HEADER.replace('\n', ",Notes\n");
+    let text = format!(
+        "{header}H1,HH1,PARENT_CARER,Ray,Cy,,,01/12/2024,MAIN,5,ok\n\
+         H2,HH1,CHILD,Ray,Di,,,01/12/2024,MAIN,5,\"{}\"\n\
+         H3,HH2,PARENT_CARER,Fox,Ed,,,01/12/2024,MAIN,5,fine\n",
+        note.join("\n")
+    );
+    assert!(text.len() > 64 * 1024);
+    ws.write("partner/housing.csv", text);
+    ws.write(
+        "tellonce.toml",
+        "[output]\ndir = \"output\"\n[keys]\nfile = \"keys/tellonce.key\"\n[linkage]\nenabled = false\n\
+         [[sources]]\nfeed = \"housing\"\npath = \"partner/housing.csv\"\nmapping = \"maps/housing.toml\"\n",
+    );
+    let run = ws.run(0, &[]);
+    run.assert_counts("partner/housing.csv", "processed", 3, 3, 0);
+    assert_absent(&[b"Quaxworth"], &[&run.output], &ws.out());
+}
