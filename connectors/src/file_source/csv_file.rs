@@ -84,6 +84,9 @@ impl CsvInput {
         if let Some(at) = footer {
             tok.stop_at(at);
         }
+        if let Some(kind) = tok.archive() {
+            return Err(SourceError::Compressed { path: path.to_owned(), kind });
+        }
         if tok.starts_utf16() {
             return Err(SourceError::Utf16 { path: path.to_owned() });
         }

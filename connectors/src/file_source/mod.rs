@@ -158,6 +158,18 @@ pub enum SourceError {
         /// The file.
         path: PathBuf,
     },
+    /// A file read as text is a compressed archive (gzip or zip, by its first bytes).
+    #[error(
+        "{} is a {kind} archive, not text: unpack it and name the file inside (a run reads an extract as it \
+         was exported, not compressed)",
+        path.display()
+    )]
+    Compressed {
+        /// The file.
+        path: PathBuf,
+        /// `gzip` or `zip`.
+        kind: &'static str,
+    },
     /// A CSV file is UTF-16 (it starts with a UTF-16 byte order mark), which is not read.
     #[error(
         "{} is UTF-16 (as Excel's \"Unicode Text\" saves), which is not read: ask for it as CSV UTF-8, \
@@ -364,6 +376,7 @@ impl SourceError {
             SourceError::Read { .. } => "file.read_failed",
             SourceError::EmptyFile { .. } => "file.empty",
             SourceError::Utf16 { .. } => "encoding.utf16",
+            SourceError::Compressed { .. } => "file.compressed",
             SourceError::HeaderNotUtf8 { .. } => "header.invalid_utf8",
             SourceError::HeaderTooLong { .. } => "header.too_long",
             SourceError::HeaderMalformed { .. } => "header.malformed",

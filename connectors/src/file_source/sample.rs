@@ -136,6 +136,9 @@ fn sample_text(path: &Path, max_rows: usize) -> Result<Sample, SourceError> {
     let mut tok = Tokenizer::new(file, MAX_LINE_BYTES).map_err(read)?;
     // Refused as a run refuses it: read a byte at a time, every other byte is a NUL and each
     // cell a value with NULs between its letters, which no rule on headings can tell from a name.
+    if let Some(kind) = tok.archive() {
+        return Err(SourceError::Compressed { path: path.to_owned(), kind });
+    }
     if tok.starts_utf16() {
         return Err(SourceError::Utf16 { path: path.to_owned() });
     }

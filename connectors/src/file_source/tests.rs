@@ -267,6 +267,20 @@ fn csv_utf16_is_named_not_misread() {
 }
 
 #[test]
+fn a_compressed_extract_renamed_as_csv_is_named_an_archive() {
+    for (head, kind) in [(&b"\x1F\x8B\x08\x00\x00\x00\x00\x00"[..], "gzip"), (b"PK\x03\x04\x14\x00\x00\x00", "zip")] {
+        let bytes = [head, b"record_id,forename\n".as_slice()].concat();
+        let err = open_err(&bytes);
+        assert_eq!(err.rule_code(), "file.compressed", "{err}");
+        assert!(err.to_string().contains(&format!("a {kind} archive")), "{err}");
+        // `sources infer` refuses it the same way, proposing nothing.
+        let f = file("h.csv", &bytes);
+        let err = crate::file_source::sample::sample(&f.path, None, 10).unwrap_err();
+        assert_eq!(err.rule_code(), "file.compressed", "{err}");
+    }
+}
+
+#[test]
 fn csv_empty_file_is_an_error() {
     for bytes in [&b""[..], b"\xEF\xBB\xBF", b"\n\r\n\n", b"\xEF\xBB\xBF  \t\n \n"] {
         assert!(matches!(open_err(bytes), SourceError::EmptyFile { .. }), "{bytes:?}");
@@ -716,6 +730,7 @@ fn error_messages_name_the_file_but_never_a_value() {
             SourceError::Read { .. } => "read",
             SourceError::EmptyFile { .. } => "empty",
             SourceError::Utf16 { .. } => "utf16",
+            SourceError::Compressed { .. } => "compressed",
             SourceError::HeaderNotUtf8 { .. } => "utf8",
             SourceError::HeaderTooLong { .. } => "too_long",
             SourceError::HeaderMalformed { .. } => "malformed",

@@ -191,6 +191,19 @@ impl Tokenizer {
         head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") || utf16_without_mark(head)
     }
 
+    /// The kind of archive the file is, by its first bytes (gzip's `1F 8B`, zip's `PK 03 04`),
+    /// if it is one: a compressed extract renamed, or sent as it was downloaded.
+    pub(super) fn archive(&self) -> Option<&'static str> {
+        let head = &self.buf[..self.end];
+        if head.starts_with(b"\x1F\x8B") {
+            Some("gzip")
+        } else if head.starts_with(b"PK\x03\x04") {
+            Some("zip")
+        } else {
+            None
+        }
+    }
+
     /// Reads fields separated by `delimiter` instead of a comma. Only before the first record.
     pub(super) fn set_delimiter(&mut self, delimiter: u8) {
         self.delimiter = delimiter;
