@@ -113,8 +113,13 @@ pub const POSTCODE: [Level; 5] = [
 
 /// Address-line levels: the same first line (a keyed token of its normalised form), the Dice
 /// similarity of the lines' Bloom filters, or else. People move and partners record addresses
-/// late, so a different line weighs little.
-pub const ADDRESS: [Level; 7] = [
+/// late, so a different line weighs little. Lines alike but for their numbers are
+/// `other_number`, and at one postcode `other_number_same_postcode`: the postcode's agreement
+/// already weighs as the chance that two people share a postcode, and given that, how often
+/// they live at two numbers of one street is a matter of the deployment's streets (most of a
+/// British postcode's homes are), not of random pairs. Its `u` is estimated among records
+/// sharing a postcode whose forenames and dates of birth are unalike (other people).
+pub const ADDRESS: [Level; 8] = [
     MISSING,
     level("exact", 0.65, 0.0005),
     level("dice_0.9", 0.05, 0.0001),
@@ -122,6 +127,7 @@ pub const ADDRESS: [Level; 7] = [
     level("dice_0.7", 0.02, 0.001),
     level("else", 0.25, 0.9972),
     level("other_number", 0.02, 0.001),
+    level("other_number_same_postcode", 0.01, 0.5),
 ];
 
 /// Sex levels.
@@ -182,6 +188,10 @@ pub mod ix {
     /// `other_number` in [`super::ADDRESS`]: lines alike (Dice 0.7 or more) whose numbers differ,
     /// two homes of one street or a slip in a number.
     pub const ADDRESS_OTHER_NUMBER: u8 = 6;
+    /// `other_number_same_postcode` in [`super::ADDRESS`]: [`ADDRESS_OTHER_NUMBER`] at one
+    /// postcode, whose `u` is its share among other people sharing a postcode (see
+    /// [`super::ADDRESS`]).
+    pub const ADDRESS_OTHER_NUMBER_SAME_POSTCODE: u8 = 7;
     /// `agree` in [`super::SEX`].
     pub const SEX_AGREE: u8 = 1;
     /// `disagree` in [`super::SEX`].
@@ -540,7 +550,12 @@ pub fn compare(recs: &Records, i: usize, j: usize) -> Comparison {
         }
         _ => None,
     };
-    let address = address_level(a, b, address_dice);
+    let mut address = address_level(a, b, address_dice);
+    // The postcode's exact agreement is weighed already, and at one postcode another number of
+    // the same street is what neighbours have: weighed by its own share among them.
+    if address == ix::ADDRESS_OTHER_NUMBER && postcode == ix::EXACT {
+        address = ix::ADDRESS_OTHER_NUMBER_SAME_POSTCODE;
+    }
     let (strong_agree, strong_disagree) = strong_identifiers(recs, i, j);
     let listed_together =
         recs.household_ref[i] != NONE && recs.household_ref[i] == recs.household_ref[j] && recs.feed[i] == recs.feed[j];

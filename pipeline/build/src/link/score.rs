@@ -27,7 +27,7 @@ use super::train::{self, Model, Pattern};
 /// The version of the matcher (rules, scoring levels, weights, blocking). Part of what a build
 /// is made from: change it whenever a change to the matcher would link the same staging
 /// differently, so that the next build re-links instead of reporting itself up to date.
-pub const MATCHER_VERSION: &str = "rules-1+scoring-16+em-4+tf-1";
+pub const MATCHER_VERSION: &str = "rules-1+scoring-17+em-4+tf-1";
 
 /// The weight (bits) a scored link is documented at, for ranking rules (see `rules`): a match
 /// probability of 0.99 for a prior of one match in 2^14 random pairs (`14 + log2(0.99 / 0.01)`).

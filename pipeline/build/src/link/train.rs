@@ -68,6 +68,13 @@ const NOT_ESTIMATED: [(&str, &str); 3] =
 
 /// Weight, in random pairs, of the documented `u` shares of the levels other than exact.
 const U_PRIOR_PAIRS: f64 = 1000.0;
+/// Records of one postcode looked at, and pairs in all, for the `u` of
+/// `other_number_same_postcode`; fewer pairs of other people than the least: its documented `u`.
+const NEIGHBOUR_RECORDS: usize = 24;
+const NEIGHBOUR_PAIRS: u64 = 200_000;
+const NEIGHBOUR_LEAST: u64 = 30;
+/// Weight, in pairs, of the documented `u` of `other_number_same_postcode`.
+const NEIGHBOUR_PRIOR_PAIRS: f64 = 20.0;
 
 /// The model a build scores with.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -339,6 +346,55 @@ fn estimate_u(recs: &Records, reps: &[u32], model: &mut Model) {
             level.u = (1.0 - exact) * (counts[f][l] + shares[l]) / rest;
         }
     }
+    // Not a share of random pairs, which almost never share a postcode: see `ADDRESS`.
+    let neighbours = usize::from(ix::ADDRESS_OTHER_NUMBER_SAME_POSTCODE);
+    if let Some((_, levels)) = model.fields.iter_mut().find(|(f, _)| *f == "address")
+        && let Some(u) = other_number_at_one_postcode(recs, reps, ADDRESS[neighbours].u)
+    {
+        levels[neighbours].u = u;
+    }
+}
+
+/// How often two other people sharing a postcode have lines alike but for their numbers: among
+/// pairs of records at one postcode whose forenames and dates of birth are unalike (the
+/// pairs of one person are not among them), the share at `other_number_same_postcode`, the
+/// documented `u` weighing as [`NEIGHBOUR_PRIOR_PAIRS`]. `reps` in the order of their
+/// references, so that the same data draws the same pairs.
+fn other_number_at_one_postcode(recs: &Records, reps: &[u32], documented: f64) -> Option<f64> {
+    let mut at: HashMap<u32, usize> = HashMap::new();
+    let mut groups: Vec<Vec<u32>> = Vec::new();
+    for &r in reps {
+        let t = recs.tokens[r as usize][Tk::Postcode as usize];
+        if t == NONE {
+            continue;
+        }
+        let g = *at.entry(t).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        if groups[g].len() < NEIGHBOUR_RECORDS {
+            groups[g].push(r);
+        }
+    }
+    let (mut pairs, mut others, mut apart) = (0u64, 0u64, 0u64);
+    for g in groups.iter().filter(|g| g.len() > 1) {
+        for (k, &a) in g.iter().enumerate() {
+            for &b in &g[k + 1..] {
+                if pairs == NEIGHBOUR_PAIRS {
+                    break;
+                }
+                pairs += 1;
+                let c = levels::compare(recs, a as usize, b as usize);
+                let unalike = c.forename != ix::MISSING && !levels::forenames_alike(&c) && c.dob == ix::DOB_ELSE;
+                if unalike && c.address != ix::MISSING {
+                    others += 1;
+                    apart += u64::from(c.address == ix::ADDRESS_OTHER_NUMBER_SAME_POSTCODE);
+                }
+            }
+        }
+    }
+    (others >= NEIGHBOUR_LEAST)
+        .then(|| (apart as f64 + NEIGHBOUR_PRIOR_PAIRS * documented) / (others as f64 + NEIGHBOUR_PRIOR_PAIRS))
 }
 
 fn sex_agreement(recs: &Records, reps: &[u32]) -> Option<f64> {
@@ -439,6 +495,59 @@ mod tests {
             *p.entry([else_f, else_s, 0, 0, 0, 0, 0, 0]).or_default() += neither;
         }
         p
+    }
+
+    /// Records of `people` at one postcode, each its own person (forename, a date of birth years
+    /// apart), living at the lines given.
+    fn one_postcode(lines: &[String]) -> Records {
+        use super::super::score_tests::{AMY, Who, add};
+        let mut recs = Records::default();
+        let mut e = tellonce_governance::KeyRing::from_master([7u8; 32])
+            .tokeniser(tellonce_governance::Purpose::Linkage)
+            .bloom_encoder();
+        for (k, line) in (0u32..).zip(lines) {
+            let who = Who { fore: 100 + k, sur: 200 + k, dob: (1950 + 3 * k, 1 + k % 12, 1 + k % 28), ..AMY };
+            let i = add(&mut recs, "housing", &format!("H{k}"), who, b'F') as usize;
+            recs.tokens[i][Tk::Address as usize] = 30_000_000 + k;
+            let number: String = line.chars().take_while(char::is_ascii_digit).collect();
+            recs.tokens[i][Tk::AddressNumbers as usize] = 31_000_000 + number.parse::<u32>().unwrap();
+            recs.address_bloom[i] = recs.address_blooms.len() as u32;
+            recs.address_blooms.push(e.encode("address", "", line));
+        }
+        recs
+    }
+
+    #[test]
+    fn neighbours_at_other_numbers_of_one_street_weigh_against_and_a_slip_where_there_are_none_for() {
+        let u_of = |recs: &Records| {
+            let reps: Vec<u32> = (0..recs.len() as u32).collect();
+            let mut model = Model::documented();
+            estimate_u(recs, &reps, &mut model);
+            model.fields[5].1[usize::from(ix::ADDRESS_OTHER_NUMBER_SAME_POSTCODE)].u
+        };
+        // A British postcode: one street, its homes by number.
+        let street: Vec<String> = (0..16).map(|n| format!("{} ACACIA AVENUE", 2 * n + 1)).collect();
+        let recs = one_postcode(&street);
+        let c = levels::compare(&recs, 0, 1);
+        assert_eq!(c.address, ix::ADDRESS_OTHER_NUMBER_SAME_POSTCODE);
+        let on_a_street = u_of(&recs);
+        // A postcode of scattered homes (rural, or a data set whose postcodes are not places).
+        let roads = [
+            "ACACIA AVENUE",
+            "BIRCH CLOSE",
+            "CEDAR ROAD",
+            "DUNSTAN LANE",
+            "ELM GROVE",
+            "FERN WAY",
+            "GORSE HILL",
+            "HAZEL DRIVE",
+        ];
+        let scattered: Vec<String> = (0..16).map(|n| format!("{} {}", 2 * n + 1, roads[n % 8])).collect();
+        let apart = u_of(&one_postcode(&scattered));
+        assert!(on_a_street > 0.5, "neighbours share a street: u {on_a_street}");
+        assert!(apart < on_a_street / 3.0, "u {apart} against {on_a_street}");
+        let m = ADDRESS[usize::from(ix::ADDRESS_OTHER_NUMBER_SAME_POSTCODE)].m;
+        assert!((m / on_a_street).log2() < 0.0 && (m / apart).log2() > (m / on_a_street).log2() + 1.5);
     }
 
     #[test]

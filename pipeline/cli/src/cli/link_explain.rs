@@ -57,7 +57,7 @@ fn pair_text(s: &mut String, p: &PairExplanation) {
     let _ = writeln!(s, "\nwith {} (joined by {}): {}{veto}", p.other, p.other_match_rule, p.verdict.describe());
     steps_text(s, &p.steps, 0.0);
     let _ =
-        writeln!(s, "  {:<20} {:<22} {:>7.2}           match probability {:.4}", "total", "", p.bits, p.probability);
+        writeln!(s, "  {:<20} {:<26} {:>7.2}           match probability {:.4}", "total", "", p.bits, p.probability);
     if let Some(h) = &p.home {
         let _ = writeln!(
             s,
@@ -70,7 +70,7 @@ fn pair_text(s: &mut String, p: &PairExplanation) {
         steps_text(s, std::slice::from_ref(&step), running);
         let _ = writeln!(
             s,
-            "  {:<20} {:<22} {:>7.2}           the line (match_probability) {:.2}",
+            "  {:<20} {:<26} {:>7.2}           the line (match_probability) {:.2}",
             "total", "", h.bits, h.line_bits
         );
     }
@@ -86,7 +86,7 @@ fn steps_text(s: &mut String, steps: &[tellonce_build::link::explain::Step], mut
         } else {
             format!("{:>30}|{}", "", "+".repeat(marks))
         };
-        let _ = writeln!(s, "  {:<20} {:<22} {:>7.2} {:>8.2}  {bar}", step.field, step.level, step.bits, running);
+        let _ = writeln!(s, "  {:<20} {:<26} {:>7.2} {:>8.2}  {bar}", step.field, step.level, step.bits, running);
     }
     running
 }

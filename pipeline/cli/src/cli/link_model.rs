@@ -47,7 +47,7 @@ fn model_text(model: &LinkageModel) -> String {
     }
     let _ = writeln!(
         s,
-        "{:<14} {:<22} {:>10} {:>10} {:>8}  match weight (| = 0 bits, each mark {BITS_PER_MARK} bit)",
+        "{:<14} {:<26} {:>10} {:>10} {:>8}  match weight (| = 0 bits, each mark {BITS_PER_MARK} bit)",
         "field", "level", "m", "u", "bits"
     );
     let mut field = "";
@@ -58,7 +58,7 @@ fn model_text(model: &LinkageModel) -> String {
         let marks = ((w.abs() / BITS_PER_MARK).round() as usize).min(40);
         let bar =
             if w < 0.0 { format!("{:>40}|", "-".repeat(marks)) } else { format!("{:>40}|{}", "", "+".repeat(marks)) };
-        let _ = writeln!(s, "{shown:<14} {:<22} {:>10.6} {:>10.7} {w:>8.2}  {bar}", l.level, l.m, l.u);
+        let _ = writeln!(s, "{shown:<14} {:<26} {:>10.6} {:>10.7} {w:>8.2}  {bar}", l.level, l.m, l.u);
     }
     s.push_str("\nm: the chance of the level for two records of one person; u: for two records of different people;\nbits = log2(m/u). A missing value weighs 0. Strong identifiers and swapped names keep their documented weights.\n");
     s
