@@ -533,3 +533,14 @@ fn a_heading_no_list_knows_is_placed_by_values_that_are_its_columns_codes() {
     let placed = proposal.placed.iter().find(|p| p.heading == "Attendance").expect(&rendered);
     assert_eq!((placed.column, placed.confidence), ("attended", Confidence::Medium), "{rendered}");
 }
+
+#[test]
+fn record_id_headings_partners_write_are_placed() {
+    for heading in ["Person URN", "Pupil ID", "YJS ID", "Account Ref", "Pupil Ref"] {
+        let text = EDUCATION_HEADER.replace("Pupil Ref", heading)
+            + &(0..40).map(|i| education_row(i, "NEEDS_MET")).collect::<String>();
+        let (proposal, rendered) = education_proposal(&text).expect("a header");
+        let placed = proposal.placed.iter().find(|p| p.column == "record_id").map(|p| p.heading.as_str());
+        assert_eq!(placed, Some(heading), "{rendered}");
+    }
+}
