@@ -69,6 +69,7 @@ mod sheet_messages;
 pub mod sheet_names;
 mod sheet_rows;
 mod split;
+mod table_totals;
 mod tokenizer;
 mod workbook_errors;
 mod workbook_file;

@@ -408,6 +408,8 @@ struct Chunker<'a> {
     row: Option<SheetRow>,
     scratch: String,
     merges: Merges,
+    /// Sheet rows (0-based) that are no record: an Excel table's totals row.
+    skipped: Vec<u32>,
 }
 
 impl<'a> Chunker<'a> {
@@ -418,7 +420,14 @@ impl<'a> Chunker<'a> {
             row: None,
             scratch: String::new(),
             merges: Merges::new(merges),
+            skipped: Vec::new(),
         }
+    }
+
+    /// Leaves sheet rows `rows` (0-based) out.
+    fn skipping(mut self, rows: Vec<u32>) -> Self {
+        self.skipped = rows;
+        self
     }
 
     /// Adds the cell at (`r`, `c`), its text appended by `push`; false when reading stops
@@ -445,6 +454,9 @@ impl<'a> Chunker<'a> {
     /// stops.
     fn end_row(&mut self) -> bool {
         let Some(mut row) = self.row.take() else { return true };
+        if self.skipped.contains(&row.at) {
+            return true;
+        }
         if let Err(stop) = self.merges.fill(&mut row) {
             let _ = self.tx.send(Err(stop));
             return false;
@@ -536,6 +548,7 @@ fn read_streamed(
             return;
         }
     };
+    let totals = super::table_totals::totals_rows(&mut workbook, path, &name);
     let mut cells = match workbook.worksheet_cells_reader(&name) {
         Ok(r) => r,
         Err(e) => {
@@ -551,7 +564,7 @@ fn read_streamed(
     if name_tx.send(Ok(opened)).is_err() {
         return;
     }
-    let mut chunker = Chunker::new(tx, merges);
+    let mut chunker = Chunker::new(tx, merges).skipping(totals);
     loop {
         let (cell, style) = match cells.next_cell_with_style_id() {
             Ok(Some(cell)) => cell,

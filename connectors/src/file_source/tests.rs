@@ -1571,3 +1571,35 @@ fn a_sheet_holding_records_under_the_header_is_a_continuation_and_a_notes_sheet_
     // Q3 has the header and no record: nothing is left unread there.
     assert_eq!(continuing, ["Q2"]);
 }
+
+#[test]
+fn an_excel_tables_totals_row_is_no_record_and_a_row_below_the_table_still_is() {
+    use rust_xlsxwriter::{Table, TableColumn, TableFunction, Workbook};
+    let housing = tellonce_schemas::feed::latest("housing").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("district.xlsx");
+    let header =
+        ["record_id", "household_ref", "role_in_household", "forename", "surname", "approach_date", "duty_owed"];
+    let mut wb = Workbook::new();
+    let sheet = wb.add_worksheet().set_name("Cases").unwrap();
+    for r in 1..=3u32 {
+        for (c, v) in (0u16..).zip([&format!("R{r}"), "H1", "CHILD", "Ann", "Bell", "2024-01-02", "MAIN"]) {
+            sheet.write_string(r, c, v).unwrap();
+        }
+    }
+    let mut columns: Vec<TableColumn> = header.iter().map(|h| TableColumn::new().set_header(*h)).collect();
+    columns[0] = TableColumn::new().set_header("record_id").set_total_label("Total");
+    columns[1] = TableColumn::new().set_header("household_ref").set_total_function(TableFunction::Count);
+    let table = Table::new().set_columns(&columns).set_total_row(true);
+    // Rows 0 (header) to 4 (totals).
+    sheet.add_table(0, 0, 4, 6, &table).unwrap();
+    for (c, v) in (0u16..).zip(["R5", "H2", "CHILD", "Cy", "Day", "2024-01-03", "MAIN"]) {
+        sheet.write_string(5, c, v).unwrap();
+    }
+    wb.save(&path).unwrap();
+    let mut source = FileSource::open(&path, FileFormat::Xlsx, housing, opts(10, 1000)).unwrap();
+    let read = read_source(&mut source, housing);
+    assert!(read.rejects.is_empty(), "{:?}", read.reject_summary());
+    assert_eq!(read.column(housing, "record_id"), [s("R1"), s("R2"), s("R3"), s("R5")]);
+    assert_eq!(read.positions(), [2, 3, 4, 6], "sheet rows as Excel numbers them");
+}
