@@ -24,7 +24,7 @@ use csv_core::{ReadRecordResult, ReaderBuilder};
 
 mod quotes;
 
-use quotes::{QuoteState, closed_with_text, utf16_without_mark};
+use quotes::{QuoteState, archive_kind, closed_with_text, utf16_without_mark};
 
 /// Bytes read from the file at a time.
 const CHUNK_BYTES: usize = 256 * 1024;
@@ -191,17 +191,9 @@ impl Tokenizer {
         head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") || utf16_without_mark(head)
     }
 
-    /// The kind of archive the file is, by its first bytes (gzip's `1F 8B`, zip's `PK 03 04`),
-    /// if it is one: a compressed extract renamed, or sent as it was downloaded.
+    /// The kind of archive the file is, if it is one ([`archive_kind`]).
     pub(super) fn archive(&self) -> Option<&'static str> {
-        let head = &self.buf[..self.end];
-        if head.starts_with(b"\x1F\x8B") {
-            Some("gzip")
-        } else if head.starts_with(b"PK\x03\x04") {
-            Some("zip")
-        } else {
-            None
-        }
+        archive_kind(&self.buf[..self.end])
     }
 
     /// Reads fields separated by `delimiter` instead of a comma. Only before the first record.

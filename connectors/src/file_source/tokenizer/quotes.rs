@@ -1,5 +1,6 @@
 //! What the tokenizer reads of quotes and bytes without parsing: the quote state of a record
-//! too long to parse, text after a closing quote, and a UTF-16 file without its mark.
+//! too long to parse, text after a closing quote, a UTF-16 file without its mark, and an
+//! archive.
 
 /// Where a CSV parser is with respect to quotes, following `csv_core`'s rules: a quote opens a
 /// quoted field only at the start of a field; inside one, a doubled quote is a literal quote.
@@ -59,6 +60,18 @@ pub(super) fn closed_with_text(raw: &[u8], delimiter: u8) -> bool {
         };
     }
     false
+}
+
+/// The kind of archive a file is, by its first bytes (gzip's `1F 8B`, zip's `PK 03 04`), if it
+/// is one: a compressed extract renamed, or sent as it was downloaded.
+pub(super) fn archive_kind(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(b"\x1F\x8B") {
+        Some("gzip")
+    } else if head.starts_with(b"PK\x03\x04") {
+        Some("zip")
+    } else {
+        None
+    }
 }
 
 /// Bytes of the file's start looked at for UTF-16 without a byte order mark.
