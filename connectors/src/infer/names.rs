@@ -100,6 +100,10 @@ const KNOWN: &[(&str, &[&str])] = &[
         &["householdref", "householdid", "householdno", "familyref", "familyid", "familyno", "hhref", "hhid"],
     ),
     ("role_in_household", &["role", "householdrole", "roleinhousehold", "relationship", "relationshiptohead"]),
+    // The police feed's own columns, as forces' systems head them (Niche, Athena: an occurrence,
+    // and a person's involvement in it).
+    ("incident_type", &["occtype", "occurrencetype", "incidenttype", "occurrencecategory", "incidentcategory"]),
+    ("person_role", &["involvement", "involvementtype", "personrole", "involvementrole", "personinvolvement"]),
 ];
 
 /// Words that say nothing on their own.

@@ -544,3 +544,26 @@ fn record_id_headings_partners_write_are_placed() {
         assert_eq!(placed, Some(heading), "{rendered}");
     }
 }
+
+#[test]
+fn a_police_systems_occurrence_and_involvement_headings_are_placed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("police.csv");
+    let mut text = "Person URN,Occurrence,PNC,Forename,Surname,DOB,Gender,Address,Postcode,Incident Date,Occ Type,\
+                    Involvement,DASH,MARAC,Hours Missing\n"
+        .to_owned();
+    for i in 0..30 {
+        text.push_str(&format!(
+            "PU{i:07},4700000{i:04},,Riley,Morris,13/07/2012,M,3 Southdown Road,RH15 9PF,{:02}/10/2026,DA,{},Medium,N,0\n",
+            1 + i % 28,
+            ["Victim", "Suspect", "Witness"][i % 3]
+        ));
+    }
+    std::fs::write(&path, text).expect("write");
+    let feed = tellonce_schemas::feed::latest("police").expect("police");
+    let proposal = infer(sample(&path, None, 1000).expect("sample"), feed).expect("a header");
+    let placed: Vec<(&str, &str)> = proposal.placed.iter().map(|p| (p.heading.as_str(), p.column)).collect();
+    for want in [("Person URN", "record_id"), ("Occ Type", "incident_type"), ("Involvement", "person_role")] {
+        assert!(placed.contains(&want), "{want:?} in {placed:?}");
+    }
+}
