@@ -13,6 +13,17 @@ use crate::mapping::Mapping;
 /// The most sheets looked at.
 const MAX_SHEETS: usize = 20;
 
+/// What a run (refusing the workbook) and `sources check` (as an error) say of `sheets`, those
+/// [`sheets_continuing`] found.
+pub fn continued_message(sheets: &[String]) -> String {
+    format!(
+        "the workbook's sheets {} hold records under the feed's header too, and only the first sheet shown \
+         is read: list the workbook once per sheet, each entry naming its sheet (sheet = \"...\"), or name \
+         the one sheet to read",
+        sheets.join(", ")
+    )
+}
+
 /// Of `unread` (a workbook's sheets not read, as [`FileSource::unread_sheets`] names them), those
 /// whose header the feed reads as the sheet read's is (through `mapping`, after the dialect's
 /// skipped rows) and that hold at least one row under it.

@@ -88,7 +88,7 @@ use crate::lineage::Lineage;
 use crate::mapping::{Mapping, WithdrawalMarker};
 use batch::BatchBuilder;
 use columns::ColumnLookup;
-pub use continued::sheets_continuing;
+pub use continued::{continued_message, sheets_continuing};
 use csv_file::{CsvInput, CsvSettings};
 pub use dialect::{DelimiterChoice, Dialect, Encoding, EncodingChoice};
 pub use format::{FileFormat, ParseFormatError};

@@ -190,39 +190,36 @@ fn encoding_mismatch(path: &Path, encoding: crate::file_source::dialect::Encodin
 fn unread_sheets(source: &FileSource, continuing: &[String]) -> Option<Finding> {
     let sheets: Vec<&str> =
         source.unread_sheets().iter().filter(|s| !continuing.contains(s)).map(String::as_str).collect();
-    (!sheets.is_empty()).then(|| Finding {
-        severity: Severity::Warning,
-        rule: "sheet.unread".to_owned(),
-        column: None,
-        heading: None,
-        count: sheets.len() as u64,
-        of: None,
-        lines: Vec::new(),
-        message: format!(
+    (!sheets.is_empty()).then(|| {
+        let message = format!(
             "only the first sheet shown is read; the workbook's other sheets ({}) are not. If they hold \
              records too, list the workbook once per sheet, each entry naming its sheet (sheet = \"...\")",
             sheets.join(", ")
-        ),
+        );
+        sheet_finding(Severity::Warning, "sheet.unread", sheets.len(), message)
     })
+}
+
+/// A finding about a workbook's sheets, not its values.
+fn sheet_finding(severity: Severity, rule: &str, sheets: usize, message: String) -> Finding {
+    Finding {
+        severity,
+        rule: rule.to_owned(),
+        column: None,
+        heading: None,
+        count: sheets as u64,
+        of: None,
+        lines: Vec::new(),
+        message,
+    }
 }
 
 /// An error naming the sheets a run would leave unread that hold records under the feed's
 /// header: a run refuses the workbook until they are listed.
 fn continued_sheets(sheets: &[String]) -> Option<Finding> {
-    (!sheets.is_empty()).then(|| Finding {
-        severity: Severity::Error,
-        rule: "sheet.continued".to_owned(),
-        column: None,
-        heading: None,
-        count: sheets.len() as u64,
-        of: None,
-        lines: Vec::new(),
-        message: format!(
-            "the workbook's sheets {} hold records under the feed's header too, and a run reads only the first \
-             sheet shown: list the workbook once per sheet, each entry naming its sheet (sheet = \"...\"), or \
-             name the one sheet to read",
-            sheets.join(", ")
-        ),
+    (!sheets.is_empty()).then(|| {
+        let message = crate::file_source::continued_message(sheets);
+        sheet_finding(Severity::Error, "sheet.continued", sheets.len(), message)
     })
 }
 

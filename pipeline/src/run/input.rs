@@ -324,16 +324,8 @@ fn open_file(
             file.unread_sheets(),
         );
         if !continuing.is_empty() {
-            return Err((
-                "sheet.continued",
-                format!(
-                    "{}: the workbook's sheets {} hold records under the feed's header too, and only the first \
-                     sheet shown is read: list the workbook once per sheet, each entry naming its sheet \
-                     (sheet = \"...\"), or name the one sheet to read",
-                    source.path.display(),
-                    continuing.join(", ")
-                ),
-            ));
+            let message = tellonce_connectors::file_source::continued_message(&continuing);
+            return Err(("sheet.continued", format!("{}: {message}", source.path.display())));
         }
     }
     report.columns_absent = file.absent_columns().to_vec();
