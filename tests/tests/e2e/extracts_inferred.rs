@@ -152,10 +152,9 @@ fn partner_value(e: &Extract, column: &str, v: &str) -> String {
 fn review(feed: &str, proposal: &str) -> String {
     match feed {
         // "Occurrence Number" shares one word with `occurrence_ref`: the reviewer places it.
-        // "Involvement" shares none with `person_role`, but its values are that column's codes,
-        // which place it.
+        // "Involvement" shares none with `person_role`, but forces' systems head it so.
         "police" => {
-            assert!(proposal.contains("\"Involvement\" = \"person_role\"  # medium"), "{proposal}");
+            assert!(proposal.contains("\"Involvement\" = \"person_role\"  # high"), "{proposal}");
             proposal.replacen("[columns]\n", "[columns]\n\"Occurrence Number\" = \"occurrence_ref\"\n", 1)
         }
         _ => proposal.to_owned(),
