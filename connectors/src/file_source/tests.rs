@@ -1496,6 +1496,10 @@ fn a_formula_a_program_stored_without_its_value_is_refused_where_the_feed_reads_
     assert!(err.to_string().contains("row 2, column E (read as incident_date)"), "{err}");
 }
 
+/// The housing feed's required columns, by their own names: a workbook header the feed reads.
+const HOUSING_REQUIRED: [&str; 7] =
+    ["record_id", "household_ref", "role_in_household", "forename", "surname", "approach_date", "duty_owed"];
+
 #[test]
 fn a_number_cell_reads_as_its_number_under_a_mapping_with_a_decimal_comma() {
     use rust_xlsxwriter::Workbook;
@@ -1504,17 +1508,7 @@ fn a_number_cell_reads_as_its_number_under_a_mapping_with_a_decimal_comma() {
     let path = dir.path().join("housing.xlsx");
     let mut wb = Workbook::new();
     let sheet = wb.add_worksheet();
-    let header = [
-        "record_id",
-        "household_ref",
-        "role_in_household",
-        "forename",
-        "surname",
-        "approach_date",
-        "duty_owed",
-        "Arrears",
-    ];
-    for (c, h) in (0u16..).zip(header) {
+    for (c, h) in (0u16..).zip(HOUSING_REQUIRED.into_iter().chain(["Arrears"])) {
         sheet.write_string(0, c, h).unwrap();
     }
     for r in 1..=4u32 {
@@ -1545,8 +1539,6 @@ fn a_sheet_holding_records_under_the_header_is_a_continuation_and_a_notes_sheet_
     let housing = tellonce_schemas::feed::latest("housing").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("year.xlsx");
-    let header =
-        ["record_id", "household_ref", "role_in_household", "forename", "surname", "approach_date", "duty_owed"];
     let mut wb = Workbook::new();
     for (name, rows) in [("Q1", 2u32), ("Notes", 0), ("Q2", 3), ("Q3", 0)] {
         let sheet = wb.add_worksheet().set_name(name).unwrap();
@@ -1554,7 +1546,7 @@ fn a_sheet_holding_records_under_the_header_is_a_continuation_and_a_notes_sheet_
             sheet.write_string(0, 0, "Extract notes").unwrap();
             continue;
         }
-        for (c, h) in (0u16..).zip(header) {
+        for (c, h) in (0u16..).zip(HOUSING_REQUIRED) {
             sheet.write_string(0, c, h).unwrap();
         }
         for r in 1..=rows {
@@ -1578,8 +1570,6 @@ fn an_excel_tables_totals_row_is_no_record_and_a_row_below_the_table_still_is() 
     let housing = tellonce_schemas::feed::latest("housing").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("district.xlsx");
-    let header =
-        ["record_id", "household_ref", "role_in_household", "forename", "surname", "approach_date", "duty_owed"];
     let mut wb = Workbook::new();
     let sheet = wb.add_worksheet().set_name("Cases").unwrap();
     for r in 1..=3u32 {
@@ -1587,7 +1577,7 @@ fn an_excel_tables_totals_row_is_no_record_and_a_row_below_the_table_still_is() 
             sheet.write_string(r, c, v).unwrap();
         }
     }
-    let mut columns: Vec<TableColumn> = header.iter().map(|h| TableColumn::new().set_header(*h)).collect();
+    let mut columns: Vec<TableColumn> = HOUSING_REQUIRED.iter().map(|h| TableColumn::new().set_header(*h)).collect();
     columns[0] = TableColumn::new().set_header("record_id").set_total_label("Total");
     columns[1] = TableColumn::new().set_header("household_ref").set_total_function(TableFunction::Count);
     let table = Table::new().set_columns(&columns).set_total_row(true);
