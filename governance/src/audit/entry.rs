@@ -175,6 +175,11 @@ pub enum Event {
         older: u64,
         /// Earlier versions moved out of staging into the history dataset.
         superseded: u64,
+        /// Of the records counted, those matched to the record held under the same digits with
+        /// other leading zeros (`123` for `000123`, as a spreadsheet re-saves a reference), and
+        /// staged or refused under the reference held.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        zeros_matched: u64,
     },
     /// An input was read through a source mapping: which mapping, by content, so that the
     /// translation applied to a partner's file can be reviewed later.

@@ -130,6 +130,7 @@ mod tests {
             listed: 0,
             older: 0,
             superseded: 0,
+            zeros_matched: 0,
         }
     }
 

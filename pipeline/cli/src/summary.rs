@@ -222,6 +222,14 @@ fn input_lines(s: &mut String, i: &tellonce_pipeline::run::InputReport) {
              withdrawn before), {} withdrawn{listed}; {} version(s) moved to history",
             i.source, c.new, c.changed, c.unchanged, c.refused, c.withdrawn, v.superseded
         );
+        if c.zeros_matched > 0 {
+            let _ = writeln!(
+                s,
+                "records  {}: {} reference(s) matched to the record held under the same digits with other leading \
+                 zeros (123 for 000123, as a spreadsheet saves them), and counted under the reference held",
+                i.source, c.zeros_matched
+            );
+        }
         if c.older > 0 {
             let _ = writeln!(
                 s,

@@ -45,6 +45,15 @@ pub struct Counts {
     /// arrived after this one (a month re-run with `--force` after the next). Not staged,
     /// since an older version never overwrites a newer one.
     pub older: u64,
+    /// Of the records above, those matched to the record held (or tombstoned) under the same
+    /// digits with other leading zeros (`123` for `000123`: a spreadsheet drops them), and
+    /// staged or refused under the reference held (see [`super::zeros`]).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub zeros_matched: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Counts {
@@ -57,6 +66,7 @@ impl Counts {
         self.withdrawn += other.withdrawn;
         self.listed += other.listed;
         self.older += other.older;
+        self.zeros_matched += other.zeros_matched;
     }
 }
 
@@ -134,6 +144,10 @@ pub struct Comparison {
     /// loaded: the reference of each version in `supersede`, so that its row is found again in
     /// its file before it moves.
     superseded_ids: Option<Vec<String>>,
+    /// The references the input names, from its first pass: with them, a reference of digits
+    /// is matched to the record held under other leading zeros ([`super::zeros`]). `None`
+    /// (a stream batch, a feed known by tokens): references are matched exactly.
+    zeros_scope: Option<Scope>,
 }
 
 /// Per input stem, when it first arrived: the audit sequence number of its first comparison or
@@ -237,6 +251,8 @@ impl Comparison {
             arrival,
             own_arrival,
             superseded_ids: None,
+            // A token hides the digits; without a scope nothing is held to match.
+            zeros_scope: scope.filter(|_| key_column == RECORD_ID).cloned(),
         })
     }
 
@@ -269,6 +285,7 @@ impl Comparison {
             arrival: HashMap::new(),
             own_arrival: u64::MAX,
             superseded_ids: Some(Vec::new()),
+            zeros_scope: None,
         }
     }
 
@@ -289,6 +306,8 @@ impl Comparison {
     /// are counted and left out; the versions changed ones supersede are noted.
     pub fn filter(&mut self, batch: &RecordBatch) -> Result<RecordBatch, RecordsError> {
         let bad = |message: String| RecordsError::Read { path: "staged batch".into(), message };
+        let restored = self.restore_zeros(batch)?;
+        let batch = restored.as_ref().unwrap_or(batch);
         let ids = RecordRefs::of(batch);
         if !ids.has_key() {
             return Err(bad(format!("no {RECORD_ID} column, nor its token")));
@@ -355,6 +374,46 @@ impl Comparison {
         arrow_select::filter::filter_record_batch(batch, &BooleanArray::from(keep)).map_err(|e| bad(e.to_string()))
     }
 
+    /// The reference held (or tombstoned) that `record_id` names under other leading zeros,
+    /// if any ([`super::zeros`]).
+    fn zero_form(&self, record_id: &str) -> Option<String> {
+        let scope = self.zeros_scope.as_ref()?;
+        super::zeros::held_form(&self.held, &self.tombstones, &|id| scope.names_exactly(id), record_id)
+    }
+
+    /// `batch` with each reference that names a record held under other leading zeros
+    /// replaced by the reference held, and the digests of those rows made again; `None` where
+    /// no reference changes.
+    fn restore_zeros(&mut self, batch: &RecordBatch) -> Result<Option<RecordBatch>, RecordsError> {
+        let bad = |message: String| RecordsError::Read { path: "staged batch".into(), message };
+        if self.zeros_scope.is_none() {
+            return Ok(None);
+        }
+        let schema = batch.schema();
+        let Ok(at) = schema.index_of(RECORD_ID) else { return Ok(None) };
+        let Some(ids) = batch.column(at).as_string_opt::<i32>() else { return Ok(None) };
+        let forms: Vec<Option<String>> =
+            (0..ids.len()).map(|i| ids.is_valid(i).then(|| self.zero_form(ids.value(i))).flatten()).collect();
+        let matched = forms.iter().filter(|f| f.is_some()).count() as u64;
+        if matched == 0 {
+            return Ok(None);
+        }
+        self.counts.zeros_matched += matched;
+        let restored: arrow_array::StringArray = forms
+            .iter()
+            .enumerate()
+            .map(|(i, f)| f.as_deref().or_else(|| ids.is_valid(i).then(|| ids.value(i))))
+            .collect();
+        let mut columns = batch.columns().to_vec();
+        columns[at] = std::sync::Arc::new(restored);
+        if let Ok(d) = schema.index_of(RECORD_DIGEST) {
+            let digests =
+                super::digest::row_digests(&schema, &columns[..d]).map_err(|e| bad(format!("{RECORD_DIGEST}: {e}")))?;
+            columns[d] = super::digest::digest_column(&digests);
+        }
+        RecordBatch::try_new(schema, columns).map(Some).map_err(|e| bad(e.to_string()))
+    }
+
     /// Whether a version of `record_id` last updated on `updated` (days since 1970) is older
     /// than the version held, at `held` (the latest first): by the feed's last-updated dates
     /// where both have one, neither after today, and they differ; else by the arrival of their
@@ -394,6 +453,8 @@ impl Comparison {
     /// already is refused; one whose version held is newer (by the row's last-updated date
     /// `updated`, days since 1970, or by arrival) is left alone, counted as older.
     pub fn withdraw_marked(&mut self, record_id: &str, updated: Option<i32>) {
+        let form = self.zero_form(record_id);
+        let record_id = form.as_deref().unwrap_or(record_id);
         if self.mode == SourceMode::Snapshot {
             self.held.see(record_id);
         }
@@ -416,7 +477,8 @@ impl Comparison {
     /// so it is not withdrawn.
     pub fn sent_but_quarantined(&mut self, record_id: &str) {
         if self.mode == SourceMode::Snapshot {
-            self.held.see(record_id);
+            let form = self.zero_form(record_id);
+            self.held.see(form.as_deref().unwrap_or(record_id));
         }
     }
 
@@ -534,6 +596,7 @@ impl Comparison {
             listed: counts.listed,
             older: counts.older,
             superseded,
+            zeros_matched: counts.zeros_matched,
         }
     }
 }

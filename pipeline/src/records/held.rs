@@ -27,6 +27,7 @@ use super::RecordsError;
 use super::digest::{DIGEST_BYTES, row_digests};
 use super::id_table::IdTable;
 use super::scope::Scope;
+use super::zeros::{self, PaddedForms};
 
 /// The column every feed identifies its records by.
 pub const RECORD_ID: &str = "record_id";
@@ -99,6 +100,8 @@ pub struct HeldRecords {
     /// Records outside the input's [`Scope`], with every version held, kept only for an input
     /// that withdraws what it leaves out (a snapshot).
     outside: Outside,
+    /// The references held with leading zeros, by their digits without them.
+    padded: PaddedForms,
 }
 
 /// The records held outside an input's scope, each with every version in the order their files
@@ -326,6 +329,7 @@ impl HeldRecords {
         let fresh = Held { digest, updated, seen: false, in_scope, latest: at, order, older: NO_OLDER };
         if new {
             self.held.push(fresh);
+            self.padded.note(id, i);
             return Ok(());
         }
         let Some(h) = self.held.get_mut(i as usize) else { return Ok(()) };
@@ -407,6 +411,23 @@ impl HeldRecords {
     /// it is held and the version has one.
     pub fn updated_of(&self, record_id: &str) -> Option<i32> {
         self.find(record_id).map(|h| h.updated).filter(|d| *d != NO_DATE)
+    }
+
+    /// Whether a record is held as `record_id`.
+    pub fn holds(&self, record_id: &str) -> bool {
+        self.find(record_id).is_some()
+    }
+
+    /// The one reference held with the digits of `record_id` under other leading zeros (see
+    /// [`zeros`]), if `record_id` is made of digits and exactly one such record is held.
+    pub fn zero_form<'a>(&'a self, record_id: &'a str) -> Option<&'a str> {
+        let bare = zeros::bare(record_id)?;
+        if self.padded.ambiguous(bare) {
+            return None;
+        }
+        let unpadded = Some(bare).filter(|b| *b != record_id && self.holds(b));
+        let padded = self.padded.find(bare).map(|i| self.ids.id(i)).filter(|f| *f != record_id && self.holds(f));
+        zeros::only_form([unpadded, padded])
     }
 
     /// What a record with this reference and content digest is.

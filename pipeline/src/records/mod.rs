@@ -28,6 +28,7 @@ pub mod reinstate;
 pub mod scope;
 pub mod tombstones;
 pub mod withdrawals;
+pub mod zeros;
 
 use std::path::PathBuf;
 

@@ -26,6 +26,9 @@ const MAX_BITS: u64 = 1 << 27;
 #[derive(Debug, Clone)]
 pub struct Scope {
     bits: Vec<u64>,
+    /// The same for references of digits alone, by their digits without leading zeros (see
+    /// [`super::zeros`]): a record held as `000123` is in the scope of an input naming `123`.
+    bare: Vec<u64>,
     /// The references could not be read: the scope names every record (loads all held).
     all: bool,
     /// References added (a reference added twice counts twice).
@@ -43,7 +46,8 @@ impl Scope {
     /// An empty scope of about `bits` bits (within the smallest and largest).
     fn with_bits(bits: u64) -> Scope {
         let bits = bits.clamp(MIN_BITS, MAX_BITS);
-        Scope { bits: vec![0; bits.div_ceil(64) as usize], all: false, added: 0 }
+        let words = bits.div_ceil(64) as usize;
+        Scope { bits: vec![0; words], bare: vec![0; words], all: false, added: 0 }
     }
 
     /// The references of `ids` (each read as validation reads it), with 16 bits each.
@@ -76,29 +80,26 @@ impl Scope {
         Ok(scope)
     }
 
-    /// The bit positions of a reference.
-    fn probes(&self, id: &str) -> impl Iterator<Item = u64> {
-        let h = hash(id);
-        let (a, b) = (h, h.rotate_left(32) | 1);
-        let bits = (self.bits.len() as u64 * 64).max(1);
-        (0..PROBES).map(move |i| a.wrapping_add(i.wrapping_mul(b)) % bits)
-    }
-
     /// Adds a reference (read as validation reads it: [`tellonce_schemas::check::as_shown`]).
     pub fn add(&mut self, id: &str) {
-        let probes: Vec<u64> = self.probes(&tellonce_schemas::check::as_shown(id)).collect();
-        for p in probes {
-            if let Some(word) = self.bits.get_mut((p / 64) as usize) {
-                *word |= 1 << (p % 64);
-            }
+        let shown = tellonce_schemas::check::as_shown(id);
+        set(&mut self.bits, &shown);
+        if let Some(bare) = super::zeros::bare(&shown) {
+            set(&mut self.bare, bare);
         }
         self.added += 1;
     }
 
-    /// Whether the input may name `id` (a stored reference, already trimmed): always when it
-    /// does, and by chance, rarely, when it does not.
+    /// Whether the input may name `id` (a stored reference, already trimmed), or, for digits,
+    /// the same digits under other leading zeros: always when it does, and by chance, rarely,
+    /// when it does not.
     pub fn may_name(&self, id: &str) -> bool {
-        self.all || self.probes(id).all(|p| self.bits.get((p / 64) as usize).is_some_and(|w| w & (1 << (p % 64)) != 0))
+        self.names_exactly(id) || super::zeros::bare(id).is_some_and(|b| is_set(&self.bare, b))
+    }
+
+    /// Whether the input may name `id` itself (not under other leading zeros).
+    pub fn names_exactly(&self, id: &str) -> bool {
+        self.all || is_set(&self.bits, id)
     }
 
     /// How many references were added.
@@ -110,6 +111,28 @@ impl Scope {
     pub fn is_empty(&self) -> bool {
         self.added == 0
     }
+}
+
+/// The bit positions of a reference in a filter of `words`.
+fn probes(words: &[u64], id: &str) -> impl Iterator<Item = u64> + use<> {
+    let h = hash(id);
+    let (a, b) = (h, h.rotate_left(32) | 1);
+    let bits = (words.len() as u64 * 64).max(1);
+    (0..PROBES).map(move |i| a.wrapping_add(i.wrapping_mul(b)) % bits)
+}
+
+/// Sets the bits of `id` in the filter `words`.
+fn set(words: &mut [u64], id: &str) {
+    for p in probes(words, id) {
+        if let Some(word) = words.get_mut((p / 64) as usize) {
+            *word |= 1 << (p % 64);
+        }
+    }
+}
+
+/// Whether every bit of `id` is set in the filter `words`.
+fn is_set(words: &[u64], id: &str) -> bool {
+    probes(words, id).all(|p| words.get((p / 64) as usize).is_some_and(|w| w & (1 << (p % 64)) != 0))
 }
 
 #[cfg(test)]
@@ -129,5 +152,14 @@ mod tests {
         ids.iter().for_each(|id| small.add(id));
         assert!(ids.iter().all(|id| small.may_name(id)));
         assert_eq!(small.len(), 100_000);
+    }
+
+    #[test]
+    fn digits_name_their_records_held_under_other_leading_zeros_but_not_exactly() {
+        let scope = Scope::of(["123", "000045", "P007"]);
+        assert!(scope.may_name("000123") && scope.may_name("45") && scope.may_name("0045"));
+        assert!(!scope.names_exactly("000123") && scope.names_exactly("123"));
+        // Letters keep their zeros.
+        assert!(!scope.may_name("P7") && !scope.may_name("7"));
     }
 }

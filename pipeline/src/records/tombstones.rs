@@ -38,6 +38,9 @@ pub use tellonce_output::tombstone_rule::{ERASURE, REINSTATED};
 #[derive(Debug, Default)]
 pub struct Tombstones {
     ids: HashSet<Box<str>>,
+    /// The references of digits alone, by their digits without leading zeros: the one
+    /// reference, or `None` where two share them.
+    bare: HashMap<Box<str>, Option<Box<str>>>,
 }
 
 impl Tombstones {
@@ -54,7 +57,9 @@ impl Tombstones {
             let erased = t.reason == ERASURE;
             apply(&mut standing, t.record_id, &t.reason, erased, |e| *e);
         }
-        Ok(Tombstones { ids: standing.into_keys().map(String::into_boxed_str).collect() })
+        let mut tombstones = Tombstones::default();
+        standing.into_keys().for_each(|id| tombstones.insert(&id));
+        Ok(tombstones)
     }
 
     /// Whether a tombstone stands for this record reference.
@@ -64,7 +69,24 @@ impl Tombstones {
 
     /// Notes a tombstone laid since these were loaded (see [`lay`]).
     pub fn insert(&mut self, record_id: &str) {
+        if let Some(bare) = super::zeros::bare(record_id) {
+            self.bare
+                .entry(bare.into())
+                .and_modify(|one| {
+                    if one.as_deref() != Some(record_id) {
+                        *one = None;
+                    }
+                })
+                .or_insert_with(|| Some(record_id.into()));
+        }
         self.ids.insert(record_id.into());
+    }
+
+    /// The one tombstoned reference with the digits of `record_id` under other leading zeros
+    /// (see [`super::zeros`]), if `record_id` is made of digits and exactly one such stands.
+    pub fn zero_form(&self, record_id: &str) -> Option<&str> {
+        let bare = super::zeros::bare(record_id)?;
+        self.bare.get(bare)?.as_deref().filter(|f| *f != record_id)
     }
 
     /// How many tombstones stand.

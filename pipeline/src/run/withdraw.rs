@@ -79,6 +79,16 @@ pub(crate) fn apply(
     let held = HeldRecords::load(out, &entries, feed.name, how)?;
     let tombstones = Tombstones::load(out, feed.name)?;
     let mut counts = Counts::default();
+    // A reference of digits names the record held under other leading zeros, as an extract's does.
+    if matches!(key, RecordKey::Clear) {
+        let sends = |id: &str| scope.names_exactly(id);
+        for w in &mut listed {
+            if let Some(form) = crate::records::zeros::held_form(&held, &tombstones, &sends, &w.record_id) {
+                w.record_id = form;
+                counts.zeros_matched += 1;
+            }
+        }
+    }
     let (mut seen, mut ids, mut moves) = (HashSet::new(), Vec::new(), Vec::new());
     for w in listed.iter() {
         if !seen.insert(w.record_id.as_str()) {

@@ -1,11 +1,12 @@
 //! Partner extracts a fourth probe found read wrongly or without a word: amounts whose
 //! thousands separator stands out of its place, identifiers written as floating point or kept
-//! as text, a mapped column the partner dropped, and a workbook whose records go on over a
-//! second sheet.
+//! as text, a mapped column the partner dropped, a workbook whose records go on over a second
+//! sheet, and an extract re-sent from a spreadsheet that dropped its references' leading zeros.
 
 use tellonce_tests::tellonce_ok;
 
 use crate::support::*;
+use crate::workbooks::{Cell, SheetCells, write_workbook};
 
 const MAPPING: &str = "feed = \"housing\"\n[columns]\n\"Case Ref\" = \"record_id\"\nHousehold = \"household_ref\"\n\
                        Role = \"role_in_household\"\n\"First Name\" = \"forename\"\n\"Last Name\" = \"surname\"\n\
@@ -115,4 +116,103 @@ fn a_case_note_of_a_hundred_kilobytes_in_an_ignored_column_loses_no_record() {
     let run = ws.run(0, &[]);
     run.assert_counts("partner/housing.csv", "processed", 3, 3, 0);
     assert_absent(&[b"Quaxworth"], &[&run.output], &ws.out());
+}
+
+/// Writes `tellonce.toml` with housing sources of `(path, mode)`, read through the mapping
+/// (a withdrawals file by its own heading).
+fn config_sources(ws: &Workspace, sources: &[(&str, &str)]) {
+    ws.write("maps/housing.toml", MAPPING);
+    let mut s =
+        "[output]\ndir = \"output\"\n[keys]\nfile = \"keys/tellonce.key\"\n[linkage]\nenabled = false\n".to_owned();
+    for (path, mode) in sources {
+        let mapping = if *mode == "withdrawals" { "" } else { "mapping = \"maps/housing.toml\"\n" };
+        s.push_str(&format!("[[sources]]\nfeed = \"housing\"\npath = {path:?}\nmode = {mode:?}\n{mapping}"));
+    }
+    ws.write("tellonce.toml", s);
+}
+
+/// A housing row of the partner's extract under `HEADER`.
+fn housing_row(id: &str, forename: &str, arrears: &str) -> Vec<String> {
+    let row = format!("{id},HH1,CHILD,Quaxworth,{forename},,,01/12/2024,MAIN,{arrears}");
+    row.split(',').map(str::to_owned).collect()
+}
+
+const FORENAMES: [&str; 8] = ["Ann", "Bo", "Cy", "Di", "Ed", "Flo", "Gus", "Hal"];
+
+fn versions(run: &Run, source: &str) -> [u64; 6] {
+    let v = &run.input(source)["versions"];
+    [&v["new"], &v["changed"], &v["unchanged"], &v["refused"], &v["withdrawn"], &v["zeros_matched"]]
+        .map(|c| c.as_u64().unwrap_or(0))
+}
+
+#[test]
+fn an_extract_re_sent_from_a_spreadsheet_without_its_references_zeros_is_the_records_held() {
+    let ws = Workspace::new();
+    // The partner's system writes its references with zeros in front.
+    let november: String =
+        (1..=6).map(|n| housing_row(&format!("{n:06}"), FORENAMES[n], "5").join(",") + "\n").collect();
+    ws.write("partner/housing-11.csv", format!("{HEADER}{november}"));
+    config_sources(&ws, &[("partner/housing-11.csv", "delta")]);
+    ws.run(0, &[]).assert_counts("partner/housing-11.csv", "processed", 6, 6, 0);
+
+    // December's, opened in Excel and sent as a workbook: each reference a number cell. One
+    // record's arrears changed, and one record is new.
+    let mut cells = Vec::new();
+    for (c, h) in (0u16..).zip(HEADER.trim_end().split(',')) {
+        cells.push((0, c, Cell::Text(h.to_owned())));
+    }
+    for n in 1..=7u32 {
+        let row = housing_row(&n.to_string(), FORENAMES[n as usize], if n == 2 { "9" } else { "5" });
+        for (c, v) in (0u16..).zip(row).filter(|(_, v)| !v.is_empty()) {
+            let cell = if c == 0 { Cell::Number(f64::from(n)) } else { Cell::Text(v) };
+            cells.push((n, c, cell));
+        }
+    }
+    write_workbook(&ws.dir().join("partner/housing-12.xlsx"), "xlsx", &SheetCells { name: "Sheet1".into(), cells });
+    // January's, saved from Excel as CSV: the same references as text, without zeros.
+    let january: String =
+        [3usize, 5].iter().map(|&n| housing_row(&n.to_string(), FORENAMES[n], "5").join(",") + "\n").collect();
+    ws.write("partner/housing-01.csv", format!("{HEADER}{january}"));
+    let sources = [("partner/housing-11.csv", "delta"), ("partner/housing-12.xlsx", "delta")];
+    config_sources(&ws, &sources);
+    let run = ws.run(0, &[]);
+    // new, changed, unchanged, refused, withdrawn; six matched under their held references.
+    assert_eq!(
+        versions(&run, "partner/housing-12.xlsx"),
+        [1, 1, 5, 0, 0, 6],
+        "{:#}",
+        run.input("partner/housing-12.xlsx")
+    );
+    let ids: Vec<String> = staged(&ws, "rent_arrears_balance").into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, ["000001", "000002", "000003", "000004", "000005", "000006", "7"]);
+    let arrears = staged(&ws, "rent_arrears_balance");
+    assert_eq!(arrears[1], ("000002".to_owned(), Some("9.0".to_owned())));
+    // January's, saved as text: the summary says what was matched.
+    let mut sources = sources.to_vec();
+    sources.push(("partner/housing-01.csv", "delta"));
+    config_sources(&ws, &sources);
+    let said = tellonce_ok(ws.dir(), &["run", "--config", "tellonce.toml", "--no-progress"], 0);
+    let said_text = text(&said);
+    assert!(said_text.contains("2 reference(s) matched to the record held under the same digits"), "{said_text}");
+    assert!(said_text.contains("0 new, 0 changed, 2 unchanged"), "{said_text}");
+
+    // A withdrawal listing `4` withdraws `000004`; an extract then sending `000004` is refused.
+    ws.write("partner/withdrawn.csv", "record_id,reason\n4,sent in error\n");
+    sources.push(("partner/withdrawn.csv", "withdrawals"));
+    config_sources(&ws, &sources);
+    let withdrawn = ws.run(0, &[]);
+    assert_eq!(versions(&withdrawn, "partner/withdrawn.csv"), [0, 0, 0, 0, 1, 1]);
+    let february: String = [("000004", 4usize), ("000007", 7)]
+        .iter()
+        .map(|(id, n)| housing_row(id, FORENAMES[*n], "5").join(",") + "\n")
+        .collect();
+    ws.write("partner/housing-02.csv", format!("{HEADER}{february}"));
+    sources.push(("partner/housing-02.csv", "delta"));
+    config_sources(&ws, &sources);
+    let run = ws.run(0, &[]);
+    // `000007` is the `7` held since December, unchanged.
+    assert_eq!(versions(&run, "partner/housing-02.csv"), [0, 0, 1, 1, 0, 1]);
+    let ids: Vec<String> = staged(&ws, "rent_arrears_balance").into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, ["000001", "000002", "000003", "000005", "000006", "7"]);
+    assert_absent(&[b"Quaxworth"], &[&run.output, &withdrawn.output, &said], &ws.out());
 }

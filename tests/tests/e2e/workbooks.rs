@@ -7,12 +7,14 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// A cell a partner's spreadsheet holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
     /// Text, as typed.
     Text(String),
     /// A date cell (year, month, day), shown as `dd/mm/yyyy`.
     Date(i32, u32, u32),
+    /// A number cell in the General format (a reference typed as digits becomes one).
+    Number(f64),
 }
 
 /// One sheet: its name and its non-empty cells by (row, column), 0-based.
@@ -65,6 +67,9 @@ fn write_xlsx(path: &Path, sheet: &SheetCells) {
                 let (y, m, d) = (u16::try_from(*y).unwrap(), u8::try_from(*m).unwrap(), u8::try_from(*d).unwrap());
                 ws.write_datetime_with_format(*r, *c, ExcelDateTime::from_ymd(y, m, d).unwrap(), &date).unwrap();
             }
+            Cell::Number(n) => {
+                ws.write_number(*r, *c, *n).unwrap();
+            }
         }
     }
     wb.save(path).unwrap();
@@ -79,6 +84,7 @@ fn write_ods(path: &Path, sheet: &SheetCells) {
     for (r, c, cell) in &sheet.cells {
         match cell {
             Cell::Text(t) => ws.set_value(*r, u32::from(*c), t.as_str()),
+            Cell::Number(n) => ws.set_value(*r, u32::from(*c), *n),
             Cell::Date(y, m, d) => {
                 ws.set_styled_value(*r, u32::from(*c), chrono::NaiveDate::from_ymd_opt(*y, *m, *d).unwrap(), &date)
             }
@@ -111,6 +117,7 @@ fn write_xls(path: &Path, sheet: &SheetCells) {
         .map(|(r, c, cell)| match cell {
             Cell::Text(t) => serde_json::json!([r, c, "t", t]),
             Cell::Date(y, m, d) => serde_json::json!([r, c, "d", [y, m, d]]),
+            Cell::Number(n) => serde_json::json!([r, c, "n", n]),
         })
         .collect();
     let input = serde_json::json!({ "name": sheet.name, "cells": cells }).to_string();
