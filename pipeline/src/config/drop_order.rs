@@ -25,57 +25,152 @@ pub(super) fn sort(paths: &mut [PathBuf]) {
 
 /// The one date a file name holds, as days since 1970-01-01: `YYYY-MM-DD` or `DD-MM-YYYY` (a
 /// UK date, day first), with `-`, `_`, `.` or a space between the parts, or eight digits
-/// `YYYYMMDD` or `DDMMYYYY`. `None` where it holds none, or more than one.
+/// `YYYYMMDD` or `DDMMYYYY`; a month and its year (`12-2024`, `2024_12`, `Dec 2024`,
+/// `december-2024`, `Dec2024`), read as the month's first day; a day, a month's name and a
+/// year (`31 Jan 2026`, `31-jan-2026`). `None` where it holds none, or more than one.
 fn name_date(name: &str) -> Option<i32> {
-    let bytes = name.as_bytes();
-    // Runs of digits: (start, end).
-    let mut runs: Vec<(usize, usize)> = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i].is_ascii_digit() {
-            let start = i;
-            while i < bytes.len() && bytes[i].is_ascii_digit() {
-                i += 1;
-            }
-            runs.push((start, i));
-        } else {
-            i += 1;
-        }
-    }
-    let num = |(a, b): (usize, usize)| name[a..b].parse::<u32>().ok();
-    let joined =
-        |x: (usize, usize), y: (usize, usize)| y.0 == x.1 + 1 && matches!(bytes[x.1], b'-' | b'_' | b'.' | b' ');
+    let runs = runs(name);
     let mut found: Vec<i32> = Vec::new();
     let mut k = 0;
     while k < runs.len() {
-        let len = |r: (usize, usize)| r.1 - r.0;
-        if k + 2 < runs.len() && joined(runs[k], runs[k + 1]) && joined(runs[k + 1], runs[k + 2]) {
-            let (a, b, c) = (runs[k], runs[k + 1], runs[k + 2]);
-            let ymd = match (len(a), len(b), len(c)) {
-                (4, 1..=2, 1..=2) => Some((num(a)?, num(b)?, num(c)?)),
-                (1..=2, 1..=2, 4) => Some((num(c)?, num(b)?, num(a)?)),
-                _ => None,
-            };
-            if let Some(day) = ymd.and_then(|(y, m, d)| iso(y, m, d)) {
-                found.push(day);
-                k += 3;
-                continue;
-            }
-        }
-        if len(runs[k]) == 8 {
-            let r = runs[k];
-            let (y, m, d) = (num((r.0, r.0 + 4))?, num((r.0 + 4, r.0 + 6))?, num((r.0 + 6, r.1))?);
-            let (d2, m2, y2) = (num((r.0, r.0 + 2))?, num((r.0 + 2, r.0 + 4))?, num((r.0 + 4, r.1))?);
-            if let Some(day) = iso(y, m, d).or_else(|| iso(y2, m2, d2)) {
-                found.push(day);
-            }
-        }
-        k += 1;
+        let (day, used) = match runs[k].kind {
+            Run::Digits => digits_date(name, &runs[k..]),
+            Run::Letters => named_month_date(name, &runs[k..]),
+        };
+        found.extend(day);
+        k += used.max(1);
     }
     match found.as_slice() {
         [one] => Some(*one),
         _ => None,
     }
+}
+
+/// A run of digits or of ASCII letters in a file name.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Run {
+    Digits,
+    Letters,
+}
+
+/// One run: its kind and where it starts and ends in the name.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    kind: Run,
+    start: usize,
+    end: usize,
+}
+
+impl Span {
+    fn len(self) -> usize {
+        self.end - self.start
+    }
+}
+
+/// The runs of digits and of letters in `name`, in order.
+fn runs(name: &str) -> Vec<Span> {
+    let bytes = name.as_bytes();
+    let kind = |b: u8| match b {
+        b'0'..=b'9' => Some(Run::Digits),
+        b'a'..=b'z' | b'A'..=b'Z' => Some(Run::Letters),
+        _ => None,
+    };
+    let mut spans: Vec<Span> = Vec::new();
+    for (i, &b) in bytes.iter().enumerate() {
+        match (kind(b), spans.last_mut()) {
+            (Some(k), Some(last)) if last.kind == k && last.end == i => last.end = i + 1,
+            (Some(k), _) => spans.push(Span { kind: k, start: i, end: i + 1 }),
+            (None, _) => {}
+        }
+    }
+    spans
+}
+
+/// Whether `y` follows `x` with one separator between them (`-`, `_`, `.` or a space), or
+/// none where one is digits and the other letters (`Dec2024`).
+fn joined(name: &str, x: Span, y: Span) -> bool {
+    let sep = name.as_bytes().get(x.end).is_some_and(|b| matches!(b, b'-' | b'_' | b'.' | b' '));
+    (y.start == x.end + 1 && sep) || (y.start == x.end && x.kind != y.kind)
+}
+
+/// The date that the digit runs starting `runs` spell, and how many runs it used.
+fn digits_date(name: &str, runs: &[Span]) -> (Option<i32>, usize) {
+    let num = |s: Span| name[s.start..s.end].parse::<u32>().ok();
+    let digits = |i: usize| runs.get(i).copied().filter(|s| s.kind == Run::Digits);
+    let next = |i: usize| digits(i + 1).filter(|&b| digits(i).is_some_and(|a| joined(name, a, b)));
+    let Some(a) = digits(0) else { return (None, 1) };
+    if let (Some(b), Some(c)) = (next(0), next(1)) {
+        // Shaped as a whole date, the three parts are one, a real day or none.
+        let ymd = match (a.len(), b.len(), c.len()) {
+            (4, 1..=2, 1..=2) => Some((num(a), num(b), num(c))),
+            (1..=2, 1..=2, 4) => Some((num(c), num(b), num(a))),
+            _ => None,
+        };
+        if let Some((y, m, d)) = ymd {
+            let day = y.zip(m).zip(d).and_then(|((y, m), d)| iso(y, m, d));
+            return (day, 3);
+        }
+    }
+    if let Some(b) = next(0) {
+        let ym = match (a.len(), b.len()) {
+            (4, 1..=2) => num(a).zip(num(b)),
+            (1..=2, 4) => num(b).zip(num(a)),
+            _ => None,
+        };
+        if let Some(day) = ym.and_then(|(y, m)| iso(y, m, 1)) {
+            return (Some(day), 2);
+        }
+    }
+    if let [_, m, y, ..] = runs
+        && a.len() <= 2
+        && m.kind == Run::Letters
+        && joined(name, a, *m)
+        && let (Some(month), true) = (month_number(&name[m.start..m.end]), y.len() == 4 && joined(name, *m, *y))
+    {
+        let day = num(a).zip(num(*y)).and_then(|(d, year)| iso(year, month, d));
+        return (day, 3);
+    }
+    if a.len() == 8 {
+        let part = |from: usize, to: usize| name[a.start + from..a.start + to].parse::<u32>().ok();
+        let ymd = part(0, 4).zip(part(4, 6)).zip(part(6, 8)).and_then(|((y, m), d)| iso(y, m, d));
+        let dmy = || part(4, 8).zip(part(2, 4)).zip(part(0, 2)).and_then(|((y, m), d)| iso(y, m, d));
+        return (ymd.or_else(dmy), 1);
+    }
+    (None, 1)
+}
+
+/// The first day of the month whose name starts `runs`, with the year after it, and how many
+/// runs it used.
+fn named_month_date(name: &str, runs: &[Span]) -> (Option<i32>, usize) {
+    let Some(&m) = runs.first() else { return (None, 1) };
+    let Some(month) = month_number(&name[m.start..m.end]) else { return (None, 1) };
+    let Some(&y) = runs.get(1).filter(|y| y.kind == Run::Digits && y.len() == 4 && joined(name, m, **y)) else {
+        return (None, 1);
+    };
+    let Ok(year) = name[y.start..y.end].parse::<u32>() else { return (None, 1) };
+    (iso(year, month, 1), 2)
+}
+
+/// The number of a month written as its name or its usual abbreviation, in any case.
+fn month_number(word: &str) -> Option<u32> {
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let word = word.to_ascii_lowercase();
+    let found = MONTHS.iter().position(|m| *m == word || (word.len() == 3 && m.starts_with(&word)));
+    let found = found.or_else(|| (word == "sept").then_some(8));
+    found.map(|i| i as u32 + 1)
 }
 
 /// The day `y-m-d` as days since 1970-01-01, for a year 1900–2099 and a real day.
@@ -114,5 +209,26 @@ mod tests {
         assert_eq!(sorted(&["part-2.csv", "part-10.csv"]), ["part-10.csv", "part-2.csv"]);
         assert_eq!(name_date("hv_31-02-2026.csv"), None, "no such day");
         assert_eq!(name_date("extract 2026-02-28.csv"), name_date("extract 28_02_2026.csv"));
+    }
+
+    #[test]
+    fn files_named_by_a_month_are_read_in_month_order() {
+        assert_eq!(
+            sorted(&["12-2024.csv", "01-2025.csv", "11-2024.csv"]),
+            ["11-2024.csv", "12-2024.csv", "01-2025.csv"]
+        );
+        assert_eq!(
+            sorted(&["HV January 2025.xlsx", "HV Dec 2024.xlsx", "HV sept 2024.xlsx", "HV Feb2025.xlsx"]),
+            ["HV sept 2024.xlsx", "HV Dec 2024.xlsx", "HV January 2025.xlsx", "HV Feb2025.xlsx"]
+        );
+        assert_eq!(sorted(&["x_2025_01.csv", "x_2024_12.csv"]), ["x_2024_12.csv", "x_2025_01.csv"]);
+        assert_eq!(sorted(&["5 Jan 2026.csv", "31-dec-2025.csv"]), ["31-dec-2025.csv", "5 Jan 2026.csv"]);
+        assert_eq!(name_date("31 Jan 2026.csv"), name_date("2026-01-31.csv"));
+        assert_eq!(name_date("Dec 2024.csv"), name_date("2024-12-01.csv"));
+        // A word that is no month, a month without its year, and a thirteenth month are no dates.
+        assert_eq!(name_date("Summary 2024.csv"), None);
+        assert_eq!(name_date("may_extract.csv"), None);
+        assert_eq!(name_date("13-2024.csv"), None);
+        assert_eq!(name_date("31 Feb 2026.csv"), None);
     }
 }
