@@ -19,6 +19,9 @@ pub enum Rule {
     TextEmpty,
     /// A name or address line is longer than 100 bytes.
     TextTooLong,
+    /// A name or address line is what case systems write where nothing is known (`Unknown`,
+    /// `Not known`, `N/A`, `NULL`, `TBC`, `No fixed abode`), or a name holds no letter: no value.
+    TextPlaceholder,
     /// An NHS number is not ten digits.
     NhsNumberFormat,
     /// An NHS number's modulus 11 check digit does not match.
@@ -56,6 +59,9 @@ pub enum Rule {
     DateRange,
     /// A date of birth is after the day it is processed.
     DateInFuture,
+    /// A date is 1900-01-01, the least date of Excel and of many databases, which systems
+    /// write where the date is not known.
+    DatePlaceholder,
     /// An integer does not parse.
     IntegerFormat,
     /// An integer is outside its range.
@@ -96,6 +102,7 @@ impl Rule {
             Rule::ReferenceTooLong => "reference.too_long",
             Rule::TextEmpty => "text.empty",
             Rule::TextTooLong => "text.too_long",
+            Rule::TextPlaceholder => "text.placeholder",
             Rule::NhsNumberFormat => "nhs_number.format",
             Rule::NhsNumberCheckDigit => "nhs_number.check_digit",
             Rule::NhsNumberPlaceholder => "nhs_number.placeholder",
@@ -114,6 +121,7 @@ impl Rule {
             Rule::DateCalendar => "date.calendar",
             Rule::DateRange => "date.range",
             Rule::DateInFuture => "date.in_future",
+            Rule::DatePlaceholder => "date.placeholder",
             Rule::IntegerFormat => "integer.format",
             Rule::IntegerRange => "integer.range",
             Rule::DecimalFormat => "decimal.format",
@@ -138,6 +146,7 @@ impl Rule {
         Rule::ReferenceTooLong,
         Rule::TextEmpty,
         Rule::TextTooLong,
+        Rule::TextPlaceholder,
         Rule::NhsNumberFormat,
         Rule::NhsNumberCheckDigit,
         Rule::NhsNumberPlaceholder,
@@ -156,6 +165,7 @@ impl Rule {
         Rule::DateCalendar,
         Rule::DateRange,
         Rule::DateInFuture,
+        Rule::DatePlaceholder,
         Rule::IntegerFormat,
         Rule::IntegerRange,
         Rule::DecimalFormat,
@@ -277,7 +287,13 @@ fn check_shown<'a>(kind: &Kind, raw: &'a str, scratch: &'a mut String) -> Result
                 return Err(Rule::TextTooLong);
             }
             let folded = names::fold(raw);
-            if folded.is_empty() { Err(Rule::TextEmpty) } else { Ok(Value::Text(Cow::Owned(folded))) }
+            if folded.is_empty() {
+                Err(Rule::TextEmpty)
+            } else if names::placeholder(&folded, *kind == Kind::PersonName) {
+                Err(Rule::TextPlaceholder)
+            } else {
+                Ok(Value::Text(Cow::Owned(folded)))
+            }
         }
         Kind::NhsNumber => nhs::normalise(whole_number(raw)).map(Value::Text),
         Kind::Upn => upn::normalise(unquoted(raw)).map(Value::Text),
@@ -287,9 +303,9 @@ fn check_shown<'a>(kind: &Kind, raw: &'a str, scratch: &'a mut String) -> Result
             Ok(Value::Text(Cow::Borrowed(scratch.as_str())))
         }
         Kind::Uprn => uprn::normalise(whole_number(raw)).map(Value::Text),
-        Kind::Date => dates::parse_value(raw).map(Value::Date),
+        Kind::Date => not_placeholder_date(dates::parse_value(raw)?).map(Value::Date),
         Kind::BirthDate => {
-            let d = dates::parse_value(raw)?;
+            let d = not_placeholder_date(dates::parse_value(raw)?)?;
             if d > dates::today() { Err(Rule::DateInFuture) } else { Ok(Value::Date(d)) }
         }
         Kind::Integer { min, max } => {
@@ -313,6 +329,14 @@ fn check_shown<'a>(kind: &Kind, raw: &'a str, scratch: &'a mut String) -> Result
             .map(|c| Value::Text(Cow::Borrowed(*c)))
             .ok_or(Rule::CodeUnknown),
     }
+}
+
+/// 1900-01-01 in days since 1970-01-01.
+const FIRST_OF_1900: i32 = -25_567;
+
+/// `day`, unless it is the placeholder 1900-01-01 ([`Rule::DatePlaceholder`]).
+fn not_placeholder_date(day: i32) -> Result<i32, Rule> {
+    if day == FIRST_OF_1900 { Err(Rule::DatePlaceholder) } else { Ok(day) }
 }
 
 /// `raw` without the apostrophe a spreadsheet user types to keep a number as text (`'0123`),
@@ -354,6 +378,28 @@ mod tests {
             assert!(seen.insert(r.code()), "duplicate code {}", r.code());
             assert_eq!(Rule::from_code(r.code()), Some(*r));
         }
+    }
+
+    #[test]
+    fn what_case_systems_write_where_nothing_is_known_is_no_name_address_or_date() {
+        for sent in ["Unknown", "NOT KNOWN", "n/a", "N/A", "NULL", "null", "TBC", "N.K.", "xxx", "0", "01/01/1900"] {
+            assert_eq!(Kind::PersonName.check(sent), Err(Rule::TextPlaceholder), "{sent:?}");
+        }
+        for sent in ["No Fixed Abode", "NFA", "Address unknown", "n/a"] {
+            assert_eq!(Kind::AddressLine.check(sent), Err(Rule::TextPlaceholder), "{sent:?}");
+        }
+        // Names that are names, a house number alone, and an initial stay.
+        for (kind, sent) in [
+            (Kind::PersonName, "Na"),
+            (Kind::PersonName, "X"),
+            (Kind::PersonName, "Nil Kumar"),
+            (Kind::AddressLine, "12"),
+        ] {
+            assert!(kind.check(sent).is_ok(), "{sent:?}");
+        }
+        assert_eq!(Kind::BirthDate.check("1900-01-01"), Err(Rule::DatePlaceholder));
+        assert_eq!(Kind::Date.check("1900-01-01"), Err(Rule::DatePlaceholder));
+        assert!(Kind::BirthDate.check("1900-01-02").is_ok() && Kind::Date.check("1901-01-01").is_ok());
     }
 
     #[test]

@@ -26,11 +26,14 @@ pub enum FileFormat {
 impl FileFormat {
     /// The format a file name's extension suggests: `.csv`, `.jsonl` / `.ndjson`, `.xlsx`, `.xls`
     /// or `.ods`, in any case; `.tsv`, `.tab` and `.txt`, delimited text as partners' systems
-    /// save it, are read as CSV (the delimiter detected from the header under a mapping).
+    /// save it, are read as CSV (the delimiter detected from the header under a mapping), and
+    /// `.xlsm`, `.xltx` and `.xltm` (a workbook with macros, a template: the same Open XML
+    /// parts, whose macros are never run) as `.xlsx`.
     pub fn from_path(path: &Path) -> Option<FileFormat> {
         let extension = path.extension()?.to_str()?;
         match extension.to_ascii_lowercase().as_str() {
             "tsv" | "tab" | "txt" => Some(FileFormat::Csv),
+            "xlsm" | "xltx" | "xltm" => Some(FileFormat::Xlsx),
             _ => extension.parse().ok(),
         }
     }
@@ -92,6 +95,7 @@ mod tests {
             assert_eq!(FileFormat::from_path(Path::new(name)), Some(FileFormat::Csv), "{name}");
         }
         assert_eq!(FileFormat::from_path(Path::new("a.XLSX")), Some(FileFormat::Xlsx));
+        assert_eq!(FileFormat::from_path(Path::new("a.xlsm")), Some(FileFormat::Xlsx));
         assert_eq!(FileFormat::from_path(Path::new("a.pdf")), None);
         assert_eq!("txt".parse::<FileFormat>().ok(), None, "a format named in a config is one of the five");
     }

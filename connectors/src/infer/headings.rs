@@ -123,7 +123,7 @@ pub(super) fn judge(sample: &Sample) -> Vec<Option<Unnamed>> {
         .map(|(j, h)| {
             if as_column_name(h).is_empty() {
                 Some(Unnamed::Blank)
-            } else if value_shaped(h) {
+            } else if value_shaped(names::heading_core(h)) {
                 Some(Unnamed::ValueShaped)
             } else if column_value(sample, j, h) {
                 Some(Unnamed::ColumnValue)
@@ -193,7 +193,7 @@ pub(super) fn header_printable(
         .iter()
         .enumerate()
         .filter(|(j, _)| judged.get(*j).copied().flatten() != Some(Unnamed::Blank) && !ours(*j))
-        .map(|(_, h)| h.as_str())
+        .map(|(_, h)| names::heading_core(h))
         .collect();
     printable_column_names(&names).1 == 0
 }

@@ -106,6 +106,38 @@ const KNOWN: &[(&str, &[&str])] = &[
     ("person_role", &["involvement", "involvementtype", "personrole", "involvementrole", "personinvolvement"]),
 ];
 
+/// `heading` without an item number in front (`1. `, `2) `, `(3) `, `Q4: `) and without a unit
+/// in brackets at its end (`(dd/mm/yyyy)`, `[n]`, `(£)`, `(y/n)`): what names the column. A
+/// bracket is a unit only in lower case or as a date's pattern, so a name in brackets stays.
+pub(crate) fn heading_core(heading: &str) -> &str {
+    let mut core = heading.trim();
+    if let Some(rest) = after_item_number(core).filter(|r| r.chars().next().is_some_and(char::is_alphabetic)) {
+        core = rest;
+    }
+    if let Some(open) = core.rfind(['(', '['])
+        && core.ends_with([')', ']'])
+        && open > 0
+    {
+        let unit = &core[open + 1..core.len() - 1];
+        let date_pattern = !unit.is_empty() && unit.chars().all(|c| "dmyDMY/-. ".contains(c));
+        let lower = unit.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "/%£$.,:- ".contains(c));
+        if unit.len() <= 12 && (date_pattern || lower) {
+            core = core[..open].trim_end();
+        }
+    }
+    core
+}
+
+/// What follows an item number in front of `heading` (`1. `, `2) `, `(3) `, `Q4: `, `5 - `).
+fn after_item_number(heading: &str) -> Option<&str> {
+    let s = heading.strip_prefix(['Q', 'q']).unwrap_or(heading);
+    let s = s.strip_prefix('(').unwrap_or(s);
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    let rest = &s[digits..];
+    let rest = rest.strip_prefix(['.', ')', ':']).or_else(|| rest.trim_start().strip_prefix(['-', ':']))?;
+    ((1..=3).contains(&digits) && rest.starts_with(' ')).then(|| rest.trim_start())
+}
+
 /// Words that say nothing on their own.
 const STOP: &[&str] = &["of", "the", "in", "a", "an", "to", "for", "and", "or", "at", "on", "by"];
 
@@ -194,6 +226,7 @@ pub enum NameMatch {
 /// How much `heading` looks like `column` (0 to 1), and why; `description` is the column's
 /// sentence in the data dictionary, whose words count for less than the name's.
 pub(super) fn name_score(heading: &str, column: &str, description: &str) -> (f64, NameMatch) {
+    let heading = heading_core(heading);
     let folded = fold_heading(heading);
     if folded.is_empty() {
         return (0.0, NameMatch::None);
@@ -226,13 +259,36 @@ pub(super) fn name_score(heading: &str, column: &str, description: &str) -> (f64
 /// cut, words like `of` left out) is a word of `column` or of its `description`: a heading in
 /// our own words, which says nothing of a person whatever line it was read from.
 pub(super) fn all_words_known(heading: &str, column: &str, description: &str) -> bool {
-    let h = words(heading);
+    let h = words(heading_core(heading));
     let ours: Vec<String> = words(column).into_iter().chain(words(description)).collect();
     !h.is_empty() && h.iter().all(|w| ours.contains(w))
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn item_numbers_and_units_are_not_part_of_what_a_heading_names() {
+        use super::heading_core;
+        for (heading, core) in [
+            ("1. Referral ID", "Referral ID"),
+            ("12) Forename", "Forename"),
+            ("(3) Surname", "Surname"),
+            ("Q4: Postcode", "Postcode"),
+            ("5 - Date of Birth", "Date of Birth"),
+            ("Referral Received (dd/mm/yyyy)", "Referral Received"),
+            ("DOB [DD/MM/YYYY]", "DOB"),
+            ("Attended (n)", "Attended"),
+            ("Arrears (£)", "Arrears"),
+            // Not an item number, not a unit: left as they are.
+            ("2021", "2021"),
+            ("1.5 Hours", "1.5 Hours"),
+            ("Contact (John Smith)", "Contact (John Smith)"),
+            ("(n)", "(n)"),
+        ] {
+            assert_eq!(heading_core(heading), core, "{heading}");
+        }
+    }
+
     use super::*;
 
     #[test]
@@ -249,6 +305,8 @@ mod tests {
     #[test]
     fn known_headings_beat_shared_words_and_unrelated_names_score_nothing() {
         assert_eq!(name_score("NHS Number", "nhs_number", ""), (1.0, NameMatch::Same));
+        assert_eq!(name_score("1. NHS Number", "nhs_number", ""), (1.0, NameMatch::Same));
+        assert_eq!(name_score("D.O.B. (dd/mm/yyyy)", "date_of_birth", ""), (0.95, NameMatch::Known));
         assert_eq!(name_score("D.O.B.", "date_of_birth", ""), (0.95, NameMatch::Known));
         assert_eq!(name_score("Post Code", "postcode", "").1, NameMatch::Same);
         assert_eq!(name_score("Gender", "sex", "").1, NameMatch::Known);

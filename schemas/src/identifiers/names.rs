@@ -4,6 +4,54 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
+/// Names and address lines, folded, that case systems write where nothing is known: no one's
+/// name and no one's address. As tokens they would link every record that holds them.
+const PLACEHOLDERS: &[&str] = &[
+    "UNKNOWN",
+    "UNK",
+    "NOT KNOWN",
+    "NK",
+    "N K",
+    "N A",
+    "NOT APPLICABLE",
+    "NOT AVAILABLE",
+    "NULL",
+    "NIL",
+    "NONE",
+    "TBC",
+    "TBA",
+    "TBD",
+    "NOT GIVEN",
+    "NOT STATED",
+    "NOT RECORDED",
+    "NOT PROVIDED",
+    "NOT SPECIFIED",
+    "NO NAME",
+    "NONAME",
+    "REFUSED",
+    "WITHHELD",
+    "ANON",
+    "ANONYMOUS",
+    "PERSON UNKNOWN",
+    "UNKNOWN PERSON",
+    "UNKNOWN UNKNOWN",
+    "XX",
+    "XXX",
+    "XXXX",
+    "ZZZ",
+    "NFA",
+    "NO FIXED ABODE",
+    "NO FIXED ADDRESS",
+    "ADDRESS UNKNOWN",
+    "UNKNOWN ADDRESS",
+];
+
+/// Whether `folded` (as [`fold`] gives it) stands for no value: one of the placeholders case
+/// systems write, or, for a person's name (`person`), one without a letter (`0`, `01 01 1900`).
+pub fn placeholder(folded: &str, person: bool) -> bool {
+    PLACEHOLDERS.contains(&folded) || (person && !folded.chars().any(char::is_alphabetic))
+}
+
 /// Upper-cases and folds punctuation and spaces, so that `O'Neil-Smith`, `O NEIL  SMITH` and
 /// `o'neil smith` agree.
 ///
