@@ -23,6 +23,11 @@ pub(super) fn sort(paths: &mut [PathBuf]) {
     }
 }
 
+/// The one date the file name of `path` holds (see [`name_date`]).
+pub(crate) fn path_date(path: &str) -> Option<i32> {
+    std::path::Path::new(path).file_name().and_then(|n| n.to_str()).and_then(name_date)
+}
+
 /// The one date a file name holds, as days since 1970-01-01: `YYYY-MM-DD` or `DD-MM-YYYY` (a
 /// UK date, day first), with `-`, `_`, `.` or a space between the parts, or eight digits
 /// `YYYYMMDD` or `DDMMYYYY`; a month and its year (`12-2024`, `2024_12`, `Dec 2024`,

@@ -8,7 +8,7 @@
 //! unknown keys included ([`unknown`]). Relative paths are resolved against the directory of the
 //! configuration file, so a config works wherever it is run from.
 
-mod drop_order;
+pub(crate) mod drop_order;
 mod output_dir;
 pub mod sources;
 mod unknown;

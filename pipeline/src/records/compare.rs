@@ -42,7 +42,8 @@ pub struct Counts {
     pub listed: u64,
     /// Records whose version held is newer: by the feed's last-updated column where both
     /// versions have a date and the dates differ, else because it came from an input that
-    /// arrived after this one (a month re-run with `--force` after the next). Not staged,
+    /// arrived after this one (a month re-run with `--force` after the next), or whose file name
+    /// holds a later date than this one's. Not staged,
     /// since an older version never overwrites a newer one.
     pub older: u64,
     /// Of the records above, those matched to the record held (or tombstoned) under the same
@@ -87,6 +88,9 @@ pub struct CompareRules<'a> {
     pub snapshot_of_source: Option<&'a str>,
     /// A snapshot of the records with given values in a column only (`snapshot_where`).
     pub snapshot_where: Option<&'a crate::config::SnapshotWhere>,
+    /// The date the input's file name holds (`hv_2026-01.csv`), if one: the input is taken to
+    /// be of that date against inputs whose names hold another.
+    pub dated: Option<i32>,
 }
 
 /// A snapshot that would withdraw more of the holding than its source allows: held, not
@@ -140,6 +144,8 @@ pub struct Comparison {
     arrival: HashMap<String, u64>,
     /// When this input first wrote to staging; `u64::MAX` for one never processed before.
     own_arrival: u64,
+    /// The date the input's file name holds, if one ([`CompareRules::dated`]).
+    own_date: Option<i32>,
     /// For a live holding (see [`Self::live`]), whose rows may have moved since they were
     /// loaded: the reference of each version in `supersede`, so that its row is found again in
     /// its file before it moves.
@@ -250,6 +256,7 @@ impl Comparison {
             marked: Withdrawal::default(),
             arrival,
             own_arrival,
+            own_date: rules.dated,
             superseded_ids: None,
             // A token hides the digits; without a scope nothing is held to match.
             zeros_scope: scope.filter(|_| key_column == RECORD_ID).cloned(),
@@ -284,6 +291,7 @@ impl Comparison {
             marked: Withdrawal::default(),
             arrival: HashMap::new(),
             own_arrival: u64::MAX,
+            own_date: None,
             superseded_ids: Some(Vec::new()),
             zeros_scope: None,
         }
@@ -442,9 +450,18 @@ impl Comparison {
         input.is_some_and(|i| pattern.as_ref().is_some_and(|p| p.matches_path_with(Path::new(i), options)))
     }
 
-    /// Whether the version at `l` came from an input that arrived after this one.
+    /// Whether the version at `l` came from an input later than this one: by the dates the two
+    /// inputs' file names hold, where both hold one and they differ (January corrected and sent
+    /// again after February is still January's), else by which arrived after the other.
     fn arrived_later(&self, l: &Location) -> bool {
-        part_stem(&l.file).and_then(|s| self.arrival.get(s)).is_some_and(|&at| at > self.own_arrival)
+        let stem = part_stem(&l.file);
+        let theirs = stem.and_then(|s| self.inputs.get(s)).and_then(|i| crate::config::drop_order::path_date(i));
+        if let (Some(own), Some(theirs)) = (self.own_date, theirs)
+            && own != theirs
+        {
+            return theirs > own;
+        }
+        stem.and_then(|s| self.arrival.get(s)).is_some_and(|&at| at > self.own_arrival)
     }
 
     /// Notes that the input marks `record_id` withdrawn (its withdrawal column): it leaves

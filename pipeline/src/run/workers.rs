@@ -103,6 +103,7 @@ fn compare_rules(source: &Source, max_withdrawal_share: Option<f64>) -> CompareR
         max_withdrawal_share,
         snapshot_of_source: source.snapshot_of_source.as_deref(),
         snapshot_where: source.snapshot_where.as_ref(),
+        dated: source.path.to_str().and_then(crate::config::drop_order::path_date),
     }
 }
 

@@ -216,3 +216,32 @@ fn an_extract_re_sent_from_a_spreadsheet_without_its_references_zeros_is_the_rec
     assert_eq!(ids, ["000001", "000002", "000003", "000005", "000006", "7"]);
     assert_absent(&[b"Quaxworth"], &[&run.output, &withdrawn.output, &said], &ws.out());
 }
+
+#[test]
+fn a_month_corrected_and_sent_again_after_the_next_neither_withdraws_nor_undoes_the_next() {
+    let ws = Workspace::new();
+    let month = |rows: &[(&str, usize, &str)]| {
+        let lines: String =
+            rows.iter().map(|(id, n, arrears)| housing_row(id, FORENAMES[*n], arrears).join(",") + "\n").collect();
+        format!("{HEADER}{lines}")
+    };
+    ws.write("partner/housing_2026-01.csv", month(&[("H1", 1, "5"), ("H2", 2, "5"), ("H3", 3, "5"), ("H4", 4, "5")]));
+    config_sources(&ws, &[("partner/housing_*.csv", "snapshot")]);
+    ws.run(0, &[]);
+    // February's snapshot: H2's arrears changed, H5 is new.
+    let february = [("H1", 1, "5"), ("H2", 2, "9"), ("H3", 3, "5"), ("H4", 4, "5"), ("H5", 5, "5")];
+    ws.write("partner/housing_2026-02.csv", month(&february));
+    ws.run(0, &[]);
+    // Then January again, one mistake in it corrected (H3), sent after February.
+    let corrected = [("H1", 1, "5"), ("H2", 2, "5"), ("H3", 3, "7"), ("H4", 4, "5")];
+    ws.write("partner/housing_2026-01_corrected.csv", month(&corrected));
+    let run = ws.run(0, &[]);
+    let v = &run.input("partner/housing_2026-01_corrected.csv")["versions"];
+    let counts = ["new", "changed", "unchanged", "older", "withdrawn"].map(|k| v[k].as_u64().unwrap_or(0));
+    // H3 corrected; H2 is older than February's; H5, first sent in February, stays.
+    assert_eq!(counts, [0, 1, 2, 1, 0], "{v:#}");
+    let arrears = staged(&ws, "rent_arrears_balance");
+    let want = [("H1", "5.0"), ("H2", "9.0"), ("H3", "7.0"), ("H4", "5.0"), ("H5", "5.0")];
+    assert_eq!(arrears, want.map(|(id, a)| (id.to_owned(), Some(a.to_owned()))));
+    assert!(!ws.out().join("state/tombstones/housing.jsonl").exists(), "nothing is withdrawn");
+}
