@@ -10,6 +10,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::UInt64Type;
 use arrow_array::{Array, RecordBatch};
 use serde::Serialize;
+use tellonce_schemas::identifiers::dates;
 use tellonce_schemas::{FeedSchema, Kind, OnInvalid, Rule};
 
 use super::Mapping;
@@ -121,6 +122,7 @@ pub fn check_file(
     }
     let scan = Scan::read(&mut source, feed, max_records)?;
     findings.extend(scan.all_lost());
+    findings.extend(scan.month_first(feed));
     findings.extend(value_findings(&scan, feed, mapping.as_deref()));
     findings.extend(source_findings(scan.source_rejects, feed));
     findings.sort_by_key(|f| f.severity);
@@ -254,6 +256,8 @@ struct Scan {
     source_rejects: BTreeMap<(Rule, Option<String>), Tally>,
     /// Non-empty values read, per feed column.
     non_empty: Vec<u64>,
+    /// Dates refused that read as written month first, per feed column.
+    month_first: BTreeMap<usize, Tally>,
     /// Records read, rejected ones included.
     records: u64,
     /// Records a run would quarantine: rejected as read, or holding a value whose column
@@ -270,6 +274,7 @@ impl Scan {
             values: BTreeMap::new(),
             source_rejects: BTreeMap::new(),
             non_empty: vec![0u64; feed.columns.len()],
+            month_first: BTreeMap::new(),
             records: 0,
             quarantined: 0,
             complete: true,
@@ -310,12 +315,36 @@ impl Scan {
                     self.non_empty[i] += 1;
                 }
                 if let Err(rule) = checked {
+                    if rule == Rule::DateCalendar && dates::month_first(col.value(r)) {
+                        self.month_first.entry(i).or_default().add(line);
+                    }
                     self.values.entry((i, rule)).or_default().add(line);
                     *lost |= quarantines;
                 }
             }
         }
         self.quarantined += lost.iter().filter(|&&l| l).count() as u64;
+    }
+
+    /// An error for each date column that reads as written month first: a run holds the file.
+    fn month_first(&self, feed: &FeedSchema) -> impl Iterator<Item = Finding> + '_ {
+        let columns = feed.columns.iter().enumerate();
+        columns.filter_map(move |(i, column)| {
+            let t = self.month_first.get(&i).filter(|t| dates::written_month_first(t.count, self.records))?;
+            Some(Finding {
+                severity: Severity::Error,
+                rule: "dates.month_first".to_owned(),
+                column: Some(column.name),
+                heading: None,
+                count: t.count,
+                of: Some(self.records),
+                lines: t.lines.clone(),
+                message: "dates that are no day read day first and are one read month first (as 10/25/2026 is): \
+                          the file looks written month first, and a run holds it; declare \"%m/%d/%Y\" in the \
+                          mapping's [dates], or ask for UK dates"
+                    .to_owned(),
+            })
+        })
     }
 
     /// An error where a run would quarantine every record read: the file would stage nothing,

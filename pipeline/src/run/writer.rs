@@ -8,6 +8,7 @@ use tellonce_connectors::hashing::sha256_file;
 use tellonce_connectors::parquet_sink::{PartWriter, StagedPart};
 use tellonce_connectors::quarantine::{QuarantineEntry, QuarantineWriter};
 use tellonce_governance::audit::Event;
+use tellonce_schemas::identifiers::dates;
 
 use crate::stages::govern::Policy;
 use crate::stages::validate::nulled_key;
@@ -59,6 +60,12 @@ pub(crate) struct Writer<'a> {
     unreferenced: u64,
     /// How the feed's records are known across inputs under the agreement.
     key: RecordKey,
+    /// For each date column (by its index in the feed), the values read as written month
+    /// first ([`crate::run::workers::Staged::month_first`]).
+    month_first: BTreeMap<usize, u64>,
+    /// Whether an input whose dates read as written month first is held (a file's is; a stream
+    /// batch's messages carry their systems' own dates).
+    pub(crate) hold_month_first: bool,
 }
 
 impl<'a> Writer<'a> {
@@ -100,6 +107,8 @@ impl<'a> Writer<'a> {
             sheet: None,
             unreferenced: 0,
             key,
+            month_first: BTreeMap::new(),
+            hold_month_first: true,
         })
     }
 
@@ -111,7 +120,10 @@ impl<'a> Writer<'a> {
     }
 
     pub(crate) fn write(&mut self, staged: Staged) -> Result<(), IngestError> {
-        let Staged { batch, rejects, nulled, first_position, last_position, withdrawn } = staged;
+        let Staged { batch, rejects, nulled, first_position, last_position, withdrawn, month_first } = staged;
+        for (column, n) in month_first {
+            *self.month_first.entry(column).or_default() += n;
+        }
         let received = (batch.num_rows() + rejects.len()) as u64;
         self.read += received + withdrawn.len() as u64;
         match self.compare.as_mut() {
@@ -235,6 +247,28 @@ impl<'a> Writer<'a> {
         result
     }
 
+    /// Holds the input, before anything of it is published, where a date column reads as
+    /// written month first ([`tellonce_schemas::identifiers::dates::written_month_first`]):
+    /// read day first, such a file's dates are swapped wherever both parts are 12 or less,
+    /// silently, and refused elsewhere.
+    fn month_first_held(&self, records_read: u64) -> Result<(), IngestError> {
+        if !self.hold_month_first {
+            return Ok(());
+        }
+        let feed = tellonce_schemas::feed::latest(self.feed);
+        let held = self.month_first.iter().find(|&(_, &n)| dates::written_month_first(n, records_read));
+        let Some((&column, &n)) = held else { return Ok(()) };
+        let name = feed.and_then(|f| f.columns.get(column)).map_or("a date column", |c| c.name);
+        Err(IngestError::MonthFirst(format!(
+            "{}: {n} of {records_read} records have a {name} that is no day read day first and is one read month \
+             first (as 10/25/2026 is): the file's dates look written month first, so every date in it whose day \
+             is 12 or less would be staged with its day and month swapped; held, nothing staged: if the partner \
+             writes dates month first, declare it in the mapping's [dates] (\"%m/%d/%Y\"), or ask for the file \
+             again in UK dates",
+            self.source
+        )))
+    }
+
     /// Counted independently on both sides of the stages, and checked before anything is
     /// visible: a stage that lost or invented a row stops the input here.
     fn check_counts(&self, records_read: u64, quarantined: u64, not_staged: u64) -> Result<(), RunError> {
@@ -256,6 +290,7 @@ impl<'a> Writer<'a> {
         records_read: u64,
         published: &mut Vec<PathBuf>,
     ) -> Result<Option<Comparison>, IngestError> {
+        self.month_first_held(records_read)?;
         let quarantined: u64 = self.by_rule.values().sum();
         let mut compare = self.compare.take();
         // Before anything is published: a snapshot held for confirmation leaves no trace but

@@ -35,6 +35,35 @@ pub fn parse_value(raw: &str) -> Result<i32, Rule> {
     parse_forms(raw, true)
 }
 
+/// Whether `count` values of one date column read as written month first ([`month_first`]),
+/// of `records` read, say the file writes its dates month first: at least 10, and a fifth of
+/// the records. A slip in a UK date rarely makes a month over 12, while more than half the days
+/// of a month-first file do.
+pub fn written_month_first(count: u64, records: u64) -> bool {
+    count >= 10 && count as f64 >= 0.2 * records as f64
+}
+
+/// Whether `raw` is an ISO date (`YYYY-MM-DD`, any time after it) whose month is over 12 and
+/// which, read with its month and day swapped, is a real day: what a date written month first
+/// (`10/25/2026`) becomes when it is read day first.
+pub fn month_first(raw: &str) -> bool {
+    let b = raw.trim().as_bytes();
+    if b.len() < 10
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !b[..10].iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+    {
+        return false;
+    }
+    let two = |i: usize| u32::from(b[i] - b'0') * 10 + u32::from(b[i + 1] - b'0');
+    let (month, day) = (two(5), two(8));
+    if month <= 12 || !(1..=12).contains(&day) {
+        return false;
+    }
+    let year = std::str::from_utf8(&b[..4]).unwrap_or("0000");
+    parse_value(&format!("{year}-{day:02}-{month:02}")).is_ok()
+}
+
 /// [`parse`], and where `record` the basic form too and a time after a space.
 fn parse_forms(raw: &str, record: bool) -> Result<i32, Rule> {
     let split = if record { raw.split_once(['T', ' ']) } else { raw.split_once('T') };
@@ -223,6 +252,9 @@ mod tests {
     #[test]
     fn impossible_and_implausible_dates_are_refused() {
         assert_eq!(parse("2023-02-30"), Err(Rule::DateCalendar));
+        assert!(month_first("2026-25-10") && month_first("2026-13-12 00:00"));
+        assert!(!month_first("2026-10-25") && !month_first("2026-25-13") && !month_first("2026-31-02"));
+        assert!(!month_first("25/10/2026") && !month_first("2026-2-30"));
         assert_eq!(parse("2023-13-01"), Err(Rule::DateCalendar));
         assert_eq!(parse("1899-12-31"), Err(Rule::DateRange));
         assert_eq!(parse("31/12/2020"), Err(Rule::DateFormat));

@@ -245,3 +245,33 @@ fn a_month_corrected_and_sent_again_after_the_next_neither_withdraws_nor_undoes_
     assert_eq!(arrears, want.map(|(id, a)| (id.to_owned(), Some(a.to_owned()))));
     assert!(!ws.out().join("state/tombstones/housing.jsonl").exists(), "nothing is withdrawn");
 }
+
+#[test]
+fn a_file_whose_dates_are_written_month_first_is_held_not_staged_with_days_and_months_swapped() {
+    let ws = Workspace::new();
+    // Saved by an Excel in a US locale: 2 October is 10/2/2026, and 25 October 10/25/2026.
+    let lines: String = (1..=16u32)
+        .map(|n| {
+            let day = if n <= 12 { 12 + n } else { n - 12 };
+            format!("H{n},HH{n},PARENT_CARER,Quaxworth,Ann,,,10/{day}/2026,MAIN,5\n")
+        })
+        .collect();
+    ws.write("partner/housing.csv", format!("{HEADER}{lines}"));
+    config(&ws, "partner/housing.csv");
+    let check = tellonce_tests::tellonce(ws.dir(), &["sources", "check", "--config", "tellonce.toml"]);
+    assert_eq!(check.status.code(), Some(3));
+    assert!(text(&check).contains("error[dates.month_first]: approach_date: 12 of 16"), "{}", text(&check));
+    let run = ws.run(3, &[]);
+    let input = run.input("partner/housing.csv");
+    assert_eq!(input["status"], "held", "{input:#}");
+    assert!(input["error"].as_str().unwrap().contains("month first"), "{input:#}");
+    let staging = ws.out().join("staging/feed=housing");
+    assert!(!staging.exists() || visible_parquet(&staging).is_empty(), "nothing is staged");
+    // Declared month first, the same file stages every date as the partner meant it.
+    ws.write("maps/housing.toml", MAPPING.replace("approach_date = \"%d/%m/%Y\"", "approach_date = \"%m/%d/%Y\""));
+    let run = ws.run(0, &[]);
+    run.assert_counts("partner/housing.csv", "processed", 16, 16, 0);
+    let dates = staged(&ws, "approach_date");
+    assert!(dates.iter().all(|(_, d)| d.as_deref().is_some_and(|d| d.starts_with("2026-10-"))), "{dates:?}");
+    assert_absent(&[b"Quaxworth"], &[&run.output, &check], &ws.out());
+}
