@@ -23,6 +23,7 @@ pub mod name_edits;
 pub mod position;
 pub mod printable;
 pub mod registry;
+pub mod spreadsheet_damage;
 pub mod staging;
 pub mod standard;
 pub mod treatment;

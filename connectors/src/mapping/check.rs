@@ -10,7 +10,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::UInt64Type;
 use arrow_array::{Array, RecordBatch};
 use serde::Serialize;
-use tellonce_schemas::identifiers::dates;
+use tellonce_schemas::spreadsheet_damage::{self, Damage};
 use tellonce_schemas::{FeedSchema, Kind, OnInvalid, Rule};
 
 use super::Mapping;
@@ -122,7 +122,7 @@ pub fn check_file(
     }
     let scan = Scan::read(&mut source, feed, max_records)?;
     findings.extend(scan.all_lost());
-    findings.extend(scan.month_first(feed));
+    findings.extend(scan.damaged(feed));
     findings.extend(value_findings(&scan, feed, mapping.as_deref()));
     findings.extend(source_findings(scan.source_rejects, feed));
     findings.sort_by_key(|f| f.severity);
@@ -256,8 +256,8 @@ struct Scan {
     source_rejects: BTreeMap<(Rule, Option<String>), Tally>,
     /// Non-empty values read, per feed column.
     non_empty: Vec<u64>,
-    /// Dates refused that read as written month first, per feed column.
-    month_first: BTreeMap<usize, Tally>,
+    /// Values refused that a spreadsheet damaged, per feed column and damage.
+    damaged: BTreeMap<(usize, Damage), Tally>,
     /// Records read, rejected ones included.
     records: u64,
     /// Records a run would quarantine: rejected as read, or holding a value whose column
@@ -274,7 +274,7 @@ impl Scan {
             values: BTreeMap::new(),
             source_rejects: BTreeMap::new(),
             non_empty: vec![0u64; feed.columns.len()],
-            month_first: BTreeMap::new(),
+            damaged: BTreeMap::new(),
             records: 0,
             quarantined: 0,
             complete: true,
@@ -315,8 +315,8 @@ impl Scan {
                     self.non_empty[i] += 1;
                 }
                 if let Err(rule) = checked {
-                    if rule == Rule::DateCalendar && dates::month_first(col.value(r)) {
-                        self.month_first.entry(i).or_default().add(line);
+                    if let Some(damage) = col.is_valid(r).then(|| Damage::of(&column.kind, col.value(r))).flatten() {
+                        self.damaged.entry((i, damage)).or_default().add(line);
                     }
                     self.values.entry((i, rule)).or_default().add(line);
                     *lost |= quarantines;
@@ -326,24 +326,18 @@ impl Scan {
         self.quarantined += lost.iter().filter(|&&l| l).count() as u64;
     }
 
-    /// An error for each date column that reads as written month first: a run holds the file.
-    fn month_first(&self, feed: &FeedSchema) -> impl Iterator<Item = Finding> + '_ {
-        let columns = feed.columns.iter().enumerate();
-        columns.filter_map(move |(i, column)| {
-            let t = self.month_first.get(&i).filter(|t| dates::written_month_first(t.count, self.records))?;
-            Some(Finding {
-                severity: Severity::Error,
-                rule: "dates.month_first".to_owned(),
-                column: Some(column.name),
-                heading: None,
-                count: t.count,
-                of: Some(self.records),
-                lines: t.lines.clone(),
-                message: "dates that are no day read day first and are one read month first (as 10/25/2026 is): \
-                          the file looks written month first, and a run holds it; declare \"%m/%d/%Y\" in the \
-                          mapping's [dates], or ask for UK dates"
-                    .to_owned(),
-            })
+    /// An error for each column a spreadsheet damaged throughout: a run holds the file.
+    fn damaged(&self, feed: &'static FeedSchema) -> impl Iterator<Item = Finding> + '_ {
+        let widespread = self.damaged.iter().filter(|(_, t)| spreadsheet_damage::widespread(t.count, self.records));
+        widespread.map(move |(&(i, damage), t)| Finding {
+            severity: Severity::Error,
+            rule: damage.code().to_owned(),
+            column: feed.columns.get(i).map(|c| c.name),
+            heading: None,
+            count: t.count,
+            of: Some(self.records),
+            lines: t.lines.clone(),
+            message: format!("{}; a run holds the file", damage.message()),
         })
     }
 

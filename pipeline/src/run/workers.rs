@@ -8,8 +8,7 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use tellonce_connectors::file_source::{FileSource, RawBatch, RawReject, SourceError};
 use tellonce_connectors::parquet_sink::SinkError;
 use tellonce_governance::Purpose;
-use tellonce_schemas::Kind;
-use tellonce_schemas::identifiers::dates;
+use tellonce_schemas::spreadsheet_damage::Damage;
 
 use crate::config::Source;
 use crate::records::compare::CompareRules;
@@ -29,9 +28,10 @@ pub(crate) enum IngestError {
     Changed,
     /// A snapshot would withdraw more of the holding than its source allows.
     MassWithdrawal(crate::records::compare::MassWithdrawal),
-    /// A date column reads as written month first (see [`super::writer`]): the message says
-    /// which and how many.
-    MonthFirst(String),
+    /// A column reads as damaged by a spreadsheet (see
+    /// [`tellonce_schemas::spreadsheet_damage`]): the rule, and a message saying which column
+    /// and how many records.
+    Damaged(&'static str, String),
     Run(RunError),
 }
 
@@ -74,23 +74,24 @@ pub(crate) struct Staged {
     pub(crate) last_position: u64,
     /// Records the batch marked withdrawn (its file's withdrawal column).
     pub(crate) withdrawn: Vec<MarkedWithdrawn>,
-    /// For each date column (by its index in the feed), the values that name no day read day
-    /// first and a real one read month first ([`dates::month_first`]).
-    pub(crate) month_first: Vec<(usize, u64)>,
+    /// Values a spreadsheet damaged, by column (its index in the feed) and damage.
+    pub(crate) damaged: Vec<((usize, Damage), u64)>,
 }
 
-/// The values of each date column of `raw` that read as written month first.
-fn month_first_counts(raw: &RawBatch, feed: &tellonce_schemas::FeedSchema) -> Vec<(usize, u64)> {
+/// The values of each column of `raw` that a spreadsheet damaged ([`Damage::of`]).
+fn damage_counts(raw: &RawBatch, feed: &tellonce_schemas::FeedSchema) -> Vec<((usize, Damage), u64)> {
     use arrow_array::Array;
     use arrow_array::cast::AsArray;
-    let dated = feed.columns.iter().enumerate().filter(|(_, c)| matches!(c.kind, Kind::Date | Kind::BirthDate));
-    dated
-        .filter_map(|(i, _)| {
-            let values = raw.batch.columns().get(i)?.as_string_opt::<i32>()?;
-            let n = (0..values.len()).filter(|&r| values.is_valid(r) && dates::month_first(values.value(r))).count();
-            (n > 0).then_some((i, n as u64))
-        })
-        .collect()
+    let mut counts: BTreeMap<(usize, Damage), u64> = BTreeMap::new();
+    for (i, column) in feed.columns.iter().enumerate() {
+        let Some(values) = raw.batch.columns().get(i).and_then(|c| c.as_string_opt::<i32>()) else { continue };
+        for r in (0..values.len()).filter(|&r| values.is_valid(r)) {
+            if let Some(d) = Damage::of(&column.kind, values.value(r)) {
+                *counts.entry((i, d)).or_default() += 1;
+            }
+        }
+    }
+    counts.into_iter().collect()
 }
 
 /// Validates and pseudonymises one raw batch whose duplicate `record_id`s are `marks`.
@@ -103,11 +104,11 @@ pub(crate) fn stage(
     input: &str,
 ) -> Result<Staged, RunError> {
     let (first_position, last_position) = (raw.lineage.first_position, raw.lineage.last_position);
-    let month_first = month_first_counts(&raw, feed);
+    let damaged = damage_counts(&raw, feed);
     let v = validate::validate(raw, feed, checked_schema, marks).map_err(|e| RunError::Internal(e.to_string()))?;
     let batch = pseudo.apply(&v.checked, input).map_err(|e| RunError::Internal(e.to_string()))?;
     let (rejects, nulled, withdrawn) = (v.rejects, v.nulled, Vec::new());
-    Ok(Staged { batch, rejects, nulled, first_position, last_position, withdrawn, month_first })
+    Ok(Staged { batch, rejects, nulled, first_position, last_position, withdrawn, damaged })
 }
 
 /// Batches a worker may have between the reader and the writer. A staged police batch holds

@@ -8,7 +8,7 @@ use tellonce_connectors::hashing::sha256_file;
 use tellonce_connectors::parquet_sink::{PartWriter, StagedPart};
 use tellonce_connectors::quarantine::{QuarantineEntry, QuarantineWriter};
 use tellonce_governance::audit::Event;
-use tellonce_schemas::identifiers::dates;
+use tellonce_schemas::spreadsheet_damage::{self, Damage};
 
 use crate::stages::govern::Policy;
 use crate::stages::validate::nulled_key;
@@ -60,12 +60,11 @@ pub(crate) struct Writer<'a> {
     unreferenced: u64,
     /// How the feed's records are known across inputs under the agreement.
     key: RecordKey,
-    /// For each date column (by its index in the feed), the values read as written month
-    /// first ([`crate::run::workers::Staged::month_first`]).
-    month_first: BTreeMap<usize, u64>,
-    /// Whether an input whose dates read as written month first is held (a file's is; a stream
-    /// batch's messages carry their systems' own dates).
-    pub(crate) hold_month_first: bool,
+    /// Values a spreadsheet damaged, by column and damage ([`crate::run::workers::Staged::damaged`]).
+    damaged: BTreeMap<(usize, Damage), u64>,
+    /// Whether an input a spreadsheet damaged is held (a file's is; a stream batch's messages
+    /// carry their systems' own values).
+    pub(crate) hold_damaged: bool,
 }
 
 impl<'a> Writer<'a> {
@@ -107,8 +106,8 @@ impl<'a> Writer<'a> {
             sheet: None,
             unreferenced: 0,
             key,
-            month_first: BTreeMap::new(),
-            hold_month_first: true,
+            damaged: BTreeMap::new(),
+            hold_damaged: true,
         })
     }
 
@@ -120,9 +119,9 @@ impl<'a> Writer<'a> {
     }
 
     pub(crate) fn write(&mut self, staged: Staged) -> Result<(), IngestError> {
-        let Staged { batch, rejects, nulled, first_position, last_position, withdrawn, month_first } = staged;
-        for (column, n) in month_first {
-            *self.month_first.entry(column).or_default() += n;
+        let Staged { batch, rejects, nulled, first_position, last_position, withdrawn, damaged } = staged;
+        for (at, n) in damaged {
+            *self.damaged.entry(at).or_default() += n;
         }
         let received = (batch.num_rows() + rejects.len()) as u64;
         self.read += received + withdrawn.len() as u64;
@@ -247,26 +246,23 @@ impl<'a> Writer<'a> {
         result
     }
 
-    /// Holds the input, before anything of it is published, where a date column reads as
-    /// written month first ([`tellonce_schemas::identifiers::dates::written_month_first`]):
-    /// read day first, such a file's dates are swapped wherever both parts are 12 or less,
-    /// silently, and refused elsewhere.
-    fn month_first_held(&self, records_read: u64) -> Result<(), IngestError> {
-        if !self.hold_month_first {
+    /// Holds the input, before anything of it is published, where a spreadsheet damaged a
+    /// column throughout ([`spreadsheet_damage::widespread`]): staged, its values would say
+    /// something else than the partner's system holds, and supersede what is held.
+    fn damage_held(&self, records_read: u64) -> Result<(), IngestError> {
+        if !self.hold_damaged {
             return Ok(());
         }
+        let held = self.damaged.iter().find(|&(_, &n)| spreadsheet_damage::widespread(n, records_read));
+        let Some((&(column, damage), &n)) = held else { return Ok(()) };
         let feed = tellonce_schemas::feed::latest(self.feed);
-        let held = self.month_first.iter().find(|&(_, &n)| dates::written_month_first(n, records_read));
-        let Some((&column, &n)) = held else { return Ok(()) };
-        let name = feed.and_then(|f| f.columns.get(column)).map_or("a date column", |c| c.name);
-        Err(IngestError::MonthFirst(format!(
-            "{}: {n} of {records_read} records have a {name} that is no day read day first and is one read month \
-             first (as 10/25/2026 is): the file's dates look written month first, so every date in it whose day \
-             is 12 or less would be staged with its day and month swapped; held, nothing staged: if the partner \
-             writes dates month first, declare it in the mapping's [dates] (\"%m/%d/%Y\"), or ask for the file \
-             again in UK dates",
-            self.source
-        )))
+        let name = feed.and_then(|f| f.columns.get(column)).map_or("a column", |c| c.name);
+        let message = format!(
+            "{}: {name}: {n} of {records_read} records hold {}; held, nothing staged",
+            self.source,
+            damage.message()
+        );
+        Err(IngestError::Damaged(damage.code(), message))
     }
 
     /// Counted independently on both sides of the stages, and checked before anything is
@@ -290,7 +286,7 @@ impl<'a> Writer<'a> {
         records_read: u64,
         published: &mut Vec<PathBuf>,
     ) -> Result<Option<Comparison>, IngestError> {
-        self.month_first_held(records_read)?;
+        self.damage_held(records_read)?;
         let quarantined: u64 = self.by_rule.values().sum();
         let mut compare = self.compare.take();
         // Before anything is published: a snapshot held for confirmation leaves no trace but
@@ -300,6 +296,19 @@ impl<'a> Writer<'a> {
             Err(mass) => return Err(IngestError::MassWithdrawal(mass)),
         };
         let (compared, versions) = (compare.is_some(), compare.as_ref().map(Comparison::counts).unwrap_or_default());
+        if let Some(a) = report.columns_absent.first().filter(|_| versions.changed > 0) {
+            let headings = a.headings.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>().join(" or ");
+            let message = format!(
+                "{}: no column under the mapped heading {headings} for {column}, and {changed} of its records are \
+                 new versions of records held: staged, each would lose its {column}; held, nothing staged: add the \
+                 heading the partner now uses to the mapping, or, if the partner no longer sends {column}, take it \
+                 out of the mapping",
+                self.source,
+                column = a.column,
+                changed = versions.changed
+            );
+            return Err(IngestError::Damaged("columns.absent", message));
+        }
         let not_staged = versions.unchanged + versions.refused + versions.older + versions.listed;
         self.check_counts(records_read, quarantined, not_staged)?;
         if let Some(open) = self.open.take() {

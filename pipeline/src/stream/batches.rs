@@ -267,7 +267,7 @@ fn write_segments(
         let schema = t.pseudo.schema().clone();
         let mut writer = Writer::new(ctx, t.source.feed, &t.policy, &seg.stem, &seg.name, schema, None)?
             .comparing(live.comparison(t.source.mode));
-        writer.hold_month_first = false;
+        writer.hold_damaged = false;
         let written = seg.staged.into_iter().try_for_each(|part| writer.write(part));
         match written.and_then(|()| writer.finish(&mut input, seg.records)) {
             Ok(spent) => spent.into_iter().for_each(|c| live.restore(c)),
@@ -275,7 +275,7 @@ fn write_segments(
             Err(IngestError::Source(source)) => return Err(StreamError::Batch { batch: seg.name, source }.into()),
             Err(IngestError::Changed) => return Err(StreamError::BatchChanged { batch: seg.name }.into()),
             // Only a snapshot withdraws, and a stream batch is compared as a delta.
-            Err(IngestError::MonthFirst(message)) => return Err(RunError::Internal(message)),
+            Err(IngestError::Damaged(_, message)) => return Err(RunError::Internal(message)),
             Err(IngestError::MassWithdrawal(mass)) => {
                 return Err(RunError::Internal(format!(
                     "{}: a stream batch cannot withdraw records ({mass})",

@@ -35,14 +35,6 @@ pub fn parse_value(raw: &str) -> Result<i32, Rule> {
     parse_forms(raw, true)
 }
 
-/// Whether `count` values of one date column read as written month first ([`month_first`]),
-/// of `records` read, say the file writes its dates month first: at least 10, and a fifth of
-/// the records. A slip in a UK date rarely makes a month over 12, while more than half the days
-/// of a month-first file do.
-pub fn written_month_first(count: u64, records: u64) -> bool {
-    count >= 10 && count as f64 >= 0.2 * records as f64
-}
-
 /// Whether `raw` is an ISO date (`YYYY-MM-DD`, any time after it) whose month is over 12 and
 /// which, read with its month and day swapped, is a real day: what a date written month first
 /// (`10/25/2026`) becomes when it is read day first.

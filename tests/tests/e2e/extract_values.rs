@@ -275,3 +275,40 @@ fn a_file_whose_dates_are_written_month_first_is_held_not_staged_with_days_and_m
     assert!(dates.iter().all(|(_, d)| d.as_deref().is_some_and(|d| d.starts_with("2026-10-"))), "{dates:?}");
     assert_absent(&[b"Quaxworth"], &[&run.output, &check], &ws.out());
 }
+
+#[test]
+fn a_re_sent_month_a_spreadsheet_damaged_or_that_lost_a_column_is_held_not_staged_over_what_is_held() {
+    let ws = Workspace::new();
+    let month = |uprn: &dyn Fn(u32) -> String, arrears: bool, children: &str| {
+        let header = if arrears { HEADER.to_owned() } else { HEADER.replace(",Arrears", "") };
+        let lines: String = (1..=12u32)
+            .map(|n| {
+                let tail = if arrears { ",5" } else { "" };
+                format!("H{n},HH{n},PARENT_CARER,Quaxworth,Ann,{},{children},01/12/2024,MAIN{tail}\n", uprn(n))
+            })
+            .collect();
+        format!("{header}{lines}")
+    };
+    ws.write("partner/housing-11.csv", month(&|n| format!("1000233369{n:02}"), true, "1"));
+    config_sources(&ws, &[("partner/housing-11.csv", "delta")]);
+    ws.run(0, &[]).assert_counts("partner/housing-11.csv", "processed", 12, 12, 0);
+    let held_uprns = staged(&ws, "uprn_token");
+    // Re-sent after Excel showed the UPRNs as 1.00023E+11 and saved them so.
+    ws.write("partner/housing-11b.csv", month(&|_| "1.00023E+11".to_owned(), true, "1"));
+    config_sources(&ws, &[("partner/housing-11.csv", "delta"), ("partner/housing-11b.csv", "delta")]);
+    let run = ws.run(3, &[]);
+    let input = run.input("partner/housing-11b.csv");
+    assert_eq!(input["status"], "held", "{input:#}");
+    assert!(input["error"].as_str().unwrap().contains("uprn: 12 of 12 records hold numbers written in scientific"));
+    // The next month, without its Arrears column, and every household grown by a child.
+    ws.write("partner/housing-12.csv", month(&|n| format!("1000233369{n:02}"), false, "2"));
+    config_sources(&ws, &[("partner/housing-11.csv", "delta"), ("partner/housing-12.csv", "delta")]);
+    let run = ws.run(3, &[]);
+    let input = run.input("partner/housing-12.csv");
+    assert_eq!(input["status"], "held", "{input:#}");
+    assert!(input["error"].as_str().unwrap().contains("would lose its rent_arrears_balance"), "{input:#}");
+    // What is held is as November's extract left it.
+    assert_eq!(staged(&ws, "uprn_token"), held_uprns);
+    assert!(staged(&ws, "rent_arrears_balance").iter().all(|(_, a)| a.as_deref() == Some("5.0")));
+    assert_absent(&[b"Quaxworth", b"100023336901"], &[&run.output], &ws.out());
+}
