@@ -389,12 +389,9 @@ mod tests {
             assert_eq!(Kind::AddressLine.check(sent), Err(Rule::TextPlaceholder), "{sent:?}");
         }
         // Names that are names, a house number alone, and an initial stay.
-        for (kind, sent) in [
-            (Kind::PersonName, "Na"),
-            (Kind::PersonName, "X"),
-            (Kind::PersonName, "Nil Kumar"),
-            (Kind::AddressLine, "12"),
-        ] {
+        for (kind, sent) in
+            [(Kind::PersonName, "Na"), (Kind::PersonName, "X"), (Kind::PersonName, "Nil"), (Kind::AddressLine, "12")]
+        {
             assert!(kind.check(sent).is_ok(), "{sent:?}");
         }
         assert_eq!(Kind::BirthDate.check("1900-01-01"), Err(Rule::DatePlaceholder));

@@ -16,7 +16,6 @@ const PLACEHOLDERS: &[&str] = &[
     "NOT APPLICABLE",
     "NOT AVAILABLE",
     "NULL",
-    "NIL",
     "NONE",
     "TBC",
     "TBA",
