@@ -108,7 +108,8 @@ const KNOWN: &[(&str, &[&str])] = &[
 
 /// `heading` without an item number in front (`1. `, `2) `, `(3) `, `Q4: `) and without a unit
 /// in brackets at its end (`(dd/mm/yyyy)`, `[n]`, `(£)`, `(y/n)`): what names the column. A
-/// bracket is a unit only in lower case or as a date's pattern, so a name in brackets stays.
+/// bracket is a unit only in lower case without digits, or as a date's pattern, so a name, a
+/// date or a number in brackets stays.
 pub(crate) fn heading_core(heading: &str) -> &str {
     let mut core = heading.trim();
     if let Some(rest) = after_item_number(core).filter(|r| r.chars().next().is_some_and(char::is_alphabetic)) {
@@ -120,7 +121,8 @@ pub(crate) fn heading_core(heading: &str) -> &str {
     {
         let unit = &core[open + 1..core.len() - 1];
         let date_pattern = !unit.is_empty() && unit.chars().all(|c| "dmyDMY/-. ".contains(c));
-        let lower = unit.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "/%£$.,:- ".contains(c));
+        // No digits: a date, a telephone or an NHS number in brackets is a value, not a unit.
+        let lower = unit.chars().all(|c| c.is_ascii_lowercase() || "/%£$., ".contains(c));
         if unit.len() <= 12 && (date_pattern || lower) {
             core = core[..open].trim_end();
         }
@@ -283,6 +285,8 @@ mod tests {
             ("2021", "2021"),
             ("1.5 Hours", "1.5 Hours"),
             ("Contact (John Smith)", "Contact (John Smith)"),
+            ("Ann Smith (12/03/2019)", "Ann Smith (12/03/2019)"),
+            ("Smith (07700900123)", "Smith (07700900123)"),
             ("(n)", "(n)"),
         ] {
             assert_eq!(heading_core(heading), core, "{heading}");

@@ -314,10 +314,11 @@ impl Scan {
                 if !matches!(checked, Ok(None) | Err(Rule::Required)) {
                     self.non_empty[i] += 1;
                 }
+                // Every value, as the run counts them: a reference in scientific notation passes.
+                if let Some(damage) = col.is_valid(r).then(|| Damage::of(&column.kind, col.value(r))).flatten() {
+                    self.damaged.entry((i, damage)).or_default().add(line);
+                }
                 if let Err(rule) = checked {
-                    if let Some(damage) = col.is_valid(r).then(|| Damage::of(&column.kind, col.value(r))).flatten() {
-                        self.damaged.entry((i, damage)).or_default().add(line);
-                    }
                     self.values.entry((i, rule)).or_default().add(line);
                     *lost |= quarantines;
                 }

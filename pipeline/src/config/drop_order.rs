@@ -126,14 +126,21 @@ fn digits_date(name: &str, runs: &[Span]) -> (Option<i32>, usize) {
             return (Some(day), 2);
         }
     }
-    if let [_, m, y, ..] = runs
+    // A day, an ordinal's ending where written (`3rd`), a month's name and a year.
+    let ordinal = runs.get(1).is_some_and(|s| {
+        s.kind == Run::Letters
+            && s.start == a.end
+            && matches!(name[s.start..s.end].to_ascii_lowercase().as_str(), "st" | "nd" | "rd" | "th")
+    });
+    let rest = if ordinal { runs.get(1..) } else { Some(runs) };
+    if let Some([before, m, y, ..]) = rest
         && a.len() <= 2
         && m.kind == Run::Letters
-        && joined(name, a, *m)
+        && joined(name, *before, *m)
         && let (Some(month), true) = (month_number(&name[m.start..m.end]), y.len() == 4 && joined(name, *m, *y))
     {
         let day = num(a).zip(num(*y)).and_then(|(d, year)| iso(year, month, d));
-        return (day, 3);
+        return (day, if ordinal { 4 } else { 3 });
     }
     if a.len() == 8 {
         let part = |from: usize, to: usize| name[a.start + from..a.start + to].parse::<u32>().ok();
@@ -149,11 +156,19 @@ fn digits_date(name: &str, runs: &[Span]) -> (Option<i32>, usize) {
 fn named_month_date(name: &str, runs: &[Span]) -> (Option<i32>, usize) {
     let Some(&m) = runs.first() else { return (None, 1) };
     let Some(month) = month_number(&name[m.start..m.end]) else { return (None, 1) };
-    let Some(&y) = runs.get(1).filter(|y| y.kind == Run::Digits && y.len() == 4 && joined(name, m, **y)) else {
-        return (None, 1);
+    let digits = |i: usize, len: std::ops::RangeInclusive<usize>| {
+        runs.get(i).copied().filter(|s| s.kind == Run::Digits && len.contains(&s.len()))
     };
-    let Ok(year) = name[y.start..y.end].parse::<u32>() else { return (None, 1) };
-    (iso(year, month, 1), 2)
+    let number = |s: Span| name[s.start..s.end].parse::<u32>().ok();
+    // Month first, as a US date is written: `Jan 5 2026`.
+    if let (Some(d), Some(y)) = (digits(1, 1..=2), digits(2, 4..=4))
+        && joined(name, m, d)
+        && joined(name, d, y)
+    {
+        return (number(d).zip(number(y)).and_then(|(d, year)| iso(year, month, d)), 3);
+    }
+    let Some(y) = digits(1, 4..=4).filter(|y| joined(name, m, *y)) else { return (None, 1) };
+    (number(y).and_then(|year| iso(year, month, 1)), 2)
 }
 
 /// The number of a month written as its name or its usual abbreviation, in any case.
@@ -235,5 +250,9 @@ mod tests {
         assert_eq!(name_date("may_extract.csv"), None);
         assert_eq!(name_date("13-2024.csv"), None);
         assert_eq!(name_date("31 Feb 2026.csv"), None);
+        // Month first, and a day with its ordinal's ending.
+        assert_eq!(name_date("Referrals Jan 5 2026.csv"), name_date("2026-01-05.csv"));
+        assert_eq!(name_date("Referrals Jan 12 2026.csv"), name_date("2026-01-12.csv"));
+        assert_eq!(sorted(&["28th Feb 2026.csv", "3rd Feb 2026.csv"]), ["3rd Feb 2026.csv", "28th Feb 2026.csv"]);
     }
 }

@@ -154,6 +154,9 @@ pub struct Comparison {
     /// is matched to the record held under other leading zeros ([`super::zeros`]). `None`
     /// (a stream batch, a feed known by tokens): references are matched exactly.
     zeros_scope: Option<Scope>,
+    /// Each reference held that a reference of the input was matched to under other leading
+    /// zeros, with that reference: a second, other one of the input is not matched to it.
+    zeros_claimed: HashMap<String, String>,
 }
 
 /// Per input stem, when it first arrived: the audit sequence number of its first comparison or
@@ -260,6 +263,7 @@ impl Comparison {
             superseded_ids: None,
             // A token hides the digits; without a scope nothing is held to match.
             zeros_scope: scope.filter(|_| key_column == RECORD_ID).cloned(),
+            zeros_claimed: HashMap::new(),
         })
     }
 
@@ -294,6 +298,7 @@ impl Comparison {
             own_date: None,
             superseded_ids: Some(Vec::new()),
             zeros_scope: None,
+            zeros_claimed: HashMap::new(),
         }
     }
 
@@ -384,9 +389,12 @@ impl Comparison {
 
     /// The reference held (or tombstoned) that `record_id` names under other leading zeros,
     /// if any ([`super::zeros`]).
-    fn zero_form(&self, record_id: &str) -> Option<String> {
+    fn zero_form(&mut self, record_id: &str) -> Option<String> {
         let scope = self.zeros_scope.as_ref()?;
-        super::zeros::held_form(&self.held, &self.tombstones, &|id| scope.names_exactly(id), record_id)
+        let form = super::zeros::held_form(&self.held, &self.tombstones, &|id| scope.names_exactly(id), record_id)?;
+        // `123` and `0123` in one input are two records: only the first is the one held.
+        let first = self.zeros_claimed.entry(form.clone()).or_insert_with(|| record_id.to_owned());
+        (first == record_id).then_some(form)
     }
 
     /// `batch` with each reference that names a record held under other leading zeros
@@ -398,10 +406,17 @@ impl Comparison {
             return Ok(None);
         }
         let schema = batch.schema();
+        // Where the agreement shares the reference's token beside it, the token (made from the
+        // reference as sent) would no longer be the reference's: matched exactly.
+        if schema.index_of(super::key::TOKEN_COLUMN).is_ok() {
+            return Ok(None);
+        }
         let Ok(at) = schema.index_of(RECORD_ID) else { return Ok(None) };
         let Some(ids) = batch.column(at).as_string_opt::<i32>() else { return Ok(None) };
-        let forms: Vec<Option<String>> =
-            (0..ids.len()).map(|i| ids.is_valid(i).then(|| self.zero_form(ids.value(i))).flatten()).collect();
+        let mut forms: Vec<Option<String>> = Vec::with_capacity(ids.len());
+        for i in 0..ids.len() {
+            forms.push(if ids.is_valid(i) { self.zero_form(ids.value(i)) } else { None });
+        }
         let matched = forms.iter().filter(|f| f.is_some()).count() as u64;
         if matched == 0 {
             return Ok(None);

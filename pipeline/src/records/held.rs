@@ -419,15 +419,19 @@ impl HeldRecords {
     }
 
     /// The one reference held with the digits of `record_id` under other leading zeros (see
-    /// [`zeros`]), if `record_id` is made of digits and exactly one such record is held.
-    pub fn zero_form<'a>(&'a self, record_id: &'a str) -> Option<&'a str> {
-        let bare = zeros::bare(record_id)?;
+    /// [`zeros`]), if `record_id` is made of digits and one such record is held.
+    pub fn zero_form<'a>(&'a self, record_id: &'a str) -> zeros::OneForm<'a> {
+        let Some(bare) = zeros::bare(record_id) else { return zeros::OneForm::None };
         if self.padded.ambiguous(bare) {
-            return None;
+            return zeros::OneForm::Several;
         }
         let unpadded = Some(bare).filter(|b| *b != record_id && self.holds(b));
         let padded = self.padded.find(bare).map(|i| self.ids.id(i)).filter(|f| *f != record_id && self.holds(f));
-        zeros::only_form([unpadded, padded])
+        match (unpadded, padded) {
+            (Some(_), Some(_)) => zeros::OneForm::Several,
+            (Some(one), None) | (None, Some(one)) => zeros::OneForm::One(one),
+            (None, None) => zeros::OneForm::None,
+        }
     }
 
     /// What a record with this reference and content digest is.

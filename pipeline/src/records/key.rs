@@ -15,7 +15,7 @@ use tellonce_schemas::staging;
 use super::held::RECORD_ID;
 
 /// The staging column of `record_id`'s token.
-const TOKEN_COLUMN: &str = "record_id_token";
+pub(crate) const TOKEN_COLUMN: &str = "record_id_token";
 
 /// The column the records of a staging schema are known by: `record_id` where it holds it,
 /// else its token.

@@ -83,10 +83,16 @@ impl Tombstones {
     }
 
     /// The one tombstoned reference with the digits of `record_id` under other leading zeros
-    /// (see [`super::zeros`]), if `record_id` is made of digits and exactly one such stands.
-    pub fn zero_form(&self, record_id: &str) -> Option<&str> {
-        let bare = super::zeros::bare(record_id)?;
-        self.bare.get(bare)?.as_deref().filter(|f| *f != record_id)
+    /// (see [`super::zeros`]), if `record_id` is made of digits and one such stands.
+    pub fn zero_form(&self, record_id: &str) -> super::zeros::OneForm<'_> {
+        use super::zeros::OneForm;
+        let Some(bare) = super::zeros::bare(record_id) else { return OneForm::None };
+        match self.bare.get(bare) {
+            None => OneForm::None,
+            Some(None) => OneForm::Several,
+            Some(Some(one)) if one.as_ref() == record_id => OneForm::None,
+            Some(Some(one)) => OneForm::One(one),
+        }
     }
 
     /// How many tombstones stand.

@@ -24,8 +24,26 @@ pub fn held_form(
     if bare(id).is_none() || held.holds(id) || tombstones.contains(id) {
         return None;
     }
-    let form = only_form([held.zero_form(id), tombstones.zero_form(id)])?;
+    // Two candidates in either place are two records: neither is chosen.
+    let one = |f: OneForm<'_>| match f {
+        OneForm::None => Some(None),
+        OneForm::One(form) => Some(Some(form.to_owned())),
+        OneForm::Several => None,
+    };
+    let (in_held, in_tombstones) = (one(held.zero_form(id))?, one(tombstones.zero_form(id))?);
+    let form = only_form([in_held.as_deref(), in_tombstones.as_deref()])?;
     (!sends(form)).then(|| form.to_owned())
+}
+
+/// The references a place holds under the digits asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OneForm<'a> {
+    /// None.
+    None,
+    /// One.
+    One(&'a str),
+    /// Two or more: neither is the one.
+    Several,
 }
 
 /// The digits of a reference made only of ASCII digits, without their leading zeros (`0` for

@@ -206,10 +206,14 @@ fn read_input(
 /// the comparison rests on it (a first pass is made, or every record held is loaded), so the
 /// folder is looked at rather than the audit log parsed once more.
 fn holds_records(ctx: &Context<'_>, feed: &str) -> bool {
-    let dir = ctx.settings.output_dir.join(tellonce_output::layout::STAGING).join(format!("feed={feed}"));
-    std::fs::read_dir(dir).is_ok_and(|mut files| {
-        files.any(|f| f.is_ok_and(|f| f.file_name().to_str().is_some_and(|n| n.ends_with(".parquet"))))
-    })
+    let out = &ctx.settings.output_dir;
+    let dir = out.join(tellonce_output::layout::STAGING).join(format!("feed={feed}"));
+    // Tombstones standing where nothing is staged still refuse a record sent again, under
+    // other leading zeros too, which the scope lets the comparison see.
+    tellonce_output::layout::tombstones(out, feed).exists()
+        || std::fs::read_dir(dir).is_ok_and(|mut files| {
+            files.any(|f| f.is_ok_and(|f| f.file_name().to_str().is_some_and(|n| n.ends_with(".parquet"))))
+        })
 }
 
 /// Leaves an input untouched, with no marker, so that a later run processes it once `reason`

@@ -33,6 +33,8 @@ pub(crate) struct Writer<'a> {
     policy: &'a Policy,
     feed: &'static str,
     schema_version: u32,
+    /// The feed's columns as this input is read (its version's).
+    columns: &'static [tellonce_schemas::Column],
     stem: String,
     source: String,
     schema: arrow_schema::SchemaRef,
@@ -89,6 +91,7 @@ impl<'a> Writer<'a> {
             policy,
             feed: feed.name,
             schema_version: feed.version,
+            columns: feed.columns,
             stem: stem.to_owned(),
             source: source.to_owned(),
             schema,
@@ -255,8 +258,7 @@ impl<'a> Writer<'a> {
         }
         let held = self.damaged.iter().find(|&(_, &n)| spreadsheet_damage::widespread(n, records_read));
         let Some((&(column, damage), &n)) = held else { return Ok(()) };
-        let feed = tellonce_schemas::feed::latest(self.feed);
-        let name = feed.and_then(|f| f.columns.get(column)).map_or("a column", |c| c.name);
+        let name = self.columns.get(column).map_or("a column", |c| c.name);
         let message = format!(
             "{}: {name}: {n} of {records_read} records hold {}; held, nothing staged",
             self.source,

@@ -312,3 +312,22 @@ fn a_re_sent_month_a_spreadsheet_damaged_or_that_lost_a_column_is_held_not_stage
     assert!(staged(&ws, "rent_arrears_balance").iter().all(|(_, a)| a.as_deref() == Some("5.0")));
     assert_absent(&[b"Quaxworth", b"100023336901"], &[&run.output], &ws.out());
 }
+
+#[test]
+fn two_references_of_one_input_with_the_same_digits_are_two_records_however_zeros_match() {
+    let ws = Workspace::new();
+    let rows = |rows: &[(&str, usize)]| {
+        let lines: String = rows.iter().map(|(id, n)| housing_row(id, FORENAMES[*n], "5").join(",") + "\n").collect();
+        format!("{HEADER}{lines}")
+    };
+    ws.write("partner/housing-11.csv", rows(&[("000123", 1), ("000045", 2), ("0045", 3)]));
+    config_sources(&ws, &[("partner/housing-11.csv", "delta")]);
+    ws.run(0, &[]).assert_counts("partner/housing-11.csv", "processed", 3, 3, 0);
+    // `123` is the record held; `0123` beside it is another; `45` has two records held.
+    ws.write("partner/housing-12.csv", rows(&[("123", 1), ("0123", 4), ("45", 2)]));
+    config_sources(&ws, &[("partner/housing-11.csv", "delta"), ("partner/housing-12.csv", "delta")]);
+    let run = ws.run(0, &[]);
+    assert_eq!(versions(&run, "partner/housing-12.csv"), [2, 0, 1, 0, 0, 1]);
+    let ids: Vec<String> = staged(&ws, "rent_arrears_balance").into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, ["000045", "000123", "0045", "0123", "45"]);
+}
