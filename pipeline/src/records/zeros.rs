@@ -25,13 +25,7 @@ pub fn held_form(
         return None;
     }
     // Two candidates in either place are two records: neither is chosen.
-    let one = |f: OneForm<'_>| match f {
-        OneForm::None => Some(None),
-        OneForm::One(form) => Some(Some(form.to_owned())),
-        OneForm::Several => None,
-    };
-    let (in_held, in_tombstones) = (one(held.zero_form(id))?, one(tombstones.zero_form(id))?);
-    let form = only_form([in_held.as_deref(), in_tombstones.as_deref()])?;
+    let form = only_form([held.zero_form(id).one()?, tombstones.zero_form(id).one()?])?;
     (!sends(form)).then(|| form.to_owned())
 }
 
@@ -44,6 +38,17 @@ pub enum OneForm<'a> {
     One(&'a str),
     /// Two or more: neither is the one.
     Several,
+}
+
+impl<'a> OneForm<'a> {
+    /// The reference, if one; `Some(None)` for none; `None` for several.
+    fn one(self) -> Option<Option<&'a str>> {
+        match self {
+            OneForm::None => Some(None),
+            OneForm::One(form) => Some(Some(form)),
+            OneForm::Several => None,
+        }
+    }
 }
 
 /// The digits of a reference made only of ASCII digits, without their leading zeros (`0` for

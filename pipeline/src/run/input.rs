@@ -192,7 +192,7 @@ fn read_input(
     };
     ingest(ctx, source, read.policy, file, read.before, report, how).map_err(|e| match e {
         IngestError::MassWithdrawal(mass) => Stop::Held("snapshot.mass_withdrawal", mass.to_string()),
-        IngestError::Damaged(rule, message) => Stop::Held(rule, message),
+        IngestError::Held(rule, message) => Stop::Held(rule, message),
         IngestError::Source(e) => Stop::Reject(e.rule_code(), e.to_string()),
         IngestError::Changed => Stop::Reject(
             "file.changed",

@@ -28,10 +28,11 @@ pub(crate) enum IngestError {
     Changed,
     /// A snapshot would withdraw more of the holding than its source allows.
     MassWithdrawal(crate::records::compare::MassWithdrawal),
-    /// A column reads as damaged by a spreadsheet (see
-    /// [`tellonce_schemas::spreadsheet_damage`]): the rule, and a message saying which column
-    /// and how many records.
-    Damaged(&'static str, String),
+    /// The input is held before anything of it is published: a spreadsheet damaged a column
+    /// (see [`tellonce_schemas::spreadsheet_damage`]), or a mapped column is absent while its
+    /// records supersede records held. The rule, and a message saying which column and how
+    /// many records.
+    Held(&'static str, String),
     Run(RunError),
 }
 

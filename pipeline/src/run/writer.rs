@@ -264,7 +264,7 @@ impl<'a> Writer<'a> {
             self.source,
             damage.message()
         );
-        Err(IngestError::Damaged(damage.code(), message))
+        Err(IngestError::Held(damage.code(), message))
     }
 
     /// Counted independently on both sides of the stages, and checked before anything is
@@ -309,7 +309,7 @@ impl<'a> Writer<'a> {
                 column = a.column,
                 changed = versions.changed
             );
-            return Err(IngestError::Damaged("columns.absent", message));
+            return Err(IngestError::Held("columns.absent", message));
         }
         let not_staged = versions.unchanged + versions.refused + versions.older + versions.listed;
         self.check_counts(records_read, quarantined, not_staged)?;

@@ -275,7 +275,7 @@ fn write_segments(
             Err(IngestError::Source(source)) => return Err(StreamError::Batch { batch: seg.name, source }.into()),
             Err(IngestError::Changed) => return Err(StreamError::BatchChanged { batch: seg.name }.into()),
             // Only a snapshot withdraws, and a stream batch is compared as a delta.
-            Err(IngestError::Damaged(_, message)) => return Err(RunError::Internal(message)),
+            Err(IngestError::Held(_, message)) => return Err(RunError::Internal(message)),
             Err(IngestError::MassWithdrawal(mass)) => {
                 return Err(RunError::Internal(format!(
                     "{}: a stream batch cannot withdraw records ({mass})",
